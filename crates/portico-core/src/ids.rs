@@ -1,0 +1,126 @@
+//! Random, non-sequential identifiers. Every id is a UUIDv7 rendered as lowercase hyphenated text,
+//! which is also how both databases store it, so an id read from a URL can be compared as text.
+
+use std::fmt;
+use std::str::FromStr;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(uuid::Uuid);
+
+        impl $name {
+            /// A fresh random id (time-ordered, so indexes stay compact).
+            pub fn new() -> Self {
+                Self(uuid::Uuid::now_v7())
+            }
+
+            /// Parses an id from untrusted text; `None` for anything malformed.
+            pub fn parse(text: &str) -> Option<Self> {
+                // Only the canonical hyphenated form is accepted so that one record has one URL.
+                if text.len() != 36 {
+                    return None;
+                }
+                uuid::Uuid::parse_str(text).ok().map(Self)
+            }
+
+            /// Rebuilds an id from a value the store wrote itself.
+            pub fn from_stored(text: &str) -> Self {
+                Self::parse(text).unwrap_or(Self(uuid::Uuid::nil()))
+            }
+
+            pub fn as_text(&self) -> String {
+                self.0.hyphenated().to_string()
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0.hyphenated(), f)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0.hyphenated())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = MalformedId;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::parse(s).ok_or(MalformedId)
+            }
+        }
+    };
+}
+
+/// Text that is not a well-formed id. Callers answer it exactly like a missing record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("malformed id")]
+pub struct MalformedId;
+
+id_type!(
+    /// One MSP and everything it owns.
+    WorkspaceId
+);
+id_type!(
+    /// One of an MSP's clients.
+    CompanyId
+);
+id_type!(
+    /// A location of a company.
+    SiteId
+);
+id_type!(
+    /// A person on a company's contact roster.
+    ContactId
+);
+id_type!(
+    /// A member of the MSP's staff, signing in to the console.
+    StaffUserId
+);
+id_type!(
+    /// A client's user, signing in to the portal.
+    PortalUserId
+);
+id_type!(
+    /// A ticket.
+    TicketId
+);
+id_type!(
+    /// A reply or internal note on a ticket.
+    MessageId
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_round_trip_and_reject_malformed_text() {
+        let id = TicketId::new();
+        assert_eq!(TicketId::parse(&id.to_string()), Some(id));
+        assert_eq!(TicketId::parse("not-an-id"), None);
+        assert_eq!(
+            TicketId::parse(&id.to_string().to_uppercase()).is_some(),
+            true
+        );
+        assert_eq!(TicketId::parse(&id.to_string().replace('-', "")), None);
+    }
+
+    #[test]
+    fn fresh_ids_are_not_sequential_numbers() {
+        let a = CompanyId::new();
+        let b = CompanyId::new();
+        assert_ne!(a, b);
+        assert!(a.to_string().parse::<u64>().is_err());
+    }
+}

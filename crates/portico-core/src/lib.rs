@@ -1,0 +1,18 @@
+//! The language of Portico's domain. No I/O lives here: the store and the web layer both speak
+//! these types, and the one function that turns a [`Principal`] into a [`Scope`] is here.
+
+pub mod ids;
+pub mod policy;
+pub mod principal;
+pub mod roles;
+pub mod scope;
+pub mod section;
+pub mod ticket;
+
+pub use ids::*;
+pub use policy::{Action, Denied};
+pub use principal::{PortalGrant, PortalPrincipal, Principal, StaffPrincipal};
+pub use roles::{ContactRole, PortalRole, StaffRole};
+pub use scope::{Actor, CompanySet, Scope, Surface};
+pub use section::Section;
+pub use ticket::{TicketPriority, TicketStatus};

@@ -1,0 +1,148 @@
+//! The access policy: which actions a scope may take. Record visibility (which rows) is the
+//! store's job through the scope's predicates; this decides what a visible caller may *do*.
+
+use crate::scope::{Scope, Surface};
+use crate::{PortalRole, Section, StaffRole};
+
+/// Something a caller wants to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Read companies, sites and contacts in scope.
+    ViewCompanies,
+    /// Read tickets in scope (the portal only through an enabled Tickets section).
+    ViewTickets,
+    /// Read internal notes on tickets. Never granted on the portal.
+    ViewInternalNotes,
+    /// Enable a company's portal, toggle and relabel its sections.
+    ManagePortalSettings,
+    /// Invite, change and disable a company's portal users.
+    ManagePortalUsers,
+    /// Change the workspace's name, logo, colours and welcome text.
+    ManageBranding,
+    /// Add staff, change their roles and company assignments.
+    ManageStaff,
+    /// Read the outgoing mail queue.
+    ViewOutbox,
+    /// Open a portal section.
+    ViewSection(Section),
+}
+
+/// Why an action was refused. `NotVisible` must be answered exactly like a missing record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    #[error("not found")]
+    NotVisible,
+    #[error("you do not have permission to do that")]
+    Forbidden,
+}
+
+impl Scope {
+    /// Decides whether this scope may take `action`.
+    pub fn may(&self, action: Action) -> Result<(), Denied> {
+        match self.surface() {
+            Surface::Console { role } => staff_may(*role, action),
+            Surface::Portal { role, sections } => portal_may(*role, sections, action),
+        }
+    }
+}
+
+fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
+    use StaffRole::*;
+    let allowed = match action {
+        Action::ViewCompanies => true,
+        Action::ViewTickets | Action::ViewInternalNotes => matches!(role, Owner | Technician),
+        Action::ManagePortalUsers => matches!(role, Owner | Technician),
+        Action::ManagePortalSettings
+        | Action::ManageBranding
+        | Action::ManageStaff
+        | Action::ViewOutbox => role == Owner,
+        // Portal sections are not a console concept.
+        Action::ViewSection(_) => return Err(Denied::NotVisible),
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(Denied::Forbidden)
+    }
+}
+
+fn portal_may(_role: PortalRole, sections: &[Section], action: Action) -> Result<(), Denied> {
+    let section_on = |s: Section| s.always_on() || sections.contains(&s);
+    match action {
+        Action::ViewSection(section) if section_on(section) => Ok(()),
+        Action::ViewTickets if section_on(Section::Tickets) => Ok(()),
+        // Everything else does not exist on the portal: same answer as a missing record.
+        _ => Err(Denied::NotVisible),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::principal::PortalGrant;
+    use crate::*;
+
+    fn portal(sections: Vec<Section>) -> Scope {
+        Scope::of(&Principal::Portal(PortalPrincipal::new(PortalGrant {
+            user_id: PortalUserId::new(),
+            workspace_id: WorkspaceId::new(),
+            company_id: CompanyId::new(),
+            role: PortalRole::ClientAdmin,
+            sites: None,
+            own_only: false,
+            billing: true,
+            sections: sections
+                .into_iter()
+                .map(|s| (s, s.label().to_string()))
+                .collect(),
+            name: "P".into(),
+            email: "p@example.test".into(),
+            company_name: "C".into(),
+            switchable: vec![],
+        })))
+    }
+
+    #[test]
+    fn a_disabled_portal_section_is_not_visible() {
+        let scope = portal(vec![Section::Overview]);
+        assert_eq!(
+            scope.may(Action::ViewSection(Section::Tickets)),
+            Err(Denied::NotVisible)
+        );
+        assert_eq!(scope.may(Action::ViewTickets), Err(Denied::NotVisible));
+        assert_eq!(scope.may(Action::ViewSection(Section::Overview)), Ok(()));
+        assert_eq!(scope.may(Action::ViewSection(Section::Profile)), Ok(()));
+    }
+
+    #[test]
+    fn the_portal_never_reads_internal_notes_or_manages_anything() {
+        let scope = portal(Section::ALL.to_vec());
+        for action in [
+            Action::ViewInternalNotes,
+            Action::ManagePortalSettings,
+            Action::ManagePortalUsers,
+            Action::ManageBranding,
+            Action::ManageStaff,
+            Action::ViewOutbox,
+        ] {
+            assert_eq!(scope.may(action), Err(Denied::NotVisible), "{action:?}");
+        }
+    }
+
+    #[test]
+    fn sales_and_billing_take_no_operational_actions() {
+        for role in [StaffRole::Sales, StaffRole::Billing] {
+            let scope = Scope::of(&Principal::Staff(StaffPrincipal::new(
+                StaffUserId::new(),
+                WorkspaceId::new(),
+                role,
+                vec![],
+                "S".into(),
+                "s@example.test".into(),
+            )));
+            assert_eq!(scope.may(Action::ViewCompanies), Ok(()));
+            assert_eq!(scope.may(Action::ManagePortalUsers), Err(Denied::Forbidden));
+            assert_eq!(scope.may(Action::ViewTickets), Err(Denied::Forbidden));
+        }
+    }
+}

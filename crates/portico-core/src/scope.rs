@@ -1,0 +1,197 @@
+//! What a principal may see. [`Scope::of`] is the only way to obtain a scope; the store reads its
+//! parts to put them into every query's SQL.
+
+use crate::{
+    CompanyId, PortalRole, PortalUserId, Principal, Section, SiteId, StaffRole, StaffUserId,
+    WorkspaceId,
+};
+
+/// The companies a scope covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CompanySet {
+    /// Every company of the workspace (owners, billing staff).
+    All,
+    /// Only these (possibly none).
+    Only(Vec<CompanyId>),
+}
+
+impl CompanySet {
+    pub fn contains(&self, id: CompanyId) -> bool {
+        match self {
+            CompanySet::All => true,
+            CompanySet::Only(ids) => ids.contains(&id),
+        }
+    }
+}
+
+/// Who acts, for the records that remember it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    Staff(StaffUserId),
+    Portal(PortalUserId),
+}
+
+/// The surface-specific part of a scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Surface {
+    Console {
+        role: StaffRole,
+    },
+    Portal {
+        role: PortalRole,
+        sections: Vec<Section>,
+    },
+}
+
+/// The fence around every read and write.
+#[derive(Debug, Clone)]
+pub struct Scope {
+    workspace: WorkspaceId,
+    companies: CompanySet,
+    sites: Option<Vec<SiteId>>,
+    requester: Option<PortalUserId>,
+    billing: bool,
+    surface: Surface,
+    actor: Actor,
+}
+
+impl Scope {
+    /// The one place a scope is computed from a principal.
+    pub fn of(principal: &Principal) -> Scope {
+        match principal {
+            Principal::Staff(staff) => {
+                let companies = match staff.role() {
+                    StaffRole::Owner | StaffRole::Billing => CompanySet::All,
+                    StaffRole::Technician | StaffRole::Sales => {
+                        CompanySet::Only(staff.assigned().to_vec())
+                    }
+                };
+                Scope {
+                    workspace: staff.workspace_id(),
+                    companies,
+                    sites: None,
+                    requester: None,
+                    billing: matches!(staff.role(), StaffRole::Owner | StaffRole::Billing),
+                    surface: Surface::Console { role: staff.role() },
+                    actor: Actor::Staff(staff.user_id()),
+                }
+            }
+            Principal::Portal(portal) => Scope {
+                workspace: portal.workspace_id,
+                companies: CompanySet::Only(vec![portal.company_id]),
+                sites: portal.sites.clone(),
+                requester: portal.own_only.then_some(portal.user_id),
+                billing: portal.billing,
+                surface: Surface::Portal {
+                    role: portal.role,
+                    sections: portal.sections.iter().map(|(s, _)| *s).collect(),
+                },
+                actor: Actor::Portal(portal.user_id),
+            },
+        }
+    }
+
+    pub fn workspace(&self) -> WorkspaceId {
+        self.workspace
+    }
+    pub fn companies(&self) -> &CompanySet {
+        &self.companies
+    }
+    /// `Some(sites)` when the caller sees only these sites' tickets and assets.
+    pub fn sites(&self) -> Option<&[SiteId]> {
+        self.sites.as_deref()
+    }
+    /// `Some(user)` when the caller sees only tickets they requested or are cc'd on.
+    pub fn requester(&self) -> Option<PortalUserId> {
+        self.requester
+    }
+    /// Whether financial fields may exist in what the caller receives.
+    pub fn billing(&self) -> bool {
+        self.billing
+    }
+    pub fn surface(&self) -> &Surface {
+        &self.surface
+    }
+    pub fn actor(&self) -> Actor {
+        self.actor
+    }
+    pub fn is_portal(&self) -> bool {
+        matches!(self.surface, Surface::Portal { .. })
+    }
+    pub fn staff_role(&self) -> Option<StaffRole> {
+        match self.surface {
+            Surface::Console { role } => Some(role),
+            Surface::Portal { .. } => None,
+        }
+    }
+    pub fn portal_role(&self) -> Option<PortalRole> {
+        match self.surface {
+            Surface::Portal { role, .. } => Some(role),
+            Surface::Console { .. } => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::principal::PortalGrant;
+    use crate::{PortalPrincipal, StaffPrincipal};
+
+    fn staff(role: StaffRole, assigned: Vec<CompanyId>) -> Principal {
+        Principal::Staff(StaffPrincipal::new(
+            StaffUserId::new(),
+            WorkspaceId::new(),
+            role,
+            assigned,
+            "S".into(),
+            "s@example.test".into(),
+        ))
+    }
+
+    #[test]
+    fn technicians_and_sales_see_only_their_assigned_companies() {
+        let a = CompanyId::new();
+        for role in [StaffRole::Technician, StaffRole::Sales] {
+            let scope = Scope::of(&staff(role, vec![a]));
+            assert!(scope.companies().contains(a));
+            assert!(!scope.companies().contains(CompanyId::new()));
+            assert!(!scope.billing());
+        }
+    }
+
+    #[test]
+    fn owners_and_billing_see_every_company_and_financials() {
+        for role in [StaffRole::Owner, StaffRole::Billing] {
+            let scope = Scope::of(&staff(role, vec![]));
+            assert_eq!(scope.companies(), &CompanySet::All);
+            assert!(scope.billing());
+        }
+    }
+
+    #[test]
+    fn a_portal_scope_is_one_company_with_its_restrictions() {
+        let company = CompanyId::new();
+        let site = SiteId::new();
+        let user = PortalUserId::new();
+        let principal = Principal::Portal(PortalPrincipal::new(PortalGrant {
+            user_id: user,
+            workspace_id: WorkspaceId::new(),
+            company_id: company,
+            role: PortalRole::Member,
+            sites: Some(vec![site]),
+            own_only: true,
+            billing: false,
+            sections: vec![(Section::Tickets, "Tickets".into())],
+            name: "P".into(),
+            email: "p@example.test".into(),
+            company_name: "C".into(),
+            switchable: vec![],
+        }));
+        let scope = Scope::of(&principal);
+        assert_eq!(scope.companies(), &CompanySet::Only(vec![company]));
+        assert_eq!(scope.sites(), Some(&[site][..]));
+        assert_eq!(scope.requester(), Some(user));
+        assert!(!scope.billing());
+    }
+}

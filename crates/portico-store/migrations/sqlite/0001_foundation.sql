@@ -1,0 +1,235 @@
+-- Portico foundation schema (SQLite). Kept column-for-column equal to ../postgres/0001_foundation.sql;
+-- a test compares the two. Ids are random UUIDv7 text; times are Unix seconds.
+-- Child tables reference (workspace_id, company_id, id) so a cross-tenant link cannot be stored.
+
+CREATE TABLE workspaces (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    primary_color TEXT NOT NULL,
+    secondary_color TEXT NOT NULL,
+    welcome_text TEXT NOT NULL,
+    logo_mime TEXT,
+    logo_data BLOB,
+    created_at BIGINT NOT NULL
+);
+
+CREATE TABLE workspace_hostnames (
+    hostname TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+    surface TEXT NOT NULL CHECK (surface IN ('console', 'portal'))
+);
+
+CREATE TABLE companies (
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    plan_name TEXT NOT NULL,
+    monthly_fee_cents BIGINT,
+    hourly_rate_cents BIGINT,
+    currency TEXT NOT NULL,
+    portal_enabled BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at BIGINT NOT NULL,
+    UNIQUE (workspace_id, id)
+);
+
+CREATE TABLE sites (
+    workspace_id TEXT NOT NULL,
+    company_id TEXT NOT NULL,
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    address TEXT NOT NULL,
+    UNIQUE (workspace_id, company_id, id),
+    FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id)
+);
+
+CREATE TABLE contacts (
+    workspace_id TEXT NOT NULL,
+    company_id TEXT NOT NULL,
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    email TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    title TEXT NOT NULL,
+    UNIQUE (workspace_id, company_id, id),
+    FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id)
+);
+
+CREATE TABLE contact_roles (
+    workspace_id TEXT NOT NULL,
+    company_id TEXT NOT NULL,
+    contact_id TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('primary', 'backup', 'purchase_approver', 'billing', 'technical')),
+    PRIMARY KEY (contact_id, role),
+    FOREIGN KEY (workspace_id, company_id, contact_id) REFERENCES contacts (workspace_id, company_id, id)
+);
+
+CREATE TABLE staff_users (
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('owner', 'technician', 'sales', 'billing')),
+    password_hash TEXT,
+    disabled BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at BIGINT NOT NULL,
+    UNIQUE (workspace_id, email),
+    UNIQUE (workspace_id, id)
+);
+
+CREATE TABLE staff_assignments (
+    workspace_id TEXT NOT NULL,
+    staff_user_id TEXT NOT NULL,
+    company_id TEXT NOT NULL,
+    PRIMARY KEY (staff_user_id, company_id),
+    FOREIGN KEY (workspace_id, staff_user_id) REFERENCES staff_users (workspace_id, id),
+    FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id)
+);
+
+CREATE TABLE portal_users (
+    workspace_id TEXT NOT NULL,
+    company_id TEXT NOT NULL,
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL,
+    name TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('client_admin', 'member', 'viewer')),
+    own_only BOOLEAN NOT NULL DEFAULT FALSE,
+    billing_access BOOLEAN NOT NULL DEFAULT FALSE,
+    disabled BOOLEAN NOT NULL DEFAULT FALSE,
+    password_hash TEXT,
+    created_at BIGINT NOT NULL,
+    UNIQUE (workspace_id, email),
+    UNIQUE (workspace_id, id),
+    UNIQUE (workspace_id, company_id, id),
+    FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id)
+);
+
+CREATE TABLE portal_user_sites (
+    workspace_id TEXT NOT NULL,
+    company_id TEXT NOT NULL,
+    portal_user_id TEXT NOT NULL,
+    site_id TEXT NOT NULL,
+    PRIMARY KEY (portal_user_id, site_id),
+    FOREIGN KEY (workspace_id, company_id, portal_user_id) REFERENCES portal_users (workspace_id, company_id, id),
+    FOREIGN KEY (workspace_id, company_id, site_id) REFERENCES sites (workspace_id, company_id, id)
+);
+
+-- Further companies of the same workspace a portal user may switch to (client groups).
+CREATE TABLE portal_user_companies (
+    workspace_id TEXT NOT NULL,
+    portal_user_id TEXT NOT NULL,
+    company_id TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('client_admin', 'member', 'viewer')),
+    PRIMARY KEY (portal_user_id, company_id),
+    FOREIGN KEY (workspace_id, portal_user_id) REFERENCES portal_users (workspace_id, id),
+    FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id)
+);
+
+CREATE TABLE workspace_section_defaults (
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+    section TEXT NOT NULL,
+    enabled BOOLEAN NOT NULL,
+    label TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, section)
+);
+
+-- A NULL column means "use the workspace default".
+CREATE TABLE company_section_settings (
+    workspace_id TEXT NOT NULL,
+    company_id TEXT NOT NULL,
+    section TEXT NOT NULL,
+    enabled BOOLEAN,
+    label TEXT,
+    PRIMARY KEY (company_id, section),
+    FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id)
+);
+
+CREATE TABLE tickets (
+    workspace_id TEXT NOT NULL,
+    company_id TEXT NOT NULL,
+    id TEXT PRIMARY KEY,
+    site_id TEXT,
+    requester_id TEXT,
+    title TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('new', 'open', 'awaiting_client', 'on_hold', 'resolved', 'closed')),
+    priority TEXT NOT NULL CHECK (priority IN ('low', 'normal', 'high', 'urgent')),
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    resolved_at BIGINT,
+    UNIQUE (workspace_id, company_id, id),
+    FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id),
+    FOREIGN KEY (workspace_id, company_id, site_id) REFERENCES sites (workspace_id, company_id, id),
+    FOREIGN KEY (workspace_id, requester_id) REFERENCES portal_users (workspace_id, id)
+);
+CREATE INDEX tickets_company_updated ON tickets (workspace_id, company_id, updated_at);
+
+CREATE TABLE ticket_messages (
+    workspace_id TEXT NOT NULL,
+    company_id TEXT NOT NULL,
+    ticket_id TEXT NOT NULL,
+    id TEXT PRIMARY KEY,
+    author_staff_id TEXT,
+    author_portal_id TEXT,
+    author_name TEXT NOT NULL,
+    body TEXT NOT NULL,
+    internal BOOLEAN NOT NULL,
+    created_at BIGINT NOT NULL,
+    FOREIGN KEY (workspace_id, company_id, ticket_id) REFERENCES tickets (workspace_id, company_id, id),
+    FOREIGN KEY (workspace_id, author_staff_id) REFERENCES staff_users (workspace_id, id),
+    FOREIGN KEY (workspace_id, author_portal_id) REFERENCES portal_users (workspace_id, id)
+);
+CREATE INDEX ticket_messages_ticket ON ticket_messages (ticket_id, created_at);
+
+-- Server-side sessions. The cookie carries a random token; only its SHA-256 is stored.
+CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+    surface TEXT NOT NULL CHECK (surface IN ('console', 'portal')),
+    staff_user_id TEXT,
+    portal_user_id TEXT,
+    company_id TEXT,
+    csrf_token TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    last_seen_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    ip TEXT NOT NULL,
+    user_agent TEXT NOT NULL,
+    FOREIGN KEY (workspace_id, staff_user_id) REFERENCES staff_users (workspace_id, id),
+    FOREIGN KEY (workspace_id, portal_user_id) REFERENCES portal_users (workspace_id, id)
+);
+CREATE INDEX sessions_staff ON sessions (staff_user_id);
+CREATE INDEX sessions_portal ON sessions (portal_user_id);
+
+-- Invites and password resets: single-use, expiring, stored hashed.
+CREATE TABLE one_time_tokens (
+    token_hash TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+    purpose TEXT NOT NULL CHECK (purpose IN ('invite', 'reset')),
+    staff_user_id TEXT,
+    portal_user_id TEXT,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT,
+    FOREIGN KEY (workspace_id, staff_user_id) REFERENCES staff_users (workspace_id, id),
+    FOREIGN KEY (workspace_id, portal_user_id) REFERENCES portal_users (workspace_id, id)
+);
+
+-- Failed sign-ins per account and per address, in the database so every instance sees them.
+-- Keys are hashed: the table holds no e-mail or IP address in clear.
+CREATE TABLE login_throttle (
+    key_hash TEXT PRIMARY KEY,
+    window_start BIGINT NOT NULL,
+    failures BIGINT NOT NULL
+);
+
+-- Outgoing mail until SMTP delivery exists.
+CREATE TABLE outbox (
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+    id TEXT PRIMARY KEY,
+    company_id TEXT,
+    to_address TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX outbox_created ON outbox (workspace_id, created_at);

@@ -1,0 +1,736 @@
+//! Sign-in, sessions, one-time tokens and throttling within one workspace.
+
+use portico_core::{
+    CompanyId, PortalGrant, PortalPrincipal, PortalRole, PortalUserId, Principal, Section, SiteId,
+    StaffPrincipal, StaffRole, StaffUserId, WorkspaceId,
+};
+
+use crate::public::SurfaceKind;
+use crate::sql::{Q, Tx, q};
+use crate::{StoreError, now, password, token};
+
+/// Failed sign-ins allowed per account, and per client address, within one window.
+pub const ACCOUNT_FAILURES: i64 = 5;
+pub const ADDRESS_FAILURES: i64 = 30;
+pub const THROTTLE_WINDOW_SECS: i64 = 15 * 60;
+
+/// Who a session belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionUser {
+    Staff(StaffUserId),
+    Portal(PortalUserId),
+}
+
+/// What a sign-in attempt carries.
+pub struct Credentials<'a> {
+    pub surface: SurfaceKind,
+    pub email: &'a str,
+    pub password: &'a str,
+    pub ip: &'a str,
+}
+
+/// The result of a sign-in attempt. Unknown accounts and wrong passwords are the same outcome.
+#[derive(Debug, PartialEq, Eq)]
+pub enum SignInOutcome {
+    Success(SessionUser),
+    Invalid,
+    Throttled,
+}
+
+/// Whether further attempts are allowed.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ThrottleVerdict {
+    Allowed,
+    Throttled,
+}
+
+/// A session to open.
+pub struct NewSession<'a> {
+    pub surface: SurfaceKind,
+    pub user: SessionUser,
+    pub ip: &'a str,
+    pub user_agent: &'a str,
+    /// Absolute lifetime in seconds.
+    pub lifetime_secs: i64,
+}
+
+/// A live session as listed on the profile page.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionInfo {
+    pub id_hash: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+/// A resolved session: the principal and what the web layer needs to check requests.
+pub struct ResolvedSession {
+    pub principal: Principal,
+    pub csrf_token: String,
+    pub id_hash: String,
+}
+
+/// What one-time token a link carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OneTimePurpose {
+    Invite,
+    Reset,
+}
+
+impl OneTimePurpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            OneTimePurpose::Invite => "invite",
+            OneTimePurpose::Reset => "reset",
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    staff_user_id: Option<String>,
+    portal_user_id: Option<String>,
+    company_id: Option<String>,
+    csrf_token: String,
+    last_seen_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct LoginRow {
+    id: String,
+    password_hash: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PortalUserRow {
+    company_id: String,
+    role: String,
+    own_only: bool,
+    billing_access: bool,
+    name: String,
+    email: String,
+}
+
+/// Sign-in flows for one workspace. Commit to keep what a call wrote.
+pub struct AuthTx {
+    pub(crate) tx: Tx,
+    pub(crate) workspace: WorkspaceId,
+}
+
+impl AuthTx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await
+    }
+
+    fn throttle_keys(&self, surface: SurfaceKind, email: &str, ip: &str) -> [(String, i64); 2] {
+        [
+            (
+                token::hash(&format!(
+                    "account:{}:{}:{}",
+                    self.workspace,
+                    surface.as_str(),
+                    email.to_lowercase()
+                )),
+                ACCOUNT_FAILURES,
+            ),
+            (token::hash(&format!("address:{ip}")), ADDRESS_FAILURES),
+        ]
+    }
+
+    /// Checks credentials, counting failures per account and per address. Every miss answers
+    /// [`SignInOutcome::Invalid`] after the same work, whether or not the account exists.
+    pub async fn sign_in(&mut self, creds: &Credentials<'_>) -> Result<SignInOutcome, StoreError> {
+        let keys = self.throttle_keys(creds.surface, creds.email, creds.ip);
+        let now = now();
+        for (key, limit) in &keys {
+            let row: Option<(i64, i64)> = self
+                .tx
+                .optional(q!(
+                    "SELECT window_start, failures FROM login_throttle WHERE key_hash = $1",
+                    key
+                ))
+                .await?;
+            if let Some((start, failures)) = row
+                && start + THROTTLE_WINDOW_SECS > now
+                && failures >= *limit
+            {
+                return Ok(SignInOutcome::Throttled);
+            }
+        }
+        let table = match creds.surface {
+            SurfaceKind::Console => "staff_users",
+            SurfaceKind::Portal => "portal_users",
+        };
+        let mut query = Q::new(&format!("SELECT u.id, u.password_hash FROM {table} u"));
+        if creds.surface == SurfaceKind::Portal {
+            query.sql(" JOIN companies c ON c.workspace_id = u.workspace_id AND c.id = u.company_id AND c.portal_enabled");
+        }
+        query.sql(" WHERE u.workspace_id = ").arg(self.workspace);
+        query
+            .sql(" AND lower(u.email) = ")
+            .arg(creds.email.trim().to_lowercase());
+        query.sql(" AND NOT u.disabled");
+        let row: Option<LoginRow> = self.tx.optional(query).await?;
+        let verified = match &row {
+            Some(LoginRow {
+                password_hash: Some(stored),
+                ..
+            }) => password::verify(creds.password, stored),
+            _ => {
+                password::verify_dummy(creds.password);
+                false
+            }
+        };
+        if verified && let Some(row) = row {
+            self.tx
+                .exec(q!(
+                    "DELETE FROM login_throttle WHERE key_hash = $1",
+                    keys[0].0.clone()
+                ))
+                .await?;
+            return Ok(SignInOutcome::Success(match creds.surface {
+                SurfaceKind::Console => SessionUser::Staff(StaffUserId::from_stored(&row.id)),
+                SurfaceKind::Portal => SessionUser::Portal(PortalUserId::from_stored(&row.id)),
+            }));
+        }
+        for (key, _) in &keys {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO login_throttle (key_hash, window_start, failures) VALUES ($1, $2, 1) \
+                     ON CONFLICT (key_hash) DO UPDATE SET \
+                     failures = CASE WHEN login_throttle.window_start + $3 > $2 THEN login_throttle.failures + 1 ELSE 1 END, \
+                     window_start = CASE WHEN login_throttle.window_start + $3 > $2 THEN login_throttle.window_start ELSE $2 END",
+                    key,
+                    now,
+                    THROTTLE_WINDOW_SECS
+                ))
+                .await?;
+        }
+        Ok(SignInOutcome::Invalid)
+    }
+
+    /// Opens a session and returns its token (for the cookie). The token is random and new at
+    /// every sign-in, so a session id planted before sign-in is never promoted.
+    pub async fn create_session(&mut self, new: &NewSession<'_>) -> Result<String, StoreError> {
+        let token = token::generate();
+        let now = now();
+        let (staff, portal, company) = match new.user {
+            SessionUser::Staff(id) => (Some(id), None, None),
+            SessionUser::Portal(id) => {
+                let (home,): (String,) = self
+                    .tx
+                    .one(q!(
+                        "SELECT company_id FROM portal_users WHERE workspace_id = $1 AND id = $2",
+                        self.workspace,
+                        id
+                    ))
+                    .await?;
+                (None, Some(id), Some(home))
+            }
+        };
+        self.tx
+            .exec(q!(
+                "INSERT INTO sessions (id_hash, workspace_id, surface, staff_user_id, portal_user_id, company_id, \
+                 csrf_token, created_at, last_seen_at, expires_at, ip, user_agent) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10, $11)",
+                token::hash(&token),
+                self.workspace,
+                new.surface.as_str(),
+                staff,
+                portal,
+                company,
+                token::generate(),
+                now,
+                now + new.lifetime_secs,
+                new.ip,
+                truncate(new.user_agent, 300)
+            ))
+            .await?;
+        Ok(token)
+    }
+
+    /// The principal behind a session token on `surface`, if the session is alive (within its
+    /// absolute lifetime and idle timeout) and its user still enabled.
+    pub async fn resolve_session(
+        &mut self,
+        token: &str,
+        surface: SurfaceKind,
+        idle_timeout_secs: i64,
+    ) -> Result<Option<ResolvedSession>, StoreError> {
+        let id_hash = token::hash(token);
+        let now = now();
+        let row: Option<SessionRow> = self
+            .tx
+            .optional(q!(
+                "SELECT staff_user_id, portal_user_id, company_id, csrf_token, last_seen_at FROM sessions \
+                 WHERE id_hash = $1 AND workspace_id = $2 AND surface = $3 AND expires_at > $4 AND last_seen_at > $5",
+                &id_hash,
+                self.workspace,
+                surface.as_str(),
+                now,
+                now - idle_timeout_secs
+            ))
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let principal = match (
+            surface,
+            &row.staff_user_id,
+            &row.portal_user_id,
+            &row.company_id,
+        ) {
+            (SurfaceKind::Console, Some(staff), None, _) => {
+                self.staff_principal(StaffUserId::from_stored(staff))
+                    .await?
+            }
+            (SurfaceKind::Portal, None, Some(user), Some(company)) => {
+                self.portal_principal(
+                    PortalUserId::from_stored(user),
+                    CompanyId::from_stored(company),
+                )
+                .await?
+            }
+            _ => None,
+        };
+        let Some(principal) = principal else {
+            return Ok(None);
+        };
+        // Touch the session at most once a minute: a write per request would cost every page.
+        if now - row.last_seen_at >= 60 {
+            self.tx
+                .exec(q!(
+                    "UPDATE sessions SET last_seen_at = $1 WHERE id_hash = $2",
+                    now,
+                    &id_hash
+                ))
+                .await?;
+        }
+        Ok(Some(ResolvedSession {
+            principal,
+            csrf_token: row.csrf_token,
+            id_hash,
+        }))
+    }
+
+    async fn staff_principal(&mut self, id: StaffUserId) -> Result<Option<Principal>, StoreError> {
+        let row: Option<(String, String, String)> = self
+            .tx
+            .optional(q!(
+                "SELECT role, name, email FROM staff_users WHERE workspace_id = $1 AND id = $2 AND NOT disabled",
+                self.workspace,
+                id
+            ))
+            .await?;
+        let Some((role, name, email)) = row else {
+            return Ok(None);
+        };
+        let Some(role) = StaffRole::parse(&role) else {
+            return Ok(None);
+        };
+        let assigned: Vec<(String,)> = self
+            .tx
+            .all(q!(
+                "SELECT company_id FROM staff_assignments WHERE workspace_id = $1 AND staff_user_id = $2",
+                self.workspace,
+                id
+            ))
+            .await?;
+        let assigned = assigned
+            .iter()
+            .map(|(c,)| CompanyId::from_stored(c))
+            .collect();
+        Ok(Some(Principal::Staff(StaffPrincipal::new(
+            id,
+            self.workspace,
+            role,
+            assigned,
+            name,
+            email,
+        ))))
+    }
+
+    /// Builds a portal principal acting for `company`: the user's home company or one they were
+    /// granted, and only while that company's portal is enabled.
+    async fn portal_principal(
+        &mut self,
+        id: PortalUserId,
+        company: CompanyId,
+    ) -> Result<Option<Principal>, StoreError> {
+        let user: Option<PortalUserRow> = self
+            .tx
+            .optional(q!(
+                "SELECT company_id, role, own_only, billing_access, name, email FROM portal_users \
+                 WHERE workspace_id = $1 AND id = $2 AND NOT disabled",
+                self.workspace,
+                id
+            ))
+            .await?;
+        let Some(user) = user else { return Ok(None) };
+        let home = CompanyId::from_stored(&user.company_id);
+        let switchable = self.switchable_companies(id, home).await?;
+        let Some((_, company_name)) = switchable.iter().find(|(c, _)| *c == company).cloned()
+        else {
+            return Ok(None);
+        };
+        let (role, sites) = if company == home {
+            let sites: Vec<(String,)> = self
+                .tx
+                .all(q!(
+                    "SELECT site_id FROM portal_user_sites WHERE workspace_id = $1 AND portal_user_id = $2",
+                    self.workspace,
+                    id
+                ))
+                .await?;
+            let sites: Vec<SiteId> = sites.iter().map(|(s,)| SiteId::from_stored(s)).collect();
+            (user.role, if sites.is_empty() { None } else { Some(sites) })
+        } else {
+            let (role,): (String,) = self
+                .tx
+                .one(q!(
+                    "SELECT role FROM portal_user_companies WHERE workspace_id = $1 AND portal_user_id = $2 \
+                     AND company_id = $3",
+                    self.workspace,
+                    id,
+                    company
+                ))
+                .await?;
+            (role, None)
+        };
+        let Some(role) = PortalRole::parse(&role) else {
+            return Ok(None);
+        };
+        let sections = effective_sections(&mut self.tx, self.workspace, company).await?;
+        Ok(Some(Principal::Portal(PortalPrincipal::new(PortalGrant {
+            user_id: id,
+            workspace_id: self.workspace,
+            company_id: company,
+            role,
+            sites,
+            own_only: user.own_only,
+            billing: user.billing_access,
+            sections,
+            name: user.name,
+            email: user.email,
+            company_name,
+            switchable,
+        }))))
+    }
+
+    /// The home company and every granted company whose portal is enabled, by name.
+    async fn switchable_companies(
+        &mut self,
+        id: PortalUserId,
+        home: CompanyId,
+    ) -> Result<Vec<(CompanyId, String)>, StoreError> {
+        let rows: Vec<(String, String)> = self
+            .tx
+            .all(q!(
+                "SELECT c.id, c.name FROM companies c WHERE c.workspace_id = $1 AND c.portal_enabled AND \
+                 (c.id = $2 OR c.id IN (SELECT g.company_id FROM portal_user_companies g \
+                  WHERE g.workspace_id = $1 AND g.portal_user_id = $3)) ORDER BY c.name",
+                self.workspace,
+                home,
+                id
+            ))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(c, n)| (CompanyId::from_stored(&c), n))
+            .collect())
+    }
+
+    /// Points a portal session at another company the user may act for.
+    pub async fn switch_company(
+        &mut self,
+        token: &str,
+        user: PortalUserId,
+        company: CompanyId,
+    ) -> Result<(), StoreError> {
+        let (home,): (String,) = self
+            .tx
+            .one(q!(
+                "SELECT company_id FROM portal_users WHERE workspace_id = $1 AND id = $2",
+                self.workspace,
+                user
+            ))
+            .await?;
+        let allowed = self
+            .switchable_companies(user, CompanyId::from_stored(&home))
+            .await?;
+        if !allowed.iter().any(|(c, _)| *c == company) {
+            return Err(StoreError::NotFound);
+        }
+        self.tx
+            .exec(q!(
+                "UPDATE sessions SET company_id = $1 WHERE id_hash = $2 AND portal_user_id = $3",
+                company,
+                token::hash(token),
+                user
+            ))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn end_session(&mut self, token: &str) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "DELETE FROM sessions WHERE id_hash = $1 AND workspace_id = $2",
+                token::hash(token),
+                self.workspace
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Ends every session of `user` but the one holding `keep` (a token hash).
+    pub async fn end_other_sessions(
+        &mut self,
+        user: SessionUser,
+        keep: &str,
+    ) -> Result<u64, StoreError> {
+        let mut query = Q::new("DELETE FROM sessions WHERE workspace_id = ");
+        query.arg(self.workspace).sql(" AND id_hash <> ").arg(keep);
+        user_predicate(&mut query, user);
+        self.tx.exec(query).await
+    }
+
+    /// The user's live sessions, newest activity first.
+    pub async fn sessions_of(&mut self, user: SessionUser) -> Result<Vec<SessionInfo>, StoreError> {
+        let mut query = Q::new(
+            "SELECT id_hash, created_at, last_seen_at, ip, user_agent FROM sessions WHERE workspace_id = ",
+        );
+        query
+            .arg(self.workspace)
+            .sql(" AND expires_at > ")
+            .arg(now());
+        user_predicate(&mut query, user);
+        query.sql(" ORDER BY last_seen_at DESC");
+        self.tx.all(query).await
+    }
+
+    /// Changes the user's password after checking the current one.
+    pub async fn change_password(
+        &mut self,
+        user: SessionUser,
+        current: &str,
+        new: &str,
+    ) -> Result<(), StoreError> {
+        let (table, id) = user_table(user);
+        let (stored,): (Option<String>,) = self
+            .tx
+            .one(Q::with(
+                &format!("SELECT password_hash FROM {table} WHERE workspace_id = $1 AND id = $2"),
+                vec![self.workspace.into(), id.into()],
+            ))
+            .await?;
+        if !stored.is_some_and(|s| password::verify(current, &s)) {
+            return Err(StoreError::Invalid(
+                "The current password is not correct.".into(),
+            ));
+        }
+        password::check_strength(new).map_err(StoreError::Invalid)?;
+        self.set_password(user, new).await
+    }
+
+    async fn set_password(&mut self, user: SessionUser, new: &str) -> Result<(), StoreError> {
+        let (table, id) = user_table(user);
+        let hash = password::hash(new)?;
+        self.tx
+            .exec(Q::with(
+                &format!(
+                    "UPDATE {table} SET password_hash = $1 WHERE workspace_id = $2 AND id = $3"
+                ),
+                vec![hash.into(), self.workspace.into(), id.into()],
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// The user a still-valid one-time token belongs to, without using it up (to show the form).
+    pub async fn peek_token(
+        &mut self,
+        token: &str,
+        purpose: OneTimePurpose,
+    ) -> Result<Option<SessionUser>, StoreError> {
+        let row: Option<(Option<String>, Option<String>)> = self
+            .tx
+            .optional(q!(
+                "SELECT staff_user_id, portal_user_id FROM one_time_tokens WHERE token_hash = $1 AND workspace_id = $2 \
+                 AND purpose = $3 AND used_at IS NULL AND expires_at > $4",
+                token::hash(token),
+                self.workspace,
+                purpose.as_str(),
+                now()
+            ))
+            .await?;
+        Ok(row.and_then(|(staff, portal)| match (staff, portal) {
+            (Some(s), None) => Some(SessionUser::Staff(StaffUserId::from_stored(&s))),
+            (None, Some(p)) => Some(SessionUser::Portal(PortalUserId::from_stored(&p))),
+            _ => None,
+        }))
+    }
+
+    /// Uses up a one-time token and sets the user's password. The password is checked first so
+    /// that a refused password leaves the token usable; a token works once.
+    pub async fn redeem_token(
+        &mut self,
+        token: &str,
+        purpose: OneTimePurpose,
+        new_password: &str,
+    ) -> Result<SessionUser, StoreError> {
+        password::check_strength(new_password).map_err(StoreError::Invalid)?;
+        let user = self
+            .peek_token(token, purpose)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let used = self
+            .tx
+            .exec(q!(
+                "UPDATE one_time_tokens SET used_at = $1 WHERE token_hash = $2 AND workspace_id = $3 AND used_at IS NULL",
+                now(),
+                token::hash(token),
+                self.workspace
+            ))
+            .await?;
+        if used != 1 {
+            return Err(StoreError::NotFound);
+        }
+        self.set_password(user, new_password).await?;
+        // A password reset ends every session the old password opened.
+        let mut query = Q::new("DELETE FROM sessions WHERE workspace_id = ");
+        query.arg(self.workspace);
+        user_predicate(&mut query, user);
+        self.tx.exec(query).await?;
+        Ok(user)
+    }
+
+    /// Starts a password reset for an enabled account with this e-mail on `surface`. Returns the
+    /// token, address and name to write to, or `None` (the caller answers the same either way).
+    pub async fn start_reset(
+        &mut self,
+        surface: SurfaceKind,
+        email: &str,
+        ttl_secs: i64,
+    ) -> Result<Option<(String, String, String)>, StoreError> {
+        let table = match surface {
+            SurfaceKind::Console => "staff_users",
+            SurfaceKind::Portal => "portal_users",
+        };
+        let row: Option<(String, String, String)> = self
+            .tx
+            .optional(Q::with(
+                &format!(
+                    "SELECT id, email, name FROM {table} WHERE workspace_id = $1 AND lower(email) = $2 AND NOT disabled"
+                ),
+                vec![self.workspace.into(), email.trim().to_lowercase().into()],
+            ))
+            .await?;
+        let Some((id, address, name)) = row else {
+            return Ok(None);
+        };
+        let user = match surface {
+            SurfaceKind::Console => SessionUser::Staff(StaffUserId::from_stored(&id)),
+            SurfaceKind::Portal => SessionUser::Portal(PortalUserId::from_stored(&id)),
+        };
+        let token = issue_token(
+            &mut self.tx,
+            self.workspace,
+            OneTimePurpose::Reset,
+            user,
+            ttl_secs,
+        )
+        .await?;
+        Ok(Some((token, address, name)))
+    }
+
+    /// Queues an e-mail in the outbox.
+    pub async fn queue_mail(
+        &mut self,
+        to: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        crate::scoped::outbox::push(&mut self.tx, self.workspace, None, to, subject, body).await
+    }
+}
+
+fn user_table(user: SessionUser) -> (&'static str, String) {
+    match user {
+        SessionUser::Staff(id) => ("staff_users", id.as_text()),
+        SessionUser::Portal(id) => ("portal_users", id.as_text()),
+    }
+}
+
+fn user_predicate(query: &mut Q, user: SessionUser) {
+    match user {
+        SessionUser::Staff(id) => query.sql(" AND staff_user_id = ").arg(id),
+        SessionUser::Portal(id) => query.sql(" AND portal_user_id = ").arg(id),
+    };
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+/// Writes a single-use token for `user` and returns it; only its hash is stored. Earlier
+/// unused tokens of the same purpose for the same user stop working.
+pub(crate) async fn issue_token(
+    tx: &mut Tx,
+    workspace: WorkspaceId,
+    purpose: OneTimePurpose,
+    user: SessionUser,
+    ttl_secs: i64,
+) -> Result<String, StoreError> {
+    let now = now();
+    let (staff, portal) = match user {
+        SessionUser::Staff(id) => (Some(id), None),
+        SessionUser::Portal(id) => (None, Some(id)),
+    };
+    let mut revoke = Q::new("UPDATE one_time_tokens SET used_at = ");
+    revoke
+        .arg(now)
+        .sql(" WHERE used_at IS NULL AND workspace_id = ")
+        .arg(workspace);
+    revoke.sql(" AND purpose = ").arg(purpose.as_str());
+    user_predicate(&mut revoke, user);
+    tx.exec(revoke).await?;
+    let token = token::generate();
+    tx.exec(q!(
+        "INSERT INTO one_time_tokens (token_hash, workspace_id, purpose, staff_user_id, portal_user_id, created_at, \
+         expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        token::hash(&token),
+        workspace,
+        purpose.as_str(),
+        staff,
+        portal,
+        now,
+        now + ttl_secs
+    ))
+    .await?;
+    Ok(token)
+}
+
+/// The sections enabled for a company with their effective labels: the company's override,
+/// else the workspace default, else the product default. None when the portal is off.
+pub(crate) async fn effective_sections(
+    tx: &mut Tx,
+    workspace: WorkspaceId,
+    company: CompanyId,
+) -> Result<Vec<(Section, String)>, StoreError> {
+    let enabled: Option<(bool,)> = tx
+        .optional(q!(
+            "SELECT portal_enabled FROM companies WHERE workspace_id = $1 AND id = $2",
+            workspace,
+            company
+        ))
+        .await?;
+    if !enabled.is_some_and(|(e,)| e) {
+        return Ok(Vec::new());
+    }
+    let settings = crate::scoped::portal_settings::section_settings(tx, workspace, company).await?;
+    Ok(settings
+        .into_iter()
+        .filter(|s| s.enabled)
+        .map(|s| (s.section, s.label))
+        .collect())
+}

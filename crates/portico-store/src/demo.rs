@@ -1,0 +1,561 @@
+//! Deterministic demo data: one fictional MSP with four clients, staff and portal users of every
+//! role, and about two hundred tickets. Seeded into an empty database by `portico demo` and by
+//! `portico serve` on first start.
+
+use portico_core::{ContactRole, PortalRole, Section, StaffRole, TicketPriority, TicketStatus};
+
+use crate::public::SurfaceKind;
+use crate::system::{SeedPortalUser, SeedTicket};
+use crate::{Store, StoreError, now, password};
+
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = "portico-demo-pass";
+
+/// A sign-in printed at start-up and listed in the README.
+#[derive(Debug, Clone)]
+pub struct DemoSignIn {
+    pub surface: SurfaceKind,
+    pub role: &'static str,
+    pub company: &'static str,
+    pub email: &'static str,
+}
+
+/// Every demo sign-in, in the order the README lists them.
+pub const SIGN_INS: &[(&str, &str, &str, &str)] = &[
+    ("console", "Owner / Admin", "—", "olivia@northwind.test"),
+    (
+        "console",
+        "Technician (Acme, Birchwood)",
+        "—",
+        "tom@northwind.test",
+    ),
+    (
+        "console",
+        "Technician (Cobalt, Dunmore)",
+        "—",
+        "tara@northwind.test",
+    ),
+    ("console", "Sales (Acme, Cobalt)", "—", "sam@northwind.test"),
+    ("console", "Billing", "—", "bella@northwind.test"),
+    (
+        "portal",
+        "Client admin (billing)",
+        "Acme Dental",
+        "alice@acme.test",
+    ),
+    ("portal", "Member", "Acme Dental", "mark@acme.test"),
+    ("portal", "Viewer", "Acme Dental", "vera@acme.test"),
+    (
+        "portal",
+        "Member, own tickets only",
+        "Acme Dental",
+        "oscar@acme.test",
+    ),
+    (
+        "portal",
+        "Member, Harbour St site only",
+        "Acme Dental",
+        "sita@acme.test",
+    ),
+    (
+        "portal",
+        "Client admin",
+        "Birchwood Legal",
+        "ben@birchwood.test",
+    ),
+    (
+        "portal",
+        "Client admin, also Dunmore Foods",
+        "Cobalt Engineering",
+        "carla@cobalt.test",
+    ),
+    ("portal", "Member", "Dunmore Foods", "dan@dunmore.test"),
+];
+
+struct DemoCompany {
+    name: &'static str,
+    plan: &'static str,
+    fee: i64,
+    rate: i64,
+    sites: &'static [(&'static str, &'static str)],
+    contacts: &'static [(&'static str, &'static str, &'static [ContactRole])],
+}
+
+const COMPANIES: &[DemoCompany] = &[
+    DemoCompany {
+        name: "Acme Dental",
+        plan: "Managed Complete",
+        fee: 450_000,
+        rate: 16_500,
+        sites: &[
+            ("Main Surgery", "12 King St, Springfield"),
+            ("Harbour St", "3 Harbour St, Springfield"),
+            ("Hilltop Clinic", "88 Hilltop Rd, Shelbyville"),
+        ],
+        contacts: &[
+            (
+                "Alice Archer",
+                "Practice manager",
+                &[ContactRole::Primary, ContactRole::PurchaseApprover],
+            ),
+            ("Ravi Patel", "Dentist, partner", &[ContactRole::Backup]),
+            ("Nora Quinn", "Accounts", &[ContactRole::Billing]),
+            ("Mark Mendes", "Front desk lead", &[ContactRole::Technical]),
+        ],
+    },
+    DemoCompany {
+        name: "Birchwood Legal",
+        plan: "Managed Essentials",
+        fee: 220_000,
+        rate: 18_000,
+        sites: &[
+            ("Chambers", "1 Court Ln, Capital City"),
+            ("Records Office", "7 Archive Way, Capital City"),
+        ],
+        contacts: &[
+            (
+                "Ben Birch",
+                "Managing partner",
+                &[ContactRole::Primary, ContactRole::PurchaseApprover],
+            ),
+            (
+                "Lena Ford",
+                "Office manager",
+                &[ContactRole::Backup, ContactRole::Billing],
+            ),
+            ("Ivo Stein", "Paralegal", &[ContactRole::Technical]),
+        ],
+    },
+    DemoCompany {
+        name: "Cobalt Engineering",
+        plan: "Managed Complete",
+        fee: 610_000,
+        rate: 15_000,
+        sites: &[
+            ("Head Office", "400 Industrial Pde, Ogdenville"),
+            ("Workshop", "402 Industrial Pde, Ogdenville"),
+            ("Site Office North", "Lot 9, North Haverbrook"),
+        ],
+        contacts: &[
+            ("Carla Cruz", "Operations director", &[ContactRole::Primary]),
+            (
+                "Hugo Brandt",
+                "CFO",
+                &[ContactRole::Billing, ContactRole::PurchaseApprover],
+            ),
+            (
+                "Priya Nair",
+                "CAD systems lead",
+                &[ContactRole::Technical, ContactRole::Backup],
+            ),
+        ],
+    },
+    DemoCompany {
+        name: "Dunmore Foods",
+        plan: "Co-managed",
+        fee: 180_000,
+        rate: 17_500,
+        sites: &[
+            ("Factory", "15 Mill Rd, Brockway"),
+            ("Distribution Centre", "2 Depot St, Brockway"),
+        ],
+        contacts: &[
+            (
+                "Dan Doyle",
+                "IT coordinator",
+                &[ContactRole::Primary, ContactRole::Technical],
+            ),
+            (
+                "Fiona Lamb",
+                "Finance manager",
+                &[ContactRole::Billing, ContactRole::PurchaseApprover],
+            ),
+            ("Gus Hale", "Plant manager", &[ContactRole::Backup]),
+        ],
+    },
+];
+
+const TITLES: &[&str] = &[
+    "Outlook keeps asking for my password",
+    "Printer on level 2 shows offline",
+    "New starter needs a laptop and accounts",
+    "VPN disconnects every few minutes",
+    "Shared drive is very slow this morning",
+    "Request access to the finance folder",
+    "Teams calls drop audio",
+    "Laptop battery swelling — replacement needed",
+    "Phishing e-mail received, please check",
+    "Wi-Fi in meeting room unreliable",
+    "Cannot open PDF attachments",
+    "Leaver: remove access for departing staff member",
+    "Monitor flickering at reception",
+    "MFA prompt not arriving on new phone",
+    "Scanner sends to e-mail no longer works",
+    "Software install request: design package",
+];
+
+const STAFF_REPLIES: &[&str] = &[
+    "Thanks for reporting this. I've connected remotely and I'm looking into it now.",
+    "We've applied a fix on our side. Could you try again and let us know?",
+    "I've scheduled a technician visit for tomorrow morning.",
+    "This should be resolved now. We'll keep the ticket open for a day in case it recurs.",
+];
+
+const CLIENT_REPLIES: &[&str] = &[
+    "Thanks — it's still happening for two of us.",
+    "That worked, thank you!",
+    "Tomorrow morning suits us. Reception will let you in.",
+];
+
+const INTERNAL_NOTES: &[&str] = &[
+    "Internal: likely the cached credential bug after the tenant migration; check conditional access.",
+    "Internal: warranty claim lodged with the vendor, ref pending.",
+    "Internal: client on legacy firmware, upgrade during the next maintenance window.",
+];
+
+/// Seeds the demo into an empty database. Does nothing (and returns false) if any workspace
+/// exists already.
+pub async fn seed(store: &Store) -> Result<bool, StoreError> {
+    let mut tx = store.system_unscoped().await?;
+    if !tx.is_empty().await? {
+        return Ok(false);
+    }
+    // One hash for every demo account keeps first start fast; real accounts each get their own.
+    let hash = password::hash(DEMO_PASSWORD)?;
+    let ws = tx
+        .create_workspace(
+            "Northwind IT Services",
+            "#1d4ed8",
+            "#0f766e",
+            "Welcome to your Northwind IT portal. Raise a ticket, follow its progress, and see how your systems are looked after.",
+        )
+        .await?;
+    tx.add_hostname(ws, "localhost", SurfaceKind::Console)
+        .await?;
+    tx.add_hostname(ws, "portal.localhost", SurfaceKind::Portal)
+        .await?;
+
+    let mut companies = Vec::new();
+    for c in COMPANIES {
+        let id = tx
+            .add_company(ws, c.name, c.plan, Some(c.fee), Some(c.rate), "AUD", true)
+            .await?;
+        let mut sites = Vec::new();
+        for (name, address) in c.sites {
+            sites.push(tx.add_site(ws, id, name, address).await?);
+        }
+        for (name, title, roles) in c.contacts {
+            let email = format!(
+                "{}@{}.test",
+                name.split(' ').next().unwrap_or(name).to_lowercase(),
+                c.name.split(' ').next().unwrap_or(c.name).to_lowercase()
+            );
+            tx.add_contact(ws, id, name, &email, "+61 2 5550 0100", title, roles)
+                .await?;
+        }
+        companies.push((id, sites));
+    }
+    let (acme, acme_sites) = companies[0].clone();
+    let (birchwood, _) = companies[1].clone();
+    let (cobalt, _) = companies[2].clone();
+    let (dunmore, _) = companies[3].clone();
+    // Dunmore shows how an MSP relabels sections for one client.
+    tx.set_company_section(
+        ws,
+        dunmore,
+        Section::Tickets,
+        None,
+        Some("Support requests"),
+    )
+    .await?;
+
+    let h = Some(hash.as_str());
+    tx.add_staff_user(
+        ws,
+        "olivia@northwind.test",
+        "Olivia Owens",
+        StaffRole::Owner,
+        h,
+        &[],
+    )
+    .await?;
+    let tom = tx
+        .add_staff_user(
+            ws,
+            "tom@northwind.test",
+            "Tom Tran",
+            StaffRole::Technician,
+            h,
+            &[acme, birchwood],
+        )
+        .await?;
+    let tara = tx
+        .add_staff_user(
+            ws,
+            "tara@northwind.test",
+            "Tara Singh",
+            StaffRole::Technician,
+            h,
+            &[cobalt, dunmore],
+        )
+        .await?;
+    tx.add_staff_user(
+        ws,
+        "sam@northwind.test",
+        "Sam Sales",
+        StaffRole::Sales,
+        h,
+        &[acme, cobalt],
+    )
+    .await?;
+    tx.add_staff_user(
+        ws,
+        "bella@northwind.test",
+        "Bella Burke",
+        StaffRole::Billing,
+        h,
+        &[],
+    )
+    .await?;
+
+    let user = |company, email, name, role, own_only, billing_access, sites| SeedPortalUser {
+        company,
+        email,
+        name,
+        role,
+        own_only,
+        billing_access,
+        password_hash: h,
+        sites,
+    };
+    let harbour = [acme_sites[1]];
+    let acme_users = vec![
+        tx.add_portal_user(
+            ws,
+            &user(
+                acme,
+                "alice@acme.test",
+                "Alice Archer",
+                PortalRole::ClientAdmin,
+                false,
+                true,
+                &[],
+            ),
+        )
+        .await?,
+        tx.add_portal_user(
+            ws,
+            &user(
+                acme,
+                "mark@acme.test",
+                "Mark Mendes",
+                PortalRole::Member,
+                false,
+                false,
+                &[],
+            ),
+        )
+        .await?,
+        tx.add_portal_user(
+            ws,
+            &user(
+                acme,
+                "vera@acme.test",
+                "Vera Voss",
+                PortalRole::Viewer,
+                false,
+                false,
+                &[],
+            ),
+        )
+        .await?,
+        tx.add_portal_user(
+            ws,
+            &user(
+                acme,
+                "oscar@acme.test",
+                "Oscar Ortiz",
+                PortalRole::Member,
+                true,
+                false,
+                &[],
+            ),
+        )
+        .await?,
+        tx.add_portal_user(
+            ws,
+            &user(
+                acme,
+                "sita@acme.test",
+                "Sita Rao",
+                PortalRole::Member,
+                false,
+                false,
+                &harbour,
+            ),
+        )
+        .await?,
+    ];
+    let ben = tx
+        .add_portal_user(
+            ws,
+            &user(
+                birchwood,
+                "ben@birchwood.test",
+                "Ben Birch",
+                PortalRole::ClientAdmin,
+                false,
+                true,
+                &[],
+            ),
+        )
+        .await?;
+    let carla = tx
+        .add_portal_user(
+            ws,
+            &user(
+                cobalt,
+                "carla@cobalt.test",
+                "Carla Cruz",
+                PortalRole::ClientAdmin,
+                false,
+                true,
+                &[],
+            ),
+        )
+        .await?;
+    tx.grant_company(ws, carla, dunmore, PortalRole::ClientAdmin)
+        .await?;
+    let dan = tx
+        .add_portal_user(
+            ws,
+            &user(
+                dunmore,
+                "dan@dunmore.test",
+                "Dan Doyle",
+                PortalRole::Member,
+                false,
+                false,
+                &[],
+            ),
+        )
+        .await?;
+
+    let requesters = [acme_users.clone(), vec![ben], vec![carla], vec![dan]];
+    let names = [
+        vec![
+            "Alice Archer",
+            "Mark Mendes",
+            "Vera Voss",
+            "Oscar Ortiz",
+            "Sita Rao",
+        ],
+        vec!["Ben Birch"],
+        vec!["Carla Cruz"],
+        vec!["Dan Doyle"],
+    ];
+    let per_company = [60usize, 50, 50, 40];
+    let statuses = [
+        TicketStatus::Open,
+        TicketStatus::AwaitingClient,
+        TicketStatus::Resolved,
+        TicketStatus::New,
+        TicketStatus::Closed,
+        TicketStatus::OnHold,
+        TicketStatus::Resolved,
+    ];
+    let priorities = [
+        TicketPriority::Normal,
+        TicketPriority::High,
+        TicketPriority::Low,
+        TicketPriority::Normal,
+        TicketPriority::Urgent,
+    ];
+    let start = now() - 90 * 24 * 3600;
+    let mut n = 0usize;
+    for (ci, (company, sites)) in companies.iter().enumerate() {
+        let staff = if ci < 2 {
+            (tom, "Tom Tran")
+        } else {
+            (tara, "Tara Singh")
+        };
+        for i in 0..per_company[ci] {
+            n += 1;
+            let who = i % requesters[ci].len();
+            let created = start + (n as i64) * 10 * 3600;
+            let ticket = tx
+                .add_ticket(
+                    ws,
+                    &SeedTicket {
+                        company: *company,
+                        site: Some(sites[i % sites.len()]),
+                        requester: Some(requesters[ci][who]),
+                        title: TITLES[(n * 7) % TITLES.len()],
+                        status: statuses[n % statuses.len()],
+                        priority: priorities[n % priorities.len()],
+                        created_at: created,
+                    },
+                )
+                .await?;
+            let first = format!(
+                "{}\n\nReported from the {} site.",
+                TITLES[(n * 7) % TITLES.len()],
+                i % sites.len() + 1
+            );
+            tx.add_message(
+                ws,
+                *company,
+                ticket,
+                None,
+                Some(requesters[ci][who]),
+                names[ci][who],
+                &first,
+                false,
+                created,
+            )
+            .await?;
+            tx.add_message(
+                ws,
+                *company,
+                ticket,
+                Some(staff.0),
+                None,
+                staff.1,
+                STAFF_REPLIES[n % STAFF_REPLIES.len()],
+                false,
+                created + 1800,
+            )
+            .await?;
+            if n % 2 == 0 {
+                tx.add_message(
+                    ws,
+                    *company,
+                    ticket,
+                    None,
+                    Some(requesters[ci][who]),
+                    names[ci][who],
+                    CLIENT_REPLIES[n % CLIENT_REPLIES.len()],
+                    false,
+                    created + 3600,
+                )
+                .await?;
+            }
+            if n % 3 == 0 {
+                tx.add_message(
+                    ws,
+                    *company,
+                    ticket,
+                    Some(staff.0),
+                    None,
+                    staff.1,
+                    INTERNAL_NOTES[n % INTERNAL_NOTES.len()],
+                    true,
+                    created + 2400,
+                )
+                .await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(true)
+}

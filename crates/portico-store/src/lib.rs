@@ -1,0 +1,228 @@
+//! The only code in Portico that speaks SQL.
+//!
+//! Callers never touch a pool. They ask the [`Store`] for a handle that already carries what it
+//! may see: [`Store::scoped`] for tenant data (the scope is written into every query and, on
+//! PostgreSQL, into row-level-security settings of the transaction), [`Store::auth`] for sign-in
+//! flows within one workspace, [`Store::public`] for host and branding lookups, and
+//! [`Store::system_unscoped`] for the rare work that truly spans tenants.
+
+mod auth;
+pub mod demo;
+mod migrate;
+pub mod password;
+mod public;
+pub mod scoped;
+mod sql;
+mod system;
+pub mod token;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use portico_core::{Denied, Scope};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+pub use auth::{
+    AuthTx, Credentials, NewSession, OneTimePurpose, SessionInfo, SessionUser, SignInOutcome,
+    ThrottleVerdict,
+};
+pub use public::{Branding, HostBinding, PublicTx, SurfaceKind};
+pub use scoped::ScopedTx;
+pub use system::SystemTx;
+
+/// Failures of the data layer. `NotFound` covers absent, foreign and hidden records alike.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("you do not have permission to do that")]
+    Forbidden,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("that {0} already exists")]
+    Conflict(&'static str),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("password hashing failed")]
+    Hash,
+}
+
+impl From<Denied> for StoreError {
+    fn from(d: Denied) -> Self {
+        match d {
+            Denied::NotVisible => StoreError::NotFound,
+            Denied::Forbidden => StoreError::Forbidden,
+        }
+    }
+}
+
+impl StoreError {
+    /// True when a unique constraint refused the write.
+    pub(crate) fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+#[derive(Clone)]
+enum Pool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+/// The data layer. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool,
+}
+
+/// Which backend a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> Option<Backend> {
+        if url.starts_with("sqlite:") {
+            Some(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Some(Backend::Postgres)
+        } else {
+            None
+        }
+    }
+}
+
+impl Store {
+    /// Opens the database at `url` (`sqlite://path` or `postgres://…`), creating an SQLite file
+    /// when missing. Does not migrate.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        let pool = match Backend::of_url(url) {
+            Some(Backend::Sqlite) => {
+                let options = SqliteConnectOptions::from_str(url)?
+                    .create_if_missing(true)
+                    .foreign_keys(true)
+                    // WAL lets readers run beside the single writer; the busy timeout queues writers.
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .busy_timeout(Duration::from_secs(5));
+                Pool::Sqlite(
+                    SqlitePoolOptions::new()
+                        .max_connections(max_connections)
+                        .connect_with(options)
+                        .await?,
+                )
+            }
+            Some(Backend::Postgres) => {
+                let options = PgConnectOptions::from_str(url)?;
+                Pool::Postgres(
+                    PgPoolOptions::new()
+                        .max_connections(max_connections)
+                        .acquire_timeout(Duration::from_secs(10))
+                        .connect_with(options)
+                        .await?,
+                )
+            }
+            None => {
+                return Err(StoreError::Invalid(format!(
+                    "unsupported database URL (expected sqlite:// or postgres://): {url}"
+                )));
+            }
+        };
+        Ok(Store { pool })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies pending migrations. On PostgreSQL, when `app_role` is given (the role the
+    /// application connects as, if it differs from the migrating owner), grants it row access
+    /// to the tables and nothing else.
+    pub async fn migrate(&self, app_role: Option<&str>) -> Result<(), StoreError> {
+        migrate::run(&self.pool, app_role).await
+    }
+
+    async fn begin(&self, write: bool) -> Result<sql::Tx, StoreError> {
+        Ok(match &self.pool {
+            // BEGIN IMMEDIATE takes the write lock up front: a deferred transaction that later
+            // writes fails with SQLITE_BUSY without waiting on the busy timeout.
+            Pool::Sqlite(p) => sql::Tx::Sqlite(if write {
+                p.begin_with("BEGIN IMMEDIATE").await?
+            } else {
+                p.begin().await?
+            }),
+            Pool::Postgres(p) => sql::Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// Sets the row-level-security context of a PostgreSQL transaction (no-op on SQLite).
+    /// `set_config(…, true)` is local to the transaction, so a pooled connection never carries
+    /// one request's scope into the next.
+    async fn fence(
+        tx: &mut sql::Tx,
+        workspace: &str,
+        companies: &str,
+        system: bool,
+    ) -> Result<(), StoreError> {
+        if tx.is_postgres() {
+            tx.exec(sql::q!(
+                "SELECT set_config('app.workspace_id', $1, true), set_config('app.company_ids', $2, true), \
+                 set_config('app.system', $3, true)",
+                workspace,
+                companies,
+                if system { "on" } else { "off" }
+            ))
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// A read-only transaction fenced to `scope`.
+    pub async fn scoped<'s>(&self, scope: &'s Scope) -> Result<ScopedTx<'s>, StoreError> {
+        ScopedTx::begin(self, scope, false).await
+    }
+
+    /// A read-write transaction fenced to `scope`.
+    pub async fn scoped_write<'s>(&self, scope: &'s Scope) -> Result<ScopedTx<'s>, StoreError> {
+        ScopedTx::begin(self, scope, true).await
+    }
+
+    /// Host and branding lookups: tables that carry no client data.
+    pub async fn public(&self) -> Result<PublicTx, StoreError> {
+        Ok(PublicTx {
+            tx: self.begin(false).await?,
+        })
+    }
+
+    /// Sign-in, sessions and one-time tokens within one workspace. Workspace-wide by necessity
+    /// (who the caller is is not known yet), so it offers only those operations.
+    pub async fn auth(&self, workspace: portico_core::WorkspaceId) -> Result<AuthTx, StoreError> {
+        let mut tx = self.begin(true).await?;
+        Store::fence(&mut tx, &workspace.as_text(), "*", false).await?;
+        Ok(AuthTx { tx, workspace })
+    }
+
+    /// Every tenant's data, unfenced: for the demo seeder, the CLI and background jobs only.
+    /// Never hand this to request handling.
+    pub async fn system_unscoped(&self) -> Result<SystemTx, StoreError> {
+        let mut tx = self.begin(true).await?;
+        Store::fence(&mut tx, "", "", true).await?;
+        Ok(SystemTx { tx })
+    }
+}
+
+/// Seconds since the Unix epoch; the store's one notion of time.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}

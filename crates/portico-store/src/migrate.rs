@@ -1,0 +1,76 @@
+//! Forward-only migrations, embedded in the binary, one folder per backend. sqlx records what
+//! ran (with checksums) and, on PostgreSQL, holds an advisory lock so that several instances
+//! starting together migrate once.
+
+use std::borrow::Cow;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+use crate::{Pool, StoreError};
+
+const SQLITE: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../migrations/sqlite/0001_foundation.sql"),
+)];
+const POSTGRES: &[(i64, &str, &str)] = &[(
+    1,
+    "foundation",
+    include_str!("../migrations/postgres/0001_foundation.sql"),
+)];
+
+fn migrator(files: &'static [(i64, &'static str, &'static str)]) -> Migrator {
+    let migrations = files
+        .iter()
+        .map(|(version, name, sql)| {
+            Migration::new(
+                *version,
+                Cow::Borrowed(*name),
+                MigrationType::Simple,
+                sqlx::SqlSafeStr::into_sql_str(*sql),
+                false,
+            )
+        })
+        .collect::<Vec<_>>();
+    Migrator {
+        migrations: Cow::Owned(migrations),
+        ..Migrator::DEFAULT
+    }
+}
+
+pub(crate) async fn run(pool: &Pool, app_role: Option<&str>) -> Result<(), StoreError> {
+    match pool {
+        Pool::Sqlite(p) => migrator(SQLITE).run(p).await?,
+        Pool::Postgres(p) => {
+            migrator(POSTGRES).run(p).await?;
+            if let Some(role) = app_role {
+                grant_app_role(p, role).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The application role gets row access and nothing else: it owns no table, so it cannot
+/// alter policies, and it is not given BYPASSRLS.
+async fn grant_app_role(pool: &sqlx::PgPool, role: &str) -> Result<(), StoreError> {
+    if role.is_empty() || !role.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(StoreError::Invalid(format!(
+            "unusable application role name: {role:?}"
+        )));
+    }
+    let statements = [
+        format!("GRANT USAGE ON SCHEMA public TO \"{role}\""),
+        format!(
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \"{role}\""
+        ),
+        format!("REVOKE ALL ON _sqlx_migrations FROM \"{role}\""),
+    ];
+    // The role name was checked above to be a plain identifier.
+    for statement in statements {
+        sqlx::query(sqlx::AssertSqlSafe(statement))
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,169 @@
+//! Companies, sites and contacts (C1), fenced to the scope. Financial fields are only selected
+//! for scopes holding the billing entitlement: they do not exist in the output otherwise.
+
+use portico_core::{Action, CompanyId, ContactRole};
+
+use crate::StoreError;
+use crate::scoped::ScopedTx;
+use crate::sql::Q;
+
+/// Plan rates, present only for billing-entitled scopes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Billing {
+    pub monthly_fee_cents: Option<i64>,
+    pub hourly_rate_cents: Option<i64>,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct CompanySummary {
+    pub id: CompanyId,
+    pub name: String,
+    pub plan_name: String,
+    pub portal_enabled: bool,
+    pub site_count: i64,
+    pub open_tickets: i64,
+    pub billing: Option<Billing>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Site {
+    pub id: String,
+    pub name: String,
+    pub address: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Contact {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub title: String,
+    pub roles: Vec<ContactRole>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CompanyRow {
+    id: String,
+    name: String,
+    plan_name: String,
+    portal_enabled: bool,
+    site_count: i64,
+    open_tickets: i64,
+    monthly_fee_cents: Option<i64>,
+    hourly_rate_cents: Option<i64>,
+    currency: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ContactRow {
+    id: String,
+    name: String,
+    email: String,
+    phone: String,
+    title: String,
+    roles: Option<String>,
+}
+
+impl CompanyRow {
+    fn into_summary(self) -> CompanySummary {
+        let billing = self.currency.map(|currency| Billing {
+            monthly_fee_cents: self.monthly_fee_cents,
+            hourly_rate_cents: self.hourly_rate_cents,
+            currency,
+        });
+        CompanySummary {
+            id: CompanyId::from_stored(&self.id),
+            name: self.name,
+            plan_name: self.plan_name,
+            portal_enabled: self.portal_enabled,
+            site_count: self.site_count,
+            open_tickets: self.open_tickets,
+            billing,
+        }
+    }
+}
+
+impl ScopedTx<'_> {
+    fn company_query(&self) -> Q {
+        let financial = if self.scope.billing() {
+            "c.monthly_fee_cents, c.hourly_rate_cents, c.currency"
+        } else {
+            "NULL AS monthly_fee_cents, NULL AS hourly_rate_cents, NULL AS currency"
+        };
+        let mut query = Q::new(&format!(
+            "SELECT c.id, c.name, c.plan_name, c.portal_enabled, \
+             (SELECT COUNT(*) FROM sites s WHERE s.workspace_id = c.workspace_id AND s.company_id = c.id) AS site_count, \
+             (SELECT COUNT(*) FROM tickets t WHERE t.workspace_id = c.workspace_id AND t.company_id = c.id \
+              AND t.status NOT IN ('resolved', 'closed')) AS open_tickets, {financial} \
+             FROM companies c WHERE 1 = 1"
+        ));
+        self.fence(&mut query, "c.workspace_id", "c.id");
+        query
+    }
+
+    /// Every company in scope, by name.
+    pub async fn companies(&mut self) -> Result<Vec<CompanySummary>, StoreError> {
+        self.scope.may(Action::ViewCompanies)?;
+        let mut query = self.company_query();
+        query.sql(" ORDER BY c.name");
+        let rows: Vec<CompanyRow> = self.tx.all(query).await?;
+        Ok(rows.into_iter().map(CompanyRow::into_summary).collect())
+    }
+
+    /// One company in scope.
+    pub async fn company(&mut self, id: CompanyId) -> Result<CompanySummary, StoreError> {
+        self.scope
+            .may(Action::ViewCompanies)
+            .map_err(|_| StoreError::NotFound)?;
+        let mut query = self.company_query();
+        query.sql(" AND c.id = ").arg(id);
+        let row: CompanyRow = self.tx.one(query).await?;
+        Ok(row.into_summary())
+    }
+
+    /// The sites of a company in scope (all of them: site restriction applies to tickets and
+    /// assets, not to the list of locations).
+    pub async fn sites(&mut self, company: CompanyId) -> Result<Vec<Site>, StoreError> {
+        let mut query = Q::new("SELECT s.id, s.name, s.address FROM sites s WHERE s.company_id = ");
+        query.arg(company);
+        self.fence(&mut query, "s.workspace_id", "s.company_id");
+        query.sql(" ORDER BY s.name");
+        self.tx.all(query).await
+    }
+
+    /// The contact roster of a company in scope, with each contact's roles.
+    pub async fn contacts(&mut self, company: CompanyId) -> Result<Vec<Contact>, StoreError> {
+        let roles_agg = if self.tx.is_postgres() {
+            "string_agg(r.role, ',')"
+        } else {
+            "group_concat(r.role, ',')"
+        };
+        let mut query = Q::new(&format!(
+            "SELECT p.id, p.name, p.email, p.phone, p.title, {roles_agg} AS roles FROM contacts p \
+             LEFT JOIN contact_roles r ON r.workspace_id = p.workspace_id AND r.contact_id = p.id \
+             WHERE p.company_id = "
+        ));
+        query.arg(company);
+        self.fence(&mut query, "p.workspace_id", "p.company_id");
+        query.sql(" GROUP BY p.id, p.name, p.email, p.phone, p.title ORDER BY p.name");
+        let rows: Vec<ContactRow> = self.tx.all(query).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Contact {
+                id: r.id,
+                name: r.name,
+                email: r.email,
+                phone: r.phone,
+                title: r.title,
+                roles: r
+                    .roles
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter_map(ContactRole::parse)
+                    .collect(),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,83 @@
+//! Tenant data, always read and written through a [`ScopedTx`]: a transaction that carries the
+//! caller's [`Scope`] and writes it into every query. This is the one place scope is enforced.
+
+pub mod branding;
+pub mod companies;
+pub(crate) mod outbox;
+pub mod portal_settings;
+pub mod portal_users;
+pub mod staff;
+pub mod tickets;
+
+use portico_core::{CompanyId, CompanySet, Scope};
+
+use crate::sql::{Q, Tx};
+use crate::{Store, StoreError};
+
+/// A transaction fenced to one scope. Dropping it without [`ScopedTx::commit`] rolls back.
+pub struct ScopedTx<'s> {
+    pub(crate) tx: Tx,
+    pub(crate) scope: &'s Scope,
+}
+
+impl<'s> ScopedTx<'s> {
+    pub(crate) async fn begin(
+        store: &Store,
+        scope: &'s Scope,
+        write: bool,
+    ) -> Result<ScopedTx<'s>, StoreError> {
+        let mut tx = store.begin(write).await?;
+        let companies = match scope.companies() {
+            CompanySet::All => "*".to_owned(),
+            CompanySet::Only(ids) => ids
+                .iter()
+                .map(|c| c.as_text())
+                .collect::<Vec<_>>()
+                .join(","),
+        };
+        Store::fence(&mut tx, &scope.workspace().as_text(), &companies, false).await?;
+        Ok(ScopedTx { tx, scope })
+    }
+
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await
+    }
+
+    pub fn scope(&self) -> &Scope {
+        self.scope
+    }
+
+    /// Appends ` AND <ws_col> = $ws AND <company_col> IN (…)` for the scope's companies.
+    pub(crate) fn fence(&self, query: &mut Q, workspace_col: &str, company_col: &str) {
+        query
+            .sql(" AND ")
+            .sql(workspace_col)
+            .sql(" = ")
+            .arg(self.scope.workspace());
+        if let CompanySet::Only(ids) = self.scope.companies() {
+            query.sql(" AND ");
+            query.in_list(company_col, ids);
+        }
+    }
+
+    /// Appends ` AND <ws_col> = $ws` for workspace-level records (staff, settings, outbox).
+    pub(crate) fn fence_workspace(&self, query: &mut Q, workspace_col: &str) {
+        query
+            .sql(" AND ")
+            .sql(workspace_col)
+            .sql(" = ")
+            .arg(self.scope.workspace());
+    }
+
+    /// Confirms a company is inside the scope; `NotFound` otherwise (absent or foreign alike).
+    pub(crate) async fn visible_company(&mut self, company: CompanyId) -> Result<(), StoreError> {
+        let mut query = Q::new("SELECT COUNT(*) FROM companies c WHERE c.id = ");
+        query.arg(company);
+        self.fence(&mut query, "c.workspace_id", "c.id");
+        if self.tx.count(query).await? == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! Outgoing mail, queued in the database until SMTP delivery exists.
+
+use portico_core::{Action, CompanyId, WorkspaceId};
+
+use crate::scoped::ScopedTx;
+use crate::sql::{Q, Tx, q};
+use crate::{StoreError, now};
+
+/// A queued e-mail.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxMail {
+    pub id: String,
+    pub to_address: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: i64,
+}
+
+pub(crate) async fn push(
+    tx: &mut Tx,
+    workspace: WorkspaceId,
+    company: Option<CompanyId>,
+    to: &str,
+    subject: &str,
+    body: &str,
+) -> Result<(), StoreError> {
+    tracing::info!(target: "portico::outbox", to, subject, "mail queued\n{body}");
+    tx.exec(q!(
+        "INSERT INTO outbox (workspace_id, id, company_id, to_address, subject, body, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        workspace,
+        uuid_text(),
+        company,
+        to,
+        subject,
+        body,
+        now()
+    ))
+    .await?;
+    Ok(())
+}
+
+fn uuid_text() -> String {
+    portico_core::MessageId::new().as_text()
+}
+
+impl ScopedTx<'_> {
+    /// The newest queued mail of the workspace.
+    pub async fn outbox(&mut self, limit: i64) -> Result<Vec<OutboxMail>, StoreError> {
+        self.scope.may(Action::ViewOutbox)?;
+        let mut query =
+            Q::new("SELECT id, to_address, subject, body, created_at FROM outbox o WHERE 1 = 1");
+        self.fence_workspace(&mut query, "o.workspace_id");
+        query
+            .sql(" ORDER BY created_at DESC, id DESC LIMIT ")
+            .arg(limit);
+        self.tx.all(query).await
+    }
+
+    /// Queues an e-mail about `company` (or the workspace) within this transaction.
+    pub async fn queue_mail(
+        &mut self,
+        company: Option<CompanyId>,
+        to: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        push(
+            &mut self.tx,
+            self.scope.workspace(),
+            company,
+            to,
+            subject,
+            body,
+        )
+        .await
+    }
+}

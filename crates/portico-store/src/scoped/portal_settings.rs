@@ -1,0 +1,164 @@
+//! Per-company portal settings (C4): the portal switch, and each section's state and label as a
+//! workspace default with per-company overrides. Read on every portal request, so a change takes
+//! effect at once on every instance.
+
+use portico_core::{Action, CompanyId, Section, WorkspaceId};
+
+use crate::StoreError;
+use crate::scoped::ScopedTx;
+use crate::sql::{Q, Tx, q};
+
+/// One section's effective state for a company, and where it comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionSetting {
+    pub section: Section,
+    pub enabled: bool,
+    pub label: String,
+    /// Whether the company overrides the workspace default for `enabled` / `label`.
+    pub enabled_override: Option<bool>,
+    pub label_override: Option<String>,
+    pub default_enabled: bool,
+    pub default_label: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct PortalSettings {
+    pub portal_enabled: bool,
+    pub sections: Vec<SectionSetting>,
+}
+
+/// A requested change to one section for one company. `None` returns to the workspace default.
+#[derive(Debug, Clone)]
+pub struct SectionChange {
+    pub section: Section,
+    pub enabled: Option<bool>,
+    pub label: Option<String>,
+}
+
+pub const MAX_LABEL_LEN: usize = 40;
+
+#[derive(sqlx::FromRow)]
+struct SettingRow {
+    section: String,
+    default_enabled: Option<bool>,
+    default_label: Option<String>,
+    company_enabled: Option<bool>,
+    company_label: Option<String>,
+}
+
+pub(crate) async fn section_settings(
+    tx: &mut Tx,
+    workspace: WorkspaceId,
+    company: CompanyId,
+) -> Result<Vec<SectionSetting>, StoreError> {
+    // Every known section is listed, so that sections without a stored row still show.
+    let rows: Vec<SettingRow> = tx
+        .all(q!(
+            "SELECT d.section, d.enabled AS default_enabled, d.label AS default_label, \
+             o.enabled AS company_enabled, o.label AS company_label \
+             FROM workspace_section_defaults d LEFT JOIN company_section_settings o \
+             ON o.workspace_id = d.workspace_id AND o.company_id = $2 AND o.section = d.section \
+             WHERE d.workspace_id = $1",
+            workspace,
+            company
+        ))
+        .await?;
+    Ok(Section::ALL
+        .iter()
+        .map(|&section| {
+            let row = rows.iter().find(|r| r.section == section.as_str());
+            let default_enabled = row
+                .and_then(|r| r.default_enabled)
+                .unwrap_or(section.enabled_by_default());
+            let default_label = row
+                .and_then(|r| r.default_label.clone())
+                .unwrap_or_else(|| section.label().to_owned());
+            let enabled_override = row.and_then(|r| r.company_enabled);
+            let label_override = row.and_then(|r| r.company_label.clone());
+            SectionSetting {
+                section,
+                enabled: section.always_on() || enabled_override.unwrap_or(default_enabled),
+                label: label_override
+                    .clone()
+                    .unwrap_or_else(|| default_label.clone()),
+                enabled_override,
+                label_override,
+                default_enabled,
+                default_label,
+            }
+        })
+        .collect())
+}
+
+/// Trims a label and checks it fits the navigation.
+pub fn clean_label(label: &str) -> Result<Option<String>, StoreError> {
+    let label = label.trim();
+    if label.is_empty() {
+        return Ok(None);
+    }
+    if label.chars().count() > MAX_LABEL_LEN {
+        return Err(StoreError::Invalid(format!(
+            "Section labels are at most {MAX_LABEL_LEN} characters."
+        )));
+    }
+    Ok(Some(label.to_owned()))
+}
+
+impl ScopedTx<'_> {
+    /// A company's portal settings.
+    pub async fn portal_settings(
+        &mut self,
+        company: CompanyId,
+    ) -> Result<PortalSettings, StoreError> {
+        self.visible_company(company).await?;
+        self.scope.may(Action::ManagePortalSettings)?;
+        let mut query = Q::new("SELECT portal_enabled FROM companies c WHERE c.id = ");
+        query.arg(company);
+        self.fence(&mut query, "c.workspace_id", "c.id");
+        let (portal_enabled,): (bool,) = self.tx.one(query).await?;
+        let sections = section_settings(&mut self.tx, self.scope.workspace(), company).await?;
+        Ok(PortalSettings {
+            portal_enabled,
+            sections,
+        })
+    }
+
+    /// Switches a company's portal and sets its section overrides.
+    pub async fn save_portal_settings(
+        &mut self,
+        company: CompanyId,
+        portal_enabled: bool,
+        changes: &[SectionChange],
+    ) -> Result<(), StoreError> {
+        self.visible_company(company).await?;
+        self.scope.may(Action::ManagePortalSettings)?;
+        let mut query = Q::new("UPDATE companies SET portal_enabled = ");
+        query.arg(portal_enabled).sql(" WHERE id = ").arg(company);
+        self.fence(&mut query, "workspace_id", "id");
+        self.tx.exec(query).await?;
+        for change in changes {
+            if change
+                .label
+                .as_ref()
+                .is_some_and(|l| l.chars().count() > MAX_LABEL_LEN)
+            {
+                return Err(StoreError::Invalid(format!(
+                    "Section labels are at most {MAX_LABEL_LEN} characters."
+                )));
+            }
+            self.tx
+                .exec(q!(
+                    "INSERT INTO company_section_settings (workspace_id, company_id, section, enabled, label) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (company_id, section) \
+                     DO UPDATE SET enabled = excluded.enabled, label = excluded.label",
+                    self.scope.workspace(),
+                    company,
+                    change.section.as_str(),
+                    change.enabled,
+                    change.label.clone()
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+}

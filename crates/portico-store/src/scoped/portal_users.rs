@@ -1,0 +1,330 @@
+//! A company's portal users (C5): invite, change, disable, resend.
+
+use portico_core::{Action, CompanyId, PortalRole, PortalUserId, SiteId};
+
+use crate::auth::{OneTimePurpose, SessionUser, issue_token};
+use crate::scoped::ScopedTx;
+use crate::sql::{Q, q};
+use crate::{StoreError, now};
+
+/// How long an invitation link stays valid.
+pub const INVITE_TTL_SECS: i64 = 7 * 24 * 3600;
+
+#[derive(Debug, Clone)]
+pub struct PortalUser {
+    pub id: PortalUserId,
+    pub email: String,
+    pub name: String,
+    pub role: PortalRole,
+    pub own_only: bool,
+    pub billing_access: bool,
+    pub disabled: bool,
+    /// False until the invitation was accepted and a password chosen.
+    pub activated: bool,
+    pub sites: Vec<SiteId>,
+}
+
+/// What an invitation or an edit sets.
+#[derive(Debug, Clone)]
+pub struct PortalUserFields {
+    pub name: String,
+    pub email: String,
+    pub role: PortalRole,
+    pub sites: Vec<SiteId>,
+    pub own_only: bool,
+    pub billing_access: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    email: String,
+    name: String,
+    role: String,
+    own_only: bool,
+    billing_access: bool,
+    disabled: bool,
+    activated: bool,
+    sites: Option<String>,
+}
+
+/// Checks an e-mail address's shape, enough to catch typing mistakes.
+pub fn valid_email(email: &str) -> bool {
+    let email = email.trim();
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && email.len() <= 254
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c == '<' || c == '>' || c == ',')
+}
+
+fn validate(fields: &PortalUserFields) -> Result<(), StoreError> {
+    if fields.name.trim().is_empty() || fields.name.chars().count() > 120 {
+        return Err(StoreError::Invalid(
+            "Enter a name of at most 120 characters.".into(),
+        ));
+    }
+    if !valid_email(&fields.email) {
+        return Err(StoreError::Invalid("Enter a valid e-mail address.".into()));
+    }
+    Ok(())
+}
+
+impl ScopedTx<'_> {
+    async fn require_user_admin(&mut self, company: CompanyId) -> Result<(), StoreError> {
+        self.visible_company(company).await?;
+        self.scope.may(Action::ManagePortalUsers)?;
+        Ok(())
+    }
+
+    /// Checks that every site belongs to the company (foreign sites read as not found).
+    async fn check_sites(
+        &mut self,
+        company: CompanyId,
+        sites: &[SiteId],
+    ) -> Result<(), StoreError> {
+        if sites.is_empty() {
+            return Ok(());
+        }
+        let mut query = Q::new("SELECT COUNT(*) FROM sites s WHERE s.company_id = ");
+        query.arg(company).sql(" AND ");
+        query.in_list("s.id", sites);
+        self.fence(&mut query, "s.workspace_id", "s.company_id");
+        if self.tx.count(query).await? as usize != sites.len() {
+            return Err(StoreError::Invalid("Choose sites of this company.".into()));
+        }
+        Ok(())
+    }
+
+    /// A company's portal users, by name.
+    pub async fn portal_users(
+        &mut self,
+        company: CompanyId,
+    ) -> Result<Vec<PortalUser>, StoreError> {
+        self.visible_company(company).await?;
+        self.scope.may(Action::ViewCompanies)?;
+        let agg = if self.tx.is_postgres() {
+            "string_agg(s.site_id, ',')"
+        } else {
+            "group_concat(s.site_id, ',')"
+        };
+        let mut query = Q::new(&format!(
+            "SELECT u.id, u.email, u.name, u.role, u.own_only, u.billing_access, u.disabled, \
+             (u.password_hash IS NOT NULL) AS activated, {agg} AS sites FROM portal_users u \
+             LEFT JOIN portal_user_sites s ON s.workspace_id = u.workspace_id AND s.portal_user_id = u.id \
+             WHERE u.company_id = "
+        ));
+        query.arg(company);
+        self.fence(&mut query, "u.workspace_id", "u.company_id");
+        query.sql(
+            " GROUP BY u.id, u.email, u.name, u.role, u.own_only, u.billing_access, u.disabled, u.password_hash \
+             ORDER BY u.name",
+        );
+        let rows: Vec<Row> = self.tx.all(query).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(PortalUser {
+                    id: PortalUserId::parse(&r.id)?,
+                    email: r.email,
+                    name: r.name,
+                    role: PortalRole::parse(&r.role)?,
+                    own_only: r.own_only,
+                    billing_access: r.billing_access,
+                    disabled: r.disabled,
+                    activated: r.activated,
+                    sites: r
+                        .sites
+                        .unwrap_or_default()
+                        .split(',')
+                        .filter_map(SiteId::parse)
+                        .collect(),
+                })
+            })
+            .collect())
+    }
+
+    /// Creates an invited portal user and returns their id and invitation token.
+    pub async fn invite_portal_user(
+        &mut self,
+        company: CompanyId,
+        fields: &PortalUserFields,
+    ) -> Result<(PortalUserId, String), StoreError> {
+        self.require_user_admin(company).await?;
+        validate(fields)?;
+        self.check_sites(company, &fields.sites).await?;
+        let id = PortalUserId::new();
+        let inserted = self
+            .tx
+            .exec(q!(
+                "INSERT INTO portal_users (workspace_id, company_id, id, email, name, phone, role, own_only, \
+                 billing_access, disabled, password_hash, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, '', $6, $7, $8, FALSE, NULL, $9)",
+                self.scope.workspace(),
+                company,
+                id,
+                fields.email.trim().to_lowercase(),
+                fields.name.trim(),
+                fields.role.as_str(),
+                fields.own_only,
+                fields.billing_access,
+                now()
+            ))
+            .await;
+        match inserted {
+            Err(e) if e.is_unique_violation() => {
+                return Err(StoreError::Conflict("portal user e-mail address"));
+            }
+            other => other?,
+        };
+        self.set_sites(company, id, &fields.sites).await?;
+        let token = issue_token(
+            &mut self.tx,
+            self.scope.workspace(),
+            OneTimePurpose::Invite,
+            SessionUser::Portal(id),
+            INVITE_TTL_SECS,
+        )
+        .await?;
+        Ok((id, token))
+    }
+
+    async fn set_sites(
+        &mut self,
+        company: CompanyId,
+        user: PortalUserId,
+        sites: &[SiteId],
+    ) -> Result<(), StoreError> {
+        let mut delete = Q::new("DELETE FROM portal_user_sites WHERE portal_user_id = ");
+        delete.arg(user).sql(" AND company_id = ").arg(company);
+        self.fence(&mut delete, "workspace_id", "company_id");
+        self.tx.exec(delete).await?;
+        for site in sites {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO portal_user_sites (workspace_id, company_id, portal_user_id, site_id) \
+                     VALUES ($1, $2, $3, $4)",
+                    self.scope.workspace(),
+                    company,
+                    user,
+                    *site
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A portal user of a company in scope; `NotFound` for anyone else's.
+    pub async fn portal_user(
+        &mut self,
+        company: CompanyId,
+        user: PortalUserId,
+    ) -> Result<PortalUser, StoreError> {
+        self.portal_users(company)
+            .await?
+            .into_iter()
+            .find(|u| u.id == user)
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Changes a portal user's name, role, sites and restrictions (the e-mail stays).
+    pub async fn update_portal_user(
+        &mut self,
+        company: CompanyId,
+        user: PortalUserId,
+        fields: &PortalUserFields,
+    ) -> Result<(), StoreError> {
+        self.require_user_admin(company).await?;
+        let current = self.portal_user(company, user).await?;
+        validate(&PortalUserFields {
+            email: current.email.clone(),
+            ..fields.clone()
+        })?;
+        self.check_sites(company, &fields.sites).await?;
+        let mut query = Q::new("UPDATE portal_users SET name = ");
+        query
+            .arg(fields.name.trim())
+            .sql(", role = ")
+            .arg(fields.role.as_str());
+        query
+            .sql(", own_only = ")
+            .arg(fields.own_only)
+            .sql(", billing_access = ")
+            .arg(fields.billing_access);
+        query
+            .sql(" WHERE id = ")
+            .arg(user)
+            .sql(" AND company_id = ")
+            .arg(company);
+        self.fence(&mut query, "workspace_id", "company_id");
+        self.tx.exec(query).await?;
+        self.set_sites(company, user, &fields.sites).await
+    }
+
+    /// Disables (ending every session at once) or re-enables a portal user.
+    pub async fn set_portal_user_disabled(
+        &mut self,
+        company: CompanyId,
+        user: PortalUserId,
+        disabled: bool,
+    ) -> Result<(), StoreError> {
+        self.require_user_admin(company).await?;
+        self.portal_user(company, user).await?;
+        let mut query = Q::new("UPDATE portal_users SET disabled = ");
+        query
+            .arg(disabled)
+            .sql(" WHERE id = ")
+            .arg(user)
+            .sql(" AND company_id = ")
+            .arg(company);
+        self.fence(&mut query, "workspace_id", "company_id");
+        self.tx.exec(query).await?;
+        if disabled {
+            self.tx
+                .exec(q!(
+                    "DELETE FROM sessions WHERE workspace_id = $1 AND portal_user_id = $2",
+                    self.scope.workspace(),
+                    user
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Issues a fresh invitation link (the previous one stops working) for a user who has not
+    /// chosen a password yet.
+    pub async fn resend_invite(
+        &mut self,
+        company: CompanyId,
+        user: PortalUserId,
+    ) -> Result<(PortalUser, String), StoreError> {
+        self.require_user_admin(company).await?;
+        let target = self.portal_user(company, user).await?;
+        if target.activated {
+            return Err(StoreError::Invalid(
+                "This user has already accepted the invitation; they can reset their password from the sign-in page."
+                    .into(),
+            ));
+        }
+        if target.disabled {
+            return Err(StoreError::Invalid(
+                "Enable this user before sending a new invitation.".into(),
+            ));
+        }
+        let token = issue_token(
+            &mut self.tx,
+            self.scope.workspace(),
+            OneTimePurpose::Invite,
+            SessionUser::Portal(user),
+            INVITE_TTL_SECS,
+        )
+        .await?;
+        Ok((target, token))
+    }
+}

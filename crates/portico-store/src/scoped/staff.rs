@@ -1,0 +1,176 @@
+//! Staff users and their company assignments (C9).
+
+use portico_core::{Action, CompanyId, StaffRole, StaffUserId};
+
+use crate::auth::{OneTimePurpose, SessionUser, issue_token};
+use crate::scoped::ScopedTx;
+use crate::scoped::portal_users::{INVITE_TTL_SECS, valid_email};
+use crate::sql::{Q, q};
+use crate::{StoreError, now};
+
+#[derive(Debug, Clone)]
+pub struct StaffUser {
+    pub id: StaffUserId,
+    pub email: String,
+    pub name: String,
+    pub role: StaffRole,
+    pub disabled: bool,
+    pub assigned: Vec<CompanyId>,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    email: String,
+    name: String,
+    role: String,
+    disabled: bool,
+    assigned: Option<String>,
+}
+
+impl ScopedTx<'_> {
+    /// Every staff user of the workspace.
+    pub async fn staff_users(&mut self) -> Result<Vec<StaffUser>, StoreError> {
+        self.scope.may(Action::ManageStaff)?;
+        let agg = if self.tx.is_postgres() {
+            "string_agg(a.company_id, ',')"
+        } else {
+            "group_concat(a.company_id, ',')"
+        };
+        let mut query = Q::new(&format!(
+            "SELECT u.id, u.email, u.name, u.role, u.disabled, {agg} AS assigned FROM staff_users u \
+             LEFT JOIN staff_assignments a ON a.workspace_id = u.workspace_id AND a.staff_user_id = u.id WHERE 1 = 1"
+        ));
+        self.fence_workspace(&mut query, "u.workspace_id");
+        query.sql(" GROUP BY u.id, u.email, u.name, u.role, u.disabled ORDER BY u.name");
+        let rows: Vec<Row> = self.tx.all(query).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(StaffUser {
+                    id: StaffUserId::parse(&r.id)?,
+                    email: r.email,
+                    name: r.name,
+                    role: StaffRole::parse(&r.role)?,
+                    disabled: r.disabled,
+                    assigned: r
+                        .assigned
+                        .unwrap_or_default()
+                        .split(',')
+                        .filter_map(CompanyId::parse)
+                        .collect(),
+                })
+            })
+            .collect())
+    }
+
+    /// Adds a staff user and returns their invitation token.
+    pub async fn add_staff_user(
+        &mut self,
+        name: &str,
+        email: &str,
+        role: StaffRole,
+    ) -> Result<(StaffUserId, String), StoreError> {
+        self.scope.may(Action::ManageStaff)?;
+        if name.trim().is_empty() || name.chars().count() > 120 {
+            return Err(StoreError::Invalid(
+                "Enter a name of at most 120 characters.".into(),
+            ));
+        }
+        if !valid_email(email) {
+            return Err(StoreError::Invalid("Enter a valid e-mail address.".into()));
+        }
+        let id = StaffUserId::new();
+        let inserted = self
+            .tx
+            .exec(q!(
+                "INSERT INTO staff_users (workspace_id, id, email, name, role, password_hash, disabled, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, NULL, FALSE, $6)",
+                self.scope.workspace(),
+                id,
+                email.trim().to_lowercase(),
+                name.trim(),
+                role.as_str(),
+                now()
+            ))
+            .await;
+        match inserted {
+            Err(e) if e.is_unique_violation() => {
+                return Err(StoreError::Conflict("staff e-mail address"));
+            }
+            other => other?,
+        };
+        let token = issue_token(
+            &mut self.tx,
+            self.scope.workspace(),
+            OneTimePurpose::Invite,
+            SessionUser::Staff(id),
+            INVITE_TTL_SECS,
+        )
+        .await?;
+        Ok((id, token))
+    }
+
+    /// Sets a staff user's role, company assignments and whether they are disabled.
+    pub async fn update_staff_user(
+        &mut self,
+        id: StaffUserId,
+        role: StaffRole,
+        assigned: &[CompanyId],
+        disabled: bool,
+    ) -> Result<(), StoreError> {
+        self.scope.may(Action::ManageStaff)?;
+        if !self.staff_users().await?.iter().any(|u| u.id == id) {
+            return Err(StoreError::NotFound);
+        }
+        if let portico_core::Actor::Staff(me) = self.scope.actor()
+            && me == id
+            && (role != StaffRole::Owner || disabled)
+        {
+            return Err(StoreError::Invalid(
+                "You cannot demote or disable yourself.".into(),
+            ));
+        }
+        for company in assigned {
+            self.visible_company(*company)
+                .await
+                .map_err(|_| StoreError::Invalid("Choose companies of this workspace.".into()))?;
+        }
+        let mut query = Q::new("UPDATE staff_users SET role = ");
+        query
+            .arg(role.as_str())
+            .sql(", disabled = ")
+            .arg(disabled)
+            .sql(" WHERE id = ")
+            .arg(id);
+        self.fence_workspace(&mut query, "workspace_id");
+        self.tx.exec(query).await?;
+        self.tx
+            .exec(q!(
+                "DELETE FROM staff_assignments WHERE workspace_id = $1 AND staff_user_id = $2",
+                self.scope.workspace(),
+                id
+            ))
+            .await?;
+        for company in assigned {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO staff_assignments (workspace_id, staff_user_id, company_id) VALUES ($1, $2, $3)",
+                    self.scope.workspace(),
+                    id,
+                    *company
+                ))
+                .await?;
+        }
+        if disabled {
+            self.tx
+                .exec(q!(
+                    "DELETE FROM sessions WHERE workspace_id = $1 AND staff_user_id = $2",
+                    self.scope.workspace(),
+                    id
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+}

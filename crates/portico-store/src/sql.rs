@@ -1,0 +1,261 @@
+//! One code path for two databases. Every query is written once, with `$n` placeholders (both
+//! SQLite and PostgreSQL accept them), and its arguments collected as [`Arg`]s; [`Tx`] runs it on
+//! whichever backend the store was opened with.
+
+// Query text is composed only from literals in this crate (table and column names from fixed
+// sets); every value travels as a bound argument. That is the audit `AssertSqlSafe` asks for.
+use sqlx::{AssertSqlSafe, Postgres, Sqlite, Transaction};
+
+use crate::StoreError;
+
+/// A bound value. Ids travel as text: both schemas store them as `TEXT`.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Text(String),
+    OptText(Option<String>),
+    Int(i64),
+    OptInt(Option<i64>),
+    Bool(bool),
+    OptBool(Option<bool>),
+    OptBlob(Option<Vec<u8>>),
+}
+
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_owned())
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        Arg::OptText(v)
+    }
+}
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::OptInt(v)
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+impl From<Option<bool>> for Arg {
+    fn from(v: Option<bool>) -> Self {
+        Arg::OptBool(v)
+    }
+}
+impl From<Option<Vec<u8>>> for Arg {
+    fn from(v: Option<Vec<u8>>) -> Self {
+        Arg::OptBlob(v)
+    }
+}
+
+macro_rules! id_args {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Arg {
+            fn from(v: $t) -> Self { Arg::Text(v.as_text()) }
+        }
+        impl From<Option<$t>> for Arg {
+            fn from(v: Option<$t>) -> Self { Arg::OptText(v.map(|v| v.as_text())) }
+        }
+    )*};
+}
+id_args!(
+    portico_core::WorkspaceId,
+    portico_core::CompanyId,
+    portico_core::SiteId,
+    portico_core::ContactId,
+    portico_core::StaffUserId,
+    portico_core::PortalUserId,
+    portico_core::TicketId,
+    portico_core::MessageId
+);
+
+/// A query under construction: SQL text plus its arguments, numbered as they are pushed.
+#[derive(Debug, Default)]
+pub(crate) struct Q {
+    pub(crate) sql: String,
+    pub(crate) args: Vec<Arg>,
+}
+
+impl Q {
+    pub(crate) fn new(sql: &str) -> Self {
+        Q {
+            sql: sql.to_owned(),
+            args: Vec::new(),
+        }
+    }
+
+    /// Appends SQL text.
+    pub(crate) fn sql(&mut self, text: &str) -> &mut Self {
+        self.sql.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder for `value`.
+    pub(crate) fn arg(&mut self, value: impl Into<Arg>) -> &mut Self {
+        self.args.push(value.into());
+        self.sql.push('$');
+        self.sql.push_str(&self.args.len().to_string());
+        self
+    }
+
+    /// Appends `col IN ($a, $b, …)`, or a false condition for an empty list.
+    pub(crate) fn in_list<T: Into<Arg> + Clone>(&mut self, col: &str, values: &[T]) -> &mut Self {
+        if values.is_empty() {
+            self.sql.push_str("1 = 0");
+            return self;
+        }
+        self.sql.push_str(col);
+        self.sql.push_str(" IN (");
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                self.sql.push_str(", ");
+            }
+            self.arg(v.clone());
+        }
+        self.sql.push(')');
+        self
+    }
+
+    /// Builds a query whose arguments are given in order, for fixed SQL.
+    pub(crate) fn with(sql: &str, args: Vec<Arg>) -> Self {
+        Q {
+            sql: sql.to_owned(),
+            args,
+        }
+    }
+}
+
+/// Builds a fixed query: `q!("SELECT … WHERE a = $1", a)`.
+macro_rules! q {
+    ($sql:expr $(, $arg:expr)* $(,)?) => {
+        $crate::sql::Q::with($sql, vec![$($crate::sql::Arg::from($arg)),*])
+    };
+}
+pub(crate) use q;
+
+/// An open transaction on either backend.
+pub(crate) enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+macro_rules! bind_all {
+    ($query:expr, $args:expr) => {{
+        let mut query = $query;
+        for arg in $args {
+            query = match arg {
+                Arg::Text(v) => query.bind(v),
+                Arg::OptText(v) => query.bind(v),
+                Arg::Int(v) => query.bind(v),
+                Arg::OptInt(v) => query.bind(v),
+                Arg::Bool(v) => query.bind(v),
+                Arg::OptBool(v) => query.bind(v),
+                Arg::OptBlob(v) => query.bind(v),
+            };
+        }
+        query
+    }};
+}
+
+/// Rows decodable from both backends (what `#[derive(sqlx::FromRow)]` gives).
+pub(crate) trait Row:
+    for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+    + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+    + Send
+    + Unpin
+{
+}
+impl<T> Row for T where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin
+{
+}
+
+impl Tx {
+    pub(crate) async fn all<T: Row>(&mut self, q: Q) -> Result<Vec<T>, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(q.sql)), q.args)
+                    .fetch_all(&mut **tx)
+                    .await?
+            }
+            Tx::Postgres(tx) => {
+                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(q.sql)), q.args)
+                    .fetch_all(&mut **tx)
+                    .await?
+            }
+        })
+    }
+
+    pub(crate) async fn optional<T: Row>(&mut self, q: Q) -> Result<Option<T>, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(tx) => {
+                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(q.sql)), q.args)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+            Tx::Postgres(tx) => {
+                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(q.sql)), q.args)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+        })
+    }
+
+    /// One row, or [`StoreError::NotFound`].
+    pub(crate) async fn one<T: Row>(&mut self, q: Q) -> Result<T, StoreError> {
+        self.optional(q).await?.ok_or(StoreError::NotFound)
+    }
+
+    /// A single integer (a count, a sum).
+    pub(crate) async fn count(&mut self, q: Q) -> Result<i64, StoreError> {
+        let (n,): (i64,) = self.one(q).await?;
+        Ok(n)
+    }
+
+    /// Runs a statement; returns the number of rows it touched.
+    pub(crate) async fn exec(&mut self, q: Q) -> Result<u64, StoreError> {
+        Ok(match self {
+            Tx::Sqlite(tx) => bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+            Tx::Postgres(tx) => bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected(),
+        })
+    }
+
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self, Tx::Postgres(_))
+    }
+
+    pub(crate) async fn commit(self) -> Result<(), StoreError> {
+        match self {
+            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Postgres(tx) => tx.commit().await?,
+        }
+        Ok(())
+    }
+}

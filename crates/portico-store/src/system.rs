@@ -1,0 +1,442 @@
+//! Unfenced writes for the demo seeder, the command line and test fixtures. Never reachable
+//! from request handling: the web layer has no way to obtain a [`SystemTx`].
+
+use portico_core::{
+    CompanyId, ContactId, ContactRole, MessageId, PortalRole, PortalUserId, Section, SiteId,
+    StaffRole, StaffUserId, TicketId, TicketPriority, TicketStatus, WorkspaceId,
+};
+
+use crate::public::SurfaceKind;
+use crate::sql::{Tx, q};
+use crate::{StoreError, now};
+
+pub struct SystemTx {
+    pub(crate) tx: Tx,
+}
+
+/// A portal user to create directly (demo data, tests).
+pub struct SeedPortalUser<'a> {
+    pub company: CompanyId,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub role: PortalRole,
+    pub own_only: bool,
+    pub billing_access: bool,
+    /// An Argon2id hash, or `None` for a user who has not accepted their invitation.
+    pub password_hash: Option<&'a str>,
+    pub sites: &'a [SiteId],
+}
+
+/// A ticket to create directly.
+pub struct SeedTicket<'a> {
+    pub company: CompanyId,
+    pub site: Option<SiteId>,
+    pub requester: Option<PortalUserId>,
+    pub title: &'a str,
+    pub status: TicketStatus,
+    pub priority: TicketPriority,
+    pub created_at: i64,
+}
+
+impl SystemTx {
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await
+    }
+
+    /// True when no workspace exists yet (a fresh database).
+    pub async fn is_empty(&mut self) -> Result<bool, StoreError> {
+        Ok(self.tx.count(q!("SELECT COUNT(*) FROM workspaces")).await? == 0)
+    }
+
+    /// The workspace served on a hostname.
+    pub async fn workspace_by_host(
+        &mut self,
+        hostname: &str,
+    ) -> Result<Option<WorkspaceId>, StoreError> {
+        let row: Option<(String,)> = self
+            .tx
+            .optional(q!(
+                "SELECT workspace_id FROM workspace_hostnames WHERE hostname = $1",
+                hostname
+            ))
+            .await?;
+        Ok(row.map(|(w,)| WorkspaceId::from_stored(&w)))
+    }
+
+    /// Every workspace with its console hostname, for the command line.
+    pub async fn workspaces(&mut self) -> Result<Vec<(WorkspaceId, String)>, StoreError> {
+        let rows: Vec<(String, String)> = self
+            .tx
+            .all(q!("SELECT id, name FROM workspaces ORDER BY name"))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name)| (WorkspaceId::from_stored(&id), name))
+            .collect())
+    }
+
+    pub async fn create_workspace(
+        &mut self,
+        name: &str,
+        primary: &str,
+        secondary: &str,
+        welcome: &str,
+    ) -> Result<WorkspaceId, StoreError> {
+        let id = WorkspaceId::new();
+        self.tx
+            .exec(q!(
+                "INSERT INTO workspaces (id, name, primary_color, secondary_color, welcome_text, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                id,
+                name,
+                primary,
+                secondary,
+                welcome,
+                now()
+            ))
+            .await?;
+        for section in Section::ALL {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO workspace_section_defaults (workspace_id, section, enabled, label) VALUES ($1, $2, $3, $4)",
+                    id,
+                    section.as_str(),
+                    section.enabled_by_default(),
+                    section.label()
+                ))
+                .await?;
+        }
+        Ok(id)
+    }
+
+    pub async fn add_hostname(
+        &mut self,
+        workspace: WorkspaceId,
+        hostname: &str,
+        surface: SurfaceKind,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "INSERT INTO workspace_hostnames (hostname, workspace_id, surface) VALUES ($1, $2, $3)",
+                hostname.to_ascii_lowercase(),
+                workspace,
+                surface.as_str()
+            ))
+            .await?;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_company(
+        &mut self,
+        workspace: WorkspaceId,
+        name: &str,
+        plan: &str,
+        monthly_fee_cents: Option<i64>,
+        hourly_rate_cents: Option<i64>,
+        currency: &str,
+        portal_enabled: bool,
+    ) -> Result<CompanyId, StoreError> {
+        let id = CompanyId::new();
+        self.tx
+            .exec(q!(
+                "INSERT INTO companies (workspace_id, id, name, plan_name, monthly_fee_cents, hourly_rate_cents, currency, \
+                 portal_enabled, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                workspace,
+                id,
+                name,
+                plan,
+                monthly_fee_cents,
+                hourly_rate_cents,
+                currency,
+                portal_enabled,
+                now()
+            ))
+            .await?;
+        Ok(id)
+    }
+
+    pub async fn set_company_section(
+        &mut self,
+        workspace: WorkspaceId,
+        company: CompanyId,
+        section: Section,
+        enabled: Option<bool>,
+        label: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "INSERT INTO company_section_settings (workspace_id, company_id, section, enabled, label) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (company_id, section) \
+                 DO UPDATE SET enabled = excluded.enabled, label = excluded.label",
+                workspace,
+                company,
+                section.as_str(),
+                enabled,
+                label.map(str::to_owned)
+            ))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn add_site(
+        &mut self,
+        workspace: WorkspaceId,
+        company: CompanyId,
+        name: &str,
+        address: &str,
+    ) -> Result<SiteId, StoreError> {
+        let id = SiteId::new();
+        self.tx
+            .exec(q!(
+                "INSERT INTO sites (workspace_id, company_id, id, name, address) VALUES ($1, $2, $3, $4, $5)",
+                workspace,
+                company,
+                id,
+                name,
+                address
+            ))
+            .await?;
+        Ok(id)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_contact(
+        &mut self,
+        workspace: WorkspaceId,
+        company: CompanyId,
+        name: &str,
+        email: &str,
+        phone: &str,
+        title: &str,
+        roles: &[ContactRole],
+    ) -> Result<ContactId, StoreError> {
+        let id = ContactId::new();
+        self.tx
+            .exec(q!(
+                "INSERT INTO contacts (workspace_id, company_id, id, name, email, phone, title) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                workspace,
+                company,
+                id,
+                name,
+                email,
+                phone,
+                title
+            ))
+            .await?;
+        for role in roles {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO contact_roles (workspace_id, company_id, contact_id, role) VALUES ($1, $2, $3, $4)",
+                    workspace,
+                    company,
+                    id,
+                    role.as_str()
+                ))
+                .await?;
+        }
+        Ok(id)
+    }
+
+    pub async fn add_staff_user(
+        &mut self,
+        workspace: WorkspaceId,
+        email: &str,
+        name: &str,
+        role: StaffRole,
+        password_hash: Option<&str>,
+        assigned: &[CompanyId],
+    ) -> Result<StaffUserId, StoreError> {
+        let id = StaffUserId::new();
+        let inserted = self
+            .tx
+            .exec(q!(
+                "INSERT INTO staff_users (workspace_id, id, email, name, role, password_hash, disabled, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, FALSE, $7)",
+                workspace,
+                id,
+                email.to_lowercase(),
+                name,
+                role.as_str(),
+                password_hash.map(str::to_owned),
+                now()
+            ))
+            .await;
+        match inserted {
+            Err(e) if e.is_unique_violation() => {
+                return Err(StoreError::Conflict("staff e-mail address"));
+            }
+            other => other?,
+        };
+        for company in assigned {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO staff_assignments (workspace_id, staff_user_id, company_id) VALUES ($1, $2, $3)",
+                    workspace,
+                    id,
+                    *company
+                ))
+                .await?;
+        }
+        Ok(id)
+    }
+
+    pub async fn add_portal_user(
+        &mut self,
+        workspace: WorkspaceId,
+        user: &SeedPortalUser<'_>,
+    ) -> Result<PortalUserId, StoreError> {
+        let id = PortalUserId::new();
+        self.tx
+            .exec(q!(
+                "INSERT INTO portal_users (workspace_id, company_id, id, email, name, phone, role, own_only, \
+                 billing_access, disabled, password_hash, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, '', $6, $7, $8, FALSE, $9, $10)",
+                workspace,
+                user.company,
+                id,
+                user.email.to_lowercase(),
+                user.name,
+                user.role.as_str(),
+                user.own_only,
+                user.billing_access,
+                user.password_hash.map(str::to_owned),
+                now()
+            ))
+            .await?;
+        for site in user.sites {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO portal_user_sites (workspace_id, company_id, portal_user_id, site_id) VALUES ($1, $2, $3, $4)",
+                    workspace,
+                    user.company,
+                    id,
+                    *site
+                ))
+                .await?;
+        }
+        Ok(id)
+    }
+
+    /// Lets a portal user switch to a further company of the same workspace.
+    pub async fn grant_company(
+        &mut self,
+        workspace: WorkspaceId,
+        user: PortalUserId,
+        company: CompanyId,
+        role: PortalRole,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "INSERT INTO portal_user_companies (workspace_id, portal_user_id, company_id, role) VALUES ($1, $2, $3, $4)",
+                workspace,
+                user,
+                company,
+                role.as_str()
+            ))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn add_ticket(
+        &mut self,
+        workspace: WorkspaceId,
+        t: &SeedTicket<'_>,
+    ) -> Result<TicketId, StoreError> {
+        let id = TicketId::new();
+        let resolved_at = (!t.status.is_open()).then_some(t.created_at + 3600);
+        self.tx
+            .exec(q!(
+                "INSERT INTO tickets (workspace_id, company_id, id, site_id, requester_id, title, status, priority, \
+                 created_at, updated_at, resolved_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
+                workspace,
+                t.company,
+                id,
+                t.site,
+                t.requester,
+                t.title,
+                t.status.as_str(),
+                t.priority.as_str(),
+                t.created_at,
+                resolved_at
+            ))
+            .await?;
+        Ok(id)
+    }
+
+    /// Adds a reply (or internal note) by staff (`staff`) or by the portal user (`portal`).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_message(
+        &mut self,
+        workspace: WorkspaceId,
+        company: CompanyId,
+        ticket: TicketId,
+        staff: Option<StaffUserId>,
+        portal: Option<PortalUserId>,
+        author_name: &str,
+        body: &str,
+        internal: bool,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "INSERT INTO ticket_messages (workspace_id, company_id, ticket_id, id, author_staff_id, author_portal_id, \
+                 author_name, body, internal, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                workspace,
+                company,
+                ticket,
+                MessageId::new(),
+                staff,
+                portal,
+                author_name,
+                body,
+                internal,
+                at
+            ))
+            .await?;
+        self.tx
+            .exec(q!(
+                "UPDATE tickets SET updated_at = $1 WHERE id = $2 AND workspace_id = $3 AND updated_at < $1",
+                at,
+                ticket,
+                workspace
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Expires a session at once (tests of expiry).
+    pub async fn expire_session(&mut self, token: &str) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE sessions SET expires_at = $1 WHERE id_hash = $2",
+                now() - 1,
+                crate::token::hash(token)
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Backdates every one-time token of the workspace past its expiry (tests of expiry).
+    pub async fn expire_tokens(&mut self, workspace: WorkspaceId) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE one_time_tokens SET expires_at = $1 WHERE workspace_id = $2",
+                now() - 1,
+                workspace
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Counts rows of a table by name (tests; the name is checked against the schema's tables).
+    pub async fn count_rows(&mut self, table: &str) -> Result<i64, StoreError> {
+        if !table.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+            return Err(StoreError::Invalid("table name".into()));
+        }
+        self.tx
+            .count(crate::sql::Q::new(&format!("SELECT COUNT(*) FROM {table}")))
+            .await
+    }
+}
