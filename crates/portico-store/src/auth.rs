@@ -734,3 +734,17 @@ pub(crate) async fn effective_sections(
         .map(|s| (s.section, s.label))
         .collect())
 }
+
+impl AuthTx {
+    /// Issues an invitation link for a staff user (the command line's `user add`).
+    pub async fn invite_staff(&mut self, user: StaffUserId) -> Result<String, StoreError> {
+        issue_token(
+            &mut self.tx,
+            self.workspace,
+            OneTimePurpose::Invite,
+            SessionUser::Staff(user),
+            crate::scoped::portal_users::INVITE_TTL_SECS,
+        )
+        .await
+    }
+}

@@ -482,7 +482,8 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
         for i in 0..per_company[ci] {
             n += 1;
             let who = i % requesters[ci].len();
-            let created = start + (n as i64) * 10 * 3600;
+            // Each client's tickets spread over the last ninety days, oldest first.
+            let created = start + (i as i64) * (90 * 24 * 3600) / per_company[ci] as i64;
             let ticket = tx
                 .add_ticket(
                     ws,

@@ -1,1 +1,167 @@
+//! Portico's HTTP surfaces. The request's host decides the workspace and the surface (console or
+//! portal); each surface is its own router, so a path means nothing on the other host.
 
+pub mod auth;
+mod brand;
+pub mod console;
+mod error;
+mod forms;
+mod headers;
+pub mod portal;
+pub mod registry;
+mod render;
+mod session;
+mod svg;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use portico_core::WorkspaceId;
+use portico_store::{Branding, Store, SurfaceKind};
+use tower::ServiceExt;
+
+pub use error::WebError;
+pub use registry::{Resource, RouteSpec};
+
+/// Settings of the web layer.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Scheme written into links in e-mails (`http` or `https`).
+    pub public_scheme: String,
+    /// Port written into links, `None` for the scheme's default.
+    pub public_port: Option<u16>,
+    /// Served over HTTPS: `Secure`, `__Host-` cookies and HSTS.
+    pub secure_cookies: bool,
+    pub session_idle_secs: i64,
+    pub session_max_secs: i64,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            public_scheme: "http".into(),
+            public_port: Some(8080),
+            secure_cookies: false,
+            session_idle_secs: 2 * 3600,
+            session_max_secs: 12 * 3600,
+        }
+    }
+}
+
+impl WebConfig {
+    /// The base URL of a configured hostname, e.g. `http://portal.localhost:8080`.
+    pub fn base_url(&self, hostname: &str) -> String {
+        match self.public_port {
+            Some(port) => format!("{}://{hostname}:{port}", self.public_scheme),
+            None => format!("{}://{hostname}", self.public_scheme),
+        }
+    }
+}
+
+/// Shared state of both surfaces.
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) store: Store,
+    pub(crate) config: Arc<WebConfig>,
+}
+
+/// What the host of a request resolved to; inserted before a surface's router runs.
+#[derive(Debug, Clone)]
+pub struct Site {
+    pub workspace_id: WorkspaceId,
+    pub surface: SurfaceKind,
+    pub branding: Branding,
+}
+
+#[derive(Clone)]
+struct Surfaces {
+    state: AppState,
+    console: Router,
+    portal: Router,
+}
+
+/// The whole application: host dispatch in front of the two surface routers.
+pub fn app(store: Store, config: WebConfig) -> Router {
+    let state = AppState {
+        store,
+        config: Arc::new(config),
+    };
+    let surfaces = Surfaces {
+        console: registry::console_router().into_router(state.clone()),
+        portal: registry::portal_router().into_router(state.clone()),
+        state,
+    };
+    let secure = surfaces.state.config.secure_cookies;
+    Router::new()
+        .route("/healthz", axum::routing::get(healthz))
+        .fallback(dispatch)
+        .with_state(surfaces)
+        .layer(axum::middleware::from_fn(move |req, next| {
+            headers::security_headers(secure, req, next)
+        }))
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The hostname of a request without port, lowercased. Only used to *choose* a workspace; links
+/// are never built from it.
+fn request_host(req: &Request) -> Option<String> {
+    let raw = req.headers().get(header::HOST)?.to_str().ok()?;
+    let host = if raw.starts_with('[') {
+        // An IPv6 literal keeps its brackets; only a port after them is dropped.
+        raw.split_inclusive(']').next().unwrap_or(raw)
+    } else {
+        raw.split(':').next().unwrap_or(raw)
+    };
+    Some(host.trim_end_matches('.').to_ascii_lowercase())
+}
+
+async fn dispatch(State(surfaces): State<Surfaces>, mut req: Request) -> Response {
+    let Some(host) = request_host(&req) else {
+        return (StatusCode::BAD_REQUEST, "missing Host header").into_response();
+    };
+    let binding = match surfaces.state.store.public().await {
+        Ok(tx) => tx.resolve_host(&host).await,
+        Err(e) => Err(e),
+    };
+    let binding = match binding {
+        Ok(Some(b)) => b,
+        Ok(None) => {
+            return (
+                StatusCode::NOT_FOUND,
+                "No Portico workspace is served on this host.",
+            )
+                .into_response();
+        }
+        Err(e) => return WebError::from(e).into_response(),
+    };
+    let surface = binding.surface;
+    req.extensions_mut().insert(Site {
+        workspace_id: binding.workspace_id,
+        surface,
+        branding: binding.branding,
+    });
+    let router = match surface {
+        SurfaceKind::Console => surfaces.console,
+        SurfaceKind::Portal => surfaces.portal,
+    };
+    match router.oneshot(req).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+/// Shorthand used by handlers: a redirect after a successful form post.
+pub(crate) fn see_other(location: &str) -> Response {
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::LOCATION, location)
+        .body(Body::empty())
+        .unwrap_or_default()
+}

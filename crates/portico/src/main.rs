@@ -1,1 +1,374 @@
-fn main() {}
+//! The `portico` binary: one process serving the console and every workspace's portal.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use portico_core::StaffRole;
+use portico_store::{Backend, Store, SurfaceKind, demo};
+use portico_web::WebConfig;
+use serde::{Deserialize, Serialize};
+
+/// Portico: the white-label client portal and console for managed service providers.
+///
+/// Every setting can be given as a flag, as an environment variable (PORTICO_…), or in the TOML
+/// file named by --config; flags win over the environment, which wins over the file.
+#[derive(Parser, Debug)]
+#[command(name = "portico", version, about, long_about)]
+struct Cli {
+    #[command(flatten)]
+    settings: SettingsArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Migrate, seed demo data into an empty database (unless disabled), and serve (default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Seed the demo workspace into an empty database and exit.
+    Demo,
+    /// Manage staff users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Create a staff owner in the workspace served on a console hostname, and print a one-time
+    /// link to choose the password.
+    Add {
+        /// Console hostname of the workspace, e.g. `localhost` or `console.example.com`.
+        #[arg(long, default_value = "localhost")]
+        host: String,
+        /// E-mail address (the sign-in name).
+        #[arg(long)]
+        email: String,
+        /// Full name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// Settings given on the command line; unset ones fall through to the environment and file.
+#[derive(Args, Debug, Serialize, Default)]
+struct SettingsArgs {
+    /// TOML configuration file.
+    #[arg(long, env = "PORTICO_CONFIG", global = true)]
+    #[serde(skip)]
+    config: Option<PathBuf>,
+    /// Database URL: `sqlite://path` or `postgres://user:password@host/db` [default: sqlite://data/portico.db]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    database_url: Option<String>,
+    /// PostgreSQL URL of the role owning the schema; migrations run as it and grant row access
+    /// to the role of --database-url.
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    migration_database_url: Option<String>,
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    listen: Option<SocketAddr>,
+    /// Scheme written into links in e-mails [default: http]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_scheme: Option<String>,
+    /// Port written into links in e-mails; 0 to leave it out [default: 8080]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    public_port: Option<u16>,
+    /// Served over HTTPS: Secure and __Host- cookies, HSTS [default: false]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secure_cookies: Option<bool>,
+    /// Sessions end after this many minutes without activity [default: 120]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_idle_minutes: Option<i64>,
+    /// Sessions end this many hours after sign-in at the latest [default: 12]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session_max_hours: Option<i64>,
+    /// Database connections per instance [default: 16]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_connections: Option<u32>,
+    /// Seed demo data when the database is empty [default: true]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    demo: Option<bool>,
+}
+
+/// The effective configuration.
+#[derive(Debug, Serialize, Deserialize)]
+struct Settings {
+    database_url: String,
+    migration_database_url: Option<String>,
+    listen: SocketAddr,
+    public_scheme: String,
+    public_port: u16,
+    secure_cookies: bool,
+    session_idle_minutes: i64,
+    session_max_hours: i64,
+    max_connections: u32,
+    demo: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: "sqlite://data/portico.db".into(),
+            migration_database_url: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_scheme: "http".into(),
+            public_port: 8080,
+            secure_cookies: false,
+            session_idle_minutes: 120,
+            session_max_hours: 12,
+            max_connections: 16,
+            demo: true,
+        }
+    }
+}
+
+fn settings(args: &SettingsArgs) -> Result<Settings> {
+    let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+    if let Some(path) = &args.config {
+        if !path.exists() {
+            bail!("configuration file {} does not exist", path.display());
+        }
+        figment = figment.merge(Toml::file(path));
+    }
+    let settings: Settings = figment
+        .merge(Env::prefixed("PORTICO_").ignore(&["config"]))
+        .merge(Serialized::defaults(args))
+        .extract()
+        .context("invalid configuration")?;
+    if Backend::of_url(&settings.database_url).is_none() {
+        bail!(
+            "database_url must start with sqlite:// or postgres://, got {:?}",
+            settings.database_url
+        );
+    }
+    if settings.session_idle_minutes < 1 || settings.session_max_hours < 1 {
+        bail!("session timeouts must be at least one minute / one hour");
+    }
+    Ok(settings)
+}
+
+/// Creates the folder of an SQLite database file so that a fresh clone starts without setup.
+fn ensure_sqlite_folder(url: &str) -> Result<()> {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(parent) = std::path::Path::new(path).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The user name in a PostgreSQL URL: the role the application connects as.
+fn url_user(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let credentials = rest.split_once('@')?.0;
+    Some(credentials.split(':').next()?.to_owned()).filter(|u| !u.is_empty())
+}
+
+async fn open(settings: &Settings) -> Result<Store> {
+    ensure_sqlite_folder(&settings.database_url)?;
+    Store::connect(&settings.database_url, settings.max_connections)
+        .await
+        .with_context(|| format!("opening the database at {}", redact(&settings.database_url)))
+}
+
+fn redact(url: &str) -> String {
+    match (url.split_once("://"), url.rfind('@')) {
+        (Some((scheme, _)), Some(at)) => format!("{scheme}://…{}", &url[at..]),
+        _ => url.to_owned(),
+    }
+}
+
+async fn migrate(settings: &Settings, store: &Store) -> Result<()> {
+    match &settings.migration_database_url {
+        Some(owner_url) => {
+            let owner = Store::connect(owner_url, 2)
+                .await
+                .context("opening the migration database URL")?;
+            let app_role = url_user(&settings.database_url);
+            owner
+                .migrate(app_role.as_deref())
+                .await
+                .context("migrating the database")?;
+        }
+        None => store
+            .migrate(None)
+            .await
+            .context("migrating the database")?,
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let started = Instant::now();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+        )
+        .init();
+    let cli = Cli::parse();
+    let settings = settings(&cli.settings)?;
+    let store = open(&settings).await?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Migrate => {
+            migrate(&settings, &store).await?;
+            println!("migrations applied");
+        }
+        Command::Demo => {
+            migrate(&settings, &store).await?;
+            if demo::seed(&store).await? {
+                println!("demo data seeded");
+            } else {
+                bail!(
+                    "the database already holds a workspace; demo data goes into an empty database only"
+                );
+            }
+        }
+        Command::User(UserCommand::Add { host, email, name }) => {
+            migrate(&settings, &store).await?;
+            add_owner(&settings, &store, &host, &email, &name).await?;
+        }
+        Command::Serve => serve(settings, store, started).await?,
+    }
+    Ok(())
+}
+
+async fn add_owner(
+    settings: &Settings,
+    store: &Store,
+    host: &str,
+    email: &str,
+    name: &str,
+) -> Result<()> {
+    let mut tx = store.system_unscoped().await?;
+    let Some(workspace) = tx.workspace_by_host(&host.to_ascii_lowercase()).await? else {
+        bail!("no workspace is served on the host {host:?}");
+    };
+    if !portico_store::scoped::portal_users::valid_email(email) {
+        bail!("{email:?} is not a valid e-mail address");
+    }
+    let id = tx
+        .add_staff_user(workspace, email, name, StaffRole::Owner, None, &[])
+        .await?;
+    tx.commit().await?;
+    let mut auth = store.auth(workspace).await?;
+    let token = auth.invite_staff(id).await?;
+    auth.commit().await?;
+    let config = web_config(settings);
+    println!("Staff owner {email} created. Choose the password within 7 days at:");
+    println!("  {}/setup?token={token}", config.base_url(host));
+    Ok(())
+}
+
+fn web_config(settings: &Settings) -> WebConfig {
+    WebConfig {
+        public_scheme: settings.public_scheme.clone(),
+        public_port: (settings.public_port != 0).then_some(settings.public_port),
+        secure_cookies: settings.secure_cookies,
+        session_idle_secs: settings.session_idle_minutes * 60,
+        session_max_secs: settings.session_max_hours * 3600,
+    }
+}
+
+async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()> {
+    migrate(&settings, &store).await?;
+    let seeded = settings.demo && demo::seed(&store).await?;
+    let config = web_config(&settings);
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| format!("listening on {}", settings.listen))?;
+    let console = config.base_url(
+        &first_host(&store, SurfaceKind::Console)
+            .await?
+            .unwrap_or_else(|| "localhost".into()),
+    );
+    let portal = config.base_url(
+        &first_host(&store, SurfaceKind::Portal)
+            .await?
+            .unwrap_or_else(|| "portal.localhost".into()),
+    );
+    let app = portico_web::app(store, config);
+    println!("Portico is listening on http://{}", settings.listen);
+    println!("  console: {console}");
+    println!("  portal:  {portal}");
+    if settings.demo {
+        if seeded {
+            println!("  demo data seeded into {}", redact(&settings.database_url));
+        }
+        println!("  demo sign-ins (password {}):", demo::DEMO_PASSWORD);
+        for (surface, role, company, email) in demo::SIGN_INS {
+            println!(
+                "    {surface:<7} {email:<24} {role}{}",
+                if *company == "—" {
+                    String::new()
+                } else {
+                    format!(", {company}")
+                }
+            );
+        }
+    }
+    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "ready");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving")?;
+    tracing::info!("shut down");
+    Ok(())
+}
+
+async fn first_host(store: &Store, surface: SurfaceKind) -> Result<Option<String>> {
+    let mut tx = store.system_unscoped().await?;
+    let workspaces = tx.workspaces().await?;
+    tx.commit().await?;
+    match workspaces.first() {
+        Some((id, _)) => Ok(store.public().await?.hostname(*id, surface).await?),
+        None => Ok(None),
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -3,7 +3,7 @@
 
 pub mod branding;
 pub mod companies;
-pub(crate) mod outbox;
+pub mod outbox;
 pub mod portal_settings;
 pub mod portal_users;
 pub mod staff;

@@ -1,0 +1,83 @@
+//! Companies: the list and one company with its sites, contacts and recent tickets.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use portico_core::{Action, CompanyId};
+use portico_store::scoped::companies::{CompanySummary, Contact, Site};
+use portico_store::scoped::tickets::{StatusFilter, TicketQuery, TicketSummary};
+
+use super::path_id;
+use crate::auth::Auth;
+use crate::error::WebError;
+use crate::render::{self, Chrome};
+use crate::{AppState, see_other};
+
+pub(crate) async fn home(_auth: Auth) -> Response {
+    see_other("/companies")
+}
+
+#[derive(Template)]
+#[template(path = "console/companies.html")]
+struct ListPage {
+    chrome: Chrome,
+    companies: Vec<CompanySummary>,
+    billing: bool,
+}
+
+pub(crate) async fn list(State(state): State<AppState>, auth: Auth) -> Result<Response, WebError> {
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let companies = tx.companies().await?;
+    tx.commit().await?;
+    Ok(render::ok(&ListPage {
+        chrome: Chrome::signed_in(&auth, "Companies", "/companies"),
+        billing: auth.scope.billing(),
+        companies,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "console/company.html")]
+struct DetailPage {
+    chrome: Chrome,
+    company: CompanySummary,
+    sites: Vec<Site>,
+    contacts: Vec<Contact>,
+    tickets: Vec<TicketSummary>,
+    can_view_tickets: bool,
+    can_manage_portal: bool,
+}
+
+pub(crate) async fn detail(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(company): Path<String>,
+) -> Result<Response, WebError> {
+    let company: CompanyId = path_id(&company)?;
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let summary = tx.company(company).await?;
+    let sites = tx.sites(company).await?;
+    let contacts = tx.contacts(company).await?;
+    let can_view_tickets = auth.scope.may(Action::ViewTickets).is_ok();
+    let tickets = if can_view_tickets {
+        tx.tickets(&TicketQuery {
+            status: StatusFilter::Open,
+            company: Some(company),
+            limit: 25,
+            offset: 0,
+        })
+        .await?
+    } else {
+        Vec::new()
+    };
+    tx.commit().await?;
+    Ok(render::ok(&DetailPage {
+        chrome: Chrome::signed_in(&auth, &summary.name, "/companies"),
+        company: summary,
+        sites,
+        contacts,
+        tickets,
+        can_view_tickets,
+        can_manage_portal: auth.scope.may(Action::ManagePortalSettings).is_ok(),
+    }))
+}

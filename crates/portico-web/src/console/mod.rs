@@ -1,0 +1,98 @@
+//! The console: the MSP's staff run their clients from here.
+
+mod branding;
+mod companies;
+mod outbox;
+mod portal_settings;
+mod portal_users;
+mod staff;
+mod tickets;
+
+use crate::registry::{Resource, SurfaceRoutes};
+use crate::{auth, brand};
+
+pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
+    common_routes(r)
+        .get("/", Resource::Page, companies::home)
+        .get("/companies", Resource::Page, companies::list)
+        .get("/companies/{company}", Resource::Company, companies::detail)
+        .get(
+            "/companies/{company}/portal",
+            Resource::Company,
+            portal_settings::page,
+        )
+        .post(
+            "/companies/{company}/portal",
+            Resource::Company,
+            portal_settings::save,
+        )
+        .get(
+            "/companies/{company}/users",
+            Resource::Company,
+            portal_users::list,
+        )
+        .post(
+            "/companies/{company}/users",
+            Resource::Company,
+            portal_users::invite,
+        )
+        .get(
+            "/companies/{company}/users/{user}",
+            Resource::CompanyPortalUser,
+            portal_users::edit,
+        )
+        .post(
+            "/companies/{company}/users/{user}",
+            Resource::CompanyPortalUser,
+            portal_users::update,
+        )
+        .post(
+            "/companies/{company}/users/{user}/disable",
+            Resource::CompanyPortalUser,
+            portal_users::disable,
+        )
+        .post(
+            "/companies/{company}/users/{user}/enable",
+            Resource::CompanyPortalUser,
+            portal_users::enable,
+        )
+        .post(
+            "/companies/{company}/users/{user}/resend",
+            Resource::CompanyPortalUser,
+            portal_users::resend,
+        )
+        .get("/tickets/{ticket}", Resource::Ticket, tickets::detail)
+        .get("/staff", Resource::Page, staff::list)
+        .post("/staff", Resource::Page, staff::add)
+        .post("/staff/{staff}", Resource::StaffUser, staff::update)
+        .get("/settings/branding", Resource::Page, branding::page)
+        .post("/settings/branding", Resource::Page, branding::save)
+        .post(
+            "/settings/branding/logo",
+            Resource::Page,
+            branding::upload_logo,
+        )
+        .get("/outbox", Resource::Page, outbox::list)
+}
+
+/// Routes both surfaces have: sign-in flows, brand assets, static files.
+pub(crate) fn common_routes(r: SurfaceRoutes) -> SurfaceRoutes {
+    r.get("/login", Resource::Public, auth::login_page)
+        .post("/login", Resource::Public, auth::login_submit)
+        .post("/logout", Resource::Page, auth::logout)
+        .get("/forgot", Resource::Public, auth::forgot_page)
+        .post("/forgot", Resource::Public, auth::forgot_submit)
+        .get("/setup", Resource::Public, auth::set_password_page)
+        .post("/setup", Resource::Public, auth::set_password_submit)
+        .get("/reset", Resource::Public, auth::set_password_page)
+        .post("/reset", Resource::Public, auth::set_password_submit)
+        .get("/brand.css", Resource::Public, brand::brand_css)
+        .get("/brand/logo", Resource::Public, brand::logo)
+        .get("/static/app.css", Resource::Public, brand::app_css)
+        .get("/static/app.js", Resource::Public, brand::app_js)
+}
+
+/// Parses an id from a path segment; a malformed id is answered like a missing record.
+pub(crate) fn path_id<T: std::str::FromStr>(text: &str) -> Result<T, crate::WebError> {
+    text.parse().map_err(|_| crate::WebError::NotFound)
+}

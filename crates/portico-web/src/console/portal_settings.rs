@@ -1,0 +1,159 @@
+//! A company's portal settings: the portal switch, section toggles and labels.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use portico_core::{CompanyId, Section};
+use portico_store::StoreError;
+use portico_store::scoped::portal_settings::{MAX_LABEL_LEN, SectionChange, clean_label};
+
+use super::path_id;
+use crate::auth::Auth;
+use crate::error::WebError;
+use crate::forms::FormData;
+use crate::render::{self, Chrome};
+use crate::{AppState, see_other};
+
+/// One row of the form, as stored or as just submitted.
+struct Row {
+    slug: &'static str,
+    capability: &'static str,
+    default_label: String,
+    default_enabled: bool,
+    /// "default", "on" or "off".
+    state: String,
+    label: String,
+    has_pages: bool,
+    always_on: bool,
+}
+
+#[derive(Template)]
+#[template(path = "console/portal_settings.html")]
+struct SettingsPage {
+    chrome: Chrome,
+    company_id: String,
+    company_name: String,
+    portal_enabled: bool,
+    rows: Vec<Row>,
+    error: String,
+    saved: bool,
+    max_label: usize,
+}
+
+async fn load(
+    state: &AppState,
+    auth: &Auth,
+    company: CompanyId,
+) -> Result<(String, bool, Vec<Row>), WebError> {
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let name = tx.company(company).await?.name;
+    let settings = tx.portal_settings(company).await?;
+    tx.commit().await?;
+    let rows = settings
+        .sections
+        .into_iter()
+        .map(|s| Row {
+            slug: s.section.as_str(),
+            capability: s.section.capability(),
+            default_label: s.default_label,
+            default_enabled: s.default_enabled,
+            state: match s.enabled_override {
+                None => "default".into(),
+                Some(true) => "on".into(),
+                Some(false) => "off".into(),
+            },
+            label: s.label_override.unwrap_or_default(),
+            has_pages: s.section.has_pages(),
+            always_on: s.section.always_on(),
+        })
+        .collect();
+    Ok((name, settings.portal_enabled, rows))
+}
+
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(company): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Response, WebError> {
+    let company: CompanyId = path_id(&company)?;
+    let (company_name, portal_enabled, rows) = load(&state, &auth, company).await?;
+    Ok(render::ok(&SettingsPage {
+        chrome: Chrome::signed_in(&auth, "Portal settings", "/companies"),
+        company_id: company.to_string(),
+        company_name,
+        portal_enabled,
+        rows,
+        error: String::new(),
+        saved: query.as_deref() == Some("saved"),
+        max_label: MAX_LABEL_LEN,
+    }))
+}
+
+pub(crate) async fn save(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(company): Path<String>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let company: CompanyId = path_id(&company)?;
+    auth.check_csrf(&form)?;
+    let portal_enabled = form.checked("portal_enabled");
+    let mut changes = Vec::new();
+    let mut error = String::new();
+    for section in Section::ALL {
+        let slug = section.as_str();
+        let enabled = match form.get(&format!("state_{slug}")) {
+            "on" => Some(true),
+            "off" => Some(false),
+            "default" | "" => None,
+            _ => {
+                error = "Choose on, off or the workspace default for each section.".into();
+                None
+            }
+        };
+        let label = match clean_label(form.get(&format!("label_{slug}"))) {
+            Ok(label) => label,
+            Err(StoreError::Invalid(message)) => {
+                error = message;
+                None
+            }
+            Err(e) => return Err(e.into()),
+        };
+        changes.push(SectionChange {
+            section: *section,
+            enabled,
+            label,
+        });
+    }
+    if error.is_empty() {
+        let mut tx = state.store.scoped_write(&auth.scope).await?;
+        match tx
+            .save_portal_settings(company, portal_enabled, &changes)
+            .await
+        {
+            Ok(()) => {
+                tx.commit().await?;
+                return Ok(see_other(&format!("/companies/{company}/portal?saved")));
+            }
+            Err(StoreError::Invalid(message)) => error = message,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    // Show the form again with what was submitted.
+    let (company_name, _, mut rows) = load(&state, &auth, company).await?;
+    for row in &mut rows {
+        row.state = form.get(&format!("state_{}", row.slug)).to_owned();
+        row.label = form.get(&format!("label_{}", row.slug)).to_owned();
+    }
+    Ok(render::refused(&SettingsPage {
+        chrome: Chrome::signed_in(&auth, "Portal settings", "/companies"),
+        company_id: company.to_string(),
+        company_name,
+        portal_enabled,
+        rows,
+        error,
+        saved: false,
+        max_label: MAX_LABEL_LEN,
+    }))
+}

@@ -1,0 +1,371 @@
+//! A company's portal users: invite, edit, disable, enable, resend the invitation.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use portico_core::{Action, CompanyId, PortalRole, PortalUserId, SiteId};
+use portico_store::scoped::companies::Site;
+use portico_store::scoped::portal_users::{PortalUser, PortalUserFields};
+use portico_store::{StoreError, SurfaceKind};
+
+use super::path_id;
+use crate::auth::Auth;
+use crate::error::WebError;
+use crate::forms::FormData;
+use crate::render::{self, Chrome};
+use crate::{AppState, see_other};
+
+/// The invite/edit form's values, kept as typed so a refusal shows them again.
+#[derive(Default)]
+struct UserForm {
+    name: String,
+    email: String,
+    role: String,
+    sites: Vec<String>,
+    own_only: bool,
+    billing_access: bool,
+}
+
+impl UserForm {
+    fn from_form(form: &FormData) -> UserForm {
+        UserForm {
+            name: form.get("name").to_owned(),
+            email: form.get("email").to_owned(),
+            role: form.get("role").to_owned(),
+            sites: form.all("sites").into_iter().map(str::to_owned).collect(),
+            own_only: form.checked("own_only"),
+            billing_access: form.checked("billing_access"),
+        }
+    }
+
+    fn from_user(user: &PortalUser) -> UserForm {
+        UserForm {
+            name: user.name.clone(),
+            email: user.email.clone(),
+            role: user.role.as_str().to_owned(),
+            sites: user.sites.iter().map(|s| s.to_string()).collect(),
+            own_only: user.own_only,
+            billing_access: user.billing_access,
+        }
+    }
+
+    fn fields(&self) -> Result<PortalUserFields, String> {
+        let role = PortalRole::parse(&self.role).ok_or("Choose a role.")?;
+        let sites = self
+            .sites
+            .iter()
+            .map(|s| SiteId::parse(s).ok_or("Choose sites of this company."))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(PortalUserFields {
+            name: self.name.clone(),
+            email: self.email.clone(),
+            role,
+            sites,
+            own_only: self.own_only,
+            billing_access: self.billing_access,
+        })
+    }
+
+    fn has_site(&self, id: &str) -> bool {
+        self.sites.iter().any(|s| s == id)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/portal_users.html")]
+struct ListPage {
+    chrome: Chrome,
+    company_id: String,
+    company_name: String,
+    users: Vec<PortalUser>,
+    sites: Vec<Site>,
+    roles: &'static [PortalRole],
+    form: UserForm,
+    error: String,
+    notice: String,
+    can_manage: bool,
+}
+
+impl ListPage {
+    fn site_names(&self, ids: &[SiteId]) -> String {
+        ids.iter()
+            .filter_map(|id| {
+                self.sites
+                    .iter()
+                    .find(|s| s.id == id.to_string())
+                    .map(|s| s.name.as_str())
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+async fn list_page(
+    state: &AppState,
+    auth: &Auth,
+    company: CompanyId,
+    form: UserForm,
+    error: String,
+    notice: String,
+) -> Result<ListPage, WebError> {
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let company_name = tx.company(company).await?.name;
+    let users = tx.portal_users(company).await?;
+    let sites = tx.sites(company).await?;
+    tx.commit().await?;
+    Ok(ListPage {
+        chrome: Chrome::signed_in(auth, "Portal users", "/companies"),
+        company_id: company.to_string(),
+        company_name,
+        users,
+        sites,
+        roles: PortalRole::ALL,
+        form,
+        error,
+        notice,
+        can_manage: auth.scope.may(Action::ManagePortalUsers).is_ok(),
+    })
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(company): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Response, WebError> {
+    let company: CompanyId = path_id(&company)?;
+    let notice = match query.as_deref() {
+        Some("invited") => "Invitation sent.",
+        Some("resent") => "A new invitation was sent; the previous link no longer works.",
+        Some("saved") => "Saved.",
+        Some("disabled") => "The user was disabled and signed out everywhere.",
+        Some("enabled") => "The user was enabled.",
+        _ => "",
+    };
+    let form = UserForm {
+        role: PortalRole::Member.as_str().into(),
+        ..UserForm::default()
+    };
+    Ok(render::ok(
+        &list_page(&state, &auth, company, form, String::new(), notice.into()).await?,
+    ))
+}
+
+/// Writes the invitation e-mail; the link is built from the workspace's configured portal
+/// hostname, never from the request.
+async fn queue_invitation(
+    state: &AppState,
+    auth: &Auth,
+    tx: &mut portico_store::ScopedTx<'_>,
+    company: CompanyId,
+    name: &str,
+    email: &str,
+    token: &str,
+) -> Result<(), WebError> {
+    let hostname = state
+        .store
+        .public()
+        .await?
+        .hostname(auth.site.workspace_id, SurfaceKind::Portal)
+        .await?
+        .ok_or_else(|| {
+            WebError::BadRequest("This workspace has no portal hostname configured yet.".into())
+        })?;
+    let brand = &auth.site.branding.name;
+    let link = format!("{}/setup?token={token}", state.config.base_url(&hostname));
+    let body = format!(
+        "Hello {name},\n\n{brand} has invited you to its client portal, where you can raise and follow \
+         support tickets.\n\nChoose your password here (the link works once, for 7 days):\n\n{link}\n\n{brand}"
+    );
+    tx.queue_mail(
+        Some(company),
+        email,
+        &format!("Your {brand} portal invitation"),
+        &body,
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn invite(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(company): Path<String>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let company: CompanyId = path_id(&company)?;
+    auth.check_csrf(&form)?;
+    let typed = UserForm::from_form(&form);
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    let error = match typed.fields() {
+        Err(message) => message,
+        Ok(fields) => match tx.invite_portal_user(company, &fields).await {
+            Ok((_, token)) => {
+                queue_invitation(
+                    &state,
+                    &auth,
+                    &mut tx,
+                    company,
+                    fields.name.trim(),
+                    fields.email.trim(),
+                    &token,
+                )
+                .await?;
+                tx.commit().await?;
+                return Ok(see_other(&format!("/companies/{company}/users?invited")));
+            }
+            Err(StoreError::Invalid(m)) => m,
+            Err(StoreError::Conflict(_)) => {
+                "A portal user with this e-mail address already exists.".into()
+            }
+            Err(e) => return Err(e.into()),
+        },
+    };
+    drop(tx);
+    Ok(render::refused(
+        &list_page(&state, &auth, company, typed, error, String::new()).await?,
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "console/portal_user.html")]
+struct EditPage {
+    chrome: Chrome,
+    company_id: String,
+    company_name: String,
+    user: PortalUser,
+    sites: Vec<Site>,
+    roles: &'static [PortalRole],
+    form: UserForm,
+    error: String,
+    can_manage: bool,
+}
+
+async fn edit_page(
+    state: &AppState,
+    auth: &Auth,
+    company: CompanyId,
+    user: PortalUserId,
+    form: Option<UserForm>,
+    error: String,
+) -> Result<EditPage, WebError> {
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let company_name = tx.company(company).await?.name;
+    let target = tx.portal_user(company, user).await?;
+    let sites = tx.sites(company).await?;
+    tx.commit().await?;
+    Ok(EditPage {
+        chrome: Chrome::signed_in(auth, &target.name, "/companies"),
+        company_id: company.to_string(),
+        company_name,
+        form: form.unwrap_or_else(|| UserForm::from_user(&target)),
+        user: target,
+        sites,
+        roles: PortalRole::ALL,
+        error,
+        can_manage: auth.scope.may(Action::ManagePortalUsers).is_ok(),
+    })
+}
+
+fn ids(company: &str, user: &str) -> Result<(CompanyId, PortalUserId), WebError> {
+    Ok((path_id(company)?, path_id(user)?))
+}
+
+pub(crate) async fn edit(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((company, user)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    let (company, user) = ids(&company, &user)?;
+    Ok(render::ok(
+        &edit_page(&state, &auth, company, user, None, String::new()).await?,
+    ))
+}
+
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((company, user)): Path<(String, String)>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let (company, user) = ids(&company, &user)?;
+    auth.check_csrf(&form)?;
+    let typed = UserForm::from_form(&form);
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    let error = match typed.fields() {
+        Err(message) => message,
+        Ok(fields) => match tx.update_portal_user(company, user, &fields).await {
+            Ok(()) => {
+                tx.commit().await?;
+                return Ok(see_other(&format!("/companies/{company}/users?saved")));
+            }
+            Err(StoreError::Invalid(m)) => m,
+            Err(e) => return Err(e.into()),
+        },
+    };
+    drop(tx);
+    Ok(render::refused(
+        &edit_page(&state, &auth, company, user, Some(typed), error).await?,
+    ))
+}
+
+async fn set_disabled(
+    state: &AppState,
+    auth: &Auth,
+    company: &str,
+    user: &str,
+    form: &FormData,
+    disabled: bool,
+) -> Result<Response, WebError> {
+    let (company, user) = ids(company, user)?;
+    auth.check_csrf(form)?;
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    tx.set_portal_user_disabled(company, user, disabled).await?;
+    tx.commit().await?;
+    Ok(see_other(&format!(
+        "/companies/{company}/users?{}",
+        if disabled { "disabled" } else { "enabled" }
+    )))
+}
+
+pub(crate) async fn disable(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((company, user)): Path<(String, String)>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    set_disabled(&state, &auth, &company, &user, &form, true).await
+}
+
+pub(crate) async fn enable(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((company, user)): Path<(String, String)>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    set_disabled(&state, &auth, &company, &user, &form, false).await
+}
+
+pub(crate) async fn resend(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path((company, user)): Path<(String, String)>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let (company, user) = ids(&company, &user)?;
+    auth.check_csrf(&form)?;
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    let (target, token) = tx.resend_invite(company, user).await?;
+    queue_invitation(
+        &state,
+        &auth,
+        &mut tx,
+        company,
+        &target.name,
+        &target.email,
+        &token,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(see_other(&format!("/companies/{company}/users?resent")))
+}

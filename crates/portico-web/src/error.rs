@@ -1,0 +1,81 @@
+//! Errors at the edge: typed failures from the store become pages with the right status.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use portico_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    /// Absent, foreign, disabled or malformed: one answer for all.
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<StoreError> for WebError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => WebError::NotFound,
+            StoreError::Forbidden => {
+                WebError::Forbidden("You do not have permission to do that.".into())
+            }
+            StoreError::Invalid(m) => WebError::BadRequest(m),
+            StoreError::Conflict(what) => {
+                WebError::BadRequest(format!("That {what} is already in use."))
+            }
+            other => WebError::Internal(other.to_string()),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    title: &'a str,
+    message: &'a str,
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, title, message) = match &self {
+            WebError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "There is nothing here, or it is not available to you.".to_owned(),
+            ),
+            WebError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m.clone()),
+            WebError::BadRequest(m) => {
+                (StatusCode::BAD_REQUEST, "Something is not right", m.clone())
+            }
+            WebError::Internal(detail) => {
+                tracing::error!(%detail, "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "Please try again in a moment.".to_owned(),
+                )
+            }
+        };
+        let page = ErrorPage {
+            status: status.as_u16(),
+            title,
+            message: &message,
+        };
+        (
+            status,
+            Html(page.render().unwrap_or_else(|_| message.clone())),
+        )
+            .into_response()
+    }
+}
+
+pub(crate) async fn not_found() -> WebError {
+    WebError::NotFound
+}

@@ -1,0 +1,81 @@
+//! URL-encoded form bodies as ordered pairs, so repeated fields (checkbox lists) and fields
+//! named after records (one per section) read the same way.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+
+use crate::error::WebError;
+
+/// Largest form body accepted (logo uploads use multipart and their own limit).
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Default, Clone)]
+pub(crate) struct FormData {
+    pairs: Vec<(String, String)>,
+}
+
+impl FormData {
+    /// The first value of `name`, or "".
+    pub(crate) fn get(&self, name: &str) -> &str {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+
+    /// Every value of `name`, in order.
+    pub(crate) fn all(&self, name: &str) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// Whether a checkbox named `name` was ticked.
+    pub(crate) fn checked(&self, name: &str) -> bool {
+        self.pairs.iter().any(|(k, _)| k == name)
+    }
+
+    /// A form of one field (fields read from a multipart body).
+    pub(crate) fn single(name: &str, value: &str) -> Self {
+        FormData {
+            pairs: vec![(name.to_owned(), value.to_owned())],
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        FormData {
+            pairs: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for FormData {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let is_form = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !is_form {
+            return Err(WebError::BadRequest("Send this form from its page.".into()));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| WebError::BadRequest("The form could not be read.".into()))?;
+        if bytes.len() > MAX_FORM_BYTES {
+            return Err(WebError::BadRequest("The form is too large.".into()));
+        }
+        Ok(FormData {
+            pairs: form_urlencoded::parse(&bytes).into_owned().collect(),
+        })
+    }
+}

@@ -1,0 +1,75 @@
+//! P1 Overview: ticket figures, plan and rates for billing-entitled users, recent tickets and the
+//! workspace's welcome text.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use portico_core::{Action, Principal, Section};
+use portico_store::scoped::companies::CompanySummary;
+use portico_store::scoped::tickets::{StatusFilter, TicketKpis, TicketQuery, TicketSummary};
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::WebError;
+use crate::render::{self, Chrome};
+
+#[derive(Template)]
+#[template(path = "portal/overview.html")]
+struct OverviewPage {
+    chrome: Chrome,
+    heading: String,
+    welcome: String,
+    /// `None` when the Tickets section is off: the overview then says nothing about tickets.
+    kpis: Option<TicketKpis>,
+    recent: Vec<TicketSummary>,
+    tickets_label: String,
+    /// Present only for billing-entitled users.
+    plan: Option<CompanySummary>,
+}
+
+pub(crate) async fn page(State(state): State<AppState>, auth: Auth) -> Result<Response, WebError> {
+    auth.scope
+        .may(Action::ViewSection(Section::Overview))
+        .map_err(|_| WebError::NotFound)?;
+    let Principal::Portal(portal) = &auth.principal else {
+        return Err(WebError::NotFound);
+    };
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let tickets_on = auth.scope.may(Action::ViewTickets).is_ok();
+    let (kpis, recent) = if tickets_on {
+        let kpis = tx.ticket_kpis().await?;
+        let recent = tx
+            .tickets(&TicketQuery {
+                status: StatusFilter::All,
+                company: None,
+                limit: 5,
+                offset: 0,
+            })
+            .await?;
+        (Some(kpis), recent)
+    } else {
+        (None, Vec::new())
+    };
+    let plan = if auth.scope.billing() {
+        Some(tx.company(portal.company_id()).await?)
+    } else {
+        None
+    };
+    tx.commit().await?;
+    let heading = portal
+        .section_label(Section::Overview)
+        .unwrap_or("Overview")
+        .to_owned();
+    Ok(render::ok(&OverviewPage {
+        chrome: Chrome::signed_in(&auth, &heading, "/"),
+        heading,
+        welcome: auth.site.branding.welcome_text.clone(),
+        kpis,
+        recent,
+        tickets_label: portal
+            .section_label(Section::Tickets)
+            .unwrap_or("Tickets")
+            .to_owned(),
+        plan,
+    }))
+}

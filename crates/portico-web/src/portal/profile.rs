@@ -1,0 +1,130 @@
+//! P17 Profile: change password, see active sessions, sign out everywhere else, and switch
+//! company for users of a client group.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use portico_core::{CompanyId, Principal};
+use portico_store::{SessionInfo, StoreError};
+
+use crate::auth::Auth;
+use crate::error::WebError;
+use crate::forms::FormData;
+use crate::render::{self, Chrome};
+use crate::{AppState, see_other};
+
+#[derive(Template)]
+#[template(path = "portal/profile.html")]
+struct ProfilePage {
+    chrome: Chrome,
+    name: String,
+    email: String,
+    role: String,
+    sessions: Vec<SessionInfo>,
+    current: String,
+    error: String,
+    notice: String,
+}
+
+async fn profile_page(
+    state: &AppState,
+    auth: &Auth,
+    error: String,
+    notice: &str,
+) -> Result<ProfilePage, WebError> {
+    let Principal::Portal(portal) = &auth.principal else {
+        return Err(WebError::NotFound);
+    };
+    let mut tx = state.store.auth(auth.site.workspace_id).await?;
+    let sessions = tx.sessions_of(auth.session_user()).await?;
+    tx.commit().await?;
+    Ok(ProfilePage {
+        chrome: Chrome::signed_in(auth, "Profile", "/profile"),
+        name: portal.name().to_owned(),
+        email: portal.email().to_owned(),
+        role: portal.role().label().to_owned(),
+        sessions,
+        current: auth.id_hash.clone(),
+        error,
+        notice: notice.to_owned(),
+    })
+}
+
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    auth: Auth,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Response, WebError> {
+    let notice = match query.as_deref() {
+        Some("password") => "Your password was changed.",
+        Some("signed-out") => "Your other sessions were signed out.",
+        _ => "",
+    };
+    Ok(render::ok(
+        &profile_page(&state, &auth, String::new(), notice).await?,
+    ))
+}
+
+pub(crate) async fn change_password(
+    State(state): State<AppState>,
+    auth: Auth,
+    form: FormData,
+) -> Result<Response, WebError> {
+    auth.check_csrf(&form)?;
+    let error = if form.get("new_password") != form.get("confirm") {
+        "The two new passwords do not match.".to_owned()
+    } else {
+        let mut tx = state.store.auth(auth.site.workspace_id).await?;
+        match tx
+            .change_password(
+                auth.session_user(),
+                form.get("current_password"),
+                form.get("new_password"),
+            )
+            .await
+        {
+            Ok(()) => {
+                // Other sessions opened with the old password end; this one stays.
+                tx.end_other_sessions(auth.session_user(), &auth.id_hash)
+                    .await?;
+                tx.commit().await?;
+                return Ok(see_other("/profile?password"));
+            }
+            Err(StoreError::Invalid(m)) => m,
+            Err(e) => return Err(e.into()),
+        }
+    };
+    Ok(render::refused(
+        &profile_page(&state, &auth, error, "").await?,
+    ))
+}
+
+pub(crate) async fn end_other_sessions(
+    State(state): State<AppState>,
+    auth: Auth,
+    form: FormData,
+) -> Result<Response, WebError> {
+    auth.check_csrf(&form)?;
+    let mut tx = state.store.auth(auth.site.workspace_id).await?;
+    tx.end_other_sessions(auth.session_user(), &auth.id_hash)
+        .await?;
+    tx.commit().await?;
+    Ok(see_other("/profile?signed-out"))
+}
+
+pub(crate) async fn switch_company(
+    State(state): State<AppState>,
+    auth: Auth,
+    form: FormData,
+) -> Result<Response, WebError> {
+    auth.check_csrf(&form)?;
+    let Principal::Portal(portal) = &auth.principal else {
+        return Err(WebError::NotFound);
+    };
+    let company = CompanyId::parse(form.get("company")).ok_or(WebError::NotFound)?;
+    let mut tx = state.store.auth(auth.site.workspace_id).await?;
+    tx.switch_company(&auth.token, portal.user_id(), company)
+        .await?;
+    tx.commit().await?;
+    Ok(see_other("/"))
+}

@@ -1,0 +1,113 @@
+//! Every route is registered through [`SurfaceRoutes`], which records its method, path, surface
+//! and the kind of record it addresses. The authorization matrix test reads this registry, so a
+//! route cannot be added without the test noticing.
+
+use axum::Router;
+use axum::handler::Handler;
+use axum::routing::{MethodRouter, get, post};
+use portico_store::SurfaceKind;
+
+use crate::AppState;
+
+/// The kind of record a route's path addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Resource {
+    /// No record in the path; may be reachable without signing in.
+    Public,
+    /// No record in the path; needs a signed-in principal.
+    Page,
+    /// `{company}`: a company.
+    Company,
+    /// `{company}/…/{user}`: a portal user of a company.
+    CompanyPortalUser,
+    /// `{staff}`: a staff user of the workspace.
+    StaffUser,
+    /// `{ticket}`: a ticket.
+    Ticket,
+}
+
+/// One registered route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSpec {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub surface: SurfaceKind,
+    pub resource: Resource,
+}
+
+/// A surface's router under construction, with its registry.
+pub struct SurfaceRoutes {
+    surface: SurfaceKind,
+    specs: Vec<RouteSpec>,
+    router: Router<AppState>,
+}
+
+impl SurfaceRoutes {
+    pub(crate) fn new(surface: SurfaceKind) -> Self {
+        SurfaceRoutes {
+            surface,
+            specs: Vec::new(),
+            router: Router::new(),
+        }
+    }
+
+    fn add(
+        mut self,
+        method: &'static str,
+        path: &'static str,
+        resource: Resource,
+        route: MethodRouter<AppState>,
+    ) -> Self {
+        self.specs.push(RouteSpec {
+            method,
+            path,
+            surface: self.surface,
+            resource,
+        });
+        self.router = self.router.route(path, route);
+        self
+    }
+
+    pub(crate) fn get<H, T>(self, path: &'static str, resource: Resource, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add("GET", path, resource, get(handler))
+    }
+
+    pub(crate) fn post<H, T>(self, path: &'static str, resource: Resource, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add("POST", path, resource, post(handler))
+    }
+
+    pub fn specs(&self) -> &[RouteSpec] {
+        &self.specs
+    }
+
+    pub(crate) fn into_router(self, state: AppState) -> Router {
+        self.router
+            .fallback(crate::error::not_found)
+            .with_state(state)
+    }
+}
+
+/// The console's routes.
+pub fn console_router() -> SurfaceRoutes {
+    crate::console::routes(SurfaceRoutes::new(SurfaceKind::Console))
+}
+
+/// The portal's routes.
+pub fn portal_router() -> SurfaceRoutes {
+    crate::portal::routes(SurfaceRoutes::new(SurfaceKind::Portal))
+}
+
+/// Every registered route of both surfaces, for the authorization matrix.
+pub fn route_table() -> Vec<RouteSpec> {
+    let mut all = console_router().specs().to_vec();
+    all.extend_from_slice(portal_router().specs());
+    all
+}

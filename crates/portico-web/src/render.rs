@@ -1,0 +1,168 @@
+//! Page chrome shared by every template, and turning templates into responses.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use portico_core::{Principal, Section, StaffRole};
+use portico_store::SurfaceKind;
+
+use crate::Site;
+use crate::auth::Auth;
+use crate::error::WebError;
+
+pub(crate) struct NavItem {
+    pub href: String,
+    pub label: String,
+    pub active: bool,
+}
+
+pub(crate) struct SwitchOption {
+    pub id: String,
+    pub name: String,
+    pub selected: bool,
+}
+
+/// What the layout needs: brand, who is signed in, navigation.
+pub(crate) struct Chrome {
+    pub brand_name: String,
+    pub has_logo: bool,
+    /// Changes whenever the colours do, so browsers refetch the brand stylesheet.
+    pub brand_version: String,
+    pub portal: bool,
+    pub user_name: String,
+    pub company_name: String,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+    pub switcher: Vec<SwitchOption>,
+    pub title: String,
+}
+
+impl Chrome {
+    /// Chrome for pages shown before sign-in.
+    pub(crate) fn anonymous(site: &Site, title: &str) -> Chrome {
+        Chrome {
+            brand_name: site.branding.name.clone(),
+            has_logo: site.branding.has_logo,
+            brand_version: brand_version(site),
+            portal: site.surface == SurfaceKind::Portal,
+            user_name: String::new(),
+            company_name: String::new(),
+            csrf: String::new(),
+            nav: Vec::new(),
+            switcher: Vec::new(),
+            title: title.to_owned(),
+        }
+    }
+
+    /// Chrome for a signed-in page; `current` is the path prefix of the active navigation item.
+    pub(crate) fn signed_in(auth: &Auth, title: &str, current: &str) -> Chrome {
+        let mut chrome = Chrome::anonymous(&auth.site, title);
+        chrome.user_name = auth.principal.display_name().to_owned();
+        chrome.csrf = auth.csrf.clone();
+        let item = |href: &str, label: &str| NavItem {
+            href: href.to_owned(),
+            label: label.to_owned(),
+            active: if href == "/" {
+                current == "/"
+            } else {
+                current.starts_with(href)
+            },
+        };
+        match &auth.principal {
+            Principal::Staff(staff) => {
+                chrome.nav.push(item("/companies", "Companies"));
+                if staff.role() == StaffRole::Owner {
+                    chrome.nav.push(item("/staff", "Staff"));
+                    chrome.nav.push(item("/settings/branding", "Branding"));
+                    chrome.nav.push(item("/outbox", "Outbox"));
+                }
+            }
+            Principal::Portal(portal) => {
+                chrome.company_name = portal.company_name().to_owned();
+                for (section, label) in portal.navigation() {
+                    let href = match section {
+                        Section::Overview => "/",
+                        Section::Tickets => "/tickets",
+                        _ => continue,
+                    };
+                    chrome.nav.push(item(href, label));
+                }
+                chrome.nav.push(item(
+                    "/profile",
+                    portal.section_label(Section::Profile).unwrap_or("Profile"),
+                ));
+                if portal.switchable().len() > 1 {
+                    chrome.switcher = portal
+                        .switchable()
+                        .iter()
+                        .map(|(id, name)| SwitchOption {
+                            id: id.to_string(),
+                            name: name.clone(),
+                            selected: *id == portal.company_id(),
+                        })
+                        .collect();
+                }
+            }
+        }
+        chrome
+    }
+}
+
+fn brand_version(site: &Site) -> String {
+    format!(
+        "{}{}",
+        site.branding.primary_color, site.branding.secondary_color
+    )
+    .replace('#', "")
+}
+
+/// Renders a template with a status.
+pub(crate) fn page<T: Template>(status: StatusCode, template: &T) -> Response {
+    match template.render() {
+        Ok(body) => (status, Html(body)).into_response(),
+        Err(e) => WebError::Internal(e.to_string()).into_response(),
+    }
+}
+
+pub(crate) fn ok<T: Template>(template: &T) -> Response {
+    page(StatusCode::OK, template)
+}
+
+/// A form shown again after a refusal: what the user typed stays, the message says why.
+pub(crate) fn refused<T: Template>(template: &T) -> Response {
+    page(StatusCode::UNPROCESSABLE_ENTITY, template)
+}
+
+/// Formats Unix seconds as a UTC date and time for people.
+pub(crate) fn datetime(secs: &i64) -> String {
+    let format =
+        time::macros::format_description!("[day] [month repr:short] [year], [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp(*secs)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
+}
+
+/// Formats cents as money, e.g. `AUD 4,500.00`.
+pub(crate) fn money(cents: &i64, currency: &str) -> String {
+    let cents = *cents;
+    let whole = (cents / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{currency} {grouped}.{:02}", (cents % 100).abs())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn money_groups_thousands() {
+        assert_eq!(super::money(&450_000, "AUD"), "AUD 4,500.00");
+        assert_eq!(super::money(&16_550, "AUD"), "AUD 165.50");
+        assert_eq!(super::money(&123_456_789, "EUR"), "EUR 1,234,567.89");
+    }
+}
