@@ -14,6 +14,7 @@ mod public;
 pub mod scoped;
 mod sql;
 mod system;
+pub mod test_support;
 pub mod token;
 
 use std::str::FromStr;

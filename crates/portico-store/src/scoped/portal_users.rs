@@ -77,7 +77,9 @@ fn validate(fields: &PortalUserFields) -> Result<(), StoreError> {
 }
 
 impl ScopedTx<'_> {
-    async fn require_user_admin(&mut self, company: CompanyId) -> Result<(), StoreError> {
+    /// Checks the company is visible (else `NotFound`) and its users may be managed (else
+    /// `Forbidden`), before any input is looked at.
+    pub async fn require_user_admin(&mut self, company: CompanyId) -> Result<(), StoreError> {
         self.visible_company(company).await?;
         self.scope.may(Action::ManagePortalUsers)?;
         Ok(())

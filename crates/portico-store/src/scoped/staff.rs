@@ -64,6 +64,15 @@ impl ScopedTx<'_> {
             .collect())
     }
 
+    /// One staff user of the workspace; `NotFound` for anyone else's.
+    pub async fn staff_user(&mut self, id: StaffUserId) -> Result<StaffUser, StoreError> {
+        self.staff_users()
+            .await?
+            .into_iter()
+            .find(|u| u.id == id)
+            .ok_or(StoreError::NotFound)
+    }
+
     /// Adds a staff user and returns their invitation token.
     pub async fn add_staff_user(
         &mut self,

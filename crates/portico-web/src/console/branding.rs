@@ -74,6 +74,7 @@ pub(crate) async fn save(
     form: FormData,
 ) -> Result<Response, WebError> {
     auth.check_csrf(&form)?;
+    let mut page = current(&state, &auth).await?;
     let preview = form.get("action") == "preview";
     let mut error = String::new();
     if !preview {
@@ -96,7 +97,6 @@ pub(crate) async fn save(
         }
     }
     // A preview, or a refusal: the form again with what was typed, and the header in those colours.
-    let mut page = current(&state, &auth).await?;
     page.name = form.get("name").to_owned();
     page.primary = form.get("primary").to_owned();
     page.secondary = form.get("secondary").to_owned();
@@ -139,6 +139,7 @@ pub(crate) async fn upload_logo(
         }
     }
     auth.check_csrf(&FormData::single("csrf", &csrf))?;
+    let mut page = current(&state, &auth).await?;
     let checked = match (&logo, remove) {
         (_, true) => Ok(None),
         (None, false) => Err("Choose a PNG or SVG file to upload.".to_owned()),
@@ -158,7 +159,6 @@ pub(crate) async fn upload_logo(
             Ok(see_other("/settings/branding?logo"))
         }
         Err(message) => {
-            let mut page = current(&state, &auth).await?;
             page.logo_error = message;
             Ok(render::refused(&page))
         }

@@ -98,6 +98,8 @@ pub(crate) async fn save(
 ) -> Result<Response, WebError> {
     let company: CompanyId = path_id(&company)?;
     auth.check_csrf(&form)?;
+    // Visibility and permission come before any look at the input.
+    load(&state, &auth, company).await?;
     let portal_enabled = form.checked("portal_enabled");
     let mut changes = Vec::new();
     let mut error = String::new();

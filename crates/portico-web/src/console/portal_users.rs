@@ -197,6 +197,7 @@ pub(crate) async fn invite(
     auth.check_csrf(&form)?;
     let typed = UserForm::from_form(&form);
     let mut tx = state.store.scoped_write(&auth.scope).await?;
+    tx.require_user_admin(company).await?;
     let error = match typed.fields() {
         Err(message) => message,
         Ok(fields) => match tx.invite_portal_user(company, &fields).await {
@@ -292,6 +293,8 @@ pub(crate) async fn update(
     auth.check_csrf(&form)?;
     let typed = UserForm::from_form(&form);
     let mut tx = state.store.scoped_write(&auth.scope).await?;
+    tx.require_user_admin(company).await?;
+    tx.portal_user(company, user).await?;
     let error = match typed.fields() {
         Err(message) => message,
         Ok(fields) => match tx.update_portal_user(company, user, &fields).await {

@@ -83,6 +83,7 @@ pub(crate) async fn add(
 ) -> Result<Response, WebError> {
     auth.check_csrf(&form)?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
+    tx.staff_users().await?;
     let error = match StaffRole::parse(form.get("role")) {
         None => "Choose a role.".to_owned(),
         Some(role) => match tx
@@ -140,6 +141,7 @@ pub(crate) async fn update(
     let staff: StaffUserId = path_id(&staff)?;
     auth.check_csrf(&form)?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
+    tx.staff_user(staff).await?;
     let role = StaffRole::parse(form.get("role"));
     let assigned: Option<Vec<CompanyId>> = form
         .all("companies")

@@ -1,0 +1,126 @@
+//! Fresh databases for tests: a temporary SQLite file by default, or — when
+//! `PORTICO_TEST_POSTGRES_URL` names a role allowed to create databases — a new PostgreSQL
+//! database migrated by that (owner) role and opened as the unprivileged application role
+//! (`PORTICO_TEST_POSTGRES_APP_USER` / `_PASSWORD`, default `portico_app`), exactly as in
+//! production, so row-level security is in force during the tests.
+
+use std::path::PathBuf;
+
+use crate::Store;
+
+/// The environment variable naming the PostgreSQL server for tests.
+pub const POSTGRES_URL_VAR: &str = "PORTICO_TEST_POSTGRES_URL";
+
+/// A database that exists for one test.
+pub struct TestDatabase {
+    /// The application's handle (the app role on PostgreSQL).
+    pub store: Store,
+    /// URL of the application role.
+    pub app_url: String,
+    /// URL of the owning role (equal to `app_url` on SQLite).
+    pub owner_url: String,
+    sqlite_path: Option<PathBuf>,
+}
+
+fn app_credentials() -> (String, String) {
+    (
+        std::env::var("PORTICO_TEST_POSTGRES_APP_USER").unwrap_or_else(|_| "portico_app".into()),
+        std::env::var("PORTICO_TEST_POSTGRES_APP_PASSWORD")
+            .unwrap_or_else(|_| "portico_app".into()),
+    )
+}
+
+/// Splits `postgres://user:pass@host:port/db?x` into (`user:pass`, `host:port`, `?x`).
+fn split_url(url: &str) -> (String, String, String) {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let (credentials, rest) = rest.rsplit_once('@').unwrap_or(("", rest));
+    let (host, tail) = rest.split_once('/').unwrap_or((rest, ""));
+    let query = tail
+        .find('?')
+        .map(|i| tail[i..].to_owned())
+        .unwrap_or_default();
+    (credentials.to_owned(), host.to_owned(), query)
+}
+
+impl TestDatabase {
+    /// Whether tests run on PostgreSQL (the variable is set).
+    pub fn postgres_requested() -> bool {
+        std::env::var(POSTGRES_URL_VAR).is_ok_and(|v| !v.is_empty())
+    }
+
+    /// Creates, migrates and opens a fresh database. Panics on failure: it is test scaffolding.
+    pub async fn create() -> TestDatabase {
+        if Self::postgres_requested() {
+            Self::create_postgres().await
+        } else {
+            Self::create_sqlite().await
+        }
+    }
+
+    /// A fresh SQLite database, whatever the environment says.
+    pub async fn create_sqlite() -> TestDatabase {
+        let path =
+            std::env::temp_dir().join(format!("portico-test-{}.db", uuid::Uuid::now_v7().simple()));
+        let url = format!("sqlite://{}", path.display());
+        let store = Store::connect(&url, 4)
+            .await
+            .expect("open test SQLite database");
+        store
+            .migrate(None)
+            .await
+            .expect("migrate test SQLite database");
+        TestDatabase {
+            store,
+            app_url: url.clone(),
+            owner_url: url,
+            sqlite_path: Some(path),
+        }
+    }
+
+    async fn create_postgres() -> TestDatabase {
+        let admin = std::env::var(POSTGRES_URL_VAR).expect("PORTICO_TEST_POSTGRES_URL");
+        let name = format!("portico_t_{}", uuid::Uuid::now_v7().simple());
+        {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("connect to PORTICO_TEST_POSTGRES_URL");
+            // The name is generated above from hex digits only.
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+                .execute(&mut conn)
+                .await
+                .expect("create test database");
+            conn.close().await.ok();
+        }
+        let (credentials, host, query) = split_url(&admin);
+        let owner_url = format!("postgres://{credentials}@{host}/{name}{query}");
+        let (app_user, app_password) = app_credentials();
+        let app_url = format!("postgres://{app_user}:{app_password}@{host}/{name}{query}");
+        let owner = Store::connect(&owner_url, 2)
+            .await
+            .expect("open test database as owner");
+        owner
+            .migrate(Some(&app_user))
+            .await
+            .expect("migrate test database");
+        let store = Store::connect(&app_url, 4)
+            .await
+            .expect("open test database as the application role");
+        TestDatabase {
+            store,
+            app_url,
+            owner_url,
+            sqlite_path: None,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(path) = &self.sqlite_path {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
+    }
+}
