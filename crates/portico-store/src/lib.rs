@@ -13,7 +13,7 @@ pub mod password;
 mod public;
 pub mod scoped;
 mod sql;
-mod system;
+pub mod system;
 pub mod test_support;
 pub mod token;
 

@@ -440,3 +440,22 @@ impl SystemTx {
             .await
     }
 }
+
+impl SystemTx {
+    /// Flips a portal user's disabled flag without ending sessions, to test that a session left
+    /// over from before the user was disabled no longer works.
+    pub async fn set_portal_user_disabled_flag(
+        &mut self,
+        user: PortalUserId,
+        disabled: bool,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE portal_users SET disabled = $1 WHERE id = $2",
+                disabled,
+                user
+            ))
+            .await?;
+        Ok(())
+    }
+}

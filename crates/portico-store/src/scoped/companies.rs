@@ -123,6 +123,16 @@ impl ScopedTx<'_> {
         Ok(row.into_summary())
     }
 
+    /// The service plan of a company in scope, with rates only for billing-entitled scopes.
+    /// Unlike [`ScopedTx::company`] this serves the portal's overview too.
+    pub async fn plan(&mut self, id: CompanyId) -> Result<(String, Option<Billing>), StoreError> {
+        let mut query = self.company_query();
+        query.sql(" AND c.id = ").arg(id);
+        let row: CompanyRow = self.tx.one(query).await?;
+        let summary = row.into_summary();
+        Ok((summary.plan_name, summary.billing))
+    }
+
     /// The sites of a company in scope (all of them: site restriction applies to tickets and
     /// assets, not to the list of locations).
     pub async fn sites(&mut self, company: CompanyId) -> Result<Vec<Site>, StoreError> {

@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use portico_core::{Action, Principal, Section};
-use portico_store::scoped::companies::CompanySummary;
+use portico_store::scoped::companies::Billing;
 use portico_store::scoped::tickets::{StatusFilter, TicketKpis, TicketQuery, TicketSummary};
 
 use crate::AppState;
@@ -24,7 +24,7 @@ struct OverviewPage {
     recent: Vec<TicketSummary>,
     tickets_label: String,
     /// Present only for billing-entitled users.
-    plan: Option<CompanySummary>,
+    plan: Option<(String, Option<Billing>)>,
 }
 
 pub(crate) async fn page(State(state): State<AppState>, auth: Auth) -> Result<Response, WebError> {
@@ -51,7 +51,7 @@ pub(crate) async fn page(State(state): State<AppState>, auth: Auth) -> Result<Re
         (None, Vec::new())
     };
     let plan = if auth.scope.billing() {
-        Some(tx.company(portal.company_id()).await?)
+        Some(tx.plan(portal.company_id()).await?)
     } else {
         None
     };

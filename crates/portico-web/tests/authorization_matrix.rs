@@ -1,0 +1,407 @@
+//! The authorization matrix: every route registered on the console and portal routers × every
+//! kind of principal × every kind of object → the expected status. Routes come from the
+//! routers' own registry; a route without a row here fails the test.
+
+mod common;
+
+use common::{CONSOLE, Object, PORTAL, TestApp, Who};
+use portico_store::SurfaceKind;
+use portico_web::{Resource, RouteSpec};
+
+/// Which company an object class points at (A is the callers' company).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Co {
+    A,
+    B,
+    C,
+    None,
+}
+
+fn company_of(object: Object) -> Co {
+    match object {
+        Object::Own | Object::SameCompanyOtherSite | Object::SameCompanyOtherRequester => Co::A,
+        Object::OtherCompanySameWorkspace => Co::B,
+        Object::OtherWorkspace => Co::C,
+        Object::NonExistent | Object::Malformed => Co::None,
+    }
+}
+
+fn staff_sees(who: Who, co: Co) -> bool {
+    match who {
+        Who::Owner | Who::Billing => matches!(co, Co::A | Co::B),
+        Who::TechnicianAssigned | Who::Sales => co == Co::A,
+        Who::TechnicianNotAssigned => co == Co::B,
+        _ => false,
+    }
+}
+
+fn portal_sees_ticket(who: Who, object: Object) -> bool {
+    match object {
+        Object::Own => true,
+        Object::SameCompanyOtherSite => !matches!(who, Who::OwnTicketsOnly | Who::SiteRestricted),
+        Object::SameCompanyOtherRequester => who != Who::OwnTicketsOnly,
+        _ => false,
+    }
+}
+
+/// The expected status of one cell.
+fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
+    let on_surface = match route.surface {
+        SurfaceKind::Console => who.is_staff(),
+        SurfaceKind::Portal => who.is_portal(),
+    };
+    let owner = who == Who::Owner;
+    let manages_users = matches!(
+        who,
+        Who::Owner | Who::TechnicianAssigned | Who::TechnicianNotAssigned
+    );
+    let reads_tickets = matches!(
+        who,
+        Who::Owner | Who::TechnicianAssigned | Who::TechnicianNotAssigned
+    );
+    let co = company_of(object);
+    // Routes anyone may reach: the answer does not depend on who asks.
+    let public = match (route.method, route.path) {
+        ("GET", "/login" | "/forgot" | "/brand.css" | "/static/app.css" | "/static/app.js") => {
+            Some(200)
+        }
+        ("GET", "/setup" | "/reset") => Some(400), // no token in the link
+        ("GET", "/brand/logo") => Some(404),       // the fixture has no logo
+        ("POST", "/login" | "/forgot" | "/setup" | "/reset") => Some(403), // no sign-in form token
+        _ => None,
+    };
+    if let Some(status) = public {
+        assert_eq!(
+            route.resource,
+            Resource::Public,
+            "{} {} answers without a session",
+            route.method,
+            route.path
+        );
+        return status;
+    }
+    if !on_surface {
+        return 303; // no session on this host: to the sign-in page
+    }
+    let sees = staff_sees(who, co);
+    // A company visible, then a record inside it: foreign or absent records answer 404.
+    let in_company = |allowed: bool, ok: u16| -> u16 {
+        if !sees {
+            404
+        } else if !allowed {
+            403
+        } else {
+            ok
+        }
+    };
+    // Portal-user objects: SameCompanyOtherRequester is company A's path with company B's user.
+    let user_of_company = !matches!(
+        object,
+        Object::SameCompanyOtherRequester | Object::NonExistent | Object::Malformed
+    );
+    // Company B's user has accepted the invitation already; A's targets have not.
+    let activated = object == Object::OtherCompanySameWorkspace;
+    match (route.surface, route.method, route.path) {
+        (_, "POST", "/logout") => 303,
+        // ---- console
+        (SurfaceKind::Console, "GET", "/") => 303,
+        (SurfaceKind::Console, "GET", "/companies") => 200,
+        (SurfaceKind::Console, "GET", "/companies/{company}") => in_company(true, 200),
+        (SurfaceKind::Console, "GET", "/companies/{company}/portal") => in_company(owner, 200),
+        (SurfaceKind::Console, "POST", "/companies/{company}/portal") => in_company(owner, 422),
+        (SurfaceKind::Console, "GET", "/companies/{company}/users") => in_company(true, 200),
+        (SurfaceKind::Console, "POST", "/companies/{company}/users") => {
+            in_company(manages_users, 422)
+        }
+        (SurfaceKind::Console, "GET", "/companies/{company}/users/{user}") => {
+            if sees && user_of_company { 200 } else { 404 }
+        }
+        (SurfaceKind::Console, "POST", "/companies/{company}/users/{user}") => {
+            let status = in_company(manages_users, 422);
+            if status == 422 && !user_of_company {
+                404
+            } else {
+                status
+            }
+        }
+        (
+            SurfaceKind::Console,
+            "POST",
+            "/companies/{company}/users/{user}/disable"
+            | "/companies/{company}/users/{user}/enable",
+        ) => {
+            let status = in_company(manages_users, 303);
+            if status == 303 && !user_of_company {
+                404
+            } else {
+                status
+            }
+        }
+        (SurfaceKind::Console, "POST", "/companies/{company}/users/{user}/resend") => {
+            let status = in_company(manages_users, 303);
+            if status == 303 && !user_of_company {
+                404
+            } else if status == 303 && activated {
+                400
+            } else {
+                status
+            }
+        }
+        (SurfaceKind::Console, "GET", "/tickets/{ticket}") => {
+            if sees && reads_tickets {
+                200
+            } else {
+                404
+            }
+        }
+        (SurfaceKind::Console, "GET", "/staff" | "/settings/branding" | "/outbox") => {
+            if owner {
+                200
+            } else {
+                403
+            }
+        }
+        (
+            SurfaceKind::Console,
+            "POST",
+            "/staff" | "/settings/branding" | "/settings/branding/logo",
+        ) => {
+            if owner {
+                422
+            } else {
+                403
+            }
+        }
+        (SurfaceKind::Console, "POST", "/staff/{staff}") => match object {
+            Object::Malformed => 404,
+            _ if !owner => 403,
+            Object::Own
+            | Object::SameCompanyOtherSite
+            | Object::SameCompanyOtherRequester
+            | Object::OtherCompanySameWorkspace => 422,
+            _ => 404,
+        },
+        // ---- portal
+        (SurfaceKind::Portal, "GET", "/" | "/tickets" | "/profile") => 200,
+        (SurfaceKind::Portal, "GET", "/tickets/{ticket}") => {
+            if portal_sees_ticket(who, object) {
+                200
+            } else {
+                404
+            }
+        }
+        (SurfaceKind::Portal, "POST", "/profile/password") => 422,
+        (SurfaceKind::Portal, "POST", "/profile/sessions/end-others" | "/switch-company") => 303,
+        _ => panic!(
+            "route {} {} ({:?}) has no row in the authorization matrix: add its expected statuses here",
+            route.method, route.path, route.surface
+        ),
+    }
+}
+
+/// The concrete path for a route, caller and object.
+fn path_for(app: &TestApp, route: &RouteSpec, who: Who, object: Object) -> String {
+    let fx = &app.fx;
+    let company = match object {
+        Object::OtherCompanySameWorkspace => fx.company_b.to_string(),
+        Object::OtherWorkspace => fx.company_c.to_string(),
+        Object::NonExistent => portico_core::CompanyId::new().to_string(),
+        Object::Malformed => "not-an-id".into(),
+        _ => fx.company_a.to_string(),
+    };
+    let portal_user = match object {
+        Object::Own => fx.target_a.to_string(),
+        Object::SameCompanyOtherSite => fx.requester_x.to_string(),
+        // A visible company's path with another company's user: must not be found.
+        Object::SameCompanyOtherRequester | Object::OtherCompanySameWorkspace => {
+            fx.user_b.to_string()
+        }
+        Object::OtherWorkspace => fx.user_c.to_string(),
+        Object::NonExistent => portico_core::PortalUserId::new().to_string(),
+        Object::Malformed => "1".into(),
+    };
+    let ticket = match object {
+        Object::Own => fx.own_ticket(who).unwrap_or(fx.ticket_a1_other).to_string(),
+        Object::SameCompanyOtherSite => fx.ticket_a2.to_string(),
+        Object::SameCompanyOtherRequester => fx.ticket_a1_other.to_string(),
+        Object::OtherCompanySameWorkspace => fx.ticket_b.to_string(),
+        Object::OtherWorkspace => fx.ticket_c.to_string(),
+        Object::NonExistent => portico_core::TicketId::new().to_string(),
+        Object::Malformed => "../../etc/passwd".replace('/', "%2F"),
+    };
+    let staff = match object {
+        Object::OtherWorkspace => fx.staff_two.to_string(),
+        Object::NonExistent => portico_core::StaffUserId::new().to_string(),
+        Object::Malformed => "0".into(),
+        _ => fx.target_staff.to_string(),
+    };
+    route
+        .path
+        .replace("{company}", &company)
+        .replace("{user}", &portal_user)
+        .replace("{ticket}", &ticket)
+        .replace("{staff}", &staff)
+}
+
+/// A body for a state-changing route: valid CSRF, and content the handler refuses (422) where
+/// the change would otherwise alter what later cells see.
+fn body_for(app: &TestApp, route: &RouteSpec, csrf: &str) -> Vec<(String, String)> {
+    let mut pairs = vec![("csrf".to_owned(), csrf.to_owned())];
+    let mut add = |k: &str, v: &str| pairs.push((k.to_owned(), v.to_owned()));
+    match route.path {
+        "/companies/{company}/portal" => add("state_overview", "sideways"),
+        "/companies/{company}/users" | "/companies/{company}/users/{user}" => {
+            add("role", "superuser");
+            add("name", "Someone");
+            add("email", "someone@example.test");
+        }
+        "/staff" | "/staff/{staff}" => add("role", "superuser"),
+        "/settings/branding" => {
+            add("action", "preview");
+            add("name", "X");
+            add("primary", "red;}");
+            add("secondary", "#fff");
+        }
+        "/profile/password" => {
+            add("current_password", "wrong");
+            add("new_password", "one-new-password");
+            add("confirm", "another-new-password");
+        }
+        "/switch-company" => add("company", &app.fx.company_a.to_string()),
+        _ => {}
+    }
+    pairs
+}
+
+fn objects(route: &RouteSpec) -> &'static [Object] {
+    match route.resource {
+        Resource::Public | Resource::Page => &[Object::Own],
+        _ => &Object::ALL,
+    }
+}
+
+#[tokio::test]
+async fn every_route_answers_every_principal_and_object_as_the_matrix_says() {
+    let app = TestApp::spawn().await;
+    let routes = portico_web::registry::route_table();
+    assert!(
+        routes.len() >= 30,
+        "the registry lists {} routes",
+        routes.len()
+    );
+    let mut cells = 0;
+    let mut failures = Vec::new();
+    for route in &routes {
+        let host = match route.surface {
+            SurfaceKind::Console => CONSOLE,
+            SurfaceKind::Portal => PORTAL,
+        };
+        for who in Who::ALL {
+            for &object in objects(route) {
+                let want = expected(route, who, object);
+                let token = app.session_for(who).await;
+                let path = path_for(&app, route, who, object);
+                let response = if route.method == "GET" {
+                    app.get(host, &path).session(token.as_deref()).send().await
+                } else {
+                    let csrf = if (route.surface == SurfaceKind::Console) == who.is_staff()
+                        && who.is_staff()
+                        || who.is_portal()
+                    {
+                        app.csrf(who, token.as_deref()).await
+                    } else {
+                        "no-session".into()
+                    };
+                    let pairs = body_for(&app, route, &csrf);
+                    let refs: Vec<(&str, &str)> = pairs
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect();
+                    let request = app.post(host, &path).session(token.as_deref());
+                    if route.path == "/settings/branding/logo" {
+                        request.multipart(&refs, None).send().await
+                    } else {
+                        request.form(&refs).send().await
+                    }
+                };
+                cells += 1;
+                if response.status != want {
+                    failures.push(format!(
+                        "{} {} as {who:?} on {object:?}: got {}, want {want}",
+                        route.method, path, response.status
+                    ));
+                }
+                if want == 303
+                    && route.resource != Resource::Public
+                    && !(who.is_staff() || who.is_portal())
+                {
+                    assert!(
+                        response.location().starts_with("/login"),
+                        "{} {path}: redirect to {}",
+                        route.method,
+                        response.location()
+                    );
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {cells} cells differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    eprintln!(
+        "authorization matrix: {} routes, {} principals, {} object kinds, {cells} cells",
+        routes.len(),
+        Who::ALL.len(),
+        Object::ALL.len()
+    );
+}
+
+#[tokio::test]
+async fn every_state_change_refuses_a_missing_or_wrong_csrf_token() {
+    let app = TestApp::spawn().await;
+    for route in portico_web::registry::route_table() {
+        if route.method != "POST" || route.resource == Resource::Public {
+            continue;
+        }
+        let (host, who) = match route.surface {
+            SurfaceKind::Console => (CONSOLE, Who::Owner),
+            SurfaceKind::Portal => (PORTAL, Who::ClientAdmin),
+        };
+        let token = app.session_for(who).await;
+        let path = path_for(&app, &route, who, Object::Own);
+        for csrf in ["", "0000"] {
+            let request = app.post(host, &path).session(token.as_deref());
+            let response = if route.path == "/settings/branding/logo" {
+                request.multipart(&[("csrf", csrf)], None).send().await
+            } else {
+                request.form(&[("csrf", csrf)]).send().await
+            };
+            assert_eq!(response.status, 403, "POST {path} with CSRF {csrf:?}");
+        }
+        // A cross-site request is refused before any handler runs, even with the right token.
+        let csrf = app.csrf(who, token.as_deref()).await;
+        let response = app
+            .post(host, &path)
+            .session(token.as_deref())
+            .header("sec-fetch-site", "cross-site")
+            .form(&[("csrf", &csrf)])
+            .send()
+            .await;
+        assert_eq!(response.status, 403, "cross-site POST {path}");
+    }
+}
+
+#[tokio::test]
+async fn the_matrix_has_a_row_for_every_registered_route() {
+    // Evaluating one cell per route panics for any route the matrix does not know.
+    for route in portico_web::registry::route_table() {
+        for who in Who::ALL {
+            for &object in objects(&route) {
+                let _ = expected(&route, who, object);
+            }
+        }
+    }
+}

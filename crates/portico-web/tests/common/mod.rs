@@ -1,0 +1,871 @@
+//! The test application: the real router over a fresh database (SQLite, or PostgreSQL as the
+//! unprivileged app role when PORTICO_TEST_POSTGRES_URL is set), driven in-process, and a
+//! fixture world with two workspaces, every kind of principal, and canary strings in every
+//! record so that a leak shows up as text.
+#![allow(dead_code)]
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, header};
+use http_body_util::BodyExt;
+use portico_core::{
+    CompanyId, ContactRole, PortalRole, PortalUserId, SiteId, StaffRole, StaffUserId, TicketId,
+    TicketPriority, TicketStatus, WorkspaceId,
+};
+use portico_store::system::{SeedPortalUser, SeedTicket};
+use portico_store::test_support::TestDatabase;
+use portico_store::{NewSession, SessionUser, Store, SurfaceKind, password};
+use portico_web::WebConfig;
+use tower::ServiceExt;
+
+pub const CONSOLE: &str = "console.one.test";
+pub const PORTAL: &str = "portal.one.test";
+pub const CONSOLE_TWO: &str = "console.two.test";
+pub const PORTAL_TWO: &str = "portal.two.test";
+pub const PASSWORD: &str = "fixture-password-1";
+
+/// Every kind of caller the matrix asks about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Who {
+    Anonymous,
+    Expired,
+    DisabledPortalUser,
+    Viewer,
+    Member,
+    ClientAdmin,
+    OwnTicketsOnly,
+    SiteRestricted,
+    TwoCompanyUser,
+    TechnicianAssigned,
+    TechnicianNotAssigned,
+    Sales,
+    Billing,
+    Owner,
+}
+
+impl Who {
+    pub const ALL: [Who; 14] = [
+        Who::Anonymous,
+        Who::Expired,
+        Who::DisabledPortalUser,
+        Who::Viewer,
+        Who::Member,
+        Who::ClientAdmin,
+        Who::OwnTicketsOnly,
+        Who::SiteRestricted,
+        Who::TwoCompanyUser,
+        Who::TechnicianAssigned,
+        Who::TechnicianNotAssigned,
+        Who::Sales,
+        Who::Billing,
+        Who::Owner,
+    ];
+
+    /// A live portal principal acting for company A.
+    pub fn is_portal(self) -> bool {
+        matches!(
+            self,
+            Who::Viewer
+                | Who::Member
+                | Who::ClientAdmin
+                | Who::OwnTicketsOnly
+                | Who::SiteRestricted
+                | Who::TwoCompanyUser
+        )
+    }
+
+    /// A live staff principal of workspace one.
+    pub fn is_staff(self) -> bool {
+        matches!(
+            self,
+            Who::TechnicianAssigned
+                | Who::TechnicianNotAssigned
+                | Who::Sales
+                | Who::Billing
+                | Who::Owner
+        )
+    }
+}
+
+/// Which record a request addresses, relative to the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Object {
+    Own,
+    SameCompanyOtherSite,
+    SameCompanyOtherRequester,
+    OtherCompanySameWorkspace,
+    OtherWorkspace,
+    NonExistent,
+    Malformed,
+}
+
+impl Object {
+    pub const ALL: [Object; 7] = [
+        Object::Own,
+        Object::SameCompanyOtherSite,
+        Object::SameCompanyOtherRequester,
+        Object::OtherCompanySameWorkspace,
+        Object::OtherWorkspace,
+        Object::NonExistent,
+        Object::Malformed,
+    ];
+}
+
+/// A ticket of the fixture and who it belongs to.
+#[derive(Debug, Clone)]
+pub struct FixtureTicket {
+    pub id: TicketId,
+    pub company: CompanyId,
+    pub site: SiteId,
+    pub requester: PortalUserId,
+    pub canary: String,
+}
+
+pub struct Fixture {
+    pub ws1: WorkspaceId,
+    pub ws2: WorkspaceId,
+    pub company_a: CompanyId,
+    pub company_b: CompanyId,
+    pub company_c: CompanyId,
+    pub site_a1: SiteId,
+    pub site_a2: SiteId,
+    pub portal_users: Vec<(Who, PortalUserId)>,
+    pub staff_users: Vec<(Who, StaffUserId)>,
+    /// A not-yet-activated portal user of A and one of B and C: objects of portal-user routes.
+    pub target_a: PortalUserId,
+    pub requester_x: PortalUserId,
+    pub user_b: PortalUserId,
+    pub user_c: PortalUserId,
+    pub target_staff: StaffUserId,
+    pub staff_two: StaffUserId,
+    pub tickets: Vec<FixtureTicket>,
+    pub own_tickets: Vec<(Who, TicketId)>,
+    pub ticket_a2: TicketId,
+    pub ticket_a1_other: TicketId,
+    pub ticket_b: TicketId,
+    pub ticket_c: TicketId,
+}
+
+/// The money a company's monthly fee renders as: a canary for billing fields.
+pub fn fee_canary(company: char) -> String {
+    match company {
+        'A' => "1,111,111.11".into(),
+        'B' => "2,222,222.22".into(),
+        _ => "3,333,333.33".into(),
+    }
+}
+
+pub struct TestApp {
+    pub db: TestDatabase,
+    pub router: Router,
+    pub fx: Fixture,
+}
+
+pub struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Response {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+    /// The value of a `Set-Cookie` for `name`.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| {
+                v.strip_prefix(&format!("{name}="))
+                    .map(|rest| rest.split(';').next().unwrap_or("").to_owned())
+            })
+    }
+    /// The value of a hidden input.
+    pub fn hidden(&self, name: &str) -> String {
+        let marker = format!("name=\"{name}\" value=\"");
+        self.body
+            .split(&marker)
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or("")
+            .to_owned()
+    }
+}
+
+/// A request being built.
+pub struct Req<'a> {
+    app: &'a TestApp,
+    method: Method,
+    host: String,
+    path: String,
+    cookies: Vec<(String, String)>,
+    body: Option<(String, Vec<u8>)>,
+    headers: Vec<(String, String)>,
+}
+
+impl<'a> Req<'a> {
+    /// Sends `token` as the session cookie of both surfaces: a session is only honoured on
+    /// the host it was opened on.
+    pub fn session(mut self, token: Option<&str>) -> Self {
+        if let Some(token) = token {
+            self.cookies
+                .push(("portico_console".into(), token.to_owned()));
+            self.cookies
+                .push(("portico_portal".into(), token.to_owned()));
+        }
+        self
+    }
+    pub fn cookie(mut self, name: &str, value: &str) -> Self {
+        self.cookies.push((name.to_owned(), value.to_owned()));
+        self
+    }
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+    pub fn form(mut self, pairs: &[(&str, &str)]) -> Self {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        self.body = Some((
+            "application/x-www-form-urlencoded".into(),
+            body.into_bytes(),
+        ));
+        self
+    }
+    /// A multipart body of text fields and at most one file.
+    pub fn multipart(mut self, fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> Self {
+        let boundary = "portico-test-boundary";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+        }
+        if let Some((name, filename, bytes)) = file {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        self.body = Some((format!("multipart/form-data; boundary={boundary}"), body));
+        self
+    }
+    pub async fn send(self) -> Response {
+        let mut builder = Request::builder()
+            .method(self.method)
+            .uri(&self.path)
+            .header(header::HOST, &self.host);
+        if !self.cookies.is_empty() {
+            let cookie = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            builder = builder.header(header::COOKIE, cookie);
+        }
+        for (k, v) in &self.headers {
+            builder = builder.header(k.as_str(), v.as_str());
+        }
+        let request = match self.body {
+            Some((content_type, bytes)) => builder
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Body::from(bytes)),
+            None => builder.body(Body::empty()),
+        }
+        .unwrap();
+        let response = self.app.router.clone().oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        Response {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let db = TestDatabase::create().await;
+        let fx = seed(&db.store).await;
+        let router = portico_web::app(db.store.clone(), WebConfig::default());
+        TestApp { db, router, fx }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.db.store
+    }
+
+    pub fn request(&self, method: &str, host: &str, path: &str) -> Req<'_> {
+        Req {
+            app: self,
+            method: method.parse().unwrap(),
+            host: format!("{host}:8080"),
+            path: path.to_owned(),
+            cookies: Vec::new(),
+            body: None,
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn get(&self, host: &str, path: &str) -> Req<'_> {
+        self.request("GET", host, path)
+    }
+
+    pub fn post(&self, host: &str, path: &str) -> Req<'_> {
+        self.request("POST", host, path)
+    }
+
+    /// Opens a fresh session for `who`, as sign-in would, and returns its token.
+    pub async fn session_for(&self, who: Who) -> Option<String> {
+        let fx = &self.fx;
+        let (surface, user) = match who {
+            Who::Anonymous => return None,
+            Who::Expired => (
+                SurfaceKind::Portal,
+                SessionUser::Portal(fx.portal(Who::Member)),
+            ),
+            Who::DisabledPortalUser => (
+                SurfaceKind::Portal,
+                SessionUser::Portal(fx.portal(Who::DisabledPortalUser)),
+            ),
+            w if w.is_portal() => (SurfaceKind::Portal, SessionUser::Portal(fx.portal(w))),
+            w => (SurfaceKind::Console, SessionUser::Staff(fx.staff(w))),
+        };
+        let mut tx = self.store().auth(fx.ws1).await.unwrap();
+        let token = tx
+            .create_session(&NewSession {
+                surface,
+                user,
+                ip: "127.0.0.1",
+                user_agent: "test",
+                lifetime_secs: 3600,
+            })
+            .await
+            .unwrap();
+        if who == Who::TwoCompanyUser {
+            tx.switch_company(&token, fx.portal(who), fx.company_a)
+                .await
+                .unwrap();
+        }
+        tx.commit().await.unwrap();
+        if who == Who::Expired {
+            let mut sys = self.store().system_unscoped().await.unwrap();
+            sys.expire_session(&token).await.unwrap();
+            sys.commit().await.unwrap();
+        }
+        Some(token)
+    }
+
+    /// The CSRF token of a live session (read from a page that carries it).
+    pub async fn csrf(&self, who: Who, token: Option<&str>) -> String {
+        let host = if who.is_staff() { CONSOLE } else { PORTAL };
+        let path = if who.is_staff() {
+            "/companies"
+        } else {
+            "/profile"
+        };
+        let page = self.get(host, path).session(token).send().await;
+        let csrf = page.hidden("csrf");
+        if csrf.is_empty() {
+            "no-session".into()
+        } else {
+            csrf
+        }
+    }
+
+    /// Signs in through the real form and returns the session token.
+    pub async fn sign_in(&self, host: &str, email: &str, password: &str) -> Response {
+        let page = self.get(host, "/login").send().await;
+        let form_token = page.cookie("portico_form").unwrap();
+        self.post(host, "/login")
+            .cookie("portico_form", &form_token)
+            .form(&[
+                ("form_token", &form_token),
+                ("email", email),
+                ("password", password),
+                ("next", "/"),
+            ])
+            .send()
+            .await
+    }
+}
+
+impl Fixture {
+    pub fn portal(&self, who: Who) -> PortalUserId {
+        self.portal_users
+            .iter()
+            .find(|(w, _)| *w == who)
+            .map(|(_, id)| *id)
+            .unwrap()
+    }
+    pub fn staff(&self, who: Who) -> StaffUserId {
+        self.staff_users
+            .iter()
+            .find(|(w, _)| *w == who)
+            .map(|(_, id)| *id)
+            .unwrap()
+    }
+    pub fn own_ticket(&self, who: Who) -> Option<TicketId> {
+        self.own_tickets
+            .iter()
+            .find(|(w, _)| *w == who)
+            .map(|(_, t)| *t)
+    }
+}
+
+async fn seed(store: &Store) -> Fixture {
+    let hash = password::hash(PASSWORD).unwrap();
+    let h = Some(hash.as_str());
+    let mut tx = store.system_unscoped().await.unwrap();
+    let ws1 = tx
+        .create_workspace(
+            "Fixture MSP One",
+            "#1d4ed8",
+            "#0f766e",
+            "Welcome, fixture one",
+        )
+        .await
+        .unwrap();
+    let ws2 = tx
+        .create_workspace(
+            "Fixture MSP Two",
+            "#7c3aed",
+            "#be123c",
+            "Welcome, fixture two",
+        )
+        .await
+        .unwrap();
+    tx.add_hostname(ws1, CONSOLE, SurfaceKind::Console)
+        .await
+        .unwrap();
+    tx.add_hostname(ws1, PORTAL, SurfaceKind::Portal)
+        .await
+        .unwrap();
+    tx.add_hostname(ws2, CONSOLE_TWO, SurfaceKind::Console)
+        .await
+        .unwrap();
+    tx.add_hostname(ws2, PORTAL_TWO, SurfaceKind::Portal)
+        .await
+        .unwrap();
+    let company_a = tx
+        .add_company(
+            ws1,
+            "Company CANARY-NAME-A",
+            "CANARY-PLAN-A",
+            Some(111_111_111),
+            Some(4_444),
+            "AUD",
+            true,
+        )
+        .await
+        .unwrap();
+    let company_b = tx
+        .add_company(
+            ws1,
+            "Company CANARY-NAME-B",
+            "CANARY-PLAN-B",
+            Some(222_222_222),
+            Some(5_555),
+            "AUD",
+            true,
+        )
+        .await
+        .unwrap();
+    let company_c = tx
+        .add_company(
+            ws2,
+            "Company CANARY-NAME-C",
+            "CANARY-PLAN-C",
+            Some(333_333_333),
+            Some(6_666),
+            "AUD",
+            true,
+        )
+        .await
+        .unwrap();
+    let site_a1 = tx
+        .add_site(ws1, company_a, "CANARY-SITE-A1", "1 A St")
+        .await
+        .unwrap();
+    let site_a2 = tx
+        .add_site(ws1, company_a, "CANARY-SITE-A2", "2 A St")
+        .await
+        .unwrap();
+    let site_b1 = tx
+        .add_site(ws1, company_b, "CANARY-SITE-B1", "1 B St")
+        .await
+        .unwrap();
+    let site_c1 = tx
+        .add_site(ws2, company_c, "CANARY-SITE-C1", "1 C St")
+        .await
+        .unwrap();
+    for (ws, company, tag) in [
+        (ws1, company_a, "A"),
+        (ws1, company_b, "B"),
+        (ws2, company_c, "C"),
+    ] {
+        tx.add_contact(
+            ws,
+            company,
+            &format!("CANARY-CONTACT-{tag}"),
+            "c@example.test",
+            "1",
+            "Manager",
+            &[ContactRole::Primary],
+        )
+        .await
+        .unwrap();
+    }
+
+    let mut portal_users = Vec::new();
+    let user =
+        |company, email, role, own_only, billing_access, sites, password_hash| SeedPortalUser {
+            company,
+            email,
+            name: email,
+            role,
+            own_only,
+            billing_access,
+            password_hash,
+            sites,
+        };
+    let a1 = [site_a1];
+    for (who, email, role, own, billing, sites) in [
+        (
+            Who::Viewer,
+            "viewer@a.test",
+            PortalRole::Viewer,
+            false,
+            false,
+            &[][..],
+        ),
+        (
+            Who::Member,
+            "member@a.test",
+            PortalRole::Member,
+            false,
+            false,
+            &[][..],
+        ),
+        (
+            Who::ClientAdmin,
+            "admin@a.test",
+            PortalRole::ClientAdmin,
+            false,
+            true,
+            &[][..],
+        ),
+        (
+            Who::OwnTicketsOnly,
+            "own@a.test",
+            PortalRole::Member,
+            true,
+            false,
+            &[][..],
+        ),
+        (
+            Who::SiteRestricted,
+            "site@a.test",
+            PortalRole::Member,
+            false,
+            false,
+            &a1[..],
+        ),
+        (
+            Who::DisabledPortalUser,
+            "disabled@a.test",
+            PortalRole::Member,
+            false,
+            false,
+            &[][..],
+        ),
+    ] {
+        let id = tx
+            .add_portal_user(ws1, &user(company_a, email, role, own, billing, sites, h))
+            .await
+            .unwrap();
+        portal_users.push((who, id));
+    }
+    // A session opened before the user was disabled must stop working.
+    tx.set_portal_user_disabled_flag(
+        portal_users
+            .iter()
+            .find(|(w, _)| *w == Who::DisabledPortalUser)
+            .unwrap()
+            .1,
+        true,
+    )
+    .await
+    .unwrap();
+    // Home in B, granted A: acts for A in the matrix.
+    let two = tx
+        .add_portal_user(
+            ws1,
+            &user(
+                company_b,
+                "two@b.test",
+                PortalRole::Member,
+                false,
+                false,
+                &[],
+                h,
+            ),
+        )
+        .await
+        .unwrap();
+    tx.grant_company(ws1, two, company_a, PortalRole::Member)
+        .await
+        .unwrap();
+    portal_users.push((Who::TwoCompanyUser, two));
+    let target_a = tx
+        .add_portal_user(
+            ws1,
+            &user(
+                company_a,
+                "target@a.test",
+                PortalRole::Member,
+                false,
+                false,
+                &[],
+                None,
+            ),
+        )
+        .await
+        .unwrap();
+    let requester_x = tx
+        .add_portal_user(
+            ws1,
+            &user(
+                company_a,
+                "x@a.test",
+                PortalRole::Member,
+                false,
+                false,
+                &[],
+                None,
+            ),
+        )
+        .await
+        .unwrap();
+    let user_b = tx
+        .add_portal_user(
+            ws1,
+            &user(
+                company_b,
+                "user@b.test",
+                PortalRole::Member,
+                false,
+                false,
+                &[],
+                h,
+            ),
+        )
+        .await
+        .unwrap();
+    let user_c = tx
+        .add_portal_user(
+            ws2,
+            &user(
+                company_c,
+                "user@c.test",
+                PortalRole::Member,
+                false,
+                false,
+                &[],
+                h,
+            ),
+        )
+        .await
+        .unwrap();
+
+    let mut staff_users = Vec::new();
+    for (who, email, role, assigned) in [
+        (Who::Owner, "owner@msp.test", StaffRole::Owner, vec![]),
+        (
+            Who::TechnicianAssigned,
+            "tech-a@msp.test",
+            StaffRole::Technician,
+            vec![company_a],
+        ),
+        (
+            Who::TechnicianNotAssigned,
+            "tech-b@msp.test",
+            StaffRole::Technician,
+            vec![company_b],
+        ),
+        (
+            Who::Sales,
+            "sales@msp.test",
+            StaffRole::Sales,
+            vec![company_a],
+        ),
+        (Who::Billing, "billing@msp.test", StaffRole::Billing, vec![]),
+    ] {
+        staff_users.push((
+            who,
+            tx.add_staff_user(ws1, email, email, role, h, &assigned)
+                .await
+                .unwrap(),
+        ));
+    }
+    let target_staff = tx
+        .add_staff_user(
+            ws1,
+            "target@msp.test",
+            "Target Staff",
+            StaffRole::Technician,
+            None,
+            &[],
+        )
+        .await
+        .unwrap();
+    let staff_two = tx
+        .add_staff_user(ws2, "owner@two.test", "Owner Two", StaffRole::Owner, h, &[])
+        .await
+        .unwrap();
+
+    let now = portico_store::now();
+    let mut tickets = Vec::new();
+    let mut add =
+        async |tx: &mut portico_store::SystemTx, ws, company, site, requester, canary: String| {
+            let id = tx
+                .add_ticket(
+                    ws,
+                    &SeedTicket {
+                        company,
+                        site: Some(site),
+                        requester: Some(requester),
+                        title: &canary,
+                        status: TicketStatus::Open,
+                        priority: TicketPriority::Normal,
+                        created_at: now - 3600,
+                    },
+                )
+                .await
+                .unwrap();
+            tx.add_message(
+                ws,
+                company,
+                id,
+                None,
+                Some(requester),
+                "Client",
+                &format!("{canary}-REPLY"),
+                false,
+                now - 3000,
+            )
+            .await
+            .unwrap();
+            tx.add_message(
+                ws,
+                company,
+                id,
+                None,
+                None,
+                "Staff",
+                &format!("{canary}-NOTE"),
+                true,
+                now - 2000,
+            )
+            .await
+            .unwrap();
+            tickets.push(FixtureTicket {
+                id,
+                company,
+                site,
+                requester,
+                canary,
+            });
+            id
+        };
+    let mut own_tickets = Vec::new();
+    for (who, id) in portal_users.clone() {
+        let t = add(
+            &mut tx,
+            ws1,
+            company_a,
+            site_a1,
+            id,
+            format!("CANARY-TICKET-{who:?}"),
+        )
+        .await;
+        own_tickets.push((who, t));
+    }
+    let ticket_a2 = add(
+        &mut tx,
+        ws1,
+        company_a,
+        site_a2,
+        requester_x,
+        "CANARY-TICKET-A2".into(),
+    )
+    .await;
+    let ticket_a1_other = add(
+        &mut tx,
+        ws1,
+        company_a,
+        site_a1,
+        requester_x,
+        "CANARY-TICKET-A1-OTHER".into(),
+    )
+    .await;
+    let ticket_b = add(
+        &mut tx,
+        ws1,
+        company_b,
+        site_b1,
+        user_b,
+        "CANARY-TICKET-B".into(),
+    )
+    .await;
+    let ticket_c = add(
+        &mut tx,
+        ws2,
+        company_c,
+        site_c1,
+        user_c,
+        "CANARY-TICKET-C".into(),
+    )
+    .await;
+    tx.commit().await.unwrap();
+
+    Fixture {
+        ws1,
+        ws2,
+        company_a,
+        company_b,
+        company_c,
+        site_a1,
+        site_a2,
+        portal_users,
+        staff_users,
+        target_a,
+        requester_x,
+        user_b,
+        user_c,
+        target_staff,
+        staff_two,
+        tickets,
+        own_tickets,
+        ticket_a2,
+        ticket_a1_other,
+        ticket_b,
+        ticket_c,
+    }
+}
+
+/// Disables a portal user without ending their sessions (a leftover session must still fail).
+pub async fn disable_leaving_sessions(app: &TestApp, user: PortalUserId) {
+    let mut tx = app.store().system_unscoped().await.unwrap();
+    tx.set_portal_user_disabled_flag(user, true).await.unwrap();
+    tx.commit().await.unwrap();
+}
