@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{CONSOLE, Object, PORTAL, TestApp, Who};
+use common::{CONSOLE, Object, PORTAL, TestApp, Who, objects, path_for};
 use portico_store::SurfaceKind;
 use portico_web::{Resource, RouteSpec};
 
@@ -199,50 +199,6 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
     }
 }
 
-/// The concrete path for a route, caller and object.
-fn path_for(app: &TestApp, route: &RouteSpec, who: Who, object: Object) -> String {
-    let fx = &app.fx;
-    let company = match object {
-        Object::OtherCompanySameWorkspace => fx.company_b.to_string(),
-        Object::OtherWorkspace => fx.company_c.to_string(),
-        Object::NonExistent => portico_core::CompanyId::new().to_string(),
-        Object::Malformed => "not-an-id".into(),
-        _ => fx.company_a.to_string(),
-    };
-    let portal_user = match object {
-        Object::Own => fx.target_a.to_string(),
-        Object::SameCompanyOtherSite => fx.requester_x.to_string(),
-        // A visible company's path with another company's user: must not be found.
-        Object::SameCompanyOtherRequester | Object::OtherCompanySameWorkspace => {
-            fx.user_b.to_string()
-        }
-        Object::OtherWorkspace => fx.user_c.to_string(),
-        Object::NonExistent => portico_core::PortalUserId::new().to_string(),
-        Object::Malformed => "1".into(),
-    };
-    let ticket = match object {
-        Object::Own => fx.own_ticket(who).unwrap_or(fx.ticket_a1_other).to_string(),
-        Object::SameCompanyOtherSite => fx.ticket_a2.to_string(),
-        Object::SameCompanyOtherRequester => fx.ticket_a1_other.to_string(),
-        Object::OtherCompanySameWorkspace => fx.ticket_b.to_string(),
-        Object::OtherWorkspace => fx.ticket_c.to_string(),
-        Object::NonExistent => portico_core::TicketId::new().to_string(),
-        Object::Malformed => "../../etc/passwd".replace('/', "%2F"),
-    };
-    let staff = match object {
-        Object::OtherWorkspace => fx.staff_two.to_string(),
-        Object::NonExistent => portico_core::StaffUserId::new().to_string(),
-        Object::Malformed => "0".into(),
-        _ => fx.target_staff.to_string(),
-    };
-    route
-        .path
-        .replace("{company}", &company)
-        .replace("{user}", &portal_user)
-        .replace("{ticket}", &ticket)
-        .replace("{staff}", &staff)
-}
-
 /// A body for a state-changing route: valid CSRF, and content the handler refuses (422) where
 /// the change would otherwise alter what later cells see.
 fn body_for(app: &TestApp, route: &RouteSpec, csrf: &str) -> Vec<(String, String)> {
@@ -271,13 +227,6 @@ fn body_for(app: &TestApp, route: &RouteSpec, csrf: &str) -> Vec<(String, String
         _ => {}
     }
     pairs
-}
-
-fn objects(route: &RouteSpec) -> &'static [Object] {
-    match route.resource {
-        Resource::Public | Resource::Page => &[Object::Own],
-        _ => &Object::ALL,
-    }
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use portico_core::{
 use portico_store::system::{SeedPortalUser, SeedTicket};
 use portico_store::test_support::TestDatabase;
 use portico_store::{NewSession, SessionUser, Store, SurfaceKind, password};
-use portico_web::WebConfig;
+use portico_web::{Resource, RouteSpec, WebConfig};
 use tower::ServiceExt;
 
 pub const CONSOLE: &str = "console.one.test";
@@ -833,7 +833,7 @@ async fn seed(store: &Store) -> Fixture {
         company_c,
         site_c1,
         user_c,
-        "CANARY-TICKET-C".into(),
+        "CANARY-TICKET-WS2".into(),
     )
     .await;
     tx.commit().await.unwrap();
@@ -868,4 +868,56 @@ pub async fn disable_leaving_sessions(app: &TestApp, user: PortalUserId) {
     let mut tx = app.store().system_unscoped().await.unwrap();
     tx.set_portal_user_disabled_flag(user, true).await.unwrap();
     tx.commit().await.unwrap();
+}
+
+/// The concrete path for a route, caller and object.
+pub fn path_for(app: &TestApp, route: &RouteSpec, who: Who, object: Object) -> String {
+    let fx = &app.fx;
+    let company = match object {
+        Object::OtherCompanySameWorkspace => fx.company_b.to_string(),
+        Object::OtherWorkspace => fx.company_c.to_string(),
+        Object::NonExistent => portico_core::CompanyId::new().to_string(),
+        Object::Malformed => "not-an-id".into(),
+        _ => fx.company_a.to_string(),
+    };
+    let portal_user = match object {
+        Object::Own => fx.target_a.to_string(),
+        Object::SameCompanyOtherSite => fx.requester_x.to_string(),
+        // A visible company's path with another company's user: must not be found.
+        Object::SameCompanyOtherRequester | Object::OtherCompanySameWorkspace => {
+            fx.user_b.to_string()
+        }
+        Object::OtherWorkspace => fx.user_c.to_string(),
+        Object::NonExistent => portico_core::PortalUserId::new().to_string(),
+        Object::Malformed => "1".into(),
+    };
+    let ticket = match object {
+        Object::Own => fx.own_ticket(who).unwrap_or(fx.ticket_a1_other).to_string(),
+        Object::SameCompanyOtherSite => fx.ticket_a2.to_string(),
+        Object::SameCompanyOtherRequester => fx.ticket_a1_other.to_string(),
+        Object::OtherCompanySameWorkspace => fx.ticket_b.to_string(),
+        Object::OtherWorkspace => fx.ticket_c.to_string(),
+        Object::NonExistent => portico_core::TicketId::new().to_string(),
+        Object::Malformed => "../../etc/passwd".replace('/', "%2F"),
+    };
+    let staff = match object {
+        Object::OtherWorkspace => fx.staff_two.to_string(),
+        Object::NonExistent => portico_core::StaffUserId::new().to_string(),
+        Object::Malformed => "0".into(),
+        _ => fx.target_staff.to_string(),
+    };
+    route
+        .path
+        .replace("{company}", &company)
+        .replace("{user}", &portal_user)
+        .replace("{ticket}", &ticket)
+        .replace("{staff}", &staff)
+}
+
+/// The object kinds a route is asked about: one for routes without a record in the path.
+pub fn objects(route: &RouteSpec) -> &'static [Object] {
+    match route.resource {
+        Resource::Public | Resource::Page => &[Object::Own],
+        _ => &Object::ALL,
+    }
 }

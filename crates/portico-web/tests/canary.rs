@@ -1,0 +1,204 @@
+//! Canary strings seeded into each company's records, internal notes and billing fields never
+//! appear in any response to a principal who may not see them — on any page, for any object.
+
+mod common;
+
+use common::{CONSOLE, Object, PORTAL, TestApp, Who, fee_canary, objects, path_for};
+use portico_store::SurfaceKind;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Co {
+    A,
+    B,
+    C,
+}
+
+fn staff_sees(who: Who, co: Co) -> bool {
+    match who {
+        Who::Owner | Who::Billing => co != Co::C,
+        Who::TechnicianAssigned | Who::Sales => co == Co::A,
+        Who::TechnicianNotAssigned => co == Co::B,
+        _ => false,
+    }
+}
+
+fn reads_tickets(who: Who) -> bool {
+    matches!(
+        who,
+        Who::Owner | Who::TechnicianAssigned | Who::TechnicianNotAssigned
+    )
+}
+
+/// Every canary and whether `who` may see it.
+fn canaries(app: &TestApp, who: Who) -> Vec<(String, bool)> {
+    let fx = &app.fx;
+    let co_of = |c| {
+        if c == fx.company_a {
+            Co::A
+        } else if c == fx.company_b {
+            Co::B
+        } else {
+            Co::C
+        }
+    };
+    let mut list = Vec::new();
+    for t in &fx.tickets {
+        let co = co_of(t.company);
+        let portal_may = who.is_portal()
+            && co == Co::A
+            && (who != Who::OwnTicketsOnly || t.requester == fx.portal(who))
+            && (who != Who::SiteRestricted || t.site == fx.site_a1);
+        let staff_may = staff_sees(who, co) && reads_tickets(who);
+        list.push((t.canary.clone(), portal_may || staff_may));
+        list.push((format!("{}-REPLY", t.canary), portal_may || staff_may));
+        // Internal notes: never on the portal.
+        list.push((format!("{}-NOTE", t.canary), staff_may));
+    }
+    for (tag, co) in [("A", Co::A), ("B", Co::B), ("C", Co::C)] {
+        let portal_own = who.is_portal() && co == Co::A;
+        let name_ok =
+            portal_own || (who == Who::TwoCompanyUser && co == Co::B) || staff_sees(who, co);
+        list.push((format!("CANARY-NAME-{tag}"), name_ok));
+        list.push((format!("CANARY-CONTACT-{tag}"), staff_sees(who, co)));
+        list.push((
+            format!("CANARY-PLAN-{tag}"),
+            staff_sees(who, co) || (portal_own && who == Who::ClientAdmin),
+        ));
+        let billing_staff = matches!(who, Who::Owner | Who::Billing) && staff_sees(who, co);
+        list.push((
+            fee_canary(tag.chars().next().unwrap()),
+            billing_staff || (portal_own && who == Who::ClientAdmin),
+        ));
+    }
+    let site_a2 = staff_sees(who, Co::A)
+        || matches!(
+            who,
+            Who::Viewer | Who::Member | Who::ClientAdmin | Who::TwoCompanyUser
+        );
+    list.push(("CANARY-SITE-A2".into(), site_a2));
+    list.push(("CANARY-SITE-B1".into(), staff_sees(who, Co::B)));
+    list.push(("CANARY-SITE-C1".into(), false));
+    list
+}
+
+#[tokio::test]
+async fn no_response_carries_a_canary_its_reader_may_not_see() {
+    let app = TestApp::spawn().await;
+    let routes: Vec<_> = portico_web::registry::route_table()
+        .into_iter()
+        .filter(|r| r.method == "GET")
+        .collect();
+    let mut checked = 0;
+    let mut leaks = Vec::new();
+    for who in Who::ALL {
+        let token = app.session_for(who).await;
+        let forbidden: Vec<String> = canaries(&app, who)
+            .into_iter()
+            .filter(|(_, ok)| !ok)
+            .map(|(c, _)| c)
+            .collect();
+        let mut pages = Vec::new();
+        for route in &routes {
+            let host = if route.surface == SurfaceKind::Console {
+                CONSOLE
+            } else {
+                PORTAL
+            };
+            for &object in objects(route) {
+                pages.push((host, path_for(&app, route, who, object)));
+            }
+        }
+        for query in [
+            "?status=all",
+            "?status=closed",
+            "?status=awaiting",
+            "?status=all&page=2",
+        ] {
+            pages.push((PORTAL, format!("/tickets{query}")));
+        }
+        // Each of the caller's own objects, addressed on the other surface too.
+        pages.push((
+            CONSOLE,
+            path_for(
+                &app,
+                &portico_web::RouteSpec {
+                    method: "GET",
+                    path: "/tickets/{ticket}",
+                    surface: SurfaceKind::Console,
+                    resource: portico_web::Resource::Ticket,
+                },
+                who,
+                Object::OtherWorkspace,
+            ),
+        ));
+        for (host, path) in pages {
+            let response = app.get(host, &path).session(token.as_deref()).send().await;
+            checked += 1;
+            for canary in &forbidden {
+                if response.body.contains(canary.as_str())
+                    || response
+                        .headers
+                        .iter()
+                        .any(|(_, v)| v.to_str().unwrap_or("").contains(canary.as_str()))
+                {
+                    leaks.push(format!(
+                        "{who:?} GET {host}{path} ({}) shows {canary}",
+                        response.status
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        leaks.is_empty(),
+        "{} leaks in {checked} responses:\n{}",
+        leaks.len(),
+        leaks.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn canaries_are_really_on_the_pages_of_those_allowed_to_see_them() {
+    // Guards the canary test against passing because nothing renders at all.
+    let app = TestApp::spawn().await;
+    let admin = app.session_for(Who::ClientAdmin).await;
+    let overview = app.get(PORTAL, "/").session(admin.as_deref()).send().await;
+    assert!(
+        overview.body.contains(&fee_canary('A')),
+        "billing-entitled client admin sees the fee"
+    );
+    assert!(overview.body.contains("CANARY-PLAN-A"));
+    let list = app
+        .get(PORTAL, "/tickets?status=all")
+        .session(admin.as_deref())
+        .send()
+        .await;
+    assert!(list.body.contains("CANARY-TICKET-A2") && list.body.contains("CANARY-TICKET-A1-OTHER"));
+    let ticket = app
+        .get(PORTAL, &format!("/tickets/{}", app.fx.ticket_a2))
+        .session(admin.as_deref())
+        .send()
+        .await;
+    assert!(ticket.body.contains("CANARY-TICKET-A2-REPLY"));
+    assert!(!ticket.body.contains("CANARY-TICKET-A2-NOTE"));
+    let owner = app.session_for(Who::Owner).await;
+    let staff_ticket = app
+        .get(CONSOLE, &format!("/tickets/{}", app.fx.ticket_a2))
+        .session(owner.as_deref())
+        .send()
+        .await;
+    assert!(
+        staff_ticket.body.contains("CANARY-TICKET-A2-NOTE"),
+        "staff see internal notes"
+    );
+    let companies = app
+        .get(CONSOLE, "/companies")
+        .session(owner.as_deref())
+        .send()
+        .await;
+    assert!(companies.body.contains(&fee_canary('A')) && companies.body.contains(&fee_canary('B')));
+    let member = app.session_for(Who::Member).await;
+    let overview = app.get(PORTAL, "/").session(member.as_deref()).send().await;
+    assert_eq!(overview.status, 200);
+    assert!(!overview.body.contains(&fee_canary('A')) && !overview.body.contains("CANARY-PLAN-A"));
+}
