@@ -1,0 +1,878 @@
+//! Sign-in, sessions, CSRF, throttling, invitations, resets, section toggles, branding and logo
+//! checks, end to end through the real router.
+
+mod common;
+
+use common::{CONSOLE, PASSWORD, PORTAL, PORTAL_TWO, TestApp, Who};
+
+fn session_cookie(response: &common::Response, name: &str) -> String {
+    response
+        .cookie(name)
+        .unwrap_or_else(|| panic!("no {name} cookie in {:?}", response.headers))
+}
+
+async fn outbox_link(app: &TestApp, to: &str, path: &str) -> String {
+    let owner = app.session_for(Who::Owner).await;
+    let outbox = app
+        .get(CONSOLE, "/outbox")
+        .session(owner.as_deref())
+        .send()
+        .await;
+    let start = outbox
+        .body
+        .find(&format!("To {to}"))
+        .unwrap_or_else(|| panic!("no mail to {to}"));
+    // Mails are listed newest first: the first link after the recipient line is the newest.
+    let after = &outbox.body[..start];
+    let before_mail = after.rfind("<article").unwrap_or(0);
+    let mail = &outbox.body[before_mail..];
+    let begin = mail
+        .find(path)
+        .unwrap_or_else(|| panic!("no {path} link in mail to {to}"));
+    let rest = &mail[begin..];
+    let end = rest.find(|c: char| c.is_whitespace() || c == '<').unwrap();
+    rest[..end].replace("&#61;", "=").replace("&amp;", "&")
+}
+
+#[tokio::test]
+async fn signing_in_opens_a_new_session_and_signing_out_ends_it() {
+    let app = TestApp::spawn().await;
+    let planted = "a".repeat(64);
+    let page = app
+        .get(PORTAL, "/login")
+        .cookie("portico_portal", &planted)
+        .send()
+        .await;
+    let form_token = page.cookie("portico_form").unwrap();
+    let response = app
+        .post(PORTAL, "/login")
+        .cookie("portico_form", &form_token)
+        .cookie("portico_portal", &planted)
+        .form(&[
+            ("form_token", &form_token),
+            ("email", "MEMBER@a.test"),
+            ("password", PASSWORD),
+            ("next", "/tickets"),
+        ])
+        .send()
+        .await;
+    assert_eq!(response.status, 303);
+    assert_eq!(response.location(), "/tickets");
+    let set_cookie = response
+        .headers
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Lax"),
+        "{set_cookie}"
+    );
+    let token = session_cookie(&response, "portico_portal");
+    assert_ne!(token, planted, "a planted session id is never adopted");
+    assert_eq!(token.len(), 64, "256-bit token");
+    let tickets = app
+        .get(PORTAL, "/tickets")
+        .session(Some(&token))
+        .send()
+        .await;
+    assert_eq!(tickets.status, 200);
+    // The same session means nothing on the console host.
+    assert_eq!(
+        app.get(CONSOLE, "/companies")
+            .session(Some(&token))
+            .send()
+            .await
+            .status,
+        303
+    );
+    let csrf = tickets.hidden("csrf");
+    let out = app
+        .post(PORTAL, "/logout")
+        .session(Some(&token))
+        .form(&[("csrf", &csrf)])
+        .send()
+        .await;
+    assert_eq!(out.status, 303);
+    assert_eq!(
+        app.get(PORTAL, "/tickets")
+            .session(Some(&token))
+            .send()
+            .await
+            .status,
+        303
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_account_and_a_wrong_password_get_the_same_answer() {
+    let app = TestApp::spawn().await;
+    let unknown = app.sign_in(PORTAL, "nobody@a.test", PASSWORD).await;
+    let wrong = app
+        .sign_in(PORTAL, "member@a.test", "not-the-password")
+        .await;
+    assert_eq!(unknown.status, 401);
+    assert_eq!(wrong.status, unknown.status);
+    let message = |r: &common::Response| {
+        r.body
+            .split("role=\"alert\">")
+            .nth(1)
+            .unwrap_or("")
+            .split('<')
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    };
+    assert_eq!(message(&unknown), message(&wrong));
+    assert!(
+        wrong.body.contains("value=\"member@a.test\""),
+        "the typed address is kept"
+    );
+    // Staff cannot sign in on the portal host, nor portal users on the console.
+    assert_eq!(
+        app.sign_in(PORTAL, "owner@msp.test", PASSWORD).await.status,
+        401
+    );
+    assert_eq!(
+        app.sign_in(CONSOLE, "member@a.test", PASSWORD).await.status,
+        401
+    );
+    assert_eq!(
+        app.sign_in(CONSOLE, "owner@msp.test", PASSWORD)
+            .await
+            .status,
+        303
+    );
+    // A workspace's users do not exist on another workspace's host.
+    assert_eq!(
+        app.sign_in(PORTAL_TWO, "member@a.test", PASSWORD)
+            .await
+            .status,
+        401
+    );
+    // A disabled user cannot sign in, with the same answer.
+    assert_eq!(
+        app.sign_in(PORTAL, "disabled@a.test", PASSWORD)
+            .await
+            .status,
+        401
+    );
+}
+
+#[tokio::test]
+async fn repeated_failures_throttle_the_account_across_instances() {
+    let mut app = TestApp::spawn().await;
+    for _ in 0..5 {
+        assert_eq!(
+            app.sign_in(PORTAL, "member@a.test", "wrong-password-x")
+                .await
+                .status,
+            401
+        );
+    }
+    let locked = app.sign_in(PORTAL, "member@a.test", PASSWORD).await;
+    assert_eq!(
+        locked.status, 429,
+        "the right password is refused while throttled"
+    );
+    assert!(locked.body.contains("Too many"));
+    // A second instance over the same database sees the same counter.
+    app.router = portico_web::app(app.store().clone(), portico_web::WebConfig::default());
+    assert_eq!(
+        app.sign_in(PORTAL, "member@a.test", PASSWORD).await.status,
+        429
+    );
+    // Other accounts are unaffected.
+    assert_eq!(
+        app.sign_in(PORTAL, "admin@a.test", PASSWORD).await.status,
+        303
+    );
+}
+
+#[tokio::test]
+async fn a_sign_in_form_without_its_token_is_refused() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .post(PORTAL, "/login")
+        .form(&[("email", "member@a.test"), ("password", PASSWORD)])
+        .send()
+        .await;
+    assert_eq!(response.status, 403);
+    let cross = app
+        .post(PORTAL, "/login")
+        .header("origin", "http://evil.example")
+        .form(&[("email", "member@a.test"), ("password", PASSWORD)])
+        .send()
+        .await;
+    assert_eq!(cross.status, 403);
+}
+
+#[tokio::test]
+async fn an_invitation_is_sent_with_a_link_on_the_configured_portal_host_and_works_once() {
+    let app = TestApp::spawn().await;
+    let owner = app.session_for(Who::Owner).await;
+    let csrf = app.csrf(Who::Owner, owner.as_deref()).await;
+    let path = format!("/companies/{}/users", app.fx.company_a);
+    // A bad address: refused, nothing created, what was typed is kept.
+    let refused = app
+        .post(CONSOLE, &path)
+        .session(owner.as_deref())
+        .form(&[
+            ("csrf", &csrf),
+            ("name", "New Person"),
+            ("email", "not-an-address"),
+            ("role", "viewer"),
+        ])
+        .send()
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains("Enter a valid e-mail address.")
+            && refused.body.contains("value=\"New Person\"")
+    );
+    let invited = app
+        .post(CONSOLE, &path)
+        .session(owner.as_deref())
+        // A forged forwarding header must not steer the link.
+        .header("x-forwarded-host", "evil.example")
+        .form(&[
+            ("csrf", &csrf),
+            ("name", "New Person"),
+            ("email", "new@a.test"),
+            ("role", "viewer"),
+            ("sites", &app.fx.site_a2.to_string()),
+        ])
+        .send()
+        .await;
+    assert_eq!(invited.status, 303, "{}", invited.body);
+    let link = outbox_link(&app, "new@a.test", "http://").await;
+    assert!(
+        link.starts_with("http://portal.one.test:8080/setup?token="),
+        "{link}"
+    );
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    assert_eq!(token.len(), 64);
+    let setup_path = format!("/setup?token={token}");
+    assert_eq!(app.get(PORTAL, &setup_path).send().await.status, 200);
+    let form = app.get(PORTAL, &setup_path).send().await;
+    let form_token = form
+        .cookie("portico_form")
+        .unwrap_or_else(|| form.hidden("form_token"));
+    let choose = |password: &'static str, confirm: &'static str| {
+        let token = token.clone();
+        let form_token = form_token.clone();
+        let app = &app;
+        async move {
+            app.post(PORTAL, "/setup")
+                .cookie("portico_form", &form_token)
+                .form(&[
+                    ("form_token", &form_token),
+                    ("token", &token),
+                    ("password", password),
+                    ("confirm", confirm),
+                ])
+                .send()
+                .await
+        }
+    };
+    let short = choose("short", "short").await;
+    assert_eq!(
+        short.status, 422,
+        "a weak password is refused and the link stays usable"
+    );
+    let mismatch = choose("a-long-new-password", "another-long-password").await;
+    assert_eq!(mismatch.status, 422);
+    let done = choose("a-long-new-password", "a-long-new-password").await;
+    assert_eq!(done.status, 303);
+    let session = session_cookie(&done, "portico_portal");
+    let home = app
+        .get(PORTAL, "/tickets?status=all")
+        .session(Some(&session))
+        .send()
+        .await;
+    assert_eq!(home.status, 200);
+    assert!(
+        home.body.contains("CANARY-TICKET-A2") && !home.body.contains("CANARY-TICKET-A1-OTHER"),
+        "the site restriction chosen at invitation holds"
+    );
+    let again = choose("a-second-password-x", "a-second-password-x").await;
+    assert_eq!(again.status, 400, "the link works once");
+    assert_eq!(app.get(PORTAL, &setup_path).send().await.status, 400);
+    assert_eq!(
+        app.sign_in(PORTAL, "new@a.test", "a-long-new-password")
+            .await
+            .status,
+        303
+    );
+}
+
+#[tokio::test]
+async fn an_expired_invitation_and_a_used_reset_link_are_refused() {
+    let app = TestApp::spawn().await;
+    let owner = app.session_for(Who::Owner).await;
+    let csrf = app.csrf(Who::Owner, owner.as_deref()).await;
+    let resend = format!(
+        "/companies/{}/users/{}/resend",
+        app.fx.company_a, app.fx.target_a
+    );
+    assert_eq!(
+        app.post(CONSOLE, &resend)
+            .session(owner.as_deref())
+            .form(&[("csrf", &csrf)])
+            .send()
+            .await
+            .status,
+        303
+    );
+    let link = outbox_link(&app, "target@a.test", "http://").await;
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    let mut sys = app.store().system_unscoped().await.unwrap();
+    sys.expire_tokens(app.fx.ws1).await.unwrap();
+    sys.commit().await.unwrap();
+    assert_eq!(
+        app.get(PORTAL, &format!("/setup?token={token}"))
+            .send()
+            .await
+            .status,
+        400
+    );
+
+    // Reset: same answer for known and unknown addresses; the link works once and ends sessions.
+    let member_session = app.session_for(Who::Member).await;
+    for email in ["member@a.test", "nobody@a.test"] {
+        let page = app.get(PORTAL, "/forgot").send().await;
+        let form_token = page.cookie("portico_form").unwrap();
+        let response = app
+            .post(PORTAL, "/forgot")
+            .cookie("portico_form", &form_token)
+            .form(&[("form_token", &form_token), ("email", email)])
+            .send()
+            .await;
+        assert_eq!(response.status, 303);
+        assert_eq!(response.location(), "/login?done=reset");
+    }
+    let link = outbox_link(&app, "member@a.test", "http://").await;
+    assert!(
+        link.starts_with("http://portal.one.test:8080/reset?token="),
+        "{link}"
+    );
+    let token = link.split("token=").nth(1).unwrap().to_owned();
+    let page = app
+        .get(PORTAL, &format!("/reset?token={token}"))
+        .send()
+        .await;
+    assert_eq!(page.status, 200);
+    let form_token = page.cookie("portico_form").unwrap();
+    let reset = |password: &'static str| {
+        let (token, form_token, app) = (token.clone(), form_token.clone(), &app);
+        async move {
+            app.post(PORTAL, "/reset")
+                .cookie("portico_form", &form_token)
+                .form(&[
+                    ("form_token", &form_token),
+                    ("token", &token),
+                    ("password", password),
+                    ("confirm", password),
+                ])
+                .send()
+                .await
+        }
+    };
+    assert_eq!(reset("a-brand-new-password").await.status, 303);
+    assert_eq!(
+        app.get(PORTAL, "/")
+            .session(member_session.as_deref())
+            .send()
+            .await
+            .status,
+        303,
+        "old sessions end"
+    );
+    assert_eq!(
+        reset("yet-another-password").await.status,
+        400,
+        "single use"
+    );
+    assert_eq!(
+        app.sign_in(PORTAL, "member@a.test", "a-brand-new-password")
+            .await
+            .status,
+        303
+    );
+}
+
+#[tokio::test]
+async fn section_toggles_and_labels_take_effect_at_once() {
+    let app = TestApp::spawn().await;
+    let owner = app.session_for(Who::Owner).await;
+    let csrf = app.csrf(Who::Owner, owner.as_deref()).await;
+    let member = app.session_for(Who::Member).await;
+    let settings = format!("/companies/{}/portal", app.fx.company_a);
+    let save = |pairs: Vec<(&'static str, String)>| {
+        let (app, owner, csrf, settings) = (&app, owner.clone(), csrf.clone(), settings.clone());
+        async move {
+            let mut form: Vec<(&str, String)> =
+                vec![("csrf", csrf), ("portal_enabled", "1".into())];
+            form.extend(pairs);
+            let refs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            app.post(CONSOLE, &settings)
+                .session(owner.as_deref())
+                .form(&refs)
+                .send()
+                .await
+        }
+    };
+    assert_eq!(
+        save(vec![("state_tickets", "off".into())]).await.status,
+        303
+    );
+    assert_eq!(
+        app.get(PORTAL, "/tickets")
+            .session(member.as_deref())
+            .send()
+            .await
+            .status,
+        404
+    );
+    let ticket = format!("/tickets/{}", app.fx.own_ticket(Who::Member).unwrap());
+    assert_eq!(
+        app.get(PORTAL, &ticket)
+            .session(member.as_deref())
+            .send()
+            .await
+            .status,
+        404
+    );
+    let overview = app.get(PORTAL, "/").session(member.as_deref()).send().await;
+    assert!(
+        !overview.body.contains("href=\"/tickets\""),
+        "the navigation drops a disabled section"
+    );
+    assert_eq!(
+        save(vec![
+            ("state_tickets", "on".into()),
+            ("label_tickets", "Support requests".into())
+        ])
+        .await
+        .status,
+        303
+    );
+    let overview = app.get(PORTAL, "/").session(member.as_deref()).send().await;
+    assert!(overview.body.contains(">Support requests</a>"));
+    assert_eq!(
+        app.get(PORTAL, &ticket)
+            .session(member.as_deref())
+            .send()
+            .await
+            .status,
+        200
+    );
+    // A label that is too long is refused, the form keeps it, nothing changes.
+    let long = "x".repeat(60);
+    let refused = save(vec![
+        ("state_tickets", "off".into()),
+        ("label_tickets", long.clone()),
+    ])
+    .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains(&long));
+    assert_eq!(
+        app.get(PORTAL, &ticket)
+            .session(member.as_deref())
+            .send()
+            .await
+            .status,
+        200
+    );
+    // Switching the portal off ends access for the company's users.
+    let off = {
+        let refs = [("csrf", csrf.as_str())];
+        app.post(CONSOLE, &settings)
+            .session(owner.as_deref())
+            .form(&refs)
+            .send()
+            .await
+    };
+    assert_eq!(off.status, 303);
+    assert_eq!(
+        app.get(PORTAL, "/")
+            .session(member.as_deref())
+            .send()
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        app.sign_in(PORTAL, "member@a.test", PASSWORD).await.status,
+        401
+    );
+}
+
+#[tokio::test]
+async fn disabling_a_portal_user_ends_their_sessions() {
+    let app = TestApp::spawn().await;
+    let member = app.session_for(Who::Member).await;
+    assert_eq!(
+        app.get(PORTAL, "/")
+            .session(member.as_deref())
+            .send()
+            .await
+            .status,
+        200
+    );
+    let tech = app.session_for(Who::TechnicianAssigned).await;
+    let csrf = app.csrf(Who::TechnicianAssigned, tech.as_deref()).await;
+    let path = format!(
+        "/companies/{}/users/{}/disable",
+        app.fx.company_a,
+        app.fx.portal(Who::Member)
+    );
+    assert_eq!(
+        app.post(CONSOLE, &path)
+            .session(tech.as_deref())
+            .form(&[("csrf", &csrf)])
+            .send()
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        app.get(PORTAL, "/")
+            .session(member.as_deref())
+            .send()
+            .await
+            .status,
+        303
+    );
+}
+
+#[tokio::test]
+async fn profile_changes_the_password_and_signs_out_other_sessions() {
+    let app = TestApp::spawn().await;
+    let first = app.session_for(Who::Viewer).await;
+    let second = app.session_for(Who::Viewer).await;
+    let csrf = app.csrf(Who::Viewer, first.as_deref()).await;
+    let profile = app
+        .get(PORTAL, "/profile")
+        .session(first.as_deref())
+        .send()
+        .await;
+    assert!(profile.body.contains("This browser"));
+    let wrong = app
+        .post(PORTAL, "/profile/password")
+        .session(first.as_deref())
+        .form(&[
+            ("csrf", &csrf),
+            ("current_password", "nope"),
+            ("new_password", "a-new-password-1"),
+            ("confirm", "a-new-password-1"),
+        ])
+        .send()
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("The current password is not correct."));
+    assert_eq!(
+        app.get(PORTAL, "/")
+            .session(second.as_deref())
+            .send()
+            .await
+            .status,
+        200,
+        "nothing changed"
+    );
+    let out = app
+        .post(PORTAL, "/profile/sessions/end-others")
+        .session(first.as_deref())
+        .form(&[("csrf", &csrf)])
+        .send()
+        .await;
+    assert_eq!(out.status, 303);
+    assert_eq!(
+        app.get(PORTAL, "/")
+            .session(second.as_deref())
+            .send()
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        app.get(PORTAL, "/")
+            .session(first.as_deref())
+            .send()
+            .await
+            .status,
+        200
+    );
+    let changed = app
+        .post(PORTAL, "/profile/password")
+        .session(first.as_deref())
+        .form(&[
+            ("csrf", &csrf),
+            ("current_password", PASSWORD),
+            ("new_password", "a-new-password-1"),
+            ("confirm", "a-new-password-1"),
+        ])
+        .send()
+        .await;
+    assert_eq!(changed.status, 303);
+    assert_eq!(
+        app.sign_in(PORTAL, "viewer@a.test", "a-new-password-1")
+            .await
+            .status,
+        303
+    );
+}
+
+#[tokio::test]
+async fn a_two_company_user_switches_but_never_into_a_foreign_company() {
+    let app = TestApp::spawn().await;
+    let user = app.session_for(Who::TwoCompanyUser).await;
+    let csrf = app.csrf(Who::TwoCompanyUser, user.as_deref()).await;
+    let home = app
+        .get(PORTAL, "/tickets?status=all")
+        .session(user.as_deref())
+        .send()
+        .await;
+    assert!(home.body.contains("CANARY-TICKET-A2") && !home.body.contains("CANARY-TICKET-B"));
+    let to_b = app
+        .post(PORTAL, "/switch-company")
+        .session(user.as_deref())
+        .form(&[("csrf", &csrf), ("company", &app.fx.company_b.to_string())])
+        .send()
+        .await;
+    assert_eq!(to_b.status, 303);
+    let in_b = app
+        .get(PORTAL, "/tickets?status=all")
+        .session(user.as_deref())
+        .send()
+        .await;
+    assert!(
+        in_b.body.contains("CANARY-TICKET-B") && !in_b.body.contains("CANARY-TICKET-A2"),
+        "one company at a time, never a mix"
+    );
+    let to_c = app
+        .post(PORTAL, "/switch-company")
+        .session(user.as_deref())
+        .form(&[("csrf", &csrf), ("company", &app.fx.company_c.to_string())])
+        .send()
+        .await;
+    assert_eq!(to_c.status, 404);
+    let member = app.session_for(Who::Member).await;
+    let member_csrf = app.csrf(Who::Member, member.as_deref()).await;
+    let sneaky = app
+        .post(PORTAL, "/switch-company")
+        .session(member.as_deref())
+        .form(&[
+            ("csrf", &member_csrf),
+            ("company", &app.fx.company_b.to_string()),
+        ])
+        .send()
+        .await;
+    assert_eq!(sneaky.status, 404, "a single-company user cannot switch");
+}
+
+#[tokio::test]
+async fn branding_is_applied_with_readable_text_and_unsafe_svg_is_refused() {
+    let app = TestApp::spawn().await;
+    let owner = app.session_for(Who::Owner).await;
+    let csrf = app.csrf(Who::Owner, owner.as_deref()).await;
+    let saved = app
+        .post(CONSOLE, "/settings/branding")
+        .session(owner.as_deref())
+        .form(&[
+            ("csrf", &csrf),
+            ("action", "save"),
+            ("name", "Brand New MSP"),
+            ("primary", "#FFEE00"),
+            ("secondary", "#123"),
+            ("welcome", "Hello clients"),
+        ])
+        .send()
+        .await;
+    assert_eq!(saved.status, 303);
+    let css = app.get(PORTAL, "/brand.css").send().await;
+    assert!(
+        css.body
+            .contains("--brand-primary: #ffee00; --brand-on-primary: #000000"),
+        "{}",
+        css.body
+    );
+    assert!(
+        css.body
+            .contains("--brand-secondary: #112233; --brand-on-secondary: #ffffff"),
+        "{}",
+        css.body
+    );
+    let member = app.session_for(Who::Member).await;
+    let overview = app.get(PORTAL, "/").session(member.as_deref()).send().await;
+    assert!(overview.body.contains("Brand New MSP") && overview.body.contains("Hello clients"));
+    // The other workspace keeps its own brand.
+    assert!(
+        !app.get(PORTAL_TWO, "/login")
+            .send()
+            .await
+            .body
+            .contains("Brand New MSP")
+    );
+    // Bad colour: refused, typed values kept.
+    let bad = app
+        .post(CONSOLE, "/settings/branding")
+        .session(owner.as_deref())
+        .form(&[
+            ("csrf", &csrf),
+            ("action", "save"),
+            ("name", "Typed Name"),
+            ("primary", "red;}body{"),
+            ("secondary", "#123"),
+            ("welcome", ""),
+        ])
+        .send()
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("value=\"Typed Name\"") && bad.body.contains("red;}body{"));
+    // A preview renders the header in the typed colours without saving them.
+    let preview = app
+        .post(CONSOLE, "/settings/branding")
+        .session(owner.as_deref())
+        .form(&[
+            ("csrf", &csrf),
+            ("action", "preview"),
+            ("name", "Preview Name"),
+            ("primary", "#000000"),
+            ("secondary", "#ffffff"),
+            ("welcome", ""),
+        ])
+        .send()
+        .await;
+    assert_eq!(preview.status, 200);
+    assert!(
+        preview
+            .body
+            .contains("/brand.css?primary=%23000000&#38;secondary=%23ffffff"),
+        "{}",
+        preview.body
+    );
+    assert!(
+        app.get(PORTAL, "/brand.css")
+            .send()
+            .await
+            .body
+            .contains("#ffee00"),
+        "a preview saves nothing"
+    );
+
+    let evil = br#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><rect width="1" height="1"/></svg>"#;
+    let refused = app
+        .post(CONSOLE, "/settings/branding/logo")
+        .session(owner.as_deref())
+        .multipart(&[("csrf", &csrf)], Some(("logo", "logo.svg", evil)))
+        .send()
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("active content"));
+    assert_eq!(
+        app.get(PORTAL, "/brand/logo").send().await.status,
+        404,
+        "nothing was stored"
+    );
+    let plain = br##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 2 1"><rect width="2" height="1" fill="#1d4ed8"/></svg>"##;
+    let stored = app
+        .post(CONSOLE, "/settings/branding/logo")
+        .session(owner.as_deref())
+        .multipart(&[("csrf", &csrf)], Some(("logo", "logo.svg", plain)))
+        .send()
+        .await;
+    assert_eq!(stored.status, 303);
+    let logo = app.get(PORTAL, "/brand/logo").send().await;
+    assert_eq!(logo.status, 200);
+    assert_eq!(logo.headers.get("content-type").unwrap(), "image/svg+xml");
+    assert!(
+        logo.headers
+            .get("content-security-policy")
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("sandbox")
+    );
+    assert_eq!(
+        app.get(PORTAL_TWO, "/brand/logo").send().await.status,
+        404,
+        "another workspace's logo is its own"
+    );
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = TestApp::spawn().await;
+    for (host, path) in [
+        (PORTAL, "/login"),
+        (CONSOLE, "/login"),
+        (PORTAL, "/nowhere"),
+        ("unknown.example", "/"),
+        (PORTAL, "/healthz"),
+    ] {
+        let response = app.get(host, path).send().await;
+        let csp = response
+            .headers
+            .get("content-security-policy")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        assert!(
+            csp.contains("frame-ancestors 'none'")
+                && csp.contains("script-src 'self'")
+                && !csp.contains("unsafe-inline"),
+            "{host}{path}: {csp}"
+        );
+        assert_eq!(
+            response.headers.get("x-content-type-options").unwrap(),
+            "nosniff"
+        );
+        assert!(response.headers.get("referrer-policy").is_some());
+        assert!(
+            response.headers.get("strict-transport-security").is_none(),
+            "no HSTS over plain HTTP"
+        );
+    }
+    assert_eq!(app.get("unknown.example", "/").send().await.status, 404);
+    assert_eq!(
+        app.get("unknown.example", "/healthz").send().await.status,
+        200
+    );
+    let secure = portico_web::app(
+        app.store().clone(),
+        portico_web::WebConfig {
+            secure_cookies: true,
+            ..Default::default()
+        },
+    );
+    let mut app = app;
+    app.router = secure;
+    let page = app.get(PORTAL, "/login").send().await;
+    let form_token = page
+        .cookie("__Host-portico_form")
+        .expect("__Host- form cookie over TLS");
+    let login = app
+        .post(PORTAL, "/login")
+        .cookie("__Host-portico_form", &form_token)
+        .form(&[
+            ("form_token", &form_token),
+            ("email", "member@a.test"),
+            ("password", PASSWORD),
+            ("next", "/"),
+        ])
+        .send()
+        .await;
+    let set_cookie = login
+        .headers
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        set_cookie.starts_with("__Host-portico_portal=") && set_cookie.contains("Secure"),
+        "{set_cookie}"
+    );
+    assert!(login.headers.get("strict-transport-security").is_some());
+}
