@@ -109,10 +109,7 @@ mod tests {
         let id = TicketId::new();
         assert_eq!(TicketId::parse(&id.to_string()), Some(id));
         assert_eq!(TicketId::parse("not-an-id"), None);
-        assert_eq!(
-            TicketId::parse(&id.to_string().to_uppercase()).is_some(),
-            true
-        );
+        assert!(TicketId::parse(&id.to_string().to_uppercase()).is_some());
         assert_eq!(TicketId::parse(&id.to_string().replace('-', "")), None);
     }
 

@@ -527,7 +527,7 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
                 created + 1800,
             )
             .await?;
-            if n % 2 == 0 {
+            if n.is_multiple_of(2) {
                 tx.add_message(
                     ws,
                     *company,
@@ -541,7 +541,7 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
                 )
                 .await?;
             }
-            if n % 3 == 0 {
+            if n.is_multiple_of(3) {
                 tx.add_message(
                     ws,
                     *company,

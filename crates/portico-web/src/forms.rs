@@ -79,3 +79,23 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::FormData;
+
+    #[test]
+    fn repeated_fields_and_checkboxes_are_read_in_order() {
+        let form = FormData::from_pairs(&[
+            ("sites", "a"),
+            ("name", "N"),
+            ("sites", "b"),
+            ("own_only", "1"),
+        ]);
+        assert_eq!(form.all("sites"), vec!["a", "b"]);
+        assert_eq!(form.get("name"), "N");
+        assert_eq!(form.get("missing"), "");
+        assert!(form.checked("own_only"));
+        assert!(!form.checked("billing_access"));
+    }
+}

@@ -153,8 +153,7 @@ pub(crate) async fn upload_logo(
     match checked {
         Ok(value) => {
             let mut tx = state.store.scoped_write(&auth.scope).await?;
-            tx.set_logo(value.map(|(mime, bytes)| (mime, bytes)))
-                .await?;
+            tx.set_logo(value).await?;
             tx.commit().await?;
             Ok(see_other("/settings/branding?logo"))
         }
