@@ -74,6 +74,7 @@ impl Chrome {
                 if staff.role() == StaffRole::Owner {
                     chrome.nav.push(item("/staff", "Staff"));
                     chrome.nav.push(item("/settings/branding", "Branding"));
+                    chrome.nav.push(item("/settings/portal", "Portal defaults"));
                     chrome.nav.push(item("/outbox", "Outbox"));
                 }
             }

@@ -154,7 +154,11 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 404
             }
         }
-        (SurfaceKind::Console, "GET", "/staff" | "/settings/branding" | "/outbox") => {
+        (
+            SurfaceKind::Console,
+            "GET",
+            "/staff" | "/settings/branding" | "/settings/portal" | "/outbox",
+        ) => {
             if owner {
                 200
             } else {
@@ -164,7 +168,7 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         (
             SurfaceKind::Console,
             "POST",
-            "/staff" | "/settings/branding" | "/settings/branding/logo",
+            "/staff" | "/settings/branding" | "/settings/branding/logo" | "/settings/portal",
         ) => {
             if owner {
                 422
@@ -212,6 +216,7 @@ fn body_for(app: &TestApp, route: &RouteSpec, csrf: &str) -> Vec<(String, String
             add("email", "someone@example.test");
         }
         "/staff" | "/staff/{staff}" => add("role", "superuser"),
+        "/settings/portal" => add("label_tickets", &"x".repeat(80)),
         "/settings/branding" => {
             add("action", "preview");
             add("name", "X");

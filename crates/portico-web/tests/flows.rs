@@ -876,3 +876,110 @@ async fn every_response_carries_the_security_headers() {
     );
     assert!(login.headers.get("strict-transport-security").is_some());
 }
+
+#[tokio::test]
+async fn workspace_defaults_apply_to_companies_without_an_override() {
+    let app = TestApp::spawn().await;
+    let owner = app.session_for(Who::Owner).await;
+    let csrf = app.csrf(Who::Owner, owner.as_deref()).await;
+    let member = app.session_for(Who::Member).await;
+    // Overview on, Tickets off, relabelled, for the whole workspace.
+    let saved = app
+        .post(CONSOLE, "/settings/portal")
+        .session(owner.as_deref())
+        .form(&[
+            ("csrf", &csrf),
+            ("enabled_overview", "1"),
+            ("label_overview", "Home"),
+            ("label_tickets", "Requests"),
+        ])
+        .send()
+        .await;
+    assert_eq!(saved.status, 303);
+    let overview = app.get(PORTAL, "/").session(member.as_deref()).send().await;
+    assert!(overview.body.contains(">Home</a>") && !overview.body.contains("href=\"/tickets\""));
+    assert_eq!(
+        app.get(PORTAL, "/tickets")
+            .session(member.as_deref())
+            .send()
+            .await
+            .status,
+        404
+    );
+    // A company override wins over the default.
+    let settings = format!("/companies/{}/portal", app.fx.company_a);
+    let over = app
+        .post(CONSOLE, &settings)
+        .session(owner.as_deref())
+        .form(&[
+            ("csrf", &csrf),
+            ("portal_enabled", "1"),
+            ("state_tickets", "on"),
+        ])
+        .send()
+        .await;
+    assert_eq!(over.status, 303);
+    let overview = app.get(PORTAL, "/").session(member.as_deref()).send().await;
+    assert!(
+        overview.body.contains(">Requests</a>"),
+        "the default label still applies"
+    );
+    assert_eq!(
+        app.get(PORTAL, "/tickets")
+            .session(member.as_deref())
+            .send()
+            .await
+            .status,
+        200
+    );
+    // The other workspace's portal is untouched.
+    let other = app.get(PORTAL_TWO, "/login").send().await;
+    assert_eq!(other.status, 200);
+}
+
+#[tokio::test]
+async fn an_idle_session_ends_and_a_session_is_worthless_on_another_workspace() {
+    let mut app = TestApp::spawn().await;
+    let member = app.session_for(Who::Member).await;
+    assert_eq!(
+        app.get(PORTAL, "/")
+            .session(member.as_deref())
+            .send()
+            .await
+            .status,
+        200
+    );
+    // The same token presented to another workspace's portal and console hosts.
+    assert_eq!(
+        app.get(PORTAL_TWO, "/")
+            .session(member.as_deref())
+            .send()
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        app.get(common::CONSOLE_TWO, "/companies")
+            .session(member.as_deref())
+            .send()
+            .await
+            .status,
+        303
+    );
+    // An instance configured with no idle allowance treats the session as idle.
+    app.router = portico_web::app(
+        app.store().clone(),
+        portico_web::WebConfig {
+            session_idle_secs: 0,
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        app.get(PORTAL, "/")
+            .session(member.as_deref())
+            .send()
+            .await
+            .status,
+        303
+    );
+}

@@ -105,6 +105,40 @@ pub fn clean_label(label: &str) -> Result<Option<String>, StoreError> {
 }
 
 impl ScopedTx<'_> {
+    /// The workspace defaults every company's portal starts from.
+    pub async fn section_defaults(&mut self) -> Result<Vec<SectionSetting>, StoreError> {
+        self.scope.may(Action::ManagePortalSettings)?;
+        // A company id that cannot exist: no override applies, leaving the defaults.
+        section_settings(
+            &mut self.tx,
+            self.scope.workspace(),
+            CompanyId::from_stored(""),
+        )
+        .await
+    }
+
+    /// Sets the workspace defaults; companies without an override follow them at once.
+    pub async fn save_section_defaults(
+        &mut self,
+        defaults: &[(Section, bool, String)],
+    ) -> Result<(), StoreError> {
+        self.scope.may(Action::ManagePortalSettings)?;
+        for (section, enabled, label) in defaults {
+            let label = clean_label(label)?.unwrap_or_else(|| section.label().to_owned());
+            self.tx
+                .exec(q!(
+                    "INSERT INTO workspace_section_defaults (workspace_id, section, enabled, label) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (workspace_id, section) DO UPDATE SET enabled = excluded.enabled, label = excluded.label",
+                    self.scope.workspace(),
+                    section.as_str(),
+                    *enabled,
+                    label
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+
     /// A company's portal settings.
     pub async fn portal_settings(
         &mut self,

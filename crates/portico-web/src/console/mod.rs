@@ -3,6 +3,7 @@
 mod branding;
 mod companies;
 mod outbox;
+mod portal_defaults;
 mod portal_settings;
 mod portal_users;
 mod staff;
@@ -72,6 +73,8 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Page,
             branding::upload_logo,
         )
+        .get("/settings/portal", Resource::Page, portal_defaults::page)
+        .post("/settings/portal", Resource::Page, portal_defaults::save)
         .get("/outbox", Resource::Page, outbox::list)
 }
 
