@@ -261,23 +261,8 @@ pub(crate) async fn login_submit(
         .await?;
     let error = match outcome {
         SignInOutcome::Success(user) => {
-            let token = tx
-                .create_session(&NewSession {
-                    surface: site.surface,
-                    user,
-                    ip: &ip,
-                    user_agent: user_agent(&headers),
-                    lifetime_secs: state.config.session_max_secs,
-                })
-                .await?;
-            tx.commit().await?;
-            let mut response = see_other(safe_next(form.get("next")));
-            let name = session_cookie_name(&state.config, site.surface);
-            response.headers_mut().append(
-                header::SET_COOKIE,
-                set_cookie(&state.config, name, &token, None),
-            );
-            return Ok(response);
+            let location = safe_next(form.get("next")).to_owned();
+            return open_session(&state, tx, &site, user, &ip, &headers, &location).await;
         }
         SignInOutcome::Invalid => "The e-mail address or password is not correct.",
         SignInOutcome::Throttled => {
@@ -495,21 +480,35 @@ pub(crate) async fn set_password_submit(
     if !matches_surface {
         return Err(WebError::NotFound);
     }
-    let session = tx
+    open_session(&state, tx, &site, user, &ip, &headers, "/").await
+}
+
+/// Opens a new session for `user` (a fresh token: any session id planted before sign-in is
+/// never promoted), commits, and redirects with the session cookie set.
+async fn open_session(
+    state: &AppState,
+    mut tx: portico_store::AuthTx,
+    site: &Site,
+    user: SessionUser,
+    ip: &str,
+    headers: &HeaderMap,
+    location: &str,
+) -> Result<Response, WebError> {
+    let token = tx
         .create_session(&NewSession {
             surface: site.surface,
             user,
-            ip: &ip,
-            user_agent: user_agent(&headers),
+            ip,
+            user_agent: user_agent(headers),
             lifetime_secs: state.config.session_max_secs,
         })
         .await?;
     tx.commit().await?;
-    let mut response = see_other("/");
+    let mut response = see_other(location);
     let name = session_cookie_name(&state.config, site.surface);
     response.headers_mut().append(
         header::SET_COOKIE,
-        set_cookie(&state.config, name, &session, None),
+        set_cookie(&state.config, name, &token, None),
     );
     Ok(response)
 }
