@@ -372,3 +372,79 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_then_file_then_flags() {
+        let defaults = settings(&SettingsArgs::default()).unwrap();
+        assert_eq!(defaults.database_url, "sqlite://data/portico.db");
+        assert_eq!(defaults.listen, SocketAddr::from(([127, 0, 0, 1], 8080)));
+
+        let path = std::env::temp_dir().join(format!("portico-config-{}.toml", std::process::id()));
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:9000\"\npublic_port = 0\nsession_idle_minutes = 30\n",
+        )
+        .unwrap();
+        let from_file = settings(&SettingsArgs {
+            config: Some(path.clone()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(from_file.listen.port(), 9000);
+        assert_eq!(web_config(&from_file).public_port, None);
+        assert_eq!(web_config(&from_file).session_idle_secs, 30 * 60);
+
+        let flag = SettingsArgs {
+            config: Some(path.clone()),
+            listen: Some("127.0.0.1:9100".parse().unwrap()),
+            ..Default::default()
+        };
+        assert_eq!(
+            settings(&flag).unwrap().listen.port(),
+            9100,
+            "a flag wins over the file"
+        );
+        std::fs::remove_file(path).ok();
+    }
+
+    #[test]
+    fn bad_settings_are_refused_with_a_clear_message() {
+        let bad = SettingsArgs {
+            database_url: Some("mysql://x".into()),
+            ..Default::default()
+        };
+        assert!(
+            settings(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("sqlite:// or postgres://")
+        );
+        let missing = SettingsArgs {
+            config: Some("/nonexistent/portico.toml".into()),
+            ..Default::default()
+        };
+        assert!(
+            settings(&missing)
+                .unwrap_err()
+                .to_string()
+                .contains("does not exist")
+        );
+    }
+
+    #[test]
+    fn the_application_role_is_read_from_the_database_url() {
+        assert_eq!(
+            url_user("postgres://portico_app:secret@db:5432/portico").as_deref(),
+            Some("portico_app")
+        );
+        assert_eq!(url_user("postgres://db/portico"), None);
+        assert_eq!(
+            redact("postgres://portico_app:secret@db/portico"),
+            "postgres://…@db/portico"
+        );
+    }
+}
