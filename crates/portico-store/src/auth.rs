@@ -134,7 +134,10 @@ impl AuthTx {
                 )),
                 ACCOUNT_FAILURES,
             ),
-            (token::hash(&format!("address:{ip}")), ADDRESS_FAILURES),
+            (
+                token::hash(&format!("address:{}:{ip}", self.workspace)),
+                ADDRESS_FAILURES,
+            ),
         ]
     }
 
@@ -143,20 +146,28 @@ impl AuthTx {
     pub async fn sign_in(&mut self, creds: &Credentials<'_>) -> Result<SignInOutcome, StoreError> {
         let keys = self.throttle_keys(creds.surface, creds.email, creds.ip);
         let now = now();
+        // Count the attempt before checking the password: the upsert locks the counter row, so
+        // concurrent attempts on one account queue instead of all reading "under the limit".
+        let mut throttled = false;
         for (key, limit) in &keys {
-            let row: Option<(i64, i64)> = self
+            let (attempts,): (i64,) = self
                 .tx
-                .optional(q!(
-                    "SELECT window_start, failures FROM login_throttle WHERE key_hash = $1",
-                    key
+                .one(q!(
+                    "INSERT INTO login_throttle (key_hash, window_start, failures) VALUES ($1, $2, 1) \
+                     ON CONFLICT (key_hash) DO UPDATE SET \
+                     failures = CASE WHEN login_throttle.window_start + $3 > $2 THEN login_throttle.failures + 1 ELSE 1 END, \
+                     window_start = CASE WHEN login_throttle.window_start + $3 > $2 THEN login_throttle.window_start ELSE $2 END \
+                     RETURNING failures",
+                    key,
+                    now,
+                    THROTTLE_WINDOW_SECS
                 ))
                 .await?;
-            if let Some((start, failures)) = row
-                && start + THROTTLE_WINDOW_SECS > now
-                && failures >= *limit
-            {
-                return Ok(SignInOutcome::Throttled);
-            }
+            throttled |= attempts > *limit;
+        }
+        if throttled {
+            password::verify_dummy(creds.password);
+            return Ok(SignInOutcome::Throttled);
         }
         let table = match creds.surface {
             SurfaceKind::Console => "staff_users",
@@ -183,6 +194,7 @@ impl AuthTx {
             }
         };
         if verified && let Some(row) = row {
+            // A success clears the account's counter; the address keeps counting its attempts.
             self.tx
                 .exec(q!(
                     "DELETE FROM login_throttle WHERE key_hash = $1",
@@ -193,19 +205,6 @@ impl AuthTx {
                 SurfaceKind::Console => SessionUser::Staff(StaffUserId::from_stored(&row.id)),
                 SurfaceKind::Portal => SessionUser::Portal(PortalUserId::from_stored(&row.id)),
             }));
-        }
-        for (key, _) in &keys {
-            self.tx
-                .exec(q!(
-                    "INSERT INTO login_throttle (key_hash, window_start, failures) VALUES ($1, $2, 1) \
-                     ON CONFLICT (key_hash) DO UPDATE SET \
-                     failures = CASE WHEN login_throttle.window_start + $3 > $2 THEN login_throttle.failures + 1 ELSE 1 END, \
-                     window_start = CASE WHEN login_throttle.window_start + $3 > $2 THEN login_throttle.window_start ELSE $2 END",
-                    key,
-                    now,
-                    THROTTLE_WINDOW_SECS
-                ))
-                .await?;
         }
         Ok(SignInOutcome::Invalid)
     }
@@ -365,7 +364,9 @@ impl AuthTx {
                 id
             ))
             .await?;
-        let Some(user) = user else { return Ok(None) };
+        let Some(mut user) = user else {
+            return Ok(None);
+        };
         let home = CompanyId::from_stored(&user.company_id);
         let switchable = self.switchable_companies(id, home).await?;
         let Some((_, company_name)) = switchable.iter().find(|(c, _)| *c == company).cloned()
@@ -384,16 +385,18 @@ impl AuthTx {
             let sites: Vec<SiteId> = sites.iter().map(|(s,)| SiteId::from_stored(s)).collect();
             (user.role, if sites.is_empty() { None } else { Some(sites) })
         } else {
-            let (role,): (String,) = self
+            // Role and billing visibility are those granted for this company, not the home one.
+            let (role, billing): (String, bool) = self
                 .tx
                 .one(q!(
-                    "SELECT role FROM portal_user_companies WHERE workspace_id = $1 AND portal_user_id = $2 \
-                     AND company_id = $3",
+                    "SELECT role, billing_access FROM portal_user_companies WHERE workspace_id = $1 \
+                     AND portal_user_id = $2 AND company_id = $3",
                     self.workspace,
                     id,
                     company
                 ))
                 .await?;
+            user.billing_access = billing;
             (role, None)
         };
         let Some(role) = PortalRole::parse(&role) else {
@@ -535,6 +538,14 @@ impl AuthTx {
     async fn set_password(&mut self, user: SessionUser, new: &str) -> Result<(), StoreError> {
         let (table, id) = user_table(user);
         let hash = password::hash(new)?;
+        // Outstanding invitation and reset links stop working once a password is chosen.
+        let mut revoke = Q::new("UPDATE one_time_tokens SET used_at = ");
+        revoke
+            .arg(now())
+            .sql(" WHERE used_at IS NULL AND workspace_id = ")
+            .arg(self.workspace);
+        user_predicate(&mut revoke, user);
+        self.tx.exec(revoke).await?;
         self.tx
             .exec(Q::with(
                 &format!(

@@ -424,7 +424,7 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
             ),
         )
         .await?;
-    tx.grant_company(ws, carla, dunmore, PortalRole::ClientAdmin)
+    tx.grant_company(ws, carla, dunmore, PortalRole::ClientAdmin, false)
         .await?;
     let dan = tx
         .add_portal_user(

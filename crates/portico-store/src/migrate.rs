@@ -8,16 +8,30 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 use crate::{Pool, StoreError};
 
-const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/sqlite/0001_foundation.sql"),
-)];
-const POSTGRES: &[(i64, &str, &str)] = &[(
-    1,
-    "foundation",
-    include_str!("../migrations/postgres/0001_foundation.sql"),
-)];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/sqlite/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "grant billing",
+        include_str!("../migrations/sqlite/0002_grant_billing.sql"),
+    ),
+];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "foundation",
+        include_str!("../migrations/postgres/0001_foundation.sql"),
+    ),
+    (
+        2,
+        "grant billing",
+        include_str!("../migrations/postgres/0002_grant_billing.sql"),
+    ),
+];
 
 fn migrator(files: &'static [(i64, &'static str, &'static str)]) -> Migrator {
     let migrations = files

@@ -326,14 +326,17 @@ impl SystemTx {
         user: PortalUserId,
         company: CompanyId,
         role: PortalRole,
+        billing_access: bool,
     ) -> Result<(), StoreError> {
         self.tx
             .exec(q!(
-                "INSERT INTO portal_user_companies (workspace_id, portal_user_id, company_id, role) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO portal_user_companies (workspace_id, portal_user_id, company_id, role, billing_access) \
+                 VALUES ($1, $2, $3, $4, $5)",
                 workspace,
                 user,
                 company,
-                role.as_str()
+                role.as_str(),
+                billing_access
             ))
             .await?;
         Ok(())
@@ -428,6 +431,18 @@ impl SystemTx {
             ))
             .await?;
         Ok(())
+    }
+
+    /// The body of the newest mail queued to `address` (tests, and operators without SMTP).
+    pub async fn latest_mail_to(&mut self, address: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(String,)> = self
+            .tx
+            .optional(q!(
+                "SELECT body FROM outbox WHERE to_address = $1 ORDER BY created_at DESC, id DESC LIMIT 1",
+                address
+            ))
+            .await?;
+        Ok(row.map(|(b,)| b))
     }
 
     /// Counts rows of a table by name (tests; the name is checked against the schema's tables).

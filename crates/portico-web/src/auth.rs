@@ -135,17 +135,48 @@ impl FromRequestParts<AppState> for Site {
 /// which only makes the per-address limit stricter; the per-account limit is unaffected.
 pub(crate) struct ClientIp(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
             .extensions
             .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
-        Ok(ClientIp(ip))
+            .map(|c| c.0.ip());
+        let Some(peer) = peer else {
+            return Ok(ClientIp("unknown".into()));
+        };
+        Ok(ClientIp(
+            client_address(peer, &parts.headers, &state.config.trusted_proxies).to_string(),
+        ))
     }
+}
+
+/// The address a request came from. `X-Forwarded-For` is believed only when the connection
+/// comes from a configured proxy, and then only up to the first address that is not a proxy.
+pub(crate) fn client_address(
+    peer: std::net::IpAddr,
+    headers: &HeaderMap,
+    trusted_proxies: &[std::net::IpAddr],
+) -> std::net::IpAddr {
+    if !trusted_proxies.contains(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<std::net::IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|a| !trusted_proxies.contains(a))
+        .unwrap_or(peer)
 }
 
 fn user_agent(headers: &HeaderMap) -> &str {
@@ -157,7 +188,12 @@ fn user_agent(headers: &HeaderMap) -> &str {
 
 /// Where to go after signing in: only a local path, never another site.
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") {
+    // Browsers drop tabs and newlines and read `\` as `/` in URLs, so anything beyond plain
+    // path characters could turn "/\t/evil.example" into another site.
+    let plain = next
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/-._~?=&%+".contains(c));
+    if plain && next.starts_with('/') && !next.starts_with("//") {
         next
     } else {
         "/"
@@ -511,4 +547,51 @@ async fn open_session(
         set_cookie(&state.config, name, &token, None),
     );
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxy: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7, 10.0.0.1".parse().unwrap(),
+        );
+        let direct: std::net::IpAddr = "192.0.2.5".parse().unwrap();
+        assert_eq!(
+            client_address(direct, &headers, &[proxy]),
+            direct,
+            "an untrusted peer's header is ignored"
+        );
+        assert_eq!(
+            client_address(proxy, &headers, &[proxy]).to_string(),
+            "198.51.100.7",
+            "the nearest untrusted hop"
+        );
+        assert_eq!(client_address(proxy, &HeaderMap::new(), &[proxy]), proxy);
+    }
+
+    #[test]
+    fn next_accepts_only_plain_local_paths() {
+        assert_eq!(
+            safe_next("/tickets?status=all&page=2"),
+            "/tickets?status=all&page=2"
+        );
+        for bad in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "https://x",
+            "",
+            "/a\r\nb",
+            "/%0a",
+        ] {
+            let out = safe_next(bad);
+            assert!(out == "/" || out == "/%0a", "{bad:?} gave {out:?}");
+        }
+    }
 }

@@ -38,6 +38,8 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     pub session_idle_secs: i64,
     pub session_max_secs: i64,
+    /// Reverse proxies whose `X-Forwarded-For` is believed for the client address.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for WebConfig {
@@ -48,6 +50,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             session_idle_secs: 2 * 3600,
             session_max_secs: 12 * 3600,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -167,6 +167,12 @@ fn check_svg(text: &str) -> Result<(), LogoError> {
                     "a link to another document".into(),
                 ));
             }
+            // CSS escapes (`\75 rl(`) could hide a reference from the checks below.
+            if value.contains('\\') {
+                return Err(LogoError::ActiveContent(
+                    "an escaped attribute value".into(),
+                ));
+            }
             if value.contains("url(") && !value.replace(' ', "").contains("url(#") {
                 return Err(LogoError::ActiveContent(
                     "a reference to another document".into(),
@@ -207,6 +213,7 @@ mod tests {
             r#"<!DOCTYPE svg [<!ENTITY x "y">]><svg xmlns="http://www.w3.org/2000/svg">&x;</svg>"#,
             r#"<svg xmlns="http://www.w3.org/2000/svg"><rect fill="url(https://evil.example/p)"/></svg>"#,
             r#"<svg xmlns="http://www.w3.org/2000/svg"><image href="data:image/png;base64,AAAA"/></svg>"#,
+            r#"<svg xmlns="http://www.w3.org/2000/svg"><rect fill="\75 rl(https://evil.example/p)"/></svg>"#,
         ];
         for svg in bad {
             assert!(check_logo(svg.as_bytes()).is_err(), "accepted: {svg}");

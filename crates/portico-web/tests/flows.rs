@@ -12,26 +12,19 @@ fn session_cookie(response: &common::Response, name: &str) -> String {
 }
 
 async fn outbox_link(app: &TestApp, to: &str, path: &str) -> String {
-    let owner = app.session_for(Who::Owner).await;
-    let outbox = app
-        .get(CONSOLE, "/outbox")
-        .session(owner.as_deref())
-        .send()
-        .await;
-    let start = outbox
-        .body
-        .find(&format!("To {to}"))
+    let mut sys = app.store().system_unscoped().await.unwrap();
+    let body = sys
+        .latest_mail_to(to)
+        .await
+        .unwrap()
         .unwrap_or_else(|| panic!("no mail to {to}"));
-    // Mails are listed newest first: the first link after the recipient line is the newest.
-    let after = &outbox.body[..start];
-    let before_mail = after.rfind("<article").unwrap_or(0);
-    let mail = &outbox.body[before_mail..];
-    let begin = mail
+    sys.commit().await.unwrap();
+    let begin = body
         .find(path)
         .unwrap_or_else(|| panic!("no {path} link in mail to {to}"));
-    let rest = &mail[begin..];
-    let end = rest.find(|c: char| c.is_whitespace() || c == '<').unwrap();
-    rest[..end].replace("&#61;", "=").replace("&amp;", "&")
+    let rest = &body[begin..];
+    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    rest[..end].to_owned()
 }
 
 #[tokio::test]
@@ -982,4 +975,118 @@ async fn an_idle_session_ends_and_a_session_is_worthless_on_another_workspace() 
             .status,
         303
     );
+}
+
+#[tokio::test]
+async fn only_billing_entitled_staff_can_let_a_portal_user_see_rates() {
+    let app = TestApp::spawn().await;
+    let tech = app.session_for(Who::TechnicianAssigned).await;
+    let csrf = app.csrf(Who::TechnicianAssigned, tech.as_deref()).await;
+    let users = format!("/companies/{}/users", app.fx.company_a);
+    let page = app
+        .get(CONSOLE, &users)
+        .session(tech.as_deref())
+        .send()
+        .await;
+    assert!(
+        !page.body.contains("name=\"billing_access\""),
+        "no checkbox for a technician"
+    );
+    let invited = app
+        .post(CONSOLE, &users)
+        .session(tech.as_deref())
+        .form(&[
+            ("csrf", &csrf),
+            ("name", "Tech Pick"),
+            ("email", "pick@a.test"),
+            ("role", "member"),
+            ("billing_access", "1"),
+        ])
+        .send()
+        .await;
+    assert_eq!(invited.status, 303);
+    let edit = format!(
+        "/companies/{}/users/{}",
+        app.fx.company_a,
+        app.fx.portal(Who::Member)
+    );
+    let updated = app
+        .post(CONSOLE, &edit)
+        .session(tech.as_deref())
+        .form(&[
+            ("csrf", &csrf),
+            ("name", "Member"),
+            ("role", "member"),
+            ("billing_access", "1"),
+        ])
+        .send()
+        .await;
+    assert_eq!(updated.status, 303);
+    let member = app.session_for(Who::Member).await;
+    let overview = app.get(PORTAL, "/").session(member.as_deref()).send().await;
+    assert!(
+        !overview.body.contains(&common::fee_canary('A')),
+        "a technician cannot grant billing access"
+    );
+    let owner = app.session_for(Who::Owner).await;
+    let list = app
+        .get(CONSOLE, &users)
+        .session(owner.as_deref())
+        .send()
+        .await;
+    assert!(
+        list.body.contains("name=\"billing_access\""),
+        "owners may grant it"
+    );
+    assert!(!list.body.contains("Member · billing"));
+}
+
+#[tokio::test]
+async fn sign_in_only_redirects_to_local_paths() {
+    let app = TestApp::spawn().await;
+    for next in [
+        "//evil.example",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "https://evil.example",
+        "/ok?x=1",
+    ] {
+        let page = app.get(PORTAL, "/login").send().await;
+        let form_token = page.cookie("portico_form").unwrap();
+        let response = app
+            .post(PORTAL, "/login")
+            .cookie("portico_form", &form_token)
+            .form(&[
+                ("form_token", &form_token),
+                ("email", "member@a.test"),
+                ("password", PASSWORD),
+                ("next", next),
+            ])
+            .send()
+            .await;
+        assert_eq!(response.status, 303);
+        let expected = if next == "/ok?x=1" { "/ok?x=1" } else { "/" };
+        assert_eq!(response.location(), expected, "next = {next:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_outbox_hides_reset_links_from_staff() {
+    let app = TestApp::spawn().await;
+    let page = app.get(PORTAL, "/forgot").send().await;
+    let form_token = page.cookie("portico_form").unwrap();
+    app.post(PORTAL, "/forgot")
+        .cookie("portico_form", &form_token)
+        .form(&[("form_token", &form_token), ("email", "member@a.test")])
+        .send()
+        .await;
+    let link = outbox_link(&app, "member@a.test", "http://").await;
+    let token = link.split("token=").nth(1).unwrap();
+    let owner = app.session_for(Who::Owner).await;
+    let outbox = app
+        .get(CONSOLE, "/outbox")
+        .session(owner.as_deref())
+        .send()
+        .await;
+    assert!(outbox.body.contains("member@a.test") && !outbox.body.contains(token));
 }

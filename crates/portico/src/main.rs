@@ -104,6 +104,11 @@ struct SettingsArgs {
     #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     demo: Option<bool>,
+    /// Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed for the
+    /// client address (sign-in throttling, session list) [default: none]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    trusted_proxies: Option<String>,
 }
 
 /// The effective configuration.
@@ -119,6 +124,7 @@ struct Settings {
     session_max_hours: i64,
     max_connections: u32,
     demo: bool,
+    trusted_proxies: String,
 }
 
 impl Default for Settings {
@@ -134,6 +140,7 @@ impl Default for Settings {
             session_max_hours: 12,
             max_connections: 16,
             demo: true,
+            trusted_proxies: String::new(),
         }
     }
 }
@@ -160,6 +167,7 @@ fn settings(args: &SettingsArgs) -> Result<Settings> {
     if settings.session_idle_minutes < 1 || settings.session_max_hours < 1 {
         bail!("session timeouts must be at least one minute / one hour");
     }
+    trusted_proxies(&settings.trusted_proxies)?;
     Ok(settings)
 }
 
@@ -224,14 +232,20 @@ async fn migrate(settings: &Settings, store: &Store) -> Result<()> {
 #[tokio::main]
 async fn main() -> Result<()> {
     let started = Instant::now();
+    let cli = Cli::parse();
+    let settings = settings(&cli.settings)?;
+    // In demo mode queued mail (with its one-time links) is printed, standing in for SMTP.
+    let default_filter = if settings.demo {
+        "info,sqlx=warn,portico::outbox=debug"
+    } else {
+        "info,sqlx=warn"
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .init();
-    let cli = Cli::parse();
-    let settings = settings(&cli.settings)?;
     let store = open(&settings).await?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Migrate => {
@@ -284,6 +298,17 @@ async fn add_owner(
     Ok(())
 }
 
+fn trusted_proxies(list: &str) -> Result<Vec<std::net::IpAddr>> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(|a| {
+            a.parse()
+                .with_context(|| format!("trusted_proxies: {a:?} is not an IP address"))
+        })
+        .collect()
+}
+
 fn web_config(settings: &Settings) -> WebConfig {
     WebConfig {
         public_scheme: settings.public_scheme.clone(),
@@ -291,11 +316,20 @@ fn web_config(settings: &Settings) -> WebConfig {
         secure_cookies: settings.secure_cookies,
         session_idle_secs: settings.session_idle_minutes * 60,
         session_max_secs: settings.session_max_hours * 3600,
+        trusted_proxies: trusted_proxies(&settings.trusted_proxies).unwrap_or_default(),
     }
 }
 
 async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()> {
     migrate(&settings, &store).await?;
+    // Demo accounts share a published password: never create them where others can reach.
+    if settings.demo && !settings.listen.ip().is_loopback() && demo_would_seed(&store).await? {
+        bail!(
+            "refusing to seed demo accounts (published password) on the non-loopback address {}; \
+             pass --demo false, or listen on 127.0.0.1",
+            settings.listen
+        );
+    }
     let seeded = settings.demo && demo::seed(&store).await?;
     let config = web_config(&settings);
     let listener = tokio::net::TcpListener::bind(settings.listen)
@@ -341,6 +375,13 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
     .context("serving")?;
     tracing::info!("shut down");
     Ok(())
+}
+
+async fn demo_would_seed(store: &Store) -> Result<bool> {
+    let mut tx = store.system_unscoped().await?;
+    let empty = tx.is_empty().await?;
+    tx.commit().await?;
+    Ok(empty)
 }
 
 async fn first_host(store: &Store, surface: SurfaceKind) -> Result<Option<String>> {

@@ -63,7 +63,8 @@ impl ScopedTx<'_> {
     ) -> Result<(), StoreError> {
         self.scope.may(Action::ManageBranding)?;
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 80 {
+        // The name goes into e-mail subjects: no line breaks or other control characters.
+        if name.is_empty() || name.chars().count() > 80 || name.chars().any(char::is_control) {
             return Err(StoreError::Invalid(
                 "Enter a workspace name of at most 80 characters.".into(),
             ));

@@ -24,7 +24,10 @@ pub(crate) async fn push(
     subject: &str,
     body: &str,
 ) -> Result<(), StoreError> {
-    tracing::info!(target: "portico::outbox", to, subject, "mail queued\n{body}");
+    // The body can carry a one-time link: it is logged only at debug level (demo mode turns that
+    // on so the links can be followed without SMTP).
+    tracing::info!(target: "portico::outbox", to, subject, "mail queued");
+    tracing::debug!(target: "portico::outbox", to, "mail body\n{body}");
     tx.exec(q!(
         "INSERT INTO outbox (workspace_id, id, company_id, to_address, subject, body, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -65,7 +65,10 @@ pub fn valid_email(email: &str) -> bool {
 }
 
 fn validate(fields: &PortalUserFields) -> Result<(), StoreError> {
-    if fields.name.trim().is_empty() || fields.name.chars().count() > 120 {
+    if fields.name.trim().is_empty()
+        || fields.name.chars().count() > 120
+        || fields.name.chars().any(char::is_control)
+    {
         return Err(StoreError::Invalid(
             "Enter a name of at most 120 characters.".into(),
         ));
@@ -161,6 +164,8 @@ impl ScopedTx<'_> {
         self.require_user_admin(company).await?;
         validate(fields)?;
         self.check_sites(company, &fields.sites).await?;
+        // Only a caller who may see financial fields may grant seeing them.
+        let billing_access = fields.billing_access && self.scope.billing();
         let id = PortalUserId::new();
         let inserted = self
             .tx
@@ -175,7 +180,7 @@ impl ScopedTx<'_> {
                 fields.name.trim(),
                 fields.role.as_str(),
                 fields.own_only,
-                fields.billing_access,
+                billing_access,
                 now()
             ))
             .await;
@@ -249,6 +254,12 @@ impl ScopedTx<'_> {
             ..fields.clone()
         })?;
         self.check_sites(company, &fields.sites).await?;
+        // Only a caller who may see financial fields may change who sees them.
+        let billing_access = if self.scope.billing() {
+            fields.billing_access
+        } else {
+            current.billing_access
+        };
         let mut query = Q::new("UPDATE portal_users SET name = ");
         query
             .arg(fields.name.trim())
@@ -258,7 +269,7 @@ impl ScopedTx<'_> {
             .sql(", own_only = ")
             .arg(fields.own_only)
             .sql(", billing_access = ")
-            .arg(fields.billing_access);
+            .arg(billing_access);
         query
             .sql(" WHERE id = ")
             .arg(user)

@@ -81,7 +81,10 @@ impl ScopedTx<'_> {
         role: StaffRole,
     ) -> Result<(StaffUserId, String), StoreError> {
         self.scope.may(Action::ManageStaff)?;
-        if name.trim().is_empty() || name.chars().count() > 120 {
+        if name.trim().is_empty()
+            || name.chars().count() > 120
+            || name.chars().any(char::is_control)
+        {
             return Err(StoreError::Invalid(
                 "Enter a name of at most 120 characters.".into(),
             ));

@@ -84,6 +84,7 @@ struct ListPage {
     error: String,
     notice: String,
     can_manage: bool,
+    can_grant_billing: bool,
 }
 
 impl ListPage {
@@ -124,6 +125,7 @@ async fn list_page(
         error,
         notice,
         can_manage: auth.scope.may(Action::ManagePortalUsers).is_ok(),
+        can_grant_billing: auth.scope.billing(),
     })
 }
 
@@ -240,6 +242,7 @@ struct EditPage {
     form: UserForm,
     error: String,
     can_manage: bool,
+    can_grant_billing: bool,
 }
 
 async fn edit_page(
@@ -265,6 +268,7 @@ async fn edit_page(
         roles: PortalRole::ALL,
         error,
         can_manage: auth.scope.may(Action::ManagePortalUsers).is_ok(),
+        can_grant_billing: auth.scope.billing(),
     })
 }
 

@@ -607,6 +607,7 @@ async fn seed(store: &Store) -> Fixture {
     .await
     .unwrap();
     // Home in B, granted A: acts for A in the matrix.
+    // Sees billing at home (B) but was granted A without it: billing must not follow into A.
     let two = tx
         .add_portal_user(
             ws1,
@@ -615,14 +616,14 @@ async fn seed(store: &Store) -> Fixture {
                 "two@b.test",
                 PortalRole::Member,
                 false,
-                false,
+                true,
                 &[],
                 h,
             ),
         )
         .await
         .unwrap();
-    tx.grant_company(ws1, two, company_a, PortalRole::Member)
+    tx.grant_company(ws1, two, company_a, PortalRole::Member, false)
         .await
         .unwrap();
     portal_users.push((Who::TwoCompanyUser, two));
