@@ -11,6 +11,7 @@ pub mod demo;
 mod migrate;
 pub mod password;
 mod public;
+pub mod scale;
 pub mod scoped;
 mod sql;
 pub mod system;
@@ -207,6 +208,17 @@ impl Store {
     /// (who the caller is is not known yet), so it offers only those operations.
     pub async fn auth(&self, workspace: portico_core::WorkspaceId) -> Result<AuthTx, StoreError> {
         let mut tx = self.begin(true).await?;
+        Store::fence(&mut tx, &workspace.as_text(), "*", false).await?;
+        Ok(AuthTx { tx, workspace })
+    }
+
+    /// Like [`Store::auth`] but read-only, for resolving the session of every request: SQLite
+    /// has one writer, so a write transaction per request would queue every page behind it.
+    pub async fn auth_read(
+        &self,
+        workspace: portico_core::WorkspaceId,
+    ) -> Result<AuthTx, StoreError> {
+        let mut tx = self.begin(false).await?;
         Store::fence(&mut tx, &workspace.as_text(), "*", false).await?;
         Ok(AuthTx { tx, workspace })
     }

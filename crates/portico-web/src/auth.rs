@@ -94,11 +94,16 @@ impl FromRequestParts<AppState> for Auth {
             return Err(to_sign_in(parts));
         };
         let resolved = async {
-            let mut tx = state.store.auth(site.workspace_id).await?;
+            let mut tx = state.store.auth_read(site.workspace_id).await?;
             let resolved = tx
                 .resolve_session(&token, site.surface, state.config.session_idle_secs)
                 .await?;
             tx.commit().await?;
+            if let Some(r) = resolved.as_ref().filter(|r| r.stale) {
+                let mut tx = state.store.auth(site.workspace_id).await?;
+                tx.touch_session(&r.id_hash).await?;
+                tx.commit().await?;
+            }
             Ok::<_, StoreError>(resolved)
         }
         .await

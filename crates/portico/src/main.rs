@@ -37,6 +37,21 @@ enum Command {
     /// Manage staff users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Seed a large synthetic database for the benchmark (an empty database only; see bench/).
+    BenchSeed {
+        /// Number of companies.
+        #[arg(long, default_value_t = 10_000)]
+        companies: i64,
+        /// Number of tickets in all.
+        #[arg(long, default_value_t = 1_000_000)]
+        tickets: i64,
+        /// Replies (and internal notes) per ticket.
+        #[arg(long, default_value_t = 3)]
+        replies_per_ticket: i64,
+        /// Tickets of the measured company.
+        #[arg(long, default_value_t = 1_000)]
+        focus_tickets: i64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -265,6 +280,30 @@ async fn main() -> Result<()> {
         Command::User(UserCommand::Add { host, email, name }) => {
             migrate(&settings, &store).await?;
             add_owner(&settings, &store, &host, &email, &name).await?;
+        }
+        Command::BenchSeed {
+            companies,
+            tickets,
+            replies_per_ticket,
+            focus_tickets,
+        } => {
+            migrate(&settings, &store).await?;
+            let spec = portico_store::scale::ScaleSpec {
+                companies,
+                tickets,
+                replies_per_ticket,
+                focus_tickets,
+            };
+            let logins = portico_store::scale::seed(&store, spec).await?;
+            println!(
+                "seeded {companies} companies, {tickets} tickets, {} replies in {:.1} s",
+                tickets * replies_per_ticket,
+                started.elapsed().as_secs_f64()
+            );
+            println!(
+                "portal {} / console {} (password {})",
+                logins.portal_email, logins.staff_email, logins.password
+            );
         }
         Command::Serve => serve(settings, store, started).await?,
     }
