@@ -199,9 +199,12 @@ impl Store {
 
     /// Host and branding lookups: tables that carry no client data.
     pub async fn public(&self) -> Result<PublicTx, StoreError> {
-        Ok(PublicTx {
-            tx: self.begin(false).await?,
-        })
+        // Single lookups in tables without row-level security: no transaction needed.
+        let tx = match &self.pool {
+            Pool::Sqlite(p) => sql::Tx::SqliteAuto(p.clone()),
+            Pool::Postgres(p) => sql::Tx::PostgresAuto(p.clone()),
+        };
+        Ok(PublicTx { tx })
     }
 
     /// Sign-in, sessions and one-time tokens within one workspace. Workspace-wide by necessity

@@ -155,6 +155,10 @@ pub(crate) use q;
 pub(crate) enum Tx {
     Sqlite(Transaction<'static, Sqlite>),
     Postgres(Transaction<'static, Postgres>),
+    /// Each statement on its own (autocommit), for single lookups in tables without row-level
+    /// security: it saves a BEGIN and a COMMIT, each a round trip to the driver.
+    SqliteAuto(sqlx::SqlitePool),
+    PostgresAuto(sqlx::PgPool),
 }
 
 macro_rules! bind_all {
@@ -204,6 +208,16 @@ impl Tx {
                     .fetch_all(&mut **tx)
                     .await?
             }
+            Tx::SqliteAuto(pool) => {
+                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(q.sql)), q.args)
+                    .fetch_all(&*pool)
+                    .await?
+            }
+            Tx::PostgresAuto(pool) => {
+                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(q.sql)), q.args)
+                    .fetch_all(&*pool)
+                    .await?
+            }
         })
     }
 
@@ -217,6 +231,16 @@ impl Tx {
             Tx::Postgres(tx) => {
                 bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(q.sql)), q.args)
                     .fetch_optional(&mut **tx)
+                    .await?
+            }
+            Tx::SqliteAuto(pool) => {
+                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(q.sql)), q.args)
+                    .fetch_optional(&*pool)
+                    .await?
+            }
+            Tx::PostgresAuto(pool) => {
+                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(q.sql)), q.args)
+                    .fetch_optional(&*pool)
                     .await?
             }
         })
@@ -244,17 +268,26 @@ impl Tx {
                 .execute(&mut **tx)
                 .await?
                 .rows_affected(),
+            Tx::SqliteAuto(pool) => bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args)
+                .execute(&*pool)
+                .await?
+                .rows_affected(),
+            Tx::PostgresAuto(pool) => bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args)
+                .execute(&*pool)
+                .await?
+                .rows_affected(),
         })
     }
 
     pub(crate) fn is_postgres(&self) -> bool {
-        matches!(self, Tx::Postgres(_))
+        matches!(self, Tx::Postgres(_) | Tx::PostgresAuto(_))
     }
 
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         match self {
             Tx::Sqlite(tx) => tx.commit().await?,
             Tx::Postgres(tx) => tx.commit().await?,
+            Tx::SqliteAuto(_) | Tx::PostgresAuto(_) => {}
         }
         Ok(())
     }
