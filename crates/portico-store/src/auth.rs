@@ -55,7 +55,7 @@ pub struct NewSession<'a> {
 }
 
 /// A live session as listed on the profile page.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct SessionInfo {
     pub id_hash: String,
     pub created_at: i64,
@@ -63,6 +63,13 @@ pub struct SessionInfo {
     pub ip: String,
     pub user_agent: String,
 }
+crate::sql::db_row!(SessionInfo {
+    id_hash,
+    created_at,
+    last_seen_at,
+    ip,
+    user_agent
+});
 
 /// A resolved session: the principal and what the web layer needs to check requests.
 pub struct ResolvedSession {
@@ -89,7 +96,6 @@ impl OneTimePurpose {
     }
 }
 
-#[derive(sqlx::FromRow)]
 struct SessionRow {
     staff_user_id: Option<String>,
     portal_user_id: Option<String>,
@@ -97,14 +103,20 @@ struct SessionRow {
     csrf_token: String,
     last_seen_at: i64,
 }
+crate::sql::db_row!(SessionRow {
+    staff_user_id,
+    portal_user_id,
+    company_id,
+    csrf_token,
+    last_seen_at
+});
 
-#[derive(sqlx::FromRow)]
 struct LoginRow {
     id: String,
     password_hash: Option<String>,
 }
+crate::sql::db_row!(LoginRow { id, password_hash });
 
-#[derive(sqlx::FromRow)]
 struct PortalUserRow {
     company_id: String,
     role: String,
@@ -113,6 +125,14 @@ struct PortalUserRow {
     name: String,
     email: String,
 }
+crate::sql::db_row!(PortalUserRow {
+    company_id,
+    role,
+    own_only,
+    billing_access,
+    name,
+    email
+});
 
 /// Sign-in flows for one workspace. Commit to keep what a call wrote.
 pub struct AuthTx {

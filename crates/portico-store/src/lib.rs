@@ -8,6 +8,7 @@
 
 mod auth;
 pub mod demo;
+mod lite;
 mod migrate;
 pub mod password;
 mod public;
@@ -23,7 +24,6 @@ use std::time::Duration;
 
 use portico_core::{Denied, Scope};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use auth::{
     AuthTx, Credentials, NewSession, OneTimePurpose, SessionInfo, SessionUser, SignInOutcome,
@@ -46,6 +46,8 @@ pub enum StoreError {
     Conflict(&'static str),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("password hashing failed")]
@@ -64,13 +66,21 @@ impl From<Denied> for StoreError {
 impl StoreError {
     /// True when a unique constraint refused the write.
     pub(crate) fn is_unique_violation(&self) -> bool {
-        matches!(self, StoreError::Database(sqlx::Error::Database(e)) if e.is_unique_violation())
+        match self {
+            StoreError::Database(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.extended_code,
+                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            ),
+            _ => false,
+        }
     }
 }
 
 #[derive(Clone)]
 enum Pool {
-    Sqlite(sqlx::SqlitePool),
+    Sqlite(lite::LitePool),
     Postgres(sqlx::PgPool),
 }
 
@@ -105,19 +115,13 @@ impl Store {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store, StoreError> {
         let pool = match Backend::of_url(url) {
             Some(Backend::Sqlite) => {
-                let options = SqliteConnectOptions::from_str(url)?
-                    .create_if_missing(true)
-                    .foreign_keys(true)
-                    // WAL lets readers run beside the single writer; the busy timeout queues writers.
-                    .journal_mode(SqliteJournalMode::Wal)
-                    .synchronous(SqliteSynchronous::Normal)
-                    .busy_timeout(Duration::from_secs(5));
-                Pool::Sqlite(
-                    SqlitePoolOptions::new()
-                        .max_connections(max_connections)
-                        .connect_with(options)
-                        .await?,
-                )
+                let path = lite::path_of_url(url).ok_or_else(|| {
+                    StoreError::Invalid(format!("no file path in the SQLite URL {url:?}"))
+                })?;
+                Pool::Sqlite(lite::LitePool::open(
+                    std::path::Path::new(path),
+                    max_connections,
+                )?)
             }
             Some(Backend::Postgres) => {
                 let options = PgConnectOptions::from_str(url)?;
@@ -154,13 +158,7 @@ impl Store {
 
     async fn begin(&self, write: bool) -> Result<sql::Tx, StoreError> {
         Ok(match &self.pool {
-            // BEGIN IMMEDIATE takes the write lock up front: a deferred transaction that later
-            // writes fails with SQLITE_BUSY without waiting on the busy timeout.
-            Pool::Sqlite(p) => sql::Tx::Sqlite(if write {
-                p.begin_with("BEGIN IMMEDIATE").await?
-            } else {
-                p.begin().await?
-            }),
+            Pool::Sqlite(p) => sql::Tx::Sqlite(p.begin(write).await?),
             Pool::Postgres(p) => sql::Tx::Postgres(p.begin().await?),
         })
     }

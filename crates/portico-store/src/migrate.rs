@@ -54,7 +54,16 @@ fn migrator(files: &'static [(i64, &'static str, &'static str)]) -> Migrator {
 
 pub(crate) async fn run(pool: &Pool, app_role: Option<&str>) -> Result<(), StoreError> {
     match pool {
-        Pool::Sqlite(p) => migrator(SQLITE).run(p).await?,
+        Pool::Sqlite(p) => {
+            // Migrations stay on sqlx's migrator; one short-lived connection is enough.
+            use sqlx::Connection;
+            let options = sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(p.path())
+                .foreign_keys(true);
+            let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
+            migrator(SQLITE).run(&mut conn).await?;
+            conn.close().await?;
+        }
         Pool::Postgres(p) => {
             migrator(POSTGRES).run(p).await?;
             if let Some(role) = app_role {

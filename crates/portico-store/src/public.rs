@@ -47,7 +47,6 @@ pub struct Branding {
     pub has_logo: bool,
 }
 
-#[derive(sqlx::FromRow)]
 struct HostRow {
     workspace_id: String,
     surface: String,
@@ -57,6 +56,15 @@ struct HostRow {
     welcome_text: String,
     has_logo: bool,
 }
+crate::sql::db_row!(HostRow {
+    workspace_id,
+    surface,
+    name,
+    primary_color,
+    secondary_color,
+    welcome_text,
+    has_logo
+});
 
 pub struct PublicTx {
     pub(crate) tx: Tx,

@@ -4,9 +4,11 @@
 
 // Query text is composed only from literals in this crate (table and column names from fixed
 // sets); every value travels as a bound argument. That is the audit `AssertSqlSafe` asks for.
-use sqlx::{AssertSqlSafe, Postgres, Sqlite, Transaction};
+use sqlx::postgres::PgRow;
+use sqlx::{AssertSqlSafe, Postgres, Transaction};
 
 use crate::StoreError;
+use crate::lite::{self, LitePool, LiteTx};
 
 /// A bound value. Ids travel as text: both schemas store them as `TEXT`.
 #[derive(Debug, Clone)]
@@ -153,11 +155,11 @@ pub(crate) use q;
 
 /// An open transaction on either backend.
 pub(crate) enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(LiteTx),
     Postgres(Transaction<'static, Postgres>),
     /// Each statement on its own (autocommit), for single lookups in tables without row-level
-    /// security: it saves a BEGIN and a COMMIT, each a round trip to the driver.
-    SqliteAuto(sqlx::SqlitePool),
+    /// security: it saves a BEGIN and a COMMIT.
+    SqliteAuto(LitePool),
     PostgresAuto(sqlx::PgPool),
 }
 
@@ -179,75 +181,115 @@ macro_rules! bind_all {
     }};
 }
 
-/// Rows decodable from both backends (what `#[derive(sqlx::FromRow)]` gives).
-pub(crate) trait Row:
-    for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-    + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-    + Send
-    + Unpin
+/// A result row of either backend.
+pub(crate) enum RowRef<'a, 'r> {
+    Lite(&'a rusqlite::Row<'r>),
+    Pg(&'a PgRow),
+}
+
+/// A column type both backends decode.
+pub(crate) trait Value:
+    rusqlite::types::FromSql + for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>
 {
 }
-impl<T> Row for T where
-    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
-        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
-        + Send
-        + Unpin
+impl<T> Value for T where
+    T: rusqlite::types::FromSql + for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>
 {
 }
 
-impl Tx {
-    pub(crate) async fn all<T: Row>(&mut self, q: Q) -> Result<Vec<T>, StoreError> {
+impl RowRef<'_, '_> {
+    /// The column called `name`.
+    pub(crate) fn get<T: Value>(&self, name: &str) -> Result<T, StoreError> {
         Ok(match self {
-            Tx::Sqlite(tx) => {
-                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(q.sql)), q.args)
-                    .fetch_all(&mut **tx)
-                    .await?
-            }
-            Tx::Postgres(tx) => {
-                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(q.sql)), q.args)
-                    .fetch_all(&mut **tx)
-                    .await?
-            }
-            Tx::SqliteAuto(pool) => {
-                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(q.sql)), q.args)
-                    .fetch_all(&*pool)
-                    .await?
-            }
-            Tx::PostgresAuto(pool) => {
-                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(q.sql)), q.args)
-                    .fetch_all(&*pool)
-                    .await?
-            }
+            RowRef::Lite(row) => row.get(name)?,
+            RowRef::Pg(row) => sqlx::Row::try_get(*row, name)?,
         })
     }
 
-    pub(crate) async fn optional<T: Row>(&mut self, q: Q) -> Result<Option<T>, StoreError> {
+    /// The column at `index` (from 0).
+    pub(crate) fn at<T: Value>(&self, index: usize) -> Result<T, StoreError> {
         Ok(match self {
-            Tx::Sqlite(tx) => {
-                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(q.sql)), q.args)
-                    .fetch_optional(&mut **tx)
-                    .await?
+            RowRef::Lite(row) => row.get(index)?,
+            RowRef::Pg(row) => sqlx::Row::try_get(*row, index)?,
+        })
+    }
+}
+
+/// A row type decodable from both backends; structs get it from [`db_row!`], small tuples
+/// decode by position.
+pub(crate) trait DbRow: Sized + Send {
+    fn decode(row: &RowRef<'_, '_>) -> Result<Self, StoreError>;
+}
+
+/// Implements [`DbRow`] for a struct whose fields are named like the query's columns.
+macro_rules! db_row {
+    ($ty:ident { $($field:ident),* $(,)? }) => {
+        impl $crate::sql::DbRow for $ty {
+            fn decode(row: &$crate::sql::RowRef<'_, '_>) -> Result<Self, $crate::StoreError> {
+                Ok($ty { $($field: row.get(stringify!($field))?),* })
             }
+        }
+    };
+}
+pub(crate) use db_row;
+
+macro_rules! tuple_rows {
+    ($(($($t:ident : $i:tt),+)),*) => {$(
+        impl<$($t: Value + Send),+> DbRow for ($($t,)+) {
+            fn decode(row: &RowRef<'_, '_>) -> Result<Self, StoreError> {
+                Ok(($(row.at::<$t>($i)?,)+))
+            }
+        }
+    )*};
+}
+tuple_rows!(
+    (A: 0),
+    (A: 0, B: 1),
+    (A: 0, B: 1, C: 2),
+    (A: 0, B: 1, C: 2, D: 3),
+    (A: 0, B: 1, C: 2, D: 3, E: 4),
+    (A: 0, B: 1, C: 2, D: 3, E: 4, F: 5)
+);
+
+impl Tx {
+    pub(crate) async fn all<T: DbRow>(&mut self, q: Q) -> Result<Vec<T>, StoreError> {
+        let rows = match self {
+            Tx::Sqlite(tx) => return lite::all(tx.connection(), &q),
+            Tx::SqliteAuto(pool) => return pool.with_connection(|c| lite::all(c, &q)).await,
             Tx::Postgres(tx) => {
-                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(q.sql)), q.args)
-                    .fetch_optional(&mut **tx)
-                    .await?
-            }
-            Tx::SqliteAuto(pool) => {
-                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(q.sql)), q.args)
-                    .fetch_optional(&*pool)
+                bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args)
+                    .fetch_all(&mut **tx)
                     .await?
             }
             Tx::PostgresAuto(pool) => {
-                bind_all!(sqlx::query_as::<_, T>(AssertSqlSafe(q.sql)), q.args)
+                bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args)
+                    .fetch_all(&*pool)
+                    .await?
+            }
+        };
+        rows.iter().map(|r| T::decode(&RowRef::Pg(r))).collect()
+    }
+
+    pub(crate) async fn optional<T: DbRow>(&mut self, q: Q) -> Result<Option<T>, StoreError> {
+        let row = match self {
+            Tx::Sqlite(tx) => return lite::optional(tx.connection(), &q),
+            Tx::SqliteAuto(pool) => return pool.with_connection(|c| lite::optional(c, &q)).await,
+            Tx::Postgres(tx) => {
+                bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args)
+                    .fetch_optional(&mut **tx)
+                    .await?
+            }
+            Tx::PostgresAuto(pool) => {
+                bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args)
                     .fetch_optional(&*pool)
                     .await?
             }
-        })
+        };
+        row.as_ref().map(|r| T::decode(&RowRef::Pg(r))).transpose()
     }
 
     /// One row, or [`StoreError::NotFound`].
-    pub(crate) async fn one<T: Row>(&mut self, q: Q) -> Result<T, StoreError> {
+    pub(crate) async fn one<T: DbRow>(&mut self, q: Q) -> Result<T, StoreError> {
         self.optional(q).await?.ok_or(StoreError::NotFound)
     }
 
@@ -260,16 +302,10 @@ impl Tx {
     /// Runs a statement; returns the number of rows it touched.
     pub(crate) async fn exec(&mut self, q: Q) -> Result<u64, StoreError> {
         Ok(match self {
-            Tx::Sqlite(tx) => bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected(),
+            Tx::Sqlite(tx) => lite::exec(tx.connection(), &q)?,
+            Tx::SqliteAuto(pool) => pool.with_connection(|c| lite::exec(c, &q)).await?,
             Tx::Postgres(tx) => bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args)
                 .execute(&mut **tx)
-                .await?
-                .rows_affected(),
-            Tx::SqliteAuto(pool) => bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args)
-                .execute(&*pool)
                 .await?
                 .rows_affected(),
             Tx::PostgresAuto(pool) => bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args)
@@ -285,7 +321,7 @@ impl Tx {
 
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(tx) => tx.commit().await?,
+            Tx::Sqlite(tx) => tx.commit()?,
             Tx::Postgres(tx) => tx.commit().await?,
             Tx::SqliteAuto(_) | Tx::PostgresAuto(_) => {}
         }

@@ -26,12 +26,13 @@ pub struct CompanySummary {
     pub billing: Option<Billing>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Site {
     pub id: String,
     pub name: String,
     pub address: String,
 }
+crate::sql::db_row!(Site { id, name, address });
 
 #[derive(Debug, Clone)]
 pub struct Contact {
@@ -43,7 +44,6 @@ pub struct Contact {
     pub roles: Vec<ContactRole>,
 }
 
-#[derive(sqlx::FromRow)]
 struct CompanyRow {
     id: String,
     name: String,
@@ -55,8 +55,18 @@ struct CompanyRow {
     hourly_rate_cents: Option<i64>,
     currency: Option<String>,
 }
+crate::sql::db_row!(CompanyRow {
+    id,
+    name,
+    plan_name,
+    portal_enabled,
+    site_count,
+    open_tickets,
+    monthly_fee_cents,
+    hourly_rate_cents,
+    currency
+});
 
-#[derive(sqlx::FromRow)]
 struct ContactRow {
     id: String,
     name: String,
@@ -65,6 +75,14 @@ struct ContactRow {
     title: String,
     roles: Option<String>,
 }
+crate::sql::db_row!(ContactRow {
+    id,
+    name,
+    email,
+    phone,
+    title,
+    roles
+});
 
 impl CompanyRow {
     fn into_summary(self) -> CompanySummary {

@@ -7,7 +7,7 @@ use crate::sql::{Q, Tx, q};
 use crate::{StoreError, now};
 
 /// A queued e-mail.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct OutboxMail {
     pub id: String,
     pub to_address: String,
@@ -15,6 +15,13 @@ pub struct OutboxMail {
     pub body: String,
     pub created_at: i64,
 }
+crate::sql::db_row!(OutboxMail {
+    id,
+    to_address,
+    subject,
+    body,
+    created_at
+});
 
 pub(crate) async fn push(
     tx: &mut Tx,

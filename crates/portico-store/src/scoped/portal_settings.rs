@@ -37,7 +37,6 @@ pub struct SectionChange {
 
 pub const MAX_LABEL_LEN: usize = 40;
 
-#[derive(sqlx::FromRow)]
 struct SettingRow {
     section: String,
     default_enabled: Option<bool>,
@@ -45,6 +44,13 @@ struct SettingRow {
     company_enabled: Option<bool>,
     company_label: Option<String>,
 }
+crate::sql::db_row!(SettingRow {
+    section,
+    default_enabled,
+    default_label,
+    company_enabled,
+    company_label
+});
 
 pub(crate) async fn section_settings(
     tx: &mut Tx,

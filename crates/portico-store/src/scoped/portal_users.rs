@@ -35,7 +35,6 @@ pub struct PortalUserFields {
     pub billing_access: bool,
 }
 
-#[derive(sqlx::FromRow)]
 struct Row {
     id: String,
     email: String,
@@ -47,6 +46,17 @@ struct Row {
     activated: bool,
     sites: Option<String>,
 }
+crate::sql::db_row!(Row {
+    id,
+    email,
+    name,
+    role,
+    own_only,
+    billing_access,
+    disabled,
+    activated,
+    sites
+});
 
 /// Checks an e-mail address's shape, enough to catch typing mistakes.
 pub fn valid_email(email: &str) -> bool {

@@ -18,7 +18,6 @@ pub struct StaffUser {
     pub assigned: Vec<CompanyId>,
 }
 
-#[derive(sqlx::FromRow)]
 struct Row {
     id: String,
     email: String,
@@ -27,6 +26,14 @@ struct Row {
     disabled: bool,
     assigned: Option<String>,
 }
+crate::sql::db_row!(Row {
+    id,
+    email,
+    name,
+    role,
+    disabled,
+    assigned
+});
 
 impl ScopedTx<'_> {
     /// Every staff user of the workspace.

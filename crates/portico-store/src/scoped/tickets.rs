@@ -82,7 +82,6 @@ pub struct TicketKpis {
     pub resolved_last_30_days: i64,
 }
 
-#[derive(sqlx::FromRow)]
 struct SummaryRow {
     id: String,
     company_id: String,
@@ -95,8 +94,19 @@ struct SummaryRow {
     created_at: i64,
     updated_at: i64,
 }
+crate::sql::db_row!(SummaryRow {
+    id,
+    company_id,
+    company_name,
+    site_name,
+    requester_name,
+    title,
+    status,
+    priority,
+    created_at,
+    updated_at
+});
 
-#[derive(sqlx::FromRow)]
 struct MessageRow {
     author_name: String,
     from_staff: bool,
@@ -104,6 +114,13 @@ struct MessageRow {
     internal: bool,
     created_at: i64,
 }
+crate::sql::db_row!(MessageRow {
+    author_name,
+    from_staff,
+    body,
+    internal,
+    created_at
+});
 
 const SUMMARY_COLUMNS: &str = "SELECT t.id, t.company_id, c.name AS company_name, s.name AS site_name, \
      u.name AS requester_name, t.title, t.status, t.priority, t.created_at, t.updated_at FROM tickets t \

@@ -1,0 +1,310 @@
+//! SQLite, run inline on the calling task.
+//!
+//! sqlx's SQLite driver gives every connection its own worker thread and sends each statement
+//! and each row across to it. Measured on the portal pages, that handoff cost about 90 µs per
+//! statement, an order of magnitude more than the statements themselves (see `bench/README.md`).
+//! SQLite reads take microseconds, so they run here on the tokio worker, with owned connections
+//! from a small pool and cached prepared statements.
+//!
+//! Writers are queued on an async mutex before `BEGIN IMMEDIATE`, so a tokio worker never sleeps
+//! on SQLite's write lock while another task of this process holds it. Other processes (the CLI)
+//! are waited for by SQLite's busy timeout.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
+
+use crate::StoreError;
+use crate::sql::{Arg, DbRow, Q, RowRef};
+
+/// Connections to one SQLite file. Cheap to clone.
+#[derive(Clone)]
+pub(crate) struct LitePool {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    /// Idle connections, each behind its own lock only so that the pool is `Sync`; a connection
+    /// is used by one task at a time.
+    idle: Mutex<Vec<Connection>>,
+    permits: Arc<Semaphore>,
+    writer: Arc<AsyncMutex<()>>,
+}
+
+/// The path inside a `sqlite://path` or `sqlite:path` URL (query parameters are ignored).
+pub(crate) fn path_of_url(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty()).then_some(path)
+}
+
+fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "foreign_keys", true)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // Every query the store writes fits; dynamic IN lists take the rest in turn.
+    conn.set_prepared_statement_cache_capacity(256);
+    Ok(conn)
+}
+
+impl LitePool {
+    /// Opens (creating when missing) the database file and switches it to WAL, which lets
+    /// readers run beside the single writer.
+    pub(crate) fn open(path: &Path, max_connections: u32) -> Result<LitePool, StoreError> {
+        let first = open_connection(path)?;
+        let mode: String = first.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Invalid(format!(
+                "SQLite refused WAL mode for {} (got {mode})",
+                path.display()
+            )));
+        }
+        Ok(LitePool {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                idle: Mutex::new(vec![first]),
+                permits: Arc::new(Semaphore::new(max_connections.max(1) as usize)),
+                writer: Arc::new(AsyncMutex::new(())),
+            }),
+        })
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    async fn acquire(&self) -> Result<LiteConn, StoreError> {
+        let permit = self
+            .inner
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Invalid("the SQLite pool is closed".into()))?;
+        let idle = self
+            .inner
+            .idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => open_connection(&self.inner.path)?,
+        };
+        Ok(LiteConn {
+            conn: Some(conn),
+            pool: self.inner.clone(),
+            _permit: permit,
+        })
+    }
+
+    /// Starts a transaction; `write` queues behind this process's other writers first.
+    pub(crate) async fn begin(&self, write: bool) -> Result<LiteTx, StoreError> {
+        let writer = if write {
+            Some(self.inner.writer.clone().lock_owned().await)
+        } else {
+            None
+        };
+        let conn = self.acquire().await?;
+        // BEGIN IMMEDIATE takes the write lock up front: a deferred transaction that later
+        // writes fails with SQLITE_BUSY without waiting on the busy timeout.
+        conn.conn()
+            .execute_batch(if write { "BEGIN IMMEDIATE" } else { "BEGIN" })?;
+        Ok(LiteTx {
+            conn,
+            open: true,
+            _writer: writer,
+        })
+    }
+
+    /// Runs one statement in autocommit mode (for single lookups that need no snapshot).
+    pub(crate) async fn with_connection<R>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let conn = self.acquire().await?;
+        f(conn.conn())
+    }
+}
+
+/// A pooled connection, returned to the pool when dropped.
+struct LiteConn {
+    conn: Option<Connection>,
+    pool: Arc<Inner>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl LiteConn {
+    fn conn(&self) -> &Connection {
+        self.conn.as_ref().expect("connection present until drop")
+    }
+}
+
+impl Drop for LiteConn {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            // A connection still inside a transaction (a failed ROLLBACK) is closed, not reused.
+            if conn.is_autocommit() {
+                self.pool
+                    .idle
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(conn);
+            }
+        }
+    }
+}
+
+/// An open SQLite transaction. Dropped without [`LiteTx::commit`], it rolls back.
+pub(crate) struct LiteTx {
+    conn: LiteConn,
+    open: bool,
+    _writer: Option<OwnedMutexGuard<()>>,
+}
+
+impl LiteTx {
+    pub(crate) fn connection(&self) -> &Connection {
+        self.conn.conn()
+    }
+
+    pub(crate) fn commit(mut self) -> Result<(), StoreError> {
+        self.open = false;
+        self.conn.conn().execute_batch("COMMIT")?;
+        Ok(())
+    }
+}
+
+impl Drop for LiteTx {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.conn.conn().execute_batch("ROLLBACK");
+        }
+    }
+}
+
+/// Binds `$n` placeholders. SQLite numbers parameters by first appearance, not by the digits
+/// after `$`, so each one is looked up by name.
+fn bind(stmt: &mut rusqlite::Statement<'_>, args: &[Arg]) -> Result<(), StoreError> {
+    for index in 1..=stmt.parameter_count() {
+        let name = stmt.parameter_name(index).unwrap_or("?");
+        let Some(arg) = name
+            .strip_prefix('$')
+            .and_then(|n| n.parse::<usize>().ok())
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|n| args.get(n))
+        else {
+            return Err(StoreError::Invalid(format!(
+                "query placeholder {name} has no argument"
+            )));
+        };
+        match arg {
+            Arg::Text(v) => stmt.raw_bind_parameter(index, v)?,
+            Arg::OptText(v) => stmt.raw_bind_parameter(index, v)?,
+            Arg::Int(v) => stmt.raw_bind_parameter(index, v)?,
+            Arg::OptInt(v) => stmt.raw_bind_parameter(index, v)?,
+            Arg::Bool(v) => stmt.raw_bind_parameter(index, v)?,
+            Arg::OptBool(v) => stmt.raw_bind_parameter(index, v)?,
+            Arg::OptBlob(v) => stmt.raw_bind_parameter(index, v)?,
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn all<T: DbRow>(conn: &Connection, q: &Q) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(&q.sql)?;
+    bind(&mut stmt, &q.args)?;
+    let mut rows = stmt.raw_query();
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(T::decode(&RowRef::Lite(row))?);
+    }
+    Ok(out)
+}
+
+pub(crate) fn optional<T: DbRow>(conn: &Connection, q: &Q) -> Result<Option<T>, StoreError> {
+    let mut stmt = conn.prepare_cached(&q.sql)?;
+    bind(&mut stmt, &q.args)?;
+    let mut rows = stmt.raw_query();
+    match rows.next()? {
+        Some(row) => Ok(Some(T::decode(&RowRef::Lite(row))?)),
+        None => Ok(None),
+    }
+}
+
+pub(crate) fn exec(conn: &Connection, q: &Q) -> Result<u64, StoreError> {
+    let mut stmt = conn.prepare_cached(&q.sql)?;
+    bind(&mut stmt, &q.args)?;
+    Ok(stmt.raw_execute()? as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_paths() {
+        assert_eq!(path_of_url("sqlite://data/p.db"), Some("data/p.db"));
+        assert_eq!(
+            path_of_url("sqlite:///tmp/p.db?mode=rwc"),
+            Some("/tmp/p.db")
+        );
+        assert_eq!(path_of_url("sqlite:p.db"), Some("p.db"));
+        assert_eq!(path_of_url("sqlite://"), None);
+        assert_eq!(path_of_url("postgres://x"), None);
+    }
+
+    #[tokio::test]
+    async fn placeholders_bind_by_number_not_position() {
+        let dir = std::env::temp_dir().join(format!("portico-lite-{}.db", uuid::Uuid::now_v7()));
+        let pool = LitePool::open(&dir, 2).unwrap();
+        let tx = pool.begin(false).await.unwrap();
+        let q = Q::with(
+            "SELECT $2 || $1 || $2",
+            vec![Arg::from("a"), Arg::from("b")],
+        );
+        let (v,): (String,) = optional(tx.connection(), &q).unwrap().unwrap();
+        assert_eq!(v, "bab");
+        let missing = Q::with("SELECT $3", vec![Arg::from("a")]);
+        assert!(optional::<(String,)>(tx.connection(), &missing).is_err());
+        drop(tx);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", dir.display()));
+        }
+    }
+
+    #[tokio::test]
+    async fn dropped_transaction_rolls_back() {
+        let dir = std::env::temp_dir().join(format!("portico-lite-{}.db", uuid::Uuid::now_v7()));
+        let pool = LitePool::open(&dir, 2).unwrap();
+        pool.with_connection(|c| Ok(c.execute_batch("CREATE TABLE t (v INTEGER)")?))
+            .await
+            .unwrap();
+        {
+            let tx = pool.begin(true).await.unwrap();
+            exec(tx.connection(), &Q::new("INSERT INTO t VALUES (1)")).unwrap();
+        }
+        let tx = pool.begin(true).await.unwrap();
+        exec(tx.connection(), &Q::new("INSERT INTO t VALUES (2)")).unwrap();
+        tx.commit().unwrap();
+        let rows: Vec<(i64,)> = pool
+            .with_connection(|c| all(c, &Q::new("SELECT v FROM t")))
+            .await
+            .unwrap();
+        assert_eq!(rows, vec![(2,)]);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", dir.display()));
+        }
+    }
+}
