@@ -198,10 +198,18 @@ impl<T> Value for T where
 }
 
 impl RowRef<'_, '_> {
-    /// The column called `name`.
-    pub(crate) fn get<T: Value>(&self, name: &str) -> Result<T, StoreError> {
+    /// The column called `name`, usually found at `hint` (its field's position): checking there
+    /// first spares SQLite a scan over every column name for every field of every row.
+    pub(crate) fn get<T: Value>(&self, hint: usize, name: &str) -> Result<T, StoreError> {
         Ok(match self {
-            RowRef::Lite(row) => row.get(name)?,
+            RowRef::Lite(row) => {
+                let stmt: &rusqlite::Statement<'_> = row.as_ref();
+                if stmt.column_name(hint).is_ok_and(|n| n == name) {
+                    row.get(hint)?
+                } else {
+                    row.get(name)?
+                }
+            }
             RowRef::Pg(row) => sqlx::Row::try_get(*row, name)?,
         })
     }
@@ -226,7 +234,12 @@ macro_rules! db_row {
     ($ty:ident { $($field:ident),* $(,)? }) => {
         impl $crate::sql::DbRow for $ty {
             fn decode(row: &$crate::sql::RowRef<'_, '_>) -> Result<Self, $crate::StoreError> {
-                Ok($ty { $($field: row.get(stringify!($field))?),* })
+                let mut _position = 0usize;
+                Ok($ty { $($field: {
+                    let value = row.get(_position, stringify!($field))?;
+                    _position += 1;
+                    value
+                }),* })
             }
         }
     };
