@@ -8,6 +8,7 @@ pub mod roles;
 pub mod scope;
 pub mod section;
 pub mod ticket;
+pub mod ticket_form;
 
 pub use ids::*;
 pub use policy::{Action, Denied};
@@ -16,3 +17,4 @@ pub use roles::{ContactRole, PortalRole, StaffRole};
 pub use scope::{Actor, CompanySet, Scope, Surface};
 pub use section::Section;
 pub use ticket::{TicketPriority, TicketStatus};
+pub use ticket_form::{FieldKind, FormField};

@@ -13,6 +13,14 @@ pub enum Action {
     ViewTickets,
     /// Read internal notes on tickets. Never granted on the portal.
     ViewInternalNotes,
+    /// Raise tickets, reply publicly, resolve, reopen, rate and cc. Portal viewers may not.
+    ContributeTickets,
+    /// Internal notes, assignment, status and priority changes: the service desk's work.
+    WorkTickets,
+    /// Edit the ticket submission form and its categories.
+    ManageTicketForm,
+    /// A portal user's own e-mail preferences.
+    ManageOwnPreferences,
     /// Enable a company's portal, toggle and relabel its sections.
     ManagePortalSettings,
     /// Invite, change and disable a company's portal users.
@@ -50,14 +58,18 @@ fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
     use StaffRole::*;
     let allowed = match action {
         Action::ViewCompanies => true,
-        Action::ViewTickets | Action::ViewInternalNotes => matches!(role, Owner | Technician),
+        Action::ViewTickets
+        | Action::ViewInternalNotes
+        | Action::ContributeTickets
+        | Action::WorkTickets => matches!(role, Owner | Technician),
         Action::ManagePortalUsers => matches!(role, Owner | Technician),
         Action::ManagePortalSettings
         | Action::ManageBranding
         | Action::ManageStaff
+        | Action::ManageTicketForm
         | Action::ViewOutbox => role == Owner,
-        // Portal sections are not a console concept.
-        Action::ViewSection(_) => return Err(Denied::NotVisible),
+        // Portal sections and preferences are not console concepts.
+        Action::ViewSection(_) | Action::ManageOwnPreferences => return Err(Denied::NotVisible),
     };
     if allowed {
         Ok(())
@@ -66,11 +78,20 @@ fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
     }
 }
 
-fn portal_may(_role: PortalRole, sections: &[Section], action: Action) -> Result<(), Denied> {
+fn portal_may(role: PortalRole, sections: &[Section], action: Action) -> Result<(), Denied> {
     let section_on = |s: Section| s.always_on() || sections.contains(&s);
     match action {
         Action::ViewSection(section) if section_on(section) => Ok(()),
         Action::ViewTickets if section_on(Section::Tickets) => Ok(()),
+        // A viewer sees the ticket, so the refusal says so instead of hiding it.
+        Action::ContributeTickets if section_on(Section::Tickets) => {
+            if role == PortalRole::Viewer {
+                Err(Denied::Forbidden)
+            } else {
+                Ok(())
+            }
+        }
+        Action::ManageOwnPreferences => Ok(()),
         // Everything else does not exist on the portal: same answer as a missing record.
         _ => Err(Denied::NotVisible),
     }
@@ -119,6 +140,8 @@ mod tests {
         let scope = portal(Section::ALL.to_vec());
         for action in [
             Action::ViewInternalNotes,
+            Action::WorkTickets,
+            Action::ManageTicketForm,
             Action::ManagePortalSettings,
             Action::ManagePortalUsers,
             Action::ManageBranding,
@@ -127,6 +150,37 @@ mod tests {
         ] {
             assert_eq!(scope.may(action), Err(Denied::NotVisible), "{action:?}");
         }
+    }
+
+    #[test]
+    fn a_portal_viewer_sees_tickets_but_may_not_contribute() {
+        let member = portal(Section::ALL.to_vec());
+        assert_eq!(member.may(Action::ContributeTickets), Ok(()));
+        let scope = Scope::of(&viewer_principal());
+        assert_eq!(scope.may(Action::ViewTickets), Ok(()));
+        assert_eq!(scope.may(Action::ContributeTickets), Err(Denied::Forbidden));
+        let off = portal(vec![Section::Overview]);
+        assert_eq!(off.may(Action::ContributeTickets), Err(Denied::NotVisible));
+    }
+
+    fn viewer_principal() -> Principal {
+        Principal::Portal(PortalPrincipal::new(PortalGrant {
+            user_id: PortalUserId::new(),
+            workspace_id: WorkspaceId::new(),
+            company_id: CompanyId::new(),
+            role: PortalRole::Viewer,
+            sites: None,
+            own_only: false,
+            billing: false,
+            sections: Section::ALL
+                .iter()
+                .map(|s| (*s, s.label().to_string()))
+                .collect(),
+            name: "V".into(),
+            email: "v@example.test".into(),
+            company_name: "C".into(),
+            switchable: vec![],
+        }))
     }
 
     #[test]

@@ -53,6 +53,7 @@ pub struct Scope {
     billing: bool,
     surface: Surface,
     actor: Actor,
+    actor_name: String,
 }
 
 impl Scope {
@@ -74,6 +75,7 @@ impl Scope {
                     billing: matches!(staff.role(), StaffRole::Owner | StaffRole::Billing),
                     surface: Surface::Console { role: staff.role() },
                     actor: Actor::Staff(staff.user_id()),
+                    actor_name: staff.name().to_owned(),
                 }
             }
             Principal::Portal(portal) => Scope {
@@ -87,6 +89,7 @@ impl Scope {
                     sections: portal.sections.iter().map(|(s, _)| *s).collect(),
                 },
                 actor: Actor::Portal(portal.user_id),
+                actor_name: portal.name.clone(),
             },
         }
     }
@@ -114,6 +117,10 @@ impl Scope {
     }
     pub fn actor(&self) -> Actor {
         self.actor
+    }
+    /// The acting person's display name, recorded on what they write.
+    pub fn actor_name(&self) -> &str {
+        &self.actor_name
     }
     pub fn is_portal(&self) -> bool {
         matches!(self.surface, Surface::Portal { .. })

@@ -19,6 +19,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "grant billing",
         include_str!("../migrations/sqlite/0002_grant_billing.sql"),
     ),
+    (
+        3,
+        "ticket workflow",
+        include_str!("../migrations/sqlite/0003_ticket_workflow.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -30,6 +35,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         2,
         "grant billing",
         include_str!("../migrations/postgres/0002_grant_billing.sql"),
+    ),
+    (
+        3,
+        "ticket workflow",
+        include_str!("../migrations/postgres/0003_ticket_workflow.sql"),
     ),
 ];
 

@@ -34,6 +34,12 @@ impl From<StoreError> for WebError {
     }
 }
 
+impl From<portico_core::Denied> for WebError {
+    fn from(d: portico_core::Denied) -> Self {
+        WebError::from(StoreError::from(d))
+    }
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {

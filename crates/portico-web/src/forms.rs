@@ -33,6 +33,11 @@ impl FormData {
             .collect()
     }
 
+    /// Every field in order, as sent.
+    pub(crate) fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
     /// Whether a checkbox named `name` was ticked.
     pub(crate) fn checked(&self, name: &str) -> bool {
         self.pairs.iter().any(|(k, _)| k == name)

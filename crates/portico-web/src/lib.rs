@@ -12,6 +12,7 @@ pub mod registry;
 mod render;
 mod session;
 mod svg;
+mod timeline;
 
 use std::sync::Arc;
 
@@ -167,4 +168,33 @@ pub(crate) fn see_other(location: &str) -> Response {
         .header(header::LOCATION, location)
         .body(Body::empty())
         .unwrap_or_default()
+}
+
+/// Base URLs for links in mails, built from the workspace's configured hostnames (never from
+/// the request's Host header).
+pub(crate) async fn mail_links(
+    state: &AppState,
+    workspace: portico_core::WorkspaceId,
+) -> Result<portico_store::scoped::ticket_workflow::Links, WebError> {
+    let base = |hostname: Option<String>| {
+        hostname
+            .map(|h| state.config.base_url(&h))
+            .unwrap_or_default()
+    };
+    let portal = state
+        .store
+        .public()
+        .await?
+        .hostname(workspace, SurfaceKind::Portal)
+        .await?;
+    let console = state
+        .store
+        .public()
+        .await?
+        .hostname(workspace, SurfaceKind::Console)
+        .await?;
+    Ok(portico_store::scoped::ticket_workflow::Links {
+        portal: base(portal),
+        console: base(console),
+    })
 }

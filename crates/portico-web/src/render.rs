@@ -71,6 +71,9 @@ impl Chrome {
         match &auth.principal {
             Principal::Staff(staff) => {
                 chrome.nav.push(item("/companies", "Companies"));
+                if matches!(staff.role(), StaffRole::Owner | StaffRole::Technician) {
+                    chrome.nav.push(item("/tickets", "Tickets"));
+                }
                 if staff.role() == StaffRole::Owner {
                     chrome.nav.push(item("/staff", "Staff"));
                     chrome.nav.push(item("/settings/branding", "Branding"));
@@ -92,6 +95,7 @@ impl Chrome {
                     "/profile",
                     portal.section_label(Section::Profile).unwrap_or("Profile"),
                 ));
+                chrome.nav.push(item("/preferences", "E-mail preferences"));
                 if portal.switchable().len() > 1 {
                     chrome.switcher = portal
                         .switchable()

@@ -59,6 +59,7 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         who,
         Who::Owner | Who::TechnicianAssigned | Who::TechnicianNotAssigned
     );
+        let viewer = who == Who::Viewer;
     let co = company_of(object);
     // Routes anyone may reach: the answer does not depend on who asks.
     let public = match (route.method, route.path) {
@@ -147,9 +148,24 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 status
             }
         }
+                (SurfaceKind::Console, "GET", "/tickets") => {
+            if reads_tickets {
+                200
+            } else {
+                403
+            }
+        }
         (SurfaceKind::Console, "GET", "/tickets/{ticket}") => {
             if sees && reads_tickets {
                 200
+            } else {
+                404
+            }
+        }
+        // Visible tickets get to judge the (empty) form: 422; others are not found.
+        (SurfaceKind::Console, "POST", "/tickets/{ticket}/replies" | "/tickets/{ticket}/update") => {
+            if sees && reads_tickets {
+                422
             } else {
                 404
             }
@@ -194,7 +210,51 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 404
             }
         }
-        (SurfaceKind::Portal, "POST", "/profile/password") => 422,
+                (SurfaceKind::Portal, "POST", "/profile/password") => 422,
+        // Viewers read tickets but change nothing: a clear 403, never a 404 for what they see.
+        (SurfaceKind::Portal, "GET", "/tickets/new") => {
+            if viewer {
+                403
+            } else {
+                200
+            }
+        }
+        (SurfaceKind::Portal, "POST", "/tickets") => {
+            if viewer {
+                403
+            } else {
+                422
+            }
+        }
+        (
+            SurfaceKind::Portal,
+            "POST",
+            "/tickets/{ticket}/replies" | "/tickets/{ticket}/rating",
+        ) => {
+            if !portal_sees_ticket(who, object) {
+                404
+            } else if viewer {
+                403
+            } else {
+                422
+            }
+        }
+        // Idempotent changes: resolving a resolved ticket or reopening an open one is a no-op.
+        (
+            SurfaceKind::Portal,
+            "POST",
+            "/tickets/{ticket}/resolve" | "/tickets/{ticket}/reopen" | "/tickets/{ticket}/cc",
+        ) => {
+            if !portal_sees_ticket(who, object) {
+                404
+            } else if viewer {
+                403
+            } else {
+                303
+            }
+        }
+        (SurfaceKind::Portal, "GET", "/preferences") => 200,
+        (SurfaceKind::Portal, "POST", "/preferences") => 303,
         (SurfaceKind::Portal, "POST", "/profile/sessions/end-others" | "/switch-company") => 303,
         _ => panic!(
             "route {} {} ({:?}) has no row in the authorization matrix: add its expected statuses here",

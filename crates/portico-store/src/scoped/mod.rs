@@ -7,6 +7,8 @@ pub mod outbox;
 pub mod portal_settings;
 pub mod portal_users;
 pub mod staff;
+pub mod ticket_form;
+pub mod ticket_workflow;
 pub mod tickets;
 
 use portico_core::{CompanyId, CompanySet, Scope};

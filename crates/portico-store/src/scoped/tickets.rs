@@ -1,7 +1,9 @@
 //! Tickets and their messages, fenced to the scope: company, site restriction and own-tickets-
 //! only all go into the SQL. Internal notes are only selected for scopes allowed to read them.
 
-use portico_core::{Action, CompanyId, TicketId, TicketPriority, TicketStatus};
+use portico_core::{
+    Action, CompanyId, PortalUserId, StaffUserId, TicketId, TicketPriority, TicketStatus,
+};
 
 use crate::scoped::ScopedTx;
 use crate::sql::Q;
@@ -37,10 +39,21 @@ impl StatusFilter {
     }
 }
 
+/// Whose tickets a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AssigneeFilter {
+    #[default]
+    Any,
+    Unassigned,
+    Is(StaffUserId),
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct TicketQuery {
     pub status: StatusFilter,
     pub company: Option<CompanyId>,
+    pub priority: Option<TicketPriority>,
+    pub assignee: AssigneeFilter,
     pub limit: i64,
     pub offset: i64,
 }
@@ -52,11 +65,16 @@ pub struct TicketSummary {
     pub company_name: String,
     pub site_name: Option<String>,
     pub requester_name: Option<String>,
+    pub requester_id: Option<PortalUserId>,
+    pub assignee_id: Option<StaffUserId>,
+    pub assignee_name: Option<String>,
     pub title: String,
+    pub category: String,
     pub status: TicketStatus,
     pub priority: TicketPriority,
     pub created_at: i64,
     pub updated_at: i64,
+    pub resolved_at: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -68,10 +86,61 @@ pub struct TicketMessage {
     pub created_at: i64,
 }
 
+/// A change on the ticket's timeline. Status and priority changes are public; assignment is
+/// only shown to staff.
+#[derive(Debug, Clone)]
+pub struct TicketEvent {
+    pub kind: String,
+    pub old_value: String,
+    pub new_value: String,
+    pub actor_name: String,
+    pub public: bool,
+    pub created_at: i64,
+}
+
+impl TicketEvent {
+    /// One line for the timeline, in the reader's words.
+    pub fn describe(&self) -> String {
+        let label = |v: &str| match self.kind.as_str() {
+            "status" => TicketStatus::parse(v).map_or(v.to_owned(), |s| s.label().to_owned()),
+            "priority" => TicketPriority::parse(v).map_or(v.to_owned(), |p| p.label().to_owned()),
+            _ => v.to_owned(),
+        };
+        match self.kind.as_str() {
+            "status" => format!("Status changed to {}", label(&self.new_value)),
+            "priority" => format!(
+                "Priority changed from {} to {}",
+                label(&self.old_value),
+                label(&self.new_value)
+            ),
+            "assignee" if self.new_value.is_empty() => "Unassigned".to_owned(),
+            "assignee" => format!("Assigned to {}", self.new_value),
+            "rating" => format!("Rated {} out of 5", self.new_value),
+            _ => String::new(),
+        }
+    }
+}
+
+/// The client's satisfaction rating of a resolved ticket.
+#[derive(Debug, Clone)]
+pub struct Rating {
+    pub score: i64,
+    pub comment: String,
+    pub rated_at: i64,
+}
+
 #[derive(Debug, Clone)]
 pub struct TicketDetail {
     pub ticket: TicketSummary,
     pub messages: Vec<TicketMessage>,
+    pub events: Vec<TicketEvent>,
+    /// Custom-field answers as asked when the ticket was raised: (label, value).
+    pub fields: Vec<(String, String)>,
+    /// Colleagues copied on the ticket.
+    pub cc: Vec<(PortalUserId, String)>,
+    pub rating: Option<Rating>,
+    /// Until when the client may reopen a resolved ticket.
+    pub reopen_until: Option<i64>,
 }
 
 /// The overview's ticket figures.
@@ -88,11 +157,16 @@ struct SummaryRow {
     company_name: String,
     site_name: Option<String>,
     requester_name: Option<String>,
+    requester_id: Option<String>,
+    assignee_id: Option<String>,
+    assignee_name: Option<String>,
     title: String,
+    category: String,
     status: String,
     priority: String,
     created_at: i64,
     updated_at: i64,
+    resolved_at: Option<i64>,
 }
 crate::sql::db_row!(SummaryRow {
     id,
@@ -100,11 +174,33 @@ crate::sql::db_row!(SummaryRow {
     company_name,
     site_name,
     requester_name,
+    requester_id,
+    assignee_id,
+    assignee_name,
     title,
+    category,
     status,
     priority,
     created_at,
-    updated_at
+    updated_at,
+    resolved_at
+});
+
+struct EventRow {
+    kind: String,
+    old_value: String,
+    new_value: String,
+    actor_name: String,
+    public: bool,
+    created_at: i64,
+}
+crate::sql::db_row!(EventRow {
+    kind,
+    old_value,
+    new_value,
+    actor_name,
+    public,
+    created_at
 });
 
 struct MessageRow {
@@ -122,11 +218,13 @@ crate::sql::db_row!(MessageRow {
     created_at
 });
 
-const SUMMARY_COLUMNS: &str = "SELECT t.id, t.company_id, c.name AS company_name, s.name AS site_name, \
-     u.name AS requester_name, t.title, t.status, t.priority, t.created_at, t.updated_at FROM tickets t \
+pub(crate) const SUMMARY_COLUMNS: &str = "SELECT t.id, t.company_id, c.name AS company_name, s.name AS site_name, \
+     u.name AS requester_name, t.requester_id, t.assignee_id, a.name AS assignee_name, t.title, t.category, \
+     t.status, t.priority, t.created_at, t.updated_at, t.resolved_at FROM tickets t \
      JOIN companies c ON c.workspace_id = t.workspace_id AND c.id = t.company_id \
      LEFT JOIN sites s ON s.workspace_id = t.workspace_id AND s.company_id = t.company_id AND s.id = t.site_id \
-     LEFT JOIN portal_users u ON u.workspace_id = t.workspace_id AND u.id = t.requester_id WHERE 1 = 1";
+     LEFT JOIN portal_users u ON u.workspace_id = t.workspace_id AND u.id = t.requester_id \
+     LEFT JOIN staff_users a ON a.workspace_id = t.workspace_id AND a.id = t.assignee_id WHERE 1 = 1";
 
 impl SummaryRow {
     fn into_summary(self) -> Option<TicketSummary> {
@@ -136,26 +234,51 @@ impl SummaryRow {
             company_name: self.company_name,
             site_name: self.site_name,
             requester_name: self.requester_name,
+            requester_id: self.requester_id.as_deref().and_then(PortalUserId::parse),
+            assignee_id: self.assignee_id.as_deref().and_then(StaffUserId::parse),
+            assignee_name: self.assignee_name,
             title: self.title,
+            category: self.category,
             status: TicketStatus::parse(&self.status)?,
             priority: TicketPriority::parse(&self.priority)?,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            resolved_at: self.resolved_at,
         })
     }
 }
 
 impl ScopedTx<'_> {
-    /// The scope's fence for tickets aliased `t`: companies, then sites, then own-only.
-    fn fence_tickets(&self, query: &mut Q) {
+    /// The scope's fence for tickets aliased `t`: companies, then sites, then own-only (tickets
+    /// the user raised or was copied on).
+    pub(crate) fn fence_tickets(&self, query: &mut Q) {
         self.fence(query, "t.workspace_id", "t.company_id");
         if let Some(sites) = self.scope.sites() {
             query.sql(" AND ");
             query.in_list("t.site_id", sites);
         }
         if let Some(requester) = self.scope.requester() {
-            query.sql(" AND t.requester_id = ").arg(requester);
+            query.sql(" AND (t.requester_id = ").arg(requester);
+            query
+                .sql(" OR EXISTS (SELECT 1 FROM ticket_cc x WHERE x.ticket_id = t.id AND x.portal_user_id = ")
+                .arg(requester)
+                .sql("))");
         }
+    }
+
+    /// One ticket's summary in scope; `NotFound` when absent, foreign or fenced off.
+    pub(crate) async fn ticket_summary(
+        &mut self,
+        id: TicketId,
+    ) -> Result<TicketSummary, StoreError> {
+        self.scope
+            .may(Action::ViewTickets)
+            .map_err(|_| StoreError::NotFound)?;
+        let mut query = Q::new(SUMMARY_COLUMNS);
+        self.fence_tickets(&mut query);
+        query.sql(" AND t.id = ").arg(id);
+        let row: SummaryRow = self.tx.one(query).await?;
+        row.into_summary().ok_or(StoreError::NotFound)
     }
 
     /// Tickets in scope, most recently updated first.
@@ -175,6 +298,18 @@ impl ScopedTx<'_> {
         if let Some(company) = filter.company {
             query.sql(" AND t.company_id = ").arg(company);
         }
+        if let Some(priority) = filter.priority {
+            query.sql(" AND t.priority = ").arg(priority.as_str());
+        }
+        match filter.assignee {
+            AssigneeFilter::Any => {}
+            AssigneeFilter::Unassigned => {
+                query.sql(" AND t.assignee_id IS NULL");
+            }
+            AssigneeFilter::Is(staff) => {
+                query.sql(" AND t.assignee_id = ").arg(staff);
+            }
+        }
         query
             .sql(" ORDER BY t.updated_at DESC, t.id DESC LIMIT ")
             .arg(filter.limit.clamp(1, 200));
@@ -186,30 +321,65 @@ impl ScopedTx<'_> {
             .collect())
     }
 
-    /// One ticket in scope with the messages the scope may read.
+    /// One ticket in scope with what the scope may read of it: messages (internal notes only for
+    /// staff), timeline, custom-field answers, cc list and rating.
     pub async fn ticket(&mut self, id: TicketId) -> Result<TicketDetail, StoreError> {
-        // Whoever may not read tickets learns nothing about whether this one exists.
-        self.scope
-            .may(Action::ViewTickets)
-            .map_err(|_| StoreError::NotFound)?;
-        let mut query = Q::new(SUMMARY_COLUMNS);
-        self.fence_tickets(&mut query);
-        query.sql(" AND t.id = ").arg(id);
-        let row: SummaryRow = self.tx.one(query).await?;
-        let ticket = row.into_summary().ok_or(StoreError::NotFound)?;
+        let ticket = self.ticket_summary(id).await?;
+        let staff = self.scope.may(Action::ViewInternalNotes).is_ok();
         let mut messages = Q::new(
             "SELECT m.author_name, (m.author_staff_id IS NOT NULL) AS from_staff, m.body, m.internal, m.created_at \
              FROM ticket_messages m WHERE m.ticket_id = ",
         );
         messages.arg(id);
         self.fence(&mut messages, "m.workspace_id", "m.company_id");
-        if self.scope.may(Action::ViewInternalNotes).is_err() {
+        if !staff {
             messages.sql(" AND NOT m.internal");
         }
         messages.sql(" ORDER BY m.created_at, m.id");
         let rows: Vec<MessageRow> = self.tx.all(messages).await?;
+        let mut events = Q::new(
+            "SELECT e.kind, e.old_value, e.new_value, e.actor_name, e.public, e.created_at \
+             FROM ticket_events e WHERE e.ticket_id = ",
+        );
+        events.arg(id);
+        self.fence(&mut events, "e.workspace_id", "e.company_id");
+        if !staff {
+            events.sql(" AND e.public");
+        }
+        events.sql(" ORDER BY e.created_at, e.id");
+        let events: Vec<EventRow> = self.tx.all(events).await?;
+        let mut fields =
+            Q::new("SELECT v.label, v.value FROM ticket_field_values v WHERE v.ticket_id = ");
+        fields.arg(id);
+        self.fence(&mut fields, "v.workspace_id", "v.company_id");
+        fields.sql(" ORDER BY v.position");
+        let fields: Vec<(String, String)> = self.tx.all(fields).await?;
+        let mut cc = Q::new(
+            "SELECT u.id, u.name FROM ticket_cc x JOIN portal_users u \
+             ON u.workspace_id = x.workspace_id AND u.company_id = x.company_id AND u.id = x.portal_user_id \
+             WHERE x.ticket_id = ",
+        );
+        cc.arg(id);
+        self.fence(&mut cc, "x.workspace_id", "x.company_id");
+        cc.sql(" ORDER BY u.name");
+        let cc: Vec<(String, String)> = self.tx.all(cc).await?;
+        let mut extra = Q::new(
+            "SELECT t.csat_rating, t.csat_comment, t.csat_at, w.reopen_days FROM tickets t \
+             JOIN workspaces w ON w.id = t.workspace_id WHERE t.id = ",
+        );
+        extra.arg(id);
+        self.fence(&mut extra, "t.workspace_id", "t.company_id");
+        let (score, comment, rated_at, reopen_days): (
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+            i64,
+        ) = self.tx.one(extra).await?;
+        let reopen_until = match ticket.status {
+            TicketStatus::Resolved => ticket.resolved_at.map(|at| at + reopen_days * 24 * 3600),
+            _ => None,
+        };
         Ok(TicketDetail {
-            ticket,
             messages: rows
                 .into_iter()
                 .map(|m| TicketMessage {
@@ -220,6 +390,32 @@ impl ScopedTx<'_> {
                     created_at: m.created_at,
                 })
                 .collect(),
+            events: events
+                .into_iter()
+                .map(|e| TicketEvent {
+                    kind: e.kind,
+                    old_value: e.old_value,
+                    new_value: e.new_value,
+                    actor_name: e.actor_name,
+                    public: e.public,
+                    created_at: e.created_at,
+                })
+                .collect(),
+            fields,
+            cc: cc
+                .into_iter()
+                .filter_map(|(id, name)| Some((PortalUserId::parse(&id)?, name)))
+                .collect(),
+            rating: match (score, rated_at) {
+                (Some(score), Some(rated_at)) => Some(Rating {
+                    score,
+                    comment: comment.unwrap_or_default(),
+                    rated_at,
+                }),
+                _ => None,
+            },
+            reopen_until,
+            ticket,
         })
     }
 

@@ -65,6 +65,7 @@ pub(crate) async fn detail(
             company: Some(company),
             limit: 25,
             offset: 0,
+            ..TicketQuery::default()
         })
         .await?
     } else {

@@ -62,7 +62,18 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::CompanyPortalUser,
             portal_users::resend,
         )
+        .get("/tickets", Resource::Page, tickets::queue)
         .get("/tickets/{ticket}", Resource::Ticket, tickets::detail)
+        .post(
+            "/tickets/{ticket}/replies",
+            Resource::Ticket,
+            tickets::reply,
+        )
+        .post(
+            "/tickets/{ticket}/update",
+            Resource::Ticket,
+            tickets::update,
+        )
         .get("/staff", Resource::Page, staff::list)
         .post("/staff", Resource::Page, staff::add)
         .post("/staff/{staff}", Resource::StaffUser, staff::update)

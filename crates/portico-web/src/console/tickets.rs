@@ -1,35 +1,317 @@
-//! A ticket as staff see it: public replies and internal notes, clearly told apart.
+//! C2 the service desk: the queue, and a ticket as staff see it, with public replies and
+//! internal notes clearly told apart, and status, priority and assignment changes.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use portico_core::TicketId;
-use portico_store::scoped::tickets::TicketDetail;
+use portico_core::{Action, CompanyId, StaffUserId, TicketId, TicketPriority, TicketStatus};
+use portico_store::StoreError;
+use portico_store::scoped::ticket_workflow::TicketChange;
+use portico_store::scoped::tickets::{
+    AssigneeFilter, StatusFilter, TicketDetail, TicketQuery, TicketSummary,
+};
+use serde::Deserialize;
 
 use super::path_id;
-use crate::AppState;
 use crate::auth::Auth;
 use crate::error::WebError;
+use crate::forms::FormData;
 use crate::render::{self, Chrome};
+use crate::timeline::{TimelineEntry, timeline};
+use crate::{AppState, mail_links, see_other};
+
+const PAGE_SIZE: i64 = 50;
+
+#[derive(Deserialize, Default)]
+pub(crate) struct QueueQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    company: String,
+    #[serde(default)]
+    priority: String,
+    #[serde(default)]
+    assignee: String,
+    #[serde(default)]
+    page: Option<i64>,
+}
+
+#[derive(Template)]
+#[template(path = "console/queue.html")]
+struct QueuePage {
+    chrome: Chrome,
+    tickets: Vec<TicketSummary>,
+    companies: Vec<(String, String)>,
+    status: String,
+    company: String,
+    priority: String,
+    assignee: String,
+    priorities: &'static [TicketPriority],
+    page: i64,
+    has_next: bool,
+    query_string: String,
+}
+
+pub(crate) async fn queue(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<QueueQuery>,
+) -> Result<Response, WebError> {
+    auth.scope.may(Action::ViewTickets)?;
+    let bad = |what: &str| WebError::BadRequest(format!("Unknown {what} filter."));
+    let status = if query.status.is_empty() {
+        StatusFilter::Open
+    } else {
+        StatusFilter::parse(&query.status).ok_or_else(|| bad("status"))?
+    };
+    let company = match query.company.as_str() {
+        "" => None,
+        c => Some(CompanyId::parse(c).ok_or_else(|| bad("company"))?),
+    };
+    let priority = match query.priority.as_str() {
+        "" => None,
+        p => Some(TicketPriority::parse(p).ok_or_else(|| bad("priority"))?),
+    };
+    let me = match auth.scope.actor() {
+        portico_core::Actor::Staff(id) => Some(id),
+        portico_core::Actor::Portal(_) => None,
+    };
+    let assignee = match query.assignee.as_str() {
+        "" => AssigneeFilter::Any,
+        "unassigned" => AssigneeFilter::Unassigned,
+        "me" => me.map(AssigneeFilter::Is).ok_or_else(|| bad("assignee"))?,
+        other => AssigneeFilter::Is(StaffUserId::parse(other).ok_or_else(|| bad("assignee"))?),
+    };
+    let page = query.page.unwrap_or(1).clamp(1, 10_000);
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let mut tickets = tx
+        .tickets(&TicketQuery {
+            status,
+            company,
+            priority,
+            assignee,
+            limit: PAGE_SIZE + 1,
+            offset: (page - 1) * PAGE_SIZE,
+        })
+        .await?;
+    let companies = tx
+        .company_names()
+        .await?
+        .into_iter()
+        .map(|(id, name)| (id.to_string(), name))
+        .collect();
+    tx.commit().await?;
+    let has_next = tickets.len() as i64 > PAGE_SIZE;
+    tickets.truncate(PAGE_SIZE as usize);
+    let query_string = form_urlencoded::Serializer::new(String::new())
+        .append_pair("status", status.as_str())
+        .append_pair("company", &query.company)
+        .append_pair("priority", &query.priority)
+        .append_pair("assignee", &query.assignee)
+        .finish();
+    Ok(render::ok(&QueuePage {
+        chrome: Chrome::signed_in(&auth, "Tickets", "/tickets"),
+        tickets,
+        companies,
+        status: status.as_str().to_owned(),
+        company: query.company,
+        priority: query.priority,
+        assignee: query.assignee,
+        priorities: TicketPriority::ALL,
+        page,
+        has_next,
+        query_string,
+    }))
+}
 
 #[derive(Template)]
 #[template(path = "console/ticket.html")]
 struct TicketPage {
     chrome: Chrome,
     detail: TicketDetail,
+    timeline: Vec<TimelineEntry>,
+    can_work: bool,
+    statuses: &'static [TicketStatus],
+    priorities: &'static [TicketPriority],
+    staff: Vec<(StaffUserId, String)>,
+    body: String,
+    error: String,
+    notice: &'static str,
+}
+
+async fn ticket_page(
+    state: &AppState,
+    auth: &Auth,
+    ticket: TicketId,
+    body: String,
+    error: String,
+    notice: &'static str,
+) -> Result<TicketPage, WebError> {
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let detail = tx.ticket(ticket).await?;
+    let can_work = auth.scope.may(Action::WorkTickets).is_ok();
+    let staff = if can_work {
+        tx.assignable_staff(detail.ticket.company_id).await?
+    } else {
+        Vec::new()
+    };
+    tx.commit().await?;
+    Ok(TicketPage {
+        chrome: Chrome::signed_in(auth, &detail.ticket.title, "/tickets"),
+        timeline: timeline(&detail),
+        detail,
+        can_work,
+        statuses: TicketStatus::ALL,
+        priorities: TicketPriority::ALL,
+        staff,
+        body,
+        error,
+        notice,
+    })
+}
+
+impl TicketPage {
+    fn is_assignee(&self, id: &StaffUserId) -> bool {
+        self.detail.ticket.assignee_id == Some(*id)
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct DetailQuery {
+    #[serde(default)]
+    done: String,
 }
 
 pub(crate) async fn detail(
     State(state): State<AppState>,
     auth: Auth,
     Path(ticket): Path<String>,
+    Query(query): Query<DetailQuery>,
 ) -> Result<Response, WebError> {
     let ticket: TicketId = path_id(&ticket)?;
-    let mut tx = state.store.scoped(&auth.scope).await?;
-    let detail = tx.ticket(ticket).await?;
-    tx.commit().await?;
-    Ok(render::ok(&TicketPage {
-        chrome: Chrome::signed_in(&auth, &detail.ticket.title, "/companies"),
-        detail,
-    }))
+    let notice = match query.done.as_str() {
+        "replied" => "Reply sent to the client.",
+        "noted" => "Internal note added.",
+        "updated" => "Ticket updated.",
+        _ => "",
+    };
+    let page = ticket_page(&state, &auth, ticket, String::new(), String::new(), notice).await?;
+    Ok(render::ok(&page))
+}
+
+/// A public reply or an internal note, optionally with a new status.
+pub(crate) async fn reply(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(ticket): Path<String>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let ticket: TicketId = path_id(&ticket)?;
+    auth.check_csrf(&form)?;
+    let body = form.get("body");
+    let links = mail_links(&state, auth.scope.workspace()).await?;
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    let mut internal = false;
+    let result = async {
+        // The ticket must be visible before the form's content is judged.
+        let current = tx.ticket(ticket).await?.ticket;
+        internal = match form.get("kind") {
+            "note" => true,
+            "reply" => false,
+            _ => return Err(StoreError::Invalid("Choose reply or internal note.".into())),
+        };
+        let status = match form.get("status") {
+            "" => None,
+            s => Some(
+                TicketStatus::parse(s)
+                    .ok_or_else(|| StoreError::Invalid("Choose a listed status.".into()))?,
+            ),
+        };
+        tx.reply(ticket, body, internal, &links).await?;
+        if let Some(status) = status {
+            tx.change_ticket(
+                ticket,
+                &TicketChange {
+                    status,
+                    priority: current.priority,
+                    assignee: current.assignee_id,
+                },
+                &links,
+            )
+            .await?;
+        }
+        Ok::<(), StoreError>(())
+    }
+    .await;
+    finish(
+        &state,
+        &auth,
+        tx,
+        ticket,
+        body,
+        result,
+        if internal { "noted" } else { "replied" },
+    )
+    .await
+}
+
+pub(crate) async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(ticket): Path<String>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let ticket: TicketId = path_id(&ticket)?;
+    auth.check_csrf(&form)?;
+    let links = mail_links(&state, auth.scope.workspace()).await?;
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    let result = async {
+        // The ticket must be visible before the form's content is judged.
+        tx.ticket(ticket).await?;
+        let invalid = |m: &str| StoreError::Invalid(m.to_owned());
+        let status =
+            TicketStatus::parse(form.get("status")).ok_or_else(|| invalid("Choose a status."))?;
+        let priority = TicketPriority::parse(form.get("priority"))
+            .ok_or_else(|| invalid("Choose a priority."))?;
+        let assignee = match form.get("assignee") {
+            "" => None,
+            a => Some(StaffUserId::parse(a).ok_or_else(|| invalid("Choose a member of staff."))?),
+        };
+        tx.change_ticket(
+            ticket,
+            &TicketChange {
+                status,
+                priority,
+                assignee,
+            },
+            &links,
+        )
+        .await
+    }
+    .await;
+    finish(&state, &auth, tx, ticket, "", result, "updated").await
+}
+
+/// Commits and goes back to the ticket, or shows it again with the refusal and the text.
+async fn finish(
+    state: &AppState,
+    auth: &Auth,
+    tx: portico_store::ScopedTx<'_>,
+    ticket: TicketId,
+    body: &str,
+    result: Result<(), StoreError>,
+    done: &str,
+) -> Result<Response, WebError> {
+    match result {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(see_other(&format!("/tickets/{ticket}?done={done}")))
+        }
+        Err(StoreError::Invalid(message)) => {
+            drop(tx);
+            let page = ticket_page(state, auth, ticket, body.to_owned(), message, "").await?;
+            Ok(render::refused(&page))
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -1,6 +1,7 @@
 //! The client portal: a read-mostly window onto the company's records, white-labelled.
 
 mod overview;
+mod preferences;
 mod profile;
 mod tickets;
 
@@ -11,7 +12,28 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
     common_routes(r)
         .get("/", Resource::Page, overview::page)
         .get("/tickets", Resource::Page, tickets::list)
+        .post("/tickets", Resource::Page, tickets::submit)
+        .get("/tickets/new", Resource::Page, tickets::new_ticket)
         .get("/tickets/{ticket}", Resource::Ticket, tickets::detail)
+        .post(
+            "/tickets/{ticket}/replies",
+            Resource::Ticket,
+            tickets::reply,
+        )
+        .post(
+            "/tickets/{ticket}/resolve",
+            Resource::Ticket,
+            tickets::resolve,
+        )
+        .post(
+            "/tickets/{ticket}/reopen",
+            Resource::Ticket,
+            tickets::reopen,
+        )
+        .post("/tickets/{ticket}/rating", Resource::Ticket, tickets::rate)
+        .post("/tickets/{ticket}/cc", Resource::Ticket, tickets::set_cc)
+        .get("/preferences", Resource::Page, preferences::page)
+        .post("/preferences", Resource::Page, preferences::save)
         .get("/profile", Resource::Page, profile::page)
         .post(
             "/profile/password",

@@ -44,6 +44,7 @@ pub(crate) async fn page(State(state): State<AppState>, auth: Auth) -> Result<Re
                 company: None,
                 limit: 5,
                 offset: 0,
+                ..TicketQuery::default()
             })
             .await?;
         (Some(kpis), recent)

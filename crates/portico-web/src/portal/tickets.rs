@@ -1,18 +1,29 @@
-//! P2 Tickets (read-only): the list honouring own-only and site restriction, and one ticket with
-//! its public replies. Internal notes never reach the portal: the store does not select them.
+//! P2 Tickets: the list honouring own-only and site restriction, one ticket with its public
+//! replies and timeline, raising a ticket through the MSP's form, replying, resolving,
+//! reopening, rating and copying colleagues. Internal notes never reach the portal: the store
+//! does not select them. Viewers see everything here but every change answers 403.
+
+use std::collections::HashMap;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use portico_core::{Principal, Section, TicketId};
+use portico_core::{
+    Action, CompanyId, FieldKind, PortalUserId, Principal, Section, SiteId, TicketId,
+    TicketPriority,
+};
+use portico_store::StoreError;
+use portico_store::scoped::ticket_workflow::NewTicket;
 use portico_store::scoped::tickets::{StatusFilter, TicketDetail, TicketQuery, TicketSummary};
 use serde::Deserialize;
 
-use crate::AppState;
 use crate::auth::Auth;
 use crate::console::path_id;
 use crate::error::WebError;
+use crate::forms::FormData;
 use crate::render::{self, Chrome};
+use crate::timeline::{TimelineEntry, timeline};
+use crate::{AppState, mail_links, see_other};
 
 const PAGE_SIZE: i64 = 25;
 
@@ -34,6 +45,7 @@ struct ListPage {
     filters: Vec<(&'static str, &'static str)>,
     page: i64,
     has_next: bool,
+    can_submit: bool,
 }
 
 fn label(auth: &Auth) -> String {
@@ -43,6 +55,14 @@ fn label(auth: &Auth) -> String {
             .unwrap_or("Tickets")
             .to_owned(),
         Principal::Staff(_) => "Tickets".into(),
+    }
+}
+
+/// The company the portal user acts for.
+fn acting_company(auth: &Auth) -> Result<CompanyId, WebError> {
+    match &auth.principal {
+        Principal::Portal(p) => Ok(p.company_id()),
+        Principal::Staff(_) => Err(WebError::NotFound),
     }
 }
 
@@ -65,6 +85,7 @@ pub(crate) async fn list(
             company: None,
             limit: PAGE_SIZE + 1,
             offset: (page - 1) * PAGE_SIZE,
+            ..TicketQuery::default()
         })
         .await?;
     tx.commit().await?;
@@ -84,6 +105,7 @@ pub(crate) async fn list(
         ],
         page,
         has_next,
+        can_submit: auth.scope.may(Action::ContributeTickets).is_ok(),
     }))
 }
 
@@ -93,20 +115,372 @@ struct DetailPage {
     chrome: Chrome,
     heading: String,
     detail: TicketDetail,
+    timeline: Vec<TimelineEntry>,
+    can_contribute: bool,
+    can_reply: bool,
+    can_resolve: bool,
+    can_reopen: bool,
+    can_rate: bool,
+    colleagues: Vec<(PortalUserId, String, bool)>,
+    reply: String,
+    error: String,
+    notice: &'static str,
+}
+
+async fn detail_page(
+    state: &AppState,
+    auth: &Auth,
+    ticket: TicketId,
+    reply: String,
+    error: String,
+    notice: &'static str,
+) -> Result<DetailPage, WebError> {
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let detail = tx.ticket(ticket).await?;
+    let can_contribute = auth.scope.may(Action::ContributeTickets).is_ok();
+    let colleagues = if can_contribute {
+        tx.cc_candidates(detail.ticket.company_id)
+            .await?
+            .into_iter()
+            .filter(|(id, _)| Some(*id) != detail.ticket.requester_id)
+            .map(|(id, name)| {
+                let copied = detail.cc.iter().any(|(c, _)| *c == id);
+                (id, name, copied)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    tx.commit().await?;
+    let status = detail.ticket.status;
+    let now = portico_store::now();
+    Ok(DetailPage {
+        chrome: Chrome::signed_in(auth, &detail.ticket.title, "/tickets"),
+        heading: label(auth),
+        timeline: timeline(&detail),
+        can_contribute,
+        can_reply: can_contribute && status.is_open(),
+        can_resolve: can_contribute && status.is_open(),
+        can_reopen: can_contribute && detail.reopen_until.is_some_and(|until| now <= until),
+        can_rate: can_contribute && !status.is_open(),
+        colleagues,
+        detail,
+        reply,
+        error,
+        notice,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct DetailQuery {
+    #[serde(default)]
+    done: String,
 }
 
 pub(crate) async fn detail(
     State(state): State<AppState>,
     auth: Auth,
     Path(ticket): Path<String>,
+    Query(query): Query<DetailQuery>,
 ) -> Result<Response, WebError> {
     let ticket: TicketId = path_id(&ticket)?;
+    let notice = match query.done.as_str() {
+        "created" => "Your ticket was raised. We will be in touch.",
+        "replied" => "Your reply was sent.",
+        "resolved" => "The ticket is marked resolved.",
+        "reopened" => "The ticket is open again.",
+        "rated" => "Thank you for your rating.",
+        "cc" => "The people copied on this ticket were updated.",
+        _ => "",
+    };
+    let page = detail_page(&state, &auth, ticket, String::new(), String::new(), notice).await?;
+    Ok(render::ok(&page))
+}
+
+/// Runs one change on a ticket in a write transaction; a refusal the user can fix shows the
+/// ticket again with the message and their text.
+async fn change<F>(
+    state: &AppState,
+    auth: &Auth,
+    ticket: TicketId,
+    reply: &str,
+    done: &str,
+    f: F,
+) -> Result<Response, WebError>
+where
+    F: AsyncFnOnce(&mut portico_store::ScopedTx<'_>) -> Result<(), StoreError>,
+{
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    match f(&mut tx).await {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(see_other(&format!("/tickets/{ticket}?done={done}")))
+        }
+        Err(StoreError::Invalid(message)) => {
+            drop(tx);
+            let page = detail_page(state, auth, ticket, reply.to_owned(), message, "").await?;
+            Ok(render::refused(&page))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(crate) async fn reply(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(ticket): Path<String>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let ticket: TicketId = path_id(&ticket)?;
+    auth.check_csrf(&form)?;
+    let links = mail_links(&state, auth.scope.workspace()).await?;
+    let body = form.get("body");
+    change(&state, &auth, ticket, body, "replied", async |tx| {
+        tx.reply(ticket, body, false, &links).await
+    })
+    .await
+}
+
+pub(crate) async fn resolve(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(ticket): Path<String>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let ticket: TicketId = path_id(&ticket)?;
+    auth.check_csrf(&form)?;
+    let links = mail_links(&state, auth.scope.workspace()).await?;
+    change(&state, &auth, ticket, "", "resolved", async |tx| {
+        tx.resolve_ticket(ticket, &links).await
+    })
+    .await
+}
+
+pub(crate) async fn reopen(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(ticket): Path<String>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let ticket: TicketId = path_id(&ticket)?;
+    auth.check_csrf(&form)?;
+    let links = mail_links(&state, auth.scope.workspace()).await?;
+    change(&state, &auth, ticket, "", "reopened", async |tx| {
+        tx.reopen_ticket(ticket, &links).await
+    })
+    .await
+}
+
+pub(crate) async fn rate(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(ticket): Path<String>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let ticket: TicketId = path_id(&ticket)?;
+    auth.check_csrf(&form)?;
+    let score = form.get("rating").parse::<i64>().unwrap_or(0);
+    let comment = form.get("comment");
+    change(&state, &auth, ticket, "", "rated", async |tx| {
+        tx.rate_ticket(ticket, score, comment).await
+    })
+    .await
+}
+
+pub(crate) async fn set_cc(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(ticket): Path<String>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let ticket: TicketId = path_id(&ticket)?;
+    auth.check_csrf(&form)?;
+    let users = form
+        .all("cc")
+        .into_iter()
+        .map(PortalUserId::parse)
+        .collect::<Option<Vec<_>>>();
+    change(&state, &auth, ticket, "", "cc", async |tx| match users {
+        Some(users) => tx.set_cc(ticket, &users).await,
+        None => {
+            // The ticket must be visible before the form's content is judged.
+            tx.ticket(ticket).await?;
+            Err(StoreError::Invalid(
+                "Choose colleagues from the list.".into(),
+            ))
+        }
+    })
+    .await
+}
+
+/// One custom field as the form shows it, with what the user entered.
+pub(crate) struct FieldView {
+    pub id: String,
+    pub label: String,
+    pub kind: FieldKind,
+    pub required: bool,
+    pub help: String,
+    /// (option, chosen)
+    pub options: Vec<(String, bool)>,
+    pub value: String,
+}
+
+/// What the user typed into the submission form, kept across a refusal.
+#[derive(Default)]
+struct SubmitForm {
+    title: String,
+    description: String,
+    category: String,
+    priority: String,
+    site: String,
+    answers: HashMap<String, Vec<String>>,
+}
+
+impl SubmitForm {
+    fn from_form(form: &FormData) -> SubmitForm {
+        let mut answers: HashMap<String, Vec<String>> = HashMap::new();
+        for (name, value) in form.pairs() {
+            if let Some(id) = name.strip_prefix("field_") {
+                answers
+                    .entry(id.to_owned())
+                    .or_default()
+                    .push(value.to_owned());
+            }
+        }
+        SubmitForm {
+            title: form.get("title").to_owned(),
+            description: form.get("description").to_owned(),
+            category: form.get("category").to_owned(),
+            priority: form.get("priority").to_owned(),
+            site: form.get("site").to_owned(),
+            answers,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "portal/new_ticket.html")]
+struct NewTicketPage {
+    chrome: Chrome,
+    heading: String,
+    categories: Vec<String>,
+    priorities: &'static [TicketPriority],
+    sites: Vec<(SiteId, String)>,
+    site_required: bool,
+    fields: Vec<FieldView>,
+    form: SubmitForm,
+    error: String,
+}
+
+async fn new_ticket_page(
+    state: &AppState,
+    auth: &Auth,
+    form: SubmitForm,
+    error: String,
+) -> Result<NewTicketPage, WebError> {
+    auth.scope
+        .may(Action::ContributeTickets)
+        .map_err(|d| match d {
+            portico_core::Denied::Forbidden => {
+                WebError::Forbidden("Your account can read tickets but not raise them.".into())
+            }
+            portico_core::Denied::NotVisible => WebError::NotFound,
+        })?;
+    let company = acting_company(auth)?;
     let mut tx = state.store.scoped(&auth.scope).await?;
-    let detail = tx.ticket(ticket).await?;
+    let ticket_form = tx.ticket_form(company).await?;
+    let sites = tx.ticket_sites(company).await?;
     tx.commit().await?;
-    Ok(render::ok(&DetailPage {
-        chrome: Chrome::signed_in(&auth, &detail.ticket.title, "/tickets"),
-        heading: label(&auth),
-        detail,
-    }))
+    let fields = ticket_form
+        .fields
+        .into_iter()
+        .map(|f| {
+            let entered = form.answers.get(&f.id).cloned().unwrap_or_default();
+            FieldView {
+                options: f
+                    .options
+                    .iter()
+                    .map(|o| (o.clone(), entered.iter().any(|e| e == o)))
+                    .collect(),
+                value: entered.first().cloned().unwrap_or_default(),
+                id: f.id,
+                label: f.label,
+                kind: f.kind,
+                required: f.required,
+                help: f.help,
+            }
+        })
+        .collect();
+    let heading = label(auth);
+    Ok(NewTicketPage {
+        chrome: Chrome::signed_in(auth, "Raise a ticket", "/tickets"),
+        heading,
+        categories: ticket_form.categories,
+        priorities: TicketPriority::ALL,
+        site_required: auth.scope.sites().is_some(),
+        sites,
+        fields,
+        form,
+        error,
+    })
+}
+
+pub(crate) async fn new_ticket(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Response, WebError> {
+    let form = SubmitForm {
+        priority: TicketPriority::Normal.as_str().to_owned(),
+        ..SubmitForm::default()
+    };
+    let page = new_ticket_page(&state, &auth, form, String::new()).await?;
+    Ok(render::ok(&page))
+}
+
+pub(crate) async fn submit(
+    State(state): State<AppState>,
+    auth: Auth,
+    form: FormData,
+) -> Result<Response, WebError> {
+    auth.check_csrf(&form)?;
+    let company = acting_company(&auth)?;
+    let submitted = SubmitForm::from_form(&form);
+    let new = NewTicket {
+        title: submitted.title.clone(),
+        description: submitted.description.clone(),
+        category: submitted.category.clone(),
+        priority: TicketPriority::parse(&submitted.priority),
+        site: if submitted.site.is_empty() {
+            None
+        } else {
+            SiteId::parse(&submitted.site)
+        },
+        answers: submitted.answers.clone(),
+    };
+    if !submitted.site.is_empty() && new.site.is_none() {
+        let page = new_ticket_page(
+            &state,
+            &auth,
+            submitted,
+            "Choose one of the listed sites.".into(),
+        )
+        .await?;
+        return Ok(render::refused(&page));
+    }
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    match tx.submit_ticket(company, &new).await {
+        Ok(id) => {
+            tx.commit().await?;
+            Ok(see_other(&format!("/tickets/{id}?done=created")))
+        }
+        Err(StoreError::Invalid(message)) => {
+            drop(tx);
+            let page = new_ticket_page(&state, &auth, submitted, message).await?;
+            Ok(render::refused(&page))
+        }
+        Err(StoreError::Forbidden) => Err(WebError::Forbidden(
+            "Your account can read tickets but not raise them.".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -1,0 +1,866 @@
+//! Changing tickets: raising one through the submission form, public replies and internal
+//! notes, resolve and reopen, ratings, cc, and the desk's status, priority and assignment
+//! changes. Every write first reads the ticket through the scope's fence, so a foreign ticket is
+//! `NotFound` before anything is checked; every mail goes to the outbox in the same transaction.
+
+use std::collections::HashMap;
+
+use portico_core::{
+    Action, Actor, CompanyId, MessageId, PortalUserId, SiteId, StaffRole, StaffUserId, TicketId,
+    TicketPriority, TicketStatus,
+};
+
+use crate::scoped::ScopedTx;
+use crate::scoped::outbox;
+use crate::scoped::tickets::TicketSummary;
+use crate::sql::{Q, q};
+use crate::{StoreError, now};
+
+const MAX_TITLE: usize = 200;
+const MAX_BODY: usize = 20_000;
+const MAX_COMMENT: usize = 2_000;
+
+/// Where links in mails point: base URLs built from the workspace's configured hostnames.
+#[derive(Debug, Clone)]
+pub struct Links {
+    pub portal: String,
+    pub console: String,
+}
+
+/// A ticket as submitted through the portal's form.
+#[derive(Debug, Clone, Default)]
+pub struct NewTicket {
+    pub title: String,
+    pub description: String,
+    pub category: String,
+    pub priority: Option<TicketPriority>,
+    pub site: Option<SiteId>,
+    /// Custom-field answers by field id (several values only for multi-select fields).
+    pub answers: HashMap<String, Vec<String>>,
+}
+
+/// The desk's changes to a ticket; unchanged values are left as they are.
+#[derive(Debug, Clone)]
+pub struct TicketChange {
+    pub status: TicketStatus,
+    pub priority: TicketPriority,
+    pub assignee: Option<StaffUserId>,
+}
+
+/// Which ticket mails a portal user receives (P16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotificationPreferences {
+    pub ticket_updates: bool,
+    pub ticket_resolved: bool,
+    pub satisfaction_survey: bool,
+}
+
+impl Default for NotificationPreferences {
+    fn default() -> Self {
+        NotificationPreferences {
+            ticket_updates: true,
+            ticket_resolved: true,
+            satisfaction_survey: true,
+        }
+    }
+}
+
+/// What a client mail is about, to honour the recipient's preferences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClientMail {
+    Update,
+    Resolved,
+}
+
+/// Trims and checks free text: present, not too long, no control characters beyond line breaks
+/// and tabs when `multiline`.
+fn clean_text(text: &str, max: usize, multiline: bool, what: &str) -> Result<String, StoreError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(StoreError::Invalid(format!("{what} cannot be empty.")));
+    }
+    if text.chars().count() > max {
+        return Err(StoreError::Invalid(format!(
+            "{what} is longer than {max} characters."
+        )));
+    }
+    let allowed = |c: char| !c.is_control() || (multiline && matches!(c, '\n' | '\r' | '\t'));
+    if !text.chars().all(allowed) {
+        return Err(StoreError::Invalid(format!(
+            "{what} contains characters that cannot be stored."
+        )));
+    }
+    Ok(text.to_owned())
+}
+
+impl ScopedTx<'_> {
+    /// Raises a ticket for `company` through its submission form, as the signed-in portal user.
+    pub async fn submit_ticket(
+        &mut self,
+        company: CompanyId,
+        new: &NewTicket,
+    ) -> Result<TicketId, StoreError> {
+        self.scope.may(Action::ContributeTickets)?;
+        self.visible_company(company).await?;
+        let Actor::Portal(requester) = self.scope.actor() else {
+            return Err(StoreError::Forbidden);
+        };
+        let title = clean_text(&new.title, MAX_TITLE, false, "The title")?;
+        let description = clean_text(&new.description, MAX_BODY, true, "The description")?;
+        let priority = new
+            .priority
+            .ok_or_else(|| StoreError::Invalid("Choose a priority.".into()))?;
+        let form = self.ticket_form(company).await?;
+        let category = new.category.trim();
+        if !form.categories.is_empty() && !form.categories.iter().any(|c| c == category) {
+            return Err(StoreError::Invalid("Choose a category.".into()));
+        }
+        if form.categories.is_empty() && !category.is_empty() {
+            return Err(StoreError::Invalid("Choose a category.".into()));
+        }
+        // A site-restricted user must file under one of their sites, or they could not see the
+        // ticket they just raised.
+        match (self.scope.sites(), new.site) {
+            (Some(sites), Some(site)) if sites.contains(&site) => {}
+            (Some(_), _) => {
+                return Err(StoreError::Invalid("Choose one of your sites.".into()));
+            }
+                        (None, Some(_)) if self.scope.requester().is_some() => {
+                return Err(StoreError::Invalid("Choose one of the listed sites.".into()));
+            }
+            (None, Some(site)) => {
+                let known = self
+                    .tx
+                    .count(q!(
+                        "SELECT COUNT(*) FROM sites WHERE workspace_id = $1 AND company_id = $2 AND id = $3",
+                        self.scope.workspace(),
+                        company,
+                        site
+                    ))
+                    .await?;
+                if known != 1 {
+                    return Err(StoreError::Invalid(
+                        "Choose one of the listed sites.".into(),
+                    ));
+                }
+            }
+            (None, None) => {}
+        }
+        let mut answers = Vec::new();
+        for field in &form.fields {
+            let submitted: Vec<&str> = new
+                .answers
+                .get(&field.id)
+                .map(|v| v.iter().map(String::as_str).collect())
+                .unwrap_or_default();
+            let value = field.accept(&submitted).map_err(StoreError::Invalid)?;
+            if !value.is_empty() {
+                answers.push((field, value));
+            }
+        }
+        let id = TicketId::new();
+        let at = now();
+        let workspace = self.scope.workspace();
+        self.tx
+            .exec(q!(
+                "INSERT INTO tickets (workspace_id, company_id, id, site_id, requester_id, title, status, priority, \
+                 created_at, updated_at, category, source) VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $8, $9, 'portal')",
+                workspace,
+                company,
+                id,
+                new.site,
+                requester,
+                title.as_str(),
+                priority.as_str(),
+                at,
+                category
+            ))
+            .await?;
+        self.insert_message(company, id, &description, false, at)
+            .await?;
+        for (position, (field, value)) in answers.iter().enumerate() {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO ticket_field_values (workspace_id, company_id, ticket_id, position, field_id, label, value) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    workspace,
+                    company,
+                    id,
+                    position as i64,
+                    field.id.as_str(),
+                    field.label.as_str(),
+                    value.as_str()
+                ))
+                .await?;
+        }
+        Ok(id)
+    }
+
+    async fn insert_message(
+        &mut self,
+        company: CompanyId,
+        ticket: TicketId,
+        body: &str,
+        internal: bool,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let (staff, portal) = match self.scope.actor() {
+            Actor::Staff(s) => (Some(s), None),
+            Actor::Portal(p) => (None, Some(p)),
+        };
+        self.tx
+            .exec(q!(
+                "INSERT INTO ticket_messages (workspace_id, company_id, ticket_id, id, author_staff_id, author_portal_id, \
+                 author_name, body, internal, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                self.scope.workspace(),
+                company,
+                ticket,
+                MessageId::new(),
+                staff,
+                portal,
+                self.scope.actor_name(),
+                body,
+                internal,
+                at
+            ))
+            .await?;
+        Ok(())
+    }
+
+    async fn record_event(
+        &mut self,
+        ticket: &TicketSummary,
+        kind: &str,
+        old_value: &str,
+        new_value: &str,
+        public: bool,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "INSERT INTO ticket_events (workspace_id, company_id, ticket_id, id, kind, old_value, new_value, \
+                 actor_name, public, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                self.scope.workspace(),
+                ticket.company_id,
+                ticket.id,
+                MessageId::new(),
+                kind,
+                old_value,
+                new_value,
+                self.scope.actor_name(),
+                public,
+                at
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Moves a ticket to `status`, keeping `resolved_at` and the timeline in step.
+    async fn set_status(
+        &mut self,
+        ticket: &TicketSummary,
+        status: TicketStatus,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        if status == ticket.status {
+            return Ok(());
+        }
+        let resolved_at = if status.is_open() {
+            None
+        } else {
+            Some(
+                ticket
+                    .resolved_at
+                    .filter(|_| !ticket.status.is_open())
+                    .unwrap_or(at),
+            )
+        };
+        self.tx
+            .exec(q!(
+                "UPDATE tickets SET status = $1, resolved_at = $2, updated_at = $3 WHERE workspace_id = $4 AND id = $5",
+                status.as_str(),
+                resolved_at,
+                at,
+                self.scope.workspace(),
+                ticket.id
+            ))
+            .await?;
+        self.record_event(
+            ticket,
+            "status",
+            ticket.status.as_str(),
+            status.as_str(),
+            true,
+            at,
+        )
+        .await
+    }
+
+    /// Adds a public reply (either surface) or an internal note (staff only).
+    pub async fn reply(
+        &mut self,
+        id: TicketId,
+        body: &str,
+        internal: bool,
+        links: &Links,
+    ) -> Result<(), StoreError> {
+        let ticket = self.ticket_summary(id).await?;
+        self.scope.may(if internal {
+            Action::WorkTickets
+        } else {
+            Action::ContributeTickets
+        })?;
+        let body = clean_text(body, MAX_BODY, true, "The message")?;
+        if ticket.status == TicketStatus::Closed {
+            return Err(StoreError::Invalid(
+                "This ticket is closed. Raise a new ticket to continue.".into(),
+            ));
+        }
+        let portal = self.scope.is_portal();
+        if portal && ticket.status == TicketStatus::Resolved {
+            return Err(StoreError::Invalid(
+                "This ticket is resolved. Reopen it to reply.".into(),
+            ));
+        }
+        let at = now();
+        self.insert_message(ticket.company_id, id, &body, internal, at)
+            .await?;
+        if internal {
+            // An internal note changes nothing the client can see, not even the update time.
+            return Ok(());
+        }
+        if portal {
+            self.tx
+                .exec(q!(
+                    "UPDATE tickets SET updated_at = $1 WHERE workspace_id = $2 AND id = $3",
+                    at,
+                    self.scope.workspace(),
+                    id
+                ))
+                .await?;
+            if ticket.status == TicketStatus::AwaitingClient {
+                self.set_status(&ticket, TicketStatus::Open, at).await?;
+            }
+            let subject = format!(
+                "New reply from {}: {}",
+                self.scope.actor_name(),
+                ticket.title
+            );
+            let mail = format!(
+                "{} replied on \"{}\" ({}):\n\n{}\n\nOpen the ticket: {}/tickets/{}\n",
+                self.scope.actor_name(),
+                ticket.title,
+                ticket.company_name,
+                body,
+                links.console,
+                id
+            );
+            self.notify_assignee(&ticket, &subject, &mail).await?;
+        } else {
+            self.tx
+                .exec(q!(
+                    "UPDATE tickets SET updated_at = $1, first_response_at = COALESCE(first_response_at, $1) \
+                     WHERE workspace_id = $2 AND id = $3",
+                    at,
+                    self.scope.workspace(),
+                    id
+                ))
+                .await?;
+            let subject = format!("Re: {}", ticket.title);
+            let mail = format!(
+                "{} replied to your ticket \"{}\":\n\n{}\n\nView or answer it: {}/tickets/{}\n",
+                self.scope.actor_name(),
+                ticket.title,
+                body,
+                links.portal,
+                id
+            );
+            let link = format!("{}/tickets/{id}", links.portal);
+            self.notify_client(&ticket, ClientMail::Update, &subject, &mail, &link)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The desk's status, priority and assignment changes, each recorded on the timeline.
+    pub async fn change_ticket(
+        &mut self,
+        id: TicketId,
+        change: &TicketChange,
+        links: &Links,
+    ) -> Result<(), StoreError> {
+        let ticket = self.ticket_summary(id).await?;
+        self.scope.may(Action::WorkTickets)?;
+        let at = now();
+        if change.assignee != ticket.assignee_id {
+            let name = match change.assignee {
+                Some(assignee) => Some(self.check_assignee(&ticket, assignee).await?),
+                None => None,
+            };
+            self.tx
+                .exec(q!(
+                    "UPDATE tickets SET assignee_id = $1 WHERE workspace_id = $2 AND id = $3",
+                    change.assignee,
+                    self.scope.workspace(),
+                    id
+                ))
+                .await?;
+            self.record_event(
+                &ticket,
+                "assignee",
+                ticket.assignee_name.as_deref().unwrap_or(""),
+                name.as_ref().map(|(n, _)| n.as_str()).unwrap_or(""),
+                false,
+                at,
+            )
+            .await?;
+            if let (Some(assignee), Some((_, email))) = (change.assignee, &name)
+                && Actor::Staff(assignee) != self.scope.actor()
+            {
+                let subject = format!("Assigned to you: {}", ticket.title);
+                let body = format!(
+                    "{} assigned you the ticket \"{}\" ({}).\n\nOpen it: {}/tickets/{}\n",
+                    self.scope.actor_name(),
+                    ticket.title,
+                    ticket.company_name,
+                    links.console,
+                    id
+                );
+                outbox::push(
+                    &mut self.tx,
+                    self.scope.workspace(),
+                    Some(ticket.company_id),
+                    email,
+                    &subject,
+                    &body,
+                )
+                .await?;
+            }
+        }
+        if change.priority != ticket.priority {
+            self.tx
+                .exec(q!(
+                    "UPDATE tickets SET priority = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4",
+                    change.priority.as_str(),
+                    at,
+                    self.scope.workspace(),
+                    id
+                ))
+                .await?;
+            self.record_event(
+                &ticket,
+                "priority",
+                ticket.priority.as_str(),
+                change.priority.as_str(),
+                true,
+                at,
+            )
+            .await?;
+        }
+        if change.status != ticket.status {
+            self.set_status(&ticket, change.status, at).await?;
+            self.mail_status_change(&ticket, change.status, links)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The assignee's name and address, if they may work this ticket: an owner, or a
+    /// technician assigned to the ticket's company.
+    async fn check_assignee(
+        &mut self,
+        ticket: &TicketSummary,
+        assignee: StaffUserId,
+    ) -> Result<(String, String), StoreError> {
+        let row: Option<(String, String, String, i64)> = self
+            .tx
+            .optional(q!(
+                "SELECT u.name, u.email, u.role, (SELECT COUNT(*) FROM staff_assignments s \
+                 WHERE s.workspace_id = u.workspace_id AND s.staff_user_id = u.id AND s.company_id = $3) \
+                 FROM staff_users u WHERE u.workspace_id = $1 AND u.id = $2 AND NOT u.disabled",
+                self.scope.workspace(),
+                assignee,
+                ticket.company_id
+            ))
+            .await?;
+        let Some((name, email, role, assigned)) = row else {
+            return Err(StoreError::Invalid("Choose a member of staff.".into()));
+        };
+        match StaffRole::parse(&role) {
+            Some(StaffRole::Owner) => Ok((name, email)),
+            Some(StaffRole::Technician) if assigned > 0 => Ok((name, email)),
+            Some(StaffRole::Technician) => Err(StoreError::Invalid(format!(
+                "{name} is not assigned to {}.",
+                ticket.company_name
+            ))),
+            _ => Err(StoreError::Invalid(
+                "Only owners and technicians can be assigned tickets.".into(),
+            )),
+        }
+    }
+
+    async fn mail_status_change(
+        &mut self,
+        ticket: &TicketSummary,
+        status: TicketStatus,
+        links: &Links,
+    ) -> Result<(), StoreError> {
+        let link = format!("{}/tickets/{}", links.portal, ticket.id);
+        if status == TicketStatus::Resolved {
+            let subject = format!("Resolved: {}", ticket.title);
+            let body = format!(
+                "Your ticket \"{}\" has been resolved.\n\nIf it is not fixed, you can reopen it here: {link}\n",
+                ticket.title
+            );
+            self.notify_client(ticket, ClientMail::Resolved, &subject, &body, &link)
+                .await
+        } else {
+            let subject = format!("{}: {}", status.label(), ticket.title);
+            let body = format!(
+                "The status of your ticket \"{}\" is now: {}.\n\nView it: {link}\n",
+                ticket.title,
+                status.label()
+            );
+            self.notify_client(ticket, ClientMail::Update, &subject, &body, &link)
+                .await
+        }
+    }
+
+    /// The client marks their ticket resolved.
+    pub async fn resolve_ticket(&mut self, id: TicketId, links: &Links) -> Result<(), StoreError> {
+        let ticket = self.ticket_summary(id).await?;
+        self.scope.may(Action::ContributeTickets)?;
+        if !ticket.status.is_open() {
+            // Already resolved (a second click, another tab): nothing to do.
+            return Ok(());
+        }
+        self.set_status(&ticket, TicketStatus::Resolved, now())
+            .await?;
+        let subject = format!("Resolved by the client: {}", ticket.title);
+        let body = format!(
+            "{} marked \"{}\" ({}) as resolved.\n\nOpen it: {}/tickets/{}\n",
+            self.scope.actor_name(),
+            ticket.title,
+            ticket.company_name,
+            links.console,
+            id
+        );
+        self.notify_assignee(&ticket, &subject, &body).await
+    }
+
+    /// The client reopens a resolved ticket, within the workspace's reopen window.
+    pub async fn reopen_ticket(&mut self, id: TicketId, links: &Links) -> Result<(), StoreError> {
+        let ticket = self.ticket_summary(id).await?;
+        self.scope.may(Action::ContributeTickets)?;
+        let (days,): (i64,) = self
+            .tx
+            .one(q!(
+                "SELECT reopen_days FROM workspaces WHERE id = $1",
+                self.scope.workspace()
+            ))
+            .await?;
+        if ticket.status.is_open() {
+            // Already open again: nothing to do.
+            return Ok(());
+        }
+        let at = now();
+        let within = ticket
+            .resolved_at
+            .is_some_and(|resolved| at <= resolved + days * 24 * 3600);
+        if ticket.status != TicketStatus::Resolved || !within {
+            return Err(StoreError::Invalid(format!(
+                "Only tickets resolved in the last {days} days can be reopened. Raise a new ticket instead."
+            )));
+        }
+        self.set_status(&ticket, TicketStatus::Open, at).await?;
+        let subject = format!("Reopened by the client: {}", ticket.title);
+        let body = format!(
+            "{} reopened \"{}\" ({}).\n\nOpen it: {}/tickets/{}\n",
+            self.scope.actor_name(),
+            ticket.title,
+            ticket.company_name,
+            links.console,
+            id
+        );
+        self.notify_assignee(&ticket, &subject, &body).await
+    }
+
+    /// The client's satisfaction rating (1–5) of a resolved ticket; a later rating replaces it.
+    pub async fn rate_ticket(
+        &mut self,
+        id: TicketId,
+        score: i64,
+        comment: &str,
+    ) -> Result<(), StoreError> {
+        let ticket = self.ticket_summary(id).await?;
+        self.scope.may(Action::ContributeTickets)?;
+        if ticket.status.is_open() {
+            return Err(StoreError::Invalid(
+                "A ticket can be rated once it is resolved.".into(),
+            ));
+        }
+        if !(1..=5).contains(&score) {
+            return Err(StoreError::Invalid("Choose a rating from 1 to 5.".into()));
+        }
+        let comment = comment.trim();
+        if comment.chars().count() > MAX_COMMENT {
+            return Err(StoreError::Invalid(format!(
+                "The comment is longer than {MAX_COMMENT} characters."
+            )));
+        }
+        let at = now();
+        self.tx
+            .exec(q!(
+                "UPDATE tickets SET csat_rating = $1, csat_comment = $2, csat_at = $3 WHERE workspace_id = $4 AND id = $5",
+                score,
+                comment,
+                at,
+                self.scope.workspace(),
+                id
+            ))
+            .await?;
+        self.record_event(&ticket, "rating", "", &score.to_string(), true, at)
+            .await
+    }
+
+    /// Colleagues who may be copied on tickets of `company`.
+    pub async fn cc_candidates(
+        &mut self,
+        company: CompanyId,
+    ) -> Result<Vec<(PortalUserId, String)>, StoreError> {
+        self.scope.may(Action::ViewTickets)?;
+        let mut query = Q::new(
+            "SELECT u.id, u.name FROM portal_users u WHERE NOT u.disabled AND u.company_id = ",
+        );
+        query.arg(company);
+        self.fence(&mut query, "u.workspace_id", "u.company_id");
+        query.sql(" ORDER BY u.name");
+        let rows: Vec<(String, String)> = self.tx.all(query).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, name)| Some((PortalUserId::parse(&id)?, name)))
+            .collect())
+    }
+
+    /// Replaces the colleagues copied on a ticket. Only active users of the ticket's company.
+    pub async fn set_cc(&mut self, id: TicketId, users: &[PortalUserId]) -> Result<(), StoreError> {
+        let ticket = self.ticket_summary(id).await?;
+        self.scope.may(Action::ContributeTickets)?;
+        let mut wanted: Vec<PortalUserId> = Vec::new();
+        for user in users {
+            if Some(*user) != ticket.requester_id && !wanted.contains(user) {
+                wanted.push(*user);
+            }
+        }
+        if wanted.len() > 50 {
+            return Err(StoreError::Invalid("Copy at most 50 colleagues.".into()));
+        }
+        if !wanted.is_empty() {
+            let mut check = Q::new(
+                "SELECT COUNT(*) FROM portal_users u WHERE NOT u.disabled AND u.company_id = ",
+            );
+            check.arg(ticket.company_id);
+            self.fence(&mut check, "u.workspace_id", "u.company_id");
+            check.sql(" AND ");
+            check.in_list("u.id", &wanted);
+            if self.tx.count(check).await? as usize != wanted.len() {
+                return Err(StoreError::Invalid(
+                    "Choose colleagues from the list.".into(),
+                ));
+            }
+        }
+        self.tx
+            .exec(q!(
+                "DELETE FROM ticket_cc WHERE workspace_id = $1 AND company_id = $2 AND ticket_id = $3",
+                self.scope.workspace(),
+                ticket.company_id,
+                id
+            ))
+            .await?;
+        for user in wanted {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO ticket_cc (workspace_id, company_id, ticket_id, portal_user_id) VALUES ($1, $2, $3, $4)",
+                    self.scope.workspace(),
+                    ticket.company_id,
+                    id,
+                    user
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Mails the requester and everyone copied, as their preferences allow; never the person
+    /// who acted.
+    async fn notify_client(
+        &mut self,
+        ticket: &TicketSummary,
+        kind: ClientMail,
+        subject: &str,
+        body: &str,
+        link: &str,
+    ) -> Result<(), StoreError> {
+        let mut query = Q::new(
+            "SELECT u.id, u.email, COALESCE(p.ticket_updates, TRUE) AS updates, \
+             COALESCE(p.ticket_resolved, TRUE) AS resolved, COALESCE(p.satisfaction_survey, TRUE) AS survey \
+             FROM portal_users u LEFT JOIN notification_preferences p \
+             ON p.workspace_id = u.workspace_id AND p.portal_user_id = u.id WHERE NOT u.disabled AND (u.id = ",
+        );
+        query.arg(ticket.requester_id);
+        query
+            .sql(" OR u.id IN (SELECT x.portal_user_id FROM ticket_cc x WHERE x.ticket_id = ")
+            .arg(ticket.id)
+            .sql("))");
+        self.fence_workspace(&mut query, "u.workspace_id");
+        let recipients: Vec<(String, String, bool, bool, bool)> = self.tx.all(query).await?;
+        for (id, email, updates, resolved, survey) in recipients {
+            if Actor::Portal(PortalUserId::from_stored(&id)) == self.scope.actor() {
+                continue;
+            }
+            let wanted = match kind {
+                ClientMail::Update => updates,
+                ClientMail::Resolved => resolved,
+            };
+            if wanted {
+                outbox::push(
+                    &mut self.tx,
+                    self.scope.workspace(),
+                    Some(ticket.company_id),
+                    &email,
+                    subject,
+                    body,
+                )
+                .await?;
+            }
+            if kind == ClientMail::Resolved && survey {
+                let survey_subject = format!("How did we do? {}", ticket.title);
+                let survey_body = format!(
+                    "Your ticket \"{}\" was resolved. Please rate our help from 1 to 5 on the ticket's page:\n\n{link}\n",
+                    ticket.title
+                );
+                outbox::push(
+                    &mut self.tx,
+                    self.scope.workspace(),
+                    Some(ticket.company_id),
+                    &email,
+                    &survey_subject,
+                    &survey_body,
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Mails the ticket's assignee, unless they are the one acting or nobody is assigned.
+    async fn notify_assignee(
+        &mut self,
+        ticket: &TicketSummary,
+        subject: &str,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        let Some(assignee) = ticket.assignee_id else {
+            return Ok(());
+        };
+        if Actor::Staff(assignee) == self.scope.actor() {
+            return Ok(());
+        }
+        let email: Option<(String,)> = self
+            .tx
+            .optional(q!(
+                "SELECT email FROM staff_users WHERE workspace_id = $1 AND id = $2 AND NOT disabled",
+                self.scope.workspace(),
+                assignee
+            ))
+            .await?;
+        if let Some((email,)) = email {
+            outbox::push(
+                &mut self.tx,
+                self.scope.workspace(),
+                Some(ticket.company_id),
+                &email,
+                subject,
+                body,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The signed-in portal user's e-mail preferences.
+    pub async fn notification_preferences(
+        &mut self,
+    ) -> Result<NotificationPreferences, StoreError> {
+        self.scope.may(Action::ManageOwnPreferences)?;
+        let Actor::Portal(user) = self.scope.actor() else {
+            return Err(StoreError::NotFound);
+        };
+        let row: Option<(bool, bool, bool)> = self
+            .tx
+            .optional(q!(
+                "SELECT ticket_updates, ticket_resolved, satisfaction_survey FROM notification_preferences \
+                 WHERE workspace_id = $1 AND portal_user_id = $2",
+                self.scope.workspace(),
+                user
+            ))
+            .await?;
+        Ok(
+            row.map_or_else(NotificationPreferences::default, |(u, r, s)| {
+                NotificationPreferences {
+                    ticket_updates: u,
+                    ticket_resolved: r,
+                    satisfaction_survey: s,
+                }
+            }),
+        )
+    }
+
+    pub async fn set_notification_preferences(
+        &mut self,
+        prefs: NotificationPreferences,
+    ) -> Result<(), StoreError> {
+        self.scope.may(Action::ManageOwnPreferences)?;
+        let Actor::Portal(user) = self.scope.actor() else {
+            return Err(StoreError::NotFound);
+        };
+        self.tx
+            .exec(q!(
+                "INSERT INTO notification_preferences (workspace_id, portal_user_id, ticket_updates, ticket_resolved, \
+                 satisfaction_survey) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (portal_user_id) DO UPDATE SET \
+                 ticket_updates = excluded.ticket_updates, ticket_resolved = excluded.ticket_resolved, \
+                 satisfaction_survey = excluded.satisfaction_survey",
+                self.scope.workspace(),
+                user,
+                prefs.ticket_updates,
+                prefs.ticket_resolved,
+                prefs.satisfaction_survey
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Staff who may be assigned tickets of `company`: owners and its technicians.
+    pub async fn assignable_staff(
+        &mut self,
+        company: CompanyId,
+    ) -> Result<Vec<(StaffUserId, String)>, StoreError> {
+        self.scope.may(Action::WorkTickets)?;
+        self.visible_company(company).await?;
+        let rows: Vec<(String, String)> = self
+            .tx
+            .all(q!(
+                "SELECT u.id, u.name FROM staff_users u WHERE u.workspace_id = $1 AND NOT u.disabled AND \
+                 (u.role = 'owner' OR (u.role = 'technician' AND EXISTS (SELECT 1 FROM staff_assignments s \
+                 WHERE s.workspace_id = u.workspace_id AND s.staff_user_id = u.id AND s.company_id = $2))) \
+                 ORDER BY u.name",
+                self.scope.workspace(),
+                company
+            ))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, name)| Some((StaffUserId::parse(&id)?, name)))
+            .collect())
+    }
+}
