@@ -234,6 +234,57 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
         .await?;
     tx.add_hostname(ws, "portal.localhost", SurfaceKind::Portal)
         .await?;
+    use portico_core::FieldKind;
+    tx.set_ticket_form(
+        ws,
+        None,
+        &[
+            "Hardware",
+            "Software",
+            "Network and Wi-Fi",
+            "Accounts and access",
+            "Printing",
+            "Other",
+        ],
+        &[
+            crate::system::SeedField {
+                label: "Affected device",
+                kind: FieldKind::Select,
+                required: true,
+                help: "The kind of device the problem is on.",
+                options: &[
+                    "Laptop",
+                    "Desktop",
+                    "Phone",
+                    "Printer",
+                    "Server",
+                    "Not device-specific",
+                ],
+            },
+            crate::system::SeedField {
+                label: "Asset tag",
+                kind: FieldKind::Text,
+                required: false,
+                help: "The sticker on the device, e.g. NW-1042. Leave empty if unsure.",
+                options: &[],
+            },
+            crate::system::SeedField {
+                label: "How many people are affected?",
+                kind: FieldKind::Number,
+                required: false,
+                help: "",
+                options: &[],
+            },
+            crate::system::SeedField {
+                label: "Does this stop you from working?",
+                kind: FieldKind::Checkbox,
+                required: false,
+                help: "",
+                options: &[],
+            },
+        ],
+    )
+    .await?;
 
     let mut companies = Vec::new();
     for c in COMPANIES {

@@ -28,6 +28,15 @@ pub struct SeedPortalUser<'a> {
 }
 
 /// A ticket to create directly.
+/// A custom field of a seeded ticket form.
+pub struct SeedField<'a> {
+    pub label: &'a str,
+    pub kind: portico_core::FieldKind,
+    pub required: bool,
+    pub help: &'a str,
+    pub options: &'a [&'a str],
+}
+
 pub struct SeedTicket<'a> {
     pub company: CompanyId,
     pub site: Option<SiteId>,
@@ -342,6 +351,72 @@ impl SystemTx {
         Ok(())
     }
 
+    /// Replaces the ticket categories (workspace-wide, when `company` is `None`) and the custom
+    /// fields of the workspace form or of `company`'s override form. Returns the field ids.
+    pub async fn set_ticket_form(
+        &mut self,
+        workspace: WorkspaceId,
+        company: Option<CompanyId>,
+        categories: &[&str],
+        fields: &[SeedField<'_>],
+    ) -> Result<Vec<String>, StoreError> {
+        if company.is_none() {
+            self.tx
+                .exec(q!(
+                    "DELETE FROM ticket_categories WHERE workspace_id = $1",
+                    workspace
+                ))
+                .await?;
+            for (position, name) in categories.iter().enumerate() {
+                self.tx
+                    .exec(q!(
+                        "INSERT INTO ticket_categories (workspace_id, name, position) VALUES ($1, $2, $3)",
+                        workspace,
+                        *name,
+                        position as i64
+                    ))
+                    .await?;
+            }
+        }
+        let mut ids = Vec::new();
+        for (position, f) in fields.iter().enumerate() {
+            let id = uuid::Uuid::now_v7().to_string();
+            self.tx
+                .exec(q!(
+                    "INSERT INTO ticket_form_fields (workspace_id, company_id, id, position, label, kind, required, help, options) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    workspace,
+                    company,
+                    id.as_str(),
+                    position as i64,
+                    f.label,
+                    f.kind.as_str(),
+                    f.required,
+                    f.help,
+                    f.options.join("\n")
+                ))
+                .await?;
+            ids.push(id);
+        }
+        Ok(ids)
+    }
+
+    /// Sets how many days after resolution a client may reopen a ticket.
+    pub async fn set_reopen_days(
+        &mut self,
+        workspace: WorkspaceId,
+        days: i64,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE workspaces SET reopen_days = $1 WHERE id = $2",
+                days,
+                workspace
+            ))
+            .await?;
+        Ok(())
+    }
+
     pub async fn add_ticket(
         &mut self,
         workspace: WorkspaceId,
@@ -443,6 +518,32 @@ impl SystemTx {
             ))
             .await?;
         Ok(row.map(|(b,)| b))
+    }
+
+    /// Every queued mail to `address`, oldest first: (subject, body).
+    pub async fn mails_to(&mut self, address: &str) -> Result<Vec<(String, String)>, StoreError> {
+        self.tx
+            .all(q!(
+                "SELECT subject, body FROM outbox WHERE to_address = $1 ORDER BY created_at, id",
+                address
+            ))
+            .await
+    }
+
+    /// Moves a ticket's resolution `secs` into the past (tests of the reopen window).
+    pub async fn backdate_resolution(
+        &mut self,
+        ticket: TicketId,
+        secs: i64,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE tickets SET resolved_at = resolved_at - $1 WHERE id = $2",
+                secs,
+                ticket
+            ))
+            .await?;
+        Ok(())
     }
 
     /// Counts rows of a table by name (tests; the name is checked against the schema's tables).

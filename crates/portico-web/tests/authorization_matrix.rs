@@ -59,7 +59,7 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         who,
         Who::Owner | Who::TechnicianAssigned | Who::TechnicianNotAssigned
     );
-        let viewer = who == Who::Viewer;
+    let viewer = who == Who::Viewer;
     let co = company_of(object);
     // Routes anyone may reach: the answer does not depend on who asks.
     let public = match (route.method, route.path) {
@@ -148,7 +148,7 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 status
             }
         }
-                (SurfaceKind::Console, "GET", "/tickets") => {
+        (SurfaceKind::Console, "GET", "/tickets") => {
             if reads_tickets {
                 200
             } else {
@@ -163,7 +163,11 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             }
         }
         // Visible tickets get to judge the (empty) form: 422; others are not found.
-        (SurfaceKind::Console, "POST", "/tickets/{ticket}/replies" | "/tickets/{ticket}/update") => {
+        (
+            SurfaceKind::Console,
+            "POST",
+            "/tickets/{ticket}/replies" | "/tickets/{ticket}/update",
+        ) => {
             if sees && reads_tickets {
                 422
             } else {
@@ -210,7 +214,7 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 404
             }
         }
-                (SurfaceKind::Portal, "POST", "/profile/password") => 422,
+        (SurfaceKind::Portal, "POST", "/profile/password") => 422,
         // Viewers read tickets but change nothing: a clear 403, never a 404 for what they see.
         (SurfaceKind::Portal, "GET", "/tickets/new") => {
             if viewer {
@@ -226,11 +230,7 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 422
             }
         }
-        (
-            SurfaceKind::Portal,
-            "POST",
-            "/tickets/{ticket}/replies" | "/tickets/{ticket}/rating",
-        ) => {
+        (SurfaceKind::Portal, "POST", "/tickets/{ticket}/replies" | "/tickets/{ticket}/rating") => {
             if !portal_sees_ticket(who, object) {
                 404
             } else if viewer {

@@ -90,14 +90,14 @@ impl ScopedTx<'_> {
 }
 
 impl ScopedTx<'_> {
-        /// Sites a ticket of `company` may be filed under by this scope: a site-restricted user's
+    /// Sites a ticket of `company` may be filed under by this scope: a site-restricted user's
     /// own sites; none for an own-tickets-only user, who is not shown the company's other
     /// sites anywhere else either.
     pub async fn ticket_sites(
         &mut self,
         company: CompanyId,
     ) -> Result<Vec<(portico_core::SiteId, String)>, StoreError> {
-                self.scope.may(Action::ViewTickets)?;
+        self.scope.may(Action::ViewTickets)?;
         if self.scope.requester().is_some() && self.scope.sites().is_none() {
             return Ok(Vec::new());
         }

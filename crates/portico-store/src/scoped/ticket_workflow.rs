@@ -125,8 +125,10 @@ impl ScopedTx<'_> {
             (Some(_), _) => {
                 return Err(StoreError::Invalid("Choose one of your sites.".into()));
             }
-                        (None, Some(_)) if self.scope.requester().is_some() => {
-                return Err(StoreError::Invalid("Choose one of the listed sites.".into()));
+            (None, Some(_)) if self.scope.requester().is_some() => {
+                return Err(StoreError::Invalid(
+                    "Choose one of the listed sites.".into(),
+                ));
             }
             (None, Some(site)) => {
                 let known = self

@@ -1,0 +1,474 @@
+//! Tickets end to end over HTTP: raising one through the MSP's form, the desk's reply and
+//! internal note, resolve, rating, reopen, cc and e-mail preferences, on SQLite and PostgreSQL.
+
+mod common;
+
+use common::{CONSOLE, PORTAL, Response, TestApp, Who};
+use portico_core::{FieldKind, TicketId};
+use portico_store::system::SeedField;
+
+/// Posts a form as `who` (signed in on the right surface) with a valid CSRF token.
+async fn post(app: &TestApp, who: Who, path: &str, pairs: &[(&str, &str)]) -> Response {
+    let host = if who.is_staff() { CONSOLE } else { PORTAL };
+    let token = app.session_for(who).await;
+    let csrf = app.csrf(who, token.as_deref()).await;
+    let mut all = vec![("csrf", csrf.as_str())];
+    all.extend_from_slice(pairs);
+    app.post(host, path)
+        .session(token.as_deref())
+        .form(&all)
+        .send()
+        .await
+}
+
+async fn get(app: &TestApp, who: Who, path: &str) -> Response {
+    let host = if who.is_staff() { CONSOLE } else { PORTAL };
+    let token = app.session_for(who).await;
+    app.get(host, path).session(token.as_deref()).send().await
+}
+
+async fn mails_to(app: &TestApp, address: &str) -> Vec<(String, String)> {
+    let mut tx = app.store().system_unscoped().await.unwrap();
+    let mails = tx.mails_to(address).await.unwrap();
+    tx.commit().await.unwrap();
+    mails
+}
+
+/// Gives workspace one a form with a category list and two custom fields; returns their ids.
+async fn with_form(app: &TestApp) -> (String, String) {
+    let mut tx = app.store().system_unscoped().await.unwrap();
+    let ids = tx
+        .set_ticket_form(
+            app.fx.ws1,
+            None,
+            &["Hardware", "Software"],
+            &[
+                SeedField {
+                    label: "Affected device",
+                    kind: FieldKind::Select,
+                    required: true,
+                    help: "Which device is it?",
+                    options: &["Laptop", "Printer"],
+                },
+                SeedField {
+                    label: "Noticed on",
+                    kind: FieldKind::Date,
+                    required: false,
+                    help: "",
+                    options: &[],
+                },
+            ],
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    (ids[0].clone(), ids[1].clone())
+}
+
+fn ticket_of(location: &str) -> TicketId {
+    let id = location
+        .strip_prefix("/tickets/")
+        .and_then(|rest| rest.split('?').next())
+        .unwrap_or_default();
+    TicketId::parse(id).unwrap_or_else(|| panic!("no ticket in {location:?}"))
+}
+
+#[tokio::test]
+async fn a_member_raises_a_ticket_the_desk_answers_and_the_member_resolves_and_rates_it() {
+    let app = TestApp::spawn().await;
+    let (device, noticed) = with_form(&app).await;
+    let device_field = format!("field_{device}");
+    let noticed_field = format!("field_{noticed}");
+
+    let form = get(&app, Who::Member, "/tickets/new").await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("Affected device") && form.body.contains("Which device is it?"));
+
+    // A required custom field left empty: refused, and what was typed is still there.
+    let refused = post(
+        &app,
+        Who::Member,
+        "/tickets",
+        &[
+            ("title", "Printer jams on every page"),
+            ("category", "Hardware"),
+            ("priority", "high"),
+            ("description", "It started this morning."),
+            (noticed_field.as_str(), "2026-11-20"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("Affected device is required."));
+    assert!(
+        refused
+            .body
+            .contains("value=\"Printer jams on every page\"")
+    );
+    assert!(refused.body.contains("It started this morning."));
+    assert!(refused.body.contains("value=\"2026-11-20\""));
+
+    let created = post(
+        &app,
+        Who::Member,
+        "/tickets",
+        &[
+            ("title", "Printer jams on every page"),
+            ("category", "Hardware"),
+            ("priority", "high"),
+            ("description", "It started this morning."),
+            (device_field.as_str(), "Printer"),
+            (noticed_field.as_str(), "2026-11-20"),
+        ],
+    )
+    .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let ticket = ticket_of(created.location());
+    let path = format!("/tickets/{ticket}");
+    let page = get(&app, Who::Member, &path).await;
+    assert!(page.body.contains("Printer jams on every page"));
+    assert!(page.body.contains("Affected device") && page.body.contains("Printer"));
+
+    // The desk: in the queue, assigned, answered publicly and noted internally.
+    let queue = get(&app, Who::TechnicianAssigned, "/tickets?status=open").await;
+    assert!(queue.body.contains("Printer jams on every page"));
+    let tech = app.fx.staff(Who::TechnicianAssigned).to_string();
+    let assigned = post(
+        &app,
+        Who::Owner,
+        &format!("{path}/update"),
+        &[
+            ("status", "open"),
+            ("priority", "urgent"),
+            ("assignee", &tech),
+        ],
+    )
+    .await;
+    assert_eq!(assigned.status, 303, "{}", assigned.body);
+    assert!(
+        mails_to(&app, "tech-a@msp.test")
+            .await
+            .iter()
+            .any(|(s, _)| s.contains("Assigned to you"))
+    );
+    let mine = get(&app, Who::TechnicianAssigned, "/tickets?assignee=me").await;
+    assert!(mine.body.contains("Printer jams on every page"));
+    let replied = post(
+        &app,
+        Who::TechnicianAssigned,
+        &format!("{path}/replies"),
+        &[
+            ("kind", "reply"),
+            ("body", "PUBLIC-ANSWER: a new drum is on its way."),
+            ("status", "awaiting_client"),
+        ],
+    )
+    .await;
+    assert_eq!(replied.status, 303, "{}", replied.body);
+    let noted = post(
+        &app,
+        Who::TechnicianAssigned,
+        &format!("{path}/replies"),
+        &[
+            ("kind", "note"),
+            ("body", "SECRET-NOTE: client is on the old contract."),
+        ],
+    )
+    .await;
+    assert_eq!(noted.status, 303);
+
+    let page = get(&app, Who::Member, &path).await;
+    assert!(page.body.contains("PUBLIC-ANSWER"));
+    assert!(!page.body.contains("SECRET-NOTE"));
+    assert!(page.body.contains("Awaiting you"));
+    let staff_page = get(&app, Who::TechnicianAssigned, &path).await;
+    assert!(staff_page.body.contains("SECRET-NOTE"));
+    assert!(
+        staff_page
+            .body
+            .contains("Internal note — not visible to the client")
+    );
+    let member_mail = mails_to(&app, "member@a.test").await;
+    assert!(member_mail.iter().any(|(_, b)| b.contains("PUBLIC-ANSWER")));
+    for address in [
+        "member@a.test",
+        "admin@a.test",
+        "tech-a@msp.test",
+        "owner@msp.test",
+    ] {
+        assert!(
+            mails_to(&app, address)
+                .await
+                .iter()
+                .all(|(_, b)| !b.contains("SECRET-NOTE")),
+            "an internal note was mailed to {address}"
+        );
+    }
+
+    // The client answers: back to open, and the assignee hears of it.
+    let answered = post(
+        &app,
+        Who::Member,
+        &format!("{path}/replies"),
+        &[("body", "CLIENT-ANSWER: thanks, it arrived.")],
+    )
+    .await;
+    assert_eq!(answered.status, 303);
+    assert!(
+        get(&app, Who::Member, &path)
+            .await
+            .body
+            .contains("status-open")
+    );
+    assert!(
+        mails_to(&app, "tech-a@msp.test")
+            .await
+            .iter()
+            .any(|(_, b)| b.contains("CLIENT-ANSWER"))
+    );
+
+    // Rating is offered only once resolved.
+    let early = post(
+        &app,
+        Who::Member,
+        &format!("{path}/rating"),
+        &[("rating", "5")],
+    )
+    .await;
+    assert_eq!(early.status, 422);
+    assert_eq!(
+        post(&app, Who::Member, &format!("{path}/resolve"), &[])
+            .await
+            .status,
+        303
+    );
+    let rated = post(
+        &app,
+        Who::Member,
+        &format!("{path}/rating"),
+        &[("rating", "4"), ("comment", "Quick and friendly.")],
+    )
+    .await;
+    assert_eq!(rated.status, 303);
+    let page = get(&app, Who::Member, &path).await;
+    assert!(page.body.contains("4 out of 5") && page.body.contains("Quick and friendly."));
+    assert!(
+        get(&app, Who::Owner, &path)
+            .await
+            .body
+            .contains("4 out of 5")
+    );
+
+    // Reopened within the window; after it, refused with a reason.
+    assert_eq!(
+        post(&app, Who::Member, &format!("{path}/reopen"), &[])
+            .await
+            .status,
+        303
+    );
+    assert!(
+        get(&app, Who::Member, &path)
+            .await
+            .body
+            .contains("status-open")
+    );
+    assert_eq!(
+        post(&app, Who::Member, &format!("{path}/resolve"), &[])
+            .await
+            .status,
+        303
+    );
+    let mut tx = app.store().system_unscoped().await.unwrap();
+    tx.backdate_resolution(ticket, 8 * 24 * 3600).await.unwrap();
+    tx.commit().await.unwrap();
+    let late = post(&app, Who::Member, &format!("{path}/reopen"), &[]).await;
+    assert_eq!(late.status, 422);
+    assert!(late.body.contains("Raise a new ticket instead"));
+}
+
+#[tokio::test]
+async fn a_viewer_sees_tickets_but_every_change_is_refused_with_403() {
+    let app = TestApp::spawn().await;
+    let ticket = app.fx.ticket_a1_other;
+    let path = format!("/tickets/{ticket}");
+    let page = get(&app, Who::Viewer, &path).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("Send reply"));
+    assert_eq!(get(&app, Who::Viewer, "/tickets/new").await.status, 403);
+    for (action, pairs) in [
+        ("replies", vec![("body", "hello")]),
+        ("resolve", vec![]),
+        ("rating", vec![("rating", "5")]),
+        ("cc", vec![]),
+    ] {
+        let response = post(&app, Who::Viewer, &format!("{path}/{action}"), &pairs).await;
+        assert_eq!(response.status, 403, "{action}");
+        assert!(response.body.contains("permission"), "{action}");
+    }
+    let raised = post(
+        &app,
+        Who::Viewer,
+        "/tickets",
+        &[("title", "x"), ("description", "y"), ("priority", "low")],
+    )
+    .await;
+    assert_eq!(raised.status, 403);
+}
+
+#[tokio::test]
+async fn a_company_override_form_replaces_the_workspace_fields() {
+    let app = TestApp::spawn().await;
+    with_form(&app).await;
+    let mut tx = app.store().system_unscoped().await.unwrap();
+    tx.set_ticket_form(
+        app.fx.ws1,
+        Some(app.fx.company_a),
+        &[],
+        &[SeedField {
+            label: "Cost centre",
+            kind: FieldKind::Text,
+            required: true,
+            help: "",
+            options: &[],
+        }],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let form = get(&app, Who::Member, "/tickets/new").await;
+    assert!(form.body.contains("Cost centre"));
+    assert!(!form.body.contains("Affected device"));
+    let refused = post(
+        &app,
+        Who::Member,
+        "/tickets",
+        &[
+            ("title", "T"),
+            ("description", "D"),
+            ("priority", "low"),
+            ("category", "Software"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("Cost centre is required."));
+}
+
+#[tokio::test]
+async fn copied_colleagues_are_mailed_and_preferences_are_honoured() {
+    let app = TestApp::spawn().await;
+    let ticket = app
+        .fx
+        .own_ticket(Who::Member)
+        .expect("the member has a ticket");
+    let path = format!("/tickets/{ticket}");
+    let own_only = app.fx.portal(Who::OwnTicketsOnly).to_string();
+    // The own-tickets-only colleague cannot see the ticket until copied on it.
+    assert_eq!(get(&app, Who::OwnTicketsOnly, &path).await.status, 404);
+    let copied = post(
+        &app,
+        Who::Member,
+        &format!("{path}/cc"),
+        &[("cc", &own_only)],
+    )
+    .await;
+    assert_eq!(copied.status, 303);
+    assert_eq!(get(&app, Who::OwnTicketsOnly, &path).await.status, 200);
+    // Another company's user cannot be copied.
+    let foreign = app.fx.user_b.to_string();
+    let refused = post(
+        &app,
+        Who::Member,
+        &format!("{path}/cc"),
+        &[("cc", &foreign)],
+    )
+    .await;
+    assert_eq!(refused.status, 422);
+
+    // The member turns ticket updates off; the copied colleague keeps them.
+    let saved = post(
+        &app,
+        Who::Member,
+        "/preferences",
+        &[("ticket_resolved", "1"), ("satisfaction_survey", "1")],
+    )
+    .await;
+    assert_eq!(saved.status, 303);
+    let prefs = get(&app, Who::Member, "/preferences").await;
+    assert!(
+        prefs
+            .body
+            .contains("name=\"ticket_resolved\" value=\"1\" checked")
+    );
+    assert!(
+        !prefs
+            .body
+            .contains("name=\"ticket_updates\" value=\"1\" checked")
+    );
+    let before = mails_to(&app, "member@a.test").await.len();
+    let replied = post(
+        &app,
+        Who::Owner,
+        &format!("{path}/replies"),
+        &[("kind", "reply"), ("body", "UPDATE-FOR-ALL")],
+    )
+    .await;
+    assert_eq!(replied.status, 303);
+    assert_eq!(mails_to(&app, "member@a.test").await.len(), before);
+    assert!(
+        mails_to(&app, "own@a.test")
+            .await
+            .iter()
+            .any(|(_, b)| b.contains("UPDATE-FOR-ALL"))
+    );
+    // Resolution mails still reach the member, with the survey link.
+    let resolved = post(
+        &app,
+        Who::Owner,
+        &format!("{path}/update"),
+        &[
+            ("status", "resolved"),
+            ("priority", "normal"),
+            ("assignee", ""),
+        ],
+    )
+    .await;
+    assert_eq!(resolved.status, 303, "{}", resolved.body);
+    let mails = mails_to(&app, "member@a.test").await;
+    assert!(mails.iter().any(|(s, _)| s.starts_with("Resolved:")));
+    assert!(
+        mails
+            .iter()
+            .any(|(s, b)| s.starts_with("How did we do?") && b.contains(&path))
+    );
+}
+
+#[tokio::test]
+async fn technicians_are_only_assigned_tickets_of_their_companies() {
+    let app = TestApp::spawn().await;
+    let path = format!("/tickets/{}", app.fx.ticket_a1_other);
+    let other = app.fx.staff(Who::TechnicianNotAssigned).to_string();
+    let refused = post(
+        &app,
+        Who::Owner,
+        &format!("{path}/update"),
+        &[
+            ("status", "open"),
+            ("priority", "normal"),
+            ("assignee", &other),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("is not assigned to"));
+    // And a technician never reaches another company's ticket at all.
+    let foreign = format!("/tickets/{}", app.fx.ticket_b);
+    let response = post(
+        &app,
+        Who::TechnicianAssigned,
+        &format!("{foreign}/replies"),
+        &[("kind", "reply"), ("body", "hello")],
+    )
+    .await;
+    assert_eq!(response.status, 404);
+}
