@@ -120,8 +120,7 @@ impl LitePool {
         let conn = self.acquire().await?;
         // BEGIN IMMEDIATE takes the write lock up front: a deferred transaction that later
         // writes fails with SQLITE_BUSY without waiting on the busy timeout.
-        conn.conn()
-            .execute_batch(if write { "BEGIN IMMEDIATE" } else { "BEGIN" })?;
+                run_cached(conn.conn(), if write { "BEGIN IMMEDIATE" } else { "BEGIN" })?;
         Ok(LiteTx {
             conn,
             open: true,
@@ -180,18 +179,24 @@ impl LiteTx {
     }
 
     pub(crate) fn commit(mut self) -> Result<(), StoreError> {
-        self.open = false;
-        self.conn.conn().execute_batch("COMMIT")?;
-        Ok(())
+                self.open = false;
+        run_cached(self.conn.conn(), "COMMIT")
     }
 }
 
 impl Drop for LiteTx {
     fn drop(&mut self) {
         if self.open {
-            let _ = self.conn.conn().execute_batch("ROLLBACK");
+                        let _ = run_cached(self.conn.conn(), "ROLLBACK");
         }
     }
+}
+
+/// BEGIN, COMMIT and ROLLBACK run on every request: prepared once per connection, not parsed
+/// each time.
+fn run_cached(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)?.raw_execute()?;
+    Ok(())
 }
 
 /// Binds `$n` placeholders. SQLite numbers parameters by first appearance, not by the digits
@@ -222,13 +227,26 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, args: &[Arg]) -> Result<(), StoreErr
     Ok(())
 }
 
+/// Where each of `T`'s named columns sits in the statement's result, looked up once per query
+/// rather than by name for every field of every row. Empty for positional rows (tuples).
+fn column_map<T: DbRow>(stmt: &rusqlite::Statement<'_>) -> Result<Vec<usize>, StoreError> {
+    T::COLUMNS
+        .iter()
+        .map(|name| {
+            stmt.column_index(name)
+                .map_err(|_| StoreError::Invalid(format!("query has no column {name}")))
+        })
+        .collect()
+}
+
 pub(crate) fn all<T: DbRow>(conn: &Connection, q: &Q) -> Result<Vec<T>, StoreError> {
     let mut stmt = conn.prepare_cached(&q.sql)?;
     bind(&mut stmt, &q.args)?;
+    let map = column_map::<T>(&stmt)?;
     let mut rows = stmt.raw_query();
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
-        out.push(T::decode(&RowRef::Lite(row))?);
+        out.push(T::decode(&RowRef::Lite(row, &map))?);
     }
     Ok(out)
 }
@@ -236,9 +254,10 @@ pub(crate) fn all<T: DbRow>(conn: &Connection, q: &Q) -> Result<Vec<T>, StoreErr
 pub(crate) fn optional<T: DbRow>(conn: &Connection, q: &Q) -> Result<Option<T>, StoreError> {
     let mut stmt = conn.prepare_cached(&q.sql)?;
     bind(&mut stmt, &q.args)?;
+    let map = column_map::<T>(&stmt)?;
     let mut rows = stmt.raw_query();
     match rows.next()? {
-        Some(row) => Ok(Some(T::decode(&RowRef::Lite(row))?)),
+        Some(row) => Ok(Some(T::decode(&RowRef::Lite(row, &map))?)),
         None => Ok(None),
     }
 }

@@ -183,7 +183,8 @@ macro_rules! bind_all {
 
 /// A result row of either backend.
 pub(crate) enum RowRef<'a, 'r> {
-    Lite(&'a rusqlite::Row<'r>),
+    /// A row and, for named rows, where each field's column is (see [`DbRow::COLUMNS`]).
+    Lite(&'a rusqlite::Row<'r>, &'a [usize]),
     Pg(&'a PgRow),
 }
 
@@ -198,18 +199,13 @@ impl<T> Value for T where
 }
 
 impl RowRef<'_, '_> {
-    /// The column called `name`, usually found at `hint` (its field's position): checking there
-    /// first spares SQLite a scan over every column name for every field of every row.
+        /// The column called `name`, the `hint`-th of the row type's [`DbRow::COLUMNS`].
     pub(crate) fn get<T: Value>(&self, hint: usize, name: &str) -> Result<T, StoreError> {
         Ok(match self {
-            RowRef::Lite(row) => {
-                let stmt: &rusqlite::Statement<'_> = row.as_ref();
-                if stmt.column_name(hint).is_ok_and(|n| n == name) {
-                    row.get(hint)?
-                } else {
-                    row.get(name)?
-                }
-            }
+                        RowRef::Lite(row, map) => match map.get(hint) {
+                Some(&index) => row.get(index)?,
+                None => row.get(name)?,
+            },
             RowRef::Pg(row) => sqlx::Row::try_get(*row, name)?,
         })
     }
@@ -217,7 +213,7 @@ impl RowRef<'_, '_> {
     /// The column at `index` (from 0).
     pub(crate) fn at<T: Value>(&self, index: usize) -> Result<T, StoreError> {
         Ok(match self {
-            RowRef::Lite(row) => row.get(index)?,
+                        RowRef::Lite(row, _) => row.get(index)?,
             RowRef::Pg(row) => sqlx::Row::try_get(*row, index)?,
         })
     }
@@ -226,13 +222,16 @@ impl RowRef<'_, '_> {
 /// A row type decodable from both backends; structs get it from [`db_row!`], small tuples
 /// decode by position.
 pub(crate) trait DbRow: Sized + Send {
+    /// The column names a named row reads, in field order (empty: read by position).
+    const COLUMNS: &'static [&'static str] = &[];
     fn decode(row: &RowRef<'_, '_>) -> Result<Self, StoreError>;
 }
 
 /// Implements [`DbRow`] for a struct whose fields are named like the query's columns.
 macro_rules! db_row {
     ($ty:ident { $($field:ident),* $(,)? }) => {
-        impl $crate::sql::DbRow for $ty {
+                impl $crate::sql::DbRow for $ty {
+            const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),*];
             fn decode(row: &$crate::sql::RowRef<'_, '_>) -> Result<Self, $crate::StoreError> {
                 let mut _position = 0usize;
                 Ok($ty { $($field: {
