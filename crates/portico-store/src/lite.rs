@@ -120,7 +120,7 @@ impl LitePool {
         let conn = self.acquire().await?;
         // BEGIN IMMEDIATE takes the write lock up front: a deferred transaction that later
         // writes fails with SQLITE_BUSY without waiting on the busy timeout.
-                run_cached(conn.conn(), if write { "BEGIN IMMEDIATE" } else { "BEGIN" })?;
+        run_cached(conn.conn(), if write { "BEGIN IMMEDIATE" } else { "BEGIN" })?;
         Ok(LiteTx {
             conn,
             open: true,
@@ -179,7 +179,7 @@ impl LiteTx {
     }
 
     pub(crate) fn commit(mut self) -> Result<(), StoreError> {
-                self.open = false;
+        self.open = false;
         run_cached(self.conn.conn(), "COMMIT")
     }
 }
@@ -187,7 +187,7 @@ impl LiteTx {
 impl Drop for LiteTx {
     fn drop(&mut self) {
         if self.open {
-                        let _ = run_cached(self.conn.conn(), "ROLLBACK");
+            let _ = run_cached(self.conn.conn(), "ROLLBACK");
         }
     }
 }

@@ -24,6 +24,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "ticket workflow",
         include_str!("../migrations/sqlite/0003_ticket_workflow.sql"),
     ),
+    (
+        4,
+        "queue index",
+        include_str!("../migrations/sqlite/0004_queue_index.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -40,6 +45,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         3,
         "ticket workflow",
         include_str!("../migrations/postgres/0003_ticket_workflow.sql"),
+    ),
+    (
+        4,
+        "queue index",
+        include_str!("../migrations/postgres/0004_queue_index.sql"),
     ),
 ];
 

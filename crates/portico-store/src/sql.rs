@@ -199,10 +199,10 @@ impl<T> Value for T where
 }
 
 impl RowRef<'_, '_> {
-        /// The column called `name`, the `hint`-th of the row type's [`DbRow::COLUMNS`].
+    /// The column called `name`, the `hint`-th of the row type's [`DbRow::COLUMNS`].
     pub(crate) fn get<T: Value>(&self, hint: usize, name: &str) -> Result<T, StoreError> {
         Ok(match self {
-                        RowRef::Lite(row, map) => match map.get(hint) {
+            RowRef::Lite(row, map) => match map.get(hint) {
                 Some(&index) => row.get(index)?,
                 None => row.get(name)?,
             },
@@ -213,7 +213,7 @@ impl RowRef<'_, '_> {
     /// The column at `index` (from 0).
     pub(crate) fn at<T: Value>(&self, index: usize) -> Result<T, StoreError> {
         Ok(match self {
-                        RowRef::Lite(row, _) => row.get(index)?,
+            RowRef::Lite(row, _) => row.get(index)?,
             RowRef::Pg(row) => sqlx::Row::try_get(*row, index)?,
         })
     }

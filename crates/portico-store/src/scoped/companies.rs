@@ -122,12 +122,15 @@ impl ScopedTx<'_> {
     }
 
     /// Every company in scope, by name.
-    /// Ids and names of the companies in scope, by name (for pickers and filters).
-    pub async fn company_names(&mut self) -> Result<Vec<(CompanyId, String)>, StoreError> {
+    /// Ids and names of the first `limit` companies in scope, by name (pickers and filters).
+    pub async fn company_names(
+        &mut self,
+        limit: i64,
+    ) -> Result<Vec<(CompanyId, String)>, StoreError> {
         self.scope.may(Action::ViewCompanies)?;
         let mut query = Q::new("SELECT c.id, c.name FROM companies c WHERE 1 = 1");
         self.fence(&mut query, "c.workspace_id", "c.id");
-        query.sql(" ORDER BY c.name");
+        query.sql(" ORDER BY c.name LIMIT ").arg(limit);
         let rows: Vec<(String, String)> = self.tx.all(query).await?;
         Ok(rows
             .into_iter()

@@ -21,6 +21,7 @@ use crate::timeline::{TimelineEntry, timeline};
 use crate::{AppState, mail_links, see_other};
 
 const PAGE_SIZE: i64 = 50;
+const MAX_COMPANY_PICKER: usize = 300;
 
 #[derive(Deserialize, Default)]
 pub(crate) struct QueueQuery {
@@ -94,12 +95,17 @@ pub(crate) async fn queue(
             offset: (page - 1) * PAGE_SIZE,
         })
         .await?;
-    let companies = tx
-        .company_names()
+    // A picker of thousands of companies helps nobody: past that, the company page links here
+    // with its id instead.
+    let mut companies: Vec<(String, String)> = tx
+        .company_names(MAX_COMPANY_PICKER as i64 + 1)
         .await?
         .into_iter()
         .map(|(id, name)| (id.to_string(), name))
         .collect();
+    if companies.len() > MAX_COMPANY_PICKER {
+        companies.retain(|(id, _)| *id == query.company);
+    }
     tx.commit().await?;
     let has_next = tickets.len() as i64 > PAGE_SIZE;
     tickets.truncate(PAGE_SIZE as usize);
