@@ -29,6 +29,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "queue index",
         include_str!("../migrations/sqlite/0004_queue_index.sql"),
     ),
+    (
+        5,
+        "attachments",
+        include_str!("../migrations/sqlite/0005_attachments.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -50,6 +55,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         4,
         "queue index",
         include_str!("../migrations/postgres/0004_queue_index.sql"),
+    ),
+    (
+        5,
+        "attachments",
+        include_str!("../migrations/postgres/0005_attachments.sql"),
     ),
 ];
 

@@ -530,6 +530,44 @@ impl SystemTx {
             .await
     }
 
+    /// Records a stored file on a ticket's first public reply, or first internal note when
+    /// `internal` (fixtures). Returns the attachment id.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_attachment(
+        &mut self,
+        ticket: TicketId,
+        internal: bool,
+        blob_key: &str,
+        file_name: &str,
+        content_type: &str,
+        size: i64,
+        inline: bool,
+    ) -> Result<String, StoreError> {
+        let id = uuid::Uuid::now_v7().to_string();
+        let added = self
+            .tx
+            .exec(q!(
+                "INSERT INTO ticket_attachments (workspace_id, company_id, ticket_id, message_id, id, blob_key, \
+                 file_name, content_type, size, inline, internal, created_at) \
+                 SELECT m.workspace_id, m.company_id, m.ticket_id, m.id, $1, $2, $3, $4, $5, $6, m.internal, m.created_at \
+                 FROM ticket_messages m WHERE m.ticket_id = $7 AND m.internal = $8 ORDER BY m.created_at LIMIT 1",
+                id.as_str(),
+                blob_key,
+                file_name,
+                content_type,
+                size,
+                inline,
+                ticket,
+                internal
+            ))
+            .await?;
+        if added == 1 {
+            Ok(id)
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+
     /// Moves a ticket's resolution `secs` into the past (tests of the reopen window).
     pub async fn backdate_resolution(
         &mut self,

@@ -7,7 +7,7 @@ use axum::extract::{FromRequest, Request};
 use crate::error::WebError;
 
 /// Largest form body accepted (logo uploads use multipart and their own limit).
-const MAX_FORM_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_FORM_BYTES: usize = 64 * 1024;
 
 #[derive(Debug, Default, Clone)]
 pub(crate) struct FormData {
@@ -43,6 +43,11 @@ impl FormData {
         self.pairs.iter().any(|(k, _)| k == name)
     }
 
+    /// Fields read from a multipart body.
+    pub(crate) fn from_pairs_owned(pairs: Vec<(String, String)>) -> Self {
+        FormData { pairs }
+    }
+
     /// A form of one field (fields read from a multipart body).
     pub(crate) fn single(name: &str, value: &str) -> Self {
         FormData {
@@ -73,12 +78,13 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
         if !is_form {
             return Err(WebError::BadRequest("Send this form from its page.".into()));
         }
-        let bytes = Bytes::from_request(req, state)
+        let _ = state;
+        // Read at most the form limit, whatever the app-wide body limit (raised for uploads).
+        let bytes: Bytes = axum::body::to_bytes(req.into_body(), MAX_FORM_BYTES)
             .await
-            .map_err(|_| WebError::BadRequest("The form could not be read.".into()))?;
-        if bytes.len() > MAX_FORM_BYTES {
-            return Err(WebError::BadRequest("The form is too large.".into()));
-        }
+            .map_err(|_| {
+                WebError::BadRequest("The form is too large or could not be read.".into())
+            })?;
         Ok(FormData {
             pairs: form_urlencoded::parse(&bytes).into_owned().collect(),
         })

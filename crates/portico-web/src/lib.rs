@@ -1,8 +1,10 @@
 //! Portico's HTTP surfaces. The request's host decides the workspace and the surface (console or
 //! portal); each surface is its own router, so a path means nothing on the other host.
 
+mod attachments;
 pub mod auth;
 mod brand;
+
 pub mod console;
 mod error;
 mod forms;
@@ -11,6 +13,8 @@ pub mod portal;
 pub mod registry;
 mod render;
 mod session;
+mod uploads;
+
 mod svg;
 mod timeline;
 
@@ -41,6 +45,8 @@ pub struct WebConfig {
     pub session_max_secs: i64,
     /// Reverse proxies whose `X-Forwarded-For` is believed for the client address.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Limits on files attached to tickets.
+    pub attachment_limits: portico_files::Limits,
 }
 
 impl Default for WebConfig {
@@ -52,6 +58,7 @@ impl Default for WebConfig {
             session_idle_secs: 2 * 3600,
             session_max_secs: 12 * 3600,
             trusted_proxies: Vec::new(),
+            attachment_limits: portico_files::Limits::default(),
         }
     }
 }
@@ -70,6 +77,8 @@ impl WebConfig {
 #[derive(Clone)]
 pub struct AppState {
     pub(crate) store: Store,
+    pub(crate) blobs: portico_files::BlobStore,
+    pub(crate) attachment_limits: portico_files::Limits,
     pub(crate) config: Arc<WebConfig>,
 }
 
@@ -89,9 +98,13 @@ struct Surfaces {
 }
 
 /// The whole application: host dispatch in front of the two surface routers.
-pub fn app(store: Store, config: WebConfig) -> Router {
+pub fn app(store: Store, blobs: portico_files::BlobStore, config: WebConfig) -> Router {
+    // Uploads are limited while streaming; the body limit only has to let them through.
+    let body_limit = config.attachment_limits.max_request_bytes as usize + 1024 * 1024;
     let state = AppState {
         store,
+        blobs,
+        attachment_limits: config.attachment_limits,
         config: Arc::new(config),
     };
     let surfaces = Surfaces {
@@ -104,6 +117,7 @@ pub fn app(store: Store, config: WebConfig) -> Router {
         .route("/healthz", axum::routing::get(healthz))
         .fallback(dispatch)
         .with_state(surfaces)
+        .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn(move |req, next| {
             headers::security_headers(secure, req, next)
         }))

@@ -24,6 +24,8 @@ pub enum Resource {
     StaffUser,
     /// `{ticket}`: a ticket.
     Ticket,
+    /// `{ticket}/…/{attachment}`: a file attached to a ticket.
+    TicketAttachment,
 }
 
 /// One registered route.

@@ -148,6 +148,18 @@ pub(crate) fn datetime(secs: &i64) -> String {
         .unwrap_or_default()
 }
 
+/// Formats a byte count for people: `512 bytes`, `34 KB`, `2.5 MB`.
+pub(crate) fn file_size(bytes: &i64) -> String {
+    let bytes = *bytes;
+    if bytes < 1024 {
+        format!("{bytes} bytes")
+    } else if bytes < 1024 * 1024 {
+        format!("{} KB", bytes / 1024)
+    } else {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    }
+}
+
 /// Formats cents as money, e.g. `AUD 4,500.00`.
 pub(crate) fn money(cents: &i64, currency: &str) -> String {
     let cents = *cents;

@@ -1,6 +1,6 @@
 //! A ticket's messages and changes as one timeline, for both surfaces' ticket pages.
 
-use portico_store::scoped::tickets::TicketDetail;
+use portico_store::scoped::tickets::{AttachmentInfo, TicketDetail};
 
 /// One line of a ticket's timeline: a message or a change.
 pub(crate) struct TimelineEntry {
@@ -12,6 +12,7 @@ pub(crate) struct TimelineEntry {
     pub body: String,
     /// The change, empty for a message.
     pub change: String,
+    pub files: Vec<AttachmentInfo>,
 }
 
 /// Messages and changes in time order (a change made with a message follows it).
@@ -26,6 +27,7 @@ pub(crate) fn timeline(detail: &TicketDetail) -> Vec<TimelineEntry> {
             internal: m.internal,
             body: m.body.clone(),
             change: String::new(),
+            files: m.attachments.clone(),
         })
         .chain(detail.events.iter().map(|e| TimelineEntry {
             at: e.created_at,
@@ -34,6 +36,7 @@ pub(crate) fn timeline(detail: &TicketDetail) -> Vec<TimelineEntry> {
             internal: !e.public,
             body: String::new(),
             change: e.describe(),
+            files: Vec::new(),
         }))
         .collect();
     // Stable: equal times keep messages before changes.

@@ -155,6 +155,9 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 403
             }
         }
+        (SurfaceKind::Console, "GET", "/tickets/{ticket}/attachments/{attachment}") => {
+            if sees && reads_tickets { 200 } else { 404 }
+        }
         (SurfaceKind::Console, "GET", "/tickets/{ticket}") => {
             if sees && reads_tickets {
                 200
@@ -207,6 +210,13 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         },
         // ---- portal
         (SurfaceKind::Portal, "GET", "/" | "/tickets" | "/profile") => 200,
+        (SurfaceKind::Portal, "GET", "/tickets/{ticket}/attachments/{attachment}") => {
+            if portal_sees_ticket(who, object) {
+                200
+            } else {
+                404
+            }
+        }
         (SurfaceKind::Portal, "GET", "/tickets/{ticket}") => {
             if portal_sees_ticket(who, object) {
                 200

@@ -51,8 +51,10 @@ fn canaries(app: &TestApp, who: Who) -> Vec<(String, bool)> {
         let staff_may = staff_sees(who, co) && reads_tickets(who);
         list.push((t.canary.clone(), portal_may || staff_may));
         list.push((format!("{}-REPLY", t.canary), portal_may || staff_may));
-        // Internal notes: never on the portal.
+        list.push((format!("{}-FILE", t.canary), portal_may || staff_may));
+        // Internal notes and their files: never on the portal.
         list.push((format!("{}-NOTE", t.canary), staff_may));
+        list.push((format!("{}-NOTEFILE", t.canary), staff_may));
     }
     for (tag, co) in [("A", Co::A), ("B", Co::B), ("C", Co::C)] {
         let portal_own = who.is_portal() && co == Co::A;

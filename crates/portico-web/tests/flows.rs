@@ -171,7 +171,11 @@ async fn repeated_failures_throttle_the_account_across_instances() {
     );
     assert!(locked.body.contains("Too many"));
     // A second instance over the same database sees the same counter.
-    app.router = portico_web::app(app.store().clone(), portico_web::WebConfig::default());
+    app.router = portico_web::app(
+        app.store().clone(),
+        app.blobs.clone(),
+        portico_web::WebConfig::default(),
+    );
     assert_eq!(
         app.sign_in(PORTAL, "member@a.test", PASSWORD).await.status,
         429
@@ -834,6 +838,7 @@ async fn every_response_carries_the_security_headers() {
     );
     let secure = portico_web::app(
         app.store().clone(),
+        app.blobs.clone(),
         portico_web::WebConfig {
             secure_cookies: true,
             ..Default::default()
@@ -962,6 +967,7 @@ async fn an_idle_session_ends_and_a_session_is_worthless_on_another_workspace() 
     // An instance configured with no idle allowance treats the session as idle.
     app.router = portico_web::app(
         app.store().clone(),
+        app.blobs.clone(),
         portico_web::WebConfig {
             session_idle_secs: 0,
             ..Default::default()

@@ -124,6 +124,15 @@ struct SettingsArgs {
     #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     trusted_proxies: Option<String>,
+    /// Where ticket attachments are stored: a directory, or `s3://bucket/prefix` when built
+    /// with the `s3` feature (shared by several instances) [default: data/attachments]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attachments: Option<String>,
+    /// Largest attached file, in MiB [default: 10]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    attachment_max_file_mib: Option<u64>,
 }
 
 /// The effective configuration.
@@ -140,6 +149,8 @@ struct Settings {
     max_connections: u32,
     demo: bool,
     trusted_proxies: String,
+    attachments: String,
+    attachment_max_file_mib: u64,
 }
 
 impl Default for Settings {
@@ -156,6 +167,8 @@ impl Default for Settings {
             max_connections: 16,
             demo: true,
             trusted_proxies: String::new(),
+            attachments: "data/attachments".into(),
+            attachment_max_file_mib: 10,
         }
     }
 }
@@ -356,6 +369,18 @@ fn web_config(settings: &Settings) -> WebConfig {
         session_idle_secs: settings.session_idle_minutes * 60,
         session_max_secs: settings.session_max_hours * 3600,
         trusted_proxies: trusted_proxies(&settings.trusted_proxies).unwrap_or_default(),
+        attachment_limits: attachment_limits(settings),
+    }
+}
+
+/// Per-file limit from the settings; a request may carry a few such files.
+fn attachment_limits(settings: &Settings) -> portico_files::Limits {
+    let file = settings.attachment_max_file_mib.max(1) * 1024 * 1024;
+    let defaults = portico_files::Limits::default();
+    portico_files::Limits {
+        max_file_bytes: file,
+        max_request_bytes: defaults.max_request_bytes.max(file),
+        max_files: defaults.max_files,
     }
 }
 
@@ -384,7 +409,9 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
             .await?
             .unwrap_or_else(|| "portal.localhost".into()),
     );
-    let app = portico_web::app(store, config);
+    let blobs = portico_files::BlobStore::from_url(&settings.attachments)
+        .with_context(|| format!("opening the attachment store {:?}", settings.attachments))?;
+    let app = portico_web::app(store, blobs, config);
     println!("Portico is listening on http://{}", settings.listen);
     println!("  console: {console}");
     println!("  portal:  {portal}");

@@ -37,6 +37,17 @@ pub struct NewTicket {
     pub site: Option<SiteId>,
     /// Custom-field answers by field id (several values only for multi-select fields).
     pub answers: HashMap<String, Vec<String>>,
+    pub attachments: Vec<NewAttachment>,
+}
+
+/// A file already written to the blob store, to be recorded on a message.
+#[derive(Debug, Clone)]
+pub struct NewAttachment {
+    pub blob_key: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub inline: bool,
 }
 
 /// The desk's changes to a ticket; unchanged values are left as they are.
@@ -178,7 +189,7 @@ impl ScopedTx<'_> {
                 category
             ))
             .await?;
-        self.insert_message(company, id, &description, false, at)
+        self.insert_message(company, id, &description, false, &new.attachments, at)
             .await?;
         for (position, (field, value)) in answers.iter().enumerate() {
             self.tx
@@ -204,8 +215,10 @@ impl ScopedTx<'_> {
         ticket: TicketId,
         body: &str,
         internal: bool,
+        attachments: &[NewAttachment],
         at: i64,
     ) -> Result<(), StoreError> {
+        let message = MessageId::new();
         let (staff, portal) = match self.scope.actor() {
             Actor::Staff(s) => (Some(s), None),
             Actor::Portal(p) => (None, Some(p)),
@@ -214,10 +227,10 @@ impl ScopedTx<'_> {
             .exec(q!(
                 "INSERT INTO ticket_messages (workspace_id, company_id, ticket_id, id, author_staff_id, author_portal_id, \
                  author_name, body, internal, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                self.scope.workspace(),
+                                self.scope.workspace(),
                 company,
                 ticket,
-                MessageId::new(),
+                message,
                 staff,
                 portal,
                 self.scope.actor_name(),
@@ -226,6 +239,27 @@ impl ScopedTx<'_> {
                 at
             ))
             .await?;
+        for file in attachments {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO ticket_attachments (workspace_id, company_id, ticket_id, message_id, id, blob_key, \
+                     file_name, content_type, size, inline, internal, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    self.scope.workspace(),
+                    company,
+                    ticket,
+                    message,
+                    MessageId::new(),
+                    file.blob_key.as_str(),
+                    file.file_name.as_str(),
+                    file.content_type.as_str(),
+                    file.size,
+                    file.inline,
+                    internal,
+                    at
+                ))
+                .await?;
+        }
         Ok(())
     }
 
@@ -304,6 +338,7 @@ impl ScopedTx<'_> {
         id: TicketId,
         body: &str,
         internal: bool,
+        attachments: &[NewAttachment],
         links: &Links,
     ) -> Result<(), StoreError> {
         let ticket = self.ticket_summary(id).await?;
@@ -325,7 +360,7 @@ impl ScopedTx<'_> {
             ));
         }
         let at = now();
-        self.insert_message(ticket.company_id, id, &body, internal, at)
+        self.insert_message(ticket.company_id, id, &body, internal, attachments, at)
             .await?;
         if internal {
             // An internal note changes nothing the client can see, not even the update time.

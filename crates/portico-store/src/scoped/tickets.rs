@@ -77,8 +77,27 @@ pub struct TicketSummary {
     pub resolved_at: Option<i64>,
 }
 
+/// A file on a message, as listed on the ticket page.
+#[derive(Debug, Clone)]
+pub struct AttachmentInfo {
+    pub id: String,
+    pub file_name: String,
+    pub size: i64,
+    pub inline: bool,
+}
+
+/// A file to send to a reader who may see it.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub blob_key: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub inline: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct TicketMessage {
+    pub attachments: Vec<AttachmentInfo>,
     pub author_name: String,
     pub from_staff: bool,
     pub body: String,
@@ -204,6 +223,7 @@ crate::sql::db_row!(EventRow {
 });
 
 struct MessageRow {
+    id: String,
     author_name: String,
     from_staff: bool,
     body: String,
@@ -211,6 +231,7 @@ struct MessageRow {
     created_at: i64,
 }
 crate::sql::db_row!(MessageRow {
+    id,
     author_name,
     from_staff,
     body,
@@ -327,7 +348,7 @@ impl ScopedTx<'_> {
         let ticket = self.ticket_summary(id).await?;
         let staff = self.scope.may(Action::ViewInternalNotes).is_ok();
         let mut messages = Q::new(
-            "SELECT m.author_name, (m.author_staff_id IS NOT NULL) AS from_staff, m.body, m.internal, m.created_at \
+            "SELECT m.id, m.author_name, (m.author_staff_id IS NOT NULL) AS from_staff, m.body, m.internal, m.created_at \
              FROM ticket_messages m WHERE m.ticket_id = ",
         );
         messages.arg(id);
@@ -337,6 +358,16 @@ impl ScopedTx<'_> {
         }
         messages.sql(" ORDER BY m.created_at, m.id");
         let rows: Vec<MessageRow> = self.tx.all(messages).await?;
+        let mut files = Q::new(
+            "SELECT a.message_id, a.id, a.file_name, a.size, a.inline FROM ticket_attachments a WHERE a.ticket_id = ",
+        );
+        files.arg(id);
+        self.fence(&mut files, "a.workspace_id", "a.company_id");
+        if !staff {
+            files.sql(" AND NOT a.internal");
+        }
+        files.sql(" ORDER BY a.created_at, a.file_name");
+        let files: Vec<(String, String, String, i64, bool)> = self.tx.all(files).await?;
         let mut events = Q::new(
             "SELECT e.kind, e.old_value, e.new_value, e.actor_name, e.public, e.created_at \
              FROM ticket_events e WHERE e.ticket_id = ",
@@ -383,6 +414,16 @@ impl ScopedTx<'_> {
             messages: rows
                 .into_iter()
                 .map(|m| TicketMessage {
+                    attachments: files
+                        .iter()
+                        .filter(|(message, ..)| *message == m.id)
+                        .map(|(_, id, file_name, size, inline)| AttachmentInfo {
+                            id: id.clone(),
+                            file_name: file_name.clone(),
+                            size: *size,
+                            inline: *inline,
+                        })
+                        .collect(),
                     author_name: m.author_name,
                     from_staff: m.from_staff,
                     body: m.body,
@@ -416,6 +457,33 @@ impl ScopedTx<'_> {
             },
             reopen_until,
             ticket,
+        })
+    }
+
+    /// One attachment of a ticket in scope; files on internal notes only for staff. `NotFound`
+    /// for anything else, whether absent, foreign or hidden.
+    pub async fn attachment(
+        &mut self,
+        ticket: TicketId,
+        id: &str,
+    ) -> Result<Attachment, StoreError> {
+        self.ticket_summary(ticket).await?;
+        let mut query = Q::new(
+            "SELECT a.blob_key, a.file_name, a.content_type, a.inline FROM ticket_attachments a WHERE a.ticket_id = ",
+        );
+        query.arg(ticket);
+        query.sql(" AND a.id = ").arg(id);
+        self.fence(&mut query, "a.workspace_id", "a.company_id");
+        if self.scope.may(Action::ViewInternalNotes).is_err() {
+            query.sql(" AND NOT a.internal");
+        }
+        let (blob_key, file_name, content_type, inline): (String, String, String, bool) =
+            self.tx.one(query).await?;
+        Ok(Attachment {
+            blob_key,
+            file_name,
+            content_type,
+            inline,
         })
     }
 

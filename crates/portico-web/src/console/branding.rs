@@ -122,17 +122,21 @@ pub(crate) async fn upload_logo(
     let mut logo: Option<Vec<u8>> = None;
     let mut remove = false;
     let unreadable = || WebError::BadRequest("The upload could not be read.".into());
-    while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
+    while let Some(mut field) = multipart.next_field().await.map_err(|_| unreadable())? {
         match field.name().unwrap_or("") {
             "csrf" => csrf = field.text().await.map_err(|_| unreadable())?,
             "remove" => remove = true,
             "logo" => {
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|_| WebError::BadRequest("The logo may be at most 256 KiB.".into()))?;
+                // Read no more than one byte past the limit, however large the body.
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(|_| unreadable())? {
+                    bytes.extend_from_slice(&chunk);
+                    if bytes.len() > MAX_LOGO_BYTES {
+                        break;
+                    }
+                }
                 if !bytes.is_empty() {
-                    logo = Some(bytes.to_vec());
+                    logo = Some(bytes);
                 }
             }
             _ => {}

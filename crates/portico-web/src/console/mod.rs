@@ -64,6 +64,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
         )
         .get("/tickets", Resource::Page, tickets::queue)
         .get("/tickets/{ticket}", Resource::Ticket, tickets::detail)
+        .get(
+            "/tickets/{ticket}/attachments/{attachment}",
+            Resource::TicketAttachment,
+            crate::attachments::download,
+        )
         .post(
             "/tickets/{ticket}/replies",
             Resource::Ticket,

@@ -18,6 +18,7 @@ use crate::error::WebError;
 use crate::forms::FormData;
 use crate::render::{self, Chrome};
 use crate::timeline::{TimelineEntry, timeline};
+use crate::uploads::FormWithFiles;
 use crate::{AppState, mail_links, see_other};
 
 const PAGE_SIZE: i64 = 50;
@@ -210,11 +211,14 @@ pub(crate) async fn reply(
     State(state): State<AppState>,
     auth: Auth,
     Path(ticket): Path<String>,
-    form: FormData,
+    mut upload: FormWithFiles,
 ) -> Result<Response, WebError> {
     let ticket: TicketId = path_id(&ticket)?;
-    auth.check_csrf(&form)?;
+    auth.check_csrf(&upload.form)?;
+    let form = &upload.form;
     let body = form.get("body");
+    let attachments = upload.attachments();
+    let file_error = upload.file_error.clone();
     let links = mail_links(&state, auth.scope.workspace()).await?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     let mut internal = false;
@@ -233,7 +237,11 @@ pub(crate) async fn reply(
                     .ok_or_else(|| StoreError::Invalid("Choose a listed status.".into()))?,
             ),
         };
-        tx.reply(ticket, body, internal, &links).await?;
+        if let Some(message) = file_error {
+            return Err(StoreError::Invalid(message));
+        }
+        tx.reply(ticket, body, internal, &attachments, &links)
+            .await?;
         if let Some(status) = status {
             tx.change_ticket(
                 ticket,
@@ -249,14 +257,15 @@ pub(crate) async fn reply(
         Ok::<(), StoreError>(())
     }
     .await;
+    let body = body.to_owned();
     finish(
         &state,
         &auth,
         tx,
         ticket,
-        body,
-        result,
-        if internal { "noted" } else { "replied" },
+        &body,
+        result.map(|()| if internal { "noted" } else { "replied" }),
+        Some(&mut upload),
     )
     .await
 }
@@ -295,21 +304,34 @@ pub(crate) async fn update(
         .await
     }
     .await;
-    finish(&state, &auth, tx, ticket, "", result, "updated").await
+    finish(
+        &state,
+        &auth,
+        tx,
+        ticket,
+        "",
+        result.map(|()| "updated"),
+        None,
+    )
+    .await
 }
 
-/// Commits and goes back to the ticket, or shows it again with the refusal and the text.
+/// Commits (files first, then the database) and goes back to the ticket with the `done`
+/// notice, or shows the ticket again with the refusal and the text.
 async fn finish(
     state: &AppState,
     auth: &Auth,
     tx: portico_store::ScopedTx<'_>,
     ticket: TicketId,
     body: &str,
-    result: Result<(), StoreError>,
-    done: &str,
+    outcome: Result<&str, StoreError>,
+    upload: Option<&mut FormWithFiles>,
 ) -> Result<Response, WebError> {
-    match result {
-        Ok(()) => {
+    match outcome {
+        Ok(done) => {
+            if let Some(upload) = upload {
+                upload.commit_files().await?;
+            }
             tx.commit().await?;
             Ok(see_other(&format!("/tickets/{ticket}?done={done}")))
         }

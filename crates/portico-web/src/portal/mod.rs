@@ -15,6 +15,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
         .post("/tickets", Resource::Page, tickets::submit)
         .get("/tickets/new", Resource::Page, tickets::new_ticket)
         .get("/tickets/{ticket}", Resource::Ticket, tickets::detail)
+        .get(
+            "/tickets/{ticket}/attachments/{attachment}",
+            Resource::TicketAttachment,
+            crate::attachments::download,
+        )
         .post(
             "/tickets/{ticket}/replies",
             Resource::Ticket,

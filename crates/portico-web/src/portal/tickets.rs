@@ -23,6 +23,7 @@ use crate::error::WebError;
 use crate::forms::FormData;
 use crate::render::{self, Chrome};
 use crate::timeline::{TimelineEntry, timeline};
+use crate::uploads::FormWithFiles;
 use crate::{AppState, mail_links, see_other};
 
 const PAGE_SIZE: i64 = 25;
@@ -229,16 +230,37 @@ pub(crate) async fn reply(
     State(state): State<AppState>,
     auth: Auth,
     Path(ticket): Path<String>,
-    form: FormData,
+    mut upload: FormWithFiles,
 ) -> Result<Response, WebError> {
     let ticket: TicketId = path_id(&ticket)?;
-    auth.check_csrf(&form)?;
+    auth.check_csrf(&upload.form)?;
     let links = mail_links(&state, auth.scope.workspace()).await?;
-    let body = form.get("body");
-    change(&state, &auth, ticket, body, "replied", async |tx| {
-        tx.reply(ticket, body, false, &links).await
-    })
-    .await
+    let body = upload.form.get("body").to_owned();
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    let result = match upload.file_error.take() {
+        // The ticket must be visible before the form's content is judged.
+        Some(message) => match tx.ticket(ticket).await {
+            Ok(_) => Err(StoreError::Invalid(message)),
+            Err(e) => Err(e),
+        },
+        None => {
+            tx.reply(ticket, &body, false, &upload.attachments(), &links)
+                .await
+        }
+    };
+    match result {
+        Ok(()) => {
+            upload.commit_files().await?;
+            tx.commit().await?;
+            Ok(see_other(&format!("/tickets/{ticket}?done=replied")))
+        }
+        Err(StoreError::Invalid(message)) => {
+            drop(tx);
+            let page = detail_page(&state, &auth, ticket, body, message, "").await?;
+            Ok(render::refused(&page))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub(crate) async fn resolve(
@@ -440,11 +462,11 @@ pub(crate) async fn new_ticket(
 pub(crate) async fn submit(
     State(state): State<AppState>,
     auth: Auth,
-    form: FormData,
+    mut upload: FormWithFiles,
 ) -> Result<Response, WebError> {
-    auth.check_csrf(&form)?;
+    auth.check_csrf(&upload.form)?;
     let company = acting_company(&auth)?;
-    let submitted = SubmitForm::from_form(&form);
+    let submitted = SubmitForm::from_form(&upload.form);
     let new = NewTicket {
         title: submitted.title.clone(),
         description: submitted.description.clone(),
@@ -456,20 +478,23 @@ pub(crate) async fn submit(
             SiteId::parse(&submitted.site)
         },
         answers: submitted.answers.clone(),
+        attachments: upload.attachments(),
     };
-    if !submitted.site.is_empty() && new.site.is_none() {
-        let page = new_ticket_page(
-            &state,
-            &auth,
-            submitted,
-            "Choose one of the listed sites.".into(),
-        )
-        .await?;
+    let early = match upload.file_error.take() {
+        Some(message) => Some(message),
+        None if !submitted.site.is_empty() && new.site.is_none() => {
+            Some("Choose one of the listed sites.".to_owned())
+        }
+        None => None,
+    };
+    if let Some(message) = early {
+        let page = new_ticket_page(&state, &auth, submitted, message).await?;
         return Ok(render::refused(&page));
     }
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     match tx.submit_ticket(company, &new).await {
         Ok(id) => {
+            upload.commit_files().await?;
             tx.commit().await?;
             Ok(see_other(&format!("/tickets/{id}?done=created")))
         }

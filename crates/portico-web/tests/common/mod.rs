@@ -119,6 +119,9 @@ pub struct FixtureTicket {
     pub site: SiteId,
     pub requester: PortalUserId,
     pub canary: String,
+    /// A file on the ticket's public reply, named `<canary>-FILE.txt`; another, on the internal
+    /// note, is named `<canary>-NOTEFILE.txt`.
+    pub file: String,
 }
 
 pub struct Fixture {
@@ -159,6 +162,14 @@ pub struct TestApp {
     pub db: TestDatabase,
     pub router: Router,
     pub fx: Fixture,
+    pub blobs: portico_files::BlobStore,
+    pub files: std::path::PathBuf,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.files);
+    }
 }
 
 pub struct Response {
@@ -295,9 +306,21 @@ impl<'a> Req<'a> {
 impl TestApp {
     pub async fn spawn() -> TestApp {
         let db = TestDatabase::create().await;
-        let fx = seed(&db.store).await;
-        let router = portico_web::app(db.store.clone(), WebConfig::default());
-        TestApp { db, router, fx }
+        let mut fx = seed(&db.store).await;
+        let files = std::env::temp_dir().join(format!(
+            "portico-test-files-{}",
+            portico_core::TicketId::new()
+        ));
+        let blobs = portico_files::BlobStore::local(&files).expect("attachment store");
+        attach_files(&db.store, &blobs, &mut fx).await;
+        let router = portico_web::app(db.store.clone(), blobs.clone(), WebConfig::default());
+        TestApp {
+            db,
+            router,
+            fx,
+            blobs,
+            files,
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -785,6 +808,7 @@ async fn seed(store: &Store) -> Fixture {
                 site,
                 requester,
                 canary,
+                file: String::new(),
             });
             id
         };
@@ -907,12 +931,64 @@ pub fn path_for(app: &TestApp, route: &RouteSpec, who: Who, object: Object) -> S
         Object::Malformed => "0".into(),
         _ => fx.target_staff.to_string(),
     };
+    let attachment = match object {
+        Object::Malformed => "x".to_owned(),
+        _ => file_of(fx, &ticket),
+    };
     route
         .path
+        .replace("{attachment}", &attachment)
         .replace("{company}", &company)
         .replace("{user}", &portal_user)
         .replace("{ticket}", &ticket)
         .replace("{staff}", &staff)
+}
+
+/// Stores two small files per fixture ticket, public and internal, named after its canary.
+async fn attach_files(store: &Store, blobs: &portico_files::BlobStore, fx: &mut Fixture) {
+    let mut tx = store.system_unscoped().await.unwrap();
+    for t in &mut fx.tickets {
+        for internal in [false, true] {
+            let name = if internal {
+                format!("{}-NOTEFILE.txt", t.canary)
+            } else {
+                format!("{}-FILE.txt", t.canary)
+            };
+            let mut upload = blobs.upload(portico_files::Limits::default());
+            let mut writer = upload.begin_file(&name).await.unwrap();
+            writer
+                .write(format!("contents of {name}").as_bytes())
+                .await
+                .unwrap();
+            let stored = writer.finish().await.unwrap();
+            upload.commit().await.unwrap();
+            let id = tx
+                .add_attachment(
+                    t.id,
+                    internal,
+                    stored.key.as_str(),
+                    &stored.file_name,
+                    &stored.content_type,
+                    stored.size as i64,
+                    stored.inline,
+                )
+                .await
+                .unwrap();
+            if !internal {
+                t.file = id;
+            }
+        }
+    }
+    tx.commit().await.unwrap();
+}
+
+/// The public attachment of a fixture ticket, or a random id for tickets that do not exist.
+fn file_of(fx: &Fixture, ticket: &str) -> String {
+    fx.tickets
+        .iter()
+        .find(|t| t.id.to_string() == ticket)
+        .map(|t| t.file.clone())
+        .unwrap_or_else(|| portico_core::MessageId::new().to_string())
 }
 
 /// The object kinds a route is asked about: one for routes without a record in the path.
