@@ -123,6 +123,24 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
+/// The scope of `auth`'s session as it stands now, or `None` once the session has ended or
+/// its user lost access. For long-lived responses that must not outlive the session.
+pub(crate) async fn current_scope(
+    state: &AppState,
+    auth: &Auth,
+) -> Result<Option<Scope>, StoreError> {
+    let mut tx = state.store.auth_read(auth.site.workspace_id).await?;
+    let resolved = tx
+        .resolve_session(
+            &auth.token,
+            auth.site.surface,
+            state.config.session_idle_secs,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(resolved.map(|r| Scope::of(&r.principal)))
+}
+
 impl FromRequestParts<AppState> for Site {
     type Rejection = WebError;
 

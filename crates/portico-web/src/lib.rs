@@ -9,6 +9,8 @@ pub mod console;
 mod error;
 mod forms;
 mod headers;
+mod live;
+
 pub mod portal;
 pub mod registry;
 mod render;
@@ -47,6 +49,8 @@ pub struct WebConfig {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Limits on files attached to tickets.
     pub attachment_limits: portico_files::Limits,
+    /// How often a live page's event stream checks for changes and for the session's end.
+    pub live_poll: std::time::Duration,
 }
 
 impl Default for WebConfig {
@@ -59,6 +63,7 @@ impl Default for WebConfig {
             session_max_secs: 12 * 3600,
             trusted_proxies: Vec::new(),
             attachment_limits: portico_files::Limits::default(),
+            live_poll: std::time::Duration::from_secs(2),
         }
     }
 }

@@ -28,6 +28,27 @@
       }
       link.href = "/brand.css?primary=" + encodeURIComponent(primary) + "&secondary=" + encodeURIComponent(secondary);
     };
-    form.addEventListener("input", update);
+        form.addEventListener("input", update);
+  }
+  // Live pages: the server says when what this page shows has changed; the page then fetches
+  // itself and swaps in the parts marked data-live, so a reply appears without a reload.
+  var live = document.querySelector("[data-live-src]");
+  if (live && window.EventSource && window.DOMParser) {
+    var refresh = function () {
+      fetch(window.location.href, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (html) {
+          if (!html) { return; }
+          var fresh = new DOMParser().parseFromString(html, "text/html");
+          document.querySelectorAll("[data-live]").forEach(function (el) {
+            var next = fresh.querySelector('[data-live="' + el.getAttribute("data-live") + '"]');
+            if (next) { el.replaceWith(document.importNode(next, true)); }
+          });
+        });
+    };
+    var source = new EventSource(live.getAttribute("data-live-src"));
+    source.addEventListener("changed", refresh);
+    // The stream ends when the session does; the browser would retry, so stop it.
+    source.addEventListener("ended", function () { source.close(); });
   }
 })();

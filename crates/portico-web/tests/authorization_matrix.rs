@@ -210,6 +210,14 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         },
         // ---- portal
         (SurfaceKind::Portal, "GET", "/" | "/tickets" | "/profile") => 200,
+        (SurfaceKind::Portal, "GET", "/tickets/events") => 200,
+        (SurfaceKind::Portal, "GET", "/tickets/{ticket}/events") => {
+            if portal_sees_ticket(who, object) {
+                200
+            } else {
+                404
+            }
+        }
         (SurfaceKind::Portal, "GET", "/tickets/{ticket}/attachments/{attachment}") => {
             if portal_sees_ticket(who, object) {
                 200

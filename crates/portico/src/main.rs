@@ -370,6 +370,7 @@ fn web_config(settings: &Settings) -> WebConfig {
         session_max_secs: settings.session_max_hours * 3600,
         trusted_proxies: trusted_proxies(&settings.trusted_proxies).unwrap_or_default(),
         attachment_limits: attachment_limits(settings),
+        ..WebConfig::default()
     }
 }
 

@@ -460,6 +460,40 @@ impl ScopedTx<'_> {
         })
     }
 
+    /// What changes when a reader of this ticket should see something new: the last public
+    /// update, status, priority and the number of messages the scope may read (times are in
+    /// seconds, so two changes within one second need a second witness). Internal notes do not
+    /// move it for the portal.
+    pub async fn ticket_stamp(&mut self, id: TicketId) -> Result<String, StoreError> {
+        let ticket = self.ticket_summary(id).await?;
+        let mut messages = Q::new("SELECT COUNT(*) FROM ticket_messages m WHERE m.ticket_id = ");
+        messages.arg(id);
+        self.fence(&mut messages, "m.workspace_id", "m.company_id");
+        if self.scope.may(Action::ViewInternalNotes).is_err() {
+            messages.sql(" AND NOT m.internal");
+        }
+        let count = self.tx.count(messages).await?;
+        Ok(format!(
+            "{}/{}/{}/{count}",
+            ticket.updated_at,
+            ticket.status.as_str(),
+            ticket.priority.as_str()
+        ))
+    }
+
+    /// The same for the scope's ticket list: newest update, and counts by state.
+    pub async fn tickets_stamp(&mut self) -> Result<String, StoreError> {
+        self.scope.may(Action::ViewTickets)?;
+        let mut query = Q::new(
+            "SELECT COALESCE(MAX(t.updated_at), 0), COUNT(*), \
+             COALESCE(SUM(CASE WHEN t.status IN ('resolved', 'closed') THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN t.status = 'awaiting_client' THEN 1 ELSE 0 END), 0) FROM tickets t WHERE 1 = 1",
+        );
+        self.fence_tickets(&mut query);
+        let (updated, all, closed, awaiting): (i64, i64, i64, i64) = self.tx.one(query).await?;
+        Ok(format!("{updated}/{all}/{closed}/{awaiting}"))
+    }
+
     /// One attachment of a ticket in scope; files on internal notes only for staff. `NotFound`
     /// for anything else, whether absent, foreign or hidden.
     pub async fn attachment(

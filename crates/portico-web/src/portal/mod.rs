@@ -14,6 +14,12 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
         .get("/tickets", Resource::Page, tickets::list)
         .post("/tickets", Resource::Page, tickets::submit)
         .get("/tickets/new", Resource::Page, tickets::new_ticket)
+        .get("/tickets/events", Resource::Page, crate::live::list_events)
+        .get(
+            "/tickets/{ticket}/events",
+            Resource::Ticket,
+            crate::live::ticket_events,
+        )
         .get("/tickets/{ticket}", Resource::Ticket, tickets::detail)
         .get(
             "/tickets/{ticket}/attachments/{attachment}",
