@@ -54,8 +54,32 @@ pub struct TicketQuery {
     pub company: Option<CompanyId>,
     pub priority: Option<TicketPriority>,
     pub assignee: AssigneeFilter,
+    /// Words that must all appear in the title or the public messages (case-insensitive).
+    pub search: String,
+    /// Keyset paging: only tickets after this one in the list's order (updated, then id,
+    /// both descending), so a late page costs what the first does.
+    pub after: Option<(i64, TicketId)>,
     pub limit: i64,
     pub offset: i64,
+}
+
+/// The words of a search, at most eight, each with LIKE's wildcards escaped.
+fn search_terms(search: &str) -> Vec<String> {
+    search
+        .split_whitespace()
+        .take(8)
+        .map(|word| {
+            let mut escaped = String::from("%");
+            for c in word.chars().take(100) {
+                if matches!(c, '%' | '_' | '\\') {
+                    escaped.push('\\');
+                }
+                escaped.extend(c.to_lowercase());
+            }
+            escaped.push('%');
+            escaped
+        })
+        .collect()
 }
 
 #[derive(Debug, Clone)]
@@ -239,13 +263,14 @@ crate::sql::db_row!(MessageRow {
     created_at
 });
 
-pub(crate) const SUMMARY_COLUMNS: &str = "SELECT t.id, t.company_id, c.name AS company_name, s.name AS site_name, \
+const SUMMARY_SELECT: &str = "SELECT t.id, t.company_id, c.name AS company_name, s.name AS site_name, \
      u.name AS requester_name, t.requester_id, t.assignee_id, a.name AS assignee_name, t.title, t.category, \
-     t.status, t.priority, t.created_at, t.updated_at, t.resolved_at FROM tickets t \
-     JOIN companies c ON c.workspace_id = t.workspace_id AND c.id = t.company_id \
+     t.status, t.priority, t.created_at, t.updated_at, t.resolved_at FROM ";
+const SUMMARY_JOINS: &str = " JOIN companies c ON c.workspace_id = t.workspace_id AND c.id = t.company_id \
      LEFT JOIN sites s ON s.workspace_id = t.workspace_id AND s.company_id = t.company_id AND s.id = t.site_id \
      LEFT JOIN portal_users u ON u.workspace_id = t.workspace_id AND u.id = t.requester_id \
      LEFT JOIN staff_users a ON a.workspace_id = t.workspace_id AND a.id = t.assignee_id WHERE 1 = 1";
+const ORDER: &str = " ORDER BY t.updated_at DESC, t.id DESC";
 
 impl SummaryRow {
     fn into_summary(self) -> Option<TicketSummary> {
@@ -295,7 +320,8 @@ impl ScopedTx<'_> {
         self.scope
             .may(Action::ViewTickets)
             .map_err(|_| StoreError::NotFound)?;
-        let mut query = Q::new(SUMMARY_COLUMNS);
+        let mut query = Q::new(SUMMARY_SELECT);
+        query.sql("tickets t").sql(SUMMARY_JOINS);
         self.fence_tickets(&mut query);
         query.sql(" AND t.id = ").arg(id);
         let row: SummaryRow = self.tx.one(query).await?;
@@ -308,7 +334,10 @@ impl ScopedTx<'_> {
         filter: &TicketQuery,
     ) -> Result<Vec<TicketSummary>, StoreError> {
         self.scope.may(Action::ViewTickets)?;
-        let mut query = Q::new(SUMMARY_COLUMNS);
+        // The page of tickets is chosen first, on the tickets table alone, so the planner walks
+        // an (updated_at) index and stops after one page; only that page is joined for names.
+        let mut query = Q::new(SUMMARY_SELECT);
+        query.sql("(SELECT t.* FROM tickets t WHERE 1 = 1");
         self.fence_tickets(&mut query);
         match filter.status {
             StatusFilter::Open => query.sql(" AND t.status NOT IN ('resolved', 'closed')"),
@@ -331,10 +360,34 @@ impl ScopedTx<'_> {
                 query.sql(" AND t.assignee_id = ").arg(staff);
             }
         }
+        // Searched within the scope's tickets only (already fenced above): the cost is bounded
+        // by what the caller may see, never by the whole database.
+        for term in search_terms(&filter.search) {
+            query
+                .sql(" AND (LOWER(t.title) LIKE ")
+                .arg(term.clone())
+                .sql(" ESCAPE '\\' OR EXISTS (SELECT 1 FROM ticket_messages m WHERE m.ticket_id = t.id")
+                .sql(" AND m.workspace_id = t.workspace_id AND m.company_id = t.company_id AND NOT m.internal")
+                .sql(" AND LOWER(m.body) LIKE ")
+                .arg(term)
+                .sql(" ESCAPE '\\'))");
+        }
+        if let Some((updated, id)) = filter.after {
+            query
+                .sql(" AND (t.updated_at < ")
+                .arg(updated)
+                .sql(" OR (t.updated_at = ")
+                .arg(updated)
+                .sql(" AND t.id < ")
+                .arg(id)
+                .sql("))");
+        }
         query
-            .sql(" ORDER BY t.updated_at DESC, t.id DESC LIMIT ")
+            .sql(ORDER)
+            .sql(" LIMIT ")
             .arg(filter.limit.clamp(1, 200));
         query.sql(" OFFSET ").arg(filter.offset.max(0));
+        query.sql(") t").sql(SUMMARY_JOINS).sql(ORDER);
         let rows: Vec<SummaryRow> = self.tx.all(query).await?;
         Ok(rows
             .into_iter()

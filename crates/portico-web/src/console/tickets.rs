@@ -35,7 +35,9 @@ pub(crate) struct QueueQuery {
     #[serde(default)]
     assignee: String,
     #[serde(default)]
-    page: Option<i64>,
+    q: String,
+    #[serde(default)]
+    after: String,
 }
 
 #[derive(Template)]
@@ -49,8 +51,9 @@ struct QueuePage {
     priority: String,
     assignee: String,
     priorities: &'static [TicketPriority],
-    page: i64,
-    has_next: bool,
+    search: String,
+    first_page: bool,
+    next_cursor: Option<String>,
     query_string: String,
 }
 
@@ -84,7 +87,8 @@ pub(crate) async fn queue(
         "me" => me.map(AssigneeFilter::Is).ok_or_else(|| bad("assignee"))?,
         other => AssigneeFilter::Is(StaffUserId::parse(other).ok_or_else(|| bad("assignee"))?),
     };
-    let page = query.page.unwrap_or(1).clamp(1, 10_000);
+    let after = crate::portal::tickets::parse_cursor(&query.after)?;
+    let search = query.q.trim().chars().take(200).collect::<String>();
     let mut tx = state.store.scoped(&auth.scope).await?;
     let mut tickets = tx
         .tickets(&TicketQuery {
@@ -92,8 +96,10 @@ pub(crate) async fn queue(
             company,
             priority,
             assignee,
+            search: search.clone(),
+            after,
             limit: PAGE_SIZE + 1,
-            offset: (page - 1) * PAGE_SIZE,
+            offset: 0,
         })
         .await?;
     // A picker of thousands of companies helps nobody: past that, the company page links here
@@ -110,11 +116,16 @@ pub(crate) async fn queue(
     tx.commit().await?;
     let has_next = tickets.len() as i64 > PAGE_SIZE;
     tickets.truncate(PAGE_SIZE as usize);
+    let next_cursor = tickets
+        .last()
+        .filter(|_| has_next)
+        .map(|t| format!("{}.{}", t.updated_at, t.id));
     let query_string = form_urlencoded::Serializer::new(String::new())
         .append_pair("status", status.as_str())
         .append_pair("company", &query.company)
         .append_pair("priority", &query.priority)
         .append_pair("assignee", &query.assignee)
+        .append_pair("q", &search)
         .finish();
     Ok(render::ok(&QueuePage {
         chrome: Chrome::signed_in(&auth, "Tickets", "/tickets"),
@@ -125,8 +136,9 @@ pub(crate) async fn queue(
         priority: query.priority,
         assignee: query.assignee,
         priorities: TicketPriority::ALL,
-        page,
-        has_next,
+        search,
+        first_page: after.is_none(),
+        next_cursor,
         query_string,
     }))
 }

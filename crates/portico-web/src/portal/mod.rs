@@ -3,7 +3,7 @@
 mod overview;
 mod preferences;
 mod profile;
-mod tickets;
+pub(crate) mod tickets;
 
 use crate::console::common_routes;
 use crate::registry::{Resource, SurfaceRoutes};

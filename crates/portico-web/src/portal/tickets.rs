@@ -33,7 +33,23 @@ pub(crate) struct ListQuery {
     #[serde(default)]
     status: String,
     #[serde(default)]
-    page: Option<i64>,
+    q: String,
+    /// Keyset cursor: `<updated_at>.<ticket id>` of the last ticket on the previous page.
+    #[serde(default)]
+    after: String,
+}
+
+/// Reads a keyset cursor; a malformed one is a bad request rather than a silent first page.
+pub(crate) fn parse_cursor(text: &str) -> Result<Option<(i64, TicketId)>, WebError> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let bad = || WebError::BadRequest("That page link is not valid.".into());
+    let (updated, id) = text.split_once('.').ok_or_else(bad)?;
+    Ok(Some((
+        updated.parse().map_err(|_| bad())?,
+        TicketId::parse(id).ok_or_else(bad)?,
+    )))
 }
 
 #[derive(Template)]
@@ -44,8 +60,11 @@ struct ListPage {
     tickets: Vec<TicketSummary>,
     status: &'static str,
     filters: Vec<(&'static str, &'static str)>,
-    page: i64,
-    has_next: bool,
+    search: String,
+    /// The query string of this list without its cursor, for links.
+    base_query: String,
+    first_page: bool,
+    next_cursor: Option<String>,
     can_submit: bool,
 }
 
@@ -78,34 +97,45 @@ pub(crate) async fn list(
         StatusFilter::parse(&query.status)
             .ok_or_else(|| WebError::BadRequest("Unknown ticket filter.".into()))?
     };
-    let page = query.page.unwrap_or(1).clamp(1, 10_000);
+    let after = parse_cursor(&query.after)?;
+    let search = query.q.trim().chars().take(200).collect::<String>();
     let mut tx = state.store.scoped(&auth.scope).await?;
     let mut tickets = tx
         .tickets(&TicketQuery {
             status,
-            company: None,
+            search: search.clone(),
+            after,
             limit: PAGE_SIZE + 1,
-            offset: (page - 1) * PAGE_SIZE,
             ..TicketQuery::default()
         })
         .await?;
     tx.commit().await?;
     let has_next = tickets.len() as i64 > PAGE_SIZE;
     tickets.truncate(PAGE_SIZE as usize);
+    let next_cursor = tickets
+        .last()
+        .filter(|_| has_next)
+        .map(|t| format!("{}.{}", t.updated_at, t.id));
+    let base_query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("status", status.as_str())
+        .append_pair("q", &search)
+        .finish();
     let heading = label(&auth);
     Ok(render::ok(&ListPage {
         chrome: Chrome::signed_in(&auth, &heading, "/tickets"),
         heading,
         tickets,
         status: status.as_str(),
+        search,
+        base_query,
+        first_page: after.is_none(),
+        next_cursor,
         filters: vec![
             ("open", "Open"),
             ("awaiting", "Awaiting you"),
             ("closed", "Closed"),
             ("all", "All"),
         ],
-        page,
-        has_next,
         can_submit: auth.scope.may(Action::ContributeTickets).is_ok(),
     }))
 }
