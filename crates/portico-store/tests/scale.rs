@@ -1,0 +1,54 @@
+//! The benchmark's seeder on a small scale: the counts it promises, and the schema left exactly
+//! as the migrations made it (indexes dropped for the bulk load are back).
+
+use portico_store::scale::{ScaleSpec, seed};
+use portico_store::test_support::TestDatabase;
+
+#[tokio::test]
+async fn the_scale_seeder_fills_what_it_promises_and_restores_every_index() {
+    let db = TestDatabase::create().await;
+    let indexes = |db: &TestDatabase| {
+        let url = db.owner_url.clone();
+        async move {
+            use sqlx::Connection;
+            if url.starts_with("sqlite:") {
+                let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                let mut v: Vec<String> = sqlx::query_scalar(
+                    "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name",
+                )
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+                v.sort();
+                v
+            } else {
+                let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
+                sqlx::query_scalar(
+                    "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1",
+                )
+                .fetch_all(&mut c)
+                .await
+                .unwrap()
+            }
+        }
+    };
+    let before = indexes(&db).await;
+    let logins = seed(
+        &db.store,
+        ScaleSpec {
+            companies: 20,
+            tickets: 500,
+            replies_per_ticket: 3,
+            focus_tickets: 50,
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(logins.portal_email, "member@measured.test");
+    assert_eq!(indexes(&db).await, before);
+    let mut tx = db.store.system_unscoped().await.unwrap();
+    assert_eq!(tx.count_rows("companies").await.unwrap(), 20);
+    assert_eq!(tx.count_rows("tickets").await.unwrap(), 500);
+    assert_eq!(tx.count_rows("ticket_messages").await.unwrap(), 1500);
+    tx.commit().await.unwrap();
+}
