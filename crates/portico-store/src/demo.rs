@@ -235,6 +235,14 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
     tx.add_hostname(ws, "portal.localhost", SurfaceKind::Portal)
         .await?;
     use portico_core::FieldKind;
+    for (priority, first, resolve) in [
+        (TicketPriority::Urgent, 30, 4 * 60),
+        (TicketPriority::High, 60, 8 * 60),
+        (TicketPriority::Normal, 4 * 60, 3 * 24 * 60),
+        (TicketPriority::Low, 8 * 60, 5 * 24 * 60),
+    ] {
+        tx.set_sla_target(ws, priority, first, resolve).await?;
+    }
     tx.set_ticket_form(
         ws,
         None,

@@ -34,6 +34,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "attachments",
         include_str!("../migrations/sqlite/0005_attachments.sql"),
     ),
+    (
+        6,
+        "sla targets",
+        include_str!("../migrations/sqlite/0006_sla_targets.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -60,6 +65,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         5,
         "attachments",
         include_str!("../migrations/postgres/0005_attachments.sql"),
+    ),
+    (
+        6,
+        "sla targets",
+        include_str!("../migrations/postgres/0006_sla_targets.sql"),
     ),
 ];
 

@@ -76,6 +76,15 @@ pub async fn seed(store: &Store, spec: ScaleSpec) -> Result<ScaleLogins, StoreEr
         .await?;
     tx.add_hostname(ws, "portal.localhost", SurfaceKind::Portal)
         .await?;
+    // Service levels, so that the console queue computes due times and breaches as it would.
+    for (priority, first, resolve) in [
+        (portico_core::TicketPriority::Urgent, 30, 240),
+        (portico_core::TicketPriority::High, 60, 480),
+        (portico_core::TicketPriority::Normal, 240, 4320),
+        (portico_core::TicketPriority::Low, 480, 7200),
+    ] {
+        tx.set_sla_target(ws, priority, first, resolve).await?;
+    }
     let focus = tx
         .add_company(
             ws,

@@ -118,6 +118,13 @@ impl Q {
         self
     }
 
+    /// Adds `value` as an argument without writing it, and returns its placeholder, for a value
+    /// the SQL uses several times.
+    pub(crate) fn placeholder(&mut self, value: impl Into<Arg>) -> String {
+        self.args.push(value.into());
+        format!("${}", self.args.len())
+    }
+
     /// Appends `col IN ($a, $b, …)`, or a false condition for an empty list.
     pub(crate) fn in_list<T: Into<Arg> + Clone>(&mut self, col: &str, values: &[T]) -> &mut Self {
         if values.is_empty() {

@@ -401,6 +401,28 @@ impl SystemTx {
         Ok(ids)
     }
 
+    /// Sets a priority's service-level targets, in minutes (demo and benchmark data).
+    pub async fn set_sla_target(
+        &mut self,
+        workspace: WorkspaceId,
+        priority: portico_core::TicketPriority,
+        first_response_minutes: i64,
+        resolution_minutes: i64,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "INSERT INTO sla_targets (workspace_id, priority, first_response_minutes, resolution_minutes) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (workspace_id, priority) DO UPDATE SET \
+                 first_response_minutes = excluded.first_response_minutes, resolution_minutes = excluded.resolution_minutes",
+                workspace,
+                priority.as_str(),
+                first_response_minutes,
+                resolution_minutes
+            ))
+            .await?;
+        Ok(())
+    }
+
     /// Sets how many days after resolution a client may reopen a ticket.
     pub async fn set_reopen_days(
         &mut self,

@@ -180,7 +180,7 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         (
             SurfaceKind::Console,
             "GET",
-            "/staff" | "/settings/branding" | "/settings/portal" | "/outbox",
+            "/staff" | "/settings/branding" | "/settings/portal" | "/settings/sla" | "/outbox",
         ) => {
             if owner {
                 200
@@ -191,7 +191,11 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         (
             SurfaceKind::Console,
             "POST",
-            "/staff" | "/settings/branding" | "/settings/branding/logo" | "/settings/portal",
+            "/staff"
+            | "/settings/branding"
+            | "/settings/branding/logo"
+            | "/settings/portal"
+            | "/settings/sla",
         ) => {
             if owner {
                 422
@@ -295,6 +299,7 @@ fn body_for(app: &TestApp, route: &RouteSpec, csrf: &str) -> Vec<(String, String
         }
         "/staff" | "/staff/{staff}" => add("role", "superuser"),
         "/settings/portal" => add("label_tickets", &"x".repeat(80)),
+        "/settings/sla" => add("first_urgent", "soon"),
         "/settings/branding" => {
             add("action", "preview");
             add("name", "X");

@@ -572,3 +572,53 @@ async fn keyset_pages_walk_the_whole_list_once() {
     let bad = get(&app, Who::Member, "/tickets?after=nonsense").await;
     assert_eq!(bad.status, 400);
 }
+
+#[tokio::test]
+async fn service_levels_flag_late_tickets_in_the_queue() {
+    let app = TestApp::spawn().await;
+    let refused = post(
+        &app,
+        Who::Owner,
+        "/settings/sla",
+        &[("first_urgent", "30"), ("resolve_urgent", "ten")],
+    )
+    .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains("is not a number of minutes")
+            && refused.body.contains("value=\"30\"")
+    );
+    let saved = post(
+        &app,
+        Who::Owner,
+        "/settings/sla",
+        &[("first_urgent", "30"), ("resolve_urgent", "240")],
+    )
+    .await;
+    assert_eq!(saved.status, 303);
+    let now = portico_store::now();
+    let mut tx = app.store().system_unscoped().await.unwrap();
+    for (title, age) in [("LATE-URGENT", 3600), ("FRESH-URGENT", 60)] {
+        tx.add_ticket(
+            app.fx.ws1,
+            &portico_store::system::SeedTicket {
+                company: app.fx.company_a,
+                site: Some(app.fx.site_a1),
+                requester: Some(app.fx.portal(Who::Member)),
+                title,
+                status: portico_core::TicketStatus::Open,
+                priority: portico_core::TicketPriority::Urgent,
+                created_at: now - age,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let breached = get(&app, Who::Owner, "/tickets?status=open&sla=breached").await;
+    assert!(breached.body.contains("LATE-URGENT"));
+    assert!(!breached.body.contains("FRESH-URGENT"));
+    assert!(breached.body.contains("SLA breached"));
+    let all = get(&app, Who::TechnicianAssigned, "/tickets?status=open").await;
+    assert!(all.body.contains("LATE-URGENT") && all.body.contains("FRESH-URGENT"));
+}

@@ -6,6 +6,7 @@ use portico_core::{
 };
 
 use crate::scoped::ScopedTx;
+use crate::scoped::sla::{self, SlaStatus};
 use crate::sql::Q;
 use crate::{StoreError, now};
 
@@ -54,6 +55,8 @@ pub struct TicketQuery {
     pub company: Option<CompanyId>,
     pub priority: Option<TicketPriority>,
     pub assignee: AssigneeFilter,
+    /// Only tickets that missed a service-level target.
+    pub sla_breached: bool,
     /// Words that must all appear in the title or the public messages (case-insensitive).
     pub search: String,
     /// Keyset paging: only tickets after this one in the list's order (updated, then id,
@@ -99,6 +102,7 @@ pub struct TicketSummary {
     pub created_at: i64,
     pub updated_at: i64,
     pub resolved_at: Option<i64>,
+    pub sla: SlaStatus,
 }
 
 /// A file on a message, as listed on the ticket page.
@@ -210,6 +214,9 @@ struct SummaryRow {
     created_at: i64,
     updated_at: i64,
     resolved_at: Option<i64>,
+    first_response_due: Option<i64>,
+    resolution_due: Option<i64>,
+    sla_breached: bool,
 }
 crate::sql::db_row!(SummaryRow {
     id,
@@ -226,7 +233,10 @@ crate::sql::db_row!(SummaryRow {
     priority,
     created_at,
     updated_at,
-    resolved_at
+    resolved_at,
+    first_response_due,
+    resolution_due,
+    sla_breached
 });
 
 struct EventRow {
@@ -265,11 +275,20 @@ crate::sql::db_row!(MessageRow {
 
 const SUMMARY_SELECT: &str = "SELECT t.id, t.company_id, c.name AS company_name, s.name AS site_name, \
      u.name AS requester_name, t.requester_id, t.assignee_id, a.name AS assignee_name, t.title, t.category, \
-     t.status, t.priority, t.created_at, t.updated_at, t.resolved_at FROM ";
+          t.status, t.priority, t.created_at, t.updated_at, t.resolved_at, ";
 const SUMMARY_JOINS: &str = " JOIN companies c ON c.workspace_id = t.workspace_id AND c.id = t.company_id \
      LEFT JOIN sites s ON s.workspace_id = t.workspace_id AND s.company_id = t.company_id AND s.id = t.site_id \
      LEFT JOIN portal_users u ON u.workspace_id = t.workspace_id AND u.id = t.requester_id \
-     LEFT JOIN staff_users a ON a.workspace_id = t.workspace_id AND a.id = t.assignee_id WHERE 1 = 1";
+          LEFT JOIN staff_users a ON a.workspace_id = t.workspace_id AND a.id = t.assignee_id \
+     LEFT JOIN sla_targets st ON st.workspace_id = t.workspace_id AND st.priority = t.priority WHERE 1 = 1";
+
+/// Starts a summary query: its columns, with the SLA columns computed at `at`, up to `FROM `.
+fn summary_query(at: i64) -> Q {
+    let mut query = Q::new(SUMMARY_SELECT);
+    let now = query.placeholder(at);
+    query.sql(&sla::status_columns(&now)).sql(" FROM ");
+    query
+}
 const ORDER: &str = " ORDER BY t.updated_at DESC, t.id DESC";
 
 impl SummaryRow {
@@ -290,6 +309,11 @@ impl SummaryRow {
             created_at: self.created_at,
             updated_at: self.updated_at,
             resolved_at: self.resolved_at,
+            sla: SlaStatus {
+                first_response_due: self.first_response_due,
+                resolution_due: self.resolution_due,
+                breached: self.sla_breached,
+            },
         })
     }
 }
@@ -320,7 +344,7 @@ impl ScopedTx<'_> {
         self.scope
             .may(Action::ViewTickets)
             .map_err(|_| StoreError::NotFound)?;
-        let mut query = Q::new(SUMMARY_SELECT);
+        let mut query = summary_query(now());
         query.sql("tickets t").sql(SUMMARY_JOINS);
         self.fence_tickets(&mut query);
         query.sql(" AND t.id = ").arg(id);
@@ -336,8 +360,13 @@ impl ScopedTx<'_> {
         self.scope.may(Action::ViewTickets)?;
         // The page of tickets is chosen first, on the tickets table alone, so the planner walks
         // an (updated_at) index and stops after one page; only that page is joined for names.
-        let mut query = Q::new(SUMMARY_SELECT);
+        let at = now();
+        let mut query = summary_query(at);
         query.sql("(SELECT t.* FROM tickets t WHERE 1 = 1");
+        if filter.sla_breached {
+            let now = query.placeholder(at);
+            query.sql(" AND ").sql(&sla::breached_condition(&now));
+        }
         self.fence_tickets(&mut query);
         match filter.status {
             StatusFilter::Open => query.sql(" AND t.status NOT IN ('resolved', 'closed')"),

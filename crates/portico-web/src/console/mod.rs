@@ -6,6 +6,8 @@ mod outbox;
 mod portal_defaults;
 mod portal_settings;
 mod portal_users;
+mod sla;
+
 mod staff;
 mod tickets;
 
@@ -89,6 +91,8 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Page,
             branding::upload_logo,
         )
+        .get("/settings/sla", Resource::Page, sla::page)
+        .post("/settings/sla", Resource::Page, sla::save)
         .get("/settings/portal", Resource::Page, portal_defaults::page)
         .post("/settings/portal", Resource::Page, portal_defaults::save)
         .get("/outbox", Resource::Page, outbox::list)

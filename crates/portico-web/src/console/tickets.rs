@@ -36,6 +36,9 @@ pub(crate) struct QueueQuery {
     assignee: String,
     #[serde(default)]
     q: String,
+    /// `breached`: only tickets that missed a service-level target.
+    #[serde(default)]
+    sla: String,
     #[serde(default)]
     after: String,
 }
@@ -52,6 +55,7 @@ struct QueuePage {
     assignee: String,
     priorities: &'static [TicketPriority],
     search: String,
+    sla_breached: bool,
     first_page: bool,
     next_cursor: Option<String>,
     query_string: String,
@@ -97,6 +101,7 @@ pub(crate) async fn queue(
             priority,
             assignee,
             search: search.clone(),
+            sla_breached: query.sla == "breached",
             after,
             limit: PAGE_SIZE + 1,
             offset: 0,
@@ -126,6 +131,7 @@ pub(crate) async fn queue(
         .append_pair("priority", &query.priority)
         .append_pair("assignee", &query.assignee)
         .append_pair("q", &search)
+        .append_pair("sla", &query.sla)
         .finish();
     Ok(render::ok(&QueuePage {
         chrome: Chrome::signed_in(&auth, "Tickets", "/tickets"),
@@ -137,6 +143,7 @@ pub(crate) async fn queue(
         assignee: query.assignee,
         priorities: TicketPriority::ALL,
         search,
+        sla_breached: query.sla == "breached",
         first_page: after.is_none(),
         next_cursor,
         query_string,
