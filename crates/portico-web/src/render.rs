@@ -78,6 +78,9 @@ impl Chrome {
                     chrome.nav.push(item("/staff", "Staff"));
                     chrome.nav.push(item("/settings/branding", "Branding"));
                     chrome.nav.push(item("/settings/portal", "Portal defaults"));
+                    chrome
+                        .nav
+                        .push(item("/settings/ticket-form", "Ticket form"));
                     chrome.nav.push(item("/settings/sla", "Service levels"));
                     chrome.nav.push(item("/outbox", "Outbox"));
                 }

@@ -180,7 +180,12 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         (
             SurfaceKind::Console,
             "GET",
-            "/staff" | "/settings/branding" | "/settings/portal" | "/settings/sla" | "/outbox",
+            "/staff"
+            | "/settings/branding"
+            | "/settings/portal"
+            | "/settings/sla"
+            | "/settings/ticket-form"
+            | "/outbox",
         ) => {
             if owner {
                 200
@@ -195,7 +200,8 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             | "/settings/branding"
             | "/settings/branding/logo"
             | "/settings/portal"
-            | "/settings/sla",
+            | "/settings/sla"
+            | "/settings/ticket-form",
         ) => {
             if owner {
                 422
@@ -300,6 +306,11 @@ fn body_for(app: &TestApp, route: &RouteSpec, csrf: &str) -> Vec<(String, String
         "/staff" | "/staff/{staff}" => add("role", "superuser"),
         "/settings/portal" => add("label_tickets", &"x".repeat(80)),
         "/settings/sla" => add("first_urgent", "soon"),
+        "/settings/ticket-form" => {
+            add("rows", "1");
+            add("label_0", "Broken");
+            add("kind_0", "no-such-kind");
+        }
         "/settings/branding" => {
             add("action", "preview");
             add("name", "X");

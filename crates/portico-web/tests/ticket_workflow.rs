@@ -622,3 +622,87 @@ async fn service_levels_flag_late_tickets_in_the_queue() {
     let all = get(&app, Who::TechnicianAssigned, "/tickets?status=open").await;
     assert!(all.body.contains("LATE-URGENT") && all.body.contains("FRESH-URGENT"));
 }
+
+#[tokio::test]
+async fn the_owner_designs_the_form_and_clients_get_it_at_once() {
+    let app = TestApp::spawn().await;
+    // A choice field without options is refused, and what was typed stays.
+    let refused = post(
+        &app,
+        Who::Owner,
+        "/settings/ticket-form",
+        &[
+            ("rows", "1"),
+            ("categories", "Email\nPhones"),
+            ("label_0", "Handset model"),
+            ("kind_0", "select"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("needs between 1 and"));
+    assert!(
+        refused.body.contains("value=\"Handset model\"") && refused.body.contains("Email\nPhones")
+    );
+    let saved = post(
+        &app,
+        Who::Owner,
+        "/settings/ticket-form",
+        &[
+            ("rows", "2"),
+            ("categories", "Email\nPhones"),
+            ("label_0", "Handset model"),
+            ("kind_0", "select"),
+            ("required_0", "1"),
+            ("options_0", "Yealink T54\nPolycom VVX"),
+            ("label_1", ""),
+            ("kind_1", "text"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let form = get(&app, Who::Member, "/tickets/new").await;
+    assert!(form.body.contains("Handset model") && form.body.contains("Polycom VVX"));
+    assert!(form.body.contains("<option>Phones</option>"));
+    // A technician may not open the designer.
+    assert_eq!(
+        get(&app, Who::TechnicianAssigned, "/settings/ticket-form")
+            .await
+            .status,
+        403
+    );
+    // An override for company A replaces the fields for its users only.
+    let company = app.fx.company_a.to_string();
+    let override_saved = post(
+        &app,
+        Who::Owner,
+        "/settings/ticket-form",
+        &[
+            ("company", &company),
+            ("rows", "1"),
+            ("label_0", "Room number"),
+            ("kind_0", "number"),
+        ],
+    )
+    .await;
+    assert_eq!(override_saved.status, 303);
+    let form = get(&app, Who::Member, "/tickets/new").await;
+    assert!(form.body.contains("Room number") && !form.body.contains("Handset model"));
+    // Saving the override with no fields removes it.
+    let cleared = post(
+        &app,
+        Who::Owner,
+        "/settings/ticket-form",
+        &[
+            ("company", &company),
+            ("rows", "1"),
+            ("label_0", "Room number"),
+            ("kind_0", "number"),
+            ("remove_0", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(cleared.status, 303);
+    let form = get(&app, Who::Member, "/tickets/new").await;
+    assert!(form.body.contains("Handset model") && !form.body.contains("Room number"));
+}

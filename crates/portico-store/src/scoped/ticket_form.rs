@@ -116,3 +116,165 @@ impl ScopedTx<'_> {
             .collect())
     }
 }
+
+/// One field as the form designer submits it.
+#[derive(Debug, Clone, Default)]
+pub struct FieldDraft {
+    pub label: String,
+    pub kind: String,
+    pub required: bool,
+    pub help: String,
+    /// One option per line, for choice fields.
+    pub options: String,
+}
+
+const MAX_FIELDS: usize = 30;
+const MAX_OPTIONS: usize = 50;
+const MAX_CATEGORIES: usize = 50;
+
+fn short_text(text: &str, max: usize, what: &str) -> Result<String, StoreError> {
+    let text = text.trim();
+    if text.chars().count() > max || text.chars().any(char::is_control) {
+        return Err(StoreError::Invalid(format!(
+            "{what} must be one line of at most {max} characters."
+        )));
+    }
+    Ok(text.to_owned())
+}
+
+impl ScopedTx<'_> {
+    /// Replaces the workspace form's fields (and, with it, the category list), or a company's
+    /// override fields when `company` is given; an override with no fields is removed, and the
+    /// company uses the workspace form again.
+    pub async fn save_ticket_form(
+        &mut self,
+        company: Option<CompanyId>,
+        categories: &str,
+        fields: &[FieldDraft],
+    ) -> Result<(), StoreError> {
+        self.scope.may(Action::ManageTicketForm)?;
+        if let Some(company) = company {
+            self.visible_company(company).await?;
+        }
+        if fields.len() > MAX_FIELDS {
+            return Err(StoreError::Invalid(format!(
+                "A form has at most {MAX_FIELDS} custom fields."
+            )));
+        }
+        let mut checked = Vec::new();
+        for (n, f) in fields.iter().enumerate() {
+            let label = short_text(&f.label, 80, &format!("The label of field {}", n + 1))?;
+            if label.is_empty() {
+                return Err(StoreError::Invalid(format!(
+                    "Field {} needs a label.",
+                    n + 1
+                )));
+            }
+            let kind = FieldKind::parse(&f.kind)
+                .ok_or_else(|| StoreError::Invalid(format!("Choose a kind for “{label}”.")))?;
+            let help = short_text(&f.help, 200, &format!("The help text of “{label}”"))?;
+            let options: Vec<String> = f
+                .options
+                .lines()
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(|o| short_text(o, 80, &format!("Each option of “{label}”")))
+                .collect::<Result<_, _>>()?;
+            if kind.has_options() && (options.is_empty() || options.len() > MAX_OPTIONS) {
+                return Err(StoreError::Invalid(format!(
+                    "“{label}” needs between 1 and {MAX_OPTIONS} options, one per line."
+                )));
+            }
+            checked.push((label, kind, f.required, help, options));
+        }
+        let workspace = self.scope.workspace();
+        let mut delete = Q::new("DELETE FROM ticket_form_fields WHERE workspace_id = ");
+        delete.arg(workspace);
+        match company {
+            Some(c) => delete.sql(" AND company_id = ").arg(c),
+            None => delete.sql(" AND company_id IS NULL"),
+        };
+        self.tx.exec(delete).await?;
+        for (position, (label, kind, required, help, options)) in checked.iter().enumerate() {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO ticket_form_fields (workspace_id, company_id, id, position, label, kind, required, help, options) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    workspace,
+                    company,
+                    portico_core::MessageId::new().as_text(),
+                    position as i64,
+                    label.as_str(),
+                    kind.as_str(),
+                    *required,
+                    help.as_str(),
+                    options.join("\n")
+                ))
+                .await?;
+        }
+        if company.is_none() {
+            let mut names: Vec<String> = Vec::new();
+            for line in categories.lines() {
+                let name = short_text(line, 80, "Each category")?;
+                if !name.is_empty() && !names.contains(&name) {
+                    names.push(name);
+                }
+            }
+            if names.len() > MAX_CATEGORIES {
+                return Err(StoreError::Invalid(format!(
+                    "At most {MAX_CATEGORIES} categories."
+                )));
+            }
+            self.tx
+                .exec(q!(
+                    "DELETE FROM ticket_categories WHERE workspace_id = $1",
+                    workspace
+                ))
+                .await?;
+            for (position, name) in names.iter().enumerate() {
+                self.tx
+                    .exec(q!(
+                        "INSERT INTO ticket_categories (workspace_id, name, position) VALUES ($1, $2, $3)",
+                        workspace,
+                        name.as_str(),
+                        position as i64
+                    ))
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The fields of the workspace form, or of `company`'s override (possibly none), for the
+    /// designer; unlike [`ScopedTx::ticket_form`] it does not fall back.
+    pub async fn form_fields_of(
+        &mut self,
+        company: Option<CompanyId>,
+    ) -> Result<Vec<FormField>, StoreError> {
+        self.scope.may(Action::ManageTicketForm)?;
+        if let Some(company) = company {
+            self.visible_company(company).await?;
+        }
+        let mut query = Q::new(
+            "SELECT id, label, kind, required, help, options FROM ticket_form_fields WHERE workspace_id = ",
+        );
+        query.arg(self.scope.workspace());
+        match company {
+            Some(c) => query.sql(" AND company_id = ").arg(c),
+            None => query.sql(" AND company_id IS NULL"),
+        };
+        query.sql(" ORDER BY position");
+        let rows: Vec<FieldRow> = self.tx.all(query).await?;
+        Ok(rows.into_iter().filter_map(FieldRow::into_field).collect())
+    }
+
+    /// The workspace's categories, in order.
+    pub async fn ticket_categories(&mut self) -> Result<Vec<String>, StoreError> {
+        self.scope.may(Action::ManageTicketForm)?;
+        let mut query = Q::new("SELECT name FROM ticket_categories WHERE 1 = 1");
+        self.fence_workspace(&mut query, "workspace_id");
+        query.sql(" ORDER BY position, name");
+        let rows: Vec<(String,)> = self.tx.all(query).await?;
+        Ok(rows.into_iter().map(|(n,)| n).collect())
+    }
+}

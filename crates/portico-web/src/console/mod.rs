@@ -9,6 +9,8 @@ mod portal_users;
 mod sla;
 
 mod staff;
+mod ticket_form;
+
 mod tickets;
 
 use crate::registry::{Resource, SurfaceRoutes};
@@ -91,6 +93,8 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Page,
             branding::upload_logo,
         )
+        .get("/settings/ticket-form", Resource::Page, ticket_form::page)
+        .post("/settings/ticket-form", Resource::Page, ticket_form::save)
         .get("/settings/sla", Resource::Page, sla::page)
         .post("/settings/sla", Resource::Page, sla::save)
         .get("/settings/portal", Resource::Page, portal_defaults::page)
