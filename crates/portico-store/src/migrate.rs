@@ -39,6 +39,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "sla targets",
         include_str!("../migrations/sqlite/0006_sla_targets.sql"),
     ),
+    (
+        7,
+        "routing rules",
+        include_str!("../migrations/sqlite/0007_routing_rules.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -70,6 +75,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         6,
         "sla targets",
         include_str!("../migrations/postgres/0006_sla_targets.sql"),
+    ),
+    (
+        7,
+        "routing rules",
+        include_str!("../migrations/postgres/0007_routing_rules.sql"),
     ),
 ];
 

@@ -185,6 +185,7 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             | "/settings/portal"
             | "/settings/sla"
             | "/settings/ticket-form"
+            | "/settings/routing"
             | "/outbox",
         ) => {
             if owner {
@@ -201,7 +202,8 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             | "/settings/branding/logo"
             | "/settings/portal"
             | "/settings/sla"
-            | "/settings/ticket-form",
+            | "/settings/ticket-form"
+            | "/settings/routing",
         ) => {
             if owner {
                 422
@@ -306,6 +308,7 @@ fn body_for(app: &TestApp, route: &RouteSpec, csrf: &str) -> Vec<(String, String
         "/staff" | "/staff/{staff}" => add("role", "superuser"),
         "/settings/portal" => add("label_tickets", &"x".repeat(80)),
         "/settings/sla" => add("first_urgent", "soon"),
+        "/settings/routing" => add("action", "add"),
         "/settings/ticket-form" => {
             add("rows", "1");
             add("label_0", "Broken");

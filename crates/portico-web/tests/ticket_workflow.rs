@@ -706,3 +706,96 @@ async fn the_owner_designs_the_form_and_clients_get_it_at_once() {
     let form = get(&app, Who::Member, "/tickets/new").await;
     assert!(form.body.contains("Handset model") && !form.body.contains("Room number"));
 }
+
+#[tokio::test]
+async fn routing_rules_assign_and_prioritise_portal_tickets_in_order() {
+    let app = TestApp::spawn().await;
+    let tech = app.fx.staff(Who::TechnicianAssigned).to_string();
+    let other_tech = app.fx.staff(Who::TechnicianNotAssigned).to_string();
+    let company_b = app.fx.company_b.to_string();
+    for (position, name, company, keywords, assignee, priority, category) in [
+        (
+            "10",
+            "B's printers",
+            company_b.as_str(),
+            "printer",
+            tech.as_str(),
+            "low",
+            "",
+        ),
+        (
+            "20",
+            "Printers",
+            "",
+            "printer, toner",
+            tech.as_str(),
+            "urgent",
+            "Printing",
+        ),
+        ("30", "Everything else", "", "", other_tech.as_str(), "", ""),
+    ] {
+        let added = post(
+            &app,
+            Who::Owner,
+            "/settings/routing",
+            &[
+                ("action", "add"),
+                ("position", position),
+                ("name", name),
+                ("company", company),
+                ("keywords", keywords),
+                ("assignee", assignee),
+                ("priority", priority),
+                ("set_category", category),
+            ],
+        )
+        .await;
+        assert_eq!(added.status, 303, "{}", added.body);
+    }
+    let raise = |title: &'static str| {
+        let app = &app;
+        async move {
+            let created = post(
+                app,
+                Who::Member,
+                "/tickets",
+                &[
+                    ("title", title),
+                    ("priority", "normal"),
+                    ("description", "Please help"),
+                ],
+            )
+            .await;
+            assert_eq!(created.status, 303, "{}", created.body);
+            ticket_of(created.location())
+        }
+    };
+    let printer = raise("The PRINTER is offline").await;
+    let page = get(&app, Who::Owner, &format!("/tickets/{printer}")).await;
+    assert!(page.body.contains("assigned to"), "{}", page.body);
+    assert!(page.body.contains("Urgent") && page.body.contains("Printing"));
+    assert!(
+        mails_to(&app, "tech-a@msp.test")
+            .await
+            .iter()
+            .any(|(s, b)| s.contains("The PRINTER is offline") && b.contains("Printers"))
+    );
+    // The catch-all names a technician who is not assigned to this company: not assigned.
+    let other = raise("Monitor flickers").await;
+    let page = get(&app, Who::Owner, &format!("/tickets/{other}")).await;
+    assert!(page.body.contains("unassigned"));
+    // A rule without anything to set is refused, the form kept.
+    let refused = post(
+        &app,
+        Who::Owner,
+        "/settings/routing",
+        &[
+            ("action", "add"),
+            ("name", "Does nothing"),
+            ("keywords", "x"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("value=\"Does nothing\""));
+}

@@ -6,6 +6,7 @@ pub mod companies;
 pub mod outbox;
 pub mod portal_settings;
 pub mod portal_users;
+pub mod routing;
 pub mod sla;
 pub mod staff;
 pub mod ticket_form;

@@ -12,6 +12,7 @@ use portico_core::{
 
 use crate::scoped::ScopedTx;
 use crate::scoped::outbox;
+use crate::scoped::routing::Candidate;
 use crate::scoped::tickets::TicketSummary;
 use crate::sql::{Q, q};
 use crate::{StoreError, now};
@@ -110,6 +111,7 @@ impl ScopedTx<'_> {
         &mut self,
         company: CompanyId,
         new: &NewTicket,
+        links: &Links,
     ) -> Result<TicketId, StoreError> {
         self.scope.may(Action::ContributeTickets)?;
         self.visible_company(company).await?;
@@ -171,13 +173,49 @@ impl ScopedTx<'_> {
                 answers.push((field, value));
             }
         }
+        // Routing: the first rule that matches sets assignee, priority and category.
+        let answered: Vec<(String, String)> = answers
+            .iter()
+            .map(|(f, v)| (f.label.clone(), v.clone()))
+            .collect();
+        let candidate = Candidate {
+            company,
+            category,
+            title: &title,
+            description: &description,
+            answers: &answered,
+        };
+        let rule = self
+            .routing_rules()
+            .await?
+            .into_iter()
+            .find(|r| r.matches(&candidate));
+        let (priority, category, assignee) = match &rule {
+            Some(rule) => {
+                let assignee = match rule.set_assignee {
+                    Some(a) => self.routable_assignee(company, a).await?,
+                    None => None,
+                };
+                (
+                    rule.set_priority.unwrap_or(priority),
+                    if rule.set_category.is_empty() {
+                        category.to_owned()
+                    } else {
+                        rule.set_category.clone()
+                    },
+                    assignee,
+                )
+            }
+            None => (priority, category.to_owned(), None),
+        };
         let id = TicketId::new();
         let at = now();
         let workspace = self.scope.workspace();
         self.tx
             .exec(q!(
                 "INSERT INTO tickets (workspace_id, company_id, id, site_id, requester_id, title, status, priority, \
-                 created_at, updated_at, category, source) VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $8, $9, 'portal')",
+                 created_at, updated_at, category, source, assignee_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $8, $9, 'portal', $10)",
                 workspace,
                 company,
                 id,
@@ -186,9 +224,28 @@ impl ScopedTx<'_> {
                 title.as_str(),
                 priority.as_str(),
                 at,
-                category
+                category.as_str(),
+                assignee.as_ref().map(|(a, _)| *a)
             ))
             .await?;
+        if let (Some((_, email)), Some(rule)) = (&assignee, &rule) {
+            let subject = format!("New ticket for you: {title}");
+            let body = format!(
+                "{} raised \"{title}\". The routing rule \"{}\" assigned it to you.\n\n{description}\n\nOpen it: {}/tickets/{id}\n",
+                self.scope.actor_name(),
+                rule.name,
+                links.console
+            );
+            outbox::push(
+                &mut self.tx,
+                workspace,
+                Some(company),
+                email,
+                &subject,
+                &body,
+            )
+            .await?;
+        }
         self.insert_message(company, id, &description, false, &new.attachments, at)
             .await?;
         for (position, (field, value)) in answers.iter().enumerate() {
@@ -500,6 +557,36 @@ impl ScopedTx<'_> {
                 .await?;
         }
         Ok(())
+    }
+
+    /// A routing rule's assignee, if they may still work tickets of `company` (an owner, or a
+    /// technician assigned to it, not disabled); otherwise the rule's assignment is skipped.
+    async fn routable_assignee(
+        &mut self,
+        company: CompanyId,
+        assignee: StaffUserId,
+    ) -> Result<Option<(StaffUserId, String)>, StoreError> {
+        let row: Option<(String, String, i64)> = self
+            .tx
+            .optional(q!(
+                "SELECT u.email, u.role, (SELECT COUNT(*) FROM staff_assignments s \
+                 WHERE s.workspace_id = u.workspace_id AND s.staff_user_id = u.id AND s.company_id = $3) \
+                 FROM staff_users u WHERE u.workspace_id = $1 AND u.id = $2 AND NOT u.disabled",
+                self.scope.workspace(),
+                assignee,
+                company
+            ))
+            .await?;
+        Ok(match row {
+            Some((email, role, _)) if role == "owner" => Some((assignee, email)),
+            Some((email, role, assigned)) if role == "technician" && assigned > 0 => {
+                Some((assignee, email))
+            }
+            _ => {
+                tracing::warn!(%assignee, "routing rule names a staff user who cannot take this company's tickets");
+                None
+            }
+        })
     }
 
     /// The assignee's name and address, if they may work this ticket: an owner, or a

@@ -6,6 +6,8 @@ mod outbox;
 mod portal_defaults;
 mod portal_settings;
 mod portal_users;
+mod routing;
+
 mod sla;
 
 mod staff;
@@ -95,6 +97,8 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
         )
         .get("/settings/ticket-form", Resource::Page, ticket_form::page)
         .post("/settings/ticket-form", Resource::Page, ticket_form::save)
+        .get("/settings/routing", Resource::Page, routing::page)
+        .post("/settings/routing", Resource::Page, routing::save)
         .get("/settings/sla", Resource::Page, sla::page)
         .post("/settings/sla", Resource::Page, sla::save)
         .get("/settings/portal", Resource::Page, portal_defaults::page)

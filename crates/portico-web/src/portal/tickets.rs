@@ -521,8 +521,9 @@ pub(crate) async fn submit(
         let page = new_ticket_page(&state, &auth, submitted, message).await?;
         return Ok(render::refused(&page));
     }
+    let links = mail_links(&state, auth.scope.workspace()).await?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
-    match tx.submit_ticket(company, &new).await {
+    match tx.submit_ticket(company, &new, &links).await {
         Ok(id) => {
             upload.commit_files().await?;
             tx.commit().await?;

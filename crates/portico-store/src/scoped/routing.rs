@@ -1,0 +1,243 @@
+//! Routing rules for tickets raised on the portal: conditions on company, category, keywords in
+//! the title or description, and a custom-field answer; actions setting the assignee, priority
+//! and category. Rules are evaluated in order and the first whose conditions all hold applies.
+
+use portico_core::{Action, CompanyId, StaffUserId, TicketPriority};
+
+use crate::StoreError;
+use crate::scoped::ScopedTx;
+use crate::sql::{Q, q};
+
+/// A rule as stored and shown.
+#[derive(Debug, Clone, Default)]
+pub struct RoutingRule {
+    pub id: String,
+    pub position: i64,
+    pub name: String,
+    pub company: Option<CompanyId>,
+    pub company_name: Option<String>,
+    pub category: String,
+    /// Any of these words (comma-separated) in the title or description.
+    pub keywords: String,
+    pub field_label: String,
+    pub field_value: String,
+    pub set_assignee: Option<StaffUserId>,
+    pub set_assignee_name: Option<String>,
+    pub set_priority: Option<TicketPriority>,
+    pub set_category: String,
+}
+
+/// A rule as the console submits it.
+#[derive(Debug, Clone, Default)]
+pub struct NewRoutingRule {
+    pub position: i64,
+    pub name: String,
+    pub company: Option<CompanyId>,
+    pub category: String,
+    pub keywords: String,
+    pub field_label: String,
+    pub field_value: String,
+    pub set_assignee: Option<StaffUserId>,
+    pub set_priority: Option<TicketPriority>,
+    pub set_category: String,
+}
+
+/// What a new ticket looks like to the rules.
+pub(crate) struct Candidate<'a> {
+    pub company: CompanyId,
+    pub category: &'a str,
+    pub title: &'a str,
+    pub description: &'a str,
+    /// (field label, stored answer)
+    pub answers: &'a [(String, String)],
+}
+
+impl RoutingRule {
+    pub(crate) fn matches(&self, t: &Candidate<'_>) -> bool {
+        if self.company.is_some_and(|c| c != t.company) {
+            return false;
+        }
+        if !self.category.is_empty() && !self.category.eq_ignore_ascii_case(t.category) {
+            return false;
+        }
+        let words: Vec<String> = self
+            .keywords
+            .split(',')
+            .map(|w| w.trim().to_lowercase())
+            .filter(|w| !w.is_empty())
+            .collect();
+        if !words.is_empty() {
+            let text = format!("{} {}", t.title, t.description).to_lowercase();
+            if !words.iter().any(|w| text.contains(w.as_str())) {
+                return false;
+            }
+        }
+        if !self.field_label.is_empty() {
+            let answered = t.answers.iter().any(|(label, value)| {
+                label.eq_ignore_ascii_case(&self.field_label)
+                    && (self.field_value.is_empty()
+                        || value
+                            .lines()
+                            .any(|v| v.trim().eq_ignore_ascii_case(self.field_value.trim())))
+            });
+            if !answered {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+impl ScopedTx<'_> {
+    /// The workspace's rules in evaluation order.
+    pub async fn routing_rules(&mut self) -> Result<Vec<RoutingRule>, StoreError> {
+        self.scope.may(Action::ViewTickets)?;
+        let mut query = Q::new(
+            "SELECT r.id, r.position, r.name, r.company_id, c.name, r.category, r.keywords, r.field_label, \
+             r.field_value, r.set_assignee_id, a.name, r.set_priority, r.set_category FROM routing_rules r \
+             LEFT JOIN companies c ON c.workspace_id = r.workspace_id AND c.id = r.company_id \
+             LEFT JOIN staff_users a ON a.workspace_id = r.workspace_id AND a.id = r.set_assignee_id WHERE 1 = 1",
+        );
+        self.fence_workspace(&mut query, "r.workspace_id");
+        query.sql(" ORDER BY r.position, r.name");
+        let rows: Vec<RawRule> = self.tx.all(query).await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| RoutingRule {
+                id: r.id,
+                position: r.position,
+                name: r.name,
+                company: r.company_id.as_deref().and_then(CompanyId::parse),
+                company_name: r.company_name,
+                category: r.category,
+                keywords: r.keywords,
+                field_label: r.field_label,
+                field_value: r.field_value,
+                set_assignee: r.set_assignee_id.as_deref().and_then(StaffUserId::parse),
+                set_assignee_name: r.assignee_name,
+                set_priority: r.set_priority.as_deref().and_then(TicketPriority::parse),
+                set_category: r.set_category.unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    pub async fn add_routing_rule(&mut self, rule: &NewRoutingRule) -> Result<(), StoreError> {
+        self.scope.may(Action::ManageTicketForm)?;
+        let one_line = |text: &str, max: usize, what: &str| -> Result<String, StoreError> {
+            let text = text.trim();
+            if text.chars().count() > max || text.chars().any(char::is_control) {
+                return Err(StoreError::Invalid(format!(
+                    "{what} must be one line of at most {max} characters."
+                )));
+            }
+            Ok(text.to_owned())
+        };
+        let name = one_line(&rule.name, 80, "The name")?;
+        if name.is_empty() {
+            return Err(StoreError::Invalid("Give the rule a name.".into()));
+        }
+        let category = one_line(&rule.category, 80, "The category")?;
+        let keywords = one_line(&rule.keywords, 500, "The keywords")?;
+        let field_label = one_line(&rule.field_label, 80, "The field")?;
+        let field_value = one_line(&rule.field_value, 200, "The answer")?;
+        let set_category = one_line(&rule.set_category, 80, "The category to set")?;
+        if rule.set_assignee.is_none() && rule.set_priority.is_none() && set_category.is_empty() {
+            return Err(StoreError::Invalid(
+                "A rule must set an assignee, a priority or a category.".into(),
+            ));
+        }
+        if let Some(company) = rule.company {
+            self.visible_company(company).await?;
+        }
+        if let Some(assignee) = rule.set_assignee {
+            let role: Option<(String,)> = self
+                .tx
+                .optional(q!(
+                    "SELECT role FROM staff_users WHERE workspace_id = $1 AND id = $2 AND NOT disabled",
+                    self.scope.workspace(),
+                    assignee
+                ))
+                .await?;
+            if !matches!(
+                role.as_ref().map(|(r,)| r.as_str()),
+                Some("owner" | "technician")
+            ) {
+                return Err(StoreError::Invalid(
+                    "Tickets can only be routed to owners and technicians.".into(),
+                ));
+            }
+        }
+        self.tx
+            .exec(q!(
+                "INSERT INTO routing_rules (workspace_id, id, position, name, company_id, category, keywords, field_label, \
+                 field_value, set_assignee_id, set_priority, set_category) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                self.scope.workspace(),
+                portico_core::MessageId::new().as_text(),
+                rule.position.clamp(0, 1_000_000),
+                name.as_str(),
+                rule.company,
+                category.as_str(),
+                keywords.as_str(),
+                field_label.as_str(),
+                field_value.as_str(),
+                rule.set_assignee,
+                rule.set_priority.map(|p| p.as_str().to_owned()),
+                if set_category.is_empty() { None } else { Some(set_category) }
+            ))
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_routing_rule(&mut self, id: &str) -> Result<(), StoreError> {
+        self.scope.may(Action::ManageTicketForm)?;
+        let removed = self
+            .tx
+            .exec(q!(
+                "DELETE FROM routing_rules WHERE workspace_id = $1 AND id = $2",
+                self.scope.workspace(),
+                id
+            ))
+            .await?;
+        if removed == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+}
+
+struct RawRule {
+    id: String,
+    position: i64,
+    name: String,
+    company_id: Option<String>,
+    company_name: Option<String>,
+    category: String,
+    keywords: String,
+    field_label: String,
+    field_value: String,
+    set_assignee_id: Option<String>,
+    assignee_name: Option<String>,
+    set_priority: Option<String>,
+    set_category: Option<String>,
+}
+
+impl crate::sql::DbRow for RawRule {
+    fn decode(row: &crate::sql::RowRef<'_, '_>) -> Result<Self, StoreError> {
+        Ok(RawRule {
+            id: row.at(0)?,
+            position: row.at(1)?,
+            name: row.at(2)?,
+            company_id: row.at(3)?,
+            company_name: row.at(4)?,
+            category: row.at(5)?,
+            keywords: row.at(6)?,
+            field_label: row.at(7)?,
+            field_value: row.at(8)?,
+            set_assignee_id: row.at(9)?,
+            assignee_name: row.at(10)?,
+            set_priority: row.at(11)?,
+            set_category: row.at(12)?,
+        })
+    }
+}

@@ -1,0 +1,189 @@
+//! C2 routing rules for portal-submitted tickets: conditions on company, category, keywords and
+//! a custom-field answer set the assignee, priority and category. Evaluated in order; the first
+//! match applies.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use portico_core::{Action, CompanyId, StaffUserId, TicketPriority};
+use portico_store::StoreError;
+use portico_store::scoped::routing::{NewRoutingRule, RoutingRule};
+use serde::Deserialize;
+
+use crate::auth::Auth;
+use crate::error::WebError;
+use crate::forms::FormData;
+use crate::render::{self, Chrome};
+use crate::{AppState, see_other};
+
+/// The add form as typed, kept across a refusal.
+#[derive(Default)]
+pub(crate) struct RuleForm {
+    pub position: String,
+    pub name: String,
+    pub company: String,
+    pub category: String,
+    pub keywords: String,
+    pub field_label: String,
+    pub field_value: String,
+    pub assignee: String,
+    pub priority: String,
+    pub set_category: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/routing.html")]
+struct RoutingPage {
+    chrome: Chrome,
+    rules: Vec<RoutingRule>,
+    companies: Vec<(String, String)>,
+    staff: Vec<(String, String)>,
+    priorities: &'static [TicketPriority],
+    form: RuleForm,
+    error: String,
+    notice: &'static str,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct PageQuery {
+    #[serde(default)]
+    done: String,
+}
+
+async fn routing_page(
+    state: &AppState,
+    auth: &Auth,
+    form: RuleForm,
+    error: String,
+    notice: &'static str,
+) -> Result<RoutingPage, WebError> {
+    auth.scope.may(Action::ManageTicketForm)?;
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let rules = tx.routing_rules().await?;
+    let companies = tx
+        .company_names(1000)
+        .await?
+        .into_iter()
+        .map(|(id, name)| (id.to_string(), name))
+        .collect();
+    let staff = tx
+        .staff_users()
+        .await?
+        .into_iter()
+        .filter(|s| {
+            !s.disabled
+                && matches!(
+                    s.role,
+                    portico_core::StaffRole::Owner | portico_core::StaffRole::Technician
+                )
+        })
+        .map(|s| (s.id.to_string(), s.name))
+        .collect();
+    tx.commit().await?;
+    Ok(RoutingPage {
+        chrome: Chrome::signed_in(auth, "Ticket routing", "/settings/routing"),
+        rules,
+        companies,
+        staff,
+        priorities: TicketPriority::ALL,
+        form,
+        error,
+        notice,
+    })
+}
+
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, WebError> {
+    let notice = match query.done.as_str() {
+        "added" => "Rule added.",
+        "deleted" => "Rule deleted.",
+        _ => "",
+    };
+    let page = routing_page(&state, &auth, RuleForm::default(), String::new(), notice).await?;
+    Ok(render::ok(&page))
+}
+
+pub(crate) async fn save(
+    State(state): State<AppState>,
+    auth: Auth,
+    form: FormData,
+) -> Result<Response, WebError> {
+    auth.check_csrf(&form)?;
+    auth.scope.may(Action::ManageTicketForm)?;
+    let typed = RuleForm {
+        position: form.get("position").to_owned(),
+        name: form.get("name").to_owned(),
+        company: form.get("company").to_owned(),
+        category: form.get("category").to_owned(),
+        keywords: form.get("keywords").to_owned(),
+        field_label: form.get("field_label").to_owned(),
+        field_value: form.get("field_value").to_owned(),
+        assignee: form.get("assignee").to_owned(),
+        priority: form.get("priority").to_owned(),
+        set_category: form.get("set_category").to_owned(),
+    };
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    let (result, done) = match form.get("action") {
+        "delete" => (tx.delete_routing_rule(form.get("rule")).await, "deleted"),
+        "add" => {
+            let parsed = (|| {
+                let bad = |m: &str| StoreError::Invalid(m.to_owned());
+                Ok::<_, StoreError>(NewRoutingRule {
+                    position: match typed.position.trim() {
+                        "" => 100,
+                        p => p.parse().map_err(|_| bad("The order must be a number."))?,
+                    },
+                    name: typed.name.clone(),
+                    company: match typed.company.as_str() {
+                        "" => None,
+                        c => Some(
+                            CompanyId::parse(c).ok_or_else(|| bad("Choose a listed company."))?,
+                        ),
+                    },
+                    category: typed.category.clone(),
+                    keywords: typed.keywords.clone(),
+                    field_label: typed.field_label.clone(),
+                    field_value: typed.field_value.clone(),
+                    set_assignee: match typed.assignee.as_str() {
+                        "" => None,
+                        a => {
+                            Some(StaffUserId::parse(a).ok_or_else(|| bad("Choose listed staff."))?)
+                        }
+                    },
+                    set_priority: match typed.priority.as_str() {
+                        "" => None,
+                        p => Some(
+                            TicketPriority::parse(p).ok_or_else(|| bad("Choose a priority."))?,
+                        ),
+                    },
+                    set_category: typed.set_category.clone(),
+                })
+            })();
+            match parsed {
+                Ok(rule) => (tx.add_routing_rule(&rule).await, "added"),
+                Err(e) => (Err(e), "added"),
+            }
+        }
+        _ => (
+            Err(StoreError::Invalid(
+                "Choose to add or delete a rule.".into(),
+            )),
+            "",
+        ),
+    };
+    match result {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(see_other(&format!("/settings/routing?done={done}")))
+        }
+        Err(StoreError::Invalid(message)) => {
+            drop(tx);
+            let page = routing_page(&state, &auth, typed, message, "").await?;
+            Ok(render::refused(&page))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
