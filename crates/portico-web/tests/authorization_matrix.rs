@@ -169,7 +169,7 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         (
             SurfaceKind::Console,
             "POST",
-            "/tickets/{ticket}/replies" | "/tickets/{ticket}/update",
+            "/tickets/{ticket}/replies" | "/tickets/{ticket}/update" | "/tickets/{ticket}/merge",
         ) => {
             if sees && reads_tickets {
                 422

@@ -799,3 +799,52 @@ async fn routing_rules_assign_and_prioritise_portal_tickets_in_order() {
     assert_eq!(refused.status, 422);
     assert!(refused.body.contains("value=\"Does nothing\""));
 }
+
+#[tokio::test]
+async fn merging_moves_the_conversation_and_closes_the_duplicate() {
+    let app = TestApp::spawn().await;
+    let source = app.fx.ticket_a1_other;
+    let target = app.fx.own_ticket(Who::Member).unwrap();
+    let source_canary = app
+        .fx
+        .tickets
+        .iter()
+        .find(|t| t.id == source)
+        .unwrap()
+        .canary
+        .clone();
+    // Not across companies.
+    let foreign = post(
+        &app,
+        Who::Owner,
+        &format!("/tickets/{source}/merge"),
+        &[("into", &app.fx.ticket_b.to_string())],
+    )
+    .await;
+    assert_eq!(foreign.status, 422);
+    assert!(foreign.body.contains("different companies"));
+    let merged = post(
+        &app,
+        Who::Owner,
+        &format!("/tickets/{source}/merge"),
+        &[("into", &target.to_string())],
+    )
+    .await;
+    assert_eq!(merged.status, 303, "{}", merged.body);
+    assert_eq!(merged.location(), format!("/tickets/{target}?done=merged"));
+    let page = get(&app, Who::Member, &format!("/tickets/{target}")).await;
+    assert!(page.body.contains(&format!("{source_canary}-REPLY")));
+    assert!(!page.body.contains(&format!("{source_canary}-NOTE")));
+    let old = get(&app, Who::Member, &format!("/tickets/{source}")).await;
+    assert!(old.body.contains("status-closed") && old.body.contains("merged into"));
+    // The other ticket's requester now follows the merged one.
+    let requester = app
+        .fx
+        .tickets
+        .iter()
+        .find(|t| t.id == source)
+        .unwrap()
+        .requester;
+    let staff = get(&app, Who::Owner, &format!("/tickets/{target}")).await;
+    assert!(staff.body.contains("Copied:"), "{requester}");
+}

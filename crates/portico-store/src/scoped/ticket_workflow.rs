@@ -589,6 +589,120 @@ impl ScopedTx<'_> {
         })
     }
 
+    /// Merges `source` into `target` (same company): messages and files move to the target,
+    /// the source's requester and copied colleagues are copied on the target, and the source is
+    /// closed with a public note saying where the conversation went.
+    pub async fn merge_ticket(
+        &mut self,
+        source: TicketId,
+        target: TicketId,
+    ) -> Result<(), StoreError> {
+        let from = self.ticket_summary(source).await?;
+        self.scope.may(Action::WorkTickets)?;
+        if source == target {
+            return Err(StoreError::Invalid(
+                "Choose another ticket to merge into.".into(),
+            ));
+        }
+        let into = self
+            .ticket_summary(target)
+            .await
+            .map_err(|_| StoreError::Invalid("Choose a ticket of the same company.".into()))?;
+        if into.company_id != from.company_id {
+            return Err(StoreError::Invalid(
+                "Tickets of different companies cannot be merged.".into(),
+            ));
+        }
+        let (ws, company) = (self.scope.workspace(), from.company_id);
+        for table in ["ticket_messages", "ticket_attachments"] {
+            self.tx
+                .exec(Q::with(
+                    &format!(
+                        "UPDATE {table} SET ticket_id = $1 WHERE workspace_id = $2 AND company_id = $3 AND ticket_id = $4"
+                    ),
+                    vec![target.into(), ws.into(), company.into(), source.into()],
+                ))
+                .await?;
+        }
+        let mut copied: Vec<PortalUserId> = Vec::new();
+        let cc: Vec<(String,)> = self
+            .tx
+            .all(q!(
+                "SELECT portal_user_id FROM ticket_cc WHERE workspace_id = $1 AND company_id = $2 AND ticket_id = $3",
+                ws,
+                company,
+                source
+            ))
+            .await?;
+        copied.extend(cc.iter().map(|(u,)| PortalUserId::from_stored(u)));
+        // The source's requester keeps following the conversation, if they belong to this
+        // company (a client-group user from another company cannot be copied).
+        if let Some(requester) = from.requester_id {
+            let same_company = self
+                .tx
+                .count(q!(
+                    "SELECT COUNT(*) FROM portal_users WHERE workspace_id = $1 AND company_id = $2 AND id = $3",
+                    ws,
+                    company,
+                    requester
+                ))
+                .await?;
+            if same_company == 1 {
+                copied.push(requester);
+            }
+        }
+        for user in copied {
+            if Some(user) == into.requester_id {
+                continue;
+            }
+            self.tx
+                .exec(q!(
+                    "INSERT INTO ticket_cc (workspace_id, company_id, ticket_id, portal_user_id) \
+                     SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM ticket_cc WHERE ticket_id = $3 AND portal_user_id = $4)",
+                    ws,
+                    company,
+                    target,
+                    user
+                ))
+                .await?;
+        }
+        let at = now();
+        self.insert_message(
+            company,
+            source,
+            &format!(
+                "This ticket was merged into \"{}\"; the conversation continues there.",
+                into.title
+            ),
+            false,
+            &[],
+            at,
+        )
+        .await?;
+        self.insert_message(
+            company,
+            target,
+            &format!(
+                "Merged with \"{}\": its messages now appear here.",
+                from.title
+            ),
+            true,
+            &[],
+            at,
+        )
+        .await?;
+        self.set_status(&from, TicketStatus::Closed, at).await?;
+        self.tx
+            .exec(q!(
+                "UPDATE tickets SET updated_at = $1 WHERE workspace_id = $2 AND id = $3",
+                at,
+                ws,
+                target
+            ))
+            .await?;
+        Ok(())
+    }
+
     /// The assignee's name and address, if they may work this ticket: an owner, or a
     /// technician assigned to the ticket's company.
     async fn check_assignee(

@@ -85,6 +85,7 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Ticket,
             tickets::update,
         )
+        .post("/tickets/{ticket}/merge", Resource::Ticket, tickets::merge)
         .get("/staff", Resource::Page, staff::list)
         .post("/staff", Resource::Page, staff::add)
         .post("/staff/{staff}", Resource::StaffUser, staff::update)

@@ -160,6 +160,8 @@ struct TicketPage {
     statuses: &'static [TicketStatus],
     priorities: &'static [TicketPriority],
     staff: Vec<(StaffUserId, String)>,
+    /// Other open tickets of the same company, to merge this one into.
+    merge_into: Vec<(TicketId, String)>,
     body: String,
     error: String,
     notice: &'static str,
@@ -176,10 +178,21 @@ async fn ticket_page(
     let mut tx = state.store.scoped(&auth.scope).await?;
     let detail = tx.ticket(ticket).await?;
     let can_work = auth.scope.may(Action::WorkTickets).is_ok();
-    let staff = if can_work {
-        tx.assignable_staff(detail.ticket.company_id).await?
+    let (staff, merge_into) = if can_work {
+        let others = tx
+            .tickets(&TicketQuery {
+                company: Some(detail.ticket.company_id),
+                limit: 50,
+                ..TicketQuery::default()
+            })
+            .await?
+            .into_iter()
+            .filter(|t| t.id != ticket)
+            .map(|t| (t.id, t.title))
+            .collect();
+        (tx.assignable_staff(detail.ticket.company_id).await?, others)
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
     tx.commit().await?;
     Ok(TicketPage {
@@ -190,6 +203,7 @@ async fn ticket_page(
         statuses: TicketStatus::ALL,
         priorities: TicketPriority::ALL,
         staff,
+        merge_into,
         body,
         error,
         notice,
@@ -219,6 +233,7 @@ pub(crate) async fn detail(
         "replied" => "Reply sent to the client.",
         "noted" => "Internal note added.",
         "updated" => "Ticket updated.",
+        "merged" => "The other ticket was merged into this one.",
         _ => "",
     };
     let page = ticket_page(&state, &auth, ticket, String::new(), String::new(), notice).await?;
@@ -333,6 +348,39 @@ pub(crate) async fn update(
         None,
     )
     .await
+}
+
+/// Merges this ticket into another of the same company, then shows the one merged into.
+pub(crate) async fn merge(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(ticket): Path<String>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let ticket: TicketId = path_id(&ticket)?;
+    auth.check_csrf(&form)?;
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    let result = async {
+        // The ticket must be visible before the form's content is judged.
+        tx.ticket(ticket).await?;
+        let into = TicketId::parse(form.get("into"))
+            .ok_or_else(|| StoreError::Invalid("Choose a ticket to merge into.".into()))?;
+        tx.merge_ticket(ticket, into).await?;
+        Ok::<TicketId, StoreError>(into)
+    }
+    .await;
+    match result {
+        Ok(into) => {
+            tx.commit().await?;
+            Ok(see_other(&format!("/tickets/{into}?done=merged")))
+        }
+        Err(StoreError::Invalid(message)) => {
+            drop(tx);
+            let page = ticket_page(&state, &auth, ticket, String::new(), message, "").await?;
+            Ok(render::refused(&page))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Commits (files first, then the database) and goes back to the ticket with the `done`
