@@ -165,6 +165,22 @@ impl SystemTx {
         Ok(id)
     }
 
+    /// Switches a company's portal on or off (tests).
+    pub async fn set_company_portal_enabled(
+        &mut self,
+        company: CompanyId,
+        enabled: bool,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE companies SET portal_enabled = $1 WHERE id = $2",
+                enabled,
+                company
+            ))
+            .await?;
+        Ok(())
+    }
+
     pub async fn set_company_section(
         &mut self,
         workspace: WorkspaceId,

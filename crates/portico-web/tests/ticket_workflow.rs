@@ -848,3 +848,38 @@ async fn merging_moves_the_conversation_and_closes_the_duplicate() {
     let staff = get(&app, Who::Owner, &format!("/tickets/{target}")).await;
     assert!(staff.body.contains("Copied:"), "{requester}");
 }
+
+#[tokio::test]
+async fn nobody_is_copied_or_mailed_about_a_ticket_they_may_not_read() {
+    let app = TestApp::spawn().await;
+    // A site-restricted colleague cannot be copied on another site's ticket…
+    let other_site = format!("/tickets/{}", app.fx.ticket_a2);
+    let restricted = app.fx.portal(Who::SiteRestricted).to_string();
+    let page = get(&app, Who::Member, &other_site).await;
+    assert!(!page.body.contains(&format!("value=\"{restricted}\"")));
+    let refused = post(
+        &app,
+        Who::Member,
+        &format!("{other_site}/cc"),
+        &[("cc", &restricted)],
+    )
+    .await;
+    assert_eq!(refused.status, 422);
+    // …and a requester who lost access (their company's portal switched off) gets no mail.
+    let ticket = app.fx.own_ticket(Who::Member).unwrap();
+    let before = mails_to(&app, "member@a.test").await.len();
+    let mut tx = app.store().system_unscoped().await.unwrap();
+    tx.set_company_portal_enabled(app.fx.company_a, false)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let replied = post(
+        &app,
+        Who::Owner,
+        &format!("/tickets/{ticket}/replies"),
+        &[("kind", "reply"), ("body", "Anyone there?")],
+    )
+    .await;
+    assert_eq!(replied.status, 303);
+    assert_eq!(mails_to(&app, "member@a.test").await.len(), before);
+}

@@ -77,6 +77,23 @@ impl Default for NotificationPreferences {
     }
 }
 
+/// A condition on portal users `u`: they could open ticket `ticket` (a placeholder) themselves
+/// right now. Their home company or a current grant, the company's portal enabled, and a site
+/// restriction (home company only) that includes the ticket's site. Mail and cc use it, so that
+/// nobody hears of a ticket they may not read.
+fn reads_ticket(ticket: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM tickets tk JOIN companies c ON c.workspace_id = tk.workspace_id \
+         AND c.id = tk.company_id AND c.portal_enabled WHERE tk.id = {ticket} AND tk.workspace_id = u.workspace_id AND ( \
+           (u.company_id = tk.company_id AND ( \
+              NOT EXISTS (SELECT 1 FROM portal_user_sites ps WHERE ps.workspace_id = u.workspace_id AND ps.portal_user_id = u.id) \
+              OR EXISTS (SELECT 1 FROM portal_user_sites ps WHERE ps.workspace_id = u.workspace_id AND ps.portal_user_id = u.id \
+                         AND ps.site_id = tk.site_id))) \
+           OR EXISTS (SELECT 1 FROM portal_user_companies g WHERE g.workspace_id = u.workspace_id AND g.portal_user_id = u.id \
+                      AND g.company_id = tk.company_id)))"
+    )
+}
+
 /// What a client mail is about, to honour the recipient's preferences.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ClientMail {
@@ -583,7 +600,7 @@ impl ScopedTx<'_> {
                 Some((assignee, email))
             }
             _ => {
-                tracing::warn!(%assignee, "routing rule names a staff user who cannot take this company's tickets");
+                tracing::info!(%assignee, "staff user cannot take this company's tickets; not assigned or mailed");
                 None
             }
         })
@@ -611,6 +628,13 @@ impl ScopedTx<'_> {
         if into.company_id != from.company_id {
             return Err(StoreError::Invalid(
                 "Tickets of different companies cannot be merged.".into(),
+            ));
+        }
+        // Site-restricted client users see one site's tickets: merging across sites would show
+        // them another site's conversation.
+        if into.site_id != from.site_id {
+            return Err(StoreError::Invalid(
+                "Tickets of different sites cannot be merged.".into(),
             ));
         }
         let (ws, company) = (self.scope.workspace(), from.company_id);
@@ -864,14 +888,16 @@ impl ScopedTx<'_> {
     /// Colleagues who may be copied on tickets of `company`.
     pub async fn cc_candidates(
         &mut self,
-        company: CompanyId,
+        ticket: TicketId,
     ) -> Result<Vec<(PortalUserId, String)>, StoreError> {
-        self.scope.may(Action::ViewTickets)?;
+        let ticket = self.ticket_summary(ticket).await?;
         let mut query = Q::new(
             "SELECT u.id, u.name FROM portal_users u WHERE NOT u.disabled AND u.company_id = ",
         );
-        query.arg(company);
+        query.arg(ticket.company_id);
         self.fence(&mut query, "u.workspace_id", "u.company_id");
+        let id = query.placeholder(ticket.id);
+        query.sql(" AND ").sql(&reads_ticket(&id));
         query.sql(" ORDER BY u.name");
         let rows: Vec<(String, String)> = self.tx.all(query).await?;
         Ok(rows
@@ -899,6 +925,8 @@ impl ScopedTx<'_> {
             );
             check.arg(ticket.company_id);
             self.fence(&mut check, "u.workspace_id", "u.company_id");
+            let id = check.placeholder(ticket.id);
+            check.sql(" AND ").sql(&reads_ticket(&id));
             check.sql(" AND ");
             check.in_list("u.id", &wanted);
             if self.tx.count(check).await? as usize != wanted.len() {
@@ -951,6 +979,8 @@ impl ScopedTx<'_> {
             .arg(ticket.id)
             .sql("))");
         self.fence_workspace(&mut query, "u.workspace_id");
+        let id = query.placeholder(ticket.id);
+        query.sql(" AND ").sql(&reads_ticket(&id));
         let recipients: Vec<(String, String, bool, bool, bool)> = self.tx.all(query).await?;
         for (id, email, updates, resolved, survey) in recipients {
             if Actor::Portal(PortalUserId::from_stored(&id)) == self.scope.actor() {
@@ -1004,15 +1034,8 @@ impl ScopedTx<'_> {
         if Actor::Staff(assignee) == self.scope.actor() {
             return Ok(());
         }
-        let email: Option<(String,)> = self
-            .tx
-            .optional(q!(
-                "SELECT email FROM staff_users WHERE workspace_id = $1 AND id = $2 AND NOT disabled",
-                self.scope.workspace(),
-                assignee
-            ))
-            .await?;
-        if let Some((email,)) = email {
+        // Only while they may still work this company's tickets (assignments change).
+        if let Some((_, email)) = self.routable_assignee(ticket.company_id, assignee).await? {
             outbox::push(
                 &mut self.tx,
                 self.scope.workspace(),

@@ -2,7 +2,7 @@
 //! only all go into the SQL. Internal notes are only selected for scopes allowed to read them.
 
 use portico_core::{
-    Action, CompanyId, PortalUserId, StaffUserId, TicketId, TicketPriority, TicketStatus,
+    Action, CompanyId, PortalUserId, SiteId, StaffUserId, TicketId, TicketPriority, TicketStatus,
 };
 
 use crate::scoped::ScopedTx;
@@ -92,6 +92,7 @@ pub struct TicketSummary {
     pub company_name: String,
     pub site_name: Option<String>,
     pub requester_name: Option<String>,
+    pub site_id: Option<SiteId>,
     pub requester_id: Option<PortalUserId>,
     pub assignee_id: Option<StaffUserId>,
     pub assignee_name: Option<String>,
@@ -204,6 +205,7 @@ struct SummaryRow {
     company_name: String,
     site_name: Option<String>,
     requester_name: Option<String>,
+    site_id: Option<String>,
     requester_id: Option<String>,
     assignee_id: Option<String>,
     assignee_name: Option<String>,
@@ -224,6 +226,7 @@ crate::sql::db_row!(SummaryRow {
     company_name,
     site_name,
     requester_name,
+    site_id,
     requester_id,
     assignee_id,
     assignee_name,
@@ -274,7 +277,7 @@ crate::sql::db_row!(MessageRow {
 });
 
 const SUMMARY_SELECT: &str = "SELECT t.id, t.company_id, c.name AS company_name, s.name AS site_name, \
-     u.name AS requester_name, t.requester_id, t.assignee_id, a.name AS assignee_name, t.title, t.category, \
+          u.name AS requester_name, t.site_id, t.requester_id, t.assignee_id, a.name AS assignee_name, t.title, t.category, \
           t.status, t.priority, t.created_at, t.updated_at, t.resolved_at, ";
 const SUMMARY_JOINS: &str = " JOIN companies c ON c.workspace_id = t.workspace_id AND c.id = t.company_id \
      LEFT JOIN sites s ON s.workspace_id = t.workspace_id AND s.company_id = t.company_id AND s.id = t.site_id \
@@ -299,6 +302,7 @@ impl SummaryRow {
             company_name: self.company_name,
             site_name: self.site_name,
             requester_name: self.requester_name,
+            site_id: self.site_id.as_deref().and_then(SiteId::parse),
             requester_id: self.requester_id.as_deref().and_then(PortalUserId::parse),
             assignee_id: self.assignee_id.as_deref().and_then(StaffUserId::parse),
             assignee_name: self.assignee_name,
