@@ -44,6 +44,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "routing rules",
         include_str!("../migrations/sqlite/0007_routing_rules.sql"),
     ),
+    (
+        8,
+        "saved views",
+        include_str!("../migrations/sqlite/0008_saved_views.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -80,6 +85,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         7,
         "routing rules",
         include_str!("../migrations/postgres/0007_routing_rules.sql"),
+    ),
+    (
+        8,
+        "saved views",
+        include_str!("../migrations/postgres/0008_saved_views.sql"),
     ),
 ];
 

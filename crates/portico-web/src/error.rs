@@ -14,6 +14,10 @@ pub enum WebError {
     Forbidden(String),
     #[error("{0}")]
     BadRequest(String),
+    /// A well-formed request whose content is refused (422), for forms without a page of
+    /// their own to show again.
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -60,6 +64,11 @@ impl IntoResponse for WebError {
             WebError::BadRequest(m) => {
                 (StatusCode::BAD_REQUEST, "Something is not right", m.clone())
             }
+            WebError::Unprocessable(m) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Something is not right",
+                m.clone(),
+            ),
             WebError::Internal(detail) => {
                 tracing::error!(%detail, "request failed");
                 (

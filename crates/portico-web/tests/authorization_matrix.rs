@@ -148,6 +148,13 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 status
             }
         }
+        (SurfaceKind::Console, "POST", "/tickets/views") => {
+            if reads_tickets {
+                422
+            } else {
+                403
+            }
+        }
         (SurfaceKind::Console, "GET", "/tickets") => {
             if reads_tickets {
                 200

@@ -883,3 +883,47 @@ async fn nobody_is_copied_or_mailed_about_a_ticket_they_may_not_read() {
     assert_eq!(replied.status, 303);
     assert_eq!(mails_to(&app, "member@a.test").await.len(), before);
 }
+
+#[tokio::test]
+async fn staff_keep_their_own_saved_queue_views() {
+    let app = TestApp::spawn().await;
+    let saved = post(
+        &app,
+        Who::TechnicianAssigned,
+        "/tickets/views",
+        &[
+            ("action", "save"),
+            ("name", "My urgent"),
+            ("f_status", "open"),
+            ("f_priority", "urgent"),
+            ("f_assignee", "me"),
+            ("f_bogus", "dropped"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status, 303);
+    let queue = get(&app, Who::TechnicianAssigned, "/tickets").await;
+    assert!(queue.body.contains("My urgent"));
+    assert!(
+        queue
+            .body
+            .contains("status=open&amp;priority=urgent&amp;assignee=me")
+            || queue
+                .body
+                .contains("status=open&#38;priority=urgent&#38;assignee=me"),
+        "{}",
+        queue.body
+    );
+    assert!(!queue.body.contains("bogus"));
+    // Views are private: the owner does not see the technician's.
+    let owner_queue = get(&app, Who::Owner, "/tickets").await;
+    assert!(!owner_queue.body.contains("My urgent"));
+    let nameless = post(
+        &app,
+        Who::TechnicianAssigned,
+        "/tickets/views",
+        &[("action", "save")],
+    )
+    .await;
+    assert_eq!(nameless.status, 422);
+}

@@ -7,6 +7,7 @@ pub mod outbox;
 pub mod portal_settings;
 pub mod portal_users;
 pub mod routing;
+pub mod saved_views;
 pub mod sla;
 pub mod staff;
 pub mod ticket_form;

@@ -69,6 +69,7 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             portal_users::resend,
         )
         .get("/tickets", Resource::Page, tickets::queue)
+        .post("/tickets/views", Resource::Page, tickets::views)
         .get("/tickets/{ticket}", Resource::Ticket, tickets::detail)
         .get(
             "/tickets/{ticket}/attachments/{attachment}",

@@ -56,6 +56,9 @@ struct QueuePage {
     priorities: &'static [TicketPriority],
     search: String,
     sla_breached: bool,
+    views: Vec<portico_store::scoped::saved_views::SavedView>,
+    /// The filters of this page as (key, value), for "save this view".
+    filters: Vec<(String, String)>,
     first_page: bool,
     next_cursor: Option<String>,
     query_string: String,
@@ -109,6 +112,7 @@ pub(crate) async fn queue(
         .await?;
     // A picker of thousands of companies helps nobody: past that, the company page links here
     // with its id instead.
+    let views = tx.saved_views().await?;
     let mut companies: Vec<(String, String)> = tx
         .company_names(MAX_COMPANY_PICKER as i64 + 1)
         .await?
@@ -133,6 +137,18 @@ pub(crate) async fn queue(
         .append_pair("q", &search)
         .append_pair("sla", &query.sla)
         .finish();
+    let filters: Vec<(String, String)> = [
+        ("status", status.as_str()),
+        ("company", query.company.as_str()),
+        ("priority", query.priority.as_str()),
+        ("assignee", query.assignee.as_str()),
+        ("sla", query.sla.as_str()),
+        ("q", search.as_str()),
+    ]
+    .iter()
+    .filter(|(_, v)| !v.is_empty())
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
     Ok(render::ok(&QueuePage {
         chrome: Chrome::signed_in(&auth, "Tickets", "/tickets"),
         tickets,
@@ -144,6 +160,8 @@ pub(crate) async fn queue(
         priorities: TicketPriority::ALL,
         search,
         sla_breached: query.sla == "breached",
+        views,
+        filters,
         first_page: after.is_none(),
         next_cursor,
         query_string,
@@ -348,6 +366,38 @@ pub(crate) async fn update(
         None,
     )
     .await
+}
+
+/// Saves the current queue filters as a named view, or deletes one of the caller's views.
+pub(crate) async fn views(
+    State(state): State<AppState>,
+    auth: Auth,
+    form: FormData,
+) -> Result<Response, WebError> {
+    auth.check_csrf(&form)?;
+    auth.scope.may(Action::ViewTickets)?;
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    let result = match form.get("action") {
+        "save" => {
+            let pairs: Vec<(String, String)> = form
+                .pairs()
+                .filter_map(|(k, v)| Some((k.strip_prefix("f_")?.to_owned(), v.to_owned())))
+                .collect();
+            tx.save_view(form.get("name"), &pairs).await
+        }
+        "delete" => tx.delete_view(form.get("view")).await,
+        _ => Err(StoreError::Invalid(
+            "Choose to save or delete a view.".into(),
+        )),
+    };
+    match result {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(see_other("/tickets"))
+        }
+        Err(StoreError::Invalid(message)) => Err(WebError::Unprocessable(message)),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Merges this ticket into another of the same company, then shows the one merged into.
