@@ -85,6 +85,8 @@ pub struct AppState {
     pub(crate) blobs: portico_files::BlobStore,
     pub(crate) attachment_limits: portico_files::Limits,
     pub(crate) config: Arc<WebConfig>,
+    /// Open live-update streams per session, to cap them.
+    pub(crate) live_streams: live::StreamCounts,
 }
 
 /// What the host of a request resolved to; inserted before a surface's router runs.
@@ -111,6 +113,7 @@ pub fn app(store: Store, blobs: portico_files::BlobStore, config: WebConfig) -> 
         blobs,
         attachment_limits: config.attachment_limits,
         config: Arc::new(config),
+        live_streams: live::StreamCounts::default(),
     };
     let surfaces = Surfaces {
         console: registry::console_router().into_router(state.clone()),

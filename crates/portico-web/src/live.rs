@@ -7,7 +7,9 @@
 //! It polls the database rather than listening to this process's writes, so it sees changes
 //! made through any instance behind a load balancer.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -20,6 +22,46 @@ use crate::AppState;
 use crate::auth::Auth;
 use crate::console::path_id;
 use crate::error::WebError;
+
+/// Live streams one session may hold open at once (tabs); more are refused with 429.
+const MAX_STREAMS_PER_SESSION: usize = 8;
+
+/// Open streams per session, in this instance.
+#[derive(Clone, Default)]
+pub(crate) struct StreamCounts(Arc<Mutex<HashMap<String, usize>>>);
+
+/// One counted stream; dropping it (the client went away, or the stream ended) frees its slot.
+struct StreamSlot {
+    counts: StreamCounts,
+    session: String,
+}
+
+impl StreamCounts {
+    fn take(&self, session: &str) -> Option<StreamSlot> {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let open = map.entry(session.to_owned()).or_insert(0);
+        if *open >= MAX_STREAMS_PER_SESSION {
+            return None;
+        }
+        *open += 1;
+        Some(StreamSlot {
+            counts: self.clone(),
+            session: session.to_owned(),
+        })
+    }
+}
+
+impl Drop for StreamSlot {
+    fn drop(&mut self) {
+        let mut map = self.counts.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(open) = map.get_mut(&self.session) {
+            *open = open.saturating_sub(1);
+            if *open == 0 {
+                map.remove(&self.session);
+            }
+        }
+    }
+}
 
 #[derive(Clone, Copy)]
 enum Watch {
@@ -44,6 +86,7 @@ struct Watcher {
     watch: Watch,
     last: String,
     ended: bool,
+    _slot: StreamSlot,
 }
 
 impl Watcher {
@@ -76,7 +119,15 @@ impl Watcher {
 async fn open(state: AppState, auth: Auth, watch: Watch) -> Result<Response, WebError> {
     // Opening answers like the page: 404 for what the reader may not see.
     let last = stamp(&state, &auth.scope, watch).await?;
+    let Some(slot) = state.live_streams.take(&auth.id_hash) else {
+        return Ok((
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "Too many live pages are open in this session.",
+        )
+            .into_response());
+    };
     let watcher = Watcher {
+        _slot: slot,
         state,
         auth,
         watch,

@@ -2,12 +2,14 @@
 //! the blob store's spool while the request is read, with the per-file, per-request and count
 //! limits enforced as bytes arrive; nothing is stored for good until the handler commits.
 
-use axum::extract::{FromRequest, Multipart, Request};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Request};
 use axum::http::header::CONTENT_TYPE;
+use portico_core::Action;
 use portico_files::{FileError, StoredFile, Upload};
 use portico_store::scoped::ticket_workflow::NewAttachment;
 
 use crate::AppState;
+use crate::auth::Auth;
 use crate::error::WebError;
 use crate::forms::{FormData, MAX_FORM_BYTES};
 
@@ -88,6 +90,15 @@ impl FromRequest<AppState> for FormWithFiles {
                 file_error: None,
             });
         }
+        // Nothing is written to disk for someone who may not attach files, or before the form's
+        // CSRF token (sent first by our forms) has been checked.
+        let (mut parts, body) = req.into_parts();
+        let auth = Auth::from_request_parts(&mut parts, state)
+            .await
+            .map_err(|_| WebError::NotFound)?;
+        let may_attach = auth.scope.may(Action::ContributeTickets).is_ok();
+        let mut csrf_checked = false;
+        let req = Request::from_parts(parts, body);
         let unreadable = |_| WebError::BadRequest("The form could not be read.".into());
         let mut body = Multipart::from_request(req, state)
             .await
@@ -103,8 +114,17 @@ impl FromRequest<AppState> for FormWithFiles {
             match field.file_name().map(str::to_owned) {
                 Some(file_name) => {
                     // A file input left empty still sends a part with no name and no bytes.
-                    let active =
-                        name == FILE_FIELD && !file_name.is_empty() && file_error.is_none();
+                    // Someone who may not attach gets the store's refusal (403), not a file error.
+                    if name == FILE_FIELD && !file_name.is_empty() && may_attach && !csrf_checked {
+                        file_error.get_or_insert_with(|| {
+                            "Send this form from its page to attach files.".to_owned()
+                        });
+                    }
+                    let active = name == FILE_FIELD
+                        && !file_name.is_empty()
+                        && file_error.is_none()
+                        && may_attach
+                        && csrf_checked;
                     let Some(up) = upload.as_mut().filter(|_| active) else {
                         while field.chunk().await.map_err(unreadable)?.is_some() {}
                         continue;
@@ -134,6 +154,9 @@ impl FromRequest<AppState> for FormWithFiles {
                 }
                 None => {
                     let value = field.text().await.map_err(unreadable)?;
+                    if name == "csrf" {
+                        csrf_checked = auth.check_csrf(&FormData::single("csrf", &value)).is_ok();
+                    }
                     text_bytes += name.len() + value.len();
                     if text_bytes > MAX_FORM_BYTES {
                         return Err(WebError::BadRequest("The form is too large.".into()));

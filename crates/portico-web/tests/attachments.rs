@@ -237,3 +237,25 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[tokio::test]
+async fn a_viewer_cannot_store_files_and_gets_403() {
+    let app = TestApp::spawn().await;
+    let ticket = app.fx.ticket_a1_other.to_string();
+    let refused = reply_with_file(
+        &app,
+        Who::Viewer,
+        &ticket,
+        &[("body", "let me in")],
+        ("viewer.txt", b"VIEWER-FILE-CONTENT"),
+    )
+    .await;
+    assert_eq!(refused.status, 403);
+    let stored = walk(&app.files);
+    assert!(
+        stored.iter().all(|p| std::fs::read(p)
+            .map(|b| b != b"VIEWER-FILE-CONTENT")
+            .unwrap_or(true)),
+        "a viewer's file was written: {stored:?}"
+    );
+}

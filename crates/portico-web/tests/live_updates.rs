@@ -144,3 +144,32 @@ async fn the_stream_ends_when_the_session_does_and_is_fenced_like_the_page() {
         .expect("the stream closes");
     assert!(rest.is_ok());
 }
+
+#[tokio::test]
+async fn a_session_may_hold_only_a_few_streams_and_closing_one_frees_it() {
+    let app = fast_app().await;
+    let member = app.session_for(Who::Member).await;
+    let mut open = Vec::new();
+    for _ in 0..8 {
+        let (status, body) = app
+            .get(PORTAL, "/tickets/events")
+            .session(member.as_deref())
+            .stream()
+            .await;
+        assert_eq!(status, 200);
+        open.push(body);
+    }
+    let (status, _) = app
+        .get(PORTAL, "/tickets/events")
+        .session(member.as_deref())
+        .stream()
+        .await;
+    assert_eq!(status, 429);
+    drop(open.pop());
+    let (status, _) = app
+        .get(PORTAL, "/tickets/events")
+        .session(member.as_deref())
+        .stream()
+        .await;
+    assert_eq!(status, 200);
+}
