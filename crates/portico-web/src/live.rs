@@ -110,7 +110,8 @@ impl Watcher {
             };
             if current != self.last {
                 self.last = current;
-                return Some((Ok(Event::default().event("changed").data("")), self));
+                // Browsers drop an event without data, so it carries one.
+                return Some((Ok(Event::default().event("changed").data("1")), self));
             }
         }
     }

@@ -1,0 +1,341 @@
+//! The ticket story in a real browser (Debian's chromium, driven through chromedriver): a member
+//! raises a ticket with a custom field and an attachment; a routing rule puts it in a
+//! technician's queue; the technician replies publicly and adds an internal note; the member
+//! sees the reply appear without reloading and never sees the note; resolves and rates.
+//! Screenshots of each step at 1440 px and 375 px wide go to `screenshots/` (see README).
+//!
+//! Runs when `chromedriver` is on the PATH; `.ci/run` installs it and sets
+//! `PORTICO_BROWSER_TESTS=required`, which turns a missing driver into a failure.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::{CONSOLE, PASSWORD, PORTAL, TestApp, Who};
+use fantoccini::{Client, ClientBuilder, Locator};
+use portico_core::FieldKind;
+use portico_store::system::SeedField;
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start_driver() -> Option<(Driver, u16)> {
+    let found = Command::new("chromedriver")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var("PORTICO_BROWSER_TESTS").as_deref() != Ok("required"),
+            "chromedriver is required (PORTICO_BROWSER_TESTS=required) but not installed"
+        );
+        eprintln!("skipping the browser test: chromedriver is not installed");
+        return None;
+    }
+    let port = free_port();
+    let child = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .arg("--allowed-ips=127.0.0.1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return Some((Driver(child), port));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not start");
+}
+
+async fn browser(driver_port: u16) -> Client {
+    let mut caps = serde_json::Map::new();
+    let binary = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    let mut options = serde_json::json!({
+        "args": [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            // Every fixture hostname is this machine.
+            "--host-resolver-rules=MAP * 127.0.0.1",
+            "--window-size=1440,1000",
+        ]
+    });
+    if let Some(binary) = binary {
+        options["binary"] = binary.into();
+    }
+    caps.insert("goog:chromeOptions".into(), options);
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .expect("open a browser session")
+}
+
+/// Saves the current page at both widths, then restores the wide one.
+async fn shoot(c: &Client, step: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (width, height) in [(1440, 1000), (375, 800)] {
+        c.set_window_size(width, height).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let png = c.screenshot().await.unwrap();
+        std::fs::write(dir.join(format!("{step}-{width}.png")), png).unwrap();
+    }
+    c.set_window_size(1440, 1000).await.unwrap();
+}
+
+/// Waits until the page's source contains `text` (the page changes by itself); panics after a
+/// generous bound so a broken page fails instead of hanging.
+async fn wait_for(c: &Client, text: &str) {
+    for _ in 0..150 {
+        if c.source().await.unwrap().contains(text) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page never showed {text:?}");
+}
+
+async fn sign_in(c: &Client, base: &str, email: &str) {
+    c.goto(&format!("{base}/login")).await.unwrap();
+    c.find(Locator::Css("#email"))
+        .await
+        .unwrap()
+        .send_keys(email)
+        .await
+        .unwrap();
+    c.find(Locator::Css("#password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(c, "Sign out").await;
+}
+
+async fn submit(c: &Client, form: &str) {
+    c.find(Locator::Css(&format!("{form} button[type=submit]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ticket_story_in_a_real_browser() {
+    let Some((_driver, driver_port)) = start_driver().await else {
+        return;
+    };
+    let mut app = TestApp::spawn().await;
+    app.router = portico_web::app(
+        app.store().clone(),
+        app.blobs.clone(),
+        portico_web::WebConfig {
+            live_poll: Duration::from_millis(250),
+            ..Default::default()
+        },
+    );
+    let mut tx = app.store().system_unscoped().await.unwrap();
+    tx.set_ticket_form(
+        app.fx.ws1,
+        None,
+        &["Hardware", "Software"],
+        &[SeedField {
+            label: "Affected device",
+            kind: FieldKind::Select,
+            required: true,
+            help: "Which device is it?",
+            options: &["Laptop", "Printer"],
+        }],
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    // The routing rule: printers go to the assigned technician, urgently.
+    let token = app.session_for(Who::Owner).await;
+    let csrf = app.csrf(Who::Owner, token.as_deref()).await;
+    let tech = app.fx.staff(Who::TechnicianAssigned).to_string();
+    let rule = app
+        .post(CONSOLE, "/settings/routing")
+        .session(token.as_deref())
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("action", "add"),
+            ("name", "Printers"),
+            ("field_label", "Affected device"),
+            ("field_value", "Printer"),
+            ("assignee", tech.as_str()),
+            ("priority", "urgent"),
+        ])
+        .send()
+        .await;
+    assert_eq!(rule.status, 303);
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let service = app
+        .router
+        .clone()
+        .into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await });
+    let portal = format!("http://{PORTAL}:{port}");
+    let console = format!("http://{CONSOLE}:{port}");
+
+    // The member raises a ticket with a custom field and an attachment.
+    let member = browser(driver_port).await;
+    sign_in(&member, &portal, "member@a.test").await;
+    member.goto(&format!("{portal}/tickets/new")).await.unwrap();
+    shoot(&member, "01-new-ticket").await;
+    member
+        .find(Locator::Css("#title"))
+        .await
+        .unwrap()
+        .send_keys("Printer jams on every page")
+        .await
+        .unwrap();
+    member
+        .find(Locator::Css("#category"))
+        .await
+        .unwrap()
+        .select_by_value("Hardware")
+        .await
+        .unwrap();
+    member
+        .find(Locator::Css("#description"))
+        .await
+        .unwrap()
+        .send_keys("It started this morning.")
+        .await
+        .unwrap();
+    let device = member
+        .find(Locator::Css("select[name^=field_]"))
+        .await
+        .unwrap();
+    device.select_by_value("Printer").await.unwrap();
+    let file = std::env::temp_dir().join(format!("portico-browser-{port}.txt"));
+    std::fs::write(&file, "paper tray log").unwrap();
+    member
+        .find(Locator::Css("#attachments"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    submit(&member, "form.card").await;
+    wait_for(&member, "Your ticket was raised").await;
+    let ticket_url = member.current_url().await.unwrap();
+    let ticket_path = ticket_url.path().to_owned();
+    assert!(member.source().await.unwrap().contains("portico-browser-"));
+    shoot(&member, "02-ticket-raised").await;
+
+    // The technician finds it in their queue, where the rule put it, and answers.
+    let technician = browser(driver_port).await;
+    sign_in(&technician, &console, "tech-a@msp.test").await;
+    technician
+        .goto(&format!("{console}/tickets?assignee=me"))
+        .await
+        .unwrap();
+    wait_for(&technician, "Printer jams on every page").await;
+    assert!(technician.source().await.unwrap().contains("Urgent"));
+    shoot(&technician, "03-queue").await;
+    technician
+        .goto(&format!("{console}{ticket_path}"))
+        .await
+        .unwrap();
+    technician
+        .find(Locator::Css("#body"))
+        .await
+        .unwrap()
+        .send_keys("PUBLIC-ANSWER: a new drum is on its way.")
+        .await
+        .unwrap();
+    submit(&technician, "form[action$='/replies']").await;
+    wait_for(&technician, "Reply sent to the client").await;
+    technician
+        .find(Locator::Css("input[name=kind][value=note]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    technician
+        .find(Locator::Css("#body"))
+        .await
+        .unwrap()
+        .send_keys("SECRET-NOTE: old contract.")
+        .await
+        .unwrap();
+    submit(&technician, "form[action$='/replies']").await;
+    wait_for(&technician, "Internal note added").await;
+    shoot(&technician, "04-staff-ticket").await;
+
+    // The member's open page shows the reply by itself, and never the note.
+    wait_for(&member, "PUBLIC-ANSWER").await;
+    assert_eq!(
+        member.current_url().await.unwrap(),
+        ticket_url,
+        "no navigation happened"
+    );
+    assert!(!member.source().await.unwrap().contains("SECRET-NOTE"));
+    shoot(&member, "05-reply-arrived").await;
+
+    // Resolve and rate.
+    member.goto(&ticket_url.to_string()).await.unwrap();
+    submit(&member, "form[action$='/resolve']").await;
+    wait_for(&member, "The ticket is marked resolved").await;
+    member
+        .find(Locator::Css("input[name=rating][value='5']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    member
+        .find(Locator::Css("#comment"))
+        .await
+        .unwrap()
+        .send_keys("Quick and friendly.")
+        .await
+        .unwrap();
+    submit(&member, "form[action$='/rating']").await;
+    wait_for(&member, "Thank you for your rating").await;
+    assert!(member.source().await.unwrap().contains("5 out of 5"));
+    assert!(!member.source().await.unwrap().contains("SECRET-NOTE"));
+    shoot(&member, "06-rated").await;
+
+    member.close().await.unwrap();
+    technician.close().await.unwrap();
+    let _ = std::fs::remove_file(file);
+}
