@@ -50,19 +50,22 @@ async fn start_driver() -> Option<(Driver, u16)> {
         return None;
     }
     let port = free_port();
-    let child = Command::new("chromedriver")
-        .arg(format!("--port={port}"))
-        .arg("--allowed-ips=127.0.0.1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromedriver");
+    // Owned by the guard at once: killed and reaped however the test ends.
+    let driver = Driver(
+        Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .arg("--allowed-ips=127.0.0.1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()
         {
-            return Some((Driver(child), port));
+            return Some((driver, port));
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -312,7 +315,7 @@ async fn the_ticket_story_in_a_real_browser() {
     shoot(&member, "05-reply-arrived").await;
 
     // Resolve and rate.
-    member.goto(&ticket_url.to_string()).await.unwrap();
+    member.goto(ticket_url.as_ref()).await.unwrap();
     submit(&member, "form[action$='/resolve']").await;
     wait_for(&member, "The ticket is marked resolved").await;
     member
