@@ -94,6 +94,26 @@ fn reads_ticket(ticket: &str) -> String {
     )
 }
 
+/// An active staff user considered for a company's tickets.
+struct StaffCandidate {
+    name: String,
+    email: String,
+    role: Option<StaffRole>,
+    /// Assigned to the company in question.
+    assigned: bool,
+}
+
+impl StaffCandidate {
+    /// Owners work every company's tickets; technicians those of companies they are assigned.
+    fn may_work(&self) -> bool {
+        match self.role {
+            Some(StaffRole::Owner) => true,
+            Some(StaffRole::Technician) => self.assigned,
+            _ => false,
+        }
+    }
+}
+
 /// What a client mail is about, to honour the recipient's preferences.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ClientMail {
@@ -583,27 +603,38 @@ impl ScopedTx<'_> {
         company: CompanyId,
         assignee: StaffUserId,
     ) -> Result<Option<(StaffUserId, String)>, StoreError> {
-        let row: Option<(String, String, i64)> = self
-            .tx
-            .optional(q!(
-                "SELECT u.email, u.role, (SELECT COUNT(*) FROM staff_assignments s \
-                 WHERE s.workspace_id = u.workspace_id AND s.staff_user_id = u.id AND s.company_id = $3) \
-                 FROM staff_users u WHERE u.workspace_id = $1 AND u.id = $2 AND NOT u.disabled",
-                self.scope.workspace(),
-                assignee,
-                company
-            ))
-            .await?;
-        Ok(match row {
-            Some((email, role, _)) if role == "owner" => Some((assignee, email)),
-            Some((email, role, assigned)) if role == "technician" && assigned > 0 => {
-                Some((assignee, email))
-            }
+        Ok(match self.staff_candidate(company, assignee).await? {
+            Some(c) if c.may_work() => Some((assignee, c.email)),
             _ => {
                 tracing::info!(%assignee, "staff user cannot take this company's tickets; not assigned or mailed");
                 None
             }
         })
+    }
+
+    /// An active staff user as a possible assignee of `company`'s tickets.
+    async fn staff_candidate(
+        &mut self,
+        company: CompanyId,
+        staff: StaffUserId,
+    ) -> Result<Option<StaffCandidate>, StoreError> {
+        let row: Option<(String, String, String, i64)> = self
+            .tx
+            .optional(q!(
+                "SELECT u.name, u.email, u.role, (SELECT COUNT(*) FROM staff_assignments s \
+                 WHERE s.workspace_id = u.workspace_id AND s.staff_user_id = u.id AND s.company_id = $3) \
+                 FROM staff_users u WHERE u.workspace_id = $1 AND u.id = $2 AND NOT u.disabled",
+                self.scope.workspace(),
+                staff,
+                company
+            ))
+            .await?;
+        Ok(row.map(|(name, email, role, assigned)| StaffCandidate {
+            name,
+            email,
+            role: StaffRole::parse(&role),
+            assigned: assigned > 0,
+        }))
     }
 
     /// Merges `source` into `target` (same company): messages and files move to the target,
@@ -734,26 +765,16 @@ impl ScopedTx<'_> {
         ticket: &TicketSummary,
         assignee: StaffUserId,
     ) -> Result<(String, String), StoreError> {
-        let row: Option<(String, String, String, i64)> = self
-            .tx
-            .optional(q!(
-                "SELECT u.name, u.email, u.role, (SELECT COUNT(*) FROM staff_assignments s \
-                 WHERE s.workspace_id = u.workspace_id AND s.staff_user_id = u.id AND s.company_id = $3) \
-                 FROM staff_users u WHERE u.workspace_id = $1 AND u.id = $2 AND NOT u.disabled",
-                self.scope.workspace(),
-                assignee,
-                ticket.company_id
-            ))
-            .await?;
-        let Some((name, email, role, assigned)) = row else {
+        let Some(c) = self.staff_candidate(ticket.company_id, assignee).await? else {
             return Err(StoreError::Invalid("Choose a member of staff.".into()));
         };
-        match StaffRole::parse(&role) {
-            Some(StaffRole::Owner) => Ok((name, email)),
-            Some(StaffRole::Technician) if assigned > 0 => Ok((name, email)),
+        if c.may_work() {
+            return Ok((c.name, c.email));
+        }
+        match c.role {
             Some(StaffRole::Technician) => Err(StoreError::Invalid(format!(
-                "{name} is not assigned to {}.",
-                ticket.company_name
+                "{} is not assigned to {}.",
+                c.name, ticket.company_name
             ))),
             _ => Err(StoreError::Invalid(
                 "Only owners and technicians can be assigned tickets.".into(),
@@ -814,6 +835,10 @@ impl ScopedTx<'_> {
     pub async fn reopen_ticket(&mut self, id: TicketId, links: &Links) -> Result<(), StoreError> {
         let ticket = self.ticket_summary(id).await?;
         self.scope.may(Action::ContributeTickets)?;
+        if ticket.status.is_open() {
+            // Already open again: nothing to do.
+            return Ok(());
+        }
         let (days,): (i64,) = self
             .tx
             .one(q!(
@@ -821,10 +846,6 @@ impl ScopedTx<'_> {
                 self.scope.workspace()
             ))
             .await?;
-        if ticket.status.is_open() {
-            // Already open again: nothing to do.
-            return Ok(());
-        }
         let at = now();
         let within = ticket
             .resolved_at
