@@ -49,6 +49,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "saved views",
         include_str!("../migrations/sqlite/0008_saved_views.sql"),
     ),
+    (
+        9,
+        "ticket order indexes",
+        include_str!("../migrations/sqlite/0009_ticket_order_indexes.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -90,6 +95,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         8,
         "saved views",
         include_str!("../migrations/postgres/0008_saved_views.sql"),
+    ),
+    (
+        9,
+        "ticket order indexes",
+        include_str!("../migrations/postgres/0009_ticket_order_indexes.sql"),
     ),
 ];
 
