@@ -751,22 +751,13 @@ pub(crate) async fn issue_token(
 }
 
 /// The sections enabled for a company with their effective labels: the company's override,
-/// else the workspace default, else the product default. None when the portal is off.
-pub(crate) async fn effective_sections(
+/// else the workspace default, else the product default. The caller has checked that the
+/// company's portal is on (only such companies are among a user's switchable ones).
+async fn effective_sections(
     tx: &mut Tx,
     workspace: WorkspaceId,
     company: CompanyId,
 ) -> Result<Vec<(Section, String)>, StoreError> {
-    let enabled: Option<(bool,)> = tx
-        .optional(q!(
-            "SELECT portal_enabled FROM companies WHERE workspace_id = $1 AND id = $2",
-            workspace,
-            company
-        ))
-        .await?;
-    if !enabled.is_some_and(|(e,)| e) {
-        return Ok(Vec::new());
-    }
     let settings = crate::scoped::portal_settings::section_settings(tx, workspace, company).await?;
     Ok(settings
         .into_iter()

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rusqlite::{config::DbConfig, Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, config::DbConfig};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard, OwnedSemaphorePermit, Semaphore};
 
 use crate::StoreError;
@@ -53,7 +53,7 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     )?;
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "foreign_keys", true)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
     // Without the planner stability guarantee SQLite plans some statements around the values
     // bound to them (LIMIT $n, LIKE $n), and then re-parses and re-plans such a cached statement
     // every time a new value is bound: a third of a list page's time went there. With it, a

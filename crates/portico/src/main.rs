@@ -13,6 +13,12 @@ use portico_store::{Backend, Store, SurfaceKind, demo};
 use portico_web::WebConfig;
 use serde::{Deserialize, Serialize};
 
+// A page allocates and frees many small strings (rows, names, rendered HTML); mimalloc's
+// per-thread free lists do this at a fraction of glibc malloc's cost.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+
 /// Portico: the white-label client portal and console for managed service providers.
 ///
 /// Every setting can be given as a flag, as an environment variable (PORTICO_…), or in the TOML

@@ -27,18 +27,28 @@ pub struct SlaStatus {
 /// The longest target accepted: a year.
 const MAX_MINUTES: i64 = 366 * 24 * 60;
 
-/// SQL columns (on tickets `t` joined with `sla_targets st`) for [`SlaStatus`]; `$now` is the
-/// placeholder of the current time.
-pub(crate) fn status_columns(now: &str) -> String {
-    format!(
-        "t.created_at + st.first_response_minutes * 60 AS first_response_due, \
-         t.created_at + st.resolution_minutes * 60 AS resolution_due, \
-         (CASE WHEN (st.first_response_minutes IS NOT NULL AND \
-             COALESCE(t.first_response_at, {now}) > t.created_at + st.first_response_minutes * 60) \
-           OR (st.resolution_minutes IS NOT NULL AND \
-             COALESCE(t.resolved_at, {now}) > t.created_at + st.resolution_minutes * 60) \
-          THEN TRUE ELSE FALSE END) AS sla_breached"
-    )
+impl SlaTarget {
+    /// Where a ticket stands against this target at `now`. A target is missed when no public
+    /// staff reply (first response) or no resolution came by its due time; the same rule as
+    /// [`breached_condition`], which filters by it in SQL.
+    pub fn status(
+        &self,
+        created_at: i64,
+        first_response_at: Option<i64>,
+        resolved_at: Option<i64>,
+        now: i64,
+    ) -> SlaStatus {
+        let first_response_due = self.first_response_minutes.map(|m| created_at + m * 60);
+        let resolution_due = self.resolution_minutes.map(|m| created_at + m * 60);
+        let late =
+            |due: Option<i64>, done: Option<i64>| due.is_some_and(|d| done.unwrap_or(now) > d);
+        SlaStatus {
+            first_response_due,
+            resolution_due,
+            breached: late(first_response_due, first_response_at)
+                || late(resolution_due, resolved_at),
+        }
+    }
 }
 
 /// A condition (on tickets `t`) true for tickets that missed a target; `$now` as above.
@@ -56,20 +66,38 @@ impl ScopedTx<'_> {
     /// The workspace's targets, one entry per priority (unset ones empty).
     pub async fn sla_targets(&mut self) -> Result<Vec<SlaTarget>, StoreError> {
         self.scope.may(Action::ViewTickets)?;
+        let stored = self.stored_sla_targets().await?;
+        Ok(TicketPriority::ALL
+            .iter()
+            .map(|&priority| {
+                stored
+                    .iter()
+                    .find(|t| t.priority == priority)
+                    .copied()
+                    .unwrap_or(SlaTarget {
+                        priority,
+                        first_response_minutes: None,
+                        resolution_minutes: None,
+                    })
+            })
+            .collect())
+    }
+
+    /// The targets the workspace has set (priorities without targets are absent).
+    pub(crate) async fn stored_sla_targets(&mut self) -> Result<Vec<SlaTarget>, StoreError> {
         let mut query = Q::new(
             "SELECT priority, first_response_minutes, resolution_minutes FROM sla_targets WHERE 1 = 1",
         );
         self.fence_workspace(&mut query, "workspace_id");
         let rows: Vec<(String, Option<i64>, Option<i64>)> = self.tx.all(query).await?;
-        Ok(TicketPriority::ALL
-            .iter()
-            .map(|&priority| {
-                let row = rows.iter().find(|(p, ..)| p == priority.as_str());
-                SlaTarget {
-                    priority,
-                    first_response_minutes: row.and_then(|r| r.1),
-                    resolution_minutes: row.and_then(|r| r.2),
-                }
+        Ok(rows
+            .into_iter()
+            .filter_map(|(priority, first, resolve)| {
+                Some(SlaTarget {
+                    priority: TicketPriority::parse(&priority)?,
+                    first_response_minutes: first,
+                    resolution_minutes: resolve,
+                })
             })
             .collect())
     }
@@ -119,5 +147,57 @@ impl ScopedTx<'_> {
                 .await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_target_is_missed_only_when_its_due_time_passes_undone() {
+        let target = SlaTarget {
+            priority: TicketPriority::High,
+            first_response_minutes: Some(60),
+            resolution_minutes: Some(240),
+        };
+        let created = 1_000_000;
+        let on_time = target.status(created, Some(created + 3_000), None, created + 7_200);
+        assert_eq!(on_time.first_response_due, Some(created + 3_600));
+        assert_eq!(on_time.resolution_due, Some(created + 14_400));
+        assert!(!on_time.breached);
+        // No reply yet, and the hour has gone.
+        assert!(target.status(created, None, None, created + 3_601).breached);
+        // Replied late: missed for good, even after resolving in time.
+        assert!(
+            target
+                .status(
+                    created,
+                    Some(created + 4_000),
+                    Some(created + 5_000),
+                    created + 5_000
+                )
+                .breached
+        );
+        // Resolved after the resolution target.
+        assert!(
+            target
+                .status(
+                    created,
+                    Some(created + 60),
+                    Some(created + 14_401),
+                    created + 20_000
+                )
+                .breached
+        );
+        let none = SlaTarget {
+            priority: TicketPriority::Low,
+            first_response_minutes: None,
+            resolution_minutes: None,
+        };
+        assert_eq!(
+            none.status(created, None, None, created + 1_000_000),
+            SlaStatus::default()
+        );
     }
 }

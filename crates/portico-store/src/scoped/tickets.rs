@@ -6,7 +6,7 @@ use portico_core::{
 };
 
 use crate::scoped::ScopedTx;
-use crate::scoped::sla::{self, SlaStatus};
+use crate::scoped::sla::{self, SlaStatus, SlaTarget};
 use crate::sql::Q;
 use crate::{StoreError, now};
 
@@ -216,9 +216,7 @@ struct SummaryRow {
     created_at: i64,
     updated_at: i64,
     resolved_at: Option<i64>,
-    first_response_due: Option<i64>,
-    resolution_due: Option<i64>,
-    sla_breached: bool,
+    first_response_at: Option<i64>,
 }
 crate::sql::db_row!(SummaryRow {
     id,
@@ -237,9 +235,7 @@ crate::sql::db_row!(SummaryRow {
     created_at,
     updated_at,
     resolved_at,
-    first_response_due,
-    resolution_due,
-    sla_breached
+    first_response_at
 });
 
 struct EventRow {
@@ -278,24 +274,38 @@ crate::sql::db_row!(MessageRow {
 
 const SUMMARY_SELECT: &str = "SELECT t.id, t.company_id, c.name AS company_name, s.name AS site_name, \
           u.name AS requester_name, t.site_id, t.requester_id, t.assignee_id, a.name AS assignee_name, t.title, t.category, \
-          t.status, t.priority, t.created_at, t.updated_at, t.resolved_at, ";
-const SUMMARY_JOINS: &str = " JOIN companies c ON c.workspace_id = t.workspace_id AND c.id = t.company_id \
-     LEFT JOIN sites s ON s.workspace_id = t.workspace_id AND s.company_id = t.company_id AND s.id = t.site_id \
-     LEFT JOIN portal_users u ON u.workspace_id = t.workspace_id AND u.id = t.requester_id \
-          LEFT JOIN staff_users a ON a.workspace_id = t.workspace_id AND a.id = t.assignee_id \
-     LEFT JOIN sla_targets st ON st.workspace_id = t.workspace_id AND st.priority = t.priority WHERE 1 = 1";
+                    t.status, t.priority, t.created_at, t.updated_at, t.resolved_at, t.first_response_at FROM ";
+/// The ticket columns a summary reads, for the page subquery.
+const PAGE_COLUMNS: &str = "t.id, t.company_id, t.site_id, t.requester_id, t.assignee_id, t.title, \
+     t.category, t.status, t.priority, t.created_at, t.updated_at, t.resolved_at, t.first_response_at";
+/// The names of a ticket's company, site, requester and assignee. Joined by primary key alone:
+/// ids are unique across workspaces and the ticket's foreign keys (or, for the assignee, the
+/// store's checks) tie each to the ticket's workspace, which the fence has already checked.
+/// Composite (workspace_id, id) keys cost SQLite a 36-byte compare of the shared workspace id
+/// at every step of every lookup.
+const SUMMARY_JOINS: &str = " JOIN companies c ON c.id = t.company_id \
+     LEFT JOIN sites s ON s.id = t.site_id \
+     LEFT JOIN portal_users u ON u.id = t.requester_id \
+     LEFT JOIN staff_users a ON a.id = t.assignee_id WHERE 1 = 1";
 
-/// Starts a summary query: its columns, with the SLA columns computed at `at`, up to `FROM `.
-fn summary_query(at: i64) -> Q {
-    let mut query = Q::new(SUMMARY_SELECT);
-    let now = query.placeholder(at);
-    query.sql(&sla::status_columns(&now)).sql(" FROM ");
-    query
+/// The workspace's SLA targets, read once per page rather than joined to every ticket.
+struct Targets(Vec<SlaTarget>);
+
+impl Targets {
+    fn status(&self, row: &SummaryRow, priority: TicketPriority, now: i64) -> SlaStatus {
+        self.0
+            .iter()
+            .find(|t| t.priority == priority)
+            .map(|t| t.status(row.created_at, row.first_response_at, row.resolved_at, now))
+            .unwrap_or_default()
+    }
 }
 const ORDER: &str = " ORDER BY t.updated_at DESC, t.id DESC";
 
 impl SummaryRow {
-    fn into_summary(self) -> Option<TicketSummary> {
+    fn into_summary(self, targets: &Targets, now: i64) -> Option<TicketSummary> {
+        let priority = TicketPriority::parse(&self.priority)?;
+        let sla = targets.status(&self, priority, now);
         Some(TicketSummary {
             id: TicketId::parse(&self.id)?,
             company_id: CompanyId::parse(&self.company_id)?,
@@ -309,15 +319,11 @@ impl SummaryRow {
             title: self.title,
             category: self.category,
             status: TicketStatus::parse(&self.status)?,
-            priority: TicketPriority::parse(&self.priority)?,
+            priority,
             created_at: self.created_at,
             updated_at: self.updated_at,
             resolved_at: self.resolved_at,
-            sla: SlaStatus {
-                first_response_due: self.first_response_due,
-                resolution_due: self.resolution_due,
-                breached: self.sla_breached,
-            },
+            sla,
         })
     }
 }
@@ -348,12 +354,14 @@ impl ScopedTx<'_> {
         self.scope
             .may(Action::ViewTickets)
             .map_err(|_| StoreError::NotFound)?;
-        let mut query = summary_query(now());
+        let mut query = Q::new(SUMMARY_SELECT);
         query.sql("tickets t").sql(SUMMARY_JOINS);
         self.fence_tickets(&mut query);
         query.sql(" AND t.id = ").arg(id);
         let row: SummaryRow = self.tx.one(query).await?;
-        row.into_summary().ok_or(StoreError::NotFound)
+        let targets = Targets(self.stored_sla_targets().await?);
+        row.into_summary(&targets, now())
+            .ok_or(StoreError::NotFound)
     }
 
     /// Tickets in scope, most recently updated first.
@@ -365,8 +373,11 @@ impl ScopedTx<'_> {
         // The page of tickets is chosen first, on the tickets table alone, so the planner walks
         // an (updated_at) index and stops after one page; only that page is joined for names.
         let at = now();
-        let mut query = summary_query(at);
-        query.sql("(SELECT t.* FROM tickets t WHERE 1 = 1");
+        let mut query = Q::new(SUMMARY_SELECT);
+        query
+            .sql("(SELECT ")
+            .sql(PAGE_COLUMNS)
+            .sql(" FROM tickets t WHERE 1 = 1");
         if filter.sla_breached {
             let now = query.placeholder(at);
             query.sql(" AND ").sql(&sla::breached_condition(&now));
@@ -422,9 +433,10 @@ impl ScopedTx<'_> {
         query.sql(" OFFSET ").arg(filter.offset.max(0));
         query.sql(") t").sql(SUMMARY_JOINS).sql(ORDER);
         let rows: Vec<SummaryRow> = self.tx.all(query).await?;
+        let targets = Targets(self.stored_sla_targets().await?);
         Ok(rows
             .into_iter()
-            .filter_map(SummaryRow::into_summary)
+            .filter_map(|row| row.into_summary(&targets, at))
             .collect())
     }
 
