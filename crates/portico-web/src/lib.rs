@@ -9,6 +9,8 @@ pub mod console;
 mod error;
 mod forms;
 mod headers;
+mod hosts;
+
 mod live;
 
 pub mod portal;
@@ -28,7 +30,7 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portico_core::WorkspaceId;
-use portico_store::{Branding, Store, SurfaceKind};
+use portico_store::{Branding, HostBinding, Store, StoreError, SurfaceKind};
 use tower::ServiceExt;
 
 pub use error::WebError;
@@ -51,6 +53,9 @@ pub struct WebConfig {
     pub attachment_limits: portico_files::Limits,
     /// How often a live page's event stream checks for changes and for the session's end.
     pub live_poll: std::time::Duration,
+    /// How long a hostname's workspace and branding are kept in memory (zero: read every time).
+    /// Other instances see a branding change within this time.
+    pub host_cache_ttl: std::time::Duration,
 }
 
 impl Default for WebConfig {
@@ -64,6 +69,7 @@ impl Default for WebConfig {
             trusted_proxies: Vec::new(),
             attachment_limits: portico_files::Limits::default(),
             live_poll: std::time::Duration::from_secs(2),
+            host_cache_ttl: std::time::Duration::from_secs(5),
         }
     }
 }
@@ -87,6 +93,7 @@ pub struct AppState {
     pub(crate) config: Arc<WebConfig>,
     /// Open live-update streams per session, to cap them.
     pub(crate) live_streams: live::StreamCounts,
+    pub(crate) hosts: hosts::HostCache,
 }
 
 /// What the host of a request resolved to; inserted before a surface's router runs.
@@ -112,8 +119,9 @@ pub fn app(store: Store, blobs: portico_files::BlobStore, config: WebConfig) -> 
         store,
         blobs,
         attachment_limits: config.attachment_limits,
-        config: Arc::new(config),
         live_streams: live::StreamCounts::default(),
+        hosts: hosts::HostCache::new(config.host_cache_ttl),
+        config: Arc::new(config),
     };
     let surfaces = Surfaces {
         console: registry::console_router().into_router(state.clone()),
@@ -152,9 +160,9 @@ async fn dispatch(State(surfaces): State<Surfaces>, mut req: Request) -> Respons
     let Some(host) = request_host(&req) else {
         return (StatusCode::BAD_REQUEST, "missing Host header").into_response();
     };
-    let binding = match surfaces.state.store.public().await {
-        Ok(tx) => tx.resolve_host(&host).await,
-        Err(e) => Err(e),
+    let binding = match surfaces.state.hosts.get(&host) {
+        Some(cached) => Ok(Some(cached)),
+        None => resolve_host(&surfaces.state, &host).await,
     };
     let binding = match binding {
         Ok(Some(b)) => b,
@@ -181,6 +189,15 @@ async fn dispatch(State(surfaces): State<Surfaces>, mut req: Request) -> Respons
         Ok(response) => response,
         Err(never) => match never {},
     }
+}
+
+/// Reads a host's binding from the database and keeps it in the cache.
+async fn resolve_host(state: &AppState, host: &str) -> Result<Option<HostBinding>, StoreError> {
+    let binding = state.store.public().await?.resolve_host(host).await?;
+    if let Some(b) = &binding {
+        state.hosts.put(host, b);
+    }
+    Ok(binding)
 }
 
 /// Shorthand used by handlers: a redirect after a successful form post.

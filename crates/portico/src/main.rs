@@ -18,7 +18,6 @@ use serde::{Deserialize, Serialize};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-
 /// Portico: the white-label client portal and console for managed service providers.
 ///
 /// Every setting can be given as a flag, as an environment variable (PORTICO_…), or in the TOML
@@ -139,6 +138,11 @@ struct SettingsArgs {
     #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     attachment_max_file_mib: Option<u64>,
+    /// Seconds a hostname's workspace and branding are kept in memory; other instances see a
+    /// branding change within this time, 0 reads them on every request [default: 5]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    host_cache_secs: Option<u64>,
 }
 
 /// The effective configuration.
@@ -157,6 +161,7 @@ struct Settings {
     trusted_proxies: String,
     attachments: String,
     attachment_max_file_mib: u64,
+    host_cache_secs: u64,
 }
 
 impl Default for Settings {
@@ -175,6 +180,7 @@ impl Default for Settings {
             trusted_proxies: String::new(),
             attachments: "data/attachments".into(),
             attachment_max_file_mib: 10,
+            host_cache_secs: 5,
         }
     }
 }
@@ -376,6 +382,7 @@ fn web_config(settings: &Settings) -> WebConfig {
         session_max_secs: settings.session_max_hours * 3600,
         trusted_proxies: trusted_proxies(&settings.trusted_proxies).unwrap_or_default(),
         attachment_limits: attachment_limits(settings),
+        host_cache_ttl: std::time::Duration::from_secs(settings.host_cache_secs),
         ..WebConfig::default()
     }
 }

@@ -90,6 +90,7 @@ pub(crate) async fn save(
         {
             Ok(()) => {
                 tx.commit().await?;
+                state.hosts.forget(auth.site.workspace_id);
                 return Ok(see_other("/settings/branding?saved"));
             }
             Err(StoreError::Invalid(m)) => error = m,
@@ -159,6 +160,7 @@ pub(crate) async fn upload_logo(
             let mut tx = state.store.scoped_write(&auth.scope).await?;
             tx.set_logo(value).await?;
             tx.commit().await?;
+            state.hosts.forget(auth.site.workspace_id);
             Ok(see_other("/settings/branding?logo"))
         }
         Err(message) => {
