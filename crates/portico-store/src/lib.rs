@@ -224,6 +224,17 @@ impl Store {
         Ok(AuthTx { tx, workspace })
     }
 
+    /// Like [`Store::system_unscoped`], for bulk loads of rows derived from rows already in the
+    /// database: on SQLite, foreign keys are not checked in it.
+    pub(crate) async fn system_bulk_load(&self) -> Result<SystemTx, StoreError> {
+        let mut tx = match &self.pool {
+            Pool::Sqlite(p) => sql::Tx::Sqlite(p.begin_bulk().await?),
+            Pool::Postgres(_) => self.begin(true).await?,
+        };
+        Store::fence(&mut tx, "", "", true).await?;
+        Ok(SystemTx { tx })
+    }
+
     /// Every tenant's data, unfenced: for the demo seeder, the CLI and background jobs only.
     /// Never hand this to request handling.
     pub async fn system_unscoped(&self) -> Result<SystemTx, StoreError> {

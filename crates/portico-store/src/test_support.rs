@@ -85,7 +85,7 @@ impl TestDatabase {
             let mut conn = sqlx::PgConnection::connect(&admin)
                 .await
                 .expect("connect to PORTICO_TEST_POSTGRES_URL");
-                        drop_stale_databases(&mut conn).await;
+            drop_stale_databases(&mut conn).await;
             // The name is generated above from hex digits only.
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
                 .execute(&mut conn)
@@ -130,14 +130,14 @@ async fn drop_stale_databases(conn: &mut sqlx::PgConnection) {
         .map_or(0, |d| d.as_millis());
     for (name,) in names {
         let hex = name.trim_start_matches("portico_t_");
-        let created_ms = hex
-            .get(..12)
-            .and_then(|h| u128::from_str_radix(h, 16).ok());
+        let created_ms = hex.get(..12).and_then(|h| u128::from_str_radix(h, 16).ok());
         let is_ours = hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit());
         if is_ours && created_ms.is_some_and(|c| now_ms.saturating_sub(c) > 3_600_000) {
             // Checked above to be hex digits only.
             let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-            let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&mut *conn).await;
+            let _ = sqlx::query(sqlx::AssertSqlSafe(drop))
+                .execute(&mut *conn)
+                .await;
         }
     }
 }
