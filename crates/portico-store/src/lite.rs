@@ -143,7 +143,7 @@ impl LitePool {
         let writer = Some(self.inner.writer.clone().lock_owned().await);
         let mut conn = self.acquire().await?;
         conn.discard = true;
-                // Only takes effect outside a transaction.
+        // Only takes effect outside a transaction.
         conn.conn().pragma_update(None, "foreign_keys", false)?;
         // No fsync at commit: a load lost to a crash is simply run again.
         conn.conn().pragma_update(None, "synchronous", "OFF")?;

@@ -54,6 +54,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "ticket order indexes",
         include_str!("../migrations/sqlite/0009_ticket_order_indexes.sql"),
     ),
+    (
+        10,
+        "company name index",
+        include_str!("../migrations/sqlite/0010_company_name_index.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -100,6 +105,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         9,
         "ticket order indexes",
         include_str!("../migrations/postgres/0009_ticket_order_indexes.sql"),
+    ),
+    (
+        10,
+        "company name index",
+        include_str!("../migrations/postgres/0010_company_name_index.sql"),
     ),
 ];
 
