@@ -5,6 +5,9 @@ use portico_core::{
     StaffPrincipal, StaffRole, StaffUserId, WorkspaceId,
 };
 
+use std::sync::Arc;
+
+use crate::principals::{Basis, PrincipalCache};
 use crate::public::SurfaceKind;
 use crate::sql::{Q, Tx, q};
 use crate::{StoreError, now, password, token};
@@ -102,13 +105,15 @@ struct SessionRow {
     company_id: Option<String>,
     csrf_token: String,
     last_seen_at: i64,
+    principal_version: i64,
 }
 crate::sql::db_row!(SessionRow {
     staff_user_id,
     portal_user_id,
     company_id,
     csrf_token,
-    last_seen_at
+    last_seen_at,
+    principal_version
 });
 
 struct LoginRow {
@@ -138,6 +143,7 @@ crate::sql::db_row!(PortalUserRow {
 pub struct AuthTx {
     pub(crate) tx: Tx,
     pub(crate) workspace: WorkspaceId,
+    pub(crate) principals: Arc<PrincipalCache>,
 }
 
 impl AuthTx {
@@ -284,8 +290,11 @@ impl AuthTx {
         let row: Option<SessionRow> = self
             .tx
             .optional(q!(
-                "SELECT staff_user_id, portal_user_id, company_id, csrf_token, last_seen_at FROM sessions \
-                 WHERE id_hash = $1 AND workspace_id = $2 AND surface = $3 AND expires_at > $4 AND last_seen_at > $5",
+                "SELECT s.staff_user_id, s.portal_user_id, s.company_id, s.csrf_token, s.last_seen_at, \
+                 COALESCE(v.version, 0) AS principal_version FROM sessions s \
+                 LEFT JOIN principal_versions v ON v.workspace_id = s.workspace_id \
+                 WHERE s.id_hash = $1 AND s.workspace_id = $2 AND s.surface = $3 AND s.expires_at > $4 \
+                 AND s.last_seen_at > $5",
                 &id_hash,
                 self.workspace,
                 surface.as_str(),
@@ -294,24 +303,22 @@ impl AuthTx {
             ))
             .await?;
         let Some(row) = row else { return Ok(None) };
-        let principal = match (
-            surface,
-            &row.staff_user_id,
-            &row.portal_user_id,
-            &row.company_id,
-        ) {
-            (SurfaceKind::Console, Some(staff), None, _) => {
-                self.staff_principal(StaffUserId::from_stored(staff))
-                    .await?
+        let basis = Basis {
+            version: row.principal_version,
+            staff_user_id: row.staff_user_id.clone(),
+            portal_user_id: row.portal_user_id.clone(),
+            company_id: row.company_id.clone(),
+        };
+        let principal = match self.principals.get(&id_hash, &basis) {
+            Some(principal) => Some(principal),
+            None => {
+                let principal = self.build_principal(surface, &row).await?;
+                match &principal {
+                    Some(p) => self.principals.put(&id_hash, basis, p.clone()),
+                    None => self.principals.forget(&id_hash),
+                }
+                principal
             }
-            (SurfaceKind::Portal, None, Some(user), Some(company)) => {
-                self.portal_principal(
-                    PortalUserId::from_stored(user),
-                    CompanyId::from_stored(company),
-                )
-                .await?
-            }
-            _ => None,
         };
         let Some(principal) = principal else {
             return Ok(None);
@@ -323,6 +330,36 @@ impl AuthTx {
             csrf_token: row.csrf_token,
             id_hash,
         }))
+    }
+
+    /// The principal a live session row stands for, from the user, company, grant, site and
+    /// section tables (see [`crate::principals`] for when it is built).
+    async fn build_principal(
+        &mut self,
+        surface: SurfaceKind,
+        row: &SessionRow,
+    ) -> Result<Option<Principal>, StoreError> {
+        Ok(
+            match (
+                surface,
+                &row.staff_user_id,
+                &row.portal_user_id,
+                &row.company_id,
+            ) {
+                (SurfaceKind::Console, Some(staff), None, _) => {
+                    self.staff_principal(StaffUserId::from_stored(staff))
+                        .await?
+                }
+                (SurfaceKind::Portal, None, Some(user), Some(company)) => {
+                    self.portal_principal(
+                        PortalUserId::from_stored(user),
+                        CompanyId::from_stored(company),
+                    )
+                    .await?
+                }
+                _ => None,
+            },
+        )
     }
 
     async fn staff_principal(&mut self, id: StaffUserId) -> Result<Option<Principal>, StoreError> {
@@ -504,13 +541,16 @@ impl AuthTx {
     }
 
     pub async fn end_session(&mut self, token: &str) -> Result<(), StoreError> {
+        let id_hash = token::hash(token);
         self.tx
             .exec(q!(
                 "DELETE FROM sessions WHERE id_hash = $1 AND workspace_id = $2",
-                token::hash(token),
+                &id_hash,
                 self.workspace
             ))
             .await?;
+        // Only frees memory: without its row the session resolves to nobody anyway.
+        self.principals.forget(&id_hash);
         Ok(())
     }
 

@@ -11,6 +11,7 @@ pub mod demo;
 mod lite;
 mod migrate;
 pub mod password;
+mod principals;
 mod public;
 pub mod scale;
 pub mod scoped;
@@ -88,6 +89,7 @@ enum Pool {
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    principals: std::sync::Arc<principals::PrincipalCache>,
 }
 
 /// Which backend a URL names.
@@ -139,7 +141,10 @@ impl Store {
                 )));
             }
         };
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            principals: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -210,7 +215,11 @@ impl Store {
     pub async fn auth(&self, workspace: portico_core::WorkspaceId) -> Result<AuthTx, StoreError> {
         let mut tx = self.begin(true).await?;
         Store::fence(&mut tx, &workspace.as_text(), "*", false).await?;
-        Ok(AuthTx { tx, workspace })
+        Ok(AuthTx {
+            tx,
+            workspace,
+            principals: self.principals.clone(),
+        })
     }
 
     /// Like [`Store::auth`] but read-only, for resolving the session of every request: SQLite
@@ -221,7 +230,11 @@ impl Store {
     ) -> Result<AuthTx, StoreError> {
         let mut tx = self.begin(false).await?;
         Store::fence(&mut tx, &workspace.as_text(), "*", false).await?;
-        Ok(AuthTx { tx, workspace })
+        Ok(AuthTx {
+            tx,
+            workspace,
+            principals: self.principals.clone(),
+        })
     }
 
     /// Like [`Store::system_unscoped`], for bulk loads of rows derived from rows already in the

@@ -59,6 +59,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "company name index",
         include_str!("../migrations/sqlite/0010_company_name_index.sql"),
     ),
+    (
+        11,
+        "principal versions",
+        include_str!("../migrations/sqlite/0011_principal_versions.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -110,6 +115,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         10,
         "company name index",
         include_str!("../migrations/postgres/0010_company_name_index.sql"),
+    ),
+    (
+        11,
+        "principal versions",
+        include_str!("../migrations/postgres/0011_principal_versions.sql"),
     ),
 ];
 

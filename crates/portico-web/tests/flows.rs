@@ -1096,3 +1096,56 @@ async fn the_outbox_hides_reset_links_from_staff() {
         .await;
     assert!(outbox.body.contains("member@a.test") && !outbox.body.contains(token));
 }
+
+#[tokio::test]
+async fn a_change_made_through_another_instance_reaches_a_signed_in_user_at_once() {
+    let app = TestApp::spawn().await;
+    let member = app.session_for(Who::Member).await;
+    let tickets = || async {
+        app.get(PORTAL, "/tickets")
+            .session(member.as_deref())
+            .send()
+            .await
+            .status
+    };
+    // This instance has now resolved (and keeps) the member's principal.
+    assert_eq!(tickets().await, 200);
+    // A second instance over the same database, with its own memory, makes the changes.
+    let other = portico_store::Store::connect(&app.db.app_url, 2)
+        .await
+        .unwrap();
+    let mut tx = other.system_unscoped().await.unwrap();
+    tx.set_company_section(
+        app.fx.ws1,
+        app.fx.company_a,
+        portico_core::Section::Tickets,
+        Some(false),
+        None,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(tickets().await, 404, "a section switched off elsewhere");
+    let mut tx = other.system_unscoped().await.unwrap();
+    tx.set_company_section(
+        app.fx.ws1,
+        app.fx.company_a,
+        portico_core::Section::Tickets,
+        Some(true),
+        None,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(tickets().await, 200);
+    let mut tx = other.system_unscoped().await.unwrap();
+    tx.set_portal_user_disabled_flag(app.fx.portal(Who::Member), true)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        tickets().await,
+        303,
+        "a user disabled elsewhere is signed out"
+    );
+}

@@ -1,0 +1,128 @@
+-- A version per workspace of everything a signed-in principal is built from (users, their
+-- companies, grants, sites and sections). Each instance keeps the principals it resolved and
+-- reuses one only while its workspace's version is unchanged; these triggers bump the version in
+-- the same transaction as any change to those tables, so no write path can forget to.
+CREATE TABLE principal_versions (
+    workspace_id TEXT PRIMARY KEY,
+    version BIGINT NOT NULL
+);
+
+CREATE TRIGGER companies_insert_principal_version AFTER INSERT ON companies BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (NEW.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER companies_update_principal_version AFTER UPDATE ON companies BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (NEW.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+    INSERT INTO principal_versions (workspace_id, version) VALUES (OLD.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER companies_delete_principal_version AFTER DELETE ON companies BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (OLD.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+
+CREATE TRIGGER portal_users_insert_principal_version AFTER INSERT ON portal_users BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (NEW.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER portal_users_update_principal_version AFTER UPDATE ON portal_users BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (NEW.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+    INSERT INTO principal_versions (workspace_id, version) VALUES (OLD.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER portal_users_delete_principal_version AFTER DELETE ON portal_users BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (OLD.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+
+CREATE TRIGGER portal_user_companies_insert_principal_version AFTER INSERT ON portal_user_companies BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (NEW.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER portal_user_companies_update_principal_version AFTER UPDATE ON portal_user_companies BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (NEW.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+    INSERT INTO principal_versions (workspace_id, version) VALUES (OLD.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER portal_user_companies_delete_principal_version AFTER DELETE ON portal_user_companies BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (OLD.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+
+CREATE TRIGGER portal_user_sites_insert_principal_version AFTER INSERT ON portal_user_sites BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (NEW.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER portal_user_sites_update_principal_version AFTER UPDATE ON portal_user_sites BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (NEW.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+    INSERT INTO principal_versions (workspace_id, version) VALUES (OLD.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER portal_user_sites_delete_principal_version AFTER DELETE ON portal_user_sites BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (OLD.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+
+CREATE TRIGGER staff_users_insert_principal_version AFTER INSERT ON staff_users BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (NEW.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER staff_users_update_principal_version AFTER UPDATE ON staff_users BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (NEW.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+    INSERT INTO principal_versions (workspace_id, version) VALUES (OLD.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER staff_users_delete_principal_version AFTER DELETE ON staff_users BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (OLD.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+
+CREATE TRIGGER staff_assignments_insert_principal_version AFTER INSERT ON staff_assignments BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (NEW.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER staff_assignments_update_principal_version AFTER UPDATE ON staff_assignments BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (NEW.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+    INSERT INTO principal_versions (workspace_id, version) VALUES (OLD.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER staff_assignments_delete_principal_version AFTER DELETE ON staff_assignments BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (OLD.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+
+CREATE TRIGGER workspace_section_defaults_insert_principal_version AFTER INSERT ON workspace_section_defaults BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (NEW.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER workspace_section_defaults_update_principal_version AFTER UPDATE ON workspace_section_defaults BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (NEW.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+    INSERT INTO principal_versions (workspace_id, version) VALUES (OLD.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER workspace_section_defaults_delete_principal_version AFTER DELETE ON workspace_section_defaults BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (OLD.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+
+CREATE TRIGGER company_section_settings_insert_principal_version AFTER INSERT ON company_section_settings BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (NEW.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER company_section_settings_update_principal_version AFTER UPDATE ON company_section_settings BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (NEW.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+    INSERT INTO principal_versions (workspace_id, version) VALUES (OLD.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
+CREATE TRIGGER company_section_settings_delete_principal_version AFTER DELETE ON company_section_settings BEGIN
+    INSERT INTO principal_versions (workspace_id, version) VALUES (OLD.workspace_id, 1)
+        ON CONFLICT (workspace_id) DO UPDATE SET version = version + 1;
+END;
