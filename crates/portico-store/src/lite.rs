@@ -261,7 +261,16 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, args: &[Arg]) -> Result<(), StoreErr
 fn column_map<T: DbRow>(stmt: &rusqlite::Statement<'_>) -> Result<Vec<usize>, StoreError> {
     T::COLUMNS
         .iter()
-        .map(|name| {
+        .enumerate()
+        .map(|(position, name)| {
+            // Queries mostly select their columns in the row type's order: checked first, that
+            // saves a search by name per column.
+            if stmt
+                .column_name(position)
+                .is_ok_and(|c| c.eq_ignore_ascii_case(name))
+            {
+                return Ok(position);
+            }
             stmt.column_index(name)
                 .map_err(|_| StoreError::Invalid(format!("query has no column {name}")))
         })

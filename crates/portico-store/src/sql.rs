@@ -195,6 +195,65 @@ pub(crate) enum RowRef<'a, 'r> {
     Pg(&'a PgRow),
 }
 
+/// Text the store wrote itself in a canonical form (an id, an enum's name), parsed straight from
+/// the row rather than copied into a `String` first: a page of tickets holds a few hundred.
+pub(crate) struct Parsed<T>(pub(crate) T);
+
+/// A type stored as canonical text.
+pub(crate) trait StoredText: Sized {
+    fn from_stored_text(text: &str) -> Option<Self>;
+}
+
+macro_rules! stored_text {
+    ($($t:ty),*) => {$(
+        impl StoredText for $t {
+            fn from_stored_text(text: &str) -> Option<Self> {
+                <$t>::parse(text)
+            }
+        }
+    )*};
+}
+stored_text!(
+    portico_core::CompanyId,
+    portico_core::SiteId,
+    portico_core::PortalUserId,
+    portico_core::StaffUserId,
+    portico_core::TicketId,
+    portico_core::TicketStatus,
+    portico_core::TicketPriority
+);
+
+fn malformed(text: &str) -> String {
+    format!("malformed stored value {text:?}")
+}
+
+impl<T: StoredText> rusqlite::types::FromSql for Parsed<T> {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let text = value.as_str()?;
+        T::from_stored_text(text)
+            .map(Parsed)
+            .ok_or_else(|| rusqlite::types::FromSqlError::Other(malformed(text).into()))
+    }
+}
+
+impl<'r, T: StoredText> sqlx::Decode<'r, Postgres> for Parsed<T> {
+    fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let text = <&str as sqlx::Decode<'r, Postgres>>::decode(value)?;
+        T::from_stored_text(text)
+            .map(Parsed)
+            .ok_or_else(|| malformed(text).into())
+    }
+}
+
+impl<T> sqlx::Type<Postgres> for Parsed<T> {
+    fn type_info() -> sqlx::postgres::PgTypeInfo {
+        <String as sqlx::Type<Postgres>>::type_info()
+    }
+    fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+        <String as sqlx::Type<Postgres>>::compatible(ty)
+    }
+}
+
 /// A column type both backends decode.
 pub(crate) trait Value:
     rusqlite::types::FromSql + for<'r> sqlx::Decode<'r, Postgres> + sqlx::Type<Postgres>

@@ -143,15 +143,36 @@ pub(crate) fn refused<T: Template>(template: &T) -> Response {
     page(StatusCode::UNPROCESSABLE_ENTITY, template)
 }
 
-/// Formats Unix seconds as a UTC date and time for people.
-pub(crate) fn datetime(secs: &i64) -> String {
-    let format =
-        time::macros::format_description!("[day] [month repr:short] [year], [hour]:[minute] UTC");
-    time::OffsetDateTime::from_unix_timestamp(*secs)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_default()
+/// Formats Unix seconds as a UTC date and time for people (`23 Nov 2026, 16:13 UTC`).
+pub(crate) fn datetime(secs: &i64) -> DateTime {
+    DateTime(*secs)
 }
+
+/// A UTC date and time, written straight into the page: lists show one per row.
+pub(crate) struct DateTime(i64);
+
+impl std::fmt::Display for DateTime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let Ok(t) = time::OffsetDateTime::from_unix_timestamp(self.0) else {
+            return Ok(());
+        };
+        write!(
+            f,
+            "{:02} {} {}, {:02}:{:02} UTC",
+            t.day(),
+            MONTHS[usize::from(u8::from(t.month())) - 1],
+            t.year(),
+            t.hour(),
+            t.minute()
+        )
+    }
+}
+
+// Digits, month names, commas, colons and spaces only.
+impl askama::filters::HtmlSafe for DateTime {}
 
 /// Formats a byte count for people: `512 bytes`, `34 KB`, `2.5 MB`.
 pub(crate) fn file_size(bytes: &i64) -> String {
@@ -181,6 +202,16 @@ pub(crate) fn money(cents: &i64, currency: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn datetimes_read_as_day_month_year_and_utc_time() {
+        assert_eq!(super::datetime(&0).to_string(), "01 Jan 1970, 00:00 UTC");
+        assert_eq!(
+            super::datetime(&1_795_447_978).to_string(),
+            "23 Nov 2026, 15:32 UTC"
+        );
+        assert_eq!(super::datetime(&i64::MAX).to_string(), "");
+    }
+
     #[test]
     fn money_groups_thousands() {
         assert_eq!(super::money(&450_000, "AUD"), "AUD 4,500.00");

@@ -7,7 +7,7 @@ use portico_core::{
 
 use crate::scoped::ScopedTx;
 use crate::scoped::sla::{self, SlaStatus, SlaTarget};
-use crate::sql::Q;
+use crate::sql::{Parsed, Q};
 use crate::{StoreError, now};
 
 /// Which tickets a list shows.
@@ -200,19 +200,19 @@ pub struct TicketKpis {
 }
 
 struct SummaryRow {
-    id: String,
-    company_id: String,
+    id: Parsed<TicketId>,
+    company_id: Parsed<CompanyId>,
     company_name: String,
     site_name: Option<String>,
     requester_name: Option<String>,
-    site_id: Option<String>,
-    requester_id: Option<String>,
-    assignee_id: Option<String>,
+    site_id: Option<Parsed<SiteId>>,
+    requester_id: Option<Parsed<PortalUserId>>,
+    assignee_id: Option<Parsed<StaffUserId>>,
     assignee_name: Option<String>,
     title: String,
     category: String,
-    status: String,
-    priority: String,
+    status: Parsed<TicketStatus>,
+    priority: Parsed<TicketPriority>,
     created_at: i64,
     updated_at: i64,
     resolved_at: Option<i64>,
@@ -303,28 +303,28 @@ impl Targets {
 const ORDER: &str = " ORDER BY t.updated_at DESC, t.id DESC";
 
 impl SummaryRow {
-    fn into_summary(self, targets: &Targets, now: i64) -> Option<TicketSummary> {
-        let priority = TicketPriority::parse(&self.priority)?;
+    fn into_summary(self, targets: &Targets, now: i64) -> TicketSummary {
+        let priority = self.priority.0;
         let sla = targets.status(&self, priority, now);
-        Some(TicketSummary {
-            id: TicketId::parse(&self.id)?,
-            company_id: CompanyId::parse(&self.company_id)?,
+        TicketSummary {
+            id: self.id.0,
+            company_id: self.company_id.0,
             company_name: self.company_name,
             site_name: self.site_name,
             requester_name: self.requester_name,
-            site_id: self.site_id.as_deref().and_then(SiteId::parse),
-            requester_id: self.requester_id.as_deref().and_then(PortalUserId::parse),
-            assignee_id: self.assignee_id.as_deref().and_then(StaffUserId::parse),
+            site_id: self.site_id.map(|p| p.0),
+            requester_id: self.requester_id.map(|p| p.0),
+            assignee_id: self.assignee_id.map(|p| p.0),
             assignee_name: self.assignee_name,
             title: self.title,
             category: self.category,
-            status: TicketStatus::parse(&self.status)?,
+            status: self.status.0,
             priority,
             created_at: self.created_at,
             updated_at: self.updated_at,
             resolved_at: self.resolved_at,
             sla,
-        })
+        }
     }
 }
 
@@ -360,8 +360,7 @@ impl ScopedTx<'_> {
         query.sql(" AND t.id = ").arg(id);
         let row: SummaryRow = self.tx.one(query).await?;
         let targets = Targets(self.stored_sla_targets().await?);
-        row.into_summary(&targets, now())
-            .ok_or(StoreError::NotFound)
+        Ok(row.into_summary(&targets, now()))
     }
 
     /// Tickets in scope, most recently updated first.
@@ -436,7 +435,7 @@ impl ScopedTx<'_> {
         let targets = Targets(self.stored_sla_targets().await?);
         Ok(rows
             .into_iter()
-            .filter_map(|row| row.into_summary(&targets, at))
+            .map(|row| row.into_summary(&targets, at))
             .collect())
     }
 
