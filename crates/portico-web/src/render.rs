@@ -159,15 +159,28 @@ impl std::fmt::Display for DateTime {
         let Ok(t) = time::OffsetDateTime::from_unix_timestamp(self.0) else {
             return Ok(());
         };
-        write!(
-            f,
-            "{:02} {} {}, {:02}:{:02} UTC",
-            t.day(),
-            MONTHS[usize::from(u8::from(t.month())) - 1],
-            t.year(),
-            t.hour(),
-            t.minute()
-        )
+        // Written digit by digit into one buffer: `format!` machinery per field cost more than
+        // the rest of a list row.
+        fn two(n: u8) -> [u8; 2] {
+            [b'0' + n / 10, b'0' + n % 10]
+        }
+        let year = t.year();
+        if !(1000..=9999).contains(&year) {
+            return Ok(());
+        }
+        let mut out = [0u8; 22];
+        out[..2].copy_from_slice(&two(t.day()));
+        out[2] = b' ';
+        out[3..6].copy_from_slice(MONTHS[usize::from(u8::from(t.month())) - 1].as_bytes());
+        out[6] = b' ';
+        out[7..9].copy_from_slice(&two((year / 100) as u8));
+        out[9..11].copy_from_slice(&two((year % 100) as u8));
+        out[11..13].copy_from_slice(b", ");
+        out[13..15].copy_from_slice(&two(t.hour()));
+        out[15] = b':';
+        out[16..18].copy_from_slice(&two(t.minute()));
+        out[18..22].copy_from_slice(b" UTC");
+        f.write_str(std::str::from_utf8(&out).map_err(|_| std::fmt::Error)?)
     }
 }
 
