@@ -46,6 +46,18 @@ async fn the_scale_seeder_fills_what_it_promises_and_restores_every_index() {
     .unwrap();
     assert_eq!(logins.portal_email, "member@measured.test");
     assert_eq!(indexes(&db).await, before);
+    if let Some(path) = &db.sqlite_path {
+        // The load may leave WAL mode for speed; the file is back in it afterwards (header
+        // bytes 18 and 19, the file format's read and write versions, are 2 in WAL mode).
+        let header = std::fs::read(path).unwrap();
+        assert_eq!(
+            &header[18..20],
+            &[2, 2],
+            "{} is not in WAL mode",
+            path.display()
+        );
+    }
+
     let mut tx = db.store.system_unscoped().await.unwrap();
     assert_eq!(tx.count_rows("companies").await.unwrap(), 20);
     assert_eq!(tx.count_rows("tickets").await.unwrap(), 500);
