@@ -19,7 +19,8 @@ pub struct TestDatabase {
     pub app_url: String,
     /// URL of the owning role (equal to `app_url` on SQLite).
     pub owner_url: String,
-    sqlite_path: Option<PathBuf>,
+    /// The database file on SQLite (removed with its WAL when dropped).
+    pub sqlite_path: Option<PathBuf>,
 }
 
 fn app_credentials() -> (String, String) {
