@@ -17,12 +17,18 @@ macro_rules! id_type {
             }
 
             /// Parses an id from untrusted text; `None` for anything malformed.
-            pub fn parse(text: &str) -> Option<Self> {
+                        pub fn parse(text: &str) -> Option<Self> {
+                Self::parse_ascii(text.as_bytes())
+            }
+
+            /// Like [`Self::parse`], from bytes (a database row's text, without a UTF-8 check
+            /// first: anything but ASCII hex and hyphens is refused anyway).
+            pub fn parse_ascii(text: &[u8]) -> Option<Self> {
                 // Only the canonical hyphenated form is accepted so that one record has one URL.
                 if text.len() != 36 {
                     return None;
                 }
-                uuid::Uuid::parse_str(text).ok().map(Self)
+                uuid::Uuid::try_parse_ascii(text).ok().map(Self)
             }
 
             /// Rebuilds an id from a value the store wrote itself.
@@ -41,9 +47,11 @@ macro_rules! id_type {
             }
         }
 
-        impl fmt::Display for $name {
+                impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Display::fmt(&self.0.hyphenated(), f)
+                // Encoded into a stack buffer and written whole: a page writes hundreds of ids,
+                // and uuid's formatter pads and writes them piece by piece.
+                f.write_str(self.0.hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer()))
             }
         }
 

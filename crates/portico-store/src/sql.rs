@@ -199,37 +199,49 @@ pub(crate) enum RowRef<'a, 'r> {
 /// the row rather than copied into a `String` first: a page of tickets holds a few hundred.
 pub(crate) struct Parsed<T>(pub(crate) T);
 
-/// A type stored as canonical text.
+/// A type stored as canonical text, read from the row's bytes (the parsers accept ASCII only,
+/// so the UTF-8 check a `&str` needs first is skipped).
 pub(crate) trait StoredText: Sized {
-    fn from_stored_text(text: &str) -> Option<Self>;
+    fn from_stored_text(text: &[u8]) -> Option<Self>;
 }
 
-macro_rules! stored_text {
+macro_rules! stored_ids {
     ($($t:ty),*) => {$(
         impl StoredText for $t {
-            fn from_stored_text(text: &str) -> Option<Self> {
-                <$t>::parse(text)
+            fn from_stored_text(text: &[u8]) -> Option<Self> {
+                <$t>::parse_ascii(text)
             }
         }
     )*};
 }
-stored_text!(
+stored_ids!(
     portico_core::CompanyId,
     portico_core::SiteId,
     portico_core::PortalUserId,
     portico_core::StaffUserId,
-    portico_core::TicketId,
-    portico_core::TicketStatus,
-    portico_core::TicketPriority
+    portico_core::TicketId
 );
 
-fn malformed(text: &str) -> String {
-    format!("malformed stored value {text:?}")
+macro_rules! stored_names {
+    ($($t:ty),*) => {$(
+        impl StoredText for $t {
+            fn from_stored_text(text: &[u8]) -> Option<Self> {
+                std::str::from_utf8(text).ok().and_then(<$t>::parse)
+            }
+        }
+    )*};
+}
+stored_names!(portico_core::TicketStatus, portico_core::TicketPriority);
+
+fn malformed(text: &[u8]) -> String {
+    format!("malformed stored value {:?}", String::from_utf8_lossy(text))
 }
 
 impl<T: StoredText> rusqlite::types::FromSql for Parsed<T> {
     fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        let text = value.as_str()?;
+        let rusqlite::types::ValueRef::Text(text) = value else {
+            return Err(rusqlite::types::FromSqlError::InvalidType);
+        };
         T::from_stored_text(text)
             .map(Parsed)
             .ok_or_else(|| rusqlite::types::FromSqlError::Other(malformed(text).into()))
@@ -238,7 +250,7 @@ impl<T: StoredText> rusqlite::types::FromSql for Parsed<T> {
 
 impl<'r, T: StoredText> sqlx::Decode<'r, Postgres> for Parsed<T> {
     fn decode(value: sqlx::postgres::PgValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
-        let text = <&str as sqlx::Decode<'r, Postgres>>::decode(value)?;
+        let text = <&str as sqlx::Decode<'r, Postgres>>::decode(value)?.as_bytes();
         T::from_stored_text(text)
             .map(Parsed)
             .ok_or_else(|| malformed(text).into())

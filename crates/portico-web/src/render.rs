@@ -126,10 +126,15 @@ fn brand_version(site: &Site) -> String {
     .replace('#', "")
 }
 
+/// Room for a typical page. Askama sizes its buffer from the template's fixed text, which a
+/// list page outgrows several times over: each doubling copied the page so far again.
+const PAGE_CAPACITY: usize = 16 * 1024;
+
 /// Renders a template with a status.
 pub(crate) fn page<T: Template>(status: StatusCode, template: &T) -> Response {
-    match template.render() {
-        Ok(body) => (status, Html(body)).into_response(),
+    let mut body = String::with_capacity(PAGE_CAPACITY.max(T::SIZE_HINT));
+    match template.render_into(&mut body) {
+        Ok(()) => (status, Html(body)).into_response(),
         Err(e) => WebError::Internal(e.to_string()).into_response(),
     }
 }

@@ -621,6 +621,34 @@ async fn service_levels_flag_late_tickets_in_the_queue() {
     assert!(breached.body.contains("SLA breached"));
     let all = get(&app, Who::TechnicianAssigned, "/tickets?status=open").await;
     assert!(all.body.contains("LATE-URGENT") && all.body.contains("FRESH-URGENT"));
+
+    // Due times are the desk's: the same tickets read in a portal scope carry no SLA status.
+    let token = app.session_for(Who::Member).await.unwrap();
+    let mut auth = app.store().auth_read(app.fx.ws1).await.unwrap();
+    let member = auth
+        .resolve_session(&token, portico_store::SurfaceKind::Portal, 3600)
+        .await
+        .unwrap()
+        .unwrap();
+    auth.commit().await.unwrap();
+    let scope = portico_core::Scope::of(&member.principal);
+    let mut tx = app.store().scoped(&scope).await.unwrap();
+    let listed = tx
+        .tickets(&portico_store::scoped::tickets::TicketQuery {
+            status: portico_store::scoped::tickets::StatusFilter::Open,
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let late = listed.iter().find(|t| t.title == "LATE-URGENT").unwrap();
+    assert_eq!(late.sla, portico_store::scoped::sla::SlaStatus::default());
+    let one = tx.ticket(late.id).await.unwrap();
+    assert_eq!(
+        one.ticket.sla,
+        portico_store::scoped::sla::SlaStatus::default()
+    );
+    tx.commit().await.unwrap();
 }
 
 #[tokio::test]

@@ -106,6 +106,18 @@ pub struct TicketSummary {
     pub sla: SlaStatus,
 }
 
+/// A ticket as a client's list shows it: no desk fields (assignee, category, service levels).
+#[derive(Debug, Clone)]
+pub struct PortalTicket {
+    pub id: TicketId,
+    pub title: String,
+    pub status: TicketStatus,
+    pub priority: TicketPriority,
+    pub site_name: Option<String>,
+    pub requester_name: Option<String>,
+    pub updated_at: i64,
+}
+
 /// A file on a message, as listed on the ticket page.
 #[derive(Debug, Clone)]
 pub struct AttachmentInfo {
@@ -270,6 +282,26 @@ crate::sql::db_row!(PageRow {
     first_response_at
 });
 
+/// A ticket of a client's list page, without names.
+struct PortalPageRow {
+    id: Parsed<TicketId>,
+    site_id: Option<Parsed<SiteId>>,
+    requester_id: Option<Parsed<PortalUserId>>,
+    title: String,
+    status: Parsed<TicketStatus>,
+    priority: Parsed<TicketPriority>,
+    updated_at: i64,
+}
+crate::sql::db_row!(PortalPageRow {
+    id,
+    site_id,
+    requester_id,
+    title,
+    status,
+    priority,
+    updated_at
+});
+
 /// The names a page of tickets refers to. Joined to every row, the same company and site were
 /// looked up (two B-tree searches on 36-byte text keys each) and copied once per ticket; read
 /// once per distinct id, a page costs half as much.
@@ -360,6 +392,9 @@ crate::sql::db_row!(MessageRow {
 const SUMMARY_SELECT: &str = "SELECT t.id, t.company_id, c.name AS company_name, s.name AS site_name, \
           u.name AS requester_name, t.site_id, t.requester_id, t.assignee_id, a.name AS assignee_name, t.title, t.category, \
                     t.status, t.priority, t.created_at, t.updated_at, t.resolved_at, t.first_response_at FROM ";
+/// The ticket columns a client's list reads ([`PortalPageRow`]).
+const PORTAL_PAGE_COLUMNS: &str =
+    "t.id, t.site_id, t.requester_id, t.title, t.status, t.priority, t.updated_at";
 /// The ticket columns a summary reads, for the page subquery.
 const PAGE_COLUMNS: &str = "t.id, t.company_id, t.site_id, t.requester_id, t.assignee_id, t.title, \
      t.category, t.status, t.priority, t.created_at, t.updated_at, t.resolved_at, t.first_response_at";
@@ -431,6 +466,17 @@ impl ScopedTx<'_> {
         }
     }
 
+    /// The SLA targets, for scopes that work the desk. Due times and breaches are the desk's
+    /// working information: the portal never shows them, so portal scopes skip the read and
+    /// their summaries carry no SLA status.
+    async fn desk_sla_targets(&mut self) -> Result<Targets, StoreError> {
+        if self.scope.may(Action::ViewInternalNotes).is_ok() {
+            Ok(Targets(self.stored_sla_targets().await?))
+        } else {
+            Ok(Targets(Vec::new()))
+        }
+    }
+
     /// One ticket's summary in scope; `NotFound` when absent, foreign or fenced off.
     pub(crate) async fn ticket_summary(
         &mut self,
@@ -444,21 +490,16 @@ impl ScopedTx<'_> {
         self.fence_tickets(&mut query);
         query.sql(" AND t.id = ").arg(id);
         let row: SummaryRow = self.tx.one(query).await?;
-        let targets = Targets(self.stored_sla_targets().await?);
+        let targets = self.desk_sla_targets().await?;
         Ok(row.into_summary(&targets, now()))
     }
 
-    /// Tickets in scope, most recently updated first.
-    pub async fn tickets(
-        &mut self,
-        filter: &TicketQuery,
-    ) -> Result<Vec<TicketSummary>, StoreError> {
-        self.scope.may(Action::ViewTickets)?;
-        // The page of tickets is read from the tickets table alone, so the planner walks an
-        // (updated_at) index and stops after one page; its names are read after, once each.
-        let at = now();
+    /// One page of tickets in scope matching `filter`, most recently updated first, reading
+    /// `columns` of the tickets table alone: the planner walks an (updated_at) index and stops
+    /// after one page. Names are read after, once each ([`ScopedTx::names_of`]).
+    fn list_query(&self, columns: &str, filter: &TicketQuery, at: i64) -> Q {
         let mut query = Q::new("SELECT ");
-        query.sql(PAGE_COLUMNS).sql(" FROM tickets t WHERE 1 = 1");
+        query.sql(columns).sql(" FROM tickets t WHERE 1 = 1");
         if filter.sla_breached {
             let now = query.placeholder(at);
             query.sql(" AND ").sql(&sla::breached_condition(&now));
@@ -512,28 +553,84 @@ impl ScopedTx<'_> {
             .sql(" LIMIT ")
             .arg(filter.limit.clamp(1, 200));
         query.sql(" OFFSET ").arg(filter.offset.max(0));
+        query
+    }
+
+    /// Tickets in scope, most recently updated first, with everything the desk works with.
+    pub async fn tickets(
+        &mut self,
+        filter: &TicketQuery,
+    ) -> Result<Vec<TicketSummary>, StoreError> {
+        self.scope.may(Action::ViewTickets)?;
+        let at = now();
+        let query = self.list_query(PAGE_COLUMNS, filter, at);
         let rows: Vec<PageRow> = self.tx.all(query).await?;
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let names = self.names_of(&rows).await?;
-        let targets = Targets(self.stored_sla_targets().await?);
+        let (mut companies, mut sites, mut requesters, mut assignees) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for row in &rows {
+            push_distinct(&mut companies, Some(row.company_id.0));
+            push_distinct(&mut sites, row.site_id.as_ref().map(|p| p.0));
+            push_distinct(&mut requesters, row.requester_id.as_ref().map(|p| p.0));
+            push_distinct(&mut assignees, row.assignee_id.as_ref().map(|p| p.0));
+        }
+        let names = self
+            .names_of(&companies, &sites, &requesters, &assignees)
+            .await?;
+        let targets = self.desk_sla_targets().await?;
         Ok(rows
             .into_iter()
             .map(|row| row.with_names(&names).into_summary(&targets, at))
             .collect())
     }
 
-    /// One statement for every distinct company, site, requester and assignee of a page. The
-    /// ids come from tickets already fenced; the workspace fence holds here as well.
-    async fn names_of(&mut self, rows: &[PageRow]) -> Result<Names, StoreError> {
-        let (mut companies, mut sites, mut requesters, mut assignees) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for row in rows {
-            push_distinct(&mut companies, Some(row.company_id.0));
+    /// Tickets in scope as a client's list shows them, most recently updated first. Half the
+    /// columns of [`ScopedTx::tickets`]: a portal page reads and decodes only what it shows.
+    pub async fn portal_tickets(
+        &mut self,
+        filter: &TicketQuery,
+    ) -> Result<Vec<PortalTicket>, StoreError> {
+        self.scope.may(Action::ViewTickets)?;
+        let query = self.list_query(PORTAL_PAGE_COLUMNS, filter, now());
+        let rows: Vec<PortalPageRow> = self.tx.all(query).await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (mut sites, mut requesters) = (Vec::new(), Vec::new());
+        for row in &rows {
             push_distinct(&mut sites, row.site_id.as_ref().map(|p| p.0));
             push_distinct(&mut requesters, row.requester_id.as_ref().map(|p| p.0));
-            push_distinct(&mut assignees, row.assignee_id.as_ref().map(|p| p.0));
+        }
+        let names = self.names_of(&[], &sites, &requesters, &[]).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| PortalTicket {
+                site_name: optional_name(&names.sites, &row.site_id),
+                requester_name: optional_name(&names.requesters, &row.requester_id),
+                id: row.id.0,
+                title: row.title,
+                status: row.status.0,
+                priority: row.priority.0,
+                updated_at: row.updated_at,
+            })
+            .collect())
+    }
+
+    /// One statement for the names of the given companies, sites, requesters and assignees.
+    /// The ids come from tickets already fenced; the workspace fence holds here as well.
+    async fn names_of(
+        &mut self,
+        companies: &[CompanyId],
+        sites: &[SiteId],
+        requesters: &[PortalUserId],
+        assignees: &[StaffUserId],
+    ) -> Result<Names, StoreError> {
+        let mut names = Names::default();
+        if companies.is_empty() && sites.is_empty() && requesters.is_empty() && assignees.is_empty()
+        {
+            return Ok(names);
         }
         let mut query = Q::default();
         let workspace = query.placeholder(self.scope.workspace());
@@ -554,12 +651,11 @@ impl ScopedTx<'_> {
                 .sql(" AND ")
                 .in_list("id", &ids);
         };
-        part(&mut query, "c", "companies", ids_as_args(&companies));
-        part(&mut query, "s", "sites", ids_as_args(&sites));
-        part(&mut query, "u", "portal_users", ids_as_args(&requesters));
-        part(&mut query, "a", "staff_users", ids_as_args(&assignees));
+        part(&mut query, "c", "companies", ids_as_args(companies));
+        part(&mut query, "s", "sites", ids_as_args(sites));
+        part(&mut query, "u", "portal_users", ids_as_args(requesters));
+        part(&mut query, "a", "staff_users", ids_as_args(assignees));
         let found: Vec<(String, String, String)> = self.tx.all(query).await?;
-        let mut names = Names::default();
         for (kind, id, name) in found {
             match kind.as_str() {
                 "c" => names.companies.push((CompanyId::from_stored(&id), name)),

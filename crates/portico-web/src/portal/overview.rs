@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::Response;
 use portico_core::{Action, Principal, Section};
 use portico_store::scoped::companies::Billing;
-use portico_store::scoped::tickets::{StatusFilter, TicketKpis, TicketQuery, TicketSummary};
+use portico_store::scoped::tickets::{PortalTicket, StatusFilter, TicketKpis, TicketQuery};
 
 use crate::AppState;
 use crate::auth::Auth;
@@ -21,7 +21,7 @@ struct OverviewPage {
     welcome: String,
     /// `None` when the Tickets section is off: the overview then says nothing about tickets.
     kpis: Option<TicketKpis>,
-    recent: Vec<TicketSummary>,
+    recent: Vec<PortalTicket>,
     tickets_label: String,
     /// Present only for billing-entitled users.
     plan: Option<(String, Option<Billing>)>,
@@ -39,7 +39,7 @@ pub(crate) async fn page(State(state): State<AppState>, auth: Auth) -> Result<Re
     let (kpis, recent) = if tickets_on {
         let kpis = tx.ticket_kpis().await?;
         let recent = tx
-            .tickets(&TicketQuery {
+            .portal_tickets(&TicketQuery {
                 status: StatusFilter::All,
                 company: None,
                 limit: 5,

@@ -14,7 +14,7 @@ use portico_core::{
 };
 use portico_store::StoreError;
 use portico_store::scoped::ticket_workflow::NewTicket;
-use portico_store::scoped::tickets::{StatusFilter, TicketDetail, TicketQuery, TicketSummary};
+use portico_store::scoped::tickets::{PortalTicket, StatusFilter, TicketDetail, TicketQuery};
 use serde::Deserialize;
 
 use crate::auth::Auth;
@@ -57,7 +57,7 @@ pub(crate) fn parse_cursor(text: &str) -> Result<Option<(i64, TicketId)>, WebErr
 struct ListPage {
     chrome: Chrome,
     heading: String,
-    tickets: Vec<TicketSummary>,
+    tickets: Vec<PortalTicket>,
     status: &'static str,
     filters: Vec<(&'static str, &'static str)>,
     search: String,
@@ -101,7 +101,7 @@ pub(crate) async fn list(
     let search = query.q.trim().chars().take(200).collect::<String>();
     let mut tx = state.store.scoped(&auth.scope).await?;
     let mut tickets = tx
-        .tickets(&TicketQuery {
+        .portal_tickets(&TicketQuery {
             status,
             search: search.clone(),
             after,
