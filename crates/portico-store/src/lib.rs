@@ -30,6 +30,7 @@ pub use auth::{
     AuthTx, Credentials, NewSession, OneTimePurpose, SessionInfo, SessionUser, SignInOutcome,
     ThrottleVerdict,
 };
+pub use lite::SqliteLocking;
 pub use public::{Branding, HostBinding, PublicTx, SurfaceKind};
 pub use scoped::ScopedTx;
 pub use system::SystemTx;
@@ -113,8 +114,17 @@ impl Backend {
 
 impl Store {
     /// Opens the database at `url` (`sqlite://path` or `postgres://…`), creating an SQLite file
-    /// when missing. Does not migrate.
+    /// when missing, with shared locking (other processes may open it too). Does not migrate.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Store, StoreError> {
+        Store::connect_with(url, max_connections, SqliteLocking::Shared).await
+    }
+
+    /// Like [`Store::connect`], choosing how an SQLite file is locked (ignored for PostgreSQL).
+    pub async fn connect_with(
+        url: &str,
+        max_connections: u32,
+        sqlite_locking: SqliteLocking,
+    ) -> Result<Store, StoreError> {
         let pool = match Backend::of_url(url) {
             Some(Backend::Sqlite) => {
                 let path = lite::path_of_url(url).ok_or_else(|| {
@@ -123,6 +133,7 @@ impl Store {
                 Pool::Sqlite(lite::LitePool::open(
                     std::path::Path::new(path),
                     max_connections,
+                    sqlite_locking,
                 )?)
             }
             Some(Backend::Postgres) => {

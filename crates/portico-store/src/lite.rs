@@ -9,6 +9,12 @@
 //! Writers are queued on an async mutex before `BEGIN IMMEDIATE`, so a tokio worker never sleeps
 //! on SQLite's write lock while another task of this process holds it. Other processes (the CLI)
 //! are waited for by SQLite's busy timeout.
+//!
+//! A serving process may hold the file exclusively ([`SqliteLocking::Exclusive`], SQLite's
+//! `unix-excl` VFS): its connections then coordinate in memory alone. With shared locking every
+//! read transaction takes and drops a POSIX lock on the `-shm` file, under a mutex that all the
+//! process's connections share; two workers reading at once queued on it and slept in the
+//! kernel, about a quarter of a list page's time (see `bench/README.md`).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -26,8 +32,21 @@ pub(crate) struct LitePool {
     inner: Arc<Inner>,
 }
 
+/// How an SQLite file is locked against other processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SqliteLocking {
+    /// Per transaction, with POSIX locks: other processes (the CLI, a backup tool) may open the
+    /// file at the same time.
+    #[default]
+    Shared,
+    /// Once, for as long as the process keeps the file open: no other process can open it, and
+    /// no transaction makes a system call to lock.
+    Exclusive,
+}
+
 struct Inner {
     path: PathBuf,
+    locking: SqliteLocking,
     /// Idle connections, each behind its own lock only so that the pool is `Sync`; a connection
     /// is used by one task at a time.
     idle: Mutex<Vec<Connection>>,
@@ -44,13 +63,14 @@ pub(crate) fn path_of_url(url: &str) -> Option<&str> {
     (!path.is_empty()).then_some(path)
 }
 
-fn open_connection(path: &Path) -> Result<Connection, StoreError> {
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_CREATE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )?;
+fn open_connection(path: &Path, locking: SqliteLocking) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = match locking {
+        SqliteLocking::Shared => Connection::open_with_flags(path, flags)?,
+        SqliteLocking::Exclusive => Connection::open_with_flags_and_vfs(path, flags, c"unix-excl")?,
+    };
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -68,8 +88,12 @@ fn open_connection(path: &Path) -> Result<Connection, StoreError> {
 impl LitePool {
     /// Opens (creating when missing) the database file and switches it to WAL, which lets
     /// readers run beside the single writer.
-    pub(crate) fn open(path: &Path, max_connections: u32) -> Result<LitePool, StoreError> {
-        let first = open_connection(path)?;
+    pub(crate) fn open(
+        path: &Path,
+        max_connections: u32,
+        locking: SqliteLocking,
+    ) -> Result<LitePool, StoreError> {
+        let first = open_connection(path, locking)?;
         let mode: String = first.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Invalid(format!(
@@ -80,6 +104,7 @@ impl LitePool {
         Ok(LitePool {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
+                locking,
                 idle: Mutex::new(vec![first]),
                 permits: Arc::new(Semaphore::new(max_connections.max(1) as usize)),
                 writer: Arc::new(AsyncMutex::new(())),
@@ -89,6 +114,10 @@ impl LitePool {
 
     pub(crate) fn path(&self) -> &Path {
         &self.inner.path
+    }
+
+    pub(crate) fn locking(&self) -> SqliteLocking {
+        self.inner.locking
     }
 
     async fn acquire(&self) -> Result<LiteConn, StoreError> {
@@ -107,7 +136,7 @@ impl LitePool {
             .pop();
         let conn = match idle {
             Some(conn) => conn,
-            None => open_connection(&self.inner.path)?,
+            None => open_connection(&self.inner.path, self.inner.locking)?,
         };
         Ok(LiteConn {
             conn: Some(conn),
@@ -347,7 +376,7 @@ mod tests {
     #[tokio::test]
     async fn placeholders_bind_by_number_not_position() {
         let dir = std::env::temp_dir().join(format!("portico-lite-{}.db", uuid::Uuid::now_v7()));
-        let pool = LitePool::open(&dir, 2).unwrap();
+        let pool = LitePool::open(&dir, 2, SqliteLocking::Shared).unwrap();
         let tx = pool.begin(false).await.unwrap();
         let q = Q::with(
             "SELECT $2 || $1 || $2",
@@ -363,10 +392,41 @@ mod tests {
         }
     }
 
+    /// Held exclusively, the file's connections still coordinate among themselves: a reader
+    /// keeps its snapshot while another connection writes, and sees the write afterwards.
+    #[tokio::test]
+    async fn exclusive_locking_keeps_snapshots_between_connections() {
+        let dir = std::env::temp_dir().join(format!("portico-lite-{}.db", uuid::Uuid::now_v7()));
+        let pool = LitePool::open(&dir, 4, SqliteLocking::Exclusive).unwrap();
+        pool.with_connection(|c| Ok(c.execute_batch("CREATE TABLE t (v INTEGER)")?))
+            .await
+            .unwrap();
+        let count = |tx: &LiteTx| -> i64 {
+            let (n,): (i64,) = optional(tx.connection(), &Q::new("SELECT COUNT(*) FROM t"))
+                .unwrap()
+                .unwrap();
+            n
+        };
+        let reader = pool.begin(false).await.unwrap();
+        assert_eq!(count(&reader), 0);
+        let writer = pool.begin(true).await.unwrap();
+        exec(writer.connection(), &Q::new("INSERT INTO t VALUES (1)")).unwrap();
+        writer.commit().unwrap();
+        assert_eq!(count(&reader), 0, "the open snapshot does not move");
+        drop(reader);
+        let after = pool.begin(false).await.unwrap();
+        assert_eq!(count(&after), 1);
+        drop(after);
+        drop(pool);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", dir.display()));
+        }
+    }
+
     #[tokio::test]
     async fn dropped_transaction_rolls_back() {
         let dir = std::env::temp_dir().join(format!("portico-lite-{}.db", uuid::Uuid::now_v7()));
-        let pool = LitePool::open(&dir, 2).unwrap();
+        let pool = LitePool::open(&dir, 2, SqliteLocking::Shared).unwrap();
         pool.with_connection(|c| Ok(c.execute_batch("CREATE TABLE t (v INTEGER)")?))
             .await
             .unwrap();

@@ -147,9 +147,15 @@ pub(crate) async fn run(pool: &Pool, app_role: Option<&str>) -> Result<(), Store
         Pool::Sqlite(p) => {
             // Migrations stay on sqlx's migrator; one short-lived connection is enough.
             use sqlx::Connection;
-            let options = sqlx::sqlite::SqliteConnectOptions::new()
+            let mut options = sqlx::sqlite::SqliteConnectOptions::new()
                 .filename(p.path())
                 .foreign_keys(true);
+            if p.locking() == crate::SqliteLocking::Exclusive {
+                // Through the same VFS as the pool: a connection with ordinary locks would
+                // replace the process's exclusive lock with its own and drop it when done,
+                // while the pool's connections went on believing it held.
+                options = options.vfs("unix-excl");
+            }
             let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
             migrator(SQLITE).run(&mut conn).await?;
             conn.close().await?;

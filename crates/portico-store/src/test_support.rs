@@ -63,7 +63,8 @@ impl TestDatabase {
         let path =
             std::env::temp_dir().join(format!("portico-test-{}.db", uuid::Uuid::now_v7().simple()));
         let url = format!("sqlite://{}", path.display());
-        let store = Store::connect(&url, 4)
+        // Held exclusively, as `portico serve` holds its file.
+        let store = Store::connect_with(&url, 4, crate::SqliteLocking::Exclusive)
             .await
             .expect("open test SQLite database");
         store

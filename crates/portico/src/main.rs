@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use portico_core::StaffRole;
-use portico_store::{Backend, Store, SurfaceKind, demo};
+use portico_store::{Backend, SqliteLocking, Store, SurfaceKind, demo};
 use portico_web::WebConfig;
 use serde::{Deserialize, Serialize};
 
@@ -143,6 +143,12 @@ struct SettingsArgs {
     #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     host_cache_secs: Option<u64>,
+    /// While serving an SQLite file, hold it exclusively: pages take no file locks, but no other
+    /// process (`portico user add`, a backup tool) can open the file until the server stops
+    /// [default: true]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sqlite_exclusive: Option<bool>,
 }
 
 /// The effective configuration.
@@ -162,6 +168,7 @@ struct Settings {
     attachments: String,
     attachment_max_file_mib: u64,
     host_cache_secs: u64,
+    sqlite_exclusive: bool,
 }
 
 impl Default for Settings {
@@ -181,6 +188,7 @@ impl Default for Settings {
             attachments: "data/attachments".into(),
             attachment_max_file_mib: 10,
             host_cache_secs: 5,
+            sqlite_exclusive: true,
         }
     }
 }
@@ -235,11 +243,32 @@ fn url_user(url: &str) -> Option<String> {
     Some(credentials.split(':').next()?.to_owned()).filter(|u| !u.is_empty())
 }
 
-async fn open(settings: &Settings) -> Result<Store> {
+/// Opens the database; `serving` holds an SQLite file exclusively when configured to.
+async fn open(settings: &Settings, serving: bool) -> Result<Store> {
     ensure_sqlite_folder(&settings.database_url)?;
-    Store::connect(&settings.database_url, settings.max_connections)
+    let locking = if serving && settings.sqlite_exclusive {
+        SqliteLocking::Exclusive
+    } else {
+        SqliteLocking::Shared
+    };
+    Store::connect_with(&settings.database_url, settings.max_connections, locking)
         .await
         .with_context(|| format!("opening the database at {}", redact(&settings.database_url)))
+}
+
+/// Explains SQLite's "database is locked" when a server holds the file.
+fn explain_locked(error: anyhow::Error, sqlite: bool) -> anyhow::Error {
+    let locked = error
+        .chain()
+        .any(|e| e.to_string().contains("database is locked"));
+    if locked && sqlite {
+        error.context(
+            "the SQLite database is in use, most likely by a running Portico server, which holds \
+             it exclusively: stop the server first, or serve with --sqlite-exclusive false",
+        )
+    } else {
+        error
+    }
 }
 
 fn redact(url: &str) -> String {
@@ -286,8 +315,16 @@ async fn main() -> Result<()> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .init();
-    let store = open(&settings).await?;
-    match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    let serving = matches!(command, Command::Serve);
+    let sqlite = Backend::of_url(&settings.database_url) == Some(Backend::Sqlite);
+    let result = run(command, settings, started, serving).await;
+    result.map_err(|e| explain_locked(e, sqlite))
+}
+
+async fn run(command: Command, settings: Settings, started: Instant, serving: bool) -> Result<()> {
+    let store = open(&settings, serving).await?;
+    match command {
         Command::Migrate => {
             migrate(&settings, &store).await?;
             println!("migrations applied");
