@@ -4,6 +4,10 @@
 use std::fmt;
 use std::str::FromStr;
 
+/// A record id. Its text is always the canonical hyphenated lowercase hex of a UUID, so it can
+/// be written into HTML and URLs as it is.
+pub trait Id: fmt::Display + Copy {}
+
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
@@ -40,6 +44,8 @@ macro_rules! id_type {
                 self.0.hyphenated().to_string()
             }
         }
+
+                impl Id for $name {}
 
         impl Default for $name {
             fn default() -> Self {
