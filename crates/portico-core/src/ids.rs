@@ -5,8 +5,12 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A record id. Its text is always the canonical hyphenated lowercase hex of a UUID, so it can
-/// be written into HTML and URLs as it is.
-pub trait Id: fmt::Display + Copy {}
+/// be written into HTML and URLs as it is. Sealed: only this module's id types are ids.
+pub trait Id: fmt::Display + Copy + sealed::Sealed {}
+
+mod sealed {
+    pub trait Sealed {}
+}
 
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
@@ -45,7 +49,8 @@ macro_rules! id_type {
             }
         }
 
-                impl Id for $name {}
+                        impl sealed::Sealed for $name {}
+        impl Id for $name {}
 
         impl Default for $name {
             fn default() -> Self {

@@ -14,7 +14,7 @@
 //! `unix-excl` VFS): its connections then coordinate in memory alone. With shared locking every
 //! read transaction takes and drops a POSIX lock on the `-shm` file, under a mutex that all the
 //! process's connections share; two workers reading at once queued on it and slept in the
-//! kernel, about a quarter of a list page's time (see `bench/README.md`).
+//! kernel: 2.2 futex and 2.2 fcntl calls per ticket-list request (see `bench/README.md`).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -39,14 +39,18 @@ pub enum SqliteLocking {
     /// file at the same time.
     #[default]
     Shared,
-    /// Once, for as long as the process keeps the file open: no other process can open it, and
-    /// no transaction makes a system call to lock.
+    /// Once, for as long as the pool lives: no other SQLite client can open the file, and no
+    /// transaction makes a system call to lock. Unix only; elsewhere the same as `Shared`.
     Exclusive,
 }
 
 struct Inner {
     path: PathBuf,
     locking: SqliteLocking,
+    /// Held exclusively, a connection that stays open for the pool's life: SQLite releases the
+    /// process's lock when its last connection to the file closes, and a pool whose idle
+    /// connections were all discarded would otherwise let another process in between requests.
+    _anchor: Option<Mutex<Connection>>,
     /// Idle connections, each behind its own lock only so that the pool is `Sync`; a connection
     /// is used by one task at a time.
     idle: Mutex<Vec<Connection>>,
@@ -68,8 +72,9 @@ fn open_connection(path: &Path, locking: SqliteLocking) -> Result<Connection, St
         | OpenFlags::SQLITE_OPEN_CREATE
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = match locking {
-        SqliteLocking::Shared => Connection::open_with_flags(path, flags)?,
+        #[cfg(unix)]
         SqliteLocking::Exclusive => Connection::open_with_flags_and_vfs(path, flags, c"unix-excl")?,
+        _ => Connection::open_with_flags(path, flags)?,
     };
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "foreign_keys", true)?;
@@ -101,10 +106,15 @@ impl LitePool {
                 path.display()
             )));
         }
+        let anchor = match locking {
+            SqliteLocking::Exclusive => Some(Mutex::new(open_connection(path, locking)?)),
+            SqliteLocking::Shared => None,
+        };
         Ok(LitePool {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
                 locking,
+                _anchor: anchor,
                 idle: Mutex::new(vec![first]),
                 permits: Arc::new(Semaphore::new(max_connections.max(1) as usize)),
                 writer: Arc::new(AsyncMutex::new(())),
@@ -230,9 +240,11 @@ impl LiteConn {
 impl Drop for LiteConn {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
-            if self.back_to_wal {
-                // Failing leaves a valid file in rollback mode; opening the pool sets WAL again.
-                let _ = conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()));
+            if self.back_to_wal
+                && let Err(e) = conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))
+            {
+                // The file stays valid in rollback mode; opening a pool sets WAL again.
+                tracing::warn!(error = %e, "could not switch the database back to WAL mode");
             }
             // A connection still inside a transaction (a failed ROLLBACK) is closed, not reused.
             if conn.is_autocommit() && !self.discard {

@@ -51,20 +51,29 @@ impl TestDatabase {
 
     /// Creates, migrates and opens a fresh database. Panics on failure: it is test scaffolding.
     pub async fn create() -> TestDatabase {
+        Self::create_with(crate::SqliteLocking::Exclusive).await
+    }
+
+    /// Like [`TestDatabase::create`], an SQLite file locked as `locking` says (the CLI's
+    /// commands use shared locking, `portico serve` exclusive).
+    pub async fn create_with(locking: crate::SqliteLocking) -> TestDatabase {
         if Self::postgres_requested() {
             Self::create_postgres().await
         } else {
-            Self::create_sqlite().await
+            Self::create_sqlite_with(locking).await
         }
     }
 
-    /// A fresh SQLite database, whatever the environment says.
+    /// A fresh SQLite database, whatever the environment says, held as `portico serve` holds it.
     pub async fn create_sqlite() -> TestDatabase {
+        Self::create_sqlite_with(crate::SqliteLocking::Exclusive).await
+    }
+
+    async fn create_sqlite_with(locking: crate::SqliteLocking) -> TestDatabase {
         let path =
             std::env::temp_dir().join(format!("portico-test-{}.db", uuid::Uuid::now_v7().simple()));
         let url = format!("sqlite://{}", path.display());
-        // Held exclusively, as `portico serve` holds its file.
-        let store = Store::connect_with(&url, 4, crate::SqliteLocking::Exclusive)
+        let store = Store::connect_with(&url, 4, locking)
             .await
             .expect("open test SQLite database");
         store

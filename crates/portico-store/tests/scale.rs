@@ -6,7 +6,8 @@ use portico_store::test_support::TestDatabase;
 
 #[tokio::test]
 async fn the_scale_seeder_fills_what_it_promises_and_restores_every_index() {
-    let db = TestDatabase::create().await;
+    // Shared locking, as `portico bench-seed` opens the file: the load may then leave WAL mode.
+    let db = TestDatabase::create_with(portico_store::SqliteLocking::Shared).await;
     let indexes = |db: &TestDatabase| {
         let url = db.owner_url.clone();
         async move {
