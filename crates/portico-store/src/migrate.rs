@@ -62,7 +62,12 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (
         11,
         "principal versions",
-        include_str!("../migrations/sqlite/0011_principal_versions.sql"),
+                include_str!("../migrations/sqlite/0011_principal_versions.sql"),
+    ),
+    (
+        12,
+        "ticket page index",
+        include_str!("../migrations/sqlite/0012_ticket_page_index.sql"),
     ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -119,7 +124,12 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (
         11,
         "principal versions",
-        include_str!("../migrations/postgres/0011_principal_versions.sql"),
+                include_str!("../migrations/postgres/0011_principal_versions.sql"),
+    ),
+    (
+        12,
+        "ticket page index",
+        include_str!("../migrations/postgres/0012_ticket_page_index.sql"),
     ),
 ];
 
