@@ -46,6 +46,11 @@ async fn the_scale_seeder_fills_what_it_promises_and_restores_every_index() {
     .await
     .unwrap();
     assert_eq!(logins.portal_email, "member@measured.test");
+    // Statistics and (on PostgreSQL) VACUUM, as the tables' owner.
+    let owner = portico_store::Store::connect(&db.owner_url, 2)
+        .await
+        .unwrap();
+    portico_store::scale::settle(&owner).await.unwrap();
     assert_eq!(indexes(&db).await, before);
     if let Some(path) = &db.sqlite_path {
         // The load may leave WAL mode for speed; the file is back in it afterwards (header

@@ -357,6 +357,15 @@ async fn run(command: Command, settings: Settings, started: Instant, serving: bo
                 focus_tickets,
             };
             let logins = portico_store::scale::seed(&store, spec).await?;
+            let owner = match &settings.migration_database_url {
+                Some(url) => Store::connect(url, 2)
+                    .await
+                    .context("opening the migration database URL")?,
+                None => store.clone(),
+            };
+            portico_store::scale::settle(&owner)
+                .await
+                .context("analysing the seeded database")?;
             println!(
                 "seeded {companies} companies, {tickets} tickets, {} replies in {:.1} s",
                 tickets * replies_per_ticket,
