@@ -169,13 +169,6 @@ pub(crate) async fn run(pool: &Pool, app_role: Option<&str>) -> Result<(), Store
             let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
             migrator(SQLITE).run(&mut conn).await?;
             conn.close().await?;
-            // Planner statistics for the tables that lack them or have grown or shrunk 25-fold
-            // since they were gathered, and only those. Without it an index a migration added
-            // has none, and the planner may prefer it blindly: the console queue once fell from
-            // 3,000 to 6 pages a second that way. Full analysis, not sampled: a sample of a
-            // one-workspace index reads as if it held many workspaces.
-            p.with_connection(|c| Ok(c.execute_batch("PRAGMA optimize = 0x10002")?))
-                .await?;
         }
         Pool::Postgres(p) => {
             migrator(POSTGRES).run(p).await?;

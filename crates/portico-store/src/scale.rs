@@ -67,6 +67,20 @@ pub async fn settle(owner: &Store) -> Result<(), StoreError> {
             tx.commit().await?;
         }
         crate::Pool::Postgres(pool) => {
+            // For anyone but the owner PostgreSQL skips the tables with a mere warning.
+            let owns: bool = sqlx::query_scalar(
+                "SELECT tableowner = current_user FROM pg_tables \
+                 WHERE schemaname = current_schema() AND tablename = 'tickets'",
+            )
+            .fetch_one(pool)
+            .await?;
+            if !owns {
+                return Err(StoreError::Invalid(
+                    "settling the seeded database needs the role that owns its tables \
+                     (give --migration-database-url)"
+                        .into(),
+                ));
+            }
             // VACUUM runs outside a transaction, as a simple query.
             sqlx::raw_sql(sqlx::AssertSqlSafe(
                 "VACUUM (ANALYZE) companies, sites, portal_users, staff_users, tickets, ticket_messages",

@@ -46,11 +46,6 @@ async fn the_scale_seeder_fills_what_it_promises_and_restores_every_index() {
     .await
     .unwrap();
     assert_eq!(logins.portal_email, "member@measured.test");
-    // Statistics and (on PostgreSQL) VACUUM, as the tables' owner.
-    let owner = portico_store::Store::connect(&db.owner_url, 2)
-        .await
-        .unwrap();
-    portico_store::scale::settle(&owner).await.unwrap();
     assert_eq!(indexes(&db).await, before);
     if let Some(path) = &db.sqlite_path {
         // The load may leave WAL mode for speed; the file is back in it afterwards (header
@@ -63,6 +58,36 @@ async fn the_scale_seeder_fills_what_it_promises_and_restores_every_index() {
             path.display()
         );
     }
+
+    // Statistics and (on PostgreSQL) the visibility map, as the tables' owner.
+    let owner = portico_store::Store::connect(&db.owner_url, 2)
+        .await
+        .unwrap();
+    portico_store::scale::settle(&owner).await.unwrap();
+    let settled = {
+        use sqlx::Connection;
+        if db.sqlite_path.is_some() {
+            let mut c = sqlx::SqliteConnection::connect(&db.owner_url)
+                .await
+                .unwrap();
+            sqlx::query_scalar::<_, i64>(
+                "SELECT COUNT(*) FROM sqlite_stat1 WHERE idx = 'tickets_company_page'",
+            )
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+        } else {
+            let mut c = sqlx::PgConnection::connect(&db.owner_url).await.unwrap();
+            sqlx::query_scalar::<_, i32>(
+                "SELECT relallvisible FROM pg_class WHERE relname = 'tickets' AND relkind = 'r'",
+            )
+            .fetch_one(&mut c)
+            .await
+            .unwrap()
+            .into()
+        }
+    };
+    assert!(settled > 0, "settle left no statistics or visibility map");
 
     let mut tx = db.store.system_unscoped().await.unwrap();
     assert_eq!(tx.count_rows("companies").await.unwrap(), 20);

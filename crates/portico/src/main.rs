@@ -327,6 +327,10 @@ async fn run(command: Command, settings: Settings, started: Instant, serving: bo
     match command {
         Command::Migrate => {
             migrate(&settings, &store).await?;
+            store
+                .refresh_planner_statistics()
+                .await
+                .context("gathering planner statistics")?;
             println!("migrations applied");
         }
         Command::Demo => {
@@ -455,6 +459,10 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
         );
     }
     let seeded = settings.demo && demo::seed(&store).await?;
+    store
+        .refresh_planner_statistics()
+        .await
+        .context("gathering planner statistics")?;
     let config = web_config(&settings);
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
