@@ -35,7 +35,7 @@ struct Cli {
 enum Command {
     /// Migrate, seed demo data into an empty database (unless disabled), and serve (default).
     Serve,
-    /// Apply pending database migrations and exit.
+    /// Apply pending database migrations (and on SQLite refresh stale planner statistics) and exit.
     Migrate,
     /// Seed the demo workspace into an empty database and exit.
     Demo,
