@@ -6,7 +6,13 @@ use std::str::FromStr;
 
 /// A record id. Its text is always the canonical hyphenated lowercase hex of a UUID, so it can
 /// be written into HTML and URLs as it is. Sealed: only this module's id types are ids.
-pub trait Id: fmt::Display + Copy + sealed::Sealed {}
+pub trait Id: fmt::Display + Copy + sealed::Sealed {
+    /// The id's text, encoded into `buf` (no formatter machinery: pages write dozens).
+    fn encode(self, buf: &mut [u8; ID_TEXT_LEN]) -> &str;
+}
+
+/// The length of an id's text.
+pub const ID_TEXT_LEN: usize = 36;
 
 mod sealed {
     pub trait Sealed {}
@@ -25,7 +31,7 @@ macro_rules! id_type {
             }
 
             /// Parses an id from untrusted text; `None` for anything malformed.
-                        pub fn parse(text: &str) -> Option<Self> {
+            pub fn parse(text: &str) -> Option<Self> {
                 Self::parse_ascii(text.as_bytes())
             }
 
@@ -45,12 +51,16 @@ macro_rules! id_type {
             }
 
             pub fn as_text(&self) -> String {
-                self.0.hyphenated().to_string()
+                self.encode(&mut [0; ID_TEXT_LEN]).to_owned()
             }
         }
 
-                        impl sealed::Sealed for $name {}
-        impl Id for $name {}
+        impl sealed::Sealed for $name {}
+        impl Id for $name {
+            fn encode(self, buf: &mut [u8; ID_TEXT_LEN]) -> &str {
+                self.0.hyphenated().encode_lower(buf)
+            }
+        }
 
         impl Default for $name {
             fn default() -> Self {
@@ -58,11 +68,11 @@ macro_rules! id_type {
             }
         }
 
-                impl fmt::Display for $name {
+        impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 // Encoded into a stack buffer and written whole: a page writes hundreds of ids,
                 // and uuid's formatter pads and writes them piece by piece.
-                f.write_str(self.0.hyphenated().encode_lower(&mut uuid::Uuid::encode_buffer()))
+                f.write_str(self.encode(&mut [0; ID_TEXT_LEN]))
             }
         }
 
