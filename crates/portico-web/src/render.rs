@@ -309,6 +309,49 @@ mod tests {
         assert_eq!(super::datetime(&i64::MAX).to_string(), "");
     }
 
+    /// What askama writes through [`askama::FastWritable`] reads as the `Display` form does,
+    /// and text from elsewhere is still escaped beside it.
+    #[test]
+    fn unescaped_values_render_as_their_text() {
+        use askama::Template;
+        #[derive(Template)]
+        #[template(
+            source = "{{ crate::render::id(id) }}|{{ crate::render::datetime(at) }}|{{ crate::render::fixed(label) }}|{{ title }}",
+            ext = "html"
+        )]
+        struct Row<'a> {
+            id: portico_core::TicketId,
+            at: i64,
+            label: &'static str,
+            title: &'a str,
+        }
+        let id = portico_core::TicketId::parse("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b").unwrap();
+        let row = Row {
+            id,
+            at: 1_795_447_978,
+            label: portico_core::TicketStatus::AwaitingClient.label(),
+            title: "<b>&\"",
+        };
+        assert_eq!(
+            row.render().unwrap(),
+            "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b|23 Nov 2026, 15:32 UTC|Awaiting you|&#60;b&#62;&#38;&#34;"
+        );
+    }
+
+    /// Every label and stored name a list writes unescaped is free of HTML's special characters.
+    #[test]
+    fn ticket_labels_need_no_escaping() {
+        use portico_core::{TicketPriority, TicketStatus};
+        for s in TicketStatus::ALL {
+            super::fixed(s.label());
+            super::fixed(s.as_str());
+        }
+        for p in TicketPriority::ALL {
+            super::fixed(p.label());
+            super::fixed(p.as_str());
+        }
+    }
+
     #[test]
     fn money_groups_thousands() {
         assert_eq!(super::money(&450_000, "AUD"), "AUD 4,500.00");
