@@ -226,12 +226,30 @@ macro_rules! stored_names {
     ($($t:ty),*) => {$(
         impl StoredText for $t {
             fn from_stored_text(text: &[u8]) -> Option<Self> {
-                std::str::from_utf8(text).ok().and_then(<$t>::parse)
+                // Compared as bytes: a handful of short names, no UTF-8 check needed first.
+                <$t>::ALL.iter().copied().find(|v| v.as_str().as_bytes() == text)
             }
         }
     )*};
 }
 stored_names!(portico_core::TicketStatus, portico_core::TicketPriority);
+
+/// An id's stored text, kept as bytes. A page's rows refer to a few sites and people between
+/// them: each distinct one is parsed once ([`IdBytes::parse`]) rather than once per row.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IdBytes([u8; portico_core::ID_TEXT_LEN]);
+
+impl IdBytes {
+    pub(crate) fn parse<T>(&self, parse: impl FnOnce(&[u8]) -> Option<T>) -> Result<T, StoreError> {
+        parse(&self.0).ok_or_else(|| StoreError::Invalid(malformed(&self.0)))
+    }
+}
+
+impl StoredText for IdBytes {
+    fn from_stored_text(text: &[u8]) -> Option<Self> {
+        text.try_into().ok().map(IdBytes)
+    }
+}
 
 fn malformed(text: &[u8]) -> String {
     format!("malformed stored value {:?}", String::from_utf8_lossy(text))

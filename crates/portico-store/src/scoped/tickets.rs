@@ -1,13 +1,15 @@
 //! Tickets and their messages, fenced to the scope: company, site restriction and own-tickets-
 //! only all go into the SQL. Internal notes are only selected for scopes allowed to read them.
 
+use std::sync::Arc;
+
 use portico_core::{
     Action, CompanyId, PortalUserId, SiteId, StaffUserId, TicketId, TicketPriority, TicketStatus,
 };
 
 use crate::scoped::ScopedTx;
 use crate::scoped::sla::{self, SlaStatus, SlaTarget};
-use crate::sql::{Arg, Parsed, Q};
+use crate::sql::{Arg, IdBytes, Parsed, Q};
 use crate::{StoreError, now};
 
 /// Which tickets a list shows.
@@ -113,8 +115,9 @@ pub struct PortalTicket {
     pub title: String,
     pub status: TicketStatus,
     pub priority: TicketPriority,
-    pub site_name: Option<String>,
-    pub requester_name: Option<String>,
+    /// Shared by the page's tickets at the same site (or from the same requester).
+    pub site_name: Option<Arc<str>>,
+    pub requester_name: Option<Arc<str>>,
     pub updated_at: i64,
 }
 
@@ -285,8 +288,8 @@ crate::sql::db_row!(PageRow {
 /// A ticket of a client's list page, without names.
 struct PortalPageRow {
     id: Parsed<TicketId>,
-    site_id: Option<Parsed<SiteId>>,
-    requester_id: Option<Parsed<PortalUserId>>,
+    site_id: Option<Parsed<IdBytes>>,
+    requester_id: Option<Parsed<IdBytes>>,
     title: String,
     status: Parsed<TicketStatus>,
     priority: Parsed<TicketPriority>,
@@ -598,17 +601,41 @@ impl ScopedTx<'_> {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
+        // Each distinct site and requester: its stored text, its id and, below, its name.
         let (mut sites, mut requesters) = (Vec::new(), Vec::new());
         for row in &rows {
-            push_distinct(&mut sites, row.site_id.as_ref().map(|p| p.0));
-            push_distinct(&mut requesters, row.requester_id.as_ref().map(|p| p.0));
+            if let Some(Parsed(raw)) = row.site_id
+                && !sites.iter().any(|(r, _)| *r == raw)
+            {
+                sites.push((raw, raw.parse(SiteId::parse_ascii)?));
+            }
+            if let Some(Parsed(raw)) = row.requester_id
+                && !requesters.iter().any(|(r, _)| *r == raw)
+            {
+                requesters.push((raw, raw.parse(PortalUserId::parse_ascii)?));
+            }
         }
-        let names = self.names_of(&[], &sites, &requesters, &[]).await?;
+        let site_ids: Vec<SiteId> = sites.iter().map(|(_, id)| *id).collect();
+        let requester_ids: Vec<PortalUserId> = requesters.iter().map(|(_, id)| *id).collect();
+        let names = self.names_of(&[], &site_ids, &requester_ids, &[]).await?;
+        // Shared by the rows that name them rather than copied into each.
+        let site_names: Vec<(IdBytes, Option<Arc<str>>)> = sites
+            .iter()
+            .map(|(raw, id)| (*raw, name_of(&names.sites, id).map(Arc::from)))
+            .collect();
+        let requester_names: Vec<(IdBytes, Option<Arc<str>>)> = requesters
+            .iter()
+            .map(|(raw, id)| (*raw, name_of(&names.requesters, id).map(Arc::from)))
+            .collect();
+        let shared = |names: &[(IdBytes, Option<Arc<str>>)], raw: Option<Parsed<IdBytes>>| {
+            let raw = raw?.0;
+            names.iter().find(|(r, _)| *r == raw)?.1.clone()
+        };
         Ok(rows
             .into_iter()
             .map(|row| PortalTicket {
-                site_name: optional_name(&names.sites, &row.site_id),
-                requester_name: optional_name(&names.requesters, &row.requester_id),
+                site_name: shared(&site_names, row.site_id),
+                requester_name: shared(&requester_names, row.requester_id),
                 id: row.id.0,
                 title: row.title,
                 status: row.status.0,
