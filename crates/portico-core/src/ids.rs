@@ -38,7 +38,8 @@ macro_rules! id_type {
             /// Like [`Self::parse`], from bytes (a database row's text, without a UTF-8 check
             /// first: anything but ASCII hex and hyphens is refused anyway).
             pub fn parse_ascii(text: &[u8]) -> Option<Self> {
-                // Only the canonical hyphenated form is accepted so that one record has one URL.
+                // Only the hyphenated form (36 characters) is accepted; uuid's parser also takes
+                // upper-case hex, which the store compares as text and so never finds.
                 if text.len() != 36 {
                     return None;
                 }

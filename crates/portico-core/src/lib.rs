@@ -13,7 +13,7 @@ pub mod ticket_form;
 pub use ids::*;
 pub use policy::{Action, Denied};
 pub use principal::{PortalGrant, PortalPrincipal, Principal, StaffPrincipal};
-pub use roles::{ContactRole, PortalRole, StaffRole};
+pub use roles::{ContactRole, PortalRole, StaffRole, TextEnum};
 pub use scope::{Actor, CompanySet, Scope, Surface};
 pub use section::Section;
 pub use ticket::{TicketPriority, TicketStatus};

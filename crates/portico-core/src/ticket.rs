@@ -1,6 +1,6 @@
 //! Ticket states and priorities.
 
-use crate::roles::text_enum;
+use crate::roles::{plain_text, text_enum};
 
 text_enum!(
     /// Where a ticket stands. `AwaitingClient` is the state the portal calls "awaiting you".
@@ -30,3 +30,6 @@ text_enum!(
         Urgent => "urgent", "Urgent";
     }
 );
+
+// Written into pages without escaping (see `TextEnum`).
+plain_text!(TicketStatus, TicketPriority);

@@ -54,6 +54,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("password hashing failed")]
     Hash,
+    /// A stored value the store cannot read back: a fault of the data, never of the request.
+    #[error("malformed stored data: {0}")]
+    Corrupt(String),
 }
 
 impl From<Denied> for StoreError {

@@ -195,12 +195,14 @@ pub(crate) enum RowRef<'a, 'r> {
     Pg(&'a PgRow),
 }
 
-/// Text the store wrote itself in a canonical form (an id, an enum's name), parsed straight from
-/// the row rather than copied into a `String` first: a page of tickets holds a few hundred.
+/// Text the store wrote itself in a canonical form (an id, an enum's name), read straight from
+/// the row's bytes rather than copied into a `String` first: a page of tickets holds a few
+/// hundred.
 pub(crate) struct Parsed<T>(pub(crate) T);
 
-/// A type stored as canonical text, read from the row's bytes (the parsers accept ASCII only,
-/// so the UTF-8 check a `&str` needs first is skipped).
+/// A type stored as canonical text, read from the row's bytes without the UTF-8 check a `&str`
+/// needs first (ids and names are ASCII; anything else is refused or, for [`IdBytes`], kept
+/// until it is parsed).
 pub(crate) trait StoredText: Sized {
     fn from_stored_text(text: &[u8]) -> Option<Self>;
 }
@@ -241,7 +243,7 @@ pub(crate) struct IdBytes([u8; portico_core::ID_TEXT_LEN]);
 
 impl IdBytes {
     pub(crate) fn parse<T>(&self, parse: impl FnOnce(&[u8]) -> Option<T>) -> Result<T, StoreError> {
-        parse(&self.0).ok_or_else(|| StoreError::Invalid(malformed(&self.0)))
+        parse(&self.0).ok_or_else(|| StoreError::Corrupt(malformed(&self.0)))
     }
 }
 

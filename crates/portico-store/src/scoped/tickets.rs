@@ -320,6 +320,13 @@ fn name_of<I: PartialEq>(names: &[(I, String)], id: &I) -> Option<String> {
     names.iter().find(|(i, _)| i == id).map(|(_, n)| n.clone())
 }
 
+fn shared_name<I: PartialEq>(names: &[(I, String)], id: &I) -> Option<Arc<str>> {
+    names
+        .iter()
+        .find(|(i, _)| i == id)
+        .map(|(_, n)| Arc::from(n.as_str()))
+}
+
 fn optional_name<I: PartialEq>(names: &[(I, String)], id: &Option<Parsed<I>>) -> Option<String> {
     id.as_ref().and_then(|id| name_of(names, &id.0))
 }
@@ -621,11 +628,11 @@ impl ScopedTx<'_> {
         // Shared by the rows that name them rather than copied into each.
         let site_names: Vec<(IdBytes, Option<Arc<str>>)> = sites
             .iter()
-            .map(|(raw, id)| (*raw, name_of(&names.sites, id).map(Arc::from)))
+            .map(|(raw, id)| (*raw, shared_name(&names.sites, id)))
             .collect();
         let requester_names: Vec<(IdBytes, Option<Arc<str>>)> = requesters
             .iter()
-            .map(|(raw, id)| (*raw, name_of(&names.requesters, id).map(Arc::from)))
+            .map(|(raw, id)| (*raw, shared_name(&names.requesters, id)))
             .collect();
         let shared = |names: &[(IdBytes, Option<Arc<str>>)], raw: Option<Parsed<IdBytes>>| {
             let raw = raw?.0;
