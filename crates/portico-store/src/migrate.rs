@@ -131,6 +131,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "ticket page index",
         include_str!("../migrations/postgres/0012_ticket_page_index.sql"),
     ),
+    (
+        13,
+        "outbox workspace mail",
+        include_str!("../migrations/postgres/0013_outbox_workspace_mail.sql"),
+    ),
 ];
 
 fn migrator(files: &'static [(i64, &'static str, &'static str)]) -> Migrator {

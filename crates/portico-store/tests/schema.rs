@@ -179,3 +179,61 @@ async fn application_role_with_no_scope_set_reads_zero_rows() {
     assert!(inside >= 200);
     assert_eq!(after, 0);
 }
+
+/// Queued mail without a company (staff invitations, password resets: one-time links) passes
+/// PostgreSQL's policy only for scopes that cover every company, never a client's.
+#[tokio::test]
+async fn workspace_mail_is_hidden_from_company_scopes() {
+    if !TestDatabase::postgres_requested() {
+        eprintln!("PORTICO_TEST_POSTGRES_URL is not set: row-level security is checked in CI");
+        return;
+    }
+    let db = TestDatabase::create().await;
+    assert!(demo::seed(&db.store).await.unwrap());
+    let mut app = sqlx::PgConnection::connect(&db.app_url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut app).await.unwrap();
+    sqlx::query("SELECT set_config('app.system', 'on', true)")
+        .execute(&mut app)
+        .await
+        .unwrap();
+    let (workspace, company): (String, String) =
+        sqlx::query_as("SELECT workspace_id, id FROM companies ORDER BY name LIMIT 1")
+            .fetch_one(&mut app)
+            .await
+            .unwrap();
+    for (id, company) in [("mail-workspace", None), ("mail-company", Some(&company))] {
+        sqlx::query(
+            "INSERT INTO outbox (workspace_id, id, company_id, to_address, subject, body, created_at) \
+             VALUES ($1, $2, $3, 'someone@example.test', 'Set your password', 'one-time link', 0)",
+        )
+        .bind(&workspace)
+        .bind(id)
+        .bind(company)
+        .execute(&mut app)
+        .await
+        .unwrap();
+    }
+    sqlx::query("COMMIT").execute(&mut app).await.unwrap();
+
+    let mut visible = async |companies: &str| -> Vec<String> {
+        sqlx::query("BEGIN").execute(&mut app).await.unwrap();
+        sqlx::query(
+            "SELECT set_config('app.workspace_id', $1, true), set_config('app.company_ids', $2, true), \
+             set_config('app.system', 'off', true)",
+        )
+        .bind(&workspace)
+        .bind(companies)
+        .execute(&mut app)
+        .await
+        .unwrap();
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM outbox WHERE id LIKE 'mail-%' ORDER BY id")
+                .fetch_all(&mut app)
+                .await
+                .unwrap();
+        sqlx::query("COMMIT").execute(&mut app).await.unwrap();
+        ids
+    };
+    assert_eq!(visible(&company).await, vec!["mail-company"]);
+    assert_eq!(visible("*").await, vec!["mail-company", "mail-workspace"]);
+}
