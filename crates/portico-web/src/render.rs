@@ -148,9 +148,37 @@ pub(crate) fn refused<T: Template>(template: &T) -> Response {
     page(StatusCode::UNPROCESSABLE_ENTITY, template)
 }
 
+/// A value whose text needs no escaping (each impl says why), written into a page as it is
+/// through [`Plain`]: askama otherwise escapes it byte by byte, or goes through
+/// `core::fmt::write` for each value, and list pages write hundreds.
+pub(crate) trait PlainText {
+    fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R;
+}
+
+/// Writes a [`PlainText`] without escaping and without the formatter.
+pub(crate) struct Plain<T>(T);
+
+impl<T: PlainText> std::fmt::Display for Plain<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.with_text(|text| f.write_str(text))
+    }
+}
+
+impl<T: PlainText> askama::filters::HtmlSafe for Plain<T> {}
+
+impl<T: PlainText> askama::FastWritable for Plain<T> {
+    fn write_into(
+        &self,
+        dest: &mut dyn std::fmt::Write,
+        _: &dyn askama::Values,
+    ) -> askama::Result<()> {
+        Ok(self.0.with_text(|text| dest.write_str(text))?)
+    }
+}
+
 /// Formats Unix seconds as a UTC date and time for people (`23 Nov 2026, 16:13 UTC`).
-pub(crate) fn datetime(secs: &i64) -> DateTime {
-    DateTime(*secs)
+pub(crate) fn datetime(secs: &i64) -> Plain<DateTime> {
+    Plain(DateTime(*secs))
 }
 
 /// A UTC date and time, written straight into the page: lists show one per row.
@@ -187,23 +215,10 @@ impl DateTime {
     }
 }
 
-impl std::fmt::Display for DateTime {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.encode(&mut [0; 22]).unwrap_or_default())
-    }
-}
-
 // Digits, month names, commas, colons and spaces only.
-impl askama::filters::HtmlSafe for DateTime {}
-
-// Written without the formatter: askama otherwise goes through `core::fmt::write` per value.
-impl askama::FastWritable for DateTime {
-    fn write_into(
-        &self,
-        dest: &mut dyn std::fmt::Write,
-        _: &dyn askama::Values,
-    ) -> askama::Result<()> {
-        Ok(dest.write_str(self.encode(&mut [0; 22]).unwrap_or_default())?)
+impl PlainText for DateTime {
+    fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        f(self.encode(&mut [0; 22]).unwrap_or_default())
     }
 }
 
@@ -211,25 +226,13 @@ impl askama::FastWritable for DateTime {
 /// ([`portico_core::Id`]), and a list page writes dozens, each scanned byte by byte otherwise.
 pub(crate) struct IdText<T>(T);
 
-pub(crate) fn id<T: portico_core::Id>(id: &T) -> IdText<T> {
-    IdText(*id)
+pub(crate) fn id<T: portico_core::Id>(id: &T) -> Plain<IdText<T>> {
+    Plain(IdText(*id))
 }
 
-impl<T: portico_core::Id> std::fmt::Display for IdText<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0.encode(&mut [0; portico_core::ID_TEXT_LEN]))
-    }
-}
-
-impl<T: portico_core::Id> askama::filters::HtmlSafe for IdText<T> {}
-
-impl<T: portico_core::Id> askama::FastWritable for IdText<T> {
-    fn write_into(
-        &self,
-        dest: &mut dyn std::fmt::Write,
-        _: &dyn askama::Values,
-    ) -> askama::Result<()> {
-        Ok(dest.write_str(self.0.encode(&mut [0; portico_core::ID_TEXT_LEN]))?)
+impl<T: portico_core::Id> PlainText for IdText<T> {
+    fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        f(self.0.encode(&mut [0; portico_core::ID_TEXT_LEN]))
     }
 }
 
@@ -239,30 +242,18 @@ impl<T: portico_core::Id> askama::FastWritable for IdText<T> {
 pub(crate) struct Fixed(&'static str);
 
 /// What a person reads for `value` (`Awaiting you`).
-pub(crate) fn label<T: TextEnum>(value: &T) -> Fixed {
-    Fixed(value.label_text())
+pub(crate) fn label<T: TextEnum>(value: &T) -> Plain<Fixed> {
+    Plain(Fixed(value.label_text()))
 }
 
 /// The stored name of `value` (`awaiting_client`), for class names and form values.
-pub(crate) fn name<T: TextEnum>(value: &T) -> Fixed {
-    Fixed(value.stored_name())
+pub(crate) fn name<T: TextEnum>(value: &T) -> Plain<Fixed> {
+    Plain(Fixed(value.stored_name()))
 }
 
-impl std::fmt::Display for Fixed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0)
-    }
-}
-
-impl askama::filters::HtmlSafe for Fixed {}
-
-impl askama::FastWritable for Fixed {
-    fn write_into(
-        &self,
-        dest: &mut dyn std::fmt::Write,
-        _: &dyn askama::Values,
-    ) -> askama::Result<()> {
-        Ok(dest.write_str(self.0)?)
+impl PlainText for Fixed {
+    fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        f(self.0)
     }
 }
 
