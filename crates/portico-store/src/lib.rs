@@ -18,6 +18,7 @@ pub mod scoped;
 mod sql;
 pub mod system;
 pub mod test_support;
+mod ticket_pages;
 pub mod token;
 
 use std::str::FromStr;
@@ -94,6 +95,7 @@ enum Pool {
 pub struct Store {
     pool: Pool,
     principals: std::sync::Arc<principals::PrincipalCache>,
+    ticket_pages: std::sync::Arc<scoped::tickets::PortalPageCache>,
 }
 
 /// Which backend a URL names.
@@ -158,7 +160,16 @@ impl Store {
         Ok(Store {
             pool,
             principals: Default::default(),
+            ticket_pages: std::sync::Arc::new(ticket_pages::PageCache::new(true)),
         })
+    }
+
+    /// Whether this instance keeps pages of clients' ticket lists it has read, for reuse while
+    /// nothing in them changes (on by default; see `ticket_pages.rs`). Off, every page is read
+    /// from the database.
+    pub fn with_ticket_page_cache(mut self, enabled: bool) -> Store {
+        self.ticket_pages = std::sync::Arc::new(ticket_pages::PageCache::new(enabled));
+        self
     }
 
     pub fn backend(&self) -> Backend {

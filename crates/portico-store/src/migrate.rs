@@ -69,6 +69,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "ticket page index",
         include_str!("../migrations/sqlite/0012_ticket_page_index.sql"),
     ),
+    (
+        13,
+        "ticket list versions",
+        include_str!("../migrations/sqlite/0013_ticket_list_versions.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -135,6 +140,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         13,
         "outbox workspace mail",
         include_str!("../migrations/postgres/0013_outbox_workspace_mail.sql"),
+    ),
+    (
+        14,
+        "ticket list versions",
+        include_str!("../migrations/postgres/0014_ticket_list_versions.sql"),
     ),
 ];
 

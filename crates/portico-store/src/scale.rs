@@ -213,22 +213,32 @@ pub async fn seed(store: &Store, spec: ScaleSpec) -> Result<ScaleLogins, StoreEr
 
     phase("companies and sites");
     // Secondary indexes of the bulk-loaded tables are dropped and built again afterwards: one
-    // sort per index instead of a B-tree insertion per row. Their definitions are read back from
-    // the schema, so they stay exactly what the migrations made.
-    let rebuilt: Vec<(String, String)> = if backend == Backend::Sqlite {
+    // sort per index instead of a B-tree insertion per row. So are their triggers (the ticket
+    // list version, bumped per row): no list page has been kept yet, so the version they would
+    // leave behind matters to nobody. Definitions are read back from the schema, so they stay
+    // exactly what the migrations made.
+    let rebuilt: Vec<(String, String, String)> = if backend == Backend::Sqlite {
         tx.tx
             .all(q!(
-                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL \
-                 AND tbl_name IN ('tickets', 'ticket_messages')"
+                "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') \
+                 AND sql IS NOT NULL AND tbl_name IN ('tickets', 'ticket_messages')"
             ))
             .await?
     } else {
         Vec::new()
     };
-    for (name, _) in &rebuilt {
-        // Names come from the schema itself, not from input.
+    for (kind, name, _) in &rebuilt {
+        // Kinds and names come from the schema itself, not from input.
+        let kind = if kind == "trigger" {
+            "TRIGGER"
+        } else {
+            "INDEX"
+        };
         tx.tx
-            .exec(Q::new(&format!("DROP INDEX \"{}\"", name.replace('"', ""))))
+            .exec(Q::new(&format!(
+                "DROP {kind} \"{}\"",
+                name.replace('"', "")
+            )))
             .await?;
     }
 
@@ -305,7 +315,7 @@ pub async fn seed(store: &Store, spec: ScaleSpec) -> Result<ScaleLogins, StoreEr
         ))
         .await?;
     phase("replies");
-    for (_, sql) in &rebuilt {
+    for (_, _, sql) in &rebuilt {
         tx.tx.exec(Q::new(sql)).await?;
     }
     phase("indexes");

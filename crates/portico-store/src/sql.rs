@@ -11,7 +11,7 @@ use crate::StoreError;
 use crate::lite::{self, LitePool, LiteTx};
 
 /// A bound value. Ids travel as text: both schemas store them as `TEXT`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Arg {
     Text(String),
     OptText(Option<String>),

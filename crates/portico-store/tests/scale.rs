@@ -1,11 +1,11 @@
 //! The benchmark's seeder on a small scale: the counts it promises, and the schema left exactly
-//! as the migrations made it (indexes dropped for the bulk load are back).
+//! as the migrations made it (indexes and triggers dropped for the bulk load are back).
 
 use portico_store::scale::{ScaleSpec, seed};
 use portico_store::test_support::TestDatabase;
 
 #[tokio::test]
-async fn the_scale_seeder_fills_what_it_promises_and_restores_every_index() {
+async fn the_scale_seeder_fills_what_it_promises_and_restores_every_index_and_trigger() {
     // Shared locking, as `portico bench-seed` opens the file: the load may then leave WAL mode.
     let db = TestDatabase::create_with(portico_store::SqliteLocking::Shared).await;
     let indexes = |db: &TestDatabase| {
@@ -15,7 +15,8 @@ async fn the_scale_seeder_fills_what_it_promises_and_restores_every_index() {
             if url.starts_with("sqlite:") {
                 let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
                 let mut v: Vec<String> = sqlx::query_scalar(
-                    "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name",
+                    "SELECT type || ' ' || name FROM sqlite_master WHERE type IN ('index', 'trigger') \
+                     ORDER BY name",
                 )
                 .fetch_all(&mut c)
                 .await
@@ -25,7 +26,9 @@ async fn the_scale_seeder_fills_what_it_promises_and_restores_every_index() {
             } else {
                 let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
                 sqlx::query_scalar(
-                    "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1",
+                    "SELECT 'index ' || indexname FROM pg_indexes WHERE schemaname = 'public' \
+                     UNION ALL SELECT 'trigger ' || tgname FROM pg_trigger WHERE NOT tgisinternal \
+                     ORDER BY 1",
                 )
                 .fetch_all(&mut c)
                 .await

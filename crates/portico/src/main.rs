@@ -149,6 +149,12 @@ struct SettingsArgs {
     #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     sqlite_exclusive: Option<bool>,
+    /// Keep pages of clients' ticket lists this instance has read and show them again while the
+    /// company's tickets are unchanged (checked against the database on every request, so
+    /// instances never disagree); false reads every page from the database [default: true]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ticket_page_cache: Option<bool>,
 }
 
 /// The effective configuration.
@@ -169,6 +175,7 @@ struct Settings {
     attachment_max_file_mib: u64,
     host_cache_secs: u64,
     sqlite_exclusive: bool,
+    ticket_page_cache: bool,
 }
 
 impl Default for Settings {
@@ -189,6 +196,7 @@ impl Default for Settings {
             attachment_max_file_mib: 10,
             host_cache_secs: 5,
             sqlite_exclusive: true,
+            ticket_page_cache: true,
         }
     }
 }
@@ -251,9 +259,12 @@ async fn open(settings: &Settings, serving: bool) -> Result<Store> {
     } else {
         SqliteLocking::Shared
     };
-    Store::connect_with(&settings.database_url, settings.max_connections, locking)
-        .await
-        .with_context(|| format!("opening the database at {}", redact(&settings.database_url)))
+    Ok(
+        Store::connect_with(&settings.database_url, settings.max_connections, locking)
+            .await
+            .with_context(|| format!("opening the database at {}", redact(&settings.database_url)))?
+            .with_ticket_page_cache(settings.ticket_page_cache),
+    )
 }
 
 /// Explains SQLite's "database is locked" when a server holds the file.

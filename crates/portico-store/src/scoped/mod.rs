@@ -14,6 +14,8 @@ pub mod ticket_form;
 pub mod ticket_workflow;
 pub mod tickets;
 
+use std::sync::Arc;
+
 use portico_core::{CompanyId, CompanySet, Scope};
 
 use crate::sql::{Q, Tx};
@@ -23,6 +25,9 @@ use crate::{Store, StoreError};
 pub struct ScopedTx<'s> {
     pub(crate) tx: Tx,
     pub(crate) scope: &'s Scope,
+    /// The row-level-security context of the transaction: the scope's companies, `*` for all.
+    pub(crate) company_ids: String,
+    pub(crate) ticket_pages: Arc<tickets::PortalPageCache>,
 }
 
 impl<'s> ScopedTx<'s> {
@@ -41,7 +46,12 @@ impl<'s> ScopedTx<'s> {
                 .join(","),
         };
         Store::fence(&mut tx, &scope.workspace().as_text(), &companies, false).await?;
-        Ok(ScopedTx { tx, scope })
+        Ok(ScopedTx {
+            tx,
+            scope,
+            company_ids: companies,
+            ticket_pages: store.ticket_pages.clone(),
+        })
     }
 
     pub async fn commit(self) -> Result<(), StoreError> {

@@ -4,12 +4,14 @@
 use std::sync::Arc;
 
 use portico_core::{
-    Action, CompanyId, PortalUserId, SiteId, StaffUserId, TicketId, TicketPriority, TicketStatus,
+    Action, CompanyId, CompanySet, PortalUserId, SiteId, StaffUserId, TicketId, TicketPriority,
+    TicketStatus,
 };
 
 use crate::scoped::ScopedTx;
 use crate::scoped::sla::{self, SlaStatus, SlaTarget};
-use crate::sql::{Arg, IdBytes, Parsed, Q};
+use crate::sql::{Arg, IdBytes, Parsed, Q, q};
+use crate::ticket_pages::{PageCache, PageKey};
 use crate::{StoreError, now};
 
 /// Which tickets a list shows.
@@ -284,6 +286,41 @@ crate::sql::db_row!(PageRow {
     resolved_at,
     first_response_at
 });
+
+/// A page of a client's ticket list as read, before names: what [`PortalPageCache`] keeps.
+pub(crate) struct PortalPage {
+    rows: Vec<PortalPageRow>,
+    /// Each distinct site and requester of the rows: its stored text and its id, parsed once
+    /// rather than once per row.
+    sites: Vec<(IdBytes, SiteId)>,
+    requesters: Vec<(IdBytes, PortalUserId)>,
+}
+
+/// The pages of clients' ticket lists an instance keeps ([`crate::ticket_pages`]).
+pub(crate) type PortalPageCache = PageCache<PortalPage>;
+
+impl PortalPage {
+    fn of(rows: Vec<PortalPageRow>) -> Result<PortalPage, StoreError> {
+        let (mut sites, mut requesters) = (Vec::new(), Vec::new());
+        for row in &rows {
+            if let Some(Parsed(raw)) = row.site_id
+                && !sites.iter().any(|(r, _)| *r == raw)
+            {
+                sites.push((raw, raw.parse(SiteId::parse_ascii)?));
+            }
+            if let Some(Parsed(raw)) = row.requester_id
+                && !requesters.iter().any(|(r, _)| *r == raw)
+            {
+                requesters.push((raw, raw.parse(PortalUserId::parse_ascii)?));
+            }
+        }
+        Ok(PortalPage {
+            rows,
+            sites,
+            requesters,
+        })
+    }
+}
 
 /// A ticket of a client's list page, without names.
 struct PortalPageRow {
@@ -604,52 +641,87 @@ impl ScopedTx<'_> {
     ) -> Result<Vec<PortalTicket>, StoreError> {
         self.scope.may(Action::ViewTickets)?;
         let query = self.list_query(PORTAL_PAGE_COLUMNS, filter, now());
-        let rows: Vec<PortalPageRow> = self.tx.all(query).await?;
-        if rows.is_empty() {
+        let page = self.portal_page(query, filter).await?;
+        if page.rows.is_empty() {
             return Ok(Vec::new());
         }
-        // Each distinct site and requester: its stored text, its id and, below, its name.
-        let (mut sites, mut requesters) = (Vec::new(), Vec::new());
-        for row in &rows {
-            if let Some(Parsed(raw)) = row.site_id
-                && !sites.iter().any(|(r, _)| *r == raw)
-            {
-                sites.push((raw, raw.parse(SiteId::parse_ascii)?));
-            }
-            if let Some(Parsed(raw)) = row.requester_id
-                && !requesters.iter().any(|(r, _)| *r == raw)
-            {
-                requesters.push((raw, raw.parse(PortalUserId::parse_ascii)?));
-            }
-        }
-        let site_ids: Vec<SiteId> = sites.iter().map(|(_, id)| *id).collect();
-        let requester_ids: Vec<PortalUserId> = requesters.iter().map(|(_, id)| *id).collect();
+        let site_ids: Vec<SiteId> = page.sites.iter().map(|(_, id)| *id).collect();
+        let requester_ids: Vec<PortalUserId> = page.requesters.iter().map(|(_, id)| *id).collect();
         let names = self.names_of(&[], &site_ids, &requester_ids, &[]).await?;
         // Shared by the rows that name them rather than copied into each.
-        let site_names: Vec<(IdBytes, Option<Arc<str>>)> = sites
+        let site_names: Vec<(IdBytes, Option<Arc<str>>)> = page
+            .sites
             .iter()
             .map(|(raw, id)| (*raw, shared_name(&names.sites, id)))
             .collect();
-        let requester_names: Vec<(IdBytes, Option<Arc<str>>)> = requesters
+        let requester_names: Vec<(IdBytes, Option<Arc<str>>)> = page
+            .requesters
             .iter()
             .map(|(raw, id)| (*raw, shared_name(&names.requesters, id)))
             .collect();
-        let shared = |names: &[(IdBytes, Option<Arc<str>>)], raw: Option<Parsed<IdBytes>>| {
-            let raw = raw?.0;
+        let shared = |names: &[(IdBytes, Option<Arc<str>>)], raw: &Option<Parsed<IdBytes>>| {
+            let raw = raw.as_ref()?.0;
             names.iter().find(|(r, _)| *r == raw)?.1.clone()
         };
-        Ok(rows
-            .into_iter()
+        Ok(page
+            .rows
+            .iter()
             .map(|row| PortalTicket {
-                site_name: shared(&site_names, row.site_id),
-                requester_name: shared(&requester_names, row.requester_id),
+                site_name: shared(&site_names, &row.site_id),
+                requester_name: shared(&requester_names, &row.requester_id),
                 id: row.id.0,
-                title: row.title,
+                title: row.title.clone(),
                 status: row.status.0,
                 priority: row.priority.0,
                 updated_at: row.updated_at,
             })
             .collect())
+    }
+
+    /// The rows of a client's list page: kept by this instance while the company's list version
+    /// is unchanged ([`crate::ticket_pages`]), read otherwise. Kept for one-company scopes (a
+    /// client's) only, and not for searches: those also depend on replies, which the version
+    /// does not count.
+    async fn portal_page(
+        &mut self,
+        query: Q,
+        filter: &TicketQuery,
+    ) -> Result<Arc<PortalPage>, StoreError> {
+        let company = match self.scope.companies() {
+            CompanySet::Only(ids)
+                if ids.len() == 1
+                    && self.ticket_pages.enabled()
+                    && filter.search.trim().is_empty()
+                    && !filter.sla_breached =>
+            {
+                ids[0]
+            }
+            _ => return Ok(Arc::new(PortalPage::of(self.tx.all(query).await?)?)),
+        };
+        // Read first: the rows read after it in this transaction are at least as new, so a page
+        // is never kept under a version later than its own.
+        let version = self
+            .tx
+            .count(q!(
+                "SELECT COALESCE((SELECT version FROM ticket_list_versions WHERE company_id = $1 \
+                 AND workspace_id = $2), 0)",
+                company,
+                self.scope.workspace()
+            ))
+            .await?;
+        let key = PageKey {
+            workspace: self.scope.workspace().as_text(),
+            company: self.company_ids.clone(),
+            sql: query.sql,
+            args: query.args,
+        };
+        if let Some(page) = self.ticket_pages.get(&key, version) {
+            return Ok(page);
+        }
+        let rows = self.tx.all(Q::with(&key.sql, key.args.clone())).await?;
+        let page = Arc::new(PortalPage::of(rows)?);
+        self.ticket_pages.put(key, version, page.clone());
+        Ok(page)
     }
 
     /// One statement for the names of the given companies, sites, requesters and assignees.

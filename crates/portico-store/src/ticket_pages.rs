@@ -1,0 +1,79 @@
+//! Pages of a client's ticket list already read, kept per instance so that a list shown again
+//! does not walk the tickets index and decode the same rows while nothing in them has changed.
+//!
+//! An entry is keyed by the exact query that read it: its SQL and every argument, the scope's
+//! fence among them (workspace, company, sites, own tickets), and the row-level-security context
+//! it ran under. A caller gets an entry only when it would have run that very query, so it can
+//! never be handed rows that its own query would not have returned.
+//!
+//! An entry is used only while its company's list version is unchanged. The version is read in
+//! the same transaction as the page would be, before it: triggers bump it in the same transaction
+//! as any write to the tickets and copies the list reads (migration `ticket_list_versions`), so a
+//! change committed through any instance or path is seen by the next page everywhere. Names of
+//! sites and people are not kept here; the list reads them fresh every time.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::sql::Arg;
+
+/// Pages kept at most; past that the cache starts over (it only ever saves work). A page of
+/// 26 rows takes about 5 KiB.
+const MAX_ENTRIES: usize = 1_024;
+
+/// The query that read a page, and the row-level-security context it ran under.
+#[derive(PartialEq, Eq, Hash)]
+pub(crate) struct PageKey {
+    pub(crate) workspace: String,
+    pub(crate) company: String,
+    pub(crate) sql: String,
+    pub(crate) args: Vec<Arg>,
+}
+
+struct Entry<T> {
+    version: i64,
+    page: Arc<T>,
+}
+
+/// One kind of page (`T`): what a query's rows decoded into.
+pub(crate) struct PageCache<T> {
+    enabled: bool,
+    entries: Mutex<HashMap<PageKey, Entry<T>>>,
+}
+
+impl<T> PageCache<T> {
+    pub(crate) fn new(enabled: bool) -> Self {
+        PageCache {
+            enabled,
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(crate) fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// The page `key` read at list version `version`, if kept.
+    pub(crate) fn get(&self, key: &PageKey, version: i64) -> Option<Arc<T>> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        entries
+            .get(key)
+            .filter(|e| e.version == version)
+            .map(|e| e.page.clone())
+    }
+
+    /// Keeps `page`, read by `key` at `version` (the version read before the page, in the same
+    /// transaction). A page read at an older version than the one kept does not replace it.
+    pub(crate) fn put(&self, key: PageKey, version: i64, page: Arc<T>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(kept) = entries.get(&key)
+            && kept.version > version
+        {
+            return;
+        }
+        if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
+            entries.clear();
+        }
+        entries.insert(key, Entry { version, page });
+    }
+}

@@ -1,0 +1,164 @@
+//! The portal's ticket list pages kept per instance (`ticket_page_cache`, on by default): a kept
+//! page follows every change to its company's tickets and copies at once, whichever instance made
+//! it, and is never shown to a caller whose own query differs. On SQLite and PostgreSQL.
+
+mod common;
+
+use common::{CONSOLE, PORTAL, Response, TestApp, Who};
+use portico_core::{TicketPriority, TicketStatus};
+use portico_store::system::SeedTicket;
+
+async fn list(app: &TestApp, who: Who, path: &str) -> Response {
+    let token = app.session_for(who).await;
+    let page = app.get(PORTAL, path).session(token.as_deref()).send().await;
+    assert_eq!(page.status, 200, "{path} as {who:?}");
+    page
+}
+
+async fn post(app: &TestApp, who: Who, path: &str, pairs: &[(&str, &str)]) -> Response {
+    let host = if who.is_staff() { CONSOLE } else { PORTAL };
+    let token = app.session_for(who).await;
+    let csrf = app.csrf(who, token.as_deref()).await;
+    let mut all = vec![("csrf", csrf.as_str())];
+    all.extend_from_slice(pairs);
+    app.post(host, path)
+        .session(token.as_deref())
+        .form(&all)
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn a_kept_list_page_follows_every_change_to_its_companys_tickets() {
+    let app = TestApp::spawn().await;
+    let mine = "CANARY-TICKET-Member";
+    let ticket = app.fx.own_ticket(Who::Member).unwrap();
+    // Read twice: the second is served from the kept page.
+    assert!(
+        list(&app, Who::Member, "/tickets")
+            .await
+            .body
+            .contains(mine)
+    );
+    assert!(
+        list(&app, Who::Member, "/tickets")
+            .await
+            .body
+            .contains(mine)
+    );
+
+    // A status change through this instance.
+    let resolved = post(
+        &app,
+        Who::Owner,
+        &format!("/tickets/{ticket}/update"),
+        &[("status", "resolved"), ("priority", "normal")],
+    )
+    .await;
+    assert_eq!(resolved.status, 303, "{}", resolved.body);
+    assert!(
+        !list(&app, Who::Member, "/tickets")
+            .await
+            .body
+            .contains(mine)
+    );
+    assert!(
+        list(&app, Who::Member, "/tickets?status=closed")
+            .await
+            .body
+            .contains(mine)
+    );
+
+    // A ticket written through a second instance over the same database, with its own memory.
+    // (Several instances are a PostgreSQL deployment; on SQLite the second store shares this
+    // process, since a serving process holds its file against others.)
+    let other = portico_store::Store::connect(&app.db.app_url, 2)
+        .await
+        .unwrap();
+    let mut tx = other.system_unscoped().await.unwrap();
+    tx.add_ticket(
+        app.fx.ws1,
+        &SeedTicket {
+            company: app.fx.company_a,
+            site: Some(app.fx.site_a1),
+            requester: Some(app.fx.portal(Who::Member)),
+            title: "WRITTEN-ELSEWHERE",
+            status: TicketStatus::New,
+            priority: TicketPriority::High,
+            created_at: portico_store::now(),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert!(
+        list(&app, Who::Member, "/tickets")
+            .await
+            .body
+            .contains("WRITTEN-ELSEWHERE")
+    );
+
+    // Copies: the own-tickets-only colleague's kept page gains the ticket it is copied on, and
+    // loses it again when the copy is removed.
+    let colleague = app.fx.portal(Who::OwnTicketsOnly).to_string();
+    let open = format!("/tickets/{}", app.fx.ticket_a1_other);
+    assert!(
+        !list(&app, Who::OwnTicketsOnly, "/tickets?status=all")
+            .await
+            .body
+            .contains("CANARY-TICKET-A1-OTHER")
+    );
+    let copied = post(
+        &app,
+        Who::Member,
+        &format!("{open}/cc"),
+        &[("cc", &colleague)],
+    )
+    .await;
+    assert_eq!(copied.status, 303, "{}", copied.body);
+    assert!(
+        list(&app, Who::OwnTicketsOnly, "/tickets?status=all")
+            .await
+            .body
+            .contains("CANARY-TICKET-A1-OTHER")
+    );
+    let uncopied = post(&app, Who::Member, &format!("{open}/cc"), &[]).await;
+    assert_eq!(uncopied.status, 303, "{}", uncopied.body);
+    assert!(
+        !list(&app, Who::OwnTicketsOnly, "/tickets?status=all")
+            .await
+            .body
+            .contains("CANARY-TICKET-A1-OTHER")
+    );
+}
+
+#[tokio::test]
+async fn a_kept_page_is_never_shown_to_a_narrower_scope_of_the_same_company() {
+    let app = TestApp::spawn().await;
+    // The whole company's page is read (and kept) first…
+    let whole = list(&app, Who::Member, "/tickets?status=all").await.body;
+    for canary in [
+        "CANARY-TICKET-A2",
+        "CANARY-TICKET-A1-OTHER",
+        "CANARY-TICKET-Member",
+    ] {
+        assert!(whole.contains(canary), "{canary}");
+    }
+    // …then the same list by colleagues fenced to their own tickets, or to one site.
+    let own = list(&app, Who::OwnTicketsOnly, "/tickets?status=all")
+        .await
+        .body;
+    assert!(own.contains("CANARY-TICKET-OwnTicketsOnly"));
+    assert!(!own.contains("CANARY-TICKET-A1-OTHER") && !own.contains("CANARY-TICKET-Member"));
+    let site = list(&app, Who::SiteRestricted, "/tickets?status=all")
+        .await
+        .body;
+    assert!(site.contains("CANARY-TICKET-SiteRestricted"));
+    assert!(!site.contains("CANARY-TICKET-A2"));
+    // And the whole company's page is still whole.
+    let again = list(&app, Who::Member, "/tickets?status=all").await.body;
+    assert_eq!(
+        whole.matches("CANARY-TICKET-").count(),
+        again.matches("CANARY-TICKET-").count()
+    );
+}
