@@ -7,10 +7,13 @@
 //! never be handed rows that its own query would not have returned.
 //!
 //! An entry is used only while its company's list version is unchanged. The version is read in
-//! the same transaction as the page would be, before it: triggers bump it in the same transaction
-//! as any write to the tickets and copies the list reads (migration `ticket_list_versions`), so a
-//! change committed through any instance or path is seen by the next page everywhere. Names of
-//! sites and people are not kept here; the list reads them fresh every time.
+//! the same transaction as the page would be, before it: triggers draw a new, random one in the
+//! same transaction as any write to the tickets and copies the list reads (migration
+//! `ticket_list_versions`), so a change committed through any instance or path is seen by the
+//! next page everywhere. Random rather than counted, a version is never reached twice, even by a
+//! database restored to an earlier state under running instances. Pages are kept only from
+//! read-only transactions: a page read after a write may yet be rolled back. Names of sites and
+//! people are not kept here; the list reads them fresh every time.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use crate::sql::Arg;
 
 /// Pages kept at most; past that the cache starts over (it only ever saves work). A page of
-/// 26 rows takes about 5 KiB.
+/// 26 rows takes about 5 KiB with typical titles, 25 KiB at most.
 const MAX_ENTRIES: usize = 1_024;
 
 /// The query that read a page, and the row-level-security context it ran under.
@@ -62,15 +65,9 @@ impl<T> PageCache<T> {
             .map(|e| e.page.clone())
     }
 
-    /// Keeps `page`, read by `key` at `version` (the version read before the page, in the same
-    /// transaction). A page read at an older version than the one kept does not replace it.
+    /// Keeps `page`, read by `key` in a read-only transaction after reading `version` in it.
     pub(crate) fn put(&self, key: PageKey, version: i64, page: Arc<T>) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(kept) = entries.get(&key)
-            && kept.version > version
-        {
-            return;
-        }
         if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
             entries.clear();
         }

@@ -27,6 +27,9 @@ pub struct ScopedTx<'s> {
     pub(crate) scope: &'s Scope,
     /// The row-level-security context of the transaction: the scope's companies, `*` for all.
     pub(crate) company_ids: String,
+    /// Whether the transaction may write: pages read in one are never kept, since what they show
+    /// may yet be rolled back.
+    pub(crate) write: bool,
     pub(crate) ticket_pages: Arc<tickets::PortalPageCache>,
 }
 
@@ -50,6 +53,7 @@ impl<'s> ScopedTx<'s> {
             tx,
             scope,
             company_ids: companies,
+            write,
             ticket_pages: store.ticket_pages.clone(),
         })
     }

@@ -679,9 +679,9 @@ impl ScopedTx<'_> {
     }
 
     /// The rows of a client's list page: kept by this instance while the company's list version
-    /// is unchanged ([`crate::ticket_pages`]), read otherwise. Kept for one-company scopes (a
-    /// client's) only, and not for searches: those also depend on replies, which the version
-    /// does not count.
+    /// is unchanged ([`crate::ticket_pages`]), read otherwise. Kept for read-only transactions of
+    /// one-company scopes (a client's) only, and not for searches: those also depend on replies,
+    /// which the version does not count.
     async fn portal_page(
         &mut self,
         query: Q,
@@ -690,6 +690,7 @@ impl ScopedTx<'_> {
         let company = match self.scope.companies() {
             CompanySet::Only(ids)
                 if ids.len() == 1
+                    && !self.write
                     && self.ticket_pages.enabled()
                     && filter.search.trim().is_empty()
                     && !filter.sla_breached =>
@@ -698,8 +699,9 @@ impl ScopedTx<'_> {
             }
             _ => return Ok(Arc::new(PortalPage::of(self.tx.all(query).await?)?)),
         };
-        // Read first: the rows read after it in this transaction are at least as new, so a page
-        // is never kept under a version later than its own.
+        // Read first: the rows read after it in this transaction are at least as new (on
+        // PostgreSQL each statement may see later commits), so a page is never kept under a
+        // version that a later change replaced.
         let version = self
             .tx
             .count(q!(
