@@ -6,14 +6,15 @@
 //! it ran under. A caller gets an entry only when it would have run that very query, so it can
 //! never be handed rows that its own query would not have returned.
 //!
-//! An entry is used only while its company's list version is unchanged. The version is read in
-//! the same transaction as the page would be, before it: triggers draw a new, random one in the
-//! same transaction as any write to the tickets and copies the list reads (migration
-//! `ticket_list_versions`), so a change committed through any instance or path is seen by the
-//! next page everywhere. Random rather than counted, a version is never reached twice, even by a
-//! database restored to an earlier state under running instances. Pages are kept only from
-//! read-only transactions: a page read after a write may yet be rolled back. Names of sites and
-//! people are not kept here; the list reads them fresh every time.
+//! An entry is used only while the versions of what it shows are unchanged: its company's ticket
+//! list version (the company's tickets, who is copied on them, its sites) and its workspace's
+//! principal version (among the rest, the names of its users). Both are read in the same
+//! transaction as the page would be, before it. Triggers write new versions in the same
+//! transaction as any change to those tables (migrations `ticket_list_versions` and
+//! `principal_versions`), so a change committed through any instance or path is seen by the next
+//! page everywhere. A list version is random rather than counted, so it is never reached twice,
+//! even by a database restored to an earlier state under running instances. Pages are kept only
+//! from read-only transactions: a page read after a write may yet be rolled back.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -33,8 +34,12 @@ pub(crate) struct PageKey {
     pub(crate) args: Vec<Arg>,
 }
 
+/// The versions a page was read at: its company's ticket list version and its workspace's
+/// principal version (the names of people it shows).
+pub(crate) type Versions = [i64; 2];
+
 struct Entry<T> {
-    version: i64,
+    versions: Versions,
     page: Arc<T>,
 }
 
@@ -56,21 +61,21 @@ impl<T> PageCache<T> {
         self.enabled
     }
 
-    /// The page `key` read at list version `version`, if kept.
-    pub(crate) fn get(&self, key: &PageKey, version: i64) -> Option<Arc<T>> {
+    /// The page `key` read at `versions`, if kept.
+    pub(crate) fn get(&self, key: &PageKey, versions: Versions) -> Option<Arc<T>> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .get(key)
-            .filter(|e| e.version == version)
+            .filter(|e| e.versions == versions)
             .map(|e| e.page.clone())
     }
 
-    /// Keeps `page`, read by `key` in a read-only transaction after reading `version` in it.
-    pub(crate) fn put(&self, key: PageKey, version: i64, page: Arc<T>) {
+    /// Keeps `page`, read by `key` in a read-only transaction after reading `versions` in it.
+    pub(crate) fn put(&self, key: PageKey, versions: Versions, page: Arc<T>) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
             entries.clear();
         }
-        entries.insert(key, Entry { version, page });
+        entries.insert(key, Entry { versions, page });
     }
 }

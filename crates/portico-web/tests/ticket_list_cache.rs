@@ -1,6 +1,7 @@
 //! The portal's ticket list pages kept per instance (`ticket_page_cache`, on by default): a kept
-//! page follows every change to its company's tickets and copies at once, whichever instance made
-//! it, and is never shown to a caller whose own query differs. On SQLite and PostgreSQL.
+//! page follows every change to its company's tickets, copies and names at once, whichever
+//! instance made it, and is never shown to a caller whose own query differs. On SQLite and
+//! PostgreSQL.
 
 mod common;
 
@@ -96,6 +97,32 @@ async fn a_kept_list_page_follows_every_change_to_its_companys_tickets() {
             .await
             .body
             .contains("WRITTEN-ELSEWHERE")
+    );
+
+    // Another requester's name, changed by the MSP: the kept page names them anew.
+    assert!(
+        !list(&app, Who::Member, "/tickets?status=all")
+            .await
+            .body
+            .contains("RENAMED-REQUESTER")
+    );
+    let edit = format!(
+        "/companies/{}/users/{}",
+        app.fx.company_a, app.fx.requester_x
+    );
+    let renamed = post(
+        &app,
+        Who::Owner,
+        &edit,
+        &[("name", "RENAMED-REQUESTER"), ("role", "member")],
+    )
+    .await;
+    assert_eq!(renamed.status, 303, "{}", renamed.body);
+    assert!(
+        list(&app, Who::Member, "/tickets?status=all")
+            .await
+            .body
+            .contains("RENAMED-REQUESTER")
     );
 
     // Copies: the own-tickets-only colleague's kept page gains the ticket it is copied on, and

@@ -1,10 +1,11 @@
--- A version per company of what a client's ticket list is read from: the company's tickets and
--- who is copied on them. Each instance keeps the list pages it read and reuses one only while its
--- company's version, read in the same transaction as the page would be, is unchanged. These
--- triggers draw a new version in the same transaction as any write to those tables, so no write
--- path can forget to. A version is a random number rather than a count: a database restored or
--- failed over to an earlier state, under running instances, never arrives at a version they
--- kept a page for.
+-- A version per company of what a client's ticket list is read from: the company's tickets, who
+-- is copied on them, and the names of its sites (people's names are covered by the workspace's
+-- principal version). Each instance keeps the list pages it read and reuses one only while the
+-- versions, read in the same transaction as the page would be, are unchanged. These triggers
+-- draw a new version in the same transaction as any write to those tables, so no write path can
+-- forget to. A version is a random number rather than a count: a database restored or failed
+-- over to an earlier state, under running instances, never arrives at a version they kept a
+-- page for.
 CREATE TABLE ticket_list_versions (
     company_id TEXT PRIMARY KEY,
     workspace_id TEXT NOT NULL,
@@ -48,5 +49,8 @@ CREATE CONSTRAINT TRIGGER tickets_list_version AFTER INSERT OR UPDATE OR DELETE 
     DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION portico_bump_ticket_list_version();
 CREATE CONSTRAINT TRIGGER ticket_cc_list_version AFTER INSERT OR UPDATE OR DELETE ON ticket_cc
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION portico_bump_ticket_list_version();
+CREATE CONSTRAINT TRIGGER sites_list_version AFTER INSERT OR UPDATE OR DELETE ON sites
     DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW EXECUTE FUNCTION portico_bump_ticket_list_version();

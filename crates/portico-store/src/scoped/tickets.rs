@@ -114,7 +114,8 @@ pub struct TicketSummary {
 #[derive(Debug, Clone)]
 pub struct PortalTicket {
     pub id: TicketId,
-    pub title: String,
+    /// Shared with the page kept for reuse ([`crate::ticket_pages`]) rather than copied.
+    pub title: Arc<str>,
     pub status: TicketStatus,
     pub priority: TicketPriority,
     /// Shared by the page's tickets at the same site (or from the same requester).
@@ -287,40 +288,13 @@ crate::sql::db_row!(PageRow {
     first_response_at
 });
 
-/// A page of a client's ticket list as read, before names: what [`PortalPageCache`] keeps.
+/// A page of a client's ticket list as read, with names: what [`PortalPageCache`] keeps.
 pub(crate) struct PortalPage {
-    rows: Vec<PortalPageRow>,
-    /// Each distinct site and requester of the rows: its stored text and its id, parsed once
-    /// rather than once per row.
-    sites: Vec<(IdBytes, SiteId)>,
-    requesters: Vec<(IdBytes, PortalUserId)>,
+    tickets: Vec<PortalTicket>,
 }
 
 /// The pages of clients' ticket lists an instance keeps ([`crate::ticket_pages`]).
 pub(crate) type PortalPageCache = PageCache<PortalPage>;
-
-impl PortalPage {
-    fn of(rows: Vec<PortalPageRow>) -> Result<PortalPage, StoreError> {
-        let (mut sites, mut requesters) = (Vec::new(), Vec::new());
-        for row in &rows {
-            if let Some(Parsed(raw)) = row.site_id
-                && !sites.iter().any(|(r, _)| *r == raw)
-            {
-                sites.push((raw, raw.parse(SiteId::parse_ascii)?));
-            }
-            if let Some(Parsed(raw)) = row.requester_id
-                && !requesters.iter().any(|(r, _)| *r == raw)
-            {
-                requesters.push((raw, raw.parse(PortalUserId::parse_ascii)?));
-            }
-        }
-        Ok(PortalPage {
-            rows,
-            sites,
-            requesters,
-        })
-    }
-}
 
 /// A ticket of a client's list page, without names.
 struct PortalPageRow {
@@ -641,47 +615,13 @@ impl ScopedTx<'_> {
     ) -> Result<Vec<PortalTicket>, StoreError> {
         self.scope.may(Action::ViewTickets)?;
         let query = self.list_query(PORTAL_PAGE_COLUMNS, filter, now());
-        let page = self.portal_page(query, filter).await?;
-        if page.rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        let site_ids: Vec<SiteId> = page.sites.iter().map(|(_, id)| *id).collect();
-        let requester_ids: Vec<PortalUserId> = page.requesters.iter().map(|(_, id)| *id).collect();
-        let names = self.names_of(&[], &site_ids, &requester_ids, &[]).await?;
-        // Shared by the rows that name them rather than copied into each.
-        let site_names: Vec<(IdBytes, Option<Arc<str>>)> = page
-            .sites
-            .iter()
-            .map(|(raw, id)| (*raw, shared_name(&names.sites, id)))
-            .collect();
-        let requester_names: Vec<(IdBytes, Option<Arc<str>>)> = page
-            .requesters
-            .iter()
-            .map(|(raw, id)| (*raw, shared_name(&names.requesters, id)))
-            .collect();
-        let shared = |names: &[(IdBytes, Option<Arc<str>>)], raw: &Option<Parsed<IdBytes>>| {
-            let raw = raw.as_ref()?.0;
-            names.iter().find(|(r, _)| *r == raw)?.1.clone()
-        };
-        Ok(page
-            .rows
-            .iter()
-            .map(|row| PortalTicket {
-                site_name: shared(&site_names, &row.site_id),
-                requester_name: shared(&requester_names, &row.requester_id),
-                id: row.id.0,
-                title: row.title.clone(),
-                status: row.status.0,
-                priority: row.priority.0,
-                updated_at: row.updated_at,
-            })
-            .collect())
+        Ok(self.portal_page(query, filter).await?.tickets.clone())
     }
 
-    /// The rows of a client's list page: kept by this instance while the company's list version
-    /// is unchanged ([`crate::ticket_pages`]), read otherwise. Kept for read-only transactions of
+    /// A client's list page: kept by this instance while the versions of what it shows are
+    /// unchanged ([`crate::ticket_pages`]), read otherwise. Kept for read-only transactions of
     /// one-company scopes (a client's) only, and not for searches: those also depend on replies,
-    /// which the version does not count.
+    /// which the versions do not count.
     async fn portal_page(
         &mut self,
         query: Q,
@@ -697,33 +637,91 @@ impl ScopedTx<'_> {
             {
                 ids[0]
             }
-            _ => return Ok(Arc::new(PortalPage::of(self.tx.all(query).await?)?)),
+            _ => return Ok(Arc::new(self.read_portal_page(query).await?)),
         };
-        // Read first: the rows read after it in this transaction are at least as new (on
-        // PostgreSQL each statement may see later commits), so a page is never kept under a
-        // version that a later change replaced.
-        let version = self
+        // The company's list version (its tickets, copies and sites) and the workspace's
+        // principal version (its users' names among the rest). Read first: the page read after
+        // them in this transaction is at least as new (on PostgreSQL each statement may see
+        // later commits), so a page is never kept under versions that a later change replaced.
+        let (list, names): (i64, i64) = self
             .tx
-            .count(q!(
+            .one(q!(
                 "SELECT COALESCE((SELECT version FROM ticket_list_versions WHERE company_id = $1 \
-                 AND workspace_id = $2), 0)",
+                 AND workspace_id = $2), 0), COALESCE((SELECT version FROM principal_versions \
+                 WHERE workspace_id = $2), 0)",
                 company,
                 self.scope.workspace()
             ))
             .await?;
+        let versions = [list, names];
         let key = PageKey {
             workspace: self.scope.workspace().as_text(),
             company: self.company_ids.clone(),
             sql: query.sql,
             args: query.args,
         };
-        if let Some(page) = self.ticket_pages.get(&key, version) {
+        if let Some(page) = self.ticket_pages.get(&key, versions) {
             return Ok(page);
         }
-        let rows = self.tx.all(Q::with(&key.sql, key.args.clone())).await?;
-        let page = Arc::new(PortalPage::of(rows)?);
-        self.ticket_pages.put(key, version, page.clone());
+        let page = Arc::new(
+            self.read_portal_page(Q::with(&key.sql, key.args.clone()))
+                .await?,
+        );
+        self.ticket_pages.put(key, versions, page.clone());
         Ok(page)
+    }
+
+    /// Reads a client's list page: its rows, then the names of their sites and requesters.
+    async fn read_portal_page(&mut self, query: Q) -> Result<PortalPage, StoreError> {
+        let rows: Vec<PortalPageRow> = self.tx.all(query).await?;
+        if rows.is_empty() {
+            return Ok(PortalPage {
+                tickets: Vec::new(),
+            });
+        }
+        // Each distinct site and requester: its stored text, its id and, below, its name.
+        let (mut sites, mut requesters) = (Vec::new(), Vec::new());
+        for row in &rows {
+            if let Some(Parsed(raw)) = row.site_id
+                && !sites.iter().any(|(r, _)| *r == raw)
+            {
+                sites.push((raw, raw.parse(SiteId::parse_ascii)?));
+            }
+            if let Some(Parsed(raw)) = row.requester_id
+                && !requesters.iter().any(|(r, _)| *r == raw)
+            {
+                requesters.push((raw, raw.parse(PortalUserId::parse_ascii)?));
+            }
+        }
+        let site_ids: Vec<SiteId> = sites.iter().map(|(_, id)| *id).collect();
+        let requester_ids: Vec<PortalUserId> = requesters.iter().map(|(_, id)| *id).collect();
+        let names = self.names_of(&[], &site_ids, &requester_ids, &[]).await?;
+        // Shared by the rows that name them rather than copied into each.
+        let site_names: Vec<(IdBytes, Option<Arc<str>>)> = sites
+            .iter()
+            .map(|(raw, id)| (*raw, shared_name(&names.sites, id)))
+            .collect();
+        let requester_names: Vec<(IdBytes, Option<Arc<str>>)> = requesters
+            .iter()
+            .map(|(raw, id)| (*raw, shared_name(&names.requesters, id)))
+            .collect();
+        let shared = |names: &[(IdBytes, Option<Arc<str>>)], raw: Option<Parsed<IdBytes>>| {
+            let raw = raw?.0;
+            names.iter().find(|(r, _)| *r == raw)?.1.clone()
+        };
+        let tickets = rows
+            .into_iter()
+            .map(|row| PortalTicket {
+                site_name: shared(&site_names, row.site_id),
+                requester_name: shared(&requester_names, row.requester_id),
+                id: row.id.0,
+                title: Arc::from(row.title),
+                status: row.status.0,
+                priority: row.priority.0,
+                updated_at: row.updated_at,
+            })
+            .collect();
+        Ok(PortalPage { tickets })
     }
 
     /// One statement for the names of the given companies, sites, requesters and assignees.
