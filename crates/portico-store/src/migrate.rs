@@ -146,6 +146,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "ticket list versions",
         include_str!("../migrations/postgres/0014_ticket_list_versions.sql"),
     ),
+    (
+        15,
+        "principal versions scope",
+        include_str!("../migrations/postgres/0015_principal_versions_scope.sql"),
+    ),
 ];
 
 fn migrator(files: &'static [(i64, &'static str, &'static str)]) -> Migrator {

@@ -123,6 +123,8 @@ async fn application_role_with_no_scope_set_reads_zero_rows() {
         "sessions",
         "contacts",
         "outbox",
+        "principal_versions",
+        "ticket_list_versions",
     ] {
         assert!(
             tables.iter().any(|t| t == expected),

@@ -149,8 +149,8 @@ struct SettingsArgs {
     #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     sqlite_exclusive: Option<bool>,
-    /// Keep pages of clients' ticket lists this instance has read and show them again while the
-    /// company's tickets are unchanged (checked against the database on every request, so
+    /// Keep pages of clients' ticket lists this instance has read and show them again while
+    /// nothing they show has changed (checked against the database on every request, so
     /// instances never disagree); false reads every page from the database [default: true]
     #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
