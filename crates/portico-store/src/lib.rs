@@ -208,7 +208,9 @@ impl Store {
     async fn begin(&self, write: bool) -> Result<sql::Tx, StoreError> {
         Ok(match &self.pool {
             Pool::Sqlite(p) => sql::Tx::Sqlite(p.begin(write).await?),
-            Pool::Postgres(p) => sql::Tx::Postgres(p.begin().await?),
+            // Boxed: sqlx's `begin` future is 8 KB, and inline it sized every transaction's
+            // caller, on SQLite too (see `sql::Tx`).
+            Pool::Postgres(p) => sql::Tx::Postgres(Box::pin(p.begin()).await?),
         })
     }
 
