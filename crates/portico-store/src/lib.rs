@@ -172,6 +172,11 @@ impl Store {
         self
     }
 
+    /// How many ticket list pages this instance has served from memory since it started.
+    pub fn ticket_page_hits(&self) -> u64 {
+        self.ticket_pages.hits()
+    }
+
     pub fn backend(&self) -> Backend {
         match self.pool {
             Pool::Sqlite(_) => Backend::Sqlite,

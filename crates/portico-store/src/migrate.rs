@@ -74,6 +74,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "ticket list versions",
         include_str!("../migrations/sqlite/0013_ticket_list_versions.sql"),
     ),
+    (
+        14,
+        "principal versions random",
+        include_str!("../migrations/sqlite/0014_principal_versions_random.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -150,6 +155,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         15,
         "principal versions scope",
         include_str!("../migrations/postgres/0015_principal_versions_scope.sql"),
+    ),
+    (
+        16,
+        "principal versions random",
+        include_str!("../migrations/postgres/0016_principal_versions_random.sql"),
     ),
 ];
 

@@ -9,14 +9,16 @@
 //! An entry is used only while the versions of what it shows are unchanged: its company's ticket
 //! list version (the company's tickets, who is copied on them, its sites) and its workspace's
 //! principal version (among the rest, the names of its users). Both are read in the same
-//! transaction as the page would be, before it. Triggers write new versions in the same
+//! transaction as the page would be, before it, and again after a page is read: it is kept only
+//! if they did not change meanwhile. Triggers write new versions in the same
 //! transaction as any change to those tables (migrations `ticket_list_versions` and
 //! `principal_versions`), so a change committed through any instance or path is seen by the next
-//! page everywhere. A list version is random rather than counted, so it is never reached twice,
-//! even by a database restored to an earlier state under running instances. Pages are kept only
+//! page everywhere. Versions are random rather than counted, so none is reached twice, even by a
+//! database restored to an earlier state under running instances. Pages are kept only
 //! from read-only transactions: a page read after a write may yet be rolled back.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::sql::Arg;
@@ -47,6 +49,8 @@ struct Entry<T> {
 pub(crate) struct PageCache<T> {
     enabled: bool,
     entries: Mutex<HashMap<PageKey, Entry<T>>>,
+    /// Pages served from memory, since start.
+    hits: AtomicU64,
 }
 
 impl<T> PageCache<T> {
@@ -54,6 +58,7 @@ impl<T> PageCache<T> {
         PageCache {
             enabled,
             entries: Mutex::new(HashMap::new()),
+            hits: AtomicU64::new(0),
         }
     }
 
@@ -64,10 +69,19 @@ impl<T> PageCache<T> {
     /// The page `key` read at `versions`, if kept.
     pub(crate) fn get(&self, key: &PageKey, versions: Versions) -> Option<Arc<T>> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries
+        let page = entries
             .get(key)
             .filter(|e| e.versions == versions)
-            .map(|e| e.page.clone())
+            .map(|e| e.page.clone());
+        if page.is_some() {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        page
+    }
+
+    /// Pages served from memory since start.
+    pub(crate) fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
     }
 
     /// Keeps `page`, read by `key` in a read-only transaction after reading `versions` in it.

@@ -41,11 +41,27 @@ async fn a_kept_list_page_follows_every_change_to_its_companys_tickets() {
             .body
             .contains(mine)
     );
+    let hits = app.store().ticket_page_hits();
     assert!(
         list(&app, Who::Member, "/tickets")
             .await
             .body
             .contains(mine)
+    );
+    assert_eq!(
+        app.store().ticket_page_hits(),
+        hits + 1,
+        "served from memory"
+    );
+    // A search is always read from the database.
+    for _ in 0..2 {
+        let found = list(&app, Who::Member, "/tickets?q=CANARY").await;
+        assert!(found.body.contains(mine));
+    }
+    assert_eq!(
+        app.store().ticket_page_hits(),
+        hits + 1,
+        "searches are not kept"
     );
 
     // A status change through this instance.

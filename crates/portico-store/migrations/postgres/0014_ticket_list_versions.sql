@@ -18,7 +18,8 @@ ALTER TABLE ticket_list_versions FORCE ROW LEVEL SECURITY;
 CREATE POLICY ticket_list_versions_scope ON ticket_list_versions
     USING (portico_in_scope(workspace_id, company_id));
 
--- 63 random bits, from the core's UUID generator (random() alone gives 52).
+-- 59 random bits, from the core's UUID generator (random() alone gives 52): its first 16 hex
+-- digits, less the version digit, with the sign bit cleared.
 CREATE FUNCTION portico_random_version() RETURNS BIGINT
 LANGUAGE sql VOLATILE AS $$
     SELECT ('x' || substr(replace(gen_random_uuid()::text, '-', ''), 1, 16))::bit(64)::bigint

@@ -11,7 +11,7 @@ use portico_core::{
 use crate::scoped::ScopedTx;
 use crate::scoped::sla::{self, SlaStatus, SlaTarget};
 use crate::sql::{Arg, IdBytes, Parsed, Q, q};
-use crate::ticket_pages::{PageCache, PageKey};
+use crate::ticket_pages::{PageCache, PageKey, Versions};
 use crate::{StoreError, now};
 
 /// Which tickets a list shows.
@@ -620,8 +620,8 @@ impl ScopedTx<'_> {
 
     /// A client's list page: kept by this instance while the versions of what it shows are
     /// unchanged ([`crate::ticket_pages`]), read otherwise. Kept for read-only transactions of
-    /// one-company scopes (a client's) only, and not for searches: those also depend on replies,
-    /// which the versions do not count.
+    /// one-company scopes (a client's) only, and not for searches (they also depend on replies,
+    /// which the versions do not count) or the service-level filter (it depends on the time).
     async fn portal_page(
         &mut self,
         query: Q,
@@ -639,21 +639,7 @@ impl ScopedTx<'_> {
             }
             _ => return Ok(Arc::new(self.read_portal_page(query).await?)),
         };
-        // The company's list version (its tickets, copies and sites) and the workspace's
-        // principal version (its users' names among the rest). Read first: the page read after
-        // them in this transaction is at least as new (on PostgreSQL each statement may see
-        // later commits), so a page is never kept under versions that a later change replaced.
-        let (list, names): (i64, i64) = self
-            .tx
-            .one(q!(
-                "SELECT COALESCE((SELECT version FROM ticket_list_versions WHERE company_id = $1 \
-                 AND workspace_id = $2), 0), COALESCE((SELECT version FROM principal_versions \
-                 WHERE workspace_id = $2), 0)",
-                company,
-                self.scope.workspace()
-            ))
-            .await?;
-        let versions = [list, names];
+        let versions = self.page_versions(company).await?;
         let key = PageKey {
             workspace: self.scope.workspace().as_text(),
             company: self.company_ids.clone(),
@@ -667,8 +653,31 @@ impl ScopedTx<'_> {
             self.read_portal_page(Q::with(&key.sql, key.args.clone()))
                 .await?,
         );
-        self.ticket_pages.put(key, versions, page.clone());
+        // Kept only if no change landed between the versions and the page. On SQLite the
+        // transaction's snapshot already ensures it; on PostgreSQL each statement may see later
+        // commits, and a page kept under versions older than its rows could outlive a failover
+        // that lost those commits.
+        if self.page_versions(company).await? == versions {
+            self.ticket_pages.put(key, versions, page.clone());
+        }
         Ok(page)
+    }
+
+    /// The versions a client's list page is kept under: the company's list version (its
+    /// tickets, copies and sites) and the workspace's principal version (its users' names
+    /// among the rest), read in one statement.
+    async fn page_versions(&mut self, company: CompanyId) -> Result<Versions, StoreError> {
+        let (list, names): (i64, i64) = self
+            .tx
+            .one(q!(
+                "SELECT COALESCE((SELECT version FROM ticket_list_versions WHERE company_id = $1 \
+                 AND workspace_id = $2), 0), COALESCE((SELECT version FROM principal_versions \
+                 WHERE workspace_id = $2), 0)",
+                company,
+                self.scope.workspace()
+            ))
+            .await?;
+        Ok([list, names])
     }
 
     /// Reads a client's list page: its rows, then the names of their sites and requesters.
