@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{CONSOLE, PORTAL, Response, TestApp, Who};
+use common::{PORTAL, Response, TestApp, Who};
 use portico_core::{TicketPriority, TicketStatus};
 use portico_store::system::SeedTicket;
 
@@ -17,16 +17,7 @@ async fn list(app: &TestApp, who: Who, path: &str) -> Response {
 }
 
 async fn post(app: &TestApp, who: Who, path: &str, pairs: &[(&str, &str)]) -> Response {
-    let host = if who.is_staff() { CONSOLE } else { PORTAL };
-    let token = app.session_for(who).await;
-    let csrf = app.csrf(who, token.as_deref()).await;
-    let mut all = vec![("csrf", csrf.as_str())];
-    all.extend_from_slice(pairs);
-    app.post(host, path)
-        .session(token.as_deref())
-        .form(&all)
-        .send()
-        .await
+    app.post_as(who, path, pairs).await
 }
 
 #[tokio::test]

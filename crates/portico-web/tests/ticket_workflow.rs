@@ -9,16 +9,7 @@ use portico_store::system::SeedField;
 
 /// Posts a form as `who` (signed in on the right surface) with a valid CSRF token.
 async fn post(app: &TestApp, who: Who, path: &str, pairs: &[(&str, &str)]) -> Response {
-    let host = if who.is_staff() { CONSOLE } else { PORTAL };
-    let token = app.session_for(who).await;
-    let csrf = app.csrf(who, token.as_deref()).await;
-    let mut all = vec![("csrf", csrf.as_str())];
-    all.extend_from_slice(pairs);
-    app.post(host, path)
-        .session(token.as_deref())
-        .form(&all)
-        .send()
-        .await
+    app.post_as(who, path, pairs).await
 }
 
 async fn get(app: &TestApp, who: Who, path: &str) -> Response {
