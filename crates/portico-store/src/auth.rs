@@ -76,7 +76,7 @@ crate::sql::db_row!(SessionInfo {
 
 /// A resolved session: the principal and what the web layer needs to check requests.
 pub struct ResolvedSession {
-    pub principal: Principal,
+    pub principal: Arc<Principal>,
     pub csrf_token: String,
     pub id_hash: String,
     /// The session's last activity is old enough to be recorded ([`AuthTx::touch_session`]).
@@ -312,7 +312,7 @@ impl AuthTx {
         let principal = match self.principals.get(&id_hash, &basis) {
             Some(principal) => Some(principal),
             None => {
-                let principal = self.build_principal(surface, &row).await?;
+                let principal = self.build_principal(surface, &row).await?.map(Arc::new);
                 match &principal {
                     Some(p) => self.principals.put(&id_hash, basis, p.clone()),
                     None => self.principals.forget(&id_hash),

@@ -10,7 +10,7 @@
 //! read fresh every time.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use portico_core::Principal;
 
@@ -33,12 +33,13 @@ pub(crate) struct Basis {
 
 struct Entry {
     basis: Basis,
-    principal: Principal,
+    /// Shared with the requests that use it: a principal holds a dozen strings.
+    principal: Arc<Principal>,
 }
 
 impl PrincipalCache {
     /// The principal resolved for session `id_hash`, if it was resolved from `basis`.
-    pub(crate) fn get(&self, id_hash: &str, basis: &Basis) -> Option<Principal> {
+    pub(crate) fn get(&self, id_hash: &str, basis: &Basis) -> Option<Arc<Principal>> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
             .get(id_hash)
@@ -46,7 +47,7 @@ impl PrincipalCache {
             .map(|e| e.principal.clone())
     }
 
-    pub(crate) fn put(&self, id_hash: &str, basis: Basis, principal: Principal) {
+    pub(crate) fn put(&self, id_hash: &str, basis: Basis, principal: Arc<Principal>) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= MAX_ENTRIES && !entries.contains_key(id_hash) {
             entries.clear();

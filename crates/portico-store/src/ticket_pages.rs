@@ -17,15 +17,18 @@
 //! database restored to an earlier state under running instances. Pages are kept only
 //! from read-only transactions: a page read after a write may yet be rolled back.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use foldhash::{HashMap, HashMapExt};
+
 use crate::sql::Arg;
 
-/// Pages kept at most; past that the cache starts over (it only ever saves work). A page of
-/// 26 rows takes about 5 KiB with typical titles, 25 KiB at most.
+/// Pages kept at most, and the memory they may take by their own estimate
+/// ([`PageCache::put`]); past either the cache starts over (it only ever saves work). A client's
+/// list page of 26 rows, with its rendering, takes about 15 KiB with typical titles.
 const MAX_ENTRIES: usize = 1_024;
+const MAX_BYTES: usize = 16 * 1024 * 1024;
 
 /// The query that read a page, and the row-level-security context it ran under.
 #[derive(PartialEq, Eq, Hash)]
@@ -43,12 +46,22 @@ pub(crate) type Versions = [i64; 2];
 struct Entry<T> {
     versions: Versions,
     page: Arc<T>,
+    bytes: usize,
+}
+
+struct Entries<T> {
+    map: HashMap<PageKey, Entry<T>>,
+    /// The estimated size of the pages in `map`.
+    bytes: usize,
 }
 
 /// One kind of page (`T`): what a query's rows decoded into.
 pub(crate) struct PageCache<T> {
     enabled: bool,
-    entries: Mutex<HashMap<PageKey, Entry<T>>>,
+    /// Hashed with foldhash, seeded per process: a key holds a query's SQL, and SipHash over it
+    /// cost more than the rest of a lookup. A client can vary only its cursor, and a flood of
+    /// colliding keys could fill at most the `MAX_ENTRIES` that a clear bounds anyway.
+    entries: Mutex<Entries<T>>,
     /// Pages served from memory, since start.
     hits: AtomicU64,
 }
@@ -57,7 +70,10 @@ impl<T> PageCache<T> {
     pub(crate) fn new(enabled: bool) -> Self {
         PageCache {
             enabled,
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(Entries {
+                map: HashMap::new(),
+                bytes: 0,
+            }),
             hits: AtomicU64::new(0),
         }
     }
@@ -70,6 +86,7 @@ impl<T> PageCache<T> {
     pub(crate) fn get(&self, key: &PageKey, versions: Versions) -> Option<Arc<T>> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         let page = entries
+            .map
             .get(key)
             .filter(|e| e.versions == versions)
             .map(|e| e.page.clone());
@@ -85,11 +102,25 @@ impl<T> PageCache<T> {
     }
 
     /// Keeps `page`, read by `key` in a read-only transaction after reading `versions` in it.
-    pub(crate) fn put(&self, key: PageKey, versions: Versions, page: Arc<T>) {
+    /// `bytes` estimates the memory it takes, with whatever it may keep later.
+    pub(crate) fn put(&self, key: PageKey, versions: Versions, page: Arc<T>, bytes: usize) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_ENTRIES && !entries.contains_key(&key) {
-            entries.clear();
+        let bytes = bytes + key.sql.len() + std::mem::size_of::<PageKey>();
+        if let Some(old) = entries.map.remove(&key) {
+            entries.bytes -= old.bytes;
         }
-        entries.insert(key, Entry { versions, page });
+        if entries.map.len() >= MAX_ENTRIES || entries.bytes + bytes > MAX_BYTES {
+            entries.map.clear();
+            entries.bytes = 0;
+        }
+        entries.bytes += bytes;
+        entries.map.insert(
+            key,
+            Entry {
+                versions,
+                page,
+                bytes,
+            },
+        );
     }
 }

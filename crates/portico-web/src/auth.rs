@@ -11,6 +11,7 @@ use portico_store::{
     Credentials, NewSession, OneTimePurpose, SessionUser, SignInOutcome, StoreError, SurfaceKind,
 };
 use serde::Deserialize;
+use std::sync::Arc;
 
 use crate::error::WebError;
 use crate::forms::FormData;
@@ -23,7 +24,7 @@ const RESET_TTL_SECS: i64 = 3600;
 
 /// A signed-in caller. Only this extractor builds a principal and its scope.
 pub struct Auth {
-    pub principal: Principal,
+    pub principal: Arc<Principal>,
     pub scope: Scope,
     pub(crate) csrf: String,
     pub(crate) token: String,
@@ -42,7 +43,7 @@ impl Auth {
     }
 
     pub(crate) fn session_user(&self) -> SessionUser {
-        match &self.principal {
+        match &*self.principal {
             Principal::Staff(s) => SessionUser::Staff(s.user_id()),
             Principal::Portal(p) => SessionUser::Portal(p.user_id()),
         }

@@ -1,7 +1,8 @@
 //! Tickets and their messages, fenced to the scope: company, site restriction and own-tickets-
 //! only all go into the SQL. Internal notes are only selected for scopes allowed to read them.
 
-use std::sync::Arc;
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
 
 use portico_core::{
     Action, CompanyId, CompanySet, PortalUserId, SiteId, StaffUserId, TicketId, TicketPriority,
@@ -288,9 +289,61 @@ crate::sql::db_row!(PageRow {
     first_response_at
 });
 
-/// A page of a client's ticket list as read, with names: what [`PortalPageCache`] keeps.
-pub(crate) struct PortalPage {
+/// A page of a client's ticket list as read, with names: what [`PortalPageCache`] keeps, and
+/// what a request gets, shared rather than copied.
+pub struct PortalPage {
     tickets: Vec<PortalTicket>,
+    /// What a caller made of these rows (the web layer: their HTML), with the name of what
+    /// made it. Kept inside the page, it is valid exactly as long as the rows are and is
+    /// dropped with them: a page kept for reuse is rendered once while it stays unchanged.
+    rendered: OnceLock<(&'static str, String)>,
+}
+
+impl PortalPage {
+    fn new(tickets: Vec<PortalTicket>) -> Self {
+        PortalPage {
+            tickets,
+            rendered: OnceLock::new(),
+        }
+    }
+
+    pub fn tickets(&self) -> &[PortalTicket] {
+        &self.tickets
+    }
+
+    /// About the memory this page takes once rendered: its rows, and their text twice (as
+    /// read and as rendered) with room for a row's markup.
+    fn estimated_bytes(&self) -> usize {
+        const ROW_MARKUP: usize = 512;
+        self.tickets
+            .iter()
+            .map(|t| {
+                let text = t.title.len()
+                    + t.site_name.as_ref().map_or(0, |n| n.len())
+                    + t.requester_name.as_ref().map_or(0, |n| n.len());
+                std::mem::size_of::<PortalTicket>() + 2 * text + ROW_MARKUP
+            })
+            .sum()
+    }
+
+    /// What `render` makes of this page's rows, made once per page. `render` must depend on
+    /// the rows alone, never on who asks: a kept page is shared by everyone whose scoped query
+    /// is the same. `kind` names what it makes; a page keeps one kind, and makes others afresh
+    /// each time.
+    pub fn rendered<E>(
+        &self,
+        kind: &'static str,
+        render: impl Fn(&[PortalTicket]) -> Result<String, E>,
+    ) -> Result<Cow<'_, str>, E> {
+        if self.rendered.get().is_none() {
+            // A request rendering the same page meanwhile made the same text.
+            let _ = self.rendered.set((kind, render(&self.tickets)?));
+        }
+        match self.rendered.get() {
+            Some((made_by, text)) if *made_by == kind => Ok(Cow::Borrowed(text)),
+            _ => render(&self.tickets).map(Cow::Owned),
+        }
+    }
 }
 
 /// The pages of clients' ticket lists an instance keeps ([`crate::ticket_pages`]).
@@ -612,10 +665,10 @@ impl ScopedTx<'_> {
     pub async fn portal_tickets(
         &mut self,
         filter: &TicketQuery,
-    ) -> Result<Vec<PortalTicket>, StoreError> {
+    ) -> Result<Arc<PortalPage>, StoreError> {
         self.scope.may(Action::ViewTickets)?;
         let query = self.list_query(PORTAL_PAGE_COLUMNS, filter, now());
-        Ok(self.portal_page(query, filter).await?.tickets.clone())
+        self.portal_page(query, filter).await
     }
 
     /// A client's list page: kept by this instance while the versions of what it shows are
@@ -658,7 +711,8 @@ impl ScopedTx<'_> {
         // commits, and a page kept under versions older than its rows could outlive a failover
         // that lost those commits.
         if self.page_versions(company).await? == versions {
-            self.ticket_pages.put(key, versions, page.clone());
+            let bytes = page.estimated_bytes();
+            self.ticket_pages.put(key, versions, page.clone(), bytes);
         }
         Ok(page)
     }
@@ -684,9 +738,7 @@ impl ScopedTx<'_> {
     async fn read_portal_page(&mut self, query: Q) -> Result<PortalPage, StoreError> {
         let rows: Vec<PortalPageRow> = self.tx.all(query).await?;
         if rows.is_empty() {
-            return Ok(PortalPage {
-                tickets: Vec::new(),
-            });
+            return Ok(PortalPage::new(Vec::new()));
         }
         // Each distinct site and requester: its stored text, its id and, below, its name.
         let (mut sites, mut requesters) = (Vec::new(), Vec::new());
@@ -730,7 +782,7 @@ impl ScopedTx<'_> {
                 updated_at: row.updated_at,
             })
             .collect();
-        Ok(PortalPage { tickets })
+        Ok(PortalPage::new(tickets))
     }
 
     /// One statement for the names of the given companies, sites, requesters and assignees.
@@ -981,5 +1033,58 @@ impl ScopedTx<'_> {
             awaiting_client,
             resolved_last_30_days,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::convert::Infallible;
+
+    use super::*;
+
+    fn page() -> PortalPage {
+        PortalPage::new(vec![PortalTicket {
+            id: TicketId::parse("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b").unwrap(),
+            title: Arc::from("Printer offline"),
+            status: TicketStatus::Open,
+            priority: TicketPriority::Normal,
+            site_name: None,
+            requester_name: None,
+            updated_at: 0,
+        }])
+    }
+
+    #[test]
+    fn a_page_is_rendered_once_per_kind_it_keeps() {
+        let page = page();
+        let calls = Cell::new(0);
+        let render = |tickets: &[PortalTicket]| {
+            calls.set(calls.get() + 1);
+            Ok::<_, Infallible>(format!("rows:{}", tickets[0].title))
+        };
+        for _ in 0..3 {
+            assert_eq!(
+                page.rendered("rows", render).unwrap(),
+                "rows:Printer offline"
+            );
+        }
+        assert_eq!(calls.get(), 1, "kept after the first time");
+        // Another kind is made afresh each time, never taken from the one kept.
+        let other = |_: &[PortalTicket]| Ok::<_, Infallible>("other".to_owned());
+        assert_eq!(page.rendered("other", other).unwrap(), "other");
+        assert_eq!(
+            page.rendered("rows", render).unwrap(),
+            "rows:Printer offline"
+        );
+        assert_eq!(calls.get(), 1);
+    }
+
+    #[test]
+    fn a_failed_rendering_is_not_kept() {
+        let page = page();
+        assert_eq!(page.rendered("rows", |_| Err("broken")), Err("broken"));
+        let ok = |_: &[PortalTicket]| Ok::<_, &str>("rows".to_owned());
+        assert_eq!(page.rendered("rows", ok).unwrap(), "rows");
     }
 }

@@ -6,7 +6,9 @@ use axum::extract::State;
 use axum::response::Response;
 use portico_core::{Action, Principal, Section};
 use portico_store::scoped::companies::Billing;
-use portico_store::scoped::tickets::{PortalTicket, StatusFilter, TicketKpis, TicketQuery};
+use portico_store::scoped::tickets::{
+    PortalPage, PortalTicket, StatusFilter, TicketKpis, TicketQuery,
+};
 
 use crate::AppState;
 use crate::auth::Auth;
@@ -15,13 +17,13 @@ use crate::render::{self, Chrome};
 
 #[derive(Template)]
 #[template(path = "portal/overview.html")]
-struct OverviewPage {
+struct OverviewPage<'a> {
     chrome: Chrome,
     heading: String,
     welcome: String,
     /// `None` when the Tickets section is off: the overview then says nothing about tickets.
     kpis: Option<TicketKpis>,
-    recent: Vec<PortalTicket>,
+    recent: &'a [PortalTicket],
     tickets_label: String,
     /// Present only for billing-entitled users.
     plan: Option<(String, Option<Billing>)>,
@@ -31,7 +33,7 @@ pub(crate) async fn page(State(state): State<AppState>, auth: Auth) -> Result<Re
     auth.scope
         .may(Action::ViewSection(Section::Overview))
         .map_err(|_| WebError::NotFound)?;
-    let Principal::Portal(portal) = &auth.principal else {
+    let Principal::Portal(portal) = &*auth.principal else {
         return Err(WebError::NotFound);
     };
     let mut tx = state.store.scoped(&auth.scope).await?;
@@ -47,9 +49,9 @@ pub(crate) async fn page(State(state): State<AppState>, auth: Auth) -> Result<Re
                 ..TicketQuery::default()
             })
             .await?;
-        (Some(kpis), recent)
+        (Some(kpis), Some(recent))
     } else {
-        (None, Vec::new())
+        (None, None)
     };
     let plan = if auth.scope.billing() {
         Some(tx.plan(portal.company_id()).await?)
@@ -66,7 +68,7 @@ pub(crate) async fn page(State(state): State<AppState>, auth: Auth) -> Result<Re
         heading,
         welcome: auth.site.branding.welcome_text.clone(),
         kpis,
-        recent,
+        recent: recent.as_deref().map_or(&[], PortalPage::tickets),
         tickets_label: portal
             .section_label(Section::Tickets)
             .unwrap_or("Tickets")

@@ -32,7 +32,7 @@ async fn profile_page(
     error: String,
     notice: &str,
 ) -> Result<ProfilePage, WebError> {
-    let Principal::Portal(portal) = &auth.principal else {
+    let Principal::Portal(portal) = &*auth.principal else {
         return Err(WebError::NotFound);
     };
     let mut tx = state.store.auth(auth.site.workspace_id).await?;
@@ -118,7 +118,7 @@ pub(crate) async fn switch_company(
     form: FormData,
 ) -> Result<Response, WebError> {
     auth.check_csrf(&form)?;
-    let Principal::Portal(portal) = &auth.principal else {
+    let Principal::Portal(portal) = &*auth.principal else {
         return Err(WebError::NotFound);
     };
     let company = CompanyId::parse(form.get("company")).ok_or(WebError::NotFound)?;

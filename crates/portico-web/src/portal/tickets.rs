@@ -54,10 +54,12 @@ pub(crate) fn parse_cursor(text: &str) -> Result<Option<(i64, TicketId)>, WebErr
 
 #[derive(Template)]
 #[template(path = "portal/tickets.html")]
-struct ListPage {
+struct ListPage<'a> {
     chrome: Chrome,
     heading: String,
-    tickets: Vec<PortalTicket>,
+    tickets: &'a [PortalTicket],
+    /// The rows of `tickets` ([`TicketRows`]).
+    rows: &'a str,
     status: &'static str,
     filters: Vec<(&'static str, &'static str)>,
     search: String,
@@ -68,8 +70,17 @@ struct ListPage {
     can_submit: bool,
 }
 
+/// The rows of a list page, rendered once per page read
+/// ([`portico_store::scoped::tickets::PortalPage::rendered`]): they show
+/// the tickets alone, the same to everyone who may see the page.
+#[derive(Template)]
+#[template(path = "portal/ticket_rows.html")]
+struct TicketRows<'a> {
+    tickets: &'a [PortalTicket],
+}
+
 fn label(auth: &Auth) -> String {
-    match &auth.principal {
+    match &*auth.principal {
         Principal::Portal(p) => p
             .section_label(Section::Tickets)
             .unwrap_or("Tickets")
@@ -80,7 +91,7 @@ fn label(auth: &Auth) -> String {
 
 /// The company the portal user acts for.
 fn acting_company(auth: &Auth) -> Result<CompanyId, WebError> {
-    match &auth.principal {
+    match &*auth.principal {
         Principal::Portal(p) => Ok(p.company_id()),
         Principal::Staff(_) => Err(WebError::NotFound),
     }
@@ -100,7 +111,7 @@ pub(crate) async fn list(
     let after = parse_cursor(&query.after)?;
     let search = query.q.trim().chars().take(200).collect::<String>();
     let mut tx = state.store.scoped(&auth.scope).await?;
-    let mut tickets = tx
+    let page = tx
         .portal_tickets(&TicketQuery {
             status,
             search: search.clone(),
@@ -110,8 +121,18 @@ pub(crate) async fn list(
         })
         .await?;
     tx.commit().await?;
-    let has_next = tickets.len() as i64 > PAGE_SIZE;
-    tickets.truncate(PAGE_SIZE as usize);
+    let read = page.tickets();
+    let has_next = read.len() as i64 > PAGE_SIZE;
+    let shown = |read: &[PortalTicket]| read.len().min(PAGE_SIZE as usize);
+    let tickets = &read[..shown(read)];
+    let rows = page
+        .rendered("portal ticket list rows", |read| {
+            TicketRows {
+                tickets: &read[..shown(read)],
+            }
+            .render()
+        })
+        .map_err(|e| WebError::Internal(e.to_string()))?;
     let next_cursor = tickets
         .last()
         .filter(|_| has_next)
@@ -125,6 +146,7 @@ pub(crate) async fn list(
         chrome: Chrome::signed_in(&auth, &heading, "/tickets"),
         heading,
         tickets,
+        rows: &rows,
         status: status.as_str(),
         search,
         base_query,
