@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::principals::{Basis, PrincipalCache};
 use crate::public::SurfaceKind;
 use crate::sql::{Q, Tx, q};
+use crate::ticket_pages::Versions;
 use crate::{StoreError, now, password, token};
 
 /// Failed sign-ins allowed per account, and per client address, within one window.
@@ -74,9 +75,20 @@ crate::sql::db_row!(SessionInfo {
     user_agent
 });
 
+/// The versions a client's kept list pages are checked against ([`crate::ticket_pages`]), read
+/// with the session row: the session's company's list version and the workspace's principal
+/// version. A list page shown by the same request, before it writes anything, needs no read of
+/// its own when they match a page kept ([`crate::ScopedTx::portal_tickets`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SessionVersions {
+    pub(crate) company: Option<CompanyId>,
+    pub(crate) versions: Versions,
+}
+
 /// A resolved session: the principal and what the web layer needs to check requests.
 pub struct ResolvedSession {
     pub principal: Arc<Principal>,
+    pub versions: SessionVersions,
     pub csrf_token: String,
     pub id_hash: String,
     /// The session's last activity is old enough to be recorded ([`AuthTx::touch_session`]).
@@ -106,6 +118,7 @@ struct SessionRow {
     csrf_token: String,
     last_seen_at: i64,
     principal_version: i64,
+    list_version: i64,
 }
 crate::sql::db_row!(SessionRow {
     staff_user_id,
@@ -113,7 +126,8 @@ crate::sql::db_row!(SessionRow {
     company_id,
     csrf_token,
     last_seen_at,
-    principal_version
+    principal_version,
+    list_version
 });
 
 struct LoginRow {
@@ -291,8 +305,11 @@ impl AuthTx {
             .tx
             .optional(q!(
                 "SELECT s.staff_user_id, s.portal_user_id, s.company_id, s.csrf_token, s.last_seen_at, \
-                 COALESCE(v.version, 0) AS principal_version FROM sessions s \
+                 COALESCE(v.version, 0) AS principal_version, COALESCE(l.version, 0) AS list_version \
+                 FROM sessions s \
                  LEFT JOIN principal_versions v ON v.workspace_id = s.workspace_id \
+                 LEFT JOIN ticket_list_versions l ON l.company_id = s.company_id \
+                 AND l.workspace_id = s.workspace_id \
                  WHERE s.id_hash = $1 AND s.workspace_id = $2 AND s.surface = $3 AND s.expires_at > $4 \
                  AND s.last_seen_at > $5",
                 &id_hash,
@@ -326,6 +343,10 @@ impl AuthTx {
         Ok(Some(ResolvedSession {
             // Touched at most once a minute: a write per request would serialise every page.
             stale: now - row.last_seen_at >= 60,
+            versions: SessionVersions {
+                company: row.company_id.as_deref().map(CompanyId::from_stored),
+                versions: [row.list_version, row.principal_version],
+            },
             principal,
             csrf_token: row.csrf_token,
             id_hash,

@@ -28,8 +28,8 @@ use portico_core::{Denied, Scope};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 pub use auth::{
-    AuthTx, Credentials, NewSession, OneTimePurpose, SessionInfo, SessionUser, SignInOutcome,
-    ThrottleVerdict,
+    AuthTx, Credentials, NewSession, OneTimePurpose, SessionInfo, SessionUser, SessionVersions,
+    SignInOutcome, ThrottleVerdict,
 };
 pub use lite::SqliteLocking;
 pub use public::{Branding, HostBinding, PublicTx, SurfaceKind};
@@ -219,26 +219,27 @@ impl Store {
         })
     }
 
-    /// Sets the row-level-security context of a PostgreSQL transaction (no-op on SQLite).
-    /// `set_config(…, true)` is local to the transaction, so a pooled connection never carries
-    /// one request's scope into the next.
+    /// Sets the row-level-security context of a transaction (see [`sql::Tx::fence`]).
     async fn fence(
         tx: &mut sql::Tx,
         workspace: &str,
         companies: &str,
         system: bool,
     ) -> Result<(), StoreError> {
-        if tx.is_postgres() {
-            tx.exec(sql::q!(
-                "SELECT set_config('app.workspace_id', $1, true), set_config('app.company_ids', $2, true), \
-                 set_config('app.system', $3, true)",
+        tx.fence(workspace, companies, system).await
+    }
+
+    /// A read-only transaction fenced to `workspace` and `companies`, begun with its first
+    /// statement (see [`sql::Tx::PendingSqlite`]).
+    fn begin_read_deferred(&self, workspace: String, companies: String) -> sql::Tx {
+        match &self.pool {
+            Pool::Sqlite(p) => sql::Tx::PendingSqlite(p.clone()),
+            Pool::Postgres(p) => sql::Tx::PendingPostgres(Box::new(sql::PendingPostgres {
+                pool: p.clone(),
                 workspace,
                 companies,
-                if system { "on" } else { "off" }
-            ))
-            .await?;
+            })),
         }
-        Ok(())
     }
 
     /// A read-only transaction fenced to `scope`.

@@ -172,6 +172,20 @@ pub(crate) enum Tx {
     /// security: it saves a BEGIN and a COMMIT.
     SqliteAuto(LitePool),
     PostgresAuto(sqlx::PgPool),
+    /// A read-only transaction not yet begun: it begins (and takes its row-level-security
+    /// context) with its first statement, and costs nothing when it runs none, as when a
+    /// client's list page is served from memory ([`crate::ticket_pages`]). A read transaction
+    /// takes its snapshot at its first statement on both backends, so deferring the BEGIN
+    /// changes nothing it reads.
+    PendingSqlite(LitePool),
+    PendingPostgres(Box<PendingPostgres>),
+}
+
+/// What a deferred PostgreSQL read transaction begins with.
+pub(crate) struct PendingPostgres {
+    pub(crate) pool: sqlx::PgPool,
+    pub(crate) workspace: String,
+    pub(crate) companies: String,
 }
 
 macro_rules! bind_all {
@@ -365,10 +379,54 @@ tuple_rows!(
     (A: 0, B: 1, C: 2, D: 3, E: 4, F: 5)
 );
 
+/// The statement that sets a PostgreSQL transaction's row-level-security context.
+fn fence_query(workspace: &str, companies: &str, system: bool) -> Q {
+    q!(
+        "SELECT set_config('app.workspace_id', $1, true), set_config('app.company_ids', $2, true), \
+         set_config('app.system', $3, true)",
+        workspace,
+        companies,
+        if system { "on" } else { "off" }
+    )
+}
+
 impl Tx {
+    /// Begins a deferred transaction (see [`Tx::PendingSqlite`]); a no-op on the others.
+    async fn start(&mut self) -> Result<(), StoreError> {
+        match self {
+            Tx::PendingSqlite(pool) => *self = Tx::Sqlite(pool.begin(false).await?),
+            Tx::PendingPostgres(pending) => {
+                let mut tx = Box::pin(pending.pool.begin()).await?;
+                let q = fence_query(&pending.workspace, &pending.companies, false);
+                Box::pin(bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args).execute(&mut *tx))
+                    .await?;
+                *self = Tx::Postgres(tx);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Sets the row-level-security context of a PostgreSQL transaction (no-op on SQLite).
+    /// `set_config(…, true)` is local to the transaction, so a pooled connection never carries
+    /// one request's scope into the next.
+    pub(crate) async fn fence(
+        &mut self,
+        workspace: &str,
+        companies: &str,
+        system: bool,
+    ) -> Result<(), StoreError> {
+        if self.is_postgres() {
+            self.exec(fence_query(workspace, companies, system)).await?;
+        }
+        Ok(())
+    }
+
     pub(crate) async fn all<T: DbRow>(&mut self, q: Q) -> Result<Vec<T>, StoreError> {
+        self.start().await?;
         let rows = match self {
             Tx::Sqlite(tx) => return lite::all(tx.connection(), &q),
+            Tx::PendingSqlite(_) | Tx::PendingPostgres(_) => unreachable!("begun above"),
             Tx::SqliteAuto(pool) => return pool.with_connection(|c| lite::all(c, &q)).await,
             // sqlx's futures are boxed (see `Tx`).
             Tx::Postgres(tx) => {
@@ -384,8 +442,10 @@ impl Tx {
     }
 
     pub(crate) async fn optional<T: DbRow>(&mut self, q: Q) -> Result<Option<T>, StoreError> {
+        self.start().await?;
         let row = match self {
             Tx::Sqlite(tx) => return lite::optional(tx.connection(), &q),
+            Tx::PendingSqlite(_) | Tx::PendingPostgres(_) => unreachable!("begun above"),
             Tx::SqliteAuto(pool) => return pool.with_connection(|c| lite::optional(c, &q)).await,
             Tx::Postgres(tx) => {
                 Box::pin(
@@ -416,8 +476,10 @@ impl Tx {
 
     /// Runs a statement; returns the number of rows it touched.
     pub(crate) async fn exec(&mut self, q: Q) -> Result<u64, StoreError> {
+        self.start().await?;
         Ok(match self {
             Tx::Sqlite(tx) => lite::exec(tx.connection(), &q)?,
+            Tx::PendingSqlite(_) | Tx::PendingPostgres(_) => unreachable!("begun above"),
             Tx::SqliteAuto(pool) => pool.with_connection(|c| lite::exec(c, &q)).await?,
             Tx::Postgres(tx) => {
                 Box::pin(bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args).execute(&mut **tx))
@@ -433,14 +495,21 @@ impl Tx {
     }
 
     pub(crate) fn is_postgres(&self) -> bool {
-        matches!(self, Tx::Postgres(_) | Tx::PostgresAuto(_))
+        matches!(
+            self,
+            Tx::Postgres(_) | Tx::PostgresAuto(_) | Tx::PendingPostgres(_)
+        )
     }
 
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
         match self {
             Tx::Sqlite(tx) => tx.commit()?,
             Tx::Postgres(tx) => Box::pin(tx.commit()).await?,
-            Tx::SqliteAuto(_) | Tx::PostgresAuto(_) => {}
+            // Never begun: there is nothing to end.
+            Tx::SqliteAuto(_)
+            | Tx::PostgresAuto(_)
+            | Tx::PendingSqlite(_)
+            | Tx::PendingPostgres(_) => {}
         }
         Ok(())
     }

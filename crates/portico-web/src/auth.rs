@@ -8,7 +8,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portico_core::{Principal, Scope};
 use portico_store::{
-    Credentials, NewSession, OneTimePurpose, SessionUser, SignInOutcome, StoreError, SurfaceKind,
+    Credentials, NewSession, OneTimePurpose, SessionUser, SessionVersions, SignInOutcome,
+    StoreError, SurfaceKind,
 };
 use serde::Deserialize;
 use std::sync::Arc;
@@ -30,6 +31,9 @@ pub struct Auth {
     pub(crate) token: String,
     pub(crate) id_hash: String,
     pub(crate) site: Site,
+    /// Read with the session, for pages that reuse what an instance keeps (see
+    /// [`portico_store::ScopedTx::portal_tickets`]).
+    pub(crate) versions: SessionVersions,
 }
 
 impl Auth {
@@ -120,6 +124,7 @@ impl FromRequestParts<AppState> for Auth {
             token,
             id_hash: resolved.id_hash,
             site,
+            versions: resolved.versions,
         })
     }
 }

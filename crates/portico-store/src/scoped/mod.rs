@@ -39,7 +39,6 @@ impl<'s> ScopedTx<'s> {
         scope: &'s Scope,
         write: bool,
     ) -> Result<ScopedTx<'s>, StoreError> {
-        let mut tx = store.begin(write).await?;
         let companies = match scope.companies() {
             CompanySet::All => "*".to_owned(),
             CompanySet::Only(ids) => ids
@@ -48,7 +47,13 @@ impl<'s> ScopedTx<'s> {
                 .collect::<Vec<_>>()
                 .join(","),
         };
-        Store::fence(&mut tx, &scope.workspace().as_text(), &companies, false).await?;
+        let tx = if write {
+            let mut tx = store.begin(true).await?;
+            Store::fence(&mut tx, &scope.workspace().as_text(), &companies, false).await?;
+            tx
+        } else {
+            store.begin_read_deferred(scope.workspace().as_text(), companies.clone())
+        };
         Ok(ScopedTx {
             tx,
             scope,

@@ -9,6 +9,7 @@ use portico_core::{
     TicketStatus,
 };
 
+use crate::SessionVersions;
 use crate::scoped::ScopedTx;
 use crate::scoped::sla::{self, SlaStatus, SlaTarget};
 use crate::sql::{Arg, IdBytes, Parsed, Q, q};
@@ -662,13 +663,18 @@ impl ScopedTx<'_> {
 
     /// Tickets in scope as a client's list shows them, most recently updated first. Half the
     /// columns of [`ScopedTx::tickets`]: a portal page reads and decodes only what it shows.
+    ///
+    /// `session`: the versions read with the request's session, for a request that has written
+    /// nothing since. A page kept at those versions is served without reading anything, and
+    /// without beginning this transaction.
     pub async fn portal_tickets(
         &mut self,
         filter: &TicketQuery,
+        session: Option<&SessionVersions>,
     ) -> Result<Arc<PortalPage>, StoreError> {
         self.scope.may(Action::ViewTickets)?;
         let query = self.list_query(PORTAL_PAGE_COLUMNS, filter, now());
-        self.portal_page(query, filter).await
+        self.portal_page(query, filter, session).await
     }
 
     /// A client's list page: kept by this instance while the versions of what it shows are
@@ -679,6 +685,7 @@ impl ScopedTx<'_> {
         &mut self,
         query: Q,
         filter: &TicketQuery,
+        session: Option<&SessionVersions>,
     ) -> Result<Arc<PortalPage>, StoreError> {
         let company = match self.scope.companies() {
             CompanySet::Only(ids)
@@ -692,13 +699,19 @@ impl ScopedTx<'_> {
             }
             _ => return Ok(Arc::new(self.read_portal_page(query).await?)),
         };
-        let versions = self.page_versions(company).await?;
         let key = PageKey {
             workspace: self.scope.workspace().as_text(),
             company: self.company_ids.clone(),
             sql: query.sql,
             args: query.args,
         };
+        // The versions read with the session hold for this company's pages only.
+        if let Some(session) = session.filter(|s| s.company == Some(company))
+            && let Some(page) = self.ticket_pages.get(&key, session.versions)
+        {
+            return Ok(page);
+        }
+        let versions = self.page_versions(company).await?;
         if let Some(page) = self.ticket_pages.get(&key, versions) {
             return Ok(page);
         }

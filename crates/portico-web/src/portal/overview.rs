@@ -41,13 +41,17 @@ pub(crate) async fn page(State(state): State<AppState>, auth: Auth) -> Result<Re
     let (kpis, recent) = if tickets_on {
         let kpis = tx.ticket_kpis().await?;
         let recent = tx
-            .portal_tickets(&TicketQuery {
-                status: StatusFilter::All,
-                company: None,
-                limit: 5,
-                offset: 0,
-                ..TicketQuery::default()
-            })
+            .portal_tickets(
+                &TicketQuery {
+                    status: StatusFilter::All,
+                    company: None,
+                    limit: 5,
+                    offset: 0,
+                    ..TicketQuery::default()
+                },
+                // Read in this transaction, like the figures beside them.
+                None,
+            )
             .await?;
         (Some(kpis), Some(recent))
     } else {

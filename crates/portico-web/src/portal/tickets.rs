@@ -112,13 +112,16 @@ pub(crate) async fn list(
     let search = query.q.trim().chars().take(200).collect::<String>();
     let mut tx = state.store.scoped(&auth.scope).await?;
     let page = tx
-        .portal_tickets(&TicketQuery {
-            status,
-            search: search.clone(),
-            after,
-            limit: PAGE_SIZE + 1,
-            ..TicketQuery::default()
-        })
+        .portal_tickets(
+            &TicketQuery {
+                status,
+                search: search.clone(),
+                after,
+                limit: PAGE_SIZE + 1,
+                ..TicketQuery::default()
+            },
+            Some(&auth.versions),
+        )
         .await?;
     tx.commit().await?;
     let read = page.tickets();
