@@ -11,7 +11,7 @@ use crate::auth::Auth;
 use crate::error::WebError;
 
 pub(crate) struct NavItem {
-    pub href: String,
+    pub href: &'static str,
     pub label: String,
     pub active: bool,
 }
@@ -59,8 +59,8 @@ impl Chrome {
         let mut chrome = Chrome::anonymous(&auth.site, title);
         chrome.user_name = auth.principal.display_name().to_owned();
         chrome.csrf = auth.csrf.clone();
-        let item = |href: &str, label: &str| NavItem {
-            href: href.to_owned(),
+        let item = |href: &'static str, label: &str| NavItem {
+            href,
             label: label.to_owned(),
             active: if href == "/" {
                 current == "/"
