@@ -78,8 +78,9 @@ crate::sql::db_row!(SessionInfo {
 /// The versions a client's kept list pages are checked against ([`crate::ticket_pages`]), read
 /// with the session row: the session's company's list version and the workspace's principal
 /// version. A list page shown by the same request, before it writes anything, needs no read of
-/// its own when they match a page kept ([`crate::ScopedTx::portal_tickets`]).
-#[derive(Debug, Clone, Copy)]
+/// its own when they match a page kept ([`crate::ScopedTx::portal_tickets`]). Neither `Clone`
+/// nor `Copy`: they describe the moment the session was read, and are handed out once.
+#[derive(Debug)]
 pub struct SessionVersions {
     pub(crate) company: Option<CompanyId>,
     pub(crate) versions: Versions,

@@ -177,6 +177,12 @@ impl Store {
         self.ticket_pages.hits()
     }
 
+    /// Of [`Store::ticket_page_hits`], the pages served without a statement, checked against
+    /// the versions read with the request's session.
+    pub fn ticket_page_hits_without_query(&self) -> u64 {
+        self.ticket_pages.unread_hits()
+    }
+
     pub fn backend(&self) -> Backend {
         match self.pool {
             Pool::Sqlite(_) => Backend::Sqlite,

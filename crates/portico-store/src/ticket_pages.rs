@@ -64,6 +64,9 @@ pub(crate) struct PageCache<T> {
     entries: Mutex<Entries<T>>,
     /// Pages served from memory, since start.
     hits: AtomicU64,
+    /// Of those, the pages served without a statement: checked against the versions read with
+    /// the request's session.
+    unread_hits: AtomicU64,
 }
 
 impl<T> PageCache<T> {
@@ -75,6 +78,7 @@ impl<T> PageCache<T> {
                 bytes: 0,
             }),
             hits: AtomicU64::new(0),
+            unread_hits: AtomicU64::new(0),
         }
     }
 
@@ -99,6 +103,16 @@ impl<T> PageCache<T> {
     /// Pages served from memory since start.
     pub(crate) fn hits(&self) -> u64 {
         self.hits.load(Ordering::Relaxed)
+    }
+
+    /// Counts a hit ([`PageCache::get`]) that ran no statement.
+    pub(crate) fn count_unread_hit(&self) {
+        self.unread_hits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Pages served from memory without a statement, since start.
+    pub(crate) fn unread_hits(&self) -> u64 {
+        self.unread_hits.load(Ordering::Relaxed)
     }
 
     /// Keeps `page`, read by `key` in a read-only transaction after reading `versions` in it.

@@ -31,9 +31,9 @@ pub struct Auth {
     pub(crate) token: String,
     pub(crate) id_hash: String,
     pub(crate) site: Site,
-    /// Read with the session, for pages that reuse what an instance keeps (see
-    /// [`portico_store::ScopedTx::portal_tickets`]).
-    pub(crate) versions: SessionVersions,
+    /// Read with the session, for a page that reuses what an instance keeps (see
+    /// [`portico_store::ScopedTx::portal_tickets`]); taken once, by [`Auth::fresh_versions`].
+    versions: Option<SessionVersions>,
 }
 
 impl Auth {
@@ -44,6 +44,13 @@ impl Auth {
         } else {
             Err(csrf_refused())
         }
+    }
+
+    /// The versions read with this request's session, once: they describe that moment, so
+    /// they suit a read made before the request writes anything, and not a stream that
+    /// outlives it.
+    pub(crate) fn fresh_versions(&mut self) -> Option<SessionVersions> {
+        self.versions.take()
     }
 
     pub(crate) fn session_user(&self) -> SessionUser {
@@ -124,7 +131,7 @@ impl FromRequestParts<AppState> for Auth {
             token,
             id_hash: resolved.id_hash,
             site,
-            versions: resolved.versions,
+            versions: Some(resolved.versions),
         })
     }
 }

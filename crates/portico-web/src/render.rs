@@ -179,7 +179,8 @@ impl<T: PlainText> askama::FastWritable for Plain<T> {
 /// Text from people or the database (titles, names), escaped for HTML. Most such text has
 /// nothing to escape: one pass over its bytes, which the compiler vectorises, lets it be
 /// written whole; askama's own HTML escaper runs otherwise. Askama's escaper alone inspects
-/// and branches on every byte, and list pages write a title and two names per row.
+/// and branches on every byte, and list pages write a title and two names per row. Its output
+/// is final: a filter applied after it would work on escaped text.
 pub(crate) fn text<S: AsRef<str> + ?Sized>(text: &S) -> Text<'_> {
     Text(text.as_ref())
 }

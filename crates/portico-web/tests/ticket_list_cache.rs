@@ -196,3 +196,114 @@ async fn a_kept_page_is_never_shown_to_a_narrower_scope_of_the_same_company() {
         again.matches("CANARY-TICKET-").count()
     );
 }
+
+/// One session reading the list again and again, as a client's open browser does. Its later
+/// requests are served from the page kept at the versions read with the session itself, without
+/// a statement; each still shows every change committed before it, whoever made it: a ticket
+/// written through a second store, a requester renamed by the MSP, a colleague copied and
+/// un-copied.
+#[tokio::test]
+async fn one_long_lived_session_follows_every_change() {
+    let app = TestApp::spawn().await;
+    let member = app.session_for(Who::Member).await;
+    let colleague = app.session_for(Who::OwnTicketsOnly).await;
+    let read = |token: &Option<String>, path: &'static str| {
+        let token = token.clone();
+        let app = &app;
+        async move {
+            let page = app.get(PORTAL, path).session(token.as_deref()).send().await;
+            assert_eq!(page.status, 200, "{path}");
+            page.body
+        }
+    };
+    let unread = |app: &TestApp| app.store().ticket_page_hits_without_query();
+
+    // Kept at the first read; the second is served without a statement.
+    let first = read(&member, "/tickets?status=all").await;
+    assert!(!first.contains("WRITTEN-ELSEWHERE"));
+    let before = unread(&app);
+    assert_eq!(read(&member, "/tickets?status=all").await, first);
+    assert_eq!(unread(&app), before + 1, "served without a query");
+
+    // A ticket written through a second store, with its own memory.
+    let other = portico_store::Store::connect(&app.db.app_url, 2)
+        .await
+        .unwrap();
+    let mut tx = other.system_unscoped().await.unwrap();
+    tx.add_ticket(
+        app.fx.ws1,
+        &SeedTicket {
+            company: app.fx.company_a,
+            site: Some(app.fx.site_a1),
+            requester: Some(app.fx.portal(Who::Member)),
+            title: "WRITTEN-ELSEWHERE",
+            status: TicketStatus::New,
+            priority: TicketPriority::High,
+            created_at: portico_store::now(),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let before = unread(&app);
+    assert!(
+        read(&member, "/tickets?status=all")
+            .await
+            .contains("WRITTEN-ELSEWHERE")
+    );
+    assert_eq!(
+        unread(&app),
+        before,
+        "the kept page was stale, so not served"
+    );
+    // Kept again at the new versions.
+    assert!(
+        read(&member, "/tickets?status=all")
+            .await
+            .contains("WRITTEN-ELSEWHERE")
+    );
+    assert_eq!(unread(&app), before + 1);
+
+    // A requester renamed by the MSP.
+    let edit = format!(
+        "/companies/{}/users/{}",
+        app.fx.company_a, app.fx.requester_x
+    );
+    let renamed = post(
+        &app,
+        Who::Owner,
+        &edit,
+        &[("name", "RENAMED-REQUESTER"), ("role", "member")],
+    )
+    .await;
+    assert_eq!(renamed.status, 303, "{}", renamed.body);
+    assert!(
+        read(&member, "/tickets?status=all")
+            .await
+            .contains("RENAMED-REQUESTER")
+    );
+
+    // The own-tickets-only colleague, copied on a ticket and then not.
+    let open = format!("/tickets/{}", app.fx.ticket_a1_other);
+    let copy = app.fx.portal(Who::OwnTicketsOnly).to_string();
+    assert!(
+        !read(&colleague, "/tickets?status=all")
+            .await
+            .contains("CANARY-TICKET-A1-OTHER")
+    );
+    read(&colleague, "/tickets?status=all").await;
+    let copied = post(&app, Who::Member, &format!("{open}/cc"), &[("cc", &copy)]).await;
+    assert_eq!(copied.status, 303, "{}", copied.body);
+    assert!(
+        read(&colleague, "/tickets?status=all")
+            .await
+            .contains("CANARY-TICKET-A1-OTHER")
+    );
+    let uncopied = post(&app, Who::Member, &format!("{open}/cc"), &[]).await;
+    assert_eq!(uncopied.status, 303, "{}", uncopied.body);
+    assert!(
+        !read(&colleague, "/tickets?status=all")
+            .await
+            .contains("CANARY-TICKET-A1-OTHER")
+    );
+}

@@ -312,17 +312,24 @@ impl PortalPage {
         &self.tickets
     }
 
-    /// About the memory this page takes once rendered: its rows, and their text twice (as
-    /// read and as rendered) with room for a row's markup.
+    /// About the memory this page takes once rendered: its rows, their text as read and as
+    /// rendered (each of HTML's special characters escaped to five bytes), and a row's markup.
     fn estimated_bytes(&self) -> usize {
         const ROW_MARKUP: usize = 512;
+        let stored_and_escaped = |text: &str| {
+            let special = text
+                .bytes()
+                .filter(|b| matches!(b, b'"' | b'&' | b'\'' | b'<' | b'>'))
+                .count();
+            2 * text.len() + 4 * special
+        };
         self.tickets
             .iter()
             .map(|t| {
-                let text = t.title.len()
-                    + t.site_name.as_ref().map_or(0, |n| n.len())
-                    + t.requester_name.as_ref().map_or(0, |n| n.len());
-                std::mem::size_of::<PortalTicket>() + 2 * text + ROW_MARKUP
+                let text = stored_and_escaped(&t.title)
+                    + t.site_name.as_deref().map_or(0, stored_and_escaped)
+                    + t.requester_name.as_deref().map_or(0, stored_and_escaped);
+                std::mem::size_of::<PortalTicket>() + text + ROW_MARKUP
             })
             .sum()
     }
@@ -670,7 +677,7 @@ impl ScopedTx<'_> {
     pub async fn portal_tickets(
         &mut self,
         filter: &TicketQuery,
-        session: Option<&SessionVersions>,
+        session: Option<SessionVersions>,
     ) -> Result<Arc<PortalPage>, StoreError> {
         self.scope.may(Action::ViewTickets)?;
         let query = self.list_query(PORTAL_PAGE_COLUMNS, filter, now());
@@ -685,7 +692,7 @@ impl ScopedTx<'_> {
         &mut self,
         query: Q,
         filter: &TicketQuery,
-        session: Option<&SessionVersions>,
+        session: Option<SessionVersions>,
     ) -> Result<Arc<PortalPage>, StoreError> {
         let company = match self.scope.companies() {
             CompanySet::Only(ids)
@@ -709,6 +716,7 @@ impl ScopedTx<'_> {
         if let Some(session) = session.filter(|s| s.company == Some(company))
             && let Some(page) = self.ticket_pages.get(&key, session.versions)
         {
+            self.ticket_pages.count_unread_hit();
             return Ok(page);
         }
         let versions = self.page_versions(company).await?;

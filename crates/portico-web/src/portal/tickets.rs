@@ -99,7 +99,7 @@ fn acting_company(auth: &Auth) -> Result<CompanyId, WebError> {
 
 pub(crate) async fn list(
     State(state): State<AppState>,
-    auth: Auth,
+    mut auth: Auth,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, WebError> {
     let status = if query.status.is_empty() {
@@ -110,6 +110,7 @@ pub(crate) async fn list(
     };
     let after = parse_cursor(&query.after)?;
     let search = query.q.trim().chars().take(200).collect::<String>();
+    let versions = auth.fresh_versions();
     let mut tx = state.store.scoped(&auth.scope).await?;
     let page = tx
         .portal_tickets(
@@ -120,7 +121,7 @@ pub(crate) async fn list(
                 limit: PAGE_SIZE + 1,
                 ..TicketQuery::default()
             },
-            Some(&auth.versions),
+            versions,
         )
         .await?;
     tx.commit().await?;
