@@ -11,7 +11,8 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use portico_core::WorkspaceId;
-use portico_store::HostBinding;
+
+use crate::Site;
 
 /// More distinct hostnames than one instance serves; past it the cache starts afresh.
 const MAX_ENTRIES: usize = 4096;
@@ -19,7 +20,7 @@ const MAX_ENTRIES: usize = 4096;
 #[derive(Clone)]
 pub(crate) struct HostCache {
     ttl: Duration,
-    entries: Arc<RwLock<HashMap<String, (Instant, HostBinding)>>>,
+    entries: Arc<RwLock<HashMap<String, (Instant, Site)>>>,
 }
 
 impl HostCache {
@@ -32,7 +33,7 @@ impl HostCache {
     }
 
     /// The binding of `host` if it was read less than the time to live ago.
-    pub(crate) fn get(&self, host: &str) -> Option<HostBinding> {
+    pub(crate) fn get(&self, host: &str) -> Option<Site> {
         if self.ttl.is_zero() {
             return None;
         }
@@ -40,10 +41,10 @@ impl HostCache {
         entries
             .get(host)
             .filter(|(read, _)| read.elapsed() < self.ttl)
-            .map(|(_, binding)| binding.clone())
+            .map(|(_, site)| site.clone())
     }
 
-    pub(crate) fn put(&self, host: &str, binding: &HostBinding) {
+    pub(crate) fn put(&self, host: &str, site: &Site) {
         if self.ttl.is_zero() {
             return;
         }
@@ -51,23 +52,23 @@ impl HostCache {
         if entries.len() >= MAX_ENTRIES && !entries.contains_key(host) {
             entries.clear();
         }
-        entries.insert(host.to_owned(), (Instant::now(), binding.clone()));
+        entries.insert(host.to_owned(), (Instant::now(), site.clone()));
     }
 
     /// Drops every hostname of `workspace`, after its branding changed.
     pub(crate) fn forget(&self, workspace: WorkspaceId) {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        entries.retain(|_, (_, binding)| binding.workspace_id != workspace);
+        entries.retain(|_, (_, site)| site.workspace_id != workspace);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use portico_store::{Branding, SurfaceKind};
+    use portico_store::{Branding, HostBinding, SurfaceKind};
 
-    fn binding(workspace: WorkspaceId, name: &str) -> HostBinding {
-        HostBinding {
+    fn binding(workspace: WorkspaceId, name: &str) -> Site {
+        Site::of(HostBinding {
             workspace_id: workspace,
             surface: SurfaceKind::Portal,
             branding: Branding {
@@ -77,7 +78,7 @@ mod tests {
                 welcome_text: String::new(),
                 has_logo: false,
             },
-        }
+        })
     }
 
     #[test]

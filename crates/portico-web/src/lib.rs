@@ -101,7 +101,24 @@ pub struct AppState {
 pub struct Site {
     pub workspace_id: WorkspaceId,
     pub surface: SurfaceKind,
-    pub branding: Branding,
+    /// Shared by the requests to a host while its binding is cached ([`hosts::HostCache`]).
+    pub branding: Arc<Branding>,
+    /// Changes whenever the colours do, so browsers refetch the brand stylesheet.
+    pub brand_version: Arc<str>,
+}
+
+impl Site {
+    pub(crate) fn of(binding: HostBinding) -> Site {
+        let branding = binding.branding;
+        let brand_version =
+            format!("{}{}", branding.primary_color, branding.secondary_color).replace('#', "");
+        Site {
+            workspace_id: binding.workspace_id,
+            surface: binding.surface,
+            branding: Arc::new(branding),
+            brand_version: Arc::from(brand_version),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -160,12 +177,12 @@ async fn dispatch(State(surfaces): State<Surfaces>, mut req: Request) -> Respons
     let Some(host) = request_host(&req) else {
         return (StatusCode::BAD_REQUEST, "missing Host header").into_response();
     };
-    let binding = match surfaces.state.hosts.get(&host) {
+    let site = match surfaces.state.hosts.get(&host) {
         Some(cached) => Ok(Some(cached)),
         None => resolve_host(&surfaces.state, &host).await,
     };
-    let binding = match binding {
-        Ok(Some(b)) => b,
+    let site = match site {
+        Ok(Some(site)) => site,
         Ok(None) => {
             return (
                 StatusCode::NOT_FOUND,
@@ -175,12 +192,8 @@ async fn dispatch(State(surfaces): State<Surfaces>, mut req: Request) -> Respons
         }
         Err(e) => return WebError::from(e).into_response(),
     };
-    let surface = binding.surface;
-    req.extensions_mut().insert(Site {
-        workspace_id: binding.workspace_id,
-        surface,
-        branding: binding.branding,
-    });
+    let surface = site.surface;
+    req.extensions_mut().insert(site);
     let router = match surface {
         SurfaceKind::Console => surfaces.console,
         SurfaceKind::Portal => surfaces.portal,
@@ -192,12 +205,13 @@ async fn dispatch(State(surfaces): State<Surfaces>, mut req: Request) -> Respons
 }
 
 /// Reads a host's binding from the database and keeps it in the cache.
-async fn resolve_host(state: &AppState, host: &str) -> Result<Option<HostBinding>, StoreError> {
+async fn resolve_host(state: &AppState, host: &str) -> Result<Option<Site>, StoreError> {
     let binding = state.store.public().await?.resolve_host(host).await?;
-    if let Some(b) = &binding {
-        state.hosts.put(host, b);
+    let site = binding.map(Site::of);
+    if let Some(site) = &site {
+        state.hosts.put(host, site);
     }
-    Ok(binding)
+    Ok(site)
 }
 
 /// Shorthand used by handlers: a redirect after a successful form post.

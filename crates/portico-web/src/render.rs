@@ -27,7 +27,7 @@ pub(crate) struct Chrome {
     pub brand_name: String,
     pub has_logo: bool,
     /// Changes whenever the colours do, so browsers refetch the brand stylesheet.
-    pub brand_version: String,
+    pub brand_version: std::sync::Arc<str>,
     pub portal: bool,
     pub user_name: String,
     pub company_name: String,
@@ -43,7 +43,7 @@ impl Chrome {
         Chrome {
             brand_name: site.branding.name.clone(),
             has_logo: site.branding.has_logo,
-            brand_version: brand_version(site),
+            brand_version: site.brand_version.clone(),
             portal: site.surface == SurfaceKind::Portal,
             user_name: String::new(),
             company_name: String::new(),
@@ -116,14 +116,6 @@ impl Chrome {
         }
         chrome
     }
-}
-
-fn brand_version(site: &Site) -> String {
-    format!(
-        "{}{}",
-        site.branding.primary_color, site.branding.secondary_color
-    )
-    .replace('#', "")
 }
 
 /// Room for a typical page. Askama sizes its buffer from the template's fixed text, which a
