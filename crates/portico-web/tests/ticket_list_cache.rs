@@ -20,6 +20,32 @@ async fn post(app: &TestApp, who: Who, path: &str, pairs: &[(&str, &str)]) -> Re
     app.post_as(who, path, pairs).await
 }
 
+/// Adds a ticket for the member's company through a second store over the same database, with
+/// its own memory: another instance, as far as this one can tell. (Several instances are a
+/// PostgreSQL deployment; on SQLite the second store shares this process, since a serving
+/// process holds its file against others.)
+async fn write_ticket_elsewhere(app: &TestApp, title: &str) {
+    let other = portico_store::Store::connect(&app.db.app_url, 2)
+        .await
+        .unwrap();
+    let mut tx = other.system_unscoped().await.unwrap();
+    tx.add_ticket(
+        app.fx.ws1,
+        &SeedTicket {
+            company: app.fx.company_a,
+            site: Some(app.fx.site_a1),
+            requester: Some(app.fx.portal(Who::Member)),
+            title,
+            status: TicketStatus::New,
+            priority: TicketPriority::High,
+            created_at: portico_store::now(),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
 #[tokio::test]
 async fn a_kept_list_page_follows_every_change_to_its_companys_tickets() {
     let app = TestApp::spawn().await;
@@ -77,28 +103,8 @@ async fn a_kept_list_page_follows_every_change_to_its_companys_tickets() {
             .contains(mine)
     );
 
-    // A ticket written through a second instance over the same database, with its own memory.
-    // (Several instances are a PostgreSQL deployment; on SQLite the second store shares this
-    // process, since a serving process holds its file against others.)
-    let other = portico_store::Store::connect(&app.db.app_url, 2)
-        .await
-        .unwrap();
-    let mut tx = other.system_unscoped().await.unwrap();
-    tx.add_ticket(
-        app.fx.ws1,
-        &SeedTicket {
-            company: app.fx.company_a,
-            site: Some(app.fx.site_a1),
-            requester: Some(app.fx.portal(Who::Member)),
-            title: "WRITTEN-ELSEWHERE",
-            status: TicketStatus::New,
-            priority: TicketPriority::High,
-            created_at: portico_store::now(),
-        },
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    // A ticket written through a second instance over the same database.
+    write_ticket_elsewhere(&app, "WRITTEN-ELSEWHERE").await;
     assert!(
         list(&app, Who::Member, "/tickets")
             .await
@@ -225,26 +231,8 @@ async fn one_long_lived_session_follows_every_change() {
     assert_eq!(read(&member, "/tickets?status=all").await, first);
     assert_eq!(unread(&app), before + 1, "served without a query");
 
-    // A ticket written through a second store, with its own memory.
-    let other = portico_store::Store::connect(&app.db.app_url, 2)
-        .await
-        .unwrap();
-    let mut tx = other.system_unscoped().await.unwrap();
-    tx.add_ticket(
-        app.fx.ws1,
-        &SeedTicket {
-            company: app.fx.company_a,
-            site: Some(app.fx.site_a1),
-            requester: Some(app.fx.portal(Who::Member)),
-            title: "WRITTEN-ELSEWHERE",
-            status: TicketStatus::New,
-            priority: TicketPriority::High,
-            created_at: portico_store::now(),
-        },
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    // A ticket written through a second store.
+    write_ticket_elsewhere(&app, "WRITTEN-ELSEWHERE").await;
     let before = unread(&app);
     assert!(
         read(&member, "/tickets?status=all")
