@@ -20,6 +20,22 @@ async fn post(app: &TestApp, who: Who, path: &str, pairs: &[(&str, &str)]) -> Re
     app.post_as(who, path, pairs).await
 }
 
+/// The MSP renames another requester of the member's company.
+async fn rename_requester(app: &TestApp, name: &str) {
+    let edit = format!(
+        "/companies/{}/users/{}",
+        app.fx.company_a, app.fx.requester_x
+    );
+    let renamed = post(
+        app,
+        Who::Owner,
+        &edit,
+        &[("name", name), ("role", "member")],
+    )
+    .await;
+    assert_eq!(renamed.status, 303, "{}", renamed.body);
+}
+
 /// Adds a ticket for the member's company through a second store over the same database, with
 /// its own memory: another instance, as far as this one can tell. (Several instances are a
 /// PostgreSQL deployment; on SQLite the second store shares this process, since a serving
@@ -119,18 +135,7 @@ async fn a_kept_list_page_follows_every_change_to_its_companys_tickets() {
             .body
             .contains("RENAMED-REQUESTER")
     );
-    let edit = format!(
-        "/companies/{}/users/{}",
-        app.fx.company_a, app.fx.requester_x
-    );
-    let renamed = post(
-        &app,
-        Who::Owner,
-        &edit,
-        &[("name", "RENAMED-REQUESTER"), ("role", "member")],
-    )
-    .await;
-    assert_eq!(renamed.status, 303, "{}", renamed.body);
+    rename_requester(&app, "RENAMED-REQUESTER").await;
     assert!(
         list(&app, Who::Member, "/tickets?status=all")
             .await
@@ -253,18 +258,7 @@ async fn one_long_lived_session_follows_every_change() {
     assert_eq!(unread(&app), before + 1);
 
     // A requester renamed by the MSP.
-    let edit = format!(
-        "/companies/{}/users/{}",
-        app.fx.company_a, app.fx.requester_x
-    );
-    let renamed = post(
-        &app,
-        Who::Owner,
-        &edit,
-        &[("name", "RENAMED-REQUESTER"), ("role", "member")],
-    )
-    .await;
-    assert_eq!(renamed.status, 303, "{}", renamed.body);
+    rename_requester(&app, "RENAMED-REQUESTER").await;
     assert!(
         read(&member, "/tickets?status=all")
             .await
