@@ -225,16 +225,6 @@ impl Store {
         })
     }
 
-    /// Sets the row-level-security context of a transaction (see [`sql::Tx::fence`]).
-    async fn fence(
-        tx: &mut sql::Tx,
-        workspace: &str,
-        companies: &str,
-        system: bool,
-    ) -> Result<(), StoreError> {
-        tx.fence(workspace, companies, system).await
-    }
-
     /// A read-only transaction fenced to `workspace` and `companies`, begun with its first
     /// statement (see [`sql::Tx::PendingSqlite`]).
     fn begin_read_deferred(&self, workspace: String, companies: String) -> sql::Tx {
@@ -272,7 +262,7 @@ impl Store {
     /// (who the caller is is not known yet), so it offers only those operations.
     pub async fn auth(&self, workspace: portico_core::WorkspaceId) -> Result<AuthTx, StoreError> {
         let mut tx = self.begin(true).await?;
-        Store::fence(&mut tx, &workspace.as_text(), "*", false).await?;
+        tx.fence(&workspace.as_text(), "*", false).await?;
         Ok(AuthTx {
             tx,
             workspace,
@@ -287,7 +277,7 @@ impl Store {
         workspace: portico_core::WorkspaceId,
     ) -> Result<AuthTx, StoreError> {
         let mut tx = self.begin(false).await?;
-        Store::fence(&mut tx, &workspace.as_text(), "*", false).await?;
+        tx.fence(&workspace.as_text(), "*", false).await?;
         Ok(AuthTx {
             tx,
             workspace,
@@ -302,7 +292,7 @@ impl Store {
             Pool::Sqlite(p) => sql::Tx::Sqlite(p.begin_bulk().await?),
             Pool::Postgres(_) => self.begin(true).await?,
         };
-        Store::fence(&mut tx, "", "", true).await?;
+        tx.fence("", "", true).await?;
         Ok(SystemTx { tx })
     }
 
@@ -310,7 +300,7 @@ impl Store {
     /// Never hand this to request handling.
     pub async fn system_unscoped(&self) -> Result<SystemTx, StoreError> {
         let mut tx = self.begin(true).await?;
-        Store::fence(&mut tx, "", "", true).await?;
+        tx.fence("", "", true).await?;
         Ok(SystemTx { tx })
     }
 }

@@ -10,7 +10,9 @@
 //! list version (the company's tickets, who is copied on them, its sites) and its workspace's
 //! principal version (among the rest, the names of its users). Both are read in the same
 //! transaction as the page would be, before it, and again after a page is read: it is kept only
-//! if they did not change meanwhile. Triggers write new versions in the same
+//! if they did not change meanwhile. A client's list request may instead check a kept page
+//! against the same two versions read with its session, moments earlier, and then runs no
+//! statement at all (`SessionVersions`). Triggers write new versions in the same
 //! transaction as any change to those tables (migrations `ticket_list_versions` and
 //! `principal_versions`), so a change committed through any instance or path is seen by the next
 //! page everywhere. Versions are random rather than counted, so none is reached twice, even by a

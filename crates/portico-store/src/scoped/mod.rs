@@ -49,7 +49,8 @@ impl<'s> ScopedTx<'s> {
         };
         let tx = if write {
             let mut tx = store.begin(true).await?;
-            Store::fence(&mut tx, &scope.workspace().as_text(), &companies, false).await?;
+            tx.fence(&scope.workspace().as_text(), &companies, false)
+                .await?;
             tx
         } else {
             store.begin_read_deferred(scope.workspace().as_text(), companies.clone())
