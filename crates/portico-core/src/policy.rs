@@ -25,6 +25,9 @@ pub enum Action {
     ManagePortalSettings,
     /// Invite, change and disable a company's portal users.
     ManagePortalUsers,
+    /// Invite a portal user at an address outside the company's e-mail domains (and set those
+    /// domains): the owners' call, since an account at any address outlives the inviter's access.
+    ManageCompanyDomains,
     /// Change the workspace's name, logo, colours and welcome text.
     ManageBranding,
     /// Add staff, change their roles and company assignments.
@@ -67,6 +70,7 @@ fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
         | Action::ManageBranding
         | Action::ManageStaff
         | Action::ManageTicketForm
+        | Action::ManageCompanyDomains
         | Action::ViewOutbox => role == Owner,
         // Portal sections and preferences are not console concepts.
         Action::ViewSection(_) | Action::ManageOwnPreferences => return Err(Denied::NotVisible),

@@ -55,15 +55,29 @@ impl Section {
         }
     }
 
+    /// The portal path of the section's first page, for sections that have pages yet.
+    pub fn portal_path(self) -> Option<&'static str> {
+        match self {
+            Section::Overview => Some("/"),
+            Section::Tickets => Some("/tickets"),
+            Section::EmailPreferences => Some("/preferences"),
+            Section::Profile => Some("/profile"),
+            _ => None,
+        }
+    }
+
     /// Whether the portal has pages for this section yet. Sections without pages can be
     /// configured ahead of time but never appear in the portal's navigation.
     pub fn has_pages(self) -> bool {
-        matches!(self, Section::Overview | Section::Tickets)
+        self.portal_path().is_some()
     }
 
     /// Sections a workspace enables by default for a company whose portal is switched on.
     pub fn enabled_by_default(self) -> bool {
-        matches!(self, Section::Overview | Section::Tickets)
+        matches!(
+            self,
+            Section::Overview | Section::Tickets | Section::EmailPreferences
+        )
     }
 
     /// The profile is every portal user's own and cannot be switched off.

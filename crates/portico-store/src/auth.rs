@@ -237,11 +237,19 @@ impl AuthTx {
             }
         };
         if verified && let Some(row) = row {
-            // A success clears the account's counter; the address keeps counting its attempts.
+            // Only failures count: a success clears the account's counter and takes back the
+            // attempt it added to the address's, so that an office of thirty people signing in
+            // from one address never locks itself out.
             self.tx
                 .exec(q!(
                     "DELETE FROM login_throttle WHERE key_hash = $1",
                     keys[0].0.clone()
+                ))
+                .await?;
+            self.tx
+                .exec(q!(
+                    "UPDATE login_throttle SET failures = failures - 1 WHERE key_hash = $1 AND failures > 0",
+                    keys[1].0.clone()
                 ))
                 .await?;
             return Ok(SignInOutcome::Success(match creds.surface {

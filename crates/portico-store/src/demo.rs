@@ -312,6 +312,12 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
             tx.add_contact(ws, id, name, &email, "+61 2 5550 0100", title, roles)
                 .await?;
         }
+        // The domain the company's people write from: technicians invite only there.
+        let domain = format!(
+            "{}.test",
+            c.name.split(' ').next().unwrap_or(c.name).to_lowercase()
+        );
+        tx.set_company_email_domains(ws, id, &[&domain]).await?;
         companies.push((id, sites));
     }
     let (acme, acme_sites) = companies[0].clone();
@@ -558,9 +564,9 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
                 )
                 .await?;
             let first = format!(
-                "{}\n\nReported from the {} site.",
+                "{}\n\nReported from {}.",
                 TITLES[(n * 7) % TITLES.len()],
-                i % sites.len() + 1
+                COMPANIES[ci].sites[i % sites.len()].0
             );
             tx.add_message(
                 ws,

@@ -79,6 +79,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "principal versions random",
         include_str!("../migrations/sqlite/0014_principal_versions_random.sql"),
     ),
+    (
+        15,
+        "company email domains",
+        include_str!("../migrations/sqlite/0015_company_email_domains.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -160,6 +165,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         16,
         "principal versions random",
         include_str!("../migrations/postgres/0016_principal_versions_random.sql"),
+    ),
+    (
+        17,
+        "company email domains",
+        include_str!("../migrations/postgres/0017_company_email_domains.sql"),
     ),
 ];
 

@@ -165,6 +165,33 @@ impl SystemTx {
         Ok(id)
     }
 
+    /// Sets a company's e-mail domains, already in their stored form (seeding).
+    pub async fn set_company_email_domains(
+        &mut self,
+        workspace: WorkspaceId,
+        company: CompanyId,
+        domains: &[&str],
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "DELETE FROM company_email_domains WHERE workspace_id = $1 AND company_id = $2",
+                workspace,
+                company
+            ))
+            .await?;
+        for domain in domains {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO company_email_domains (workspace_id, company_id, domain) VALUES ($1, $2, $3)",
+                    workspace,
+                    company,
+                    *domain
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Switches a company's portal on or off (tests).
     pub async fn set_company_portal_enabled(
         &mut self,

@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use portico_core::{Principal, Section, StaffRole, TextEnum};
+use portico_core::{Principal, StaffRole, TextEnum};
 use portico_store::SurfaceKind;
 
 use crate::Site;
@@ -89,18 +89,10 @@ impl Chrome {
             Principal::Portal(portal) => {
                 chrome.company_name = portal.company_name().to_owned();
                 for (section, label) in portal.navigation() {
-                    let href = match section {
-                        Section::Overview => "/",
-                        Section::Tickets => "/tickets",
-                        _ => continue,
-                    };
-                    chrome.nav.push(item(href, label));
+                    if let Some(href) = section.portal_path() {
+                        chrome.nav.push(item(href, label));
+                    }
                 }
-                chrome.nav.push(item(
-                    "/profile",
-                    portal.section_label(Section::Profile).unwrap_or("Profile"),
-                ));
-                chrome.nav.push(item("/preferences", "E-mail preferences"));
                 if portal.switchable().len() > 1 {
                     chrome.switcher = portal
                         .switchable()

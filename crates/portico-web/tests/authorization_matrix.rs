@@ -111,6 +111,8 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         (SurfaceKind::Console, "GET", "/companies/{company}/portal") => in_company(owner, 200),
         (SurfaceKind::Console, "POST", "/companies/{company}/portal") => in_company(owner, 422),
         (SurfaceKind::Console, "GET", "/companies/{company}/users") => in_company(true, 200),
+        // An empty list of domains is a valid one (it clears them).
+        (SurfaceKind::Console, "POST", "/companies/{company}/domains") => in_company(owner, 303),
         (SurfaceKind::Console, "POST", "/companies/{company}/users") => {
             in_company(manages_users, 422)
         }

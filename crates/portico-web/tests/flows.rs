@@ -188,6 +188,41 @@ async fn repeated_failures_throttle_the_account_across_instances() {
 }
 
 #[tokio::test]
+async fn an_office_signing_in_from_one_address_is_never_locked_out_by_its_successes() {
+    let app = TestApp::spawn().await;
+    // More good sign-ins from one address than the address may fail (30 in a window).
+    let people = ["member@a.test", "admin@a.test", "viewer@a.test"];
+    for round in 0..12 {
+        for email in people {
+            let signed_in = app.sign_in(PORTAL, email, PASSWORD).await;
+            assert_eq!(signed_in.status, 303, "sign-in {round} of {email}");
+        }
+    }
+    // Failures still count: a few do not lock the address either…
+    for _ in 0..4 {
+        assert_eq!(
+            app.sign_in(PORTAL, "viewer@a.test", "wrong-password-x")
+                .await
+                .status,
+            401
+        );
+    }
+    assert_eq!(
+        app.sign_in(PORTAL, "member@a.test", PASSWORD).await.status,
+        303
+    );
+    // …but thirty failures from the address do, whoever they name.
+    for i in 0..30 {
+        app.sign_in(PORTAL, &format!("nobody{i}@a.test"), "wrong-password-x")
+            .await;
+    }
+    assert_eq!(
+        app.sign_in(PORTAL, "admin@a.test", PASSWORD).await.status,
+        429
+    );
+}
+
+#[tokio::test]
 async fn a_sign_in_form_without_its_token_is_refused() {
     let app = TestApp::spawn().await;
     let response = app
@@ -305,6 +340,148 @@ async fn an_invitation_is_sent_with_a_link_on_the_configured_portal_host_and_wor
 }
 
 #[tokio::test]
+async fn a_technician_invites_only_at_the_companys_domains_and_loses_the_invitation_with_the_company()
+ {
+    let app = TestApp::spawn().await;
+    let path = format!("/companies/{}/users", app.fx.company_a);
+    let invite = |who: Who, email: &'static str, role: &'static str| {
+        let (app, path) = (&app, path.clone());
+        async move {
+            app.post_as(
+                who,
+                &path,
+                &[("name", "Invited Person"), ("email", email), ("role", role)],
+            )
+            .await
+        }
+    };
+    // An address outside the company's domains: refused for a technician, the form kept.
+    let refused = invite(
+        Who::TechnicianAssigned,
+        "me@msp-private.test",
+        "client_admin",
+    )
+    .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains("domains (a.test)"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("value=\"me@msp-private.test\""));
+    assert!(
+        !app.get_as(Who::Owner, &path)
+            .await
+            .body
+            .contains("me@msp-private.test")
+    );
+    // An owner may invite anyone.
+    assert_eq!(
+        invite(Who::Owner, "consultant@elsewhere.test", "viewer")
+            .await
+            .status,
+        303
+    );
+    // At the company's domain: invited, and the company's client admins are told.
+    let invited = invite(Who::TechnicianAssigned, "newadmin@a.test", "client_admin").await;
+    assert_eq!(invited.status, 303, "{}", invited.body);
+    let mut sys = app.store().system_unscoped().await.unwrap();
+    let told = sys.mails_to("admin@a.test").await.unwrap();
+    sys.commit().await.unwrap();
+    assert!(
+        told.iter()
+            .any(|(subject, body)| subject.contains("New portal user")
+                && body.contains("newadmin@a.test")
+                && body.contains("Client admin")),
+        "{told:?}"
+    );
+    // An address that belongs to another company's user gets the same answer as a new one,
+    // and nothing is created; the address's owner is told to sign in.
+    // (Someone at A's domain who is a portal user of company B, which the technician cannot see.)
+    let mut sys = app.store().system_unscoped().await.unwrap();
+    sys.add_portal_user(
+        app.fx.ws1,
+        &portico_store::system::SeedPortalUser {
+            company: app.fx.company_b,
+            email: "moved@a.test",
+            name: "Moved Person",
+            role: portico_core::PortalRole::Member,
+            own_only: false,
+            billing_access: false,
+            password_hash: None,
+            sites: &[],
+        },
+    )
+    .await
+    .unwrap();
+    sys.commit().await.unwrap();
+    let taken = invite(Who::TechnicianAssigned, "moved@a.test", "client_admin").await;
+    assert_eq!(taken.status, 303);
+    assert_eq!(taken.location(), invited.location());
+    assert!(
+        !app.get_as(Who::Owner, &path)
+            .await
+            .body
+            .contains("moved@a.test")
+    );
+    let notice = outbox_link(&app, "moved@a.test", "http://").await;
+    assert!(notice.ends_with("/login"), "{notice}");
+
+    // The technician loses company A: the invitation they issued stops working.
+    let link = outbox_link(&app, "newadmin@a.test", "http://").await;
+    let setup = format!("/setup?token={}", link.split("token=").nth(1).unwrap());
+    assert_eq!(app.get(PORTAL, &setup).send().await.status, 200);
+    let tech = app.fx.staff(Who::TechnicianAssigned);
+    let moved = app
+        .post_as(
+            Who::Owner,
+            &format!("/staff/{tech}"),
+            &[
+                ("role", "technician"),
+                ("companies", &app.fx.company_b.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(moved.status, 303, "{}", moved.body);
+    assert_eq!(app.get(PORTAL, &setup).send().await.status, 400);
+    // The owner's invitation is untouched.
+    let link = outbox_link(&app, "consultant@elsewhere.test", "http://").await;
+    let setup = format!("/setup?token={}", link.split("token=").nth(1).unwrap());
+    assert_eq!(app.get(PORTAL, &setup).send().await.status, 200);
+}
+
+#[tokio::test]
+async fn owners_set_a_companys_email_domains_and_technicians_only_read_them() {
+    let app = TestApp::spawn().await;
+    let domains = format!("/companies/{}/domains", app.fx.company_a);
+    let refused = app
+        .post_as(Who::Owner, &domains, &[("domains", "a.test, not a domain")])
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("value=\"a.test, not a domain\""));
+    let saved = app
+        .post_as(
+            Who::Owner,
+            &domains,
+            &[("domains", "@A.test\nbranch.a.test, a.test")],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let users = format!("/companies/{}/users", app.fx.company_a);
+    let page = app.get_as(Who::TechnicianAssigned, &users).await;
+    assert!(page.body.contains("a.test, branch.a.test"), "{}", page.body);
+    assert!(!page.body.contains("name=\"domains\""));
+    let forbidden = app
+        .post_as(
+            Who::TechnicianAssigned,
+            &domains,
+            &[("domains", "evil.test")],
+        )
+        .await;
+    assert_eq!(forbidden.status, 403);
+}
+
+#[tokio::test]
 async fn an_expired_invitation_and_a_used_reset_link_are_refused() {
     let app = TestApp::spawn().await;
     let owner = app.session_for(Who::Owner).await;
@@ -397,6 +574,102 @@ async fn an_expired_invitation_and_a_used_reset_link_are_refused() {
             .status,
         303
     );
+}
+
+#[tokio::test]
+async fn with_the_overview_off_sign_in_lands_on_the_first_section_and_preferences_follow_their_switch()
+ {
+    let app = TestApp::spawn().await;
+    let owner = app.session_for(Who::Owner).await;
+    let csrf = app.csrf(Who::Owner, owner.as_deref()).await;
+    let settings = format!("/companies/{}/portal", app.fx.company_a);
+    let saved = app
+        .post(CONSOLE, &settings)
+        .session(owner.as_deref())
+        .form(&[
+            ("csrf", &csrf),
+            ("portal_enabled", "1"),
+            ("state_overview", "off"),
+            ("state_email_preferences", "on"),
+            ("label_email_preferences", "Mail settings"),
+        ])
+        .send()
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    // The console lists E-mail preferences and Profile as sections the portal has, and shows
+    // no internal capability ids.
+    let page = app
+        .get(CONSOLE, &settings)
+        .session(owner.as_deref())
+        .send()
+        .await;
+    let row = |name: &str| {
+        page.body
+            .split("<tr")
+            .find(|r| r.contains(name))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(!row("Email preferences").contains("not available"));
+    assert!(!row("Profile").contains("not available"));
+    assert!(row("Roadmap").contains("not available"));
+    assert!(!page.body.contains(">P16<") && !page.body.contains(" P2<"));
+
+    let signed_in = app.sign_in(PORTAL, "member@a.test", PASSWORD).await;
+    assert_eq!(signed_in.status, 303);
+    let session = signed_in.cookie("portico_portal");
+    let front = app
+        .get(PORTAL, "/")
+        .session(session.as_deref())
+        .send()
+        .await;
+    assert_eq!(front.status, 303);
+    assert_eq!(front.location(), "/tickets");
+    let tickets = app
+        .get(PORTAL, "/tickets")
+        .session(session.as_deref())
+        .send()
+        .await;
+    assert!(tickets.body.contains(">Mail settings</a>"));
+    let prefs = app
+        .get(PORTAL, "/preferences")
+        .session(session.as_deref())
+        .send()
+        .await;
+    assert!(prefs.body.contains("<h1>Mail settings</h1>"));
+
+    // E-mail preferences switched off: gone from the navigation, and the page is not found.
+    let saved = app
+        .post(CONSOLE, &settings)
+        .session(owner.as_deref())
+        .form(&[
+            ("csrf", &csrf),
+            ("portal_enabled", "1"),
+            ("state_overview", "off"),
+            ("state_tickets", "off"),
+            ("state_email_preferences", "off"),
+        ])
+        .send()
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let front = app
+        .get(PORTAL, "/")
+        .session(session.as_deref())
+        .send()
+        .await;
+    assert_eq!(front.location(), "/profile", "the profile is always on");
+    let profile = app
+        .get(PORTAL, "/profile")
+        .session(session.as_deref())
+        .send()
+        .await;
+    assert!(!profile.body.contains("href=\"/preferences\""));
+    let prefs = app
+        .get(PORTAL, "/preferences")
+        .session(session.as_deref())
+        .send()
+        .await;
+    assert_eq!(prefs.status, 404);
 }
 
 #[tokio::test]

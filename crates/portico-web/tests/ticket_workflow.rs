@@ -872,6 +872,50 @@ async fn merging_moves_the_conversation_and_closes_the_duplicate() {
 }
 
 #[tokio::test]
+async fn a_merge_that_would_show_an_own_tickets_member_a_colleagues_ticket_is_refused() {
+    let app = TestApp::spawn().await;
+    let own = app.fx.own_ticket(Who::OwnTicketsOnly).unwrap();
+    let colleague = app.fx.own_ticket(Who::Member).unwrap();
+    // Either way round, one of them would read a ticket they were never part of.
+    for (source, target) in [(own, colleague), (colleague, own)] {
+        let refused = post(
+            &app,
+            Who::Owner,
+            &format!("/tickets/{source}/merge"),
+            &[("into", &target.to_string())],
+        )
+        .await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        assert!(refused.body.contains("seen by different people"));
+    }
+    // Nothing moved: the own-tickets member still cannot open the colleague's ticket, and
+    // neither ticket was closed.
+    let page = get(&app, Who::OwnTicketsOnly, &format!("/tickets/{colleague}")).await;
+    assert_eq!(page.status, 404);
+    let page = get(&app, Who::OwnTicketsOnly, &format!("/tickets/{own}")).await;
+    assert!(!page.body.contains("status-closed"));
+    assert!(!page.body.contains("CANARY-TICKET-Member"));
+    // Once the own-tickets member is copied on the colleague's ticket, both audiences agree.
+    let own_user = app.fx.portal(Who::OwnTicketsOnly).to_string();
+    let copied = post(
+        &app,
+        Who::Member,
+        &format!("/tickets/{colleague}/cc"),
+        &[("cc", &own_user)],
+    )
+    .await;
+    assert_eq!(copied.status, 303, "{}", copied.body);
+    let merged = post(
+        &app,
+        Who::Owner,
+        &format!("/tickets/{own}/merge"),
+        &[("into", &colleague.to_string())],
+    )
+    .await;
+    assert_eq!(merged.status, 303, "{}", merged.body);
+}
+
+#[tokio::test]
 async fn nobody_is_copied_or_mailed_about_a_ticket_they_may_not_read() {
     let app = TestApp::spawn().await;
     // A site-restricted colleague cannot be copied on another site's ticket…

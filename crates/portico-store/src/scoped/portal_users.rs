@@ -1,6 +1,6 @@
 //! A company's portal users (C5): invite, change, disable, resend.
 
-use portico_core::{Action, CompanyId, PortalRole, PortalUserId, SiteId};
+use portico_core::{Action, Actor, CompanyId, PortalRole, PortalUserId, SiteId};
 
 use crate::auth::{OneTimePurpose, SessionUser, issue_token};
 use crate::scoped::ScopedTx;
@@ -22,6 +22,65 @@ pub struct PortalUser {
     /// False until the invitation was accepted and a password chosen.
     pub activated: bool,
     pub sites: Vec<SiteId>,
+}
+
+/// What an invitation did. Callers answer both alike, so that nobody learns that an address
+/// belongs to a portal user of a company they cannot see.
+#[derive(Debug)]
+pub enum Invitation {
+    /// A new portal user and their invitation token.
+    Created { id: PortalUserId, token: String },
+    /// The address already belongs to a portal user of another company of the workspace:
+    /// nothing was created; the address's owner may be told that they already have an account.
+    AddressTaken,
+}
+
+/// At most this many e-mail domains per company.
+pub const MAX_DOMAINS: usize = 20;
+
+/// Parses a list of e-mail domains typed one per line or separated by commas or spaces:
+/// lower-cased, a leading `@` dropped, duplicates removed, each checked for a domain's shape.
+pub fn parse_domains(text: &str) -> Result<Vec<String>, StoreError> {
+    let mut domains: Vec<String> = Vec::new();
+    for word in text.split(|c: char| c == ',' || c == ';' || c.is_whitespace()) {
+        let domain = word.trim().trim_start_matches('@').to_lowercase();
+        if domain.is_empty() {
+            continue;
+        }
+        let shaped = domain.len() <= 253
+            && domain.contains('.')
+            && domain.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            });
+        if !shaped {
+            return Err(StoreError::Invalid(format!(
+                "\"{}\" is not a domain name like example.com.",
+                word.trim()
+            )));
+        }
+        if !domains.contains(&domain) {
+            domains.push(domain);
+        }
+    }
+    if domains.len() > MAX_DOMAINS {
+        return Err(StoreError::Invalid(format!(
+            "Enter at most {MAX_DOMAINS} domains."
+        )));
+    }
+    Ok(domains)
+}
+
+/// The domain of an address, lower-cased.
+fn domain_of(email: &str) -> String {
+    email
+        .trim()
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_lowercase())
+        .unwrap_or_default()
 }
 
 /// What an invitation or an edit sets.
@@ -165,41 +224,74 @@ impl ScopedTx<'_> {
             .collect())
     }
 
-    /// Creates an invited portal user and returns their id and invitation token.
+    /// Creates an invited portal user and returns their id and invitation token, or
+    /// [`Invitation::AddressTaken`] when the address belongs to a user of another company.
+    /// Staff other than owners may invite only addresses at the company's e-mail domains.
     pub async fn invite_portal_user(
         &mut self,
         company: CompanyId,
         fields: &PortalUserFields,
-    ) -> Result<(PortalUserId, String), StoreError> {
+    ) -> Result<Invitation, StoreError> {
         self.require_user_admin(company).await?;
         validate(fields)?;
         self.check_sites(company, &fields.sites).await?;
+        let email = fields.email.trim().to_lowercase();
+        if self.scope.may(Action::ManageCompanyDomains).is_err() {
+            let domains = self.company_email_domains(company).await?;
+            if domains.is_empty() {
+                return Err(StoreError::Invalid(
+                    "This company has no e-mail domains yet. An owner adds them on this page; \
+                     until then only owners can invite its people."
+                        .into(),
+                ));
+            }
+            if !domains.contains(&domain_of(&email)) {
+                return Err(StoreError::Invalid(format!(
+                    "Invite addresses at this company's domains ({}); an owner can invite \
+                     anyone else.",
+                    domains.join(", ")
+                )));
+            }
+        }
         // Only a caller who may see financial fields may grant seeing them.
         let billing_access = fields.billing_access && self.scope.billing();
+        let invited_by = match self.scope.actor() {
+            Actor::Staff(staff) => Some(staff),
+            Actor::Portal(_) => None,
+        };
         let id = PortalUserId::new();
+        // `ON CONFLICT DO NOTHING` rather than catching the violation: the address may belong
+        // to a company outside the scope (hidden by row-level security too), and the
+        // transaction must go on to answer as for a new address.
         let inserted = self
             .tx
             .exec(q!(
                 "INSERT INTO portal_users (workspace_id, company_id, id, email, name, phone, role, own_only, \
-                 billing_access, disabled, password_hash, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, '', $6, $7, $8, FALSE, NULL, $9)",
+                 billing_access, disabled, password_hash, created_at, invited_by) \
+                 VALUES ($1, $2, $3, $4, $5, '', $6, $7, $8, FALSE, NULL, $9, $10) \
+                 ON CONFLICT (workspace_id, email) DO NOTHING",
                 self.scope.workspace(),
                 company,
                 id,
-                fields.email.trim().to_lowercase(),
+                email.clone(),
                 fields.name.trim(),
                 fields.role.as_str(),
                 fields.own_only,
                 billing_access,
-                now()
+                now(),
+                invited_by
             ))
-            .await;
-        match inserted {
-            Err(e) if e.is_unique_violation() => {
+            .await?;
+        if inserted == 0 {
+            // A user of this very company is listed on the caller's page anyway.
+            let mut same = Q::new("SELECT COUNT(*) FROM portal_users WHERE company_id = ");
+            same.arg(company).sql(" AND email = ").arg(email);
+            self.fence(&mut same, "workspace_id", "company_id");
+            if self.tx.count(same).await? > 0 {
                 return Err(StoreError::Conflict("portal user e-mail address"));
             }
-            other => other?,
-        };
+            return Ok(Invitation::AddressTaken);
+        }
         self.set_sites(company, id, &fields.sites).await?;
         let token = issue_token(
             &mut self.tx,
@@ -209,7 +301,74 @@ impl ScopedTx<'_> {
             INVITE_TTL_SECS,
         )
         .await?;
-        Ok((id, token))
+        Ok(Invitation::Created { id, token })
+    }
+
+    /// Checks the company is visible (else `NotFound`) and its domains may be set (else
+    /// `Forbidden`), before the typed domains are looked at.
+    pub async fn visible_company_for_domains(
+        &mut self,
+        company: CompanyId,
+    ) -> Result<(), StoreError> {
+        self.visible_company(company).await?;
+        self.scope.may(Action::ManageCompanyDomains)?;
+        Ok(())
+    }
+
+    /// The e-mail domains of a company in scope, sorted.
+    pub async fn company_email_domains(
+        &mut self,
+        company: CompanyId,
+    ) -> Result<Vec<String>, StoreError> {
+        self.visible_company(company).await?;
+        let mut query = Q::new("SELECT domain FROM company_email_domains WHERE company_id = ");
+        query.arg(company);
+        self.fence(&mut query, "workspace_id", "company_id");
+        query.sql(" ORDER BY domain");
+        let rows: Vec<(String,)> = self.tx.all(query).await?;
+        Ok(rows.into_iter().map(|(d,)| d).collect())
+    }
+
+    /// Replaces a company's e-mail domains (owners only).
+    pub async fn set_company_email_domains(
+        &mut self,
+        company: CompanyId,
+        domains: &[String],
+    ) -> Result<(), StoreError> {
+        self.visible_company(company).await?;
+        self.scope.may(Action::ManageCompanyDomains)?;
+        let mut delete = Q::new("DELETE FROM company_email_domains WHERE company_id = ");
+        delete.arg(company);
+        self.fence(&mut delete, "workspace_id", "company_id");
+        self.tx.exec(delete).await?;
+        for domain in domains {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO company_email_domains (workspace_id, company_id, domain) VALUES ($1, $2, $3)",
+                    self.scope.workspace(),
+                    company,
+                    domain
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The addresses of a company's client admins who can sign in (enabled, invitation
+    /// accepted), to be told of each new portal user.
+    pub async fn client_admin_addresses(
+        &mut self,
+        company: CompanyId,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut query = Q::new(
+            "SELECT email FROM portal_users WHERE role = 'client_admin' AND NOT disabled \
+             AND password_hash IS NOT NULL AND company_id = ",
+        );
+        query.arg(company);
+        self.fence(&mut query, "workspace_id", "company_id");
+        query.sql(" ORDER BY email");
+        let rows: Vec<(String,)> = self.tx.all(query).await?;
+        Ok(rows.into_iter().map(|(e,)| e).collect())
     }
 
     async fn set_sites(

@@ -181,6 +181,8 @@ impl ScopedTx<'_> {
                 ))
                 .await?;
         }
+        self.revoke_invitations_of(id, role, assigned, disabled)
+            .await?;
         if disabled {
             self.tx
                 .exec(q!(
@@ -190,6 +192,37 @@ impl ScopedTx<'_> {
                 ))
                 .await?;
         }
+        Ok(())
+    }
+
+    /// Revokes the invitations a staff user issued that nobody has accepted yet, for companies
+    /// they can no longer manage portal users of (all of them once disabled): an account they
+    /// invited must not be theirs to take up after they lost the company.
+    async fn revoke_invitations_of(
+        &mut self,
+        staff: StaffUserId,
+        role: StaffRole,
+        assigned: &[CompanyId],
+        disabled: bool,
+    ) -> Result<(), StoreError> {
+        let mut query = Q::new(
+            "DELETE FROM one_time_tokens WHERE purpose = 'invite' AND used_at IS NULL AND portal_user_id IN \
+             (SELECT u.id FROM portal_users u WHERE u.password_hash IS NULL AND u.invited_by = ",
+        );
+        query.arg(staff);
+        self.fence_workspace(&mut query, "u.workspace_id");
+        match (disabled, role) {
+            (false, StaffRole::Owner) => return Ok(()),
+            (false, StaffRole::Technician) if !assigned.is_empty() => {
+                query.sql(" AND NOT (");
+                query.in_list("u.company_id", assigned);
+                query.sql(")");
+            }
+            _ => {}
+        }
+        query.sql(")");
+        self.fence_workspace(&mut query, "workspace_id");
+        self.tx.exec(query).await?;
         Ok(())
     }
 }

@@ -668,6 +668,18 @@ impl ScopedTx<'_> {
                 "Tickets of different sites cannot be merged.".into(),
             ));
         }
+        // A merge shows each ticket's conversation to the other's audience: refuse it unless the
+        // two tickets are read by exactly the same client users, or an own-tickets-only member
+        // would gain a colleague's ticket (or the colleague theirs).
+        if self.portal_audience(source).await? != self.portal_audience(target).await? {
+            return Err(StoreError::Invalid(
+                "These tickets are seen by different people in the client's portal (a requester \
+                 or a copied colleague who sees only their own tickets), so merging them would \
+                 show one person's ticket to another. Copy the people on the ticket first, or \
+                 reply on both."
+                    .into(),
+            ));
+        }
         let (ws, company) = (self.scope.workspace(), from.company_id);
         for table in ["ticket_messages", "ticket_attachments"] {
             self.tx
@@ -756,6 +768,23 @@ impl ScopedTx<'_> {
             ))
             .await?;
         Ok(())
+    }
+
+    /// Every portal user, enabled or not (a disabled one may be enabled again), who could read
+    /// `ticket` through the portal: `reads_ticket`, and for own-tickets-only users being its
+    /// requester or copied on it. Sorted, for comparison.
+    async fn portal_audience(&mut self, ticket: TicketId) -> Result<Vec<String>, StoreError> {
+        let mut query = Q::new("SELECT u.id FROM portal_users u WHERE 1 = 1");
+        self.fence_workspace(&mut query, "u.workspace_id");
+        let id = query.placeholder(ticket);
+        query.sql(" AND ").sql(&reads_ticket(&id));
+        query.sql(&format!(
+            " AND (NOT u.own_only OR u.id = (SELECT t.requester_id FROM tickets t WHERE t.id = {id}) \
+             OR EXISTS (SELECT 1 FROM ticket_cc x WHERE x.ticket_id = {id} AND x.portal_user_id = u.id)) \
+             ORDER BY u.id"
+        ));
+        let rows: Vec<(String,)> = self.tx.all(query).await?;
+        Ok(rows.into_iter().map(|(u,)| u).collect())
     }
 
     /// The assignee's name and address, if they may work this ticket: an owner, or a

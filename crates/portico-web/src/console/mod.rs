@@ -43,6 +43,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Company,
             portal_users::invite,
         )
+        .post(
+            "/companies/{company}/domains",
+            Resource::Company,
+            portal_users::set_domains,
+        )
         .get(
             "/companies/{company}/users/{user}",
             Resource::CompanyPortalUser,

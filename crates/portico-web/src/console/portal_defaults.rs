@@ -15,7 +15,6 @@ use crate::{AppState, see_other};
 
 struct Row {
     slug: &'static str,
-    capability: &'static str,
     product_label: &'static str,
     enabled: bool,
     label: String,
@@ -41,7 +40,6 @@ async fn rows(state: &AppState, auth: &Auth) -> Result<Vec<Row>, WebError> {
         .into_iter()
         .map(|s| Row {
             slug: s.section.as_str(),
-            capability: s.section.capability(),
             product_label: s.section.label(),
             enabled: s.default_enabled,
             label: s.default_label,

@@ -17,7 +17,6 @@ use crate::{AppState, see_other};
 /// One row of the form, as stored or as just submitted.
 struct Row {
     slug: &'static str,
-    capability: &'static str,
     default_label: String,
     default_enabled: bool,
     /// "default", "on" or "off".
@@ -54,7 +53,6 @@ async fn load(
         .into_iter()
         .map(|s| Row {
             slug: s.section.as_str(),
-            capability: s.section.capability(),
             default_label: s.default_label,
             default_enabled: s.default_enabled,
             state: match s.enabled_override {

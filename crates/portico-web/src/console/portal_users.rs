@@ -5,7 +5,9 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use portico_core::{Action, CompanyId, PortalRole, PortalUserId, SiteId};
 use portico_store::scoped::companies::Site;
-use portico_store::scoped::portal_users::{PortalUser, PortalUserFields};
+use portico_store::scoped::portal_users::{
+    Invitation, PortalUser, PortalUserFields, parse_domains,
+};
 use portico_store::{StoreError, SurfaceKind};
 
 use super::path_id;
@@ -85,6 +87,11 @@ struct ListPage {
     notice: String,
     can_manage: bool,
     can_grant_billing: bool,
+    /// The company's e-mail domains, and the domains form as typed (kept on a refusal).
+    domains: Vec<String>,
+    domains_text: String,
+    domains_error: String,
+    can_set_domains: bool,
 }
 
 impl ListPage {
@@ -113,8 +120,13 @@ async fn list_page(
     let company_name = tx.company(company).await?.name;
     let users = tx.portal_users(company).await?;
     let sites = tx.sites(company).await?;
+    let domains = tx.company_email_domains(company).await?;
     tx.commit().await?;
     Ok(ListPage {
+        domains_text: domains.join(", "),
+        domains,
+        domains_error: String::new(),
+        can_set_domains: auth.scope.may(Action::ManageCompanyDomains).is_ok(),
         chrome: Chrome::signed_in(auth, "Portal users", "/companies"),
         company_id: company.to_string(),
         company_name,
@@ -142,6 +154,7 @@ pub(crate) async fn list(
         Some("saved") => "Saved.",
         Some("disabled") => "The user was disabled and signed out everywhere.",
         Some("enabled") => "The user was enabled.",
+        Some("domains") => "The company's e-mail domains were saved.",
         _ => "",
     };
     let form = UserForm {
@@ -203,18 +216,28 @@ pub(crate) async fn invite(
     let error = match typed.fields() {
         Err(message) => message,
         Ok(fields) => match tx.invite_portal_user(company, &fields).await {
-            Ok((_, token)) => {
-                queue_invitation(
-                    &state,
-                    &auth,
-                    &mut tx,
-                    company,
-                    fields.name.trim(),
-                    fields.email.trim(),
-                    &token,
-                )
-                .await?;
+            Ok(invitation) => {
+                match invitation {
+                    Invitation::Created { token, .. } => {
+                        queue_invitation(
+                            &state,
+                            &auth,
+                            &mut tx,
+                            company,
+                            fields.name.trim(),
+                            fields.email.trim(),
+                            &token,
+                        )
+                        .await?;
+                        tell_client_admins(&auth, &mut tx, company, &fields).await?;
+                    }
+                    Invitation::AddressTaken => {
+                        queue_existing_account_notice(&state, &auth, &mut tx, company, &fields)
+                            .await?;
+                    }
+                }
                 tx.commit().await?;
+                // The same answer whether or not the address was new to the workspace.
                 return Ok(see_other(&format!("/companies/{company}/users?invited")));
             }
             Err(StoreError::Invalid(m)) => m,
@@ -228,6 +251,108 @@ pub(crate) async fn invite(
     Ok(render::refused(
         &list_page(&state, &auth, company, typed, error, String::new()).await?,
     ))
+}
+
+/// Tells the company's client admins of a new portal user, so that an account nobody at the
+/// client asked for does not go unnoticed.
+async fn tell_client_admins(
+    auth: &Auth,
+    tx: &mut portico_store::ScopedTx<'_>,
+    company: CompanyId,
+    fields: &PortalUserFields,
+) -> Result<(), WebError> {
+    let admins = tx.client_admin_addresses(company).await?;
+    let invited = fields.email.trim().to_lowercase();
+    let company_name = tx.company(company).await?.name;
+    let brand = &auth.site.branding.name;
+    let (name, role, actor) = (
+        fields.name.trim(),
+        fields.role.label(),
+        auth.scope.actor_name(),
+    );
+    for admin in admins.iter().filter(|a| **a != invited) {
+        let body = format!(
+            "Hello,\n\n{actor} of {brand} has invited {name} ({invited}) to the {company_name} \
+             portal, with the role {role}.\n\nIf nobody at {company_name} asked for this, tell \
+             {brand} at once, or disable the user from the portal.\n\n{brand}"
+        );
+        tx.queue_mail(
+            Some(company),
+            admin,
+            &format!("New portal user at {company_name}: {name}"),
+            &body,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// An invitation to an address that already has a portal account elsewhere in the workspace:
+/// the address's owner is told to sign in, and the inviter sees the usual answer.
+async fn queue_existing_account_notice(
+    state: &AppState,
+    auth: &Auth,
+    tx: &mut portico_store::ScopedTx<'_>,
+    company: CompanyId,
+    fields: &PortalUserFields,
+) -> Result<(), WebError> {
+    let hostname = state
+        .store
+        .public()
+        .await?
+        .hostname(auth.site.workspace_id, SurfaceKind::Portal)
+        .await?
+        .ok_or_else(|| {
+            WebError::BadRequest("This workspace has no portal hostname configured yet.".into())
+        })?;
+    let brand = &auth.site.branding.name;
+    let link = format!("{}/login", state.config.base_url(&hostname));
+    let body = format!(
+        "Hello,\n\n{brand} tried to invite you to its client portal, but this address already \
+         has an account there. Sign in here (if you have forgotten your password, choose \
+         \"Forgot your password?\" on that page):\n\n{link}\n\nIf you need to see another \
+         company's tickets, ask {brand}.\n\n{brand}"
+    );
+    tx.queue_mail(
+        Some(company),
+        fields.email.trim(),
+        &format!("Your {brand} portal invitation"),
+        &body,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Saves a company's e-mail domains (owners only).
+pub(crate) async fn set_domains(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(company): Path<String>,
+    form: FormData,
+) -> Result<Response, WebError> {
+    let company: CompanyId = path_id(&company)?;
+    auth.check_csrf(&form)?;
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    tx.visible_company_for_domains(company).await?;
+    let typed = form.get("domains").to_owned();
+    let error = match parse_domains(&typed) {
+        Ok(domains) => {
+            tx.set_company_email_domains(company, &domains).await?;
+            tx.commit().await?;
+            return Ok(see_other(&format!("/companies/{company}/users?domains")));
+        }
+        Err(StoreError::Invalid(message)) => message,
+        Err(e) => return Err(e.into()),
+    };
+    drop(tx);
+    let form = UserForm {
+        role: PortalRole::Member.as_str().into(),
+        ..UserForm::default()
+    };
+    let mut page = list_page(&state, &auth, company, form, String::new(), String::new()).await?;
+    page.domains_text = typed;
+    page.domains_error = error;
+    Ok(render::refused(&page))
 }
 
 #[derive(Template)]

@@ -10,10 +10,10 @@ use portico_store::scoped::tickets::{
     PortalPage, PortalTicket, StatusFilter, TicketKpis, TicketQuery,
 };
 
-use crate::AppState;
 use crate::auth::Auth;
 use crate::error::WebError;
 use crate::render::{self, Chrome};
+use crate::{AppState, see_other};
 
 #[derive(Template)]
 #[template(path = "portal/overview.html")]
@@ -30,12 +30,22 @@ struct OverviewPage<'a> {
 }
 
 pub(crate) async fn page(State(state): State<AppState>, auth: Auth) -> Result<Response, WebError> {
-    auth.scope
-        .may(Action::ViewSection(Section::Overview))
-        .map_err(|_| WebError::NotFound)?;
     let Principal::Portal(portal) = &*auth.principal else {
         return Err(WebError::NotFound);
     };
+    // The portal's front door, where sign-in lands: with the Overview switched off it leads to
+    // the first section the company has on (the profile is always on).
+    if auth
+        .scope
+        .may(Action::ViewSection(Section::Overview))
+        .is_err()
+    {
+        let first = portal
+            .navigation()
+            .find_map(|(section, _)| section.portal_path())
+            .unwrap_or("/profile");
+        return Ok(see_other(first));
+    }
     let mut tx = state.store.scoped(&auth.scope).await?;
     let tickets_on = auth.scope.may(Action::ViewTickets).is_ok();
     let (kpis, recent) = if tickets_on {

@@ -3,6 +3,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use portico_core::{Action, Principal, Section};
 use portico_store::scoped::ticket_workflow::NotificationPreferences;
 use serde::Deserialize;
 
@@ -16,6 +17,7 @@ use crate::{AppState, see_other};
 #[template(path = "portal/preferences.html")]
 struct PreferencesPage {
     chrome: Chrome,
+    heading: String,
     prefs: NotificationPreferences,
     notice: &'static str,
 }
@@ -31,11 +33,13 @@ pub(crate) async fn page(
     auth: Auth,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, WebError> {
+    let heading = section_heading(&auth)?;
     let mut tx = state.store.scoped(&auth.scope).await?;
     let prefs = tx.notification_preferences().await?;
     tx.commit().await?;
     Ok(render::ok(&PreferencesPage {
-        chrome: Chrome::signed_in(&auth, "E-mail preferences", "/preferences"),
+        chrome: Chrome::signed_in(&auth, &heading, "/preferences"),
+        heading,
         prefs,
         notice: if query.saved.is_some() {
             "Your preferences were saved."
@@ -50,6 +54,7 @@ pub(crate) async fn save(
     auth: Auth,
     form: FormData,
 ) -> Result<Response, WebError> {
+    section_heading(&auth)?;
     auth.check_csrf(&form)?;
     let prefs = NotificationPreferences {
         ticket_updates: form.checked("ticket_updates"),
@@ -60,4 +65,19 @@ pub(crate) async fn save(
     tx.set_notification_preferences(prefs).await?;
     tx.commit().await?;
     Ok(see_other("/preferences?saved"))
+}
+
+/// The section's label as the company names it; `NotFound` when the company switched the
+/// section off, like any other section.
+fn section_heading(auth: &Auth) -> Result<String, WebError> {
+    auth.scope
+        .may(Action::ViewSection(Section::EmailPreferences))
+        .map_err(|_| WebError::NotFound)?;
+    let Principal::Portal(portal) = &*auth.principal else {
+        return Err(WebError::NotFound);
+    };
+    Ok(portal
+        .section_label(Section::EmailPreferences)
+        .unwrap_or(Section::EmailPreferences.label())
+        .to_owned())
 }

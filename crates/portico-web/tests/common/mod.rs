@@ -434,6 +434,13 @@ impl TestApp {
         }
     }
 
+    /// Gets a page as `who`, signed in on its surface.
+    pub async fn get_as(&self, who: Who, path: &str) -> Response {
+        let host = if who.is_staff() { CONSOLE } else { PORTAL };
+        let token = self.session_for(who).await;
+        self.get(host, path).session(token.as_deref()).send().await
+    }
+
     /// Posts a form as `who`, signed in on its surface, with a valid CSRF token.
     pub async fn post_as(&self, who: Who, path: &str, pairs: &[(&str, &str)]) -> Response {
         let host = if who.is_staff() { CONSOLE } else { PORTAL };
@@ -556,6 +563,12 @@ async fn seed(store: &Store) -> Fixture {
             "AUD",
             true,
         )
+        .await
+        .unwrap();
+    tx.set_company_email_domains(ws1, company_a, &["a.test"])
+        .await
+        .unwrap();
+    tx.set_company_email_domains(ws1, company_b, &["b.test"])
         .await
         .unwrap();
     let site_a1 = tx
