@@ -190,6 +190,7 @@ async fn the_ticket_story_in_a_real_browser() {
     let token = app.session_for(Who::Owner).await;
     let csrf = app.csrf(Who::Owner, token.as_deref()).await;
     let tech = app.fx.staff(Who::TechnicianAssigned).to_string();
+    let company = app.fx.company_a.to_string();
     let rule = app
         .post(CONSOLE, "/settings/routing")
         .session(token.as_deref())
@@ -197,6 +198,7 @@ async fn the_ticket_story_in_a_real_browser() {
             ("csrf", csrf.as_str()),
             ("action", "add"),
             ("name", "Printers"),
+            ("company", company.as_str()),
             ("field_label", "Affected device"),
             ("field_value", "Printer"),
             ("assignee", tech.as_str()),

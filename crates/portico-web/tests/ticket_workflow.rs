@@ -243,12 +243,18 @@ async fn a_member_raises_a_ticket_the_desk_answers_and_the_member_resolves_and_r
     assert_eq!(rated.status, 303);
     let page = get(&app, Who::Member, &path).await;
     assert!(page.body.contains("4 out of 5") && page.body.contains("Quick and friendly."));
+    assert!(page.body.contains("Your rating: <strong>4"));
+    let staff = get(&app, Who::Owner, &path).await;
     assert!(
-        get(&app, Who::Owner, &path)
-            .await
+        staff
             .body
-            .contains("4 out of 5")
+            .contains("Client rating by member@a.test: <strong>4 out of 5")
     );
+    // A colleague reads whose rating it is, and their own rating form starts empty.
+    let colleague = get(&app, Who::ClientAdmin, &path).await;
+    assert!(colleague.body.contains("member@a.test’s rating: <strong>4"));
+    assert!(!colleague.body.contains("Your rating: <strong>"));
+    assert!(!colleague.body.contains(" checked>"));
 
     // Reopened within the window; after it, refused with a reason.
     assert_eq!(
@@ -734,27 +740,51 @@ async fn routing_rules_assign_and_prioritise_portal_tickets_in_order() {
     let app = TestApp::spawn().await;
     let tech = app.fx.staff(Who::TechnicianAssigned).to_string();
     let other_tech = app.fx.staff(Who::TechnicianNotAssigned).to_string();
+    let company_a = app.fx.company_a.to_string();
     let company_b = app.fx.company_b.to_string();
+    // A technician is named only in rules for companies assigned to them: a rule for every
+    // company, or for another one, would silently assign nobody, so it is refused when saved.
+    for (company, reason) in [
+        ("", "works only the companies assigned to them"),
+        (company_b.as_str(), "is not assigned to this company"),
+    ] {
+        let refused = post(
+            &app,
+            Who::Owner,
+            "/settings/routing",
+            &[
+                ("action", "add"),
+                ("position", "5"),
+                ("name", "Misrouted"),
+                ("company", company),
+                ("assignee", tech.as_str()),
+            ],
+        )
+        .await;
+        assert_eq!(refused.status, 422, "{}", refused.body);
+        assert!(refused.body.contains(reason), "{}", refused.body);
+        assert!(refused.body.contains("value=\"Misrouted\""));
+    }
     for (position, name, company, keywords, assignee, priority, category) in [
         (
             "10",
             "B's printers",
             company_b.as_str(),
             "printer",
-            tech.as_str(),
+            other_tech.as_str(),
             "low",
             "",
         ),
         (
             "20",
             "Printers",
-            "",
+            company_a.as_str(),
             "printer, toner",
             tech.as_str(),
             "urgent",
             "Printing",
         ),
-        ("30", "Everything else", "", "", other_tech.as_str(), "", ""),
+        ("30", "Everything else", "", "", "", "low", ""),
     ] {
         let added = post(
             &app,
@@ -802,10 +832,10 @@ async fn routing_rules_assign_and_prioritise_portal_tickets_in_order() {
             .iter()
             .any(|(s, b)| s.contains("The PRINTER is offline") && b.contains("Printers"))
     );
-    // The catch-all names a technician who is not assigned to this company: not assigned.
+    // The catch-all only lowers the priority: nobody is assigned.
     let other = raise("Monitor flickers").await;
     let page = get(&app, Who::Owner, &format!("/tickets/{other}")).await;
-    assert!(page.body.contains("unassigned"));
+    assert!(page.body.contains("unassigned") && page.body.contains("Low"));
     // A rule without anything to set is refused, the form kept.
     let refused = post(
         &app,

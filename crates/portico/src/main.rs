@@ -1,5 +1,6 @@
 //! The `portico` binary: one process serving the console and every workspace's portal.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -100,7 +101,8 @@ struct SettingsArgs {
     #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     public_scheme: Option<String>,
-    /// Port written into links in e-mails; 0 to leave it out [default: 8080]
+    /// Port written into links in e-mails and the start-up banner; 0 to leave it out
+    /// [default: the port of --listen]
     #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     public_port: Option<u16>,
@@ -155,6 +157,11 @@ struct SettingsArgs {
     #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     ticket_page_cache: Option<bool>,
+    /// Log lines as `text` (coloured only on a terminal) or `json`, one object a line, for a
+    /// log collector [default: text]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    log_format: Option<String>,
 }
 
 /// The effective configuration.
@@ -164,7 +171,8 @@ struct Settings {
     migration_database_url: Option<String>,
     listen: SocketAddr,
     public_scheme: String,
-    public_port: u16,
+    /// `None` follows the listening port.
+    public_port: Option<u16>,
     secure_cookies: bool,
     session_idle_minutes: i64,
     session_max_hours: i64,
@@ -176,6 +184,7 @@ struct Settings {
     host_cache_secs: u64,
     sqlite_exclusive: bool,
     ticket_page_cache: bool,
+    log_format: String,
 }
 
 impl Default for Settings {
@@ -185,7 +194,7 @@ impl Default for Settings {
             migration_database_url: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_scheme: "http".into(),
-            public_port: 8080,
+            public_port: None,
             secure_cookies: false,
             session_idle_minutes: 120,
             session_max_hours: 12,
@@ -197,6 +206,7 @@ impl Default for Settings {
             host_cache_secs: 5,
             sqlite_exclusive: true,
             ticket_page_cache: true,
+            log_format: "text".into(),
         }
     }
 }
@@ -224,6 +234,12 @@ fn settings(args: &SettingsArgs) -> Result<Settings> {
         bail!("session timeouts must be at least one minute / one hour");
     }
     trusted_proxies(&settings.trusted_proxies)?;
+    if !matches!(settings.log_format.as_str(), "text" | "json") {
+        bail!(
+            "log_format must be text or json, got {:?}",
+            settings.log_format
+        );
+    }
     Ok(settings)
 }
 
@@ -320,12 +336,20 @@ async fn main() -> Result<()> {
     } else {
         "info,sqlx=warn"
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
-        )
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
+    if settings.log_format == "json" {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init();
+    } else {
+        // Colour codes only for a person at a terminal, never into a file or a collector.
+        tracing_subscriber::fmt()
+            .with_ansi(std::io::stdout().is_terminal())
+            .with_env_filter(filter)
+            .init();
+    }
     let command = cli.command.unwrap_or(Command::Serve);
     let serving = matches!(command, Command::Serve);
     let sqlite = Backend::of_url(&settings.database_url) == Some(Backend::Sqlite);
@@ -437,7 +461,7 @@ fn trusted_proxies(list: &str) -> Result<Vec<std::net::IpAddr>> {
 fn web_config(settings: &Settings) -> WebConfig {
     WebConfig {
         public_scheme: settings.public_scheme.clone(),
-        public_port: (settings.public_port != 0).then_some(settings.public_port),
+        public_port: public_port(settings),
         secure_cookies: settings.secure_cookies,
         session_idle_secs: settings.session_idle_minutes * 60,
         session_max_secs: settings.session_max_hours * 3600,
@@ -445,6 +469,16 @@ fn web_config(settings: &Settings) -> WebConfig {
         attachment_limits: attachment_limits(settings),
         host_cache_ttl: std::time::Duration::from_secs(settings.host_cache_secs),
         ..WebConfig::default()
+    }
+}
+
+/// The port links carry: as configured (0 for none), else the port the server listens on, so
+/// that `--listen 127.0.0.1:18090` alone gives working links.
+fn public_port(settings: &Settings) -> Option<u16> {
+    match settings.public_port {
+        Some(0) => None,
+        Some(port) => Some(port),
+        None => Some(settings.listen.port()),
     }
 }
 
@@ -595,6 +629,32 @@ mod tests {
             "a flag wins over the file"
         );
         std::fs::remove_file(path).ok();
+
+        // Without a public port, links and the banner follow the listening port.
+        let moved = settings(&SettingsArgs {
+            listen: Some("127.0.0.1:18090".parse().unwrap()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(web_config(&moved).public_port, Some(18090));
+        assert_eq!(
+            web_config(&moved).base_url("localhost"),
+            "http://localhost:18090"
+        );
+        let pinned = settings(&SettingsArgs {
+            listen: Some("127.0.0.1:18090".parse().unwrap()),
+            public_port: Some(443),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(web_config(&pinned).public_port, Some(443));
+        assert!(
+            settings(&SettingsArgs {
+                log_format: Some("xml".into()),
+                ..Default::default()
+            })
+            .is_err()
+        );
     }
 
     #[test]

@@ -20,3 +20,7 @@ CREATE POLICY company_email_domains_scope ON company_email_domains
 -- The staff user who invited a portal user: the invitation is revoked if they are disabled or
 -- lose the company before it is accepted.
 ALTER TABLE portal_users ADD COLUMN invited_by TEXT;
+
+-- Who gave a ticket its satisfaction rating, so that a colleague reads "Alice's rating", not
+-- "Your rating". Ratings given before this change have none.
+ALTER TABLE tickets ADD COLUMN csat_by TEXT;

@@ -150,21 +150,41 @@ impl ScopedTx<'_> {
             self.visible_company(company).await?;
         }
         if let Some(assignee) = rule.set_assignee {
-            let role: Option<(String,)> = self
+            // Refused now rather than skipped later: a rule that names someone who may not work
+            // the company's tickets would silently assign nobody.
+            let row: Option<(String, String, i64)> = self
                 .tx
                 .optional(q!(
-                    "SELECT role FROM staff_users WHERE workspace_id = $1 AND id = $2 AND NOT disabled",
+                    "SELECT u.name, u.role, (SELECT COUNT(*) FROM staff_assignments a \
+                     WHERE a.workspace_id = u.workspace_id AND a.staff_user_id = u.id AND a.company_id = $3) \
+                     FROM staff_users u WHERE u.workspace_id = $1 AND u.id = $2 AND NOT u.disabled",
                     self.scope.workspace(),
-                    assignee
+                    assignee,
+                    rule.company
                 ))
                 .await?;
-            if !matches!(
-                role.as_ref().map(|(r,)| r.as_str()),
-                Some("owner" | "technician")
-            ) {
-                return Err(StoreError::Invalid(
-                    "Tickets can only be routed to owners and technicians.".into(),
-                ));
+            match row {
+                Some((_, role, _)) if role == "owner" => {}
+                Some((name, role, assigned)) if role == "technician" => match rule.company {
+                    None => {
+                        return Err(StoreError::Invalid(format!(
+                            "{name} is a technician and works only the companies assigned to them: \
+                             choose one of those companies for this rule, or an owner."
+                        )));
+                    }
+                    Some(_) if assigned == 0 => {
+                        return Err(StoreError::Invalid(format!(
+                            "{name} is not assigned to this company: assign them on the Staff page \
+                             first, or choose someone who is."
+                        )));
+                    }
+                    Some(_) => {}
+                },
+                _ => {
+                    return Err(StoreError::Invalid(
+                        "Tickets can only be routed to owners and technicians.".into(),
+                    ));
+                }
             }
         }
         self.tx

@@ -921,12 +921,18 @@ impl ScopedTx<'_> {
             )));
         }
         let at = now();
+        let rated_by = match self.scope.actor() {
+            Actor::Portal(user) => Some(user),
+            Actor::Staff(_) => None,
+        };
         self.tx
             .exec(q!(
-                "UPDATE tickets SET csat_rating = $1, csat_comment = $2, csat_at = $3 WHERE workspace_id = $4 AND id = $5",
+                "UPDATE tickets SET csat_rating = $1, csat_comment = $2, csat_at = $3, csat_by = $4 \
+                 WHERE workspace_id = $5 AND id = $6",
                 score,
                 comment,
                 at,
+                rated_by,
                 self.scope.workspace(),
                 id
             ))

@@ -189,12 +189,32 @@ impl TicketEvent {
     }
 }
 
+/// A ticket's rating and the workspace's reopen window, as read for its page.
+struct RatingRow {
+    csat_rating: Option<i64>,
+    csat_comment: Option<String>,
+    csat_at: Option<i64>,
+    reopen_days: i64,
+    csat_by: Option<String>,
+    rater_name: Option<String>,
+}
+crate::sql::db_row!(RatingRow {
+    csat_rating,
+    csat_comment,
+    csat_at,
+    reopen_days,
+    csat_by,
+    rater_name
+});
+
 /// The client's satisfaction rating of a resolved ticket.
 #[derive(Debug, Clone)]
 pub struct Rating {
     pub score: i64,
     pub comment: String,
     pub rated_at: i64,
+    /// Who rated, and their name; `None` for ratings recorded before raters were.
+    pub rated_by: Option<(PortalUserId, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -910,17 +930,20 @@ impl ScopedTx<'_> {
         cc.sql(" ORDER BY u.name");
         let cc: Vec<(String, String)> = self.tx.all(cc).await?;
         let mut extra = Q::new(
-            "SELECT t.csat_rating, t.csat_comment, t.csat_at, w.reopen_days FROM tickets t \
-             JOIN workspaces w ON w.id = t.workspace_id WHERE t.id = ",
+            "SELECT t.csat_rating, t.csat_comment, t.csat_at, w.reopen_days, t.csat_by, r.name AS rater_name FROM tickets t \
+             JOIN workspaces w ON w.id = t.workspace_id \
+             LEFT JOIN portal_users r ON r.workspace_id = t.workspace_id AND r.id = t.csat_by WHERE t.id = ",
         );
         extra.arg(id);
         self.fence(&mut extra, "t.workspace_id", "t.company_id");
-        let (score, comment, rated_at, reopen_days): (
-            Option<i64>,
-            Option<String>,
-            Option<i64>,
-            i64,
-        ) = self.tx.one(extra).await?;
+        let RatingRow {
+            csat_rating: score,
+            csat_comment: comment,
+            csat_at: rated_at,
+            reopen_days,
+            csat_by: rated_by,
+            rater_name,
+        } = self.tx.one(extra).await?;
         let reopen_until = match ticket.status {
             TicketStatus::Resolved => ticket.resolved_at.map(|at| at + reopen_days * 24 * 3600),
             _ => None,
@@ -967,6 +990,10 @@ impl ScopedTx<'_> {
                     score,
                     comment: comment.unwrap_or_default(),
                     rated_at,
+                    rated_by: rated_by
+                        .as_deref()
+                        .and_then(PortalUserId::parse)
+                        .map(|id| (id, rater_name.unwrap_or_default())),
                 }),
                 _ => None,
             },

@@ -9,7 +9,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use portico_core::{
-    Action, CompanyId, FieldKind, PortalUserId, Principal, Section, SiteId, TicketId,
+    Action, Actor, CompanyId, FieldKind, PortalUserId, Principal, Section, SiteId, TicketId,
     TicketPriority,
 };
 use portico_store::StoreError;
@@ -178,6 +178,8 @@ struct DetailPage {
     can_resolve: bool,
     can_reopen: bool,
     can_rate: bool,
+    /// The rating shown was given by the signed-in user (and their form starts from it).
+    rated_by_me: bool,
     colleagues: Vec<(PortalUserId, String, bool)>,
     reply: String,
     error: String,
@@ -220,6 +222,11 @@ async fn detail_page(
         can_resolve: can_contribute && status.is_open(),
         can_reopen: can_contribute && detail.reopen_until.is_some_and(|until| now <= until),
         can_rate: can_contribute && !status.is_open(),
+        rated_by_me: detail.rating.as_ref().is_some_and(|r| {
+            r.rated_by
+                .as_ref()
+                .is_some_and(|(by, _)| auth.scope.actor() == Actor::Portal(*by))
+        }),
         colleagues,
         detail,
         reply,
