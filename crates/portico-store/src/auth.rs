@@ -828,7 +828,18 @@ async fn effective_sections(
     workspace: WorkspaceId,
     company: CompanyId,
 ) -> Result<Vec<(Section, String)>, StoreError> {
-    let settings = crate::scoped::portal_settings::section_settings(tx, workspace, company).await?;
+    // Read while the principal is being built, before there is a scope to fence by.
+    let query = q!(
+        &format!(
+            "SELECT {} FROM workspace_section_defaults d LEFT JOIN company_section_settings o \
+             ON o.workspace_id = d.workspace_id AND o.company_id = $2 AND o.section = d.section \
+             WHERE d.workspace_id = $1",
+            crate::scoped::portal_settings::SECTION_COLUMNS
+        ),
+        workspace,
+        company
+    );
+    let settings = crate::scoped::portal_settings::read_section_settings(tx, query).await?;
     Ok(settings
         .into_iter()
         .filter(|s| s.enabled)

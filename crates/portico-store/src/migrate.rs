@@ -8,7 +8,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 use crate::{Pool, StoreError};
 
-const SQLITE: &[(i64, &str, &str)] = &[
+pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
     (
         1,
         "foundation",

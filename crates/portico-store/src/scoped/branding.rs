@@ -4,8 +4,7 @@ use portico_core::Action;
 
 use crate::StoreError;
 use crate::public::Branding;
-use crate::scoped::ScopedTx;
-use crate::sql::Q;
+use crate::scoped::{ScopedTx, fence};
 
 /// Largest logo accepted, in bytes.
 pub const MAX_LOGO_BYTES: usize = 256 * 1024;
@@ -32,11 +31,11 @@ pub fn normalise_color(text: &str) -> Option<String> {
 impl ScopedTx<'_> {
     pub async fn branding(&mut self) -> Result<Branding, StoreError> {
         self.scope.may(Action::ManageBranding)?;
-        let mut query = Q::new(
-            "SELECT name, primary_color, secondary_color, welcome_text, (logo_data IS NOT NULL) AS has_logo \
-             FROM workspaces w WHERE 1 = 1",
+        let query = self.select(
+            "w.name, w.primary_color, w.secondary_color, w.welcome_text, (w.logo_data IS NOT NULL) AS has_logo",
+            &fence::WORKSPACES,
+            "w",
         );
-        query.sql(" AND w.id = ").arg(self.scope.workspace());
         let (name, primary_color, secondary_color, welcome_text, has_logo): (
             String,
             String,
@@ -80,18 +79,16 @@ impl ScopedTx<'_> {
                 "The welcome text is at most 2,000 characters.".into(),
             ));
         }
-        let mut query = Q::new("UPDATE workspaces SET name = ");
-        query
-            .arg(name)
-            .sql(", primary_color = ")
-            .arg(primary)
-            .sql(", secondary_color = ")
-            .arg(secondary);
-        query
-            .sql(", welcome_text = ")
-            .arg(welcome.trim())
-            .sql(" WHERE id = ")
-            .arg(self.scope.workspace());
+        let query = self.update(&fence::WORKSPACES, |set| {
+            set.sql("name = ")
+                .arg(name)
+                .sql(", primary_color = ")
+                .arg(primary)
+                .sql(", secondary_color = ")
+                .arg(secondary)
+                .sql(", welcome_text = ")
+                .arg(welcome.trim());
+        });
         self.tx.exec(query).await?;
         Ok(())
     }
@@ -111,13 +108,12 @@ impl ScopedTx<'_> {
             }
             None => (None, None),
         };
-        let mut query = Q::new("UPDATE workspaces SET logo_mime = ");
-        query
-            .arg(mime)
-            .sql(", logo_data = ")
-            .arg(data)
-            .sql(" WHERE id = ")
-            .arg(self.scope.workspace());
+        let query = self.update(&fence::WORKSPACES, |set| {
+            set.sql("logo_mime = ")
+                .arg(mime)
+                .sql(", logo_data = ")
+                .arg(data);
+        });
         self.tx.exec(query).await?;
         Ok(())
     }

@@ -4,7 +4,7 @@
 use portico_core::{Action, CompanyId, ContactRole};
 
 use crate::StoreError;
-use crate::scoped::ScopedTx;
+use crate::scoped::{ScopedTx, fence};
 use crate::sql::Q;
 
 /// Plan rates, present only for billing-entitled scopes.
@@ -110,15 +110,16 @@ impl ScopedTx<'_> {
         } else {
             "NULL AS monthly_fee_cents, NULL AS hourly_rate_cents, NULL AS currency"
         };
-        let mut query = Q::new(&format!(
-            "SELECT c.id, c.name, c.plan_name, c.portal_enabled, \
-             (SELECT COUNT(*) FROM sites s WHERE s.workspace_id = c.workspace_id AND s.company_id = c.id) AS site_count, \
-             (SELECT COUNT(*) FROM tickets t WHERE t.workspace_id = c.workspace_id AND t.company_id = c.id \
-              AND t.status NOT IN ('resolved', 'closed')) AS open_tickets, {financial} \
-             FROM companies c WHERE 1 = 1"
-        ));
-        self.fence(&mut query, "c.workspace_id", "c.id");
-        query
+        self.select(
+            &format!(
+                "c.id, c.name, c.plan_name, c.portal_enabled, \
+                 (SELECT COUNT(*) FROM sites s WHERE s.workspace_id = c.workspace_id AND s.company_id = c.id) AS site_count, \
+                 (SELECT COUNT(*) FROM tickets t WHERE t.workspace_id = c.workspace_id AND t.company_id = c.id \
+                  AND t.status NOT IN ('resolved', 'closed')) AS open_tickets, {financial}"
+            ),
+            &fence::COMPANIES,
+            "c",
+        )
     }
 
     /// Every company in scope, by name.
@@ -128,8 +129,7 @@ impl ScopedTx<'_> {
         limit: i64,
     ) -> Result<Vec<(CompanyId, String)>, StoreError> {
         self.scope.may(Action::ViewCompanies)?;
-        let mut query = Q::new("SELECT c.id, c.name FROM companies c WHERE 1 = 1");
-        self.fence(&mut query, "c.workspace_id", "c.id");
+        let mut query = self.select("c.id, c.name", &fence::COMPANIES, "c");
         query.sql(" ORDER BY c.name LIMIT ").arg(limit);
         let rows: Vec<(String, String)> = self.tx.all(query).await?;
         Ok(rows
@@ -170,9 +170,8 @@ impl ScopedTx<'_> {
     /// The sites of a company in scope (all of them: site restriction applies to tickets and
     /// assets, not to the list of locations).
     pub async fn sites(&mut self, company: CompanyId) -> Result<Vec<Site>, StoreError> {
-        let mut query = Q::new("SELECT s.id, s.name, s.address FROM sites s WHERE s.company_id = ");
-        query.arg(company);
-        self.fence(&mut query, "s.workspace_id", "s.company_id");
+        let mut query = self.select("s.id, s.name, s.address", &fence::SITES, "s");
+        query.sql(" AND s.company_id = ").arg(company);
         query.sql(" ORDER BY s.name");
         self.tx.all(query).await
     }
@@ -184,13 +183,13 @@ impl ScopedTx<'_> {
         } else {
             "group_concat(r.role, ',')"
         };
-        let mut query = Q::new(&format!(
-            "SELECT p.id, p.name, p.email, p.phone, p.title, {roles_agg} AS roles FROM contacts p \
-             LEFT JOIN contact_roles r ON r.workspace_id = p.workspace_id AND r.contact_id = p.id \
-             WHERE p.company_id = "
-        ));
-        query.arg(company);
-        self.fence(&mut query, "p.workspace_id", "p.company_id");
+        let mut query = self.select_joined(
+            &format!("p.id, p.name, p.email, p.phone, p.title, {roles_agg} AS roles"),
+            &fence::CONTACTS,
+            "p",
+            " LEFT JOIN contact_roles r ON r.workspace_id = p.workspace_id AND r.contact_id = p.id",
+        );
+        query.sql(" AND p.company_id = ").arg(company);
         query.sql(" GROUP BY p.id, p.name, p.email, p.phone, p.title ORDER BY p.name");
         let rows: Vec<ContactRow> = self.tx.all(query).await?;
         Ok(rows

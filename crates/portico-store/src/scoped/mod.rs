@@ -3,6 +3,7 @@
 
 pub mod branding;
 pub mod companies;
+pub(crate) mod fence;
 pub mod outbox;
 pub mod portal_settings;
 pub mod portal_users;
@@ -18,7 +19,7 @@ use std::sync::Arc;
 
 use portico_core::{CompanyId, CompanySet, Scope};
 
-use crate::sql::{Q, Tx};
+use crate::sql::Tx;
 use crate::{Store, StoreError};
 
 /// A transaction fenced to one scope. Dropping it without [`ScopedTx::commit`] rolls back.
@@ -72,33 +73,10 @@ impl<'s> ScopedTx<'s> {
         self.scope
     }
 
-    /// Appends ` AND <ws_col> = $ws AND <company_col> IN (…)` for the scope's companies.
-    pub(crate) fn fence(&self, query: &mut Q, workspace_col: &str, company_col: &str) {
-        query
-            .sql(" AND ")
-            .sql(workspace_col)
-            .sql(" = ")
-            .arg(self.scope.workspace());
-        if let CompanySet::Only(ids) = self.scope.companies() {
-            query.sql(" AND ");
-            query.in_list(company_col, ids);
-        }
-    }
-
-    /// Appends ` AND <ws_col> = $ws` for workspace-level records (staff, settings, outbox).
-    pub(crate) fn fence_workspace(&self, query: &mut Q, workspace_col: &str) {
-        query
-            .sql(" AND ")
-            .sql(workspace_col)
-            .sql(" = ")
-            .arg(self.scope.workspace());
-    }
-
     /// Confirms a company is inside the scope; `NotFound` otherwise (absent or foreign alike).
     pub(crate) async fn visible_company(&mut self, company: CompanyId) -> Result<(), StoreError> {
-        let mut query = Q::new("SELECT COUNT(*) FROM companies c WHERE c.id = ");
-        query.arg(company);
-        self.fence(&mut query, "c.workspace_id", "c.id");
+        let mut query = self.select("COUNT(*)", &fence::COMPANIES, "c");
+        query.sql(" AND c.id = ").arg(company);
         if self.tx.count(query).await? == 1 {
             Ok(())
         } else {

@@ -2,8 +2,8 @@
 
 use portico_core::{Action, CompanyId, WorkspaceId};
 
-use crate::scoped::ScopedTx;
-use crate::sql::{Q, Tx, q};
+use crate::scoped::{ScopedTx, fence};
+use crate::sql::{Tx, q};
 use crate::{StoreError, now};
 
 /// A queued e-mail.
@@ -58,11 +58,13 @@ impl ScopedTx<'_> {
     /// The newest queued mail of the workspace.
     pub async fn outbox(&mut self, limit: i64) -> Result<Vec<OutboxMail>, StoreError> {
         self.scope.may(Action::ViewOutbox)?;
-        let mut query =
-            Q::new("SELECT id, to_address, subject, body, created_at FROM outbox o WHERE 1 = 1");
-        self.fence_workspace(&mut query, "o.workspace_id");
+        let mut query = self.select(
+            "o.id, o.to_address, o.subject, o.body, o.created_at",
+            &fence::OUTBOX,
+            "o",
+        );
         query
-            .sql(" ORDER BY created_at DESC, id DESC LIMIT ")
+            .sql(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
             .arg(limit);
         self.tx.all(query).await
     }

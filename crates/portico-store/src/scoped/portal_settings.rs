@@ -2,10 +2,10 @@
 //! workspace default with per-company overrides. Read on every portal request, so a change takes
 //! effect at once on every instance.
 
-use portico_core::{Action, CompanyId, Section, WorkspaceId};
+use portico_core::{Action, CompanyId, Section};
 
 use crate::StoreError;
-use crate::scoped::ScopedTx;
+use crate::scoped::{ScopedTx, fence};
 use crate::sql::{Q, Tx, q};
 
 /// One section's effective state for a company, and where it comes from.
@@ -52,23 +52,18 @@ crate::sql::db_row!(SettingRow {
     company_label
 });
 
-pub(crate) async fn section_settings(
+/// The columns [`read_section_settings`] reads, from workspace defaults `d` joined to one
+/// company's overrides `o`.
+pub(crate) const SECTION_COLUMNS: &str = "d.section, d.enabled AS default_enabled, \
+     d.label AS default_label, o.enabled AS company_enabled, o.label AS company_label";
+
+/// Every section's effective setting, from the rows `query` selects ([`SECTION_COLUMNS`]).
+pub(crate) async fn read_section_settings(
     tx: &mut Tx,
-    workspace: WorkspaceId,
-    company: CompanyId,
+    query: Q,
 ) -> Result<Vec<SectionSetting>, StoreError> {
     // Every known section is listed, so that sections without a stored row still show.
-    let rows: Vec<SettingRow> = tx
-        .all(q!(
-            "SELECT d.section, d.enabled AS default_enabled, d.label AS default_label, \
-             o.enabled AS company_enabled, o.label AS company_label \
-             FROM workspace_section_defaults d LEFT JOIN company_section_settings o \
-             ON o.workspace_id = d.workspace_id AND o.company_id = $2 AND o.section = d.section \
-             WHERE d.workspace_id = $1",
-            workspace,
-            company
-        ))
-        .await?;
+    let rows: Vec<SettingRow> = tx.all(query).await?;
     Ok(Section::ALL
         .iter()
         .map(|&section| {
@@ -115,12 +110,19 @@ impl ScopedTx<'_> {
     pub async fn section_defaults(&mut self) -> Result<Vec<SectionSetting>, StoreError> {
         self.scope.may(Action::ManagePortalSettings)?;
         // A company id that cannot exist: no override applies, leaving the defaults.
-        section_settings(
-            &mut self.tx,
-            self.scope.workspace(),
-            CompanyId::from_stored(""),
-        )
-        .await
+        let query = self.section_query(CompanyId::from_stored(""));
+        read_section_settings(&mut self.tx, query).await
+    }
+
+    /// The workspace's section defaults joined to `company`'s overrides.
+    fn section_query(&self, company: CompanyId) -> Q {
+        let mut query = Q::new(&format!(
+            "SELECT {SECTION_COLUMNS} FROM workspace_section_defaults d LEFT JOIN company_section_settings o \
+             ON o.workspace_id = d.workspace_id AND o.section = d.section AND o.company_id = "
+        ));
+        query.arg(company).sql(" WHERE 1 = 1");
+        self.fenced(&mut query, &fence::WORKSPACE_SECTION_DEFAULTS, "d");
+        query
     }
 
     /// Sets the workspace defaults; companies without an override follow them at once.
@@ -152,11 +154,11 @@ impl ScopedTx<'_> {
     ) -> Result<PortalSettings, StoreError> {
         self.visible_company(company).await?;
         self.scope.may(Action::ManagePortalSettings)?;
-        let mut query = Q::new("SELECT portal_enabled FROM companies c WHERE c.id = ");
-        query.arg(company);
-        self.fence(&mut query, "c.workspace_id", "c.id");
+        let mut query = self.select("c.portal_enabled", &fence::COMPANIES, "c");
+        query.sql(" AND c.id = ").arg(company);
         let (portal_enabled,): (bool,) = self.tx.one(query).await?;
-        let sections = section_settings(&mut self.tx, self.scope.workspace(), company).await?;
+        let query = self.section_query(company);
+        let sections = read_section_settings(&mut self.tx, query).await?;
         Ok(PortalSettings {
             portal_enabled,
             sections,
@@ -172,9 +174,10 @@ impl ScopedTx<'_> {
     ) -> Result<(), StoreError> {
         self.visible_company(company).await?;
         self.scope.may(Action::ManagePortalSettings)?;
-        let mut query = Q::new("UPDATE companies SET portal_enabled = ");
-        query.arg(portal_enabled).sql(" WHERE id = ").arg(company);
-        self.fence(&mut query, "workspace_id", "id");
+        let mut query = self.update(&fence::COMPANIES, |set| {
+            set.sql("portal_enabled = ").arg(portal_enabled);
+        });
+        query.sql(" AND id = ").arg(company);
         self.tx.exec(query).await?;
         for change in changes {
             if change

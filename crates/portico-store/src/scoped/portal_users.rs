@@ -3,8 +3,8 @@
 use portico_core::{Action, Actor, CompanyId, PortalRole, PortalUserId, SiteId};
 
 use crate::auth::{OneTimePurpose, SessionUser, issue_token};
-use crate::scoped::ScopedTx;
-use crate::sql::{Q, q};
+use crate::scoped::{ScopedTx, fence};
+use crate::sql::q;
 use crate::{StoreError, now};
 
 /// How long an invitation link stays valid.
@@ -166,10 +166,9 @@ impl ScopedTx<'_> {
         if sites.is_empty() {
             return Ok(());
         }
-        let mut query = Q::new("SELECT COUNT(*) FROM sites s WHERE s.company_id = ");
-        query.arg(company).sql(" AND ");
+        let mut query = self.select("COUNT(*)", &fence::SITES, "s");
+        query.sql(" AND s.company_id = ").arg(company).sql(" AND ");
         query.in_list("s.id", sites);
-        self.fence(&mut query, "s.workspace_id", "s.company_id");
         if self.tx.count(query).await? as usize != sites.len() {
             return Err(StoreError::Invalid("Choose sites of this company.".into()));
         }
@@ -188,14 +187,16 @@ impl ScopedTx<'_> {
         } else {
             "group_concat(s.site_id, ',')"
         };
-        let mut query = Q::new(&format!(
-            "SELECT u.id, u.email, u.name, u.role, u.own_only, u.billing_access, u.disabled, \
-             (u.password_hash IS NOT NULL) AS activated, {agg} AS sites FROM portal_users u \
-             LEFT JOIN portal_user_sites s ON s.workspace_id = u.workspace_id AND s.portal_user_id = u.id \
-             WHERE u.company_id = "
-        ));
-        query.arg(company);
-        self.fence(&mut query, "u.workspace_id", "u.company_id");
+        let mut query = self.select_joined(
+            &format!(
+                "u.id, u.email, u.name, u.role, u.own_only, u.billing_access, u.disabled, \
+                 (u.password_hash IS NOT NULL) AS activated, {agg} AS sites"
+            ),
+            &fence::PORTAL_USERS,
+            "u",
+            " LEFT JOIN portal_user_sites s ON s.workspace_id = u.workspace_id AND s.portal_user_id = u.id",
+        );
+        query.sql(" AND u.company_id = ").arg(company);
         query.sql(
             " GROUP BY u.id, u.email, u.name, u.role, u.own_only, u.billing_access, u.disabled, u.password_hash \
              ORDER BY u.name",
@@ -284,9 +285,11 @@ impl ScopedTx<'_> {
             .await?;
         if inserted == 0 {
             // A user of this very company is listed on the caller's page anyway.
-            let mut same = Q::new("SELECT COUNT(*) FROM portal_users WHERE company_id = ");
-            same.arg(company).sql(" AND email = ").arg(email);
-            self.fence(&mut same, "workspace_id", "company_id");
+            let mut same = self.select("COUNT(*)", &fence::PORTAL_USERS, "u");
+            same.sql(" AND u.company_id = ")
+                .arg(company)
+                .sql(" AND u.email = ")
+                .arg(email);
             if self.tx.count(same).await? > 0 {
                 return Err(StoreError::Conflict("portal user e-mail address"));
             }
@@ -321,10 +324,9 @@ impl ScopedTx<'_> {
         company: CompanyId,
     ) -> Result<Vec<String>, StoreError> {
         self.visible_company(company).await?;
-        let mut query = Q::new("SELECT domain FROM company_email_domains WHERE company_id = ");
-        query.arg(company);
-        self.fence(&mut query, "workspace_id", "company_id");
-        query.sql(" ORDER BY domain");
+        let mut query = self.select("d.domain", &fence::COMPANY_EMAIL_DOMAINS, "d");
+        query.sql(" AND d.company_id = ").arg(company);
+        query.sql(" ORDER BY d.domain");
         let rows: Vec<(String,)> = self.tx.all(query).await?;
         Ok(rows.into_iter().map(|(d,)| d).collect())
     }
@@ -337,9 +339,8 @@ impl ScopedTx<'_> {
     ) -> Result<(), StoreError> {
         self.visible_company(company).await?;
         self.scope.may(Action::ManageCompanyDomains)?;
-        let mut delete = Q::new("DELETE FROM company_email_domains WHERE company_id = ");
-        delete.arg(company);
-        self.fence(&mut delete, "workspace_id", "company_id");
+        let mut delete = self.delete(&fence::COMPANY_EMAIL_DOMAINS);
+        delete.sql(" AND company_id = ").arg(company);
         self.tx.exec(delete).await?;
         for domain in domains {
             self.tx
@@ -360,13 +361,14 @@ impl ScopedTx<'_> {
         &mut self,
         company: CompanyId,
     ) -> Result<Vec<String>, StoreError> {
-        let mut query = Q::new(
-            "SELECT email FROM portal_users WHERE role = 'client_admin' AND NOT disabled \
-             AND password_hash IS NOT NULL AND company_id = ",
-        );
-        query.arg(company);
-        self.fence(&mut query, "workspace_id", "company_id");
-        query.sql(" ORDER BY email");
+        let mut query = self.select("u.email", &fence::PORTAL_USERS, "u");
+        query
+            .sql(
+                " AND u.role = 'client_admin' AND NOT u.disabled AND u.password_hash IS NOT NULL \
+                 AND u.company_id = ",
+            )
+            .arg(company);
+        query.sql(" ORDER BY u.email");
         let rows: Vec<(String,)> = self.tx.all(query).await?;
         Ok(rows.into_iter().map(|(e,)| e).collect())
     }
@@ -377,9 +379,12 @@ impl ScopedTx<'_> {
         user: PortalUserId,
         sites: &[SiteId],
     ) -> Result<(), StoreError> {
-        let mut delete = Q::new("DELETE FROM portal_user_sites WHERE portal_user_id = ");
-        delete.arg(user).sql(" AND company_id = ").arg(company);
-        self.fence(&mut delete, "workspace_id", "company_id");
+        let mut delete = self.delete(&fence::PORTAL_USER_SITES);
+        delete
+            .sql(" AND portal_user_id = ")
+            .arg(user)
+            .sql(" AND company_id = ")
+            .arg(company);
         self.tx.exec(delete).await?;
         for site in sites {
             self.tx
@@ -429,22 +434,21 @@ impl ScopedTx<'_> {
         } else {
             current.billing_access
         };
-        let mut query = Q::new("UPDATE portal_users SET name = ");
+        let mut query = self.update(&fence::PORTAL_USERS, |set| {
+            set.sql("name = ")
+                .arg(fields.name.trim())
+                .sql(", role = ")
+                .arg(fields.role.as_str())
+                .sql(", own_only = ")
+                .arg(fields.own_only)
+                .sql(", billing_access = ")
+                .arg(billing_access);
+        });
         query
-            .arg(fields.name.trim())
-            .sql(", role = ")
-            .arg(fields.role.as_str());
-        query
-            .sql(", own_only = ")
-            .arg(fields.own_only)
-            .sql(", billing_access = ")
-            .arg(billing_access);
-        query
-            .sql(" WHERE id = ")
+            .sql(" AND id = ")
             .arg(user)
             .sql(" AND company_id = ")
             .arg(company);
-        self.fence(&mut query, "workspace_id", "company_id");
         self.tx.exec(query).await?;
         self.set_sites(company, user, &fields.sites).await
     }
@@ -458,23 +462,19 @@ impl ScopedTx<'_> {
     ) -> Result<(), StoreError> {
         self.require_user_admin(company).await?;
         self.portal_user(company, user).await?;
-        let mut query = Q::new("UPDATE portal_users SET disabled = ");
+        let mut query = self.update(&fence::PORTAL_USERS, |set| {
+            set.sql("disabled = ").arg(disabled);
+        });
         query
-            .arg(disabled)
-            .sql(" WHERE id = ")
+            .sql(" AND id = ")
             .arg(user)
             .sql(" AND company_id = ")
             .arg(company);
-        self.fence(&mut query, "workspace_id", "company_id");
         self.tx.exec(query).await?;
         if disabled {
-            self.tx
-                .exec(q!(
-                    "DELETE FROM sessions WHERE workspace_id = $1 AND portal_user_id = $2",
-                    self.scope.workspace(),
-                    user
-                ))
-                .await?;
+            let mut sessions = self.delete(&fence::SESSIONS);
+            sessions.sql(" AND portal_user_id = ").arg(user);
+            self.tx.exec(sessions).await?;
         }
         Ok(())
     }

@@ -5,7 +5,7 @@
 use portico_core::{Action, CompanyId, StaffUserId, TicketPriority};
 
 use crate::StoreError;
-use crate::scoped::ScopedTx;
+use crate::scoped::{ScopedTx, fence};
 use crate::sql::{Q, q};
 
 /// A rule as stored and shown.
@@ -92,13 +92,14 @@ impl ScopedTx<'_> {
     /// The workspace's rules in evaluation order.
     pub async fn routing_rules(&mut self) -> Result<Vec<RoutingRule>, StoreError> {
         self.scope.may(Action::ViewTickets)?;
-        let mut query = Q::new(
-            "SELECT r.id, r.position, r.name, r.company_id, c.name, r.category, r.keywords, r.field_label, \
-             r.field_value, r.set_assignee_id, a.name, r.set_priority, r.set_category FROM routing_rules r \
-             LEFT JOIN companies c ON c.workspace_id = r.workspace_id AND c.id = r.company_id \
-             LEFT JOIN staff_users a ON a.workspace_id = r.workspace_id AND a.id = r.set_assignee_id WHERE 1 = 1",
+        let mut query = self.select_joined(
+            "r.id, r.position, r.name, r.company_id, c.name, r.category, r.keywords, r.field_label, \
+             r.field_value, r.set_assignee_id, a.name, r.set_priority, r.set_category",
+            &fence::ROUTING_RULES,
+            "r",
+            " LEFT JOIN companies c ON c.workspace_id = r.workspace_id AND c.id = r.company_id \
+             LEFT JOIN staff_users a ON a.workspace_id = r.workspace_id AND a.id = r.set_assignee_id",
         );
-        self.fence_workspace(&mut query, "r.workspace_id");
         query.sql(" ORDER BY r.position, r.name");
         let rows: Vec<RawRule> = self.tx.all(query).await?;
         Ok(rows
@@ -152,17 +153,19 @@ impl ScopedTx<'_> {
         if let Some(assignee) = rule.set_assignee {
             // Refused now rather than skipped later: a rule that names someone who may not work
             // the company's tickets would silently assign nobody.
-            let row: Option<(String, String, i64)> = self
-                .tx
-                .optional(q!(
-                    "SELECT u.name, u.role, (SELECT COUNT(*) FROM staff_assignments a \
-                     WHERE a.workspace_id = u.workspace_id AND a.staff_user_id = u.id AND a.company_id = $3) \
-                     FROM staff_users u WHERE u.workspace_id = $1 AND u.id = $2 AND NOT u.disabled",
-                    self.scope.workspace(),
-                    assignee,
-                    rule.company
-                ))
-                .await?;
+            let mut query = Q::new(
+                "SELECT u.name, u.role, (SELECT COUNT(*) FROM staff_assignments a \
+                 WHERE a.workspace_id = u.workspace_id AND a.staff_user_id = u.id AND a.company_id = ",
+            );
+            query
+                .arg(rule.company)
+                .sql(") FROM staff_users u WHERE 1 = 1");
+            self.fenced(&mut query, &fence::STAFF_USERS, "u");
+            query
+                .sql(" AND u.id = ")
+                .arg(assignee)
+                .sql(" AND NOT u.disabled");
+            let row: Option<(String, String, i64)> = self.tx.optional(query).await?;
             match row {
                 Some((_, role, _)) if role == "owner" => {}
                 Some((name, role, assigned)) if role == "technician" => match rule.company {
@@ -210,14 +213,9 @@ impl ScopedTx<'_> {
 
     pub async fn delete_routing_rule(&mut self, id: &str) -> Result<(), StoreError> {
         self.scope.may(Action::ManageTicketForm)?;
-        let removed = self
-            .tx
-            .exec(q!(
-                "DELETE FROM routing_rules WHERE workspace_id = $1 AND id = $2",
-                self.scope.workspace(),
-                id
-            ))
-            .await?;
+        let mut delete = self.delete(&fence::ROUTING_RULES);
+        delete.sql(" AND id = ").arg(id);
+        let removed = self.tx.exec(delete).await?;
         if removed == 1 {
             Ok(())
         } else {

@@ -2,7 +2,7 @@
 
 use portico_core::{Action, Actor};
 
-use crate::scoped::ScopedTx;
+use crate::scoped::{ScopedTx, fence};
 use crate::sql::q;
 use crate::{StoreError, now};
 
@@ -29,15 +29,11 @@ impl ScopedTx<'_> {
     /// The caller's saved views, by name.
     pub async fn saved_views(&mut self) -> Result<Vec<SavedView>, StoreError> {
         self.scope.may(Action::ViewTickets)?;
-        let me = self.staff_actor()?;
-        let rows: Vec<(String, String, String)> = self
-            .tx
-            .all(q!(
-                "SELECT id, name, query FROM saved_views WHERE workspace_id = $1 AND staff_user_id = $2 ORDER BY name",
-                self.scope.workspace(),
-                me
-            ))
-            .await?;
+        // Staff only; the fence keeps the caller's own views.
+        self.staff_actor()?;
+        let mut query = self.select("v.id, v.name, v.query", &fence::SAVED_VIEWS, "v");
+        query.sql(" ORDER BY v.name");
+        let rows: Vec<(String, String, String)> = self.tx.all(query).await?;
         Ok(rows
             .into_iter()
             .map(|(id, name, query)| SavedView { id, name, query })
@@ -78,11 +74,7 @@ impl ScopedTx<'_> {
         }
         let count = self
             .tx
-            .count(q!(
-                "SELECT COUNT(*) FROM saved_views WHERE workspace_id = $1 AND staff_user_id = $2",
-                self.scope.workspace(),
-                me
-            ))
+            .count(self.select("COUNT(*)", &fence::SAVED_VIEWS, "v"))
             .await?;
         if count >= MAX_VIEWS {
             return Err(StoreError::Invalid(format!(
@@ -106,16 +98,11 @@ impl ScopedTx<'_> {
     /// Deletes one of the caller's views; another user's view is not found.
     pub async fn delete_view(&mut self, id: &str) -> Result<(), StoreError> {
         self.scope.may(Action::ViewTickets)?;
-        let me = self.staff_actor()?;
-        let removed = self
-            .tx
-            .exec(q!(
-                "DELETE FROM saved_views WHERE workspace_id = $1 AND staff_user_id = $2 AND id = $3",
-                self.scope.workspace(),
-                me,
-                id
-            ))
-            .await?;
+        // Staff only; the fence keeps the caller's own views.
+        self.staff_actor()?;
+        let mut delete = self.delete(&fence::SAVED_VIEWS);
+        delete.sql(" AND id = ").arg(id);
+        let removed = self.tx.exec(delete).await?;
         if removed == 1 {
             Ok(())
         } else {

@@ -4,8 +4,8 @@
 use portico_core::{Action, TicketPriority};
 
 use crate::StoreError;
-use crate::scoped::ScopedTx;
-use crate::sql::{Q, q};
+use crate::scoped::{ScopedTx, fence};
+use crate::sql::q;
 
 /// One priority's targets, in minutes from the ticket's creation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,10 +85,11 @@ impl ScopedTx<'_> {
 
     /// The targets the workspace has set (priorities without targets are absent).
     pub(crate) async fn stored_sla_targets(&mut self) -> Result<Vec<SlaTarget>, StoreError> {
-        let mut query = Q::new(
-            "SELECT priority, first_response_minutes, resolution_minutes FROM sla_targets WHERE 1 = 1",
+        let query = self.select(
+            "st.priority, st.first_response_minutes, st.resolution_minutes",
+            &fence::SLA_TARGETS,
+            "st",
         );
-        self.fence_workspace(&mut query, "workspace_id");
         let rows: Vec<(String, Option<i64>, Option<i64>)> = self.tx.all(query).await?;
         Ok(rows
             .into_iter()
@@ -125,12 +126,8 @@ impl ScopedTx<'_> {
                 )));
             }
         }
-        self.tx
-            .exec(q!(
-                "DELETE FROM sla_targets WHERE workspace_id = $1",
-                self.scope.workspace()
-            ))
-            .await?;
+        let delete = self.delete(&fence::SLA_TARGETS);
+        self.tx.exec(delete).await?;
         for t in targets {
             if t.first_response_minutes.is_none() && t.resolution_minutes.is_none() {
                 continue;

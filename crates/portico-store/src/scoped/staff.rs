@@ -3,9 +3,9 @@
 use portico_core::{Action, CompanyId, StaffRole, StaffUserId};
 
 use crate::auth::{OneTimePurpose, SessionUser, issue_token};
-use crate::scoped::ScopedTx;
 use crate::scoped::portal_users::{INVITE_TTL_SECS, valid_email};
-use crate::sql::{Q, q};
+use crate::scoped::{ScopedTx, fence};
+use crate::sql::q;
 use crate::{StoreError, now};
 
 #[derive(Debug, Clone)]
@@ -44,11 +44,12 @@ impl ScopedTx<'_> {
         } else {
             "group_concat(a.company_id, ',')"
         };
-        let mut query = Q::new(&format!(
-            "SELECT u.id, u.email, u.name, u.role, u.disabled, {agg} AS assigned FROM staff_users u \
-             LEFT JOIN staff_assignments a ON a.workspace_id = u.workspace_id AND a.staff_user_id = u.id WHERE 1 = 1"
-        ));
-        self.fence_workspace(&mut query, "u.workspace_id");
+        let mut query = self.select_joined(
+            &format!("u.id, u.email, u.name, u.role, u.disabled, {agg} AS assigned"),
+            &fence::STAFF_USERS,
+            "u",
+            " LEFT JOIN staff_assignments a ON a.workspace_id = u.workspace_id AND a.staff_user_id = u.id",
+        );
         query.sql(" GROUP BY u.id, u.email, u.name, u.role, u.disabled ORDER BY u.name");
         let rows: Vec<Row> = self.tx.all(query).await?;
         Ok(rows
@@ -155,22 +156,17 @@ impl ScopedTx<'_> {
                 .await
                 .map_err(|_| StoreError::Invalid("Choose companies of this workspace.".into()))?;
         }
-        let mut query = Q::new("UPDATE staff_users SET role = ");
-        query
-            .arg(role.as_str())
-            .sql(", disabled = ")
-            .arg(disabled)
-            .sql(" WHERE id = ")
-            .arg(id);
-        self.fence_workspace(&mut query, "workspace_id");
+        let mut query = self.update(&fence::STAFF_USERS, |set| {
+            set.sql("role = ")
+                .arg(role.as_str())
+                .sql(", disabled = ")
+                .arg(disabled);
+        });
+        query.sql(" AND id = ").arg(id);
         self.tx.exec(query).await?;
-        self.tx
-            .exec(q!(
-                "DELETE FROM staff_assignments WHERE workspace_id = $1 AND staff_user_id = $2",
-                self.scope.workspace(),
-                id
-            ))
-            .await?;
+        let mut unassign = self.delete(&fence::STAFF_ASSIGNMENTS);
+        unassign.sql(" AND staff_user_id = ").arg(id);
+        self.tx.exec(unassign).await?;
         for company in assigned {
             self.tx
                 .exec(q!(
@@ -184,13 +180,9 @@ impl ScopedTx<'_> {
         self.revoke_invitations_of(id, role, assigned, disabled)
             .await?;
         if disabled {
-            self.tx
-                .exec(q!(
-                    "DELETE FROM sessions WHERE workspace_id = $1 AND staff_user_id = $2",
-                    self.scope.workspace(),
-                    id
-                ))
-                .await?;
+            let mut sessions = self.delete(&fence::SESSIONS);
+            sessions.sql(" AND staff_user_id = ").arg(id);
+            self.tx.exec(sessions).await?;
         }
         Ok(())
     }
@@ -205,12 +197,13 @@ impl ScopedTx<'_> {
         assigned: &[CompanyId],
         disabled: bool,
     ) -> Result<(), StoreError> {
-        let mut query = Q::new(
-            "DELETE FROM one_time_tokens WHERE purpose = 'invite' AND used_at IS NULL AND portal_user_id IN \
-             (SELECT u.id FROM portal_users u WHERE u.password_hash IS NULL AND u.invited_by = ",
+        let mut query = self.delete(&fence::ONE_TIME_TOKENS);
+        query.sql(
+            " AND purpose = 'invite' AND used_at IS NULL AND portal_user_id IN \
+             (SELECT u.id FROM portal_users u WHERE u.password_hash IS NULL",
         );
-        query.arg(staff);
-        self.fence_workspace(&mut query, "u.workspace_id");
+        self.fenced(&mut query, &fence::PORTAL_USERS, "u");
+        query.sql(" AND u.invited_by = ").arg(staff);
         match (disabled, role) {
             (false, StaffRole::Owner) => return Ok(()),
             (false, StaffRole::Technician) if !assigned.is_empty() => {
@@ -221,7 +214,6 @@ impl ScopedTx<'_> {
             _ => {}
         }
         query.sql(")");
-        self.fence_workspace(&mut query, "workspace_id");
         self.tx.exec(query).await?;
         Ok(())
     }

@@ -4,8 +4,8 @@
 use portico_core::{Action, CompanyId, FieldKind, FormField};
 
 use crate::StoreError;
-use crate::scoped::ScopedTx;
-use crate::sql::{Q, q};
+use crate::scoped::{ScopedTx, fence};
+use crate::sql::q;
 
 /// What a company's clients fill in when they raise a ticket.
 #[derive(Debug, Clone, Default)]
@@ -52,34 +52,28 @@ impl FieldRow {
     }
 }
 
+/// The columns a [`FieldRow`] reads, from `ticket_form_fields f`.
+const FIELD_COLUMNS: &str = "f.id, f.label, f.kind, f.required, f.help, f.options";
+
 impl ScopedTx<'_> {
     /// The form `company`'s clients see: its override fields if it has any, else the
     /// workspace's; categories are workspace-wide.
     pub async fn ticket_form(&mut self, company: CompanyId) -> Result<TicketForm, StoreError> {
         self.scope.may(Action::ViewTickets)?;
         self.visible_company(company).await?;
-        let mut categories = Q::new("SELECT name FROM ticket_categories WHERE 1 = 1");
-        self.fence_workspace(&mut categories, "workspace_id");
-        categories.sql(" ORDER BY position, name");
+        let mut categories = self.select("k.name", &fence::TICKET_CATEGORIES, "k");
+        categories.sql(" ORDER BY k.position, k.name");
         let categories: Vec<(String,)> = self.tx.all(categories).await?;
-        let own = self
-            .tx
-            .count(q!(
-                "SELECT COUNT(*) FROM ticket_form_fields WHERE workspace_id = $1 AND company_id = $2",
-                self.scope.workspace(),
-                company
-            ))
-            .await?;
-        let mut fields = Q::new(
-            "SELECT id, label, kind, required, help, options FROM ticket_form_fields WHERE workspace_id = ",
-        );
-        fields.arg(self.scope.workspace());
+        let mut own = self.select("COUNT(*)", &fence::TICKET_FORM_FIELDS, "f");
+        own.sql(" AND f.company_id = ").arg(company);
+        let own = self.tx.count(own).await?;
+        let mut fields = self.select(FIELD_COLUMNS, &fence::TICKET_FORM_FIELDS, "f");
         if own > 0 {
-            fields.sql(" AND company_id = ").arg(company);
+            fields.sql(" AND f.company_id = ").arg(company);
         } else {
-            fields.sql(" AND company_id IS NULL");
+            fields.sql(" AND f.company_id IS NULL");
         }
-        fields.sql(" ORDER BY position");
+        fields.sql(" ORDER BY f.position");
         let rows: Vec<FieldRow> = self.tx.all(fields).await?;
         Ok(TicketForm {
             categories: categories.into_iter().map(|(c,)| c).collect(),
@@ -101,9 +95,8 @@ impl ScopedTx<'_> {
         if self.scope.requester().is_some() && self.scope.sites().is_none() {
             return Ok(Vec::new());
         }
-        let mut query = Q::new("SELECT s.id, s.name FROM sites s WHERE s.company_id = ");
-        query.arg(company);
-        self.fence(&mut query, "s.workspace_id", "s.company_id");
+        let mut query = self.select("s.id, s.name", &fence::SITES, "s");
+        query.sql(" AND s.company_id = ").arg(company);
         if let Some(sites) = self.scope.sites() {
             query.sql(" AND ");
             query.in_list("s.id", sites);
@@ -188,8 +181,7 @@ impl ScopedTx<'_> {
             checked.push((label, kind, f.required, help, options));
         }
         let workspace = self.scope.workspace();
-        let mut delete = Q::new("DELETE FROM ticket_form_fields WHERE workspace_id = ");
-        delete.arg(workspace);
+        let mut delete = self.delete(&fence::TICKET_FORM_FIELDS);
         match company {
             Some(c) => delete.sql(" AND company_id = ").arg(c),
             None => delete.sql(" AND company_id IS NULL"),
@@ -225,12 +217,8 @@ impl ScopedTx<'_> {
                     "At most {MAX_CATEGORIES} categories."
                 )));
             }
-            self.tx
-                .exec(q!(
-                    "DELETE FROM ticket_categories WHERE workspace_id = $1",
-                    workspace
-                ))
-                .await?;
+            let delete = self.delete(&fence::TICKET_CATEGORIES);
+            self.tx.exec(delete).await?;
             for (position, name) in names.iter().enumerate() {
                 self.tx
                     .exec(q!(
@@ -255,15 +243,12 @@ impl ScopedTx<'_> {
         if let Some(company) = company {
             self.visible_company(company).await?;
         }
-        let mut query = Q::new(
-            "SELECT id, label, kind, required, help, options FROM ticket_form_fields WHERE workspace_id = ",
-        );
-        query.arg(self.scope.workspace());
+        let mut query = self.select(FIELD_COLUMNS, &fence::TICKET_FORM_FIELDS, "f");
         match company {
-            Some(c) => query.sql(" AND company_id = ").arg(c),
-            None => query.sql(" AND company_id IS NULL"),
+            Some(c) => query.sql(" AND f.company_id = ").arg(c),
+            None => query.sql(" AND f.company_id IS NULL"),
         };
-        query.sql(" ORDER BY position");
+        query.sql(" ORDER BY f.position");
         let rows: Vec<FieldRow> = self.tx.all(query).await?;
         Ok(rows.into_iter().filter_map(FieldRow::into_field).collect())
     }
@@ -271,9 +256,8 @@ impl ScopedTx<'_> {
     /// The workspace's categories, in order.
     pub async fn ticket_categories(&mut self) -> Result<Vec<String>, StoreError> {
         self.scope.may(Action::ManageTicketForm)?;
-        let mut query = Q::new("SELECT name FROM ticket_categories WHERE 1 = 1");
-        self.fence_workspace(&mut query, "workspace_id");
-        query.sql(" ORDER BY position, name");
+        let mut query = self.select("k.name", &fence::TICKET_CATEGORIES, "k");
+        query.sql(" ORDER BY k.position, k.name");
         let rows: Vec<(String,)> = self.tx.all(query).await?;
         Ok(rows.into_iter().map(|(n,)| n).collect())
     }

@@ -10,10 +10,10 @@ use portico_core::{
     TicketPriority, TicketStatus,
 };
 
-use crate::scoped::ScopedTx;
 use crate::scoped::outbox;
 use crate::scoped::routing::Candidate;
 use crate::scoped::tickets::TicketSummary;
+use crate::scoped::{ScopedTx, fence};
 use crate::sql::{Q, q};
 use crate::{StoreError, now};
 
@@ -181,15 +181,13 @@ impl ScopedTx<'_> {
                 ));
             }
             (None, Some(site)) => {
-                let known = self
-                    .tx
-                    .count(q!(
-                        "SELECT COUNT(*) FROM sites WHERE workspace_id = $1 AND company_id = $2 AND id = $3",
-                        self.scope.workspace(),
-                        company,
-                        site
-                    ))
-                    .await?;
+                let mut known = self.select("COUNT(*)", &fence::SITES, "s");
+                known
+                    .sql(" AND s.company_id = ")
+                    .arg(company)
+                    .sql(" AND s.id = ")
+                    .arg(site);
+                let known = self.tx.count(known).await?;
                 if known != 1 {
                     return Err(StoreError::Invalid(
                         "Choose one of the listed sites.".into(),
@@ -385,6 +383,18 @@ impl ScopedTx<'_> {
         Ok(())
     }
 
+    /// `UPDATE tickets SET <set> WHERE <fence> AND id = <ticket>`.
+    async fn update_ticket(
+        &mut self,
+        ticket: TicketId,
+        set: impl FnOnce(&mut Q),
+    ) -> Result<(), StoreError> {
+        let mut query = self.update(&fence::TICKETS, set);
+        query.sql(" AND id = ").arg(ticket);
+        self.tx.exec(query).await?;
+        Ok(())
+    }
+
     /// Moves a ticket to `status`, keeping `resolved_at` and the timeline in step.
     async fn set_status(
         &mut self,
@@ -405,16 +415,15 @@ impl ScopedTx<'_> {
                     .unwrap_or(at),
             )
         };
-        self.tx
-            .exec(q!(
-                "UPDATE tickets SET status = $1, resolved_at = $2, updated_at = $3 WHERE workspace_id = $4 AND id = $5",
-                status.as_str(),
-                resolved_at,
-                at,
-                self.scope.workspace(),
-                ticket.id
-            ))
-            .await?;
+        self.update_ticket(ticket.id, |set| {
+            set.sql("status = ")
+                .arg(status.as_str())
+                .sql(", resolved_at = ")
+                .arg(resolved_at)
+                .sql(", updated_at = ")
+                .arg(at);
+        })
+        .await?;
         self.record_event(
             ticket,
             "status",
@@ -461,14 +470,10 @@ impl ScopedTx<'_> {
             return Ok(());
         }
         if portal {
-            self.tx
-                .exec(q!(
-                    "UPDATE tickets SET updated_at = $1 WHERE workspace_id = $2 AND id = $3",
-                    at,
-                    self.scope.workspace(),
-                    id
-                ))
-                .await?;
+            self.update_ticket(id, |set| {
+                set.sql("updated_at = ").arg(at);
+            })
+            .await?;
             if ticket.status == TicketStatus::AwaitingClient {
                 self.set_status(&ticket, TicketStatus::Open, at).await?;
             }
@@ -488,15 +493,14 @@ impl ScopedTx<'_> {
             );
             self.notify_assignee(&ticket, &subject, &mail).await?;
         } else {
-            self.tx
-                .exec(q!(
-                    "UPDATE tickets SET updated_at = $1, first_response_at = COALESCE(first_response_at, $1) \
-                     WHERE workspace_id = $2 AND id = $3",
-                    at,
-                    self.scope.workspace(),
-                    id
-                ))
-                .await?;
+            self.update_ticket(id, |set| {
+                set.sql("updated_at = ")
+                    .arg(at)
+                    .sql(", first_response_at = COALESCE(first_response_at, ")
+                    .arg(at)
+                    .sql(")");
+            })
+            .await?;
             let subject = format!("Re: {}", ticket.title);
             let mail = format!(
                 "{} replied to your ticket \"{}\":\n\n{}\n\nView or answer it: {}/tickets/{}\n",
@@ -528,14 +532,10 @@ impl ScopedTx<'_> {
                 Some(assignee) => Some(self.check_assignee(&ticket, assignee).await?),
                 None => None,
             };
-            self.tx
-                .exec(q!(
-                    "UPDATE tickets SET assignee_id = $1 WHERE workspace_id = $2 AND id = $3",
-                    change.assignee,
-                    self.scope.workspace(),
-                    id
-                ))
-                .await?;
+            self.update_ticket(id, |set| {
+                set.sql("assignee_id = ").arg(change.assignee);
+            })
+            .await?;
             self.record_event(
                 &ticket,
                 "assignee",
@@ -569,15 +569,13 @@ impl ScopedTx<'_> {
             }
         }
         if change.priority != ticket.priority {
-            self.tx
-                .exec(q!(
-                    "UPDATE tickets SET priority = $1, updated_at = $2 WHERE workspace_id = $3 AND id = $4",
-                    change.priority.as_str(),
-                    at,
-                    self.scope.workspace(),
-                    id
-                ))
-                .await?;
+            self.update_ticket(id, |set| {
+                set.sql("priority = ")
+                    .arg(change.priority.as_str())
+                    .sql(", updated_at = ")
+                    .arg(at);
+            })
+            .await?;
             self.record_event(
                 &ticket,
                 "priority",
@@ -618,17 +616,17 @@ impl ScopedTx<'_> {
         company: CompanyId,
         staff: StaffUserId,
     ) -> Result<Option<StaffCandidate>, StoreError> {
-        let row: Option<(String, String, String, i64)> = self
-            .tx
-            .optional(q!(
-                "SELECT u.name, u.email, u.role, (SELECT COUNT(*) FROM staff_assignments s \
-                 WHERE s.workspace_id = u.workspace_id AND s.staff_user_id = u.id AND s.company_id = $3) \
-                 FROM staff_users u WHERE u.workspace_id = $1 AND u.id = $2 AND NOT u.disabled",
-                self.scope.workspace(),
-                staff,
-                company
-            ))
-            .await?;
+        let mut query = Q::new(
+            "SELECT u.name, u.email, u.role, (SELECT COUNT(*) FROM staff_assignments s \
+             WHERE s.workspace_id = u.workspace_id AND s.staff_user_id = u.id AND s.company_id = ",
+        );
+        query.arg(company).sql(") FROM staff_users u WHERE 1 = 1");
+        self.fenced(&mut query, &fence::STAFF_USERS, "u");
+        query
+            .sql(" AND u.id = ")
+            .arg(staff)
+            .sql(" AND NOT u.disabled");
+        let row: Option<(String, String, String, i64)> = self.tx.optional(query).await?;
         Ok(row.map(|(name, email, role, assigned)| StaffCandidate {
             name,
             email,
@@ -681,39 +679,28 @@ impl ScopedTx<'_> {
             ));
         }
         let (ws, company) = (self.scope.workspace(), from.company_id);
-        for table in ["ticket_messages", "ticket_attachments"] {
-            self.tx
-                .exec(Q::with(
-                    &format!(
-                        "UPDATE {table} SET ticket_id = $1 WHERE workspace_id = $2 AND company_id = $3 AND ticket_id = $4"
-                    ),
-                    vec![target.into(), ws.into(), company.into(), source.into()],
-                ))
-                .await?;
+        for table in [&fence::TICKET_MESSAGES, &fence::TICKET_ATTACHMENTS] {
+            let mut moved = self.update(table, |set| {
+                set.sql("ticket_id = ").arg(target);
+            });
+            moved.sql(" AND ticket_id = ").arg(source);
+            self.tx.exec(moved).await?;
         }
         let mut copied: Vec<PortalUserId> = Vec::new();
-        let cc: Vec<(String,)> = self
-            .tx
-            .all(q!(
-                "SELECT portal_user_id FROM ticket_cc WHERE workspace_id = $1 AND company_id = $2 AND ticket_id = $3",
-                ws,
-                company,
-                source
-            ))
-            .await?;
+        let mut cc = self.select("x.portal_user_id", &fence::TICKET_CC, "x");
+        cc.sql(" AND x.ticket_id = ").arg(source);
+        let cc: Vec<(String,)> = self.tx.all(cc).await?;
         copied.extend(cc.iter().map(|(u,)| PortalUserId::from_stored(u)));
         // The source's requester keeps following the conversation, if they belong to this
         // company (a client-group user from another company cannot be copied).
         if let Some(requester) = from.requester_id {
-            let same_company = self
-                .tx
-                .count(q!(
-                    "SELECT COUNT(*) FROM portal_users WHERE workspace_id = $1 AND company_id = $2 AND id = $3",
-                    ws,
-                    company,
-                    requester
-                ))
-                .await?;
+            let mut same_company = self.select("COUNT(*)", &fence::PORTAL_USERS, "u");
+            same_company
+                .sql(" AND u.company_id = ")
+                .arg(company)
+                .sql(" AND u.id = ")
+                .arg(requester);
+            let same_company = self.tx.count(same_company).await?;
             if same_company == 1 {
                 copied.push(requester);
             }
@@ -759,14 +746,10 @@ impl ScopedTx<'_> {
         )
         .await?;
         self.set_status(&from, TicketStatus::Closed, at).await?;
-        self.tx
-            .exec(q!(
-                "UPDATE tickets SET updated_at = $1 WHERE workspace_id = $2 AND id = $3",
-                at,
-                ws,
-                target
-            ))
-            .await?;
+        self.update_ticket(target, |set| {
+            set.sql("updated_at = ").arg(at);
+        })
+        .await?;
         Ok(())
     }
 
@@ -774,8 +757,7 @@ impl ScopedTx<'_> {
     /// `ticket` through the portal: `reads_ticket`, and for own-tickets-only users being its
     /// requester or copied on it. Sorted, for comparison.
     async fn portal_audience(&mut self, ticket: TicketId) -> Result<Vec<String>, StoreError> {
-        let mut query = Q::new("SELECT u.id FROM portal_users u WHERE 1 = 1");
-        self.fence_workspace(&mut query, "u.workspace_id");
+        let mut query = self.select("u.id", &fence::PORTAL_USERS, "u");
         let id = query.placeholder(ticket);
         query.sql(" AND ").sql(&reads_ticket(&id));
         query.sql(&format!(
@@ -925,18 +907,17 @@ impl ScopedTx<'_> {
             Actor::Portal(user) => Some(user),
             Actor::Staff(_) => None,
         };
-        self.tx
-            .exec(q!(
-                "UPDATE tickets SET csat_rating = $1, csat_comment = $2, csat_at = $3, csat_by = $4 \
-                 WHERE workspace_id = $5 AND id = $6",
-                score,
-                comment,
-                at,
-                rated_by,
-                self.scope.workspace(),
-                id
-            ))
-            .await?;
+        self.update_ticket(id, |set| {
+            set.sql("csat_rating = ")
+                .arg(score)
+                .sql(", csat_comment = ")
+                .arg(comment)
+                .sql(", csat_at = ")
+                .arg(at)
+                .sql(", csat_by = ")
+                .arg(rated_by);
+        })
+        .await?;
         self.record_event(&ticket, "rating", "", &score.to_string(), true, at)
             .await
     }
@@ -947,11 +928,10 @@ impl ScopedTx<'_> {
         ticket: TicketId,
     ) -> Result<Vec<(PortalUserId, String)>, StoreError> {
         let ticket = self.ticket_summary(ticket).await?;
-        let mut query = Q::new(
-            "SELECT u.id, u.name FROM portal_users u WHERE NOT u.disabled AND u.company_id = ",
-        );
-        query.arg(ticket.company_id);
-        self.fence(&mut query, "u.workspace_id", "u.company_id");
+        let mut query = self.select("u.id, u.name", &fence::PORTAL_USERS, "u");
+        query
+            .sql(" AND NOT u.disabled AND u.company_id = ")
+            .arg(ticket.company_id);
         let id = query.placeholder(ticket.id);
         query.sql(" AND ").sql(&reads_ticket(&id));
         query.sql(" ORDER BY u.name");
@@ -976,11 +956,10 @@ impl ScopedTx<'_> {
             return Err(StoreError::Invalid("Copy at most 50 colleagues.".into()));
         }
         if !wanted.is_empty() {
-            let mut check = Q::new(
-                "SELECT COUNT(*) FROM portal_users u WHERE NOT u.disabled AND u.company_id = ",
-            );
-            check.arg(ticket.company_id);
-            self.fence(&mut check, "u.workspace_id", "u.company_id");
+            let mut check = self.select("COUNT(*)", &fence::PORTAL_USERS, "u");
+            check
+                .sql(" AND NOT u.disabled AND u.company_id = ")
+                .arg(ticket.company_id);
             let id = check.placeholder(ticket.id);
             check.sql(" AND ").sql(&reads_ticket(&id));
             check.sql(" AND ");
@@ -991,14 +970,9 @@ impl ScopedTx<'_> {
                 ));
             }
         }
-        self.tx
-            .exec(q!(
-                "DELETE FROM ticket_cc WHERE workspace_id = $1 AND company_id = $2 AND ticket_id = $3",
-                self.scope.workspace(),
-                ticket.company_id,
-                id
-            ))
-            .await?;
+        let mut uncopy = self.delete(&fence::TICKET_CC);
+        uncopy.sql(" AND ticket_id = ").arg(id);
+        self.tx.exec(uncopy).await?;
         for user in wanted {
             self.tx
                 .exec(q!(
@@ -1023,18 +997,21 @@ impl ScopedTx<'_> {
         body: &str,
         link: &str,
     ) -> Result<(), StoreError> {
-        let mut query = Q::new(
-            "SELECT u.id, u.email, COALESCE(p.ticket_updates, TRUE) AS updates, \
-             COALESCE(p.ticket_resolved, TRUE) AS resolved, COALESCE(p.satisfaction_survey, TRUE) AS survey \
-             FROM portal_users u LEFT JOIN notification_preferences p \
-             ON p.workspace_id = u.workspace_id AND p.portal_user_id = u.id WHERE NOT u.disabled AND (u.id = ",
+        let mut query = self.select_joined(
+            "u.id, u.email, COALESCE(p.ticket_updates, TRUE) AS updates, \
+             COALESCE(p.ticket_resolved, TRUE) AS resolved, COALESCE(p.satisfaction_survey, TRUE) AS survey",
+            &fence::PORTAL_USERS,
+            "u",
+            " LEFT JOIN notification_preferences p \
+             ON p.workspace_id = u.workspace_id AND p.portal_user_id = u.id",
         );
-        query.arg(ticket.requester_id);
+        query
+            .sql(" AND NOT u.disabled AND (u.id = ")
+            .arg(ticket.requester_id);
         query
             .sql(" OR u.id IN (SELECT x.portal_user_id FROM ticket_cc x WHERE x.ticket_id = ")
             .arg(ticket.id)
             .sql("))");
-        self.fence_workspace(&mut query, "u.workspace_id");
         let id = query.placeholder(ticket.id);
         query.sql(" AND ").sql(&reads_ticket(&id));
         let recipients: Vec<(String, String, bool, bool, bool)> = self.tx.all(query).await?;
@@ -1113,15 +1090,14 @@ impl ScopedTx<'_> {
         let Actor::Portal(user) = self.scope.actor() else {
             return Err(StoreError::NotFound);
         };
-        let row: Option<(bool, bool, bool)> = self
-            .tx
-            .optional(q!(
-                "SELECT ticket_updates, ticket_resolved, satisfaction_survey FROM notification_preferences \
-                 WHERE workspace_id = $1 AND portal_user_id = $2",
-                self.scope.workspace(),
-                user
-            ))
-            .await?;
+        // The fence keeps the acting user's own row.
+        let mut query = self.select(
+            "p.ticket_updates, p.ticket_resolved, p.satisfaction_survey",
+            &fence::NOTIFICATION_PREFERENCES,
+            "p",
+        );
+        query.sql(" AND p.portal_user_id = ").arg(user);
+        let row: Option<(bool, bool, bool)> = self.tx.optional(query).await?;
         Ok(
             row.map_or_else(NotificationPreferences::default, |(u, r, s)| {
                 NotificationPreferences {
@@ -1164,17 +1140,16 @@ impl ScopedTx<'_> {
     ) -> Result<Vec<(StaffUserId, String)>, StoreError> {
         self.scope.may(Action::WorkTickets)?;
         self.visible_company(company).await?;
-        let rows: Vec<(String, String)> = self
-            .tx
-            .all(q!(
-                "SELECT u.id, u.name FROM staff_users u WHERE u.workspace_id = $1 AND NOT u.disabled AND \
-                 (u.role = 'owner' OR (u.role = 'technician' AND EXISTS (SELECT 1 FROM staff_assignments s \
-                 WHERE s.workspace_id = u.workspace_id AND s.staff_user_id = u.id AND s.company_id = $2))) \
-                 ORDER BY u.name",
-                self.scope.workspace(),
-                company
-            ))
-            .await?;
+        let mut query = self.select("u.id, u.name", &fence::STAFF_USERS, "u");
+        query
+            .sql(
+                " AND NOT u.disabled AND (u.role = 'owner' OR (u.role = 'technician' AND EXISTS \
+                 (SELECT 1 FROM staff_assignments s WHERE s.workspace_id = u.workspace_id \
+                 AND s.staff_user_id = u.id AND s.company_id = ",
+            )
+            .arg(company)
+            .sql("))) ORDER BY u.name");
+        let rows: Vec<(String, String)> = self.tx.all(query).await?;
         Ok(rows
             .into_iter()
             .filter_map(|(id, name)| Some((StaffUserId::parse(&id)?, name)))

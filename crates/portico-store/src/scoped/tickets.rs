@@ -11,8 +11,9 @@ use portico_core::{
 
 use crate::SessionVersions;
 use crate::scoped::ScopedTx;
+use crate::scoped::fence::{self, Tenant};
 use crate::scoped::sla::{self, SlaStatus, SlaTarget};
-use crate::sql::{Arg, IdBytes, Parsed, Q, q};
+use crate::sql::{Arg, IdBytes, Parsed, Q};
 use crate::ticket_pages::{PageCache, PageKey, Versions};
 use crate::{StoreError, now};
 
@@ -551,23 +552,6 @@ impl SummaryRow {
 }
 
 impl ScopedTx<'_> {
-    /// The scope's fence for tickets aliased `t`: companies, then sites, then own-only (tickets
-    /// the user raised or was copied on).
-    pub(crate) fn fence_tickets(&self, query: &mut Q) {
-        self.fence(query, "t.workspace_id", "t.company_id");
-        if let Some(sites) = self.scope.sites() {
-            query.sql(" AND ");
-            query.in_list("t.site_id", sites);
-        }
-        if let Some(requester) = self.scope.requester() {
-            query.sql(" AND (t.requester_id = ").arg(requester);
-            query
-                .sql(" OR EXISTS (SELECT 1 FROM ticket_cc x WHERE x.ticket_id = t.id AND x.portal_user_id = ")
-                .arg(requester)
-                .sql("))");
-        }
-    }
-
     /// The SLA targets, for scopes that work the desk. Due times and breaches are the desk's
     /// working information: the portal never shows them, so portal scopes skip the read and
     /// their summaries carry no SLA status.
@@ -589,7 +573,7 @@ impl ScopedTx<'_> {
             .map_err(|_| StoreError::NotFound)?;
         let mut query = Q::new(SUMMARY_SELECT);
         query.sql("tickets t").sql(SUMMARY_JOINS);
-        self.fence_tickets(&mut query);
+        self.fenced(&mut query, &fence::TICKETS, "t");
         query.sql(" AND t.id = ").arg(id);
         let row: SummaryRow = self.tx.one(query).await?;
         let targets = self.desk_sla_targets().await?;
@@ -606,7 +590,7 @@ impl ScopedTx<'_> {
             let now = query.placeholder(at);
             query.sql(" AND ").sql(&sla::breached_condition(&now));
         }
-        self.fence_tickets(&mut query);
+        self.fenced(&mut query, &fence::TICKETS, "t");
         match filter.status {
             StatusFilter::Open => query.sql(" AND t.status NOT IN ('resolved', 'closed')"),
             StatusFilter::AwaitingClient => query.sql(" AND t.status = 'awaiting_client'"),
@@ -762,16 +746,15 @@ impl ScopedTx<'_> {
     /// tickets, copies and sites) and the workspace's principal version (its users' names
     /// among the rest), read in one statement.
     async fn page_versions(&mut self, company: CompanyId) -> Result<Versions, StoreError> {
-        let (list, names): (i64, i64) = self
-            .tx
-            .one(q!(
-                "SELECT COALESCE((SELECT version FROM ticket_list_versions WHERE company_id = $1 \
-                 AND workspace_id = $2), 0), COALESCE((SELECT version FROM principal_versions \
-                 WHERE workspace_id = $2), 0)",
-                company,
-                self.scope.workspace()
-            ))
-            .await?;
+        let mut query = Q::new(
+            "SELECT COALESCE((SELECT v.version FROM ticket_list_versions v WHERE v.company_id = ",
+        );
+        query.arg(company);
+        self.fenced(&mut query, &fence::TICKET_LIST_VERSIONS, "v");
+        query.sql("), 0), COALESCE((SELECT p.version FROM principal_versions p WHERE 1 = 1");
+        self.fenced(&mut query, &fence::PRINCIPAL_VERSIONS, "p");
+        query.sql("), 0)");
+        let (list, names): (i64, i64) = self.tx.one(query).await?;
         Ok([list, names])
     }
 
@@ -826,8 +809,9 @@ impl ScopedTx<'_> {
         Ok(PortalPage::new(tickets))
     }
 
-    /// One statement for the names of the given companies, sites, requesters and assignees.
-    /// The ids come from tickets already fenced; the workspace fence holds here as well.
+    /// One statement for the names of the given companies, sites, requesters and assignees,
+    /// each table fenced like any other read (a requester from a company outside the scope,
+    /// a client-group user, goes unnamed).
     async fn names_of(
         &mut self,
         companies: &[CompanyId],
@@ -841,10 +825,15 @@ impl ScopedTx<'_> {
             return Ok(names);
         }
         let mut query = Q::default();
-        let workspace = query.placeholder(self.scope.workspace());
-        let part = |query: &mut Q, kind: &str, table: &str, ids: Vec<Arg>| {
+        let parts: [(&str, &Tenant, Vec<Arg>); 4] = [
+            ("c", &fence::COMPANIES, ids_as_args(companies)),
+            ("s", &fence::SITES, ids_as_args(sites)),
+            ("u", &fence::PORTAL_USERS, ids_as_args(requesters)),
+            ("a", &fence::STAFF_USERS, ids_as_args(assignees)),
+        ];
+        for (kind, table, ids) in parts {
             if ids.is_empty() {
-                return;
+                continue;
             }
             if !query.sql.is_empty() {
                 query.sql(" UNION ALL ");
@@ -852,17 +841,12 @@ impl ScopedTx<'_> {
             query
                 .sql("SELECT '")
                 .sql(kind)
-                .sql("' AS kind, id, name FROM ")
-                .sql(table)
-                .sql(" WHERE workspace_id = ")
-                .sql(&workspace)
-                .sql(" AND ")
-                .in_list("id", &ids);
-        };
-        part(&mut query, "c", "companies", ids_as_args(companies));
-        part(&mut query, "s", "sites", ids_as_args(sites));
-        part(&mut query, "u", "portal_users", ids_as_args(requesters));
-        part(&mut query, "a", "staff_users", ids_as_args(assignees));
+                .sql("' AS kind, n.id, n.name FROM ")
+                .sql(table.table)
+                .sql(" n WHERE ")
+                .in_list("n.id", &ids);
+            self.fenced(&mut query, table, "n");
+        }
         let found: Vec<(String, String, String)> = self.tx.all(query).await?;
         for (kind, id, name) in found {
             match kind.as_str() {
@@ -887,7 +871,7 @@ impl ScopedTx<'_> {
              FROM ticket_messages m WHERE m.ticket_id = ",
         );
         messages.arg(id);
-        self.fence(&mut messages, "m.workspace_id", "m.company_id");
+        self.fenced(&mut messages, &fence::TICKET_MESSAGES, "m");
         if !staff {
             messages.sql(" AND NOT m.internal");
         }
@@ -897,7 +881,7 @@ impl ScopedTx<'_> {
             "SELECT a.message_id, a.id, a.file_name, a.size, a.inline FROM ticket_attachments a WHERE a.ticket_id = ",
         );
         files.arg(id);
-        self.fence(&mut files, "a.workspace_id", "a.company_id");
+        self.fenced(&mut files, &fence::TICKET_ATTACHMENTS, "a");
         if !staff {
             files.sql(" AND NOT a.internal");
         }
@@ -908,7 +892,7 @@ impl ScopedTx<'_> {
              FROM ticket_events e WHERE e.ticket_id = ",
         );
         events.arg(id);
-        self.fence(&mut events, "e.workspace_id", "e.company_id");
+        self.fenced(&mut events, &fence::TICKET_EVENTS, "e");
         if !staff {
             events.sql(" AND e.public");
         }
@@ -917,7 +901,7 @@ impl ScopedTx<'_> {
         let mut fields =
             Q::new("SELECT v.label, v.value FROM ticket_field_values v WHERE v.ticket_id = ");
         fields.arg(id);
-        self.fence(&mut fields, "v.workspace_id", "v.company_id");
+        self.fenced(&mut fields, &fence::TICKET_FIELD_VALUES, "v");
         fields.sql(" ORDER BY v.position");
         let fields: Vec<(String, String)> = self.tx.all(fields).await?;
         let mut cc = Q::new(
@@ -926,7 +910,7 @@ impl ScopedTx<'_> {
              WHERE x.ticket_id = ",
         );
         cc.arg(id);
-        self.fence(&mut cc, "x.workspace_id", "x.company_id");
+        self.fenced(&mut cc, &fence::TICKET_CC, "x");
         cc.sql(" ORDER BY u.name");
         let cc: Vec<(String, String)> = self.tx.all(cc).await?;
         let mut extra = Q::new(
@@ -935,7 +919,7 @@ impl ScopedTx<'_> {
              LEFT JOIN portal_users r ON r.workspace_id = t.workspace_id AND r.id = t.csat_by WHERE t.id = ",
         );
         extra.arg(id);
-        self.fence(&mut extra, "t.workspace_id", "t.company_id");
+        self.fenced(&mut extra, &fence::TICKETS, "t");
         let RatingRow {
             csat_rating: score,
             csat_comment: comment,
@@ -1010,7 +994,7 @@ impl ScopedTx<'_> {
         let ticket = self.ticket_summary(id).await?;
         let mut messages = Q::new("SELECT COUNT(*) FROM ticket_messages m WHERE m.ticket_id = ");
         messages.arg(id);
-        self.fence(&mut messages, "m.workspace_id", "m.company_id");
+        self.fenced(&mut messages, &fence::TICKET_MESSAGES, "m");
         if self.scope.may(Action::ViewInternalNotes).is_err() {
             messages.sql(" AND NOT m.internal");
         }
@@ -1031,7 +1015,7 @@ impl ScopedTx<'_> {
              COALESCE(SUM(CASE WHEN t.status IN ('resolved', 'closed') THEN 1 ELSE 0 END), 0), \
              COALESCE(SUM(CASE WHEN t.status = 'awaiting_client' THEN 1 ELSE 0 END), 0) FROM tickets t WHERE 1 = 1",
         );
-        self.fence_tickets(&mut query);
+        self.fenced(&mut query, &fence::TICKETS, "t");
         let (updated, all, closed, awaiting): (i64, i64, i64, i64) = self.tx.one(query).await?;
         Ok(format!("{updated}/{all}/{closed}/{awaiting}"))
     }
@@ -1049,7 +1033,7 @@ impl ScopedTx<'_> {
         );
         query.arg(ticket);
         query.sql(" AND a.id = ").arg(id);
-        self.fence(&mut query, "a.workspace_id", "a.company_id");
+        self.fenced(&mut query, &fence::TICKET_ATTACHMENTS, "a");
         if self.scope.may(Action::ViewInternalNotes).is_err() {
             query.sql(" AND NOT a.internal");
         }
@@ -1073,7 +1057,7 @@ impl ScopedTx<'_> {
         );
         query.arg(now() - 30 * 24 * 3600);
         query.sql(" THEN 1 ELSE 0 END), 0) AS resolved FROM tickets t WHERE 1 = 1");
-        self.fence_tickets(&mut query);
+        self.fenced(&mut query, &fence::TICKETS, "t");
         let (open, awaiting_client, resolved_last_30_days): (i64, i64, i64) =
             self.tx.one(query).await?;
         Ok(TicketKpis {

@@ -1,0 +1,428 @@
+//! The fence, built once. Every tenant table the scoped store touches is described here — its
+//! workspace, company, site and requester columns — and [`ScopedTx`] writes the scope's
+//! predicates into every SELECT, UPDATE and DELETE on it from that description. A store method
+//! names the table it reads; it never writes `workspace_id = …` or a company list itself, so a
+//! forgotten predicate has nowhere to come from. (PostgreSQL's row-level security is the second
+//! fence, under this one.)
+
+use portico_core::{Actor, CompanySet};
+
+use crate::scoped::ScopedTx;
+use crate::sql::Q;
+
+/// How the rows of one tenant table are scoped.
+#[derive(Debug)]
+pub(crate) struct Tenant {
+    pub(crate) table: &'static str,
+    /// The workspace column (`id` for the workspaces table itself).
+    pub(crate) workspace: &'static str,
+    pub(crate) company: Company,
+    /// The column naming the site a row belongs to: site-restricted scopes see their sites'
+    /// rows only.
+    pub(crate) site: Option<&'static str>,
+    pub(crate) own: Own,
+}
+
+/// Which company a row belongs to.
+#[derive(Debug)]
+pub(crate) enum Company {
+    /// Workspace-level records (staff, settings): the workspace fence alone.
+    None,
+    /// A client's records: the scope's companies only.
+    Column(&'static str),
+    /// Records of one company or, with no company, of the whole workspace (a company's
+    /// override of a workspace default): the scope's companies and the workspace's own.
+    Optional(&'static str),
+}
+
+/// How own-tickets-only scopes (and per-person records) narrow a table.
+#[derive(Debug)]
+pub(crate) enum Own {
+    /// Not ticket data: own-only scopes see it like their colleagues.
+    Unrestricted,
+    /// Tickets themselves: requested by, or copied to, the own-only user.
+    Ticket {
+        id: &'static str,
+        requester: &'static str,
+    },
+    /// A ticket's messages, files, timeline and answers: visible when their ticket is, so
+    /// site-restricted and own-only scopes see them through the ticket's fence.
+    OfTicket { ticket: &'static str },
+    /// One staff user's own records (saved views): the acting staff user's only.
+    StaffUser(&'static str),
+    /// One portal user's own records (notification preferences): the acting user's only.
+    PortalUser(&'static str),
+}
+
+const fn client(table: &'static str) -> Tenant {
+    Tenant {
+        table,
+        workspace: "workspace_id",
+        company: Company::Column("company_id"),
+        site: None,
+        own: Own::Unrestricted,
+    }
+}
+
+const fn workspace_level(table: &'static str) -> Tenant {
+    Tenant {
+        table,
+        workspace: "workspace_id",
+        company: Company::None,
+        site: None,
+        own: Own::Unrestricted,
+    }
+}
+
+const fn of_ticket(table: &'static str) -> Tenant {
+    Tenant {
+        own: Own::OfTicket {
+            ticket: "ticket_id",
+        },
+        ..client(table)
+    }
+}
+
+pub(crate) const WORKSPACES: Tenant = Tenant {
+    workspace: "id",
+    ..workspace_level("workspaces")
+};
+pub(crate) const COMPANIES: Tenant = Tenant {
+    company: Company::Column("id"),
+    ..workspace_level("companies")
+};
+/// All of a company's sites, also to site-restricted users: the restriction applies to what
+/// happens at a site (tickets, assets), not to the list of locations.
+pub(crate) const SITES: Tenant = client("sites");
+pub(crate) const CONTACTS: Tenant = client("contacts");
+// Read only through joins from their parent rows so far; described all the same.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) const CONTACT_ROLES: Tenant = client("contact_roles");
+pub(crate) const COMPANY_EMAIL_DOMAINS: Tenant = client("company_email_domains");
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) const COMPANY_SECTION_SETTINGS: Tenant = client("company_section_settings");
+pub(crate) const WORKSPACE_SECTION_DEFAULTS: Tenant = workspace_level("workspace_section_defaults");
+pub(crate) const STAFF_USERS: Tenant = workspace_level("staff_users");
+pub(crate) const STAFF_ASSIGNMENTS: Tenant = client("staff_assignments");
+pub(crate) const PORTAL_USERS: Tenant = client("portal_users");
+pub(crate) const PORTAL_USER_SITES: Tenant = client("portal_user_sites");
+/// A portal user's grants to further companies (client groups), by granted company.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) const PORTAL_USER_COMPANIES: Tenant = client("portal_user_companies");
+pub(crate) const SESSIONS: Tenant = workspace_level("sessions");
+pub(crate) const ONE_TIME_TOKENS: Tenant = workspace_level("one_time_tokens");
+pub(crate) const TICKETS: Tenant = Tenant {
+    site: Some("site_id"),
+    own: Own::Ticket {
+        id: "id",
+        requester: "requester_id",
+    },
+    ..client("tickets")
+};
+pub(crate) const TICKET_MESSAGES: Tenant = of_ticket("ticket_messages");
+pub(crate) const TICKET_ATTACHMENTS: Tenant = of_ticket("ticket_attachments");
+pub(crate) const TICKET_EVENTS: Tenant = of_ticket("ticket_events");
+pub(crate) const TICKET_FIELD_VALUES: Tenant = of_ticket("ticket_field_values");
+pub(crate) const TICKET_CC: Tenant = of_ticket("ticket_cc");
+pub(crate) const TICKET_CATEGORIES: Tenant = workspace_level("ticket_categories");
+pub(crate) const TICKET_FORM_FIELDS: Tenant = Tenant {
+    company: Company::Optional("company_id"),
+    ..workspace_level("ticket_form_fields")
+};
+pub(crate) const SLA_TARGETS: Tenant = workspace_level("sla_targets");
+pub(crate) const ROUTING_RULES: Tenant = Tenant {
+    company: Company::Optional("company_id"),
+    ..workspace_level("routing_rules")
+};
+pub(crate) const SAVED_VIEWS: Tenant = Tenant {
+    own: Own::StaffUser("staff_user_id"),
+    ..workspace_level("saved_views")
+};
+pub(crate) const NOTIFICATION_PREFERENCES: Tenant = Tenant {
+    own: Own::PortalUser("portal_user_id"),
+    ..workspace_level("notification_preferences")
+};
+pub(crate) const OUTBOX: Tenant = Tenant {
+    company: Company::Optional("company_id"),
+    ..workspace_level("outbox")
+};
+pub(crate) const TICKET_LIST_VERSIONS: Tenant = client("ticket_list_versions");
+pub(crate) const PRINCIPAL_VERSIONS: Tenant = workspace_level("principal_versions");
+
+/// Every description, for the tests that hold them against the schema.
+#[cfg(test)]
+pub(crate) const ALL: &[&Tenant] = &[
+    &WORKSPACES,
+    &COMPANIES,
+    &SITES,
+    &CONTACTS,
+    &CONTACT_ROLES,
+    &COMPANY_EMAIL_DOMAINS,
+    &COMPANY_SECTION_SETTINGS,
+    &WORKSPACE_SECTION_DEFAULTS,
+    &STAFF_USERS,
+    &STAFF_ASSIGNMENTS,
+    &PORTAL_USERS,
+    &PORTAL_USER_SITES,
+    &PORTAL_USER_COMPANIES,
+    &SESSIONS,
+    &ONE_TIME_TOKENS,
+    &TICKETS,
+    &TICKET_MESSAGES,
+    &TICKET_ATTACHMENTS,
+    &TICKET_EVENTS,
+    &TICKET_FIELD_VALUES,
+    &TICKET_CC,
+    &TICKET_CATEGORIES,
+    &TICKET_FORM_FIELDS,
+    &SLA_TARGETS,
+    &ROUTING_RULES,
+    &SAVED_VIEWS,
+    &NOTIFICATION_PREFERENCES,
+    &OUTBOX,
+    &TICKET_LIST_VERSIONS,
+    &PRINCIPAL_VERSIONS,
+];
+
+impl ScopedTx<'_> {
+    /// `SELECT <columns> FROM <table> <alias> WHERE <fence>`: the caller appends ` AND …`.
+    pub(crate) fn select(&self, columns: &str, table: &Tenant, alias: &str) -> Q {
+        self.select_joined(columns, table, alias, "")
+    }
+
+    /// The same with `joins` after the fenced table. Joined rows must be reached by key from
+    /// the fenced row (its company's, its ticket's), so they are inside the fence with it.
+    pub(crate) fn select_joined(
+        &self,
+        columns: &str,
+        table: &Tenant,
+        alias: &str,
+        joins: &str,
+    ) -> Q {
+        let mut query = Q::new("SELECT ");
+        query
+            .sql(columns)
+            .sql(" FROM ")
+            .sql(table.table)
+            .sql(" ")
+            .sql(alias)
+            .sql(joins)
+            .sql(" WHERE 1 = 1");
+        self.fenced(&mut query, table, alias);
+        query
+    }
+
+    /// `UPDATE <table> SET <set, as written by the closure> WHERE <fence>`: the caller appends
+    /// ` AND …` to pick rows.
+    pub(crate) fn update(&self, table: &Tenant, set: impl FnOnce(&mut Q)) -> Q {
+        let mut query = Q::new("UPDATE ");
+        query.sql(table.table).sql(" SET ");
+        set(&mut query);
+        query.sql(" WHERE 1 = 1");
+        self.fenced(&mut query, table, table.table);
+        query
+    }
+
+    /// `DELETE FROM <table> WHERE <fence>`: the caller appends ` AND …` to pick rows.
+    pub(crate) fn delete(&self, table: &Tenant) -> Q {
+        let mut query = Q::new("DELETE FROM ");
+        query.sql(table.table).sql(" WHERE 1 = 1");
+        self.fenced(&mut query, table, table.table);
+        query
+    }
+
+    /// Appends the scope's predicates for `table`'s rows under `alias`: workspace, companies,
+    /// sites, own tickets, and the acting person for personal records.
+    pub(crate) fn fenced(&self, query: &mut Q, table: &Tenant, alias: &str) {
+        query
+            .sql(" AND ")
+            .sql(alias)
+            .sql(".")
+            .sql(table.workspace)
+            .sql(" = ")
+            .arg(self.scope.workspace());
+        if let CompanySet::Only(ids) = self.scope.companies() {
+            match table.company {
+                Company::None => {}
+                Company::Column(column) => {
+                    query.sql(" AND ");
+                    query.in_list(&format!("{alias}.{column}"), ids);
+                }
+                Company::Optional(column) => {
+                    query.sql(&format!(" AND ({alias}.{column} IS NULL OR "));
+                    query.in_list(&format!("{alias}.{column}"), ids);
+                    query.sql(")");
+                }
+            }
+        }
+        if let (Some(column), Some(sites)) = (table.site, self.scope.sites()) {
+            query.sql(" AND ");
+            query.in_list(&format!("{alias}.{column}"), sites);
+        }
+        match table.own {
+            Own::Unrestricted => {}
+            Own::Ticket { id, requester } => self.own_tickets(query, alias, id, requester),
+            Own::OfTicket { ticket } => {
+                // Unrestricted scopes see every ticket of their companies: no join needed.
+                if self.scope.sites().is_some() || self.scope.requester().is_some() {
+                    query.sql(&format!(
+                        " AND EXISTS (SELECT 1 FROM tickets ft WHERE ft.id = {alias}.{ticket}"
+                    ));
+                    if let Some(sites) = self.scope.sites() {
+                        query.sql(" AND ");
+                        query.in_list("ft.site_id", sites);
+                    }
+                    self.own_tickets(query, "ft", "id", "requester_id");
+                    query.sql(")");
+                }
+            }
+            Own::StaffUser(column) => match self.scope.actor() {
+                Actor::Staff(user) => {
+                    query.sql(&format!(" AND {alias}.{column} = ")).arg(user);
+                }
+                Actor::Portal(_) => {
+                    query.sql(" AND 1 = 0");
+                }
+            },
+            Own::PortalUser(column) => match self.scope.actor() {
+                Actor::Portal(user) => {
+                    query.sql(&format!(" AND {alias}.{column} = ")).arg(user);
+                }
+                Actor::Staff(_) => {
+                    query.sql(" AND 1 = 0");
+                }
+            },
+        }
+    }
+
+    /// For own-tickets-only scopes: the ticket `alias` was requested by the user or copies them.
+    fn own_tickets(&self, query: &mut Q, alias: &str, id: &str, requester: &str) {
+        if let Some(user) = self.scope.requester() {
+            query
+                .sql(&format!(" AND ({alias}.{requester} = "))
+                .arg(user)
+                .sql(&format!(
+                    " OR EXISTS (SELECT 1 FROM ticket_cc x WHERE x.ticket_id = {alias}.{id} AND x.portal_user_id = "
+                ))
+                .arg(user)
+                .sql("))");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The scoped modules, read as text: none writes a tenant predicate by hand.
+    const SOURCES: &[(&str, &str)] = &[
+        ("branding.rs", include_str!("branding.rs")),
+        ("companies.rs", include_str!("companies.rs")),
+        ("mod.rs", include_str!("mod.rs")),
+        ("outbox.rs", include_str!("outbox.rs")),
+        ("portal_settings.rs", include_str!("portal_settings.rs")),
+        ("portal_users.rs", include_str!("portal_users.rs")),
+        ("routing.rs", include_str!("routing.rs")),
+        ("saved_views.rs", include_str!("saved_views.rs")),
+        ("sla.rs", include_str!("sla.rs")),
+        ("staff.rs", include_str!("staff.rs")),
+        ("ticket_form.rs", include_str!("ticket_form.rs")),
+        ("ticket_workflow.rs", include_str!("ticket_workflow.rs")),
+        ("tickets.rs", include_str!("tickets.rs")),
+    ];
+
+    #[test]
+    fn no_scoped_method_writes_a_tenant_predicate_by_hand() {
+        let mut found = Vec::new();
+        for (file, text) in SOURCES {
+            for (n, line) in text.lines().enumerate() {
+                // A workspace compared with a value rather than with another row's column
+                // (`a.workspace_id = b.workspace_id` joins rows already fenced).
+                let by_hand = line.match_indices("workspace_id = ").any(|(at, pattern)| {
+                    let rest = &line[at + pattern.len()..];
+                    rest.starts_with('$') || rest.starts_with('"') || rest.is_empty()
+                });
+                if by_hand {
+                    found.push(format!("{file}:{}: {}", n + 1, line.trim()));
+                }
+            }
+        }
+        assert!(
+            found.is_empty(),
+            "tenant predicates written by hand; use ScopedTx::select/update/delete/fenced:\n{}",
+            found.join("\n")
+        );
+    }
+
+    /// Each description names a table and columns that exist, and every table with a
+    /// `workspace_id` column is described (but for the few read before anyone is known).
+    #[test]
+    fn every_tenant_table_is_described_once_and_matches_the_schema() {
+        // Read by host name or by hashed key before a principal exists, never by a scope.
+        const UNSCOPED: &[&str] = &["workspace_hostnames", "login_throttle"];
+        let schema: String = crate::migrate::SQLITE
+            .iter()
+            .map(|(_, _, sql)| *sql)
+            .collect::<Vec<_>>()
+            .join("\n");
+        let tables: Vec<(String, String)> = schema
+            .split("CREATE TABLE ")
+            .skip(1)
+            .map(|block| {
+                let name = block.split_whitespace().next().unwrap_or("").to_owned();
+                let body = block.split(");").next().unwrap_or("").to_owned();
+                (name, body)
+            })
+            .collect();
+        let mut described: Vec<&str> = super::ALL.iter().map(|t| t.table).collect();
+        described.sort_unstable();
+        let before = described.len();
+        described.dedup();
+        assert_eq!(before, described.len(), "a table is described twice");
+        for tenant in super::ALL {
+            let (_, body) = tables
+                .iter()
+                .find(|(name, _)| name == tenant.table)
+                .unwrap_or_else(|| panic!("{} is not a table", tenant.table));
+            let mut columns = vec![tenant.workspace];
+            match tenant.company {
+                super::Company::None => {}
+                super::Company::Column(c) | super::Company::Optional(c) => columns.push(c),
+            }
+            columns.extend(tenant.site);
+            match tenant.own {
+                super::Own::Unrestricted => {}
+                super::Own::Ticket { id, requester } => columns.extend([id, requester]),
+                super::Own::OfTicket { ticket } => columns.push(ticket),
+                super::Own::StaffUser(c) | super::Own::PortalUser(c) => columns.push(c),
+            }
+            for column in columns {
+                assert!(
+                    body.contains(&format!("{column} ")),
+                    "{}.{column} is not in the schema",
+                    tenant.table
+                );
+            }
+        }
+        for (name, body) in &tables {
+            if body.contains("workspace_id") && !UNSCOPED.contains(&name.as_str()) {
+                assert!(
+                    described.contains(&name.as_str()),
+                    "{name} has a workspace_id but no description in fence.rs"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_scoped_module_is_checked() {
+        let mut listed: Vec<&str> = SOURCES.iter().map(|(f, _)| *f).collect();
+        listed.push("fence.rs");
+        listed.sort_unstable();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/scoped");
+        let mut present: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        present.sort_unstable();
+        assert_eq!(present, listed, "add new scoped modules to SOURCES");
+    }
+}
