@@ -7,16 +7,20 @@
 //! [`Store::system_unscoped`] for the rare work that truly spans tenants.
 
 mod auth;
+#[cfg(feature = "system")]
 pub mod demo;
 mod lite;
 mod migrate;
 pub mod password;
 mod principals;
 mod public;
+#[cfg(feature = "system")]
 pub mod scale;
 pub mod scoped;
 mod sql;
+#[cfg(feature = "system")]
 pub mod system;
+#[cfg(feature = "test-hooks")]
 pub mod test_support;
 mod ticket_pages;
 pub mod token;
@@ -34,6 +38,7 @@ pub use auth::{
 pub use lite::SqliteLocking;
 pub use public::{Branding, HostBinding, PublicTx, SurfaceKind};
 pub use scoped::ScopedTx;
+#[cfg(feature = "system")]
 pub use system::SystemTx;
 
 /// Failures of the data layer. `NotFound` covers absent, foreign and hidden records alike.
@@ -287,6 +292,7 @@ impl Store {
 
     /// Like [`Store::system_unscoped`], for bulk loads of rows derived from rows already in the
     /// database: on SQLite, foreign keys are not checked in it.
+    #[cfg(feature = "system")]
     pub(crate) async fn system_bulk_load(&self) -> Result<SystemTx, StoreError> {
         let mut tx = match &self.pool {
             Pool::Sqlite(p) => sql::Tx::Sqlite(p.begin_bulk().await?),
@@ -297,7 +303,9 @@ impl Store {
     }
 
     /// Every tenant's data, unfenced: for the demo seeder, the CLI and background jobs only.
-    /// Never hand this to request handling.
+    /// Never hand this to request handling: it exists only with the `system` feature, which
+    /// the binary and the tests enable and `portico-web` does not.
+    #[cfg(feature = "system")]
     pub async fn system_unscoped(&self) -> Result<SystemTx, StoreError> {
         let mut tx = self.begin(true).await?;
         tx.fence("", "", true).await?;

@@ -184,6 +184,7 @@ impl LitePool {
     /// connection: every page of a fresh file is new, so the journal stays nearly empty and
     /// the commit writes each page once, where the WAL wrote it twice (log, then checkpoint).
     /// The connection puts the file back into WAL mode when it closes.
+    #[cfg(feature = "system")]
     pub(crate) async fn begin_bulk(&self) -> Result<LiteTx, StoreError> {
         let writer = Some(self.inner.writer.clone().lock_owned().await);
         // Leaving WAL mode needs the only open connection.

@@ -193,6 +193,7 @@ impl SystemTx {
     }
 
     /// Switches a company's portal on or off (tests).
+    #[cfg(feature = "test-hooks")]
     pub async fn set_company_portal_enabled(
         &mut self,
         company: CompanyId,
@@ -467,6 +468,7 @@ impl SystemTx {
     }
 
     /// Sets how many days after resolution a client may reopen a ticket.
+    #[cfg(feature = "test-hooks")]
     pub async fn set_reopen_days(
         &mut self,
         workspace: WorkspaceId,
@@ -550,6 +552,7 @@ impl SystemTx {
     }
 
     /// Expires a session at once (tests of expiry).
+    #[cfg(feature = "test-hooks")]
     pub async fn expire_session(&mut self, token: &str) -> Result<(), StoreError> {
         self.tx
             .exec(q!(
@@ -562,6 +565,7 @@ impl SystemTx {
     }
 
     /// Backdates every one-time token of the workspace past its expiry (tests of expiry).
+    #[cfg(feature = "test-hooks")]
     pub async fn expire_tokens(&mut self, workspace: WorkspaceId) -> Result<(), StoreError> {
         self.tx
             .exec(q!(
@@ -574,6 +578,7 @@ impl SystemTx {
     }
 
     /// The body of the newest mail queued to `address` (tests, and operators without SMTP).
+    #[cfg(feature = "test-hooks")]
     pub async fn latest_mail_to(&mut self, address: &str) -> Result<Option<String>, StoreError> {
         let row: Option<(String,)> = self
             .tx
@@ -586,6 +591,7 @@ impl SystemTx {
     }
 
     /// Every queued mail to `address`, oldest first: (subject, body).
+    #[cfg(feature = "test-hooks")]
     pub async fn mails_to(&mut self, address: &str) -> Result<Vec<(String, String)>, StoreError> {
         self.tx
             .all(q!(
@@ -598,6 +604,7 @@ impl SystemTx {
     /// Records a stored file on a ticket's first public reply, or first internal note when
     /// `internal` (fixtures). Returns the attachment id.
     #[allow(clippy::too_many_arguments)]
+    #[cfg(feature = "test-hooks")]
     pub async fn add_attachment(
         &mut self,
         ticket: TicketId,
@@ -634,6 +641,7 @@ impl SystemTx {
     }
 
     /// Moves a ticket's resolution `secs` into the past (tests of the reopen window).
+    #[cfg(feature = "test-hooks")]
     pub async fn backdate_resolution(
         &mut self,
         ticket: TicketId,
@@ -650,6 +658,7 @@ impl SystemTx {
     }
 
     /// Counts rows of a table by name (tests; the name is checked against the schema's tables).
+    #[cfg(feature = "test-hooks")]
     pub async fn count_rows(&mut self, table: &str) -> Result<i64, StoreError> {
         if !table.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
             return Err(StoreError::Invalid("table name".into()));
@@ -663,6 +672,7 @@ impl SystemTx {
 impl SystemTx {
     /// Flips a portal user's disabled flag without ending sessions, to test that a session left
     /// over from before the user was disabled no longer works.
+    #[cfg(feature = "test-hooks")]
     pub async fn set_portal_user_disabled_flag(
         &mut self,
         user: PortalUserId,
