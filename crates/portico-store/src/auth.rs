@@ -716,6 +716,9 @@ impl AuthTx {
 
     /// Starts a password reset for an enabled account with this e-mail on `surface`. Returns the
     /// token, address and name to write to, or `None` (the caller answers the same either way).
+    ///
+    /// Only for accounts that have a password: one still waiting on its invitation is taken up
+    /// through the invitation alone, so that revoking an invitation cannot be routed around.
     pub async fn start_reset(
         &mut self,
         surface: SurfaceKind,
@@ -730,7 +733,8 @@ impl AuthTx {
             .tx
             .optional(Q::with(
                 &format!(
-                    "SELECT id, email, name FROM {table} WHERE workspace_id = $1 AND lower(email) = $2 AND NOT disabled"
+                    "SELECT id, email, name FROM {table} WHERE workspace_id = $1 AND lower(email) = $2 AND NOT disabled \
+                     AND password_hash IS NOT NULL"
                 ),
                 vec![self.workspace.into(), email.trim().to_lowercase().into()],
             ))

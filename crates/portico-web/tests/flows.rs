@@ -355,6 +355,15 @@ async fn a_technician_invites_only_at_the_companys_domains_and_loses_the_invitat
             .await
         }
     };
+    // An address with a second `@` is not an address at the company's domain.
+    let sneaky = invite(
+        Who::TechnicianAssigned,
+        "me@msp-private.test@a.test",
+        "viewer",
+    )
+    .await;
+    assert_eq!(sneaky.status, 422);
+    assert!(sneaky.body.contains("Enter a valid e-mail address."));
     // An address outside the company's domains: refused for a technician, the form kept.
     let refused = invite(
         Who::TechnicianAssigned,
@@ -444,6 +453,25 @@ async fn a_technician_invites_only_at_the_companys_domains_and_loses_the_invitat
         .await;
     assert_eq!(moved.status, 303, "{}", moved.body);
     assert_eq!(app.get(PORTAL, &setup).send().await.status, 400);
+    // Nor can "forgot your password" take the account up: it was never activated.
+    let page = app.get(PORTAL, "/forgot").send().await;
+    let form_token = page.cookie("portico_form").unwrap();
+    let asked = app
+        .post(PORTAL, "/forgot")
+        .cookie("portico_form", &form_token)
+        .form(&[("form_token", &form_token), ("email", "newadmin@a.test")])
+        .send()
+        .await;
+    assert_eq!(asked.location(), "/login?done=reset", "the usual answer");
+    let mut sys = app.store().system_unscoped().await.unwrap();
+    let mails = sys.mails_to("newadmin@a.test").await.unwrap();
+    sys.commit().await.unwrap();
+    assert!(
+        mails
+            .iter()
+            .all(|(_, body)| !body.contains("/reset?token=")),
+        "{mails:?}"
+    );
     // The owner's invitation is untouched.
     let link = outbox_link(&app, "consultant@elsewhere.test", "http://").await;
     let setup = format!("/setup?token={}", link.split("token=").nth(1).unwrap());

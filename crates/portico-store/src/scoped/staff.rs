@@ -197,9 +197,10 @@ impl ScopedTx<'_> {
         assigned: &[CompanyId],
         disabled: bool,
     ) -> Result<(), StoreError> {
+        // Reset links too: one asked for before the revocation must not take the account up.
         let mut query = self.delete(&fence::ONE_TIME_TOKENS);
         query.sql(
-            " AND purpose = 'invite' AND used_at IS NULL AND portal_user_id IN \
+            " AND used_at IS NULL AND portal_user_id IN \
              (SELECT u.id FROM portal_users u WHERE u.password_hash IS NULL",
         );
         self.fenced(&mut query, &fence::PORTAL_USERS, "u");

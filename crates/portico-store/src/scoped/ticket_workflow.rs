@@ -667,9 +667,10 @@ impl ScopedTx<'_> {
             ));
         }
         // A merge shows each ticket's conversation to the other's audience: refuse it unless the
-        // two tickets are read by exactly the same client users, or an own-tickets-only member
-        // would gain a colleague's ticket (or the colleague theirs).
-        if self.portal_audience(source).await? != self.portal_audience(target).await? {
+        // two tickets are read by the same client users, or an own-tickets-only member (or a
+        // user of another company copied in) would gain a ticket they were never part of.
+        if self.ticket_specific_readers(&from).await? != self.ticket_specific_readers(&into).await?
+        {
             return Err(StoreError::Invalid(
                 "These tickets are seen by different people in the client's portal (a requester \
                  or a copied colleague who sees only their own tickets), so merging them would \
@@ -753,20 +754,37 @@ impl ScopedTx<'_> {
         Ok(())
     }
 
-    /// Every portal user, enabled or not (a disabled one may be enabled again), who could read
-    /// `ticket` through the portal: `reads_ticket`, and for own-tickets-only users being its
-    /// requester or copied on it. Sorted, for comparison.
-    async fn portal_audience(&mut self, ticket: TicketId) -> Result<Vec<String>, StoreError> {
-        let mut query = self.select("u.id", &fence::PORTAL_USERS, "u");
-        let id = query.placeholder(ticket);
-        query.sql(" AND ").sql(&reads_ticket(&id));
-        query.sql(&format!(
-            " AND (NOT u.own_only OR u.id = (SELECT t.requester_id FROM tickets t WHERE t.id = {id}) \
-             OR EXISTS (SELECT 1 FROM ticket_cc x WHERE x.ticket_id = {id} AND x.portal_user_id = u.id)) \
-             ORDER BY u.id"
-        ));
-        let rows: Vec<(String,)> = self.tx.all(query).await?;
-        Ok(rows.into_iter().map(|(u,)| u).collect())
+    /// The client users who read `ticket` because of who they are on it rather than because
+    /// they see all of its company's tickets: its requester and everyone copied, less those who
+    /// are plainly users of the ticket's company without the own-tickets restriction (they read
+    /// both tickets of a merge anyway). Anyone the scope cannot see, or who reaches the company
+    /// through a grant, stays in: the answer must not depend on who merges. Enabled or not (a
+    /// disabled user may be enabled again); sorted, for comparison.
+    async fn ticket_specific_readers(
+        &mut self,
+        ticket: &TicketSummary,
+    ) -> Result<Vec<PortalUserId>, StoreError> {
+        let mut cc = self.select("x.portal_user_id", &fence::TICKET_CC, "x");
+        cc.sql(" AND x.ticket_id = ").arg(ticket.id);
+        let cc: Vec<(String,)> = self.tx.all(cc).await?;
+        let mut readers: Vec<PortalUserId> = cc
+            .iter()
+            .map(|(u,)| PortalUserId::from_stored(u))
+            .chain(ticket.requester_id)
+            .collect();
+        if !readers.is_empty() {
+            let mut broad = self.select("u.id", &fence::PORTAL_USERS, "u");
+            broad
+                .sql(" AND NOT u.own_only AND u.company_id = ")
+                .arg(ticket.company_id)
+                .sql(" AND ");
+            broad.in_list("u.id", &readers);
+            let broad: Vec<(String,)> = self.tx.all(broad).await?;
+            readers.retain(|r| !broad.iter().any(|(b,)| *b == r.as_text()));
+        }
+        readers.sort_unstable_by_key(|r| r.as_text());
+        readers.dedup();
+        Ok(readers)
     }
 
     /// The assignee's name and address, if they may work this ticket: an owner, or a

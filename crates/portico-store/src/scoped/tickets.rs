@@ -214,7 +214,8 @@ pub struct Rating {
     pub score: i64,
     pub comment: String,
     pub rated_at: i64,
-    /// Who rated, and their name; `None` for ratings recorded before raters were.
+    /// Who rated, and their name; `None` for ratings recorded before raters were, or by someone
+    /// the scope may not see.
     pub rated_by: Option<(PortalUserId, String)>,
 }
 
@@ -916,9 +917,11 @@ impl ScopedTx<'_> {
         let mut extra = Q::new(
             "SELECT t.csat_rating, t.csat_comment, t.csat_at, w.reopen_days, t.csat_by, r.name AS rater_name FROM tickets t \
              JOIN workspaces w ON w.id = t.workspace_id \
-             LEFT JOIN portal_users r ON r.workspace_id = t.workspace_id AND r.id = t.csat_by WHERE t.id = ",
+             LEFT JOIN portal_users r ON r.id = t.csat_by",
         );
-        extra.arg(id);
+        // The rater is named only if the scope may see them (the fence on the join).
+        self.fenced(&mut extra, &fence::PORTAL_USERS, "r");
+        extra.sql(" WHERE t.id = ").arg(id);
         self.fenced(&mut extra, &fence::TICKETS, "t");
         let RatingRow {
             csat_rating: score,
@@ -977,7 +980,7 @@ impl ScopedTx<'_> {
                     rated_by: rated_by
                         .as_deref()
                         .and_then(PortalUserId::parse)
-                        .map(|id| (id, rater_name.unwrap_or_default())),
+                        .zip(rater_name),
                 }),
                 _ => None,
             },
