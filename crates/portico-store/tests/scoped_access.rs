@@ -1,0 +1,622 @@
+//! The scoped store, called directly as each kind of principal (every staff role, every portal
+//! role and restriction), over a world of two workspaces: each method returns exactly the rows
+//! the scope may see, and a write to anything outside it answers `NotFound` like a missing
+//! record. The web's authorization matrix checks the same through HTTP; this checks the store
+//! on its own, so that a store method is safe whoever calls it. Runs on SQLite, and on
+//! PostgreSQL as the application role when PORTICO_TEST_POSTGRES_URL is set.
+
+use std::collections::BTreeSet;
+
+use portico_core::{
+    CompanyId, PortalRole, Scope, SiteId, StaffRole, StaffUserId, TicketId, TicketPriority,
+    TicketStatus, WorkspaceId,
+};
+use portico_store::scoped::ticket_workflow::{Links, TicketChange};
+use portico_store::scoped::tickets::{StatusFilter, TicketQuery};
+use portico_store::system::{SeedPortalUser, SeedTicket};
+use portico_store::test_support::TestDatabase;
+use portico_store::{NewSession, SessionUser, Store, StoreError, SurfaceKind};
+
+/// Every kind of principal the store scopes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Owner,
+    Billing,
+    TechnicianA,
+    TechnicianB,
+    Sales,
+    ClientAdmin,
+    Member,
+    Viewer,
+    OwnOnly,
+    SiteRestricted,
+    GrantedFromB,
+}
+
+const KINDS: [Kind; 11] = [
+    Kind::Owner,
+    Kind::Billing,
+    Kind::TechnicianA,
+    Kind::TechnicianB,
+    Kind::Sales,
+    Kind::ClientAdmin,
+    Kind::Member,
+    Kind::Viewer,
+    Kind::OwnOnly,
+    Kind::SiteRestricted,
+    Kind::GrantedFromB,
+];
+
+struct World {
+    db: TestDatabase,
+    ws1: WorkspaceId,
+    company_a: CompanyId,
+    company_b: CompanyId,
+    company_c: CompanyId,
+    principals: Vec<(Kind, SessionUser)>,
+    /// Tickets by name: A1 (member's, site 1), A2 (member's, site 2), OWN (own-only user's,
+    /// site 1), CC (member's, site 2, own-only user copied), B, C (the other workspace).
+    tickets: Vec<(&'static str, TicketId)>,
+}
+
+impl World {
+    fn ticket(&self, name: &str) -> TicketId {
+        self.tickets.iter().find(|(n, _)| *n == name).unwrap().1
+    }
+
+    fn store(&self) -> &Store {
+        &self.db.store
+    }
+
+    /// The scope of `kind`, built the only way there is: a session resolved by the store.
+    async fn scope(&self, kind: Kind) -> Scope {
+        let user = self.principals.iter().find(|(k, _)| *k == kind).unwrap().1;
+        let surface = match user {
+            SessionUser::Staff(_) => SurfaceKind::Console,
+            SessionUser::Portal(_) => SurfaceKind::Portal,
+        };
+        let mut auth = self.store().auth(self.ws1).await.unwrap();
+        let token = auth
+            .create_session(&NewSession {
+                surface,
+                user,
+                ip: "127.0.0.1",
+                user_agent: "scoped-access test",
+                lifetime_secs: 3600,
+            })
+            .await
+            .unwrap();
+        auth.commit().await.unwrap();
+        if let (Kind::GrantedFromB, SessionUser::Portal(id)) = (kind, user) {
+            let mut auth = self.store().auth(self.ws1).await.unwrap();
+            auth.switch_company(&token, id, self.company_a)
+                .await
+                .unwrap();
+            auth.commit().await.unwrap();
+        }
+        let mut auth = self.store().auth(self.ws1).await.unwrap();
+        let resolved = auth
+            .resolve_session(&token, surface, 3600)
+            .await
+            .unwrap()
+            .unwrap();
+        auth.commit().await.unwrap();
+        Scope::of(&resolved.principal)
+    }
+
+    /// The tickets `kind` may read, by name.
+    fn visible(&self, kind: Kind) -> BTreeSet<&'static str> {
+        let names: &[&str] = match kind {
+            Kind::Owner => &["A1", "A2", "OWN", "CC", "B"],
+            Kind::TechnicianA => &["A1", "A2", "OWN", "CC"],
+            Kind::TechnicianB => &["B"],
+            Kind::Billing | Kind::Sales => &[],
+            Kind::ClientAdmin | Kind::Member | Kind::Viewer | Kind::GrantedFromB => {
+                &["A1", "A2", "OWN", "CC"]
+            }
+            Kind::OwnOnly => &["OWN", "CC"],
+            Kind::SiteRestricted => &["A1", "OWN"],
+        };
+        names.iter().copied().collect()
+    }
+}
+
+async fn world() -> World {
+    let db = TestDatabase::create().await;
+    let mut tx = db.store.system_unscoped().await.unwrap();
+    let ws1 = tx
+        .create_workspace("One", "#1a73e8", "#333333", "")
+        .await
+        .unwrap();
+    let ws2 = tx
+        .create_workspace("Two", "#1a73e8", "#333333", "")
+        .await
+        .unwrap();
+    let company = async |tx: &mut portico_store::SystemTx, ws, name| {
+        tx.add_company(ws, name, "Plan", Some(100), Some(10), "AUD", true)
+            .await
+            .unwrap()
+    };
+    let company_a = company(&mut tx, ws1, "A").await;
+    let company_b = company(&mut tx, ws1, "B").await;
+    let company_c = company(&mut tx, ws2, "C").await;
+    let site_a1 = tx.add_site(ws1, company_a, "A1", "1 A St").await.unwrap();
+    let site_a2 = tx.add_site(ws1, company_a, "A2", "2 A St").await.unwrap();
+    let site_b = tx.add_site(ws1, company_b, "B1", "1 B St").await.unwrap();
+    let site_c = tx.add_site(ws2, company_c, "C1", "1 C St").await.unwrap();
+
+    let mut principals = Vec::new();
+    for (kind, email, role, assigned) in [
+        (Kind::Owner, "owner@msp.test", StaffRole::Owner, vec![]),
+        (
+            Kind::Billing,
+            "billing@msp.test",
+            StaffRole::Billing,
+            vec![],
+        ),
+        (
+            Kind::TechnicianA,
+            "tech-a@msp.test",
+            StaffRole::Technician,
+            vec![company_a],
+        ),
+        (
+            Kind::TechnicianB,
+            "tech-b@msp.test",
+            StaffRole::Technician,
+            vec![company_b],
+        ),
+        (
+            Kind::Sales,
+            "sales@msp.test",
+            StaffRole::Sales,
+            vec![company_a],
+        ),
+    ] {
+        let id: StaffUserId = tx
+            .add_staff_user(ws1, email, email, role, None, &assigned)
+            .await
+            .unwrap();
+        principals.push((kind, SessionUser::Staff(id)));
+    }
+    let portal = async |tx: &mut portico_store::SystemTx,
+                        ws,
+                        company,
+                        email: &'static str,
+                        role,
+                        own_only,
+                        sites: &[SiteId]| {
+        tx.add_portal_user(
+            ws,
+            &SeedPortalUser {
+                company,
+                email,
+                name: email,
+                role,
+                own_only,
+                billing_access: false,
+                password_hash: None,
+                sites,
+            },
+        )
+        .await
+        .unwrap()
+    };
+    let admin = portal(
+        &mut tx,
+        ws1,
+        company_a,
+        "admin@a.test",
+        PortalRole::ClientAdmin,
+        false,
+        &[],
+    )
+    .await;
+    let member = portal(
+        &mut tx,
+        ws1,
+        company_a,
+        "member@a.test",
+        PortalRole::Member,
+        false,
+        &[],
+    )
+    .await;
+    let viewer = portal(
+        &mut tx,
+        ws1,
+        company_a,
+        "viewer@a.test",
+        PortalRole::Viewer,
+        false,
+        &[],
+    )
+    .await;
+    let own = portal(
+        &mut tx,
+        ws1,
+        company_a,
+        "own@a.test",
+        PortalRole::Member,
+        true,
+        &[],
+    )
+    .await;
+    let site = portal(
+        &mut tx,
+        ws1,
+        company_a,
+        "site@a.test",
+        PortalRole::Member,
+        false,
+        &[site_a1],
+    )
+    .await;
+    let granted = portal(
+        &mut tx,
+        ws1,
+        company_b,
+        "two@b.test",
+        PortalRole::Member,
+        false,
+        &[],
+    )
+    .await;
+    tx.grant_company(ws1, granted, company_a, PortalRole::Member, false)
+        .await
+        .unwrap();
+    let user_b = portal(
+        &mut tx,
+        ws1,
+        company_b,
+        "user@b.test",
+        PortalRole::Member,
+        false,
+        &[],
+    )
+    .await;
+    let user_c = portal(
+        &mut tx,
+        ws2,
+        company_c,
+        "user@c.test",
+        PortalRole::Member,
+        false,
+        &[],
+    )
+    .await;
+    for (kind, id) in [
+        (Kind::ClientAdmin, admin),
+        (Kind::Member, member),
+        (Kind::Viewer, viewer),
+        (Kind::OwnOnly, own),
+        (Kind::SiteRestricted, site),
+        (Kind::GrantedFromB, granted),
+    ] {
+        principals.push((kind, SessionUser::Portal(id)));
+    }
+
+    let now = portico_store::now();
+    let mut tickets = Vec::new();
+    for (name, ws, company, site, requester) in [
+        ("A1", ws1, company_a, site_a1, member),
+        ("A2", ws1, company_a, site_a2, member),
+        ("OWN", ws1, company_a, site_a1, own),
+        ("CC", ws1, company_a, site_a2, member),
+        ("B", ws1, company_b, site_b, user_b),
+        ("C", ws2, company_c, site_c, user_c),
+    ] {
+        let id = tx
+            .add_ticket(
+                ws,
+                &SeedTicket {
+                    company,
+                    site: Some(site),
+                    requester: Some(requester),
+                    title: name,
+                    status: TicketStatus::Open,
+                    priority: TicketPriority::Normal,
+                    created_at: now - 3600,
+                },
+            )
+            .await
+            .unwrap();
+        tx.add_message(
+            ws,
+            company,
+            id,
+            None,
+            Some(requester),
+            "Client",
+            &format!("{name}-REPLY"),
+            false,
+            now - 3000,
+        )
+        .await
+        .unwrap();
+        tx.add_message(
+            ws,
+            company,
+            id,
+            None,
+            None,
+            "Staff",
+            &format!("{name}-NOTE"),
+            true,
+            now - 2000,
+        )
+        .await
+        .unwrap();
+        tickets.push((name, id));
+    }
+    tx.commit().await.unwrap();
+    let world = World {
+        db,
+        ws1,
+        company_a,
+        company_b,
+        company_c,
+        principals,
+        tickets,
+    };
+    // The own-only user is copied on CC, through the scoped store like any cc.
+    let member_scope = world.scope(Kind::Member).await;
+    let mut tx = world.store().scoped_write(&member_scope).await.unwrap();
+    tx.set_cc(world.ticket("CC"), &[own]).await.unwrap();
+    tx.commit().await.unwrap();
+    world
+}
+
+fn links() -> Links {
+    Links {
+        portal: "http://portal.one.test".into(),
+        console: "http://console.one.test".into(),
+    }
+}
+
+fn is_not_found<T: std::fmt::Debug>(result: Result<T, StoreError>) -> bool {
+    matches!(result, Err(StoreError::NotFound))
+}
+
+#[tokio::test]
+async fn each_principal_reads_exactly_the_tickets_and_messages_its_scope_allows() {
+    let world = world().await;
+    for kind in KINDS {
+        let scope = world.scope(kind).await;
+        let visible = world.visible(kind);
+        let mut tx = world.store().scoped(&scope).await.unwrap();
+        let listed = tx
+            .tickets(&TicketQuery {
+                status: StatusFilter::All,
+                limit: 100,
+                ..TicketQuery::default()
+            })
+            .await;
+        match listed {
+            Ok(list) => {
+                let titles: BTreeSet<&str> = list
+                    .iter()
+                    .map(|t| {
+                        world
+                            .tickets
+                            .iter()
+                            .find(|(_, id)| *id == t.id)
+                            .map(|(n, _)| *n)
+                            .unwrap_or("?")
+                    })
+                    .collect();
+                assert_eq!(titles, visible, "{kind:?}: the list");
+            }
+            Err(e) => assert!(
+                visible.is_empty() && matches!(e, StoreError::Forbidden),
+                "{kind:?}: {e:?}"
+            ),
+        }
+        for (name, id) in &world.tickets {
+            let detail = tx.ticket(*id).await;
+            if visible.contains(name) {
+                let detail = detail.unwrap_or_else(|e| panic!("{kind:?} reads {name}: {e:?}"));
+                let bodies: Vec<&str> = detail.messages.iter().map(|m| m.body.as_str()).collect();
+                assert!(
+                    bodies.contains(&format!("{name}-REPLY").as_str()),
+                    "{kind:?} {name}"
+                );
+                let staff = matches!(kind, Kind::Owner | Kind::TechnicianA | Kind::TechnicianB);
+                assert_eq!(
+                    bodies.contains(&format!("{name}-NOTE").as_str()),
+                    staff,
+                    "{kind:?} {name}: internal notes only for staff"
+                );
+                // Nothing of another ticket rides along.
+                assert!(
+                    bodies.iter().all(|b| b.starts_with(name)),
+                    "{kind:?} {name}: {bodies:?}"
+                );
+            } else {
+                assert!(is_not_found(detail), "{kind:?} must not read {name}");
+                assert!(
+                    is_not_found(tx.ticket_stamp(*id).await),
+                    "{kind:?} stamp {name}"
+                );
+            }
+        }
+        if scope.may(portico_core::Action::ViewTickets).is_ok() {
+            let page = tx
+                .portal_tickets(
+                    &TicketQuery {
+                        status: StatusFilter::All,
+                        limit: 100,
+                        ..TicketQuery::default()
+                    },
+                    None,
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                page.tickets().len(),
+                visible.len(),
+                "{kind:?}: the portal list"
+            );
+            let kpis = tx.ticket_kpis().await.unwrap();
+            assert_eq!(kpis.open as usize, visible.len(), "{kind:?}: the figures");
+        }
+        tx.commit().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn each_principal_sees_only_its_companies_and_their_people() {
+    let world = world().await;
+    for kind in KINDS {
+        let scope = world.scope(kind).await;
+        let mut tx = world.store().scoped(&scope).await.unwrap();
+        let expected: BTreeSet<CompanyId> = match kind {
+            Kind::Owner | Kind::Billing => [world.company_a, world.company_b].into(),
+            Kind::TechnicianB => [world.company_b].into(),
+            _ => [world.company_a].into(),
+        };
+        let staff = scope.may(portico_core::Action::ViewCompanies).is_ok();
+        match tx.companies().await {
+            Ok(list) => {
+                let ids: BTreeSet<CompanyId> = list.iter().map(|c| c.id).collect();
+                assert!(staff, "{kind:?}: the portal lists no companies");
+                assert_eq!(ids, expected, "{kind:?}: companies");
+            }
+            Err(e) => assert!(
+                !staff && matches!(e, StoreError::NotFound),
+                "{kind:?}: {e:?}"
+            ),
+        }
+        for company in [world.company_a, world.company_b, world.company_c] {
+            let inside = expected.contains(&company);
+            let sites = tx.sites(company).await.unwrap();
+            assert_eq!(!sites.is_empty(), inside, "{kind:?}: sites of {company}");
+            let users = tx.portal_users(company).await;
+            if inside && staff {
+                assert!(!users.unwrap().is_empty(), "{kind:?}: its company's users");
+            } else {
+                assert!(is_not_found(users), "{kind:?}: users of {company}");
+            }
+            let domains = tx.company_email_domains(company).await;
+            assert_eq!(domains.is_ok(), inside, "{kind:?}: domains of {company}");
+        }
+        tx.commit().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn writes_to_anything_outside_the_scope_answer_not_found_and_change_nothing() {
+    let world = world().await;
+    for kind in KINDS {
+        let scope = world.scope(kind).await;
+        let visible = world.visible(kind);
+        for (name, id) in world.tickets.clone() {
+            if visible.contains(name) {
+                continue;
+            }
+            let mut tx = world.store().scoped_write(&scope).await.unwrap();
+            assert!(
+                is_not_found(tx.reply(id, "INTRUDER", false, &[], &links()).await),
+                "{kind:?} replies on {name}"
+            );
+            assert!(
+                is_not_found(tx.resolve_ticket(id, &links()).await),
+                "{kind:?} resolves {name}"
+            );
+            assert!(
+                is_not_found(tx.set_cc(id, &[]).await),
+                "{kind:?} changes the cc of {name}"
+            );
+            assert!(
+                is_not_found(
+                    tx.change_ticket(
+                        id,
+                        &TicketChange {
+                            status: TicketStatus::Closed,
+                            priority: TicketPriority::Urgent,
+                            assignee: None,
+                        },
+                        &links(),
+                    )
+                    .await
+                ),
+                "{kind:?} changes {name}"
+            );
+            assert!(
+                is_not_found(tx.rate_ticket(id, 1, "").await),
+                "{kind:?} rates {name}"
+            );
+            drop(tx);
+        }
+        // A foreign company's users and settings are not found either.
+        for company in [world.company_b, world.company_c] {
+            if kind == Kind::Owner || kind == Kind::Billing || kind == Kind::TechnicianB {
+                if company == world.company_b {
+                    continue;
+                }
+            }
+            let mut tx = world.store().scoped_write(&scope).await.unwrap();
+            assert!(
+                is_not_found(tx.require_user_admin(company).await),
+                "{kind:?} manages users of {company}"
+            );
+            assert!(
+                is_not_found(tx.set_company_email_domains(company, &[]).await),
+                "{kind:?} sets domains of {company}"
+            );
+            drop(tx);
+        }
+    }
+    // Nothing above changed a thing: every ticket is still open, with its two messages.
+    let owner = world.scope(Kind::Owner).await;
+    let mut tx = world.store().scoped(&owner).await.unwrap();
+    for name in ["A1", "A2", "OWN", "CC", "B"] {
+        let detail = tx.ticket(world.ticket(name)).await.unwrap();
+        assert_eq!(detail.ticket.status, TicketStatus::Open, "{name}");
+        assert_eq!(detail.messages.len(), 2, "{name}");
+        assert!(detail.rating.is_none(), "{name}");
+    }
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn personal_records_belong_to_the_acting_person_alone() {
+    let world = world().await;
+    let owner = world.scope(Kind::Owner).await;
+    let tech = world.scope(Kind::TechnicianA).await;
+    let mut tx = world.store().scoped_write(&owner).await.unwrap();
+    tx.save_view("Owner's view", &[("status".into(), "open".into())])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = world.store().scoped(&owner).await.unwrap();
+    let view = tx.saved_views().await.unwrap().remove(0);
+    tx.commit().await.unwrap();
+    let mut tx = world.store().scoped_write(&tech).await.unwrap();
+    assert!(
+        tx.saved_views().await.unwrap().is_empty(),
+        "another's views are not listed"
+    );
+    assert!(is_not_found(tx.delete_view(&view.id).await), "nor deleted");
+    drop(tx);
+
+    let member = world.scope(Kind::Member).await;
+    let own = world.scope(Kind::OwnOnly).await;
+    let mut tx = world.store().scoped_write(&member).await.unwrap();
+    tx.set_notification_preferences(
+        portico_store::scoped::ticket_workflow::NotificationPreferences {
+            ticket_updates: false,
+            ticket_resolved: false,
+            satisfaction_survey: false,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = world.store().scoped(&own).await.unwrap();
+    assert!(
+        tx.notification_preferences().await.unwrap().ticket_updates,
+        "a colleague's preferences are not read as one's own"
+    );
+    tx.commit().await.unwrap();
+}
