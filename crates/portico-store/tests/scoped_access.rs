@@ -550,10 +550,9 @@ async fn writes_to_anything_outside_the_scope_answer_not_found_and_change_nothin
         }
         // A foreign company's users and settings are not found either.
         for company in [world.company_b, world.company_c] {
-            if kind == Kind::Owner || kind == Kind::Billing || kind == Kind::TechnicianB {
-                if company == world.company_b {
-                    continue;
-                }
+            let sees_b = matches!(kind, Kind::Owner | Kind::Billing | Kind::TechnicianB);
+            if sees_b && company == world.company_b {
+                continue;
             }
             let mut tx = world.store().scoped_write(&scope).await.unwrap();
             assert!(
