@@ -8,6 +8,8 @@
 
 mod auth;
 #[cfg(feature = "system")]
+pub mod delivery;
+#[cfg(feature = "system")]
 pub mod demo;
 mod lite;
 mod migrate;

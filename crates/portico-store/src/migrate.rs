@@ -84,6 +84,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "company email domains",
         include_str!("../migrations/sqlite/0015_company_email_domains.sql"),
     ),
+    (
+        16,
+        "outbox delivery",
+        include_str!("../migrations/sqlite/0016_outbox_delivery.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -170,6 +175,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         17,
         "company email domains",
         include_str!("../migrations/postgres/0017_company_email_domains.sql"),
+    ),
+    (
+        18,
+        "outbox delivery",
+        include_str!("../migrations/postgres/0018_outbox_delivery.sql"),
     ),
 ];
 

@@ -516,7 +516,7 @@ async fn writes_to_anything_outside_the_scope_answer_not_found_and_change_nothin
             }
             let mut tx = world.store().scoped_write(&scope).await.unwrap();
             assert!(
-                is_not_found(tx.reply(id, "INTRUDER", false, &[], &links()).await),
+                is_not_found(tx.reply(id, "INTRUDER", false, &[], None, &links()).await),
                 "{kind:?} replies on {name}"
             );
             assert!(

@@ -432,12 +432,34 @@ async fn copied_colleagues_are_mailed_and_preferences_are_honoured() {
     .await;
     assert_eq!(resolved.status, 303, "{}", resolved.body);
     let mails = mails_to(&app, "member@a.test").await;
-    assert!(mails.iter().any(|(s, _)| s.starts_with("Resolved:")));
-    assert!(
-        mails
-            .iter()
-            .any(|(s, b)| s.starts_with("How did we do?") && b.contains(&path))
-    );
+    // One mail for the event: the resolution, with the rating request in it.
+    let resolution: Vec<_> = mails[before..].iter().collect();
+    assert_eq!(resolution.len(), 1, "{resolution:?}");
+    let (subject, body) = resolution[0];
+    assert!(subject.starts_with("Resolved:"));
+    assert!(body.contains("How did we do?") && body.contains(&path));
+
+    // A reply that also changes the status is one mail, which says both.
+    let reopened = post(&app, Who::Member, &format!("{path}/reopen"), &[]).await;
+    assert_eq!(reopened.status, 303);
+    let before = mails_to(&app, "own@a.test").await.len();
+    let replied = post(
+        &app,
+        Who::Owner,
+        &format!("{path}/replies"),
+        &[
+            ("kind", "reply"),
+            ("body", "WAITING-ON-YOU"),
+            ("status", "awaiting_client"),
+        ],
+    )
+    .await;
+    assert_eq!(replied.status, 303, "{}", replied.body);
+    let mails = mails_to(&app, "own@a.test").await;
+    assert_eq!(mails.len(), before + 1, "{:?}", &mails[before..]);
+    let (subject, body) = &mails[before];
+    assert!(subject.starts_with("Awaiting"), "{subject}");
+    assert!(body.contains("WAITING-ON-YOU") && body.contains("status of your ticket is now"));
 }
 
 #[tokio::test]

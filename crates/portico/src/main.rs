@@ -157,6 +157,22 @@ struct SettingsArgs {
     #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     ticket_page_cache: Option<bool>,
+    /// SMTP server that delivers the outbox: `smtp://user:password@host:587` (STARTTLS),
+    /// `smtps://user:password@host:465` (TLS), or `smtp://host:25?tls=none` for a local relay.
+    /// Unset, mail is only recorded in the outbox [default: none]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    smtp_url: Option<String>,
+    /// Sender address of all mail; each workspace's name is its display name. Needed with
+    /// --smtp-url [default: none]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mail_from: Option<String>,
+    /// PEM file of a certificate authority to trust for the SMTP server, besides the usual
+    /// public ones [default: none]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    smtp_ca_file: Option<PathBuf>,
     /// Log lines as `text` (coloured only on a terminal) or `json`, one object a line, for a
     /// log collector [default: text]
     #[arg(long, global = true)]
@@ -184,6 +200,9 @@ struct Settings {
     host_cache_secs: u64,
     sqlite_exclusive: bool,
     ticket_page_cache: bool,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    smtp_ca_file: Option<PathBuf>,
     log_format: String,
 }
 
@@ -206,6 +225,9 @@ impl Default for Settings {
             host_cache_secs: 5,
             sqlite_exclusive: true,
             ticket_page_cache: true,
+            smtp_url: None,
+            mail_from: None,
+            smtp_ca_file: None,
             log_format: "text".into(),
         }
     }
@@ -234,6 +256,7 @@ fn settings(args: &SettingsArgs) -> Result<Settings> {
         bail!("session timeouts must be at least one minute / one hour");
     }
     trusted_proxies(&settings.trusted_proxies)?;
+    mail_config(&settings)?;
     if !matches!(settings.log_format.as_str(), "text" | "json") {
         bail!(
             "log_format must be text or json, got {:?}",
@@ -472,6 +495,19 @@ fn web_config(settings: &Settings) -> WebConfig {
     }
 }
 
+/// How mail is delivered: `None` records it in the outbox only.
+fn mail_config(settings: &Settings) -> Result<Option<portico_mail::MailConfig>> {
+    match (&settings.smtp_url, &settings.mail_from) {
+        (None, _) => Ok(None),
+        (Some(_), None) => bail!("smtp_url needs mail_from, the address mail is sent from"),
+        (Some(url), Some(from)) => Ok(Some(portico_mail::MailConfig::from_url(
+            url,
+            from,
+            settings.smtp_ca_file.clone(),
+        )?)),
+    }
+}
+
 /// The port links carry: as configured (0 for none), else the port the server listens on, so
 /// that `--listen 127.0.0.1:18090` alone gives working links.
 fn public_port(settings: &Settings) -> Option<u16> {
@@ -524,10 +560,25 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
     );
     let blobs = portico_files::BlobStore::from_url(&settings.attachments)
         .with_context(|| format!("opening the attachment store {:?}", settings.attachments))?;
+    // Mail is delivered by every instance; each mail is claimed by one of them.
+    let (stop_mail, mail_stopped) = tokio::sync::watch::channel(false);
+    let delivery = match mail_config(&settings)? {
+        Some(mail) => {
+            let mailer = portico_mail::Mailer::new(mail)?;
+            let described = mailer.config().describe();
+            let worker = tokio::spawn(portico_mail::run(store.clone(), mailer, mail_stopped));
+            Some((worker, described))
+        }
+        None => None,
+    };
     let app = portico_web::app(store, blobs, config);
     println!("Portico is listening on http://{}", settings.listen);
     println!("  console: {console}");
     println!("  portal:  {portal}");
+    match &delivery {
+        Some((_, server)) => println!("  mail:    delivered through {server}"),
+        None => println!("  mail:    kept in the outbox only (set --smtp-url to deliver it)"),
+    }
     if settings.demo {
         if seeded {
             println!("  demo data seeded into {}", redact(&settings.database_url));
@@ -552,6 +603,11 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("serving")?;
+    // A mail being sent finishes; anything left waits in the outbox for the next start.
+    let _ = stop_mail.send(true);
+    if let Some((worker, _)) = delivery {
+        let _ = worker.await;
+    }
     tracing::info!("shut down");
     Ok(())
 }
@@ -654,6 +710,22 @@ mod tests {
                 ..Default::default()
             })
             .is_err()
+        );
+        // SMTP needs a sender, and a URL that says how to reach the server.
+        let smtp = |url: &str, from: Option<&str>| {
+            settings(&SettingsArgs {
+                smtp_url: Some(url.into()),
+                mail_from: from.map(str::to_owned),
+                ..Default::default()
+            })
+        };
+        assert!(smtp("smtp://smtp.msp.test", None).is_err());
+        assert!(smtp("http://smtp.msp.test", Some("desk@msp.test")).is_err());
+        let ok = smtp("smtp://u:p@smtp.msp.test", Some("desk@msp.test")).unwrap();
+        assert_eq!(mail_config(&ok).unwrap().unwrap().port, 587);
+        assert!(
+            mail_config(&defaults).unwrap().is_none(),
+            "outbox only by default"
         );
     }
 

@@ -1,4 +1,5 @@
-//! Outgoing mail, queued in the database until SMTP delivery exists.
+//! Outgoing mail, queued in the database in the transaction of the change it tells of, and
+//! delivered over SMTP by the delivery worker (`portico-mail`); without SMTP it stays here to read.
 
 use portico_core::{Action, CompanyId, WorkspaceId};
 
@@ -6,7 +7,7 @@ use crate::scoped::{ScopedTx, fence};
 use crate::sql::{Tx, q};
 use crate::{StoreError, now};
 
-/// A queued e-mail.
+/// A queued e-mail and how its delivery went.
 #[derive(Debug, Clone)]
 pub struct OutboxMail {
     pub id: String,
@@ -14,14 +15,38 @@ pub struct OutboxMail {
     pub subject: String,
     pub body: String,
     pub created_at: i64,
+    /// `queued`, `sending`, `sent` or `failed`.
+    pub state: String,
+    pub attempts: i64,
+    pub sent_at: Option<i64>,
+    pub last_error: Option<String>,
 }
 crate::sql::db_row!(OutboxMail {
     id,
     to_address,
     subject,
     body,
-    created_at
+    created_at,
+    state,
+    attempts,
+    sent_at,
+    last_error
 });
+
+/// The delivery states a listing can be narrowed to.
+pub const MAIL_STATES: &[&str] = &["queued", "sending", "sent", "failed"];
+
+/// Which mails the outbox page lists.
+#[derive(Debug, Clone, Default)]
+pub struct OutboxQuery {
+    /// Words that must appear in the address or the subject.
+    pub search: String,
+    /// One of [`MAIL_STATES`], or any.
+    pub state: Option<String>,
+    /// Keyset paging: mails older than this one (created, id).
+    pub before: Option<(i64, String)>,
+    pub limit: i64,
+}
 
 pub(crate) async fn push(
     tx: &mut Tx,
@@ -55,17 +80,43 @@ fn uuid_text() -> String {
 }
 
 impl ScopedTx<'_> {
-    /// The newest queued mail of the workspace.
-    pub async fn outbox(&mut self, limit: i64) -> Result<Vec<OutboxMail>, StoreError> {
+    /// The workspace's mail, newest first, as `filter` narrows it.
+    pub async fn outbox(&mut self, filter: &OutboxQuery) -> Result<Vec<OutboxMail>, StoreError> {
         self.scope.may(Action::ViewOutbox)?;
         let mut query = self.select(
-            "o.id, o.to_address, o.subject, o.body, o.created_at",
+            "o.id, o.to_address, o.subject, o.body, o.created_at, o.state, o.attempts, o.sent_at, o.last_error",
             &fence::OUTBOX,
             "o",
         );
+        if let Some(state) = filter.state.as_deref() {
+            if !MAIL_STATES.contains(&state) {
+                return Err(StoreError::Invalid("Choose a delivery state.".into()));
+            }
+            query.sql(" AND o.state = ").arg(state);
+        }
+        for word in filter.search.split_whitespace().take(8) {
+            let mut pattern = String::from("%");
+            for c in word.to_lowercase().chars().take(100) {
+                if matches!(c, '%' | '_' | '\\') {
+                    pattern.push('\\');
+                }
+                pattern.push(c);
+            }
+            pattern.push('%');
+            let p = query.placeholder(pattern);
+            query.sql(&format!(
+                " AND (LOWER(o.to_address) LIKE {p} ESCAPE '\\' OR LOWER(o.subject) LIKE {p} ESCAPE '\\')"
+            ));
+        }
+        if let Some((created, id)) = &filter.before {
+            let (c, i) = (query.placeholder(*created), query.placeholder(id.as_str()));
+            query.sql(&format!(
+                " AND (o.created_at < {c} OR (o.created_at = {c} AND o.id < {i}))"
+            ));
+        }
         query
             .sql(" ORDER BY o.created_at DESC, o.id DESC LIMIT ")
-            .arg(limit);
+            .arg(filter.limit.clamp(1, 200));
         self.tx.all(query).await
     }
 

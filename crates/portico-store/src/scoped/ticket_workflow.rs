@@ -435,13 +435,15 @@ impl ScopedTx<'_> {
         .await
     }
 
-    /// Adds a public reply (either surface) or an internal note (staff only).
+    /// Adds a public reply (either surface) or an internal note (staff only), and for the desk
+    /// perhaps a new status with it: the client hears of both in one mail.
     pub async fn reply(
         &mut self,
         id: TicketId,
         body: &str,
         internal: bool,
         attachments: &[NewAttachment],
+        status: Option<TicketStatus>,
         links: &Links,
     ) -> Result<(), StoreError> {
         let ticket = self.ticket_summary(id).await?;
@@ -450,6 +452,10 @@ impl ScopedTx<'_> {
         } else {
             Action::ContributeTickets
         })?;
+        let status = status.filter(|s| *s != ticket.status);
+        if status.is_some() {
+            self.scope.may(Action::WorkTickets)?;
+        }
         let body = clean_text(body, MAX_BODY, true, "The message")?;
         if ticket.status == TicketStatus::Closed {
             return Err(StoreError::Invalid(
@@ -466,7 +472,12 @@ impl ScopedTx<'_> {
         self.insert_message(ticket.company_id, id, &body, internal, attachments, at)
             .await?;
         if internal {
-            // An internal note changes nothing the client can see, not even the update time.
+            // An internal note changes nothing the client can see, not even the update time;
+            // a status set with it is news of its own.
+            if let Some(status) = status {
+                self.set_status(&ticket, status, at).await?;
+                self.mail_status_change(&ticket, status, links).await?;
+            }
             return Ok(());
         }
         if portal {
@@ -501,9 +512,18 @@ impl ScopedTx<'_> {
                     .sql(")");
             })
             .await?;
-            let subject = format!("Re: {}", ticket.title);
+            if let Some(status) = status {
+                self.set_status(&ticket, status, at).await?;
+            }
+            let subject = match status {
+                Some(status) => format!("{}: {}", status.label(), ticket.title),
+                None => format!("Re: {}", ticket.title),
+            };
+            let status_line = status
+                .map(|s| format!("The status of your ticket is now: {}.\n\n", s.label()))
+                .unwrap_or_default();
             let mail = format!(
-                "{} replied to your ticket \"{}\":\n\n{}\n\nView or answer it: {}/tickets/{}\n",
+                "{} replied to your ticket \"{}\":\n\n{}\n\n{status_line}View or answer it: {}/tickets/{}\n",
                 self.scope.actor_name(),
                 ticket.title,
                 body,
@@ -511,7 +531,12 @@ impl ScopedTx<'_> {
                 id
             );
             let link = format!("{}/tickets/{id}", links.portal);
-            self.notify_client(&ticket, ClientMail::Update, &subject, &mail, &link)
+            let kind = if status == Some(TicketStatus::Resolved) {
+                ClientMail::Resolved
+            } else {
+                ClientMail::Update
+            };
+            self.notify_client(&ticket, kind, &subject, &mail, &link)
                 .await?;
         }
         Ok(())
@@ -1041,33 +1066,34 @@ impl ScopedTx<'_> {
                 ClientMail::Update => updates,
                 ClientMail::Resolved => resolved,
             };
-            if wanted {
-                outbox::push(
-                    &mut self.tx,
-                    self.scope.workspace(),
-                    Some(ticket.company_id),
-                    &email,
-                    subject,
-                    body,
-                )
-                .await?;
-            }
-            if kind == ClientMail::Resolved && survey {
-                let survey_subject = format!("How did we do? {}", ticket.title);
-                let survey_body = format!(
-                    "Your ticket \"{}\" was resolved. Please rate our help from 1 to 5 on the ticket's page:\n\n{link}\n",
-                    ticket.title
-                );
-                outbox::push(
-                    &mut self.tx,
-                    self.scope.workspace(),
-                    Some(ticket.company_id),
-                    &email,
-                    &survey_subject,
-                    &survey_body,
-                )
-                .await?;
-            }
+            // One mail per event: the resolution carries the rating request with it.
+            let survey = kind == ClientMail::Resolved && survey;
+            let (subject, body) = match (wanted, survey) {
+                (true, true) => (
+                    subject.to_owned(),
+                    format!(
+                        "{body}\nHow did we do? Please rate our help from 1 to 5 on the ticket's page:\n\n{link}\n"
+                    ),
+                ),
+                (true, false) => (subject.to_owned(), body.to_owned()),
+                (false, true) => (
+                    format!("How did we do? {}", ticket.title),
+                    format!(
+                        "Your ticket \"{}\" was resolved. Please rate our help from 1 to 5 on the ticket's page:\n\n{link}\n",
+                        ticket.title
+                    ),
+                ),
+                (false, false) => continue,
+            };
+            outbox::push(
+                &mut self.tx,
+                self.scope.workspace(),
+                Some(ticket.company_id),
+                &email,
+                &subject,
+                &body,
+            )
+            .await?;
         }
         Ok(())
     }

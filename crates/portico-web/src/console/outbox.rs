@@ -1,32 +1,89 @@
 //! The outbox: every e-mail the workspace has queued.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Response;
-use portico_store::scoped::outbox::OutboxMail;
+use portico_store::scoped::outbox::{MAIL_STATES, OutboxMail, OutboxQuery};
+use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::WebError;
 use crate::render::{self, Chrome};
 
+const PAGE: i64 = 50;
+
 #[derive(Template)]
 #[template(path = "console/outbox.html")]
 struct OutboxPage {
     chrome: Chrome,
     mails: Vec<OutboxMail>,
+    search: String,
+    state: String,
+    states: &'static [&'static str],
+    /// The query string of the next (older) page, when there may be one.
+    older: Option<String>,
+    /// Whether this page is a later one (a link back to the newest).
+    paged: bool,
 }
 
-pub(crate) async fn list(State(state): State<AppState>, auth: Auth) -> Result<Response, WebError> {
+#[derive(Deserialize, Default)]
+pub(crate) struct OutboxParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    state: String,
+    /// `<created_at>.<id>` of the last mail of the previous page.
+    #[serde(default)]
+    before: String,
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(params): Query<OutboxParams>,
+) -> Result<Response, WebError> {
+    let before = params
+        .before
+        .split_once('.')
+        .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_owned())));
+    let filter = OutboxQuery {
+        search: params.q.chars().take(200).collect(),
+        state: MAIL_STATES
+            .iter()
+            .find(|s| **s == params.state)
+            .map(|s| (*s).to_owned()),
+        before,
+        limit: PAGE,
+    };
     let mut tx = state.store.scoped(&auth.scope).await?;
-    let mut mails = tx.outbox(100).await?;
+    let mut mails = tx.outbox(&filter).await?;
     tx.commit().await?;
     for mail in &mut mails {
         mail.body = hide_reset_tokens(&mail.body);
     }
+    let older = match mails.last() {
+        Some(last) if mails.len() as i64 == PAGE => {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            if !filter.search.is_empty() {
+                query.append_pair("q", &filter.search);
+            }
+            if let Some(state) = &filter.state {
+                query.append_pair("state", state);
+            }
+            query.append_pair("before", &format!("{}.{}", last.created_at, last.id));
+            Some(query.finish())
+        }
+        _ => None,
+    };
     Ok(render::ok(&OutboxPage {
         chrome: Chrome::signed_in(&auth, "Outbox", "/outbox"),
         mails,
+        search: filter.search,
+        state: filter.state.unwrap_or_default(),
+        states: MAIL_STATES,
+        older,
+        paged: filter.before.is_some(),
     }))
 }
 

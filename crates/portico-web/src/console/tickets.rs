@@ -276,7 +276,7 @@ pub(crate) async fn reply(
     let mut internal = false;
     let result = async {
         // The ticket must be visible before the form's content is judged.
-        let current = tx.ticket(ticket).await?.ticket;
+        tx.ticket(ticket).await?;
         internal = match form.get("kind") {
             "note" => true,
             "reply" => false,
@@ -292,20 +292,8 @@ pub(crate) async fn reply(
         if let Some(message) = file_error {
             return Err(StoreError::Invalid(message));
         }
-        tx.reply(ticket, body, internal, &attachments, &links)
+        tx.reply(ticket, body, internal, &attachments, status, &links)
             .await?;
-        if let Some(status) = status {
-            tx.change_ticket(
-                ticket,
-                &TicketChange {
-                    status,
-                    priority: current.priority,
-                    assignee: current.assignee_id,
-                },
-                &links,
-            )
-            .await?;
-        }
         Ok::<(), StoreError>(())
     }
     .await;

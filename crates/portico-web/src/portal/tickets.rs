@@ -307,7 +307,7 @@ pub(crate) async fn reply(
             Err(e) => Err(e),
         },
         None => {
-            tx.reply(ticket, &body, false, &upload.attachments(), &links)
+            tx.reply(ticket, &body, false, &upload.attachments(), None, &links)
                 .await
         }
     };
