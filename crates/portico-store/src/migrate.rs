@@ -89,6 +89,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "outbox delivery",
         include_str!("../migrations/sqlite/0016_outbox_delivery.sql"),
     ),
+    (
+        17,
+        "ticket numbers",
+        include_str!("../migrations/sqlite/0017_ticket_numbers.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -180,6 +185,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         18,
         "outbox delivery",
         include_str!("../migrations/postgres/0018_outbox_delivery.sql"),
+    ),
+    (
+        19,
+        "ticket numbers",
+        include_str!("../migrations/postgres/0019_ticket_numbers.sql"),
     ),
 ];
 

@@ -251,8 +251,8 @@ pub async fn seed(store: &Store, spec: ScaleSpec) -> Result<ScaleLogins, StoreEr
         .exec(Q::with(
             &format!(
                 "INSERT INTO tickets (workspace_id, company_id, id, site_id, requester_id, title, status, priority, \
-                 created_at, updated_at, resolved_at) SELECT $1, $2, {}, $3, $4, 'Measured ticket ' || i, \
-                 {statuses}, {priorities}, $5 - i * 600, $5 - i * 600, NULL FROM {}",
+                 created_at, updated_at, resolved_at, number) SELECT $1, $2, {}, $3, $4, 'Measured ticket ' || i, \
+                 {statuses}, {priorities}, $5 - i * 600, $5 - i * 600, NULL, 1000 + i FROM {}",
                 uuid_sql(backend, "3", "i"),
                 series(backend, &spec.focus_tickets.to_string())
             ),
@@ -266,8 +266,8 @@ pub async fn seed(store: &Store, spec: ScaleSpec) -> Result<ScaleLogins, StoreEr
         .exec(Q::with(
             &format!(
                                 "INSERT INTO tickets (workspace_id, company_id, id, site_id, requester_id, title, status, priority, \
-                 created_at, updated_at, resolved_at) SELECT $1, company_id, {}, site_id, NULL, \
-                 'Ticket ' || i, {statuses}, {priorities}, $2 - i * 30, $2 - i * 30, NULL FROM \
+                 created_at, updated_at, resolved_at, number) SELECT $1, company_id, {}, site_id, NULL, \
+                 'Ticket ' || i, {statuses}, {priorities}, $2 - i * 30, $2 - i * 30, NULL, 1000 + $5 + i FROM \
                  (SELECT b.n, n.i AS k, b.company_id, b.site_id, (n.i - 1) * $3 + b.n + 1 AS i \
                   FROM bench_companies b CROSS JOIN {}) x WHERE i <= $4 ORDER BY n, k",
                 // Ticket i goes to company i mod the count, as if dealt round them; written in
@@ -275,7 +275,21 @@ pub async fn seed(store: &Store, spec: ScaleSpec) -> Result<ScaleLogins, StoreEr
                 uuid_sql(backend, "4", &format!("n * {per_company} + k")),
                 series(backend, &per_company.to_string())
             ),
-            vec![ws.into(), now.into(), others.into(), rest.into()],
+            vec![
+                ws.into(),
+                now.into(),
+                others.into(),
+                rest.into(),
+                spec.focus_tickets.into(),
+            ],
+        ))
+        .await?;
+    // The next ticket raised takes the number after the last one seeded.
+    tx.tx
+        .exec(q!(
+            "UPDATE ticket_counters SET last_number = (SELECT COALESCE(MAX(number), 1000) FROM tickets \
+             WHERE workspace_id = $1) WHERE workspace_id = $1",
+            ws
         ))
         .await?;
     phase("tickets");

@@ -104,6 +104,12 @@ impl SystemTx {
                 now()
             ))
             .await?;
+        self.tx
+            .exec(q!(
+                "INSERT INTO ticket_counters (workspace_id, last_number) VALUES ($1, 1000)",
+                id
+            ))
+            .await?;
         for section in Section::ALL {
             self.tx
                 .exec(q!(
@@ -491,10 +497,18 @@ impl SystemTx {
     ) -> Result<TicketId, StoreError> {
         let id = TicketId::new();
         let resolved_at = (!t.status.is_open()).then_some(t.created_at + 3600);
+        let (number,): (i64,) = self
+            .tx
+            .one(q!(
+                "UPDATE ticket_counters SET last_number = last_number + 1 WHERE workspace_id = $1 \
+                 RETURNING last_number",
+                workspace
+            ))
+            .await?;
         self.tx
             .exec(q!(
                 "INSERT INTO tickets (workspace_id, company_id, id, site_id, requester_id, title, status, priority, \
-                 created_at, updated_at, resolved_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)",
+                 created_at, updated_at, resolved_at, number) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11)",
                 workspace,
                 t.company,
                 id,
@@ -504,7 +518,8 @@ impl SystemTx {
                 t.status.as_str(),
                 t.priority.as_str(),
                 t.created_at,
-                resolved_at
+                resolved_at,
+                number
             ))
             .await?;
         Ok(id)

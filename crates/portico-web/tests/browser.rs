@@ -259,7 +259,7 @@ async fn the_ticket_story_in_a_real_browser() {
         .await
         .unwrap();
     submit(&member, "form.card").await;
-    wait_for(&member, "Your ticket was raised").await;
+    wait_for(&member, "was raised. We will be in touch.").await;
     let ticket_url = member.current_url().await.unwrap();
     let ticket_path = ticket_url.path().to_owned();
     assert!(member.source().await.unwrap().contains("portico-browser-"));

@@ -436,7 +436,10 @@ async fn copied_colleagues_are_mailed_and_preferences_are_honoured() {
     let resolution: Vec<_> = mails[before..].iter().collect();
     assert_eq!(resolution.len(), 1, "{resolution:?}");
     let (subject, body) = resolution[0];
-    assert!(subject.starts_with("Resolved:"));
+    assert!(
+        subject.starts_with("[#") && subject.contains("] Resolved:"),
+        "{subject}"
+    );
     assert!(body.contains("How did we do?") && body.contains(&path));
 
     // A reply that also changes the status is one mail, which says both.
@@ -458,7 +461,7 @@ async fn copied_colleagues_are_mailed_and_preferences_are_honoured() {
     let mails = mails_to(&app, "own@a.test").await;
     assert_eq!(mails.len(), before + 1, "{:?}", &mails[before..]);
     let (subject, body) = &mails[before];
-    assert!(subject.starts_with("Awaiting"), "{subject}");
+    assert!(subject.contains("] Awaiting"), "{subject}");
     assert!(body.contains("WAITING-ON-YOU") && body.contains("status of your ticket is now"));
 }
 
@@ -921,6 +924,81 @@ async fn merging_moves_the_conversation_and_closes_the_duplicate() {
         .requester;
     let staff = get(&app, Who::Owner, &format!("/tickets/{target}")).await;
     assert!(staff.body.contains("Copied:"), "{requester}");
+}
+
+#[tokio::test]
+async fn tickets_get_short_numbers_shown_everywhere_and_found_by_search() {
+    let app = TestApp::spawn().await;
+    let raise = |title: &'static str| {
+        let app = &app;
+        async move {
+            let created = post(
+                app,
+                Who::Member,
+                "/tickets",
+                &[
+                    ("title", title),
+                    ("priority", "normal"),
+                    ("description", "Please help"),
+                ],
+            )
+            .await;
+            assert_eq!(created.status, 303, "{}", created.body);
+            created.location().to_owned()
+        }
+    };
+    // The confirmation page, `/tickets/<id>?done=created`.
+    let first = raise("Scanner jams").await;
+    let second = raise("Projector dim").await;
+    let page = get(&app, Who::Member, &first).await;
+    let number = |body: &str| -> i64 {
+        let at = body
+            .find("Ticket #")
+            .expect("the confirmation names the number")
+            + 8;
+        body[at..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let n1 = number(&page.body);
+    let n2 = number(&get(&app, Who::Member, &second).await.body);
+    // The fixture's tickets came first: numbers go on from theirs, one by one.
+    assert!(n1 > 1000, "{n1}");
+    assert_eq!(n2, n1 + 1);
+    assert!(page.body.contains(&format!("#{n1}</span> Scanner jams")));
+    // On the lists of both surfaces, and found by its number with or without the #.
+    let list = get(&app, Who::Member, "/tickets?status=all").await;
+    assert!(list.body.contains(&format!("#{n2}</span> Projector dim")));
+    for query in [format!("%23{n1}"), n1.to_string()] {
+        let found = get(&app, Who::Member, &format!("/tickets?status=all&q={query}")).await;
+        assert!(found.body.contains("Scanner jams"), "{query}");
+        assert!(!found.body.contains("Projector dim"), "{query}");
+        let queue = get(&app, Who::Owner, &format!("/tickets?status=all&q={query}")).await;
+        assert!(
+            queue.body.contains(&format!("#{n1}</span> Scanner jams")),
+            "{query}"
+        );
+        assert!(!queue.body.contains("Projector dim"));
+    }
+    // And in the subject of every mail about it.
+    let replied = post(
+        &app,
+        Who::Owner,
+        &format!("{}/replies", first.split('?').next().unwrap()),
+        &[("kind", "reply"), ("body", "On it.")],
+    )
+    .await;
+    assert_eq!(replied.status, 303, "{}", replied.body);
+    let mails = mails_to(&app, "member@a.test").await;
+    assert!(
+        mails
+            .iter()
+            .any(|(s, _)| s == &format!("[#{n1}] Re: Scanner jams")),
+        "{mails:?}"
+    );
 }
 
 #[tokio::test]

@@ -125,6 +125,7 @@ pub(crate) const TICKET_EVENTS: Tenant = of_ticket("ticket_events");
 pub(crate) const TICKET_FIELD_VALUES: Tenant = of_ticket("ticket_field_values");
 pub(crate) const TICKET_CC: Tenant = of_ticket("ticket_cc");
 pub(crate) const TICKET_CATEGORIES: Tenant = workspace_level("ticket_categories");
+pub(crate) const TICKET_COUNTERS: Tenant = workspace_level("ticket_counters");
 pub(crate) const TICKET_FORM_FIELDS: Tenant = Tenant {
     company: Company::Optional("company_id"),
     ..workspace_level("ticket_form_fields")
@@ -174,6 +175,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &TICKET_FIELD_VALUES,
     &TICKET_CC,
     &TICKET_CATEGORIES,
+    &TICKET_COUNTERS,
     &TICKET_FORM_FIELDS,
     &SLA_TARGETS,
     &ROUTING_RULES,

@@ -246,11 +246,12 @@ impl ScopedTx<'_> {
         let id = TicketId::new();
         let at = now();
         let workspace = self.scope.workspace();
+        let number = self.next_ticket_number().await?;
         self.tx
             .exec(q!(
                 "INSERT INTO tickets (workspace_id, company_id, id, site_id, requester_id, title, status, priority, \
-                 created_at, updated_at, category, source, assignee_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $8, $9, 'portal', $10)",
+                 created_at, updated_at, category, source, assignee_id, number) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $8, $9, 'portal', $10, $11)",
                 workspace,
                 company,
                 id,
@@ -260,11 +261,12 @@ impl ScopedTx<'_> {
                 priority.as_str(),
                 at,
                 category.as_str(),
-                assignee.as_ref().map(|(a, _)| *a)
+                assignee.as_ref().map(|(a, _)| *a),
+                number
             ))
             .await?;
         if let (Some((_, email)), Some(rule)) = (&assignee, &rule) {
-            let subject = format!("New ticket for you: {title}");
+            let subject = format!("[#{number}] New ticket for you: {title}");
             let body = format!(
                 "{} raised \"{title}\". The routing rule \"{}\" assigned it to you.\n\n{description}\n\nOpen it: {}/tickets/{id}\n",
                 self.scope.actor_name(),
@@ -383,6 +385,18 @@ impl ScopedTx<'_> {
         Ok(())
     }
 
+    /// The workspace's next ticket number. The counter row's lock (PostgreSQL) or the write
+    /// lock (SQLite) makes concurrent submissions take turns; a rolled-back one gives its
+    /// number back.
+    async fn next_ticket_number(&mut self) -> Result<i64, StoreError> {
+        let mut query = self.update(&fence::TICKET_COUNTERS, |set| {
+            set.sql("last_number = last_number + 1");
+        });
+        query.sql(" RETURNING last_number");
+        let (number,): (i64,) = self.tx.one(query).await?;
+        Ok(number)
+    }
+
     /// `UPDATE tickets SET <set> WHERE <fence> AND id = <ticket>`.
     async fn update_ticket(
         &mut self,
@@ -489,7 +503,8 @@ impl ScopedTx<'_> {
                 self.set_status(&ticket, TicketStatus::Open, at).await?;
             }
             let subject = format!(
-                "New reply from {}: {}",
+                "[#{}] New reply from {}: {}",
+                ticket.number,
                 self.scope.actor_name(),
                 ticket.title
             );
@@ -516,8 +531,10 @@ impl ScopedTx<'_> {
                 self.set_status(&ticket, status, at).await?;
             }
             let subject = match status {
-                Some(status) => format!("{}: {}", status.label(), ticket.title),
-                None => format!("Re: {}", ticket.title),
+                Some(status) => {
+                    format!("[#{}] {}: {}", ticket.number, status.label(), ticket.title)
+                }
+                None => format!("[#{}] Re: {}", ticket.number, ticket.title),
             };
             let status_line = status
                 .map(|s| format!("The status of your ticket is now: {}.\n\n", s.label()))
@@ -573,7 +590,7 @@ impl ScopedTx<'_> {
             if let (Some(assignee), Some((_, email))) = (change.assignee, &name)
                 && Actor::Staff(assignee) != self.scope.actor()
             {
-                let subject = format!("Assigned to you: {}", ticket.title);
+                let subject = format!("[#{}] Assigned to you: {}", ticket.number, ticket.title);
                 let body = format!(
                     "{} assigned you the ticket \"{}\" ({}).\n\nOpen it: {}/tickets/{}\n",
                     self.scope.actor_name(),
@@ -844,7 +861,7 @@ impl ScopedTx<'_> {
     ) -> Result<(), StoreError> {
         let link = format!("{}/tickets/{}", links.portal, ticket.id);
         if status == TicketStatus::Resolved {
-            let subject = format!("Resolved: {}", ticket.title);
+            let subject = format!("[#{}] Resolved: {}", ticket.number, ticket.title);
             let body = format!(
                 "Your ticket \"{}\" has been resolved.\n\nIf it is not fixed, you can reopen it here: {link}\n",
                 ticket.title
@@ -852,7 +869,7 @@ impl ScopedTx<'_> {
             self.notify_client(ticket, ClientMail::Resolved, &subject, &body, &link)
                 .await
         } else {
-            let subject = format!("{}: {}", status.label(), ticket.title);
+            let subject = format!("[#{}] {}: {}", ticket.number, status.label(), ticket.title);
             let body = format!(
                 "The status of your ticket \"{}\" is now: {}.\n\nView it: {link}\n",
                 ticket.title,
@@ -873,7 +890,10 @@ impl ScopedTx<'_> {
         }
         self.set_status(&ticket, TicketStatus::Resolved, now())
             .await?;
-        let subject = format!("Resolved by the client: {}", ticket.title);
+        let subject = format!(
+            "[#{}] Resolved by the client: {}",
+            ticket.number, ticket.title
+        );
         let body = format!(
             "{} marked \"{}\" ({}) as resolved.\n\nOpen it: {}/tickets/{}\n",
             self.scope.actor_name(),
@@ -910,7 +930,10 @@ impl ScopedTx<'_> {
             )));
         }
         self.set_status(&ticket, TicketStatus::Open, at).await?;
-        let subject = format!("Reopened by the client: {}", ticket.title);
+        let subject = format!(
+            "[#{}] Reopened by the client: {}",
+            ticket.number, ticket.title
+        );
         let body = format!(
             "{} reopened \"{}\" ({}).\n\nOpen it: {}/tickets/{}\n",
             self.scope.actor_name(),
@@ -1077,7 +1100,7 @@ impl ScopedTx<'_> {
                 ),
                 (true, false) => (subject.to_owned(), body.to_owned()),
                 (false, true) => (
-                    format!("How did we do? {}", ticket.title),
+                    format!("[#{}] How did we do? {}", ticket.number, ticket.title),
                     format!(
                         "Your ticket \"{}\" was resolved. Please rate our help from 1 to 5 on the ticket's page:\n\n{link}\n",
                         ticket.title

@@ -95,6 +95,8 @@ fn search_terms(search: &str) -> Vec<String> {
 #[derive(Debug, Clone)]
 pub struct TicketSummary {
     pub id: TicketId,
+    /// The workspace's short number for the ticket, shown as `#1042`.
+    pub number: i64,
     pub company_id: CompanyId,
     pub company_name: String,
     pub site_name: Option<String>,
@@ -117,6 +119,7 @@ pub struct TicketSummary {
 #[derive(Debug, Clone)]
 pub struct PortalTicket {
     pub id: TicketId,
+    pub number: i64,
     /// Shared with the page kept for reuse ([`crate::ticket_pages`]) rather than copied.
     pub title: Arc<str>,
     pub status: TicketStatus,
@@ -243,6 +246,7 @@ pub struct TicketKpis {
 
 struct SummaryRow {
     id: Parsed<TicketId>,
+    number: i64,
     company_id: Parsed<CompanyId>,
     company_name: String,
     site_name: Option<String>,
@@ -262,6 +266,7 @@ struct SummaryRow {
 }
 crate::sql::db_row!(SummaryRow {
     id,
+    number,
     company_id,
     company_name,
     site_name,
@@ -283,6 +288,7 @@ crate::sql::db_row!(SummaryRow {
 /// A ticket of a list page, without names: those are read once per page ([`Names`]).
 struct PageRow {
     id: Parsed<TicketId>,
+    number: i64,
     company_id: Parsed<CompanyId>,
     site_id: Option<Parsed<SiteId>>,
     requester_id: Option<Parsed<PortalUserId>>,
@@ -298,6 +304,7 @@ struct PageRow {
 }
 crate::sql::db_row!(PageRow {
     id,
+    number,
     company_id,
     site_id,
     requester_id,
@@ -382,6 +389,7 @@ pub(crate) type PortalPageCache = PageCache<PortalPage>;
 /// A ticket of a client's list page, without names.
 struct PortalPageRow {
     id: Parsed<TicketId>,
+    number: i64,
     site_id: Option<Parsed<IdBytes>>,
     requester_id: Option<Parsed<IdBytes>>,
     title: String,
@@ -391,6 +399,7 @@ struct PortalPageRow {
 }
 crate::sql::db_row!(PortalPageRow {
     id,
+    number,
     site_id,
     requester_id,
     title,
@@ -443,6 +452,7 @@ impl PageRow {
             requester_name: optional_name(&names.requesters, &self.requester_id),
             assignee_name: optional_name(&names.assignees, &self.assignee_id),
             id: self.id,
+            number: self.number,
             company_id: self.company_id,
             site_id: self.site_id,
             requester_id: self.requester_id,
@@ -493,14 +503,14 @@ crate::sql::db_row!(MessageRow {
     created_at
 });
 
-const SUMMARY_SELECT: &str = "SELECT t.id, t.company_id, c.name AS company_name, s.name AS site_name, \
+const SUMMARY_SELECT: &str = "SELECT t.id, t.number, t.company_id, c.name AS company_name, s.name AS site_name, \
           u.name AS requester_name, t.site_id, t.requester_id, t.assignee_id, a.name AS assignee_name, t.title, t.category, \
                     t.status, t.priority, t.created_at, t.updated_at, t.resolved_at, t.first_response_at FROM ";
 /// The ticket columns a client's list reads ([`PortalPageRow`]).
 const PORTAL_PAGE_COLUMNS: &str =
-    "t.id, t.site_id, t.requester_id, t.title, t.status, t.priority, t.updated_at";
+    "t.id, t.number, t.site_id, t.requester_id, t.title, t.status, t.priority, t.updated_at";
 /// The ticket columns a summary reads, for the page subquery.
-const PAGE_COLUMNS: &str = "t.id, t.company_id, t.site_id, t.requester_id, t.assignee_id, t.title, \
+const PAGE_COLUMNS: &str = "t.id, t.number, t.company_id, t.site_id, t.requester_id, t.assignee_id, t.title, \
      t.category, t.status, t.priority, t.created_at, t.updated_at, t.resolved_at, t.first_response_at";
 /// The names of a ticket's company, site, requester and assignee. Joined by primary key alone:
 /// ids are unique across workspaces and the ticket's foreign keys (or, for the assignee, the
@@ -532,6 +542,7 @@ impl SummaryRow {
         let sla = targets.status(&self, priority, now);
         TicketSummary {
             id: self.id.0,
+            number: self.number,
             company_id: self.company_id.0,
             company_name: self.company_name,
             site_name: self.site_name,
@@ -615,9 +626,18 @@ impl ScopedTx<'_> {
         }
         // Searched within the scope's tickets only (already fenced above): the cost is bounded
         // by what the caller may see, never by the whole database.
-        for term in search_terms(&filter.search) {
+        for (word, term) in filter
+            .search
+            .split_whitespace()
+            .zip(search_terms(&filter.search))
+        {
+            query.sql(" AND (");
+            // `1042` or `#1042` also finds ticket #1042 itself.
+            if let Ok(number) = word.trim_start_matches('#').parse::<i64>() {
+                query.sql("t.number = ").arg(number).sql(" OR ");
+            }
             query
-                .sql(" AND (LOWER(t.title) LIKE ")
+                .sql("LOWER(t.title) LIKE ")
                 .arg(term.clone())
                 .sql(" ESCAPE '\\' OR EXISTS (SELECT 1 FROM ticket_messages m WHERE m.ticket_id = t.id")
                 .sql(" AND m.workspace_id = t.workspace_id AND m.company_id = t.company_id AND NOT m.internal")
@@ -801,6 +821,7 @@ impl ScopedTx<'_> {
                 site_name: shared(&site_names, row.site_id),
                 requester_name: shared(&requester_names, row.requester_id),
                 id: row.id.0,
+                number: row.number,
                 title: Arc::from(row.title),
                 status: row.status.0,
                 priority: row.priority.0,
@@ -1081,6 +1102,7 @@ mod tests {
     fn page() -> PortalPage {
         PortalPage::new(vec![PortalTicket {
             id: TicketId::parse("0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b").unwrap(),
+            number: 1042,
             title: Arc::from("Printer offline"),
             status: TicketStatus::Open,
             priority: TicketPriority::Normal,

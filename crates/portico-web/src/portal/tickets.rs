@@ -249,7 +249,8 @@ pub(crate) async fn detail(
 ) -> Result<Response, WebError> {
     let ticket: TicketId = path_id(&ticket)?;
     let notice = match query.done.as_str() {
-        "created" => "Your ticket was raised. We will be in touch.",
+        // The page puts the ticket's number in front ("Ticket #1042 was raised…").
+        "created" => "was raised. We will be in touch.",
         "replied" => "Your reply was sent.",
         "resolved" => "The ticket is marked resolved.",
         "reopened" => "The ticket is open again.",
