@@ -52,6 +52,10 @@ pub enum StoreError {
     Forbidden,
     #[error("{0}")]
     Invalid(String),
+    /// A form refused field by field, every problem at once: (field name, message), in the
+    /// form's order, so that each message can be shown beside its field.
+    #[error("{}", .0.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>().join(" "))]
+    InvalidFields(Vec<(String, String)>),
     #[error("that {0} already exists")]
     Conflict(&'static str),
     #[error("database error: {0}")]

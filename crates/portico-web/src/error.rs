@@ -30,6 +30,7 @@ impl From<StoreError> for WebError {
                 WebError::Forbidden("You do not have permission to do that.".into())
             }
             StoreError::Invalid(m) => WebError::BadRequest(m),
+            e @ StoreError::InvalidFields(_) => WebError::BadRequest(e.to_string()),
             StoreError::Conflict(what) => {
                 WebError::BadRequest(format!("That {what} is already in use."))
             }

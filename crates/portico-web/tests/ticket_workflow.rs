@@ -927,6 +927,44 @@ async fn merging_moves_the_conversation_and_closes_the_duplicate() {
 }
 
 #[tokio::test]
+async fn a_refused_ticket_form_reports_every_problem_at_once_beside_its_field() {
+    let app = TestApp::spawn().await;
+    let (device, _) = with_form(&app).await;
+    let device_field = format!("field_{device}");
+    let refused = post(
+        &app,
+        Who::Member,
+        "/tickets",
+        &[
+            ("title", "   "),
+            ("category", "Not a category"),
+            ("priority", "normal"),
+            ("description", "Kept text"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 422);
+    let body = &refused.body;
+    // Three problems, listed together and each linked to its field…
+    assert!(body.contains("3 things need fixing"), "{body}");
+    assert!(body.contains("<a href=\"#title\">The title cannot be empty.</a>"));
+    assert!(body.contains("<a href=\"#category\">Choose a category.</a>"));
+    assert!(body.contains(&format!("<a href=\"#{device_field}\">")));
+    // …said again beside each field, which is marked invalid and described by it.
+    assert!(body.contains(r#"id="title-error""#));
+    assert!(body.contains(r#"aria-invalid="true" aria-describedby="title-error""#));
+    assert!(body.contains(r#"aria-invalid="true" aria-describedby="category-error""#));
+    assert!(body.contains(&format!(
+        r#"aria-invalid="true" aria-describedby="{device_field}-error help_{device}""#
+    )));
+    // The first refused field takes the focus; what was typed stays.
+    assert!(body.contains(r#"aria-describedby="title-error" autofocus"#));
+    assert_eq!(body.matches(" autofocus").count(), 1);
+    assert!(body.contains(">Kept text</textarea>"));
+    assert!(!body.contains(r#"aria-describedby="description-error""#));
+}
+
+#[tokio::test]
 async fn tickets_get_short_numbers_shown_everywhere_and_found_by_search() {
     let app = TestApp::spawn().await;
     let raise = |title: &'static str| {

@@ -142,7 +142,127 @@ fn clean_text(text: &str, max: usize, multiline: bool, what: &str) -> Result<Str
     Ok(text.to_owned())
 }
 
+/// A submission that passed every check.
+struct CheckedTicket {
+    title: String,
+    description: String,
+    priority: TicketPriority,
+    category: String,
+    /// (field id, label, value) of each answered custom field, in the form's order.
+    answers: Vec<(String, String, String)>,
+}
+
+/// Collects a form's refusals, so that all of them are reported at once.
+#[derive(Default)]
+struct Refusals(Vec<(String, String)>);
+
+impl Refusals {
+    /// The value, or `None` with the refusal recorded against `field`.
+    fn check<T>(&mut self, field: &str, result: Result<T, StoreError>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(StoreError::Invalid(message)) => {
+                self.0.push((field.to_owned(), message));
+                None
+            }
+            Err(e) => {
+                self.0.push((field.to_owned(), e.to_string()));
+                None
+            }
+        }
+    }
+
+    fn refuse(&mut self, field: &str, message: &str) {
+        self.0.push((field.to_owned(), message.to_owned()));
+    }
+}
+
 impl ScopedTx<'_> {
+    /// Checks a submission against `company`'s form without raising it: every refusal at once
+    /// ([`StoreError::InvalidFields`]), for a form shown again with other problems of its own.
+    pub async fn check_new_ticket(
+        &mut self,
+        company: CompanyId,
+        new: &NewTicket,
+    ) -> Result<(), StoreError> {
+        self.scope.may(Action::ContributeTickets)?;
+        self.visible_company(company).await?;
+        self.check_ticket(company, new).await.map(|_| ())
+    }
+
+    /// Every check of a submission; all refusals together, each named by its field.
+    async fn check_ticket(
+        &mut self,
+        company: CompanyId,
+        new: &NewTicket,
+    ) -> Result<CheckedTicket, StoreError> {
+        let mut refusals = Refusals::default();
+        let title = refusals.check(
+            "title",
+            clean_text(&new.title, MAX_TITLE, false, "The title"),
+        );
+        let form = self.ticket_form(company).await?;
+        let category = new.category.trim();
+        if (!form.categories.is_empty() && !form.categories.iter().any(|c| c == category))
+            || (form.categories.is_empty() && !category.is_empty())
+        {
+            refusals.refuse("category", "Choose a category.");
+        }
+        if new.priority.is_none() {
+            refusals.refuse("priority", "Choose a priority.");
+        }
+        // A site-restricted user must file under one of their sites, or they could not see the
+        // ticket they just raised.
+        match (self.scope.sites(), new.site) {
+            (Some(sites), Some(site)) if sites.contains(&site) => {}
+            (Some(_), _) => refusals.refuse("site", "Choose one of your sites."),
+            (None, Some(_)) if self.scope.requester().is_some() => {
+                refusals.refuse("site", "Choose one of the listed sites.");
+            }
+            (None, Some(site)) => {
+                let mut known = self.select("COUNT(*)", &fence::SITES, "s");
+                known
+                    .sql(" AND s.company_id = ")
+                    .arg(company)
+                    .sql(" AND s.id = ")
+                    .arg(site);
+                if self.tx.count(known).await? != 1 {
+                    refusals.refuse("site", "Choose one of the listed sites.");
+                }
+            }
+            (None, None) => {}
+        }
+        let description = refusals.check(
+            "description",
+            clean_text(&new.description, MAX_BODY, true, "The description"),
+        );
+        let mut answers = Vec::new();
+        for field in &form.fields {
+            let submitted: Vec<&str> = new
+                .answers
+                .get(&field.id)
+                .map(|v| v.iter().map(String::as_str).collect())
+                .unwrap_or_default();
+            match field.accept(&submitted) {
+                Ok(value) if value.is_empty() => {}
+                Ok(value) => answers.push((field.id.clone(), field.label.clone(), value)),
+                Err(message) => refusals.refuse(&format!("field_{}", field.id), &message),
+            }
+        }
+        match (title, description, new.priority) {
+            (Some(title), Some(description), Some(priority)) if refusals.0.is_empty() => {
+                Ok(CheckedTicket {
+                    title,
+                    description,
+                    priority,
+                    category: category.to_owned(),
+                    answers,
+                })
+            }
+            _ => Err(StoreError::InvalidFields(refusals.0)),
+        }
+    }
+
     /// Raises a ticket for `company` through its submission form, as the signed-in portal user.
     pub async fn submit_ticket(
         &mut self,
@@ -155,63 +275,18 @@ impl ScopedTx<'_> {
         let Actor::Portal(requester) = self.scope.actor() else {
             return Err(StoreError::Forbidden);
         };
-        let title = clean_text(&new.title, MAX_TITLE, false, "The title")?;
-        let description = clean_text(&new.description, MAX_BODY, true, "The description")?;
-        let priority = new
-            .priority
-            .ok_or_else(|| StoreError::Invalid("Choose a priority.".into()))?;
-        let form = self.ticket_form(company).await?;
-        let category = new.category.trim();
-        if !form.categories.is_empty() && !form.categories.iter().any(|c| c == category) {
-            return Err(StoreError::Invalid("Choose a category.".into()));
-        }
-        if form.categories.is_empty() && !category.is_empty() {
-            return Err(StoreError::Invalid("Choose a category.".into()));
-        }
-        // A site-restricted user must file under one of their sites, or they could not see the
-        // ticket they just raised.
-        match (self.scope.sites(), new.site) {
-            (Some(sites), Some(site)) if sites.contains(&site) => {}
-            (Some(_), _) => {
-                return Err(StoreError::Invalid("Choose one of your sites.".into()));
-            }
-            (None, Some(_)) if self.scope.requester().is_some() => {
-                return Err(StoreError::Invalid(
-                    "Choose one of the listed sites.".into(),
-                ));
-            }
-            (None, Some(site)) => {
-                let mut known = self.select("COUNT(*)", &fence::SITES, "s");
-                known
-                    .sql(" AND s.company_id = ")
-                    .arg(company)
-                    .sql(" AND s.id = ")
-                    .arg(site);
-                let known = self.tx.count(known).await?;
-                if known != 1 {
-                    return Err(StoreError::Invalid(
-                        "Choose one of the listed sites.".into(),
-                    ));
-                }
-            }
-            (None, None) => {}
-        }
-        let mut answers = Vec::new();
-        for field in &form.fields {
-            let submitted: Vec<&str> = new
-                .answers
-                .get(&field.id)
-                .map(|v| v.iter().map(String::as_str).collect())
-                .unwrap_or_default();
-            let value = field.accept(&submitted).map_err(StoreError::Invalid)?;
-            if !value.is_empty() {
-                answers.push((field, value));
-            }
-        }
+        let checked = self.check_ticket(company, new).await?;
+        let (title, description, priority, category, answers) = (
+            checked.title,
+            checked.description,
+            checked.priority,
+            checked.category.as_str(),
+            checked.answers,
+        );
         // Routing: the first rule that matches sets assignee, priority and category.
         let answered: Vec<(String, String)> = answers
             .iter()
-            .map(|(f, v)| (f.label.clone(), v.clone()))
+            .map(|(_, label, value)| (label.clone(), value.clone()))
             .collect();
         let candidate = Candidate {
             company,
@@ -285,7 +360,7 @@ impl ScopedTx<'_> {
         }
         self.insert_message(company, id, &description, false, &new.attachments, at)
             .await?;
-        for (position, (field, value)) in answers.iter().enumerate() {
+        for (position, (field_id, label, value)) in answers.iter().enumerate() {
             self.tx
                 .exec(q!(
                     "INSERT INTO ticket_field_values (workspace_id, company_id, ticket_id, position, field_id, label, value) \
@@ -294,8 +369,8 @@ impl ScopedTx<'_> {
                     company,
                     id,
                     position as i64,
-                    field.id.as_str(),
-                    field.label.as_str(),
+                    field_id.as_str(),
+                    label.as_str(),
                     value.as_str()
                 ))
                 .await?;

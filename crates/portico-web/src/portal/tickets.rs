@@ -455,14 +455,69 @@ struct NewTicketPage {
     site_required: bool,
     fields: Vec<FieldView>,
     form: SubmitForm,
-    error: String,
+    /// Every refusal, (field name, message), in the form's order; a field name of "" is about
+    /// the form as a whole.
+    errors: Vec<(String, String)>,
+}
+
+impl NewTicketPage {
+    /// The refusal of `field`, shown beside it.
+    fn error_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    /// A custom field's `aria-invalid` and `aria-describedby` attributes: its refusal and its
+    /// help text. Built from field ids the store made (hex and dashes), nothing typed.
+    fn described(&self, f: &FieldView) -> String {
+        let refused = self.error_for(&format!("field_{}", f.id)).is_some();
+        let mut ids = Vec::new();
+        if refused {
+            ids.push(format!("field_{}-error", f.id));
+        }
+        if !f.help.is_empty() {
+            ids.push(format!("help_{}", f.id));
+        }
+        let mut attributes = String::new();
+        if refused {
+            attributes.push_str(" aria-invalid=\"true\"");
+        }
+        if !ids.is_empty() {
+            attributes.push_str(&format!(" aria-describedby=\"{}\"", ids.join(" ")));
+        }
+        attributes
+    }
+
+    /// Whether `field` is the first refused one: it gets the focus when the page loads.
+    fn first_refused(&self, field: &str) -> bool {
+        self.errors
+            .iter()
+            .find(|(f, _)| !f.is_empty())
+            .is_some_and(|(f, _)| f == field)
+    }
+}
+
+/// Where a field's refusal goes in the list: the order of the form.
+fn form_rank(field: &str) -> usize {
+    match field {
+        "title" => 0,
+        "category" => 1,
+        "priority" => 2,
+        "site" => 3,
+        "description" => 4,
+        "attachments" => 6,
+        "" => 7,
+        _ => 5,
+    }
 }
 
 async fn new_ticket_page(
     state: &AppState,
     auth: &Auth,
     form: SubmitForm,
-    error: String,
+    errors: Vec<(String, String)>,
 ) -> Result<NewTicketPage, WebError> {
     auth.scope
         .may(Action::ContributeTickets)
@@ -507,7 +562,7 @@ async fn new_ticket_page(
         sites,
         fields,
         form,
-        error,
+        errors,
     })
 }
 
@@ -519,7 +574,7 @@ pub(crate) async fn new_ticket(
         priority: TicketPriority::Normal.as_str().to_owned(),
         ..SubmitForm::default()
     };
-    let page = new_ticket_page(&state, &auth, form, String::new()).await?;
+    let page = new_ticket_page(&state, &auth, form, Vec::new()).await?;
     Ok(render::ok(&page))
 }
 
@@ -544,16 +599,27 @@ pub(crate) async fn submit(
         answers: submitted.answers.clone(),
         attachments: upload.attachments(),
     };
-    let early = match upload.file_error.take() {
-        Some(message) => Some(message),
-        None if !submitted.site.is_empty() && new.site.is_none() => {
-            Some("Choose one of the listed sites.".to_owned())
+    let mut early: Vec<(String, String)> = Vec::new();
+    if let Some(message) = upload.file_error.take() {
+        early.push(("attachments".into(), message));
+    }
+    if !submitted.site.is_empty() && new.site.is_none() {
+        early.push(("site".into(), "Choose one of the listed sites.".into()));
+    }
+    if !early.is_empty() {
+        // The form's own checks too, so that every problem is reported at once.
+        let mut tx = state.store.scoped(&auth.scope).await?;
+        match tx.check_new_ticket(company, &new).await {
+            Ok(()) => {}
+            Err(StoreError::InvalidFields(more)) => {
+                let seen: Vec<String> = early.iter().map(|(f, _)| f.clone()).collect();
+                early.extend(more.into_iter().filter(|(f, _)| !seen.contains(f)));
+            }
+            Err(StoreError::Invalid(message)) => early.push((String::new(), message)),
+            Err(e) => return Err(e.into()),
         }
-        None => None,
-    };
-    if let Some(message) = early {
-        let page = new_ticket_page(&state, &auth, submitted, message).await?;
-        return Ok(render::refused(&page));
+        drop(tx);
+        return refuse_new_ticket(&state, &auth, submitted, early).await;
     }
     let links = mail_links(&state, auth.scope.workspace()).await?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
@@ -563,14 +629,29 @@ pub(crate) async fn submit(
             tx.commit().await?;
             Ok(see_other(&format!("/tickets/{id}?done=created")))
         }
+        Err(StoreError::InvalidFields(errors)) => {
+            drop(tx);
+            refuse_new_ticket(&state, &auth, submitted, errors).await
+        }
         Err(StoreError::Invalid(message)) => {
             drop(tx);
-            let page = new_ticket_page(&state, &auth, submitted, message).await?;
-            Ok(render::refused(&page))
+            refuse_new_ticket(&state, &auth, submitted, vec![(String::new(), message)]).await
         }
         Err(StoreError::Forbidden) => Err(WebError::Forbidden(
             "Your account can read tickets but not raise them.".into(),
         )),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The form again, as typed, with every refusal beside its field (422).
+async fn refuse_new_ticket(
+    state: &AppState,
+    auth: &Auth,
+    submitted: SubmitForm,
+    mut errors: Vec<(String, String)>,
+) -> Result<Response, WebError> {
+    errors.sort_by_key(|(field, _)| form_rank(field));
+    let page = new_ticket_page(state, auth, submitted, errors).await?;
+    Ok(render::refused(&page))
 }
