@@ -51,6 +51,34 @@ struct ErrorPage<'a> {
     status: u16,
     title: &'a str,
     message: &'a str,
+    /// The workspace's name, logo and stylesheet version; empty on a host no workspace serves.
+    brand_name: &'a str,
+    has_logo: bool,
+    brand_version: &'a str,
+    portal: bool,
+}
+
+/// What an error page says, kept on the response so that host dispatch, which knows the
+/// workspace, can render it again in the workspace's brand ([`branded`]).
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorContent {
+    status: u16,
+    title: &'static str,
+    message: String,
+}
+
+/// The error page in `site`'s brand: its name, logo and colours, as every other page.
+pub(crate) fn branded(site: &crate::Site, content: &ErrorContent) -> String {
+    let page = ErrorPage {
+        status: content.status,
+        title: content.title,
+        message: &content.message,
+        brand_name: &site.branding.name,
+        has_logo: site.branding.has_logo,
+        brand_version: &site.brand_version,
+        portal: site.surface == portico_store::SurfaceKind::Portal,
+    };
+    page.render().unwrap_or_else(|_| content.message.clone())
 }
 
 impl IntoResponse for WebError {
@@ -83,12 +111,22 @@ impl IntoResponse for WebError {
             status: status.as_u16(),
             title,
             message: &message,
+            brand_name: "",
+            has_logo: false,
+            brand_version: "",
+            portal: false,
         };
-        (
+        let mut response = (
             status,
             Html(page.render().unwrap_or_else(|_| message.clone())),
         )
-            .into_response()
+            .into_response();
+        response.extensions_mut().insert(ErrorContent {
+            status: status.as_u16(),
+            title,
+            message,
+        });
+        response
     }
 }
 

@@ -193,15 +193,22 @@ async fn dispatch(State(surfaces): State<Surfaces>, mut req: Request) -> Respons
         Err(e) => return WebError::from(e).into_response(),
     };
     let surface = site.surface;
-    req.extensions_mut().insert(site);
+    req.extensions_mut().insert(site.clone());
     let router = match surface {
         SurfaceKind::Console => surfaces.console,
         SurfaceKind::Portal => surfaces.portal,
     };
-    match router.oneshot(req).await {
+    let mut response = match router.oneshot(req).await {
         Ok(response) => response,
         Err(never) => match never {},
+    };
+    // Error pages are made where the error happens, without the workspace at hand: dressed
+    // here in its brand, so that a client never sees an unbranded page.
+    if let Some(content) = response.extensions_mut().remove::<error::ErrorContent>() {
+        response.headers_mut().remove(header::CONTENT_LENGTH);
+        *response.body_mut() = axum::body::Body::from(error::branded(&site, &content));
     }
+    response
 }
 
 /// Reads a host's binding from the database and keeps it in the cache.

@@ -223,6 +223,30 @@ async fn an_office_signing_in_from_one_address_is_never_locked_out_by_its_succes
 }
 
 #[tokio::test]
+async fn error_pages_wear_the_workspaces_brand() {
+    let app = TestApp::spawn().await;
+    let missing = app
+        .get_as(Who::Member, "/tickets/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b")
+        .await;
+    assert_eq!(missing.status, 404);
+    assert!(missing.body.contains("Page not found"));
+    assert!(
+        missing
+            .body
+            .contains(r#"<span class="brand-name">Fixture MSP One</span>"#)
+    );
+    assert!(missing.body.contains("/brand.css?v="));
+    assert!(!missing.body.contains("Fixture MSP Two"));
+    // The other workspace's host wears its own, signed in or not.
+    let other = app.get(PORTAL_TWO, "/no-such-page").send().await;
+    assert!(other.body.contains("Fixture MSP Two") && !other.body.contains("Fixture MSP One"));
+    // A console error too, with the console's tag.
+    let forbidden = app.get_as(Who::TechnicianAssigned, "/staff").await;
+    assert_eq!(forbidden.status, 403);
+    assert!(forbidden.body.contains("Fixture MSP One") && forbidden.body.contains(">Console<"));
+}
+
+#[tokio::test]
 async fn a_sign_in_form_without_its_token_is_refused() {
     let app = TestApp::spawn().await;
     let response = app
