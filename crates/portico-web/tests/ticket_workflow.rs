@@ -763,6 +763,12 @@ async fn the_owner_designs_the_form_and_clients_get_it_at_once() {
 #[tokio::test]
 async fn routing_rules_assign_and_prioritise_portal_tickets_in_order() {
     let app = TestApp::spawn().await;
+    // The form's categories, which rules pick from.
+    let mut tx = app.store().system_unscoped().await.unwrap();
+    tx.set_ticket_form(app.fx.ws1, None, &["Hardware", "Printing"], &[])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
     let tech = app.fx.staff(Who::TechnicianAssigned).to_string();
     let other_tech = app.fx.staff(Who::TechnicianNotAssigned).to_string();
     let company_a = app.fx.company_a.to_string();
@@ -838,6 +844,7 @@ async fn routing_rules_assign_and_prioritise_portal_tickets_in_order() {
                 "/tickets",
                 &[
                     ("title", title),
+                    ("category", "Hardware"),
                     ("priority", "normal"),
                     ("description", "Please help"),
                 ],
@@ -875,6 +882,91 @@ async fn routing_rules_assign_and_prioritise_portal_tickets_in_order() {
     .await;
     assert_eq!(refused.status, 422);
     assert!(refused.body.contains("value=\"Does nothing\""));
+    // A category must be one of the form's.
+    let refused = post(
+        &app,
+        Who::Owner,
+        "/settings/routing",
+        &[
+            ("action", "add"),
+            ("name", "Typo"),
+            ("priority", "low"),
+            ("set_category", "Printers"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains("form&#39;s categories")
+            || refused.body.contains("form's categories")
+    );
+
+    // Rules can be changed in place and moved in the order.
+    let page = get(&app, Who::Owner, "/settings/routing").await;
+    let ids: Vec<String> = page
+        .body
+        .match_indices("name=\"rule\" value=\"")
+        .map(|(at, m)| {
+            page.body[at + m.len()..]
+                .split('"')
+                .next()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let mut order: Vec<String> = Vec::new();
+    for id in ids {
+        if !order.contains(&id) {
+            order.push(id);
+        }
+    }
+    assert_eq!(order.len(), 3, "{order:?}");
+    let edit = get(
+        &app,
+        Who::Owner,
+        &format!("/settings/routing?edit={}", order[2]),
+    )
+    .await;
+    assert!(
+        edit.body.contains("Change the rule “Everything else”"),
+        "{}",
+        edit.body
+    );
+    let saved = post(
+        &app,
+        Who::Owner,
+        "/settings/routing",
+        &[
+            ("action", "update"),
+            ("rule", &order[2]),
+            ("name", "Everything else, urgently"),
+            ("position", "30"),
+            ("priority", "urgent"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let moved = post(
+        &app,
+        Who::Owner,
+        "/settings/routing",
+        &[("action", "up"), ("rule", &order[2])],
+    )
+    .await;
+    assert_eq!(moved.status, 303, "{}", moved.body);
+    let page = get(&app, Who::Owner, "/settings/routing").await;
+    let position = |name: &str| page.body.find(name).unwrap_or_else(|| panic!("{name}"));
+    assert!(position("Everything else, urgently") < position(">Printers<"));
+    assert!(position("s printers<") < position("Everything else, urgently"));
+    // Another workspace's rule, or none, is not found.
+    let foreign = post(
+        &app,
+        Who::Owner,
+        "/settings/routing",
+        &[("action", "up"), ("rule", "no-such-rule")],
+    )
+    .await;
+    assert_eq!(foreign.status, 404);
 }
 
 #[tokio::test]

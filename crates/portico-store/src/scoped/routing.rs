@@ -42,6 +42,16 @@ pub struct NewRoutingRule {
     pub set_category: String,
 }
 
+/// A rule's texts after their checks.
+struct CheckedRule {
+    name: String,
+    category: String,
+    keywords: String,
+    field_label: String,
+    field_value: String,
+    set_category: String,
+}
+
 /// What a new ticket looks like to the rules.
 pub(crate) struct Candidate<'a> {
     pub company: CompanyId,
@@ -122,7 +132,9 @@ impl ScopedTx<'_> {
             .collect())
     }
 
-    pub async fn add_routing_rule(&mut self, rule: &NewRoutingRule) -> Result<(), StoreError> {
+    /// Every check of a rule: its texts, a category of the form's list, a visible company, and
+    /// an assignee who may work that company's tickets.
+    async fn check_rule(&mut self, rule: &NewRoutingRule) -> Result<CheckedRule, StoreError> {
         self.scope.may(Action::ManageTicketForm)?;
         let one_line = |text: &str, max: usize, what: &str| -> Result<String, StoreError> {
             let text = text.trim();
@@ -190,6 +202,26 @@ impl ScopedTx<'_> {
                 }
             }
         }
+        let categories = self.ticket_categories().await?;
+        for (value, what) in [(&category, "condition"), (&set_category, "category to set")] {
+            if !value.is_empty() && !categories.iter().any(|c| c == value) {
+                return Err(StoreError::Invalid(format!(
+                    "Choose the {what} from the form's categories."
+                )));
+            }
+        }
+        Ok(CheckedRule {
+            name,
+            category,
+            keywords,
+            field_label,
+            field_value,
+            set_category,
+        })
+    }
+
+    pub async fn add_routing_rule(&mut self, rule: &NewRoutingRule) -> Result<(), StoreError> {
+        let c = self.check_rule(rule).await?;
         self.tx
             .exec(q!(
                 "INSERT INTO routing_rules (workspace_id, id, position, name, company_id, category, keywords, field_label, \
@@ -197,17 +229,85 @@ impl ScopedTx<'_> {
                 self.scope.workspace(),
                 portico_core::MessageId::new().as_text(),
                 rule.position.clamp(0, 1_000_000),
-                name.as_str(),
+                c.name.as_str(),
                 rule.company,
-                category.as_str(),
-                keywords.as_str(),
-                field_label.as_str(),
-                field_value.as_str(),
+                c.category.as_str(),
+                c.keywords.as_str(),
+                c.field_label.as_str(),
+                c.field_value.as_str(),
                 rule.set_assignee,
                 rule.set_priority.map(|p| p.as_str().to_owned()),
-                if set_category.is_empty() { None } else { Some(set_category) }
+                (!c.set_category.is_empty()).then_some(c.set_category)
             ))
             .await?;
+        Ok(())
+    }
+
+    /// Changes a rule in place; `NotFound` for anything but one of the workspace's rules.
+    pub async fn update_routing_rule(
+        &mut self,
+        id: &str,
+        rule: &NewRoutingRule,
+    ) -> Result<(), StoreError> {
+        let c = self.check_rule(rule).await?;
+        let mut query = self.update(&fence::ROUTING_RULES, |set| {
+            set.sql("position = ")
+                .arg(rule.position.clamp(0, 1_000_000))
+                .sql(", name = ")
+                .arg(c.name.as_str())
+                .sql(", company_id = ")
+                .arg(rule.company)
+                .sql(", category = ")
+                .arg(c.category.as_str())
+                .sql(", keywords = ")
+                .arg(c.keywords.as_str())
+                .sql(", field_label = ")
+                .arg(c.field_label.as_str())
+                .sql(", field_value = ")
+                .arg(c.field_value.as_str())
+                .sql(", set_assignee_id = ")
+                .arg(rule.set_assignee)
+                .sql(", set_priority = ")
+                .arg(rule.set_priority.map(|p| p.as_str().to_owned()))
+                .sql(", set_category = ")
+                .arg((!c.set_category.is_empty()).then_some(c.set_category.clone()));
+        });
+        query.sql(" AND id = ").arg(id);
+        match self.tx.exec(query).await? {
+            1 => Ok(()),
+            _ => Err(StoreError::NotFound),
+        }
+    }
+
+    /// Moves a rule one place earlier or later in the evaluation order; the rules are numbered
+    /// 10, 20, 30… afresh in their new order.
+    pub async fn move_routing_rule(&mut self, id: &str, earlier: bool) -> Result<(), StoreError> {
+        self.scope.may(Action::ManageTicketForm)?;
+        let mut ids: Vec<String> = self
+            .routing_rules()
+            .await?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        let at = ids
+            .iter()
+            .position(|r| r == id)
+            .ok_or(StoreError::NotFound)?;
+        let to = if earlier {
+            at.checked_sub(1)
+        } else {
+            Some(at + 1).filter(|t| *t < ids.len())
+        };
+        if let Some(to) = to {
+            ids.swap(at, to);
+        }
+        for (n, rule) in ids.iter().enumerate() {
+            let mut query = self.update(&fence::ROUTING_RULES, |set| {
+                set.sql("position = ").arg((n as i64 + 1) * 10);
+            });
+            query.sql(" AND id = ").arg(rule.as_str());
+            self.tx.exec(query).await?;
+        }
         Ok(())
     }
 

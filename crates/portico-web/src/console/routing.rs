@@ -29,6 +29,29 @@ pub(crate) struct RuleForm {
     pub assignee: String,
     pub priority: String,
     pub set_category: String,
+    /// The rule being edited; empty when adding one.
+    pub editing: String,
+}
+
+impl RuleForm {
+    fn of(rule: &RoutingRule) -> RuleForm {
+        RuleForm {
+            position: rule.position.to_string(),
+            name: rule.name.clone(),
+            company: rule.company.map(|c| c.to_string()).unwrap_or_default(),
+            category: rule.category.clone(),
+            keywords: rule.keywords.clone(),
+            field_label: rule.field_label.clone(),
+            field_value: rule.field_value.clone(),
+            assignee: rule.set_assignee.map(|a| a.to_string()).unwrap_or_default(),
+            priority: rule
+                .set_priority
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default(),
+            set_category: rule.set_category.clone(),
+            editing: rule.id.clone(),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -38,6 +61,7 @@ struct RoutingPage {
     rules: Vec<RoutingRule>,
     companies: Vec<(String, String)>,
     staff: Vec<(String, String)>,
+    categories: Vec<String>,
     priorities: &'static [TicketPriority],
     form: RuleForm,
     error: String,
@@ -48,6 +72,9 @@ struct RoutingPage {
 pub(crate) struct PageQuery {
     #[serde(default)]
     done: String,
+    /// A rule to load into the form for editing.
+    #[serde(default)]
+    edit: String,
 }
 
 async fn routing_page(
@@ -60,6 +87,7 @@ async fn routing_page(
     auth.scope.may(Action::ManageTicketForm)?;
     let mut tx = state.store.scoped(&auth.scope).await?;
     let rules = tx.routing_rules().await?;
+    let categories = tx.ticket_categories().await?;
     let companies = tx
         .company_names(1000)
         .await?
@@ -85,6 +113,7 @@ async fn routing_page(
         rules,
         companies,
         staff,
+        categories,
         priorities: TicketPriority::ALL,
         form,
         error,
@@ -99,10 +128,20 @@ pub(crate) async fn page(
 ) -> Result<Response, WebError> {
     let notice = match query.done.as_str() {
         "added" => "Rule added.",
+        "updated" => "Rule saved.",
+        "moved" => "Rule moved.",
         "deleted" => "Rule deleted.",
         _ => "",
     };
-    let page = routing_page(&state, &auth, RuleForm::default(), String::new(), notice).await?;
+    let mut page = routing_page(&state, &auth, RuleForm::default(), String::new(), notice).await?;
+    if !query.edit.is_empty() {
+        let rule = page
+            .rules
+            .iter()
+            .find(|r| r.id == query.edit)
+            .ok_or(WebError::NotFound)?;
+        page.form = RuleForm::of(rule);
+    }
     Ok(render::ok(&page))
 }
 
@@ -124,11 +163,21 @@ pub(crate) async fn save(
         assignee: form.get("assignee").to_owned(),
         priority: form.get("priority").to_owned(),
         set_category: form.get("set_category").to_owned(),
+        editing: if form.get("action") == "update" {
+            form.get("rule").to_owned()
+        } else {
+            String::new()
+        },
     };
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     let (result, done) = match form.get("action") {
         "delete" => (tx.delete_routing_rule(form.get("rule")).await, "deleted"),
-        "add" => {
+        "up" | "down" => (
+            tx.move_routing_rule(form.get("rule"), form.get("action") == "up")
+                .await,
+            "moved",
+        ),
+        action @ ("add" | "update") => {
             let parsed = (|| {
                 let bad = |m: &str| StoreError::Invalid(m.to_owned());
                 Ok::<_, StoreError>(NewRoutingRule {
@@ -162,14 +211,18 @@ pub(crate) async fn save(
                     set_category: typed.set_category.clone(),
                 })
             })();
-            match parsed {
-                Ok(rule) => (tx.add_routing_rule(&rule).await, "added"),
-                Err(e) => (Err(e), "added"),
+            match (parsed, action) {
+                (Ok(rule), "add") => (tx.add_routing_rule(&rule).await, "added"),
+                (Ok(rule), _) => (
+                    tx.update_routing_rule(&typed.editing, &rule).await,
+                    "updated",
+                ),
+                (Err(e), _) => (Err(e), ""),
             }
         }
         _ => (
             Err(StoreError::Invalid(
-                "Choose to add or delete a rule.".into(),
+                "Choose to add, change, move or delete a rule.".into(),
             )),
             "",
         ),
