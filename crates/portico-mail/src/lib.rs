@@ -25,10 +25,13 @@ pub const MAX_ATTEMPTS: i64 = 8;
 /// Mail not delivered within this many seconds is given up: its links (resets, invitations)
 /// would be stale by then, and its news old.
 pub const MAX_AGE_SECS: i64 = 3 * 24 * 3600;
-/// How long a claim holds a mail: longer than any one delivery takes.
-const LEASE_SECS: i64 = 300;
-/// Mails claimed per round.
-const BATCH: i64 = 20;
+/// Mails claimed per round: few, so that a slow server cannot outlast the lease.
+const BATCH: i64 = 5;
+/// The longest one mail may take to send, every SMTP exchange included.
+const SEND_LIMIT: Duration = Duration::from_secs(60);
+/// How long a claim holds its mails: a whole batch at the send limit, with room to spare. A
+/// mail is given back rather than started when its lease could run out before it is done.
+const LEASE_SECS: i64 = 600;
 /// Pause between rounds when nothing was due.
 const POLL: Duration = Duration::from_secs(2);
 
@@ -80,14 +83,41 @@ impl Round {
 
 /// Claims the mail due at `now` and tries to send each once.
 pub async fn deliver_due(store: &Store, mailer: &Mailer, now: i64) -> Result<Round, MailError> {
+    deliver_due_until(store, mailer, now, &|| false).await
+}
+
+/// [`deliver_due`], giving back the mails not yet started once `stop` says so, so that a
+/// stopping instance never leaves a mail sent but unrecorded for long, nor holds mail it will
+/// not send.
+pub async fn deliver_due_until(
+    store: &Store,
+    mailer: &Mailer,
+    now: i64,
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<Round, MailError> {
+    let token = portico_core::MessageId::new().as_text();
+    let lease_until = now + LEASE_SECS;
     let mut tx = store.system_unscoped().await?;
-    let due = tx.claim_due_mail(now, now + LEASE_SECS, BATCH).await?;
+    let due = tx.claim_due_mail(now, lease_until, BATCH, &token).await?;
     // The claim is committed before anything is sent, so that no other instance takes it.
     tx.commit().await?;
+    let started = std::time::Instant::now();
     let mut round = Round::default();
     let mut brands: HashMap<WorkspaceId, MailBrand> = HashMap::new();
-    for mail in due {
-        let outcome = if now - mail.created_at > MAX_AGE_SECS {
+    let mut due = due.into_iter();
+    while let Some(mail) = due.next() {
+        // Time as it goes on within the round (from `now`, which tests move on).
+        let at = now + started.elapsed().as_secs() as i64;
+        let lease_left = lease_until - at;
+        if stop() || lease_left < SEND_LIMIT.as_secs() as i64 + 30 {
+            let mut tx = store.system_unscoped().await?;
+            for unsent in std::iter::once(mail).chain(due.by_ref()) {
+                tx.release_mail(&unsent.id, &token).await?;
+            }
+            tx.commit().await?;
+            break;
+        }
+        let outcome = if at - mail.created_at > MAX_AGE_SECS {
             Err((
                 format!(
                     "not delivered within {} days; not sent",
@@ -99,14 +129,14 @@ pub async fn deliver_due(store: &Store, mailer: &Mailer, now: i64) -> Result<Rou
             send(store, mailer, &mut brands, &mail).await
         };
         let mut tx = store.system_unscoped().await?;
-        match outcome {
+        let recorded = match outcome {
             Ok(()) => {
-                tx.mail_sent(&mail.id, portico_store::now()).await?;
                 round.sent += 1;
+                tx.mail_sent(&mail.id, &token, portico_store::now()).await?
             }
             Err((error, permanent)) => {
                 let last = permanent || mail.attempts >= MAX_ATTEMPTS;
-                let retry_at = (!last).then(|| now + retry_delay_secs(mail.attempts));
+                let retry_at = (!last).then(|| at + retry_delay_secs(mail.attempts));
                 tracing::warn!(
                     target: "portico::mail",
                     id = mail.id,
@@ -115,15 +145,19 @@ pub async fn deliver_due(store: &Store, mailer: &Mailer, now: i64) -> Result<Rou
                     %error,
                     "mail not delivered"
                 );
-                tx.mail_attempt_failed(&mail.id, &error, retry_at).await?;
                 if last {
                     round.failed += 1;
                 } else {
                     round.retried += 1;
                 }
+                tx.mail_attempt_failed(&mail.id, &token, &error, retry_at)
+                    .await?
             }
-        }
+        };
         tx.commit().await?;
+        if !recorded {
+            tracing::warn!(target: "portico::mail", id = mail.id, "the claim on a mail ran out before its outcome was recorded");
+        }
     }
     Ok(round)
 }
@@ -147,9 +181,13 @@ async fn send(
     };
     let message: Message =
         compose(&brand, mailer.config(), mail).map_err(|e| (e.to_string(), true))?;
-    match mailer.transport.send(message).await {
-        Ok(_) => Ok(()),
-        Err(e) => Err((e.to_string(), e.is_permanent())),
+    match tokio::time::timeout(SEND_LIMIT, mailer.transport.send(message)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err((e.to_string(), e.is_permanent())),
+        Err(_) => Err((
+            format!("no answer within {} s", SEND_LIMIT.as_secs()),
+            false,
+        )),
     }
 }
 
@@ -168,7 +206,9 @@ pub async fn run(store: Store, mailer: Mailer, mut shutdown: watch::Receiver<boo
         if *shutdown.borrow() {
             break;
         }
-        let busy = match deliver_due(&store, &mailer, portico_store::now()).await {
+        let stopping = shutdown.clone();
+        let stop = move || *stopping.borrow();
+        let busy = match deliver_due_until(&store, &mailer, portico_store::now(), &stop).await {
             Ok(round) => round.claimed() > 0,
             Err(e) => {
                 tracing::error!(target: "portico::mail", error = %e, "mail delivery round failed");

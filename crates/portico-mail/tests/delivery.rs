@@ -467,3 +467,84 @@ async fn two_deliverers_at_once_send_every_mail_exactly_once() {
     subjects.dedup();
     assert_eq!(subjects.len(), 45, "no mail twice");
 }
+
+#[tokio::test]
+async fn a_claim_that_outlived_its_lease_cannot_overwrite_the_next_ones_outcome() {
+    if !peer_available() {
+        return;
+    }
+    let peer = Peer::start("plain");
+    let db = TestDatabase::create().await;
+    let ws = workspace(&db.store).await;
+    queue(&db.store, ws, "slow@acme.test", "Hello", "Hello").await;
+    // An instance claims the mail, then stalls past its lease.
+    let mut tx = db.store.system_unscoped().await.unwrap();
+    let stalled = tx
+        .claim_due_mail(now(), now() + 600, 5, "stalled-claim")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(stalled.len(), 1);
+    let mailer = Mailer::new(
+        MailConfig::from_url(
+            &format!("smtp://127.0.0.1:{}?tls=none", peer.port),
+            "desk@northwind.test",
+            None,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    // Not before the lease runs out…
+    assert_eq!(
+        deliver_due(&db.store, &mailer, now() + 60)
+            .await
+            .unwrap()
+            .claimed(),
+        0
+    );
+    // …then another instance takes it up and sends it.
+    let round = deliver_due(&db.store, &mailer, now() + 601).await.unwrap();
+    assert_eq!(round.sent, 1);
+    // The stalled instance's late outcome changes nothing.
+    let mut tx = db.store.system_unscoped().await.unwrap();
+    assert!(
+        !tx.mail_attempt_failed(&stalled[0].id, "stalled-claim", "timed out", Some(now()))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !tx.mail_sent(&stalled[0].id, "stalled-claim", now())
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    let state = &states(&db.store, "slow@acme.test").await[0];
+    assert_eq!(state.state, "sent");
+    assert_eq!(peer.received().len(), 1);
+}
+
+#[tokio::test]
+async fn a_stopping_deliverer_gives_its_unsent_mail_back() {
+    if !peer_available() {
+        return;
+    }
+    let db = TestDatabase::create().await;
+    let ws = workspace(&db.store).await;
+    queue(&db.store, ws, "later@acme.test", "Hello", "Hello").await;
+    let mailer = Mailer::new(
+        MailConfig::from_url(
+            &format!("smtp://127.0.0.1:{}?tls=none", free_port()),
+            "desk@northwind.test",
+            None,
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let round = portico_mail::deliver_due_until(&db.store, &mailer, now(), &|| true)
+        .await
+        .unwrap();
+    assert_eq!(round.claimed(), 0);
+    let state = &states(&db.store, "later@acme.test").await[0];
+    assert_eq!((state.state.as_str(), state.attempts), ("queued", 0));
+    assert!(state.last_error.is_none());
+}

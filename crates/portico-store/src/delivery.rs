@@ -49,20 +49,22 @@ pub struct MailBrand {
 }
 
 impl SystemTx {
-    /// Claims up to `limit` mails due at `now` until `lease_until`: queued ones whose next
-    /// attempt has come, and ones whose lease ran out (an instance stopped while sending). Two
-    /// instances never hold the same mail: PostgreSQL skips rows another claim has locked, and
-    /// SQLite serialises writers. Commit before sending, so that the lease is seen.
+    /// Claims up to `limit` mails due at `now` until `lease_until`, under `token`: queued ones
+    /// whose next attempt has come, and ones whose lease ran out (an instance stopped while
+    /// sending). Two instances never hold the same mail: PostgreSQL skips rows another claim
+    /// has locked, and SQLite serialises writers. Commit before sending, so that the lease is
+    /// seen; outcomes are recorded only under the same token, so a claim that outlived its
+    /// lease cannot overwrite the next one's.
     pub async fn claim_due_mail(
         &mut self,
         now: i64,
         lease_until: i64,
         limit: i64,
+        token: &str,
     ) -> Result<Vec<DueMail>, StoreError> {
-        let mut query = Q::new(
-            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, claimed_until = ",
-        );
-        query.arg(lease_until);
+        let mut query =
+            Q::new("UPDATE outbox SET state = 'sending', attempts = attempts + 1, claim_token = ");
+        query.arg(token).sql(", claimed_until = ").arg(lease_until);
         let now = query.placeholder(now);
         query.sql(&format!(
             " WHERE id IN (SELECT id FROM outbox WHERE (state = 'queued' AND next_attempt_at <= {now}) \
@@ -88,49 +90,62 @@ impl SystemTx {
             .collect())
     }
 
-    /// Records a delivered mail.
-    pub async fn mail_sent(&mut self, id: &str, at: i64) -> Result<(), StoreError> {
-        self.tx
+    /// Records a delivered mail; false when the claim `token` no longer holds it.
+    pub async fn mail_sent(&mut self, id: &str, token: &str, at: i64) -> Result<bool, StoreError> {
+        let changed = self
+            .tx
             .exec(q!(
-                "UPDATE outbox SET state = 'sent', sent_at = $1, claimed_until = NULL, last_error = NULL \
-                 WHERE id = $2",
+                "UPDATE outbox SET state = 'sent', sent_at = $1, claimed_until = NULL, claim_token = NULL, \
+                 last_error = NULL WHERE id = $2 AND state = 'sending' AND claim_token = $3",
                 at,
-                id
+                id,
+                token
             ))
             .await?;
-        Ok(())
+        Ok(changed == 1)
     }
 
-    /// Records a failed attempt: tried again from `retry_at`, or failed for good with `None`.
+    /// Records a failed attempt: tried again from `retry_at`, or failed for good with `None`;
+    /// false when the claim `token` no longer holds the mail.
     pub async fn mail_attempt_failed(
         &mut self,
         id: &str,
+        token: &str,
         error: &str,
         retry_at: Option<i64>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let error: String = error.chars().take(500).collect();
-        match retry_at {
-            Some(at) => {
-                self.tx
-                    .exec(q!(
-                        "UPDATE outbox SET state = 'queued', next_attempt_at = $1, claimed_until = NULL, \
-                         last_error = $2 WHERE id = $3",
-                        at,
-                        error,
-                        id
-                    ))
-                    .await?
-            }
-            None => {
-                self.tx
-                    .exec(q!(
-                        "UPDATE outbox SET state = 'failed', claimed_until = NULL, last_error = $1 WHERE id = $2",
-                        error,
-                        id
-                    ))
-                    .await?
-            }
+        let (state, next) = match retry_at {
+            Some(at) => ("queued", Some(at)),
+            None => ("failed", None),
         };
+        let changed = self
+            .tx
+            .exec(q!(
+                "UPDATE outbox SET state = $1, next_attempt_at = COALESCE($2, next_attempt_at), \
+                 claimed_until = NULL, claim_token = NULL, last_error = $3 \
+                 WHERE id = $4 AND state = 'sending' AND claim_token = $5",
+                state,
+                next,
+                error,
+                id,
+                token
+            ))
+            .await?;
+        Ok(changed == 1)
+    }
+
+    /// Gives a claimed mail back unsent (a stopping instance, a lease too short for it): queued
+    /// as it was, the attempt not counted.
+    pub async fn release_mail(&mut self, id: &str, token: &str) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE outbox SET state = 'queued', attempts = attempts - 1, claimed_until = NULL, \
+                 claim_token = NULL WHERE id = $1 AND state = 'sending' AND claim_token = $2",
+                id,
+                token
+            ))
+            .await?;
         Ok(())
     }
 

@@ -15,7 +15,7 @@ pub struct OutboxMail {
     pub subject: String,
     pub body: String,
     pub created_at: i64,
-    /// `queued`, `sending`, `sent` or `failed`.
+    /// `queued`, `sending`, `sent`, `failed`, or `recorded` (kept before delivery existed).
     pub state: String,
     pub attempts: i64,
     pub sent_at: Option<i64>,
@@ -34,7 +34,8 @@ crate::sql::db_row!(OutboxMail {
 });
 
 /// The delivery states a listing can be narrowed to.
-pub const MAIL_STATES: &[&str] = &["queued", "sending", "sent", "failed"];
+/// `recorded` is mail kept before delivery existed, never sent.
+pub const MAIL_STATES: &[&str] = &["queued", "sending", "sent", "failed", "recorded"];
 
 /// Which mails the outbox page lists.
 #[derive(Debug, Clone, Default)]

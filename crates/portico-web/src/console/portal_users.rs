@@ -166,6 +166,20 @@ pub(crate) async fn list(
     ))
 }
 
+/// The workspace's portal address, from its configured hostname (never the request's).
+async fn portal_base_url(state: &AppState, auth: &Auth) -> Result<String, WebError> {
+    let hostname = state
+        .store
+        .public()
+        .await?
+        .hostname(auth.site.workspace_id, SurfaceKind::Portal)
+        .await?
+        .ok_or_else(|| {
+            WebError::BadRequest("This workspace has no portal hostname configured yet.".into())
+        })?;
+    Ok(state.config.base_url(&hostname))
+}
+
 /// Writes the invitation e-mail; the link is built from the workspace's configured portal
 /// hostname, never from the request.
 async fn queue_invitation(
@@ -177,17 +191,11 @@ async fn queue_invitation(
     email: &str,
     token: &str,
 ) -> Result<(), WebError> {
-    let hostname = state
-        .store
-        .public()
-        .await?
-        .hostname(auth.site.workspace_id, SurfaceKind::Portal)
-        .await?
-        .ok_or_else(|| {
-            WebError::BadRequest("This workspace has no portal hostname configured yet.".into())
-        })?;
     let brand = &auth.site.branding.name;
-    let link = format!("{}/setup?token={token}", state.config.base_url(&hostname));
+    let link = format!(
+        "{}/setup?token={token}",
+        portal_base_url(state, auth).await?
+    );
     let body = format!(
         "Hello {name},\n\n{brand} has invited you to its client portal, where you can raise and follow \
          support tickets.\n\nChoose your password here (the link works once, for 7 days):\n\n{link}\n\n{brand}"
@@ -296,17 +304,8 @@ async fn queue_existing_account_notice(
     company: CompanyId,
     fields: &PortalUserFields,
 ) -> Result<(), WebError> {
-    let hostname = state
-        .store
-        .public()
-        .await?
-        .hostname(auth.site.workspace_id, SurfaceKind::Portal)
-        .await?
-        .ok_or_else(|| {
-            WebError::BadRequest("This workspace has no portal hostname configured yet.".into())
-        })?;
     let brand = &auth.site.branding.name;
-    let link = format!("{}/login", state.config.base_url(&hostname));
+    let link = format!("{}/login", portal_base_url(state, auth).await?);
     let body = format!(
         "Hello,\n\n{brand} tried to invite you to its client portal, but this address already \
          has an account there. Sign in here (if you have forgotten your password, choose \
