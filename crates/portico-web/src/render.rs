@@ -270,9 +270,14 @@ impl<T: portico_core::Id> PlainText for IdText<T> {
 /// [`TextEnum`]s reach it, whose texts are checked for HTML's special characters when compiled.
 pub(crate) struct Fixed(&'static str);
 
-/// What a person reads for `value` (`Awaiting you`).
+/// What a person reads for `value` (`Awaiting your reply`).
 pub(crate) fn label<T: TextEnum>(value: &T) -> Plain<Fixed> {
     Plain(Fixed(value.label_text()))
+}
+
+/// What the service desk reads for a status (`Waiting on client`).
+pub(crate) fn desk_status(value: &portico_core::TicketStatus) -> Plain<Fixed> {
+    Plain(Fixed(value.desk_label()))
 }
 
 /// The stored name of `value` (`awaiting_client`), for class names and form values.
@@ -357,7 +362,7 @@ mod tests {
         };
         assert_eq!(
             row.render().unwrap(),
-            "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b|23 Nov 2026, 15:32 UTC|Awaiting you|awaiting_client|&#60;b&#62;&#38;&#34;"
+            "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b|23 Nov 2026, 15:32 UTC|Awaiting your reply|awaiting_client|&#60;b&#62;&#38;&#34;"
         );
     }
 

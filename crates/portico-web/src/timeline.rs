@@ -15,8 +15,9 @@ pub(crate) struct TimelineEntry {
     pub files: Vec<AttachmentInfo>,
 }
 
-/// Messages and changes in time order (a change made with a message follows it).
-pub(crate) fn timeline(detail: &TicketDetail) -> Vec<TimelineEntry> {
+/// Messages and changes in time order (a change made with a message follows it), changes in
+/// the desk's words for staff (`desk`) and the client's otherwise.
+pub(crate) fn timeline(detail: &TicketDetail, desk: bool) -> Vec<TimelineEntry> {
     let mut entries: Vec<TimelineEntry> = detail
         .messages
         .iter()
@@ -35,7 +36,7 @@ pub(crate) fn timeline(detail: &TicketDetail) -> Vec<TimelineEntry> {
             from_staff: false,
             internal: !e.public,
             body: String::new(),
-            change: e.describe(),
+            change: e.describe(desk),
             files: Vec::new(),
         }))
         .collect();

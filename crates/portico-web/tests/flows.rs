@@ -242,7 +242,10 @@ async fn error_pages_wear_the_workspaces_brand() {
     assert!(other.body.contains("Fixture MSP Two") && !other.body.contains("Fixture MSP One"));
     // The portal names no brand but the MSP's.
     let list = app.get_as(Who::Member, "/tickets").await;
-    assert!(!list.body.contains("Portico"), "the portal is white-labelled");
+    assert!(
+        !list.body.contains("Portico"),
+        "the portal is white-labelled"
+    );
     // A console error too, with the console's tag.
     let forbidden = app.get_as(Who::TechnicianAssigned, "/staff").await;
     assert_eq!(forbidden.status, 403);

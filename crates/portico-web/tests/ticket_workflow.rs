@@ -171,8 +171,12 @@ async fn a_member_raises_a_ticket_the_desk_answers_and_the_member_resolves_and_r
     let page = get(&app, Who::Member, &path).await;
     assert!(page.body.contains("PUBLIC-ANSWER"));
     assert!(!page.body.contains("SECRET-NOTE"));
-    assert!(page.body.contains("Awaiting you"));
+    // Each audience reads the status in its own words.
+    assert!(page.body.contains("Awaiting your reply"));
+    assert!(!page.body.contains("Waiting on client"));
     let staff_page = get(&app, Who::TechnicianAssigned, &path).await;
+    assert!(staff_page.body.contains("Waiting on client"));
+    assert!(!staff_page.body.contains("Awaiting your reply"));
     assert!(staff_page.body.contains("SECRET-NOTE"));
     assert!(
         staff_page

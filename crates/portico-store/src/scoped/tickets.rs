@@ -171,10 +171,13 @@ pub struct TicketEvent {
 }
 
 impl TicketEvent {
-    /// One line for the timeline, in the reader's words.
-    pub fn describe(&self) -> String {
+    /// One line for the timeline, in the reader's words: the desk's status words for staff
+    /// (`desk`), the client's otherwise.
+    pub fn describe(&self, desk: bool) -> String {
         let label = |v: &str| match self.kind.as_str() {
-            "status" => TicketStatus::parse(v).map_or(v.to_owned(), |s| s.label().to_owned()),
+            "status" => TicketStatus::parse(v).map_or(v.to_owned(), |s| {
+                if desk { s.desk_label() } else { s.label() }.to_owned()
+            }),
             "priority" => TicketPriority::parse(v).map_or(v.to_owned(), |p| p.label().to_owned()),
             _ => v.to_owned(),
         };

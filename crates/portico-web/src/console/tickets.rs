@@ -215,7 +215,7 @@ async fn ticket_page(
     tx.commit().await?;
     Ok(TicketPage {
         chrome: Chrome::signed_in(auth, &detail.ticket.title, "/tickets"),
-        timeline: timeline(&detail),
+        timeline: timeline(&detail, true),
         detail,
         can_work,
         statuses: TicketStatus::ALL,

@@ -158,7 +158,7 @@ pub(crate) async fn list(
         next_cursor,
         filters: vec![
             ("open", "Open"),
-            ("awaiting", "Awaiting you"),
+            ("awaiting", "Awaiting your reply"),
             ("closed", "Closed"),
             ("all", "All"),
         ],
@@ -216,7 +216,7 @@ async fn detail_page(
     Ok(DetailPage {
         chrome: Chrome::signed_in(auth, &detail.ticket.title, "/tickets"),
         heading: label(auth),
-        timeline: timeline(&detail),
+        timeline: timeline(&detail, false),
         can_contribute,
         can_reply: can_contribute && status.is_open(),
         can_resolve: can_contribute && status.is_open(),
