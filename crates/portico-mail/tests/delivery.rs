@@ -195,6 +195,19 @@ impl Drop for Peer {
     }
 }
 
+/// A mailer for a relay on 127.0.0.1 without TLS (the plain peer, or a closed port).
+fn relay(port: u16) -> Mailer {
+    Mailer::new(
+        MailConfig::from_url(
+            &format!("smtp://127.0.0.1:{port}?tls=none"),
+            "desk@northwind.test",
+            None,
+        )
+        .unwrap(),
+    )
+    .unwrap()
+}
+
 async fn workspace(store: &Store) -> WorkspaceId {
     let mut tx = store.system_unscoped().await.unwrap();
     let ws = tx
@@ -335,13 +348,7 @@ async fn an_unreachable_server_gets_retries_at_growing_pauses_then_the_mail_fail
     let db = TestDatabase::create().await;
     let ws = workspace(&db.store).await;
     queue(&db.store, ws, "dan@dunmore.test", "Hello", "Hello Dan").await;
-    let closed = MailConfig::from_url(
-        &format!("smtp://127.0.0.1:{}?tls=none", free_port()),
-        "desk@northwind.test",
-        None,
-    )
-    .unwrap();
-    let mailer = Mailer::new(closed).unwrap();
+    let mailer = relay(free_port());
     let mut at = now();
     for attempt in 1..=MAX_ATTEMPTS {
         let round = deliver_due(&db.store, &mailer, at).await.unwrap();
@@ -389,15 +396,7 @@ async fn mail_older_than_three_days_is_given_up_unsent() {
         "A stale link",
     )
     .await;
-    let mailer = Mailer::new(
-        MailConfig::from_url(
-            &format!("smtp://127.0.0.1:{}?tls=none", peer.port),
-            "desk@northwind.test",
-            None,
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let mailer = relay(peer.port);
     let round = deliver_due(&db.store, &mailer, now() + MAX_AGE_SECS + 60)
         .await
         .unwrap();
@@ -431,15 +430,7 @@ async fn two_deliverers_at_once_send_every_mail_exactly_once() {
         )
         .await;
     }
-    let mailer = Mailer::new(
-        MailConfig::from_url(
-            &format!("smtp://127.0.0.1:{}?tls=none", peer.port),
-            "desk@northwind.test",
-            None,
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let mailer = relay(peer.port);
     // Two instances: two handles on the same database, delivering at the same time.
     let other = db.store.clone();
     let mut sent = 0;
@@ -485,15 +476,7 @@ async fn a_claim_that_outlived_its_lease_cannot_overwrite_the_next_ones_outcome(
         .unwrap();
     tx.commit().await.unwrap();
     assert_eq!(stalled.len(), 1);
-    let mailer = Mailer::new(
-        MailConfig::from_url(
-            &format!("smtp://127.0.0.1:{}?tls=none", peer.port),
-            "desk@northwind.test",
-            None,
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let mailer = relay(peer.port);
     // Not before the lease runs out…
     assert_eq!(
         deliver_due(&db.store, &mailer, now() + 60)
@@ -531,15 +514,7 @@ async fn a_stopping_deliverer_gives_its_unsent_mail_back() {
     let db = TestDatabase::create().await;
     let ws = workspace(&db.store).await;
     queue(&db.store, ws, "later@acme.test", "Hello", "Hello").await;
-    let mailer = Mailer::new(
-        MailConfig::from_url(
-            &format!("smtp://127.0.0.1:{}?tls=none", free_port()),
-            "desk@northwind.test",
-            None,
-        )
-        .unwrap(),
-    )
-    .unwrap();
+    let mailer = relay(free_port());
     let round = portico_mail::deliver_due_until(&db.store, &mailer, now(), &|| true)
         .await
         .unwrap();
