@@ -105,6 +105,11 @@ enum Pool {
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    /// PostgreSQL: the small pool of the role that bypasses row-level security, for system work
+    /// (seeding, the CLI, mail delivery) and the store's few cross-surface lookups (see
+    /// [`Store::with_system_database`]). Without it, the application pool stands in, which
+    /// suits only a role that bypasses row-level security itself.
+    system: Option<sqlx::PgPool>,
     principals: std::sync::Arc<principals::PrincipalCache>,
     ticket_pages: std::sync::Arc<scoped::tickets::PortalPageCache>,
 }
@@ -170,9 +175,65 @@ impl Store {
         };
         Ok(Store {
             pool,
+            system: None,
             principals: Default::default(),
             ticket_pages: std::sync::Arc::new(ticket_pages::PageCache::new(true)),
         })
+    }
+
+    /// PostgreSQL: opens the pool for system work as the role at `url`, which must bypass
+    /// row-level security (`BYPASSRLS`): the application role cannot lift the fence, so work
+    /// that spans tenants (seeding, the CLI, mail delivery) runs as its own role, in its own
+    /// small pool. Ignored on SQLite, which has no roles.
+    pub async fn with_system_database(
+        mut self,
+        url: &str,
+        max_connections: u32,
+    ) -> Result<Store, StoreError> {
+        if matches!(self.pool, Pool::Postgres(_)) {
+            let options = PgConnectOptions::from_str(url)?;
+            self.system = Some(
+                PgPoolOptions::new()
+                    .max_connections(max_connections)
+                    .min_connections(0)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect_with(options)
+                    .await?,
+            );
+        }
+        Ok(self)
+    }
+
+    /// PostgreSQL: confirms that system work will see every tenant's rows, i.e. that its role
+    /// bypasses row-level security; a clear error instead of a seeder or mail worker that
+    /// silently finds nothing. Always fine on SQLite.
+    pub async fn check_system_role(&self) -> Result<(), StoreError> {
+        let Pool::Postgres(app) = &self.pool else {
+            return Ok(());
+        };
+        let pool = self.system.as_ref().unwrap_or(app);
+        let (user, bypass): (String, bool) = sqlx::query_as(
+            "SELECT current_user::text, rolbypassrls OR rolsuper FROM pg_roles WHERE rolname = current_user",
+        )
+        .fetch_one(pool)
+        .await?;
+        if bypass {
+            Ok(())
+        } else {
+            Err(StoreError::Invalid(format!(
+                "the PostgreSQL role {user:?} used for system work (seeding, mail delivery) does not \
+                 bypass row-level security: give it BYPASSRLS, or name a role that has it with \
+                 --system-database-url"
+            )))
+        }
+    }
+
+    /// The pool that system work uses on PostgreSQL.
+    fn system_pool(&self) -> Option<&sqlx::PgPool> {
+        match &self.pool {
+            Pool::Postgres(app) => Some(self.system.as_ref().unwrap_or(app)),
+            Pool::Sqlite(_) => None,
+        }
     }
 
     /// Whether this instance keeps pages of clients' ticket lists it has read, for reuse while
@@ -201,11 +262,11 @@ impl Store {
         }
     }
 
-    /// Applies pending migrations. On PostgreSQL, when `app_role` is given (the role the
-    /// application connects as, if it differs from the migrating owner), grants it row access
-    /// to the tables and nothing else.
-    pub async fn migrate(&self, app_role: Option<&str>) -> Result<(), StoreError> {
-        migrate::run(&self.pool, app_role).await
+    /// Applies pending migrations. On PostgreSQL, grants each of `roles` (the roles the
+    /// application and its system work connect as, where they differ from the migrating owner)
+    /// row access to the tables and nothing else.
+    pub async fn migrate(&self, roles: &[&str]) -> Result<(), StoreError> {
+        migrate::run(&self.pool, roles).await
     }
 
     /// SQLite: gathers planner statistics for the tables that lack them or have grown or shrunk
@@ -236,17 +297,32 @@ impl Store {
         })
     }
 
-    /// A read-only transaction fenced to `workspace` and `companies`, begun with its first
-    /// statement (see [`sql::Tx::PendingSqlite`]).
-    fn begin_read_deferred(&self, workspace: String, companies: String) -> sql::Tx {
+    /// A read-only transaction fenced by `fence`, begun with its first statement (see
+    /// [`sql::Tx::PendingSqlite`]).
+    fn begin_read_deferred(&self, fence: sql::Fence) -> sql::Tx {
         match &self.pool {
             Pool::Sqlite(p) => sql::Tx::PendingSqlite(p.clone()),
             Pool::Postgres(p) => sql::Tx::PendingPostgres(Box::new(sql::PendingPostgres {
                 pool: p.clone(),
-                workspace,
-                companies,
+                fence,
             })),
         }
+    }
+
+    /// A transaction of the system role (PostgreSQL) or an ordinary one (SQLite).
+    #[cfg(feature = "system")]
+    async fn begin_system(&self) -> Result<sql::Tx, StoreError> {
+        match self.system_pool() {
+            Some(p) => Ok(sql::Tx::Postgres(Box::pin(p.begin()).await?)),
+            None => self.begin(true).await,
+        }
+    }
+
+    /// Single statements of the system role (PostgreSQL), for the store's lookups that no
+    /// caller's fence may see through, such as whether a staff user may be mailed about a
+    /// portal ticket; `None` on SQLite, where the caller's own transaction serves.
+    pub(crate) fn system_statements(&self) -> Option<sql::Tx> {
+        self.system_pool().map(|p| sql::Tx::PostgresAuto(p.clone()))
     }
 
     /// A read-only transaction fenced to `scope`.
@@ -273,7 +349,7 @@ impl Store {
     /// (who the caller is is not known yet), so it offers only those operations.
     pub async fn auth(&self, workspace: portico_core::WorkspaceId) -> Result<AuthTx, StoreError> {
         let mut tx = self.begin(true).await?;
-        tx.fence(&workspace.as_text(), "*", false).await?;
+        tx.fence(&sql::Fence::auth(workspace.as_text())).await?;
         Ok(AuthTx {
             tx,
             workspace,
@@ -288,7 +364,7 @@ impl Store {
         workspace: portico_core::WorkspaceId,
     ) -> Result<AuthTx, StoreError> {
         let mut tx = self.begin(false).await?;
-        tx.fence(&workspace.as_text(), "*", false).await?;
+        tx.fence(&sql::Fence::auth(workspace.as_text())).await?;
         Ok(AuthTx {
             tx,
             workspace,
@@ -300,22 +376,22 @@ impl Store {
     /// database: on SQLite, foreign keys are not checked in it.
     #[cfg(feature = "system")]
     pub(crate) async fn system_bulk_load(&self) -> Result<SystemTx, StoreError> {
-        let mut tx = match &self.pool {
+        let tx = match &self.pool {
             Pool::Sqlite(p) => sql::Tx::Sqlite(p.begin_bulk().await?),
-            Pool::Postgres(_) => self.begin(true).await?,
+            Pool::Postgres(_) => self.begin_system().await?,
         };
-        tx.fence("", "", true).await?;
         Ok(SystemTx { tx })
     }
 
     /// Every tenant's data, unfenced: for the demo seeder, the CLI and background jobs only.
     /// Never hand this to request handling: it exists only with the `system` feature, which
-    /// the binary and the tests enable and `portico-web` does not.
+    /// the binary and the tests enable and `portico-web` does not. On PostgreSQL it runs as the
+    /// system role ([`Store::with_system_database`]).
     #[cfg(feature = "system")]
     pub async fn system_unscoped(&self) -> Result<SystemTx, StoreError> {
-        let mut tx = self.begin(true).await?;
-        tx.fence("", "", true).await?;
-        Ok(SystemTx { tx })
+        Ok(SystemTx {
+            tx: self.begin_system().await?,
+        })
     }
 }
 

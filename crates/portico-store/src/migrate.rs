@@ -191,6 +191,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "ticket numbers",
         include_str!("../migrations/postgres/0019_ticket_numbers.sql"),
     ),
+    (
+        20,
+        "fence surfaces",
+        include_str!("../migrations/postgres/0020_fence_surfaces.sql"),
+    ),
 ];
 
 fn migrator(files: &'static [(i64, &'static str, &'static str)]) -> Migrator {
@@ -212,7 +217,7 @@ fn migrator(files: &'static [(i64, &'static str, &'static str)]) -> Migrator {
     }
 }
 
-pub(crate) async fn run(pool: &Pool, app_role: Option<&str>) -> Result<(), StoreError> {
+pub(crate) async fn run(pool: &Pool, roles: &[&str]) -> Result<(), StoreError> {
     match pool {
         Pool::Sqlite(p) => {
             // Migrations stay on sqlx's migrator; one short-lived connection is enough.
@@ -232,20 +237,21 @@ pub(crate) async fn run(pool: &Pool, app_role: Option<&str>) -> Result<(), Store
         }
         Pool::Postgres(p) => {
             migrator(POSTGRES).run(p).await?;
-            if let Some(role) = app_role {
-                grant_app_role(p, role).await?;
+            for role in roles {
+                grant_row_access(p, role).await?;
             }
         }
     }
     Ok(())
 }
 
-/// The application role gets row access and nothing else: it owns no table, so it cannot
-/// alter policies, and it is not given BYPASSRLS.
-async fn grant_app_role(pool: &sqlx::PgPool, role: &str) -> Result<(), StoreError> {
+/// The application and system roles get row access and nothing else: they own no table, so
+/// they cannot alter policies. (Whether a role bypasses row-level security is its attribute,
+/// given by whoever created it: the system role's, never the application role's.)
+async fn grant_row_access(pool: &sqlx::PgPool, role: &str) -> Result<(), StoreError> {
     if role.is_empty() || !role.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Err(StoreError::Invalid(format!(
-            "unusable application role name: {role:?}"
+            "unusable database role name: {role:?}"
         )));
     }
     let statements = [

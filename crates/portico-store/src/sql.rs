@@ -184,8 +184,34 @@ pub(crate) enum Tx {
 /// What a deferred PostgreSQL read transaction begins with.
 pub(crate) struct PendingPostgres {
     pub(crate) pool: sqlx::PgPool,
+    pub(crate) fence: Fence,
+}
+
+/// The row-level-security context of a PostgreSQL transaction, read by the policies of
+/// `migrations/postgres` through `current_setting('app.…')`.
+#[derive(Debug, Clone)]
+pub(crate) struct Fence {
     pub(crate) workspace: String,
+    /// The scope's companies, comma-separated, or `*` for every company of the workspace.
     pub(crate) companies: String,
+    /// Who is acting: `console` (staff), `portal` (a client) or `auth` (sign-in flows, before
+    /// anyone is known). On `portal` the policies hide staff users, other people's sessions and
+    /// one-time tokens, and internal notes.
+    pub(crate) surface: &'static str,
+    /// The acting staff or portal user's id; empty for `auth`.
+    pub(crate) principal: String,
+}
+
+impl Fence {
+    /// Sign-in flows within one workspace: who the caller is is not known yet.
+    pub(crate) fn auth(workspace: String) -> Fence {
+        Fence {
+            workspace,
+            companies: "*".to_owned(),
+            surface: "auth",
+            principal: String::new(),
+        }
+    }
 }
 
 macro_rules! bind_all {
@@ -380,13 +406,14 @@ tuple_rows!(
 );
 
 /// The statement that sets a PostgreSQL transaction's row-level-security context.
-fn fence_query(workspace: &str, companies: &str, system: bool) -> Q {
+fn fence_query(fence: &Fence) -> Q {
     q!(
         "SELECT set_config('app.workspace_id', $1, true), set_config('app.company_ids', $2, true), \
-         set_config('app.system', $3, true)",
-        workspace,
-        companies,
-        if system { "on" } else { "off" }
+         set_config('app.surface', $3, true), set_config('app.principal', $4, true)",
+        fence.workspace.as_str(),
+        fence.companies.as_str(),
+        fence.surface,
+        fence.principal.as_str()
     )
 }
 
@@ -397,7 +424,7 @@ impl Tx {
             Tx::PendingSqlite(pool) => *self = Tx::Sqlite(pool.begin(false).await?),
             Tx::PendingPostgres(pending) => {
                 let mut tx = Box::pin(pending.pool.begin()).await?;
-                let q = fence_query(&pending.workspace, &pending.companies, false);
+                let q = fence_query(&pending.fence);
                 Box::pin(bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args).execute(&mut *tx))
                     .await?;
                 *self = Tx::Postgres(tx);
@@ -410,14 +437,9 @@ impl Tx {
     /// Sets the row-level-security context of a PostgreSQL transaction (no-op on SQLite).
     /// `set_config(…, true)` is local to the transaction, so a pooled connection never carries
     /// one request's scope into the next.
-    pub(crate) async fn fence(
-        &mut self,
-        workspace: &str,
-        companies: &str,
-        system: bool,
-    ) -> Result<(), StoreError> {
+    pub(crate) async fn fence(&mut self, fence: &Fence) -> Result<(), StoreError> {
         if self.is_postgres() {
-            self.exec(fence_query(workspace, companies, system)).await?;
+            self.exec(fence_query(fence)).await?;
         }
         Ok(())
     }

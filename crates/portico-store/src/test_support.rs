@@ -1,8 +1,10 @@
 //! Fresh databases for tests: a temporary SQLite file by default, or — when
 //! `PORTICO_TEST_POSTGRES_URL` names a role allowed to create databases — a new PostgreSQL
 //! database migrated by that (owner) role and opened as the unprivileged application role
-//! (`PORTICO_TEST_POSTGRES_APP_USER` / `_PASSWORD`, default `portico_app`), exactly as in
-//! production, so row-level security is in force during the tests.
+//! (`PORTICO_TEST_POSTGRES_APP_USER` / `_PASSWORD`, default `portico_app`), with system work
+//! on the role that bypasses row-level security (`PORTICO_TEST_POSTGRES_SYSTEM_USER` /
+//! `_PASSWORD`, default `portico_system`), exactly as in production, so row-level security is
+//! in force during the tests.
 
 use std::path::PathBuf;
 
@@ -19,6 +21,9 @@ pub struct TestDatabase {
     pub app_url: String,
     /// URL of the owning role (equal to `app_url` on SQLite).
     pub owner_url: String,
+    /// URL of the system role, which bypasses row-level security (equal to `app_url` on
+    /// SQLite).
+    pub system_url: String,
     /// The database file on SQLite (removed with its WAL when dropped).
     pub sqlite_path: Option<PathBuf>,
 }
@@ -28,6 +33,15 @@ fn app_credentials() -> (String, String) {
         std::env::var("PORTICO_TEST_POSTGRES_APP_USER").unwrap_or_else(|_| "portico_app".into()),
         std::env::var("PORTICO_TEST_POSTGRES_APP_PASSWORD")
             .unwrap_or_else(|_| "portico_app".into()),
+    )
+}
+
+fn system_credentials() -> (String, String) {
+    (
+        std::env::var("PORTICO_TEST_POSTGRES_SYSTEM_USER")
+            .unwrap_or_else(|_| "portico_system".into()),
+        std::env::var("PORTICO_TEST_POSTGRES_SYSTEM_PASSWORD")
+            .unwrap_or_else(|_| "portico_system".into()),
     )
 }
 
@@ -77,15 +91,42 @@ impl TestDatabase {
             .await
             .expect("open test SQLite database");
         store
-            .migrate(None)
+            .migrate(&[])
             .await
             .expect("migrate test SQLite database");
         TestDatabase {
             store,
             app_url: url.clone(),
+            system_url: url.clone(),
             owner_url: url,
             sqlite_path: Some(path),
         }
+    }
+
+    /// Another instance's handle on this database (its own pools, caches and principal
+    /// cache), as a second server would open it.
+    pub async fn another_instance(&self) -> Store {
+        if self.sqlite_path.is_some() {
+            Store::connect(&self.app_url, 2)
+                .await
+                .expect("open the test database again")
+        } else {
+            Self::open_instance(&self.app_url, &self.system_url).await
+        }
+    }
+
+    async fn open_instance(app_url: &str, system_url: &str) -> Store {
+        let store = Store::connect(app_url, 4)
+            .await
+            .expect("open test database as the application role")
+            .with_system_database(system_url, 2)
+            .await
+            .expect("open test database as the system role (PORTICO_TEST_POSTGRES_SYSTEM_USER)");
+        store
+            .check_system_role()
+            .await
+            .expect("the system role bypasses row-level security");
+        store
     }
 
     async fn create_postgres() -> TestDatabase {
@@ -108,19 +149,20 @@ impl TestDatabase {
         let owner_url = format!("postgres://{credentials}@{host}/{name}{query}");
         let (app_user, app_password) = app_credentials();
         let app_url = format!("postgres://{app_user}:{app_password}@{host}/{name}{query}");
+        let (system_user, system_password) = system_credentials();
+        let system_url = format!("postgres://{system_user}:{system_password}@{host}/{name}{query}");
         let owner = Store::connect(&owner_url, 2)
             .await
             .expect("open test database as owner");
         owner
-            .migrate(Some(&app_user))
+            .migrate(&[&app_user, &system_user])
             .await
             .expect("migrate test database");
-        let store = Store::connect(&app_url, 4)
-            .await
-            .expect("open test database as the application role");
+        let store = Self::open_instance(&app_url, &system_url).await;
         TestDatabase {
             store,
             app_url,
+            system_url,
             owner_url,
             sqlite_path: None,
         }

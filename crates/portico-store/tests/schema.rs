@@ -1,5 +1,6 @@
 //! The two schemas agree, migrations are forward-only and repeatable, and PostgreSQL's second
-//! fence holds: the application role with no scope set reads nothing.
+//! fence holds: every table with a workspace is fenced, the application role with no scope set
+//! reads nothing and cannot lift the fence, and only the system role sees every tenant.
 
 use std::collections::BTreeMap;
 
@@ -64,7 +65,7 @@ async fn postgres_columns(url: &str) -> Columns {
 #[tokio::test]
 async fn migrations_apply_to_a_fresh_sqlite_database_and_rerun_as_no_ops() {
     let db = TestDatabase::create_sqlite().await;
-    db.store.migrate(None).await.expect("second run is a no-op");
+    db.store.migrate(&[]).await.expect("second run is a no-op");
     assert!(
         demo::seed(&db.store).await.unwrap(),
         "demo seeds an empty database"
@@ -98,8 +99,57 @@ async fn sqlite_and_postgresql_schemas_agree() {
     }
 }
 
+/// Tables with a `workspace_id` column that PostgreSQL does not fence, each with its reason.
+/// Everything else with that column must have forced row-level security and a policy.
+const UNFENCED_WORKSPACE_TABLES: &[&str] = &[
+    // Maps a request's Host header to its workspace: read before anyone (or any workspace) is
+    // known, and holds hostnames only, no client data.
+    "workspace_hostnames",
+];
+
 #[tokio::test]
-async fn application_role_with_no_scope_set_reads_zero_rows() {
+async fn every_table_with_a_workspace_is_fenced_by_row_level_security() {
+    if !TestDatabase::postgres_requested() {
+        eprintln!("PORTICO_TEST_POSTGRES_URL is not set: row-level security is checked in CI");
+        return;
+    }
+    let db = TestDatabase::create().await;
+    let mut owner = sqlx::PgConnection::connect(&db.owner_url).await.unwrap();
+    let rows: Vec<(String, bool, bool, i64)> = sqlx::query_as(
+        "SELECT c.relname::text, c.relrowsecurity, c.relforcerowsecurity, \
+                (SELECT COUNT(*) FROM pg_policy p WHERE p.polrelid = c.oid) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') \
+           AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid \
+                       AND a.attname = 'workspace_id' AND NOT a.attisdropped) \
+         ORDER BY 1",
+    )
+    .fetch_all(&mut owner)
+    .await
+    .unwrap();
+    assert!(rows.len() >= 30, "found only {} tables", rows.len());
+    let unfenced: Vec<&str> = rows
+        .iter()
+        .filter(|(table, enabled, forced, policies)| {
+            let fenced = *enabled && *forced && *policies > 0;
+            !fenced && !UNFENCED_WORKSPACE_TABLES.contains(&table.as_str())
+        })
+        .map(|(table, ..)| table.as_str())
+        .collect();
+    assert!(
+        unfenced.is_empty(),
+        "tables with a workspace_id but without forced row-level security and a policy: {unfenced:?}"
+    );
+    for allowed in UNFENCED_WORKSPACE_TABLES {
+        assert!(
+            rows.iter().any(|(t, ..)| t == allowed),
+            "{allowed} is allowed unfenced but no longer exists: drop it from the list"
+        );
+    }
+}
+
+#[tokio::test]
+async fn application_role_reads_zero_rows_with_no_scope_and_cannot_lift_the_fence() {
     if !TestDatabase::postgres_requested() {
         eprintln!("PORTICO_TEST_POSTGRES_URL is not set: row-level security is checked in CI");
         return;
@@ -114,23 +164,6 @@ async fn application_role_with_no_scope_set_reads_zero_rows() {
     .fetch_all(&mut owner)
     .await
     .unwrap();
-    for expected in [
-        "companies",
-        "tickets",
-        "ticket_messages",
-        "portal_users",
-        "staff_users",
-        "sessions",
-        "contacts",
-        "outbox",
-        "principal_versions",
-        "ticket_list_versions",
-    ] {
-        assert!(
-            tables.iter().any(|t| t == expected),
-            "{expected} lacks forced row-level security"
-        );
-    }
     let mut app = sqlx::PgConnection::connect(&db.app_url).await.unwrap();
     let (bypass, superuser): (bool, bool) =
         sqlx::query_as("SELECT rolbypassrls, rolsuper FROM pg_roles WHERE rolname = current_user")
@@ -148,27 +181,62 @@ async fn application_role_with_no_scope_set_reads_zero_rows() {
     .await
     .unwrap();
     assert_eq!(owned, 0, "the application role must own no table");
-    for table in &tables {
-        let count: i64 =
-            sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
-                .fetch_one(&mut app)
-                .await
-                .unwrap();
+    let counts = async |conn: &mut sqlx::PgConnection| -> Vec<(String, i64)> {
+        let mut out = Vec::new();
+        for table in &tables {
+            let count: i64 =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+                    .fetch_one(&mut *conn)
+                    .await
+                    .unwrap();
+            out.push((table.clone(), count));
+        }
+        out
+    };
+    for (table, count) in counts(&mut app).await {
         assert_eq!(
             count, 0,
             "{table} shows {count} rows to the application role with no scope set"
         );
     }
-    // The same rows exist: the owner, fenced too, sees them only as the system.
-    let mut tx = db.store.system_unscoped().await.unwrap();
-    assert!(tx.count_rows("tickets").await.unwrap() >= 200);
-    tx.commit().await.unwrap();
-    // A scope set for one transaction does not outlive it on the pooled connection.
+    // The switch that once let a transaction see every tenant is gone: set by the application
+    // role, with or without other settings, it reveals nothing.
     sqlx::query("BEGIN").execute(&mut app).await.unwrap();
-    sqlx::query("SELECT set_config('app.system', 'on', true)")
-        .execute(&mut app)
+    sqlx::query(
+        "SELECT set_config('app.system', 'on', true), set_config('app.surface', 'system', true), \
+         set_config('app.company_ids', '*', true)",
+    )
+    .execute(&mut app)
+    .await
+    .unwrap();
+    for (table, count) in counts(&mut app).await {
+        assert_eq!(count, 0, "app.system='on' reveals {count} rows of {table}");
+    }
+    sqlx::query("COMMIT").execute(&mut app).await.unwrap();
+    // The rows exist: the system role, which bypasses row-level security, sees them, and the
+    // store's system handle runs as it.
+    let mut system = sqlx::PgConnection::connect(&db.system_url).await.unwrap();
+    let tickets: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets")
+        .fetch_one(&mut system)
         .await
         .unwrap();
+    assert!(tickets >= 200);
+    let mut tx = db.store.system_unscoped().await.unwrap();
+    assert_eq!(tx.count_rows("tickets").await.unwrap(), tickets);
+    tx.commit().await.unwrap();
+    // A scope set for one transaction does not outlive it on the pooled connection.
+    let workspace: String = sqlx::query_scalar("SELECT id FROM workspaces LIMIT 1")
+        .fetch_one(&mut system)
+        .await
+        .unwrap();
+    sqlx::query("BEGIN").execute(&mut app).await.unwrap();
+    sqlx::query(
+        "SELECT set_config('app.workspace_id', $1, true), set_config('app.company_ids', '*', true)",
+    )
+    .bind(&workspace)
+    .execute(&mut app)
+    .await
+    .unwrap();
     let inside: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM tickets")
         .fetch_one(&mut app)
         .await
@@ -192,15 +260,10 @@ async fn workspace_mail_is_hidden_from_company_scopes() {
     }
     let db = TestDatabase::create().await;
     assert!(demo::seed(&db.store).await.unwrap());
-    let mut app = sqlx::PgConnection::connect(&db.app_url).await.unwrap();
-    sqlx::query("BEGIN").execute(&mut app).await.unwrap();
-    sqlx::query("SELECT set_config('app.system', 'on', true)")
-        .execute(&mut app)
-        .await
-        .unwrap();
+    let mut system = sqlx::PgConnection::connect(&db.system_url).await.unwrap();
     let (workspace, company): (String, String) =
         sqlx::query_as("SELECT workspace_id, id FROM companies ORDER BY name LIMIT 1")
-            .fetch_one(&mut app)
+            .fetch_one(&mut system)
             .await
             .unwrap();
     for (id, company) in [("mail-workspace", None), ("mail-company", Some(&company))] {
@@ -211,17 +274,17 @@ async fn workspace_mail_is_hidden_from_company_scopes() {
         .bind(&workspace)
         .bind(id)
         .bind(company)
-        .execute(&mut app)
+        .execute(&mut system)
         .await
         .unwrap();
     }
-    sqlx::query("COMMIT").execute(&mut app).await.unwrap();
+    let mut app = sqlx::PgConnection::connect(&db.app_url).await.unwrap();
 
     let mut visible = async |companies: &str| -> Vec<String> {
         sqlx::query("BEGIN").execute(&mut app).await.unwrap();
         sqlx::query(
             "SELECT set_config('app.workspace_id', $1, true), set_config('app.company_ids', $2, true), \
-             set_config('app.system', 'off', true)",
+             set_config('app.surface', 'console', true)",
         )
         .bind(&workspace)
         .bind(companies)

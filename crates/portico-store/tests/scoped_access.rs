@@ -619,3 +619,89 @@ async fn personal_records_belong_to_the_acting_person_alone() {
     );
     tx.commit().await.unwrap();
 }
+
+/// PostgreSQL's fence on its own (the store's predicates left out): a client's transaction, as
+/// the store begins it, sees no staff user, no one else's session or one-time token, no grant to
+/// a company outside its scope, no saved view and no internal note; staff see them as before.
+#[tokio::test]
+async fn the_database_fence_hides_staff_records_from_client_transactions() {
+    if !TestDatabase::postgres_requested() {
+        eprintln!("PORTICO_TEST_POSTGRES_URL is not set: row-level security is checked in CI");
+        return;
+    }
+    let world = world().await;
+    let owner = world.scope(Kind::Owner).await;
+    let mut tx = world.store().scoped_write(&owner).await.unwrap();
+    tx.save_view("Owner's view", &[("status".into(), "open".into())])
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let SessionUser::Staff(owner_id) = world.principals[0].1 else {
+        unreachable!("the owner comes first");
+    };
+    let mut auth = world.store().auth(world.ws1).await.unwrap();
+    auth.invite_staff(owner_id).await.unwrap();
+    auth.commit().await.unwrap();
+    // Every principal has a session by now (`scope` signs each in); the grant is to A.
+    for kind in KINDS {
+        let scope = world.scope(kind).await;
+        let (user_column, me) = match world.principals.iter().find(|(k, _)| *k == kind).unwrap().1 {
+            SessionUser::Staff(id) => ("staff_user_id", id.as_text()),
+            SessionUser::Portal(id) => ("portal_user_id", id.as_text()),
+        };
+        let mut tx = world.store().scoped(&scope).await.unwrap();
+        let mut count = async |from: String| tx.count_under_database_fence(&from).await.unwrap();
+        let staff = count("staff_users".into()).await;
+        let others_sessions = count(format!(
+            "sessions WHERE {user_column} IS DISTINCT FROM '{me}'"
+        ))
+        .await;
+        let own_sessions = count(format!("sessions WHERE {user_column} = '{me}'")).await;
+        let tokens = count("one_time_tokens".into()).await;
+        let grants_elsewhere = count(format!(
+            "portal_user_companies WHERE company_id <> '{}'",
+            world.company_a.as_text()
+        ))
+        .await;
+        let views = count("saved_views".into()).await;
+        let notes = count("ticket_messages WHERE internal".into()).await;
+        let foreign_workspace = count(format!(
+            "companies WHERE id = '{}'",
+            world.company_c.as_text()
+        ))
+        .await;
+        assert!(own_sessions >= 1, "{kind:?} sees its own session");
+        assert_eq!(foreign_workspace, 0, "{kind:?}: another workspace");
+        if scope.is_portal() {
+            assert_eq!(
+                (
+                    staff,
+                    others_sessions,
+                    tokens,
+                    grants_elsewhere,
+                    views,
+                    notes
+                ),
+                (0, 0, 0, 0, 0, 0),
+                "{kind:?}: staff users, others' sessions, tokens, grants elsewhere, views, notes"
+            );
+        } else {
+            assert!(staff >= 5, "{kind:?} sees the workspace's staff");
+            assert!(others_sessions >= 1, "{kind:?} sees other sessions");
+            assert!(tokens >= 1, "{kind:?} sees the invitation");
+        }
+        drop(tx);
+    }
+    let mut tx = world.store().scoped(&owner).await.unwrap();
+    assert!(
+        tx.count_under_database_fence("ticket_messages WHERE internal")
+            .await
+            .unwrap()
+            >= 5,
+        "staff read internal notes"
+    );
+    assert_eq!(
+        tx.count_under_database_fence("saved_views").await.unwrap(),
+        1
+    );
+}

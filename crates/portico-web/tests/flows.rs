@@ -1444,9 +1444,7 @@ async fn a_change_made_through_another_instance_reaches_a_signed_in_user_at_once
     // A second instance over the same database, with its own memory, makes the changes. (Several
     // instances are a PostgreSQL deployment; on SQLite the second store shares this process,
     // since a serving process holds its file against others, but not this store's memory.)
-    let other = portico_store::Store::connect(&app.db.app_url, 2)
-        .await
-        .unwrap();
+    let other = app.db.another_instance().await;
     let mut tx = other.system_unscoped().await.unwrap();
     tx.set_company_section(
         app.fx.ws1,

@@ -41,9 +41,7 @@ async fn rename_requester(app: &TestApp, name: &str) {
 /// PostgreSQL deployment; on SQLite the second store shares this process, since a serving
 /// process holds its file against others.)
 async fn write_ticket_elsewhere(app: &TestApp, title: &str) {
-    let other = portico_store::Store::connect(&app.db.app_url, 2)
-        .await
-        .unwrap();
+    let other = app.db.another_instance().await;
     let mut tx = other.system_unscoped().await.unwrap();
     tx.add_ticket(
         app.fx.ws1,

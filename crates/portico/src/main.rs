@@ -93,6 +93,12 @@ struct SettingsArgs {
     #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     migration_database_url: Option<String>,
+    /// PostgreSQL URL of the role that does system work (seeding, the CLI, mail delivery), the
+    /// one role that bypasses row-level security (BYPASSRLS); its pool is small
+    /// [default: --migration-database-url, else --database-url]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system_database_url: Option<String>,
     /// Address to listen on [default: 127.0.0.1:8080]
     #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -185,6 +191,7 @@ struct SettingsArgs {
 struct Settings {
     database_url: String,
     migration_database_url: Option<String>,
+    system_database_url: Option<String>,
     listen: SocketAddr,
     public_scheme: String,
     /// `None` follows the listening port.
@@ -211,6 +218,7 @@ impl Default for Settings {
         Settings {
             database_url: "sqlite://data/portico.db".into(),
             migration_database_url: None,
+            system_database_url: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             public_scheme: "http".into(),
             public_port: None,
@@ -290,20 +298,37 @@ fn url_user(url: &str) -> Option<String> {
     Some(credentials.split(':').next()?.to_owned()).filter(|u| !u.is_empty())
 }
 
-/// Opens the database; `serving` holds an SQLite file exclusively when configured to.
-async fn open(settings: &Settings, serving: bool) -> Result<Store> {
+/// The URL system work connects with on PostgreSQL.
+fn system_database_url(settings: &Settings) -> &str {
+    settings
+        .system_database_url
+        .as_deref()
+        .or(settings.migration_database_url.as_deref())
+        .unwrap_or(&settings.database_url)
+}
+
+/// Opens the database; `serving` holds an SQLite file exclusively when configured to. On
+/// PostgreSQL also the system role's small pool, checked to bypass row-level security when
+/// `system_work` says the command needs it.
+async fn open(settings: &Settings, serving: bool, system_work: bool) -> Result<Store> {
     ensure_sqlite_folder(&settings.database_url)?;
     let locking = if serving && settings.sqlite_exclusive {
         SqliteLocking::Exclusive
     } else {
         SqliteLocking::Shared
     };
-    Ok(
-        Store::connect_with(&settings.database_url, settings.max_connections, locking)
-            .await
-            .with_context(|| format!("opening the database at {}", redact(&settings.database_url)))?
-            .with_ticket_page_cache(settings.ticket_page_cache),
-    )
+    let system_url = system_database_url(settings);
+    let store = Store::connect_with(&settings.database_url, settings.max_connections, locking)
+        .await
+        .with_context(|| format!("opening the database at {}", redact(&settings.database_url)))?
+        .with_ticket_page_cache(settings.ticket_page_cache)
+        .with_system_database(system_url, 4)
+        .await
+        .with_context(|| format!("opening the system database URL {}", redact(system_url)))?;
+    if system_work {
+        store.check_system_role().await?;
+    }
+    Ok(store)
 }
 
 /// Explains SQLite's "database is locked" when a server holds the file.
@@ -334,16 +359,27 @@ async fn migrate(settings: &Settings, store: &Store) -> Result<()> {
             let owner = Store::connect(owner_url, 2)
                 .await
                 .context("opening the migration database URL")?;
-            let app_role = url_user(&settings.database_url);
+            // Row access for the application and system roles, where they are not the owner.
+            let owner_role = url_user(owner_url);
+            let mut roles: Vec<String> = Vec::new();
+            for url in [
+                settings.database_url.as_str(),
+                system_database_url(settings),
+            ] {
+                if let Some(role) = url_user(url)
+                    && Some(&role) != owner_role.as_ref()
+                    && !roles.contains(&role)
+                {
+                    roles.push(role);
+                }
+            }
+            let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
             owner
-                .migrate(app_role.as_deref())
+                .migrate(&roles)
                 .await
                 .context("migrating the database")?;
         }
-        None => store
-            .migrate(None)
-            .await
-            .context("migrating the database")?,
+        None => store.migrate(&[]).await.context("migrating the database")?,
     }
     Ok(())
 }
@@ -381,7 +417,8 @@ async fn main() -> Result<()> {
 }
 
 async fn run(command: Command, settings: Settings, started: Instant, serving: bool) -> Result<()> {
-    let store = open(&settings, serving).await?;
+    let system_work = !matches!(command, Command::Migrate);
+    let store = open(&settings, serving, system_work).await?;
     match command {
         Command::Migrate => {
             migrate(&settings, &store).await?;

@@ -17,9 +17,9 @@ pub mod tickets;
 
 use std::sync::Arc;
 
-use portico_core::{CompanyId, CompanySet, Scope};
+use portico_core::{Actor, CompanyId, CompanySet, Scope};
 
-use crate::sql::Tx;
+use crate::sql::{Fence, Tx};
 use crate::{Store, StoreError};
 
 /// A transaction fenced to one scope. Dropping it without [`ScopedTx::commit`] rolls back.
@@ -32,6 +32,10 @@ pub struct ScopedTx<'s> {
     /// may yet be rolled back.
     pub(crate) write: bool,
     pub(crate) ticket_pages: Arc<tickets::PortalPageCache>,
+    /// PostgreSQL: statements of the system role, for the few lookups the caller's own fence
+    /// hides by design (a client's transaction sees no staff user, yet a ticket a client raises
+    /// is routed to one). `None` on SQLite.
+    pub(crate) system: Option<Tx>,
 }
 
 impl<'s> ScopedTx<'s> {
@@ -48,13 +52,25 @@ impl<'s> ScopedTx<'s> {
                 .collect::<Vec<_>>()
                 .join(","),
         };
+        let fence = Fence {
+            workspace: scope.workspace().as_text(),
+            companies: companies.clone(),
+            surface: if scope.is_portal() {
+                "portal"
+            } else {
+                "console"
+            },
+            principal: match scope.actor() {
+                Actor::Staff(id) => id.as_text(),
+                Actor::Portal(id) => id.as_text(),
+            },
+        };
         let tx = if write {
             let mut tx = store.begin(true).await?;
-            tx.fence(&scope.workspace().as_text(), &companies, false)
-                .await?;
+            tx.fence(&fence).await?;
             tx
         } else {
-            store.begin_read_deferred(scope.workspace().as_text(), companies.clone())
+            store.begin_read_deferred(fence)
         };
         Ok(ScopedTx {
             tx,
@@ -62,6 +78,11 @@ impl<'s> ScopedTx<'s> {
             company_ids: companies,
             write,
             ticket_pages: store.ticket_pages.clone(),
+            system: if write {
+                store.system_statements()
+            } else {
+                None
+            },
         })
     }
 
@@ -71,6 +92,19 @@ impl<'s> ScopedTx<'s> {
 
     pub fn scope(&self) -> &Scope {
         self.scope
+    }
+
+    /// Test hook: counts `SELECT COUNT(*) FROM <from>` in this transaction without the store's
+    /// fence, so that only the database's own (PostgreSQL's row-level security, set up for
+    /// this scope) stands between it and the rows.
+    #[cfg(feature = "test-hooks")]
+    pub async fn count_under_database_fence(&mut self, from: &str) -> Result<i64, StoreError> {
+        self.tx
+            .count(crate::sql::Q::with(
+                &format!("SELECT COUNT(*) FROM {from}"),
+                vec![],
+            ))
+            .await
     }
 
     /// Confirms a company is inside the scope; `NotFound` otherwise (absent or foreign alike).

@@ -743,7 +743,13 @@ impl ScopedTx<'_> {
             .sql(" AND u.id = ")
             .arg(staff)
             .sql(" AND NOT u.disabled");
-        let row: Option<(String, String, String, i64)> = self.tx.optional(query).await?;
+        // The same fenced statement; on PostgreSQL as the system role, since a client's own
+        // transaction sees no staff user (row-level security), yet a client's ticket is routed
+        // to one and their replies mailed to its assignee.
+        let row: Option<(String, String, String, i64)> = match &mut self.system {
+            Some(system) => system.optional(query).await?,
+            None => self.tx.optional(query).await?,
+        };
         Ok(row.map(|(name, email, role, assigned)| StaffCandidate {
             name,
             email,
