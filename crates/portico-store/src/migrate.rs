@@ -94,6 +94,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "ticket numbers",
         include_str!("../migrations/sqlite/0017_ticket_numbers.sql"),
     ),
+    (
+        18,
+        "ticket search",
+        include_str!("../migrations/sqlite/0018_ticket_search.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -195,6 +200,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         20,
         "fence surfaces",
         include_str!("../migrations/postgres/0020_fence_surfaces.sql"),
+    ),
+    (
+        21,
+        "ticket search",
+        include_str!("../migrations/postgres/0021_ticket_search.sql"),
     ),
 ];
 

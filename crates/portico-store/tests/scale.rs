@@ -97,5 +97,13 @@ async fn the_scale_seeder_fills_what_it_promises_and_restores_every_index_and_tr
     assert_eq!(tx.count_rows("companies").await.unwrap(), 20);
     assert_eq!(tx.count_rows("tickets").await.unwrap(), 500);
     assert_eq!(tx.count_rows("ticket_messages").await.unwrap(), 1500);
+    // Every ticket has its search document (on PostgreSQL also one of internal notes, since
+    // every third reply is one).
+    if db.sqlite_path.is_some() {
+        assert_eq!(tx.count_rows("ticket_search_rows").await.unwrap(), 500);
+        assert_eq!(tx.count_rows("ticket_search").await.unwrap(), 500);
+    } else {
+        assert_eq!(tx.count_rows("ticket_search").await.unwrap(), 1000);
+    }
     tx.commit().await.unwrap();
 }

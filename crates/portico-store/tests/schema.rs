@@ -10,6 +10,13 @@ use sqlx::{Connection, Row};
 
 type Columns = BTreeMap<(String, String), (String, bool)>;
 
+/// The full-text search index differs by nature: FTS5 tables (and their key table) on SQLite, a
+/// table of tsvector documents on PostgreSQL. Both are filled by triggers from the tables that
+/// are compared.
+fn is_search_index(table: &str) -> bool {
+    table.starts_with("ticket_search")
+}
+
 async fn sqlite_columns(url: &str) -> Columns {
     let mut conn = sqlx::SqliteConnection::connect(url).await.unwrap();
     let tables: Vec<String> = sqlx::query_scalar(
@@ -19,7 +26,7 @@ async fn sqlite_columns(url: &str) -> Columns {
     .await
     .unwrap();
     let mut columns = Columns::new();
-    for table in tables {
+    for table in tables.into_iter().filter(|t| !is_search_index(t)) {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA table_info({table})")))
             .fetch_all(&mut conn)
             .await
@@ -53,6 +60,7 @@ async fn postgres_columns(url: &str) -> Columns {
     .await
     .unwrap();
     rows.into_iter()
+        .filter(|r| !is_search_index(&r.get::<String, _>("t")))
         .map(|r| {
             (
                 (r.get("t"), r.get("c")),

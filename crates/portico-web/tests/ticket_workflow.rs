@@ -550,6 +550,140 @@ async fn search_finds_public_text_only_inside_the_scope() {
     assert!(wildcard.body.contains("No tickets match"));
 }
 
+/// Search is the database's full-text index: stemmed words and prefixes, every word required,
+/// best match first (a title outranks a reply), internal notes for staff only, and pages of
+/// results that walk every match once.
+#[tokio::test]
+async fn search_is_full_text_stemmed_prefixed_and_ranked() {
+    let app = TestApp::spawn().await;
+    let now = portico_store::now();
+    let mut tx = app.store().system_unscoped().await.unwrap();
+    let mut add = async |title: &str, reply: &str, note: &str, age: i64| {
+        let id = tx
+            .add_ticket(
+                app.fx.ws1,
+                &portico_store::system::SeedTicket {
+                    company: app.fx.company_a,
+                    site: Some(app.fx.site_a1),
+                    requester: Some(app.fx.portal(Who::Member)),
+                    title,
+                    status: portico_core::TicketStatus::Open,
+                    priority: portico_core::TicketPriority::Normal,
+                    created_at: now - age,
+                },
+            )
+            .await
+            .unwrap();
+        for (body, internal) in [(reply, false), (note, true)] {
+            tx.add_message(
+                app.fx.ws1,
+                app.fx.company_a,
+                id,
+                None,
+                None,
+                "Someone",
+                body,
+                internal,
+                now - age + 10,
+            )
+            .await
+            .unwrap();
+        }
+        id
+    };
+    // The reply-only match is the most recently updated, yet ranks below the title match.
+    let by_reply = add(
+        "Monitor flickers",
+        "The office printers jam every morning.",
+        "",
+        100,
+    )
+    .await;
+    let by_title = add(
+        "Printer jammed on level 3",
+        "It started after the move.",
+        "",
+        5000,
+    )
+    .await;
+    let by_note = add(
+        "Mailbox full",
+        "Please help.",
+        "Zanzibar licence renewal pending.",
+        3000,
+    )
+    .await;
+    for i in 0..30 {
+        add(
+            &format!("Quokka request {i:02}"),
+            "Nothing else.",
+            "",
+            6000 + i,
+        )
+        .await;
+    }
+    drop(add);
+    tx.commit().await.unwrap();
+    let find = async |who, q: &str| {
+        get(&app, who, &format!("/tickets?status=all&q={q}"))
+            .await
+            .body
+    };
+    let position = |body: &str, id: &portico_core::TicketId| body.find(&format!("/tickets/{id}"));
+    // "printing" stems to "print": both printers match, the title first.
+    let page = find(Who::Member, "printing").await;
+    let (title_at, reply_at) = (position(&page, &by_title), position(&page, &by_reply));
+    assert!(
+        title_at.is_some() && reply_at.is_some() && title_at < reply_at,
+        "title match first: {title_at:?} {reply_at:?}"
+    );
+    // A prefix as typed; every word required.
+    assert!(position(&find(Who::Member, "flick").await, &by_reply).is_some());
+    assert!(position(&find(Who::Member, "printer+morning").await, &by_reply).is_some());
+    assert!(position(&find(Who::Member, "printer+morning").await, &by_title).is_none());
+    // Internal notes: found by staff, never by the client.
+    assert!(position(&find(Who::Member, "zanzibar").await, &by_note).is_none());
+    assert!(position(&find(Who::Owner, "zanzibar").await, &by_note).is_some());
+    assert!(position(&find(Who::TechnicianAssigned, "zanzibar").await, &by_note).is_some());
+    assert!(
+        position(
+            &find(Who::TechnicianNotAssigned, "zanzibar").await,
+            &by_note
+        )
+        .is_none()
+    );
+    // Characters of the query syntax are separators, never syntax.
+    let odd = get(
+        &app,
+        Who::Member,
+        "/tickets?status=all&q=%22printer%22*+OR+(NEAR",
+    )
+    .await;
+    assert_eq!(odd.status, 200);
+    // Thirty matches walk by pages, each once.
+    let mut seen = Vec::new();
+    let mut path = "/tickets?status=all&q=quokka".to_owned();
+    for _ in 0..10 {
+        let page = get(&app, Who::Member, &path).await;
+        assert_eq!(page.status, 200);
+        for part in page.body.split("Quokka request ").skip(1) {
+            seen.push(part[..2].to_owned());
+        }
+        let Some(next) = page
+            .body
+            .split("href=\"")
+            .find_map(|h| h.split('"').next().filter(|h| h.contains("after=")))
+        else {
+            break;
+        };
+        path = next.replace("&amp;", "&").replace("&#38;", "&");
+    }
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((seen.len(), unique.len()), (30, 30), "{seen:?}");
+}
+
 #[tokio::test]
 async fn keyset_pages_walk_the_whole_list_once() {
     let app = TestApp::spawn().await;

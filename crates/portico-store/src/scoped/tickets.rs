@@ -73,23 +73,50 @@ pub struct TicketQuery {
     pub offset: i64,
 }
 
-/// The words of a search, at most eight, each with LIKE's wildcards escaped.
-fn search_terms(search: &str) -> Vec<String> {
+/// The words of a search: letters and digits only (everything else separates words, and no
+/// character of the full-text query syntax survives), lower-cased, at most eight of 100
+/// characters each.
+fn search_words(search: &str) -> Vec<String> {
     search
-        .split_whitespace()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
         .take(8)
-        .map(|word| {
-            let mut escaped = String::from("%");
-            for c in word.chars().take(100) {
-                if matches!(c, '%' | '_' | '\\') {
-                    escaped.push('\\');
-                }
-                escaped.extend(c.to_lowercase());
-            }
-            escaped.push('%');
-            escaped
-        })
+        .map(|w| w.chars().take(100).flat_map(char::to_lowercase).collect())
         .collect()
+}
+
+/// A ticket number the search may mean (`1042` or `#1042`): a search of that one word.
+fn searched_number(search: &str) -> Option<i64> {
+    let word = search.trim();
+    word.trim_start_matches('#')
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+}
+
+/// An FTS5 query (SQLite): every word as a prefix, inside the given columns, and inside the
+/// workspace and companies, which each document carries as tokens, so that the index alone
+/// narrows the match to the caller's companies.
+fn fts5_query(words: &[String], columns: &str, workspace: &str, companies: &[String]) -> String {
+    let token = |id: &str| format!("\"{}\"", id.replace('-', ""));
+    let mut query = format!("workspace : {}", token(workspace));
+    if !companies.is_empty() {
+        let list: Vec<String> = companies.iter().map(|c| token(c)).collect();
+        query.push_str(&format!(" AND company : ({})", list.join(" OR ")));
+    }
+    let terms: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
+    query.push_str(&format!(" AND {{{columns}}} : ({})", terms.join(" AND ")));
+    query
+}
+
+/// A tsquery (PostgreSQL): every word as a prefix, all required. Words hold letters and
+/// digits only, so nothing in them is tsquery syntax.
+fn tsquery(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("{w}:*"))
+        .collect::<Vec<_>>()
+        .join(" & ")
 }
 
 #[derive(Debug, Clone)]
@@ -600,7 +627,19 @@ impl ScopedTx<'_> {
     /// after one page. Names are read after, once each ([`ScopedTx::names_of`]).
     fn list_query(&self, columns: &str, filter: &TicketQuery, at: i64) -> Q {
         let mut query = Q::new("SELECT ");
-        query.sql(columns).sql(" FROM tickets t WHERE 1 = 1");
+        query.sql(columns);
+        let words = search_words(&filter.search);
+        let searching = !filter.search.trim().is_empty();
+        if searching && words.is_empty() {
+            // Punctuation alone: nothing to search for, so nothing matches.
+            query.sql(" FROM tickets t WHERE 1 = 0");
+        } else if searching {
+            query.sql(" FROM (");
+            self.search_matches(&mut query, filter, &words);
+            query.sql(") m JOIN tickets t ON t.id = m.ticket_id WHERE 1 = 1");
+        } else {
+            query.sql(" FROM tickets t WHERE 1 = 1");
+        }
         if filter.sla_breached {
             let now = query.placeholder(at);
             query.sql(" AND ").sql(&sla::breached_condition(&now));
@@ -627,26 +666,13 @@ impl ScopedTx<'_> {
                 query.sql(" AND t.assignee_id = ").arg(staff);
             }
         }
-        // Searched within the scope's tickets only (already fenced above): the cost is bounded
-        // by what the caller may see, never by the whole database.
-        for (word, term) in filter
-            .search
-            .split_whitespace()
-            .zip(search_terms(&filter.search))
-        {
-            query.sql(" AND (");
-            // `1042` or `#1042` also finds ticket #1042 itself.
-            if let Ok(number) = word.trim_start_matches('#').parse::<i64>() {
-                query.sql("t.number = ").arg(number).sql(" OR ");
-            }
+        if searching && !words.is_empty() {
+            // Best match first; a search pages by position, since rank is no key.
             query
-                .sql("LOWER(t.title) LIKE ")
-                .arg(term.clone())
-                .sql(" ESCAPE '\\' OR EXISTS (SELECT 1 FROM ticket_messages m WHERE m.ticket_id = t.id")
-                .sql(" AND m.workspace_id = t.workspace_id AND m.company_id = t.company_id AND NOT m.internal")
-                .sql(" AND LOWER(m.body) LIKE ")
-                .arg(term)
-                .sql(" ESCAPE '\\'))");
+                .sql(" ORDER BY m.rank, t.updated_at DESC, t.id DESC LIMIT ")
+                .arg(filter.limit.clamp(1, 200));
+            query.sql(" OFFSET ").arg(filter.offset.max(0));
+            return query;
         }
         if let Some((updated, id)) = filter.after {
             query
@@ -664,6 +690,66 @@ impl ScopedTx<'_> {
             .arg(filter.limit.clamp(1, 200));
         query.sql(" OFFSET ").arg(filter.offset.max(0));
         query
+    }
+
+    /// The tickets a search matches, as `(ticket_id, rank)` rows, the best the lowest rank:
+    /// the database's full-text index over titles and public messages, and internal notes for
+    /// staff (SQLite FTS5, PostgreSQL tsvector; stemmed, every word a prefix, all words
+    /// required), plus the ticket whose number was searched. Whatever matches is then fenced
+    /// like any list ([`ScopedTx::list_query`]); on SQLite the match itself is already narrowed
+    /// to the caller's companies by the index.
+    fn search_matches(&self, query: &mut Q, filter: &TicketQuery, words: &[String]) {
+        let staff = !self.scope.is_portal();
+        let number = searched_number(&filter.search);
+        if number.is_some() {
+            query.sql("SELECT ticket_id, MIN(rank) AS rank FROM (");
+        }
+        if self.tx.is_postgres() {
+            query.sql(
+                "SELECT s.ticket_id, MIN(-ts_rank(s.doc, q.q)) AS rank FROM ticket_search s, \
+                 to_tsquery('english', ",
+            );
+            query.arg(tsquery(words)).sql(") q(q) WHERE s.doc @@ q.q");
+            if !staff {
+                query.sql(" AND s.audience = 'client'");
+            }
+            query.sql(" GROUP BY s.ticket_id");
+        } else {
+            let companies: Vec<String> = match (filter.company, self.scope.companies()) {
+                (Some(company), _) => vec![company.as_text()],
+                // A long list costs the index more than the fence on the tickets does.
+                (None, CompanySet::Only(ids)) if ids.len() <= 64 => {
+                    ids.iter().map(|c| c.as_text()).collect()
+                }
+                (None, _) => Vec::new(),
+            };
+            let columns = if staff {
+                "title public internal"
+            } else {
+                "title public"
+            };
+            query
+                .sql(
+                    "SELECT r.ticket_id, bm25(ticket_search, 0.0, 0.0, 10.0, 1.0, 1.0) AS rank \
+                     FROM ticket_search JOIN ticket_search_rows r ON r.row = ticket_search.rowid \
+                     WHERE ticket_search MATCH ",
+                )
+                .arg(fts5_query(
+                    words,
+                    columns,
+                    &self.scope.workspace().as_text(),
+                    &companies,
+                ));
+        }
+        if let Some(number) = number {
+            // The numbered ticket first, whether or not its text matches too.
+            query.sql(" UNION ALL SELECT n.id, -1000000000.0 FROM tickets n WHERE 1 = 1");
+            self.fenced(query, &fence::TICKETS, "n");
+            query
+                .sql(" AND n.number = ")
+                .arg(number)
+                .sql(") g GROUP BY ticket_id");
+        }
     }
 
     /// Tickets in scope, most recently updated first, with everything the desk works with.

@@ -94,7 +94,7 @@ pub(crate) async fn queue(
         "me" => me.map(AssigneeFilter::Is).ok_or_else(|| bad("assignee"))?,
         other => AssigneeFilter::Is(StaffUserId::parse(other).ok_or_else(|| bad("assignee"))?),
     };
-    let after = crate::portal::tickets::parse_cursor(&query.after)?;
+    let cursor = crate::portal::tickets::parse_cursor(&query.after)?;
     let search = query.q.trim().chars().take(200).collect::<String>();
     let mut tx = state.store.scoped(&auth.scope).await?;
     let mut tickets = tx
@@ -105,9 +105,9 @@ pub(crate) async fn queue(
             assignee,
             search: search.clone(),
             sla_breached: query.sla == "breached",
-            after,
+            after: cursor.after,
             limit: PAGE_SIZE + 1,
-            offset: 0,
+            offset: cursor.offset,
         })
         .await?;
     // A picker of thousands of companies helps nobody: past that, the company page links here
@@ -128,7 +128,7 @@ pub(crate) async fn queue(
     let next_cursor = tickets
         .last()
         .filter(|_| has_next)
-        .map(|t| format!("{}.{}", t.updated_at, t.id));
+        .map(|t| cursor.next(!search.is_empty(), tickets.len(), (t.updated_at, t.id)));
     let query_string = form_urlencoded::Serializer::new(String::new())
         .append_pair("status", status.as_str())
         .append_pair("company", &query.company)
@@ -162,7 +162,7 @@ pub(crate) async fn queue(
         sla_breached: query.sla == "breached",
         views,
         filters,
-        first_page: after.is_none(),
+        first_page: cursor.is_first(),
         next_cursor,
         query_string,
     }))

@@ -40,16 +40,52 @@ pub(crate) struct ListQuery {
 }
 
 /// Reads a keyset cursor; a malformed one is a bad request rather than a silent first page.
-pub(crate) fn parse_cursor(text: &str) -> Result<Option<(i64, TicketId)>, WebError> {
-    if text.is_empty() {
-        return Ok(None);
-    }
+pub(crate) fn parse_cursor(text: &str) -> Result<ListCursor, WebError> {
     let bad = || WebError::BadRequest("That page link is not valid.".into());
+    if text.is_empty() {
+        return Ok(ListCursor::default());
+    }
+    if let Some(skip) = text.strip_prefix('p') {
+        let offset: i64 = skip.parse().map_err(|_| bad())?;
+        if !(1..=10_000).contains(&offset) {
+            return Err(bad());
+        }
+        return Ok(ListCursor {
+            after: None,
+            offset,
+        });
+    }
     let (updated, id) = text.split_once('.').ok_or_else(bad)?;
-    Ok(Some((
-        updated.parse().map_err(|_| bad())?,
-        TicketId::parse(id).ok_or_else(bad)?,
-    )))
+    Ok(ListCursor {
+        after: Some((
+            updated.parse().map_err(|_| bad())?,
+            TicketId::parse(id).ok_or_else(bad)?,
+        )),
+        offset: 0,
+    })
+}
+
+/// Where a list page starts: after a ticket (`<updated>.<id>`, the list's order) or, for
+/// searches, which are ordered by rank, after a number of results (`p<n>`).
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct ListCursor {
+    pub(crate) after: Option<(i64, TicketId)>,
+    pub(crate) offset: i64,
+}
+
+impl ListCursor {
+    pub(crate) fn is_first(&self) -> bool {
+        self.after.is_none() && self.offset == 0
+    }
+
+    /// The cursor of the page after one that ends with `last`.
+    pub(crate) fn next(&self, searching: bool, shown: usize, last: (i64, TicketId)) -> String {
+        if searching {
+            format!("p{}", self.offset + shown as i64)
+        } else {
+            format!("{}.{}", last.0, last.1)
+        }
+    }
 }
 
 #[derive(Template)]
@@ -108,7 +144,7 @@ pub(crate) async fn list(
         StatusFilter::parse(&query.status)
             .ok_or_else(|| WebError::BadRequest("Unknown ticket filter.".into()))?
     };
-    let after = parse_cursor(&query.after)?;
+    let cursor = parse_cursor(&query.after)?;
     let search = query.q.trim().chars().take(200).collect::<String>();
     let versions = auth.fresh_versions();
     let mut tx = state.store.scoped(&auth.scope).await?;
@@ -117,7 +153,8 @@ pub(crate) async fn list(
             &TicketQuery {
                 status,
                 search: search.clone(),
-                after,
+                after: cursor.after,
+                offset: cursor.offset,
                 limit: PAGE_SIZE + 1,
                 ..TicketQuery::default()
             },
@@ -140,7 +177,7 @@ pub(crate) async fn list(
     let next_cursor = tickets
         .last()
         .filter(|_| has_next)
-        .map(|t| format!("{}.{}", t.updated_at, t.id));
+        .map(|t| cursor.next(!search.is_empty(), tickets.len(), (t.updated_at, t.id)));
     let base_query = form_urlencoded::Serializer::new(String::new())
         .append_pair("status", status.as_str())
         .append_pair("q", &search)
@@ -154,7 +191,7 @@ pub(crate) async fn list(
         status: status.as_str(),
         search,
         base_query,
-        first_page: after.is_none(),
+        first_page: cursor.is_first(),
         next_cursor,
         filters: vec![
             ("open", "Open"),
