@@ -622,7 +622,6 @@ async fn search_is_full_text_stemmed_prefixed_and_ranked() {
         )
         .await;
     }
-    drop(add);
     tx.commit().await.unwrap();
     let find = async |who, q: &str| {
         get(&app, who, &format!("/tickets?status=all&q={q}"))
