@@ -18,6 +18,46 @@ pub struct ScaleSpec {
     pub replies_per_ticket: i64,
     /// Tickets of the measured company (taken out of `tickets`).
     pub focus_tickets: i64,
+    /// Portal users who can sign in, one in each of the first this many other companies
+    /// (`member<n>@client<n>.test`, n from 0), for the benchmark's mix of many users.
+    pub mix_users: i64,
+}
+
+/// What the seeded tickets are about, so that searches match some tickets and not others.
+const SUBJECTS: [&str; 12] = [
+    "Outlook keeps asking for my password",
+    "Printer on level 2 is offline",
+    "VPN disconnects every hour",
+    "Laptop setup for a new starter",
+    "Teams calls drop after a few minutes",
+    "Access to the finance shared drive",
+    "Backup job failed overnight",
+    "Suspicious email reported by reception",
+    "Wi-Fi is slow in the boardroom",
+    "Adobe licence renewal",
+    "Monitor flickering at the front desk",
+    "Password reset for the CRM",
+];
+
+/// What the seeded replies say.
+const REPLIES: [&str; 7] = [
+    "Thanks, we are looking into this and will update the ticket shortly.",
+    "I restarted the machine but the problem is still there this morning.",
+    "We pushed a configuration change overnight; please let us know if it happens again.",
+    "Attached a screenshot of the error message from the accounts team.",
+    "The vendor has confirmed a fix is scheduled for the next maintenance window.",
+    "Could you check whether anyone else in the office is affected?",
+    "Remote session completed, drivers updated and the device rebooted.",
+];
+
+/// `CASE <index> WHEN 0 THEN '…' … END` over fixed texts (no quotes in them).
+fn pick(index: &str, texts: &[&str]) -> String {
+    let mut sql = format!("CASE {index}");
+    for (i, text) in texts.iter().enumerate() {
+        sql.push_str(&format!(" WHEN {i} THEN '{text}'"));
+    }
+    sql.push_str(" END");
+    sql
 }
 
 /// Who the benchmark signs in as.
@@ -221,6 +261,19 @@ pub async fn seed(store: &Store, spec: ScaleSpec) -> Result<ScaleLogins, StoreEr
         ))
         .await?;
 
+    // The mix's portal users, one per company, all with the benchmark's password.
+    tx.tx
+        .exec(Q::with(
+            &format!(
+                "INSERT INTO portal_users (workspace_id, company_id, id, email, name, phone, role, own_only, \
+                 billing_access, disabled, password_hash, created_at) SELECT $1, company_id, {}, \
+                 'member' || n || '@client' || n || '.test', 'Member ' || n, '', 'member', FALSE, FALSE, FALSE, \
+                 $2, $3 FROM bench_companies WHERE n < $4",
+                uuid_sql(backend, "5", "n")
+            ),
+            vec![ws.into(), hash.as_str().into(), now.into(), spec.mix_users.into()],
+        ))
+        .await?;
     phase("companies and sites");
     // Secondary indexes of the bulk-loaded tables are dropped and built again afterwards: one
     // sort per index instead of a B-tree insertion per row. So are their triggers (the ticket
@@ -261,9 +314,10 @@ pub async fn seed(store: &Store, spec: ScaleSpec) -> Result<ScaleLogins, StoreEr
         .exec(Q::with(
             &format!(
                 "INSERT INTO tickets (workspace_id, company_id, id, site_id, requester_id, title, status, priority, \
-                 created_at, updated_at, resolved_at, number) SELECT $1, $2, {}, $3, $4, 'Measured ticket ' || i, \
+                 created_at, updated_at, resolved_at, number) SELECT $1, $2, {}, $3, $4, {}, \
                  {statuses}, {priorities}, $5 - i * 600, $5 - i * 600, NULL, 1000 + i FROM {}",
                 uuid_sql(backend, "3", "i"),
+                pick("i % 12", &SUBJECTS),
                 series(backend, &spec.focus_tickets.to_string())
             ),
             vec![ws.into(), focus.into(), site.into(), requester.into(), now.into()],
@@ -277,12 +331,13 @@ pub async fn seed(store: &Store, spec: ScaleSpec) -> Result<ScaleLogins, StoreEr
             &format!(
                                 "INSERT INTO tickets (workspace_id, company_id, id, site_id, requester_id, title, status, priority, \
                  created_at, updated_at, resolved_at, number) SELECT $1, company_id, {}, site_id, NULL, \
-                 'Ticket ' || i, {statuses}, {priorities}, $2 - i * 30, $2 - i * 30, NULL, 1000 + $5 + i FROM \
+                 {}, {statuses}, {priorities}, $2 - i * 30, $2 - i * 30, NULL, 1000 + $5 + i FROM \
                  (SELECT b.n, n.i AS k, b.company_id, b.site_id, (n.i - 1) * $3 + b.n + 1 AS i \
                   FROM bench_companies b CROSS JOIN {}) x WHERE i <= $4 ORDER BY n, k",
                 // Ticket i goes to company i mod the count, as if dealt round them; written in
                 // company order with ids following that order, so every index fills sequentially.
                 uuid_sql(backend, "4", &format!("n * {per_company} + k")),
+                pick("(i + n) % 12", &SUBJECTS),
                 series(backend, &per_company.to_string())
             ),
             vec![
@@ -316,7 +371,7 @@ pub async fn seed(store: &Store, spec: ScaleSpec) -> Result<ScaleLogins, StoreEr
             &format!(
                 "INSERT INTO ticket_messages (workspace_id, company_id, ticket_id, id, author_staff_id, \
                  author_portal_id, author_name, body, internal, created_at) SELECT t.workspace_id, t.company_id, \
-                 t.id, {}, NULL, NULL, CASE n.i % 2 WHEN 1 THEN $2 ELSE $3 END, $4, n.i % 3 = 0, \
+                 t.id, {}, NULL, NULL, CASE n.i % 2 WHEN 1 THEN $2 ELSE $3 END, {}, n.i % 3 = 0, \
                                   t.created_at + n.i * 300 FROM tickets t CROSS JOIN {} WHERE t.workspace_id = $1 \
                  ORDER BY {ticket_order}",
                 uuid_sql(
@@ -328,14 +383,10 @@ pub async fn seed(store: &Store, spec: ScaleSpec) -> Result<ScaleLogins, StoreEr
                         "0".into()
                     }
                 ),
+                pick("(n.i + t.created_at / 30) % 7", &REPLIES),
                 series(backend, &spec.replies_per_ticket.to_string())
             ),
-            vec![
-                ws.into(),
-                "Client".into(),
-                "Support".into(),
-                "Thanks, we are looking into this and will update the ticket shortly.".into(),
-            ],
+            vec![ws.into(), "Client".into(), "Support".into()],
         ))
         .await?;
     phase("replies");

@@ -44,6 +44,7 @@ async fn the_scale_seeder_fills_what_it_promises_and_restores_every_index_and_tr
             tickets: 500,
             replies_per_ticket: 3,
             focus_tickets: 50,
+            mix_users: 5,
         },
     )
     .await
@@ -96,6 +97,8 @@ async fn the_scale_seeder_fills_what_it_promises_and_restores_every_index_and_tr
     let mut tx = db.store.system_unscoped().await.unwrap();
     assert_eq!(tx.count_rows("companies").await.unwrap(), 20);
     assert_eq!(tx.count_rows("tickets").await.unwrap(), 500);
+    // The measured member and the mix's five.
+    assert_eq!(tx.count_rows("portal_users").await.unwrap(), 6);
     assert_eq!(tx.count_rows("ticket_messages").await.unwrap(), 1500);
     // Every ticket has its search document (on PostgreSQL also one of internal notes, since
     // every third reply is one).

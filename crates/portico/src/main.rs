@@ -57,6 +57,10 @@ enum Command {
         /// Tickets of the measured company.
         #[arg(long, default_value_t = 1_000)]
         focus_tickets: i64,
+        /// Portal users with a password, one in each of that many other companies
+        /// (member<n>@client<n>.test), for the benchmark's mix of many users.
+        #[arg(long, default_value_t = 400)]
+        mix_users: i64,
     },
 }
 
@@ -447,6 +451,7 @@ async fn run(command: Command, settings: Settings, started: Instant, serving: bo
             tickets,
             replies_per_ticket,
             focus_tickets,
+            mix_users,
         } => {
             migrate(&settings, &store).await?;
             let spec = portico_store::scale::ScaleSpec {
@@ -454,6 +459,7 @@ async fn run(command: Command, settings: Settings, started: Instant, serving: bo
                 tickets,
                 replies_per_ticket,
                 focus_tickets,
+                mix_users,
             };
             let logins = portico_store::scale::seed(&store, spec).await?;
             let owner = match &settings.migration_database_url {

@@ -85,6 +85,10 @@ fn search_words(search: &str) -> Vec<String> {
         .collect()
 }
 
+/// How many of the newest matching tickets a search ranks (SQLite; see
+/// [`ScopedTx::search_matches`]).
+const SEARCH_MATCH_CAP: i64 = 1_000;
+
 /// A ticket number the search may mean (`1042` or `#1042`): a search of that one word.
 fn searched_number(search: &str) -> Option<i64> {
     let word = search.trim();
@@ -728,10 +732,13 @@ impl ScopedTx<'_> {
             } else {
                 "title public"
             };
+            // The newest matches, ranked: the index yields matches newest first and stops at
+            // the cap, so a word in every one of a company's 100,000 tickets costs what a word
+            // in a thousand does (more is a search to narrow, not to page through).
             query
                 .sql(
-                    "SELECT r.ticket_id, bm25(ticket_search, 0.0, 0.0, 10.0, 1.0, 1.0) AS rank \
-                     FROM ticket_search JOIN ticket_search_rows r ON r.row = ticket_search.rowid \
+                    "SELECT r.ticket_id, f.rank FROM (SELECT rowid, \
+                     bm25(ticket_search, 0.0, 0.0, 10.0, 1.0, 1.0) AS rank FROM ticket_search \
                      WHERE ticket_search MATCH ",
                 )
                 .arg(fts5_query(
@@ -739,7 +746,10 @@ impl ScopedTx<'_> {
                     columns,
                     &self.scope.workspace().as_text(),
                     &companies,
-                ));
+                ))
+                .sql(" ORDER BY rowid DESC LIMIT ")
+                .arg(SEARCH_MATCH_CAP)
+                .sql(") f JOIN ticket_search_rows r ON r.row = f.rowid");
         }
         if let Some(number) = number {
             // The numbered ticket first, whether or not its text matches too.
