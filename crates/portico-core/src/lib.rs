@@ -15,6 +15,6 @@ pub use policy::{Action, Denied};
 pub use principal::{PortalGrant, PortalPrincipal, Principal, StaffPrincipal};
 pub use roles::{ContactRole, PortalRole, StaffRole, TextEnum};
 pub use scope::{Actor, CompanySet, Scope, Surface};
-pub use section::Section;
+pub use section::{SECTIONS, Section, SectionAudience, SectionSpec};
 pub use ticket::{TicketPriority, TicketStatus};
 pub use ticket_form::{FieldKind, FormField};

@@ -52,7 +52,9 @@ impl Scope {
     pub fn may(&self, action: Action) -> Result<(), Denied> {
         match self.surface() {
             Surface::Console { role } => staff_may(*role, action),
-            Surface::Portal { role, sections } => portal_may(*role, sections, action),
+            Surface::Portal { role, sections } => {
+                portal_may(*role, self.billing(), sections, action)
+            }
         }
     }
 }
@@ -82,8 +84,15 @@ fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
     }
 }
 
-fn portal_may(role: PortalRole, sections: &[Section], action: Action) -> Result<(), Denied> {
-    let section_on = |s: Section| s.always_on() || sections.contains(&s);
+fn portal_may(
+    role: PortalRole,
+    billing: bool,
+    sections: &[Section],
+    action: Action,
+) -> Result<(), Denied> {
+    // Switched on for the company (or always on), and open to this user (its descriptor).
+    let section_on =
+        |s: Section| (s.always_on() || sections.contains(&s)) && s.spec().admits(role, billing);
     match action {
         Action::ViewSection(section) if section_on(section) => Ok(()),
         Action::ViewTickets if section_on(Section::Tickets) => Ok(()),

@@ -180,9 +180,12 @@ impl PortalPrincipal {
     pub fn sites(&self) -> Option<&[SiteId]> {
         self.sites.as_deref()
     }
-    /// Enabled sections that have portal pages, with their labels, in navigation order.
+    /// Enabled sections that have portal pages and admit this user, with their labels, in
+    /// navigation order.
     pub fn navigation(&self) -> impl Iterator<Item = &(Section, String)> {
-        self.sections.iter().filter(|(s, _)| s.has_pages())
+        self.sections
+            .iter()
+            .filter(|(s, _)| s.has_pages() && s.spec().admits(self.role, self.billing))
     }
     pub fn section_label(&self, section: Section) -> Option<&str> {
         self.sections

@@ -124,6 +124,14 @@ impl FromRequestParts<AppState> for Auth {
             return Err(to_sign_in(parts));
         };
         let scope = Scope::of(&resolved.principal);
+        // A page of a portal section: switched off, or not the caller's to open, it is missing.
+        if let Some(crate::registry::RouteSection(section)) =
+            parts.extensions.get::<crate::registry::RouteSection>()
+        {
+            scope
+                .may(portico_core::Action::ViewSection(*section))
+                .map_err(|_| WebError::NotFound.into_response())?;
+        }
         Ok(Auth {
             principal: resolved.principal,
             scope,

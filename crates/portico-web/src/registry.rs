@@ -2,9 +2,10 @@
 //! and the kind of record it addresses. The authorization matrix test reads this registry, so a
 //! route cannot be added without the test noticing.
 
-use axum::Router;
 use axum::handler::Handler;
 use axum::routing::{MethodRouter, get, post};
+use axum::{Extension, Router};
+use portico_core::Section;
 use portico_store::SurfaceKind;
 
 use crate::AppState;
@@ -35,13 +36,25 @@ pub struct RouteSpec {
     pub path: &'static str,
     pub surface: SurfaceKind,
     pub resource: Resource,
+    /// The portal section the route belongs to: while the section is switched off for the
+    /// caller's company, or not open to the caller (its descriptor's audience), the route
+    /// answers 404 like a missing page.
+    pub section: Option<Section>,
 }
+
+/// The section of the route a request reached, put in the request's extensions by the router;
+/// [`crate::auth::Auth`] refuses the request with 404 unless the caller may open it, so no
+/// handler of a section can forget the check.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RouteSection(pub(crate) Section);
 
 /// A surface's router under construction, with its registry.
 pub struct SurfaceRoutes {
     surface: SurfaceKind,
     specs: Vec<RouteSpec>,
     router: Router<AppState>,
+    /// The section routes added now belong to ([`SurfaceRoutes::section`]).
+    section: Option<Section>,
 }
 
 impl SurfaceRoutes {
@@ -50,7 +63,20 @@ impl SurfaceRoutes {
             surface,
             specs: Vec::new(),
             router: Router::new(),
+            section: None,
         }
+    }
+
+    /// Registers the routes `routes` adds as the pages of a portal section.
+    pub(crate) fn section(
+        mut self,
+        section: Section,
+        routes: impl FnOnce(SurfaceRoutes) -> SurfaceRoutes,
+    ) -> Self {
+        let outer = self.section.replace(section);
+        self = routes(self);
+        self.section = outer;
+        self
     }
 
     fn add(
@@ -65,7 +91,12 @@ impl SurfaceRoutes {
             path,
             surface: self.surface,
             resource,
+            section: self.section,
         });
+        let route = match self.section {
+            Some(section) => route.layer(Extension(RouteSection(section))),
+            None => route,
+        };
         self.router = self.router.route(path, route);
         self
     }

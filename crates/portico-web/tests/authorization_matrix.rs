@@ -465,3 +465,77 @@ async fn the_matrix_has_a_row_for_every_registered_route() {
         }
     }
 }
+
+/// Rows from the section descriptors: every route registered under a portal section answers
+/// 404, for every portal principal and method, once the section is switched off for the
+/// company, exactly like a page that does not exist; and answers again once it is back on.
+#[tokio::test]
+async fn every_route_of_a_switched_off_section_answers_404() {
+    let app = TestApp::spawn().await;
+    let routes = portico_web::registry::route_table();
+    let sections: Vec<portico_core::Section> = {
+        let mut s: Vec<_> = routes.iter().filter_map(|r| r.section).collect();
+        s.dedup();
+        s
+    };
+    assert!(sections.contains(&portico_core::Section::Tickets));
+    for section in sections {
+        let section_routes: Vec<&RouteSpec> = routes
+            .iter()
+            .filter(|r| r.section == Some(section))
+            .collect();
+        let switch = async |on: bool| {
+            let mut tx = app.store().system_unscoped().await.unwrap();
+            tx.set_company_section(app.fx.ws1, app.fx.company_a, section, Some(on), None)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        };
+        switch(false).await;
+        for who in [Who::ClientAdmin, Who::Member, Who::Viewer] {
+            let token = app.session_for(who).await;
+            for route in &section_routes {
+                let path = path_for(&app, route, who, Object::Own);
+                let response = if route.method == "GET" {
+                    app.get(PORTAL, &path)
+                        .session(token.as_deref())
+                        .send()
+                        .await
+                } else {
+                    let csrf = app.csrf(who, token.as_deref()).await;
+                    let pairs = body_for(&app, route, &csrf);
+                    let refs: Vec<(&str, &str)> = pairs
+                        .iter()
+                        .map(|(k, v)| (k.as_str(), v.as_str()))
+                        .collect();
+                    app.post(PORTAL, &path)
+                        .session(token.as_deref())
+                        .form(&refs)
+                        .send()
+                        .await
+                };
+                let want = if section.always_on() { None } else { Some(404) };
+                if let Some(want) = want {
+                    assert_eq!(
+                        response.status, want,
+                        "{} {path} as {who:?} with {section:?} off",
+                        route.method
+                    );
+                } else {
+                    assert_ne!(response.status, 404, "{path}: {section:?} is always on");
+                }
+            }
+        }
+        switch(true).await;
+        let token = app.session_for(Who::Member).await;
+        for route in section_routes.iter().filter(|r| r.method == "GET") {
+            let path = path_for(&app, route, Who::Member, Object::Own);
+            let response = app
+                .get(PORTAL, &path)
+                .session(token.as_deref())
+                .send()
+                .await;
+            assert_ne!(response.status, 404, "{path} with {section:?} on");
+        }
+    }
+}

@@ -128,6 +128,7 @@ async fn no_response_carries_a_canary_its_reader_may_not_see() {
                     path: "/tickets/{ticket}",
                     surface: SurfaceKind::Console,
                     resource: portico_web::Resource::Ticket,
+                    section: None,
                 },
                 who,
                 Object::OtherWorkspace,

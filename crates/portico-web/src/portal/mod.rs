@@ -5,56 +5,66 @@ mod preferences;
 mod profile;
 pub(crate) mod tickets;
 
+use portico_core::Section;
+
 use crate::console::common_routes;
 use crate::registry::{Resource, SurfaceRoutes};
 
 pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
     common_routes(r)
+        // The landing page: with Overview switched off it sends the user to the first section
+        // they have rather than answering 404, so it checks the section itself.
         .get("/", Resource::Page, overview::page)
-        .get("/tickets", Resource::Page, tickets::list)
-        .post("/tickets", Resource::Page, tickets::submit)
-        .get("/tickets/new", Resource::Page, tickets::new_ticket)
-        .get("/tickets/events", Resource::Page, crate::live::list_events)
-        .get(
-            "/tickets/{ticket}/events",
-            Resource::Ticket,
-            crate::live::ticket_events,
-        )
-        .get("/tickets/{ticket}", Resource::Ticket, tickets::detail)
-        .get(
-            "/tickets/{ticket}/attachments/{attachment}",
-            Resource::TicketAttachment,
-            crate::attachments::download,
-        )
-        .post(
-            "/tickets/{ticket}/replies",
-            Resource::Ticket,
-            tickets::reply,
-        )
-        .post(
-            "/tickets/{ticket}/resolve",
-            Resource::Ticket,
-            tickets::resolve,
-        )
-        .post(
-            "/tickets/{ticket}/reopen",
-            Resource::Ticket,
-            tickets::reopen,
-        )
-        .post("/tickets/{ticket}/rating", Resource::Ticket, tickets::rate)
-        .post("/tickets/{ticket}/cc", Resource::Ticket, tickets::set_cc)
-        .get("/preferences", Resource::Page, preferences::page)
-        .post("/preferences", Resource::Page, preferences::save)
-        .get("/profile", Resource::Page, profile::page)
-        .post(
-            "/profile/password",
-            Resource::Page,
-            profile::change_password,
-        )
-        .post(
-            "/profile/sessions/end-others",
-            Resource::Page,
-            profile::end_other_sessions,
-        )
+        .section(Section::Tickets, |r| {
+            r.get("/tickets", Resource::Page, tickets::list)
+                .post("/tickets", Resource::Page, tickets::submit)
+                .get("/tickets/new", Resource::Page, tickets::new_ticket)
+                .get("/tickets/events", Resource::Page, crate::live::list_events)
+                .get(
+                    "/tickets/{ticket}/events",
+                    Resource::Ticket,
+                    crate::live::ticket_events,
+                )
+                .get("/tickets/{ticket}", Resource::Ticket, tickets::detail)
+                .get(
+                    "/tickets/{ticket}/attachments/{attachment}",
+                    Resource::TicketAttachment,
+                    crate::attachments::download,
+                )
+                .post(
+                    "/tickets/{ticket}/replies",
+                    Resource::Ticket,
+                    tickets::reply,
+                )
+                .post(
+                    "/tickets/{ticket}/resolve",
+                    Resource::Ticket,
+                    tickets::resolve,
+                )
+                .post(
+                    "/tickets/{ticket}/reopen",
+                    Resource::Ticket,
+                    tickets::reopen,
+                )
+                .post("/tickets/{ticket}/rating", Resource::Ticket, tickets::rate)
+                .post("/tickets/{ticket}/cc", Resource::Ticket, tickets::set_cc)
+        })
+        .section(Section::EmailPreferences, |r| {
+            r.get("/preferences", Resource::Page, preferences::page)
+                .post("/preferences", Resource::Page, preferences::save)
+        })
+        .section(Section::Profile, |r| {
+            r.get("/profile", Resource::Page, profile::page)
+                .post(
+                    "/profile/password",
+                    Resource::Page,
+                    profile::change_password,
+                )
+                .post(
+                    "/profile/sessions/end-others",
+                    Resource::Page,
+                    profile::end_other_sessions,
+                )
+        })
         .post("/switch-company", Resource::Page, profile::switch_company)
 }
