@@ -43,6 +43,46 @@ pub use scoped::ScopedTx;
 #[cfg(feature = "system")]
 pub use system::SystemTx;
 
+/// A cache of this instance and the tables whose every change must reach it: each has a trigger
+/// on both backends that writes a new version of what the cache keeps, in the same transaction
+/// as the change (a test holds the schema to this list). A table read into a kept page or
+/// principal but missing here would leave instances serving what it said before.
+#[derive(Debug, Clone, Copy)]
+pub struct CacheSources {
+    pub cache: &'static str,
+    /// The version table its triggers write.
+    pub versions: &'static str,
+    pub tables: &'static [&'static str],
+}
+
+/// Every cache and its source tables.
+pub const CACHE_SOURCES: &[CacheSources] = &[
+    // The principal built for a session (principals.rs): user, role, companies, grants,
+    // sites, sections and their labels.
+    CacheSources {
+        cache: "principals",
+        versions: "principal_versions",
+        tables: &[
+            "companies",
+            "company_section_settings",
+            "portal_user_companies",
+            "portal_user_sites",
+            "portal_users",
+            "staff_assignments",
+            "staff_users",
+            "workspace_section_defaults",
+        ],
+    },
+    // Pages of a client's ticket list (ticket_pages.rs): the company's tickets, who is copied
+    // on them and its sites' names; the names of its people come through the principal
+    // version, which a kept page checks as well.
+    CacheSources {
+        cache: "ticket pages",
+        versions: "ticket_list_versions",
+        tables: &["tickets", "ticket_cc", "sites"],
+    },
+];
+
 /// Failures of the data layer. `NotFound` covers absent, foreign and hidden records alike.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

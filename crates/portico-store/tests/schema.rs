@@ -310,3 +310,64 @@ async fn workspace_mail_is_hidden_from_company_scopes() {
     assert_eq!(visible(&company).await, vec!["mail-company"]);
     assert_eq!(visible("*").await, vec!["mail-company", "mail-workspace"]);
 }
+
+/// Each cache's source tables (`CACHE_SOURCES`) have triggers that write its version table, on
+/// SQLite for inserts, updates and deletes alike, and on PostgreSQL for all three.
+#[tokio::test]
+async fn every_cache_source_table_has_its_version_trigger_on_both_backends() {
+    let sqlite = TestDatabase::create_sqlite().await;
+    let mut conn = sqlx::SqliteConnection::connect(&sqlite.app_url)
+        .await
+        .unwrap();
+    let triggers: Vec<(String, String)> =
+        sqlx::query_as("SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger'")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    for source in portico_store::CACHE_SOURCES {
+        for table in source.tables {
+            for event in ["INSERT", "UPDATE", "DELETE"] {
+                let found = triggers.iter().any(|(t, sql)| {
+                    t == table
+                        && sql.contains(&format!("AFTER {event} ON {table}"))
+                        && sql.contains(source.versions)
+                });
+                assert!(
+                    found,
+                    "SQLite: {table} has no {event} trigger writing {} (the {} cache)",
+                    source.versions, source.cache
+                );
+            }
+        }
+    }
+    if !TestDatabase::postgres_requested() {
+        eprintln!("PORTICO_TEST_POSTGRES_URL is not set: PostgreSQL's triggers are checked in CI");
+        return;
+    }
+    let db = TestDatabase::create().await;
+    let mut owner = sqlx::PgConnection::connect(&db.owner_url).await.unwrap();
+    // Each trigger with its table, the events it fires on, and its function's body.
+    let triggers: Vec<(String, i16, String)> = sqlx::query_as(
+        "SELECT c.relname::text, t.tgtype, p.prosrc FROM pg_trigger t \
+         JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid \
+         WHERE NOT t.tgisinternal",
+    )
+    .fetch_all(&mut owner)
+    .await
+    .unwrap();
+    // pg_trigger.tgtype bits: 4 INSERT, 8 DELETE, 16 UPDATE.
+    for source in portico_store::CACHE_SOURCES {
+        for table in source.tables {
+            for (event, bit) in [("INSERT", 4), ("DELETE", 8), ("UPDATE", 16)] {
+                let found = triggers.iter().any(|(t, kind, body)| {
+                    t == table && kind & bit != 0 && body.contains(source.versions)
+                });
+                assert!(
+                    found,
+                    "PostgreSQL: {table} has no {event} trigger writing {} (the {} cache)",
+                    source.versions, source.cache
+                );
+            }
+        }
+    }
+}

@@ -133,6 +133,19 @@ fn acting_company(auth: &Auth) -> Result<CompanyId, WebError> {
     }
 }
 
+/// How many of a page's rows are shown: it is read one longer, to know whether a next exists.
+fn shown(read: &[PortalTicket]) -> usize {
+    read.len().min(PAGE_SIZE as usize)
+}
+
+/// A list page's rows, from the rows alone (a kept page is shared; see `PortalPage::rendered`).
+fn render_rows(read: &[PortalTicket]) -> Result<String, askama::Error> {
+    TicketRows {
+        tickets: &read[..shown(read)],
+    }
+    .render()
+}
+
 pub(crate) async fn list(
     State(state): State<AppState>,
     mut auth: Auth,
@@ -164,15 +177,9 @@ pub(crate) async fn list(
     tx.commit().await?;
     let read = page.tickets();
     let has_next = read.len() as i64 > PAGE_SIZE;
-    let shown = |read: &[PortalTicket]| read.len().min(PAGE_SIZE as usize);
     let tickets = &read[..shown(read)];
     let rows = page
-        .rendered("portal ticket list rows", |read| {
-            TicketRows {
-                tickets: &read[..shown(read)],
-            }
-            .render()
-        })
+        .rendered("portal ticket list rows", render_rows)
         .map_err(|e| WebError::Internal(e.to_string()))?;
     let next_cursor = tickets
         .last()
