@@ -99,6 +99,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "ticket search",
         include_str!("../migrations/sqlite/0018_ticket_search.sql"),
     ),
+    (
+        19,
+        "staff notifications",
+        include_str!("../migrations/sqlite/0019_staff_notifications.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -205,6 +210,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         21,
         "ticket search",
         include_str!("../migrations/postgres/0021_ticket_search.sql"),
+    ),
+    (
+        22,
+        "staff notifications",
+        include_str!("../migrations/postgres/0022_staff_notifications.sql"),
     ),
 ];
 

@@ -30,6 +30,8 @@ pub(crate) struct Chrome {
     pub brand_version: std::sync::Arc<str>,
     pub portal: bool,
     pub user_name: String,
+    /// The signed-in user's own settings (their notifications, their profile).
+    pub user_href: &'static str,
     pub company_name: String,
     pub csrf: String,
     pub nav: Vec<NavItem>,
@@ -46,6 +48,7 @@ impl Chrome {
             brand_version: site.brand_version.clone(),
             portal: site.surface == SurfaceKind::Portal,
             user_name: String::new(),
+            user_href: "",
             company_name: String::new(),
             csrf: String::new(),
             nav: Vec::new(),
@@ -58,6 +61,10 @@ impl Chrome {
     pub(crate) fn signed_in(auth: &Auth, title: &str, current: &str) -> Chrome {
         let mut chrome = Chrome::anonymous(&auth.site, title);
         chrome.user_name = auth.principal.display_name().to_owned();
+        chrome.user_href = match &*auth.principal {
+            Principal::Staff(_) => "/settings/notifications",
+            Principal::Portal(_) => "/profile",
+        };
         chrome.csrf = auth.csrf.clone();
         let item = |href: &'static str, label: &str| NavItem {
             href,

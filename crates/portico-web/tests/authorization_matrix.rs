@@ -107,6 +107,9 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         // ---- console
         (SurfaceKind::Console, "GET", "/") => 303,
         (SurfaceKind::Console, "GET", "/companies") => 200,
+        // Every staff user's own notification settings.
+        (SurfaceKind::Console, "GET", "/settings/notifications") => 200,
+        (SurfaceKind::Console, "POST", "/settings/notifications") => 303,
         (SurfaceKind::Console, "GET", "/companies/{company}") => in_company(true, 200),
         (SurfaceKind::Console, "GET", "/companies/{company}/portal") => in_company(owner, 200),
         (SurfaceKind::Console, "POST", "/companies/{company}/portal") => in_company(owner, 422),

@@ -683,6 +683,97 @@ async fn search_is_full_text_stemmed_prefixed_and_ranked() {
     assert_eq!((seen.len(), unique.len()), (30, 30), "{seen:?}");
 }
 
+/// A portal submission sends the client a receipt with the number and the target response
+/// time, and alerts the company's technicians (not another company's), each as their own
+/// notification settings say.
+#[tokio::test]
+async fn a_portal_ticket_is_acknowledged_and_alerts_the_companys_technicians() {
+    let app = TestApp::spawn().await;
+    let saved = post(
+        &app,
+        Who::Owner,
+        "/settings/sla",
+        &[("first_normal", "240"), ("resolve_normal", "2880")],
+    )
+    .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let raise = async |title: &str| {
+        let created = post(
+            &app,
+            Who::Member,
+            "/tickets",
+            &[
+                ("title", title),
+                ("priority", "normal"),
+                ("description", "It stopped this morning."),
+            ],
+        )
+        .await;
+        assert_eq!(created.status, 303, "{}", created.body);
+    };
+    raise("Scanner jammed").await;
+    let receipts = mails_to(&app, "member@a.test").await;
+    let receipt = receipts
+        .iter()
+        .find(|(s, _)| s.contains("We have your request: Scanner jammed"))
+        .unwrap_or_else(|| panic!("no receipt: {receipts:?}"));
+    assert!(receipt.0.starts_with("[#"), "{}", receipt.0);
+    assert!(receipt.1.contains("within 4 hours"), "{}", receipt.1);
+    let alerted = |mails: Vec<(String, String)>, title: &str| {
+        mails
+            .iter()
+            .any(|(s, b)| s.contains("New ticket from") && s.contains(title) && b.contains(title))
+    };
+    assert!(alerted(
+        mails_to(&app, "tech-a@msp.test").await,
+        "Scanner jammed"
+    ));
+    assert!(!alerted(
+        mails_to(&app, "tech-b@msp.test").await,
+        "Scanner jammed"
+    ));
+    assert!(!alerted(
+        mails_to(&app, "sales@msp.test").await,
+        "Scanner jammed"
+    ));
+    // The technician turns new-ticket mail off: the next ticket reaches nobody at the desk.
+    let page = get(&app, Who::TechnicianAssigned, "/settings/notifications").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body
+            .contains("name=\"new_portal_tickets\" value=\"1\" checked")
+    );
+    let off = post(
+        &app,
+        Who::TechnicianAssigned,
+        "/settings/notifications",
+        &[("client_activity", "1")],
+    )
+    .await;
+    assert_eq!(off.status, 303);
+    let page = get(&app, Who::TechnicianAssigned, "/settings/notifications").await;
+    assert!(
+        !page
+            .body
+            .contains("name=\"new_portal_tickets\" value=\"1\" checked")
+    );
+    assert!(
+        page.body
+            .contains("name=\"client_activity\" value=\"1\" checked")
+    );
+    raise("Keyboard missing keys").await;
+    assert!(!alerted(
+        mails_to(&app, "tech-a@msp.test").await,
+        "Keyboard missing keys"
+    ));
+    assert!(
+        mails_to(&app, "member@a.test")
+            .await
+            .iter()
+            .any(|(s, _)| s.contains("We have your request: Keyboard missing keys"))
+    );
+}
+
 #[tokio::test]
 async fn keyset_pages_walk_the_whole_list_once() {
     let app = TestApp::spawn().await;

@@ -139,6 +139,10 @@ pub(crate) const SAVED_VIEWS: Tenant = Tenant {
     own: Own::StaffUser("staff_user_id"),
     ..workspace_level("saved_views")
 };
+pub(crate) const STAFF_NOTIFICATION_PREFERENCES: Tenant = Tenant {
+    own: Own::StaffUser("staff_user_id"),
+    ..workspace_level("staff_notification_preferences")
+};
 pub(crate) const NOTIFICATION_PREFERENCES: Tenant = Tenant {
     own: Own::PortalUser("portal_user_id"),
     ..workspace_level("notification_preferences")
@@ -181,6 +185,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &ROUTING_RULES,
     &SAVED_VIEWS,
     &NOTIFICATION_PREFERENCES,
+    &STAFF_NOTIFICATION_PREFERENCES,
     &OUTBOX,
     &TICKET_LIST_VERSIONS,
     &PRINCIPAL_VERSIONS,

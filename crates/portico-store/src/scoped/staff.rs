@@ -1,6 +1,6 @@
 //! Staff users and their company assignments (C9).
 
-use portico_core::{Action, CompanyId, StaffRole, StaffUserId};
+use portico_core::{Action, Actor, CompanyId, StaffRole, StaffUserId};
 
 use crate::auth::{OneTimePurpose, SessionUser, issue_token};
 use crate::scoped::portal_users::{INVITE_TTL_SECS, valid_email};
@@ -16,6 +16,24 @@ pub struct StaffUser {
     pub role: StaffRole,
     pub disabled: bool,
     pub assigned: Vec<CompanyId>,
+}
+
+/// Which of the desk's mails a staff user receives; everything until they choose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StaffNotifications {
+    /// A client raises a ticket assigned to them or, unassigned, for a company they look after.
+    pub new_portal_tickets: bool,
+    /// A client replies to, resolves or reopens a ticket assigned to them.
+    pub client_activity: bool,
+}
+
+impl Default for StaffNotifications {
+    fn default() -> Self {
+        StaffNotifications {
+            new_portal_tickets: true,
+            client_activity: true,
+        }
+    }
 }
 
 struct Row {
@@ -36,6 +54,48 @@ crate::sql::db_row!(Row {
 });
 
 impl ScopedTx<'_> {
+    /// The signed-in staff user's own choice of desk mail.
+    pub async fn my_notifications(&mut self) -> Result<StaffNotifications, StoreError> {
+        let Actor::Staff(_) = self.scope.actor() else {
+            return Err(StoreError::NotFound);
+        };
+        // The fence keeps the acting staff user's own row.
+        let query = self.select(
+            "p.new_portal_tickets, p.client_activity",
+            &fence::STAFF_NOTIFICATION_PREFERENCES,
+            "p",
+        );
+        let row: Option<(bool, bool)> = self.tx.optional(query).await?;
+        Ok(row
+            .map(|(new_portal_tickets, client_activity)| StaffNotifications {
+                new_portal_tickets,
+                client_activity,
+            })
+            .unwrap_or_default())
+    }
+
+    /// Saves the signed-in staff user's own choice of desk mail.
+    pub async fn set_my_notifications(
+        &mut self,
+        prefs: StaffNotifications,
+    ) -> Result<(), StoreError> {
+        let Actor::Staff(me) = self.scope.actor() else {
+            return Err(StoreError::NotFound);
+        };
+        self.tx
+            .exec(q!(
+                "INSERT INTO staff_notification_preferences (workspace_id, staff_user_id, new_portal_tickets, \
+                 client_activity) VALUES ($1, $2, $3, $4) ON CONFLICT (workspace_id, staff_user_id) DO UPDATE SET \
+                 new_portal_tickets = excluded.new_portal_tickets, client_activity = excluded.client_activity",
+                self.scope.workspace(),
+                me,
+                prefs.new_portal_tickets,
+                prefs.client_activity
+            ))
+            .await?;
+        Ok(())
+    }
+
     /// Every staff user of the workspace.
     pub async fn staff_users(&mut self) -> Result<Vec<StaffUser>, StoreError> {
         self.scope.may(Action::ManageStaff)?;

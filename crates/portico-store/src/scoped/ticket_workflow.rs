@@ -177,6 +177,31 @@ impl Refusals {
     }
 }
 
+/// Why staff are mailed about a client's action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StaffAlert {
+    NewTicket,
+    ClientActivity,
+}
+
+/// A service-level target as a person says it: "30 minutes", "4 hours", "2 days".
+fn describe_minutes(minutes: i64) -> String {
+    let plural = |n: i64, unit: &str| {
+        if n == 1 {
+            format!("1 {unit}")
+        } else {
+            format!("{n} {unit}s")
+        }
+    };
+    if minutes % (24 * 60) == 0 && minutes >= 24 * 60 {
+        plural(minutes / (24 * 60), "day")
+    } else if minutes % 60 == 0 && minutes >= 60 {
+        plural(minutes / 60, "hour")
+    } else {
+        plural(minutes, "minute")
+    }
+}
+
 impl ScopedTx<'_> {
     /// Checks a submission against `company`'s form without raising it: every refusal at once
     /// ([`StoreError::InvalidFields`]), for a form shown again with other problems of its own.
@@ -340,24 +365,42 @@ impl ScopedTx<'_> {
                 number
             ))
             .await?;
-        if let (Some((_, email)), Some(rule)) = (&assignee, &rule) {
-            let subject = format!("[#{number}] New ticket for you: {title}");
-            let body = format!(
-                "{} raised \"{title}\". The routing rule \"{}\" assigned it to you.\n\n{description}\n\nOpen it: {}/tickets/{id}\n",
-                self.scope.actor_name(),
-                rule.name,
-                links.console
-            );
+        // Staff hear of it: the assignee the rules chose, else the company's technicians, each
+        // as their own notification settings say.
+        let company_name = self.company_name(company).await?;
+        let routed_to = assignee.as_ref().map(|(a, _)| *a);
+        let (subject, reason) = match (&assignee, &rule) {
+            (Some(_), Some(rule)) => (
+                format!("[#{number}] New ticket for you: {title}"),
+                format!(" The routing rule \"{}\" assigned it to you.", rule.name),
+            ),
+            _ => (
+                format!("[#{number}] New ticket from {company_name}: {title}"),
+                String::new(),
+            ),
+        };
+        let body = format!(
+            "{} ({company_name}) raised \"{title}\", {} priority.{reason}\n\n{description}\n\nOpen it: {}/tickets/{id}\n",
+            self.scope.actor_name(),
+            priority.label().to_lowercase(),
+            links.console
+        );
+        for email in self
+            .staff_to_alert(company, routed_to, StaffAlert::NewTicket)
+            .await?
+        {
             outbox::push(
                 &mut self.tx,
                 workspace,
                 Some(company),
-                email,
+                &email,
                 &subject,
                 &body,
             )
             .await?;
         }
+        self.acknowledge(company, id, number, &title, priority, links)
+            .await?;
         self.insert_message(company, id, &description, false, &new.attachments, at)
             .await?;
         for (position, (field_id, label, value)) in answers.iter().enumerate() {
@@ -1215,8 +1258,16 @@ impl ScopedTx<'_> {
         if Actor::Staff(assignee) == self.scope.actor() {
             return Ok(());
         }
-        // Only while they may still work this company's tickets (assignments change).
-        if let Some((_, email)) = self.routable_assignee(ticket.company_id, assignee).await? {
+        // Only while they may still work this company's tickets (assignments change), and as
+        // their notification settings say.
+        for email in self
+            .staff_to_alert(
+                ticket.company_id,
+                Some(assignee),
+                StaffAlert::ClientActivity,
+            )
+            .await?
+        {
             outbox::push(
                 &mut self.tx,
                 self.scope.workspace(),
@@ -1228,6 +1279,125 @@ impl ScopedTx<'_> {
             .await?;
         }
         Ok(())
+    }
+
+    /// The addresses of the staff to alert of a client's action on `company`'s ticket: the
+    /// assignee if there is one, else, for a new ticket, the company's technicians; each only
+    /// while active and allowed to work the company's tickets, and only if they want this kind
+    /// of mail. Read as the system role on PostgreSQL, since a client's own transaction sees no
+    /// staff user (see [`ScopedTx::staff_candidate`]).
+    async fn staff_to_alert(
+        &mut self,
+        company: CompanyId,
+        assignee: Option<StaffUserId>,
+        alert: StaffAlert,
+    ) -> Result<Vec<String>, StoreError> {
+        let wanted = match alert {
+            StaffAlert::NewTicket => "COALESCE(p.new_portal_tickets, TRUE)",
+            StaffAlert::ClientActivity => "COALESCE(p.client_activity, TRUE)",
+        };
+        let mut query = self.select_joined(
+            "u.email",
+            &fence::STAFF_USERS,
+            "u",
+            " LEFT JOIN staff_notification_preferences p \
+             ON p.workspace_id = u.workspace_id AND p.staff_user_id = u.id",
+        );
+        query.sql(" AND NOT u.disabled AND ").sql(wanted);
+        let assigned = |query: &mut Q| {
+            query
+                .sql(
+                    "EXISTS (SELECT 1 FROM staff_assignments s WHERE s.workspace_id = u.workspace_id \
+                     AND s.staff_user_id = u.id AND s.company_id = ",
+                )
+                .arg(company)
+                .sql(")");
+        };
+        match (assignee, alert) {
+            (Some(assignee), _) => {
+                query.sql(" AND u.id = ").arg(assignee);
+                query.sql(" AND (u.role = 'owner' OR (u.role = 'technician' AND ");
+                assigned(&mut query);
+                query.sql("))");
+            }
+            (None, StaffAlert::NewTicket) => {
+                query.sql(" AND u.role = 'technician' AND ");
+                assigned(&mut query);
+            }
+            (None, StaffAlert::ClientActivity) => return Ok(Vec::new()),
+        }
+        query.sql(" ORDER BY u.email");
+        let rows: Vec<(String,)> = match &mut self.system {
+            Some(system) => system.all(query).await?,
+            None => self.tx.all(query).await?,
+        };
+        Ok(rows.into_iter().map(|(email,)| email).collect())
+    }
+
+    /// Mails the client who raised a ticket its receipt: the number, and when to expect a
+    /// first response (the workspace's target for its priority), unless they turned ticket
+    /// mail off.
+    async fn acknowledge(
+        &mut self,
+        company: CompanyId,
+        id: TicketId,
+        number: i64,
+        title: &str,
+        priority: TicketPriority,
+        links: &Links,
+    ) -> Result<(), StoreError> {
+        let Actor::Portal(requester) = self.scope.actor() else {
+            return Ok(());
+        };
+        let mut query = self.select_joined(
+            "u.email, u.name, COALESCE(p.ticket_updates, TRUE)",
+            &fence::PORTAL_USERS,
+            "u",
+            " LEFT JOIN notification_preferences p \
+             ON p.workspace_id = u.workspace_id AND p.portal_user_id = u.id",
+        );
+        query.sql(" AND u.id = ").arg(requester);
+        let Some((email, name, wanted)): Option<(String, String, bool)> =
+            self.tx.optional(query).await?
+        else {
+            return Ok(());
+        };
+        if !wanted {
+            return Ok(());
+        }
+        let target = self
+            .stored_sla_targets()
+            .await?
+            .into_iter()
+            .find(|t| t.priority == priority)
+            .and_then(|t| t.first_response_minutes);
+        let expect = match target {
+            Some(minutes) => format!("We aim to respond within {}.", describe_minutes(minutes)),
+            None => "We will be in touch as soon as we can.".to_owned(),
+        };
+        let subject = format!("[#{number}] We have your request: {title}");
+        let body = format!(
+            "Hello {name},\n\nThank you. We have your request \"{title}\" as ticket #{number}, {} priority. {expect}\n\nFollow it or add to it here: {}/tickets/{id}\n",
+            priority.label().to_lowercase(),
+            links.portal
+        );
+        outbox::push(
+            &mut self.tx,
+            self.scope.workspace(),
+            Some(company),
+            &email,
+            &subject,
+            &body,
+        )
+        .await
+    }
+
+    /// A company's name, inside the scope.
+    async fn company_name(&mut self, company: CompanyId) -> Result<String, StoreError> {
+        let mut query = self.select("c.name", &fence::COMPANIES, "c");
+        query.sql(" AND c.id = ").arg(company);
+        let (name,): (String,) = self.tx.one(query).await?;
+        Ok(name)
     }
 
     /// The signed-in portal user's e-mail preferences.

@@ -2,6 +2,7 @@
 
 mod branding;
 mod companies;
+mod notifications;
 mod outbox;
 mod portal_defaults;
 mod portal_settings;
@@ -72,6 +73,16 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             "/companies/{company}/users/{user}/resend",
             Resource::CompanyPortalUser,
             portal_users::resend,
+        )
+        .get(
+            "/settings/notifications",
+            Resource::Page,
+            notifications::page,
+        )
+        .post(
+            "/settings/notifications",
+            Resource::Page,
+            notifications::save,
         )
         .get("/tickets", Resource::Page, tickets::queue)
         .post("/tickets/views", Resource::Page, tickets::views)

@@ -1,0 +1,62 @@
+//! A staff user's own notification settings: which of the desk's mails they receive.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use portico_store::scoped::staff::StaffNotifications;
+use serde::Deserialize;
+
+use crate::auth::Auth;
+use crate::error::WebError;
+use crate::forms::FormData;
+use crate::render::{self, Chrome};
+use crate::{AppState, see_other};
+
+#[derive(Template)]
+#[template(path = "console/notifications.html")]
+struct NotificationsPage {
+    chrome: Chrome,
+    prefs: StaffNotifications,
+    notice: &'static str,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct PageQuery {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, WebError> {
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let prefs = tx.my_notifications().await?;
+    tx.commit().await?;
+    Ok(render::ok(&NotificationsPage {
+        chrome: Chrome::signed_in(&auth, "My notifications", "/settings/notifications"),
+        prefs,
+        notice: if query.saved.is_some() {
+            "Your notification settings were saved."
+        } else {
+            ""
+        },
+    }))
+}
+
+pub(crate) async fn save(
+    State(state): State<AppState>,
+    auth: Auth,
+    form: FormData,
+) -> Result<Response, WebError> {
+    auth.check_csrf(&form)?;
+    let prefs = StaffNotifications {
+        new_portal_tickets: form.checked("new_portal_tickets"),
+        client_activity: form.checked("client_activity"),
+    };
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    tx.set_my_notifications(prefs).await?;
+    tx.commit().await?;
+    Ok(see_other("/settings/notifications?saved"))
+}
