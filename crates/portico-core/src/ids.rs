@@ -129,6 +129,10 @@ id_type!(
     /// A reply or internal note on a ticket.
     MessageId
 );
+id_type!(
+    /// A canned response: a reply staff reuse, with placeholders.
+    CannedResponseId
+);
 
 #[cfg(test)]
 mod tests {

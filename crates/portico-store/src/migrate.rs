@@ -104,6 +104,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "staff notifications",
         include_str!("../migrations/sqlite/0019_staff_notifications.sql"),
     ),
+    (
+        20,
+        "canned responses",
+        include_str!("../migrations/sqlite/0020_canned_responses.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -215,6 +220,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         22,
         "staff notifications",
         include_str!("../migrations/postgres/0022_staff_notifications.sql"),
+    ),
+    (
+        23,
+        "canned responses",
+        include_str!("../migrations/postgres/0023_canned_responses.sql"),
     ),
 ];
 

@@ -86,7 +86,8 @@ id_args!(
     portico_core::StaffUserId,
     portico_core::PortalUserId,
     portico_core::TicketId,
-    portico_core::MessageId
+    portico_core::MessageId,
+    portico_core::CannedResponseId
 );
 
 /// A query under construction: SQL text plus its arguments, numbered as they are pushed.

@@ -89,6 +89,9 @@ impl Chrome {
                         .nav
                         .push(item("/settings/ticket-form", "Ticket form"));
                     chrome.nav.push(item("/settings/sla", "Service levels"));
+                    chrome
+                        .nav
+                        .push(item("/settings/canned-responses", "Canned responses"));
                     chrome.nav.push(item("/settings/routing", "Routing"));
                     chrome.nav.push(item("/outbox", "Outbox"));
                 }

@@ -107,6 +107,29 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         // ---- console
         (SurfaceKind::Console, "GET", "/") => 303,
         (SurfaceKind::Console, "GET", "/companies") => 200,
+        // Logging a ticket for a client: those who work the company's tickets; the empty form
+        // is refused field by field.
+        (SurfaceKind::Console, "GET", "/companies/{company}/tickets/new") => {
+            in_company(reads_tickets, 200)
+        }
+        (SurfaceKind::Console, "POST", "/companies/{company}/tickets") => {
+            in_company(reads_tickets, 422)
+        }
+        // Canned responses: written by owners; an empty one is refused.
+        (SurfaceKind::Console, "GET", "/settings/canned-responses") => {
+            if owner {
+                200
+            } else {
+                403
+            }
+        }
+        (SurfaceKind::Console, "POST", "/settings/canned-responses") => {
+            if owner {
+                422
+            } else {
+                403
+            }
+        }
         // Every staff user's own notification settings.
         (SurfaceKind::Console, "GET", "/settings/notifications") => 200,
         (SurfaceKind::Console, "POST", "/settings/notifications") => 303,

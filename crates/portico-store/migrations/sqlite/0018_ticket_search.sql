@@ -1,8 +1,13 @@
 -- Full-text search over tickets: one document per ticket, searched with FTS5 (words, prefixes,
--- English stemming, bm25 ranking). The document holds the ticket's workspace and company as
--- tokens, so that a search matches inside the caller's companies from the index alone and its
--- cost follows the size of those companies, never of the database; its title; its public
--- messages; and its internal notes, a separate column that only staff searches name.
+-- English stemming). The document holds the ticket's workspace and company as tokens, so that a
+-- search matches inside the caller's companies from the index alone and its cost follows the
+-- size of those companies, never of the database; its title; its public messages; and its
+-- internal notes, a separate column that only staff searches name.
+--
+-- Prefixes of two to six characters are indexed: a prefix query is then one lookup, read lazily
+-- newest first like a word's, where without the index it would gather every matching word's
+-- documents in the whole database first (a hundred milliseconds for a short prefix at a million
+-- tickets).
 --
 -- Contentless (the text is in ticket_messages already); each document's rowid is the stable
 -- integer key of `ticket_search_rows`, since a table's implicit rowid may change on VACUUM.
@@ -13,7 +18,8 @@ CREATE TABLE ticket_search_rows (
 CREATE VIRTUAL TABLE ticket_search USING fts5(
     workspace, company, title, public, internal,
     content = '', contentless_delete = 1,
-    tokenize = 'porter unicode61 remove_diacritics 2'
+    tokenize = 'porter unicode61 remove_diacritics 2',
+    prefix = '2 3 4 5 6'
 );
 
 -- A ticket's document, written again whole whenever its title or messages change (SQLite

@@ -131,6 +131,7 @@ pub(crate) const TICKET_FORM_FIELDS: Tenant = Tenant {
     ..workspace_level("ticket_form_fields")
 };
 pub(crate) const SLA_TARGETS: Tenant = workspace_level("sla_targets");
+pub(crate) const CANNED_RESPONSES: Tenant = workspace_level("canned_responses");
 pub(crate) const ROUTING_RULES: Tenant = Tenant {
     company: Company::Optional("company_id"),
     ..workspace_level("routing_rules")
@@ -182,6 +183,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &TICKET_COUNTERS,
     &TICKET_FORM_FIELDS,
     &SLA_TARGETS,
+    &CANNED_RESPONSES,
     &ROUTING_RULES,
     &SAVED_VIEWS,
     &NOTIFICATION_PREFERENCES,
@@ -322,6 +324,7 @@ mod tests {
     /// The scoped modules, read as text: none writes a tenant predicate by hand.
     const SOURCES: &[(&str, &str)] = &[
         ("branding.rs", include_str!("branding.rs")),
+        ("canned_responses.rs", include_str!("canned_responses.rs")),
         ("companies.rs", include_str!("companies.rs")),
         ("mod.rs", include_str!("mod.rs")),
         ("outbox.rs", include_str!("outbox.rs")),

@@ -2,6 +2,7 @@
 //! caller's [`Scope`] and writes it into every query. This is the one place scope is enforced.
 
 pub mod branding;
+pub mod canned_responses;
 pub mod companies;
 pub(crate) mod fence;
 pub mod outbox;

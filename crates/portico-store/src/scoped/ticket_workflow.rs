@@ -177,6 +177,19 @@ impl Refusals {
     }
 }
 
+/// A ticket staff log for a client, as from a phone call: the client is its requester, the
+/// description its first public message.
+#[derive(Debug, Clone, Default)]
+pub struct LoggedTicket {
+    pub requester: Option<PortalUserId>,
+    pub title: String,
+    pub description: String,
+    pub priority: Option<TicketPriority>,
+    pub category: String,
+    pub site: Option<SiteId>,
+    pub assignee: Option<StaffUserId>,
+}
+
 /// Why staff are mailed about a client's action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum StaffAlert {
@@ -286,6 +299,139 @@ impl ScopedTx<'_> {
             }
             _ => Err(StoreError::InvalidFields(refusals.0)),
         }
+    }
+
+    /// Logs a ticket for one of `company`'s portal users, as staff taking a call: every field
+    /// checked and every problem reported at once ([`StoreError::InvalidFields`]); the client
+    /// gets the same receipt as for a ticket they raise, and an assignee other than the one
+    /// logging it is told.
+    pub async fn log_ticket(
+        &mut self,
+        company: CompanyId,
+        new: &LoggedTicket,
+        links: &Links,
+    ) -> Result<TicketId, StoreError> {
+        // Out of sight is missing, before it is forbidden.
+        self.visible_company(company).await?;
+        self.scope.may(Action::WorkTickets)?;
+        let mut refusals = Refusals::default();
+        let requester = match new.requester {
+            Some(id) => {
+                let mut query = self.select("u.id", &fence::PORTAL_USERS, "u");
+                query
+                    .sql(" AND u.company_id = ")
+                    .arg(company)
+                    .sql(" AND u.id = ")
+                    .arg(id)
+                    .sql(" AND NOT u.disabled");
+                let found: Option<(String,)> = self.tx.optional(query).await?;
+                if found.is_none() {
+                    refusals.refuse("requester", "Choose one of the company's people.");
+                }
+                found.map(|_| id)
+            }
+            None => {
+                refusals.refuse("requester", "Choose who the ticket is for.");
+                None
+            }
+        };
+        let title = refusals.check(
+            "title",
+            clean_text(&new.title, MAX_TITLE, false, "The title"),
+        );
+        let description = refusals.check(
+            "description",
+            clean_text(&new.description, MAX_BODY, true, "The description"),
+        );
+        if new.priority.is_none() {
+            refusals.refuse("priority", "Choose a priority.");
+        }
+        let category = new.category.trim();
+        if !category.is_empty()
+            && !self
+                .ticket_categories()
+                .await?
+                .iter()
+                .any(|c| c == category)
+        {
+            refusals.refuse("category", "Choose one of the listed categories.");
+        }
+        if let Some(site) = new.site
+            && !self
+                .sites(company)
+                .await?
+                .iter()
+                .any(|s| s.id == site.as_text())
+        {
+            refusals.refuse("site", "Choose one of the company's sites.");
+        }
+        if let Some(assignee) = new.assignee
+            && !self
+                .staff_candidate(company, assignee)
+                .await?
+                .is_some_and(|c| c.may_work())
+        {
+            refusals.refuse(
+                "assignee",
+                "Choose someone who works this company's tickets.",
+            );
+        }
+        let (Some(requester), Some(title), Some(description), Some(priority)) =
+            (requester, title, description, new.priority)
+        else {
+            return Err(StoreError::InvalidFields(refusals.0));
+        };
+        if !refusals.0.is_empty() {
+            return Err(StoreError::InvalidFields(refusals.0));
+        }
+        let id = TicketId::new();
+        let at = now();
+        let workspace = self.scope.workspace();
+        let number = self.next_ticket_number().await?;
+        self.tx
+            .exec(q!(
+                "INSERT INTO tickets (workspace_id, company_id, id, site_id, requester_id, title, status, priority, \
+                 created_at, updated_at, category, source, assignee_id, number) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $8, $9, 'staff', $10, $11)",
+                workspace,
+                company,
+                id,
+                new.site,
+                requester,
+                title.as_str(),
+                priority.as_str(),
+                at,
+                category,
+                new.assignee,
+                number
+            ))
+            .await?;
+        self.insert_message(company, id, &description, false, &[], at)
+            .await?;
+        if let Some(assignee) = new.assignee
+            && Actor::Staff(assignee) != self.scope.actor()
+            && let Some(candidate) = self.staff_candidate(company, assignee).await?
+        {
+            let subject = format!("[#{number}] New ticket for you: {title}");
+            let body = format!(
+                "{} logged \"{title}\" for a client and assigned it to you, {} priority.\n\n{description}\n\nOpen it: {}/tickets/{id}\n",
+                self.scope.actor_name(),
+                priority.label().to_lowercase(),
+                links.console
+            );
+            outbox::push(
+                &mut self.tx,
+                workspace,
+                Some(company),
+                &candidate.email,
+                &subject,
+                &body,
+            )
+            .await?;
+        }
+        self.acknowledge(company, requester, id, number, &title, priority, links)
+            .await?;
+        Ok(id)
     }
 
     /// Raises a ticket for `company` through its submission form, as the signed-in portal user.
@@ -399,7 +545,7 @@ impl ScopedTx<'_> {
             )
             .await?;
         }
-        self.acknowledge(company, id, number, &title, priority, links)
+        self.acknowledge(company, requester, id, number, &title, priority, links)
             .await?;
         self.insert_message(company, id, &description, false, &new.attachments, at)
             .await?;
@@ -1337,18 +1483,17 @@ impl ScopedTx<'_> {
     /// Mails the client who raised a ticket its receipt: the number, and when to expect a
     /// first response (the workspace's target for its priority), unless they turned ticket
     /// mail off.
+    #[allow(clippy::too_many_arguments)]
     async fn acknowledge(
         &mut self,
         company: CompanyId,
+        requester: PortalUserId,
         id: TicketId,
         number: i64,
         title: &str,
         priority: TicketPriority,
         links: &Links,
     ) -> Result<(), StoreError> {
-        let Actor::Portal(requester) = self.scope.actor() else {
-            return Ok(());
-        };
         let mut query = self.select_joined(
             "u.email, u.name, COALESCE(p.ticket_updates, TRUE)",
             &fence::PORTAL_USERS,

@@ -98,17 +98,31 @@ fn searched_number(search: &str) -> Option<i64> {
         .filter(|n| *n > 0)
 }
 
-/// An FTS5 query (SQLite): every word as a prefix, inside the given columns, and inside the
-/// workspace and companies, which each document carries as tokens, so that the index alone
-/// narrows the match to the caller's companies.
+/// The longest prefix the SQLite search index keeps (migration 0018's `prefix` option).
+const INDEXED_PREFIX: usize = 6;
+
+/// An FTS5 query (SQLite): every word, inside the given columns and inside the workspace and
+/// companies, which each document carries as tokens, so that the index alone narrows the match
+/// to the caller's companies. A word of two to six characters is matched as a prefix (one
+/// lookup in the index's prefixes, read lazily like a word), as a word is typed; a longer one
+/// as the word itself, stemmed ("printers" finds "printer"), since a longer prefix would gather
+/// every matching word's documents in the database first; a single character as itself.
 fn fts5_query(words: &[String], columns: &str, workspace: &str, companies: &[String]) -> String {
     let token = |id: &str| format!("\"{}\"", id.replace('-', ""));
-    let mut query = format!("workspace : {}", token(workspace));
-    if !companies.is_empty() {
+    let mut query = if companies.is_empty() {
+        format!("workspace : {}", token(workspace))
+    } else {
+        // Company ids are unique across workspaces: the company alone is the narrower fence.
         let list: Vec<String> = companies.iter().map(|c| token(c)).collect();
-        query.push_str(&format!(" AND company : ({})", list.join(" OR ")));
-    }
-    let terms: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
+        format!("company : ({})", list.join(" OR "))
+    };
+    let terms: Vec<String> = words
+        .iter()
+        .map(|w| match w.chars().count() {
+            2..=INDEXED_PREFIX => format!("\"{w}\"*"),
+            _ => format!("\"{w}\""),
+        })
+        .collect();
     query.push_str(&format!(" AND {{{columns}}} : ({})", terms.join(" AND ")));
     query
 }
@@ -733,24 +747,27 @@ impl ScopedTx<'_> {
             } else {
                 "title public"
             };
-            // The newest matches, ranked: the index yields matches newest first and stops at
-            // the cap, so a word in every one of a company's 100,000 tickets costs what a word
-            // in a thousand does (more is a search to narrow, not to page through).
-            query
-                .sql(
-                    "SELECT r.ticket_id, f.rank FROM (SELECT rowid, \
-                     bm25(ticket_search, 0.0, 0.0, 10.0, 1.0, 1.0) AS rank FROM ticket_search \
-                     WHERE ticket_search MATCH ",
-                )
-                .arg(fts5_query(
-                    words,
-                    columns,
-                    &self.scope.workspace().as_text(),
-                    &companies,
-                ))
-                .sql(" ORDER BY rowid DESC LIMIT ")
-                .arg(SEARCH_MATCH_CAP)
-                .sql(") f JOIN ticket_search_rows r ON r.row = f.rowid");
+            // Title matches first, then the rest, each newest first: the index yields matches
+            // newest first and stops at the cap, so a word in every one of a company's 100,000
+            // tickets costs what a word in a thousand does (more is a search to narrow, not to
+            // page through). Not bm25: its weights count a word's documents in the whole
+            // database, other workspaces' too, which costs more than the search itself.
+            let workspace = self.scope.workspace().as_text();
+            query.sql("SELECT r.ticket_id, MIN(f.rank) AS rank FROM (");
+            for (rank, columns) in [(0, "title"), (1, columns)] {
+                if rank > 0 {
+                    query.sql(" UNION ALL ");
+                }
+                query
+                    .sql(&format!(
+                        "SELECT rowid, {rank} AS rank FROM (SELECT rowid FROM ticket_search WHERE ticket_search MATCH "
+                    ))
+                    .arg(fts5_query(words, columns, &workspace, &companies))
+                    .sql(" ORDER BY rowid DESC LIMIT ")
+                    .arg(SEARCH_MATCH_CAP)
+                    .sql(")");
+            }
+            query.sql(") f JOIN ticket_search_rows r ON r.row = f.rowid GROUP BY r.ticket_id");
         }
         if let Some(number) = number {
             // The numbered ticket first, whether or not its text matches too.

@@ -1,6 +1,7 @@
 //! The console: the MSP's staff run their clients from here.
 
 mod branding;
+mod canned_responses;
 mod companies;
 mod notifications;
 mod outbox;
@@ -13,6 +14,7 @@ mod sla;
 
 mod staff;
 mod ticket_form;
+mod ticket_intake;
 
 mod tickets;
 
@@ -73,6 +75,26 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             "/companies/{company}/users/{user}/resend",
             Resource::CompanyPortalUser,
             portal_users::resend,
+        )
+        .get(
+            "/companies/{company}/tickets/new",
+            Resource::Company,
+            ticket_intake::page,
+        )
+        .post(
+            "/companies/{company}/tickets",
+            Resource::Company,
+            ticket_intake::log,
+        )
+        .get(
+            "/settings/canned-responses",
+            Resource::Page,
+            canned_responses::page,
+        )
+        .post(
+            "/settings/canned-responses",
+            Resource::Page,
+            canned_responses::save,
         )
         .get(
             "/settings/notifications",

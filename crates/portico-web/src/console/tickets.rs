@@ -4,8 +4,11 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use portico_core::{Action, CompanyId, StaffUserId, TicketId, TicketPriority, TicketStatus};
+use portico_core::{
+    Action, CannedResponseId, CompanyId, StaffUserId, TicketId, TicketPriority, TicketStatus,
+};
 use portico_store::StoreError;
+use portico_store::scoped::canned_responses::{Placeholders, fill};
 use portico_store::scoped::ticket_workflow::TicketChange;
 use portico_store::scoped::tickets::{
     AssigneeFilter, StatusFilter, TicketDetail, TicketQuery, TicketSummary,
@@ -180,6 +183,8 @@ struct TicketPage {
     staff: Vec<(StaffUserId, String)>,
     /// Other open tickets of the same company, to merge this one into.
     merge_into: Vec<(TicketId, String)>,
+    /// The workspace's canned responses: (id, name).
+    canned: Vec<(String, String)>,
     body: String,
     error: String,
     notice: &'static str,
@@ -193,10 +198,23 @@ async fn ticket_page(
     error: String,
     notice: &'static str,
 ) -> Result<TicketPage, WebError> {
+    ticket_page_with(state, auth, ticket, body, None, error, notice).await
+}
+
+/// The ticket's page; with `insert`, the reply box holds that canned response, filled in.
+async fn ticket_page_with(
+    state: &AppState,
+    auth: &Auth,
+    ticket: TicketId,
+    mut body: String,
+    insert: Option<CannedResponseId>,
+    error: String,
+    notice: &'static str,
+) -> Result<TicketPage, WebError> {
     let mut tx = state.store.scoped(&auth.scope).await?;
     let detail = tx.ticket(ticket).await?;
     let can_work = auth.scope.may(Action::WorkTickets).is_ok();
-    let (staff, merge_into) = if can_work {
+    let (staff, merge_into, canned) = if can_work {
         let others = tx
             .tickets(&TicketQuery {
                 company: Some(detail.ticket.company_id),
@@ -208,9 +226,29 @@ async fn ticket_page(
             .filter(|t| t.id != ticket)
             .map(|t| (t.id, t.title))
             .collect();
-        (tx.assignable_staff(detail.ticket.company_id).await?, others)
+        let canned = tx.canned_responses().await?;
+        if let Some(chosen) = insert.and_then(|id| canned.iter().find(|c| c.id == id)) {
+            body = fill(
+                &chosen.body,
+                &Placeholders {
+                    client_name: detail.ticket.requester_name.as_deref().unwrap_or(""),
+                    ticket_number: detail.ticket.number,
+                    ticket_title: &detail.ticket.title,
+                    company_name: &detail.ticket.company_name,
+                    my_name: auth.principal.display_name(),
+                },
+            );
+        }
+        (
+            tx.assignable_staff(detail.ticket.company_id).await?,
+            others,
+            canned
+                .into_iter()
+                .map(|c| (c.id.to_string(), c.title))
+                .collect(),
+        )
     } else {
-        (Vec::new(), Vec::new())
+        (Vec::new(), Vec::new(), Vec::new())
     };
     tx.commit().await?;
     Ok(TicketPage {
@@ -222,6 +260,7 @@ async fn ticket_page(
         priorities: TicketPriority::ALL,
         staff,
         merge_into,
+        canned,
         body,
         error,
         notice,
@@ -238,6 +277,9 @@ impl TicketPage {
 pub(crate) struct DetailQuery {
     #[serde(default)]
     done: String,
+    /// A canned response to put in the reply box.
+    #[serde(default)]
+    canned: String,
 }
 
 pub(crate) async fn detail(
@@ -254,7 +296,20 @@ pub(crate) async fn detail(
         "merged" => "The other ticket was merged into this one.",
         _ => "",
     };
-    let page = ticket_page(&state, &auth, ticket, String::new(), String::new(), notice).await?;
+    let insert = match query.canned.as_str() {
+        "" => None,
+        text => Some(path_id::<CannedResponseId>(text)?),
+    };
+    let page = ticket_page_with(
+        &state,
+        &auth,
+        ticket,
+        String::new(),
+        insert,
+        String::new(),
+        notice,
+    )
+    .await?;
     Ok(render::ok(&page))
 }
 

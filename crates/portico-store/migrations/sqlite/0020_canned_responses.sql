@@ -1,0 +1,11 @@
+-- Replies staff use again and again, per workspace, with placeholders filled in per ticket
+-- ({client_name}, {ticket_number}, …).
+CREATE TABLE canned_responses (
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    UNIQUE (workspace_id, title)
+);
