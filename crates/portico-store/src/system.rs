@@ -525,6 +525,24 @@ impl SystemTx {
         Ok(id)
     }
 
+    /// Assigns a ticket to a staff user.
+    pub async fn assign_ticket(
+        &mut self,
+        workspace: WorkspaceId,
+        ticket: TicketId,
+        staff: StaffUserId,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE tickets SET assignee_id = $3 WHERE workspace_id = $1 AND id = $2",
+                workspace,
+                ticket,
+                staff
+            ))
+            .await?;
+        Ok(())
+    }
+
     /// Adds a reply (or internal note) by staff (`staff`) or by the portal user (`portal`).
     #[allow(clippy::too_many_arguments)]
     pub async fn add_message(

@@ -77,8 +77,13 @@ impl Chrome {
         };
         match &*auth.principal {
             Principal::Staff(staff) => {
+                let works_tickets =
+                    matches!(staff.role(), StaffRole::Owner | StaffRole::Technician);
+                if works_tickets {
+                    chrome.nav.push(item("/", "My work"));
+                }
                 chrome.nav.push(item("/companies", "Companies"));
-                if matches!(staff.role(), StaffRole::Owner | StaffRole::Technician) {
+                if works_tickets {
                     chrome.nav.push(item("/tickets", "Tickets"));
                 }
                 if staff.role() == StaffRole::Owner {

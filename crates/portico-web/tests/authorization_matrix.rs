@@ -105,7 +105,14 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
     match (route.surface, route.method, route.path) {
         (_, "POST", "/logout") => 303,
         // ---- console
-        (SurfaceKind::Console, "GET", "/") => 303,
+        // The work view for those who answer tickets; the company list for the others.
+        (SurfaceKind::Console, "GET", "/") => {
+            if reads_tickets {
+                200
+            } else {
+                303
+            }
+        }
         (SurfaceKind::Console, "GET", "/companies") => 200,
         // Logging a ticket for a client: those who work the company's tickets; the empty form
         // is refused field by field.

@@ -976,6 +976,72 @@ async fn canned_responses_are_inserted_with_the_tickets_details() {
     assert!(!page.body.contains("Start from a canned response"));
 }
 
+/// The console opens on the signed-in staff member's work: their open tickets, what is late
+/// or due soon, new unassigned tickets and what waits on a client; sales staff, who answer no
+/// tickets, land on the company list.
+#[tokio::test]
+async fn the_console_opens_on_the_staff_members_work() {
+    let app = TestApp::spawn().await;
+    let sla = post(
+        &app,
+        Who::Owner,
+        "/settings/sla",
+        &[("first_high", "60"), ("resolve_high", "600")],
+    )
+    .await;
+    assert_eq!(sla.status, 303);
+    let now = portico_store::now();
+    let tech = app.fx.staff(Who::TechnicianAssigned);
+    let mut tx = app.store().system_unscoped().await.unwrap();
+    let mut add = async |title: &str, status, age: i64| {
+        tx.add_ticket(
+            app.fx.ws1,
+            &portico_store::system::SeedTicket {
+                company: app.fx.company_a,
+                site: Some(app.fx.site_a1),
+                requester: Some(app.fx.portal(Who::Member)),
+                title,
+                status,
+                priority: portico_core::TicketPriority::High,
+                created_at: now - age,
+            },
+        )
+        .await
+        .unwrap()
+    };
+    use portico_core::TicketStatus::*;
+    let fresh = add("Fresh from the portal", New, 60).await;
+    let late = add("Long forgotten", Open, 7200).await;
+    let waiting = add("Waiting for photos", AwaitingClient, 300).await;
+    let mine = add("Mine to do", Open, 120).await;
+    drop(add);
+    tx.assign_ticket(app.fx.ws1, waiting, tech).await.unwrap();
+    tx.assign_ticket(app.fx.ws1, mine, tech).await.unwrap();
+    tx.commit().await.unwrap();
+    let page = get(&app, Who::TechnicianAssigned, "/").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let panel = |title: &str| {
+        page.body
+            .split(title)
+            .nth(1)
+            .and_then(|rest| rest.split("</section>").next())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let has = |panel: &str, id: portico_core::TicketId| panel.contains(&format!("/tickets/{id}"));
+    assert!(has(&panel("Assigned to me"), mine) && !has(&panel("Assigned to me"), fresh));
+    assert!(has(&panel("Late or due within 4 hours"), late));
+    assert!(has(&panel("New and unassigned"), fresh) && !has(&panel("New and unassigned"), mine));
+    assert!(has(&panel("Waiting on the client"), waiting));
+    // A technician of another company sees none of these.
+    let other = get(&app, Who::TechnicianNotAssigned, "/").await;
+    assert_eq!(other.status, 200);
+    assert!(!other.body.contains(&format!("/tickets/{fresh}")));
+    let sales = get(&app, Who::Sales, "/").await;
+    assert_eq!(sales.status, 303);
+    assert_eq!(sales.location(), "/companies");
+}
+
 #[tokio::test]
 async fn keyset_pages_walk_the_whole_list_once() {
     let app = TestApp::spawn().await;

@@ -22,6 +22,8 @@ use crate::{StoreError, now};
 pub enum StatusFilter {
     #[default]
     Open,
+    /// Raised and not yet taken up.
+    New,
     AwaitingClient,
     Closed,
     All,
@@ -31,6 +33,7 @@ impl StatusFilter {
     pub fn parse(text: &str) -> Option<StatusFilter> {
         match text {
             "open" => Some(StatusFilter::Open),
+            "new" => Some(StatusFilter::New),
             "awaiting" => Some(StatusFilter::AwaitingClient),
             "closed" => Some(StatusFilter::Closed),
             "all" => Some(StatusFilter::All),
@@ -40,6 +43,7 @@ impl StatusFilter {
     pub fn as_str(self) -> &'static str {
         match self {
             StatusFilter::Open => "open",
+            StatusFilter::New => "new",
             StatusFilter::AwaitingClient => "awaiting",
             StatusFilter::Closed => "closed",
             StatusFilter::All => "all",
@@ -64,6 +68,9 @@ pub struct TicketQuery {
     pub assignee: AssigneeFilter,
     /// Only tickets that missed a service-level target.
     pub sla_breached: bool,
+    /// With `sla_breached`: also the tickets that will miss a target within this many seconds
+    /// (the work view's "due soon").
+    pub sla_horizon_secs: i64,
     /// Words that must all appear in the title or the public messages (case-insensitive).
     pub search: String,
     /// Keyset paging: only tickets after this one in the list's order (updated, then id,
@@ -660,12 +667,13 @@ impl ScopedTx<'_> {
             query.sql(" FROM tickets t WHERE 1 = 1");
         }
         if filter.sla_breached {
-            let now = query.placeholder(at);
+            let now = query.placeholder(at + filter.sla_horizon_secs.max(0));
             query.sql(" AND ").sql(&sla::breached_condition(&now));
         }
         self.fenced(&mut query, &fence::TICKETS, "t");
         match filter.status {
             StatusFilter::Open => query.sql(" AND t.status NOT IN ('resolved', 'closed')"),
+            StatusFilter::New => query.sql(" AND t.status = 'new'"),
             StatusFilter::AwaitingClient => query.sql(" AND t.status = 'awaiting_client'"),
             StatusFilter::Closed => query.sql(" AND t.status IN ('resolved', 'closed')"),
             StatusFilter::All => &mut query,

@@ -8,14 +8,10 @@ use portico_store::scoped::companies::{CompanySummary, Contact, Site};
 use portico_store::scoped::tickets::{StatusFilter, TicketQuery, TicketSummary};
 
 use super::path_id;
+use crate::AppState;
 use crate::auth::Auth;
 use crate::error::WebError;
 use crate::render::{self, Chrome};
-use crate::{AppState, see_other};
-
-pub(crate) async fn home(_auth: Auth) -> Response {
-    see_other("/companies")
-}
 
 #[derive(Template)]
 #[template(path = "console/companies.html")]

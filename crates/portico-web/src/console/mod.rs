@@ -17,13 +17,14 @@ mod ticket_form;
 mod ticket_intake;
 
 mod tickets;
+mod work;
 
 use crate::registry::{Resource, SurfaceRoutes};
 use crate::{auth, brand};
 
 pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
     common_routes(r)
-        .get("/", Resource::Page, companies::home)
+        .get("/", Resource::Page, work::home)
         .get("/companies", Resource::Page, companies::list)
         .get("/companies/{company}", Resource::Company, companies::detail)
         .get(

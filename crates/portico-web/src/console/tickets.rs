@@ -108,6 +108,7 @@ pub(crate) async fn queue(
             assignee,
             search: search.clone(),
             sla_breached: query.sla == "breached",
+            sla_horizon_secs: 0,
             after: cursor.after,
             limit: PAGE_SIZE + 1,
             offset: cursor.offset,
