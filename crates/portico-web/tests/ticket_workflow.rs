@@ -1014,7 +1014,6 @@ async fn the_console_opens_on_the_staff_members_work() {
     let late = add("Long forgotten", Open, 7200).await;
     let waiting = add("Waiting for photos", AwaitingClient, 300).await;
     let mine = add("Mine to do", Open, 120).await;
-    drop(add);
     tx.assign_ticket(app.fx.ws1, waiting, tech).await.unwrap();
     tx.assign_ticket(app.fx.ws1, mine, tech).await.unwrap();
     tx.commit().await.unwrap();
