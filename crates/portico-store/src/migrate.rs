@@ -109,6 +109,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "canned responses",
         include_str!("../migrations/sqlite/0020_canned_responses.sql"),
     ),
+    (
+        21,
+        "kept uploads",
+        include_str!("../migrations/sqlite/0021_kept_uploads.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -225,6 +230,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         23,
         "canned responses",
         include_str!("../migrations/postgres/0023_canned_responses.sql"),
+    ),
+    (
+        24,
+        "kept uploads",
+        include_str!("../migrations/postgres/0024_kept_uploads.sql"),
     ),
 ];
 

@@ -259,3 +259,115 @@ async fn a_viewer_cannot_store_files_and_gets_403() {
         "a viewer's file was written: {stored:?}"
     );
 }
+
+/// A new ticket refused for a missing title keeps the file that came with it: the form shown
+/// again lists it, and the corrected form raises the ticket with it, without choosing it again.
+/// The token that names a kept file is its owner's alone.
+#[tokio::test]
+async fn files_of_a_refused_ticket_form_are_kept_for_the_next_try() {
+    let app = TestApp::spawn().await;
+    let token = app.session_for(Who::Member).await;
+    let csrf = app.csrf(Who::Member, token.as_deref()).await;
+    let refused = app
+        .post(PORTAL, "/tickets")
+        .session(token.as_deref())
+        .multipart(
+            &[
+                ("csrf", &csrf),
+                ("title", ""),
+                ("priority", "normal"),
+                ("description", "See the screenshot"),
+            ],
+            Some(("attachments", "screen.png", PNG)),
+        )
+        .send()
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("Files already attached") && refused.body.contains("screen.png"));
+    let kept = refused
+        .body
+        .split("name=\"kept\" value=\"")
+        .nth(1)
+        .and_then(|t| t.split('"').next())
+        .expect("the kept file's token")
+        .to_owned();
+    // Someone else, even of the same company, cannot use the token.
+    let other = app.session_for(Who::ClientAdmin).await;
+    let other_csrf = app.csrf(Who::ClientAdmin, other.as_deref()).await;
+    let stolen = app
+        .post(PORTAL, "/tickets")
+        .session(other.as_deref())
+        .multipart(
+            &[
+                ("csrf", &other_csrf),
+                ("title", "Not mine"),
+                ("priority", "normal"),
+                ("description", "x"),
+                ("kept", &kept),
+            ],
+            None,
+        )
+        .send()
+        .await;
+    assert_eq!(stolen.status, 303);
+    let page = app
+        .get(PORTAL, stolen.location())
+        .session(other.as_deref())
+        .send()
+        .await;
+    assert!(
+        !page.body.contains("screen.png"),
+        "another user's kept file was attached"
+    );
+    let raised = app
+        .post(PORTAL, "/tickets")
+        .session(token.as_deref())
+        .multipart(
+            &[
+                ("csrf", &csrf),
+                ("title", "Error on start-up"),
+                ("priority", "normal"),
+                ("description", "See the screenshot"),
+                ("kept", &kept),
+            ],
+            None,
+        )
+        .send()
+        .await;
+    assert_eq!(raised.status, 303, "{}", raised.body);
+    let page = app
+        .get(PORTAL, raised.location())
+        .session(token.as_deref())
+        .send()
+        .await;
+    assert!(page.body.contains("screen.png"), "{}", page.body);
+    let download = link_to(&page.body, "screen.png");
+    let file = app
+        .get(PORTAL, &download)
+        .session(token.as_deref())
+        .send()
+        .await;
+    assert_eq!(file.status, 200);
+    // Used once: the same token attaches nothing to another ticket.
+    let again = app
+        .post(PORTAL, "/tickets")
+        .session(token.as_deref())
+        .multipart(
+            &[
+                ("csrf", &csrf),
+                ("title", "Second"),
+                ("priority", "normal"),
+                ("description", "x"),
+                ("kept", &kept),
+            ],
+            None,
+        )
+        .send()
+        .await;
+    let page = app
+        .get(PORTAL, again.location())
+        .session(token.as_deref())
+        .send()
+        .await;
+    assert!(!page.body.contains("screen.png"));
+}

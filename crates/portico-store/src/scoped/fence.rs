@@ -144,6 +144,10 @@ pub(crate) const STAFF_NOTIFICATION_PREFERENCES: Tenant = Tenant {
     own: Own::StaffUser("staff_user_id"),
     ..workspace_level("staff_notification_preferences")
 };
+pub(crate) const KEPT_UPLOADS: Tenant = Tenant {
+    own: Own::PortalUser("portal_user_id"),
+    ..workspace_level("kept_uploads")
+};
 pub(crate) const NOTIFICATION_PREFERENCES: Tenant = Tenant {
     own: Own::PortalUser("portal_user_id"),
     ..workspace_level("notification_preferences")
@@ -188,6 +192,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &SAVED_VIEWS,
     &NOTIFICATION_PREFERENCES,
     &STAFF_NOTIFICATION_PREFERENCES,
+    &KEPT_UPLOADS,
     &OUTBOX,
     &TICKET_LIST_VERSIONS,
     &PRINCIPAL_VERSIONS,
@@ -326,6 +331,7 @@ mod tests {
         ("branding.rs", include_str!("branding.rs")),
         ("canned_responses.rs", include_str!("canned_responses.rs")),
         ("companies.rs", include_str!("companies.rs")),
+        ("kept_uploads.rs", include_str!("kept_uploads.rs")),
         ("mod.rs", include_str!("mod.rs")),
         ("outbox.rs", include_str!("outbox.rs")),
         ("portal_settings.rs", include_str!("portal_settings.rs")),

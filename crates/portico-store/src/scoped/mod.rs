@@ -5,6 +5,7 @@ pub mod branding;
 pub mod canned_responses;
 pub mod companies;
 pub(crate) mod fence;
+pub mod kept_uploads;
 pub mod outbox;
 pub mod portal_settings;
 pub mod portal_users;

@@ -13,6 +13,7 @@ use portico_core::{
     TicketPriority,
 };
 use portico_store::StoreError;
+use portico_store::scoped::kept_uploads::KeptUpload;
 use portico_store::scoped::ticket_workflow::NewTicket;
 use portico_store::scoped::tickets::{PortalTicket, StatusFilter, TicketDetail, TicketQuery};
 use serde::Deserialize;
@@ -464,6 +465,10 @@ struct SubmitForm {
     priority: String,
     site: String,
     answers: HashMap<String, Vec<String>>,
+    /// Tokens of files kept from an earlier, refused try (`kept` fields), still ticked.
+    kept_tokens: Vec<String>,
+    /// Those files, once looked up: shown again with the form.
+    kept: Vec<KeptUpload>,
 }
 
 impl SubmitForm {
@@ -484,6 +489,13 @@ impl SubmitForm {
             priority: form.get("priority").to_owned(),
             site: form.get("site").to_owned(),
             answers,
+            kept_tokens: form
+                .all("kept")
+                .into_iter()
+                .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
+                .map(str::to_owned)
+                .collect(),
+            kept: Vec::new(),
         }
     }
 }
@@ -629,7 +641,13 @@ pub(crate) async fn submit(
 ) -> Result<Response, WebError> {
     auth.check_csrf(&upload.form)?;
     let company = acting_company(&auth)?;
-    let submitted = SubmitForm::from_form(&upload.form);
+    let mut submitted = SubmitForm::from_form(&upload.form);
+    // Files kept from an earlier, refused try of this form, attached along with any new ones.
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    submitted.kept = tx.kept_uploads(&submitted.kept_tokens).await?;
+    drop(tx);
+    let mut attachments: Vec<_> = submitted.kept.iter().map(|k| k.file.clone()).collect();
+    attachments.extend(upload.attachments());
     let new = NewTicket {
         title: submitted.title.clone(),
         description: submitted.description.clone(),
@@ -641,7 +659,7 @@ pub(crate) async fn submit(
             SiteId::parse(&submitted.site)
         },
         answers: submitted.answers.clone(),
-        attachments: upload.attachments(),
+        attachments,
     };
     let mut early: Vec<(String, String)> = Vec::new();
     if let Some(message) = upload.file_error.take() {
@@ -663,23 +681,25 @@ pub(crate) async fn submit(
             Err(e) => return Err(e.into()),
         }
         drop(tx);
-        return refuse_new_ticket(&state, &auth, submitted, early).await;
+        return refuse_new_ticket(&state, &auth, submitted, &mut upload, early).await;
     }
     let links = mail_links(&state, auth.scope.workspace()).await?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     match tx.submit_ticket(company, &new, &links).await {
         Ok(id) => {
             upload.commit_files().await?;
+            tx.forget_kept_uploads(&submitted.kept_tokens).await?;
             tx.commit().await?;
             Ok(see_other(&format!("/tickets/{id}?done=created")))
         }
         Err(StoreError::InvalidFields(errors)) => {
             drop(tx);
-            refuse_new_ticket(&state, &auth, submitted, errors).await
+            refuse_new_ticket(&state, &auth, submitted, &mut upload, errors).await
         }
         Err(StoreError::Invalid(message)) => {
             drop(tx);
-            refuse_new_ticket(&state, &auth, submitted, vec![(String::new(), message)]).await
+            let errors = vec![(String::new(), message)];
+            refuse_new_ticket(&state, &auth, submitted, &mut upload, errors).await
         }
         Err(StoreError::Forbidden) => Err(WebError::Forbidden(
             "Your account can read tickets but not raise them.".into(),
@@ -688,13 +708,23 @@ pub(crate) async fn submit(
     }
 }
 
-/// The form again, as typed, with every refusal beside its field (422).
+/// The form again, as typed, with every refusal beside its field (422). Files that came with
+/// it are stored and kept for the user, so that the form shown again still carries them.
 async fn refuse_new_ticket(
     state: &AppState,
     auth: &Auth,
-    submitted: SubmitForm,
+    mut submitted: SubmitForm,
+    upload: &mut FormWithFiles,
     mut errors: Vec<(String, String)>,
 ) -> Result<Response, WebError> {
+    let fresh = upload.attachments();
+    if !fresh.is_empty() && upload.file_error.is_none() {
+        upload.commit_files().await?;
+        let mut tx = state.store.scoped_write(&auth.scope).await?;
+        let kept = tx.keep_uploads(&fresh).await?;
+        tx.commit().await?;
+        submitted.kept.extend(kept);
+    }
     errors.sort_by_key(|(field, _)| form_rank(field));
     let page = new_ticket_page(state, auth, submitted, errors).await?;
     Ok(render::refused(&page))
