@@ -8,6 +8,30 @@ use crate::public::SurfaceKind;
 use crate::system::{SeedPortalUser, SeedTicket};
 use crate::{Store, StoreError, now, password};
 
+/// Service-level targets: (priority, first response, resolution), in minutes.
+const TARGETS: [(TicketPriority, i64, i64); 4] = [
+    (TicketPriority::Urgent, 30, 4 * 60),
+    (TicketPriority::High, 60, 8 * 60),
+    (TicketPriority::Normal, 4 * 60, 3 * 24 * 60),
+    (TicketPriority::Low, 8 * 60, 5 * 24 * 60),
+];
+
+/// The demo desk's canned responses.
+const CANNED_RESPONSES: [(&str, &str); 3] = [
+    (
+        "Looking into it",
+        "Hello {client_first_name},\n\nThanks for letting us know. I am looking into ticket {ticket_number} now and will update you within the hour.\n\n{my_name}",
+    ),
+    (
+        "Need a remote session",
+        "Hello {client_first_name},\n\nCould you tell me a time today when I can connect to your computer to look at \"{ticket_title}\"? It takes about fifteen minutes.\n\n{my_name}",
+    ),
+    (
+        "Resolved, please confirm",
+        "Hello {client_first_name},\n\nThis should now be fixed. If anything still is not right, reply here and ticket {ticket_number} reopens.\n\nThank you,\n{my_name}",
+    ),
+];
+
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "portico-demo-pass";
 
@@ -235,13 +259,11 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
     tx.add_hostname(ws, "portal.localhost", SurfaceKind::Portal)
         .await?;
     use portico_core::FieldKind;
-    for (priority, first, resolve) in [
-        (TicketPriority::Urgent, 30, 4 * 60),
-        (TicketPriority::High, 60, 8 * 60),
-        (TicketPriority::Normal, 4 * 60, 3 * 24 * 60),
-        (TicketPriority::Low, 8 * 60, 5 * 24 * 60),
-    ] {
+    for (priority, first, resolve) in TARGETS {
         tx.set_sla_target(ws, priority, first, resolve).await?;
+    }
+    for (title, body) in CANNED_RESPONSES {
+        tx.add_canned_response(ws, title, body).await?;
     }
     tx.set_ticket_form(
         ws,
@@ -547,8 +569,32 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
         for i in 0..per_company[ci] {
             n += 1;
             let who = i % requesters[ci].len();
-            // Each client's tickets spread over the last ninety days, oldest first.
-            let created = start + (i as i64) * (90 * 24 * 3600) / per_company[ci] as i64;
+            // A well-run desk: closed work spread over the last ninety days, oldest first;
+            // what is still open raised within its resolution target, but for one ticket in
+            // eleven, which ran late (as some always do).
+            let status = statuses[n % statuses.len()];
+            let priority = priorities[n % priorities.len()];
+            let created = if status.is_open() {
+                // A new ticket still waits for its first response, the others for resolution.
+                let resolve_secs = TARGETS.iter().find(|(p, _, _)| *p == priority).map_or(
+                    24 * 3600,
+                    |(_, first, resolve)| {
+                        if status == TicketStatus::New {
+                            first * 60
+                        } else {
+                            resolve * 60
+                        }
+                    },
+                );
+                let share = if n.is_multiple_of(11) {
+                    1.6
+                } else {
+                    0.1 + (i % 8) as f64 / 10.0
+                };
+                now() - (resolve_secs as f64 * share) as i64
+            } else {
+                start + (i as i64) * (90 * 24 * 3600) / per_company[ci] as i64
+            };
             let ticket = tx
                 .add_ticket(
                     ws,
@@ -557,8 +603,8 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
                         site: Some(sites[i % sites.len()]),
                         requester: Some(requesters[ci][who]),
                         title: TITLES[(n * 7) % TITLES.len()],
-                        status: statuses[n % statuses.len()],
-                        priority: priorities[n % priorities.len()],
+                        status,
+                        priority,
                         created_at: created,
                     },
                 )
@@ -580,6 +626,10 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
                 created,
             )
             .await?;
+            // New tickets wait for the desk; the rest were answered and taken up.
+            if status == TicketStatus::New {
+                continue;
+            }
             tx.add_message(
                 ws,
                 *company,
@@ -589,9 +639,12 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
                 staff.1,
                 STAFF_REPLIES[n % STAFF_REPLIES.len()],
                 false,
-                created + 1800,
+                created + 1200,
             )
             .await?;
+            // The desk's first response, within every first-response target.
+            tx.set_first_response(ws, ticket, created + 1200).await?;
+            tx.assign_ticket(ws, ticket, staff.0).await?;
             if n.is_multiple_of(2) {
                 tx.add_message(
                     ws,

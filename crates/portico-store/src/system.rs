@@ -525,6 +525,46 @@ impl SystemTx {
         Ok(id)
     }
 
+    /// Records when the desk first answered a ticket publicly.
+    pub async fn set_first_response(
+        &mut self,
+        workspace: WorkspaceId,
+        ticket: TicketId,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE tickets SET first_response_at = $3 WHERE workspace_id = $1 AND id = $2",
+                workspace,
+                ticket,
+                at
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Adds a canned response to a workspace.
+    pub async fn add_canned_response(
+        &mut self,
+        workspace: WorkspaceId,
+        title: &str,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        let at = crate::now();
+        self.tx
+            .exec(q!(
+                "INSERT INTO canned_responses (workspace_id, id, title, body, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $5)",
+                workspace,
+                portico_core::CannedResponseId::new(),
+                title,
+                body,
+                at
+            ))
+            .await?;
+        Ok(())
+    }
+
     /// Assigns a ticket to a staff user.
     pub async fn assign_ticket(
         &mut self,
