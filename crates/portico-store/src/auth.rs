@@ -300,6 +300,33 @@ impl AuthTx {
         Ok(token)
     }
 
+    /// A live session's row with the versions its caches are checked against.
+    async fn session_row(
+        &mut self,
+        id_hash: &str,
+        surface: SurfaceKind,
+        now: i64,
+        idle_timeout_secs: i64,
+    ) -> Result<Option<SessionRow>, StoreError> {
+        self.tx
+            .optional(q!(
+                "SELECT s.staff_user_id, s.portal_user_id, s.company_id, s.csrf_token, s.last_seen_at, \
+                 COALESCE(v.version, 0) AS principal_version, COALESCE(l.version, 0) AS list_version \
+                 FROM sessions s \
+                 LEFT JOIN principal_versions v ON v.workspace_id = s.workspace_id \
+                 LEFT JOIN ticket_list_versions l ON l.company_id = s.company_id \
+                 AND l.workspace_id = s.workspace_id \
+                 WHERE s.id_hash = $1 AND s.workspace_id = $2 AND s.surface = $3 AND s.expires_at > $4 \
+                 AND s.last_seen_at > $5",
+                id_hash,
+                self.workspace,
+                surface.as_str(),
+                now,
+                now - idle_timeout_secs
+            ))
+            .await
+    }
+
     /// The principal behind a session token on `surface`, if the session is alive (within its
     /// absolute lifetime and idle timeout) and its user still enabled.
     pub async fn resolve_session(
@@ -310,24 +337,26 @@ impl AuthTx {
     ) -> Result<Option<ResolvedSession>, StoreError> {
         let id_hash = token::hash(token);
         let now = now();
-        let row: Option<SessionRow> = self
-            .tx
-            .optional(q!(
-                "SELECT s.staff_user_id, s.portal_user_id, s.company_id, s.csrf_token, s.last_seen_at, \
-                 COALESCE(v.version, 0) AS principal_version, COALESCE(l.version, 0) AS list_version \
-                 FROM sessions s \
-                 LEFT JOIN principal_versions v ON v.workspace_id = s.workspace_id \
-                 LEFT JOIN ticket_list_versions l ON l.company_id = s.company_id \
-                 AND l.workspace_id = s.workspace_id \
-                 WHERE s.id_hash = $1 AND s.workspace_id = $2 AND s.surface = $3 AND s.expires_at > $4 \
-                 AND s.last_seen_at > $5",
-                &id_hash,
-                self.workspace,
-                surface.as_str(),
-                now,
-                now - idle_timeout_secs
-            ))
-            .await?;
+        let row: Option<SessionRow> = match self.tx.unstarted_postgres() {
+            // PostgreSQL, no transaction begun: the same query in a function that sets the
+            // sign-in fence itself, in one round trip (migration 0025).
+            Some(pool) => {
+                crate::sql::Tx::PostgresAuto(pool.clone())
+                    .optional(q!(
+                        "SELECT * FROM portico_session_lookup($1, $2, $3, $4, $5)",
+                        self.workspace,
+                        &id_hash,
+                        surface.as_str(),
+                        now,
+                        now - idle_timeout_secs
+                    ))
+                    .await?
+            }
+            None => {
+                self.session_row(&id_hash, surface, now, idle_timeout_secs)
+                    .await?
+            }
+        };
         let Some(row) = row else { return Ok(None) };
         let basis = Basis {
             version: row.principal_version,

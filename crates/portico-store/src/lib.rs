@@ -349,6 +349,19 @@ impl Store {
         }
     }
 
+    /// A transaction fenced by `fence` (PostgreSQL's row-level-security context, set with the
+    /// BEGIN in one round trip; nothing to set on SQLite).
+    pub(crate) async fn begin_fenced(
+        &self,
+        write: bool,
+        fence: &sql::Fence,
+    ) -> Result<sql::Tx, StoreError> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => sql::Tx::Sqlite(p.begin(write).await?),
+            Pool::Postgres(p) => sql::Tx::Postgres(sql::begin_fenced(p, fence, !write).await?),
+        })
+    }
+
     /// A transaction of the system role (PostgreSQL) or an ordinary one (SQLite).
     #[cfg(feature = "system")]
     async fn begin_system(&self) -> Result<sql::Tx, StoreError> {
@@ -388,8 +401,9 @@ impl Store {
     /// Sign-in, sessions and one-time tokens within one workspace. Workspace-wide by necessity
     /// (who the caller is is not known yet), so it offers only those operations.
     pub async fn auth(&self, workspace: portico_core::WorkspaceId) -> Result<AuthTx, StoreError> {
-        let mut tx = self.begin(true).await?;
-        tx.fence(&sql::Fence::auth(workspace.as_text())).await?;
+        let tx = self
+            .begin_fenced(true, &sql::Fence::auth(workspace.as_text()))
+            .await?;
         Ok(AuthTx {
             tx,
             workspace,
@@ -403,8 +417,10 @@ impl Store {
         &self,
         workspace: portico_core::WorkspaceId,
     ) -> Result<AuthTx, StoreError> {
-        let mut tx = self.begin(false).await?;
-        tx.fence(&sql::Fence::auth(workspace.as_text())).await?;
+        // Begun only if more than the session lookup is needed: on PostgreSQL that lookup sets
+        // its own fence (see `AuthTx::resolve_session`), so a request whose principal is kept
+        // costs one round trip.
+        let tx = self.begin_read_deferred(sql::Fence::auth(workspace.as_text()));
         Ok(AuthTx {
             tx,
             workspace,

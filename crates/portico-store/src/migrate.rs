@@ -236,6 +236,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "kept uploads",
         include_str!("../migrations/postgres/0024_kept_uploads.sql"),
     ),
+    (
+        25,
+        "session lookup",
+        include_str!("../migrations/postgres/0025_session_lookup.sql"),
+    ),
 ];
 
 fn migrator(files: &'static [(i64, &'static str, &'static str)]) -> Migrator {

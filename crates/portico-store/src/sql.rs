@@ -418,29 +418,76 @@ fn fence_query(fence: &Fence) -> Q {
     )
 }
 
+/// The fence's settings as literals, for a statement sent without parameters; `None` unless
+/// every value is made of the characters ids and company lists are made of (hex digits, dashes,
+/// commas, `*`, letters of a surface's name), so that nothing in them can end the literal.
+fn fence_literals(fence: &Fence) -> Option<String> {
+    let plain = |v: &str| {
+        v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b',' | b'*' | b'_'))
+    };
+    [
+        fence.workspace.as_str(),
+        &fence.companies,
+        fence.surface,
+        &fence.principal,
+    ]
+    .iter()
+    .all(|v| plain(v))
+    .then(|| {
+        format!(
+            "SELECT set_config('app.workspace_id', '{}', true), set_config('app.company_ids', '{}', true), \
+             set_config('app.surface', '{}', true), set_config('app.principal', '{}', true)",
+            fence.workspace, fence.companies, fence.surface, fence.principal
+        )
+    })
+}
+
+/// Begins a PostgreSQL transaction with its row-level-security context, in one round trip: the
+/// BEGIN and the settings travel as one simple query. (Values that are not plain ids, which
+/// never occur, take a second round trip with bound parameters instead.)
+pub(crate) async fn begin_fenced(
+    pool: &sqlx::PgPool,
+    fence: &Fence,
+    read_only: bool,
+) -> Result<Transaction<'static, Postgres>, StoreError> {
+    let begin = if read_only {
+        "BEGIN READ ONLY"
+    } else {
+        "BEGIN"
+    };
+    match fence_literals(fence) {
+        Some(settings) => {
+            Ok(Box::pin(pool.begin_with(AssertSqlSafe(format!("{begin}; {settings}")))).await?)
+        }
+        None => {
+            let mut tx = Box::pin(pool.begin_with(AssertSqlSafe(begin))).await?;
+            let q = fence_query(fence);
+            Box::pin(bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args).execute(&mut *tx))
+                .await?;
+            Ok(tx)
+        }
+    }
+}
+
 impl Tx {
+    /// The pool of a PostgreSQL read transaction not yet begun: a lookup that sets its own
+    /// fence (a database function) can run on it without beginning one.
+    pub(crate) fn unstarted_postgres(&self) -> Option<&sqlx::PgPool> {
+        match self {
+            Tx::PendingPostgres(pending) => Some(&pending.pool),
+            _ => None,
+        }
+    }
+
     /// Begins a deferred transaction (see [`Tx::PendingSqlite`]); a no-op on the others.
     async fn start(&mut self) -> Result<(), StoreError> {
         match self {
             Tx::PendingSqlite(pool) => *self = Tx::Sqlite(pool.begin(false).await?),
             Tx::PendingPostgres(pending) => {
-                let mut tx = Box::pin(pending.pool.begin()).await?;
-                let q = fence_query(&pending.fence);
-                Box::pin(bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args).execute(&mut *tx))
-                    .await?;
-                *self = Tx::Postgres(tx);
+                *self = Tx::Postgres(begin_fenced(&pending.pool, &pending.fence, true).await?);
             }
             _ => {}
-        }
-        Ok(())
-    }
-
-    /// Sets the row-level-security context of a PostgreSQL transaction (no-op on SQLite).
-    /// `set_config(…, true)` is local to the transaction, so a pooled connection never carries
-    /// one request's scope into the next.
-    pub(crate) async fn fence(&mut self, fence: &Fence) -> Result<(), StoreError> {
-        if self.is_postgres() {
-            self.exec(fence_query(fence)).await?;
         }
         Ok(())
     }

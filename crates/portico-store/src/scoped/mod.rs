@@ -68,9 +68,7 @@ impl<'s> ScopedTx<'s> {
             },
         };
         let tx = if write {
-            let mut tx = store.begin(true).await?;
-            tx.fence(&fence).await?;
-            tx
+            store.begin_fenced(true, &fence).await?
         } else {
             store.begin_read_deferred(fence)
         };
