@@ -152,6 +152,8 @@ pub struct Store {
     system: Option<sqlx::PgPool>,
     principals: std::sync::Arc<principals::PrincipalCache>,
     ticket_pages: std::sync::Arc<scoped::tickets::PortalPageCache>,
+    /// The overview's ticket figures, kept like list pages and under the same versions.
+    ticket_kpis: std::sync::Arc<scoped::tickets::KpiCache>,
 }
 
 /// Which backend a URL names.
@@ -218,6 +220,7 @@ impl Store {
             system: None,
             principals: Default::default(),
             ticket_pages: std::sync::Arc::new(ticket_pages::PageCache::new(true)),
+            ticket_kpis: std::sync::Arc::new(ticket_pages::PageCache::new(true)),
         })
     }
 
@@ -281,6 +284,7 @@ impl Store {
     /// from the database.
     pub fn with_ticket_page_cache(mut self, enabled: bool) -> Store {
         self.ticket_pages = std::sync::Arc::new(ticket_pages::PageCache::new(enabled));
+        self.ticket_kpis = std::sync::Arc::new(ticket_pages::PageCache::new(enabled));
         self
     }
 
@@ -328,6 +332,9 @@ impl Store {
         Ok(())
     }
 
+    /// An unfenced transaction, for system work on SQLite (see [`Store::begin_fenced`] for
+    /// everyone else's).
+    #[cfg(feature = "system")]
     async fn begin(&self, write: bool) -> Result<sql::Tx, StoreError> {
         Ok(match &self.pool {
             Pool::Sqlite(p) => sql::Tx::Sqlite(p.begin(write).await?),

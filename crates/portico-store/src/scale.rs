@@ -123,7 +123,7 @@ pub async fn settle(owner: &Store) -> Result<(), StoreError> {
             }
             // VACUUM runs outside a transaction, as a simple query.
             sqlx::raw_sql(sqlx::AssertSqlSafe(
-                "VACUUM (ANALYZE) companies, sites, portal_users, staff_users, tickets, ticket_messages",
+                "VACUUM (ANALYZE) companies, sites, portal_users, staff_users, tickets, ticket_messages, ticket_search",
             ))
             .execute(pool)
             .await?;

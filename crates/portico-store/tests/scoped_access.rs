@@ -457,7 +457,7 @@ async fn each_principal_reads_exactly_the_tickets_and_messages_its_scope_allows(
                 visible.len(),
                 "{kind:?}: the portal list"
             );
-            let kpis = tx.ticket_kpis().await.unwrap();
+            let kpis = tx.ticket_kpis(None).await.unwrap();
             assert_eq!(kpis.open as usize, visible.len(), "{kind:?}: the figures");
         }
         tx.commit().await.unwrap();

@@ -287,3 +287,44 @@ async fn one_long_lived_session_follows_every_change() {
             .contains("CANARY-TICKET-A1-OTHER")
     );
 }
+
+/// The overview's figures are kept like list pages: shown again from memory, and counted again
+/// as soon as a ticket of the company changes, through this instance or another; a narrower
+/// scope of the same company gets its own figures.
+#[tokio::test]
+async fn the_overview_figures_follow_every_change() {
+    let app = TestApp::spawn().await;
+    let open_count = |body: &str| -> i64 {
+        let at = body.find("Open tickets").expect("the open-tickets figure");
+        let before = &body[..at];
+        let start = before.rfind("class=\"figure\">").expect("figure") + "class=\"figure\">".len();
+        before[start..]
+            .split('<')
+            .next()
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let first = open_count(&list(&app, Who::Member, "/").await.body);
+    assert_eq!(open_count(&list(&app, Who::Member, "/").await.body), first);
+    write_ticket_elsewhere(&app, "Raised through another instance").await;
+    assert_eq!(
+        open_count(&list(&app, Who::Member, "/").await.body),
+        first + 1,
+        "a ticket written elsewhere is counted at once"
+    );
+    let ticket = app.fx.own_ticket(Who::Member).unwrap();
+    let resolved = post(
+        &app,
+        Who::Owner,
+        &format!("/tickets/{ticket}/update"),
+        &[("status", "resolved"), ("priority", "normal")],
+    )
+    .await;
+    assert_eq!(resolved.status, 303);
+    assert_eq!(open_count(&list(&app, Who::Member, "/").await.body), first);
+    // The own-tickets-only colleague counts only their own, whatever the member's kept figures.
+    let own = open_count(&list(&app, Who::OwnTicketsOnly, "/").await.body);
+    assert!(own < first, "own-only {own} vs company {first}");
+}

@@ -34,9 +34,11 @@ pub struct ScopedTx<'s> {
     /// may yet be rolled back.
     pub(crate) write: bool,
     pub(crate) ticket_pages: Arc<tickets::PortalPageCache>,
+    pub(crate) ticket_kpis: Arc<tickets::KpiCache>,
     /// PostgreSQL: statements of the system role, for the few lookups the caller's own fence
     /// hides by design (a client's transaction sees no staff user, yet a ticket a client raises
-    /// is routed to one). `None` on SQLite.
+    /// is routed to one) or makes slow (a full-text match; see `postgres_search`), each with
+    /// the store's fence written into it. `None` on SQLite.
     pub(crate) system: Option<Tx>,
 }
 
@@ -78,11 +80,8 @@ impl<'s> ScopedTx<'s> {
             company_ids: companies,
             write,
             ticket_pages: store.ticket_pages.clone(),
-            system: if write {
-                store.system_statements()
-            } else {
-                None
-            },
+            ticket_kpis: store.ticket_kpis.clone(),
+            system: store.system_statements(),
         })
     }
 

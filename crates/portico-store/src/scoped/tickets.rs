@@ -442,6 +442,9 @@ impl PortalPage {
 /// The pages of clients' ticket lists an instance keeps ([`crate::ticket_pages`]).
 pub(crate) type PortalPageCache = PageCache<PortalPage>;
 
+/// The overview's figures an instance keeps, under the same versions as the pages.
+pub(crate) type KpiCache = PageCache<TicketKpis>;
+
 /// A ticket of a client's list page, without names.
 struct PortalPageRow {
     id: Parsed<TicketId>,
@@ -651,7 +654,9 @@ impl ScopedTx<'_> {
     /// One page of tickets in scope matching `filter`, most recently updated first, reading
     /// `columns` of the tickets table alone: the planner walks an (updated_at) index and stops
     /// after one page. Names are read after, once each ([`ScopedTx::names_of`]).
-    fn list_query(&self, columns: &str, filter: &TicketQuery, at: i64) -> Q {
+    /// `matched`: on PostgreSQL, the tickets a search matched, best first
+    /// ([`ScopedTx::postgres_search`]).
+    fn list_query(&self, columns: &str, filter: &TicketQuery, at: i64, matched: &str) -> Q {
         let mut query = Q::new("SELECT ");
         query.sql(columns);
         let words = search_words(&filter.search);
@@ -661,7 +666,7 @@ impl ScopedTx<'_> {
             query.sql(" FROM tickets t WHERE 1 = 0");
         } else if searching {
             query.sql(" FROM (");
-            self.search_matches(&mut query, filter, &words);
+            self.search_matches(&mut query, filter, &words, matched);
             query.sql(") m JOIN tickets t ON t.id = m.ticket_id WHERE 1 = 1");
         } else {
             query.sql(" FROM tickets t WHERE 1 = 1");
@@ -725,22 +730,17 @@ impl ScopedTx<'_> {
     /// required), plus the ticket whose number was searched. Whatever matches is then fenced
     /// like any list ([`ScopedTx::list_query`]); on SQLite the match itself is already narrowed
     /// to the caller's companies by the index.
-    fn search_matches(&self, query: &mut Q, filter: &TicketQuery, words: &[String]) {
+    fn search_matches(&self, query: &mut Q, filter: &TicketQuery, words: &[String], matched: &str) {
         let staff = !self.scope.is_portal();
         let number = searched_number(&filter.search);
         if number.is_some() {
             query.sql("SELECT ticket_id, MIN(rank) AS rank FROM (");
         }
         if self.tx.is_postgres() {
-            query.sql(
-                "SELECT s.ticket_id, MIN(-ts_rank(s.doc, q.q)) AS rank FROM ticket_search s, \
-                 to_tsquery('english', ",
-            );
-            query.arg(tsquery(words)).sql(") q(q) WHERE s.doc @@ q.q");
-            if !staff {
-                query.sql(" AND s.audience = 'client'");
-            }
-            query.sql(" GROUP BY s.ticket_id");
+            query
+                .sql("SELECT m.ticket_id, m.rank FROM unnest(string_to_array(")
+                .arg(matched)
+                .sql(", ',')) WITH ORDINALITY AS m(ticket_id, rank)");
         } else {
             let companies: Vec<String> = match (filter.company, self.scope.companies()) {
                 (Some(company), _) => vec![company.as_text()],
@@ -788,6 +788,46 @@ impl ScopedTx<'_> {
         }
     }
 
+    /// PostgreSQL: the tickets a search matches, best first (`ts_rank`, title words weighing
+    /// most), at most [`SEARCH_MATCH_CAP`], as a comma-separated list of ids; empty when not
+    /// searching or on SQLite. Matched as the system role, with the tickets' fence written into
+    /// the query as in every list: under row-level security PostgreSQL may not use the
+    /// full-text index at all (the match operator is not leakproof, so it runs after the
+    /// policy, on every row of every tenant: 200 ms at 100,000 tickets). The page itself is
+    /// then read in the caller's own transaction, under both fences.
+    async fn postgres_search(&mut self, filter: &TicketQuery) -> Result<String, StoreError> {
+        let words = search_words(&filter.search);
+        if !self.tx.is_postgres() || words.is_empty() {
+            return Ok(String::new());
+        }
+        let mut query = Q::new(
+            // Joined on company and workspace too, so that the fence's company reaches the
+            // search table's own index.
+            "SELECT s.ticket_id FROM ticket_search s JOIN tickets t ON t.id = s.ticket_id \
+             AND t.company_id = s.company_id AND t.workspace_id = s.workspace_id, to_tsquery('english', ",
+        );
+        query.arg(tsquery(&words)).sql(") q(q) WHERE s.doc @@ q.q");
+        if self.scope.is_portal() {
+            query.sql(" AND s.audience = 'client'");
+        }
+        self.fenced(&mut query, &fence::TICKETS, "t");
+        if let Some(company) = filter.company {
+            query.sql(" AND t.company_id = ").arg(company);
+        }
+        query
+            .sql(" GROUP BY s.ticket_id ORDER BY MAX(ts_rank(s.doc, q.q)) DESC, s.ticket_id LIMIT ")
+            .arg(SEARCH_MATCH_CAP);
+        let rows: Vec<(String,)> = match &mut self.system {
+            Some(system) => system.all(query).await?,
+            None => self.tx.all(query).await?,
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(id,)| id)
+            .collect::<Vec<_>>()
+            .join(","))
+    }
+
     /// Tickets in scope, most recently updated first, with everything the desk works with.
     pub async fn tickets(
         &mut self,
@@ -795,7 +835,8 @@ impl ScopedTx<'_> {
     ) -> Result<Vec<TicketSummary>, StoreError> {
         self.scope.may(Action::ViewTickets)?;
         let at = now();
-        let query = self.list_query(PAGE_COLUMNS, filter, at);
+        let matched = self.postgres_search(filter).await?;
+        let query = self.list_query(PAGE_COLUMNS, filter, at, &matched);
         let rows: Vec<PageRow> = self.tx.all(query).await?;
         if rows.is_empty() {
             return Ok(Vec::new());
@@ -830,7 +871,8 @@ impl ScopedTx<'_> {
         session: Option<SessionVersions>,
     ) -> Result<Arc<PortalPage>, StoreError> {
         self.scope.may(Action::ViewTickets)?;
-        let query = self.list_query(PORTAL_PAGE_COLUMNS, filter, now());
+        let matched = self.postgres_search(filter).await?;
+        let query = self.list_query(PORTAL_PAGE_COLUMNS, filter, now(), &matched);
         self.portal_page(query, filter, session).await
     }
 
@@ -1197,16 +1239,59 @@ impl ScopedTx<'_> {
     }
 
     /// Open, awaiting-client and recently resolved counts for the scope.
-    pub async fn ticket_kpis(&mut self) -> Result<TicketKpis, StoreError> {
+    /// `session`: as for [`ScopedTx::portal_tickets`], borrowed, since the page that shows the
+    /// figures reads its recent tickets under the same versions.
+    pub async fn ticket_kpis(
+        &mut self,
+        session: Option<&SessionVersions>,
+    ) -> Result<TicketKpis, StoreError> {
         self.scope.may(Action::ViewTickets)?;
+        // "Resolved in the last 30 days" counts from the hour, so that the query, and the key
+        // its figures are kept under, changes once an hour rather than every second.
+        let since = (now() - 30 * 24 * 3600) / 3600 * 3600;
         let mut query = Q::new(
             "SELECT COALESCE(SUM(CASE WHEN t.status NOT IN ('resolved', 'closed') THEN 1 ELSE 0 END), 0) AS open, \
              COALESCE(SUM(CASE WHEN t.status = 'awaiting_client' THEN 1 ELSE 0 END), 0) AS awaiting, \
              COALESCE(SUM(CASE WHEN t.status IN ('resolved', 'closed') AND t.resolved_at >= ",
         );
-        query.arg(now() - 30 * 24 * 3600);
+        query.arg(since);
         query.sql(" THEN 1 ELSE 0 END), 0) AS resolved FROM tickets t WHERE 1 = 1");
         self.fenced(&mut query, &fence::TICKETS, "t");
+        // A client's figures are counted over every ticket of the company: kept like a list
+        // page (see `portal_page`), they cost a count only when a ticket changed.
+        let company = match self.scope.companies() {
+            CompanySet::Only(ids)
+                if ids.len() == 1 && !self.write && self.ticket_kpis.enabled() =>
+            {
+                ids[0]
+            }
+            _ => return self.count_kpis(query).await,
+        };
+        let key = PageKey {
+            workspace: self.scope.workspace().as_text(),
+            company: self.company_ids.clone(),
+            sql: query.sql,
+            args: query.args,
+        };
+        if let Some(session) = session.filter(|s| s.company == Some(company))
+            && let Some(kpis) = self.ticket_kpis.get(&key, session.versions)
+        {
+            return Ok((*kpis).clone());
+        }
+        let versions = self.page_versions(company).await?;
+        if let Some(kpis) = self.ticket_kpis.get(&key, versions) {
+            return Ok((*kpis).clone());
+        }
+        let kpis = self.count_kpis(Q::with(&key.sql, key.args.clone())).await?;
+        if self.page_versions(company).await? == versions {
+            let bytes = std::mem::size_of::<TicketKpis>() + key.sql.len();
+            self.ticket_kpis
+                .put(key, versions, Arc::new(kpis.clone()), bytes);
+        }
+        Ok(kpis)
+    }
+
+    async fn count_kpis(&mut self, query: Q) -> Result<TicketKpis, StoreError> {
         let (open, awaiting_client, resolved_last_30_days): (i64, i64, i64) =
             self.tx.one(query).await?;
         Ok(TicketKpis {

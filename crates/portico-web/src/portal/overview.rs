@@ -29,7 +29,13 @@ struct OverviewPage<'a> {
     plan: Option<(String, Option<Billing>)>,
 }
 
-pub(crate) async fn page(State(state): State<AppState>, auth: Auth) -> Result<Response, WebError> {
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    mut auth: Auth,
+) -> Result<Response, WebError> {
+    // Figures and recent tickets kept by this instance are served as of the versions read with
+    // the session, both alike; when nothing changed the page reads nothing more.
+    let versions = auth.fresh_versions();
     let Principal::Portal(portal) = &*auth.principal else {
         return Err(WebError::NotFound);
     };
@@ -49,7 +55,7 @@ pub(crate) async fn page(State(state): State<AppState>, auth: Auth) -> Result<Re
     let mut tx = state.store.scoped(&auth.scope).await?;
     let tickets_on = auth.scope.may(Action::ViewTickets).is_ok();
     let (kpis, recent) = if tickets_on {
-        let kpis = tx.ticket_kpis().await?;
+        let kpis = tx.ticket_kpis(versions.as_ref()).await?;
         let recent = tx
             .portal_tickets(
                 &TicketQuery {
@@ -59,8 +65,7 @@ pub(crate) async fn page(State(state): State<AppState>, auth: Auth) -> Result<Re
                     offset: 0,
                     ..TicketQuery::default()
                 },
-                // Read in this transaction, like the figures beside them.
-                None,
+                versions,
             )
             .await?;
         (Some(kpis), Some(recent))
