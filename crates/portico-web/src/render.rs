@@ -225,6 +225,42 @@ pub(crate) fn datetime(secs: &i64) -> Plain<DateTime> {
     Plain(DateTime(*secs))
 }
 
+/// How long ago `secs` was, as a person says it ("just now", "5 minutes ago", "3 hours ago",
+/// "yesterday", "4 days ago"); older than a fortnight, the date itself. For pages read fresh on
+/// every request only: a kept rendering would go stale.
+pub(crate) fn ago(secs: &i64) -> String {
+    relative(*secs, portico_store::now())
+}
+
+fn relative(at: i64, now: i64) -> String {
+    let plural = |n: i64, unit: &str| {
+        if n == 1 {
+            format!("1 {unit} ago")
+        } else {
+            format!("{n} {unit}s ago")
+        }
+    };
+    match now - at {
+        d if d < 60 => "just now".to_owned(),
+        d if d < 3600 => plural(d / 60, "minute"),
+        d if d < 24 * 3600 => plural(d / 3600, "hour"),
+        d if d < 2 * 24 * 3600 => "yesterday".to_owned(),
+        d if d < 14 * 24 * 3600 => plural(d / (24 * 3600), "day"),
+        _ => DateTime(at).with_text(|t| t.to_owned()),
+    }
+}
+
+/// A date and time for `<time datetime>`: `2026-11-23T16:13:00Z`.
+pub(crate) fn iso(secs: &i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(*secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
 /// A UTC date and time, written straight into the page: lists show one per row.
 pub(crate) struct DateTime(i64);
 
@@ -408,5 +444,19 @@ mod tests {
         assert_eq!(super::money(&450_000, "AUD"), "AUD 4,500.00");
         assert_eq!(super::money(&16_550, "AUD"), "AUD 165.50");
         assert_eq!(super::money(&123_456_789, "EUR"), "EUR 1,234,567.89");
+    }
+}
+
+#[cfg(test)]
+mod relative_tests {
+    #[test]
+    fn relative_times_read_as_people_say_them() {
+        let now = 1_800_000_000;
+        assert_eq!(super::relative(now - 5, now), "just now");
+        assert_eq!(super::relative(now - 60, now), "1 minute ago");
+        assert_eq!(super::relative(now - 7200, now), "2 hours ago");
+        assert_eq!(super::relative(now - 30 * 3600, now), "yesterday");
+        assert_eq!(super::relative(now - 4 * 86400, now), "4 days ago");
+        assert!(super::relative(now - 30 * 86400, now).ends_with("UTC"));
     }
 }

@@ -701,7 +701,7 @@ impl ScopedTx<'_> {
         if searching && !words.is_empty() {
             // Best match first; a search pages by position, since rank is no key.
             query
-                .sql(" ORDER BY m.rank, t.updated_at DESC, t.id DESC LIMIT ")
+                .sql(" ORDER BY m.rank, m.ord, t.id DESC LIMIT ")
                 .arg(filter.limit.clamp(1, 200));
             query.sql(" OFFSET ").arg(filter.offset.max(0));
             return query;
@@ -733,12 +733,13 @@ impl ScopedTx<'_> {
     fn search_matches(&self, query: &mut Q, filter: &TicketQuery, words: &[String], matched: &str) {
         let staff = !self.scope.is_portal();
         let number = searched_number(&filter.search);
+        // Rows of (ticket_id, rank, ord): the best rank first, then the lowest `ord`.
         if number.is_some() {
-            query.sql("SELECT ticket_id, MIN(rank) AS rank FROM (");
+            query.sql("SELECT ticket_id, MIN(rank) AS rank, MIN(ord) AS ord FROM (");
         }
         if self.tx.is_postgres() {
             query
-                .sql("SELECT m.ticket_id, m.rank FROM unnest(string_to_array(")
+                .sql("SELECT m.ticket_id, m.rank, 0 AS ord FROM unnest(string_to_array(")
                 .arg(matched)
                 .sql(", ',')) WITH ORDINALITY AS m(ticket_id, rank)");
         } else {
@@ -760,8 +761,10 @@ impl ScopedTx<'_> {
             // tickets costs what a word in a thousand does (more is a search to narrow, not to
             // page through). Not bm25: its weights count a word's documents in the whole
             // database, other workspaces' too, which costs more than the search itself.
+            // Grouped by the index's integer row before any ticket is looked up; "newest" is
+            // the newest created (the row), which needs no ticket row to sort by.
             let workspace = self.scope.workspace().as_text();
-            query.sql("SELECT r.ticket_id, MIN(f.rank) AS rank FROM (");
+            query.sql("SELECT r.ticket_id, g.rank, -g.row AS ord FROM (SELECT f.rowid AS row, MIN(f.rank) AS rank FROM (");
             for (rank, columns) in [(0, "title"), (1, columns)] {
                 if rank > 0 {
                     query.sql(" UNION ALL ");
@@ -775,11 +778,11 @@ impl ScopedTx<'_> {
                     .arg(SEARCH_MATCH_CAP)
                     .sql(")");
             }
-            query.sql(") f JOIN ticket_search_rows r ON r.row = f.rowid GROUP BY r.ticket_id");
+            query.sql(") f GROUP BY f.rowid) g JOIN ticket_search_rows r ON r.row = g.row");
         }
         if let Some(number) = number {
             // The numbered ticket first, whether or not its text matches too.
-            query.sql(" UNION ALL SELECT n.id, -1000000000.0 FROM tickets n WHERE 1 = 1");
+            query.sql(" UNION ALL SELECT n.id, -1000000000, 0 FROM tickets n WHERE 1 = 1");
             self.fenced(query, &fence::TICKETS, "n");
             query
                 .sql(" AND n.number = ")
