@@ -190,6 +190,19 @@ pub struct LoggedTicket {
     pub assignee: Option<StaffUserId>,
 }
 
+/// A ticket about to be written ([`ScopedTx::insert_ticket`]).
+struct NewTicketRow<'a> {
+    company: CompanyId,
+    site: Option<SiteId>,
+    requester: PortalUserId,
+    title: &'a str,
+    priority: TicketPriority,
+    category: &'a str,
+    /// `portal` or `staff`.
+    source: &'static str,
+    assignee: Option<StaffUserId>,
+}
+
 /// Why staff are mailed about a client's action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum StaffAlert {
@@ -384,27 +397,18 @@ impl ScopedTx<'_> {
         if !refusals.0.is_empty() {
             return Err(StoreError::InvalidFields(refusals.0));
         }
-        let id = TicketId::new();
-        let at = now();
         let workspace = self.scope.workspace();
-        let number = self.next_ticket_number().await?;
-        self.tx
-            .exec(q!(
-                "INSERT INTO tickets (workspace_id, company_id, id, site_id, requester_id, title, status, priority, \
-                 created_at, updated_at, category, source, assignee_id, number) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $8, $9, 'staff', $10, $11)",
-                workspace,
+        let (id, number, at) = self
+            .insert_ticket(NewTicketRow {
                 company,
-                id,
-                new.site,
+                site: new.site,
                 requester,
-                title.as_str(),
-                priority.as_str(),
-                at,
+                title: &title,
+                priority,
                 category,
-                new.assignee,
-                number
-            ))
+                source: "staff",
+                assignee: new.assignee,
+            })
             .await?;
         self.insert_message(company, id, &description, false, &[], at)
             .await?;
@@ -489,27 +493,18 @@ impl ScopedTx<'_> {
             }
             None => (priority, category.to_owned(), None),
         };
-        let id = TicketId::new();
-        let at = now();
         let workspace = self.scope.workspace();
-        let number = self.next_ticket_number().await?;
-        self.tx
-            .exec(q!(
-                "INSERT INTO tickets (workspace_id, company_id, id, site_id, requester_id, title, status, priority, \
-                 created_at, updated_at, category, source, assignee_id, number) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $8, $9, 'portal', $10, $11)",
-                workspace,
+        let (id, number, at) = self
+            .insert_ticket(NewTicketRow {
                 company,
-                id,
-                new.site,
+                site: new.site,
                 requester,
-                title.as_str(),
-                priority.as_str(),
-                at,
-                category.as_str(),
-                assignee.as_ref().map(|(a, _)| *a),
-                number
-            ))
+                title: &title,
+                priority,
+                category: &category,
+                source: "portal",
+                assignee: assignee.as_ref().map(|(a, _)| *a),
+            })
             .await?;
         // Staff hear of it: the assignee the rules chose, else the company's technicians, each
         // as their own notification settings say.
@@ -647,6 +642,36 @@ impl ScopedTx<'_> {
             ))
             .await?;
         Ok(())
+    }
+
+    /// Writes a new ticket with the workspace's next number; returns its id, number and time.
+    async fn insert_ticket(
+        &mut self,
+        row: NewTicketRow<'_>,
+    ) -> Result<(TicketId, i64, i64), StoreError> {
+        let id = TicketId::new();
+        let at = now();
+        let number = self.next_ticket_number().await?;
+        self.tx
+            .exec(q!(
+                "INSERT INTO tickets (workspace_id, company_id, id, site_id, requester_id, title, status, priority, \
+                 created_at, updated_at, category, source, assignee_id, number) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $8, $9, $10, $11, $12)",
+                self.scope.workspace(),
+                row.company,
+                id,
+                row.site,
+                row.requester,
+                row.title,
+                row.priority.as_str(),
+                at,
+                row.category,
+                row.source,
+                row.assignee,
+                number
+            ))
+            .await?;
+        Ok((id, number, at))
     }
 
     /// The workspace's next ticket number. The counter row's lock (PostgreSQL) or the write
