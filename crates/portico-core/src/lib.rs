@@ -2,6 +2,7 @@
 //! these types, and the one function that turns a [`Principal`] into a [`Scope`] is here.
 
 pub mod ids;
+pub mod local_time;
 pub mod policy;
 pub mod principal;
 pub mod roles;
@@ -11,6 +12,7 @@ pub mod ticket;
 pub mod ticket_form;
 
 pub use ids::*;
+pub use local_time::{BusinessHours, Calendar, Zone};
 pub use policy::{Action, Denied};
 pub use principal::{PortalGrant, PortalPrincipal, Principal, StaffPrincipal};
 pub use roles::{ContactRole, PortalRole, StaffRole, TextEnum};

@@ -2,7 +2,7 @@
 //! nothing here can be deserialised from a request.
 
 use crate::{
-    CompanyId, PortalRole, PortalUserId, Section, SiteId, StaffRole, StaffUserId, WorkspaceId,
+    CompanyId, PortalRole, PortalUserId, Section, SiteId, StaffRole, StaffUserId, WorkspaceId, Zone,
 };
 
 /// The authenticated caller.
@@ -26,6 +26,24 @@ impl Principal {
             Principal::Portal(p) => &p.name,
         }
     }
+
+    /// The zone this person reads times in: their own, else their company's (staff: the
+    /// workspace's), else the workspace's.
+    pub fn zone(&self) -> &Zone {
+        match self {
+            Principal::Staff(s) => &s.zone,
+            Principal::Portal(p) => &p.zone,
+        }
+    }
+
+    /// The same principal reading times in `zone` (the store sets it when building one).
+    pub fn with_zone(mut self, zone: Zone) -> Self {
+        match &mut self {
+            Principal::Staff(s) => s.zone = zone,
+            Principal::Portal(p) => p.zone = zone,
+        }
+        self
+    }
 }
 
 /// A member of the MSP's staff in the console.
@@ -37,6 +55,7 @@ pub struct StaffPrincipal {
     assigned: Vec<CompanyId>,
     name: String,
     email: String,
+    zone: Zone,
 }
 
 impl StaffPrincipal {
@@ -56,6 +75,7 @@ impl StaffPrincipal {
             assigned,
             name,
             email,
+            zone: Zone::utc(),
         }
     }
 
@@ -94,6 +114,7 @@ pub struct PortalPrincipal {
     pub(crate) email: String,
     pub(crate) company_name: String,
     pub(crate) switchable: Vec<(CompanyId, String)>,
+    pub(crate) zone: Zone,
 }
 
 /// Everything the store read about a portal user acting for one company.
@@ -146,6 +167,7 @@ impl PortalPrincipal {
             email,
             company_name,
             switchable,
+            zone: Zone::utc(),
         }
     }
 

@@ -2,7 +2,7 @@
 
 use portico_core::{
     CompanyId, PortalGrant, PortalPrincipal, PortalRole, PortalUserId, Principal, Section, SiteId,
-    StaffPrincipal, StaffRole, StaffUserId, WorkspaceId,
+    StaffPrincipal, StaffRole, StaffUserId, WorkspaceId, Zone,
 };
 
 use std::sync::Arc;
@@ -144,6 +144,7 @@ struct PortalUserRow {
     billing_access: bool,
     name: String,
     email: String,
+    time_zone: Option<String>,
 }
 crate::sql::db_row!(PortalUserRow {
     company_id,
@@ -151,7 +152,8 @@ crate::sql::db_row!(PortalUserRow {
     own_only,
     billing_access,
     name,
-    email
+    email,
+    time_zone
 });
 
 /// Sign-in flows for one workspace. Commit to keep what a call wrote.
@@ -422,15 +424,17 @@ impl AuthTx {
     }
 
     async fn staff_principal(&mut self, id: StaffUserId) -> Result<Option<Principal>, StoreError> {
-        let row: Option<(String, String, String)> = self
+        let row: Option<(String, String, String, String)> = self
             .tx
             .optional(q!(
-                "SELECT role, name, email FROM staff_users WHERE workspace_id = $1 AND id = $2 AND NOT disabled",
+                "SELECT s.role, s.name, s.email, COALESCE(s.time_zone, w.time_zone) FROM staff_users s \
+                 JOIN workspaces w ON w.id = s.workspace_id \
+                 WHERE s.workspace_id = $1 AND s.id = $2 AND NOT s.disabled",
                 self.workspace,
                 id
             ))
             .await?;
-        let Some((role, name, email)) = row else {
+        let Some((role, name, email, zone)) = row else {
             return Ok(None);
         };
         let Some(role) = StaffRole::parse(&role) else {
@@ -448,14 +452,17 @@ impl AuthTx {
             .iter()
             .map(|(c,)| CompanyId::from_stored(c))
             .collect();
-        Ok(Some(Principal::Staff(StaffPrincipal::new(
-            id,
-            self.workspace,
-            role,
-            assigned,
-            name,
-            email,
-        ))))
+        Ok(Some(
+            Principal::Staff(StaffPrincipal::new(
+                id,
+                self.workspace,
+                role,
+                assigned,
+                name,
+                email,
+            ))
+            .with_zone(Zone::stored(&zone)),
+        ))
     }
 
     /// Builds a portal principal acting for `company`: the user's home company or one they were
@@ -468,7 +475,7 @@ impl AuthTx {
         let user: Option<PortalUserRow> = self
             .tx
             .optional(q!(
-                "SELECT company_id, role, own_only, billing_access, name, email FROM portal_users \
+                "SELECT company_id, role, own_only, billing_access, name, email, time_zone FROM portal_users \
                  WHERE workspace_id = $1 AND id = $2 AND NOT disabled",
                 self.workspace,
                 id
@@ -513,20 +520,34 @@ impl AuthTx {
             return Ok(None);
         };
         let sections = effective_sections(&mut self.tx, self.workspace, company).await?;
-        Ok(Some(Principal::Portal(PortalPrincipal::new(PortalGrant {
-            user_id: id,
-            workspace_id: self.workspace,
-            company_id: company,
-            role,
-            sites,
-            own_only: user.own_only,
-            billing: user.billing_access,
-            sections,
-            name: user.name,
-            email: user.email,
-            company_name,
-            switchable,
-        }))))
+        // The user's own zone, else the company's they act for, else the workspace's.
+        let (zone,): (String,) = self
+            .tx
+            .one(q!(
+                "SELECT COALESCE(c.time_zone, w.time_zone) FROM companies c \
+                 JOIN workspaces w ON w.id = c.workspace_id WHERE c.workspace_id = $1 AND c.id = $2",
+                self.workspace,
+                company
+            ))
+            .await?;
+        let zone = Zone::stored(user.time_zone.as_deref().unwrap_or(&zone));
+        Ok(Some(
+            Principal::Portal(PortalPrincipal::new(PortalGrant {
+                user_id: id,
+                workspace_id: self.workspace,
+                company_id: company,
+                role,
+                sites,
+                own_only: user.own_only,
+                billing: user.billing_access,
+                sections,
+                name: user.name,
+                email: user.email,
+                company_name,
+                switchable,
+            }))
+            .with_zone(zone),
+        ))
     }
 
     /// The home company and every granted company whose portal is enabled, by name.

@@ -2,7 +2,9 @@
 //! role, and about two hundred tickets. Seeded into an empty database by `portico demo` and by
 //! `portico serve` on first start.
 
-use portico_core::{ContactRole, PortalRole, Section, StaffRole, TicketPriority, TicketStatus};
+use portico_core::{
+    BusinessHours, ContactRole, PortalRole, Section, StaffRole, TicketPriority, TicketStatus, Zone,
+};
 
 use crate::public::SurfaceKind;
 use crate::system::{SeedPortalUser, SeedTicket};
@@ -15,6 +17,17 @@ const TARGETS: [(TicketPriority, i64, i64); 4] = [
     (TicketPriority::Normal, 4 * 60, 3 * 24 * 60),
     (TicketPriority::Low, 8 * 60, 5 * 24 * 60),
 ];
+
+/// The demo desk's hours: weekdays 08:00 to 18:00.
+const DEMO_HOURS: &str = "08:00-18:00,08:00-18:00,08:00-18:00,08:00-18:00,08:00-18:00,,";
+/// Birchwood's: weekdays 07:00 to 20:00 and Saturday mornings.
+const BIRCHWOOD_HOURS: &str =
+    "07:00-20:00,07:00-20:00,07:00-20:00,07:00-20:00,07:00-20:00,08:00-12:00,";
+/// Australia's national public holidays, 2026 and 2027.
+const DEMO_HOLIDAYS: &str = "2026-01-01 New Year's Day\n2026-01-26 Australia Day\n2026-04-03 Good Friday\n\
+     2026-04-06 Easter Monday\n2026-04-25 Anzac Day\n2026-12-25 Christmas Day\n2026-12-28 Boxing Day (observed)\n\
+     2027-01-01 New Year's Day\n2027-01-26 Australia Day\n2027-03-26 Good Friday\n2027-03-29 Easter Monday\n\
+     2027-04-26 Anzac Day (observed)\n2027-12-27 Christmas Day (observed)\n2027-12-28 Boxing Day (observed)";
 
 /// The demo desk's canned responses.
 const CANNED_RESPONSES: [(&str, &str); 3] = [
@@ -262,6 +275,11 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
     for (priority, first, resolve) in TARGETS {
         tx.set_sla_target(ws, priority, first, resolve).await?;
     }
+    // A Sydney desk, open on weekdays, closed on the national public holidays.
+    let sydney = Zone::named("Australia/Sydney").map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let office_hours = BusinessHours::parse(DEMO_HOURS, DEMO_HOLIDAYS)
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    tx.set_local_time(ws, &sydney, &office_hours).await?;
     for (title, body) in CANNED_RESPONSES {
         tx.add_canned_response(ws, title, body).await?;
     }
@@ -346,6 +364,12 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
     let (birchwood, _) = companies[1].clone();
     let (cobalt, _) = companies[2].clone();
     let (dunmore, _) = companies[3].clone();
+    // Birchwood works from Perth and is served there until 8 p.m., Saturdays included.
+    let perth = Zone::named("Australia/Perth").map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let extended = BusinessHours::parse(BIRCHWOOD_HOURS, DEMO_HOLIDAYS)
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    tx.set_company_local_time(ws, birchwood, &perth, Some(&extended))
+        .await?;
     // Dunmore shows how an MSP relabels sections for one client.
     tx.set_company_section(
         ws,
@@ -675,6 +699,7 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
             }
         }
     }
+    tx.plan_service_levels(ws).await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -114,6 +114,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "kept uploads",
         include_str!("../migrations/sqlite/0021_kept_uploads.sql"),
     ),
+    (
+        22,
+        "local time",
+        include_str!("../migrations/sqlite/0022_local_time.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -240,6 +245,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         25,
         "session lookup",
         include_str!("../migrations/postgres/0025_session_lookup.sql"),
+    ),
+    (
+        26,
+        "local time",
+        include_str!("../migrations/postgres/0026_local_time.sql"),
     ),
 ];
 

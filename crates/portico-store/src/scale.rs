@@ -357,6 +357,19 @@ pub async fn seed(store: &Store, spec: ScaleSpec) -> Result<ScaleLogins, StoreEr
             ws
         ))
         .await?;
+    // Due times as the desk keeps them: the targets run around the clock here (no calendar).
+    tx.tx
+        .exec(q!(
+            "UPDATE tickets SET \
+             first_response_due_at = created_at + 60 * (SELECT st.first_response_minutes FROM sla_targets st \
+                 WHERE st.workspace_id = tickets.workspace_id AND st.priority = tickets.priority), \
+             resolution_due_at = created_at + 60 * (SELECT st.resolution_minutes FROM sla_targets st \
+                 WHERE st.workspace_id = tickets.workspace_id AND st.priority = tickets.priority), \
+             sla_paused_at = CASE WHEN status = 'awaiting_client' THEN updated_at END \
+             WHERE workspace_id = $1",
+            ws
+        ))
+        .await?;
     phase("tickets");
     // Replies: alternating client and staff, every third an internal note. One pass over the
     // tickets, in the order they were written, writes all of them, each ticket's together, with

@@ -473,6 +473,139 @@ impl SystemTx {
         Ok(())
     }
 
+    /// Sets the workspace's time zone and its business calendar (demo data).
+    pub async fn set_local_time(
+        &mut self,
+        workspace: WorkspaceId,
+        zone: &portico_core::Zone,
+        calendar: &portico_core::BusinessHours,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE workspaces SET time_zone = $1 WHERE id = $2",
+                zone.name(),
+                workspace
+            ))
+            .await?;
+        self.tx
+            .exec(q!(
+                "INSERT INTO business_calendars (workspace_id, company_id, hours, holidays) VALUES ($1, NULL, $2, $3)",
+                workspace,
+                calendar.hours_text(),
+                calendar.holidays_text()
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Gives a company its own time zone and, optionally, its own business calendar (demo).
+    pub async fn set_company_local_time(
+        &mut self,
+        workspace: WorkspaceId,
+        company: CompanyId,
+        zone: &portico_core::Zone,
+        calendar: Option<&portico_core::BusinessHours>,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE companies SET time_zone = $1 WHERE workspace_id = $2 AND id = $3",
+                zone.name(),
+                workspace,
+                company
+            ))
+            .await?;
+        if let Some(calendar) = calendar {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO business_calendars (workspace_id, company_id, hours, holidays) VALUES ($1, $2, $3, $4)",
+                    workspace,
+                    company,
+                    calendar.hours_text(),
+                    calendar.holidays_text()
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Works out every ticket's due times from the targets and calendars, and stops the clocks
+    /// of those awaiting the client, as the desk does when it works them (seeded tickets are
+    /// written directly).
+    pub async fn plan_service_levels(&mut self, workspace: WorkspaceId) -> Result<(), StoreError> {
+        use crate::scoped::sla::{CalendarRow, Calendars, SlaTarget};
+        use crate::sql::Parsed;
+        let (zone,): (String,) = self
+            .tx
+            .one(q!(
+                "SELECT time_zone FROM workspaces WHERE id = $1",
+                workspace
+            ))
+            .await?;
+        let rows: Vec<CalendarRow> = self
+            .tx
+            .all(q!(
+                "SELECT company_id, hours, holidays FROM business_calendars WHERE workspace_id = $1",
+                workspace
+            ))
+            .await?;
+        let zones: Vec<(Parsed<CompanyId>, String)> = self
+            .tx
+            .all(q!(
+                "SELECT id, time_zone FROM companies WHERE workspace_id = $1 AND time_zone IS NOT NULL",
+                workspace
+            ))
+            .await?;
+        let calendars = Calendars::from_rows(&zone, rows, zones);
+        let targets: Vec<(Parsed<TicketPriority>, Option<i64>, Option<i64>)> = self
+            .tx
+            .all(q!(
+                "SELECT priority, first_response_minutes, resolution_minutes FROM sla_targets WHERE workspace_id = $1",
+                workspace
+            ))
+            .await?;
+        type Planned = (
+            Parsed<TicketId>,
+            Parsed<CompanyId>,
+            Parsed<TicketPriority>,
+            i64,
+        );
+        let tickets: Vec<Planned> = self
+            .tx
+            .all(q!(
+                "SELECT id, company_id, priority, created_at FROM tickets WHERE workspace_id = $1",
+                workspace
+            ))
+            .await?;
+        for (id, company, priority, created_at) in tickets {
+            let Some((_, first, resolution)) = targets.iter().find(|t| t.0.0 == priority.0) else {
+                continue;
+            };
+            let target = SlaTarget {
+                priority: priority.0,
+                first_response_minutes: *first,
+                resolution_minutes: *resolution,
+            };
+            let (calendar, zone) = calendars.of(company.0);
+            let (first_due, resolution_due) = target.due_times(calendar, zone, created_at, 0);
+            self.tx
+                .exec(q!(
+                    "UPDATE tickets SET first_response_due_at = $1, resolution_due_at = $2 WHERE id = $3",
+                    first_due,
+                    resolution_due,
+                    id.0
+                ))
+                .await?;
+        }
+        self.tx
+            .exec(q!(
+                "UPDATE tickets SET sla_paused_at = updated_at WHERE workspace_id = $1 \
+                 AND status = 'awaiting_client' AND sla_paused_at IS NULL",
+                workspace
+            ))
+            .await?;
+        Ok(())
+    }
+
     /// Sets how many days after resolution a client may reopen a ticket.
     #[cfg(feature = "test-hooks")]
     pub async fn set_reopen_days(
@@ -723,6 +856,23 @@ impl SystemTx {
         self.tx
             .exec(q!(
                 "UPDATE tickets SET resolved_at = resolved_at - $1 WHERE id = $2",
+                secs,
+                ticket
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Moves the moment a ticket's clocks stopped `secs` into the past (tests of the pause).
+    #[cfg(feature = "test-hooks")]
+    pub async fn backdate_sla_pause(
+        &mut self,
+        ticket: TicketId,
+        secs: i64,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE tickets SET sla_paused_at = sla_paused_at - $1 WHERE id = $2",
                 secs,
                 ticket
             ))

@@ -12,6 +12,7 @@ mod headers;
 mod hosts;
 
 mod live;
+mod local_time;
 
 pub mod portal;
 pub mod registry;

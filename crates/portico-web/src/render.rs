@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
-use portico_core::{Principal, StaffRole, TextEnum};
+use portico_core::{Principal, StaffRole, TextEnum, Zone};
 use portico_store::SurfaceKind;
 
 use crate::Site;
@@ -37,6 +37,8 @@ pub(crate) struct Chrome {
     pub nav: Vec<NavItem>,
     pub switcher: Vec<SwitchOption>,
     pub title: String,
+    /// The zone the reader sees times in: their own, their company's or the workspace's.
+    pub zone: Zone,
 }
 
 impl Chrome {
@@ -54,6 +56,7 @@ impl Chrome {
             nav: Vec::new(),
             switcher: Vec::new(),
             title: title.to_owned(),
+            zone: Zone::utc(),
         }
     }
 
@@ -61,6 +64,7 @@ impl Chrome {
     pub(crate) fn signed_in(auth: &Auth, title: &str, current: &str) -> Chrome {
         let mut chrome = Chrome::anonymous(&auth.site, title);
         chrome.user_name = auth.principal.display_name().to_owned();
+        chrome.zone = auth.principal.zone().clone();
         chrome.user_href = match &*auth.principal {
             Principal::Staff(_) => "/settings/notifications",
             Principal::Portal(_) => "/profile",
@@ -220,19 +224,19 @@ impl askama::FastWritable for Text<'_> {
     }
 }
 
-/// Formats Unix seconds as a UTC date and time for people (`23 Nov 2026, 16:13 UTC`).
-pub(crate) fn datetime(secs: &i64) -> Plain<DateTime> {
-    Plain(DateTime(*secs))
+/// Unix seconds as a date and time on the reader's wall clock (`23 Nov 2026, 16:13 GMT`).
+pub(crate) fn datetime<'z>(secs: &i64, zone: &'z Zone) -> Plain<DateTime<'z>> {
+    Plain(DateTime(*secs, zone))
 }
 
 /// How long ago `secs` was, as a person says it ("just now", "5 minutes ago", "3 hours ago",
 /// "yesterday", "4 days ago"); older than a fortnight, the date itself. For pages read fresh on
 /// every request only: a kept rendering would go stale.
-pub(crate) fn ago(secs: &i64) -> String {
-    relative(*secs, portico_store::now())
+pub(crate) fn ago(secs: &i64, zone: &Zone) -> String {
+    relative(*secs, portico_store::now(), zone)
 }
 
-fn relative(at: i64, now: i64) -> String {
+fn relative(at: i64, now: i64, zone: &Zone) -> String {
     let plural = |n: i64, unit: &str| {
         if n == 1 {
             format!("1 {unit} ago")
@@ -246,7 +250,7 @@ fn relative(at: i64, now: i64) -> String {
         d if d < 24 * 3600 => plural(d / 3600, "hour"),
         d if d < 2 * 24 * 3600 => "yesterday".to_owned(),
         d if d < 14 * 24 * 3600 => plural(d / (24 * 3600), "day"),
-        _ => DateTime(at).with_text(|t| t.to_owned()),
+        _ => DateTime(at, zone).with_text(|t| t.to_owned()),
     }
 }
 
@@ -261,44 +265,53 @@ pub(crate) fn iso(secs: &i64) -> String {
         .unwrap_or_default()
 }
 
-/// A UTC date and time, written straight into the page: lists show one per row.
-pub(crate) struct DateTime(i64);
+/// A date and time on one zone's wall clock, written straight into the page: lists show one
+/// per row.
+pub(crate) struct DateTime<'z>(i64, &'z Zone);
 
-impl DateTime {
-    /// `23 Nov 2026, 16:13 UTC`, or `None` outside years 1000–9999.
-    fn encode<'b>(&self, out: &'b mut [u8; 22]) -> Option<&'b str> {
+impl DateTime<'_> {
+    /// `23 Nov 2026, 16:13 AEDT`, or `None` outside years 1000–9999.
+    fn encode<'b>(&self, out: &'b mut [u8; 40]) -> Option<&'b str> {
         const MONTHS: [&str; 12] = [
             "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
         ];
-        let t = time::OffsetDateTime::from_unix_timestamp(self.0).ok()?;
         // Written digit by digit into one buffer: `format!` machinery per field cost more than
         // the rest of a list row.
         fn two(n: u8) -> [u8; 2] {
             [b'0' + n / 10, b'0' + n % 10]
         }
-        let year = t.year();
-        if !(1000..=9999).contains(&year) {
-            return None;
-        }
-        out[..2].copy_from_slice(&two(t.day()));
-        out[2] = b' ';
-        out[3..6].copy_from_slice(MONTHS[usize::from(u8::from(t.month())) - 1].as_bytes());
-        out[6] = b' ';
-        out[7..9].copy_from_slice(&two((year / 100) as u8));
-        out[9..11].copy_from_slice(&two((year % 100) as u8));
-        out[11..13].copy_from_slice(b", ");
-        out[13..15].copy_from_slice(&two(t.hour()));
-        out[15] = b':';
-        out[16..18].copy_from_slice(&two(t.minute()));
-        out[18..22].copy_from_slice(b" UTC");
-        std::str::from_utf8(out).ok()
+        self.1.wall_clock(self.0, |t| {
+            let t = t?;
+            let year = t.year as u16;
+            out[..2].copy_from_slice(&two(t.day as u8));
+            out[2] = b' ';
+            out[3..6].copy_from_slice(MONTHS[(t.month as usize).clamp(1, 12) - 1].as_bytes());
+            out[6] = b' ';
+            out[7..9].copy_from_slice(&two((year / 100) as u8));
+            out[9..11].copy_from_slice(&two((year % 100) as u8));
+            out[11..13].copy_from_slice(b", ");
+            out[13..15].copy_from_slice(&two(t.hour as u8));
+            out[15] = b':';
+            out[16..18].copy_from_slice(&two(t.minute as u8));
+            out[18] = b' ';
+            // Abbreviations are letters, digits and signs (`AEDT`, `+03`); anything else is
+            // left out rather than written unescaped.
+            let mut end = 19;
+            for b in t.abbreviation.bytes().take(out.len() - 19) {
+                if b.is_ascii_alphanumeric() || b == b'+' || b == b'-' {
+                    out[end] = b;
+                    end += 1;
+                }
+            }
+            std::str::from_utf8(&out[..end]).ok().map(str::trim_end)
+        })
     }
 }
 
-// Digits, month names, commas, colons and spaces only.
-impl PlainText for DateTime {
+// Digits, month names, commas, colons, spaces and the zone's letters and signs only.
+impl PlainText for DateTime<'_> {
     fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
-        f(self.encode(&mut [0; 22]).unwrap_or_default())
+        f(self.encode(&mut [0; 40]).unwrap_or_default())
     }
 }
 
@@ -379,13 +392,22 @@ mod tests {
     }
 
     #[test]
-    fn datetimes_read_as_day_month_year_and_utc_time() {
-        assert_eq!(super::datetime(&0).to_string(), "01 Jan 1970, 00:00 UTC");
+    fn datetimes_read_as_day_month_year_and_local_time() {
+        let utc = portico_core::Zone::utc();
         assert_eq!(
-            super::datetime(&1_795_447_978).to_string(),
+            super::datetime(&0, &utc).to_string(),
+            "01 Jan 1970, 00:00 UTC"
+        );
+        assert_eq!(
+            super::datetime(&1_795_447_978, &utc).to_string(),
             "23 Nov 2026, 15:32 UTC"
         );
-        assert_eq!(super::datetime(&i64::MAX).to_string(), "");
+        assert_eq!(super::datetime(&i64::MAX, &utc).to_string(), "");
+        let sydney = portico_core::Zone::named("Australia/Sydney").unwrap();
+        assert_eq!(
+            super::datetime(&1_795_447_978, &sydney).to_string(),
+            "24 Nov 2026, 02:32 AEDT"
+        );
     }
 
     /// What askama writes through [`askama::FastWritable`] reads as the `Display` form does,
@@ -395,12 +417,13 @@ mod tests {
         use askama::Template;
         #[derive(Template)]
         #[template(
-            source = "{{ crate::render::id(id) }}|{{ crate::render::datetime(at) }}|{{ crate::render::label(status) }}|{{ crate::render::name(status) }}|{{ title }}",
+            source = "{{ crate::render::id(id) }}|{{ crate::render::datetime(at, zone) }}|{{ crate::render::label(status) }}|{{ crate::render::name(status) }}|{{ title }}",
             ext = "html"
         )]
         struct Row<'a> {
             id: portico_core::TicketId,
             at: i64,
+            zone: portico_core::Zone,
             status: portico_core::TicketStatus,
             title: &'a str,
         }
@@ -408,6 +431,7 @@ mod tests {
         let row = Row {
             id,
             at: 1_795_447_978,
+            zone: portico_core::Zone::utc(),
             status: portico_core::TicketStatus::AwaitingClient,
             title: "<b>&\"",
         };
@@ -452,11 +476,12 @@ mod relative_tests {
     #[test]
     fn relative_times_read_as_people_say_them() {
         let now = 1_800_000_000;
-        assert_eq!(super::relative(now - 5, now), "just now");
-        assert_eq!(super::relative(now - 60, now), "1 minute ago");
-        assert_eq!(super::relative(now - 7200, now), "2 hours ago");
-        assert_eq!(super::relative(now - 30 * 3600, now), "yesterday");
-        assert_eq!(super::relative(now - 4 * 86400, now), "4 days ago");
-        assert!(super::relative(now - 30 * 86400, now).ends_with("UTC"));
+        let utc = portico_core::Zone::utc();
+        assert_eq!(super::relative(now - 5, now, &utc), "just now");
+        assert_eq!(super::relative(now - 60, now, &utc), "1 minute ago");
+        assert_eq!(super::relative(now - 7200, now, &utc), "2 hours ago");
+        assert_eq!(super::relative(now - 30 * 3600, now, &utc), "yesterday");
+        assert_eq!(super::relative(now - 4 * 86400, now, &utc), "4 days ago");
+        assert!(super::relative(now - 30 * 86400, now, &utc).ends_with("UTC"));
     }
 }

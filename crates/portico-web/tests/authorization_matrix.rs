@@ -141,6 +141,11 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         (SurfaceKind::Console, "GET", "/settings/notifications") => 200,
         (SurfaceKind::Console, "POST", "/settings/notifications") => 303,
         (SurfaceKind::Console, "GET", "/companies/{company}") => in_company(true, 200),
+        // A company's own hours and zone: owners; a zone that is not one is refused.
+        (SurfaceKind::Console, "GET", "/companies/{company}/hours") => in_company(owner, 200),
+        (SurfaceKind::Console, "POST", "/companies/{company}/hours") => in_company(owner, 422),
+        // Everyone's own time zone; a name that is not a zone is a bad request.
+        (SurfaceKind::Console, "POST", "/settings/time-zone") => 400,
         (SurfaceKind::Console, "GET", "/companies/{company}/portal") => in_company(owner, 200),
         (SurfaceKind::Console, "POST", "/companies/{company}/portal") => in_company(owner, 422),
         (SurfaceKind::Console, "GET", "/companies/{company}/users") => in_company(true, 200),
@@ -287,6 +292,7 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             }
         }
         (SurfaceKind::Portal, "POST", "/profile/password") => 422,
+        (SurfaceKind::Portal, "POST", "/profile/time-zone") => 400,
         // Viewers read tickets but change nothing: a clear 403, never a 404 for what they see.
         (SurfaceKind::Portal, "GET", "/tickets/new") => {
             if viewer {
@@ -350,6 +356,9 @@ fn body_for(app: &TestApp, route: &RouteSpec, csrf: &str) -> Vec<(String, String
         "/staff" | "/staff/{staff}" => add("role", "superuser"),
         "/settings/portal" => add("label_tickets", &"x".repeat(80)),
         "/settings/sla" => add("first_urgent", "soon"),
+        "/companies/{company}/hours" | "/settings/time-zone" | "/profile/time-zone" => {
+            add("time_zone", "Nowhere/Land")
+        }
         "/settings/routing" => add("action", "add"),
         "/settings/ticket-form" => {
             add("rows", "1");

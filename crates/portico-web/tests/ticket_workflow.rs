@@ -693,7 +693,12 @@ async fn a_portal_ticket_is_acknowledged_and_alerts_the_companys_technicians() {
         &app,
         Who::Owner,
         "/settings/sla",
-        &[("first_normal", "240"), ("resolve_normal", "2880")],
+        &[
+            ("time_zone", "UTC"),
+            ("counting", "around"),
+            ("first_normal", "4"),
+            ("resolve_normal", "48"),
+        ],
     )
     .await;
     assert_eq!(saved.status, 303, "{}", saved.body);
@@ -986,7 +991,12 @@ async fn the_console_opens_on_the_staff_members_work() {
         &app,
         Who::Owner,
         "/settings/sla",
-        &[("first_high", "60"), ("resolve_high", "600")],
+        &[
+            ("time_zone", "UTC"),
+            ("counting", "around"),
+            ("first_high", "1"),
+            ("resolve_high", "10"),
+        ],
     )
     .await;
     assert_eq!(sla.status, 303);
@@ -1016,6 +1026,7 @@ async fn the_console_opens_on_the_staff_members_work() {
     let mine = add("Mine to do", Open, 120).await;
     tx.assign_ticket(app.fx.ws1, waiting, tech).await.unwrap();
     tx.assign_ticket(app.fx.ws1, mine, tech).await.unwrap();
+    tx.plan_service_levels(app.fx.ws1).await.unwrap();
     tx.commit().await.unwrap();
     let page = get(&app, Who::TechnicianAssigned, "/").await;
     assert_eq!(page.status, 200, "{}", page.body);
@@ -1097,19 +1108,28 @@ async fn service_levels_flag_late_tickets_in_the_queue() {
         &app,
         Who::Owner,
         "/settings/sla",
-        &[("first_urgent", "30"), ("resolve_urgent", "ten")],
+        &[
+            ("time_zone", "UTC"),
+            ("counting", "around"),
+            ("first_urgent", "0.5"),
+            ("resolve_urgent", "ten"),
+        ],
     )
     .await;
     assert_eq!(refused.status, 422);
     assert!(
-        refused.body.contains("is not a number of minutes")
-            && refused.body.contains("value=\"30\"")
+        refused.body.contains("is not a number of hours") && refused.body.contains("value=\"0.5\"")
     );
     let saved = post(
         &app,
         Who::Owner,
         "/settings/sla",
-        &[("first_urgent", "30"), ("resolve_urgent", "240")],
+        &[
+            ("time_zone", "UTC"),
+            ("counting", "around"),
+            ("first_urgent", "0.5"),
+            ("resolve_urgent", "4"),
+        ],
     )
     .await;
     assert_eq!(saved.status, 303);
@@ -1131,6 +1151,7 @@ async fn service_levels_flag_late_tickets_in_the_queue() {
         .await
         .unwrap();
     }
+    tx.plan_service_levels(app.fx.ws1).await.unwrap();
     tx.commit().await.unwrap();
     let breached = get(&app, Who::Owner, "/tickets?status=open&sla=breached").await;
     assert!(breached.body.contains("LATE-URGENT"));

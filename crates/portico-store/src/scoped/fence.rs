@@ -131,6 +131,11 @@ pub(crate) const TICKET_FORM_FIELDS: Tenant = Tenant {
     ..workspace_level("ticket_form_fields")
 };
 pub(crate) const SLA_TARGETS: Tenant = workspace_level("sla_targets");
+/// The workspace's business calendar (no company) and companies' own.
+pub(crate) const BUSINESS_CALENDARS: Tenant = Tenant {
+    company: Company::Optional("company_id"),
+    ..workspace_level("business_calendars")
+};
 pub(crate) const CANNED_RESPONSES: Tenant = workspace_level("canned_responses");
 pub(crate) const ROUTING_RULES: Tenant = Tenant {
     company: Company::Optional("company_id"),
@@ -187,6 +192,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &TICKET_COUNTERS,
     &TICKET_FORM_FIELDS,
     &SLA_TARGETS,
+    &BUSINESS_CALENDARS,
     &CANNED_RESPONSES,
     &ROUTING_RULES,
     &SAVED_VIEWS,
@@ -332,6 +338,7 @@ mod tests {
         ("canned_responses.rs", include_str!("canned_responses.rs")),
         ("companies.rs", include_str!("companies.rs")),
         ("kept_uploads.rs", include_str!("kept_uploads.rs")),
+        ("local_time.rs", include_str!("local_time.rs")),
         ("mod.rs", include_str!("mod.rs")),
         ("outbox.rs", include_str!("outbox.rs")),
         ("portal_settings.rs", include_str!("portal_settings.rs")),

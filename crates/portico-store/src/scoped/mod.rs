@@ -6,6 +6,7 @@ pub mod canned_responses;
 pub mod companies;
 pub(crate) mod fence;
 pub mod kept_uploads;
+pub mod local_time;
 pub mod outbox;
 pub mod portal_settings;
 pub mod portal_users;

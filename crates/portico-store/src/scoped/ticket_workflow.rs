@@ -652,11 +652,14 @@ impl ScopedTx<'_> {
         let id = TicketId::new();
         let at = now();
         let number = self.next_ticket_number().await?;
+        let (first_due, resolution_due) = self
+            .planned_due_times(row.company, row.priority, at)
+            .await?;
         self.tx
             .exec(q!(
                 "INSERT INTO tickets (workspace_id, company_id, id, site_id, requester_id, title, status, priority, \
-                 created_at, updated_at, category, source, assignee_id, number) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $8, $9, $10, $11, $12)",
+                 created_at, updated_at, category, source, assignee_id, number, first_response_due_at, resolution_due_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $8, $9, $10, $11, $12, $13, $14)",
                 self.scope.workspace(),
                 row.company,
                 id,
@@ -668,7 +671,9 @@ impl ScopedTx<'_> {
                 row.category,
                 row.source,
                 row.assignee,
-                number
+                number,
+                first_due,
+                resolution_due
             ))
             .await?;
         Ok((id, number, at))
@@ -708,6 +713,8 @@ impl ScopedTx<'_> {
         if status == ticket.status {
             return Ok(());
         }
+        self.run_sla_clock(ticket.id, ticket.status, status, at)
+            .await?;
         let resolved_at = if status.is_open() {
             None
         } else {
@@ -907,6 +914,7 @@ impl ScopedTx<'_> {
                     .arg(at);
             })
             .await?;
+            self.recompute_ticket_due_times(id).await?;
             self.record_event(
                 &ticket,
                 "priority",

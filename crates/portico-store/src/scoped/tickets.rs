@@ -6,13 +6,13 @@ use std::sync::{Arc, OnceLock};
 
 use portico_core::{
     Action, CompanyId, CompanySet, PortalUserId, SiteId, StaffUserId, TicketId, TicketPriority,
-    TicketStatus,
+    TicketStatus, Zone,
 };
 
 use crate::SessionVersions;
 use crate::scoped::ScopedTx;
 use crate::scoped::fence::{self, Tenant};
-use crate::scoped::sla::{self, SlaStatus, SlaTarget};
+use crate::scoped::sla::{self, SlaStatus};
 use crate::sql::{Arg, IdBytes, Parsed, Q};
 use crate::ticket_pages::{PageCache, PageKey, Versions};
 use crate::{StoreError, now};
@@ -318,6 +318,9 @@ struct SummaryRow {
     updated_at: i64,
     resolved_at: Option<i64>,
     first_response_at: Option<i64>,
+    first_response_due_at: Option<i64>,
+    resolution_due_at: Option<i64>,
+    sla_paused_at: Option<i64>,
 }
 crate::sql::db_row!(SummaryRow {
     id,
@@ -337,7 +340,10 @@ crate::sql::db_row!(SummaryRow {
     created_at,
     updated_at,
     resolved_at,
-    first_response_at
+    first_response_at,
+    first_response_due_at,
+    resolution_due_at,
+    sla_paused_at
 });
 
 /// A ticket of a list page, without names: those are read once per page ([`Names`]).
@@ -356,6 +362,9 @@ struct PageRow {
     updated_at: i64,
     resolved_at: Option<i64>,
     first_response_at: Option<i64>,
+    first_response_due_at: Option<i64>,
+    resolution_due_at: Option<i64>,
+    sla_paused_at: Option<i64>,
 }
 crate::sql::db_row!(PageRow {
     id,
@@ -371,7 +380,10 @@ crate::sql::db_row!(PageRow {
     created_at,
     updated_at,
     resolved_at,
-    first_response_at
+    first_response_at,
+    first_response_due_at,
+    resolution_due_at,
+    sla_paused_at
 });
 
 /// A page of a client's ticket list as read, with names: what [`PortalPageCache`] keeps, and
@@ -381,7 +393,7 @@ pub struct PortalPage {
     /// What a caller made of these rows (the web layer: their HTML), with the name of what
     /// made it. Kept inside the page, it is valid exactly as long as the rows are and is
     /// dropped with them: a page kept for reuse is rendered once while it stays unchanged.
-    rendered: OnceLock<(&'static str, String)>,
+    rendered: OnceLock<(&'static str, Zone, String)>,
 }
 
 impl PortalPage {
@@ -418,23 +430,29 @@ impl PortalPage {
             .sum()
     }
 
-    /// What `render` makes of this page's rows, made once per page. `render` must depend on
-    /// the rows alone, never on who asks, since a kept page is shared by everyone whose scoped
-    /// query is the same: it is a plain `fn`, so the compiler refuses one that captures
-    /// anything of the request. `kind` names what it makes; a page keeps one kind, and makes
-    /// others afresh each time.
+    /// What `render` makes of this page's rows with times in `zone`, made once per page.
+    /// `render` must depend on the rows and the zone alone, never on who asks, since a kept
+    /// page is shared by everyone whose scoped query is the same: it is a plain `fn`, so the
+    /// compiler refuses one that captures anything of the request. `kind` names what it makes;
+    /// a page keeps one kind in one zone (the first asked for: a company's people mostly share
+    /// one), and makes others afresh each time.
     pub fn rendered<E>(
         &self,
         kind: &'static str,
-        render: fn(&[PortalTicket]) -> Result<String, E>,
+        zone: &Zone,
+        render: fn(&[PortalTicket], &Zone) -> Result<String, E>,
     ) -> Result<Cow<'_, str>, E> {
         if self.rendered.get().is_none() {
             // A request rendering the same page meanwhile made the same text.
-            let _ = self.rendered.set((kind, render(&self.tickets)?));
+            let _ = self
+                .rendered
+                .set((kind, zone.clone(), render(&self.tickets, zone)?));
         }
         match self.rendered.get() {
-            Some((made_by, text)) if *made_by == kind => Ok(Cow::Borrowed(text)),
-            _ => render(&self.tickets).map(Cow::Owned),
+            Some((made_by, made_in, text)) if *made_by == kind && made_in == zone => {
+                Ok(Cow::Borrowed(text))
+            }
+            _ => render(&self.tickets, zone).map(Cow::Owned),
         }
     }
 }
@@ -524,6 +542,9 @@ impl PageRow {
             updated_at: self.updated_at,
             resolved_at: self.resolved_at,
             first_response_at: self.first_response_at,
+            first_response_due_at: self.first_response_due_at,
+            resolution_due_at: self.resolution_due_at,
+            sla_paused_at: self.sla_paused_at,
         }
     }
 }
@@ -564,13 +585,15 @@ crate::sql::db_row!(MessageRow {
 
 const SUMMARY_SELECT: &str = "SELECT t.id, t.number, t.company_id, c.name AS company_name, s.name AS site_name, \
           u.name AS requester_name, t.site_id, t.requester_id, t.assignee_id, a.name AS assignee_name, t.title, t.category, \
-                    t.status, t.priority, t.created_at, t.updated_at, t.resolved_at, t.first_response_at FROM ";
+                    t.status, t.priority, t.created_at, t.updated_at, t.resolved_at, t.first_response_at, \
+          t.first_response_due_at, t.resolution_due_at, t.sla_paused_at FROM ";
 /// The ticket columns a client's list reads ([`PortalPageRow`]).
 const PORTAL_PAGE_COLUMNS: &str =
     "t.id, t.number, t.site_id, t.requester_id, t.title, t.status, t.priority, t.updated_at";
 /// The ticket columns a summary reads, for the page subquery.
 const PAGE_COLUMNS: &str = "t.id, t.number, t.company_id, t.site_id, t.requester_id, t.assignee_id, t.title, \
-     t.category, t.status, t.priority, t.created_at, t.updated_at, t.resolved_at, t.first_response_at";
+     t.category, t.status, t.priority, t.created_at, t.updated_at, t.resolved_at, t.first_response_at, \
+     t.first_response_due_at, t.resolution_due_at, t.sla_paused_at";
 /// The names of a ticket's company, site, requester and assignee. Joined by primary key alone:
 /// ids are unique across workspaces and the ticket's foreign keys (or, for the assignee, the
 /// store's checks) tie each to the ticket's workspace, which the fence has already checked.
@@ -581,24 +604,24 @@ const SUMMARY_JOINS: &str = " JOIN companies c ON c.id = t.company_id \
      LEFT JOIN portal_users u ON u.id = t.requester_id \
      LEFT JOIN staff_users a ON a.id = t.assignee_id WHERE 1 = 1";
 
-/// The workspace's SLA targets, read once per page rather than joined to every ticket.
-struct Targets(Vec<SlaTarget>);
-
-impl Targets {
-    fn status(&self, row: &SummaryRow, priority: TicketPriority, now: i64) -> SlaStatus {
-        self.0
-            .iter()
-            .find(|t| t.priority == priority)
-            .map(|t| t.status(row.created_at, row.first_response_at, row.resolved_at, now))
-            .unwrap_or_default()
-    }
-}
 const ORDER: &str = " ORDER BY t.updated_at DESC, t.id DESC";
 
 impl SummaryRow {
-    fn into_summary(self, targets: &Targets, now: i64) -> TicketSummary {
+    /// `desk`: the reader works the desk and sees service levels (the portal never does).
+    fn into_summary(self, desk: bool, now: i64) -> TicketSummary {
         let priority = self.priority.0;
-        let sla = targets.status(&self, priority, now);
+        let sla = if desk {
+            SlaStatus::of(
+                self.first_response_due_at,
+                self.resolution_due_at,
+                self.first_response_at,
+                self.resolved_at,
+                self.sla_paused_at,
+                now,
+            )
+        } else {
+            SlaStatus::default()
+        };
         TicketSummary {
             id: self.id.0,
             number: self.number,
@@ -623,15 +646,10 @@ impl SummaryRow {
 }
 
 impl ScopedTx<'_> {
-    /// The SLA targets, for scopes that work the desk. Due times and breaches are the desk's
-    /// working information: the portal never shows them, so portal scopes skip the read and
-    /// their summaries carry no SLA status.
-    async fn desk_sla_targets(&mut self) -> Result<Targets, StoreError> {
-        if self.scope.may(Action::ViewInternalNotes).is_ok() {
-            Ok(Targets(self.stored_sla_targets().await?))
-        } else {
-            Ok(Targets(Vec::new()))
-        }
+    /// Due times and breaches are the desk's working information: the portal never shows
+    /// them, so portal scopes' summaries carry no SLA status.
+    fn sees_service_levels(&self) -> bool {
+        self.scope.may(Action::ViewInternalNotes).is_ok()
     }
 
     /// One ticket's summary in scope; `NotFound` when absent, foreign or fenced off.
@@ -647,8 +665,7 @@ impl ScopedTx<'_> {
         self.fenced(&mut query, &fence::TICKETS, "t");
         query.sql(" AND t.id = ").arg(id);
         let row: SummaryRow = self.tx.one(query).await?;
-        let targets = self.desk_sla_targets().await?;
-        Ok(row.into_summary(&targets, now()))
+        Ok(row.into_summary(self.sees_service_levels(), now()))
     }
 
     /// One page of tickets in scope matching `filter`, most recently updated first, reading
@@ -855,10 +872,10 @@ impl ScopedTx<'_> {
         let names = self
             .names_of(&companies, &sites, &requesters, &assignees)
             .await?;
-        let targets = self.desk_sla_targets().await?;
+        let desk = self.sees_service_levels();
         Ok(rows
             .into_iter()
-            .map(|row| row.with_names(&names).into_summary(&targets, at))
+            .map(|row| row.with_names(&names).into_summary(desk, at))
             .collect())
     }
 
@@ -1330,36 +1347,48 @@ mod tests {
         static CALLS: Cell<u32> = const { Cell::new(0) };
     }
 
-    fn render(tickets: &[PortalTicket]) -> Result<String, Infallible> {
+    fn render(tickets: &[PortalTicket], zone: &Zone) -> Result<String, Infallible> {
         CALLS.with(|c| c.set(c.get() + 1));
-        Ok(format!("rows:{}", tickets[0].title))
+        Ok(format!("rows:{}:{}", tickets[0].title, zone.name()))
     }
 
     #[test]
-    fn a_page_is_rendered_once_per_kind_it_keeps() {
+    fn a_page_is_rendered_once_per_kind_and_zone_it_keeps() {
         let page = page();
+        let utc = Zone::utc();
         for _ in 0..3 {
             assert_eq!(
-                page.rendered("rows", render).unwrap(),
-                "rows:Printer offline"
+                page.rendered("rows", &utc, render).unwrap(),
+                "rows:Printer offline:UTC"
             );
         }
         assert_eq!(CALLS.with(Cell::get), 1, "kept after the first time");
         // Another kind is made afresh each time, never taken from the one kept.
-        let other = |_: &[PortalTicket]| Ok::<_, Infallible>("other".to_owned());
-        assert_eq!(page.rendered("other", other).unwrap(), "other");
+        let other = |_: &[PortalTicket], _: &Zone| Ok::<_, Infallible>("other".to_owned());
+        assert_eq!(page.rendered("other", &utc, other).unwrap(), "other");
+        // So is the same kind for a reader in another zone.
+        let tokyo = Zone::named("Asia/Tokyo").unwrap();
         assert_eq!(
-            page.rendered("rows", render).unwrap(),
-            "rows:Printer offline"
+            page.rendered("rows", &tokyo, render).unwrap(),
+            "rows:Printer offline:Asia/Tokyo"
         );
-        assert_eq!(CALLS.with(Cell::get), 1);
+        assert_eq!(CALLS.with(Cell::get), 2);
+        assert_eq!(
+            page.rendered("rows", &utc, render).unwrap(),
+            "rows:Printer offline:UTC"
+        );
+        assert_eq!(CALLS.with(Cell::get), 2);
     }
 
     #[test]
     fn a_failed_rendering_is_not_kept() {
         let page = page();
-        assert_eq!(page.rendered("rows", |_| Err("broken")), Err("broken"));
-        let ok = |_: &[PortalTicket]| Ok::<_, &str>("rows".to_owned());
-        assert_eq!(page.rendered("rows", ok).unwrap(), "rows");
+        let utc = Zone::utc();
+        assert_eq!(
+            page.rendered("rows", &utc, |_, _| Err("broken")),
+            Err("broken")
+        );
+        let ok = |_: &[PortalTicket], _: &Zone| Ok::<_, &str>("rows".to_owned());
+        assert_eq!(page.rendered("rows", &utc, ok).unwrap(), "rows");
     }
 }

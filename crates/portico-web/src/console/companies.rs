@@ -42,6 +42,7 @@ struct DetailPage {
     tickets: Vec<TicketSummary>,
     can_view_tickets: bool,
     can_manage_portal: bool,
+    can_manage_hours: bool,
 }
 
 pub(crate) async fn detail(
@@ -76,5 +77,6 @@ pub(crate) async fn detail(
         tickets,
         can_view_tickets,
         can_manage_portal: auth.scope.may(Action::ManagePortalSettings).is_ok(),
+        can_manage_hours: auth.scope.may(Action::ManageTicketForm).is_ok(),
     }))
 }

@@ -3,6 +3,7 @@
 mod branding;
 mod canned_responses;
 mod companies;
+mod company_hours;
 mod notifications;
 mod outbox;
 mod portal_defaults;
@@ -36,6 +37,16 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             "/companies/{company}/portal",
             Resource::Company,
             portal_settings::save,
+        )
+        .get(
+            "/companies/{company}/hours",
+            Resource::Company,
+            company_hours::page,
+        )
+        .post(
+            "/companies/{company}/hours",
+            Resource::Company,
+            company_hours::save,
         )
         .get(
             "/companies/{company}/users",
@@ -106,6 +117,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             "/settings/notifications",
             Resource::Page,
             notifications::save,
+        )
+        .post(
+            "/settings/time-zone",
+            Resource::Page,
+            crate::local_time::save_my_time_zone,
         )
         .get("/tickets", Resource::Page, tickets::queue)
         .post("/tickets/views", Resource::Page, tickets::views)

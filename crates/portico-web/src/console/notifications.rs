@@ -1,4 +1,4 @@
-//! A staff user's own notification settings: which of the desk's mails they receive.
+//! A staff user's own settings: which of the desk's mails they receive, and their time zone.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -9,6 +9,7 @@ use serde::Deserialize;
 use crate::auth::Auth;
 use crate::error::WebError;
 use crate::forms::FormData;
+use crate::local_time::MyZone;
 use crate::render::{self, Chrome};
 use crate::{AppState, see_other};
 
@@ -17,6 +18,7 @@ use crate::{AppState, see_other};
 struct NotificationsPage {
     chrome: Chrome,
     prefs: StaffNotifications,
+    my_zone: MyZone,
     notice: &'static str,
 }
 
@@ -24,6 +26,8 @@ struct NotificationsPage {
 pub(crate) struct PageQuery {
     #[serde(default)]
     saved: Option<String>,
+    #[serde(default)]
+    zone: Option<String>,
 }
 
 pub(crate) async fn page(
@@ -33,12 +37,16 @@ pub(crate) async fn page(
 ) -> Result<Response, WebError> {
     let mut tx = state.store.scoped(&auth.scope).await?;
     let prefs = tx.my_notifications().await?;
+    let my_zone = MyZone::read(&auth, &mut tx).await?;
     tx.commit().await?;
     Ok(render::ok(&NotificationsPage {
-        chrome: Chrome::signed_in(&auth, "My notifications", "/settings/notifications"),
+        chrome: Chrome::signed_in(&auth, "My settings", "/settings/notifications"),
         prefs,
+        my_zone,
         notice: if query.saved.is_some() {
             "Your notification settings were saved."
+        } else if query.zone.is_some() {
+            "Your time zone was saved."
         } else {
             ""
         },

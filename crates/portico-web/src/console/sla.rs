@@ -1,4 +1,5 @@
-//! C2 service-level targets per priority: first response and resolution, in hours and minutes.
+//! C2 service levels: the workspace's time zone, the business hours its clocks count, and the
+//! targets per priority (first response and resolution, entered in hours).
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -11,10 +12,13 @@ use serde::Deserialize;
 use crate::auth::Auth;
 use crate::error::WebError;
 use crate::forms::FormData;
+use crate::local_time::{
+    CalendarForm, ZoneOption, chosen_zone, hours_text, parse_hours, zone_options,
+};
 use crate::render::{self, Chrome};
 use crate::{AppState, see_other};
 
-/// One row of the form, as typed (minutes as text, so a refusal shows what was entered).
+/// One row of the targets, as typed (hours as text, so a refusal shows what was entered).
 pub(crate) struct TargetRow {
     pub priority: TicketPriority,
     pub first_response: String,
@@ -25,6 +29,9 @@ pub(crate) struct TargetRow {
 #[template(path = "console/sla.html")]
 struct SlaPage {
     chrome: Chrome,
+    zones: Vec<ZoneOption>,
+    business_hours: bool,
+    calendar: CalendarForm,
     rows: Vec<TargetRow>,
     error: String,
     notice: &'static str,
@@ -36,10 +43,6 @@ pub(crate) struct PageQuery {
     saved: Option<String>,
 }
 
-fn text(minutes: Option<i64>) -> String {
-    minutes.map(|m| m.to_string()).unwrap_or_default()
-}
-
 pub(crate) async fn page(
     State(state): State<AppState>,
     auth: Auth,
@@ -48,15 +51,20 @@ pub(crate) async fn page(
     auth.scope.may(Action::ManageTicketForm)?;
     let mut tx = state.store.scoped(&auth.scope).await?;
     let targets = tx.sla_targets().await?;
+    let zone = tx.workspace_time_zone().await?;
+    let calendar = tx.business_calendar(None).await?;
     tx.commit().await?;
     Ok(render::ok(&SlaPage {
         chrome: Chrome::signed_in(&auth, "Service levels", "/settings/sla"),
+        zones: zone_options(Some(zone.name())),
+        business_hours: calendar.is_some(),
+        calendar: CalendarForm::of(calendar.as_ref()),
         rows: targets
             .iter()
             .map(|t| TargetRow {
                 priority: t.priority,
-                first_response: text(t.first_response_minutes),
-                resolution: text(t.resolution_minutes),
+                first_response: hours_text(t.first_response_minutes),
+                resolution: hours_text(t.resolution_minutes),
             })
             .collect(),
         error: String::new(),
@@ -89,29 +97,19 @@ pub(crate) async fn save(
                 .to_owned(),
         })
         .collect();
-    let minutes = |text: &str| -> Result<Option<i64>, String> {
-        if text.is_empty() {
-            Ok(None)
-        } else {
-            text.parse::<i64>()
-                .map(Some)
-                .map_err(|_| format!("“{text}” is not a number of minutes."))
-        }
-    };
-    let parsed: Result<Vec<SlaTarget>, String> = rows
-        .iter()
-        .map(|r| {
-            Ok(SlaTarget {
-                priority: r.priority,
-                first_response_minutes: minutes(&r.first_response)?,
-                resolution_minutes: minutes(&r.resolution)?,
-            })
-        })
-        .collect();
-    let result = match parsed {
-        Ok(targets) => {
+    let business_hours = form.get("counting") == "business";
+    let calendar_form = CalendarForm::from_form(&form);
+    let zone_name = form.get("time_zone").to_owned();
+    let error = match parse(&form, &rows, business_hours, &calendar_form) {
+        Ok((zone, calendar, targets)) => {
             let mut tx = state.store.scoped_write(&auth.scope).await?;
-            match tx.set_sla_targets(&targets).await {
+            let saved = async {
+                tx.set_workspace_time_zone(&zone).await?;
+                tx.set_business_calendar(None, calendar.as_ref()).await?;
+                tx.set_sla_targets(&targets).await
+            }
+            .await;
+            match saved {
                 Ok(()) => {
                     tx.commit().await?;
                     return Ok(see_other("/settings/sla?saved"));
@@ -124,8 +122,44 @@ pub(crate) async fn save(
     };
     Ok(render::refused(&SlaPage {
         chrome: Chrome::signed_in(&auth, "Service levels", "/settings/sla"),
+        zones: zone_options(Some(&zone_name)),
+        business_hours,
+        calendar: calendar_form,
         rows,
-        error: result,
+        error,
         notice: "",
     }))
+}
+
+type Parsed = (
+    portico_core::Zone,
+    Option<portico_core::BusinessHours>,
+    Vec<SlaTarget>,
+);
+
+/// Everything the form says, or the first thing wrong with it.
+fn parse(
+    form: &FormData,
+    rows: &[TargetRow],
+    business_hours: bool,
+    calendar: &CalendarForm,
+) -> Result<Parsed, String> {
+    let zone = chosen_zone(form, "time_zone")?
+        .ok_or_else(|| "Choose the workspace's time zone.".to_owned())?;
+    let calendar = if business_hours {
+        Some(calendar.calendar()?)
+    } else {
+        None
+    };
+    let targets = rows
+        .iter()
+        .map(|r| {
+            Ok(SlaTarget {
+                priority: r.priority,
+                first_response_minutes: parse_hours(&r.first_response)?,
+                resolution_minutes: parse_hours(&r.resolution)?,
+            })
+        })
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok((zone, calendar, targets))
 }

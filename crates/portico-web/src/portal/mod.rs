@@ -65,6 +65,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
                     Resource::Page,
                     profile::end_other_sessions,
                 )
+                .post(
+                    "/profile/time-zone",
+                    Resource::Page,
+                    crate::local_time::save_my_time_zone,
+                )
         })
         .post("/switch-company", Resource::Page, profile::switch_company)
 }

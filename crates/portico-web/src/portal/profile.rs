@@ -10,6 +10,7 @@ use portico_store::{SessionInfo, StoreError};
 use crate::auth::Auth;
 use crate::error::WebError;
 use crate::forms::FormData;
+use crate::local_time::MyZone;
 use crate::render::{self, Chrome};
 use crate::{AppState, see_other};
 
@@ -24,6 +25,7 @@ struct ProfilePage {
     current: String,
     error: String,
     notice: String,
+    my_zone: MyZone,
 }
 
 async fn profile_page(
@@ -38,6 +40,9 @@ async fn profile_page(
     let mut tx = state.store.auth(auth.site.workspace_id).await?;
     let sessions = tx.sessions_of(auth.session_user()).await?;
     tx.commit().await?;
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let my_zone = MyZone::read(auth, &mut tx).await?;
+    tx.commit().await?;
     Ok(ProfilePage {
         chrome: Chrome::signed_in(auth, "Profile", "/profile"),
         name: portal.name().to_owned(),
@@ -47,6 +52,7 @@ async fn profile_page(
         current: auth.id_hash.clone(),
         error,
         notice: notice.to_owned(),
+        my_zone,
     })
 }
 
@@ -58,6 +64,7 @@ pub(crate) async fn page(
     let notice = match query.as_deref() {
         Some("password") => "Your password was changed.",
         Some("signed-out") => "Your other sessions were signed out.",
+        Some("zone") => "Your time zone was saved.",
         _ => "",
     };
     Ok(render::ok(

@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use portico_core::{
     Action, Actor, CompanyId, FieldKind, PortalUserId, Principal, Section, SiteId, TicketId,
-    TicketPriority,
+    TicketPriority, Zone,
 };
 use portico_store::StoreError;
 use portico_store::scoped::kept_uploads::KeptUpload;
@@ -114,6 +114,7 @@ struct ListPage<'a> {
 #[template(path = "portal/ticket_rows.html")]
 struct TicketRows<'a> {
     tickets: &'a [PortalTicket],
+    zone: &'a Zone,
 }
 
 fn label(auth: &Auth) -> String {
@@ -140,9 +141,10 @@ fn shown(read: &[PortalTicket]) -> usize {
 }
 
 /// A list page's rows, from the rows alone (a kept page is shared; see `PortalPage::rendered`).
-fn render_rows(read: &[PortalTicket]) -> Result<String, askama::Error> {
+fn render_rows(read: &[PortalTicket], zone: &Zone) -> Result<String, askama::Error> {
     TicketRows {
         tickets: &read[..shown(read)],
+        zone,
     }
     .render()
 }
@@ -180,7 +182,11 @@ pub(crate) async fn list(
     let has_next = read.len() as i64 > PAGE_SIZE;
     let tickets = &read[..shown(read)];
     let rows = page
-        .rendered("portal ticket list rows", render_rows)
+        .rendered(
+            "portal ticket list rows",
+            auth.principal.zone(),
+            render_rows,
+        )
         .map_err(|e| WebError::Internal(e.to_string()))?;
     let next_cursor = tickets
         .last()
