@@ -18,5 +18,5 @@ pub use principal::{PortalGrant, PortalPrincipal, Principal, StaffPrincipal};
 pub use roles::{ContactRole, PortalRole, StaffRole, TextEnum};
 pub use scope::{Actor, CompanySet, Scope, Surface};
 pub use section::{SECTIONS, Section, SectionAudience, SectionSpec};
-pub use ticket::{TicketPriority, TicketStatus};
+pub use ticket::{TicketItem, TicketPriority, TicketStatus, TicketView};
 pub use ticket_form::{FieldKind, FormField};

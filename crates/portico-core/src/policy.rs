@@ -52,7 +52,7 @@ impl Scope {
     pub fn may(&self, action: Action) -> Result<(), Denied> {
         match self.surface() {
             Surface::Console { role } => staff_may(*role, action),
-            Surface::Portal { role, sections } => {
+            Surface::Portal { role, sections, .. } => {
                 portal_may(*role, self.billing(), sections, action)
             }
         }

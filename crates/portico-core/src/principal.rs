@@ -2,7 +2,8 @@
 //! nothing here can be deserialised from a request.
 
 use crate::{
-    CompanyId, PortalRole, PortalUserId, Section, SiteId, StaffRole, StaffUserId, WorkspaceId, Zone,
+    CompanyId, PortalRole, PortalUserId, Section, SiteId, StaffRole, StaffUserId, TicketView,
+    WorkspaceId, Zone,
 };
 
 /// The authenticated caller.
@@ -115,6 +116,7 @@ pub struct PortalPrincipal {
     pub(crate) company_name: String,
     pub(crate) switchable: Vec<(CompanyId, String)>,
     pub(crate) zone: Zone,
+    pub(crate) ticket_view: TicketView,
 }
 
 /// Everything the store read about a portal user acting for one company.
@@ -168,7 +170,19 @@ impl PortalPrincipal {
             company_name,
             switchable,
             zone: Zone::utc(),
+            ticket_view: TicketView::everything(),
         }
+    }
+
+    /// The same principal seeing only what the MSP shows its role of a ticket (the store sets
+    /// it when building one).
+    pub fn with_ticket_view(mut self, view: TicketView) -> Self {
+        self.ticket_view = view;
+        self
+    }
+
+    pub fn ticket_view(&self) -> &TicketView {
+        &self.ticket_view
     }
 
     pub fn company_name(&self) -> &str {

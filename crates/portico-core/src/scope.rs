@@ -3,7 +3,7 @@
 
 use crate::{
     CompanyId, PortalRole, PortalUserId, Principal, Section, SiteId, StaffRole, StaffUserId,
-    WorkspaceId,
+    TicketView, WorkspaceId,
 };
 
 /// The companies a scope covers.
@@ -40,6 +40,8 @@ pub enum Surface {
     Portal {
         role: PortalRole,
         sections: Vec<Section>,
+        /// What of a ticket this role is shown.
+        ticket_view: TicketView,
     },
 }
 
@@ -87,6 +89,7 @@ impl Scope {
                 surface: Surface::Portal {
                     role: portal.role,
                     sections: portal.sections.iter().map(|(s, _)| *s).collect(),
+                    ticket_view: portal.ticket_view.clone(),
                 },
                 actor: Actor::Portal(portal.user_id),
                 actor_name: portal.name.clone(),
@@ -112,6 +115,15 @@ impl Scope {
     pub fn billing(&self) -> bool {
         self.billing
     }
+    /// What of a ticket the caller is shown: everything for staff.
+    pub fn ticket_view(&self) -> &TicketView {
+        static EVERYTHING: std::sync::OnceLock<TicketView> = std::sync::OnceLock::new();
+        match &self.surface {
+            Surface::Portal { ticket_view, .. } => ticket_view,
+            Surface::Console { .. } => EVERYTHING.get_or_init(TicketView::everything),
+        }
+    }
+
     pub fn surface(&self) -> &Surface {
         &self.surface
     }

@@ -531,21 +531,32 @@ impl AuthTx {
             ))
             .await?;
         let zone = Zone::stored(user.time_zone.as_deref().unwrap_or(&zone));
+        let hidden: Vec<(String, String)> = self
+            .tx
+            .all(q!(
+                "SELECT item, hidden_from FROM ticket_visibility WHERE workspace_id = $1",
+                self.workspace
+            ))
+            .await?;
+        let ticket_view = crate::scoped::ticket_visibility::view_for(role, &hidden);
         Ok(Some(
-            Principal::Portal(PortalPrincipal::new(PortalGrant {
-                user_id: id,
-                workspace_id: self.workspace,
-                company_id: company,
-                role,
-                sites,
-                own_only: user.own_only,
-                billing: user.billing_access,
-                sections,
-                name: user.name,
-                email: user.email,
-                company_name,
-                switchable,
-            }))
+            Principal::Portal(
+                PortalPrincipal::new(PortalGrant {
+                    user_id: id,
+                    workspace_id: self.workspace,
+                    company_id: company,
+                    role,
+                    sites,
+                    own_only: user.own_only,
+                    billing: user.billing_access,
+                    sections,
+                    name: user.name,
+                    email: user.email,
+                    company_name,
+                    switchable,
+                })
+                .with_ticket_view(ticket_view),
+            )
             .with_zone(zone),
         ))
     }

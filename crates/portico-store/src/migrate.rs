@@ -119,6 +119,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "local time",
         include_str!("../migrations/sqlite/0022_local_time.sql"),
     ),
+    (
+        23,
+        "ticket visibility",
+        include_str!("../migrations/sqlite/0023_ticket_visibility.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -250,6 +255,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         26,
         "local time",
         include_str!("../migrations/postgres/0026_local_time.sql"),
+    ),
+    (
+        27,
+        "ticket visibility",
+        include_str!("../migrations/postgres/0027_ticket_visibility.sql"),
     ),
 ];
 

@@ -40,10 +40,27 @@
         .then(function (html) {
           if (!html) { return; }
           var fresh = new DOMParser().parseFromString(html, "text/html");
+          var news = [];
           document.querySelectorAll("[data-live]").forEach(function (el) {
             var next = fresh.querySelector('[data-live="' + el.getAttribute("data-live") + '"]');
-            if (next) { el.replaceWith(document.importNode(next, true)); }
+            if (!next) { return; }
+            // A part with a key is replaced only when its key changes: the actions are not
+            // swapped for the same ones while someone types a reply.
+            var key = el.getAttribute("data-live-key");
+            if (key !== null && key === next.getAttribute("data-live-key")) { return; }
+            if (key !== null && next.getAttribute("data-live-announce")) {
+              news.push(next.getAttribute("data-live-announce"));
+            }
+            // A reply being typed survives a swap that still offers the reply box.
+            var draft = el.querySelector("textarea[name=body]");
+            var node = document.importNode(next, true);
+            var box = node.querySelector("textarea[name=body]");
+            if (draft && box && draft.value) { box.value = draft.value; }
+            el.replaceWith(node);
           });
+          // Told to screen readers, politely, once the parts are in place.
+          var announcer = document.getElementById("live-announcer");
+          if (announcer && news.length) { announcer.textContent = news.join(" "); }
         });
     };
     var source = new EventSource(live.getAttribute("data-live-src"));

@@ -232,6 +232,7 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             | "/settings/portal"
             | "/settings/sla"
             | "/settings/ticket-form"
+            | "/settings/ticket-visibility"
             | "/settings/routing"
             | "/outbox",
         ) => {
@@ -254,6 +255,14 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         ) => {
             if owner {
                 422
+            } else {
+                403
+            }
+        }
+        // A field that is on no form is refused.
+        (SurfaceKind::Console, "POST", "/settings/ticket-visibility") => {
+            if owner {
+                400
             } else {
                 403
             }
@@ -356,6 +365,7 @@ fn body_for(app: &TestApp, route: &RouteSpec, csrf: &str) -> Vec<(String, String
         "/staff" | "/staff/{staff}" => add("role", "superuser"),
         "/settings/portal" => add("label_tickets", &"x".repeat(80)),
         "/settings/sla" => add("first_urgent", "soon"),
+        "/settings/ticket-visibility" => add("item", "no-such-field"),
         "/companies/{company}/hours" | "/settings/time-zone" | "/profile/time-zone" => {
             add("time_zone", "Nowhere/Land")
         }

@@ -1,7 +1,8 @@
 //! The ticket story in a real browser (Debian's chromium, driven through chromedriver): a member
 //! raises a ticket with a custom field and an attachment; a routing rule puts it in a
 //! technician's queue; the technician replies publicly and adds an internal note; the member
-//! sees the reply appear without reloading and never sees the note; resolves and rates.
+//! sees the reply appear without reloading and never sees the note; the technician resolves
+//! it and the member's page swaps its actions by itself; the member rates.
 //! Screenshots of each step at 1440 px and 375 px wide go to `screenshots/` (see README).
 //!
 //! Runs when `chromedriver` is on the PATH; `.ci/run` installs it and sets
@@ -316,10 +317,48 @@ async fn the_ticket_story_in_a_real_browser() {
     assert!(!member.source().await.unwrap().contains("SECRET-NOTE"));
     shoot(&member, "05-reply-arrived").await;
 
-    // Resolve and rate.
-    member.goto(ticket_url.as_ref()).await.unwrap();
-    submit(&member, "form[action$='/resolve']").await;
-    wait_for(&member, "The ticket is marked resolved").await;
+    // The technician resolves it with a last reply: the member's open page swaps its actions
+    // by itself (reopen and rating for the reply box and "Mark as resolved") and tells screen
+    // readers so.
+    technician
+        .find(Locator::Css("input[name=kind][value=reply]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    technician
+        .find(Locator::Css("#body"))
+        .await
+        .unwrap()
+        .send_keys("PUBLIC-FIX: the drum is replaced.")
+        .await
+        .unwrap();
+    technician
+        .find(Locator::Css("#reply-status"))
+        .await
+        .unwrap()
+        .select_by_value("resolved")
+        .await
+        .unwrap();
+    submit(&technician, "form[action$='/replies']").await;
+    wait_for(&member, "How did we do?").await;
+    assert_eq!(member.current_url().await.unwrap(), ticket_url);
+    let page = member.source().await.unwrap();
+    assert!(page.contains("PUBLIC-FIX") && page.contains("Reopen ticket"));
+    assert!(!page.contains("Mark as resolved") && !page.contains("Send reply"));
+    let announced = member
+        .execute(
+            "return document.getElementById('live-announcer').textContent",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let announced = announced.as_str().unwrap_or_default().to_owned();
+    assert!(announced.contains("Resolved"), "announced {announced:?}");
+    shoot(&member, "06-resolved-live").await;
+
+    // The member rates the work.
     member
         .find(Locator::Css("input[name=rating][value='5']"))
         .await
@@ -338,7 +377,7 @@ async fn the_ticket_story_in_a_real_browser() {
     wait_for(&member, "Thank you for your rating").await;
     assert!(member.source().await.unwrap().contains("5 out of 5"));
     assert!(!member.source().await.unwrap().contains("SECRET-NOTE"));
-    shoot(&member, "06-rated").await;
+    shoot(&member, "07-rated").await;
 
     member.close().await.unwrap();
     technician.close().await.unwrap();

@@ -131,6 +131,7 @@ pub(crate) const TICKET_FORM_FIELDS: Tenant = Tenant {
     ..workspace_level("ticket_form_fields")
 };
 pub(crate) const SLA_TARGETS: Tenant = workspace_level("sla_targets");
+pub(crate) const TICKET_VISIBILITY: Tenant = workspace_level("ticket_visibility");
 /// The workspace's business calendar (no company) and companies' own.
 pub(crate) const BUSINESS_CALENDARS: Tenant = Tenant {
     company: Company::Optional("company_id"),
@@ -193,6 +194,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &TICKET_FORM_FIELDS,
     &SLA_TARGETS,
     &BUSINESS_CALENDARS,
+    &TICKET_VISIBILITY,
     &CANNED_RESPONSES,
     &ROUTING_RULES,
     &SAVED_VIEWS,
@@ -348,6 +350,7 @@ mod tests {
         ("sla.rs", include_str!("sla.rs")),
         ("staff.rs", include_str!("staff.rs")),
         ("ticket_form.rs", include_str!("ticket_form.rs")),
+        ("ticket_visibility.rs", include_str!("ticket_visibility.rs")),
         ("ticket_workflow.rs", include_str!("ticket_workflow.rs")),
         ("tickets.rs", include_str!("tickets.rs")),
     ];

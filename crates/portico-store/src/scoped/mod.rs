@@ -15,6 +15,7 @@ pub mod saved_views;
 pub mod sla;
 pub mod staff;
 pub mod ticket_form;
+pub mod ticket_visibility;
 pub mod ticket_workflow;
 pub mod tickets;
 

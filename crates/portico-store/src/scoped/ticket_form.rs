@@ -1,7 +1,7 @@
 //! The ticket submission form: the workspace's categories and custom fields, and per-company
 //! override forms that replace the workspace's fields for one company.
 
-use portico_core::{Action, CompanyId, FieldKind, FormField};
+use portico_core::{Action, CompanyId, FieldKind, FormField, TicketItem, TicketView};
 
 use crate::StoreError;
 use crate::scoped::{ScopedTx, fence};
@@ -14,6 +14,9 @@ pub struct TicketForm {
     pub fields: Vec<FormField>,
     /// The company has its own fields instead of the workspace's.
     pub company_override: bool,
+    /// What of a ticket the reader is shown: fields and categories it hides are left out
+    /// above; the form leaves out the priority and site by it.
+    pub view: TicketView,
 }
 
 struct FieldRow {
@@ -75,24 +78,39 @@ impl ScopedTx<'_> {
         }
         fields.sql(" ORDER BY f.position");
         let rows: Vec<FieldRow> = self.tx.all(fields).await?;
+        // A portal role asked nothing it is not shown.
+        let view = self.scope.ticket_view().clone();
         Ok(TicketForm {
-            categories: categories.into_iter().map(|(c,)| c).collect(),
-            fields: rows.into_iter().filter_map(FieldRow::into_field).collect(),
+            categories: categories
+                .into_iter()
+                .map(|(c,)| c)
+                .filter(|_| view.shows(TicketItem::Category))
+                .collect(),
+            fields: rows
+                .into_iter()
+                .filter(|f| view.shows_field(&f.id))
+                .filter_map(FieldRow::into_field)
+                .collect(),
             company_override: own > 0,
+            view,
         })
     }
 }
 
 impl ScopedTx<'_> {
     /// Sites a ticket of `company` may be filed under by this scope: a site-restricted user's
-    /// own sites; none for an own-tickets-only user, who is not shown the company's other
-    /// sites anywhere else either.
+    /// own sites (they must choose one); none for an own-tickets-only user, who is not shown
+    /// the company's other sites anywhere else either, nor for a role not shown sites.
     pub async fn ticket_sites(
         &mut self,
         company: CompanyId,
     ) -> Result<Vec<(portico_core::SiteId, String)>, StoreError> {
         self.scope.may(Action::ViewTickets)?;
-        if self.scope.requester().is_some() && self.scope.sites().is_none() {
+        let unrestricted = self.scope.sites().is_none();
+        if unrestricted
+            && (self.scope.requester().is_some()
+                || !self.scope.ticket_view().shows(TicketItem::Site))
+        {
             return Ok(Vec::new());
         }
         let mut query = self.select("s.id, s.name", &fence::SITES, "s");

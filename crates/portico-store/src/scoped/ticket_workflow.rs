@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use portico_core::{
     Action, Actor, CompanyId, MessageId, PortalUserId, SiteId, StaffRole, StaffUserId, TicketId,
-    TicketPriority, TicketStatus,
+    TicketItem, TicketPriority, TicketStatus,
 };
 
 use crate::scoped::outbox;
@@ -259,7 +259,13 @@ impl ScopedTx<'_> {
         {
             refusals.refuse("category", "Choose a category.");
         }
-        if new.priority.is_none() {
+        // A role not shown priorities raises tickets at normal priority.
+        let priority = if form.view.shows(TicketItem::Priority) {
+            new.priority
+        } else {
+            Some(TicketPriority::Normal)
+        };
+        if priority.is_none() {
             refusals.refuse("priority", "Choose a priority.");
         }
         // A site-restricted user must file under one of their sites, or they could not see the
@@ -300,7 +306,7 @@ impl ScopedTx<'_> {
                 Err(message) => refusals.refuse(&format!("field_{}", field.id), &message),
             }
         }
-        match (title, description, new.priority) {
+        match (title, description, priority) {
             (Some(title), Some(description), Some(priority)) if refusals.0.is_empty() => {
                 Ok(CheckedTicket {
                     title,

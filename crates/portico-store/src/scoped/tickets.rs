@@ -5,8 +5,8 @@ use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
 use portico_core::{
-    Action, CompanyId, CompanySet, PortalUserId, SiteId, StaffUserId, TicketId, TicketPriority,
-    TicketStatus, Zone,
+    Action, CompanyId, CompanySet, PortalUserId, SiteId, StaffUserId, TicketId, TicketItem,
+    TicketPriority, TicketStatus, TicketView, Zone,
 };
 
 use crate::SessionVersions;
@@ -175,7 +175,8 @@ pub struct PortalTicket {
     /// Shared with the page kept for reuse ([`crate::ticket_pages`]) rather than copied.
     pub title: Arc<str>,
     pub status: TicketStatus,
-    pub priority: TicketPriority,
+    /// `None` where the reader's role is not shown priorities ([`TicketView`]).
+    pub priority: Option<TicketPriority>,
     /// Shared by the page's tickets at the same site (or from the same requester).
     pub site_name: Option<Arc<str>>,
     pub requester_name: Option<Arc<str>>,
@@ -289,6 +290,9 @@ pub struct TicketDetail {
     pub rating: Option<Rating>,
     /// Until when the client may reopen a resolved ticket.
     pub reopen_until: Option<i64>,
+    /// What of the ticket the reader is shown: what it hides is left out above already (the
+    /// priority, which a summary always has, the page leaves out by it).
+    pub view: TicketView,
 }
 
 /// The overview's ticket figures.
@@ -393,7 +397,7 @@ pub struct PortalPage {
     /// What a caller made of these rows (the web layer: their HTML), with the name of what
     /// made it. Kept inside the page, it is valid exactly as long as the rows are and is
     /// dropped with them: a page kept for reuse is rendered once while it stays unchanged.
-    rendered: OnceLock<(&'static str, Zone, String)>,
+    rendered: OnceLock<(&'static str, Zone, TicketView, String)>,
 }
 
 impl PortalPage {
@@ -430,30 +434,57 @@ impl PortalPage {
             .sum()
     }
 
-    /// What `render` makes of this page's rows with times in `zone`, made once per page.
-    /// `render` must depend on the rows and the zone alone, never on who asks, since a kept
-    /// page is shared by everyone whose scoped query is the same: it is a plain `fn`, so the
-    /// compiler refuses one that captures anything of the request. `kind` names what it makes;
-    /// a page keeps one kind in one zone (the first asked for: a company's people mostly share
-    /// one), and makes others afresh each time.
+    /// What `render` makes of this page's rows as `view` shows them, with times in `zone`,
+    /// made once per page. `render` must depend on the rows, the zone and the view alone,
+    /// never on who asks, since a kept page is shared by everyone whose scoped query is the
+    /// same: it is a plain `fn`, so the compiler refuses one that captures anything of the
+    /// request. It gets the rows with what `view` hides left out. `kind` names what it makes;
+    /// a page keeps one kind for one zone and view (the first asked for: a company's people
+    /// mostly share both), and makes others afresh each time.
     pub fn rendered<E>(
         &self,
         kind: &'static str,
         zone: &Zone,
-        render: fn(&[PortalTicket], &Zone) -> Result<String, E>,
+        view: &TicketView,
+        render: fn(&[PortalTicket], &Zone, &TicketView) -> Result<String, E>,
     ) -> Result<Cow<'_, str>, E> {
+        let make = || -> Result<String, E> {
+            if view.hides_anything() {
+                render(&self.shown_to(view), zone, view)
+            } else {
+                render(&self.tickets, zone, view)
+            }
+        };
         if self.rendered.get().is_none() {
             // A request rendering the same page meanwhile made the same text.
             let _ = self
                 .rendered
-                .set((kind, zone.clone(), render(&self.tickets, zone)?));
+                .set((kind, zone.clone(), view.clone(), make()?));
         }
         match self.rendered.get() {
-            Some((made_by, made_in, text)) if *made_by == kind && made_in == zone => {
+            Some((made_by, made_in, made_for, text))
+                if *made_by == kind && made_in == zone && made_for == view =>
+            {
                 Ok(Cow::Borrowed(text))
             }
-            _ => render(&self.tickets, zone).map(Cow::Owned),
+            _ => make().map(Cow::Owned),
         }
+    }
+
+    /// The rows without what `view` hides.
+    fn shown_to(&self, view: &TicketView) -> Vec<PortalTicket> {
+        self.tickets
+            .iter()
+            .map(|t| PortalTicket {
+                priority: t.priority.filter(|_| view.shows(TicketItem::Priority)),
+                site_name: t.site_name.clone().filter(|_| view.shows(TicketItem::Site)),
+                requester_name: t
+                    .requester_name
+                    .clone()
+                    .filter(|_| view.shows(TicketItem::Requester)),
+                ..t.clone()
+            })
+            .collect()
     }
 }
 
@@ -1011,7 +1042,7 @@ impl ScopedTx<'_> {
                 number: row.number,
                 title: Arc::from(row.title),
                 status: row.status.0,
-                priority: row.priority.0,
+                priority: Some(row.priority.0),
                 updated_at: row.updated_at,
             })
             .collect();
@@ -1107,12 +1138,19 @@ impl ScopedTx<'_> {
         }
         events.sql(" ORDER BY e.created_at, e.id");
         let events: Vec<EventRow> = self.tx.all(events).await?;
-        let mut fields =
-            Q::new("SELECT v.label, v.value FROM ticket_field_values v WHERE v.ticket_id = ");
+        let mut fields = Q::new(
+            "SELECT v.field_id, v.label, v.value FROM ticket_field_values v WHERE v.ticket_id = ",
+        );
         fields.arg(id);
         self.fenced(&mut fields, &fence::TICKET_FIELD_VALUES, "v");
         fields.sql(" ORDER BY v.position");
-        let fields: Vec<(String, String)> = self.tx.all(fields).await?;
+        let fields: Vec<(String, String, String)> = self.tx.all(fields).await?;
+        let view = self.scope.ticket_view().clone();
+        let fields = fields
+            .into_iter()
+            .filter(|(field, ..)| view.shows_field(field))
+            .map(|(_, label, value)| (label, value))
+            .collect();
         let mut cc = Q::new(
             "SELECT u.id, u.name FROM ticket_cc x JOIN portal_users u \
              ON u.workspace_id = x.workspace_id AND u.company_id = x.company_id AND u.id = x.portal_user_id \
@@ -1166,6 +1204,13 @@ impl ScopedTx<'_> {
                 .collect(),
             events: events
                 .into_iter()
+                .filter(|e| match e.kind.as_str() {
+                    "priority" => {
+                        view.shows(TicketItem::Changes) && view.shows(TicketItem::Priority)
+                    }
+                    "status" => view.shows(TicketItem::Changes),
+                    _ => true,
+                })
                 .map(|e| TicketEvent {
                     kind: e.kind,
                     old_value: e.old_value,
@@ -1193,7 +1238,19 @@ impl ScopedTx<'_> {
                 _ => None,
             },
             reopen_until,
-            ticket,
+            ticket: TicketSummary {
+                category: if view.shows(TicketItem::Category) {
+                    ticket.category
+                } else {
+                    String::new()
+                },
+                site_name: ticket.site_name.filter(|_| view.shows(TicketItem::Site)),
+                requester_name: ticket
+                    .requester_name
+                    .filter(|_| view.shows(TicketItem::Requester)),
+                ..ticket
+            },
+            view,
         })
     }
 
@@ -1210,11 +1267,15 @@ impl ScopedTx<'_> {
             messages.sql(" AND NOT m.internal");
         }
         let count = self.tx.count(messages).await?;
+        let priority = if self.scope.ticket_view().shows(TicketItem::Priority) {
+            ticket.priority.as_str()
+        } else {
+            ""
+        };
         Ok(format!(
-            "{}/{}/{}/{count}",
+            "{}/{}/{priority}/{count}",
             ticket.updated_at,
             ticket.status.as_str(),
-            ticket.priority.as_str()
         ))
     }
 
@@ -1335,7 +1396,7 @@ mod tests {
             number: 1042,
             title: Arc::from("Printer offline"),
             status: TicketStatus::Open,
-            priority: TicketPriority::Normal,
+            priority: Some(TicketPriority::Normal),
             site_name: None,
             requester_name: None,
             updated_at: 0,
@@ -1347,48 +1408,63 @@ mod tests {
         static CALLS: Cell<u32> = const { Cell::new(0) };
     }
 
-    fn render(tickets: &[PortalTicket], zone: &Zone) -> Result<String, Infallible> {
+    fn render(tickets: &[PortalTicket], zone: &Zone, _: &TicketView) -> Result<String, Infallible> {
         CALLS.with(|c| c.set(c.get() + 1));
-        Ok(format!("rows:{}:{}", tickets[0].title, zone.name()))
+        let priority = tickets[0].priority.map(|p| p.as_str()).unwrap_or("-");
+        Ok(format!(
+            "rows:{}:{}:{priority}",
+            tickets[0].title,
+            zone.name()
+        ))
     }
 
     #[test]
-    fn a_page_is_rendered_once_per_kind_and_zone_it_keeps() {
+    fn a_page_is_rendered_once_per_kind_zone_and_view_it_keeps() {
         let page = page();
         let utc = Zone::utc();
+        let all = TicketView::everything();
         for _ in 0..3 {
             assert_eq!(
-                page.rendered("rows", &utc, render).unwrap(),
-                "rows:Printer offline:UTC"
+                page.rendered("rows", &utc, &all, render).unwrap(),
+                "rows:Printer offline:UTC:normal"
             );
         }
         assert_eq!(CALLS.with(Cell::get), 1, "kept after the first time");
         // Another kind is made afresh each time, never taken from the one kept.
-        let other = |_: &[PortalTicket], _: &Zone| Ok::<_, Infallible>("other".to_owned());
-        assert_eq!(page.rendered("other", &utc, other).unwrap(), "other");
-        // So is the same kind for a reader in another zone.
+        let other =
+            |_: &[PortalTicket], _: &Zone, _: &TicketView| Ok::<_, Infallible>("other".to_owned());
+        assert_eq!(page.rendered("other", &utc, &all, other).unwrap(), "other");
+        // So is the same kind for a reader in another zone, or of a role shown less, who
+        // gets the rows without what is hidden from it.
         let tokyo = Zone::named("Asia/Tokyo").unwrap();
         assert_eq!(
-            page.rendered("rows", &tokyo, render).unwrap(),
-            "rows:Printer offline:Asia/Tokyo"
+            page.rendered("rows", &tokyo, &all, render).unwrap(),
+            "rows:Printer offline:Asia/Tokyo:normal"
         );
-        assert_eq!(CALLS.with(Cell::get), 2);
+        let mut no_priority = TicketView::everything();
+        no_priority.hide(TicketItem::Priority);
         assert_eq!(
-            page.rendered("rows", &utc, render).unwrap(),
-            "rows:Printer offline:UTC"
+            page.rendered("rows", &utc, &no_priority, render).unwrap(),
+            "rows:Printer offline:UTC:-"
         );
-        assert_eq!(CALLS.with(Cell::get), 2);
+        assert_eq!(CALLS.with(Cell::get), 3);
+        assert_eq!(
+            page.rendered("rows", &utc, &all, render).unwrap(),
+            "rows:Printer offline:UTC:normal"
+        );
+        assert_eq!(CALLS.with(Cell::get), 3);
     }
 
     #[test]
     fn a_failed_rendering_is_not_kept() {
         let page = page();
         let utc = Zone::utc();
+        let all = TicketView::everything();
         assert_eq!(
-            page.rendered("rows", &utc, |_, _| Err("broken")),
+            page.rendered("rows", &utc, &all, |_, _, _| Err("broken")),
             Err("broken")
         );
-        let ok = |_: &[PortalTicket], _: &Zone| Ok::<_, &str>("rows".to_owned());
-        assert_eq!(page.rendered("rows", &utc, ok).unwrap(), "rows");
+        let ok = |_: &[PortalTicket], _: &Zone, _: &TicketView| Ok::<_, &str>("rows".to_owned());
+        assert_eq!(page.rendered("rows", &utc, &all, ok).unwrap(), "rows");
     }
 }

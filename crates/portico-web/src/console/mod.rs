@@ -16,6 +16,7 @@ mod sla;
 mod staff;
 mod ticket_form;
 mod ticket_intake;
+mod ticket_visibility;
 
 mod tickets;
 mod work;
@@ -154,6 +155,16 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
         )
         .get("/settings/ticket-form", Resource::Page, ticket_form::page)
         .post("/settings/ticket-form", Resource::Page, ticket_form::save)
+        .get(
+            "/settings/ticket-visibility",
+            Resource::Page,
+            ticket_visibility::page,
+        )
+        .post(
+            "/settings/ticket-visibility",
+            Resource::Page,
+            ticket_visibility::save,
+        )
         .get("/settings/routing", Resource::Page, routing::page)
         .post("/settings/routing", Resource::Page, routing::save)
         .get("/settings/sla", Resource::Page, sla::page)

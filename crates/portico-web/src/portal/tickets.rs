@@ -10,7 +10,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use portico_core::{
     Action, Actor, CompanyId, FieldKind, PortalUserId, Principal, Section, SiteId, TicketId,
-    TicketPriority, Zone,
+    TicketItem, TicketPriority, TicketView, Zone,
 };
 use portico_store::StoreError;
 use portico_store::scoped::kept_uploads::KeptUpload;
@@ -94,6 +94,8 @@ impl ListCursor {
 struct ListPage<'a> {
     chrome: Chrome,
     heading: String,
+    /// Which columns the reader's role is shown.
+    view: &'a TicketView,
     tickets: &'a [PortalTicket],
     /// The rows of `tickets` ([`TicketRows`]).
     rows: &'a str,
@@ -115,6 +117,7 @@ struct ListPage<'a> {
 struct TicketRows<'a> {
     tickets: &'a [PortalTicket],
     zone: &'a Zone,
+    view: &'a TicketView,
 }
 
 fn label(auth: &Auth) -> String {
@@ -141,10 +144,15 @@ fn shown(read: &[PortalTicket]) -> usize {
 }
 
 /// A list page's rows, from the rows alone (a kept page is shared; see `PortalPage::rendered`).
-fn render_rows(read: &[PortalTicket], zone: &Zone) -> Result<String, askama::Error> {
+fn render_rows(
+    read: &[PortalTicket],
+    zone: &Zone,
+    view: &TicketView,
+) -> Result<String, askama::Error> {
     TicketRows {
         tickets: &read[..shown(read)],
         zone,
+        view,
     }
     .render()
 }
@@ -185,6 +193,7 @@ pub(crate) async fn list(
         .rendered(
             "portal ticket list rows",
             auth.principal.zone(),
+            auth.scope.ticket_view(),
             render_rows,
         )
         .map_err(|e| WebError::Internal(e.to_string()))?;
@@ -200,6 +209,7 @@ pub(crate) async fn list(
     Ok(render::ok(&ListPage {
         chrome: Chrome::signed_in(&auth, &heading, "/tickets"),
         heading,
+        view: auth.scope.ticket_view(),
         tickets,
         rows: &rows,
         status: status.as_str(),
@@ -235,6 +245,21 @@ struct DetailPage {
     reply: String,
     error: String,
     notice: &'static str,
+}
+
+impl DetailPage {
+    /// Which actions the page offers: the live update swaps them when this changes (and only
+    /// then, so that a reply being typed is not replaced by the same form).
+    fn actions_key(&self) -> String {
+        format!(
+            "{}{}{}{}{}",
+            u8::from(self.can_reply),
+            u8::from(self.can_resolve),
+            u8::from(self.can_reopen),
+            u8::from(self.can_rate),
+            self.detail.rating.as_ref().map_or(0, |r| r.score),
+        )
+    }
 }
 
 async fn detail_page(
@@ -619,7 +644,12 @@ async fn new_ticket_page(
         chrome: Chrome::signed_in(auth, "Raise a ticket", "/tickets"),
         heading,
         categories: ticket_form.categories,
-        priorities: TicketPriority::ALL,
+        // A role not shown priorities is not asked for one.
+        priorities: if ticket_form.view.shows(TicketItem::Priority) {
+            TicketPriority::ALL
+        } else {
+            &[]
+        },
         site_required: auth.scope.sites().is_some(),
         sites,
         fields,
