@@ -124,6 +124,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "ticket visibility",
         include_str!("../migrations/sqlite/0023_ticket_visibility.sql"),
     ),
+    (
+        24,
+        "ticket presence",
+        include_str!("../migrations/sqlite/0024_ticket_presence.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -260,6 +265,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         27,
         "ticket visibility",
         include_str!("../migrations/postgres/0027_ticket_visibility.sql"),
+    ),
+    (
+        28,
+        "ticket presence",
+        include_str!("../migrations/postgres/0028_ticket_presence.sql"),
     ),
 ];
 

@@ -2,7 +2,7 @@
 //! [`Scope`], and the sign-in, sign-out, invitation and reset pages of both surfaces.
 
 use askama::Template;
-use axum::extract::{FromRequestParts, Query, State};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -34,6 +34,45 @@ pub struct Auth {
     /// Read with the session, for a page that reuses what an instance keeps (see
     /// [`portico_store::ScopedTx::portal_tickets`]); taken once, by [`Auth::fresh_versions`].
     versions: Option<SessionVersions>,
+}
+
+/// A signed-in person's form, its CSRF token already checked against their session. Every
+/// state change of a signed-in page takes its form this way (or as
+/// [`crate::uploads::FormWithFiles`], which checks the same): [`FormData`] is no extractor,
+/// so no handler can read a form and forget the check.
+pub(crate) struct SignedForm {
+    pub auth: Auth,
+    pub form: FormData,
+}
+
+impl FromRequest<AppState> for SignedForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (mut parts, body) = req.into_parts();
+        let auth = Auth::from_request_parts(&mut parts, state).await?;
+        let form = FormData::read(Request::from_parts(parts, body))
+            .await
+            .map_err(IntoResponse::into_response)?;
+        auth.check_csrf(&form)
+            .map_err(IntoResponse::into_response)?;
+        Ok(SignedForm { auth, form })
+    }
+}
+
+/// A form of the pages used before sign-in (sign in, forgotten password, setting a password),
+/// its token checked against the form cookie those pages set.
+pub(crate) struct PublicForm(pub FormData);
+
+impl FromRequest<AppState> for PublicForm {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let headers = req.headers().clone();
+        let form = FormData::read(req).await?;
+        check_form_token(state, &headers, &form)?;
+        Ok(PublicForm(form))
+    }
 }
 
 impl Auth {
@@ -326,9 +365,8 @@ pub(crate) async fn login_submit(
     site: Site,
     headers: HeaderMap,
     ClientIp(ip): ClientIp,
-    form: FormData,
+    PublicForm(form): PublicForm,
 ) -> Result<Response, WebError> {
-    check_form_token(&state, &headers, &form)?;
     let email = form.get("email").trim().to_owned();
     let mut tx = state.store.auth(site.workspace_id).await?;
     let outcome = tx
@@ -368,10 +406,8 @@ pub(crate) async fn login_submit(
 
 pub(crate) async fn logout(
     State(state): State<AppState>,
-    auth: Auth,
-    form: FormData,
+    SignedForm { auth, .. }: SignedForm,
 ) -> Result<Response, WebError> {
-    auth.check_csrf(&form)?;
     let mut tx = state.store.auth(auth.site.workspace_id).await?;
     tx.end_session(&auth.token).await?;
     tx.commit().await?;
@@ -413,10 +449,8 @@ pub(crate) async fn forgot_page(
 pub(crate) async fn forgot_submit(
     State(state): State<AppState>,
     site: Site,
-    headers: HeaderMap,
-    form: FormData,
+    PublicForm(form): PublicForm,
 ) -> Result<Response, WebError> {
-    check_form_token(&state, &headers, &form)?;
     let email = form.get("email").trim();
     if !portico_store::scoped::portal_users::valid_email(email) {
         let page = ForgotPage {
@@ -523,9 +557,8 @@ pub(crate) async fn set_password_submit(
     headers: HeaderMap,
     uri: axum::http::Uri,
     ClientIp(ip): ClientIp,
-    form: FormData,
+    PublicForm(form): PublicForm,
 ) -> Result<Response, WebError> {
-    check_form_token(&state, &headers, &form)?;
     let (purpose, action, heading) = purpose_of(uri.path());
     let token = form.get("token");
     let refuse = |error: String| SetPasswordPage {

@@ -2,7 +2,7 @@
 //! named after records (one per section) read the same way.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::Request;
 
 use crate::error::WebError;
 
@@ -66,10 +66,11 @@ impl FormData {
     }
 }
 
-impl<S: Send + Sync> FromRequest<S> for FormData {
-    type Rejection = WebError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+impl FormData {
+    /// Reads a URL-encoded body. Crate-private, and not an extractor: handlers receive forms
+    /// only through extractors that check them first ([`crate::auth::SignedForm`],
+    /// [`crate::auth::PublicForm`], [`crate::uploads::FormWithFiles`]).
+    pub(crate) async fn read(req: Request) -> Result<FormData, WebError> {
         let is_form = req
             .headers()
             .get(axum::http::header::CONTENT_TYPE)
@@ -78,7 +79,6 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
         if !is_form {
             return Err(WebError::BadRequest("Send this form from its page.".into()));
         }
-        let _ = state;
         // Read at most the form limit, whatever the app-wide body limit (raised for uploads).
         let bytes: Bytes = axum::body::to_bytes(req.into_body(), MAX_FORM_BYTES)
             .await

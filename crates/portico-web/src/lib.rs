@@ -21,6 +21,7 @@ mod session;
 mod uploads;
 
 mod svg;
+mod ticket_form_fields;
 mod timeline;
 
 use std::sync::Arc;

@@ -1,6 +1,7 @@
-//! Live portal pages over server-sent events. A stream is opened for one ticket or for the
-//! ticket list and says `changed` when what that page shows has changed; the page then fetches
-//! itself again (see `static/app.js`). Without JavaScript a reload shows the same.
+//! Live pages over server-sent events, on both surfaces. A stream is opened for one ticket or
+//! for the ticket list (the portal's list, the desk's queue and work view) and says `changed`
+//! when what that page shows has changed; the page then fetches itself again (see
+//! `static/app.js`). Without JavaScript a reload shows the same.
 //!
 //! Each tick re-reads the session and rebuilds the scope, so a stream is fenced exactly like the
 //! page and ends (`ended`) when the session does, or when the ticket leaves the reader's scope.

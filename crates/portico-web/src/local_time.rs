@@ -6,7 +6,7 @@ use axum::response::Response;
 use portico_core::local_time::{OpeningHours, WEEKDAYS, clock_text, parse_clock};
 use portico_core::{BusinessHours, Principal, Zone};
 
-use crate::auth::Auth;
+use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
 use crate::forms::FormData;
 use crate::{AppState, see_other};
@@ -49,10 +49,8 @@ fn settings_page(auth: &Auth) -> &'static str {
 /// Saves the signed-in person's own time zone (empty: their company's or workspace's).
 pub(crate) async fn save_my_time_zone(
     State(state): State<AppState>,
-    auth: Auth,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
-    auth.check_csrf(&form)?;
     let zone = chosen_zone(&form, "time_zone").map_err(WebError::BadRequest)?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     tx.set_my_time_zone(zone.as_ref()).await?;

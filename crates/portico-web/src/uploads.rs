@@ -83,8 +83,14 @@ impl FromRequest<AppState> for FormWithFiles {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("multipart/form-data"));
         if !multipart {
+            let (mut parts, body) = req.into_parts();
+            let auth = Auth::from_request_parts(&mut parts, state)
+                .await
+                .map_err(|_| WebError::NotFound)?;
+            let form = FormData::read(Request::from_parts(parts, body)).await?;
+            auth.check_csrf(&form)?;
             return Ok(FormWithFiles {
-                form: FormData::from_request(req, state).await?,
+                form,
                 upload: None,
                 files: Vec::new(),
                 file_error: None,
@@ -165,8 +171,11 @@ impl FromRequest<AppState> for FormWithFiles {
                 }
             }
         }
+        let form = FormData::from_pairs_owned(pairs);
+        // The handler gets no form whose token is not the session's, files or not.
+        auth.check_csrf(&form)?;
         Ok(FormWithFiles {
-            form: FormData::from_pairs_owned(pairs),
+            form,
             upload,
             files,
             file_error,

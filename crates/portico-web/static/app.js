@@ -28,7 +28,56 @@
       }
       link.href = "/brand.css?primary=" + encodeURIComponent(primary) + "&secondary=" + encodeURIComponent(secondary);
     };
-        form.addEventListener("input", update);
+    form.addEventListener("input", update);
+  }
+  // Ticket-form designer: "Move up" / "Move down" move the field in the page instead of a
+  // round trip; the rows' hidden "order" fields carry the new order when the form is saved.
+  var designer = document.querySelector("form[data-reorder]");
+  if (designer) {
+    designer.addEventListener("click", function (event) {
+      var button = event.target.closest && event.target.closest("button[name=move]");
+      if (!button) { return; }
+      event.preventDefault();
+      var row = button.closest("[data-row]");
+      var up = /-up$/.test(button.value);
+      var other = up ? row.previousElementSibling : row.nextElementSibling;
+      var status = document.getElementById("reorder-status");
+      var label = row.querySelector("input[name^=label_]").value;
+      // Only saved or named fields move; blank rows for new fields stay last.
+      if (!other || !other.hasAttribute("data-row") || !other.querySelector("button[name=move]")) {
+        status.textContent = label + " is already " + (up ? "first." : "last.");
+        return;
+      }
+      row.parentNode.insertBefore(up ? row : other, up ? other : row);
+      button.focus();
+      var rows = designer.querySelectorAll("[data-row]");
+      var at = 0;
+      rows.forEach(function (r, n) {
+        var position = r.querySelector("[data-position]");
+        if (position) { position.textContent = String(n + 1); }
+        if (r === row) { at = n + 1; }
+      });
+      status.textContent = label + " is now field " + at + ".";
+    });
+  }
+  // The desk's reply box: while someone types, tell the server now and then, so that colleagues
+  // opening the same ticket see who is writing a reply.
+  var replyForm = document.querySelector("form[data-replying]");
+  if (replyForm && window.fetch) {
+    var lastMark = 0;
+    replyForm.addEventListener("input", function () {
+      var now = Date.now();
+      if (now - lastMark < 10000) { return; }
+      lastMark = now;
+      var body = new URLSearchParams();
+      body.set("csrf", replyForm.elements.csrf.value);
+      fetch(replyForm.getAttribute("data-replying"), {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: body.toString()
+      });
+    });
   }
   // Live pages: the server says when what this page shows has changed; the page then fetches
   // itself and swaps in the parts marked data-live, so a reply appears without a reload.

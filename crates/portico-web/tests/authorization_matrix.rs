@@ -202,6 +202,29 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 403
             }
         }
+        // Live updates of the queue and of a ticket, as the pages themselves answer.
+        (SurfaceKind::Console, "GET", "/tickets/events") => {
+            if reads_tickets {
+                200
+            } else {
+                403
+            }
+        }
+        (SurfaceKind::Console, "GET", "/tickets/{ticket}/events") => {
+            if sees && reads_tickets {
+                200
+            } else {
+                404
+            }
+        }
+        // Saying one is writing a reply: those who work the ticket.
+        (SurfaceKind::Console, "POST", "/tickets/{ticket}/replying") => {
+            if sees && reads_tickets {
+                204
+            } else {
+                404
+            }
+        }
         (SurfaceKind::Console, "GET", "/tickets/{ticket}/attachments/{attachment}") => {
             if sees && reads_tickets { 200 } else { 404 }
         }

@@ -1,8 +1,9 @@
 //! The ticket story in a real browser (Debian's chromium, driven through chromedriver): a member
 //! raises a ticket with a custom field and an attachment; a routing rule puts it in a
 //! technician's queue; the technician replies publicly and adds an internal note; the member
-//! sees the reply appear without reloading and never sees the note; the technician resolves
-//! it and the member's page swaps its actions by itself; the member rates.
+//! sees the reply appear without reloading and never sees the note; the member's answer appears
+//! on the technician's page by itself; the technician resolves it and the member's page swaps
+//! its actions by itself; the member rates.
 //! Screenshots of each step at 1440 px and 375 px wide go to `screenshots/` (see README).
 //!
 //! Runs when `chromedriver` is on the PATH; `.ci/run` installs it and sets
@@ -317,6 +318,20 @@ async fn the_ticket_story_in_a_real_browser() {
     assert!(!member.source().await.unwrap().contains("SECRET-NOTE"));
     shoot(&member, "05-reply-arrived").await;
 
+    // The member answers; the technician's open page shows it by itself.
+    let technician_url = technician.current_url().await.unwrap();
+    member
+        .find(Locator::Css("#body"))
+        .await
+        .unwrap()
+        .send_keys("CLIENT-THANKS: the drum fits.")
+        .await
+        .unwrap();
+    submit(&member, "form[action$='/replies']").await;
+    wait_for(&member, "Your reply was sent").await;
+    wait_for(&technician, "CLIENT-THANKS").await;
+    assert_eq!(technician.current_url().await.unwrap(), technician_url);
+
     // The technician resolves it with a last reply: the member's open page swaps its actions
     // by itself (reopen and rating for the reply box and "Mark as resolved") and tells screen
     // readers so.
@@ -341,9 +356,10 @@ async fn the_ticket_story_in_a_real_browser() {
         .select_by_value("resolved")
         .await
         .unwrap();
+    let member_url = member.current_url().await.unwrap();
     submit(&technician, "form[action$='/replies']").await;
     wait_for(&member, "How did we do?").await;
-    assert_eq!(member.current_url().await.unwrap(), ticket_url);
+    assert_eq!(member.current_url().await.unwrap(), member_url);
     let page = member.source().await.unwrap();
     assert!(page.contains("PUBLIC-FIX") && page.contains("Reopen ticket"));
     assert!(!page.contains("Mark as resolved") && !page.contains("Send reply"));

@@ -1,5 +1,6 @@
-//! Live portal pages: the event stream of a ticket says `changed` when staff reply or change
-//! the status, stays quiet for internal notes, and ends when the session does.
+//! Live pages: the event stream of a ticket says `changed` when staff reply or change the
+//! status, stays quiet for internal notes, and ends when the session does; the desk's queue
+//! and ticket pages hear of client activity and of colleagues writing a reply.
 
 mod common;
 
@@ -172,4 +173,98 @@ async fn a_session_may_hold_only_a_few_streams_and_closing_one_frees_it() {
         .stream()
         .await;
     assert_eq!(status, 200);
+}
+
+/// The desk's pages are live too: the queue hears of a client's new ticket, a ticket page of
+/// the client's reply; and a colleague writing a reply is shown on the ticket (and heard of),
+/// never to the client, and no longer once the reply is sent.
+#[tokio::test]
+async fn the_desk_hears_of_client_activity_and_of_colleagues_replying() {
+    let app = fast_app().await;
+    let ticket = app.fx.own_ticket(Who::Member).unwrap();
+    let owner = app.session_for(Who::Owner).await;
+    let (status, mut queue) = app
+        .get(CONSOLE, "/tickets/events")
+        .session(owner.as_deref())
+        .stream()
+        .await;
+    assert_eq!(status, 200);
+    let (status, mut page) = app
+        .get(CONSOLE, &format!("/tickets/{ticket}/events"))
+        .session(owner.as_deref())
+        .stream()
+        .await;
+    assert_eq!(status, 200);
+    let member = app
+        .post_as(
+            Who::Member,
+            &format!("/tickets/{ticket}/replies"),
+            &[("body", "Any news?")],
+        )
+        .await;
+    assert_eq!(member.status, 303, "{}", member.body);
+    for stream in [&mut queue, &mut page] {
+        assert_eq!(
+            next_event(stream, Duration::from_secs(10)).await.as_deref(),
+            Some("changed")
+        );
+    }
+
+    // The technician starts a reply: the owner's page hears of it and names them.
+    let marked = app
+        .post_as(
+            Who::TechnicianAssigned,
+            &format!("/tickets/{ticket}/replying"),
+            &[],
+        )
+        .await;
+    assert_eq!(marked.status, 204);
+    assert_eq!(
+        next_event(&mut page, Duration::from_secs(10))
+            .await
+            .as_deref(),
+        Some("changed")
+    );
+    let path = format!("/tickets/{ticket}");
+    let seen = app
+        .get(CONSOLE, &path)
+        .session(owner.as_deref())
+        .send()
+        .await;
+    assert!(
+        seen.body.contains("tech-a@msp.test is writing a reply."),
+        "{}",
+        seen.body
+    );
+    // Not to the technician themselves, and never to the client.
+    let tech = app.session_for(Who::TechnicianAssigned).await;
+    let own = app
+        .get(CONSOLE, &path)
+        .session(tech.as_deref())
+        .send()
+        .await;
+    assert!(!own.body.contains("is writing a reply."));
+    let member = app.session_for(Who::Member).await;
+    let client = app
+        .get(PORTAL, &path)
+        .session(member.as_deref())
+        .send()
+        .await;
+    assert_eq!(client.status, 200);
+    assert!(!client.body.contains("writing a reply"));
+    // Sent: the mark is gone.
+    let sent = app
+        .post_as(
+            Who::TechnicianAssigned,
+            &format!("/tickets/{ticket}/replies"),
+            &[("kind", "reply"), ("body", "On it.")],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    let seen = app
+        .get(CONSOLE, &path)
+        .session(owner.as_deref())
+        .send()
+        .await;
+    assert!(!seen.body.contains("is writing a reply."));
 }

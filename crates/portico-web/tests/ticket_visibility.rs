@@ -173,3 +173,127 @@ async fn each_portal_role_sees_only_what_the_msp_shows_it() {
     let list = get(&app, Who::Viewer, "/tickets").await.body;
     assert!(!list.contains(">Urgent<"));
 }
+
+/// The designer's rows for the two fields of [`with_form`], in the order given, and a blank
+/// label for a new field when `new` is set.
+fn designer_rows<'a>(
+    first: (&'a str, &'a str, &'a str, &'a str),
+    second: (&'a str, &'a str, &'a str, &'a str),
+    new: Option<&'a str>,
+) -> Vec<(&'a str, &'a str)> {
+    let mut pairs = vec![("categories", "Hardware\nSoftware")];
+    for (n, (id, label, kind, options)) in [first, second].into_iter().enumerate() {
+        let names: [&str; 5] = [
+            ["id_0", "id_1"][n],
+            ["label_0", "label_1"][n],
+            ["kind_0", "kind_1"][n],
+            ["options_0", "options_1"][n],
+            ["0", "1"][n],
+        ];
+        pairs.extend([
+            ("order", names[4]),
+            (names[0], id),
+            (names[1], label),
+            (names[2], kind),
+            (names[3], options),
+        ]);
+    }
+    if let Some(label) = new {
+        pairs.extend([("order", "2"), ("label_2", label), ("kind_2", "text")]);
+    }
+    pairs
+}
+
+#[tokio::test]
+async fn the_designer_reorders_and_previews_and_hidden_fields_stay_hidden_after_a_save() {
+    let app = TestApp::spawn().await;
+    let (device, cost) = with_form(&app).await;
+    // The cost centre is for client admins only.
+    let hidden = post(
+        &app,
+        Who::Owner,
+        "/settings/ticket-visibility",
+        &[
+            ("item", cost.as_str()),
+            (&format!("show_{cost}"), "client_admin"),
+        ],
+    )
+    .await;
+    assert_eq!(hidden.status, 303, "{}", hidden.body);
+    let device_row = (
+        device.as_str(),
+        "Affected device",
+        "select",
+        "Laptop\nPrinter",
+    );
+    let cost_row = (cost.as_str(), "Cost centre", "text", "");
+
+    // "Move up" on the second row shows the form again with the rows swapped, unsaved.
+    let mut pairs = designer_rows(device_row, cost_row, None);
+    pairs.push(("move", "1-up"));
+    let moved = post(&app, Who::Owner, "/settings/ticket-form", &pairs).await;
+    assert_eq!(moved.status, 200, "{}", moved.body);
+    let at = |body: &str, text: &str| body.find(text).unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        at(&moved.body, "value=\"Cost centre\"") < at(&moved.body, "value=\"Affected device\"")
+    );
+    assert!(moved.body.contains("Save the form to keep the new order"));
+    let saved_form = get(&app, Who::Owner, "/settings/ticket-form").await.body;
+    assert!(
+        at(&saved_form, "value=\"Affected device\"") < at(&saved_form, "value=\"Cost centre\"")
+    );
+
+    // The preview, as a member: the unsaved new field and the device, not the cost centre.
+    let mut pairs = designer_rows(cost_row, device_row, Some("Serial number"));
+    pairs.extend([("intent", "preview"), ("preview_role", "member")]);
+    let preview = post(&app, Who::Owner, "/settings/ticket-form", &pairs).await;
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    let body = &preview.body;
+    assert!(body.contains("the form as a member sees it"), "{body}");
+    assert!(body.contains(&format!("for=\"field_{device}\"")));
+    assert!(body.contains("for=\"field_new-2\">Serial number"));
+    assert!(!body.contains(&format!("for=\"field_{cost}\"")));
+    let mut pairs = designer_rows(cost_row, device_row, None);
+    pairs.extend([("intent", "preview"), ("preview_role", "client_admin")]);
+    let as_admin = post(&app, Who::Owner, "/settings/ticket-form", &pairs)
+        .await
+        .body;
+    assert!(
+        at(&as_admin, &format!("for=\"field_{cost}\""))
+            < at(&as_admin, &format!("for=\"field_{device}\""))
+    );
+    assert!(
+        get(&app, Who::Member, "/tickets/new")
+            .await
+            .body
+            .contains("Affected device")
+    );
+    let unchanged = get(&app, Who::Owner, "/settings/ticket-form").await.body;
+    assert!(!unchanged.contains("Serial number"));
+
+    // Saved in the new order, the fields keep their ids: the cost centre is still hidden from
+    // members, and the client admin is asked it first.
+    let pairs = designer_rows(cost_row, device_row, None);
+    let saved = post(&app, Who::Owner, "/settings/ticket-form", &pairs).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let member_form = get(&app, Who::Member, "/tickets/new").await.body;
+    assert!(member_form.contains("Affected device"), "{member_form}");
+    assert!(!member_form.contains("Cost centre"), "{member_form}");
+    let admin_form = get(&app, Who::ClientAdmin, "/tickets/new").await.body;
+    assert!(at(&admin_form, "Cost centre") < at(&admin_form, "Affected device"));
+    let designer = get(&app, Who::Owner, "/settings/ticket-form").await.body;
+    assert!(
+        designer.contains(&format!("name=\"id_0\" value=\"{cost}\"")),
+        "{designer}"
+    );
+
+    // An id that is not on the form (removed meanwhile in another tab) is refused, unsaved.
+    let stale = designer_rows(
+        ("no-such-field", "Cost centre", "text", ""),
+        device_row,
+        None,
+    );
+    let refused = post(&app, Who::Owner, "/settings/ticket-form", &stale).await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("changed elsewhere"));
+}

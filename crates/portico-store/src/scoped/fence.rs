@@ -124,6 +124,8 @@ pub(crate) const TICKET_ATTACHMENTS: Tenant = of_ticket("ticket_attachments");
 pub(crate) const TICKET_EVENTS: Tenant = of_ticket("ticket_events");
 pub(crate) const TICKET_FIELD_VALUES: Tenant = of_ticket("ticket_field_values");
 pub(crate) const TICKET_CC: Tenant = of_ticket("ticket_cc");
+/// Who of the desk is writing a reply (staff only: the store refuses portal scopes).
+pub(crate) const TICKET_PRESENCE: Tenant = of_ticket("ticket_presence");
 pub(crate) const TICKET_CATEGORIES: Tenant = workspace_level("ticket_categories");
 pub(crate) const TICKET_COUNTERS: Tenant = workspace_level("ticket_counters");
 pub(crate) const TICKET_FORM_FIELDS: Tenant = Tenant {
@@ -189,6 +191,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &TICKET_EVENTS,
     &TICKET_FIELD_VALUES,
     &TICKET_CC,
+    &TICKET_PRESENCE,
     &TICKET_CATEGORIES,
     &TICKET_COUNTERS,
     &TICKET_FORM_FIELDS,
@@ -345,6 +348,7 @@ mod tests {
         ("outbox.rs", include_str!("outbox.rs")),
         ("portal_settings.rs", include_str!("portal_settings.rs")),
         ("portal_users.rs", include_str!("portal_users.rs")),
+        ("presence.rs", include_str!("presence.rs")),
         ("routing.rs", include_str!("routing.rs")),
         ("saved_views.rs", include_str!("saved_views.rs")),
         ("sla.rs", include_str!("sla.rs")),

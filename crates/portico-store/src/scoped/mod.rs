@@ -10,6 +10,7 @@ pub mod local_time;
 pub mod outbox;
 pub mod portal_settings;
 pub mod portal_users;
+pub mod presence;
 pub mod routing;
 pub mod saved_views;
 pub mod sla;

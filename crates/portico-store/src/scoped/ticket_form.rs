@@ -131,6 +131,9 @@ impl ScopedTx<'_> {
 /// One field as the form designer submits it.
 #[derive(Debug, Clone, Default)]
 pub struct FieldDraft {
+    /// The field's id when it is already on the form, kept across saves: answers and the
+    /// visibility rules refer to it. Empty for a new field.
+    pub id: String,
     pub label: String,
     pub kind: String,
     pub required: bool,
@@ -198,29 +201,68 @@ impl ScopedTx<'_> {
             }
             checked.push((label, kind, f.required, help, options));
         }
-        let workspace = self.scope.workspace();
-        let mut delete = self.delete(&fence::TICKET_FORM_FIELDS);
+        // Fields already on the form keep their ids (hidden fields stay hidden, answers stay
+        // tied to them); fields left out are removed; new ones get new ids.
+        let mut existing = self.select("f.id", &fence::TICKET_FORM_FIELDS, "f");
         match company {
-            Some(c) => delete.sql(" AND company_id = ").arg(c),
-            None => delete.sql(" AND company_id IS NULL"),
+            Some(c) => existing.sql(" AND f.company_id = ").arg(c),
+            None => existing.sql(" AND f.company_id IS NULL"),
         };
-        self.tx.exec(delete).await?;
-        for (position, (label, kind, required, help, options)) in checked.iter().enumerate() {
-            self.tx
-                .exec(q!(
-                    "INSERT INTO ticket_form_fields (workspace_id, company_id, id, position, label, kind, required, help, options) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    workspace,
-                    company,
-                    portico_core::MessageId::new().as_text(),
-                    position as i64,
-                    label.as_str(),
-                    kind.as_str(),
-                    *required,
-                    help.as_str(),
-                    options.join("\n")
-                ))
-                .await?;
+        let existing: Vec<(String,)> = self.tx.all(existing).await?;
+        let mut kept: Vec<&str> = Vec::new();
+        for f in fields.iter().filter(|f| !f.id.is_empty()) {
+            if kept.contains(&f.id.as_str()) || !existing.iter().any(|(id,)| *id == f.id) {
+                return Err(StoreError::Invalid(
+                    "The form was changed elsewhere meanwhile: reload the page and make your changes again."
+                        .into(),
+                ));
+            }
+            kept.push(&f.id);
+        }
+        for (gone,) in existing.iter().filter(|(id,)| !kept.contains(&id.as_str())) {
+            let mut delete = self.delete(&fence::TICKET_FORM_FIELDS);
+            delete.sql(" AND id = ").arg(gone.as_str());
+            self.tx.exec(delete).await?;
+        }
+        let workspace = self.scope.workspace();
+        for (position, (draft, (label, kind, required, help, options))) in
+            fields.iter().zip(&checked).enumerate()
+        {
+            if draft.id.is_empty() {
+                self.tx
+                    .exec(q!(
+                        "INSERT INTO ticket_form_fields (workspace_id, company_id, id, position, label, kind, required, help, options) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                        workspace,
+                        company,
+                        portico_core::MessageId::new().as_text(),
+                        position as i64,
+                        label.as_str(),
+                        kind.as_str(),
+                        *required,
+                        help.as_str(),
+                        options.join("\n")
+                    ))
+                    .await?;
+            } else {
+                let options = options.join("\n");
+                let mut update = self.update(&fence::TICKET_FORM_FIELDS, |set| {
+                    set.sql("position = ")
+                        .arg(position as i64)
+                        .sql(", label = ")
+                        .arg(label.as_str())
+                        .sql(", kind = ")
+                        .arg(kind.as_str())
+                        .sql(", required = ")
+                        .arg(*required)
+                        .sql(", help = ")
+                        .arg(help.as_str())
+                        .sql(", options = ")
+                        .arg(options.as_str());
+                });
+                update.sql(" AND id = ").arg(draft.id.as_str());
+                self.tx.exec(update).await?;
+            }
         }
         if company.is_none() {
             let mut names: Vec<String> = Vec::new();

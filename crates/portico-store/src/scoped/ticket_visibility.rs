@@ -82,6 +82,21 @@ impl ScopedTx<'_> {
             .collect())
     }
 
+    /// What `role` is shown of a ticket under the workspace's rules: for the form designer's
+    /// preview, which shows the form as that role will see it.
+    pub async fn ticket_view_of(&mut self, role: PortalRole) -> Result<TicketView, StoreError> {
+        let rules = self
+            .ticket_visibility()
+            .await?
+            .into_iter()
+            .map(|r| {
+                let roles = r.hidden_from.iter().map(|r| r.as_str()).collect::<Vec<_>>();
+                (r.item, roles.join(","))
+            })
+            .collect::<Vec<_>>();
+        Ok(view_for(role, &rules))
+    }
+
     /// Replaces the workspace's rules. Items are the parts of [`TicketItem`] or the ids of
     /// custom fields of the workspace's forms; anything else is refused.
     pub async fn set_ticket_visibility(

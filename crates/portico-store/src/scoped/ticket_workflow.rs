@@ -787,6 +787,7 @@ impl ScopedTx<'_> {
         let at = now();
         self.insert_message(ticket.company_id, id, &body, internal, attachments, at)
             .await?;
+        self.stop_replying(id).await?;
         if internal {
             // An internal note changes nothing the client can see, not even the update time;
             // a status set with it is news of its own.

@@ -1272,8 +1272,19 @@ impl ScopedTx<'_> {
         } else {
             ""
         };
+        // The desk also sees who it is assigned to and who is writing a reply.
+        let desk = if self.scope.may(Action::WorkTickets).is_ok() {
+            let replying = self.others_replying(id).await?.join(",");
+            let assignee = ticket
+                .assignee_id
+                .map(|a| a.to_string())
+                .unwrap_or_default();
+            format!("/{assignee}/{replying}")
+        } else {
+            String::new()
+        };
         Ok(format!(
-            "{}/{}/{priority}/{count}",
+            "{}/{}/{priority}/{count}{desk}",
             ticket.updated_at,
             ticket.status.as_str(),
         ))
@@ -1282,6 +1293,18 @@ impl ScopedTx<'_> {
     /// The same for the scope's ticket list: newest update, and counts by state.
     pub async fn tickets_stamp(&mut self) -> Result<String, StoreError> {
         self.scope.may(Action::ViewTickets)?;
+        if !self.scope.is_portal() {
+            // The desk's lists span many companies: their list versions (moved by every change
+            // to a company's tickets), summed, rather than a count over every ticket.
+            let query = self.select(
+                // PostgreSQL sums BIGINTs as NUMERIC: cast back.
+                "CAST(COALESCE(SUM(v.version % 2147483647), 0) AS BIGINT), COUNT(*)",
+                &fence::TICKET_LIST_VERSIONS,
+                "v",
+            );
+            let (sum, companies): (i64, i64) = self.tx.one(query).await?;
+            return Ok(format!("{sum}/{companies}"));
+        }
         let mut query = Q::new(
             "SELECT COALESCE(MAX(t.updated_at), 0), COUNT(*), \
              COALESCE(SUM(CASE WHEN t.status IN ('resolved', 'closed') THEN 1 ELSE 0 END), 0), \

@@ -6,7 +6,7 @@ use axum::response::Response;
 use portico_store::StoreError;
 use portico_store::scoped::branding::{MAX_LOGO_BYTES, normalise_color};
 
-use crate::auth::Auth;
+use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
 use crate::forms::FormData;
 use crate::render::{self, Chrome};
@@ -70,10 +70,8 @@ pub(crate) async fn page(
 
 pub(crate) async fn save(
     State(state): State<AppState>,
-    auth: Auth,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
-    auth.check_csrf(&form)?;
     let mut page = current(&state, &auth).await?;
     let preview = form.get("action") == "preview";
     let mut error = String::new();

@@ -8,9 +8,8 @@ use portico_core::{Action, CannedResponseId};
 use portico_store::StoreError;
 use portico_store::scoped::canned_responses::{CannedResponse, PLACEHOLDERS};
 
-use crate::auth::Auth;
+use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
-use crate::forms::FormData;
 use crate::render::{self, Chrome};
 use crate::{AppState, see_other};
 
@@ -109,10 +108,8 @@ pub(crate) async fn page(
 
 pub(crate) async fn save(
     State(state): State<AppState>,
-    auth: Auth,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
-    auth.check_csrf(&form)?;
     auth.scope.may(Action::ManageTicketForm)?;
     let id =
         match form.get("id") {

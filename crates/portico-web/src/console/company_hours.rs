@@ -9,9 +9,8 @@ use portico_store::StoreError;
 use serde::Deserialize;
 
 use super::path_id;
-use crate::auth::Auth;
+use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
-use crate::forms::FormData;
 use crate::local_time::{CalendarForm, ZoneOption, chosen_zone, zone_options};
 use crate::render::{self, Chrome};
 use crate::{AppState, see_other};
@@ -73,12 +72,10 @@ pub(crate) async fn page(
 
 pub(crate) async fn save(
     State(state): State<AppState>,
-    auth: Auth,
     Path(company): Path<String>,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
     let company: CompanyId = path_id(&company)?;
-    auth.check_csrf(&form)?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     let summary = tx.company(company).await?;
     auth.scope.may(Action::ManageTicketForm)?;

@@ -125,6 +125,17 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             crate::local_time::save_my_time_zone,
         )
         .get("/tickets", Resource::Page, tickets::queue)
+        .get("/tickets/events", Resource::Page, crate::live::list_events)
+        .get(
+            "/tickets/{ticket}/events",
+            Resource::Ticket,
+            crate::live::ticket_events,
+        )
+        .post(
+            "/tickets/{ticket}/replying",
+            Resource::Ticket,
+            tickets::replying,
+        )
         .post("/tickets/views", Resource::Page, tickets::views)
         .get("/tickets/{ticket}", Resource::Ticket, tickets::detail)
         .get(

@@ -6,9 +6,8 @@ use axum::response::Response;
 use portico_store::scoped::staff::StaffNotifications;
 use serde::Deserialize;
 
-use crate::auth::Auth;
+use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
-use crate::forms::FormData;
 use crate::local_time::MyZone;
 use crate::render::{self, Chrome};
 use crate::{AppState, see_other};
@@ -55,10 +54,8 @@ pub(crate) async fn page(
 
 pub(crate) async fn save(
     State(state): State<AppState>,
-    auth: Auth,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
-    auth.check_csrf(&form)?;
     let prefs = StaffNotifications {
         new_portal_tickets: form.checked("new_portal_tickets"),
         client_activity: form.checked("client_activity"),

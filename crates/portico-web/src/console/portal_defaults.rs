@@ -7,9 +7,8 @@ use portico_core::Section;
 use portico_store::StoreError;
 use portico_store::scoped::portal_settings::MAX_LABEL_LEN;
 
-use crate::auth::Auth;
+use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
-use crate::forms::FormData;
 use crate::render::{self, Chrome};
 use crate::{AppState, see_other};
 
@@ -65,10 +64,8 @@ pub(crate) async fn page(
 
 pub(crate) async fn save(
     State(state): State<AppState>,
-    auth: Auth,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
-    auth.check_csrf(&form)?;
     let mut current = rows(&state, &auth).await?;
     let defaults: Vec<(Section, bool, String)> = Section::ALL
         .iter()

@@ -8,9 +8,8 @@ use portico_store::StoreError;
 use portico_store::scoped::portal_settings::{MAX_LABEL_LEN, SectionChange, clean_label};
 
 use super::path_id;
-use crate::auth::Auth;
+use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
-use crate::forms::FormData;
 use crate::render::{self, Chrome};
 use crate::{AppState, see_other};
 
@@ -90,12 +89,10 @@ pub(crate) async fn page(
 
 pub(crate) async fn save(
     State(state): State<AppState>,
-    auth: Auth,
     Path(company): Path<String>,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
     let company: CompanyId = path_id(&company)?;
-    auth.check_csrf(&form)?;
     // Visibility and permission come before any look at the input.
     load(&state, &auth, company).await?;
     let portal_enabled = form.checked("portal_enabled");

@@ -11,7 +11,7 @@ use portico_store::scoped::portal_users::{
 use portico_store::{StoreError, SurfaceKind};
 
 use super::path_id;
-use crate::auth::Auth;
+use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
 use crate::forms::FormData;
 use crate::render::{self, Chrome};
@@ -212,12 +212,10 @@ async fn queue_invitation(
 
 pub(crate) async fn invite(
     State(state): State<AppState>,
-    auth: Auth,
     Path(company): Path<String>,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
     let company: CompanyId = path_id(&company)?;
-    auth.check_csrf(&form)?;
     let typed = UserForm::from_form(&form);
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     tx.require_user_admin(company).await?;
@@ -325,12 +323,10 @@ async fn queue_existing_account_notice(
 /// Saves a company's e-mail domains (owners only).
 pub(crate) async fn set_domains(
     State(state): State<AppState>,
-    auth: Auth,
     Path(company): Path<String>,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
     let company: CompanyId = path_id(&company)?;
-    auth.check_csrf(&form)?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     tx.visible_company_for_domains(company).await?;
     let typed = form.get("domains").to_owned();
@@ -413,12 +409,10 @@ pub(crate) async fn edit(
 
 pub(crate) async fn update(
     State(state): State<AppState>,
-    auth: Auth,
     Path((company, user)): Path<(String, String)>,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
     let (company, user) = ids(&company, &user)?;
-    auth.check_csrf(&form)?;
     let typed = UserForm::from_form(&form);
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     tx.require_user_admin(company).await?;
@@ -445,11 +439,9 @@ async fn set_disabled(
     auth: &Auth,
     company: &str,
     user: &str,
-    form: &FormData,
     disabled: bool,
 ) -> Result<Response, WebError> {
     let (company, user) = ids(company, user)?;
-    auth.check_csrf(form)?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     tx.set_portal_user_disabled(company, user, disabled).await?;
     tx.commit().await?;
@@ -461,30 +453,26 @@ async fn set_disabled(
 
 pub(crate) async fn disable(
     State(state): State<AppState>,
-    auth: Auth,
     Path((company, user)): Path<(String, String)>,
-    form: FormData,
+    SignedForm { auth, .. }: SignedForm,
 ) -> Result<Response, WebError> {
-    set_disabled(&state, &auth, &company, &user, &form, true).await
+    set_disabled(&state, &auth, &company, &user, true).await
 }
 
 pub(crate) async fn enable(
     State(state): State<AppState>,
-    auth: Auth,
     Path((company, user)): Path<(String, String)>,
-    form: FormData,
+    SignedForm { auth, .. }: SignedForm,
 ) -> Result<Response, WebError> {
-    set_disabled(&state, &auth, &company, &user, &form, false).await
+    set_disabled(&state, &auth, &company, &user, false).await
 }
 
 pub(crate) async fn resend(
     State(state): State<AppState>,
-    auth: Auth,
     Path((company, user)): Path<(String, String)>,
-    form: FormData,
+    SignedForm { auth, .. }: SignedForm,
 ) -> Result<Response, WebError> {
     let (company, user) = ids(&company, &user)?;
-    auth.check_csrf(&form)?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     let (target, token) = tx.resend_invite(company, user).await?;
     queue_invitation(

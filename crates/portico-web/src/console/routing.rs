@@ -10,9 +10,8 @@ use portico_store::StoreError;
 use portico_store::scoped::routing::{NewRoutingRule, RoutingRule};
 use serde::Deserialize;
 
-use crate::auth::Auth;
+use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
-use crate::forms::FormData;
 use crate::render::{self, Chrome};
 use crate::{AppState, see_other};
 
@@ -147,10 +146,8 @@ pub(crate) async fn page(
 
 pub(crate) async fn save(
     State(state): State<AppState>,
-    auth: Auth,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
-    auth.check_csrf(&form)?;
     auth.scope.may(Action::ManageTicketForm)?;
     let typed = RuleForm {
         position: form.get("position").to_owned(),

@@ -9,7 +9,7 @@ use portico_store::StoreError;
 use portico_store::scoped::sla::SlaTarget;
 use serde::Deserialize;
 
-use crate::auth::Auth;
+use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
 use crate::forms::FormData;
 use crate::local_time::{
@@ -78,10 +78,8 @@ pub(crate) async fn page(
 
 pub(crate) async fn save(
     State(state): State<AppState>,
-    auth: Auth,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
-    auth.check_csrf(&form)?;
     auth.scope.may(Action::ManageTicketForm)?;
     let rows: Vec<TargetRow> = TicketPriority::ALL
         .iter()

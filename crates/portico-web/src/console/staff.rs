@@ -9,7 +9,7 @@ use portico_store::scoped::staff::StaffUser;
 use portico_store::{StoreError, SurfaceKind};
 
 use super::path_id;
-use crate::auth::Auth;
+use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
 use crate::forms::FormData;
 use crate::render::{self, Chrome};
@@ -78,10 +78,8 @@ pub(crate) async fn list(
 
 pub(crate) async fn add(
     State(state): State<AppState>,
-    auth: Auth,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
-    auth.check_csrf(&form)?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     tx.staff_users().await?;
     let error = match StaffRole::parse(form.get("role")) {
@@ -134,12 +132,10 @@ pub(crate) async fn add(
 
 pub(crate) async fn update(
     State(state): State<AppState>,
-    auth: Auth,
     Path(staff): Path<String>,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
     let staff: StaffUserId = path_id(&staff)?;
-    auth.check_csrf(&form)?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     tx.staff_user(staff).await?;
     let role = StaffRole::parse(form.get("role"));

@@ -9,7 +9,7 @@ use portico_store::StoreError;
 use portico_store::scoped::ticket_workflow::LoggedTicket;
 
 use super::path_id;
-use crate::auth::Auth;
+use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
 use crate::forms::FormData;
 use crate::render::{self, Chrome};
@@ -150,11 +150,9 @@ pub(crate) async fn page(
 
 pub(crate) async fn log(
     State(state): State<AppState>,
-    auth: Auth,
     Path(company): Path<String>,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
-    auth.check_csrf(&form)?;
     let company: CompanyId = path_id(&company)?;
     let typed = IntakeForm::from_form(&form);
     let mut early = Vec::new();

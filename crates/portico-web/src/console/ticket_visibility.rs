@@ -8,9 +8,8 @@ use portico_core::{Action, PortalRole, TicketItem};
 use portico_store::scoped::ticket_visibility::VisibilityRule;
 use serde::Deserialize;
 
-use crate::auth::Auth;
+use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
-use crate::forms::FormData;
 use crate::render::{self, Chrome};
 use crate::{AppState, see_other};
 
@@ -88,10 +87,8 @@ pub(crate) async fn page(
 /// form meanwhile keeps its visibility rather than being hidden from everyone.
 pub(crate) async fn save(
     State(state): State<AppState>,
-    auth: Auth,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
-    auth.check_csrf(&form)?;
     auth.scope.may(Action::ManageTicketForm)?;
     let listed = form.all("item");
     let mut tx = state.store.scoped_write(&auth.scope).await?;

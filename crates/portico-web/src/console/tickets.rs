@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use portico_core::{
     Action, CannedResponseId, CompanyId, StaffUserId, TicketId, TicketPriority, TicketStatus,
 };
@@ -16,9 +16,8 @@ use portico_store::scoped::tickets::{
 use serde::Deserialize;
 
 use super::path_id;
-use crate::auth::Auth;
+use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
-use crate::forms::FormData;
 use crate::render::{self, Chrome};
 use crate::timeline::{TimelineEntry, timeline};
 use crate::uploads::FormWithFiles;
@@ -186,6 +185,8 @@ struct TicketPage {
     merge_into: Vec<(TicketId, String)>,
     /// The workspace's canned responses: (id, name).
     canned: Vec<(String, String)>,
+    /// Colleagues writing a reply to this ticket now.
+    replying: Vec<String>,
     body: String,
     error: String,
     notice: &'static str,
@@ -251,6 +252,7 @@ async fn ticket_page_with(
     } else {
         (Vec::new(), Vec::new(), Vec::new())
     };
+    let replying = tx.others_replying(ticket).await?;
     tx.commit().await?;
     Ok(TicketPage {
         chrome: Chrome::signed_in(auth, &detail.ticket.title, "/tickets"),
@@ -262,6 +264,7 @@ async fn ticket_page_with(
         staff,
         merge_into,
         canned,
+        replying,
         body,
         error,
         notice,
@@ -272,6 +275,42 @@ impl TicketPage {
     fn is_assignee(&self, id: &StaffUserId) -> bool {
         self.detail.ticket.assignee_id == Some(*id)
     }
+
+    /// What the ticket's status line and its form show: a live update swaps them when this
+    /// changes, and only then (a choice being made in the form stays).
+    fn ticket_key(&self) -> String {
+        let t = &self.detail.ticket;
+        format!(
+            "{}/{}/{}/{}",
+            t.status.as_str(),
+            t.priority.as_str(),
+            t.assignee_id.map(|a| a.to_string()).unwrap_or_default(),
+            u8::from(t.sla.breached)
+        )
+    }
+
+    /// "Tom Tran is writing a reply." for the colleagues writing one now.
+    fn presence_text(&self) -> String {
+        match self.replying.as_slice() {
+            [] => String::new(),
+            [one] => format!("{one} is writing a reply."),
+            [rest @ .., last] => format!("{} and {last} are writing replies.", rest.join(", ")),
+        }
+    }
+}
+
+/// Marks the signed-in staff member as writing a reply (the page renews it while they type),
+/// so that colleagues on the same ticket are told.
+pub(crate) async fn replying(
+    State(state): State<AppState>,
+    Path(ticket): Path<String>,
+    SignedForm { auth, .. }: SignedForm,
+) -> Result<Response, WebError> {
+    let ticket: TicketId = path_id(&ticket)?;
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    tx.mark_replying(ticket).await?;
+    tx.commit().await?;
+    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -322,7 +361,6 @@ pub(crate) async fn reply(
     mut upload: FormWithFiles,
 ) -> Result<Response, WebError> {
     let ticket: TicketId = path_id(&ticket)?;
-    auth.check_csrf(&upload.form)?;
     let form = &upload.form;
     let body = form.get("body");
     let attachments = upload.attachments();
@@ -368,12 +406,10 @@ pub(crate) async fn reply(
 
 pub(crate) async fn update(
     State(state): State<AppState>,
-    auth: Auth,
     Path(ticket): Path<String>,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
     let ticket: TicketId = path_id(&ticket)?;
-    auth.check_csrf(&form)?;
     let links = mail_links(&state, auth.scope.workspace()).await?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     let result = async {
@@ -415,10 +451,8 @@ pub(crate) async fn update(
 /// Saves the current queue filters as a named view, or deletes one of the caller's views.
 pub(crate) async fn views(
     State(state): State<AppState>,
-    auth: Auth,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
-    auth.check_csrf(&form)?;
     auth.scope.may(Action::ViewTickets)?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     let result = match form.get("action") {
@@ -447,12 +481,10 @@ pub(crate) async fn views(
 /// Merges this ticket into another of the same company, then shows the one merged into.
 pub(crate) async fn merge(
     State(state): State<AppState>,
-    auth: Auth,
     Path(ticket): Path<String>,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
     let ticket: TicketId = path_id(&ticket)?;
-    auth.check_csrf(&form)?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     let result = async {
         // The ticket must be visible before the form's content is judged.

@@ -1,5 +1,6 @@
 //! The client portal: a read-mostly window onto the company's records, white-labelled.
 
+mod new_ticket;
 mod overview;
 mod preferences;
 mod profile;
@@ -17,8 +18,8 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
         .get("/", Resource::Page, overview::page)
         .section(Section::Tickets, |r| {
             r.get("/tickets", Resource::Page, tickets::list)
-                .post("/tickets", Resource::Page, tickets::submit)
-                .get("/tickets/new", Resource::Page, tickets::new_ticket)
+                .post("/tickets", Resource::Page, new_ticket::submit)
+                .get("/tickets/new", Resource::Page, new_ticket::new_ticket)
                 .get("/tickets/events", Resource::Page, crate::live::list_events)
                 .get(
                     "/tickets/{ticket}/events",

@@ -7,9 +7,8 @@ use portico_core::{Action, Principal, Section};
 use portico_store::scoped::ticket_workflow::NotificationPreferences;
 use serde::Deserialize;
 
-use crate::auth::Auth;
+use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
-use crate::forms::FormData;
 use crate::render::{self, Chrome};
 use crate::{AppState, see_other};
 
@@ -51,11 +50,9 @@ pub(crate) async fn page(
 
 pub(crate) async fn save(
     State(state): State<AppState>,
-    auth: Auth,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
     section_heading(&auth)?;
-    auth.check_csrf(&form)?;
     let prefs = NotificationPreferences {
         ticket_updates: form.checked("ticket_updates"),
         ticket_resolved: form.checked("ticket_resolved"),

@@ -7,9 +7,8 @@ use axum::response::Response;
 use portico_core::{CompanyId, Principal};
 use portico_store::{SessionInfo, StoreError};
 
-use crate::auth::Auth;
+use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
-use crate::forms::FormData;
 use crate::local_time::MyZone;
 use crate::render::{self, Chrome};
 use crate::{AppState, see_other};
@@ -74,10 +73,8 @@ pub(crate) async fn page(
 
 pub(crate) async fn change_password(
     State(state): State<AppState>,
-    auth: Auth,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
-    auth.check_csrf(&form)?;
     let error = if form.get("new_password") != form.get("confirm") {
         "The two new passwords do not match.".to_owned()
     } else {
@@ -108,10 +105,8 @@ pub(crate) async fn change_password(
 
 pub(crate) async fn end_other_sessions(
     State(state): State<AppState>,
-    auth: Auth,
-    form: FormData,
+    SignedForm { auth, .. }: SignedForm,
 ) -> Result<Response, WebError> {
-    auth.check_csrf(&form)?;
     let mut tx = state.store.auth(auth.site.workspace_id).await?;
     tx.end_other_sessions(auth.session_user(), &auth.id_hash)
         .await?;
@@ -121,10 +116,8 @@ pub(crate) async fn end_other_sessions(
 
 pub(crate) async fn switch_company(
     State(state): State<AppState>,
-    auth: Auth,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
-    auth.check_csrf(&form)?;
     let Principal::Portal(portal) = &*auth.principal else {
         return Err(WebError::NotFound);
     };

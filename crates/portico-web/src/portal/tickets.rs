@@ -3,25 +3,19 @@
 //! reopening, rating and copying colleagues. Internal notes never reach the portal: the store
 //! does not select them. Viewers see everything here but every change answers 403.
 
-use std::collections::HashMap;
-
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use portico_core::{
-    Action, Actor, CompanyId, FieldKind, PortalUserId, Principal, Section, SiteId, TicketId,
-    TicketItem, TicketPriority, TicketView, Zone,
+    Action, Actor, CompanyId, PortalUserId, Principal, Section, TicketId, TicketView, Zone,
 };
 use portico_store::StoreError;
-use portico_store::scoped::kept_uploads::KeptUpload;
-use portico_store::scoped::ticket_workflow::NewTicket;
 use portico_store::scoped::tickets::{PortalTicket, StatusFilter, TicketDetail, TicketQuery};
 use serde::Deserialize;
 
-use crate::auth::Auth;
+use crate::auth::{Auth, SignedForm};
 use crate::console::path_id;
 use crate::error::WebError;
-use crate::forms::FormData;
 use crate::render::{self, Chrome};
 use crate::timeline::{TimelineEntry, timeline};
 use crate::uploads::FormWithFiles;
@@ -120,7 +114,7 @@ struct TicketRows<'a> {
     view: &'a TicketView,
 }
 
-fn label(auth: &Auth) -> String {
+pub(super) fn label(auth: &Auth) -> String {
     match &*auth.principal {
         Principal::Portal(p) => p
             .section_label(Section::Tickets)
@@ -131,7 +125,7 @@ fn label(auth: &Auth) -> String {
 }
 
 /// The company the portal user acts for.
-fn acting_company(auth: &Auth) -> Result<CompanyId, WebError> {
+pub(super) fn acting_company(auth: &Auth) -> Result<CompanyId, WebError> {
     match &*auth.principal {
         Principal::Portal(p) => Ok(p.company_id()),
         Principal::Staff(_) => Err(WebError::NotFound),
@@ -373,7 +367,6 @@ pub(crate) async fn reply(
     mut upload: FormWithFiles,
 ) -> Result<Response, WebError> {
     let ticket: TicketId = path_id(&ticket)?;
-    auth.check_csrf(&upload.form)?;
     let links = mail_links(&state, auth.scope.workspace()).await?;
     let body = upload.form.get("body").to_owned();
     let mut tx = state.store.scoped_write(&auth.scope).await?;
@@ -405,12 +398,10 @@ pub(crate) async fn reply(
 
 pub(crate) async fn resolve(
     State(state): State<AppState>,
-    auth: Auth,
     Path(ticket): Path<String>,
-    form: FormData,
+    SignedForm { auth, .. }: SignedForm,
 ) -> Result<Response, WebError> {
     let ticket: TicketId = path_id(&ticket)?;
-    auth.check_csrf(&form)?;
     let links = mail_links(&state, auth.scope.workspace()).await?;
     change(&state, &auth, ticket, "", "resolved", async |tx| {
         tx.resolve_ticket(ticket, &links).await
@@ -420,12 +411,10 @@ pub(crate) async fn resolve(
 
 pub(crate) async fn reopen(
     State(state): State<AppState>,
-    auth: Auth,
     Path(ticket): Path<String>,
-    form: FormData,
+    SignedForm { auth, .. }: SignedForm,
 ) -> Result<Response, WebError> {
     let ticket: TicketId = path_id(&ticket)?;
-    auth.check_csrf(&form)?;
     let links = mail_links(&state, auth.scope.workspace()).await?;
     change(&state, &auth, ticket, "", "reopened", async |tx| {
         tx.reopen_ticket(ticket, &links).await
@@ -435,12 +424,10 @@ pub(crate) async fn reopen(
 
 pub(crate) async fn rate(
     State(state): State<AppState>,
-    auth: Auth,
     Path(ticket): Path<String>,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
     let ticket: TicketId = path_id(&ticket)?;
-    auth.check_csrf(&form)?;
     let score = form.get("rating").parse::<i64>().unwrap_or(0);
     let comment = form.get("comment");
     change(&state, &auth, ticket, "", "rated", async |tx| {
@@ -451,12 +438,10 @@ pub(crate) async fn rate(
 
 pub(crate) async fn set_cc(
     State(state): State<AppState>,
-    auth: Auth,
     Path(ticket): Path<String>,
-    form: FormData,
+    SignedForm { auth, form }: SignedForm,
 ) -> Result<Response, WebError> {
     let ticket: TicketId = path_id(&ticket)?;
-    auth.check_csrf(&form)?;
     let users = form
         .all("cc")
         .into_iter()
@@ -473,295 +458,4 @@ pub(crate) async fn set_cc(
         }
     })
     .await
-}
-
-/// One custom field as the form shows it, with what the user entered.
-pub(crate) struct FieldView {
-    pub id: String,
-    pub label: String,
-    pub kind: FieldKind,
-    pub required: bool,
-    pub help: String,
-    /// (option, chosen)
-    pub options: Vec<(String, bool)>,
-    pub value: String,
-}
-
-/// What the user typed into the submission form, kept across a refusal.
-#[derive(Default)]
-struct SubmitForm {
-    title: String,
-    description: String,
-    category: String,
-    priority: String,
-    site: String,
-    answers: HashMap<String, Vec<String>>,
-    /// Tokens of files kept from an earlier, refused try (`kept` fields), still ticked.
-    kept_tokens: Vec<String>,
-    /// Those files, once looked up: shown again with the form.
-    kept: Vec<KeptUpload>,
-}
-
-impl SubmitForm {
-    fn from_form(form: &FormData) -> SubmitForm {
-        let mut answers: HashMap<String, Vec<String>> = HashMap::new();
-        for (name, value) in form.pairs() {
-            if let Some(id) = name.strip_prefix("field_") {
-                answers
-                    .entry(id.to_owned())
-                    .or_default()
-                    .push(value.to_owned());
-            }
-        }
-        SubmitForm {
-            title: form.get("title").to_owned(),
-            description: form.get("description").to_owned(),
-            category: form.get("category").to_owned(),
-            priority: form.get("priority").to_owned(),
-            site: form.get("site").to_owned(),
-            answers,
-            kept_tokens: form
-                .all("kept")
-                .into_iter()
-                .filter(|t| t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit()))
-                .map(str::to_owned)
-                .collect(),
-            kept: Vec::new(),
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "portal/new_ticket.html")]
-struct NewTicketPage {
-    chrome: Chrome,
-    heading: String,
-    categories: Vec<String>,
-    priorities: &'static [TicketPriority],
-    sites: Vec<(SiteId, String)>,
-    site_required: bool,
-    fields: Vec<FieldView>,
-    form: SubmitForm,
-    /// Every refusal, (field name, message), in the form's order; a field name of "" is about
-    /// the form as a whole.
-    errors: Vec<(String, String)>,
-}
-
-impl NewTicketPage {
-    /// The refusal of `field`, shown beside it.
-    fn error_for(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|(f, _)| f == field)
-            .map(|(_, m)| m.as_str())
-    }
-
-    /// A custom field's `aria-invalid` and `aria-describedby` attributes: its refusal and its
-    /// help text. Built from field ids the store made (hex and dashes), nothing typed.
-    fn described(&self, f: &FieldView) -> String {
-        let refused = self.error_for(&format!("field_{}", f.id)).is_some();
-        let mut ids = Vec::new();
-        if refused {
-            ids.push(format!("field_{}-error", f.id));
-        }
-        if !f.help.is_empty() {
-            ids.push(format!("help_{}", f.id));
-        }
-        let mut attributes = String::new();
-        if refused {
-            attributes.push_str(" aria-invalid=\"true\"");
-        }
-        if !ids.is_empty() {
-            attributes.push_str(&format!(" aria-describedby=\"{}\"", ids.join(" ")));
-        }
-        attributes
-    }
-
-    /// Whether `field` is the first refused one: it gets the focus when the page loads.
-    fn first_refused(&self, field: &str) -> bool {
-        self.errors
-            .iter()
-            .find(|(f, _)| !f.is_empty())
-            .is_some_and(|(f, _)| f == field)
-    }
-}
-
-/// Where a field's refusal goes in the list: the order of the form.
-fn form_rank(field: &str) -> usize {
-    match field {
-        "title" => 0,
-        "category" => 1,
-        "priority" => 2,
-        "site" => 3,
-        "description" => 4,
-        "attachments" => 6,
-        "" => 7,
-        _ => 5,
-    }
-}
-
-async fn new_ticket_page(
-    state: &AppState,
-    auth: &Auth,
-    form: SubmitForm,
-    errors: Vec<(String, String)>,
-) -> Result<NewTicketPage, WebError> {
-    auth.scope
-        .may(Action::ContributeTickets)
-        .map_err(|d| match d {
-            portico_core::Denied::Forbidden => {
-                WebError::Forbidden("Your account can read tickets but not raise them.".into())
-            }
-            portico_core::Denied::NotVisible => WebError::NotFound,
-        })?;
-    let company = acting_company(auth)?;
-    let mut tx = state.store.scoped(&auth.scope).await?;
-    let ticket_form = tx.ticket_form(company).await?;
-    let sites = tx.ticket_sites(company).await?;
-    tx.commit().await?;
-    let fields = ticket_form
-        .fields
-        .into_iter()
-        .map(|f| {
-            let entered = form.answers.get(&f.id).cloned().unwrap_or_default();
-            FieldView {
-                options: f
-                    .options
-                    .iter()
-                    .map(|o| (o.clone(), entered.iter().any(|e| e == o)))
-                    .collect(),
-                value: entered.first().cloned().unwrap_or_default(),
-                id: f.id,
-                label: f.label,
-                kind: f.kind,
-                required: f.required,
-                help: f.help,
-            }
-        })
-        .collect();
-    let heading = label(auth);
-    Ok(NewTicketPage {
-        chrome: Chrome::signed_in(auth, "Raise a ticket", "/tickets"),
-        heading,
-        categories: ticket_form.categories,
-        // A role not shown priorities is not asked for one.
-        priorities: if ticket_form.view.shows(TicketItem::Priority) {
-            TicketPriority::ALL
-        } else {
-            &[]
-        },
-        site_required: auth.scope.sites().is_some(),
-        sites,
-        fields,
-        form,
-        errors,
-    })
-}
-
-pub(crate) async fn new_ticket(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> Result<Response, WebError> {
-    let form = SubmitForm {
-        priority: TicketPriority::Normal.as_str().to_owned(),
-        ..SubmitForm::default()
-    };
-    let page = new_ticket_page(&state, &auth, form, Vec::new()).await?;
-    Ok(render::ok(&page))
-}
-
-pub(crate) async fn submit(
-    State(state): State<AppState>,
-    auth: Auth,
-    mut upload: FormWithFiles,
-) -> Result<Response, WebError> {
-    auth.check_csrf(&upload.form)?;
-    let company = acting_company(&auth)?;
-    let mut submitted = SubmitForm::from_form(&upload.form);
-    // Files kept from an earlier, refused try of this form, attached along with any new ones.
-    let mut tx = state.store.scoped(&auth.scope).await?;
-    submitted.kept = tx.kept_uploads(&submitted.kept_tokens).await?;
-    drop(tx);
-    let mut attachments: Vec<_> = submitted.kept.iter().map(|k| k.file.clone()).collect();
-    attachments.extend(upload.attachments());
-    let new = NewTicket {
-        title: submitted.title.clone(),
-        description: submitted.description.clone(),
-        category: submitted.category.clone(),
-        priority: TicketPriority::parse(&submitted.priority),
-        site: if submitted.site.is_empty() {
-            None
-        } else {
-            SiteId::parse(&submitted.site)
-        },
-        answers: submitted.answers.clone(),
-        attachments,
-    };
-    let mut early: Vec<(String, String)> = Vec::new();
-    if let Some(message) = upload.file_error.take() {
-        early.push(("attachments".into(), message));
-    }
-    if !submitted.site.is_empty() && new.site.is_none() {
-        early.push(("site".into(), "Choose one of the listed sites.".into()));
-    }
-    if !early.is_empty() {
-        // The form's own checks too, so that every problem is reported at once.
-        let mut tx = state.store.scoped(&auth.scope).await?;
-        match tx.check_new_ticket(company, &new).await {
-            Ok(()) => {}
-            Err(StoreError::InvalidFields(more)) => {
-                let seen: Vec<String> = early.iter().map(|(f, _)| f.clone()).collect();
-                early.extend(more.into_iter().filter(|(f, _)| !seen.contains(f)));
-            }
-            Err(StoreError::Invalid(message)) => early.push((String::new(), message)),
-            Err(e) => return Err(e.into()),
-        }
-        drop(tx);
-        return refuse_new_ticket(&state, &auth, submitted, &mut upload, early).await;
-    }
-    let links = mail_links(&state, auth.scope.workspace()).await?;
-    let mut tx = state.store.scoped_write(&auth.scope).await?;
-    match tx.submit_ticket(company, &new, &links).await {
-        Ok(id) => {
-            upload.commit_files().await?;
-            tx.forget_kept_uploads(&submitted.kept_tokens).await?;
-            tx.commit().await?;
-            Ok(see_other(&format!("/tickets/{id}?done=created")))
-        }
-        Err(StoreError::InvalidFields(errors)) => {
-            drop(tx);
-            refuse_new_ticket(&state, &auth, submitted, &mut upload, errors).await
-        }
-        Err(StoreError::Invalid(message)) => {
-            drop(tx);
-            let errors = vec![(String::new(), message)];
-            refuse_new_ticket(&state, &auth, submitted, &mut upload, errors).await
-        }
-        Err(StoreError::Forbidden) => Err(WebError::Forbidden(
-            "Your account can read tickets but not raise them.".into(),
-        )),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// The form again, as typed, with every refusal beside its field (422). Files that came with
-/// it are stored and kept for the user, so that the form shown again still carries them.
-async fn refuse_new_ticket(
-    state: &AppState,
-    auth: &Auth,
-    mut submitted: SubmitForm,
-    upload: &mut FormWithFiles,
-    mut errors: Vec<(String, String)>,
-) -> Result<Response, WebError> {
-    let fresh = upload.attachments();
-    if !fresh.is_empty() && upload.file_error.is_none() {
-        upload.commit_files().await?;
-        let mut tx = state.store.scoped_write(&auth.scope).await?;
-        let kept = tx.keep_uploads(&fresh).await?;
-        tx.commit().await?;
-        submitted.kept.extend(kept);
-    }
-    errors.sort_by_key(|(field, _)| form_rank(field));
-    let page = new_ticket_page(state, auth, submitted, errors).await?;
-    Ok(render::refused(&page))
 }
