@@ -59,6 +59,15 @@
       });
       status.textContent = label + " is now field " + at + ".";
     });
+    // Options only matter for choice fields: fold the box away for the other kinds.
+    var showOptions = function (select) {
+      var box = select.closest("[data-row]").querySelector("[data-options]");
+      if (box) { box.hidden = !/select$/.test(select.value); }
+    };
+    designer.querySelectorAll("select[data-kind]").forEach(showOptions);
+    designer.addEventListener("change", function (event) {
+      if (event.target.matches && event.target.matches("select[data-kind]")) { showOptions(event.target); }
+    });
   }
   // The desk's reply box: while someone types, tell the server now and then, so that colleagues
   // opening the same ticket see who is writing a reply.

@@ -139,6 +139,18 @@ impl Edited {
     }
 }
 
+impl DesignerRow {
+    /// "Choose one · required", beside the field's name while its settings are folded away.
+    fn summary(&self) -> String {
+        let kind = FieldKind::parse(&self.draft.kind).map_or("Unknown kind", |k| k.label());
+        match (self.draft.required, self.remove) {
+            (_, true) => format!("{kind} · to be removed"),
+            (true, false) => format!("{kind} · required"),
+            (false, false) => kind.to_owned(),
+        }
+    }
+}
+
 fn company_of(text: &str) -> Result<Option<CompanyId>, WebError> {
     match text {
         "" => Ok(None),
