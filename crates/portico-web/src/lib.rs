@@ -4,6 +4,7 @@
 mod attachments;
 pub mod auth;
 mod brand;
+mod sign_in;
 
 pub mod console;
 mod error;

@@ -22,7 +22,7 @@ mod tickets;
 mod work;
 
 use crate::registry::{Resource, SurfaceRoutes};
-use crate::{auth, brand};
+use crate::{brand, sign_in};
 
 pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
     common_routes(r)
@@ -187,15 +187,15 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
 
 /// Routes both surfaces have: sign-in flows, brand assets, static files.
 pub(crate) fn common_routes(r: SurfaceRoutes) -> SurfaceRoutes {
-    r.get("/login", Resource::Public, auth::login_page)
-        .post("/login", Resource::Public, auth::login_submit)
-        .post("/logout", Resource::Page, auth::logout)
-        .get("/forgot", Resource::Public, auth::forgot_page)
-        .post("/forgot", Resource::Public, auth::forgot_submit)
-        .get("/setup", Resource::Public, auth::set_password_page)
-        .post("/setup", Resource::Public, auth::set_password_submit)
-        .get("/reset", Resource::Public, auth::set_password_page)
-        .post("/reset", Resource::Public, auth::set_password_submit)
+    r.get("/login", Resource::Public, sign_in::login_page)
+        .post("/login", Resource::Public, sign_in::login_submit)
+        .post("/logout", Resource::Page, sign_in::logout)
+        .get("/forgot", Resource::Public, sign_in::forgot_page)
+        .post("/forgot", Resource::Public, sign_in::forgot_submit)
+        .get("/setup", Resource::Public, sign_in::set_password_page)
+        .post("/setup", Resource::Public, sign_in::set_password_submit)
+        .get("/reset", Resource::Public, sign_in::set_password_page)
+        .post("/reset", Resource::Public, sign_in::set_password_submit)
         .get("/brand.css", Resource::Public, brand::brand_css)
         .get("/brand/logo", Resource::Public, brand::logo)
         .get("/static/app.css", Resource::Public, brand::app_css)
