@@ -355,8 +355,60 @@ mod tests {
         ("staff.rs", include_str!("staff.rs")),
         ("ticket_form.rs", include_str!("ticket_form.rs")),
         ("ticket_visibility.rs", include_str!("ticket_visibility.rs")),
-        ("ticket_workflow.rs", include_str!("ticket_workflow.rs")),
-        ("tickets.rs", include_str!("tickets.rs")),
+        (
+            "ticket_workflow/assignees.rs",
+            include_str!("ticket_workflow/assignees.rs"),
+        ),
+        (
+            "ticket_workflow/cc.rs",
+            include_str!("ticket_workflow/cc.rs"),
+        ),
+        (
+            "ticket_workflow/desk_changes.rs",
+            include_str!("ticket_workflow/desk_changes.rs"),
+        ),
+        (
+            "ticket_workflow/merge.rs",
+            include_str!("ticket_workflow/merge.rs"),
+        ),
+        (
+            "ticket_workflow/mod.rs",
+            include_str!("ticket_workflow/mod.rs"),
+        ),
+        (
+            "ticket_workflow/notifications.rs",
+            include_str!("ticket_workflow/notifications.rs"),
+        ),
+        (
+            "ticket_workflow/preferences.rs",
+            include_str!("ticket_workflow/preferences.rs"),
+        ),
+        (
+            "ticket_workflow/raise.rs",
+            include_str!("ticket_workflow/raise.rs"),
+        ),
+        (
+            "ticket_workflow/reply.rs",
+            include_str!("ticket_workflow/reply.rs"),
+        ),
+        (
+            "ticket_workflow/resolution.rs",
+            include_str!("ticket_workflow/resolution.rs"),
+        ),
+        (
+            "ticket_workflow/writes.rs",
+            include_str!("ticket_workflow/writes.rs"),
+        ),
+        ("tickets/detail.rs", include_str!("tickets/detail.rs")),
+        ("tickets/kpis.rs", include_str!("tickets/kpis.rs")),
+        ("tickets/list.rs", include_str!("tickets/list.rs")),
+        ("tickets/mod.rs", include_str!("tickets/mod.rs")),
+        (
+            "tickets/page_cache.rs",
+            include_str!("tickets/page_cache.rs"),
+        ),
+        ("tickets/search.rs", include_str!("tickets/search.rs")),
+        ("tickets/stamps.rs", include_str!("tickets/stamps.rs")),
     ];
 
     #[test]
@@ -447,11 +499,21 @@ mod tests {
         let mut listed: Vec<&str> = SOURCES.iter().map(|(f, _)| *f).collect();
         listed.push("fence.rs");
         listed.sort_unstable();
+        // Every file, in folders too, by its path from `scoped/` ("tickets/list.rs").
+        fn files(dir: &std::path::Path, prefix: &str, found: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let entry = entry.unwrap();
+                let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+                if entry.file_type().unwrap().is_dir() {
+                    files(&entry.path(), &format!("{name}/"), found);
+                } else {
+                    found.push(name);
+                }
+            }
+        }
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/scoped");
-        let mut present: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+        let mut present = Vec::new();
+        files(&dir, "", &mut present);
         present.sort_unstable();
         assert_eq!(present, listed, "add new scoped modules to SOURCES");
     }

@@ -1,0 +1,192 @@
+//! Full-text search of tickets: the words of a search, the database's index (SQLite FTS5,
+//! PostgreSQL tsvector) and a searched ticket number. Whatever matches is fenced like any list.
+
+use portico_core::CompanySet;
+
+use crate::StoreError;
+use crate::scoped::ScopedTx;
+use crate::scoped::fence;
+use crate::scoped::tickets::TicketQuery;
+use crate::sql::Q;
+
+/// The words of a search: letters and digits only (everything else separates words, and no
+/// character of the full-text query syntax survives), lower-cased, at most eight of 100
+/// characters each.
+pub(super) fn search_words(search: &str) -> Vec<String> {
+    search
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .map(|w| w.chars().take(100).flat_map(char::to_lowercase).collect())
+        .collect()
+}
+
+/// How many of the newest matching tickets a search ranks (SQLite; see
+/// [`ScopedTx::search_matches`]).
+const SEARCH_MATCH_CAP: i64 = 1_000;
+
+/// A ticket number the search may mean (`1042` or `#1042`): a search of that one word.
+fn searched_number(search: &str) -> Option<i64> {
+    let word = search.trim();
+    word.trim_start_matches('#')
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+}
+
+/// The longest prefix the SQLite search index keeps (migration 0018's `prefix` option).
+const INDEXED_PREFIX: usize = 6;
+
+/// An FTS5 query (SQLite): every word, inside the given columns and inside the workspace and
+/// companies, which each document carries as tokens, so that the index alone narrows the match
+/// to the caller's companies. A word of two to six characters is matched as a prefix (one
+/// lookup in the index's prefixes, read lazily like a word), as a word is typed; a longer one
+/// as the word itself, stemmed ("printers" finds "printer"), since a longer prefix would gather
+/// every matching word's documents in the database first; a single character as itself.
+fn fts5_query(words: &[String], columns: &str, workspace: &str, companies: &[String]) -> String {
+    let token = |id: &str| format!("\"{}\"", id.replace('-', ""));
+    let mut query = if companies.is_empty() {
+        format!("workspace : {}", token(workspace))
+    } else {
+        // Company ids are unique across workspaces: the company alone is the narrower fence.
+        let list: Vec<String> = companies.iter().map(|c| token(c)).collect();
+        format!("company : ({})", list.join(" OR "))
+    };
+    let terms: Vec<String> = words
+        .iter()
+        .map(|w| match w.chars().count() {
+            2..=INDEXED_PREFIX => format!("\"{w}\"*"),
+            _ => format!("\"{w}\""),
+        })
+        .collect();
+    query.push_str(&format!(" AND {{{columns}}} : ({})", terms.join(" AND ")));
+    query
+}
+
+/// A tsquery (PostgreSQL): every word as a prefix, all required. Words hold letters and
+/// digits only, so nothing in them is tsquery syntax.
+fn tsquery(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("{w}:*"))
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
+impl ScopedTx<'_> {
+    /// The tickets a search matches, as `(ticket_id, rank)` rows, the best the lowest rank:
+    /// the database's full-text index over titles and public messages, and internal notes for
+    /// staff (SQLite FTS5, PostgreSQL tsvector; stemmed, every word a prefix, all words
+    /// required), plus the ticket whose number was searched. Whatever matches is then fenced
+    /// like any list ([`ScopedTx::list_query`]); on SQLite the match itself is already narrowed
+    /// to the caller's companies by the index.
+    pub(super) fn search_matches(
+        &self,
+        query: &mut Q,
+        filter: &TicketQuery,
+        words: &[String],
+        matched: &str,
+    ) {
+        let staff = !self.scope.is_portal();
+        let number = searched_number(&filter.search);
+        // Rows of (ticket_id, rank, ord): the best rank first, then the lowest `ord`.
+        if number.is_some() {
+            query.sql("SELECT ticket_id, MIN(rank) AS rank, MIN(ord) AS ord FROM (");
+        }
+        if self.tx.is_postgres() {
+            query
+                .sql("SELECT m.ticket_id, m.rank, 0 AS ord FROM unnest(string_to_array(")
+                .arg(matched)
+                .sql(", ',')) WITH ORDINALITY AS m(ticket_id, rank)");
+        } else {
+            let companies: Vec<String> = match (filter.company, self.scope.companies()) {
+                (Some(company), _) => vec![company.as_text()],
+                // A long list costs the index more than the fence on the tickets does.
+                (None, CompanySet::Only(ids)) if ids.len() <= 64 => {
+                    ids.iter().map(|c| c.as_text()).collect()
+                }
+                (None, _) => Vec::new(),
+            };
+            let columns = if staff {
+                "title public internal"
+            } else {
+                "title public"
+            };
+            // Title matches first, then the rest, each newest first: the index yields matches
+            // newest first and stops at the cap, so a word in every one of a company's 100,000
+            // tickets costs what a word in a thousand does (more is a search to narrow, not to
+            // page through). Not bm25: its weights count a word's documents in the whole
+            // database, other workspaces' too, which costs more than the search itself.
+            // Grouped by the index's integer row before any ticket is looked up; "newest" is
+            // the newest created (the row), which needs no ticket row to sort by.
+            let workspace = self.scope.workspace().as_text();
+            query.sql("SELECT r.ticket_id, g.rank, -g.row AS ord FROM (SELECT f.rowid AS row, MIN(f.rank) AS rank FROM (");
+            for (rank, columns) in [(0, "title"), (1, columns)] {
+                if rank > 0 {
+                    query.sql(" UNION ALL ");
+                }
+                query
+                    .sql(&format!(
+                        "SELECT rowid, {rank} AS rank FROM (SELECT rowid FROM ticket_search WHERE ticket_search MATCH "
+                    ))
+                    .arg(fts5_query(words, columns, &workspace, &companies))
+                    .sql(" ORDER BY rowid DESC LIMIT ")
+                    .arg(SEARCH_MATCH_CAP)
+                    .sql(")");
+            }
+            query.sql(") f GROUP BY f.rowid) g JOIN ticket_search_rows r ON r.row = g.row");
+        }
+        if let Some(number) = number {
+            // The numbered ticket first, whether or not its text matches too.
+            query.sql(" UNION ALL SELECT n.id, -1000000000, 0 FROM tickets n WHERE 1 = 1");
+            self.fenced(query, &fence::TICKETS, "n");
+            query
+                .sql(" AND n.number = ")
+                .arg(number)
+                .sql(") g GROUP BY ticket_id");
+        }
+    }
+
+    /// PostgreSQL: the tickets a search matches, best first (`ts_rank`, title words weighing
+    /// most), at most [`SEARCH_MATCH_CAP`], as a comma-separated list of ids; empty when not
+    /// searching or on SQLite. Matched as the system role, with the tickets' fence written into
+    /// the query as in every list: under row-level security PostgreSQL may not use the
+    /// full-text index at all (the match operator is not leakproof, so it runs after the
+    /// policy, on every row of every tenant: 200 ms at 100,000 tickets). The page itself is
+    /// then read in the caller's own transaction, under both fences.
+    pub(super) async fn postgres_search(
+        &mut self,
+        filter: &TicketQuery,
+    ) -> Result<String, StoreError> {
+        let words = search_words(&filter.search);
+        if !self.tx.is_postgres() || words.is_empty() {
+            return Ok(String::new());
+        }
+        let mut query = Q::new(
+            // Joined on company and workspace too, so that the fence's company reaches the
+            // search table's own index.
+            "SELECT s.ticket_id FROM ticket_search s JOIN tickets t ON t.id = s.ticket_id \
+             AND t.company_id = s.company_id AND t.workspace_id = s.workspace_id, to_tsquery('english', ",
+        );
+        query.arg(tsquery(&words)).sql(") q(q) WHERE s.doc @@ q.q");
+        if self.scope.is_portal() {
+            query.sql(" AND s.audience = 'client'");
+        }
+        self.fenced(&mut query, &fence::TICKETS, "t");
+        if let Some(company) = filter.company {
+            query.sql(" AND t.company_id = ").arg(company);
+        }
+        query
+            .sql(" GROUP BY s.ticket_id ORDER BY MAX(ts_rank(s.doc, q.q)) DESC, s.ticket_id LIMIT ")
+            .arg(SEARCH_MATCH_CAP);
+        let rows: Vec<(String,)> = match &mut self.system {
+            Some(system) => system.all(query).await?,
+            None => self.tx.all(query).await?,
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(id,)| id)
+            .collect::<Vec<_>>()
+            .join(","))
+    }
+}
