@@ -3,7 +3,8 @@
 //! only raster images, sniffed when uploaded, may be shown inline.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use portico_core::TicketId;
@@ -11,18 +12,16 @@ use portico_files::{BlobKey, FileError, content_disposition};
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::console::path_id;
 use crate::error::WebError;
+use crate::id_path::{self, IdPath, PathIds};
 
 pub(crate) async fn download(
     State(state): State<AppState>,
     auth: Auth,
-    Path((ticket, attachment)): Path<(String, String)>,
+    IdPath((ticket, attachment)): IdPath<(TicketId, AttachmentId)>,
 ) -> Result<Response, WebError> {
-    let ticket: TicketId = path_id(&ticket)?;
-    let attachment = uuid_like(&attachment).ok_or(WebError::NotFound)?;
     let mut tx = state.store.scoped(&auth.scope).await?;
-    let file = tx.attachment(ticket, attachment).await?;
+    let file = tx.attachment(ticket, &attachment.0).await?;
     tx.commit().await?;
     let key = BlobKey::parse(&file.blob_key).map_err(|_| WebError::NotFound)?;
     let bytes = state.blobs.get(&key).await.map_err(|e| match e {
@@ -49,6 +48,23 @@ pub(crate) async fn download(
         .header(header::CACHE_CONTROL, "private, no-store")
         .body(Body::from(bytes))
         .map_err(|e| WebError::Internal(e.to_string()))
+}
+
+/// An attachment's id from the path. Attachments have no id type (the store compares their id
+/// as text), so only its shape is checked: a UUID's length and characters; anything else is
+/// answered like a missing record.
+pub(crate) struct AttachmentId(String);
+
+impl PathIds for AttachmentId {
+    type Text = String;
+
+    fn read(parts: &mut Parts) -> impl Future<Output = Result<String, Response>> + Send {
+        id_path::segments(parts)
+    }
+
+    fn parse(text: String) -> Option<Self> {
+        uuid_like(&text).is_some().then_some(AttachmentId(text))
+    }
 }
 
 /// Attachment ids are UUIDs; anything else is answered like a missing record.

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use crate::error::WebError;
 use crate::forms::FormData;
+use crate::id_path::PathIds;
 use crate::session::{form_cookie_name, read_cookie, session_cookie_name};
 use crate::{AppState, Site, see_other};
 
@@ -33,23 +34,31 @@ pub struct Auth {
 /// state change of a signed-in page takes its form this way (or as
 /// [`crate::uploads::FormWithFiles`], which checks the same): [`FormData`] is no extractor,
 /// so no handler can read a form and forget the check.
-pub(crate) struct SignedForm {
+///
+/// `P` is the ids in the route's path (see [`IdPath`](crate::id_path::IdPath)):
+/// `SignedForm<TicketId>` for `/tickets/{ticket}/…`, nothing for a route without ids.
+pub(crate) struct SignedForm<P = ()> {
     pub auth: Auth,
     pub form: FormData,
+    pub path: P,
 }
 
-impl FromRequest<AppState> for SignedForm {
+impl<P: PathIds> FromRequest<AppState> for SignedForm<P> {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let (mut parts, body) = req.into_parts();
+        // The path is read first and its ids judged last: whoever may not post here, or sends
+        // no valid token, hears that whatever the id.
+        let path = P::read(&mut parts).await?;
         let auth = Auth::from_request_parts(&mut parts, state).await?;
         let form = FormData::read(Request::from_parts(parts, body))
             .await
             .map_err(IntoResponse::into_response)?;
         auth.check_csrf(&form)
             .map_err(IntoResponse::into_response)?;
-        Ok(SignedForm { auth, form })
+        let path = P::parse(path).ok_or_else(|| WebError::NotFound.into_response())?;
+        Ok(SignedForm { auth, form, path })
     }
 }
 

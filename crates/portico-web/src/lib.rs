@@ -11,6 +11,7 @@ mod error;
 mod forms;
 mod headers;
 mod hosts;
+mod id_path;
 
 mod live;
 mod local_time;

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream};
@@ -21,8 +21,8 @@ use portico_store::StoreError;
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::console::path_id;
 use crate::error::WebError;
+use crate::id_path::IdPath;
 
 /// Live streams one session may hold open at once (tabs); more are refused with 429.
 const MAX_STREAMS_PER_SESSION: usize = 8;
@@ -146,9 +146,8 @@ async fn open(state: AppState, auth: Auth, watch: Watch) -> Result<Response, Web
 pub(crate) async fn ticket_events(
     State(state): State<AppState>,
     auth: Auth,
-    Path(ticket): Path<String>,
+    IdPath(ticket): IdPath<TicketId>,
 ) -> Result<Response, WebError> {
-    let ticket: TicketId = path_id(&ticket)?;
     open(state, auth, Watch::Ticket(ticket)).await
 }
 

@@ -49,7 +49,7 @@ fn settings_page(auth: &Auth) -> &'static str {
 /// Saves the signed-in person's own time zone (empty: their company's or workspace's).
 pub(crate) async fn save_my_time_zone(
     State(state): State<AppState>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm { auth, form, .. }: SignedForm,
 ) -> Result<Response, WebError> {
     let zone = chosen_zone(&form, "time_zone").map_err(WebError::BadRequest)?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;

@@ -394,7 +394,7 @@ fn body_for(app: &TestApp, route: &RouteSpec, csrf: &str) -> Vec<(String, String
         }
         "/settings/routing" => add("action", "add"),
         "/settings/ticket-form" => {
-            add("rows", "1");
+            add("order", "0");
             add("label_0", "Broken");
             add("kind_0", "no-such-kind");
         }
@@ -506,16 +506,20 @@ async fn every_state_change_refuses_a_missing_or_wrong_csrf_token() {
             SurfaceKind::Portal => (PORTAL, Who::ClientAdmin),
         };
         let token = app.session_for(who).await;
-        let path = path_for(&app, &route, who, Object::Own);
-        for csrf in ["", "0000"] {
-            let request = app.post(host, &path).session(token.as_deref());
-            let response = if route.path == "/settings/branding/logo" {
-                request.multipart(&[("csrf", csrf)], None).send().await
-            } else {
-                request.form(&[("csrf", csrf)]).send().await
-            };
-            assert_eq!(response.status, 403, "POST {path} with CSRF {csrf:?}");
+        // The token is judged before the path's ids: a malformed id is no way around it.
+        for object in [Object::Own, Object::Malformed] {
+            let path = path_for(&app, &route, who, object);
+            for csrf in ["", "0000"] {
+                let request = app.post(host, &path).session(token.as_deref());
+                let response = if route.path == "/settings/branding/logo" {
+                    request.multipart(&[("csrf", csrf)], None).send().await
+                } else {
+                    request.form(&[("csrf", csrf)]).send().await
+                };
+                assert_eq!(response.status, 403, "POST {path} with CSRF {csrf:?}");
+            }
         }
+        let path = path_for(&app, &route, who, Object::Own);
         // A cross-site request is refused before any handler runs, even with the right token.
         let csrf = app.csrf(who, token.as_deref()).await;
         let response = app

@@ -70,7 +70,7 @@ pub(crate) async fn page(
 
 pub(crate) async fn save(
     State(state): State<AppState>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm { auth, form, .. }: SignedForm,
 ) -> Result<Response, WebError> {
     let mut page = current(&state, &auth).await?;
     let preview = form.get("action") == "preview";

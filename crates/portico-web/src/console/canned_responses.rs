@@ -108,7 +108,7 @@ pub(crate) async fn page(
 
 pub(crate) async fn save(
     State(state): State<AppState>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm { auth, form, .. }: SignedForm,
 ) -> Result<Response, WebError> {
     auth.scope.may(Action::ManageTicketForm)?;
     let id =

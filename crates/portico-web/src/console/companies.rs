@@ -1,16 +1,16 @@
 //! Companies: the list and one company with its sites, contacts and recent tickets.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use portico_core::{Action, CompanyId};
 use portico_store::scoped::companies::{CompanySummary, Contact, Site};
 use portico_store::scoped::tickets::{StatusFilter, TicketQuery, TicketSummary};
 
-use super::path_id;
 use crate::AppState;
 use crate::auth::Auth;
 use crate::error::WebError;
+use crate::id_path::IdPath;
 use crate::render::{self, Chrome};
 
 #[derive(Template)]
@@ -48,9 +48,8 @@ struct DetailPage {
 pub(crate) async fn detail(
     State(state): State<AppState>,
     auth: Auth,
-    Path(company): Path<String>,
+    IdPath(company): IdPath<CompanyId>,
 ) -> Result<Response, WebError> {
-    let company: CompanyId = path_id(&company)?;
     let mut tx = state.store.scoped(&auth.scope).await?;
     let summary = tx.company(company).await?;
     let sites = tx.sites(company).await?;

@@ -2,15 +2,15 @@
 //! workspace (another city, extended hours, its own holidays).
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use portico_core::{Action, BusinessHours, CompanyId, Zone};
 use portico_store::StoreError;
 use serde::Deserialize;
 
-use super::path_id;
 use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
+use crate::id_path::IdPath;
 use crate::local_time::{CalendarForm, ZoneOption, chosen_zone, zone_options};
 use crate::render::{self, Chrome};
 use crate::{AppState, see_other};
@@ -38,10 +38,9 @@ pub(crate) struct PageQuery {
 pub(crate) async fn page(
     State(state): State<AppState>,
     auth: Auth,
-    Path(company): Path<String>,
     Query(query): Query<PageQuery>,
+    IdPath(company): IdPath<CompanyId>,
 ) -> Result<Response, WebError> {
-    let company: CompanyId = path_id(&company)?;
     let mut tx = state.store.scoped(&auth.scope).await?;
     // A company out of scope is not found, whoever asks; then only owners may go on.
     let summary = tx.company(company).await?;
@@ -72,10 +71,12 @@ pub(crate) async fn page(
 
 pub(crate) async fn save(
     State(state): State<AppState>,
-    Path(company): Path<String>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm {
+        auth,
+        form,
+        path: company,
+    }: SignedForm<CompanyId>,
 ) -> Result<Response, WebError> {
-    let company: CompanyId = path_id(&company)?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     let summary = tx.company(company).await?;
     auth.scope.may(Action::ManageTicketForm)?;

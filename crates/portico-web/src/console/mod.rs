@@ -201,8 +201,3 @@ pub(crate) fn common_routes(r: SurfaceRoutes) -> SurfaceRoutes {
         .get("/static/app.css", Resource::Public, brand::app_css)
         .get("/static/app.js", Resource::Public, brand::app_js)
 }
-
-/// Parses an id from a path segment; a malformed id is answered like a missing record.
-pub(crate) fn path_id<T: std::str::FromStr>(text: &str) -> Result<T, crate::WebError> {
-    text.parse().map_err(|_| crate::WebError::NotFound)
-}

@@ -54,7 +54,7 @@ pub(crate) async fn page(
 
 pub(crate) async fn save(
     State(state): State<AppState>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm { auth, form, .. }: SignedForm,
 ) -> Result<Response, WebError> {
     let prefs = StaffNotifications {
         new_portal_tickets: form.checked("new_portal_tickets"),

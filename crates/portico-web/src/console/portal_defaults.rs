@@ -64,7 +64,7 @@ pub(crate) async fn page(
 
 pub(crate) async fn save(
     State(state): State<AppState>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm { auth, form, .. }: SignedForm,
 ) -> Result<Response, WebError> {
     let mut current = rows(&state, &auth).await?;
     let defaults: Vec<(Section, bool, String)> = Section::ALL

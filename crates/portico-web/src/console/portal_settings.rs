@@ -1,15 +1,15 @@
 //! A company's portal settings: the portal switch, section toggles and labels.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use portico_core::{CompanyId, Section};
 use portico_store::StoreError;
 use portico_store::scoped::portal_settings::{MAX_LABEL_LEN, SectionChange, clean_label};
 
-use super::path_id;
 use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
+use crate::id_path::IdPath;
 use crate::render::{self, Chrome};
 use crate::{AppState, see_other};
 
@@ -70,10 +70,9 @@ async fn load(
 pub(crate) async fn page(
     State(state): State<AppState>,
     auth: Auth,
-    Path(company): Path<String>,
+    IdPath(company): IdPath<CompanyId>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Response, WebError> {
-    let company: CompanyId = path_id(&company)?;
     let (company_name, portal_enabled, rows) = load(&state, &auth, company).await?;
     Ok(render::ok(&SettingsPage {
         chrome: Chrome::signed_in(&auth, "Portal settings", "/companies"),
@@ -89,10 +88,12 @@ pub(crate) async fn page(
 
 pub(crate) async fn save(
     State(state): State<AppState>,
-    Path(company): Path<String>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm {
+        auth,
+        form,
+        path: company,
+    }: SignedForm<CompanyId>,
 ) -> Result<Response, WebError> {
-    let company: CompanyId = path_id(&company)?;
     // Visibility and permission come before any look at the input.
     load(&state, &auth, company).await?;
     let portal_enabled = form.checked("portal_enabled");

@@ -1,7 +1,7 @@
 //! A company's portal users: invite, edit, disable, enable, resend the invitation.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use portico_core::{Action, CompanyId, PortalRole, PortalUserId, SiteId};
 use portico_store::scoped::companies::Site;
@@ -10,10 +10,10 @@ use portico_store::scoped::portal_users::{
 };
 use portico_store::{StoreError, SurfaceKind};
 
-use super::path_id;
 use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
 use crate::forms::FormData;
+use crate::id_path::IdPath;
 use crate::render::{self, Chrome};
 use crate::{AppState, see_other};
 
@@ -144,10 +144,9 @@ async fn list_page(
 pub(crate) async fn list(
     State(state): State<AppState>,
     auth: Auth,
-    Path(company): Path<String>,
+    IdPath(company): IdPath<CompanyId>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Response, WebError> {
-    let company: CompanyId = path_id(&company)?;
     let notice = match query.as_deref() {
         Some("invited") => "Invitation sent.",
         Some("resent") => "A new invitation was sent; the previous link no longer works.",
@@ -212,10 +211,12 @@ async fn queue_invitation(
 
 pub(crate) async fn invite(
     State(state): State<AppState>,
-    Path(company): Path<String>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm {
+        auth,
+        form,
+        path: company,
+    }: SignedForm<CompanyId>,
 ) -> Result<Response, WebError> {
-    let company: CompanyId = path_id(&company)?;
     let typed = UserForm::from_form(&form);
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     tx.require_user_admin(company).await?;
@@ -323,10 +324,12 @@ async fn queue_existing_account_notice(
 /// Saves a company's e-mail domains (owners only).
 pub(crate) async fn set_domains(
     State(state): State<AppState>,
-    Path(company): Path<String>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm {
+        auth,
+        form,
+        path: company,
+    }: SignedForm<CompanyId>,
 ) -> Result<Response, WebError> {
-    let company: CompanyId = path_id(&company)?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     tx.visible_company_for_domains(company).await?;
     let typed = form.get("domains").to_owned();
@@ -392,16 +395,11 @@ async fn edit_page(
     })
 }
 
-fn ids(company: &str, user: &str) -> Result<(CompanyId, PortalUserId), WebError> {
-    Ok((path_id(company)?, path_id(user)?))
-}
-
 pub(crate) async fn edit(
     State(state): State<AppState>,
     auth: Auth,
-    Path((company, user)): Path<(String, String)>,
+    IdPath((company, user)): IdPath<(CompanyId, PortalUserId)>,
 ) -> Result<Response, WebError> {
-    let (company, user) = ids(&company, &user)?;
     Ok(render::ok(
         &edit_page(&state, &auth, company, user, None, String::new()).await?,
     ))
@@ -409,10 +407,12 @@ pub(crate) async fn edit(
 
 pub(crate) async fn update(
     State(state): State<AppState>,
-    Path((company, user)): Path<(String, String)>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm {
+        auth,
+        form,
+        path: (company, user),
+    }: SignedForm<(CompanyId, PortalUserId)>,
 ) -> Result<Response, WebError> {
-    let (company, user) = ids(&company, &user)?;
     let typed = UserForm::from_form(&form);
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     tx.require_user_admin(company).await?;
@@ -437,11 +437,10 @@ pub(crate) async fn update(
 async fn set_disabled(
     state: &AppState,
     auth: &Auth,
-    company: &str,
-    user: &str,
+    company: CompanyId,
+    user: PortalUserId,
     disabled: bool,
 ) -> Result<Response, WebError> {
-    let (company, user) = ids(company, user)?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     tx.set_portal_user_disabled(company, user, disabled).await?;
     tx.commit().await?;
@@ -453,26 +452,34 @@ async fn set_disabled(
 
 pub(crate) async fn disable(
     State(state): State<AppState>,
-    Path((company, user)): Path<(String, String)>,
-    SignedForm { auth, .. }: SignedForm,
+    SignedForm {
+        auth,
+        path: (company, user),
+        ..
+    }: SignedForm<(CompanyId, PortalUserId)>,
 ) -> Result<Response, WebError> {
-    set_disabled(&state, &auth, &company, &user, true).await
+    set_disabled(&state, &auth, company, user, true).await
 }
 
 pub(crate) async fn enable(
     State(state): State<AppState>,
-    Path((company, user)): Path<(String, String)>,
-    SignedForm { auth, .. }: SignedForm,
+    SignedForm {
+        auth,
+        path: (company, user),
+        ..
+    }: SignedForm<(CompanyId, PortalUserId)>,
 ) -> Result<Response, WebError> {
-    set_disabled(&state, &auth, &company, &user, false).await
+    set_disabled(&state, &auth, company, user, false).await
 }
 
 pub(crate) async fn resend(
     State(state): State<AppState>,
-    Path((company, user)): Path<(String, String)>,
-    SignedForm { auth, .. }: SignedForm,
+    SignedForm {
+        auth,
+        path: (company, user),
+        ..
+    }: SignedForm<(CompanyId, PortalUserId)>,
 ) -> Result<Response, WebError> {
-    let (company, user) = ids(&company, &user)?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     let (target, token) = tx.resend_invite(company, user).await?;
     queue_invitation(

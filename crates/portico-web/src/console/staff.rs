@@ -1,14 +1,13 @@
 //! Staff users, their roles and company assignments.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use portico_core::{CompanyId, StaffRole, StaffUserId};
 use portico_store::scoped::companies::CompanySummary;
 use portico_store::scoped::staff::StaffUser;
 use portico_store::{StoreError, SurfaceKind};
 
-use super::path_id;
 use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
 use crate::forms::FormData;
@@ -78,7 +77,7 @@ pub(crate) async fn list(
 
 pub(crate) async fn add(
     State(state): State<AppState>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm { auth, form, .. }: SignedForm,
 ) -> Result<Response, WebError> {
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     tx.staff_users().await?;
@@ -132,10 +131,12 @@ pub(crate) async fn add(
 
 pub(crate) async fn update(
     State(state): State<AppState>,
-    Path(staff): Path<String>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm {
+        auth,
+        form,
+        path: staff,
+    }: SignedForm<StaffUserId>,
 ) -> Result<Response, WebError> {
-    let staff: StaffUserId = path_id(&staff)?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     tx.staff_user(staff).await?;
     let role = StaffRole::parse(form.get("role"));

@@ -339,7 +339,7 @@ pub(crate) async fn page(
 /// unsaved.
 pub(crate) async fn save(
     State(state): State<AppState>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm { auth, form, .. }: SignedForm,
 ) -> Result<Response, WebError> {
     auth.scope.may(Action::ManageTicketForm)?;
     let company = company_of(form.get("company"))?;

@@ -2,16 +2,16 @@
 //! requester, who then follows it in the portal like any ticket they raised.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use portico_core::{Action, CompanyId, PortalUserId, SiteId, StaffUserId, TicketPriority};
 use portico_store::StoreError;
 use portico_store::scoped::ticket_workflow::LoggedTicket;
 
-use super::path_id;
 use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
 use crate::forms::FormData;
+use crate::id_path::IdPath;
 use crate::render::{self, Chrome};
 use crate::{AppState, mail_links, see_other};
 
@@ -124,9 +124,8 @@ async fn log_page(
 pub(crate) async fn page(
     State(state): State<AppState>,
     auth: Auth,
-    Path(company): Path<String>,
+    IdPath(company): IdPath<CompanyId>,
 ) -> Result<Response, WebError> {
-    let company: CompanyId = path_id(&company)?;
     let me = match auth.scope.actor() {
         portico_core::Actor::Staff(id) => id.to_string(),
         portico_core::Actor::Portal(_) => String::new(),
@@ -150,10 +149,12 @@ pub(crate) async fn page(
 
 pub(crate) async fn log(
     State(state): State<AppState>,
-    Path(company): Path<String>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm {
+        auth,
+        form,
+        path: company,
+    }: SignedForm<CompanyId>,
 ) -> Result<Response, WebError> {
-    let company: CompanyId = path_id(&company)?;
     let typed = IntakeForm::from_form(&form);
     let mut early = Vec::new();
     let requester = optional(&typed.requester).and_then(PortalUserId::parse);

@@ -87,7 +87,7 @@ pub(crate) async fn page(
 /// form meanwhile keeps its visibility rather than being hidden from everyone.
 pub(crate) async fn save(
     State(state): State<AppState>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm { auth, form, .. }: SignedForm,
 ) -> Result<Response, WebError> {
     auth.scope.may(Action::ManageTicketForm)?;
     let listed = form.all("item");

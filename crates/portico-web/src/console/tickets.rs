@@ -2,7 +2,7 @@
 //! internal notes clearly told apart, and status, priority and assignment changes.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use portico_core::{
     Action, CannedResponseId, CompanyId, StaffUserId, TicketId, TicketPriority, TicketStatus,
@@ -15,9 +15,9 @@ use portico_store::scoped::tickets::{
 };
 use serde::Deserialize;
 
-use super::path_id;
 use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
+use crate::id_path::IdPath;
 use crate::render::{self, Chrome};
 use crate::timeline::{TimelineEntry, timeline};
 use crate::uploads::FormWithFiles;
@@ -303,10 +303,10 @@ impl TicketPage {
 /// so that colleagues on the same ticket are told.
 pub(crate) async fn replying(
     State(state): State<AppState>,
-    Path(ticket): Path<String>,
-    SignedForm { auth, .. }: SignedForm,
+    SignedForm {
+        auth, path: ticket, ..
+    }: SignedForm<TicketId>,
 ) -> Result<Response, WebError> {
-    let ticket: TicketId = path_id(&ticket)?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     tx.mark_replying(ticket).await?;
     tx.commit().await?;
@@ -325,10 +325,9 @@ pub(crate) struct DetailQuery {
 pub(crate) async fn detail(
     State(state): State<AppState>,
     auth: Auth,
-    Path(ticket): Path<String>,
     Query(query): Query<DetailQuery>,
+    IdPath(ticket): IdPath<TicketId>,
 ) -> Result<Response, WebError> {
-    let ticket: TicketId = path_id(&ticket)?;
     let notice = match query.done.as_str() {
         "replied" => "Reply sent to the client.",
         "noted" => "Internal note added.",
@@ -338,7 +337,7 @@ pub(crate) async fn detail(
     };
     let insert = match query.canned.as_str() {
         "" => None,
-        text => Some(path_id::<CannedResponseId>(text)?),
+        text => Some(CannedResponseId::parse(text).ok_or(WebError::NotFound)?),
     };
     let page = ticket_page_with(
         &state,
@@ -357,10 +356,9 @@ pub(crate) async fn detail(
 pub(crate) async fn reply(
     State(state): State<AppState>,
     auth: Auth,
-    Path(ticket): Path<String>,
-    mut upload: FormWithFiles,
+    mut upload: FormWithFiles<TicketId>,
 ) -> Result<Response, WebError> {
-    let ticket: TicketId = path_id(&ticket)?;
+    let ticket = upload.path;
     let form = &upload.form;
     let body = form.get("body");
     let attachments = upload.attachments();
@@ -406,10 +404,12 @@ pub(crate) async fn reply(
 
 pub(crate) async fn update(
     State(state): State<AppState>,
-    Path(ticket): Path<String>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm {
+        auth,
+        form,
+        path: ticket,
+    }: SignedForm<TicketId>,
 ) -> Result<Response, WebError> {
-    let ticket: TicketId = path_id(&ticket)?;
     let links = mail_links(&state, auth.scope.workspace()).await?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     let result = async {
@@ -451,7 +451,7 @@ pub(crate) async fn update(
 /// Saves the current queue filters as a named view, or deletes one of the caller's views.
 pub(crate) async fn views(
     State(state): State<AppState>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm { auth, form, .. }: SignedForm,
 ) -> Result<Response, WebError> {
     auth.scope.may(Action::ViewTickets)?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
@@ -481,10 +481,12 @@ pub(crate) async fn views(
 /// Merges this ticket into another of the same company, then shows the one merged into.
 pub(crate) async fn merge(
     State(state): State<AppState>,
-    Path(ticket): Path<String>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm {
+        auth,
+        form,
+        path: ticket,
+    }: SignedForm<TicketId>,
 ) -> Result<Response, WebError> {
-    let ticket: TicketId = path_id(&ticket)?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     let result = async {
         // The ticket must be visible before the form's content is judged.
@@ -518,7 +520,7 @@ async fn finish(
     ticket: TicketId,
     body: &str,
     outcome: Result<&str, StoreError>,
-    upload: Option<&mut FormWithFiles>,
+    upload: Option<&mut FormWithFiles<TicketId>>,
 ) -> Result<Response, WebError> {
     match outcome {
         Ok(done) => {

@@ -50,7 +50,7 @@ pub(crate) async fn page(
 
 pub(crate) async fn save(
     State(state): State<AppState>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm { auth, form, .. }: SignedForm,
 ) -> Result<Response, WebError> {
     section_heading(&auth)?;
     let prefs = NotificationPreferences {

@@ -73,7 +73,7 @@ pub(crate) async fn page(
 
 pub(crate) async fn change_password(
     State(state): State<AppState>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm { auth, form, .. }: SignedForm,
 ) -> Result<Response, WebError> {
     let error = if form.get("new_password") != form.get("confirm") {
         "The two new passwords do not match.".to_owned()
@@ -116,7 +116,7 @@ pub(crate) async fn end_other_sessions(
 
 pub(crate) async fn switch_company(
     State(state): State<AppState>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm { auth, form, .. }: SignedForm,
 ) -> Result<Response, WebError> {
     let Principal::Portal(portal) = &*auth.principal else {
         return Err(WebError::NotFound);

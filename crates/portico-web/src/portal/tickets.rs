@@ -4,7 +4,7 @@
 //! does not select them. Viewers see everything here but every change answers 403.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use portico_core::{
     Action, Actor, CompanyId, PortalUserId, Principal, Section, TicketId, TicketView, Zone,
@@ -14,8 +14,8 @@ use portico_store::scoped::tickets::{PortalTicket, StatusFilter, TicketDetail, T
 use serde::Deserialize;
 
 use crate::auth::{Auth, SignedForm};
-use crate::console::path_id;
 use crate::error::WebError;
+use crate::id_path::IdPath;
 use crate::render::{self, Chrome};
 use crate::timeline::{TimelineEntry, timeline};
 use crate::uploads::FormWithFiles;
@@ -314,10 +314,9 @@ pub(crate) struct DetailQuery {
 pub(crate) async fn detail(
     State(state): State<AppState>,
     auth: Auth,
-    Path(ticket): Path<String>,
     Query(query): Query<DetailQuery>,
+    IdPath(ticket): IdPath<TicketId>,
 ) -> Result<Response, WebError> {
-    let ticket: TicketId = path_id(&ticket)?;
     let notice = match query.done.as_str() {
         // The page puts the ticket's number in front ("Ticket #1042 was raised…").
         "created" => "was raised. We will be in touch.",
@@ -363,10 +362,9 @@ where
 pub(crate) async fn reply(
     State(state): State<AppState>,
     auth: Auth,
-    Path(ticket): Path<String>,
-    mut upload: FormWithFiles,
+    mut upload: FormWithFiles<TicketId>,
 ) -> Result<Response, WebError> {
-    let ticket: TicketId = path_id(&ticket)?;
+    let ticket = upload.path;
     let links = mail_links(&state, auth.scope.workspace()).await?;
     let body = upload.form.get("body").to_owned();
     let mut tx = state.store.scoped_write(&auth.scope).await?;
@@ -398,10 +396,10 @@ pub(crate) async fn reply(
 
 pub(crate) async fn resolve(
     State(state): State<AppState>,
-    Path(ticket): Path<String>,
-    SignedForm { auth, .. }: SignedForm,
+    SignedForm {
+        auth, path: ticket, ..
+    }: SignedForm<TicketId>,
 ) -> Result<Response, WebError> {
-    let ticket: TicketId = path_id(&ticket)?;
     let links = mail_links(&state, auth.scope.workspace()).await?;
     change(&state, &auth, ticket, "", "resolved", async |tx| {
         tx.resolve_ticket(ticket, &links).await
@@ -411,10 +409,10 @@ pub(crate) async fn resolve(
 
 pub(crate) async fn reopen(
     State(state): State<AppState>,
-    Path(ticket): Path<String>,
-    SignedForm { auth, .. }: SignedForm,
+    SignedForm {
+        auth, path: ticket, ..
+    }: SignedForm<TicketId>,
 ) -> Result<Response, WebError> {
-    let ticket: TicketId = path_id(&ticket)?;
     let links = mail_links(&state, auth.scope.workspace()).await?;
     change(&state, &auth, ticket, "", "reopened", async |tx| {
         tx.reopen_ticket(ticket, &links).await
@@ -424,10 +422,12 @@ pub(crate) async fn reopen(
 
 pub(crate) async fn rate(
     State(state): State<AppState>,
-    Path(ticket): Path<String>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm {
+        auth,
+        form,
+        path: ticket,
+    }: SignedForm<TicketId>,
 ) -> Result<Response, WebError> {
-    let ticket: TicketId = path_id(&ticket)?;
     let score = form.get("rating").parse::<i64>().unwrap_or(0);
     let comment = form.get("comment");
     change(&state, &auth, ticket, "", "rated", async |tx| {
@@ -438,10 +438,12 @@ pub(crate) async fn rate(
 
 pub(crate) async fn set_cc(
     State(state): State<AppState>,
-    Path(ticket): Path<String>,
-    SignedForm { auth, form }: SignedForm,
+    SignedForm {
+        auth,
+        form,
+        path: ticket,
+    }: SignedForm<TicketId>,
 ) -> Result<Response, WebError> {
-    let ticket: TicketId = path_id(&ticket)?;
     let users = form
         .all("cc")
         .into_iter()
