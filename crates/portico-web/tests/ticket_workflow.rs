@@ -1198,7 +1198,7 @@ async fn the_owner_designs_the_form_and_clients_get_it_at_once() {
         Who::Owner,
         "/settings/ticket-form",
         &[
-            ("rows", "1"),
+            ("order", "0"),
             ("categories", "Email\nPhones"),
             ("label_0", "Handset model"),
             ("kind_0", "select"),
@@ -1215,7 +1215,8 @@ async fn the_owner_designs_the_form_and_clients_get_it_at_once() {
         Who::Owner,
         "/settings/ticket-form",
         &[
-            ("rows", "2"),
+            ("order", "0"),
+            ("order", "1"),
             ("categories", "Email\nPhones"),
             ("label_0", "Handset model"),
             ("kind_0", "select"),
@@ -1248,7 +1249,7 @@ async fn the_owner_designs_the_form_and_clients_get_it_at_once() {
         "/settings/ticket-form",
         &[
             ("company", &company),
-            ("rows", "1"),
+            ("order", "0"),
             ("label_0", "Room number"),
             ("kind_0", "number"),
         ],
@@ -1264,7 +1265,7 @@ async fn the_owner_designs_the_form_and_clients_get_it_at_once() {
         "/settings/ticket-form",
         &[
             ("company", &company),
-            ("rows", "1"),
+            ("order", "0"),
             ("label_0", "Room number"),
             ("kind_0", "number"),
             ("remove_0", "1"),
