@@ -3,6 +3,7 @@
 
 pub mod ids;
 pub mod local_time;
+pub mod notice;
 pub mod policy;
 pub mod principal;
 pub mod roles;
@@ -13,6 +14,7 @@ pub mod ticket_form;
 
 pub use ids::*;
 pub use local_time::{BusinessHours, Calendar, Zone};
+pub use notice::{Notice, TicketRef};
 pub use policy::{Action, Denied};
 pub use principal::{PortalGrant, PortalPrincipal, Principal, StaffPrincipal};
 pub use roles::{ContactRole, PortalRole, StaffRole, TextEnum};

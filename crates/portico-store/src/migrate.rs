@@ -129,6 +129,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "ticket presence",
         include_str!("../migrations/sqlite/0024_ticket_presence.sql"),
     ),
+    (
+        25,
+        "outbox notices",
+        include_str!("../migrations/sqlite/0025_outbox_notices.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -270,6 +275,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         28,
         "ticket presence",
         include_str!("../migrations/postgres/0028_ticket_presence.sql"),
+    ),
+    (
+        29,
+        "outbox notices",
+        include_str!("../migrations/postgres/0029_outbox_notices.sql"),
     ),
 ];
 

@@ -1,6 +1,7 @@
 //! Outgoing mail, queued in the database in the transaction of the change it tells of, and
 //! delivered over SMTP by the delivery worker (`portico-mail`); without SMTP it stays here to read.
 
+use portico_core::notice::{Notice, Wording};
 use portico_core::{Action, CompanyId, WorkspaceId};
 
 use crate::scoped::{ScopedTx, fence};
@@ -49,6 +50,7 @@ pub struct OutboxQuery {
     pub limit: i64,
 }
 
+/// Queues a mail its sender worded (sign-in links, invitations).
 pub(crate) async fn push(
     tx: &mut Tx,
     workspace: WorkspaceId,
@@ -57,20 +59,56 @@ pub(crate) async fn push(
     subject: &str,
     body: &str,
 ) -> Result<(), StoreError> {
+    insert(tx, workspace, company, to, subject, body, None).await
+}
+
+/// Queues a ticket notice in its words ([`Notice::wording`]), kept with its kind. Worded now,
+/// not at delivery: the outbox page lists and searches mail by subject, and without SMTP mail
+/// is only ever read there.
+pub(crate) async fn push_notice(
+    tx: &mut Tx,
+    workspace: WorkspaceId,
+    company: Option<CompanyId>,
+    to: &str,
+    notice: &Notice,
+) -> Result<(), StoreError> {
+    let Wording { subject, body } = notice.wording();
+    insert(
+        tx,
+        workspace,
+        company,
+        to,
+        &subject,
+        &body,
+        Some(notice.kind()),
+    )
+    .await
+}
+
+async fn insert(
+    tx: &mut Tx,
+    workspace: WorkspaceId,
+    company: Option<CompanyId>,
+    to: &str,
+    subject: &str,
+    body: &str,
+    notice_kind: Option<&str>,
+) -> Result<(), StoreError> {
     // The body can carry a one-time link: it is logged only at debug level (demo mode turns that
     // on so the links can be followed without SMTP).
-    tracing::info!(target: "portico::outbox", to, subject, "mail queued");
+    tracing::info!(target: "portico::outbox", to, subject, notice_kind, "mail queued");
     tracing::debug!(target: "portico::outbox", to, "mail body\n{body}");
     tx.exec(q!(
-        "INSERT INTO outbox (workspace_id, id, company_id, to_address, subject, body, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO outbox (workspace_id, id, company_id, to_address, subject, body, created_at, notice_kind) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         workspace,
         uuid_text(),
         company,
         to,
         subject,
         body,
-        now()
+        now(),
+        notice_kind.map(str::to_owned)
     ))
     .await?;
     Ok(())

@@ -1,6 +1,7 @@
 //! The desk's changes to a ticket: status, priority and assignee, each recorded on the
 //! timeline, the new assignee and the client told.
 
+use portico_core::notice::Notice;
 use portico_core::{Action, Actor, StaffUserId, TicketId, TicketPriority, TicketStatus};
 
 use crate::scoped::ScopedTx;
@@ -8,6 +9,7 @@ use crate::scoped::outbox;
 use crate::{StoreError, now};
 
 use super::Links;
+use super::notifications::ticket_ref;
 
 /// The desk's changes to a ticket; unchanged values are left as they are.
 #[derive(Debug, Clone)]
@@ -49,22 +51,17 @@ impl ScopedTx<'_> {
             if let (Some(assignee), Some((_, email))) = (change.assignee, &name)
                 && Actor::Staff(assignee) != self.scope.actor()
             {
-                let subject = format!("[#{}] Assigned to you: {}", ticket.number, ticket.title);
-                let body = format!(
-                    "{} assigned you the ticket \"{}\" ({}).\n\nOpen it: {}/tickets/{}\n",
-                    self.scope.actor_name(),
-                    ticket.title,
-                    ticket.company_name,
-                    links.console,
-                    id
-                );
-                outbox::push(
+                let notice = Notice::TicketAssigned {
+                    ticket: ticket_ref(&ticket, &links.console),
+                    actor: self.scope.actor_name().to_owned(),
+                    company: ticket.company_name.clone(),
+                };
+                outbox::push_notice(
                     &mut self.tx,
                     self.scope.workspace(),
                     Some(ticket.company_id),
                     email,
-                    &subject,
-                    &body,
+                    &notice,
                 )
                 .await?;
             }

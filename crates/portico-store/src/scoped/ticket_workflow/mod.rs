@@ -5,9 +5,10 @@
 //!
 //! One file per step of a ticket's life: `raise`, `reply`, `desk_changes`, `merge`,
 //! `resolution` (resolve, reopen, rate) and `cc`; with what they share: `writes` (the rows every
-//! change writes), `assignees` (who may work a company's tickets), `notifications` (who is told,
-//! and the mail text) and `preferences` (which mails a portal user wants). Callers name
-//! everything through this module, which also holds the few checks several steps share.
+//! change writes), `assignees` (who may work a company's tickets), `notifications` (who is
+//! told; [`portico_core::notice`] words it) and `preferences` (which mails a portal user wants).
+//! Callers name everything through this module, which also holds the few checks several steps
+//! share.
 
 mod assignees;
 mod cc;

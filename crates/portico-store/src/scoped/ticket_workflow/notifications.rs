@@ -1,8 +1,9 @@
-//! Who is told of a change to a ticket, and the mail text: the client (requester and copied
-//! colleagues, as their preferences allow), the assignee or the company's technicians (as
-//! their notification settings say), and a new ticket's receipt. Every mail goes to the outbox
-//! in the change's own transaction.
+//! Who is told of a change to a ticket: the client (requester and copied colleagues, as their
+//! preferences allow), the assignee or the company's technicians (as their notification
+//! settings say), and a new ticket's receipt. Each recipient's mail is queued as a typed
+//! [`Notice`], worded by [`portico_core::notice`], in the change's own transaction.
 
+use portico_core::notice::{Notice, TicketRef};
 use portico_core::{
     Actor, CompanyId, PortalUserId, StaffUserId, TicketId, TicketPriority, TicketStatus,
 };
@@ -29,21 +30,12 @@ pub(super) enum StaffAlert {
     ClientActivity,
 }
 
-/// A service-level target as a person says it: "30 minutes", "4 hours", "2 days".
-fn describe_minutes(minutes: i64) -> String {
-    let plural = |n: i64, unit: &str| {
-        if n == 1 {
-            format!("1 {unit}")
-        } else {
-            format!("{n} {unit}s")
-        }
-    };
-    if minutes % (24 * 60) == 0 && minutes >= 24 * 60 {
-        plural(minutes / (24 * 60), "day")
-    } else if minutes % 60 == 0 && minutes >= 60 {
-        plural(minutes / 60, "hour")
-    } else {
-        plural(minutes, "minute")
+/// What a notice about `ticket` names of it, its link on the side whose `base` URL is given.
+pub(super) fn ticket_ref(ticket: &TicketSummary, base: &str) -> TicketRef {
+    TicketRef {
+        number: ticket.number,
+        title: ticket.title.clone(),
+        link: format!("{base}/tickets/{}", ticket.id),
     }
 }
 
@@ -54,24 +46,20 @@ impl ScopedTx<'_> {
         status: TicketStatus,
         links: &Links,
     ) -> Result<(), StoreError> {
-        let link = format!("{}/tickets/{}", links.portal, ticket.id);
+        let about = ticket_ref(ticket, &links.portal);
         if status == TicketStatus::Resolved {
-            let subject = format!("[#{}] Resolved: {}", ticket.number, ticket.title);
-            let body = format!(
-                "Your ticket \"{}\" has been resolved.\n\nIf it is not fixed, you can reopen it here: {link}\n",
-                ticket.title
-            );
-            self.notify_client(ticket, ClientMail::Resolved, &subject, &body, &link)
+            let notice = Notice::TicketResolved {
+                ticket: about,
+                asks_for_rating: false,
+            };
+            self.notify_client(ticket, ClientMail::Resolved, notice)
                 .await
         } else {
-            let subject = format!("[#{}] {}: {}", ticket.number, status.label(), ticket.title);
-            let body = format!(
-                "The status of your ticket \"{}\" is now: {}.\n\nView it: {link}\n",
-                ticket.title,
-                status.label()
-            );
-            self.notify_client(ticket, ClientMail::Update, &subject, &body, &link)
-                .await
+            let notice = Notice::StatusChanged {
+                ticket: about,
+                status,
+            };
+            self.notify_client(ticket, ClientMail::Update, notice).await
         }
     }
 
@@ -81,9 +69,7 @@ impl ScopedTx<'_> {
         &mut self,
         ticket: &TicketSummary,
         kind: ClientMail,
-        subject: &str,
-        body: &str,
-        link: &str,
+        notice: Notice,
     ) -> Result<(), StoreError> {
         let mut query = self.select_joined(
             "u.id, u.email, COALESCE(p.ticket_updates, TRUE) AS updates, \
@@ -113,30 +99,20 @@ impl ScopedTx<'_> {
             };
             // One mail per event: the resolution carries the rating request with it.
             let survey = kind == ClientMail::Resolved && survey;
-            let (subject, body) = match (wanted, survey) {
-                (true, true) => (
-                    subject.to_owned(),
-                    format!(
-                        "{body}\nHow did we do? Please rate our help from 1 to 5 on the ticket's page:\n\n{link}\n"
-                    ),
-                ),
-                (true, false) => (subject.to_owned(), body.to_owned()),
-                (false, true) => (
-                    format!("[#{}] How did we do? {}", ticket.number, ticket.title),
-                    format!(
-                        "Your ticket \"{}\" was resolved. Please rate our help from 1 to 5 on the ticket's page:\n\n{link}\n",
-                        ticket.title
-                    ),
-                ),
+            let notice = match (wanted, survey) {
+                (true, true) => notice.clone().asking_for_rating(),
+                (true, false) => notice.clone(),
+                (false, true) => Notice::RatingRequest {
+                    ticket: notice.ticket().clone(),
+                },
                 (false, false) => continue,
             };
-            outbox::push(
+            outbox::push_notice(
                 &mut self.tx,
                 self.scope.workspace(),
                 Some(ticket.company_id),
                 &email,
-                &subject,
-                &body,
+                &notice,
             )
             .await?;
         }
@@ -147,8 +123,7 @@ impl ScopedTx<'_> {
     pub(super) async fn notify_assignee(
         &mut self,
         ticket: &TicketSummary,
-        subject: &str,
-        body: &str,
+        notice: &Notice,
     ) -> Result<(), StoreError> {
         let Some(assignee) = ticket.assignee_id else {
             return Ok(());
@@ -166,13 +141,12 @@ impl ScopedTx<'_> {
             )
             .await?
         {
-            outbox::push(
+            outbox::push_notice(
                 &mut self.tx,
                 self.scope.workspace(),
                 Some(ticket.company_id),
                 &email,
-                subject,
-                body,
+                notice,
             )
             .await?;
         }
@@ -262,29 +236,28 @@ impl ScopedTx<'_> {
         if !wanted {
             return Ok(());
         }
-        let target = self
+        let first_response_minutes = self
             .stored_sla_targets()
             .await?
             .into_iter()
             .find(|t| t.priority == priority)
             .and_then(|t| t.first_response_minutes);
-        let expect = match target {
-            Some(minutes) => format!("We aim to respond within {}.", describe_minutes(minutes)),
-            None => "We will be in touch as soon as we can.".to_owned(),
+        let notice = Notice::TicketReceived {
+            ticket: TicketRef {
+                number,
+                title: title.to_owned(),
+                link: format!("{}/tickets/{id}", links.portal),
+            },
+            requester: name,
+            priority,
+            first_response_minutes,
         };
-        let subject = format!("[#{number}] We have your request: {title}");
-        let body = format!(
-            "Hello {name},\n\nThank you. We have your request \"{title}\" as ticket #{number}, {} priority. {expect}\n\nFollow it or add to it here: {}/tickets/{id}\n",
-            priority.label().to_lowercase(),
-            links.portal
-        );
-        outbox::push(
+        outbox::push_notice(
             &mut self.tx,
             self.scope.workspace(),
             Some(company),
             &email,
-            &subject,
-            &body,
+            &notice,
         )
         .await
     }

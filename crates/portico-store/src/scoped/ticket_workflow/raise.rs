@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use portico_core::notice::{Notice, TicketRef};
 use portico_core::{
     Action, Actor, CompanyId, PortalUserId, SiteId, StaffUserId, TicketId, TicketItem,
     TicketPriority,
@@ -288,20 +289,22 @@ impl ScopedTx<'_> {
             && Actor::Staff(assignee) != self.scope.actor()
             && let Some(candidate) = self.staff_candidate(company, assignee).await?
         {
-            let subject = format!("[#{number}] New ticket for you: {title}");
-            let body = format!(
-                "{} logged \"{title}\" for a client and assigned it to you, {} priority.\n\n{description}\n\nOpen it: {}/tickets/{id}\n",
-                self.scope.actor_name(),
-                priority.label().to_lowercase(),
-                links.console
-            );
-            outbox::push(
+            let notice = Notice::TicketLogged {
+                ticket: TicketRef {
+                    number,
+                    title: title.clone(),
+                    link: format!("{}/tickets/{id}", links.console),
+                },
+                actor: self.scope.actor_name().to_owned(),
+                priority,
+                description: description.clone(),
+            };
+            outbox::push_notice(
                 &mut self.tx,
                 workspace,
                 Some(company),
                 &candidate.email,
-                &subject,
-                &body,
+                &notice,
             )
             .await?;
         }
@@ -382,35 +385,26 @@ impl ScopedTx<'_> {
         // as their own notification settings say.
         let company_name = self.company_name(company).await?;
         let routed_to = assignee.as_ref().map(|(a, _)| *a);
-        let (subject, reason) = match (&assignee, &rule) {
-            (Some(_), Some(rule)) => (
-                format!("[#{number}] New ticket for you: {title}"),
-                format!(" The routing rule \"{}\" assigned it to you.", rule.name),
-            ),
-            _ => (
-                format!("[#{number}] New ticket from {company_name}: {title}"),
-                String::new(),
-            ),
+        let notice = Notice::TicketRaised {
+            ticket: TicketRef {
+                number,
+                title: title.clone(),
+                link: format!("{}/tickets/{id}", links.console),
+            },
+            actor: self.scope.actor_name().to_owned(),
+            company: company_name,
+            priority,
+            description: description.clone(),
+            routing_rule: match (&assignee, &rule) {
+                (Some(_), Some(rule)) => Some(rule.name.clone()),
+                _ => None,
+            },
         };
-        let body = format!(
-            "{} ({company_name}) raised \"{title}\", {} priority.{reason}\n\n{description}\n\nOpen it: {}/tickets/{id}\n",
-            self.scope.actor_name(),
-            priority.label().to_lowercase(),
-            links.console
-        );
         for email in self
             .staff_to_alert(company, routed_to, StaffAlert::NewTicket)
             .await?
         {
-            outbox::push(
-                &mut self.tx,
-                workspace,
-                Some(company),
-                &email,
-                &subject,
-                &body,
-            )
-            .await?;
+            outbox::push_notice(&mut self.tx, workspace, Some(company), &email, &notice).await?;
         }
         self.acknowledge(company, requester, id, number, &title, priority, links)
             .await?;

@@ -1,12 +1,13 @@
 //! Public replies (either surface) and internal notes (staff only), with the status the desk
 //! may set with them; the other side hears of it.
 
+use portico_core::notice::Notice;
 use portico_core::{Action, TicketId, TicketStatus};
 
 use crate::scoped::ScopedTx;
 use crate::{StoreError, now};
 
-use super::notifications::ClientMail;
+use super::notifications::{ClientMail, ticket_ref};
 use super::writes::NewAttachment;
 use super::{Links, MAX_BODY, clean_text};
 
@@ -65,22 +66,13 @@ impl ScopedTx<'_> {
             if ticket.status == TicketStatus::AwaitingClient {
                 self.set_status(&ticket, TicketStatus::Open, at).await?;
             }
-            let subject = format!(
-                "[#{}] New reply from {}: {}",
-                ticket.number,
-                self.scope.actor_name(),
-                ticket.title
-            );
-            let mail = format!(
-                "{} replied on \"{}\" ({}):\n\n{}\n\nOpen the ticket: {}/tickets/{}\n",
-                self.scope.actor_name(),
-                ticket.title,
-                ticket.company_name,
-                body,
-                links.console,
-                id
-            );
-            self.notify_assignee(&ticket, &subject, &mail).await?;
+            let notice = Notice::ClientReplied {
+                ticket: ticket_ref(&ticket, &links.console),
+                actor: self.scope.actor_name().to_owned(),
+                company: ticket.company_name.clone(),
+                reply: body,
+            };
+            self.notify_assignee(&ticket, &notice).await?;
         } else {
             self.update_ticket(id, |set| {
                 set.sql("updated_at = ")
@@ -93,31 +85,19 @@ impl ScopedTx<'_> {
             if let Some(status) = status {
                 self.set_status(&ticket, status, at).await?;
             }
-            let subject = match status {
-                Some(status) => {
-                    format!("[#{}] {}: {}", ticket.number, status.label(), ticket.title)
-                }
-                None => format!("[#{}] Re: {}", ticket.number, ticket.title),
+            let notice = Notice::DeskReplied {
+                ticket: ticket_ref(&ticket, &links.portal),
+                actor: self.scope.actor_name().to_owned(),
+                reply: body,
+                status,
+                asks_for_rating: false,
             };
-            let status_line = status
-                .map(|s| format!("The status of your ticket is now: {}.\n\n", s.label()))
-                .unwrap_or_default();
-            let mail = format!(
-                "{} replied to your ticket \"{}\":\n\n{}\n\n{status_line}View or answer it: {}/tickets/{}\n",
-                self.scope.actor_name(),
-                ticket.title,
-                body,
-                links.portal,
-                id
-            );
-            let link = format!("{}/tickets/{id}", links.portal);
             let kind = if status == Some(TicketStatus::Resolved) {
                 ClientMail::Resolved
             } else {
                 ClientMail::Update
             };
-            self.notify_client(&ticket, kind, &subject, &mail, &link)
-                .await?;
+            self.notify_client(&ticket, kind, notice).await?;
         }
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! The client's side of a ticket's end: marking it resolved, reopening it within the
 //! workspace's window, and rating the help.
 
+use portico_core::notice::Notice;
 use portico_core::{Action, Actor, TicketId, TicketStatus};
 
 use crate::scoped::ScopedTx;
@@ -8,6 +9,7 @@ use crate::sql::q;
 use crate::{StoreError, now};
 
 use super::Links;
+use super::notifications::ticket_ref;
 
 const MAX_COMMENT: usize = 2_000;
 
@@ -22,19 +24,12 @@ impl ScopedTx<'_> {
         }
         self.set_status(&ticket, TicketStatus::Resolved, now())
             .await?;
-        let subject = format!(
-            "[#{}] Resolved by the client: {}",
-            ticket.number, ticket.title
-        );
-        let body = format!(
-            "{} marked \"{}\" ({}) as resolved.\n\nOpen it: {}/tickets/{}\n",
-            self.scope.actor_name(),
-            ticket.title,
-            ticket.company_name,
-            links.console,
-            id
-        );
-        self.notify_assignee(&ticket, &subject, &body).await
+        let notice = Notice::ResolvedByClient {
+            ticket: ticket_ref(&ticket, &links.console),
+            actor: self.scope.actor_name().to_owned(),
+            company: ticket.company_name.clone(),
+        };
+        self.notify_assignee(&ticket, &notice).await
     }
 
     /// The client reopens a resolved ticket, within the workspace's reopen window.
@@ -62,19 +57,12 @@ impl ScopedTx<'_> {
             )));
         }
         self.set_status(&ticket, TicketStatus::Open, at).await?;
-        let subject = format!(
-            "[#{}] Reopened by the client: {}",
-            ticket.number, ticket.title
-        );
-        let body = format!(
-            "{} reopened \"{}\" ({}).\n\nOpen it: {}/tickets/{}\n",
-            self.scope.actor_name(),
-            ticket.title,
-            ticket.company_name,
-            links.console,
-            id
-        );
-        self.notify_assignee(&ticket, &subject, &body).await
+        let notice = Notice::ReopenedByClient {
+            ticket: ticket_ref(&ticket, &links.console),
+            actor: self.scope.actor_name().to_owned(),
+            company: ticket.company_name.clone(),
+        };
+        self.notify_assignee(&ticket, &notice).await
     }
 
     /// The client's satisfaction rating (1–5) of a resolved ticket; a later rating replaces it.
