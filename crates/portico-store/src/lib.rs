@@ -11,6 +11,7 @@ mod auth;
 pub mod delivery;
 #[cfg(feature = "system")]
 pub mod demo;
+mod desk_names;
 mod lite;
 mod migrate;
 pub mod password;
@@ -154,6 +155,7 @@ pub struct Store {
     ticket_pages: std::sync::Arc<scoped::tickets::PortalPageCache>,
     /// The overview's ticket figures, kept like list pages and under the same versions.
     ticket_kpis: std::sync::Arc<scoped::tickets::KpiCache>,
+    desk_names: std::sync::Arc<desk_names::DeskNames>,
 }
 
 /// Which backend a URL names.
@@ -221,6 +223,7 @@ impl Store {
             principals: Default::default(),
             ticket_pages: std::sync::Arc::new(ticket_pages::PageCache::new(true)),
             ticket_kpis: std::sync::Arc::new(ticket_pages::PageCache::new(true)),
+            desk_names: std::sync::Arc::new(desk_names::DeskNames::new(true)),
         })
     }
 
@@ -285,6 +288,7 @@ impl Store {
     pub fn with_ticket_page_cache(mut self, enabled: bool) -> Store {
         self.ticket_pages = std::sync::Arc::new(ticket_pages::PageCache::new(enabled));
         self.ticket_kpis = std::sync::Arc::new(ticket_pages::PageCache::new(enabled));
+        self.desk_names = std::sync::Arc::new(desk_names::DeskNames::new(enabled));
         self
     }
 

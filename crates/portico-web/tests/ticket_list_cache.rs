@@ -328,3 +328,32 @@ async fn the_overview_figures_follow_every_change() {
     let own = open_count(&list(&app, Who::OwnTicketsOnly, "/").await.body);
     assert!(own < first, "own-only {own} vs company {first}");
 }
+
+/// The desk's lists keep the names they show per workspace and reader (`desk_names.rs`): a
+/// renamed client shows under the new name on the very next page, to every reader.
+#[tokio::test]
+async fn the_desk_names_follow_every_rename() {
+    let app = TestApp::spawn().await;
+    let company_page = format!("/companies/{}", app.fx.company_a);
+    let desk = async |who: Who| {
+        let token = app.session_for(who).await;
+        let page = app
+            .get(common::CONSOLE, &company_page)
+            .session(token.as_deref())
+            .send()
+            .await;
+        assert_eq!(page.status, 200, "{who:?}");
+        page.body
+    };
+    rename_requester(&app, "Xavier Before").await;
+    for who in [Who::Owner, Who::TechnicianAssigned] {
+        // Twice: the second is served from the kept names.
+        assert!(desk(who).await.contains("Xavier Before"));
+        assert!(desk(who).await.contains("Xavier Before"));
+    }
+    rename_requester(&app, "Xavier After").await;
+    for who in [Who::Owner, Who::TechnicianAssigned] {
+        let body = desk(who).await;
+        assert!(body.contains("Xavier After") && !body.contains("Xavier Before"), "{who:?}");
+    }
+}

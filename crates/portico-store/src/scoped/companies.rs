@@ -122,7 +122,6 @@ impl ScopedTx<'_> {
         )
     }
 
-    /// Every company in scope, by name.
     /// Ids and names of the first `limit` companies in scope, by name (pickers and filters).
     pub async fn company_names(
         &mut self,
@@ -136,6 +135,24 @@ impl ScopedTx<'_> {
             .into_iter()
             .filter_map(|(id, name)| Some((CompanyId::parse(&id)?, name)))
             .collect())
+    }
+
+    /// Every company in scope, by name, for a picker; `None` when there are more than `max`,
+    /// a list nobody could pick from. Counted first, without reading a name: an MSP with
+    /// thousands of clients would otherwise read hundreds of names on every queue page only to
+    /// drop them.
+    pub async fn company_picker(
+        &mut self,
+        max: i64,
+    ) -> Result<Option<Vec<(CompanyId, String)>>, StoreError> {
+        self.scope.may(Action::ViewCompanies)?;
+        let mut beyond = self.select("1", &fence::COMPANIES, "c");
+        beyond.sql(" LIMIT 1 OFFSET ").arg(max);
+        let beyond: Option<(i64,)> = self.tx.optional(beyond).await?;
+        if beyond.is_some() {
+            return Ok(None);
+        }
+        self.company_names(max).await.map(Some)
     }
 
     pub async fn companies(&mut self) -> Result<Vec<CompanySummary>, StoreError> {

@@ -38,6 +38,7 @@ pub struct ScopedTx<'s> {
     pub(crate) write: bool,
     pub(crate) ticket_pages: Arc<tickets::PortalPageCache>,
     pub(crate) ticket_kpis: Arc<tickets::KpiCache>,
+    pub(crate) desk_names: Arc<crate::desk_names::DeskNames>,
     /// PostgreSQL: statements of the system role, for the few lookups the caller's own fence
     /// hides by design (a client's transaction sees no staff user, yet a ticket a client raises
     /// is routed to one) or makes slow (a full-text match; see `postgres_search`), each with
@@ -84,6 +85,7 @@ impl<'s> ScopedTx<'s> {
             write,
             ticket_pages: store.ticket_pages.clone(),
             ticket_kpis: store.ticket_kpis.clone(),
+            desk_names: store.desk_names.clone(),
             system: store.system_statements(),
         })
     }

@@ -24,7 +24,7 @@ use crate::uploads::FormWithFiles;
 use crate::{AppState, mail_links, see_other};
 
 const PAGE_SIZE: i64 = 50;
-const MAX_COMPANY_PICKER: usize = 300;
+const MAX_COMPANY_PICKER: i64 = 300;
 
 #[derive(Deserialize, Default)]
 pub(crate) struct QueueQuery {
@@ -116,15 +116,22 @@ pub(crate) async fn queue(
     // A picker of thousands of companies helps nobody: past that, the company page links here
     // with its id instead.
     let views = tx.saved_views().await?;
-    let mut companies: Vec<(String, String)> = tx
-        .company_names(MAX_COMPANY_PICKER as i64 + 1)
-        .await?
-        .into_iter()
-        .map(|(id, name)| (id.to_string(), name))
-        .collect();
-    if companies.len() > MAX_COMPANY_PICKER {
-        companies.retain(|(id, _)| *id == query.company);
-    }
+    let companies: Vec<(String, String)> = match tx.company_picker(MAX_COMPANY_PICKER).await? {
+        Some(all) => all
+            .into_iter()
+            .map(|(id, name)| (id.to_string(), name))
+            .collect(),
+        // Past that, the company page links here with its id instead; the filtered company
+        // stays named in the picker.
+        None => match company {
+            Some(c) => match tx.company(c).await {
+                Ok(found) => vec![(c.to_string(), found.name)],
+                Err(StoreError::NotFound) => Vec::new(),
+                Err(e) => return Err(e.into()),
+            },
+            None => Vec::new(),
+        },
+    };
     tx.commit().await?;
     let has_next = tickets.len() as i64 > PAGE_SIZE;
     tickets.truncate(PAGE_SIZE as usize);

@@ -2,10 +2,13 @@
 //! ticket starts from ([`ScopedTx::ticket_summary`]), and the names a page refers to, read
 //! once per page rather than joined to every row.
 
+use std::sync::Arc;
+
 use portico_core::{
     Action, CompanyId, PortalUserId, SiteId, StaffUserId, TicketId, TicketPriority, TicketStatus,
 };
 
+use crate::desk_names::{KeptNames, NamesKey};
 use crate::scoped::ScopedTx;
 use crate::scoped::fence::{self, Tenant};
 use crate::scoped::sla::{self, SlaStatus};
@@ -428,13 +431,85 @@ impl ScopedTx<'_> {
             push_distinct(&mut assignees, row.assignee_id.as_ref().map(|p| p.0));
         }
         let names = self
-            .names_of(&companies, &sites, &requesters, &assignees)
+            .desk_names_of(&companies, &sites, &requesters, &assignees)
             .await?;
         let desk = self.sees_service_levels();
         Ok(rows
             .into_iter()
             .map(|row| row.with_names(&names).into_summary(desk, at))
             .collect())
+    }
+
+    /// Names for a desk list: those kept for this reader's companies at the workspace's current
+    /// principal version ([`crate::desk_names`]), the rest read ([`ScopedTx::names_of`]) and,
+    /// from a read-only transaction, kept. Sites are always read.
+    async fn desk_names_of(
+        &mut self,
+        companies: &[CompanyId],
+        sites: &[SiteId],
+        requesters: &[PortalUserId],
+        assignees: &[StaffUserId],
+    ) -> Result<Names, StoreError> {
+        if self.scope.is_portal() || !self.desk_names.enabled() {
+            return self.names_of(companies, sites, requesters, assignees).await;
+        }
+        let version = self.select("p.version", &fence::PRINCIPAL_VERSIONS, "p");
+        let version: Option<(i64,)> = self.tx.optional(version).await?;
+        let version = version.map_or(0, |(v,)| v);
+        let key = NamesKey {
+            workspace: self.scope.workspace().as_text(),
+            companies: self.company_ids.clone(),
+        };
+        let mut names = Names::default();
+        let (mut unknown_companies, mut unknown_requesters, mut unknown_assignees) =
+            (Vec::new(), Vec::new(), Vec::new());
+        self.desk_names.read(&key, version, |kept| {
+            for id in companies {
+                match kept.companies.get(id) {
+                    Some(name) => names.companies.push((*id, name.to_string())),
+                    None => unknown_companies.push(*id),
+                }
+            }
+            for id in requesters {
+                match kept.requesters.get(id) {
+                    Some(name) => names.requesters.push((*id, name.to_string())),
+                    None => unknown_requesters.push(*id),
+                }
+            }
+            for id in assignees {
+                match kept.assignees.get(id) {
+                    Some(name) => names.assignees.push((*id, name.to_string())),
+                    None => unknown_assignees.push(*id),
+                }
+            }
+        });
+        let read = self
+            .names_of(
+                &unknown_companies,
+                sites,
+                &unknown_requesters,
+                &unknown_assignees,
+            )
+            .await?;
+        if !self.write {
+            let mut fresh = KeptNames::default();
+            let shared = |name: &String| Arc::<str>::from(name.as_str());
+            fresh
+                .companies
+                .extend(read.companies.iter().map(|(id, n)| (*id, shared(n))));
+            fresh
+                .requesters
+                .extend(read.requesters.iter().map(|(id, n)| (*id, shared(n))));
+            fresh
+                .assignees
+                .extend(read.assignees.iter().map(|(id, n)| (*id, shared(n))));
+            self.desk_names.keep(&key, version, fresh);
+        }
+        names.companies.extend(read.companies);
+        names.sites = read.sites;
+        names.requesters.extend(read.requesters);
+        names.assignees.extend(read.assignees);
+        Ok(names)
     }
 
     /// One statement for the names of the given companies, sites, requesters and assignees,
