@@ -1770,3 +1770,42 @@ async fn staff_keep_their_own_saved_queue_views() {
     .await;
     assert_eq!(nameless.status, 422);
 }
+
+/// Past 300 companies the queue offers no company picker (nobody picks from thousands) and
+/// names only the company it is filtered to; it still lists every company's tickets.
+#[tokio::test]
+async fn the_queue_of_an_msp_with_hundreds_of_clients_has_no_picker_of_them() {
+    let app = TestApp::spawn().await;
+    let mut tx = app.store().system_unscoped().await.unwrap();
+    for n in 0..300 {
+        tx.add_company(
+            app.fx.ws1,
+            &format!("Extra client {n:03}"),
+            "Managed",
+            None,
+            None,
+            "AUD",
+            true,
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let queue = get(&app, Who::Owner, "/tickets?status=all").await;
+    assert_eq!(queue.status, 200, "{}", queue.body);
+    assert!(!queue.body.contains("Extra client 000"));
+    assert!(queue.body.contains("CANARY-TICKET-A2"));
+    let filtered = get(
+        &app,
+        Who::Owner,
+        &format!("/tickets?status=all&company={}", app.fx.company_a),
+    )
+    .await;
+    assert_eq!(filtered.status, 200, "{}", filtered.body);
+    assert!(
+        filtered
+            .body
+            .contains(&format!("<option value=\"{}\" selected", app.fx.company_a))
+    );
+    assert!(filtered.body.contains("CANARY-TICKET-A2"));
+}

@@ -146,9 +146,9 @@ impl ScopedTx<'_> {
         max: i64,
     ) -> Result<Option<Vec<(CompanyId, String)>>, StoreError> {
         self.scope.may(Action::ViewCompanies)?;
-        let mut beyond = self.select("1", &fence::COMPANIES, "c");
+        let mut beyond = self.select("c.id", &fence::COMPANIES, "c");
         beyond.sql(" LIMIT 1 OFFSET ").arg(max);
-        let beyond: Option<(i64,)> = self.tx.optional(beyond).await?;
+        let beyond: Option<(String,)> = self.tx.optional(beyond).await?;
         if beyond.is_some() {
             return Ok(None);
         }
