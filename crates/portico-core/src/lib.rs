@@ -21,4 +21,4 @@ pub use roles::{ContactRole, PortalRole, StaffRole, TextEnum};
 pub use scope::{Actor, CompanySet, Scope, Surface};
 pub use section::{SECTIONS, Section, SectionAudience, SectionSpec};
 pub use ticket::{TicketItem, TicketPriority, TicketStatus, TicketView};
-pub use ticket_form::{FieldKind, FormField};
+pub use ticket_form::{FieldKind, FormField, option_lines};

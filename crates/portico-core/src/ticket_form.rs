@@ -16,6 +16,16 @@ text_enum!(
     }
 );
 
+/// The options of a choice field as the designer takes them: one per line, trimmed, blank lines
+/// left out.
+pub fn option_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 impl FieldKind {
     /// Whether the field offers a list of options.
     pub fn has_options(self) -> bool {

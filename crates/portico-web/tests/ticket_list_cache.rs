@@ -354,6 +354,9 @@ async fn the_desk_names_follow_every_rename() {
     rename_requester(&app, "Xavier After").await;
     for who in [Who::Owner, Who::TechnicianAssigned] {
         let body = desk(who).await;
-        assert!(body.contains("Xavier After") && !body.contains("Xavier Before"), "{who:?}");
+        assert!(
+            body.contains("Xavier After") && !body.contains("Xavier Before"),
+            "{who:?}"
+        );
     }
 }

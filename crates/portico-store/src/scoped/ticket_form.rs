@@ -44,13 +44,7 @@ impl FieldRow {
             label: self.label,
             required: self.required,
             help: self.help,
-            options: self
-                .options
-                .lines()
-                .map(str::trim)
-                .filter(|o| !o.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            options: portico_core::option_lines(&self.options),
         })
     }
 }

@@ -158,7 +158,7 @@ fn company_of(text: &str) -> Result<Option<CompanyId>, WebError> {
     }
 }
 
-/// What the preview shows of one drafted field. Options are trimmed lines, as saved.
+/// What the preview shows of one drafted field, its options read as the store reads them.
 fn draft_field(n: usize, draft: &FieldDraft) -> Option<FormField> {
     Some(FormField {
         // A new field has no id yet; the preview's markup still needs one.
@@ -171,13 +171,7 @@ fn draft_field(n: usize, draft: &FieldDraft) -> Option<FormField> {
         kind: FieldKind::parse(&draft.kind)?,
         required: draft.required,
         help: draft.help.trim().to_owned(),
-        options: draft
-            .options
-            .lines()
-            .map(str::trim)
-            .filter(|o| !o.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        options: portico_core::option_lines(&draft.options),
     })
 }
 

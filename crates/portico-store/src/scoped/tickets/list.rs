@@ -201,6 +201,21 @@ pub(super) struct Names {
     assignees: Vec<(StaffUserId, String)>,
 }
 
+/// Sorts `ids` into those whose name is kept (named into `found`) and the `unknown` rest.
+fn split_kept<I: Copy + Eq + std::hash::Hash>(
+    ids: &[I],
+    kept: &foldhash::HashMap<I, Arc<str>>,
+    found: &mut Vec<(I, String)>,
+    unknown: &mut Vec<I>,
+) {
+    for id in ids {
+        match kept.get(id) {
+            Some(name) => found.push((*id, name.to_string())),
+            None => unknown.push(*id),
+        }
+    }
+}
+
 fn name_of<I: PartialEq>(names: &[(I, String)], id: &I) -> Option<String> {
     names.iter().find(|(i, _)| i == id).map(|(_, n)| n.clone())
 }
@@ -464,24 +479,24 @@ impl ScopedTx<'_> {
         let (mut unknown_companies, mut unknown_requesters, mut unknown_assignees) =
             (Vec::new(), Vec::new(), Vec::new());
         self.desk_names.read(&key, version, |kept| {
-            for id in companies {
-                match kept.companies.get(id) {
-                    Some(name) => names.companies.push((*id, name.to_string())),
-                    None => unknown_companies.push(*id),
-                }
-            }
-            for id in requesters {
-                match kept.requesters.get(id) {
-                    Some(name) => names.requesters.push((*id, name.to_string())),
-                    None => unknown_requesters.push(*id),
-                }
-            }
-            for id in assignees {
-                match kept.assignees.get(id) {
-                    Some(name) => names.assignees.push((*id, name.to_string())),
-                    None => unknown_assignees.push(*id),
-                }
-            }
+            split_kept(
+                companies,
+                &kept.companies,
+                &mut names.companies,
+                &mut unknown_companies,
+            );
+            split_kept(
+                requesters,
+                &kept.requesters,
+                &mut names.requesters,
+                &mut unknown_requesters,
+            );
+            split_kept(
+                assignees,
+                &kept.assignees,
+                &mut names.assignees,
+                &mut unknown_assignees,
+            );
         });
         let read = self
             .names_of(
