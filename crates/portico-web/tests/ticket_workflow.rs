@@ -1808,4 +1808,23 @@ async fn the_queue_of_an_msp_with_hundreds_of_clients_has_no_picker_of_them() {
             .contains(&format!("<option value=\"{}\" selected", app.fx.company_a))
     );
     assert!(filtered.body.contains("CANARY-TICKET-A2"));
+    // The form designer opens a company's own form from the company's page.
+    let company_page = get(
+        &app,
+        Who::Owner,
+        &format!("/companies/{}", app.fx.company_a),
+    )
+    .await;
+    let link = format!("/settings/ticket-form?company={}", app.fx.company_a);
+    assert!(company_page.body.contains(&link));
+    let designer = get(&app, Who::Owner, &link).await;
+    assert_eq!(designer.status, 200, "{}", designer.body);
+    assert!(
+        designer
+            .body
+            .contains(&format!("<option value=\"{}\" selected", app.fx.company_a))
+    );
+    assert!(!designer.body.contains("Extra client 000"));
+    let workspace_form = get(&app, Who::Owner, "/settings/ticket-form").await.body;
+    assert!(workspace_form.contains("opens from its page"));
 }

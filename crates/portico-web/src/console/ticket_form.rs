@@ -21,6 +21,8 @@ use crate::render::{self, Chrome};
 use crate::ticket_form_fields::{FieldView, SubmitForm, TicketFormFields};
 use crate::{AppState, see_other};
 
+/// Companies listed in the picker at most.
+const MAX_COMPANY_PICKER: i64 = 300;
 /// Blank rows offered for new fields.
 const NEW_ROWS: usize = 2;
 /// Rows a submitted designer may carry: the store's 30 fields, blank rows and some slack.
@@ -52,6 +54,8 @@ struct DesignerPage {
     /// `None`: the workspace form.
     company: Option<(String, String)>,
     companies: Vec<(String, String)>,
+    /// More companies than a picker holds: each company's form opens from its page.
+    too_many_companies: bool,
     category_lines: String,
     rows: Vec<DesignerRow>,
     kinds: &'static [FieldKind],
@@ -286,12 +290,17 @@ async fn designer(
     } else {
         None
     };
-    let companies = tx
-        .company_names(301)
-        .await?
-        .into_iter()
-        .map(|(id, name)| (id.to_string(), name))
-        .collect();
+    // Past a picker's worth of companies, a company's form is opened from its own page; the
+    // picker then offers the workspace form and the company being edited.
+    let picker = tx.company_picker(MAX_COMPANY_PICKER).await?;
+    let too_many_companies = picker.is_none();
+    let companies = match picker {
+        Some(all) => all
+            .into_iter()
+            .map(|(id, name)| (id.to_string(), name))
+            .collect(),
+        None => company_name.iter().cloned().collect(),
+    };
     tx.commit().await?;
     edited.rows.extend((0..NEW_ROWS).map(|_| DesignerRow {
         draft: FieldDraft::default(),
@@ -302,6 +311,7 @@ async fn designer(
         chrome: Chrome::signed_in(auth, "Ticket form", "/settings/ticket-form"),
         company: company_name,
         companies,
+        too_many_companies,
         category_lines: edited.category_lines,
         rows: edited.rows,
         kinds: FieldKind::ALL,
