@@ -1828,3 +1828,43 @@ async fn the_queue_of_an_msp_with_hundreds_of_clients_has_no_picker_of_them() {
     let workspace_form = get(&app, Who::Owner, "/settings/ticket-form").await.body;
     assert!(workspace_form.contains("opens from its page"));
 }
+
+/// A word in more tickets than a search ranks (1,000): the newest of them come first, and the
+/// oldest are past the cap.
+#[tokio::test]
+async fn a_search_matching_more_than_its_cap_shows_the_newest() {
+    use portico_core::{TicketPriority, TicketStatus};
+    use portico_store::system::SeedTicket;
+    let app = TestApp::spawn().await;
+    let mut tx = app.store().system_unscoped().await.unwrap();
+    let start = portico_store::now() - 100_000;
+    for n in 0..1_005 {
+        let title = format!("Zebraphone {n:04} will not ring");
+        tx.add_ticket(
+            app.fx.ws1,
+            &SeedTicket {
+                company: app.fx.company_a,
+                site: Some(app.fx.site_a1),
+                requester: Some(app.fx.portal(Who::Member)),
+                title: &title,
+                status: TicketStatus::New,
+                priority: TicketPriority::Normal,
+                created_at: start + n,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let found = get(&app, Who::Owner, "/tickets?status=all&q=zebraphone").await;
+    assert_eq!(found.status, 200, "{}", found.body);
+    assert!(found.body.contains("Zebraphone 1004"), "{}", found.body);
+    assert!(!found.body.contains("Zebraphone 0000"));
+    let portal = app.session_for(Who::Member).await;
+    let page = app
+        .get(PORTAL, "/tickets?status=all&q=zebra")
+        .session(portal.as_deref())
+        .send()
+        .await;
+    assert!(page.body.contains("Zebraphone 1004") && !page.body.contains("Zebraphone 0000"));
+}

@@ -349,7 +349,7 @@ impl ScopedTx<'_> {
     /// `columns` of the tickets table alone: the planner walks an (updated_at) index and stops
     /// after one page. Names are read after, once each ([`ScopedTx::names_of`]).
     /// `matched`: on PostgreSQL, the tickets a search matched, best first
-    /// ([`ScopedTx::postgres_search`]).
+    /// ([`ScopedTx::search_matched`]).
     pub(super) fn list_query(
         &self,
         columns: &str,
@@ -366,7 +366,7 @@ impl ScopedTx<'_> {
             query.sql(" FROM tickets t WHERE 1 = 0");
         } else if searching {
             query.sql(" FROM (");
-            self.search_matches(&mut query, filter, &words, matched);
+            self.search_matches(&mut query, filter, matched);
             query.sql(") m JOIN tickets t ON t.id = m.ticket_id WHERE 1 = 1");
         } else {
             query.sql(" FROM tickets t WHERE 1 = 1");
@@ -431,7 +431,7 @@ impl ScopedTx<'_> {
     ) -> Result<Vec<TicketSummary>, StoreError> {
         self.scope.may(Action::ViewTickets)?;
         let at = now();
-        let matched = self.postgres_search(filter).await?;
+        let matched = self.search_matched(filter).await?;
         let query = self.list_query(PAGE_COLUMNS, filter, at, &matched);
         let rows: Vec<PageRow> = self.tx.all(query).await?;
         if rows.is_empty() {

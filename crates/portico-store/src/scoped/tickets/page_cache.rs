@@ -181,7 +181,7 @@ impl ScopedTx<'_> {
         session: Option<SessionVersions>,
     ) -> Result<Arc<PortalPage>, StoreError> {
         self.scope.may(Action::ViewTickets)?;
-        let matched = self.postgres_search(filter).await?;
+        let matched = self.search_matched(filter).await?;
         let query = self.list_query(PORTAL_PAGE_COLUMNS, filter, now(), &matched);
         self.portal_page(query, filter, session).await
     }

@@ -7,7 +7,7 @@ use crate::StoreError;
 use crate::scoped::ScopedTx;
 use crate::scoped::fence;
 use crate::scoped::tickets::TicketQuery;
-use crate::sql::Q;
+use crate::sql::{Q, q};
 
 /// The words of a search: letters and digits only (everything else separates words, and no
 /// character of the full-text query syntax survives), lower-cased, at most eight of 100
@@ -80,14 +80,7 @@ impl ScopedTx<'_> {
     /// required), plus the ticket whose number was searched. Whatever matches is then fenced
     /// like any list ([`ScopedTx::list_query`]); on SQLite the match itself is already narrowed
     /// to the caller's companies by the index.
-    pub(super) fn search_matches(
-        &self,
-        query: &mut Q,
-        filter: &TicketQuery,
-        words: &[String],
-        matched: &str,
-    ) {
-        let staff = !self.scope.is_portal();
+    pub(super) fn search_matches(&self, query: &mut Q, filter: &TicketQuery, matched: &str) {
         let number = searched_number(&filter.search);
         // Rows of (ticket_id, rank, ord): the best rank first, then the lowest `ord`.
         if number.is_some() {
@@ -99,42 +92,11 @@ impl ScopedTx<'_> {
                 .arg(matched)
                 .sql(", ',')) WITH ORDINALITY AS m(ticket_id, rank)");
         } else {
-            let companies: Vec<String> = match (filter.company, self.scope.companies()) {
-                (Some(company), _) => vec![company.as_text()],
-                // A long list costs the index more than the fence on the tickets does.
-                (None, CompanySet::Only(ids)) if ids.len() <= 64 => {
-                    ids.iter().map(|c| c.as_text()).collect()
-                }
-                (None, _) => Vec::new(),
-            };
-            let columns = if staff {
-                "title public internal"
-            } else {
-                "title public"
-            };
-            // Title matches first, then the rest, each newest first: the index yields matches
-            // newest first and stops at the cap, so a word in every one of a company's 100,000
-            // tickets costs what a word in a thousand does (more is a search to narrow, not to
-            // page through). Not bm25: its weights count a word's documents in the whole
-            // database, other workspaces' too, which costs more than the search itself.
-            // Grouped by the index's integer row before any ticket is looked up; "newest" is
-            // the newest created (the row), which needs no ticket row to sort by.
-            let workspace = self.scope.workspace().as_text();
-            query.sql("SELECT r.ticket_id, g.rank, -g.row AS ord FROM (SELECT f.rowid AS row, MIN(f.rank) AS rank FROM (");
-            for (rank, columns) in [(0, "title"), (1, columns)] {
-                if rank > 0 {
-                    query.sql(" UNION ALL ");
-                }
-                query
-                    .sql(&format!(
-                        "SELECT rowid, {rank} AS rank FROM (SELECT rowid FROM ticket_search WHERE ticket_search MATCH "
-                    ))
-                    .arg(fts5_query(words, columns, &workspace, &companies))
-                    .sql(" ORDER BY rowid DESC LIMIT ")
-                    .arg(SEARCH_MATCH_CAP)
-                    .sql(")");
-            }
-            query.sql(") f GROUP BY f.rowid) g JOIN ticket_search_rows r ON r.row = g.row");
+            // `matched` holds the index rows [row, rank] found by `sqlite_search`.
+            query
+                .sql("SELECT r.ticket_id, json_extract(j.value, '$[1]') AS rank, -r.row AS ord FROM json_each(")
+                .arg(matched)
+                .sql(") j JOIN ticket_search_rows r ON r.row = json_extract(j.value, '$[0]')");
         }
         if let Some(number) = number {
             // The numbered ticket first, whether or not its text matches too.
@@ -147,19 +109,94 @@ impl ScopedTx<'_> {
         }
     }
 
+    /// What a search matched, for [`ScopedTx::search_matches`]: on SQLite the index rows as a
+    /// JSON array of `[row, rank]` ([`ScopedTx::sqlite_search`]), on PostgreSQL the ticket ids
+    /// best first ([`ScopedTx::postgres_search`]); empty when not searching.
+    pub(super) async fn search_matched(
+        &mut self,
+        filter: &TicketQuery,
+    ) -> Result<String, StoreError> {
+        if self.tx.is_postgres() {
+            self.postgres_search(filter).await
+        } else {
+            self.sqlite_search(filter).await
+        }
+    }
+
+    /// SQLite: the index rows a search matches, `[row, rank]` with rank 0 for a title match and
+    /// 1 for the rest, at most the [`SEARCH_MATCH_CAP`] newest of each.
+    ///
+    /// Title matches first, then the rest, each newest first: at most the cap of each, so a word
+    /// in every one of a company's 100,000 tickets costs what a word in a thousand does (more is
+    /// a search to narrow, not to page through). Not bm25: its weights count a word's documents
+    /// in the whole database, other workspaces' too, which costs more than the search itself.
+    /// "Newest" is the newest created (the index row), which needs no ticket row to sort by.
+    ///
+    /// Each match is read in the index's own (ascending) order first: FTS5 reads a term's
+    /// documents backwards only by loading all of them, every tenant's (a common word's prefix
+    /// is in tens of thousands of documents), which was half of a search. Only when a match
+    /// passes the cap is it read again newest first, to keep the newest.
+    async fn sqlite_search(&mut self, filter: &TicketQuery) -> Result<String, StoreError> {
+        let words = search_words(&filter.search);
+        if words.is_empty() {
+            return Ok(String::new());
+        }
+        let companies: Vec<String> = match (filter.company, self.scope.companies()) {
+            (Some(company), _) => vec![company.as_text()],
+            // A long list costs the index more than the fence on the tickets does.
+            (None, CompanySet::Only(ids)) if ids.len() <= 64 => {
+                ids.iter().map(|c| c.as_text()).collect()
+            }
+            (None, _) => Vec::new(),
+        };
+        let columns = if self.scope.is_portal() {
+            "title public"
+        } else {
+            "title public internal"
+        };
+        let workspace = self.scope.workspace().as_text();
+        let mut found: std::collections::BTreeMap<i64, u8> = std::collections::BTreeMap::new();
+        for (rank, columns) in [(0u8, "title"), (1, columns)] {
+            let expression = fts5_query(&words, columns, &workspace, &companies);
+            let mut rows: Vec<(i64,)> = self
+                .tx
+                .all(q!(
+                    "SELECT rowid FROM ticket_search WHERE ticket_search MATCH $1 LIMIT $2",
+                    expression.as_str(),
+                    SEARCH_MATCH_CAP + 1
+                ))
+                .await?;
+            if rows.len() as i64 > SEARCH_MATCH_CAP {
+                rows = self
+                    .tx
+                    .all(q!(
+                        "SELECT rowid FROM ticket_search WHERE ticket_search MATCH $1 ORDER BY rowid DESC LIMIT $2",
+                        expression.as_str(),
+                        SEARCH_MATCH_CAP
+                    ))
+                    .await?;
+            }
+            for (row,) in rows {
+                found.entry(row).or_insert(rank);
+            }
+        }
+        let pairs: Vec<String> = found
+            .into_iter()
+            .map(|(row, rank)| format!("[{row},{rank}]"))
+            .collect();
+        Ok(format!("[{}]", pairs.join(",")))
+    }
+
     /// PostgreSQL: the tickets a search matches, best first (`ts_rank`, title words weighing
-    /// most), at most [`SEARCH_MATCH_CAP`], as a comma-separated list of ids; empty when not
-    /// searching or on SQLite. Matched as the system role, with the tickets' fence written into
+    /// most; the newest first among equals, as on SQLite: ids are time-ordered), at most
+    /// [`SEARCH_MATCH_CAP`], as a comma-separated list of ids; empty when not searching. Matched as the system role, with the tickets' fence written into
     /// the query as in every list: under row-level security PostgreSQL may not use the
     /// full-text index at all (the match operator is not leakproof, so it runs after the
     /// policy, on every row of every tenant: 200 ms at 100,000 tickets). The page itself is
     /// then read in the caller's own transaction, under both fences.
-    pub(super) async fn postgres_search(
-        &mut self,
-        filter: &TicketQuery,
-    ) -> Result<String, StoreError> {
+    async fn postgres_search(&mut self, filter: &TicketQuery) -> Result<String, StoreError> {
         let words = search_words(&filter.search);
-        if !self.tx.is_postgres() || words.is_empty() {
+        if words.is_empty() {
             return Ok(String::new());
         }
         let mut query = Q::new(
@@ -177,7 +214,7 @@ impl ScopedTx<'_> {
             query.sql(" AND t.company_id = ").arg(company);
         }
         query
-            .sql(" GROUP BY s.ticket_id ORDER BY MAX(ts_rank(s.doc, q.q)) DESC, s.ticket_id LIMIT ")
+            .sql(" GROUP BY s.ticket_id ORDER BY MAX(ts_rank(s.doc, q.q)) DESC, s.ticket_id DESC LIMIT ")
             .arg(SEARCH_MATCH_CAP);
         let rows: Vec<(String,)> = match &mut self.system {
             Some(system) => system.all(query).await?,
