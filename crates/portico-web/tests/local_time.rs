@@ -4,28 +4,10 @@
 
 mod common;
 
-use common::{CONSOLE, PORTAL, Response, TestApp, Who};
+use common::{TestApp, Who};
 use portico_core::{Scope, TicketId};
 use portico_store::SurfaceKind;
 use portico_store::scoped::tickets::TicketSummary;
-
-async fn post(app: &TestApp, who: Who, path: &str, pairs: &[(&str, &str)]) -> Response {
-    app.post_as(who, path, pairs).await
-}
-
-async fn get(app: &TestApp, who: Who, path: &str) -> Response {
-    let host = if who.is_staff() { CONSOLE } else { PORTAL };
-    let token = app.session_for(who).await;
-    app.get(host, path).session(token.as_deref()).send().await
-}
-
-fn ticket_of(location: &str) -> TicketId {
-    let id = location
-        .strip_prefix("/tickets/")
-        .and_then(|rest| rest.split('?').next())
-        .unwrap_or_default();
-    TicketId::parse(id).unwrap_or_else(|| panic!("no ticket in {location:?}"))
-}
 
 /// The ticket as the owner's desk reads it, with its service levels.
 async fn desk_view(app: &TestApp, ticket: TicketId) -> TicketSummary {
@@ -45,19 +27,19 @@ async fn desk_view(app: &TestApp, ticket: TicketId) -> TicketSummary {
 }
 
 async fn raise(app: &TestApp, title: &str) -> TicketId {
-    let created = post(
-        app,
-        Who::Member,
-        "/tickets",
-        &[
-            ("title", title),
-            ("priority", "high"),
-            ("description", "Since this morning."),
-        ],
-    )
-    .await;
+    let created = app
+        .post_as(
+            Who::Member,
+            "/tickets",
+            &[
+                ("title", title),
+                ("priority", "high"),
+                ("description", "Since this morning."),
+            ],
+        )
+        .await;
     assert_eq!(created.status, 303, "{}", created.body);
-    ticket_of(created.location())
+    common::ticket_of(created.location())
 }
 
 /// Weekday (Monday 0) and minute of the day of `secs` on `zone`'s wall clock.
@@ -105,7 +87,7 @@ async fn targets_count_business_hours_and_a_company_may_keep_its_own() {
     wrong.push(("open_5", "on"));
     wrong.push(("opens_5", "12:00"));
     wrong.push(("closes_5", "10:00"));
-    let refused = post(&app, Who::Owner, "/settings/sla", &wrong).await;
+    let refused = app.post_as(Who::Owner, "/settings/sla", &wrong).await;
     assert_eq!(refused.status, 422, "{}", refused.body);
     assert!(
         refused
@@ -113,9 +95,9 @@ async fn targets_count_business_hours_and_a_company_may_keep_its_own() {
             .contains("Saturday: the opening time must be before")
     );
     assert!(refused.body.contains("2026-12-25 Christmas Day"));
-    let saved = post(&app, Who::Owner, "/settings/sla", &form).await;
+    let saved = app.post_as(Who::Owner, "/settings/sla", &form).await;
     assert_eq!(saved.status, 303, "{}", saved.body);
-    let page = get(&app, Who::Owner, "/settings/sla").await;
+    let page = app.get_as(Who::Owner, "/settings/sla").await;
     assert!(
         page.body
             .contains("<option selected>Europe/London</option>")
@@ -151,22 +133,18 @@ async fn targets_count_business_hours_and_a_company_may_keep_its_own() {
         ("opens_5", "10:00"),
         ("closes_5", "12:00"),
     ];
-    let refused = post(
-        &app,
-        Who::Owner,
-        &format!("/companies/{company}/hours"),
-        &[("time_zone", "Atlantis/Capital"), ("hours", "workspace")],
-    )
-    .await;
+    let refused = app
+        .post_as(
+            Who::Owner,
+            &format!("/companies/{company}/hours"),
+            &[("time_zone", "Atlantis/Capital"), ("hours", "workspace")],
+        )
+        .await;
     assert_eq!(refused.status, 422);
     assert!(refused.body.contains("is not a time zone"));
-    let saved = post(
-        &app,
-        Who::Owner,
-        &format!("/companies/{company}/hours"),
-        &own,
-    )
-    .await;
+    let saved = app
+        .post_as(Who::Owner, &format!("/companies/{company}/hours"), &own)
+        .await;
     assert_eq!(saved.status, 303, "{}", saved.body);
     // The open ticket's due times moved to the company's calendar at once.
     let moved = desk_view(&app, ticket).await;
@@ -182,30 +160,30 @@ async fn targets_count_business_hours_and_a_company_may_keep_its_own() {
     );
     assert_eq!(day, 5);
     // Only the owner sets hours: a technician of the company is refused.
-    let page = get(
-        &app,
-        Who::TechnicianAssigned,
-        &format!("/companies/{company}/hours"),
-    )
-    .await;
+    let page = app
+        .get_as(
+            Who::TechnicianAssigned,
+            &format!("/companies/{company}/hours"),
+        )
+        .await;
     assert_eq!(page.status, 403);
 }
 
 #[tokio::test]
 async fn the_clocks_stand_still_while_the_client_is_awaited() {
     let app = TestApp::spawn().await;
-    let saved = post(
-        &app,
-        Who::Owner,
-        "/settings/sla",
-        &[
-            ("time_zone", "UTC"),
-            ("counting", "around"),
-            ("first_high", "1"),
-            ("resolve_high", "8"),
-        ],
-    )
-    .await;
+    let saved = app
+        .post_as(
+            Who::Owner,
+            "/settings/sla",
+            &[
+                ("time_zone", "UTC"),
+                ("counting", "around"),
+                ("first_high", "1"),
+                ("resolve_high", "8"),
+            ],
+        )
+        .await;
     assert_eq!(saved.status, 303, "{}", saved.body);
     let ticket = raise(&app, "VPN drops every hour").await;
     let before = desk_view(&app, ticket).await;
@@ -214,22 +192,22 @@ async fn the_clocks_stand_still_while_the_client_is_awaited() {
         Some(before.created_at + 8 * 3600)
     );
     let path = format!("/tickets/{ticket}");
-    let asked = post(
-        &app,
-        Who::Owner,
-        &format!("{path}/replies"),
-        &[
-            ("kind", "reply"),
-            ("body", "Which VPN client version do you run?"),
-            ("status", "awaiting_client"),
-        ],
-    )
-    .await;
+    let asked = app
+        .post_as(
+            Who::Owner,
+            &format!("{path}/replies"),
+            &[
+                ("kind", "reply"),
+                ("body", "Which VPN client version do you run?"),
+                ("status", "awaiting_client"),
+            ],
+        )
+        .await;
     assert_eq!(asked.status, 303, "{}", asked.body);
     let paused = desk_view(&app, ticket).await;
     assert!(paused.sla.paused && !paused.sla.breached);
     assert!(
-        get(&app, Who::Owner, &path)
+        app.get_as(Who::Owner, &path)
             .await
             .body
             .contains("Clock paused")
@@ -239,13 +217,13 @@ async fn the_clocks_stand_still_while_the_client_is_awaited() {
     let mut tx = app.store().system_unscoped().await.unwrap();
     tx.backdate_sla_pause(ticket, 2 * 3600).await.unwrap();
     tx.commit().await.unwrap();
-    let answered = post(
-        &app,
-        Who::Member,
-        &format!("{path}/replies"),
-        &[("body", "Version 5.2, on Windows.")],
-    )
-    .await;
+    let answered = app
+        .post_as(
+            Who::Member,
+            &format!("{path}/replies"),
+            &[("body", "Version 5.2, on Windows.")],
+        )
+        .await;
     assert_eq!(answered.status, 303, "{}", answered.body);
     let resumed = desk_view(&app, ticket).await;
     assert!(!resumed.sla.paused);
@@ -267,58 +245,58 @@ async fn times_read_in_the_persons_zone_else_the_companys_else_the_workspaces() 
     let ticket = raise(&app, "Calendar invites arrive late").await;
     let path = format!("/tickets/{ticket}");
     // The workspace's zone (UTC, the default) first.
-    assert!(get(&app, Who::Member, &path).await.body.contains(" UTC"));
+    assert!(app.get_as(Who::Member, &path).await.body.contains(" UTC"));
     // The company's zone for its people.
-    let saved = post(
-        &app,
-        Who::Owner,
-        &format!("/companies/{}/hours", app.fx.company_a),
-        &[("time_zone", "Asia/Tokyo"), ("hours", "workspace")],
-    )
-    .await;
+    let saved = app
+        .post_as(
+            Who::Owner,
+            &format!("/companies/{}/hours", app.fx.company_a),
+            &[("time_zone", "Asia/Tokyo"), ("hours", "workspace")],
+        )
+        .await;
     assert_eq!(saved.status, 303, "{}", saved.body);
-    assert!(get(&app, Who::Member, &path).await.body.contains(" JST"));
+    assert!(app.get_as(Who::Member, &path).await.body.contains(" JST"));
     // Staff read the workspace's until they choose their own.
-    assert!(get(&app, Who::Owner, &path).await.body.contains(" UTC"));
-    let chose = post(
-        &app,
-        Who::Owner,
-        "/settings/time-zone",
-        &[("time_zone", "America/New_York")],
-    )
-    .await;
+    assert!(app.get_as(Who::Owner, &path).await.body.contains(" UTC"));
+    let chose = app
+        .post_as(
+            Who::Owner,
+            "/settings/time-zone",
+            &[("time_zone", "America/New_York")],
+        )
+        .await;
     assert_eq!(chose.status, 303);
-    let page = get(&app, Who::Owner, &path).await.body;
+    let page = app.get_as(Who::Owner, &path).await.body;
     assert!(page.contains(" EST") || page.contains(" EDT"), "{page}");
     // A client's own choice wins over the company's.
-    let chose = post(
-        &app,
-        Who::Member,
-        "/profile/time-zone",
-        &[("time_zone", "Europe/Berlin")],
-    )
-    .await;
+    let chose = app
+        .post_as(
+            Who::Member,
+            "/profile/time-zone",
+            &[("time_zone", "Europe/Berlin")],
+        )
+        .await;
     assert_eq!(chose.status, 303);
-    let page = get(&app, Who::Member, &path).await.body;
+    let page = app.get_as(Who::Member, &path).await.body;
     assert!(page.contains(" CET") || page.contains(" CEST"), "{page}");
-    let profile = get(&app, Who::Member, "/profile").await.body;
+    let profile = app.get_as(Who::Member, "/profile").await.body;
     assert!(profile.contains("<option selected>Europe/Berlin</option>"));
     assert!(profile.contains("Asia/Tokyo (the default)"));
     // The list page kept for the company renders in each reader's zone.
-    let list = get(&app, Who::Member, "/tickets").await.body;
+    let list = app.get_as(Who::Member, "/tickets").await.body;
     assert!(list.contains(" CET") || list.contains(" CEST"));
-    let colleague = get(&app, Who::ClientAdmin, "/tickets").await.body;
+    let colleague = app.get_as(Who::ClientAdmin, "/tickets").await.body;
     assert!(colleague.contains(" JST"), "{colleague}");
     // A name that is not a zone is refused and changes nothing.
-    let refused = post(
-        &app,
-        Who::Member,
-        "/profile/time-zone",
-        &[("time_zone", "Mars/Olympus")],
-    )
-    .await;
+    let refused = app
+        .post_as(
+            Who::Member,
+            "/profile/time-zone",
+            &[("time_zone", "Mars/Olympus")],
+        )
+        .await;
     assert_eq!(refused.status, 400);
     assert!(refused.body.contains("is not a time zone"));
-    let page = get(&app, Who::Member, &path).await.body;
+    let page = app.get_as(Who::Member, &path).await.body;
     assert!(page.contains(" CET") || page.contains(" CEST"));
 }

@@ -4,27 +4,9 @@
 
 mod common;
 
-use common::{CONSOLE, PORTAL, Response, TestApp, Who};
-use portico_core::{FieldKind, TicketId};
+use common::{TestApp, Who};
+use portico_core::FieldKind;
 use portico_store::system::SeedField;
-
-async fn post(app: &TestApp, who: Who, path: &str, pairs: &[(&str, &str)]) -> Response {
-    app.post_as(who, path, pairs).await
-}
-
-async fn get(app: &TestApp, who: Who, path: &str) -> Response {
-    let host = if who.is_staff() { CONSOLE } else { PORTAL };
-    let token = app.session_for(who).await;
-    app.get(host, path).session(token.as_deref()).send().await
-}
-
-fn ticket_of(location: &str) -> TicketId {
-    let id = location
-        .strip_prefix("/tickets/")
-        .and_then(|rest| rest.split('?').next())
-        .unwrap_or_default();
-    TicketId::parse(id).unwrap_or_else(|| panic!("no ticket in {location:?}"))
-}
 
 /// The workspace form: a required device question and an internal-sounding cost centre.
 async fn with_form(app: &TestApp) -> (String, String) {
@@ -63,36 +45,36 @@ async fn each_portal_role_sees_only_what_the_msp_shows_it() {
     let (device, cost) = with_form(&app).await;
     let device_field = format!("field_{device}");
     let cost_field = format!("field_{cost}");
-    let created = post(
-        &app,
-        Who::Member,
-        "/tickets",
-        &[
-            ("title", "Docking station dead"),
-            ("category", "Hardware"),
-            ("priority", "high"),
-            ("description", "No power light."),
-            (device_field.as_str(), "Laptop"),
-            (cost_field.as_str(), "CC-4711"),
-        ],
-    )
-    .await;
+    let created = app
+        .post_as(
+            Who::Member,
+            "/tickets",
+            &[
+                ("title", "Docking station dead"),
+                ("category", "Hardware"),
+                ("priority", "high"),
+                ("description", "No power light."),
+                (device_field.as_str(), "Laptop"),
+                (cost_field.as_str(), "CC-4711"),
+            ],
+        )
+        .await;
     assert_eq!(created.status, 303, "{}", created.body);
-    let ticket = ticket_of(created.location());
+    let ticket = common::ticket_of(created.location());
     let path = format!("/tickets/{ticket}");
-    let changed = post(
-        &app,
-        Who::Owner,
-        &format!("{path}/update"),
-        &[
-            ("status", "on_hold"),
-            ("priority", "urgent"),
-            ("assignee", ""),
-        ],
-    )
-    .await;
+    let changed = app
+        .post_as(
+            Who::Owner,
+            &format!("{path}/update"),
+            &[
+                ("status", "on_hold"),
+                ("priority", "urgent"),
+                ("assignee", ""),
+            ],
+        )
+        .await;
     assert_eq!(changed.status, 303, "{}", changed.body);
-    let viewer_before = get(&app, Who::Viewer, &path).await.body;
+    let viewer_before = app.get_as(Who::Viewer, &path).await.body;
     assert!(viewer_before.contains("Urgent priority") && viewer_before.contains("CC-4711"));
 
     // Viewers: no priority, site, requester, changes or cost centre; members: no cost centre
@@ -117,46 +99,50 @@ async fn each_portal_role_sees_only_what_the_msp_shows_it() {
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let saved = post(&app, Who::Owner, "/settings/ticket-visibility", &pairs).await;
+    let saved = app
+        .post_as(Who::Owner, "/settings/ticket-visibility", &pairs)
+        .await;
     assert_eq!(saved.status, 303, "{}", saved.body);
-    let settings = get(&app, Who::Owner, "/settings/ticket-visibility")
+    let settings = app
+        .get_as(Who::Owner, "/settings/ticket-visibility")
         .await
         .body;
     assert!(settings.contains("Cost centre") && settings.contains("Affected device"));
 
-    let viewer = get(&app, Who::Viewer, &path).await.body;
+    let viewer = app.get_as(Who::Viewer, &path).await.body;
     assert!(!viewer.contains("priority</span>"), "{viewer}");
     assert!(!viewer.contains("CC-4711") && !viewer.contains("Cost centre"));
     assert!(!viewer.contains("raised by") && !viewer.contains("Status changed"));
     assert!(viewer.contains("Affected device") && viewer.contains("Hardware"));
-    let list = get(&app, Who::Viewer, "/tickets").await.body;
+    let list = app.get_as(Who::Viewer, "/tickets").await.body;
     assert!(list.contains("Docking station dead"));
     assert!(!list.contains(">Priority<") && !list.contains(">Urgent<") && !list.contains(">Site<"));
 
-    let member = get(&app, Who::Member, &path).await.body;
+    let member = app.get_as(Who::Member, &path).await.body;
     assert!(!member.contains("priority</span>") && !member.contains("CC-4711"));
     assert!(member.contains("raised by") && member.contains("Status changed"));
     // The member is not asked for what they are not shown: no priority, no cost centre; a
     // ticket they raise has normal priority whatever the request says.
-    let form_page = get(&app, Who::Member, "/tickets/new").await.body;
+    let form_page = app.get_as(Who::Member, "/tickets/new").await.body;
     assert!(!form_page.contains("id=\"priority\"") && !form_page.contains("Cost centre"));
-    let raised = post(
-        &app,
-        Who::Member,
-        "/tickets",
-        &[
-            ("title", "Mouse double-clicks"),
-            ("category", "Hardware"),
-            ("priority", "urgent"),
-            ("description", "Every click counts twice."),
-            (device_field.as_str(), "Laptop"),
-            (cost_field.as_str(), "SNEAKED-IN"),
-        ],
-    )
-    .await;
+    let raised = app
+        .post_as(
+            Who::Member,
+            "/tickets",
+            &[
+                ("title", "Mouse double-clicks"),
+                ("category", "Hardware"),
+                ("priority", "urgent"),
+                ("description", "Every click counts twice."),
+                (device_field.as_str(), "Laptop"),
+                (cost_field.as_str(), "SNEAKED-IN"),
+            ],
+        )
+        .await;
     assert_eq!(raised.status, 303, "{}", raised.body);
-    let second = ticket_of(raised.location());
-    let desk = get(&app, Who::Owner, &format!("/tickets/{second}"))
+    let second = common::ticket_of(raised.location());
+    let desk = app
+        .get_as(Who::Owner, &format!("/tickets/{second}"))
         .await
         .body;
     assert!(
@@ -164,13 +150,13 @@ async fn each_portal_role_sees_only_what_the_msp_shows_it() {
         "{desk}"
     );
 
-    let admin = get(&app, Who::ClientAdmin, &path).await.body;
+    let admin = app.get_as(Who::ClientAdmin, &path).await.body;
     assert!(admin.contains("Urgent priority") && admin.contains("CC-4711"));
-    let admin_list = get(&app, Who::ClientAdmin, "/tickets").await.body;
+    let admin_list = app.get_as(Who::ClientAdmin, "/tickets").await.body;
     assert!(admin_list.contains(">Priority<") && admin_list.contains(">Urgent<"));
     // The viewer's list, read again after the admin's, still hides it: the page kept for the
     // company is rendered per view.
-    let list = get(&app, Who::Viewer, "/tickets").await.body;
+    let list = app.get_as(Who::Viewer, "/tickets").await.body;
     assert!(!list.contains(">Urgent<"));
 }
 
@@ -209,16 +195,16 @@ async fn the_designer_reorders_and_previews_and_hidden_fields_stay_hidden_after_
     let app = TestApp::spawn().await;
     let (device, cost) = with_form(&app).await;
     // The cost centre is for client admins only.
-    let hidden = post(
-        &app,
-        Who::Owner,
-        "/settings/ticket-visibility",
-        &[
-            ("item", cost.as_str()),
-            (&format!("show_{cost}"), "client_admin"),
-        ],
-    )
-    .await;
+    let hidden = app
+        .post_as(
+            Who::Owner,
+            "/settings/ticket-visibility",
+            &[
+                ("item", cost.as_str()),
+                (&format!("show_{cost}"), "client_admin"),
+            ],
+        )
+        .await;
     assert_eq!(hidden.status, 303, "{}", hidden.body);
     let device_row = (
         device.as_str(),
@@ -231,14 +217,16 @@ async fn the_designer_reorders_and_previews_and_hidden_fields_stay_hidden_after_
     // "Move up" on the second row shows the form again with the rows swapped, unsaved.
     let mut pairs = designer_rows(device_row, cost_row, None);
     pairs.push(("move", "1-up"));
-    let moved = post(&app, Who::Owner, "/settings/ticket-form", &pairs).await;
+    let moved = app
+        .post_as(Who::Owner, "/settings/ticket-form", &pairs)
+        .await;
     assert_eq!(moved.status, 200, "{}", moved.body);
     let at = |body: &str, text: &str| body.find(text).unwrap_or_else(|| panic!("{text}"));
     assert!(
         at(&moved.body, "value=\"Cost centre\"") < at(&moved.body, "value=\"Affected device\"")
     );
     assert!(moved.body.contains("Save the form to keep the new order"));
-    let saved_form = get(&app, Who::Owner, "/settings/ticket-form").await.body;
+    let saved_form = app.get_as(Who::Owner, "/settings/ticket-form").await.body;
     assert!(
         at(&saved_form, "value=\"Affected device\"") < at(&saved_form, "value=\"Cost centre\"")
     );
@@ -246,7 +234,9 @@ async fn the_designer_reorders_and_previews_and_hidden_fields_stay_hidden_after_
     // The preview, as a member: the unsaved new field and the device, not the cost centre.
     let mut pairs = designer_rows(cost_row, device_row, Some("Serial number"));
     pairs.extend([("intent", "preview"), ("preview_role", "member")]);
-    let preview = post(&app, Who::Owner, "/settings/ticket-form", &pairs).await;
+    let preview = app
+        .post_as(Who::Owner, "/settings/ticket-form", &pairs)
+        .await;
     assert_eq!(preview.status, 200, "{}", preview.body);
     let body = &preview.body;
     assert!(body.contains("the form as a member sees it"), "{body}");
@@ -255,7 +245,8 @@ async fn the_designer_reorders_and_previews_and_hidden_fields_stay_hidden_after_
     assert!(!body.contains(&format!("for=\"field_{cost}\"")));
     let mut pairs = designer_rows(cost_row, device_row, None);
     pairs.extend([("intent", "preview"), ("preview_role", "client_admin")]);
-    let as_admin = post(&app, Who::Owner, "/settings/ticket-form", &pairs)
+    let as_admin = app
+        .post_as(Who::Owner, "/settings/ticket-form", &pairs)
         .await
         .body;
     assert!(
@@ -263,25 +254,27 @@ async fn the_designer_reorders_and_previews_and_hidden_fields_stay_hidden_after_
             < at(&as_admin, &format!("for=\"field_{device}\""))
     );
     assert!(
-        get(&app, Who::Member, "/tickets/new")
+        app.get_as(Who::Member, "/tickets/new")
             .await
             .body
             .contains("Affected device")
     );
-    let unchanged = get(&app, Who::Owner, "/settings/ticket-form").await.body;
+    let unchanged = app.get_as(Who::Owner, "/settings/ticket-form").await.body;
     assert!(!unchanged.contains("Serial number"));
 
     // Saved in the new order, the fields keep their ids: the cost centre is still hidden from
     // members, and the client admin is asked it first.
     let pairs = designer_rows(cost_row, device_row, None);
-    let saved = post(&app, Who::Owner, "/settings/ticket-form", &pairs).await;
+    let saved = app
+        .post_as(Who::Owner, "/settings/ticket-form", &pairs)
+        .await;
     assert_eq!(saved.status, 303, "{}", saved.body);
-    let member_form = get(&app, Who::Member, "/tickets/new").await.body;
+    let member_form = app.get_as(Who::Member, "/tickets/new").await.body;
     assert!(member_form.contains("Affected device"), "{member_form}");
     assert!(!member_form.contains("Cost centre"), "{member_form}");
-    let admin_form = get(&app, Who::ClientAdmin, "/tickets/new").await.body;
+    let admin_form = app.get_as(Who::ClientAdmin, "/tickets/new").await.body;
     assert!(at(&admin_form, "Cost centre") < at(&admin_form, "Affected device"));
-    let designer = get(&app, Who::Owner, "/settings/ticket-form").await.body;
+    let designer = app.get_as(Who::Owner, "/settings/ticket-form").await.body;
     assert!(
         designer.contains(&format!("name=\"id_0\" value=\"{cost}\"")),
         "{designer}"
@@ -293,7 +286,9 @@ async fn the_designer_reorders_and_previews_and_hidden_fields_stay_hidden_after_
         device_row,
         None,
     );
-    let refused = post(&app, Who::Owner, "/settings/ticket-form", &stale).await;
+    let refused = app
+        .post_as(Who::Owner, "/settings/ticket-form", &stale)
+        .await;
     assert_eq!(refused.status, 422, "{}", refused.body);
     assert!(refused.body.contains("changed elsewhere"));
 }

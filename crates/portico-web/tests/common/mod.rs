@@ -1054,3 +1054,12 @@ pub fn objects(route: &RouteSpec) -> &'static [Object] {
         _ => &Object::ALL,
     }
 }
+
+/// The ticket a "raise a ticket" answer sends the browser to (`/tickets/<id>?…`).
+pub fn ticket_of(location: &str) -> portico_core::TicketId {
+    let id = location
+        .strip_prefix("/tickets/")
+        .and_then(|rest| rest.split('?').next())
+        .unwrap_or_default();
+    portico_core::TicketId::parse(id).unwrap_or_else(|| panic!("no ticket in {location:?}"))
+}
