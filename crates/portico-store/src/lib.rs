@@ -283,10 +283,11 @@ impl Store {
     }
 
     /// Whether this instance keeps pages of clients' ticket lists it has read, for reuse while
-    /// nothing in them changes (on by default; see `ticket_pages.rs`). Off, every page is read
-    /// from the database.
-    pub fn with_ticket_page_cache(mut self, enabled: bool) -> Store {
-        self.ticket_pages = std::sync::Arc::new(ticket_pages::PageCache::new(enabled));
+    /// nothing in them changes (on by default; see `ticket_pages.rs`), and in how many bytes
+    /// at most by their estimate. Off, every page is read from the database.
+    pub fn with_ticket_page_cache(mut self, enabled: bool, max_bytes: usize) -> Store {
+        self.ticket_pages =
+            std::sync::Arc::new(ticket_pages::PageCache::new(enabled).with_max_bytes(max_bytes));
         self.ticket_kpis = std::sync::Arc::new(ticket_pages::PageCache::new(enabled));
         self.desk_names = std::sync::Arc::new(desk_names::DeskNames::new(enabled));
         self

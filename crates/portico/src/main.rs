@@ -167,6 +167,12 @@ struct SettingsArgs {
     #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     ticket_page_cache: Option<bool>,
+    /// Memory for the kept ticket list pages, with their rendered rows, in MiB by their own
+    /// estimate: past it the pages used least recently are dropped (a client's list page of 26
+    /// rows counts about 9 KiB) [default: 24]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ticket_page_cache_mib: Option<u32>,
     /// SMTP server that delivers the outbox: `smtp://user:password@host:587` (STARTTLS),
     /// `smtps://user:password@host:465` (TLS), or `smtp://host:25?tls=none` for a local relay.
     /// Unset, mail is only recorded in the outbox [default: none]
@@ -211,6 +217,7 @@ struct Settings {
     host_cache_secs: u64,
     sqlite_exclusive: bool,
     ticket_page_cache: bool,
+    ticket_page_cache_mib: u32,
     smtp_url: Option<String>,
     mail_from: Option<String>,
     smtp_ca_file: Option<PathBuf>,
@@ -237,6 +244,7 @@ impl Default for Settings {
             host_cache_secs: 5,
             sqlite_exclusive: true,
             ticket_page_cache: true,
+            ticket_page_cache_mib: 24,
             smtp_url: None,
             mail_from: None,
             smtp_ca_file: None,
@@ -325,7 +333,10 @@ async fn open(settings: &Settings, serving: bool, system_work: bool) -> Result<S
     let store = Store::connect_with(&settings.database_url, settings.max_connections, locking)
         .await
         .with_context(|| format!("opening the database at {}", redact(&settings.database_url)))?
-        .with_ticket_page_cache(settings.ticket_page_cache)
+        .with_ticket_page_cache(
+            settings.ticket_page_cache,
+            settings.ticket_page_cache_mib as usize * 1024 * 1024,
+        )
         .with_system_database(system_url, 4)
         .await
         .with_context(|| format!("opening the system database URL {}", redact(system_url)))?;

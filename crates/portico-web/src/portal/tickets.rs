@@ -268,7 +268,7 @@ async fn detail_page(
     let detail = tx.ticket(ticket).await?;
     let can_contribute = auth.scope.may(Action::ContributeTickets).is_ok();
     let colleagues = if can_contribute {
-        tx.cc_candidates(detail.ticket.id)
+        tx.cc_candidates(&detail.ticket)
             .await?
             .into_iter()
             .filter(|(id, _)| Some(*id) != detail.ticket.requester_id)

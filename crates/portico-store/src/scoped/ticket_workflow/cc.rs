@@ -4,18 +4,20 @@
 use portico_core::{Action, PortalUserId, TicketId};
 
 use crate::StoreError;
+use crate::scoped::tickets::TicketSummary;
 use crate::scoped::{ScopedTx, fence};
 use crate::sql::q;
 
 use super::reads_ticket;
 
 impl ScopedTx<'_> {
-    /// Colleagues who may be copied on tickets of `company`.
+    /// Colleagues who may be copied on `ticket`, as read in this transaction (its company's
+    /// active users who could read it themselves; the query is fenced like any other, so a
+    /// summary from elsewhere widens nothing).
     pub async fn cc_candidates(
         &mut self,
-        ticket: TicketId,
+        ticket: &TicketSummary,
     ) -> Result<Vec<(PortalUserId, String)>, StoreError> {
-        let ticket = self.ticket_summary(ticket).await?;
         let mut query = self.select("u.id, u.name", &fence::PORTAL_USERS, "u");
         query
             .sql(" AND NOT u.disabled AND u.company_id = ")
