@@ -211,7 +211,7 @@ impl AuthTx {
             throttled |= attempts > *limit;
         }
         if throttled {
-            password::verify_dummy(creds.password);
+            password::verify_dummy_in_turn(creds.password).await;
             return Ok(SignInOutcome::Throttled);
         }
         let table = match creds.surface {
@@ -232,9 +232,9 @@ impl AuthTx {
             Some(LoginRow {
                 password_hash: Some(stored),
                 ..
-            }) => password::verify(creds.password, stored),
+            }) => password::verify_in_turn(creds.password, stored).await,
             _ => {
-                password::verify_dummy(creds.password);
+                password::verify_dummy_in_turn(creds.password).await;
                 false
             }
         };
@@ -686,7 +686,11 @@ impl AuthTx {
                 vec![self.workspace.into(), id.into()],
             ))
             .await?;
-        if !stored.is_some_and(|s| password::verify(current, &s)) {
+        let verified = match stored {
+            Some(stored) => password::verify_in_turn(current, &stored).await,
+            None => false,
+        };
+        if !verified {
             return Err(StoreError::Invalid(
                 "The current password is not correct.".into(),
             ));
@@ -697,7 +701,7 @@ impl AuthTx {
 
     async fn set_password(&mut self, user: SessionUser, new: &str) -> Result<(), StoreError> {
         let (table, id) = user_table(user);
-        let hash = password::hash(new)?;
+        let hash = password::hash_in_turn(new).await?;
         // Outstanding invitation and reset links stop working once a password is chosen.
         let mut revoke = Q::new("UPDATE one_time_tokens SET used_at = ");
         revoke
