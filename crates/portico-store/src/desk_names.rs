@@ -1,21 +1,21 @@
-//! Names of companies, clients and staff already read for the desk's lists, kept per instance.
+//! Names of companies, sites, clients and staff already read for the desk's lists, kept per
+//! instance.
 //!
 //! The console queue names a different company, requester and assignee on almost every row:
 //! reading them was a third of a queue page (about 850,000 instructions for 51 rows, each name
 //! two B-tree searches on 36-byte text keys). Names change rarely, and every change to the
-//! tables they come from (companies, portal users, staff users) draws a new principal version
+//! tables they come from (companies, sites, portal users, staff users) draws a new principal version
 //! for the workspace in the same transaction (migration `principal_versions`). So names are
 //! kept per workspace and per set of companies the reader may see (a technician assigned to
 //! some companies is fenced from other companies' users, so such a reader never gets a name
 //! kept for a wider scope), and used only while the workspace's principal version read in the
 //! reader's own transaction is the one they were kept under. Staff only: the portal's pages are
-//! kept whole (`ticket_pages.rs`). Sites are not kept (their names count in each company's list
-//! version instead), nor is anything a portal scope reads.
+//! kept whole (`ticket_pages.rs`), and nothing a portal scope reads is kept here.
 
 use std::sync::{Arc, Mutex};
 
 use foldhash::{HashMap, HashMapExt};
-use portico_core::{CompanyId, PortalUserId, StaffUserId};
+use portico_core::{CompanyId, PortalUserId, SiteId, StaffUserId};
 
 /// Names kept at most across all keys; past that the cache starts over (it only saves work).
 const MAX_NAMES: usize = 50_000;
@@ -30,13 +30,14 @@ pub(crate) struct NamesKey {
 #[derive(Default)]
 pub(crate) struct KeptNames {
     pub(crate) companies: HashMap<CompanyId, Arc<str>>,
+    pub(crate) sites: HashMap<SiteId, Arc<str>>,
     pub(crate) requesters: HashMap<PortalUserId, Arc<str>>,
     pub(crate) assignees: HashMap<StaffUserId, Arc<str>>,
 }
 
 impl KeptNames {
     fn len(&self) -> usize {
-        self.companies.len() + self.requesters.len() + self.assignees.len()
+        self.companies.len() + self.sites.len() + self.requesters.len() + self.assignees.len()
     }
 }
 
@@ -97,6 +98,7 @@ impl DeskNames {
         }
         let before = entry.names.len();
         entry.names.companies.extend(fresh.companies);
+        entry.names.sites.extend(fresh.sites);
         entry.names.requesters.extend(fresh.requesters);
         entry.names.assignees.extend(fresh.assignees);
         *count += entry.names.len() - before;

@@ -74,6 +74,12 @@ pub const CACHE_SOURCES: &[CacheSources] = &[
             "workspace_section_defaults",
         ],
     },
+    // Names on the desk's lists (desk_names.rs): companies, sites, clients and staff.
+    CacheSources {
+        cache: "desk names",
+        versions: "principal_versions",
+        tables: &["companies", "portal_users", "sites", "staff_users"],
+    },
     // Pages of a client's ticket list (ticket_pages.rs): the company's tickets, who is copied
     // on them and its sites' names; the names of its people come through the principal
     // version, which a kept page checks as well.
@@ -370,7 +376,12 @@ impl Store {
     ) -> Result<sql::Tx, StoreError> {
         Ok(match &self.pool {
             Pool::Sqlite(p) => sql::Tx::Sqlite(p.begin(write).await?),
-            Pool::Postgres(p) => sql::Tx::Postgres(sql::begin_fenced(p, fence, !write).await?),
+            Pool::Postgres(p) if write => {
+                sql::Tx::Postgres(sql::begin_fenced(p, fence, false).await?)
+            }
+            Pool::Postgres(p) => {
+                sql::Tx::PostgresReadOnly(sql::begin_fenced(p, fence, true).await?)
+            }
         })
     }
 

@@ -323,7 +323,7 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, args: &[Arg]) -> Result<(), StoreErr
 /// Where each of `T`'s named columns sits in the statement's result, looked up once per query
 /// rather than by name for every field of every row. Empty for positional rows (tuples).
 fn column_map<T: DbRow>(stmt: &rusqlite::Statement<'_>) -> Result<Vec<usize>, StoreError> {
-    T::COLUMNS
+    T::column_names()
         .iter()
         .enumerate()
         .map(|(position, name)| {

@@ -134,6 +134,16 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "outbox notices",
         include_str!("../migrations/sqlite/0025_outbox_notices.sql"),
     ),
+    (
+        26,
+        "site names principal version",
+        include_str!("../migrations/sqlite/0026_site_names_principal_version.sql"),
+    ),
+    (
+        27,
+        "open tickets index",
+        include_str!("../migrations/sqlite/0027_open_tickets_index.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -280,6 +290,16 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         29,
         "outbox notices",
         include_str!("../migrations/postgres/0029_outbox_notices.sql"),
+    ),
+    (
+        30,
+        "site names principal version",
+        include_str!("../migrations/postgres/0030_site_names_principal_version.sql"),
+    ),
+    (
+        31,
+        "open tickets index",
+        include_str!("../migrations/postgres/0031_open_tickets_index.sql"),
     ),
 ];
 

@@ -169,6 +169,11 @@ pub(crate) use q;
 pub(crate) enum Tx {
     Sqlite(LiteTx),
     Postgres(Transaction<'static, Postgres>),
+    /// A PostgreSQL transaction begun `READ ONLY`. It ends by being dropped: sqlx then queues
+    /// a ROLLBACK, sent with the test the pool runs on every connection it takes back, after
+    /// the response, where a COMMIT would cost the request a round trip of its own. For a
+    /// transaction that cannot write, the two end it alike.
+    PostgresReadOnly(Transaction<'static, Postgres>),
     /// Each statement on its own (autocommit), for single lookups in tables without row-level
     /// security: it saves a BEGIN and a COMMIT.
     SqliteAuto(LitePool),
@@ -367,7 +372,39 @@ impl RowRef<'_, '_> {
 pub(crate) trait DbRow: Sized + Send {
     /// The column names a named row reads, in field order (empty: read by position).
     const COLUMNS: &'static [&'static str] = &[];
+    /// The names the query's columns are looked up by, in the order `decode` reads them.
+    fn column_names() -> std::borrow::Cow<'static, [&'static str]> {
+        std::borrow::Cow::Borrowed(Self::COLUMNS)
+    }
     fn decode(row: &RowRef<'_, '_>) -> Result<Self, StoreError>;
+}
+
+/// Two named rows read from one row of a query: `A`'s columns and `B`'s side by side, so that
+/// a statement that reads more than one record of a page at once decodes each into its own
+/// type.
+pub(crate) struct Both<A, B>(pub(crate) A, pub(crate) B);
+
+impl<A: DbRow, B: DbRow> DbRow for Both<A, B> {
+    fn column_names() -> std::borrow::Cow<'static, [&'static str]> {
+        debug_assert!(
+            !A::COLUMNS.is_empty() && !B::COLUMNS.is_empty(),
+            "named rows only"
+        );
+        std::borrow::Cow::Owned([A::COLUMNS, B::COLUMNS].concat())
+    }
+
+    fn decode(row: &RowRef<'_, '_>) -> Result<Self, StoreError> {
+        Ok(match row {
+            RowRef::Lite(lite, map) => {
+                let (a, b) = map.split_at(A::COLUMNS.len());
+                Both(
+                    A::decode(&RowRef::Lite(lite, a))?,
+                    B::decode(&RowRef::Lite(lite, b))?,
+                )
+            }
+            RowRef::Pg(_) => Both(A::decode(row)?, B::decode(row)?),
+        })
+    }
 }
 
 /// Implements [`DbRow`] for a struct whose fields are named like the query's columns.
@@ -485,7 +522,8 @@ impl Tx {
         match self {
             Tx::PendingSqlite(pool) => *self = Tx::Sqlite(pool.begin(false).await?),
             Tx::PendingPostgres(pending) => {
-                *self = Tx::Postgres(begin_fenced(&pending.pool, &pending.fence, true).await?);
+                *self =
+                    Tx::PostgresReadOnly(begin_fenced(&pending.pool, &pending.fence, true).await?);
             }
             _ => {}
         }
@@ -499,7 +537,7 @@ impl Tx {
             Tx::PendingSqlite(_) | Tx::PendingPostgres(_) => unreachable!("begun above"),
             Tx::SqliteAuto(pool) => return pool.with_connection(|c| lite::all(c, &q)).await,
             // sqlx's futures are boxed (see `Tx`).
-            Tx::Postgres(tx) => {
+            Tx::Postgres(tx) | Tx::PostgresReadOnly(tx) => {
                 Box::pin(bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args).fetch_all(&mut **tx))
                     .await?
             }
@@ -517,7 +555,7 @@ impl Tx {
             Tx::Sqlite(tx) => return lite::optional(tx.connection(), &q),
             Tx::PendingSqlite(_) | Tx::PendingPostgres(_) => unreachable!("begun above"),
             Tx::SqliteAuto(pool) => return pool.with_connection(|c| lite::optional(c, &q)).await,
-            Tx::Postgres(tx) => {
+            Tx::Postgres(tx) | Tx::PostgresReadOnly(tx) => {
                 Box::pin(
                     bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args).fetch_optional(&mut **tx),
                 )
@@ -551,7 +589,7 @@ impl Tx {
             Tx::Sqlite(tx) => lite::exec(tx.connection(), &q)?,
             Tx::PendingSqlite(_) | Tx::PendingPostgres(_) => unreachable!("begun above"),
             Tx::SqliteAuto(pool) => pool.with_connection(|c| lite::exec(c, &q)).await?,
-            Tx::Postgres(tx) => {
+            Tx::Postgres(tx) | Tx::PostgresReadOnly(tx) => {
                 Box::pin(bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args).execute(&mut **tx))
                     .await?
                     .rows_affected()
@@ -567,7 +605,10 @@ impl Tx {
     pub(crate) fn is_postgres(&self) -> bool {
         matches!(
             self,
-            Tx::Postgres(_) | Tx::PostgresAuto(_) | Tx::PendingPostgres(_)
+            Tx::Postgres(_)
+                | Tx::PostgresReadOnly(_)
+                | Tx::PostgresAuto(_)
+                | Tx::PendingPostgres(_)
         )
     }
 
@@ -575,6 +616,8 @@ impl Tx {
         match self {
             Tx::Sqlite(tx) => tx.commit()?,
             Tx::Postgres(tx) => Box::pin(tx.commit()).await?,
+            // Read only: rolled back with the pool's test of the connection (see the variant).
+            Tx::PostgresReadOnly(tx) => drop(tx),
             // Never begun: there is nothing to end.
             Tx::SqliteAuto(_)
             | Tx::PostgresAuto(_)

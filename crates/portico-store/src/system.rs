@@ -198,6 +198,15 @@ impl SystemTx {
         Ok(())
     }
 
+    /// Renames a site (tests: the console has no site editing yet).
+    #[cfg(feature = "test-hooks")]
+    pub async fn rename_site(&mut self, site: SiteId, name: &str) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!("UPDATE sites SET name = $1 WHERE id = $2", name, site))
+            .await?;
+        Ok(())
+    }
+
     /// Switches a company's portal on or off (tests).
     #[cfg(feature = "test-hooks")]
     pub async fn set_company_portal_enabled(

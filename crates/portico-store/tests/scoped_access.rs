@@ -705,3 +705,40 @@ async fn the_database_fence_hides_staff_records_from_client_transactions() {
         1
     );
 }
+
+/// The desk's lists keep the names of companies, sites and people per reader (`desk_names.rs`)
+/// while the workspace's principal version stands: a renamed site shows under its new name on
+/// the very next list, to every staff reader, although the list before it was served from the
+/// kept names.
+#[tokio::test]
+async fn the_desk_lists_name_a_renamed_site_at_once() {
+    let world = world().await;
+    let a1 = world.ticket("A1");
+    let site = {
+        let scope = world.scope(Kind::Owner).await;
+        let mut tx = world.store().scoped(&scope).await.unwrap();
+        tx.ticket(a1).await.unwrap().ticket.site_id.unwrap()
+    };
+    for name in ["Harbour Site Before", "Harbour Site After"] {
+        let mut tx = world.store().system_unscoped().await.unwrap();
+        tx.rename_site(site, name).await.unwrap();
+        tx.commit().await.unwrap();
+        for kind in [Kind::Owner, Kind::TechnicianA] {
+            let scope = world.scope(kind).await;
+            // Twice: the second from the kept names.
+            for _ in 0..2 {
+                let mut tx = world.store().scoped(&scope).await.unwrap();
+                let list = tx
+                    .tickets(&TicketQuery {
+                        status: StatusFilter::All,
+                        limit: 100,
+                        ..TicketQuery::default()
+                    })
+                    .await
+                    .unwrap();
+                let shown = list.iter().find(|t| t.id == a1).unwrap();
+                assert_eq!(shown.site_name.as_deref(), Some(name), "{kind:?}");
+            }
+        }
+    }
+}

@@ -267,19 +267,15 @@ async fn detail_page(
     let mut tx = state.store.scoped(&auth.scope).await?;
     let detail = tx.ticket(ticket).await?;
     let can_contribute = auth.scope.may(Action::ContributeTickets).is_ok();
-    let colleagues = if can_contribute {
-        tx.cc_candidates(&detail.ticket)
-            .await?
-            .into_iter()
-            .filter(|(id, _)| Some(*id) != detail.ticket.requester_id)
-            .map(|(id, name)| {
-                let copied = detail.cc.iter().any(|(c, _)| *c == id);
-                (id, name, copied)
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let colleagues = detail
+        .cc_candidates
+        .iter()
+        .filter(|(id, _)| Some(*id) != detail.ticket.requester_id)
+        .map(|(id, name)| {
+            let copied = detail.cc.iter().any(|(c, _)| c == id);
+            (*id, name.clone(), copied)
+        })
+        .collect();
     tx.commit().await?;
     let status = detail.ticket.status;
     let now = portico_store::now();

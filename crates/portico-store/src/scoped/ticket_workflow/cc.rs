@@ -4,34 +4,12 @@
 use portico_core::{Action, PortalUserId, TicketId};
 
 use crate::StoreError;
-use crate::scoped::tickets::TicketSummary;
 use crate::scoped::{ScopedTx, fence};
 use crate::sql::q;
 
 use super::reads_ticket;
 
 impl ScopedTx<'_> {
-    /// Colleagues who may be copied on `ticket`, as read in this transaction (its company's
-    /// active users who could read it themselves; the query is fenced like any other, so a
-    /// summary from elsewhere widens nothing).
-    pub async fn cc_candidates(
-        &mut self,
-        ticket: &TicketSummary,
-    ) -> Result<Vec<(PortalUserId, String)>, StoreError> {
-        let mut query = self.select("u.id, u.name", &fence::PORTAL_USERS, "u");
-        query
-            .sql(" AND NOT u.disabled AND u.company_id = ")
-            .arg(ticket.company_id);
-        let id = query.placeholder(ticket.id);
-        query.sql(" AND ").sql(&reads_ticket(&id));
-        query.sql(" ORDER BY u.name");
-        let rows: Vec<(String, String)> = self.tx.all(query).await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(id, name)| Some((PortalUserId::parse(&id)?, name)))
-            .collect())
-    }
-
     /// Replaces the colleagues copied on a ticket. Only active users of the ticket's company.
     pub async fn set_cc(&mut self, id: TicketId, users: &[PortalUserId]) -> Result<(), StoreError> {
         let ticket = self.ticket_summary(id).await?;

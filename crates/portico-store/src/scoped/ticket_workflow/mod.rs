@@ -41,7 +41,7 @@ pub struct Links {
 /// right now. Their home company or a current grant, the company's portal enabled, and a site
 /// restriction (home company only) that includes the ticket's site. Mail and cc use it, so that
 /// nobody hears of a ticket they may not read.
-fn reads_ticket(ticket: &str) -> String {
+pub(in crate::scoped) fn reads_ticket(ticket: &str) -> String {
     format!(
         "EXISTS (SELECT 1 FROM tickets tk JOIN companies c ON c.workspace_id = tk.workspace_id \
          AND c.id = tk.company_id AND c.portal_enabled WHERE tk.id = {ticket} AND tk.workspace_id = u.workspace_id AND ( \

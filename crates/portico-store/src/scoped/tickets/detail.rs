@@ -7,10 +7,13 @@ use portico_core::{
 };
 
 use crate::StoreError;
+use crate::now;
 use crate::scoped::ScopedTx;
 use crate::scoped::fence;
+use crate::scoped::ticket_workflow::reads_ticket;
 use crate::scoped::tickets::TicketSummary;
-use crate::sql::Q;
+use crate::scoped::tickets::list::{SUMMARY_COLUMNS, SUMMARY_JOINS, SummaryRow};
+use crate::sql::{Both, Q};
 
 /// A file on a message, as listed on the ticket page.
 #[derive(Debug, Clone)]
@@ -78,23 +81,90 @@ impl TicketEvent {
     }
 }
 
-/// A ticket's rating and the workspace's reopen window, as read for its page.
-struct RatingRow {
+/// What a ticket's page reads beside its summary, in the same statement: its rating, the
+/// workspace's reopen window, and its messages, files, timeline, custom-field answers and cc
+/// list, each as a JSON array of rows ([`json_rows`]).
+struct PageRecords {
     csat_rating: Option<i64>,
     csat_comment: Option<String>,
     csat_at: Option<i64>,
     reopen_days: i64,
     csat_by: Option<String>,
     rater_name: Option<String>,
+    messages: String,
+    files: String,
+    events: String,
+    fields: String,
+    cc: String,
+    cc_candidates: String,
 }
-crate::sql::db_row!(RatingRow {
+crate::sql::db_row!(PageRecords {
     csat_rating,
     csat_comment,
     csat_at,
     reopen_days,
     csat_by,
-    rater_name
+    rater_name,
+    messages,
+    files,
+    events,
+    fields,
+    cc,
+    cc_candidates
 });
+
+/// An aggregate of the rows of a subquery as one JSON array of arrays of `values`: `[]` when
+/// there are none. One statement then reads a whole page, which on PostgreSQL is one round trip
+/// instead of one per kind of record. The rows come in no particular order: each kind is sorted
+/// after (an `ORDER BY` inside the aggregate costs SQLite a temporary table per kind).
+fn json_rows(postgres: bool, values: &str) -> String {
+    if postgres {
+        format!("COALESCE(json_agg(json_build_array({values})), '[]')::text")
+    } else {
+        format!("json_group_array(json_array({values}))")
+    }
+}
+
+/// The rows of a [`json_rows`] aggregate.
+fn parse_rows(text: &str, what: &str) -> Result<Vec<Vec<serde_json::Value>>, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
+}
+
+/// A field of a [`json_rows`] row, by position.
+struct Cells<'a>(&'a [serde_json::Value]);
+
+impl Cells<'_> {
+    fn cell(&self, i: usize) -> Result<&serde_json::Value, StoreError> {
+        self.0
+            .get(i)
+            .ok_or_else(|| StoreError::Corrupt(format!("a page row lacks column {i}")))
+    }
+
+    fn text(&self, i: usize) -> Result<String, StoreError> {
+        match self.cell(i)? {
+            serde_json::Value::String(text) => Ok(text.clone()),
+            serde_json::Value::Null => Ok(String::new()),
+            other => Err(StoreError::Corrupt(format!("expected text, got {other}"))),
+        }
+    }
+
+    fn int(&self, i: usize) -> Result<i64, StoreError> {
+        self.cell(i)?
+            .as_i64()
+            .ok_or_else(|| StoreError::Corrupt(format!("expected an integer in column {i}")))
+    }
+
+    /// A boolean: `true`/`false` from PostgreSQL, `1`/`0` from SQLite.
+    fn flag(&self, i: usize) -> Result<bool, StoreError> {
+        match self.cell(i)? {
+            serde_json::Value::Bool(b) => Ok(*b),
+            serde_json::Value::Number(n) => Ok(n.as_i64() != Some(0)),
+            other => Err(StoreError::Corrupt(format!(
+                "expected a boolean, got {other}"
+            ))),
+        }
+    }
+}
 
 /// The client's satisfaction rating of a resolved ticket.
 #[derive(Debug, Clone)]
@@ -116,6 +186,9 @@ pub struct TicketDetail {
     pub fields: Vec<(String, String)>,
     /// Colleagues copied on the ticket.
     pub cc: Vec<(PortalUserId, String)>,
+    /// For a client who may contribute: the colleagues who may be copied on it (active users
+    /// of its company who could read it themselves). Empty for everyone else.
+    pub cc_candidates: Vec<(PortalUserId, String)>,
     pub rating: Option<Rating>,
     /// Until when the client may reopen a resolved ticket.
     pub reopen_until: Option<i64>,
@@ -124,165 +197,206 @@ pub struct TicketDetail {
     pub view: TicketView,
 }
 
-struct EventRow {
-    kind: String,
-    old_value: String,
-    new_value: String,
-    actor_name: String,
-    public: bool,
-    created_at: i64,
-}
-crate::sql::db_row!(EventRow {
-    kind,
-    old_value,
-    new_value,
-    actor_name,
-    public,
-    created_at
-});
-
-struct MessageRow {
-    id: String,
-    author_name: String,
-    from_staff: bool,
-    body: String,
-    internal: bool,
-    created_at: i64,
-}
-crate::sql::db_row!(MessageRow {
-    id,
-    author_name,
-    from_staff,
-    body,
-    internal,
-    created_at
-});
-
 impl ScopedTx<'_> {
     /// One ticket in scope with what the scope may read of it: messages (internal notes only for
     /// staff), timeline, custom-field answers, cc list and rating.
     pub async fn ticket(&mut self, id: TicketId) -> Result<TicketDetail, StoreError> {
-        let ticket = self.ticket_summary(id).await?;
+        self.scope
+            .may(Action::ViewTickets)
+            .map_err(|_| StoreError::NotFound)?;
         let staff = self.scope.may(Action::ViewInternalNotes).is_ok();
-        let mut messages = Q::new(
-            "SELECT m.id, m.author_name, (m.author_staff_id IS NOT NULL) AS from_staff, m.body, m.internal, m.created_at \
-             FROM ticket_messages m WHERE m.ticket_id = ",
+        let postgres = self.tx.is_postgres();
+        // One statement: the ticket's summary and rating, and each kind of record under it as
+        // a JSON array from a subquery on the ticket, each subquery fenced like its own query.
+        let mut query = Q::new(SUMMARY_COLUMNS);
+        query.sql(
+            ", t.csat_rating, t.csat_comment, t.csat_at, w.reopen_days, t.csat_by, r.name AS rater_name, (SELECT ",
         );
-        messages.arg(id);
-        self.fenced(&mut messages, &fence::TICKET_MESSAGES, "m");
+        query
+            .sql(&json_rows(
+                postgres,
+                "m.id, m.author_name, (m.author_staff_id IS NOT NULL), m.body, m.internal, m.created_at",
+            ))
+            .sql(" FROM ticket_messages m WHERE m.ticket_id = t.id");
+        self.fenced(&mut query, &fence::TICKET_MESSAGES, "m");
         if !staff {
-            messages.sql(" AND NOT m.internal");
+            query.sql(" AND NOT m.internal");
         }
-        messages.sql(" ORDER BY m.created_at, m.id");
-        let rows: Vec<MessageRow> = self.tx.all(messages).await?;
-        let mut files = Q::new(
-            "SELECT a.message_id, a.id, a.file_name, a.size, a.inline FROM ticket_attachments a WHERE a.ticket_id = ",
-        );
-        files.arg(id);
-        self.fenced(&mut files, &fence::TICKET_ATTACHMENTS, "a");
+        query
+            .sql(") AS messages, (SELECT ")
+            .sql(&json_rows(
+                postgres,
+                "a.message_id, a.id, a.file_name, a.size, a.inline, a.created_at",
+            ))
+            .sql(" FROM ticket_attachments a WHERE a.ticket_id = t.id");
+        self.fenced(&mut query, &fence::TICKET_ATTACHMENTS, "a");
         if !staff {
-            files.sql(" AND NOT a.internal");
+            query.sql(" AND NOT a.internal");
         }
-        files.sql(" ORDER BY a.created_at, a.file_name");
-        let files: Vec<(String, String, String, i64, bool)> = self.tx.all(files).await?;
-        let mut events = Q::new(
-            "SELECT e.kind, e.old_value, e.new_value, e.actor_name, e.public, e.created_at \
-             FROM ticket_events e WHERE e.ticket_id = ",
-        );
-        events.arg(id);
-        self.fenced(&mut events, &fence::TICKET_EVENTS, "e");
+        query
+            .sql(") AS files, (SELECT ")
+            .sql(&json_rows(
+                postgres,
+                "e.kind, e.old_value, e.new_value, e.actor_name, e.public, e.created_at, e.id",
+            ))
+            .sql(" FROM ticket_events e WHERE e.ticket_id = t.id");
+        self.fenced(&mut query, &fence::TICKET_EVENTS, "e");
         if !staff {
-            events.sql(" AND e.public");
+            query.sql(" AND e.public");
         }
-        events.sql(" ORDER BY e.created_at, e.id");
-        let events: Vec<EventRow> = self.tx.all(events).await?;
-        let mut fields = Q::new(
-            "SELECT v.field_id, v.label, v.value FROM ticket_field_values v WHERE v.ticket_id = ",
-        );
-        fields.arg(id);
-        self.fenced(&mut fields, &fence::TICKET_FIELD_VALUES, "v");
-        fields.sql(" ORDER BY v.position");
-        let fields: Vec<(String, String, String)> = self.tx.all(fields).await?;
-        let view = self.scope.ticket_view().clone();
-        let fields = fields
-            .into_iter()
-            .filter(|(field, ..)| view.shows_field(field))
-            .map(|(_, label, value)| (label, value))
-            .collect();
-        let mut cc = Q::new(
-            "SELECT u.id, u.name FROM ticket_cc x JOIN portal_users u \
-             ON u.workspace_id = x.workspace_id AND u.company_id = x.company_id AND u.id = x.portal_user_id \
-             WHERE x.ticket_id = ",
-        );
-        cc.arg(id);
-        self.fenced(&mut cc, &fence::TICKET_CC, "x");
-        cc.sql(" ORDER BY u.name");
-        let cc: Vec<(String, String)> = self.tx.all(cc).await?;
-        let mut extra = Q::new(
-            "SELECT t.csat_rating, t.csat_comment, t.csat_at, w.reopen_days, t.csat_by, r.name AS rater_name FROM tickets t \
-             JOIN workspaces w ON w.id = t.workspace_id \
-             LEFT JOIN portal_users r ON r.id = t.csat_by",
-        );
+        query
+            .sql(") AS events, (SELECT ")
+            .sql(&json_rows(
+                postgres,
+                "v.field_id, v.label, v.value, v.position",
+            ))
+            .sql(" FROM ticket_field_values v WHERE v.ticket_id = t.id");
+        self.fenced(&mut query, &fence::TICKET_FIELD_VALUES, "v");
+        query
+            .sql(") AS fields, (SELECT ")
+            .sql(&json_rows(postgres, "x_u.id, x_u.name"))
+            .sql(
+                " FROM ticket_cc x JOIN portal_users x_u \
+                 ON x_u.workspace_id = x.workspace_id AND x_u.company_id = x.company_id AND x_u.id = x.portal_user_id \
+                 WHERE x.ticket_id = t.id",
+            );
+        self.fenced(&mut query, &fence::TICKET_CC, "x");
+        query.sql(") AS cc, ");
+        // For a client who may copy colleagues on it: those who could be (active users of its
+        // company who could read it themselves).
+        if self.scope.is_portal() && self.scope.may(Action::ContributeTickets).is_ok() {
+            query
+                .sql("(SELECT ")
+                .sql(&json_rows(postgres, "u.id, u.name"))
+                .sql(" FROM portal_users u WHERE NOT u.disabled AND u.company_id = t.company_id");
+            self.fenced(&mut query, &fence::PORTAL_USERS, "u");
+            query.sql(" AND ").sql(&reads_ticket("t.id")).sql(")");
+        } else {
+            query.sql("'[]'");
+        }
+        query
+            .sql(" AS cc_candidates FROM tickets t")
+            .sql(SUMMARY_JOINS)
+            .sql(" JOIN workspaces w ON w.id = t.workspace_id LEFT JOIN portal_users r ON r.id = t.csat_by");
         // The rater is named only if the scope may see them (the fence on the join).
-        self.fenced(&mut extra, &fence::PORTAL_USERS, "r");
-        extra.sql(" WHERE t.id = ").arg(id);
-        self.fenced(&mut extra, &fence::TICKETS, "t");
-        let RatingRow {
+        self.fenced(&mut query, &fence::PORTAL_USERS, "r");
+        query.sql(" WHERE t.id = ").arg(id);
+        self.fenced(&mut query, &fence::TICKETS, "t");
+        let Both(summary, records): Both<SummaryRow, PageRecords> = self.tx.one(query).await?;
+        let ticket = summary.into_summary(self.sees_service_levels(), now());
+        let view = self.scope.ticket_view().clone();
+
+        // Each kind in its order: files by time then name, messages and the timeline by time
+        // then id, answers by position, people by name.
+        let mut files = parse_rows(&records.files, "attachments")?
+            .iter()
+            .map(|row| {
+                let row = Cells(row);
+                Ok((
+                    (row.int(5)?, row.text(2)?),
+                    row.text(0)?,
+                    AttachmentInfo {
+                        id: row.text(1)?,
+                        file_name: row.text(2)?,
+                        size: row.int(3)?,
+                        inline: row.flag(4)?,
+                    },
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        files.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut messages = parse_rows(&records.messages, "messages")?
+            .iter()
+            .map(|row| {
+                let row = Cells(row);
+                let id = row.text(0)?;
+                let message = TicketMessage {
+                    attachments: files
+                        .iter()
+                        .filter(|(_, message, _)| *message == id)
+                        .map(|(_, _, file)| file.clone())
+                        .collect(),
+                    author_name: row.text(1)?,
+                    from_staff: row.flag(2)?,
+                    body: row.text(3)?,
+                    internal: row.flag(4)?,
+                    created_at: row.int(5)?,
+                };
+                Ok((id, message))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        messages.sort_by(|(a_id, a), (b_id, b)| (a.created_at, a_id).cmp(&(b.created_at, b_id)));
+        let mut events = parse_rows(&records.events, "timeline")?
+            .iter()
+            .map(|row| {
+                let row = Cells(row);
+                let event = TicketEvent {
+                    kind: row.text(0)?,
+                    old_value: row.text(1)?,
+                    new_value: row.text(2)?,
+                    actor_name: row.text(3)?,
+                    public: row.flag(4)?,
+                    created_at: row.int(5)?,
+                };
+                Ok((row.text(6)?, event))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        events.sort_by(|(a_id, a), (b_id, b)| (a.created_at, a_id).cmp(&(b.created_at, b_id)));
+        let events = events
+            .into_iter()
+            .map(|(_, event)| event)
+            .filter(|e| match e.kind.as_str() {
+                "priority" => view.shows(TicketItem::Changes) && view.shows(TicketItem::Priority),
+                "status" => view.shows(TicketItem::Changes),
+                _ => true,
+            })
+            .collect();
+        let mut fields = Vec::new();
+        for row in parse_rows(&records.fields, "custom fields")? {
+            let row = Cells(&row);
+            if view.shows_field(&row.text(0)?) {
+                fields.push((row.int(3)?, row.text(1)?, row.text(2)?));
+            }
+        }
+        fields.sort_by_key(|(position, ..)| *position);
+        let mut cc = Vec::new();
+        for row in parse_rows(&records.cc, "copied people")? {
+            let row = Cells(&row);
+            if let Some(user) = PortalUserId::parse(&row.text(0)?) {
+                cc.push((user, row.text(1)?));
+            }
+        }
+        let mut cc_candidates = Vec::new();
+        for row in parse_rows(&records.cc_candidates, "colleagues")? {
+            let row = Cells(&row);
+            if let Some(user) = PortalUserId::parse(&row.text(0)?) {
+                cc_candidates.push((user, row.text(1)?));
+            }
+        }
+        for people in [&mut cc, &mut cc_candidates] {
+            people.sort_by(|(a_id, a), (b_id, b)| {
+                (a.to_lowercase(), a_id.to_string()).cmp(&(b.to_lowercase(), b_id.to_string()))
+            });
+        }
+        let PageRecords {
             csat_rating: score,
             csat_comment: comment,
             csat_at: rated_at,
             reopen_days,
             csat_by: rated_by,
             rater_name,
-        } = self.tx.one(extra).await?;
+            ..
+        } = records;
         let reopen_until = match ticket.status {
             TicketStatus::Resolved => ticket.resolved_at.map(|at| at + reopen_days * 24 * 3600),
             _ => None,
         };
         Ok(TicketDetail {
-            messages: rows
-                .into_iter()
-                .map(|m| TicketMessage {
-                    attachments: files
-                        .iter()
-                        .filter(|(message, ..)| *message == m.id)
-                        .map(|(_, id, file_name, size, inline)| AttachmentInfo {
-                            id: id.clone(),
-                            file_name: file_name.clone(),
-                            size: *size,
-                            inline: *inline,
-                        })
-                        .collect(),
-                    author_name: m.author_name,
-                    from_staff: m.from_staff,
-                    body: m.body,
-                    internal: m.internal,
-                    created_at: m.created_at,
-                })
-                .collect(),
-            events: events
-                .into_iter()
-                .filter(|e| match e.kind.as_str() {
-                    "priority" => {
-                        view.shows(TicketItem::Changes) && view.shows(TicketItem::Priority)
-                    }
-                    "status" => view.shows(TicketItem::Changes),
-                    _ => true,
-                })
-                .map(|e| TicketEvent {
-                    kind: e.kind,
-                    old_value: e.old_value,
-                    new_value: e.new_value,
-                    actor_name: e.actor_name,
-                    public: e.public,
-                    created_at: e.created_at,
-                })
-                .collect(),
-            fields,
-            cc: cc
-                .into_iter()
-                .filter_map(|(id, name)| Some((PortalUserId::parse(&id)?, name)))
-                .collect(),
+            messages: messages.into_iter().map(|(_, m)| m).collect(),
+            events,
+            fields: fields.into_iter().map(|(_, l, v)| (l, v)).collect(),
+            cc,
+            cc_candidates,
             rating: match (score, rated_at) {
                 (Some(score), Some(rated_at)) => Some(Rating {
                     score,

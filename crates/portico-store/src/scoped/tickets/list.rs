@@ -103,7 +103,7 @@ pub struct TicketSummary {
     pub sla: SlaStatus,
 }
 
-struct SummaryRow {
+pub(super) struct SummaryRow {
     id: Parsed<TicketId>,
     number: i64,
     company_id: Parsed<CompanyId>,
@@ -262,10 +262,11 @@ impl PageRow {
     }
 }
 
-const SUMMARY_SELECT: &str = "SELECT t.id, t.number, t.company_id, c.name AS company_name, s.name AS site_name, \
+/// The columns of a [`SummaryRow`], over `tickets t` with [`SUMMARY_JOINS`].
+pub(super) const SUMMARY_COLUMNS: &str = "SELECT t.id, t.number, t.company_id, c.name AS company_name, s.name AS site_name, \
           u.name AS requester_name, t.site_id, t.requester_id, t.assignee_id, a.name AS assignee_name, t.title, t.category, \
                     t.status, t.priority, t.created_at, t.updated_at, t.resolved_at, t.first_response_at, \
-          t.first_response_due_at, t.resolution_due_at, t.sla_paused_at FROM ";
+          t.first_response_due_at, t.resolution_due_at, t.sla_paused_at";
 
 /// The ticket columns a summary reads, for the page subquery.
 const PAGE_COLUMNS: &str = "t.id, t.number, t.company_id, t.site_id, t.requester_id, t.assignee_id, t.title, \
@@ -276,16 +277,16 @@ const PAGE_COLUMNS: &str = "t.id, t.number, t.company_id, t.site_id, t.requester
 /// store's checks) tie each to the ticket's workspace, which the fence has already checked.
 /// Composite (workspace_id, id) keys cost SQLite a 36-byte compare of the shared workspace id
 /// at every step of every lookup.
-const SUMMARY_JOINS: &str = " JOIN companies c ON c.id = t.company_id \
+pub(super) const SUMMARY_JOINS: &str = " JOIN companies c ON c.id = t.company_id \
      LEFT JOIN sites s ON s.id = t.site_id \
      LEFT JOIN portal_users u ON u.id = t.requester_id \
-     LEFT JOIN staff_users a ON a.id = t.assignee_id WHERE 1 = 1";
+     LEFT JOIN staff_users a ON a.id = t.assignee_id";
 
 const ORDER: &str = " ORDER BY t.updated_at DESC, t.id DESC";
 
 impl SummaryRow {
     /// `desk`: the reader works the desk and sees service levels (the portal never does).
-    fn into_summary(self, desk: bool, now: i64) -> TicketSummary {
+    pub(super) fn into_summary(self, desk: bool, now: i64) -> TicketSummary {
         let priority = self.priority.0;
         let sla = if desk {
             SlaStatus::of(
@@ -325,7 +326,7 @@ impl SummaryRow {
 impl ScopedTx<'_> {
     /// Due times and breaches are the desk's working information: the portal never shows
     /// them, so portal scopes' summaries carry no SLA status.
-    fn sees_service_levels(&self) -> bool {
+    pub(super) fn sees_service_levels(&self) -> bool {
         self.scope.may(Action::ViewInternalNotes).is_ok()
     }
 
@@ -337,8 +338,11 @@ impl ScopedTx<'_> {
         self.scope
             .may(Action::ViewTickets)
             .map_err(|_| StoreError::NotFound)?;
-        let mut query = Q::new(SUMMARY_SELECT);
-        query.sql("tickets t").sql(SUMMARY_JOINS);
+        let mut query = Q::new(SUMMARY_COLUMNS);
+        query
+            .sql(" FROM tickets t")
+            .sql(SUMMARY_JOINS)
+            .sql(" WHERE 1 = 1");
         self.fenced(&mut query, &fence::TICKETS, "t");
         query.sql(" AND t.id = ").arg(id);
         let row: SummaryRow = self.tx.one(query).await?;
@@ -457,7 +461,7 @@ impl ScopedTx<'_> {
 
     /// Names for a desk list: those kept for this reader's companies at the workspace's current
     /// principal version ([`crate::desk_names`]), the rest read ([`ScopedTx::names_of`]) and,
-    /// from a read-only transaction, kept. Sites are always read.
+    /// from a read-only transaction, kept.
     async fn desk_names_of(
         &mut self,
         companies: &[CompanyId],
@@ -476,8 +480,12 @@ impl ScopedTx<'_> {
             companies: self.company_ids.clone(),
         };
         let mut names = Names::default();
-        let (mut unknown_companies, mut unknown_requesters, mut unknown_assignees) =
-            (Vec::new(), Vec::new(), Vec::new());
+        let (
+            mut unknown_companies,
+            mut unknown_sites,
+            mut unknown_requesters,
+            mut unknown_assignees,
+        ) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         self.desk_names.read(&key, version, |kept| {
             split_kept(
                 companies,
@@ -485,6 +493,7 @@ impl ScopedTx<'_> {
                 &mut names.companies,
                 &mut unknown_companies,
             );
+            split_kept(sites, &kept.sites, &mut names.sites, &mut unknown_sites);
             split_kept(
                 requesters,
                 &kept.requesters,
@@ -501,7 +510,7 @@ impl ScopedTx<'_> {
         let read = self
             .names_of(
                 &unknown_companies,
-                sites,
+                &unknown_sites,
                 &unknown_requesters,
                 &unknown_assignees,
             )
@@ -513,6 +522,9 @@ impl ScopedTx<'_> {
                 .companies
                 .extend(read.companies.iter().map(|(id, n)| (*id, shared(n))));
             fresh
+                .sites
+                .extend(read.sites.iter().map(|(id, n)| (*id, shared(n))));
+            fresh
                 .requesters
                 .extend(read.requesters.iter().map(|(id, n)| (*id, shared(n))));
             fresh
@@ -521,7 +533,7 @@ impl ScopedTx<'_> {
             self.desk_names.keep(&key, version, fresh);
         }
         names.companies.extend(read.companies);
-        names.sites = read.sites;
+        names.sites.extend(read.sites);
         names.requesters.extend(read.requesters);
         names.assignees.extend(read.assignees);
         Ok(names)
