@@ -33,6 +33,9 @@ pub(crate) struct KeptNames {
     pub(crate) sites: HashMap<SiteId, Arc<str>>,
     pub(crate) requesters: HashMap<PortalUserId, Arc<str>>,
     pub(crate) assignees: HashMap<StaffUserId, Arc<str>>,
+    /// The readers' companies are more than this many: too many for a picker, which is then not
+    /// offered (`ScopedTx::company_picker`). Counting them walks as many index entries.
+    pub(crate) companies_beyond: Option<i64>,
 }
 
 impl KeptNames {
@@ -101,6 +104,9 @@ impl DeskNames {
         entry.names.sites.extend(fresh.sites);
         entry.names.requesters.extend(fresh.requesters);
         entry.names.assignees.extend(fresh.assignees);
+        if fresh.companies_beyond.is_some() {
+            entry.names.companies_beyond = fresh.companies_beyond;
+        }
         *count += entry.names.len() - before;
     }
 }

@@ -71,7 +71,7 @@ impl<T> Entries<T> {
         let keep_entries = MAX_ENTRIES * 3 / 4;
         let keep_bytes = max_bytes * 3 / 4;
         let mut by_use: Vec<(u64, usize)> = self.map.values().map(|e| (e.used, e.bytes)).collect();
-        by_use.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        by_use.sort_unstable_by_key(|&(used, _)| std::cmp::Reverse(used));
         // The oldest use that still fits, newest first.
         let (mut count, mut bytes, mut oldest_kept) = (0, 0, u64::MAX);
         for (used, size) in by_use {

@@ -742,3 +742,43 @@ async fn the_desk_lists_name_a_renamed_site_at_once() {
         }
     }
 }
+
+/// A picker of companies is not offered past a number of them, and that there are too many is
+/// kept with the desk's names: a company added is counted on the very next page.
+#[tokio::test]
+async fn the_company_picker_follows_a_company_added() {
+    let world = world().await;
+    let scope = world.scope(Kind::Owner).await;
+    let picker = async |max: i64| {
+        let mut tx = world.store().scoped(&scope).await.unwrap();
+        tx.company_picker(max).await.unwrap()
+    };
+    let names: Vec<String> = picker(2)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, n)| n)
+        .collect();
+    assert_eq!(names, ["A", "B"]);
+    for _ in 0..2 {
+        assert!(picker(1).await.is_none(), "two companies are more than one");
+    }
+    let mut tx = world.store().system_unscoped().await.unwrap();
+    tx.add_company(world.ws1, "D", "Plan", None, None, "AUD", true)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    for _ in 0..2 {
+        assert!(
+            picker(2).await.is_none(),
+            "three companies are more than two"
+        );
+    }
+    let names: Vec<String> = picker(3)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, n)| n)
+        .collect();
+    assert_eq!(names, ["A", "B", "D"]);
+}

@@ -232,37 +232,108 @@ pub(crate) fn datetime<'z>(secs: &i64, zone: &'z Zone) -> Plain<DateTime<'z>> {
 /// How long ago `secs` was, as a person says it ("just now", "5 minutes ago", "3 hours ago",
 /// "yesterday", "4 days ago"); older than a fortnight, the date itself. For pages read fresh on
 /// every request only: a kept rendering would go stale.
-pub(crate) fn ago(secs: &i64, zone: &Zone) -> String {
-    relative(*secs, portico_store::now(), zone)
+pub(crate) fn ago<'z>(secs: &i64, zone: &'z Zone) -> Plain<Ago<'z>> {
+    Plain(Ago {
+        at: *secs,
+        now: portico_store::now(),
+        zone,
+    })
 }
 
-fn relative(at: i64, now: i64, zone: &Zone) -> String {
-    let plural = |n: i64, unit: &str| {
-        if n == 1 {
-            format!("1 {unit} ago")
-        } else {
-            format!("{n} {unit}s ago")
-        }
-    };
-    match now - at {
-        d if d < 60 => "just now".to_owned(),
-        d if d < 3600 => plural(d / 60, "minute"),
-        d if d < 24 * 3600 => plural(d / 3600, "hour"),
-        d if d < 2 * 24 * 3600 => "yesterday".to_owned(),
-        d if d < 14 * 24 * 3600 => plural(d / (24 * 3600), "day"),
-        _ => DateTime(at, zone).with_text(|t| t.to_owned()),
+/// See [`ago`]: written into a stack buffer, since the desk's lists show one per row.
+pub(crate) struct Ago<'z> {
+    at: i64,
+    now: i64,
+    zone: &'z Zone,
+}
+
+// Words, digits and, past a fortnight, a [`DateTime`].
+impl PlainText for Ago<'_> {
+    fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        let plural = |n: i64, unit: &str, out: &mut [u8; 40]| -> usize {
+            let mut digits = [0u8; 20];
+            let mut len = 0;
+            let mut n = n.max(0);
+            loop {
+                digits[len] = b'0' + (n % 10) as u8;
+                len += 1;
+                n /= 10;
+                if n == 0 {
+                    break;
+                }
+            }
+            let mut end = 0;
+            for d in digits[..len].iter().rev() {
+                out[end] = *d;
+                end += 1;
+            }
+            for part in [
+                " ",
+                unit,
+                if len == 1 && digits[0] == b'1' {
+                    ""
+                } else {
+                    "s"
+                },
+                " ago",
+            ] {
+                out[end..end + part.len()].copy_from_slice(part.as_bytes());
+                end += part.len();
+            }
+            end
+        };
+        let mut out = [0u8; 40];
+        let end = match self.now - self.at {
+            d if d < 60 => return f("just now"),
+            d if d < 3600 => plural(d / 60, "minute", &mut out),
+            d if d < 24 * 3600 => plural(d / 3600, "hour", &mut out),
+            d if d < 2 * 24 * 3600 => return f("yesterday"),
+            d if d < 14 * 24 * 3600 => plural(d / (24 * 3600), "day", &mut out),
+            _ => return DateTime(self.at, self.zone).with_text(f),
+        };
+        f(std::str::from_utf8(&out[..end]).unwrap_or_default())
     }
 }
 
+#[cfg(test)]
+fn relative(at: i64, now: i64, zone: &Zone) -> String {
+    Ago { at, now, zone }.with_text(str::to_owned)
+}
+
 /// A date and time for `<time datetime>`: `2026-11-23T16:13:00Z`.
-pub(crate) fn iso(secs: &i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(*secs)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
+pub(crate) fn iso(secs: &i64) -> Plain<Iso> {
+    Plain(Iso(*secs))
+}
+
+/// See [`iso`]: digits written into a stack buffer, one per list row.
+pub(crate) struct Iso(i64);
+
+// Digits, hyphens, colons, `T` and `Z`; nothing outside years 0–9999.
+impl PlainText for Iso {
+    fn with_text<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        let Ok(t) = time::OffsetDateTime::from_unix_timestamp(self.0) else {
+            return f("");
+        };
+        let year = t.year();
+        if !(0..=9999).contains(&year) {
+            return f("");
+        }
+        let mut out = *b"0000-00-00T00:00:00Z";
+        let mut put = |at: usize, n: u32, width: usize| {
+            let mut n = n;
+            for i in (at..at + width).rev() {
+                out[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        };
+        put(0, year as u32, 4);
+        put(5, u8::from(t.month()) as u32, 2);
+        put(8, t.day() as u32, 2);
+        put(11, t.hour() as u32, 2);
+        put(14, t.minute() as u32, 2);
+        put(17, t.second() as u32, 2);
+        f(std::str::from_utf8(&out).unwrap_or_default())
+    }
 }
 
 /// A date and time on one zone's wall clock, written straight into the page: lists show one
@@ -483,5 +554,20 @@ mod relative_tests {
         assert_eq!(super::relative(now - 30 * 3600, now, &utc), "yesterday");
         assert_eq!(super::relative(now - 4 * 86400, now, &utc), "4 days ago");
         assert!(super::relative(now - 30 * 86400, now, &utc).ends_with("UTC"));
+        assert_eq!(super::relative(now - 25 * 60, now, &utc), "25 minutes ago");
+        assert_eq!(super::relative(now - 3600, now, &utc), "1 hour ago");
+        assert_eq!(super::relative(now - 11 * 86400, now, &utc), "11 days ago");
+    }
+
+    #[test]
+    fn iso_times_are_rfc_3339_in_utc() {
+        assert_eq!(super::iso(&0).to_string(), "1970-01-01T00:00:00Z");
+        for secs in [1_795_577_464_i64, 951_782_400, 4_102_444_799] {
+            let expected = time::OffsetDateTime::from_unix_timestamp(secs)
+                .unwrap()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap();
+            assert_eq!(super::iso(&secs).to_string(), expected);
+        }
     }
 }

@@ -4,6 +4,7 @@
 use portico_core::{Action, CompanyId, ContactRole};
 
 use crate::StoreError;
+use crate::desk_names::KeptNames;
 use crate::scoped::{ScopedTx, fence};
 use crate::sql::Q;
 
@@ -140,16 +141,37 @@ impl ScopedTx<'_> {
     /// Every company in scope, by name, for a picker; `None` when there are more than `max`,
     /// a list nobody could pick from. Counted first, without reading a name: an MSP with
     /// thousands of clients would otherwise read hundreds of names on every queue page only to
-    /// drop them.
+    /// drop them. That there are too many is kept with the desk's names while the workspace's
+    /// principal version stands (adding or archiving a company, or assigning staff, draws a new
+    /// one), since even counting walks `max` index entries.
     pub async fn company_picker(
         &mut self,
         max: i64,
     ) -> Result<Option<Vec<(CompanyId, String)>>, StoreError> {
         self.scope.may(Action::ViewCompanies)?;
+        let kept = if self.scope.is_portal() || !self.desk_names.enabled() {
+            None
+        } else {
+            Some(self.desk_names_key().await?)
+        };
+        if let Some((key, version)) = &kept
+            && self
+                .desk_names
+                .read(key, *version, |names| names.companies_beyond == Some(max))
+        {
+            return Ok(None);
+        }
         let mut beyond = self.select("c.id", &fence::COMPANIES, "c");
         beyond.sql(" LIMIT 1 OFFSET ").arg(max);
         let beyond: Option<(String,)> = self.tx.optional(beyond).await?;
         if beyond.is_some() {
+            if let Some((key, version)) = kept.filter(|_| !self.write) {
+                let names = KeptNames {
+                    companies_beyond: Some(max),
+                    ..KeptNames::default()
+                };
+                self.desk_names.keep(&key, version, names);
+            }
             return Ok(None);
         }
         self.company_names(max).await.map(Some)

@@ -459,6 +459,19 @@ impl ScopedTx<'_> {
             .collect())
     }
 
+    /// What the desk's kept names are kept under for this reader ([`crate::desk_names`]): its
+    /// workspace and companies, and the workspace's principal version, read in this
+    /// transaction.
+    pub(crate) async fn desk_names_key(&mut self) -> Result<(NamesKey, i64), StoreError> {
+        let version = self.select("p.version", &fence::PRINCIPAL_VERSIONS, "p");
+        let version: Option<(i64,)> = self.tx.optional(version).await?;
+        let key = NamesKey {
+            workspace: self.scope.workspace().as_text(),
+            companies: self.company_ids.clone(),
+        };
+        Ok((key, version.map_or(0, |(v,)| v)))
+    }
+
     /// Names for a desk list: those kept for this reader's companies at the workspace's current
     /// principal version ([`crate::desk_names`]), the rest read ([`ScopedTx::names_of`]) and,
     /// from a read-only transaction, kept.
@@ -472,13 +485,7 @@ impl ScopedTx<'_> {
         if self.scope.is_portal() || !self.desk_names.enabled() {
             return self.names_of(companies, sites, requesters, assignees).await;
         }
-        let version = self.select("p.version", &fence::PRINCIPAL_VERSIONS, "p");
-        let version: Option<(i64,)> = self.tx.optional(version).await?;
-        let version = version.map_or(0, |(v,)| v);
-        let key = NamesKey {
-            workspace: self.scope.workspace().as_text(),
-            companies: self.company_ids.clone(),
-        };
+        let (key, version) = self.desk_names_key().await?;
         let mut names = Names::default();
         let (
             mut unknown_companies,
