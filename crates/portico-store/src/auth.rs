@@ -239,6 +239,23 @@ impl AuthTx {
             }
         };
         if verified && let Some(row) = row {
+            // A hash made with earlier settings is made again with today's, from the password
+            // just verified.
+            if row
+                .password_hash
+                .as_deref()
+                .is_some_and(password::needs_rehash)
+            {
+                let hash = password::hash_in_turn(creds.password).await?;
+                self.tx
+                    .exec(Q::with(
+                        &format!(
+                            "UPDATE {table} SET password_hash = $1 WHERE workspace_id = $2 AND id = $3"
+                        ),
+                        vec![hash.into(), self.workspace.into(), row.id.as_str().into()],
+                    ))
+                    .await?;
+            }
             // Only failures count: a success clears the account's counter and takes back the
             // attempt it added to the address's, so that an office of thirty people signing in
             // from one address never locks itself out.

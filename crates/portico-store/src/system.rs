@@ -198,6 +198,19 @@ impl SystemTx {
         Ok(())
     }
 
+    /// A portal user's stored password hash (tests).
+    #[cfg(feature = "test-hooks")]
+    pub async fn password_hash_of(&mut self, email: &str) -> Result<Option<String>, StoreError> {
+        let row: Option<(Option<String>,)> = self
+            .tx
+            .optional(q!(
+                "SELECT password_hash FROM portal_users WHERE email = $1",
+                email
+            ))
+            .await?;
+        Ok(row.and_then(|(hash,)| hash))
+    }
+
     /// Renames a site (tests: the console has no site editing yet).
     #[cfg(feature = "test-hooks")]
     pub async fn rename_site(&mut self, site: SiteId, name: &str) -> Result<(), StoreError> {
