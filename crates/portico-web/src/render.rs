@@ -129,9 +129,11 @@ impl Chrome {
     }
 }
 
-/// Room for a typical page. Askama sizes its buffer from the template's fixed text, which a
-/// list page outgrows several times over: each doubling copied the page so far again.
-const PAGE_CAPACITY: usize = 16 * 1024;
+/// Room for a typical page, the desk's queue of 50 tickets (about 45 KiB) among them. Askama
+/// sizes its buffer from the template's fixed text, which a list page outgrows several times
+/// over: each doubling copied the page so far again. The room is only addressed, not touched,
+/// until written, and goes with the response.
+const PAGE_CAPACITY: usize = 64 * 1024;
 
 /// Renders a template with a status.
 pub(crate) fn page<T: Template>(status: StatusCode, template: &T) -> Response {
