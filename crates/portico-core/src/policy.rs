@@ -17,6 +17,11 @@ pub enum Action {
     ContributeTickets,
     /// Internal notes, assignment, status and priority changes: the service desk's work.
     WorkTickets,
+    /// Add, edit, archive and restore companies and their service plans (rates only with the
+    /// billing entitlement).
+    ManageCompanies,
+    /// Add, edit, archive and restore a company's sites and contacts.
+    ManageCompanyRecords,
     /// Edit the ticket submission form and its categories.
     ManageTicketForm,
     /// A portal user's own e-mail preferences.
@@ -67,8 +72,11 @@ fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
         | Action::ViewInternalNotes
         | Action::ContributeTickets
         | Action::WorkTickets => matches!(role, Owner | Technician),
-        Action::ManagePortalUsers => matches!(role, Owner | Technician),
+        Action::ManagePortalUsers | Action::ManageCompanyRecords => {
+            matches!(role, Owner | Technician)
+        }
         Action::ManagePortalSettings
+        | Action::ManageCompanies
         | Action::ManageBranding
         | Action::ManageStaff
         | Action::ManageTicketForm
@@ -157,6 +165,8 @@ mod tests {
             Action::ManageTicketForm,
             Action::ManagePortalSettings,
             Action::ManagePortalUsers,
+            Action::ManageCompanies,
+            Action::ManageCompanyRecords,
             Action::ManageBranding,
             Action::ManageStaff,
             Action::ViewOutbox,
@@ -209,6 +219,11 @@ mod tests {
             )));
             assert_eq!(scope.may(Action::ViewCompanies), Ok(()));
             assert_eq!(scope.may(Action::ManagePortalUsers), Err(Denied::Forbidden));
+            assert_eq!(scope.may(Action::ManageCompanies), Err(Denied::Forbidden));
+            assert_eq!(
+                scope.may(Action::ManageCompanyRecords),
+                Err(Denied::Forbidden)
+            );
             assert_eq!(scope.may(Action::ViewTickets), Err(Denied::Forbidden));
         }
     }

@@ -103,7 +103,11 @@ pub const SECTIONS: &[SectionSpec] = &[
         billing_fields: &["amount", "PDF"],
         ..spec(Section::Invoices, "P9")
     },
-    spec(Section::Contacts, "P10"),
+    SectionSpec {
+        path: Some("/contacts"),
+        on_by_default: true,
+        ..spec(Section::Contacts, "P10")
+    },
     SectionSpec {
         billing_fields: &["cost per user"],
         ..spec(Section::Licences, "P11")

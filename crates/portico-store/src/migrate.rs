@@ -144,6 +144,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "open tickets index",
         include_str!("../migrations/sqlite/0027_open_tickets_index.sql"),
     ),
+    (
+        28,
+        "company records",
+        include_str!("../migrations/sqlite/0028_company_records.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -300,6 +305,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         31,
         "open tickets index",
         include_str!("../migrations/postgres/0031_open_tickets_index.sql"),
+    ),
+    (
+        32,
+        "company records",
+        include_str!("../migrations/postgres/0032_company_records.sql"),
     ),
 ];
 

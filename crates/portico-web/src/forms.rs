@@ -110,3 +110,26 @@ mod tests {
         assert!(!form.checked("billing_access"));
     }
 }
+
+/// A form's refusals, field by field (the store's `InvalidFields`), for a page that shows each
+/// beside its field.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct FieldErrors(pub(crate) Vec<(String, String)>);
+
+impl FieldErrors {
+    pub(crate) fn error_for(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether `field` is the first refused one (it takes the focus).
+    pub(crate) fn is_first(&self, field: &str) -> bool {
+        self.0.first().is_some_and(|(f, _)| f == field)
+    }
+}

@@ -21,6 +21,10 @@ pub enum Resource {
     Company,
     /// `{company}/…/{user}`: a portal user of a company.
     CompanyPortalUser,
+    /// `{company}/…/{site}`: a site of a company.
+    CompanySite,
+    /// `{company}/…/{contact}`: a contact of a company.
+    CompanyContact,
     /// `{staff}`: a staff user of the workspace.
     StaffUser,
     /// `{ticket}`: a ticket.

@@ -441,6 +441,11 @@ pub(crate) fn file_size(bytes: &i64) -> String {
 }
 
 /// Formats cents as money, e.g. `AUD 4,500.00`.
+/// Minutes of work as hours: `7.5`, `8`.
+pub(crate) fn hours(minutes: &i64) -> String {
+    portico_store::scoped::companies::hours_text(*minutes)
+}
+
 pub(crate) fn money(cents: &i64, currency: &str) -> String {
     let cents = *cents;
     let whole = (cents / 100).to_string();

@@ -114,6 +114,56 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             }
         }
         (SurfaceKind::Console, "GET", "/companies") => 200,
+        // Adding and editing companies and plans: owners; the empty form is refused field by
+        // field; an archive form that says neither archive nor restore is a bad request.
+        (SurfaceKind::Console, "GET", "/companies/new") => {
+            if owner {
+                200
+            } else {
+                403
+            }
+        }
+        (SurfaceKind::Console, "POST", "/companies") => {
+            if owner {
+                422
+            } else {
+                403
+            }
+        }
+        (SurfaceKind::Console, "GET", "/companies/{company}/edit") => in_company(owner, 200),
+        (SurfaceKind::Console, "POST", "/companies/{company}") => in_company(owner, 422),
+        (SurfaceKind::Console, "POST", "/companies/{company}/archive") => in_company(owner, 400),
+        // Sites and contacts: owners and technicians, of companies they see.
+        (
+            SurfaceKind::Console,
+            "GET",
+            "/companies/{company}/sites/new" | "/companies/{company}/contacts/new",
+        ) => in_company(manages_users, 200),
+        (
+            SurfaceKind::Console,
+            "POST",
+            "/companies/{company}/sites" | "/companies/{company}/contacts",
+        ) => in_company(manages_users, 422),
+        (
+            SurfaceKind::Console,
+            method,
+            "/companies/{company}/sites/{site}"
+            | "/companies/{company}/contacts/{contact}"
+            | "/companies/{company}/sites/{site}/archive"
+            | "/companies/{company}/contacts/{contact}/archive",
+        ) => {
+            let ok = match (method, route.path.ends_with("/archive")) {
+                ("GET", _) => 200,
+                (_, false) => 422,
+                (_, true) => 400,
+            };
+            // A record of another company under a visible company's path is not found.
+            if !sees || !user_of_company {
+                404
+            } else {
+                in_company(manages_users, ok)
+            }
+        }
         // Logging a ticket for a client: those who work the company's tickets; the empty form
         // is refused field by field.
         (SurfaceKind::Console, "GET", "/companies/{company}/tickets/new") => {
@@ -300,7 +350,7 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             _ => 404,
         },
         // ---- portal
-        (SurfaceKind::Portal, "GET", "/" | "/tickets" | "/profile") => 200,
+        (SurfaceKind::Portal, "GET", "/" | "/tickets" | "/profile" | "/contacts") => 200,
         (SurfaceKind::Portal, "GET", "/tickets/events") => 200,
         (SurfaceKind::Portal, "GET", "/tickets/{ticket}/events") => {
             if portal_sees_ticket(who, object) {

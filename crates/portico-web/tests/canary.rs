@@ -61,7 +61,11 @@ fn canaries(app: &TestApp, who: Who) -> Vec<(String, bool)> {
         let name_ok =
             portal_own || (who == Who::TwoCompanyUser && co == Co::B) || staff_sees(who, co);
         list.push((format!("CANARY-NAME-{tag}"), name_ok));
-        list.push((format!("CANARY-CONTACT-{tag}"), staff_sees(who, co)));
+        // The roster is the company's own Contacts section on the portal.
+        list.push((
+            format!("CANARY-CONTACT-{tag}"),
+            staff_sees(who, co) || portal_own,
+        ));
         list.push((
             format!("CANARY-PLAN-{tag}"),
             staff_sees(who, co) || (portal_own && who == Who::ClientAdmin),

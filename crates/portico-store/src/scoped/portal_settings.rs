@@ -174,6 +174,10 @@ impl ScopedTx<'_> {
     ) -> Result<(), StoreError> {
         self.visible_company(company).await?;
         self.scope.may(Action::ManagePortalSettings)?;
+        if portal_enabled {
+            // An archived company has no portal.
+            self.company_taking_work(company).await?;
+        }
         let mut query = self.update(&fence::COMPANIES, |set| {
             set.sql("portal_enabled = ").arg(portal_enabled);
         });

@@ -108,7 +108,10 @@ impl ScopedTx<'_> {
             return Ok(Vec::new());
         }
         let mut query = self.select("s.id, s.name", &fence::SITES, "s");
-        query.sql(" AND s.company_id = ").arg(company);
+        query
+            .sql(" AND s.company_id = ")
+            .arg(company)
+            .sql(" AND s.archived_at IS NULL");
         if let Some(sites) = self.scope.sites() {
             query.sql(" AND ");
             query.in_list("s.id", sites);

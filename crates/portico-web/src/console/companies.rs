@@ -1,7 +1,7 @@
 //! Companies: the list and one company with its sites, contacts and recent tickets.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Response;
 use portico_core::{Action, CompanyId};
 use portico_store::scoped::companies::{CompanySummary, Contact, Site};
@@ -19,15 +19,35 @@ struct ListPage {
     chrome: Chrome,
     companies: Vec<CompanySummary>,
     billing: bool,
+    archived: bool,
+    can_add: bool,
 }
 
-pub(crate) async fn list(State(state): State<AppState>, auth: Auth) -> Result<Response, WebError> {
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct ListQuery {
+    #[serde(default)]
+    archived: Option<String>,
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, WebError> {
+    let archived = query.archived.is_some();
     let mut tx = state.store.scoped(&auth.scope).await?;
-    let companies = tx.companies().await?;
+    let companies = tx.companies(archived).await?;
     tx.commit().await?;
+    let title = if archived {
+        "Archived companies"
+    } else {
+        "Companies"
+    };
     Ok(render::ok(&ListPage {
-        chrome: Chrome::signed_in(&auth, "Companies", "/companies"),
+        chrome: Chrome::signed_in(&auth, title, "/companies"),
         billing: auth.scope.billing(),
+        archived,
+        can_add: auth.scope.may(Action::ManageCompanies).is_ok(),
         companies,
     }))
 }
@@ -43,17 +63,45 @@ struct DetailPage {
     can_view_tickets: bool,
     can_manage_portal: bool,
     can_manage_hours: bool,
+    can_edit: bool,
+    can_edit_records: bool,
+    notice: &'static str,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct DetailQuery {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+fn notice(done: Option<&str>) -> &'static str {
+    match done {
+        Some("added") => "Company added. Add its sites and contacts, then switch its portal on.",
+        Some("saved") => "Company saved.",
+        Some("archived") => "Company archived: its portal is off and it takes no new work.",
+        Some("restored") => "Company restored. Its portal stays off until you switch it on.",
+        Some("site-added") => "Site added.",
+        Some("site-saved") => "Site saved.",
+        Some("site-archived") => "Site archived.",
+        Some("site-restored") => "Site restored.",
+        Some("contact-added") => "Contact added.",
+        Some("contact-saved") => "Contact saved.",
+        Some("contact-archived") => "Contact archived.",
+        Some("contact-restored") => "Contact restored.",
+        _ => "",
+    }
 }
 
 pub(crate) async fn detail(
     State(state): State<AppState>,
     auth: Auth,
+    Query(query): Query<DetailQuery>,
     IdPath(company): IdPath<CompanyId>,
 ) -> Result<Response, WebError> {
     let mut tx = state.store.scoped(&auth.scope).await?;
     let summary = tx.company(company).await?;
-    let sites = tx.sites(company).await?;
-    let contacts = tx.contacts(company).await?;
+    let sites = tx.sites_with_archived(company).await?;
+    let contacts = tx.contacts_with_archived(company).await?;
     let can_view_tickets = auth.scope.may(Action::ViewTickets).is_ok();
     let tickets = if can_view_tickets {
         tx.tickets(&TicketQuery {
@@ -77,5 +125,8 @@ pub(crate) async fn detail(
         can_view_tickets,
         can_manage_portal: auth.scope.may(Action::ManagePortalSettings).is_ok(),
         can_manage_hours: auth.scope.may(Action::ManageTicketForm).is_ok(),
+        can_edit: auth.scope.may(Action::ManageCompanies).is_ok(),
+        can_edit_records: auth.scope.may(Action::ManageCompanyRecords).is_ok(),
+        notice: notice(query.done.as_deref()),
     }))
 }

@@ -3,7 +3,9 @@
 mod branding;
 mod canned_responses;
 mod companies;
+mod company_edit;
 mod company_hours;
+mod contacts;
 mod notifications;
 mod outbox;
 mod portal_defaults;
@@ -11,6 +13,7 @@ mod portal_settings;
 mod portal_users;
 mod routing;
 
+mod sites;
 mod sla;
 
 mod staff;
@@ -28,7 +31,70 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
     common_routes(r)
         .get("/", Resource::Page, work::home)
         .get("/companies", Resource::Page, companies::list)
+        .get("/companies/new", Resource::Page, company_edit::new_company)
+        .post("/companies", Resource::Page, company_edit::add)
         .get("/companies/{company}", Resource::Company, companies::detail)
+        .post(
+            "/companies/{company}",
+            Resource::Company,
+            company_edit::save,
+        )
+        .get(
+            "/companies/{company}/edit",
+            Resource::Company,
+            company_edit::edit,
+        )
+        .post(
+            "/companies/{company}/archive",
+            Resource::Company,
+            company_edit::archive,
+        )
+        .get(
+            "/companies/{company}/sites/new",
+            Resource::Company,
+            sites::new_site,
+        )
+        .post("/companies/{company}/sites", Resource::Company, sites::add)
+        .get(
+            "/companies/{company}/sites/{site}",
+            Resource::CompanySite,
+            sites::edit,
+        )
+        .post(
+            "/companies/{company}/sites/{site}",
+            Resource::CompanySite,
+            sites::save,
+        )
+        .post(
+            "/companies/{company}/sites/{site}/archive",
+            Resource::CompanySite,
+            sites::archive,
+        )
+        .get(
+            "/companies/{company}/contacts/new",
+            Resource::Company,
+            contacts::new_contact,
+        )
+        .post(
+            "/companies/{company}/contacts",
+            Resource::Company,
+            contacts::add,
+        )
+        .get(
+            "/companies/{company}/contacts/{contact}",
+            Resource::CompanyContact,
+            contacts::edit,
+        )
+        .post(
+            "/companies/{company}/contacts/{contact}",
+            Resource::CompanyContact,
+            contacts::save,
+        )
+        .post(
+            "/companies/{company}/contacts/{contact}/archive",
+            Resource::CompanyContact,
+            contacts::archive,
+        )
         .get(
             "/companies/{company}/portal",
             Resource::Company,

@@ -43,7 +43,7 @@ async fn staff_page(
 ) -> Result<StaffPage, WebError> {
     let mut tx = state.store.scoped(&auth.scope).await?;
     let staff = tx.staff_users().await?;
-    let companies = tx.companies().await?;
+    let companies = tx.companies(false).await?;
     tx.commit().await?;
     Ok(StaffPage {
         chrome: Chrome::signed_in(auth, "Staff", "/staff"),

@@ -1,5 +1,6 @@
 //! The client portal: a read-mostly window onto the company's records, white-labelled.
 
+mod contacts;
 mod new_ticket;
 mod overview;
 mod preferences;
@@ -49,6 +50,9 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
                 )
                 .post("/tickets/{ticket}/rating", Resource::Ticket, tickets::rate)
                 .post("/tickets/{ticket}/cc", Resource::Ticket, tickets::set_cc)
+        })
+        .section(Section::Contacts, |r| {
+            r.get("/contacts", Resource::Page, contacts::list)
         })
         .section(Section::EmailPreferences, |r| {
             r.get("/preferences", Resource::Page, preferences::page)

@@ -9,8 +9,8 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, header};
 use http_body_util::BodyExt;
 use portico_core::{
-    CompanyId, ContactRole, PortalRole, PortalUserId, SiteId, StaffRole, StaffUserId, TicketId,
-    TicketPriority, TicketStatus, WorkspaceId,
+    CompanyId, ContactId, ContactRole, PortalRole, PortalUserId, SiteId, StaffRole, StaffUserId,
+    TicketId, TicketPriority, TicketStatus, WorkspaceId,
 };
 use portico_store::system::{SeedPortalUser, SeedTicket};
 use portico_store::test_support::TestDatabase;
@@ -132,6 +132,10 @@ pub struct Fixture {
     pub company_c: CompanyId,
     pub site_a1: SiteId,
     pub site_a2: SiteId,
+    pub site_b1: SiteId,
+    pub site_c1: SiteId,
+    /// The contact of A, B and C (named `CANARY-CONTACT-<company>`).
+    pub contacts: [ContactId; 3],
     pub portal_users: Vec<(Who, PortalUserId)>,
     pub staff_users: Vec<(Who, StaffUserId)>,
     /// A not-yet-activated portal user of A and one of B and C: objects of portal-user routes.
@@ -587,23 +591,27 @@ async fn seed(store: &Store) -> Fixture {
         .add_site(ws2, company_c, "CANARY-SITE-C1", "1 C St")
         .await
         .unwrap();
+    let mut contacts = Vec::new();
     for (ws, company, tag) in [
         (ws1, company_a, "A"),
         (ws1, company_b, "B"),
         (ws2, company_c, "C"),
     ] {
-        tx.add_contact(
-            ws,
-            company,
-            &format!("CANARY-CONTACT-{tag}"),
-            "c@example.test",
-            "1",
-            "Manager",
-            &[ContactRole::Primary],
-        )
-        .await
-        .unwrap();
+        let contact = tx
+            .add_contact(
+                ws,
+                company,
+                &format!("CANARY-CONTACT-{tag}"),
+                "c@example.test",
+                "1",
+                "Manager",
+                &[ContactRole::Primary],
+            )
+            .await
+            .unwrap();
+        contacts.push(contact);
     }
+    let contacts: [ContactId; 3] = contacts.try_into().unwrap();
 
     let mut portal_users = Vec::new();
     let user =
@@ -927,6 +935,9 @@ async fn seed(store: &Store) -> Fixture {
         company_c,
         site_a1,
         site_a2,
+        site_b1,
+        site_c1,
+        contacts,
         portal_users,
         staff_users,
         target_a,
@@ -987,6 +998,26 @@ pub fn path_for(app: &TestApp, route: &RouteSpec, who: Who, object: Object) -> S
         Object::Malformed => "0".into(),
         _ => fx.target_staff.to_string(),
     };
+    // A record of a company: A's, then B's under A's path (must not be found), B's, C's.
+    let site = match object {
+        Object::Own => fx.site_a1.to_string(),
+        Object::SameCompanyOtherSite => fx.site_a2.to_string(),
+        Object::SameCompanyOtherRequester | Object::OtherCompanySameWorkspace => {
+            fx.site_b1.to_string()
+        }
+        Object::OtherWorkspace => fx.site_c1.to_string(),
+        Object::NonExistent => portico_core::SiteId::new().to_string(),
+        Object::Malformed => "x".into(),
+    };
+    let contact = match object {
+        Object::Own | Object::SameCompanyOtherSite => fx.contacts[0].to_string(),
+        Object::SameCompanyOtherRequester | Object::OtherCompanySameWorkspace => {
+            fx.contacts[1].to_string()
+        }
+        Object::OtherWorkspace => fx.contacts[2].to_string(),
+        Object::NonExistent => portico_core::ContactId::new().to_string(),
+        Object::Malformed => "x".into(),
+    };
     let attachment = match object {
         Object::Malformed => "x".to_owned(),
         _ => file_of(fx, &ticket),
@@ -998,6 +1029,8 @@ pub fn path_for(app: &TestApp, route: &RouteSpec, who: Who, object: Object) -> S
         .replace("{user}", &portal_user)
         .replace("{ticket}", &ticket)
         .replace("{staff}", &staff)
+        .replace("{site}", &site)
+        .replace("{contact}", &contact)
 }
 
 /// Stores two small files per fixture ticket, public and internal, named after its canary.

@@ -1,7 +1,8 @@
-//! Companies, sites and contacts (C1), fenced to the scope. Financial fields are only selected
-//! for scopes holding the billing entitlement: they do not exist in the output otherwise.
+//! Reading companies, sites and contacts, fenced to the scope. Financial fields are only
+//! selected for scopes holding the billing entitlement: they do not exist in the output
+//! otherwise.
 
-use portico_core::{Action, CompanyId, ContactRole};
+use portico_core::{Action, CompanyId, ContactId, ContactRole, Section, SiteId};
 
 use crate::StoreError;
 use crate::desk_names::KeptNames;
@@ -22,9 +23,14 @@ pub struct CompanySummary {
     pub name: String,
     pub plan_name: String,
     pub portal_enabled: bool,
+    /// Work included in the plan each month, in minutes (`None`: the plan includes none).
+    pub included_minutes: Option<i64>,
     pub site_count: i64,
     pub open_tickets: i64,
     pub billing: Option<Billing>,
+    /// When the company was archived; archived companies keep their history but take no new
+    /// work and have no portal.
+    pub archived_at: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -32,8 +38,14 @@ pub struct Site {
     pub id: String,
     pub name: String,
     pub address: String,
+    pub archived_at: Option<i64>,
 }
-crate::sql::db_row!(Site { id, name, address });
+crate::sql::db_row!(Site {
+    id,
+    name,
+    address,
+    archived_at
+});
 
 #[derive(Debug, Clone)]
 pub struct Contact {
@@ -43,6 +55,13 @@ pub struct Contact {
     pub phone: String,
     pub title: String,
     pub roles: Vec<ContactRole>,
+    pub archived_at: Option<i64>,
+}
+
+impl Contact {
+    pub fn has_role(&self, role: &ContactRole) -> bool {
+        self.roles.contains(role)
+    }
 }
 
 struct CompanyRow {
@@ -50,6 +69,8 @@ struct CompanyRow {
     name: String,
     plan_name: String,
     portal_enabled: bool,
+    included_minutes: Option<i64>,
+    archived_at: Option<i64>,
     site_count: i64,
     open_tickets: i64,
     monthly_fee_cents: Option<i64>,
@@ -61,6 +82,8 @@ crate::sql::db_row!(CompanyRow {
     name,
     plan_name,
     portal_enabled,
+    included_minutes,
+    archived_at,
     site_count,
     open_tickets,
     monthly_fee_cents,
@@ -75,6 +98,7 @@ struct ContactRow {
     phone: String,
     title: String,
     roles: Option<String>,
+    archived_at: Option<i64>,
 }
 crate::sql::db_row!(ContactRow {
     id,
@@ -82,7 +106,8 @@ crate::sql::db_row!(ContactRow {
     email,
     phone,
     title,
-    roles
+    roles,
+    archived_at
 });
 
 impl CompanyRow {
@@ -97,11 +122,22 @@ impl CompanyRow {
             name: self.name,
             plan_name: self.plan_name,
             portal_enabled: self.portal_enabled,
+            included_minutes: self.included_minutes,
+            archived_at: self.archived_at,
             site_count: self.site_count,
             open_tickets: self.open_tickets,
             billing,
         }
     }
+}
+
+/// Roles stored as one aggregated text, in the order the product lists them (the aggregate's
+/// order is the database's choice).
+fn ordered_roles(stored: &str) -> Vec<ContactRole> {
+    let mut roles: Vec<ContactRole> = stored.split(',').filter_map(ContactRole::parse).collect();
+    roles.sort_by_key(|r| ContactRole::ALL.iter().position(|a| a == r));
+    roles.dedup();
+    roles
 }
 
 impl ScopedTx<'_> {
@@ -113,8 +149,9 @@ impl ScopedTx<'_> {
         };
         self.select(
             &format!(
-                "c.id, c.name, c.plan_name, c.portal_enabled, \
-                 (SELECT COUNT(*) FROM sites s WHERE s.workspace_id = c.workspace_id AND s.company_id = c.id) AS site_count, \
+                "c.id, c.name, c.plan_name, c.portal_enabled, c.included_minutes, c.archived_at, \
+                 (SELECT COUNT(*) FROM sites s WHERE s.workspace_id = c.workspace_id AND s.company_id = c.id \
+                  AND s.archived_at IS NULL) AS site_count, \
                  (SELECT COUNT(*) FROM tickets t WHERE t.workspace_id = c.workspace_id AND t.company_id = c.id \
                   AND t.status NOT IN ('resolved', 'closed')) AS open_tickets, {financial}"
             ),
@@ -123,14 +160,17 @@ impl ScopedTx<'_> {
         )
     }
 
-    /// Ids and names of the first `limit` companies in scope, by name (pickers and filters).
+    /// Ids and names of the first `limit` companies in scope that take work (not archived),
+    /// by name (pickers and filters).
     pub async fn company_names(
         &mut self,
         limit: i64,
     ) -> Result<Vec<(CompanyId, String)>, StoreError> {
         self.scope.may(Action::ViewCompanies)?;
         let mut query = self.select("c.id, c.name", &fence::COMPANIES, "c");
-        query.sql(" ORDER BY c.name LIMIT ").arg(limit);
+        query
+            .sql(" AND c.archived_at IS NULL ORDER BY c.name LIMIT ")
+            .arg(limit);
         let rows: Vec<(String, String)> = self.tx.all(query).await?;
         Ok(rows
             .into_iter()
@@ -162,7 +202,9 @@ impl ScopedTx<'_> {
             return Ok(None);
         }
         let mut beyond = self.select("c.id", &fence::COMPANIES, "c");
-        beyond.sql(" LIMIT 1 OFFSET ").arg(max);
+        beyond
+            .sql(" AND c.archived_at IS NULL LIMIT 1 OFFSET ")
+            .arg(max);
         let beyond: Option<(String,)> = self.tx.optional(beyond).await?;
         if beyond.is_some() {
             if let Some((key, version)) = kept.filter(|_| !self.write) {
@@ -177,10 +219,15 @@ impl ScopedTx<'_> {
         self.company_names(max).await.map(Some)
     }
 
-    pub async fn companies(&mut self) -> Result<Vec<CompanySummary>, StoreError> {
+    /// The companies in scope, by name: those taking work, or the archived ones.
+    pub async fn companies(&mut self, archived: bool) -> Result<Vec<CompanySummary>, StoreError> {
         self.scope.may(Action::ViewCompanies)?;
         let mut query = self.company_query();
-        query.sql(" ORDER BY c.name");
+        query.sql(if archived {
+            " AND c.archived_at IS NOT NULL ORDER BY c.name"
+        } else {
+            " AND c.archived_at IS NULL ORDER BY c.name"
+        });
         let rows: Vec<CompanyRow> = self.tx.all(query).await?;
         Ok(rows.into_iter().map(CompanyRow::into_summary).collect())
     }
@@ -206,30 +253,109 @@ impl ScopedTx<'_> {
         Ok((summary.plan_name, summary.billing))
     }
 
-    /// The sites of a company in scope (all of them: site restriction applies to tickets and
-    /// assets, not to the list of locations).
+    /// The sites of a company in scope that take work (all of them: site restriction applies
+    /// to tickets and assets, not to the list of locations).
     pub async fn sites(&mut self, company: CompanyId) -> Result<Vec<Site>, StoreError> {
-        let mut query = self.select("s.id, s.name, s.address", &fence::SITES, "s");
+        self.sites_of(company, false, None).await
+    }
+
+    /// One site of a company in scope, archived or not.
+    pub async fn site(&mut self, company: CompanyId, site: SiteId) -> Result<Site, StoreError> {
+        self.sites_of(company, true, Some(site))
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Every site of a company in scope, archived ones last (the console's company page).
+    pub async fn sites_with_archived(
+        &mut self,
+        company: CompanyId,
+    ) -> Result<Vec<Site>, StoreError> {
+        self.sites_of(company, true, None).await
+    }
+
+    async fn sites_of(
+        &mut self,
+        company: CompanyId,
+        archived: bool,
+        only: Option<SiteId>,
+    ) -> Result<Vec<Site>, StoreError> {
+        let mut query = self.select("s.id, s.name, s.address, s.archived_at", &fence::SITES, "s");
         query.sql(" AND s.company_id = ").arg(company);
-        query.sql(" ORDER BY s.name");
+        if let Some(site) = only {
+            query.sql(" AND s.id = ").arg(site);
+        }
+        query.sql(if archived {
+            " ORDER BY s.archived_at IS NOT NULL, s.name"
+        } else {
+            " AND s.archived_at IS NULL ORDER BY s.name"
+        });
         self.tx.all(query).await
     }
 
     /// The contact roster of a company in scope, with each contact's roles.
     pub async fn contacts(&mut self, company: CompanyId) -> Result<Vec<Contact>, StoreError> {
+        self.contacts_of(company, false, None).await
+    }
+
+    /// One contact of a company in scope, archived or not.
+    pub async fn contact(
+        &mut self,
+        company: CompanyId,
+        contact: ContactId,
+    ) -> Result<Contact, StoreError> {
+        self.contacts_of(company, true, Some(contact))
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// Every contact of a company in scope, archived ones last (the console's company page).
+    pub async fn contacts_with_archived(
+        &mut self,
+        company: CompanyId,
+    ) -> Result<Vec<Contact>, StoreError> {
+        self.contacts_of(company, true, None).await
+    }
+
+    /// Contacts are the company's own business on the portal (its Contacts section) and every
+    /// visible company's in the console.
+    async fn contacts_of(
+        &mut self,
+        company: CompanyId,
+        archived: bool,
+        only: Option<ContactId>,
+    ) -> Result<Vec<Contact>, StoreError> {
+        if self.scope.is_portal() {
+            self.scope.may(Action::ViewSection(Section::Contacts))?;
+        } else {
+            self.scope.may(Action::ViewCompanies)?;
+        }
         let roles_agg = if self.tx.is_postgres() {
             "string_agg(r.role, ',')"
         } else {
             "group_concat(r.role, ',')"
         };
         let mut query = self.select_joined(
-            &format!("p.id, p.name, p.email, p.phone, p.title, {roles_agg} AS roles"),
+            &format!(
+                "p.id, p.name, p.email, p.phone, p.title, {roles_agg} AS roles, p.archived_at"
+            ),
             &fence::CONTACTS,
             "p",
             " LEFT JOIN contact_roles r ON r.workspace_id = p.workspace_id AND r.contact_id = p.id",
         );
         query.sql(" AND p.company_id = ").arg(company);
-        query.sql(" GROUP BY p.id, p.name, p.email, p.phone, p.title ORDER BY p.name");
+        if let Some(contact) = only {
+            query.sql(" AND p.id = ").arg(contact);
+        }
+        if !archived {
+            query.sql(" AND p.archived_at IS NULL");
+        }
+        query.sql(
+            " GROUP BY p.id, p.name, p.email, p.phone, p.title, p.archived_at \
+             ORDER BY p.archived_at IS NOT NULL, p.name",
+        );
         let rows: Vec<ContactRow> = self.tx.all(query).await?;
         Ok(rows
             .into_iter()
@@ -239,12 +365,8 @@ impl ScopedTx<'_> {
                 email: r.email,
                 phone: r.phone,
                 title: r.title,
-                roles: r
-                    .roles
-                    .unwrap_or_default()
-                    .split(',')
-                    .filter_map(ContactRole::parse)
-                    .collect(),
+                roles: ordered_roles(r.roles.as_deref().unwrap_or_default()),
+                archived_at: r.archived_at,
             })
             .collect())
     }

@@ -1,0 +1,39 @@
+//! P10 Contacts: who the MSP deals with at the client, and in which role (the purchase approver
+//! is the one purchase requests go to). Read-only here; the roster is kept in the console.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use portico_core::{Principal, Section};
+use portico_store::scoped::companies::Contact;
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::WebError;
+use crate::render::{self, Chrome};
+
+#[derive(Template)]
+#[template(path = "portal/contacts.html")]
+struct ContactsPage {
+    chrome: Chrome,
+    heading: String,
+    contacts: Vec<Contact>,
+}
+
+pub(crate) async fn list(State(state): State<AppState>, auth: Auth) -> Result<Response, WebError> {
+    let Principal::Portal(portal) = &*auth.principal else {
+        return Err(WebError::NotFound);
+    };
+    let heading = portal
+        .section_label(Section::Contacts)
+        .unwrap_or(Section::Contacts.label())
+        .to_owned();
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let contacts = tx.contacts(portal.company_id()).await?;
+    tx.commit().await?;
+    Ok(render::ok(&ContactsPage {
+        chrome: Chrome::signed_in(&auth, &heading, "/contacts"),
+        heading,
+        contacts,
+    }))
+}
