@@ -8,9 +8,10 @@
 use std::collections::BTreeSet;
 
 use portico_core::{
-    CompanyId, PortalRole, Scope, SiteId, StaffRole, StaffUserId, TicketId, TicketPriority,
-    TicketStatus, WorkspaceId,
+    CompanyId, ContactRole, PortalRole, Scope, SiteId, StaffRole, StaffUserId, TicketId,
+    TicketPriority, TicketStatus, WorkspaceId,
 };
+use portico_store::scoped::companies::{CompanyDraft, ContactDraft, SiteDraft};
 use portico_store::scoped::ticket_workflow::{Links, TicketChange};
 use portico_store::scoped::tickets::{StatusFilter, TicketQuery};
 use portico_store::system::{SeedPortalUser, SeedTicket};
@@ -476,7 +477,7 @@ async fn each_principal_sees_only_its_companies_and_their_people() {
             _ => [world.company_a].into(),
         };
         let staff = scope.may(portico_core::Action::ViewCompanies).is_ok();
-        match tx.companies().await {
+        match tx.companies(false).await {
             Ok(list) => {
                 let ids: BTreeSet<CompanyId> = list.iter().map(|c| c.id).collect();
                 assert!(staff, "{kind:?}: the portal lists no companies");
@@ -781,4 +782,319 @@ async fn the_company_picker_follows_a_company_added() {
         .map(|(_, n)| n)
         .collect();
     assert_eq!(names, ["A", "B", "D"]);
+}
+
+/// What a store call answered, in the terms the tests compare.
+#[derive(Debug, PartialEq, Eq)]
+enum Answer {
+    Done,
+    Forbidden,
+    NotFound,
+    Refused,
+}
+
+fn answer<T>(result: Result<T, StoreError>) -> Answer {
+    match result {
+        Ok(_) => Answer::Done,
+        Err(StoreError::Forbidden) => Answer::Forbidden,
+        Err(StoreError::NotFound) => Answer::NotFound,
+        Err(StoreError::InvalidFields(_) | StoreError::Invalid(_)) => Answer::Refused,
+        Err(e) => panic!("unexpected error: {e:?}"),
+    }
+}
+
+fn a_company() -> CompanyDraft {
+    CompanyDraft {
+        name: "New client".into(),
+        plan_name: "Managed".into(),
+        included_hours: "7.5".into(),
+        currency: "AUD".into(),
+        monthly_fee: "1,200.00".into(),
+        hourly_rate: "160".into(),
+    }
+}
+
+fn a_site() -> SiteDraft {
+    SiteDraft {
+        name: "Warehouse".into(),
+        address: "9 Dock Rd".into(),
+    }
+}
+
+fn a_contact() -> ContactDraft {
+    ContactDraft {
+        name: "Pat Lee".into(),
+        email: "pat@a.test".into(),
+        phone: "+61 2 5550 1234".into(),
+        title: "Office manager".into(),
+        roles: vec![ContactRole::Technical, ContactRole::Primary],
+    }
+}
+
+/// Companies and plans are the owners'; sites and contacts the owners' and the company's
+/// technicians'; a company out of scope is not found; the portal changes none of it. Every
+/// attempt is rolled back, so each kind starts from the same world.
+#[tokio::test]
+async fn each_principal_edits_only_the_company_records_its_role_allows() {
+    let world = world().await;
+    let mut tx = world.store().system_unscoped().await.unwrap();
+    let site_b2 = tx
+        .add_site(world.ws1, world.company_b, "B2", "2 B St")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    for kind in KINDS {
+        let scope = world.scope(kind).await;
+        let portal = scope.is_portal();
+        let sees_a = !matches!(kind, Kind::TechnicianB);
+        let staff_answer = |allowed: bool, visible: bool| match (portal, visible, allowed) {
+            (true, _, _) | (false, false, _) => Answer::NotFound,
+            (false, true, false) => Answer::Forbidden,
+            (false, true, true) => Answer::Done,
+        };
+        let owner = kind == Kind::Owner;
+        let records = matches!(kind, Kind::Owner | Kind::TechnicianA);
+        let (company_a, company_c) = (world.company_a, world.company_c);
+        // Each attempt in a transaction of its own, dropped (rolled back) after.
+        macro_rules! attempt {
+            (|$tx:ident| $call:expr) => {{
+                let mut $tx = world.store().scoped_write(&scope).await.unwrap();
+                answer($call.await)
+            }};
+        }
+        let want_add = if portal {
+            Answer::NotFound
+        } else if owner {
+            Answer::Done
+        } else {
+            Answer::Forbidden
+        };
+        assert_eq!(
+            attempt!(|tx| tx.add_company(&a_company())),
+            want_add,
+            "{kind:?} adds a company"
+        );
+        // A portal user's own company is not a record they can edit: not found.
+        let want = staff_answer(owner, sees_a);
+        assert_eq!(
+            attempt!(|tx| tx.update_company(company_a, &a_company())),
+            want,
+            "{kind:?} edits company A"
+        );
+        assert_eq!(
+            attempt!(|tx| tx.archive_company(company_a)),
+            want,
+            "{kind:?} archives company A"
+        );
+        assert_eq!(
+            attempt!(|tx| tx.add_site(company_a, &a_site())),
+            staff_answer(records, sees_a),
+            "{kind:?} adds a site to A"
+        );
+        assert_eq!(
+            attempt!(|tx| tx.add_contact(company_a, &a_contact())),
+            staff_answer(records, sees_a),
+            "{kind:?} adds a contact to A"
+        );
+        // The other workspace's company, and a site under the wrong company, are not found.
+        for result in [
+            attempt!(|tx| tx.add_site(company_c, &a_site())),
+            attempt!(|tx| tx.add_contact(company_c, &a_contact())),
+            attempt!(|tx| tx.update_site(company_a, site_b2, &a_site())),
+            attempt!(|tx| tx.set_site_archived(company_a, site_b2, true)),
+        ] {
+            assert_eq!(
+                result,
+                Answer::NotFound,
+                "{kind:?} reaches outside its scope"
+            );
+        }
+    }
+    // Nothing above was committed.
+    let owner = world.scope(Kind::Owner).await;
+    let mut tx = world.store().scoped(&owner).await.unwrap();
+    assert_eq!(tx.companies(false).await.unwrap().len(), 2);
+    assert_eq!(tx.sites(world.company_a).await.unwrap().len(), 2);
+}
+
+/// A company, its plan, a site and a contact go through their lives: added, refused field by
+/// field when wrong, edited, archived (kept, out of lists and pickers, portal off) and restored.
+#[tokio::test]
+async fn company_records_are_archived_and_restored_never_deleted() {
+    let world = world().await;
+    let owner = world.scope(Kind::Owner).await;
+    let mut tx = world.store().scoped_write(&owner).await.unwrap();
+    let refused = tx
+        .add_company(&CompanyDraft {
+            name: " ".into(),
+            included_hours: "lots".into(),
+            currency: "dollars".into(),
+            monthly_fee: "-5".into(),
+            ..a_company()
+        })
+        .await;
+    match refused {
+        Err(StoreError::InvalidFields(fields)) => {
+            let names: Vec<&str> = fields.iter().map(|(f, _)| f.as_str()).collect();
+            assert_eq!(names, ["name", "included_hours", "currency", "monthly_fee"]);
+        }
+        other => panic!("{other:?}"),
+    }
+    let duplicate = tx
+        .add_company(&CompanyDraft {
+            name: "a".into(),
+            ..a_company()
+        })
+        .await;
+    assert!(
+        matches!(&duplicate, Err(StoreError::InvalidFields(f)) if f[0].0 == "name"),
+        "{duplicate:?}"
+    );
+    let id = tx.add_company(&a_company()).await.unwrap();
+    let added = tx.company(id).await.unwrap();
+    assert_eq!(added.included_minutes, Some(450));
+    let billing = added.billing.unwrap();
+    assert_eq!(billing.monthly_fee_cents, Some(120_000));
+    assert_eq!(billing.hourly_rate_cents, Some(16_000));
+    assert!(!added.portal_enabled, "a new company's portal starts off");
+    let contact = tx.add_contact(id, &a_contact()).await.unwrap();
+    let site = tx.add_site(id, &a_site()).await.unwrap();
+    let stored = tx.contact(id, contact).await.unwrap();
+    assert_eq!(
+        stored.roles,
+        [ContactRole::Primary, ContactRole::Technical],
+        "roles in the product's order"
+    );
+    tx.update_contact(
+        id,
+        contact,
+        &ContactDraft {
+            roles: vec![ContactRole::PurchaseApprover],
+            ..a_contact()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        tx.contact(id, contact).await.unwrap().roles,
+        [ContactRole::PurchaseApprover]
+    );
+    tx.set_contact_archived(id, contact, true).await.unwrap();
+    assert!(tx.contacts(id).await.unwrap().is_empty());
+    assert_eq!(tx.contacts_with_archived(id).await.unwrap().len(), 1);
+    tx.set_site_archived(id, site, true).await.unwrap();
+    assert!(tx.sites(id).await.unwrap().is_empty());
+    assert!(tx.ticket_sites(id).await.unwrap().is_empty());
+    tx.archive_company(world.company_a).await.unwrap();
+    tx.commit().await.unwrap();
+
+    let mut tx = world.store().scoped_write(&owner).await.unwrap();
+    let current: Vec<CompanyId> = tx
+        .companies(false)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert!(!current.contains(&world.company_a));
+    let archived = tx.companies(true).await.unwrap();
+    assert_eq!(archived.len(), 1);
+    assert!(
+        !archived[0].portal_enabled,
+        "archiving switches the portal off"
+    );
+    assert!(
+        !tx.company_names(100)
+            .await
+            .unwrap()
+            .iter()
+            .any(|(c, _)| *c == world.company_a),
+        "an archived company leaves the pickers"
+    );
+    // Its history stays: its tickets are still there.
+    assert!(tx.ticket(world.ticket("A1")).await.is_ok());
+    assert!(matches!(
+        answer(tx.add_site(world.company_a, &a_site()).await),
+        Answer::Refused
+    ));
+    assert!(matches!(
+        answer(tx.save_portal_settings(world.company_a, true, &[]).await),
+        Answer::Refused
+    ));
+    tx.restore_company(world.company_a).await.unwrap();
+    tx.commit().await.unwrap();
+
+    // The company's portal users lost their access with the portal, and stay out after the
+    // restore until an owner switches the portal on again.
+    let admin = world
+        .principals
+        .iter()
+        .find(|(k, _)| *k == Kind::ClientAdmin)
+        .unwrap()
+        .1;
+    let mut auth = world.store().auth(world.ws1).await.unwrap();
+    let token = auth
+        .create_session(&NewSession {
+            surface: SurfaceKind::Portal,
+            user: admin,
+            ip: "127.0.0.1",
+            user_agent: "test",
+            lifetime_secs: 3600,
+        })
+        .await
+        .unwrap();
+    auth.commit().await.unwrap();
+    let mut auth = world.store().auth(world.ws1).await.unwrap();
+    assert!(
+        auth.resolve_session(&token, SurfaceKind::Portal, 3600)
+            .await
+            .unwrap()
+            .is_none(),
+        "no portal for a company whose portal is off"
+    );
+}
+
+/// The portal's roster is the company's own contacts, archived ones left out.
+#[tokio::test]
+async fn the_portal_roster_is_the_company_own() {
+    let world = world().await;
+    let owner = world.scope(Kind::Owner).await;
+    let mut tx = world.store().scoped_write(&owner).await.unwrap();
+    let kept = tx.add_contact(world.company_a, &a_contact()).await.unwrap();
+    let gone = tx
+        .add_contact(
+            world.company_a,
+            &ContactDraft {
+                name: "Gone Person".into(),
+                ..a_contact()
+            },
+        )
+        .await
+        .unwrap();
+    tx.set_contact_archived(world.company_a, gone, true)
+        .await
+        .unwrap();
+    tx.add_contact(world.company_b, &a_contact()).await.unwrap();
+    tx.commit().await.unwrap();
+    for kind in [
+        Kind::ClientAdmin,
+        Kind::Viewer,
+        Kind::OwnOnly,
+        Kind::SiteRestricted,
+    ] {
+        let scope = world.scope(kind).await;
+        let mut tx = world.store().scoped(&scope).await.unwrap();
+        let ids: Vec<String> = tx
+            .contacts(world.company_a)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        assert_eq!(ids, [kept.to_string()], "{kind:?}");
+        assert!(
+            tx.contacts(world.company_b).await.unwrap().is_empty(),
+            "{kind:?} reads another company's contacts"
+        );
+    }
 }
