@@ -114,6 +114,8 @@ struct DemoCompany {
     plan: &'static str,
     fee: i64,
     rate: i64,
+    /// Hours of work the plan includes each month.
+    included_hours: i64,
     sites: &'static [(&'static str, &'static str)],
     contacts: &'static [(&'static str, &'static str, &'static [ContactRole])],
 }
@@ -123,6 +125,7 @@ const COMPANIES: &[DemoCompany] = &[
         name: "Acme Dental",
         plan: "Managed Complete",
         fee: 450_000,
+        included_hours: 20,
         rate: 16_500,
         sites: &[
             ("Main Surgery", "12 King St, Springfield"),
@@ -144,6 +147,7 @@ const COMPANIES: &[DemoCompany] = &[
         name: "Birchwood Legal",
         plan: "Managed Essentials",
         fee: 220_000,
+        included_hours: 8,
         rate: 18_000,
         sites: &[
             ("Chambers", "1 Court Ln, Capital City"),
@@ -167,6 +171,7 @@ const COMPANIES: &[DemoCompany] = &[
         name: "Cobalt Engineering",
         plan: "Managed Complete",
         fee: 610_000,
+        included_hours: 30,
         rate: 15_000,
         sites: &[
             ("Head Office", "400 Industrial Pde, Ogdenville"),
@@ -191,6 +196,7 @@ const COMPANIES: &[DemoCompany] = &[
         name: "Dunmore Foods",
         plan: "Co-managed",
         fee: 180_000,
+        included_hours: 6,
         rate: 17_500,
         sites: &[
             ("Factory", "15 Mill Rd, Brockway"),
@@ -339,17 +345,19 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
         let id = tx
             .add_company(ws, c.name, c.plan, Some(c.fee), Some(c.rate), "AUD", true)
             .await?;
+        tx.set_included_minutes(id, c.included_hours * 60).await?;
         let mut sites = Vec::new();
         for (name, address) in c.sites {
             sites.push(tx.add_site(ws, id, name, address).await?);
         }
-        for (name, title, roles) in c.contacts {
+        for (n, (name, title, roles)) in c.contacts.iter().enumerate() {
             let email = format!(
                 "{}@{}.test",
                 name.split(' ').next().unwrap_or(name).to_lowercase(),
                 c.name.split(' ').next().unwrap_or(c.name).to_lowercase()
             );
-            tx.add_contact(ws, id, name, &email, "+61 2 5550 0100", title, roles)
+            let phone = format!("+61 2 5550 {:04}", 100 + companies.len() * 10 + n);
+            tx.add_contact(ws, id, name, &email, &phone, title, roles)
                 .await?;
         }
         // The domain the company's people write from: technicians invite only there.

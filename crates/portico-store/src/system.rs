@@ -171,6 +171,22 @@ impl SystemTx {
         Ok(id)
     }
 
+    /// Sets the work a company's plan includes each month (seeding).
+    pub async fn set_included_minutes(
+        &mut self,
+        company: CompanyId,
+        minutes: i64,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE companies SET included_minutes = $1 WHERE id = $2",
+                minutes,
+                company
+            ))
+            .await?;
+        Ok(())
+    }
+
     /// Sets a company's e-mail domains, already in their stored form (seeding).
     pub async fn set_company_email_domains(
         &mut self,

@@ -1,0 +1,262 @@
+//! Companies, sites and contacts through the console's forms, and the roster on the portal:
+//! refused forms keep what was typed and mark each field, an archived company's portal is
+//! closed, and the portal's Contacts section shows the company's own people with their roles.
+
+mod common;
+
+use common::{CONSOLE, PORTAL, TestApp, Who};
+
+async fn owner(app: &TestApp) -> (String, String) {
+    let token = app.session_for(Who::Owner).await.unwrap();
+    let csrf = app.csrf(Who::Owner, Some(&token)).await;
+    (token, csrf)
+}
+
+/// The id in a `/companies/<id>?…` location.
+fn company_in(location: &str) -> String {
+    location
+        .strip_prefix("/companies/")
+        .and_then(|rest| rest.split('?').next())
+        .unwrap_or_else(|| panic!("no company in {location:?}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_refused_company_form_keeps_what_was_typed_and_marks_each_field() {
+    let app = TestApp::spawn().await;
+    let (token, csrf) = owner(&app).await;
+    let refused = app
+        .post(CONSOLE, "/companies")
+        .session(Some(&token))
+        .form(&[
+            ("csrf", &csrf),
+            ("name", "Zed Logistics"),
+            ("plan_name", "Managed"),
+            ("included_hours", "ten"),
+            ("currency", "AUD"),
+            ("monthly_fee", "1,500.00"),
+            ("hourly_rate", "abc"),
+        ])
+        .send()
+        .await;
+    assert_eq!(refused.status, 422);
+    let body = &refused.body;
+    assert!(body.contains(r#"value="Zed Logistics""#), "name kept");
+    assert!(body.contains(r#"value="1,500.00""#), "fee kept");
+    assert!(
+        body.contains(r#"value="ten""#),
+        "the wrong value is shown to correct"
+    );
+    assert!(body.contains(r#"id="included_hours-error""#));
+    assert!(body.contains(r#"id="hourly_rate-error""#));
+    assert!(body.contains(r#"aria-describedby="included_hours-error""#));
+    assert_eq!(body.matches("autofocus").count(), 1, "focus on the first");
+    assert!(
+        !body.contains(r#"id="name-error""#),
+        "a good field is not marked"
+    );
+
+    let added = app
+        .post(CONSOLE, "/companies")
+        .session(Some(&token))
+        .form(&[
+            ("csrf", &csrf),
+            ("name", "Zed Logistics"),
+            ("plan_name", "Managed"),
+            ("included_hours", "10"),
+            ("currency", "aud"),
+            ("monthly_fee", "1,500.00"),
+            ("hourly_rate", "150"),
+        ])
+        .send()
+        .await;
+    assert_eq!(added.status, 303);
+    let company = company_in(added.location());
+    let page = app
+        .get(CONSOLE, added.location())
+        .session(Some(&token))
+        .send()
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Company added."));
+    assert!(page.body.contains("10 hours included a month"));
+    assert!(page.body.contains("AUD 1,500.00 a month"));
+
+    // A site and a contact, the contact refused first for its address.
+    let site = app
+        .post(CONSOLE, &format!("/companies/{company}/sites"))
+        .session(Some(&token))
+        .form(&[("csrf", &csrf), ("name", "Depot"), ("address", "1 Quay St")])
+        .send()
+        .await;
+    assert_eq!(site.status, 303, "{}", site.body);
+    let contact_form = [
+        ("csrf", csrf.as_str()),
+        ("name", "Quinn Ode"),
+        ("title", "Director"),
+        ("email", "not an address"),
+        ("phone", "+61 2 5550 9999"),
+        ("roles", "primary"),
+        ("roles", "purchase_approver"),
+    ];
+    let refused = app
+        .post(CONSOLE, &format!("/companies/{company}/contacts"))
+        .session(Some(&token))
+        .form(&contact_form)
+        .send()
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains(r#"value="Quinn Ode""#));
+    assert!(refused.body.contains(r#"id="email-error""#));
+    assert_eq!(
+        refused.body.matches(" checked").count(),
+        2,
+        "the ticked roles stay ticked"
+    );
+    let mut good = contact_form;
+    good[3] = ("email", "quinn@zed.test");
+    let added = app
+        .post(CONSOLE, &format!("/companies/{company}/contacts"))
+        .session(Some(&token))
+        .form(&good)
+        .send()
+        .await;
+    assert_eq!(added.status, 303);
+    let page = app
+        .get(CONSOLE, &format!("/companies/{company}"))
+        .session(Some(&token))
+        .send()
+        .await;
+    assert!(page.body.contains("Depot") && page.body.contains("Quinn Ode"));
+    assert!(page.body.contains("Purchase approver"));
+}
+
+#[tokio::test]
+async fn archiving_a_company_closes_its_portal_until_restored_and_switched_on() {
+    let app = TestApp::spawn().await;
+    let (token, csrf) = owner(&app).await;
+    let member = app.session_for(Who::Member).await.unwrap();
+    assert_eq!(
+        app.get(PORTAL, "/tickets")
+            .session(Some(&member))
+            .send()
+            .await
+            .status,
+        200
+    );
+    let company = app.fx.company_a.to_string();
+    let unclear = app
+        .post(CONSOLE, &format!("/companies/{company}/archive"))
+        .session(Some(&token))
+        .form(&[("csrf", &csrf)])
+        .send()
+        .await;
+    assert_eq!(unclear.status, 400, "neither archive nor restore");
+    let archived = app
+        .post(CONSOLE, &format!("/companies/{company}/archive"))
+        .session(Some(&token))
+        .form(&[("csrf", &csrf), ("action", "archive")])
+        .send()
+        .await;
+    assert_eq!(archived.status, 303);
+    let portal = app
+        .get(PORTAL, "/tickets")
+        .session(Some(&member))
+        .send()
+        .await;
+    assert_eq!(
+        portal.status, 303,
+        "the member's session ends with the portal"
+    );
+    assert!(portal.location().starts_with("/login"));
+
+    let list = app
+        .get(CONSOLE, "/companies")
+        .session(Some(&token))
+        .send()
+        .await;
+    assert!(
+        !list.body.contains("CANARY-NAME-A"),
+        "out of the current list"
+    );
+    let list = app
+        .get(CONSOLE, "/companies?archived=1")
+        .session(Some(&token))
+        .send()
+        .await;
+    assert!(list.body.contains("CANARY-NAME-A"), "on the archived list");
+    // History stays reachable, and no new work is taken.
+    let page = app
+        .get(CONSOLE, &format!("/companies/{company}"))
+        .session(Some(&token))
+        .send()
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("This company is archived"));
+    assert!(!page.body.contains("Log a ticket"));
+    let site = app
+        .post(CONSOLE, &format!("/companies/{company}/sites"))
+        .session(Some(&token))
+        .form(&[("csrf", &csrf), ("name", "New"), ("address", "")])
+        .send()
+        .await;
+    assert_eq!(site.status, 400, "no new site at an archived company");
+    assert!(
+        site.body
+            .contains("The company is archived: restore it first.")
+    );
+
+    let restored = app
+        .post(CONSOLE, &format!("/companies/{company}/archive"))
+        .session(Some(&token))
+        .form(&[("csrf", &csrf), ("action", "restore")])
+        .send()
+        .await;
+    assert_eq!(restored.status, 303);
+    assert!(restored.location().ends_with("done=restored"));
+    let member = app.session_for(Who::Member).await.unwrap();
+    let portal = app
+        .get(PORTAL, "/tickets")
+        .session(Some(&member))
+        .send()
+        .await;
+    assert_eq!(
+        portal.status, 303,
+        "the portal stays off after a restore until an owner switches it on"
+    );
+}
+
+#[tokio::test]
+async fn the_portal_roster_shows_the_company_own_contacts_with_their_roles() {
+    let app = TestApp::spawn().await;
+    let viewer = app.session_for(Who::Viewer).await.unwrap();
+    let page = app
+        .get(PORTAL, "/contacts")
+        .session(Some(&viewer))
+        .send()
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("CANARY-CONTACT-A"));
+    assert!(page.body.contains("Primary"));
+    assert!(!page.body.contains("CANARY-CONTACT-B"));
+    // Archived in the console, gone from the portal.
+    let (token, csrf) = owner(&app).await;
+    let contact = app.fx.contacts[0];
+    let archived = app
+        .post(
+            CONSOLE,
+            &format!("/companies/{}/contacts/{contact}/archive", app.fx.company_a),
+        )
+        .session(Some(&token))
+        .form(&[("csrf", &csrf), ("action", "archive")])
+        .send()
+        .await;
+    assert_eq!(archived.status, 303);
+    let page = app
+        .get(PORTAL, "/contacts")
+        .session(Some(&viewer))
+        .send()
+        .await;
+    assert!(!page.body.contains("CANARY-CONTACT-A"));
+    assert!(page.body.contains("No contacts are recorded yet."));
+}
