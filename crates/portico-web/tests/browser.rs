@@ -399,3 +399,107 @@ async fn the_ticket_story_in_a_real_browser() {
     technician.close().await.unwrap();
     let _ = std::fs::remove_file(file);
 }
+
+/// Types into a field after clearing it.
+async fn fill(c: &Client, selector: &str, text: &str) {
+    let field = c.find(Locator::Css(selector)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// An owner adds a client company with its plan (refused once, the typed values kept), then a
+/// contact with two roles; the client's admin finds their company's roster in the portal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_company_records_story_in_a_real_browser() {
+    let Some((_driver, driver_port)) = start_driver().await else {
+        return;
+    };
+    let app = TestApp::spawn().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let service = app
+        .router
+        .clone()
+        .into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await });
+    let portal = format!("http://{PORTAL}:{port}");
+    let console = format!("http://{CONSOLE}:{port}");
+
+    let owner = browser(driver_port).await;
+    sign_in(&owner, &console, "owner@msp.test").await;
+    owner.goto(&format!("{console}/companies")).await.unwrap();
+    shoot(&owner, "10-companies").await;
+    owner
+        .find(Locator::LinkText("Add a company"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&owner, "Hours included each month").await;
+    fill(&owner, "#name", "Northwind Traders").await;
+    fill(&owner, "#plan_name", "Managed Essentials").await;
+    fill(&owner, "#included_hours", "twelve").await;
+    fill(&owner, "#currency", "AUD").await;
+    fill(&owner, "#monthly_fee", "2,400.00").await;
+    fill(&owner, "#hourly_rate", "165").await;
+    submit(&owner, "form.form-grid").await;
+    wait_for(&owner, "Nothing was saved").await;
+    shoot(&owner, "11-company-refused").await;
+    let kept = owner
+        .find(Locator::Css("#name"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(kept.as_deref(), Some("Northwind Traders"));
+    let focused = owner
+        .execute("return document.activeElement.id", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        focused, "included_hours",
+        "the first refused field has the focus"
+    );
+    fill(&owner, "#included_hours", "12").await;
+    submit(&owner, "form.form-grid").await;
+    wait_for(&owner, "Company added.").await;
+    shoot(&owner, "12-company-added").await;
+
+    owner
+        .find(Locator::LinkText("Add a contact"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&owner, "Purchase approver").await;
+    fill(&owner, "#name", "Nora Quist").await;
+    fill(&owner, "#title", "Finance manager").await;
+    fill(&owner, "#email", "nora@northwind.test").await;
+    fill(&owner, "#phone", "+61 2 5550 4321").await;
+    for role in ["billing", "purchase_approver"] {
+        owner
+            .find(Locator::Css(&format!("input[name=roles][value={role}]")))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    shoot(&owner, "13-contact-form").await;
+    submit(&owner, "form.form-grid").await;
+    wait_for(&owner, "Contact added.").await;
+    assert!(owner.source().await.unwrap().contains("Nora Quist"));
+    shoot(&owner, "14-company-with-contact").await;
+
+    let admin = browser(driver_port).await;
+    sign_in(&admin, &portal, "admin@a.test").await;
+    admin.goto(&format!("{portal}/contacts")).await.unwrap();
+    wait_for(&admin, "CANARY-CONTACT-A").await;
+    assert!(!admin.source().await.unwrap().contains("Nora Quist"));
+    shoot(&admin, "15-portal-contacts").await;
+    owner.close().await.unwrap();
+    admin.close().await.unwrap();
+}
