@@ -228,6 +228,24 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 status
             }
         }
+        // Client groups: owners grant a visible company's user further companies; an empty
+        // grant is refused field by field, a revoke naming no company is a bad request.
+        (
+            SurfaceKind::Console,
+            "POST",
+            "/companies/{company}/users/{user}/grants"
+            | "/companies/{company}/users/{user}/grants/revoke",
+        ) => {
+            if !sees || !user_of_company {
+                404
+            } else if !owner {
+                403
+            } else if route.path.ends_with("/revoke") {
+                400
+            } else {
+                422
+            }
+        }
         (SurfaceKind::Console, "POST", "/companies/{company}/users/{user}/resend") => {
             let status = in_company(manages_users, 303);
             if status == 303 && !user_of_company {

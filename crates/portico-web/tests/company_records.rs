@@ -260,3 +260,101 @@ async fn the_portal_roster_shows_the_company_own_contacts_with_their_roles() {
     assert!(!page.body.contains("CANARY-CONTACT-A"));
     assert!(page.body.contains("No contacts are recorded yet."));
 }
+
+#[tokio::test]
+async fn an_owner_grants_a_portal_user_another_company_and_takes_it_away() {
+    let app = TestApp::spawn().await;
+    let (token, csrf) = owner(&app).await;
+    let member_id = app.fx.portal(Who::Member);
+    let (company_a, company_b) = (app.fx.company_a, app.fx.company_b);
+    let page = format!("/companies/{company_a}/users/{member_id}");
+
+    // A technician may not widen anyone's access to another client.
+    let tech = app.session_for(Who::TechnicianAssigned).await.unwrap();
+    let tech_csrf = app.csrf(Who::TechnicianAssigned, Some(&tech)).await;
+    let refused = app
+        .post(CONSOLE, &format!("{page}/grants"))
+        .session(Some(&tech))
+        .form(&[
+            ("csrf", tech_csrf.as_str()),
+            ("grant_company", &company_b.to_string()),
+            ("grant_role", "viewer"),
+        ])
+        .send()
+        .await;
+    assert_eq!(refused.status, 403);
+    // The user's own company is not a further one.
+    let own = app
+        .post(CONSOLE, &format!("{page}/grants"))
+        .session(Some(&token))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("grant_company", &company_a.to_string()),
+            ("grant_role", "viewer"),
+        ])
+        .send()
+        .await;
+    assert_eq!(own.status, 422);
+    assert!(
+        own.body.contains("That is the user&#x27;s own company")
+            || own.body.contains("own company")
+    );
+
+    let granted = app
+        .post(CONSOLE, &format!("{page}/grants"))
+        .session(Some(&token))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("grant_company", &company_b.to_string()),
+            ("grant_role", "viewer"),
+        ])
+        .send()
+        .await;
+    assert_eq!(granted.status, 303);
+    let shown = app
+        .get(CONSOLE, granted.location())
+        .session(Some(&token))
+        .send()
+        .await;
+    assert!(shown.body.contains("Company granted"));
+    assert!(shown.body.contains("CANARY-NAME-B") && shown.body.contains("Viewer"));
+
+    // The member switches to B and reads B's tickets there, as a viewer.
+    let member = app.session_for(Who::Member).await.unwrap();
+    let member_csrf = app.csrf(Who::Member, Some(&member)).await;
+    let switched = app
+        .post(PORTAL, "/switch-company")
+        .session(Some(&member))
+        .form(&[
+            ("csrf", member_csrf.as_str()),
+            ("company", &company_b.to_string()),
+        ])
+        .send()
+        .await;
+    assert_eq!(switched.status, 303);
+    let tickets = app
+        .get(PORTAL, "/tickets?status=all")
+        .session(Some(&member))
+        .send()
+        .await;
+    assert!(tickets.body.contains("CANARY-TICKET-B"));
+    assert!(!tickets.body.contains("CANARY-TICKET-A2"));
+
+    // Taken away: the session acting for B ends.
+    let revoked = app
+        .post(CONSOLE, &format!("{page}/grants/revoke"))
+        .session(Some(&token))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("grant_company", &company_b.to_string()),
+        ])
+        .send()
+        .await;
+    assert_eq!(revoked.status, 303);
+    let after = app
+        .get(PORTAL, "/tickets?status=all")
+        .session(Some(&member))
+        .send()
+        .await;
+    assert_eq!(after.status, 303, "no access to B once it is taken away");
+}

@@ -105,7 +105,6 @@ pub(crate) const STAFF_ASSIGNMENTS: Tenant = client("staff_assignments");
 pub(crate) const PORTAL_USERS: Tenant = client("portal_users");
 pub(crate) const PORTAL_USER_SITES: Tenant = client("portal_user_sites");
 /// A portal user's grants to further companies (client groups), by granted company.
-#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) const PORTAL_USER_COMPANIES: Tenant = client("portal_user_companies");
 pub(crate) const SESSIONS: Tenant = workspace_level("sessions");
 pub(crate) const ONE_TIME_TOKENS: Tenant = workspace_level("one_time_tokens");
@@ -347,6 +346,7 @@ mod tests {
         ("companies/mod.rs", include_str!("companies/mod.rs")),
         ("companies/read.rs", include_str!("companies/read.rs")),
         ("companies/sites.rs", include_str!("companies/sites.rs")),
+        ("company_grants.rs", include_str!("company_grants.rs")),
         ("kept_uploads.rs", include_str!("kept_uploads.rs")),
         ("local_time.rs", include_str!("local_time.rs")),
         ("mod.rs", include_str!("mod.rs")),

@@ -4,6 +4,7 @@
 pub mod branding;
 pub mod canned_responses;
 pub mod companies;
+pub mod company_grants;
 pub(crate) mod fence;
 pub mod kept_uploads;
 pub mod local_time;

@@ -4,13 +4,14 @@ mod branding;
 mod canned_responses;
 mod companies;
 mod company_edit;
+mod company_grants;
 mod company_hours;
 mod contacts;
 mod notifications;
 mod outbox;
 mod portal_defaults;
 mod portal_settings;
-mod portal_users;
+pub(crate) mod portal_users;
 mod routing;
 
 mod sites;
@@ -149,6 +150,16 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             "/companies/{company}/users/{user}/enable",
             Resource::CompanyPortalUser,
             portal_users::enable,
+        )
+        .post(
+            "/companies/{company}/users/{user}/grants",
+            Resource::CompanyPortalUser,
+            company_grants::grant,
+        )
+        .post(
+            "/companies/{company}/users/{user}/grants/revoke",
+            Resource::CompanyPortalUser,
+            company_grants::revoke,
         )
         .post(
             "/companies/{company}/users/{user}/resend",

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::response::Response;
 use portico_core::{Action, CompanyId, PortalRole, PortalUserId, SiteId};
 use portico_store::scoped::companies::Site;
+use portico_store::scoped::company_grants::CompanyGrant;
 use portico_store::scoped::portal_users::{
     Invitation, PortalUser, PortalUserFields, parse_domains,
 };
@@ -12,14 +13,14 @@ use portico_store::{StoreError, SurfaceKind};
 
 use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
-use crate::forms::FormData;
+use crate::forms::{FieldErrors, FormData};
 use crate::id_path::IdPath;
 use crate::render::{self, Chrome};
 use crate::{AppState, see_other};
 
 /// The invite/edit form's values, kept as typed so a refusal shows them again.
 #[derive(Default)]
-struct UserForm {
+pub(crate) struct UserForm {
     name: String,
     email: String,
     role: String,
@@ -355,7 +356,7 @@ pub(crate) async fn set_domains(
 
 #[derive(Template)]
 #[template(path = "console/portal_user.html")]
-struct EditPage {
+pub(crate) struct EditPage {
     chrome: Chrome,
     company_id: String,
     company_name: String,
@@ -366,20 +367,55 @@ struct EditPage {
     error: String,
     can_manage: bool,
     can_grant_billing: bool,
+    /// Client groups: the further companies the user may switch to, and those that could be
+    /// granted (owners only).
+    grants: Vec<CompanyGrant>,
+    grant_choices: Vec<(CompanyId, String)>,
+    can_grant: bool,
+    grant_errors: FieldErrors,
+    notice: &'static str,
 }
 
-async fn edit_page(
+/// How many companies the grant picker offers at most (a client group is a handful).
+const GRANT_CHOICES: i64 = 500;
+
+/// What a user's page shows beyond the stored user: a refused form as typed, a message.
+#[derive(Default)]
+pub(crate) struct Shown {
+    pub(crate) form: Option<UserForm>,
+    pub(crate) error: String,
+    pub(crate) grant_errors: FieldErrors,
+    pub(crate) notice: &'static str,
+}
+
+pub(crate) async fn edit_page(
     state: &AppState,
     auth: &Auth,
     company: CompanyId,
     user: PortalUserId,
-    form: Option<UserForm>,
-    error: String,
+    shown: Shown,
 ) -> Result<EditPage, WebError> {
+    let Shown {
+        form,
+        error,
+        grant_errors,
+        notice,
+    } = shown;
     let mut tx = state.store.scoped(&auth.scope).await?;
     let company_name = tx.company(company).await?.name;
     let target = tx.portal_user(company, user).await?;
     let sites = tx.sites(company).await?;
+    let grants = tx.company_grants(company, user).await?;
+    let can_grant = auth.scope.may(Action::ManageCompanies).is_ok();
+    let grant_choices = if can_grant {
+        tx.company_names(GRANT_CHOICES)
+            .await?
+            .into_iter()
+            .filter(|(id, _)| *id != company && !grants.iter().any(|g| g.company_id == *id))
+            .collect()
+    } else {
+        Vec::new()
+    };
     tx.commit().await?;
     Ok(EditPage {
         chrome: Chrome::signed_in(auth, &target.name, "/companies"),
@@ -392,16 +428,43 @@ async fn edit_page(
         error,
         can_manage: auth.scope.may(Action::ManagePortalUsers).is_ok(),
         can_grant_billing: auth.scope.billing(),
+        grants,
+        grant_choices,
+        can_grant,
+        grant_errors,
+        notice,
     })
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct EditQuery {
+    #[serde(default)]
+    done: Option<String>,
 }
 
 pub(crate) async fn edit(
     State(state): State<AppState>,
     auth: Auth,
+    axum::extract::Query(query): axum::extract::Query<EditQuery>,
     IdPath((company, user)): IdPath<(CompanyId, PortalUserId)>,
 ) -> Result<Response, WebError> {
+    let notice = match query.done.as_deref() {
+        Some("granted") => "Company granted: the user can switch to it in the portal.",
+        Some("revoked") => "Company taken away.",
+        _ => "",
+    };
     Ok(render::ok(
-        &edit_page(&state, &auth, company, user, None, String::new()).await?,
+        &edit_page(
+            &state,
+            &auth,
+            company,
+            user,
+            Shown {
+                notice,
+                ..Shown::default()
+            },
+        )
+        .await?,
     ))
 }
 
@@ -430,7 +493,18 @@ pub(crate) async fn update(
     };
     drop(tx);
     Ok(render::refused(
-        &edit_page(&state, &auth, company, user, Some(typed), error).await?,
+        &edit_page(
+            &state,
+            &auth,
+            company,
+            user,
+            Shown {
+                form: Some(typed),
+                error,
+                ..Shown::default()
+            },
+        )
+        .await?,
     ))
 }
 
