@@ -133,6 +133,14 @@ id_type!(
     /// A canned response: a reply staff reuse, with placeholders.
     CannedResponseId
 );
+id_type!(
+    /// A device or other thing the MSP looks after for a company.
+    AssetId
+);
+id_type!(
+    /// A field of assets a workspace defines beyond the built-in ones.
+    AssetFieldId
+);
 
 #[cfg(test)]
 mod tests {

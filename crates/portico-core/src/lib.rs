@@ -1,6 +1,7 @@
 //! The language of Portico's domain. No I/O lives here: the store and the web layer both speak
 //! these types, and the one function that turns a [`Principal`] into a [`Scope`] is here.
 
+pub mod asset;
 pub mod ids;
 pub mod local_time;
 pub mod notice;
@@ -12,8 +13,9 @@ pub mod section;
 pub mod ticket;
 pub mod ticket_form;
 
+pub use asset::{AssetField, AssetKind};
 pub use ids::*;
-pub use local_time::{BusinessHours, Calendar, Zone};
+pub use local_time::{BusinessHours, Calendar, Zone, parse_date};
 pub use notice::{Notice, TicketRef};
 pub use policy::{Action, Denied};
 pub use principal::{PortalGrant, PortalPrincipal, Principal, StaffPrincipal};

@@ -125,6 +125,14 @@ impl Zone {
         }))
     }
 
+    /// The calendar date `days` after the one `secs` falls on here, as `YYYY-MM-DD` ("today",
+    /// "in 30 days" for a reader in this zone).
+    pub fn date_after(&self, secs: i64, days: i64) -> Option<String> {
+        let date = self.zoned(secs)?.date();
+        let later = date.checked_add(jiff::Span::new().days(days)).ok()?;
+        Some(later.to_string())
+    }
+
     fn zoned(&self, secs: i64) -> Option<Zoned> {
         Timestamp::from_second(secs)
             .ok()
@@ -144,6 +152,16 @@ impl Zone {
             .ok()
             .map(|z| z.timestamp().as_second())
     }
+}
+
+/// A calendar date typed as `YYYY-MM-DD`, in that form; `None` for anything else (including
+/// dates that do not exist, such as 2026-02-30).
+pub fn parse_date(text: &str) -> Option<String> {
+    let text = text.trim();
+    if text.len() != 10 {
+        return None;
+    }
+    text.parse::<Date>().ok().map(|d| d.to_string())
 }
 
 /// One working day's opening hours, in minutes after local midnight (`closes` up to 24:00).
@@ -426,6 +444,20 @@ impl Calendar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_read_and_counted_on_the_readers_calendar() {
+        assert_eq!(parse_date("2026-02-28").as_deref(), Some("2026-02-28"));
+        for bad in ["2026-02-30", "26-02-28", "2026-2-8", "", "2026-02-28T00:00"] {
+            assert_eq!(parse_date(bad), None, "{bad:?}");
+        }
+        // 2026-12-03 23:30 UTC is already the 4th in Sydney.
+        let at = 1_796_340_600;
+        assert_eq!(Zone::utc().date_after(at, 0).as_deref(), Some("2026-12-03"));
+        let sydney = Zone::named("Australia/Sydney").unwrap();
+        assert_eq!(sydney.date_after(at, 0).as_deref(), Some("2026-12-04"));
+        assert_eq!(sydney.date_after(at, 30).as_deref(), Some("2027-01-03"));
+    }
 
     fn at(zone: &Zone, text: &str) -> i64 {
         let dt: DateTime = text.parse().unwrap();

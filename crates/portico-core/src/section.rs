@@ -97,7 +97,11 @@ pub const SECTIONS: &[SectionSpec] = &[
     spec(Section::Security, "P5"),
     spec(Section::Compliance, "P6"),
     spec(Section::Backup, "P7"),
-    spec(Section::Assets, "P8"),
+    SectionSpec {
+        path: Some("/assets"),
+        on_by_default: true,
+        ..spec(Section::Assets, "P8")
+    },
     SectionSpec {
         audience: SectionAudience::Billing,
         billing_fields: &["amount", "PDF"],

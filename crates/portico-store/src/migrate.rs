@@ -149,6 +149,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "company records",
         include_str!("../migrations/sqlite/0028_company_records.sql"),
     ),
+    (
+        29,
+        "assets",
+        include_str!("../migrations/sqlite/0029_assets.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -310,6 +315,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         32,
         "company records",
         include_str!("../migrations/postgres/0032_company_records.sql"),
+    ),
+    (
+        33,
+        "assets",
+        include_str!("../migrations/postgres/0033_assets.sql"),
     ),
 ];
 

@@ -87,7 +87,9 @@ id_args!(
     portico_core::PortalUserId,
     portico_core::TicketId,
     portico_core::MessageId,
-    portico_core::CannedResponseId
+    portico_core::CannedResponseId,
+    portico_core::AssetId,
+    portico_core::AssetFieldId
 );
 
 /// A query under construction: SQL text plus its arguments, numbered as they are pushed.

@@ -171,6 +171,39 @@ impl SystemTx {
         Ok(id)
     }
 
+    /// Adds an asset (seeding): name, kind, serial and notes; the rest left empty.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_asset(
+        &mut self,
+        workspace: WorkspaceId,
+        company: CompanyId,
+        site: Option<SiteId>,
+        name: &str,
+        kind: portico_core::AssetKind,
+        serial: &str,
+        notes: &str,
+    ) -> Result<portico_core::AssetId, StoreError> {
+        let id = portico_core::AssetId::new();
+        let at = now();
+        self.tx
+            .exec(q!(
+                "INSERT INTO assets (workspace_id, company_id, id, site_id, name, kind, manufacturer, model, serial, os, \
+                 warranty_end, purchased_on, last_seen_at, assigned_user, notes, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, '', '', $7, '', NULL, NULL, NULL, '', $8, $9, $9)",
+                workspace,
+                company,
+                id,
+                site,
+                name,
+                kind.as_str(),
+                serial,
+                notes,
+                at
+            ))
+            .await?;
+        Ok(id)
+    }
+
     /// Sets the work a company's plan includes each month (seeding).
     pub async fn set_included_minutes(
         &mut self,

@@ -5,8 +5,8 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use portico_core::{
-    CannedResponseId, CompanyId, ContactId, MessageId, PortalUserId, SiteId, StaffUserId, TicketId,
-    WorkspaceId,
+    AssetId, CannedResponseId, CompanyId, ContactId, MessageId, PortalUserId, SiteId, StaffUserId,
+    TicketId, WorkspaceId,
 };
 use serde::de::DeserializeOwned;
 
@@ -89,7 +89,8 @@ one_id!(
     PortalUserId,
     TicketId,
     MessageId,
-    CannedResponseId
+    CannedResponseId,
+    AssetId
 );
 
 impl<A, B> PathIds for (A, B)

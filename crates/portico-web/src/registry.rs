@@ -25,6 +25,10 @@ pub enum Resource {
     CompanySite,
     /// `{company}/…/{contact}`: a contact of a company.
     CompanyContact,
+    /// `{company}/…/{asset}`: an asset of a company.
+    CompanyAsset,
+    /// `{asset}`: an asset of the portal user's company.
+    Asset,
     /// `{staff}`: a staff user of the workspace.
     StaffUser,
     /// `{ticket}`: a ticket.

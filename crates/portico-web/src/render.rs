@@ -102,6 +102,7 @@ impl Chrome {
                         .nav
                         .push(item("/settings/canned-responses", "Canned responses"));
                     chrome.nav.push(item("/settings/routing", "Routing"));
+                    chrome.nav.push(item("/settings/assets", "Asset fields"));
                     chrome.nav.push(item("/outbox", "Outbox"));
                 }
             }

@@ -48,6 +48,8 @@ pub(crate) struct SubmitForm {
     pub category: String,
     pub priority: String,
     pub site: String,
+    /// The asset the ticket is about (an id), when raised from an asset's page.
+    pub asset: String,
     pub answers: HashMap<String, Vec<String>>,
     /// Tokens of files kept from an earlier, refused try (`kept` fields), still ticked.
     pub kept_tokens: Vec<String>,
@@ -72,6 +74,7 @@ impl SubmitForm {
             category: form.get("category").to_owned(),
             priority: form.get("priority").to_owned(),
             site: form.get("site").to_owned(),
+            asset: form.get("asset").to_owned(),
             answers,
             kept_tokens: form
                 .all("kept")

@@ -131,6 +131,53 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             }
         }
         (SurfaceKind::Console, "GET", "/companies/{company}/edit") => in_company(owner, 200),
+        // Assets: every staff member reads a visible company's; owners and technicians add and
+        // edit them; which fields clients see is the owners' call.
+        (SurfaceKind::Console, "GET", "/companies/{company}/assets") => in_company(true, 200),
+        (SurfaceKind::Console, "GET", "/companies/{company}/assets/new") => {
+            in_company(manages_users, 200)
+        }
+        (SurfaceKind::Console, "POST", "/companies/{company}/assets") => {
+            in_company(manages_users, 422)
+        }
+        (
+            SurfaceKind::Console,
+            method,
+            "/companies/{company}/assets/{asset}" | "/companies/{company}/assets/{asset}/archive",
+        ) => {
+            let ok = match (method, route.path.ends_with("/archive")) {
+                ("GET", _) => 200,
+                (_, false) => 422,
+                (_, true) => 400,
+            };
+            if !sees || !user_of_company {
+                404
+            } else if method == "GET" {
+                200
+            } else {
+                in_company(manages_users, ok)
+            }
+        }
+        (SurfaceKind::Console, "GET", "/companies/{company}/asset-fields") => {
+            in_company(owner, 200)
+        }
+        (SurfaceKind::Console, "POST", "/companies/{company}/asset-fields") => {
+            in_company(owner, 400)
+        }
+        (SurfaceKind::Console, "GET", "/settings/assets") => {
+            if owner {
+                200
+            } else {
+                403
+            }
+        }
+        (SurfaceKind::Console, "POST", "/settings/assets") => {
+            if owner {
+                400
+            } else {
+                403
+            }
+        }
         (SurfaceKind::Console, "POST", "/companies/{company}") => in_company(owner, 422),
         (SurfaceKind::Console, "POST", "/companies/{company}/archive") => in_company(owner, 400),
         // Sites and contacts: owners and technicians, of companies they see.
@@ -368,7 +415,18 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             _ => 404,
         },
         // ---- portal
-        (SurfaceKind::Portal, "GET", "/" | "/tickets" | "/profile" | "/contacts") => 200,
+        (SurfaceKind::Portal, "GET", "/" | "/tickets" | "/profile" | "/contacts" | "/assets") => {
+            200
+        }
+        // An asset of the company: at another site, or at none, is beyond a site-restricted
+        // user; anything of another company is not found.
+        (SurfaceKind::Portal, "GET", "/assets/{asset}") => match object {
+            Object::Own => 200,
+            Object::SameCompanyOtherSite | Object::SameCompanyOtherRequester => {
+                if who == Who::SiteRestricted { 404 } else { 200 }
+            }
+            _ => 404,
+        },
         (SurfaceKind::Portal, "GET", "/tickets/events") => 200,
         (SurfaceKind::Portal, "GET", "/tickets/{ticket}/events") => {
             if portal_sees_ticket(who, object) {

@@ -84,6 +84,23 @@ fn canaries(app: &TestApp, who: Who) -> Vec<(String, bool)> {
     list.push(("CANARY-SITE-A2".into(), site_a2));
     list.push(("CANARY-SITE-B1".into(), staff_sees(who, Co::B)));
     list.push(("CANARY-SITE-C1".into(), false));
+    // Assets: A's at its two sites and at none, B's, C's; notes are hidden from the portal.
+    let portal_a = who.is_portal();
+    for (tag, co, site_restricted_sees) in [
+        ("A1", Co::A, true),
+        ("A2", Co::A, false),
+        ("A0", Co::A, false),
+        ("B", Co::B, false),
+        ("C", Co::C, false),
+    ] {
+        let portal_sees =
+            portal_a && co == Co::A && (who != Who::SiteRestricted || site_restricted_sees);
+        list.push((
+            format!("CANARY-ASSET-{tag}"),
+            staff_sees(who, co) || portal_sees,
+        ));
+        list.push((format!("CANARY-ASSETNOTE-{tag}"), staff_sees(who, co)));
+    }
     list
 }
 

@@ -94,6 +94,20 @@ pub(crate) const COMPANIES: Tenant = Tenant {
 /// All of a company's sites, also to site-restricted users: the restriction applies to what
 /// happens at a site (tickets, assets), not to the list of locations.
 pub(crate) const SITES: Tenant = client("sites");
+/// Assets are at a site: site-restricted users see their sites' only (and none without a site).
+pub(crate) const ASSETS: Tenant = Tenant {
+    site: Some("site_id"),
+    ..client("assets")
+};
+pub(crate) const ASSET_FIELDS: Tenant = workspace_level("asset_fields");
+/// Values of the workspace's own fields, fenced through their asset's company (an asset's
+/// page reads them only after reading the asset itself through its site fence).
+pub(crate) const ASSET_FIELD_VALUES: Tenant = client("asset_field_values");
+/// The workspace's choice of shown fields (no company) and companies' own.
+pub(crate) const ASSET_FIELD_VISIBILITY: Tenant = Tenant {
+    company: Company::Optional("company_id"),
+    ..workspace_level("asset_field_visibility")
+};
 pub(crate) const CONTACTS: Tenant = client("contacts");
 pub(crate) const CONTACT_ROLES: Tenant = client("contact_roles");
 pub(crate) const COMPANY_EMAIL_DOMAINS: Tenant = client("company_email_domains");
@@ -170,6 +184,10 @@ pub(crate) const ALL: &[&Tenant] = &[
     &WORKSPACES,
     &COMPANIES,
     &SITES,
+    &ASSETS,
+    &ASSET_FIELDS,
+    &ASSET_FIELD_VALUES,
+    &ASSET_FIELD_VISIBILITY,
     &CONTACTS,
     &CONTACT_ROLES,
     &COMPANY_EMAIL_DOMAINS,
@@ -336,6 +354,10 @@ impl ScopedTx<'_> {
 mod tests {
     /// The scoped modules, read as text: none writes a tenant predicate by hand.
     const SOURCES: &[(&str, &str)] = &[
+        ("assets/edit.rs", include_str!("assets/edit.rs")),
+        ("assets/fields.rs", include_str!("assets/fields.rs")),
+        ("assets/mod.rs", include_str!("assets/mod.rs")),
+        ("assets/read.rs", include_str!("assets/read.rs")),
         ("branding.rs", include_str!("branding.rs")),
         ("canned_responses.rs", include_str!("canned_responses.rs")),
         (

@@ -1,6 +1,7 @@
 //! Tenant data, always read and written through a [`ScopedTx`]: a transaction that carries the
 //! caller's [`Scope`] and writes it into every query. This is the one place scope is enforced.
 
+pub mod assets;
 pub mod branding;
 pub mod canned_responses;
 pub mod companies;

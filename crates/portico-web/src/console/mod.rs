@@ -1,5 +1,7 @@
 //! The console: the MSP's staff run their clients from here.
 
+mod asset_fields;
+mod assets;
 mod branding;
 mod canned_responses;
 mod companies;
@@ -49,6 +51,56 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             "/companies/{company}/archive",
             Resource::Company,
             company_edit::archive,
+        )
+        .get(
+            "/companies/{company}/assets",
+            Resource::Company,
+            assets::list,
+        )
+        .get(
+            "/companies/{company}/assets/new",
+            Resource::Company,
+            assets::new_asset,
+        )
+        .post(
+            "/companies/{company}/assets",
+            Resource::Company,
+            assets::add,
+        )
+        .get(
+            "/companies/{company}/assets/{asset}",
+            Resource::CompanyAsset,
+            assets::detail,
+        )
+        .post(
+            "/companies/{company}/assets/{asset}",
+            Resource::CompanyAsset,
+            assets::save,
+        )
+        .post(
+            "/companies/{company}/assets/{asset}/archive",
+            Resource::CompanyAsset,
+            assets::archive,
+        )
+        .get(
+            "/companies/{company}/asset-fields",
+            Resource::Company,
+            asset_fields::company_page,
+        )
+        .post(
+            "/companies/{company}/asset-fields",
+            Resource::Company,
+            asset_fields::company_save,
+        )
+        .get(
+            "/settings/assets",
+            Resource::Page,
+            asset_fields::workspace_page,
+        )
+        .post(
+            "/settings/assets",
+            Resource::Page,
+            asset_fields::workspace_save,
         )
         .get(
             "/companies/{company}/sites/new",

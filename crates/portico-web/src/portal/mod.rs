@@ -1,5 +1,6 @@
 //! The client portal: a read-mostly window onto the company's records, white-labelled.
 
+mod assets;
 mod contacts;
 mod new_ticket;
 mod overview;
@@ -50,6 +51,13 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
                 )
                 .post("/tickets/{ticket}/rating", Resource::Ticket, tickets::rate)
                 .post("/tickets/{ticket}/cc", Resource::Ticket, tickets::set_cc)
+        })
+        .section(Section::Assets, |r| {
+            r.get("/assets", Resource::Page, assets::list).get(
+                "/assets/{asset}",
+                Resource::Asset,
+                assets::detail,
+            )
         })
         .section(Section::Contacts, |r| {
             r.get("/contacts", Resource::Page, contacts::list)

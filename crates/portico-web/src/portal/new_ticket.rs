@@ -3,9 +3,9 @@
 //! refusal.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Response;
-use portico_core::{Action, SiteId, TicketItem, TicketPriority};
+use portico_core::{Action, AssetId, SiteId, TicketItem, TicketPriority};
 use portico_store::StoreError;
 use portico_store::scoped::ticket_workflow::NewTicket;
 
@@ -22,6 +22,8 @@ use crate::{AppState, mail_links, see_other};
 struct NewTicketPage {
     chrome: Chrome,
     heading: String,
+    /// The asset the ticket is about: its id and name.
+    asset: Option<(AssetId, String)>,
     body: TicketFormFields,
 }
 
@@ -43,6 +45,14 @@ async fn new_ticket_page(
     let mut tx = state.store.scoped(&auth.scope).await?;
     let ticket_form = tx.ticket_form(company).await?;
     let sites = tx.ticket_sites(company).await?;
+    let asset = match AssetId::parse(&form.asset) {
+        Some(id) => match tx.asset_ref(id).await {
+            Ok((owner, name)) if owner == company => Some((id, name)),
+            Ok(_) | Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
     tx.commit().await?;
     let fields = ticket_form
         .fields
@@ -56,6 +66,7 @@ async fn new_ticket_page(
     Ok(NewTicketPage {
         chrome: Chrome::signed_in(auth, "Raise a ticket", "/tickets"),
         heading,
+        asset,
         body: TicketFormFields {
             categories: ticket_form.categories,
             // A role not shown priorities is not asked for one.
@@ -73,14 +84,32 @@ async fn new_ticket_page(
     })
 }
 
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct NewQuery {
+    /// "Report an issue" on an asset's page: the ticket is about that asset.
+    #[serde(default)]
+    asset: Option<String>,
+}
+
 pub(crate) async fn new_ticket(
     State(state): State<AppState>,
     auth: Auth,
+    Query(query): Query<NewQuery>,
 ) -> Result<Response, WebError> {
-    let form = SubmitForm {
+    let mut form = SubmitForm {
         priority: TicketPriority::Normal.as_str().to_owned(),
         ..SubmitForm::default()
     };
+    if let Some(asset) = query.asset.as_deref().and_then(AssetId::parse) {
+        let company = acting_company(&auth)?;
+        let mut tx = state.store.scoped(&auth.scope).await?;
+        // An asset the reader does not see is not found, like its page.
+        let reported = tx.asset(company, asset).await?;
+        tx.commit().await?;
+        form.asset = asset.to_string();
+        form.title = format!("Problem with {}", reported.name);
+        form.site = reported.site_id.map(|s| s.to_string()).unwrap_or_default();
+    }
     let page = new_ticket_page(&state, &auth, form, Vec::new()).await?;
     Ok(render::ok(&page))
 }
@@ -108,6 +137,7 @@ pub(crate) async fn submit(
         } else {
             SiteId::parse(&submitted.site)
         },
+        asset: AssetId::parse(&submitted.asset),
         answers: submitted.answers.clone(),
         attachments,
     };

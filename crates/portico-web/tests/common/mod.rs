@@ -9,8 +9,8 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, header};
 use http_body_util::BodyExt;
 use portico_core::{
-    CompanyId, ContactId, ContactRole, PortalRole, PortalUserId, SiteId, StaffRole, StaffUserId,
-    TicketId, TicketPriority, TicketStatus, WorkspaceId,
+    AssetId, CompanyId, ContactId, ContactRole, PortalRole, PortalUserId, SiteId, StaffRole,
+    StaffUserId, TicketId, TicketPriority, TicketStatus, WorkspaceId,
 };
 use portico_store::system::{SeedPortalUser, SeedTicket};
 use portico_store::test_support::TestDatabase;
@@ -136,6 +136,9 @@ pub struct Fixture {
     pub site_c1: SiteId,
     /// The contact of A, B and C (named `CANARY-CONTACT-<company>`).
     pub contacts: [ContactId; 3],
+    /// Assets: A's at site A1, at A2 and at no site; B's; C's. Named `CANARY-ASSET-<tag>`, with
+    /// notes `CANARY-ASSETNOTE-<tag>` (notes are hidden from the portal by default).
+    pub assets: [AssetId; 5],
     pub portal_users: Vec<(Who, PortalUserId)>,
     pub staff_users: Vec<(Who, StaffUserId)>,
     /// A not-yet-activated portal user of A and one of B and C: objects of portal-user routes.
@@ -612,6 +615,29 @@ async fn seed(store: &Store) -> Fixture {
         contacts.push(contact);
     }
     let contacts: [ContactId; 3] = contacts.try_into().unwrap();
+    let mut assets = Vec::new();
+    for (ws, company, site, tag) in [
+        (ws1, company_a, Some(site_a1), "A1"),
+        (ws1, company_a, Some(site_a2), "A2"),
+        (ws1, company_a, None, "A0"),
+        (ws1, company_b, Some(site_b1), "B"),
+        (ws2, company_c, Some(site_c1), "C"),
+    ] {
+        let asset = tx
+            .add_asset(
+                ws,
+                company,
+                site,
+                &format!("CANARY-ASSET-{tag}"),
+                portico_core::AssetKind::Laptop,
+                &format!("SERIAL-{tag}"),
+                &format!("CANARY-ASSETNOTE-{tag}"),
+            )
+            .await
+            .unwrap();
+        assets.push(asset);
+    }
+    let assets: [AssetId; 5] = assets.try_into().unwrap();
 
     let mut portal_users = Vec::new();
     let user =
@@ -938,6 +964,7 @@ async fn seed(store: &Store) -> Fixture {
         site_b1,
         site_c1,
         contacts,
+        assets,
         portal_users,
         staff_users,
         target_a,
@@ -1018,6 +1045,19 @@ pub fn path_for(app: &TestApp, route: &RouteSpec, who: Who, object: Object) -> S
         Object::NonExistent => portico_core::ContactId::new().to_string(),
         Object::Malformed => "x".into(),
     };
+    // The portal's assets are the acting company's: A's at its own site, at the other site, at
+    // none; then B's and C's. The console's are under a company's path, as sites are.
+    let asset = match (route.resource, object) {
+        (_, Object::Own) => fx.assets[0].to_string(),
+        (_, Object::SameCompanyOtherSite) => fx.assets[1].to_string(),
+        (Resource::Asset, Object::SameCompanyOtherRequester) => fx.assets[2].to_string(),
+        (_, Object::SameCompanyOtherRequester | Object::OtherCompanySameWorkspace) => {
+            fx.assets[3].to_string()
+        }
+        (_, Object::OtherWorkspace) => fx.assets[4].to_string(),
+        (_, Object::NonExistent) => portico_core::AssetId::new().to_string(),
+        (_, Object::Malformed) => "x".into(),
+    };
     let attachment = match object {
         Object::Malformed => "x".to_owned(),
         _ => file_of(fx, &ticket),
@@ -1031,6 +1071,7 @@ pub fn path_for(app: &TestApp, route: &RouteSpec, who: Who, object: Object) -> S
         .replace("{staff}", &staff)
         .replace("{site}", &site)
         .replace("{contact}", &contact)
+        .replace("{asset}", &asset)
 }
 
 /// Stores two small files per fixture ticket, public and internal, named after its canary.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use portico_core::notice::{Notice, TicketRef};
 use portico_core::{
-    Action, Actor, CompanyId, PortalUserId, SiteId, StaffUserId, TicketId, TicketItem,
+    Action, Actor, AssetId, CompanyId, PortalUserId, SiteId, StaffUserId, TicketId, TicketItem,
     TicketPriority,
 };
 
@@ -29,6 +29,8 @@ pub struct NewTicket {
     pub category: String,
     pub priority: Option<TicketPriority>,
     pub site: Option<SiteId>,
+    /// The asset the ticket is about ("Report an issue" on an asset's page).
+    pub asset: Option<AssetId>,
     /// Custom-field answers by field id (several values only for multi-select fields).
     pub answers: HashMap<String, Vec<String>>,
     pub attachments: Vec<NewAttachment>,
@@ -42,6 +44,7 @@ struct CheckedTicket {
     category: String,
     /// (field id, label, value) of each answered custom field, in the form's order.
     answers: Vec<(String, String, String)>,
+    asset: Option<AssetId>,
 }
 
 /// Collects a form's refusals, so that all of them are reported at once.
@@ -93,6 +96,7 @@ struct NewTicketRow<'a> {
     /// `portal` or `staff`.
     source: &'static str,
     assignee: Option<StaffUserId>,
+    asset: Option<AssetId>,
 }
 
 impl ScopedTx<'_> {
@@ -156,6 +160,16 @@ impl ScopedTx<'_> {
             }
             (None, None) => {}
         }
+        // The asset is one the raiser sees, of this company.
+        if let Some(asset) = new.asset {
+            match self.asset_ref(asset).await {
+                Ok((owner, _)) if owner == company => {}
+                Ok(_) | Err(StoreError::NotFound) => {
+                    refusals.refuse("asset", "That asset is not one of this company's.");
+                }
+                Err(e) => return Err(e),
+            }
+        }
         let description = refusals.check(
             "description",
             clean_text(&new.description, MAX_BODY, true, "The description"),
@@ -181,6 +195,7 @@ impl ScopedTx<'_> {
                     priority,
                     category: category.to_owned(),
                     answers,
+                    asset: new.asset,
                 })
             }
             _ => Err(StoreError::InvalidFields(refusals.0)),
@@ -281,6 +296,7 @@ impl ScopedTx<'_> {
                 category,
                 source: "staff",
                 assignee: new.assignee,
+                asset: None,
             })
             .await?;
         self.insert_message(company, id, &description, false, &[], at)
@@ -326,6 +342,7 @@ impl ScopedTx<'_> {
             return Err(StoreError::Forbidden);
         };
         let checked = self.check_ticket(company, new).await?;
+        let checked_asset = checked.asset;
         let (title, description, priority, category, answers) = (
             checked.title,
             checked.description,
@@ -379,6 +396,7 @@ impl ScopedTx<'_> {
                 category: &category,
                 source: "portal",
                 assignee: assignee.as_ref().map(|(a, _)| *a),
+                asset: checked_asset,
             })
             .await?;
         // Staff hear of it: the assignee the rules chose, else the company's technicians, each
@@ -442,8 +460,8 @@ impl ScopedTx<'_> {
         self.tx
             .exec(q!(
                 "INSERT INTO tickets (workspace_id, company_id, id, site_id, requester_id, title, status, priority, \
-                 created_at, updated_at, category, source, assignee_id, number, first_response_due_at, resolution_due_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $8, $9, $10, $11, $12, $13, $14)",
+                 created_at, updated_at, category, source, assignee_id, number, first_response_due_at, resolution_due_at, asset_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, 'new', $7, $8, $8, $9, $10, $11, $12, $13, $14, $15)",
                 self.scope.workspace(),
                 row.company,
                 id,
@@ -457,7 +475,8 @@ impl ScopedTx<'_> {
                 row.assignee,
                 number,
                 first_due,
-                resolution_due
+                resolution_due,
+                row.asset
             ))
             .await?;
         Ok((id, number, at))

@@ -3,7 +3,8 @@
 //! attachments, handed only to readers who may see them.
 
 use portico_core::{
-    Action, PortalUserId, TicketId, TicketItem, TicketPriority, TicketStatus, TicketView,
+    Action, AssetId, PortalUserId, Section, TicketId, TicketItem, TicketPriority, TicketStatus,
+    TicketView,
 };
 
 use crate::StoreError;
@@ -97,6 +98,8 @@ struct PageRecords {
     fields: String,
     cc: String,
     cc_candidates: String,
+    asset_id: Option<String>,
+    asset_name: Option<String>,
 }
 crate::sql::db_row!(PageRecords {
     csat_rating,
@@ -110,7 +113,9 @@ crate::sql::db_row!(PageRecords {
     events,
     fields,
     cc,
-    cc_candidates
+    cc_candidates,
+    asset_id,
+    asset_name
 });
 
 /// An aggregate of the rows of a subquery as one JSON array of arrays of `values`: `[]` when
@@ -190,6 +195,9 @@ pub struct TicketDetail {
     /// of its company who could read it themselves). Empty for everyone else.
     pub cc_candidates: Vec<(PortalUserId, String)>,
     pub rating: Option<Rating>,
+    /// The asset the ticket is about, when the reader may see that asset (its company's and
+    /// site's fence, and on the portal the Assets section).
+    pub asset: Option<(AssetId, String)>,
     /// Until when the client may reopen a resolved ticket.
     pub reopen_until: Option<i64>,
     /// What of the ticket the reader is shown: what it hides is left out above already (the
@@ -274,8 +282,18 @@ impl ScopedTx<'_> {
         } else {
             query.sql("'[]'");
         }
+        query.sql(" AS cc_candidates, ");
+        if !self.scope.is_portal() || self.scope.may(Action::ViewSection(Section::Assets)).is_ok() {
+            query.sql("(SELECT k.id FROM assets k WHERE k.id = t.asset_id");
+            self.fenced(&mut query, &fence::ASSETS, "k");
+            query.sql(") AS asset_id, (SELECT k.name FROM assets k WHERE k.id = t.asset_id");
+            self.fenced(&mut query, &fence::ASSETS, "k");
+            query.sql(") AS asset_name");
+        } else {
+            query.sql("NULL AS asset_id, NULL AS asset_name");
+        }
         query
-            .sql(" AS cc_candidates FROM tickets t")
+            .sql(" FROM tickets t")
             .sql(SUMMARY_JOINS)
             .sql(" JOIN workspaces w ON w.id = t.workspace_id LEFT JOIN portal_users r ON r.id = t.csat_by");
         // The rater is named only if the scope may see them (the fence on the join).
@@ -385,6 +403,8 @@ impl ScopedTx<'_> {
             reopen_days,
             csat_by: rated_by,
             rater_name,
+            asset_id,
+            asset_name,
             ..
         } = records;
         let reopen_until = match ticket.status {
@@ -410,6 +430,10 @@ impl ScopedTx<'_> {
                 _ => None,
             },
             reopen_until,
+            asset: asset_id
+                .as_deref()
+                .map(AssetId::from_stored)
+                .zip(asset_name),
             ticket: TicketSummary {
                 category: if view.shows(TicketItem::Category) {
                     ticket.category

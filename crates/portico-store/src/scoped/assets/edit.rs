@@ -1,0 +1,346 @@
+//! Adding, editing, archiving and restoring assets: owners and the company's technicians.
+
+use portico_core::{Action, AssetFieldId, AssetId, AssetKind, CompanyId, SiteId, parse_date};
+
+use super::read::Asset;
+use crate::scoped::{ScopedTx, fence};
+use crate::sql::q;
+use crate::{StoreError, now};
+
+const MAX_LINE: usize = 120;
+const MAX_NOTES: usize = 4_000;
+
+/// An asset as its form submits it.
+#[derive(Debug, Clone, Default)]
+pub struct AssetDraft {
+    pub name: String,
+    pub kind: String,
+    /// A site id, or empty for none.
+    pub site: String,
+    pub manufacturer: String,
+    pub model: String,
+    pub serial: String,
+    pub os: String,
+    /// `YYYY-MM-DD` or empty.
+    pub warranty_end: String,
+    pub purchased_on: String,
+    pub assigned_user: String,
+    pub notes: String,
+    /// Values of the workspace's own fields, by field id.
+    pub custom: Vec<(String, String)>,
+}
+
+impl AssetDraft {
+    /// The form of an existing asset, as its edit page starts.
+    pub fn of(asset: &Asset, custom: Vec<(String, String)>) -> Self {
+        AssetDraft {
+            name: asset.name.clone(),
+            kind: asset.kind.as_str().to_owned(),
+            site: asset.site_id.map(|s| s.to_string()).unwrap_or_default(),
+            manufacturer: asset.manufacturer.clone(),
+            model: asset.model.clone(),
+            serial: asset.serial.clone(),
+            os: asset.os.clone(),
+            warranty_end: asset.warranty_end.clone().unwrap_or_default(),
+            purchased_on: asset.purchased_on.clone().unwrap_or_default(),
+            assigned_user: asset.assigned_user.clone(),
+            notes: asset.notes.clone(),
+            custom,
+        }
+    }
+
+    /// The value typed for a custom field.
+    pub fn custom_value(&self, field: &str) -> &str {
+        self.custom
+            .iter()
+            .find(|(f, _)| f == field)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    }
+}
+
+struct CheckedAsset {
+    name: String,
+    kind: AssetKind,
+    site: Option<SiteId>,
+    lines: [String; 5],
+    warranty_end: Option<String>,
+    purchased_on: Option<String>,
+    notes: String,
+}
+
+fn check(draft: &AssetDraft) -> Result<CheckedAsset, StoreError> {
+    let mut refusals = Vec::new();
+    let mut line = |field: &str, label: &str, text: &str, required: bool| -> String {
+        let text = text.trim();
+        if (required && text.is_empty())
+            || text.chars().count() > MAX_LINE
+            || text.chars().any(char::is_control)
+        {
+            refusals.push((
+                field.to_owned(),
+                if required {
+                    format!("Enter the {label} (one line, at most {MAX_LINE} characters).")
+                } else {
+                    format!("Keep the {label} to one line of at most {MAX_LINE} characters.")
+                },
+            ));
+        }
+        text.to_owned()
+    };
+    let name = line("name", "asset's name", &draft.name, true);
+    let lines = [
+        line("manufacturer", "manufacturer", &draft.manufacturer, false),
+        line("model", "model", &draft.model, false),
+        line("serial", "serial number", &draft.serial, false),
+        line("os", "operating system", &draft.os, false),
+        line(
+            "assigned_user",
+            "assigned user",
+            &draft.assigned_user,
+            false,
+        ),
+    ];
+    let kind = AssetKind::parse(&draft.kind);
+    if kind.is_none() {
+        refusals.push(("kind".to_owned(), "Choose the asset's type.".to_owned()));
+    }
+    let site = match draft.site.trim() {
+        "" => None,
+        text => {
+            let site = SiteId::parse(text);
+            if site.is_none() {
+                refusals.push((
+                    "site".to_owned(),
+                    "Choose one of the company's sites.".to_owned(),
+                ));
+            }
+            site
+        }
+    };
+    let mut date = |field: &str, label: &str, text: &str| -> Option<String> {
+        if text.trim().is_empty() {
+            return None;
+        }
+        let date = parse_date(text);
+        if date.is_none() {
+            refusals.push((
+                field.to_owned(),
+                format!("Enter the {label} as a date such as 2027-06-30, or leave it empty."),
+            ));
+        }
+        date
+    };
+    let warranty_end = date("warranty_end", "warranty end", &draft.warranty_end);
+    let purchased_on = date("purchased_on", "purchase date", &draft.purchased_on);
+    let notes = draft.notes.trim().to_owned();
+    let allowed = |c: char| !c.is_control() || matches!(c, '\n' | '\r' | '\t');
+    if notes.chars().count() > MAX_NOTES || !notes.chars().all(allowed) {
+        refusals.push((
+            "notes".to_owned(),
+            format!("Keep the notes to at most {MAX_NOTES} characters."),
+        ));
+    }
+    match kind {
+        Some(kind) if refusals.is_empty() => Ok(CheckedAsset {
+            name,
+            kind,
+            site,
+            lines,
+            warranty_end,
+            purchased_on,
+            notes,
+        }),
+        _ => Err(StoreError::InvalidFields(refusals)),
+    }
+}
+
+impl ScopedTx<'_> {
+    /// The form's site is one of the company's current sites.
+    async fn check_asset_site(
+        &mut self,
+        company: CompanyId,
+        site: Option<SiteId>,
+    ) -> Result<(), StoreError> {
+        if let Some(site) = site
+            && !self
+                .sites(company)
+                .await?
+                .iter()
+                .any(|s| s.id == site.to_string())
+        {
+            return Err(StoreError::InvalidFields(vec![(
+                "site".to_owned(),
+                "Choose one of the company's sites.".to_owned(),
+            )]));
+        }
+        Ok(())
+    }
+
+    /// Values of the workspace's own fields, only for fields that exist.
+    async fn write_custom_values(
+        &mut self,
+        company: CompanyId,
+        asset: AssetId,
+        values: &[(String, String)],
+    ) -> Result<(), StoreError> {
+        let fields = self.custom_asset_fields().await?;
+        let mut delete = self.delete(&fence::ASSET_FIELD_VALUES);
+        delete.sql(" AND asset_id = ").arg(asset);
+        self.tx.exec(delete).await?;
+        for field in fields {
+            let id = field.id.to_string();
+            let Some((_, value)) = values.iter().find(|(f, _)| *f == id) else {
+                continue;
+            };
+            let value = value.trim();
+            if value.is_empty() {
+                continue;
+            }
+            if value.chars().count() > MAX_LINE || value.chars().any(char::is_control) {
+                return Err(StoreError::InvalidFields(vec![(
+                    format!("custom_{id}"),
+                    format!(
+                        "Keep “{}” to one line of at most {MAX_LINE} characters.",
+                        field.label
+                    ),
+                )]));
+            }
+            self.tx
+                .exec(q!(
+                    "INSERT INTO asset_field_values (workspace_id, company_id, asset_id, field_id, value) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                    self.scope.workspace(),
+                    company,
+                    asset,
+                    AssetFieldId::from_stored(&id),
+                    value
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Adds an asset to a company in scope that takes work.
+    pub async fn add_asset(
+        &mut self,
+        company: CompanyId,
+        draft: &AssetDraft,
+    ) -> Result<AssetId, StoreError> {
+        self.company(company).await?;
+        self.scope.may(Action::ManageCompanyRecords)?;
+        self.company_taking_work(company).await?;
+        let checked = check(draft)?;
+        self.check_asset_site(company, checked.site).await?;
+        let id = AssetId::new();
+        let at = now();
+        let [manufacturer, model, serial, os, assigned_user] = &checked.lines;
+        self.tx
+            .exec(q!(
+                "INSERT INTO assets (workspace_id, company_id, id, site_id, name, kind, manufacturer, model, serial, os, \
+                 warranty_end, purchased_on, last_seen_at, assigned_user, notes, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, $13, $14, $15, $15)",
+                self.scope.workspace(),
+                company,
+                id,
+                checked.site,
+                checked.name.as_str(),
+                checked.kind.as_str(),
+                manufacturer.as_str(),
+                model.as_str(),
+                serial.as_str(),
+                os.as_str(),
+                checked.warranty_end.clone(),
+                checked.purchased_on.clone(),
+                assigned_user.as_str(),
+                checked.notes.as_str(),
+                at
+            ))
+            .await?;
+        self.write_custom_values(company, id, &draft.custom).await?;
+        Ok(id)
+    }
+
+    /// Rewrites an asset's details.
+    pub async fn update_asset(
+        &mut self,
+        company: CompanyId,
+        asset: AssetId,
+        draft: &AssetDraft,
+    ) -> Result<(), StoreError> {
+        self.asset(company, asset).await?;
+        self.scope.may(Action::ManageCompanyRecords)?;
+        let checked = check(draft)?;
+        self.check_asset_site(company, checked.site).await?;
+        let [manufacturer, model, serial, os, assigned_user] = &checked.lines;
+        let mut update = self.update(&fence::ASSETS, |set| {
+            set.sql("name = ")
+                .arg(checked.name.as_str())
+                .sql(", kind = ")
+                .arg(checked.kind.as_str())
+                .sql(", site_id = ")
+                .arg(checked.site)
+                .sql(", manufacturer = ")
+                .arg(manufacturer.as_str())
+                .sql(", model = ")
+                .arg(model.as_str())
+                .sql(", serial = ")
+                .arg(serial.as_str())
+                .sql(", os = ")
+                .arg(os.as_str())
+                .sql(", warranty_end = ")
+                .arg(checked.warranty_end.clone())
+                .sql(", purchased_on = ")
+                .arg(checked.purchased_on.clone())
+                .sql(", assigned_user = ")
+                .arg(assigned_user.as_str())
+                .sql(", notes = ")
+                .arg(checked.notes.as_str())
+                .sql(", updated_at = ")
+                .arg(now());
+        });
+        update
+            .sql(" AND company_id = ")
+            .arg(company)
+            .sql(" AND id = ")
+            .arg(asset);
+        if self.tx.exec(update).await? != 1 {
+            return Err(StoreError::NotFound);
+        }
+        self.write_custom_values(company, asset, &draft.custom)
+            .await
+    }
+
+    /// Archives an asset (`archived`: retired, kept with its tickets) or restores it.
+    pub async fn set_asset_archived(
+        &mut self,
+        company: CompanyId,
+        asset: AssetId,
+        archived: bool,
+    ) -> Result<(), StoreError> {
+        self.asset(company, asset).await?;
+        self.scope.may(Action::ManageCompanyRecords)?;
+        let at = archived.then(now);
+        let mut update = self.update(&fence::ASSETS, |set| {
+            set.sql("archived_at = ").arg(at);
+        });
+        update
+            .sql(" AND company_id = ")
+            .arg(company)
+            .sql(" AND id = ")
+            .arg(asset);
+        self.tx.exec(update).await?;
+        Ok(())
+    }
+
+    /// The stored values of an asset's own fields, by field id (the console's edit form).
+    pub async fn asset_custom_values(
+        &mut self,
+        asset: AssetId,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        self.scope.may(Action::ManageCompanyRecords)?;
+        let mut query = self.select("v.field_id, v.value", &fence::ASSET_FIELD_VALUES, "v");
+        query.sql(" AND v.asset_id = ").arg(asset);
+        self.tx.all(query).await
+    }
+}

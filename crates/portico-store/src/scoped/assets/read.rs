@@ -1,0 +1,415 @@
+//! Reading assets: a company's list with filters, search, sort and pages, and one asset. Site
+//! restriction applies (through the fence). Fields the company's portal does not show are
+//! selected as empty for its portal users: they are not in what the store returns.
+
+use portico_core::{Action, AssetField, AssetId, AssetKind, CompanyId, Section, SiteId};
+
+use super::fields::ShownFields;
+use crate::StoreError;
+use crate::scoped::{ScopedTx, fence};
+use crate::sql::Q;
+
+/// Assets on one page of a list.
+pub const PAGE_SIZE: i64 = 50;
+
+#[derive(Debug, Clone)]
+pub struct Asset {
+    pub id: AssetId,
+    pub company_id: CompanyId,
+    pub site_id: Option<SiteId>,
+    pub site_name: Option<String>,
+    pub name: String,
+    pub kind: AssetKind,
+    pub manufacturer: String,
+    pub model: String,
+    pub serial: String,
+    pub os: String,
+    /// `YYYY-MM-DD`.
+    pub warranty_end: Option<String>,
+    pub purchased_on: Option<String>,
+    pub last_seen_at: Option<i64>,
+    pub assigned_user: String,
+    pub notes: String,
+    pub archived_at: Option<i64>,
+    /// The workspace's own fields this reader is shown, with this asset's values (one page's
+    /// asset only; lists leave it empty).
+    pub custom: Vec<(String, String)>,
+}
+
+struct AssetRow {
+    id: String,
+    company_id: String,
+    site_id: Option<String>,
+    site_name: Option<String>,
+    name: String,
+    kind: String,
+    manufacturer: String,
+    model: String,
+    serial: String,
+    os: String,
+    warranty_end: Option<String>,
+    purchased_on: Option<String>,
+    last_seen_at: Option<i64>,
+    assigned_user: String,
+    notes: String,
+    archived_at: Option<i64>,
+}
+crate::sql::db_row!(AssetRow {
+    id,
+    company_id,
+    site_id,
+    site_name,
+    name,
+    kind,
+    manufacturer,
+    model,
+    serial,
+    os,
+    warranty_end,
+    purchased_on,
+    last_seen_at,
+    assigned_user,
+    notes,
+    archived_at
+});
+
+impl AssetRow {
+    fn into_asset(self) -> Result<Asset, StoreError> {
+        Ok(Asset {
+            id: AssetId::from_stored(&self.id),
+            company_id: CompanyId::from_stored(&self.company_id),
+            site_id: self.site_id.as_deref().map(SiteId::from_stored),
+            site_name: self.site_name,
+            name: self.name,
+            kind: AssetKind::parse(&self.kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("asset kind {:?}", self.kind)))?,
+            manufacturer: self.manufacturer,
+            model: self.model,
+            serial: self.serial,
+            os: self.os,
+            warranty_end: self.warranty_end,
+            purchased_on: self.purchased_on,
+            last_seen_at: self.last_seen_at,
+            assigned_user: self.assigned_user,
+            notes: self.notes,
+            archived_at: self.archived_at,
+            custom: Vec::new(),
+        })
+    }
+}
+
+/// The order of a list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AssetSort {
+    #[default]
+    Name,
+    Kind,
+    Site,
+    /// Soonest first; assets without a warranty date last.
+    WarrantyEnd,
+    /// Most recently seen first.
+    LastSeen,
+}
+
+impl AssetSort {
+    pub const ALL: [AssetSort; 5] = [
+        AssetSort::Name,
+        AssetSort::Kind,
+        AssetSort::Site,
+        AssetSort::WarrantyEnd,
+        AssetSort::LastSeen,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AssetSort::Name => "name",
+            AssetSort::Kind => "type",
+            AssetSort::Site => "site",
+            AssetSort::WarrantyEnd => "warranty",
+            AssetSort::LastSeen => "last_seen",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AssetSort::Name => "Name",
+            AssetSort::Kind => "Type",
+            AssetSort::Site => "Site",
+            AssetSort::WarrantyEnd => "Warranty end",
+            AssetSort::LastSeen => "Last seen",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AssetSort> {
+        AssetSort::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// The field the order needs: a sort by a field the reader is not shown is by name.
+    fn field(self) -> Option<AssetField> {
+        match self {
+            AssetSort::WarrantyEnd => Some(AssetField::WarrantyEnd),
+            AssetSort::LastSeen => Some(AssetField::LastSeen),
+            _ => None,
+        }
+    }
+}
+
+/// Which warranties a list keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WarrantyFilter {
+    /// Ending between `today` and `until` (both `YYYY-MM-DD`, the reader's calendar).
+    EndingBy { today: String, until: String },
+    /// Ended before `today`.
+    Ended { today: String },
+}
+
+/// What a list asks for.
+#[derive(Debug, Clone, Default)]
+pub struct AssetQuery {
+    pub site: Option<SiteId>,
+    pub kind: Option<AssetKind>,
+    pub warranty: Option<WarrantyFilter>,
+    /// Words found in the name, serial number, model, manufacturer or assigned user (only
+    /// those fields the reader is shown).
+    pub search: String,
+    pub sort: AssetSort,
+    /// From 0.
+    pub page: i64,
+    /// Archived assets instead of the current ones (the console).
+    pub archived: bool,
+}
+
+/// One page of a list, with the count of every match.
+#[derive(Debug, Clone)]
+pub struct AssetPage {
+    pub assets: Vec<Asset>,
+    pub total: i64,
+    pub shown: ShownFields,
+}
+
+/// `text` for a `LIKE` pattern that matches it anywhere, its wildcards taken literally.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+impl ScopedTx<'_> {
+    /// Checks the caller may read assets: the portal through its Assets section.
+    fn may_read_assets(&self) -> Result<(), StoreError> {
+        if self.scope.is_portal() {
+            self.scope.may(Action::ViewSection(Section::Assets))?;
+        } else {
+            self.scope.may(Action::ViewCompanies)?;
+        }
+        Ok(())
+    }
+
+    /// `SELECT … FROM assets a` with the reader's fields, fenced, for `company`.
+    fn asset_select(&self, company: CompanyId, shown: &ShownFields) -> Q {
+        let column = |field: AssetField, expr: &str, empty: &str| -> String {
+            if shown.shows(&field) {
+                format!("{expr} AS {}", field.as_str())
+            } else {
+                format!("{empty} AS {}", field.as_str())
+            }
+        };
+        // An own-tickets-only user is shown no site's name anywhere (tickets included).
+        let site_name = if self.scope.requester().is_some() {
+            "NULL AS site_name"
+        } else {
+            "s.name AS site_name"
+        };
+        let columns = [
+            format!("a.id, a.company_id, a.site_id, {site_name}, a.name, a.kind"),
+            column(AssetField::Manufacturer, "a.manufacturer", "''"),
+            column(AssetField::Model, "a.model", "''"),
+            column(AssetField::Serial, "a.serial", "''"),
+            column(AssetField::Os, "a.os", "''"),
+            column(AssetField::WarrantyEnd, "a.warranty_end", "NULL"),
+            column(AssetField::PurchasedOn, "a.purchased_on", "NULL"),
+            if shown.shows(&AssetField::LastSeen) {
+                "a.last_seen_at".to_owned()
+            } else {
+                "NULL AS last_seen_at".to_owned()
+            },
+            column(AssetField::AssignedUser, "a.assigned_user", "''"),
+            column(AssetField::Notes, "a.notes", "''"),
+            "a.archived_at".to_owned(),
+        ]
+        .join(", ");
+        let mut query = self.select_joined(
+            &columns,
+            &fence::ASSETS,
+            "a",
+            " LEFT JOIN sites s ON s.workspace_id = a.workspace_id AND s.company_id = a.company_id AND s.id = a.site_id",
+        );
+        query.sql(" AND a.company_id = ").arg(company);
+        query
+    }
+
+    /// One page of a company's assets in scope.
+    pub async fn assets(
+        &mut self,
+        company: CompanyId,
+        wanted: &AssetQuery,
+    ) -> Result<AssetPage, StoreError> {
+        self.may_read_assets()?;
+        let shown = self.shown_asset_fields(company).await?;
+        let mut query = self.asset_select(company, &shown);
+        let mut count = self.select("COUNT(*)", &fence::ASSETS, "a");
+        count.sql(" AND a.company_id = ").arg(company);
+        for q in [&mut query, &mut count] {
+            self.asset_filters(q, wanted, &shown);
+        }
+        let sort = match wanted.sort.field() {
+            Some(field) if !shown.shows(&field) => AssetSort::Name,
+            _ => wanted.sort,
+        };
+        query.sql(match sort {
+            AssetSort::Name => " ORDER BY a.name, a.id",
+            AssetSort::Kind => " ORDER BY a.kind, a.name, a.id",
+            AssetSort::Site => " ORDER BY s.name, a.name, a.id",
+            AssetSort::WarrantyEnd => {
+                " ORDER BY a.warranty_end IS NULL, a.warranty_end, a.name, a.id"
+            }
+            AssetSort::LastSeen => {
+                " ORDER BY a.last_seen_at IS NULL, a.last_seen_at DESC, a.name, a.id"
+            }
+        });
+        query
+            .sql(" LIMIT ")
+            .arg(PAGE_SIZE)
+            .sql(" OFFSET ")
+            .arg(wanted.page.max(0) * PAGE_SIZE);
+        let rows: Vec<AssetRow> = self.tx.all(query).await?;
+        let total = self.tx.count(count).await?;
+        Ok(AssetPage {
+            assets: rows
+                .into_iter()
+                .map(AssetRow::into_asset)
+                .collect::<Result<_, _>>()?,
+            total,
+            shown,
+        })
+    }
+
+    fn asset_filters(&self, query: &mut Q, wanted: &AssetQuery, shown: &ShownFields) {
+        query.sql(if wanted.archived {
+            " AND a.archived_at IS NOT NULL"
+        } else {
+            " AND a.archived_at IS NULL"
+        });
+        if let Some(site) = wanted.site {
+            query.sql(" AND a.site_id = ").arg(site);
+        }
+        if let Some(kind) = wanted.kind {
+            query.sql(" AND a.kind = ").arg(kind.as_str());
+        }
+        // A reader not shown warranties cannot filter by them (the filter would reveal them).
+        if shown.shows(&AssetField::WarrantyEnd) {
+            match &wanted.warranty {
+                Some(WarrantyFilter::EndingBy { today, until }) => {
+                    query
+                        .sql(" AND a.warranty_end >= ")
+                        .arg(today.as_str())
+                        .sql(" AND a.warranty_end <= ")
+                        .arg(until.as_str());
+                }
+                Some(WarrantyFilter::Ended { today }) => {
+                    query.sql(" AND a.warranty_end < ").arg(today.as_str());
+                }
+                None => {}
+            }
+        }
+        let search = wanted.search.trim();
+        if !search.is_empty() {
+            // Searched only in what the reader is shown, so a match never points at a hidden
+            // value.
+            let mut columns = vec!["a.name"];
+            for (field, column) in [
+                (AssetField::Serial, "a.serial"),
+                (AssetField::Model, "a.model"),
+                (AssetField::Manufacturer, "a.manufacturer"),
+                (AssetField::AssignedUser, "a.assigned_user"),
+            ] {
+                if shown.shows(&field) {
+                    columns.push(column);
+                }
+            }
+            for word in search.split_whitespace().take(5) {
+                let pattern = contains_pattern(word);
+                query.sql(" AND (");
+                for (i, column) in columns.iter().enumerate() {
+                    if i > 0 {
+                        query.sql(" OR ");
+                    }
+                    query
+                        .sql("lower(")
+                        .sql(column)
+                        .sql(") LIKE ")
+                        .arg(pattern.as_str())
+                        .sql(" ESCAPE '\\'");
+                }
+                query.sql(")");
+            }
+        }
+    }
+
+    /// One asset of a company in scope, with the workspace's own fields the reader is shown.
+    pub async fn asset(&mut self, company: CompanyId, id: AssetId) -> Result<Asset, StoreError> {
+        self.may_read_assets()?;
+        let shown = self.shown_asset_fields(company).await?;
+        let mut query = self.asset_select(company, &shown);
+        query.sql(" AND a.id = ").arg(id);
+        let row: AssetRow = self.tx.optional(query).await?.ok_or(StoreError::NotFound)?;
+        let mut asset = row.into_asset()?;
+        if !shown.custom.is_empty() {
+            let mut values = self.select("v.field_id, v.value", &fence::ASSET_FIELD_VALUES, "v");
+            values.sql(" AND v.asset_id = ").arg(id);
+            let values: Vec<(String, String)> = self.tx.all(values).await?;
+            asset.custom = shown
+                .custom
+                .iter()
+                .map(|f| {
+                    let value = values
+                        .iter()
+                        .find(|(field, _)| *field == f.id.to_string())
+                        .map(|(_, v)| v.clone())
+                        .unwrap_or_default();
+                    (f.label.clone(), value)
+                })
+                .collect();
+        }
+        Ok(asset)
+    }
+
+    /// An asset of the caller's scope by id alone, for links from tickets ("Report an issue"):
+    /// its company and name.
+    pub async fn asset_ref(&mut self, id: AssetId) -> Result<(CompanyId, String), StoreError> {
+        self.may_read_assets()?;
+        let mut query = self.select("a.company_id, a.name", &fence::ASSETS, "a");
+        query.sql(" AND a.id = ").arg(id);
+        let (company, name): (String, String) =
+            self.tx.optional(query).await?.ok_or(StoreError::NotFound)?;
+        Ok((CompanyId::from_stored(&company), name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_words_match_literally() {
+        assert_eq!(contains_pattern("Dell"), "%dell%");
+        assert_eq!(contains_pattern("50%_off\\"), "%50\\%\\_off\\\\%");
+    }
+}
