@@ -11,6 +11,7 @@ use portico_core::{
     CompanyId, ContactRole, PortalRole, Scope, SiteId, StaffRole, StaffUserId, TicketId,
     TicketPriority, TicketStatus, WorkspaceId,
 };
+use portico_store::scoped::assets::{AssetDraft, AssetQuery, WarrantyFilter};
 use portico_store::scoped::companies::{CompanyDraft, ContactDraft, SiteDraft};
 use portico_store::scoped::ticket_workflow::{Links, TicketChange};
 use portico_store::scoped::tickets::{StatusFilter, TicketQuery};
@@ -1097,4 +1098,175 @@ async fn the_portal_roster_is_the_company_own() {
             "{kind:?} reads another company's contacts"
         );
     }
+}
+
+/// Assets seeded by the owner: at A's two sites and at none, and one of B's.
+async fn seed_assets(world: &World) -> Vec<(&'static str, portico_core::AssetId)> {
+    let owner = world.scope(Kind::Owner).await;
+    let mut tx = world.store().scoped_write(&owner).await.unwrap();
+    let sites = tx.sites(world.company_a).await.unwrap();
+    let site = |name: &str| sites.iter().find(|s| s.name == name).unwrap().id.clone();
+    tx.set_custom_asset_fields(&["Asset tag"]).await.unwrap();
+    let tag = tx.custom_asset_fields().await.unwrap()[0].id.to_string();
+    let mut assets = Vec::new();
+    for (name, company, site, warranty) in [
+        ("laptop-a1", world.company_a, site("A1"), "2026-12-20"),
+        ("server-a2", world.company_a, site("A2"), "2030-01-01"),
+        ("phone-none", world.company_a, String::new(), ""),
+        ("laptop-b", world.company_b, String::new(), "2026-12-20"),
+    ] {
+        let id = tx
+            .add_asset(
+                company,
+                &AssetDraft {
+                    name: name.into(),
+                    kind: "laptop".into(),
+                    site,
+                    serial: format!("SN-{name}"),
+                    warranty_end: warranty.into(),
+                    notes: format!("note of {name}"),
+                    custom: vec![(tag.clone(), format!("TAG-{name}"))],
+                    ..AssetDraft::default()
+                },
+            )
+            .await
+            .unwrap();
+        assets.push((name, id));
+    }
+    tx.commit().await.unwrap();
+    assets
+}
+
+fn names(page: &portico_store::scoped::assets::AssetPage) -> Vec<String> {
+    page.assets.iter().map(|a| a.name.clone()).collect()
+}
+
+/// Each principal lists exactly the assets its scope holds: its companies', and for a
+/// site-restricted user those at its sites only; another company's asset is not found.
+#[tokio::test]
+async fn each_principal_lists_the_assets_its_scope_holds() {
+    let world = world().await;
+    let assets = seed_assets(&world).await;
+    let id = |name: &str| assets.iter().find(|(n, _)| *n == name).unwrap().1;
+    for kind in KINDS {
+        let scope = world.scope(kind).await;
+        let mut tx = world.store().scoped(&scope).await.unwrap();
+        let listed = tx.assets(world.company_a, &AssetQuery::default()).await;
+        let want: &[&str] = match kind {
+            Kind::TechnicianB => &[],
+            Kind::SiteRestricted => &["laptop-a1"],
+            _ => &["laptop-a1", "phone-none", "server-a2"],
+        };
+        assert_eq!(names(&listed.unwrap()), want, "{kind:?}");
+        assert!(
+            is_not_found(tx.asset(world.company_a, id("laptop-b")).await),
+            "{kind:?} reads B's asset under A"
+        );
+        let sees_b = matches!(kind, Kind::Owner | Kind::Billing | Kind::TechnicianB);
+        assert_eq!(
+            tx.asset(world.company_b, id("laptop-b")).await.is_ok(),
+            sees_b,
+            "{kind:?} reads B's asset"
+        );
+        if kind == Kind::SiteRestricted {
+            assert!(is_not_found(
+                tx.asset(world.company_a, id("server-a2")).await
+            ));
+            assert!(is_not_found(
+                tx.asset(world.company_a, id("phone-none")).await
+            ));
+        }
+    }
+}
+
+/// The portal is sent only the fields the company shows: notes and the workspace's own fields
+/// are hidden by default, searching a hidden field finds nothing, and a company's own choice
+/// overrides the workspace's.
+#[tokio::test]
+async fn hidden_asset_fields_never_reach_the_portal() {
+    let world = world().await;
+    let assets = seed_assets(&world).await;
+    let laptop = assets[0].1;
+    let member = world.scope(Kind::Member).await;
+    let owner = world.scope(Kind::Owner).await;
+    let read = async |scope: &Scope| {
+        let mut tx = world.store().scoped(scope).await.unwrap();
+        tx.asset(world.company_a, laptop).await.unwrap()
+    };
+    let shown = read(&member).await;
+    assert_eq!(shown.serial, "SN-laptop-a1");
+    assert_eq!(shown.notes, "", "notes are hidden by default");
+    assert!(shown.custom.is_empty(), "own fields are hidden by default");
+    let staff = read(&owner).await;
+    assert_eq!(staff.notes, "note of laptop-a1");
+    assert_eq!(
+        staff.custom,
+        [("Asset tag".to_owned(), "TAG-laptop-a1".to_owned())]
+    );
+
+    // The workspace hides serial numbers and shows its asset tag.
+    let mut tx = world.store().scoped_write(&owner).await.unwrap();
+    let tag = format!("custom:{}", tx.custom_asset_fields().await.unwrap()[0].id);
+    tx.set_shown_asset_fields(None, Some(&["model", "warranty_end", tag.as_str()]))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let shown = read(&member).await;
+    assert_eq!(shown.serial, "", "hidden by the workspace");
+    assert_eq!(
+        shown.custom,
+        [("Asset tag".to_owned(), "TAG-laptop-a1".to_owned())]
+    );
+    let mut tx = world.store().scoped(&member).await.unwrap();
+    let search = AssetQuery {
+        search: "SN-laptop".into(),
+        ..AssetQuery::default()
+    };
+    assert!(
+        tx.assets(world.company_a, &search)
+            .await
+            .unwrap()
+            .assets
+            .is_empty(),
+        "a hidden field is not searched"
+    );
+    drop(tx);
+    // Company A's own choice shows serials again and hides warranties, whose filter then does
+    // nothing (it would reveal them).
+    let mut tx = world.store().scoped_write(&owner).await.unwrap();
+    tx.set_shown_asset_fields(Some(world.company_a), Some(&["serial"]))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let shown = read(&member).await;
+    assert_eq!(shown.serial, "SN-laptop-a1");
+    assert_eq!(shown.warranty_end, None);
+    let mut tx = world.store().scoped(&member).await.unwrap();
+    assert_eq!(
+        names(&tx.assets(world.company_a, &search).await.unwrap()),
+        ["laptop-a1"]
+    );
+    let ending = AssetQuery {
+        warranty: Some(WarrantyFilter::EndingBy {
+            today: "2026-12-01".into(),
+            until: "2026-12-31".into(),
+        }),
+        ..AssetQuery::default()
+    };
+    assert_eq!(
+        tx.assets(world.company_a, &ending)
+            .await
+            .unwrap()
+            .assets
+            .len(),
+        3,
+        "no warranty filter where warranties are hidden"
+    );
+    drop(tx);
+    let mut tx = world.store().scoped(&owner).await.unwrap();
+    assert_eq!(
+        names(&tx.assets(world.company_a, &ending).await.unwrap()),
+        ["laptop-a1"],
+        "staff filter by warranty"
+    );
 }
