@@ -3,7 +3,8 @@
 //! `portico serve` on first start.
 
 use portico_core::{
-    BusinessHours, ContactRole, PortalRole, Section, StaffRole, TicketPriority, TicketStatus, Zone,
+    AssetKind, BusinessHours, CompanyId, ContactRole, PortalRole, Section, SiteId, StaffRole,
+    TicketPriority, TicketStatus, WorkspaceId, Zone,
 };
 
 use crate::public::SurfaceKind;
@@ -368,6 +369,7 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
         tx.set_company_email_domains(ws, id, &[&domain]).await?;
         companies.push((id, sites));
     }
+    seed_assets(&mut tx, ws, &companies).await?;
     let (acme, acme_sites) = companies[0].clone();
     let (birchwood, _) = companies[1].clone();
     let (cobalt, _) = companies[2].clone();
@@ -710,4 +712,185 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
     tx.plan_service_levels(ws).await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// What a demo client's desks, servers and phones are: (kind, manufacturer, model, OS).
+const DEVICES: &[(AssetKind, &str, &str, &str)] = &[
+    (
+        AssetKind::Workstation,
+        "Dell",
+        "OptiPlex 7010",
+        "Windows 11 Pro 23H2",
+    ),
+    (
+        AssetKind::Laptop,
+        "Lenovo",
+        "ThinkPad T14 Gen 4",
+        "Windows 11 Pro 23H2",
+    ),
+    (
+        AssetKind::Laptop,
+        "Apple",
+        "MacBook Air M2",
+        "macOS 14 Sonoma",
+    ),
+    (
+        AssetKind::Workstation,
+        "HP",
+        "EliteDesk 800 G9",
+        "Windows 11 Pro 22H2",
+    ),
+    (
+        AssetKind::Laptop,
+        "Dell",
+        "Latitude 5440",
+        "Windows 11 Pro 23H2",
+    ),
+];
+const PEOPLE: &[&str] = &[
+    "Amy Nguyen",
+    "Ben Carter",
+    "Chloe Smith",
+    "Daniel Lee",
+    "Emma Brown",
+    "Farid Khan",
+    "Grace Wilson",
+    "Henry Taylor",
+    "Isla Martin",
+    "Jack White",
+    "Kira Patel",
+    "Liam Jones",
+];
+
+/// A few dozen assets per demo company: desks and laptops at each site, a printer and a switch
+/// per site, a server at the first, phones at none; warranties spread from lapsed to years
+/// ahead, so that "ending soon" has something to show. The asset tag is a field of the
+/// workspace's own, shown to clients.
+async fn seed_assets(
+    tx: &mut crate::SystemTx,
+    ws: WorkspaceId,
+    companies: &[(CompanyId, Vec<SiteId>)],
+) -> Result<(), StoreError> {
+    let tag_field = tx.add_asset_field(ws, "Asset tag", true).await?;
+    let at = now();
+    let date = |days: i64| Zone::utc().date_after(at, days);
+    let mut n: i64 = 0;
+    for (c, (company, sites)) in companies.iter().enumerate() {
+        let prefix: String = COMPANIES[c]
+            .name
+            .chars()
+            .take(3)
+            .collect::<String>()
+            .to_uppercase();
+        for (s, site) in sites.iter().enumerate() {
+            let desks = 7 + (c + s) % 4;
+            let mut devices: Vec<(AssetKind, &str, &str, &str, String)> = (0..desks)
+                .map(|i| {
+                    let (kind, make, model, os) = DEVICES[(i + c) % DEVICES.len()];
+                    let label = if kind == AssetKind::Laptop {
+                        "LT"
+                    } else {
+                        "WS"
+                    };
+                    (
+                        kind,
+                        make,
+                        model,
+                        os,
+                        format!("{prefix}-{label}-{:02}", s * 20 + i + 1),
+                    )
+                })
+                .collect();
+            devices.push((
+                AssetKind::Printer,
+                "Brother",
+                "MFC-L8900CDW",
+                "",
+                format!("{prefix}-PRN-{:02}", s + 1),
+            ));
+            devices.push((
+                AssetKind::Network,
+                "Ubiquiti",
+                "UniFi Switch 24 PoE",
+                "UniFi OS 3.2",
+                format!("{prefix}-SW-{:02}", s + 1),
+            ));
+            if s == 0 {
+                devices.push((
+                    AssetKind::Server,
+                    "Dell",
+                    "PowerEdge T150",
+                    "Windows Server 2022",
+                    format!("{prefix}-SRV-01"),
+                ));
+            }
+            for (i, (kind, make, model, os, name)) in devices.into_iter().enumerate() {
+                n += 1;
+                // From 120 days lapsed to three years ahead; one in nine within the month.
+                let warranty_days = (n * 97) % 1215 - 120;
+                let serial = format!(
+                    "{}{:07}",
+                    &make[..2].to_uppercase(),
+                    1_000_000 + n * 7919 % 9_000_000
+                );
+                let person = matches!(kind, AssetKind::Laptop | AssetKind::Workstation)
+                    .then(|| PEOPLE[(n as usize + i) % PEOPLE.len()])
+                    .unwrap_or("");
+                let warranty = date(warranty_days);
+                let purchased = date(warranty_days - 3 * 365);
+                let asset = tx
+                    .add_asset(
+                        ws,
+                        &crate::system::SeedAsset {
+                            company: *company,
+                            site: Some(*site),
+                            name: &name,
+                            kind,
+                            manufacturer: make,
+                            model,
+                            serial: &serial,
+                            os,
+                            warranty_end: warranty.as_deref(),
+                            purchased_on: purchased.as_deref(),
+                            last_seen_at: Some(at - (n % 50) * 1_700),
+                            assigned_user: person,
+                            notes: if kind == AssetKind::Server {
+                                "Backups to the NAS nightly at 01:00; UPS in the comms cupboard."
+                            } else {
+                                ""
+                            },
+                        },
+                    )
+                    .await?;
+                tx.set_asset_field_value(ws, *company, asset, tag_field, &format!("AT-{:04}", n))
+                    .await?;
+            }
+        }
+        for p in 0..3 {
+            n += 1;
+            let name = format!("{prefix}-PH-{:02}", p + 1);
+            let serial = format!("IMEI35{:013}", 4_211_000_000_000 + n * 104_729);
+            let warranty = date(200 + p * 30);
+            tx.add_asset(
+                ws,
+                &crate::system::SeedAsset {
+                    company: *company,
+                    site: None,
+                    name: &name,
+                    kind: AssetKind::Phone,
+                    manufacturer: "Apple",
+                    model: "iPhone 15",
+                    serial: &serial,
+                    os: "iOS 17",
+                    warranty_end: warranty.as_deref(),
+                    purchased_on: date(200 + p * 30 - 365).as_deref(),
+                    last_seen_at: Some(at - p * 86_400),
+                    assigned_user: PEOPLE[(c * 3 + p as usize) % PEOPLE.len()],
+                    notes: "",
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }

@@ -27,6 +27,25 @@ pub struct SeedPortalUser<'a> {
     pub sites: &'a [SiteId],
 }
 
+/// An asset to create directly (demo data, tests).
+#[derive(Debug, Clone, Copy)]
+pub struct SeedAsset<'a> {
+    pub company: CompanyId,
+    pub site: Option<SiteId>,
+    pub name: &'a str,
+    pub kind: portico_core::AssetKind,
+    pub manufacturer: &'a str,
+    pub model: &'a str,
+    pub serial: &'a str,
+    pub os: &'a str,
+    /// `YYYY-MM-DD`.
+    pub warranty_end: Option<&'a str>,
+    pub purchased_on: Option<&'a str>,
+    pub last_seen_at: Option<i64>,
+    pub assigned_user: &'a str,
+    pub notes: &'a str,
+}
+
 /// A ticket to create directly.
 /// A custom field of a seeded ticket form.
 pub struct SeedField<'a> {
@@ -171,17 +190,11 @@ impl SystemTx {
         Ok(id)
     }
 
-    /// Adds an asset (seeding): name, kind, serial and notes; the rest left empty.
-    #[allow(clippy::too_many_arguments)]
+    /// Adds an asset (seeding).
     pub async fn add_asset(
         &mut self,
         workspace: WorkspaceId,
-        company: CompanyId,
-        site: Option<SiteId>,
-        name: &str,
-        kind: portico_core::AssetKind,
-        serial: &str,
-        notes: &str,
+        asset: &SeedAsset<'_>,
     ) -> Result<portico_core::AssetId, StoreError> {
         let id = portico_core::AssetId::new();
         let at = now();
@@ -189,19 +202,76 @@ impl SystemTx {
             .exec(q!(
                 "INSERT INTO assets (workspace_id, company_id, id, site_id, name, kind, manufacturer, model, serial, os, \
                  warranty_end, purchased_on, last_seen_at, assigned_user, notes, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, '', '', $7, '', NULL, NULL, NULL, '', $8, $9, $9)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
                 workspace,
-                company,
+                asset.company,
                 id,
-                site,
-                name,
-                kind.as_str(),
-                serial,
-                notes,
+                asset.site,
+                asset.name,
+                asset.kind.as_str(),
+                asset.manufacturer,
+                asset.model,
+                asset.serial,
+                asset.os,
+                asset.warranty_end.map(str::to_owned),
+                asset.purchased_on.map(str::to_owned),
+                asset.last_seen_at,
+                asset.assigned_user,
+                asset.notes,
                 at
             ))
             .await?;
         Ok(id)
+    }
+
+    /// Adds a field of the workspace's own to its assets, shown to clients or not (seeding).
+    pub async fn add_asset_field(
+        &mut self,
+        workspace: WorkspaceId,
+        label: &str,
+        shown: bool,
+    ) -> Result<portico_core::AssetFieldId, StoreError> {
+        let id = portico_core::AssetFieldId::new();
+        self.tx
+            .exec(q!(
+                "INSERT INTO asset_fields (workspace_id, id, label, position) \
+                 VALUES ($1, $2, $3, (SELECT COUNT(*) FROM asset_fields WHERE workspace_id = $1))",
+                workspace,
+                id,
+                label
+            ))
+            .await?;
+        self.tx
+            .exec(q!(
+                "INSERT INTO asset_field_visibility (workspace_id, company_id, field, shown) VALUES ($1, NULL, $2, $3)",
+                workspace,
+                format!("custom:{id}"),
+                shown
+            ))
+            .await?;
+        Ok(id)
+    }
+
+    /// An asset's value of a field of the workspace's own (seeding).
+    pub async fn set_asset_field_value(
+        &mut self,
+        workspace: WorkspaceId,
+        company: CompanyId,
+        asset: portico_core::AssetId,
+        field: portico_core::AssetFieldId,
+        value: &str,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "INSERT INTO asset_field_values (workspace_id, company_id, asset_id, field_id, value) VALUES ($1, $2, $3, $4, $5)",
+                workspace,
+                company,
+                asset,
+                field,
+                value
+            ))
+            .await?;
+        Ok(())
     }
 
     /// Sets the work a company's plan includes each month (seeding).

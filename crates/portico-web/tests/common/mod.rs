@@ -12,7 +12,7 @@ use portico_core::{
     AssetId, CompanyId, ContactId, ContactRole, PortalRole, PortalUserId, SiteId, StaffRole,
     StaffUserId, TicketId, TicketPriority, TicketStatus, WorkspaceId,
 };
-use portico_store::system::{SeedPortalUser, SeedTicket};
+use portico_store::system::{SeedAsset, SeedPortalUser, SeedTicket};
 use portico_store::test_support::TestDatabase;
 use portico_store::{NewSession, SessionUser, Store, SurfaceKind, password};
 use portico_web::{Resource, RouteSpec, WebConfig};
@@ -623,15 +623,29 @@ async fn seed(store: &Store) -> Fixture {
         (ws1, company_b, Some(site_b1), "B"),
         (ws2, company_c, Some(site_c1), "C"),
     ] {
+        let (name, serial, notes) = (
+            format!("CANARY-ASSET-{tag}"),
+            format!("SERIAL-{tag}"),
+            format!("CANARY-ASSETNOTE-{tag}"),
+        );
         let asset = tx
             .add_asset(
                 ws,
-                company,
-                site,
-                &format!("CANARY-ASSET-{tag}"),
-                portico_core::AssetKind::Laptop,
-                &format!("SERIAL-{tag}"),
-                &format!("CANARY-ASSETNOTE-{tag}"),
+                &SeedAsset {
+                    company,
+                    site,
+                    name: &name,
+                    kind: portico_core::AssetKind::Laptop,
+                    manufacturer: "",
+                    model: "",
+                    serial: &serial,
+                    os: "",
+                    warranty_end: None,
+                    purchased_on: None,
+                    last_seen_at: None,
+                    assigned_user: "",
+                    notes: &notes,
+                },
             )
             .await
             .unwrap();
