@@ -21,6 +21,54 @@ pub struct ScaleSpec {
     /// Portal users who can sign in, one in each of the first this many other companies
     /// (`member<n>@client<n>.test`, n from 0), for the benchmark's mix of many users.
     pub mix_users: i64,
+    /// Assets in all, spread over the companies like tickets.
+    pub assets: i64,
+    /// Assets of the measured company (taken out of `assets`).
+    pub focus_assets: i64,
+}
+
+/// What the seeded assets are: kinds, makers and systems, picked by row.
+const ASSET_KINDS: [&str; 8] = [
+    "laptop",
+    "workstation",
+    "laptop",
+    "workstation",
+    "phone",
+    "printer",
+    "network",
+    "server",
+];
+const ASSET_MAKERS: [&str; 5] = ["Dell", "Lenovo", "HP", "Apple", "Microsoft"];
+const ASSET_SYSTEMS: [&str; 4] = [
+    "Windows 11 Pro 23H2",
+    "Windows 11 Pro 22H2",
+    "macOS 14 Sonoma",
+    "Windows Server 2022",
+];
+
+/// The columns every seeded asset row fills, from its number `i` (and `$4`, now): a name, kind,
+/// maker, model, serial, system, a warranty from 200 days lapsed to three years ahead, a last
+/// sighting and a user.
+fn asset_values(backend: Backend, i: &str) -> String {
+    let (padded, warranty) = match backend {
+        Backend::Sqlite => (
+            format!("printf('%05d', {i})"),
+            format!("date($4, 'unixepoch', '+' || (({i} * 37) % 1300 - 200) || ' days')"),
+        ),
+        Backend::Postgres => (
+            format!("lpad(({i})::text, 5, '0')"),
+            format!(
+                "to_char(to_timestamp($4::float8) + (({i} * 37) % 1300 - 200) * interval '1 day', 'YYYY-MM-DD')"
+            ),
+        ),
+    };
+    format!(
+        "'Device ' || {padded}, {}, {}, 'Model ' || ({i} % 30), 'SN' || (100000 + {i}), {}, {warranty}, NULL, \
+         $4 - ({i} % 5000) * 60, 'User ' || ({i} % 40), '', $4, $4",
+        pick(&format!("{i} % 8"), &ASSET_KINDS),
+        pick(&format!("{i} % 5"), &ASSET_MAKERS),
+        pick(&format!("{i} % 4"), &ASSET_SYSTEMS),
+    )
 }
 
 /// What the seeded tickets are about, so that searches match some tickets and not others.
@@ -415,6 +463,39 @@ pub async fn seed(store: &Store, spec: ScaleSpec) -> Result<ScaleLogins, StoreEr
         }
         phase("search index");
     }
+    // Assets: the measured company's at its site, then everyone else's, each company's written
+    // together in name order, so that the company-and-name index fills sequentially.
+    let columns = "workspace_id, company_id, id, site_id, name, kind, manufacturer, model, serial, os, \
+                   warranty_end, purchased_on, last_seen_at, assigned_user, notes, created_at, updated_at";
+    tx.tx
+        .exec(Q::with(
+            &format!(
+                "INSERT INTO assets ({columns}) SELECT $1, $2, {}, $3, {} FROM {}",
+                uuid_sql(backend, "6", "i"),
+                asset_values(backend, "i"),
+                series(backend, &spec.focus_assets.to_string())
+            ),
+            vec![ws.into(), focus.into(), site.into(), now.into()],
+        ))
+        .await?;
+    let rest = (spec.assets - spec.focus_assets).max(0);
+    let per_company = (rest + others - 1) / others;
+    if per_company > 0 {
+        tx.tx
+            .exec(Q::with(
+                &format!(
+                    "INSERT INTO assets ({columns}) SELECT $1, company_id, {}, site_id, {} FROM \
+                     (SELECT b.n, n.i AS k, b.company_id, b.site_id FROM bench_companies b CROSS JOIN {}) x \
+                     WHERE n * $2 + k <= $3 ORDER BY n, k",
+                    uuid_sql(backend, "7", &format!("n * {per_company} + k")),
+                    asset_values(backend, "k"),
+                    series(backend, &per_company.to_string())
+                ),
+                vec![ws.into(), per_company.into(), rest.into(), now.into()],
+            ))
+            .await?;
+    }
+    phase("assets");
     tx.tx.exec(q!("DROP TABLE bench_companies")).await?;
     tx.commit().await?;
     phase("commit");

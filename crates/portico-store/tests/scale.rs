@@ -45,6 +45,8 @@ async fn the_scale_seeder_fills_what_it_promises_and_restores_every_index_and_tr
             replies_per_ticket: 3,
             focus_tickets: 50,
             mix_users: 5,
+            assets: 400,
+            focus_assets: 40,
         },
     )
     .await
@@ -100,6 +102,7 @@ async fn the_scale_seeder_fills_what_it_promises_and_restores_every_index_and_tr
     // The measured member and the mix's five.
     assert_eq!(tx.count_rows("portal_users").await.unwrap(), 6);
     assert_eq!(tx.count_rows("ticket_messages").await.unwrap(), 1500);
+    assert_eq!(tx.count_rows("assets").await.unwrap(), 400);
     // Every ticket has its search document (on PostgreSQL also one of internal notes, since
     // every third reply is one).
     if db.sqlite_path.is_some() {

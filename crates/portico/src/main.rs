@@ -61,6 +61,12 @@ enum Command {
         /// (member<n>@client<n>.test), for the benchmark's mix of many users.
         #[arg(long, default_value_t = 400)]
         mix_users: i64,
+        /// Number of assets in all.
+        #[arg(long, default_value_t = 500_000)]
+        assets: i64,
+        /// Assets of the measured company.
+        #[arg(long, default_value_t = 2_000)]
+        focus_assets: i64,
     },
 }
 
@@ -463,6 +469,8 @@ async fn run(command: Command, settings: Settings, started: Instant, serving: bo
             replies_per_ticket,
             focus_tickets,
             mix_users,
+            assets,
+            focus_assets,
         } => {
             migrate(&settings, &store).await?;
             let spec = portico_store::scale::ScaleSpec {
@@ -471,6 +479,8 @@ async fn run(command: Command, settings: Settings, started: Instant, serving: bo
                 replies_per_ticket,
                 focus_tickets,
                 mix_users,
+                assets,
+                focus_assets,
             };
             let logins = portico_store::scale::seed(&store, spec).await?;
             let owner = match &settings.migration_database_url {
