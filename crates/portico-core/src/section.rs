@@ -90,6 +90,10 @@ pub const SECTIONS: &[SectionSpec] = &[
         ..spec(Section::Tickets, "P2")
     },
     SectionSpec {
+        path: Some("/work"),
+        on_by_default: true,
+        // The company's use of its plan: the client admins' business.
+        audience: SectionAudience::ClientAdmins,
         billing_fields: &["hourly rate", "billable amount"],
         ..spec(Section::Work, "P3")
     },

@@ -154,6 +154,16 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "assets",
         include_str!("../migrations/sqlite/0029_assets.sql"),
     ),
+    (
+        30,
+        "time entries",
+        include_str!("../migrations/sqlite/0030_time_entries.sql"),
+    ),
+    (
+        31,
+        "active assets index",
+        include_str!("../migrations/sqlite/0031_active_assets_index.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -320,6 +330,16 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         33,
         "assets",
         include_str!("../migrations/postgres/0033_assets.sql"),
+    ),
+    (
+        34,
+        "time entries",
+        include_str!("../migrations/postgres/0034_time_entries.sql"),
+    ),
+    (
+        35,
+        "active assets index",
+        include_str!("../migrations/postgres/0035_active_assets_index.sql"),
     ),
 ];
 

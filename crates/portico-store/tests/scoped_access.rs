@@ -15,6 +15,7 @@ use portico_store::scoped::assets::{AssetDraft, AssetQuery, WarrantyFilter};
 use portico_store::scoped::companies::{CompanyDraft, ContactDraft, SiteDraft};
 use portico_store::scoped::ticket_workflow::{Links, TicketChange};
 use portico_store::scoped::tickets::{StatusFilter, TicketQuery};
+use portico_store::scoped::time::TimeDraft;
 use portico_store::system::{SeedPortalUser, SeedTicket};
 use portico_store::test_support::TestDatabase;
 use portico_store::{NewSession, SessionUser, Store, StoreError, SurfaceKind};
@@ -1269,4 +1270,95 @@ async fn hidden_asset_fields_never_reach_the_portal() {
         ["laptop-a1"],
         "staff filter by warranty"
     );
+}
+
+/// Work logged on tickets adds up against the plan: included hours used, billable beyond them,
+/// an amount only for billing-entitled readers; the portal's month is its client admins'.
+#[tokio::test]
+async fn logged_time_adds_up_against_the_plan() {
+    let world = world().await;
+    let tech = world.scope(Kind::TechnicianA).await;
+    // The plan includes one hour a month and bills 10.00 an hour beyond.
+    let owner = world.scope(Kind::Owner).await;
+    let mut tx = world.store().scoped_write(&owner).await.unwrap();
+    tx.update_company(
+        world.company_a,
+        &CompanyDraft {
+            name: "A".into(),
+            plan_name: "Plan".into(),
+            included_hours: "1".into(),
+            currency: "AUD".into(),
+            monthly_fee: "1".into(),
+            hourly_rate: "10".into(),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = world.store().scoped_write(&tech).await.unwrap();
+    let refused = tx
+        .log_time(
+            world.ticket("A1"),
+            &TimeDraft {
+                spent: "all day long".into(),
+                worked_on: "2026-02-30".into(),
+                ..TimeDraft::default()
+            },
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(StoreError::InvalidFields(f)) if f.len() == 2),
+        "{refused:?}"
+    );
+    for (ticket, spent, day, billable) in [
+        ("A1", "45", "2026-11-03", false),
+        ("A2", "1:00", "2026-11-20", false),
+        ("A1", "30m", "2026-11-21", true),
+        ("A1", "2h", "2026-10-31", false),
+    ] {
+        tx.log_time(
+            world.ticket(ticket),
+            &TimeDraft {
+                spent: spent.into(),
+                worked_on: day.into(),
+                note: format!("{ticket} {spent}"),
+                billable,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    assert!(
+        is_not_found(tx.log_time(world.ticket("B"), &TimeDraft::default()).await),
+        "another company's ticket"
+    );
+    tx.commit().await.unwrap();
+
+    let world = &world;
+    let month = async |scope: Scope| {
+        let mut tx = world.store().scoped(&scope).await.unwrap();
+        tx.work_month(world.company_a, "2026-11").await
+    };
+    let staff = month(owner.clone()).await.unwrap();
+    assert_eq!(staff.entries.len(), 3, "October's entry is another month");
+    assert_eq!(staff.allowance_minutes, Some(60));
+    assert_eq!(staff.included_minutes, 105);
+    assert_eq!(staff.over_allowance_minutes, 45);
+    assert_eq!(
+        staff.billable_minutes, 75,
+        "30 billable and 45 beyond the hour"
+    );
+    assert_eq!(staff.amount, Some((1_250, "AUD".into())), "1.25 h at 10.00");
+    let admin = month(world.scope(Kind::ClientAdmin).await).await.unwrap();
+    assert_eq!(admin.billable_minutes, 75);
+    assert_eq!(admin.amount, None, "this admin has no billing access");
+    assert!(
+        is_not_found(month(world.scope(Kind::Member).await).await),
+        "the Work section is the client admins'"
+    );
+    let mut tx = world.store().scoped(&tech).await.unwrap();
+    let mine = tx.my_time("2026-11").await.unwrap();
+    assert_eq!(mine.len(), 3);
+    assert!(mine.iter().all(|e| e.staff_name == "tech-a@msp.test"));
+    assert_eq!(tx.ticket_time(world.ticket("A1")).await.unwrap().len(), 3);
 }

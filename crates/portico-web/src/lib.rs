@@ -22,6 +22,7 @@ pub mod registry;
 mod render;
 mod session;
 mod uploads;
+mod work_view;
 
 mod svg;
 mod ticket_form_fields;

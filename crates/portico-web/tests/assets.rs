@@ -96,10 +96,15 @@ async fn reporting_an_issue_on_an_asset_links_the_ticket_to_it_on_both_surfaces(
         .session(Some(&owner))
         .send()
         .await;
-    assert!(console_page.body.contains(&format!(
-        "href=\"/companies/{}/assets/{asset}\"",
-        app.fx.company_a
-    )));
+    assert!(
+        console_page.body.contains(&format!(
+            "href=\"/companies/{}/assets/{asset}\"",
+            app.fx.company_a
+        )),
+        "{}: {}",
+        console_page.status,
+        console_page.body
+    );
 }
 
 #[tokio::test]

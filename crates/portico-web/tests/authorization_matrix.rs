@@ -134,6 +134,23 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         // Assets: every staff member reads a visible company's; owners and technicians add and
         // edit them; which fields clients see is the owners' call.
         (SurfaceKind::Console, "GET", "/companies/{company}/assets") => in_company(true, 200),
+        // Time: a company's month for every staff member who sees it; logging time and one's
+        // own month for those who work tickets.
+        (SurfaceKind::Console, "GET", "/companies/{company}/work") => in_company(true, 200),
+        (SurfaceKind::Console, "GET", "/my-time") => {
+            if reads_tickets {
+                200
+            } else {
+                403
+            }
+        }
+        (SurfaceKind::Console, "POST", "/tickets/{ticket}/time") => {
+            if sees && reads_tickets {
+                422
+            } else {
+                404
+            }
+        }
         (SurfaceKind::Console, "GET", "/companies/{company}/assets/new") => {
             in_company(manages_users, 200)
         }
@@ -417,6 +434,14 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         // ---- portal
         (SurfaceKind::Portal, "GET", "/" | "/tickets" | "/profile" | "/contacts" | "/assets") => {
             200
+        }
+        // The company's use of its plan is its client admins' section.
+        (SurfaceKind::Portal, "GET", "/work") => {
+            if who == Who::ClientAdmin {
+                200
+            } else {
+                404
+            }
         }
         // An asset of the company: at another site, or at none, is beyond a site-restricted
         // user; anything of another company is not found.
@@ -732,9 +757,16 @@ async fn every_route_of_a_switched_off_section_answers_404() {
             }
         }
         switch(true).await;
-        let token = app.session_for(Who::Member).await;
+        // Someone the section is open to: a member, or a client admin (with billing access)
+        // for the client admins' and billing sections.
+        let open_to = if section.spec().audience == portico_core::SectionAudience::Everyone {
+            Who::Member
+        } else {
+            Who::ClientAdmin
+        };
+        let token = app.session_for(open_to).await;
         for route in section_routes.iter().filter(|r| r.method == "GET") {
-            let path = path_for(&app, route, Who::Member, Object::Own);
+            let path = path_for(&app, route, open_to, Object::Own);
             let response = app
                 .get(PORTAL, &path)
                 .session(token.as_deref())

@@ -408,7 +408,8 @@ async fn fill(c: &Client, selector: &str, text: &str) {
 }
 
 /// An owner adds a client company with its plan (refused once, the typed values kept), then a
-/// contact with two roles; the client's admin finds their company's roster in the portal.
+/// contact with two roles; the client's admin finds their company's roster in the portal, then
+/// reports an issue on one of its laptops: the ticket is about that asset.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_company_records_story_in_a_real_browser() {
     let Some((_driver, driver_port)) = start_driver().await else {
@@ -500,6 +501,57 @@ async fn the_company_records_story_in_a_real_browser() {
     wait_for(&admin, "CANARY-CONTACT-A").await;
     assert!(!admin.source().await.unwrap().contains("Nora Quist"));
     shoot(&admin, "15-portal-contacts").await;
+
+    // The admin finds a laptop among the company's assets and reports an issue on it.
+    admin.goto(&format!("{portal}/assets")).await.unwrap();
+    wait_for(&admin, "CANARY-ASSET-A1").await;
+    shoot(&admin, "16-portal-assets").await;
+    admin
+        .find(Locator::LinkText("CANARY-ASSET-A1"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&admin, "Report an issue").await;
+    assert!(
+        !admin.source().await.unwrap().contains("CANARY-ASSETNOTE"),
+        "notes are not shown to clients"
+    );
+    shoot(&admin, "17-portal-asset").await;
+    admin
+        .find(Locator::LinkText("Report an issue"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&admin, "About the asset").await;
+    let title = admin
+        .find(Locator::Css("#title"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(title.as_deref(), Some("Problem with CANARY-ASSET-A1"));
+    fill(
+        &admin,
+        "#description",
+        "The battery is swelling and the lid no longer closes.",
+    )
+    .await;
+    shoot(&admin, "18-report-an-issue").await;
+    submit(&admin, "form.card").await;
+    wait_for(&admin, "About the asset").await;
+    assert!(
+        admin
+            .source()
+            .await
+            .unwrap()
+            .contains("The battery is swelling")
+    );
+    shoot(&admin, "19-ticket-about-asset").await;
     owner.close().await.unwrap();
     admin.close().await.unwrap();
 }

@@ -137,6 +137,9 @@ pub(crate) const TICKET_FIELD_VALUES: Tenant = of_ticket("ticket_field_values");
 pub(crate) const TICKET_CC: Tenant = of_ticket("ticket_cc");
 /// Who of the desk is writing a reply (staff only: the store refuses portal scopes).
 pub(crate) const TICKET_PRESENCE: Tenant = of_ticket("ticket_presence");
+/// Work logged on a company's tickets: the company's plan usage, fenced by company (the
+/// ticket each names is read through the ticket's own fence).
+pub(crate) const TIME_ENTRIES: Tenant = client("time_entries");
 pub(crate) const TICKET_CATEGORIES: Tenant = workspace_level("ticket_categories");
 pub(crate) const TICKET_COUNTERS: Tenant = workspace_level("ticket_counters");
 pub(crate) const TICKET_FORM_FIELDS: Tenant = Tenant {
@@ -207,6 +210,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &TICKET_FIELD_VALUES,
     &TICKET_CC,
     &TICKET_PRESENCE,
+    &TIME_ENTRIES,
     &TICKET_CATEGORIES,
     &TICKET_COUNTERS,
     &TICKET_FORM_FIELDS,
@@ -381,6 +385,7 @@ mod tests {
         ("sla.rs", include_str!("sla.rs")),
         ("staff.rs", include_str!("staff.rs")),
         ("ticket_form.rs", include_str!("ticket_form.rs")),
+        ("time.rs", include_str!("time.rs")),
         ("ticket_visibility.rs", include_str!("ticket_visibility.rs")),
         (
             "ticket_workflow/assignees.rs",

@@ -21,6 +21,7 @@ pub mod ticket_form;
 pub mod ticket_visibility;
 pub mod ticket_workflow;
 pub mod tickets;
+pub mod time;
 
 use std::sync::Arc;
 

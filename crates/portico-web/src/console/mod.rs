@@ -23,8 +23,9 @@ mod staff;
 mod ticket_form;
 mod ticket_intake;
 mod ticket_visibility;
+mod time;
 
-mod tickets;
+pub(crate) mod tickets;
 mod work;
 
 use crate::registry::{Resource, SurfaceRoutes};
@@ -283,6 +284,13 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             tickets::update,
         )
         .post("/tickets/{ticket}/merge", Resource::Ticket, tickets::merge)
+        .post("/tickets/{ticket}/time", Resource::Ticket, time::log)
+        .get(
+            "/companies/{company}/work",
+            Resource::Company,
+            time::company,
+        )
+        .get("/my-time", Resource::Page, time::mine)
         .get("/staff", Resource::Page, staff::list)
         .post("/staff", Resource::Page, staff::add)
         .post("/staff/{staff}", Resource::StaffUser, staff::update)

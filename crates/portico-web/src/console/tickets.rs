@@ -13,10 +13,12 @@ use portico_store::scoped::ticket_workflow::TicketChange;
 use portico_store::scoped::tickets::{
     AssigneeFilter, StatusFilter, TicketDetail, TicketQuery, TicketSummary,
 };
+use portico_store::scoped::time::{TimeDraft, TimeEntry};
 use serde::Deserialize;
 
 use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
+use crate::forms::FieldErrors;
 use crate::id_path::IdPath;
 use crate::render::{self, Chrome};
 use crate::timeline::{TimelineEntry, timeline};
@@ -180,7 +182,7 @@ pub(crate) async fn queue(
 
 #[derive(Template)]
 #[template(path = "console/ticket.html")]
-struct TicketPage {
+pub(crate) struct TicketPage {
     chrome: Chrome,
     detail: TicketDetail,
     timeline: Vec<TimelineEntry>,
@@ -194,12 +196,17 @@ struct TicketPage {
     canned: Vec<(String, String)>,
     /// Colleagues writing a reply to this ticket now.
     replying: Vec<String>,
+    /// Work logged on the ticket, and the log-time form: as typed when it was refused, else
+    /// today's date on the reader's calendar.
+    time: Vec<TimeEntry>,
+    pub(crate) time_form: TimeDraft,
+    pub(crate) time_errors: FieldErrors,
     body: String,
     error: String,
     notice: &'static str,
 }
 
-async fn ticket_page(
+pub(crate) async fn ticket_page(
     state: &AppState,
     auth: &Auth,
     ticket: TicketId,
@@ -260,8 +267,23 @@ async fn ticket_page_with(
         (Vec::new(), Vec::new(), Vec::new())
     };
     let replying = tx.others_replying(ticket).await?;
+    let time = if can_work {
+        tx.ticket_time(ticket).await?
+    } else {
+        Vec::new()
+    };
     tx.commit().await?;
     Ok(TicketPage {
+        time,
+        time_form: TimeDraft {
+            worked_on: auth
+                .principal
+                .zone()
+                .date_after(portico_store::now(), 0)
+                .unwrap_or_default(),
+            ..TimeDraft::default()
+        },
+        time_errors: FieldErrors::default(),
         chrome: Chrome::signed_in(auth, &detail.ticket.title, "/tickets"),
         timeline: timeline(&detail, true),
         detail,
@@ -279,6 +301,12 @@ async fn ticket_page_with(
 }
 
 impl TicketPage {
+    /// The time logged on the ticket, as hours.
+    fn time_total(&self) -> String {
+        let minutes: i64 = self.time.iter().map(|e| e.minutes).sum();
+        portico_store::scoped::companies::hours_text(minutes)
+    }
+
     fn is_assignee(&self, id: &StaffUserId) -> bool {
         self.detail.ticket.assignee_id == Some(*id)
     }
@@ -337,6 +365,7 @@ pub(crate) async fn detail(
 ) -> Result<Response, WebError> {
     let notice = match query.done.as_str() {
         "replied" => "Reply sent to the client.",
+        "time" => "Time logged.",
         "noted" => "Internal note added.",
         "updated" => "Ticket updated.",
         "merged" => "The other ticket was merged into this one.",

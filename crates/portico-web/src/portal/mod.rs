@@ -7,6 +7,7 @@ mod overview;
 mod preferences;
 mod profile;
 pub(crate) mod tickets;
+mod work;
 
 use portico_core::Section;
 
@@ -51,6 +52,9 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
                 )
                 .post("/tickets/{ticket}/rating", Resource::Ticket, tickets::rate)
                 .post("/tickets/{ticket}/cc", Resource::Ticket, tickets::set_cc)
+        })
+        .section(Section::Work, |r| {
+            r.get("/work", Resource::Page, work::page)
         })
         .section(Section::Assets, |r| {
             r.get("/assets", Resource::Page, assets::list).get(
