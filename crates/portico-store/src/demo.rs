@@ -679,6 +679,22 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
             // The desk's first response, within every first-response target.
             tx.set_first_response(ws, ticket, created + 1200).await?;
             tx.assign_ticket(ws, ticket, staff.0).await?;
+            // The work it took: a quarter of an hour to two hours, one job in seven billable
+            // (out of the plan's scope), logged on the day it was done.
+            if let Some(day) = Zone::utc().date_after(created, 0) {
+                tx.add_time_entry(
+                    ws,
+                    *company,
+                    ticket,
+                    staff.0,
+                    staff.1,
+                    &day,
+                    15 + ((n * 13) % 8) as i64 * 15,
+                    TIME_NOTES[n % TIME_NOTES.len()],
+                    n.is_multiple_of(7),
+                )
+                .await?;
+            }
             if n.is_multiple_of(2) {
                 tx.add_message(
                     ws,
@@ -713,6 +729,15 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
     tx.commit().await?;
     Ok(true)
 }
+
+/// What the desk writes when it logs its time.
+const TIME_NOTES: &[&str] = &[
+    "Remote session: diagnosed and fixed.",
+    "Reset the account and checked sign-in with the user.",
+    "On site: replaced the part and tested.",
+    "Reconfigured and confirmed with the client.",
+    "Investigated the logs; applied the vendor's fix.",
+];
 
 /// What a demo client's desks, servers and phones are: (kind, manufacturer, model, OS).
 const DEVICES: &[(AssetKind, &str, &str, &str)] = &[

@@ -161,8 +161,8 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
     ),
     (
         31,
-        "active assets index",
-        include_str!("../migrations/sqlite/0031_active_assets_index.sql"),
+        "asset list index",
+        include_str!("../migrations/sqlite/0031_asset_list_index.sql"),
     ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -338,8 +338,8 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     ),
     (
         35,
-        "active assets index",
-        include_str!("../migrations/postgres/0035_active_assets_index.sql"),
+        "asset list index",
+        include_str!("../migrations/postgres/0035_asset_list_index.sql"),
     ),
 ];
 

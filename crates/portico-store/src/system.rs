@@ -274,6 +274,40 @@ impl SystemTx {
         Ok(())
     }
 
+    /// Logs work on a ticket (seeding).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn add_time_entry(
+        &mut self,
+        workspace: WorkspaceId,
+        company: CompanyId,
+        ticket: TicketId,
+        staff: StaffUserId,
+        staff_name: &str,
+        worked_on: &str,
+        minutes: i64,
+        note: &str,
+        billable: bool,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "INSERT INTO time_entries (workspace_id, company_id, id, ticket_id, staff_user_id, staff_name, worked_on, \
+                 minutes, note, billable, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                workspace,
+                company,
+                uuid::Uuid::now_v7().to_string(),
+                ticket,
+                staff,
+                staff_name,
+                worked_on,
+                minutes,
+                note,
+                billable,
+                now()
+            ))
+            .await?;
+        Ok(())
+    }
+
     /// Sets the work a company's plan includes each month (seeding).
     pub async fn set_included_minutes(
         &mut self,

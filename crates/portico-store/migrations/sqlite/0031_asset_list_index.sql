@@ -1,0 +1,8 @@
+-- A company's assets for its lists: current ones (no archive date) by name, with everything the
+-- lists filter on (site, kind, warranty end). A page and its count of matches then read this
+-- index (the count alone) instead of each asset's row: the measured company's 2,000 assets took
+-- about 1 ms a page to count through the warranty index, which the planner preferred.
+DROP INDEX assets_company_warranty;
+DROP INDEX assets_company_name;
+CREATE INDEX assets_company_list
+    ON assets (workspace_id, company_id, archived_at, name, id, site_id, kind, warranty_end);
