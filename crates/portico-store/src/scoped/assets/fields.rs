@@ -160,7 +160,7 @@ impl ScopedTx<'_> {
                 custom,
             });
         }
-        let settings = self.asset_field_settings(Some(company)).await?;
+        let settings = self.settings_of(Some(company), &custom).await?;
         let shown = |key: &str| settings.iter().any(|s| s.key == key && s.shown);
         Ok(ShownFields {
             builtin: AssetField::ALL
@@ -181,17 +181,36 @@ impl ScopedTx<'_> {
         &mut self,
         company: Option<CompanyId>,
     ) -> Result<Vec<FieldSetting>, StoreError> {
-        let own = match company {
-            Some(c) => self.visibility_rows(Some(c)).await?,
-            None => Vec::new(),
+        let custom = self.custom_asset_fields().await?;
+        self.settings_of(company, &custom).await
+    }
+
+    /// The settings at a level, both levels' stored choices read in one statement.
+    async fn settings_of(
+        &mut self,
+        company: Option<CompanyId>,
+        custom: &[CustomField],
+    ) -> Result<Vec<FieldSetting>, StoreError> {
+        let mut query = self.select(
+            "v.company_id IS NOT NULL, v.field, v.shown",
+            &fence::ASSET_FIELD_VISIBILITY,
+            "v",
+        );
+        match company {
+            Some(company) => query
+                .sql(" AND (v.company_id IS NULL OR v.company_id = ")
+                .arg(company)
+                .sql(")"),
+            None => query.sql(" AND v.company_id IS NULL"),
         };
-        let workspace = if own.is_empty() {
-            self.visibility_rows(None).await?
-        } else {
-            Vec::new()
+        let rows: Vec<(bool, String, bool)> = self.tx.all(query).await?;
+        // A company's own choice, where it has one, else the workspace's.
+        let own = rows.iter().any(|(of_company, _, _)| *of_company);
+        let stored = |key: &str| {
+            rows.iter()
+                .find(|(of_company, k, _)| *of_company == own && k == key)
+                .map(|(_, _, shown)| *shown)
         };
-        let chosen = if own.is_empty() { &workspace } else { &own };
-        let stored = |key: &str| chosen.iter().find(|(k, _)| k == key).map(|(_, s)| *s);
         let mut settings: Vec<FieldSetting> = AssetField::ALL
             .iter()
             .map(|f| FieldSetting {
@@ -200,12 +219,12 @@ impl ScopedTx<'_> {
                 shown: stored(f.as_str()).unwrap_or(f.shown_by_default()),
             })
             .collect();
-        for field in self.custom_asset_fields().await? {
+        for field in custom {
             let key = custom_key(field.id);
             settings.push(FieldSetting {
                 shown: stored(&key).unwrap_or(false),
                 key,
-                label: field.label,
+                label: field.label.clone(),
             });
         }
         Ok(settings)

@@ -277,6 +277,12 @@ impl ScopedTx<'_> {
             AssetSort::Name => " ORDER BY a.name, a.id",
             AssetSort::Kind => " ORDER BY a.kind, a.name, a.id",
             AssetSort::Site => " ORDER BY s.name, a.name, a.id",
+            // With a warranty filter every match has a date, and the order is the index's.
+            AssetSort::WarrantyEnd
+                if wanted.warranty.is_some() && shown.shows(&AssetField::WarrantyEnd) =>
+            {
+                " ORDER BY a.warranty_end, a.name, a.id"
+            }
             AssetSort::WarrantyEnd => {
                 " ORDER BY a.warranty_end IS NULL, a.warranty_end, a.name, a.id"
             }
