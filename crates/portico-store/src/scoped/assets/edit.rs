@@ -320,17 +320,8 @@ impl ScopedTx<'_> {
     ) -> Result<(), StoreError> {
         self.asset(company, asset).await?;
         self.scope.may(Action::ManageCompanyRecords)?;
-        let at = archived.then(now);
-        let mut update = self.update(&fence::ASSETS, |set| {
-            set.sql("archived_at = ").arg(at);
-        });
-        update
-            .sql(" AND company_id = ")
-            .arg(company)
-            .sql(" AND id = ")
-            .arg(asset);
-        self.tx.exec(update).await?;
-        Ok(())
+        self.set_record_archived(&fence::ASSETS, company, asset, archived)
+            .await
     }
 
     /// The stored values of an asset's own fields, by field id (the console's edit form).

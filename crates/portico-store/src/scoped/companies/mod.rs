@@ -9,3 +9,38 @@ pub use contacts::ContactDraft;
 pub use edit::{CompanyDraft, hours_text};
 pub use read::{Billing, CompanySummary, Contact, Site};
 pub use sites::SiteDraft;
+
+use portico_core::CompanyId;
+
+use crate::StoreError;
+use crate::scoped::{ScopedTx, fence};
+
+impl ScopedTx<'_> {
+    /// Archives (`archived`) or restores one record of a company: a site, a contact, an asset.
+    /// The caller has read the record through its own fence and checked the action; this
+    /// writes the date (a second archive keeps the first date).
+    pub(crate) async fn set_record_archived(
+        &mut self,
+        table: &fence::Tenant,
+        company: CompanyId,
+        id: impl Into<crate::sql::Arg>,
+        archived: bool,
+    ) -> Result<(), StoreError> {
+        let at = archived.then(crate::now);
+        let mut update = self.update(table, |set| {
+            set.sql("archived_at = ").arg(at);
+        });
+        update
+            .sql(" AND company_id = ")
+            .arg(company)
+            .sql(" AND id = ")
+            .arg(id)
+            .sql(if archived {
+                " AND archived_at IS NULL"
+            } else {
+                " AND archived_at IS NOT NULL"
+            });
+        self.tx.exec(update).await?;
+        Ok(())
+    }
+}

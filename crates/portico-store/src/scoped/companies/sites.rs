@@ -135,21 +135,7 @@ impl ScopedTx<'_> {
         if !archived {
             self.company_taking_work(company).await?;
         }
-        let at = archived.then(crate::now);
-        let mut update = self.update(&fence::SITES, |set| {
-            set.sql("archived_at = ").arg(at);
-        });
-        update
-            .sql(" AND company_id = ")
-            .arg(company)
-            .sql(" AND id = ")
-            .arg(site)
-            .sql(if archived {
-                " AND archived_at IS NULL"
-            } else {
-                " AND archived_at IS NOT NULL"
-            });
-        self.tx.exec(update).await?;
-        Ok(())
+        self.set_record_archived(&fence::SITES, company, site, archived)
+            .await
     }
 }
