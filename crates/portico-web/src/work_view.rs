@@ -31,6 +31,32 @@ impl MonthQuery {
     }
 }
 
+/// `2026-11` → `November 2026`.
+pub(crate) fn month_label(month: &str) -> String {
+    const NAMES: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let name = month
+        .get(5..7)
+        .and_then(|m| m.parse::<usize>().ok())
+        .and_then(|m| NAMES.get(m.wrapping_sub(1)));
+    match (name, month.get(..4)) {
+        (Some(name), Some(year)) => format!("{name} {year}"),
+        _ => month.to_owned(),
+    }
+}
+
 /// The months before and after `month` (`YYYY-MM`).
 pub(crate) fn neighbours(month: &str) -> (String, String) {
     let year: i32 = month[..4].parse().unwrap_or(2000);
@@ -83,6 +109,10 @@ impl WorkView {
             (h, 0) => format!("{h} h"),
             (h, m) => format!("{h} h {m:02} min"),
         }
+    }
+
+    fn label(&self) -> String {
+        month_label(&self.month.month)
     }
 
     /// Share of the allowance used, 0–100, for the meter.
