@@ -1177,7 +1177,43 @@ async fn each_principal_lists_the_assets_its_scope_holds() {
                 tx.asset(world.company_a, id("phone-none")).await
             ));
         }
+        // An own-tickets-only user is shown no site: not its name, not which assets share one.
+        if kind == Kind::OwnOnly {
+            let page = tx
+                .assets(world.company_a, &AssetQuery::default())
+                .await
+                .unwrap();
+            assert!(
+                page.assets
+                    .iter()
+                    .all(|a| a.site_id.is_none() && a.site_name.is_none())
+            );
+        }
     }
+}
+
+/// A retired (archived) asset cannot be reported on, and is restored only with its company.
+#[tokio::test]
+async fn a_retired_asset_takes_no_new_tickets() {
+    let world = world().await;
+    let assets = seed_assets(&world).await;
+    let laptop = assets[0].1;
+    let owner = world.scope(Kind::Owner).await;
+    let mut tx = world.store().scoped_write(&owner).await.unwrap();
+    tx.set_asset_archived(world.company_a, laptop, true)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let member = world.scope(Kind::Member).await;
+    let mut tx = world.store().scoped_write(&member).await.unwrap();
+    assert!(is_not_found(tx.asset_ref(laptop).await));
+    drop(tx);
+    let mut tx = world.store().scoped_write(&owner).await.unwrap();
+    tx.archive_company(world.company_a).await.unwrap();
+    assert!(matches!(
+        tx.set_asset_archived(world.company_a, laptop, false).await,
+        Err(StoreError::Invalid(_))
+    ));
 }
 
 /// The portal is sent only the fields the company shows: notes and the workspace's own fields

@@ -58,16 +58,24 @@ crate::sql::db_row!(EntryRow {
 
 impl EntryRow {
     fn into_entry(self) -> TimeEntry {
+        // Work on a ticket the reader may not open (another site's, a colleague's for an
+        // own-only reader) counts, but says nothing of that ticket: no note, no worker.
+        let ticket = self.ticket_number.zip(self.ticket_title);
+        let (note, staff_name) = if ticket.is_some() {
+            (self.note, self.staff_name)
+        } else {
+            (String::new(), String::new())
+        };
         TimeEntry {
             id: self.id,
             company_id: CompanyId::from_stored(&self.company_id),
             company_name: self.company_name,
             ticket_id: TicketId::from_stored(&self.ticket_id),
-            ticket: self.ticket_number.zip(self.ticket_title),
-            staff_name: self.staff_name,
+            ticket,
+            staff_name,
             worked_on: self.worked_on,
             minutes: self.minutes,
-            note: self.note,
+            note,
             billable: self.billable,
         }
     }
@@ -350,6 +358,29 @@ mod tests {
         for bad in ["", "0", "-5", "1:75", "25h", "lots", "1:5:0", "h", "1.5"] {
             assert_eq!(parse_duration(bad), None, "{bad:?}");
         }
+    }
+
+    #[test]
+    fn work_on_a_ticket_the_reader_cannot_open_says_nothing_of_it() {
+        let row = |number: Option<i64>| EntryRow {
+            id: "e".into(),
+            company_id: CompanyId::new().to_string(),
+            company_name: "A".into(),
+            ticket_id: TicketId::new().to_string(),
+            ticket_number: number,
+            ticket_title: number.map(|_| "Printer".into()),
+            staff_name: "Tom".into(),
+            worked_on: "2026-11-03".into(),
+            minutes: 45,
+            note: "Replaced the CFO's laptop".into(),
+            billable: false,
+        };
+        let hidden = row(None).into_entry();
+        assert_eq!((hidden.note.as_str(), hidden.staff_name.as_str()), ("", ""));
+        assert_eq!(hidden.minutes, 45, "it still counts");
+        let shown = row(Some(1042)).into_entry();
+        assert_eq!(shown.note, "Replaced the CFO's laptop");
+        assert_eq!(shown.ticket, Some((1042, "Printer".into())));
     }
 
     #[test]

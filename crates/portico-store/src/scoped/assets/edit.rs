@@ -320,6 +320,9 @@ impl ScopedTx<'_> {
     ) -> Result<(), StoreError> {
         self.asset(company, asset).await?;
         self.scope.may(Action::ManageCompanyRecords)?;
+        if !archived {
+            self.company_taking_work(company).await?;
+        }
         self.set_record_archived(&fence::ASSETS, company, asset, archived)
             .await
     }

@@ -221,14 +221,15 @@ impl ScopedTx<'_> {
                 format!("{empty} AS {}", field.as_str())
             }
         };
-        // An own-tickets-only user is shown no site's name anywhere (tickets included).
-        let site_name = if self.scope.requester().is_some() {
-            "NULL AS site_name"
+        // An own-tickets-only user is shown no site anywhere (tickets included): not its name,
+        // nor which assets share one.
+        let site = if self.scope.requester().is_some() {
+            "NULL AS site_id, NULL AS site_name"
         } else {
-            "s.name AS site_name"
+            "a.site_id, s.name AS site_name"
         };
         let columns = [
-            format!("a.id, a.company_id, a.site_id, {site_name}, a.name, a.kind"),
+            format!("a.id, a.company_id, {site}, a.name, a.kind"),
             column(AssetField::Manufacturer, "a.manufacturer", "''"),
             column(AssetField::Model, "a.model", "''"),
             column(AssetField::Serial, "a.serial", "''"),
@@ -271,6 +272,9 @@ impl ScopedTx<'_> {
         }
         let sort = match wanted.sort.field() {
             Some(field) if !shown.shows(&field) => AssetSort::Name,
+            _ if wanted.sort == AssetSort::Site && self.scope.requester().is_some() => {
+                AssetSort::Name
+            }
             _ => wanted.sort,
         };
         query.sql(match sort {
@@ -313,7 +317,8 @@ impl ScopedTx<'_> {
         } else {
             " AND a.archived_at IS NULL"
         });
-        if let Some(site) = wanted.site {
+        // (Own-tickets-only readers are shown no site, so they filter by none.)
+        if let Some(site) = wanted.site.filter(|_| self.scope.requester().is_none()) {
             query.sql(" AND a.site_id = ").arg(site);
         }
         if let Some(kind) = wanted.kind {
@@ -397,12 +402,15 @@ impl ScopedTx<'_> {
         Ok(asset)
     }
 
-    /// An asset of the caller's scope by id alone, for links from tickets ("Report an issue"):
-    /// its company and name.
+    /// A current asset of the caller's scope by id alone, for a ticket raised about it
+    /// ("Report an issue"): its company and name. A retired (archived) asset is not one.
     pub async fn asset_ref(&mut self, id: AssetId) -> Result<(CompanyId, String), StoreError> {
         self.may_read_assets()?;
         let mut query = self.select("a.company_id, a.name", &fence::ASSETS, "a");
-        query.sql(" AND a.id = ").arg(id);
+        query
+            .sql(" AND a.id = ")
+            .arg(id)
+            .sql(" AND a.archived_at IS NULL");
         let (company, name): (String, String) =
             self.tx.optional(query).await?.ok_or(StoreError::NotFound)?;
         Ok((CompanyId::from_stored(&company), name))
