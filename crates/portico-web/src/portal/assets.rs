@@ -92,8 +92,7 @@ pub(crate) async fn detail(
 ) -> Result<Response, WebError> {
     let company = acting_company(&auth)?;
     let mut tx = state.store.scoped(&auth.scope).await?;
-    let asset = tx.asset(company, id).await?;
-    let shown = tx.shown_asset_fields(company).await?;
+    let (asset, shown) = tx.asset_as_shown(company, id).await?;
     tx.commit().await?;
     let heading = heading(&auth);
     Ok(render::ok(&AssetPage {

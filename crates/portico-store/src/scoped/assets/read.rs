@@ -376,6 +376,18 @@ impl ScopedTx<'_> {
 
     /// One asset of a company in scope, with the workspace's own fields the reader is shown.
     pub async fn asset(&mut self, company: CompanyId, id: AssetId) -> Result<Asset, StoreError> {
+        self.asset_as_shown(company, id)
+            .await
+            .map(|(asset, _)| asset)
+    }
+
+    /// The same, with the fields the reader is shown (an asset's page lays itself out by
+    /// them), worked out once.
+    pub async fn asset_as_shown(
+        &mut self,
+        company: CompanyId,
+        id: AssetId,
+    ) -> Result<(Asset, ShownFields), StoreError> {
         self.may_read_assets()?;
         let shown = self.shown_asset_fields(company).await?;
         let mut query = self.asset_select(company, &shown);
@@ -399,7 +411,7 @@ impl ScopedTx<'_> {
                 })
                 .collect();
         }
-        Ok(asset)
+        Ok((asset, shown))
     }
 
     /// A current asset of the caller's scope by id alone, for a ticket raised about it
