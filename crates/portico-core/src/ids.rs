@@ -141,6 +141,14 @@ id_type!(
     /// A field of assets a workspace defines beyond the built-in ones.
     AssetFieldId
 );
+id_type!(
+    /// A piece of maintenance done, or planned, on a company's systems.
+    MaintenanceId
+);
+id_type!(
+    /// An invoice to a company.
+    InvoiceId
+);
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,7 @@
 pub mod asset;
 pub mod ids;
 pub mod local_time;
+pub mod maintenance;
 pub mod notice;
 pub mod policy;
 pub mod principal;
@@ -16,6 +17,7 @@ pub mod ticket_form;
 pub use asset::{AssetField, AssetKind};
 pub use ids::*;
 pub use local_time::{BusinessHours, Calendar, Zone, parse_date};
+pub use maintenance::{MaintenanceKind, MaintenanceOutcome};
 pub use notice::{Notice, TicketRef};
 pub use policy::{Action, Denied};
 pub use principal::{PortalGrant, PortalPrincipal, Principal, StaffPrincipal};

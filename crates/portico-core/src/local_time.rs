@@ -133,6 +133,33 @@ impl Zone {
         Some(later.to_string())
     }
 
+    /// A wall-clock time typed here as `YYYY-MM-DDTHH:MM` (a `datetime-local` input) or
+    /// `YYYY-MM-DD HH:MM`, as Unix seconds; in a gap (clocks going forward) the moment after.
+    pub fn parse_local(&self, text: &str) -> Option<i64> {
+        let text = text.trim();
+        let (date, clock) = text.split_once(['T', ' '])?;
+        let date: Date = parse_date(date)?.parse().ok()?;
+        let minute = parse_clock(clock)?;
+        if minute >= 24 * 60 {
+            return None;
+        }
+        self.moment(date, minute)
+    }
+
+    /// `secs` as a `datetime-local` input's value here (`YYYY-MM-DDTHH:MM`).
+    pub fn local_input(&self, secs: i64) -> String {
+        self.wall_clock(secs, |clock| {
+            clock
+                .map(|c| {
+                    format!(
+                        "{:04}-{:02}-{:02}T{:02}:{:02}",
+                        c.year, c.month, c.day, c.hour, c.minute
+                    )
+                })
+                .unwrap_or_default()
+        })
+    }
+
     fn zoned(&self, secs: i64) -> Option<Zoned> {
         Timestamp::from_second(secs)
             .ok()

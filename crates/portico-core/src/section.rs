@@ -97,7 +97,11 @@ pub const SECTIONS: &[SectionSpec] = &[
         billing_fields: &["hourly rate", "billable amount"],
         ..spec(Section::Work, "P3")
     },
-    spec(Section::Maintenance, "P4"),
+    SectionSpec {
+        path: Some("/maintenance"),
+        on_by_default: true,
+        ..spec(Section::Maintenance, "P4")
+    },
     spec(Section::Security, "P5"),
     spec(Section::Compliance, "P6"),
     spec(Section::Backup, "P7"),

@@ -3,8 +3,8 @@
 //! `portico serve` on first start.
 
 use portico_core::{
-    AssetKind, BusinessHours, CompanyId, ContactRole, PortalRole, Section, SiteId, StaffRole,
-    TicketPriority, TicketStatus, WorkspaceId, Zone,
+    AssetId, AssetKind, BusinessHours, CompanyId, ContactRole, PortalRole, Section, SiteId,
+    StaffRole, TicketPriority, TicketStatus, WorkspaceId, Zone,
 };
 
 use crate::public::SurfaceKind;
@@ -369,7 +369,8 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
         tx.set_company_email_domains(ws, id, &[&domain]).await?;
         companies.push((id, sites));
     }
-    seed_assets(&mut tx, ws, &companies).await?;
+    let infrastructure = seed_assets(&mut tx, ws, &companies).await?;
+    seed_maintenance(&mut tx, ws, &companies, &infrastructure).await?;
     let (acme, acme_sites) = companies[0].clone();
     let (birchwood, _) = companies[1].clone();
     let (cobalt, _) = companies[2].clone();
@@ -791,11 +792,13 @@ const PEOPLE: &[&str] = &[
 /// per site, a server at the first, phones at none; warranties spread from lapsed to years
 /// ahead, so that "ending soon" has something to show. The asset tag is a field of the
 /// workspace's own, shown to clients.
+/// Returns each company's servers and switches (with their sites), which maintenance touches.
 async fn seed_assets(
     tx: &mut crate::SystemTx,
     ws: WorkspaceId,
     companies: &[(CompanyId, Vec<SiteId>)],
-) -> Result<(), StoreError> {
+) -> Result<Vec<Vec<(AssetId, Option<SiteId>)>>, StoreError> {
+    let mut infrastructure = Vec::new();
     let tag_field = tx.add_asset_field(ws, "Asset tag", true).await?;
     let at = now();
     let date = |days: i64| Zone::utc().date_after(at, days);
@@ -807,6 +810,7 @@ async fn seed_assets(
             .take(3)
             .collect::<String>()
             .to_uppercase();
+        let mut kit = Vec::new();
         for (s, site) in sites.iter().enumerate() {
             let desks = 7 + (c + s) % 4;
             let mut devices: Vec<(AssetKind, &str, &str, &str, String)> = (0..desks)
@@ -889,8 +893,12 @@ async fn seed_assets(
                     .await?;
                 tx.set_asset_field_value(ws, *company, asset, tag_field, &format!("AT-{:04}", n))
                     .await?;
+                if matches!(kind, AssetKind::Server | AssetKind::Network) {
+                    kit.push((asset, Some(*site)));
+                }
             }
         }
+        infrastructure.push(kit);
         for p in 0..3 {
             n += 1;
             let name = format!("{prefix}-PH-{:02}", p + 1);
@@ -912,6 +920,114 @@ async fn seed_assets(
                     last_seen_at: Some(at - p * 86_400),
                     assigned_user: PEOPLE[(c * 3 + p as usize) % PEOPLE.len()],
                     notes: "",
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(infrastructure)
+}
+
+/// One demo maintenance record: kind, outcome, title, summary, start, sites, assets.
+type DemoMaintenance = (
+    portico_core::MaintenanceKind,
+    portico_core::MaintenanceOutcome,
+    String,
+    &'static str,
+    i64,
+    Vec<SiteId>,
+    Vec<(AssetId, Option<SiteId>)>,
+);
+
+/// Half a year of maintenance per demo company: a monthly patching run over the whole company
+/// (one that went partly wrong, one that failed and was rerun), firmware updates on the
+/// switches and servers, and two windows planned ahead.
+async fn seed_maintenance(
+    tx: &mut crate::SystemTx,
+    ws: WorkspaceId,
+    companies: &[(CompanyId, Vec<SiteId>)],
+    infrastructure: &[Vec<(AssetId, Option<SiteId>)>],
+) -> Result<(), StoreError> {
+    use portico_core::{MaintenanceKind as Kind, MaintenanceOutcome as Outcome};
+    let day = 86_400;
+    // 11:00 UTC: after hours in Sydney (22:00 in summer), where the demo MSP works.
+    let evening = now() - now().rem_euclid(day) + 11 * 3600;
+    for (c, ((company, sites), kit)) in companies.iter().zip(infrastructure).enumerate() {
+        let mut records: Vec<DemoMaintenance> = Vec::new();
+        for month in 1..=6i64 {
+            let start = evening - month * 30 * day + (c as i64 % 3) * day;
+            let (outcome, summary) = match (month + c as i64) % 5 {
+                0 => (
+                    Outcome::Partial,
+                    "Security and quality updates installed on all but two workstations, which were \
+                     switched off; they were patched the next morning.",
+                ),
+                3 if month == 4 => (
+                    Outcome::Failed,
+                    "The cumulative update failed to install on the server (error 0x800f0922); \
+                     rolled back, and rerun two days later once disk space was freed.",
+                ),
+                _ => (
+                    Outcome::Succeeded,
+                    "Monthly security and quality updates installed on every workstation and \
+                     server; all devices restarted and checked in afterwards.",
+                ),
+            };
+            records.push((
+                Kind::Patching,
+                outcome,
+                "Monthly patching".to_owned(),
+                summary,
+                start,
+                Vec::new(),
+                Vec::new(),
+            ));
+        }
+        if let Some(site) = sites.first() {
+            records.push((
+                Kind::Updates,
+                Outcome::Succeeded,
+                "Switch and server firmware".to_owned(),
+                "Switch firmware to the vendor's current release and the server's BIOS and \
+                 iDRAC updated; a 20-minute network outage at the site, as announced.",
+                evening - 45 * day,
+                vec![*site],
+                kit.clone(),
+            ));
+        }
+        records.push((
+            Kind::Patching,
+            Outcome::Planned,
+            "Monthly patching".to_owned(),
+            "Security and quality updates; devices restart overnight. Leave them switched on.",
+            evening + (5 + c as i64 % 4) * day,
+            Vec::new(),
+            Vec::new(),
+        ));
+        records.push((
+            Kind::Scheduled,
+            Outcome::Planned,
+            "Backup appliance replacement".to_owned(),
+            "The backup appliance is replaced with a new one; last night's backup is copied across \
+             first. No interruption for users expected.",
+            evening + (19 + c as i64 % 5) * day,
+            sites.first().copied().into_iter().collect(),
+            Vec::new(),
+        ));
+        for (kind, outcome, title, summary, start, sites, assets) in &records {
+            tx.add_maintenance(
+                ws,
+                &crate::system::SeedMaintenance {
+                    company: *company,
+                    kind: *kind,
+                    outcome: *outcome,
+                    title,
+                    summary,
+                    starts_at: *start,
+                    ends_at: Some(*start + 4 * 3600),
+                    staff_name: "Tom Tran",
+                    sites,
+                    assets,
                 },
             )
             .await?;

@@ -164,6 +164,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "asset list index",
         include_str!("../migrations/sqlite/0031_asset_list_index.sql"),
     ),
+    (
+        32,
+        "maintenance",
+        include_str!("../migrations/sqlite/0032_maintenance.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -340,6 +345,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         35,
         "asset list index",
         include_str!("../migrations/postgres/0035_asset_list_index.sql"),
+    ),
+    (
+        36,
+        "maintenance",
+        include_str!("../migrations/postgres/0036_maintenance.sql"),
     ),
 ];
 

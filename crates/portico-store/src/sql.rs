@@ -89,7 +89,9 @@ id_args!(
     portico_core::MessageId,
     portico_core::CannedResponseId,
     portico_core::AssetId,
-    portico_core::AssetFieldId
+    portico_core::AssetFieldId,
+    portico_core::MaintenanceId,
+    portico_core::InvoiceId
 );
 
 /// A query under construction: SQL text plus its arguments, numbered as they are pushed.

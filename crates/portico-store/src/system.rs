@@ -46,6 +46,21 @@ pub struct SeedAsset<'a> {
     pub notes: &'a str,
 }
 
+/// A maintenance record to create directly (seeding).
+pub struct SeedMaintenance<'a> {
+    pub company: CompanyId,
+    pub kind: portico_core::MaintenanceKind,
+    pub outcome: portico_core::MaintenanceOutcome,
+    pub title: &'a str,
+    pub summary: &'a str,
+    pub starts_at: i64,
+    pub ends_at: Option<i64>,
+    pub staff_name: &'a str,
+    pub sites: &'a [SiteId],
+    /// Each asset with the site it stands at.
+    pub assets: &'a [(portico_core::AssetId, Option<SiteId>)],
+}
+
 /// A ticket to create directly.
 /// A custom field of a seeded ticket form.
 pub struct SeedField<'a> {
@@ -221,6 +236,52 @@ impl SystemTx {
                 at
             ))
             .await?;
+        Ok(id)
+    }
+
+    /// Adds a maintenance record with what it touched (seeding).
+    pub async fn add_maintenance(
+        &mut self,
+        workspace: WorkspaceId,
+        record: &SeedMaintenance<'_>,
+    ) -> Result<portico_core::MaintenanceId, StoreError> {
+        let id = portico_core::MaintenanceId::new();
+        self.tx
+            .exec(q!(
+                "INSERT INTO maintenance_records (workspace_id, company_id, id, kind, outcome, title, summary, starts_at, \
+                 ends_at, staff_name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)",
+                workspace,
+                record.company,
+                id,
+                record.kind.as_str(),
+                record.outcome.as_str(),
+                record.title,
+                record.summary,
+                record.starts_at,
+                record.ends_at,
+                record.staff_name,
+                now()
+            ))
+            .await?;
+        let targets = record.sites.iter().map(|site| (Some(*site), None)).chain(
+            record
+                .assets
+                .iter()
+                .map(|(asset, site)| (*site, Some(*asset))),
+        );
+        for (site, asset) in targets {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO maintenance_targets (workspace_id, company_id, record_id, site_id, asset_id) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                    workspace,
+                    record.company,
+                    id,
+                    site,
+                    asset
+                ))
+                .await?;
+        }
         Ok(id)
     }
 

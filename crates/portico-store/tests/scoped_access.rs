@@ -1398,3 +1398,88 @@ async fn logged_time_adds_up_against_the_plan() {
     assert!(mine.iter().all(|e| e.staff_name == "tech-a@msp.test"));
     assert_eq!(tx.ticket_time(world.ticket("A1")).await.unwrap().len(), 3);
 }
+
+/// Each principal reads the maintenance its scope holds: a site-restricted user the records at
+/// its sites and the company-wide ones, with only its sites' assets; an own-only user no sites.
+/// Only owners and the company's technicians record it.
+#[tokio::test]
+async fn each_principal_reads_and_records_the_maintenance_its_scope_allows() {
+    use portico_store::scoped::maintenance::{MaintenanceDraft, MaintenanceFilter};
+    let world = world().await;
+    let assets = seed_assets(&world).await;
+    let owner = world.scope(Kind::Owner).await;
+    let mut tx = world.store().scoped_write(&owner).await.unwrap();
+    let sites = tx.sites(world.company_a).await.unwrap();
+    let site = |name: &str| sites.iter().find(|s| s.name == name).unwrap().id.clone();
+    let zone = portico_core::Zone::utc();
+    let yesterday = zone.local_input(portico_store::now() - 24 * 3600);
+    let draft = |title: &str, sites: Vec<String>, assets: &str| MaintenanceDraft {
+        kind: "patching".into(),
+        outcome: "succeeded".into(),
+        title: title.into(),
+        summary: String::new(),
+        starts_at: yesterday.clone(),
+        ends_at: String::new(),
+        sites,
+        assets: assets.into(),
+    };
+    for (title, sites, assets) in [
+        ("at-a1", vec![site("A1")], ""),
+        ("at-a2", vec![], "server-a2"),
+        ("company-wide", vec![], ""),
+    ] {
+        tx.add_maintenance(world.company_a, &draft(title, sites, assets), &zone)
+            .await
+            .unwrap();
+    }
+    let b_record = tx
+        .add_maintenance(world.company_b, &draft("at-b", vec![], "laptop-b"), &zone)
+        .await
+        .unwrap();
+    // An asset of another company cannot be named.
+    assert!(matches!(
+        tx.add_maintenance(world.company_a, &draft("x", vec![], "laptop-b"), &zone)
+            .await,
+        Err(StoreError::InvalidFields(_))
+    ));
+    tx.commit().await.unwrap();
+    let server = assets.iter().find(|(n, _)| *n == "server-a2").unwrap().1;
+
+    for kind in KINDS {
+        let scope = world.scope(kind).await;
+        let mut tx = world.store().scoped(&scope).await.unwrap();
+        let listed = tx
+            .maintenance(world.company_a, &MaintenanceFilter::default())
+            .await;
+        if kind == Kind::TechnicianB {
+            assert!(is_not_found(listed), "{kind:?} reads A's maintenance");
+        } else {
+            let list = listed.unwrap();
+            let titles: BTreeSet<&str> = list.history.iter().map(|r| r.title.as_str()).collect();
+            let want: BTreeSet<&str> = match kind {
+                Kind::SiteRestricted => ["at-a1", "company-wide"].into(),
+                _ => ["at-a1", "at-a2", "company-wide"].into(),
+            };
+            assert_eq!(titles, want, "{kind:?}");
+            let a1 = list.history.iter().find(|r| r.title == "at-a1").unwrap();
+            assert_eq!(a1.sites.is_empty(), kind == Kind::OwnOnly, "{kind:?}");
+            if let Some(a2) = list.history.iter().find(|r| r.title == "at-a2") {
+                assert_eq!(a2.assets.first().map(|a| a.0), Some(server), "{kind:?}");
+            }
+        }
+        assert!(
+            is_not_found(tx.maintenance_record(world.company_a, b_record).await),
+            "{kind:?} reads B's record under A"
+        );
+        drop(tx);
+        let mut tx = world.store().scoped_write(&scope).await.unwrap();
+        let added = tx
+            .add_maintenance(world.company_a, &draft("new", vec![], ""), &zone)
+            .await;
+        assert_eq!(
+            added.is_ok(),
+            matches!(kind, Kind::Owner | Kind::TechnicianA),
+            "{kind:?} records maintenance"
+        );
+    }
+}

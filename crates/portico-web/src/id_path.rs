@@ -5,8 +5,8 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use portico_core::{
-    AssetId, CannedResponseId, CompanyId, ContactId, MessageId, PortalUserId, SiteId, StaffUserId,
-    TicketId, WorkspaceId,
+    AssetId, CannedResponseId, CompanyId, ContactId, InvoiceId, MaintenanceId, MessageId,
+    PortalUserId, SiteId, StaffUserId, TicketId, WorkspaceId,
 };
 use serde::de::DeserializeOwned;
 
@@ -90,7 +90,9 @@ one_id!(
     TicketId,
     MessageId,
     CannedResponseId,
-    AssetId
+    AssetId,
+    MaintenanceId,
+    InvoiceId
 );
 
 impl<A, B> PathIds for (A, B)

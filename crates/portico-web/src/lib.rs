@@ -16,6 +16,7 @@ mod id_path;
 
 mod live;
 mod local_time;
+mod maintenance_view;
 
 pub mod portal;
 pub mod registry;

@@ -27,6 +27,8 @@ pub enum Resource {
     CompanyContact,
     /// `{company}/…/{asset}`: an asset of a company.
     CompanyAsset,
+    /// `{company}/…/{maintenance}`: a maintenance record of a company.
+    CompanyMaintenance,
     /// `{asset}`: an asset of the portal user's company.
     Asset,
     /// `{staff}`: a staff user of the workspace.

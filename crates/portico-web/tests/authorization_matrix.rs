@@ -175,6 +175,22 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 in_company(manages_users, ok)
             }
         }
+        // Maintenance: every staff member reads a visible company's; owners and technicians
+        // record it (the empty form is refused field by field).
+        (SurfaceKind::Console, "GET", "/companies/{company}/maintenance") => in_company(true, 200),
+        (SurfaceKind::Console, "GET", "/companies/{company}/maintenance/new") => {
+            in_company(manages_users, 200)
+        }
+        (SurfaceKind::Console, "POST", "/companies/{company}/maintenance") => {
+            in_company(manages_users, 422)
+        }
+        (SurfaceKind::Console, method, "/companies/{company}/maintenance/{maintenance}") => {
+            if !sees || !user_of_company {
+                404
+            } else {
+                in_company(manages_users, if method == "GET" { 200 } else { 422 })
+            }
+        }
         (SurfaceKind::Console, "GET", "/companies/{company}/asset-fields") => {
             in_company(owner, 200)
         }
@@ -432,9 +448,11 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             _ => 404,
         },
         // ---- portal
-        (SurfaceKind::Portal, "GET", "/" | "/tickets" | "/profile" | "/contacts" | "/assets") => {
-            200
-        }
+        (
+            SurfaceKind::Portal,
+            "GET",
+            "/" | "/tickets" | "/profile" | "/contacts" | "/assets" | "/maintenance",
+        ) => 200,
         // The company's use of its plan is its client admins' section.
         (SurfaceKind::Portal, "GET", "/work") => {
             if who == Who::ClientAdmin {

@@ -101,6 +101,21 @@ fn canaries(app: &TestApp, who: Who) -> Vec<(String, bool)> {
         ));
         list.push((format!("CANARY-ASSETNOTE-{tag}"), staff_sees(who, co)));
     }
+    // Maintenance: a site-restricted user sees their site's and the company-wide records only.
+    for (tag, co, site_restricted_sees) in [
+        ("A1", Co::A, true),
+        ("A2", Co::A, false),
+        ("A0", Co::A, true),
+        ("B", Co::B, false),
+        ("C", Co::C, false),
+    ] {
+        let portal_sees =
+            portal_a && co == Co::A && (who != Who::SiteRestricted || site_restricted_sees);
+        list.push((
+            format!("CANARY-MAINT-{tag}"),
+            staff_sees(who, co) || portal_sees,
+        ));
+    }
     list
 }
 

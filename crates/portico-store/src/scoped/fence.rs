@@ -20,6 +20,10 @@ pub(crate) struct Tenant {
     /// The column naming the site a row belongs to: site-restricted scopes see their sites'
     /// rows only.
     pub(crate) site: Option<&'static str>,
+    /// For a row that may span several sites (maintenance): the table listing its sites, and
+    /// that table's column naming the row. A site-restricted scope sees the row when it lists
+    /// no site (it concerns the whole company) or one of the scope's.
+    pub(crate) sites_via: Option<(&'static str, &'static str)>,
     pub(crate) own: Own,
 }
 
@@ -60,6 +64,7 @@ const fn client(table: &'static str) -> Tenant {
         workspace: "workspace_id",
         company: Company::Column("company_id"),
         site: None,
+        sites_via: None,
         own: Own::Unrestricted,
     }
 }
@@ -70,6 +75,7 @@ const fn workspace_level(table: &'static str) -> Tenant {
         workspace: "workspace_id",
         company: Company::None,
         site: None,
+        sites_via: None,
         own: Own::Unrestricted,
     }
 }
@@ -140,6 +146,17 @@ pub(crate) const TICKET_PRESENCE: Tenant = of_ticket("ticket_presence");
 /// Work logged on a company's tickets: the company's plan usage, fenced by company (the
 /// ticket each names is read through the ticket's own fence).
 pub(crate) const TIME_ENTRIES: Tenant = client("time_entries");
+/// Maintenance done or planned: a company's, narrowed for site-restricted readers to the
+/// records that touch one of their sites or concern the whole company.
+pub(crate) const MAINTENANCE_RECORDS: Tenant = Tenant {
+    sites_via: Some(("maintenance_targets", "record_id")),
+    ..client("maintenance_records")
+};
+/// The sites and assets a record touched: a site-restricted reader sees its sites' only.
+pub(crate) const MAINTENANCE_TARGETS: Tenant = Tenant {
+    site: Some("site_id"),
+    ..client("maintenance_targets")
+};
 pub(crate) const TICKET_CATEGORIES: Tenant = workspace_level("ticket_categories");
 pub(crate) const TICKET_COUNTERS: Tenant = workspace_level("ticket_counters");
 pub(crate) const TICKET_FORM_FIELDS: Tenant = Tenant {
@@ -211,6 +228,8 @@ pub(crate) const ALL: &[&Tenant] = &[
     &TICKET_CC,
     &TICKET_PRESENCE,
     &TIME_ENTRIES,
+    &MAINTENANCE_RECORDS,
+    &MAINTENANCE_TARGETS,
     &TICKET_CATEGORIES,
     &TICKET_COUNTERS,
     &TICKET_FORM_FIELDS,
@@ -303,6 +322,14 @@ impl ScopedTx<'_> {
             query.sql(" AND ");
             query.in_list(&format!("{alias}.{column}"), sites);
         }
+        if let (Some((via, key)), Some(sites)) = (table.sites_via, self.scope.sites()) {
+            query.sql(&format!(
+                " AND (NOT EXISTS (SELECT 1 FROM {via} fv WHERE fv.{key} = {alias}.id AND fv.site_id IS NOT NULL) \
+                 OR EXISTS (SELECT 1 FROM {via} fv WHERE fv.{key} = {alias}.id AND "
+            ));
+            query.in_list("fv.site_id", sites);
+            query.sql("))");
+        }
         match table.own {
             Own::Unrestricted => {}
             Own::Ticket { id, requester } => self.own_tickets(query, alias, id, requester),
@@ -375,6 +402,7 @@ mod tests {
         ("company_grants.rs", include_str!("company_grants.rs")),
         ("kept_uploads.rs", include_str!("kept_uploads.rs")),
         ("local_time.rs", include_str!("local_time.rs")),
+        ("maintenance.rs", include_str!("maintenance.rs")),
         ("mod.rs", include_str!("mod.rs")),
         ("outbox.rs", include_str!("outbox.rs")),
         ("portal_settings.rs", include_str!("portal_settings.rs")),
@@ -502,6 +530,13 @@ mod tests {
                 super::Company::Column(c) | super::Company::Optional(c) => columns.push(c),
             }
             columns.extend(tenant.site);
+            if let Some((via, key)) = tenant.sites_via {
+                let (_, via_body) = tables
+                    .iter()
+                    .find(|(name, _)| name == via)
+                    .unwrap_or_else(|| panic!("{via} is not a table"));
+                assert!(via_body.contains(&format!("{key} ")) && via_body.contains("site_id "));
+            }
             match tenant.own {
                 super::Own::Unrestricted => {}
                 super::Own::Ticket { id, requester } => columns.extend([id, requester]),

@@ -9,6 +9,7 @@ pub mod company_grants;
 pub(crate) mod fence;
 pub mod kept_uploads;
 pub mod local_time;
+pub mod maintenance;
 pub mod outbox;
 pub mod portal_settings;
 pub mod portal_users;

@@ -9,6 +9,7 @@ mod company_edit;
 mod company_grants;
 mod company_hours;
 mod contacts;
+mod maintenance;
 mod notifications;
 mod outbox;
 mod portal_defaults;
@@ -102,6 +103,31 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             "/settings/assets",
             Resource::Page,
             asset_fields::workspace_save,
+        )
+        .get(
+            "/companies/{company}/maintenance",
+            Resource::Company,
+            maintenance::list,
+        )
+        .get(
+            "/companies/{company}/maintenance/new",
+            Resource::Company,
+            maintenance::new_record,
+        )
+        .post(
+            "/companies/{company}/maintenance",
+            Resource::Company,
+            maintenance::add,
+        )
+        .get(
+            "/companies/{company}/maintenance/{maintenance}",
+            Resource::CompanyMaintenance,
+            maintenance::edit,
+        )
+        .post(
+            "/companies/{company}/maintenance/{maintenance}",
+            Resource::CompanyMaintenance,
+            maintenance::save,
         )
         .get(
             "/companies/{company}/sites/new",

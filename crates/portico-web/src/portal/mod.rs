@@ -2,6 +2,7 @@
 
 mod assets;
 mod contacts;
+mod maintenance;
 mod new_ticket;
 mod overview;
 mod preferences;
@@ -55,6 +56,9 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
         })
         .section(Section::Work, |r| {
             r.get("/work", Resource::Page, work::page)
+        })
+        .section(Section::Maintenance, |r| {
+            r.get("/maintenance", Resource::Page, maintenance::page)
         })
         .section(Section::Assets, |r| {
             r.get("/assets", Resource::Page, assets::list).get(

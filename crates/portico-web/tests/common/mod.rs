@@ -9,8 +9,8 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, header};
 use http_body_util::BodyExt;
 use portico_core::{
-    AssetId, CompanyId, ContactId, ContactRole, PortalRole, PortalUserId, SiteId, StaffRole,
-    StaffUserId, TicketId, TicketPriority, TicketStatus, WorkspaceId,
+    AssetId, CompanyId, ContactId, ContactRole, MaintenanceId, PortalRole, PortalUserId, SiteId,
+    StaffRole, StaffUserId, TicketId, TicketPriority, TicketStatus, WorkspaceId,
 };
 use portico_store::system::{SeedAsset, SeedPortalUser, SeedTicket};
 use portico_store::test_support::TestDatabase;
@@ -139,6 +139,8 @@ pub struct Fixture {
     /// Assets: A's at site A1, at A2 and at no site; B's; C's. Named `CANARY-ASSET-<tag>`, with
     /// notes `CANARY-ASSETNOTE-<tag>` (notes are hidden from the portal by default).
     pub assets: [AssetId; 5],
+    /// Maintenance records: A's at site 1 (planned ahead), at site 2 and company-wide; B's; C's.
+    pub maintenance: [MaintenanceId; 5],
     pub portal_users: Vec<(Who, PortalUserId)>,
     pub staff_users: Vec<(Who, StaffUserId)>,
     /// A not-yet-activated portal user of A and one of B and C: objects of portal-user routes.
@@ -652,6 +654,44 @@ async fn seed(store: &Store) -> Fixture {
         assets.push(asset);
     }
     let assets: [AssetId; 5] = assets.try_into().unwrap();
+    // Maintenance: A's at its two sites (the first planned ahead) and company-wide; B's, C's.
+    let mut maintenance = Vec::new();
+    let day = 24 * 3600;
+    for (ws, company, site, tag, ahead) in [
+        (ws1, company_a, Some(site_a1), "A1", true),
+        (ws1, company_a, Some(site_a2), "A2", false),
+        (ws1, company_a, None, "A0", false),
+        (ws1, company_b, Some(site_b1), "B", false),
+        (ws2, company_c, Some(site_c1), "C", false),
+    ] {
+        let title = format!("CANARY-MAINT-{tag}");
+        let sites: Vec<SiteId> = site.into_iter().collect();
+        let at = portico_store::now();
+        let record = tx
+            .add_maintenance(
+                ws,
+                &portico_store::system::SeedMaintenance {
+                    company,
+                    kind: portico_core::MaintenanceKind::Patching,
+                    outcome: if ahead {
+                        portico_core::MaintenanceOutcome::Planned
+                    } else {
+                        portico_core::MaintenanceOutcome::Succeeded
+                    },
+                    title: &title,
+                    summary: "Monthly patches.",
+                    starts_at: if ahead { at + day } else { at - day },
+                    ends_at: None,
+                    staff_name: "Fixture Staff",
+                    sites: &sites,
+                    assets: &[],
+                },
+            )
+            .await
+            .unwrap();
+        maintenance.push(record);
+    }
+    let maintenance: [MaintenanceId; 5] = maintenance.try_into().unwrap();
 
     let mut portal_users = Vec::new();
     let user =
@@ -979,6 +1019,7 @@ async fn seed(store: &Store) -> Fixture {
         site_c1,
         contacts,
         assets,
+        maintenance,
         portal_users,
         staff_users,
         target_a,
@@ -1072,6 +1113,16 @@ pub fn path_for(app: &TestApp, route: &RouteSpec, who: Who, object: Object) -> S
         (_, Object::NonExistent) => portico_core::AssetId::new().to_string(),
         (_, Object::Malformed) => "x".into(),
     };
+    let maintenance = match object {
+        Object::Own => fx.maintenance[0].to_string(),
+        Object::SameCompanyOtherSite => fx.maintenance[1].to_string(),
+        Object::SameCompanyOtherRequester | Object::OtherCompanySameWorkspace => {
+            fx.maintenance[3].to_string()
+        }
+        Object::OtherWorkspace => fx.maintenance[4].to_string(),
+        Object::NonExistent => portico_core::MaintenanceId::new().to_string(),
+        Object::Malformed => "x".into(),
+    };
     let attachment = match object {
         Object::Malformed => "x".to_owned(),
         _ => file_of(fx, &ticket),
@@ -1086,6 +1137,7 @@ pub fn path_for(app: &TestApp, route: &RouteSpec, who: Who, object: Object) -> S
         .replace("{site}", &site)
         .replace("{contact}", &contact)
         .replace("{asset}", &asset)
+        .replace("{maintenance}", &maintenance)
 }
 
 /// Stores two small files per fixture ticket, public and internal, named after its canary.

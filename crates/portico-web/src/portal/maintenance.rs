@@ -1,0 +1,53 @@
+//! P4 Maintenance: the work done on the company's systems and the windows planned ahead, as
+//! the reader may see them (a site-restricted user: their sites' and the whole company's).
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use portico_core::{Principal, Section};
+
+use super::tickets::acting_company;
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::WebError;
+use crate::maintenance_view::{MaintenanceQuery, MaintenanceView};
+use crate::render::{self, Chrome};
+
+#[derive(Template)]
+#[template(path = "portal/maintenance.html")]
+struct MaintenancePage {
+    chrome: Chrome,
+    heading: String,
+    list: MaintenanceView,
+}
+
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<MaintenanceQuery>,
+) -> Result<Response, WebError> {
+    let company = acting_company(&auth)?;
+    let heading = match &*auth.principal {
+        Principal::Portal(p) => p
+            .section_label(Section::Maintenance)
+            .unwrap_or(Section::Maintenance.label())
+            .to_owned(),
+        Principal::Staff(_) => return Err(WebError::NotFound),
+    };
+    let filter = query.filter()?;
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let list = tx.maintenance(company, &filter).await?;
+    tx.commit().await?;
+    Ok(render::ok(&MaintenancePage {
+        chrome: Chrome::signed_in(&auth, &heading, "/maintenance"),
+        heading,
+        list: MaintenanceView {
+            base: "/maintenance".into(),
+            edit_base: None,
+            asset_base: "/assets".into(),
+            list,
+            filter,
+            zone: auth.principal.zone().clone(),
+        },
+    }))
+}
