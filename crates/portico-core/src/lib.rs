@@ -3,6 +3,7 @@
 
 pub mod asset;
 pub mod ids;
+pub mod invoice;
 pub mod local_time;
 pub mod maintenance;
 pub mod notice;
@@ -16,6 +17,7 @@ pub mod ticket_form;
 
 pub use asset::{AssetField, AssetKind};
 pub use ids::*;
+pub use invoice::{InvoiceStatus, invoice_number};
 pub use local_time::{BusinessHours, Calendar, Zone, parse_date};
 pub use maintenance::{MaintenanceKind, MaintenanceOutcome};
 pub use notice::{Notice, TicketRef};

@@ -37,6 +37,11 @@ pub enum Action {
     ManageBranding,
     /// Add staff, change their roles and company assignments.
     ManageStaff,
+    /// Read a company's invoices (billing-entitled principals only; the portal through its
+    /// Invoices section).
+    ViewInvoices,
+    /// Draft, send, and mark invoices paid or void.
+    ManageInvoices,
     /// Read the outgoing mail queue.
     ViewOutbox,
     /// Open a portal section.
@@ -75,6 +80,7 @@ fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
         Action::ManagePortalUsers | Action::ManageCompanyRecords => {
             matches!(role, Owner | Technician)
         }
+        Action::ViewInvoices | Action::ManageInvoices => matches!(role, Owner | StaffRole::Billing),
         Action::ManagePortalSettings
         | Action::ManageCompanies
         | Action::ManageBranding
@@ -112,6 +118,7 @@ fn portal_may(
                 Ok(())
             }
         }
+        Action::ViewInvoices if section_on(Section::Invoices) && billing => Ok(()),
         Action::ManageOwnPreferences => Ok(()),
         // Everything else does not exist on the portal: same answer as a missing record.
         _ => Err(Denied::NotVisible),

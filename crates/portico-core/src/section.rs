@@ -111,6 +111,8 @@ pub const SECTIONS: &[SectionSpec] = &[
         ..spec(Section::Assets, "P8")
     },
     SectionSpec {
+        path: Some("/invoices"),
+        on_by_default: true,
         audience: SectionAudience::Billing,
         billing_fields: &["amount", "PDF"],
         ..spec(Section::Invoices, "P9")

@@ -371,6 +371,7 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
     }
     let infrastructure = seed_assets(&mut tx, ws, &companies).await?;
     seed_maintenance(&mut tx, ws, &companies, &infrastructure).await?;
+    seed_invoices(&mut tx, ws, &companies).await?;
     let (acme, acme_sites) = companies[0].clone();
     let (birchwood, _) = companies[1].clone();
     let (cobalt, _) = companies[2].clone();
@@ -926,6 +927,109 @@ async fn seed_assets(
         }
     }
     Ok(infrastructure)
+}
+
+/// Six months of invoices per demo company, of every status: the plan's fee each month, extra
+/// hours at the plan's rate in some, hardware now and then; the oldest paid, one voided and
+/// reissued, last month's sent (overdue at one company), this month's a draft.
+async fn seed_invoices(
+    tx: &mut crate::SystemTx,
+    ws: WorkspaceId,
+    companies: &[(CompanyId, Vec<SiteId>)],
+) -> Result<(), StoreError> {
+    use portico_core::InvoiceStatus as Status;
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let today = Zone::utc().date_after(now(), 0).unwrap_or_default();
+    let (year, month): (i64, i64) = (
+        today[..4].parse().unwrap_or(2026),
+        today[5..7].parse().unwrap_or(12),
+    );
+    for (c, (company, _)) in companies.iter().enumerate() {
+        let plan = &COMPANIES[c];
+        for back in (0..6i64).rev() {
+            let index = year * 12 + month - 1 - back;
+            let (y, m) = (index / 12, index % 12 + 1);
+            let issued = format!("{y:04}-{m:02}-01");
+            let due = format!("{y:04}-{m:02}-15");
+            let label = format!("{} {y}", MONTHS[(m - 1) as usize]);
+            let fee_line = format!("{} — {label}", plan.plan);
+            let hours_line = format!("Support beyond the included hours — {label}");
+            let mut lines: Vec<(&str, i64, i64, i64)> = vec![(&fee_line, 1_000, plan.fee, 1_000)];
+            let extra_hours = (c as i64 * 3 + back * 5) % 7;
+            if extra_hours > 2 {
+                lines.push((&hours_line, extra_hours * 1_000 + 500, plan.rate, 1_000));
+            }
+            if (back + c as i64) % 3 == 1 {
+                lines.push((
+                    "Dell Latitude 5440 laptop, configured and enrolled",
+                    2_000,
+                    189_900,
+                    1_000,
+                ));
+                lines.push((
+                    "Microsoft 365 Business Premium — annual, per user",
+                    5_000,
+                    39_600,
+                    1_000,
+                ));
+            }
+            let status = match back {
+                0 => Status::Draft,
+                1 if c == 1 => Status::Overdue,
+                1 => Status::Sent,
+                _ => Status::Paid,
+            };
+            if back == 3 && c == 0 {
+                // Issued with the wrong fee, voided, and issued again.
+                tx.add_invoice(
+                    ws,
+                    &crate::system::SeedInvoice {
+                        company: *company,
+                        status: Status::Void,
+                        issued_on: &issued,
+                        due_on: &due,
+                        currency: "AUD",
+                        notes: "Issued in error: replaced by the next invoice.",
+                        lines: &[(&fee_line, 1_000, plan.fee * 2, 1_000)],
+                    },
+                )
+                .await?;
+            }
+            // Last month's invoices fall due after today, but one fell due three days ago.
+            let due = match status {
+                Status::Overdue => Zone::utc().date_after(now(), -3).unwrap_or(due),
+                Status::Sent => Zone::utc().date_after(now(), 12).unwrap_or(due),
+                _ => due,
+            };
+            tx.add_invoice(
+                ws,
+                &crate::system::SeedInvoice {
+                    company: *company,
+                    status,
+                    issued_on: &issued,
+                    due_on: &due,
+                    currency: "AUD",
+                    notes: "Payment by bank transfer to Northwind IT Services, BSB 062-000, account 1234 5678, quoting the invoice number.",
+                    lines: &lines,
+                },
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 /// One demo maintenance record: kind, outcome, title, summary, start, sites, assets.

@@ -169,6 +169,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "maintenance",
         include_str!("../migrations/sqlite/0032_maintenance.sql"),
     ),
+    (
+        33,
+        "invoices",
+        include_str!("../migrations/sqlite/0033_invoices.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -350,6 +355,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         36,
         "maintenance",
         include_str!("../migrations/postgres/0036_maintenance.sql"),
+    ),
+    (
+        37,
+        "invoices",
+        include_str!("../migrations/postgres/0037_invoices.sql"),
     ),
 ];
 

@@ -61,6 +61,19 @@ pub struct SeedMaintenance<'a> {
     pub assets: &'a [(portico_core::AssetId, Option<SiteId>)],
 }
 
+/// An invoice to create directly (seeding); amounts are computed from its lines.
+pub struct SeedInvoice<'a> {
+    pub company: CompanyId,
+    /// `Draft`, `Sent`, `Paid` or `Void` (overdue is a sent invoice past its due date).
+    pub status: portico_core::InvoiceStatus,
+    pub issued_on: &'a str,
+    pub due_on: &'a str,
+    pub currency: &'a str,
+    pub notes: &'a str,
+    /// Description, quantity in thousandths, unit price in cents, tax in basis points.
+    pub lines: &'a [(&'a str, i64, i64, i64)],
+}
+
 /// A ticket to create directly.
 /// A custom field of a seeded ticket form.
 pub struct SeedField<'a> {
@@ -236,6 +249,88 @@ impl SystemTx {
                 at
             ))
             .await?;
+        Ok(id)
+    }
+
+    /// Adds an invoice with its lines; a sent one takes the workspace's next number (seeding).
+    pub async fn add_invoice(
+        &mut self,
+        workspace: WorkspaceId,
+        invoice: &SeedInvoice<'_>,
+    ) -> Result<portico_core::InvoiceId, StoreError> {
+        use portico_core::InvoiceStatus;
+        let id = portico_core::InvoiceId::new();
+        let lines: Vec<(i64, i64)> = invoice
+            .lines
+            .iter()
+            .map(|(_, quantity, unit, tax)| {
+                let amount = (quantity * unit + 500) / 1000;
+                (amount, (amount * tax + 5_000) / 10_000)
+            })
+            .collect();
+        let subtotal: i64 = lines.iter().map(|l| l.0).sum();
+        let tax: i64 = lines.iter().map(|l| l.1).sum();
+        let status = match invoice.status {
+            InvoiceStatus::Overdue => InvoiceStatus::Sent,
+            other => other,
+        };
+        let number: Option<i64> = if status == InvoiceStatus::Draft {
+            None
+        } else {
+            let (number,): (i64,) = self
+                .tx
+                .one(q!(
+                    "INSERT INTO invoice_counters (workspace_id, last_number) VALUES ($1, 1001) \
+                     ON CONFLICT (workspace_id) DO UPDATE SET last_number = invoice_counters.last_number + 1 \
+                     RETURNING last_number",
+                    workspace
+                ))
+                .await?;
+            Some(number)
+        };
+        let at = now();
+        self.tx
+            .exec(q!(
+                "INSERT INTO invoices (workspace_id, company_id, id, number, status, issued_on, due_on, currency, \
+                 subtotal_cents, tax_cents, total_cents, notes, sent_at, paid_at, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+                workspace,
+                invoice.company,
+                id,
+                number,
+                status.as_str(),
+                invoice.issued_on,
+                invoice.due_on,
+                invoice.currency,
+                subtotal,
+                tax,
+                subtotal + tax,
+                invoice.notes,
+                (status != InvoiceStatus::Draft).then_some(at),
+                (status == InvoiceStatus::Paid).then_some(at),
+                at
+            ))
+            .await?;
+        for (position, ((description, quantity, unit, rate), (amount, line_tax))) in
+            invoice.lines.iter().zip(&lines).enumerate()
+        {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO invoice_lines (workspace_id, company_id, invoice_id, position, description, quantity_milli, \
+                     unit_cents, tax_basis_points, amount_cents, tax_cents) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    workspace,
+                    invoice.company,
+                    id,
+                    position as i64,
+                    *description,
+                    *quantity,
+                    *unit,
+                    *rate,
+                    *amount,
+                    *line_tax
+                ))
+                .await?;
+        }
         Ok(id)
     }
 

@@ -1483,3 +1483,70 @@ async fn each_principal_reads_and_records_the_maintenance_its_scope_allows() {
         );
     }
 }
+
+/// Invoices are read by owners and billing staff only (technicians and sales are refused; a
+/// portal user without billing access finds no such section); drafts are edited, sent ones not.
+#[tokio::test]
+async fn only_billing_principals_read_invoices_and_a_sent_one_is_never_changed() {
+    use portico_store::scoped::invoices::{InvoiceAction, InvoiceDraft, InvoiceFilter, LineDraft};
+    let world = world().await;
+    let owner = world.scope(Kind::Owner).await;
+    let zone = portico_core::Zone::utc();
+    let draft = InvoiceDraft {
+        issued_on: "2026-12-01".into(),
+        due_on: "2026-12-15".into(),
+        notes: String::new(),
+        lines: vec![LineDraft {
+            description: "Managed services".into(),
+            quantity: "1".into(),
+            unit_price: "1,200".into(),
+            tax_rate: "10".into(),
+        }],
+    };
+    let mut tx = world.store().scoped_write(&owner).await.unwrap();
+    let sent = tx.create_invoice(world.company_a, &draft).await.unwrap();
+    tx.set_invoice_status(world.company_a, sent, InvoiceAction::Send)
+        .await
+        .unwrap();
+    let kept_draft = tx.create_invoice(world.company_a, &draft).await.unwrap();
+    assert!(matches!(
+        tx.update_invoice(world.company_a, sent, &draft).await,
+        Err(StoreError::Invalid(_))
+    ));
+    tx.update_invoice(world.company_a, kept_draft, &draft)
+        .await
+        .unwrap();
+    // Paying a draft is refused; a sent invoice is paid, then voiding it is refused.
+    assert!(
+        tx.set_invoice_status(world.company_a, kept_draft, InvoiceAction::MarkPaid)
+            .await
+            .is_err()
+    );
+    let invoice = tx.invoice(world.company_a, sent, &zone).await.unwrap();
+    assert_eq!(invoice.summary.total_cents, 132_000);
+    assert!(invoice.summary.number.is_some());
+    tx.commit().await.unwrap();
+
+    for kind in KINDS {
+        let scope = world.scope(kind).await;
+        let mut tx = world.store().scoped(&scope).await.unwrap();
+        let listed = tx
+            .invoices(world.company_a, &InvoiceFilter::default(), &zone)
+            .await;
+        match kind {
+            Kind::Owner | Kind::Billing => {
+                assert_eq!(listed.unwrap().invoices.len(), 2, "{kind:?}");
+            }
+            Kind::TechnicianA | Kind::Sales => {
+                assert!(matches!(listed, Err(StoreError::Forbidden)), "{kind:?}");
+            }
+            _ => assert!(is_not_found(listed), "{kind:?}"),
+        }
+        let read = tx.invoice(world.company_a, sent, &zone).await;
+        assert_eq!(
+            read.is_ok(),
+            matches!(kind, Kind::Owner | Kind::Billing),
+            "{kind:?} reads the invoice"
+        );
+    }
+}

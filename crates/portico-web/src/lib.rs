@@ -14,6 +14,7 @@ mod headers;
 mod hosts;
 mod id_path;
 
+mod invoice_view;
 mod live;
 mod local_time;
 mod maintenance_view;

@@ -29,6 +29,10 @@ pub enum Resource {
     CompanyAsset,
     /// `{company}/…/{maintenance}`: a maintenance record of a company.
     CompanyMaintenance,
+    /// `{company}/…/{invoice}`: an invoice of a company.
+    CompanyInvoice,
+    /// `{invoice}`: an invoice of the portal user's company.
+    Invoice,
     /// `{asset}`: an asset of the portal user's company.
     Asset,
     /// `{staff}`: a staff user of the workspace.

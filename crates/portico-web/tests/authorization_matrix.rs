@@ -60,6 +60,7 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         Who::Owner | Who::TechnicianAssigned | Who::TechnicianNotAssigned
     );
     let viewer = who == Who::Viewer;
+    let billing_staff = matches!(who, Who::Owner | Who::Billing);
     let co = company_of(object);
     // Routes anyone may reach: the answer does not depend on who asks.
     let public = match (route.method, route.path) {
@@ -173,6 +174,36 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 200
             } else {
                 in_company(manages_users, ok)
+            }
+        }
+        // Invoices: owners and billing staff only, of companies they see; a sent invoice is not
+        // changed (400), an empty draft form is refused field by field, a status form that
+        // says no action is a bad request.
+        (
+            SurfaceKind::Console,
+            "GET",
+            "/companies/{company}/invoices" | "/companies/{company}/invoices/new",
+        ) => in_company(billing_staff, 200),
+        (SurfaceKind::Console, "POST", "/companies/{company}/invoices") => {
+            in_company(billing_staff, 422)
+        }
+        (SurfaceKind::Console, method, path)
+            if path.starts_with("/companies/{company}/invoices/{invoice}") =>
+        {
+            if !sees {
+                404
+            } else if !billing_staff {
+                403
+            } else if !user_of_company {
+                404
+            } else {
+                match (method, path.rsplit('/').next()) {
+                    ("GET", _) => 200,
+                    (_, Some("status")) => 400,
+                    // A's draft takes edits; its sent invoice does not.
+                    _ if object == Object::SameCompanyOtherSite => 422,
+                    _ => 400,
+                }
             }
         }
         // Maintenance: every staff member reads a visible company's; owners and technicians
@@ -453,6 +484,22 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             "GET",
             "/" | "/tickets" | "/profile" | "/contacts" | "/assets" | "/maintenance",
         ) => 200,
+        // Invoices: the billing-entitled (the client admin) see the company's sent ones; its
+        // draft and anything of another company are not found.
+        (SurfaceKind::Portal, "GET", "/invoices") => {
+            if who == Who::ClientAdmin {
+                200
+            } else {
+                404
+            }
+        }
+        (SurfaceKind::Portal, "GET", "/invoices/{invoice}" | "/invoices/{invoice}/pdf") => {
+            if who == Who::ClientAdmin && object == Object::Own {
+                200
+            } else {
+                404
+            }
+        }
         // The company's use of its plan is its client admins' section.
         (SurfaceKind::Portal, "GET", "/work") => {
             if who == Who::ClientAdmin {

@@ -101,6 +101,15 @@ fn canaries(app: &TestApp, who: Who) -> Vec<(String, bool)> {
         ));
         list.push((format!("CANARY-ASSETNOTE-{tag}"), staff_sees(who, co)));
     }
+    // Invoices: billing staff and the billing-entitled client admin; drafts never on the portal.
+    let billing_staff = |co| matches!(who, Who::Owner | Who::Billing) && staff_sees(who, co);
+    list.push((
+        "CANARY-INVOICE-A".into(),
+        billing_staff(Co::A) || who == Who::ClientAdmin,
+    ));
+    list.push(("CANARY-DRAFT-A".into(), billing_staff(Co::A)));
+    list.push(("CANARY-INVOICE-B".into(), billing_staff(Co::B)));
+    list.push(("CANARY-INVOICE-C".into(), false));
     // Maintenance: a site-restricted user sees their site's and the company-wide records only.
     for (tag, co, site_restricted_sees) in [
         ("A1", Co::A, true),

@@ -706,7 +706,9 @@ async fn with_the_overview_off_sign_in_lands_on_the_first_section_and_preference
             ("state_overview", "off"),
             ("state_tickets", "off"),
             ("state_work", "off"),
+            ("state_maintenance", "off"),
             ("state_assets", "off"),
+            ("state_invoices", "off"),
             ("state_contacts", "off"),
             ("state_email_preferences", "off"),
         ])

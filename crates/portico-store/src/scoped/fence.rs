@@ -24,6 +24,8 @@ pub(crate) struct Tenant {
     /// that table's column naming the row. A site-restricted scope sees the row when it lists
     /// no site (it concerns the whole company) or one of the scope's.
     pub(crate) sites_via: Option<(&'static str, &'static str)>,
+    /// Rows the portal never sees: those whose column holds the value (draft invoices).
+    pub(crate) portal_hides: Option<(&'static str, &'static str)>,
     pub(crate) own: Own,
 }
 
@@ -65,6 +67,7 @@ const fn client(table: &'static str) -> Tenant {
         company: Company::Column("company_id"),
         site: None,
         sites_via: None,
+        portal_hides: None,
         own: Own::Unrestricted,
     }
 }
@@ -76,6 +79,7 @@ const fn workspace_level(table: &'static str) -> Tenant {
         company: Company::None,
         site: None,
         sites_via: None,
+        portal_hides: None,
         own: Own::Unrestricted,
     }
 }
@@ -157,6 +161,14 @@ pub(crate) const MAINTENANCE_TARGETS: Tenant = Tenant {
     site: Some("site_id"),
     ..client("maintenance_targets")
 };
+/// A company's invoices for billing-entitled readers; drafts are the MSP's own.
+pub(crate) const INVOICES: Tenant = Tenant {
+    portal_hides: Some(("status", "draft")),
+    ..client("invoices")
+};
+/// An invoice's lines, read only for invoices read through their own fence first.
+pub(crate) const INVOICE_LINES: Tenant = client("invoice_lines");
+pub(crate) const INVOICE_COUNTERS: Tenant = workspace_level("invoice_counters");
 pub(crate) const TICKET_CATEGORIES: Tenant = workspace_level("ticket_categories");
 pub(crate) const TICKET_COUNTERS: Tenant = workspace_level("ticket_counters");
 pub(crate) const TICKET_FORM_FIELDS: Tenant = Tenant {
@@ -230,6 +242,9 @@ pub(crate) const ALL: &[&Tenant] = &[
     &TIME_ENTRIES,
     &MAINTENANCE_RECORDS,
     &MAINTENANCE_TARGETS,
+    &INVOICES,
+    &INVOICE_LINES,
+    &INVOICE_COUNTERS,
     &TICKET_CATEGORIES,
     &TICKET_COUNTERS,
     &TICKET_FORM_FIELDS,
@@ -322,6 +337,10 @@ impl ScopedTx<'_> {
             query.sql(" AND ");
             query.in_list(&format!("{alias}.{column}"), sites);
         }
+        if let (Some((column, value)), true) = (table.portal_hides, self.scope.is_portal()) {
+            // Both are constants of the description, never input.
+            query.sql(&format!(" AND {alias}.{column} <> '{value}'"));
+        }
         if let (Some((via, key)), Some(sites)) = (table.sites_via, self.scope.sites()) {
             query.sql(&format!(
                 " AND (NOT EXISTS (SELECT 1 FROM {via} fv WHERE fv.{key} = {alias}.id AND fv.site_id IS NOT NULL) \
@@ -402,6 +421,7 @@ mod tests {
         ("company_grants.rs", include_str!("company_grants.rs")),
         ("kept_uploads.rs", include_str!("kept_uploads.rs")),
         ("local_time.rs", include_str!("local_time.rs")),
+        ("invoices.rs", include_str!("invoices.rs")),
         ("maintenance.rs", include_str!("maintenance.rs")),
         ("mod.rs", include_str!("mod.rs")),
         ("outbox.rs", include_str!("outbox.rs")),
@@ -530,6 +550,7 @@ mod tests {
                 super::Company::Column(c) | super::Company::Optional(c) => columns.push(c),
             }
             columns.extend(tenant.site);
+            columns.extend(tenant.portal_hides.map(|(column, _)| column));
             if let Some((via, key)) = tenant.sites_via {
                 let (_, via_body) = tables
                     .iter()

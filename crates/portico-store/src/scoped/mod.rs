@@ -7,6 +7,7 @@ pub mod canned_responses;
 pub mod companies;
 pub mod company_grants;
 pub(crate) mod fence;
+pub mod invoices;
 pub mod kept_uploads;
 pub mod local_time;
 pub mod maintenance;

@@ -9,6 +9,7 @@ mod company_edit;
 mod company_grants;
 mod company_hours;
 mod contacts;
+mod invoices;
 mod maintenance;
 mod notifications;
 mod outbox;
@@ -103,6 +104,41 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             "/settings/assets",
             Resource::Page,
             asset_fields::workspace_save,
+        )
+        .get(
+            "/companies/{company}/invoices",
+            Resource::Company,
+            invoices::list,
+        )
+        .get(
+            "/companies/{company}/invoices/new",
+            Resource::Company,
+            invoices::new_invoice,
+        )
+        .post(
+            "/companies/{company}/invoices",
+            Resource::Company,
+            invoices::create,
+        )
+        .get(
+            "/companies/{company}/invoices/{invoice}",
+            Resource::CompanyInvoice,
+            invoices::detail,
+        )
+        .post(
+            "/companies/{company}/invoices/{invoice}",
+            Resource::CompanyInvoice,
+            invoices::save,
+        )
+        .post(
+            "/companies/{company}/invoices/{invoice}/status",
+            Resource::CompanyInvoice,
+            invoices::set_status,
+        )
+        .get(
+            "/companies/{company}/invoices/{invoice}/pdf",
+            Resource::CompanyInvoice,
+            invoices::pdf,
         )
         .get(
             "/companies/{company}/maintenance",

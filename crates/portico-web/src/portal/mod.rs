@@ -2,6 +2,7 @@
 
 mod assets;
 mod contacts;
+mod invoices;
 mod maintenance;
 mod new_ticket;
 mod overview;
@@ -66,6 +67,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
                 Resource::Asset,
                 assets::detail,
             )
+        })
+        .section(Section::Invoices, |r| {
+            r.get("/invoices", Resource::Page, invoices::list)
+                .get("/invoices/{invoice}", Resource::Invoice, invoices::detail)
+                .get("/invoices/{invoice}/pdf", Resource::Invoice, invoices::pdf)
         })
         .section(Section::Contacts, |r| {
             r.get("/contacts", Resource::Page, contacts::list)

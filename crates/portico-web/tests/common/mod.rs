@@ -9,8 +9,8 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, header};
 use http_body_util::BodyExt;
 use portico_core::{
-    AssetId, CompanyId, ContactId, ContactRole, MaintenanceId, PortalRole, PortalUserId, SiteId,
-    StaffRole, StaffUserId, TicketId, TicketPriority, TicketStatus, WorkspaceId,
+    AssetId, CompanyId, ContactId, ContactRole, InvoiceId, MaintenanceId, PortalRole, PortalUserId,
+    SiteId, StaffRole, StaffUserId, TicketId, TicketPriority, TicketStatus, WorkspaceId,
 };
 use portico_store::system::{SeedAsset, SeedPortalUser, SeedTicket};
 use portico_store::test_support::TestDatabase;
@@ -141,6 +141,8 @@ pub struct Fixture {
     pub assets: [AssetId; 5],
     /// Maintenance records: A's at site 1 (planned ahead), at site 2 and company-wide; B's; C's.
     pub maintenance: [MaintenanceId; 5],
+    /// Invoices: A's sent one, A's draft, B's, C's.
+    pub invoices: [InvoiceId; 4],
     pub portal_users: Vec<(Who, PortalUserId)>,
     pub staff_users: Vec<(Who, StaffUserId)>,
     /// A not-yet-activated portal user of A and one of B and C: objects of portal-user routes.
@@ -692,6 +694,53 @@ async fn seed(store: &Store) -> Fixture {
         maintenance.push(record);
     }
     let maintenance: [MaintenanceId; 5] = maintenance.try_into().unwrap();
+    // Invoices: A's sent one and its draft (never on the portal); B's; C's.
+    let mut invoices = Vec::new();
+    for (ws, company, tag, status) in [
+        (
+            ws1,
+            company_a,
+            "INVOICE-A",
+            portico_core::InvoiceStatus::Sent,
+        ),
+        (
+            ws1,
+            company_a,
+            "DRAFT-A",
+            portico_core::InvoiceStatus::Draft,
+        ),
+        (
+            ws1,
+            company_b,
+            "INVOICE-B",
+            portico_core::InvoiceStatus::Sent,
+        ),
+        (
+            ws2,
+            company_c,
+            "INVOICE-C",
+            portico_core::InvoiceStatus::Sent,
+        ),
+    ] {
+        let description = format!("CANARY-{tag} support");
+        let invoice = tx
+            .add_invoice(
+                ws,
+                &portico_store::system::SeedInvoice {
+                    company,
+                    status,
+                    issued_on: "2026-11-01",
+                    due_on: "2099-11-15",
+                    currency: "AUD",
+                    notes: "",
+                    lines: &[(description.as_str(), 1_000, 12_000, 1_000)],
+                },
+            )
+            .await
+            .unwrap();
+        invoices.push(invoice);
+    }
+    let invoices: [InvoiceId; 4] = invoices.try_into().unwrap();
 
     let mut portal_users = Vec::new();
     let user =
@@ -1020,6 +1069,7 @@ async fn seed(store: &Store) -> Fixture {
         contacts,
         assets,
         maintenance,
+        invoices,
         portal_users,
         staff_users,
         target_a,
@@ -1123,6 +1173,17 @@ pub fn path_for(app: &TestApp, route: &RouteSpec, who: Who, object: Object) -> S
         Object::NonExistent => portico_core::MaintenanceId::new().to_string(),
         Object::Malformed => "x".into(),
     };
+    // A's sent invoice, then A's draft in place of "another site's" record.
+    let invoice = match object {
+        Object::Own => fx.invoices[0].to_string(),
+        Object::SameCompanyOtherSite => fx.invoices[1].to_string(),
+        Object::SameCompanyOtherRequester | Object::OtherCompanySameWorkspace => {
+            fx.invoices[2].to_string()
+        }
+        Object::OtherWorkspace => fx.invoices[3].to_string(),
+        Object::NonExistent => portico_core::InvoiceId::new().to_string(),
+        Object::Malformed => "x".into(),
+    };
     let attachment = match object {
         Object::Malformed => "x".to_owned(),
         _ => file_of(fx, &ticket),
@@ -1138,6 +1199,7 @@ pub fn path_for(app: &TestApp, route: &RouteSpec, who: Who, object: Object) -> S
         .replace("{contact}", &contact)
         .replace("{asset}", &asset)
         .replace("{maintenance}", &maintenance)
+        .replace("{invoice}", &invoice)
 }
 
 /// Stores two small files per fixture ticket, public and internal, named after its canary.
