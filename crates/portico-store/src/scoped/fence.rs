@@ -425,6 +425,7 @@ mod tests {
         ("maintenance.rs", include_str!("maintenance.rs")),
         ("mod.rs", include_str!("mod.rs")),
         ("outbox.rs", include_str!("outbox.rs")),
+        ("overview.rs", include_str!("overview.rs")),
         ("portal_settings.rs", include_str!("portal_settings.rs")),
         ("portal_users.rs", include_str!("portal_users.rs")),
         ("presence.rs", include_str!("presence.rs")),

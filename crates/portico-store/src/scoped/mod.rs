@@ -12,6 +12,7 @@ pub mod kept_uploads;
 pub mod local_time;
 pub mod maintenance;
 pub mod outbox;
+pub mod overview;
 pub mod portal_settings;
 pub mod portal_users;
 pub mod presence;

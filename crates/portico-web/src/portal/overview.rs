@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::response::Response;
 use portico_core::{Action, Principal, Section};
 use portico_store::scoped::companies::Billing;
+use portico_store::scoped::overview::OverviewFigures;
 use portico_store::scoped::tickets::{
     PortalPage, PortalTicket, StatusFilter, TicketKpis, TicketQuery,
 };
@@ -27,6 +28,20 @@ struct OverviewPage<'a> {
     tickets_label: String,
     /// Present only for billing-entitled users.
     plan: Option<(String, Option<Billing>)>,
+    /// Devices, warranties, included hours and maintenance: each only with its section open.
+    figures: OverviewFigures,
+}
+
+impl OverviewPage<'_> {
+    fn hours(minutes: &i64) -> String {
+        portico_store::scoped::companies::hours_text(*minutes)
+    }
+
+    fn has_figures(&self) -> bool {
+        self.kpis.is_some()
+            || self.figures.devices.is_some()
+            || self.figures.included_used.is_some()
+    }
 }
 
 pub(crate) async fn page(
@@ -72,6 +87,9 @@ pub(crate) async fn page(
     } else {
         (None, None)
     };
+    let figures = tx
+        .overview_figures(portal.company_id(), auth.principal.zone())
+        .await?;
     let plan = if auth.scope.billing() {
         Some(tx.plan(portal.company_id()).await?)
     } else {
@@ -93,5 +111,6 @@ pub(crate) async fn page(
             .unwrap_or("Tickets")
             .to_owned(),
         plan,
+        figures,
     }))
 }

@@ -1,0 +1,98 @@
+//! The portal Overview's figures beyond tickets (P1): devices, warranties ending soon, the
+//! plan's included hours used this month and the next planned maintenance, each only when its
+//! section is open to the reader, read as that section reads them (the same fences; a warranty
+//! figure only where the warranty field is shown).
+
+use portico_core::{Action, AssetField, CompanyId, Section, Zone};
+
+use crate::scoped::{ScopedTx, fence};
+use crate::{StoreError, now};
+
+/// Warranties ending within this many days count as ending soon.
+pub const WARRANTY_SOON_DAYS: i64 = 30;
+
+#[derive(Debug, Clone, Default)]
+pub struct OverviewFigures {
+    /// Current (not archived) assets the reader may see.
+    pub devices: Option<i64>,
+    /// Of those, warranties ending today or within [`WARRANTY_SOON_DAYS`].
+    pub warranties_ending: Option<i64>,
+    /// Work logged against the plan's included hours this month, in minutes, and the plan's
+    /// allowance (`None`: it includes none).
+    pub included_used: Option<(i64, Option<i64>)>,
+    /// The next planned maintenance window: its title and start.
+    pub next_maintenance: Option<(String, i64)>,
+}
+
+impl ScopedTx<'_> {
+    /// The figures of a portal reader's company, in the reader's calendar (`zone`).
+    pub async fn overview_figures(
+        &mut self,
+        company: CompanyId,
+        zone: &Zone,
+    ) -> Result<OverviewFigures, StoreError> {
+        self.scope.may(Action::ViewSection(Section::Overview))?;
+        let open = |s: Section| self.scope.may(Action::ViewSection(s)).is_ok();
+        let (assets_open, work_open, maintenance_open) = (
+            open(Section::Assets),
+            open(Section::Work),
+            open(Section::Maintenance),
+        );
+        let at = now();
+        let today = zone.date_after(at, 0).unwrap_or_default();
+        let mut figures = OverviewFigures::default();
+        if assets_open {
+            let shows_warranty = self
+                .shown_asset_fields(company)
+                .await?
+                .shows(&AssetField::WarrantyEnd);
+            let mut query = self.select("COUNT(*)", &fence::ASSETS, "a");
+            query
+                .sql(" AND a.company_id = ")
+                .arg(company)
+                .sql(" AND a.archived_at IS NULL");
+            figures.devices = Some(self.tx.count(query).await?);
+            if shows_warranty {
+                let soon = zone.date_after(at, WARRANTY_SOON_DAYS).unwrap_or_default();
+                let mut query = self.select("COUNT(*)", &fence::ASSETS, "a");
+                query
+                    .sql(" AND a.company_id = ")
+                    .arg(company)
+                    .sql(" AND a.archived_at IS NULL AND a.warranty_end >= ")
+                    .arg(today.as_str())
+                    .sql(" AND a.warranty_end <= ")
+                    .arg(soon);
+                figures.warranties_ending = Some(self.tx.count(query).await?);
+            }
+        }
+        if work_open {
+            let month = today.get(..7).unwrap_or_default();
+            let mut query = self.select("COALESCE(SUM(e.minutes), 0)", &fence::TIME_ENTRIES, "e");
+            query
+                .sql(" AND e.company_id = ")
+                .arg(company)
+                .sql(" AND e.billable = ")
+                .arg(false)
+                .sql(" AND e.worked_on >= ")
+                .arg(format!("{month}-01"))
+                .sql(" AND e.worked_on <= ")
+                .arg(format!("{month}-31"));
+            let (used,): (i64,) = self.tx.one(query).await?;
+            let mut query = self.select("c.included_minutes", &fence::COMPANIES, "c");
+            query.sql(" AND c.id = ").arg(company);
+            let (allowance,): (Option<i64>,) = self.tx.one(query).await?;
+            figures.included_used = Some((used, allowance));
+        }
+        if maintenance_open {
+            let mut query = self.select("m.title, m.starts_at", &fence::MAINTENANCE_RECORDS, "m");
+            query
+                .sql(" AND m.company_id = ")
+                .arg(company)
+                .sql(" AND m.outcome = 'planned' AND COALESCE(m.ends_at, m.starts_at) >= ")
+                .arg(at)
+                .sql(" ORDER BY m.starts_at LIMIT 1");
+            figures.next_maintenance = self.tx.optional(query).await?;
+        }
+        Ok(figures)
+    }
+}
