@@ -1427,6 +1427,8 @@ async fn each_principal_reads_and_records_the_maintenance_its_scope_allows() {
         ("at-a1", vec![site("A1")], ""),
         ("at-a2", vec![], "server-a2"),
         ("company-wide", vec![], ""),
+        // An asset at no site: beyond a site-restricted reader, like the asset itself.
+        ("phone-only", vec![], "phone-none"),
     ] {
         tx.add_maintenance(world.company_a, &draft(title, sites, assets), &zone)
             .await
@@ -1458,11 +1460,19 @@ async fn each_principal_reads_and_records_the_maintenance_its_scope_allows() {
             let titles: BTreeSet<&str> = list.history.iter().map(|r| r.title.as_str()).collect();
             let want: BTreeSet<&str> = match kind {
                 Kind::SiteRestricted => ["at-a1", "company-wide"].into(),
-                _ => ["at-a1", "at-a2", "company-wide"].into(),
+                _ => ["at-a1", "at-a2", "company-wide", "phone-only"].into(),
             };
             assert_eq!(titles, want, "{kind:?}");
             let a1 = list.history.iter().find(|r| r.title == "at-a1").unwrap();
             assert_eq!(a1.sites.is_empty(), kind == Kind::OwnOnly, "{kind:?}");
+            // The own-only reader is told more was touched than it is shown.
+            assert_eq!(a1.more_targets(), kind == Kind::OwnOnly, "{kind:?}");
+            let wide = list
+                .history
+                .iter()
+                .find(|r| r.title == "company-wide")
+                .unwrap();
+            assert_eq!(wide.target_count, 0);
             if let Some(a2) = list.history.iter().find(|r| r.title == "at-a2") {
                 assert_eq!(a2.assets.first().map(|a| a.0), Some(server), "{kind:?}");
             }
@@ -1516,12 +1526,21 @@ async fn only_billing_principals_read_invoices_and_a_sent_one_is_never_changed()
     tx.update_invoice(world.company_a, kept_draft, &draft)
         .await
         .unwrap();
-    // Paying a draft is refused; a sent invoice is paid, then voiding it is refused.
-    assert!(
-        tx.set_invoice_status(world.company_a, kept_draft, InvoiceAction::MarkPaid)
-            .await
-            .is_err()
-    );
+    // Paying or voiding a draft is refused (a draft is discarded: deleted, never numbered).
+    for action in [InvoiceAction::MarkPaid, InvoiceAction::Void] {
+        assert!(
+            tx.set_invoice_status(world.company_a, kept_draft, action)
+                .await
+                .is_err()
+        );
+    }
+    let thrown = tx.create_invoice(world.company_a, &draft).await.unwrap();
+    tx.set_invoice_status(world.company_a, thrown, InvoiceAction::Discard)
+        .await
+        .unwrap();
+    assert!(is_not_found(
+        tx.invoice(world.company_a, thrown, &zone).await
+    ));
     let invoice = tx.invoice(world.company_a, sent, &zone).await.unwrap();
     assert_eq!(invoice.summary.total_cents, 132_000);
     assert!(invoice.summary.number.is_some());

@@ -172,6 +172,13 @@ pub(crate) async fn pdf(
         total: money(&summary.total_cents, currency),
         notes: invoice.notes.clone(),
     };
+    // Laying out a document takes a core for a moment: at most two at once, so that a burst of
+    // downloads queues here rather than starving the pages.
+    static LAYOUT: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+    let _permit = LAYOUT
+        .acquire()
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
     let bytes = tokio::task::spawn_blocking(move || portico_pdf::invoice_pdf(&brand, &text))
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?

@@ -110,8 +110,10 @@ pub enum InvoiceAction {
     MarkPaid,
     /// A paid invoice marked paid by mistake.
     MarkUnpaid,
-    /// Cancelled, kept with its number.
+    /// Cancelled once sent, kept with its number.
     Void,
+    /// A draft thrown away: it never left the MSP, so it is deleted.
+    Discard,
 }
 
 impl InvoiceAction {
@@ -121,6 +123,7 @@ impl InvoiceAction {
             "paid" => Some(InvoiceAction::MarkPaid),
             "unpaid" => Some(InvoiceAction::MarkUnpaid),
             "void" => Some(InvoiceAction::Void),
+            "discard" => Some(InvoiceAction::Discard),
             _ => None,
         }
     }
@@ -160,11 +163,11 @@ pub fn parse_decimal(text: &str, places: u32) -> Option<i64> {
     whole.checked_mul(scale)?.checked_add(fraction)
 }
 
-/// `a * b / divisor`, rounded half away from zero, without overflow for invoice-sized figures.
-fn scaled(a: i64, b: i64, divisor: i64) -> i64 {
+/// `a * b / divisor` for non-negative figures, rounded half up; `None` beyond `i64`.
+fn scaled(a: i64, b: i64, divisor: i64) -> Option<i64> {
     let product = a as i128 * b as i128;
     let half = divisor as i128 / 2;
-    ((product + half) / divisor as i128) as i64
+    i64::try_from((product + half) / divisor as i128).ok()
 }
 
 struct SummaryRow {
@@ -331,23 +334,26 @@ fn check(draft: &InvoiceDraft) -> Result<Checked, StoreError> {
             ));
             continue;
         };
-        let amount = scaled(quantity, unit, 1_000);
-        if amount > MAX_CENTS {
+        let amount = scaled(quantity, unit, 1_000).filter(|a| (0..=MAX_CENTS).contains(a));
+        let (Some(amount), Some(line_tax)) = (amount, amount.and_then(|a| scaled(a, tax, 10_000)))
+        else {
             line_errors.push(format!("Line {row}: the amount is too large."));
             continue;
-        }
+        };
         lines.push(InvoiceLine {
             description: description.to_owned(),
             quantity_milli: quantity,
             unit_cents: unit,
             tax_basis_points: tax,
             amount_cents: amount,
-            tax_cents: scaled(amount, tax, 10_000),
+            tax_cents: line_tax,
         });
     }
     if !line_errors.is_empty() {
         refusals.push(("lines".into(), line_errors.join(" ")));
     }
+    // Each line is at most MAX_CENTS (and its tax at most as much again): 500 lines sum far
+    // below i64's limit.
     match (issued_on, due_on) {
         (Some(issued_on), Some(due_on)) if refusals.is_empty() => Ok(Checked {
             subtotal_cents: lines.iter().map(|l| l.amount_cents).sum(),
@@ -459,7 +465,12 @@ impl ScopedTx<'_> {
             .sql(" AND s.company_id = ")
             .arg(company)
             .sql(" AND s.archived_at IS NULL AND s.address <> '' ORDER BY s.name LIMIT 1");
-        let address: Option<(String,)> = self.tx.optional(query).await?;
+        // An own-tickets-only reader is shown no site anywhere, its address included.
+        let address: Option<(String,)> = if self.scope.requester().is_some() {
+            None
+        } else {
+            self.tx.optional(query).await?
+        };
         Ok(Invoice {
             summary,
             notes,
@@ -616,7 +627,8 @@ impl ScopedTx<'_> {
             InvoiceAction::Send => status == InvoiceStatus::Draft,
             InvoiceAction::MarkPaid => open,
             InvoiceAction::MarkUnpaid => status == InvoiceStatus::Paid,
-            InvoiceAction::Void => status == InvoiceStatus::Draft || open,
+            InvoiceAction::Void => open,
+            InvoiceAction::Discard => status == InvoiceStatus::Draft,
         };
         if !allowed {
             return Err(StoreError::Invalid(format!(
@@ -624,18 +636,19 @@ impl ScopedTx<'_> {
                 status.label().to_lowercase()
             )));
         }
+        if action == InvoiceAction::Discard {
+            return self.discard_draft(company, id).await;
+        }
         let at = now();
         let number = match (action, stored.summary.number) {
-            (InvoiceAction::Send | InvoiceAction::Void, None) => {
-                Some(self.next_invoice_number().await?)
-            }
+            (InvoiceAction::Send, None) => Some(self.next_invoice_number().await?),
             (_, number) => number,
         };
         let update_status = |set: &mut Q| {
             let stored = match action {
                 InvoiceAction::Send | InvoiceAction::MarkUnpaid => "sent",
                 InvoiceAction::MarkPaid => "paid",
-                InvoiceAction::Void => "void",
+                InvoiceAction::Void | InvoiceAction::Discard => "void",
             };
             set.sql("status = ")
                 .arg(stored)
@@ -653,7 +666,7 @@ impl ScopedTx<'_> {
                 InvoiceAction::MarkUnpaid => {
                     set.sql(", paid_at = NULL");
                 }
-                InvoiceAction::Void => {}
+                InvoiceAction::Void | InvoiceAction::Discard => {}
             }
         };
         let mut update = self.update(&fence::INVOICES, update_status);
@@ -661,30 +674,60 @@ impl ScopedTx<'_> {
             .sql(" AND company_id = ")
             .arg(company)
             .sql(" AND id = ")
-            .arg(id);
+            .arg(id)
+            // As read above: a concurrent change (PostgreSQL) makes this one change nothing.
+            .sql(match status {
+                InvoiceStatus::Draft => " AND status = 'draft'",
+                InvoiceStatus::Sent | InvoiceStatus::Overdue => " AND status = 'sent'",
+                InvoiceStatus::Paid => " AND status = 'paid'",
+                InvoiceStatus::Void => " AND status = 'void'",
+            });
         match self.tx.exec(update).await? {
             1 => Ok(()),
-            _ => Err(StoreError::NotFound),
+            _ => Err(StoreError::Invalid(
+                "The invoice was changed meanwhile: look at it again.".into(),
+            )),
         }
     }
 
-    /// The workspace's next invoice number. The counter row's lock (PostgreSQL) or the write
-    /// lock (SQLite) makes concurrent sends take turns; numbers start at 1001.
-    async fn next_invoice_number(&mut self) -> Result<i64, StoreError> {
-        let mut query = self.update(&fence::INVOICE_COUNTERS, |set| {
-            set.sql("last_number = last_number + 1");
-        });
-        query.sql(" RETURNING last_number");
-        if let Some((number,)) = self.tx.optional::<(i64,)>(query).await? {
-            return Ok(number);
+    /// Deletes a draft and its lines: it never reached the client.
+    async fn discard_draft(&mut self, company: CompanyId, id: InvoiceId) -> Result<(), StoreError> {
+        let mut lines = self.delete(&fence::INVOICE_LINES);
+        lines
+            .sql(" AND company_id = ")
+            .arg(company)
+            .sql(" AND invoice_id = ")
+            .arg(id)
+            .sql(" AND EXISTS (SELECT 1 FROM invoices d WHERE d.id = invoice_lines.invoice_id AND d.status = 'draft')");
+        self.tx.exec(lines).await?;
+        let mut delete = self.delete(&fence::INVOICES);
+        delete
+            .sql(" AND company_id = ")
+            .arg(company)
+            .sql(" AND id = ")
+            .arg(id)
+            .sql(" AND status = 'draft'");
+        match self.tx.exec(delete).await? {
+            1 => Ok(()),
+            _ => Err(StoreError::Invalid(
+                "The invoice was changed meanwhile: look at it again.".into(),
+            )),
         }
-        self.tx
-            .exec(q!(
-                "INSERT INTO invoice_counters (workspace_id, last_number) VALUES ($1, 1001)",
+    }
+
+    /// The workspace's next invoice number, from 1001. The counter row's lock (PostgreSQL) or
+    /// the write lock (SQLite) makes concurrent sends take turns, the first one included.
+    async fn next_invoice_number(&mut self) -> Result<i64, StoreError> {
+        let (number,): (i64,) = self
+            .tx
+            .one(q!(
+                "INSERT INTO invoice_counters (workspace_id, last_number) VALUES ($1, 1001) \
+                 ON CONFLICT (workspace_id) DO UPDATE SET last_number = invoice_counters.last_number + 1 \
+                 RETURNING last_number",
                 self.scope.workspace()
             ))
             .await?;
-        Ok(1001)
+        Ok(number)
     }
 }
 
@@ -725,6 +768,19 @@ mod tests {
         assert_eq!(checked.lines.len(), 1);
         assert_eq!(checked.lines[0].amount_cents, 20_000); // 199.995 → 200.00
         assert_eq!(checked.tax_cents, 2_000);
+        // A line beyond the largest amount is refused, not wrapped around.
+        let huge = check(&InvoiceDraft {
+            issued_on: "2026-12-01".into(),
+            due_on: "2026-12-15".into(),
+            notes: String::new(),
+            lines: vec![LineDraft {
+                description: "Too much".into(),
+                quantity: "100000000".into(),
+                unit_price: "999999999999".into(),
+                tax_rate: "100".into(),
+            }],
+        });
+        assert!(matches!(huge, Err(StoreError::InvalidFields(_))));
         assert!(matches!(
             check(&InvoiceDraft {
                 issued_on: "2026-12-10".into(),

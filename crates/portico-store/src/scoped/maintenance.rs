@@ -35,6 +35,16 @@ pub struct MaintenanceRecord {
     pub sites: Vec<(SiteId, String)>,
     /// The assets it touched that the reader may see.
     pub assets: Vec<(AssetId, String)>,
+    /// How many sites and assets it touched in all: none is the whole company; more than the
+    /// reader is shown means some are beyond the reader's sites.
+    pub target_count: i64,
+}
+
+impl MaintenanceRecord {
+    /// Whether it touched things the reader is not shown.
+    pub fn more_targets(&self) -> bool {
+        (self.sites.len() + self.assets.len()) as i64 != self.target_count
+    }
 }
 
 impl MaintenanceRecord {
@@ -89,6 +99,7 @@ struct RecordRow {
     starts_at: i64,
     ends_at: Option<i64>,
     staff_name: String,
+    target_count: i64,
 }
 crate::sql::db_row!(RecordRow {
     id,
@@ -99,7 +110,8 @@ crate::sql::db_row!(RecordRow {
     summary,
     starts_at,
     ends_at,
-    staff_name
+    staff_name,
+    target_count
 });
 
 impl RecordRow {
@@ -117,6 +129,7 @@ impl RecordRow {
             staff_name: self.staff_name,
             sites: Vec::new(),
             assets: Vec::new(),
+            target_count: self.target_count,
         }
     }
 }
@@ -136,7 +149,9 @@ crate::sql::db_row!(TargetRow {
     asset_name
 });
 
-const RECORD_COLUMNS: &str = "m.id, m.company_id, m.kind, m.outcome, m.title, m.summary, m.starts_at, m.ends_at, m.staff_name";
+// The count of targets is of the record's own rows (reached by key), whatever the reader sees.
+const RECORD_COLUMNS: &str = "m.id, m.company_id, m.kind, m.outcome, m.title, m.summary, m.starts_at, m.ends_at, m.staff_name, \
+     (SELECT COUNT(*) FROM maintenance_targets n WHERE n.record_id = m.id) AS target_count";
 
 /// A checked draft, ready to store.
 struct Checked {

@@ -341,6 +341,9 @@ pub(crate) async fn set_status(
         .ok_or_else(|| WebError::BadRequest("Choose what to do with the invoice.".into()))?;
     tx.set_invoice_status(company, invoice, action).await?;
     tx.commit().await?;
+    if action == InvoiceAction::Discard {
+        return Ok(see_other(&format!("/companies/{company}/invoices")));
+    }
     Ok(see_other(&format!(
         "/companies/{company}/invoices/{invoice}?done={}",
         form.get("action")

@@ -140,7 +140,8 @@ async fn form_page(
         Some(id) => Some(tx.maintenance_record(company, id).await?),
         None => None,
     };
-    let sites = tx.sites(company).await?;
+    // Archived sites too: a record may name one, and saving must keep it.
+    let sites = tx.sites_with_archived(company).await?;
     tx.commit().await?;
     auth.scope.may(Action::ManageCompanyRecords)?;
     let draft = match (draft, &stored) {

@@ -307,6 +307,17 @@ impl ScopedTx<'_> {
         if self.tx.exec(update).await? != 1 {
             return Err(StoreError::NotFound);
         }
+        // Maintenance that names the asset follows it to its new site, so that each site's
+        // readers see the asset's history where the asset is.
+        let mut moved = self.update(&fence::MAINTENANCE_TARGETS, |set| {
+            set.sql("site_id = ").arg(checked.site);
+        });
+        moved
+            .sql(" AND company_id = ")
+            .arg(company)
+            .sql(" AND asset_id = ")
+            .arg(asset);
+        self.tx.exec(moved).await?;
         self.write_custom_values(company, asset, &draft.custom)
             .await
     }
