@@ -67,7 +67,11 @@ impl ScopedTx<'_> {
         }
         if work_open {
             let month = today.get(..7).unwrap_or_default();
-            let mut query = self.select("COALESCE(SUM(e.minutes), 0)", &fence::TIME_ENTRIES, "e");
+            let mut query = self.select(
+                "CAST(COALESCE(SUM(e.minutes), 0) AS BIGINT)",
+                &fence::TIME_ENTRIES,
+                "e",
+            );
             query
                 .sql(" AND e.company_id = ")
                 .arg(company)
