@@ -149,6 +149,10 @@ id_type!(
     /// An invoice to a company.
     InvoiceId
 );
+id_type!(
+    /// A change a client asked the MSP to make.
+    ChangeRequestId
+);
 
 #[cfg(test)]
 mod tests {

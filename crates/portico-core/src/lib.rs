@@ -2,6 +2,7 @@
 //! these types, and the one function that turns a [`Principal`] into a [`Scope`] is here.
 
 pub mod asset;
+pub mod change_request;
 pub mod ids;
 pub mod invoice;
 pub mod local_time;
@@ -16,6 +17,7 @@ pub mod ticket;
 pub mod ticket_form;
 
 pub use asset::{AssetField, AssetKind};
+pub use change_request::{ChangeKind, ChangeStatus, ChangeTarget};
 pub use ids::*;
 pub use invoice::{InvoiceStatus, invoice_number};
 pub use local_time::{BusinessHours, Calendar, Zone, parse_date};

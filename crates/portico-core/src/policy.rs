@@ -42,6 +42,12 @@ pub enum Action {
     ViewInvoices,
     /// Draft, send, and mark invoices paid or void.
     ManageInvoices,
+    /// Ask the MSP for a change (portal members and client admins through the Change requests
+    /// section; viewers see requests but may not raise them).
+    RequestChanges,
+    /// Read the console's change-request queue and act on requests: assign, approve, reject,
+    /// mark done.
+    WorkChangeRequests,
     /// Read the outgoing mail queue.
     ViewOutbox,
     /// Open a portal section.
@@ -81,6 +87,8 @@ fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
             matches!(role, Owner | Technician)
         }
         Action::ViewInvoices | Action::ManageInvoices => matches!(role, Owner | StaffRole::Billing),
+        Action::WorkChangeRequests => matches!(role, Owner | Technician),
+        Action::RequestChanges => return Err(Denied::NotVisible),
         Action::ManagePortalSettings
         | Action::ManageCompanies
         | Action::ManageBranding
@@ -119,6 +127,13 @@ fn portal_may(
             }
         }
         Action::ViewInvoices if section_on(Section::Invoices) && billing => Ok(()),
+        Action::RequestChanges if section_on(Section::ChangeRequests) => {
+            if role == PortalRole::Viewer {
+                Err(Denied::Forbidden)
+            } else {
+                Ok(())
+            }
+        }
         Action::ManageOwnPreferences => Ok(()),
         // Everything else does not exist on the portal: same answer as a missing record.
         _ => Err(Denied::NotVisible),

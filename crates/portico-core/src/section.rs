@@ -128,7 +128,11 @@ pub const SECTIONS: &[SectionSpec] = &[
     },
     spec(Section::KnowledgeBase, "P12"),
     spec(Section::Reports, "P13"),
-    spec(Section::ChangeRequests, "P14"),
+    SectionSpec {
+        path: Some("/changes"),
+        on_by_default: true,
+        ..spec(Section::ChangeRequests, "P14")
+    },
     spec(Section::Documentation, "P15"),
     SectionSpec {
         path: Some("/preferences"),

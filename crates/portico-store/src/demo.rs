@@ -3,8 +3,8 @@
 //! `portico serve` on first start.
 
 use portico_core::{
-    AssetId, AssetKind, BusinessHours, CompanyId, ContactRole, PortalRole, Section, SiteId,
-    StaffRole, TicketPriority, TicketStatus, WorkspaceId, Zone,
+    AssetId, AssetKind, BusinessHours, CompanyId, ContactRole, PortalRole, PortalUserId, Section,
+    SiteId, StaffRole, TicketPriority, TicketStatus, WorkspaceId, Zone,
 };
 
 use crate::public::SurfaceKind;
@@ -564,6 +564,18 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
         )
         .await?;
 
+    seed_change_requests(
+        &mut tx,
+        ws,
+        &[
+            (acme, acme_users[0], "Alice Archer"),
+            (acme, acme_users[1], "Mark Mendes"),
+            (birchwood, ben, "Ben Birch"),
+            (cobalt, carla, "Carla Cruz"),
+            (dunmore, dan, "Dan Doyle"),
+        ],
+    )
+    .await?;
     let requesters = [acme_users.clone(), vec![ben], vec![carla], vec![dan]];
     let names = [
         vec![
@@ -1028,6 +1040,144 @@ async fn seed_invoices(
             )
             .await?;
         }
+    }
+    Ok(())
+}
+
+/// A demo change request: who of the people raised it, kind, target, its name, title, details,
+/// status, the decision's note, and how many days ago.
+type DemoChange = (
+    usize,
+    portico_core::ChangeKind,
+    portico_core::ChangeTarget,
+    &'static str,
+    &'static str,
+    &'static str,
+    portico_core::ChangeStatus,
+    &'static str,
+    i64,
+);
+
+/// A handful of change requests per demo client, in every state: raised (one purchase awaiting
+/// Acme's purchase approver, Alice), approved, rejected with a reason, done.
+async fn seed_change_requests(
+    tx: &mut crate::SystemTx,
+    ws: WorkspaceId,
+    people: &[(CompanyId, PortalUserId, &str)],
+) -> Result<(), StoreError> {
+    use portico_core::{ChangeKind as K, ChangeStatus as S, ChangeTarget as T};
+    let day = 86_400;
+    let at = now();
+    let requests: &[DemoChange] = &[
+        (
+            1,
+            K::Add,
+            T::General,
+            "",
+            "New starter: set up Dana Wu",
+            "Dana Wu joins reception on Monday: an e-mail account, a portal login and a laptop, please.",
+            S::Open,
+            "",
+            1,
+        ),
+        (
+            1,
+            K::Purchase,
+            T::General,
+            "",
+            "Purchase: two 27-inch monitors for reception",
+            "The reception screens are too small for the booking system. Two 27-inch monitors, with stands.",
+            S::AwaitingApproval,
+            "",
+            2,
+        ),
+        (
+            0,
+            K::Update,
+            T::Contact,
+            "Nora Quinn",
+            "Update Nora Quinn's mobile number",
+            "Nora's new mobile is 0400 555 019.",
+            S::Approved,
+            "We'll update the roster and her MFA phone today.",
+            4,
+        ),
+        (
+            0,
+            K::Remove,
+            T::PortalUser,
+            "Sam Lee",
+            "Remove Sam Lee's access",
+            "Sam left the practice on Friday. Please remove every account.",
+            S::Done,
+            "Microsoft 365, the portal and the door badge are disabled; the mailbox is shared with Alice for 30 days.",
+            12,
+        ),
+        (
+            1,
+            K::Other,
+            T::General,
+            "",
+            "Install Spotify on the front desk PCs",
+            "Music for the waiting room.",
+            S::Rejected,
+            "Not allowed under the practice's software policy; the waiting-room speaker has its own player.",
+            20,
+        ),
+        (
+            2,
+            K::Add,
+            T::General,
+            "",
+            "Add the Records Office printer to the network",
+            "A new Brother printer arrives on Tuesday; it should print from every desk.",
+            S::Open,
+            "",
+            3,
+        ),
+        (
+            3,
+            K::Purchase,
+            T::General,
+            "",
+            "Purchase: a laptop for the new drafter",
+            "A laptop able to run the CAD software, for Priya from the 15th.",
+            S::Done,
+            "Delivered and enrolled: COB-LT-07.",
+            15,
+        ),
+        (
+            4,
+            K::Update,
+            T::General,
+            "",
+            "Move the cold-room sensor alerts to the night shift",
+            "Alerts should go to the night supervisor's phone from 6 p.m.",
+            S::Open,
+            "",
+            5,
+        ),
+    ];
+    for (who, kind, target, label, title, details, status, note, ago) in requests {
+        let (company, requested_by, name) = people[*who];
+        tx.add_change_request(
+            ws,
+            &crate::system::SeedChange {
+                company,
+                kind: *kind,
+                target: *target,
+                target_id: None,
+                target_label: label,
+                title,
+                details,
+                status: *status,
+                requested_by,
+                requester_name: name,
+                decision_note: note,
+                created_at: at - ago * day,
+            },
+        )
+        .await?;
     }
     Ok(())
 }

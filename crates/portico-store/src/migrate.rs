@@ -174,6 +174,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "invoices",
         include_str!("../migrations/sqlite/0033_invoices.sql"),
     ),
+    (
+        34,
+        "change requests",
+        include_str!("../migrations/sqlite/0034_change_requests.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -360,6 +365,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         37,
         "invoices",
         include_str!("../migrations/postgres/0037_invoices.sql"),
+    ),
+    (
+        38,
+        "change requests",
+        include_str!("../migrations/postgres/0038_change_requests.sql"),
     ),
 ];
 

@@ -91,7 +91,8 @@ id_args!(
     portico_core::AssetId,
     portico_core::AssetFieldId,
     portico_core::MaintenanceId,
-    portico_core::InvoiceId
+    portico_core::InvoiceId,
+    portico_core::ChangeRequestId
 );
 
 /// A query under construction: SQL text plus its arguments, numbered as they are pushed.

@@ -74,6 +74,22 @@ pub struct SeedInvoice<'a> {
     pub lines: &'a [(&'a str, i64, i64, i64)],
 }
 
+/// A change request to create directly (seeding), as raised by a portal user.
+pub struct SeedChange<'a> {
+    pub company: CompanyId,
+    pub kind: portico_core::ChangeKind,
+    pub target: portico_core::ChangeTarget,
+    pub target_id: Option<String>,
+    pub target_label: &'a str,
+    pub title: &'a str,
+    pub details: &'a str,
+    pub status: portico_core::ChangeStatus,
+    pub requested_by: PortalUserId,
+    pub requester_name: &'a str,
+    pub decision_note: &'a str,
+    pub created_at: i64,
+}
+
 /// A ticket to create directly.
 /// A custom field of a seeded ticket form.
 pub struct SeedField<'a> {
@@ -249,6 +265,66 @@ impl SystemTx {
                 at
             ))
             .await?;
+        Ok(id)
+    }
+
+    /// Adds a change request with its history: raised, then its current status (seeding).
+    pub async fn add_change_request(
+        &mut self,
+        workspace: WorkspaceId,
+        change: &SeedChange<'_>,
+    ) -> Result<portico_core::ChangeRequestId, StoreError> {
+        let id = portico_core::ChangeRequestId::new();
+        self.tx
+            .exec(q!(
+                "INSERT INTO change_requests (workspace_id, company_id, id, kind, target_kind, target_id, target_label, title, \
+                 details, status, requested_by, requester_name, assignee_id, decision_note, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, $13, $14, $14)",
+                workspace,
+                change.company,
+                id,
+                change.kind.as_str(),
+                change.target.as_str(),
+                change.target_id.clone(),
+                change.target_label,
+                change.title,
+                change.details,
+                change.status.as_str(),
+                change.requested_by,
+                change.requester_name,
+                change.decision_note,
+                change.created_at
+            ))
+            .await?;
+        let raised = if change.kind == portico_core::ChangeKind::Purchase {
+            portico_core::ChangeStatus::AwaitingApproval
+        } else {
+            portico_core::ChangeStatus::Open
+        };
+        let mut steps = vec![(change.created_at, change.requester_name, raised, "")];
+        if change.status != raised {
+            steps.push((
+                change.created_at + 3_600,
+                "Tom Tran",
+                change.status,
+                change.decision_note,
+            ));
+        }
+        for (at, actor, status, note) in steps {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO change_request_events (workspace_id, company_id, request_id, at, actor_name, status, note) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    workspace,
+                    change.company,
+                    id,
+                    at,
+                    actor,
+                    status.as_str(),
+                    note
+                ))
+                .await?;
+        }
         Ok(id)
     }
 

@@ -1569,3 +1569,112 @@ async fn only_billing_principals_read_invoices_and_a_sent_one_is_never_changed()
         );
     }
 }
+
+/// A change request is its requester's and the client admins'; staff who work tickets act on
+/// it; a purchase waits for the purchase approver; viewers may not raise one.
+#[tokio::test]
+async fn change_requests_are_seen_and_moved_by_those_their_rules_allow() {
+    use portico_store::scoped::change_requests::{ChangeDecision, ChangeDraft, ChangeFilter};
+    let world = world().await;
+    let draft = |kind: &str, title: &str| ChangeDraft {
+        kind: kind.into(),
+        target: "general".into(),
+        target_id: String::new(),
+        title: title.into(),
+        details: "Please.".into(),
+    };
+    let member = world.scope(Kind::Member).await;
+    let mut tx = world.store().scoped_write(&member).await.unwrap();
+    let mine = tx
+        .raise_change_request(
+            world.company_a,
+            &draft("update", "member's"),
+            "http://portal",
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let admin = world.scope(Kind::ClientAdmin).await;
+    let mut tx = world.store().scoped_write(&admin).await.unwrap();
+    let purchase = tx
+        .raise_change_request(
+            world.company_a,
+            &draft("purchase", "admin's purchase"),
+            "http://portal",
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let viewer = world.scope(Kind::Viewer).await;
+    let mut tx = world.store().scoped_write(&viewer).await.unwrap();
+    assert!(matches!(
+        tx.raise_change_request(world.company_a, &draft("update", "x"), "http://portal")
+            .await,
+        Err(StoreError::Forbidden)
+    ));
+    drop(tx);
+
+    for kind in KINDS {
+        let scope = world.scope(kind).await;
+        let mut tx = world.store().scoped(&scope).await.unwrap();
+        let titles: BTreeSet<String> = tx
+            .change_requests(&ChangeFilter {
+                all: true,
+                ..ChangeFilter::default()
+            })
+            .await
+            .map(|p| p.requests.into_iter().map(|r| r.title).collect())
+            .unwrap_or_default();
+        let want: BTreeSet<String> = match kind {
+            Kind::Owner | Kind::Billing | Kind::Sales | Kind::TechnicianA | Kind::ClientAdmin => {
+                ["member's", "admin's purchase"].map(String::from).into()
+            }
+            Kind::Member => ["member's"].map(String::from).into(),
+            _ => BTreeSet::new(),
+        };
+        assert_eq!(titles, want, "{kind:?}");
+    }
+
+    // The desk cannot act on a purchase before its approver; the member is made the approver.
+    let tech = world.scope(Kind::TechnicianA).await;
+    let mut tx = world.store().scoped_write(&tech).await.unwrap();
+    assert!(
+        tx.decide_change_request(purchase, ChangeDecision::Approve, "", "http://portal")
+            .await
+            .is_err()
+    );
+    tx.decide_change_request(mine, ChangeDecision::Done, "Done it.", "http://portal")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = world.store().scoped_write(&member).await.unwrap();
+    assert!(matches!(
+        tx.decide_purchase(purchase, true, "", "http://portal")
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    drop(tx);
+    let owner = world.scope(Kind::Owner).await;
+    let mut tx = world.store().scoped_write(&owner).await.unwrap();
+    tx.add_contact(
+        world.company_a,
+        &ContactDraft {
+            name: "Approver".into(),
+            email: "member@a.test".into(),
+            roles: vec![ContactRole::PurchaseApprover],
+            ..a_contact()
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = world.store().scoped_write(&member).await.unwrap();
+    tx.decide_purchase(purchase, true, "", "http://portal")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = world.store().scoped(&admin).await.unwrap();
+    let moved = tx.change_request(purchase).await.unwrap();
+    assert_eq!(moved.status, portico_core::ChangeStatus::Open);
+    assert_eq!(moved.events.len(), 2);
+}

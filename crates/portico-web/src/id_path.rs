@@ -5,8 +5,8 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use portico_core::{
-    AssetId, CannedResponseId, CompanyId, ContactId, InvoiceId, MaintenanceId, MessageId,
-    PortalUserId, SiteId, StaffUserId, TicketId, WorkspaceId,
+    AssetId, CannedResponseId, ChangeRequestId, CompanyId, ContactId, InvoiceId, MaintenanceId,
+    MessageId, PortalUserId, SiteId, StaffUserId, TicketId, WorkspaceId,
 };
 use serde::de::DeserializeOwned;
 
@@ -92,7 +92,8 @@ one_id!(
     CannedResponseId,
     AssetId,
     MaintenanceId,
-    InvoiceId
+    InvoiceId,
+    ChangeRequestId
 );
 
 impl<A, B> PathIds for (A, B)

@@ -5,6 +5,7 @@ mod assets_view;
 mod attachments;
 pub mod auth;
 mod brand;
+mod change_view;
 mod sign_in;
 
 pub mod console;

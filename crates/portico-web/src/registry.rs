@@ -33,6 +33,8 @@ pub enum Resource {
     CompanyInvoice,
     /// `{invoice}`: an invoice of the portal user's company.
     Invoice,
+    /// `{change}`: a change request.
+    ChangeRequest,
     /// `{asset}`: an asset of the portal user's company.
     Asset,
     /// `{staff}`: a staff user of the workspace.

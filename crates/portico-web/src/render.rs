@@ -89,6 +89,7 @@ impl Chrome {
                 chrome.nav.push(item("/companies", "Companies"));
                 if works_tickets {
                     chrome.nav.push(item("/tickets", "Tickets"));
+                    chrome.nav.push(item("/changes", "Change requests"));
                     chrome.nav.push(item("/my-time", "My time"));
                 }
                 if staff.role() == StaffRole::Owner {

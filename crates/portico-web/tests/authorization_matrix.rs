@@ -206,6 +206,28 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 }
             }
         }
+        // Change requests: the queue and its requests for those who work tickets; assigning to
+        // nobody is saved, a decision that names none is a bad request.
+        (SurfaceKind::Console, "GET", "/changes") => {
+            if reads_tickets {
+                200
+            } else {
+                403
+            }
+        }
+        (SurfaceKind::Console, method, path) if path.starts_with("/changes/{change}") => {
+            if !sees {
+                404
+            } else if !reads_tickets {
+                403
+            } else {
+                match (method, path.rsplit('/').next()) {
+                    ("GET", _) => 200,
+                    (_, Some("assign")) => 303,
+                    _ => 400,
+                }
+            }
+        }
         // Maintenance: every staff member reads a visible company's; owners and technicians
         // record it (the empty form is refused field by field).
         (SurfaceKind::Console, "GET", "/companies/{company}/maintenance") => in_company(true, 200),
@@ -498,6 +520,37 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 200
             } else {
                 404
+            }
+        }
+        // Change requests: everyone reads the list; viewers may not raise them (the empty form
+        // is refused field by field). A request is its requester's and the client admins'.
+        (SurfaceKind::Portal, "GET", "/changes") => 200,
+        (SurfaceKind::Portal, "GET", "/changes/new") => {
+            if viewer {
+                403
+            } else {
+                200
+            }
+        }
+        (SurfaceKind::Portal, "POST", "/changes") => {
+            if viewer {
+                403
+            } else {
+                422
+            }
+        }
+        (SurfaceKind::Portal, method, "/changes/{change}" | "/changes/{change}/approval") => {
+            let sees_request = match object {
+                Object::Own => matches!(who, Who::Member | Who::ClientAdmin),
+                Object::SameCompanyOtherSite | Object::SameCompanyOtherRequester => {
+                    who == Who::ClientAdmin
+                }
+                _ => false,
+            };
+            match (sees_request, method) {
+                (false, _) => 404,
+                (true, "GET") => 200,
+                (true, _) => 400,
             }
         }
         // The company's use of its plan is its client admins' section.

@@ -101,6 +101,24 @@ fn canaries(app: &TestApp, who: Who) -> Vec<(String, bool)> {
         ));
         list.push((format!("CANARY-ASSETNOTE-{tag}"), staff_sees(who, co)));
     }
+    // Change requests: staff who work tickets of the company; on the portal, the requester
+    // (the member) and the client admin.
+    let works = |co| {
+        matches!(
+            who,
+            Who::Owner | Who::TechnicianAssigned | Who::TechnicianNotAssigned
+        ) && staff_sees(who, co)
+    };
+    list.push((
+        "CANARY-CR-A-MEMBER".into(),
+        works(Co::A) || matches!(who, Who::Member | Who::ClientAdmin),
+    ));
+    list.push((
+        "CANARY-CR-A-ADMIN".into(),
+        works(Co::A) || who == Who::ClientAdmin,
+    ));
+    list.push(("CANARY-CR-B".into(), works(Co::B)));
+    list.push(("CANARY-CR-C".into(), false));
     // Invoices: billing staff and the billing-entitled client admin; drafts never on the portal.
     let billing_staff = |co| matches!(who, Who::Owner | Who::Billing) && staff_sees(who, co);
     list.push((

@@ -32,12 +32,22 @@ async fn the_overview_counts_what_each_reader_may_see_and_only_with_its_section_
     );
     assert!(page.body.contains("Next planned maintenance"));
     assert!(page.body.contains("CANARY-MAINT-A1"));
+    // The member's and the admin's own request, both still open.
+    assert_eq!(
+        figure(&page.body, "Open change requests").as_deref(),
+        Some("2")
+    );
 
     // A user restricted to site 1 counts site 1's asset only, and is not shown plan usage.
     let restricted = app.session_for(Who::SiteRestricted).await.unwrap();
     let page = app.get(PORTAL, "/").session(Some(&restricted)).send().await;
     assert_eq!(figure(&page.body, "Devices").as_deref(), Some("1"));
     assert!(!page.body.contains("included"));
+    // Neither request is theirs.
+    assert_eq!(
+        figure(&page.body, "Open change requests").as_deref(),
+        Some("0")
+    );
 
     // With Assets and Maintenance switched off for the company, their figures go.
     let mut tx = app.store().system_unscoped().await.unwrap();

@@ -58,6 +58,13 @@ pub(crate) enum Own {
     StaffUser(&'static str),
     /// One portal user's own records (notification preferences): the acting user's only.
     PortalUser(&'static str),
+    /// Change requests: client admins (unless own-tickets-only) see all of their companies';
+    /// other portal users those they raised, and purchases if they are the company's purchase
+    /// approver (a current contact with that role at their e-mail address). Staff see all.
+    ChangeRequester {
+        requester: &'static str,
+        kind: &'static str,
+    },
 }
 
 const fn client(table: &'static str) -> Tenant {
@@ -171,6 +178,15 @@ pub(crate) const INVOICE_LINES: Tenant = client("invoice_lines");
 /// Written only by an upsert naming the scope's workspace (no predicate to fence).
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) const INVOICE_COUNTERS: Tenant = workspace_level("invoice_counters");
+pub(crate) const CHANGE_REQUESTS: Tenant = Tenant {
+    own: Own::ChangeRequester {
+        requester: "requested_by",
+        kind: "kind",
+    },
+    ..client("change_requests")
+};
+/// A request's history, read only for requests read through their own fence first.
+pub(crate) const CHANGE_REQUEST_EVENTS: Tenant = client("change_request_events");
 pub(crate) const TICKET_CATEGORIES: Tenant = workspace_level("ticket_categories");
 pub(crate) const TICKET_COUNTERS: Tenant = workspace_level("ticket_counters");
 pub(crate) const TICKET_FORM_FIELDS: Tenant = Tenant {
@@ -247,6 +263,8 @@ pub(crate) const ALL: &[&Tenant] = &[
     &INVOICES,
     &INVOICE_LINES,
     &INVOICE_COUNTERS,
+    &CHANGE_REQUESTS,
+    &CHANGE_REQUEST_EVENTS,
     &TICKET_CATEGORIES,
     &TICKET_COUNTERS,
     &TICKET_FORM_FIELDS,
@@ -378,6 +396,20 @@ impl ScopedTx<'_> {
                     query.sql(" AND 1 = 0");
                 }
             },
+            Own::ChangeRequester { requester, kind } => {
+                let all_of_them = self.scope.portal_role()
+                    == Some(portico_core::PortalRole::ClientAdmin)
+                    && self.scope.requester().is_none();
+                if let (Actor::Portal(user), false) = (self.scope.actor(), all_of_them) {
+                    let me = query.placeholder(user);
+                    query.sql(&format!(
+                        " AND ({alias}.{requester} = {me} OR ({alias}.{kind} = 'purchase' AND EXISTS (\
+                         SELECT 1 FROM contacts ct JOIN contact_roles cr ON cr.contact_id = ct.id AND cr.role = 'purchase_approver' \
+                         JOIN portal_users pu ON pu.id = {me} AND lower(pu.email) = lower(ct.email) \
+                         WHERE ct.company_id = {alias}.company_id AND ct.archived_at IS NULL)))"
+                    ));
+                }
+            }
             Own::PortalUser(column) => match self.scope.actor() {
                 Actor::Portal(user) => {
                     query.sql(&format!(" AND {alias}.{column} = ")).arg(user);
@@ -414,6 +446,7 @@ mod tests {
         ("assets/read.rs", include_str!("assets/read.rs")),
         ("branding.rs", include_str!("branding.rs")),
         ("canned_responses.rs", include_str!("canned_responses.rs")),
+        ("change_requests.rs", include_str!("change_requests.rs")),
         (
             "companies/contacts.rs",
             include_str!("companies/contacts.rs"),
@@ -568,6 +601,9 @@ mod tests {
                 super::Own::Ticket { id, requester } => columns.extend([id, requester]),
                 super::Own::OfTicket { ticket } => columns.push(ticket),
                 super::Own::StaffUser(c) | super::Own::PortalUser(c) => columns.push(c),
+                super::Own::ChangeRequester { requester, kind } => {
+                    columns.extend([requester, kind])
+                }
             }
             for column in columns {
                 assert!(

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod branding;
 pub mod canned_responses;
+pub mod change_requests;
 pub mod companies;
 pub mod company_grants;
 pub(crate) mod fence;

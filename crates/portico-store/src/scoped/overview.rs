@@ -1,5 +1,5 @@
 //! The portal Overview's figures beyond tickets (P1): devices, warranties ending soon, the
-//! plan's included hours used this month and the next planned maintenance, each only when its
+//! plan's included hours used this month, open change requests and the next planned maintenance, each only when its
 //! section is open to the reader, read as that section reads them (the same fences; a warranty
 //! figure only where the warranty field is shown).
 
@@ -22,6 +22,8 @@ pub struct OverviewFigures {
     pub included_used: Option<(i64, Option<i64>)>,
     /// The next planned maintenance window: its title and start.
     pub next_maintenance: Option<(String, i64)>,
+    /// Change requests the reader may see that are still to be acted on.
+    pub open_changes: Option<i64>,
 }
 
 impl ScopedTx<'_> {
@@ -33,10 +35,11 @@ impl ScopedTx<'_> {
     ) -> Result<OverviewFigures, StoreError> {
         self.scope.may(Action::ViewSection(Section::Overview))?;
         let open = |s: Section| self.scope.may(Action::ViewSection(s)).is_ok();
-        let (assets_open, work_open, maintenance_open) = (
+        let (assets_open, work_open, maintenance_open, changes_open) = (
             open(Section::Assets),
             open(Section::Work),
             open(Section::Maintenance),
+            open(Section::ChangeRequests),
         );
         let at = now();
         let today = zone.date_after(at, 0).unwrap_or_default();
@@ -96,6 +99,14 @@ impl ScopedTx<'_> {
                 .arg(at)
                 .sql(" ORDER BY m.starts_at LIMIT 1");
             figures.next_maintenance = self.tx.optional(query).await?;
+        }
+        if changes_open {
+            let mut query = self.select("COUNT(*)", &fence::CHANGE_REQUESTS, "r");
+            query
+                .sql(" AND r.company_id = ")
+                .arg(company)
+                .sql(" AND r.status IN ('awaiting_approval', 'open', 'approved')");
+            figures.open_changes = Some(self.tx.count(query).await?);
         }
         Ok(figures)
     }

@@ -4,6 +4,7 @@ mod asset_fields;
 mod assets;
 mod branding;
 mod canned_responses;
+mod changes;
 mod companies;
 mod company_edit;
 mod company_grants;
@@ -104,6 +105,22 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             "/settings/assets",
             Resource::Page,
             asset_fields::workspace_save,
+        )
+        .get("/changes", Resource::Page, changes::queue)
+        .get(
+            "/changes/{change}",
+            Resource::ChangeRequest,
+            changes::detail,
+        )
+        .post(
+            "/changes/{change}/assign",
+            Resource::ChangeRequest,
+            changes::assign,
+        )
+        .post(
+            "/changes/{change}/decision",
+            Resource::ChangeRequest,
+            changes::decide,
         )
         .get(
             "/companies/{company}/invoices",

@@ -77,6 +77,8 @@ struct AssetPage {
     asset: Asset,
     shown: ShownFields,
     can_report: bool,
+    /// Change requests are on for the company and the reader may raise them.
+    can_request_change: bool,
 }
 
 impl AssetPage {
@@ -102,6 +104,7 @@ pub(crate) async fn detail(
             .scope
             .may(portico_core::Action::ContributeTickets)
             .is_ok(),
+        can_request_change: auth.scope.may(portico_core::Action::RequestChanges).is_ok(),
         asset,
         shown,
     }))

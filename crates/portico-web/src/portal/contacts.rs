@@ -1,5 +1,5 @@
 //! P10 Contacts: who the MSP deals with at the client, and in which role (the purchase approver
-//! is the one purchase requests go to). Read-only here; the roster is kept in the console.
+//! is the one purchase requests go to). Read-only here (a change is requested); the roster is kept in the console.
 
 use askama::Template;
 use axum::extract::State;
@@ -18,6 +18,8 @@ struct ContactsPage {
     chrome: Chrome,
     heading: String,
     contacts: Vec<Contact>,
+    /// Change requests are on for the company and the reader may raise them.
+    can_request_change: bool,
 }
 
 pub(crate) async fn list(State(state): State<AppState>, auth: Auth) -> Result<Response, WebError> {
@@ -35,5 +37,6 @@ pub(crate) async fn list(State(state): State<AppState>, auth: Auth) -> Result<Re
         chrome: Chrome::signed_in(&auth, &heading, "/contacts"),
         heading,
         contacts,
+        can_request_change: auth.scope.may(portico_core::Action::RequestChanges).is_ok(),
     }))
 }

@@ -1,6 +1,7 @@
 //! The client portal: a read-mostly window onto the company's records, white-labelled.
 
 mod assets;
+mod changes;
 mod contacts;
 mod invoices;
 mod maintenance;
@@ -75,6 +76,21 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
         })
         .section(Section::Contacts, |r| {
             r.get("/contacts", Resource::Page, contacts::list)
+        })
+        .section(Section::ChangeRequests, |r| {
+            r.get("/changes", Resource::Page, changes::list)
+                .post("/changes", Resource::Page, changes::submit)
+                .get("/changes/new", Resource::Page, changes::new_change)
+                .get(
+                    "/changes/{change}",
+                    Resource::ChangeRequest,
+                    changes::detail,
+                )
+                .post(
+                    "/changes/{change}/approval",
+                    Resource::ChangeRequest,
+                    changes::approval,
+                )
         })
         .section(Section::EmailPreferences, |r| {
             r.get("/preferences", Resource::Page, preferences::page)

@@ -41,6 +41,7 @@ impl OverviewPage<'_> {
         self.kpis.is_some()
             || self.figures.devices.is_some()
             || self.figures.included_used.is_some()
+            || self.figures.open_changes.is_some()
     }
 }
 

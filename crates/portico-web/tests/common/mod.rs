@@ -9,8 +9,9 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, header};
 use http_body_util::BodyExt;
 use portico_core::{
-    AssetId, CompanyId, ContactId, ContactRole, InvoiceId, MaintenanceId, PortalRole, PortalUserId,
-    SiteId, StaffRole, StaffUserId, TicketId, TicketPriority, TicketStatus, WorkspaceId,
+    AssetId, ChangeRequestId, CompanyId, ContactId, ContactRole, InvoiceId, MaintenanceId,
+    PortalRole, PortalUserId, SiteId, StaffRole, StaffUserId, TicketId, TicketPriority,
+    TicketStatus, WorkspaceId,
 };
 use portico_store::system::{SeedAsset, SeedPortalUser, SeedTicket};
 use portico_store::test_support::TestDatabase;
@@ -143,6 +144,8 @@ pub struct Fixture {
     pub maintenance: [MaintenanceId; 5],
     /// Invoices: A's sent one, A's draft, B's, C's.
     pub invoices: [InvoiceId; 4],
+    /// Change requests: A's member's, A's client admin's, B's, C's.
+    pub changes: [ChangeRequestId; 4],
     pub portal_users: Vec<(Who, PortalUserId)>,
     pub staff_users: Vec<(Who, StaffUserId)>,
     /// A not-yet-activated portal user of A and one of B and C: objects of portal-user routes.
@@ -843,6 +846,41 @@ async fn seed(store: &Store) -> Fixture {
         .await
         .unwrap();
     portal_users.push((Who::TwoCompanyUser, two));
+    // Change requests: the member's and the client admin's of A, B's user's, C's user's.
+    let who_id = |who: Who| portal_users.iter().find(|(w, _)| *w == who).unwrap().1;
+    let mut changes = Vec::new();
+    for (ws, company, by, tag) in [
+        (ws1, company_a, Some(Who::Member), "A-MEMBER"),
+        (ws1, company_a, Some(Who::ClientAdmin), "A-ADMIN"),
+        (ws1, company_b, None, "B"),
+        (ws2, company_c, None, "C"),
+    ] {
+        // B's and C's by people who sign in nowhere in the matrix.
+        let requested_by = by.map(who_id).unwrap_or_else(PortalUserId::new);
+        let title = format!("CANARY-CR-{tag}");
+        let change = tx
+            .add_change_request(
+                ws,
+                &portico_store::system::SeedChange {
+                    company,
+                    kind: portico_core::ChangeKind::Update,
+                    target: portico_core::ChangeTarget::General,
+                    target_id: None,
+                    target_label: "",
+                    title: &title,
+                    details: "Please change it.",
+                    status: portico_core::ChangeStatus::Open,
+                    requested_by,
+                    requester_name: "Fixture Requester",
+                    decision_note: "",
+                    created_at: portico_store::now(),
+                },
+            )
+            .await
+            .unwrap();
+        changes.push(change);
+    }
+    let changes: [ChangeRequestId; 4] = changes.try_into().unwrap();
     let target_a = tx
         .add_portal_user(
             ws1,
@@ -1070,6 +1108,7 @@ async fn seed(store: &Store) -> Fixture {
         assets,
         maintenance,
         invoices,
+        changes,
         portal_users,
         staff_users,
         target_a,
@@ -1184,6 +1223,17 @@ pub fn path_for(app: &TestApp, route: &RouteSpec, who: Who, object: Object) -> S
         Object::NonExistent => portico_core::InvoiceId::new().to_string(),
         Object::Malformed => "x".into(),
     };
+    // The member's request of A, then its client admin's (same company, another requester).
+    let change = match object {
+        Object::Own => fx.changes[0].to_string(),
+        Object::SameCompanyOtherSite | Object::SameCompanyOtherRequester => {
+            fx.changes[1].to_string()
+        }
+        Object::OtherCompanySameWorkspace => fx.changes[2].to_string(),
+        Object::OtherWorkspace => fx.changes[3].to_string(),
+        Object::NonExistent => portico_core::ChangeRequestId::new().to_string(),
+        Object::Malformed => "x".into(),
+    };
     let attachment = match object {
         Object::Malformed => "x".to_owned(),
         _ => file_of(fx, &ticket),
@@ -1200,6 +1250,7 @@ pub fn path_for(app: &TestApp, route: &RouteSpec, who: Who, object: Object) -> S
         .replace("{asset}", &asset)
         .replace("{maintenance}", &maintenance)
         .replace("{invoice}", &invoice)
+        .replace("{change}", &change)
 }
 
 /// Stores two small files per fixture ticket, public and internal, named after its canary.
