@@ -408,8 +408,9 @@ async fn fill(c: &Client, selector: &str, text: &str) {
 }
 
 /// An owner adds a client company with its plan (refused once, the typed values kept), then a
-/// contact with two roles; the client's admin finds their company's roster in the portal, then
-/// reports an issue on one of its laptops: the ticket is about that asset.
+/// contact with two roles; the client's admin finds their company's roster in the portal,
+/// reports an issue on one of its laptops (the ticket is about that asset), and requests a change
+/// to a contact, which the owner approves at the desk.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_company_records_story_in_a_real_browser() {
     let Some((_driver, driver_port)) = start_driver().await else {
@@ -547,6 +548,60 @@ async fn the_company_records_story_in_a_real_browser() {
     wait_for(&admin, "The battery is swelling").await;
     assert!(admin.source().await.unwrap().contains("About the asset"));
     shoot(&admin, "19-ticket-about-asset").await;
+
+    // The admin asks for a change to a contact from the roster; the owner approves it at the
+    // desk, and the admin sees the decision on the request's page.
+    admin.goto(&format!("{portal}/contacts")).await.unwrap();
+    wait_for(&admin, "CANARY-CONTACT-A").await;
+    admin
+        .find(Locator::Css(
+            "a[href*='target=contact'][href*='kind=update']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&admin, "Request a change").await;
+    let title = admin
+        .find(Locator::Css("#title"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(
+        title.as_deref(),
+        Some("Change the details of CANARY-CONTACT-A")
+    );
+    fill(&admin, "#details", "Her new mobile number is 0400 555 019.").await;
+    shoot(&admin, "20-request-contact-change").await;
+    submit(&admin, "form.card").await;
+    wait_for(&admin, "Your request was sent").await;
+    shoot(&admin, "21-change-requested").await;
+    let request = admin.current_url().await.unwrap();
+    let request = request.path().to_owned();
+
+    owner.goto(&format!("{console}/changes")).await.unwrap();
+    wait_for(&owner, "Change the details of CANARY-CONTACT-A").await;
+    shoot(&owner, "22-change-queue").await;
+    owner.goto(&format!("{console}{request}")).await.unwrap();
+    wait_for(&owner, "Decision").await;
+    fill(
+        &owner,
+        "#note",
+        "Updated on the roster and in Microsoft 365.",
+    )
+    .await;
+    // The decision form's first button approves.
+    submit(&owner, "form.form-grid").await;
+    wait_for(&owner, "Approved: the client was told").await;
+    shoot(&owner, "23-change-approved").await;
+
+    admin.goto(&format!("{portal}{request}")).await.unwrap();
+    wait_for(&admin, "Updated on the roster").await;
+    assert!(admin.source().await.unwrap().contains(">Approved</span>"));
+    shoot(&admin, "24-portal-change-approved").await;
     owner.close().await.unwrap();
     admin.close().await.unwrap();
 }
