@@ -277,9 +277,9 @@ impl SystemTx {
         let id = portico_core::ChangeRequestId::new();
         self.tx
             .exec(q!(
-                "INSERT INTO change_requests (workspace_id, company_id, id, kind, target_kind, target_id, target_label, title, \
+                "INSERT INTO change_requests (workspace_id, company_id, id, kind, target_kind, target_id, target_label, site_id, title, \
                  details, status, requested_by, requester_name, assignee_id, decision_note, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, $13, $14, $14)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $9, $10, $11, $12, NULL, $13, $14, $14)",
                 workspace,
                 change.company,
                 id,

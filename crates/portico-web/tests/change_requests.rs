@@ -242,3 +242,88 @@ async fn a_request_goes_from_the_portal_through_the_approver_to_the_desk_and_bac
             .any(|(_, body)| body.contains(&format!("/changes/{change}")))
     );
 }
+
+/// A client admin restricted to one site sees (and hears of) requests about that site's assets
+/// and about no site, not those about another site's asset.
+#[tokio::test]
+async fn a_site_restricted_client_admin_sees_only_their_sites_requests() {
+    use portico_store::{NewSession, SessionUser, SurfaceKind};
+    let app = TestApp::spawn().await;
+    let mut sys = app.store().system_unscoped().await.unwrap();
+    let restricted = sys
+        .add_portal_user(
+            app.fx.ws1,
+            &portico_store::system::SeedPortalUser {
+                company: app.fx.company_a,
+                email: "site-admin@a.test",
+                name: "Site Admin",
+                role: portico_core::PortalRole::ClientAdmin,
+                own_only: false,
+                billing_access: false,
+                password_hash: Some("not-used-sessions-are-made-directly"),
+                sites: &[app.fx.site_a1],
+            },
+        )
+        .await
+        .unwrap();
+    sys.commit().await.unwrap();
+    let mut auth = app.store().auth(app.fx.ws1).await.unwrap();
+    let token = auth
+        .create_session(&NewSession {
+            surface: SurfaceKind::Portal,
+            user: SessionUser::Portal(restricted),
+            ip: "127.0.0.1",
+            user_agent: "test",
+            lifetime_secs: 3600,
+        })
+        .await
+        .unwrap();
+    auth.commit().await.unwrap();
+
+    let admin = app.session_for(Who::ClientAdmin).await.unwrap();
+    let csrf = app.csrf(Who::ClientAdmin, Some(&admin)).await;
+    let mut raised = Vec::new();
+    for (asset, title) in [
+        (app.fx.assets[0], "About the site-1 laptop"),
+        (app.fx.assets[1], "About the site-2 laptop"),
+    ] {
+        let asset = asset.to_string();
+        let response = app
+            .post(PORTAL, "/changes")
+            .session(Some(&admin))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("kind", "update"),
+                ("target", "asset"),
+                ("target_id", asset.as_str()),
+                ("title", title),
+                ("details", "Please."),
+            ])
+            .send()
+            .await;
+        assert_eq!(response.status, 303);
+        raised.push(request_of(response.location()));
+    }
+    let list = app
+        .get(PORTAL, "/changes")
+        .session(Some(&token))
+        .send()
+        .await;
+    assert!(list.body.contains("About the site-1 laptop"));
+    assert!(!list.body.contains("About the site-2 laptop"));
+    assert!(
+        list.body.contains("CANARY-CR-A-MEMBER"),
+        "a request about no site"
+    );
+    let hidden = app
+        .get(PORTAL, &format!("/changes/{}", raised[1]))
+        .session(Some(&token))
+        .send()
+        .await;
+    assert_eq!(hidden.status, 404);
+    let mut sys = app.store().system_unscoped().await.unwrap();
+    let mails = sys.mails_to("site-admin@a.test").await.unwrap();
+    sys.commit().await.unwrap();
+    assert!(mails.iter().any(|(s, _)| s.contains("site-1 laptop")));
+    assert!(!mails.iter().any(|(s, _)| s.contains("site-2 laptop")));
+}

@@ -10,6 +10,9 @@ CREATE TABLE change_requests (
     target_kind TEXT NOT NULL CHECK (target_kind IN ('asset', 'contact', 'portal_user', 'general')),
     target_id TEXT,
     target_label TEXT NOT NULL,
+    -- The site of the asset a request is about, as it was raised: site-restricted readers see
+    -- requests about their sites' assets (and those about no site) only.
+    site_id TEXT,
     title TEXT NOT NULL,
     details TEXT NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('awaiting_approval', 'declined', 'open', 'approved', 'rejected', 'done')),

@@ -40,6 +40,8 @@ pub struct ChangeRequest {
     pub target_id: Option<String>,
     /// The target's name when the request was raised.
     pub target_label: String,
+    /// The site of the asset it is about, as raised (never shown; it decides who is told).
+    pub site_id: Option<String>,
     pub title: String,
     pub details: String,
     pub status: ChangeStatus,
@@ -100,6 +102,7 @@ struct RequestRow {
     target_kind: String,
     target_id: Option<String>,
     target_label: String,
+    site_id: Option<String>,
     title: String,
     details: String,
     status: String,
@@ -119,6 +122,7 @@ crate::sql::db_row!(RequestRow {
     target_kind,
     target_id,
     target_label,
+    site_id,
     title,
     details,
     status,
@@ -141,6 +145,7 @@ impl RequestRow {
             target: ChangeTarget::parse(&self.target_kind).unwrap_or(ChangeTarget::General),
             target_id: self.target_id,
             target_label: self.target_label,
+            site_id: self.site_id,
             title: self.title,
             details: self.details,
             status: ChangeStatus::parse(&self.status).unwrap_or(ChangeStatus::Open),
@@ -161,7 +166,7 @@ impl RequestRow {
     }
 }
 
-const REQUEST_COLUMNS: &str = "r.id, r.company_id, c.name AS company_name, r.kind, r.target_kind, r.target_id, r.target_label, \
+const REQUEST_COLUMNS: &str = "r.id, r.company_id, c.name AS company_name, r.kind, r.target_kind, r.target_id, r.target_label, r.site_id, \
      r.title, r.details, r.status, r.requested_by, r.requester_name, r.assignee_id, s.name AS assignee_name, r.decision_note, \
      r.created_at, r.updated_at";
 const REQUEST_JOINS: &str = " JOIN companies c ON c.workspace_id = r.workspace_id AND c.id = r.company_id \
@@ -275,22 +280,35 @@ impl ScopedTx<'_> {
         company: CompanyId,
         target: ChangeTarget,
         id: &str,
-    ) -> Result<Option<(String, String)>, StoreError> {
+    ) -> Result<Option<(String, String, Option<String>)>, StoreError> {
         let id = id.trim();
+        // Named only through a section the reader may open (the roster, the asset list, the
+        // company's users for client admins).
+        let section = match target {
+            ChangeTarget::General => None,
+            ChangeTarget::Asset => Some(Section::Assets),
+            ChangeTarget::Contact => Some(Section::Contacts),
+            ChangeTarget::PortalUser => Some(Section::Users),
+        };
+        if let (Some(section), true) = (section, self.scope.is_portal()) {
+            self.scope
+                .may(Action::ViewSection(section))
+                .map_err(|_| StoreError::NotFound)?;
+        }
         Ok(match target {
             ChangeTarget::General => None,
             ChangeTarget::Asset => {
                 let asset = AssetId::parse(id).ok_or(StoreError::NotFound)?;
-                let mut query = self.select("a.name", &fence::ASSETS, "a");
+                let mut query = self.select("a.name, a.site_id", &fence::ASSETS, "a");
                 query
                     .sql(" AND a.company_id = ")
                     .arg(company)
                     .sql(" AND a.id = ")
                     .arg(asset)
                     .sql(" AND a.archived_at IS NULL");
-                let (name,): (String,) =
+                let (name, site): (String, Option<String>) =
                     self.tx.optional(query).await?.ok_or(StoreError::NotFound)?;
-                Some((asset.to_string(), name))
+                Some((asset.to_string(), name, site))
             }
             ChangeTarget::Contact => {
                 let contact = ContactId::parse(id).ok_or(StoreError::NotFound)?;
@@ -303,7 +321,7 @@ impl ScopedTx<'_> {
                     .sql(" AND ct.archived_at IS NULL");
                 let (name,): (String,) =
                     self.tx.optional(query).await?.ok_or(StoreError::NotFound)?;
-                Some((contact.to_string(), name))
+                Some((contact.to_string(), name, None))
             }
             ChangeTarget::PortalUser => {
                 let user = PortalUserId::parse(id).ok_or(StoreError::NotFound)?;
@@ -315,7 +333,7 @@ impl ScopedTx<'_> {
                     .arg(user);
                 let (name,): (String,) =
                     self.tx.optional(query).await?.ok_or(StoreError::NotFound)?;
-                Some((user.to_string(), name))
+                Some((user.to_string(), name, None))
             }
         })
     }
@@ -331,7 +349,7 @@ impl ScopedTx<'_> {
         Ok(self
             .target_label(company, target, id)
             .await?
-            .map(|(_, label)| label))
+            .map(|(_, label, _)| label))
     }
 
     /// Raises a request for the portal user's company. A purchase waits for the purchase
@@ -366,24 +384,25 @@ impl ScopedTx<'_> {
                 format!("Describe the change (at most {MAX_DETAILS} characters)."),
             ));
         }
-        let (target_id, target_label) =
+        let (target_id, target_label, site) =
             match self.target_label(company, target, &draft.target_id).await {
-                Ok(Some((id, label))) => (Some(id), label),
-                Ok(None) => (None, String::new()),
+                Ok(Some((id, label, site))) => (Some(id), label, site),
+                Ok(None) => (None, String::new(), None),
                 // What the request names must be the reader's to see.
                 Err(StoreError::NotFound) => {
                     refusals.push((
                         "target".to_owned(),
                         "What this request is about is no longer there.".to_owned(),
                     ));
-                    (None, String::new())
+                    (None, String::new(), None)
                 }
                 Err(e) => return Err(e),
             };
         let Some(kind) = kind.filter(|_| refusals.is_empty()) else {
             return Err(StoreError::InvalidFields(refusals));
         };
-        let status = if kind == ChangeKind::Purchase {
+        // The purchase approver's own purchase needs no second approval of theirs.
+        let status = if kind == ChangeKind::Purchase && !self.is_purchase_approver(company).await? {
             ChangeStatus::AwaitingApproval
         } else {
             ChangeStatus::Open
@@ -392,9 +411,9 @@ impl ScopedTx<'_> {
         let at = now();
         self.tx
             .exec(q!(
-                "INSERT INTO change_requests (workspace_id, company_id, id, kind, target_kind, target_id, target_label, title, \
-                 details, status, requested_by, requester_name, assignee_id, decision_note, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, '', $13, $13)",
+                "INSERT INTO change_requests (workspace_id, company_id, id, kind, target_kind, target_id, target_label, site_id, \
+                 title, details, status, requested_by, requester_name, assignee_id, decision_note, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $14, $8, $9, $10, $11, $12, NULL, '', $13, $13)",
                 self.scope.workspace(),
                 company,
                 id,
@@ -407,7 +426,8 @@ impl ScopedTx<'_> {
                 status.as_str(),
                 me,
                 self.scope.actor_name(),
-                at
+                at,
+                site
             ))
             .await?;
         self.record_change_event(company, id, status, "").await?;
@@ -579,6 +599,11 @@ impl ScopedTx<'_> {
     ) -> Result<(), StoreError> {
         let request = self.change_request(id).await?;
         self.scope.may(Action::WorkChangeRequests)?;
+        if !request.status.is_open() {
+            return Err(StoreError::Invalid(
+                "The request is closed: there is nothing left to assign.".into(),
+            ));
+        }
         if let Some(staff) = assignee {
             let candidates = self.assignable_staff(request.company_id).await?;
             if !candidates.iter().any(|(id, _)| *id == staff) {
@@ -610,16 +635,30 @@ impl ScopedTx<'_> {
         request: &ChangeRequest,
         portal_link: &str,
     ) -> Result<(), StoreError> {
+        // Those who could open the request themselves: its requester, and the client admins
+        // (not own-only ones) and, while a purchase awaits them, the purchase approvers, in
+        // both cases only where a site restriction of theirs takes in the request's site; never
+        // while the company's portal is off.
         let mut query = self.select("u.email, u.name, u.id", &fence::PORTAL_USERS, "u");
+        let site = query.placeholder(request.site_id.clone());
         query
             .sql(" AND u.company_id = ")
             .arg(request.company_id)
             .sql(" AND u.disabled = ")
             .arg(false)
-            .sql(" AND u.password_hash IS NOT NULL AND (u.id = ")
+            .sql(
+                " AND u.password_hash IS NOT NULL AND EXISTS (SELECT 1 FROM companies pc \
+                 WHERE pc.id = u.company_id AND pc.portal_enabled) AND (u.id = ",
+            )
             .arg(request.requested_by)
-            .sql(" OR u.role = ")
-            .arg(PortalRole::ClientAdmin.as_str());
+            .sql(&format!(
+                " OR (({site} IS NULL OR NOT EXISTS (SELECT 1 FROM portal_user_sites ps WHERE ps.portal_user_id = u.id) \
+                 OR EXISTS (SELECT 1 FROM portal_user_sites ps WHERE ps.portal_user_id = u.id AND ps.site_id = {site})) AND ((u.role = "
+            ))
+            .arg(PortalRole::ClientAdmin.as_str())
+            .sql(" AND u.own_only = ")
+            .arg(false)
+            .sql(")");
         if request.status == ChangeStatus::AwaitingApproval {
             query.sql(
                 " OR EXISTS (SELECT 1 FROM contacts ct JOIN contact_roles cr ON cr.contact_id = ct.id \
@@ -627,7 +666,7 @@ impl ScopedTx<'_> {
                  AND lower(ct.email) = lower(u.email))",
             );
         }
-        query.sql(")");
+        query.sql(")))");
         let recipients: Vec<(String, String, String)> = self.tx.all(query).await?;
         let subject = format!("{}: {}", request.status.label(), request.title);
         let about = if request.target_label.is_empty() {

@@ -64,6 +64,9 @@ pub(crate) enum Own {
     ChangeRequester {
         requester: &'static str,
         kind: &'static str,
+        /// The site a request is about, if any: a site-restricted reader sees requests about
+        /// its sites, about none, and its own.
+        site: &'static str,
     },
 }
 
@@ -182,6 +185,7 @@ pub(crate) const CHANGE_REQUESTS: Tenant = Tenant {
     own: Own::ChangeRequester {
         requester: "requested_by",
         kind: "kind",
+        site: "site_id",
     },
     ..client("change_requests")
 };
@@ -396,18 +400,31 @@ impl ScopedTx<'_> {
                     query.sql(" AND 1 = 0");
                 }
             },
-            Own::ChangeRequester { requester, kind } => {
+            Own::ChangeRequester {
+                requester,
+                kind,
+                site,
+            } => {
                 let all_of_them = self.scope.portal_role()
                     == Some(portico_core::PortalRole::ClientAdmin)
                     && self.scope.requester().is_none();
-                if let (Actor::Portal(user), false) = (self.scope.actor(), all_of_them) {
+                if let Actor::Portal(user) = self.scope.actor() {
                     let me = query.placeholder(user);
-                    query.sql(&format!(
-                        " AND ({alias}.{requester} = {me} OR ({alias}.{kind} = 'purchase' AND EXISTS (\
-                         SELECT 1 FROM contacts ct JOIN contact_roles cr ON cr.contact_id = ct.id AND cr.role = 'purchase_approver' \
-                         JOIN portal_users pu ON pu.id = {me} AND lower(pu.email) = lower(ct.email) \
-                         WHERE ct.company_id = {alias}.company_id AND ct.archived_at IS NULL)))"
-                    ));
+                    if !all_of_them {
+                        query.sql(&format!(
+                            " AND ({alias}.{requester} = {me} OR ({alias}.{kind} = 'purchase' AND EXISTS (\
+                             SELECT 1 FROM contacts ct JOIN contact_roles cr ON cr.contact_id = ct.id AND cr.role = 'purchase_approver' \
+                             JOIN portal_users pu ON pu.id = {me} AND lower(pu.email) = lower(ct.email) \
+                             WHERE ct.company_id = {alias}.company_id AND ct.archived_at IS NULL)))"
+                        ));
+                    }
+                    if let Some(sites) = self.scope.sites() {
+                        query.sql(&format!(
+                            " AND ({alias}.{requester} = {me} OR {alias}.{site} IS NULL OR "
+                        ));
+                        query.in_list(&format!("{alias}.{site}"), sites);
+                        query.sql(")");
+                    }
                 }
             }
             Own::PortalUser(column) => match self.scope.actor() {
@@ -601,9 +618,11 @@ mod tests {
                 super::Own::Ticket { id, requester } => columns.extend([id, requester]),
                 super::Own::OfTicket { ticket } => columns.push(ticket),
                 super::Own::StaffUser(c) | super::Own::PortalUser(c) => columns.push(c),
-                super::Own::ChangeRequester { requester, kind } => {
-                    columns.extend([requester, kind])
-                }
+                super::Own::ChangeRequester {
+                    requester,
+                    kind,
+                    site,
+                } => columns.extend([requester, kind, site]),
             }
             for column in columns {
                 assert!(
