@@ -181,6 +181,11 @@ impl AssetList {
         self.filters.page_link(&self.base, page)
     }
 
+    /// The list's matches as CSV: the same filters, every page.
+    fn export_link(&self) -> String {
+        self.filters.page_link(&format!("{}.csv", self.base), 1)
+    }
+
     fn filtered(&self) -> bool {
         let f = &self.filters;
         !(f.site.is_empty() && f.kind.is_empty() && f.warranty.is_empty() && f.q.is_empty())

@@ -6,6 +6,7 @@ mod attachments;
 pub mod auth;
 mod brand;
 mod change_view;
+mod csv_export;
 mod sign_in;
 
 pub mod console;

@@ -134,7 +134,11 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         (SurfaceKind::Console, "GET", "/companies/{company}/edit") => in_company(owner, 200),
         // Assets: every staff member reads a visible company's; owners and technicians add and
         // edit them; which fields clients see is the owners' call.
-        (SurfaceKind::Console, "GET", "/companies/{company}/assets") => in_company(true, 200),
+        (
+            SurfaceKind::Console,
+            "GET",
+            "/companies/{company}/assets" | "/companies/{company}/assets.csv",
+        ) => in_company(true, 200),
         // Time: a company's month for every staff member who sees it; logging time and one's
         // own month for those who work tickets.
         (SurfaceKind::Console, "GET", "/companies/{company}/work") => in_company(true, 200),
@@ -504,7 +508,8 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         (
             SurfaceKind::Portal,
             "GET",
-            "/" | "/tickets" | "/profile" | "/contacts" | "/assets" | "/maintenance",
+            "/" | "/tickets" | "/profile" | "/contacts" | "/assets" | "/assets.csv"
+            | "/maintenance",
         ) => 200,
         // Invoices: the billing-entitled (the client admin) see the company's sent ones; its
         // draft and anything of another company are not found.

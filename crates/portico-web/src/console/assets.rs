@@ -29,6 +29,28 @@ struct ListPage {
     list: AssetList,
 }
 
+/// A company's assets as CSV, with the list's filters.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(filters): Query<AssetListQuery>,
+    IdPath(company): IdPath<CompanyId>,
+) -> Result<Response, WebError> {
+    let zone = auth.principal.zone().clone();
+    let query = filters.to_query(&zone, portico_store::now())?;
+    // The company must be visible before anything is streamed (404 like a missing one).
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    tx.company(company).await?;
+    tx.commit().await?;
+    Ok(crate::csv_export::assets(
+        &state,
+        auth.scope.clone(),
+        company,
+        query,
+        zone,
+    ))
+}
+
 pub(crate) async fn list(
     State(state): State<AppState>,
     auth: Auth,

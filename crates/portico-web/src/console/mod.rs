@@ -62,6 +62,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             assets::list,
         )
         .get(
+            "/companies/{company}/assets.csv",
+            Resource::Company,
+            assets::export,
+        )
+        .get(
             "/companies/{company}/assets/new",
             Resource::Company,
             assets::new_asset,

@@ -69,6 +69,25 @@ pub(crate) async fn list(
     }))
 }
 
+/// The list's matches as CSV, with exactly the fields the list shows this reader.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(filters): Query<AssetListQuery>,
+) -> Result<Response, WebError> {
+    let company = acting_company(&auth)?;
+    let zone = auth.principal.zone().clone();
+    let mut query = filters.to_query(&zone, portico_store::now())?;
+    query.archived = false;
+    Ok(crate::csv_export::assets(
+        &state,
+        auth.scope.clone(),
+        company,
+        query,
+        zone,
+    ))
+}
+
 #[derive(Template)]
 #[template(path = "portal/asset.html")]
 struct AssetPage {

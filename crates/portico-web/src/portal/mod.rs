@@ -63,11 +63,9 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             r.get("/maintenance", Resource::Page, maintenance::page)
         })
         .section(Section::Assets, |r| {
-            r.get("/assets", Resource::Page, assets::list).get(
-                "/assets/{asset}",
-                Resource::Asset,
-                assets::detail,
-            )
+            r.get("/assets", Resource::Page, assets::list)
+                .get("/assets.csv", Resource::Page, assets::export)
+                .get("/assets/{asset}", Resource::Asset, assets::detail)
         })
         .section(Section::Invoices, |r| {
             r.get("/invoices", Resource::Page, invoices::list)

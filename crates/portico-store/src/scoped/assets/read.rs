@@ -311,6 +311,37 @@ impl ScopedTx<'_> {
         })
     }
 
+    /// The list's matches for an export, `limit` at a time in name order after `after` (the
+    /// last row's name and id): each page an index range, so an export of any size reads in
+    /// flat memory. The same fence, fields and filters as [`ScopedTx::assets`].
+    pub async fn assets_after(
+        &mut self,
+        company: CompanyId,
+        wanted: &AssetQuery,
+        after: Option<(&str, AssetId)>,
+        limit: i64,
+    ) -> Result<(Vec<Asset>, ShownFields), StoreError> {
+        self.may_read_assets()?;
+        let shown = self.shown_asset_fields(company).await?;
+        let mut query = self.asset_select(company, &shown);
+        self.asset_filters(&mut query, wanted, &shown);
+        if let Some((name, id)) = after {
+            let (n, i) = (query.placeholder(name), query.placeholder(id));
+            query.sql(&format!(
+                " AND (a.name > {n} OR (a.name = {n} AND a.id > {i}))"
+            ));
+        }
+        query
+            .sql(" ORDER BY a.name, a.id LIMIT ")
+            .arg(limit.clamp(1, 5_000));
+        let rows: Vec<AssetRow> = self.tx.all(query).await?;
+        let assets = rows
+            .into_iter()
+            .map(AssetRow::into_asset)
+            .collect::<Result<_, _>>()?;
+        Ok((assets, shown))
+    }
+
     fn asset_filters(&self, query: &mut Q, wanted: &AssetQuery, shown: &ShownFields) {
         query.sql(if wanted.archived {
             " AND a.archived_at IS NOT NULL"

@@ -1,0 +1,94 @@
+//! Lists as CSV: an export holds what its list shows its reader (fields hidden from the portal
+//! are not columns there; a site-restricted user gets their sites' rows), every match however
+//! many (read in chunks), with formulas defused.
+
+mod common;
+
+use common::{CONSOLE, PORTAL, TestApp, Who};
+
+async fn csv(app: &TestApp, host: &str, path: &str, who: Who) -> (String, String) {
+    let session = app.session_for(who).await.unwrap();
+    let response = app.get(host, path).session(Some(&session)).send().await;
+    assert_eq!(response.status, 200, "{path}");
+    let kind = response
+        .headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    (kind, response.body)
+}
+
+#[tokio::test]
+async fn asset_exports_are_the_list_as_its_reader_sees_it_however_long() {
+    let app = TestApp::spawn().await;
+    let (kind, body) = csv(&app, PORTAL, "/assets.csv", Who::Member).await;
+    assert!(kind.starts_with("text/csv"));
+    let mut lines = body.lines();
+    let header = lines.next().unwrap();
+    assert!(header.starts_with("Name,Type,Site,"), "{header}");
+    assert!(!header.contains("Notes"), "notes are hidden from the portal");
+    assert_eq!(body.lines().count(), 1 + 3);
+    assert!(!body.contains("CANARY-ASSETNOTE"));
+    let (_, restricted) = csv(&app, PORTAL, "/assets.csv", Who::SiteRestricted).await;
+    assert_eq!(restricted.lines().count(), 1 + 1);
+    assert!(restricted.contains("CANARY-ASSET-A1"));
+    let (_, own) = csv(&app, PORTAL, "/assets.csv", Who::OwnTicketsOnly).await;
+    assert!(own.lines().next().unwrap().starts_with("Name,Type,Manufacturer"));
+
+    // Staff see every field; the export goes on past one chunk, in name order; a name that a
+    // spreadsheet would run is defused.
+    let mut sys = app.store().system_unscoped().await.unwrap();
+    for n in 0..1_203 {
+        let name = if n == 0 {
+            "=HYPERLINK(\"http://evil.test\")".to_owned()
+        } else {
+            format!("BULK-{n:05}")
+        };
+        sys.add_asset(
+            app.fx.ws1,
+            &portico_store::system::SeedAsset {
+                company: app.fx.company_a,
+                site: Some(app.fx.site_a1),
+                name: &name,
+                kind: portico_core::AssetKind::Workstation,
+                manufacturer: "Dell",
+                model: "OptiPlex",
+                serial: &format!("SN{n}"),
+                os: "",
+                warranty_end: None,
+                purchased_on: None,
+                last_seen_at: None,
+                assigned_user: "",
+                notes: "",
+            },
+        )
+        .await
+        .unwrap();
+    }
+    sys.commit().await.unwrap();
+    let company = app.fx.company_a;
+    let (_, all) = csv(
+        &app,
+        CONSOLE,
+        &format!("/companies/{company}/assets.csv"),
+        Who::Owner,
+    )
+    .await;
+    assert!(all.lines().next().unwrap().ends_with(",Notes"));
+    assert!(all.contains("CANARY-ASSETNOTE-A1"));
+    assert_eq!(all.lines().count(), 1 + 3 + 1_203);
+    let bulk: Vec<&str> = all.lines().filter(|l| l.starts_with("BULK-")).collect();
+    assert_eq!(bulk.len(), 1_202);
+    assert!(bulk.windows(2).all(|w| w[0] < w[1]), "in name order, none twice");
+    assert!(all.contains("\"'=HYPERLINK(\"\"http://evil.test\"\")\""));
+    // Filters apply: only laptops.
+    let (_, laptops) = csv(
+        &app,
+        CONSOLE,
+        &format!("/companies/{company}/assets.csv?kind=laptop"),
+        Who::Owner,
+    )
+    .await;
+    assert_eq!(laptops.lines().count(), 1 + 3);
+}
