@@ -177,6 +177,62 @@ pub(crate) fn assets(
     download("assets.csv", Body::from_stream(stream))
 }
 
+/// A company's contact roster (current contacts), as its reader's roster page shows it.
+pub(crate) fn contacts(contacts: &[portico_store::scoped::companies::Contact]) -> Response {
+    let mut bytes = record(["Name", "Title", "E-mail", "Phone", "Roles"].map(Cow::Borrowed));
+    for c in contacts {
+        let roles: Vec<&str> = c.roles.iter().map(|r| r.label()).collect();
+        bytes.extend(record([
+            cell(&c.name),
+            cell(&c.title),
+            cell(&c.email),
+            cell(&c.phone),
+            Cow::Owned(roles.join("; ")),
+        ]));
+    }
+    download("contacts.csv", Body::from(bytes))
+}
+
+/// A company's invoices matching the list's filter, every page, latest first.
+pub(crate) async fn invoices(
+    state: &AppState,
+    scope: &Scope,
+    company: CompanyId,
+    mut filter: portico_store::scoped::invoices::InvoiceFilter,
+    zone: &Zone,
+) -> Result<Response, crate::error::WebError> {
+    let mut bytes = record(
+        [
+            "Invoice", "Date", "Due", "Status", "Currency", "Subtotal", "Tax", "Total",
+        ]
+        .map(Cow::Borrowed),
+    );
+    let amount = |cents: i64| format!("{}.{:02}", cents / 100, cents % 100);
+    filter.page = 0;
+    loop {
+        let mut tx = state.store.scoped(scope).await?;
+        let page = tx.invoices(company, &filter, zone).await?;
+        tx.commit().await?;
+        for i in &page.invoices {
+            bytes.extend(record([
+                Cow::Owned(i.number_text()),
+                Cow::Borrowed(i.issued_on.as_str()),
+                Cow::Borrowed(i.due_on.as_str()),
+                Cow::Borrowed(i.status.label()),
+                Cow::Borrowed(i.currency.as_str()),
+                Cow::Owned(amount(i.subtotal_cents)),
+                Cow::Owned(amount(i.tax_cents)),
+                Cow::Owned(amount(i.total_cents)),
+            ]));
+        }
+        if !page.more {
+            break;
+        }
+        filter.page += 1;
+    }
+    Ok(download("invoices.csv", Body::from(bytes)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -137,7 +137,9 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         (
             SurfaceKind::Console,
             "GET",
-            "/companies/{company}/assets" | "/companies/{company}/assets.csv",
+            "/companies/{company}/assets"
+            | "/companies/{company}/assets.csv"
+            | "/companies/{company}/contacts.csv",
         ) => in_company(true, 200),
         // Time: a company's month for every staff member who sees it; logging time and one's
         // own month for those who work tickets.
@@ -186,7 +188,9 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         (
             SurfaceKind::Console,
             "GET",
-            "/companies/{company}/invoices" | "/companies/{company}/invoices/new",
+            "/companies/{company}/invoices"
+            | "/companies/{company}/invoices.csv"
+            | "/companies/{company}/invoices/new",
         ) => in_company(billing_staff, 200),
         (SurfaceKind::Console, "POST", "/companies/{company}/invoices") => {
             in_company(billing_staff, 422)
@@ -508,12 +512,12 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         (
             SurfaceKind::Portal,
             "GET",
-            "/" | "/tickets" | "/profile" | "/contacts" | "/assets" | "/assets.csv"
-            | "/maintenance",
+            "/" | "/tickets" | "/profile" | "/contacts" | "/contacts.csv" | "/assets"
+            | "/assets.csv" | "/maintenance",
         ) => 200,
         // Invoices: the billing-entitled (the client admin) see the company's sent ones; its
         // draft and anything of another company are not found.
-        (SurfaceKind::Portal, "GET", "/invoices") => {
+        (SurfaceKind::Portal, "GET", "/invoices" | "/invoices.csv") => {
             if who == Who::ClientAdmin {
                 200
             } else {

@@ -27,14 +27,22 @@ async fn asset_exports_are_the_list_as_its_reader_sees_it_however_long() {
     let mut lines = body.lines();
     let header = lines.next().unwrap();
     assert!(header.starts_with("Name,Type,Site,"), "{header}");
-    assert!(!header.contains("Notes"), "notes are hidden from the portal");
+    assert!(
+        !header.contains("Notes"),
+        "notes are hidden from the portal"
+    );
     assert_eq!(body.lines().count(), 1 + 3);
     assert!(!body.contains("CANARY-ASSETNOTE"));
     let (_, restricted) = csv(&app, PORTAL, "/assets.csv", Who::SiteRestricted).await;
     assert_eq!(restricted.lines().count(), 1 + 1);
     assert!(restricted.contains("CANARY-ASSET-A1"));
     let (_, own) = csv(&app, PORTAL, "/assets.csv", Who::OwnTicketsOnly).await;
-    assert!(own.lines().next().unwrap().starts_with("Name,Type,Manufacturer"));
+    assert!(
+        own.lines()
+            .next()
+            .unwrap()
+            .starts_with("Name,Type,Manufacturer")
+    );
 
     // Staff see every field; the export goes on past one chunk, in name order; a name that a
     // spreadsheet would run is defused.
@@ -80,7 +88,10 @@ async fn asset_exports_are_the_list_as_its_reader_sees_it_however_long() {
     assert_eq!(all.lines().count(), 1 + 3 + 1_203);
     let bulk: Vec<&str> = all.lines().filter(|l| l.starts_with("BULK-")).collect();
     assert_eq!(bulk.len(), 1_202);
-    assert!(bulk.windows(2).all(|w| w[0] < w[1]), "in name order, none twice");
+    assert!(
+        bulk.windows(2).all(|w| w[0] < w[1]),
+        "in name order, none twice"
+    );
     assert!(all.contains("\"'=HYPERLINK(\"\"http://evil.test\"\")\""));
     // Filters apply: only laptops.
     let (_, laptops) = csv(
@@ -91,4 +102,36 @@ async fn asset_exports_are_the_list_as_its_reader_sees_it_however_long() {
     )
     .await;
     assert_eq!(laptops.lines().count(), 1 + 3);
+}
+
+#[tokio::test]
+async fn invoice_and_contact_exports_hold_what_their_lists_hold() {
+    let app = TestApp::spawn().await;
+    // The billing-entitled client admin: the sent invoice, never the draft.
+    let (_, invoices) = csv(&app, PORTAL, "/invoices.csv", Who::ClientAdmin).await;
+    assert!(invoices.starts_with("Invoice,Date,Due,Status,Currency,Subtotal,Tax,Total"));
+    assert_eq!(invoices.lines().count(), 1 + 1);
+    assert!(invoices.contains("INV-"));
+    assert!(invoices.contains(",132.00"), "{invoices}");
+    let member = app.session_for(Who::Member).await.unwrap();
+    let hidden = app
+        .get(PORTAL, "/invoices.csv")
+        .session(Some(&member))
+        .send()
+        .await;
+    assert_eq!(hidden.status, 404);
+    let company = app.fx.company_a;
+    let (_, all) = csv(
+        &app,
+        CONSOLE,
+        &format!("/companies/{company}/invoices.csv"),
+        Who::Billing,
+    )
+    .await;
+    assert_eq!(all.lines().count(), 1 + 2);
+    assert!(all.contains("Draft"));
+    let (_, contacts) = csv(&app, PORTAL, "/contacts.csv", Who::Member).await;
+    assert!(contacts.starts_with("Name,Title,E-mail,Phone,Roles"));
+    assert!(contacts.contains("CANARY-CONTACT-A"));
+    assert!(!contacts.contains("CANARY-CONTACT-B"));
 }

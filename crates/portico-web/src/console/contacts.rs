@@ -193,3 +193,17 @@ pub(crate) async fn archive(
     };
     Ok(see_other(&format!("/companies/{company}?done={done}")))
 }
+
+/// A company's current roster as CSV.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    IdPath(company): IdPath<CompanyId>,
+) -> Result<Response, WebError> {
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    // A company out of scope is not found, never an empty roster.
+    tx.company(company).await?;
+    let contacts = tx.contacts(company).await?;
+    tx.commit().await?;
+    Ok(crate::csv_export::contacts(&contacts))
+}

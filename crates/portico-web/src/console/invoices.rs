@@ -53,6 +53,17 @@ pub(crate) async fn list(
     }))
 }
 
+/// A company's invoices matching the list's filter, as CSV.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<InvoiceQuery>,
+    IdPath(company): IdPath<CompanyId>,
+) -> Result<Response, WebError> {
+    let filter = query.filter()?;
+    crate::csv_export::invoices(&state, &auth.scope, company, filter, auth.principal.zone()).await
+}
+
 #[derive(Template)]
 #[template(path = "console/invoice.html")]
 struct InvoicePage {

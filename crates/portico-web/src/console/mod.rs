@@ -133,6 +133,16 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             invoices::list,
         )
         .get(
+            "/companies/{company}/invoices.csv",
+            Resource::Company,
+            invoices::export,
+        )
+        .get(
+            "/companies/{company}/contacts.csv",
+            Resource::Company,
+            contacts::export,
+        )
+        .get(
             "/companies/{company}/invoices/new",
             Resource::Company,
             invoices::new_invoice,

@@ -40,3 +40,17 @@ pub(crate) async fn list(State(state): State<AppState>, auth: Auth) -> Result<Re
         can_request_change: auth.scope.may(portico_core::Action::RequestChanges).is_ok(),
     }))
 }
+
+/// The roster as CSV.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Response, WebError> {
+    let Principal::Portal(portal) = &*auth.principal else {
+        return Err(WebError::NotFound);
+    };
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let contacts = tx.contacts(portal.company_id()).await?;
+    tx.commit().await?;
+    Ok(crate::csv_export::contacts(&contacts))
+}

@@ -55,6 +55,17 @@ pub(crate) async fn list(
     }))
 }
 
+/// The list's invoices as CSV.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<InvoiceQuery>,
+) -> Result<Response, WebError> {
+    let company = acting_company(&auth)?;
+    let filter = query.filter()?;
+    crate::csv_export::invoices(&state, &auth.scope, company, filter, auth.principal.zone()).await
+}
+
 #[derive(Template)]
 #[template(path = "portal/invoice.html")]
 struct InvoicePage {

@@ -69,11 +69,16 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
         })
         .section(Section::Invoices, |r| {
             r.get("/invoices", Resource::Page, invoices::list)
+                .get("/invoices.csv", Resource::Page, invoices::export)
                 .get("/invoices/{invoice}", Resource::Invoice, invoices::detail)
                 .get("/invoices/{invoice}/pdf", Resource::Invoice, invoices::pdf)
         })
         .section(Section::Contacts, |r| {
-            r.get("/contacts", Resource::Page, contacts::list)
+            r.get("/contacts", Resource::Page, contacts::list).get(
+                "/contacts.csv",
+                Resource::Page,
+                contacts::export,
+            )
         })
         .section(Section::ChangeRequests, |r| {
             r.get("/changes", Resource::Page, changes::list)
