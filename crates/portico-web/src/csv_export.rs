@@ -233,6 +233,89 @@ pub(crate) async fn invoices(
     Ok(download("invoices.csv", Body::from(bytes)))
 }
 
+/// A company's maintenance as its reader's page shows it: the planned windows, then every page
+/// of the history (the page's kind filter applies to the history).
+pub(crate) async fn maintenance(
+    state: &AppState,
+    scope: &Scope,
+    company: CompanyId,
+    mut filter: portico_store::scoped::maintenance::MaintenanceFilter,
+    zone: &Zone,
+) -> Result<Response, crate::error::WebError> {
+    let mut bytes = record(
+        [
+            "Starts",
+            "Ends",
+            "Kind",
+            "Outcome",
+            "Title",
+            "Summary",
+            "Sites",
+            "Assets",
+            "Recorded by",
+        ]
+        .map(Cow::Borrowed),
+    );
+    let when = |at: i64| zone.local_input(at).replace('T', " ");
+    filter.page = 0;
+    loop {
+        let mut tx = state.store.scoped(scope).await?;
+        let list = tx.maintenance(company, &filter).await?;
+        tx.commit().await?;
+        let records = if filter.page == 0 {
+            list.ahead
+                .iter()
+                .chain(list.history.iter())
+                .collect::<Vec<_>>()
+        } else {
+            list.history.iter().collect()
+        };
+        for r in records {
+            let sites: Vec<&str> = r.sites.iter().map(|(_, n)| n.as_str()).collect();
+            let assets: Vec<&str> = r.assets.iter().map(|(_, n)| n.as_str()).collect();
+            bytes.extend(record([
+                Cow::Owned(when(r.starts_at)),
+                Cow::Owned(r.ends_at.map(when).unwrap_or_default()),
+                Cow::Borrowed(r.kind.label()),
+                Cow::Borrowed(r.outcome.label()),
+                cell(&r.title),
+                cell(&r.summary),
+                Cow::Owned(cell(&sites.join("; ")).into_owned()),
+                Cow::Owned(cell(&assets.join("; ")).into_owned()),
+                cell(&r.staff_name),
+            ]));
+        }
+        if !list.more {
+            break;
+        }
+        filter.page += 1;
+    }
+    Ok(download("maintenance.csv", Body::from(bytes)))
+}
+
+/// A company's month of work as its reader's Work page shows it (no amounts: those are the
+/// page's, for billing readers).
+pub(crate) fn work_month(month: &portico_store::scoped::time::WorkMonth) -> Response {
+    let mut bytes =
+        record(["Day", "Ticket", "By", "Minutes", "Counted as", "Note"].map(Cow::Borrowed));
+    for e in &month.entries {
+        let ticket = e
+            .ticket
+            .as_ref()
+            .map(|(number, title)| format!("#{number} {title}"))
+            .unwrap_or_default();
+        bytes.extend(record([
+            Cow::Borrowed(e.worked_on.as_str()),
+            Cow::Owned(cell(&ticket).into_owned()),
+            cell(&e.staff_name),
+            Cow::Owned(e.minutes.to_string()),
+            Cow::Borrowed(if e.billable { "Billable" } else { "Included" }),
+            cell(&e.note),
+        ]));
+    }
+    download(&format!("work-{}.csv", month.month), Body::from(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

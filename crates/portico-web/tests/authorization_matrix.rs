@@ -139,7 +139,9 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             "GET",
             "/companies/{company}/assets"
             | "/companies/{company}/assets.csv"
-            | "/companies/{company}/contacts.csv",
+            | "/companies/{company}/contacts.csv"
+            | "/companies/{company}/maintenance.csv"
+            | "/companies/{company}/work.csv",
         ) => in_company(true, 200),
         // Time: a company's month for every staff member who sees it; logging time and one's
         // own month for those who work tickets.
@@ -513,7 +515,7 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             SurfaceKind::Portal,
             "GET",
             "/" | "/tickets" | "/profile" | "/contacts" | "/contacts.csv" | "/assets"
-            | "/assets.csv" | "/maintenance",
+            | "/assets.csv" | "/maintenance" | "/maintenance.csv",
         ) => 200,
         // Invoices: the billing-entitled (the client admin) see the company's sent ones; its
         // draft and anything of another company are not found.
@@ -563,7 +565,7 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             }
         }
         // The company's use of its plan is its client admins' section.
-        (SurfaceKind::Portal, "GET", "/work") => {
+        (SurfaceKind::Portal, "GET", "/work" | "/work.csv") => {
             if who == Who::ClientAdmin {
                 200
             } else {

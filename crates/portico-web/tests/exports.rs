@@ -135,3 +135,25 @@ async fn invoice_and_contact_exports_hold_what_their_lists_hold() {
     assert!(contacts.contains("CANARY-CONTACT-A"));
     assert!(!contacts.contains("CANARY-CONTACT-B"));
 }
+
+#[tokio::test]
+async fn maintenance_and_work_exports_follow_their_pages() {
+    let app = TestApp::spawn().await;
+    let (_, all) = csv(&app, PORTAL, "/maintenance.csv", Who::Member).await;
+    assert!(all.starts_with("Starts,Ends,Kind,Outcome,Title,Summary,Sites,Assets,Recorded by"));
+    for tag in ["A1", "A2", "A0"] {
+        assert!(all.contains(&format!("CANARY-MAINT-{tag}")), "{all}");
+    }
+    let (_, restricted) = csv(&app, PORTAL, "/maintenance.csv", Who::SiteRestricted).await;
+    assert!(restricted.contains("CANARY-MAINT-A1"));
+    assert!(!restricted.contains("CANARY-MAINT-A2"));
+    let (_, work) = csv(&app, PORTAL, "/work.csv?month=2026-11", Who::ClientAdmin).await;
+    assert!(work.starts_with("Day,Ticket,By,Minutes,Counted as,Note"));
+    let member = app.session_for(Who::Member).await.unwrap();
+    let hidden = app
+        .get(PORTAL, "/work.csv")
+        .session(Some(&member))
+        .send()
+        .await;
+    assert_eq!(hidden.status, 404);
+}

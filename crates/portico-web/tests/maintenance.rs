@@ -101,6 +101,14 @@ async fn staff_record_maintenance_and_the_portal_shows_it_within_the_readers_sit
         app.fx.assets[1]
     )));
 
+    // The asset's own page lists the maintenance that touched it.
+    let asset_page = app
+        .get(PORTAL, &format!("/assets/{}", app.fx.assets[1]))
+        .session(Some(&member))
+        .send()
+        .await;
+    assert!(asset_page.body.contains("Firmware on the printers"));
+
     // A user restricted to site 1 sees the company-wide window, not site 2's firmware.
     let restricted = app.session_for(Who::SiteRestricted).await.unwrap();
     let page = app

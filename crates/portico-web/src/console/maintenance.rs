@@ -270,3 +270,15 @@ pub(crate) async fn save(
         Err(e) => Err(e.into()),
     }
 }
+
+/// A company's maintenance as CSV.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<MaintenanceQuery>,
+    IdPath(company): IdPath<CompanyId>,
+) -> Result<Response, WebError> {
+    let filter = query.filter()?;
+    crate::csv_export::maintenance(&state, &auth.scope, company, filter, auth.principal.zone())
+        .await
+}

@@ -178,6 +178,16 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             maintenance::list,
         )
         .get(
+            "/companies/{company}/maintenance.csv",
+            Resource::Company,
+            maintenance::export,
+        )
+        .get(
+            "/companies/{company}/work.csv",
+            Resource::Company,
+            time::company_export,
+        )
+        .get(
             "/companies/{company}/maintenance/new",
             Resource::Company,
             maintenance::new_record,

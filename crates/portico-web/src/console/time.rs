@@ -113,3 +113,18 @@ pub(crate) async fn mine(
         entries,
     }))
 }
+
+/// A company's month of work as CSV.
+pub(crate) async fn company_export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<MonthQuery>,
+    IdPath(company): IdPath<CompanyId>,
+) -> Result<Response, WebError> {
+    let month = query.month(auth.principal.zone())?;
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    tx.company(company).await?;
+    let work = tx.work_month(company, &month).await?;
+    tx.commit().await?;
+    Ok(crate::csv_export::work_month(&work))
+}

@@ -98,6 +98,8 @@ struct AssetPage {
     can_report: bool,
     /// Change requests are on for the company and the reader may raise them.
     can_request_change: bool,
+    /// The maintenance that touched it, latest first (`None` with the section off).
+    maintenance: Option<Vec<portico_store::scoped::maintenance::MaintenanceRecord>>,
 }
 
 impl AssetPage {
@@ -114,6 +116,17 @@ pub(crate) async fn detail(
     let company = acting_company(&auth)?;
     let mut tx = state.store.scoped(&auth.scope).await?;
     let (asset, shown) = tx.asset_as_shown(company, id).await?;
+    let maintenance = if auth
+        .scope
+        .may(portico_core::Action::ViewSection(
+            portico_core::Section::Maintenance,
+        ))
+        .is_ok()
+    {
+        Some(tx.asset_maintenance(company, id).await?)
+    } else {
+        None
+    };
     tx.commit().await?;
     let heading = heading(&auth);
     Ok(render::ok(&AssetPage {
@@ -124,6 +137,7 @@ pub(crate) async fn detail(
             .may(portico_core::Action::ContributeTickets)
             .is_ok(),
         can_request_change: auth.scope.may(portico_core::Action::RequestChanges).is_ok(),
+        maintenance,
         asset,
         shown,
     }))

@@ -51,3 +51,15 @@ pub(crate) async fn page(
         },
     }))
 }
+
+/// The page's records as CSV.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<MaintenanceQuery>,
+) -> Result<Response, WebError> {
+    let company = acting_company(&auth)?;
+    let filter = query.filter()?;
+    crate::csv_export::maintenance(&state, &auth.scope, company, filter, auth.principal.zone())
+        .await
+}

@@ -57,10 +57,15 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
                 .post("/tickets/{ticket}/cc", Resource::Ticket, tickets::set_cc)
         })
         .section(Section::Work, |r| {
-            r.get("/work", Resource::Page, work::page)
+            r.get("/work", Resource::Page, work::page).get(
+                "/work.csv",
+                Resource::Page,
+                work::export,
+            )
         })
         .section(Section::Maintenance, |r| {
             r.get("/maintenance", Resource::Page, maintenance::page)
+                .get("/maintenance.csv", Resource::Page, maintenance::export)
         })
         .section(Section::Assets, |r| {
             r.get("/assets", Resource::Page, assets::list)

@@ -44,3 +44,17 @@ pub(crate) async fn page(
         work: WorkView::new("/work".into(), work),
     }))
 }
+
+/// The month's work as CSV.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<MonthQuery>,
+) -> Result<Response, WebError> {
+    let company = acting_company(&auth)?;
+    let month = query.month(auth.principal.zone())?;
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let work = tx.work_month(company, &month).await?;
+    tx.commit().await?;
+    Ok(crate::csv_export::work_month(&work))
+}
