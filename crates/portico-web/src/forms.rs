@@ -111,6 +111,14 @@ mod tests {
     }
 }
 
+/// The `?done=` a page is redirected to after a change, naming what was done so the page can
+/// say so.
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct DoneQuery {
+    #[serde(default)]
+    pub(crate) done: String,
+}
+
 /// A form's refusals, field by field (the store's `InvalidFields`), for a page that shows each
 /// beside its field.
 #[derive(Debug, Default, Clone)]

@@ -79,12 +79,6 @@ struct RequestPage {
     view: ChangeView,
 }
 
-#[derive(serde::Deserialize, Default)]
-pub(crate) struct Done {
-    #[serde(default)]
-    done: String,
-}
-
 async fn request_page(
     state: &AppState,
     auth: &Auth,
@@ -133,7 +127,7 @@ impl RequestPage {
 pub(crate) async fn detail(
     State(state): State<AppState>,
     auth: Auth,
-    Query(done): Query<Done>,
+    Query(done): Query<crate::forms::DoneQuery>,
     IdPath(id): IdPath<ChangeRequestId>,
 ) -> Result<Response, WebError> {
     let page = request_page(

@@ -278,16 +278,10 @@ pub(crate) async fn create(
     }
 }
 
-#[derive(serde::Deserialize, Default)]
-pub(crate) struct Done {
-    #[serde(default)]
-    done: String,
-}
-
 pub(crate) async fn detail(
     State(state): State<AppState>,
     auth: Auth,
-    Query(done): Query<Done>,
+    Query(done): Query<crate::forms::DoneQuery>,
     IdPath((company, invoice)): IdPath<(CompanyId, InvoiceId)>,
 ) -> Result<Response, WebError> {
     let page = invoice_page(

@@ -28,17 +28,11 @@ struct MaintenancePage {
     list: MaintenanceView,
 }
 
-#[derive(serde::Deserialize, Default)]
-pub(crate) struct Done {
-    #[serde(default)]
-    done: String,
-}
-
 pub(crate) async fn list(
     State(state): State<AppState>,
     auth: Auth,
     Query(query): Query<MaintenanceQuery>,
-    Query(done): Query<Done>,
+    Query(done): Query<crate::forms::DoneQuery>,
     IdPath(company): IdPath<CompanyId>,
 ) -> Result<Response, WebError> {
     let filter = query.filter()?;

@@ -205,12 +205,6 @@ struct ChangePageView {
     view: ChangeView,
 }
 
-#[derive(serde::Deserialize, Default)]
-pub(crate) struct Done {
-    #[serde(default)]
-    done: String,
-}
-
 async fn change_page(
     state: &AppState,
     auth: &Auth,
@@ -254,7 +248,7 @@ async fn change_page(
 pub(crate) async fn detail(
     State(state): State<AppState>,
     auth: Auth,
-    Query(done): Query<Done>,
+    Query(done): Query<crate::forms::DoneQuery>,
     IdPath(id): IdPath<ChangeRequestId>,
 ) -> Result<Response, WebError> {
     let page = change_page(
