@@ -34,6 +34,13 @@ text_enum!(
 );
 
 impl AssetField {
+    /// What a client admin may correct on an asset themselves, where the MSP allows it and the
+    /// portal shows the field (besides the name and the workspace's own fields): who uses it
+    /// and notes about it. The rest is the MSP's inventory, changed on request.
+    pub fn client_editable(self) -> bool {
+        matches!(self, AssetField::AssignedUser | AssetField::Notes)
+    }
+
     /// Shown on the portal unless the workspace or company says otherwise. Notes are the
     /// MSP's own until it chooses to share them.
     pub fn shown_by_default(self) -> bool {

@@ -154,6 +154,11 @@ id_type!(
     ChangeRequestId
 );
 
+id_type!(
+    /// One edit of a contact, an asset or a portal user (its changed fields share it).
+    RecordEditId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,8 +28,12 @@ pub enum Action {
     ManageOwnPreferences,
     /// Enable a company's portal, toggle and relabel its sections.
     ManagePortalSettings,
-    /// Invite, change and disable a company's portal users.
+    /// Invite, change and disable a company's portal users (client admins too, through the
+    /// portal's Users section, within their own rights).
     ManagePortalUsers,
+    /// Edit a contact's or an asset's details (the section says which), never archive: staff
+    /// who manage records, and client admins where the MSP allows it for their company.
+    EditRecordDetails(Section),
     /// Invite a portal user at an address outside the company's e-mail domains (and set those
     /// domains): the owners' call, since an account at any address outlives the inviter's access.
     ManageCompanyDomains,
@@ -68,9 +72,12 @@ impl Scope {
     pub fn may(&self, action: Action) -> Result<(), Denied> {
         match self.surface() {
             Surface::Console { role } => staff_may(*role, action),
-            Surface::Portal { role, sections, .. } => {
-                portal_may(*role, self.billing(), sections, action)
-            }
+            Surface::Portal {
+                role,
+                sections,
+                client_admin_edits,
+                ..
+            } => portal_may(*role, self.billing(), *client_admin_edits, sections, action),
         }
     }
 }
@@ -83,7 +90,7 @@ fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
         | Action::ViewInternalNotes
         | Action::ContributeTickets
         | Action::WorkTickets => matches!(role, Owner | Technician),
-        Action::ManagePortalUsers | Action::ManageCompanyRecords => {
+        Action::ManagePortalUsers | Action::ManageCompanyRecords | Action::EditRecordDetails(_) => {
             matches!(role, Owner | Technician)
         }
         Action::ViewInvoices | Action::ManageInvoices => matches!(role, Owner | StaffRole::Billing),
@@ -109,6 +116,7 @@ fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
 fn portal_may(
     role: PortalRole,
     billing: bool,
+    client_admin_edits: bool,
     sections: &[Section],
     action: Action,
 ) -> Result<(), Denied> {
@@ -134,6 +142,17 @@ fn portal_may(
                 Ok(())
             }
         }
+        // The Users section admits client admins only.
+        Action::ManagePortalUsers if section_on(Section::Users) => Ok(()),
+        Action::EditRecordDetails(section @ (Section::Contacts | Section::Assets))
+            if section_on(section) =>
+        {
+            if role == PortalRole::ClientAdmin && client_admin_edits {
+                Ok(())
+            } else {
+                Err(Denied::Forbidden)
+            }
+        }
         Action::ManageOwnPreferences => Ok(()),
         // Everything else does not exist on the portal: same answer as a missing record.
         _ => Err(Denied::NotVisible),
@@ -155,6 +174,7 @@ mod tests {
             sites: None,
             own_only: false,
             billing: true,
+            client_admin_edits: false,
             sections: sections
                 .into_iter()
                 .map(|s| (s, s.label().to_string()))
@@ -217,6 +237,7 @@ mod tests {
             sites: None,
             own_only: false,
             billing: false,
+            client_admin_edits: false,
             sections: Section::ALL
                 .iter()
                 .map(|s| (*s, s.label().to_string()))

@@ -110,6 +110,7 @@ pub struct PortalPrincipal {
     pub(crate) sites: Option<Vec<SiteId>>,
     pub(crate) own_only: bool,
     pub(crate) billing: bool,
+    pub(crate) client_admin_edits: bool,
     pub(crate) sections: Vec<(Section, String)>,
     pub(crate) name: String,
     pub(crate) email: String,
@@ -130,6 +131,8 @@ pub struct PortalGrant {
     pub sites: Option<Vec<SiteId>>,
     pub own_only: bool,
     pub billing: bool,
+    /// The company lets its client admins edit contact and asset details directly.
+    pub client_admin_edits: bool,
     /// The enabled sections of the company with their effective labels.
     pub sections: Vec<(Section, String)>,
     pub name: String,
@@ -150,6 +153,7 @@ impl PortalPrincipal {
             sites,
             own_only,
             billing,
+            client_admin_edits,
             sections,
             name,
             email,
@@ -164,6 +168,7 @@ impl PortalPrincipal {
             sites,
             own_only,
             billing,
+            client_admin_edits,
             sections,
             name,
             email,
@@ -193,6 +198,9 @@ impl PortalPrincipal {
     }
     pub fn billing(&self) -> bool {
         self.billing
+    }
+    pub fn client_admin_edits(&self) -> bool {
+        self.client_admin_edits
     }
 
     pub fn user_id(&self) -> PortalUserId {

@@ -42,6 +42,8 @@ pub enum Surface {
         sections: Vec<Section>,
         /// What of a ticket this role is shown.
         ticket_view: TicketView,
+        /// The company lets its client admins edit contact and asset details directly.
+        client_admin_edits: bool,
     },
 }
 
@@ -90,6 +92,7 @@ impl Scope {
                     role: portal.role,
                     sections: portal.sections.iter().map(|(s, _)| *s).collect(),
                     ticket_view: portal.ticket_view.clone(),
+                    client_admin_edits: portal.client_admin_edits,
                 },
                 actor: Actor::Portal(portal.user_id),
                 actor_name: portal.name.clone(),
@@ -201,6 +204,7 @@ mod tests {
             sites: Some(vec![site]),
             own_only: true,
             billing: false,
+            client_admin_edits: false,
             sections: vec![(Section::Tickets, "Tickets".into())],
             name: "P".into(),
             email: "p@example.test".into(),

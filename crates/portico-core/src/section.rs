@@ -146,6 +146,8 @@ pub const SECTIONS: &[SectionSpec] = &[
     },
     spec(Section::Roadmap, "P18"),
     SectionSpec {
+        path: Some("/users"),
+        on_by_default: true,
         audience: SectionAudience::ClientAdmins,
         ..spec(Section::Users, "P19")
     },

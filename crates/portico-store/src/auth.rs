@@ -538,10 +538,10 @@ impl AuthTx {
         };
         let sections = effective_sections(&mut self.tx, self.workspace, company).await?;
         // The user's own zone, else the company's they act for, else the workspace's.
-        let (zone,): (String,) = self
+        let (zone, client_admin_edits): (String, bool) = self
             .tx
             .one(q!(
-                "SELECT COALESCE(c.time_zone, w.time_zone) FROM companies c \
+                "SELECT COALESCE(c.time_zone, w.time_zone), c.client_admin_edits FROM companies c \
                  JOIN workspaces w ON w.id = c.workspace_id WHERE c.workspace_id = $1 AND c.id = $2",
                 self.workspace,
                 company
@@ -566,6 +566,7 @@ impl AuthTx {
                     sites,
                     own_only: user.own_only,
                     billing: user.billing_access,
+                    client_admin_edits,
                     sections,
                     name: user.name,
                     email: user.email,

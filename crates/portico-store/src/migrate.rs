@@ -179,6 +179,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "change requests",
         include_str!("../migrations/sqlite/0034_change_requests.sql"),
     ),
+    (
+        35,
+        "record history",
+        include_str!("../migrations/sqlite/0035_record_history.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -370,6 +375,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         38,
         "change requests",
         include_str!("../migrations/postgres/0038_change_requests.sql"),
+    ),
+    (
+        39,
+        "record history",
+        include_str!("../migrations/postgres/0039_record_history.sql"),
     ),
 ];
 

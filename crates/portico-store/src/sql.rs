@@ -92,7 +92,8 @@ id_args!(
     portico_core::AssetFieldId,
     portico_core::MaintenanceId,
     portico_core::InvoiceId,
-    portico_core::ChangeRequestId
+    portico_core::ChangeRequestId,
+    portico_core::RecordEditId
 );
 
 /// A query under construction: SQL text plus its arguments, numbered as they are pushed.

@@ -622,6 +622,23 @@ impl SystemTx {
         Ok(())
     }
 
+    /// Lets a company's client admins edit contact and asset details themselves (demo data,
+    /// tests).
+    pub async fn set_client_admin_edits(
+        &mut self,
+        company: CompanyId,
+        allowed: bool,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE companies SET client_admin_edits = $1 WHERE id = $2",
+                allowed,
+                company
+            ))
+            .await?;
+        Ok(())
+    }
+
     pub async fn set_company_section(
         &mut self,
         workspace: WorkspaceId,

@@ -1020,7 +1020,10 @@ async fn company_records_are_archived_and_restored_never_deleted() {
         Answer::Refused
     ));
     assert!(matches!(
-        answer(tx.save_portal_settings(world.company_a, true, &[]).await),
+        answer(
+            tx.save_portal_settings(world.company_a, true, false, &[])
+                .await
+        ),
         Answer::Refused
     ));
     tx.restore_company(world.company_a).await.unwrap();

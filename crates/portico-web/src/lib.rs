@@ -26,6 +26,7 @@ pub mod registry;
 mod render;
 mod session;
 mod uploads;
+mod user_admin;
 mod work_view;
 
 mod svg;

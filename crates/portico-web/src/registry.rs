@@ -37,6 +37,10 @@ pub enum Resource {
     ChangeRequest,
     /// `{asset}`: an asset of the portal user's company.
     Asset,
+    /// `{contact}`: a contact of the portal user's company.
+    Contact,
+    /// `{user}`: a portal user of the portal user's company.
+    PortalUser,
     /// `{staff}`: a staff user of the workspace.
     StaffUser,
     /// `{ticket}`: a ticket.

@@ -581,6 +581,61 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             }
             _ => 404,
         },
+        // Editing an asset's details: client admins of a company that allows it (A does); the
+        // empty form is refused field by field. The asset must be visible first.
+        (SurfaceKind::Portal, method, "/assets/{asset}/edit") => {
+            let visible = match object {
+                Object::Own => true,
+                Object::SameCompanyOtherSite | Object::SameCompanyOtherRequester => {
+                    who != Who::SiteRestricted
+                }
+                _ => false,
+            };
+            match (visible, who == Who::ClientAdmin, method) {
+                (false, _, _) => 404,
+                (true, false, _) => 403,
+                (true, true, "GET") => 200,
+                (true, true, _) => 422,
+            }
+        }
+        // A contact of the company: everyone reads it; its client admins edit it.
+        (SurfaceKind::Portal, method, "/contacts/{contact}") => {
+            let visible = matches!(object, Object::Own | Object::SameCompanyOtherSite);
+            match (visible, method, who == Who::ClientAdmin) {
+                (false, _, _) => 404,
+                (true, "GET", _) => 200,
+                (true, _, true) => 422,
+                (true, _, false) => 403,
+            }
+        }
+        // Users: the client admins' section; the company's users only (B's under A's portal
+        // is not found). An empty invitation or edit is refused.
+        (SurfaceKind::Portal, "GET", "/users" | "/users/new") => {
+            if who == Who::ClientAdmin {
+                200
+            } else {
+                404
+            }
+        }
+        (SurfaceKind::Portal, "POST", "/users") => {
+            if who == Who::ClientAdmin {
+                422
+            } else {
+                404
+            }
+        }
+        (SurfaceKind::Portal, method, path) if path.starts_with("/users/{user}") => {
+            let users_of_a = matches!(object, Object::Own | Object::SameCompanyOtherSite);
+            if who != Who::ClientAdmin || !users_of_a {
+                404
+            } else if method == "GET" {
+                200
+            } else if path == "/users/{user}" {
+                422
+            } else {
+                303
+            }
+        }
         (SurfaceKind::Portal, "GET", "/tickets/events") => 200,
         (SurfaceKind::Portal, "GET", "/tickets/{ticket}/events") => {
             if portal_sees_ticket(who, object) {

@@ -191,6 +191,9 @@ pub(crate) const CHANGE_REQUESTS: Tenant = Tenant {
 };
 /// A request's history, read only for requests read through their own fence first.
 pub(crate) const CHANGE_REQUEST_EVENTS: Tenant = client("change_request_events");
+/// Edits of contacts, assets and portal users, read only for a record read through its own
+/// fence first (an asset's history after the asset, through its site).
+pub(crate) const RECORD_CHANGES: Tenant = client("record_changes");
 pub(crate) const TICKET_CATEGORIES: Tenant = workspace_level("ticket_categories");
 pub(crate) const TICKET_COUNTERS: Tenant = workspace_level("ticket_counters");
 pub(crate) const TICKET_FORM_FIELDS: Tenant = Tenant {
@@ -269,6 +272,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &INVOICE_COUNTERS,
     &CHANGE_REQUESTS,
     &CHANGE_REQUEST_EVENTS,
+    &RECORD_CHANGES,
     &TICKET_CATEGORIES,
     &TICKET_COUNTERS,
     &TICKET_FORM_FIELDS,
@@ -482,6 +486,7 @@ mod tests {
         ("overview.rs", include_str!("overview.rs")),
         ("portal_settings.rs", include_str!("portal_settings.rs")),
         ("portal_users.rs", include_str!("portal_users.rs")),
+        ("record_history.rs", include_str!("record_history.rs")),
         ("presence.rs", include_str!("presence.rs")),
         ("routing.rs", include_str!("routing.rs")),
         ("saved_views.rs", include_str!("saved_views.rs")),

@@ -17,6 +17,7 @@ pub mod overview;
 pub mod portal_settings;
 pub mod portal_users;
 pub mod presence;
+pub mod record_history;
 pub mod routing;
 pub mod saved_views;
 pub mod sla;

@@ -24,6 +24,8 @@ pub struct SectionSetting {
 #[derive(Debug, Clone)]
 pub struct PortalSettings {
     pub portal_enabled: bool,
+    /// Client admins edit contact and asset details themselves instead of requesting changes.
+    pub client_admin_edits: bool,
     pub sections: Vec<SectionSetting>,
 }
 
@@ -154,22 +156,29 @@ impl ScopedTx<'_> {
     ) -> Result<PortalSettings, StoreError> {
         self.visible_company(company).await?;
         self.scope.may(Action::ManagePortalSettings)?;
-        let mut query = self.select("c.portal_enabled", &fence::COMPANIES, "c");
+        let mut query = self.select(
+            "c.portal_enabled, c.client_admin_edits",
+            &fence::COMPANIES,
+            "c",
+        );
         query.sql(" AND c.id = ").arg(company);
-        let (portal_enabled,): (bool,) = self.tx.one(query).await?;
+        let (portal_enabled, client_admin_edits): (bool, bool) = self.tx.one(query).await?;
         let query = self.section_query(company);
         let sections = read_section_settings(&mut self.tx, query).await?;
         Ok(PortalSettings {
             portal_enabled,
+            client_admin_edits,
             sections,
         })
     }
 
-    /// Switches a company's portal and sets its section overrides.
+    /// Switches a company's portal, says whether its client admins edit contacts and assets
+    /// directly, and sets its section overrides.
     pub async fn save_portal_settings(
         &mut self,
         company: CompanyId,
         portal_enabled: bool,
+        client_admin_edits: bool,
         changes: &[SectionChange],
     ) -> Result<(), StoreError> {
         self.visible_company(company).await?;
@@ -179,7 +188,10 @@ impl ScopedTx<'_> {
             self.company_taking_work(company).await?;
         }
         let mut query = self.update(&fence::COMPANIES, |set| {
-            set.sql("portal_enabled = ").arg(portal_enabled);
+            set.sql("portal_enabled = ")
+                .arg(portal_enabled)
+                .sql(", client_admin_edits = ")
+                .arg(client_admin_edits);
         });
         query.sql(" AND id = ").arg(company);
         self.tx.exec(query).await?;

@@ -1,8 +1,9 @@
 //! A company's portal users (C5): invite, change, disable, resend.
 
-use portico_core::{Action, Actor, CompanyId, PortalRole, PortalUserId, SiteId};
+use portico_core::{Action, Actor, CompanyId, PortalRole, PortalUserId, Scope, SiteId};
 
 use crate::auth::{OneTimePurpose, SessionUser, issue_token};
+use crate::scoped::record_history::{RecordEdit, RecordKind, Values};
 use crate::scoped::{ScopedTx, fence};
 use crate::sql::q;
 use crate::{StoreError, now};
@@ -135,6 +136,51 @@ pub fn valid_email(email: &str) -> bool {
             .any(|c| c.is_whitespace() || c == '<' || c == '>' || c == ',')
 }
 
+/// Whether the caller may manage `user`: staff who manage users may manage anyone; a client
+/// admin only others whose rights do not exceed their own (no sites beyond theirs, no billing
+/// access unless they hold it, own tickets only if they are).
+pub fn within_rights(scope: &Scope, user: &PortalUser) -> bool {
+    if !scope.is_portal() {
+        return true;
+    }
+    if scope.actor() == Actor::Portal(user.id) {
+        return false;
+    }
+    let sites_ok = match scope.sites() {
+        None => true,
+        Some(mine) => !user.sites.is_empty() && user.sites.iter().all(|s| mine.contains(s)),
+    };
+    sites_ok
+        && (scope.billing() || !user.billing_access)
+        && (scope.requester().is_none() || user.own_only)
+}
+
+/// Refuses what a client admin may not grant: sites beyond theirs (or every site when they
+/// have some only), and seeing all of the company's tickets when they see their own only.
+fn grantable(scope: &Scope, fields: &PortalUserFields) -> Result<(), StoreError> {
+    if !scope.is_portal() {
+        return Ok(());
+    }
+    if let Some(mine) = scope.sites()
+        && (fields.sites.is_empty() || fields.sites.iter().any(|s| !mine.contains(s)))
+    {
+        return Err(StoreError::Invalid(
+            "Choose one or more of your own sites: you manage the people of your sites only."
+                .into(),
+        ));
+    }
+    if scope.requester().is_some() && !fields.own_only {
+        return Err(StoreError::Invalid(
+            "Tick \"Own tickets only\": you cannot give anyone more than you see yourself.".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn yes_no(value: bool) -> String {
+    if value { "Yes" } else { "No" }.to_owned()
+}
+
 fn validate(fields: &PortalUserFields) -> Result<(), StoreError> {
     if fields.name.trim().is_empty()
         || fields.name.chars().count() > 120
@@ -183,7 +229,12 @@ impl ScopedTx<'_> {
         company: CompanyId,
     ) -> Result<Vec<PortalUser>, StoreError> {
         self.visible_company(company).await?;
-        self.scope.may(Action::ViewCompanies)?;
+        if self.scope.is_portal() {
+            // The company's people are its client admins' business (the Users section).
+            self.scope.may(Action::ManagePortalUsers)?;
+        } else {
+            self.scope.may(Action::ViewCompanies)?;
+        }
         let agg = if self.tx.is_postgres() {
             "string_agg(s.site_id, ',')"
         } else {
@@ -238,21 +289,36 @@ impl ScopedTx<'_> {
         self.require_user_admin(company).await?;
         validate(fields)?;
         self.check_sites(company, &fields.sites).await?;
+        grantable(self.scope, fields)?;
         let email = fields.email.trim().to_lowercase();
         if self.scope.may(Action::ManageCompanyDomains).is_err() {
             let domains = self.company_email_domains(company).await?;
+            let portal = self.scope.is_portal();
             if domains.is_empty() {
-                return Err(StoreError::Invalid(
+                return Err(StoreError::Invalid(if portal {
+                    "Your company's e-mail domains are not set up yet, so new users cannot be \
+                     invited here. Ask your IT provider to add them, or to invite the person."
+                        .into()
+                } else {
                     "This company has no e-mail domains yet. An owner adds them on this page; \
                      until then only owners can invite its people."
-                        .into(),
-                ));
+                        .into()
+                }));
             }
             if !domains.contains(&domain_of(&email)) {
                 return Err(StoreError::Invalid(format!(
-                    "Invite addresses at this company's domains ({}); an owner can invite \
-                     anyone else.",
-                    domains.join(", ")
+                    "Invite addresses at {} domains ({}); {} can invite anyone else.",
+                    if portal {
+                        "your company's"
+                    } else {
+                        "this company's"
+                    },
+                    domains.join(", "),
+                    if portal {
+                        "your IT provider"
+                    } else {
+                        "an owner"
+                    }
                 )));
             }
         }
@@ -298,6 +364,16 @@ impl ScopedTx<'_> {
             return Ok(Invitation::AddressTaken);
         }
         self.set_sites(company, id, &fields.sites).await?;
+        let invited = self.portal_user(company, id).await?;
+        let after = self.user_values(company, &invited).await?;
+        self.keep_edit(
+            company,
+            RecordKind::PortalUser,
+            &id.to_string(),
+            &Vec::new(),
+            &after,
+        )
+        .await?;
         let token = issue_token(
             &mut self.tx,
             self.scope.workspace(),
@@ -424,12 +500,13 @@ impl ScopedTx<'_> {
         fields: &PortalUserFields,
     ) -> Result<(), StoreError> {
         self.require_user_admin(company).await?;
-        let current = self.portal_user(company, user).await?;
+        let current = self.manageable_user(company, user).await?;
         validate(&PortalUserFields {
             email: current.email.clone(),
             ..fields.clone()
         })?;
         self.check_sites(company, &fields.sites).await?;
+        grantable(self.scope, fields)?;
         // Only a caller who may see financial fields may change who sees them.
         let billing_access = if self.scope.billing() {
             fields.billing_access
@@ -452,7 +529,87 @@ impl ScopedTx<'_> {
             .sql(" AND company_id = ")
             .arg(company);
         self.tx.exec(query).await?;
-        self.set_sites(company, user, &fields.sites).await
+        self.set_sites(company, user, &fields.sites).await?;
+        let before = self.user_values(company, &current).await?;
+        let updated = self.portal_user(company, user).await?;
+        let after = self.user_values(company, &updated).await?;
+        self.keep_edit(
+            company,
+            RecordKind::PortalUser,
+            &user.to_string(),
+            &before,
+            &after,
+        )
+        .await
+    }
+
+    /// A portal user the caller may manage: `NotFound` when not visible, `Forbidden` when
+    /// their rights exceed a client admin's own (or they are the admin themselves).
+    pub async fn manageable_user(
+        &mut self,
+        company: CompanyId,
+        user: PortalUserId,
+    ) -> Result<PortalUser, StoreError> {
+        let target = self.portal_user(company, user).await?;
+        if !within_rights(self.scope, &target) {
+            return Err(StoreError::Forbidden);
+        }
+        Ok(target)
+    }
+
+    /// A portal user's values as their history records them.
+    async fn user_values(
+        &mut self,
+        company: CompanyId,
+        user: &PortalUser,
+    ) -> Result<Values, StoreError> {
+        let sites = self.sites(company).await?;
+        let site_names = if user.sites.is_empty() {
+            "All sites".to_owned()
+        } else {
+            user.sites
+                .iter()
+                .map(|id| {
+                    sites
+                        .iter()
+                        .find(|s| s.id == id.to_string())
+                        .map(|s| s.name.clone())
+                        .unwrap_or_else(|| "An archived site".to_owned())
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        Ok(vec![
+            ("name".into(), user.name.clone()),
+            ("email".into(), user.email.clone()),
+            ("role".into(), user.role.label().to_owned()),
+            ("sites".into(), site_names),
+            ("own_only".into(), yes_no(user.own_only)),
+            ("billing_access".into(), yes_no(user.billing_access)),
+            (
+                "status".into(),
+                if user.disabled {
+                    "Disabled"
+                } else if user.activated {
+                    "Active"
+                } else {
+                    "Invited"
+                }
+                .to_owned(),
+            ),
+        ])
+    }
+
+    /// A portal user's edits, latest first (after reading the user through the caller's
+    /// fence).
+    pub async fn portal_user_history(
+        &mut self,
+        company: CompanyId,
+        user: PortalUserId,
+    ) -> Result<Vec<RecordEdit>, StoreError> {
+        self.portal_user(company, user).await?;
+        self.record_history(company, RecordKind::PortalUser, &user.to_string(), None)
+            .await
     }
 
     /// Disables (ending every session at once) or re-enables a portal user.
@@ -463,7 +620,8 @@ impl ScopedTx<'_> {
         disabled: bool,
     ) -> Result<(), StoreError> {
         self.require_user_admin(company).await?;
-        self.portal_user(company, user).await?;
+        let current = self.manageable_user(company, user).await?;
+        let before = self.user_values(company, &current).await?;
         let mut query = self.update(&fence::PORTAL_USERS, |set| {
             set.sql("disabled = ").arg(disabled);
         });
@@ -478,7 +636,16 @@ impl ScopedTx<'_> {
             sessions.sql(" AND portal_user_id = ").arg(user);
             self.tx.exec(sessions).await?;
         }
-        Ok(())
+        let updated = self.portal_user(company, user).await?;
+        let after = self.user_values(company, &updated).await?;
+        self.keep_edit(
+            company,
+            RecordKind::PortalUser,
+            &user.to_string(),
+            &before,
+            &after,
+        )
+        .await
     }
 
     /// Issues a fresh invitation link (the previous one stops working) for a user who has not
@@ -489,7 +656,7 @@ impl ScopedTx<'_> {
         user: PortalUserId,
     ) -> Result<(PortalUser, String), StoreError> {
         self.require_user_admin(company).await?;
-        let target = self.portal_user(company, user).await?;
+        let target = self.manageable_user(company, user).await?;
         if target.activated {
             return Err(StoreError::Invalid(
                 "This user has already accepted the invitation; they can reset their password from the sign-in page."

@@ -8,6 +8,7 @@ use portico_core::{Action, AssetId, AssetKind, CompanyId};
 use portico_store::StoreError;
 use portico_store::scoped::assets::{AssetDraft, CustomField};
 use portico_store::scoped::companies::Site;
+use portico_store::scoped::record_history::RecordEdit;
 
 use crate::assets_view::{AssetList, AssetListQuery};
 use crate::auth::{Auth, SignedForm};
@@ -104,6 +105,7 @@ struct AssetForm {
     errors: FieldErrors,
     can_edit: bool,
     notice: &'static str,
+    history: Vec<RecordEdit>,
 }
 
 fn draft_of(form: &FormData, custom: &[CustomField]) -> AssetDraft {
@@ -135,6 +137,8 @@ struct FormContext {
     company_name: String,
     sites: Vec<Site>,
     custom: Vec<CustomField>,
+    /// The asset's edits (none while adding).
+    history: Vec<RecordEdit>,
 }
 
 async fn form_context(
@@ -151,6 +155,7 @@ async fn form_context(
         company_name,
         sites,
         custom,
+        history: Vec::new(),
     })
 }
 
@@ -180,6 +185,7 @@ fn form_page(
         errors,
         can_edit: auth.scope.may(Action::ManageCompanyRecords).is_ok(),
         notice,
+        history: context.history,
     }
 }
 
@@ -268,7 +274,9 @@ pub(crate) async fn detail(
             })
             .collect()
     };
+    let history = tx.asset_history(company, id).await?;
     tx.commit().await?;
+    let context = FormContext { history, ..context };
     let notice = match query.done.as_deref() {
         Some("added") => "Asset added.",
         Some("saved") => "Asset saved.",
@@ -299,7 +307,8 @@ pub(crate) async fn save(
     let context = form_context(&state, &auth, company).await?;
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     let stored = tx.asset(company, id).await?;
-    auth.scope.may(Action::ManageCompanyRecords)?;
+    auth.scope
+        .may(Action::EditRecordDetails(portico_core::Section::Assets))?;
     let draft = draft_of(&form, &context.custom);
     match tx.update_asset(company, id, &draft).await {
         Ok(()) => {
@@ -308,15 +317,18 @@ pub(crate) async fn save(
                 "/companies/{company}/assets/{id}?done=saved"
             )))
         }
-        Err(StoreError::InvalidFields(errors)) => Ok(render::refused(&form_page(
-            &auth,
-            company,
-            context,
-            Some((id, stored.archived_at.is_some())),
-            draft,
-            FieldErrors(errors),
-            "",
-        ))),
+        Err(StoreError::InvalidFields(errors)) => {
+            let history = tx.asset_history(company, id).await?;
+            Ok(render::refused(&form_page(
+                &auth,
+                company,
+                FormContext { history, ..context },
+                Some((id, stored.archived_at.is_some())),
+                draft,
+                FieldErrors(errors),
+                "",
+            )))
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -15,6 +15,7 @@ use crate::forms::{FieldErrors, FormData};
 use crate::id_path::IdPath;
 use crate::render::{self, Chrome};
 use crate::{AppState, see_other};
+use portico_store::scoped::record_history::RecordEdit;
 
 #[derive(Template)]
 #[template(path = "console/contact_form.html")]
@@ -28,6 +29,7 @@ struct ContactForm {
     draft: ContactDraft,
     errors: FieldErrors,
     roles: &'static [ContactRole],
+    history: Vec<RecordEdit>,
 }
 
 fn draft_of(form: &FormData) -> ContactDraft {
@@ -50,6 +52,7 @@ fn form_page(
     contact: Option<(ContactId, bool)>,
     draft: ContactDraft,
     errors: FieldErrors,
+    history: Vec<RecordEdit>,
 ) -> ContactForm {
     let title = match contact {
         Some(_) => format!("{} — {}", draft.name, company.1),
@@ -64,6 +67,7 @@ fn form_page(
         draft,
         errors,
         roles: ContactRole::ALL,
+        history,
     }
 }
 
@@ -82,6 +86,7 @@ pub(crate) async fn new_contact(
         None,
         ContactDraft::default(),
         FieldErrors::default(),
+        Vec::new(),
     )))
 }
 
@@ -110,6 +115,7 @@ pub(crate) async fn add(
             None,
             draft,
             FieldErrors(errors),
+            Vec::new(),
         ))),
         Err(e) => Err(e.into()),
     }
@@ -123,6 +129,7 @@ pub(crate) async fn edit(
     let mut tx = state.store.scoped(&auth.scope).await?;
     let summary = tx.company(company).await?;
     let stored = tx.contact(company, contact).await?;
+    let history = tx.contact_history(company, contact).await?;
     tx.commit().await?;
     auth.scope.may(Action::ManageCompanyRecords)?;
     let draft = ContactDraft {
@@ -138,6 +145,7 @@ pub(crate) async fn edit(
         Some((contact, stored.archived_at.is_some())),
         draft,
         FieldErrors::default(),
+        history,
     )))
 }
 
@@ -161,13 +169,17 @@ pub(crate) async fn save(
                 "/companies/{company}?done=contact-saved"
             )))
         }
-        Err(StoreError::InvalidFields(errors)) => Ok(render::refused(&form_page(
-            &auth,
-            (company, summary.name),
-            Some((contact, stored.archived_at.is_some())),
-            draft,
-            FieldErrors(errors),
-        ))),
+        Err(StoreError::InvalidFields(errors)) => {
+            let history = tx.contact_history(company, contact).await?;
+            Ok(render::refused(&form_page(
+                &auth,
+                (company, summary.name),
+                Some((contact, stored.archived_at.is_some())),
+                draft,
+                FieldErrors(errors),
+                history,
+            )))
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -32,6 +32,7 @@ struct SettingsPage {
     company_id: String,
     company_name: String,
     portal_enabled: bool,
+    client_admin_edits: bool,
     rows: Vec<Row>,
     error: String,
     saved: bool,
@@ -42,7 +43,7 @@ async fn load(
     state: &AppState,
     auth: &Auth,
     company: CompanyId,
-) -> Result<(String, bool, Vec<Row>), WebError> {
+) -> Result<(String, bool, bool, Vec<Row>), WebError> {
     let mut tx = state.store.scoped(&auth.scope).await?;
     let name = tx.company(company).await?.name;
     let settings = tx.portal_settings(company).await?;
@@ -64,7 +65,12 @@ async fn load(
             always_on: s.section.always_on(),
         })
         .collect();
-    Ok((name, settings.portal_enabled, rows))
+    Ok((
+        name,
+        settings.portal_enabled,
+        settings.client_admin_edits,
+        rows,
+    ))
 }
 
 pub(crate) async fn page(
@@ -73,12 +79,14 @@ pub(crate) async fn page(
     IdPath(company): IdPath<CompanyId>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Response, WebError> {
-    let (company_name, portal_enabled, rows) = load(&state, &auth, company).await?;
+    let (company_name, portal_enabled, client_admin_edits, rows) =
+        load(&state, &auth, company).await?;
     Ok(render::ok(&SettingsPage {
         chrome: Chrome::signed_in(&auth, "Portal settings", "/companies"),
         company_id: company.to_string(),
         company_name,
         portal_enabled,
+        client_admin_edits,
         rows,
         error: String::new(),
         saved: query.as_deref() == Some("saved"),
@@ -97,6 +105,7 @@ pub(crate) async fn save(
     // Visibility and permission come before any look at the input.
     load(&state, &auth, company).await?;
     let portal_enabled = form.checked("portal_enabled");
+    let client_admin_edits = form.checked("client_admin_edits");
     let mut changes = Vec::new();
     let mut error = String::new();
     for section in Section::ALL {
@@ -127,7 +136,7 @@ pub(crate) async fn save(
     if error.is_empty() {
         let mut tx = state.store.scoped_write(&auth.scope).await?;
         match tx
-            .save_portal_settings(company, portal_enabled, &changes)
+            .save_portal_settings(company, portal_enabled, client_admin_edits, &changes)
             .await
         {
             Ok(()) => {
@@ -139,7 +148,7 @@ pub(crate) async fn save(
         }
     }
     // Show the form again with what was submitted.
-    let (company_name, _, mut rows) = load(&state, &auth, company).await?;
+    let (company_name, _, _, mut rows) = load(&state, &auth, company).await?;
     for row in &mut rows {
         row.state = form.get(&format!("state_{}", row.slug)).to_owned();
         row.label = form.get(&format!("label_{}", row.slug)).to_owned();
@@ -149,6 +158,7 @@ pub(crate) async fn save(
         company_id: company.to_string(),
         company_name,
         portal_enabled,
+        client_admin_edits,
         rows,
         error,
         saved: false,

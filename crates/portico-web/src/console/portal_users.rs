@@ -4,75 +4,20 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use portico_core::{Action, CompanyId, PortalRole, PortalUserId, SiteId};
+use portico_store::StoreError;
 use portico_store::scoped::companies::Site;
 use portico_store::scoped::company_grants::CompanyGrant;
-use portico_store::scoped::portal_users::{
-    Invitation, PortalUser, PortalUserFields, parse_domains,
-};
-use portico_store::{StoreError, SurfaceKind};
+use portico_store::scoped::portal_users::{Invitation, PortalUser, parse_domains};
 
 use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
-use crate::forms::{FieldErrors, FormData};
+use crate::forms::FieldErrors;
 use crate::id_path::IdPath;
 use crate::render::{self, Chrome};
+use crate::user_admin::{
+    UserForm, queue_existing_account_notice, queue_invitation, tell_client_admins,
+};
 use crate::{AppState, see_other};
-
-/// The invite/edit form's values, kept as typed so a refusal shows them again.
-#[derive(Default)]
-pub(crate) struct UserForm {
-    name: String,
-    email: String,
-    role: String,
-    sites: Vec<String>,
-    own_only: bool,
-    billing_access: bool,
-}
-
-impl UserForm {
-    fn from_form(form: &FormData) -> UserForm {
-        UserForm {
-            name: form.get("name").to_owned(),
-            email: form.get("email").to_owned(),
-            role: form.get("role").to_owned(),
-            sites: form.all("sites").into_iter().map(str::to_owned).collect(),
-            own_only: form.checked("own_only"),
-            billing_access: form.checked("billing_access"),
-        }
-    }
-
-    fn from_user(user: &PortalUser) -> UserForm {
-        UserForm {
-            name: user.name.clone(),
-            email: user.email.clone(),
-            role: user.role.as_str().to_owned(),
-            sites: user.sites.iter().map(|s| s.to_string()).collect(),
-            own_only: user.own_only,
-            billing_access: user.billing_access,
-        }
-    }
-
-    fn fields(&self) -> Result<PortalUserFields, String> {
-        let role = PortalRole::parse(&self.role).ok_or("Choose a role.")?;
-        let sites = self
-            .sites
-            .iter()
-            .map(|s| SiteId::parse(s).ok_or("Choose sites of this company."))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(PortalUserFields {
-            name: self.name.clone(),
-            email: self.email.clone(),
-            role,
-            sites,
-            own_only: self.own_only,
-            billing_access: self.billing_access,
-        })
-    }
-
-    fn has_site(&self, id: &str) -> bool {
-        self.sites.iter().any(|s| s == id)
-    }
-}
 
 #[derive(Template)]
 #[template(path = "console/portal_users.html")]
@@ -166,50 +111,6 @@ pub(crate) async fn list(
     ))
 }
 
-/// The workspace's portal address, from its configured hostname (never the request's).
-async fn portal_base_url(state: &AppState, auth: &Auth) -> Result<String, WebError> {
-    let hostname = state
-        .store
-        .public()
-        .await?
-        .hostname(auth.site.workspace_id, SurfaceKind::Portal)
-        .await?
-        .ok_or_else(|| {
-            WebError::BadRequest("This workspace has no portal hostname configured yet.".into())
-        })?;
-    Ok(state.config.base_url(&hostname))
-}
-
-/// Writes the invitation e-mail; the link is built from the workspace's configured portal
-/// hostname, never from the request.
-async fn queue_invitation(
-    state: &AppState,
-    auth: &Auth,
-    tx: &mut portico_store::ScopedTx<'_>,
-    company: CompanyId,
-    name: &str,
-    email: &str,
-    token: &str,
-) -> Result<(), WebError> {
-    let brand = &auth.site.branding.name;
-    let link = format!(
-        "{}/setup?token={token}",
-        portal_base_url(state, auth).await?
-    );
-    let body = format!(
-        "Hello {name},\n\n{brand} has invited you to its client portal, where you can raise and follow \
-         support tickets.\n\nChoose your password here (the link works once, for 7 days):\n\n{link}\n\n{brand}"
-    );
-    tx.queue_mail(
-        Some(company),
-        email,
-        &format!("Your {brand} portal invitation"),
-        &body,
-    )
-    .await?;
-    Ok(())
-}
-
 pub(crate) async fn invite(
     State(state): State<AppState>,
     SignedForm {
@@ -259,67 +160,6 @@ pub(crate) async fn invite(
     Ok(render::refused(
         &list_page(&state, &auth, company, typed, error, String::new()).await?,
     ))
-}
-
-/// Tells the company's client admins of a new portal user, so that an account nobody at the
-/// client asked for does not go unnoticed.
-async fn tell_client_admins(
-    auth: &Auth,
-    tx: &mut portico_store::ScopedTx<'_>,
-    company: CompanyId,
-    fields: &PortalUserFields,
-) -> Result<(), WebError> {
-    let admins = tx.client_admin_addresses(company).await?;
-    let invited = fields.email.trim().to_lowercase();
-    let company_name = tx.company(company).await?.name;
-    let brand = &auth.site.branding.name;
-    let (name, role, actor) = (
-        fields.name.trim(),
-        fields.role.label(),
-        auth.scope.actor_name(),
-    );
-    for admin in admins.iter().filter(|a| **a != invited) {
-        let body = format!(
-            "Hello,\n\n{actor} of {brand} has invited {name} ({invited}) to the {company_name} \
-             portal, with the role {role}.\n\nIf nobody at {company_name} asked for this, tell \
-             {brand} at once, or disable the user from the portal.\n\n{brand}"
-        );
-        tx.queue_mail(
-            Some(company),
-            admin,
-            &format!("New portal user at {company_name}: {name}"),
-            &body,
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-/// An invitation to an address that already has a portal account elsewhere in the workspace:
-/// the address's owner is told to sign in, and the inviter sees the usual answer.
-async fn queue_existing_account_notice(
-    state: &AppState,
-    auth: &Auth,
-    tx: &mut portico_store::ScopedTx<'_>,
-    company: CompanyId,
-    fields: &PortalUserFields,
-) -> Result<(), WebError> {
-    let brand = &auth.site.branding.name;
-    let link = format!("{}/login", portal_base_url(state, auth).await?);
-    let body = format!(
-        "Hello,\n\n{brand} tried to invite you to its client portal, but this address already \
-         has an account there. Sign in here (if you have forgotten your password, choose \
-         \"Forgot your password?\" on that page):\n\n{link}\n\nIf you need to see another \
-         company's tickets, ask {brand}.\n\n{brand}"
-    );
-    tx.queue_mail(
-        Some(company),
-        fields.email.trim(),
-        &format!("Your {brand} portal invitation"),
-        &body,
-    )
-    .await?;
-    Ok(())
 }
 
 /// Saves a company's e-mail domains (owners only).
@@ -374,6 +214,7 @@ pub(crate) struct EditPage {
     can_grant: bool,
     grant_errors: FieldErrors,
     notice: &'static str,
+    history: Vec<portico_store::scoped::record_history::RecordEdit>,
 }
 
 /// How many companies the grant picker offers at most (a client group is a handful).
@@ -406,6 +247,7 @@ pub(crate) async fn edit_page(
     let target = tx.portal_user(company, user).await?;
     let sites = tx.sites(company).await?;
     let grants = tx.company_grants(company, user).await?;
+    let history = tx.portal_user_history(company, user).await?;
     let can_grant = auth.scope.may(Action::ManageCompanies).is_ok();
     let grant_choices = if can_grant {
         tx.company_names(GRANT_CHOICES)
@@ -433,6 +275,7 @@ pub(crate) async fn edit_page(
         can_grant,
         grant_errors,
         notice,
+        history,
     })
 }
 

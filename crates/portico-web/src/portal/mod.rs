@@ -10,6 +10,7 @@ mod overview;
 mod preferences;
 mod profile;
 pub(crate) mod tickets;
+mod users;
 mod work;
 
 use portico_core::Section;
@@ -71,6 +72,8 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             r.get("/assets", Resource::Page, assets::list)
                 .get("/assets.csv", Resource::Page, assets::export)
                 .get("/assets/{asset}", Resource::Asset, assets::detail)
+                .get("/assets/{asset}/edit", Resource::Asset, assets::edit)
+                .post("/assets/{asset}/edit", Resource::Asset, assets::save)
         })
         .section(Section::Invoices, |r| {
             r.get("/invoices", Resource::Page, invoices::list)
@@ -79,11 +82,10 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
                 .get("/invoices/{invoice}/pdf", Resource::Invoice, invoices::pdf)
         })
         .section(Section::Contacts, |r| {
-            r.get("/contacts", Resource::Page, contacts::list).get(
-                "/contacts.csv",
-                Resource::Page,
-                contacts::export,
-            )
+            r.get("/contacts", Resource::Page, contacts::list)
+                .get("/contacts.csv", Resource::Page, contacts::export)
+                .get("/contacts/{contact}", Resource::Contact, contacts::detail)
+                .post("/contacts/{contact}", Resource::Contact, contacts::save)
         })
         .section(Section::ChangeRequests, |r| {
             r.get("/changes", Resource::Page, changes::list)
@@ -98,6 +100,24 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
                     "/changes/{change}/approval",
                     Resource::ChangeRequest,
                     changes::approval,
+                )
+        })
+        .section(Section::Users, |r| {
+            r.get("/users", Resource::Page, users::list)
+                .post("/users", Resource::Page, users::invite)
+                .get("/users/new", Resource::Page, users::new_user)
+                .get("/users/{user}", Resource::PortalUser, users::detail)
+                .post("/users/{user}", Resource::PortalUser, users::update)
+                .post(
+                    "/users/{user}/disable",
+                    Resource::PortalUser,
+                    users::disable,
+                )
+                .post("/users/{user}/enable", Resource::PortalUser, users::enable)
+                .post(
+                    "/users/{user}/invitation",
+                    Resource::PortalUser,
+                    users::resend,
                 )
         })
         .section(Section::EmailPreferences, |r| {

@@ -555,6 +555,8 @@ async fn seed(store: &Store) -> Fixture {
         )
         .await
         .unwrap();
+    // A's client admins edit contacts and assets themselves (B's request changes).
+    tx.set_client_admin_edits(company_a, true).await.unwrap();
     let company_b = tx
         .add_company(
             ws1,

@@ -1,8 +1,12 @@
 //! Adding, editing, archiving and restoring assets: owners and the company's technicians.
 
-use portico_core::{Action, AssetFieldId, AssetId, AssetKind, CompanyId, SiteId, parse_date};
+use portico_core::{
+    Action, AssetField, AssetFieldId, AssetId, AssetKind, CompanyId, Section, SiteId, parse_date,
+};
 
+use super::fields::ShownFields;
 use super::read::Asset;
+use crate::scoped::record_history::{RecordEdit, RecordKind, Values};
 use crate::scoped::{ScopedTx, fence};
 use crate::sql::q;
 use crate::{StoreError, now};
@@ -57,6 +61,114 @@ impl AssetDraft {
             .map(|(_, v)| v.as_str())
             .unwrap_or("")
     }
+}
+
+/// An asset's stored details, every field whatever the reader is shown (to merge a client
+/// admin's edit into, and to compare before and after).
+struct StoredAsset {
+    name: String,
+    kind: String,
+    site_id: Option<String>,
+    site_name: Option<String>,
+    manufacturer: String,
+    model: String,
+    serial: String,
+    os: String,
+    warranty_end: Option<String>,
+    purchased_on: Option<String>,
+    assigned_user: String,
+    notes: String,
+}
+crate::sql::db_row!(StoredAsset {
+    name,
+    kind,
+    site_id,
+    site_name,
+    manufacturer,
+    model,
+    serial,
+    os,
+    warranty_end,
+    purchased_on,
+    assigned_user,
+    notes
+});
+
+impl StoredAsset {
+    fn draft(&self, custom: Vec<(String, String)>) -> AssetDraft {
+        AssetDraft {
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+            site: self.site_id.clone().unwrap_or_default(),
+            manufacturer: self.manufacturer.clone(),
+            model: self.model.clone(),
+            serial: self.serial.clone(),
+            os: self.os.clone(),
+            warranty_end: self.warranty_end.clone().unwrap_or_default(),
+            purchased_on: self.purchased_on.clone().unwrap_or_default(),
+            assigned_user: self.assigned_user.clone(),
+            notes: self.notes.clone(),
+            custom,
+        }
+    }
+
+    /// The values an asset's history compares: what a reader sees (the type's and the site's
+    /// names, not their codes).
+    fn values(&self, custom: &[(String, String)]) -> Values {
+        let mut values: Values = vec![
+            ("name".into(), self.name.clone()),
+            (
+                "kind".into(),
+                AssetKind::parse(&self.kind)
+                    .map(|k| k.label().to_owned())
+                    .unwrap_or_default(),
+            ),
+            ("site".into(), self.site_name.clone().unwrap_or_default()),
+            ("manufacturer".into(), self.manufacturer.clone()),
+            ("model".into(), self.model.clone()),
+            ("serial".into(), self.serial.clone()),
+            ("os".into(), self.os.clone()),
+            (
+                "warranty_end".into(),
+                self.warranty_end.clone().unwrap_or_default(),
+            ),
+            (
+                "purchased_on".into(),
+                self.purchased_on.clone().unwrap_or_default(),
+            ),
+            ("assigned_user".into(), self.assigned_user.clone()),
+            ("notes".into(), self.notes.clone()),
+        ];
+        values.extend(
+            custom
+                .iter()
+                .map(|(id, value)| (format!("custom:{id}"), value.clone())),
+        );
+        values
+    }
+}
+
+/// A client admin's edit merged into the stored asset: the name, the workspace's own fields
+/// the portal shows, and the built-in fields a client may correct where the portal shows them.
+/// Everything else stays as stored, whatever the form sent.
+fn merge_client_edit(stored: AssetDraft, typed: &AssetDraft, shown: &ShownFields) -> AssetDraft {
+    let mut merged = stored;
+    merged.name = typed.name.clone();
+    if shown.shows(&AssetField::AssignedUser) && AssetField::AssignedUser.client_editable() {
+        merged.assigned_user = typed.assigned_user.clone();
+    }
+    if shown.shows(&AssetField::Notes) && AssetField::Notes.client_editable() {
+        merged.notes = typed.notes.clone();
+    }
+    for field in &shown.custom {
+        let id = field.id.to_string();
+        let value = typed.custom_value(&id).to_owned();
+        match merged.custom.iter_mut().find(|(f, _)| *f == id) {
+            Some((_, stored)) => *stored = value,
+            None => merged.custom.push((id, value)),
+        }
+    }
+    merged
 }
 
 struct CheckedAsset {
@@ -261,15 +373,67 @@ impl ScopedTx<'_> {
         Ok(id)
     }
 
-    /// Rewrites an asset's details.
+    /// An asset's stored details and its own fields' values by field id, through the asset's
+    /// fence (site restriction included).
+    async fn stored_asset(
+        &mut self,
+        company: CompanyId,
+        asset: AssetId,
+    ) -> Result<(StoredAsset, Vec<(String, String)>), StoreError> {
+        let mut query = self.select_joined(
+            "a.name, a.kind, a.site_id, s.name AS site_name, a.manufacturer, a.model, a.serial, a.os, \
+             a.warranty_end, a.purchased_on, a.assigned_user, a.notes",
+            &fence::ASSETS,
+            "a",
+            " LEFT JOIN sites s ON s.workspace_id = a.workspace_id AND s.company_id = a.company_id AND s.id = a.site_id",
+        );
+        query
+            .sql(" AND a.company_id = ")
+            .arg(company)
+            .sql(" AND a.id = ")
+            .arg(asset);
+        let stored: StoredAsset = self.tx.optional(query).await?.ok_or(StoreError::NotFound)?;
+        let mut values = self.select("v.field_id, v.value", &fence::ASSET_FIELD_VALUES, "v");
+        values
+            .sql(" AND v.asset_id = ")
+            .arg(asset)
+            .sql(" ORDER BY v.field_id");
+        let custom: Vec<(String, String)> = self.tx.all(values).await?;
+        Ok((stored, custom))
+    }
+
+    /// Checks an asset is visible (else `NotFound`: on the portal, a current one) and its
+    /// details may be edited by the caller (else `Forbidden`), before any input is looked at.
+    pub async fn editable_asset(
+        &mut self,
+        company: CompanyId,
+        asset: AssetId,
+    ) -> Result<(Asset, ShownFields), StoreError> {
+        let (current, shown) = self.asset_as_shown(company, asset).await?;
+        if self.scope.is_portal() && current.archived_at.is_some() {
+            return Err(StoreError::NotFound);
+        }
+        self.scope.may(Action::EditRecordDetails(Section::Assets))?;
+        Ok((current, shown))
+    }
+
+    /// Rewrites an asset's details (on the portal: only what a client admin may correct, see
+    /// [`AssetField::client_editable`]), keeping the edit on the asset's history.
     pub async fn update_asset(
         &mut self,
         company: CompanyId,
         asset: AssetId,
-        draft: &AssetDraft,
+        typed: &AssetDraft,
     ) -> Result<(), StoreError> {
-        self.asset(company, asset).await?;
-        self.scope.may(Action::ManageCompanyRecords)?;
+        let (_, shown) = self.editable_asset(company, asset).await?;
+        let (before, before_custom) = self.stored_asset(company, asset).await?;
+        let merged;
+        let draft = if self.scope.is_portal() {
+            merged = merge_client_edit(before.draft(before_custom.clone()), typed, &shown);
+            &merged
+        } else {
+            typed
+        };
         let checked = check(draft)?;
         self.check_asset_site(company, checked.site).await?;
         let [manufacturer, model, serial, os, assigned_user] = &checked.lines;
@@ -319,7 +483,48 @@ impl ScopedTx<'_> {
             .arg(asset);
         self.tx.exec(moved).await?;
         self.write_custom_values(company, asset, &draft.custom)
-            .await
+            .await?;
+        let (after, after_custom) = self.stored_asset(company, asset).await?;
+        self.keep_edit(
+            company,
+            RecordKind::Asset,
+            &asset.to_string(),
+            &before.values(&before_custom),
+            &after.values(&after_custom),
+        )
+        .await
+    }
+
+    /// An asset's edits, latest first, with the changes to fields the reader is shown (after
+    /// reading the asset itself through its fence).
+    pub async fn asset_history(
+        &mut self,
+        company: CompanyId,
+        asset: AssetId,
+    ) -> Result<Vec<RecordEdit>, StoreError> {
+        let (_, shown) = self.asset_as_shown(company, asset).await?;
+        if !self.scope.is_portal() {
+            return self
+                .record_history(company, RecordKind::Asset, &asset.to_string(), None)
+                .await;
+        }
+        // An own-tickets-only reader is shown no site anywhere.
+        let sites_shown = self.scope.requester().is_none();
+        let visible = |key: &str| match key {
+            "name" | "kind" => true,
+            "site" => sites_shown,
+            key => match key.strip_prefix("custom:") {
+                Some(id) => shown.custom.iter().any(|f| f.id.to_string() == id),
+                None => AssetField::parse(key).is_some_and(|f| shown.shows(&f)),
+            },
+        };
+        self.record_history(
+            company,
+            RecordKind::Asset,
+            &asset.to_string(),
+            Some(&visible),
+        )
+        .await
     }
 
     /// Archives an asset (`archived`: retired, kept with its tickets) or restores it.

@@ -3,10 +3,12 @@
 //! company's technicians. A contact is a person the MSP deals with, not an account: portal
 //! users are separate.
 
-use portico_core::{Action, CompanyId, ContactId, ContactRole};
+use portico_core::{Action, CompanyId, ContactId, ContactRole, Section};
 
+use super::read::Contact;
 use crate::StoreError;
 use crate::scoped::portal_users::valid_email;
+use crate::scoped::record_history::{RecordEdit, RecordKind, Values};
 use crate::scoped::{ScopedTx, fence};
 use crate::sql::q;
 
@@ -81,6 +83,25 @@ fn check(draft: &ContactDraft) -> Result<CheckedContact, StoreError> {
     }
 }
 
+/// A contact's values as its history records them.
+fn contact_values(contact: &Contact) -> Values {
+    vec![
+        ("name".into(), contact.name.clone()),
+        ("email".into(), contact.email.clone()),
+        ("phone".into(), contact.phone.clone()),
+        ("title".into(), contact.title.clone()),
+        (
+            "roles".into(),
+            contact
+                .roles
+                .iter()
+                .map(|r| r.label())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+    ]
+}
+
 impl ScopedTx<'_> {
     /// Adds a contact to a company in scope that takes work.
     pub async fn add_contact(
@@ -110,15 +131,31 @@ impl ScopedTx<'_> {
         Ok(id)
     }
 
-    /// Rewrites a contact's details and roles.
+    /// Checks a contact is visible (else `NotFound`: on the portal, a current one of the
+    /// roster) and its details may be edited by the caller (else `Forbidden`), before any input
+    /// is looked at.
+    pub async fn editable_contact(
+        &mut self,
+        company: CompanyId,
+        contact: ContactId,
+    ) -> Result<Contact, StoreError> {
+        let current = self.contact(company, contact).await?;
+        if self.scope.is_portal() && current.archived_at.is_some() {
+            return Err(StoreError::NotFound);
+        }
+        self.scope
+            .may(Action::EditRecordDetails(Section::Contacts))?;
+        Ok(current)
+    }
+
+    /// Rewrites a contact's details and roles, keeping the edit on the contact's history.
     pub async fn update_contact(
         &mut self,
         company: CompanyId,
         contact: ContactId,
         draft: &ContactDraft,
     ) -> Result<(), StoreError> {
-        self.contact(company, contact).await?;
-        self.scope.may(Action::ManageCompanyRecords)?;
+        let before = self.editable_contact(company, contact).await?;
         let checked = check(draft)?;
         let mut update = self.update(&fence::CONTACTS, |set| {
             set.sql("name = ")
@@ -139,6 +176,26 @@ impl ScopedTx<'_> {
             return Err(StoreError::NotFound);
         }
         self.write_contact_roles(company, contact, &draft.roles)
+            .await?;
+        let after = self.contact(company, contact).await?;
+        self.keep_edit(
+            company,
+            RecordKind::Contact,
+            &contact.to_string(),
+            &contact_values(&before),
+            &contact_values(&after),
+        )
+        .await
+    }
+
+    /// A contact's edits, latest first (after reading the contact itself).
+    pub async fn contact_history(
+        &mut self,
+        company: CompanyId,
+        contact: ContactId,
+    ) -> Result<Vec<RecordEdit>, StoreError> {
+        self.contact(company, contact).await?;
+        self.record_history(company, RecordKind::Contact, &contact.to_string(), None)
             .await
     }
 

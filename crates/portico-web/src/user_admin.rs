@@ -1,0 +1,187 @@
+//! What both surfaces' user management shares (C5 in the console, §1's client admins in the
+//! portal's Users section): the invite/edit form as typed, and the mail an invitation sends.
+
+use portico_core::{CompanyId, PortalRole, Principal, SiteId};
+use portico_store::SurfaceKind;
+use portico_store::scoped::portal_users::{PortalUser, PortalUserFields};
+
+use crate::AppState;
+use crate::auth::Auth;
+use crate::error::WebError;
+use crate::forms::FormData;
+
+/// The invite/edit form's values, kept as typed so a refusal shows them again.
+#[derive(Default)]
+pub(crate) struct UserForm {
+    pub(crate) name: String,
+    pub(crate) email: String,
+    pub(crate) role: String,
+    pub(crate) sites: Vec<String>,
+    pub(crate) own_only: bool,
+    pub(crate) billing_access: bool,
+}
+
+impl UserForm {
+    pub(crate) fn from_form(form: &FormData) -> UserForm {
+        UserForm {
+            name: form.get("name").to_owned(),
+            email: form.get("email").to_owned(),
+            role: form.get("role").to_owned(),
+            sites: form.all("sites").into_iter().map(str::to_owned).collect(),
+            own_only: form.checked("own_only"),
+            billing_access: form.checked("billing_access"),
+        }
+    }
+
+    pub(crate) fn from_user(user: &PortalUser) -> UserForm {
+        UserForm {
+            name: user.name.clone(),
+            email: user.email.clone(),
+            role: user.role.as_str().to_owned(),
+            sites: user.sites.iter().map(|s| s.to_string()).collect(),
+            own_only: user.own_only,
+            billing_access: user.billing_access,
+        }
+    }
+
+    pub(crate) fn fields(&self) -> Result<PortalUserFields, String> {
+        let role = PortalRole::parse(&self.role).ok_or("Choose a role.")?;
+        let sites = self
+            .sites
+            .iter()
+            .map(|s| SiteId::parse(s).ok_or("Choose sites of this company."))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(PortalUserFields {
+            name: self.name.clone(),
+            email: self.email.clone(),
+            role,
+            sites,
+            own_only: self.own_only,
+            billing_access: self.billing_access,
+        })
+    }
+
+    pub(crate) fn has_site(&self, id: &str) -> bool {
+        self.sites.iter().any(|s| s == id)
+    }
+}
+
+/// The workspace's portal address, from its configured hostname (never the request's).
+pub(crate) async fn portal_base_url(state: &AppState, auth: &Auth) -> Result<String, WebError> {
+    let hostname = state
+        .store
+        .public()
+        .await?
+        .hostname(auth.site.workspace_id, SurfaceKind::Portal)
+        .await?
+        .ok_or_else(|| {
+            WebError::BadRequest("This workspace has no portal hostname configured yet.".into())
+        })?;
+    Ok(state.config.base_url(&hostname))
+}
+
+/// Writes the invitation e-mail; the link is built from the workspace's configured portal
+/// hostname, never from the request.
+pub(crate) async fn queue_invitation(
+    state: &AppState,
+    auth: &Auth,
+    tx: &mut portico_store::ScopedTx<'_>,
+    company: CompanyId,
+    name: &str,
+    email: &str,
+    token: &str,
+) -> Result<(), WebError> {
+    let brand = &auth.site.branding.name;
+    let link = format!(
+        "{}/setup?token={token}",
+        portal_base_url(state, auth).await?
+    );
+    let body = format!(
+        "Hello {name},\n\n{brand} has invited you to its client portal, where you can raise and follow \
+         support tickets.\n\nChoose your password here (the link works once, for 7 days):\n\n{link}\n\n{brand}"
+    );
+    tx.queue_mail(
+        Some(company),
+        email,
+        &format!("Your {brand} portal invitation"),
+        &body,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Tells the company's client admins of a new portal user, so that an account nobody at the
+/// client asked for does not go unnoticed.
+pub(crate) async fn tell_client_admins(
+    auth: &Auth,
+    tx: &mut portico_store::ScopedTx<'_>,
+    company: CompanyId,
+    fields: &PortalUserFields,
+) -> Result<(), WebError> {
+    let admins = tx.client_admin_addresses(company).await?;
+    let invited = fields.email.trim().to_lowercase();
+    // A client admin inviting from the portal knows already; their fellow admins are told.
+    let (company_name, inviter, own_address) = match &*auth.principal {
+        Principal::Portal(portal) => (
+            portal.company_name().to_owned(),
+            format!(
+                "{} (a client admin at {})",
+                portal.name(),
+                portal.company_name()
+            ),
+            portal.email().to_lowercase(),
+        ),
+        Principal::Staff(_) => (
+            tx.company(company).await?.name,
+            format!("{} of {}", auth.scope.actor_name(), auth.site.branding.name),
+            String::new(),
+        ),
+    };
+    let brand = &auth.site.branding.name;
+    let (name, role) = (fields.name.trim(), fields.role.label());
+    for admin in admins
+        .iter()
+        .filter(|a| **a != invited && **a != own_address)
+    {
+        let body = format!(
+            "Hello,\n\n{inviter} has invited {name} ({invited}) to the {company_name} \
+             portal, with the role {role}.\n\nIf nobody at {company_name} asked for this, tell \
+             {brand} at once, or disable the user from the portal.\n\n{brand}"
+        );
+        tx.queue_mail(
+            Some(company),
+            admin,
+            &format!("New portal user at {company_name}: {name}"),
+            &body,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// An invitation to an address that already has a portal account elsewhere in the workspace:
+/// the address's owner is told to sign in, and the inviter sees the usual answer.
+pub(crate) async fn queue_existing_account_notice(
+    state: &AppState,
+    auth: &Auth,
+    tx: &mut portico_store::ScopedTx<'_>,
+    company: CompanyId,
+    fields: &PortalUserFields,
+) -> Result<(), WebError> {
+    let brand = &auth.site.branding.name;
+    let link = format!("{}/login", portal_base_url(state, auth).await?);
+    let body = format!(
+        "Hello,\n\n{brand} tried to invite you to its client portal, but this address already \
+         has an account there. Sign in here (if you have forgotten your password, choose \
+         \"Forgot your password?\" on that page):\n\n{link}\n\nIf you need to see another \
+         company's tickets, ask {brand}.\n\n{brand}"
+    );
+    tx.queue_mail(
+        Some(company),
+        fields.email.trim(),
+        &format!("Your {brand} portal invitation"),
+        &body,
+    )
+    .await?;
+    Ok(())
+}
