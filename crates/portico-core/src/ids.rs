@@ -159,6 +159,11 @@ id_type!(
     RecordEditId
 );
 
+id_type!(
+    /// A CSV file uploaded for import, kept between its preview and its application.
+    ImportId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 pub mod asset;
 pub mod change_request;
 pub mod ids;
+pub mod import;
 pub mod invoice;
 pub mod local_time;
 pub mod maintenance;
@@ -19,6 +20,7 @@ pub mod ticket_form;
 pub use asset::{AssetField, AssetKind};
 pub use change_request::{ChangeKind, ChangeStatus, ChangeTarget};
 pub use ids::*;
+pub use import::{ImportColumn, ImportKind};
 pub use invoice::{InvoiceStatus, invoice_number};
 pub use local_time::{BusinessHours, Calendar, Zone, parse_date};
 pub use maintenance::{MaintenanceKind, MaintenanceOutcome};

@@ -199,14 +199,13 @@ mod tests {
     }
 
     #[test]
-    fn the_portal_never_reads_internal_notes_or_manages_anything() {
+    fn the_portal_never_reads_internal_notes_or_manages_the_msps_things() {
         let scope = portal(Section::ALL.to_vec());
         for action in [
             Action::ViewInternalNotes,
             Action::WorkTickets,
             Action::ManageTicketForm,
             Action::ManagePortalSettings,
-            Action::ManagePortalUsers,
             Action::ManageCompanies,
             Action::ManageCompanyRecords,
             Action::ManageBranding,
@@ -215,6 +214,28 @@ mod tests {
         ] {
             assert_eq!(scope.may(action), Err(Denied::NotVisible), "{action:?}");
         }
+    }
+
+    #[test]
+    fn client_admins_manage_users_and_edit_details_only_where_allowed() {
+        let scope = portal(Section::ALL.to_vec());
+        assert_eq!(scope.may(Action::ManagePortalUsers), Ok(()));
+        // The company has not allowed direct edits: the admin sees the record, may not edit.
+        assert_eq!(
+            scope.may(Action::EditRecordDetails(Section::Contacts)),
+            Err(Denied::Forbidden)
+        );
+        let off = portal(vec![Section::Overview]);
+        assert_eq!(off.may(Action::ManagePortalUsers), Err(Denied::NotVisible));
+        assert_eq!(
+            off.may(Action::EditRecordDetails(Section::Assets)),
+            Err(Denied::NotVisible)
+        );
+        let viewer = Scope::of(&viewer_principal());
+        assert_eq!(
+            viewer.may(Action::ManagePortalUsers),
+            Err(Denied::NotVisible)
+        );
     }
 
     #[test]

@@ -376,6 +376,9 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
     let (birchwood, _) = companies[1].clone();
     let (cobalt, _) = companies[2].clone();
     let (dunmore, _) = companies[3].clone();
+    // Acme's office manager keeps its roster and device details current herself; the others
+    // ask through change requests.
+    tx.set_client_admin_edits(acme, true).await?;
     // Birchwood works from Perth and is served there until 8 p.m., Saturdays included.
     let perth = Zone::named("Australia/Perth").map_err(|e| StoreError::Invalid(e.to_string()))?;
     let extended = BusinessHours::parse(BIRCHWOOD_HOURS, DEMO_HOLIDAYS)

@@ -184,6 +184,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "record history",
         include_str!("../migrations/sqlite/0035_record_history.sql"),
     ),
+    (
+        36,
+        "pending imports",
+        include_str!("../migrations/sqlite/0036_pending_imports.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -380,6 +385,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         39,
         "record history",
         include_str!("../migrations/postgres/0039_record_history.sql"),
+    ),
+    (
+        40,
+        "pending imports",
+        include_str!("../migrations/postgres/0040_pending_imports.sql"),
     ),
 ];
 

@@ -93,7 +93,8 @@ id_args!(
     portico_core::MaintenanceId,
     portico_core::InvoiceId,
     portico_core::ChangeRequestId,
-    portico_core::RecordEditId
+    portico_core::RecordEditId,
+    portico_core::ImportId
 );
 
 /// A query under construction: SQL text plus its arguments, numbered as they are pushed.

@@ -622,6 +622,31 @@ impl SystemTx {
         Ok(())
     }
 
+    /// Keeps a file for import as if a staff user had uploaded it (tests).
+    #[cfg(feature = "test-hooks")]
+    pub async fn add_pending_import(
+        &mut self,
+        workspace: WorkspaceId,
+        staff: portico_core::StaffUserId,
+        kind: portico_core::ImportKind,
+        content: &str,
+    ) -> Result<portico_core::ImportId, StoreError> {
+        let id = portico_core::ImportId::new();
+        self.tx
+            .exec(q!(
+                "INSERT INTO pending_imports (workspace_id, id, staff_user_id, kind, file_name, content, created_at) \
+                 VALUES ($1, $2, $3, $4, '|fixture.csv', $5, $6)",
+                workspace,
+                id,
+                staff,
+                kind.as_str(),
+                content,
+                crate::now()
+            ))
+            .await?;
+        Ok(id)
+    }
+
     /// Lets a company's client admins edit contact and asset details themselves (demo data,
     /// tests).
     pub async fn set_client_admin_edits(

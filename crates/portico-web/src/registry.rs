@@ -43,6 +43,8 @@ pub enum Resource {
     PortalUser,
     /// `{staff}`: a staff user of the workspace.
     StaffUser,
+    /// `{import}`: a CSV file the staff user uploaded for import.
+    Import,
     /// `{ticket}`: a ticket.
     Ticket,
     /// `{ticket}/…/{attachment}`: a file attached to a ticket.

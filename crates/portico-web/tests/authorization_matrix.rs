@@ -399,6 +399,29 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 status
             }
         }
+        // Import: owners and technicians (who manage records); an upload without a file is
+        // refused; an upload is its uploader's (the owner's fixture file does not apply).
+        (SurfaceKind::Console, "GET", "/import" | "/import/template.csv") => {
+            if manages_users {
+                200
+            } else {
+                403
+            }
+        }
+        (SurfaceKind::Console, "POST", "/import") => {
+            if manages_users {
+                422
+            } else {
+                403
+            }
+        }
+        (SurfaceKind::Console, "POST", "/import/{import}/apply") => {
+            if owner && object == Object::Own {
+                422
+            } else {
+                404
+            }
+        }
         (SurfaceKind::Console, "POST", "/tickets/views") => {
             if reads_tickets {
                 422
@@ -788,7 +811,7 @@ async fn every_route_answers_every_principal_and_object_as_the_matrix_says() {
                         .map(|(k, v)| (k.as_str(), v.as_str()))
                         .collect();
                     let request = app.post(host, &path).session(token.as_deref());
-                    if route.path == "/settings/branding/logo" {
+                    if matches!(route.path, "/settings/branding/logo" | "/import") {
                         request.multipart(&refs, None).send().await
                     } else {
                         request.form(&refs).send().await
@@ -846,7 +869,7 @@ async fn every_state_change_refuses_a_missing_or_wrong_csrf_token() {
             let path = path_for(&app, &route, who, object);
             for csrf in ["", "0000"] {
                 let request = app.post(host, &path).session(token.as_deref());
-                let response = if route.path == "/settings/branding/logo" {
+                let response = if matches!(route.path, "/settings/branding/logo" | "/import") {
                     request.multipart(&[("csrf", csrf)], None).send().await
                 } else {
                     request.form(&[("csrf", csrf)]).send().await

@@ -194,6 +194,11 @@ pub(crate) const CHANGE_REQUEST_EVENTS: Tenant = client("change_request_events")
 /// Edits of contacts, assets and portal users, read only for a record read through its own
 /// fence first (an asset's history after the asset, through its site).
 pub(crate) const RECORD_CHANGES: Tenant = client("record_changes");
+/// CSV files uploaded for import: the uploading staff user's own.
+pub(crate) const PENDING_IMPORTS: Tenant = Tenant {
+    own: Own::StaffUser("staff_user_id"),
+    ..workspace_level("pending_imports")
+};
 pub(crate) const TICKET_CATEGORIES: Tenant = workspace_level("ticket_categories");
 pub(crate) const TICKET_COUNTERS: Tenant = workspace_level("ticket_counters");
 pub(crate) const TICKET_FORM_FIELDS: Tenant = Tenant {
@@ -273,6 +278,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &CHANGE_REQUESTS,
     &CHANGE_REQUEST_EVENTS,
     &RECORD_CHANGES,
+    &PENDING_IMPORTS,
     &TICKET_CATEGORIES,
     &TICKET_COUNTERS,
     &TICKET_FORM_FIELDS,
@@ -487,6 +493,7 @@ mod tests {
         ("portal_settings.rs", include_str!("portal_settings.rs")),
         ("portal_users.rs", include_str!("portal_users.rs")),
         ("record_history.rs", include_str!("record_history.rs")),
+        ("imports.rs", include_str!("imports.rs")),
         ("presence.rs", include_str!("presence.rs")),
         ("routing.rs", include_str!("routing.rs")),
         ("saved_views.rs", include_str!("saved_views.rs")),

@@ -8,6 +8,7 @@ pub mod change_requests;
 pub mod companies;
 pub mod company_grants;
 pub(crate) mod fence;
+pub mod imports;
 pub mod invoices;
 pub mod kept_uploads;
 pub mod local_time;

@@ -21,6 +21,7 @@ struct ListPage {
     billing: bool,
     archived: bool,
     can_add: bool,
+    can_import: bool,
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -48,6 +49,7 @@ pub(crate) async fn list(
         billing: auth.scope.billing(),
         archived,
         can_add: auth.scope.may(Action::ManageCompanies).is_ok(),
+        can_import: auth.scope.may(Action::ManageCompanyRecords).is_ok(),
         companies,
     }))
 }

@@ -10,6 +10,7 @@ mod company_edit;
 mod company_grants;
 mod company_hours;
 mod contacts;
+mod import;
 mod invoices;
 mod maintenance;
 mod notifications;
@@ -111,6 +112,10 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Page,
             asset_fields::workspace_save,
         )
+        .get("/import", Resource::Page, import::page)
+        .post("/import", Resource::Page, import::upload)
+        .get("/import/template.csv", Resource::Page, import::template)
+        .post("/import/{import}/apply", Resource::Import, import::apply)
         .get("/changes", Resource::Page, changes::queue)
         .get(
             "/changes/{change}",

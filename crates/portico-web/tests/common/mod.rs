@@ -146,6 +146,8 @@ pub struct Fixture {
     pub invoices: [InvoiceId; 4],
     /// Change requests: A's member's, A's client admin's, B's, C's.
     pub changes: [ChangeRequestId; 4],
+    /// A file the owner uploaded for import (that does not apply).
+    pub import: portico_core::ImportId,
     pub portal_users: Vec<(Who, PortalUserId)>,
     pub staff_users: Vec<(Who, StaffUserId)>,
     /// A not-yet-activated portal user of A and one of B and C: objects of portal-user routes.
@@ -989,6 +991,22 @@ async fn seed(store: &Store) -> Fixture {
         .add_staff_user(ws2, "owner@two.test", "Owner Two", StaffRole::Owner, h, &[])
         .await
         .unwrap();
+    // A file the owner uploaded for import, which names no column the import reads: applying
+    // it is refused, changing nothing.
+    let owner_id = staff_users
+        .iter()
+        .find(|(w, _)| *w == Who::Owner)
+        .map(|(_, id)| *id)
+        .unwrap();
+    let import = tx
+        .add_pending_import(
+            ws1,
+            owner_id,
+            portico_core::ImportKind::Sites,
+            "nonsense\nA,B\n",
+        )
+        .await
+        .unwrap();
 
     let now = portico_store::now();
     let mut tickets = Vec::new();
@@ -1111,6 +1129,7 @@ async fn seed(store: &Store) -> Fixture {
         maintenance,
         invoices,
         changes,
+        import,
         portal_users,
         staff_users,
         target_a,
@@ -1236,6 +1255,12 @@ pub fn path_for(app: &TestApp, route: &RouteSpec, who: Who, object: Object) -> S
         Object::NonExistent => portico_core::ChangeRequestId::new().to_string(),
         Object::Malformed => "x".into(),
     };
+    // The owner's own upload; anything else is no upload of the caller's.
+    let import = match object {
+        Object::Own => fx.import.to_string(),
+        Object::Malformed => "x".into(),
+        _ => portico_core::ImportId::new().to_string(),
+    };
     let attachment = match object {
         Object::Malformed => "x".to_owned(),
         _ => file_of(fx, &ticket),
@@ -1253,6 +1278,7 @@ pub fn path_for(app: &TestApp, route: &RouteSpec, who: Who, object: Object) -> S
         .replace("{maintenance}", &maintenance)
         .replace("{invoice}", &invoice)
         .replace("{change}", &change)
+        .replace("{import}", &import)
 }
 
 /// Stores two small files per fixture ticket, public and internal, named after its canary.

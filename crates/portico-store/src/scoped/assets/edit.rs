@@ -171,17 +171,20 @@ fn merge_client_edit(stored: AssetDraft, typed: &AssetDraft, shown: &ShownFields
     merged
 }
 
-struct CheckedAsset {
-    name: String,
-    kind: AssetKind,
-    site: Option<SiteId>,
-    lines: [String; 5],
-    warranty_end: Option<String>,
-    purchased_on: Option<String>,
-    notes: String,
+/// An asset's details as checked: `lines` are the manufacturer, model, serial, OS and assigned
+/// user.
+pub(crate) struct CheckedAsset {
+    pub(crate) name: String,
+    pub(crate) kind: AssetKind,
+    pub(crate) site: Option<SiteId>,
+    pub(crate) lines: [String; 5],
+    pub(crate) warranty_end: Option<String>,
+    pub(crate) purchased_on: Option<String>,
+    pub(crate) notes: String,
 }
 
-fn check(draft: &AssetDraft) -> Result<CheckedAsset, StoreError> {
+/// Checks an asset's details, refusing each bad field by name.
+pub(crate) fn check(draft: &AssetDraft) -> Result<CheckedAsset, StoreError> {
     let mut refusals = Vec::new();
     let mut line = |field: &str, label: &str, text: &str, required: bool| -> String {
         let text = text.trim();

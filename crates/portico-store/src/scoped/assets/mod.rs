@@ -1,7 +1,7 @@
 //! Assets (P8, C3, C4): devices per company and site, the workspace's own fields, and which
 //! fields each company's portal shows.
 
-mod edit;
+pub(crate) mod edit;
 mod fields;
 mod read;
 

@@ -1,7 +1,7 @@
 //! Companies, sites, contacts and service plans (C1), fenced to the scope.
 
 mod contacts;
-mod edit;
+pub(crate) mod edit;
 mod read;
 mod sites;
 
