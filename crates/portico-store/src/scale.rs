@@ -25,6 +25,10 @@ pub struct ScaleSpec {
     pub assets: i64,
     /// Assets of the measured company (taken out of `assets`).
     pub focus_assets: i64,
+    /// Time entries on each ticket of the other companies, over the last 90 days.
+    pub time_entries_per_ticket: i64,
+    /// Invoices of each company, one a month back from this one.
+    pub invoices_per_company: i64,
 }
 
 /// What the seeded assets are: kinds, makers and systems, picked by row.
@@ -249,16 +253,32 @@ pub async fn seed(store: &Store, spec: ScaleSpec) -> Result<ScaleLogins, StoreEr
             },
         )
         .await?;
-    let staff_email = "owner@scale.test".to_owned();
-    tx.add_staff_user(
+    // The measured company's client admin with billing access: the Work page and invoices.
+    tx.add_portal_user(
         ws,
-        &staff_email,
-        "Scale Owner",
-        StaffRole::Owner,
-        Some(&hash),
-        &[],
+        &SeedPortalUser {
+            company: focus,
+            email: "admin@measured.test",
+            name: "Measured Admin",
+            role: PortalRole::ClientAdmin,
+            own_only: false,
+            billing_access: true,
+            password_hash: Some(&hash),
+            sites: &[],
+        },
     )
     .await?;
+    let staff_email = "owner@scale.test".to_owned();
+    let owner = tx
+        .add_staff_user(
+            ws,
+            &staff_email,
+            "Scale Owner",
+            StaffRole::Owner,
+            Some(&hash),
+            &[],
+        )
+        .await?;
     let now = now();
     let started = std::time::Instant::now();
     let phase = |name: &str| {
@@ -332,7 +352,8 @@ pub async fn seed(store: &Store, spec: ScaleSpec) -> Result<ScaleLogins, StoreEr
         tx.tx
             .all(q!(
                 "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') \
-                 AND sql IS NOT NULL AND tbl_name IN ('tickets', 'ticket_messages')"
+                 AND sql IS NOT NULL AND tbl_name IN ('tickets', 'ticket_messages', 'time_entries', 'invoices', \
+                 'invoice_lines')"
             ))
             .await?
     } else {
@@ -451,6 +472,10 @@ pub async fn seed(store: &Store, spec: ScaleSpec) -> Result<ScaleLogins, StoreEr
         ))
         .await?;
     phase("replies");
+    seed_time_entries(&mut tx, backend, ws, focus, owner, now, &spec).await?;
+    phase("time entries");
+    seed_invoices(&mut tx, backend, ws, focus, others, now, &spec).await?;
+    phase("invoices");
     for (_, _, sql) in &rebuilt {
         tx.tx.exec(Q::new(sql)).await?;
     }
@@ -506,3 +531,157 @@ pub async fn seed(store: &Store, spec: ScaleSpec) -> Result<ScaleLogins, StoreEr
         focus_company: focus,
     })
 }
+
+/// `YYYY-MM-DD` of the day `days` (an SQL expression) before `at` (a Unix time placeholder).
+fn day_before(backend: Backend, at: &str, days: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("date({at} - ({days}) * 86400, 'unixepoch')"),
+        Backend::Postgres => {
+            format!(
+                "to_char(to_timestamp({at} - ({days}) * 86400) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+            )
+        }
+    }
+}
+
+/// Work logged over the last 90 days: `time_entries_per_ticket` on every ticket of the other
+/// companies, and one on each of 300 of the measured company's (about a hundred a month, a
+/// busy client's month on its Work page). One in five is billable.
+async fn seed_time_entries(
+    tx: &mut crate::system::SystemTx,
+    backend: Backend,
+    ws: WorkspaceId,
+    focus: CompanyId,
+    owner: portico_core::StaffUserId,
+    now: i64,
+    spec: &ScaleSpec,
+) -> Result<(), StoreError> {
+    let order = if backend == Backend::Sqlite {
+        "t.rowid"
+    } else {
+        "t.id"
+    };
+    let seq = if backend == Backend::Sqlite {
+        format!("t.rowid * {} + n.i", spec.time_entries_per_ticket + 1)
+    } else {
+        "0".into()
+    };
+    let insert = |per_ticket: i64, only_focus: bool| {
+        format!(
+            "INSERT INTO time_entries (workspace_id, company_id, id, ticket_id, staff_user_id, staff_name, \
+             worked_on, minutes, note, billable, created_at) SELECT t.workspace_id, t.company_id, {}, t.id, $2, \
+             'Scale Owner', {}, 15 + ((t.number + n.i) % 8) * 15, {}, (t.number + n.i) % 5 = 0, $3 \
+             FROM tickets t CROSS JOIN {} WHERE t.workspace_id = $1 AND t.company_id {} $4{} ORDER BY {order}",
+            uuid_sql(backend, "8", &seq),
+            day_before(backend, "$3", "(t.number * 7 + n.i) % 90"),
+            pick("(t.number + n.i) % 6", &WORK_NOTES),
+            series(backend, &per_ticket.to_string()),
+            if only_focus { "=" } else { "<>" },
+            if only_focus {
+                " AND t.number < 1300"
+            } else {
+                ""
+            },
+        )
+    };
+    for (per_ticket, only_focus) in [(spec.time_entries_per_ticket, false), (1, true)] {
+        if per_ticket > 0 {
+            tx.tx
+                .exec(Q::with(
+                    &insert(per_ticket, only_focus),
+                    vec![ws.into(), owner.into(), now.into(), focus.into()],
+                ))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// `invoices_per_company` invoices of every company, one a month back from this one, each with
+/// three lines (the plan, backup storage, extra hours) and 10% tax: this month's a draft, last
+/// month's sent (due in a fortnight), the one before overdue, one in seventeen void, the rest paid.
+async fn seed_invoices(
+    tx: &mut crate::system::SystemTx,
+    backend: Backend,
+    ws: WorkspaceId,
+    focus: CompanyId,
+    others: i64,
+    now: i64,
+    spec: &ScaleSpec,
+) -> Result<(), StoreError> {
+    if spec.invoices_per_company <= 0 {
+        return Ok(());
+    }
+    let per = spec.invoices_per_company;
+    let status = "CASE WHEN k = 1 THEN 'draft' WHEN k <= 3 THEN 'sent' WHEN k % 17 = 0 THEN 'void' ELSE 'paid' END";
+    let subtotal = "125000 + (k % 5 + 1) * 16000";
+    let select = |source: &str| {
+        format!(
+            "INSERT INTO invoices (workspace_id, company_id, id, number, status, issued_on, due_on, currency, \
+             subtotal_cents, tax_cents, total_cents, notes, sent_at, paid_at, created_at, updated_at) \
+             SELECT $1, company_id, {}, CASE WHEN k = 1 THEN NULL ELSE 1000 + n * {per} + k END, {status}, {}, {}, \
+             'AUD', {subtotal}, ({subtotal}) / 10, ({subtotal}) + ({subtotal}) / 10, '', \
+             CASE WHEN k = 1 THEN NULL ELSE $2 - k * 2592000 END, \
+             CASE WHEN k > 3 AND k % 17 <> 0 THEN $2 - k * 2592000 + 864000 END, $2 - k * 2592000, \
+             $2 - k * 2592000 FROM {source} ORDER BY n, k",
+            uuid_sql(backend, "9", &format!("n * {per} + k")),
+            day_before(backend, "$2", "(k - 1) * 30"),
+            // Due 45 days after issue: last month's is not due yet, the one before is overdue.
+            day_before(backend, "$2", "(k - 1) * 30 - 45"),
+        )
+    };
+    let others_source = format!(
+        "(SELECT b.n, n.i AS k, b.company_id FROM bench_companies b CROSS JOIN {}) x",
+        series(backend, &per.to_string())
+    );
+    tx.tx
+        .exec(Q::with(
+            &select(&others_source),
+            vec![ws.into(), now.into()],
+        ))
+        .await?;
+    let focus_source = format!(
+        "(SELECT {others} AS n, n.i AS k, CAST($3 AS TEXT) AS company_id FROM {}) x",
+        series(backend, &per.to_string())
+    );
+    tx.tx
+        .exec(Q::with(
+            &select(&focus_source),
+            vec![ws.into(), now.into(), focus.into()],
+        ))
+        .await?;
+    // Lines: the plan, backup storage, and the month's extra hours at $160 (from the subtotal).
+    tx.tx
+        .exec(q!(
+            "INSERT INTO invoice_lines (workspace_id, company_id, invoice_id, position, description, \
+             quantity_milli, unit_cents, tax_basis_points, amount_cents, tax_cents) \
+             SELECT i.workspace_id, i.company_id, i.id, p.position, \
+             CASE p.position WHEN 1 THEN 'Managed Essentials' WHEN 2 THEN 'Backup storage' ELSE 'Additional hours' END, \
+             CASE p.position WHEN 3 THEN (i.subtotal_cents - 125000) / 16 ELSE 1000 END, \
+             CASE p.position WHEN 1 THEN 120000 WHEN 2 THEN 5000 ELSE 16000 END, 1000, \
+             CASE p.position WHEN 1 THEN 120000 WHEN 2 THEN 5000 ELSE i.subtotal_cents - 125000 END, \
+             CASE p.position WHEN 1 THEN 12000 WHEN 2 THEN 500 ELSE (i.subtotal_cents - 125000) / 10 END \
+             FROM invoices i CROSS JOIN (SELECT 1 AS position UNION ALL SELECT 2 UNION ALL SELECT 3) p \
+             WHERE i.workspace_id = $1",
+            ws
+        ))
+        .await?;
+    // Numbers continue after the seeded ones.
+    tx.tx
+        .exec(q!(
+            "INSERT INTO invoice_counters (workspace_id, last_number) SELECT $1, COALESCE(MAX(number), 1000) \
+             FROM invoices WHERE workspace_id = $1",
+            ws
+        ))
+        .await?;
+    Ok(())
+}
+
+const WORK_NOTES: [&str; 6] = [
+    "Reset a password and checked the sign-in",
+    "Replaced the toner and cleared the queue",
+    "Patched and rebooted the server out of hours",
+    "Set up a mailbox and its permissions",
+    "Checked the backup job and re-ran it",
+    "Configured the VPN client on a new laptop",
+];

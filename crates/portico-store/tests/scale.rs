@@ -47,6 +47,8 @@ async fn the_scale_seeder_fills_what_it_promises_and_restores_every_index_and_tr
             mix_users: 5,
             assets: 400,
             focus_assets: 40,
+            time_entries_per_ticket: 2,
+            invoices_per_company: 3,
         },
     )
     .await
@@ -99,10 +101,15 @@ async fn the_scale_seeder_fills_what_it_promises_and_restores_every_index_and_tr
     let mut tx = db.store.system_unscoped().await.unwrap();
     assert_eq!(tx.count_rows("companies").await.unwrap(), 20);
     assert_eq!(tx.count_rows("tickets").await.unwrap(), 500);
-    // The measured member and the mix's five.
-    assert_eq!(tx.count_rows("portal_users").await.unwrap(), 6);
+    // The measured member and client admin, and the mix's five.
+    assert_eq!(tx.count_rows("portal_users").await.unwrap(), 7);
     assert_eq!(tx.count_rows("ticket_messages").await.unwrap(), 1500);
     assert_eq!(tx.count_rows("assets").await.unwrap(), 400);
+    // Two on each of the other companies' 450 tickets, one on each of the measured company's
+    // first 300 (all 50 here).
+    assert_eq!(tx.count_rows("time_entries").await.unwrap(), 950);
+    assert_eq!(tx.count_rows("invoices").await.unwrap(), 60);
+    assert_eq!(tx.count_rows("invoice_lines").await.unwrap(), 180);
     // Every ticket has its search document (on PostgreSQL also one of internal notes, since
     // every third reply is one).
     if db.sqlite_path.is_some() {

@@ -495,7 +495,8 @@ async fn each_principal_sees_only_its_companies_and_their_people() {
             let sites = tx.sites(company).await.unwrap();
             assert_eq!(!sites.is_empty(), inside, "{kind:?}: sites of {company}");
             let users = tx.portal_users(company).await;
-            if inside && staff {
+            // Staff, and on the portal the company's client admins (its Users section).
+            if inside && (staff || kind == Kind::ClientAdmin) {
                 assert!(!users.unwrap().is_empty(), "{kind:?}: its company's users");
             } else {
                 assert!(is_not_found(users), "{kind:?}: users of {company}");

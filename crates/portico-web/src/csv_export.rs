@@ -316,6 +316,139 @@ pub(crate) fn work_month(month: &portico_store::scoped::time::WorkMonth) -> Resp
     download(&format!("work-{}.csv", month.month), Body::from(bytes))
 }
 
+/// Tickets read per statement while streaming (the list's own limit).
+const TICKET_CHUNK: i64 = 200;
+
+/// Tickets matching a list's filter — the portal's list or the console's queue — every page, as
+/// the reader's list shows them (the parts of a ticket the MSP hides from the reader's role are
+/// not columns), streamed a chunk at a time, each read in its own short transaction. A search
+/// pages by offset, as its list does; otherwise by the list's keyset.
+pub(crate) fn tickets(
+    state: &AppState,
+    scope: Scope,
+    query: portico_store::scoped::tickets::TicketQuery,
+    zone: Zone,
+) -> Response {
+    use portico_core::TicketItem;
+    struct Cursor {
+        after: Option<(i64, portico_core::TicketId)>,
+        offset: i64,
+        first: bool,
+        done: bool,
+    }
+    let store = state.store.clone();
+    let view = scope.ticket_view().clone();
+    let console = !scope.is_portal();
+    let shows = move |item: TicketItem| view.shows(item);
+    // An own-tickets-only reader is shown no site.
+    let sites = shows(TicketItem::Site) && scope.requester().is_none();
+    let columns = (
+        shows(TicketItem::Priority),
+        shows(TicketItem::Category),
+        shows(TicketItem::Requester),
+    );
+    let start = Cursor {
+        after: None,
+        offset: 0,
+        first: true,
+        done: false,
+    };
+    let stream = futures_util::stream::unfold(start, move |mut cursor| {
+        let (store, scope, zone) = (store.clone(), scope.clone(), zone.clone());
+        let mut page = query.clone();
+        async move {
+            if cursor.done {
+                return None;
+            }
+            page.limit = TICKET_CHUNK;
+            if page.search.is_empty() {
+                page.after = cursor.after;
+            } else {
+                page.offset = cursor.offset;
+            }
+            let read = async {
+                let mut tx = store.scoped(&scope).await?;
+                let tickets = tx.tickets(&page).await?;
+                tx.commit().await?;
+                Ok::<_, portico_store::StoreError>(tickets)
+            };
+            let tickets = match read.await {
+                Ok(tickets) => tickets,
+                Err(e) => {
+                    tracing::warn!(error = %e, "ticket export stopped");
+                    return Some((
+                        Err(std::io::Error::other("export failed")),
+                        Cursor {
+                            done: true,
+                            ..cursor
+                        },
+                    ));
+                }
+            };
+            let (priority, category, requester) = columns;
+            let mut bytes = Vec::with_capacity(tickets.len() * 160 + 160);
+            if cursor.first {
+                let mut header: Vec<Cow<str>> = vec!["Number".into(), "Title".into()];
+                if console {
+                    header.push("Company".into());
+                }
+                header.push("Status".into());
+                if priority {
+                    header.push("Priority".into());
+                }
+                if category {
+                    header.push("Category".into());
+                }
+                if sites {
+                    header.push("Site".into());
+                }
+                if requester {
+                    header.push("Raised by".into());
+                }
+                if console {
+                    header.push("Assigned to".into());
+                }
+                header.extend(["Opened".into(), "Updated".into()]);
+                bytes.extend(record(header));
+            }
+            for t in &tickets {
+                let mut row: Vec<Cow<str>> = vec![format!("#{}", t.number).into(), cell(&t.title)];
+                if console {
+                    row.push(cell(&t.company_name));
+                }
+                row.push(t.status.label().into());
+                if priority {
+                    row.push(t.priority.label().into());
+                }
+                if category {
+                    row.push(cell(&t.category));
+                }
+                if sites {
+                    row.push(cell(t.site_name.as_deref().unwrap_or("")));
+                }
+                if requester {
+                    row.push(cell(t.requester_name.as_deref().unwrap_or("")));
+                }
+                if console {
+                    row.push(cell(t.assignee_name.as_deref().unwrap_or("")));
+                }
+                row.push(zone.local_input(t.created_at).replace('T', " ").into());
+                row.push(zone.local_input(t.updated_at).replace('T', " ").into());
+                bytes.extend(record(row));
+            }
+            cursor.first = false;
+            cursor.done = (tickets.len() as i64) < TICKET_CHUNK;
+            cursor.offset += tickets.len() as i64;
+            cursor.after = tickets.last().map(|t| (t.updated_at, t.id));
+            Some((
+                Ok::<_, std::io::Error>(axum::body::Bytes::from(bytes)),
+                cursor,
+            ))
+        }
+    });
+    download("tickets.csv", Body::from_stream(stream))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

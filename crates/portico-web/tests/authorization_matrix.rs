@@ -429,7 +429,7 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 403
             }
         }
-        (SurfaceKind::Console, "GET", "/tickets") => {
+        (SurfaceKind::Console, "GET", "/tickets" | "/tickets.csv") => {
             if reads_tickets {
                 200
             } else {
@@ -537,8 +537,8 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         (
             SurfaceKind::Portal,
             "GET",
-            "/" | "/tickets" | "/profile" | "/contacts" | "/contacts.csv" | "/assets"
-            | "/assets.csv" | "/maintenance" | "/maintenance.csv",
+            "/" | "/tickets" | "/tickets.csv" | "/profile" | "/contacts" | "/contacts.csv"
+            | "/assets" | "/assets.csv" | "/maintenance" | "/maintenance.csv",
         ) => 200,
         // Invoices: the billing-entitled (the client admin) see the company's sent ones; its
         // draft and anything of another company are not found.

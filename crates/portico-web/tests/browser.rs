@@ -549,8 +549,14 @@ async fn the_company_records_story_in_a_real_browser() {
     assert!(admin.source().await.unwrap().contains("About the asset"));
     shoot(&admin, "19-ticket-about-asset").await;
 
-    // The admin asks for a change to a contact from the roster; the owner approves it at the
-    // desk, and the admin sees the decision on the request's page.
+    // The admin asks for a change to a contact from the roster (the MSP keeps the roster
+    // itself for this company: no direct edits); the owner approves it at the desk, and the
+    // admin sees the decision on the request's page.
+    let mut sys = app.store().system_unscoped().await.unwrap();
+    sys.set_client_admin_edits(app.fx.company_a, false)
+        .await
+        .unwrap();
+    sys.commit().await.unwrap();
     admin.goto(&format!("{portal}/contacts")).await.unwrap();
     wait_for(&admin, "CANARY-CONTACT-A").await;
     admin

@@ -157,3 +157,40 @@ async fn maintenance_and_work_exports_follow_their_pages() {
         .await;
     assert_eq!(hidden.status, 404);
 }
+
+#[tokio::test]
+async fn ticket_exports_are_the_list_or_queue_with_its_filters() {
+    let app = TestApp::spawn().await;
+    // The portal's list: the reader's tickets, every status, the parts the reader sees.
+    let (_, all) = csv(&app, PORTAL, "/tickets.csv?status=all", Who::Member).await;
+    let header = all.lines().next().unwrap();
+    assert!(header.starts_with("Number,Title,Status"), "{header}");
+    assert!(!header.contains("Company") && !header.contains("Assigned to"));
+    assert!(all.contains("CANARY-TICKET-A1") && all.contains("CANARY-TICKET-A2"));
+    assert!(!all.contains("CANARY-TICKET-B"), "another company's ticket");
+    // A site-restricted user's export holds their site's tickets only.
+    let (_, site) = csv(&app, PORTAL, "/tickets.csv?status=all", Who::SiteRestricted).await;
+    assert!(site.contains("CANARY-TICKET-A1") && !site.contains("CANARY-TICKET-A2"));
+    // The console's queue, filtered by company: the desk's columns.
+    let (_, queue) = csv(
+        &app,
+        CONSOLE,
+        &format!("/tickets.csv?status=all&company={}", app.fx.company_b),
+        Who::Owner,
+    )
+    .await;
+    let header = queue.lines().next().unwrap();
+    assert!(
+        header.contains("Company") && header.contains("Assigned to"),
+        "{header}"
+    );
+    assert!(queue.contains("CANARY-TICKET-B") && !queue.contains("CANARY-TICKET-A1"));
+    // A bad filter is refused rather than exporting something else.
+    let owner = app.session_for(Who::Owner).await.unwrap();
+    let bad = app
+        .get(CONSOLE, "/tickets.csv?status=sideways")
+        .session(Some(&owner))
+        .send()
+        .await;
+    assert_eq!(bad.status, 400);
+}

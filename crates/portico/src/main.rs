@@ -67,6 +67,13 @@ enum Command {
         /// Assets of the measured company.
         #[arg(long, default_value_t = 2_000)]
         focus_assets: i64,
+        /// Time entries per ticket of the other companies (the measured company has one on
+        /// each of 300 tickets: a month's work of about a hundred entries).
+        #[arg(long, default_value_t = 2)]
+        time_entries_per_ticket: i64,
+        /// Invoices per company, one a month back from this one (of every status).
+        #[arg(long, default_value_t = 30)]
+        invoices_per_company: i64,
     },
 }
 
@@ -471,6 +478,8 @@ async fn run(command: Command, settings: Settings, started: Instant, serving: bo
             mix_users,
             assets,
             focus_assets,
+            time_entries_per_ticket,
+            invoices_per_company,
         } => {
             migrate(&settings, &store).await?;
             let spec = portico_store::scale::ScaleSpec {
@@ -481,6 +490,8 @@ async fn run(command: Command, settings: Settings, started: Instant, serving: bo
                 mix_users,
                 assets,
                 focus_assets,
+                time_entries_per_ticket,
+                invoices_per_company,
             };
             let logins = portico_store::scale::seed(&store, spec).await?;
             let owner = match &settings.migration_database_url {

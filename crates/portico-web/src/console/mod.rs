@@ -364,6 +364,7 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             crate::local_time::save_my_time_zone,
         )
         .get("/tickets", Resource::Page, tickets::queue)
+        .get("/tickets.csv", Resource::Page, tickets::export)
         .get("/tickets/events", Resource::Page, crate::live::list_events)
         .get(
             "/tickets/{ticket}/events",

@@ -68,12 +68,8 @@ struct QueuePage {
     query_string: String,
 }
 
-pub(crate) async fn queue(
-    State(state): State<AppState>,
-    auth: Auth,
-    Query(query): Query<QueueQuery>,
-) -> Result<Response, WebError> {
-    auth.scope.may(Action::ViewTickets)?;
+/// The queue's filters as a query (the page and its CSV export read the same).
+fn queue_filter(auth: &Auth, query: &QueueQuery) -> Result<TicketQuery, WebError> {
     let bad = |what: &str| WebError::BadRequest(format!("Unknown {what} filter."));
     let status = if query.status.is_empty() {
         StatusFilter::Open
@@ -98,8 +94,49 @@ pub(crate) async fn queue(
         "me" => me.map(AssigneeFilter::Is).ok_or_else(|| bad("assignee"))?,
         other => AssigneeFilter::Is(StaffUserId::parse(other).ok_or_else(|| bad("assignee"))?),
     };
+    Ok(TicketQuery {
+        status,
+        company,
+        priority,
+        assignee,
+        search: query.q.trim().chars().take(200).collect::<String>(),
+        sla_breached: query.sla == "breached",
+        ..TicketQuery::default()
+    })
+}
+
+/// The queue as CSV: the page's filters, every page.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<QueueQuery>,
+) -> Result<Response, WebError> {
+    auth.scope.may(Action::ViewTickets)?;
+    let filter = queue_filter(&auth, &query)?;
+    Ok(crate::csv_export::tickets(
+        &state,
+        auth.scope.clone(),
+        filter,
+        auth.principal.zone().clone(),
+    ))
+}
+
+pub(crate) async fn queue(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<QueueQuery>,
+) -> Result<Response, WebError> {
+    auth.scope.may(Action::ViewTickets)?;
+    let filter = queue_filter(&auth, &query)?;
+    let TicketQuery {
+        status,
+        company,
+        priority,
+        assignee,
+        ..
+    } = filter;
     let cursor = crate::portal::tickets::parse_cursor(&query.after)?;
-    let search = query.q.trim().chars().take(200).collect::<String>();
+    let search = filter.search.clone();
     let mut tx = state.store.scoped(&auth.scope).await?;
     let mut tickets = tx
         .tickets(&TicketQuery {

@@ -25,6 +25,7 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
         .get("/", Resource::Page, overview::page)
         .section(Section::Tickets, |r| {
             r.get("/tickets", Resource::Page, tickets::list)
+                .get("/tickets.csv", Resource::Page, tickets::export)
                 .post("/tickets", Resource::Page, new_ticket::submit)
                 .get("/tickets/new", Resource::Page, new_ticket::new_ticket)
                 .get("/tickets/events", Resource::Page, crate::live::list_events)

@@ -151,6 +151,31 @@ fn render_rows(
     .render()
 }
 
+/// The list as CSV: its status filter and search, every page.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, WebError> {
+    let status = if query.status.is_empty() {
+        StatusFilter::Open
+    } else {
+        StatusFilter::parse(&query.status)
+            .ok_or_else(|| WebError::BadRequest("Unknown ticket filter.".into()))?
+    };
+    auth.scope.may(portico_core::Action::ViewTickets)?;
+    Ok(crate::csv_export::tickets(
+        &state,
+        auth.scope.clone(),
+        TicketQuery {
+            status,
+            search: query.q.trim().chars().take(200).collect(),
+            ..TicketQuery::default()
+        },
+        auth.principal.zone().clone(),
+    ))
+}
+
 pub(crate) async fn list(
     State(state): State<AppState>,
     mut auth: Auth,
