@@ -11,6 +11,7 @@ text_enum!(
         Sites => "sites", "Sites";
         Contacts => "contacts", "Contacts";
         Assets => "assets", "Assets";
+        PortalUsers => "portal_users", "Portal users";
     }
 );
 
@@ -107,6 +108,36 @@ const ASSETS_COLUMNS: &[ImportColumn] = &[
     column("notes", false, ""),
 ];
 
+const PORTAL_USERS_COLUMNS: &[ImportColumn] = &[
+    column("company", true, "The company's name, as in Portico."),
+    column("name", true, "The person's name."),
+    column(
+        "email",
+        true,
+        "The address they sign in with: the row's key. New addresses are invited by e-mail.",
+    ),
+    column(
+        "role",
+        false,
+        "viewer, member or client admin (member when empty).",
+    ),
+    column(
+        "sites",
+        false,
+        "Site names separated by semicolons; empty: every site.",
+    ),
+    column(
+        "own_only",
+        false,
+        "yes: they see only the tickets they raise.",
+    ),
+    column(
+        "billing_access",
+        false,
+        "yes: they see the plan, rates and invoices (billing access only).",
+    ),
+];
+
 impl ImportKind {
     /// The columns the kind reads, in the order its template lists them (assets also read a
     /// column per field the workspace added, by the field's label).
@@ -116,6 +147,7 @@ impl ImportKind {
             ImportKind::Sites => SITES_COLUMNS,
             ImportKind::Contacts => CONTACTS_COLUMNS,
             ImportKind::Assets => ASSETS_COLUMNS,
+            ImportKind::PortalUsers => PORTAL_USERS_COLUMNS,
         }
     }
 }

@@ -168,6 +168,16 @@ pub(crate) async fn queue_existing_account_notice(
     company: CompanyId,
     fields: &PortalUserFields,
 ) -> Result<(), WebError> {
+    queue_account_exists(state, auth, tx, company, fields.email.trim()).await
+}
+
+async fn queue_account_exists(
+    state: &AppState,
+    auth: &Auth,
+    tx: &mut portico_store::ScopedTx<'_>,
+    company: CompanyId,
+    email: &str,
+) -> Result<(), WebError> {
     let brand = &auth.site.branding.name;
     let link = format!("{}/login", portal_base_url(state, auth).await?);
     let body = format!(
@@ -178,10 +188,68 @@ pub(crate) async fn queue_existing_account_notice(
     );
     tx.queue_mail(
         Some(company),
-        fields.email.trim(),
+        email,
         &format!("Your {brand} portal invitation"),
         &body,
     )
     .await?;
+    Ok(())
+}
+
+/// The mail an imported file of portal users sends, in the import's transaction: each new
+/// user's invitation (or, for an address with an account elsewhere, a note to sign in), and
+/// one summary per company to its client admins.
+pub(crate) async fn queue_imported_invitations(
+    state: &AppState,
+    auth: &Auth,
+    tx: &mut portico_store::ScopedTx<'_>,
+    invitations: &[portico_store::scoped::imports::ImportedInvitation],
+) -> Result<(), WebError> {
+    let mut companies: Vec<CompanyId> = Vec::new();
+    for invited in invitations {
+        match &invited.token {
+            Some(token) => {
+                queue_invitation(
+                    state,
+                    auth,
+                    tx,
+                    invited.company,
+                    &invited.name,
+                    &invited.email,
+                    token,
+                )
+                .await?
+            }
+            None => queue_account_exists(state, auth, tx, invited.company, &invited.email).await?,
+        }
+        if !companies.contains(&invited.company) {
+            companies.push(invited.company);
+        }
+    }
+    let brand = &auth.site.branding.name;
+    for company in companies {
+        let company_name = tx.company(company).await?.name;
+        let list: Vec<String> = invitations
+            .iter()
+            .filter(|i| i.company == company)
+            .map(|i| format!("- {} ({})", i.name, i.email))
+            .collect();
+        let body = format!(
+            "Hello,\n\n{} of {brand} has invited these people to the {company_name} portal:\n\n{}\n\n\
+             If nobody at {company_name} asked for this, tell {brand} at once, or disable the users \
+             from the portal.\n\n{brand}",
+            auth.scope.actor_name(),
+            list.join("\n")
+        );
+        for admin in tx.client_admin_addresses(company).await? {
+            tx.queue_mail(
+                Some(company),
+                &admin,
+                &format!("New portal users at {company_name}"),
+                &body,
+            )
+            .await?;
+        }
+    }
     Ok(())
 }

@@ -205,3 +205,68 @@ async fn a_companys_contact_export_imports_into_a_chosen_company() {
     assert_eq!(owner_companies.status, 200, "{}", owner_companies.body);
     assert!(owner_companies.body.contains("Apply: add 1, change 0"));
 }
+
+#[tokio::test]
+async fn a_file_of_portal_users_invites_the_new_and_updates_the_known() {
+    let app = TestApp::spawn().await;
+    let file = "company,name,email,role,sites,own_only\n\
+                Company CANARY-NAME-A,Nina New,nina@a.test,viewer,CANARY-SITE-A1,no\n\
+                Company CANARY-NAME-A,Member Person,member@a.test,client admin,,\n";
+    let preview = upload(&app, Who::TechnicianAssigned, "portal_users", "", file).await;
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    assert!(
+        preview.body.contains("Apply: add 1, change 1"),
+        "{}",
+        preview.body
+    );
+    let mut sys = app.store().system_unscoped().await.unwrap();
+    assert!(
+        sys.latest_mail_to("nina@a.test").await.unwrap().is_none(),
+        "a preview mails nobody"
+    );
+    sys.commit().await.unwrap();
+    assert_eq!(
+        apply(&app, Who::TechnicianAssigned, &preview).await.status,
+        303
+    );
+    let mut sys = app.store().system_unscoped().await.unwrap();
+    let invitation = sys.latest_mail_to("nina@a.test").await.unwrap().unwrap();
+    assert!(invitation.contains("/setup?token="));
+    // The company's client admin hears of the new user.
+    let summary = sys.latest_mail_to("admin@a.test").await.unwrap().unwrap();
+    assert!(summary.contains("Nina New (nina@a.test)"), "{summary}");
+    sys.commit().await.unwrap();
+    let users = app
+        .get_as(
+            Who::Owner,
+            &format!("/companies/{}/users", app.fx.company_a),
+        )
+        .await;
+    let row = |email: &str| {
+        users
+            .body
+            .split("<tr>")
+            .find(|r| r.contains(email))
+            .unwrap()
+            .to_owned()
+    };
+    assert!(row("nina@a.test").contains("Viewer") && row("nina@a.test").contains("CANARY-SITE-A1"));
+    assert!(row("member@a.test").contains("Client admin"));
+    // Again: nothing to do. An address outside the company's domains is a technician's problem.
+    let again = upload(&app, Who::TechnicianAssigned, "portal_users", "", file).await;
+    assert!(
+        again.body.contains("there is nothing to apply"),
+        "{}",
+        again.body
+    );
+    let outside = upload(
+        &app,
+        Who::TechnicianAssigned,
+        "portal_users",
+        "",
+        "company,name,email\nCompany CANARY-NAME-A,Olga Out,olga@elsewhere.test\n",
+    )
+    .await;
+    assert_eq!(outside.status, 422);
+    assert!(outside.body.contains("a.test"), "{}", outside.body);
+}

@@ -4,7 +4,7 @@ CREATE TABLE pending_imports (
     workspace_id TEXT NOT NULL REFERENCES workspaces (id),
     id TEXT PRIMARY KEY,
     staff_user_id TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('companies', 'sites', 'contacts', 'assets')),
+    kind TEXT NOT NULL CHECK (kind IN ('companies', 'sites', 'contacts', 'assets', 'portal_users')),
     file_name TEXT NOT NULL,
     content TEXT NOT NULL,
     created_at BIGINT NOT NULL,

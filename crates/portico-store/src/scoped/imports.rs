@@ -12,12 +12,13 @@ use std::collections::hash_map::Entry;
 
 use portico_core::{
     Action, Actor, AssetFieldId, AssetId, AssetKind, CompanyId, ContactId, ContactRole, ImportId,
-    ImportKind, SiteId,
+    ImportKind, PortalRole, SiteId,
 };
 
 use crate::scoped::assets::AssetDraft;
 use crate::scoped::assets::edit::check as check_asset;
 use crate::scoped::companies::{CompanyDraft, ContactDraft, SiteDraft};
+use crate::scoped::portal_users::{Invitation, PortalUserFields};
 use crate::scoped::{ScopedTx, fence};
 use crate::sql::{Q, q};
 use crate::{StoreError, now};
@@ -63,6 +64,19 @@ pub struct ImportOutcome {
     /// The first [`MAX_PROBLEMS_LISTED`] problems, in file order.
     pub problems: Vec<RowProblem>,
     pub problem_count: u64,
+    /// Portal users the file invited, for their invitations to be mailed with the commit.
+    pub invitations: Vec<ImportedInvitation>,
+}
+
+/// A portal user an import invited.
+#[derive(Debug, Clone)]
+pub struct ImportedInvitation {
+    pub company: CompanyId,
+    pub name: String,
+    pub email: String,
+    /// The invitation's token; `None` when the address already has an account elsewhere in the
+    /// workspace (its owner is told to sign in, as the invitation form does).
+    pub token: Option<String>,
 }
 
 impl ImportOutcome {
@@ -341,6 +355,7 @@ impl ScopedTx<'_> {
         }
         self.scope.may(match kind {
             ImportKind::Companies => Action::ManageCompanies,
+            ImportKind::PortalUsers => Action::ManagePortalUsers,
             _ => Action::ManageCompanyRecords,
         })?;
         Ok(())
@@ -498,6 +513,10 @@ impl ScopedTx<'_> {
             }
             ImportKind::Assets => {
                 self.import_assets(table, &layout, company, preview, &mut outcome)
+                    .await?
+            }
+            ImportKind::PortalUsers => {
+                self.import_portal_users(table, &layout, company, &mut outcome)
                     .await?
             }
         }
@@ -761,6 +780,194 @@ impl ScopedTx<'_> {
                 Err(StoreError::InvalidFields(refusals)) => {
                     outcome.refuse_fields(row.line, refusals)
                 }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    async fn import_portal_users(
+        &mut self,
+        table: &ImportTable,
+        layout: &Layout,
+        chosen: Option<CompanyId>,
+        outcome: &mut ImportOutcome,
+    ) -> Result<(), StoreError> {
+        let names = self.companies_by_name().await?;
+        let mut known: HashMap<
+            CompanyId,
+            (
+                Vec<crate::scoped::portal_users::PortalUser>,
+                HashMap<String, SiteId>,
+            ),
+        > = HashMap::new();
+        let mut seen: HashMap<String, u64> = HashMap::new();
+        let billing = self.scope.billing();
+        for row in &table.rows {
+            let Some(company) = Self::row_company(&names, layout, row, chosen, outcome) else {
+                continue;
+            };
+            if let Entry::Vacant(entry) = known.entry(company) {
+                let users = self.portal_users(company).await?;
+                let sites = self
+                    .sites(company)
+                    .await?
+                    .into_iter()
+                    .map(|s| (s.name.to_lowercase(), SiteId::from_stored(&s.id)))
+                    .collect();
+                entry.insert((users, sites));
+            }
+            let (users, sites) = &known[&company];
+            let email = layout.get(row, "email").unwrap_or_default();
+            let key = email.to_lowercase();
+            if let Some(first) = seen.insert(key.clone(), row.line) {
+                outcome.refuse(
+                    row.line,
+                    "email",
+                    format!("Line {first} imports this address already."),
+                );
+                continue;
+            }
+            let stored = users
+                .iter()
+                .find(|u| u.email.to_lowercase() == key)
+                .cloned();
+            let mut fine = true;
+            let role = match layout.get(row, "role").filter(|r| !r.is_empty()) {
+                None => stored.as_ref().map_or(PortalRole::Member, |u| u.role),
+                Some(text) => {
+                    let key = header_key(&text);
+                    match PortalRole::ALL
+                        .iter()
+                        .find(|r| r.as_str() == key || header_key(r.label()) == key)
+                    {
+                        Some(role) => *role,
+                        None => {
+                            outcome.refuse(
+                                row.line,
+                                "role",
+                                format!(
+                                    "\"{text}\" is not a role; the roles are viewer, member and client admin."
+                                ),
+                            );
+                            fine = false;
+                            PortalRole::Member
+                        }
+                    }
+                }
+            };
+            let site_ids = match layout.get(row, "sites") {
+                None => stored.as_ref().map(|u| u.sites.clone()).unwrap_or_default(),
+                Some(text) => {
+                    let mut ids = Vec::new();
+                    for name in text.split(';').map(str::trim).filter(|n| !n.is_empty()) {
+                        match sites.get(&name.to_lowercase()) {
+                            Some(id) if !ids.contains(id) => ids.push(*id),
+                            Some(_) => {}
+                            None => {
+                                outcome.refuse(
+                                    row.line,
+                                    "sites",
+                                    format!("The company has no current site named \"{name}\"."),
+                                );
+                                fine = false;
+                            }
+                        }
+                    }
+                    ids
+                }
+            };
+            let mut flag = |column: &str, stored_value: bool| match layout.get(row, column) {
+                None => Some(stored_value),
+                Some(text) => match header_key(&text).as_str() {
+                    "" | "no" | "false" | "0" | "n" => Some(false),
+                    "yes" | "true" | "1" | "y" => Some(true),
+                    _ => {
+                        outcome.refuse(row.line, column, "Write yes or no.");
+                        None
+                    }
+                },
+            };
+            let own_only = flag("own_only", stored.as_ref().is_some_and(|u| u.own_only));
+            let billing_access = flag(
+                "billing_access",
+                stored.as_ref().is_some_and(|u| u.billing_access),
+            );
+            let (Some(own_only), Some(billing_access)) = (own_only, billing_access) else {
+                continue;
+            };
+            if !fine {
+                continue;
+            }
+            let fields = PortalUserFields {
+                name: layout.get(row, "name").unwrap_or_default(),
+                email: email.clone(),
+                role,
+                sites: site_ids,
+                own_only,
+                // Only a caller who may see financial fields may grant seeing them.
+                billing_access: if billing {
+                    billing_access
+                } else {
+                    stored.as_ref().is_some_and(|u| u.billing_access)
+                },
+            };
+            let result = match &stored {
+                Some(user) => {
+                    let mut stored_sites = user.sites.clone();
+                    let mut sites = fields.sites.clone();
+                    stored_sites.sort();
+                    sites.sort();
+                    if user.name == fields.name.trim()
+                        && user.role == fields.role
+                        && stored_sites == sites
+                        && user.own_only == fields.own_only
+                        && user.billing_access == fields.billing_access
+                    {
+                        outcome.unchanged += 1;
+                        continue;
+                    }
+                    self.update_portal_user(company, user.id, &fields)
+                        .await
+                        .map(|()| false)
+                }
+                None => match self.invite_portal_user(company, &fields).await {
+                    Ok(invitation) => {
+                        outcome.invitations.push(ImportedInvitation {
+                            company,
+                            name: fields.name.trim().to_owned(),
+                            email: fields.email.trim().to_owned(),
+                            token: match invitation {
+                                Invitation::Created { token, .. } => Some(token),
+                                Invitation::AddressTaken => None,
+                            },
+                        });
+                        Ok(true)
+                    }
+                    Err(e) => Err(e),
+                },
+            };
+            match result {
+                Ok(true) => outcome.created += 1,
+                Ok(false) => outcome.updated += 1,
+                Err(StoreError::Invalid(message)) => {
+                    let column = if message.starts_with("Enter a name") {
+                        "name"
+                    } else if message.starts_with("Choose") {
+                        "sites"
+                    } else {
+                        "email"
+                    };
+                    outcome.refuse(row.line, column, message)
+                }
+                Err(StoreError::InvalidFields(refusals)) => {
+                    outcome.refuse_fields(row.line, refusals)
+                }
+                Err(StoreError::Conflict(_)) => outcome.refuse(
+                    row.line,
+                    "email",
+                    "A portal user with this address exists already.",
+                ),
                 Err(e) => return Err(e),
             }
         }

@@ -237,6 +237,8 @@ async fn run(
         },
     };
     if !preview && outcome.is_clean() {
+        crate::user_admin::queue_imported_invitations(state, auth, &mut tx, &outcome.invitations)
+            .await?;
         tx.mark_import_applied(id).await?;
         tx.commit().await?;
         return Ok(Ok(outcome));

@@ -54,6 +54,7 @@ fn grantable_sites(auth: &Auth, sites: Vec<Site>) -> Vec<Site> {
 struct Row {
     user: PortalUser,
     manageable: bool,
+    is_me: bool,
 }
 
 #[derive(Template)]
@@ -110,6 +111,7 @@ pub(crate) async fn list(
             .into_iter()
             .map(|user| Row {
                 manageable: within_rights(&auth.scope, &user),
+                is_me: user.id == portal.user_id(),
                 user,
             })
             .collect(),
