@@ -391,6 +391,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "pending imports",
         include_str!("../migrations/postgres/0040_pending_imports.sql"),
     ),
+    (
+        41,
+        "portal admin fence",
+        include_str!("../migrations/postgres/0041_portal_admin_fence.sql"),
+    ),
 ];
 
 fn migrator(files: &'static [(i64, &'static str, &'static str)]) -> Migrator {

@@ -207,9 +207,10 @@ pub(crate) struct Fence {
     pub(crate) workspace: String,
     /// The scope's companies, comma-separated, or `*` for every company of the workspace.
     pub(crate) companies: String,
-    /// Who is acting: `console` (staff), `portal` (a client) or `auth` (sign-in flows, before
-    /// anyone is known). On `portal` the policies hide staff users, other people's sessions and
-    /// one-time tokens, and internal notes.
+    /// Who is acting: `console` (staff), `portal` (a client), `portal_admin` (a client admin
+    /// who manages the company's users) or `auth` (sign-in flows, before anyone is known). On
+    /// the portal the policies hide staff users, other people's sessions and one-time tokens
+    /// (but those of the company's users from its admins), and internal notes.
     pub(crate) surface: &'static str,
     /// The acting staff or portal user's id; empty for `auth`.
     pub(crate) principal: String,

@@ -72,10 +72,14 @@ impl<'s> ScopedTx<'s> {
         let fence = Fence {
             workspace: scope.workspace().as_text(),
             companies: companies.clone(),
-            surface: if scope.is_portal() {
-                "portal"
-            } else {
+            // A client admin who manages the company's users may also write their invitation
+            // tokens and end their sessions (PostgreSQL's policies know this surface).
+            surface: if !scope.is_portal() {
                 "console"
+            } else if scope.may(portico_core::Action::ManagePortalUsers).is_ok() {
+                "portal_admin"
+            } else {
+                "portal"
             },
             principal: match scope.actor() {
                 Actor::Staff(id) => id.as_text(),
