@@ -316,6 +316,125 @@ pub(crate) fn work_month(month: &portico_store::scoped::time::WorkMonth) -> Resp
     download(&format!("work-{}.csv", month.month), Body::from(bytes))
 }
 
+/// A staff member's month ("My time"): every company's entries, with the company.
+pub(crate) fn my_time(month: &str, entries: &[portico_store::scoped::time::TimeEntry]) -> Response {
+    let mut bytes =
+        record(["Day", "Company", "Ticket", "Minutes", "Counted as", "Note"].map(Cow::Borrowed));
+    for e in entries {
+        let ticket = e
+            .ticket
+            .as_ref()
+            .map(|(number, title)| format!("#{number} {title}"))
+            .unwrap_or_default();
+        bytes.extend(record([
+            Cow::Borrowed(e.worked_on.as_str()),
+            cell(&e.company_name),
+            Cow::Owned(cell(&ticket).into_owned()),
+            Cow::Owned(e.minutes.to_string()),
+            Cow::Borrowed(if e.billable { "Billable" } else { "Included" }),
+            cell(&e.note),
+        ]));
+    }
+    download(&format!("my-time-{month}.csv"), Body::from(bytes))
+}
+
+/// Change requests matching a list's filter — the portal's list or the console's queue — every
+/// page, each read in its own short transaction, as the reader's list shows them (the desk's
+/// columns on the console only).
+pub(crate) fn change_requests(
+    state: &AppState,
+    scope: Scope,
+    filter: portico_store::scoped::change_requests::ChangeFilter,
+    zone: Zone,
+) -> Response {
+    struct Cursor {
+        page: i64,
+        done: bool,
+    }
+    let store = state.store.clone();
+    let console = !scope.is_portal();
+    let stream = futures_util::stream::unfold(
+        Cursor {
+            page: 0,
+            done: false,
+        },
+        move |cursor| {
+            let (store, scope, zone) = (store.clone(), scope.clone(), zone.clone());
+            let mut filter = filter.clone();
+            async move {
+                if cursor.done {
+                    return None;
+                }
+                filter.page = cursor.page;
+                let read = async {
+                    let mut tx = store.scoped(&scope).await?;
+                    let page = tx.change_requests(&filter).await?;
+                    tx.commit().await?;
+                    Ok::<_, portico_store::StoreError>(page)
+                };
+                let page = match read.await {
+                    Ok(page) => page,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "change request export stopped");
+                        return Some((
+                            Err(std::io::Error::other("export failed")),
+                            Cursor {
+                                done: true,
+                                ..cursor
+                            },
+                        ));
+                    }
+                };
+                let mut bytes = Vec::with_capacity(page.requests.len() * 200 + 160);
+                if cursor.page == 0 {
+                    let mut header: Vec<Cow<str>> = vec!["Raised".into()];
+                    if console {
+                        header.push("Company".into());
+                    }
+                    header.extend(
+                        ["Kind", "About", "Title", "Status", "Raised by"].map(Cow::Borrowed),
+                    );
+                    if console {
+                        header.push("Assigned to".into());
+                    }
+                    header.push("Note".into());
+                    bytes.extend(record(header));
+                }
+                for r in &page.requests {
+                    let mut row: Vec<Cow<str>> =
+                        vec![zone.local_input(r.created_at).replace('T', " ").into()];
+                    if console {
+                        row.push(cell(&r.company_name));
+                    }
+                    row.push(r.kind.label().into());
+                    row.push(if r.target_label.is_empty() {
+                        r.target.label().into()
+                    } else {
+                        cell(&r.target_label)
+                    });
+                    row.push(cell(&r.title));
+                    row.push(r.status.label().into());
+                    row.push(cell(&r.requester_name));
+                    if console {
+                        row.push(cell(r.assignee.as_ref().map_or("", |(_, name)| name)));
+                    }
+                    row.push(cell(&r.decision_note));
+                    bytes.extend(record(row));
+                }
+                let next = Cursor {
+                    page: cursor.page + 1,
+                    done: !page.more,
+                };
+                Some((
+                    Ok::<_, std::io::Error>(axum::body::Bytes::from(bytes)),
+                    next,
+                ))
+            }
+        },
+    );
+    download("change-requests.csv", Body::from_stream(stream))
+}
+
 /// Tickets read per statement while streaming (the list's own limit).
 const TICKET_CHUNK: i64 = 200;
 

@@ -146,7 +146,7 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         // Time: a company's month for every staff member who sees it; logging time and one's
         // own month for those who work tickets.
         (SurfaceKind::Console, "GET", "/companies/{company}/work") => in_company(true, 200),
-        (SurfaceKind::Console, "GET", "/my-time") => {
+        (SurfaceKind::Console, "GET", "/my-time" | "/my-time.csv") => {
             if reads_tickets {
                 200
             } else {
@@ -218,7 +218,7 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         }
         // Change requests: the queue and its requests for those who work tickets; assigning to
         // nobody is saved, a decision that names none is a bad request.
-        (SurfaceKind::Console, "GET", "/changes") => {
+        (SurfaceKind::Console, "GET", "/changes" | "/changes.csv") => {
             if reads_tickets {
                 200
             } else {
@@ -558,7 +558,7 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         }
         // Change requests: everyone reads the list; viewers may not raise them (the empty form
         // is refused field by field). A request is its requester's and the client admins'.
-        (SurfaceKind::Portal, "GET", "/changes") => 200,
+        (SurfaceKind::Portal, "GET", "/changes" | "/changes.csv") => 200,
         (SurfaceKind::Portal, "GET", "/changes/new") => {
             if viewer {
                 403

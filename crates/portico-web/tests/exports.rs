@@ -194,3 +194,30 @@ async fn ticket_exports_are_the_list_or_queue_with_its_filters() {
         .await;
     assert_eq!(bad.status, 400);
 }
+
+#[tokio::test]
+async fn change_request_and_my_time_exports_follow_their_pages() {
+    let app = TestApp::spawn().await;
+    // The member's own requests only; the client admin's company's; the desk's queue.
+    let (_, mine) = csv(&app, PORTAL, "/changes.csv?status=all", Who::Member).await;
+    assert!(
+        mine.starts_with("Raised,Kind,About,Title,Status,Raised by,Note"),
+        "{mine}"
+    );
+    assert!(mine.contains("CANARY-CR-A-MEMBER") && !mine.contains("CANARY-CR-A-ADMIN"));
+    let (_, admin) = csv(&app, PORTAL, "/changes.csv?status=all", Who::ClientAdmin).await;
+    assert!(admin.contains("CANARY-CR-A-MEMBER") && admin.contains("CANARY-CR-A-ADMIN"));
+    assert!(!admin.contains("CANARY-CR-B"));
+    let (_, queue) = csv(
+        &app,
+        CONSOLE,
+        "/changes.csv?status=all",
+        Who::TechnicianNotAssigned,
+    )
+    .await;
+    assert!(queue.contains("Company") && queue.contains("Assigned to"));
+    assert!(queue.contains("CANARY-CR-B") && !queue.contains("CANARY-CR-A"));
+    // My time: the header even for a month without entries.
+    let (_, time) = csv(&app, CONSOLE, "/my-time.csv?month=2026-11", Who::Owner).await;
+    assert!(time.starts_with("Day,Company,Ticket,Minutes,Counted as,Note"));
+}

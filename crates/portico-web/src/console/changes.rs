@@ -30,6 +30,22 @@ struct QueuePage {
     statuses: &'static [ChangeStatus],
 }
 
+/// The queue as CSV: its filters, every page.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<ChangeQuery>,
+) -> Result<Response, WebError> {
+    auth.scope.may(Action::WorkChangeRequests)?;
+    let filter = query.filter()?;
+    Ok(crate::csv_export::change_requests(
+        &state,
+        auth.scope.clone(),
+        filter,
+        auth.principal.zone().clone(),
+    ))
+}
+
 pub(crate) async fn queue(
     State(state): State<AppState>,
     auth: Auth,

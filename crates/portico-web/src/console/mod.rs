@@ -117,6 +117,7 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
         .get("/import/template.csv", Resource::Page, import::template)
         .post("/import/{import}/apply", Resource::Import, import::apply)
         .get("/changes", Resource::Page, changes::queue)
+        .get("/changes.csv", Resource::Page, changes::export)
         .get(
             "/changes/{change}",
             Resource::ChangeRequest,
@@ -401,6 +402,7 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             time::company,
         )
         .get("/my-time", Resource::Page, time::mine)
+        .get("/my-time.csv", Resource::Page, time::mine_export)
         .get("/staff", Resource::Page, staff::list)
         .post("/staff", Resource::Page, staff::add)
         .post("/staff/{staff}", Resource::StaffUser, staff::update)

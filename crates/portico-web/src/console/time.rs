@@ -114,6 +114,20 @@ pub(crate) async fn mine(
     }))
 }
 
+/// The staff member's own month as CSV.
+pub(crate) async fn mine_export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<MonthQuery>,
+) -> Result<Response, WebError> {
+    auth.scope.may(Action::WorkTickets)?;
+    let month = query.month(auth.principal.zone())?;
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let entries = tx.my_time(&month).await?;
+    tx.commit().await?;
+    Ok(crate::csv_export::my_time(&month, &entries))
+}
+
 /// A company's month of work as CSV.
 pub(crate) async fn company_export(
     State(state): State<AppState>,

@@ -50,6 +50,23 @@ struct ChangesPage {
     statuses: &'static [ChangeStatus],
 }
 
+/// The list as CSV: its status filter, every page.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<ChangeQuery>,
+) -> Result<Response, WebError> {
+    let company = acting_company(&auth)?;
+    let mut filter = query.filter()?;
+    filter.company = Some(company);
+    Ok(crate::csv_export::change_requests(
+        &state,
+        auth.scope.clone(),
+        filter,
+        auth.principal.zone().clone(),
+    ))
+}
+
 pub(crate) async fn list(
     State(state): State<AppState>,
     auth: Auth,

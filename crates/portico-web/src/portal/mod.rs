@@ -90,6 +90,7 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
         })
         .section(Section::ChangeRequests, |r| {
             r.get("/changes", Resource::Page, changes::list)
+                .get("/changes.csv", Resource::Page, changes::export)
                 .post("/changes", Resource::Page, changes::submit)
                 .get("/changes/new", Resource::Page, changes::new_change)
                 .get(
