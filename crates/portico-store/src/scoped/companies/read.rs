@@ -332,6 +332,10 @@ impl ScopedTx<'_> {
         } else {
             self.scope.may(Action::ViewCompanies)?;
         }
+        // A roster of a company out of scope is not found, never empty.
+        if only.is_none() {
+            self.visible_company(company).await?;
+        }
         let roles_agg = if self.tx.is_postgres() {
             "string_agg(r.role, ',')"
         } else {
