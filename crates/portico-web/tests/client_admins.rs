@@ -292,6 +292,12 @@ async fn client_admins_edit_contacts_directly_only_where_the_msp_allows_it() {
     assert!(
         console.body.contains("<strong>Phone</strong>") && console.body.contains(">Portal</span>")
     );
+    // Making someone the purchase approver (the admin themselves, say) is not the admin's to do.
+    assert!(
+        !console.body.contains("<strong>Roles</strong>"),
+        "the purchase approver role the form sent was not written"
+    );
+
     // Members read the contact but may not edit it.
     assert_eq!(
         app.post_as(

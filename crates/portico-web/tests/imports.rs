@@ -204,6 +204,17 @@ async fn a_companys_contact_export_imports_into_a_chosen_company() {
     .await;
     assert_eq!(owner_companies.status, 200, "{}", owner_companies.body);
     assert!(owner_companies.body.contains("Apply: add 1, change 0"));
+    // Without rates, a new company is billed in the workspace's usual currency.
+    let plain = upload(
+        &app,
+        Who::Owner,
+        "companies",
+        "",
+        "name,plan\nPlain Co,Managed\n",
+    )
+    .await;
+    assert_eq!(plain.status, 200, "{}", plain.body);
+    assert_eq!(apply(&app, Who::Owner, &plain).await.status, 303);
 }
 
 #[tokio::test]

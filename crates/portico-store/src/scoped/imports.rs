@@ -424,14 +424,18 @@ impl ScopedTx<'_> {
         })
     }
 
-    /// Marks a file applied, so that it is not applied twice by a repeated click.
-    pub async fn mark_import_applied(&mut self, id: ImportId) -> Result<(), StoreError> {
+    /// Claims a file for applying: `false` when it was applied already. Claimed in the
+    /// applying transaction itself, so two clicks at once apply it once (the second waits for
+    /// the first's row and then finds it applied); a run that is rolled back unclaims it.
+    pub async fn claim_import(&mut self, id: ImportId) -> Result<bool, StoreError> {
         let mut query = self.update(&fence::PENDING_IMPORTS, |set| {
             set.sql("applied_at = ").arg(now());
         });
-        query.sql(" AND id = ").arg(id);
-        self.tx.exec(query).await?;
-        Ok(())
+        query
+            .sql(" AND id = ")
+            .arg(id)
+            .sql(" AND applied_at IS NULL");
+        Ok(self.tx.exec(query).await? == 1)
     }
 
     /// Checks and applies a file's rows in this transaction. The caller commits only a clean
@@ -596,7 +600,12 @@ impl ScopedTx<'_> {
                 );
                 continue;
             }
-            let stored = existing.get(&key).map(CompanyDraft::of).unwrap_or_default();
+            let mut stored = existing.get(&key).map(CompanyDraft::of).unwrap_or_default();
+            // A new company without a currency in the file is billed in the workspace's usual
+            // one, as the form does for staff who do not set rates.
+            if !existing.contains_key(&key) && self.scope.billing() {
+                stored.currency = self.usual_currency().await?;
+            }
             let draft = CompanyDraft {
                 name: name.clone(),
                 plan_name: or_stored(layout.get(row, "plan"), &stored.plan_name),

@@ -207,13 +207,18 @@ impl PreviewPage {
     }
 }
 
+/// What running a kept file came to.
+enum Ran {
+    /// Applied and committed.
+    Applied(ImportOutcome),
+    /// Applied before (by an earlier click); nothing done.
+    AppliedBefore,
+    /// A preview, or a file that did not apply cleanly: nothing changed; the page says why.
+    Shown(Box<PreviewPage>),
+}
+
 /// Runs a kept file: a preview (rolled back) or for good (committed only when clean).
-async fn run(
-    state: &AppState,
-    auth: &Auth,
-    id: ImportId,
-    preview: bool,
-) -> Result<Result<ImportOutcome, PreviewPage>, WebError> {
+async fn run(state: &AppState, auth: &Auth, id: ImportId, preview: bool) -> Result<Ran, WebError> {
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     let pending = tx.pending_import(id).await?;
     tx.may_import(pending.kind)?;
@@ -221,6 +226,10 @@ async fn run(
         Some(company) => Some(tx.company(company).await?.name),
         None => None,
     };
+    // Claimed first, in this transaction: a second click waits here and finds it applied.
+    if !preview && !tx.claim_import(id).await? {
+        return Ok(Ran::AppliedBefore);
+    }
     let outcome = match read_table(pending.content.as_bytes()) {
         Ok(table) => {
             tx.run_import(pending.kind, &table, pending.company, preview)
@@ -239,13 +248,12 @@ async fn run(
     if !preview && outcome.is_clean() {
         crate::user_admin::queue_imported_invitations(state, auth, &mut tx, &outcome.invitations)
             .await?;
-        tx.mark_import_applied(id).await?;
         tx.commit().await?;
-        return Ok(Ok(outcome));
+        return Ok(Ran::Applied(outcome));
     }
     // A preview, or a file that does not apply cleanly, changes nothing.
     drop(tx);
-    Ok(Err(PreviewPage {
+    Ok(Ran::Shown(Box::new(PreviewPage {
         chrome: Chrome::signed_in(auth, "Import preview", "/companies"),
         import_id: id,
         kind: pending.kind,
@@ -253,7 +261,7 @@ async fn run(
         company_name,
         outcome,
         applying: !preview,
-    }))
+    })))
 }
 
 /// Takes an uploaded file, keeps it, and shows what it would do.
@@ -334,9 +342,11 @@ pub(crate) async fn upload(
     };
     tx.commit().await?;
     match run(&state, &auth, id, true).await? {
-        Ok(_) => unreachable!("a preview is never applied"),
-        Err(page) if page.outcome.is_clean() => Ok(render::ok(&page)),
-        Err(page) => Ok(render::refused(&page)),
+        Ran::Shown(page) if page.outcome.is_clean() => Ok(render::ok(page.as_ref())),
+        Ran::Shown(page) => Ok(render::refused(page.as_ref())),
+        Ran::Applied(_) | Ran::AppliedBefore => {
+            Err(WebError::Internal("a preview was applied".into()))
+        }
     }
 }
 
@@ -353,13 +363,14 @@ pub(crate) async fn apply(
         return Ok(see_other("/import?done=again"));
     }
     match run(&state, &auth, id, false).await? {
-        Ok(outcome) => Ok(see_other(&format!(
+        Ran::AppliedBefore => Ok(see_other("/import?done=again")),
+        Ran::Applied(outcome) => Ok(see_other(&format!(
             "/import?done=applied&kind={}&created={}&updated={}&unchanged={}",
             pending.kind.as_str(),
             outcome.created,
             outcome.updated,
             outcome.unchanged
         ))),
-        Err(page) => Ok(render::refused(&page)),
+        Ran::Shown(page) => Ok(render::refused(page.as_ref())),
     }
 }

@@ -82,6 +82,13 @@ struct ContactPage {
     notice: &'static str,
 }
 
+impl ContactPage {
+    /// The contact approves purchases: their address stays as the MSP keeps it.
+    fn approver(&self) -> bool {
+        self.contact.roles.contains(&ContactRole::PurchaseApprover)
+    }
+}
+
 async fn contact_page(
     state: &AppState,
     auth: &Auth,

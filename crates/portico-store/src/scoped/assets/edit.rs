@@ -438,7 +438,10 @@ impl ScopedTx<'_> {
             typed
         };
         let checked = check(draft)?;
-        self.check_asset_site(company, checked.site).await?;
+        // An asset staying at a site since archived keeps it; a move must be to a current one.
+        if checked.site.map(|s| s.to_string()) != before.site_id {
+            self.check_asset_site(company, checked.site).await?;
+        }
         let [manufacturer, model, serial, os, assigned_user] = &checked.lines;
         let mut update = self.update(&fence::ASSETS, |set| {
             set.sql("name = ")

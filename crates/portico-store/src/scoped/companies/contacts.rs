@@ -156,6 +156,33 @@ impl ScopedTx<'_> {
         draft: &ContactDraft,
     ) -> Result<(), StoreError> {
         let before = self.editable_contact(company, contact).await?;
+        // Purchases go to the purchase approver, found by this role and address: on the
+        // portal neither is a client admin's to change (or they could approve their own).
+        let kept;
+        let draft = if self.scope.is_portal() {
+            let approver = before.roles.contains(&ContactRole::PurchaseApprover);
+            let mut roles: Vec<ContactRole> = draft
+                .roles
+                .iter()
+                .copied()
+                .filter(|r| *r != ContactRole::PurchaseApprover)
+                .collect();
+            if approver {
+                roles.push(ContactRole::PurchaseApprover);
+            }
+            kept = ContactDraft {
+                email: if approver {
+                    before.email.clone()
+                } else {
+                    draft.email.clone()
+                },
+                roles,
+                ..draft.clone()
+            };
+            &kept
+        } else {
+            draft
+        };
         let checked = check(draft)?;
         let mut update = self.update(&fence::CONTACTS, |set| {
             set.sql("name = ")
