@@ -1099,8 +1099,8 @@ async fn the_portal_roster_is_the_company_own() {
             .collect();
         assert_eq!(ids, [kept.to_string()], "{kind:?}");
         assert!(
-            tx.contacts(world.company_b).await.unwrap().is_empty(),
-            "{kind:?} reads another company's contacts"
+            is_not_found(tx.contacts(world.company_b).await),
+            "{kind:?}: another company's roster is not found"
         );
     }
 }
