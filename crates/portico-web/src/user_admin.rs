@@ -110,9 +110,41 @@ pub(crate) async fn queue_invitation(
     Ok(())
 }
 
+/// Mails what an invitation did, in its transaction: the new user's invitation and a word to
+/// the company's client admins, or, for an address with an account elsewhere in the workspace,
+/// a note to its owner to sign in (the inviter sees the same answer either way).
+pub(crate) async fn mail_invitation(
+    state: &AppState,
+    auth: &Auth,
+    tx: &mut portico_store::ScopedTx<'_>,
+    company: CompanyId,
+    fields: &PortalUserFields,
+    invitation: portico_store::scoped::portal_users::Invitation,
+) -> Result<(), WebError> {
+    use portico_store::scoped::portal_users::Invitation;
+    match invitation {
+        Invitation::Created { token, .. } => {
+            queue_invitation(
+                state,
+                auth,
+                tx,
+                company,
+                fields.name.trim(),
+                fields.email.trim(),
+                &token,
+            )
+            .await?;
+            tell_client_admins(auth, tx, company, fields).await
+        }
+        Invitation::AddressTaken => {
+            queue_existing_account_notice(state, auth, tx, company, fields).await
+        }
+    }
+}
+
 /// Tells the company's client admins of a new portal user, so that an account nobody at the
 /// client asked for does not go unnoticed.
-pub(crate) async fn tell_client_admins(
+async fn tell_client_admins(
     auth: &Auth,
     tx: &mut portico_store::ScopedTx<'_>,
     company: CompanyId,
@@ -161,7 +193,7 @@ pub(crate) async fn tell_client_admins(
 
 /// An invitation to an address that already has a portal account elsewhere in the workspace:
 /// the address's owner is told to sign in, and the inviter sees the usual answer.
-pub(crate) async fn queue_existing_account_notice(
+async fn queue_existing_account_notice(
     state: &AppState,
     auth: &Auth,
     tx: &mut portico_store::ScopedTx<'_>,

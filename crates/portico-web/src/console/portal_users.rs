@@ -7,16 +7,14 @@ use portico_core::{Action, CompanyId, PortalRole, PortalUserId, SiteId};
 use portico_store::StoreError;
 use portico_store::scoped::companies::Site;
 use portico_store::scoped::company_grants::CompanyGrant;
-use portico_store::scoped::portal_users::{Invitation, PortalUser, parse_domains};
+use portico_store::scoped::portal_users::{PortalUser, parse_domains};
 
 use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
 use crate::forms::FieldErrors;
 use crate::id_path::IdPath;
 use crate::render::{self, Chrome};
-use crate::user_admin::{
-    UserForm, queue_existing_account_notice, queue_invitation, tell_client_admins,
-};
+use crate::user_admin::{UserForm, mail_invitation, queue_invitation};
 use crate::{AppState, see_other};
 
 #[derive(Template)]
@@ -126,25 +124,7 @@ pub(crate) async fn invite(
         Err(message) => message,
         Ok(fields) => match tx.invite_portal_user(company, &fields).await {
             Ok(invitation) => {
-                match invitation {
-                    Invitation::Created { token, .. } => {
-                        queue_invitation(
-                            &state,
-                            &auth,
-                            &mut tx,
-                            company,
-                            fields.name.trim(),
-                            fields.email.trim(),
-                            &token,
-                        )
-                        .await?;
-                        tell_client_admins(&auth, &mut tx, company, &fields).await?;
-                    }
-                    Invitation::AddressTaken => {
-                        queue_existing_account_notice(&state, &auth, &mut tx, company, &fields)
-                            .await?;
-                    }
-                }
+                mail_invitation(&state, &auth, &mut tx, company, &fields, invitation).await?;
                 tx.commit().await?;
                 // The same answer whether or not the address was new to the workspace.
                 return Ok(see_other(&format!("/companies/{company}/users?invited")));

@@ -9,7 +9,7 @@ use axum::response::Response;
 use portico_core::{Action, PortalRole, PortalUserId, Principal, Section, SiteId};
 use portico_store::StoreError;
 use portico_store::scoped::companies::Site;
-use portico_store::scoped::portal_users::{Invitation, PortalUser, within_rights};
+use portico_store::scoped::portal_users::{PortalUser, within_rights};
 use portico_store::scoped::record_history::RecordEdit;
 
 use crate::auth::{Auth, SignedForm};
@@ -17,9 +17,7 @@ use crate::error::WebError;
 use crate::forms::DoneQuery;
 use crate::id_path::IdPath;
 use crate::render::{self, Chrome};
-use crate::user_admin::{
-    UserForm, queue_existing_account_notice, queue_invitation, tell_client_admins,
-};
+use crate::user_admin::{UserForm, mail_invitation, queue_invitation};
 use crate::{AppState, see_other};
 
 /// The roles a client admin may give (all of them: a client admin is the highest portal role).
@@ -188,25 +186,7 @@ pub(crate) async fn invite(
         Err(message) => message,
         Ok(fields) => match tx.invite_portal_user(company, &fields).await {
             Ok(invitation) => {
-                match invitation {
-                    Invitation::Created { token, .. } => {
-                        queue_invitation(
-                            &state,
-                            &auth,
-                            &mut tx,
-                            company,
-                            fields.name.trim(),
-                            fields.email.trim(),
-                            &token,
-                        )
-                        .await?;
-                        tell_client_admins(&auth, &mut tx, company, &fields).await?;
-                    }
-                    Invitation::AddressTaken => {
-                        queue_existing_account_notice(&state, &auth, &mut tx, company, &fields)
-                            .await?;
-                    }
-                }
+                mail_invitation(&state, &auth, &mut tx, company, &fields, invitation).await?;
                 tx.commit().await?;
                 // The same answer whether or not the address was new to the workspace.
                 return Ok(see_other("/users?done=invited"));
