@@ -189,6 +189,16 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "pending imports",
         include_str!("../migrations/sqlite/0036_pending_imports.sql"),
     ),
+    (
+        37,
+        "asset tallies",
+        include_str!("../migrations/sqlite/0037_asset_tallies.sql"),
+    ),
+    (
+        38,
+        "asset list covering index",
+        include_str!("../migrations/sqlite/0038_asset_list_covering.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -395,6 +405,21 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         41,
         "portal admin fence",
         include_str!("../migrations/postgres/0041_portal_admin_fence.sql"),
+    ),
+    (
+        42,
+        "asset tallies",
+        include_str!("../migrations/postgres/0042_asset_tallies.sql"),
+    ),
+    (
+        43,
+        "portal user self",
+        include_str!("../migrations/postgres/0043_portal_user_self.sql"),
+    ),
+    (
+        44,
+        "asset list covering index",
+        include_str!("../migrations/postgres/0044_asset_list_covering.sql"),
     ),
 ];
 

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 
+use portico_core::AssetKind;
 use portico_core::{
     CompanyId, ContactRole, PortalRole, Scope, SiteId, StaffRole, StaffUserId, TicketId,
     TicketPriority, TicketStatus, WorkspaceId,
@@ -1210,6 +1211,92 @@ async fn each_principal_lists_the_assets_its_scope_holds() {
     }
 }
 
+/// A list's count of matches, summed from the tallies the database keeps, is the number of
+/// assets the reader is listed, for every principal, filter and change: a new asset, one moved
+/// to another site and kind, one archived and restored.
+#[tokio::test]
+async fn asset_counts_follow_every_change() {
+    let world = world().await;
+    let assets = seed_assets(&world).await;
+    let owner = world.scope(Kind::Owner).await;
+    let sites = {
+        let mut tx = world.store().scoped(&owner).await.unwrap();
+        tx.sites(world.company_a).await.unwrap()
+    };
+    let site = |name: &str| sites.iter().find(|s| s.name == name).unwrap().id.clone();
+    let check = async |when: &str| {
+        for kind in KINDS {
+            let scope = world.scope(kind).await;
+            let mut tx = world.store().scoped(&scope).await.unwrap();
+            let mut queries = vec![AssetQuery::default()];
+            for archived in [false, true] {
+                for asset_kind in [None, Some(AssetKind::Laptop), Some(AssetKind::Server)] {
+                    for at in [None, Some(site("A1")), Some(site("A2"))] {
+                        queries.push(AssetQuery {
+                            archived,
+                            kind: asset_kind,
+                            site: at.map(|s| portico_core::SiteId::parse(&s).unwrap()),
+                            ..AssetQuery::default()
+                        });
+                    }
+                }
+            }
+            for query in queries {
+                let Ok(page) = tx.assets(world.company_a, &query).await else {
+                    continue;
+                };
+                // Every match: the same query searched for what every name holds ("-").
+                let every = tx
+                    .assets(
+                        world.company_a,
+                        &AssetQuery {
+                            search: "-".into(),
+                            ..query.clone()
+                        },
+                    )
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    page.total,
+                    every.assets.len() as i64,
+                    "{when}, {kind:?}, {query:?}"
+                );
+                assert_eq!(page.total, every.total, "{when}, {kind:?}, {query:?}");
+            }
+        }
+    };
+    check("as seeded").await;
+    let laptop = assets[0].1;
+    let mut tx = world.store().scoped_write(&owner).await.unwrap();
+    let mut draft = AssetDraft {
+        name: "laptop-a1".into(),
+        kind: "server".into(),
+        site: site("A2"),
+        ..AssetDraft::default()
+    };
+    tx.update_asset(world.company_a, laptop, &draft)
+        .await
+        .unwrap();
+    draft.name = "desk-a1".into();
+    draft.site = site("A1");
+    draft.kind = "laptop".into();
+    tx.add_asset(world.company_a, &draft).await.unwrap();
+    tx.commit().await.unwrap();
+    check("after a move and an addition").await;
+    let mut tx = world.store().scoped_write(&owner).await.unwrap();
+    tx.set_asset_archived(world.company_a, assets[1].1, true)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    check("after archiving").await;
+    let mut tx = world.store().scoped_write(&owner).await.unwrap();
+    tx.set_asset_archived(world.company_a, assets[1].1, false)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    check("after restoring").await;
+}
+
 /// A retired (archived) asset cannot be reported on, and is restored only with its company.
 #[tokio::test]
 async fn a_retired_asset_takes_no_new_tickets() {
@@ -1695,4 +1782,53 @@ async fn change_requests_are_seen_and_moved_by_those_their_rules_allow() {
     let moved = tx.change_request(purchase).await.unwrap();
     assert_eq!(moved.status, portico_core::ChangeStatus::Open);
     assert_eq!(moved.events.len(), 2);
+    drop(tx);
+
+    // Whoever the company names its purchase approver decides, a viewer (who raises nothing)
+    // and a user of another company of the group granted this one included.
+    let mut tx = world.store().scoped_write(&owner).await.unwrap();
+    for email in ["viewer@a.test", "two@b.test"] {
+        tx.add_contact(
+            world.company_a,
+            &ContactDraft {
+                name: "Approver".into(),
+                email: email.into(),
+                roles: vec![ContactRole::PurchaseApprover],
+                ..a_contact()
+            },
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    for (kind, approve) in [(Kind::Viewer, false), (Kind::GrantedFromB, true)] {
+        let mut tx = world.store().scoped_write(&admin).await.unwrap();
+        let purchase = tx
+            .raise_change_request(
+                world.company_a,
+                &draft("purchase", &format!("for {kind:?}")),
+                "http://portal",
+            )
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let approver = world.scope(kind).await;
+        let mut tx = world.store().scoped_write(&approver).await.unwrap();
+        assert!(
+            tx.is_purchase_approver(world.company_a).await.unwrap(),
+            "{kind:?}"
+        );
+        tx.decide_purchase(purchase, approve, "Not this quarter.", "http://portal")
+            .await
+            .unwrap_or_else(|e| panic!("{kind:?}: {e:?}"));
+        tx.commit().await.unwrap();
+        let mut tx = world.store().scoped(&admin).await.unwrap();
+        let status = tx.change_request(purchase).await.unwrap().status;
+        let want = if approve {
+            portico_core::ChangeStatus::Open
+        } else {
+            portico_core::ChangeStatus::Declined
+        };
+        assert_eq!(status, want, "{kind:?}");
+    }
 }

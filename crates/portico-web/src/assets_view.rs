@@ -142,10 +142,10 @@ impl AssetList {
         base: String,
         filters: AssetListQuery,
         query: &AssetQuery,
-        list: AssetPage,
-        sites: Vec<(String, String)>,
+        mut list: AssetPage,
         zone: Zone,
     ) -> AssetList {
+        let sites = std::mem::take(&mut list.sites);
         let pages = ((list.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
         AssetList {
             base,

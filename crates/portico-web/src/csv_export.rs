@@ -568,6 +568,124 @@ pub(crate) fn tickets(
     download("tickets.csv", Body::from_stream(stream))
 }
 
+/// The console's company list as its reader sees it: plan rates only for billing readers.
+pub(crate) fn companies(
+    companies: &[portico_store::scoped::companies::CompanySummary],
+    billing: bool,
+) -> Response {
+    let mut header: Vec<Cow<str>> = [
+        "Company",
+        "Plan",
+        "Included hours a month",
+        "Sites",
+        "Open tickets",
+        "Portal",
+    ]
+    .map(Cow::Borrowed)
+    .to_vec();
+    if billing {
+        header.extend(["Monthly fee", "Hourly rate", "Currency"].map(Cow::Borrowed));
+    }
+    let mut bytes = record(header);
+    let amount = |cents: Option<i64>| {
+        cents
+            .map(|c| format!("{}.{:02}", c / 100, c % 100))
+            .unwrap_or_default()
+    };
+    for c in companies {
+        let mut row: Vec<Cow<str>> = vec![
+            cell(&c.name),
+            cell(&c.plan_name),
+            c.included_minutes
+                .map(|m| format!("{}", m as f64 / 60.0))
+                .unwrap_or_default()
+                .into(),
+            c.site_count.to_string().into(),
+            c.open_tickets.to_string().into(),
+            if c.portal_enabled { "On" } else { "Off" }.into(),
+        ];
+        if billing {
+            let rates = c.billing.as_ref();
+            row.push(amount(rates.and_then(|b| b.monthly_fee_cents)).into());
+            row.push(amount(rates.and_then(|b| b.hourly_rate_cents)).into());
+            row.push(rates.map_or("", |b| b.currency.as_str()).into());
+        }
+        bytes.extend(record(row));
+    }
+    download("companies.csv", Body::from(bytes))
+}
+
+/// The workspace's staff with the companies each looks after (by name).
+pub(crate) fn staff(
+    staff: &[portico_store::scoped::staff::StaffUser],
+    companies: &[portico_store::scoped::companies::CompanySummary],
+) -> Response {
+    let mut bytes = record(["Name", "E-mail", "Role", "Status", "Companies"].map(Cow::Borrowed));
+    for s in staff {
+        let assigned: Vec<&str> = companies
+            .iter()
+            .filter(|c| s.assigned.contains(&c.id))
+            .map(|c| c.name.as_str())
+            .collect();
+        bytes.extend(record([
+            cell(&s.name),
+            cell(&s.email),
+            Cow::Borrowed(s.role.label()),
+            Cow::Borrowed(if s.disabled { "Disabled" } else { "Active" }),
+            Cow::Owned(cell(&assigned.join("; ")).into_owned()),
+        ]));
+    }
+    download("staff.csv", Body::from(bytes))
+}
+
+/// A company's portal users, as the console's and the client admin's lists show them.
+pub(crate) fn portal_users(
+    users: &[portico_store::scoped::portal_users::PortalUser],
+    sites: &[portico_store::scoped::companies::Site],
+) -> Response {
+    let mut bytes = record(
+        [
+            "Name",
+            "E-mail",
+            "Role",
+            "Sites",
+            "Own tickets only",
+            "Billing access",
+            "Status",
+        ]
+        .map(Cow::Borrowed),
+    );
+    let yes_no = |b: bool| Cow::Borrowed(if b { "Yes" } else { "No" });
+    for u in users {
+        let at: Vec<&str> = sites
+            .iter()
+            .filter(|s| u.sites.iter().any(|id| id.to_string() == s.id))
+            .map(|s| s.name.as_str())
+            .collect();
+        let status = if u.disabled {
+            "Disabled"
+        } else if u.activated {
+            "Active"
+        } else {
+            "Invited"
+        };
+        bytes.extend(record([
+            cell(&u.name),
+            cell(&u.email),
+            Cow::Borrowed(u.role.label()),
+            if u.sites.is_empty() {
+                Cow::Borrowed("All sites")
+            } else {
+                Cow::Owned(cell(&at.join("; ")).into_owned())
+            },
+            yes_no(u.own_only),
+            yes_no(u.billing_access),
+            Cow::Borrowed(status),
+        ]));
+    }
+    download("users.csv", Body::from(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

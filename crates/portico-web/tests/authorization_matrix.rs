@@ -114,7 +114,7 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 303
             }
         }
-        (SurfaceKind::Console, "GET", "/companies") => 200,
+        (SurfaceKind::Console, "GET", "/companies" | "/companies.csv") => 200,
         // Adding and editing companies and plans: owners; the empty form is refused field by
         // field; an archive form that says neither archive nor restore is a bad request.
         (SurfaceKind::Console, "GET", "/companies/new") => {
@@ -341,7 +341,11 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         (SurfaceKind::Console, "POST", "/settings/time-zone") => 400,
         (SurfaceKind::Console, "GET", "/companies/{company}/portal") => in_company(owner, 200),
         (SurfaceKind::Console, "POST", "/companies/{company}/portal") => in_company(owner, 422),
-        (SurfaceKind::Console, "GET", "/companies/{company}/users") => in_company(true, 200),
+        (
+            SurfaceKind::Console,
+            "GET",
+            "/companies/{company}/users" | "/companies/{company}/users.csv",
+        ) => in_company(true, 200),
         // An empty list of domains is a valid one (it clears them).
         (SurfaceKind::Console, "POST", "/companies/{company}/domains") => in_company(owner, 303),
         (SurfaceKind::Console, "POST", "/companies/{company}/users") => {
@@ -485,6 +489,7 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             SurfaceKind::Console,
             "GET",
             "/staff"
+            | "/staff.csv"
             | "/settings/branding"
             | "/settings/portal"
             | "/settings/sla"
@@ -633,12 +638,8 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         }
         // Users: the client admins' section; the company's users only (B's under A's portal
         // is not found). An empty invitation or edit is refused.
-        (SurfaceKind::Portal, "GET", "/users" | "/users/new") => {
-            if who == Who::ClientAdmin {
-                200
-            } else {
-                404
-            }
+        (SurfaceKind::Portal, "GET", "/users" | "/users.csv" | "/users/new") => {
+            if who == Who::ClientAdmin { 200 } else { 404 }
         }
         (SurfaceKind::Portal, "POST", "/users") => {
             if who == Who::ClientAdmin {

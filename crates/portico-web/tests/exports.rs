@@ -221,3 +221,65 @@ async fn change_request_and_my_time_exports_follow_their_pages() {
     let (_, time) = csv(&app, CONSOLE, "/my-time.csv?month=2026-11", Who::Owner).await;
     assert!(time.starts_with("Day,Company,Ticket,Minutes,Counted as,Note"));
 }
+
+/// The people and company lists: the companies a technician looks after, rates only for billing
+/// readers; the workspace's staff (owners only); a company's portal users on both surfaces,
+/// never another company's.
+#[tokio::test]
+async fn people_and_company_exports_hold_what_their_lists_hold() {
+    let app = TestApp::spawn().await;
+    let (_, billing) = csv(&app, CONSOLE, "/companies.csv", Who::Billing).await;
+    assert!(billing.starts_with("Company,Plan,"));
+    assert!(
+        billing
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with(",Monthly fee,Hourly rate,Currency")
+    );
+    assert!(billing.contains("CANARY-NAME-A") && billing.contains("CANARY-NAME-B"));
+    assert!(billing.contains("1111111.11"), "{billing}");
+    assert!(!billing.contains("CANARY-NAME-C"), "another workspace's");
+    let (_, tech) = csv(&app, CONSOLE, "/companies.csv", Who::TechnicianAssigned).await;
+    assert!(tech.contains("CANARY-NAME-A"));
+    assert!(!tech.contains("CANARY-NAME-B"), "{tech}");
+    assert!(!tech.contains("Monthly fee") && !tech.contains("1111111.11"));
+
+    let (_, staff) = csv(&app, CONSOLE, "/staff.csv", Who::Owner).await;
+    assert!(staff.starts_with("Name,E-mail,Role,Status,Companies"));
+    assert!(staff.contains("tech-a@msp.test"));
+    assert!(!staff.contains("owner@two.test"));
+    let tech = app.session_for(Who::TechnicianAssigned).await.unwrap();
+    let refused = app
+        .get(CONSOLE, "/staff.csv")
+        .session(Some(&tech))
+        .send()
+        .await;
+    assert_eq!(refused.status, 403);
+
+    let company = app.fx.company_a;
+    let (_, console) = csv(
+        &app,
+        CONSOLE,
+        &format!("/companies/{company}/users.csv"),
+        Who::TechnicianAssigned,
+    )
+    .await;
+    assert!(console.starts_with("Name,E-mail,Role,Sites,Own tickets only,Billing access,Status"));
+    assert!(console.contains("member@a.test") && console.contains("site@a.test"));
+    assert!(
+        console.contains("CANARY-SITE-A1"),
+        "a restricted user's site: {console}"
+    );
+    assert!(console.contains(",Disabled"));
+    assert!(!console.contains("user@b.test"));
+    let (_, portal) = csv(&app, PORTAL, "/users.csv", Who::ClientAdmin).await;
+    assert_eq!(portal, console, "the client admin's list is the console's");
+    let member = app.session_for(Who::Member).await.unwrap();
+    let hidden = app
+        .get(PORTAL, "/users.csv")
+        .session(Some(&member))
+        .send()
+        .await;
+    assert_eq!(hidden.status, 404);
+}

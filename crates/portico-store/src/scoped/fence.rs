@@ -119,6 +119,12 @@ pub(crate) const ASSETS: Tenant = Tenant {
     site: Some("site_id"),
     ..client("assets")
 };
+/// The count of a company's assets per site, kind and archived or not (kept by triggers): the
+/// same site fence as the assets, a tally without a site (`''`) matching no restricted reader.
+pub(crate) const ASSET_TALLIES: Tenant = Tenant {
+    site: Some("site_id"),
+    ..client("asset_tallies")
+};
 pub(crate) const ASSET_FIELDS: Tenant = workspace_level("asset_fields");
 /// Values of the workspace's own fields, fenced through their asset's company (an asset's
 /// page reads them only after reading the asset itself through its site fence).
@@ -247,6 +253,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &COMPANIES,
     &SITES,
     &ASSETS,
+    &ASSET_TALLIES,
     &ASSET_FIELDS,
     &ASSET_FIELD_VALUES,
     &ASSET_FIELD_VISIBILITY,

@@ -287,8 +287,7 @@ impl ScopedTx<'_> {
         if self.scope.is_portal() {
             self.scope.may(Action::ViewSection(Section::Work))?;
         }
-        let (_, billing) = self.plan(company).await?;
-        let allowance = self.company_allowance(company).await?;
+        let (_, allowance, billing) = self.plan_terms(company).await?;
         let (from, until) = month_bounds(month)
             .ok_or_else(|| StoreError::Invalid("That month is not valid.".into()))?;
         let entries = self
@@ -326,13 +325,6 @@ impl ScopedTx<'_> {
             entries,
             amount,
         })
-    }
-
-    async fn company_allowance(&mut self, company: CompanyId) -> Result<Option<i64>, StoreError> {
-        let mut query = self.select("c.included_minutes", &fence::COMPANIES, "c");
-        query.sql(" AND c.id = ").arg(company);
-        let (minutes,): (Option<i64>,) = self.tx.one(query).await?;
-        Ok(minutes)
     }
 }
 

@@ -63,12 +63,6 @@ pub(crate) async fn list(
     let mut tx = state.store.scoped(&auth.scope).await?;
     let summary = tx.company(company).await?;
     let page = tx.assets(company, &query).await?;
-    let sites = tx
-        .sites(company)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s.name))
-        .collect();
     tx.commit().await?;
     let title = format!("Assets — {}", summary.name);
     Ok(render::ok(&ListPage {
@@ -83,7 +77,6 @@ pub(crate) async fn list(
             filters,
             &query,
             page,
-            sites,
             zone,
         ),
     }))

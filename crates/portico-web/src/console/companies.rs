@@ -54,6 +54,21 @@ pub(crate) async fn list(
     }))
 }
 
+/// The list as CSV, current or archived companies like the page.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, WebError> {
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let companies = tx.companies(query.archived.is_some()).await?;
+    tx.commit().await?;
+    Ok(crate::csv_export::companies(
+        &companies,
+        auth.scope.billing(),
+    ))
+}
+
 #[derive(Template)]
 #[template(path = "console/company.html")]
 struct DetailPage {

@@ -39,6 +39,7 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
     common_routes(r)
         .get("/", Resource::Page, work::home)
         .get("/companies", Resource::Page, companies::list)
+        .get("/companies.csv", Resource::Page, companies::export)
         .get("/companies/new", Resource::Page, company_edit::new_company)
         .post("/companies", Resource::Page, company_edit::add)
         .get("/companies/{company}", Resource::Company, companies::detail)
@@ -295,6 +296,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             portal_users::set_domains,
         )
         .get(
+            "/companies/{company}/users.csv",
+            Resource::Company,
+            portal_users::export,
+        )
+        .get(
             "/companies/{company}/users/{user}",
             Resource::CompanyPortalUser,
             portal_users::edit,
@@ -404,6 +410,7 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
         .get("/my-time", Resource::Page, time::mine)
         .get("/my-time.csv", Resource::Page, time::mine_export)
         .get("/staff", Resource::Page, staff::list)
+        .get("/staff.csv", Resource::Page, staff::export)
         .post("/staff", Resource::Page, staff::add)
         .post("/staff/{staff}", Resource::StaffUser, staff::update)
         .get("/settings/branding", Resource::Page, branding::page)

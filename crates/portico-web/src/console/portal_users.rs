@@ -109,6 +109,19 @@ pub(crate) async fn list(
     ))
 }
 
+/// A company's portal users as CSV.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+    IdPath(company): IdPath<CompanyId>,
+) -> Result<Response, WebError> {
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let users = tx.portal_users(company).await?;
+    let sites = tx.sites(company).await?;
+    tx.commit().await?;
+    Ok(crate::csv_export::portal_users(&users, &sites))
+}
+
 pub(crate) async fn invite(
     State(state): State<AppState>,
     SignedForm {

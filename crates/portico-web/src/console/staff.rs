@@ -75,6 +75,18 @@ pub(crate) async fn list(
     ))
 }
 
+/// The staff list as CSV.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Response, WebError> {
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let staff = tx.staff_users().await?;
+    let companies = tx.companies(false).await?;
+    tx.commit().await?;
+    Ok(crate::csv_export::staff(&staff, &companies))
+}
+
 pub(crate) async fn add(
     State(state): State<AppState>,
     SignedForm { auth, form, .. }: SignedForm,

@@ -47,28 +47,12 @@ pub(crate) async fn list(
     query.archived = false;
     let mut tx = state.store.scoped(&auth.scope).await?;
     let page = tx.assets(company, &query).await?;
-    // The sites the reader may filter by: a site-restricted user's own; none for an
-    // own-tickets-only user, who is shown no site's name.
-    let sites = if auth.scope.requester().is_some() {
-        Vec::new()
-    } else {
-        tx.sites(company).await?
-    };
-    let sites = sites
-        .into_iter()
-        .filter(|s| {
-            auth.scope
-                .sites()
-                .is_none_or(|mine| mine.iter().any(|m| m.to_string() == s.id))
-        })
-        .map(|s| (s.id, s.name))
-        .collect();
     tx.commit().await?;
     let heading = heading(&auth);
     Ok(render::ok(&ListPage {
         chrome: Chrome::signed_in(&auth, &heading, "/assets"),
         heading,
-        list: AssetList::new("/assets".into(), filters, &query, page, sites, zone),
+        list: AssetList::new("/assets".into(), filters, &query, page, zone),
     }))
 }
 

@@ -107,6 +107,7 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
         .section(Section::Users, |r| {
             r.get("/users", Resource::Page, users::list)
                 .post("/users", Resource::Page, users::invite)
+                .get("/users.csv", Resource::Page, users::export)
                 .get("/users/new", Resource::Page, users::new_user)
                 .get("/users/{user}", Resource::PortalUser, users::detail)
                 .post("/users/{user}", Resource::PortalUser, users::update)

@@ -119,6 +119,19 @@ pub(crate) async fn list(
     }))
 }
 
+/// The company's users as CSV (client admins only, like the list).
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    auth: Auth,
+) -> Result<Response, WebError> {
+    let company = portal(&auth)?.company_id();
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let users = tx.portal_users(company).await?;
+    let sites = tx.sites(company).await?;
+    tx.commit().await?;
+    Ok(crate::csv_export::portal_users(&users, &sites))
+}
+
 #[derive(Template)]
 #[template(path = "portal/user_invite.html")]
 struct InvitePage {

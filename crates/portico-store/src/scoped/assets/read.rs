@@ -185,6 +185,9 @@ pub struct AssetPage {
     pub assets: Vec<Asset>,
     pub total: i64,
     pub shown: ShownFields,
+    /// The company's current sites the reader may filter by (id, name), by name: within a
+    /// site restriction; none for an own-tickets-only reader, who is shown no site.
+    pub sites: Vec<(String, String)>,
 }
 
 /// `text` for a `LIKE` pattern that matches it anywhere, its wildcards taken literally.
@@ -214,8 +217,27 @@ impl ScopedTx<'_> {
 
     /// `SELECT … FROM assets a` with the reader's fields, fenced, for `company`.
     fn asset_select(&self, company: CompanyId, shown: &ShownFields) -> Q {
+        self.asset_select_with(company, shown, true, false)
+    }
+
+    /// The same, with each asset's site name joined in or (`site_names` false) left for the
+    /// caller to fill in: a page of fifty assets of a company with a handful of sites would
+    /// otherwise look up fifty site rows for the same few names. A `list` leaves out what no
+    /// list shows (operating system, purchase date, notes), so that its page is read from the
+    /// list index alone.
+    fn asset_select_with(
+        &self,
+        company: CompanyId,
+        shown: &ShownFields,
+        site_names: bool,
+        list: bool,
+    ) -> Q {
         let column = |field: AssetField, expr: &str, empty: &str| -> String {
-            if shown.shows(&field) {
+            let listed = !matches!(
+                field,
+                AssetField::Os | AssetField::PurchasedOn | AssetField::Notes
+            );
+            if shown.shows(&field) && (listed || !list) {
                 format!("{expr} AS {}", field.as_str())
             } else {
                 format!("{empty} AS {}", field.as_str())
@@ -225,8 +247,10 @@ impl ScopedTx<'_> {
         // nor which assets share one.
         let site = if self.scope.requester().is_some() {
             "NULL AS site_id, NULL AS site_name"
-        } else {
+        } else if site_names {
             "a.site_id, s.name AS site_name"
+        } else {
+            "a.site_id, NULL AS site_name"
         };
         let columns = [
             format!("a.id, a.company_id, {site}, a.name, a.kind"),
@@ -246,12 +270,12 @@ impl ScopedTx<'_> {
             "a.archived_at".to_owned(),
         ]
         .join(", ");
-        let mut query = self.select_joined(
-            &columns,
-            &fence::ASSETS,
-            "a",
-            " LEFT JOIN sites s ON s.workspace_id = a.workspace_id AND s.company_id = a.company_id AND s.id = a.site_id",
-        );
+        let joins = if site_names {
+            " LEFT JOIN sites s ON s.workspace_id = a.workspace_id AND s.company_id = a.company_id AND s.id = a.site_id"
+        } else {
+            ""
+        };
+        let mut query = self.select_joined(&columns, &fence::ASSETS, "a", joins);
         query.sql(" AND a.company_id = ").arg(company);
         query
     }
@@ -264,18 +288,26 @@ impl ScopedTx<'_> {
     ) -> Result<AssetPage, StoreError> {
         self.may_read_assets()?;
         let shown = self.shown_asset_fields(company).await?;
-        let mut query = self.asset_select(company, &shown);
-        let mut count = self.select("COUNT(*)", &fence::ASSETS, "a");
-        count.sql(" AND a.company_id = ").arg(company);
-        for q in [&mut query, &mut count] {
-            self.asset_filters(q, wanted, &shown);
-        }
         let sort = match wanted.sort.field() {
             Some(field) if !shown.shows(&field) => AssetSort::Name,
             _ if wanted.sort == AssetSort::Site && self.scope.requester().is_some() => {
                 AssetSort::Name
             }
             _ => wanted.sort,
+        };
+        // Sorting by site name needs it in the query; otherwise the page's few names are
+        // read once below.
+        let joined = sort == AssetSort::Site;
+        let mut query = self.asset_select_with(company, &shown, joined, true);
+        self.asset_filters(&mut query, wanted, &shown);
+        let count = if self.filters_by_warranty(wanted, &shown) || !wanted.search.trim().is_empty()
+        {
+            let mut count = self.select("COUNT(*)", &fence::ASSETS, "a");
+            count.sql(" AND a.company_id = ").arg(company);
+            self.asset_filters(&mut count, wanted, &shown);
+            count
+        } else {
+            self.tallied(company, wanted)
         };
         query.sql(match sort {
             AssetSort::Name => " ORDER BY a.name, a.id",
@@ -299,8 +331,37 @@ impl ScopedTx<'_> {
             .arg(PAGE_SIZE)
             .sql(" OFFSET ")
             .arg(wanted.page.max(0) * PAGE_SIZE);
-        let rows: Vec<AssetRow> = self.tx.all(query).await?;
+        let mut rows: Vec<AssetRow> = self.tx.all(query).await?;
         let total = self.tx.count(count).await?;
+        // The company's sites, read once: the page's site names (archived sites' too) and the
+        // sites the reader may filter by. An own-tickets-only reader is shown no site at all.
+        let mut sites = Vec::new();
+        if self.scope.requester().is_none() {
+            let mut query = self.select("s.id, s.name, s.archived_at", &fence::SITES, "s");
+            query
+                .sql(" AND s.company_id = ")
+                .arg(company)
+                .sql(" ORDER BY s.name, s.id");
+            let all: Vec<(String, String, Option<i64>)> = self.tx.all(query).await?;
+            if !joined {
+                for row in &mut rows {
+                    row.site_name = row.site_id.as_ref().and_then(|site| {
+                        all.iter()
+                            .find(|(id, _, _)| id == site)
+                            .map(|(_, name, _)| name.clone())
+                    });
+                }
+            }
+            let mine = self.scope.sites();
+            sites = all
+                .into_iter()
+                .filter(|(id, _, archived)| {
+                    archived.is_none()
+                        && mine.is_none_or(|mine| mine.iter().any(|m| m.to_string() == *id))
+                })
+                .map(|(id, name, _)| (id, name))
+                .collect();
+        }
         Ok(AssetPage {
             assets: rows
                 .into_iter()
@@ -308,6 +369,7 @@ impl ScopedTx<'_> {
                 .collect::<Result<_, _>>()?,
             total,
             shown,
+            sites,
         })
     }
 
@@ -340,6 +402,33 @@ impl ScopedTx<'_> {
             .map(AssetRow::into_asset)
             .collect::<Result<_, _>>()?;
         Ok((assets, shown))
+    }
+
+    /// The count of a list without a warranty filter or a search, summed from the company's
+    /// tallies: the same fence (site restriction) and the same site, kind and archived filters.
+    fn tallied(&self, company: CompanyId, wanted: &AssetQuery) -> Q {
+        let mut count = self.select(
+            "CAST(COALESCE(SUM(t.assets), 0) AS BIGINT)",
+            &fence::ASSET_TALLIES,
+            "t",
+        );
+        count
+            .sql(" AND t.company_id = ")
+            .arg(company)
+            .sql(" AND t.archived = ")
+            .arg(i64::from(wanted.archived));
+        if let Some(site) = wanted.site.filter(|_| self.scope.requester().is_none()) {
+            count.sql(" AND t.site_id = ").arg(site);
+        }
+        if let Some(kind) = wanted.kind {
+            count.sql(" AND t.kind = ").arg(kind.as_str());
+        }
+        count
+    }
+
+    /// The list keeps only some warranties (a reader not shown them filters by none).
+    fn filters_by_warranty(&self, wanted: &AssetQuery, shown: &ShownFields) -> bool {
+        wanted.warranty.is_some() && shown.shows(&AssetField::WarrantyEnd)
     }
 
     fn asset_filters(&self, query: &mut Q, wanted: &AssetQuery, shown: &ShownFields) {

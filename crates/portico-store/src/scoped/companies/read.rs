@@ -246,11 +246,41 @@ impl ScopedTx<'_> {
     /// The service plan of a company in scope, with rates only for billing-entitled scopes.
     /// Unlike [`ScopedTx::company`] this serves the portal's overview too.
     pub async fn plan(&mut self, id: CompanyId) -> Result<(String, Option<Billing>), StoreError> {
-        let mut query = self.company_query();
+        let (name, _, billing) = self.plan_terms(id).await?;
+        Ok((name, billing))
+    }
+
+    /// The plan's name, included minutes a month and (billing-entitled scopes only) its rates:
+    /// the company's own columns alone, without the list's counts of sites and open tickets
+    /// (counting a busy company's open tickets was half of every Work page).
+    pub(crate) async fn plan_terms(
+        &mut self,
+        id: CompanyId,
+    ) -> Result<(String, Option<i64>, Option<Billing>), StoreError> {
+        let financial = if self.scope.billing() {
+            "c.monthly_fee_cents, c.hourly_rate_cents, c.currency"
+        } else {
+            "NULL AS monthly_fee_cents, NULL AS hourly_rate_cents, NULL AS currency"
+        };
+        let mut query = self.select(
+            &format!("c.plan_name, c.included_minutes, {financial}"),
+            &fence::COMPANIES,
+            "c",
+        );
         query.sql(" AND c.id = ").arg(id);
-        let row: CompanyRow = self.tx.one(query).await?;
-        let summary = row.into_summary();
-        Ok((summary.plan_name, summary.billing))
+        let (plan_name, included, monthly_fee_cents, hourly_rate_cents, currency): (
+            String,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<String>,
+        ) = self.tx.one(query).await?;
+        let billing = currency.map(|currency| Billing {
+            monthly_fee_cents,
+            hourly_rate_cents,
+            currency,
+        });
+        Ok((plan_name, included, billing))
     }
 
     /// The sites of a company in scope that take work (all of them: site restriction applies
