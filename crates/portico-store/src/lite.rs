@@ -297,25 +297,29 @@ fn run_cached(conn: &Connection, sql: &str) -> Result<(), StoreError> {
 /// scan of every name: a statement of thousands of values, such as an import's batch, spent
 /// most of its time there). Text inside quotes is left alone.
 fn numbered(sql: &str) -> std::borrow::Cow<'_, str> {
-    if !sql.contains('$') {
+    let bytes = sql.as_bytes();
+    if !bytes.contains(&b'$') {
         return std::borrow::Cow::Borrowed(sql);
     }
+    // Byte by byte, copying the text between placeholders whole: every byte looked for is
+    // ASCII, which never occurs inside a multi-byte character, so each cut is on a boundary.
     let mut out = String::with_capacity(sql.len());
-    let mut quote: Option<char> = None;
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut quote: Option<u8> = None;
+    let mut copied = 0;
+    for (i, &b) in bytes.iter().enumerate() {
         match quote {
-            Some(q) if c == q => quote = None,
+            Some(q) if b == q => quote = None,
             Some(_) => {}
-            None if c == '\'' || c == '"' => quote = Some(c),
-            None if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) => {
+            None if b == b'\'' || b == b'"' => quote = Some(b),
+            None if b == b'$' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                out.push_str(&sql[copied..i]);
                 out.push('?');
-                continue;
+                copied = i + 1;
             }
             None => {}
         }
-        out.push(c);
     }
+    out.push_str(&sql[copied..]);
     std::borrow::Cow::Owned(out)
 }
 
@@ -355,6 +359,10 @@ mod numbered_tests {
         assert_eq!(
             numbered("SELECT 'it''s $1' || $1"),
             "SELECT 'it''s $1' || ?1"
+        );
+        assert_eq!(
+            numbered("SELECT 'Zoë $1' AS né, $1 || '€' WHERE $3$"),
+            "SELECT 'Zoë $1' AS né, ?1 || '€' WHERE ?3$"
         );
     }
 }

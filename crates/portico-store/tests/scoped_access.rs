@@ -1266,6 +1266,26 @@ async fn asset_counts_follow_every_change() {
         }
     };
     check("as seeded").await;
+    // Searches ignore case, in every field searched.
+    let mut tx = world.store().scoped(&owner).await.unwrap();
+    for (words, want) in [("LAPTOP-A1", 1), ("sn-SERVER", 1), ("Sn-", 3)] {
+        let page = tx
+            .assets(
+                world.company_a,
+                &AssetQuery {
+                    search: words.into(),
+                    ..AssetQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (page.assets.len(), page.total),
+            (want, want as i64),
+            "{words}"
+        );
+    }
+    drop(tx);
     let laptop = assets[0].1;
     let mut tx = world.store().scoped_write(&owner).await.unwrap();
     let mut draft = AssetDraft {
