@@ -49,11 +49,9 @@ impl ScopedTx<'_> {
                 .shown_asset_fields(company)
                 .await?
                 .shows(&AssetField::WarrantyEnd);
-            let mut query = self.select("COUNT(*)", &fence::ASSETS, "a");
-            query
-                .sql(" AND a.company_id = ")
-                .arg(company)
-                .sql(" AND a.archived_at IS NULL");
+            // Summed from the company's tallies (within a site restriction, its sites'), as
+            // the asset list counts: counting the assets themselves was 60% of the page.
+            let query = self.tallied(company, &super::assets::AssetQuery::default());
             figures.devices = Some(self.tx.count(query).await?);
             if shows_warranty {
                 let soon = zone.date_after(at, WARRANTY_SOON_DAYS).unwrap_or_default();

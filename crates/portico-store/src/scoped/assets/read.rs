@@ -406,7 +406,7 @@ impl ScopedTx<'_> {
 
     /// The count of a list without a warranty filter or a search, summed from the company's
     /// tallies: the same fence (site restriction) and the same site, kind and archived filters.
-    fn tallied(&self, company: CompanyId, wanted: &AssetQuery) -> Q {
+    pub(crate) fn tallied(&self, company: CompanyId, wanted: &AssetQuery) -> Q {
         let mut count = self.select(
             "CAST(COALESCE(SUM(t.assets), 0) AS BIGINT)",
             &fence::ASSET_TALLIES,
