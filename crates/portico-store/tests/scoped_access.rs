@@ -1852,3 +1852,27 @@ async fn change_requests_are_seen_and_moved_by_those_their_rules_allow() {
         assert_eq!(status, want, "{kind:?}");
     }
 }
+
+/// A request abandoned while its transaction begins (a client that disconnects, a timeout)
+/// leaves nothing behind on its connection: the writes after it still run in transactions of
+/// their own. (On PostgreSQL a cancelled BEGIN once returned the connection to the pool inside
+/// a read-only transaction, and the next request's writes failed in it.)
+#[tokio::test]
+async fn a_transaction_abandoned_while_it_begins_leaves_its_connection_clean() {
+    let world = world().await;
+    let member = world.scope(Kind::Member).await;
+    let owner = world.scope(Kind::Owner).await;
+    for attempt in 0..120u64 {
+        let read = async {
+            let mut tx = world.store().scoped(&member).await?;
+            tx.tickets(&TicketQuery::default()).await
+        };
+        // Cut off at a different point of the BEGIN's round trip each time.
+        let _ = tokio::time::timeout(std::time::Duration::from_micros(attempt * 15), read).await;
+        let mut tx = world.store().scoped_write(&owner).await.unwrap();
+        tx.set_custom_asset_fields(&["Asset tag", &format!("Attempt {attempt}")])
+            .await
+            .unwrap_or_else(|e| panic!("write after abandoned read {attempt}: {e:?}"));
+        tx.commit().await.unwrap();
+    }
+}
