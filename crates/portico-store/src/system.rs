@@ -1206,6 +1206,19 @@ impl SystemTx {
         Ok(())
     }
 
+    /// Drops every workspace's uploaded import files older than `before` (a second count),
+    /// applied or not: a file waits a day to be applied, and each holds the whole CSV. An
+    /// uploader's own old files also go at their next upload; this reaches the files of those
+    /// who never come back. Returns how many were dropped.
+    pub async fn sweep_pending_imports(&mut self, before: i64) -> Result<u64, StoreError> {
+        self.tx
+            .exec(q!(
+                "DELETE FROM pending_imports WHERE created_at < $1",
+                before
+            ))
+            .await
+    }
+
     /// Expires a session at once (tests of expiry).
     #[cfg(feature = "test-hooks")]
     pub async fn expire_session(&mut self, token: &str) -> Result<(), StoreError> {

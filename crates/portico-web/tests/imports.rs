@@ -281,3 +281,30 @@ async fn a_file_of_portal_users_invites_the_new_and_updates_the_known() {
     assert_eq!(outside.status, 422);
     assert!(outside.body.contains("a.test"), "{}", outside.body);
 }
+
+/// The housekeeping sweep drops uploaded files past their day, whoever uploaded them; a file
+/// still within it stays applicable, and a swept one is not found.
+#[tokio::test]
+async fn old_uploaded_files_are_swept() {
+    let app = TestApp::spawn().await;
+    let file = "Company,Name,Type,Site,Serial number,Warranty end\n\
+                Company CANARY-NAME-A,Swept PC,workstation,CANARY-SITE-A1,SW-001,\n";
+    let kept = upload(&app, Who::Owner, "assets", "", file).await;
+    let swept = upload(&app, Who::TechnicianAssigned, "assets", "", file).await;
+    assert_eq!((kept.status, swept.status), (200, 200));
+    let day = portico_store::scoped::imports::KEPT_FOR_SECS;
+    let mut sys = app.store().system_unscoped().await.unwrap();
+    let now = portico_store::now();
+    assert_eq!(sys.sweep_pending_imports(now - day).await.unwrap(), 0);
+    sys.commit().await.unwrap();
+    assert_eq!(apply(&app, Who::Owner, &kept).await.status, 303);
+    // A day later (the sweep told so): all go, the applied one and those never applied (these
+    // two and the fixture's own).
+    let mut sys = app.store().system_unscoped().await.unwrap();
+    assert_eq!(sys.sweep_pending_imports(now + 1).await.unwrap(), 3);
+    sys.commit().await.unwrap();
+    assert_eq!(
+        apply(&app, Who::TechnicianAssigned, &swept).await.status,
+        404
+    );
+}

@@ -646,6 +646,8 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
         }
         None => None,
     };
+    // Housekeeping on every instance (each sweep is one idempotent statement).
+    let housekeeping = tokio::spawn(housekeeping(store.clone()));
     let app = portico_web::app(store, blobs, config);
     println!("Portico is listening on http://{}", settings.listen);
     println!("  console: {console}");
@@ -679,12 +681,36 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
     .await
     .context("serving")?;
     // A mail being sent finishes; anything left waits in the outbox for the next start.
+    housekeeping.abort();
     let _ = stop_mail.send(true);
     if let Some((worker, _)) = delivery {
         let _ = worker.await;
     }
     tracing::info!("shut down");
     Ok(())
+}
+
+/// Every ten minutes, drops what has outlived its use: uploaded import files a day old.
+async fn housekeeping(store: Store) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        let swept = async {
+            let mut tx = store.system_unscoped().await?;
+            let dropped = tx
+                .sweep_pending_imports(
+                    portico_store::now() - portico_store::scoped::imports::KEPT_FOR_SECS,
+                )
+                .await?;
+            tx.commit().await?;
+            Ok::<_, portico_store::StoreError>(dropped)
+        };
+        match swept.await {
+            Ok(0) => {}
+            Ok(dropped) => tracing::info!(dropped, "old import files dropped"),
+            Err(e) => tracing::warn!(error = %e, "housekeeping failed; it runs again later"),
+        }
+    }
 }
 
 async fn demo_would_seed(store: &Store) -> Result<bool> {

@@ -27,8 +27,9 @@ use crate::{StoreError, now};
 pub const MAX_PROBLEMS_LISTED: usize = 500;
 /// Rows one file may hold.
 pub const MAX_ROWS: usize = 200_000;
-/// How long an uploaded file waits to be applied.
-const KEPT_FOR_SECS: i64 = 24 * 3600;
+/// How long an uploaded file waits to be applied (then the housekeeping sweep drops it:
+/// [`crate::system::SystemTx::sweep_pending_imports`]).
+pub const KEPT_FOR_SECS: i64 = 24 * 3600;
 /// Assets inserted per statement (17 values each, well under both databases' limits).
 const ASSET_BATCH: usize = 500;
 const MAX_CUSTOM_VALUE: usize = 120;
