@@ -421,6 +421,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "asset list covering index",
         include_str!("../migrations/postgres/0044_asset_list_covering.sql"),
     ),
+    (
+        45,
+        "current asset indexes",
+        include_str!("../migrations/postgres/0045_current_asset_indexes.sql"),
+    ),
 ];
 
 fn migrator(files: &'static [(i64, &'static str, &'static str)]) -> Migrator {
