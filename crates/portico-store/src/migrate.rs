@@ -426,6 +426,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "current asset indexes",
         include_str!("../migrations/postgres/0045_current_asset_indexes.sql"),
     ),
+    (
+        46,
+        "asset tallies backfill",
+        include_str!("../migrations/postgres/0046_asset_tallies_backfill.sql"),
+    ),
 ];
 
 fn migrator(files: &'static [(i64, &'static str, &'static str)]) -> Migrator {

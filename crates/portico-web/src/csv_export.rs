@@ -596,8 +596,15 @@ pub(crate) fn companies(
         let mut row: Vec<Cow<str>> = vec![
             cell(&c.name),
             cell(&c.plan_name),
+            // Whole hours as such, else to the hundredth (90 minutes: 1.50).
             c.included_minutes
-                .map(|m| format!("{}", m as f64 / 60.0))
+                .map(|m| {
+                    if m % 60 == 0 {
+                        (m / 60).to_string()
+                    } else {
+                        format!("{:.2}", m as f64 / 60.0)
+                    }
+                })
                 .unwrap_or_default()
                 .into(),
             c.site_count.to_string().into(),
