@@ -33,6 +33,11 @@ pub(crate) fn record<'a>(fields: impl IntoIterator<Item = Cow<'a, str>>) -> Vec<
     writer.into_inner().unwrap_or_default()
 }
 
+/// An amount in cents as a spreadsheet reads it, without currency or grouping: `1234.50`.
+fn plain_amount(cents: i64) -> String {
+    format!("{}.{:02}", cents / 100, cents % 100)
+}
+
 /// A CSV download named `filename` (letters, digits, `-` and `.` only).
 pub(crate) fn download(filename: &str, body: Body) -> Response {
     let mut response = body.into_response();
@@ -207,7 +212,7 @@ pub(crate) async fn invoices(
         ]
         .map(Cow::Borrowed),
     );
-    let amount = |cents: i64| format!("{}.{:02}", cents / 100, cents % 100);
+    let amount = plain_amount;
     filter.page = 0;
     loop {
         let mut tx = state.store.scoped(scope).await?;
@@ -587,11 +592,7 @@ pub(crate) fn companies(
         header.extend(["Monthly fee", "Hourly rate", "Currency"].map(Cow::Borrowed));
     }
     let mut bytes = record(header);
-    let amount = |cents: Option<i64>| {
-        cents
-            .map(|c| format!("{}.{:02}", c / 100, c % 100))
-            .unwrap_or_default()
-    };
+    let amount = |cents: Option<i64>| cents.map(plain_amount).unwrap_or_default();
     for c in companies {
         let mut row: Vec<Cow<str>> = vec![
             cell(&c.name),

@@ -141,12 +141,17 @@ fn ordered_roles(stored: &str) -> Vec<ContactRole> {
 }
 
 impl ScopedTx<'_> {
-    fn company_query(&self) -> Q {
-        let financial = if self.scope.billing() {
+    /// The plan's rates as columns: selected for billing-entitled scopes, NULL for the others.
+    fn plan_rate_columns(&self) -> &'static str {
+        if self.scope.billing() {
             "c.monthly_fee_cents, c.hourly_rate_cents, c.currency"
         } else {
             "NULL AS monthly_fee_cents, NULL AS hourly_rate_cents, NULL AS currency"
-        };
+        }
+    }
+
+    fn company_query(&self) -> Q {
+        let financial = self.plan_rate_columns();
         self.select(
             &format!(
                 "c.id, c.name, c.plan_name, c.portal_enabled, c.included_minutes, c.archived_at, \
@@ -257,11 +262,7 @@ impl ScopedTx<'_> {
         &mut self,
         id: CompanyId,
     ) -> Result<(String, Option<i64>, Option<Billing>), StoreError> {
-        let financial = if self.scope.billing() {
-            "c.monthly_fee_cents, c.hourly_rate_cents, c.currency"
-        } else {
-            "NULL AS monthly_fee_cents, NULL AS hourly_rate_cents, NULL AS currency"
-        };
+        let financial = self.plan_rate_columns();
         let mut query = self.select(
             &format!("c.plan_name, c.included_minutes, {financial}"),
             &fence::COMPANIES,
