@@ -102,6 +102,10 @@ id_type!(
     WorkspaceId
 );
 id_type!(
+    /// One entry of the audit log.
+    AuditEntryId
+);
+id_type!(
     /// One of an MSP's clients.
     CompanyId
 );

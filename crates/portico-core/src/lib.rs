@@ -2,6 +2,7 @@
 //! these types, and the one function that turns a [`Principal`] into a [`Scope`] is here.
 
 pub mod asset;
+pub mod audit;
 pub mod change_request;
 pub mod ids;
 pub mod import;
@@ -18,6 +19,7 @@ pub mod ticket;
 pub mod ticket_form;
 
 pub use asset::{AssetField, AssetKind};
+pub use audit::{AuditAction, AuditTarget, Origin};
 pub use change_request::{ChangeKind, ChangeStatus, ChangeTarget};
 pub use ids::*;
 pub use import::{ImportColumn, ImportKind};

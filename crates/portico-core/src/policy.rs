@@ -56,6 +56,9 @@ pub enum Action {
     ViewOutbox,
     /// Open a portal section.
     ViewSection(Section),
+    /// Read the audit log: the owners, the whole workspace's; client admins, their company's
+    /// chain through the Audit log section.
+    ViewAudit,
 }
 
 /// Why an action was refused. `NotVisible` must be answered exactly like a missing record.
@@ -102,7 +105,8 @@ fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
         | Action::ManageStaff
         | Action::ManageTicketForm
         | Action::ManageCompanyDomains
-        | Action::ViewOutbox => role == Owner,
+        | Action::ViewOutbox
+        | Action::ViewAudit => role == Owner,
         // Portal sections and preferences are not console concepts.
         Action::ViewSection(_) | Action::ManageOwnPreferences => return Err(Denied::NotVisible),
     };
@@ -154,6 +158,7 @@ fn portal_may(
             }
         }
         Action::ManageOwnPreferences => Ok(()),
+        Action::ViewAudit if section_on(Section::AuditLog) => Ok(()),
         // Everything else does not exist on the portal: same answer as a missing record.
         _ => Err(Denied::NotVisible),
     }

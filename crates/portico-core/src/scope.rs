@@ -2,8 +2,8 @@
 //! parts to put them into every query's SQL.
 
 use crate::{
-    CompanyId, PortalRole, PortalUserId, Principal, Section, SiteId, StaffRole, StaffUserId,
-    TicketView, WorkspaceId,
+    CompanyId, Origin, PortalRole, PortalUserId, Principal, Section, SiteId, StaffRole,
+    StaffUserId, TicketView, WorkspaceId,
 };
 
 /// The companies a scope covers.
@@ -58,6 +58,8 @@ pub struct Scope {
     surface: Surface,
     actor: Actor,
     actor_name: String,
+    /// Where the request came from, for the audit log; not part of what the caller may see.
+    origin: Origin,
 }
 
 impl Scope {
@@ -80,6 +82,7 @@ impl Scope {
                     surface: Surface::Console { role: staff.role() },
                     actor: Actor::Staff(staff.user_id()),
                     actor_name: staff.name().to_owned(),
+                    origin: Origin::default(),
                 }
             }
             Principal::Portal(portal) => Scope {
@@ -96,6 +99,7 @@ impl Scope {
                 },
                 actor: Actor::Portal(portal.user_id),
                 actor_name: portal.name.clone(),
+                origin: Origin::default(),
             },
         }
     }
@@ -136,6 +140,14 @@ impl Scope {
     /// The acting person's display name, recorded on what they write.
     pub fn actor_name(&self) -> &str {
         &self.actor_name
+    }
+    /// The same scope, noting where its request came from (the audit log records it).
+    pub fn from_origin(mut self, origin: Origin) -> Scope {
+        self.origin = origin;
+        self
+    }
+    pub fn origin(&self) -> &Origin {
+        &self.origin
     }
     pub fn is_portal(&self) -> bool {
         matches!(self.surface, Surface::Portal { .. })

@@ -25,6 +25,7 @@ text_enum!(
         Roadmap => "roadmap", "Roadmap";
         Users => "users", "Users";
         Feedback => "feedback", "Feedback";
+        AuditLog => "audit_log", "Audit log";
     }
 );
 
@@ -152,6 +153,14 @@ pub const SECTIONS: &[SectionSpec] = &[
         ..spec(Section::Users, "P19")
     },
     spec(Section::Feedback, "P20"),
+    SectionSpec {
+        path: Some("/audit"),
+        on_by_default: true,
+        // Who did what, the MSP's staff included, and the proof to check it: the client
+        // admins' business.
+        audience: SectionAudience::ClientAdmins,
+        ..spec(Section::AuditLog, "A4")
+    },
 ];
 
 impl SectionSpec {

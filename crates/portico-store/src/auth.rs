@@ -161,6 +161,7 @@ pub struct AuthTx {
     pub(crate) tx: Tx,
     pub(crate) workspace: WorkspaceId,
     pub(crate) principals: Arc<PrincipalCache>,
+    pub(crate) audit: Arc<crate::audit::AuditLog>,
 }
 
 impl AuthTx {
@@ -945,5 +946,118 @@ impl AuthTx {
             crate::scoped::portal_users::INVITE_TTL_SECS,
         )
         .await
+    }
+}
+
+/// The audit log of sign-in flows (A4): who signed in or out, failed, or changed their
+/// password, on their company's chain for a portal user (its client admins see attempts on
+/// their people's accounts) and on the workspace's for staff.
+impl AuthTx {
+    /// Records what `user` did, in this transaction.
+    pub async fn audit_account(
+        &mut self,
+        user: SessionUser,
+        action: portico_core::AuditAction,
+        origin: &portico_core::Origin,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let (name, email, company) = self.account(user).await?;
+        let actor = crate::audit::EntryActor {
+            kind: match user {
+                SessionUser::Staff(_) => "staff",
+                SessionUser::Portal(_) => "portal",
+            },
+            id: user_table(user).1,
+            name: name.clone(),
+        };
+        let target = portico_core::AuditTarget::new(
+            match user {
+                SessionUser::Staff(_) => "staff_user",
+                SessionUser::Portal(_) => "portal_user",
+            },
+            user_table(user).1,
+            email,
+        );
+        let entry = crate::audit::Pending::new(
+            self.workspace,
+            company,
+            actor,
+            action,
+            target,
+            detail,
+            origin,
+        );
+        crate::audit::append(&mut self.tx, &self.audit, &entry).await
+    }
+
+    /// Records an attempt by someone not signed in (a failed sign-in, a reset asked for) at
+    /// the address they typed: on the account's chain when the address is an account's.
+    pub async fn audit_attempt(
+        &mut self,
+        surface: SurfaceKind,
+        email: &str,
+        action: portico_core::AuditAction,
+        origin: &portico_core::Origin,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let typed = truncate(email.trim(), 200);
+        let (table, company) = match surface {
+            SurfaceKind::Console => ("staff_users", "NULL"),
+            SurfaceKind::Portal => ("portal_users", "company_id"),
+        };
+        let mut query = Q::new(&format!(
+            "SELECT id, {company} FROM {table} WHERE workspace_id = "
+        ));
+        query
+            .arg(self.workspace)
+            .sql(" AND lower(email) = ")
+            .arg(typed.to_lowercase());
+        let account: Option<(String, Option<String>)> = self.tx.optional(query).await?;
+        let (target, company) = match account {
+            Some((id, company)) => (
+                portico_core::AuditTarget::new(
+                    match surface {
+                        SurfaceKind::Console => "staff_user",
+                        SurfaceKind::Portal => "portal_user",
+                    },
+                    id,
+                    typed.clone(),
+                ),
+                company.as_deref().map(CompanyId::from_stored),
+            ),
+            None => (
+                portico_core::AuditTarget::new("address", "", typed.clone()),
+                None,
+            ),
+        };
+        let entry = crate::audit::Pending::new(
+            self.workspace,
+            company,
+            crate::audit::EntryActor::anonymous(&typed),
+            action,
+            target,
+            detail,
+            origin,
+        );
+        crate::audit::append(&mut self.tx, &self.audit, &entry).await
+    }
+
+    /// The account's name, e-mail address and (portal users) company.
+    async fn account(
+        &mut self,
+        user: SessionUser,
+    ) -> Result<(String, String, Option<CompanyId>), StoreError> {
+        let (table, id) = user_table(user);
+        let company = match user {
+            SessionUser::Staff(_) => "NULL",
+            SessionUser::Portal(_) => "company_id",
+        };
+        let mut query = Q::new(&format!(
+            "SELECT name, email, {company} FROM {table} WHERE workspace_id = "
+        ));
+        query.arg(self.workspace).sql(" AND id = ").arg(id.as_str());
+        let (name, email, company): (String, String, Option<String>) =
+            self.tx.optional(query).await?.ok_or(StoreError::NotFound)?;
+        Ok((name, email, company.as_deref().map(CompanyId::from_stored)))
     }
 }

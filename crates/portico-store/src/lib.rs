@@ -6,6 +6,7 @@
 //! flows within one workspace, [`Store::public`] for host and branding lookups, and
 //! [`Store::system_unscoped`] for the rare work that truly spans tenants.
 
+pub mod audit;
 mod auth;
 #[cfg(feature = "system")]
 pub mod delivery;
@@ -162,6 +163,8 @@ pub struct Store {
     /// The overview's ticket figures, kept like list pages and under the same versions.
     ticket_kpis: std::sync::Arc<scoped::tickets::KpiCache>,
     desk_names: std::sync::Arc<desk_names::DeskNames>,
+    /// The audit log's signing key and the views waiting to be appended.
+    audit: std::sync::Arc<audit::AuditLog>,
 }
 
 /// Which backend a URL names.
@@ -230,6 +233,12 @@ impl Store {
             ticket_pages: std::sync::Arc::new(ticket_pages::PageCache::new(true)),
             ticket_kpis: std::sync::Arc::new(ticket_pages::PageCache::new(true)),
             desk_names: std::sync::Arc::new(desk_names::DeskNames::new(true)),
+            // A key of this process only, until the binary sets the configured one
+            // ([`Store::with_audit_key`]).
+            audit: std::sync::Arc::new(audit::AuditLog::new(
+                audit::AuditKey::generate(),
+                audit::DEFAULT_CHECKPOINT_EVERY,
+            )),
         })
     }
 
@@ -345,7 +354,6 @@ impl Store {
 
     /// An unfenced transaction, for system work on SQLite (see [`Store::begin_fenced`] for
     /// everyone else's).
-    #[cfg(feature = "system")]
     async fn begin(&self, write: bool) -> Result<sql::Tx, StoreError> {
         Ok(match &self.pool {
             Pool::Sqlite(p) => sql::Tx::Sqlite(p.begin(write).await?),
@@ -385,9 +393,10 @@ impl Store {
         })
     }
 
-    /// A transaction of the system role (PostgreSQL) or an ordinary one (SQLite).
-    #[cfg(feature = "system")]
-    async fn begin_system(&self) -> Result<sql::Tx, StoreError> {
+    /// A transaction of the system role (PostgreSQL) or an ordinary one (SQLite): for the
+    /// `system` feature's handle, and inside the store for the audit recorder, which appends
+    /// entries of every workspace.
+    pub(crate) async fn begin_system(&self) -> Result<sql::Tx, StoreError> {
         match self.system_pool() {
             Some(p) => Ok(sql::Tx::Postgres(Box::pin(p.begin()).await?)),
             None => self.begin(true).await,
@@ -424,6 +433,7 @@ impl Store {
     /// Sign-in, sessions and one-time tokens within one workspace. Workspace-wide by necessity
     /// (who the caller is is not known yet), so it offers only those operations.
     pub async fn auth(&self, workspace: portico_core::WorkspaceId) -> Result<AuthTx, StoreError> {
+        self.ensure_audit_recorder();
         let tx = self
             .begin_fenced(true, &sql::Fence::auth(workspace.as_text()))
             .await?;
@@ -431,6 +441,7 @@ impl Store {
             tx,
             workspace,
             principals: self.principals.clone(),
+            audit: self.audit.clone(),
         })
     }
 
@@ -448,6 +459,7 @@ impl Store {
             tx,
             workspace,
             principals: self.principals.clone(),
+            audit: self.audit.clone(),
         })
     }
 

@@ -199,6 +199,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "asset list covering index",
         include_str!("../migrations/sqlite/0038_asset_list_covering.sql"),
     ),
+    (
+        39,
+        "audit log",
+        include_str!("../migrations/sqlite/0039_audit_log.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -431,6 +436,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "asset tallies backfill",
         include_str!("../migrations/postgres/0046_asset_tallies_backfill.sql"),
     ),
+    (
+        47,
+        "audit log",
+        include_str!("../migrations/postgres/0047_audit_log.sql"),
+    ),
 ];
 
 fn migrator(files: &'static [(i64, &'static str, &'static str)]) -> Migrator {
@@ -495,6 +505,13 @@ async fn grant_row_access(pool: &sqlx::PgPool, role: &str) -> Result<(), StoreEr
             "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \"{role}\""
         ),
         format!("REVOKE ALL ON _sqlx_migrations FROM \"{role}\""),
+        // The audit log is append-only for every role the application connects as...
+        format!("REVOKE UPDATE, DELETE ON audit_entries, audit_checkpoints FROM \"{role}\""),
+        // ...but the system role, which prunes entries past the retention period.
+        format!(
+            "DO $$ BEGIN IF (SELECT rolbypassrls FROM pg_roles WHERE rolname = '{role}') THEN \
+             GRANT DELETE ON audit_entries, audit_checkpoints TO \"{role}\"; END IF; END $$"
+        ),
     ];
     // The role name was checked above to be a plain identifier.
     for statement in statements {

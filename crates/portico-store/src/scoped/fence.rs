@@ -243,6 +243,13 @@ pub(crate) const OUTBOX: Tenant = Tenant {
     company: Company::Optional("company_id"),
     ..workspace_level("outbox")
 };
+/// The audit log: a company's chain is its own (its client admins read it); the workspace's
+/// chain (no company) is read only by scopes that cover every company. Appended only by
+/// `audit::append`, which names the scope's workspace and a company the scope covers.
+pub(crate) const AUDIT_ENTRIES: Tenant = client("audit_entries");
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) const AUDIT_HEADS: Tenant = client("audit_heads");
+pub(crate) const AUDIT_CHECKPOINTS: Tenant = client("audit_checkpoints");
 pub(crate) const TICKET_LIST_VERSIONS: Tenant = client("ticket_list_versions");
 pub(crate) const PRINCIPAL_VERSIONS: Tenant = workspace_level("principal_versions");
 
@@ -298,6 +305,9 @@ pub(crate) const ALL: &[&Tenant] = &[
     &NOTIFICATION_PREFERENCES,
     &STAFF_NOTIFICATION_PREFERENCES,
     &KEPT_UPLOADS,
+    &AUDIT_ENTRIES,
+    &AUDIT_HEADS,
+    &AUDIT_CHECKPOINTS,
     &OUTBOX,
     &TICKET_LIST_VERSIONS,
     &PRINCIPAL_VERSIONS,
@@ -478,6 +488,7 @@ mod tests {
         ("assets/fields.rs", include_str!("assets/fields.rs")),
         ("assets/mod.rs", include_str!("assets/mod.rs")),
         ("assets/read.rs", include_str!("assets/read.rs")),
+        ("audit_log.rs", include_str!("audit_log.rs")),
         ("branding.rs", include_str!("branding.rs")),
         ("canned_responses.rs", include_str!("canned_responses.rs")),
         ("change_requests.rs", include_str!("change_requests.rs")),

@@ -2,6 +2,7 @@
 //! caller's [`Scope`] and writes it into every query. This is the one place scope is enforced.
 
 pub mod assets;
+pub mod audit_log;
 pub mod branding;
 pub mod canned_responses;
 pub mod change_requests;
@@ -53,6 +54,7 @@ pub struct ScopedTx<'s> {
     /// is routed to one) or makes slow (a full-text match; see `postgres_search`), each with
     /// the store's fence written into it. `None` on SQLite.
     pub(crate) system: Option<Tx>,
+    pub(crate) audit: Arc<crate::audit::AuditLog>,
 }
 
 impl<'s> ScopedTx<'s> {
@@ -61,6 +63,7 @@ impl<'s> ScopedTx<'s> {
         scope: &'s Scope,
         write: bool,
     ) -> Result<ScopedTx<'s>, StoreError> {
+        store.ensure_audit_recorder();
         let companies = match scope.companies() {
             CompanySet::All => "*".to_owned(),
             CompanySet::Only(ids) => ids
@@ -100,6 +103,7 @@ impl<'s> ScopedTx<'s> {
             ticket_kpis: store.ticket_kpis.clone(),
             desk_names: store.desk_names.clone(),
             system: store.system_statements(),
+            audit: store.audit.clone(),
         })
     }
 
@@ -122,6 +126,14 @@ impl<'s> ScopedTx<'s> {
                 vec![],
             ))
             .await
+    }
+
+    /// Test hook: runs `sql` in this transaction as it is, with no fence of the store's, so
+    /// that only the database's own (PostgreSQL's grants and policies, SQLite's triggers)
+    /// stands between it and the rows.
+    #[cfg(feature = "test-hooks")]
+    pub async fn execute_under_database_fence(&mut self, sql: &str) -> Result<u64, StoreError> {
+        self.tx.exec(crate::sql::Q::with(sql, vec![])).await
     }
 
     /// Confirms a company is inside the scope; `NotFound` otherwise (absent or foreign alike).

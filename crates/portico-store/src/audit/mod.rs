@@ -1,0 +1,483 @@
+//! The audit log (A4). Every entry is appended to one hash chain: its company's (what the
+//! company's client admins read and can verify themselves) or the workspace's (the MSP's own).
+//! A change's entry is written in the change's own transaction ([`ScopedTx::audit`]), so a
+//! rolled-back change leaves none and a committed one always has one. What a reader merely saw
+//! ([`ScopedTx::audit_view`]) changes nothing, so it is queued in memory and appended within a
+//! fraction of a second by the recorder, many entries to one transaction: a page view costs no
+//! write of its own. Each chain's head is signed with the workspace's Ed25519 key every
+//! [`AuditLog::checkpoint_every`] entries and by the periodic signer, so that removing entries
+//! from the end or rebuilding a chain from the start is caught as well ([`chain`]).
+
+pub mod chain;
+#[cfg(feature = "system")]
+pub mod verify;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use portico_core::{Actor, AuditAction, AuditEntryId, AuditTarget, CompanyId, Origin, WorkspaceId};
+
+pub use chain::{AuditKey, Checkpoint, GENESIS, Problem, StoredEntry};
+
+use crate::scoped::ScopedTx;
+use crate::sql::{Tx, q};
+use crate::{Store, StoreError};
+
+/// Entries between the checkpoints signed as a chain grows (besides the periodic ones).
+pub const DEFAULT_CHECKPOINT_EVERY: i64 = 1000;
+
+/// Views waiting at which the recorder is woken before its quarter second is up.
+const WAKE_AT: usize = 1024;
+/// Views kept for another attempt when appending them failed (the database is away): past
+/// this, the oldest failed batch is given up rather than memory.
+const KEPT_ON_FAILURE: usize = 16384;
+
+/// The store's audit settings and the views waiting to be appended.
+pub struct AuditLog {
+    key: AuditKey,
+    checkpoint_every: i64,
+    pending: Mutex<Vec<Pending>>,
+    wake: tokio::sync::Notify,
+    recorder_started: std::sync::atomic::AtomicBool,
+}
+
+impl AuditLog {
+    pub fn new(key: AuditKey, checkpoint_every: i64) -> AuditLog {
+        AuditLog {
+            key,
+            checkpoint_every: checkpoint_every.max(1),
+            pending: Mutex::new(Vec::new()),
+            wake: tokio::sync::Notify::new(),
+            recorder_started: std::sync::atomic::AtomicBool::new(false),
+        }
+    }
+
+    pub fn key(&self) -> &AuditKey {
+        &self.key
+    }
+
+    pub fn checkpoint_every(&self) -> i64 {
+        self.checkpoint_every
+    }
+}
+
+/// Who acted, as an entry records it.
+#[derive(Debug, Clone)]
+pub(crate) struct EntryActor {
+    pub(crate) kind: &'static str,
+    pub(crate) id: String,
+    pub(crate) name: String,
+}
+
+impl EntryActor {
+    pub(crate) fn of(actor: Actor, name: &str) -> EntryActor {
+        match actor {
+            Actor::Staff(id) => EntryActor {
+                kind: "staff",
+                id: id.as_text(),
+                name: name.to_owned(),
+            },
+            Actor::Portal(id) => EntryActor {
+                kind: "portal",
+                id: id.as_text(),
+                name: name.to_owned(),
+            },
+        }
+    }
+
+    /// Someone not signed in (a failed sign-in names the address tried in `name`).
+    pub(crate) fn anonymous(name: &str) -> EntryActor {
+        EntryActor {
+            kind: "anonymous",
+            id: String::new(),
+            name: name.to_owned(),
+        }
+    }
+
+    #[cfg_attr(not(feature = "system"), allow(dead_code))]
+    pub(crate) fn system(name: &str) -> EntryActor {
+        EntryActor {
+            kind: "system",
+            id: String::new(),
+            name: name.to_owned(),
+        }
+    }
+}
+
+/// An entry before it is chained.
+#[derive(Debug, Clone)]
+pub(crate) struct Pending {
+    pub(crate) workspace: WorkspaceId,
+    /// The company whose chain it goes on; `None` for the workspace's.
+    pub(crate) chain: Option<CompanyId>,
+    pub(crate) concerns: Option<CompanyId>,
+    pub(crate) at_ms: i64,
+    pub(crate) actor: EntryActor,
+    pub(crate) action: AuditAction,
+    pub(crate) target: AuditTarget,
+    pub(crate) detail: String,
+    pub(crate) origin: Origin,
+}
+
+impl Pending {
+    pub(crate) fn new(
+        workspace: WorkspaceId,
+        company: Option<CompanyId>,
+        actor: EntryActor,
+        action: AuditAction,
+        target: AuditTarget,
+        detail: &str,
+        origin: &Origin,
+    ) -> Pending {
+        Pending {
+            workspace,
+            chain: company.filter(|_| action.shown_to_client()),
+            concerns: company,
+            at_ms: now_ms(),
+            actor,
+            action,
+            target,
+            detail: detail.to_owned(),
+            origin: origin.clone(),
+        }
+    }
+}
+
+impl crate::sql::DbRow for StoredEntry {
+    fn decode(row: &crate::sql::RowRef<'_, '_>) -> Result<Self, StoreError> {
+        Ok(StoredEntry {
+            workspace_id: row.at(0)?,
+            chain: row.at(1)?,
+            seq: row.at(2)?,
+            id: row.at(3)?,
+            at_ms: row.at(4)?,
+            concerns_company_id: row.at::<Option<String>>(5)?.unwrap_or_default(),
+            actor_kind: row.at(6)?,
+            actor_id: row.at(7)?,
+            actor_name: row.at(8)?,
+            action: row.at(9)?,
+            target_kind: row.at(10)?,
+            target_id: row.at(11)?,
+            target_label: row.at(12)?,
+            detail: row.at(13)?,
+            ip: row.at(14)?,
+            user_agent: row.at(15)?,
+            prev_hash: row.at(16)?,
+            hash: row.at(17)?,
+        })
+    }
+}
+
+/// The stored entry's columns, in [`StoredEntry`]'s decoding order.
+pub(crate) const ENTRY_COLUMNS: &str = "workspace_id, chain, seq, id, at_ms, concerns_company_id, \
+     actor_kind, actor_id, actor_name, action, target_kind, target_id, target_label, detail, ip, \
+     user_agent, prev_hash, hash";
+
+pub(crate) struct CheckpointRow {
+    workspace_id: String,
+    chain: String,
+    seq: i64,
+    hash: String,
+    at_ms: i64,
+    public_key: String,
+    signature: String,
+}
+crate::sql::db_row!(CheckpointRow {
+    workspace_id,
+    chain,
+    seq,
+    hash,
+    at_ms,
+    public_key,
+    signature
+});
+
+impl From<CheckpointRow> for Checkpoint {
+    fn from(r: CheckpointRow) -> Checkpoint {
+        Checkpoint {
+            workspace_id: r.workspace_id,
+            chain: r.chain,
+            seq: r.seq,
+            hash: r.hash,
+            at_ms: r.at_ms,
+            public_key: r.public_key,
+            signature: r.signature,
+        }
+    }
+}
+
+pub(crate) fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn text(id: Option<CompanyId>) -> String {
+    id.map(|c| c.as_text()).unwrap_or_default()
+}
+
+/// Appends one entry to its chain in `tx`, and signs the chain's head when a checkpoint is due.
+/// The head's row is updated first: on PostgreSQL its lock orders concurrent appends to one
+/// chain (SQLite has a single writer).
+pub(crate) async fn append(tx: &mut Tx, log: &AuditLog, entry: &Pending) -> Result<(), StoreError> {
+    let workspace = entry.workspace.as_text();
+    let chain = text(entry.chain);
+    let (seq, prev_hash): (i64, String) = tx
+        .one(q!(
+            "INSERT INTO audit_heads (workspace_id, chain, company_id, seq, hash) \
+             VALUES ($1, $2, $3, 1, $4) \
+             ON CONFLICT (workspace_id, chain) DO UPDATE SET seq = audit_heads.seq + 1 \
+             RETURNING seq, hash",
+            &workspace,
+            &chain,
+            entry.chain,
+            GENESIS
+        ))
+        .await?;
+    let mut stored = StoredEntry {
+        workspace_id: workspace,
+        chain,
+        seq,
+        id: AuditEntryId::new().as_text(),
+        at_ms: entry.at_ms,
+        concerns_company_id: text(entry.concerns),
+        actor_kind: entry.actor.kind.to_owned(),
+        actor_id: entry.actor.id.clone(),
+        actor_name: entry.actor.name.clone(),
+        action: entry.action.as_str().to_owned(),
+        target_kind: entry.target.kind.to_owned(),
+        target_id: entry.target.id.clone(),
+        target_label: entry.target.label.clone(),
+        detail: entry.detail.clone(),
+        ip: entry.origin.ip.map(|ip| ip.to_string()).unwrap_or_default(),
+        user_agent: entry.origin.user_agent.clone(),
+        prev_hash,
+        hash: String::new(),
+    };
+    stored.hash = stored.computed_hash();
+    let due = seq % log.checkpoint_every == 0;
+    tx.exec(q!(
+        "UPDATE audit_heads SET hash = $1, signed_seq = CASE WHEN $2 THEN seq ELSE signed_seq END, \
+         signed_at_ms = CASE WHEN $2 THEN $3 ELSE signed_at_ms END \
+         WHERE workspace_id = $4 AND chain = $5",
+        &stored.hash,
+        due,
+        stored.at_ms,
+        &stored.workspace_id,
+        &stored.chain
+    ))
+    .await?;
+    tx.exec(q!(
+        "INSERT INTO audit_entries (workspace_id, chain, seq, company_id, concerns_company_id, id, \
+         at_ms, actor_kind, actor_id, actor_name, action, target_kind, target_id, target_label, \
+         detail, ip, user_agent, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+        &stored.workspace_id,
+        &stored.chain,
+        seq,
+        entry.chain,
+        entry.concerns,
+        &stored.id,
+        stored.at_ms,
+        &stored.actor_kind,
+        &stored.actor_id,
+        &stored.actor_name,
+        &stored.action,
+        &stored.target_kind,
+        &stored.target_id,
+        &stored.target_label,
+        &stored.detail,
+        &stored.ip,
+        &stored.user_agent,
+        &stored.prev_hash,
+        &stored.hash
+    ))
+    .await?;
+    if due {
+        let signing = log.key.signing_key(&stored.workspace_id);
+        let checkpoint = Checkpoint::sign(
+            &signing,
+            &stored.workspace_id,
+            &stored.chain,
+            seq,
+            &stored.hash,
+            stored.at_ms,
+        );
+        insert_checkpoint(tx, &checkpoint, entry.chain).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn insert_checkpoint(
+    tx: &mut Tx,
+    c: &Checkpoint,
+    company: Option<CompanyId>,
+) -> Result<(), StoreError> {
+    tx.exec(q!(
+        "INSERT INTO audit_checkpoints (workspace_id, chain, company_id, seq, hash, at_ms, \
+         public_key, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &c.workspace_id,
+        &c.chain,
+        company,
+        c.seq,
+        &c.hash,
+        c.at_ms,
+        &c.public_key,
+        &c.signature
+    ))
+    .await?;
+    Ok(())
+}
+
+impl ScopedTx<'_> {
+    /// Records what this transaction changes, in it: committed together or not at all.
+    /// `company` is the company the change concerns (in the scope), `None` for the workspace's
+    /// own settings (staff only).
+    pub async fn audit(
+        &mut self,
+        action: AuditAction,
+        company: Option<CompanyId>,
+        target: AuditTarget,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let entry = self.audit_entry(action, company, target, detail)?;
+        if !self.write {
+            return Err(StoreError::Invalid(
+                "an audited change needs a write transaction".into(),
+            ));
+        }
+        append(&mut self.tx, &self.audit, &entry).await
+    }
+
+    /// Records that the reader was shown a record, downloaded or exported something: queued,
+    /// and appended by the recorder within a fraction of a second (see the module's notes).
+    pub fn audit_view(
+        &self,
+        action: AuditAction,
+        company: Option<CompanyId>,
+        target: AuditTarget,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let entry = self.audit_entry(action, company, target, detail)?;
+        self.queue_audit(entry);
+        Ok(())
+    }
+
+    fn audit_entry(
+        &self,
+        action: AuditAction,
+        company: Option<CompanyId>,
+        target: AuditTarget,
+        detail: &str,
+    ) -> Result<Pending, StoreError> {
+        match company {
+            Some(c) if !self.scope.companies().contains(c) => return Err(StoreError::NotFound),
+            None if self.scope.is_portal() => return Err(StoreError::NotFound),
+            _ => {}
+        }
+        Ok(Pending::new(
+            self.scope.workspace(),
+            company,
+            EntryActor::of(self.scope.actor(), self.scope.actor_name()),
+            action,
+            target,
+            detail,
+            self.scope.origin(),
+        ))
+    }
+
+    fn queue_audit(&self, entry: Pending) {
+        self.audit.queue(entry);
+    }
+}
+
+impl AuditLog {
+    /// Queues a view for the recorder, waking it early when many wait.
+    pub(crate) fn queue(&self, entry: Pending) {
+        let len = {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            pending.push(entry);
+            pending.len()
+        };
+        if len >= WAKE_AT {
+            self.wake.notify_one();
+        }
+    }
+}
+
+impl Store {
+    /// Starts the recorder with the store's first transaction (a runtime is running then).
+    pub(crate) fn ensure_audit_recorder(&self) {
+        use std::sync::atomic::Ordering;
+        let started = &self.audit.recorder_started;
+        if !started.load(Ordering::Acquire)
+            && !started.swap(true, Ordering::AcqRel)
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(self.clone().record_views());
+        }
+    }
+
+    /// The recorder: appends queued views every quarter second, or sooner when many wait. It
+    /// ends once no other handle to the store is left, after a last flush.
+    async fn record_views(self) {
+        loop {
+            tokio::select! {
+                _ = self.audit.wake.notified() => {}
+                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+            }
+            if let Err(e) = self.flush_audit().await {
+                tracing::error!(error = %e, "appending viewed records to the audit log failed; retrying");
+            }
+            if Arc::strong_count(&self.audit) == 1 {
+                break;
+            }
+        }
+    }
+
+    /// Appends every queued view now, in one transaction (the recorder does this by itself;
+    /// call it before shutting down, and in tests before reading the log). Returns how many.
+    pub async fn flush_audit(&self) -> Result<usize, StoreError> {
+        let batch: Vec<Pending> = {
+            let mut pending = self.audit.pending.lock().unwrap_or_else(|e| e.into_inner());
+            std::mem::take(&mut *pending)
+        };
+        if batch.is_empty() {
+            return Ok(0);
+        }
+        let result = async {
+            // Entries of many workspaces and companies: system work, on PostgreSQL as the
+            // system role.
+            let mut tx = self.begin_system().await?;
+            for entry in &batch {
+                append(&mut tx, &self.audit, entry).await?;
+            }
+            tx.commit().await
+        }
+        .await;
+        match result {
+            Ok(()) => Ok(batch.len()),
+            Err(e) => {
+                // Kept for the next attempt, unless the queue has since grown past its bound.
+                let mut pending = self.audit.pending.lock().unwrap_or_else(|e| e.into_inner());
+                if pending.len() + batch.len() <= KEPT_ON_FAILURE {
+                    let newer = std::mem::replace(&mut *pending, batch);
+                    pending.extend(newer);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// The audit settings this store signs with.
+    pub fn audit_log(&self) -> &AuditLog {
+        &self.audit
+    }
+
+    /// Uses `key` for the workspaces' signing keys and signs a checkpoint every `every` entries.
+    pub fn with_audit_key(mut self, key: AuditKey, every: i64) -> Store {
+        self.audit = Arc::new(AuditLog::new(key, every));
+        self
+    }
+}
