@@ -179,7 +179,7 @@ impl FromRequestParts<AppState> for Auth {
         let Some(resolved) = resolved else {
             return Err(to_sign_in(parts));
         };
-        let scope = Scope::of(&resolved.principal);
+        let scope = Scope::of(&resolved.principal).from_origin(request_origin(parts, state));
         // A page of a portal section: switched off, or not the caller's to open, it is missing.
         if let Some(crate::registry::RouteSection(section)) =
             parts.extensions.get::<crate::registry::RouteSection>()
@@ -252,6 +252,35 @@ impl FromRequestParts<AppState> for ClientIp {
         Ok(ClientIp(
             client_address(peer, &parts.headers, &state.config.trusted_proxies).to_string(),
         ))
+    }
+}
+
+/// Where a request came from, for the audit log: the client address (as [`ClientIp`] reads
+/// it) and the user agent.
+pub(crate) fn request_origin(parts: &Parts, state: &AppState) -> portico_core::Origin {
+    let ip = parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| client_address(c.0.ip(), &parts.headers, &state.config.trusted_proxies));
+    let agent = parts
+        .headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    portico_core::Origin::new(ip, agent)
+}
+
+/// A request's origin as an extractor, for the pages used before sign-in.
+pub(crate) struct RequestOrigin(pub portico_core::Origin);
+
+impl FromRequestParts<AppState> for RequestOrigin {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(RequestOrigin(request_origin(parts, state)))
     }
 }
 

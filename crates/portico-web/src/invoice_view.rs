@@ -183,6 +183,16 @@ pub(crate) async fn pdf(
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?
         .map_err(|e| WebError::Internal(e.to_string()))?;
+    crate::audited::downloaded(
+        state,
+        auth,
+        invoice.summary.company_id,
+        portico_core::AuditTarget::new(
+            "invoice",
+            invoice.summary.id,
+            format!("Invoice {number} (PDF)"),
+        ),
+    )?;
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(

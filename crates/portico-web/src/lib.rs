@@ -3,6 +3,7 @@
 
 mod assets_view;
 mod attachments;
+mod audited;
 pub mod auth;
 mod brand;
 mod change_view;

@@ -5,12 +5,13 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
+use portico_core::AuditAction;
 use portico_store::{
     Credentials, NewSession, OneTimePurpose, SessionUser, SignInOutcome, StoreError, SurfaceKind,
 };
 use serde::Deserialize;
 
-use crate::auth::{ClientIp, PublicForm, SignedForm};
+use crate::auth::{ClientIp, PublicForm, RequestOrigin, SignedForm};
 use crate::error::WebError;
 use crate::render::{self, Chrome};
 use crate::session::{form_cookie_name, read_cookie, session_cookie_name, set_cookie};
@@ -109,6 +110,7 @@ pub(crate) async fn login_submit(
     site: Site,
     headers: HeaderMap,
     ClientIp(ip): ClientIp,
+    RequestOrigin(origin): RequestOrigin,
     PublicForm(form): PublicForm,
 ) -> Result<Response, WebError> {
     let email = form.get("email").trim().to_owned();
@@ -124,6 +126,8 @@ pub(crate) async fn login_submit(
     let error = match outcome {
         SignInOutcome::Success(user) => {
             let location = safe_next(form.get("next")).to_owned();
+            tx.audit_account(user, AuditAction::SignIn, &origin, "password")
+                .await?;
             return open_session(&state, tx, &site, user, &ip, &headers, &location).await;
         }
         SignInOutcome::Invalid => "The e-mail address or password is not correct.",
@@ -131,6 +135,19 @@ pub(crate) async fn login_submit(
             "Too many unsuccessful attempts. Wait 15 minutes, then try again."
         }
     };
+    let why = if outcome == SignInOutcome::Throttled {
+        "refused: too many attempts"
+    } else {
+        "wrong e-mail address or password"
+    };
+    tx.audit_attempt(
+        site.surface,
+        &email,
+        AuditAction::SignInFailed,
+        &origin,
+        why,
+    )
+    .await?;
     tx.commit().await?;
     let page = LoginPage {
         chrome: Chrome::anonymous(&site, "Sign in"),
@@ -154,6 +171,13 @@ pub(crate) async fn logout(
 ) -> Result<Response, WebError> {
     let mut tx = state.store.auth(auth.site.workspace_id).await?;
     tx.end_session(&auth.token).await?;
+    tx.audit_account(
+        auth.session_user(),
+        AuditAction::SignOut,
+        auth.scope.origin(),
+        "",
+    )
+    .await?;
     tx.commit().await?;
     let mut response = see_other("/login?done=signed-out");
     let name = session_cookie_name(&state.config, auth.site.surface);
@@ -193,6 +217,7 @@ pub(crate) async fn forgot_page(
 pub(crate) async fn forgot_submit(
     State(state): State<AppState>,
     site: Site,
+    RequestOrigin(origin): RequestOrigin,
     PublicForm(form): PublicForm,
 ) -> Result<Response, WebError> {
     let email = form.get("email").trim();
@@ -230,6 +255,14 @@ pub(crate) async fn forgot_submit(
         )
         .await?;
     }
+    tx.audit_attempt(
+        site.surface,
+        email,
+        AuditAction::PasswordResetRequested,
+        &origin,
+        "",
+    )
+    .await?;
     tx.commit().await?;
     // The same answer whether or not the address has an account.
     Ok(see_other("/login?done=reset"))
@@ -301,6 +334,7 @@ pub(crate) async fn set_password_submit(
     headers: HeaderMap,
     uri: axum::http::Uri,
     ClientIp(ip): ClientIp,
+    RequestOrigin(origin): RequestOrigin,
     PublicForm(form): PublicForm,
 ) -> Result<Response, WebError> {
     let (purpose, action, heading) = purpose_of(uri.path());
@@ -337,6 +371,13 @@ pub(crate) async fn set_password_submit(
     if !matches_surface {
         return Err(WebError::NotFound);
     }
+    let (done, how) = match purpose {
+        OneTimePurpose::Invite => (AuditAction::InvitationAccepted, "invitation link"),
+        _ => (AuditAction::PasswordChanged, "reset link"),
+    };
+    tx.audit_account(user, done, &origin, how).await?;
+    tx.audit_account(user, AuditAction::SignIn, &origin, how)
+        .await?;
     open_session(&state, tx, &site, user, &ip, &headers, "/").await
 }
 

@@ -43,6 +43,9 @@ enum Command {
     /// Manage staff users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Check, sign and prune the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Seed a large synthetic database for the benchmark (an empty database only; see bench/).
     BenchSeed {
         /// Number of companies.
@@ -75,6 +78,32 @@ enum Command {
         #[arg(long, default_value_t = 30)]
         invoices_per_company: i64,
     },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Check every hash chain of the audit log against its signed checkpoints and the
+    /// workspace's key; names the first bad entry of each broken chain and exits non-zero.
+    Verify {
+        /// Only this workspace's chains (its id).
+        #[arg(long)]
+        workspace: Option<String>,
+    },
+    /// Check a proof bundle downloaded from a portal's Audit log, without the database. Give
+    /// the workspace's public key as the portal shows it; without it, the key the bundle
+    /// names is used (which proves the entries are intact, not who signed them).
+    VerifyBundle {
+        /// The bundle file (JSON).
+        file: PathBuf,
+        /// The workspace's Ed25519 public key, in hex.
+        #[arg(long)]
+        public_key: Option<String>,
+    },
+    /// Print each workspace's audit public key (hex), for clients to check bundles against.
+    PublicKeys,
+    /// Sign every chain's head now, and remove entries past --audit-retention-days (also done
+    /// by the running server).
+    Maintain,
 }
 
 #[derive(Subcommand, Debug)]
@@ -202,6 +231,23 @@ struct SettingsArgs {
     #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     smtp_ca_file: Option<PathBuf>,
+    /// File holding the secret the workspaces' audit signing keys derive from (64 hex
+    /// characters). Created on first start if missing; every instance must use the same one,
+    /// and it must not live in the database's backups alone: whoever holds it can re-sign a
+    /// rewritten audit log [default: data/audit.key]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    audit_key_file: Option<PathBuf>,
+    /// Audit entries older than this many days are removed (a signed checkpoint keeps what is
+    /// left verifiable); 0 keeps every entry [default: 0]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    audit_retention_days: Option<u32>,
+    /// Every chain's head is signed at most this many minutes after it grew, besides every
+    /// 1,000 entries [default: 10]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    audit_checkpoint_minutes: Option<u64>,
     /// Log lines as `text` (coloured only on a terminal) or `json`, one object a line, for a
     /// log collector [default: text]
     #[arg(long, global = true)]
@@ -234,6 +280,9 @@ struct Settings {
     smtp_url: Option<String>,
     mail_from: Option<String>,
     smtp_ca_file: Option<PathBuf>,
+    audit_key_file: PathBuf,
+    audit_retention_days: u32,
+    audit_checkpoint_minutes: u64,
     log_format: String,
 }
 
@@ -261,6 +310,9 @@ impl Default for Settings {
             smtp_url: None,
             mail_from: None,
             smtp_ca_file: None,
+            audit_key_file: "data/audit.key".into(),
+            audit_retention_days: 0,
+            audit_checkpoint_minutes: 10,
             log_format: "text".into(),
         }
     }
@@ -290,6 +342,9 @@ fn settings(args: &SettingsArgs) -> Result<Settings> {
     }
     trusted_proxies(&settings.trusted_proxies)?;
     mail_config(&settings)?;
+    if settings.audit_checkpoint_minutes < 1 {
+        bail!("audit_checkpoint_minutes must be at least 1");
+    }
     if !matches!(settings.log_format.as_str(), "text" | "json") {
         bail!(
             "log_format must be text or json, got {:?}",
@@ -438,6 +493,9 @@ async fn main() -> Result<()> {
             .init();
     }
     let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Audit(AuditCommand::VerifyBundle { file, public_key }) = &command {
+        return verify_bundle(file, public_key.as_deref());
+    }
     let serving = matches!(command, Command::Serve);
     let sqlite = Backend::of_url(&settings.database_url) == Some(Backend::Sqlite);
     let result = run(command, settings, started, serving).await;
@@ -446,7 +504,12 @@ async fn main() -> Result<()> {
 
 async fn run(command: Command, settings: Settings, started: Instant, serving: bool) -> Result<()> {
     let system_work = !matches!(command, Command::Migrate);
-    let store = open(&settings, serving, system_work).await?;
+    // Checking the log needs the key that signed it; everything else may make the first one.
+    let create_key = !matches!(command, Command::Audit(_));
+    let key = audit_key(&settings.audit_key_file, create_key)?;
+    let store = open(&settings, serving, system_work)
+        .await?
+        .with_audit_key(key, portico_store::audit::DEFAULT_CHECKPOINT_EVERY);
     match command {
         Command::Migrate => {
             migrate(&settings, &store).await?;
@@ -513,9 +576,138 @@ async fn run(command: Command, settings: Settings, started: Instant, serving: bo
                 logins.portal_email, logins.staff_email, logins.password
             );
         }
+        Command::Audit(command) => audit(&settings, &store, command).await?,
         Command::Serve => serve(settings, store, started).await?,
     }
     Ok(())
+}
+
+/// Reads the audit key file, or (when `create`) makes one, readable by its owner only.
+fn audit_key(path: &std::path::Path, create: bool) -> Result<portico_store::audit::AuditKey> {
+    use portico_store::audit::AuditKey;
+    match std::fs::read_to_string(path) {
+        Ok(text) => AuditKey::from_hex(&text).with_context(|| {
+            format!(
+                "the audit key file {} does not hold 64 hex characters",
+                path.display()
+            )
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))?;
+            }
+            let key = AuditKey::generate();
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            use std::io::Write;
+            options
+                .open(path)
+                .and_then(|mut f| f.write_all(format!("{}\n", key.to_hex()).as_bytes()))
+                .with_context(|| format!("writing the audit key file {}", path.display()))?;
+            tracing::info!(file = %path.display(), "created the audit key file");
+            Ok(key)
+        }
+        Err(e) => Err(e).with_context(|| format!("reading the audit key file {}", path.display())),
+    }
+}
+
+async fn audit(settings: &Settings, store: &Store, command: AuditCommand) -> Result<()> {
+    match command {
+        AuditCommand::Verify { workspace } => {
+            let workspace = match workspace {
+                Some(text) => Some(
+                    portico_core::WorkspaceId::parse(&text)
+                        .with_context(|| format!("{text:?} is not a workspace id"))?,
+                ),
+                None => None,
+            };
+            let started = Instant::now();
+            let mut tx = store.system_unscoped().await?;
+            let report = tx.verify_audit(store.audit_log(), workspace).await?;
+            tx.commit().await?;
+            println!(
+                "checked {} chains, {} entries, {} checkpoints in {:.2} s",
+                report.chains,
+                report.entries,
+                report.checkpoints,
+                started.elapsed().as_secs_f64()
+            );
+            if report.problems.is_empty() {
+                println!("the audit log is intact");
+                Ok(())
+            } else {
+                for problem in &report.problems {
+                    println!("BROKEN: {problem}");
+                }
+                bail!(
+                    "{} chain(s) of the audit log are broken",
+                    report.problems.len()
+                )
+            }
+        }
+        AuditCommand::VerifyBundle { .. } => unreachable!("handled before the database opens"),
+        AuditCommand::PublicKeys => {
+            let mut tx = store.system_unscoped().await?;
+            let workspaces = tx.workspaces().await?;
+            tx.commit().await?;
+            for (id, name) in workspaces {
+                let key = store.audit_log().key().verifying_key(&id.as_text());
+                println!("{id}  {}  {name}", hex::encode(key.as_bytes()));
+            }
+            Ok(())
+        }
+        AuditCommand::Maintain => {
+            let (signed, removed) = maintain_audit(store, settings.audit_retention_days).await?;
+            println!("signed {signed} chain heads, removed {removed} entries past retention");
+            Ok(())
+        }
+    }
+}
+
+/// Signs the audit chains' heads that grew and prunes past the retention period (0 days:
+/// never), in one transaction; returns how many heads were signed and entries removed.
+async fn maintain_audit(
+    store: &Store,
+    retention_days: u32,
+) -> Result<(u64, u64), portico_store::StoreError> {
+    let mut tx = store.system_unscoped().await?;
+    let signed = tx.checkpoint_audit_heads(store.audit_log()).await?;
+    let removed = if retention_days > 0 {
+        let before_ms = (portico_store::now() - i64::from(retention_days) * 86_400) * 1000;
+        tx.prune_audit(store.audit_log(), before_ms).await?
+    } else {
+        0
+    };
+    tx.commit().await?;
+    Ok((signed, removed))
+}
+
+/// `portico audit verify-bundle`: a client's offline check of their proof bundle.
+fn verify_bundle(file: &std::path::Path, public_key: Option<&str>) -> Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let bundle: portico_store::scoped::audit_log::ProofBundle =
+        serde_json::from_str(&text).context("the file is not a Portico audit proof bundle")?;
+    match bundle.verify(public_key) {
+        Ok(entries) => {
+            println!(
+                "intact: {entries} entries of chain {} up to entry {}, {} signed checkpoints{}",
+                bundle.chain,
+                bundle.head_seq,
+                bundle.checkpoints.len(),
+                if public_key.is_some() {
+                    ", signed by the key given"
+                } else {
+                    " (signed by the key the bundle names; pass --public-key to check whose)"
+                }
+            );
+            Ok(())
+        }
+        Err(problem) => bail!("the bundle does not verify: {problem}"),
+    }
 }
 
 async fn add_owner(
@@ -648,7 +840,12 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
     };
     // Housekeeping on every instance (each sweep is one idempotent statement).
     let housekeeping = tokio::spawn(housekeeping(store.clone()));
-    let app = portico_web::app(store, blobs, config);
+    let audit_signer = tokio::spawn(audit_upkeep(
+        store.clone(),
+        settings.audit_checkpoint_minutes,
+        settings.audit_retention_days,
+    ));
+    let app = portico_web::app(store.clone(), blobs, config);
     println!("Portico is listening on http://{}", settings.listen);
     println!("  console: {console}");
     println!("  portal:  {portal}");
@@ -682,6 +879,11 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
     .context("serving")?;
     // A mail being sent finishes; anything left waits in the outbox for the next start.
     housekeeping.abort();
+    audit_signer.abort();
+    // Views still queued for the audit log are appended before the process ends.
+    if let Err(e) = store.flush_audit().await {
+        tracing::error!(error = %e, "appending the last viewed records to the audit log failed");
+    }
     let _ = stop_mail.send(true);
     if let Some((worker, _)) = delivery {
         let _ = worker.await;
@@ -709,6 +911,24 @@ async fn housekeeping(store: Store) {
             Ok(0) => {}
             Ok(dropped) => tracing::info!(dropped, "old import files dropped"),
             Err(e) => tracing::warn!(error = %e, "housekeeping failed; it runs again later"),
+        }
+    }
+}
+
+/// Signs every audit chain's head that grew, every `minutes`, and prunes past the retention
+/// period (on every instance: signing a head twice is harmless, and each run is one
+/// transaction).
+async fn audit_upkeep(store: Store, minutes: u64, retention_days: u32) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(minutes.max(1) * 60));
+    every.tick().await;
+    loop {
+        every.tick().await;
+        match maintain_audit(&store, retention_days).await {
+            Ok((0, 0)) => {}
+            Ok((signed, removed)) => tracing::info!(signed, removed, "audit log signed and pruned"),
+            Err(e) => {
+                tracing::warn!(error = %e, "signing the audit log failed; it runs again later")
+            }
         }
     }
 }

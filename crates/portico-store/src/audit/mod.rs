@@ -341,7 +341,23 @@ impl ScopedTx<'_> {
         target: AuditTarget,
         detail: &str,
     ) -> Result<(), StoreError> {
-        let entry = self.audit_entry(action, company, target, detail)?;
+        self.audit_on(true, action, company, target, detail).await
+    }
+
+    /// Like [`ScopedTx::audit`]; `client_sees` false keeps a change the client is not shown
+    /// (an internal event of a ticket) on the workspace's chain, naming the company concerned.
+    pub(crate) async fn audit_on(
+        &mut self,
+        client_sees: bool,
+        action: AuditAction,
+        company: Option<CompanyId>,
+        target: AuditTarget,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let mut entry = self.audit_entry(action, company, target, detail)?;
+        if !client_sees {
+            entry.chain = None;
+        }
         if !self.write {
             return Err(StoreError::Invalid(
                 "an audited change needs a write transaction".into(),
@@ -359,7 +375,22 @@ impl ScopedTx<'_> {
         target: AuditTarget,
         detail: &str,
     ) -> Result<(), StoreError> {
-        let entry = self.audit_entry(action, company, target, detail)?;
+        self.audit_view_on(true, action, company, target, detail)
+    }
+
+    /// Like [`ScopedTx::audit_view`]; `client_sees` false keeps it on the workspace's chain.
+    pub(crate) fn audit_view_on(
+        &self,
+        client_sees: bool,
+        action: AuditAction,
+        company: Option<CompanyId>,
+        target: AuditTarget,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let mut entry = self.audit_entry(action, company, target, detail)?;
+        if !client_sees {
+            entry.chain = None;
+        }
         self.queue_audit(entry);
         Ok(())
     }
@@ -385,6 +416,49 @@ impl ScopedTx<'_> {
             detail,
             self.scope.origin(),
         ))
+    }
+
+    /// A ticket as an entry names it.
+    pub(crate) fn ticket_target(ticket: &crate::scoped::tickets::TicketSummary) -> AuditTarget {
+        AuditTarget::new(
+            "ticket",
+            ticket.id,
+            format!("#{} {}", ticket.number, ticket.title),
+        )
+    }
+
+    /// Records a change to `ticket` in this transaction.
+    pub(crate) async fn audit_ticket(
+        &mut self,
+        ticket: &crate::scoped::tickets::TicketSummary,
+        action: AuditAction,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        self.audit(
+            action,
+            Some(ticket.company_id),
+            Self::ticket_target(ticket),
+            detail,
+        )
+        .await
+    }
+
+    /// Records that the reader opened a record's page.
+    pub fn audit_viewed(&self, company: CompanyId, target: AuditTarget) -> Result<(), StoreError> {
+        self.audit_view(AuditAction::RecordViewed, Some(company), target, "")
+    }
+
+    /// Records that the reader opened `ticket`'s page.
+    pub fn audit_ticket_viewed(
+        &self,
+        ticket: &crate::scoped::tickets::TicketSummary,
+    ) -> Result<(), StoreError> {
+        self.audit_view(
+            AuditAction::RecordViewed,
+            Some(ticket.company_id),
+            Self::ticket_target(ticket),
+            "",
+        )
     }
 
     fn queue_audit(&self, entry: Pending) {
@@ -434,6 +508,34 @@ impl Store {
                 break;
             }
         }
+    }
+
+    /// Records, outside any transaction, that the holder of `scope` was shown or took
+    /// something (an export, a download): queued like [`ScopedTx::audit_view`].
+    pub fn audit_view(
+        &self,
+        scope: &portico_core::Scope,
+        action: AuditAction,
+        company: Option<CompanyId>,
+        target: AuditTarget,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        match company {
+            Some(c) if !scope.companies().contains(c) => return Err(StoreError::NotFound),
+            None if scope.is_portal() => return Err(StoreError::NotFound),
+            _ => {}
+        }
+        self.ensure_audit_recorder();
+        self.audit.queue(Pending::new(
+            scope.workspace(),
+            company,
+            EntryActor::of(scope.actor(), scope.actor_name()),
+            action,
+            target,
+            detail,
+            scope.origin(),
+        ));
+        Ok(())
     }
 
     /// Appends every queued view now, in one transaction (the recorder does this by itself;

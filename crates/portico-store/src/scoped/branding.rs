@@ -90,12 +90,20 @@ impl ScopedTx<'_> {
                 .arg(welcome.trim());
         });
         self.tx.exec(query).await?;
+        self.audit(
+            portico_core::AuditAction::SettingsChanged,
+            None,
+            portico_core::AuditTarget::new("branding", "", "Branding"),
+            "name, colours and welcome text",
+        )
+        .await?;
         Ok(())
     }
 
     /// Stores a logo the web layer has already checked (PNG, or SVG free of active content), or
     /// removes it with `None`.
     pub async fn set_logo(&mut self, logo: Option<(&str, Vec<u8>)>) -> Result<(), StoreError> {
+        let logo_set = logo.is_some();
         self.scope.may(Action::ManageBranding)?;
         let (mime, data) = match logo {
             Some((mime, data)) => {
@@ -115,6 +123,17 @@ impl ScopedTx<'_> {
                 .arg(data);
         });
         self.tx.exec(query).await?;
+        self.audit(
+            portico_core::AuditAction::SettingsChanged,
+            None,
+            portico_core::AuditTarget::new("branding", "", "Branding"),
+            if logo_set {
+                "logo replaced"
+            } else {
+                "logo removed"
+            },
+        )
+        .await?;
         Ok(())
     }
 }

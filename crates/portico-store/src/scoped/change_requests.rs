@@ -432,6 +432,13 @@ impl ScopedTx<'_> {
             .await?;
         self.record_change_event(company, id, status, "").await?;
         let request = self.change_request(id).await?;
+        self.audit(
+            portico_core::AuditAction::ChangeRequested,
+            Some(company),
+            portico_core::AuditTarget::new("change_request", id, request.title.clone()),
+            &format!("{}; {}", request.kind.label(), status.label()),
+        )
+        .await?;
         self.mail_change(&request, portal_link).await?;
         Ok(id)
     }
@@ -488,7 +495,24 @@ impl ScopedTx<'_> {
             ));
         }
         self.record_change_event(request.company_id, request.id, to, note)
-            .await
+            .await?;
+        let action = if to == ChangeStatus::Done {
+            portico_core::AuditAction::ChangeDone
+        } else {
+            portico_core::AuditAction::ChangeDecided
+        };
+        let detail = if note.is_empty() {
+            format!("{} → {}", request.status.label(), to.label())
+        } else {
+            format!("{} → {}: {note}", request.status.label(), to.label())
+        };
+        self.audit(
+            action,
+            Some(request.company_id),
+            portico_core::AuditTarget::new("change_request", request.id, request.title.clone()),
+            &detail,
+        )
+        .await
     }
 
     /// Whether the portal reader is the purchase approver of `company`.

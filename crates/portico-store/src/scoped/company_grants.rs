@@ -99,6 +99,13 @@ impl ScopedTx<'_> {
                 billing_access
             ))
             .await?;
+        self.audit(
+            portico_core::AuditAction::AccessChanged,
+            Some(to),
+            portico_core::AuditTarget::new("portal_user", user, ""),
+            &format!("granted this company as {}", role.label()),
+        )
+        .await?;
         Ok(())
     }
 
@@ -119,6 +126,13 @@ impl ScopedTx<'_> {
             .sql(" AND company_id = ")
             .arg(from);
         self.tx.exec(delete).await?;
+        self.audit(
+            portico_core::AuditAction::AccessChanged,
+            Some(from),
+            portico_core::AuditTarget::new("portal_user", user, ""),
+            "grant to this company revoked",
+        )
+        .await?;
         Ok(())
     }
 }

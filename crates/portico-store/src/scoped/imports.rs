@@ -525,6 +525,22 @@ impl ScopedTx<'_> {
                     .await?
             }
         }
+        if !preview {
+            self.audit(
+                portico_core::AuditAction::Imported,
+                company,
+                portico_core::AuditTarget::new("import", "", kind.label()),
+                &format!(
+                    "{} rows: {} added, {} changed, {} unchanged, {} refused",
+                    outcome.rows,
+                    outcome.created,
+                    outcome.updated,
+                    outcome.unchanged,
+                    outcome.problem_count
+                ),
+            )
+            .await?;
+        }
         Ok(outcome)
     }
 

@@ -532,6 +532,15 @@ impl ScopedTx<'_> {
             ))
             .await?;
         self.store_lines(company, id, &checked.lines).await?;
+        // A draft is the MSP's own until sent: recorded on the workspace's chain.
+        self.audit_on(
+            false,
+            portico_core::AuditAction::RecordCreated,
+            Some(company),
+            portico_core::AuditTarget::new("invoice", id, "Draft invoice"),
+            "",
+        )
+        .await?;
         Ok(id)
     }
 
@@ -582,7 +591,19 @@ impl ScopedTx<'_> {
             .sql(" AND invoice_id = ")
             .arg(id);
         self.tx.exec(delete).await?;
-        self.store_lines(company, id, &checked.lines).await
+        self.store_lines(company, id, &checked.lines).await?;
+        self.audit_on(
+            stored.summary.status != InvoiceStatus::Draft,
+            portico_core::AuditAction::RecordUpdated,
+            Some(company),
+            portico_core::AuditTarget::new(
+                "invoice",
+                id,
+                format!("Invoice {}", stored.summary.number_text()),
+            ),
+            "",
+        )
+        .await
     }
 
     async fn store_lines(
@@ -682,12 +703,23 @@ impl ScopedTx<'_> {
                 InvoiceStatus::Paid => " AND status = 'paid'",
                 InvoiceStatus::Void => " AND status = 'void'",
             });
-        match self.tx.exec(update).await? {
-            1 => Ok(()),
-            _ => Err(StoreError::Invalid(
+        if self.tx.exec(update).await? != 1 {
+            return Err(StoreError::Invalid(
                 "The invoice was changed meanwhile: look at it again.".into(),
-            )),
+            ));
         }
+        self.audit_on(
+            stored.summary.status != InvoiceStatus::Draft || action == InvoiceAction::Send,
+            portico_core::AuditAction::RecordUpdated,
+            Some(company),
+            portico_core::AuditTarget::new(
+                "invoice",
+                id,
+                format!("Invoice {}", stored.summary.number_text()),
+            ),
+            &format!("{action:?}"),
+        )
+        .await
     }
 
     /// Deletes a draft and its lines: it never reached the client.

@@ -350,6 +350,13 @@ impl ScopedTx<'_> {
             ))
             .await?;
         self.store_targets(company, id, &checked).await?;
+        self.audit(
+            portico_core::AuditAction::RecordCreated,
+            Some(company),
+            portico_core::AuditTarget::new("maintenance", id, checked.title.as_str()),
+            "",
+        )
+        .await?;
         Ok(id)
     }
 
@@ -395,7 +402,14 @@ impl ScopedTx<'_> {
             .sql(" AND record_id = ")
             .arg(id);
         self.tx.exec(delete).await?;
-        self.store_targets(company, id, &checked).await
+        self.store_targets(company, id, &checked).await?;
+        self.audit(
+            portico_core::AuditAction::RecordUpdated,
+            Some(company),
+            portico_core::AuditTarget::new("maintenance", id, checked.title.as_str()),
+            "",
+        )
+        .await
     }
 
     async fn store_targets(

@@ -146,6 +146,17 @@ impl ScopedTx<'_> {
                 ))
                 .await?;
         }
+        self.audit(
+            portico_core::AuditAction::SettingsChanged,
+            None,
+            portico_core::AuditTarget::new(
+                "portal_defaults",
+                "",
+                "Portal sections (workspace defaults)",
+            ),
+            "",
+        )
+        .await?;
         Ok(())
     }
 
@@ -218,6 +229,21 @@ impl ScopedTx<'_> {
                 ))
                 .await?;
         }
+        self.audit(
+            portico_core::AuditAction::SettingsChanged,
+            Some(company),
+            portico_core::AuditTarget::new("portal_settings", company, "Portal settings"),
+            &format!(
+                "portal {}; client admins {} details",
+                if portal_enabled { "on" } else { "off" },
+                if client_admin_edits {
+                    "edit"
+                } else {
+                    "ask to change"
+                }
+            ),
+        )
+        .await?;
         Ok(())
     }
 }

@@ -382,6 +382,13 @@ impl ScopedTx<'_> {
             INVITE_TTL_SECS,
         )
         .await?;
+        self.audit(
+            portico_core::AuditAction::InvitationSent,
+            Some(company),
+            portico_core::AuditTarget::new("portal_user", id, fields.email.trim()),
+            &format!("invited as {}", fields.role.label()),
+        )
+        .await?;
         Ok(Invitation::Created { id, token })
     }
 
@@ -430,6 +437,13 @@ impl ScopedTx<'_> {
                 ))
                 .await?;
         }
+        self.audit(
+            portico_core::AuditAction::SettingsChanged,
+            Some(company),
+            portico_core::AuditTarget::new("company", company, "E-mail domains"),
+            &domains.join(", "),
+        )
+        .await?;
         Ok(())
     }
 
@@ -674,6 +688,13 @@ impl ScopedTx<'_> {
             OneTimePurpose::Invite,
             SessionUser::Portal(user),
             INVITE_TTL_SECS,
+        )
+        .await?;
+        self.audit(
+            portico_core::AuditAction::InvitationSent,
+            Some(company),
+            portico_core::AuditTarget::new("portal_user", user, target.email.clone()),
+            "invitation sent again",
         )
         .await?;
         Ok((target, token))

@@ -146,6 +146,29 @@ impl ScopedTx<'_> {
         if changes.is_empty() {
             return Ok(());
         }
+        // The audit names the fields changed, not their values: the record's own history
+        // shows those to whoever may see each field.
+        let access = ["role", "sites", "own_only", "billing_access", "status"];
+        let action = if kind == RecordKind::PortalUser
+            && changes.iter().any(|(f, _, _)| access.contains(&f.as_str()))
+        {
+            portico_core::AuditAction::AccessChanged
+        } else {
+            portico_core::AuditAction::RecordUpdated
+        };
+        let name = after
+            .iter()
+            .find(|(k, _)| k == "name")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let fields: Vec<&str> = changes.iter().map(|(f, _, _)| f.as_str()).collect();
+        self.audit(
+            action,
+            Some(company),
+            portico_core::AuditTarget::new(kind.as_str(), record, name),
+            &format!("changed: {}", fields.join(", ")),
+        )
+        .await?;
         let edit = RecordEditId::new();
         let at = now();
         let via_portal = self.scope.is_portal();

@@ -188,6 +188,13 @@ impl ScopedTx<'_> {
             INVITE_TTL_SECS,
         )
         .await?;
+        self.audit(
+            portico_core::AuditAction::AccessChanged,
+            None,
+            portico_core::AuditTarget::new("staff_user", id, email.trim()),
+            &format!("added as {}; invitation sent", role.label()),
+        )
+        .await?;
         Ok((id, token))
     }
 
@@ -244,6 +251,18 @@ impl ScopedTx<'_> {
             sessions.sql(" AND staff_user_id = ").arg(id);
             self.tx.exec(sessions).await?;
         }
+        self.audit(
+            portico_core::AuditAction::AccessChanged,
+            None,
+            portico_core::AuditTarget::new("staff_user", id, ""),
+            &format!(
+                "role {}, {} companies assigned{}",
+                role.label(),
+                assigned.len(),
+                if disabled { ", disabled" } else { "" }
+            ),
+        )
+        .await?;
         Ok(())
     }
 

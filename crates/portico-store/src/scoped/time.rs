@@ -221,6 +221,25 @@ impl ScopedTx<'_> {
                 now()
             ))
             .await?;
+        self.audit_on(
+            true,
+            portico_core::AuditAction::RecordCreated,
+            Some(summary.company_id),
+            portico_core::AuditTarget::new(
+                "time_entry",
+                &id,
+                format!("#{} {}", summary.number, summary.title),
+            ),
+            &format!(
+                "{minutes} minutes, {}",
+                if draft.billable {
+                    "billable"
+                } else {
+                    "included"
+                }
+            ),
+        )
+        .await?;
         Ok(id)
     }
 

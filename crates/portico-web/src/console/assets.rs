@@ -43,6 +43,7 @@ pub(crate) async fn export(
     let mut tx = state.store.scoped(&auth.scope).await?;
     tx.company(company).await?;
     tx.commit().await?;
+    crate::audited::exported(&state, &auth, Some(company), "Assets (CSV)", "")?;
     Ok(crate::csv_export::assets(
         &state,
         auth.scope.clone(),
@@ -251,6 +252,10 @@ pub(crate) async fn detail(
     let context = form_context(&state, &auth, company).await?;
     let mut tx = state.store.scoped(&auth.scope).await?;
     let asset = tx.asset(company, id).await?;
+    tx.audit_viewed(
+        company,
+        portico_core::AuditTarget::new("asset", id, asset.name.clone()),
+    )?;
     let values = if auth.scope.may(Action::ManageCompanyRecords).is_ok() {
         tx.asset_custom_values(id).await?
     } else {

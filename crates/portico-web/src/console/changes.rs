@@ -38,6 +38,7 @@ pub(crate) async fn export(
 ) -> Result<Response, WebError> {
     auth.scope.may(Action::WorkChangeRequests)?;
     let filter = query.filter()?;
+    crate::audited::exported(&state, &auth, None, "Change requests (CSV)", "")?;
     Ok(crate::csv_export::change_requests(
         &state,
         auth.scope.clone(),
@@ -106,6 +107,10 @@ async fn request_page(
     let mut tx = state.store.scoped(&auth.scope).await?;
     let request = tx.change_request(id).await?;
     auth.scope.may(Action::WorkChangeRequests)?;
+    tx.audit_viewed(
+        request.company_id,
+        portico_core::AuditTarget::new("change_request", id, request.title.clone()),
+    )?;
     let staff = tx.assignable_staff(request.company_id).await?;
     tx.commit().await?;
     let done = match done {

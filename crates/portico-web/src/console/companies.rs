@@ -63,6 +63,7 @@ pub(crate) async fn export(
     let mut tx = state.store.scoped(&auth.scope).await?;
     let companies = tx.companies(query.archived.is_some()).await?;
     tx.commit().await?;
+    crate::audited::exported(&state, &auth, None, "Companies (CSV)", "")?;
     Ok(crate::csv_export::companies(
         &companies,
         auth.scope.billing(),

@@ -132,6 +132,12 @@ pub(crate) async fn edit(
     let history = tx.contact_history(company, contact).await?;
     tx.commit().await?;
     auth.scope.may(Action::ManageCompanyRecords)?;
+    crate::audited::viewed(
+        &state,
+        &auth,
+        company,
+        portico_core::AuditTarget::new("contact", contact, stored.name.clone()),
+    )?;
     let draft = ContactDraft {
         name: stored.name,
         email: stored.email,
@@ -217,5 +223,6 @@ pub(crate) async fn export(
     tx.company(company).await?;
     let contacts = tx.contacts(company).await?;
     tx.commit().await?;
+    crate::audited::exported(&state, &auth, Some(company), "Contacts (CSV)", "")?;
     Ok(crate::csv_export::contacts(&contacts))
 }

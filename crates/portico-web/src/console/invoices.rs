@@ -61,6 +61,7 @@ pub(crate) async fn export(
     IdPath(company): IdPath<CompanyId>,
 ) -> Result<Response, WebError> {
     let filter = query.filter()?;
+    crate::audited::exported(&state, &auth, Some(company), "Invoices (CSV)", "")?;
     crate::csv_export::invoices(&state, &auth.scope, company, filter, auth.principal.zone()).await
 }
 
@@ -160,7 +161,20 @@ async fn invoice_page(
     let mut tx = state.store.scoped(&auth.scope).await?;
     let summary = tx.company(company).await?;
     let stored = match invoice {
-        Some(id) => Some(tx.invoice(company, id, &zone).await?),
+        Some(id) => {
+            let stored = tx.invoice(company, id, &zone).await?;
+            tx.audit_view(
+                portico_core::AuditAction::RecordViewed,
+                Some(company),
+                portico_core::AuditTarget::new(
+                    "invoice",
+                    id,
+                    format!("Invoice {}", stored.summary.number_text()),
+                ),
+                "",
+            )?;
+            Some(stored)
+        }
         None => None,
     };
     tx.commit().await?;

@@ -273,6 +273,7 @@ pub(crate) async fn export(
     IdPath(company): IdPath<CompanyId>,
 ) -> Result<Response, WebError> {
     let filter = query.filter()?;
+    crate::audited::exported(&state, &auth, Some(company), "Maintenance (CSV)", "")?;
     crate::csv_export::maintenance(&state, &auth.scope, company, filter, auth.principal.zone())
         .await
 }

@@ -119,6 +119,7 @@ pub(crate) async fn export(
     let users = tx.portal_users(company).await?;
     let sites = tx.sites(company).await?;
     tx.commit().await?;
+    crate::audited::exported(&state, &auth, Some(company), "Portal users (CSV)", "")?;
     Ok(crate::csv_export::portal_users(&users, &sites))
 }
 
@@ -238,6 +239,10 @@ pub(crate) async fn edit_page(
     let mut tx = state.store.scoped(&auth.scope).await?;
     let company_name = tx.company(company).await?.name;
     let target = tx.portal_user(company, user).await?;
+    tx.audit_viewed(
+        company,
+        portico_core::AuditTarget::new("portal_user", user, target.name.clone()),
+    )?;
     let sites = tx.sites(company).await?;
     let grants = tx.company_grants(company, user).await?;
     let history = tx.portal_user_history(company, user).await?;

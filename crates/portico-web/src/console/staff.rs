@@ -84,6 +84,7 @@ pub(crate) async fn export(
     let staff = tx.staff_users().await?;
     let companies = tx.companies(false).await?;
     tx.commit().await?;
+    crate::audited::exported(&state, &auth, None, "Staff (CSV)", "")?;
     Ok(crate::csv_export::staff(&staff, &companies))
 }
 

@@ -113,6 +113,7 @@ pub(crate) async fn export(
 ) -> Result<Response, WebError> {
     auth.scope.may(Action::ViewTickets)?;
     let filter = queue_filter(&auth, &query)?;
+    crate::audited::exported(&state, &auth, None, "Tickets (CSV)", "")?;
     Ok(crate::csv_export::tickets(
         &state,
         auth.scope.clone(),
@@ -266,6 +267,7 @@ async fn ticket_page_with(
 ) -> Result<TicketPage, WebError> {
     let mut tx = state.store.scoped(&auth.scope).await?;
     let detail = tx.ticket(ticket).await?;
+    tx.audit_ticket_viewed(&detail.ticket)?;
     let can_work = auth.scope.may(Action::WorkTickets).is_ok();
     let (staff, merge_into, canned) = if can_work {
         let others = tx

@@ -125,6 +125,7 @@ pub(crate) async fn mine_export(
     let mut tx = state.store.scoped(&auth.scope).await?;
     let entries = tx.my_time(&month).await?;
     tx.commit().await?;
+    crate::audited::exported(&state, &auth, None, "My time (CSV)", &month)?;
     Ok(crate::csv_export::my_time(&month, &entries))
 }
 
@@ -140,5 +141,6 @@ pub(crate) async fn company_export(
     tx.company(company).await?;
     let work = tx.work_month(company, &month).await?;
     tx.commit().await?;
+    crate::audited::exported(&state, &auth, Some(company), "Work (CSV)", &month)?;
     Ok(crate::csv_export::work_month(&work))
 }

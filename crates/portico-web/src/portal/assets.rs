@@ -66,6 +66,7 @@ pub(crate) async fn export(
     let zone = auth.principal.zone().clone();
     let mut query = filters.to_query(&zone, portico_store::now())?;
     query.archived = false;
+    crate::audited::exported(&state, &auth, None, "Assets (CSV)", "")?;
     Ok(crate::csv_export::assets(
         &state,
         auth.scope.clone(),
@@ -108,6 +109,10 @@ pub(crate) async fn detail(
     let company = acting_company(&auth)?;
     let mut tx = state.store.scoped(&auth.scope).await?;
     let (asset, shown) = tx.asset_as_shown(company, id).await?;
+    tx.audit_viewed(
+        company,
+        portico_core::AuditTarget::new("asset", id, asset.name.clone()),
+    )?;
     let maintenance = if auth
         .scope
         .may(portico_core::Action::ViewSection(

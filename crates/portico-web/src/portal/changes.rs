@@ -59,6 +59,7 @@ pub(crate) async fn export(
     let company = acting_company(&auth)?;
     let mut filter = query.filter()?;
     filter.company = Some(company);
+    crate::audited::exported(&state, &auth, None, "Change requests (CSV)", "")?;
     Ok(crate::csv_export::change_requests(
         &state,
         auth.scope.clone(),
@@ -233,6 +234,10 @@ async fn change_page(
     let heading = heading(auth)?;
     let mut tx = state.store.scoped(&auth.scope).await?;
     let request = tx.change_request(id).await?;
+    tx.audit_viewed(
+        request.company_id,
+        portico_core::AuditTarget::new("change_request", id, request.title.clone()),
+    )?;
     let decides = request.status == ChangeStatus::AwaitingApproval
         && tx.is_purchase_approver(request.company_id).await?;
     tx.commit().await?;

@@ -64,6 +64,7 @@ pub(crate) async fn export(
     let mut tx = state.store.scoped(&auth.scope).await?;
     let contacts = tx.contacts(portal.company_id()).await?;
     tx.commit().await?;
+    crate::audited::exported(&state, &auth, None, "Contacts (CSV)", "")?;
     Ok(crate::csv_export::contacts(&contacts))
 }
 
@@ -106,6 +107,10 @@ async fn contact_page(
     if stored.archived_at.is_some() {
         return Err(WebError::NotFound);
     }
+    tx.audit_viewed(
+        company,
+        portico_core::AuditTarget::new("contact", contact, stored.name.clone()),
+    )?;
     let history = tx.contact_history(company, contact).await?;
     tx.commit().await?;
     let heading = portal

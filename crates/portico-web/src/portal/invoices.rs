@@ -63,6 +63,7 @@ pub(crate) async fn export(
 ) -> Result<Response, WebError> {
     let company = acting_company(&auth)?;
     let filter = query.filter()?;
+    crate::audited::exported(&state, &auth, None, "Invoices (CSV)", "")?;
     crate::csv_export::invoices(&state, &auth.scope, company, filter, auth.principal.zone()).await
 }
 
@@ -86,6 +87,12 @@ pub(crate) async fn detail(
     let stored = tx.invoice(company, invoice, auth.principal.zone()).await?;
     tx.commit().await?;
     let title = format!("Invoice {}", stored.summary.number_text());
+    crate::audited::viewed(
+        &state,
+        &auth,
+        company,
+        portico_core::AuditTarget::new("invoice", invoice, title.clone()),
+    )?;
     Ok(render::ok(&InvoicePage {
         chrome: Chrome::signed_in(&auth, &title, "/invoices"),
         heading,

@@ -60,6 +60,7 @@ pub(crate) async fn export(
 ) -> Result<Response, WebError> {
     let company = acting_company(&auth)?;
     let filter = query.filter()?;
+    crate::audited::exported(&state, &auth, None, "Maintenance (CSV)", "")?;
     crate::csv_export::maintenance(&state, &auth.scope, company, filter, auth.principal.zone())
         .await
 }

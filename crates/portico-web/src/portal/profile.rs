@@ -91,6 +91,13 @@ pub(crate) async fn change_password(
                 // Other sessions opened with the old password end; this one stays.
                 tx.end_other_sessions(auth.session_user(), &auth.id_hash)
                     .await?;
+                tx.audit_account(
+                    auth.session_user(),
+                    portico_core::AuditAction::PasswordChanged,
+                    auth.scope.origin(),
+                    "from the profile",
+                )
+                .await?;
                 tx.commit().await?;
                 return Ok(see_other("/profile?password"));
             }
@@ -108,8 +115,16 @@ pub(crate) async fn end_other_sessions(
     SignedForm { auth, .. }: SignedForm,
 ) -> Result<Response, WebError> {
     let mut tx = state.store.auth(auth.site.workspace_id).await?;
-    tx.end_other_sessions(auth.session_user(), &auth.id_hash)
+    let ended = tx
+        .end_other_sessions(auth.session_user(), &auth.id_hash)
         .await?;
+    tx.audit_account(
+        auth.session_user(),
+        portico_core::AuditAction::SessionEnded,
+        auth.scope.origin(),
+        &format!("{ended} other session(s) of their own"),
+    )
+    .await?;
     tx.commit().await?;
     Ok(see_other("/profile?signed-out"))
 }

@@ -164,6 +164,7 @@ pub(crate) async fn export(
             .ok_or_else(|| WebError::BadRequest("Unknown ticket filter.".into()))?
     };
     auth.scope.may(portico_core::Action::ViewTickets)?;
+    crate::audited::exported(&state, &auth, None, "Tickets (CSV)", "")?;
     Ok(crate::csv_export::tickets(
         &state,
         auth.scope.clone(),
@@ -291,6 +292,7 @@ async fn detail_page(
 ) -> Result<DetailPage, WebError> {
     let mut tx = state.store.scoped(&auth.scope).await?;
     let detail = tx.ticket(ticket).await?;
+    tx.audit_ticket_viewed(&detail.ticket)?;
     let can_contribute = auth.scope.may(Action::ContributeTickets).is_ok();
     let colleagues = detail
         .cc_candidates

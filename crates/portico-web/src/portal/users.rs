@@ -129,6 +129,7 @@ pub(crate) async fn export(
     let users = tx.portal_users(company).await?;
     let sites = tx.sites(company).await?;
     tx.commit().await?;
+    crate::audited::exported(&state, &auth, None, "Users (CSV)", "")?;
     Ok(crate::csv_export::portal_users(&users, &sites))
 }
 
@@ -255,6 +256,10 @@ async fn user_page(
     let company = portal.company_id();
     let mut tx = state.store.scoped(&auth.scope).await?;
     let target = tx.portal_user(company, user).await?;
+    tx.audit_viewed(
+        company,
+        portico_core::AuditTarget::new("portal_user", user, target.name.clone()),
+    )?;
     let all_sites = tx.sites(company).await?;
     let history = tx.portal_user_history(company, user).await?;
     tx.commit().await?;

@@ -56,5 +56,6 @@ pub(crate) async fn export(
     let mut tx = state.store.scoped(&auth.scope).await?;
     let work = tx.work_month(company, &month).await?;
     tx.commit().await?;
+    crate::audited::exported(&state, &auth, None, "Work (CSV)", "")?;
     Ok(crate::csv_export::work_month(&work))
 }

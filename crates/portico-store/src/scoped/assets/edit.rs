@@ -373,6 +373,13 @@ impl ScopedTx<'_> {
             ))
             .await?;
         self.write_custom_values(company, id, &draft.custom).await?;
+        self.audit(
+            portico_core::AuditAction::RecordCreated,
+            Some(company),
+            portico_core::AuditTarget::new("asset", id, draft.name.trim()),
+            "",
+        )
+        .await?;
         Ok(id)
     }
 

@@ -128,6 +128,13 @@ impl ScopedTx<'_> {
             ))
             .await?;
         self.write_contact_roles(company, id, &draft.roles).await?;
+        self.audit(
+            portico_core::AuditAction::RecordCreated,
+            Some(company),
+            portico_core::AuditTarget::new("contact", id, checked.name.as_str()),
+            "",
+        )
+        .await?;
         Ok(id)
     }
 

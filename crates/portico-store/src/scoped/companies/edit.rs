@@ -247,6 +247,13 @@ impl ScopedTx<'_> {
                 now()
             ))
             .await?;
+        self.audit(
+            portico_core::AuditAction::RecordCreated,
+            Some(id),
+            portico_core::AuditTarget::new("company", id, checked.name.as_str()),
+            "",
+        )
+        .await?;
         Ok(id)
     }
 
@@ -287,10 +294,16 @@ impl ScopedTx<'_> {
             }
         });
         update.sql(" AND id = ").arg(id);
-        match self.tx.exec(update).await? {
-            1 => Ok(()),
-            _ => Err(StoreError::NotFound),
+        if self.tx.exec(update).await? != 1 {
+            return Err(StoreError::NotFound);
         }
+        self.audit(
+            portico_core::AuditAction::RecordUpdated,
+            Some(id),
+            portico_core::AuditTarget::new("company", id, checked.name.as_str()),
+            "details and plan",
+        )
+        .await
     }
 
     /// Archives a company: it keeps its history, leaves pickers and the company list, and its
@@ -309,7 +322,13 @@ impl ScopedTx<'_> {
             .arg(id)
             .sql(" AND archived_at IS NULL");
         self.tx.exec(update).await?;
-        Ok(())
+        self.audit(
+            portico_core::AuditAction::RecordArchived,
+            Some(id),
+            portico_core::AuditTarget::new("company", id, ""),
+            "",
+        )
+        .await
     }
 
     /// Restores an archived company; its portal stays off until an owner switches it on.
@@ -321,7 +340,13 @@ impl ScopedTx<'_> {
         });
         update.sql(" AND id = ").arg(id);
         self.tx.exec(update).await?;
-        Ok(())
+        self.audit(
+            portico_core::AuditAction::RecordUpdated,
+            Some(id),
+            portico_core::AuditTarget::new("company", id, ""),
+            "restored",
+        )
+        .await
     }
 
     /// A company in scope that takes work: archived ones answer a clear refusal.

@@ -23,7 +23,7 @@ impl ScopedTx<'_> {
         &mut self,
         table: &fence::Tenant,
         company: CompanyId,
-        id: impl Into<crate::sql::Arg>,
+        id: impl Into<crate::sql::Arg> + std::fmt::Display + Copy,
         archived: bool,
     ) -> Result<(), StoreError> {
         let at = archived.then(crate::now);
@@ -41,6 +41,18 @@ impl ScopedTx<'_> {
                 " AND archived_at IS NOT NULL"
             });
         self.tx.exec(update).await?;
-        Ok(())
+        let kind = table.table.trim_end_matches('s');
+        let (action, detail) = if archived {
+            (portico_core::AuditAction::RecordArchived, "")
+        } else {
+            (portico_core::AuditAction::RecordUpdated, "restored")
+        };
+        self.audit(
+            action,
+            Some(company),
+            portico_core::AuditTarget::new(kind, id, ""),
+            detail,
+        )
+        .await
     }
 }

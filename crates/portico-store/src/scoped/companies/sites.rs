@@ -92,6 +92,13 @@ impl ScopedTx<'_> {
                 address.as_str()
             ))
             .await?;
+        self.audit(
+            portico_core::AuditAction::RecordCreated,
+            Some(company),
+            portico_core::AuditTarget::new("site", id, name.as_str()),
+            "",
+        )
+        .await?;
         Ok(id)
     }
 
@@ -117,10 +124,16 @@ impl ScopedTx<'_> {
             .arg(company)
             .sql(" AND id = ")
             .arg(site);
-        match self.tx.exec(update).await? {
-            1 => Ok(()),
-            _ => Err(StoreError::NotFound),
+        if self.tx.exec(update).await? != 1 {
+            return Err(StoreError::NotFound);
         }
+        self.audit(
+            portico_core::AuditAction::RecordUpdated,
+            Some(company),
+            portico_core::AuditTarget::new("site", site, draft.name.trim()),
+            "",
+        )
+        .await
     }
 
     /// Archives a site (`archived`) or restores it.

@@ -38,6 +38,12 @@ impl ScopedTx<'_> {
                 ));
             }
         }
+        self.audit_ticket(
+            &ticket,
+            portico_core::AuditAction::TicketUpdated,
+            &format!("copied colleagues: {}", wanted.len()),
+        )
+        .await?;
         let mut uncopy = self.delete(&fence::TICKET_CC);
         uncopy.sql(" AND ticket_id = ").arg(id);
         self.tx.exec(uncopy).await?;

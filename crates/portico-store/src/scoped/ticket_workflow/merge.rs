@@ -35,6 +35,12 @@ impl ScopedTx<'_> {
         }
         // Site-restricted client users see one site's tickets: merging across sites would show
         // them another site's conversation.
+        self.audit_ticket(
+            &from,
+            portico_core::AuditAction::TicketUpdated,
+            &format!("merged into #{} {}", into.number, into.title),
+        )
+        .await?;
         if into.site_id != from.site_id {
             return Err(StoreError::Invalid(
                 "Tickets of different sites cannot be merged.".into(),

@@ -479,6 +479,17 @@ impl ScopedTx<'_> {
                 row.asset
             ))
             .await?;
+        self.audit(
+            portico_core::AuditAction::TicketCreated,
+            Some(row.company),
+            portico_core::AuditTarget::new("ticket", id, format!("#{number} {}", row.title)),
+            match row.source {
+                "portal" => "raised in the portal",
+                "staff" => "logged by the desk",
+                other => other,
+            },
+        )
+        .await?;
         Ok((id, number, at))
     }
 

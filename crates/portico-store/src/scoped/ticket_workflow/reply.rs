@@ -49,6 +49,16 @@ impl ScopedTx<'_> {
         self.insert_message(ticket.company_id, id, &body, internal, attachments, at)
             .await?;
         self.stop_replying(id).await?;
+        let (action, what) = if internal {
+            (portico_core::AuditAction::TicketNoteAdded, "internal note")
+        } else {
+            (portico_core::AuditAction::TicketReplied, "reply")
+        };
+        let detail = match status {
+            Some(s) => format!("{what}; status set to {}", s.label()),
+            None => what.to_owned(),
+        };
+        self.audit_ticket(&ticket, action, &detail).await?;
         if internal {
             // An internal note changes nothing the client can see, not even the update time;
             // a status set with it is news of its own.

@@ -99,7 +99,19 @@ impl ScopedTx<'_> {
                 at
             ))
             .await?;
-        Ok(())
+        let detail = match (old_value.is_empty(), new_value.is_empty()) {
+            (true, _) => format!("{kind}: {new_value}"),
+            (false, true) => format!("{kind}: {old_value} → none"),
+            (false, false) => format!("{kind}: {old_value} → {new_value}"),
+        };
+        self.audit_on(
+            public,
+            portico_core::AuditAction::TicketUpdated,
+            Some(ticket.company_id),
+            ScopedTx::ticket_target(ticket),
+            &detail,
+        )
+        .await
     }
 
     /// `UPDATE tickets SET <set> WHERE <fence> AND id = <ticket>`.

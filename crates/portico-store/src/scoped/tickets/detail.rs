@@ -457,9 +457,9 @@ impl ScopedTx<'_> {
         ticket: TicketId,
         id: &str,
     ) -> Result<Attachment, StoreError> {
-        self.ticket_summary(ticket).await?;
+        let summary = self.ticket_summary(ticket).await?;
         let mut query = Q::new(
-            "SELECT a.blob_key, a.file_name, a.content_type, a.inline FROM ticket_attachments a WHERE a.ticket_id = ",
+            "SELECT a.blob_key, a.file_name, a.content_type, a.inline, a.internal FROM ticket_attachments a WHERE a.ticket_id = ",
         );
         query.arg(ticket);
         query.sql(" AND a.id = ").arg(id);
@@ -467,8 +467,26 @@ impl ScopedTx<'_> {
         if self.scope.may(Action::ViewInternalNotes).is_err() {
             query.sql(" AND NOT a.internal");
         }
-        let (blob_key, file_name, content_type, inline): (String, String, String, bool) =
-            self.tx.one(query).await?;
+        let (blob_key, file_name, content_type, inline, internal): (
+            String,
+            String,
+            String,
+            bool,
+            bool,
+        ) = self.tx.one(query).await?;
+        // A file of an internal note is the MSP's own: its download goes on the workspace's
+        // chain.
+        self.audit_view_on(
+            !internal,
+            portico_core::AuditAction::Downloaded,
+            Some(summary.company_id),
+            portico_core::AuditTarget::new(
+                "attachment",
+                id,
+                format!("{file_name} (#{} {})", summary.number, summary.title),
+            ),
+            "",
+        )?;
         Ok(Attachment {
             blob_key,
             file_name,
