@@ -3,6 +3,7 @@
 
 mod assets_view;
 mod attachments;
+mod audit_view;
 mod audited;
 pub mod auth;
 mod brand;

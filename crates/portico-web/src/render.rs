@@ -106,6 +106,7 @@ impl Chrome {
                     chrome.nav.push(item("/settings/routing", "Routing"));
                     chrome.nav.push(item("/settings/assets", "Asset fields"));
                     chrome.nav.push(item("/outbox", "Outbox"));
+                    chrome.nav.push(item("/audit", "Audit log"));
                 }
             }
             Principal::Portal(portal) => {

@@ -132,6 +132,10 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             }
         }
         (SurfaceKind::Console, "GET", "/companies/{company}/edit") => in_company(owner, 200),
+        // A company's audit chain as a proof bundle: the owners'.
+        (SurfaceKind::Console, "GET", "/companies/{company}/audit-bundle.json") => {
+            in_company(owner, 200)
+        }
         // Assets: every staff member reads a visible company's; owners and technicians add and
         // edit them; which fields clients see is the owners' call.
         (
@@ -496,7 +500,9 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             | "/settings/ticket-form"
             | "/settings/ticket-visibility"
             | "/settings/routing"
-            | "/outbox",
+            | "/outbox"
+            | "/audit"
+            | "/audit.csv",
         ) => {
             if owner {
                 200
@@ -639,6 +645,10 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         // Users: the client admins' section; the company's users only (B's under A's portal
         // is not found). An empty invitation or edit is refused.
         (SurfaceKind::Portal, "GET", "/users" | "/users.csv" | "/users/new") => {
+            if who == Who::ClientAdmin { 200 } else { 404 }
+        }
+        // The company's audit chain: its client admins' section.
+        (SurfaceKind::Portal, "GET", "/audit" | "/audit.csv" | "/audit/bundle.json") => {
             if who == Who::ClientAdmin { 200 } else { 404 }
         }
         (SurfaceKind::Portal, "POST", "/users") => {

@@ -213,7 +213,7 @@ impl ScopedTx<'_> {
         &mut self,
         company: Option<CompanyId>,
     ) -> Result<ProofBundle, StoreError> {
-        self.scope.may(Action::ViewAudit)?;
+        // A company out of sight is missing before it is forbidden.
         let company = match (self.scope.is_portal(), company) {
             (true, _) => self.own_company()?,
             (false, Some(c)) => {
@@ -222,6 +222,7 @@ impl ScopedTx<'_> {
             }
             (false, None) => return Err(StoreError::NotFound),
         };
+        self.scope.may(Action::ViewAudit)?;
         let chain = company.as_text();
         let workspace = self.scope.workspace().as_text();
         let mut query = self.select("h.seq, h.hash", &fence::AUDIT_HEADS, "h");

@@ -2,6 +2,7 @@
 
 mod asset_fields;
 mod assets;
+mod audit;
 mod branding;
 mod canned_responses;
 mod changes;
@@ -439,6 +440,13 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
         .get("/settings/portal", Resource::Page, portal_defaults::page)
         .post("/settings/portal", Resource::Page, portal_defaults::save)
         .get("/outbox", Resource::Page, outbox::list)
+        .get("/audit", Resource::Page, audit::page)
+        .get("/audit.csv", Resource::Page, audit::export)
+        .get(
+            "/companies/{company}/audit-bundle.json",
+            Resource::Company,
+            audit::bundle,
+        )
 }
 
 /// Routes both surfaces have: sign-in flows, brand assets, static files.

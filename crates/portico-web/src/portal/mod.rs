@@ -1,6 +1,7 @@
 //! The client portal: a read-mostly window onto the company's records, white-labelled.
 
 mod assets;
+mod audit;
 mod changes;
 mod contacts;
 mod invoices;
@@ -103,6 +104,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
                     Resource::ChangeRequest,
                     changes::approval,
                 )
+        })
+        .section(Section::AuditLog, |r| {
+            r.get("/audit", Resource::Page, audit::page)
+                .get("/audit.csv", Resource::Page, audit::export)
+                .get("/audit/bundle.json", Resource::Page, audit::bundle)
         })
         .section(Section::Users, |r| {
             r.get("/users", Resource::Page, users::list)

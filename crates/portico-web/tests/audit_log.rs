@@ -1,0 +1,163 @@
+//! The audit log through HTTP: what staff and clients do reaches the log with who, what, when
+//! and from where; a client admin reads their company's chain — including which of the MSP's
+//! staff opened their records — and nothing of another company's or the MSP's internal work;
+//! the proof bundle they download checks on its own; a rolled-back change leaves no entry.
+
+mod common;
+
+use common::{CONSOLE, PASSWORD, PORTAL, TestApp, Who};
+use portico_store::scoped::audit_log::ProofBundle;
+
+/// The rows of the log as `who` reads it (the page without its filter form).
+async fn log_as(app: &TestApp, who: Who, query: &str) -> String {
+    app.store().flush_audit().await.unwrap();
+    let response = app.get_as(who, &format!("/audit{query}")).await;
+    assert_eq!(response.status, 200, "{query}");
+    let body = response.body;
+    let start = body.find("class=\"list-count\"").expect("the list");
+    body[start..].to_owned()
+}
+
+#[tokio::test]
+async fn a_client_admin_sees_who_opened_and_changed_their_records() {
+    let app = TestApp::spawn().await;
+    let ticket = app.fx.tickets[0].id;
+    // The MSP's technician opens the ticket; the member replies; the technician adds an
+    // internal note (the MSP's own).
+    let opened = app
+        .get_as(Who::TechnicianAssigned, &format!("/tickets/{ticket}"))
+        .await;
+    assert_eq!(opened.status, 200);
+    let reply = app
+        .post_as(
+            Who::Member,
+            &format!("/tickets/{ticket}/replies"),
+            &[("body", "AUDIT-REPLY")],
+        )
+        .await;
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let note = app
+        .post_as(
+            Who::TechnicianAssigned,
+            &format!("/tickets/{ticket}/replies"),
+            &[("body", "AUDIT-NOTE"), ("kind", "note")],
+        )
+        .await;
+    assert_eq!(note.status, 303, "{}", note.body);
+    // A sign-in that fails on the member's account.
+    let failed = app
+        .sign_in(PORTAL, "member@a.test", "not the password")
+        .await;
+    assert_eq!(failed.status, 401);
+
+    let page = log_as(&app, Who::ClientAdmin, "").await;
+    assert!(page.contains("Viewed"), "{page}");
+    assert!(page.contains("MSP staff"));
+    assert!(page.contains("Replied on a ticket"));
+    assert!(page.contains("Sign-in failed"));
+    assert!(
+        !page.contains("Added an internal note"),
+        "the MSP's internal work is on the workspace's chain"
+    );
+    // The filters narrow it.
+    let failures = log_as(&app, Who::ClientAdmin, "?action=sign_in_failed").await;
+    assert!(failures.contains("Sign-in failed"));
+    assert!(!failures.contains("Replied on a ticket"));
+
+    // The owner sees the internal note, on the workspace's chain, and every company.
+    let owner = log_as(&app, Who::Owner, "").await;
+    assert!(owner.contains("Added an internal note"));
+    assert!(owner.contains("internal"));
+
+    // The CSV holds the entries.
+    let csv = app.get_as(Who::ClientAdmin, "/audit.csv").await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.body.starts_with("Time (UTC),Who,Name,Action"));
+    assert!(csv.body.contains("Replied on a ticket"));
+
+    // The proof bundle checks out against the workspace's key, and not once edited.
+    let bundle = app.get_as(Who::ClientAdmin, "/audit/bundle.json").await;
+    assert_eq!(bundle.status, 200);
+    let bundle: ProofBundle = serde_json::from_str(&bundle.body).unwrap();
+    let key = hex::encode(
+        app.store()
+            .audit_log()
+            .key()
+            .verifying_key(&app.fx.ws1.as_text())
+            .as_bytes(),
+    );
+    assert!(bundle.entries.len() >= 3);
+    assert_eq!(bundle.verify(Some(&key)), Ok(bundle.entries.len() as u64));
+    assert!(
+        bundle
+            .entries
+            .iter()
+            .all(|e| e.chain == app.fx.company_a.as_text())
+    );
+    let mut edited = bundle.clone();
+    edited.entries[0].actor_name = "Someone else".into();
+    assert!(edited.verify(Some(&key)).is_err());
+
+    // The whole log verifies.
+    let mut tx = app.store().system_unscoped().await.unwrap();
+    let report = tx
+        .verify_audit(app.store().audit_log(), None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+}
+
+#[tokio::test]
+async fn sign_ins_and_sign_outs_are_recorded() {
+    let app = TestApp::spawn().await;
+    // Signed in through the form, from a browser that names itself.
+    let form = app.get(PORTAL, "/login").send().await;
+    let form_token = form.cookie("portico_form").unwrap();
+    let ok = app
+        .post(PORTAL, "/login")
+        .cookie("portico_form", &form_token)
+        .header("user-agent", "AuditAgent/1.0 Firefox/140.0")
+        .form(&[
+            ("form_token", &form_token),
+            ("email", "admin@a.test"),
+            ("password", PASSWORD),
+            ("next", "/"),
+        ])
+        .send()
+        .await;
+    assert_eq!(ok.status, 303);
+    let page = log_as(&app, Who::ClientAdmin, "?action=sign_in").await;
+    assert!(page.contains("Signed in"));
+    assert!(page.contains("admin@a.test"));
+    assert!(page.contains("Firefox"), "the device is named");
+    let csv = app
+        .get_as(Who::ClientAdmin, "/audit.csv?action=sign_in")
+        .await;
+    assert!(csv.body.contains("AuditAgent/1.0 Firefox/140.0"));
+    let console = app.sign_in(CONSOLE, "nobody@msp.test", "wrong").await;
+    assert_eq!(console.status, 401);
+    let owner = log_as(&app, Who::Owner, "?action=sign_in_failed").await;
+    assert!(owner.contains("nobody@msp.test"));
+    assert!(owner.contains("Not signed in"));
+    // Dates that are not dates are refused, and change nothing.
+    let bad = app.get_as(Who::Owner, "/audit?from=yesterday").await;
+    assert_eq!(bad.status, 400);
+}
+
+#[tokio::test]
+async fn a_refused_change_leaves_no_entry() {
+    let app = TestApp::spawn().await;
+    let ticket = app.fx.tickets[0].id;
+    // An empty reply is refused: the ticket and the log stay as they were.
+    let refused = app
+        .post_as(
+            Who::Member,
+            &format!("/tickets/{ticket}/replies"),
+            &[("body", "")],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    let page = log_as(&app, Who::Owner, "?action=ticket_replied").await;
+    assert!(page.contains("No entries match"), "{page}");
+}
