@@ -664,6 +664,26 @@ impl AuthTx {
         Ok(())
     }
 
+    /// Ends one session of `user`, named by its id hash (as [`AuthTx::sessions_of`] lists it);
+    /// `NotFound` if it is not theirs or already over.
+    pub async fn end_session_of(
+        &mut self,
+        user: SessionUser,
+        id_hash: &str,
+    ) -> Result<(), StoreError> {
+        let mut query = Q::new("DELETE FROM sessions WHERE workspace_id = ");
+        query
+            .arg(self.workspace)
+            .sql(" AND id_hash = ")
+            .arg(id_hash);
+        user_predicate(&mut query, user);
+        if self.tx.exec(query).await? == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.principals.forget(id_hash);
+        Ok(())
+    }
+
     /// Ends every session of `user` but the one holding `keep` (a token hash).
     pub async fn end_other_sessions(
         &mut self,

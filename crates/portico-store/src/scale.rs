@@ -685,3 +685,73 @@ const WORK_NOTES: [&str; 6] = [
     "Checked the backup job and re-ran it",
     "Configured the VPN client on a new laptop",
 ];
+
+/// Appends `entries` audit entries to the first workspace's log, spread over its first hundred
+/// companies' chains (a tenth on the workspace's own), through the same append the application
+/// uses (hash chain, a signed checkpoint every [`crate::audit::AuditLog::checkpoint_every`]
+/// entries), ten thousand to a transaction: the log `portico audit verify` is timed on.
+pub async fn seed_audit(store: &Store, entries: i64) -> Result<u64, StoreError> {
+    use crate::audit::{EntryActor, Pending, append_all};
+    use portico_core::{AuditAction, AuditTarget, Origin};
+    let mut tx = store.system_unscoped().await?;
+    let workspace: Option<(String,)> = tx
+        .tx
+        .optional(q!("SELECT id FROM workspaces ORDER BY id LIMIT 1"))
+        .await?;
+    let Some((workspace,)) = workspace else {
+        return Err(StoreError::Invalid("the database has no workspace".into()));
+    };
+    let workspace = WorkspaceId::from_stored(&workspace);
+    let companies: Vec<(String, String)> = tx
+        .tx
+        .all(q!(
+            "SELECT id, name FROM companies WHERE workspace_id = $1 ORDER BY id LIMIT 100",
+            workspace
+        ))
+        .await?;
+    tx.commit().await?;
+    let origin = Origin::new(
+        Some("203.0.113.10".parse().expect("an address")),
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36",
+    );
+    let actions = [
+        AuditAction::RecordViewed,
+        AuditAction::RecordViewed,
+        AuditAction::TicketReplied,
+        AuditAction::SignIn,
+        AuditAction::Downloaded,
+    ];
+    let mut written = 0u64;
+    while (written as i64) < entries {
+        let mut tx = store.begin_system().await?;
+        let batch = (entries - written as i64).min(10_000);
+        let mut pending = Vec::with_capacity(batch as usize);
+        for i in 0..batch {
+            let n = written as i64 + i;
+            let company = if n % 10 == 0 || companies.is_empty() {
+                None
+            } else {
+                let (id, _) = &companies[(n as usize) % companies.len()];
+                Some(CompanyId::from_stored(id))
+            };
+            let entry = Pending::new(
+                workspace,
+                company,
+                EntryActor::system(&format!("Person {}", n % 97)),
+                actions[(n as usize) % actions.len()],
+                AuditTarget::new(
+                    "ticket",
+                    n,
+                    format!("#{} A ticket of the benchmark", n % 5000),
+                ),
+                "",
+                &origin,
+            );
+            pending.push(entry);
+        }
+        append_all(&mut tx, store.audit_log(), &pending).await?;
+        tx.commit().await?;
+        written += batch as u64;
+    }
+    Ok(written)
+}

@@ -281,6 +281,27 @@ async fn views_reach_the_log_through_the_recorder() {
     assert_eq!(page.entries[0].target_label, "#1042 Printer");
     assert_eq!(page.entries[0].actor_name, "member@acme.test");
     assert!(w.verify().await.is_empty());
+
+    // Many views of two chains interleaved, appended in one batch past a checkpoint: each
+    // chain stays whole and in order.
+    let owner = w.scope(w.owner).await;
+    let tx = w.store.scoped(&owner).await.unwrap();
+    for i in 0..(2 * EVERY + 3) {
+        let company = if i % 3 == 0 { Some(w.b) } else { Some(w.a) };
+        tx.audit_view(
+            AuditAction::RecordViewed,
+            company,
+            AuditTarget::new("asset", i, format!("Asset {i}")),
+            "",
+        )
+        .unwrap();
+    }
+    drop(tx);
+    w.store.flush_audit().await.unwrap();
+    assert!(w.verify().await.is_empty(), "{:?}", w.verify().await);
+    let chain = w.chain_a().await;
+    let labels: Vec<&str> = chain.iter().map(|e| e.target_label.as_str()).collect();
+    assert_eq!(labels[1..4], ["Asset 1", "Asset 2", "Asset 4"]);
 }
 
 #[tokio::test]

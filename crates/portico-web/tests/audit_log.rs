@@ -161,3 +161,53 @@ async fn a_refused_change_leaves_no_entry() {
     let page = log_as(&app, Who::Owner, "?action=ticket_replied").await;
     assert!(page.contains("No entries match"), "{page}");
 }
+
+#[tokio::test]
+async fn a_portal_user_sees_recent_sign_ins_and_ends_one_session() {
+    let app = TestApp::spawn().await;
+    let failed = app.sign_in(PORTAL, "member@a.test", "wrong password").await;
+    assert_eq!(failed.status, 401);
+    // Two browsers signed in.
+    let first = app.sign_in(PORTAL, "member@a.test", PASSWORD).await;
+    let other = app.sign_in(PORTAL, "member@a.test", PASSWORD).await;
+    let first = first.cookie("portico_portal").unwrap();
+    let other = other.cookie("portico_portal").unwrap();
+    let profile = app
+        .get(PORTAL, "/profile")
+        .session(Some(&first))
+        .send()
+        .await;
+    assert_eq!(profile.status, 200);
+    let recent = &profile.body[profile.body.find("Recent sign-ins").unwrap()..];
+    assert!(recent.contains("Signed in"));
+    assert!(recent.contains("<strong>Failed</strong>"));
+    // The other session's end button names it by its hash.
+    let sessions = &profile.body[profile.body.find("Where you are signed in").unwrap()..];
+    let marker = "name=\"session\" value=\"";
+    let start = sessions.find(marker).unwrap() + marker.len();
+    let hash = &sessions[start..start + 64];
+    let csrf = profile.hidden("csrf");
+    let ended = app
+        .post(PORTAL, "/profile/sessions/end")
+        .session(Some(&first))
+        .form(&[("csrf", &csrf), ("session", hash)])
+        .send()
+        .await;
+    assert_eq!(ended.status, 303);
+    let gone = app
+        .get(PORTAL, "/profile")
+        .session(Some(&other))
+        .send()
+        .await;
+    assert_eq!(gone.status, 303, "the ended session signs in again");
+    // Once more: it has ended already.
+    let again = app
+        .post(PORTAL, "/profile/sessions/end")
+        .session(Some(&first))
+        .form(&[("csrf", &csrf), ("session", hash)])
+        .send()
+        .await;
+    assert_eq!(again.status, 400);
+    let log = log_as(&app, Who::ClientAdmin, "?action=session_ended").await;
+    assert!(log.contains("Ended a session"));
+}

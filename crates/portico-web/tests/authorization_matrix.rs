@@ -693,6 +693,8 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             }
         }
         (SurfaceKind::Portal, "POST", "/profile/password") => 422,
+        // No such session of theirs (ended, or someone else's: the same answer).
+        (SurfaceKind::Portal, "POST", "/profile/sessions/end") => 400,
         (SurfaceKind::Portal, "POST", "/profile/time-zone") => 400,
         // Viewers read tickets but change nothing: a clear 403, never a 404 for what they see.
         (SurfaceKind::Portal, "GET", "/tickets/new") => {

@@ -43,6 +43,13 @@ enum Command {
     /// Manage staff users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Append synthetic entries to the audit log of a benchmark database (see bench/), to time
+    /// `portico audit verify` on.
+    BenchSeedAudit {
+        /// Entries to append.
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: i64,
+    },
     /// Check, sign and prune the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -576,6 +583,14 @@ async fn run(command: Command, settings: Settings, started: Instant, serving: bo
                 logins.portal_email, logins.staff_email, logins.password
             );
         }
+        Command::BenchSeedAudit { entries } => {
+            migrate(&settings, &store).await?;
+            let written = portico_store::scale::seed_audit(&store, entries).await?;
+            println!(
+                "appended {written} audit entries in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
         Command::Audit(command) => audit(&settings, &store, command).await?,
         Command::Serve => serve(settings, store, started).await?,
     }
@@ -973,6 +988,29 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_audit_key_file_is_made_once_private_and_read_back() {
+        let dir = std::env::temp_dir().join(format!("portico-audit-key-{}", std::process::id()));
+        let path = dir.join("nested").join("audit.key");
+        assert!(
+            audit_key(&path, false).is_err(),
+            "checking needs the key that signed"
+        );
+        let made = audit_key(&path, true).unwrap();
+        let again = audit_key(&path, true).unwrap();
+        assert_eq!(made.verifying_key("ws"), again.verifying_key("ws"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(&path, "not a key").unwrap();
+        let error = audit_key(&path, true).unwrap_err().to_string();
+        assert!(error.contains("64 hex characters"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn defaults_then_file_then_flags() {

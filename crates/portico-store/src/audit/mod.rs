@@ -217,57 +217,132 @@ fn text(id: Option<CompanyId>) -> String {
     id.map(|c| c.as_text()).unwrap_or_default()
 }
 
-/// Appends one entry to its chain in `tx`, and signs the chain's head when a checkpoint is due.
-/// The head's row is updated first: on PostgreSQL its lock orders concurrent appends to one
-/// chain (SQLite has a single writer).
+/// Appends one entry to its chain in `tx` (see [`append_all`]).
 pub(crate) async fn append(tx: &mut Tx, log: &AuditLog, entry: &Pending) -> Result<(), StoreError> {
-    let workspace = entry.workspace.as_text();
-    let chain = text(entry.chain);
-    let (seq, prev_hash): (i64, String) = tx
-        .one(q!(
-            "INSERT INTO audit_heads (workspace_id, chain, company_id, seq, hash) \
-             VALUES ($1, $2, $3, 1, $4) \
-             ON CONFLICT (workspace_id, chain) DO UPDATE SET seq = audit_heads.seq + 1 \
-             RETURNING seq, hash",
-            &workspace,
-            &chain,
-            entry.chain,
-            GENESIS
-        ))
-        .await?;
-    let mut stored = StoredEntry {
-        workspace_id: workspace,
-        chain,
-        seq,
-        id: AuditEntryId::new().as_text(),
-        at_ms: entry.at_ms,
-        concerns_company_id: text(entry.concerns),
-        actor_kind: entry.actor.kind.to_owned(),
-        actor_id: entry.actor.id.clone(),
-        actor_name: entry.actor.name.clone(),
-        action: entry.action.as_str().to_owned(),
-        target_kind: entry.target.kind.to_owned(),
-        target_id: entry.target.id.clone(),
-        target_label: entry.target.label.clone(),
-        detail: entry.detail.clone(),
-        ip: entry.origin.ip.map(|ip| ip.to_string()).unwrap_or_default(),
-        user_agent: entry.origin.user_agent.clone(),
-        prev_hash,
-        hash: String::new(),
+    append_all(tx, log, std::slice::from_ref(entry)).await
+}
+
+/// Appends entries to their chains in `tx`, in order, and signs a chain's head wherever a
+/// checkpoint falls due. Each chain's head is read once (on PostgreSQL locked, which orders
+/// concurrent appends to one chain; SQLite has a single writer) and written once, so a batch
+/// of views costs one INSERT each. No statement here may abort halfway (no upsert): such a
+/// statement needs SQLite's statement journal, whose memory, freed again at every statement,
+/// made the allocator hand pages back and forth with the kernel.
+pub(crate) async fn append_all(
+    tx: &mut Tx,
+    log: &AuditLog,
+    entries: &[Pending],
+) -> Result<(), StoreError> {
+    let mut done = vec![false; entries.len()];
+    for first in 0..entries.len() {
+        if done[first] {
+            continue;
+        }
+        let (workspace, chain_company) = (entries[first].workspace, entries[first].chain);
+        let workspace_text = workspace.as_text();
+        let chain = text(chain_company);
+        let (mut seq, mut hash) = head(tx, &workspace_text, &chain, chain_company).await?;
+        let mut signed: Option<i64> = None;
+        for (i, entry) in entries.iter().enumerate().skip(first) {
+            if done[i] || entry.workspace != workspace || entry.chain != chain_company {
+                continue;
+            }
+            done[i] = true;
+            seq += 1;
+            let mut stored = StoredEntry {
+                workspace_id: workspace_text.clone(),
+                chain: chain.clone(),
+                seq,
+                id: AuditEntryId::new().as_text(),
+                at_ms: entry.at_ms,
+                concerns_company_id: text(entry.concerns),
+                actor_kind: entry.actor.kind.to_owned(),
+                actor_id: entry.actor.id.clone(),
+                actor_name: entry.actor.name.clone(),
+                action: entry.action.as_str().to_owned(),
+                target_kind: entry.target.kind.to_owned(),
+                target_id: entry.target.id.clone(),
+                target_label: entry.target.label.clone(),
+                detail: entry.detail.clone(),
+                ip: entry.origin.ip.map(|ip| ip.to_string()).unwrap_or_default(),
+                user_agent: entry.origin.user_agent.clone(),
+                prev_hash: std::mem::take(&mut hash),
+                hash: String::new(),
+            };
+            stored.hash = stored.computed_hash();
+            insert_entry(tx, &stored, entry).await?;
+            if seq % log.checkpoint_every == 0 {
+                let signing = log.key.signing_key(&workspace_text);
+                let checkpoint = Checkpoint::sign(
+                    &signing,
+                    &workspace_text,
+                    &chain,
+                    seq,
+                    &stored.hash,
+                    stored.at_ms,
+                );
+                insert_checkpoint(tx, &checkpoint, chain_company).await?;
+                signed = Some(stored.at_ms);
+            }
+            hash = stored.hash;
+        }
+        let mut update = crate::sql::Q::new("UPDATE audit_heads SET seq = ");
+        update.arg(seq).sql(", hash = ").arg(hash.as_str());
+        if let Some(at) = signed {
+            update
+                .sql(", signed_seq = ")
+                .arg(seq - seq % log.checkpoint_every)
+                .sql(", signed_at_ms = ")
+                .arg(at);
+        }
+        update
+            .sql(" WHERE workspace_id = ")
+            .arg(workspace_text.as_str())
+            .sql(" AND chain = ")
+            .arg(chain.as_str());
+        tx.exec(update).await?;
+    }
+    Ok(())
+}
+
+/// A chain's head (last seq and hash), made at seq 0 on its first entry; locked on PostgreSQL
+/// until the transaction ends.
+async fn head(
+    tx: &mut Tx,
+    workspace: &str,
+    chain: &str,
+    company: Option<CompanyId>,
+) -> Result<(i64, String), StoreError> {
+    let lock = if tx.is_postgres() { " FOR UPDATE" } else { "" };
+    let read = || {
+        crate::sql::Q::with(
+            &format!(
+                "SELECT seq, hash FROM audit_heads WHERE workspace_id = $1 AND chain = $2{lock}"
+            ),
+            vec![workspace.into(), chain.into()],
+        )
     };
-    stored.hash = stored.computed_hash();
-    let due = seq % log.checkpoint_every == 0;
+    if let Some(head) = tx.optional(read()).await? {
+        return Ok(head);
+    }
+    // Two first entries at once on PostgreSQL: one makes the row, both then lock it.
     tx.exec(q!(
-        "UPDATE audit_heads SET hash = $1, signed_seq = CASE WHEN $2 THEN seq ELSE signed_seq END, \
-         signed_at_ms = CASE WHEN $2 THEN $3 ELSE signed_at_ms END \
-         WHERE workspace_id = $4 AND chain = $5",
-        &stored.hash,
-        due,
-        stored.at_ms,
-        &stored.workspace_id,
-        &stored.chain
+        "INSERT INTO audit_heads (workspace_id, chain, company_id, seq, hash) \
+         VALUES ($1, $2, $3, 0, $4) ON CONFLICT (workspace_id, chain) DO NOTHING",
+        workspace,
+        chain,
+        company,
+        GENESIS
     ))
     .await?;
+    tx.optional(read()).await?.ok_or(StoreError::NotFound)
+}
+
+async fn insert_entry(
+    tx: &mut Tx,
+    stored: &StoredEntry,
+    entry: &Pending,
+) -> Result<(), StoreError> {
     tx.exec(q!(
         "INSERT INTO audit_entries (workspace_id, chain, seq, company_id, concerns_company_id, id, \
          at_ms, actor_kind, actor_id, actor_name, action, target_kind, target_id, target_label, \
@@ -275,7 +350,7 @@ pub(crate) async fn append(tx: &mut Tx, log: &AuditLog, entry: &Pending) -> Resu
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
         &stored.workspace_id,
         &stored.chain,
-        seq,
+        stored.seq,
         entry.chain,
         entry.concerns,
         &stored.id,
@@ -294,18 +369,6 @@ pub(crate) async fn append(tx: &mut Tx, log: &AuditLog, entry: &Pending) -> Resu
         &stored.hash
     ))
     .await?;
-    if due {
-        let signing = log.key.signing_key(&stored.workspace_id);
-        let checkpoint = Checkpoint::sign(
-            &signing,
-            &stored.workspace_id,
-            &stored.chain,
-            seq,
-            &stored.hash,
-            stored.at_ms,
-        );
-        insert_checkpoint(tx, &checkpoint, entry.chain).await?;
-    }
     Ok(())
 }
 
@@ -552,9 +615,7 @@ impl Store {
             // Entries of many workspaces and companies: system work, on PostgreSQL as the
             // system role.
             let mut tx = self.begin_system().await?;
-            for entry in &batch {
-                append(&mut tx, &self.audit, entry).await?;
-            }
+            append_all(&mut tx, &self.audit, &batch).await?;
             tx.commit().await
         }
         .await;

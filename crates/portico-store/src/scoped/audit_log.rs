@@ -119,6 +119,31 @@ crate::sql::db_row!(Row {
     user_agent
 });
 
+impl Row {
+    fn into_entry(self) -> Result<AuditEntry, StoreError> {
+        Ok(AuditEntry {
+            action: AuditAction::parse(&self.action)
+                .ok_or_else(|| StoreError::Corrupt(format!("audit action {:?}", self.action)))?,
+            id: self.id,
+            at_ms: self.at_ms,
+            company_id: self
+                .concerns_company_id
+                .as_deref()
+                .map(CompanyId::from_stored),
+            internal: self.chain.is_empty(),
+            seq: self.seq,
+            actor_kind: self.actor_kind,
+            actor_name: self.actor_name,
+            target_kind: self.target_kind,
+            target_id: self.target_id,
+            target_label: self.target_label,
+            detail: self.detail,
+            ip: self.ip,
+            user_agent: self.user_agent,
+        })
+    }
+}
+
 impl ScopedTx<'_> {
     /// The company a portal reader's log is: their current company.
     fn own_company(&self) -> Result<CompanyId, StoreError> {
@@ -178,26 +203,7 @@ impl ScopedTx<'_> {
         rows.truncate(PAGE_SIZE as usize);
         let entries = rows
             .into_iter()
-            .map(|r| {
-                Ok(AuditEntry {
-                    action: AuditAction::parse(&r.action).ok_or_else(|| {
-                        StoreError::Corrupt(format!("audit action {:?}", r.action))
-                    })?,
-                    id: r.id,
-                    at_ms: r.at_ms,
-                    company_id: r.concerns_company_id.as_deref().map(CompanyId::from_stored),
-                    internal: r.chain.is_empty(),
-                    seq: r.seq,
-                    actor_kind: r.actor_kind,
-                    actor_name: r.actor_name,
-                    target_kind: r.target_kind,
-                    target_id: r.target_id,
-                    target_label: r.target_label,
-                    detail: r.detail,
-                    ip: r.ip,
-                    user_agent: r.user_agent,
-                })
-            })
+            .map(Row::into_entry)
             .collect::<Result<Vec<_>, StoreError>>()?;
         let next = if more {
             entries.last().map(|e| (e.at_ms, e.id.clone()))
@@ -205,6 +211,27 @@ impl ScopedTx<'_> {
             None
         };
         Ok(AuditPage { entries, next })
+    }
+
+    /// The latest sign-ins and failed sign-ins to the reader's own account (a portal user's
+    /// profile), newest first: when, from which address and browser.
+    pub async fn my_sign_ins(&mut self, limit: i64) -> Result<Vec<AuditEntry>, StoreError> {
+        let portico_core::Actor::Portal(me) = self.scope.actor() else {
+            return Ok(Vec::new());
+        };
+        let mut query = self.select(
+            "a.id, a.at_ms, a.concerns_company_id, a.chain, a.seq, a.actor_kind, a.actor_name, \
+             a.action, a.target_kind, a.target_id, a.target_label, a.detail, a.ip, a.user_agent",
+            &fence::AUDIT_ENTRIES,
+            "a",
+        );
+        query
+            .sql(" AND a.target_kind = 'portal_user' AND a.target_id = ")
+            .arg(me)
+            .sql(" AND a.action IN ('sign_in', 'sign_in_failed') ORDER BY a.at_ms DESC LIMIT ")
+            .arg(limit);
+        let rows: Vec<Row> = self.tx.all(query).await?;
+        rows.into_iter().map(Row::into_entry).collect()
     }
 
     /// The reader's company's chain as a proof bundle (the portal's download; the console's

@@ -34,12 +34,16 @@ pub(crate) async fn page(
     let filter = query.filter(&zone)?;
     let mut tx = state.store.scoped(&auth.scope).await?;
     let page = tx.audit_entries(&filter).await?;
-    let companies = tx
-        .companies(true)
-        .await?
-        .into_iter()
-        .map(|c| (c.id, c.name))
-        .collect();
+    // Current companies, then archived ones: their entries stay in the log.
+    let mut companies: Vec<(CompanyId, String)> = Vec::new();
+    for archived in [false, true] {
+        companies.extend(
+            tx.companies(archived)
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c.name)),
+        );
+    }
     tx.commit().await?;
     let key = state
         .store

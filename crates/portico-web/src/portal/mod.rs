@@ -146,6 +146,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
                     profile::end_other_sessions,
                 )
                 .post(
+                    "/profile/sessions/end",
+                    Resource::Page,
+                    profile::end_session,
+                )
+                .post(
                     "/profile/time-zone",
                     Resource::Page,
                     crate::local_time::save_my_time_zone,

@@ -22,6 +22,8 @@ struct ProfilePage {
     role: String,
     sessions: Vec<SessionInfo>,
     current: String,
+    /// The latest sign-ins (and failed ones) to this account, from the audit log.
+    sign_ins: Vec<portico_store::scoped::audit_log::AuditEntry>,
     error: String,
     notice: String,
     my_zone: MyZone,
@@ -41,6 +43,7 @@ async fn profile_page(
     tx.commit().await?;
     let mut tx = state.store.scoped(&auth.scope).await?;
     let my_zone = MyZone::read(auth, &mut tx).await?;
+    let sign_ins = tx.my_sign_ins(10).await?;
     tx.commit().await?;
     Ok(ProfilePage {
         chrome: Chrome::signed_in(auth, "Profile", "/profile"),
@@ -49,6 +52,7 @@ async fn profile_page(
         role: portal.role().label().to_owned(),
         sessions,
         current: auth.id_hash.clone(),
+        sign_ins,
         error,
         notice: notice.to_owned(),
         my_zone,
@@ -123,6 +127,38 @@ pub(crate) async fn end_other_sessions(
         portico_core::AuditAction::SessionEnded,
         auth.scope.origin(),
         &format!("{ended} other session(s) of their own"),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(see_other("/profile?signed-out"))
+}
+
+/// Ends one of the user's other sessions (a browser left signed in somewhere).
+pub(crate) async fn end_session(
+    State(state): State<AppState>,
+    SignedForm { auth, form, .. }: SignedForm,
+) -> Result<Response, WebError> {
+    let id_hash = form.get("session");
+    if id_hash == auth.id_hash {
+        return Err(WebError::BadRequest(
+            "To end this browser's session, sign out.".into(),
+        ));
+    }
+    let mut tx = state.store.auth(auth.site.workspace_id).await?;
+    // Ended already, or never theirs: the same answer either way.
+    match tx.end_session_of(auth.session_user(), id_hash).await {
+        Err(StoreError::NotFound) => {
+            return Err(WebError::BadRequest(
+                "That session has ended already.".into(),
+            ));
+        }
+        other => other?,
+    }
+    tx.audit_account(
+        auth.session_user(),
+        portico_core::AuditAction::SessionEnded,
+        auth.scope.origin(),
+        "one other session of their own",
     )
     .await?;
     tx.commit().await?;
