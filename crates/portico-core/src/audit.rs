@@ -35,6 +35,9 @@ text_enum!(
         SettingsChanged => "settings_changed", "Changed settings";
         Imported => "imported", "Imported";
         AuditPruned => "audit_pruned", "Pruned the audit log";
+        ViewAsStarted => "view_as_started", "Started viewing the portal as";
+        ViewAsPage => "view_as_page", "Viewed the portal as";
+        ViewAsEnded => "view_as_ended", "Stopped viewing the portal as";
     }
 );
 plain_text!(AuditAction);
@@ -46,6 +49,22 @@ impl AuditAction {
     pub fn shown_to_client(self) -> bool {
         !matches!(self, AuditAction::TicketNoteAdded)
     }
+}
+
+/// A staff member viewing the portal as one of a company's portal users (C6): read-only, for a
+/// reason they typed, until `ends_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewAs {
+    pub staff_id: crate::StaffUserId,
+    pub staff_name: String,
+    pub reason: String,
+    /// Unix seconds.
+    pub ends_at: i64,
+}
+
+impl ViewAs {
+    /// The longest a view lasts, in seconds.
+    pub const MAX_SECS: i64 = 15 * 60;
 }
 
 /// Where a request came from, as the web layer saw it: the client address (after trusted

@@ -19,7 +19,7 @@ pub mod ticket;
 pub mod ticket_form;
 
 pub use asset::{AssetField, AssetKind};
-pub use audit::{AuditAction, AuditTarget, Origin};
+pub use audit::{AuditAction, AuditTarget, Origin, ViewAs};
 pub use change_request::{ChangeKind, ChangeStatus, ChangeTarget};
 pub use ids::*;
 pub use import::{ImportColumn, ImportKind};

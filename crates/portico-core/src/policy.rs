@@ -56,6 +56,9 @@ pub enum Action {
     ViewOutbox,
     /// Open a portal section.
     ViewSection(Section),
+    /// Open the portal as one of a company's portal users, read-only (C6): those who serve the
+    /// company's people.
+    ViewAsPortalUser,
     /// Read the audit log: the owners, the whole workspace's; client admins, their company's
     /// chain through the Audit log section.
     ViewAudit,
@@ -97,7 +100,7 @@ fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
             matches!(role, Owner | Technician)
         }
         Action::ViewInvoices | Action::ManageInvoices => matches!(role, Owner | StaffRole::Billing),
-        Action::WorkChangeRequests => matches!(role, Owner | Technician),
+        Action::WorkChangeRequests | Action::ViewAsPortalUser => matches!(role, Owner | Technician),
         Action::RequestChanges => return Err(Denied::NotVisible),
         Action::ManagePortalSettings
         | Action::ManageCompanies

@@ -60,6 +60,8 @@ pub struct Scope {
     actor_name: String,
     /// Where the request came from, for the audit log; not part of what the caller may see.
     origin: Origin,
+    /// A staff member viewing the portal as this portal user: nothing may be changed.
+    view_as: Option<Box<crate::ViewAs>>,
 }
 
 impl Scope {
@@ -83,6 +85,7 @@ impl Scope {
                     actor: Actor::Staff(staff.user_id()),
                     actor_name: staff.name().to_owned(),
                     origin: Origin::default(),
+                    view_as: None,
                 }
             }
             Principal::Portal(portal) => Scope {
@@ -100,6 +103,7 @@ impl Scope {
                 actor: Actor::Portal(portal.user_id),
                 actor_name: portal.name.clone(),
                 origin: Origin::default(),
+                view_as: None,
             },
         }
     }
@@ -148,6 +152,18 @@ impl Scope {
     }
     pub fn origin(&self) -> &Origin {
         &self.origin
+    }
+    /// The same portal scope, seen by a staff member viewing as its user (read-only). The store
+    /// builds it from a view-as session only.
+    pub fn viewed_by(mut self, view_as: crate::ViewAs) -> Scope {
+        if self.is_portal() {
+            self.view_as = Some(Box::new(view_as));
+        }
+        self
+    }
+    /// Who is viewing as this portal user, if someone is: every change is refused.
+    pub fn view_as(&self) -> Option<&crate::ViewAs> {
+        self.view_as.as_deref()
     }
     pub fn is_portal(&self) -> bool {
         matches!(self.surface, Surface::Portal { .. })

@@ -94,6 +94,9 @@ pub struct ResolvedSession {
     pub id_hash: String,
     /// The session's last activity is old enough to be recorded ([`AuthTx::touch_session`]).
     pub stale: bool,
+    /// A staff member viewing the portal as the session's user (read-only, see
+    /// [`portico_core::Scope::viewed_by`]).
+    pub view_as: Option<portico_core::ViewAs>,
 }
 
 /// What one-time token a link carries.
@@ -120,6 +123,10 @@ struct SessionRow {
     last_seen_at: i64,
     principal_version: i64,
     list_version: i64,
+    view_as_staff_id: Option<String>,
+    view_as_by: String,
+    view_as_reason: String,
+    expires_at: i64,
 }
 crate::sql::db_row!(SessionRow {
     staff_user_id,
@@ -128,7 +135,11 @@ crate::sql::db_row!(SessionRow {
     csrf_token,
     last_seen_at,
     principal_version,
-    list_version
+    list_version,
+    view_as_staff_id,
+    view_as_by,
+    view_as_reason,
+    expires_at
 });
 
 struct LoginRow {
@@ -331,7 +342,8 @@ impl AuthTx {
         self.tx
             .optional(q!(
                 "SELECT s.staff_user_id, s.portal_user_id, s.company_id, s.csrf_token, s.last_seen_at, \
-                 COALESCE(v.version, 0) AS principal_version, COALESCE(l.version, 0) AS list_version \
+                 COALESCE(v.version, 0) AS principal_version, COALESCE(l.version, 0) AS list_version, \
+                 s.view_as_staff_id, s.view_as_by, s.view_as_reason, s.expires_at \
                  FROM sessions s \
                  LEFT JOIN principal_versions v ON v.workspace_id = s.workspace_id \
                  LEFT JOIN ticket_list_versions l ON l.company_id = s.company_id \
@@ -398,7 +410,17 @@ impl AuthTx {
         let Some(principal) = principal else {
             return Ok(None);
         };
+        let view_as = row
+            .view_as_staff_id
+            .as_deref()
+            .map(|staff| portico_core::ViewAs {
+                staff_id: StaffUserId::from_stored(staff),
+                staff_name: row.view_as_by.clone(),
+                reason: row.view_as_reason.clone(),
+                ends_at: row.expires_at,
+            });
         Ok(Some(ResolvedSession {
+            view_as,
             // Touched at most once a minute: a write per request would serialise every page.
             stale: now - row.last_seen_at >= 60,
             versions: SessionVersions {
@@ -1079,5 +1101,67 @@ impl AuthTx {
         let (name, email, company): (String, String, Option<String>) =
             self.tx.optional(query).await?.ok_or(StoreError::NotFound)?;
         Ok((name, email, company.as_deref().map(CompanyId::from_stored)))
+    }
+}
+
+/// The session a view-as hand-over opened.
+pub struct ViewAsSession {
+    /// For the portal's session cookie.
+    pub token: String,
+    pub company: CompanyId,
+    pub user: PortalUserId,
+}
+
+impl AuthTx {
+    /// Redeems a view-as hand-over made on the console (once, within its minute): opens a
+    /// read-only portal session of the user that names who is viewing and why, ending at the
+    /// latest [`portico_core::ViewAs::MAX_SECS`] from now.
+    pub async fn redeem_view_as(
+        &mut self,
+        handoff: &str,
+        ip: &str,
+        user_agent: &str,
+    ) -> Result<ViewAsSession, StoreError> {
+        let at = now();
+        let row: Option<(String, String, String, String, String)> = self
+            .tx
+            .optional(q!(
+                "UPDATE view_as_handoffs SET used_at = $1 \
+                 WHERE token_hash = $2 AND workspace_id = $3 AND used_at IS NULL AND expires_at > $1 \
+                 RETURNING company_id, portal_user_id, staff_user_id, staff_name, reason",
+                at,
+                token::hash(handoff),
+                self.workspace
+            ))
+            .await?;
+        let Some((company, user, staff, staff_name, reason)) = row else {
+            return Err(StoreError::NotFound);
+        };
+        let token = token::generate();
+        self.tx
+            .exec(q!(
+                "INSERT INTO sessions (id_hash, workspace_id, surface, staff_user_id, portal_user_id, company_id, \
+                 csrf_token, created_at, last_seen_at, expires_at, ip, user_agent, view_as_staff_id, \
+                 view_as_by, view_as_reason) \
+                 VALUES ($1, $2, 'portal', NULL, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12)",
+                token::hash(&token),
+                self.workspace,
+                &user,
+                &company,
+                token::generate(),
+                at,
+                at + portico_core::ViewAs::MAX_SECS,
+                ip,
+                truncate(user_agent, 300),
+                &staff,
+                &staff_name,
+                &reason
+            ))
+            .await?;
+        Ok(ViewAsSession {
+            token,
+            company: CompanyId::from_stored(&company),
+            user: PortalUserId::from_stored(&user),
+        })
     }
 }

@@ -37,7 +37,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 pub use auth::{
     AuthTx, Credentials, NewSession, OneTimePurpose, SessionInfo, SessionUser, SessionVersions,
-    SignInOutcome, ThrottleVerdict,
+    SignInOutcome, ThrottleVerdict, ViewAsSession,
 };
 pub use lite::SqliteLocking;
 pub use public::{Branding, HostBinding, PublicTx, SurfaceKind};

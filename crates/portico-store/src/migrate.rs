@@ -204,6 +204,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "audit log",
         include_str!("../migrations/sqlite/0039_audit_log.sql"),
     ),
+    (
+        40,
+        "view as",
+        include_str!("../migrations/sqlite/0040_view_as.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -440,6 +445,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         47,
         "audit log",
         include_str!("../migrations/postgres/0047_audit_log.sql"),
+    ),
+    (
+        48,
+        "view as",
+        include_str!("../migrations/postgres/0048_view_as.sql"),
     ),
 ];
 

@@ -179,7 +179,11 @@ impl FromRequestParts<AppState> for Auth {
         let Some(resolved) = resolved else {
             return Err(to_sign_in(parts));
         };
-        let scope = Scope::of(&resolved.principal).from_origin(request_origin(parts, state));
+        let mut scope = Scope::of(&resolved.principal).from_origin(request_origin(parts, state));
+        if let Some(view) = resolved.view_as {
+            scope = scope.viewed_by(view);
+            view_as_guard(parts, state, &scope).map_err(IntoResponse::into_response)?;
+        }
         // A page of a portal section: switched off, or not the caller's to open, it is missing.
         if let Some(crate::registry::RouteSection(section)) =
             parts.extensions.get::<crate::registry::RouteSection>()
@@ -200,6 +204,49 @@ impl FromRequestParts<AppState> for Auth {
     }
 }
 
+/// A staff member viewing the portal as one of its users (C6) reads only: anything but a page
+/// or ending the view is refused before a handler runs (the store refuses writes as well), and
+/// every page seen goes on the company's audit chain.
+fn view_as_guard(parts: &Parts, state: &AppState, scope: &Scope) -> Result<(), WebError> {
+    let path = parts.uri.path();
+    let reads = matches!(
+        parts.method,
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    if !reads && !matches!(path, "/view-as/end" | "/logout") {
+        return Err(WebError::Forbidden(
+            "You are viewing the portal as a client's user: nothing can be changed. End the \
+             view to act in the console."
+                .into(),
+        ));
+    }
+    // Live updates reconnect on their own: the page that opened them is on the record.
+    if reads && !path.ends_with("/events") {
+        let company = match scope.companies() {
+            portico_core::CompanySet::Only(ids) => ids.first().copied(),
+            portico_core::CompanySet::All => None,
+        };
+        let page = match parts.uri.query() {
+            Some(q) => format!("{path}?{q}"),
+            None => path.to_owned(),
+        };
+        let user = match scope.actor() {
+            portico_core::Actor::Portal(id) => id.to_string(),
+            portico_core::Actor::Staff(id) => id.to_string(),
+        };
+        state
+            .store
+            .audit_view(
+                scope,
+                portico_core::AuditAction::ViewAsPage,
+                company,
+                portico_core::AuditTarget::new("portal_user", user, scope.actor_name()),
+                &page.chars().take(300).collect::<String>(),
+            )?;
+    }
+    Ok(())
+}
+
 /// The scope of `auth`'s session as it stands now, or `None` once the session has ended or
 /// its user lost access. For long-lived responses that must not outlive the session.
 pub(crate) async fn current_scope(
@@ -215,7 +262,13 @@ pub(crate) async fn current_scope(
         )
         .await?;
     tx.commit().await?;
-    Ok(resolved.map(|r| Scope::of(&r.principal)))
+    Ok(resolved.map(|r| {
+        let scope = Scope::of(&r.principal);
+        match r.view_as {
+            Some(view) => scope.viewed_by(view),
+            None => scope,
+        }
+    }))
 }
 
 impl FromRequestParts<AppState> for Site {

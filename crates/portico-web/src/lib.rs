@@ -29,6 +29,7 @@ mod render;
 mod session;
 mod uploads;
 mod user_admin;
+mod view_as;
 mod work_view;
 
 mod svg;

@@ -39,6 +39,8 @@ pub(crate) struct Chrome {
     pub title: String,
     /// The zone the reader sees times in: their own, their company's or the workspace's.
     pub zone: Zone,
+    /// A staff member viewing the portal as its user: the banner every page shows.
+    pub view_as: Option<portico_core::ViewAs>,
 }
 
 impl Chrome {
@@ -57,6 +59,7 @@ impl Chrome {
             switcher: Vec::new(),
             title: title.to_owned(),
             zone: Zone::utc(),
+            view_as: None,
         }
     }
 
@@ -70,6 +73,7 @@ impl Chrome {
             Principal::Portal(_) => "/profile",
         };
         chrome.csrf = auth.csrf.clone();
+        chrome.view_as = auth.scope.view_as().cloned();
         let item = |href: &'static str, label: &str| NavItem {
             href,
             label: label.to_owned(),

@@ -20,7 +20,7 @@ use crate::{AppState, Site, see_other};
 /// Lifetime of a password-reset link.
 const RESET_TTL_SECS: i64 = 3600;
 
-fn user_agent(headers: &HeaderMap) -> &str {
+pub(crate) fn user_agent(headers: &HeaderMap) -> &str {
     headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -92,6 +92,9 @@ pub(crate) async fn login_page(
     let notice = match query.done.as_str() {
         "reset" => "If that address has an account, we have sent a link to choose a new password.",
         "signed-out" => "You have signed out.",
+        "view-ended" => {
+            "You stopped viewing the portal. The view is recorded in the company's audit log."
+        }
         _ => "",
     };
     let page = LoginPage {

@@ -211,3 +211,84 @@ async fn a_portal_user_sees_recent_sign_ins_and_ends_one_session() {
     let log = log_as(&app, Who::ClientAdmin, "?action=session_ended").await;
     assert!(log.contains("Ended a session"));
 }
+
+#[tokio::test]
+async fn staff_view_the_portal_as_a_user_read_only_and_every_page_is_on_the_record() {
+    let app = TestApp::spawn().await;
+    let member = app.fx.portal(Who::Member);
+    let path = format!("/companies/{}/users/{member}/view-as", app.fx.company_a);
+    // A reason is required: refused, the form keeps what was typed.
+    let short = app
+        .post_as(Who::TechnicianAssigned, &path, &[("reason", "because")])
+        .await;
+    assert_eq!(short.status, 422);
+    assert!(short.body.contains(">because</textarea>"));
+    let started = app
+        .post_as(
+            Who::TechnicianAssigned,
+            &path,
+            &[("reason", "Ticket 1042: cannot find the invoice")],
+        )
+        .await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let location = started.location().to_owned();
+    let handoff = &location[location.find("/view-as?token=").expect("a portal link")..];
+    let opened = app.get(PORTAL, handoff).send().await;
+    assert_eq!(opened.status, 303);
+    let session = opened.cookie("portico_portal").unwrap();
+    // The hand-over works once.
+    assert_eq!(app.get(PORTAL, handoff).send().await.status, 400);
+
+    let page = app
+        .get(PORTAL, "/tickets")
+        .session(Some(&session))
+        .send()
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Viewing the portal as"));
+    assert!(page.body.contains("Ticket 1042: cannot find the invoice"));
+    // Nothing can be changed.
+    let ticket = app.fx.own_ticket(Who::Member).unwrap();
+    let csrf = page.hidden("csrf");
+    let reply = app
+        .post(PORTAL, &format!("/tickets/{ticket}/replies"))
+        .session(Some(&session))
+        .form(&[("csrf", &csrf), ("body", "VIEW-AS-REPLY")])
+        .send()
+        .await;
+    assert_eq!(reply.status, 403);
+    let seen = app
+        .get(PORTAL, &format!("/tickets/{ticket}"))
+        .session(Some(&session))
+        .send()
+        .await;
+    assert_eq!(seen.status, 200);
+    assert!(!seen.body.contains("VIEW-AS-REPLY"));
+    // Ended by the viewer.
+    let ended = app
+        .post(PORTAL, "/view-as/end")
+        .session(Some(&session))
+        .form(&[("csrf", &csrf)])
+        .send()
+        .await;
+    assert_eq!(ended.status, 303);
+    assert_eq!(ended.location(), "/login?done=view-ended");
+    assert_eq!(
+        app.get(PORTAL, "/tickets")
+            .session(Some(&session))
+            .send()
+            .await
+            .status,
+        303,
+        "the view's session is over"
+    );
+
+    // The client admin reads all of it.
+    let log = log_as(&app, Who::ClientAdmin, "").await;
+    assert!(log.contains("Started viewing the portal as"));
+    assert!(log.contains("Ticket 1042: cannot find the invoice"));
+    assert!(log.contains("Viewed the portal as"));
+    assert!(log.contains(&format!("/tickets/{ticket}")));
+    assert!(log.contains("Stopped viewing the portal as"));
+    assert!(log.contains("(as member@a.test)") || log.contains("(as "));
+}

@@ -67,8 +67,8 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         ("GET", "/login" | "/forgot" | "/brand.css" | "/static/app.css" | "/static/app.js") => {
             Some(200)
         }
-        ("GET", "/setup" | "/reset") => Some(400), // no token in the link
-        ("GET", "/brand/logo") => Some(404),       // the fixture has no logo
+        ("GET", "/setup" | "/reset" | "/view-as") => Some(400), // no token in the link
+        ("GET", "/brand/logo") => Some(404),                    // the fixture has no logo
         ("POST", "/login" | "/forgot" | "/setup" | "/reset") => Some(403), // no sign-in form token
         _ => None,
     };
@@ -397,6 +397,15 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 422
             }
         }
+        // Viewing the portal as a user: those who serve the company's people; a request with
+        // no reason is refused.
+        (SurfaceKind::Console, "POST", "/companies/{company}/users/{user}/view-as") => {
+            if !user_of_company {
+                404
+            } else {
+                in_company(manages_users, 422)
+            }
+        }
         (SurfaceKind::Console, "POST", "/companies/{company}/users/{user}/resend") => {
             let status = in_company(manages_users, 303);
             if status == 303 && !user_of_company {
@@ -693,6 +702,8 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             }
         }
         (SurfaceKind::Portal, "POST", "/profile/password") => 422,
+        // Ending a view as someone: no view to end in an ordinary session.
+        (SurfaceKind::Portal, "POST", "/view-as/end") => 404,
         // No such session of theirs (ended, or someone else's: the same answer).
         (SurfaceKind::Portal, "POST", "/profile/sessions/end") => 400,
         (SurfaceKind::Portal, "POST", "/profile/time-zone") => 400,

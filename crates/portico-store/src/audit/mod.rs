@@ -70,17 +70,25 @@ pub(crate) struct EntryActor {
 }
 
 impl EntryActor {
-    pub(crate) fn of(actor: Actor, name: &str) -> EntryActor {
-        match actor {
-            Actor::Staff(id) => EntryActor {
+    /// Who acts in `scope`: its user, or the staff member viewing the portal as them.
+    pub(crate) fn of_scope(scope: &portico_core::Scope) -> EntryActor {
+        match scope.view_as() {
+            Some(view) => EntryActor {
                 kind: "staff",
-                id: id.as_text(),
-                name: name.to_owned(),
+                id: view.staff_id.as_text(),
+                name: format!("{} (as {})", view.staff_name, scope.actor_name()),
             },
-            Actor::Portal(id) => EntryActor {
-                kind: "portal",
-                id: id.as_text(),
-                name: name.to_owned(),
+            None => match scope.actor() {
+                Actor::Staff(id) => EntryActor {
+                    kind: "staff",
+                    id: id.as_text(),
+                    name: scope.actor_name().to_owned(),
+                },
+                Actor::Portal(id) => EntryActor {
+                    kind: "portal",
+                    id: id.as_text(),
+                    name: scope.actor_name().to_owned(),
+                },
             },
         }
     }
@@ -473,7 +481,7 @@ impl ScopedTx<'_> {
         Ok(Pending::new(
             self.scope.workspace(),
             company,
-            EntryActor::of(self.scope.actor(), self.scope.actor_name()),
+            EntryActor::of_scope(self.scope),
             action,
             target,
             detail,
@@ -592,7 +600,7 @@ impl Store {
         self.audit.queue(Pending::new(
             scope.workspace(),
             company,
-            EntryActor::of(scope.actor(), scope.actor_name()),
+            EntryActor::of_scope(scope),
             action,
             target,
             detail,

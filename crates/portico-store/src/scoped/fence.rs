@@ -250,6 +250,10 @@ pub(crate) const AUDIT_ENTRIES: Tenant = client("audit_entries");
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) const AUDIT_HEADS: Tenant = client("audit_heads");
 pub(crate) const AUDIT_CHECKPOINTS: Tenant = client("audit_checkpoints");
+/// Hand-overs of view-as sessions: written by staff of the company, redeemed under the sign-in
+/// fence (never read by a scope).
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) const VIEW_AS_HANDOFFS: Tenant = client("view_as_handoffs");
 pub(crate) const TICKET_LIST_VERSIONS: Tenant = client("ticket_list_versions");
 pub(crate) const PRINCIPAL_VERSIONS: Tenant = workspace_level("principal_versions");
 
@@ -308,6 +312,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &AUDIT_ENTRIES,
     &AUDIT_HEADS,
     &AUDIT_CHECKPOINTS,
+    &VIEW_AS_HANDOFFS,
     &OUTBOX,
     &TICKET_LIST_VERSIONS,
     &PRINCIPAL_VERSIONS,
@@ -519,6 +524,7 @@ mod tests {
         ("staff.rs", include_str!("staff.rs")),
         ("ticket_form.rs", include_str!("ticket_form.rs")),
         ("time.rs", include_str!("time.rs")),
+        ("view_as.rs", include_str!("view_as.rs")),
         ("ticket_visibility.rs", include_str!("ticket_visibility.rs")),
         (
             "ticket_workflow/assignees.rs",

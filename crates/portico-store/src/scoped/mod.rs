@@ -29,6 +29,7 @@ pub mod ticket_visibility;
 pub mod ticket_workflow;
 pub mod tickets;
 pub mod time;
+pub mod view_as;
 
 use std::sync::Arc;
 
@@ -63,6 +64,11 @@ impl<'s> ScopedTx<'s> {
         scope: &'s Scope,
         write: bool,
     ) -> Result<ScopedTx<'s>, StoreError> {
+        // Viewing the portal as someone changes nothing (C6): the store refuses every write,
+        // whatever a handler may have let through.
+        if write && scope.view_as().is_some() {
+            return Err(StoreError::Forbidden);
+        }
         store.ensure_audit_recorder();
         let companies = match scope.companies() {
             CompanySet::All => "*".to_owned(),

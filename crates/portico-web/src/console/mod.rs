@@ -336,6 +336,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::CompanyPortalUser,
             portal_users::resend,
         )
+        .post(
+            "/companies/{company}/users/{user}/view-as",
+            Resource::CompanyPortalUser,
+            portal_users::view_as,
+        )
         .get(
             "/companies/{company}/tickets/new",
             Resource::Company,

@@ -209,6 +209,9 @@ pub(crate) struct EditPage {
     grant_errors: FieldErrors,
     notice: &'static str,
     history: Vec<portico_store::scoped::record_history::RecordEdit>,
+    can_view_as: bool,
+    view_as_reason: String,
+    view_as_error: String,
 }
 
 /// How many companies the grant picker offers at most (a client group is a handful).
@@ -221,6 +224,8 @@ pub(crate) struct Shown {
     pub(crate) error: String,
     pub(crate) grant_errors: FieldErrors,
     pub(crate) notice: &'static str,
+    /// A view-as request refused: the reason typed and why it was refused.
+    pub(crate) view_as: Option<(String, String)>,
 }
 
 pub(crate) async fn edit_page(
@@ -235,7 +240,9 @@ pub(crate) async fn edit_page(
         error,
         grant_errors,
         notice,
+        view_as,
     } = shown;
+    let (view_as_reason, view_as_error) = view_as.unwrap_or_default();
     let mut tx = state.store.scoped(&auth.scope).await?;
     let company_name = tx.company(company).await?.name;
     let target = tx.portal_user(company, user).await?;
@@ -274,7 +281,74 @@ pub(crate) async fn edit_page(
         grant_errors,
         notice,
         history,
+        can_view_as: auth.scope.may(Action::ViewAsPortalUser).is_ok(),
+        view_as_reason,
+        view_as_error,
     })
+}
+
+/// Opens the portal as this user, read-only, for a reason the client will read (C6): checked
+/// and audited here, then handed over to the portal's host with a single-use token.
+pub(crate) async fn view_as(
+    State(state): State<AppState>,
+    SignedForm { auth, form, path }: SignedForm<(CompanyId, PortalUserId)>,
+) -> Result<Response, WebError> {
+    let (company, user) = path;
+    let reason = form.get("reason");
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    let token = match tx.start_view_as(company, user, reason).await {
+        Ok(token) => token,
+        Err(StoreError::InvalidFields(fields)) => {
+            drop(tx);
+            let message = fields
+                .into_iter()
+                .map(|(_, m)| m)
+                .collect::<Vec<_>>()
+                .join(" ");
+            return refuse_view_as(&state, &auth, company, user, reason, message).await;
+        }
+        Err(StoreError::Invalid(message)) => {
+            drop(tx);
+            return refuse_view_as(&state, &auth, company, user, reason, message).await;
+        }
+        Err(e) => return Err(e.into()),
+    };
+    tx.commit().await?;
+    let links = crate::mail_links(&state, auth.site.workspace_id).await?;
+    if links.portal.is_empty() {
+        return Err(WebError::Internal(
+            "the workspace has no portal hostname to view the portal on".into(),
+        ));
+    }
+    Ok(see_other(&format!(
+        "{}/view-as?token={token}",
+        links.portal
+    )))
+}
+
+async fn refuse_view_as(
+    state: &AppState,
+    auth: &Auth,
+    company: CompanyId,
+    user: PortalUserId,
+    reason: &str,
+    message: String,
+) -> Result<Response, WebError> {
+    let page = edit_page(
+        state,
+        auth,
+        company,
+        user,
+        Shown {
+            form: None,
+            error: String::new(),
+            grant_errors: FieldErrors::default(),
+            notice: "",
+            view_as: Some((reason.to_owned(), message)),
+        },
+    )
+    .await?;
+    Ok(render::refused(&page))
 }
 
 #[derive(serde::Deserialize, Default)]

@@ -24,6 +24,9 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
         // The landing page: with Overview switched off it sends the user to the first section
         // they have rather than answering 404, so it checks the section itself.
         .get("/", Resource::Page, overview::page)
+        // View as (C6): the console's hand-over, and ending the view.
+        .get("/view-as", Resource::Public, crate::view_as::start)
+        .post("/view-as/end", Resource::Page, crate::view_as::end)
         .section(Section::Tickets, |r| {
             r.get("/tickets", Resource::Page, tickets::list)
                 .get("/tickets.csv", Resource::Page, tickets::export)
