@@ -234,15 +234,13 @@ fn view_as_guard(parts: &Parts, state: &AppState, scope: &Scope) -> Result<(), W
             portico_core::Actor::Portal(id) => id.to_string(),
             portico_core::Actor::Staff(id) => id.to_string(),
         };
-        state
-            .store
-            .audit_view(
-                scope,
-                portico_core::AuditAction::ViewAsPage,
-                company,
-                portico_core::AuditTarget::new("portal_user", user, scope.actor_name()),
-                &page.chars().take(300).collect::<String>(),
-            )?;
+        state.store.audit_view(
+            scope,
+            portico_core::AuditAction::ViewAsPage,
+            company,
+            portico_core::AuditTarget::new("portal_user", user, scope.actor_name()),
+            &page.chars().take(300).collect::<String>(),
+        )?;
     }
     Ok(())
 }

@@ -26,11 +26,14 @@ use crate::{Store, StoreError};
 /// Entries between the checkpoints signed as a chain grows (besides the periodic ones).
 pub const DEFAULT_CHECKPOINT_EVERY: i64 = 1000;
 
-/// Views waiting at which the recorder is woken before its quarter second is up.
-const WAKE_AT: usize = 1024;
+/// How often the recorder appends the views waiting: each append is a write transaction, and
+/// on SQLite every commit makes the other connections drop their page caches.
+const RECORD_EVERY: Duration = Duration::from_millis(500);
+/// Views waiting at which the recorder is woken before its interval is up.
+const WAKE_AT: usize = 8192;
 /// Views kept for another attempt when appending them failed (the database is away): past
 /// this, the oldest failed batch is given up rather than memory.
-const KEPT_ON_FAILURE: usize = 16384;
+const KEPT_ON_FAILURE: usize = 65536;
 
 /// The store's audit settings and the views waiting to be appended.
 pub struct AuditLog {
@@ -564,13 +567,13 @@ impl Store {
         }
     }
 
-    /// The recorder: appends queued views every quarter second, or sooner when many wait. It
+    /// The recorder: appends queued views every [`RECORD_EVERY`], or sooner when many wait. It
     /// ends once no other handle to the store is left, after a last flush.
     async fn record_views(self) {
         loop {
             tokio::select! {
                 _ = self.audit.wake.notified() => {}
-                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                _ = tokio::time::sleep(RECORD_EVERY) => {}
             }
             if let Err(e) = self.flush_audit().await {
                 tracing::error!(error = %e, "appending viewed records to the audit log failed; retrying");
