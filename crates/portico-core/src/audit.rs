@@ -60,6 +60,11 @@ pub struct ViewAs {
     pub reason: String,
     /// Unix seconds.
     pub ends_at: i64,
+    /// Whether the staff member may see money themselves (an owner or billing staff): without
+    /// it, invoices and billing fields stay hidden however much the viewed user may see.
+    pub billing: bool,
+    /// Whether the staff member may read the audit log themselves (an owner).
+    pub audit: bool,
 }
 
 impl ViewAs {

@@ -155,8 +155,18 @@ impl Scope {
     }
     /// The same portal scope, seen by a staff member viewing as its user (read-only). The store
     /// builds it from a view-as session only.
+    /// Never more than the staff member may see themselves: money only for those with billing
+    /// rights, the audit log only for those who read it in the console.
     pub fn viewed_by(mut self, view_as: crate::ViewAs) -> Scope {
         if self.is_portal() {
+            self.billing &= view_as.billing;
+            if let Surface::Portal { sections, .. } = &mut self.surface {
+                sections.retain(|s| match s {
+                    crate::Section::Invoices => view_as.billing,
+                    crate::Section::AuditLog => view_as.audit,
+                    _ => true,
+                });
+            }
             self.view_as = Some(Box::new(view_as));
         }
         self

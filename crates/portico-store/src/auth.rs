@@ -410,15 +410,22 @@ impl AuthTx {
         let Some(principal) = principal else {
             return Ok(None);
         };
-        let view_as = row
-            .view_as_staff_id
-            .as_deref()
-            .map(|staff| portico_core::ViewAs {
-                staff_id: StaffUserId::from_stored(staff),
-                staff_name: row.view_as_by.clone(),
-                reason: row.view_as_reason.clone(),
-                ends_at: row.expires_at,
-            });
+        let view_as = match row.view_as_staff_id.as_deref() {
+            None => None,
+            // A view lasts only while its staff member may still see the company, and shows
+            // no more than they may see themselves.
+            Some(staff) => match self.viewer(staff, row.company_id.as_deref()).await? {
+                Some((billing, audit)) => Some(portico_core::ViewAs {
+                    staff_id: StaffUserId::from_stored(staff),
+                    staff_name: row.view_as_by.clone(),
+                    reason: row.view_as_reason.clone(),
+                    ends_at: row.expires_at,
+                    billing,
+                    audit,
+                }),
+                None => return Ok(None),
+            },
+        };
         Ok(Some(ResolvedSession {
             view_as,
             // Touched at most once a minute: a write per request would serialise every page.
@@ -1101,6 +1108,50 @@ impl AuthTx {
         let (name, email, company): (String, String, Option<String>) =
             self.tx.optional(query).await?.ok_or(StoreError::NotFound)?;
         Ok((name, email, company.as_deref().map(CompanyId::from_stored)))
+    }
+}
+
+impl AuthTx {
+    /// A viewing staff member's rights now: `None` when they are disabled or no longer serve
+    /// `company`; else whether they see money and read the audit log (owners both).
+    async fn viewer(
+        &mut self,
+        staff: &str,
+        company: Option<&str>,
+    ) -> Result<Option<(bool, bool)>, StoreError> {
+        let row: Option<(String, bool)> = self
+            .tx
+            .optional(q!(
+                "SELECT role, disabled FROM staff_users WHERE workspace_id = $1 AND id = $2",
+                self.workspace,
+                staff
+            ))
+            .await?;
+        let Some((role, disabled)) = row else {
+            return Ok(None);
+        };
+        let role = StaffRole::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("staff role {role:?}")))?;
+        if disabled || !matches!(role, StaffRole::Owner | StaffRole::Technician) {
+            return Ok(None);
+        }
+        if role == StaffRole::Technician {
+            let assigned = self
+                .tx
+                .count(q!(
+                    "SELECT COUNT(*) FROM staff_assignments \
+                     WHERE workspace_id = $1 AND staff_user_id = $2 AND company_id = $3",
+                    self.workspace,
+                    staff,
+                    company.unwrap_or("")
+                ))
+                .await?;
+            if assigned == 0 {
+                return Ok(None);
+            }
+        }
+        let owner = role == StaffRole::Owner;
+        Ok(Some((owner, owner)))
     }
 }
 

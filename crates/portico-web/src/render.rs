@@ -116,6 +116,15 @@ impl Chrome {
             Principal::Portal(portal) => {
                 chrome.company_name = portal.company_name().to_owned();
                 for (section, label) in portal.navigation() {
+                    // Viewing as someone shows no section the viewer may not see themselves.
+                    if auth.scope.view_as().is_some()
+                        && auth
+                            .scope
+                            .may(portico_core::Action::ViewSection(*section))
+                            .is_err()
+                    {
+                        continue;
+                    }
                     if let Some(href) = section.portal_path() {
                         chrome.nav.push(item(href, label));
                     }

@@ -292,3 +292,72 @@ async fn staff_view_the_portal_as_a_user_read_only_and_every_page_is_on_the_reco
     assert!(log.contains("Stopped viewing the portal as"));
     assert!(log.contains("(as member@a.test)") || log.contains("(as "));
 }
+
+/// Opens the portal as `user` for `staff`, returning the view's session token.
+async fn view_as(app: &TestApp, staff: Who, user: Who) -> String {
+    let path = format!(
+        "/companies/{}/users/{}/view-as",
+        app.fx.company_a,
+        app.fx.portal(user)
+    );
+    let started = app
+        .post_as(staff, &path, &[("reason", "Checking what the client sees")])
+        .await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let location = started.location().to_owned();
+    let handoff = &location[location.find("/view-as?token=").unwrap()..];
+    let opened = app.get(PORTAL, handoff).send().await;
+    opened.cookie("portico_portal").unwrap()
+}
+
+#[tokio::test]
+async fn a_view_shows_no_more_than_the_viewer_may_see_and_ends_with_their_access() {
+    let app = TestApp::spawn().await;
+    // A technician viewing as the client admin (who has billing access) sees neither the
+    // invoices nor the audit log: they may see neither in the console.
+    let session = view_as(&app, Who::TechnicianAssigned, Who::ClientAdmin).await;
+    let home = app
+        .get(PORTAL, "/tickets")
+        .session(Some(&session))
+        .send()
+        .await;
+    assert_eq!(home.status, 200);
+    assert!(!home.body.contains("href=\"/invoices\""));
+    assert!(!home.body.contains("href=\"/audit\""));
+    for path in ["/invoices", "/invoices.csv", "/audit", "/audit/bundle.json"] {
+        let page = app.get(PORTAL, path).session(Some(&session)).send().await;
+        assert_eq!(page.status, 404, "{path}");
+    }
+    // Signing out would be recorded as the client's own: refused, the view ends instead.
+    let csrf = home.hidden("csrf");
+    let out = app
+        .post(PORTAL, "/logout")
+        .session(Some(&session))
+        .form(&[("csrf", &csrf)])
+        .send()
+        .await;
+    assert_eq!(out.status, 403);
+    // The owner's view shows both.
+    let owner = view_as(&app, Who::Owner, Who::ClientAdmin).await;
+    let invoices = app
+        .get(PORTAL, "/invoices")
+        .session(Some(&owner))
+        .send()
+        .await;
+    assert_eq!(invoices.status, 200);
+    // The technician loses the company: their view ends at once.
+    let unassigned = app
+        .post_as(
+            Who::Owner,
+            &format!("/staff/{}", app.fx.staff(Who::TechnicianAssigned)),
+            &[("role", "technician")],
+        )
+        .await;
+    assert_eq!(unassigned.status, 303, "{}", unassigned.body);
+    let gone = app
+        .get(PORTAL, "/tickets")
+        .session(Some(&session))
+        .send()
+        .await;
+    assert_eq!(gone.status, 303);
+}

@@ -61,26 +61,35 @@ CREATE TABLE audit_checkpoints (
     CHECK (chain = COALESCE(company_id, ''))
 );
 
+-- The workspace's own chain (no company): read by scopes that cover every company (owners,
+-- billing staff), appended by staff and sign-in flows, never touched by the portal.
+CREATE FUNCTION portico_audit_chain(ws TEXT, company TEXT, reading BOOLEAN) RETURNS BOOLEAN
+LANGUAGE sql STABLE AS $$
+    SELECT portico_in_scope(ws, company)
+        AND (company IS NOT NULL
+             OR (NOT portico_on_portal()
+                 AND (NOT reading OR current_setting('app.company_ids', true) = '*')))
+$$;
+
 ALTER TABLE audit_entries ENABLE ROW LEVEL SECURITY;
 ALTER TABLE audit_entries FORCE ROW LEVEL SECURITY;
--- Anyone in scope appends; the workspace's own chain is read by the MSP's staff only.
 CREATE POLICY audit_entries_read ON audit_entries FOR SELECT
-    USING (portico_in_scope(workspace_id, company_id)
-           AND (company_id IS NOT NULL OR NOT portico_on_portal()));
+    USING (portico_audit_chain(workspace_id, company_id, true));
 CREATE POLICY audit_entries_append ON audit_entries FOR INSERT
-    WITH CHECK (portico_in_scope(workspace_id, company_id));
+    WITH CHECK (portico_audit_chain(workspace_id, company_id, false));
 
 ALTER TABLE audit_heads ENABLE ROW LEVEL SECURITY;
 ALTER TABLE audit_heads FORCE ROW LEVEL SECURITY;
-CREATE POLICY audit_heads_scope ON audit_heads USING (portico_in_scope(workspace_id, company_id));
+CREATE POLICY audit_heads_scope ON audit_heads
+    USING (portico_audit_chain(workspace_id, company_id, false))
+    WITH CHECK (portico_audit_chain(workspace_id, company_id, false));
 
 ALTER TABLE audit_checkpoints ENABLE ROW LEVEL SECURITY;
 ALTER TABLE audit_checkpoints FORCE ROW LEVEL SECURITY;
 CREATE POLICY audit_checkpoints_read ON audit_checkpoints FOR SELECT
-    USING (portico_in_scope(workspace_id, company_id)
-           AND (company_id IS NOT NULL OR NOT portico_on_portal()));
+    USING (portico_audit_chain(workspace_id, company_id, true));
 CREATE POLICY audit_checkpoints_append ON audit_checkpoints FOR INSERT
-    WITH CHECK (portico_in_scope(workspace_id, company_id));
+    WITH CHECK (portico_audit_chain(workspace_id, company_id, false));
 
 -- Append-only: the roles the application connects as may not UPDATE or DELETE entries or
 -- checkpoints (the grants are narrowed after each migration run, see `migrate.rs`); only the

@@ -522,6 +522,19 @@ impl ScopedTx<'_> {
         self.audit_view(AuditAction::RecordViewed, Some(company), target, "")
     }
 
+    /// Records that a member of staff opened a record the client does not see yet (a draft
+    /// invoice): on the workspace's chain, naming the company.
+    pub fn audit_viewed_internally(
+        &self,
+        company: CompanyId,
+        target: AuditTarget,
+    ) -> Result<(), StoreError> {
+        if self.scope.is_portal() {
+            return Err(StoreError::NotFound);
+        }
+        self.audit_view_on(false, AuditAction::RecordViewed, Some(company), target, "")
+    }
+
     /// Records that the reader opened `ticket`'s page.
     pub fn audit_ticket_viewed(
         &self,

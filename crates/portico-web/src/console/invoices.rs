@@ -163,16 +163,17 @@ async fn invoice_page(
     let stored = match invoice {
         Some(id) => {
             let stored = tx.invoice(company, id, &zone).await?;
-            tx.audit_view(
-                portico_core::AuditAction::RecordViewed,
-                Some(company),
-                portico_core::AuditTarget::new(
-                    "invoice",
-                    id,
-                    format!("Invoice {}", stored.summary.number_text()),
-                ),
-                "",
-            )?;
+            let target = portico_core::AuditTarget::new(
+                "invoice",
+                id,
+                format!("Invoice {}", stored.summary.number_text()),
+            );
+            // A draft is the MSP's own until sent: its views stay off the client's chain.
+            if stored.summary.status == portico_core::InvoiceStatus::Draft {
+                tx.audit_viewed_internally(company, target)?;
+            } else {
+                tx.audit_viewed(company, target)?;
+            }
             Some(stored)
         }
         None => None,
