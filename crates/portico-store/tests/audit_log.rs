@@ -600,11 +600,13 @@ async fn a_chain_rebuilt_without_the_key_is_caught() {
 #[tokio::test]
 async fn pruning_keeps_the_chain_verifiable() {
     let w = world().await;
-    w.record(14).await;
+    // Six entries, then (a few milliseconds on, so that no time is shared) eight more.
+    w.record(6).await;
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    w.record(8).await;
     let entries = w.chain_a().await;
-    // Everything recorded before entry 6 (times in milliseconds can repeat: the cut is after
-    // the last entry strictly earlier).
-    let before = entries[5].at_ms;
+    // Everything recorded before entry 7.
+    let before = entries[6].at_ms;
     let mut tx = w.store.system_unscoped().await.unwrap();
     let removed = tx.prune_audit(w.store.audit_log(), before).await.unwrap();
     tx.commit().await.unwrap();
