@@ -272,8 +272,21 @@ pub(crate) async fn export(
     ))
 }
 
-/// A company's chain as a proof bundle (JSON), to check with `portico audit verify-bundle`.
-pub(crate) fn bundle_download(bundle: &ProofBundle) -> Result<Response, WebError> {
+/// A company's chain as a proof bundle (JSON), to check with `portico audit verify-bundle`;
+/// the download itself is recorded on the company's chain.
+pub(crate) fn bundle_download(
+    state: &AppState,
+    auth: &Auth,
+    company: CompanyId,
+    bundle: &ProofBundle,
+) -> Result<Response, WebError> {
+    state.store.audit_view(
+        &auth.scope,
+        AuditAction::Downloaded,
+        Some(company),
+        portico_core::AuditTarget::new("audit_chain", company, "Audit proof bundle"),
+        &format!("entries up to {}", bundle.head_seq),
+    )?;
     let json = serde_json::to_vec_pretty(bundle)
         .map_err(|e| WebError::Internal(format!("writing the proof bundle: {e}")))?;
     let mut response = json.into_response();
@@ -293,9 +306,16 @@ pub(crate) fn bundle_download(bundle: &ProofBundle) -> Result<Response, WebError
     Ok(response)
 }
 
-/// The workspace's public key in hex, split in groups of eight for reading aloud.
-pub(crate) fn key_groups(hex: &str) -> String {
-    hex.as_bytes()
+/// The reader's workspace's audit public key in hex, in groups of eight digits for reading
+/// aloud.
+pub(crate) fn public_key(state: &AppState, auth: &Auth) -> String {
+    let key = state
+        .store
+        .audit_log()
+        .key()
+        .verifying_key(&auth.scope.workspace().as_text());
+    hex::encode(key.as_bytes())
+        .as_bytes()
         .chunks(8)
         .map(|c| std::str::from_utf8(c).unwrap_or(""))
         .collect::<Vec<_>>()

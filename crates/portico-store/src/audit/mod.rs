@@ -217,6 +217,37 @@ impl From<CheckpointRow> for Checkpoint {
     }
 }
 
+/// An entry of what the holder of `scope` did to or saw of `company`'s records (`None`: the
+/// workspace's own, never for the portal); a company outside the scope is `NotFound`.
+/// `client_sees` false keeps it on the workspace's chain, naming the company concerned.
+fn entry_of(
+    scope: &portico_core::Scope,
+    client_sees: bool,
+    action: AuditAction,
+    company: Option<CompanyId>,
+    target: AuditTarget,
+    detail: &str,
+) -> Result<Pending, StoreError> {
+    match company {
+        Some(c) if !scope.companies().contains(c) => return Err(StoreError::NotFound),
+        None if scope.is_portal() => return Err(StoreError::NotFound),
+        _ => {}
+    }
+    let mut entry = Pending::new(
+        scope.workspace(),
+        company,
+        EntryActor::of_scope(scope),
+        action,
+        target,
+        detail,
+        scope.origin(),
+    );
+    if !client_sees {
+        entry.chain = None;
+    }
+    Ok(entry)
+}
+
 pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -428,10 +459,7 @@ impl ScopedTx<'_> {
         target: AuditTarget,
         detail: &str,
     ) -> Result<(), StoreError> {
-        let mut entry = self.audit_entry(action, company, target, detail)?;
-        if !client_sees {
-            entry.chain = None;
-        }
+        let entry = entry_of(self.scope, client_sees, action, company, target, detail)?;
         if !self.write {
             return Err(StoreError::Invalid(
                 "an audited change needs a write transaction".into(),
@@ -461,35 +489,9 @@ impl ScopedTx<'_> {
         target: AuditTarget,
         detail: &str,
     ) -> Result<(), StoreError> {
-        let mut entry = self.audit_entry(action, company, target, detail)?;
-        if !client_sees {
-            entry.chain = None;
-        }
+        let entry = entry_of(self.scope, client_sees, action, company, target, detail)?;
         self.queue_audit(entry);
         Ok(())
-    }
-
-    fn audit_entry(
-        &self,
-        action: AuditAction,
-        company: Option<CompanyId>,
-        target: AuditTarget,
-        detail: &str,
-    ) -> Result<Pending, StoreError> {
-        match company {
-            Some(c) if !self.scope.companies().contains(c) => return Err(StoreError::NotFound),
-            None if self.scope.is_portal() => return Err(StoreError::NotFound),
-            _ => {}
-        }
-        Ok(Pending::new(
-            self.scope.workspace(),
-            company,
-            EntryActor::of_scope(self.scope),
-            action,
-            target,
-            detail,
-            self.scope.origin(),
-        ))
     }
 
     /// A ticket as an entry names it.
@@ -607,21 +609,9 @@ impl Store {
         target: AuditTarget,
         detail: &str,
     ) -> Result<(), StoreError> {
-        match company {
-            Some(c) if !scope.companies().contains(c) => return Err(StoreError::NotFound),
-            None if scope.is_portal() => return Err(StoreError::NotFound),
-            _ => {}
-        }
+        let entry = entry_of(scope, true, action, company, target, detail)?;
         self.ensure_audit_recorder();
-        self.audit.queue(Pending::new(
-            scope.workspace(),
-            company,
-            EntryActor::of_scope(scope),
-            action,
-            target,
-            detail,
-            scope.origin(),
-        ));
+        self.audit.queue(entry);
         Ok(())
     }
 

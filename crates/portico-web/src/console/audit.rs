@@ -5,10 +5,10 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use portico_core::{Action, AuditAction, AuditTarget, CompanyId};
+use portico_core::{Action, CompanyId};
 
 use crate::AppState;
-use crate::audit_view::{AuditList, AuditQuery, bundle_download, key_groups};
+use crate::audit_view::{AuditList, AuditQuery, bundle_download, public_key};
 use crate::auth::Auth;
 use crate::error::WebError;
 use crate::id_path::IdPath;
@@ -45,16 +45,11 @@ pub(crate) async fn page(
         );
     }
     tx.commit().await?;
-    let key = state
-        .store
-        .audit_log()
-        .key()
-        .verifying_key(&auth.scope.workspace().as_text());
     Ok(render::ok(&AuditPage {
         chrome: Chrome::signed_in(&auth, "Audit log", "/audit"),
         bundle_company: filter.company,
         list: AuditList::new("/audit", query, page, zone, false, companies),
-        public_key: key_groups(&hex::encode(key.as_bytes())),
+        public_key: public_key(&state, &auth),
     }))
 }
 
@@ -76,12 +71,5 @@ pub(crate) async fn bundle(
     let mut tx = state.store.scoped(&auth.scope).await?;
     let bundle = tx.audit_bundle(Some(company)).await?;
     tx.commit().await?;
-    state.store.audit_view(
-        &auth.scope,
-        AuditAction::Downloaded,
-        Some(company),
-        AuditTarget::new("audit_chain", company, "Audit proof bundle"),
-        &format!("entries up to {}", bundle.head_seq),
-    )?;
-    bundle_download(&bundle)
+    bundle_download(&state, &auth, company, &bundle)
 }
