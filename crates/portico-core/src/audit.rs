@@ -38,6 +38,11 @@ text_enum!(
         ViewAsStarted => "view_as_started", "Started viewing the portal as";
         ViewAsPage => "view_as_page", "Viewed the portal as";
         ViewAsEnded => "view_as_ended", "Stopped viewing the portal as";
+        MfaEnabled => "mfa_enabled", "Turned on two-step verification";
+        MfaDisabled => "mfa_disabled", "Turned off two-step verification";
+        MfaReset => "mfa_reset", "Reset two-step verification";
+        RecoveryCodesRenewed => "recovery_codes_renewed", "Made new recovery codes";
+        DevicesForgotten => "devices_forgotten", "Forgot remembered browsers";
     }
 );
 plain_text!(AuditAction);

@@ -62,6 +62,9 @@ pub enum Action {
     /// Read the audit log: the owners, the whole workspace's; client admins, their company's
     /// chain through the Audit log section.
     ViewAudit,
+    /// Reset a portal user's two-step verification (a lost phone): staff who serve the
+    /// company's people; never on the portal, where each user manages their own.
+    ResetPortalUserMfa,
 }
 
 /// Why an action was refused. `NotVisible` must be answered exactly like a missing record.
@@ -100,7 +103,9 @@ fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
             matches!(role, Owner | Technician)
         }
         Action::ViewInvoices | Action::ManageInvoices => matches!(role, Owner | StaffRole::Billing),
-        Action::WorkChangeRequests | Action::ViewAsPortalUser => matches!(role, Owner | Technician),
+        Action::WorkChangeRequests | Action::ViewAsPortalUser | Action::ResetPortalUserMfa => {
+            matches!(role, Owner | Technician)
+        }
         Action::RequestChanges => return Err(Denied::NotVisible),
         Action::ManagePortalSettings
         | Action::ManageCompanies

@@ -31,12 +31,22 @@ pub struct Credentials<'a> {
     pub email: &'a str,
     pub password: &'a str,
     pub ip: &'a str,
+    /// The token of this browser's remembered-device cookie, if any: a remembered browser
+    /// skips the second step.
+    pub remembered_device: Option<&'a str>,
+    /// Where to go once signed in (kept with a second-step challenge).
+    pub next: &'a str,
 }
 
 /// The result of a sign-in attempt. Unknown accounts and wrong passwords are the same outcome.
 #[derive(Debug, PartialEq, Eq)]
 pub enum SignInOutcome {
     Success(SessionUser),
+    /// The password was right; the second step comes next, under this challenge token.
+    SecondFactor {
+        user: SessionUser,
+        challenge: String,
+    },
     Invalid,
     Throttled,
 }
@@ -180,7 +190,12 @@ impl AuthTx {
         self.tx.commit().await
     }
 
-    fn throttle_keys(&self, surface: SurfaceKind, email: &str, ip: &str) -> [(String, i64); 2] {
+    pub(crate) fn throttle_keys(
+        &self,
+        surface: SurfaceKind,
+        email: &str,
+        ip: &str,
+    ) -> [(String, i64); 2] {
         [
             (
                 token::hash(&format!(
@@ -198,15 +213,16 @@ impl AuthTx {
         ]
     }
 
-    /// Checks credentials, counting failures per account and per address. Every miss answers
-    /// [`SignInOutcome::Invalid`] after the same work, whether or not the account exists.
-    pub async fn sign_in(&mut self, creds: &Credentials<'_>) -> Result<SignInOutcome, StoreError> {
-        let keys = self.throttle_keys(creds.surface, creds.email, creds.ip);
+    /// Counts an attempt against the account's and the address's throttle; `true` when either
+    /// is past its limit. The upsert locks the counter row, so concurrent attempts on one
+    /// account queue instead of all reading "under the limit".
+    pub(crate) async fn count_attempt(
+        &mut self,
+        keys: &[(String, i64); 2],
+    ) -> Result<bool, StoreError> {
         let now = now();
-        // Count the attempt before checking the password: the upsert locks the counter row, so
-        // concurrent attempts on one account queue instead of all reading "under the limit".
         let mut throttled = false;
-        for (key, limit) in &keys {
+        for (key, limit) in keys {
             let (attempts,): (i64,) = self
                 .tx
                 .one(q!(
@@ -222,7 +238,43 @@ impl AuthTx {
                 .await?;
             throttled |= attempts > *limit;
         }
-        if throttled {
+        Ok(throttled)
+    }
+
+    /// Only failures count: a completed sign-in clears the account's counter and takes back the
+    /// `attempts` it added to the address's, so that an office of thirty people signing in from
+    /// one address never locks itself out.
+    pub(crate) async fn clear_attempts(
+        &mut self,
+        keys: &[(String, i64); 2],
+        attempts: i64,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "DELETE FROM login_throttle WHERE key_hash = $1",
+                keys[0].0.clone()
+            ))
+            .await?;
+        self.tx
+            .exec(q!(
+                "UPDATE login_throttle SET failures = CASE WHEN failures > $2 THEN failures - $2 ELSE 0 END \
+                 WHERE key_hash = $1",
+                keys[1].0.clone(),
+                attempts
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Checks credentials, counting failures per account and per address. Every miss answers
+    /// [`SignInOutcome::Invalid`] after the same work, whether or not the account exists. A
+    /// correct password of an account with a second factor answers
+    /// [`SignInOutcome::SecondFactor`]; its attempt stays counted until the second step is
+    /// passed ([`AuthTx::answer_challenge`]).
+    pub async fn sign_in(&mut self, creds: &Credentials<'_>) -> Result<SignInOutcome, StoreError> {
+        let keys = self.throttle_keys(creds.surface, creds.email, creds.ip);
+        // Count the attempt before checking the password.
+        if self.count_attempt(&keys).await? {
             password::verify_dummy_in_turn(creds.password).await;
             return Ok(SignInOutcome::Throttled);
         }
@@ -268,25 +320,18 @@ impl AuthTx {
                     ))
                     .await?;
             }
-            // Only failures count: a success clears the account's counter and takes back the
-            // attempt it added to the address's, so that an office of thirty people signing in
-            // from one address never locks itself out.
-            self.tx
-                .exec(q!(
-                    "DELETE FROM login_throttle WHERE key_hash = $1",
-                    keys[0].0.clone()
-                ))
-                .await?;
-            self.tx
-                .exec(q!(
-                    "UPDATE login_throttle SET failures = failures - 1 WHERE key_hash = $1 AND failures > 0",
-                    keys[1].0.clone()
-                ))
-                .await?;
-            return Ok(SignInOutcome::Success(match creds.surface {
+            let user = match creds.surface {
                 SurfaceKind::Console => SessionUser::Staff(StaffUserId::from_stored(&row.id)),
                 SurfaceKind::Portal => SessionUser::Portal(PortalUserId::from_stored(&row.id)),
-            }));
+            };
+            if let Some(challenge) = self
+                .second_step(creds.surface, user, creds.remembered_device, creds.next)
+                .await?
+            {
+                return Ok(SignInOutcome::SecondFactor { user, challenge });
+            }
+            self.clear_attempts(&keys, 1).await?;
+            return Ok(SignInOutcome::Success(user));
         }
         Ok(SignInOutcome::Invalid)
     }
@@ -901,14 +946,14 @@ impl AuthTx {
     }
 }
 
-fn user_table(user: SessionUser) -> (&'static str, String) {
+pub(crate) fn user_table(user: SessionUser) -> (&'static str, String) {
     match user {
         SessionUser::Staff(id) => ("staff_users", id.as_text()),
         SessionUser::Portal(id) => ("portal_users", id.as_text()),
     }
 }
 
-fn user_predicate(query: &mut Q, user: SessionUser) {
+pub(crate) fn user_predicate(query: &mut Q, user: SessionUser) {
     match user {
         SessionUser::Staff(id) => query.sql(" AND staff_user_id = ").arg(id),
         SessionUser::Portal(id) => query.sql(" AND portal_user_id = ").arg(id),
@@ -1092,7 +1137,7 @@ impl AuthTx {
     }
 
     /// The account's name, e-mail address and (portal users) company.
-    async fn account(
+    pub(crate) async fn account(
         &mut self,
         user: SessionUser,
     ) -> Result<(String, String, Option<CompanyId>), StoreError> {

@@ -14,6 +14,7 @@ pub mod delivery;
 pub mod demo;
 mod desk_names;
 mod lite;
+pub mod mfa;
 mod migrate;
 pub mod password;
 mod principals;
@@ -21,6 +22,7 @@ mod public;
 #[cfg(feature = "system")]
 pub mod scale;
 pub mod scoped;
+mod sealed;
 mod sql;
 #[cfg(feature = "system")]
 pub mod system;

@@ -209,6 +209,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "view as",
         include_str!("../migrations/sqlite/0040_view_as.sql"),
     ),
+    (
+        41,
+        "two-step verification",
+        include_str!("../migrations/sqlite/0041_mfa.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -450,6 +455,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         48,
         "view as",
         include_str!("../migrations/postgres/0048_view_as.sql"),
+    ),
+    (
+        49,
+        "two-step verification",
+        include_str!("../migrations/postgres/0049_mfa.sql"),
     ),
 ];
 

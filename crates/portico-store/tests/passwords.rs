@@ -54,6 +54,8 @@ async fn a_hash_of_earlier_settings_signs_in_and_is_made_again() {
                 email: "ana@a.test",
                 password,
                 ip: "127.0.0.1",
+                remembered_device: None,
+                next: "/",
             })
             .await
             .unwrap();

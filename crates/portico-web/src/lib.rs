@@ -9,6 +9,7 @@ pub mod auth;
 mod brand;
 mod change_view;
 mod csv_export;
+mod second_factor;
 mod sign_in;
 
 pub mod console;

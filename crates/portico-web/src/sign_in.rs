@@ -64,7 +64,10 @@ pub(crate) struct NextQuery {
 
 /// A fresh double-submit token for a form shown before sign-in, set as a cookie and returned
 /// for the hidden field.
-fn form_token(state: &AppState, headers: &HeaderMap) -> (String, Option<axum::http::HeaderValue>) {
+pub(crate) fn form_token(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> (String, Option<axum::http::HeaderValue>) {
     match read_cookie(headers, form_cookie_name(&state.config)).filter(|t| t.len() == 64) {
         Some(existing) => (existing.to_owned(), None),
         None => {
@@ -75,7 +78,10 @@ fn form_token(state: &AppState, headers: &HeaderMap) -> (String, Option<axum::ht
     }
 }
 
-fn with_cookie(mut response: Response, cookie: Option<axum::http::HeaderValue>) -> Response {
+pub(crate) fn with_cookie(
+    mut response: Response,
+    cookie: Option<axum::http::HeaderValue>,
+) -> Response {
     if let Some(c) = cookie {
         response.headers_mut().append(header::SET_COOKIE, c);
     }
@@ -92,6 +98,7 @@ pub(crate) async fn login_page(
     let notice = match query.done.as_str() {
         "reset" => "If that address has an account, we have sent a link to choose a new password.",
         "signed-out" => "You have signed out.",
+        "expired" => "The sign-in took too long or was already used. Sign in again.",
         "view-ended" => {
             "You stopped viewing the portal. The view is recorded in the company's audit log."
         }
@@ -124,6 +131,12 @@ pub(crate) async fn login_submit(
             email: &email,
             password: form.get("password"),
             ip: &ip,
+            remembered_device: crate::second_factor::device_token(
+                &state.config,
+                site.surface,
+                &headers,
+            ),
+            next: safe_next(form.get("next")),
         })
         .await?;
     let error = match outcome {
@@ -132,6 +145,13 @@ pub(crate) async fn login_submit(
             tx.audit_account(user, AuditAction::SignIn, &origin, "password")
                 .await?;
             return open_session(&state, tx, &site, user, &ip, &headers, &location).await;
+        }
+        SignInOutcome::SecondFactor { challenge, .. } => {
+            tx.commit().await?;
+            return Ok(crate::second_factor::to_second_step(
+                &state.config,
+                &challenge,
+            ));
         }
         SignInOutcome::Invalid => "The e-mail address or password is not correct.",
         SignInOutcome::Throttled => {
@@ -379,6 +399,16 @@ pub(crate) async fn set_password_submit(
         _ => (AuditAction::PasswordChanged, "reset link"),
     };
     tx.audit_account(user, done, &origin, how).await?;
+    // A new password is one factor: an account with a second one (or required to have one)
+    // still passes the second step before a session opens.
+    let device = crate::second_factor::device_token(&state.config, site.surface, &headers);
+    if let Some(challenge) = tx.second_step(site.surface, user, device, "/").await? {
+        tx.commit().await?;
+        return Ok(crate::second_factor::to_second_step(
+            &state.config,
+            &challenge,
+        ));
+    }
     tx.audit_account(user, AuditAction::SignIn, &origin, how)
         .await?;
     open_session(&state, tx, &site, user, &ip, &headers, "/").await
@@ -388,13 +418,28 @@ pub(crate) async fn set_password_submit(
 /// never promoted), commits, and redirects with the session cookie set.
 async fn open_session(
     state: &AppState,
-    mut tx: portico_store::AuthTx,
+    tx: portico_store::AuthTx,
     site: &Site,
     user: SessionUser,
     ip: &str,
     headers: &HeaderMap,
     location: &str,
 ) -> Result<Response, WebError> {
+    let cookie = start_session(state, tx, site, user, ip, headers).await?;
+    let mut response = see_other(location);
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// Opens a new session for `user`, commits, and returns its `Set-Cookie` value.
+pub(crate) async fn start_session(
+    state: &AppState,
+    mut tx: portico_store::AuthTx,
+    site: &Site,
+    user: SessionUser,
+    ip: &str,
+    headers: &HeaderMap,
+) -> Result<axum::http::HeaderValue, WebError> {
     let token = tx
         .create_session(&NewSession {
             surface: site.surface,
@@ -405,13 +450,8 @@ async fn open_session(
         })
         .await?;
     tx.commit().await?;
-    let mut response = see_other(location);
     let name = session_cookie_name(&state.config, site.surface);
-    response.headers_mut().append(
-        header::SET_COOKIE,
-        set_cookie(&state.config, name, &token, None),
-    );
-    Ok(response)
+    Ok(set_cookie(&state.config, name, &token, None))
 }
 
 #[cfg(test)]

@@ -69,6 +69,8 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         }
         ("GET", "/setup" | "/reset" | "/view-as") => Some(400), // no token in the link
         ("GET", "/brand/logo") => Some(404),                    // the fixture has no logo
+        ("GET", "/login/verify") => Some(303), // no sign-in waiting for its second step
+        ("POST", "/login/verify") => Some(403), // no sign-in form token
         ("POST", "/login" | "/forgot" | "/setup" | "/reset") => Some(403), // no sign-in form token
         _ => None,
     };
@@ -105,6 +107,17 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
     let activated = object == Object::OtherCompanySameWorkspace;
     match (route.surface, route.method, route.path) {
         (_, "POST", "/logout") => 303,
+        // Everyone's own sign-in security, on both surfaces: setting up an app shows its code;
+        // a confirmation without a six-digit code, and turning off or renewing codes with a
+        // wrong password, are refused.
+        (_, "GET", "/security") => 200,
+        (_, "POST", "/security/enrol") => 200,
+        (
+            _,
+            "POST",
+            "/security/enrol/confirm" | "/security/disable" | "/security/recovery-codes",
+        ) => 422,
+        (_, "POST", "/security/forget-devices") => 303,
         // ---- console
         // The work view for those who answer tickets; the company list for the others.
         (SurfaceKind::Console, "GET", "/") => {
@@ -406,6 +419,15 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 in_company(manages_users, 422)
             }
         }
+        // Resetting a portal user's two-step verification: those who serve the company's
+        // people; the fixture's users have none to reset.
+        (SurfaceKind::Console, "POST", "/companies/{company}/users/{user}/mfa-reset") => {
+            if !user_of_company {
+                404
+            } else {
+                in_company(manages_users, 422)
+            }
+        }
         (SurfaceKind::Console, "POST", "/companies/{company}/users/{user}/resend") => {
             let status = in_company(manages_users, 303);
             if status == 303 && !user_of_company {
@@ -544,6 +566,26 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 403
             }
         }
+        // Requiring two-step verification of staff: owners (the form without the box leaves
+        // it off, as the fixture has it).
+        (SurfaceKind::Console, "POST", "/settings/staff-mfa") => {
+            if owner {
+                303
+            } else {
+                403
+            }
+        }
+        // Owners reset another's two-step verification; their own is theirs to manage, and
+        // the fixture's staff have none to reset.
+        (SurfaceKind::Console, "POST", "/staff/{staff}/mfa-reset") => match object {
+            Object::Malformed => 404,
+            _ if !owner => 403,
+            Object::Own
+            | Object::SameCompanyOtherSite
+            | Object::SameCompanyOtherRequester
+            | Object::OtherCompanySameWorkspace => 422,
+            _ => 404,
+        },
         (SurfaceKind::Console, "POST", "/staff/{staff}") => match object {
             Object::Malformed => 404,
             _ if !owner => 403,
@@ -792,6 +834,8 @@ fn body_for(app: &TestApp, route: &RouteSpec, csrf: &str) -> Vec<(String, String
             add("confirm", "another-new-password");
         }
         "/switch-company" => add("company", &app.fx.company_a.to_string()),
+        "/security/enrol/confirm" => add("code", "12"),
+        "/security/disable" | "/security/recovery-codes" => add("password", "not-the-password"),
         _ => {}
     }
     pairs

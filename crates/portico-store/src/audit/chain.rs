@@ -197,6 +197,16 @@ impl AuditKey {
         SigningKey::from_bytes(&seed)
     }
 
+    /// A key for another purpose than signing (sealing stored secrets, hashing codes), named
+    /// by `label`: HMAC-SHA-256 of the label under the secret, independent of every other.
+    pub(crate) fn derive(&self, label: &[u8]) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.secret)
+            .expect("HMAC takes a key of any length");
+        mac.update(b"portico-derived-key:");
+        mac.update(label);
+        mac.finalize().into_bytes().into()
+    }
+
     pub fn verifying_key(&self, workspace_id: &str) -> VerifyingKey {
         self.signing_key(workspace_id).verifying_key()
     }

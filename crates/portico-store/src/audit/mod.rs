@@ -38,6 +38,8 @@ const KEPT_ON_FAILURE: usize = 65536;
 /// The store's audit settings and the views waiting to be appended.
 pub struct AuditLog {
     key: AuditKey,
+    /// Seals stored secrets under a key derived from the same server secret.
+    sealer: crate::sealed::Sealer,
     checkpoint_every: i64,
     pending: Mutex<Vec<Pending>>,
     wake: tokio::sync::Notify,
@@ -47,6 +49,7 @@ pub struct AuditLog {
 impl AuditLog {
     pub fn new(key: AuditKey, checkpoint_every: i64) -> AuditLog {
         AuditLog {
+            sealer: crate::sealed::Sealer::new(&key),
             key,
             checkpoint_every: checkpoint_every.max(1),
             pending: Mutex::new(Vec::new()),
@@ -57,6 +60,10 @@ impl AuditLog {
 
     pub fn key(&self) -> &AuditKey {
         &self.key
+    }
+
+    pub(crate) fn sealer(&self) -> &crate::sealed::Sealer {
+        &self.sealer
     }
 
     pub fn checkpoint_every(&self) -> i64 {

@@ -22,6 +22,7 @@ pub mod presence;
 pub mod record_history;
 pub mod routing;
 pub mod saved_views;
+pub mod second_factor;
 pub mod sla;
 pub mod staff;
 pub mod ticket_form;

@@ -34,7 +34,7 @@ pub(crate) mod tickets;
 mod work;
 
 use crate::registry::{Resource, SurfaceRoutes};
-use crate::{brand, sign_in};
+use crate::{brand, second_factor, sign_in};
 
 pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
     common_routes(r)
@@ -341,6 +341,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::CompanyPortalUser,
             portal_users::view_as,
         )
+        .post(
+            "/companies/{company}/users/{user}/mfa-reset",
+            Resource::CompanyPortalUser,
+            portal_users::reset_mfa,
+        )
         .get(
             "/companies/{company}/tickets/new",
             Resource::Company,
@@ -419,6 +424,16 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
         .get("/staff.csv", Resource::Page, staff::export)
         .post("/staff", Resource::Page, staff::add)
         .post("/staff/{staff}", Resource::StaffUser, staff::update)
+        .post(
+            "/staff/{staff}/mfa-reset",
+            Resource::StaffUser,
+            staff::reset_mfa,
+        )
+        .post(
+            "/settings/staff-mfa",
+            Resource::Page,
+            staff::set_mfa_required,
+        )
         .get("/settings/branding", Resource::Page, branding::page)
         .post("/settings/branding", Resource::Page, branding::save)
         .post(
@@ -461,6 +476,34 @@ pub(crate) fn common_routes(r: SurfaceRoutes) -> SurfaceRoutes {
         .post("/logout", Resource::Page, sign_in::logout)
         .get("/forgot", Resource::Public, sign_in::forgot_page)
         .post("/forgot", Resource::Public, sign_in::forgot_submit)
+        .get(
+            "/login/verify",
+            Resource::Public,
+            second_factor::second_step,
+        )
+        .post(
+            "/login/verify",
+            Resource::Public,
+            second_factor::second_step_submit,
+        )
+        .get("/security", Resource::Page, second_factor::page)
+        .post("/security/enrol", Resource::Page, second_factor::enrol)
+        .post(
+            "/security/enrol/confirm",
+            Resource::Page,
+            second_factor::confirm,
+        )
+        .post("/security/disable", Resource::Page, second_factor::disable)
+        .post(
+            "/security/recovery-codes",
+            Resource::Page,
+            second_factor::renew_codes,
+        )
+        .post(
+            "/security/forget-devices",
+            Resource::Page,
+            second_factor::forget_devices,
+        )
         .get("/setup", Resource::Public, sign_in::set_password_page)
         .post("/setup", Resource::Public, sign_in::set_password_submit)
         .get("/reset", Resource::Public, sign_in::set_password_page)

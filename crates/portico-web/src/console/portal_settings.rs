@@ -33,6 +33,8 @@ struct SettingsPage {
     company_name: String,
     portal_enabled: bool,
     client_admin_edits: bool,
+    /// The company's portal users must use two-step verification.
+    mfa_required: bool,
     rows: Vec<Row>,
     error: String,
     saved: bool,
@@ -43,10 +45,11 @@ async fn load(
     state: &AppState,
     auth: &Auth,
     company: CompanyId,
-) -> Result<(String, bool, bool, Vec<Row>), WebError> {
+) -> Result<(String, bool, bool, bool, Vec<Row>), WebError> {
     let mut tx = state.store.scoped(&auth.scope).await?;
     let name = tx.company(company).await?.name;
     let settings = tx.portal_settings(company).await?;
+    let mfa_required = tx.portal_mfa_required(company).await?;
     tx.commit().await?;
     let rows = settings
         .sections
@@ -69,6 +72,7 @@ async fn load(
         name,
         settings.portal_enabled,
         settings.client_admin_edits,
+        mfa_required,
         rows,
     ))
 }
@@ -79,7 +83,7 @@ pub(crate) async fn page(
     IdPath(company): IdPath<CompanyId>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Response, WebError> {
-    let (company_name, portal_enabled, client_admin_edits, rows) =
+    let (company_name, portal_enabled, client_admin_edits, mfa_required, rows) =
         load(&state, &auth, company).await?;
     Ok(render::ok(&SettingsPage {
         chrome: Chrome::signed_in(&auth, "Portal settings", "/companies"),
@@ -87,6 +91,7 @@ pub(crate) async fn page(
         company_name,
         portal_enabled,
         client_admin_edits,
+        mfa_required,
         rows,
         error: String::new(),
         saved: query.as_deref() == Some("saved"),
@@ -106,6 +111,7 @@ pub(crate) async fn save(
     load(&state, &auth, company).await?;
     let portal_enabled = form.checked("portal_enabled");
     let client_admin_edits = form.checked("client_admin_edits");
+    let mfa_required = form.checked("mfa_required");
     let mut changes = Vec::new();
     let mut error = String::new();
     for section in Section::ALL {
@@ -139,6 +145,9 @@ pub(crate) async fn save(
             .save_portal_settings(company, portal_enabled, client_admin_edits, &changes)
             .await
         {
+            Ok(()) if let Err(e) = tx.set_portal_mfa_required(company, mfa_required).await => {
+                return Err(e.into());
+            }
             Ok(()) => {
                 tx.commit().await?;
                 return Ok(see_other(&format!("/companies/{company}/portal?saved")));
@@ -148,7 +157,7 @@ pub(crate) async fn save(
         }
     }
     // Show the form again with what was submitted.
-    let (company_name, _, _, mut rows) = load(&state, &auth, company).await?;
+    let (company_name, _, _, _, mut rows) = load(&state, &auth, company).await?;
     for row in &mut rows {
         row.state = form.get(&format!("state_{}", row.slug)).to_owned();
         row.label = form.get(&format!("label_{}", row.slug)).to_owned();
@@ -159,6 +168,7 @@ pub(crate) async fn save(
         company_name,
         portal_enabled,
         client_admin_edits,
+        mfa_required,
         rows,
         error,
         saved: false,

@@ -212,6 +212,9 @@ pub(crate) struct EditPage {
     can_view_as: bool,
     view_as_reason: String,
     view_as_error: String,
+    /// When the user turned two-step verification on, if they have.
+    mfa_since: Option<i64>,
+    can_reset_mfa: bool,
 }
 
 /// How many companies the grant picker offers at most (a client group is a handful).
@@ -253,6 +256,7 @@ pub(crate) async fn edit_page(
     let sites = tx.sites(company).await?;
     let grants = tx.company_grants(company, user).await?;
     let history = tx.portal_user_history(company, user).await?;
+    let mfa_since = tx.portal_user_mfa(company, user).await?;
     let can_grant = auth.scope.may(Action::ManageCompanies).is_ok();
     let grant_choices = if can_grant {
         tx.company_names(GRANT_CHOICES)
@@ -284,6 +288,8 @@ pub(crate) async fn edit_page(
         can_view_as: auth.scope.may(Action::ViewAsPortalUser).is_ok(),
         view_as_reason,
         view_as_error,
+        mfa_since,
+        can_reset_mfa: auth.scope.may(Action::ResetPortalUserMfa).is_ok(),
     })
 }
 
@@ -366,6 +372,9 @@ pub(crate) async fn edit(
     let notice = match query.done.as_deref() {
         Some("granted") => "Company granted: the user can switch to it in the portal.",
         Some("revoked") => "Company taken away.",
+        Some("mfa-reset") => {
+            "Two-step verification was reset: the user signs in with their password and sets up their app again."
+        }
         _ => "",
     };
     Ok(render::ok(
@@ -483,4 +492,39 @@ pub(crate) async fn resend(
     .await?;
     tx.commit().await?;
     Ok(see_other(&format!("/companies/{company}/users?resent")))
+}
+
+/// Resets the user's two-step verification (a lost phone), audited on the company's chain.
+pub(crate) async fn reset_mfa(
+    State(state): State<AppState>,
+    SignedForm {
+        auth,
+        path: (company, user),
+        ..
+    }: SignedForm<(CompanyId, PortalUserId)>,
+) -> Result<Response, WebError> {
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    match tx.reset_portal_user_mfa(company, user).await {
+        Ok(()) => {}
+        Err(StoreError::Invalid(message)) => {
+            drop(tx);
+            let page = edit_page(
+                &state,
+                &auth,
+                company,
+                user,
+                Shown {
+                    error: message,
+                    ..Shown::default()
+                },
+            )
+            .await?;
+            return Ok(render::refused(&page));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tx.commit().await?;
+    Ok(see_other(&format!(
+        "/companies/{company}/users/{user}?done=mfa-reset"
+    )))
 }

@@ -26,11 +26,27 @@ struct StaffPage {
     role: String,
     error: String,
     notice: String,
+    /// Every staff member must use two-step verification.
+    mfa_required: bool,
+    /// Who has it on, since when.
+    mfa: Vec<(StaffUserId, i64)>,
+    me: Option<StaffUserId>,
 }
 
 impl StaffPage {
     fn assigned(&self, user: &StaffUser, company: &CompanySummary) -> bool {
         user.assigned.contains(&company.id)
+    }
+
+    fn is_me(&self, user: &StaffUser) -> bool {
+        self.me == Some(user.id)
+    }
+
+    fn mfa_since(&self, user: &StaffUser) -> Option<i64> {
+        self.mfa
+            .iter()
+            .find(|(id, _)| *id == user.id)
+            .map(|(_, at)| *at)
     }
 }
 
@@ -44,8 +60,16 @@ async fn staff_page(
     let mut tx = state.store.scoped(&auth.scope).await?;
     let staff = tx.staff_users().await?;
     let companies = tx.companies(false).await?;
+    let mfa_required = tx.staff_mfa_required().await?;
+    let mfa = tx.staff_mfa().await?;
     tx.commit().await?;
     Ok(StaffPage {
+        mfa_required,
+        mfa,
+        me: match auth.scope.actor() {
+            portico_core::Actor::Staff(id) => Some(id),
+            _ => None,
+        },
         chrome: Chrome::signed_in(auth, "Staff", "/staff"),
         staff,
         companies,
@@ -68,6 +92,13 @@ pub(crate) async fn list(
     let notice = match query.as_deref() {
         Some("added") => "Staff member added; their invitation is in the outbox.",
         Some("saved") => "Saved.",
+        Some("mfa-reset") => {
+            "Two-step verification was reset: they sign in with their password and set up their app again."
+        }
+        Some("mfa-required") => {
+            "Two-step verification is now required: staff without it set it up at their next sign-in."
+        }
+        Some("mfa-optional") => "Two-step verification is now optional for staff.",
         _ => "",
     };
     Ok(render::ok(
@@ -179,4 +210,43 @@ pub(crate) async fn update(
     Ok(render::refused(
         &staff_page(&state, &auth, None, error, "").await?,
     ))
+}
+
+/// Requires (or stops requiring) two-step verification of every staff member.
+pub(crate) async fn set_mfa_required(
+    State(state): State<AppState>,
+    SignedForm { auth, form, .. }: SignedForm,
+) -> Result<Response, WebError> {
+    let required = form.checked("mfa_required");
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    tx.set_staff_mfa_required(required).await?;
+    tx.commit().await?;
+    Ok(see_other(if required {
+        "/staff?mfa-required"
+    } else {
+        "/staff?mfa-optional"
+    }))
+}
+
+/// Resets a staff member's two-step verification (a lost phone).
+pub(crate) async fn reset_mfa(
+    State(state): State<AppState>,
+    SignedForm {
+        auth, path: staff, ..
+    }: SignedForm<StaffUserId>,
+) -> Result<Response, WebError> {
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    match tx.reset_staff_mfa(staff).await {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(see_other("/staff?mfa-reset"))
+        }
+        Err(StoreError::Invalid(message)) => {
+            drop(tx);
+            Ok(render::refused(
+                &staff_page(&state, &auth, None, message, "").await?,
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
