@@ -9,6 +9,23 @@ use axum::response::{IntoResponse, Response};
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; \
                    connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// The policy with one more origin forms may go to (or be redirected to): for the page whose
+/// form hands over to the other surface's host.
+pub(crate) fn csp_with_form_target(origin: &str) -> Option<HeaderValue> {
+    // An origin from configuration; anything that could end the directive is refused.
+    if !origin
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || ":/.-".contains(c))
+    {
+        return None;
+    }
+    HeaderValue::from_str(&CSP.replace(
+        "form-action 'self'",
+        &format!("form-action 'self' {origin}"),
+    ))
+    .ok()
+}
+
 // Names the `http` crate has no constants for, parsed once here rather than per response.
 const CROSS_ORIGIN_OPENER_POLICY: HeaderName =
     HeaderName::from_static("cross-origin-opener-policy");

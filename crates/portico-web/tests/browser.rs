@@ -3,7 +3,9 @@
 //! technician's queue; the technician replies publicly and adds an internal note; the member
 //! sees the reply appear without reloading and never sees the note; the member's answer appears
 //! on the technician's page by itself; the technician resolves it and the member's page swaps
-//! its actions by itself; the member rates.
+//! its actions by itself; the member rates. Then the company records story, and the identity
+//! story: two-step verification set up and used to sign in, and a technician viewing the portal
+//! as a member under the banner.
 //! Screenshots of each step at 1440 px and 375 px wide go to `screenshots/` (see README).
 //!
 //! Runs when `chromedriver` is on the PATH; `.ci/run` installs it and sets
@@ -610,4 +612,129 @@ async fn the_company_records_story_in_a_real_browser() {
     shoot(&admin, "24-portal-change-approved").await;
     owner.close().await.unwrap();
     admin.close().await.unwrap();
+}
+
+/// The code an authenticator app of `secret` (base32, spaced as shown) gives `steps` time steps
+/// from now.
+fn authenticator_code(secret: &str, steps: u64) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret.replace(' ', "")).unwrap();
+    let totp = totp_rs::Builder::new().with_secret(secret).build().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    totp.generate(now + 30 * steps).to_string()
+}
+
+/// A member turns on two-step verification from their security page (scanning is the test
+/// reading the key the page shows), keeps their recovery codes, signs out, and signs in again
+/// with the password and a code; then a technician views the portal as that member for a
+/// typed reason, with the banner on every page and no way to change anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_identity_story_in_a_real_browser() {
+    let Some((_driver, driver_port)) = start_driver().await else {
+        return;
+    };
+    let mut app = TestApp::spawn().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // Links to the other surface (the view-as hand-over) carry the port the test listens on.
+    app.router = portico_web::app(
+        app.store().clone(),
+        app.blobs.clone(),
+        portico_web::WebConfig {
+            public_port: Some(port),
+            ..Default::default()
+        },
+    );
+    let service = app
+        .router
+        .clone()
+        .into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await });
+    let portal = format!("http://{PORTAL}:{port}");
+    let console = format!("http://{CONSOLE}:{port}");
+
+    let member = browser(driver_port).await;
+    sign_in(&member, &portal, "member@a.test").await;
+    member.goto(&format!("{portal}/security")).await.unwrap();
+    shoot(&member, "30-security-off").await;
+    submit(&member, "form[action='/security/enrol']").await;
+    wait_for(&member, "Cannot scan it?").await;
+    shoot(&member, "31-enrol").await;
+    member
+        .find(Locator::Css("details summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let secret = member
+        .find(Locator::Css("code.secret"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    fill(&member, "#code", &authenticator_code(&secret, 0)).await;
+    submit(&member, "form[action='/security/enrol/confirm']").await;
+    wait_for(&member, "I have saved them").await;
+    shoot(&member, "32-recovery-codes").await;
+    let codes = member
+        .find_all(Locator::Css("ul.codes code"))
+        .await
+        .unwrap();
+    assert_eq!(codes.len(), 10);
+    member
+        .find(Locator::LinkText("I have saved them — continue"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&member, "since").await;
+    shoot(&member, "33-security-on").await;
+
+    // Signing in again asks for a code after the password.
+    submit(&member, "form[action='/logout']").await;
+    wait_for(&member, "You have signed out").await;
+    member.goto(&format!("{portal}/login")).await.unwrap();
+    fill(&member, "#email", "member@a.test").await;
+    fill(&member, "#password", PASSWORD).await;
+    submit(&member, "form[action='/login']").await;
+    wait_for(&member, "Enter the six-digit code").await;
+    shoot(&member, "34-second-step").await;
+    fill(&member, "#code", "000000").await;
+    submit(&member, "form[action='/login/verify']").await;
+    wait_for(&member, "That code is not right").await;
+    fill(&member, "#code", &authenticator_code(&secret, 1)).await;
+    submit(&member, "form[action='/login/verify']").await;
+    wait_for(&member, "Sign out").await;
+
+    // The technician views the portal as the member.
+    let tech = browser(driver_port).await;
+    sign_in(&tech, &console, "tech-a@msp.test").await;
+    let company = app.fx.company_a;
+    let user = app.fx.portal(Who::Member);
+    tech.goto(&format!("{console}/companies/{company}/users/{user}"))
+        .await
+        .unwrap();
+    wait_for(&tech, "View the portal as").await;
+    fill(
+        &tech,
+        "#view-as-reason",
+        "Ticket 12: the member cannot find the printer asset",
+    )
+    .await;
+    submit(&tech, "form[action$='/view-as']").await;
+    wait_for(&tech, "Viewing the portal as").await;
+    shoot(&tech, "35-view-as").await;
+    tech.goto(&format!("{portal}/tickets")).await.unwrap();
+    wait_for(&tech, "Viewing the portal as").await;
+    let source = tech.source().await.unwrap();
+    assert!(source.contains("Ticket 12: the member cannot find the printer asset"));
+    submit(&tech, "form[action='/view-as/end']").await;
+    wait_for(&tech, "You stopped viewing the portal").await;
+    member.close().await.unwrap();
+    tech.close().await.unwrap();
 }

@@ -10,7 +10,6 @@ use crate::auth::SignedForm;
 use crate::console::portal_users::{Shown, edit_page};
 use crate::error::WebError;
 use crate::forms::FieldErrors;
-use crate::render;
 use crate::{AppState, see_other};
 
 pub(crate) async fn grant(
@@ -57,7 +56,7 @@ pub(crate) async fn grant(
                 ..Shown::default()
             };
             let page = edit_page(&state, &auth, company, user, shown).await?;
-            Ok(render::refused(&page))
+            Ok(page.refused())
         }
         Err(e) => Err(e.into()),
     }

@@ -215,6 +215,28 @@ pub(crate) struct EditPage {
     /// When the user turned two-step verification on, if they have.
     mfa_since: Option<i64>,
     can_reset_mfa: bool,
+    /// The portal's origin, which the view-as form's answer redirects to.
+    portal_origin: String,
+}
+
+impl EditPage {
+    /// The page with its status, its policy letting the view-as form's answer go on to the
+    /// portal's host (browsers hold a form's redirects to the page's `form-action`).
+    pub(crate) fn respond(&self, status: axum::http::StatusCode) -> Response {
+        let mut response = render::page(status, self);
+        if !self.portal_origin.is_empty()
+            && let Some(csp) = crate::headers::csp_with_form_target(&self.portal_origin)
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::CONTENT_SECURITY_POLICY, csp);
+        }
+        response
+    }
+
+    pub(crate) fn refused(&self) -> Response {
+        self.respond(axum::http::StatusCode::UNPROCESSABLE_ENTITY)
+    }
 }
 
 /// How many companies the grant picker offers at most (a client group is a handful).
@@ -257,6 +279,7 @@ pub(crate) async fn edit_page(
     let grants = tx.company_grants(company, user).await?;
     let history = tx.portal_user_history(company, user).await?;
     let mfa_since = tx.portal_user_mfa(company, user).await?;
+    let can_view_as = auth.scope.may(Action::ViewAsPortalUser).is_ok();
     let can_grant = auth.scope.may(Action::ManageCompanies).is_ok();
     let grant_choices = if can_grant {
         tx.company_names(GRANT_CHOICES)
@@ -268,7 +291,15 @@ pub(crate) async fn edit_page(
         Vec::new()
     };
     tx.commit().await?;
+    let portal_origin = if can_view_as {
+        crate::mail_links(state, auth.site.workspace_id)
+            .await?
+            .portal
+    } else {
+        String::new()
+    };
     Ok(EditPage {
+        portal_origin,
         chrome: Chrome::signed_in(auth, &target.name, "/companies"),
         company_id: company.to_string(),
         company_name,
@@ -285,7 +316,7 @@ pub(crate) async fn edit_page(
         grant_errors,
         notice,
         history,
-        can_view_as: auth.scope.may(Action::ViewAsPortalUser).is_ok(),
+        can_view_as,
         view_as_reason,
         view_as_error,
         mfa_since,
@@ -354,7 +385,7 @@ async fn refuse_view_as(
         },
     )
     .await?;
-    Ok(render::refused(&page))
+    Ok(page.refused())
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -377,19 +408,18 @@ pub(crate) async fn edit(
         }
         _ => "",
     };
-    Ok(render::ok(
-        &edit_page(
-            &state,
-            &auth,
-            company,
-            user,
-            Shown {
-                notice,
-                ..Shown::default()
-            },
-        )
-        .await?,
-    ))
+    Ok(edit_page(
+        &state,
+        &auth,
+        company,
+        user,
+        Shown {
+            notice,
+            ..Shown::default()
+        },
+    )
+    .await?
+    .respond(axum::http::StatusCode::OK))
 }
 
 pub(crate) async fn update(
@@ -416,20 +446,19 @@ pub(crate) async fn update(
         },
     };
     drop(tx);
-    Ok(render::refused(
-        &edit_page(
-            &state,
-            &auth,
-            company,
-            user,
-            Shown {
-                form: Some(typed),
-                error,
-                ..Shown::default()
-            },
-        )
-        .await?,
-    ))
+    Ok(edit_page(
+        &state,
+        &auth,
+        company,
+        user,
+        Shown {
+            form: Some(typed),
+            error,
+            ..Shown::default()
+        },
+    )
+    .await?
+    .refused())
 }
 
 async fn set_disabled(
@@ -519,7 +548,7 @@ pub(crate) async fn reset_mfa(
                 },
             )
             .await?;
-            return Ok(render::refused(&page));
+            return Ok(page.refused());
         }
         Err(e) => return Err(e.into()),
     }
