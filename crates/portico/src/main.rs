@@ -238,10 +238,11 @@ struct SettingsArgs {
     #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     smtp_ca_file: Option<PathBuf>,
-    /// File holding the secret the workspaces' audit signing keys derive from (64 hex
-    /// characters). Created on first start if missing; every instance must use the same one,
-    /// and it must not live in the database's backups alone: whoever holds it can re-sign a
-    /// rewritten audit log [default: data/audit.key]
+    /// File holding the server secret (64 hex characters) the workspaces' audit signing keys
+    /// and the keys sealing stored secrets (two-step verification) derive from. Created on
+    /// first start if missing; every instance must use the same one, and it must not live in
+    /// the database's backups alone: whoever holds it can re-sign a rewritten audit log
+    /// [default: data/audit.key]
     #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     audit_key_file: Option<PathBuf>,
