@@ -43,6 +43,9 @@ text_enum!(
         MfaReset => "mfa_reset", "Reset two-step verification";
         RecoveryCodesRenewed => "recovery_codes_renewed", "Made new recovery codes";
         DevicesForgotten => "devices_forgotten", "Forgot remembered browsers";
+        ApiTokenCreated => "api_token_created", "Created an API token";
+        ApiTokenRevoked => "api_token_revoked", "Revoked an API token";
+        ApiTokenUsed => "api_token_used", "Used an API token";
     }
 );
 plain_text!(AuditAction);

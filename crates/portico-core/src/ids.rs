@@ -168,6 +168,11 @@ id_type!(
     ImportId
 );
 
+id_type!(
+    /// An API token of a workspace.
+    ApiTokenId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

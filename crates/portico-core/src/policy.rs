@@ -65,6 +65,8 @@ pub enum Action {
     /// Reset a portal user's two-step verification (a lost phone): staff who serve the
     /// company's people; never on the portal, where each user manages their own.
     ResetPortalUserMfa,
+    /// Create, list and revoke the workspace's API tokens: the owners'.
+    ManageApiTokens,
 }
 
 /// Why an action was refused. `NotVisible` must be answered exactly like a missing record.
@@ -114,7 +116,8 @@ fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
         | Action::ManageTicketForm
         | Action::ManageCompanyDomains
         | Action::ViewOutbox
-        | Action::ViewAudit => role == Owner,
+        | Action::ViewAudit
+        | Action::ManageApiTokens => role == Owner,
         // Portal sections and preferences are not console concepts.
         Action::ViewSection(_) | Action::ManageOwnPreferences => return Err(Denied::NotVisible),
     };

@@ -62,6 +62,8 @@ pub struct Scope {
     origin: Origin,
     /// A staff member viewing the portal as this portal user: nothing may be changed.
     view_as: Option<Box<crate::ViewAs>>,
+    /// Acting through a read-only API token: nothing may be changed.
+    read_only: bool,
 }
 
 impl Scope {
@@ -86,6 +88,7 @@ impl Scope {
                     actor_name: staff.name().to_owned(),
                     origin: Origin::default(),
                     view_as: None,
+                    read_only: false,
                 }
             }
             Principal::Portal(portal) => Scope {
@@ -104,6 +107,7 @@ impl Scope {
                 actor_name: portal.name.clone(),
                 origin: Origin::default(),
                 view_as: None,
+                read_only: false,
             },
         }
     }
@@ -170,6 +174,30 @@ impl Scope {
             self.view_as = Some(Box::new(view_as));
         }
         self
+    }
+    /// The scope of an API token of this (staff) principal: never more than the principal's,
+    /// narrowed to one company when the token names one, read-only unless it may write, and
+    /// named in the audit log by the token as well as the person.
+    pub fn through_api_token(
+        mut self,
+        token_name: &str,
+        company: Option<CompanyId>,
+        read_only: bool,
+    ) -> Scope {
+        if let Some(company) = company {
+            self.companies = if self.companies.contains(company) {
+                CompanySet::Only(vec![company])
+            } else {
+                CompanySet::Only(Vec::new())
+            };
+        }
+        self.read_only |= read_only;
+        self.actor_name = format!("{} (API token “{token_name}”)", self.actor_name);
+        self
+    }
+    /// Whether every change is refused: viewing the portal as someone, or a read-only token.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only || self.view_as.is_some()
     }
     /// Who is viewing as this portal user, if someone is: every change is refused.
     pub fn view_as(&self) -> Option<&crate::ViewAs> {

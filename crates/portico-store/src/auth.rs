@@ -515,7 +515,10 @@ impl AuthTx {
         )
     }
 
-    async fn staff_principal(&mut self, id: StaffUserId) -> Result<Option<Principal>, StoreError> {
+    pub(crate) async fn staff_principal(
+        &mut self,
+        id: StaffUserId,
+    ) -> Result<Option<Principal>, StoreError> {
         let row: Option<(String, String, String, String)> = self
             .tx
             .optional(q!(

@@ -6,6 +6,7 @@
 //! flows within one workspace, [`Store::public`] for host and branding lookups, and
 //! [`Store::system_unscoped`] for the rare work that truly spans tenants.
 
+pub mod api_auth;
 pub mod audit;
 mod auth;
 #[cfg(feature = "system")]

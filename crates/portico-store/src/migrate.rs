@@ -214,6 +214,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "two-step verification",
         include_str!("../migrations/sqlite/0041_mfa.sql"),
     ),
+    (
+        42,
+        "api tokens",
+        include_str!("../migrations/sqlite/0042_api_tokens.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -460,6 +465,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         49,
         "two-step verification",
         include_str!("../migrations/postgres/0049_mfa.sql"),
+    ),
+    (
+        50,
+        "api tokens",
+        include_str!("../migrations/postgres/0050_api_tokens.sql"),
     ),
 ];
 

@@ -94,7 +94,8 @@ id_args!(
     portico_core::InvoiceId,
     portico_core::ChangeRequestId,
     portico_core::RecordEditId,
-    portico_core::ImportId
+    portico_core::ImportId,
+    portico_core::ApiTokenId
 );
 
 /// A query under construction: SQL text plus its arguments, numbered as they are pushed.

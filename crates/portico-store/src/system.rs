@@ -1372,4 +1372,22 @@ impl SystemTx {
             .await?;
         Ok(())
     }
+
+    /// Flips a staff user's disabled flag alone, to test what hangs on their account (their API
+    /// tokens) without the rest of disabling them.
+    #[cfg(feature = "test-hooks")]
+    pub async fn set_staff_disabled_flag(
+        &mut self,
+        user: portico_core::StaffUserId,
+        disabled: bool,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE staff_users SET disabled = $1 WHERE id = $2",
+                disabled,
+                user
+            ))
+            .await?;
+        Ok(())
+    }
 }

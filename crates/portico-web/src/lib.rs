@@ -1,6 +1,7 @@
 //! Portico's HTTP surfaces. The request's host decides the workspace and the surface (console or
 //! portal); each surface is its own router, so a path means nothing on the other host.
 
+mod api;
 mod assets_view;
 mod attachments;
 mod audit_view;

@@ -70,6 +70,7 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         ("GET", "/setup" | "/reset" | "/view-as") => Some(400), // no token in the link
         ("GET", "/brand/logo") => Some(404),                    // the fixture has no logo
         ("GET", "/login/verify") => Some(303), // no sign-in waiting for its second step
+        ("GET", "/api/v1/token") => Some(401), // a session cookie is no API token
         ("POST", "/login/verify") => Some(403), // no sign-in form token
         ("POST", "/login" | "/forgot" | "/setup" | "/reset") => Some(403), // no sign-in form token
         _ => None,
@@ -562,6 +563,29 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         (SurfaceKind::Console, "POST", "/settings/ticket-visibility") => {
             if owner {
                 400
+            } else {
+                403
+            }
+        }
+        // API tokens: the owners'; a token made of an empty form is refused field by field, and
+        // revoking a token of nobody's is not found.
+        (SurfaceKind::Console, "GET", "/settings/api-tokens") => {
+            if owner {
+                200
+            } else {
+                403
+            }
+        }
+        (SurfaceKind::Console, "POST", "/settings/api-tokens") => {
+            if owner {
+                422
+            } else {
+                403
+            }
+        }
+        (SurfaceKind::Console, "POST", "/settings/api-tokens/revoke") => {
+            if owner {
+                404
             } else {
                 403
             }

@@ -227,7 +227,7 @@ impl From<CheckpointRow> for Checkpoint {
 /// An entry of what the holder of `scope` did to or saw of `company`'s records (`None`: the
 /// workspace's own, never for the portal); a company outside the scope is `NotFound`.
 /// `client_sees` false keeps it on the workspace's chain, naming the company concerned.
-fn entry_of(
+pub(crate) fn entry_of(
     scope: &portico_core::Scope,
     client_sees: bool,
     action: AuditAction,

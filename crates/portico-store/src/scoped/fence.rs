@@ -155,6 +155,11 @@ pub(crate) const MFA_TOTP: Tenant = workspace_level("mfa_totp");
 pub(crate) const MFA_RECOVERY_CODES: Tenant = workspace_level("mfa_recovery_codes");
 pub(crate) const MFA_CHALLENGES: Tenant = workspace_level("mfa_challenges");
 pub(crate) const MFA_REMEMBERED_DEVICES: Tenant = workspace_level("mfa_remembered_devices");
+/// The workspace's API tokens, each for every company (none named) or one.
+pub(crate) const API_TOKENS: Tenant = Tenant {
+    company: Company::Optional("company_id"),
+    ..workspace_level("api_tokens")
+};
 pub(crate) const TICKETS: Tenant = Tenant {
     site: Some("site_id"),
     own: Own::Ticket {
@@ -291,6 +296,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &MFA_RECOVERY_CODES,
     &MFA_CHALLENGES,
     &MFA_REMEMBERED_DEVICES,
+    &API_TOKENS,
     &TICKETS,
     &TICKET_MESSAGES,
     &TICKET_ATTACHMENTS,
@@ -537,6 +543,7 @@ mod tests {
         ("time.rs", include_str!("time.rs")),
         ("view_as.rs", include_str!("view_as.rs")),
         ("second_factor.rs", include_str!("second_factor.rs")),
+        ("api_tokens.rs", include_str!("api_tokens.rs")),
         ("ticket_visibility.rs", include_str!("ticket_visibility.rs")),
         (
             "ticket_workflow/assignees.rs",

@@ -1,6 +1,7 @@
 //! Tenant data, always read and written through a [`ScopedTx`]: a transaction that carries the
 //! caller's [`Scope`] and writes it into every query. This is the one place scope is enforced.
 
+pub mod api_tokens;
 pub mod assets;
 pub mod audit_log;
 pub mod branding;
@@ -65,9 +66,9 @@ impl<'s> ScopedTx<'s> {
         scope: &'s Scope,
         write: bool,
     ) -> Result<ScopedTx<'s>, StoreError> {
-        // Viewing the portal as someone changes nothing (C6): the store refuses every write,
-        // whatever a handler may have let through.
-        if write && scope.view_as().is_some() {
+        // Viewing the portal as someone (C6) or a read-only API token changes nothing: the
+        // store refuses every write, whatever a handler may have let through.
+        if write && scope.is_read_only() {
             return Err(StoreError::Forbidden);
         }
         store.ensure_audit_recorder();

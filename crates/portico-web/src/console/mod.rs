@@ -1,5 +1,6 @@
 //! The console: the MSP's staff run their clients from here.
 
+mod api_tokens;
 mod asset_fields;
 mod assets;
 mod audit;
@@ -434,6 +435,14 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Page,
             staff::set_mfa_required,
         )
+        .get("/settings/api-tokens", Resource::Page, api_tokens::page)
+        .post("/settings/api-tokens", Resource::Page, api_tokens::create)
+        .post(
+            "/settings/api-tokens/revoke",
+            Resource::Page,
+            api_tokens::revoke,
+        )
+        .get("/api/v1/token", Resource::Public, crate::api::token)
         .get("/settings/branding", Resource::Page, branding::page)
         .post("/settings/branding", Resource::Page, branding::save)
         .post(

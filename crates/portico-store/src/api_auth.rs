@@ -1,0 +1,132 @@
+//! Resolving an API token to the scope its requests run in ([`crate::scoped::api_tokens`]
+//! makes and lists them).
+
+use std::sync::Arc;
+
+use portico_core::{
+    ApiTokenId, AuditAction, AuditTarget, CompanyId, Origin, Principal, Scope, StaffRole,
+    StaffUserId,
+};
+
+use crate::auth::AuthTx;
+use crate::scoped::api_tokens::{ApiAccess, TOKEN_PREFIX};
+use crate::sql::q;
+use crate::{StoreError, now, token};
+
+/// A token's use is recorded (and its last use shown) at most this often.
+const USE_RECORDED_EVERY_SECS: i64 = 60;
+
+/// Who an API request acts for, and within what.
+pub struct ApiCaller {
+    pub token_id: ApiTokenId,
+    pub name: String,
+    pub company: Option<CompanyId>,
+    pub access: ApiAccess,
+    pub expires_at: i64,
+    /// The owner who made the token.
+    pub principal: Arc<Principal>,
+    /// The owner's scope narrowed by the token: its company, read-only unless it may write.
+    pub scope: Scope,
+}
+
+struct TokenRow {
+    id: String,
+    name: String,
+    company_id: Option<String>,
+    access: String,
+    created_by: String,
+    expires_at: i64,
+    last_used_at: Option<i64>,
+}
+crate::sql::db_row!(TokenRow {
+    id,
+    name,
+    company_id,
+    access,
+    created_by,
+    expires_at,
+    last_used_at
+});
+
+impl AuthTx {
+    /// The caller behind a bearer token, if it is one of this workspace's, neither revoked nor
+    /// expired, and its owner is still an enabled owner. Records the use (at most once a
+    /// minute per token).
+    pub async fn resolve_api_token(
+        &mut self,
+        bearer: &str,
+        origin: &Origin,
+    ) -> Result<Option<ApiCaller>, StoreError> {
+        let well_formed = bearer
+            .strip_prefix(TOKEN_PREFIX)
+            .is_some_and(|rest| rest.len() == 64 && rest.bytes().all(|b| b.is_ascii_hexdigit()));
+        if !well_formed {
+            return Ok(None);
+        }
+        let now = now();
+        let row: Option<TokenRow> = self
+            .tx
+            .optional(q!(
+                "SELECT id, name, company_id, access, created_by, expires_at, last_used_at FROM api_tokens \
+                 WHERE token_hash = $1 AND workspace_id = $2 AND revoked_at IS NULL AND expires_at > $3",
+                token::hash(bearer),
+                self.workspace,
+                now
+            ))
+            .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let Some(principal) = self
+            .staff_principal(StaffUserId::from_stored(&row.created_by))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Principal::Staff(owner) = &principal else {
+            return Ok(None);
+        };
+        if owner.role() != StaffRole::Owner {
+            return Ok(None);
+        }
+        let access = ApiAccess::parse(&row.access)
+            .ok_or_else(|| StoreError::Corrupt(format!("token access {:?}", row.access)))?;
+        let company = row.company_id.as_deref().map(CompanyId::from_stored);
+        let scope = Scope::of(&principal)
+            .from_origin(origin.clone())
+            .through_api_token(&row.name, company, access == ApiAccess::Read);
+        let token_id = ApiTokenId::from_stored(&row.id);
+        if row
+            .last_used_at
+            .is_none_or(|at| at + USE_RECORDED_EVERY_SECS <= now)
+        {
+            self.tx
+                .exec(q!(
+                    "UPDATE api_tokens SET last_used_at = $1, last_used_ip = $2 WHERE id = $3 AND workspace_id = $4",
+                    now,
+                    origin.ip.map(|ip| ip.to_string()).unwrap_or_default(),
+                    &row.id,
+                    self.workspace
+                ))
+                .await?;
+            let entry = crate::audit::entry_of(
+                &scope,
+                true,
+                AuditAction::ApiTokenUsed,
+                company,
+                AuditTarget::new("api_token", token_id, row.name.clone()),
+                "",
+            )?;
+            crate::audit::append(&mut self.tx, &self.audit, &entry).await?;
+        }
+        Ok(Some(ApiCaller {
+            token_id,
+            name: row.name,
+            company,
+            access,
+            expires_at: row.expires_at,
+            principal: Arc::new(principal),
+            scope,
+        }))
+    }
+}

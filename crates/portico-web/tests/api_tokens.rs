@@ -1,0 +1,169 @@
+//! API tokens (C9): an owner makes one for one company, read-only, sees it once; the token
+//! answers for itself at `/api/v1/token` and runs in a scope no wider than the token (its
+//! company, read-only); it is refused without the header, on the portal's host, once revoked,
+//! and once its owner is no longer an owner; making, using and revoking it are audited.
+
+mod common;
+
+use common::{CONSOLE, PORTAL, Response, TestApp, Who};
+use portico_core::{CompanySet, Origin};
+
+async fn api(app: &TestApp, host: &str, bearer: Option<&str>) -> Response {
+    let mut req = app.get(host, "/api/v1/token");
+    if let Some(token) = bearer {
+        req = req.header("authorization", &format!("Bearer {token}"));
+    }
+    req.send().await
+}
+
+#[tokio::test]
+async fn a_token_reaches_its_company_read_only_until_revoked() {
+    let app = TestApp::spawn().await;
+    let company = app.fx.company_a.to_string();
+    let made = app
+        .post_as(
+            Who::Owner,
+            "/settings/api-tokens",
+            &[
+                ("name", "Backup reports"),
+                ("company", &company),
+                ("access", "read"),
+                ("lifetime", "30"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    assert_eq!(made.headers["cache-control"], "no-store");
+    let start = made.body.find("portico_").expect("the token, once");
+    let token: String = made.body[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    assert_eq!(token.len(), "portico_".len() + 64);
+    let list = app.get_as(Who::Owner, "/settings/api-tokens").await;
+    assert!(list.body.contains("Backup reports"));
+    assert!(!list.body.contains(&token), "never shown again");
+
+    // The token answers for itself, as problem details when it cannot.
+    let info = api(&app, CONSOLE, Some(&token)).await;
+    assert_eq!(info.status, 200, "{}", info.body);
+    let json: serde_json::Value = serde_json::from_str(&info.body).unwrap();
+    assert_eq!(json["name"], "Backup reports");
+    assert_eq!(json["access"], "read");
+    assert_eq!(json["company"]["id"], company.as_str());
+    let missing = api(&app, CONSOLE, None).await;
+    assert_eq!(missing.status, 401);
+    assert_eq!(missing.headers["content-type"], "application/problem+json");
+    assert!(missing.headers.contains_key("www-authenticate"));
+    let wrong = api(&app, CONSOLE, Some(&format!("portico_{}", "0".repeat(64)))).await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(api(&app, PORTAL, Some(&token)).await.status, 404);
+
+    // Its scope: company A only, and no write transaction.
+    let mut tx = app.store().auth(app.fx.ws1).await.unwrap();
+    let caller = tx
+        .resolve_api_token(&token, &Origin::default())
+        .await
+        .unwrap()
+        .expect("a valid token");
+    tx.commit().await.unwrap();
+    assert_eq!(
+        caller.scope.companies(),
+        &CompanySet::Only(vec![app.fx.company_a])
+    );
+    assert!(caller.scope.is_read_only());
+    assert!(matches!(
+        app.store().scoped_write(&caller.scope).await,
+        Err(portico_store::StoreError::Forbidden)
+    ));
+    let mut read = app.store().scoped(&caller.scope).await.unwrap();
+    assert!(
+        read.company(app.fx.company_b).await.is_err(),
+        "another company is out of sight"
+    );
+    read.commit().await.unwrap();
+
+    // Revoked: refused at once. Every step is in the audit log.
+    let id = list
+        .body
+        .split("name=\"token\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let revoked = app
+        .post_as(Who::Owner, "/settings/api-tokens/revoke", &[("token", &id)])
+        .await;
+    assert_eq!(revoked.status, 303);
+    assert_eq!(api(&app, CONSOLE, Some(&token)).await.status, 401);
+    app.store().flush_audit().await.unwrap();
+    let log = app.get_as(Who::Owner, "/audit").await;
+    for action in [
+        "Created an API token",
+        "Used an API token",
+        "Revoked an API token",
+    ] {
+        assert!(log.body.contains(action), "{action}");
+    }
+    // The client's admins read what a token did with their company's records.
+    let client = app
+        .get_as(Who::ClientAdmin, "/audit?action=api_token_used")
+        .await;
+    assert!(client.body.contains("Backup reports"), "{}", client.body);
+}
+
+#[tokio::test]
+async fn a_token_is_refused_field_by_field_and_stops_with_its_owners_rights() {
+    let app = TestApp::spawn().await;
+    let refused = app
+        .post_as(
+            Who::Owner,
+            "/settings/api-tokens",
+            &[("name", ""), ("access", "admin"), ("lifetime", "9999")],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("Name the token"));
+    assert!(refused.body.contains("Choose what the token may do"));
+    assert!(refused.body.contains("Choose when the token expires"));
+    // A workspace token of the owner, read-write.
+    let made = app
+        .post_as(
+            Who::Owner,
+            "/settings/api-tokens",
+            &[
+                ("name", "PSA sync"),
+                ("company", ""),
+                ("access", "read_write"),
+                ("lifetime", "90"),
+            ],
+        )
+        .await;
+    let start = made.body.find("portico_").unwrap();
+    let token: String = made.body[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let info = api(&app, CONSOLE, Some(&token)).await;
+    let json: serde_json::Value = serde_json::from_str(&info.body).unwrap();
+    assert!(json["company"].is_null());
+    assert_eq!(json["access"], "read_write");
+    let mut tx = app.store().auth(app.fx.ws1).await.unwrap();
+    let caller = tx
+        .resolve_api_token(&token, &Origin::default())
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(caller.scope.companies(), &CompanySet::All);
+    assert!(!caller.scope.is_read_only());
+    // The owner's account disabled: the token no longer works.
+    let mut sys = app.store().system_unscoped().await.unwrap();
+    sys.set_staff_disabled_flag(app.fx.staff(Who::Owner), true)
+        .await
+        .unwrap();
+    sys.commit().await.unwrap();
+    assert_eq!(api(&app, CONSOLE, Some(&token)).await.status, 401);
+}
