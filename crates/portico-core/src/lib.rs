@@ -27,7 +27,7 @@ pub use invoice::{InvoiceStatus, invoice_number};
 pub use local_time::{BusinessHours, Calendar, Zone, parse_date};
 pub use maintenance::{MaintenanceKind, MaintenanceOutcome};
 pub use notice::{Notice, TicketRef};
-pub use policy::{Action, Denied};
+pub use policy::{Action, Denied, SectionAccess};
 pub use principal::{PortalGrant, PortalPrincipal, Principal, StaffPrincipal};
 pub use roles::{ContactRole, PortalRole, StaffRole, TextEnum};
 pub use scope::{Actor, CompanySet, Scope, Surface};

@@ -67,6 +67,43 @@ pub enum Action {
     ResetPortalUserMfa,
     /// Create, list and revoke the workspace's API tokens: the owners'.
     ManageApiTokens,
+    /// Ask why a person can or cannot see a record or page: the owners'.
+    ExplainAccess,
+}
+
+/// Whether a portal section is open to a scope, and if not, why: the one test
+/// [`Scope::may`] applies to every section (and the answer "why can this person see this?"
+/// gives).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SectionAccess {
+    Open,
+    /// The section is switched off for the company.
+    SwitchedOff,
+    /// Only client admins see it.
+    ClientAdminsOnly,
+    /// Only people with billing rights see it.
+    BillingOnly,
+    /// A console scope: sections are the portal's.
+    NotPortal,
+}
+
+fn section_access(
+    role: PortalRole,
+    billing: bool,
+    sections: &[Section],
+    section: Section,
+) -> SectionAccess {
+    use crate::section::SectionAudience;
+    if !(section.always_on() || sections.contains(&section)) {
+        return SectionAccess::SwitchedOff;
+    }
+    if section.spec().admits(role, billing) {
+        return SectionAccess::Open;
+    }
+    match section.spec().audience {
+        SectionAudience::Billing => SectionAccess::BillingOnly,
+        _ => SectionAccess::ClientAdminsOnly,
+    }
 }
 
 /// Why an action was refused. `NotVisible` must be answered exactly like a missing record.
@@ -79,6 +116,16 @@ pub enum Denied {
 }
 
 impl Scope {
+    /// Whether a portal section is open to this scope, and if not, why.
+    pub fn section_access(&self, section: Section) -> SectionAccess {
+        match self.surface() {
+            Surface::Portal { role, sections, .. } => {
+                section_access(*role, self.billing(), sections, section)
+            }
+            Surface::Console { .. } => SectionAccess::NotPortal,
+        }
+    }
+
     /// Decides whether this scope may take `action`.
     pub fn may(&self, action: Action) -> Result<(), Denied> {
         match self.surface() {
@@ -117,7 +164,8 @@ fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
         | Action::ManageCompanyDomains
         | Action::ViewOutbox
         | Action::ViewAudit
-        | Action::ManageApiTokens => role == Owner,
+        | Action::ManageApiTokens
+        | Action::ExplainAccess => role == Owner,
         // Portal sections and preferences are not console concepts.
         Action::ViewSection(_) | Action::ManageOwnPreferences => return Err(Denied::NotVisible),
     };
@@ -136,8 +184,7 @@ fn portal_may(
     action: Action,
 ) -> Result<(), Denied> {
     // Switched on for the company (or always on), and open to this user (its descriptor).
-    let section_on =
-        |s: Section| (s.always_on() || sections.contains(&s)) && s.spec().admits(role, billing);
+    let section_on = |s: Section| section_access(role, billing, sections, s) == SectionAccess::Open;
     match action {
         Action::ViewSection(section) if section_on(section) => Ok(()),
         Action::ViewTickets if section_on(Section::Tickets) => Ok(()),

@@ -195,6 +195,22 @@ impl Scope {
         self.actor_name = format!("{} (API token “{token_name}”)", self.actor_name);
         self
     }
+    /// The stages in which this scope's fence narrows what it sees, to tell which one hides a
+    /// record: its companies alone; with its site restriction; with its own-only restriction
+    /// (this scope). Each is read-only and serves only to explain access ("why can this person
+    /// see this?"): the store runs the same fenced query under each.
+    pub fn explanation_stages(&self) -> [Scope; 3] {
+        let mut companies = self.clone();
+        companies.sites = None;
+        companies.requester = None;
+        companies.read_only = true;
+        let mut sites = self.clone();
+        sites.requester = None;
+        sites.read_only = true;
+        let mut whole = self.clone();
+        whole.read_only = true;
+        [companies, sites, whole]
+    }
     /// Whether every change is refused: viewing the portal as someone, or a read-only token.
     pub fn is_read_only(&self) -> bool {
         self.read_only || self.view_as.is_some()

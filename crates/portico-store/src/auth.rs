@@ -562,7 +562,7 @@ impl AuthTx {
 
     /// Builds a portal principal acting for `company`: the user's home company or one they were
     /// granted, and only while that company's portal is enabled.
-    async fn portal_principal(
+    pub(crate) async fn portal_principal(
         &mut self,
         id: PortalUserId,
         company: CompanyId,

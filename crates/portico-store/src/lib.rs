@@ -14,6 +14,7 @@ pub mod delivery;
 #[cfg(feature = "system")]
 pub mod demo;
 mod desk_names;
+pub mod explain;
 mod lite;
 pub mod mfa;
 mod migrate;

@@ -111,6 +111,7 @@ impl Chrome {
                     chrome.nav.push(item("/settings/assets", "Asset fields"));
                     chrome.nav.push(item("/outbox", "Outbox"));
                     chrome.nav.push(item("/audit", "Audit log"));
+                    chrome.nav.push(item("/access", "Access check"));
                     chrome.nav.push(item("/settings/api-tokens", "API tokens"));
                 }
             }

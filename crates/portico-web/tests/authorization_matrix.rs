@@ -4,6 +4,9 @@
 
 mod common;
 
+use portico_store::explain::{Outcome, Person, Target};
+use portico_web::console::access::parse_target;
+
 use common::{CONSOLE, Object, PORTAL, TestApp, Who, objects, path_for};
 use portico_store::SurfaceKind;
 use portico_web::{Resource, RouteSpec};
@@ -567,6 +570,14 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 403
             }
         }
+        // Why can this person see this: the owners'.
+        (SurfaceKind::Console, "GET", "/access") => {
+            if owner {
+                200
+            } else {
+                403
+            }
+        }
         // API tokens: the owners'; a token made of an empty form is refused field by field, and
         // revoking a token of nobody's is not found.
         (SurfaceKind::Console, "GET", "/settings/api-tokens") => {
@@ -876,6 +887,8 @@ async fn every_route_answers_every_principal_and_object_as_the_matrix_says() {
     );
     let mut cells = 0;
     let mut failures = Vec::new();
+    let owner_scope = owner_scope(&app).await;
+    let mut explained = 0;
     for route in &routes {
         let host = match route.surface {
             SurfaceKind::Console => CONSOLE,
@@ -910,6 +923,13 @@ async fn every_route_answers_every_principal_and_object_as_the_matrix_says() {
                     }
                 };
                 cells += 1;
+                match explanation_agrees(&app, &owner_scope, route, who, &path, response.status)
+                    .await
+                {
+                    Some(Ok(())) => explained += 1,
+                    Some(Err(disagreement)) => failures.push(disagreement),
+                    None => {}
+                }
                 if response.status != want {
                     failures.push(format!(
                         "{} {} as {who:?} on {object:?}: got {}, want {want}",
@@ -935,6 +955,10 @@ async fn every_route_answers_every_principal_and_object_as_the_matrix_says() {
         "{} of {cells} cells differ:\n{}",
         failures.len(),
         failures.join("\n")
+    );
+    assert!(explained > 100, "only {explained} cells were explained");
+    eprintln!(
+        "authorization matrix: {explained} cells' answers agree with \"why can this person see this?\""
     );
     eprintln!(
         "authorization matrix: {} routes, {} principals, {} object kinds, {cells} cells",
@@ -1074,4 +1098,103 @@ async fn every_route_of_a_switched_off_section_answers_404() {
             assert_ne!(response.status, 404, "{path} with {section:?} on");
         }
     }
+}
+
+/// The person a principal of the matrix is, for "why can this person see this?": those whose
+/// session is their account as it stands (not the anonymous, an expired session, a disabled
+/// user, or a client-group user acting for a company they switched to).
+fn person_of(who: Who) -> Option<Person> {
+    let staff = |e: &str| Some(Person::Staff(e.to_owned()));
+    let portal = |e: &str| Some(Person::Portal(e.to_owned()));
+    match who {
+        Who::Owner => staff("owner@msp.test"),
+        Who::TechnicianAssigned => staff("tech-a@msp.test"),
+        Who::TechnicianNotAssigned => staff("tech-b@msp.test"),
+        Who::Sales => staff("sales@msp.test"),
+        Who::Billing => staff("billing@msp.test"),
+        Who::Viewer => portal("viewer@a.test"),
+        Who::Member => portal("member@a.test"),
+        Who::ClientAdmin => portal("admin@a.test"),
+        Who::OwnTicketsOnly => portal("own@a.test"),
+        Who::SiteRestricted => portal("site@a.test"),
+        _ => None,
+    }
+}
+
+async fn owner_scope(app: &TestApp) -> portico_core::Scope {
+    let token = app.session_for(Who::Owner).await.unwrap();
+    let mut tx = app.store().auth(app.fx.ws1).await.unwrap();
+    let session = tx
+        .resolve_session(&token, SurfaceKind::Console, 3600)
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    portico_core::Scope::of(&session.principal)
+}
+
+/// Where a record's own page was asked for, the explanation of the person and the record must
+/// agree with the answer the page gave: allowed where it was shown, "not visible" where it was
+/// a 404, "forbidden" where it was a 403. `None` where the cell is not a record's own page
+/// asked for by a person the explanation can name.
+async fn explanation_agrees(
+    app: &TestApp,
+    owner: &portico_core::Scope,
+    route: &RouteSpec,
+    who: Who,
+    path: &str,
+    status: u16,
+) -> Option<Result<(), String>> {
+    let on_surface = match route.surface {
+        SurfaceKind::Console => who.is_staff(),
+        SurfaceKind::Portal => who.is_portal(),
+    };
+    // A record's own page: the path ends with the record. Not the console's contact and
+    // maintenance pages, which are edit forms asking for the right to change the record.
+    const RECORDS: [&str; 8] = [
+        "{company}",
+        "{ticket}",
+        "{asset}",
+        "{contact}",
+        "{invoice}",
+        "{user}",
+        "{change}",
+        "{maintenance}",
+    ];
+    let edit_form = route.surface == SurfaceKind::Console
+        && matches!(
+            route.path,
+            "/companies/{company}/contacts/{contact}"
+                | "/companies/{company}/maintenance/{maintenance}"
+        );
+    if route.method != "GET"
+        || !RECORDS.iter().any(|r| route.path.ends_with(r))
+        || edit_form
+        || !on_surface
+    {
+        return None;
+    }
+    let person = person_of(who)?;
+    let target = parse_target(path)?;
+    if !matches!(target, Target::Record { .. }) {
+        return None;
+    }
+    let answer = app
+        .store()
+        .explain_access(owner, &person, &target)
+        .await
+        .unwrap();
+    let agrees = match answer.outcome {
+        Outcome::Allowed => status != 403 && status != 404,
+        Outcome::Forbidden => status == 403,
+        Outcome::NotVisible => status == 404,
+    };
+    Some(if agrees {
+        Ok(())
+    } else {
+        Err(format!(
+            "GET {path} as {who:?}: the page answered {status}, the explanation says {:?}: {}",
+            answer.outcome, answer.rule
+        ))
+    })
 }

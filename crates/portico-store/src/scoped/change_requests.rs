@@ -248,6 +248,11 @@ impl ScopedTx<'_> {
         let mut query = self.request_select();
         query.sql(" AND r.id = ").arg(id);
         let row: RequestRow = self.tx.optional(query).await?.ok_or(StoreError::NotFound)?;
+        // In the console a request's page is the desk's: those who work requests (out of
+        // sight is missing before it is forbidden).
+        if !self.scope.is_portal() {
+            self.scope.may(Action::WorkChangeRequests)?;
+        }
         let mut request = row.into_request(!self.scope.is_portal());
         let mut query = self.select(
             "e.at, e.actor_name, e.status, e.note",

@@ -1,5 +1,6 @@
 //! The console: the MSP's staff run their clients from here.
 
+pub mod access;
 mod api_tokens;
 mod asset_fields;
 mod assets;
@@ -435,6 +436,7 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Page,
             staff::set_mfa_required,
         )
+        .get("/access", Resource::Page, access::page)
         .get("/settings/api-tokens", Resource::Page, api_tokens::page)
         .post("/settings/api-tokens", Resource::Page, api_tokens::create)
         .post(
