@@ -69,6 +69,8 @@ pub enum Action {
     ManageApiTokens,
     /// Ask why a person can or cannot see a record or page: the owners'.
     ExplainAccess,
+    /// Configure the workspace's single sign-on provider: the owners'.
+    ManageSingleSignOn,
 }
 
 /// Whether a portal section is open to a scope, and if not, why: the one test
@@ -165,7 +167,8 @@ fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
         | Action::ViewOutbox
         | Action::ViewAudit
         | Action::ManageApiTokens
-        | Action::ExplainAccess => role == Owner,
+        | Action::ExplainAccess
+        | Action::ManageSingleSignOn => role == Owner,
         // Portal sections and preferences are not console concepts.
         Action::ViewSection(_) | Action::ManageOwnPreferences => return Err(Denied::NotVisible),
     };

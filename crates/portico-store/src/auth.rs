@@ -49,6 +49,8 @@ pub enum SignInOutcome {
     },
     Invalid,
     Throttled,
+    /// The password was right, but the user's company signs in through single sign-on only.
+    SsoRequired,
 }
 
 /// Whether further attempts are allowed.
@@ -324,6 +326,12 @@ impl AuthTx {
                 SurfaceKind::Console => SessionUser::Staff(StaffUserId::from_stored(&row.id)),
                 SurfaceKind::Portal => SessionUser::Portal(PortalUserId::from_stored(&row.id)),
             };
+            if let SessionUser::Portal(portal) = user
+                && self.sso_required_for(portal).await?
+            {
+                self.clear_attempts(&keys, 1).await?;
+                return Ok(SignInOutcome::SsoRequired);
+            }
             if let Some(challenge) = self
                 .second_step(creds.surface, user, creds.remembered_device, creds.next)
                 .await?

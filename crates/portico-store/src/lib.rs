@@ -26,6 +26,7 @@ pub mod scale;
 pub mod scoped;
 mod sealed;
 mod sql;
+pub mod sso_sign_in;
 #[cfg(feature = "system")]
 pub mod system;
 #[cfg(feature = "test-hooks")]

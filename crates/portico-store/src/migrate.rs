@@ -219,6 +219,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "api tokens",
         include_str!("../migrations/sqlite/0042_api_tokens.sql"),
     ),
+    (
+        43,
+        "single sign-on",
+        include_str!("../migrations/sqlite/0043_sso.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -470,6 +475,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         50,
         "api tokens",
         include_str!("../migrations/postgres/0050_api_tokens.sql"),
+    ),
+    (
+        51,
+        "single sign-on",
+        include_str!("../migrations/postgres/0051_sso.sql"),
     ),
 ];
 

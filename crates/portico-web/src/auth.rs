@@ -121,7 +121,7 @@ pub(crate) fn csrf_refused() -> WebError {
     WebError::Forbidden("This form has expired. Go back, reload the page and try again.".into())
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len()
         && !a.is_empty()
         && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0

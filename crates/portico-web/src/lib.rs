@@ -12,6 +12,7 @@ mod change_view;
 mod csv_export;
 mod second_factor;
 mod sign_in;
+mod sso;
 
 pub mod console;
 mod error;

@@ -28,7 +28,7 @@ pub(crate) fn user_agent(headers: &HeaderMap) -> &str {
 }
 
 /// Where to go after signing in: only a local path, never another site.
-fn safe_next(next: &str) -> &str {
+pub(crate) fn safe_next(next: &str) -> &str {
     // Browsers drop tabs and newlines and read `\` as `/` in URLs, so anything beyond plain
     // path characters could turn "/\t/evil.example" into another site.
     let plain = next
@@ -45,13 +45,53 @@ fn safe_next(next: &str) -> &str {
 
 #[derive(Template)]
 #[template(path = "login.html")]
-struct LoginPage {
+pub(crate) struct LoginPage {
     chrome: Chrome,
     form_token: String,
     email: String,
     next: String,
     error: String,
     notice: String,
+    /// The workspace's single sign-on provider for this surface, by name.
+    sso: Option<String>,
+    /// Where its button leads, the page to return to kept.
+    sso_href: String,
+}
+
+impl LoginPage {
+    /// The sign-in page with `error` (or `notice`) shown and the typed address kept.
+    pub(crate) async fn build(
+        state: &AppState,
+        site: &Site,
+        form_token: String,
+        email: String,
+        next: &str,
+        error: &str,
+        notice: &str,
+    ) -> Result<LoginPage, WebError> {
+        let mut tx = state.store.auth(site.workspace_id).await?;
+        let sso = tx.sso_provider(site.surface).await?.map(|p| p.display_name);
+        tx.commit().await?;
+        let next = safe_next(next);
+        let sso_href = if next == "/" {
+            "/login/sso".to_owned()
+        } else {
+            format!(
+                "/login/sso?next={}",
+                form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            )
+        };
+        Ok(LoginPage {
+            chrome: Chrome::anonymous(site, "Sign in"),
+            form_token,
+            email,
+            sso_href,
+            next: next.to_owned(),
+            error: error.to_owned(),
+            notice: notice.to_owned(),
+            sso,
+        })
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -93,26 +133,29 @@ pub(crate) async fn login_page(
     site: Site,
     headers: HeaderMap,
     Query(query): Query<NextQuery>,
-) -> Response {
+) -> Result<Response, WebError> {
     let (form_token, cookie) = form_token(&state, &headers);
     let notice = match query.done.as_str() {
         "reset" => "If that address has an account, we have sent a link to choose a new password.",
         "signed-out" => "You have signed out.",
         "expired" => "The sign-in took too long or was already used. Sign in again.",
+        "sso" => "Your company signs in through single sign-on: use the button below.",
         "view-ended" => {
             "You stopped viewing the portal. The view is recorded in the company's audit log."
         }
         _ => "",
     };
-    let page = LoginPage {
-        chrome: Chrome::anonymous(&site, "Sign in"),
+    let page = LoginPage::build(
+        &state,
+        &site,
         form_token,
-        email: String::new(),
-        next: safe_next(&query.next).to_owned(),
-        error: String::new(),
-        notice: notice.to_owned(),
-    };
-    with_cookie(render::ok(&page), cookie)
+        String::new(),
+        &query.next,
+        "",
+        notice,
+    )
+    .await?;
+    Ok(with_cookie(render::ok(&page), cookie))
 }
 
 pub(crate) async fn login_submit(
@@ -153,6 +196,10 @@ pub(crate) async fn login_submit(
                 &challenge,
             ));
         }
+        SignInOutcome::SsoRequired => {
+            tx.commit().await?;
+            return Ok(see_other("/login?done=sso"));
+        }
         SignInOutcome::Invalid => "The e-mail address or password is not correct.",
         SignInOutcome::Throttled => {
             "Too many unsuccessful attempts. Wait 15 minutes, then try again."
@@ -172,14 +219,16 @@ pub(crate) async fn login_submit(
     )
     .await?;
     tx.commit().await?;
-    let page = LoginPage {
-        chrome: Chrome::anonymous(&site, "Sign in"),
-        form_token: form.get("form_token").to_owned(),
+    let page = LoginPage::build(
+        &state,
+        &site,
+        form.get("form_token").to_owned(),
         email,
-        next: safe_next(form.get("next")).to_owned(),
-        error: error.to_owned(),
-        notice: String::new(),
-    };
+        form.get("next"),
+        error,
+        "",
+    )
+    .await?;
     let status = if outcome == SignInOutcome::Throttled {
         StatusCode::TOO_MANY_REQUESTS
     } else {
@@ -399,6 +448,14 @@ pub(crate) async fn set_password_submit(
         _ => (AuditAction::PasswordChanged, "reset link"),
     };
     tx.audit_account(user, done, &origin, how).await?;
+    // A company that signs in through single sign-on only: the password is kept (should the
+    // requirement be lifted) but opens nothing.
+    if let SessionUser::Portal(portal) = user
+        && tx.sso_required_for(portal).await?
+    {
+        tx.commit().await?;
+        return Ok(see_other("/login?done=sso"));
+    }
     // A new password is one factor: an account with a second one (or required to have one)
     // still passes the second step before a session opens.
     let device = crate::second_factor::device_token(&state.config, site.surface, &headers);

@@ -74,6 +74,8 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         ("GET", "/brand/logo") => Some(404),                    // the fixture has no logo
         ("GET", "/login/verify") => Some(303), // no sign-in waiting for its second step
         ("GET", "/api/v1/token") => Some(401), // a session cookie is no API token
+        ("GET", "/login/sso") => Some(404),    // the fixture's workspace has no provider
+        ("GET", "/login/sso/callback") => Some(401), // no sign-in started in this browser
         ("POST", "/login/verify") => Some(403), // no sign-in form token
         ("POST", "/login" | "/forgot" | "/setup" | "/reset") => Some(403), // no sign-in form token
         _ => None,
@@ -566,6 +568,21 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         (SurfaceKind::Console, "POST", "/settings/ticket-visibility") => {
             if owner {
                 400
+            } else {
+                403
+            }
+        }
+        // Single sign-on settings: the owners'; an empty form is refused field by field.
+        (SurfaceKind::Console, "GET", "/settings/sso") => {
+            if owner {
+                200
+            } else {
+                403
+            }
+        }
+        (SurfaceKind::Console, "POST", "/settings/sso") => {
+            if owner {
+                422
             } else {
                 403
             }

@@ -155,6 +155,11 @@ pub(crate) const MFA_TOTP: Tenant = workspace_level("mfa_totp");
 pub(crate) const MFA_RECOVERY_CODES: Tenant = workspace_level("mfa_recovery_codes");
 pub(crate) const MFA_CHALLENGES: Tenant = workspace_level("mfa_challenges");
 pub(crate) const MFA_REMEMBERED_DEVICES: Tenant = workspace_level("mfa_remembered_devices");
+/// The workspace's single sign-on provider and the sign-ins in flight through it.
+pub(crate) const SSO_PROVIDERS: Tenant = workspace_level("sso_providers");
+/// Written and taken by the sign-in flow (outside any scope) only.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) const SSO_LOGINS: Tenant = workspace_level("sso_logins");
 /// The workspace's API tokens, each for every company (none named) or one.
 pub(crate) const API_TOKENS: Tenant = Tenant {
     company: Company::Optional("company_id"),
@@ -297,6 +302,8 @@ pub(crate) const ALL: &[&Tenant] = &[
     &MFA_CHALLENGES,
     &MFA_REMEMBERED_DEVICES,
     &API_TOKENS,
+    &SSO_PROVIDERS,
+    &SSO_LOGINS,
     &TICKETS,
     &TICKET_MESSAGES,
     &TICKET_ATTACHMENTS,
@@ -544,6 +551,7 @@ mod tests {
         ("view_as.rs", include_str!("view_as.rs")),
         ("second_factor.rs", include_str!("second_factor.rs")),
         ("api_tokens.rs", include_str!("api_tokens.rs")),
+        ("sso.rs", include_str!("sso.rs")),
         ("ticket_visibility.rs", include_str!("ticket_visibility.rs")),
         (
             "ticket_workflow/assignees.rs",

@@ -25,6 +25,7 @@ pub mod routing;
 pub mod saved_views;
 pub mod second_factor;
 pub mod sla;
+pub mod sso;
 pub mod staff;
 pub mod ticket_form;
 pub mod ticket_visibility;

@@ -26,6 +26,7 @@ mod routing;
 mod sites;
 mod sla;
 
+mod sso;
 mod staff;
 mod ticket_form;
 mod ticket_intake;
@@ -437,6 +438,8 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             staff::set_mfa_required,
         )
         .get("/access", Resource::Page, access::page)
+        .get("/settings/sso", Resource::Page, sso::page)
+        .post("/settings/sso", Resource::Page, sso::save)
         .get("/settings/api-tokens", Resource::Page, api_tokens::page)
         .post("/settings/api-tokens", Resource::Page, api_tokens::create)
         .post(
@@ -496,6 +499,12 @@ pub(crate) fn common_routes(r: SurfaceRoutes) -> SurfaceRoutes {
             "/login/verify",
             Resource::Public,
             second_factor::second_step_submit,
+        )
+        .get("/login/sso", Resource::Public, crate::sso::start)
+        .get(
+            "/login/sso/callback",
+            Resource::Public,
+            crate::sso::callback,
         )
         .get("/security", Resource::Page, second_factor::page)
         .post("/security/enrol", Resource::Page, second_factor::enrol)

@@ -35,6 +35,8 @@ struct SettingsPage {
     client_admin_edits: bool,
     /// The company's portal users must use two-step verification.
     mfa_required: bool,
+    /// The company's portal users sign in through single sign-on only.
+    sso_required: bool,
     rows: Vec<Row>,
     error: String,
     saved: bool,
@@ -45,11 +47,12 @@ async fn load(
     state: &AppState,
     auth: &Auth,
     company: CompanyId,
-) -> Result<(String, bool, bool, bool, Vec<Row>), WebError> {
+) -> Result<(String, bool, bool, (bool, bool), Vec<Row>), WebError> {
     let mut tx = state.store.scoped(&auth.scope).await?;
     let name = tx.company(company).await?.name;
     let settings = tx.portal_settings(company).await?;
     let mfa_required = tx.portal_mfa_required(company).await?;
+    let sso_required = tx.company_sso_required(company).await?;
     tx.commit().await?;
     let rows = settings
         .sections
@@ -72,7 +75,7 @@ async fn load(
         name,
         settings.portal_enabled,
         settings.client_admin_edits,
-        mfa_required,
+        (mfa_required, sso_required),
         rows,
     ))
 }
@@ -83,7 +86,7 @@ pub(crate) async fn page(
     IdPath(company): IdPath<CompanyId>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Response, WebError> {
-    let (company_name, portal_enabled, client_admin_edits, mfa_required, rows) =
+    let (company_name, portal_enabled, client_admin_edits, (mfa_required, sso_required), rows) =
         load(&state, &auth, company).await?;
     Ok(render::ok(&SettingsPage {
         chrome: Chrome::signed_in(&auth, "Portal settings", "/companies"),
@@ -92,6 +95,7 @@ pub(crate) async fn page(
         portal_enabled,
         client_admin_edits,
         mfa_required,
+        sso_required,
         rows,
         error: String::new(),
         saved: query.as_deref() == Some("saved"),
@@ -112,6 +116,7 @@ pub(crate) async fn save(
     let portal_enabled = form.checked("portal_enabled");
     let client_admin_edits = form.checked("client_admin_edits");
     let mfa_required = form.checked("mfa_required");
+    let sso_required = form.checked("sso_required");
     let mut changes = Vec::new();
     let mut error = String::new();
     for section in Section::ALL {
@@ -148,6 +153,12 @@ pub(crate) async fn save(
             Ok(()) if let Err(e) = tx.set_portal_mfa_required(company, mfa_required).await => {
                 return Err(e.into());
             }
+            Ok(()) if let Err(e) = tx.set_company_sso_required(company, sso_required).await => {
+                match e {
+                    StoreError::Invalid(message) => error = message,
+                    e => return Err(e.into()),
+                }
+            }
             Ok(()) => {
                 tx.commit().await?;
                 return Ok(see_other(&format!("/companies/{company}/portal?saved")));
@@ -169,6 +180,7 @@ pub(crate) async fn save(
         portal_enabled,
         client_admin_edits,
         mfa_required,
+        sso_required,
         rows,
         error,
         saved: false,
