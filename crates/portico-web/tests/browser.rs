@@ -4,8 +4,8 @@
 //! sees the reply appear without reloading and never sees the note; the member's answer appears
 //! on the technician's page by itself; the technician resolves it and the member's page swaps
 //! its actions by itself; the member rates. Then the company records story, and the identity
-//! story: two-step verification set up and used to sign in, and a technician viewing the portal
-//! as a member under the banner.
+//! story: two-step verification set up and used to sign in, a technician viewing the portal as
+//! a member under the banner, and a client admin signing in through single sign-on.
 //! Screenshots of each step at 1440 px and 375 px wide go to `screenshots/` (see README).
 //!
 //! Runs when `chromedriver` is on the PATH; `.ci/run` installs it and sets
@@ -737,4 +737,47 @@ async fn the_identity_story_in_a_real_browser() {
     wait_for(&tech, "You stopped viewing the portal").await;
     member.close().await.unwrap();
     tech.close().await.unwrap();
+
+    // Single sign-on: the client admin signs in through the workspace's provider (a real
+    // OpenID Connect provider on loopback), typing their address at the provider.
+    let Some((_provider, issuer)) =
+        common::start_oidc_provider(&[format!("{portal}/login/sso/callback")])
+    else {
+        return;
+    };
+    let saved = app
+        .post_as(
+            Who::Owner,
+            "/settings/sso",
+            &[
+                ("display_name", "Test IdP"),
+                ("issuer_url", &issuer),
+                ("client_id", "portico"),
+                ("client_secret", "portico-test-secret"),
+                ("for_portal", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let admin = browser(driver_port).await;
+    admin.goto(&format!("{portal}/login")).await.unwrap();
+    wait_for(&admin, "Sign in with Test IdP").await;
+    shoot(&admin, "36-login-sso").await;
+    admin
+        .find(Locator::LinkText("Sign in with Test IdP"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for(&admin, "Test IdP").await;
+    fill(&admin, "#email", "admin@a.test").await;
+    submit(&admin, "form").await;
+    wait_for(&admin, "Sign out").await;
+    let url = admin.current_url().await.unwrap();
+    assert!(
+        url.as_str().starts_with(&portal),
+        "back on the portal: {url}"
+    );
+    admin.close().await.unwrap();
 }

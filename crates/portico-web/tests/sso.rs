@@ -10,64 +10,15 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-
 use common::{CONSOLE, PASSWORD, PORTAL, Response, TestApp, Who};
 use openidconnect::reqwest;
 
-struct ProviderProcess(Child);
-
-impl Drop for ProviderProcess {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A running provider and its issuer URL; `None` (the test skipped) without Node.js unless
-/// the provider is required.
-fn start_provider() -> Option<(ProviderProcess, String)> {
-    let required = std::env::var("PORTICO_OIDC_TESTS").as_deref() == Ok("required");
-    if Command::new("node").arg("--version").output().is_err() {
-        assert!(
-            !required,
-            "Node.js is required (PORTICO_OIDC_TESTS=required) but not installed"
-        );
-        eprintln!("skipping the single sign-on test: Node.js is not installed");
-        return None;
-    }
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oidc");
-    if !dir.join("node_modules/oidc-provider").exists() {
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&dir)
-            .status()
-            .expect("run npm");
-        assert!(status.success(), "npm ci in {} failed", dir.display());
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new("node")
-        .arg("provider.mjs")
-        .arg(port.to_string())
-        .arg(format!("http://{PORTAL}:8080/login/sso/callback"))
-        .arg(format!("http://{CONSOLE}:8080/login/sso/callback"))
-        .current_dir(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the provider");
-    let stdout = child.stdout.take().unwrap();
-    let process = ProviderProcess(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    assert_eq!(line.trim(), "ready", "the provider did not start");
-    Some((process, format!("http://127.0.0.1:{port}")))
+/// The provider, redirecting back to both surfaces at the port the tests' links carry.
+fn start_provider() -> Option<(common::OidcProvider, String)> {
+    common::start_oidc_provider(&[
+        format!("http://{PORTAL}:8080/login/sso/callback"),
+        format!("http://{CONSOLE}:8080/login/sso/callback"),
+    ])
 }
 
 /// The app with the provider configured for both surfaces by an owner, through the console.

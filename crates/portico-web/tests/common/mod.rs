@@ -1344,3 +1344,78 @@ pub fn ticket_of(location: &str) -> portico_core::TicketId {
         .unwrap_or_default();
     portico_core::TicketId::parse(id).unwrap_or_else(|| panic!("no ticket in {location:?}"))
 }
+
+/// The single sign-on tests' OpenID Connect provider (node-oidc-provider, `tests/oidc`), killed
+/// when dropped.
+pub struct OidcProvider(std::process::Child);
+
+impl Drop for OidcProvider {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the provider on a free loopback port, accepting `redirect_uris`; returns it with its
+/// issuer URL. `None` (the test skipped) without Node.js, unless `PORTICO_OIDC_TESTS=required`.
+pub fn start_oidc_provider(redirect_uris: &[String]) -> Option<(OidcProvider, String)> {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let required = std::env::var("PORTICO_OIDC_TESTS").as_deref() == Ok("required");
+    if Command::new("node").arg("--version").output().is_err() {
+        assert!(
+            !required,
+            "Node.js is required (PORTICO_OIDC_TESTS=required) but not installed"
+        );
+        eprintln!("skipping the single sign-on test: Node.js is not installed");
+        return None;
+    }
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oidc");
+    // Several test binaries may start at once: one installs, the others wait for it.
+    let lock = dir.join(".installing");
+    if !dir.join("node_modules/oidc-provider/package.json").exists() {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&lock)
+        {
+            Ok(_) => {
+                let status = Command::new("npm")
+                    .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+                    .current_dir(&dir)
+                    .status()
+                    .expect("run npm");
+                let _ = std::fs::remove_file(&lock);
+                assert!(status.success(), "npm ci in {} failed", dir.display());
+            }
+            Err(_) => {
+                for _ in 0..600 {
+                    if !lock.exists() {
+                        break;
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+            }
+        }
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new("node")
+        .arg("provider.mjs")
+        .arg(port.to_string())
+        .args(redirect_uris)
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the provider");
+    let stdout = child.stdout.take().unwrap();
+    let process = OidcProvider(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "ready", "the provider did not start");
+    Some((process, format!("http://127.0.0.1:{port}")))
+}

@@ -53,28 +53,42 @@ const provider = new Provider(issuer, {
 });
 provider.proxy = false;
 
-// Interactions finish at once: login as the hinted account, consent to what was asked.
+// Interactions: consent is given at once; login is the hinted account (`login_hint`, as the
+// HTTP tests send it) or, for a person in a browser, the address typed in a one-field form.
+async function finishLogin(ctx, accountId) {
+  await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId } }, { mergeWithLastSubmission: false });
+}
+
 provider.use(async (ctx, next) => {
-  const match = ctx.path.match(/^\/interaction\/([^/]+)$/);
-  if (!match || ctx.method !== 'GET') {
+  const show = ctx.path.match(/^\/interaction\/([^/]+)$/);
+  const typed = ctx.path.match(/^\/interaction\/([^/]+)\/login$/);
+  if (!(show && ctx.method === 'GET') && !(typed && ctx.method === 'POST')) {
     return next();
   }
   const details = await provider.interactionDetails(ctx.req, ctx.res);
-  const accountId = details.params.login_hint;
-  if (!accountId) {
-    ctx.status = 400;
-    ctx.body = 'the test must send login_hint';
-    return undefined;
+  if (typed) {
+    const body = await new Promise((resolve) => {
+      let data = '';
+      ctx.req.on('data', (c) => { data += c; });
+      ctx.req.on('end', () => resolve(data));
+    });
+    const email = new URLSearchParams(body).get('email') || '';
+    return finishLogin(ctx, email.trim());
   }
-  let result;
-  if (details.prompt.name === 'login') {
-    result = { login: { accountId } };
-  } else {
+  if (details.prompt.name === 'consent') {
     const grant = new provider.Grant({ accountId: details.session.accountId, clientId: details.params.client_id });
     grant.addOIDCScope(details.params.scope);
-    result = { consent: { grantId: await grant.save() } };
+    await provider.interactionFinished(ctx.req, ctx.res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
+    return undefined;
   }
-  await provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: true });
+  if (details.params.login_hint) {
+    return finishLogin(ctx, details.params.login_hint);
+  }
+  ctx.type = 'html';
+  ctx.body = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Test IdP</title></head>
+<body><main><h1>Test IdP</h1><form method="post" action="/interaction/${details.uid}/login">
+<label for="email">E-mail address</label> <input id="email" name="email" type="email" required>
+<button type="submit">Sign in</button></form></main></body></html>`;
   return undefined;
 });
 
