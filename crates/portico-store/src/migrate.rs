@@ -224,6 +224,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "single sign-on",
         include_str!("../migrations/sqlite/0043_sso.sql"),
     ),
+    (
+        44,
+        "audit sign-in index",
+        include_str!("../migrations/sqlite/0044_audit_sign_in_index.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -480,6 +485,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         51,
         "single sign-on",
         include_str!("../migrations/postgres/0051_sso.sql"),
+    ),
+    (
+        52,
+        "audit sign-in index",
+        include_str!("../migrations/postgres/0052_audit_sign_in_index.sql"),
     ),
 ];
 

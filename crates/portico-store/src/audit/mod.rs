@@ -12,6 +12,7 @@ pub mod chain;
 #[cfg(feature = "system")]
 pub mod verify;
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -282,21 +283,23 @@ pub(crate) async fn append_all(
     log: &AuditLog,
     entries: &[Pending],
 ) -> Result<(), StoreError> {
-    let mut done = vec![false; entries.len()];
-    for first in 0..entries.len() {
-        if done[first] {
-            continue;
-        }
-        let (workspace, chain_company) = (entries[first].workspace, entries[first].chain);
+    // Each chain's entries in the order they came, chains in the order first seen.
+    let mut chains: Vec<((WorkspaceId, Option<CompanyId>), Vec<&Pending>)> = Vec::new();
+    let mut index: HashMap<(WorkspaceId, Option<CompanyId>), usize> = HashMap::new();
+    for entry in entries {
+        let key = (entry.workspace, entry.chain);
+        let at = *index.entry(key).or_insert_with(|| {
+            chains.push((key, Vec::new()));
+            chains.len() - 1
+        });
+        chains[at].1.push(entry);
+    }
+    for ((workspace, chain_company), chain_entries) in chains {
         let workspace_text = workspace.as_text();
         let chain = text(chain_company);
         let (mut seq, mut hash) = head(tx, &workspace_text, &chain, chain_company).await?;
         let mut signed: Option<i64> = None;
-        for (i, entry) in entries.iter().enumerate().skip(first) {
-            if done[i] || entry.workspace != workspace || entry.chain != chain_company {
-                continue;
-            }
-            done[i] = true;
+        for entry in chain_entries {
             seq += 1;
             let mut stored = StoredEntry {
                 workspace_id: workspace_text.clone(),
