@@ -802,23 +802,8 @@ impl AuthTx {
         current: &str,
         new: &str,
     ) -> Result<(), StoreError> {
-        let (table, id) = user_table(user);
-        let (stored,): (Option<String>,) = self
-            .tx
-            .one(Q::with(
-                &format!("SELECT password_hash FROM {table} WHERE workspace_id = $1 AND id = $2"),
-                vec![self.workspace.into(), id.into()],
-            ))
+        self.check_password(user, current, "The current password is not correct.")
             .await?;
-        let verified = match stored {
-            Some(stored) => password::verify_in_turn(current, &stored).await,
-            None => false,
-        };
-        if !verified {
-            return Err(StoreError::Invalid(
-                "The current password is not correct.".into(),
-            ));
-        }
         password::check_strength(new).map_err(StoreError::Invalid)?;
         self.set_password(user, new).await
     }

@@ -30,6 +30,7 @@ const SECRET_BYTES: usize = 20;
 /// Recovery codes: ten characters without look-alikes (no 0/o, 1/l/i), about 49 bits each.
 const RECOVERY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
 const RECOVERY_LEN: usize = 10;
+const WRONG_PASSWORD: &str = "The password is not correct.";
 
 /// What an authenticator app needs to be set up: the secret as text and as an `otpauth://`
 /// link (for the QR code).
@@ -650,7 +651,7 @@ impl AuthTx {
                     .into(),
             ));
         }
-        self.check_password(user, password).await?;
+        self.check_password(user, password, WRONG_PASSWORD).await?;
         self.remove_mfa(user).await
     }
 
@@ -660,7 +661,7 @@ impl AuthTx {
         user: SessionUser,
         password: &str,
     ) -> Result<Vec<String>, StoreError> {
-        self.check_password(user, password).await?;
+        self.check_password(user, password, WRONG_PASSWORD).await?;
         if !self.has_authenticator(user).await? {
             return Err(StoreError::NotFound);
         }
@@ -692,8 +693,13 @@ impl AuthTx {
         Ok(())
     }
 
-    /// `Invalid` unless `password` is the user's.
-    async fn check_password(&mut self, user: SessionUser, given: &str) -> Result<(), StoreError> {
+    /// `Invalid(refusal)` unless `given` is the user's password.
+    pub(crate) async fn check_password(
+        &mut self,
+        user: SessionUser,
+        given: &str,
+        refusal: &str,
+    ) -> Result<(), StoreError> {
         let (table, id) = user_table(user);
         let (stored,): (Option<String>,) = self
             .tx
@@ -709,7 +715,7 @@ impl AuthTx {
         if verified {
             Ok(())
         } else {
-            Err(StoreError::Invalid("The password is not correct.".into()))
+            Err(StoreError::Invalid(refusal.to_owned()))
         }
     }
 }

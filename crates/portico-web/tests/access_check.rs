@@ -89,29 +89,7 @@ async fn the_answer_names_the_rule_that_decided() {
     assert!(money.contains("billing"), "{money}");
 
     // A section switched off for the company.
-    let token = app.session_for(Who::Owner).await;
-    let csrf = app.csrf(Who::Owner, token.as_deref()).await;
-    let settings = app
-        .get(CONSOLE, &format!("/companies/{a}/portal"))
-        .session(token.as_deref())
-        .send()
-        .await;
-    let mut form = vec![
-        ("csrf".to_owned(), csrf),
-        ("portal_enabled".to_owned(), "1".to_owned()),
-    ];
-    for state in settings.body.split("name=\"state_").skip(1) {
-        let slug = state.split('"').next().unwrap();
-        let value = if slug == "assets" { "off" } else { "default" };
-        form.push((format!("state_{slug}"), value.to_owned()));
-    }
-    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let saved = app
-        .post(CONSOLE, &format!("/companies/{a}/portal"))
-        .session(token.as_deref())
-        .form(&pairs)
-        .send()
-        .await;
+    let saved = common::save_portal_settings(&app, a, &[], &[("assets", "off")]).await;
     assert_eq!(saved.status, 303, "{}", saved.body);
     let off = explain(
         &app,

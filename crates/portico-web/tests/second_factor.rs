@@ -254,29 +254,7 @@ async fn a_company_that_requires_it_has_its_users_set_it_up_at_sign_in() {
     let app = TestApp::spawn().await;
     let company = app.fx.company_a;
     // The owner requires it for company A's portal users.
-    let token = app.session_for(Who::Owner).await;
-    let csrf = app.csrf(Who::Owner, token.as_deref()).await;
-    let settings = app
-        .get(CONSOLE, &format!("/companies/{company}/portal"))
-        .session(token.as_deref())
-        .send()
-        .await;
-    let mut form = vec![
-        ("csrf".to_owned(), csrf.clone()),
-        ("portal_enabled".to_owned(), "1".to_owned()),
-        ("mfa_required".to_owned(), "1".to_owned()),
-    ];
-    for state in settings.body.split("name=\"state_").skip(1) {
-        let slug = state.split('"').next().unwrap();
-        form.push((format!("state_{slug}"), "default".to_owned()));
-    }
-    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let saved = app
-        .post(CONSOLE, &format!("/companies/{company}/portal"))
-        .session(token.as_deref())
-        .form(&pairs)
-        .send()
-        .await;
+    let saved = common::save_portal_settings(&app, company, &["mfa_required"], &[]).await;
     assert_eq!(saved.status, 303, "{}", saved.body);
 
     // The member signs in: first an authenticator to set up, shown with its QR code.

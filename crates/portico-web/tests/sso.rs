@@ -248,29 +248,7 @@ async fn a_company_that_requires_single_sign_on_refuses_passwords() {
     };
     let app = app_with_sso(&issuer).await;
     let company = app.fx.company_a;
-    let token = app.session_for(Who::Owner).await;
-    let csrf = app.csrf(Who::Owner, token.as_deref()).await;
-    let settings = app
-        .get(CONSOLE, &format!("/companies/{company}/portal"))
-        .session(token.as_deref())
-        .send()
-        .await;
-    let mut form = vec![
-        ("csrf".to_owned(), csrf),
-        ("portal_enabled".to_owned(), "1".to_owned()),
-        ("sso_required".to_owned(), "1".to_owned()),
-    ];
-    for state in settings.body.split("name=\"state_").skip(1) {
-        let slug = state.split('"').next().unwrap();
-        form.push((format!("state_{slug}"), "default".to_owned()));
-    }
-    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let saved = app
-        .post(CONSOLE, &format!("/companies/{company}/portal"))
-        .session(token.as_deref())
-        .form(&pairs)
-        .send()
-        .await;
+    let saved = common::save_portal_settings(&app, company, &["sso_required"], &[]).await;
     assert_eq!(saved.status, 303, "{}", saved.body);
 
     let password = app.sign_in(PORTAL, "member@a.test", PASSWORD).await;

@@ -278,14 +278,17 @@ pub(crate) async fn append(tx: &mut Tx, log: &AuditLog, entry: &Pending) -> Resu
 /// of views costs one INSERT each. No statement here may abort halfway (no upsert): such a
 /// statement needs SQLite's statement journal, whose memory, freed again at every statement,
 /// made the allocator hand pages back and forth with the kernel.
+/// A chain: its workspace, and its company (`None`: the workspace's own chain).
+type ChainKey = (WorkspaceId, Option<CompanyId>);
+
 pub(crate) async fn append_all(
     tx: &mut Tx,
     log: &AuditLog,
     entries: &[Pending],
 ) -> Result<(), StoreError> {
     // Each chain's entries in the order they came, chains in the order first seen.
-    let mut chains: Vec<((WorkspaceId, Option<CompanyId>), Vec<&Pending>)> = Vec::new();
-    let mut index: HashMap<(WorkspaceId, Option<CompanyId>), usize> = HashMap::new();
+    let mut chains: Vec<(ChainKey, Vec<&Pending>)> = Vec::new();
+    let mut index: HashMap<ChainKey, usize> = HashMap::new();
     for entry in entries {
         let key = (entry.workspace, entry.chain);
         let at = *index.entry(key).or_insert_with(|| {

@@ -247,3 +247,62 @@ impl ScopedTx<'_> {
         Ok(())
     }
 }
+
+/// A company's yes/no sign-in requirements for its portal users, by column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CompanyRequirement {
+    TwoStepVerification,
+    SingleSignOn,
+}
+
+impl CompanyRequirement {
+    fn column(self) -> &'static str {
+        match self {
+            CompanyRequirement::TwoStepVerification => "portal_mfa_required",
+            CompanyRequirement::SingleSignOn => "sso_required",
+        }
+    }
+}
+
+impl ScopedTx<'_> {
+    /// Whether the company requires it of its portal users (those who manage its portal
+    /// settings read it).
+    pub(crate) async fn company_requires(
+        &mut self,
+        company: CompanyId,
+        requirement: CompanyRequirement,
+    ) -> Result<bool, StoreError> {
+        self.visible_company(company).await?;
+        self.scope.may(Action::ManagePortalSettings)?;
+        let mut query = self.select(
+            &format!("c.{}", requirement.column()),
+            &fence::COMPANIES,
+            "c",
+        );
+        query.sql(" AND c.id = ").arg(company);
+        let (required,): (bool,) = self.tx.one(query).await?;
+        Ok(required)
+    }
+
+    /// Sets it, recording `detail` on the company's audit chain when it changes.
+    pub(crate) async fn set_company_requires(
+        &mut self,
+        company: CompanyId,
+        requirement: CompanyRequirement,
+        required: bool,
+        detail: &str,
+    ) -> Result<(), StoreError> {
+        let mut query = self.update(&fence::COMPANIES, |set| {
+            set.sql(requirement.column()).sql(" = ").arg(required);
+        });
+        query.sql(" AND id = ").arg(company);
+        self.tx.exec(query).await?;
+        self.audit(
+            portico_core::AuditAction::SettingsChanged,
+            Some(company),
+            portico_core::AuditTarget::new("portal_settings", company, "Portal settings"),
+            detail,
+        )
+        .await
+    }
+}

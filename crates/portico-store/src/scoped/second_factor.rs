@@ -6,6 +6,7 @@
 use portico_core::{Action, AuditAction, AuditTarget, CompanyId, PortalUserId, StaffUserId};
 
 use crate::StoreError;
+use crate::scoped::portal_settings::CompanyRequirement;
 use crate::scoped::{ScopedTx, fence};
 use crate::sql::Q;
 
@@ -49,12 +50,8 @@ impl ScopedTx<'_> {
 
     /// Whether the company's portal users must use two-step verification.
     pub async fn portal_mfa_required(&mut self, company: CompanyId) -> Result<bool, StoreError> {
-        self.visible_company(company).await?;
-        self.scope.may(Action::ManagePortalSettings)?;
-        let mut query = self.select("c.portal_mfa_required", &fence::COMPANIES, "c");
-        query.sql(" AND c.id = ").arg(company);
-        let (required,): (bool,) = self.tx.one(query).await?;
-        Ok(required)
+        self.company_requires(company, CompanyRequirement::TwoStepVerification)
+            .await
     }
 
     /// Requires (or stops requiring) two-step verification of the company's portal users
@@ -67,20 +64,16 @@ impl ScopedTx<'_> {
         if self.portal_mfa_required(company).await? == required {
             return Ok(());
         }
-        let mut query = self.update(&fence::COMPANIES, |set| {
-            set.sql("portal_mfa_required = ").arg(required);
-        });
-        query.sql(" AND id = ").arg(company);
-        self.tx.exec(query).await?;
-        self.audit(
-            AuditAction::SettingsChanged,
-            Some(company),
-            AuditTarget::new("portal_settings", company, "Portal settings"),
-            if required {
-                "two-step verification required of portal users"
-            } else {
-                "two-step verification optional for portal users"
-            },
+        let detail = if required {
+            "two-step verification required of portal users"
+        } else {
+            "two-step verification optional for portal users"
+        };
+        self.set_company_requires(
+            company,
+            CompanyRequirement::TwoStepVerification,
+            required,
+            detail,
         )
         .await
     }

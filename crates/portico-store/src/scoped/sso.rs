@@ -3,6 +3,7 @@
 
 use portico_core::{Action, AuditAction, AuditTarget, CompanyId};
 
+use crate::scoped::portal_settings::CompanyRequirement;
 use crate::scoped::{ScopedTx, fence};
 use crate::{StoreError, now};
 
@@ -164,12 +165,8 @@ impl ScopedTx<'_> {
 
     /// Whether the company's portal users sign in only through single sign-on.
     pub async fn company_sso_required(&mut self, company: CompanyId) -> Result<bool, StoreError> {
-        self.visible_company(company).await?;
-        self.scope.may(Action::ManagePortalSettings)?;
-        let mut query = self.select("c.sso_required", &fence::COMPANIES, "c");
-        query.sql(" AND c.id = ").arg(company);
-        let (required,): (bool,) = self.tx.one(query).await?;
-        Ok(required)
+        self.company_requires(company, CompanyRequirement::SingleSignOn)
+            .await
     }
 
     /// Requires (or stops requiring) single sign-on of the company's portal users: their
@@ -193,22 +190,13 @@ impl ScopedTx<'_> {
                     .into(),
             ));
         }
-        let mut query = self.update(&fence::COMPANIES, |set| {
-            set.sql("sso_required = ").arg(required);
-        });
-        query.sql(" AND id = ").arg(company);
-        self.tx.exec(query).await?;
-        self.audit(
-            AuditAction::SettingsChanged,
-            Some(company),
-            AuditTarget::new("portal_settings", company, "Portal settings"),
-            if required {
-                "portal users sign in through single sign-on only"
-            } else {
-                "portal users may sign in with a password"
-            },
-        )
-        .await
+        let detail = if required {
+            "portal users sign in through single sign-on only"
+        } else {
+            "portal users may sign in with a password"
+        };
+        self.set_company_requires(company, CompanyRequirement::SingleSignOn, required, detail)
+            .await
     }
 
     /// The provider, for a check that does not show it (portal settings).

@@ -1419,3 +1419,40 @@ pub fn start_oidc_provider(redirect_uris: &[String]) -> Option<(OidcProvider, St
     assert_eq!(line.trim(), "ready", "the provider did not start");
     Some((process, format!("http://127.0.0.1:{port}")))
 }
+
+/// Saves company `company`'s portal settings as the owner through the console's form: the
+/// portal on, the boxes in `checked` ticked, each section at the workspace default unless
+/// `sections` names it (`("assets", "off")`).
+pub async fn save_portal_settings(
+    app: &TestApp,
+    company: CompanyId,
+    checked: &[&str],
+    sections: &[(&str, &str)],
+) -> Response {
+    let token = app.session_for(Who::Owner).await;
+    let csrf = app.csrf(Who::Owner, token.as_deref()).await;
+    let page = app
+        .get(CONSOLE, &format!("/companies/{company}/portal"))
+        .session(token.as_deref())
+        .send()
+        .await;
+    let mut form = vec![
+        ("csrf".to_owned(), csrf),
+        ("portal_enabled".to_owned(), "1".to_owned()),
+    ];
+    form.extend(checked.iter().map(|c| ((*c).to_owned(), "1".to_owned())));
+    for state in page.body.split("name=\"state_").skip(1) {
+        let slug = state.split('"').next().unwrap();
+        let value = sections
+            .iter()
+            .find(|(s, _)| *s == slug)
+            .map_or("default", |(_, v)| *v);
+        form.push((format!("state_{slug}"), value.to_owned()));
+    }
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    app.post(CONSOLE, &format!("/companies/{company}/portal"))
+        .session(token.as_deref())
+        .form(&pairs)
+        .send()
+        .await
+}
