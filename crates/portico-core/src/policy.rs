@@ -130,6 +130,29 @@ impl Scope {
 
     /// Decides whether this scope may take `action`.
     pub fn may(&self, action: Action) -> Result<(), Denied> {
+        // An API token never administers the workspace's people, tokens or sign-in, however
+        // much its owner may; one naming a company, nothing of the workspace's own.
+        if let Some(names_a_company) = self.api_token() {
+            let administration = matches!(
+                action,
+                Action::ManageApiTokens
+                    | Action::ManageStaff
+                    | Action::ManageSingleSignOn
+                    | Action::ExplainAccess
+            );
+            let workspace_wide = matches!(
+                action,
+                Action::ManageBranding
+                    | Action::ManageTicketForm
+                    | Action::ManageCompanies
+                    | Action::ManageCompanyDomains
+                    | Action::ViewOutbox
+                    | Action::ViewAudit
+            );
+            if administration || (names_a_company && workspace_wide) {
+                return Err(Denied::Forbidden);
+            }
+        }
         match self.surface() {
             Surface::Console { role } => staff_may(*role, action),
             Surface::Portal {

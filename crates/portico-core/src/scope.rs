@@ -64,6 +64,9 @@ pub struct Scope {
     view_as: Option<Box<crate::ViewAs>>,
     /// Acting through a read-only API token: nothing may be changed.
     read_only: bool,
+    /// Acting through an API token (`Some(true)`: one naming a company): never the workspace's
+    /// administration (see [`Scope::may`]).
+    api_token: Option<bool>,
 }
 
 impl Scope {
@@ -89,6 +92,7 @@ impl Scope {
                     origin: Origin::default(),
                     view_as: None,
                     read_only: false,
+                    api_token: None,
                 }
             }
             Principal::Portal(portal) => Scope {
@@ -108,6 +112,7 @@ impl Scope {
                 origin: Origin::default(),
                 view_as: None,
                 read_only: false,
+                api_token: None,
             },
         }
     }
@@ -192,6 +197,7 @@ impl Scope {
             };
         }
         self.read_only |= read_only;
+        self.api_token = Some(company.is_some());
         self.actor_name = format!("{} (API token “{token_name}”)", self.actor_name);
         self
     }
@@ -210,6 +216,10 @@ impl Scope {
         let mut whole = self.clone();
         whole.read_only = true;
         [companies, sites, whole]
+    }
+    /// `Some(names_a_company)` when acting through an API token.
+    pub fn api_token(&self) -> Option<bool> {
+        self.api_token
     }
     /// Whether every change is refused: viewing the portal as someone, or a read-only token.
     pub fn is_read_only(&self) -> bool {

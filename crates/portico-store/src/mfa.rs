@@ -335,6 +335,13 @@ impl AuthTx {
         step: i64,
     ) -> Result<Vec<String>, StoreError> {
         self.delete_authenticator(user).await?;
+        // Other sign-ins waiting to enrol would set up another authenticator over this one.
+        let mut others = Q::new(
+            "DELETE FROM mfa_challenges WHERE enrol_secret_sealed IS NOT NULL AND used_at IS NULL AND workspace_id = ",
+        );
+        others.arg(self.workspace);
+        user_predicate(&mut others, user);
+        self.tx.exec(others).await?;
         let (staff, portal) = user_columns(user);
         let now = now();
         self.tx
@@ -485,19 +492,24 @@ impl AuthTx {
             return Ok(ChallengeOutcome::Throttled);
         }
         let challenge_hash = token::hash(challenge);
+        // An enrolment begun before the user set an authenticator up elsewhere must not
+        // replace it.
+        if row.enrol_secret_sealed.is_some() && self.has_authenticator(user).await? {
+            return Ok(ChallengeOutcome::Expired);
+        }
         let passed = match &row.enrol_secret_sealed {
             Some(sealed) => match self.totp_step(user, sealed, &normalise_code(code)).await? {
                 Some(step) => Some((
                     self.confirm_authenticator(user, sealed, step).await?,
-                    "password and a newly set up authenticator",
+                    "second step: a newly set up authenticator",
                 )),
                 None => None,
             },
             None => match self.accept_code(user, code).await? {
                 Some(Accepted::Authenticator) => {
-                    Some((Vec::new(), "password and authenticator code"))
+                    Some((Vec::new(), "second step: authenticator code"))
                 }
-                Some(Accepted::RecoveryCode) => Some((Vec::new(), "password and a recovery code")),
+                Some(Accepted::RecoveryCode) => Some((Vec::new(), "second step: a recovery code")),
                 None => None,
             },
         };

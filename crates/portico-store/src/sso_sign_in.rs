@@ -43,7 +43,8 @@ pub struct SsoLogin {
 #[derive(Debug, PartialEq, Eq)]
 pub enum SsoAccount {
     User(SessionUser),
-    /// A portal user made now, at a domain exactly one company owns.
+    /// A portal user made now, at a domain exactly one company that requires single sign-on
+    /// owns.
     Created(SessionUser),
     /// No account, and (portal) no company owns the address's domain, or several do.
     NoAccount,
@@ -166,8 +167,9 @@ impl AuthTx {
 
     /// The account a verified e-mail address opens on `surface`. Staff: their account.
     /// Portal users: theirs when their company owns the address's domain; none yet, a new
-    /// member of the one company that owns the domain (whose portal is on) — never an account
-    /// at a domain no company owns.
+    /// member (seeing their own tickets) of the one company that owns the domain and signs its
+    /// people in through single sign-on (its portal on) — never an account at a domain no
+    /// company owns, nor at one whose company did not choose single sign-on.
     pub async fn sso_account(
         &mut self,
         surface: SurfaceKind,
@@ -231,7 +233,8 @@ impl AuthTx {
             .all(q!(
                 "SELECT d.company_id FROM company_email_domains d JOIN companies c \
                  ON c.workspace_id = d.workspace_id AND c.id = d.company_id \
-                 WHERE d.workspace_id = $1 AND lower(d.domain) = $2 AND c.portal_enabled AND c.archived_at IS NULL",
+                 WHERE d.workspace_id = $1 AND lower(d.domain) = $2 AND c.portal_enabled AND c.sso_required \
+                 AND c.archived_at IS NULL",
                 self.workspace,
                 domain
             ))
@@ -248,7 +251,7 @@ impl AuthTx {
         self.tx
             .exec(q!(
                 "INSERT INTO portal_users (workspace_id, company_id, id, email, name, phone, role, own_only, \
-                 billing_access, disabled, created_at) VALUES ($1, $2, $3, $4, $5, '', $6, FALSE, FALSE, FALSE, $7)",
+                 billing_access, disabled, created_at) VALUES ($1, $2, $3, $4, $5, '', $6, TRUE, FALSE, FALSE, $7)",
                 self.workspace,
                 CompanyId::from_stored(company),
                 id,
@@ -261,13 +264,16 @@ impl AuthTx {
         Ok(SsoAccount::Created(SessionUser::Portal(id)))
     }
 
-    /// Whether a portal user's company requires single sign-on (their password is refused).
+    /// Whether a portal user's company, or any company granted to them, requires single
+    /// sign-on (their password is refused: it would open every company they may switch to).
     pub async fn sso_required_for(&mut self, user: PortalUserId) -> Result<bool, StoreError> {
         Ok(self
             .tx
             .count(q!(
-                "SELECT COUNT(*) FROM portal_users u JOIN companies c ON c.workspace_id = u.workspace_id \
-                 AND c.id = u.company_id WHERE u.workspace_id = $1 AND u.id = $2 AND c.sso_required",
+                "SELECT COUNT(*) FROM companies c WHERE c.workspace_id = $1 AND c.sso_required \
+                 AND (c.id = (SELECT u.company_id FROM portal_users u WHERE u.workspace_id = $1 AND u.id = $2) \
+                 OR c.id IN (SELECT g.company_id FROM portal_user_companies g \
+                 WHERE g.workspace_id = $1 AND g.portal_user_id = $2))",
                 self.workspace,
                 user
             ))

@@ -238,6 +238,27 @@ pub(crate) async fn callback(
             .await;
         }
     };
+    // An account with Portico's own second factor (or required to have one) passes it after
+    // the provider too: the provider vouches for the address, not for a second factor.
+    let device = crate::second_factor::device_token(&state.config, site.surface, &headers);
+    if let Some(challenge) = tx.second_step(site.surface, user, device, &next).await? {
+        if created {
+            tx.audit_account(
+                user,
+                AuditAction::RecordCreated,
+                &origin,
+                &format!("portal user made at first single sign-on ({email})"),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        let mut response = crate::second_factor::to_second_step(&state.config, &challenge);
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(&state.config, state_cookie_name(&state.config), "", Some(0)),
+        );
+        return Ok(response);
+    }
     if created {
         tx.audit_account(
             user,

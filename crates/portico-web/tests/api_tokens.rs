@@ -72,6 +72,19 @@ async fn a_token_reaches_its_company_read_only_until_revoked() {
         &CompanySet::Only(vec![app.fx.company_a])
     );
     assert!(caller.scope.is_read_only());
+    // A token never administers the workspace, whatever its owner may.
+    for action in [
+        portico_core::Action::ManageApiTokens,
+        portico_core::Action::ManageStaff,
+        portico_core::Action::ManageSingleSignOn,
+        portico_core::Action::ViewAudit,
+    ] {
+        assert_eq!(
+            caller.scope.may(action),
+            Err(portico_core::Denied::Forbidden),
+            "{action:?}"
+        );
+    }
     assert!(matches!(
         app.store().scoped_write(&caller.scope).await,
         Err(portico_store::StoreError::Forbidden)

@@ -154,11 +154,11 @@ async fn an_authenticator_guards_sign_in_and_each_code_works_once() {
     app.store().flush_audit().await.unwrap();
     let log = app.get_as(Who::ClientAdmin, "/audit?action=sign_in").await;
     assert!(
-        log.body.contains("password and authenticator code"),
+        log.body.contains("second step: authenticator code"),
         "{}",
         log.body
     );
-    assert!(log.body.contains("password and a recovery code"));
+    assert!(log.body.contains("second step: a recovery code"));
     let enabled = app
         .get_as(Who::ClientAdmin, "/audit?action=mfa_enabled")
         .await;

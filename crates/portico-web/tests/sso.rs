@@ -210,17 +210,26 @@ async fn single_sign_on_opens_the_right_account_and_nothing_else() {
     let foreign = sign_in_as(&app, &issuer, PORTAL, "guest@b.test", None).await;
     assert_eq!(foreign.status, 401);
 
-    // A first sign-in at company A's domain makes a member of A.
+    // A first sign-in at company A's domain makes nobody while A lets its people use
+    // passwords (see the next test for a company that signs its people in this way).
     let newcomer = sign_in_as(&app, &issuer, PORTAL, "new.person@a.test", None).await;
-    assert_eq!(newcomer.status, 303, "{}", newcomer.body);
-    let session = newcomer.cookie("portico_portal").unwrap();
-    let profile = app
-        .get(PORTAL, "/profile")
-        .session(Some(&session))
-        .send()
+    assert_eq!(newcomer.status, 401);
+
+    // An issuer over plain HTTP off this machine is refused: keys and tokens travel over it.
+    let plain = app
+        .post_as(
+            Who::Owner,
+            "/settings/sso",
+            &[
+                ("display_name", "Test IdP"),
+                ("issuer_url", "http://idp.example.com"),
+                ("client_id", "portico"),
+                ("client_secret", "portico-test-secret"),
+                ("for_portal", "1"),
+            ],
+        )
         .await;
-    assert!(profile.body.contains("new.person@a.test"));
-    assert!(profile.body.contains("Member"));
+    assert_eq!(plain.status, 422);
 
     // Staff sign in to the console the same way; the console's flow is its own.
     let staff = sign_in_as(&app, &issuer, CONSOLE, "owner@msp.test", None).await;
@@ -259,7 +268,39 @@ async fn a_company_that_requires_single_sign_on_refuses_passwords() {
     // Company B's people still use their password.
     let b = app.sign_in(PORTAL, "user@b.test", PASSWORD).await;
     assert_eq!(b.location(), "/");
+    // Someone of company B who was granted A: their password would open A too.
+    let granted = app.sign_in(PORTAL, "two@b.test", PASSWORD).await;
+    assert_eq!(granted.location(), "/login?done=sso");
     // And single sign-on opens the portal for A's member.
     let signed = sign_in_as(&app, &issuer, PORTAL, "member@a.test", None).await;
     assert_eq!(signed.status, 303, "{}", signed.body);
+    // A first sign-in at A's domain makes a member of A, who sees their own tickets.
+    let newcomer = sign_in_as(&app, &issuer, PORTAL, "new.person@a.test", None).await;
+    assert_eq!(newcomer.status, 303, "{}", newcomer.body);
+    let session = newcomer.cookie("portico_portal").unwrap();
+    let profile = app
+        .get(PORTAL, "/profile")
+        .session(Some(&session))
+        .send()
+        .await;
+    assert!(profile.body.contains("new.person@a.test"));
+    assert!(profile.body.contains("Member"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_step_verification_follows_single_sign_on() {
+    let Some((_provider, issuer)) = start_provider() else {
+        return;
+    };
+    let app = app_with_sso(&issuer).await;
+    // The owner requires two-step verification of staff: after the provider, the console asks
+    // for it (here, to set it up) before any session opens.
+    let required = app
+        .post_as(Who::Owner, "/settings/staff-mfa", &[("mfa_required", "1")])
+        .await;
+    assert_eq!(required.status, 303);
+    let staff = sign_in_as(&app, &issuer, CONSOLE, "owner@msp.test", None).await;
+    assert_eq!(staff.status, 303, "{}", staff.body);
+    assert_eq!(staff.location(), "/login/verify");
+    assert!(staff.cookie("portico_console").is_none());
 }

@@ -73,7 +73,7 @@ impl ScopedTx<'_> {
         if !issuer_ok {
             errors.push((
                 "issuer_url".to_owned(),
-                "Enter the issuer URL the provider publishes, e.g. https://login.microsoftonline.com/<tenant>/v2.0.".to_owned(),
+                "Enter the https:// issuer URL the provider publishes, e.g. https://login.microsoftonline.com/<tenant>/v2.0.".to_owned(),
             ));
         }
         let client_id = change.client_id.trim();
@@ -210,11 +210,15 @@ impl ScopedTx<'_> {
     }
 }
 
-/// An `http(s)://host…` URL without spaces or control characters.
+/// An `https://host…` URL without spaces or control characters (plain `http://` only on the
+/// loopback address, for a provider on this machine): keys, tokens and the client secret
+/// travel over it.
 fn url_like(text: &str) -> bool {
-    let rest = text
-        .strip_prefix("https://")
-        .or_else(|| text.strip_prefix("http://"));
+    let rest = text.strip_prefix("https://").or_else(|| {
+        text.strip_prefix("http://").filter(|r| {
+            r.starts_with("127.0.0.1:") || r.starts_with("localhost:") || r.starts_with("[::1]:")
+        })
+    });
     rest.is_some_and(|r| {
         !r.is_empty()
             && !r.starts_with('/')
