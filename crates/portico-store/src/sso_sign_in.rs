@@ -89,6 +89,25 @@ impl AuthTx {
         }))
     }
 
+    /// The name on the sign-in page's button, if the workspace's provider serves `surface`
+    /// (read without opening the client secret: every sign-in page shows it).
+    pub async fn sso_button(&mut self, surface: SurfaceKind) -> Result<Option<String>, StoreError> {
+        let column = match surface {
+            SurfaceKind::Console => "for_staff",
+            SurfaceKind::Portal => "for_portal",
+        };
+        let row: Option<(String,)> = self
+            .tx
+            .optional(q!(
+                &format!(
+                    "SELECT display_name FROM sso_providers WHERE workspace_id = $1 AND {column}"
+                ),
+                self.workspace
+            ))
+            .await?;
+        Ok(row.map(|(name,)| name))
+    }
+
     fn login_context(&self, state: &str) -> String {
         format!("sso-login:{}:{}", self.workspace, token::hash(state))
     }

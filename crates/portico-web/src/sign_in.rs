@@ -70,7 +70,7 @@ impl LoginPage {
         notice: &str,
     ) -> Result<LoginPage, WebError> {
         let mut tx = state.store.auth(site.workspace_id).await?;
-        let sso = tx.sso_provider(site.surface).await?.map(|p| p.display_name);
+        let sso = tx.sso_button(site.surface).await?;
         tx.commit().await?;
         let next = safe_next(next);
         let sso_href = if next == "/" {
