@@ -73,11 +73,22 @@ pub struct ViewAs {
     pub billing: bool,
     /// Whether the staff member may read the audit log themselves (an owner).
     pub audit: bool,
+    /// Viewing as any user of this role (with the settings the viewer chose), not as one person.
+    pub role: Option<crate::PortalRole>,
 }
 
 impl ViewAs {
     /// The longest a view lasts, in seconds.
     pub const MAX_SECS: i64 = 15 * 60;
+
+    /// What the audit log names as viewed: the portal user, or the role viewed as.
+    pub fn target(&self, viewed: crate::Actor, viewed_name: &str) -> AuditTarget {
+        match (self.role, viewed) {
+            (Some(role), _) => AuditTarget::new("portal_role", role.as_str(), viewed_name),
+            (None, crate::Actor::Portal(id)) => AuditTarget::new("portal_user", id, viewed_name),
+            (None, crate::Actor::Staff(id)) => AuditTarget::new("staff_user", id, viewed_name),
+        }
+    }
 }
 
 /// Where a request came from, as the web layer saw it: the client address (after trusted

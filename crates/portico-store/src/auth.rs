@@ -139,6 +139,10 @@ struct SessionRow {
     view_as_by: String,
     view_as_reason: String,
     expires_at: i64,
+    /// Viewing as a role (no particular user): the role and the user settings chosen.
+    view_as_role: Option<String>,
+    view_as_own_only: bool,
+    view_as_billing: bool,
 }
 crate::sql::db_row!(SessionRow {
     staff_user_id,
@@ -151,7 +155,10 @@ crate::sql::db_row!(SessionRow {
     view_as_staff_id,
     view_as_by,
     view_as_reason,
-    expires_at
+    expires_at,
+    view_as_role,
+    view_as_own_only,
+    view_as_billing
 });
 
 struct LoginRow {
@@ -396,7 +403,8 @@ impl AuthTx {
             .optional(q!(
                 "SELECT s.staff_user_id, s.portal_user_id, s.company_id, s.csrf_token, s.last_seen_at, \
                  COALESCE(v.version, 0) AS principal_version, COALESCE(l.version, 0) AS list_version, \
-                 s.view_as_staff_id, s.view_as_by, s.view_as_reason, s.expires_at \
+                 s.view_as_staff_id, s.view_as_by, s.view_as_reason, s.expires_at, \
+                 s.view_as_role, s.view_as_own_only, s.view_as_billing \
                  FROM sessions s \
                  LEFT JOIN principal_versions v ON v.workspace_id = s.workspace_id \
                  LEFT JOIN ticket_list_versions l ON l.company_id = s.company_id \
@@ -475,6 +483,7 @@ impl AuthTx {
                     ends_at: row.expires_at,
                     billing,
                     audit,
+                    role: row.view_as_role.as_deref().and_then(PortalRole::parse),
                 }),
                 None => return Ok(None),
             },
@@ -517,6 +526,22 @@ impl AuthTx {
                         CompanyId::from_stored(company),
                     )
                     .await?
+                }
+                (SurfaceKind::Portal, None, None, Some(company))
+                    if row.view_as_staff_id.is_some() =>
+                {
+                    match row.view_as_role.as_deref().and_then(PortalRole::parse) {
+                        Some(role) => {
+                            self.role_principal(
+                                CompanyId::from_stored(company),
+                                role,
+                                row.view_as_own_only,
+                                row.view_as_billing,
+                            )
+                            .await?
+                        }
+                        None => None,
+                    }
                 }
                 _ => None,
             },
@@ -622,8 +647,76 @@ impl AuthTx {
         let Some(role) = PortalRole::parse(&role) else {
             return Ok(None);
         };
-        let sections = effective_sections(&mut self.tx, self.workspace, company).await?;
-        // The user's own zone, else the company's they act for, else the workspace's.
+        let grant = PortalGrant {
+            user_id: id,
+            workspace_id: self.workspace,
+            company_id: company,
+            role,
+            sites,
+            own_only: user.own_only,
+            billing: user.billing_access,
+            client_admin_edits: false,
+            sections: Vec::new(),
+            name: user.name,
+            email: user.email,
+            company_name,
+            switchable,
+        };
+        self.with_company_settings(grant, user.time_zone.as_deref())
+            .await
+            .map(Some)
+    }
+
+    /// A portal principal standing for any user of `role` at `company` with these settings, for a
+    /// staff member viewing the portal as a role (C6): no particular person, so it requested no
+    /// ticket, is restricted to no site, and acts for this company alone.
+    async fn role_principal(
+        &mut self,
+        company: CompanyId,
+        role: PortalRole,
+        own_only: bool,
+        billing: bool,
+    ) -> Result<Option<Principal>, StoreError> {
+        let company_name: Option<(String,)> = self
+            .tx
+            .optional(q!(
+                "SELECT name FROM companies WHERE workspace_id = $1 AND id = $2 AND portal_enabled",
+                self.workspace,
+                company
+            ))
+            .await?;
+        let Some((company_name,)) = company_name else {
+            return Ok(None);
+        };
+        let grant = PortalGrant {
+            // The nil id names nobody: no ticket, session or setting is ever this user's.
+            user_id: PortalUserId::from_stored(""),
+            workspace_id: self.workspace,
+            company_id: company,
+            role,
+            sites: None,
+            own_only,
+            billing,
+            client_admin_edits: false,
+            sections: Vec::new(),
+            name: role_view_name(role, own_only, billing),
+            email: String::new(),
+            company_name: company_name.clone(),
+            switchable: vec![(company, company_name)],
+        };
+        self.with_company_settings(grant, None).await.map(Some)
+    }
+
+    /// Completes a portal principal with what its company and workspace decide: the sections
+    /// shown, whether client admins edit records, what of a ticket the role sees, and the time
+    /// zone (the user's own, else the company's, else the workspace's).
+    async fn with_company_settings(
+        &mut self,
+        mut grant: PortalGrant,
+        user_zone: Option<&str>,
+    ) -> Result<Principal, StoreError> {
+        let company = grant.company_id;
+        grant.sections = effective_sections(&mut self.tx, self.workspace, company).await?;
         let (zone, client_admin_edits): (String, bool) = self
             .tx
             .one(q!(
@@ -633,7 +726,8 @@ impl AuthTx {
                 company
             ))
             .await?;
-        let zone = Zone::stored(user.time_zone.as_deref().unwrap_or(&zone));
+        grant.client_admin_edits = client_admin_edits;
+        let zone = Zone::stored(user_zone.unwrap_or(&zone));
         let hidden: Vec<(String, String)> = self
             .tx
             .all(q!(
@@ -641,28 +735,11 @@ impl AuthTx {
                 self.workspace
             ))
             .await?;
-        let ticket_view = crate::scoped::ticket_visibility::view_for(role, &hidden);
-        Ok(Some(
-            Principal::Portal(
-                PortalPrincipal::new(PortalGrant {
-                    user_id: id,
-                    workspace_id: self.workspace,
-                    company_id: company,
-                    role,
-                    sites,
-                    own_only: user.own_only,
-                    billing: user.billing_access,
-                    client_admin_edits,
-                    sections,
-                    name: user.name,
-                    email: user.email,
-                    company_name,
-                    switchable,
-                })
-                .with_ticket_view(ticket_view),
-            )
-            .with_zone(zone),
-        ))
+        let ticket_view = crate::scoped::ticket_visibility::view_for(grant.role, &hidden);
+        Ok(
+            Principal::Portal(PortalPrincipal::new(grant).with_ticket_view(ticket_view))
+                .with_zone(zone),
+        )
     }
 
     /// The home company and every granted company whose portal is enabled, by name.
@@ -1201,7 +1278,44 @@ pub struct ViewAsSession {
     /// For the portal's session cookie.
     pub token: String,
     pub company: CompanyId,
-    pub user: PortalUserId,
+}
+
+/// A view-as hand-over: of one portal user, or of a role with the user settings chosen.
+struct HandoffRow {
+    company_id: String,
+    portal_user_id: Option<String>,
+    role: Option<String>,
+    own_only: bool,
+    billing_access: bool,
+    staff_user_id: String,
+    staff_name: String,
+    reason: String,
+}
+crate::sql::db_row!(HandoffRow {
+    company_id,
+    portal_user_id,
+    role,
+    own_only,
+    billing_access,
+    staff_user_id,
+    staff_name,
+    reason
+});
+
+/// How a role viewed as is named (the banner, the audit log): "any Member (own tickets only)".
+pub(crate) fn role_view_name(role: PortalRole, own_only: bool, billing: bool) -> String {
+    let mut settings = Vec::new();
+    if own_only {
+        settings.push("own tickets only");
+    }
+    if billing {
+        settings.push("with plan and invoices");
+    }
+    if settings.is_empty() {
+        format!("any {}", role.label())
+    } else {
+        format!("any {} ({})", role.label(), settings.join(", "))
+    }
 }
 
 impl AuthTx {
@@ -1215,18 +1329,19 @@ impl AuthTx {
         user_agent: &str,
     ) -> Result<ViewAsSession, StoreError> {
         let at = now();
-        let row: Option<(String, String, String, String, String)> = self
+        let row: Option<HandoffRow> = self
             .tx
             .optional(q!(
                 "UPDATE view_as_handoffs SET used_at = $1 \
                  WHERE token_hash = $2 AND workspace_id = $3 AND used_at IS NULL AND expires_at > $1 \
-                 RETURNING company_id, portal_user_id, staff_user_id, staff_name, reason",
+                 RETURNING company_id, portal_user_id, role, own_only, billing_access, staff_user_id, \
+                 staff_name, reason",
                 at,
                 token::hash(handoff),
                 self.workspace
             ))
             .await?;
-        let Some((company, user, staff, staff_name, reason)) = row else {
+        let Some(row) = row else {
             return Err(StoreError::NotFound);
         };
         let token = token::generate();
@@ -1234,26 +1349,28 @@ impl AuthTx {
             .exec(q!(
                 "INSERT INTO sessions (id_hash, workspace_id, surface, staff_user_id, portal_user_id, company_id, \
                  csrf_token, created_at, last_seen_at, expires_at, ip, user_agent, view_as_staff_id, \
-                 view_as_by, view_as_reason) \
-                 VALUES ($1, $2, 'portal', NULL, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12)",
+                 view_as_by, view_as_reason, view_as_role, view_as_own_only, view_as_billing) \
+                 VALUES ($1, $2, 'portal', NULL, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 token::hash(&token),
                 self.workspace,
-                &user,
-                &company,
+                row.portal_user_id.clone(),
+                &row.company_id,
                 token::generate(),
                 at,
                 at + portico_core::ViewAs::MAX_SECS,
                 ip,
                 truncate(user_agent, 300),
-                &staff,
-                &staff_name,
-                &reason
+                &row.staff_user_id,
+                &row.staff_name,
+                &row.reason,
+                row.role.clone(),
+                row.own_only,
+                row.billing_access
             ))
             .await?;
         Ok(ViewAsSession {
             token,
-            company: CompanyId::from_stored(&company),
-            user: PortalUserId::from_stored(&user),
+            company: CompanyId::from_stored(&row.company_id),
         })
     }
 }

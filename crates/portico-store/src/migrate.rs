@@ -229,6 +229,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "audit sign-in index",
         include_str!("../migrations/sqlite/0044_audit_sign_in_index.sql"),
     ),
+    (
+        45,
+        "view as a role",
+        include_str!("../migrations/sqlite/0045_view_as_role.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -490,6 +495,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         52,
         "audit sign-in index",
         include_str!("../migrations/postgres/0052_audit_sign_in_index.sql"),
+    ),
+    (
+        53,
+        "view as a role",
+        include_str!("../migrations/postgres/0053_view_as_role.sql"),
     ),
 ];
 

@@ -231,15 +231,14 @@ fn view_as_guard(parts: &Parts, state: &AppState, scope: &Scope) -> Result<(), W
             Some(q) => format!("{path}?{q}"),
             None => path.to_owned(),
         };
-        let user = match scope.actor() {
-            portico_core::Actor::Portal(id) => id.to_string(),
-            portico_core::Actor::Staff(id) => id.to_string(),
+        let Some(view) = scope.view_as() else {
+            return Ok(());
         };
         state.store.audit_view(
             scope,
             portico_core::AuditAction::ViewAsPage,
             company,
-            portico_core::AuditTarget::new("portal_user", user, scope.actor_name()),
+            view.target(scope.actor(), scope.actor_name()),
             &page.chars().take(300).collect::<String>(),
         )?;
     }

@@ -6,7 +6,7 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::Response;
-use portico_core::{AuditAction, AuditTarget};
+use portico_core::AuditAction;
 use portico_store::StoreError;
 use serde::Deserialize;
 
@@ -62,16 +62,16 @@ pub(crate) async fn end(
     State(state): State<AppState>,
     SignedForm { auth, .. }: SignedForm,
 ) -> Result<Response, WebError> {
-    if auth.scope.view_as().is_none() {
-        return Err(WebError::NotFound);
-    }
     let company = match auth.scope.companies() {
         portico_core::CompanySet::Only(ids) => ids.first().copied(),
         portico_core::CompanySet::All => None,
     };
-    let user = match auth.scope.actor() {
-        portico_core::Actor::Portal(id) => id.to_string(),
-        portico_core::Actor::Staff(id) => id.to_string(),
+    let Some(target) = auth
+        .scope
+        .view_as()
+        .map(|view| view.target(auth.scope.actor(), auth.scope.actor_name()))
+    else {
+        return Err(WebError::NotFound);
     };
     let mut tx = state.store.auth(auth.site.workspace_id).await?;
     tx.end_session(&auth.token).await?;
@@ -80,7 +80,7 @@ pub(crate) async fn end(
         &auth.scope,
         AuditAction::ViewAsEnded,
         company,
-        AuditTarget::new("portal_user", user, auth.scope.actor_name()),
+        target,
         "ended by the viewer",
     )?;
     let mut response = see_other("/login?done=view-ended");

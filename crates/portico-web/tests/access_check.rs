@@ -89,7 +89,8 @@ async fn the_answer_names_the_rule_that_decided() {
     assert!(money.contains("billing"), "{money}");
 
     // A section switched off for the company.
-    let saved = common::save_portal_settings(&app, a, &[], &[("assets", "off")]).await;
+    let saved =
+        common::save_portal_settings(&app, a, &["portal_enabled"], &[("assets", "off")]).await;
     assert_eq!(saved.status, 303, "{}", saved.body);
     let off = explain(
         &app,

@@ -361,3 +361,198 @@ async fn a_view_shows_no_more_than_the_viewer_may_see_and_ends_with_their_access
         .await;
     assert_eq!(gone.status, 303);
 }
+
+/// Opens the portal of company A as a role for `staff`, returning the view's session token.
+async fn view_as_role(app: &TestApp, staff: Who, form: &[(&str, &str)]) -> String {
+    let path = format!("/companies/{}/view-as", app.fx.company_a);
+    let mut fields = vec![("reason", "What does a new user of this role see?")];
+    fields.extend_from_slice(form);
+    let started = app.post_as(staff, &path, &fields).await;
+    assert_eq!(started.status, 303, "{}", started.body);
+    let location = started.location().to_owned();
+    let handoff = &location[location.find("/view-as?token=").unwrap()..];
+    let opened = app.get(PORTAL, handoff).send().await;
+    assert_eq!(opened.status, 303);
+    opened.cookie("portico_portal").unwrap()
+}
+
+#[tokio::test]
+async fn staff_view_the_portal_as_a_role_with_the_settings_chosen() {
+    let app = TestApp::spawn().await;
+    let path = format!("/companies/{}/view-as", app.fx.company_a);
+    // Refused without a reason or a role, keeping what was typed; forbidden to sales; a company
+    // out of sight is missing.
+    let no_reason = app
+        .post_as(
+            Who::TechnicianAssigned,
+            &path,
+            &[("role", "viewer"), ("own_only", "1"), ("reason", "why")],
+        )
+        .await;
+    assert_eq!(no_reason.status, 422);
+    assert!(no_reason.body.contains(">why</textarea>"));
+    assert!(no_reason.body.contains("value=\"viewer\" selected"));
+    assert!(
+        no_reason
+            .body
+            .contains("name=\"own_only\" value=\"1\" checked")
+    );
+    let no_role = app
+        .post_as(
+            Who::TechnicianAssigned,
+            &path,
+            &[("role", "superuser"), ("reason", "A long enough reason")],
+        )
+        .await;
+    assert_eq!(no_role.status, 422);
+    let sales = app
+        .post_as(
+            Who::Sales,
+            &path,
+            &[("role", "member"), ("reason", "A long enough reason")],
+        )
+        .await;
+    assert_eq!(sales.status, 403);
+    let elsewhere = app
+        .post_as(
+            Who::TechnicianNotAssigned,
+            &path,
+            &[("role", "member"), ("reason", "A long enough reason")],
+        )
+        .await;
+    assert_eq!(elsewhere.status, 404);
+
+    let a_tickets: Vec<&common::FixtureTicket> = app
+        .fx
+        .tickets
+        .iter()
+        .filter(|t| t.company == app.fx.company_a)
+        .collect();
+    assert!(!a_tickets.is_empty());
+    let b_ticket = app
+        .fx
+        .tickets
+        .iter()
+        .find(|t| t.company == app.fx.company_b)
+        .unwrap();
+
+    // Any member sees the company's tickets, never another company's, and changes nothing.
+    let member = view_as_role(&app, Who::TechnicianAssigned, &[("role", "member")]).await;
+    let list = app
+        .get(PORTAL, "/tickets")
+        .session(Some(&member))
+        .send()
+        .await;
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains("Viewing the portal as any Member of"));
+    assert!(list.body.contains(&a_tickets[0].canary), "{}", list.body);
+    assert!(!list.body.contains(&b_ticket.canary));
+    let opened = app
+        .get(PORTAL, &format!("/tickets/{}", a_tickets[0].id))
+        .session(Some(&member))
+        .send()
+        .await;
+    assert_eq!(opened.status, 200);
+    let foreign = app
+        .get(PORTAL, &format!("/tickets/{}", b_ticket.id))
+        .session(Some(&member))
+        .send()
+        .await;
+    assert_eq!(foreign.status, 404);
+    let csrf = list.hidden("csrf");
+    let create = app
+        .post(PORTAL, "/tickets")
+        .session(Some(&member))
+        .form(&[("csrf", csrf.as_str()), ("subject", "VIEW-AS-ROLE")])
+        .send()
+        .await;
+    assert_eq!(create.status, 403);
+    // Every page its navigation offers opens (no person behind it is needed to read).
+    let hrefs: Vec<String> = list
+        .body
+        .split("<nav class=\"mainnav\"")
+        .nth(1)
+        .unwrap()
+        .split("</nav>")
+        .next()
+        .unwrap()
+        .split("href=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].to_owned())
+        .collect();
+    assert!(hrefs.len() > 3, "{hrefs:?}");
+    for href in &hrefs {
+        let page = app.get(PORTAL, href).session(Some(&member)).send().await;
+        assert_eq!(page.status, 200, "{href}");
+    }
+
+    // With "own tickets only", a new member has requested nothing yet.
+    let own_only = view_as_role(
+        &app,
+        Who::TechnicianAssigned,
+        &[("role", "member"), ("own_only", "1")],
+    )
+    .await;
+    let list = app
+        .get(PORTAL, "/tickets")
+        .session(Some(&own_only))
+        .send()
+        .await;
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains("own tickets only"));
+    for ticket in &a_tickets {
+        assert!(!list.body.contains(&ticket.canary));
+    }
+
+    // Money only when chosen and when the viewer may see it themselves.
+    let tech_billing = view_as_role(
+        &app,
+        Who::TechnicianAssigned,
+        &[("role", "client_admin"), ("billing", "1")],
+    )
+    .await;
+    let invoices = app
+        .get(PORTAL, "/invoices")
+        .session(Some(&tech_billing))
+        .send()
+        .await;
+    assert_eq!(invoices.status, 404);
+    let owner_billing = view_as_role(
+        &app,
+        Who::Owner,
+        &[("role", "client_admin"), ("billing", "1")],
+    )
+    .await;
+    let invoices = app
+        .get(PORTAL, "/invoices")
+        .session(Some(&owner_billing))
+        .send()
+        .await;
+    assert_eq!(invoices.status, 200);
+    let owner_plain = view_as_role(&app, Who::Owner, &[("role", "client_admin")]).await;
+    let invoices = app
+        .get(PORTAL, "/invoices")
+        .session(Some(&owner_plain))
+        .send()
+        .await;
+    assert_eq!(invoices.status, 404);
+
+    // The client admin reads who viewed as which role, why, and every page.
+    let log = log_as(&app, Who::ClientAdmin, "").await;
+    assert!(log.contains("Started viewing the portal as"));
+    assert!(log.contains("any Member (own tickets only)"));
+    assert!(log.contains("What does a new user of this role see?"));
+    assert!(log.contains(&format!("/tickets/{}", a_tickets[0].id)));
+
+    // A company whose portal is off has nothing to view.
+    common::save_portal_settings(&app, app.fx.company_a, &[], &[]).await;
+    let off = app
+        .post_as(
+            Who::Owner,
+            &path,
+            &[("role", "member"), ("reason", "A long enough reason")],
+        )
+        .await;
+    assert_eq!(off.status, 422);
+    assert!(off.body.contains("switched off"));
+}

@@ -416,6 +416,11 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 422
             }
         }
+        // Viewing the portal as a role: those who serve the company's people; a request naming
+        // no role is refused.
+        (SurfaceKind::Console, "POST", "/companies/{company}/view-as") => {
+            in_company(manages_users, 422)
+        }
         // Viewing the portal as a user: those who serve the company's people; a request with
         // no reason is refused.
         (SurfaceKind::Console, "POST", "/companies/{company}/users/{user}/view-as") => {

@@ -254,7 +254,8 @@ async fn a_company_that_requires_it_has_its_users_set_it_up_at_sign_in() {
     let app = TestApp::spawn().await;
     let company = app.fx.company_a;
     // The owner requires it for company A's portal users.
-    let saved = common::save_portal_settings(&app, company, &["mfa_required"], &[]).await;
+    let saved =
+        common::save_portal_settings(&app, company, &["portal_enabled", "mfa_required"], &[]).await;
     assert_eq!(saved.status, 303, "{}", saved.body);
 
     // The member signs in: first an authenticator to set up, shown with its QR code.

@@ -257,7 +257,8 @@ async fn a_company_that_requires_single_sign_on_refuses_passwords() {
     };
     let app = app_with_sso(&issuer).await;
     let company = app.fx.company_a;
-    let saved = common::save_portal_settings(&app, company, &["sso_required"], &[]).await;
+    let saved =
+        common::save_portal_settings(&app, company, &["portal_enabled", "sso_required"], &[]).await;
     assert_eq!(saved.status, 303, "{}", saved.body);
 
     let password = app.sign_in(PORTAL, "member@a.test", PASSWORD).await;

@@ -340,6 +340,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             portal_users::resend,
         )
         .post(
+            "/companies/{company}/view-as",
+            Resource::Company,
+            portal_users::view_as_role,
+        )
+        .post(
             "/companies/{company}/users/{user}/view-as",
             Resource::CompanyPortalUser,
             portal_users::view_as,

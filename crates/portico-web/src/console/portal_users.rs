@@ -8,6 +8,7 @@ use portico_store::StoreError;
 use portico_store::scoped::companies::Site;
 use portico_store::scoped::company_grants::CompanyGrant;
 use portico_store::scoped::portal_users::{PortalUser, parse_domains};
+use portico_store::scoped::view_as::ViewedAs;
 
 use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
@@ -36,6 +37,21 @@ struct ListPage {
     domains_text: String,
     domains_error: String,
     can_set_domains: bool,
+    /// Viewing the portal as a role: whether the staff member may, the form as typed (kept on a
+    /// refusal) and the portal's origin its answer redirects to.
+    can_view_as: bool,
+    role_view: RoleViewForm,
+    portal_origin: String,
+}
+
+/// The view-as-a-role form as typed.
+#[derive(Default)]
+struct RoleViewForm {
+    role: String,
+    own_only: bool,
+    billing: bool,
+    reason: String,
+    error: String,
 }
 
 impl ListPage {
@@ -66,7 +82,15 @@ async fn list_page(
     let sites = tx.sites(company).await?;
     let domains = tx.company_email_domains(company).await?;
     tx.commit().await?;
+    let can_view_as = auth.scope.may(Action::ViewAsPortalUser).is_ok();
+    let portal_origin = portal_origin(state, auth, can_view_as).await?;
     Ok(ListPage {
+        can_view_as,
+        role_view: RoleViewForm {
+            role: PortalRole::Member.as_str().into(),
+            ..RoleViewForm::default()
+        },
+        portal_origin,
         domains_text: domains.join(", "),
         domains,
         domains_error: String::new(),
@@ -104,8 +128,10 @@ pub(crate) async fn list(
         role: PortalRole::Member.as_str().into(),
         ..UserForm::default()
     };
-    Ok(render::ok(
-        &list_page(&state, &auth, company, form, String::new(), notice.into()).await?,
+    let page = list_page(&state, &auth, company, form, String::new(), notice.into()).await?;
+    Ok(allow_portal_form_target(
+        render::ok(&page),
+        &page.portal_origin,
     ))
 }
 
@@ -151,8 +177,10 @@ pub(crate) async fn invite(
         },
     };
     drop(tx);
-    Ok(render::refused(
-        &list_page(&state, &auth, company, typed, error, String::new()).await?,
+    let page = list_page(&state, &auth, company, typed, error, String::new()).await?;
+    Ok(allow_portal_form_target(
+        render::refused(&page),
+        &page.portal_origin,
     ))
 }
 
@@ -185,7 +213,10 @@ pub(crate) async fn set_domains(
     let mut page = list_page(&state, &auth, company, form, String::new(), String::new()).await?;
     page.domains_text = typed;
     page.domains_error = error;
-    Ok(render::refused(&page))
+    Ok(allow_portal_form_target(
+        render::refused(&page),
+        &page.portal_origin,
+    ))
 }
 
 #[derive(Template)]
@@ -219,19 +250,38 @@ pub(crate) struct EditPage {
     portal_origin: String,
 }
 
-impl EditPage {
-    /// The page with its status, its policy letting the view-as form's answer go on to the
-    /// portal's host (browsers hold a form's redirects to the page's `form-action`).
-    pub(crate) fn respond(&self, status: axum::http::StatusCode) -> Response {
-        let mut response = render::page(status, self);
-        if !self.portal_origin.is_empty()
-            && let Some(csp) = crate::headers::csp_with_form_target(&self.portal_origin)
-        {
-            response
-                .headers_mut()
-                .insert(axum::http::header::CONTENT_SECURITY_POLICY, csp);
-        }
+/// A page's response whose policy lets a view-as form's answer go on to the portal's host
+/// (browsers hold a form's redirects to the page's `form-action`).
+fn allow_portal_form_target(mut response: Response, portal_origin: &str) -> Response {
+    if !portal_origin.is_empty()
+        && let Some(csp) = crate::headers::csp_with_form_target(portal_origin)
+    {
         response
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_SECURITY_POLICY, csp);
+    }
+    response
+}
+
+/// The portal's origin, for a page offering to view the portal (empty when it does not).
+async fn portal_origin(
+    state: &AppState,
+    auth: &Auth,
+    can_view_as: bool,
+) -> Result<String, WebError> {
+    Ok(if can_view_as {
+        crate::mail_links(state, auth.site.workspace_id)
+            .await?
+            .portal
+    } else {
+        String::new()
+    })
+}
+
+impl EditPage {
+    /// The page with its status and its policy for the view-as form.
+    pub(crate) fn respond(&self, status: axum::http::StatusCode) -> Response {
+        allow_portal_form_target(render::page(status, self), &self.portal_origin)
     }
 
     pub(crate) fn refused(&self) -> Response {
@@ -291,13 +341,7 @@ pub(crate) async fn edit_page(
         Vec::new()
     };
     tx.commit().await?;
-    let portal_origin = if can_view_as {
-        crate::mail_links(state, auth.site.workspace_id)
-            .await?
-            .portal
-    } else {
-        String::new()
-    };
+    let portal_origin = portal_origin(state, auth, can_view_as).await?;
     Ok(EditPage {
         portal_origin,
         chrome: Chrome::signed_in(auth, &target.name, "/companies"),
@@ -332,35 +376,95 @@ pub(crate) async fn view_as(
 ) -> Result<Response, WebError> {
     let (company, user) = path;
     let reason = form.get("reason");
+    match start_view(&state, &auth, company, ViewedAs::User(user), reason).await? {
+        Ok(handover) => Ok(handover),
+        Err(message) => refuse_view_as(&state, &auth, company, user, reason, message).await,
+    }
+}
+
+/// Opens the portal as any user of a role of this company would see it, with the settings
+/// chosen (own tickets only, plan and invoices): read-only, audited, like viewing as a user.
+pub(crate) async fn view_as_role(
+    State(state): State<AppState>,
+    SignedForm {
+        auth,
+        form,
+        path: company,
+    }: SignedForm<CompanyId>,
+) -> Result<Response, WebError> {
+    let typed = RoleViewForm {
+        role: form.get("role").to_owned(),
+        own_only: form.get("own_only") == "1",
+        billing: form.get("billing") == "1",
+        reason: form.get("reason").to_owned(),
+        error: String::new(),
+    };
+    let refusal = match PortalRole::parse(&typed.role) {
+        None => "Choose the role to view the portal as.".to_owned(),
+        Some(role) => {
+            let viewed = ViewedAs::Role {
+                role,
+                own_only: typed.own_only,
+                billing: typed.billing,
+            };
+            match start_view(&state, &auth, company, viewed, &typed.reason).await? {
+                Ok(handover) => return Ok(handover),
+                Err(message) => message,
+            }
+        }
+    };
+    let form = UserForm {
+        role: PortalRole::Member.as_str().into(),
+        ..UserForm::default()
+    };
+    // A company out of sight is missing (the page says so) before the request is forbidden.
+    let mut page = list_page(&state, &auth, company, form, String::new(), String::new()).await?;
+    if !page.can_view_as {
+        return Err(StoreError::Forbidden.into());
+    }
+    page.role_view = RoleViewForm {
+        error: refusal,
+        ..typed
+    };
+    Ok(allow_portal_form_target(
+        render::refused(&page),
+        &page.portal_origin,
+    ))
+}
+
+/// Starts a view: the hand-over to the portal's host, or (inside) why the request was refused.
+async fn start_view(
+    state: &AppState,
+    auth: &Auth,
+    company: CompanyId,
+    viewed: ViewedAs,
+    reason: &str,
+) -> Result<Result<Response, String>, WebError> {
     let mut tx = state.store.scoped_write(&auth.scope).await?;
-    let token = match tx.start_view_as(company, user, reason).await {
+    let token = match tx.start_view_as(company, viewed, reason).await {
         Ok(token) => token,
         Err(StoreError::InvalidFields(fields)) => {
-            drop(tx);
             let message = fields
                 .into_iter()
                 .map(|(_, m)| m)
                 .collect::<Vec<_>>()
                 .join(" ");
-            return refuse_view_as(&state, &auth, company, user, reason, message).await;
+            return Ok(Err(message));
         }
-        Err(StoreError::Invalid(message)) => {
-            drop(tx);
-            return refuse_view_as(&state, &auth, company, user, reason, message).await;
-        }
+        Err(StoreError::Invalid(message)) => return Ok(Err(message)),
         Err(e) => return Err(e.into()),
     };
     tx.commit().await?;
-    let links = crate::mail_links(&state, auth.site.workspace_id).await?;
+    let links = crate::mail_links(state, auth.site.workspace_id).await?;
     if links.portal.is_empty() {
         return Err(WebError::Internal(
             "the workspace has no portal hostname to view the portal on".into(),
         ));
     }
-    Ok(see_other(&format!(
+    Ok(Ok(see_other(&format!(
         "{}/view-as?token={token}",
         links.portal
-    )))
+    ))))
 }
 
 async fn refuse_view_as(

@@ -1421,8 +1421,8 @@ pub fn start_oidc_provider(redirect_uris: &[String]) -> Option<(OidcProvider, St
 }
 
 /// Saves company `company`'s portal settings as the owner through the console's form: the
-/// portal on, the boxes in `checked` ticked, each section at the workspace default unless
-/// `sections` names it (`("assets", "off")`).
+/// boxes in `checked` ticked (`portal_enabled` among them for the portal to stay on), each
+/// section at the workspace default unless `sections` names it (`("assets", "off")`).
 pub async fn save_portal_settings(
     app: &TestApp,
     company: CompanyId,
@@ -1436,10 +1436,7 @@ pub async fn save_portal_settings(
         .session(token.as_deref())
         .send()
         .await;
-    let mut form = vec![
-        ("csrf".to_owned(), csrf),
-        ("portal_enabled".to_owned(), "1".to_owned()),
-    ];
+    let mut form = vec![("csrf".to_owned(), csrf)];
     form.extend(checked.iter().map(|c| ((*c).to_owned(), "1".to_owned())));
     for state in page.body.split("name=\"state_").skip(1) {
         let slug = state.split('"').next().unwrap();
