@@ -305,6 +305,37 @@ async fn views_reach_the_log_through_the_recorder() {
 }
 
 #[tokio::test]
+async fn a_large_batch_is_appended_whole_and_in_order() {
+    // Checkpoints far apart, so that one chain's batch is cut into statements of every size
+    // (64, 16, 4 and 1 rows): 250 = 3 × 64 + 3 × 16 + 2 × 4 + 2 × 1.
+    let w = world().await;
+    let store = w.store.clone().with_audit_key(w.key.clone(), 1000);
+    let owner = w.scope(w.owner).await;
+    let tx = store.scoped(&owner).await.unwrap();
+    for i in 0..250 {
+        tx.audit_view(
+            AuditAction::RecordViewed,
+            Some(w.a),
+            AuditTarget::new("asset", i, format!("Asset {i}")),
+            "",
+        )
+        .unwrap();
+    }
+    drop(tx);
+    assert_eq!(store.flush_audit().await.unwrap(), 250);
+    let mut tx = store.system_unscoped().await.unwrap();
+    let report = tx.verify_audit(store.audit_log(), None).await.unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    drop(tx);
+    let chain = w.chain_a().await;
+    assert_eq!(chain.len(), 250);
+    for (i, entry) in chain.iter().enumerate() {
+        assert_eq!(entry.seq, i as i64 + 1);
+        assert_eq!(entry.target_label, format!("Asset {i}"));
+    }
+}
+
+#[tokio::test]
 async fn each_reader_sees_only_the_chains_its_scope_holds() {
     let w = world().await;
     let owner = w.scope(w.owner).await;

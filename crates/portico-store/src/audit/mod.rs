@@ -302,6 +302,7 @@ pub(crate) async fn append_all(
         let chain = text(chain_company);
         let (mut seq, mut hash) = head(tx, &workspace_text, &chain, chain_company).await?;
         let mut signed: Option<i64> = None;
+        let mut rows = EntryRows::default();
         for entry in chain_entries {
             seq += 1;
             let mut stored = StoredEntry {
@@ -325,22 +326,21 @@ pub(crate) async fn append_all(
                 hash: String::new(),
             };
             stored.hash = stored.computed_hash();
-            insert_entry(tx, &stored, entry).await?;
-            if seq % log.checkpoint_every == 0 {
+            hash = stored.hash.clone();
+            let checkpoint_due = seq % log.checkpoint_every == 0;
+            let at_ms = stored.at_ms;
+            rows.push(stored, entry);
+            if checkpoint_due {
+                // The entries first, then the checkpoint that signs the last of them.
+                rows.insert(tx).await?;
                 let signing = log.key.signing_key(&workspace_text);
-                let checkpoint = Checkpoint::sign(
-                    &signing,
-                    &workspace_text,
-                    &chain,
-                    seq,
-                    &stored.hash,
-                    stored.at_ms,
-                );
+                let checkpoint =
+                    Checkpoint::sign(&signing, &workspace_text, &chain, seq, &hash, at_ms);
                 insert_checkpoint(tx, &checkpoint, chain_company).await?;
-                signed = Some(stored.at_ms);
+                signed = Some(at_ms);
             }
-            hash = stored.hash;
         }
+        rows.insert(tx).await?;
         let mut update = crate::sql::Q::new("UPDATE audit_heads SET seq = ");
         update.arg(seq).sql(", hash = ").arg(hash.as_str());
         if let Some(at) = signed {
@@ -393,38 +393,122 @@ async fn head(
     tx.optional(read()).await?.ok_or(StoreError::NotFound)
 }
 
-async fn insert_entry(
-    tx: &mut Tx,
-    stored: &StoredEntry,
-    entry: &Pending,
-) -> Result<(), StoreError> {
-    tx.exec(q!(
-        "INSERT INTO audit_entries (workspace_id, chain, seq, company_id, concerns_company_id, id, \
+/// Entries waiting to be inserted, as the arguments of their rows, many rows to a statement:
+/// a page view's entry is one row of an INSERT of up to 64.
+#[derive(Default)]
+struct EntryRows {
+    args: Vec<crate::sql::Arg>,
+    rows: usize,
+}
+
+impl EntryRows {
+    /// The columns of a row, in the order of its arguments.
+    const COLUMNS: &'static str = "workspace_id, chain, seq, company_id, concerns_company_id, id, \
          at_ms, actor_kind, actor_id, actor_name, action, target_kind, target_id, target_label, \
-         detail, ip, user_agent, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
-        &stored.workspace_id,
-        &stored.chain,
-        stored.seq,
-        entry.chain,
-        entry.concerns,
-        &stored.id,
-        stored.at_ms,
-        &stored.actor_kind,
-        &stored.actor_id,
-        &stored.actor_name,
-        &stored.action,
-        &stored.target_kind,
-        &stored.target_id,
-        &stored.target_label,
-        &stored.detail,
-        &stored.ip,
-        &stored.user_agent,
-        &stored.prev_hash,
-        &stored.hash
-    ))
-    .await?;
-    Ok(())
+         detail, ip, user_agent, prev_hash, hash";
+    const ARGS_PER_ROW: usize = 19;
+    /// The statement sizes used: a batch is cut into these, largest first, so that only four
+    /// statements are ever prepared (SQLite caches each by its text).
+    const STATEMENT_ROWS: [usize; 4] = [64, 16, 4, 1];
+
+    /// Takes an entry's stored text (moved, not copied) and its chain's and concerned company.
+    fn push(&mut self, stored: StoredEntry, entry: &Pending) {
+        use crate::sql::Arg;
+        let StoredEntry {
+            workspace_id,
+            chain,
+            seq,
+            id,
+            at_ms,
+            concerns_company_id: _,
+            actor_kind,
+            actor_id,
+            actor_name,
+            action,
+            target_kind,
+            target_id,
+            target_label,
+            detail,
+            ip,
+            user_agent,
+            prev_hash,
+            hash,
+        } = stored;
+        self.args.extend([
+            Arg::Text(workspace_id),
+            Arg::Text(chain),
+            Arg::Int(seq),
+            Arg::from(entry.chain),
+            Arg::from(entry.concerns),
+            Arg::Text(id),
+            Arg::Int(at_ms),
+            Arg::Text(actor_kind),
+            Arg::Text(actor_id),
+            Arg::Text(actor_name),
+            Arg::Text(action),
+            Arg::Text(target_kind),
+            Arg::Text(target_id),
+            Arg::Text(target_label),
+            Arg::Text(detail),
+            Arg::Text(ip),
+            Arg::Text(user_agent),
+            Arg::Text(prev_hash),
+            Arg::Text(hash),
+        ]);
+        self.rows += 1;
+    }
+
+    /// Inserts the rows waiting, in order, and empties the buffer.
+    async fn insert(&mut self, tx: &mut Tx) -> Result<(), StoreError> {
+        let mut args = std::mem::take(&mut self.args).into_iter();
+        let mut left = std::mem::take(&mut self.rows);
+        while left > 0 {
+            // The last size is 1: one always fits.
+            let rows = Self::STATEMENT_ROWS
+                .into_iter()
+                .find(|&n| n <= left)
+                .unwrap_or(1);
+            let chunk: Vec<crate::sql::Arg> =
+                args.by_ref().take(rows * Self::ARGS_PER_ROW).collect();
+            tx.exec(crate::sql::Q::with(Self::statement(rows), chunk))
+                .await?;
+            left -= rows;
+        }
+        Ok(())
+    }
+
+    /// `INSERT INTO audit_entries (…) VALUES (…), (…)` for `rows` rows, made once per size.
+    fn statement(rows: usize) -> &'static str {
+        static STATEMENTS: std::sync::OnceLock<Vec<(usize, String)>> = std::sync::OnceLock::new();
+        let statements = STATEMENTS.get_or_init(|| {
+            EntryRows::STATEMENT_ROWS
+                .iter()
+                .map(|&n| {
+                    let mut sql = format!("INSERT INTO audit_entries ({}) VALUES ", Self::COLUMNS);
+                    for row in 0..n {
+                        if row > 0 {
+                            sql.push_str(", ");
+                        }
+                        sql.push('(');
+                        for column in 0..Self::ARGS_PER_ROW {
+                            if column > 0 {
+                                sql.push_str(", ");
+                            }
+                            sql.push('$');
+                            sql.push_str(&(row * Self::ARGS_PER_ROW + column + 1).to_string());
+                        }
+                        sql.push(')');
+                    }
+                    (n, sql)
+                })
+                .collect()
+        });
+        statements
+            .iter()
+            .find(|(n, _)| *n == rows)
+            .map(|(_, sql)| sql.as_str())
+            .expect("a statement for every size cut")
+    }
 }
 
 pub(crate) async fn insert_checkpoint(
