@@ -173,6 +173,11 @@ id_type!(
     ApiTokenId
 );
 
+id_type!(
+    /// A URL a workspace sends its events to (a webhook endpoint).
+    WebhookEndpointId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

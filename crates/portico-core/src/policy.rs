@@ -71,6 +71,9 @@ pub enum Action {
     ExplainAccess,
     /// Configure the workspace's single sign-on provider: the owners'.
     ManageSingleSignOn,
+    /// Subscribe URLs to the workspace's events, read their delivery log and redeliver: the
+    /// owners'.
+    ManageWebhooks,
 }
 
 /// Whether a portal section is open to a scope, and if not, why: the one test
@@ -138,6 +141,7 @@ impl Scope {
                 Action::ManageApiTokens
                     | Action::ManageStaff
                     | Action::ManageSingleSignOn
+                    | Action::ManageWebhooks
                     | Action::ExplainAccess
             );
             let workspace_wide = matches!(
@@ -191,7 +195,8 @@ fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
         | Action::ViewAudit
         | Action::ManageApiTokens
         | Action::ExplainAccess
-        | Action::ManageSingleSignOn => role == Owner,
+        | Action::ManageSingleSignOn
+        | Action::ManageWebhooks => role == Owner,
         // Portal sections and preferences are not console concepts.
         Action::ViewSection(_) | Action::ManageOwnPreferences => return Err(Denied::NotVisible),
     };

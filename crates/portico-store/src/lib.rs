@@ -33,6 +33,8 @@ pub mod system;
 pub mod test_support;
 mod ticket_pages;
 pub mod token;
+#[cfg(feature = "system")]
+pub mod webhook_delivery;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -234,6 +234,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "view as a role",
         include_str!("../migrations/sqlite/0045_view_as_role.sql"),
     ),
+    (
+        46,
+        "webhooks",
+        include_str!("../migrations/sqlite/0046_webhooks.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -500,6 +505,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         53,
         "view as a role",
         include_str!("../migrations/postgres/0053_view_as_role.sql"),
+    ),
+    (
+        54,
+        "webhooks",
+        include_str!("../migrations/postgres/0054_webhooks.sql"),
     ),
 ];
 

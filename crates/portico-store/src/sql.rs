@@ -95,7 +95,8 @@ id_args!(
     portico_core::ChangeRequestId,
     portico_core::RecordEditId,
     portico_core::ImportId,
-    portico_core::ApiTokenId
+    portico_core::ApiTokenId,
+    portico_core::WebhookEndpointId
 );
 
 /// A query under construction: SQL text plus its arguments, numbered as they are pushed.

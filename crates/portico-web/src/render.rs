@@ -113,6 +113,7 @@ impl Chrome {
                     chrome.nav.push(item("/audit", "Audit log"));
                     chrome.nav.push(item("/access", "Access check"));
                     chrome.nav.push(item("/settings/api-tokens", "API tokens"));
+                    chrome.nav.push(item("/settings/webhooks", "Webhooks"));
                     chrome.nav.push(item("/settings/sso", "Single sign-on"));
                 }
             }

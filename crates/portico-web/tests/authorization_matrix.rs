@@ -623,6 +623,36 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 403
             }
         }
+        // Webhooks: the owners'; an empty endpoint is refused field by field, and an endpoint of
+        // nobody's (no id in the form or the link) is not found.
+        (SurfaceKind::Console, "GET", "/settings/webhooks") => {
+            if owner {
+                200
+            } else {
+                403
+            }
+        }
+        (SurfaceKind::Console, "POST", "/settings/webhooks") => {
+            if owner {
+                422
+            } else {
+                403
+            }
+        }
+        (
+            SurfaceKind::Console,
+            "GET" | "POST",
+            "/settings/webhooks/log"
+            | "/settings/webhooks/switch"
+            | "/settings/webhooks/delete"
+            | "/settings/webhooks/redeliver",
+        ) => {
+            if owner {
+                404
+            } else {
+                403
+            }
+        }
         // Requiring two-step verification of staff: owners (the form without the box leaves
         // it off, as the fixture has it).
         (SurfaceKind::Console, "POST", "/settings/staff-mfa") => {

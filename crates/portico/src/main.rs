@@ -261,6 +261,12 @@ struct SettingsArgs {
     #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     log_format: Option<String>,
+    /// Let webhooks reach private, loopback and link-local addresses (receivers inside the
+    /// server's own network). Off, an endpoint whose name resolves only to such addresses is
+    /// refused at delivery [default: false]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    webhooks_allow_private_addresses: Option<bool>,
 }
 
 /// The effective configuration.
@@ -292,6 +298,7 @@ struct Settings {
     audit_retention_days: u32,
     audit_checkpoint_minutes: u64,
     log_format: String,
+    webhooks_allow_private_addresses: bool,
 }
 
 impl Default for Settings {
@@ -322,6 +329,7 @@ impl Default for Settings {
             audit_retention_days: 0,
             audit_checkpoint_minutes: 10,
             log_format: "text".into(),
+            webhooks_allow_private_addresses: false,
         }
     }
 }
@@ -854,6 +862,13 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
         }
         None => None,
     };
+    // Webhooks are delivered by every instance too; each delivery is claimed by one of them.
+    let sender = portico_hooks::Sender::new(settings.webhooks_allow_private_addresses)?;
+    let webhooks = tokio::spawn(portico_hooks::run(
+        store.clone(),
+        sender,
+        stop_mail.subscribe(),
+    ));
     // Housekeeping on every instance (each sweep is one idempotent statement).
     let housekeeping = tokio::spawn(housekeeping(store.clone()));
     let audit_signer = tokio::spawn(audit_upkeep(
@@ -904,6 +919,7 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
     if let Some((worker, _)) = delivery {
         let _ = worker.await;
     }
+    let _ = webhooks.await;
     tracing::info!("shut down");
     Ok(())
 }

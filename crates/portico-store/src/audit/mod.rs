@@ -556,13 +556,22 @@ impl ScopedTx<'_> {
         target: AuditTarget,
         detail: &str,
     ) -> Result<(), StoreError> {
+        let event = crate::scoped::webhooks::WebhookEvent::of_audited(action, target.kind)
+            .map(|event| (event, target.clone()));
         let entry = entry_of(self.scope, client_sees, action, company, target, detail)?;
         if !self.write {
             return Err(StoreError::Invalid(
                 "an audited change needs a write transaction".into(),
             ));
         }
-        append(&mut self.tx, &self.audit, &entry).await
+        append(&mut self.tx, &self.audit, &entry).await?;
+        // Every ticket and change-request change is audited here: the one place to tell
+        // webhooks of them too.
+        if let Some((event, target)) = event {
+            self.emit_webhook(event, company, &target, action, detail)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Records that the reader was shown a record, downloaded or exported something: queued,

@@ -278,6 +278,18 @@ impl ScopedTx<'_> {
         Ok(request)
     }
 
+    /// A request as its change left it, through the fence alone (the change was allowed): for
+    /// the event it makes ([`ScopedTx::emit_webhook`]). No staff-only field.
+    pub(crate) async fn changed_request(
+        &mut self,
+        id: ChangeRequestId,
+    ) -> Result<ChangeRequest, StoreError> {
+        let mut query = self.request_select();
+        query.sql(" AND r.id = ").arg(id);
+        let row: RequestRow = self.tx.optional(query).await?.ok_or(StoreError::NotFound)?;
+        Ok(row.into_request(false))
+    }
+
     /// The name of what a request is about, read through that record's own fence (a target
     /// the reader may not see is not found).
     async fn target_label(

@@ -160,6 +160,16 @@ pub(crate) const SSO_PROVIDERS: Tenant = workspace_level("sso_providers");
 /// Written and taken by the sign-in flow (outside any scope) only.
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) const SSO_LOGINS: Tenant = workspace_level("sso_logins");
+/// The workspace's webhook endpoints, their deliveries and each delivery's attempts (owners').
+pub(crate) const WEBHOOK_ENDPOINTS: Tenant = workspace_level("webhook_endpoints");
+pub(crate) const WEBHOOK_DELIVERIES: Tenant = workspace_level("webhook_deliveries");
+pub(crate) const WEBHOOK_ATTEMPTS: Tenant = workspace_level("webhook_attempts");
+/// Events written by the changes they tell of, read by the delivery worker alone.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) const WEBHOOK_EVENTS: Tenant = Tenant {
+    company: Company::Optional("company_id"),
+    ..workspace_level("webhook_events")
+};
 /// The workspace's API tokens, each for every company (none named) or one.
 pub(crate) const API_TOKENS: Tenant = Tenant {
     company: Company::Optional("company_id"),
@@ -302,6 +312,10 @@ pub(crate) const ALL: &[&Tenant] = &[
     &MFA_CHALLENGES,
     &MFA_REMEMBERED_DEVICES,
     &API_TOKENS,
+    &WEBHOOK_ENDPOINTS,
+    &WEBHOOK_DELIVERIES,
+    &WEBHOOK_ATTEMPTS,
+    &WEBHOOK_EVENTS,
     &SSO_PROVIDERS,
     &SSO_LOGINS,
     &TICKETS,
@@ -518,6 +532,7 @@ mod tests {
         ("assets/mod.rs", include_str!("assets/mod.rs")),
         ("assets/read.rs", include_str!("assets/read.rs")),
         ("audit_log.rs", include_str!("audit_log.rs")),
+        ("webhooks.rs", include_str!("webhooks.rs")),
         ("branding.rs", include_str!("branding.rs")),
         ("canned_responses.rs", include_str!("canned_responses.rs")),
         ("change_requests.rs", include_str!("change_requests.rs")),

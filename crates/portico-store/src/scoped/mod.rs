@@ -33,6 +33,7 @@ pub mod ticket_workflow;
 pub mod tickets;
 pub mod time;
 pub mod view_as;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -59,6 +60,9 @@ pub struct ScopedTx<'s> {
     /// the store's fence written into it. `None` on SQLite.
     pub(crate) system: Option<Tx>,
     pub(crate) audit: Arc<crate::audit::AuditLog>,
+    /// The webhook events this transaction recorded, by record: a change that writes several
+    /// audit entries (a reply that also moves the status) is one event.
+    pub(crate) webhooks_emitted: Vec<(webhooks::WebhookEvent, String)>,
 }
 
 impl<'s> ScopedTx<'s> {
@@ -113,6 +117,7 @@ impl<'s> ScopedTx<'s> {
             desk_names: store.desk_names.clone(),
             system: store.system_statements(),
             audit: store.audit.clone(),
+            webhooks_emitted: Vec::new(),
         })
     }
 

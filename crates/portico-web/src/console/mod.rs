@@ -34,6 +34,7 @@ mod ticket_visibility;
 mod time;
 
 pub(crate) mod tickets;
+mod webhooks;
 mod work;
 
 use crate::registry::{Resource, SurfaceRoutes};
@@ -451,6 +452,24 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             "/settings/api-tokens/revoke",
             Resource::Page,
             api_tokens::revoke,
+        )
+        .get("/settings/webhooks", Resource::Page, webhooks::page)
+        .post("/settings/webhooks", Resource::Page, webhooks::create)
+        .post(
+            "/settings/webhooks/switch",
+            Resource::Page,
+            webhooks::switch,
+        )
+        .post(
+            "/settings/webhooks/delete",
+            Resource::Page,
+            webhooks::delete,
+        )
+        .get("/settings/webhooks/log", Resource::Page, webhooks::log)
+        .post(
+            "/settings/webhooks/redeliver",
+            Resource::Page,
+            webhooks::redeliver,
         )
         .get("/api/v1/token", Resource::Public, crate::api::token)
         .get("/settings/branding", Resource::Page, branding::page)

@@ -165,6 +165,17 @@ impl ScopedTx<'_> {
             true,
             at,
         )
-        .await
+        .await?;
+        if status == TicketStatus::Resolved {
+            self.emit_webhook(
+                crate::scoped::webhooks::WebhookEvent::TicketResolved,
+                Some(ticket.company_id),
+                &ScopedTx::ticket_target(ticket),
+                portico_core::AuditAction::TicketUpdated,
+                &format!("status: {} → {}", ticket.status.as_str(), status.as_str()),
+            )
+            .await?;
+        }
+        Ok(())
     }
 }
