@@ -368,3 +368,57 @@ async fn a_private_address_is_refused_unless_allowed() {
         log.body
     );
 }
+
+#[tokio::test]
+async fn change_requests_made_and_decided_are_events() {
+    let app = TestApp::spawn().await;
+    let receiver = Receiver::default();
+    let url = receiver.start().await;
+    subscribe(
+        &app,
+        &url,
+        &["change_request.created", "change_request.decided"],
+    )
+    .await;
+    let asset = app.fx.assets[0].to_string();
+    let raised = app
+        .post_as(
+            Who::ClientAdmin,
+            "/changes",
+            &[
+                ("kind", "update"),
+                ("target", "asset"),
+                ("target_id", &asset),
+                ("title", "Move the laptop to Dana"),
+                ("details", "Dana starts Monday."),
+            ],
+        )
+        .await;
+    assert_eq!(raised.status, 303, "{}", raised.body);
+    let change = raised.location()["/changes/".len()..][..36].to_owned();
+    let decided = app
+        .post_as(
+            Who::TechnicianAssigned,
+            &format!("/changes/{change}/decision"),
+            &[("decision", "approve"), ("note", "")],
+        )
+        .await;
+    assert_eq!(decided.status, 303, "{}", decided.body);
+    let sender = Sender::new(true).unwrap();
+    let round = deliver_due(app.store(), &sender, now()).await.unwrap();
+    assert_eq!(round.delivered, 2, "{round:?}");
+    let payloads: Vec<serde_json::Value> = receiver
+        .got()
+        .iter()
+        .map(|(_, b)| serde_json::from_str(b).unwrap())
+        .collect();
+    assert_eq!(payloads[0]["type"], "change_request.created");
+    assert_eq!(payloads[0]["data"]["object"]["id"], change);
+    assert_eq!(
+        payloads[0]["data"]["object"]["title"],
+        "Move the laptop to Dana"
+    );
+    assert_eq!(payloads[1]["type"], "change_request.decided");
+    assert_eq!(payloads[1]["data"]["object"]["status"], "approved");
+    assert_eq!(payloads[1]["data"]["change"]["by"]["kind"], "staff");
+}
