@@ -4,10 +4,10 @@
 
 use portico_core::WorkspaceId;
 
+use crate::StoreError;
 use crate::scoped::webhooks::{parse_events, secret_context};
 use crate::sql::{Q, q};
 use crate::system::SystemTx;
-use crate::{StoreError, token};
 
 /// A delivery claimed for sending, with what signing and sending it needs.
 #[derive(Debug, Clone)]
@@ -125,7 +125,9 @@ impl SystemTx {
                     .exec(q!(
                         "INSERT INTO webhook_deliveries (id, workspace_id, endpoint_id, event_type, payload, \
                          state, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, 'queued', $6, $6)",
-                        format!("msg_{}", &token::generate()[..32]),
+                        // Time-ordered like the events, so that one endpoint's deliveries of
+                        // one second go out in order.
+                        format!("msg_{}", portico_core::MessageId::new()),
                         &event.workspace_id,
                         &endpoint,
                         &event.event_type,

@@ -98,23 +98,9 @@ impl Chrome {
                 }
                 if staff.role() == StaffRole::Owner {
                     chrome.nav.push(item("/staff", "Staff"));
-                    chrome.nav.push(item("/settings/branding", "Branding"));
-                    chrome.nav.push(item("/settings/portal", "Portal defaults"));
-                    chrome
-                        .nav
-                        .push(item("/settings/ticket-form", "Ticket form"));
-                    chrome.nav.push(item("/settings/sla", "Service levels"));
-                    chrome
-                        .nav
-                        .push(item("/settings/canned-responses", "Canned responses"));
-                    chrome.nav.push(item("/settings/routing", "Routing"));
-                    chrome.nav.push(item("/settings/assets", "Asset fields"));
-                    chrome.nav.push(item("/outbox", "Outbox"));
                     chrome.nav.push(item("/audit", "Audit log"));
-                    chrome.nav.push(item("/access", "Access check"));
-                    chrome.nav.push(item("/settings/api-tokens", "API tokens"));
-                    chrome.nav.push(item("/settings/webhooks", "Webhooks"));
-                    chrome.nav.push(item("/settings/sso", "Single sign-on"));
+                    // The workspace's settings are one item: their own page lists them.
+                    chrome.nav.push(item("/settings", "Settings"));
                 }
             }
             Principal::Portal(portal) => {

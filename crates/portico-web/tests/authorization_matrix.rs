@@ -623,6 +623,14 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 403
             }
         }
+        // The settings hub: the owners'.
+        (SurfaceKind::Console, "GET", "/settings") => {
+            if owner {
+                200
+            } else {
+                403
+            }
+        }
         // Webhooks: the owners'; an empty endpoint is refused field by field, and an endpoint of
         // nobody's (no id in the form or the link) is not found.
         (SurfaceKind::Console, "GET", "/settings/webhooks") => {

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::scoped::{ScopedTx, fence};
 use crate::sql::q;
-use crate::{StoreError, now, token};
+use crate::{StoreError, now};
 
 /// An event an endpoint may take. The names are the `type` of the payloads sent: never rename.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -571,7 +571,9 @@ impl ScopedTx<'_> {
             .exec(q!(
                 "INSERT INTO webhook_events (id, workspace_id, company_id, type, payload, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6)",
-                format!("evt_{}", &token::generate()[..32]),
+                // Time-ordered (UUIDv7, monotonic within the process): events of one
+                // transaction are sent in the order they happened.
+                format!("evt_{}", portico_core::MessageId::new()),
                 self.scope.workspace(),
                 company,
                 event.as_str(),

@@ -122,7 +122,7 @@ pub(crate) async fn page(
 ) -> Result<Response, WebError> {
     auth.scope.may(Action::ExplainAccess)?;
     let mut page = AccessPage {
-        chrome: Chrome::signed_in(&auth, "Why can this person see this?", "/access"),
+        chrome: Chrome::signed_in(&auth, "Why can this person see this?", "/settings"),
         who: if query.who == "staff" {
             "staff"
         } else {

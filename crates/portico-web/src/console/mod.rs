@@ -23,6 +23,7 @@ mod portal_settings;
 pub(crate) mod portal_users;
 mod routing;
 
+mod settings;
 mod sites;
 mod sla;
 
@@ -453,6 +454,7 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Page,
             api_tokens::revoke,
         )
+        .get("/settings", Resource::Page, settings::page)
         .get("/settings/webhooks", Resource::Page, webhooks::page)
         .post("/settings/webhooks", Resource::Page, webhooks::create)
         .post(

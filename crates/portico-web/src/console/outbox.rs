@@ -77,7 +77,7 @@ pub(crate) async fn list(
         _ => None,
     };
     Ok(render::ok(&OutboxPage {
-        chrome: Chrome::signed_in(&auth, "Outbox", "/outbox"),
+        chrome: Chrome::signed_in(&auth, "Outbox", "/settings"),
         mails,
         search: filter.search,
         state: filter.state.unwrap_or_default(),
