@@ -5,7 +5,7 @@
 use portico_core::WorkspaceId;
 
 use crate::StoreError;
-use crate::scoped::webhooks::{parse_events, secret_context};
+use crate::scoped::webhooks::{parse_events, secret_context, taken_events};
 use crate::sql::{Q, q};
 use crate::system::SystemTx;
 
@@ -331,17 +331,10 @@ impl SystemTx {
                     workspace
                 ))
                 .await?;
-            let mut events: Vec<&str> = taken
-                .iter()
-                .flat_map(|(text,)| parse_events(text))
-                .map(|e| e.as_str())
-                .collect();
-            events.sort_unstable();
-            events.dedup();
             self.tx
                 .exec(q!(
                     "UPDATE workspaces SET webhook_events = $1 WHERE id = $2",
-                    events.join(" "),
+                    taken_events(&taken),
                     workspace
                 ))
                 .await?;

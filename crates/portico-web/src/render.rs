@@ -155,6 +155,17 @@ pub(crate) fn ok<T: Template>(template: &T) -> Response {
     page(StatusCode::OK, template)
 }
 
+/// A page showing a secret this once (a new API token, a webhook's signing secret): no cache
+/// may keep it.
+pub(crate) fn secret_once<T: Template>(template: &T) -> Response {
+    let mut response = page(StatusCode::OK, template);
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
 /// A form shown again after a refusal: what the user typed stays, the message says why.
 pub(crate) fn refused<T: Template>(template: &T) -> Response {
     page(StatusCode::UNPROCESSABLE_ENTITY, template)

@@ -73,6 +73,19 @@ async fn subscribe(app: &TestApp, url: &str, events: &[&str]) -> String {
     rest[..rest.find('<').unwrap()].to_owned()
 }
 
+/// The member replies on their own ticket (a `ticket.updated` event).
+async fn member_replies(app: &TestApp, body: &str) {
+    let ticket = app.fx.own_ticket(Who::Member).unwrap();
+    let reply = app
+        .post_as(
+            Who::Member,
+            &format!("/tickets/{ticket}/replies"),
+            &[("body", body)],
+        )
+        .await;
+    assert_eq!(reply.status, 303, "{}", reply.body);
+}
+
 fn endpoint_id(page: &str) -> String {
     let at = page.find("/settings/webhooks/log?endpoint=").unwrap();
     let rest = &page[at + "/settings/webhooks/log?endpoint=".len()..];
@@ -263,15 +276,7 @@ async fn a_gone_or_failing_receiver_is_switched_off_and_the_owners_told() {
         .extend(std::iter::repeat_n(503, 20));
     subscribe(&app, &failing_url, &["ticket.updated"]).await;
 
-    let ticket = app.fx.own_ticket(Who::Member).unwrap();
-    let reply = app
-        .post_as(
-            Who::Member,
-            &format!("/tickets/{ticket}/replies"),
-            &[("body", "Hello?")],
-        )
-        .await;
-    assert_eq!(reply.status, 303);
+    member_replies(&app, "Hello?").await;
     let sender = Sender::new(true).unwrap();
     let t0 = now();
     let round = deliver_due(app.store(), &sender, t0).await.unwrap();
@@ -339,15 +344,7 @@ async fn a_private_address_is_refused_unless_allowed() {
     let receiver = Receiver::default();
     let url = receiver.start().await;
     subscribe(&app, &url, &["ticket.updated"]).await;
-    let ticket = app.fx.own_ticket(Who::Member).unwrap();
-    let reply = app
-        .post_as(
-            Who::Member,
-            &format!("/tickets/{ticket}/replies"),
-            &[("body", "Hello?")],
-        )
-        .await;
-    assert_eq!(reply.status, 303);
+    member_replies(&app, "Hello?").await;
     let strict = Sender::new(false).unwrap();
     let round = deliver_due(app.store(), &strict, now()).await.unwrap();
     assert_eq!(round.retried, 1);

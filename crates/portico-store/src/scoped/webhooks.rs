@@ -502,16 +502,11 @@ impl ScopedTx<'_> {
     /// Keeps the workspace's list of events some enabled endpoint takes, which changes consult
     /// before recording an event (a workspace without webhooks pays one read, no write).
     async fn refresh_webhook_subscriptions(&mut self) -> Result<(), StoreError> {
-        let query = self.select("e.events", &fence::WEBHOOK_ENDPOINTS, "e");
-        let mut query = query;
+        let mut query = self.select("e.events", &fence::WEBHOOK_ENDPOINTS, "e");
         query.sql(" AND e.enabled");
         let rows: Vec<(String,)> = self.tx.all(query).await?;
-        let mut events: Vec<WebhookEvent> =
-            rows.iter().flat_map(|(text,)| parse_events(text)).collect();
-        events.sort_by_key(|e| e.as_str());
-        events.dedup();
         let mut update = self.update(&fence::WORKSPACES, |set| {
-            set.sql("webhook_events = ").arg(events_text(&events));
+            set.sql("webhook_events = ").arg(taken_events(&rows));
         });
         update.sql(" AND id = ").arg(self.scope.workspace());
         self.tx.exec(update).await?;
@@ -619,6 +614,17 @@ impl ScopedTx<'_> {
             "company": { "id": change.company_id.to_string(), "name": change.company_name },
         }))
     }
+}
+
+/// The events some endpoint takes, from the enabled endpoints' lists: each once, in order.
+pub(crate) fn taken_events(endpoints: &[(String,)]) -> String {
+    let mut events: Vec<WebhookEvent> = endpoints
+        .iter()
+        .flat_map(|(text,)| parse_events(text))
+        .collect();
+    events.sort_by_key(|e| e.as_str());
+    events.dedup();
+    events_text(&events)
 }
 
 fn events_text(events: &[WebhookEvent]) -> String {

@@ -108,13 +108,7 @@ pub(crate) async fn create(
                 "",
             )
             .await?;
-            let mut response = render::ok(&page);
-            // The page holds the secret: no cache keeps it.
-            response.headers_mut().insert(
-                axum::http::header::CACHE_CONTROL,
-                axum::http::HeaderValue::from_static("no-store"),
-            );
-            Ok(response)
+            Ok(render::secret_once(&page))
         }
         Err(StoreError::InvalidFields(errors)) => {
             drop(tx);
