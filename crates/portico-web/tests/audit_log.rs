@@ -481,6 +481,11 @@ async fn staff_view_the_portal_as_a_role_with_the_settings_chosen() {
         .map(|s| s[..s.find('"').unwrap()].to_owned())
         .collect();
     assert!(hrefs.len() > 3, "{hrefs:?}");
+    // No one's account: no personal pages offered.
+    assert!(
+        !hrefs.iter().any(|h| h == "/profile" || h == "/preferences"),
+        "{hrefs:?}"
+    );
     for href in &hrefs {
         let page = app.get(PORTAL, href).session(Some(&member)).send().await;
         assert_eq!(page.status, 200, "{href}");
