@@ -157,6 +157,16 @@ impl Scope {
                 return Err(Denied::Forbidden);
             }
         }
+        // The portal viewed as a role is no one's account: no personal page opens.
+        if self.view_as().is_some_and(|v| v.role.is_some())
+            && matches!(
+                action,
+                Action::ViewSection(Section::Profile | Section::EmailPreferences)
+                    | Action::ManageOwnPreferences
+            )
+        {
+            return Err(Denied::NotVisible);
+        }
         match self.surface() {
             Surface::Console { role } => staff_may(*role, action),
             Surface::Portal {

@@ -76,7 +76,10 @@ impl Sender {
             .connect_timeout(SEND_LIMIT)
             .user_agent(concat!("Portico-Webhooks/", env!("CARGO_PKG_VERSION")));
         if !allow_private {
-            builder = builder.dns_resolver(std::sync::Arc::new(target::PublicOnly));
+            // A proxy would resolve names itself, past the resolver that keeps them public.
+            builder = builder
+                .dns_resolver(std::sync::Arc::new(target::PublicOnly))
+                .no_proxy();
         }
         let client = builder
             .build()

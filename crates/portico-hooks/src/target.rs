@@ -30,13 +30,13 @@ pub fn is_public(ip: IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00
-                || (first & 0xffc0) == 0xfe80
-                || (first == 0x2001 && v6.segments()[1] == 0x0db8))
+            let [first, second, ..] = v6.segments();
+            // Global unicast (2000::/3) only, less the ranges that carry an IPv4 address
+            // inside (6to4 2002::/16, Teredo 2001::/32; NAT64's 64:ff9b::/96 lies outside it)
+            // and documentation (2001:db8::/32).
+            (first & 0xe000) == 0x2000
+                && first != 0x2002
+                && !(first == 0x2001 && (second == 0 || second == 0x0db8))
         }
     }
 }
@@ -100,6 +100,13 @@ mod tests {
             "fe80::1",
             "::ffff:10.0.0.1",
             "2001:db8::1",
+            "64:ff9b::a00:5",
+            "64:ff9b:1::a00:5",
+            "2002:a00:5::1",
+            "2001:0:a00:5::1",
+            "::a00:5",
+            "fec0::1",
+            "100::1",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }

@@ -385,19 +385,19 @@ impl SystemTx {
         Ok(())
     }
 
-    /// Forgets deliveries (and their attempts) finished before `before`: the log keeps a
-    /// window, not everything ever sent.
+    /// Forgets deliveries (and their attempts) made before `before` and not being sent: the log
+    /// keeps a window, not everything ever sent (nor what waits for an endpoint switched off).
     pub async fn prune_webhook_deliveries(&mut self, before: i64) -> Result<u64, StoreError> {
         self.tx
             .exec(q!(
                 "DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries \
-                 WHERE state IN ('delivered', 'failed') AND created_at < $1)",
+                 WHERE state <> 'sending' AND created_at < $1)",
                 before
             ))
             .await?;
         self.tx
             .exec(q!(
-                "DELETE FROM webhook_deliveries WHERE state IN ('delivered', 'failed') AND created_at < $1",
+                "DELETE FROM webhook_deliveries WHERE state <> 'sending' AND created_at < $1",
                 before
             ))
             .await

@@ -115,16 +115,6 @@ impl Chrome {
                     {
                         continue;
                     }
-                    // Viewing as a role is no one's account: no personal pages to show.
-                    if auth.scope.view_as().is_some_and(|v| v.role.is_some())
-                        && matches!(
-                            section,
-                            portico_core::Section::EmailPreferences
-                                | portico_core::Section::Profile
-                        )
-                    {
-                        continue;
-                    }
                     if let Some(href) = section.portal_path() {
                         chrome.nav.push(item(href, label));
                     }

@@ -61,6 +61,9 @@ impl ScopedTx<'_> {
             } => {
                 let summary = self.company(company).await?;
                 self.scope.may(Action::ViewAsPortalUser)?;
+                // Money only for a viewer who sees it themselves: the log and the banner must
+                // not claim what the view will not show.
+                let billing = billing && self.scope.billing();
                 if !self.portal_enabled(company).await? {
                     return Err(StoreError::Invalid(format!(
                         "{}'s portal is switched off, so there is nothing to view.",
@@ -93,7 +96,11 @@ impl ScopedTx<'_> {
                 role,
                 own_only,
                 billing,
-            } => (Some(role.as_str().to_owned()), own_only, billing),
+            } => (
+                Some(role.as_str().to_owned()),
+                own_only,
+                billing && self.scope.billing(),
+            ),
         };
         let token = token::generate();
         let at = now();

@@ -203,6 +203,9 @@ pub struct NewWebhookEndpoint<'a> {
     pub events: Vec<WebhookEvent>,
 }
 
+/// Endpoints a workspace may have: each event is copied to each, and one worker sends them.
+pub const MAX_ENDPOINTS: usize = 20;
+
 /// Deliveries shown per endpoint page.
 pub const DELIVERIES_SHOWN: i64 = 50;
 
@@ -308,6 +311,15 @@ impl ScopedTx<'_> {
             errors.push((
                 "description".to_owned(),
                 "Describe the endpoint in at most 200 characters, on one line.".to_owned(),
+            ));
+        }
+        if self.webhook_endpoints().await?.len() >= MAX_ENDPOINTS {
+            errors.push((
+                "url".to_owned(),
+                format!(
+                    "A workspace has at most {MAX_ENDPOINTS} endpoints: remove one first (one \
+                     endpoint can take every event)."
+                ),
             ));
         }
         if new.events.is_empty() {
