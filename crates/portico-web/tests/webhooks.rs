@@ -419,3 +419,37 @@ async fn change_requests_made_and_decided_are_events() {
     assert_eq!(payloads[1]["data"]["object"]["status"], "approved");
     assert_eq!(payloads[1]["data"]["change"]["by"]["kind"], "staff");
 }
+
+#[tokio::test]
+async fn a_workspace_has_at_most_twenty_endpoints() {
+    let app = TestApp::spawn().await;
+    for n in 0..portico_store::scoped::webhooks::MAX_ENDPOINTS {
+        subscribe(
+            &app,
+            &format!("https://hooks{n}.example.com/portico"),
+            &["ticket.created"],
+        )
+        .await;
+    }
+    let refused = app
+        .post_as(
+            Who::Owner,
+            "/settings/webhooks",
+            &[
+                ("url", "https://one-more.example.com/portico"),
+                ("events", "ticket.created"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains("at most 20 endpoints"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused
+            .body
+            .contains("value=\"https://one-more.example.com/portico\"")
+    );
+}
