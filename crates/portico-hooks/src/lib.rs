@@ -162,6 +162,8 @@ pub async fn deliver_due_until(
     now: i64,
     stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<Round, HookError> {
+    // Time runs from here: the fan-out and the claim count against the lease too.
+    let started = Instant::now();
     let mut round = Round::default();
     let mut tx = store.system_unscoped().await?;
     round.fanned_out = tx.fan_out_webhook_events(FAN_OUT).await?;
@@ -175,7 +177,6 @@ pub async fn deliver_due_until(
         .await?;
     // The claim is committed before anything is sent, so that no other instance takes it.
     tx.commit().await?;
-    let started = Instant::now();
     let mut due = due.into_iter();
     while let Some(delivery) = due.next() {
         let at = now + started.elapsed().as_secs() as i64;
