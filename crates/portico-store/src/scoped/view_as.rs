@@ -37,6 +37,20 @@ impl ScopedTx<'_> {
         viewed: ViewedAs,
         reason: &str,
     ) -> Result<String, StoreError> {
+        // Money only for a viewer who sees it themselves: the log and the banner must not claim
+        // what the view will not show.
+        let viewed = match viewed {
+            ViewedAs::Role {
+                role,
+                own_only,
+                billing,
+            } => ViewedAs::Role {
+                role,
+                own_only,
+                billing: billing && self.scope.billing(),
+            },
+            user => user,
+        };
         // Out of sight is missing before it is forbidden.
         let (target, user) = match viewed {
             ViewedAs::User(user) => {
@@ -61,9 +75,6 @@ impl ScopedTx<'_> {
             } => {
                 let summary = self.company(company).await?;
                 self.scope.may(Action::ViewAsPortalUser)?;
-                // Money only for a viewer who sees it themselves: the log and the banner must
-                // not claim what the view will not show.
-                let billing = billing && self.scope.billing();
                 if !self.portal_enabled(company).await? {
                     return Err(StoreError::Invalid(format!(
                         "{}'s portal is switched off, so there is nothing to view.",
@@ -96,11 +107,7 @@ impl ScopedTx<'_> {
                 role,
                 own_only,
                 billing,
-            } => (
-                Some(role.as_str().to_owned()),
-                own_only,
-                billing && self.scope.billing(),
-            ),
+            } => (Some(role.as_str().to_owned()), own_only, billing),
         };
         let token = token::generate();
         let at = now();

@@ -373,12 +373,11 @@ impl ScopedTx<'_> {
         enabled: bool,
     ) -> Result<(), StoreError> {
         let endpoint = self.webhook_endpoint(id).await?;
-        let query = self.update(&fence::WEBHOOK_ENDPOINTS, |set| {
+        let mut query = self.update(&fence::WEBHOOK_ENDPOINTS, |set| {
             set.sql("enabled = ")
                 .arg(enabled)
                 .sql(", disabled_reason = '', failing_since = NULL");
         });
-        let mut query = query;
         query.sql(" AND id = ").arg(id);
         self.tx.exec(query).await?;
         self.refresh_webhook_subscriptions().await?;
