@@ -239,6 +239,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "webhooks",
         include_str!("../migrations/sqlite/0046_webhooks.sql"),
     ),
+    (
+        47,
+        "api idempotency",
+        include_str!("../migrations/sqlite/0047_api_idempotency.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -510,6 +515,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         54,
         "webhooks",
         include_str!("../migrations/postgres/0054_webhooks.sql"),
+    ),
+    (
+        55,
+        "api idempotency",
+        include_str!("../migrations/postgres/0055_api_idempotency.sql"),
     ),
 ];
 

@@ -130,6 +130,12 @@ impl IntoResponse for WebError {
     }
 }
 
-pub(crate) async fn not_found() -> WebError {
-    WebError::NotFound
+pub(crate) async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    // A tool calling the API reads problem details, not a page.
+    if uri.path().starts_with("/api/v1/") {
+        crate::api::Problem::not_found().into_response()
+    } else {
+        WebError::NotFound.into_response()
+    }
 }

@@ -73,6 +73,8 @@ pub struct WebConfig {
     /// How long a hostname's workspace and branding are kept in memory (zero: read every time).
     /// Other instances see a branding change within this time.
     pub host_cache_ttl: std::time::Duration,
+    /// Requests a minute each API token may make, on each instance.
+    pub api_requests_per_minute: u32,
 }
 
 impl Default for WebConfig {
@@ -87,6 +89,7 @@ impl Default for WebConfig {
             attachment_limits: portico_files::Limits::default(),
             live_poll: std::time::Duration::from_secs(2),
             host_cache_ttl: std::time::Duration::from_secs(5),
+            api_requests_per_minute: 600,
         }
     }
 }
@@ -111,6 +114,8 @@ pub struct AppState {
     /// Open live-update streams per session, to cap them.
     pub(crate) live_streams: live::StreamCounts,
     pub(crate) hosts: hosts::HostCache,
+    /// Each API token's request budget.
+    pub(crate) api_budget: Arc<api::RequestBudget>,
 }
 
 /// What the host of a request resolved to; inserted before a surface's router runs.
@@ -155,6 +160,9 @@ pub fn app(store: Store, blobs: portico_files::BlobStore, config: WebConfig) -> 
         attachment_limits: config.attachment_limits,
         live_streams: live::StreamCounts::default(),
         hosts: hosts::HostCache::new(config.host_cache_ttl),
+        api_budget: Arc::new(api::RequestBudget::per_minute(
+            config.api_requests_per_minute,
+        )),
         config: Arc::new(config),
     };
     let surfaces = Surfaces {

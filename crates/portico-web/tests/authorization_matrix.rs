@@ -73,8 +73,11 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         ("GET", "/setup" | "/reset" | "/view-as") => Some(400), // no token in the link
         ("GET", "/brand/logo") => Some(404),                    // the fixture has no logo
         ("GET", "/login/verify") => Some(303), // no sign-in waiting for its second step
-        ("GET", "/api/v1/token") => Some(401), // a session cookie is no API token
-        ("GET", "/login/sso") => Some(404),    // the fixture's workspace has no provider
+        // The API takes tokens, never a session cookie (its own matrix is `tests/api.rs`);
+        // its description is public.
+        ("GET", "/api/v1/openapi.json") => Some(200),
+        (_, path) if path.starts_with("/api/v1/") => Some(401),
+        ("GET", "/login/sso") => Some(404), // the fixture's workspace has no provider
         ("GET", "/login/sso/callback") => Some(401), // no sign-in started in this browser
         ("POST", "/login/verify") => Some(403), // no sign-in form token
         ("POST", "/login" | "/forgot" | "/setup" | "/reset") => Some(403), // no sign-in form token
@@ -623,6 +626,8 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 403
             }
         }
+        // The API's reference: every member of staff may read it.
+        (SurfaceKind::Console, "GET", "/api") => 200,
         // The settings hub: the owners'.
         (SurfaceKind::Console, "GET", "/settings") => {
             if owner {

@@ -204,6 +204,11 @@ struct SettingsArgs {
     #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     host_cache_secs: Option<u64>,
+    /// Requests a minute each API token may make on each instance; beyond it the API answers
+    /// 429 with Retry-After [default: 600]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_requests_per_minute: Option<u32>,
     /// While serving an SQLite file, hold it exclusively: pages take no file locks, but no other
     /// process (`portico user add`, a backup tool) can open the file until the server stops
     /// [default: true]
@@ -288,6 +293,7 @@ struct Settings {
     attachments: String,
     attachment_max_file_mib: u64,
     host_cache_secs: u64,
+    api_requests_per_minute: u32,
     sqlite_exclusive: bool,
     ticket_page_cache: bool,
     ticket_page_cache_mib: u32,
@@ -319,6 +325,7 @@ impl Default for Settings {
             attachments: "data/attachments".into(),
             attachment_max_file_mib: 10,
             host_cache_secs: 5,
+            api_requests_per_minute: 600,
             sqlite_exclusive: true,
             ticket_page_cache: true,
             ticket_page_cache_mib: 24,
@@ -782,6 +789,7 @@ fn web_config(settings: &Settings) -> WebConfig {
         trusted_proxies: trusted_proxies(&settings.trusted_proxies).unwrap_or_default(),
         attachment_limits: attachment_limits(settings),
         host_cache_ttl: std::time::Duration::from_secs(settings.host_cache_secs),
+        api_requests_per_minute: settings.api_requests_per_minute,
         ..WebConfig::default()
     }
 }

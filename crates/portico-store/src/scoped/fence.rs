@@ -170,6 +170,11 @@ pub(crate) const WEBHOOK_EVENTS: Tenant = Tenant {
     company: Company::Optional("company_id"),
     ..workspace_level("webhook_events")
 };
+/// The REST API's idempotency keys, under their token's company (none: every company).
+pub(crate) const API_IDEMPOTENCY_KEYS: Tenant = Tenant {
+    company: Company::Optional("company_id"),
+    ..workspace_level("api_idempotency_keys")
+};
 /// The workspace's API tokens, each for every company (none named) or one.
 pub(crate) const API_TOKENS: Tenant = Tenant {
     company: Company::Optional("company_id"),
@@ -312,6 +317,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &MFA_CHALLENGES,
     &MFA_REMEMBERED_DEVICES,
     &API_TOKENS,
+    &API_IDEMPOTENCY_KEYS,
     &WEBHOOK_ENDPOINTS,
     &WEBHOOK_DELIVERIES,
     &WEBHOOK_ATTEMPTS,
@@ -527,6 +533,7 @@ impl ScopedTx<'_> {
 mod tests {
     /// The scoped modules, read as text: none writes a tenant predicate by hand.
     const SOURCES: &[(&str, &str)] = &[
+        ("api_idempotency.rs", include_str!("api_idempotency.rs")),
         ("assets/edit.rs", include_str!("assets/edit.rs")),
         ("assets/fields.rs", include_str!("assets/fields.rs")),
         ("assets/mod.rs", include_str!("assets/mod.rs")),

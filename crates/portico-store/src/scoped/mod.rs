@@ -1,6 +1,7 @@
 //! Tenant data, always read and written through a [`ScopedTx`]: a transaction that carries the
 //! caller's [`Scope`] and writes it into every query. This is the one place scope is enforced.
 
+pub mod api_idempotency;
 pub mod api_tokens;
 pub mod assets;
 pub mod audit_log;

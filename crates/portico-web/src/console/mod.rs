@@ -474,6 +474,67 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             webhooks::redeliver,
         )
         .get("/api/v1/token", Resource::Public, crate::api::token)
+        .get(
+            "/api/v1/openapi.json",
+            Resource::Public,
+            crate::api::openapi::document,
+        )
+        .get("/api", Resource::Page, crate::api::openapi::page)
+        .get(
+            "/api/v1/companies",
+            Resource::Public,
+            crate::api::companies::list,
+        )
+        .get(
+            "/api/v1/companies/{company}",
+            Resource::Public,
+            crate::api::companies::one,
+        )
+        .get(
+            "/api/v1/companies/{company}/sites",
+            Resource::Public,
+            crate::api::companies::sites,
+        )
+        .get(
+            "/api/v1/companies/{company}/contacts",
+            Resource::Public,
+            crate::api::companies::contacts,
+        )
+        .get(
+            "/api/v1/companies/{company}/users",
+            Resource::Public,
+            crate::api::companies::users,
+        )
+        .get(
+            "/api/v1/companies/{company}/assets",
+            Resource::Public,
+            crate::api::assets::list,
+        )
+        .get(
+            "/api/v1/companies/{company}/assets/{asset}",
+            Resource::Public,
+            crate::api::assets::one,
+        )
+        .get(
+            "/api/v1/tickets",
+            Resource::Public,
+            crate::api::tickets::list,
+        )
+        .post(
+            "/api/v1/tickets",
+            Resource::Public,
+            crate::api::tickets::create,
+        )
+        .get(
+            "/api/v1/tickets/{ticket}",
+            Resource::Public,
+            crate::api::tickets::one,
+        )
+        .post(
+            "/api/v1/tickets/{ticket}/replies",
+            Resource::Public,
+            crate::api::tickets::reply,
+        )
         .get("/settings/branding", Resource::Page, branding::page)
         .post("/settings/branding", Resource::Page, branding::save)
         .post(

@@ -84,6 +84,11 @@ const GROUPS: &[(&str, &[Entry])] = &[
                 "API tokens",
                 "Tokens your tools use to read and write through the API.",
             ),
+            entry(
+                "/api",
+                "API reference",
+                "Every operation of the REST API, its parameters and answers.",
+            ),
         ],
     ),
     (

@@ -265,6 +265,11 @@ impl<'a> Req<'a> {
         ));
         self
     }
+    /// A JSON body.
+    pub fn json(mut self, value: &serde_json::Value) -> Self {
+        self.body = Some(("application/json".into(), value.to_string().into_bytes()));
+        self
+    }
     /// A multipart body of text fields and at most one file.
     pub fn multipart(mut self, fields: &[(&str, &str)], file: Option<(&str, &str, &[u8])>) -> Self {
         let boundary = "portico-test-boundary";
@@ -350,6 +355,11 @@ impl<'a> Req<'a> {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(WebConfig::default()).await
+    }
+
+    /// The same with `config` in place of the defaults.
+    pub async fn spawn_with(config: WebConfig) -> TestApp {
         let db = TestDatabase::create().await;
         let mut fx = seed(&db.store).await;
         let files = std::env::temp_dir().join(format!(
@@ -358,7 +368,7 @@ impl TestApp {
         ));
         let blobs = portico_files::BlobStore::local(&files).expect("attachment store");
         attach_files(&db.store, &blobs, &mut fx).await;
-        let router = portico_web::app(db.store.clone(), blobs.clone(), WebConfig::default());
+        let router = portico_web::app(db.store.clone(), blobs.clone(), config);
         TestApp {
             db,
             router,
@@ -390,6 +400,36 @@ impl TestApp {
 
     pub fn post(&self, host: &str, path: &str) -> Req<'_> {
         self.request("POST", host, path)
+    }
+
+    /// An API token the owner makes on the tokens page: for `company` (`None`: every company),
+    /// `read` or `read_write`.
+    pub async fn api_token(&self, company: Option<CompanyId>, access: &str) -> String {
+        let company = company.map(|c| c.to_string()).unwrap_or_default();
+        let made = self
+            .post_as(
+                Who::Owner,
+                "/settings/api-tokens",
+                &[
+                    ("name", &format!("{access} token {company}")),
+                    ("company", &company),
+                    ("access", access),
+                    ("lifetime", "30"),
+                ],
+            )
+            .await;
+        assert_eq!(made.status, 200, "{}", made.body);
+        let start = made.body.find("portico_").expect("the token, once");
+        made.body[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    }
+
+    /// An API request with `token` as its bearer.
+    pub fn api(&self, method: &str, path: &str, token: &str) -> Req<'_> {
+        self.request(method, CONSOLE, path)
+            .header("authorization", &format!("Bearer {token}"))
     }
 
     /// Opens a fresh session for `who`, as sign-in would, and returns its token.

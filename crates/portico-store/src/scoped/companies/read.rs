@@ -237,6 +237,39 @@ impl ScopedTx<'_> {
         Ok(rows.into_iter().map(CompanyRow::into_summary).collect())
     }
 
+    /// Up to `limit` companies in scope by name (then id), after `after` (a name and id a page
+    /// before ended at): the taking-work ones, or the archived ones. Keyset paging, so a late
+    /// page costs what the first does (the API's list).
+    pub async fn companies_after(
+        &mut self,
+        archived: bool,
+        after: Option<(&str, CompanyId)>,
+        limit: i64,
+    ) -> Result<Vec<CompanySummary>, StoreError> {
+        self.scope.may(Action::ViewCompanies)?;
+        let mut query = self.company_query();
+        query.sql(if archived {
+            " AND c.archived_at IS NOT NULL"
+        } else {
+            " AND c.archived_at IS NULL"
+        });
+        if let Some((name, id)) = after {
+            query
+                .sql(" AND (c.name > ")
+                .arg(name)
+                .sql(" OR (c.name = ")
+                .arg(name)
+                .sql(" AND c.id > ")
+                .arg(id)
+                .sql("))");
+        }
+        query
+            .sql(" ORDER BY c.name, c.id LIMIT ")
+            .arg(limit.clamp(1, 1000));
+        let rows: Vec<CompanyRow> = self.tx.all(query).await?;
+        Ok(rows.into_iter().map(CompanyRow::into_summary).collect())
+    }
+
     /// One company in scope.
     pub async fn company(&mut self, id: CompanyId) -> Result<CompanySummary, StoreError> {
         self.scope

@@ -1,0 +1,671 @@
+//! The REST API (I1): every `/api/v1` route × every kind of token × records of the token's
+//! company, of another company, of another workspace, missing and malformed → the expected
+//! status, with no other company's canary in any answer; then paging by cursor, `ETag`s,
+//! idempotency keys, problem details, the request budget and the OpenAPI description.
+
+mod common;
+
+use common::{CONSOLE, TestApp, Who};
+use portico_core::CompanyId;
+use portico_web::WebConfig;
+use serde_json::{Value, json};
+
+/// The kinds of token an owner can make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Token {
+    WorkspaceRead,
+    WorkspaceWrite,
+    CompanyRead,
+    CompanyWrite,
+}
+
+impl Token {
+    fn writes(self) -> bool {
+        matches!(self, Token::WorkspaceWrite | Token::CompanyWrite)
+    }
+    fn whole_workspace(self) -> bool {
+        matches!(self, Token::WorkspaceRead | Token::WorkspaceWrite)
+    }
+}
+
+/// Whose record a request addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Record {
+    /// Company A's: every token reaches it.
+    OwnCompany,
+    /// Company B's, of the same workspace: only workspace tokens reach it.
+    OtherCompany,
+    /// Company C's, of the other workspace: no token of this one reaches it.
+    OtherWorkspace,
+    Missing,
+    Malformed,
+}
+
+const RECORDS: [Record; 5] = [
+    Record::OwnCompany,
+    Record::OtherCompany,
+    Record::OtherWorkspace,
+    Record::Missing,
+    Record::Malformed,
+];
+
+async fn tokens(app: &TestApp) -> Vec<(Token, String)> {
+    let a = Some(app.fx.company_a);
+    vec![
+        (Token::WorkspaceRead, app.api_token(None, "read").await),
+        (
+            Token::WorkspaceWrite,
+            app.api_token(None, "read_write").await,
+        ),
+        (Token::CompanyRead, app.api_token(a, "read").await),
+        (Token::CompanyWrite, app.api_token(a, "read_write").await),
+    ]
+}
+
+/// Every canary of a record of company B or C: none may reach a company-A token.
+fn foreign_canaries(app: &TestApp) -> Vec<String> {
+    let mut canaries: Vec<String> = [
+        "CANARY-NAME-B",
+        "CANARY-NAME-C",
+        "CANARY-PLAN-B",
+        "CANARY-SITE-B1",
+        "CANARY-SITE-C1",
+        "CANARY-CONTACT-B",
+        "CANARY-CONTACT-C",
+        "CANARY-ASSET-B",
+        "CANARY-ASSET-C",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    canaries.extend(
+        app.fx
+            .tickets
+            .iter()
+            .filter(|t| t.company != app.fx.company_a)
+            .map(|t| t.canary.clone()),
+    );
+    canaries
+}
+
+/// What one matrix cell sends: method, path and (for a POST) body.
+fn request_for(
+    app: &TestApp,
+    method: &str,
+    route: &str,
+    record: Record,
+) -> (String, Option<Value>) {
+    let fx = &app.fx;
+    let company = match record {
+        Record::OwnCompany => fx.company_a.to_string(),
+        Record::OtherCompany => fx.company_b.to_string(),
+        Record::OtherWorkspace => fx.company_c.to_string(),
+        Record::Missing => CompanyId::new().to_string(),
+        Record::Malformed => "not-an-id".to_owned(),
+    };
+    let ticket = match record {
+        Record::OwnCompany => fx.ticket_a2.to_string(),
+        Record::OtherCompany => fx.ticket_b.to_string(),
+        Record::OtherWorkspace => fx.ticket_c.to_string(),
+        Record::Missing => portico_core::TicketId::new().to_string(),
+        Record::Malformed => "x".to_owned(),
+    };
+    // A's asset under A's path; B's under B's; C's under C's.
+    let asset = match record {
+        Record::OwnCompany => fx.assets[0].to_string(),
+        Record::OtherCompany => fx.assets[3].to_string(),
+        Record::OtherWorkspace => fx.assets[4].to_string(),
+        Record::Missing => portico_core::AssetId::new().to_string(),
+        Record::Malformed => "x".to_owned(),
+    };
+    let path = route
+        .replace("{company}", &company)
+        .replace("{ticket}", &ticket)
+        .replace("{asset}", &asset);
+    let body = match (method, route) {
+        ("POST", "/api/v1/tickets") => {
+            let requester = match record {
+                Record::OwnCompany => fx.requester_x.to_string(),
+                Record::OtherCompany => fx.user_b.to_string(),
+                Record::OtherWorkspace => fx.user_c.to_string(),
+                _ => portico_core::PortalUserId::new().to_string(),
+            };
+            Some(json!({
+                "company_id": company,
+                "requester_id": requester,
+                "title": "Printer jammed",
+                "description": "Paper stuck in tray 2.",
+            }))
+        }
+        ("POST", _) => Some(json!({ "body": "Looking at it now." })),
+        _ => None,
+    };
+    (path, body)
+}
+
+/// The expected status of one cell.
+fn expected(method: &str, route: &str, token: Token, record: Record) -> u16 {
+    let addresses_record = route.contains('{') || (method == "POST" && route == "/api/v1/tickets");
+    if !addresses_record {
+        return 200;
+    }
+    let reaches = match record {
+        Record::OwnCompany => true,
+        Record::OtherCompany => token.whole_workspace(),
+        _ => false,
+    };
+    // A malformed id in the path is refused before anything else, as a missing record.
+    if record == Record::Malformed && route.contains('{') {
+        return 404;
+    }
+    match method {
+        // A read-only token never opens a write transaction, whatever it names.
+        "POST" if !token.writes() => 403,
+        "POST" if reaches => 201,
+        "POST" => 404,
+        _ if reaches => 200,
+        _ => 404,
+    }
+}
+
+/// Every route under `/api/v1` that takes a token: a route registered without a row here
+/// fails the test.
+const API_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/v1/token"),
+    ("GET", "/api/v1/companies"),
+    ("GET", "/api/v1/companies/{company}"),
+    ("GET", "/api/v1/companies/{company}/sites"),
+    ("GET", "/api/v1/companies/{company}/contacts"),
+    ("GET", "/api/v1/companies/{company}/users"),
+    ("GET", "/api/v1/companies/{company}/assets"),
+    ("GET", "/api/v1/companies/{company}/assets/{asset}"),
+    ("GET", "/api/v1/tickets"),
+    ("POST", "/api/v1/tickets"),
+    ("GET", "/api/v1/tickets/{ticket}"),
+    ("POST", "/api/v1/tickets/{ticket}/replies"),
+];
+
+#[tokio::test]
+async fn every_api_route_answers_each_token_within_its_reach_only() {
+    let registered: Vec<(String, String)> = portico_web::registry::route_table()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/api/v1/") && r.path != "/api/v1/openapi.json")
+        .map(|r| (r.method.to_owned(), r.path.to_owned()))
+        .collect();
+    for (method, path) in &registered {
+        assert!(
+            API_ROUTES.contains(&(method.as_str(), path.as_str())),
+            "{method} {path} has no row in the API matrix"
+        );
+    }
+    assert_eq!(
+        registered.len(),
+        API_ROUTES.len(),
+        "a row for a route that is gone"
+    );
+
+    let app = TestApp::spawn().await;
+    let tokens = tokens(&app).await;
+    let canaries = foreign_canaries(&app);
+    let mut failures = Vec::new();
+    for (method, route) in API_ROUTES {
+        for (token, bearer) in &tokens {
+            let records: &[Record] = if route.contains('{') || *method == "POST" {
+                &RECORDS
+            } else {
+                &[Record::OwnCompany]
+            };
+            for record in records {
+                let (path, body) = request_for(&app, method, route, *record);
+                let mut req = app.api(method, &path, bearer);
+                if let Some(body) = &body {
+                    req = req.json(body);
+                }
+                let got = req.send().await;
+                let want = expected(method, route, *token, *record);
+                if got.status != want {
+                    failures.push(format!(
+                        "{method} {route} {token:?} {record:?}: {} (want {want}): {}",
+                        got.status,
+                        got.body.chars().take(200).collect::<String>()
+                    ));
+                }
+                if got.status >= 400 {
+                    assert_eq!(
+                        got.headers["content-type"], "application/problem+json",
+                        "{method} {path}"
+                    );
+                }
+                if !token.whole_workspace() {
+                    for canary in &canaries {
+                        assert!(
+                            !got.body.contains(canary.as_str()),
+                            "{method} {path} {token:?}: {canary} reached a company-A token"
+                        );
+                    }
+                }
+            }
+        }
+        // Without a token, or with a session's cookie, nothing answers but 401.
+        let (path, _) = request_for(&app, method, route, Record::OwnCompany);
+        let bare = app.request(method, CONSOLE, &path).send().await;
+        assert_eq!(bare.status, 401, "{method} {path} without a token");
+        let session = app.session_for(Who::Owner).await.unwrap();
+        let cookie = app
+            .request(method, CONSOLE, &path)
+            .session(Some(&session))
+            .send()
+            .await;
+        assert!(
+            [401, 403].contains(&cookie.status),
+            "{method} {path} with a session: {}",
+            cookie.status
+        );
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn lists_page_by_cursor_and_answers_carry_etags() {
+    let app = TestApp::spawn().await;
+    let token = app.api_token(None, "read").await;
+    // Company by company, one a page: every company once, in name order.
+    let mut names = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/companies?limit=1&cursor={c}"),
+            None => "/api/v1/companies?limit=1".to_owned(),
+        };
+        let page = app.api("GET", &path, &token).send().await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let json: Value = serde_json::from_str(&page.body).unwrap();
+        let data = json["data"].as_array().unwrap();
+        assert!(data.len() <= 1);
+        names.extend(data.iter().map(|c| c["name"].as_str().unwrap().to_owned()));
+        match json["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted);
+    assert!(names.iter().any(|n| n.contains("CANARY-NAME-A")));
+    assert!(names.iter().any(|n| n.contains("CANARY-NAME-B")));
+    assert!(!names.iter().any(|n| n.contains("CANARY-NAME-C")));
+    // Owners see money: the plan's rates come with it.
+    let a = app
+        .api(
+            "GET",
+            &format!("/api/v1/companies/{}", app.fx.company_a),
+            &token,
+        )
+        .send()
+        .await;
+    let json: Value = serde_json::from_str(&a.body).unwrap();
+    assert!(json["plan"]["currency"].is_string(), "{}", a.body);
+
+    // A cursor of another list, or made up, is refused.
+    let tickets = app
+        .api("GET", "/api/v1/tickets?status=all&limit=2", &token)
+        .send()
+        .await;
+    let json: Value = serde_json::from_str(&tickets.body).unwrap();
+    let ticket_cursor = json["next_cursor"].as_str().unwrap().to_owned();
+    for bad in [ticket_cursor.as_str(), "bm9wZQ", "!!"] {
+        let refused = app
+            .api("GET", &format!("/api/v1/companies?cursor={bad}"), &token)
+            .send()
+            .await;
+        assert_eq!(refused.status, 400, "{bad}");
+        assert!(refused.body.contains("cursor"));
+    }
+    // Tickets page after page without repeats.
+    let mut seen = std::collections::HashSet::new();
+    let mut cursor = Some(ticket_cursor);
+    for t in json["data"].as_array().unwrap() {
+        seen.insert(t["id"].as_str().unwrap().to_owned());
+    }
+    while let Some(c) = cursor {
+        let page = app
+            .api(
+                "GET",
+                &format!("/api/v1/tickets?status=all&limit=2&cursor={c}"),
+                &token,
+            )
+            .send()
+            .await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let json: Value = serde_json::from_str(&page.body).unwrap();
+        for t in json["data"].as_array().unwrap() {
+            assert!(
+                seen.insert(t["id"].as_str().unwrap().to_owned()),
+                "a repeat"
+            );
+        }
+        cursor = json["next_cursor"].as_str().map(str::to_owned);
+    }
+    let every = app
+        .api("GET", "/api/v1/tickets?status=all&limit=200", &token)
+        .send()
+        .await;
+    let json: Value = serde_json::from_str(&every.body).unwrap();
+    assert_eq!(json["data"].as_array().unwrap().len(), seen.len());
+
+    // Filters are checked.
+    for bad in [
+        "status=lost",
+        "priority=whenever",
+        "company=x",
+        "limit=0",
+        "limit=201",
+        "limit=ten",
+    ] {
+        let refused = app
+            .api("GET", &format!("/api/v1/tickets?{bad}"), &token)
+            .send()
+            .await;
+        assert_eq!(refused.status, 400, "{bad}: {}", refused.body);
+        assert_eq!(refused.headers["content-type"], "application/problem+json");
+    }
+
+    // An unchanged answer is not sent again; a changed one is.
+    let path = format!("/api/v1/tickets/{}", app.fx.ticket_a2);
+    let first = app.api("GET", &path, &token).send().await;
+    let etag = first.headers["etag"].to_str().unwrap().to_owned();
+    assert!(etag.starts_with("W/\""));
+    let again = app
+        .api("GET", &path, &token)
+        .header("if-none-match", &etag)
+        .send()
+        .await;
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+    let writer = app.api_token(None, "read_write").await;
+    let replied = app
+        .api("POST", &format!("{path}/replies"), &writer)
+        .json(&json!({ "body": "A new reply." }))
+        .send()
+        .await;
+    assert_eq!(replied.status, 201, "{}", replied.body);
+    let changed = app
+        .api("GET", &path, &token)
+        .header("if-none-match", &etag)
+        .send()
+        .await;
+    assert_eq!(changed.status, 200);
+    assert!(changed.body.contains("A new reply."));
+
+    // Unknown routes under the API answer problem details too.
+    let missing = app.api("GET", "/api/v1/nothing-here", &token).send().await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.headers["content-type"], "application/problem+json");
+}
+
+#[tokio::test]
+async fn a_post_with_an_idempotency_key_is_carried_out_once() {
+    let app = TestApp::spawn().await;
+    let token = app.api_token(Some(app.fx.company_a), "read_write").await;
+    let body = json!({
+        "company_id": app.fx.company_a.to_string(),
+        "requester_id": app.fx.requester_x.to_string(),
+        "title": "New starter on Monday",
+        "description": "Laptop and accounts for Sam.",
+        "priority": "high",
+    });
+    let first = app
+        .api("POST", "/api/v1/tickets", &token)
+        .header("idempotency-key", "3f1c8a52-0d5e-4d8e-9c7a-6c3f6d1f2b10")
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    let created: Value = serde_json::from_str(&first.body).unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        first.headers["location"].to_str().unwrap(),
+        format!("/api/v1/tickets/{id}")
+    );
+    assert_eq!(created["priority"], "high");
+    assert!(created["number"].as_i64().unwrap() > 0);
+    assert_eq!(
+        created["messages"][0]["body"],
+        "Laptop and accounts for Sam."
+    );
+    // The retry gets the same answer, and no second ticket.
+    let retry = app
+        .api("POST", "/api/v1/tickets", &token)
+        .header("idempotency-key", "3f1c8a52-0d5e-4d8e-9c7a-6c3f6d1f2b10")
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(retry.status, 201);
+    assert_eq!(retry.body, first.body);
+    assert_eq!(retry.headers["idempotent-replayed"], "true");
+    let list = app
+        .api("GET", "/api/v1/tickets?status=all&limit=200", &token)
+        .send()
+        .await;
+    assert_eq!(list.body.matches("New starter on Monday").count(), 1);
+    // The same key with another body is refused, and changes nothing.
+    let mut other = body.clone();
+    other["title"] = json!("Something else");
+    let reused = app
+        .api("POST", "/api/v1/tickets", &token)
+        .header("idempotency-key", "3f1c8a52-0d5e-4d8e-9c7a-6c3f6d1f2b10")
+        .json(&other)
+        .send()
+        .await;
+    assert_eq!(reused.status, 422);
+    assert!(reused.body.contains("Idempotency-Key"));
+    // A key of another token is that token's own.
+    let second = app.api_token(Some(app.fx.company_a), "read_write").await;
+    let theirs = app
+        .api("POST", "/api/v1/tickets", &second)
+        .header("idempotency-key", "3f1c8a52-0d5e-4d8e-9c7a-6c3f6d1f2b10")
+        .json(&other)
+        .send()
+        .await;
+    assert_eq!(theirs.status, 201);
+    // Malformed keys are refused.
+    for bad in ["", &"k".repeat(256)] {
+        let refused = app
+            .api("POST", "/api/v1/tickets", &token)
+            .header("idempotency-key", bad)
+            .json(&body)
+            .send()
+            .await;
+        assert_eq!(refused.status, 400, "{bad:?}");
+    }
+    // The log names the token's owner and the ticket.
+    app.store().flush_audit().await.unwrap();
+    let log = app.get_as(Who::Owner, "/audit").await;
+    assert!(log.body.contains("New starter on Monday"), "{}", log.body);
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_with_problem_details_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    let token = app.api_token(None, "read_write").await;
+    let before = app
+        .api("GET", "/api/v1/tickets?status=all&limit=200", &token)
+        .send()
+        .await;
+    let count = |body: &str| {
+        serde_json::from_str::<Value>(body).unwrap()["data"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    // Every field's problem at once, each named.
+    let refused = app
+        .api("POST", "/api/v1/tickets", &token)
+        .json(&json!({
+            "company_id": app.fx.company_a.to_string(),
+            "requester_id": "nobody",
+            "title": "",
+            "description": "",
+            "priority": "whenever",
+        }))
+        .send()
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let problem: Value = serde_json::from_str(&refused.body).unwrap();
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for field in ["requester_id", "priority", "title", "description"] {
+        assert!(fields.contains(&field), "{field}: {}", refused.body);
+    }
+    // Not JSON; not declared as JSON; an unknown field; a reply without words.
+    let garbled = app
+        .api("POST", "/api/v1/tickets", &token)
+        .header("content-type", "application/json")
+        .send()
+        .await;
+    assert_eq!(garbled.status, 400);
+    let form = app
+        .api("POST", "/api/v1/tickets", &token)
+        .form(&[("title", "x")])
+        .send()
+        .await;
+    assert_eq!(form.status, 415);
+    let unknown = app
+        .api("POST", "/api/v1/tickets", &token)
+        .json(&json!({ "company_id": app.fx.company_a.to_string(), "requester_id": app.fx.requester_x.to_string(), "title": "t", "description": "d", "secret": true }))
+        .send()
+        .await;
+    assert_eq!(unknown.status, 422, "{}", unknown.body);
+    let empty = app
+        .api(
+            "POST",
+            &format!("/api/v1/tickets/{}/replies", app.fx.ticket_a2),
+            &token,
+        )
+        .json(&json!({ "body": "  " }))
+        .send()
+        .await;
+    assert_eq!(empty.status, 422);
+    let status = app
+        .api(
+            "POST",
+            &format!("/api/v1/tickets/{}/replies", app.fx.ticket_a2),
+            &token,
+        )
+        .json(&json!({ "body": "ok", "status": "gone" }))
+        .send()
+        .await;
+    assert_eq!(status.status, 422);
+    let after = app
+        .api("GET", "/api/v1/tickets?status=all&limit=200", &token)
+        .send()
+        .await;
+    assert_eq!(count(&before.body), count(&after.body));
+    let ticket = app
+        .api(
+            "GET",
+            &format!("/api/v1/tickets/{}", app.fx.ticket_a2),
+            &token,
+        )
+        .send()
+        .await;
+    assert!(!ticket.body.contains("\"body\":\"ok\""));
+
+    // An internal note is the desk's: marked as such.
+    let note = app
+        .api(
+            "POST",
+            &format!("/api/v1/tickets/{}/replies", app.fx.ticket_a2),
+            &token,
+        )
+        .json(&json!({ "body": "Check the toner order.", "internal": true, "status": "on_hold" }))
+        .send()
+        .await;
+    assert_eq!(note.status, 201, "{}", note.body);
+    let json: Value = serde_json::from_str(&note.body).unwrap();
+    assert_eq!(json["status"], "on_hold");
+    let last = json["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["internal"], true);
+    // And the client never reads it.
+    let portal = app
+        .get_as(Who::Member, &format!("/tickets/{}", app.fx.ticket_a2))
+        .await;
+    assert!(!portal.body.contains("Check the toner order."));
+}
+
+#[tokio::test]
+async fn a_token_that_spends_its_budget_is_told_when_to_come_back() {
+    let app = TestApp::spawn_with(WebConfig {
+        api_requests_per_minute: 60,
+        ..WebConfig::default()
+    })
+    .await;
+    let token = app.api_token(None, "read").await;
+    let other = app.api_token(None, "read").await;
+    // A burst of ten, then one a second.
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        statuses.push(app.api("GET", "/api/v1/token", &token).send().await);
+    }
+    assert!(statuses[..10].iter().all(|r| r.status == 200));
+    let refused = statuses.last().unwrap();
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.headers["content-type"], "application/problem+json");
+    let wait: u64 = refused.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    // Another token's budget is its own.
+    assert_eq!(
+        app.api("GET", "/api/v1/token", &other).send().await.status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn the_description_is_served_and_rendered_for_staff() {
+    let app = TestApp::spawn().await;
+    let doc = app.get(CONSOLE, "/api/v1/openapi.json").send().await;
+    assert_eq!(doc.status, 200);
+    let json: Value = serde_json::from_str(&doc.body).unwrap();
+    assert!(json["openapi"].as_str().unwrap().starts_with("3.1"));
+    // Every API route is described, and nothing else is.
+    let described: Vec<(String, String)> = json["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .unwrap()
+                .keys()
+                .map(|m| (m.to_ascii_uppercase(), path.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (method, path) in API_ROUTES {
+        assert!(
+            described.contains(&(method.to_string(), path.to_string())),
+            "{method} {path} is not in the description"
+        );
+    }
+    assert_eq!(described.len(), API_ROUTES.len());
+    let etag = doc.headers["etag"].to_str().unwrap().to_owned();
+    let again = app
+        .get(CONSOLE, "/api/v1/openapi.json")
+        .header("if-none-match", &etag)
+        .send()
+        .await;
+    assert_eq!(again.status, 304);
+
+    let page = app.get_as(Who::TechnicianAssigned, "/api").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("/api/v1/tickets/{ticket}/replies"));
+    assert!(page.body.contains("Idempotency-Key"));
+    assert!(page.body.contains("id=\"schema-NewTicket\""));
+    assert_eq!(app.get(CONSOLE, "/api").send().await.status, 303);
+}
