@@ -27,6 +27,16 @@ pub struct ApiCaller {
     pub principal: Arc<Principal>,
     /// The owner's scope narrowed by the token: its company, read-only unless it may write.
     pub scope: Scope,
+    last_used_at: Option<i64>,
+}
+
+impl ApiCaller {
+    /// Whether this use is to be recorded ([`AuthTx::record_api_token_use`]): at most once a
+    /// minute per token.
+    pub fn use_due(&self) -> bool {
+        self.last_used_at
+            .is_none_or(|at| at + USE_RECORDED_EVERY_SECS <= now())
+    }
 }
 
 struct TokenRow {
@@ -50,8 +60,9 @@ crate::sql::db_row!(TokenRow {
 
 impl AuthTx {
     /// The caller behind a bearer token, if it is one of this workspace's, neither revoked nor
-    /// expired, and its owner is still an enabled owner. Records the use (at most once a
-    /// minute per token).
+    /// expired, and its owner is still an enabled owner. Only reads, so that it runs in the
+    /// read transaction every request begins with; the use is recorded apart
+    /// ([`AuthTx::record_api_token_use`]) when [`ApiCaller::use_due`] says so.
     pub async fn resolve_api_token(
         &mut self,
         bearer: &str,
@@ -96,29 +107,6 @@ impl AuthTx {
             .from_origin(origin.clone())
             .through_api_token(&row.name, company, access == ApiAccess::Read);
         let token_id = ApiTokenId::from_stored(&row.id);
-        if row
-            .last_used_at
-            .is_none_or(|at| at + USE_RECORDED_EVERY_SECS <= now)
-        {
-            self.tx
-                .exec(q!(
-                    "UPDATE api_tokens SET last_used_at = $1, last_used_ip = $2 WHERE id = $3 AND workspace_id = $4",
-                    now,
-                    origin.ip.map(|ip| ip.to_string()).unwrap_or_default(),
-                    &row.id,
-                    self.workspace
-                ))
-                .await?;
-            let entry = crate::audit::entry_of(
-                &scope,
-                true,
-                AuditAction::ApiTokenUsed,
-                company,
-                AuditTarget::new("api_token", token_id, row.name.clone()),
-                "",
-            )?;
-            crate::audit::append(&mut self.tx, &self.audit, &entry).await?;
-        }
         Ok(Some(ApiCaller {
             token_id,
             name: row.name,
@@ -127,6 +115,42 @@ impl AuthTx {
             expires_at: row.expires_at,
             principal: Arc::new(principal),
             scope,
+            last_used_at: row.last_used_at,
         }))
+    }
+
+    /// Records that `caller` used its token from `origin`: the time and address shown on the
+    /// tokens page, and an entry in the audit log. Once a minute per token, however many
+    /// instances race to record it.
+    pub async fn record_api_token_use(
+        &mut self,
+        caller: &ApiCaller,
+        origin: &Origin,
+    ) -> Result<(), StoreError> {
+        let now = now();
+        let recorded = self
+            .tx
+            .exec(q!(
+                "UPDATE api_tokens SET last_used_at = $1, last_used_ip = $2 WHERE id = $3 AND workspace_id = $4 \
+                 AND (last_used_at IS NULL OR last_used_at <= $5)",
+                now,
+                origin.ip.map(|ip| ip.to_string()).unwrap_or_default(),
+                caller.token_id,
+                self.workspace,
+                now - USE_RECORDED_EVERY_SECS
+            ))
+            .await?;
+        if recorded == 0 {
+            return Ok(());
+        }
+        let entry = crate::audit::entry_of(
+            &caller.scope,
+            true,
+            AuditAction::ApiTokenUsed,
+            caller.company,
+            AuditTarget::new("api_token", caller.token_id, caller.name.clone()),
+            "",
+        )?;
+        crate::audit::append(&mut self.tx, &self.audit, &entry).await
     }
 }

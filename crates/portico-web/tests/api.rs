@@ -467,6 +467,30 @@ async fn a_post_with_an_idempotency_key_is_carried_out_once() {
         .send()
         .await;
     assert_eq!(theirs.status, 201);
+    // Two at once with one key: one is carried out, the other replays it or is told it came
+    // second (PostgreSQL), and there is one ticket.
+    let mut twin = body.clone();
+    twin["title"] = json!("Twin request");
+    let send = || {
+        app.api("POST", "/api/v1/tickets", &token)
+            .header("idempotency-key", "twin-key")
+            .json(&twin)
+            .send()
+    };
+    let (one, two) = tokio::join!(send(), send());
+    let mut statuses = [one.status, two.status];
+    statuses.sort_unstable();
+    assert!(
+        statuses == [201, 201] || statuses == [201, 409],
+        "{statuses:?}: {} / {}",
+        one.body,
+        two.body
+    );
+    let list = app
+        .api("GET", "/api/v1/tickets?status=all&limit=200", &token)
+        .send()
+        .await;
+    assert_eq!(list.body.matches("Twin request").count(), 1);
     // Malformed keys are refused.
     for bad in ["", &"k".repeat(256)] {
         let refused = app

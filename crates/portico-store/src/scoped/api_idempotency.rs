@@ -55,7 +55,8 @@ impl ScopedTx<'_> {
             .sql(" AND k.idempotency_key = ")
             .arg(key)
             .sql(" AND k.created_at > ")
-            .arg(now() - KEPT_FOR_SECS);
+            .arg(now() - KEPT_FOR_SECS)
+            .sql(" AND k.status > 0");
         let row: Option<AnswerRow> = self.tx.optional(query).await?;
         Ok(row.map(|r| KeptAnswer {
             request_hash: r.request_hash,
@@ -65,15 +66,16 @@ impl ScopedTx<'_> {
         }))
     }
 
-    /// Keeps the answer to `key` of `token` (a company token's under its company), and lets
-    /// go of the token's keys older than a day. Fails with a conflict when another request
-    /// with the same key committed first.
-    pub async fn keep_idempotent_answer(
+    /// Claims `key` for `token` before the change it guards, under the company of the record
+    /// it changes, and lets go of the workspace's keys older than a day. A concurrent request
+    /// with the same key waits here (PostgreSQL) or behind the single writer (SQLite) until the
+    /// first commits, and then fails with a conflict instead of doing the work again.
+    pub async fn reserve_idempotency_key(
         &mut self,
         token: ApiTokenId,
         company: Option<CompanyId>,
         key: &str,
-        answer: &KeptAnswer,
+        request_hash: &str,
     ) -> Result<(), StoreError> {
         if key.is_empty() || key.len() > MAX_KEY_LEN {
             return Err(StoreError::Invalid(format!(
@@ -82,26 +84,19 @@ impl ScopedTx<'_> {
         }
         let at = now();
         let mut stale = self.delete(&fence::API_IDEMPOTENCY_KEYS);
-        stale
-            .sql(" AND token_id = ")
-            .arg(token)
-            .sql(" AND created_at <= ")
-            .arg(at - KEPT_FOR_SECS);
+        stale.sql(" AND created_at <= ").arg(at - KEPT_FOR_SECS);
         self.tx.exec(stale).await?;
         let workspace = self.scope.workspace();
         self.tx
             .exec(q!(
                 "INSERT INTO api_idempotency_keys (workspace_id, token_id, idempotency_key, company_id, \
                  request_hash, status, location, body, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 VALUES ($1, $2, $3, $4, $5, 0, '', '', $6)",
                 workspace,
                 token,
                 key,
                 company,
-                &answer.request_hash,
-                i64::from(answer.status),
-                &answer.location,
-                &answer.body,
+                request_hash,
                 at
             ))
             .await
@@ -113,5 +108,36 @@ impl ScopedTx<'_> {
                     e
                 }
             })
+    }
+
+    /// Keeps the answer to `key` of `token`, claimed before the change
+    /// ([`ScopedTx::reserve_idempotency_key`]), in the same transaction.
+    pub async fn keep_idempotent_answer(
+        &mut self,
+        token: ApiTokenId,
+        key: &str,
+        answer: &KeptAnswer,
+    ) -> Result<(), StoreError> {
+        let mut query = self.update(&fence::API_IDEMPOTENCY_KEYS, |q| {
+            q.sql("status = ")
+                .arg(i64::from(answer.status))
+                .sql(", location = ")
+                .arg(answer.location.as_str())
+                .sql(", body = ")
+                .arg(answer.body.as_str());
+        });
+        query
+            .sql(" AND token_id = ")
+            .arg(token)
+            .sql(" AND idempotency_key = ")
+            .arg(key)
+            .sql(" AND request_hash = ")
+            .arg(answer.request_hash.as_str());
+        match self.tx.exec(query).await? {
+            1 => Ok(()),
+            _ => Err(StoreError::Corrupt(
+                "an idempotency key answered without being claimed".into(),
+            )),
+        }
     }
 }

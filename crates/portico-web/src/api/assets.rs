@@ -96,6 +96,7 @@ pub(crate) struct AssetListQuery {
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// Where to go on from: the `next_cursor` of the page before.
+    #[param(pattern = "^[A-Za-z0-9_-]{1,1024}$")]
     cursor: Option<String>,
     /// Only this site's assets.
     #[param(format = Uuid)]

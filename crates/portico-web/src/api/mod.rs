@@ -193,13 +193,19 @@ impl FromRequestParts<AppState> for ApiAuth {
                 Problem::unauthorized("Send an API token as `Authorization: Bearer <token>`.")
             })?;
         let origin = request_origin(parts, state);
-        let mut tx = state.store.auth(site.workspace_id).await?;
+        // Read-only, as every page's session lookup: SQLite has one writer.
+        let mut tx = state.store.auth_read(site.workspace_id).await?;
         let caller = tx.resolve_api_token(bearer, &origin).await?;
         tx.commit().await?;
         let caller = caller.ok_or_else(|| {
             Problem::unauthorized("The token is not valid: unknown, revoked or expired.")
         })?;
         state.api_budget.spend(caller.token_id)?;
+        if caller.use_due() {
+            let mut tx = state.store.auth(site.workspace_id).await?;
+            tx.record_api_token_use(&caller, &origin).await?;
+            tx.commit().await?;
+        }
         Ok(ApiAuth(caller))
     }
 }
@@ -416,14 +422,31 @@ impl Idempotency {
             HeaderValue::from_static("application/json"),
         );
         headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if let Ok(location) = HeaderValue::from_str(&kept.location) {
             headers.insert(header::LOCATION, location);
         }
         Ok(Some(response))
     }
 
+    /// Inside the write transaction, once the record is known to be in reach and before it
+    /// changes: claims the key under the company of that record, so that a concurrent request
+    /// with the same key stops at once (409) rather than doing the work again.
+    pub(crate) async fn claim(
+        &self,
+        tx: &mut portico_store::scoped::ScopedTx<'_>,
+        caller: &ApiCaller,
+        company: portico_core::CompanyId,
+    ) -> Result<(), Problem> {
+        if let Some(key) = &self.key {
+            tx.reserve_idempotency_key(caller.token_id, Some(company), key, &self.request_hash)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Inside the same transaction, after the change: answers `value` with `status` (and
-    /// `location`), keeping the answer for the key.
+    /// `location`), keeping the answer for the claimed key.
     pub(crate) async fn answer<T: Serialize>(
         &self,
         tx: &mut portico_store::scoped::ScopedTx<'_>,
@@ -441,7 +464,7 @@ impl Idempotency {
                 location: location.to_owned(),
                 body: body.clone(),
             };
-            tx.keep_idempotent_answer(caller.token_id, caller.company, key, &kept)
+            tx.keep_idempotent_answer(caller.token_id, key, &kept)
                 .await?;
         }
         let mut response = (status, body).into_response();

@@ -42,7 +42,7 @@ use crate::render::{self, Chrome};
         tickets::one,
         tickets::reply,
     ),
-    modifiers(&BearerTokens),
+    modifiers(&BearerTokens, &ProblemDetails),
     tags(
         (name = "Token", description = "The token a request carries."),
         (name = "Companies", description = "The MSP's clients, their sites, contacts and portal users."),
@@ -69,6 +69,41 @@ impl utoipa::Modify for BearerTokens {
                     .build(),
             ),
         );
+    }
+}
+
+/// Errors are problem details (RFC 9457): every answer of 400 and above is declared as
+/// `application/problem+json`, as it is sent.
+struct ProblemDetails;
+
+impl utoipa::Modify for ProblemDetails {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::RefOr;
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                for (status, response) in op.responses.responses.iter_mut() {
+                    if status.as_str() < "400" {
+                        continue;
+                    }
+                    if let RefOr::T(response) = response
+                        && let Some(content) = response.content.shift_remove("application/json")
+                    {
+                        response
+                            .content
+                            .insert("application/problem+json".to_owned(), content);
+                    }
+                }
+            }
+        }
     }
 }
 

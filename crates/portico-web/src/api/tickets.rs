@@ -121,6 +121,7 @@ pub(crate) struct TicketListQuery {
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// Where to go on from: the `next_cursor` of the page before.
+    #[param(pattern = "^[A-Za-z0-9_-]{1,1024}$")]
     cursor: Option<String>,
     /// `open` (the default: neither resolved nor closed), `new`, `awaiting`, `closed`
     /// (resolved or closed) or `all`.
@@ -349,7 +350,7 @@ fn id_field<T>(
     path = "/api/v1/tickets",
     tag = "Tickets",
     request_body = NewTicket,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body answer the first answer again")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Makes a retry safe: the same key and body answer the first answer again (1 to 255 visible ASCII characters; a UUID is a good one)")),
     responses(
         (status = 201, description = "The ticket, logged", body = TicketWithMessages),
         (status = 400, description = "The body is not JSON, or the key is not valid", body = super::ProblemBody),
@@ -419,15 +420,23 @@ pub(crate) async fn create(
     let mut tx = state.store.scoped_write(&caller.scope).await?;
     // A company out of reach is missing, before anything about the body is judged.
     let company = CompanyId::parse(&new.company_id).ok_or_else(Problem::not_found)?;
+    tx.company(company).await?;
     if let Some(replayed) = idempotency.replayed(&mut tx, &caller).await? {
         return Ok(replayed);
     }
+    idempotency.claim(&mut tx, &caller, company).await?;
     let id = match tx.log_ticket(company, &logged, &links).await {
         Ok(id) if refused.is_empty() => id,
         Ok(_) => return Err(StoreError::InvalidFields(refused).into()),
         Err(StoreError::InvalidFields(more)) => {
-            // Both kinds of refusal at once, each field once, in the body's order.
+            // Both kinds of refusal at once, each field once under the body's name for it.
             for (field, message) in more {
+                let field = match field.as_str() {
+                    "requester" => "requester_id".to_owned(),
+                    "site" => "site_id".to_owned(),
+                    "assignee" => "assignee_id".to_owned(),
+                    _ => field,
+                };
                 if !refused.iter().any(|(f, _)| *f == field) {
                     refused.push((field, message));
                 }
@@ -482,7 +491,7 @@ pub(crate) struct NewReply {
     request_body = NewReply,
     params(
         ("ticket" = String, Path, format = Uuid, description = "The ticket's id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe: the same key and body answer the first answer again"),
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Makes a retry safe: the same key and body answer the first answer again (1 to 255 visible ASCII characters; a UUID is a good one)"),
     ),
     responses(
         (status = 201, description = "The ticket with the reply", body = TicketWithMessages),
@@ -519,7 +528,7 @@ pub(crate) async fn reply(
     let links = mail_links(&state, caller.scope.workspace()).await?;
     let mut tx = state.store.scoped_write(&caller.scope).await?;
     // Out of reach is missing, before anything about the body is judged.
-    tx.ticket(ticket).await?;
+    let company = tx.ticket(ticket).await?.ticket.company_id;
     if let Some(replayed) = idempotency.replayed(&mut tx, &caller).await? {
         return Ok(replayed);
     }
@@ -529,6 +538,7 @@ pub(crate) async fn reply(
         problem.errors = vec![("body".to_owned(), "Write the reply.".to_owned())];
         return Err(problem);
     }
+    idempotency.claim(&mut tx, &caller, company).await?;
     tx.reply(ticket, &new.body, new.internal, &[], status, &links)
         .await?;
     let answer = answered_ticket(&mut tx, ticket).await?;

@@ -1493,3 +1493,68 @@ pub async fn save_portal_settings(
         .send()
         .await
 }
+
+/// Schemathesis (PyPI), installed on first use into `tests/schemathesis/.venv` from its pinned
+/// requirements with the machine's Python; `None` (the test skips) when Python cannot make a
+/// virtual environment, unless `PORTICO_SCHEMATHESIS_TESTS=required`.
+pub fn schemathesis() -> Option<std::path::PathBuf> {
+    use std::process::Command;
+    let required = std::env::var("PORTICO_SCHEMATHESIS_TESTS").as_deref() == Ok("required");
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/schemathesis");
+    let venv = dir.join(".venv");
+    let program = venv.join("bin/schemathesis");
+    if program.exists() {
+        return Some(program);
+    }
+    let python = ["/usr/bin/python3", "python3"].into_iter().find(|p| {
+        Command::new(p)
+            .args(["-m", "venv", "--help"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    let Some(python) = python else {
+        assert!(
+            !required,
+            "Python with venv is required (PORTICO_SCHEMATHESIS_TESTS=required) but not installed"
+        );
+        eprintln!("skipping the API fuzzing test: Python's venv is not installed");
+        return None;
+    };
+    // Several test binaries may start at once: one installs, the others wait for it.
+    let lock = dir.join(".installing");
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&lock)
+    {
+        Ok(_) => {
+            let made = Command::new(python)
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .status()
+                .expect("run python -m venv");
+            let installed = made.success()
+                && Command::new(venv.join("bin/pip"))
+                    .args(["install", "--quiet", "--disable-pip-version-check", "-r"])
+                    .arg(dir.join("requirements.txt"))
+                    .status()
+                    .expect("run pip")
+                    .success();
+            let _ = std::fs::remove_file(&lock);
+            if !installed {
+                let _ = std::fs::remove_dir_all(&venv);
+                panic!("installing schemathesis into {} failed", venv.display());
+            }
+        }
+        Err(_) => {
+            for _ in 0..1500 {
+                if !lock.exists() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+        }
+    }
+    assert!(program.exists(), "schemathesis was not installed");
+    Some(program)
+}

@@ -17,6 +17,10 @@ use crate::{StoreError, now};
 
 use super::search::search_words;
 
+/// The most rows one list query reads: the API's largest page (200) and the one more row that
+/// tells whether another page follows.
+const MAX_LIST_ROWS: i64 = 201;
+
 /// Which tickets a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StatusFilter {
@@ -406,7 +410,7 @@ impl ScopedTx<'_> {
             // Best match first; a search pages by position, since rank is no key.
             query
                 .sql(" ORDER BY m.rank, m.ord, t.id DESC LIMIT ")
-                .arg(filter.limit.clamp(1, 200));
+                .arg(filter.limit.clamp(1, MAX_LIST_ROWS));
             query.sql(" OFFSET ").arg(filter.offset.max(0));
             return query;
         }
@@ -423,7 +427,7 @@ impl ScopedTx<'_> {
         query
             .sql(ORDER)
             .sql(" LIMIT ")
-            .arg(filter.limit.clamp(1, 200));
+            .arg(filter.limit.clamp(1, MAX_LIST_ROWS));
         query.sql(" OFFSET ").arg(filter.offset.max(0));
         query
     }
