@@ -688,7 +688,11 @@ async fn the_description_is_served_and_rendered_for_staff() {
 
     let page = app.get_as(Who::TechnicianAssigned, "/api").await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("/api/v1/tickets/{ticket}/replies"));
+    assert!(
+        page.body
+            .contains("id=\"post-api-v1-tickets--ticket--replies\"")
+    );
+    assert!(page.body.contains("{ticket}/<wbr>replies"));
     assert!(page.body.contains("Idempotency-Key"));
     assert!(page.body.contains("id=\"schema-NewTicket\""));
     assert_eq!(app.get(CONSOLE, "/api").send().await.status, 303);

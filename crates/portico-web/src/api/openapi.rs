@@ -138,16 +138,37 @@ pub(crate) async fn document(headers: HeaderMap) -> Response {
     response
 }
 
+/// Text from the description, its `code` spans apart so that the page can set them as code
+/// (the template escapes both).
+#[derive(Default)]
+struct Prose(Vec<(bool, String)>);
+
+impl Prose {
+    fn of(text: &str) -> Prose {
+        Prose(
+            text.split('`')
+                .enumerate()
+                .filter(|(_, part)| !part.is_empty())
+                .map(|(i, part)| (i % 2 == 1, part.to_owned()))
+                .collect(),
+        )
+    }
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// One operation as the reference page shows it.
 struct Operation {
     method: String,
-    path: String,
+    /// The path in pieces that each begin with `/`, so that a narrow screen breaks it there.
+    path: Vec<String>,
     anchor: String,
-    summary: String,
-    description: String,
+    summary: Prose,
+    description: Prose,
     params: Vec<Field>,
     body: Option<String>,
-    responses: Vec<(String, String, Option<String>)>,
+    responses: Vec<(String, Prose, Option<String>)>,
 }
 
 /// A parameter, or a property of a schema.
@@ -156,19 +177,19 @@ struct Field {
     place: String,
     kind: String,
     required: bool,
-    description: String,
+    description: Prose,
 }
 
 /// A schema as the reference page shows it.
 struct Schema {
     name: String,
-    description: String,
+    description: Prose,
     fields: Vec<Field>,
 }
 
 struct Tag {
     name: String,
-    description: String,
+    description: Prose,
     operations: Vec<Operation>,
 }
 
@@ -177,13 +198,17 @@ struct Tag {
 struct ReferencePage {
     chrome: Chrome,
     api_base: String,
-    intro: String,
+    intro: Prose,
     tags: Vec<Tag>,
     schemas: Vec<Schema>,
 }
 
 fn text(v: &Value, key: &str) -> String {
     v.get(key).and_then(Value::as_str).unwrap_or("").to_owned()
+}
+
+fn prose(v: &Value, key: &str) -> Prose {
+    Prose::of(v.get(key).and_then(Value::as_str).unwrap_or(""))
 }
 
 /// The name of a `$ref`'d schema, or a short description of an inline one.
@@ -231,7 +256,7 @@ fn fields_of(schema: &Value) -> Vec<Field> {
                     place: String::new(),
                     kind: type_of(p),
                     required: required.contains(&name.as_str()),
-                    description: text(p, "description"),
+                    description: prose(p, "description"),
                 })
                 .collect()
         })
@@ -246,7 +271,7 @@ fn fields_of(schema: &Value) -> Vec<Field> {
                     place: String::new(),
                     kind: String::new(),
                     required: false,
-                    description: String::new(),
+                    description: Prose::default(),
                 });
             }
         }
@@ -254,12 +279,12 @@ fn fields_of(schema: &Value) -> Vec<Field> {
     fields
 }
 
-fn reference(doc: &Value) -> (String, Vec<Tag>, Vec<Schema>) {
-    let intro = doc
-        .pointer("/info/description")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned();
+fn reference(doc: &Value) -> (Prose, Vec<Tag>, Vec<Schema>) {
+    let intro = Prose::of(
+        doc.pointer("/info/description")
+            .and_then(Value::as_str)
+            .unwrap_or(""),
+    );
     let mut tags: Vec<Tag> = doc
         .get("tags")
         .and_then(Value::as_array)
@@ -267,7 +292,7 @@ fn reference(doc: &Value) -> (String, Vec<Tag>, Vec<Schema>) {
             tags.iter()
                 .map(|t| Tag {
                     name: text(t, "name"),
-                    description: text(t, "description"),
+                    description: prose(t, "description"),
                     operations: Vec::new(),
                 })
                 .collect()
@@ -294,7 +319,7 @@ fn reference(doc: &Value) -> (String, Vec<Tag>, Vec<Schema>) {
                                 place: text(p, "in"),
                                 kind: p.get("schema").map(type_of).unwrap_or_default(),
                                 required: p.get("required").and_then(Value::as_bool) == Some(true),
-                                description: text(p, "description"),
+                                description: prose(p, "description"),
                             })
                             .collect()
                     })
@@ -314,7 +339,7 @@ fn reference(doc: &Value) -> (String, Vec<Tag>, Vec<Schema>) {
                                         r.pointer("/content/application~1problem+json/schema")
                                     })
                                     .map(type_of);
-                                (status.clone(), text(r, "description"), schema)
+                                (status.clone(), prose(r, "description"), schema)
                             })
                             .collect()
                     })
@@ -323,9 +348,9 @@ fn reference(doc: &Value) -> (String, Vec<Tag>, Vec<Schema>) {
                     let summary = text(op, "summary");
                     let description = text(op, "description");
                     if summary.is_empty() {
-                        (description, String::new())
+                        (Prose::of(&description), Prose::default())
                     } else {
-                        (summary, description)
+                        (Prose::of(&summary), Prose::of(&description))
                     }
                 };
                 let operation = Operation {
@@ -336,7 +361,7 @@ fn reference(doc: &Value) -> (String, Vec<Tag>, Vec<Schema>) {
                             .replace(['/', '{', '}'], "-")
                             .trim_end_matches('-')
                     ),
-                    path: path.clone(),
+                    path: path.split_inclusive('/').map(str::to_owned).collect(),
                     summary,
                     description,
                     params,
@@ -347,7 +372,7 @@ fn reference(doc: &Value) -> (String, Vec<Tag>, Vec<Schema>) {
                     Some(t) => t.operations.push(operation),
                     None => tags.push(Tag {
                         name: tag,
-                        description: String::new(),
+                        description: Prose::default(),
                         operations: vec![operation],
                     }),
                 }
@@ -362,7 +387,7 @@ fn reference(doc: &Value) -> (String, Vec<Tag>, Vec<Schema>) {
                 .iter()
                 .map(|(name, s)| Schema {
                     name: name.clone(),
-                    description: text(s, "description"),
+                    description: prose(s, "description"),
                     fields: fields_of(s),
                 })
                 .collect()
@@ -406,7 +431,7 @@ mod tests {
         // Every operation needs a token, and says so.
         for tag in &tags {
             for op in &tag.operations {
-                assert!(!op.summary.is_empty(), "{} {}", op.method, op.path);
+                assert!(!op.summary.is_empty(), "{} {:?}", op.method, op.path);
             }
         }
         assert_eq!(
