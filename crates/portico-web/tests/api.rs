@@ -305,6 +305,22 @@ async fn lists_page_by_cursor_and_answers_carry_etags() {
     let json: Value = serde_json::from_str(&a.body).unwrap();
     assert!(json["plan"]["currency"].is_string(), "{}", a.body);
 
+    // Found by words of the name, in any case.
+    let found = app
+        .api("GET", "/api/v1/companies?q=canary-name%20B", &token)
+        .send()
+        .await;
+    let json: Value = serde_json::from_str(&found.body).unwrap();
+    let data = json["data"].as_array().unwrap();
+    assert_eq!(data.len(), 1, "{}", found.body);
+    assert_eq!(data[0]["id"], app.fx.company_b.to_string());
+    let none = app
+        .api("GET", "/api/v1/companies?q=100%25", &token)
+        .send()
+        .await;
+    assert_eq!(none.status, 200);
+    assert!(none.body.contains("\"data\":[]"), "{}", none.body);
+
     // A cursor of another list, or made up, is refused.
     let tickets = app
         .api("GET", "/api/v1/tickets?status=all&limit=2", &token)

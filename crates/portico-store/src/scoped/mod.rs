@@ -162,3 +162,17 @@ impl<'s> ScopedTx<'s> {
         }
     }
 }
+
+/// `text` for a `LIKE` pattern that matches it anywhere, its wildcards taken literally.
+pub(crate) fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}

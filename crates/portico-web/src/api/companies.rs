@@ -105,6 +105,9 @@ pub(crate) struct CompanyQuery {
     /// `true`: the archived companies instead of those taking work.
     #[serde(default)]
     archived: bool,
+    /// Words that must all appear in the name (any case).
+    #[param(max_length = 200)]
+    q: Option<String>,
 }
 
 /// The companies the token reaches, by name.
@@ -130,6 +133,9 @@ pub(crate) async fn list(
 ) -> Result<Response, Problem> {
     let page = PageParams::new(params.limit, params.cursor);
     let limit = page.limit()?;
+    if params.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        return Err(Problem::bad_request("`q` has at most 200 characters."));
+    }
     let after: Option<(String, String)> = page.after("companies")?;
     let after = match &after {
         Some((name, id)) => Some((
@@ -141,7 +147,12 @@ pub(crate) async fn list(
     };
     let mut tx = state.store.scoped(&caller.scope).await?;
     let rows = tx
-        .companies_after(params.archived, after, limit + 1)
+        .companies_after(
+            params.archived,
+            params.q.as_deref().unwrap_or_default(),
+            after,
+            limit + 1,
+        )
         .await?;
     tx.commit().await?;
     let page = Page::of(

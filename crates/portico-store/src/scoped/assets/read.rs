@@ -6,7 +6,7 @@ use portico_core::{Action, AssetField, AssetId, AssetKind, CompanyId, Section, S
 
 use super::fields::ShownFields;
 use crate::StoreError;
-use crate::scoped::{ScopedTx, fence};
+use crate::scoped::{ScopedTx, contains_pattern, fence};
 use crate::sql::Q;
 
 /// Assets on one page of a list.
@@ -188,20 +188,6 @@ pub struct AssetPage {
     /// The company's current sites the reader may filter by (id, name), by name: within a
     /// site restriction; none for an own-tickets-only reader, who is shown no site.
     pub sites: Vec<(String, String)>,
-}
-
-/// `text` for a `LIKE` pattern that matches it anywhere, its wildcards taken literally.
-fn contains_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
 }
 
 impl ScopedTx<'_> {

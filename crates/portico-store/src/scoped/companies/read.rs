@@ -238,11 +238,12 @@ impl ScopedTx<'_> {
     }
 
     /// Up to `limit` companies in scope by name (then id), after `after` (a name and id a page
-    /// before ended at): the taking-work ones, or the archived ones. Keyset paging, so a late
-    /// page costs what the first does (the API's list).
+    /// before ended at): the taking-work ones, or the archived ones, with every word of `search`
+    /// in the name. Keyset paging, so a late page costs what the first does (the API's list).
     pub async fn companies_after(
         &mut self,
         archived: bool,
+        search: &str,
         after: Option<(&str, CompanyId)>,
         limit: i64,
     ) -> Result<Vec<CompanySummary>, StoreError> {
@@ -253,6 +254,19 @@ impl ScopedTx<'_> {
         } else {
             " AND c.archived_at IS NULL"
         });
+        // Case-insensitive: SQLite's LIKE folds ASCII, PostgreSQL's ILIKE Unicode.
+        let like = if self.tx.is_postgres() {
+            " ILIKE "
+        } else {
+            " LIKE "
+        };
+        for word in search.split_whitespace().take(5) {
+            query
+                .sql(" AND c.name")
+                .sql(like)
+                .arg(crate::scoped::contains_pattern(word))
+                .sql(" ESCAPE '\\'");
+        }
         if let Some((name, id)) = after {
             query
                 .sql(" AND (c.name > ")
