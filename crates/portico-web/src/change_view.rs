@@ -43,6 +43,7 @@ impl ChangeQuery {
             mine,
             unassigned,
             page: self.page.unwrap_or(0).max(0),
+            ..Default::default()
         })
     }
 

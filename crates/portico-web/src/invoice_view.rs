@@ -31,6 +31,7 @@ impl InvoiceQuery {
         Ok(InvoiceFilter {
             status,
             page: self.page.unwrap_or(0).max(0),
+            ..Default::default()
         })
     }
 }

@@ -65,6 +65,10 @@ async fn tokens(app: &TestApp) -> Vec<(Token, String)> {
 /// Every canary of a record of company B or C: none may reach a company-A token.
 fn foreign_canaries(app: &TestApp) -> Vec<String> {
     let mut canaries: Vec<String> = [
+        "CANARY-MAINT-B",
+        "CANARY-MAINT-C",
+        "CANARY-CR-B",
+        "CANARY-CR-C",
         "CANARY-NAME-B",
         "CANARY-NAME-C",
         "CANARY-PLAN-B",
@@ -117,10 +121,25 @@ fn request_for(
         Record::Missing => portico_core::AssetId::new().to_string(),
         Record::Malformed => "x".to_owned(),
     };
+    // A's record under A's path; B's under B's; C's under C's (fixture order: A's first, then
+    // B's and C's last two).
+    let nth = |ids: &[String]| match record {
+        Record::OwnCompany => ids[0].clone(),
+        Record::OtherCompany => ids[ids.len() - 2].clone(),
+        Record::OtherWorkspace => ids[ids.len() - 1].clone(),
+        Record::Missing => CompanyId::new().to_string(),
+        Record::Malformed => "x".to_owned(),
+    };
+    let maintenance = nth(&fx.maintenance.map(|m| m.to_string()));
+    let invoice = nth(&fx.invoices.map(|i| i.to_string()));
+    let change = nth(&fx.changes.map(|c| c.to_string()));
     let path = route
         .replace("{company}", &company)
         .replace("{ticket}", &ticket)
-        .replace("{asset}", &asset);
+        .replace("{asset}", &asset)
+        .replace("{maintenance}", &maintenance)
+        .replace("{invoice}", &invoice)
+        .replace("{change}", &change);
     let body = match (method, route) {
         ("POST", "/api/v1/tickets") => {
             let requester = match record {
@@ -182,6 +201,15 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/tickets"),
     ("GET", "/api/v1/tickets/{ticket}"),
     ("POST", "/api/v1/tickets/{ticket}/replies"),
+    ("GET", "/api/v1/companies/{company}/maintenance"),
+    (
+        "GET",
+        "/api/v1/companies/{company}/maintenance/{maintenance}",
+    ),
+    ("GET", "/api/v1/companies/{company}/invoices"),
+    ("GET", "/api/v1/companies/{company}/invoices/{invoice}"),
+    ("GET", "/api/v1/change-requests"),
+    ("GET", "/api/v1/change-requests/{change}"),
 ];
 
 #[tokio::test]
@@ -203,7 +231,12 @@ async fn every_api_route_answers_each_token_within_its_reach_only() {
         "a row for a route that is gone"
     );
 
-    let app = TestApp::spawn().await;
+    // Each token asks more than a minute's budget here; the budget has a test of its own.
+    let app = TestApp::spawn_with(WebConfig {
+        api_requests_per_minute: 1_000_000,
+        ..WebConfig::default()
+    })
+    .await;
     let tokens = tokens(&app).await;
     let canaries = foreign_canaries(&app);
     let mut failures = Vec::new();
@@ -367,6 +400,33 @@ async fn lists_page_by_cursor_and_answers_carry_etags() {
         .await;
     let json: Value = serde_json::from_str(&every.body).unwrap();
     assert_eq!(json["data"].as_array().unwrap().len(), seen.len());
+
+    // The other lists page the same way, one record a page, every record once.
+    let a = app.fx.company_a;
+    for (path, expected) in [
+        (format!("/api/v1/companies/{a}/invoices?limit=1"), 2),
+        (format!("/api/v1/companies/{a}/maintenance?limit=1"), 3),
+        ("/api/v1/change-requests?status=all&limit=1".to_owned(), 3),
+        (format!("/api/v1/companies/{a}/assets?limit=1"), 3),
+    ] {
+        let mut ids = std::collections::HashSet::new();
+        let mut next = Some(path.clone());
+        while let Some(url) = next {
+            let page = app.api("GET", &url, &token).send().await;
+            assert_eq!(page.status, 200, "{url}: {}", page.body);
+            let json: Value = serde_json::from_str(&page.body).unwrap();
+            for record in json["data"].as_array().unwrap() {
+                assert!(
+                    ids.insert(record["id"].as_str().unwrap().to_owned()),
+                    "{url}"
+                );
+            }
+            next = json["next_cursor"]
+                .as_str()
+                .map(|c| format!("{path}&cursor={c}"));
+        }
+        assert_eq!(ids.len(), expected, "{path}");
+    }
 
     // Filters are checked.
     for bad in [

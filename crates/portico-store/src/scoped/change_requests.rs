@@ -78,6 +78,10 @@ pub struct ChangeFilter {
     pub mine: bool,
     pub unassigned: bool,
     pub page: i64,
+    /// Keyset paging instead (the API): up to this many requests (at most 201) after `after`.
+    pub limit: Option<i64>,
+    /// The creation time and id a page before ended at.
+    pub after: Option<(i64, ChangeRequestId)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -224,14 +228,31 @@ impl ScopedTx<'_> {
                 query.sql(" AND r.assignee_id IS NULL");
             }
         }
-        query
-            .sql(" ORDER BY r.created_at DESC, r.id DESC LIMIT ")
-            .arg(CHANGE_PAGE + 1)
-            .sql(" OFFSET ")
-            .arg(filter.page.clamp(0, 10_000) * CHANGE_PAGE);
+        if let Some((created, id)) = filter.after {
+            let (c, i) = (query.placeholder(created), query.placeholder(id));
+            query.sql(&format!(
+                " AND (r.created_at < {c} OR (r.created_at = {c} AND r.id < {i}))"
+            ));
+        }
+        query.sql(" ORDER BY r.created_at DESC, r.id DESC LIMIT ");
+        let page = match filter.limit {
+            Some(limit) => {
+                query.arg(limit.clamp(1, 201));
+                limit.clamp(1, 201)
+            }
+            None => {
+                query
+                    .arg(CHANGE_PAGE + 1)
+                    .sql(" OFFSET ")
+                    .arg(filter.page.clamp(0, 10_000) * CHANGE_PAGE);
+                CHANGE_PAGE
+            }
+        };
         let mut rows: Vec<RequestRow> = self.tx.all(query).await?;
-        let more = rows.len() as i64 > CHANGE_PAGE;
-        rows.truncate(CHANGE_PAGE as usize);
+        let more = rows.len() as i64 > page;
+        if filter.limit.is_none() {
+            rows.truncate(CHANGE_PAGE as usize);
+        }
         let staff = !self.scope.is_portal();
         Ok(ChangePage {
             requests: rows.into_iter().map(|r| r.into_request(staff)).collect(),

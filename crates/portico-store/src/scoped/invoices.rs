@@ -73,6 +73,10 @@ pub struct InvoiceFilter {
     pub status: Option<InvoiceStatus>,
     /// Pages of [`INVOICE_PAGE`], from 0.
     pub page: i64,
+    /// Keyset paging instead (the API): up to this many invoices (at most 201) after `after`.
+    pub limit: Option<i64>,
+    /// The issue date and id a page before ended at.
+    pub after: Option<(String, InvoiceId)>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -414,14 +418,31 @@ impl ScopedTx<'_> {
                 query.sql(" AND i.status = ").arg(status.as_str());
             }
         }
-        query
-            .sql(" ORDER BY i.issued_on DESC, i.id DESC LIMIT ")
-            .arg(INVOICE_PAGE + 1)
-            .sql(" OFFSET ")
-            .arg(filter.page.clamp(0, 100_000) * INVOICE_PAGE);
+        if let Some((issued, id)) = &filter.after {
+            let (d, i) = (query.placeholder(issued.as_str()), query.placeholder(*id));
+            query.sql(&format!(
+                " AND (i.issued_on < {d} OR (i.issued_on = {d} AND i.id < {i}))"
+            ));
+        }
+        query.sql(" ORDER BY i.issued_on DESC, i.id DESC LIMIT ");
+        let page = match filter.limit {
+            Some(limit) => {
+                query.arg(limit.clamp(1, 201));
+                limit.clamp(1, 201)
+            }
+            None => {
+                query
+                    .arg(INVOICE_PAGE + 1)
+                    .sql(" OFFSET ")
+                    .arg(filter.page.clamp(0, 100_000) * INVOICE_PAGE);
+                INVOICE_PAGE
+            }
+        };
         let mut rows: Vec<SummaryRow> = self.tx.all(query).await?;
-        let more = rows.len() as i64 > INVOICE_PAGE;
-        rows.truncate(INVOICE_PAGE as usize);
+        let more = rows.len() as i64 > page;
+        if filter.limit.is_none() {
+            rows.truncate(INVOICE_PAGE as usize);
+        }
         Ok(InvoicePage {
             invoices: rows.into_iter().map(|r| r.into_summary(&today).0).collect(),
             more,

@@ -229,6 +229,40 @@ impl ScopedTx<'_> {
         })
     }
 
+    /// Up to `limit` of a company's records (planned and past), latest start first, after
+    /// `after` (a start and id a page before ended at): keyset paging for the API.
+    pub async fn maintenance_after(
+        &mut self,
+        company: CompanyId,
+        kind: Option<MaintenanceKind>,
+        after: Option<(i64, MaintenanceId)>,
+        limit: i64,
+    ) -> Result<Vec<MaintenanceRecord>, StoreError> {
+        self.may_read_maintenance()?;
+        if !self.scope.is_portal() {
+            self.company(company).await?;
+        }
+        let mut query = self.select(RECORD_COLUMNS, &fence::MAINTENANCE_RECORDS, "m");
+        query.sql(" AND m.company_id = ").arg(company);
+        if let Some(kind) = kind {
+            query.sql(" AND m.kind = ").arg(kind.as_str());
+        }
+        if let Some((starts, id)) = after {
+            let (t, i) = (query.placeholder(starts), query.placeholder(id));
+            query.sql(&format!(
+                " AND (m.starts_at < {t} OR (m.starts_at = {t} AND m.id < {i}))"
+            ));
+        }
+        query
+            .sql(" ORDER BY m.starts_at DESC, m.id DESC LIMIT ")
+            .arg(limit.clamp(1, 201));
+        let rows: Vec<RecordRow> = self.tx.all(query).await?;
+        let mut records: Vec<MaintenanceRecord> =
+            rows.into_iter().map(RecordRow::into_record).collect();
+        self.attach_targets(records.iter_mut()).await?;
+        Ok(records)
+    }
+
     /// One record of a company, as the reader may see it.
     pub async fn maintenance_record(
         &mut self,

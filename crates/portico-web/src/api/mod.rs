@@ -8,6 +8,7 @@ pub(crate) mod assets;
 pub(crate) mod companies;
 pub(crate) mod openapi;
 mod paging;
+pub(crate) mod records;
 pub(crate) mod tickets;
 
 use axum::extract::FromRequestParts;

@@ -535,6 +535,36 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Public,
             crate::api::tickets::reply,
         )
+        .get(
+            "/api/v1/companies/{company}/maintenance",
+            Resource::Public,
+            crate::api::records::maintenance,
+        )
+        .get(
+            "/api/v1/companies/{company}/maintenance/{maintenance}",
+            Resource::Public,
+            crate::api::records::maintenance_record,
+        )
+        .get(
+            "/api/v1/companies/{company}/invoices",
+            Resource::Public,
+            crate::api::records::invoices,
+        )
+        .get(
+            "/api/v1/companies/{company}/invoices/{invoice}",
+            Resource::Public,
+            crate::api::records::invoice,
+        )
+        .get(
+            "/api/v1/change-requests",
+            Resource::Public,
+            crate::api::records::change_requests,
+        )
+        .get(
+            "/api/v1/change-requests/{change}",
+            Resource::Public,
+            crate::api::records::change_request,
+        )
         .get("/settings/branding", Resource::Page, branding::page)
         .post("/settings/branding", Resource::Page, branding::save)
         .post(

@@ -1,0 +1,582 @@
+//! A company's other records over the API: maintenance, invoices (money: only for tokens whose
+//! owner may see it, which owners may) and change requests.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use portico_core::{
+    ChangeRequestId, ChangeStatus, CompanyId, InvoiceId, InvoiceStatus, MaintenanceId,
+    MaintenanceKind,
+};
+use portico_store::scoped::change_requests::{ChangeFilter, ChangeRequest};
+use portico_store::scoped::invoices::{Invoice, InvoiceFilter, InvoiceSummary};
+use portico_store::scoped::maintenance::MaintenanceRecord;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::companies::time;
+use super::paging::{Page, PageParams};
+use super::tickets::Named;
+use super::{ApiAuth, ApiPath, ApiQuery, Problem, json_answer};
+use crate::AppState;
+
+fn refused_cursor() -> Problem {
+    Problem::bad_request("`cursor` is not one this list gave out.")
+}
+
+/// Work done on a company's systems, or planned ahead.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Maintenance {
+    #[schema(format = Uuid)]
+    id: String,
+    #[schema(format = Uuid)]
+    company_id: String,
+    /// `patching`, `updates`, `scheduled` or `other`.
+    kind: &'static str,
+    /// `planned`, `succeeded`, `partial`, `failed` or `cancelled`.
+    outcome: &'static str,
+    title: String,
+    summary: String,
+    #[schema(format = DateTime)]
+    starts_at: String,
+    #[schema(format = DateTime)]
+    ends_at: Option<String>,
+    /// Who did (or will do) the work.
+    staff: String,
+    /// The sites it touched as a whole; with no assets either, the whole company.
+    sites: Vec<Named>,
+    assets: Vec<Named>,
+}
+
+impl From<MaintenanceRecord> for Maintenance {
+    fn from(m: MaintenanceRecord) -> Maintenance {
+        let named = |(id, name): (String, String)| Named { id, name };
+        Maintenance {
+            id: m.id.to_string(),
+            company_id: m.company_id.to_string(),
+            kind: m.kind.as_str(),
+            outcome: m.outcome.as_str(),
+            title: m.title,
+            summary: m.summary,
+            starts_at: time(m.starts_at),
+            ends_at: m.ends_at.map(time),
+            staff: m.staff_name,
+            sites: m
+                .sites
+                .into_iter()
+                .map(|(id, name)| named((id.to_string(), name)))
+                .collect(),
+            assets: m
+                .assets
+                .into_iter()
+                .map(|(id, name)| named((id.to_string(), name)))
+                .collect(),
+        }
+    }
+}
+
+/// A page of maintenance records.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct MaintenancePage {
+    data: Vec<Maintenance>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    next_cursor: Option<String>,
+}
+
+/// Which maintenance records a list answers, and where the page starts.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct MaintenanceQuery {
+    /// How many records to answer, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+    /// Where to go on from: the `next_cursor` of the page before.
+    #[param(pattern = "^[A-Za-z0-9_-]{1,1024}$")]
+    cursor: Option<String>,
+    /// Only records of this kind.
+    #[param(pattern = "^(patching|updates|scheduled|other)$")]
+    kind: Option<String>,
+}
+
+/// A company's maintenance, planned and done, latest start first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/companies/{company}/maintenance",
+    tag = "Records",
+    params(("company" = String, Path, format = Uuid, description = "The company's id"), MaintenanceQuery),
+    responses(
+        (status = 200, description = "A page of the company's maintenance, latest start first", body = MaintenancePage),
+        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
+        (status = 400, description = "A parameter is not valid", body = super::ProblemBody),
+        (status = 401, description = "No valid token", body = super::ProblemBody),
+        (status = 404, description = "No such company within the token's reach", body = super::ProblemBody),
+        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
+    ),
+    security(("token" = []))
+)]
+pub(crate) async fn maintenance(
+    State(state): State<AppState>,
+    ApiAuth(caller): ApiAuth,
+    headers: HeaderMap,
+    ApiQuery(params): ApiQuery<MaintenanceQuery>,
+    ApiPath(company): ApiPath<CompanyId>,
+) -> Result<Response, Problem> {
+    let page = PageParams::new(params.limit, params.cursor);
+    let limit = page.limit()?;
+    let kind = match params.kind.as_deref() {
+        None => None,
+        Some(text) => Some(MaintenanceKind::parse(text).ok_or_else(|| {
+            Problem::bad_request("`kind` is one of patching, updates, scheduled and other.")
+        })?),
+    };
+    let after = match page.after::<(i64, String)>("maintenance")? {
+        Some((starts, id)) => Some((
+            starts,
+            MaintenanceId::parse(&id).ok_or_else(refused_cursor)?,
+        )),
+        None => None,
+    };
+    let mut tx = state.store.scoped(&caller.scope).await?;
+    let rows = tx
+        .maintenance_after(company, kind, after, limit + 1)
+        .await?;
+    tx.commit().await?;
+    let page = Page::of(
+        "maintenance",
+        rows,
+        limit,
+        |m| (m.starts_at, m.id.to_string()),
+        Maintenance::from,
+    );
+    json_answer(
+        &headers,
+        &MaintenancePage {
+            data: page.data,
+            next_cursor: page.next_cursor,
+        },
+    )
+}
+
+/// One maintenance record of a company.
+#[utoipa::path(
+    get,
+    path = "/api/v1/companies/{company}/maintenance/{maintenance}",
+    tag = "Records",
+    params(
+        ("company" = String, Path, format = Uuid, description = "The company's id"),
+        ("maintenance" = String, Path, format = Uuid, description = "The record's id"),
+    ),
+    responses(
+        (status = 200, description = "The record", body = Maintenance),
+        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
+        (status = 401, description = "No valid token", body = super::ProblemBody),
+        (status = 404, description = "No such record within the token's reach", body = super::ProblemBody),
+        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
+    ),
+    security(("token" = []))
+)]
+pub(crate) async fn maintenance_record(
+    State(state): State<AppState>,
+    ApiAuth(caller): ApiAuth,
+    headers: HeaderMap,
+    ApiPath((company, id)): ApiPath<(CompanyId, MaintenanceId)>,
+) -> Result<Response, Problem> {
+    let mut tx = state.store.scoped(&caller.scope).await?;
+    let record = tx.maintenance_record(company, id).await?;
+    tx.commit().await?;
+    json_answer(&headers, &Maintenance::from(record))
+}
+
+/// An invoice of a company. Amounts are in cents of its currency.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct InvoiceBody {
+    #[schema(format = Uuid)]
+    id: String,
+    #[schema(format = Uuid)]
+    company_id: String,
+    /// `null` while a draft.
+    number: Option<i64>,
+    /// `draft`, `sent`, `overdue` (sent, past its due date), `paid` or `void`.
+    status: &'static str,
+    #[schema(format = Date)]
+    issued_on: String,
+    #[schema(format = Date)]
+    due_on: String,
+    /// ISO 4217.
+    currency: String,
+    subtotal_cents: i64,
+    tax_cents: i64,
+    total_cents: i64,
+    /// One invoice's answer only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    notes: Option<String>,
+    /// One invoice's answer only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lines: Option<Vec<InvoiceLineBody>>,
+}
+
+/// A line of an invoice.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct InvoiceLineBody {
+    description: String,
+    /// In thousandths: 1500 is one and a half.
+    quantity_milli: i64,
+    unit_cents: i64,
+    /// In hundredths of a percent: 1000 is 10 %.
+    tax_basis_points: i64,
+    amount_cents: i64,
+    tax_cents: i64,
+}
+
+impl From<InvoiceSummary> for InvoiceBody {
+    fn from(i: InvoiceSummary) -> InvoiceBody {
+        InvoiceBody {
+            id: i.id.to_string(),
+            company_id: i.company_id.to_string(),
+            number: i.number,
+            status: i.status.as_str(),
+            issued_on: i.issued_on,
+            due_on: i.due_on,
+            currency: i.currency,
+            subtotal_cents: i.subtotal_cents,
+            tax_cents: i.tax_cents,
+            total_cents: i.total_cents,
+            notes: None,
+            lines: None,
+        }
+    }
+}
+
+impl From<Invoice> for InvoiceBody {
+    fn from(i: Invoice) -> InvoiceBody {
+        let mut body = InvoiceBody::from(i.summary);
+        body.notes = Some(i.notes);
+        body.lines = Some(
+            i.lines
+                .into_iter()
+                .map(|l| InvoiceLineBody {
+                    description: l.description,
+                    quantity_milli: l.quantity_milli,
+                    unit_cents: l.unit_cents,
+                    tax_basis_points: l.tax_basis_points,
+                    amount_cents: l.amount_cents,
+                    tax_cents: l.tax_cents,
+                })
+                .collect(),
+        );
+        body
+    }
+}
+
+/// A page of invoices.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct InvoicePage {
+    data: Vec<InvoiceBody>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    next_cursor: Option<String>,
+}
+
+/// Which invoices a list answers, and where the page starts.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct InvoiceQuery {
+    /// How many invoices to answer, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+    /// Where to go on from: the `next_cursor` of the page before.
+    #[param(pattern = "^[A-Za-z0-9_-]{1,1024}$")]
+    cursor: Option<String>,
+    /// Only invoices in this state.
+    #[param(pattern = "^(draft|sent|overdue|paid|void)$")]
+    status: Option<String>,
+}
+
+/// A company's invoices, latest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/companies/{company}/invoices",
+    tag = "Records",
+    params(("company" = String, Path, format = Uuid, description = "The company's id"), InvoiceQuery),
+    responses(
+        (status = 200, description = "A page of the company's invoices, latest first", body = InvoicePage),
+        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
+        (status = 400, description = "A parameter is not valid", body = super::ProblemBody),
+        (status = 401, description = "No valid token", body = super::ProblemBody),
+        (status = 403, description = "The token's owner may not see money", body = super::ProblemBody),
+        (status = 404, description = "No such company within the token's reach", body = super::ProblemBody),
+        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
+    ),
+    security(("token" = []))
+)]
+pub(crate) async fn invoices(
+    State(state): State<AppState>,
+    ApiAuth(caller): ApiAuth,
+    headers: HeaderMap,
+    ApiQuery(params): ApiQuery<InvoiceQuery>,
+    ApiPath(company): ApiPath<CompanyId>,
+) -> Result<Response, Problem> {
+    let page = PageParams::new(params.limit, params.cursor);
+    let limit = page.limit()?;
+    let status = match params.status.as_deref() {
+        None => None,
+        Some(text) => Some(InvoiceStatus::parse(text).ok_or_else(|| {
+            Problem::bad_request("`status` is one of draft, sent, overdue, paid and void.")
+        })?),
+    };
+    let after = match page.after::<(String, String)>("invoices")? {
+        Some((issued, id)) => Some((issued, InvoiceId::parse(&id).ok_or_else(refused_cursor)?)),
+        None => None,
+    };
+    let filter = InvoiceFilter {
+        status,
+        limit: Some(limit + 1),
+        after,
+        ..InvoiceFilter::default()
+    };
+    let mut tx = state.store.scoped(&caller.scope).await?;
+    let found = tx
+        .invoices(company, &filter, caller.principal.zone())
+        .await?;
+    tx.commit().await?;
+    let page = Page::of(
+        "invoices",
+        found.invoices,
+        limit,
+        |i| (i.issued_on.clone(), i.id.to_string()),
+        InvoiceBody::from,
+    );
+    json_answer(
+        &headers,
+        &InvoicePage {
+            data: page.data,
+            next_cursor: page.next_cursor,
+        },
+    )
+}
+
+/// One invoice of a company, with its lines.
+#[utoipa::path(
+    get,
+    path = "/api/v1/companies/{company}/invoices/{invoice}",
+    tag = "Records",
+    params(
+        ("company" = String, Path, format = Uuid, description = "The company's id"),
+        ("invoice" = String, Path, format = Uuid, description = "The invoice's id"),
+    ),
+    responses(
+        (status = 200, description = "The invoice", body = InvoiceBody),
+        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
+        (status = 401, description = "No valid token", body = super::ProblemBody),
+        (status = 403, description = "The token's owner may not see money", body = super::ProblemBody),
+        (status = 404, description = "No such invoice within the token's reach", body = super::ProblemBody),
+        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
+    ),
+    security(("token" = []))
+)]
+pub(crate) async fn invoice(
+    State(state): State<AppState>,
+    ApiAuth(caller): ApiAuth,
+    headers: HeaderMap,
+    ApiPath((company, id)): ApiPath<(CompanyId, InvoiceId)>,
+) -> Result<Response, Problem> {
+    let mut tx = state.store.scoped(&caller.scope).await?;
+    let found = tx.invoice(company, id, caller.principal.zone()).await?;
+    let target = portico_core::AuditTarget::new("invoice", id, found.summary.number_text());
+    // A draft is the MSP's own until sent: its views stay off the client's chain.
+    if found.summary.status == InvoiceStatus::Draft {
+        tx.audit_viewed_internally(company, target)?;
+    } else {
+        tx.audit_viewed(company, target)?;
+    }
+    tx.commit().await?;
+    json_answer(&headers, &InvoiceBody::from(found))
+}
+
+/// Something a client asked the MSP to change.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ChangeRequestBody {
+    #[schema(format = Uuid)]
+    id: String,
+    company: Named,
+    /// `update`, `add`, `remove`, `purchase` or `other`.
+    kind: &'static str,
+    /// `asset`, `contact`, `portal_user` or `general`.
+    target: &'static str,
+    /// The id of the record it is about, if any.
+    target_id: Option<String>,
+    /// The record's name when the request was raised.
+    target_label: String,
+    title: String,
+    details: String,
+    /// `awaiting_approval`, `declined`, `open`, `approved`, `rejected` or `done`.
+    status: &'static str,
+    requested_by: Named,
+    assignee: Option<Named>,
+    /// The reason given with a rejection, or a note with a decision.
+    decision_note: String,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    updated_at: String,
+}
+
+impl From<ChangeRequest> for ChangeRequestBody {
+    fn from(c: ChangeRequest) -> ChangeRequestBody {
+        ChangeRequestBody {
+            id: c.id.to_string(),
+            company: Named {
+                id: c.company_id.to_string(),
+                name: c.company_name,
+            },
+            kind: c.kind.as_str(),
+            target: c.target.as_str(),
+            target_id: c.target_id,
+            target_label: c.target_label,
+            title: c.title,
+            details: c.details,
+            status: c.status.as_str(),
+            requested_by: Named {
+                id: c.requested_by.to_string(),
+                name: c.requester_name,
+            },
+            assignee: c.assignee.map(|(id, name)| Named {
+                id: id.to_string(),
+                name,
+            }),
+            decision_note: c.decision_note,
+            created_at: time(c.created_at),
+            updated_at: time(c.updated_at),
+        }
+    }
+}
+
+/// A page of change requests.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ChangeRequestPage {
+    data: Vec<ChangeRequestBody>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    next_cursor: Option<String>,
+}
+
+/// Which change requests a list answers, and where the page starts.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ChangeRequestQuery {
+    /// How many requests to answer, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+    /// Where to go on from: the `next_cursor` of the page before.
+    #[param(pattern = "^[A-Za-z0-9_-]{1,1024}$")]
+    cursor: Option<String>,
+    /// Only requests in this state; left out, those still to be acted on (awaiting approval,
+    /// with the MSP, approved); `all` for every one.
+    #[param(pattern = "^(awaiting_approval|declined|open|approved|rejected|done|all)$")]
+    status: Option<String>,
+    /// Only this company's requests.
+    #[param(format = Uuid)]
+    company: Option<String>,
+}
+
+/// Change requests the token reaches, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/change-requests",
+    tag = "Records",
+    params(ChangeRequestQuery),
+    responses(
+        (status = 200, description = "A page of change requests, newest first", body = ChangeRequestPage),
+        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
+        (status = 400, description = "A parameter is not valid", body = super::ProblemBody),
+        (status = 401, description = "No valid token", body = super::ProblemBody),
+        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
+    ),
+    security(("token" = []))
+)]
+pub(crate) async fn change_requests(
+    State(state): State<AppState>,
+    ApiAuth(caller): ApiAuth,
+    headers: HeaderMap,
+    ApiQuery(params): ApiQuery<ChangeRequestQuery>,
+) -> Result<Response, Problem> {
+    let page = PageParams::new(params.limit, params.cursor);
+    let limit = page.limit()?;
+    let (status, all) = match params.status.as_deref() {
+        None => (None, false),
+        Some("all") => (None, true),
+        Some(text) => (
+            Some(ChangeStatus::parse(text).ok_or_else(|| {
+                Problem::bad_request(
+                    "`status` is one of awaiting_approval, declined, open, approved, rejected, done and all.",
+                )
+            })?),
+            false,
+        ),
+    };
+    let company = match params.company.as_deref() {
+        None => None,
+        Some(text) => Some(
+            CompanyId::parse(text)
+                .ok_or_else(|| Problem::bad_request("`company` is a company's id."))?,
+        ),
+    };
+    let list = format!("change_requests:{}", params.status.as_deref().unwrap_or(""));
+    let after = match page.after::<(i64, String)>(&list)? {
+        Some((created, id)) => Some((
+            created,
+            ChangeRequestId::parse(&id).ok_or_else(refused_cursor)?,
+        )),
+        None => None,
+    };
+    let filter = ChangeFilter {
+        status,
+        all,
+        company,
+        limit: Some(limit + 1),
+        after,
+        ..ChangeFilter::default()
+    };
+    let mut tx = state.store.scoped(&caller.scope).await?;
+    let found = tx.change_requests(&filter).await?;
+    tx.commit().await?;
+    let page = Page::of(
+        &list,
+        found.requests,
+        limit,
+        |c| (c.created_at, c.id.to_string()),
+        ChangeRequestBody::from,
+    );
+    json_answer(
+        &headers,
+        &ChangeRequestPage {
+            data: page.data,
+            next_cursor: page.next_cursor,
+        },
+    )
+}
+
+/// One change request.
+#[utoipa::path(
+    get,
+    path = "/api/v1/change-requests/{change}",
+    tag = "Records",
+    params(("change" = String, Path, format = Uuid, description = "The request's id")),
+    responses(
+        (status = 200, description = "The request", body = ChangeRequestBody),
+        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
+        (status = 401, description = "No valid token", body = super::ProblemBody),
+        (status = 404, description = "No such request within the token's reach", body = super::ProblemBody),
+        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
+    ),
+    security(("token" = []))
+)]
+pub(crate) async fn change_request(
+    State(state): State<AppState>,
+    ApiAuth(caller): ApiAuth,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<ChangeRequestId>,
+) -> Result<Response, Problem> {
+    let mut tx = state.store.scoped(&caller.scope).await?;
+    let found = tx.change_request(id).await?;
+    tx.commit().await?;
+    json_answer(&headers, &ChangeRequestBody::from(found))
+}
