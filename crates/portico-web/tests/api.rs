@@ -155,6 +155,10 @@ fn request_for(
                 "description": "Paper stuck in tray 2.",
             }))
         }
+        (
+            "POST" | "PUT",
+            "/api/v1/companies/{company}/assets" | "/api/v1/companies/{company}/assets/{asset}",
+        ) => Some(json!({ "name": "Front desk PC", "kind": "workstation", "serial": "FD-1" })),
         ("POST", _) => Some(json!({ "body": "Looking at it now." })),
         _ => None,
     };
@@ -178,9 +182,10 @@ fn expected(method: &str, route: &str, token: Token, record: Record) -> u16 {
     }
     match method {
         // A read-only token never opens a write transaction, whatever it names.
-        "POST" if !token.writes() => 403,
+        "POST" | "PUT" if !token.writes() => 403,
         "POST" if reaches => 201,
-        "POST" => 404,
+        "PUT" if reaches => 200,
+        "POST" | "PUT" => 404,
         _ if reaches => 200,
         _ => 404,
     }
@@ -197,6 +202,8 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/companies/{company}/users"),
     ("GET", "/api/v1/companies/{company}/assets"),
     ("GET", "/api/v1/companies/{company}/assets/{asset}"),
+    ("POST", "/api/v1/companies/{company}/assets"),
+    ("PUT", "/api/v1/companies/{company}/assets/{asset}"),
     ("GET", "/api/v1/tickets"),
     ("POST", "/api/v1/tickets"),
     ("GET", "/api/v1/tickets/{ticket}"),
@@ -242,7 +249,7 @@ async fn every_api_route_answers_each_token_within_its_reach_only() {
     let mut failures = Vec::new();
     for (method, route) in API_ROUTES {
         for (token, bearer) in &tokens {
-            let records: &[Record] = if route.contains('{') || *method == "POST" {
+            let records: &[Record] = if route.contains('{') || *method != "GET" {
                 &RECORDS
             } else {
                 &[Record::OwnCompany]
@@ -772,4 +779,90 @@ async fn the_description_is_served_and_rendered_for_staff() {
     assert!(page.body.contains("Idempotency-Key"));
     assert!(page.body.contains("id=\"schema-NewTicket\""));
     assert_eq!(app.get(CONSOLE, "/api").send().await.status, 303);
+}
+
+#[tokio::test]
+async fn a_tool_pushes_assets_it_owns() {
+    let app = TestApp::spawn().await;
+    let token = app.api_token(Some(app.fx.company_a), "read_write").await;
+    let path = format!("/api/v1/companies/{}/assets", app.fx.company_a);
+    // Every problem at once, under the body's names.
+    let refused = app
+        .api("POST", &path, &token)
+        .json(&json!({ "name": "", "kind": "toaster", "site_id": "elsewhere", "warranty_end": "soon" }))
+        .send()
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    for field in ["\"name\"", "\"kind\"", "\"site_id\"", "\"warranty_end\""] {
+        assert!(refused.body.contains(field), "{field}: {}", refused.body);
+    }
+    let added = app
+        .api("POST", &path, &token)
+        .header("idempotency-key", "rmm-sync-7f3a")
+        .json(&json!({
+            "name": "RECEPTION-PC",
+            "kind": "workstation",
+            "site_id": app.fx.site_a1.to_string(),
+            "serial": "SN-API-1",
+            "os": "Windows 11",
+            "warranty_end": "2028-03-31",
+        }))
+        .send()
+        .await;
+    assert_eq!(added.status, 201, "{}", added.body);
+    let json: Value = serde_json::from_str(&added.body).unwrap();
+    let id = json["id"].as_str().unwrap().to_owned();
+    assert_eq!(json["site"]["id"], app.fx.site_a1.to_string());
+    assert_eq!(json["warranty_end"], "2028-03-31");
+    let again = app
+        .api("POST", &path, &token)
+        .header("idempotency-key", "rmm-sync-7f3a")
+        .json(&json!({
+            "name": "RECEPTION-PC",
+            "kind": "workstation",
+            "site_id": app.fx.site_a1.to_string(),
+            "serial": "SN-API-1",
+            "os": "Windows 11",
+            "warranty_end": "2028-03-31",
+        }))
+        .send()
+        .await;
+    assert_eq!(again.body, added.body);
+    let list = app
+        .api("GET", &format!("{path}?search=SN-API-1"), &token)
+        .send()
+        .await;
+    assert_eq!(
+        list.body.matches("RECEPTION-PC").count(),
+        1,
+        "{}",
+        list.body
+    );
+    // Replaced whole: what is left out is emptied.
+    let replaced = app
+        .api("PUT", &format!("{path}/{id}"), &token)
+        .json(&json!({ "name": "RECEPTION-PC-2", "kind": "laptop", "serial": "SN-API-1" }))
+        .send()
+        .await;
+    assert_eq!(replaced.status, 200, "{}", replaced.body);
+    let json: Value = serde_json::from_str(&replaced.body).unwrap();
+    assert_eq!(json["kind"], "laptop");
+    assert!(json["site"].is_null());
+    assert_eq!(json["os"], "");
+    // Another company's asset is not found; the client sees the new one in the portal.
+    let foreign = app
+        .api(
+            "PUT",
+            &format!(
+                "/api/v1/companies/{}/assets/{}",
+                app.fx.company_a, app.fx.assets[3]
+            ),
+            &token,
+        )
+        .json(&json!({ "name": "x", "kind": "other" }))
+        .send()
+        .await;
+    assert_eq!(foreign.status, 404);
+    let portal = app.get_as(Who::ClientAdmin, "/assets?q=RECEPTION").await;
+    assert!(portal.body.contains("RECEPTION-PC-2"), "{}", portal.body);
 }

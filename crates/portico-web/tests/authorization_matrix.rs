@@ -980,7 +980,9 @@ async fn every_route_answers_every_principal_and_object_as_the_matrix_says() {
                         .iter()
                         .map(|(k, v)| (k.as_str(), v.as_str()))
                         .collect();
-                    let request = app.post(host, &path).session(token.as_deref());
+                    let request = app
+                        .request(route.method, host, &path)
+                        .session(token.as_deref());
                     if matches!(route.path, "/settings/branding/logo" | "/import") {
                         request.multipart(&refs, None).send().await
                     } else {

@@ -1,17 +1,20 @@
 //! A company's assets over the API.
 
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use portico_core::{AssetId, AssetKind, CompanyId, SiteId};
-use portico_store::scoped::assets::{Asset, AssetQuery};
+use portico_store::StoreError;
+use portico_store::scoped::ScopedTx;
+use portico_store::scoped::assets::{Asset, AssetDraft, AssetQuery};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::companies::time;
 use super::paging::{Page, PageParams};
 use super::tickets::Named;
-use super::{ApiAuth, ApiPath, ApiQuery, Problem, json_answer};
+use super::{ApiAuth, ApiPath, ApiQuery, Idempotency, Problem, json_answer, json_body};
 use crate::AppState;
 
 /// A device or other thing the MSP looks after for a company.
@@ -218,4 +221,182 @@ pub(crate) async fn one(
     )?;
     tx.commit().await?;
     json_answer(&headers, &AssetBody::from(found))
+}
+
+/// An asset as a tool sends it: every field but the name and kind may be left out (empty).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AssetInput {
+    #[schema(min_length = 1, max_length = 200)]
+    name: String,
+    /// `workstation`, `laptop`, `server`, `network`, `printer`, `phone`, `tablet` or `other`.
+    #[schema(pattern = "^(workstation|laptop|server|network|printer|phone|tablet|other)$")]
+    kind: String,
+    /// One of the company's sites.
+    #[schema(format = Uuid)]
+    site_id: Option<String>,
+    manufacturer: Option<String>,
+    model: Option<String>,
+    serial: Option<String>,
+    os: Option<String>,
+    #[schema(format = Date)]
+    warranty_end: Option<String>,
+    #[schema(format = Date)]
+    purchased_on: Option<String>,
+    assigned_user: Option<String>,
+    notes: Option<String>,
+}
+
+impl AssetInput {
+    fn draft(self, custom: Vec<(String, String)>) -> AssetDraft {
+        AssetDraft {
+            name: self.name,
+            kind: self.kind,
+            site: self.site_id.unwrap_or_default(),
+            manufacturer: self.manufacturer.unwrap_or_default(),
+            model: self.model.unwrap_or_default(),
+            serial: self.serial.unwrap_or_default(),
+            os: self.os.unwrap_or_default(),
+            warranty_end: self.warranty_end.unwrap_or_default(),
+            purchased_on: self.purchased_on.unwrap_or_default(),
+            assigned_user: self.assigned_user.unwrap_or_default(),
+            notes: self.notes.unwrap_or_default(),
+            custom,
+        }
+    }
+}
+
+/// The store's refusals under the body's names for the fields.
+fn refused(e: StoreError) -> Problem {
+    match e {
+        StoreError::InvalidFields(fields) => StoreError::InvalidFields(
+            fields
+                .into_iter()
+                .map(|(field, message)| {
+                    let field = if field == "site" {
+                        "site_id".to_owned()
+                    } else {
+                        field
+                    };
+                    (field, message)
+                })
+                .collect(),
+        )
+        .into(),
+        other => other.into(),
+    }
+}
+
+/// The asset as it stands inside the transaction that changed it.
+async fn answered_asset(
+    tx: &mut ScopedTx<'_>,
+    company: CompanyId,
+    id: AssetId,
+) -> Result<AssetBody, Problem> {
+    Ok(AssetBody::from(tx.asset(company, id).await?))
+}
+
+/// Adds an asset to a company (from a tool Portico has no connector for). Send an
+/// `Idempotency-Key` to make a retry safe.
+#[utoipa::path(
+    post,
+    path = "/api/v1/companies/{company}/assets",
+    tag = "Assets",
+    request_body = AssetInput,
+    params(
+        ("company" = String, Path, format = Uuid, description = "The company's id"),
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Makes a retry safe: the same key and body answer the first answer again (1 to 255 visible ASCII characters; a UUID is a good one)"),
+    ),
+    responses(
+        (status = 201, description = "The asset, added", body = AssetBody),
+        (status = 400, description = "The body is not JSON, or the key is not valid", body = super::ProblemBody),
+        (status = 401, description = "No valid token", body = super::ProblemBody),
+        (status = 403, description = "The token may only read", body = super::ProblemBody),
+        (status = 404, description = "No such company within the token's reach", body = super::ProblemBody),
+        (status = 409, description = "Another request with the same key came first", body = super::ProblemBody),
+        (status = 415, description = "The body is not `application/json`", body = super::ProblemBody),
+        (status = 422, description = "A field is refused; each with its reason", body = super::ProblemBody),
+        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
+    ),
+    security(("token" = []))
+)]
+pub(crate) async fn create(
+    State(state): State<AppState>,
+    ApiAuth(caller): ApiAuth,
+    headers: HeaderMap,
+    ApiPath(company): ApiPath<CompanyId>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let path = format!("/api/v1/companies/{company}/assets");
+    let idempotency = Idempotency::of(&headers, "POST", &path, &body)?;
+    let input: AssetInput = json_body(&headers, &body)?;
+    let mut tx = state.store.scoped_write(&caller.scope).await?;
+    tx.company(company).await?;
+    if let Some(replayed) = idempotency.replayed(&mut tx, &caller).await? {
+        return Ok(replayed);
+    }
+    idempotency.claim(&mut tx, &caller, company).await?;
+    let id = tx
+        .add_asset(company, &input.draft(Vec::new()))
+        .await
+        .map_err(refused)?;
+    let answer = answered_asset(&mut tx, company, id).await?;
+    let response = idempotency
+        .answer(
+            &mut tx,
+            &caller,
+            StatusCode::CREATED,
+            &format!("{path}/{id}"),
+            &answer,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(response)
+}
+
+/// Replaces an asset's fields with the body's (what is left out is emptied; the workspace's
+/// own fields keep their values), as a tool that owns the record sends it.
+#[utoipa::path(
+    put,
+    path = "/api/v1/companies/{company}/assets/{asset}",
+    tag = "Assets",
+    request_body = AssetInput,
+    params(
+        ("company" = String, Path, format = Uuid, description = "The company's id"),
+        ("asset" = String, Path, format = Uuid, description = "The asset's id"),
+    ),
+    responses(
+        (status = 200, description = "The asset, changed", body = AssetBody),
+        (status = 400, description = "The body is not JSON", body = super::ProblemBody),
+        (status = 401, description = "No valid token", body = super::ProblemBody),
+        (status = 403, description = "The token may only read", body = super::ProblemBody),
+        (status = 404, description = "No such asset within the token's reach", body = super::ProblemBody),
+        (status = 415, description = "The body is not `application/json`", body = super::ProblemBody),
+        (status = 422, description = "A field is refused; each with its reason", body = super::ProblemBody),
+        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
+    ),
+    security(("token" = []))
+)]
+pub(crate) async fn replace(
+    State(state): State<AppState>,
+    ApiAuth(caller): ApiAuth,
+    headers: HeaderMap,
+    ApiPath((company, id)): ApiPath<(CompanyId, AssetId)>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let input: AssetInput = json_body(&headers, &body)?;
+    let mut tx = state.store.scoped_write(&caller.scope).await?;
+    tx.asset(company, id).await?;
+    let custom = tx.asset_custom_values(id).await?;
+    tx.update_asset(company, id, &input.draft(custom))
+        .await
+        .map_err(refused)?;
+    let answer = answered_asset(&mut tx, company, id).await?;
+    tx.commit().await?;
+    let mut response = json_answer(&HeaderMap::new(), &answer)?;
+    response.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
 }

@@ -37,6 +37,8 @@ use crate::render::{self, Chrome};
         companies::users,
         assets::list,
         assets::one,
+        assets::create,
+        assets::replace,
         tickets::list,
         tickets::create,
         tickets::one,
@@ -431,7 +433,7 @@ mod tests {
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
         let (_, tags, schemas) = reference(&doc);
         let operations: usize = tags.iter().map(|t| t.operations.len()).sum();
-        assert_eq!(operations, 18);
+        assert_eq!(operations, 20);
         for name in ["Company", "TicketPage", "NewTicket", "Problem", "AssetBody"] {
             assert!(schemas.iter().any(|s| s.name == name), "{name}");
         }

@@ -515,6 +515,16 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Public,
             crate::api::assets::one,
         )
+        .post(
+            "/api/v1/companies/{company}/assets",
+            Resource::Public,
+            crate::api::assets::create,
+        )
+        .put(
+            "/api/v1/companies/{company}/assets/{asset}",
+            Resource::Public,
+            crate::api::assets::replace,
+        )
         .get(
             "/api/v1/tickets",
             Resource::Public,
