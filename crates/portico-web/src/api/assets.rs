@@ -122,11 +122,8 @@ pub(crate) struct AssetListQuery {
     params(("company" = String, Path, format = Uuid, description = "The company's id"), AssetListQuery),
     responses(
         (status = 200, description = "A page of the company's assets, by name", body = AssetPage),
-        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
         (status = 400, description = "A parameter is not valid", body = super::ProblemBody),
-        (status = 401, description = "No valid token", body = super::ProblemBody),
         (status = 404, description = "No such company within the token's reach", body = super::ProblemBody),
-        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
     ),
     security(("token" = []))
 )]
@@ -200,10 +197,7 @@ pub(crate) async fn list(
     ),
     responses(
         (status = 200, description = "The asset", body = AssetBody),
-        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
-        (status = 401, description = "No valid token", body = super::ProblemBody),
         (status = 404, description = "No such asset within the token's reach", body = super::ProblemBody),
-        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
     ),
     security(("token" = []))
 )]
@@ -310,13 +304,11 @@ async fn answered_asset(
     responses(
         (status = 201, description = "The asset, added", body = AssetBody),
         (status = 400, description = "The body is not JSON, or the key is not valid", body = super::ProblemBody),
-        (status = 401, description = "No valid token", body = super::ProblemBody),
         (status = 403, description = "The token may only read", body = super::ProblemBody),
         (status = 404, description = "No such company within the token's reach", body = super::ProblemBody),
         (status = 409, description = "Another request with the same key came first", body = super::ProblemBody),
         (status = 415, description = "The body is not `application/json`", body = super::ProblemBody),
         (status = 422, description = "A field is refused; each with its reason", body = super::ProblemBody),
-        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
     ),
     security(("token" = []))
 )]
@@ -368,12 +360,10 @@ pub(crate) async fn create(
     responses(
         (status = 200, description = "The asset, changed", body = AssetBody),
         (status = 400, description = "The body is not JSON", body = super::ProblemBody),
-        (status = 401, description = "No valid token", body = super::ProblemBody),
         (status = 403, description = "The token may only read", body = super::ProblemBody),
         (status = 404, description = "No such asset within the token's reach", body = super::ProblemBody),
         (status = 415, description = "The body is not `application/json`", body = super::ProblemBody),
         (status = 422, description = "A field is refused; each with its reason", body = super::ProblemBody),
-        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
     ),
     security(("token" = []))
 )]

@@ -118,10 +118,7 @@ pub(crate) struct CompanyQuery {
     params(CompanyQuery),
     responses(
         (status = 200, description = "A page of companies, by name", body = CompanyPage),
-        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
         (status = 400, description = "A parameter is not valid", body = super::ProblemBody),
-        (status = 401, description = "No valid token", body = super::ProblemBody),
-        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
     ),
     security(("token" = []))
 )]
@@ -173,10 +170,7 @@ pub(crate) async fn list(
     params(("company" = String, Path, format = Uuid, description = "The company's id")),
     responses(
         (status = 200, description = "The company", body = Company),
-        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
-        (status = 401, description = "No valid token", body = super::ProblemBody),
         (status = 404, description = "No such company within the token's reach", body = super::ProblemBody),
-        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
     ),
     security(("token" = []))
 )]
@@ -228,10 +222,7 @@ pub(crate) struct SiteList {
     params(("company" = String, Path, format = Uuid, description = "The company's id")),
     responses(
         (status = 200, description = "The company's current sites", body = SiteList),
-        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
-        (status = 401, description = "No valid token", body = super::ProblemBody),
         (status = 404, description = "No such company within the token's reach", body = super::ProblemBody),
-        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
     ),
     security(("token" = []))
 )]
@@ -293,10 +284,7 @@ pub(crate) struct ContactList {
     params(("company" = String, Path, format = Uuid, description = "The company's id")),
     responses(
         (status = 200, description = "The company's current contacts", body = ContactList),
-        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
-        (status = 401, description = "No valid token", body = super::ProblemBody),
         (status = 404, description = "No such company within the token's reach", body = super::ProblemBody),
-        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
     ),
     security(("token" = []))
 )]
@@ -368,10 +356,7 @@ pub(crate) struct PortalUserList {
     params(("company" = String, Path, format = Uuid, description = "The company's id")),
     responses(
         (status = 200, description = "The company's portal users", body = PortalUserList),
-        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
-        (status = 401, description = "No valid token", body = super::ProblemBody),
         (status = 404, description = "No such company within the token's reach", body = super::ProblemBody),
-        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
     ),
     security(("token" = []))
 )]

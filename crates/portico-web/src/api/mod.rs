@@ -513,14 +513,13 @@ struct CompanyRef {
     tag = "Token",
     responses(
         (status = 200, description = "The token the request carries", body = TokenInfo),
-        (status = 401, description = "No valid token", body = ProblemBody),
-        (status = 429, description = "The token's request budget is spent", body = ProblemBody),
     ),
     security(("token" = []))
 )]
 pub(crate) async fn token(
     axum::extract::State(state): axum::extract::State<AppState>,
     ApiAuth(caller): ApiAuth,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, Problem> {
     let company = match caller.company {
         Some(id) => {
@@ -542,9 +541,5 @@ pub(crate) async fn token(
         expires_at: crate::render::iso(&caller.expires_at).to_string(),
         acts_for: caller.principal.display_name().to_owned(),
     };
-    let mut response = axum::Json(info).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    json_answer(&headers, &info)
 }

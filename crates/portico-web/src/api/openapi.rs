@@ -81,24 +81,54 @@ impl utoipa::Modify for BearerTokens {
     }
 }
 
-/// Errors are problem details (RFC 9457): every answer of 400 and above is declared as
-/// `application/problem+json`, as it is sent.
+/// What every operation may answer, declared once: `304` to a read whose `ETag` matches, `401`
+/// without a valid token, `429` once the token's budget is spent. And errors are problem
+/// details (RFC 9457): every answer of 400 and above is declared as `application/problem+json`,
+/// as it is sent.
 struct ProblemDetails;
 
 impl utoipa::Modify for ProblemDetails {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::RefOr;
         for item in openapi.paths.paths.values_mut() {
-            for op in [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
-            ]
-            .into_iter()
-            .flatten()
-            {
+            for (read, op) in [
+                (true, &mut item.get),
+                (false, &mut item.post),
+                (false, &mut item.put),
+                (false, &mut item.patch),
+                (false, &mut item.delete),
+            ] {
+                let Some(op) = op else {
+                    continue;
+                };
+                let problem = |description: &str| {
+                    utoipa::openapi::ResponseBuilder::new()
+                        .description(description)
+                        .content(
+                            "application/problem+json",
+                            utoipa::openapi::ContentBuilder::new()
+                                .schema(Some(utoipa::openapi::Ref::from_schema_name("Problem")))
+                                .build(),
+                        )
+                        .build()
+                };
+                let responses = &mut op.responses.responses;
+                if read {
+                    // Every read answers with an ETag.
+                    responses.insert(
+                        "304".to_owned(),
+                        RefOr::T(
+                            utoipa::openapi::ResponseBuilder::new()
+                                .description("Unchanged since the `ETag` sent in `If-None-Match`")
+                                .build(),
+                        ),
+                    );
+                }
+                responses.insert("401".to_owned(), RefOr::T(problem("No valid token")));
+                responses.insert(
+                    "429".to_owned(),
+                    RefOr::T(problem("The token's request budget is spent")),
+                );
                 for (status, response) in op.responses.responses.iter_mut() {
                     if status.as_str() < "400" {
                         continue;

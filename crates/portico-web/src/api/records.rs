@@ -106,11 +106,8 @@ pub(crate) struct MaintenanceQuery {
     params(("company" = String, Path, format = Uuid, description = "The company's id"), MaintenanceQuery),
     responses(
         (status = 200, description = "A page of the company's maintenance, latest start first", body = MaintenancePage),
-        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
         (status = 400, description = "A parameter is not valid", body = super::ProblemBody),
-        (status = 401, description = "No valid token", body = super::ProblemBody),
         (status = 404, description = "No such company within the token's reach", body = super::ProblemBody),
-        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
     ),
     security(("token" = []))
 )]
@@ -168,10 +165,7 @@ pub(crate) async fn maintenance(
     ),
     responses(
         (status = 200, description = "The record", body = Maintenance),
-        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
-        (status = 401, description = "No valid token", body = super::ProblemBody),
         (status = 404, description = "No such record within the token's reach", body = super::ProblemBody),
-        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
     ),
     security(("token" = []))
 )]
@@ -299,12 +293,9 @@ pub(crate) struct InvoiceQuery {
     params(("company" = String, Path, format = Uuid, description = "The company's id"), InvoiceQuery),
     responses(
         (status = 200, description = "A page of the company's invoices, latest first", body = InvoicePage),
-        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
         (status = 400, description = "A parameter is not valid", body = super::ProblemBody),
-        (status = 401, description = "No valid token", body = super::ProblemBody),
         (status = 403, description = "The token's owner may not see money", body = super::ProblemBody),
         (status = 404, description = "No such company within the token's reach", body = super::ProblemBody),
-        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
     ),
     security(("token" = []))
 )]
@@ -365,11 +356,8 @@ pub(crate) async fn invoices(
     ),
     responses(
         (status = 200, description = "The invoice", body = InvoiceBody),
-        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
-        (status = 401, description = "No valid token", body = super::ProblemBody),
         (status = 403, description = "The token's owner may not see money", body = super::ProblemBody),
         (status = 404, description = "No such invoice within the token's reach", body = super::ProblemBody),
-        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
     ),
     security(("token" = []))
 )]
@@ -485,10 +473,7 @@ pub(crate) struct ChangeRequestQuery {
     params(ChangeRequestQuery),
     responses(
         (status = 200, description = "A page of change requests, newest first", body = ChangeRequestPage),
-        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
         (status = 400, description = "A parameter is not valid", body = super::ProblemBody),
-        (status = 401, description = "No valid token", body = super::ProblemBody),
-        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
     ),
     security(("token" = []))
 )]
@@ -562,10 +547,7 @@ pub(crate) async fn change_requests(
     params(("change" = String, Path, format = Uuid, description = "The request's id")),
     responses(
         (status = 200, description = "The request", body = ChangeRequestBody),
-        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
-        (status = 401, description = "No valid token", body = super::ProblemBody),
         (status = 404, description = "No such request within the token's reach", body = super::ProblemBody),
-        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
     ),
     security(("token" = []))
 )]

@@ -143,10 +143,7 @@ pub(crate) struct TicketListQuery {
     params(TicketListQuery),
     responses(
         (status = 200, description = "A page of tickets, most recently updated first", body = TicketPage),
-        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
         (status = 400, description = "A parameter is not valid", body = super::ProblemBody),
-        (status = 401, description = "No valid token", body = super::ProblemBody),
-        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
     ),
     security(("token" = []))
 )]
@@ -282,10 +279,7 @@ impl From<TicketDetail> for TicketWithMessages {
     params(("ticket" = String, Path, format = Uuid, description = "The ticket's id")),
     responses(
         (status = 200, description = "The ticket", body = TicketWithMessages),
-        (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`"),
-        (status = 401, description = "No valid token", body = super::ProblemBody),
         (status = 404, description = "No such ticket within the token's reach", body = super::ProblemBody),
-        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
     ),
     security(("token" = []))
 )]
@@ -354,13 +348,11 @@ fn id_field<T>(
     responses(
         (status = 201, description = "The ticket, logged", body = TicketWithMessages),
         (status = 400, description = "The body is not JSON, or the key is not valid", body = super::ProblemBody),
-        (status = 401, description = "No valid token", body = super::ProblemBody),
         (status = 403, description = "The token may only read", body = super::ProblemBody),
         (status = 404, description = "No such company within the token's reach", body = super::ProblemBody),
         (status = 409, description = "Another request with the same key came first", body = super::ProblemBody),
         (status = 415, description = "The body is not `application/json`", body = super::ProblemBody),
         (status = 422, description = "A field is refused; each with its reason", body = super::ProblemBody),
-        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
     ),
     security(("token" = []))
 )]
@@ -496,13 +488,11 @@ pub(crate) struct NewReply {
     responses(
         (status = 201, description = "The ticket with the reply", body = TicketWithMessages),
         (status = 400, description = "The body is not JSON, or the key is not valid", body = super::ProblemBody),
-        (status = 401, description = "No valid token", body = super::ProblemBody),
         (status = 403, description = "The token may only read", body = super::ProblemBody),
         (status = 404, description = "No such ticket within the token's reach", body = super::ProblemBody),
         (status = 409, description = "Another request with the same key came first", body = super::ProblemBody),
         (status = 415, description = "The body is not `application/json`", body = super::ProblemBody),
         (status = 422, description = "A field is refused; each with its reason", body = super::ProblemBody),
-        (status = 429, description = "The token's request budget is spent", body = super::ProblemBody),
     ),
     security(("token" = []))
 )]
