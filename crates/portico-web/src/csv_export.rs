@@ -608,8 +608,8 @@ pub(crate) fn companies(
                 })
                 .unwrap_or_default()
                 .into(),
-            c.site_count.to_string().into(),
-            c.open_tickets.to_string().into(),
+            c.site_count.unwrap_or_default().to_string().into(),
+            c.open_tickets.unwrap_or_default().to_string().into(),
             if c.portal_enabled { "On" } else { "Off" }.into(),
         ];
         if billing {

@@ -838,6 +838,18 @@ async fn a_tool_pushes_assets_it_owns() {
         "{}",
         list.body
     );
+    // An empty site id is no site's (the form's "none" is leaving it out).
+    let empty_site = app
+        .api("PUT", &format!("{path}/{id}"), &token)
+        .json(&json!({ "name": "RECEPTION-PC", "kind": "workstation", "site_id": "" }))
+        .send()
+        .await;
+    assert_eq!(empty_site.status, 422);
+    assert!(
+        empty_site.body.contains("\"site_id\""),
+        "{}",
+        empty_site.body
+    );
     // Replaced whole: what is left out is emptied.
     let replaced = app
         .api("PUT", &format!("{path}/{id}"), &token)

@@ -396,7 +396,7 @@ impl ScopedTx<'_> {
         zone: &Zone,
     ) -> Result<InvoicePage, StoreError> {
         if !self.scope.is_portal() {
-            self.company(company).await?;
+            self.visible_company(company).await?;
         }
         self.may_read_invoices()?;
         let today = Self::today(zone);
@@ -457,7 +457,7 @@ impl ScopedTx<'_> {
         zone: &Zone,
     ) -> Result<Invoice, StoreError> {
         if !self.scope.is_portal() {
-            self.company(company).await?;
+            self.visible_company(company).await?;
         }
         self.may_read_invoices()?;
         let mut query = self.select_joined(SUMMARY_COLUMNS, &fence::INVOICES, "i", COMPANY_JOIN);

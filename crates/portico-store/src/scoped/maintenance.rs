@@ -185,7 +185,7 @@ impl ScopedTx<'_> {
     ) -> Result<MaintenanceList, StoreError> {
         self.may_read_maintenance()?;
         if !self.scope.is_portal() {
-            self.company(company).await?;
+            self.visible_company(company).await?;
         }
         let at = now();
         let mut query = self.select(RECORD_COLUMNS, &fence::MAINTENANCE_RECORDS, "m");
@@ -240,7 +240,7 @@ impl ScopedTx<'_> {
     ) -> Result<Vec<MaintenanceRecord>, StoreError> {
         self.may_read_maintenance()?;
         if !self.scope.is_portal() {
-            self.company(company).await?;
+            self.visible_company(company).await?;
         }
         let mut query = self.select(RECORD_COLUMNS, &fence::MAINTENANCE_RECORDS, "m");
         query.sql(" AND m.company_id = ").arg(company);

@@ -152,7 +152,7 @@ impl<'s> ScopedTx<'s> {
     }
 
     /// Confirms a company is inside the scope; `NotFound` otherwise (absent or foreign alike).
-    pub(crate) async fn visible_company(&mut self, company: CompanyId) -> Result<(), StoreError> {
+    pub async fn visible_company(&mut self, company: CompanyId) -> Result<(), StoreError> {
         let mut query = self.select("COUNT(*)", &fence::COMPANIES, "c");
         query.sql(" AND c.id = ").arg(company);
         if self.tx.count(query).await? == 1 {

@@ -167,7 +167,7 @@ pub(crate) async fn list(
         None => None,
     };
     let mut tx = state.store.scoped(&caller.scope).await?;
-    tx.company(company).await?;
+    tx.visible_company(company).await?;
     let (rows, _) = tx.assets_after(company, &wanted, after, limit + 1).await?;
     tx.commit().await?;
     let page = Page::of(
@@ -260,25 +260,42 @@ impl AssetInput {
     }
 }
 
-/// The store's refusals under the body's names for the fields.
-fn refused(e: StoreError) -> Problem {
-    match e {
-        StoreError::InvalidFields(fields) => StoreError::InvalidFields(
-            fields
-                .into_iter()
-                .map(|(field, message)| {
-                    let field = if field == "site" {
-                        "site_id".to_owned()
-                    } else {
-                        field
-                    };
-                    (field, message)
-                })
-                .collect(),
-        )
-        .into(),
-        other => other.into(),
+impl AssetInput {
+    /// What the store cannot tell from its form's text: a `site_id` sent empty (the form's
+    /// "no site") is no site's id.
+    fn refusals(&self) -> Vec<(String, String)> {
+        match &self.site_id {
+            Some(site) if SiteId::parse(site).is_none() => vec![(
+                "site_id".to_owned(),
+                "Choose one of the company's sites.".to_owned(),
+            )],
+            _ => Vec::new(),
+        }
     }
+}
+
+/// The outcome of a store write with the body's own refusals: every problem at once, under the
+/// body's names for the fields.
+fn judged<T>(own: Vec<(String, String)>, result: Result<T, StoreError>) -> Result<T, Problem> {
+    let mut refusals = own;
+    match result {
+        Ok(value) if refusals.is_empty() => return Ok(value),
+        Ok(_) => {}
+        Err(StoreError::InvalidFields(fields)) => {
+            for (field, message) in fields {
+                let field = if field == "site" {
+                    "site_id".to_owned()
+                } else {
+                    field
+                };
+                if !refusals.iter().any(|(f, _)| *f == field) {
+                    refusals.push((field, message));
+                }
+            }
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Err(StoreError::InvalidFields(refusals).into())
 }
 
 /// The asset as it stands inside the transaction that changed it.
@@ -323,15 +340,13 @@ pub(crate) async fn create(
     let idempotency = Idempotency::of(&headers, "POST", &path, &body)?;
     let input: AssetInput = json_body(&headers, &body)?;
     let mut tx = state.store.scoped_write(&caller.scope).await?;
-    tx.company(company).await?;
+    tx.visible_company(company).await?;
     if let Some(replayed) = idempotency.replayed(&mut tx, &caller).await? {
         return Ok(replayed);
     }
     idempotency.claim(&mut tx, &caller, company).await?;
-    let id = tx
-        .add_asset(company, &input.draft(Vec::new()))
-        .await
-        .map_err(refused)?;
+    let own = input.refusals();
+    let id = judged(own, tx.add_asset(company, &input.draft(Vec::new())).await)?;
     let answer = answered_asset(&mut tx, company, id).await?;
     let response = idempotency
         .answer(
@@ -378,9 +393,11 @@ pub(crate) async fn replace(
     let mut tx = state.store.scoped_write(&caller.scope).await?;
     tx.asset(company, id).await?;
     let custom = tx.asset_custom_values(id).await?;
-    tx.update_asset(company, id, &input.draft(custom))
-        .await
-        .map_err(refused)?;
+    let own = input.refusals();
+    judged(
+        own,
+        tx.update_asset(company, id, &input.draft(custom)).await,
+    )?;
     let answer = answered_asset(&mut tx, company, id).await?;
     tx.commit().await?;
     let mut response = json_answer(&HeaderMap::new(), &answer)?;

@@ -27,10 +27,12 @@ pub(crate) struct Company {
     plan: Plan,
     /// Whether the company's people may sign in to its portal.
     portal_enabled: bool,
-    /// Current sites.
-    site_count: i64,
-    /// Tickets neither resolved nor closed.
-    open_tickets: i64,
+    /// Current sites (one company's answer only; lists leave it out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    site_count: Option<i64>,
+    /// Tickets neither resolved nor closed (one company's answer only; lists leave it out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    open_tickets: Option<i64>,
     /// When the company was archived: it keeps its history and takes no new work.
     #[schema(format = DateTime)]
     archived_at: Option<String>,
@@ -233,7 +235,7 @@ pub(crate) async fn sites(
     ApiPath(company): ApiPath<CompanyId>,
 ) -> Result<Response, Problem> {
     let mut tx = state.store.scoped(&caller.scope).await?;
-    tx.company(company).await?;
+    tx.visible_company(company).await?;
     let sites = tx.sites(company).await?;
     tx.commit().await?;
     json_answer(

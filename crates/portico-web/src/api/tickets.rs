@@ -412,7 +412,7 @@ pub(crate) async fn create(
     let mut tx = state.store.scoped_write(&caller.scope).await?;
     // A company out of reach is missing, before anything about the body is judged.
     let company = CompanyId::parse(&new.company_id).ok_or_else(Problem::not_found)?;
-    tx.company(company).await?;
+    tx.visible_company(company).await?;
     if let Some(replayed) = idempotency.replayed(&mut tx, &caller).await? {
         return Ok(replayed);
     }
