@@ -159,6 +159,9 @@ fn request_for(
             "POST" | "PUT",
             "/api/v1/companies/{company}/assets" | "/api/v1/companies/{company}/assets/{asset}",
         ) => Some(json!({ "name": "Front desk PC", "kind": "workstation", "serial": "FD-1" })),
+        ("POST", "/api/v1/tickets/{ticket}/time") => {
+            Some(json!({ "minutes": 30, "worked_on": "2026-12-01", "note": "Printer driver" }))
+        }
         ("POST", _) => Some(json!({ "body": "Looking at it now." })),
         _ => None,
     };
@@ -217,6 +220,8 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/companies/{company}/invoices/{invoice}"),
     ("GET", "/api/v1/change-requests"),
     ("GET", "/api/v1/change-requests/{change}"),
+    ("GET", "/api/v1/companies/{company}/work"),
+    ("POST", "/api/v1/tickets/{ticket}/time"),
 ];
 
 #[tokio::test]
@@ -877,4 +882,63 @@ async fn a_tool_pushes_assets_it_owns() {
     assert_eq!(foreign.status, 404);
     let portal = app.get_as(Who::ClientAdmin, "/assets?q=RECEPTION").await;
     assert!(portal.body.contains("RECEPTION-PC-2"), "{}", portal.body);
+}
+
+#[tokio::test]
+async fn a_tool_logs_time_and_reads_the_month_against_the_plan() {
+    let app = TestApp::spawn().await;
+    let token = app.api_token(Some(app.fx.company_a), "read_write").await;
+    let path = format!("/api/v1/tickets/{}/time", app.fx.ticket_a2);
+    let refused = app
+        .api("POST", &path, &token)
+        .json(&json!({ "minutes": 0, "worked_on": "someday" }))
+        .send()
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("\"minutes\"") && refused.body.contains("\"worked_on\""));
+    let logged = app
+        .api("POST", &path, &token)
+        .header("idempotency-key", "timesheet-4411")
+        .json(&json!({ "minutes": 95, "worked_on": "2026-11-20", "note": "Replaced the fuser", "billable": true }))
+        .send()
+        .await;
+    assert_eq!(logged.status, 201, "{}", logged.body);
+    let entry: Value = serde_json::from_str(&logged.body).unwrap();
+    assert_eq!(entry["minutes"], 95);
+    assert_eq!(entry["billable"], true);
+    let again = app
+        .api("POST", &path, &token)
+        .header("idempotency-key", "timesheet-4411")
+        .json(&json!({ "minutes": 95, "worked_on": "2026-11-20", "note": "Replaced the fuser", "billable": true }))
+        .send()
+        .await;
+    assert_eq!(again.body, logged.body);
+    let month = app
+        .api(
+            "GET",
+            &format!("/api/v1/companies/{}/work?month=2026-11", app.fx.company_a),
+            &token,
+        )
+        .send()
+        .await;
+    assert_eq!(month.status, 200, "{}", month.body);
+    let work: Value = serde_json::from_str(&month.body).unwrap();
+    assert_eq!(
+        work["entries"].as_array().unwrap().len(),
+        1,
+        "{}",
+        month.body
+    );
+    assert!(work["billable_minutes"].as_i64().unwrap() >= 95);
+    for bad in ["2026-13", "26-11", "november"] {
+        let refused = app
+            .api(
+                "GET",
+                &format!("/api/v1/companies/{}/work?month={bad}", app.fx.company_a),
+                &token,
+            )
+            .send()
+            .await;
+        assert_eq!(refused.status, 400, "{bad}");
+    }
 }

@@ -10,6 +10,7 @@ pub(crate) mod openapi;
 mod paging;
 pub(crate) mod records;
 pub(crate) mod tickets;
+pub(crate) mod work;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;

@@ -11,7 +11,7 @@ use serde_json::Value;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{assets, companies, records, tickets};
+use super::{assets, companies, records, tickets, work};
 use crate::auth::Auth;
 use crate::error::WebError;
 use crate::render::{self, Chrome};
@@ -49,6 +49,8 @@ use crate::render::{self, Chrome};
         records::invoice,
         records::change_requests,
         records::change_request,
+        work::month,
+        work::log,
     ),
     modifiers(&BearerTokens, &ProblemDetails),
     tags(
@@ -56,7 +58,7 @@ use crate::render::{self, Chrome};
         (name = "Companies", description = "The MSP's clients, their sites, contacts and portal users."),
         (name = "Assets", description = "Devices and other things the MSP looks after."),
         (name = "Tickets", description = "The service desk: tickets, replies and internal notes."),
-        (name = "Records", description = "Maintenance, invoices and change requests."),
+        (name = "Records", description = "Maintenance, invoices, change requests and time."),
     )
 )]
 struct ApiDoc;
@@ -463,7 +465,7 @@ mod tests {
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
         let (_, tags, schemas) = reference(&doc);
         let operations: usize = tags.iter().map(|t| t.operations.len()).sum();
-        assert_eq!(operations, 20);
+        assert_eq!(operations, 22);
         for name in ["Company", "TicketPage", "NewTicket", "Problem", "AssetBody"] {
             assert!(schemas.iter().any(|s| s.name == name), "{name}");
         }

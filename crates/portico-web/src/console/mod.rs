@@ -575,6 +575,16 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Public,
             crate::api::records::change_request,
         )
+        .get(
+            "/api/v1/companies/{company}/work",
+            Resource::Public,
+            crate::api::work::month,
+        )
+        .post(
+            "/api/v1/tickets/{ticket}/time",
+            Resource::Public,
+            crate::api::work::log,
+        )
         .get("/settings/branding", Resource::Page, branding::page)
         .post("/settings/branding", Resource::Page, branding::save)
         .post(
