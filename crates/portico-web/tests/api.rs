@@ -440,6 +440,28 @@ async fn lists_page_by_cursor_and_answers_carry_etags() {
         assert_eq!(ids.len(), expected, "{path}");
     }
 
+    // A cursor belongs to its list: another company's list, or other filters, refuse it.
+    let first = app
+        .api(
+            "GET",
+            &format!("/api/v1/companies/{a}/assets?limit=1"),
+            &token,
+        )
+        .send()
+        .await;
+    let json: Value = serde_json::from_str(&first.body).unwrap();
+    let cursor = json["next_cursor"].as_str().unwrap();
+    for other in [
+        format!(
+            "/api/v1/companies/{}/assets?limit=1&cursor={cursor}",
+            app.fx.company_b
+        ),
+        format!("/api/v1/companies/{a}/assets?limit=1&kind=laptop&cursor={cursor}"),
+    ] {
+        let refused = app.api("GET", &other, &token).send().await;
+        assert_eq!(refused.status, 400, "{other}");
+    }
+
     // Filters are checked.
     for bad in [
         "status=lost",
@@ -930,7 +952,7 @@ async fn a_tool_logs_time_and_reads_the_month_against_the_plan() {
         month.body
     );
     assert!(work["billable_minutes"].as_i64().unwrap() >= 95);
-    for bad in ["2026-13", "26-11", "november"] {
+    for bad in ["2026-13", "26-11", "november", "2026-+1", "9999-12"] {
         let refused = app
             .api(
                 "GET",

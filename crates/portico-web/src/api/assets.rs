@@ -157,7 +157,15 @@ pub(crate) async fn list(
         archived: params.archived,
         ..AssetQuery::default()
     };
-    let after: Option<(String, String)> = page.after("assets")?;
+    // A cursor belongs to its list: this company's, with these filters.
+    let list = format!(
+        "assets:{company}:{}:{}:{}:{}",
+        params.site.as_deref().unwrap_or(""),
+        params.kind.as_deref().unwrap_or(""),
+        wanted.search,
+        wanted.archived
+    );
+    let after: Option<(String, String)> = page.after(&list)?;
     let after = match &after {
         Some((name, id)) => Some((
             name.as_str(),
@@ -171,7 +179,7 @@ pub(crate) async fn list(
     let (rows, _) = tx.assets_after(company, &wanted, after, limit + 1).await?;
     tx.commit().await?;
     let page = Page::of(
-        "assets",
+        &list,
         rows,
         limit,
         |a| (a.name.clone(), a.id.to_string()),

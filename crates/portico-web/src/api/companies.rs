@@ -135,7 +135,12 @@ pub(crate) async fn list(
     if params.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
         return Err(Problem::bad_request("`q` has at most 200 characters."));
     }
-    let after: Option<(String, String)> = page.after("companies")?;
+    let list = format!(
+        "companies:{}:{}",
+        params.archived,
+        params.q.as_deref().unwrap_or("")
+    );
+    let after: Option<(String, String)> = page.after(&list)?;
     let after = match &after {
         Some((name, id)) => Some((
             name.as_str(),
@@ -155,7 +160,7 @@ pub(crate) async fn list(
         .await?;
     tx.commit().await?;
     let page = Page::of(
-        "companies",
+        &list,
         rows,
         limit,
         |c| (c.name.clone(), c.id.to_string()),

@@ -126,7 +126,12 @@ pub(crate) async fn maintenance(
             Problem::bad_request("`kind` is one of patching, updates, scheduled and other.")
         })?),
     };
-    let after = match page.after::<(i64, String)>("maintenance")? {
+    // A cursor belongs to its list: this company's, with this filter.
+    let list = format!(
+        "maintenance:{company}:{}",
+        params.kind.as_deref().unwrap_or("")
+    );
+    let after = match page.after::<(i64, String)>(&list)? {
         Some((starts, id)) => Some((
             starts,
             MaintenanceId::parse(&id).ok_or_else(refused_cursor)?,
@@ -139,7 +144,7 @@ pub(crate) async fn maintenance(
         .await?;
     tx.commit().await?;
     let page = Page::of(
-        "maintenance",
+        &list,
         rows,
         limit,
         |m| (m.starts_at, m.id.to_string()),
@@ -314,7 +319,11 @@ pub(crate) async fn invoices(
             Problem::bad_request("`status` is one of draft, sent, overdue, paid and void.")
         })?),
     };
-    let after = match page.after::<(String, String)>("invoices")? {
+    let list = format!(
+        "invoices:{company}:{}",
+        params.status.as_deref().unwrap_or("")
+    );
+    let after = match page.after::<(String, String)>(&list)? {
         Some((issued, id)) => Some((issued, InvoiceId::parse(&id).ok_or_else(refused_cursor)?)),
         None => None,
     };
@@ -330,7 +339,7 @@ pub(crate) async fn invoices(
         .await?;
     tx.commit().await?;
     let page = Page::of(
-        "invoices",
+        &list,
         found.invoices,
         limit,
         |i| (i.issued_on.clone(), i.id.to_string()),
@@ -504,7 +513,11 @@ pub(crate) async fn change_requests(
                 .ok_or_else(|| Problem::bad_request("`company` is a company's id."))?,
         ),
     };
-    let list = format!("change_requests:{}", params.status.as_deref().unwrap_or(""));
+    let list = format!(
+        "change_requests:{}:{}",
+        params.status.as_deref().unwrap_or(""),
+        params.company.as_deref().unwrap_or("")
+    );
     let after = match page.after::<(i64, String)>(&list)? {
         Some((created, id)) => Some((
             created,

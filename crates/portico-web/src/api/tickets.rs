@@ -174,7 +174,12 @@ pub(crate) async fn list(
             Problem::bad_request("`priority` is one of low, normal, high and urgent.")
         })?),
     };
-    let list = format!("tickets:{}", status.as_str());
+    let list = format!(
+        "tickets:{}:{}:{}",
+        status.as_str(),
+        params.company.as_deref().unwrap_or(""),
+        params.priority.as_deref().unwrap_or("")
+    );
     let after: Option<(i64, String)> = page.after(&list)?;
     let after = match after {
         Some((updated, id)) => Some((

@@ -96,7 +96,9 @@ impl From<WorkMonth> for WorkMonthBody {
 #[into_params(parameter_in = Query)]
 pub(crate) struct MonthQuery {
     /// `YYYY-MM`; the current month (UTC) when left out.
-    #[param(pattern = "^[0-9]{4}-(0[1-9]|1[0-2])$")]
+    #[param(
+        pattern = "^(19[7-9][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-8])-(0[1-9]|1[0-2])$"
+    )]
     month: Option<String>,
 }
 
@@ -125,9 +127,13 @@ pub(crate) async fn month(
             let valid = month.len() == 7
                 && month.as_bytes()[4] == b'-'
                 && month[..4].bytes().all(|b| b.is_ascii_digit())
+                && month[5..].bytes().all(|b| b.is_ascii_digit())
+                && matches!(month[..4].parse::<u32>(), Ok(1970..=9998))
                 && matches!(month[5..].parse::<u32>(), Ok(1..=12));
             if !valid {
-                return Err(Problem::bad_request("`month` is written YYYY-MM."));
+                return Err(Problem::bad_request(
+                    "`month` is written YYYY-MM, a year from 1970 to 9998.",
+                ));
             }
             month
         }
