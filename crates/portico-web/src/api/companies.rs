@@ -144,8 +144,7 @@ pub(crate) async fn list(
     let after = match &after {
         Some((name, id)) => Some((
             name.as_str(),
-            CompanyId::parse(id)
-                .ok_or_else(|| Problem::bad_request("`cursor` is not one this list gave out."))?,
+            CompanyId::parse(id).ok_or_else(super::paging::refused_cursor)?,
         )),
         None => None,
     };

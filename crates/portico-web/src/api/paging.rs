@@ -43,7 +43,7 @@ impl PageParams {
         let Some(text) = self.cursor.as_deref() else {
             return Ok(None);
         };
-        let refused = || Problem::bad_request("`cursor` is not one this list gave out.");
+        let refused = refused_cursor;
         let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| refused())?;
         let cursor: Cursor<K> = serde_json::from_slice(&bytes).map_err(|_| refused())?;
         if cursor.list != list {
@@ -51,6 +51,11 @@ impl PageParams {
         }
         Ok(Some(cursor.after))
     }
+}
+
+/// The answer to a cursor this list did not give out (or whose record id does not parse).
+pub(crate) fn refused_cursor() -> Problem {
+    Problem::bad_request("`cursor` is not one this list gave out.")
 }
 
 /// What a cursor holds: the list it belongs to and the last position given.

@@ -15,14 +15,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::companies::time;
-use super::paging::{Page, PageParams};
+use super::paging::{Page, PageParams, refused_cursor};
 use super::tickets::Named;
 use super::{ApiAuth, ApiPath, ApiQuery, Problem, json_answer};
 use crate::AppState;
-
-fn refused_cursor() -> Problem {
-    Problem::bad_request("`cursor` is not one this list gave out.")
-}
 
 /// Work done on a company's systems, or planned ahead.
 #[derive(Serialize, ToSchema)]

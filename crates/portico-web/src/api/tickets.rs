@@ -184,8 +184,7 @@ pub(crate) async fn list(
     let after = match after {
         Some((updated, id)) => Some((
             updated,
-            TicketId::parse(&id)
-                .ok_or_else(|| Problem::bad_request("`cursor` is not one this list gave out."))?,
+            TicketId::parse(&id).ok_or_else(super::paging::refused_cursor)?,
         )),
         None => None,
     };
