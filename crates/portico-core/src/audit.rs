@@ -46,6 +46,8 @@ text_enum!(
         ApiTokenCreated => "api_token_created", "Created an API token";
         ApiTokenRevoked => "api_token_revoked", "Revoked an API token";
         ApiTokenUsed => "api_token_used", "Used an API token";
+        ConnectorSynced => "connector_synced", "Synced from a connector";
+        ConnectorSyncFailed => "connector_sync_failed", "A connector sync failed";
     }
 );
 plain_text!(AuditAction);
@@ -55,7 +57,11 @@ impl AuditAction {
     /// everything done to or seen of their records, except the MSP's internal work (an internal
     /// note), which goes on the workspace's chain with the company named as concerned.
     pub fn shown_to_client(self) -> bool {
-        !matches!(self, AuditAction::TicketNoteAdded)
+        // A failed sync's error is the MSP's to read (the vendor's words, its credentials).
+        !matches!(
+            self,
+            AuditAction::TicketNoteAdded | AuditAction::ConnectorSyncFailed
+        )
     }
 }
 

@@ -178,6 +178,11 @@ id_type!(
     WebhookEndpointId
 );
 
+id_type!(
+    /// One vendor account a workspace's records are fed from (a connector).
+    ConnectorId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

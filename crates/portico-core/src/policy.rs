@@ -74,6 +74,18 @@ pub enum Action {
     /// Subscribe URLs to the workspace's events, read their delivery log and redeliver: the
     /// owners'.
     ManageWebhooks,
+    /// Configure the workspace's connectors (their credentials), map vendor tenants to
+    /// companies, read their runs: the owners'.
+    ManageConnectors,
+    /// Read a company's licences (P11): staff who serve or bill it; on the portal, through the
+    /// Licences section.
+    ViewLicences,
+    /// Read a company's directory users (P19): staff who serve it; on the portal, the client
+    /// admins through the Users section.
+    ViewDirectoryUsers,
+    /// Ask for the records of a section fed by a connector to be read again now (throttled per
+    /// company): whoever may read them.
+    RefreshConnectorData(Section),
 }
 
 /// Whether a portal section is open to a scope, and if not, why: the one test
@@ -142,6 +154,7 @@ impl Scope {
                     | Action::ManageStaff
                     | Action::ManageSingleSignOn
                     | Action::ManageWebhooks
+                    | Action::ManageConnectors
                     | Action::ExplainAccess
             );
             let workspace_wide = matches!(
@@ -206,7 +219,14 @@ fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
         | Action::ManageApiTokens
         | Action::ExplainAccess
         | Action::ManageSingleSignOn
-        | Action::ManageWebhooks => role == Owner,
+        | Action::ManageWebhooks
+        | Action::ManageConnectors => role == Owner,
+        Action::ViewLicences => matches!(role, Owner | Technician | StaffRole::Billing),
+        Action::ViewDirectoryUsers => matches!(role, Owner | Technician),
+        Action::RefreshConnectorData(Section::Licences) => {
+            matches!(role, Owner | Technician | StaffRole::Billing)
+        }
+        Action::RefreshConnectorData(_) => matches!(role, Owner | Technician),
         // Portal sections and preferences are not console concepts.
         Action::ViewSection(_) | Action::ManageOwnPreferences => return Err(Denied::NotVisible),
     };
@@ -258,6 +278,14 @@ fn portal_may(
         }
         Action::ManageOwnPreferences => Ok(()),
         Action::ViewAudit if section_on(Section::AuditLog) => Ok(()),
+        Action::ViewLicences if section_on(Section::Licences) => Ok(()),
+        // The Users section admits client admins only.
+        Action::ViewDirectoryUsers if section_on(Section::Users) => Ok(()),
+        Action::RefreshConnectorData(section @ (Section::Licences | Section::Users))
+            if section_on(section) =>
+        {
+            Ok(())
+        }
         // Everything else does not exist on the portal: same answer as a missing record.
         _ => Err(Denied::NotVisible),
     }

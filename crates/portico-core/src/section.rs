@@ -124,6 +124,8 @@ pub const SECTIONS: &[SectionSpec] = &[
         ..spec(Section::Contacts, "P10")
     },
     SectionSpec {
+        path: Some("/licences"),
+        on_by_default: true,
         billing_fields: &["cost per user"],
         ..spec(Section::Licences, "P11")
     },

@@ -244,6 +244,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "api idempotency",
         include_str!("../migrations/sqlite/0047_api_idempotency.sql"),
     ),
+    (
+        48,
+        "connectors",
+        include_str!("../migrations/sqlite/0048_connectors.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -520,6 +525,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         55,
         "api idempotency",
         include_str!("../migrations/postgres/0055_api_idempotency.sql"),
+    ),
+    (
+        56,
+        "connectors",
+        include_str!("../migrations/postgres/0056_connectors.sql"),
     ),
 ];
 

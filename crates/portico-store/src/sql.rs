@@ -96,7 +96,8 @@ id_args!(
     portico_core::RecordEditId,
     portico_core::ImportId,
     portico_core::ApiTokenId,
-    portico_core::WebhookEndpointId
+    portico_core::WebhookEndpointId,
+    portico_core::ConnectorId
 );
 
 /// A query under construction: SQL text plus its arguments, numbered as they are pushed.

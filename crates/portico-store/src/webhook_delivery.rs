@@ -403,3 +403,51 @@ impl SystemTx {
             .await
     }
 }
+
+/// Records a `connector.sync_failed` event for the workspace's endpoints taking it, in the
+/// transaction that records the failed run.
+pub(crate) async fn emit_connector_sync_failed(
+    tx: &mut crate::sql::Tx,
+    due: &crate::connector_sync::DueTenant,
+    error: &str,
+    failures_in_a_row: i64,
+    at: i64,
+) -> Result<(), StoreError> {
+    use crate::scoped::webhooks::WebhookEvent;
+    let event = WebhookEvent::ConnectorSyncFailed;
+    let (subscribed,): (String,) = tx
+        .one(q!(
+            "SELECT webhook_events FROM workspaces WHERE id = $1",
+            due.workspace_id
+        ))
+        .await?;
+    if !subscribed.split_whitespace().any(|e| e == event.as_str()) {
+        return Ok(());
+    }
+    let payload = serde_json::json!({
+        "type": event.as_str(),
+        "timestamp": crate::scoped::webhooks::rfc3339(at),
+        "data": {
+            "object": {
+                "connector": { "id": due.connector_id.as_text(), "name": due.connector_name, "kind": due.kind.as_str() },
+                "tenant": { "id": due.external_id, "name": due.tenant_name },
+                "company": { "id": due.company_id.as_text() },
+            },
+            "error": error,
+            "failures_in_a_row": failures_in_a_row,
+            "started_by": due.started_by,
+        },
+    });
+    tx.exec(q!(
+        "INSERT INTO webhook_events (id, workspace_id, company_id, type, payload, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        format!("evt_{}", portico_core::MessageId::new()),
+        due.workspace_id,
+        due.company_id,
+        event.as_str(),
+        payload.to_string(),
+        at
+    ))
+    .await?;
+    Ok(())
+}

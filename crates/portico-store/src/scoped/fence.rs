@@ -289,9 +289,28 @@ pub(crate) const VIEW_AS_HANDOFFS: Tenant = client("view_as_handoffs");
 pub(crate) const TICKET_LIST_VERSIONS: Tenant = client("ticket_list_versions");
 pub(crate) const PRINCIPAL_VERSIONS: Tenant = workspace_level("principal_versions");
 
+/// Connectors are the workspace's administration (owners, by the store's check).
+pub(crate) const CONNECTORS: Tenant = workspace_level("connectors");
+/// A vendor tenant is its company's once mapped; an unmapped one (another organisation's name)
+/// only workspace-wide staff see.
+pub(crate) const CONNECTOR_TENANTS: Tenant = client("connector_tenants");
+pub(crate) const CONNECTOR_RUNS: Tenant = client("connector_runs");
+/// P11: a company's subscribed products, as the connector read them.
+pub(crate) const LICENCES: Tenant = client("licences");
+/// What the MSP charges per product (billing fields, by the store's check).
+pub(crate) const LICENCE_PRICES: Tenant = workspace_level("licence_prices");
+/// P19: a company's directory users, as the connector read them.
+pub(crate) const DIRECTORY_USERS: Tenant = client("directory_users");
+
 /// Every description, for the tests that hold them against the schema.
 #[cfg(test)]
 pub(crate) const ALL: &[&Tenant] = &[
+    &CONNECTORS,
+    &CONNECTOR_TENANTS,
+    &CONNECTOR_RUNS,
+    &LICENCES,
+    &LICENCE_PRICES,
+    &DIRECTORY_USERS,
     &WORKSPACES,
     &COMPANIES,
     &SITES,
@@ -540,6 +559,8 @@ mod tests {
         ("assets/read.rs", include_str!("assets/read.rs")),
         ("audit_log.rs", include_str!("audit_log.rs")),
         ("webhooks.rs", include_str!("webhooks.rs")),
+        ("connectors.rs", include_str!("connectors.rs")),
+        ("licences.rs", include_str!("licences.rs")),
         ("branding.rs", include_str!("branding.rs")),
         ("canned_responses.rs", include_str!("canned_responses.rs")),
         ("change_requests.rs", include_str!("change_requests.rs")),

@@ -20,6 +20,7 @@ pub enum WebhookEvent {
     TicketResolved,
     ChangeRequestCreated,
     ChangeRequestDecided,
+    ConnectorSyncFailed,
 }
 
 impl WebhookEvent {
@@ -29,6 +30,7 @@ impl WebhookEvent {
         WebhookEvent::TicketResolved,
         WebhookEvent::ChangeRequestCreated,
         WebhookEvent::ChangeRequestDecided,
+        WebhookEvent::ConnectorSyncFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +40,7 @@ impl WebhookEvent {
             WebhookEvent::TicketResolved => "ticket.resolved",
             WebhookEvent::ChangeRequestCreated => "change_request.created",
             WebhookEvent::ChangeRequestDecided => "change_request.decided",
+            WebhookEvent::ConnectorSyncFailed => "connector.sync_failed",
         }
     }
 
@@ -52,6 +55,7 @@ impl WebhookEvent {
             WebhookEvent::TicketResolved => "A ticket is resolved",
             WebhookEvent::ChangeRequestCreated => "A change request is made",
             WebhookEvent::ChangeRequestDecided => "A change request is approved or declined",
+            WebhookEvent::ConnectorSyncFailed => "A connector's sync of a company fails",
         }
     }
 
@@ -556,6 +560,8 @@ impl ScopedTx<'_> {
             WebhookEvent::ChangeRequestCreated | WebhookEvent::ChangeRequestDecided => {
                 self.change_request_payload(&target.id).await?
             }
+            // Sent by the connector worker (`crate::webhook_delivery`), never for a change.
+            WebhookEvent::ConnectorSyncFailed => return Ok(()),
         };
         let by = match self.scope.actor() {
             portico_core::Actor::Staff(_) => "staff",

@@ -506,7 +506,7 @@ impl ScopedTx<'_> {
     }
 
     /// A company's name, inside the scope.
-    async fn company_name(&mut self, company: CompanyId) -> Result<String, StoreError> {
+    pub(crate) async fn company_name(&mut self, company: CompanyId) -> Result<String, StoreError> {
         let mut query = self.select("c.name", &fence::COMPANIES, "c");
         query.sql(" AND c.id = ").arg(company);
         let (name,): (String,) = self.tx.one(query).await?;

@@ -1,0 +1,206 @@
+//! Calling a vendor's API: each request with a time limit, throttling (`429` with
+//! `Retry-After`) and passing server trouble (`5xx`) retried with growing pauses and jitter, and
+//! every request counted for the run's history. Errors name the status and the vendor's own
+//! error code, never a credential.
+
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use crate::SyncError;
+
+/// The longest one request may take, connection included.
+const REQUEST_LIMIT: Duration = Duration::from_secs(30);
+/// Tries per request before the run gives up on it.
+const TRIES: u32 = 5;
+/// The longest pause a vendor's `Retry-After` is honoured for inside a run: longer, and the run
+/// fails and the tenant is tried again later.
+const LONGEST_WAIT: Duration = Duration::from_secs(120);
+
+/// A vendor API client shared by all runs (one connection pool).
+#[derive(Clone)]
+pub struct VendorClient {
+    client: reqwest::Client,
+    /// Scales every pause (tests run the retry schedule in milliseconds).
+    pause_scale: f64,
+}
+
+/// What a request came back with.
+pub(crate) enum Answer<T> {
+    Ok(T),
+    /// 401: the token was refused (expired or revoked).
+    Unauthorized(String),
+    /// 403: the tenant does not allow this read (a missing permission or licence).
+    Forbidden(String),
+}
+
+impl VendorClient {
+    pub fn new() -> Result<VendorClient, SyncError> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(REQUEST_LIMIT)
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("Portico-Connectors/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| SyncError::Client(e.to_string()))?;
+        Ok(VendorClient {
+            client,
+            pause_scale: 1.0,
+        })
+    }
+
+    /// The same client with every pause multiplied by `scale` (tests).
+    pub fn with_pause_scale(mut self, scale: f64) -> VendorClient {
+        self.pause_scale = scale;
+        self
+    }
+
+    async fn pause(&self, wait: Duration) {
+        tokio::time::sleep(wait.mul_f64(self.pause_scale)).await;
+    }
+
+    /// The pause before try `tries + 1`: 1, 2, 4, 8 s, with up to a quarter more at random.
+    fn backoff(tries: u32) -> Duration {
+        let base = 1u64 << (tries - 1).min(5);
+        Duration::from_secs(base).mul_f64(1.0 + 0.25 * rand::random::<f64>())
+    }
+
+    /// Sends what `build` makes, again as needed, and reads the JSON answer.
+    pub(crate) async fn send<T: DeserializeOwned>(
+        &self,
+        requests: &mut i64,
+        what: &str,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<Answer<T>, SyncError> {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            *requests += 1;
+            let response = match build(&self.client).send().await {
+                Ok(response) => response,
+                Err(e) if tries < TRIES => {
+                    tracing::debug!(target: "portico::connectors", error = %e, what, "request failed; retrying");
+                    self.pause(Self::backoff(tries)).await;
+                    continue;
+                }
+                Err(e) => {
+                    return Err(SyncError::Vendor(format!(
+                        "{what}: no answer ({})",
+                        if e.is_timeout() {
+                            "timed out".to_owned()
+                        } else if e.is_connect() {
+                            "could not connect".to_owned()
+                        } else {
+                            "the connection failed".to_owned()
+                        }
+                    )));
+                }
+            };
+            let status = response.status();
+            if status.is_success() {
+                let body = response
+                    .bytes()
+                    .await
+                    .map_err(|_| SyncError::Vendor(format!("{what}: the answer broke off")))?;
+                return serde_json::from_slice(&body).map(Answer::Ok).map_err(|e| {
+                    SyncError::Vendor(format!("{what}: an answer we cannot read ({e})"))
+                });
+            }
+            let retry_after = retry_after(response.headers());
+            let code = status.as_u16();
+            let error = vendor_error(response).await;
+            match code {
+                401 => return Ok(Answer::Unauthorized(error)),
+                403 => return Ok(Answer::Forbidden(error)),
+                429 | 500 | 502 | 503 | 504 if tries < TRIES => {
+                    let wait = retry_after.unwrap_or_else(|| Self::backoff(tries));
+                    if wait > LONGEST_WAIT {
+                        return Err(SyncError::Throttled {
+                            what: format!("{what}: {code} {error}"),
+                            retry_after: wait,
+                        });
+                    }
+                    tracing::debug!(target: "portico::connectors", code, what, wait_ms = wait.as_millis() as u64, "vendor asked to wait");
+                    self.pause(wait).await;
+                }
+                429 => {
+                    return Err(SyncError::Throttled {
+                        what: format!("{what}: {code} {error}"),
+                        retry_after: retry_after.unwrap_or(Duration::from_secs(60)),
+                    });
+                }
+                _ => return Err(SyncError::Vendor(format!("{what}: {code} {error}"))),
+            }
+        }
+    }
+}
+
+/// `Retry-After` in seconds (fractions allowed) or as an HTTP date.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let at = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+    let wait = at.as_second() - jiff::Timestamp::now().as_second();
+    Some(Duration::from_secs(wait.max(0) as u64))
+}
+
+/// The vendor's error code and message from a JSON error body (Graph's `{"error": {"code",
+/// "message"}}`, OAuth's `{"error", "error_description"}`), shortened; never the body whole.
+async fn vendor_error(response: reqwest::Response) -> String {
+    let body = response.bytes().await.unwrap_or_default();
+    let Ok(json) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return String::new();
+    };
+    let (code, message) = match &json["error"] {
+        serde_json::Value::Object(e) => (
+            e.get("code").and_then(|c| c.as_str()).unwrap_or(""),
+            e.get("message").and_then(|m| m.as_str()).unwrap_or(""),
+        ),
+        serde_json::Value::String(code) => (
+            code.as_str(),
+            json["error_description"].as_str().unwrap_or(""),
+        ),
+        _ => ("", ""),
+    };
+    let first_line = message.lines().next().unwrap_or("");
+    let text = format!("{code} {first_line}");
+    text.trim().chars().take(300).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_fractions_and_dates() {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        headers.insert(reqwest::header::RETRY_AFTER, "0.5".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_millis(500)));
+        headers.insert(
+            reqwest::header::RETRY_AFTER,
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&headers), Some(Duration::ZERO));
+        headers.insert(reqwest::header::RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&headers), None);
+    }
+
+    #[test]
+    fn backoff_grows_with_jitter() {
+        for (tries, base) in [(1, 1), (2, 2), (3, 4), (4, 8)] {
+            let wait = VendorClient::backoff(tries).as_secs_f64();
+            assert!(
+                wait >= base as f64 && wait <= base as f64 * 1.25,
+                "{tries}: {wait}"
+            );
+        }
+    }
+}

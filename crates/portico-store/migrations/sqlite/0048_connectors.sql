@@ -1,0 +1,155 @@
+-- Connectors (I2): the MSP's tools feeding the portal. A connector is one vendor account of the
+-- workspace (today Microsoft 365 through Microsoft Graph, as MSPs connect with GDAP): where its
+-- API lives (configuration, so that an MSP can point it at a proxy), its credentials sealed with
+-- the server's key (never shown again), and how often it syncs. Each vendor tenant it reaches is
+-- mapped to one company; only mapped tenants sync, each on its own schedule, claimed by one
+-- instance at a time, so that one failing tenant never holds up another.
+CREATE TABLE connectors (
+    id TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+    kind TEXT NOT NULL CHECK (kind IN ('microsoft365')),
+    name TEXT NOT NULL,
+    -- The vendor's sign-in and API base addresses.
+    auth_url TEXT NOT NULL,
+    api_url TEXT NOT NULL,
+    -- The MSP's own (partner) tenant: where its customers are discovered.
+    home_tenant TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    secret_sealed TEXT NOT NULL,
+    -- The secret's last four characters, to tell which one is stored.
+    secret_hint TEXT NOT NULL,
+    sync_every_minutes BIGINT NOT NULL DEFAULT 60,
+    -- A licence assigned to a user not signed in for this many days counts as unused.
+    inactive_after_days BIGINT NOT NULL DEFAULT 30,
+    enabled BOOLEAN NOT NULL DEFAULT 1,
+    -- Discovery of the partner's customers: asked for, last done, and its error.
+    discover_requested_at BIGINT,
+    discovered_at BIGINT,
+    discovery_error TEXT NOT NULL DEFAULT '',
+    discovery_claimed_until BIGINT,
+    created_at BIGINT NOT NULL,
+    UNIQUE (workspace_id, id)
+);
+
+CREATE TABLE connector_tenants (
+    workspace_id TEXT NOT NULL,
+    connector_id TEXT NOT NULL,
+    -- Denormalised from the connector, so that a portal freshness line needs no staff table.
+    kind TEXT NOT NULL,
+    -- The vendor's id of the tenant (a Microsoft Entra tenant id).
+    external_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    -- Space-separated domains the vendor reports for it, for suggestions.
+    domains TEXT NOT NULL DEFAULT '',
+    -- NULL until an owner maps it; unmapped tenants never sync.
+    company_id TEXT,
+    next_sync_at BIGINT NOT NULL DEFAULT 0,
+    refresh_requested_at BIGINT,
+    -- Who asked for that refresh: 'console' or 'portal' (the run's history says so).
+    refresh_by TEXT NOT NULL DEFAULT '',
+    claim_token TEXT,
+    claimed_until BIGINT,
+    last_attempt_at BIGINT,
+    last_success_at BIGINT,
+    last_error TEXT NOT NULL DEFAULT '',
+    -- Failed runs in a row, for the backoff.
+    failures BIGINT NOT NULL DEFAULT 0,
+    -- What the last successful run found.
+    last_counts TEXT NOT NULL DEFAULT '',
+    seen_at BIGINT NOT NULL,
+    PRIMARY KEY (connector_id, external_id),
+    FOREIGN KEY (workspace_id, connector_id) REFERENCES connectors (workspace_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id)
+);
+CREATE INDEX connector_tenants_due ON connector_tenants (next_sync_at);
+CREATE INDEX connector_tenants_company ON connector_tenants (workspace_id, company_id);
+
+-- Every run of a tenant's sync, kept 90 days: the console's history.
+CREATE TABLE connector_runs (
+    id TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL,
+    connector_id TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    company_id TEXT,
+    -- 'schedule', 'console' or 'portal'.
+    started_by TEXT NOT NULL,
+    started_at BIGINT NOT NULL,
+    finished_at BIGINT NOT NULL,
+    succeeded BOOLEAN NOT NULL,
+    error TEXT NOT NULL DEFAULT '',
+    requests BIGINT NOT NULL DEFAULT 0,
+    -- Records read, added, changed and retired.
+    seen BIGINT NOT NULL DEFAULT 0,
+    added BIGINT NOT NULL DEFAULT 0,
+    changed BIGINT NOT NULL DEFAULT 0,
+    retired BIGINT NOT NULL DEFAULT 0,
+    FOREIGN KEY (workspace_id, connector_id) REFERENCES connectors (workspace_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id)
+);
+CREATE INDEX connector_runs_connector ON connector_runs (connector_id, started_at);
+CREATE INDEX connector_runs_company ON connector_runs (workspace_id, company_id, started_at);
+
+-- P11 Licences: a company's subscribed products, as the connector last read them. A product
+-- gone upstream is retired (kept, marked), never deleted.
+CREATE TABLE licences (
+    workspace_id TEXT NOT NULL,
+    company_id TEXT NOT NULL,
+    connector_id TEXT NOT NULL,
+    external_tenant TEXT NOT NULL,
+    sku_id TEXT NOT NULL,
+    sku_part_number TEXT NOT NULL,
+    product_name TEXT NOT NULL,
+    capability_status TEXT NOT NULL,
+    purchased BIGINT NOT NULL,
+    assigned BIGINT NOT NULL,
+    suspended BIGINT NOT NULL DEFAULT 0,
+    warning BIGINT NOT NULL DEFAULT 0,
+    -- Assigned to users who are disabled, and to enabled users not signed in for the
+    -- connector's inactivity period: as of the last sync.
+    unused_disabled BIGINT NOT NULL DEFAULT 0,
+    unused_inactive BIGINT NOT NULL DEFAULT 0,
+    -- The next renewal or lifecycle date the vendor gives (YYYY-MM-DD), and one staff entered,
+    -- which wins.
+    renews_on TEXT,
+    renews_on_entered TEXT,
+    retired_at BIGINT,
+    synced_at BIGINT NOT NULL,
+    PRIMARY KEY (company_id, external_tenant, sku_id),
+    FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id),
+    FOREIGN KEY (workspace_id, connector_id) REFERENCES connectors (workspace_id, id) ON DELETE CASCADE
+);
+CREATE INDEX licences_company ON licences (workspace_id, company_id);
+
+-- What the MSP charges per user and month for a product (billing-only), per workspace.
+CREATE TABLE licence_prices (
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+    sku_part_number TEXT NOT NULL,
+    monthly_cents BIGINT NOT NULL CHECK (monthly_cents >= 0),
+    currency TEXT NOT NULL,
+    PRIMARY KEY (workspace_id, sku_part_number)
+);
+
+-- P19 Users: a company's directory users as the connector last read them.
+CREATE TABLE directory_users (
+    workspace_id TEXT NOT NULL,
+    company_id TEXT NOT NULL,
+    connector_id TEXT NOT NULL,
+    external_tenant TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    user_principal_name TEXT NOT NULL,
+    mail TEXT NOT NULL DEFAULT '',
+    enabled BOOLEAN NOT NULL,
+    -- Space-separated SKU ids of the licences assigned.
+    licence_skus TEXT NOT NULL DEFAULT '',
+    -- NULL when the vendor did not say (no report permission).
+    mfa_registered BOOLEAN,
+    is_admin BOOLEAN NOT NULL DEFAULT 0,
+    last_sign_in_at BIGINT,
+    retired_at BIGINT,
+    synced_at BIGINT NOT NULL,
+    PRIMARY KEY (company_id, external_tenant, external_id),
+    FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id),
+    FOREIGN KEY (workspace_id, connector_id) REFERENCES connectors (workspace_id, id) ON DELETE CASCADE
+);
+CREATE INDEX directory_users_company ON directory_users (workspace_id, company_id, display_name);

@@ -1,0 +1,900 @@
+//! Connectors (I2), the sync side: due tenants claimed by one instance at a time, what a run
+//! read applied as idempotent upserts (a record unchanged is not written; one gone upstream is
+//! retired, never deleted), and every run's outcome kept in the history and the audit log.
+//! System work (the connector worker, `portico-connectors`), across workspaces.
+
+use std::collections::HashMap;
+
+use portico_core::{AuditAction, AuditTarget, CompanyId, ConnectorId, Origin, WorkspaceId};
+
+use crate::StoreError;
+use crate::audit::{EntryActor, Pending, append};
+use crate::scoped::connectors::{ConnectorKind, secret_context};
+use crate::sql::{Q, q};
+use crate::system::SystemTx;
+
+/// A mapped tenant claimed for a sync, with what calling the vendor needs.
+#[derive(Clone)]
+pub struct DueTenant {
+    pub workspace_id: WorkspaceId,
+    pub connector_id: ConnectorId,
+    pub connector_name: String,
+    pub kind: ConnectorKind,
+    pub auth_url: String,
+    pub api_url: String,
+    pub client_id: String,
+    pub secret: String,
+    pub external_id: String,
+    pub tenant_name: String,
+    pub company_id: CompanyId,
+    pub sync_every_minutes: i64,
+    pub inactive_after_days: i64,
+    /// `schedule`, `console` or `portal`.
+    pub started_by: String,
+    /// Failed runs in a row before this one.
+    pub failures: i64,
+}
+
+impl std::fmt::Debug for DueTenant {
+    // The secret never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DueTenant")
+            .field("connector_id", &self.connector_id)
+            .field("external_id", &self.external_id)
+            .field("company_id", &self.company_id)
+            .finish_non_exhaustive()
+    }
+}
+
+struct DueRow {
+    workspace_id: String,
+    connector_id: String,
+    connector_name: String,
+    kind: String,
+    auth_url: String,
+    api_url: String,
+    client_id: String,
+    secret_sealed: String,
+    external_id: String,
+    tenant_name: String,
+    company_id: String,
+    sync_every_minutes: i64,
+    inactive_after_days: i64,
+    refresh_by: String,
+    refresh_requested_at: Option<i64>,
+    failures: i64,
+}
+crate::sql::db_row!(DueRow {
+    workspace_id,
+    connector_id,
+    connector_name,
+    kind,
+    auth_url,
+    api_url,
+    client_id,
+    secret_sealed,
+    external_id,
+    tenant_name,
+    company_id,
+    sync_every_minutes,
+    inactive_after_days,
+    refresh_by,
+    refresh_requested_at,
+    failures
+});
+
+struct DiscoveryRow {
+    workspace_id: String,
+    kind: String,
+    auth_url: String,
+    api_url: String,
+    home_tenant: String,
+    client_id: String,
+    secret_sealed: String,
+}
+crate::sql::db_row!(DiscoveryRow {
+    workspace_id,
+    kind,
+    auth_url,
+    api_url,
+    home_tenant,
+    client_id,
+    secret_sealed
+});
+
+struct StoredUser {
+    external_id: String,
+    display_name: String,
+    user_principal_name: String,
+    mail: String,
+    enabled: bool,
+    licence_skus: String,
+    mfa_registered: Option<bool>,
+    is_admin: bool,
+    last_sign_in_at: Option<i64>,
+    retired_at: Option<i64>,
+}
+crate::sql::db_row!(StoredUser {
+    external_id,
+    display_name,
+    user_principal_name,
+    mail,
+    enabled,
+    licence_skus,
+    mfa_registered,
+    is_admin,
+    last_sign_in_at,
+    retired_at
+});
+
+struct StoredLicence {
+    sku_id: String,
+    sku_part_number: String,
+    product_name: String,
+    capability_status: String,
+    purchased: i64,
+    assigned: i64,
+    suspended: i64,
+    warning: i64,
+    unused_disabled: i64,
+    unused_inactive: i64,
+    renews_on: Option<String>,
+    retired_at: Option<i64>,
+}
+crate::sql::db_row!(StoredLicence {
+    sku_id,
+    sku_part_number,
+    product_name,
+    capability_status,
+    purchased,
+    assigned,
+    suspended,
+    warning,
+    unused_disabled,
+    unused_inactive,
+    renews_on,
+    retired_at
+});
+
+/// A connector whose partner's customers are to be listed.
+#[derive(Clone)]
+pub struct DueDiscovery {
+    pub workspace_id: WorkspaceId,
+    pub connector_id: ConnectorId,
+    pub kind: ConnectorKind,
+    pub auth_url: String,
+    pub api_url: String,
+    pub home_tenant: String,
+    pub client_id: String,
+    pub secret: String,
+}
+
+/// A tenant a discovery found.
+#[derive(Debug, Clone)]
+pub struct DiscoveredTenant {
+    pub external_id: String,
+    pub name: String,
+    pub domains: Vec<String>,
+}
+
+/// A subscribed product as the vendor reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SkuRecord {
+    pub sku_id: String,
+    pub sku_part_number: String,
+    pub product_name: String,
+    pub capability_status: String,
+    pub purchased: i64,
+    pub assigned: i64,
+    pub suspended: i64,
+    pub warning: i64,
+    pub renews_on: Option<String>,
+}
+
+/// A directory user as the vendor reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DirectoryUserRecord {
+    pub external_id: String,
+    pub display_name: String,
+    pub user_principal_name: String,
+    pub mail: String,
+    pub enabled: bool,
+    pub licence_skus: Vec<String>,
+    pub mfa_registered: Option<bool>,
+    pub is_admin: bool,
+    pub last_sign_in_at: Option<i64>,
+}
+
+/// Everything one Microsoft 365 run read from a tenant.
+#[derive(Debug, Clone, Default)]
+pub struct Microsoft365Snapshot {
+    pub name: String,
+    pub domains: Vec<String>,
+    pub skus: Vec<SkuRecord>,
+    pub users: Vec<DirectoryUserRecord>,
+    /// Whether the vendor gave sign-in times (it needs an Entra ID P1 licence): without them,
+    /// no licence counts as unused for inactivity.
+    pub sign_ins_known: bool,
+}
+
+/// What a run did to the stored records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncCounts {
+    pub seen: i64,
+    pub added: i64,
+    pub changed: i64,
+    pub retired: i64,
+}
+
+impl SyncCounts {
+    pub fn wrote_nothing(&self) -> bool {
+        self.added == 0 && self.changed == 0 && self.retired == 0
+    }
+}
+
+/// How a run ended, for the history.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    pub started_at: i64,
+    pub finished_at: i64,
+    pub requests: i64,
+}
+
+/// Rows per multi-row INSERT.
+const INSERT_BATCH: usize = 200;
+
+impl SystemTx {
+    /// Claims up to `limit` mapped tenants of enabled connectors due at `now`, until
+    /// `lease_until`, under `token`: never the same tenant to two instances. Asked-for
+    /// refreshes come first. Each comes with its connector's secret, opened with the store's key.
+    pub async fn claim_due_tenants(
+        &mut self,
+        store: &crate::Store,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+        token: &str,
+    ) -> Result<Vec<DueTenant>, StoreError> {
+        let mut query = Q::new(
+            "SELECT t.connector_id, t.external_id FROM connector_tenants t JOIN connectors c \
+             ON c.workspace_id = t.workspace_id AND c.id = t.connector_id \
+             WHERE c.enabled AND t.company_id IS NOT NULL AND t.next_sync_at <= ",
+        );
+        let at = query.placeholder(now);
+        query.sql(&format!(
+            " AND (t.claimed_until IS NULL OR t.claimed_until < {at}) \
+             ORDER BY (t.refresh_requested_at IS NULL), t.next_sync_at LIMIT "
+        ));
+        query.arg(limit.clamp(1, 100));
+        let candidates: Vec<(String, String)> = self.tx.all(query).await?;
+        let mut claimed = Vec::new();
+        for (connector, external) in candidates {
+            // The guard makes the claim: a twin instance's UPDATE finds it taken.
+            let n = self
+                .tx
+                .exec(q!(
+                    "UPDATE connector_tenants SET claim_token = $1, claimed_until = $2 \
+                     WHERE connector_id = $3 AND external_id = $4 \
+                     AND (claimed_until IS NULL OR claimed_until < $5)",
+                    token,
+                    lease_until,
+                    &connector,
+                    &external,
+                    now
+                ))
+                .await?;
+            if n == 1 {
+                claimed.push((connector, external));
+            }
+        }
+        let sealer = store.audit_log().sealer();
+        let mut due = Vec::new();
+        for (connector, external) in claimed {
+            let row: DueRow = self
+                .tx
+                .one(q!(
+                    "SELECT t.workspace_id, t.connector_id, c.name AS connector_name, c.kind, c.auth_url, \
+                     c.api_url, c.client_id, c.secret_sealed, t.external_id, t.name AS tenant_name, \
+                     t.company_id, c.sync_every_minutes, c.inactive_after_days, t.refresh_by, \
+                     t.refresh_requested_at, t.failures \
+                     FROM connector_tenants t JOIN connectors c \
+                     ON c.workspace_id = t.workspace_id AND c.id = t.connector_id \
+                     WHERE t.connector_id = $1 AND t.external_id = $2",
+                    &connector,
+                    &external
+                ))
+                .await?;
+            let secret = sealer.open(
+                &secret_context(&row.workspace_id, &row.connector_id),
+                &row.secret_sealed,
+            )?;
+            due.push(DueTenant {
+                secret: String::from_utf8(secret)
+                    .map_err(|_| StoreError::Corrupt("a connector secret is not text".into()))?,
+                workspace_id: WorkspaceId::from_stored(&row.workspace_id),
+                connector_id: ConnectorId::from_stored(&row.connector_id),
+                connector_name: row.connector_name,
+                kind: ConnectorKind::parse(&row.kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("connector kind {}", row.kind)))?,
+                auth_url: row.auth_url,
+                api_url: row.api_url,
+                client_id: row.client_id,
+                external_id: row.external_id,
+                tenant_name: row.tenant_name,
+                company_id: CompanyId::from_stored(&row.company_id),
+                sync_every_minutes: row.sync_every_minutes,
+                inactive_after_days: row.inactive_after_days,
+                started_by: match (row.refresh_requested_at, row.refresh_by.as_str()) {
+                    (Some(_), "portal") => "portal".to_owned(),
+                    (Some(_), _) => "console".to_owned(),
+                    (None, _) => "schedule".to_owned(),
+                },
+                failures: row.failures,
+            });
+        }
+        Ok(due)
+    }
+
+    /// Claims up to `limit` connectors whose customers are to be listed: asked for, or not
+    /// listed for a day.
+    pub async fn claim_due_discoveries(
+        &mut self,
+        store: &crate::Store,
+        now: i64,
+        lease_until: i64,
+        limit: i64,
+    ) -> Result<Vec<DueDiscovery>, StoreError> {
+        let candidates: Vec<(String,)> = self
+            .tx
+            .all(q!(
+                "SELECT id FROM connectors WHERE enabled \
+                 AND (discover_requested_at IS NOT NULL OR discovered_at IS NULL OR discovered_at < $1) \
+                 AND (discovery_claimed_until IS NULL OR discovery_claimed_until < $2) \
+                 ORDER BY created_at LIMIT $3",
+                now - 24 * 3600,
+                now,
+                limit.clamp(1, 20)
+            ))
+            .await?;
+        let sealer = store.audit_log().sealer();
+        let mut due = Vec::new();
+        for (id,) in candidates {
+            let n = self
+                .tx
+                .exec(q!(
+                    "UPDATE connectors SET discovery_claimed_until = $1 WHERE id = $2 \
+                     AND (discovery_claimed_until IS NULL OR discovery_claimed_until < $3)",
+                    lease_until,
+                    &id,
+                    now
+                ))
+                .await?;
+            if n != 1 {
+                continue;
+            }
+            let DiscoveryRow {
+                workspace_id: workspace,
+                kind,
+                auth_url,
+                api_url,
+                home_tenant,
+                client_id,
+                secret_sealed: sealed,
+            } = self
+                .tx
+                .one(q!(
+                    "SELECT workspace_id, kind, auth_url, api_url, home_tenant, client_id, secret_sealed \
+                     FROM connectors WHERE id = $1",
+                    &id
+                ))
+                .await?;
+            let secret = sealer.open(&secret_context(&workspace, &id), &sealed)?;
+            due.push(DueDiscovery {
+                workspace_id: WorkspaceId::from_stored(&workspace),
+                connector_id: ConnectorId::from_stored(&id),
+                kind: ConnectorKind::parse(&kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("connector kind {kind}")))?,
+                auth_url,
+                api_url,
+                home_tenant,
+                client_id,
+                secret: String::from_utf8(secret)
+                    .map_err(|_| StoreError::Corrupt("a connector secret is not text".into()))?,
+            });
+        }
+        Ok(due)
+    }
+
+    /// Records what a discovery found (new tenants added unmapped, known ones renamed), or
+    /// why it failed.
+    pub async fn discovered(
+        &mut self,
+        due: &DueDiscovery,
+        found: Result<Vec<DiscoveredTenant>, String>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let error = match found {
+            Ok(tenants) => {
+                for t in tenants {
+                    let domains = t.domains.join(" ");
+                    let updated = self
+                        .tx
+                        .exec(q!(
+                            "UPDATE connector_tenants SET name = $1, domains = $2, seen_at = $3 \
+                             WHERE connector_id = $4 AND external_id = $5",
+                            &t.name,
+                            &domains,
+                            now,
+                            due.connector_id,
+                            &t.external_id
+                        ))
+                        .await?;
+                    if updated == 0 {
+                        self.tx
+                            .exec(q!(
+                                "INSERT INTO connector_tenants (workspace_id, connector_id, kind, external_id, \
+                                 name, domains, seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                                due.workspace_id,
+                                due.connector_id,
+                                due.kind.as_str(),
+                                &t.external_id,
+                                &t.name,
+                                &domains,
+                                now
+                            ))
+                            .await?;
+                    }
+                }
+                String::new()
+            }
+            Err(error) => error.chars().take(500).collect(),
+        };
+        self.tx
+            .exec(q!(
+                "UPDATE connectors SET discovered_at = $1, discovery_error = $2, \
+                 discover_requested_at = NULL, discovery_claimed_until = NULL WHERE id = $3",
+                now,
+                &error,
+                due.connector_id
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Applies what a Microsoft 365 run read: products and users upserted (only what changed
+    /// is written), those gone upstream retired, the run kept in the history and the audit
+    /// log. False (and nothing written) when the claim `token` no longer holds the tenant.
+    pub async fn apply_microsoft365(
+        &mut self,
+        store: &crate::Store,
+        due: &DueTenant,
+        token: &str,
+        snapshot: &Microsoft365Snapshot,
+        report: &RunReport,
+    ) -> Result<Option<SyncCounts>, StoreError> {
+        if !self.holds_claim(due, token).await? {
+            return Ok(None);
+        }
+        let now = report.finished_at;
+        let mut counts = SyncCounts::default();
+        let users = self
+            .upsert_directory_users(due, &snapshot.users, now)
+            .await?;
+        counts.seen += users.seen;
+        counts.added += users.added;
+        counts.changed += users.changed;
+        counts.retired += users.retired;
+        let inactive_before = now - due.inactive_after_days * 24 * 3600;
+        let licences = self
+            .upsert_licences(due, snapshot, inactive_before, now)
+            .await?;
+        counts.seen += licences.seen;
+        counts.added += licences.added;
+        counts.changed += licences.changed;
+        counts.retired += licences.retired;
+        let summary = format!(
+            "{} products, {} users; {} added, {} changed, {} retired",
+            snapshot.skus.len(),
+            snapshot.users.len(),
+            counts.added,
+            counts.changed,
+            counts.retired
+        );
+        self.tx
+            .exec(q!(
+                "UPDATE connector_tenants SET last_attempt_at = $1, last_success_at = $2, last_error = '', \
+                 failures = 0, next_sync_at = $3, refresh_requested_at = NULL, refresh_by = '', \
+                 claim_token = NULL, claimed_until = NULL, last_counts = $4, \
+                 domains = CASE WHEN $5 = '' THEN domains ELSE $6 END \
+                 WHERE connector_id = $7 AND external_id = $8",
+                report.started_at,
+                now,
+                now + due.sync_every_minutes * 60,
+                &summary,
+                snapshot.domains.join(" "),
+                snapshot.domains.join(" "),
+                due.connector_id,
+                &due.external_id
+            ))
+            .await?;
+        self.record_run(due, report, None, counts).await?;
+        append(
+            &mut self.tx,
+            store.audit_log(),
+            &Pending::new(
+                due.workspace_id,
+                Some(due.company_id),
+                EntryActor::system(&format!("{} connector", due.kind.label())),
+                AuditAction::ConnectorSynced,
+                AuditTarget::new("connector_tenant", &due.external_id, &due.tenant_name),
+                &format!("{} ({}): {summary}", due.connector_name, due.started_by),
+                &Origin::default(),
+            ),
+        )
+        .await?;
+        Ok(Some(counts))
+    }
+
+    /// Records a failed run: the error kept on the tenant and in the history, the next try at
+    /// `retry_at`, the run audited on the workspace's chain and, where the workspace
+    /// subscribes, sent as a `connector.sync_failed` webhook. False when the claim is lost.
+    pub async fn connector_run_failed(
+        &mut self,
+        store: &crate::Store,
+        due: &DueTenant,
+        token: &str,
+        error: &str,
+        retry_at: i64,
+        report: &RunReport,
+    ) -> Result<bool, StoreError> {
+        if !self.holds_claim(due, token).await? {
+            return Ok(false);
+        }
+        let error: String = error.chars().take(500).collect();
+        self.tx
+            .exec(q!(
+                "UPDATE connector_tenants SET last_attempt_at = $1, last_error = $2, \
+                 failures = failures + 1, next_sync_at = $3, refresh_requested_at = NULL, \
+                 refresh_by = '', claim_token = NULL, claimed_until = NULL \
+                 WHERE connector_id = $4 AND external_id = $5",
+                report.started_at,
+                &error,
+                retry_at,
+                due.connector_id,
+                &due.external_id
+            ))
+            .await?;
+        self.record_run(due, report, Some(&error), SyncCounts::default())
+            .await?;
+        append(
+            &mut self.tx,
+            store.audit_log(),
+            &Pending::new(
+                due.workspace_id,
+                Some(due.company_id),
+                EntryActor::system(&format!("{} connector", due.kind.label())),
+                AuditAction::ConnectorSyncFailed,
+                AuditTarget::new("connector_tenant", &due.external_id, &due.tenant_name),
+                &format!("{} ({}): {error}", due.connector_name, due.started_by),
+                &Origin::default(),
+            ),
+        )
+        .await?;
+        crate::webhook_delivery::emit_connector_sync_failed(
+            &mut self.tx,
+            due,
+            &error,
+            due.failures + 1,
+            report.finished_at,
+        )
+        .await?;
+        Ok(true)
+    }
+
+    async fn holds_claim(&mut self, due: &DueTenant, token: &str) -> Result<bool, StoreError> {
+        let held: Option<(String,)> = self
+            .tx
+            .optional(q!(
+                "SELECT external_id FROM connector_tenants WHERE connector_id = $1 \
+                 AND external_id = $2 AND claim_token = $3",
+                due.connector_id,
+                &due.external_id,
+                token
+            ))
+            .await?;
+        Ok(held.is_some())
+    }
+
+    async fn record_run(
+        &mut self,
+        due: &DueTenant,
+        report: &RunReport,
+        error: Option<&str>,
+        counts: SyncCounts,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "INSERT INTO connector_runs (id, workspace_id, connector_id, external_id, company_id, \
+                 started_by, started_at, finished_at, succeeded, error, requests, seen, added, changed, \
+                 retired) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                format!("run_{}", portico_core::MessageId::new()),
+                due.workspace_id,
+                due.connector_id,
+                &due.external_id,
+                due.company_id,
+                &due.started_by,
+                report.started_at,
+                report.finished_at,
+                error.is_none(),
+                error.unwrap_or(""),
+                report.requests,
+                counts.seen,
+                counts.added,
+                counts.changed,
+                counts.retired
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Forgets runs older than `before` (the history keeps 90 days).
+    pub async fn prune_connector_runs(&mut self, before: i64) -> Result<u64, StoreError> {
+        self.tx
+            .exec(q!(
+                "DELETE FROM connector_runs WHERE started_at < $1",
+                before
+            ))
+            .await
+    }
+
+    async fn upsert_directory_users(
+        &mut self,
+        due: &DueTenant,
+        users: &[DirectoryUserRecord],
+        now: i64,
+    ) -> Result<SyncCounts, StoreError> {
+        let stored: Vec<StoredUser> = self
+            .tx
+            .all(q!(
+                "SELECT external_id, display_name, user_principal_name, mail, enabled, licence_skus, \
+                 mfa_registered, is_admin, last_sign_in_at, retired_at FROM directory_users \
+                 WHERE company_id = $1 AND external_tenant = $2",
+                due.company_id,
+                &due.external_id
+            ))
+            .await?;
+        let stored: HashMap<String, StoredUser> = stored
+            .into_iter()
+            .map(|s| (s.external_id.clone(), s))
+            .collect();
+        let mut counts = SyncCounts {
+            seen: users.len() as i64,
+            ..SyncCounts::default()
+        };
+        let mut fresh: Vec<&DirectoryUserRecord> = Vec::new();
+        let mut present = std::collections::HashSet::with_capacity(users.len());
+        for user in users {
+            present.insert(user.external_id.as_str());
+            let skus = user.licence_skus.join(" ");
+            match stored.get(&user.external_id) {
+                None => fresh.push(user),
+                Some(s) => {
+                    let same = s.display_name == user.display_name
+                        && s.user_principal_name == user.user_principal_name
+                        && s.mail == user.mail
+                        && s.enabled == user.enabled
+                        && s.licence_skus == skus
+                        && s.mfa_registered == user.mfa_registered
+                        && s.is_admin == user.is_admin
+                        && s.last_sign_in_at == user.last_sign_in_at
+                        && s.retired_at.is_none();
+                    if !same {
+                        counts.changed += 1;
+                        self.tx
+                            .exec(q!(
+                                "UPDATE directory_users SET display_name = $1, user_principal_name = $2, \
+                                 mail = $3, enabled = $4, licence_skus = $5, mfa_registered = $6, \
+                                 is_admin = $7, last_sign_in_at = $8, retired_at = NULL, synced_at = $9 \
+                                 WHERE company_id = $10 AND external_tenant = $11 AND external_id = $12",
+                                &user.display_name,
+                                &user.user_principal_name,
+                                &user.mail,
+                                user.enabled,
+                                &skus,
+                                user.mfa_registered,
+                                user.is_admin,
+                                user.last_sign_in_at,
+                                now,
+                                due.company_id,
+                                &due.external_id,
+                                &user.external_id
+                            ))
+                            .await?;
+                    }
+                }
+            }
+        }
+        counts.added = fresh.len() as i64;
+        for chunk in fresh.chunks(INSERT_BATCH) {
+            let mut insert = Q::new(
+                "INSERT INTO directory_users (workspace_id, company_id, connector_id, external_tenant, \
+                 external_id, display_name, user_principal_name, mail, enabled, licence_skus, \
+                 mfa_registered, is_admin, last_sign_in_at, synced_at) VALUES ",
+            );
+            for (i, user) in chunk.iter().enumerate() {
+                insert.sql(if i == 0 { "(" } else { ", (" });
+                insert
+                    .arg(due.workspace_id)
+                    .sql(", ")
+                    .arg(due.company_id)
+                    .sql(", ")
+                    .arg(due.connector_id)
+                    .sql(", ")
+                    .arg(&due.external_id)
+                    .sql(", ")
+                    .arg(&user.external_id)
+                    .sql(", ")
+                    .arg(&user.display_name)
+                    .sql(", ")
+                    .arg(&user.user_principal_name)
+                    .sql(", ")
+                    .arg(&user.mail)
+                    .sql(", ")
+                    .arg(user.enabled)
+                    .sql(", ")
+                    .arg(user.licence_skus.join(" "))
+                    .sql(", ")
+                    .arg(user.mfa_registered)
+                    .sql(", ")
+                    .arg(user.is_admin)
+                    .sql(", ")
+                    .arg(user.last_sign_in_at)
+                    .sql(", ")
+                    .arg(now)
+                    .sql(")");
+            }
+            self.tx.exec(insert).await?;
+        }
+        for (id, s) in &stored {
+            if s.retired_at.is_none() && !present.contains(id.as_str()) {
+                counts.retired += 1;
+                self.tx
+                    .exec(q!(
+                        "UPDATE directory_users SET retired_at = $1 WHERE company_id = $2 \
+                         AND external_tenant = $3 AND external_id = $4",
+                        now,
+                        due.company_id,
+                        &due.external_id,
+                        id
+                    ))
+                    .await?;
+            }
+        }
+        Ok(counts)
+    }
+
+    async fn upsert_licences(
+        &mut self,
+        due: &DueTenant,
+        snapshot: &Microsoft365Snapshot,
+        inactive_before: i64,
+        now: i64,
+    ) -> Result<SyncCounts, StoreError> {
+        let stored: Vec<StoredLicence> = self
+            .tx
+            .all(q!(
+                "SELECT sku_id, sku_part_number, product_name, capability_status, purchased, assigned, \
+                 suspended, warning, unused_disabled, unused_inactive, renews_on, retired_at \
+                 FROM licences WHERE company_id = $1 AND external_tenant = $2",
+                due.company_id,
+                &due.external_id
+            ))
+            .await?;
+        let stored: HashMap<String, StoredLicence> =
+            stored.into_iter().map(|s| (s.sku_id.clone(), s)).collect();
+        let mut counts = SyncCounts {
+            seen: snapshot.skus.len() as i64,
+            ..SyncCounts::default()
+        };
+        for sku in &snapshot.skus {
+            let holders = snapshot
+                .users
+                .iter()
+                .filter(|u| u.licence_skus.iter().any(|s| s == &sku.sku_id));
+            let (mut disabled, mut inactive) = (0, 0);
+            for user in holders {
+                if !user.enabled {
+                    disabled += 1;
+                } else if snapshot.sign_ins_known
+                    && user.last_sign_in_at.is_none_or(|at| at < inactive_before)
+                {
+                    inactive += 1;
+                }
+            }
+            match stored.get(&sku.sku_id) {
+                None => {
+                    counts.added += 1;
+                    self.tx
+                        .exec(q!(
+                            "INSERT INTO licences (workspace_id, company_id, connector_id, external_tenant, \
+                             sku_id, sku_part_number, product_name, capability_status, purchased, assigned, \
+                             suspended, warning, unused_disabled, unused_inactive, renews_on, synced_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                            due.workspace_id,
+                            due.company_id,
+                            due.connector_id,
+                            &due.external_id,
+                            &sku.sku_id,
+                            &sku.sku_part_number,
+                            &sku.product_name,
+                            &sku.capability_status,
+                            sku.purchased,
+                            sku.assigned,
+                            sku.suspended,
+                            sku.warning,
+                            disabled,
+                            inactive,
+                            sku.renews_on.clone(),
+                            now
+                        ))
+                        .await?;
+                }
+                Some(s) => {
+                    let same = s.sku_part_number == sku.sku_part_number
+                        && s.product_name == sku.product_name
+                        && s.capability_status == sku.capability_status
+                        && s.purchased == sku.purchased
+                        && s.assigned == sku.assigned
+                        && s.suspended == sku.suspended
+                        && s.warning == sku.warning
+                        && s.unused_disabled == disabled
+                        && s.unused_inactive == inactive
+                        && s.renews_on == sku.renews_on
+                        && s.retired_at.is_none();
+                    if !same {
+                        counts.changed += 1;
+                        self.tx
+                            .exec(q!(
+                                "UPDATE licences SET sku_part_number = $1, product_name = $2, \
+                                 capability_status = $3, purchased = $4, assigned = $5, suspended = $6, \
+                                 warning = $7, unused_disabled = $8, unused_inactive = $9, renews_on = $10, \
+                                 retired_at = NULL, synced_at = $11 \
+                                 WHERE company_id = $12 AND external_tenant = $13 AND sku_id = $14",
+                                &sku.sku_part_number,
+                                &sku.product_name,
+                                &sku.capability_status,
+                                sku.purchased,
+                                sku.assigned,
+                                sku.suspended,
+                                sku.warning,
+                                disabled,
+                                inactive,
+                                sku.renews_on.clone(),
+                                now,
+                                due.company_id,
+                                &due.external_id,
+                                &sku.sku_id
+                            ))
+                            .await?;
+                    }
+                }
+            }
+        }
+        for (id, s) in &stored {
+            if s.retired_at.is_none() && !snapshot.skus.iter().any(|k| &k.sku_id == id) {
+                counts.retired += 1;
+                self.tx
+                    .exec(q!(
+                        "UPDATE licences SET retired_at = $1 WHERE company_id = $2 \
+                         AND external_tenant = $3 AND sku_id = $4",
+                        now,
+                        due.company_id,
+                        &due.external_id,
+                        id
+                    ))
+                    .await?;
+            }
+        }
+        Ok(counts)
+    }
+}
