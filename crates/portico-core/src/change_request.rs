@@ -20,6 +20,7 @@ text_enum!(
         Asset => "asset", "Asset";
         Contact => "contact", "Contact";
         PortalUser => "portal_user", "Portal user";
+        DirectoryUser => "directory_user", "Microsoft 365 user";
         General => "general", "General";
     }
 );

@@ -898,3 +898,133 @@ impl SystemTx {
         Ok(counts)
     }
 }
+
+/// A tenant of a seeded connector: mapped to `company` when given, with what it "read".
+pub struct SeedTenant<'a> {
+    pub external_id: &'a str,
+    pub name: &'a str,
+    pub domains: &'a [&'a str],
+    pub company: Option<CompanyId>,
+    pub snapshot: Option<&'a Microsoft365Snapshot>,
+}
+
+impl SystemTx {
+    /// A Microsoft 365 connector whose tenants' records were already read at `read_at` (demo
+    /// data without any network, and test fixtures): switched off, so that it never calls out
+    /// until an owner gives it real credentials. The records go through the same upserts as a
+    /// real run, so they are marked as the connector's.
+    pub async fn add_connector_with_records(
+        &mut self,
+        store: &crate::Store,
+        workspace: WorkspaceId,
+        name: &str,
+        tenants: &[SeedTenant<'_>],
+        read_at: i64,
+    ) -> Result<ConnectorId, StoreError> {
+        let id = ConnectorId::new();
+        let kind = ConnectorKind::Microsoft365;
+        let (auth_url, api_url) = kind.default_urls();
+        let secret = "seeded-connector-without-credentials";
+        let sealed = store.audit_log().sealer().seal(
+            &secret_context(&workspace.as_text(), &id.as_text()),
+            secret.as_bytes(),
+        );
+        self.tx
+            .exec(q!(
+                "INSERT INTO connectors (id, workspace_id, kind, name, auth_url, api_url, home_tenant, \
+                 client_id, secret_sealed, secret_hint, enabled, discovered_at, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                id,
+                workspace,
+                kind.as_str(),
+                name,
+                auth_url,
+                api_url,
+                "northwind.onmicrosoft.com",
+                "00000000-0000-4000-8000-000000000000",
+                sealed,
+                "ials",
+                false,
+                read_at,
+                read_at
+            ))
+            .await?;
+        for t in tenants {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO connector_tenants (workspace_id, connector_id, kind, external_id, name, \
+                     domains, company_id, next_sync_at, seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    workspace,
+                    id,
+                    kind.as_str(),
+                    t.external_id,
+                    t.name,
+                    t.domains.join(" "),
+                    t.company,
+                    read_at + 3600,
+                    read_at
+                ))
+                .await?;
+            let (Some(company), Some(snapshot)) = (t.company, t.snapshot) else {
+                continue;
+            };
+            let token = "seed";
+            self.tx
+                .exec(q!(
+                    "UPDATE connector_tenants SET claim_token = $1 WHERE connector_id = $2 AND external_id = $3",
+                    token,
+                    id,
+                    t.external_id
+                ))
+                .await?;
+            let due = DueTenant {
+                workspace_id: workspace,
+                connector_id: id,
+                connector_name: name.to_owned(),
+                kind,
+                auth_url: auth_url.to_owned(),
+                api_url: api_url.to_owned(),
+                client_id: String::new(),
+                secret: String::new(),
+                external_id: t.external_id.to_owned(),
+                tenant_name: t.name.to_owned(),
+                company_id: company,
+                sync_every_minutes: 60,
+                inactive_after_days: 30,
+                started_by: "schedule".to_owned(),
+                failures: 0,
+            };
+            let report = RunReport {
+                started_at: read_at - 4,
+                finished_at: read_at,
+                requests: 6,
+            };
+            self.apply_microsoft365(store, &due, token, snapshot, &report)
+                .await?;
+        }
+        Ok(id)
+    }
+}
+
+impl SystemTx {
+    /// Sets the MSP's price per user and month for a product (demo data, tests).
+    pub async fn set_licence_price(
+        &mut self,
+        workspace: WorkspaceId,
+        sku_part_number: &str,
+        monthly_cents: i64,
+        currency: &str,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "INSERT INTO licence_prices (workspace_id, sku_part_number, monthly_cents, currency) \
+                 VALUES ($1, $2, $3, $4)",
+                workspace,
+                sku_part_number,
+                monthly_cents,
+                currency
+            ))
+            .await?;
+        Ok(())
+    }
+}

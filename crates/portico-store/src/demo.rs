@@ -372,6 +372,7 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
     let infrastructure = seed_assets(&mut tx, ws, &companies).await?;
     seed_maintenance(&mut tx, ws, &companies, &infrastructure).await?;
     seed_invoices(&mut tx, ws, &companies).await?;
+    seed_microsoft365(&mut tx, store, ws, &companies).await?;
     let (acme, acme_sites) = companies[0].clone();
     let (birchwood, _) = companies[1].clone();
     let (cobalt, _) = companies[2].clone();
@@ -1289,6 +1290,163 @@ async fn seed_maintenance(
             )
             .await?;
         }
+    }
+    Ok(())
+}
+
+/// The Microsoft 365 products a demo company holds: (SKU id, code, purchased).
+const DEMO_SKUS: &[(&str, &str, i64)] = &[
+    ("cbdc14ab-d96c-4c30-b9f4-6ada7cdc1d46", "SPB", 12),
+    (
+        "4b9405b0-7788-4568-add1-99614e613b69",
+        "EXCHANGESTANDARD",
+        4,
+    ),
+    (
+        "3b555118-da6a-4418-894f-7df1e2096870",
+        "O365_BUSINESS_ESSENTIALS",
+        3,
+    ),
+];
+
+/// An extra directory user: (name, enabled, days since sign-in, MFA registered, licences by
+/// index into [`DEMO_SKUS`]).
+type DemoDirectoryUser = (&'static str, bool, Option<i64>, bool, &'static [usize]);
+
+/// Extra directory users beside each company's contacts.
+const DEMO_DIRECTORY: &[DemoDirectoryUser] = &[
+    ("Reception", true, Some(0), false, &[1]),
+    ("Scanner", true, None, false, &[]),
+    ("Jordan Lee", true, Some(2), true, &[0]),
+    ("Casey Morgan", true, Some(64), true, &[0]),
+    ("Riley Chen", false, Some(120), true, &[0]),
+    ("Sam Taylor", true, Some(1), true, &[0, 2]),
+];
+
+/// Licences and directory users of the first three demo companies, as the Microsoft 365
+/// connector would have read them an hour ago (the connector itself is switched off: the demo
+/// makes no call out). Dunmore's tenant is listed but not mapped, to show the suggestion.
+async fn seed_microsoft365(
+    tx: &mut crate::system::SystemTx,
+    store: &Store,
+    ws: WorkspaceId,
+    companies: &[(CompanyId, Vec<SiteId>)],
+) -> Result<(), StoreError> {
+    use crate::connector_sync::{DirectoryUserRecord, Microsoft365Snapshot, SeedTenant, SkuRecord};
+    let read_at = now() - 47 * 60;
+    let day = 24 * 3600;
+    let date_in = |days: i64| {
+        jiff::Timestamp::from_second(now() + days * day)
+            .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string())
+            .unwrap_or_default()
+    };
+    let mut snapshots = Vec::new();
+    for (n, c) in COMPANIES.iter().take(3).enumerate() {
+        let slug = c.name.split(' ').next().unwrap_or(c.name).to_lowercase();
+        let mut users: Vec<DirectoryUserRecord> = Vec::new();
+        let mut add = |name: &str, enabled: bool, days: Option<i64>, mfa: bool, skus: &[usize]| {
+            let login = name.to_lowercase().replace(' ', ".");
+            let upn = format!("{login}@{slug}.test");
+            users.push(DirectoryUserRecord {
+                external_id: format!("{:08x}-0000-4000-8000-{:012x}", n + 1, users.len() + 1),
+                display_name: name.to_owned(),
+                user_principal_name: upn.clone(),
+                mail: upn,
+                enabled,
+                licence_skus: skus.iter().map(|&i| DEMO_SKUS[i].0.to_owned()).collect(),
+                mfa_registered: Some(mfa),
+                is_admin: users.is_empty(),
+                last_sign_in_at: days.map(|d| now() - d * day - 3600),
+            });
+        };
+        for (name, _, _) in c.contacts {
+            add(name, true, Some(0), true, &[0]);
+        }
+        for (name, enabled, days, mfa, skus) in DEMO_DIRECTORY.iter().take(3 + 2 * (2 - n)) {
+            add(name, *enabled, *days, *mfa, skus);
+        }
+        let skus = DEMO_SKUS
+            .iter()
+            .enumerate()
+            .map(|(i, (id, code, purchased))| {
+                let assigned = users
+                    .iter()
+                    .filter(|u| u.licence_skus.iter().any(|s| s == id))
+                    .count() as i64;
+                SkuRecord {
+                    sku_id: (*id).to_owned(),
+                    sku_part_number: (*code).to_owned(),
+                    product_name: match *code {
+                        "SPB" => "Microsoft 365 Business Premium",
+                        "EXCHANGESTANDARD" => "Exchange Online (Plan 1)",
+                        _ => "Microsoft 365 Business Basic",
+                    }
+                    .to_owned(),
+                    capability_status: "Enabled".to_owned(),
+                    purchased: (*purchased - n as i64 * 2).max(assigned),
+                    assigned,
+                    suspended: 0,
+                    warning: 0,
+                    renews_on: Some(date_in([40, 200, 330][i] + n as i64 * 11)),
+                }
+            })
+            .collect();
+        snapshots.push((
+            slug.clone(),
+            c.name,
+            Microsoft365Snapshot {
+                name: c.name.to_owned(),
+                domains: vec![format!("{slug}.test")],
+                skus,
+                users,
+                sign_ins_known: true,
+            },
+        ));
+    }
+    let domains: Vec<[String; 1]> = snapshots
+        .iter()
+        .map(|(slug, _, _)| [format!("{slug}.test")])
+        .collect();
+    let domain_refs: Vec<Vec<&str>> = domains
+        .iter()
+        .map(|d| d.iter().map(String::as_str).collect())
+        .collect();
+    let ids: Vec<String> = (1..=4)
+        .map(|n| format!("{n}{n}{n}{n}{n}{n}{n}{n}-{n}{n}{n}{n}-4{n}{n}{n}-8{n}{n}{n}-{n}{n}{n}{n}{n}{n}{n}{n}{n}{n}{n}{n}"))
+        .collect();
+    let mut tenants: Vec<SeedTenant<'_>> = snapshots
+        .iter()
+        .enumerate()
+        .map(|(i, (_, name, snapshot))| SeedTenant {
+            external_id: &ids[i],
+            name,
+            domains: &domain_refs[i],
+            company: Some(companies[i].0),
+            snapshot: Some(snapshot),
+        })
+        .collect();
+    let dunmore = COMPANIES.get(3).map(|c| c.name).unwrap_or("Dunmore");
+    let dunmore_domain = [format!(
+        "{}.test",
+        dunmore.split(' ').next().unwrap_or(dunmore).to_lowercase()
+    )];
+    let dunmore_domains: Vec<&str> = dunmore_domain.iter().map(String::as_str).collect();
+    tenants.push(SeedTenant {
+        external_id: &ids[3],
+        name: dunmore,
+        domains: &dunmore_domains,
+        company: None,
+        snapshot: None,
+    });
+    tx.add_connector_with_records(store, ws, "Microsoft 365 (demo data)", &tenants, read_at)
+        .await?;
+    // What Northwind charges per user and month.
+    for (code, cents) in [
+        ("SPB", 3_300),
+        ("EXCHANGESTANDARD", 660),
+        ("O365_BUSINESS_ESSENTIALS", 990),
+    ] {
+        tx.set_licence_price(ws, code, cents, "AUD").await?;
     }
     Ok(())
 }

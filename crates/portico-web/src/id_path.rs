@@ -5,8 +5,8 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use portico_core::{
-    AssetId, CannedResponseId, ChangeRequestId, CompanyId, ContactId, ImportId, InvoiceId,
-    MaintenanceId, MessageId, PortalUserId, SiteId, StaffUserId, TicketId, WorkspaceId,
+    AssetId, CannedResponseId, ChangeRequestId, CompanyId, ConnectorId, ContactId, ImportId,
+    InvoiceId, MaintenanceId, MessageId, PortalUserId, SiteId, StaffUserId, TicketId, WorkspaceId,
 };
 use serde::de::DeserializeOwned;
 
@@ -94,7 +94,8 @@ one_id!(
     MaintenanceId,
     InvoiceId,
     ChangeRequestId,
-    ImportId
+    ImportId,
+    ConnectorId
 );
 
 impl<A, B> PathIds for (A, B)

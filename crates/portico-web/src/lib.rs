@@ -22,6 +22,7 @@ mod hosts;
 mod id_path;
 
 mod invoice_view;
+mod licence_view;
 mod live;
 mod local_time;
 mod maintenance_view;

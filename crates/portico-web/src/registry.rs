@@ -49,6 +49,8 @@ pub enum Resource {
     Ticket,
     /// `{ticket}/…/{attachment}`: a file attached to a ticket.
     TicketAttachment,
+    /// `{connector}`: a connector of the workspace.
+    Connector,
 }
 
 /// One registered route.

@@ -666,6 +666,74 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 403
             }
         }
+        // Connectors: the owners'. An empty connector is refused field by field; a connector
+        // of another workspace, or none, is not found; mapping or syncing a tenant the form
+        // does not name is not found.
+        (SurfaceKind::Console, "GET", "/settings/connectors") => {
+            if owner {
+                200
+            } else {
+                403
+            }
+        }
+        (SurfaceKind::Console, "POST", "/settings/connectors") => {
+            if owner {
+                422
+            } else {
+                403
+            }
+        }
+        (SurfaceKind::Console, method, path)
+            if path.starts_with("/settings/connectors/{connector}") =>
+        {
+            let ours = !matches!(
+                object,
+                Object::OtherWorkspace | Object::NonExistent | Object::Malformed
+            );
+            if object == Object::Malformed {
+                404
+            } else if !owner {
+                403
+            } else if !ours {
+                404
+            } else {
+                match (method, path.rsplit('/').next()) {
+                    ("GET", _) => 200,
+                    (_, Some("{connector}")) => 422,
+                    (_, Some("switch" | "discover")) => 303,
+                    _ => 404,
+                }
+            }
+        }
+        // Licences: staff who serve or bill the company; renewal dates by those who keep its
+        // records, prices by those who bill (the empty form names no product: not found); a
+        // refresh is queued (or throttled) and lands back on the page.
+        (SurfaceKind::Console, "GET", "/companies/{company}/licences") => in_company(
+            matches!(
+                who,
+                Who::Owner | Who::TechnicianAssigned | Who::TechnicianNotAssigned | Who::Billing
+            ),
+            200,
+        ),
+        (SurfaceKind::Console, "POST", "/companies/{company}/licences/refresh") => in_company(
+            matches!(
+                who,
+                Who::Owner | Who::TechnicianAssigned | Who::TechnicianNotAssigned | Who::Billing
+            ),
+            303,
+        ),
+        (SurfaceKind::Console, "POST", "/companies/{company}/licences/renewal") => {
+            in_company(manages_users, 404)
+        }
+        (SurfaceKind::Console, "POST", "/companies/{company}/licences/price") => {
+            in_company(billing_staff, 404)
+        }
+        (SurfaceKind::Console, "GET", "/companies/{company}/directory") => {
+            in_company(manages_users, 200)
+        }
+        (SurfaceKind::Console, "POST", "/companies/{company}/directory/refresh") => {
+            in_company(manages_users, 303)
+        }
         // Requiring two-step verification of staff: owners (the form without the box leaves
         // it off, as the fixture has it).
         (SurfaceKind::Console, "POST", "/settings/staff-mfa") => {
@@ -795,6 +863,24 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         }
         // Users: the client admins' section; the company's users only (B's under A's portal
         // is not found). An empty invitation or edit is refused.
+        // Licences: everyone's section; a refresh is queued (or throttled) and lands back.
+        (SurfaceKind::Portal, "GET", "/licences") => 200,
+        (SurfaceKind::Portal, "POST", "/licences/refresh") => 303,
+        // The directory half of Users: its client admins'.
+        (SurfaceKind::Portal, "GET", "/users/directory") => {
+            if who == Who::ClientAdmin {
+                200
+            } else {
+                404
+            }
+        }
+        (SurfaceKind::Portal, "POST", "/users/directory/refresh") => {
+            if who == Who::ClientAdmin {
+                303
+            } else {
+                404
+            }
+        }
         (SurfaceKind::Portal, "GET", "/users" | "/users.csv" | "/users/new") => {
             if who == Who::ClientAdmin { 200 } else { 404 }
         }

@@ -76,6 +76,28 @@ fn canaries(app: &TestApp, who: Who) -> Vec<(String, bool)> {
             billing_staff || (portal_own && who == Who::ClientAdmin),
         ));
     }
+    // Connector-fed records: licences for staff who serve or bill the company and everyone on
+    // its portal, their price for billing readers only; directory users for staff who serve it
+    // and the portal's client admins; an unmapped tenant's name for the owners alone.
+    for (tag, co) in [("A", Co::A), ("B", Co::B), ("C", Co::C)] {
+        let portal_own = who.is_portal() && co == Co::A;
+        let licence_staff = staff_sees(who, co)
+            && matches!(
+                who,
+                Who::Owner | Who::TechnicianAssigned | Who::TechnicianNotAssigned | Who::Billing
+            );
+        list.push((format!("CANARY-SKU-{tag}"), licence_staff || portal_own));
+        let billing_staff = matches!(who, Who::Owner | Who::Billing) && staff_sees(who, co);
+        list.push((
+            common::licence_price_canary(tag.chars().next().unwrap()),
+            billing_staff || (portal_own && who == Who::ClientAdmin),
+        ));
+        list.push((
+            format!("CANARY-DIRUSER-{tag}"),
+            (staff_sees(who, co) && reads_tickets(who)) || (portal_own && who == Who::ClientAdmin),
+        ));
+    }
+    list.push(("CANARY-TENANT-UNMAPPED".into(), who == Who::Owner));
     let site_a2 = staff_sees(who, Co::A)
         || matches!(
             who,

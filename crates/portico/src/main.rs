@@ -877,6 +877,12 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
         sender,
         stop_mail.subscribe(),
     ));
+    // Connectors sync on every instance too; each tenant is claimed by one of them at a time.
+    let connectors = tokio::spawn(portico_connectors::run(
+        store.clone(),
+        portico_connectors::VendorClient::new()?,
+        stop_mail.subscribe(),
+    ));
     // Housekeeping on every instance (each sweep is one idempotent statement).
     let housekeeping = tokio::spawn(housekeeping(store.clone()));
     let audit_signer = tokio::spawn(audit_upkeep(
@@ -928,6 +934,7 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
         let _ = worker.await;
     }
     let _ = webhooks.await;
+    let _ = connectors.await;
     tracing::info!("shut down");
     Ok(())
 }

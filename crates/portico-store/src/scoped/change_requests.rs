@@ -326,7 +326,7 @@ impl ScopedTx<'_> {
             ChangeTarget::General => None,
             ChangeTarget::Asset => Some(Section::Assets),
             ChangeTarget::Contact => Some(Section::Contacts),
-            ChangeTarget::PortalUser => Some(Section::Users),
+            ChangeTarget::PortalUser | ChangeTarget::DirectoryUser => Some(Section::Users),
         };
         if let (Some(section), true) = (section, self.scope.is_portal()) {
             self.scope
@@ -372,6 +372,14 @@ impl ScopedTx<'_> {
                 let (name,): (String,) =
                     self.tx.optional(query).await?.ok_or(StoreError::NotFound)?;
                 Some((user.to_string(), name, None))
+            }
+            ChangeTarget::DirectoryUser => {
+                let user = self.directory_user(company, id).await?;
+                Some((
+                    user.external_id,
+                    format!("{} ({})", user.display_name, user.user_principal_name),
+                    None,
+                ))
             }
         })
     }

@@ -76,6 +76,7 @@ fn target_href(request: &ChangeRequest) -> Option<String> {
         (ChangeTarget::Asset, Some(id)) => Some(format!("/companies/{company}/assets/{id}")),
         (ChangeTarget::Contact, Some(id)) => Some(format!("/companies/{company}/contacts/{id}")),
         (ChangeTarget::PortalUser, Some(id)) => Some(format!("/companies/{company}/users/{id}")),
+        (ChangeTarget::DirectoryUser, Some(_)) => Some(format!("/companies/{company}/directory")),
         _ => None,
     }
 }

@@ -83,6 +83,8 @@ struct DetailPage {
     can_manage_hours: bool,
     /// Owners and billing staff.
     can_see_invoices: bool,
+    can_see_licences: bool,
+    can_see_directory: bool,
     can_edit: bool,
     can_edit_records: bool,
     notice: &'static str,
@@ -146,6 +148,8 @@ pub(crate) async fn detail(
         can_manage_portal: auth.scope.may(Action::ManagePortalSettings).is_ok(),
         can_manage_hours: auth.scope.may(Action::ManageTicketForm).is_ok(),
         can_see_invoices: auth.scope.may(Action::ViewInvoices).is_ok() && auth.scope.billing(),
+        can_see_licences: auth.scope.may(Action::ViewLicences).is_ok(),
+        can_see_directory: auth.scope.may(Action::ViewDirectoryUsers).is_ok(),
         can_edit: auth.scope.may(Action::ManageCompanies).is_ok(),
         can_edit_records: auth.scope.may(Action::ManageCompanyRecords).is_ok(),
         notice: notice(query.done.as_deref()),

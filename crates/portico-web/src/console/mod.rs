@@ -12,9 +12,11 @@ mod companies;
 mod company_edit;
 mod company_grants;
 mod company_hours;
+mod connectors;
 mod contacts;
 mod import;
 mod invoices;
+pub(crate) mod licences;
 mod maintenance;
 mod notifications;
 mod outbox;
@@ -455,6 +457,68 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             api_tokens::revoke,
         )
         .get("/settings", Resource::Page, settings::page)
+        .get("/settings/connectors", Resource::Page, connectors::page)
+        .post("/settings/connectors", Resource::Page, connectors::create)
+        .get(
+            "/settings/connectors/{connector}",
+            Resource::Connector,
+            connectors::detail,
+        )
+        .post(
+            "/settings/connectors/{connector}",
+            Resource::Connector,
+            connectors::save,
+        )
+        .post(
+            "/settings/connectors/{connector}/switch",
+            Resource::Connector,
+            connectors::switch,
+        )
+        .post(
+            "/settings/connectors/{connector}/discover",
+            Resource::Connector,
+            connectors::discover,
+        )
+        .post(
+            "/settings/connectors/{connector}/map",
+            Resource::Connector,
+            connectors::map,
+        )
+        .post(
+            "/settings/connectors/{connector}/sync",
+            Resource::Connector,
+            connectors::sync,
+        )
+        .get(
+            "/companies/{company}/licences",
+            Resource::Company,
+            licences::list,
+        )
+        .post(
+            "/companies/{company}/licences/renewal",
+            Resource::Company,
+            licences::renewal,
+        )
+        .post(
+            "/companies/{company}/licences/price",
+            Resource::Company,
+            licences::price,
+        )
+        .post(
+            "/companies/{company}/licences/refresh",
+            Resource::Company,
+            licences::refresh,
+        )
+        .get(
+            "/companies/{company}/directory",
+            Resource::Company,
+            licences::directory,
+        )
+        .post(
+            "/companies/{company}/directory/refresh",
+            Resource::Company,
+            licences::directory_refresh,
+        )
         .get("/settings/webhooks", Resource::Page, webhooks::page)
         .post("/settings/webhooks", Resource::Page, webhooks::create)
         .post(

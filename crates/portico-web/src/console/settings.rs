@@ -95,6 +95,11 @@ const GROUPS: &[(&str, &[Entry])] = &[
         "Integrations and mail",
         &[
             entry(
+                "/settings/connectors",
+                "Connectors",
+                "Microsoft 365 feeds your clients' Licences and Users sections.",
+            ),
+            entry(
                 "/settings/webhooks",
                 "Webhooks",
                 "Tell your other tools the moment a ticket or change request changes.",

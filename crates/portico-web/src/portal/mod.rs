@@ -4,7 +4,9 @@ mod assets;
 mod audit;
 mod changes;
 mod contacts;
+mod directory;
 mod invoices;
+mod licences;
 mod maintenance;
 mod new_ticket;
 mod overview;
@@ -113,8 +115,21 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
                 .get("/audit.csv", Resource::Page, audit::export)
                 .get("/audit/bundle.json", Resource::Page, audit::bundle)
         })
+        .section(Section::Licences, |r| {
+            r.get("/licences", Resource::Page, licences::list).post(
+                "/licences/refresh",
+                Resource::Page,
+                licences::refresh,
+            )
+        })
         .section(Section::Users, |r| {
-            r.get("/users", Resource::Page, users::list)
+            r.get("/users/directory", Resource::Page, directory::list)
+                .post(
+                    "/users/directory/refresh",
+                    Resource::Page,
+                    directory::refresh,
+                )
+                .get("/users", Resource::Page, users::list)
                 .post("/users", Resource::Page, users::invite)
                 .get("/users.csv", Resource::Page, users::export)
                 .get("/users/new", Resource::Page, users::new_user)

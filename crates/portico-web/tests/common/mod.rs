@@ -148,6 +148,10 @@ pub struct Fixture {
     pub changes: [ChangeRequestId; 4],
     /// A file the owner uploaded for import (that does not apply).
     pub import: portico_core::ImportId,
+    /// A connector of each workspace: ws1's feeds A and B (and lists an unmapped tenant named
+    /// `CANARY-TENANT-UNMAPPED`), ws2's feeds C. Licences are `CANARY-SKU-<company>` with a
+    /// price (billing), directory users `CANARY-DIRUSER-<company>`.
+    pub connectors: [portico_core::ConnectorId; 2],
     pub portal_users: Vec<(Who, PortalUserId)>,
     pub staff_users: Vec<(Who, StaffUserId)>,
     /// A not-yet-activated portal user of A and one of B and C: objects of portal-user routes.
@@ -1048,6 +1052,9 @@ async fn seed(store: &Store) -> Fixture {
         .await
         .unwrap();
 
+    let connectors =
+        seed_connectors(&mut tx, store, ws1, ws2, company_a, company_b, company_c).await;
+
     let now = portico_store::now();
     let mut tickets = Vec::new();
     let mut add =
@@ -1170,6 +1177,7 @@ async fn seed(store: &Store) -> Fixture {
         invoices,
         changes,
         import,
+        connectors,
         portal_users,
         staff_users,
         target_a,
@@ -1301,6 +1309,12 @@ pub fn path_for(app: &TestApp, route: &RouteSpec, who: Who, object: Object) -> S
         Object::Malformed => "x".into(),
         _ => portico_core::ImportId::new().to_string(),
     };
+    let connector = match object {
+        Object::OtherWorkspace => fx.connectors[1].to_string(),
+        Object::NonExistent => portico_core::ConnectorId::new().to_string(),
+        Object::Malformed => "x".into(),
+        _ => fx.connectors[0].to_string(),
+    };
     let attachment = match object {
         Object::Malformed => "x".to_owned(),
         _ => file_of(fx, &ticket),
@@ -1319,6 +1333,7 @@ pub fn path_for(app: &TestApp, route: &RouteSpec, who: Who, object: Object) -> S
         .replace("{invoice}", &invoice)
         .replace("{change}", &change)
         .replace("{import}", &import)
+        .replace("{connector}", &connector)
 }
 
 /// Stores two small files per fixture ticket, public and internal, named after its canary.
@@ -1557,4 +1572,115 @@ pub fn schemathesis() -> Option<std::path::PathBuf> {
     }
     assert!(program.exists(), "schemathesis was not installed");
     Some(program)
+}
+
+/// The price a licence of company `A`/`B`/`C` has (billing): a canary like the fee.
+pub fn licence_price_canary(company: char) -> String {
+    match company {
+        'A' => "4,444.44".into(),
+        'B' => "5,555.55".into(),
+        _ => "6,666.66".into(),
+    }
+}
+
+/// One connector per workspace with records read for A and B (ws1) and C (ws2).
+async fn seed_connectors(
+    tx: &mut portico_store::SystemTx,
+    store: &portico_store::Store,
+    ws1: WorkspaceId,
+    ws2: WorkspaceId,
+    a: CompanyId,
+    b: CompanyId,
+    c: CompanyId,
+) -> [portico_core::ConnectorId; 2] {
+    use portico_store::connector_sync::{
+        DirectoryUserRecord, Microsoft365Snapshot, SeedTenant, SkuRecord,
+    };
+    let snapshot = |tag: char| Microsoft365Snapshot {
+        name: format!("Tenant {tag}"),
+        domains: vec![format!("{}.test", tag.to_ascii_lowercase())],
+        skus: vec![SkuRecord {
+            sku_id: format!("sku-{tag}"),
+            sku_part_number: format!("CANARY-SKU-{tag}"),
+            product_name: format!("CANARY-SKU-{tag}"),
+            capability_status: "Enabled".into(),
+            purchased: 10,
+            assigned: 1,
+            suspended: 0,
+            warning: 0,
+            renews_on: Some("2099-01-01".into()),
+        }],
+        users: vec![DirectoryUserRecord {
+            external_id: format!("diruser-{tag}"),
+            display_name: format!("CANARY-DIRUSER-{tag}"),
+            user_principal_name: format!("diruser@{}.test", tag.to_ascii_lowercase()),
+            mail: String::new(),
+            enabled: true,
+            licence_skus: vec![format!("sku-{tag}")],
+            mfa_registered: Some(false),
+            is_admin: false,
+            last_sign_in_at: Some(portico_store::now() - 3600),
+        }],
+        sign_ins_known: true,
+    };
+    let (sa, sb, sc) = (snapshot('A'), snapshot('B'), snapshot('C'));
+    let read_at = portico_store::now() - 600;
+    let one = tx
+        .add_connector_with_records(
+            store,
+            ws1,
+            "Microsoft 365",
+            &[
+                SeedTenant {
+                    external_id: "tenant-a",
+                    name: "Tenant A",
+                    domains: &["a.test"],
+                    company: Some(a),
+                    snapshot: Some(&sa),
+                },
+                SeedTenant {
+                    external_id: "tenant-b",
+                    name: "Tenant B",
+                    domains: &["b.test"],
+                    company: Some(b),
+                    snapshot: Some(&sb),
+                },
+                SeedTenant {
+                    external_id: "tenant-unmapped",
+                    name: "CANARY-TENANT-UNMAPPED",
+                    domains: &[],
+                    company: None,
+                    snapshot: None,
+                },
+            ],
+            read_at,
+        )
+        .await
+        .unwrap();
+    let two = tx
+        .add_connector_with_records(
+            store,
+            ws2,
+            "Microsoft 365",
+            &[SeedTenant {
+                external_id: "tenant-c",
+                name: "Tenant C",
+                domains: &["c.test"],
+                company: Some(c),
+                snapshot: Some(&sc),
+            }],
+            read_at,
+        )
+        .await
+        .unwrap();
+    for (ws, tag) in [(ws1, 'A'), (ws1, 'B'), (ws2, 'C')] {
+        let cents: i64 = licence_price_canary(tag)
+            .replace([',', '.'], "")
+            .parse()
+            .unwrap();
+        tx.set_licence_price(ws, &format!("CANARY-SKU-{tag}"), cents, "AUD")
+            .await
+            .unwrap();
+    }
+    [one, two]
 }

@@ -1,0 +1,248 @@
+//! A company's Licences (P11) and directory users (P19) in the console: what the connector
+//! read, with its freshness, renewal dates staff know, and the MSP's price per product for
+//! those who bill.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use portico_core::{Action, CompanyId, Section};
+use portico_store::scoped::licences::{DirectoryPage, DirectoryShow, LicenceSummary};
+
+use crate::auth::{Auth, SignedForm};
+use crate::error::WebError;
+use crate::forms::DoneQuery;
+use crate::id_path::IdPath;
+use crate::licence_view::{FreshnessLine, refresh_done, refresh_notice};
+use crate::render::{self, Chrome};
+use crate::{AppState, see_other};
+
+#[derive(Template)]
+#[template(path = "console/licences.html")]
+struct LicencesPage {
+    chrome: Chrome,
+    company_id: CompanyId,
+    company_name: String,
+    summary: LicenceSummary,
+    fresh: FreshnessLine,
+    today: String,
+    base: String,
+    csrf: String,
+    can_edit_renewals: bool,
+    can_price: bool,
+    default_currency: String,
+    notice: String,
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(done): Query<DoneQuery>,
+    IdPath(company): IdPath<CompanyId>,
+) -> Result<Response, WebError> {
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let summary_of_company = tx.company(company).await?;
+    let summary = tx.licences(company).await?;
+    let freshness = tx.connector_freshness(company, Section::Licences).await?;
+    tx.commit().await?;
+    let title = format!("Licences — {}", summary_of_company.name);
+    let chrome = Chrome::signed_in(&auth, &title, "/companies");
+    let base = format!("/companies/{company}/licences");
+    let notice = match done.done.as_str() {
+        "renewal" => "The renewal date was saved.",
+        "price" => "The price was saved: it applies to this product for every company.",
+        other => refresh_done(other),
+    };
+    Ok(render::ok(&LicencesPage {
+        fresh: FreshnessLine {
+            freshness,
+            refresh_action: format!("{base}/refresh"),
+            csrf: chrome.csrf.clone(),
+            zone: chrome.zone.clone(),
+            can_refresh: auth
+                .scope
+                .may(Action::RefreshConnectorData(Section::Licences))
+                .is_ok(),
+        },
+        today: chrome
+            .zone
+            .date_after(portico_store::now(), 0)
+            .unwrap_or_default(),
+        csrf: chrome.csrf.clone(),
+        chrome,
+        company_id: company,
+        default_currency: summary_of_company
+            .billing
+            .as_ref()
+            .map(|b| b.currency.clone())
+            .unwrap_or_else(|| "USD".into()),
+        company_name: summary_of_company.name,
+        summary,
+        base,
+        can_edit_renewals: auth.scope.may(Action::ManageCompanyRecords).is_ok(),
+        can_price: auth.scope.may(Action::ManageInvoices).is_ok(),
+        notice: notice.to_owned(),
+    }))
+}
+
+pub(crate) async fn renewal(
+    State(state): State<AppState>,
+    SignedForm {
+        auth,
+        form,
+        path: company,
+    }: SignedForm<CompanyId>,
+) -> Result<Response, WebError> {
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    tx.company(company).await?;
+    tx.set_licence_renewal(
+        company,
+        form.get("tenant"),
+        form.get("sku"),
+        form.get("renews_on"),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(see_other(&format!(
+        "/companies/{company}/licences?done=renewal"
+    )))
+}
+
+pub(crate) async fn price(
+    State(state): State<AppState>,
+    SignedForm {
+        auth,
+        form,
+        path: company,
+    }: SignedForm<CompanyId>,
+) -> Result<Response, WebError> {
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    // The company is checked first: a price is set from a company's page the reader sees.
+    tx.company(company).await?;
+    tx.set_licence_price(form.get("sku"), form.get("price"), form.get("currency"))
+        .await?;
+    tx.commit().await?;
+    Ok(see_other(&format!(
+        "/companies/{company}/licences?done=price"
+    )))
+}
+
+pub(crate) async fn refresh(
+    State(state): State<AppState>,
+    SignedForm {
+        auth,
+        path: company,
+        ..
+    }: SignedForm<CompanyId>,
+) -> Result<Response, WebError> {
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    tx.company(company).await?;
+    let outcome = tx
+        .refresh_connector_data(company, Section::Licences)
+        .await?;
+    tx.commit().await?;
+    Ok(see_other(&format!(
+        "/companies/{company}/licences?done={}",
+        refresh_notice(outcome)
+    )))
+}
+
+#[derive(serde::Deserialize, Default)]
+pub(crate) struct DirectoryQuery {
+    #[serde(default)]
+    pub q: String,
+    #[serde(default)]
+    pub show: String,
+    #[serde(default)]
+    pub after: String,
+    #[serde(default)]
+    pub done: String,
+}
+
+impl DirectoryQuery {
+    pub(crate) fn show(&self) -> DirectoryShow {
+        DirectoryShow::parse(&self.show).unwrap_or_default()
+    }
+
+    pub(crate) fn after(&self) -> Option<&str> {
+        Some(self.after.trim()).filter(|a| !a.is_empty() && a.len() <= 100)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "console/directory.html")]
+struct DirectoryUsersPage {
+    chrome: Chrome,
+    company_id: CompanyId,
+    company_name: String,
+    page: DirectoryPage,
+    fresh: FreshnessLine,
+    base: String,
+    q: String,
+    show: DirectoryShow,
+    shows: &'static [DirectoryShow],
+    zone: portico_core::Zone,
+    request_base: Option<String>,
+    next_href: Option<String>,
+    notice: &'static str,
+}
+
+pub(crate) async fn directory(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(query): Query<DirectoryQuery>,
+    IdPath(company): IdPath<CompanyId>,
+) -> Result<Response, WebError> {
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let summary = tx.company(company).await?;
+    let page = tx
+        .directory_users(company, query.show(), &query.q, query.after())
+        .await?;
+    let freshness = tx.connector_freshness(company, Section::Users).await?;
+    tx.commit().await?;
+    let title = format!("Microsoft 365 users — {}", summary.name);
+    let chrome = Chrome::signed_in(&auth, &title, "/companies");
+    let base = format!("/companies/{company}/directory");
+    let next_href = crate::licence_view::next_directory_page(&base, query.show(), &query.q, &page);
+    Ok(render::ok(&DirectoryUsersPage {
+        next_href,
+        fresh: FreshnessLine {
+            freshness,
+            refresh_action: format!("{base}/refresh"),
+            csrf: chrome.csrf.clone(),
+            zone: chrome.zone.clone(),
+            can_refresh: auth
+                .scope
+                .may(Action::RefreshConnectorData(Section::Users))
+                .is_ok(),
+        },
+        zone: chrome.zone.clone(),
+        chrome,
+        company_id: company,
+        company_name: summary.name,
+        page,
+        base,
+        show: query.show(),
+        q: query.q.clone(),
+        shows: DirectoryShow::ALL,
+        request_base: None,
+        notice: refresh_done(&query.done),
+    }))
+}
+
+pub(crate) async fn directory_refresh(
+    State(state): State<AppState>,
+    SignedForm {
+        auth,
+        path: company,
+        ..
+    }: SignedForm<CompanyId>,
+) -> Result<Response, WebError> {
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    tx.company(company).await?;
+    let outcome = tx.refresh_connector_data(company, Section::Users).await?;
+    tx.commit().await?;
+    Ok(see_other(&format!(
+        "/companies/{company}/directory?done={}",
+        refresh_notice(outcome)
+    )))
+}
