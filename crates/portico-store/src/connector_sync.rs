@@ -262,7 +262,7 @@ impl SystemTx {
         );
         let at = query.placeholder(now);
         query.sql(&format!(
-            " AND (t.claimed_until IS NULL OR t.claimed_until < {at}) \
+            "{at} AND (t.claimed_until IS NULL OR t.claimed_until < {at}) \
              ORDER BY (t.refresh_requested_at IS NULL), t.next_sync_at LIMIT "
         ));
         query.arg(limit.clamp(1, 100));

@@ -47,6 +47,8 @@ CREATE TABLE connector_tenants (
     refresh_requested_at BIGINT,
     -- Who asked for that refresh: 'console' or 'portal' (the run's history says so).
     refresh_by TEXT NOT NULL DEFAULT '',
+    -- When the company (or the console) last asked for a refresh: the throttle's clock.
+    refresh_asked_at BIGINT,
     claim_token TEXT,
     claimed_until BIGINT,
     last_attempt_at BIGINT,

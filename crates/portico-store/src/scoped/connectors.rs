@@ -849,24 +849,26 @@ impl ScopedTx<'_> {
         }
         let mut query = self.select(
             "COUNT(*), MIN(COALESCE(t.last_success_at, 0)), MAX(t.refresh_requested_at), \
-             MAX(t.failures)",
+             MAX(t.failures), MAX(t.refresh_asked_at)",
             &fence::CONNECTOR_TENANTS,
             "t",
         );
         query.sql(" AND t.company_id = ").arg(company).sql(" AND ");
         query.in_list("t.kind", &kinds);
-        let (count, oldest, requested, failures): (i64, Option<i64>, Option<i64>, Option<i64>) =
-            self.tx.one(query).await?;
+        let (count, oldest, requested, failures, asked): (
+            i64,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+        ) = self.tx.one(query).await?;
         let refreshing = requested.is_some_and(|r| r > 0);
         Ok(Freshness {
             connected: count > 0,
             updated_at: oldest.filter(|&at| at > 0),
             refreshing,
             failing: failures.unwrap_or(0) > 0,
-            refresh_allowed_at: requested
-                .map(|r| r + REFRESH_EVERY_SECS)
-                .unwrap_or(0)
-                .max(0),
+            refresh_allowed_at: asked.map(|r| r + REFRESH_EVERY_SECS).unwrap_or(0),
         })
     }
 
@@ -888,20 +890,19 @@ impl ScopedTx<'_> {
         let at = now();
         // The throttle is per company, whichever section asked: a refresh reads everything.
         let mut last = self.select(
-            "COUNT(*), MAX(t.last_attempt_at), MAX(t.refresh_requested_at)",
+            "COUNT(*), MAX(t.refresh_asked_at), MAX(t.refresh_requested_at)",
             &fence::CONNECTOR_TENANTS,
             "t",
         );
         last.sql(" AND t.company_id = ").arg(company).sql(" AND ");
         last.in_list("t.kind", &kinds);
-        let (count, attempted, requested): (i64, Option<i64>, Option<i64>) =
-            self.tx.one(last).await?;
+        let (count, asked, pending): (i64, Option<i64>, Option<i64>) = self.tx.one(last).await?;
         if count == 0 {
             return Ok(RefreshOutcome::NotConnected);
         }
-        let latest = attempted.unwrap_or(0).max(requested.unwrap_or(0));
-        if requested.is_some() || latest + REFRESH_EVERY_SECS > at {
-            return Ok(RefreshOutcome::TooSoon(latest + REFRESH_EVERY_SECS));
+        let allowed_at = asked.map_or(0, |a| a + REFRESH_EVERY_SECS);
+        if pending.is_some() || allowed_at > at {
+            return Ok(RefreshOutcome::TooSoon(allowed_at.max(at)));
         }
         let by = if self.scope.is_portal() {
             "portal"
@@ -910,6 +911,8 @@ impl ScopedTx<'_> {
         };
         let mut query = self.update(&fence::CONNECTOR_TENANTS, |set| {
             set.sql("refresh_requested_at = ")
+                .arg(at)
+                .sql(", refresh_asked_at = ")
                 .arg(at)
                 .sql(", refresh_by = ")
                 .arg(by)
