@@ -953,7 +953,8 @@ impl SystemTx {
             self.tx
                 .exec(q!(
                     "INSERT INTO connector_tenants (workspace_id, connector_id, kind, external_id, name, \
-                     domains, company_id, next_sync_at, seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                     domains, company_id, next_sync_at, seen_at, connector_enabled) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, false)",
                     workspace,
                     id,
                     kind.as_str(),

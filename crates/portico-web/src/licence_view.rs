@@ -18,6 +18,7 @@ pub(crate) struct FreshnessLine {
 impl FreshnessLine {
     pub(crate) fn may_refresh_now(&self) -> bool {
         self.can_refresh
+            && self.freshness.refreshable
             && !self.freshness.refreshing
             && self.freshness.refresh_allowed_at <= portico_store::now()
     }

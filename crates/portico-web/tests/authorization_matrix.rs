@@ -667,8 +667,8 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             }
         }
         // Connectors: the owners'. An empty connector is refused field by field; a connector
-        // of another workspace, or none, is not found; mapping or syncing a tenant the form
-        // does not name is not found.
+        // of another workspace, or none, is not found; mapping a tenant the form does not name
+        // is not found, syncing one of a switched-off connector refused.
         (SurfaceKind::Console, "GET", "/settings/connectors") => {
             if owner {
                 200
@@ -701,6 +701,8 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                     ("GET", _) => 200,
                     (_, Some("{connector}")) => 422,
                     (_, Some("switch" | "discover")) => 303,
+                    // The fixture's connector is switched off: nothing to sync.
+                    (_, Some("sync")) => 400,
                     _ => 404,
                 }
             }

@@ -36,6 +36,9 @@ CREATE TABLE connector_tenants (
     connector_id TEXT NOT NULL,
     -- Denormalised from the connector, so that a portal freshness line needs no staff table.
     kind TEXT NOT NULL,
+    -- Whether its connector is switched on (kept with the connector's own switch), so that a
+    -- portal offers Refresh only where a sync will run.
+    connector_enabled BOOLEAN NOT NULL DEFAULT TRUE,
     -- The vendor's id of the tenant (a Microsoft Entra tenant id).
     external_id TEXT NOT NULL,
     name TEXT NOT NULL,

@@ -422,6 +422,8 @@ pub struct Freshness {
     pub failing: bool,
     /// When the company may next ask for a refresh.
     pub refresh_allowed_at: i64,
+    /// Some source is switched on, so a refresh would run.
+    pub refreshable: bool,
 }
 
 /// What asking for a refresh did.
@@ -606,6 +608,13 @@ impl ScopedTx<'_> {
         });
         query.sql(" AND id = ").arg(id);
         self.tx.exec(query).await?;
+        let mut tenants = self.update(&fence::CONNECTOR_TENANTS, |set| {
+            set.sql("connector_enabled = ")
+                .arg(enabled)
+                .sql(", refresh_requested_at = NULL");
+        });
+        tenants.sql(" AND connector_id = ").arg(id);
+        self.tx.exec(tenants).await?;
         self.audit(
             AuditAction::SettingsChanged,
             None,
@@ -790,7 +799,11 @@ impl ScopedTx<'_> {
         id: ConnectorId,
         external_id: &str,
     ) -> Result<(), StoreError> {
-        self.connector(id).await?;
+        if !self.connector(id).await?.enabled {
+            return Err(StoreError::Invalid(
+                "The connector is switched off: switch it on to sync.".into(),
+            ));
+        }
         let at = now();
         let mut query = self.update(&fence::CONNECTOR_TENANTS, |set| {
             set.sql("refresh_requested_at = ")
@@ -849,18 +862,20 @@ impl ScopedTx<'_> {
         }
         let mut query = self.select(
             "COUNT(*), MIN(COALESCE(t.last_success_at, 0)), MAX(t.refresh_requested_at), \
-             MAX(t.failures), MAX(t.refresh_asked_at)",
+             MAX(t.failures), MAX(t.refresh_asked_at), \
+             COALESCE(SUM(CASE WHEN t.connector_enabled THEN 1 ELSE 0 END), 0)",
             &fence::CONNECTOR_TENANTS,
             "t",
         );
         query.sql(" AND t.company_id = ").arg(company).sql(" AND ");
         query.in_list("t.kind", &kinds);
-        let (count, oldest, requested, failures, asked): (
+        let (count, oldest, requested, failures, asked, enabled): (
             i64,
             Option<i64>,
             Option<i64>,
             Option<i64>,
             Option<i64>,
+            i64,
         ) = self.tx.one(query).await?;
         let refreshing = requested.is_some_and(|r| r > 0);
         Ok(Freshness {
@@ -869,6 +884,7 @@ impl ScopedTx<'_> {
             refreshing,
             failing: failures.unwrap_or(0) > 0,
             refresh_allowed_at: asked.map(|r| r + REFRESH_EVERY_SECS).unwrap_or(0),
+            refreshable: enabled > 0,
         })
     }
 
@@ -894,7 +910,9 @@ impl ScopedTx<'_> {
             &fence::CONNECTOR_TENANTS,
             "t",
         );
-        last.sql(" AND t.company_id = ").arg(company).sql(" AND ");
+        last.sql(" AND t.connector_enabled AND t.company_id = ")
+            .arg(company)
+            .sql(" AND ");
         last.in_list("t.kind", &kinds);
         let (count, asked, pending): (i64, Option<i64>, Option<i64>) = self.tx.one(last).await?;
         if count == 0 {
@@ -919,7 +937,10 @@ impl ScopedTx<'_> {
                 .sql(", next_sync_at = ")
                 .arg(at);
         });
-        query.sql(" AND company_id = ").arg(company).sql(" AND ");
+        query
+            .sql(" AND connector_enabled AND company_id = ")
+            .arg(company)
+            .sql(" AND ");
         query.in_list("kind", &kinds);
         self.tx.exec(query).await?;
         Ok(RefreshOutcome::Queued)
