@@ -37,6 +37,11 @@ async fn the_overview_counts_what_each_reader_may_see_and_only_with_its_section_
         figure(&page.body, "Open change requests").as_deref(),
         Some("2")
     );
+    // What the connector read: one of ten licences assigned.
+    assert_eq!(
+        figure(&page.body, "Licences in use").as_deref(),
+        Some("1 / 10")
+    );
 
     // A user restricted to site 1 counts site 1's asset only, and is not shown plan usage.
     let restricted = app.session_for(Who::SiteRestricted).await.unwrap();
@@ -54,6 +59,7 @@ async fn the_overview_counts_what_each_reader_may_see_and_only_with_its_section_
     for section in [
         portico_core::Section::Assets,
         portico_core::Section::Maintenance,
+        portico_core::Section::Licences,
     ] {
         tx.set_company_section(app.fx.ws1, app.fx.company_a, section, Some(false), None)
             .await
@@ -63,5 +69,6 @@ async fn the_overview_counts_what_each_reader_may_see_and_only_with_its_section_
     let admin = app.session_for(Who::ClientAdmin).await.unwrap();
     let page = app.get(PORTAL, "/").session(Some(&admin)).send().await;
     assert_eq!(figure(&page.body, "Devices"), None);
+    assert_eq!(figure(&page.body, "Licences in use"), None);
     assert!(!page.body.contains("Next planned maintenance"));
 }

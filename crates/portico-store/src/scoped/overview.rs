@@ -24,6 +24,9 @@ pub struct OverviewFigures {
     pub next_maintenance: Option<(String, i64)>,
     /// Change requests the reader may see that are still to be acted on.
     pub open_changes: Option<i64>,
+    /// Licences assigned of those purchased (current products a connector read), when there
+    /// are any.
+    pub licences_in_use: Option<(i64, i64)>,
 }
 
 impl ScopedTx<'_> {
@@ -35,11 +38,12 @@ impl ScopedTx<'_> {
     ) -> Result<OverviewFigures, StoreError> {
         self.scope.may(Action::ViewSection(Section::Overview))?;
         let open = |s: Section| self.scope.may(Action::ViewSection(s)).is_ok();
-        let (assets_open, work_open, maintenance_open, changes_open) = (
+        let (assets_open, work_open, maintenance_open, changes_open, licences_open) = (
             open(Section::Assets),
             open(Section::Work),
             open(Section::Maintenance),
             open(Section::ChangeRequests),
+            open(Section::Licences),
         );
         let at = now();
         let today = zone.date_after(at, 0).unwrap_or_default();
@@ -105,6 +109,20 @@ impl ScopedTx<'_> {
                 .arg(company)
                 .sql(" AND r.status IN ('awaiting_approval', 'open', 'approved')");
             figures.open_changes = Some(self.tx.count(query).await?);
+        }
+        if licences_open {
+            let mut query = self.select(
+                "COUNT(*), CAST(COALESCE(SUM(l.assigned), 0) AS BIGINT), \
+                 CAST(COALESCE(SUM(l.purchased), 0) AS BIGINT)",
+                &fence::LICENCES,
+                "l",
+            );
+            query
+                .sql(" AND l.company_id = ")
+                .arg(company)
+                .sql(" AND l.retired_at IS NULL");
+            let (products, assigned, purchased): (i64, i64, i64) = self.tx.one(query).await?;
+            figures.licences_in_use = (products > 0).then_some((assigned, purchased));
         }
         Ok(figures)
     }
