@@ -78,6 +78,11 @@ fn foreign_canaries(app: &TestApp) -> Vec<String> {
         "CANARY-CONTACT-C",
         "CANARY-ASSET-B",
         "CANARY-ASSET-C",
+        "CANARY-SKU-B",
+        "CANARY-SKU-C",
+        "CANARY-DIRUSER-B",
+        "CANARY-DIRUSER-C",
+        "CANARY-TENANT-UNMAPPED",
     ]
     .map(str::to_owned)
     .to_vec();
@@ -218,6 +223,8 @@ const API_ROUTES: &[(&str, &str)] = &[
     ),
     ("GET", "/api/v1/companies/{company}/invoices"),
     ("GET", "/api/v1/companies/{company}/invoices/{invoice}"),
+    ("GET", "/api/v1/companies/{company}/licences"),
+    ("GET", "/api/v1/companies/{company}/directory-users"),
     ("GET", "/api/v1/change-requests"),
     ("GET", "/api/v1/change-requests/{change}"),
     ("GET", "/api/v1/companies/{company}/work"),

@@ -503,6 +503,61 @@ async fn microsoft_365_feeds_the_portals_licences_and_users() {
         ask.body
     );
 
+    // The same records over the API, in the token's scope.
+    let token = app.api_token(Some(app.fx.company_a), "read").await;
+    let listed = app
+        .api("GET", &format!("/api/v1/companies/{a}/licences"), &token)
+        .send()
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let listed: serde_json::Value = serde_json::from_str(&listed.body).unwrap();
+    let e3 = listed["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["sku_part_number"] == "SPE_E3")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (e3["purchased"].as_i64(), e3["assigned"].as_i64()),
+        (Some(25), Some(22))
+    );
+    assert_eq!(e3["unused_disabled"], 1);
+    assert_eq!(e3["monthly_price_cents"], 3960);
+    let mut names = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let path = match &next {
+            Some(c) => format!("/api/v1/companies/{a}/directory-users?limit=4&cursor={c}"),
+            None => format!("/api/v1/companies/{a}/directory-users?limit=4"),
+        };
+        let page = app.api("GET", &path, &token).send().await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let page: serde_json::Value = serde_json::from_str(&page.body).unwrap();
+        names.extend(
+            page["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["display_name"].as_str().unwrap().to_owned()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => next = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(names.len(), 6, "{names:?}");
+    assert!(names.windows(2).all(|w| w[0] <= w[1]), "by name: {names:?}");
+    let b_users = app
+        .api(
+            "GET",
+            &format!("/api/v1/companies/{b}/directory-users"),
+            &token,
+        )
+        .send()
+        .await;
+    assert_eq!(b_users.status, 404, "another company's users are not found");
+
     // The console's history: one run each, Acme's with its counts, Birchwood's with its error.
     let shown = app.get_as(Who::Owner, &page).await;
     assert!(shown.body.contains("9 added"));

@@ -719,8 +719,8 @@ impl ScopedTx<'_> {
             .collect())
     }
 
-    /// Maps a tenant to a company (syncing it at once), or unmaps it (`None`): its records
-    /// stay, no longer refreshed, until it is mapped again.
+    /// Maps a tenant to a company (syncing it at once), or unmaps it (`None`): what it fed the
+    /// company it was mapped to is retired there (kept, marked).
     pub async fn map_connector_tenant(
         &mut self,
         id: ConnectorId,
@@ -761,6 +761,28 @@ impl ScopedTx<'_> {
                         connector.kind.label()
                     ),
                 )]));
+            }
+        }
+        // What the tenant fed its former company is that company's no longer: retired (kept,
+        // marked), as records gone upstream are.
+        if let Some(former) = tenant
+            .company
+            .as_ref()
+            .map(|(c, _)| *c)
+            .filter(|c| Some(*c) != company)
+        {
+            let at = now();
+            for table in [&fence::LICENCES, &fence::DIRECTORY_USERS] {
+                let mut retire = self.update(table, |set| {
+                    set.sql("retired_at = ").arg(at);
+                });
+                retire
+                    .sql(" AND company_id = ")
+                    .arg(former)
+                    .sql(" AND external_tenant = ")
+                    .arg(external_id)
+                    .sql(" AND retired_at IS NULL");
+                self.tx.exec(retire).await?;
             }
         }
         let mut query = self.update(&fence::CONNECTOR_TENANTS, |set| {

@@ -10,7 +10,7 @@ use crate::scoped::{ScopedTx, fence};
 
 /// Renewals within this many days are "upcoming".
 pub const UPCOMING_RENEWAL_DAYS: i64 = 90;
-/// Directory users per page.
+/// Directory users per page of the pages.
 pub const DIRECTORY_PAGE: i64 = 100;
 
 /// One subscribed product of a company.
@@ -431,15 +431,17 @@ impl ScopedTx<'_> {
         .await
     }
 
-    /// A page of `company`'s directory users by name, with words of `q` in the name or
-    /// sign-in name, starting after the user `after`.
+    /// A page of `limit` of `company`'s directory users by name, with words of `q` in the
+    /// name or sign-in name, starting after the user `after`.
     pub async fn directory_users(
         &mut self,
         company: CompanyId,
         show: DirectoryShow,
         q: &str,
         after: Option<&str>,
+        limit: i64,
     ) -> Result<DirectoryPage, StoreError> {
+        let limit = limit.clamp(1, 500);
         self.scope.may(Action::ViewDirectoryUsers)?;
         let mut names = self.select("l.sku_id, l.product_name", &fence::LICENCES, "l");
         names.sql(" AND l.company_id = ").arg(company);
@@ -489,10 +491,10 @@ impl ScopedTx<'_> {
         }
         query
             .sql(" ORDER BY u.display_name, u.external_id LIMIT ")
-            .arg(DIRECTORY_PAGE + 1);
+            .arg(limit + 1);
         let mut rows: Vec<DirectoryRow> = self.tx.all(query).await?;
-        let more = rows.len() as i64 > DIRECTORY_PAGE;
-        rows.truncate(DIRECTORY_PAGE as usize);
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
         let next = if more {
             rows.last().map(|r| r.external_id.clone())
         } else {

@@ -11,7 +11,7 @@ use serde_json::Value;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{assets, companies, records, tickets, work};
+use super::{assets, companies, licences, records, tickets, work};
 use crate::auth::Auth;
 use crate::error::WebError;
 use crate::render::{self, Chrome};
@@ -49,6 +49,8 @@ use crate::render::{self, Chrome};
         records::invoice,
         records::change_requests,
         records::change_request,
+        licences::licences,
+        licences::directory_users,
         work::month,
         work::log,
     ),
@@ -58,7 +60,7 @@ use crate::render::{self, Chrome};
         (name = "Companies", description = "The MSP's clients, their sites, contacts and portal users."),
         (name = "Assets", description = "Devices and other things the MSP looks after."),
         (name = "Tickets", description = "The service desk: tickets, replies and internal notes."),
-        (name = "Records", description = "Maintenance, invoices, change requests and time."),
+        (name = "Records", description = "Maintenance, invoices, change requests, time, and what connectors read: licences and directory users."),
     )
 )]
 struct ApiDoc;

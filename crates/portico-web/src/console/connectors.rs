@@ -188,7 +188,7 @@ pub(crate) async fn detail(
         "off" => "The connector is switched off: nothing syncs until it is on again.",
         "discover" => "The customers are being listed again.",
         "mapped" => "The tenant was mapped: it syncs within a minute.",
-        "unmapped" => "The tenant was unmapped: its records stay, no longer refreshed.",
+        "unmapped" => "The tenant was unmapped: what it fed its company is marked retired there.",
         "sync" => "The tenant syncs within a minute.",
         _ => "",
     };

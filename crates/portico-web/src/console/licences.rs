@@ -195,7 +195,13 @@ pub(crate) async fn directory(
     let mut tx = state.store.scoped(&auth.scope).await?;
     let summary = tx.company(company).await?;
     let page = tx
-        .directory_users(company, query.show(), &query.q, query.after())
+        .directory_users(
+            company,
+            query.show(),
+            &query.q,
+            query.after(),
+            portico_store::scoped::licences::DIRECTORY_PAGE,
+        )
         .await?;
     let freshness = tx.connector_freshness(company, Section::Users).await?;
     tx.commit().await?;

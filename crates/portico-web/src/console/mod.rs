@@ -630,6 +630,16 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             crate::api::records::invoice,
         )
         .get(
+            "/api/v1/companies/{company}/licences",
+            Resource::Public,
+            crate::api::licences::licences,
+        )
+        .get(
+            "/api/v1/companies/{company}/directory-users",
+            Resource::Public,
+            crate::api::licences::directory_users,
+        )
+        .get(
             "/api/v1/change-requests",
             Resource::Public,
             crate::api::records::change_requests,

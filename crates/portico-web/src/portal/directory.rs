@@ -44,7 +44,13 @@ pub(crate) async fn list(
     let heading = heading(&auth, Section::Users)?;
     let mut tx = state.store.scoped(&auth.scope).await?;
     let page = tx
-        .directory_users(company, query.show(), &query.q, query.after())
+        .directory_users(
+            company,
+            query.show(),
+            &query.q,
+            query.after(),
+            portico_store::scoped::licences::DIRECTORY_PAGE,
+        )
         .await?;
     let freshness = tx.connector_freshness(company, Section::Users).await?;
     tx.commit().await?;

@@ -1,0 +1,226 @@
+//! What a connector read for a company, over the API: its licences (P11; the MSP's price only
+//! for tokens whose owner may see money) and its Microsoft 365 users (P19), through the same
+//! scoped store as the pages.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use portico_core::{CompanyId, Section};
+use portico_store::scoped::licences::{DirectoryShow, DirectoryUser, Licence as StoredLicence};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::companies::time;
+use super::paging::{PageParams, cursor};
+use super::{ApiAuth, ApiPath, ApiQuery, Problem, json_answer};
+use crate::AppState;
+
+/// A product a company subscribes to, as the connector last read it.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Licence {
+    /// The vendor's tenant the product belongs to.
+    tenant: String,
+    sku_id: String,
+    /// The vendor's product code (`SPE_E3`).
+    sku_part_number: String,
+    product_name: String,
+    /// The vendor's word for its state (`Enabled`, `Warning`, `Suspended`, `LockedOut`).
+    capability_status: String,
+    purchased: i64,
+    assigned: i64,
+    available: i64,
+    suspended: i64,
+    /// Assigned to disabled users.
+    unused_disabled: i64,
+    /// Assigned to enabled users not signed in for the connector's inactivity period.
+    unused_inactive: i64,
+    /// The next renewal (staff's date when entered, else the vendor's).
+    #[schema(format = Date)]
+    renews_on: Option<String>,
+    /// The MSP's price per user and month in cents: only for tokens that see money.
+    monthly_price_cents: Option<i64>,
+    currency: Option<String>,
+    /// When the vendor stopped listing it (kept, never deleted).
+    #[schema(format = DateTime)]
+    retired_at: Option<String>,
+    #[schema(format = DateTime)]
+    synced_at: String,
+}
+
+impl From<StoredLicence> for Licence {
+    fn from(l: StoredLicence) -> Licence {
+        Licence {
+            available: l.available(),
+            tenant: l.external_tenant,
+            sku_id: l.sku_id,
+            sku_part_number: l.sku_part_number,
+            product_name: l.product_name,
+            capability_status: l.capability_status,
+            purchased: l.purchased,
+            assigned: l.assigned,
+            suspended: l.suspended,
+            unused_disabled: l.unused_disabled,
+            unused_inactive: l.unused_inactive,
+            renews_on: l.renews_on,
+            monthly_price_cents: l.monthly_cents,
+            currency: Some(l.currency).filter(|c| !c.is_empty()),
+            retired_at: l.retired_at.map(time),
+            synced_at: time(l.synced_at),
+        }
+    }
+}
+
+/// A company's licences, current products first.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct LicenceList {
+    data: Vec<Licence>,
+    /// When the stalest of the company's sources was last read; `null` before the first read.
+    #[schema(format = DateTime)]
+    updated_at: Option<String>,
+}
+
+/// A company's licences, as its connector last read them.
+#[utoipa::path(
+    get,
+    path = "/api/v1/companies/{company}/licences",
+    tag = "Records",
+    params(("company" = String, Path, format = Uuid, description = "The company's id")),
+    responses(
+        (status = 200, description = "The company's licences", body = LicenceList),
+        (status = 404, description = "No such company within the token's reach", body = super::ProblemBody),
+    ),
+    security(("token" = []))
+)]
+pub(crate) async fn licences(
+    State(state): State<AppState>,
+    ApiAuth(caller): ApiAuth,
+    headers: HeaderMap,
+    ApiPath(company): ApiPath<CompanyId>,
+) -> Result<Response, Problem> {
+    let mut tx = state.store.scoped(&caller.scope).await?;
+    tx.company(company).await?;
+    let summary = tx.licences(company).await?;
+    let fresh = tx.connector_freshness(company, Section::Licences).await?;
+    tx.commit().await?;
+    json_answer(
+        &headers,
+        &LicenceList {
+            data: summary.licences.into_iter().map(Licence::from).collect(),
+            updated_at: fresh.updated_at.map(time),
+        },
+    )
+}
+
+/// A user of a company's directory, as the connector last read it.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DirectoryUserBody {
+    tenant: String,
+    /// The vendor's id of the user.
+    id: String,
+    display_name: String,
+    user_principal_name: String,
+    mail: String,
+    enabled: bool,
+    /// Product names of the licences assigned.
+    licences: Vec<String>,
+    /// Whether a second factor is registered; `null` when the vendor did not say.
+    mfa_registered: Option<bool>,
+    is_admin: bool,
+    #[schema(format = DateTime)]
+    last_sign_in_at: Option<String>,
+    /// When the vendor stopped listing the user (kept, never deleted).
+    #[schema(format = DateTime)]
+    retired_at: Option<String>,
+}
+
+impl From<DirectoryUser> for DirectoryUserBody {
+    fn from(u: DirectoryUser) -> DirectoryUserBody {
+        DirectoryUserBody {
+            tenant: u.external_tenant,
+            id: u.external_id,
+            display_name: u.display_name,
+            user_principal_name: u.user_principal_name,
+            mail: u.mail,
+            enabled: u.enabled,
+            licences: u.licences,
+            mfa_registered: u.mfa_registered,
+            is_admin: u.is_admin,
+            last_sign_in_at: u.last_sign_in_at.map(time),
+            retired_at: u.retired_at.map(time),
+        }
+    }
+}
+
+/// A page of directory users.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DirectoryUserPage {
+    data: Vec<DirectoryUserBody>,
+    /// Pass as `cursor` for the next page; `null` on the last.
+    next_cursor: Option<String>,
+}
+
+/// Which directory users a list answers, and where the page starts.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct DirectoryQuery {
+    /// How many users to answer, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+    /// Where to go on from: the `next_cursor` of the page before.
+    #[param(pattern = "^[A-Za-z0-9_-]{1,1024}$")]
+    cursor: Option<String>,
+    /// `current` (default), `no-mfa` (enabled without a second factor), `disabled` or
+    /// `removed` (gone upstream).
+    #[param(pattern = "^(current|no-mfa|disabled|removed)$")]
+    show: Option<String>,
+}
+
+/// A company's Microsoft 365 users by name.
+#[utoipa::path(
+    get,
+    path = "/api/v1/companies/{company}/directory-users",
+    tag = "Records",
+    params(("company" = String, Path, format = Uuid, description = "The company's id"), DirectoryQuery),
+    responses(
+        (status = 200, description = "A page of the company's directory users, by name", body = DirectoryUserPage),
+        (status = 400, description = "A parameter is not valid", body = super::ProblemBody),
+        (status = 404, description = "No such company within the token's reach", body = super::ProblemBody),
+    ),
+    security(("token" = []))
+)]
+pub(crate) async fn directory_users(
+    State(state): State<AppState>,
+    ApiAuth(caller): ApiAuth,
+    headers: HeaderMap,
+    ApiQuery(params): ApiQuery<DirectoryQuery>,
+    ApiPath(company): ApiPath<CompanyId>,
+) -> Result<Response, Problem> {
+    let page = PageParams::new(params.limit, params.cursor);
+    let limit = page.limit()?;
+    let show = match params.show.as_deref() {
+        None => DirectoryShow::Current,
+        Some(text) => DirectoryShow::parse(text).ok_or_else(|| {
+            Problem::bad_request("`show` is one of current, no-mfa, disabled and removed.")
+        })?,
+    };
+    // A cursor belongs to its list: this company's, with this filter.
+    let list = format!("directory-users:{company}:{}", show.as_str());
+    let after = page.after::<String>(&list)?;
+    let mut tx = state.store.scoped(&caller.scope).await?;
+    tx.company(company).await?;
+    let users = tx
+        .directory_users(company, show, "", after.as_deref(), limit)
+        .await?;
+    tx.commit().await?;
+    json_answer(
+        &headers,
+        &DirectoryUserPage {
+            next_cursor: users.next.map(|last| cursor(&list, last)),
+            data: users
+                .users
+                .into_iter()
+                .map(DirectoryUserBody::from)
+                .collect(),
+        },
+    )
+}
