@@ -476,6 +476,8 @@ pub async fn seed(store: &Store, spec: ScaleSpec) -> Result<ScaleLogins, StoreEr
     phase("time entries");
     seed_invoices(&mut tx, backend, ws, focus, others, now, &spec).await?;
     phase("invoices");
+    seed_connector_records(&mut tx, store, backend, ws, focus, now).await?;
+    phase("licences and directory users");
     for (_, _, sql) in &rebuilt {
         tx.tx.exec(Q::new(sql)).await?;
     }
@@ -672,6 +674,114 @@ async fn seed_invoices(
             "INSERT INTO invoice_counters (workspace_id, last_number) SELECT $1, COALESCE(MAX(number), 1000) \
              FROM invoices WHERE workspace_id = $1",
             ws
+        ))
+        .await?;
+    Ok(())
+}
+
+/// Directory users of each other company, and of the measured one.
+const DIRECTORY_USERS: i64 = 40;
+const FOCUS_DIRECTORY_USERS: i64 = 2_000;
+
+/// What a Microsoft 365 connector would have read ten minutes ago for every company: a tenant
+/// each, five products, forty directory users (two thousand for the measured company), and the
+/// MSP's prices. The connector is switched off: the benchmark calls nothing out.
+async fn seed_connector_records(
+    tx: &mut crate::system::SystemTx,
+    store: &Store,
+    backend: Backend,
+    ws: WorkspaceId,
+    focus: CompanyId,
+    now: i64,
+) -> Result<(), StoreError> {
+    let connector = portico_core::ConnectorId::new();
+    let sealed = store.audit_log().sealer().seal(
+        &crate::scoped::connectors::secret_context(&ws.as_text(), &connector.as_text()),
+        b"benchmark-without-credentials",
+    );
+    tx.tx
+        .exec(q!(
+            "INSERT INTO connectors (id, workspace_id, kind, name, auth_url, api_url, home_tenant, client_id, \
+             secret_sealed, secret_hint, enabled, discovered_at, created_at) VALUES ($1, $2, 'microsoft365', \
+             'Microsoft 365', 'https://login.microsoftonline.com', 'https://graph.microsoft.com', \
+             'scale.onmicrosoft.com', 'bench', $3, 'ials', false, $4, $4)",
+            connector,
+            ws,
+            sealed,
+            now
+        ))
+        .await?;
+    let companies = "(SELECT company_id FROM bench_companies UNION ALL SELECT CAST($3 AS TEXT)) c";
+    tx.tx
+        .exec(Q::with(
+            &format!(
+                "INSERT INTO connector_tenants (workspace_id, connector_id, kind, external_id, name, domains, \
+                 company_id, next_sync_at, last_attempt_at, last_success_at, seen_at, connector_enabled, \
+                 last_counts) SELECT $1, $2, 'microsoft365', c.company_id, 'Tenant ' || c.company_id, '', \
+                 c.company_id, $4 + 3600, $4 - 600, $4 - 600, $4, false, '' FROM {companies}"
+            ),
+            vec![ws.into(), connector.into(), focus.into(), now.into()],
+        ))
+        .await?;
+    let skus = "(SELECT 'sku-spb' AS sku_id, 'SPB' AS code, 'Microsoft 365 Business Premium' AS name, \
+        40 AS purchased, 36 AS assigned, 30 AS renews UNION ALL \
+        SELECT 'sku-exo', 'EXCHANGESTANDARD', 'Exchange Online (Plan 1)', 10, 6, 120 UNION ALL \
+        SELECT 'sku-basic', 'O365_BUSINESS_ESSENTIALS', 'Microsoft 365 Business Basic', 8, 8, 200 UNION ALL \
+        SELECT 'sku-p1', 'AAD_PREMIUM', 'Microsoft Entra ID P1', 5, 2, 300 UNION ALL \
+        SELECT 'sku-def', 'ATP_ENTERPRISE', 'Microsoft Defender for Office 365 (Plan 1)', 40, 36, 330) s";
+    tx.tx
+        .exec(Q::with(
+            &format!(
+                "INSERT INTO licences (workspace_id, company_id, connector_id, external_tenant, sku_id, \
+                 sku_part_number, product_name, capability_status, purchased, assigned, suspended, warning, \
+                 unused_disabled, unused_inactive, renews_on, synced_at) \
+                 SELECT $1, c.company_id, $2, c.company_id, s.sku_id, s.code, s.name, 'Enabled', s.purchased, \
+                 s.assigned, 0, 0, 1, 2, {}, $4 - 600 FROM {companies} CROSS JOIN {skus}",
+                day_before(backend, "$4", "-s.renews")
+            ),
+            vec![ws.into(), connector.into(), focus.into(), now.into()],
+        ))
+        .await?;
+    for (code, cents) in [
+        ("SPB", 3_300),
+        ("EXCHANGESTANDARD", 660),
+        ("O365_BUSINESS_ESSENTIALS", 990),
+        ("AAD_PREMIUM", 990),
+        ("ATP_ENTERPRISE", 330),
+    ] {
+        tx.set_licence_price(ws, code, cents, "AUD").await?;
+    }
+    let users = |source: &str, count: i64, now: &str| {
+        format!(
+            "INSERT INTO directory_users (workspace_id, company_id, connector_id, external_tenant, external_id, \
+             display_name, user_principal_name, mail, enabled, licence_skus, mfa_registered, is_admin, \
+             last_sign_in_at, synced_at) \
+             SELECT $1, c.company_id, $2, c.company_id, 'user-' || n.i, 'Person ' || (10000 + n.i), \
+             'person' || n.i || '@client.test', 'person' || n.i || '@client.test', (n.i % 25 <> 0), \
+             CASE n.i % 4 WHEN 0 THEN 'sku-exo sku-spb' WHEN 1 THEN 'sku-basic' ELSE 'sku-def sku-spb' END, \
+             (n.i % 7 <> 0), (n.i = 1), {now} - ((n.i * 37) % 90) * 86400, {now} - 600 \
+             FROM {source} CROSS JOIN {}",
+            series(backend, &count.to_string())
+        )
+    };
+    tx.tx
+        .exec(Q::with(
+            &users(
+                "(SELECT company_id FROM bench_companies) c",
+                DIRECTORY_USERS,
+                "$3",
+            ),
+            vec![ws.into(), connector.into(), now.into()],
+        ))
+        .await?;
+    tx.tx
+        .exec(Q::with(
+            &users(
+                "(SELECT CAST($3 AS TEXT) AS company_id) c",
+                FOCUS_DIRECTORY_USERS,
+                "$4",
+            ),
+            vec![ws.into(), connector.into(), focus.into(), now.into()],
         ))
         .await?;
     Ok(())

@@ -110,6 +110,14 @@ async fn the_scale_seeder_fills_what_it_promises_and_restores_every_index_and_tr
     assert_eq!(tx.count_rows("time_entries").await.unwrap(), 950);
     assert_eq!(tx.count_rows("invoices").await.unwrap(), 60);
     assert_eq!(tx.count_rows("invoice_lines").await.unwrap(), 180);
+    // A tenant and five products for each company; forty directory users of each other
+    // company, two thousand of the measured one.
+    assert_eq!(tx.count_rows("connector_tenants").await.unwrap(), 20);
+    assert_eq!(tx.count_rows("licences").await.unwrap(), 100);
+    assert_eq!(
+        tx.count_rows("directory_users").await.unwrap(),
+        19 * 40 + 2_000
+    );
     // Every ticket has its search document (on PostgreSQL also one of internal notes, since
     // every third reply is one).
     if db.sqlite_path.is_some() {
