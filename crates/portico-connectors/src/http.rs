@@ -23,6 +23,9 @@ pub struct VendorClient {
     client: reqwest::Client,
     /// Scales every pause (tests run the retry schedule in milliseconds).
     pause_scale: f64,
+    /// Items asked for per page where the vendor lets the caller choose (tests replay small
+    /// pages).
+    page_size: usize,
 }
 
 /// What a request came back with.
@@ -46,7 +49,18 @@ impl VendorClient {
         Ok(VendorClient {
             client,
             pause_scale: 1.0,
+            page_size: 500,
         })
+    }
+
+    /// The same client asking for `size` items per page (tests).
+    pub fn with_page_size(mut self, size: usize) -> VendorClient {
+        self.page_size = size.clamp(1, 1000);
+        self
+    }
+
+    pub(crate) fn page_size(&self) -> usize {
+        self.page_size
     }
 
     /// The same client with every pause multiplied by `scale` (tests).

@@ -7,6 +7,7 @@
 
 pub mod http;
 pub mod microsoft365;
+pub mod ninjaone;
 pub mod sku_names;
 
 use std::time::{Duration, Instant};
@@ -74,6 +75,12 @@ pub struct TenantOutcome {
     pub result: Option<Result<SyncCounts, String>>,
 }
 
+/// What one run read, by vendor.
+enum Snapshot {
+    Microsoft365(portico_store::connector_sync::Microsoft365Snapshot),
+    Rmm(portico_store::connector_sync::RmmSnapshot),
+}
+
 /// Reads one claimed tenant and records the outcome in one transaction.
 pub async fn sync_tenant(
     store: &Store,
@@ -97,7 +104,21 @@ pub async fn sync_tenant(
                 .await
                 .unwrap_or(Err(SyncError::TimedOut));
             requests += graph.requests;
-            read
+            read.map(Snapshot::Microsoft365)
+        }
+        ConnectorKind::NinjaOne => {
+            let mut ninja = ninjaone::Ninja::new(
+                client,
+                &due.auth_url,
+                &due.api_url,
+                &due.client_id,
+                &due.secret,
+            );
+            let read = tokio::time::timeout(RUN_LIMIT, ninja.snapshot(&due.external_id))
+                .await
+                .unwrap_or(Err(SyncError::TimedOut));
+            requests += ninja.requests;
+            read.map(Snapshot::Rmm)
         }
     };
     let report = RunReport {
@@ -107,8 +128,12 @@ pub async fn sync_tenant(
     };
     let mut tx = store.system_unscoped().await?;
     let result = match read {
-        Ok(snapshot) => tx
+        Ok(Snapshot::Microsoft365(snapshot)) => tx
             .apply_microsoft365(store, due, token, &snapshot, &report)
+            .await?
+            .map(Ok),
+        Ok(Snapshot::Rmm(snapshot)) => tx
+            .apply_rmm(store, due, token, &snapshot, &report)
             .await?
             .map(Ok),
         Err(error) => {
@@ -152,6 +177,18 @@ pub async fn discover(
                 &due.home_tenant,
             );
             tokio::time::timeout(RUN_LIMIT, graph.discover())
+                .await
+                .unwrap_or(Err(SyncError::TimedOut))
+        }
+        ConnectorKind::NinjaOne => {
+            let mut ninja = ninjaone::Ninja::new(
+                client,
+                &due.auth_url,
+                &due.api_url,
+                &due.client_id,
+                &due.secret,
+            );
+            tokio::time::timeout(RUN_LIMIT, ninja.discover())
                 .await
                 .unwrap_or(Err(SyncError::TimedOut))
         }

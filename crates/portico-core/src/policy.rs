@@ -281,11 +281,9 @@ fn portal_may(
         Action::ViewLicences if section_on(Section::Licences) => Ok(()),
         // The Users section admits client admins only.
         Action::ViewDirectoryUsers if section_on(Section::Users) => Ok(()),
-        Action::RefreshConnectorData(section @ (Section::Licences | Section::Users))
-            if section_on(section) =>
-        {
-            Ok(())
-        }
+        Action::RefreshConnectorData(
+            section @ (Section::Licences | Section::Users | Section::Assets | Section::Maintenance),
+        ) if section_on(section) => Ok(()),
         // Everything else does not exist on the portal: same answer as a missing record.
         _ => Err(Denied::NotVisible),
     }

@@ -1029,3 +1029,453 @@ impl SystemTx {
         Ok(())
     }
 }
+
+/// A device as an RMM reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceRecord {
+    pub external_id: String,
+    pub name: String,
+    pub kind: portico_core::AssetKind,
+    pub manufacturer: String,
+    pub model: String,
+    pub serial: String,
+    pub os: String,
+    pub last_seen_at: Option<i64>,
+    /// The RMM's location: the company's site of that name, when there is one.
+    pub location: Option<String>,
+}
+
+/// One day's patching on a company's devices, as an RMM reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchDay {
+    /// YYYY-MM-DD (UTC).
+    pub day: String,
+    pub installed: i64,
+    pub failed: i64,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    /// The devices patched (the RMM's ids).
+    pub devices: Vec<String>,
+    /// The updates that failed (KB numbers or names).
+    pub failures: Vec<String>,
+}
+
+/// Everything one RMM run read for an organisation.
+#[derive(Debug, Clone, Default)]
+pub struct RmmSnapshot {
+    pub devices: Vec<DeviceRecord>,
+    pub patch_days: Vec<PatchDay>,
+}
+
+struct StoredAsset {
+    id: String,
+    name: String,
+    site_id: Option<String>,
+    manufacturer: String,
+    model: String,
+    serial: String,
+    os: String,
+    last_seen_at: Option<i64>,
+    archived_at: Option<i64>,
+    source_connector: Option<String>,
+    source_id: Option<String>,
+}
+crate::sql::db_row!(StoredAsset {
+    id,
+    name,
+    site_id,
+    manufacturer,
+    model,
+    serial,
+    os,
+    last_seen_at,
+    archived_at,
+    source_connector,
+    source_id
+});
+
+struct StoredPatchDay {
+    id: String,
+    title: String,
+    summary: String,
+    outcome: String,
+    starts_at: i64,
+    ends_at: Option<i64>,
+    source_id: Option<String>,
+}
+crate::sql::db_row!(StoredPatchDay {
+    id,
+    title,
+    summary,
+    outcome,
+    starts_at,
+    ends_at,
+    source_id
+});
+
+impl SystemTx {
+    /// Applies what an RMM run read: devices matched to the company's assets (linked first,
+    /// then by serial, then by name; else added), kept fresh (last seen, system, site by the
+    /// location's name), those gone upstream archived; each day's patching as one maintenance
+    /// record with the devices it touched. Only what changed is written. `None` (nothing
+    /// written) when the claim `token` no longer holds the tenant.
+    pub async fn apply_rmm(
+        &mut self,
+        store: &crate::Store,
+        due: &DueTenant,
+        token: &str,
+        snapshot: &RmmSnapshot,
+        report: &RunReport,
+    ) -> Result<Option<SyncCounts>, StoreError> {
+        if !self.holds_claim(due, token).await? {
+            return Ok(None);
+        }
+        let now = report.finished_at;
+        let connector = due.connector_id.as_text();
+        let (mut counts, asset_of) = self.upsert_devices(due, &connector, snapshot, now).await?;
+        let patches = self
+            .upsert_patch_days(due, &connector, snapshot, &asset_of, now)
+            .await?;
+        counts.seen += patches.seen;
+        counts.added += patches.added;
+        counts.changed += patches.changed;
+        let summary = format!(
+            "{} devices, {} days of patching; {} added, {} changed, {} retired",
+            snapshot.devices.len(),
+            snapshot.patch_days.len(),
+            counts.added,
+            counts.changed,
+            counts.retired
+        );
+        self.tx
+            .exec(q!(
+                "UPDATE connector_tenants SET last_attempt_at = $1, last_success_at = $2, last_error = '', \
+                 failures = 0, next_sync_at = $3, refresh_requested_at = NULL, refresh_by = '', \
+                 claim_token = NULL, claimed_until = NULL, last_counts = $4 \
+                 WHERE connector_id = $5 AND external_id = $6",
+                report.started_at,
+                now,
+                now + due.sync_every_minutes * 60,
+                &summary,
+                due.connector_id,
+                &due.external_id
+            ))
+            .await?;
+        self.record_run(due, report, None, counts).await?;
+        append(
+            &mut self.tx,
+            store.audit_log(),
+            &Pending::new(
+                due.workspace_id,
+                Some(due.company_id),
+                EntryActor::system(&format!("{} connector", due.kind.label())),
+                AuditAction::ConnectorSynced,
+                AuditTarget::new("connector_tenant", &due.external_id, &due.tenant_name),
+                &format!("{} ({}): {summary}", due.connector_name, due.started_by),
+                &Origin::default(),
+            ),
+        )
+        .await?;
+        Ok(Some(counts))
+    }
+
+    async fn upsert_devices(
+        &mut self,
+        due: &DueTenant,
+        connector: &str,
+        snapshot: &RmmSnapshot,
+        now: i64,
+    ) -> Result<(SyncCounts, HashMap<String, (String, Option<String>)>), StoreError> {
+        let assets: Vec<StoredAsset> = self
+            .tx
+            .all(q!(
+                "SELECT id, name, site_id, manufacturer, model, serial, os, last_seen_at, archived_at, \
+                 source_connector, source_id FROM assets WHERE workspace_id = $1 AND company_id = $2",
+                due.workspace_id,
+                due.company_id
+            ))
+            .await?;
+        let sites: Vec<(String, String)> = self
+            .tx
+            .all(q!(
+                "SELECT id, name FROM sites WHERE workspace_id = $1 AND company_id = $2 \
+                 AND archived_at IS NULL",
+                due.workspace_id,
+                due.company_id
+            ))
+            .await?;
+        let mut counts = SyncCounts {
+            seen: snapshot.devices.len() as i64,
+            ..SyncCounts::default()
+        };
+        // Each device's asset and its site (a maintenance target names both, for the site fence).
+        let mut asset_of: HashMap<String, (String, Option<String>)> = HashMap::new();
+        let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let linked = |a: &StoredAsset, id: &str| {
+            a.source_connector.as_deref() == Some(connector) && a.source_id.as_deref() == Some(id)
+        };
+        for device in &snapshot.devices {
+            let site = device.location.as_deref().and_then(|l| {
+                sites
+                    .iter()
+                    .find(|(_, name)| name.eq_ignore_ascii_case(l.trim()))
+                    .map(|(id, _)| id.clone())
+            });
+            let free = |a: &&StoredAsset| a.source_id.is_none() && !taken.contains(&a.id);
+            let found = assets
+                .iter()
+                .find(|a| linked(a, &device.external_id))
+                .or_else(|| {
+                    (!device.serial.trim().is_empty())
+                        .then(|| {
+                            assets.iter().filter(free).find(|a| {
+                                a.serial.trim().eq_ignore_ascii_case(device.serial.trim())
+                            })
+                        })
+                        .flatten()
+                })
+                .or_else(|| {
+                    assets
+                        .iter()
+                        .filter(free)
+                        .find(|a| a.name.trim().eq_ignore_ascii_case(device.name.trim()))
+                });
+            match found {
+                Some(asset) => {
+                    taken.insert(asset.id.clone());
+                    // What the RMM knows better wins; what it does not say stays as entered.
+                    let keep = |ours: &str, theirs: &str| {
+                        if theirs.trim().is_empty() {
+                            ours.to_owned()
+                        } else {
+                            theirs.to_owned()
+                        }
+                    };
+                    let manufacturer = keep(&asset.manufacturer, &device.manufacturer);
+                    let model = keep(&asset.model, &device.model);
+                    let serial = keep(&asset.serial, &device.serial);
+                    let os = keep(&asset.os, &device.os);
+                    let site_id = site.clone().or_else(|| asset.site_id.clone());
+                    let last_seen = device.last_seen_at.or(asset.last_seen_at);
+                    asset_of.insert(
+                        device.external_id.clone(),
+                        (asset.id.clone(), site_id.clone()),
+                    );
+                    let same = linked(asset, &device.external_id)
+                        && asset.archived_at.is_none()
+                        && asset.manufacturer == manufacturer
+                        && asset.model == model
+                        && asset.serial == serial
+                        && asset.os == os
+                        && asset.site_id == site_id
+                        && asset.last_seen_at == last_seen;
+                    if !same {
+                        counts.changed += 1;
+                        self.tx
+                            .exec(q!(
+                                "UPDATE assets SET manufacturer = $1, model = $2, serial = $3, os = $4, \
+                                 site_id = $5, last_seen_at = $6, source_connector = $7, source_id = $8, \
+                                 archived_at = NULL, updated_at = $9 WHERE workspace_id = $10 AND id = $11",
+                                &manufacturer,
+                                &model,
+                                &serial,
+                                &os,
+                                site_id,
+                                last_seen,
+                                connector,
+                                &device.external_id,
+                                now,
+                                due.workspace_id,
+                                &asset.id
+                            ))
+                            .await?;
+                    }
+                }
+                None => {
+                    counts.added += 1;
+                    let id = portico_core::AssetId::new();
+                    asset_of.insert(device.external_id.clone(), (id.as_text(), site.clone()));
+                    self.tx
+                        .exec(q!(
+                            "INSERT INTO assets (workspace_id, company_id, id, site_id, name, kind, manufacturer, \
+                             model, serial, os, last_seen_at, assigned_user, notes, created_at, updated_at, \
+                             source_connector, source_id) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '', '', $12, $12, $13, $14)",
+                            due.workspace_id,
+                            due.company_id,
+                            id,
+                            site,
+                            &device.name,
+                            device.kind.as_str(),
+                            &device.manufacturer,
+                            &device.model,
+                            &device.serial,
+                            &device.os,
+                            device.last_seen_at,
+                            now,
+                            connector,
+                            &device.external_id
+                        ))
+                        .await?;
+                }
+            }
+        }
+        // Devices gone upstream: archived (kept with their history), never deleted.
+        for asset in &assets {
+            let ours = asset.source_connector.as_deref() == Some(connector);
+            let gone = asset
+                .source_id
+                .as_deref()
+                .is_some_and(|id| !snapshot.devices.iter().any(|d| d.external_id == id));
+            if ours && gone && asset.archived_at.is_none() {
+                counts.retired += 1;
+                self.tx
+                    .exec(q!(
+                        "UPDATE assets SET archived_at = $1, updated_at = $1 WHERE workspace_id = $2 AND id = $3",
+                        now,
+                        due.workspace_id,
+                        &asset.id
+                    ))
+                    .await?;
+            }
+        }
+        Ok((counts, asset_of))
+    }
+
+    async fn upsert_patch_days(
+        &mut self,
+        due: &DueTenant,
+        connector: &str,
+        snapshot: &RmmSnapshot,
+        asset_of: &HashMap<String, (String, Option<String>)>,
+        now: i64,
+    ) -> Result<SyncCounts, StoreError> {
+        let stored: Vec<StoredPatchDay> = self
+            .tx
+            .all(q!(
+                "SELECT id, title, summary, outcome, starts_at, ends_at, source_id FROM maintenance_records \
+                 WHERE workspace_id = $1 AND company_id = $2 AND source_connector = $3",
+                due.workspace_id,
+                due.company_id,
+                connector
+            ))
+            .await?;
+        let mut counts = SyncCounts {
+            seen: snapshot.patch_days.len() as i64,
+            ..SyncCounts::default()
+        };
+        for day in &snapshot.patch_days {
+            let source = format!("patches:{}", day.day);
+            let mut devices: Vec<&String> = day.devices.iter().collect();
+            devices.sort();
+            devices.dedup();
+            let title = format!(
+                "Patching: {} update{} installed",
+                day.installed,
+                if day.installed == 1 { "" } else { "s" }
+            );
+            let mut summary = format!(
+                "{} update{} installed on {} device{}.",
+                day.installed,
+                if day.installed == 1 { "" } else { "s" },
+                devices.len(),
+                if devices.len() == 1 { "" } else { "s" }
+            );
+            if day.failed > 0 {
+                summary.push_str(&format!(
+                    " {} failed{}: they are tried again at the next window.",
+                    day.failed,
+                    if day.failures.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", day.failures.join(", "))
+                    }
+                ));
+            }
+            let outcome = match (day.installed, day.failed) {
+                (_, 0) => "succeeded",
+                (0, _) => "failed",
+                _ => "partial",
+            };
+            let existing = stored
+                .iter()
+                .find(|r| r.source_id.as_deref() == Some(source.as_str()));
+            let id = match existing {
+                Some(r)
+                    if r.title == title
+                        && r.summary == summary
+                        && r.outcome == outcome
+                        && r.starts_at == day.starts_at
+                        && r.ends_at == Some(day.ends_at) =>
+                {
+                    continue;
+                }
+                Some(r) => {
+                    counts.changed += 1;
+                    self.tx
+                        .exec(q!(
+                            "UPDATE maintenance_records SET title = $1, summary = $2, outcome = $3, starts_at = $4, \
+                             ends_at = $5, updated_at = $6 WHERE workspace_id = $7 AND id = $8",
+                            &title,
+                            &summary,
+                            outcome,
+                            day.starts_at,
+                            day.ends_at,
+                            now,
+                            due.workspace_id,
+                            &r.id
+                        ))
+                        .await?;
+                    self.tx
+                        .exec(q!(
+                            "DELETE FROM maintenance_targets WHERE workspace_id = $1 AND record_id = $2",
+                            due.workspace_id,
+                            &r.id
+                        ))
+                        .await?;
+                    r.id.clone()
+                }
+                None => {
+                    counts.added += 1;
+                    let id = portico_core::MaintenanceId::new().as_text();
+                    self.tx
+                        .exec(q!(
+                            "INSERT INTO maintenance_records (workspace_id, company_id, id, kind, outcome, title, \
+                             summary, starts_at, ends_at, staff_name, created_at, updated_at, source_connector, \
+                             source_id) VALUES ($1, $2, $3, 'patching', $4, $5, $6, $7, $8, $9, $10, $10, $11, $12)",
+                            due.workspace_id,
+                            due.company_id,
+                            &id,
+                            outcome,
+                            &title,
+                            &summary,
+                            day.starts_at,
+                            day.ends_at,
+                            &due.connector_name,
+                            now,
+                            connector,
+                            &source
+                        ))
+                        .await?;
+                    id
+                }
+            };
+            for device in devices {
+                if let Some((asset, site)) = asset_of.get(device) {
+                    self.tx
+                        .exec(q!(
+                            "INSERT INTO maintenance_targets (workspace_id, company_id, record_id, site_id, asset_id) \
+                             VALUES ($1, $2, $3, $4, $5)",
+                            due.workspace_id,
+                            due.company_id,
+                            &id,
+                            site.clone(),
+                            asset
+                        ))
+                        .await?;
+                }
+            }
+        }
+        Ok(counts)
+    }
+}

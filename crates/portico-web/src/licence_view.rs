@@ -2,8 +2,15 @@
 //! 3 min ago · Refresh") above a section a connector feeds, and the refusal of a refresh asked
 //! for too soon.
 
-use portico_core::Zone;
+use axum::response::Response;
+use portico_core::{Action, CompanyId, Section, Zone};
+use portico_store::scoped::ScopedTx;
 use portico_store::scoped::connectors::{Freshness, RefreshOutcome};
+
+use crate::auth::Auth;
+use crate::error::WebError;
+use crate::render::Chrome;
+use crate::{AppState, see_other};
 
 /// The line above a connector-fed section, rendered by `partials/freshness.html`.
 pub(crate) struct FreshnessLine {
@@ -57,4 +64,44 @@ pub(crate) fn next_directory_page(
         .append_pair("after", next)
         .finish();
     Some(format!("{base}?{query}"))
+}
+
+/// The freshness line of a portal section, with its Refresh posting to `action` (offered only
+/// to a reader who may ask, and never while staff view the portal as a user).
+pub(crate) async fn portal_freshness(
+    tx: &mut ScopedTx<'_>,
+    auth: &Auth,
+    chrome: &Chrome,
+    company: CompanyId,
+    section: Section,
+    action: &str,
+) -> Result<FreshnessLine, WebError> {
+    Ok(FreshnessLine {
+        freshness: tx.connector_freshness(company, section).await?,
+        refresh_action: action.to_owned(),
+        csrf: chrome.csrf.clone(),
+        zone: chrome.zone.clone(),
+        can_refresh: auth.scope.view_as().is_none()
+            && auth
+                .scope
+                .may(Action::RefreshConnectorData(section))
+                .is_ok(),
+    })
+}
+
+/// Asks for `company`'s records of `section` to be read again, then back to `page`.
+pub(crate) async fn refresh_and_return(
+    state: &AppState,
+    auth: &Auth,
+    company: CompanyId,
+    section: Section,
+    page: &str,
+) -> Result<Response, WebError> {
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    let outcome = tx.refresh_connector_data(company, section).await?;
+    tx.commit().await?;
+    Ok(see_other(&format!(
+        "{page}?done={}",
+        refresh_notice(outcome)
+    )))
 }

@@ -868,6 +868,8 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         // Licences: everyone's section; a refresh is queued (or throttled) and lands back.
         (SurfaceKind::Portal, "GET", "/licences") => 200,
         (SurfaceKind::Portal, "POST", "/licences/refresh") => 303,
+        // Devices and patching from an RMM: everyone who reads the section may ask again.
+        (SurfaceKind::Portal, "POST", "/assets/refresh" | "/maintenance/refresh") => 303,
         // The directory half of Users: its client admins'.
         (SurfaceKind::Portal, "GET", "/users/directory") => {
             if who == Who::ClientAdmin {

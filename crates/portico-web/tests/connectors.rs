@@ -247,9 +247,13 @@ async fn start_replay() -> (Shared, String) {
     (replay, base)
 }
 
-/// Pauses of the retry schedule in thousandths: a test waits milliseconds, not seconds.
+/// Pauses of the retry schedule in thousandths (a test waits milliseconds, not seconds), and
+/// pages of three, as the fixtures are written.
 fn client() -> VendorClient {
-    VendorClient::new().unwrap().with_pause_scale(0.001)
+    VendorClient::new()
+        .unwrap()
+        .with_pause_scale(0.001)
+        .with_page_size(3)
 }
 
 /// Connects Microsoft 365 as the owner with the replay server's addresses; returns the
@@ -696,4 +700,314 @@ async fn a_tenant_of_ten_thousand_users_syncs_and_a_repeat_writes_nothing() {
     let directory = app.get_as(Who::ClientAdmin, "/users/directory").await;
     assert!(directory.body.contains("Person 00000"));
     assert!(directory.body.contains("Next page"));
+}
+
+macro_rules! ninja_fixture {
+    ($name:literal) => {
+        include_str!(concat!(
+            "../../portico-connectors/tests/fixtures/ninjaone/",
+            $name
+        ))
+    };
+}
+
+const NINJA_CLIENT: &str = "ninja-client-7f3a";
+const NINJA_SECRET: &str = "ninja-secret-never-shown";
+
+/// What the NinjaOne replay server does, and what it saw.
+#[derive(Default)]
+struct NinjaReplay {
+    token: Option<String>,
+    /// The next devices read answers 429 first.
+    throttle_devices: usize,
+    /// Devices left out of the listing (removed upstream).
+    removed: Vec<i64>,
+    /// Patch pages served under the current cursor.
+    patch_pages: usize,
+    requests: Vec<String>,
+}
+
+type NinjaShared = Arc<Mutex<NinjaReplay>>;
+
+async fn ninja_token(State(replay): State<NinjaShared>, body: String) -> Response {
+    let form: HashMap<String, String> = form_urlencoded::parse(body.as_bytes())
+        .into_owned()
+        .collect();
+    let good = form.get("client_id").map(String::as_str) == Some(NINJA_CLIENT)
+        && form.get("client_secret").map(String::as_str) == Some(NINJA_SECRET)
+        && form.get("grant_type").map(String::as_str) == Some("client_credentials")
+        && form.get("scope").map(String::as_str) == Some("monitoring");
+    if !good {
+        return json(
+            StatusCode::UNAUTHORIZED,
+            ninja_fixture!("error_401.json").into(),
+        );
+    }
+    let answer: serde_json::Value = serde_json::from_str(ninja_fixture!("token.json")).unwrap();
+    replay.lock().unwrap().token = answer["access_token"].as_str().map(str::to_owned);
+    json(StatusCode::OK, answer.to_string())
+}
+
+async fn ninja(
+    State(replay): State<NinjaShared>,
+    Path(path): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let mut r = replay.lock().unwrap();
+    let query = query.unwrap_or_default();
+    r.requests.push(format!("GET /v2/{path}?{query}"));
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if bearer.is_none() || bearer.map(str::to_owned) != r.token {
+        return json(
+            StatusCode::UNAUTHORIZED,
+            ninja_fixture!("error_401.json").into(),
+        );
+    }
+    let after = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("after="))
+        .map(|a| a.parse::<i64>().unwrap());
+    match path.as_str() {
+        "organizations" => json(
+            StatusCode::OK,
+            if after.is_some() {
+                "[]".into()
+            } else {
+                ninja_fixture!("organizations.json").into()
+            },
+        ),
+        "organization/101/locations" => {
+            json(StatusCode::OK, ninja_fixture!("locations_101.json").into())
+        }
+        "devices-detailed" => {
+            assert!(query.contains("df=org%3D101"), "{query}");
+            if r.throttle_devices > 0 {
+                r.throttle_devices -= 1;
+                return graph_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ninja_fixture!("error_429.json"),
+                    Some("1"),
+                );
+            }
+            let page = match after {
+                None => ninja_fixture!("devices_101_page1.json"),
+                Some(5003) => ninja_fixture!("devices_101_page2.json"),
+                Some(_) => "[]",
+            };
+            let mut devices: serde_json::Value = serde_json::from_str(page).unwrap();
+            let removed = r.removed.clone();
+            devices
+                .as_array_mut()
+                .unwrap()
+                .retain(|d| !removed.iter().any(|id| d["id"] == *id));
+            json(StatusCode::OK, devices.to_string())
+        }
+        "queries/os-patch-installs" => {
+            if !query.contains("cursor=") {
+                r.patch_pages = 0;
+            }
+            r.patch_pages += 1;
+            let page = match r.patch_pages {
+                1 => ninja_fixture!("patch_installs_101_page1.json"),
+                2 => ninja_fixture!("patch_installs_101_page2.json"),
+                _ => ninja_fixture!("patch_installs_101_empty.json"),
+            };
+            // The fixtures' times moved so that they stay as recent as when they were
+            // written (2 December 2026), whenever the test runs.
+            let shift = portico_store::now() as f64 - 1_796_200_000.0;
+            let mut page: serde_json::Value = serde_json::from_str(page).unwrap();
+            for install in page["results"].as_array_mut().unwrap() {
+                for field in ["installedAt", "timestamp"] {
+                    if let Some(at) = install[field].as_f64() {
+                        install[field] = (at + shift).into();
+                    }
+                }
+            }
+            json(StatusCode::OK, page.to_string())
+        }
+        _ => json(StatusCode::NOT_FOUND, "{}".into()),
+    }
+}
+
+async fn start_ninja() -> (NinjaShared, String) {
+    let replay: NinjaShared = Arc::default();
+    let app = axum::Router::new()
+        .route("/ws/oauth/token", axum::routing::post(ninja_token))
+        .route("/v2/{*path}", axum::routing::get(ninja))
+        .with_state(replay.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (replay, base)
+}
+
+#[tokio::test]
+async fn ninjaone_feeds_assets_matched_to_those_entered_by_hand_and_patching_into_maintenance() {
+    let app = TestApp::spawn().await;
+    let (replay, base) = start_ninja().await;
+    let client = client();
+    // Assets entered by hand before the RMM came: one with the server's serial, one with a
+    // workstation's name; the sites are named as NinjaOne's locations.
+    let mut tx = app.store().system_unscoped().await.unwrap();
+    tx.rename_site(app.fx.site_a1, "Main Surgery")
+        .await
+        .unwrap();
+    tx.rename_site(app.fx.site_a2, "Harbour St").await.unwrap();
+    let mut entered = Vec::new();
+    for (name, serial) in [
+        ("Server (entered by hand)", "sn-acme-0002"),
+        ("Surgery 2", ""),
+    ] {
+        entered.push(
+            tx.add_asset(
+                app.fx.ws1,
+                &portico_store::system::SeedAsset {
+                    company: app.fx.company_a,
+                    site: Some(app.fx.site_a1),
+                    name,
+                    kind: portico_core::AssetKind::Workstation,
+                    manufacturer: "",
+                    model: "",
+                    serial,
+                    os: "",
+                    warranty_end: Some("2028-01-31"),
+                    purchased_on: None,
+                    last_seen_at: None,
+                    assigned_user: "",
+                    notes: "",
+                },
+            )
+            .await
+            .unwrap(),
+        );
+    }
+    tx.commit().await.unwrap();
+
+    // NinjaOne needs no partner tenant; its form is its own.
+    let page = app.get_as(Who::Owner, "/settings/connectors").await;
+    assert!(page.body.contains("Connect NinjaOne"));
+    let created = app
+        .post_as(
+            Who::Owner,
+            "/settings/connectors",
+            &[
+                ("kind", "ninjaone"),
+                ("name", "NinjaOne"),
+                ("client_id", NINJA_CLIENT),
+                ("secret", NINJA_SECRET),
+                ("sync_every_minutes", "60"),
+                ("auth_url", &base),
+                ("api_url", &base),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let connector = created.headers["location"]
+        .to_str()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    run_due(app.store(), &client, 10).await.unwrap();
+    let shown = app.get_as(Who::Owner, &connector).await;
+    for org in ["Acme Dental", "Birchwood Legal", "Unmapped Holdings"] {
+        assert!(shown.body.contains(org), "{org} listed");
+    }
+    let a = app.fx.company_a.to_string();
+    assert_eq!(map(&app, &connector, "101", &a).await.status, 303);
+
+    // The first read is throttled once, then pages through the devices and the patching.
+    replay.lock().unwrap().throttle_devices = 1;
+    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let counts = round.tenants[0].result.clone().unwrap().expect("synced");
+    // Three devices added, two matched (by serial, by name), two days of patching.
+    assert_eq!(
+        (counts.added, counts.changed, counts.retired),
+        (5, 2, 0),
+        "{counts:?}"
+    );
+
+    let assets = app.get_as(Who::Member, "/assets").await;
+    assert_eq!(assets.status, 200);
+    for text in [
+        "Reception PC",
+        "Practice Manager MacBook",
+        "Server (entered by hand)",
+        "Updated",
+        "Refresh",
+    ] {
+        assert!(assets.body.contains(text), "{text} on the assets page");
+    }
+    assert!(
+        !assets.body.contains(">Practice Server<"),
+        "the server was matched by serial, not added again"
+    );
+    let server = app
+        .get_as(Who::Member, &format!("/assets/{}", entered[0]))
+        .await;
+    assert!(
+        server.body.contains("Windows Server 2022 Standard Edition"),
+        "{}",
+        server.body
+    );
+    assert!(
+        server.body.contains("2028-01-31") || server.body.contains("31 Jan 2028"),
+        "the warranty entered stays"
+    );
+    let maintenance = app.get_as(Who::Member, "/maintenance").await;
+    assert!(
+        maintenance.body.contains("Patching:"),
+        "{}",
+        maintenance.body
+    );
+    assert!(maintenance.body.contains("KB5072031"));
+    // The member restricted to site A1 sees its devices, not Harbour St's.
+    let restricted = app.get_as(Who::SiteRestricted, "/assets").await;
+    assert!(restricted.body.contains("Reception PC"));
+    assert!(!restricted.body.contains("Harbour St Front Desk"));
+
+    // Nothing changed upstream: a repeat writes nothing.
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", "101")],
+    )
+    .await;
+    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let again = round.tenants[0].result.clone().unwrap().unwrap();
+    assert!(again.wrote_nothing(), "{again:?}");
+
+    // A device gone from NinjaOne is archived, its history kept.
+    replay.lock().unwrap().removed.push(5004);
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", "101")],
+    )
+    .await;
+    let round = run_due(app.store(), &client, 10).await.unwrap();
+    assert_eq!(round.tenants[0].result.clone().unwrap().unwrap().retired, 1);
+    assert!(
+        !app.get_as(Who::Member, "/assets")
+            .await
+            .body
+            .contains("Practice Manager MacBook")
+    );
+    // Wrong credentials are the vendor's words in the history, never the secret.
+    assert!(
+        !app.get_as(Who::Owner, &connector)
+            .await
+            .body
+            .contains(NINJA_SECRET)
+    );
+    let requests = replay.lock().unwrap().requests.clone();
+    assert!(
+        requests.iter().any(|r| r.contains("after=5003")),
+        "paged by after: {requests:?}"
+    );
 }

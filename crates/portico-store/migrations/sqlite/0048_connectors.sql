@@ -7,7 +7,7 @@
 CREATE TABLE connectors (
     id TEXT PRIMARY KEY,
     workspace_id TEXT NOT NULL REFERENCES workspaces (id),
-    kind TEXT NOT NULL CHECK (kind IN ('microsoft365')),
+    kind TEXT NOT NULL CHECK (kind IN ('microsoft365', 'ninjaone')),
     name TEXT NOT NULL,
     -- The vendor's sign-in and API base addresses.
     auth_url TEXT NOT NULL,
@@ -158,3 +158,13 @@ CREATE TABLE directory_users (
     FOREIGN KEY (workspace_id, connector_id) REFERENCES connectors (workspace_id, id) ON DELETE CASCADE
 );
 CREATE INDEX directory_users_company ON directory_users (workspace_id, company_id, display_name);
+
+-- Records an RMM connector keeps (P8 Assets, P4 Maintenance): the connector and the vendor's id
+-- of the device or activity. A device is matched to an asset entered by hand by serial, then by
+-- name, and linked; one gone upstream is archived, never deleted.
+ALTER TABLE assets ADD COLUMN source_connector TEXT;
+ALTER TABLE assets ADD COLUMN source_id TEXT;
+CREATE INDEX assets_source ON assets (source_connector, source_id);
+ALTER TABLE maintenance_records ADD COLUMN source_connector TEXT;
+ALTER TABLE maintenance_records ADD COLUMN source_id TEXT;
+CREATE INDEX maintenance_records_source ON maintenance_records (source_connector, source_id);

@@ -15,14 +15,18 @@ use crate::{StoreError, now};
 pub enum ConnectorKind {
     /// Microsoft 365 through Microsoft Graph: licences and directory users.
     Microsoft365,
+    /// NinjaOne's RMM: devices into Assets, patch activity into Maintenance.
+    NinjaOne,
 }
 
 impl ConnectorKind {
-    pub const ALL: &'static [ConnectorKind] = &[ConnectorKind::Microsoft365];
+    pub const ALL: &'static [ConnectorKind] =
+        &[ConnectorKind::Microsoft365, ConnectorKind::NinjaOne];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ConnectorKind::Microsoft365 => "microsoft365",
+            ConnectorKind::NinjaOne => "ninjaone",
         }
     }
 
@@ -33,6 +37,7 @@ impl ConnectorKind {
     pub fn label(self) -> &'static str {
         match self {
             ConnectorKind::Microsoft365 => "Microsoft 365",
+            ConnectorKind::NinjaOne => "NinjaOne",
         }
     }
 
@@ -43,6 +48,8 @@ impl ConnectorKind {
                 "https://login.microsoftonline.com",
                 "https://graph.microsoft.com",
             ),
+            // One address for both; eu., ca. and oc. for the other regions.
+            ConnectorKind::NinjaOne => ("https://app.ninjarmm.com", "https://app.ninjarmm.com"),
         }
     }
 
@@ -50,6 +57,7 @@ impl ConnectorKind {
     pub fn feeds(self) -> &'static [Section] {
         match self {
             ConnectorKind::Microsoft365 => &[Section::Licences, Section::Users],
+            ConnectorKind::NinjaOne => &[Section::Assets, Section::Maintenance],
         }
     }
 }
@@ -241,7 +249,11 @@ struct Checked {
     inactive_after_days: i64,
 }
 
-fn check_settings(s: &ConnectorSettings, new: bool) -> Result<Checked, StoreError> {
+fn check_settings(
+    kind: ConnectorKind,
+    s: &ConnectorSettings,
+    new: bool,
+) -> Result<Checked, StoreError> {
     let mut errors: Vec<(String, String)> = Vec::new();
     let mut refuse = |field: &str, message: String| errors.push((field.to_owned(), message));
     let name = s.name.trim().to_owned();
@@ -259,10 +271,14 @@ fn check_settings(s: &ConnectorSettings, new: bool) -> Result<Checked, StoreErro
         refuse("api_url", m);
         String::new()
     });
-    let home_tenant = check_tenant(&s.home_tenant).unwrap_or_else(|m| {
-        refuse("home_tenant", m);
-        String::new()
-    });
+    // Only Microsoft 365 lists customers from a partner tenant; an RMM lists its organisations.
+    let home_tenant = match kind {
+        ConnectorKind::Microsoft365 => check_tenant(&s.home_tenant).unwrap_or_else(|m| {
+            refuse("home_tenant", m);
+            String::new()
+        }),
+        ConnectorKind::NinjaOne => String::new(),
+    };
     let client_id = s.client_id.trim().to_owned();
     if client_id.is_empty()
         || client_id.len() > 100
@@ -305,6 +321,7 @@ fn check_settings(s: &ConnectorSettings, new: bool) -> Result<Checked, StoreErro
     };
     let inactive_after_days = match s.inactive_after_days.trim().parse::<i64>() {
         Ok(d) if (7..=365).contains(&d) => d,
+        _ if kind != ConnectorKind::Microsoft365 && s.inactive_after_days.trim().is_empty() => 30,
         _ => {
             refuse(
                 "inactive_after_days",
@@ -489,7 +506,7 @@ impl ScopedTx<'_> {
         settings: &ConnectorSettings,
     ) -> Result<ConnectorId, StoreError> {
         self.scope.may(Action::ManageConnectors)?;
-        let checked = check_settings(settings, true)?;
+        let checked = check_settings(kind, settings, true)?;
         let id = ConnectorId::new();
         let workspace = self.scope.workspace();
         let secret = checked.secret.unwrap_or_default();
@@ -541,7 +558,7 @@ impl ScopedTx<'_> {
         settings: &ConnectorSettings,
     ) -> Result<(), StoreError> {
         let current = self.connector(id).await?;
-        let checked = check_settings(settings, false)?;
+        let checked = check_settings(current.kind, settings, false)?;
         let workspace = self.scope.workspace();
         let sealed = checked.secret.as_ref().map(|secret| {
             (

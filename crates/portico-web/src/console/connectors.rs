@@ -56,42 +56,54 @@ fn settings_of_connector(c: &Connector) -> ConnectorSettings {
     }
 }
 
+/// One "Connect …" form of the page: its vendor, what was typed, and its refusals.
+struct NewForm {
+    kind: ConnectorKind,
+    settings: ConnectorSettings,
+    errors: FieldErrors,
+}
+
 #[derive(Template)]
 #[template(path = "console/connectors.html")]
 struct ConnectorsPage {
     chrome: Chrome,
     connectors: Vec<Connector>,
-    settings: ConnectorSettings,
-    errors: FieldErrors,
+    forms: Vec<NewForm>,
 }
 
 async fn connectors_page(
     state: &AppState,
     auth: &Auth,
-    settings: ConnectorSettings,
-    errors: FieldErrors,
+    refused: Option<(ConnectorKind, ConnectorSettings, FieldErrors)>,
 ) -> Result<ConnectorsPage, WebError> {
     let mut tx = state.store.scoped(&auth.scope).await?;
     let connectors = tx.connectors().await?;
     tx.commit().await?;
+    let mut refused = refused;
+    let forms = ConnectorKind::ALL
+        .iter()
+        .map(|&kind| match refused.take_if(|(k, _, _)| *k == kind) {
+            Some((kind, settings, errors)) => NewForm {
+                kind,
+                settings,
+                errors,
+            },
+            None => NewForm {
+                kind,
+                settings: blank_settings(kind),
+                errors: FieldErrors::default(),
+            },
+        })
+        .collect();
     Ok(ConnectorsPage {
         chrome: Chrome::signed_in(auth, "Connectors", "/settings/connectors"),
         connectors,
-        settings,
-        errors,
+        forms,
     })
 }
 
 pub(crate) async fn page(State(state): State<AppState>, auth: Auth) -> Result<Response, WebError> {
-    Ok(render::ok(
-        &connectors_page(
-            &state,
-            &auth,
-            blank_settings(ConnectorKind::Microsoft365),
-            FieldErrors::default(),
-        )
-        .await?,
-    ))
+    Ok(render::ok(&connectors_page(&state, &auth, None).await?))
 }
 
 pub(crate) async fn create(
@@ -99,11 +111,9 @@ pub(crate) async fn create(
     SignedForm { auth, form, .. }: SignedForm,
 ) -> Result<Response, WebError> {
     let settings = settings_of(&form);
+    let kind = ConnectorKind::parse(form.get("kind")).unwrap_or(ConnectorKind::Microsoft365);
     let mut tx = state.store.scoped_write(&auth.scope).await?;
-    match tx
-        .create_connector(ConnectorKind::Microsoft365, &settings)
-        .await
-    {
+    match tx.create_connector(kind, &settings).await {
         Ok(id) => {
             tx.commit().await?;
             Ok(see_other(&format!("/settings/connectors/{id}?done=added")))
@@ -115,7 +125,8 @@ pub(crate) async fn create(
                 secret: String::new(),
                 ..settings
             };
-            let page = connectors_page(&state, &auth, settings, FieldErrors(errors)).await?;
+            let page =
+                connectors_page(&state, &auth, Some((kind, settings, FieldErrors(errors)))).await?;
             Ok(render::refused(&page))
         }
         Err(e) => Err(e.into()),

@@ -34,26 +34,51 @@ struct ListPage {
     chrome: Chrome,
     heading: String,
     list: AssetList,
+    fresh: crate::licence_view::FreshnessLine,
+    notice: &'static str,
 }
 
 pub(crate) async fn list(
     State(state): State<AppState>,
     auth: Auth,
     Query(filters): Query<AssetListQuery>,
+    Query(done): Query<DoneQuery>,
 ) -> Result<Response, WebError> {
     let company = acting_company(&auth)?;
     let zone = auth.principal.zone().clone();
     let mut query = filters.to_query(&zone, portico_store::now())?;
     query.archived = false;
+    let heading = heading(&auth);
+    let chrome = Chrome::signed_in(&auth, &heading, "/assets");
     let mut tx = state.store.scoped(&auth.scope).await?;
     let page = tx.assets(company, &query).await?;
+    let fresh = crate::licence_view::portal_freshness(
+        &mut tx,
+        &auth,
+        &chrome,
+        company,
+        Section::Assets,
+        "/assets/refresh",
+    )
+    .await?;
     tx.commit().await?;
-    let heading = heading(&auth);
     Ok(render::ok(&ListPage {
-        chrome: Chrome::signed_in(&auth, &heading, "/assets"),
+        chrome,
         heading,
         list: AssetList::new("/assets".into(), filters, &query, page, zone),
+        fresh,
+        notice: crate::licence_view::refresh_done(&done.done),
     }))
+}
+
+/// Asks for the company's devices to be read from its RMM again now (throttled).
+pub(crate) async fn refresh(
+    State(state): State<AppState>,
+    SignedForm { auth, .. }: SignedForm,
+) -> Result<Response, WebError> {
+    let company = acting_company(&auth)?;
+    crate::licence_view::refresh_and_return(&state, &auth, company, Section::Assets, "/assets")
+        .await
 }
 
 /// The list's matches as CSV, with exactly the fields the list shows this reader.

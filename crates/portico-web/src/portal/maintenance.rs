@@ -19,12 +19,15 @@ struct MaintenancePage {
     chrome: Chrome,
     heading: String,
     list: MaintenanceView,
+    fresh: crate::licence_view::FreshnessLine,
+    notice: &'static str,
 }
 
 pub(crate) async fn page(
     State(state): State<AppState>,
     auth: Auth,
     Query(query): Query<MaintenanceQuery>,
+    Query(done): Query<crate::forms::DoneQuery>,
 ) -> Result<Response, WebError> {
     let company = acting_company(&auth)?;
     let heading = match &*auth.principal {
@@ -35,11 +38,23 @@ pub(crate) async fn page(
         Principal::Staff(_) => return Err(WebError::NotFound),
     };
     let filter = query.filter()?;
+    let chrome = Chrome::signed_in(&auth, &heading, "/maintenance");
     let mut tx = state.store.scoped(&auth.scope).await?;
     let list = tx.maintenance(company, &filter).await?;
+    let fresh = crate::licence_view::portal_freshness(
+        &mut tx,
+        &auth,
+        &chrome,
+        company,
+        Section::Maintenance,
+        "/maintenance/refresh",
+    )
+    .await?;
     tx.commit().await?;
     Ok(render::ok(&MaintenancePage {
-        chrome: Chrome::signed_in(&auth, &heading, "/maintenance"),
+        chrome,
+        fresh,
+        notice: crate::licence_view::refresh_done(&done.done),
         heading,
         list: MaintenanceView {
             base: "/maintenance".into(),
@@ -63,4 +78,20 @@ pub(crate) async fn export(
     crate::audited::exported(&state, &auth, None, "Maintenance (CSV)", "")?;
     crate::csv_export::maintenance(&state, &auth.scope, company, filter, auth.principal.zone())
         .await
+}
+
+/// Asks for the company's patching to be read from its RMM again now (throttled).
+pub(crate) async fn refresh(
+    State(state): State<AppState>,
+    crate::auth::SignedForm { auth, .. }: crate::auth::SignedForm,
+) -> Result<Response, WebError> {
+    let company = acting_company(&auth)?;
+    crate::licence_view::refresh_and_return(
+        &state,
+        &auth,
+        company,
+        Section::Maintenance,
+        "/maintenance",
+    )
+    .await
 }

@@ -74,10 +74,12 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
         .section(Section::Maintenance, |r| {
             r.get("/maintenance", Resource::Page, maintenance::page)
                 .get("/maintenance.csv", Resource::Page, maintenance::export)
+                .post("/maintenance/refresh", Resource::Page, maintenance::refresh)
         })
         .section(Section::Assets, |r| {
             r.get("/assets", Resource::Page, assets::list)
                 .get("/assets.csv", Resource::Page, assets::export)
+                .post("/assets/refresh", Resource::Page, assets::refresh)
                 .get("/assets/{asset}", Resource::Asset, assets::detail)
                 .get("/assets/{asset}/edit", Resource::Asset, assets::edit)
                 .post("/assets/{asset}/edit", Resource::Asset, assets::save)
