@@ -905,11 +905,18 @@ pub struct SeedTenant<'a> {
     pub name: &'a str,
     pub domains: &'a [&'a str],
     pub company: Option<CompanyId>,
-    pub snapshot: Option<&'a Microsoft365Snapshot>,
+    pub snapshot: Option<SeedSnapshot<'a>>,
+}
+
+/// What a seeded tenant "read", by vendor.
+#[derive(Clone, Copy)]
+pub enum SeedSnapshot<'a> {
+    Microsoft365(&'a Microsoft365Snapshot),
+    Rmm(&'a RmmSnapshot),
 }
 
 impl SystemTx {
-    /// A Microsoft 365 connector whose tenants' records were already read at `read_at` (demo
+    /// A connector whose tenants' records were already read at `read_at` (demo
     /// data without any network, and test fixtures): switched off, so that it never calls out
     /// until an owner gives it real credentials. The records go through the same upserts as a
     /// real run, so they are marked as the connector's.
@@ -917,12 +924,12 @@ impl SystemTx {
         &mut self,
         store: &crate::Store,
         workspace: WorkspaceId,
+        kind: ConnectorKind,
         name: &str,
         tenants: &[SeedTenant<'_>],
         read_at: i64,
     ) -> Result<ConnectorId, StoreError> {
         let id = ConnectorId::new();
-        let kind = ConnectorKind::Microsoft365;
         let (auth_url, api_url) = kind.default_urls();
         let secret = "seeded-connector-without-credentials";
         let sealed = store.audit_log().sealer().seal(
@@ -940,7 +947,11 @@ impl SystemTx {
                 name,
                 auth_url,
                 api_url,
-                "northwind.onmicrosoft.com",
+                if kind == ConnectorKind::Microsoft365 {
+                    "northwind.onmicrosoft.com"
+                } else {
+                    ""
+                },
                 "00000000-0000-4000-8000-000000000000",
                 sealed,
                 "ials",
@@ -1000,8 +1011,16 @@ impl SystemTx {
                 finished_at: read_at,
                 requests: 6,
             };
-            self.apply_microsoft365(store, &due, token, snapshot, &report)
-                .await?;
+            match snapshot {
+                SeedSnapshot::Microsoft365(snapshot) => {
+                    self.apply_microsoft365(store, &due, token, snapshot, &report)
+                        .await?
+                }
+                SeedSnapshot::Rmm(snapshot) => {
+                    self.apply_rmm(store, &due, token, snapshot, &report)
+                        .await?
+                }
+            };
         }
         Ok(id)
     }

@@ -373,6 +373,7 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
     seed_maintenance(&mut tx, ws, &companies, &infrastructure).await?;
     seed_invoices(&mut tx, ws, &companies).await?;
     seed_microsoft365(&mut tx, store, ws, &companies).await?;
+    seed_ninjaone(&mut tx, store, ws, companies[0].0).await?;
     let (acme, acme_sites) = companies[0].clone();
     let (birchwood, _) = companies[1].clone();
     let (cobalt, _) = companies[2].clone();
@@ -1332,7 +1333,9 @@ async fn seed_microsoft365(
     ws: WorkspaceId,
     companies: &[(CompanyId, Vec<SiteId>)],
 ) -> Result<(), StoreError> {
-    use crate::connector_sync::{DirectoryUserRecord, Microsoft365Snapshot, SeedTenant, SkuRecord};
+    use crate::connector_sync::{
+        DirectoryUserRecord, Microsoft365Snapshot, SeedSnapshot, SeedTenant, SkuRecord,
+    };
     let read_at = now() - 47 * 60;
     let day = 24 * 3600;
     let date_in = |days: i64| {
@@ -1422,7 +1425,7 @@ async fn seed_microsoft365(
             name,
             domains: &domain_refs[i],
             company: Some(companies[i].0),
-            snapshot: Some(snapshot),
+            snapshot: Some(SeedSnapshot::Microsoft365(snapshot)),
         })
         .collect();
     let dunmore = COMPANIES.get(3).map(|c| c.name).unwrap_or("Dunmore");
@@ -1438,8 +1441,15 @@ async fn seed_microsoft365(
         company: None,
         snapshot: None,
     });
-    tx.add_connector_with_records(store, ws, "Microsoft 365 (demo data)", &tenants, read_at)
-        .await?;
+    tx.add_connector_with_records(
+        store,
+        ws,
+        crate::scoped::connectors::ConnectorKind::Microsoft365,
+        "Microsoft 365 (demo data)",
+        &tenants,
+        read_at,
+    )
+    .await?;
     // What Northwind charges per user and month.
     for (code, cents) in [
         ("SPB", 3_300),
@@ -1448,5 +1458,98 @@ async fn seed_microsoft365(
     ] {
         tx.set_licence_price(ws, code, cents, "AUD").await?;
     }
+    Ok(())
+}
+
+/// Acme's devices as NinjaOne would have reported them twenty minutes ago (the connector is
+/// switched off: nothing calls out): each matched by serial to the asset entered for it, kept
+/// fresh, and three days of patching in Maintenance.
+async fn seed_ninjaone(
+    tx: &mut crate::system::SystemTx,
+    store: &Store,
+    ws: WorkspaceId,
+    acme: CompanyId,
+) -> Result<(), StoreError> {
+    use crate::connector_sync::{DeviceRecord, PatchDay, RmmSnapshot, SeedSnapshot, SeedTenant};
+    use crate::sql::q;
+    let read_at = now() - 20 * 60;
+    let assets: Vec<(String, String, String, String, String, String)> = tx
+        .tx
+        .all(q!(
+            "SELECT a.name, a.kind, a.manufacturer, a.model, a.serial, COALESCE(s.name, '') \
+             FROM assets a LEFT JOIN sites s ON s.id = a.site_id WHERE a.workspace_id = $1 \
+             AND a.company_id = $2 AND a.kind IN ('workstation', 'laptop', 'server') ORDER BY a.name",
+            ws,
+            acme
+        ))
+        .await?;
+    let devices: Vec<DeviceRecord> = assets
+        .iter()
+        .enumerate()
+        .map(
+            |(i, (name, kind, make, model, serial, site))| DeviceRecord {
+                external_id: (5000 + i).to_string(),
+                name: name.clone(),
+                kind: AssetKind::parse(kind).unwrap_or(AssetKind::Workstation),
+                manufacturer: make.clone(),
+                model: model.clone(),
+                serial: serial.clone(),
+                os: if kind == "server" {
+                    "Windows Server 2022 Standard Edition".into()
+                } else {
+                    "Windows 11 Professional Edition".into()
+                },
+                last_seen_at: Some(read_at - (i as i64 % 7) * 600),
+                location: Some(site.clone()).filter(|s| !s.is_empty()),
+            },
+        )
+        .collect();
+    let day = 24 * 3600;
+    let patch_days: Vec<PatchDay> = (1..=3)
+        .map(|back| {
+            let starts = now() - back * day - 6 * 3600;
+            let touched: Vec<String> = devices
+                .iter()
+                .skip(back as usize)
+                .step_by(2)
+                .map(|d| d.external_id.clone())
+                .collect();
+            let failed = i64::from(back == 2);
+            PatchDay {
+                day: jiff::Timestamp::from_second(starts)
+                    .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string())
+                    .unwrap_or_default(),
+                installed: touched.len() as i64 * 2 - failed,
+                failed,
+                starts_at: starts,
+                ends_at: starts + 95 * 60,
+                devices: touched,
+                failures: if failed > 0 {
+                    vec!["KB5072033".to_owned()]
+                } else {
+                    Vec::new()
+                },
+            }
+        })
+        .collect();
+    let snapshot = RmmSnapshot {
+        devices,
+        patch_days,
+    };
+    tx.add_connector_with_records(
+        store,
+        ws,
+        crate::scoped::connectors::ConnectorKind::NinjaOne,
+        "NinjaOne (demo data)",
+        &[SeedTenant {
+            external_id: "101",
+            name: COMPANIES[0].name,
+            domains: &[],
+            company: Some(acme),
+            snapshot: Some(SeedSnapshot::Rmm(&snapshot)),
+        }],
+        read_at,
+    )
+    .await?;
     Ok(())
 }

@@ -1594,8 +1594,9 @@ async fn seed_connectors(
     c: CompanyId,
 ) -> [portico_core::ConnectorId; 2] {
     use portico_store::connector_sync::{
-        DirectoryUserRecord, Microsoft365Snapshot, SeedTenant, SkuRecord,
+        DirectoryUserRecord, Microsoft365Snapshot, SeedSnapshot, SeedTenant, SkuRecord,
     };
+    use portico_store::scoped::connectors::ConnectorKind;
     let snapshot = |tag: char| Microsoft365Snapshot {
         name: format!("Tenant {tag}"),
         domains: vec![format!("{}.test", tag.to_ascii_lowercase())],
@@ -1629,6 +1630,7 @@ async fn seed_connectors(
         .add_connector_with_records(
             store,
             ws1,
+            ConnectorKind::Microsoft365,
             "Microsoft 365",
             &[
                 SeedTenant {
@@ -1636,14 +1638,14 @@ async fn seed_connectors(
                     name: "Tenant A",
                     domains: &["a.test"],
                     company: Some(a),
-                    snapshot: Some(&sa),
+                    snapshot: Some(SeedSnapshot::Microsoft365(&sa)),
                 },
                 SeedTenant {
                     external_id: "tenant-b",
                     name: "Tenant B",
                     domains: &["b.test"],
                     company: Some(b),
-                    snapshot: Some(&sb),
+                    snapshot: Some(SeedSnapshot::Microsoft365(&sb)),
                 },
                 SeedTenant {
                     external_id: "tenant-unmapped",
@@ -1661,13 +1663,14 @@ async fn seed_connectors(
         .add_connector_with_records(
             store,
             ws2,
+            ConnectorKind::Microsoft365,
             "Microsoft 365",
             &[SeedTenant {
                 external_id: "tenant-c",
                 name: "Tenant C",
                 domains: &["c.test"],
                 company: Some(c),
-                snapshot: Some(&sc),
+                snapshot: Some(SeedSnapshot::Microsoft365(&sc)),
             }],
             read_at,
         )
