@@ -26,6 +26,9 @@ pub struct VendorClient {
     /// Items asked for per page where the vendor lets the caller choose (tests replay small
     /// pages).
     page_size: usize,
+    /// Whether vendor addresses may be private, loopback or link-local (a proxy or replay
+    /// server inside the network); off, such addresses are refused before any request.
+    allow_private: bool,
 }
 
 /// What a request came back with.
@@ -38,19 +41,40 @@ pub(crate) enum Answer<T> {
 }
 
 impl VendorClient {
-    pub fn new() -> Result<VendorClient, SyncError> {
-        let client = reqwest::Client::builder()
+    /// A client for vendors' public APIs; with `allow_private`, also for addresses inside the
+    /// server's own network (an owner's connector could otherwise probe it).
+    pub fn new(allow_private: bool) -> Result<VendorClient, SyncError> {
+        let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(REQUEST_LIMIT)
             .connect_timeout(Duration::from_secs(10))
-            .user_agent(concat!("Portico-Connectors/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("Portico-Connectors/", env!("CARGO_PKG_VERSION")));
+        if !allow_private {
+            // A proxy would resolve names itself, past the resolver that keeps them public.
+            builder = builder
+                .dns_resolver(std::sync::Arc::new(portico_hooks::PublicOnly))
+                .no_proxy();
+        }
+        let client = builder
             .build()
             .map_err(|e| SyncError::Client(e.to_string()))?;
         Ok(VendorClient {
             client,
             pause_scale: 1.0,
             page_size: 500,
+            allow_private,
         })
+    }
+
+    /// Refuses an address this client may not reach (a private address literal); names are
+    /// checked as they are resolved.
+    pub(crate) fn check(&self, url: &str) -> Result<(), SyncError> {
+        if self.allow_private {
+            return Ok(());
+        }
+        let parsed = url::Url::parse(url)
+            .map_err(|_| SyncError::Vendor(format!("{url} is not an address")))?;
+        portico_hooks::check_literal(&parsed).map_err(SyncError::Vendor)
     }
 
     /// The same client asking for `size` items per page (tests).
@@ -90,7 +114,11 @@ impl VendorClient {
         loop {
             tries += 1;
             *requests += 1;
-            let response = match build(&self.client).send().await {
+            let request = build(&self.client)
+                .build()
+                .map_err(|_| SyncError::Vendor(format!("{what}: not a request we can send")))?;
+            self.check(request.url().as_str())?;
+            let response = match self.client.execute(request).await {
                 Ok(response) => response,
                 Err(e) if tries < TRIES => {
                     tracing::debug!(target: "portico::connectors", error = %e, what, "request failed; retrying");

@@ -54,6 +54,8 @@ struct Location {
 struct Device {
     id: i64,
     #[serde(default)]
+    organization_id: Option<i64>,
+    #[serde(default)]
     location_id: Option<i64>,
     #[serde(default)]
     node_class: String,
@@ -304,13 +306,17 @@ impl<'a> Ninja<'a> {
         let location_names: HashMap<i64, String> =
             locations.into_iter().map(|l| (l.id, l.name)).collect();
         let filter = format!("org%3D{org}");
-        let devices: Vec<Device> = self
+        let mut devices: Vec<Device> = self
             .list(
                 &format!("/v2/devices-detailed?df={filter}"),
                 |d: &Device| d.id,
                 "reading the devices",
             )
             .await?;
+        // The filter is the vendor's: a device of another organisation (a proxy or a vendor
+        // that ignored it) never reaches this company.
+        devices.retain(|d| d.organization_id == Some(org));
+        let ours: std::collections::HashSet<i64> = devices.iter().map(|d| d.id).collect();
         let since = portico_store::now() - PATCH_DAYS * 24 * 3600;
         let size = self.client.page_size();
         let mut installs: Vec<PatchInstall> = Vec::new();
@@ -346,7 +352,7 @@ impl<'a> Ninja<'a> {
             let Some(at) = seconds(install.installed_at).or(seconds(install.timestamp)) else {
                 continue;
             };
-            if at < since {
+            if at < since || !ours.contains(&install.device_id) {
                 continue;
             }
             let installed = install.status.eq_ignore_ascii_case("INSTALLED");

@@ -21,7 +21,7 @@ use portico_store::{Store, StoreError};
 use tokio::sync::watch;
 
 pub use signature::{sign, verify};
-pub use target::is_public;
+pub use target::{PublicOnly, check_literal, is_public};
 
 /// Attempts before a delivery is given up (about a day and a half of retries).
 pub const MAX_ATTEMPTS: i64 = 8;

@@ -43,7 +43,7 @@ pub fn is_public(ip: IpAddr) -> bool {
 
 /// Refuses a URL whose host is an address literal that is not public (names are checked as
 /// they are resolved).
-pub(crate) fn check_literal(url: &url::Url) -> Result<(), String> {
+pub fn check_literal(url: &url::Url) -> Result<(), String> {
     let ip = match url.host() {
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip),
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip),
@@ -54,13 +54,13 @@ pub(crate) fn check_literal(url: &url::Url) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{ip} is a private or reserved address, which webhooks may not reach on this server"
+            "{ip} is a private or reserved address, which this server may not reach"
         ))
     }
 }
 
 /// The system's resolver, keeping public addresses only.
-pub(crate) struct PublicOnly;
+pub struct PublicOnly;
 
 impl Resolve for PublicOnly {
     fn resolve(&self, name: Name) -> Resolving {
@@ -71,7 +71,7 @@ impl Resolve for PublicOnly {
             let public: Vec<SocketAddr> = found.into_iter().filter(|a| is_public(a.ip())).collect();
             if public.is_empty() {
                 return Err(format!(
-                    "{host} resolves to no public address (webhooks may not reach private ones on this server)"
+                    "{host} resolves to no public address (this server may not reach private ones)"
                 )
                 .into());
             }

@@ -591,15 +591,21 @@ impl SystemTx {
         Ok(true)
     }
 
+    /// Whether the run may still write: its claim holds, the tenant is still mapped to the
+    /// company it was claimed for (an owner may have remapped it meanwhile), and the connector
+    /// is still switched on.
     async fn holds_claim(&mut self, due: &DueTenant, token: &str) -> Result<bool, StoreError> {
         let held: Option<(String,)> = self
             .tx
             .optional(q!(
-                "SELECT external_id FROM connector_tenants WHERE connector_id = $1 \
-                 AND external_id = $2 AND claim_token = $3",
+                "SELECT t.external_id FROM connector_tenants t JOIN connectors c \
+                 ON c.workspace_id = t.workspace_id AND c.id = t.connector_id \
+                 WHERE t.connector_id = $1 AND t.external_id = $2 AND t.claim_token = $3 \
+                 AND t.company_id = $4 AND c.enabled",
                 due.connector_id,
                 &due.external_id,
-                token
+                token,
+                due.company_id
             ))
             .await?;
         Ok(held.is_some())
@@ -1318,8 +1324,8 @@ impl SystemTx {
                         .exec(q!(
                             "INSERT INTO assets (workspace_id, company_id, id, site_id, name, kind, manufacturer, \
                              model, serial, os, last_seen_at, assigned_user, notes, created_at, updated_at, \
-                             source_connector, source_id) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '', '', $12, $12, $13, $14)",
+                             source_connector, source_id, source_added) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '', '', $12, $12, $13, $14, true)",
                             due.workspace_id,
                             due.company_id,
                             id,

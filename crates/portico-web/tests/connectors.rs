@@ -250,7 +250,9 @@ async fn start_replay() -> (Shared, String) {
 /// Pauses of the retry schedule in thousandths (a test waits milliseconds, not seconds), and
 /// pages of three, as the fixtures are written.
 fn client() -> VendorClient {
-    VendorClient::new()
+    // The replay servers are on loopback: private addresses allowed, as an operator would for
+    // a proxy inside the network.
+    VendorClient::new(true)
         .unwrap()
         .with_pause_scale(0.001)
         .with_page_size(3)
@@ -631,6 +633,26 @@ async fn microsoft_365_feeds_the_portals_licences_and_users() {
         runs.body.contains("portal,"),
         "a run started from the portal"
     );
+
+    // The stored secret is never sent to a new address unless typed again.
+    let moved = app
+        .post_as(
+            Who::Owner,
+            &page,
+            &[
+                ("name", "Microsoft 365 (replay)"),
+                ("home_tenant", PARTNER),
+                ("client_id", CLIENT_ID),
+                ("secret", ""),
+                ("sync_every_minutes", "60"),
+                ("inactive_after_days", "30"),
+                ("auth_url", "https://login.example.net"),
+                ("api_url", &base),
+            ],
+        )
+        .await;
+    assert_eq!(moved.status, 422);
+    assert!(moved.body.contains("Enter the client secret again"));
 
     // Wrong credentials: the run fails with the vendor's words, and says so.
     let saved = app

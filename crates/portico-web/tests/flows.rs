@@ -710,6 +710,7 @@ async fn with_the_overview_off_sign_in_lands_on_the_first_section_and_preference
             ("state_assets", "off"),
             ("state_invoices", "off"),
             ("state_contacts", "off"),
+            ("state_licences", "off"),
             ("state_change_requests", "off"),
             ("state_users", "off"),
             ("state_email_preferences", "off"),

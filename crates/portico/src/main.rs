@@ -272,6 +272,12 @@ struct SettingsArgs {
     #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     webhooks_allow_private_addresses: Option<bool>,
+    /// Let connectors reach vendor addresses that are private, loopback or link-local (a
+    /// proxy inside the server's own network). Off, a connector pointed at such an address
+    /// fails with that reason [default: false]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    connectors_allow_private_addresses: Option<bool>,
 }
 
 /// The effective configuration.
@@ -305,6 +311,7 @@ struct Settings {
     audit_checkpoint_minutes: u64,
     log_format: String,
     webhooks_allow_private_addresses: bool,
+    connectors_allow_private_addresses: bool,
 }
 
 impl Default for Settings {
@@ -337,6 +344,7 @@ impl Default for Settings {
             audit_checkpoint_minutes: 10,
             log_format: "text".into(),
             webhooks_allow_private_addresses: false,
+            connectors_allow_private_addresses: false,
         }
     }
 }
@@ -880,7 +888,7 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
     // Connectors sync on every instance too; each tenant is claimed by one of them at a time.
     let connectors = tokio::spawn(portico_connectors::run(
         store.clone(),
-        portico_connectors::VendorClient::new()?,
+        portico_connectors::VendorClient::new(settings.connectors_allow_private_addresses)?,
         stop_mail.subscribe(),
     ));
     // Housekeeping on every instance (each sweep is one idempotent statement).

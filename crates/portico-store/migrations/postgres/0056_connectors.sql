@@ -165,6 +165,9 @@ CREATE INDEX directory_users_company ON directory_users (workspace_id, company_i
 -- name, and linked; one gone upstream is archived, never deleted.
 ALTER TABLE assets ADD COLUMN source_connector TEXT;
 ALTER TABLE assets ADD COLUMN source_id TEXT;
+-- Added by the connector (not an asset entered by hand that it was matched to): archived when
+-- its tenant is unmapped, where a matched one is only unlinked.
+ALTER TABLE assets ADD COLUMN source_added BOOLEAN NOT NULL DEFAULT FALSE;
 CREATE INDEX assets_source ON assets (source_connector, source_id);
 ALTER TABLE maintenance_records ADD COLUMN source_connector TEXT;
 ALTER TABLE maintenance_records ADD COLUMN source_id TEXT;
@@ -182,7 +185,10 @@ ALTER TABLE connector_tenants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE connector_tenants FORCE ROW LEVEL SECURITY;
 CREATE POLICY connector_tenants_scope ON connector_tenants
     USING (portico_in_scope(workspace_id, company_id)
-           AND (company_id IS NOT NULL OR NOT portico_on_portal()));
+           AND (company_id IS NOT NULL
+                OR (NOT portico_on_portal()
+                    AND (COALESCE(current_setting('app.system', true), '') = 'on'
+                         OR current_setting('app.company_ids', true) = '*'))));
 ALTER TABLE connector_runs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE connector_runs FORCE ROW LEVEL SECURITY;
 CREATE POLICY connector_runs_scope ON connector_runs
@@ -192,8 +198,8 @@ ALTER TABLE licences FORCE ROW LEVEL SECURITY;
 CREATE POLICY licences_scope ON licences USING (portico_in_scope(workspace_id, company_id));
 ALTER TABLE licence_prices ENABLE ROW LEVEL SECURITY;
 ALTER TABLE licence_prices FORCE ROW LEVEL SECURITY;
--- Read by billing-entitled portal users for the products their company holds (the store
--- decides); written by staff only.
+-- Readable within the workspace; the store gives prices only to billing readers (as it does
+-- invoices' amounts: the database fence has no notion of billing rights). Written by staff only.
 CREATE POLICY licence_prices_read ON licence_prices FOR SELECT
     USING (portico_in_scope(workspace_id, NULL));
 CREATE POLICY licence_prices_write ON licence_prices

@@ -164,6 +164,9 @@ CREATE INDEX directory_users_company ON directory_users (workspace_id, company_i
 -- name, and linked; one gone upstream is archived, never deleted.
 ALTER TABLE assets ADD COLUMN source_connector TEXT;
 ALTER TABLE assets ADD COLUMN source_id TEXT;
+-- Added by the connector (not an asset entered by hand that it was matched to): archived when
+-- its tenant is unmapped, where a matched one is only unlinked.
+ALTER TABLE assets ADD COLUMN source_added BOOLEAN NOT NULL DEFAULT 0;
 CREATE INDEX assets_source ON assets (source_connector, source_id);
 ALTER TABLE maintenance_records ADD COLUMN source_connector TEXT;
 ALTER TABLE maintenance_records ADD COLUMN source_id TEXT;

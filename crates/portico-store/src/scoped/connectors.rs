@@ -162,7 +162,7 @@ impl ConnectorRow {
 }
 
 /// A connector's settings as an owner typed them. An empty `secret` keeps the stored one.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct ConnectorSettings {
     pub name: String,
     pub auth_url: String,
@@ -172,6 +172,18 @@ pub struct ConnectorSettings {
     pub secret: String,
     pub sync_every_minutes: String,
     pub inactive_after_days: String,
+}
+
+impl std::fmt::Debug for ConnectorSettings {
+    // The secret never reaches a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectorSettings")
+            .field("name", &self.name)
+            .field("auth_url", &self.auth_url)
+            .field("api_url", &self.api_url)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The context a connector's secret is sealed for: its workspace and connector.
@@ -559,6 +571,16 @@ impl ScopedTx<'_> {
     ) -> Result<(), StoreError> {
         let current = self.connector(id).await?;
         let checked = check_settings(current.kind, settings, false)?;
+        // The stored secret goes only where it went when it was typed: a new address needs it
+        // typed again, or an owner could send it to a host of their own and read it.
+        if checked.secret.is_none()
+            && (checked.auth_url != current.auth_url || checked.api_url != current.api_url)
+        {
+            return Err(StoreError::InvalidFields(vec![(
+                "secret".into(),
+                "Enter the client secret again to use it at the new addresses.".into(),
+            )]));
+        }
         let workspace = self.scope.workspace();
         let sealed = checked.secret.as_ref().map(|secret| {
             (
@@ -780,34 +802,28 @@ impl ScopedTx<'_> {
                 )]));
             }
         }
-        // What the tenant fed its former company is that company's no longer: retired (kept,
-        // marked), as records gone upstream are.
+        // What the tenant fed its former company is that company's no longer: the vendor's
+        // copies (licences, directory users, patching) go, devices the connector added are
+        // archived, and assets entered by hand that it was matched to are unlinked and kept.
         if let Some(former) = tenant
             .company
             .as_ref()
             .map(|(c, _)| *c)
             .filter(|c| Some(*c) != company)
         {
-            let at = now();
-            for table in [&fence::LICENCES, &fence::DIRECTORY_USERS] {
-                let mut retire = self.update(table, |set| {
-                    set.sql("retired_at = ").arg(at);
-                });
-                retire
-                    .sql(" AND company_id = ")
-                    .arg(former)
-                    .sql(" AND external_tenant = ")
-                    .arg(external_id)
-                    .sql(" AND retired_at IS NULL");
-                self.tx.exec(retire).await?;
-            }
+            self.forget_connector_records(id, external_id, former)
+                .await?;
         }
+        // A run under way for the former company loses its claim: it may no longer write.
         let mut query = self.update(&fence::CONNECTOR_TENANTS, |set| {
             set.sql("company_id = ")
                 .arg(company)
                 .sql(", next_sync_at = ")
                 .arg(now())
-                .sql(", failures = 0");
+                .sql(
+                    ", failures = 0, claim_token = NULL, claimed_until = NULL, \
+                     last_success_at = NULL, last_counts = ''",
+                );
         });
         query
             .sql(" AND connector_id = ")
@@ -830,6 +846,65 @@ impl ScopedTx<'_> {
             &detail,
         )
         .await
+    }
+
+    /// Removes from `company` what tenant `external_id` of connector `id` fed it.
+    async fn forget_connector_records(
+        &mut self,
+        id: ConnectorId,
+        external_id: &str,
+        company: CompanyId,
+    ) -> Result<(), StoreError> {
+        for table in [&fence::LICENCES, &fence::DIRECTORY_USERS] {
+            let mut gone = self.delete(table);
+            gone.sql(" AND company_id = ")
+                .arg(company)
+                .sql(" AND connector_id = ")
+                .arg(id)
+                .sql(" AND external_tenant = ")
+                .arg(external_id);
+            self.tx.exec(gone).await?;
+        }
+        // An RMM's tenant is one organisation per company: everything of the connector's there.
+        let mut targets = self.delete(&fence::MAINTENANCE_TARGETS);
+        targets
+            .sql(" AND company_id = ")
+            .arg(company)
+            .sql(" AND record_id IN (SELECT r.id FROM maintenance_records r WHERE r.source_connector = ")
+            .arg(id)
+            .sql(")");
+        self.tx.exec(targets).await?;
+        let mut records = self.delete(&fence::MAINTENANCE_RECORDS);
+        records
+            .sql(" AND company_id = ")
+            .arg(company)
+            .sql(" AND source_connector = ")
+            .arg(id);
+        self.tx.exec(records).await?;
+        let at = now();
+        let mut added = self.update(&fence::ASSETS, |set| {
+            set.sql("archived_at = COALESCE(archived_at, ")
+                .arg(at)
+                .sql("), updated_at = ")
+                .arg(at)
+                .sql(", source_connector = NULL, source_id = NULL");
+        });
+        added
+            .sql(" AND company_id = ")
+            .arg(company)
+            .sql(" AND source_added AND source_connector = ")
+            .arg(id);
+        self.tx.exec(added).await?;
+        let mut matched = self.update(&fence::ASSETS, |set| {
+            set.sql("source_connector = NULL, source_id = NULL");
+        });
+        matched
+            .sql(" AND company_id = ")
+            .arg(company)
+            .sql(" AND source_connector = ")
+            .arg(id);
+        self.tx.exec(matched).await?;
+        Ok(())
     }
 
     /// Syncs one mapped tenant as soon as a worker is free (the console's "Sync now").
@@ -966,6 +1041,8 @@ impl ScopedTx<'_> {
         } else {
             "console"
         };
+        // The throttle holds in the UPDATE itself, so two requests at once cannot both pass; a
+        // tenant backing off after failures (or told to wait by its vendor) keeps its time.
         let mut query = self.update(&fence::CONNECTOR_TENANTS, |set| {
             set.sql("refresh_requested_at = ")
                 .arg(at)
@@ -973,15 +1050,22 @@ impl ScopedTx<'_> {
                 .arg(at)
                 .sql(", refresh_by = ")
                 .arg(by)
-                .sql(", next_sync_at = ")
-                .arg(at);
+                .sql(", next_sync_at = CASE WHEN failures > 0 AND next_sync_at > ")
+                .arg(at)
+                .sql(" THEN next_sync_at ELSE ")
+                .arg(at)
+                .sql(" END");
         });
         query
             .sql(" AND connector_enabled AND company_id = ")
             .arg(company)
-            .sql(" AND ");
+            .sql(" AND refresh_requested_at IS NULL AND (refresh_asked_at IS NULL OR refresh_asked_at <= ")
+            .arg(at - REFRESH_EVERY_SECS)
+            .sql(") AND ");
         query.in_list("kind", &kinds);
-        self.tx.exec(query).await?;
+        if self.tx.exec(query).await? == 0 {
+            return Ok(RefreshOutcome::TooSoon(allowed_at.max(at + 1)));
+        }
         Ok(RefreshOutcome::Queued)
     }
 }
