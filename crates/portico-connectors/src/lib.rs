@@ -100,7 +100,7 @@ pub async fn sync_tenant(
                 &due.secret,
                 &due.external_id,
             );
-            let read = tokio::time::timeout(RUN_LIMIT, graph.snapshot())
+            let read = tokio::time::timeout(RUN_LIMIT, graph.snapshot(&due.alerts_watermark))
                 .await
                 .unwrap_or(Err(SyncError::TimedOut));
             requests += graph.requests;

@@ -86,6 +86,9 @@ pub enum Action {
     /// Ask for the records of a section fed by a connector to be read again now (throttled per
     /// company): whoever may read them.
     RefreshConnectorData(Section),
+    /// Read a company's security alerts (P5): staff who serve it; on the portal, through the
+    /// Security section.
+    ViewSecurityAlerts,
 }
 
 /// Whether a portal section is open to a scope, and if not, why: the one test
@@ -222,7 +225,9 @@ fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
         | Action::ManageWebhooks
         | Action::ManageConnectors => role == Owner,
         Action::ViewLicences => matches!(role, Owner | Technician | StaffRole::Billing),
-        Action::ViewDirectoryUsers => matches!(role, Owner | Technician),
+        Action::ViewDirectoryUsers | Action::ViewSecurityAlerts => {
+            matches!(role, Owner | Technician)
+        }
         Action::RefreshConnectorData(Section::Licences) => {
             matches!(role, Owner | Technician | StaffRole::Billing)
         }
@@ -279,6 +284,7 @@ fn portal_may(
         Action::ManageOwnPreferences => Ok(()),
         Action::ViewAudit if section_on(Section::AuditLog) => Ok(()),
         Action::ViewLicences if section_on(Section::Licences) => Ok(()),
+        Action::ViewSecurityAlerts if section_on(Section::Security) => Ok(()),
         // The Users section admits client admins only.
         Action::ViewDirectoryUsers if section_on(Section::Users) => Ok(()),
         Action::RefreshConnectorData(

@@ -33,6 +33,8 @@ pub struct DueTenant {
     pub started_by: String,
     /// Failed runs in a row before this one.
     pub failures: i64,
+    /// Where the last incremental read of alerts ended ('' before the first).
+    pub alerts_watermark: String,
 }
 
 impl std::fmt::Debug for DueTenant {
@@ -63,6 +65,7 @@ struct DueRow {
     refresh_by: String,
     refresh_requested_at: Option<i64>,
     failures: i64,
+    alerts_watermark: String,
 }
 crate::sql::db_row!(DueRow {
     workspace_id,
@@ -80,7 +83,8 @@ crate::sql::db_row!(DueRow {
     inactive_after_days,
     refresh_by,
     refresh_requested_at,
-    failures
+    failures,
+    alerts_watermark
 });
 
 struct DiscoveryRow {
@@ -215,6 +219,26 @@ pub struct Microsoft365Snapshot {
     /// Whether the vendor gave sign-in times (it needs an Entra ID P1 licence): without them,
     /// no licence counts as unused for inactivity.
     pub sign_ins_known: bool,
+    /// Security alerts changed since the tenant's watermark; `None` when the tenant does not
+    /// let the app read them (no Defender licence, no permission).
+    pub alerts: Option<Vec<AlertRecord>>,
+    /// The latest change among them (the vendor's time text), the next read's start.
+    pub alerts_watermark: Option<String>,
+}
+
+/// A security alert as the vendor reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRecord {
+    pub external_id: String,
+    pub title: String,
+    pub severity: String,
+    pub status: String,
+    pub service_source: String,
+    pub category: String,
+    pub subject: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub resolved_at: Option<i64>,
 }
 
 /// What a run did to the stored records.
@@ -296,7 +320,7 @@ impl SystemTx {
                     "SELECT t.workspace_id, t.connector_id, c.name AS connector_name, c.kind, c.auth_url, \
                      c.api_url, c.client_id, c.secret_sealed, t.external_id, t.name AS tenant_name, \
                      t.company_id, c.sync_every_minutes, c.inactive_after_days, t.refresh_by, \
-                     t.refresh_requested_at, t.failures \
+                     t.refresh_requested_at, t.failures, t.alerts_watermark \
                      FROM connector_tenants t JOIN connectors c \
                      ON c.workspace_id = t.workspace_id AND c.id = t.connector_id \
                      WHERE t.connector_id = $1 AND t.external_id = $2",
@@ -330,6 +354,7 @@ impl SystemTx {
                     (None, _) => "schedule".to_owned(),
                 },
                 failures: row.failures,
+                alerts_watermark: row.alerts_watermark,
             });
         }
         Ok(due)
@@ -492,6 +517,24 @@ impl SystemTx {
         counts.added += licences.added;
         counts.changed += licences.changed;
         counts.retired += licences.retired;
+        if let Some(alerts) = &snapshot.alerts {
+            let read = self.upsert_alerts(due, alerts, now).await?;
+            counts.seen += read.seen;
+            counts.added += read.added;
+            counts.changed += read.changed;
+        }
+        if let Some(watermark) = &snapshot.alerts_watermark {
+            self.tx
+                .exec(q!(
+                    "UPDATE connector_tenants SET alerts_watermark = $1 WHERE connector_id = $2 \
+                     AND external_id = $3 AND alerts_watermark <> $4",
+                    watermark,
+                    due.connector_id,
+                    &due.external_id,
+                    watermark
+                ))
+                .await?;
+        }
         let summary = format!(
             "{} products, {} users; {} added, {} changed, {} retired",
             snapshot.skus.len(),
@@ -779,6 +822,86 @@ impl SystemTx {
         Ok(counts)
     }
 
+    async fn upsert_alerts(
+        &mut self,
+        due: &DueTenant,
+        alerts: &[AlertRecord],
+        now: i64,
+    ) -> Result<SyncCounts, StoreError> {
+        let mut counts = SyncCounts {
+            seen: alerts.len() as i64,
+            ..SyncCounts::default()
+        };
+        for alert in alerts {
+            let stored: Option<(String, i64, Option<i64>)> = self
+                .tx
+                .optional(q!(
+                    "SELECT status, updated_at, resolved_at FROM security_alerts WHERE company_id = $1 \
+                     AND external_tenant = $2 AND external_id = $3",
+                    due.company_id,
+                    &due.external_id,
+                    &alert.external_id
+                ))
+                .await?;
+            match stored {
+                Some((status, updated, resolved))
+                    if status == alert.status
+                        && updated == alert.updated_at
+                        && resolved == alert.resolved_at => {}
+                Some(_) => {
+                    counts.changed += 1;
+                    self.tx
+                        .exec(q!(
+                            "UPDATE security_alerts SET title = $1, severity = $2, status = $3, \
+                             service_source = $4, category = $5, subject = $6, updated_at = $7, \
+                             resolved_at = $8, synced_at = $9 WHERE company_id = $10 \
+                             AND external_tenant = $11 AND external_id = $12",
+                            &alert.title,
+                            &alert.severity,
+                            &alert.status,
+                            &alert.service_source,
+                            &alert.category,
+                            &alert.subject,
+                            alert.updated_at,
+                            alert.resolved_at,
+                            now,
+                            due.company_id,
+                            &due.external_id,
+                            &alert.external_id
+                        ))
+                        .await?;
+                }
+                None => {
+                    counts.added += 1;
+                    self.tx
+                        .exec(q!(
+                            "INSERT INTO security_alerts (workspace_id, company_id, connector_id, external_tenant, \
+                             external_id, title, severity, status, service_source, category, subject, \
+                             created_at, updated_at, resolved_at, synced_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                            due.workspace_id,
+                            due.company_id,
+                            due.connector_id,
+                            &due.external_id,
+                            &alert.external_id,
+                            &alert.title,
+                            &alert.severity,
+                            &alert.status,
+                            &alert.service_source,
+                            &alert.category,
+                            &alert.subject,
+                            alert.created_at,
+                            alert.updated_at,
+                            alert.resolved_at,
+                            now
+                        ))
+                        .await?;
+                }
+            }
+        }
+        Ok(counts)
+    }
+
     async fn upsert_licences(
         &mut self,
         due: &DueTenant,
@@ -1011,6 +1134,7 @@ impl SystemTx {
                 inactive_after_days: 30,
                 started_by: "schedule".to_owned(),
                 failures: 0,
+                alerts_watermark: String::new(),
             };
             let report = RunReport {
                 started_at: read_at - 4,

@@ -1334,7 +1334,7 @@ async fn seed_microsoft365(
     companies: &[(CompanyId, Vec<SiteId>)],
 ) -> Result<(), StoreError> {
     use crate::connector_sync::{
-        DirectoryUserRecord, Microsoft365Snapshot, SeedSnapshot, SeedTenant, SkuRecord,
+        AlertRecord, DirectoryUserRecord, Microsoft365Snapshot, SeedSnapshot, SeedTenant, SkuRecord,
     };
     let read_at = now() - 47 * 60;
     let day = 24 * 3600;
@@ -1403,6 +1403,40 @@ async fn seed_microsoft365(
                 skus,
                 users,
                 sign_ins_known: true,
+                // Acme's Defender has seen something this week; the others are quiet.
+                alerts: Some(if n == 0 {
+                    let hours = |h: i64| now() - h * 3600;
+                    vec![
+                        AlertRecord {
+                            external_id: "da637000000000000001_-1".into(),
+                            title: "Suspicious PowerShell command line".into(),
+                            severity: "high".into(),
+                            status: "new".into(),
+                            service_source: "microsoftDefenderForEndpoint".into(),
+                            category: "Execution".into(),
+                            subject: "ACM-WS-05".into(),
+                            created_at: hours(5),
+                            updated_at: hours(5),
+                            resolved_at: None,
+                        },
+                        AlertRecord {
+                            external_id: "fa0000000000000000000002".into(),
+                            title: "Email messages containing malicious URL removed after delivery"
+                                .into(),
+                            severity: "medium".into(),
+                            status: "resolved".into(),
+                            service_source: "microsoftDefenderForOffice365".into(),
+                            category: "InitialAccess".into(),
+                            subject: "nora.quinn@acme.test".into(),
+                            created_at: hours(50),
+                            updated_at: hours(30),
+                            resolved_at: Some(hours(30)),
+                        },
+                    ]
+                } else {
+                    Vec::new()
+                }),
+                alerts_watermark: None,
             },
         ));
     }

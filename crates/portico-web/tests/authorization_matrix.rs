@@ -730,9 +730,11 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         (SurfaceKind::Console, "POST", "/companies/{company}/licences/price") => {
             in_company(billing_staff, 404)
         }
-        (SurfaceKind::Console, "GET", "/companies/{company}/directory") => {
-            in_company(manages_users, 200)
-        }
+        (
+            SurfaceKind::Console,
+            "GET",
+            "/companies/{company}/directory" | "/companies/{company}/security",
+        ) => in_company(manages_users, 200),
         (SurfaceKind::Console, "POST", "/companies/{company}/directory/refresh") => {
             in_company(manages_users, 303)
         }

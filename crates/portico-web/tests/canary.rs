@@ -92,6 +92,12 @@ fn canaries(app: &TestApp, who: Who) -> Vec<(String, bool)> {
             common::licence_price_canary(tag.chars().next().unwrap()),
             billing_staff || (portal_own && who == Who::ClientAdmin),
         ));
+        // Security alerts: staff who serve the company (the portal's Security section is not
+        // built yet).
+        list.push((
+            format!("CANARY-ALERT-{tag}"),
+            staff_sees(who, co) && reads_tickets(who),
+        ));
         list.push((
             format!("CANARY-DIRUSER-{tag}"),
             (staff_sees(who, co) && reads_tickets(who)) || (portal_own && who == Who::ClientAdmin),

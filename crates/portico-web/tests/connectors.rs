@@ -48,6 +48,10 @@ struct Replay {
     removed: Vec<String>,
     /// Generated users (for a large tenant) instead of the fixture's.
     generated_users: usize,
+    /// Alerts read so far (the first read is served as documented, in two pages).
+    alert_reads: usize,
+    /// Alerts changed upstream since the first read.
+    alerts_changed: bool,
     requests: Vec<String>,
 }
 
@@ -215,6 +219,52 @@ async fn graph(
                 .unwrap()
                 .retain(|u| !removed.iter().any(|id| u["id"] == *id));
             json(StatusCode::OK, answer.to_string())
+        }
+        ("v1.0/security/alerts_v2", ACME) => {
+            if query.contains("$skip=2") {
+                return json(StatusCode::OK, fixture!("alerts_v2_acme_page2.json").into());
+            }
+            r.alert_reads += 1;
+            if r.alert_reads == 1 && !r.alerts_changed {
+                return json(
+                    StatusCode::OK,
+                    with_base(fixture!("alerts_v2_acme_page1.json")),
+                );
+            }
+            // Later reads are incremental: what changed since the time asked for.
+            let since = query
+                .split("ge%20")
+                .nth(1)
+                .map(|s| s.split('&').next().unwrap_or(s).to_owned())
+                .unwrap();
+            let mut all: Vec<serde_json::Value> = Vec::new();
+            let mut pages = vec![
+                fixture!("alerts_v2_acme_page1.json"),
+                fixture!("alerts_v2_acme_page2.json"),
+            ];
+            if r.alerts_changed {
+                pages.push(fixture!("alerts_v2_acme_updated.json"));
+            }
+            for page in pages {
+                let page: serde_json::Value = serde_json::from_str(page).unwrap();
+                for alert in page["value"].as_array().unwrap() {
+                    all.retain(|a| a["id"] != alert["id"]);
+                    all.push(alert.clone());
+                }
+            }
+            let stamp = |a: &serde_json::Value| {
+                a["lastUpdateDateTime"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<jiff::Timestamp>()
+                    .unwrap()
+            };
+            let since: jiff::Timestamp = since.parse().unwrap();
+            all.retain(|a| stamp(a) >= since);
+            json(
+                StatusCode::OK,
+                serde_json::json!({ "value": all }).to_string(),
+            )
         }
         ("v1.0/reports/authenticationMethods/userRegistrationDetails", ACME) => {
             if r.generated_users > 0 {
@@ -407,8 +457,8 @@ async fn microsoft_365_feeds_the_portals_licences_and_users() {
     let acme = outcome(&round, ACME).expect("Acme synced");
     assert_eq!(
         (acme.added, acme.changed, acme.retired),
-        (9, 0, 0),
-        "3 products, 6 users"
+        (12, 0, 0),
+        "3 products, 6 users, 3 alerts"
     );
     let birchwood = outcome(&round, BIRCHWOOD).expect_err("Birchwood failed");
     assert!(birchwood.contains("503"), "{birchwood}");
@@ -566,8 +616,15 @@ async fn microsoft_365_feeds_the_portals_licences_and_users() {
 
     // The console's history: one run each, Acme's with its counts, Birchwood's with its error.
     let shown = app.get_as(Who::Owner, &page).await;
-    assert!(shown.body.contains("9 added"));
+    assert!(shown.body.contains("12 added"));
     assert!(shown.body.contains("Failed"));
+    // Defender's alerts, on the company's page in the console.
+    let alerts = app
+        .get_as(Who::TechnicianAssigned, &format!("/companies/{a}/security"))
+        .await;
+    assert_eq!(alerts.status, 200);
+    assert!(alerts.body.contains("Suspicious PowerShell command line"));
+    assert!(alerts.body.contains("Atypical travel"));
 
     // Nothing changed upstream: a repeat writes nothing.
     assert_eq!(
@@ -579,18 +636,30 @@ async fn microsoft_365_feeds_the_portals_licences_and_users() {
     let round = run_due(app.store(), &client, 10).await.unwrap();
     let again = outcome(&round, ACME).expect("Acme synced again");
     assert!(again.wrote_nothing(), "{again:?}");
-    assert_eq!(again.seen, 9);
+    // The alerts are read from the last change on: the latest one again, not all three.
+    assert_eq!(again.seen, 9 + 1);
 
-    // A user removed upstream is retired, not deleted.
-    replay
-        .lock()
-        .unwrap()
-        .removed
-        .push("a1000001-0000-4000-8000-000000000006".into());
+    // A user removed upstream is retired, not deleted; an alert resolved since is updated and
+    // a new one added, read incrementally.
+    {
+        let mut r = replay.lock().unwrap();
+        r.removed
+            .push("a1000001-0000-4000-8000-000000000006".into());
+        r.alerts_changed = true;
+    }
     app.post_as(Who::Owner, &format!("{page}/sync"), &[("tenant", ACME)])
         .await;
     let round = run_due(app.store(), &client, 10).await.unwrap();
-    assert_eq!(outcome(&round, ACME).unwrap().retired, 1);
+    let changed = outcome(&round, ACME).unwrap();
+    assert_eq!(
+        (changed.retired, changed.added, changed.changed),
+        (1, 1, 1),
+        "a user retired (one without licences), an alert added and one updated"
+    );
+    let alerts = app
+        .get_as(Who::TechnicianAssigned, &format!("/companies/{a}/security"))
+        .await;
+    assert!(alerts.body.contains("Unfamiliar sign-in properties"));
     let removed = app
         .get_as(Who::ClientAdmin, "/users/directory?show=removed")
         .await;
@@ -700,7 +769,8 @@ async fn a_tenant_of_ten_thousand_users_syncs_and_a_repeat_writes_nothing() {
     let round = run_due(app.store(), &client, 10).await.unwrap();
     let first = started.elapsed();
     let counts = round.tenants[0].result.clone().unwrap().unwrap();
-    assert_eq!(counts.added, 10_000 + 3);
+    // Ten thousand users, three products, three alerts.
+    assert_eq!(counts.added, 10_000 + 3 + 3);
     app.post_as(Who::Owner, &format!("{page}/sync"), &[("tenant", ACME)])
         .await;
     let started = std::time::Instant::now();
@@ -746,6 +816,9 @@ struct NinjaReplay {
     removed: Vec<i64>,
     /// Patch pages served under the current cursor.
     patch_pages: usize,
+    /// Seconds the fixtures' patch times are moved by: fixed when the server starts, so that
+    /// every read of the same installs answers the same times.
+    shift: f64,
     requests: Vec<String>,
 }
 
@@ -840,7 +913,7 @@ async fn ninja(
             };
             // The fixtures' times moved so that they stay as recent as when they were
             // written (2 December 2026), whenever the test runs.
-            let shift = portico_store::now() as f64 - 1_796_200_000.0;
+            let shift = r.shift;
             let mut page: serde_json::Value = serde_json::from_str(page).unwrap();
             for install in page["results"].as_array_mut().unwrap() {
                 for field in ["installedAt", "timestamp"] {
@@ -856,7 +929,10 @@ async fn ninja(
 }
 
 async fn start_ninja() -> (NinjaShared, String) {
-    let replay: NinjaShared = Arc::default();
+    let replay: NinjaShared = Arc::new(Mutex::new(NinjaReplay {
+        shift: portico_store::now() as f64 - 1_796_200_000.0,
+        ..NinjaReplay::default()
+    }));
     let app = axum::Router::new()
         .route("/ws/oauth/token", axum::routing::post(ninja_token))
         .route("/v2/{*path}", axum::routing::get(ninja))

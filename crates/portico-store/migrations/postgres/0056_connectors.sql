@@ -61,6 +61,9 @@ CREATE TABLE connector_tenants (
     failures BIGINT NOT NULL DEFAULT 0,
     -- What the last successful run found.
     last_counts TEXT NOT NULL DEFAULT '',
+    -- Incremental reads: the vendor's time of the latest change read (security alerts are read
+    -- from it on, not whole).
+    alerts_watermark TEXT NOT NULL DEFAULT '',
     seen_at BIGINT NOT NULL,
     PRIMARY KEY (connector_id, external_id),
     FOREIGN KEY (workspace_id, connector_id) REFERENCES connectors (workspace_id, id) ON DELETE CASCADE,
@@ -173,6 +176,34 @@ ALTER TABLE maintenance_records ADD COLUMN source_connector TEXT;
 ALTER TABLE maintenance_records ADD COLUMN source_id TEXT;
 CREATE INDEX maintenance_records_source ON maintenance_records (source_connector, source_id);
 
+
+-- Security alerts a connector read (Microsoft Defender's `alerts_v2`), for the Security section:
+-- read incrementally (changed since the watermark), kept as the vendor last reported them.
+CREATE TABLE security_alerts (
+    workspace_id TEXT NOT NULL,
+    company_id TEXT NOT NULL,
+    connector_id TEXT NOT NULL,
+    external_tenant TEXT NOT NULL,
+    external_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    -- unknown, informational, low, medium or high.
+    severity TEXT NOT NULL,
+    -- new, inProgress or resolved (the vendor's words).
+    status TEXT NOT NULL,
+    service_source TEXT NOT NULL DEFAULT '',
+    category TEXT NOT NULL DEFAULT '',
+    -- What it concerns (a device, a mailbox, a user), from its evidence.
+    subject TEXT NOT NULL DEFAULT '',
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    resolved_at BIGINT,
+    synced_at BIGINT NOT NULL,
+    PRIMARY KEY (company_id, external_tenant, external_id),
+    FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id),
+    FOREIGN KEY (workspace_id, connector_id) REFERENCES connectors (workspace_id, id) ON DELETE CASCADE
+);
+CREATE INDEX security_alerts_company ON security_alerts (workspace_id, company_id, created_at);
+
 -- Connectors and their runs are the workspace's administration (owners, by the store's check),
 -- never the portal's. A tenant row is its company's once mapped: the portal reads its own
 -- company's freshness and asks for a refresh; unmapped tenants name other organisations and are
@@ -207,3 +238,6 @@ CREATE POLICY licence_prices_write ON licence_prices
 ALTER TABLE directory_users ENABLE ROW LEVEL SECURITY;
 ALTER TABLE directory_users FORCE ROW LEVEL SECURITY;
 CREATE POLICY directory_users_scope ON directory_users USING (portico_in_scope(workspace_id, company_id));
+ALTER TABLE security_alerts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE security_alerts FORCE ROW LEVEL SECURITY;
+CREATE POLICY security_alerts_scope ON security_alerts USING (portico_in_scope(workspace_id, company_id));

@@ -301,6 +301,8 @@ pub(crate) const LICENCES: Tenant = client("licences");
 pub(crate) const LICENCE_PRICES: Tenant = workspace_level("licence_prices");
 /// P19: a company's directory users, as the connector read them.
 pub(crate) const DIRECTORY_USERS: Tenant = client("directory_users");
+/// P5: security alerts a connector read.
+pub(crate) const SECURITY_ALERTS: Tenant = client("security_alerts");
 
 /// Every description, for the tests that hold them against the schema.
 #[cfg(test)]
@@ -311,6 +313,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &LICENCES,
     &LICENCE_PRICES,
     &DIRECTORY_USERS,
+    &SECURITY_ALERTS,
     &WORKSPACES,
     &COMPANIES,
     &SITES,
@@ -561,6 +564,7 @@ mod tests {
         ("webhooks.rs", include_str!("webhooks.rs")),
         ("connectors.rs", include_str!("connectors.rs")),
         ("licences.rs", include_str!("licences.rs")),
+        ("security_alerts.rs", include_str!("security_alerts.rs")),
         ("branding.rs", include_str!("branding.rs")),
         ("canned_responses.rs", include_str!("canned_responses.rs")),
         ("change_requests.rs", include_str!("change_requests.rs")),

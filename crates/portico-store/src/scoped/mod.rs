@@ -27,6 +27,7 @@ pub mod record_history;
 pub mod routing;
 pub mod saved_views;
 pub mod second_factor;
+pub mod security_alerts;
 pub mod sla;
 pub mod sso;
 pub mod staff;

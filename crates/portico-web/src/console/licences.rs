@@ -252,3 +252,45 @@ pub(crate) async fn directory_refresh(
         refresh_notice(outcome)
     )))
 }
+
+#[derive(Template)]
+#[template(path = "console/security_alerts.html")]
+struct SecurityAlertsPage {
+    chrome: Chrome,
+    company_id: CompanyId,
+    company_name: String,
+    alerts: Vec<portico_store::scoped::security_alerts::SecurityAlert>,
+    fresh: FreshnessLine,
+    notice: &'static str,
+}
+
+/// A company's security alerts as its connectors last read them (Microsoft Defender).
+pub(crate) async fn security_alerts(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(done): Query<DoneQuery>,
+    IdPath(company): IdPath<CompanyId>,
+) -> Result<Response, WebError> {
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let summary = tx.company(company).await?;
+    let alerts = tx.security_alerts(company).await?;
+    // Microsoft 365 feeds them, with the licences and users.
+    let freshness = tx.connector_freshness(company, Section::Licences).await?;
+    tx.commit().await?;
+    let title = format!("Security alerts — {}", summary.name);
+    let chrome = Chrome::signed_in(&auth, &title, "/companies");
+    Ok(render::ok(&SecurityAlertsPage {
+        fresh: FreshnessLine {
+            freshness,
+            refresh_action: format!("/companies/{company}/licences/refresh"),
+            csrf: chrome.csrf.clone(),
+            zone: chrome.zone.clone(),
+            can_refresh: false,
+        },
+        chrome,
+        company_id: company,
+        company_name: summary.name,
+        alerts,
+        notice: refresh_done(&done.done),
+    }))
+}

@@ -514,6 +514,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Company,
             licences::directory,
         )
+        .get(
+            "/companies/{company}/security",
+            Resource::Company,
+            licences::security_alerts,
+        )
         .post(
             "/companies/{company}/directory/refresh",
             Resource::Company,

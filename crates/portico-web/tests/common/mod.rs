@@ -1623,6 +1623,19 @@ async fn seed_connectors(
             last_sign_in_at: Some(portico_store::now() - 3600),
         }],
         sign_ins_known: true,
+        alerts: Some(vec![portico_store::connector_sync::AlertRecord {
+            external_id: format!("alert-{tag}"),
+            title: format!("CANARY-ALERT-{tag}"),
+            severity: "high".into(),
+            status: "new".into(),
+            service_source: "microsoftDefenderForEndpoint".into(),
+            category: "Execution".into(),
+            subject: format!("device-{tag}"),
+            created_at: portico_store::now() - 7200,
+            updated_at: portico_store::now() - 7200,
+            resolved_at: None,
+        }]),
+        alerts_watermark: None,
     };
     let (sa, sb, sc) = (snapshot('A'), snapshot('B'), snapshot('C'));
     let read_at = portico_store::now() - 600;
