@@ -967,6 +967,8 @@ impl ScopedTx<'_> {
         company: CompanyId,
         section: Section,
     ) -> Result<Freshness, StoreError> {
+        // Whoever may read the section's records may know how fresh they are.
+        self.scope.may(Action::RefreshConnectorData(section))?;
         let kinds: Vec<String> = kinds_feeding(section)
             .into_iter()
             .map(|k| k.as_str().to_owned())
