@@ -1084,7 +1084,8 @@ impl SystemTx {
                 "00000000-0000-4000-8000-000000000000",
                 sealed,
                 "ials",
-                false,
+                // Switched on while its records go through the run's own checks, off after.
+                true,
                 read_at,
                 read_at
             ))
@@ -1141,7 +1142,7 @@ impl SystemTx {
                 finished_at: read_at,
                 requests: 6,
             };
-            match snapshot {
+            let applied = match snapshot {
                 SeedSnapshot::Microsoft365(snapshot) => {
                     self.apply_microsoft365(store, &due, token, snapshot, &report)
                         .await?
@@ -1151,7 +1152,18 @@ impl SystemTx {
                         .await?
                 }
             };
+            if applied.is_none() {
+                return Err(StoreError::Invalid(
+                    "a seeded connector's records were not applied".into(),
+                ));
+            }
         }
+        self.tx
+            .exec(q!(
+                "UPDATE connectors SET enabled = false WHERE id = $1",
+                id
+            ))
+            .await?;
         Ok(id)
     }
 }
