@@ -403,6 +403,17 @@ async fn microsoft_365_feeds_the_portals_licences_and_users() {
     for tenant in ["tenant-a", "tenant-b"] {
         assert_eq!(map(&app, &fixture_page, tenant, "").await.status, 303);
     }
+    // Unmapped, what tenant A fed company A left it: its licences, users and alerts.
+    let a_security = app
+        .get_as(Who::Owner, &format!("/companies/{a}/security"))
+        .await;
+    assert!(!a_security.body.contains("CANARY-ALERT-A"));
+    assert!(
+        !app.get_as(Who::ClientAdmin, "/users/directory?show=removed")
+            .await
+            .body
+            .contains("CANARY-DIRUSER-A")
+    );
     assert_eq!(map(&app, &page, ACME, &a).await.status, 303);
     assert_eq!(map(&app, &page, BIRCHWOOD, &b).await.status, 303);
 

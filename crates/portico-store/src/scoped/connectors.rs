@@ -803,7 +803,7 @@ impl ScopedTx<'_> {
             }
         }
         // What the tenant fed its former company is that company's no longer: the vendor's
-        // copies (licences, directory users, patching) go, devices the connector added are
+        // copies (licences, directory users, alerts, patching) go, devices the connector added are
         // archived, and assets entered by hand that it was matched to are unlinked and kept.
         if let Some(former) = tenant
             .company
@@ -855,7 +855,11 @@ impl ScopedTx<'_> {
         external_id: &str,
         company: CompanyId,
     ) -> Result<(), StoreError> {
-        for table in [&fence::LICENCES, &fence::DIRECTORY_USERS] {
+        for table in [
+            &fence::LICENCES,
+            &fence::DIRECTORY_USERS,
+            &fence::SECURITY_ALERTS,
+        ] {
             let mut gone = self.delete(table);
             gone.sql(" AND company_id = ")
                 .arg(company)
