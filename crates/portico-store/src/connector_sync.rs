@@ -543,38 +543,8 @@ impl SystemTx {
             counts.changed,
             counts.retired
         );
-        self.tx
-            .exec(q!(
-                "UPDATE connector_tenants SET last_attempt_at = $1, last_success_at = $2, last_error = '', \
-                 failures = 0, next_sync_at = $3, refresh_requested_at = NULL, refresh_by = '', \
-                 claim_token = NULL, claimed_until = NULL, last_counts = $4, \
-                 domains = CASE WHEN $5 = '' THEN domains ELSE $6 END \
-                 WHERE connector_id = $7 AND external_id = $8",
-                report.started_at,
-                now,
-                now + due.sync_every_minutes * 60,
-                &summary,
-                snapshot.domains.join(" "),
-                snapshot.domains.join(" "),
-                due.connector_id,
-                &due.external_id
-            ))
+        self.run_succeeded(store, due, report, counts, &summary, &snapshot.domains)
             .await?;
-        self.record_run(due, report, None, counts).await?;
-        append(
-            &mut self.tx,
-            store.audit_log(),
-            &Pending::new(
-                due.workspace_id,
-                Some(due.company_id),
-                EntryActor::system(&format!("{} connector", due.kind.label())),
-                AuditAction::ConnectorSynced,
-                AuditTarget::new("connector_tenant", &due.external_id, &due.tenant_name),
-                &format!("{} ({}): {summary}", due.connector_name, due.started_by),
-                &Origin::default(),
-            ),
-        )
-        .await?;
         Ok(Some(counts))
     }
 
@@ -632,6 +602,53 @@ impl SystemTx {
         )
         .await?;
         Ok(true)
+    }
+
+    /// Records a run that succeeded: the tenant's state (next run at its interval, the claim and
+    /// any asked-for refresh cleared, the domains it reported), the history and the audit log.
+    async fn run_succeeded(
+        &mut self,
+        store: &crate::Store,
+        due: &DueTenant,
+        report: &RunReport,
+        counts: SyncCounts,
+        summary: &str,
+        domains: &[String],
+    ) -> Result<(), StoreError> {
+        let now = report.finished_at;
+        let domains = domains.join(" ");
+        self.tx
+            .exec(q!(
+                "UPDATE connector_tenants SET last_attempt_at = $1, last_success_at = $2, last_error = '', \
+                 failures = 0, next_sync_at = $3, refresh_requested_at = NULL, refresh_by = '', \
+                 claim_token = NULL, claimed_until = NULL, last_counts = $4, \
+                 domains = CASE WHEN $5 = '' THEN domains ELSE $6 END \
+                 WHERE connector_id = $7 AND external_id = $8",
+                report.started_at,
+                now,
+                now + due.sync_every_minutes * 60,
+                summary,
+                &domains,
+                &domains,
+                due.connector_id,
+                &due.external_id
+            ))
+            .await?;
+        self.record_run(due, report, None, counts).await?;
+        append(
+            &mut self.tx,
+            store.audit_log(),
+            &Pending::new(
+                due.workspace_id,
+                Some(due.company_id),
+                EntryActor::system(&format!("{} connector", due.kind.label())),
+                AuditAction::ConnectorSynced,
+                AuditTarget::new("connector_tenant", &due.external_id, &due.tenant_name),
+                &format!("{} ({}): {summary}", due.connector_name, due.started_by),
+                &Origin::default(),
+            ),
+        )
+        .await
     }
 
     /// Whether the run may still write: its claim holds, the tenant is still mapped to the
@@ -1308,35 +1325,8 @@ impl SystemTx {
             counts.changed,
             counts.retired
         );
-        self.tx
-            .exec(q!(
-                "UPDATE connector_tenants SET last_attempt_at = $1, last_success_at = $2, last_error = '', \
-                 failures = 0, next_sync_at = $3, refresh_requested_at = NULL, refresh_by = '', \
-                 claim_token = NULL, claimed_until = NULL, last_counts = $4 \
-                 WHERE connector_id = $5 AND external_id = $6",
-                report.started_at,
-                now,
-                now + due.sync_every_minutes * 60,
-                &summary,
-                due.connector_id,
-                &due.external_id
-            ))
+        self.run_succeeded(store, due, report, counts, &summary, &[])
             .await?;
-        self.record_run(due, report, None, counts).await?;
-        append(
-            &mut self.tx,
-            store.audit_log(),
-            &Pending::new(
-                due.workspace_id,
-                Some(due.company_id),
-                EntryActor::system(&format!("{} connector", due.kind.label())),
-                AuditAction::ConnectorSynced,
-                AuditTarget::new("connector_tenant", &due.external_id, &due.tenant_name),
-                &format!("{} ({}): {summary}", due.connector_name, due.started_by),
-                &Origin::default(),
-            ),
-        )
-        .await?;
         Ok(Some(counts))
     }
 
