@@ -505,6 +505,24 @@ impl SystemTx {
         let users = self
             .upsert_directory_users(due, &snapshot.users, now)
             .await?;
+        let without_mfa = snapshot
+            .users
+            .iter()
+            .filter(|u| u.enabled && u.mfa_registered == Some(false))
+            .count() as i64;
+        self.tx
+            .exec(q!(
+                "UPDATE connector_tenants SET users_total = $1, users_without_mfa = $2 \
+                 WHERE connector_id = $3 AND external_id = $4 \
+                 AND (users_total <> $5 OR users_without_mfa <> $6)",
+                snapshot.users.len() as i64,
+                without_mfa,
+                due.connector_id,
+                &due.external_id,
+                snapshot.users.len() as i64,
+                without_mfa
+            ))
+            .await?;
         counts.seen += users.seen;
         counts.added += users.added;
         counts.changed += users.changed;

@@ -784,6 +784,17 @@ async fn seed_connector_records(
             vec![ws.into(), connector.into(), focus.into(), now.into()],
         ))
         .await?;
+    // Each tenant's counts, as a run keeps them.
+    tx.tx
+        .exec(q!(
+            "UPDATE connector_tenants SET users_total = (SELECT COUNT(*) FROM directory_users d \
+             WHERE d.workspace_id = connector_tenants.workspace_id AND d.company_id = connector_tenants.company_id \
+             AND d.retired_at IS NULL), users_without_mfa = (SELECT COUNT(*) FROM directory_users d \
+             WHERE d.workspace_id = connector_tenants.workspace_id AND d.company_id = connector_tenants.company_id \
+             AND d.retired_at IS NULL AND d.enabled AND d.mfa_registered = false) WHERE workspace_id = $1",
+            ws
+        ))
+        .await?;
     Ok(())
 }
 

@@ -553,6 +553,9 @@ async fn microsoft_365_feeds_the_portals_licences_and_users() {
     ] {
         assert!(directory.body.contains(text), "{text} in the directory");
     }
+    // Counted by the run: six users, some of them enabled without a second factor.
+    assert!(directory.body.contains("6 users"), "{}", directory.body);
+    assert!(directory.body.contains("without MFA"));
     assert_eq!(
         app.get_as(Who::Member, "/users/directory").await.status,
         404

@@ -61,6 +61,10 @@ CREATE TABLE connector_tenants (
     failures BIGINT NOT NULL DEFAULT 0,
     -- What the last successful run found.
     last_counts TEXT NOT NULL DEFAULT '',
+    -- The directory users it fed its company at the last run, and of them those enabled
+    -- without a second factor: the directory page's counts without counting thousands of rows.
+    users_total BIGINT NOT NULL DEFAULT 0,
+    users_without_mfa BIGINT NOT NULL DEFAULT 0,
     -- Incremental reads: the vendor's time of the latest change read (security alerts are read
     -- from it on, not whole).
     alerts_watermark TEXT NOT NULL DEFAULT '',
@@ -160,7 +164,8 @@ CREATE TABLE directory_users (
     FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id),
     FOREIGN KEY (workspace_id, connector_id) REFERENCES connectors (workspace_id, id) ON DELETE CASCADE
 );
-CREATE INDEX directory_users_company ON directory_users (workspace_id, company_id, display_name);
+-- A company's page by name, in the page's own order (no sort).
+CREATE INDEX directory_users_company ON directory_users (workspace_id, company_id, display_name, external_id);
 
 
 -- Records an RMM connector keeps (P8 Assets, P4 Maintenance): the connector and the vendor's id

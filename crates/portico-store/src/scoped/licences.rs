@@ -446,15 +446,17 @@ impl ScopedTx<'_> {
         let mut names = self.select("l.sku_id, l.product_name", &fence::LICENCES, "l");
         names.sql(" AND l.company_id = ").arg(company);
         let names: Vec<(String, String)> = self.tx.all(names).await?;
+        // Kept by each run on its tenant: counting thousands of users per page was most of it.
         let mut counts = self.select(
-            "COUNT(*), COALESCE(SUM(CASE WHEN u.enabled AND u.mfa_registered = false THEN 1 ELSE 0 END), 0)",
-            &fence::DIRECTORY_USERS,
-            "u",
+            "CAST(COALESCE(SUM(t.users_total), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(t.users_without_mfa), 0) AS BIGINT)",
+            &fence::CONNECTOR_TENANTS,
+            "t",
         );
         counts
-            .sql(" AND u.company_id = ")
+            .sql(" AND t.company_id = ")
             .arg(company)
-            .sql(" AND u.retired_at IS NULL");
+            .sql(" AND t.kind = 'microsoft365'");
         let (total, without_mfa): (i64, i64) = self.tx.one(counts).await?;
         let mut query = self.select(
             "u.external_tenant, u.external_id, u.display_name, u.user_principal_name, u.mail, u.enabled, \
