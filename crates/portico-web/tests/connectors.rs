@@ -802,7 +802,7 @@ async fn a_tenant_of_ten_thousand_users_syncs_and_a_repeat_writes_nothing() {
         first.as_secs_f64(),
         second.as_secs_f64()
     );
-    // The directory pages through them, 100 at a time.
+    // The directory pages through them, 50 at a time.
     let directory = app.get_as(Who::ClientAdmin, "/users/directory").await;
     assert!(directory.body.contains("Person 00000"));
     assert!(directory.body.contains("Next page"));

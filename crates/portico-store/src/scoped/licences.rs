@@ -10,8 +10,8 @@ use crate::scoped::{ScopedTx, fence};
 
 /// Renewals within this many days are "upcoming".
 pub const UPCOMING_RENEWAL_DAYS: i64 = 90;
-/// Directory users per page of the pages.
-pub const DIRECTORY_PAGE: i64 = 100;
+/// Directory users per page of the pages: fifty, as the asset list shows.
+pub const DIRECTORY_PAGE: i64 = 50;
 
 /// One subscribed product of a company.
 #[derive(Debug, Clone)]
