@@ -9,6 +9,7 @@ use portico_core::{
 };
 
 use crate::auth::AuthTx;
+use crate::principals::Basis;
 use crate::scoped::api_tokens::{ApiAccess, TOKEN_PREFIX};
 use crate::sql::q;
 use crate::{StoreError, now, token};
@@ -47,6 +48,7 @@ struct TokenRow {
     created_by: String,
     expires_at: i64,
     last_used_at: Option<i64>,
+    principal_version: i64,
 }
 crate::sql::db_row!(TokenRow {
     id,
@@ -55,7 +57,8 @@ crate::sql::db_row!(TokenRow {
     access,
     created_by,
     expires_at,
-    last_used_at
+    last_used_at,
+    principal_version
 });
 
 impl AuthTx {
@@ -75,12 +78,15 @@ impl AuthTx {
             return Ok(None);
         }
         let now = now();
+        let token_hash = token::hash(bearer);
         let row: Option<TokenRow> = self
             .tx
             .optional(q!(
-                "SELECT id, name, company_id, access, created_by, expires_at, last_used_at FROM api_tokens \
-                 WHERE token_hash = $1 AND workspace_id = $2 AND revoked_at IS NULL AND expires_at > $3",
-                token::hash(bearer),
+                "SELECT t.id, t.name, t.company_id, t.access, t.created_by, t.expires_at, t.last_used_at, \
+                 COALESCE(v.version, 0) AS principal_version FROM api_tokens t \
+                 LEFT JOIN principal_versions v ON v.workspace_id = t.workspace_id \
+                 WHERE t.token_hash = $1 AND t.workspace_id = $2 AND t.revoked_at IS NULL AND t.expires_at > $3",
+                &token_hash,
                 self.workspace,
                 now
             ))
@@ -88,13 +94,33 @@ impl AuthTx {
         let Some(row) = row else {
             return Ok(None);
         };
-        let Some(principal) = self
-            .staff_principal(StaffUserId::from_stored(&row.created_by))
-            .await?
-        else {
-            return Ok(None);
+        // The owner's principal as sessions keep theirs: rebuilt only when the workspace's
+        // principal version moved (a role, an assignment or the owner's account changed), so
+        // that a request reads one row before its own work.
+        let basis = Basis {
+            version: row.principal_version,
+            staff_user_id: Some(row.created_by.clone()),
+            portal_user_id: None,
+            company_id: None,
         };
-        let Principal::Staff(owner) = &principal else {
+        let principal = match self.principals.get(&token_hash, &basis) {
+            Some(principal) => principal,
+            None => match self
+                .staff_principal(StaffUserId::from_stored(&row.created_by))
+                .await?
+            {
+                Some(principal) => {
+                    let principal = Arc::new(principal);
+                    self.principals.put(&token_hash, basis, principal.clone());
+                    principal
+                }
+                None => {
+                    self.principals.forget(&token_hash);
+                    return Ok(None);
+                }
+            },
+        };
+        let Principal::Staff(owner) = principal.as_ref() else {
             return Ok(None);
         };
         if owner.role() != StaffRole::Owner {
@@ -103,7 +129,7 @@ impl AuthTx {
         let access = ApiAccess::parse(&row.access)
             .ok_or_else(|| StoreError::Corrupt(format!("token access {:?}", row.access)))?;
         let company = row.company_id.as_deref().map(CompanyId::from_stored);
-        let scope = Scope::of(&principal)
+        let scope = Scope::of(principal.as_ref())
             .from_origin(origin.clone())
             .through_api_token(&row.name, company, access == ApiAccess::Read);
         let token_id = ApiTokenId::from_stored(&row.id);
@@ -113,7 +139,7 @@ impl AuthTx {
             company,
             access,
             expires_at: row.expires_at,
-            principal: Arc::new(principal),
+            principal,
             scope,
             last_used_at: row.last_used_at,
         }))

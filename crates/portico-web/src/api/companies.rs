@@ -187,7 +187,7 @@ pub(crate) async fn one(
     ApiPath(company): ApiPath<CompanyId>,
 ) -> Result<Response, Problem> {
     let mut tx = state.store.scoped(&caller.scope).await?;
-    let found = tx.company(company).await?;
+    let found = tx.company_with_counts(company).await?;
     tx.commit().await?;
     json_answer(&headers, &Company::from(found))
 }

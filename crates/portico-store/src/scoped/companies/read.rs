@@ -152,15 +152,23 @@ impl ScopedTx<'_> {
         }
     }
 
-    fn company_query(&self) -> Q {
+    /// A company's own columns, with its current sites and open tickets counted when `counts`
+    /// (a list's and one company's answer over the API; every other reader wants only the
+    /// name, and counting a busy company's open tickets cost more than the rest of a page).
+    fn company_query(&self, counts: bool) -> Q {
         let financial = self.plan_rate_columns();
+        let counted = if counts {
+            "(SELECT COUNT(*) FROM sites s WHERE s.workspace_id = c.workspace_id AND s.company_id = c.id \
+             AND s.archived_at IS NULL) AS site_count, \
+             (SELECT COUNT(*) FROM tickets t WHERE t.workspace_id = c.workspace_id AND t.company_id = c.id \
+             AND t.status NOT IN ('resolved', 'closed')) AS open_tickets"
+        } else {
+            "CAST(NULL AS BIGINT) AS site_count, CAST(NULL AS BIGINT) AS open_tickets"
+        };
         self.select(
             &format!(
                 "c.id, c.name, c.plan_name, c.portal_enabled, c.included_minutes, c.archived_at, \
-                 (SELECT COUNT(*) FROM sites s WHERE s.workspace_id = c.workspace_id AND s.company_id = c.id \
-                  AND s.archived_at IS NULL) AS site_count, \
-                 (SELECT COUNT(*) FROM tickets t WHERE t.workspace_id = c.workspace_id AND t.company_id = c.id \
-                  AND t.status NOT IN ('resolved', 'closed')) AS open_tickets, {financial}"
+                 {counted}, {financial}"
             ),
             &fence::COMPANIES,
             "c",
@@ -229,7 +237,7 @@ impl ScopedTx<'_> {
     /// The companies in scope, by name: those taking work, or the archived ones.
     pub async fn companies(&mut self, archived: bool) -> Result<Vec<CompanySummary>, StoreError> {
         self.scope.may(Action::ViewCompanies)?;
-        let mut query = self.company_query();
+        let mut query = self.company_query(true);
         query.sql(if archived {
             " AND c.archived_at IS NOT NULL ORDER BY c.name"
         } else {
@@ -254,15 +262,7 @@ impl ScopedTx<'_> {
         // The company's own columns alone: counting each listed company's sites and open
         // tickets made a page of fifty cost fifty counts (the API's list a fiftieth of the
         // ceiling); one company's answer has them.
-        let financial = self.plan_rate_columns();
-        let mut query = self.select(
-            &format!(
-                "c.id, c.name, c.plan_name, c.portal_enabled, c.included_minutes, c.archived_at, \
-                 CAST(NULL AS BIGINT) AS site_count, CAST(NULL AS BIGINT) AS open_tickets, {financial}"
-            ),
-            &fence::COMPANIES,
-            "c",
-        );
+        let mut query = self.company_query(false);
         query.sql(if archived {
             " AND c.archived_at IS NOT NULL"
         } else {
@@ -298,12 +298,28 @@ impl ScopedTx<'_> {
         Ok(rows.into_iter().map(CompanyRow::into_summary).collect())
     }
 
-    /// One company in scope.
+    /// One company in scope, without the counts of its sites and open tickets.
     pub async fn company(&mut self, id: CompanyId) -> Result<CompanySummary, StoreError> {
+        self.one_company(id, false).await
+    }
+
+    /// [`ScopedTx::company`] with its current sites and open tickets counted.
+    pub async fn company_with_counts(
+        &mut self,
+        id: CompanyId,
+    ) -> Result<CompanySummary, StoreError> {
+        self.one_company(id, true).await
+    }
+
+    async fn one_company(
+        &mut self,
+        id: CompanyId,
+        counts: bool,
+    ) -> Result<CompanySummary, StoreError> {
         self.scope
             .may(Action::ViewCompanies)
             .map_err(|_| StoreError::NotFound)?;
-        let mut query = self.company_query();
+        let mut query = self.company_query(counts);
         query.sql(" AND c.id = ").arg(id);
         let row: CompanyRow = self.tx.one(query).await?;
         Ok(row.into_summary())
