@@ -1383,6 +1383,26 @@ impl SystemTx {
         let linked = |a: &StoredAsset, id: &str| {
             a.source_connector.as_deref() == Some(connector) && a.source_id.as_deref() == Some(id)
         };
+        // Looked up by key, not by scanning: an organisation of 10,000 devices would otherwise
+        // compare every device with every asset (a repeat sync took longer than the first).
+        let key = |text: &str| text.trim().to_ascii_lowercase();
+        let mut by_source: HashMap<&str, usize> = HashMap::new();
+        let mut by_serial: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, a) in assets.iter().enumerate() {
+            match a.source_id.as_deref() {
+                Some(id) if a.source_connector.as_deref() == Some(connector) => {
+                    by_source.insert(id, i);
+                }
+                Some(_) => {}
+                None => {
+                    if !a.serial.trim().is_empty() {
+                        by_serial.entry(key(&a.serial)).or_default().push(i);
+                    }
+                    by_name.entry(key(&a.name)).or_default().push(i);
+                }
+            }
+        }
         for device in &snapshot.devices {
             let site = device.location.as_deref().and_then(|l| {
                 sites
@@ -1390,25 +1410,22 @@ impl SystemTx {
                     .find(|(_, name)| name.eq_ignore_ascii_case(l.trim()))
                     .map(|(id, _)| id.clone())
             });
-            let free = |a: &&StoredAsset| a.source_id.is_none() && !taken.contains(&a.id);
-            let found = assets
-                .iter()
-                .find(|a| linked(a, &device.external_id))
+            // The first asset entered by hand under `key` that no other device took.
+            let free = |index: &HashMap<String, Vec<usize>>, text: &str| {
+                index
+                    .get(&key(text))
+                    .and_then(|found| found.iter().find(|&&i| !taken.contains(&assets[i].id)))
+                    .map(|&i| &assets[i])
+            };
+            let found = by_source
+                .get(device.external_id.as_str())
+                .map(|&i| &assets[i])
                 .or_else(|| {
                     (!device.serial.trim().is_empty())
-                        .then(|| {
-                            assets.iter().filter(free).find(|a| {
-                                a.serial.trim().eq_ignore_ascii_case(device.serial.trim())
-                            })
-                        })
+                        .then(|| free(&by_serial, &device.serial))
                         .flatten()
                 })
-                .or_else(|| {
-                    assets
-                        .iter()
-                        .filter(free)
-                        .find(|a| a.name.trim().eq_ignore_ascii_case(device.name.trim()))
-                });
+                .or_else(|| free(&by_name, &device.name));
             match found {
                 Some(asset) => {
                     taken.insert(asset.id.clone());
@@ -1490,12 +1507,17 @@ impl SystemTx {
             }
         }
         // Devices gone upstream: archived (kept with their history), never deleted.
+        let listed: std::collections::HashSet<&str> = snapshot
+            .devices
+            .iter()
+            .map(|d| d.external_id.as_str())
+            .collect();
         for asset in &assets {
             let ours = asset.source_connector.as_deref() == Some(connector);
             let gone = asset
                 .source_id
                 .as_deref()
-                .is_some_and(|id| !snapshot.devices.iter().any(|d| d.external_id == id));
+                .is_some_and(|id| !listed.contains(id));
             if ours && gone && asset.archived_at.is_none() {
                 counts.retired += 1;
                 self.tx

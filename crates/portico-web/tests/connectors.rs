@@ -530,6 +530,18 @@ async fn microsoft_365_feeds_the_portals_licences_and_users() {
         )
         .await;
     assert_eq!(priced.status, 303, "{}", priced.body);
+    // A price that is not one is refused on the page, the row's form open with what was typed.
+    let refused = app
+        .post_as(
+            Who::Billing,
+            &format!("/companies/{a}/licences/price"),
+            &[("sku", "SPE_E3"), ("price", "forty"), ("currency", "AUD")],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("value=\"forty\""), "{}", refused.body);
+    assert!(refused.body.contains("aria-invalid=\"true\""));
+    assert!(refused.body.contains("class=\"inline-edit\" open"));
     assert!(
         app.get_as(Who::ClientAdmin, "/licences")
             .await
@@ -828,6 +840,9 @@ struct NinjaReplay {
     throttle_devices: usize,
     /// Devices left out of the listing (removed upstream).
     removed: Vec<i64>,
+    /// When set, the organisation's devices are this many made from the fixture's first,
+    /// instead of the fixture's pages.
+    generated_devices: usize,
     /// Patch pages served under the current cursor.
     patch_pages: usize,
     /// Seconds the fixtures' patch times are moved by: fixed when the server starts, so that
@@ -902,6 +917,16 @@ async fn ninja(
                     Some("1"),
                 );
             }
+            if r.generated_devices > 0 {
+                let size = query
+                    .split('&')
+                    .find_map(|p| p.strip_prefix("pageSize="))
+                    .map_or(1000, |s| s.parse::<i64>().unwrap());
+                return json(
+                    StatusCode::OK,
+                    generated_devices(r.generated_devices as i64, after, size),
+                );
+            }
             let page = match after {
                 None => ninja_fixture!("devices_101_page1.json"),
                 Some(5003) => ninja_fixture!("devices_101_page2.json"),
@@ -940,6 +965,29 @@ async fn ninja(
         }
         _ => json(StatusCode::NOT_FOUND, "{}".into()),
     }
+}
+
+/// A page of `total` devices made from the fixture's first (ids from 100,000, each its own
+/// name and serial), after the id `after`, `size` at a time, as NinjaOne pages them.
+fn generated_devices(total: i64, after: Option<i64>, size: i64) -> String {
+    let fixture: serde_json::Value =
+        serde_json::from_str(ninja_fixture!("devices_101_page1.json")).unwrap();
+    let template = &fixture[0];
+    let from = after.map_or(0, |a| a - 100_000 + 1).max(0);
+    let to = (from + size).min(total);
+    let devices: Vec<serde_json::Value> = (from..to)
+        .map(|i| {
+            let mut device = template.clone();
+            device["id"] = (100_000 + i).into();
+            device["uid"] = format!("c0ffee02-0000-4000-8000-{i:012}").into();
+            device["displayName"] = format!("Generated PC {i:05}").into();
+            device["systemName"] = format!("GEN-PC-{i:05}").into();
+            device["system"]["serialNumber"] = format!("GEN-SN-{i:05}").into();
+            device["system"]["biosSerialNumber"] = format!("GEN-SN-{i:05}").into();
+            device
+        })
+        .collect();
+    serde_json::Value::from(devices).to_string()
 }
 
 async fn start_ninja() -> (NinjaShared, String) {
@@ -1121,5 +1169,77 @@ async fn ninjaone_feeds_assets_matched_to_those_entered_by_hand_and_patching_int
     assert!(
         requests.iter().any(|r| r.contains("after=5003")),
         "paged by after: {requests:?}"
+    );
+}
+
+/// Issue 16's figure for an RMM: an organisation of 10,000 devices syncs in well under five
+/// seconds from the replay server (printed, not asserted), and a repeat with nothing changed
+/// writes nothing.
+#[tokio::test]
+async fn an_organisation_of_ten_thousand_devices_syncs_and_a_repeat_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let (replay, base) = start_ninja().await;
+    replay.lock().unwrap().generated_devices = 10_000;
+    // Pages of NinjaOne's own default size, as the worker reads them.
+    let client = VendorClient::new(true).unwrap().with_pause_scale(0.001);
+    let created = app
+        .post_as(
+            Who::Owner,
+            "/settings/connectors",
+            &[
+                ("kind", "ninjaone"),
+                ("name", "NinjaOne"),
+                ("client_id", NINJA_CLIENT),
+                ("secret", NINJA_SECRET),
+                ("sync_every_minutes", "60"),
+                ("auth_url", &base),
+                ("api_url", &base),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let connector = created.headers["location"]
+        .to_str()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    run_due(app.store(), &client, 10).await.unwrap();
+    let a = app.fx.company_a.to_string();
+    assert_eq!(map(&app, &connector, "101", &a).await.status, 303);
+    let started = std::time::Instant::now();
+    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let first = started.elapsed();
+    let counts = round.tenants[0].result.clone().unwrap().expect("synced");
+    // Ten thousand devices; the fixture's patching is of devices this organisation does not
+    // have, so none of it is kept.
+    assert_eq!((counts.added, counts.retired), (10_000, 0), "{counts:?}");
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", "101")],
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let second = started.elapsed();
+    let again = round.tenants[0].result.clone().unwrap().unwrap();
+    assert!(again.wrote_nothing(), "{again:?}");
+    eprintln!(
+        "10,000-device organisation on {}: first sync {:.2} s, repeat {:.2} s",
+        if portico_store::test_support::TestDatabase::postgres_requested() {
+            "PostgreSQL"
+        } else {
+            "SQLite"
+        },
+        first.as_secs_f64(),
+        second.as_secs_f64()
+    );
+    let assets = app.get_as(Who::Member, "/assets?q=GEN-SN-09999").await;
+    assert!(
+        assets.body.contains("Generated PC 09999"),
+        "{}",
+        assets.body
     );
 }
