@@ -31,6 +31,27 @@ impl FreshnessLine {
     }
 }
 
+/// A product row's inline form that was refused: the page shows it open again, with what was
+/// typed and why it was refused.
+pub(crate) struct RowRefusal {
+    /// `renewal` or `price`.
+    pub form: &'static str,
+    /// The row the form belongs to: `tenant sku-id` for a renewal, the product code for a price.
+    pub row: String,
+    pub message: String,
+    pub value: String,
+    pub currency: String,
+}
+
+/// `refused` if it belongs to `form` on `row`.
+pub(crate) fn refused_at<'a>(
+    refused: &'a Option<RowRefusal>,
+    form: &str,
+    row: &str,
+) -> Option<&'a RowRefusal> {
+    refused.as_ref().filter(|r| r.form == form && r.row == row)
+}
+
 /// The notice after a refresh was asked for.
 pub(crate) fn refresh_notice(outcome: RefreshOutcome) -> &'static str {
     match outcome {

@@ -164,6 +164,17 @@ fn request_for(
             "POST" | "PUT",
             "/api/v1/companies/{company}/assets" | "/api/v1/companies/{company}/assets/{asset}",
         ) => Some(json!({ "name": "Front desk PC", "kind": "workstation", "serial": "FD-1" })),
+        (
+            "POST" | "PUT",
+            "/api/v1/companies/{company}/maintenance"
+            | "/api/v1/companies/{company}/maintenance/{maintenance}",
+        ) => Some(json!({
+            "kind": "patching",
+            "outcome": "succeeded",
+            "title": "Monthly patching",
+            "starts_at": "2026-12-01T22:00:00Z",
+            "ends_at": "2026-12-01T23:30:00+00:00",
+        })),
         ("POST", "/api/v1/tickets/{ticket}/time") => {
             Some(json!({ "minutes": 30, "worked_on": "2026-12-01", "note": "Printer driver" }))
         }
@@ -219,6 +230,11 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/companies/{company}/maintenance"),
     (
         "GET",
+        "/api/v1/companies/{company}/maintenance/{maintenance}",
+    ),
+    ("POST", "/api/v1/companies/{company}/maintenance"),
+    (
+        "PUT",
         "/api/v1/companies/{company}/maintenance/{maintenance}",
     ),
     ("GET", "/api/v1/companies/{company}/invoices"),
@@ -911,6 +927,102 @@ async fn a_tool_pushes_assets_it_owns() {
     assert_eq!(foreign.status, 404);
     let portal = app.get_as(Who::ClientAdmin, "/assets?q=RECEPTION").await;
     assert!(portal.body.contains("RECEPTION-PC-2"), "{}", portal.body);
+}
+
+#[tokio::test]
+async fn a_tool_records_maintenance_on_the_assets_it_patched() {
+    let app = TestApp::spawn().await;
+    let token = app.api_token(Some(app.fx.company_a), "read_write").await;
+    let path = format!("/api/v1/companies/{}/maintenance", app.fx.company_a);
+    let asset = app
+        .api(
+            "POST",
+            &format!("/api/v1/companies/{}/assets", app.fx.company_a),
+            &token,
+        )
+        .json(&json!({ "name": "PATCHED-PC", "kind": "workstation", "serial": "SN-PATCH-1" }))
+        .send()
+        .await;
+    assert_eq!(asset.status, 201, "{}", asset.body);
+    // Every problem at once, under the body's names; nothing is recorded.
+    let refused = app
+        .api("POST", &path, &token)
+        .json(&json!({
+            "kind": "defrag",
+            "outcome": "succeeded",
+            "title": "Patching",
+            "starts_at": "yesterday",
+            "ends_at": "2026-12-01T23:00:00Z",
+            "site_ids": ["elsewhere"],
+            "assets": ["NO-SUCH-PC"],
+        }))
+        .send()
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    for field in ["\"kind\"", "\"starts_at\"", "\"site_ids\"", "NO-SUCH-PC"] {
+        assert!(refused.body.contains(field), "{field}: {}", refused.body);
+    }
+    let body = json!({
+        "kind": "patching",
+        "outcome": "partial",
+        "title": "December patching",
+        "summary": "One update needs a reboot.",
+        "starts_at": "2026-12-01T22:00:00Z",
+        "ends_at": "2026-12-01T23:30:00+01:00",
+        "assets": ["SN-PATCH-1"],
+    });
+    let added = app
+        .api("POST", &path, &token)
+        .header("idempotency-key", "patch-run-2026-12")
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(added.status, 201, "{}", added.body);
+    let again = app
+        .api("POST", &path, &token)
+        .header("idempotency-key", "patch-run-2026-12")
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(again.body, added.body, "a retry records it once");
+    let json: Value = serde_json::from_str(&added.body).unwrap();
+    assert_eq!(json["starts_at"], "2026-12-01T22:00:00Z");
+    // The end's offset is honoured: 23:30 at +01:00 is 22:30 UTC.
+    assert_eq!(json["ends_at"], "2026-12-01T22:30:00Z");
+    assert_eq!(json["assets"][0]["name"], "PATCHED-PC");
+    let id = json["id"].as_str().unwrap().to_owned();
+    // Replaced whole, once the tool knows how it ended.
+    let replaced = app
+        .api("PUT", &format!("{path}/{id}"), &token)
+        .json(&json!({
+            "kind": "patching",
+            "outcome": "succeeded",
+            "title": "December patching",
+            "starts_at": "2026-12-01T22:00:00Z",
+            "assets": ["PATCHED-PC"],
+        }))
+        .send()
+        .await;
+    assert_eq!(replaced.status, 200, "{}", replaced.body);
+    let json: Value = serde_json::from_str(&replaced.body).unwrap();
+    assert_eq!(json["outcome"], "succeeded");
+    assert!(json["ends_at"].is_null());
+    // Another company's record is not found; the client reads the record in the portal.
+    let foreign = app
+        .api(
+            "PUT",
+            &format!(
+                "{path}/{}",
+                app.fx.maintenance[app.fx.maintenance.len() - 2]
+            ),
+            &token,
+        )
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(foreign.status, 404);
+    let portal = app.get_as(Who::ClientAdmin, "/maintenance").await;
+    assert!(portal.body.contains("December patching"), "{}", portal.body);
 }
 
 #[tokio::test]

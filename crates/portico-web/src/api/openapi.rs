@@ -45,6 +45,8 @@ use crate::render::{self, Chrome};
         tickets::reply,
         records::maintenance,
         records::maintenance_record,
+        records::create_maintenance,
+        records::replace_maintenance,
         records::invoices,
         records::invoice,
         records::change_requests,

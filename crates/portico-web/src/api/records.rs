@@ -1,23 +1,25 @@
 //! A company's other records over the API: maintenance, invoices (money: only for tokens whose
 //! owner may see it, which owners may) and change requests.
 
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use portico_core::{
     ChangeRequestId, ChangeStatus, CompanyId, InvoiceId, InvoiceStatus, MaintenanceId,
-    MaintenanceKind,
+    MaintenanceKind, Zone,
 };
+use portico_store::StoreError;
 use portico_store::scoped::change_requests::{ChangeFilter, ChangeRequest};
 use portico_store::scoped::invoices::{Invoice, InvoiceFilter, InvoiceSummary};
-use portico_store::scoped::maintenance::MaintenanceRecord;
+use portico_store::scoped::maintenance::{MaintenanceDraft, MaintenanceRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::companies::time;
 use super::paging::{Page, PageParams, refused_cursor};
 use super::tickets::Named;
-use super::{ApiAuth, ApiPath, ApiQuery, Problem, json_answer};
+use super::{ApiAuth, ApiPath, ApiQuery, Idempotency, Problem, json_answer, json_body};
 use crate::AppState;
 
 /// Work done on a company's systems, or planned ahead.
@@ -180,6 +182,185 @@ pub(crate) async fn maintenance_record(
     let record = tx.maintenance_record(company, id).await?;
     tx.commit().await?;
     json_answer(&headers, &Maintenance::from(record))
+}
+
+/// Maintenance as a tool that did (or plans) the work sends it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MaintenanceInput {
+    /// `patching`, `updates`, `scheduled` or `other`.
+    #[schema(pattern = "^(patching|updates|scheduled|other)$")]
+    kind: String,
+    /// `planned`, `succeeded`, `partial`, `failed` or `cancelled`.
+    #[schema(pattern = "^(planned|succeeded|partial|failed|cancelled)$")]
+    outcome: String,
+    #[schema(min_length = 1, max_length = 200)]
+    title: String,
+    summary: Option<String>,
+    /// RFC 3339; kept to the minute.
+    #[schema(format = DateTime)]
+    starts_at: String,
+    /// RFC 3339, not before `starts_at`; none for work done at a moment.
+    #[schema(format = DateTime)]
+    ends_at: Option<String>,
+    /// Ids of the company's sites touched as a whole.
+    #[schema(value_type = Option<Vec<String>>)]
+    site_ids: Option<Vec<String>>,
+    /// The assets touched, each by its name or serial number.
+    assets: Option<Vec<String>>,
+}
+
+impl MaintenanceInput {
+    /// The store's draft, its times as UTC wall clock; and the body's own refusals (times that
+    /// are not RFC 3339), under the body's names.
+    fn draft(self) -> (MaintenanceDraft, Vec<(String, String)>) {
+        let mut refusals = Vec::new();
+        let mut moment = |field: &str, text: &str| match text.parse::<jiff::Timestamp>() {
+            Ok(at) => Zone::utc().local_input(at.as_second()),
+            Err(_) => {
+                refusals.push((
+                    field.to_owned(),
+                    "Send a time as RFC 3339, such as 2026-12-03T22:00:00Z.".to_owned(),
+                ));
+                String::new()
+            }
+        };
+        let starts_at = moment("starts_at", &self.starts_at);
+        let ends_at = self
+            .ends_at
+            .as_deref()
+            .map(|t| moment("ends_at", t))
+            .unwrap_or_default();
+        let draft = MaintenanceDraft {
+            kind: self.kind,
+            outcome: self.outcome,
+            title: self.title,
+            summary: self.summary.unwrap_or_default(),
+            starts_at,
+            ends_at,
+            sites: self.site_ids.unwrap_or_default(),
+            assets: self.assets.unwrap_or_default().join("\n"),
+        };
+        (draft, refusals)
+    }
+}
+
+/// The store's refusals under the body's names for the fields, with the body's own (a field
+/// the body already refused keeps the body's reason).
+fn judged<T>(own: Vec<(String, String)>, result: Result<T, StoreError>) -> Result<T, Problem> {
+    let mut refusals = own;
+    match result {
+        Ok(value) if refusals.is_empty() => return Ok(value),
+        Ok(_) => {}
+        Err(StoreError::InvalidFields(fields)) => {
+            for (field, message) in fields {
+                let field = match field.as_str() {
+                    "sites" => "site_ids".to_owned(),
+                    _ => field,
+                };
+                if !refusals.iter().any(|(f, _)| *f == field) {
+                    refusals.push((field, message));
+                }
+            }
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Err(StoreError::InvalidFields(refusals).into())
+}
+
+/// Records maintenance on a company: patching or other work a tool Portico has no connector
+/// for did or plans. Send an `Idempotency-Key` to make a retry safe.
+#[utoipa::path(
+    post,
+    path = "/api/v1/companies/{company}/maintenance",
+    tag = "Records",
+    request_body = MaintenanceInput,
+    params(
+        ("company" = String, Path, format = Uuid, description = "The company's id"),
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Makes a retry safe: the same key and body answer the first answer again (1 to 255 visible ASCII characters; a UUID is a good one)"),
+    ),
+    responses(
+        (status = 201, description = "The record, added", body = Maintenance),
+        (status = 400, description = "The body is not JSON, or the key is not valid", body = super::ProblemBody),
+        (status = 403, description = "The token may only read", body = super::ProblemBody),
+        (status = 404, description = "No such company within the token's reach", body = super::ProblemBody),
+        (status = 409, description = "Another request with the same key came first", body = super::ProblemBody),
+        (status = 415, description = "The body is not `application/json`", body = super::ProblemBody),
+        (status = 422, description = "A field is refused; each with its reason", body = super::ProblemBody),
+    ),
+    security(("token" = []))
+)]
+pub(crate) async fn create_maintenance(
+    State(state): State<AppState>,
+    ApiAuth(caller): ApiAuth,
+    headers: HeaderMap,
+    ApiPath(company): ApiPath<CompanyId>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let path = format!("/api/v1/companies/{company}/maintenance");
+    let idempotency = Idempotency::of(&headers, "POST", &path, &body)?;
+    let input: MaintenanceInput = json_body(&headers, &body)?;
+    let mut tx = state.store.scoped_write(&caller.scope).await?;
+    tx.visible_company(company).await?;
+    if let Some(replayed) = idempotency.replayed(&mut tx, &caller).await? {
+        return Ok(replayed);
+    }
+    idempotency.claim(&mut tx, &caller, company).await?;
+    let (draft, own) = input.draft();
+    let id = judged(own, tx.add_maintenance(company, &draft, &Zone::utc()).await)?;
+    let answer = Maintenance::from(tx.maintenance_record(company, id).await?);
+    let response = idempotency
+        .answer(
+            &mut tx,
+            &caller,
+            StatusCode::CREATED,
+            &format!("{path}/{id}"),
+            &answer,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(response)
+}
+
+/// Replaces a maintenance record with the body (its outcome once the work is done, its
+/// window, what it touched).
+#[utoipa::path(
+    put,
+    path = "/api/v1/companies/{company}/maintenance/{maintenance}",
+    tag = "Records",
+    request_body = MaintenanceInput,
+    params(
+        ("company" = String, Path, format = Uuid, description = "The company's id"),
+        ("maintenance" = String, Path, format = Uuid, description = "The record's id"),
+    ),
+    responses(
+        (status = 200, description = "The record, changed", body = Maintenance),
+        (status = 400, description = "The body is not JSON", body = super::ProblemBody),
+        (status = 403, description = "The token may only read", body = super::ProblemBody),
+        (status = 404, description = "No such record within the token's reach", body = super::ProblemBody),
+        (status = 415, description = "The body is not `application/json`", body = super::ProblemBody),
+        (status = 422, description = "A field is refused; each with its reason", body = super::ProblemBody),
+    ),
+    security(("token" = []))
+)]
+pub(crate) async fn replace_maintenance(
+    State(state): State<AppState>,
+    ApiAuth(caller): ApiAuth,
+    headers: HeaderMap,
+    ApiPath((company, id)): ApiPath<(CompanyId, MaintenanceId)>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let input: MaintenanceInput = json_body(&headers, &body)?;
+    let mut tx = state.store.scoped_write(&caller.scope).await?;
+    let (draft, own) = input.draft();
+    judged(
+        own,
+        tx.update_maintenance(company, id, &draft, &Zone::utc())
+            .await,
+    )?;
+    let answer = Maintenance::from(tx.maintenance_record(company, id).await?);
+    tx.commit().await?;
+    json_answer(&headers, &answer)
 }
 
 /// An invoice of a company. Amounts are in cents of its currency.

@@ -4,15 +4,17 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use portico_core::{Action, CompanyId, Section};
+use portico_store::StoreError;
 use portico_store::scoped::licences::{DirectoryPage, DirectoryShow, LicenceSummary};
 
 use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
 use crate::forms::DoneQuery;
 use crate::id_path::IdPath;
-use crate::licence_view::{FreshnessLine, refresh_done, refresh_notice};
+use crate::licence_view::{FreshnessLine, RowRefusal, refresh_done, refresh_notice};
 use crate::render::{self, Chrome};
 use crate::{AppState, see_other};
 
@@ -31,6 +33,7 @@ struct LicencesPage {
     can_price: bool,
     default_currency: String,
     notice: String,
+    refused: Option<RowRefusal>,
 }
 
 pub(crate) async fn list(
@@ -39,49 +42,70 @@ pub(crate) async fn list(
     Query(done): Query<DoneQuery>,
     IdPath(company): IdPath<CompanyId>,
 ) -> Result<Response, WebError> {
+    let notice = match done.done.as_str() {
+        "renewal" => "The renewal date was saved.",
+        "price" => "The price was saved: it applies to this product for every company.",
+        other => refresh_done(other),
+    };
+    licences_page(&state, &auth, company, notice, None).await
+}
+
+/// The Licences page; with `refused`, the refused row's form open again with what was typed
+/// (422).
+async fn licences_page(
+    state: &AppState,
+    auth: &Auth,
+    company: CompanyId,
+    notice: &str,
+    refused: Option<RowRefusal>,
+) -> Result<Response, WebError> {
     let mut tx = state.store.scoped(&auth.scope).await?;
     let summary_of_company = tx.company(company).await?;
     let summary = tx.licences(company).await?;
     let freshness = tx.connector_freshness(company, Section::Licences).await?;
     tx.commit().await?;
     let title = format!("Licences — {}", summary_of_company.name);
-    let chrome = Chrome::signed_in(&auth, &title, "/companies");
+    let chrome = Chrome::signed_in(auth, &title, "/companies");
     let base = format!("/companies/{company}/licences");
-    let notice = match done.done.as_str() {
-        "renewal" => "The renewal date was saved.",
-        "price" => "The price was saved: it applies to this product for every company.",
-        other => refresh_done(other),
+    let status = if refused.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
     };
-    Ok(render::ok(&LicencesPage {
-        fresh: FreshnessLine {
-            freshness,
-            refresh_action: format!("{base}/refresh"),
+    Ok(render::page(
+        status,
+        &LicencesPage {
+            fresh: FreshnessLine {
+                freshness,
+                refresh_action: format!("{base}/refresh"),
+                csrf: chrome.csrf.clone(),
+                zone: chrome.zone.clone(),
+                can_refresh: auth
+                    .scope
+                    .may(Action::RefreshConnectorData(Section::Licences))
+                    .is_ok(),
+            },
+            today: chrome
+                .zone
+                .date_after(portico_store::now(), 0)
+                .unwrap_or_default(),
             csrf: chrome.csrf.clone(),
-            zone: chrome.zone.clone(),
-            can_refresh: auth
-                .scope
-                .may(Action::RefreshConnectorData(Section::Licences))
-                .is_ok(),
+            chrome,
+            company_id: company,
+            default_currency: summary_of_company
+                .billing
+                .as_ref()
+                .map(|b| b.currency.clone())
+                .unwrap_or_else(|| "USD".into()),
+            company_name: summary_of_company.name,
+            summary,
+            base,
+            can_edit_renewals: auth.scope.may(Action::ManageCompanyRecords).is_ok(),
+            can_price: auth.scope.may(Action::ManageInvoices).is_ok(),
+            notice: notice.to_owned(),
+            refused,
         },
-        today: chrome
-            .zone
-            .date_after(portico_store::now(), 0)
-            .unwrap_or_default(),
-        csrf: chrome.csrf.clone(),
-        chrome,
-        company_id: company,
-        default_currency: summary_of_company
-            .billing
-            .as_ref()
-            .map(|b| b.currency.clone())
-            .unwrap_or_else(|| "USD".into()),
-        company_name: summary_of_company.name,
-        summary,
-        base,
-        can_edit_renewals: auth.scope.may(Action::ManageCompanyRecords).is_ok(),
-        can_price: auth.scope.may(Action::ManageInvoices).is_ok(),
-        notice: notice.to_owned(),
-    }))
+    ))
 }
 
 pub(crate) async fn renewal(
@@ -94,13 +118,26 @@ pub(crate) async fn renewal(
 ) -> Result<Response, WebError> {
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     tx.company(company).await?;
-    tx.set_licence_renewal(
-        company,
-        form.get("tenant"),
-        form.get("sku"),
-        form.get("renews_on"),
-    )
-    .await?;
+    let saved = tx
+        .set_licence_renewal(
+            company,
+            form.get("tenant"),
+            form.get("sku"),
+            form.get("renews_on"),
+        )
+        .await;
+    if let Err(StoreError::InvalidFields(fields)) = saved {
+        drop(tx);
+        let refused = RowRefusal {
+            form: "renewal",
+            row: format!("{} {}", form.get("tenant"), form.get("sku")),
+            message: first_message(fields),
+            value: form.get("renews_on").to_owned(),
+            currency: String::new(),
+        };
+        return licences_page(&state, &auth, company, "", Some(refused)).await;
+    }
+    saved?;
     tx.commit().await?;
     Ok(see_other(&format!(
         "/companies/{company}/licences?done=renewal"
@@ -118,12 +155,34 @@ pub(crate) async fn price(
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     // The company is checked first: a price is set from a company's page the reader sees.
     tx.company(company).await?;
-    tx.set_licence_price(form.get("sku"), form.get("price"), form.get("currency"))
-        .await?;
+    let saved = tx
+        .set_licence_price(form.get("sku"), form.get("price"), form.get("currency"))
+        .await;
+    if let Err(StoreError::InvalidFields(fields)) = saved {
+        drop(tx);
+        let refused = RowRefusal {
+            form: "price",
+            row: form.get("sku").to_owned(),
+            message: first_message(fields),
+            value: form.get("price").to_owned(),
+            currency: form.get("currency").to_owned(),
+        };
+        return licences_page(&state, &auth, company, "", Some(refused)).await;
+    }
+    saved?;
     tx.commit().await?;
     Ok(see_other(&format!(
         "/companies/{company}/licences?done=price"
     )))
+}
+
+/// A refusal's reasons as one sentence for an inline form (each names its field's fix).
+fn first_message(fields: Vec<(String, String)>) -> String {
+    fields
+        .into_iter()
+        .map(|(_, message)| message)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub(crate) async fn refresh(

@@ -619,10 +619,20 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Public,
             crate::api::records::maintenance,
         )
+        .post(
+            "/api/v1/companies/{company}/maintenance",
+            Resource::Public,
+            crate::api::records::create_maintenance,
+        )
         .get(
             "/api/v1/companies/{company}/maintenance/{maintenance}",
             Resource::Public,
             crate::api::records::maintenance_record,
+        )
+        .put(
+            "/api/v1/companies/{company}/maintenance/{maintenance}",
+            Resource::Public,
+            crate::api::records::replace_maintenance,
         )
         .get(
             "/api/v1/companies/{company}/invoices",

@@ -41,6 +41,8 @@ struct LicencesPage {
     can_price: bool,
     default_currency: String,
     notice: &'static str,
+    /// The portal has no inline forms; the shared template asks.
+    refused: Option<crate::licence_view::RowRefusal>,
 }
 
 pub(crate) async fn list(
@@ -82,6 +84,7 @@ pub(crate) async fn list(
         can_price: false,
         default_currency: String::new(),
         notice: refresh_done(&done.done),
+        refused: None,
     }))
 }
 
