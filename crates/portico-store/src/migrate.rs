@@ -249,6 +249,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "connectors",
         include_str!("../migrations/sqlite/0048_connectors.sql"),
     ),
+    (
+        49,
+        "pushed connector",
+        include_str!("../migrations/sqlite/0049_pushed_connector.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -530,6 +535,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         56,
         "connectors",
         include_str!("../migrations/postgres/0056_connectors.sql"),
+    ),
+    (
+        57,
+        "pushed connector",
+        include_str!("../migrations/postgres/0057_pushed_connector.sql"),
     ),
 ];
 

@@ -4,7 +4,6 @@
 
 use axum::response::Response;
 use portico_core::{Action, CompanyId, Section, Zone};
-use portico_store::scoped::ScopedTx;
 use portico_store::scoped::connectors::{Freshness, RefreshOutcome};
 
 use crate::auth::Auth;
@@ -23,6 +22,34 @@ pub(crate) struct FreshnessLine {
 }
 
 impl FreshnessLine {
+    /// The line for `section` on a page of either surface: Refresh offered to whoever may ask
+    /// for it, unless they are viewing the portal as someone (which changes nothing).
+    pub(crate) fn new(
+        freshness: Freshness,
+        refresh_action: impl Into<String>,
+        chrome: &Chrome,
+        auth: &Auth,
+        section: Section,
+    ) -> FreshnessLine {
+        FreshnessLine {
+            freshness,
+            refresh_action: refresh_action.into(),
+            csrf: chrome.csrf.clone(),
+            zone: chrome.zone.clone(),
+            can_refresh: auth.scope.view_as().is_none()
+                && auth
+                    .scope
+                    .may(Action::RefreshConnectorData(section))
+                    .is_ok(),
+        }
+    }
+
+    /// The line alone, without Refresh (a page that shows records another page refreshes).
+    pub(crate) fn without_refresh(mut self) -> FreshnessLine {
+        self.can_refresh = false;
+        self
+    }
+
     pub(crate) fn may_refresh_now(&self) -> bool {
         self.can_refresh
             && self.freshness.refreshable
@@ -85,29 +112,6 @@ pub(crate) fn next_directory_page(
         .append_pair("after", next)
         .finish();
     Some(format!("{base}?{query}"))
-}
-
-/// The freshness line of a portal section, with its Refresh posting to `action` (offered only
-/// to a reader who may ask, and never while staff view the portal as a user).
-pub(crate) async fn portal_freshness(
-    tx: &mut ScopedTx<'_>,
-    auth: &Auth,
-    chrome: &Chrome,
-    company: CompanyId,
-    section: Section,
-    action: &str,
-) -> Result<FreshnessLine, WebError> {
-    Ok(FreshnessLine {
-        freshness: tx.connector_freshness(company, section).await?,
-        refresh_action: action.to_owned(),
-        csrf: chrome.csrf.clone(),
-        zone: chrome.zone.clone(),
-        can_refresh: auth.scope.view_as().is_none()
-            && auth
-                .scope
-                .may(Action::RefreshConnectorData(section))
-                .is_ok(),
-    })
 }
 
 /// Asks for `company`'s records of `section` to be read again, then back to `page`.

@@ -175,6 +175,14 @@ fn request_for(
             "starts_at": "2026-12-01T22:00:00Z",
             "ends_at": "2026-12-01T23:30:00+00:00",
         })),
+        ("PUT", "/api/v1/companies/{company}/licences") => Some(json!({
+            "tenant": "pushed.example",
+            "licences": [{ "sku_id": "sku-1", "sku_part_number": "SPE_E3", "product_name": "Microsoft 365 E3", "purchased": 5, "assigned": 4 }],
+        })),
+        ("PUT", "/api/v1/companies/{company}/directory-users") => Some(json!({
+            "tenant": "pushed.example",
+            "users": [{ "id": "u-1", "display_name": "Pat Pushed", "user_principal_name": "pat@pushed.example", "enabled": true }],
+        })),
         ("POST", "/api/v1/tickets/{ticket}/time") => {
             Some(json!({ "minutes": 30, "worked_on": "2026-12-01", "note": "Printer driver" }))
         }
@@ -199,9 +207,17 @@ fn expected(method: &str, route: &str, token: Token, record: Record) -> u16 {
     if record == Record::Malformed && route.contains('{') {
         return 404;
     }
+    // A and B are fed by the fixture's Microsoft 365 tenants, so a push of another tenant is
+    // refused on its merits (two would double their licences): 422 where it reaches, never
+    // anything but 404 where it does not.
+    let pushed = matches!(
+        route,
+        "/api/v1/companies/{company}/licences" | "/api/v1/companies/{company}/directory-users"
+    );
     match method {
         // A read-only token never opens a write transaction, whatever it names.
         "POST" | "PUT" if !token.writes() => 403,
+        "PUT" if reaches && pushed => 422,
         "POST" if reaches => 201,
         "PUT" if reaches => 200,
         "POST" | "PUT" => 404,
@@ -240,7 +256,9 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/companies/{company}/invoices"),
     ("GET", "/api/v1/companies/{company}/invoices/{invoice}"),
     ("GET", "/api/v1/companies/{company}/licences"),
+    ("PUT", "/api/v1/companies/{company}/licences"),
     ("GET", "/api/v1/companies/{company}/directory-users"),
+    ("PUT", "/api/v1/companies/{company}/directory-users"),
     ("GET", "/api/v1/change-requests"),
     ("GET", "/api/v1/change-requests/{change}"),
     ("GET", "/api/v1/companies/{company}/work"),

@@ -1243,3 +1243,187 @@ async fn an_organisation_of_ten_thousand_devices_syncs_and_a_repeat_writes_nothi
         assets.body
     );
 }
+
+/// A tool Portico has no connector for pushes a tenant's licences and users over the API:
+/// each push the tenant's whole list, a repeat changing nothing, products and users no longer
+/// named retired; the portal shows them as a connector's, without a Refresh that could not run.
+#[tokio::test]
+async fn a_tool_pushes_the_licences_and_users_of_a_tenant_no_connector_reads() {
+    let app = TestApp::spawn().await;
+    let a = app.fx.company_a;
+    // Company A's fixture tenant unmapped: a second Microsoft 365 tenant would double its
+    // licences, so the push is refused until then.
+    let token = app.api_token(Some(a), "read_write").await;
+    let licences = format!("/api/v1/companies/{a}/licences");
+    let users = format!("/api/v1/companies/{a}/directory-users");
+    let two_products = serde_json::json!({
+        "tenant": "contoso.example",
+        "licences": [
+            { "sku_id": "sku-e3", "sku_part_number": "SPE_E3", "product_name": "Pushed E3", "purchased": 20, "assigned": 18, "renews_on": "2027-03-31" },
+            { "sku_id": "sku-visio", "sku_part_number": "VISIOCLIENT", "product_name": "Pushed Visio", "purchased": 2, "assigned": 1, "unused_disabled": 1 },
+        ],
+    });
+    let doubled = app
+        .api("PUT", &licences, &token)
+        .json(&two_products)
+        .send()
+        .await;
+    assert_eq!(doubled.status, 422, "{}", doubled.body);
+    assert!(doubled.body.contains("already fed"), "{}", doubled.body);
+    let fixture_page = format!("/settings/connectors/{}", app.fx.connectors[0]);
+    assert_eq!(map(&app, &fixture_page, "tenant-a", "").await.status, 303);
+
+    // Every problem at once, under the body's names; nothing is kept.
+    let refused = app
+        .api("PUT", &licences, &token)
+        .json(&serde_json::json!({
+            "tenant": "contoso.example",
+            "licences": [
+                { "sku_id": "sku-e3", "sku_part_number": "SPE_E3", "product_name": "", "purchased": -1, "assigned": 0 },
+                { "sku_id": "sku-e3", "sku_part_number": "SPE_E3", "product_name": "Twice", "purchased": 1, "assigned": 0, "renews_on": "soon" },
+            ],
+        }))
+        .send()
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    for field in [
+        "licences[0].product_name",
+        "licences[0].purchased",
+        "licences[1].sku_id",
+        "licences[1].renews_on",
+    ] {
+        assert!(refused.body.contains(field), "{field}: {}", refused.body);
+    }
+    let read_only = app.api_token(Some(a), "read").await;
+    let forbidden = app
+        .api("PUT", &licences, &read_only)
+        .json(&two_products)
+        .send()
+        .await;
+    assert_eq!(forbidden.status, 403);
+
+    let pushed = app
+        .api("PUT", &licences, &token)
+        .json(&two_products)
+        .send()
+        .await;
+    assert_eq!(pushed.status, 200, "{}", pushed.body);
+    let outcome: serde_json::Value = serde_json::from_str(&pushed.body).unwrap();
+    assert_eq!(outcome["added"], 2, "{outcome}");
+    let again = app
+        .api("PUT", &licences, &token)
+        .json(&two_products)
+        .send()
+        .await;
+    let outcome: serde_json::Value = serde_json::from_str(&again.body).unwrap();
+    assert_eq!(
+        (&outcome["added"], &outcome["changed"], &outcome["retired"]),
+        (&0.into(), &0.into(), &0.into()),
+        "a repeat changes nothing: {outcome}"
+    );
+    let pushed = app
+        .api("PUT", &users, &token)
+        .json(&serde_json::json!({
+            "tenant": "contoso.example",
+            "users": [
+                { "id": "u-1", "display_name": "Pat Pushed", "user_principal_name": "pat@contoso.example", "enabled": true, "licence_sku_ids": ["sku-e3"], "mfa_registered": true, "last_sign_in_at": "2026-12-01T09:00:00Z" },
+                { "id": "u-2", "display_name": "Robin Pushed", "user_principal_name": "robin@contoso.example", "enabled": true, "licence_sku_ids": ["sku-e3", "sku-visio"], "mfa_registered": false },
+                { "id": "u-3", "display_name": "Sam Left", "user_principal_name": "sam@contoso.example", "enabled": false },
+            ],
+        }))
+        .send()
+        .await;
+    assert_eq!(pushed.status, 200, "{}", pushed.body);
+
+    // The portal: the pushed products and users, updated just now, with no Refresh to press.
+    let page = app.get_as(Who::ClientAdmin, "/licences").await;
+    for text in ["Pushed E3", "Pushed Visio", "2027-03-31", "Updated"] {
+        assert!(page.body.contains(text), "{text} on the Licences page");
+    }
+    assert!(!page.body.contains(">Refresh<"), "nothing would run");
+    let directory = app.get_as(Who::ClientAdmin, "/users/directory").await;
+    for text in [
+        "Pat Pushed",
+        "robin@contoso.example",
+        "Pushed Visio",
+        "3 users",
+    ] {
+        assert!(directory.body.contains(text), "{text} in the directory");
+    }
+    // A product no longer named is retired, kept and marked.
+    let one_product = serde_json::json!({
+        "tenant": "contoso.example",
+        "licences": [
+            { "sku_id": "sku-e3", "sku_part_number": "SPE_E3", "product_name": "Pushed E3", "purchased": 20, "assigned": 18, "renews_on": "2027-03-31" },
+        ],
+    });
+    let pushed = app
+        .api("PUT", &licences, &token)
+        .json(&one_product)
+        .send()
+        .await;
+    let outcome: serde_json::Value = serde_json::from_str(&pushed.body).unwrap();
+    assert_eq!(outcome["retired"], 1, "{outcome}");
+    let read = app.api("GET", &licences, &token).send().await;
+    let list: serde_json::Value = serde_json::from_str(&read.body).unwrap();
+    let visio = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["sku_id"] == "sku-visio")
+        .expect("kept");
+    assert!(visio["retired_at"].is_string(), "{visio}");
+
+    // The tenant is company A's: another company cannot take it, nor another token's reach.
+    let owner_token = app.api_token(None, "read_write").await;
+    let taken = app
+        .api(
+            "PUT",
+            &format!("/api/v1/companies/{}/licences", app.fx.company_b),
+            &owner_token,
+        )
+        .json(&one_product)
+        .send()
+        .await;
+    assert_eq!(taken.status, 422, "{}", taken.body);
+    assert!(
+        taken.body.contains("feeds another company"),
+        "{}",
+        taken.body
+    );
+    let foreign = app
+        .api(
+            "PUT",
+            &format!("/api/v1/companies/{}/licences", app.fx.company_b),
+            &token,
+        )
+        .json(&one_product)
+        .send()
+        .await;
+    assert_eq!(foreign.status, 404);
+
+    // The console lists the pushed connector with its runs; nothing there reads a vendor.
+    let connectors = app.get_as(Who::Owner, "/settings/connectors").await;
+    assert!(connectors.body.contains("Pushed over the API"));
+    let id = connectors
+        .body
+        .split("/settings/connectors/")
+        .filter_map(|rest| rest.split('"').next())
+        .find(|id| *id != app.fx.connectors[0].to_string() && id.len() == 36)
+        .expect("the pushed connector's link")
+        .to_owned();
+    let page = app
+        .get_as(Who::Owner, &format!("/settings/connectors/{id}"))
+        .await;
+    assert!(page.body.contains("Last push"), "{}", page.body);
+    assert!(page.body.contains("contoso.example"));
+    assert!(!page.body.contains("Switch on"));
+    let switched = app
+        .post_as(
+            Who::Owner,
+            &format!("/settings/connectors/{id}/switch"),
+            &[("enabled", "1")],
+        )
+        .await;
+    assert_eq!(switched.status, 400, "{}", switched.body);
+}

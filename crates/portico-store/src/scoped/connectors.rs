@@ -85,6 +85,8 @@ pub struct Connector {
     pub sync_every_minutes: i64,
     pub inactive_after_days: i64,
     pub enabled: bool,
+    /// Fed by pushes over the REST API, never read from a vendor: nothing to configure or sync.
+    pub pushed: bool,
     pub discover_requested_at: Option<i64>,
     pub discovered_at: Option<i64>,
     pub discovery_error: String,
@@ -106,6 +108,7 @@ struct ConnectorRow {
     sync_every_minutes: i64,
     inactive_after_days: i64,
     enabled: bool,
+    pushed: bool,
     discover_requested_at: Option<i64>,
     discovered_at: Option<i64>,
     discovery_error: String,
@@ -126,6 +129,7 @@ crate::sql::db_row!(ConnectorRow {
     sync_every_minutes,
     inactive_after_days,
     enabled,
+    pushed,
     discover_requested_at,
     discovered_at,
     discovery_error,
@@ -150,6 +154,7 @@ impl ConnectorRow {
             sync_every_minutes: self.sync_every_minutes,
             inactive_after_days: self.inactive_after_days,
             enabled: self.enabled,
+            pushed: self.pushed,
             discover_requested_at: self.discover_requested_at,
             discovered_at: self.discovered_at,
             discovery_error: self.discovery_error,
@@ -481,7 +486,7 @@ impl ScopedTx<'_> {
     fn connector_query(&self) -> crate::sql::Q {
         self.select(
             "c.id, c.kind, c.name, c.auth_url, c.api_url, c.home_tenant, c.client_id, c.secret_hint, \
-             c.sync_every_minutes, c.inactive_after_days, c.enabled, c.discover_requested_at, \
+             c.sync_every_minutes, c.inactive_after_days, c.enabled, c.pushed, c.discover_requested_at, \
              c.discovered_at, c.discovery_error, c.created_at, \
              (SELECT COUNT(*) FROM connector_tenants t WHERE t.connector_id = c.id) AS tenants, \
              (SELECT COUNT(*) FROM connector_tenants t WHERE t.connector_id = c.id \
@@ -500,6 +505,18 @@ impl ScopedTx<'_> {
         query.sql(" ORDER BY c.created_at, c.id");
         let rows: Vec<ConnectorRow> = self.tx.all(query).await?;
         rows.into_iter().map(ConnectorRow::into_connector).collect()
+    }
+
+    /// A connector that reads from its vendor: the pushed one has nothing to configure or sync.
+    async fn vendor_connector(&mut self, id: ConnectorId) -> Result<Connector, StoreError> {
+        let connector = self.connector(id).await?;
+        if connector.pushed {
+            return Err(StoreError::Invalid(
+                "Its records are pushed over the REST API: there is nothing to configure or sync."
+                    .into(),
+            ));
+        }
+        Ok(connector)
     }
 
     /// One connector of the workspace.
@@ -569,7 +586,7 @@ impl ScopedTx<'_> {
         id: ConnectorId,
         settings: &ConnectorSettings,
     ) -> Result<(), StoreError> {
-        let current = self.connector(id).await?;
+        let current = self.vendor_connector(id).await?;
         let checked = check_settings(current.kind, settings, false)?;
         // The stored secret goes only where it went when it was typed: a new address needs it
         // typed again, or an owner could send it to a host of their own and read it.
@@ -641,7 +658,7 @@ impl ScopedTx<'_> {
         id: ConnectorId,
         enabled: bool,
     ) -> Result<(), StoreError> {
-        let connector = self.connector(id).await?;
+        let connector = self.vendor_connector(id).await?;
         let mut query = self.update(&fence::CONNECTORS, |set| {
             set.sql("enabled = ").arg(enabled);
         });
@@ -669,7 +686,7 @@ impl ScopedTx<'_> {
 
     /// Asks for the partner's customers to be listed again.
     pub async fn request_discovery(&mut self, id: ConnectorId) -> Result<(), StoreError> {
-        self.connector(id).await?;
+        self.vendor_connector(id).await?;
         let mut query = self.update(&fence::CONNECTORS, |set| {
             set.sql("discover_requested_at = ").arg(now());
         });
@@ -917,7 +934,7 @@ impl ScopedTx<'_> {
         id: ConnectorId,
         external_id: &str,
     ) -> Result<(), StoreError> {
-        if !self.connector(id).await?.enabled {
+        if !self.vendor_connector(id).await?.enabled {
             return Err(StoreError::Invalid(
                 "The connector is switched off: switch it on to sync.".into(),
             ));

@@ -589,6 +589,7 @@ mod tests {
         ("record_history.rs", include_str!("record_history.rs")),
         ("imports.rs", include_str!("imports.rs")),
         ("presence.rs", include_str!("presence.rs")),
+        ("pushed_records.rs", include_str!("pushed_records.rs")),
         ("routing.rs", include_str!("routing.rs")),
         ("saved_views.rs", include_str!("saved_views.rs")),
         ("sla.rs", include_str!("sla.rs")),

@@ -23,6 +23,7 @@ pub mod overview;
 pub mod portal_settings;
 pub mod portal_users;
 pub mod presence;
+pub mod pushed_records;
 pub mod record_history;
 pub mod routing;
 pub mod saved_views;

@@ -2,17 +2,20 @@
 //! for tokens whose owner may see money) and its Microsoft 365 users (P19), through the same
 //! scoped store as the pages.
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use portico_core::{CompanyId, Section};
+use portico_store::StoreError;
 use portico_store::scoped::licences::{DirectoryShow, DirectoryUser, Licence as StoredLicence};
+use portico_store::scoped::pushed_records::{PushOutcome, PushedLicence, PushedUser};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::companies::time;
 use super::paging::{PageParams, cursor};
-use super::{ApiAuth, ApiPath, ApiQuery, Problem, json_answer};
+use super::{ApiAuth, ApiPath, ApiQuery, Problem, json_answer, json_body};
 use crate::AppState;
 
 /// A product a company subscribes to, as the connector last read it.
@@ -223,4 +226,214 @@ pub(crate) async fn directory_users(
                 .collect(),
         },
     )
+}
+
+/// A product as a tool pushes it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LicenceInput {
+    #[schema(min_length = 1, max_length = 100)]
+    sku_id: String,
+    /// The vendor's product code (`SPE_E3`): the MSP's price per product goes by it.
+    #[schema(min_length = 1, max_length = 100)]
+    sku_part_number: String,
+    #[schema(min_length = 1, max_length = 200)]
+    product_name: String,
+    /// The vendor's word for its state; `Enabled` when left out.
+    capability_status: Option<String>,
+    #[schema(minimum = 0, maximum = 10_000_000)]
+    purchased: i64,
+    #[schema(minimum = 0, maximum = 10_000_000)]
+    assigned: i64,
+    #[schema(minimum = 0, maximum = 10_000_000)]
+    suspended: Option<i64>,
+    /// Assigned to disabled users, as the tool counted them.
+    #[schema(minimum = 0, maximum = 10_000_000)]
+    unused_disabled: Option<i64>,
+    /// Assigned to users not signed in lately, as the tool counted them.
+    #[schema(minimum = 0, maximum = 10_000_000)]
+    unused_inactive: Option<i64>,
+    #[schema(format = Date)]
+    renews_on: Option<String>,
+}
+
+/// A tenant's whole list of products.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LicencesPush {
+    /// The tenant the products belong to, as the tool names it (its id or domain); one
+    /// tenant a company.
+    #[schema(min_length = 1, max_length = 200)]
+    tenant: String,
+    #[schema(max_items = 50000)]
+    licences: Vec<LicenceInput>,
+}
+
+/// What a push changed.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PushAnswer {
+    /// Records the push named.
+    seen: i64,
+    added: i64,
+    changed: i64,
+    /// Records the tenant had that the push no longer named: marked retired, kept.
+    retired: i64,
+}
+
+impl From<PushOutcome> for PushAnswer {
+    fn from(o: PushOutcome) -> PushAnswer {
+        PushAnswer {
+            seen: o.seen,
+            added: o.added,
+            changed: o.changed,
+            retired: o.retired,
+        }
+    }
+}
+
+/// Replaces a company's licences from a tenant with the body's list, for a source Portico has
+/// no connector for: new products added, changed ones changed, products no longer named
+/// retired. A repeat changes nothing.
+#[utoipa::path(
+    put,
+    path = "/api/v1/companies/{company}/licences",
+    tag = "Records",
+    request_body = LicencesPush,
+    params(("company" = String, Path, format = Uuid, description = "The company's id")),
+    responses(
+        (status = 200, description = "What the push changed", body = PushAnswer),
+        (status = 400, description = "The body is not JSON", body = super::ProblemBody),
+        (status = 403, description = "The token may only read", body = super::ProblemBody),
+        (status = 404, description = "No such company within the token's reach", body = super::ProblemBody),
+        (status = 415, description = "The body is not `application/json`", body = super::ProblemBody),
+        (status = 422, description = "A field is refused (each with its reason), or the tenant feeds another company", body = super::ProblemBody),
+    ),
+    security(("token" = []))
+)]
+pub(crate) async fn push_licences(
+    State(state): State<AppState>,
+    ApiAuth(caller): ApiAuth,
+    headers: HeaderMap,
+    ApiPath(company): ApiPath<CompanyId>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let input: LicencesPush = json_body(&headers, &body)?;
+    let licences: Vec<PushedLicence> = input
+        .licences
+        .into_iter()
+        .map(|l| PushedLicence {
+            sku_id: l.sku_id,
+            sku_part_number: l.sku_part_number,
+            product_name: l.product_name,
+            capability_status: l.capability_status.unwrap_or_default(),
+            purchased: l.purchased,
+            assigned: l.assigned,
+            suspended: l.suspended.unwrap_or(0),
+            unused_disabled: l.unused_disabled.unwrap_or(0),
+            unused_inactive: l.unused_inactive.unwrap_or(0),
+            renews_on: l.renews_on,
+        })
+        .collect();
+    let mut tx = state.store.scoped_write(&caller.scope).await?;
+    let outcome = tx.push_licences(company, &input.tenant, &licences).await?;
+    tx.commit().await?;
+    json_answer(&headers, &PushAnswer::from(outcome))
+}
+
+/// A directory user as a tool pushes it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DirectoryUserInput {
+    /// The tool's (or vendor's) id of the user.
+    #[schema(min_length = 1, max_length = 100)]
+    id: String,
+    #[schema(min_length = 1, max_length = 200)]
+    display_name: String,
+    #[schema(min_length = 1, max_length = 320)]
+    user_principal_name: String,
+    mail: Option<String>,
+    enabled: bool,
+    /// The `sku_id`s of the products assigned (as pushed to the licences).
+    licence_sku_ids: Option<Vec<String>>,
+    /// Whether a second factor is registered; left out when unknown.
+    mfa_registered: Option<bool>,
+    is_admin: Option<bool>,
+    #[schema(format = DateTime)]
+    last_sign_in_at: Option<String>,
+}
+
+/// A tenant's whole directory.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DirectoryUsersPush {
+    /// The tenant the users belong to, as the licences name it.
+    #[schema(min_length = 1, max_length = 200)]
+    tenant: String,
+    #[schema(max_items = 50000)]
+    users: Vec<DirectoryUserInput>,
+}
+
+/// Replaces a company's directory users from a tenant with the body's list, as the licences
+/// push does its products.
+#[utoipa::path(
+    put,
+    path = "/api/v1/companies/{company}/directory-users",
+    tag = "Records",
+    request_body = DirectoryUsersPush,
+    params(("company" = String, Path, format = Uuid, description = "The company's id")),
+    responses(
+        (status = 200, description = "What the push changed", body = PushAnswer),
+        (status = 400, description = "The body is not JSON", body = super::ProblemBody),
+        (status = 403, description = "The token may only read", body = super::ProblemBody),
+        (status = 404, description = "No such company within the token's reach", body = super::ProblemBody),
+        (status = 415, description = "The body is not `application/json`", body = super::ProblemBody),
+        (status = 422, description = "A field is refused (each with its reason), or the tenant feeds another company", body = super::ProblemBody),
+    ),
+    security(("token" = []))
+)]
+pub(crate) async fn push_directory_users(
+    State(state): State<AppState>,
+    ApiAuth(caller): ApiAuth,
+    headers: HeaderMap,
+    ApiPath(company): ApiPath<CompanyId>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let input: DirectoryUsersPush = json_body(&headers, &body)?;
+    let mut refusals = Vec::new();
+    let mut users = Vec::with_capacity(input.users.len());
+    for (i, u) in input.users.into_iter().enumerate() {
+        let last_sign_in_at = match u.last_sign_in_at.as_deref() {
+            None => None,
+            Some(text) => match text.parse::<jiff::Timestamp>() {
+                Ok(at) => Some(at.as_second()),
+                Err(_) => {
+                    refusals.push((
+                        format!("users[{i}].last_sign_in_at"),
+                        "Send a time as RFC 3339, such as 2026-12-03T22:00:00Z.".to_owned(),
+                    ));
+                    None
+                }
+            },
+        };
+        users.push(PushedUser {
+            external_id: u.id,
+            display_name: u.display_name,
+            user_principal_name: u.user_principal_name,
+            mail: u.mail.unwrap_or_default(),
+            enabled: u.enabled,
+            licence_skus: u.licence_sku_ids.unwrap_or_default(),
+            mfa_registered: u.mfa_registered,
+            is_admin: u.is_admin.unwrap_or(false),
+            last_sign_in_at,
+        });
+    }
+    if !refusals.is_empty() {
+        return Err(StoreError::InvalidFields(refusals).into());
+    }
+    let mut tx = state.store.scoped_write(&caller.scope).await?;
+    let outcome = tx
+        .push_directory_users(company, &input.tenant, &users)
+        .await?;
+    tx.commit().await?;
+    json_answer(&headers, &PushAnswer::from(outcome))
 }

@@ -53,6 +53,8 @@ use crate::render::{self, Chrome};
         records::change_request,
         licences::licences,
         licences::directory_users,
+        licences::push_licences,
+        licences::push_directory_users,
         work::month,
         work::log,
     ),

@@ -75,16 +75,13 @@ async fn licences_page(
     Ok(render::page(
         status,
         &LicencesPage {
-            fresh: FreshnessLine {
+            fresh: FreshnessLine::new(
                 freshness,
-                refresh_action: format!("{base}/refresh"),
-                csrf: chrome.csrf.clone(),
-                zone: chrome.zone.clone(),
-                can_refresh: auth
-                    .scope
-                    .may(Action::RefreshConnectorData(Section::Licences))
-                    .is_ok(),
-            },
+                format!("{base}/refresh"),
+                &chrome,
+                auth,
+                Section::Licences,
+            ),
             today: chrome
                 .zone
                 .date_after(portico_store::now(), 0)
@@ -270,16 +267,13 @@ pub(crate) async fn directory(
     let next_href = crate::licence_view::next_directory_page(&base, query.show(), &query.q, &page);
     Ok(render::ok(&DirectoryUsersPage {
         next_href,
-        fresh: FreshnessLine {
+        fresh: FreshnessLine::new(
             freshness,
-            refresh_action: format!("{base}/refresh"),
-            csrf: chrome.csrf.clone(),
-            zone: chrome.zone.clone(),
-            can_refresh: auth
-                .scope
-                .may(Action::RefreshConnectorData(Section::Users))
-                .is_ok(),
-        },
+            format!("{base}/refresh"),
+            &chrome,
+            &auth,
+            Section::Users,
+        ),
         zone: chrome.zone.clone(),
         chrome,
         company_id: company,
@@ -339,13 +333,14 @@ pub(crate) async fn security_alerts(
     let title = format!("Security alerts — {}", summary.name);
     let chrome = Chrome::signed_in(&auth, &title, "/companies");
     Ok(render::ok(&SecurityAlertsPage {
-        fresh: FreshnessLine {
+        fresh: FreshnessLine::new(
             freshness,
-            refresh_action: format!("/companies/{company}/licences/refresh"),
-            csrf: chrome.csrf.clone(),
-            zone: chrome.zone.clone(),
-            can_refresh: false,
-        },
+            format!("/companies/{company}/licences/refresh"),
+            &chrome,
+            &auth,
+            Section::Licences,
+        )
+        .without_refresh(),
         chrome,
         company_id: company,
         company_name: summary.name,

@@ -649,10 +649,20 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Public,
             crate::api::licences::licences,
         )
+        .put(
+            "/api/v1/companies/{company}/licences",
+            Resource::Public,
+            crate::api::licences::push_licences,
+        )
         .get(
             "/api/v1/companies/{company}/directory-users",
             Resource::Public,
             crate::api::licences::directory_users,
+        )
+        .put(
+            "/api/v1/companies/{company}/directory-users",
+            Resource::Public,
+            crate::api::licences::push_directory_users,
         )
         .get(
             "/api/v1/change-requests",

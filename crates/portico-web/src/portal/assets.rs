@@ -52,16 +52,15 @@ pub(crate) async fn list(
     let chrome = Chrome::signed_in(&auth, &heading, "/assets");
     let mut tx = state.store.scoped(&auth.scope).await?;
     let page = tx.assets(company, &query).await?;
-    let fresh = crate::licence_view::portal_freshness(
-        &mut tx,
-        &auth,
-        &chrome,
-        company,
-        Section::Assets,
-        "/assets/refresh",
-    )
-    .await?;
+    let freshness = tx.connector_freshness(company, Section::Assets).await?;
     tx.commit().await?;
+    let fresh = crate::licence_view::FreshnessLine::new(
+        freshness,
+        "/assets/refresh",
+        &chrome,
+        &auth,
+        Section::Assets,
+    );
     Ok(render::ok(&ListPage {
         chrome,
         heading,

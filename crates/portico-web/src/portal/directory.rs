@@ -61,17 +61,13 @@ pub(crate) async fn list(
     let next_href = crate::licence_view::next_directory_page(&base, query.show(), &query.q, &page);
     Ok(render::ok(&DirectoryUsersPage {
         next_href,
-        fresh: FreshnessLine {
+        fresh: FreshnessLine::new(
             freshness,
-            refresh_action: "/users/directory/refresh".into(),
-            csrf: chrome.csrf.clone(),
-            zone: chrome.zone.clone(),
-            can_refresh: may_change
-                && auth
-                    .scope
-                    .may(Action::RefreshConnectorData(Section::Users))
-                    .is_ok(),
-        },
+            "/users/directory/refresh",
+            &chrome,
+            &auth,
+            Section::Users,
+        ),
         zone: chrome.zone.clone(),
         chrome,
         heading,

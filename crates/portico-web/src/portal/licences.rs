@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
-use portico_core::{Action, Principal, Section};
+use portico_core::{Principal, Section};
 use portico_store::scoped::licences::LicenceSummary;
 
 use super::tickets::acting_company;
@@ -58,18 +58,13 @@ pub(crate) async fn list(
     tx.commit().await?;
     let chrome = Chrome::signed_in(&auth, &heading, "/licences");
     Ok(render::ok(&LicencesPage {
-        fresh: FreshnessLine {
+        fresh: FreshnessLine::new(
             freshness,
-            refresh_action: "/licences/refresh".into(),
-            csrf: chrome.csrf.clone(),
-            zone: chrome.zone.clone(),
-            // Viewing the portal as a user changes nothing, a refresh included.
-            can_refresh: auth.scope.view_as().is_none()
-                && auth
-                    .scope
-                    .may(Action::RefreshConnectorData(Section::Licences))
-                    .is_ok(),
-        },
+            "/licences/refresh",
+            &chrome,
+            &auth,
+            Section::Licences,
+        ),
         today: chrome
             .zone
             .date_after(portico_store::now(), 0)

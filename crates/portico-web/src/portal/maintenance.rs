@@ -41,16 +41,17 @@ pub(crate) async fn page(
     let chrome = Chrome::signed_in(&auth, &heading, "/maintenance");
     let mut tx = state.store.scoped(&auth.scope).await?;
     let list = tx.maintenance(company, &filter).await?;
-    let fresh = crate::licence_view::portal_freshness(
-        &mut tx,
-        &auth,
-        &chrome,
-        company,
-        Section::Maintenance,
-        "/maintenance/refresh",
-    )
-    .await?;
+    let freshness = tx
+        .connector_freshness(company, Section::Maintenance)
+        .await?;
     tx.commit().await?;
+    let fresh = crate::licence_view::FreshnessLine::new(
+        freshness,
+        "/maintenance/refresh",
+        &chrome,
+        &auth,
+        Section::Maintenance,
+    );
     Ok(render::ok(&MaintenancePage {
         chrome,
         fresh,

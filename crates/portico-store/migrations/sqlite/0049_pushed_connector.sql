@@ -1,0 +1,6 @@
+-- Records a tool pushes over the REST API (I1) for a source Portico has no connector for, such
+-- as Microsoft 365 licences and users read by the MSP's own scripts: kept under one connector
+-- per workspace that is pushed to, never scheduled (it stays switched off, so no worker claims
+-- it and no portal offers Refresh), its tenants mapped to the company each push names.
+ALTER TABLE connectors ADD COLUMN pushed BOOLEAN NOT NULL DEFAULT 0;
+CREATE UNIQUE INDEX connectors_pushed ON connectors (workspace_id) WHERE pushed;

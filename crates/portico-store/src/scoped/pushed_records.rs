@@ -1,0 +1,711 @@
+//! Records a tool pushes over the REST API for a source Portico has no connector for (I1): a
+//! company's Microsoft 365 licences and directory users as the MSP's own scripts read them.
+//! Each push is the whole list of one tenant: what it names is added or changed, what it no
+//! longer names is retired (kept, marked), and an unchanged push writes nothing, as a
+//! connector's run. They are kept under the workspace's pushed connector (made at the first
+//! push, never scheduled), so the pages, freshness lines, run history and unmapping treat them
+//! as any connector's.
+
+use std::collections::{HashMap, HashSet};
+
+use portico_core::{Action, AuditAction, AuditTarget, CompanyId, ConnectorId};
+
+use super::ScopedTx;
+use super::connectors::ConnectorKind;
+use super::fence;
+use crate::sql::q;
+use crate::{StoreError, now};
+
+/// Products or users one push may name: a tenant larger than this pushes nothing here.
+pub const MAX_PUSHED: usize = 50_000;
+
+/// What a push changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PushOutcome {
+    pub seen: i64,
+    pub added: i64,
+    pub changed: i64,
+    pub retired: i64,
+}
+
+/// A product as a tool pushes it.
+#[derive(Debug, Clone, Default)]
+pub struct PushedLicence {
+    pub sku_id: String,
+    pub sku_part_number: String,
+    pub product_name: String,
+    /// The vendor's word for its state; `Enabled` when left empty.
+    pub capability_status: String,
+    pub purchased: i64,
+    pub assigned: i64,
+    pub suspended: i64,
+    pub unused_disabled: i64,
+    pub unused_inactive: i64,
+    /// `YYYY-MM-DD`.
+    pub renews_on: Option<String>,
+}
+
+/// A directory user as a tool pushes it.
+#[derive(Debug, Clone, Default)]
+pub struct PushedUser {
+    pub external_id: String,
+    pub display_name: String,
+    pub user_principal_name: String,
+    pub mail: String,
+    pub enabled: bool,
+    pub licence_skus: Vec<String>,
+    pub mfa_registered: Option<bool>,
+    pub is_admin: bool,
+    pub last_sign_in_at: Option<i64>,
+}
+
+struct StoredLicence {
+    sku_id: String,
+    sku_part_number: String,
+    product_name: String,
+    capability_status: String,
+    purchased: i64,
+    assigned: i64,
+    suspended: i64,
+    unused_disabled: i64,
+    unused_inactive: i64,
+    renews_on: Option<String>,
+    retired_at: Option<i64>,
+}
+crate::sql::db_row!(StoredLicence {
+    sku_id,
+    sku_part_number,
+    product_name,
+    capability_status,
+    purchased,
+    assigned,
+    suspended,
+    unused_disabled,
+    unused_inactive,
+    renews_on,
+    retired_at
+});
+
+struct StoredUser {
+    external_id: String,
+    display_name: String,
+    user_principal_name: String,
+    mail: String,
+    enabled: bool,
+    licence_skus: String,
+    mfa_registered: Option<bool>,
+    is_admin: bool,
+    last_sign_in_at: Option<i64>,
+    retired_at: Option<i64>,
+}
+crate::sql::db_row!(StoredUser {
+    external_id,
+    display_name,
+    user_principal_name,
+    mail,
+    enabled,
+    licence_skus,
+    mfa_registered,
+    is_admin,
+    last_sign_in_at,
+    retired_at
+});
+
+/// Text a push names something by: one line, not empty, at most `max` characters.
+fn refuse_text(
+    refusals: &mut Vec<(String, String)>,
+    field: String,
+    text: &str,
+    max: usize,
+    required: bool,
+) {
+    let text = text.trim();
+    if (required && text.is_empty())
+        || text.chars().count() > max
+        || text.chars().any(char::is_control)
+    {
+        refusals.push((
+            field,
+            format!(
+                "{}one line of at most {max} characters.",
+                if required { "Required: " } else { "At most " }
+            ),
+        ));
+    }
+}
+
+fn check_tenant(tenant: &str) -> Result<(), StoreError> {
+    let mut refusals = Vec::new();
+    refuse_text(&mut refusals, "tenant".into(), tenant, 200, true);
+    if refusals.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidFields(refusals))
+    }
+}
+
+fn check_licences(licences: &[PushedLicence]) -> Result<(), StoreError> {
+    let mut refusals = Vec::new();
+    if licences.len() > MAX_PUSHED {
+        refusals.push((
+            "licences".into(),
+            format!("Push at most {MAX_PUSHED} products at once."),
+        ));
+    }
+    let mut ids = HashSet::new();
+    for (i, l) in licences.iter().enumerate().take(MAX_PUSHED) {
+        let at = |field: &str| format!("licences[{i}].{field}");
+        refuse_text(&mut refusals, at("sku_id"), &l.sku_id, 100, true);
+        if !ids.insert(l.sku_id.trim()) {
+            refusals.push((at("sku_id"), "Each product once.".into()));
+        }
+        refuse_text(
+            &mut refusals,
+            at("sku_part_number"),
+            &l.sku_part_number,
+            100,
+            true,
+        );
+        refuse_text(
+            &mut refusals,
+            at("product_name"),
+            &l.product_name,
+            200,
+            true,
+        );
+        refuse_text(
+            &mut refusals,
+            at("capability_status"),
+            &l.capability_status,
+            40,
+            false,
+        );
+        for (field, value) in [
+            ("purchased", l.purchased),
+            ("assigned", l.assigned),
+            ("suspended", l.suspended),
+            ("unused_disabled", l.unused_disabled),
+            ("unused_inactive", l.unused_inactive),
+        ] {
+            if !(0..=10_000_000).contains(&value) {
+                refusals.push((at(field), "A count from 0 to 10,000,000.".into()));
+            }
+        }
+        if let Some(date) = &l.renews_on
+            && portico_core::parse_date(date).is_none()
+        {
+            refusals.push((at("renews_on"), "A date as YYYY-MM-DD.".into()));
+        }
+    }
+    if refusals.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidFields(refusals))
+    }
+}
+
+fn check_users(users: &[PushedUser]) -> Result<(), StoreError> {
+    let mut refusals = Vec::new();
+    if users.len() > MAX_PUSHED {
+        refusals.push((
+            "users".into(),
+            format!("Push at most {MAX_PUSHED} users at once."),
+        ));
+    }
+    let mut ids = HashSet::new();
+    for (i, u) in users.iter().enumerate().take(MAX_PUSHED) {
+        let at = |field: &str| format!("users[{i}].{field}");
+        refuse_text(&mut refusals, at("id"), &u.external_id, 100, true);
+        if !ids.insert(u.external_id.trim()) {
+            refusals.push((at("id"), "Each user once.".into()));
+        }
+        refuse_text(
+            &mut refusals,
+            at("display_name"),
+            &u.display_name,
+            200,
+            true,
+        );
+        refuse_text(
+            &mut refusals,
+            at("user_principal_name"),
+            &u.user_principal_name,
+            320,
+            true,
+        );
+        refuse_text(&mut refusals, at("mail"), &u.mail, 320, false);
+        if u.licence_skus.len() > 100 {
+            refusals.push((at("licence_sku_ids"), "At most 100 products a user.".into()));
+        }
+        for sku in &u.licence_skus {
+            if sku.trim().is_empty() || sku.len() > 100 || sku.contains(char::is_whitespace) {
+                refusals.push((
+                    at("licence_sku_ids"),
+                    "Each a product's id, without spaces.".into(),
+                ));
+                break;
+            }
+        }
+    }
+    if refusals.is_empty() {
+        Ok(())
+    } else {
+        Err(StoreError::InvalidFields(refusals))
+    }
+}
+
+impl ScopedTx<'_> {
+    /// Replaces the licences tenant `tenant` feeds `company` with `licences`: new products added,
+    /// changed ones changed, products no longer named retired.
+    pub async fn push_licences(
+        &mut self,
+        company: CompanyId,
+        tenant: &str,
+        licences: &[PushedLicence],
+    ) -> Result<PushOutcome, StoreError> {
+        // Records of a company, as an asset pushed over the API: a token may, though it never
+        // manages connectors (their credentials); the pushed connector has none.
+        self.scope.may(Action::ManageCompanyRecords)?;
+        self.company_taking_work(company).await?;
+        check_tenant(tenant)?;
+        check_licences(licences)?;
+        let tenant = tenant.trim();
+        let connector = self.pushed_tenant(company, tenant).await?;
+        let mut query = self.select(
+            "l.sku_id, l.sku_part_number, l.product_name, l.capability_status, l.purchased, \
+             l.assigned, l.suspended, l.unused_disabled, l.unused_inactive, l.renews_on, l.retired_at",
+            &fence::LICENCES,
+            "l",
+        );
+        query
+            .sql(" AND l.company_id = ")
+            .arg(company)
+            .sql(" AND l.connector_id = ")
+            .arg(connector)
+            .sql(" AND l.external_tenant = ")
+            .arg(tenant);
+        let stored: Vec<StoredLicence> = self.tx.all(query).await?;
+        let stored: HashMap<String, StoredLicence> =
+            stored.into_iter().map(|s| (s.sku_id.clone(), s)).collect();
+        let at = now();
+        let mut outcome = PushOutcome {
+            seen: licences.len() as i64,
+            ..PushOutcome::default()
+        };
+        let mut named = HashSet::new();
+        for l in licences {
+            let sku_id = l.sku_id.trim();
+            named.insert(sku_id);
+            let status = match l.capability_status.trim() {
+                "" => "Enabled",
+                given => given,
+            };
+            let renews_on = l.renews_on.as_deref().and_then(portico_core::parse_date);
+            match stored.get(sku_id) {
+                None => {
+                    outcome.added += 1;
+                    self.tx
+                        .exec(q!(
+                            "INSERT INTO licences (workspace_id, company_id, connector_id, external_tenant, \
+                             sku_id, sku_part_number, product_name, capability_status, purchased, assigned, \
+                             suspended, unused_disabled, unused_inactive, renews_on, synced_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                            self.scope.workspace(),
+                            company,
+                            connector,
+                            tenant,
+                            sku_id,
+                            l.sku_part_number.trim(),
+                            l.product_name.trim(),
+                            status,
+                            l.purchased,
+                            l.assigned,
+                            l.suspended,
+                            l.unused_disabled,
+                            l.unused_inactive,
+                            renews_on.clone(),
+                            at
+                        ))
+                        .await?;
+                }
+                Some(s) => {
+                    let same = s.sku_part_number == l.sku_part_number.trim()
+                        && s.product_name == l.product_name.trim()
+                        && s.capability_status == status
+                        && s.purchased == l.purchased
+                        && s.assigned == l.assigned
+                        && s.suspended == l.suspended
+                        && s.unused_disabled == l.unused_disabled
+                        && s.unused_inactive == l.unused_inactive
+                        && s.renews_on == renews_on
+                        && s.retired_at.is_none();
+                    if same {
+                        continue;
+                    }
+                    outcome.changed += 1;
+                    let mut update = self.update(&fence::LICENCES, |set| {
+                        set.sql("sku_part_number = ")
+                            .arg(l.sku_part_number.trim())
+                            .sql(", product_name = ")
+                            .arg(l.product_name.trim())
+                            .sql(", capability_status = ")
+                            .arg(status)
+                            .sql(", purchased = ")
+                            .arg(l.purchased)
+                            .sql(", assigned = ")
+                            .arg(l.assigned)
+                            .sql(", suspended = ")
+                            .arg(l.suspended)
+                            .sql(", unused_disabled = ")
+                            .arg(l.unused_disabled)
+                            .sql(", unused_inactive = ")
+                            .arg(l.unused_inactive)
+                            .sql(", renews_on = ")
+                            .arg(renews_on.clone())
+                            .sql(", retired_at = NULL, synced_at = ")
+                            .arg(at);
+                    });
+                    update
+                        .sql(" AND company_id = ")
+                        .arg(company)
+                        .sql(" AND external_tenant = ")
+                        .arg(tenant)
+                        .sql(" AND sku_id = ")
+                        .arg(sku_id);
+                    self.tx.exec(update).await?;
+                }
+            }
+        }
+        for (sku_id, s) in &stored {
+            if s.retired_at.is_some() || named.contains(sku_id.as_str()) {
+                continue;
+            }
+            outcome.retired += 1;
+            let mut retire = self.update(&fence::LICENCES, |set| {
+                set.sql("retired_at = ").arg(at);
+            });
+            retire
+                .sql(" AND company_id = ")
+                .arg(company)
+                .sql(" AND external_tenant = ")
+                .arg(tenant)
+                .sql(" AND sku_id = ")
+                .arg(sku_id.as_str());
+            self.tx.exec(retire).await?;
+        }
+        self.pushed(connector, company, tenant, "licences", outcome)
+            .await?;
+        Ok(outcome)
+    }
+
+    /// Replaces the directory users tenant `tenant` feeds `company` with `users`, as
+    /// [`ScopedTx::push_licences`] does its products.
+    pub async fn push_directory_users(
+        &mut self,
+        company: CompanyId,
+        tenant: &str,
+        users: &[PushedUser],
+    ) -> Result<PushOutcome, StoreError> {
+        // Records of a company, as an asset pushed over the API: a token may, though it never
+        // manages connectors (their credentials); the pushed connector has none.
+        self.scope.may(Action::ManageCompanyRecords)?;
+        self.company_taking_work(company).await?;
+        check_tenant(tenant)?;
+        check_users(users)?;
+        let tenant = tenant.trim();
+        let connector = self.pushed_tenant(company, tenant).await?;
+        let mut query = self.select(
+            "u.external_id, u.display_name, u.user_principal_name, u.mail, u.enabled, u.licence_skus, \
+             u.mfa_registered, u.is_admin, u.last_sign_in_at, u.retired_at",
+            &fence::DIRECTORY_USERS,
+            "u",
+        );
+        query
+            .sql(" AND u.company_id = ")
+            .arg(company)
+            .sql(" AND u.connector_id = ")
+            .arg(connector)
+            .sql(" AND u.external_tenant = ")
+            .arg(tenant);
+        let stored: Vec<StoredUser> = self.tx.all(query).await?;
+        let stored: HashMap<String, StoredUser> = stored
+            .into_iter()
+            .map(|s| (s.external_id.clone(), s))
+            .collect();
+        let at = now();
+        let mut outcome = PushOutcome {
+            seen: users.len() as i64,
+            ..PushOutcome::default()
+        };
+        let mut named = HashSet::new();
+        for u in users {
+            let id = u.external_id.trim();
+            named.insert(id);
+            let skus = u
+                .licence_skus
+                .iter()
+                .map(|s| s.trim())
+                .collect::<Vec<_>>()
+                .join(" ");
+            match stored.get(id) {
+                None => {
+                    outcome.added += 1;
+                    self.tx
+                        .exec(q!(
+                            "INSERT INTO directory_users (workspace_id, company_id, connector_id, external_tenant, \
+                             external_id, display_name, user_principal_name, mail, enabled, licence_skus, \
+                             mfa_registered, is_admin, last_sign_in_at, synced_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                            self.scope.workspace(),
+                            company,
+                            connector,
+                            tenant,
+                            id,
+                            u.display_name.trim(),
+                            u.user_principal_name.trim(),
+                            u.mail.trim(),
+                            u.enabled,
+                            &skus,
+                            u.mfa_registered,
+                            u.is_admin,
+                            u.last_sign_in_at,
+                            at
+                        ))
+                        .await?;
+                }
+                Some(s) => {
+                    let same = s.display_name == u.display_name.trim()
+                        && s.user_principal_name == u.user_principal_name.trim()
+                        && s.mail == u.mail.trim()
+                        && s.enabled == u.enabled
+                        && s.licence_skus == skus
+                        && s.mfa_registered == u.mfa_registered
+                        && s.is_admin == u.is_admin
+                        && s.last_sign_in_at == u.last_sign_in_at
+                        && s.retired_at.is_none();
+                    if same {
+                        continue;
+                    }
+                    outcome.changed += 1;
+                    let mut update = self.update(&fence::DIRECTORY_USERS, |set| {
+                        set.sql("display_name = ")
+                            .arg(u.display_name.trim())
+                            .sql(", user_principal_name = ")
+                            .arg(u.user_principal_name.trim())
+                            .sql(", mail = ")
+                            .arg(u.mail.trim())
+                            .sql(", enabled = ")
+                            .arg(u.enabled)
+                            .sql(", licence_skus = ")
+                            .arg(&skus)
+                            .sql(", mfa_registered = ")
+                            .arg(u.mfa_registered)
+                            .sql(", is_admin = ")
+                            .arg(u.is_admin)
+                            .sql(", last_sign_in_at = ")
+                            .arg(u.last_sign_in_at)
+                            .sql(", retired_at = NULL, synced_at = ")
+                            .arg(at);
+                    });
+                    update
+                        .sql(" AND company_id = ")
+                        .arg(company)
+                        .sql(" AND external_tenant = ")
+                        .arg(tenant)
+                        .sql(" AND external_id = ")
+                        .arg(id);
+                    self.tx.exec(update).await?;
+                }
+            }
+        }
+        for (id, s) in &stored {
+            if s.retired_at.is_some() || named.contains(id.as_str()) {
+                continue;
+            }
+            outcome.retired += 1;
+            let mut retire = self.update(&fence::DIRECTORY_USERS, |set| {
+                set.sql("retired_at = ").arg(at);
+            });
+            retire
+                .sql(" AND company_id = ")
+                .arg(company)
+                .sql(" AND external_tenant = ")
+                .arg(tenant)
+                .sql(" AND external_id = ")
+                .arg(id.as_str());
+            self.tx.exec(retire).await?;
+        }
+        // The directory page's counts, kept with the tenant as a run keeps them.
+        let without_mfa = users
+            .iter()
+            .filter(|u| u.enabled && u.mfa_registered == Some(false))
+            .count() as i64;
+        let mut counts = self.update(&fence::CONNECTOR_TENANTS, |set| {
+            set.sql("users_total = ")
+                .arg(users.len() as i64)
+                .sql(", users_without_mfa = ")
+                .arg(without_mfa);
+        });
+        counts
+            .sql(" AND connector_id = ")
+            .arg(connector)
+            .sql(" AND external_id = ")
+            .arg(tenant);
+        self.tx.exec(counts).await?;
+        self.pushed(connector, company, tenant, "users", outcome)
+            .await?;
+        Ok(outcome)
+    }
+
+    /// The workspace's pushed connector, with tenant `tenant` mapped to `company`: both made at
+    /// the first push. A tenant another company is fed by, or a company another Microsoft 365
+    /// tenant feeds, is refused (two would double its licences).
+    async fn pushed_tenant(
+        &mut self,
+        company: CompanyId,
+        tenant: &str,
+    ) -> Result<ConnectorId, StoreError> {
+        let kind = ConnectorKind::Microsoft365;
+        let mut query = self.select("c.id", &fence::CONNECTORS, "c");
+        query.sql(" AND c.pushed");
+        let found: Option<(String,)> = self.tx.optional(query).await?;
+        let connector = match found {
+            Some((id,)) => ConnectorId::from_stored(&id),
+            None => {
+                let id = ConnectorId::new();
+                let at = now();
+                // Switched off: no worker claims it and no portal offers Refresh; nothing of it
+                // is read from a vendor, so it has no addresses or credentials.
+                self.tx
+                    .exec(q!(
+                        "INSERT INTO connectors (id, workspace_id, kind, name, auth_url, api_url, home_tenant, \
+                         client_id, secret_sealed, secret_hint, enabled, pushed, created_at) \
+                         VALUES ($1, $2, $3, $4, '', '', '', '', '', '', false, true, $5)",
+                        id,
+                        self.scope.workspace(),
+                        kind.as_str(),
+                        "Pushed over the REST API",
+                        at
+                    ))
+                    .await?;
+                self.audit(
+                    AuditAction::SettingsChanged,
+                    None,
+                    AuditTarget::new("connector", id, "Pushed over the REST API"),
+                    "connector for records pushed over the REST API added at the first push",
+                )
+                .await?;
+                id
+            }
+        };
+        let mut query = self.select("t.company_id", &fence::CONNECTOR_TENANTS, "t");
+        query
+            .sql(" AND t.connector_id = ")
+            .arg(connector)
+            .sql(" AND t.external_id = ")
+            .arg(tenant);
+        let mapped: Option<(Option<String>,)> = self.tx.optional(query).await?;
+        let refused =
+            |message: &str| StoreError::InvalidFields(vec![("tenant".into(), message.to_owned())]);
+        match mapped {
+            Some((Some(other),)) if other != company.as_text() => {
+                return Err(refused(
+                    "This tenant feeds another company: an owner can map it on the connector's page.",
+                ));
+            }
+            Some((None,)) => {
+                return Err(refused(
+                    "This tenant was unmapped on the connector's page: an owner can map it again.",
+                ));
+            }
+            Some(_) => {}
+            None => {
+                let mut taken = self.select("t.name", &fence::CONNECTOR_TENANTS, "t");
+                taken
+                    .sql(" AND t.kind = ")
+                    .arg(kind.as_str())
+                    .sql(" AND t.company_id = ")
+                    .arg(company);
+                let taken: Option<(String,)> = self.tx.optional(taken).await?;
+                if let Some((other,)) = taken {
+                    return Err(refused(&format!(
+                        "The company is already fed by the {} tenant {other}.",
+                        kind.label()
+                    )));
+                }
+                self.tx
+                    .exec(q!(
+                        "INSERT INTO connector_tenants (workspace_id, connector_id, kind, connector_enabled, \
+                         external_id, name, company_id, next_sync_at, seen_at) \
+                         VALUES ($1, $2, $3, false, $4, $5, $6, 0, $7)",
+                        self.scope.workspace(),
+                        connector,
+                        kind.as_str(),
+                        tenant,
+                        tenant,
+                        company,
+                        now()
+                    ))
+                    .await?;
+            }
+        }
+        Ok(connector)
+    }
+
+    /// Records a push as its connector's run: the tenant's last success, the history and the
+    /// audit log.
+    async fn pushed(
+        &mut self,
+        connector: ConnectorId,
+        company: CompanyId,
+        tenant: &str,
+        what: &str,
+        outcome: PushOutcome,
+    ) -> Result<(), StoreError> {
+        let at = now();
+        let summary = format!(
+            "{} {what} pushed; {} added, {} changed, {} retired",
+            outcome.seen, outcome.added, outcome.changed, outcome.retired
+        );
+        let mut tenant_row = self.update(&fence::CONNECTOR_TENANTS, |set| {
+            set.sql("last_attempt_at = ")
+                .arg(at)
+                .sql(", last_success_at = ")
+                .arg(at)
+                .sql(", last_error = '', failures = 0, last_counts = ")
+                .arg(&summary)
+                .sql(", seen_at = ")
+                .arg(at);
+        });
+        tenant_row
+            .sql(" AND connector_id = ")
+            .arg(connector)
+            .sql(" AND external_id = ")
+            .arg(tenant);
+        self.tx.exec(tenant_row).await?;
+        self.tx
+            .exec(q!(
+                "INSERT INTO connector_runs (id, workspace_id, connector_id, external_id, company_id, \
+                 started_by, started_at, finished_at, succeeded, error, requests, seen, added, changed, \
+                 retired) VALUES ($1, $2, $3, $4, $5, 'api', $6, $6, true, '', 1, $7, $8, $9, $10)",
+                format!("run_{}", portico_core::MessageId::new()),
+                self.scope.workspace(),
+                connector,
+                tenant,
+                company,
+                at,
+                outcome.seen,
+                outcome.added,
+                outcome.changed,
+                outcome.retired
+            ))
+            .await?;
+        self.audit(
+            AuditAction::ConnectorSynced,
+            Some(company),
+            AuditTarget::new("connector_tenant", tenant, tenant),
+            &format!("Pushed over the REST API: {summary}"),
+        )
+        .await
+    }
+}
