@@ -1392,7 +1392,7 @@ impl SystemTx {
         for (i, a) in assets.iter().enumerate() {
             match a.source_id.as_deref() {
                 Some(id) if a.source_connector.as_deref() == Some(connector) => {
-                    by_source.insert(id, i);
+                    by_source.entry(id).or_insert(i);
                 }
                 Some(_) => {}
                 None => {

@@ -1385,12 +1385,9 @@ async fn a_tool_pushes_the_licences_and_users_of_a_tenant_no_connector_reads() {
         .json(&one_product)
         .send()
         .await;
+    // B's own tenant of that name would double its licences; A's is never in its way.
     assert_eq!(taken.status, 422, "{}", taken.body);
-    assert!(
-        taken.body.contains("feeds another company"),
-        "{}",
-        taken.body
-    );
+    assert!(taken.body.contains("already fed"), "{}", taken.body);
     let foreign = app
         .api(
             "PUT",
@@ -1426,4 +1423,37 @@ async fn a_tool_pushes_the_licences_and_users_of_a_tenant_no_connector_reads() {
         )
         .await;
     assert_eq!(switched.status, 400, "{}", switched.body);
+    // The tenant is shown by its name over the API; unmapped by an owner, its pushes stop.
+    let read = app.api("GET", &users, &token).send().await;
+    assert!(
+        read.body.contains("\"tenant\":\"contoso.example\""),
+        "{}",
+        read.body
+    );
+    let unmapped = map(
+        &app,
+        &format!("/settings/connectors/{id}"),
+        &format!("{a}/contoso.example"),
+        "",
+    )
+    .await;
+    assert_eq!(unmapped.status, 303, "{}", unmapped.body);
+    let stopped = app
+        .api("PUT", &licences, &token)
+        .json(&one_product)
+        .send()
+        .await;
+    assert_eq!(stopped.status, 422, "{}", stopped.body);
+    assert!(
+        stopped.body.contains("unmapped or moved"),
+        "{}",
+        stopped.body
+    );
+    assert!(
+        !app.get_as(Who::ClientAdmin, "/licences")
+            .await
+            .body
+            .contains("Pushed E3"),
+        "what it fed went with the mapping"
+    );
 }

@@ -4,3 +4,7 @@
 -- it and no portal offers Refresh), its tenants mapped to the company each push names.
 ALTER TABLE connectors ADD COLUMN pushed BOOLEAN NOT NULL DEFAULT 0;
 CREATE UNIQUE INDEX connectors_pushed ON connectors (workspace_id) WHERE pushed;
+-- One tenant per company and vendor (two would double a company's licences): the mapping page
+-- and pushes check it, and this holds it when two of them race.
+CREATE UNIQUE INDEX connector_tenants_one_feed ON connector_tenants (workspace_id, kind, company_id)
+    WHERE company_id IS NOT NULL;

@@ -847,7 +847,22 @@ impl ScopedTx<'_> {
             .arg(id)
             .sql(" AND external_id = ")
             .arg(external_id);
-        self.tx.exec(query).await?;
+        match self.tx.exec(query).await {
+            Ok(_) => {}
+            // Another tenant came to feed the company since the check above (the index holds
+            // one a company and vendor).
+            Err(e) if e.is_unique_violation() => {
+                return Err(StoreError::InvalidFields(vec![(
+                    "company".into(),
+                    format!(
+                        "{} is already fed by another {} tenant: unmap that one first.",
+                        company_name.clone().unwrap_or_default(),
+                        connector.kind.label()
+                    ),
+                )]));
+            }
+            Err(e) => return Err(e),
+        }
         let detail = match &company_name {
             Some(name) => format!(
                 "{} tenant {} mapped to {name}",

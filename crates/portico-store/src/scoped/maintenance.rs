@@ -16,6 +16,8 @@ const MAX_TITLE: usize = 120;
 const MAX_SUMMARY: usize = 4_000;
 /// Assets one record may name; more is a fleet-wide run, recorded against the sites instead.
 const MAX_ASSETS: usize = 200;
+/// Sites one record may name.
+const MAX_SITES: usize = 500;
 /// History records a page shows.
 pub const HISTORY_PAGE: i64 = 50;
 
@@ -562,12 +564,19 @@ impl ScopedTx<'_> {
             );
         }
 
-        // Sites: the company's own, named by id from the form's boxes.
+        // Sites: the company's own, named by id from the form's boxes (or a tool's list, so
+        // bounded: no company has more).
         let mut sites = Vec::new();
-        let mut unknown_site = false;
-        for text in draft.sites.iter().filter(|t| !t.trim().is_empty()) {
+        let mut unknown_site = draft.sites.len() > MAX_SITES;
+        let mut seen = std::collections::HashSet::new();
+        for text in draft
+            .sites
+            .iter()
+            .take(MAX_SITES)
+            .filter(|t| !t.trim().is_empty())
+        {
             match SiteId::parse(text.trim()) {
-                Some(site) if !sites.contains(&site) => sites.push(site),
+                Some(site) if seen.insert(site) => sites.push(site),
                 Some(_) => {}
                 None => unknown_site = true,
             }

@@ -13,11 +13,35 @@ use portico_core::{Action, AuditAction, AuditTarget, CompanyId, ConnectorId};
 use super::ScopedTx;
 use super::connectors::ConnectorKind;
 use super::fence;
-use crate::sql::q;
+use crate::sql::{Q, q};
 use crate::{StoreError, now};
 
 /// Products or users one push may name: a tenant larger than this pushes nothing here.
-pub const MAX_PUSHED: usize = 50_000;
+pub const MAX_PUSHED: usize = 20_000;
+
+/// Refused fields named in one answer at most (a list of thousands helps nobody).
+const MAX_REFUSALS: usize = 100;
+
+/// Rows one INSERT adds.
+const INSERT_BATCH: usize = 200;
+
+/// Refuses with `refusals`, at most [`MAX_REFUSALS`] of them.
+fn refused(mut refusals: Vec<(String, String)>) -> Result<(), StoreError> {
+    if refusals.is_empty() {
+        return Ok(());
+    }
+    refusals.truncate(MAX_REFUSALS);
+    Err(StoreError::InvalidFields(refusals))
+}
+
+/// The tenant a record of `company` came from, as its source names it: a pushed tenant is kept
+/// under a key holding the company's id ([`ScopedTx::push_licences`]), shown without it.
+pub fn tenant_name(company: CompanyId, external_tenant: &str) -> &str {
+    external_tenant
+        .strip_prefix(company.as_text().as_str())
+        .and_then(|rest| rest.strip_prefix('/'))
+        .unwrap_or(external_tenant)
+}
 
 /// What a push changed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -137,10 +161,16 @@ fn refuse_text(
 fn check_tenant(tenant: &str) -> Result<(), StoreError> {
     let mut refusals = Vec::new();
     refuse_text(&mut refusals, "tenant".into(), tenant, 200, true);
-    if refusals.is_empty() {
-        Ok(())
-    } else {
-        Err(StoreError::InvalidFields(refusals))
+    refused(refusals)
+}
+
+/// A product's id: the users' lists name products by it, separated by spaces when stored.
+fn refuse_sku(refusals: &mut Vec<(String, String)>, field: String, sku: &str) {
+    if sku.trim().is_empty() || sku.len() > 100 || sku.contains(char::is_whitespace) {
+        refusals.push((
+            field,
+            "A product's id: 1 to 100 characters, no spaces.".into(),
+        ));
     }
 }
 
@@ -155,7 +185,7 @@ fn check_licences(licences: &[PushedLicence]) -> Result<(), StoreError> {
     let mut ids = HashSet::new();
     for (i, l) in licences.iter().enumerate().take(MAX_PUSHED) {
         let at = |field: &str| format!("licences[{i}].{field}");
-        refuse_text(&mut refusals, at("sku_id"), &l.sku_id, 100, true);
+        refuse_sku(&mut refusals, at("sku_id"), &l.sku_id);
         if !ids.insert(l.sku_id.trim()) {
             refusals.push((at("sku_id"), "Each product once.".into()));
         }
@@ -197,11 +227,7 @@ fn check_licences(licences: &[PushedLicence]) -> Result<(), StoreError> {
             refusals.push((at("renews_on"), "A date as YYYY-MM-DD.".into()));
         }
     }
-    if refusals.is_empty() {
-        Ok(())
-    } else {
-        Err(StoreError::InvalidFields(refusals))
-    }
+    refused(refusals)
 }
 
 fn check_users(users: &[PushedUser]) -> Result<(), StoreError> {
@@ -237,21 +263,13 @@ fn check_users(users: &[PushedUser]) -> Result<(), StoreError> {
         if u.licence_skus.len() > 100 {
             refusals.push((at("licence_sku_ids"), "At most 100 products a user.".into()));
         }
-        for sku in &u.licence_skus {
-            if sku.trim().is_empty() || sku.len() > 100 || sku.contains(char::is_whitespace) {
-                refusals.push((
-                    at("licence_sku_ids"),
-                    "Each a product's id, without spaces.".into(),
-                ));
-                break;
-            }
+        if let Some(sku) = u.licence_skus.iter().find(|sku| {
+            sku.trim().is_empty() || sku.len() > 100 || sku.contains(char::is_whitespace)
+        }) {
+            refuse_sku(&mut refusals, at("licence_sku_ids"), sku);
         }
     }
-    if refusals.is_empty() {
-        Ok(())
-    } else {
-        Err(StoreError::InvalidFields(refusals))
-    }
+    refused(refusals)
 }
 
 impl ScopedTx<'_> {
@@ -269,8 +287,8 @@ impl ScopedTx<'_> {
         self.company_taking_work(company).await?;
         check_tenant(tenant)?;
         check_licences(licences)?;
-        let tenant = tenant.trim();
-        let connector = self.pushed_tenant(company, tenant).await?;
+        let (connector, key) = self.pushed_tenant(company, tenant.trim()).await?;
+        let tenant = key.as_str();
         let mut query = self.select(
             "l.sku_id, l.sku_part_number, l.product_name, l.capability_status, l.purchased, \
              l.assigned, l.suspended, l.unused_disabled, l.unused_inactive, l.renews_on, l.retired_at",
@@ -293,6 +311,7 @@ impl ScopedTx<'_> {
             ..PushOutcome::default()
         };
         let mut named = HashSet::new();
+        let mut fresh = Vec::new();
         for l in licences {
             let sku_id = l.sku_id.trim();
             named.insert(sku_id);
@@ -302,32 +321,7 @@ impl ScopedTx<'_> {
             };
             let renews_on = l.renews_on.as_deref().and_then(portico_core::parse_date);
             match stored.get(sku_id) {
-                None => {
-                    outcome.added += 1;
-                    self.tx
-                        .exec(q!(
-                            "INSERT INTO licences (workspace_id, company_id, connector_id, external_tenant, \
-                             sku_id, sku_part_number, product_name, capability_status, purchased, assigned, \
-                             suspended, unused_disabled, unused_inactive, renews_on, synced_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-                            self.scope.workspace(),
-                            company,
-                            connector,
-                            tenant,
-                            sku_id,
-                            l.sku_part_number.trim(),
-                            l.product_name.trim(),
-                            status,
-                            l.purchased,
-                            l.assigned,
-                            l.suspended,
-                            l.unused_disabled,
-                            l.unused_inactive,
-                            renews_on.clone(),
-                            at
-                        ))
-                        .await?;
-                }
+                None => fresh.push((l, status, renews_on)),
                 Some(s) => {
                     let same = s.sku_part_number == l.sku_part_number.trim()
                         && s.product_name == l.product_name.trim()
@@ -376,10 +370,57 @@ impl ScopedTx<'_> {
                 }
             }
         }
-        for (sku_id, s) in &stored {
-            if s.retired_at.is_some() || named.contains(sku_id.as_str()) {
-                continue;
+        outcome.added = fresh.len() as i64;
+        for chunk in fresh.chunks(INSERT_BATCH) {
+            let mut insert = Q::new(
+                "INSERT INTO licences (workspace_id, company_id, connector_id, external_tenant, sku_id, \
+                 sku_part_number, product_name, capability_status, purchased, assigned, suspended, \
+                 unused_disabled, unused_inactive, renews_on, synced_at) VALUES ",
+            );
+            for (i, (l, status, renews_on)) in chunk.iter().enumerate() {
+                insert
+                    .sql(if i == 0 { "(" } else { ", (" })
+                    .arg(self.scope.workspace())
+                    .sql(", ")
+                    .arg(company)
+                    .sql(", ")
+                    .arg(connector)
+                    .sql(", ")
+                    .arg(tenant)
+                    .sql(", ")
+                    .arg(l.sku_id.trim())
+                    .sql(", ")
+                    .arg(l.sku_part_number.trim())
+                    .sql(", ")
+                    .arg(l.product_name.trim())
+                    .sql(", ")
+                    .arg(*status)
+                    .sql(", ")
+                    .arg(l.purchased)
+                    .sql(", ")
+                    .arg(l.assigned)
+                    .sql(", ")
+                    .arg(l.suspended)
+                    .sql(", ")
+                    .arg(l.unused_disabled)
+                    .sql(", ")
+                    .arg(l.unused_inactive)
+                    .sql(", ")
+                    .arg(renews_on.clone())
+                    .sql(", ")
+                    .arg(at)
+                    .sql(")");
             }
+            self.tx.exec(insert).await?;
+        }
+        // Retired in the keys' order, so that writers meet the rows in one order.
+        let mut gone: Vec<&String> = stored
+            .iter()
+            .filter(|(sku_id, s)| s.retired_at.is_none() && !named.contains(sku_id.as_str()))
+            .map(|(sku_id, _)| sku_id)
+            .collect();
+        gone.sort_unstable();
+        for sku_id in gone {
             outcome.retired += 1;
             let mut retire = self.update(&fence::LICENCES, |set| {
                 set.sql("retired_at = ").arg(at);
@@ -412,8 +453,8 @@ impl ScopedTx<'_> {
         self.company_taking_work(company).await?;
         check_tenant(tenant)?;
         check_users(users)?;
-        let tenant = tenant.trim();
-        let connector = self.pushed_tenant(company, tenant).await?;
+        let (connector, key) = self.pushed_tenant(company, tenant.trim()).await?;
+        let tenant = key.as_str();
         let mut query = self.select(
             "u.external_id, u.display_name, u.user_principal_name, u.mail, u.enabled, u.licence_skus, \
              u.mfa_registered, u.is_admin, u.last_sign_in_at, u.retired_at",
@@ -438,6 +479,7 @@ impl ScopedTx<'_> {
             ..PushOutcome::default()
         };
         let mut named = HashSet::new();
+        let mut fresh = Vec::new();
         for u in users {
             let id = u.external_id.trim();
             named.insert(id);
@@ -448,31 +490,7 @@ impl ScopedTx<'_> {
                 .collect::<Vec<_>>()
                 .join(" ");
             match stored.get(id) {
-                None => {
-                    outcome.added += 1;
-                    self.tx
-                        .exec(q!(
-                            "INSERT INTO directory_users (workspace_id, company_id, connector_id, external_tenant, \
-                             external_id, display_name, user_principal_name, mail, enabled, licence_skus, \
-                             mfa_registered, is_admin, last_sign_in_at, synced_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-                            self.scope.workspace(),
-                            company,
-                            connector,
-                            tenant,
-                            id,
-                            u.display_name.trim(),
-                            u.user_principal_name.trim(),
-                            u.mail.trim(),
-                            u.enabled,
-                            &skus,
-                            u.mfa_registered,
-                            u.is_admin,
-                            u.last_sign_in_at,
-                            at
-                        ))
-                        .await?;
-                }
+                None => fresh.push((u, skus)),
                 Some(s) => {
                     let same = s.display_name == u.display_name.trim()
                         && s.user_principal_name == u.user_principal_name.trim()
@@ -518,10 +536,55 @@ impl ScopedTx<'_> {
                 }
             }
         }
-        for (id, s) in &stored {
-            if s.retired_at.is_some() || named.contains(id.as_str()) {
-                continue;
+        outcome.added = fresh.len() as i64;
+        for chunk in fresh.chunks(INSERT_BATCH) {
+            let mut insert = Q::new(
+                "INSERT INTO directory_users (workspace_id, company_id, connector_id, external_tenant, \
+                 external_id, display_name, user_principal_name, mail, enabled, licence_skus, \
+                 mfa_registered, is_admin, last_sign_in_at, synced_at) VALUES ",
+            );
+            for (i, (u, skus)) in chunk.iter().enumerate() {
+                insert
+                    .sql(if i == 0 { "(" } else { ", (" })
+                    .arg(self.scope.workspace())
+                    .sql(", ")
+                    .arg(company)
+                    .sql(", ")
+                    .arg(connector)
+                    .sql(", ")
+                    .arg(tenant)
+                    .sql(", ")
+                    .arg(u.external_id.trim())
+                    .sql(", ")
+                    .arg(u.display_name.trim())
+                    .sql(", ")
+                    .arg(u.user_principal_name.trim())
+                    .sql(", ")
+                    .arg(u.mail.trim())
+                    .sql(", ")
+                    .arg(u.enabled)
+                    .sql(", ")
+                    .arg(skus.as_str())
+                    .sql(", ")
+                    .arg(u.mfa_registered)
+                    .sql(", ")
+                    .arg(u.is_admin)
+                    .sql(", ")
+                    .arg(u.last_sign_in_at)
+                    .sql(", ")
+                    .arg(at)
+                    .sql(")");
             }
+            self.tx.exec(insert).await?;
+        }
+        // Retired in the keys' order, so that writers meet the rows in one order.
+        let mut gone: Vec<&String> = stored
+            .iter()
+            .filter(|(id, s)| s.retired_at.is_none() && !named.contains(id.as_str()))
+            .map(|(id, _)| id)
+            .collect();
+        gone.sort_unstable();
+        for id in gone {
             outcome.retired += 1;
             let mut retire = self.update(&fence::DIRECTORY_USERS, |set| {
                 set.sql("retired_at = ").arg(at);
@@ -557,68 +620,69 @@ impl ScopedTx<'_> {
         Ok(outcome)
     }
 
-    /// The workspace's pushed connector, with tenant `tenant` mapped to `company`: both made at
-    /// the first push. A tenant another company is fed by, or a company another Microsoft 365
-    /// tenant feeds, is refused (two would double its licences).
+    /// The workspace's pushed connector and the key of tenant `tenant` under it, mapped to
+    /// `company`: both made at the first push. The key holds the company's id, so that no
+    /// company's push can run into (or learn of) another's tenant of the same name. A company
+    /// another Microsoft 365 tenant feeds is refused (two would double its licences), as is a
+    /// tenant an owner unmapped or moved. The tenant's row stays locked to the end of the push,
+    /// so that two pushes of one tenant take turns.
     async fn pushed_tenant(
         &mut self,
         company: CompanyId,
         tenant: &str,
-    ) -> Result<ConnectorId, StoreError> {
+    ) -> Result<(ConnectorId, String), StoreError> {
         let kind = ConnectorKind::Microsoft365;
-        let mut query = self.select("c.id", &fence::CONNECTORS, "c");
-        query.sql(" AND c.pushed");
-        let found: Option<(String,)> = self.tx.optional(query).await?;
-        let connector = match found {
-            Some((id,)) => ConnectorId::from_stored(&id),
+        let connector = match self.pushed_connector().await? {
+            Some(id) => id,
             None => {
                 let id = ConnectorId::new();
-                let at = now();
                 // Switched off: no worker claims it and no portal offers Refresh; nothing of it
-                // is read from a vendor, so it has no addresses or credentials.
-                self.tx
+                // is read from a vendor, so it has no addresses or credentials. Two first pushes
+                // at once make one (the unique index on the workspace's pushed connector).
+                let made = self
+                    .tx
                     .exec(q!(
                         "INSERT INTO connectors (id, workspace_id, kind, name, auth_url, api_url, home_tenant, \
                          client_id, secret_sealed, secret_hint, enabled, pushed, created_at) \
-                         VALUES ($1, $2, $3, $4, '', '', '', '', '', '', false, true, $5)",
+                         VALUES ($1, $2, $3, $4, '', '', '', '', '', '', false, true, $5) ON CONFLICT DO NOTHING",
                         id,
                         self.scope.workspace(),
                         kind.as_str(),
                         "Pushed over the REST API",
-                        at
+                        now()
                     ))
                     .await?;
-                self.audit(
-                    AuditAction::SettingsChanged,
-                    None,
-                    AuditTarget::new("connector", id, "Pushed over the REST API"),
-                    "connector for records pushed over the REST API added at the first push",
-                )
-                .await?;
-                id
+                if made == 1 {
+                    self.audit(
+                        AuditAction::SettingsChanged,
+                        None,
+                        AuditTarget::new("connector", id, "Pushed over the REST API"),
+                        "connector for records pushed over the REST API added at the first push",
+                    )
+                    .await?;
+                }
+                self.pushed_connector().await?.ok_or(StoreError::NotFound)?
             }
+        };
+        let key = format!("{company}/{tenant}");
+        let moved = || {
+            StoreError::InvalidFields(vec![(
+                "tenant".into(),
+                "This tenant was unmapped or moved to another company on the connector's page \
+                 (Settings › Connectors): an owner can map it back."
+                    .into(),
+            )])
         };
         let mut query = self.select("t.company_id", &fence::CONNECTOR_TENANTS, "t");
         query
             .sql(" AND t.connector_id = ")
             .arg(connector)
             .sql(" AND t.external_id = ")
-            .arg(tenant);
+            .arg(key.as_str());
         let mapped: Option<(Option<String>,)> = self.tx.optional(query).await?;
-        let refused =
-            |message: &str| StoreError::InvalidFields(vec![("tenant".into(), message.to_owned())]);
         match mapped {
-            Some((Some(other),)) if other != company.as_text() => {
-                return Err(refused(
-                    "This tenant feeds another company: an owner can map it on the connector's page.",
-                ));
-            }
-            Some((None,)) => {
-                return Err(refused(
-                    "This tenant was unmapped on the connector's page: an owner can map it again.",
-                ));
-            }
-            Some(_) => {}
+            Some((Some(to),)) if to == company.as_text() => {}
+            Some(_) => return Err(moved()),
             None => {
                 let mut taken = self.select("t.name", &fence::CONNECTOR_TENANTS, "t");
                 taken
@@ -628,28 +692,58 @@ impl ScopedTx<'_> {
                     .arg(company);
                 let taken: Option<(String,)> = self.tx.optional(taken).await?;
                 if let Some((other,)) = taken {
-                    return Err(refused(&format!(
-                        "The company is already fed by the {} tenant {other}.",
-                        kind.label()
-                    )));
+                    return Err(StoreError::InvalidFields(vec![(
+                        "tenant".into(),
+                        format!(
+                            "The company is already fed by the {} tenant {other}.",
+                            kind.label()
+                        ),
+                    )]));
                 }
-                self.tx
+                // Nothing made when a row of the key exists out of sight (unmapped, or moved to
+                // a company this caller does not reach), or another tenant came to feed the
+                // company meanwhile (one tenant per company and vendor, an index).
+                let made = self
+                    .tx
                     .exec(q!(
                         "INSERT INTO connector_tenants (workspace_id, connector_id, kind, connector_enabled, \
                          external_id, name, company_id, next_sync_at, seen_at) \
-                         VALUES ($1, $2, $3, false, $4, $5, $6, 0, $7)",
+                         VALUES ($1, $2, $3, false, $4, $5, $6, 0, $7) ON CONFLICT DO NOTHING",
                         self.scope.workspace(),
                         connector,
                         kind.as_str(),
-                        tenant,
+                        key.as_str(),
                         tenant,
                         company,
                         now()
                     ))
                     .await?;
+                if made == 0 {
+                    return Err(moved());
+                }
             }
         }
-        Ok(connector)
+        let mut lock = self.update(&fence::CONNECTOR_TENANTS, |set| {
+            set.sql("seen_at = ").arg(now());
+        });
+        lock.sql(" AND connector_id = ")
+            .arg(connector)
+            .sql(" AND external_id = ")
+            .arg(key.as_str())
+            .sql(" AND company_id = ")
+            .arg(company);
+        if self.tx.exec(lock).await? != 1 {
+            return Err(moved());
+        }
+        Ok((connector, key))
+    }
+
+    /// The workspace's pushed connector, if a push made it.
+    async fn pushed_connector(&mut self) -> Result<Option<ConnectorId>, StoreError> {
+        let mut query = self.select("c.id", &fence::CONNECTORS, "c");
+        query.sql(" AND c.pushed");
+        let found: Option<(String,)> = self.tx.optional(query).await?;
+        Ok(found.map(|(id,)| ConnectorId::from_stored(&id)))
     }
 
     /// Records a push as its connector's run: the tenant's last success, the history and the
@@ -703,7 +797,7 @@ impl ScopedTx<'_> {
         self.audit(
             AuditAction::ConnectorSynced,
             Some(company),
-            AuditTarget::new("connector_tenant", tenant, tenant),
+            AuditTarget::new("connector_tenant", tenant, tenant_name(company, tenant)),
             &format!("Pushed over the REST API: {summary}"),
         )
         .await

@@ -9,7 +9,7 @@ use axum::response::Response;
 use portico_core::{CompanyId, Section};
 use portico_store::StoreError;
 use portico_store::scoped::licences::{DirectoryShow, DirectoryUser, Licence as StoredLicence};
-use portico_store::scoped::pushed_records::{PushOutcome, PushedLicence, PushedUser};
+use portico_store::scoped::pushed_records::{PushOutcome, PushedLicence, PushedUser, tenant_name};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -50,11 +50,11 @@ pub(crate) struct Licence {
     synced_at: String,
 }
 
-impl From<StoredLicence> for Licence {
-    fn from(l: StoredLicence) -> Licence {
+impl Licence {
+    fn of(company: CompanyId, l: StoredLicence) -> Licence {
         Licence {
             available: l.available(),
-            tenant: l.external_tenant,
+            tenant: tenant_name(company, &l.external_tenant).to_owned(),
             sku_id: l.sku_id,
             sku_part_number: l.sku_part_number,
             product_name: l.product_name,
@@ -108,7 +108,11 @@ pub(crate) async fn licences(
     json_answer(
         &headers,
         &LicenceList {
-            data: summary.licences.into_iter().map(Licence::from).collect(),
+            data: summary
+                .licences
+                .into_iter()
+                .map(|l| Licence::of(company, l))
+                .collect(),
             updated_at: fresh.updated_at.map(time),
         },
     )
@@ -136,10 +140,10 @@ pub(crate) struct DirectoryUserBody {
     retired_at: Option<String>,
 }
 
-impl From<DirectoryUser> for DirectoryUserBody {
-    fn from(u: DirectoryUser) -> DirectoryUserBody {
+impl DirectoryUserBody {
+    fn of(company: CompanyId, u: DirectoryUser) -> DirectoryUserBody {
         DirectoryUserBody {
-            tenant: u.external_tenant,
+            tenant: tenant_name(company, &u.external_tenant).to_owned(),
             id: u.external_id,
             display_name: u.display_name,
             user_principal_name: u.user_principal_name,
@@ -222,7 +226,7 @@ pub(crate) async fn directory_users(
             data: users
                 .users
                 .into_iter()
-                .map(DirectoryUserBody::from)
+                .map(|u| DirectoryUserBody::of(company, u))
                 .collect(),
         },
     )
@@ -399,6 +403,9 @@ pub(crate) async fn push_directory_users(
     body: Bytes,
 ) -> Result<Response, Problem> {
     let input: DirectoryUsersPush = json_body(&headers, &body)?;
+    // A read-only token, or a company out of reach, is told so before any field is judged.
+    let mut tx = state.store.scoped_write(&caller.scope).await?;
+    tx.visible_company(company).await?;
     let mut refusals = Vec::new();
     let mut users = Vec::with_capacity(input.users.len());
     for (i, u) in input.users.into_iter().enumerate() {
@@ -428,9 +435,9 @@ pub(crate) async fn push_directory_users(
         });
     }
     if !refusals.is_empty() {
+        refusals.truncate(100);
         return Err(StoreError::InvalidFields(refusals).into());
     }
-    let mut tx = state.store.scoped_write(&caller.scope).await?;
     let outcome = tx
         .push_directory_users(company, &input.tenant, &users)
         .await?;
