@@ -136,6 +136,8 @@ fn request_for(
         Record::Malformed => "x".to_owned(),
     };
     let maintenance = nth(&fx.maintenance.map(|m| m.to_string()));
+    let site = nth(&[fx.site_a1, fx.site_b1, fx.site_c1].map(|s| s.to_string()));
+    let contact = nth(&fx.contacts.map(|c| c.to_string()));
     let invoice = nth(&fx.invoices.map(|i| i.to_string()));
     let change = nth(&fx.changes.map(|c| c.to_string()));
     let path = route
@@ -143,6 +145,8 @@ fn request_for(
         .replace("{ticket}", &ticket)
         .replace("{asset}", &asset)
         .replace("{maintenance}", &maintenance)
+        .replace("{site}", &site)
+        .replace("{contact}", &contact)
         .replace("{invoice}", &invoice)
         .replace("{change}", &change);
     let body = match (method, route) {
@@ -183,6 +187,22 @@ fn request_for(
             "tenant": "pushed.example",
             "users": [{ "id": "u-1", "display_name": "Pat Pushed", "user_principal_name": "pat@pushed.example", "enabled": true }],
         })),
+        (
+            "POST" | "PUT",
+            "/api/v1/companies/{company}/sites" | "/api/v1/companies/{company}/sites/{site}",
+        ) => {
+            // A name of its own for each request: a company's sites have one each.
+            Some(
+                json!({ "name": format!("Site {}", portico_core::SiteId::new()), "address": "1 Main St" }),
+            )
+        }
+        (
+            "POST" | "PUT",
+            "/api/v1/companies/{company}/contacts"
+            | "/api/v1/companies/{company}/contacts/{contact}",
+        ) => Some(
+            json!({ "name": "Casey Contact", "email": "casey@example.test", "roles": ["technical"] }),
+        ),
         ("POST", "/api/v1/tickets/{ticket}/time") => {
             Some(json!({ "minutes": 30, "worked_on": "2026-12-01", "note": "Printer driver" }))
         }
@@ -233,7 +253,11 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/companies"),
     ("GET", "/api/v1/companies/{company}"),
     ("GET", "/api/v1/companies/{company}/sites"),
+    ("POST", "/api/v1/companies/{company}/sites"),
+    ("PUT", "/api/v1/companies/{company}/sites/{site}"),
     ("GET", "/api/v1/companies/{company}/contacts"),
+    ("POST", "/api/v1/companies/{company}/contacts"),
+    ("PUT", "/api/v1/companies/{company}/contacts/{contact}"),
     ("GET", "/api/v1/companies/{company}/users"),
     ("GET", "/api/v1/companies/{company}/assets"),
     ("GET", "/api/v1/companies/{company}/assets/{asset}"),
@@ -1041,6 +1065,84 @@ async fn a_tool_records_maintenance_on_the_assets_it_patched() {
     assert_eq!(foreign.status, 404);
     let portal = app.get_as(Who::ClientAdmin, "/maintenance").await;
     assert!(portal.body.contains("December patching"), "{}", portal.body);
+}
+
+#[tokio::test]
+async fn a_tool_keeps_sites_and_contacts_in_step() {
+    let app = TestApp::spawn().await;
+    let a = app.fx.company_a;
+    let token = app.api_token(Some(a), "read_write").await;
+    let sites = format!("/api/v1/companies/{a}/sites");
+    let added = app
+        .api("POST", &sites, &token)
+        .header("idempotency-key", "psa-site-41")
+        .json(&json!({ "name": "Warehouse", "address": "9 Dock Rd\nPort Melbourne" }))
+        .send()
+        .await;
+    assert_eq!(added.status, 201, "{}", added.body);
+    let site: Value = serde_json::from_str(&added.body).unwrap();
+    let site_id = site["id"].as_str().unwrap().to_owned();
+    // A second site of that name is refused, by field; the retry of the first is its answer.
+    let twin = app
+        .api("POST", &sites, &token)
+        .json(&json!({ "name": "Warehouse" }))
+        .send()
+        .await;
+    assert_eq!(twin.status, 422, "{}", twin.body);
+    assert!(twin.body.contains("\"name\""), "{}", twin.body);
+    let again = app
+        .api("POST", &sites, &token)
+        .header("idempotency-key", "psa-site-41")
+        .json(&json!({ "name": "Warehouse", "address": "9 Dock Rd\nPort Melbourne" }))
+        .send()
+        .await;
+    assert_eq!(again.body, added.body);
+    let renamed = app
+        .api("PUT", &format!("{sites}/{site_id}"), &token)
+        .json(&json!({ "name": "Dock Warehouse" }))
+        .send()
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    assert!(renamed.body.contains("Dock Warehouse"));
+
+    let contacts = format!("/api/v1/companies/{a}/contacts");
+    let refused = app
+        .api("POST", &contacts, &token)
+        .json(&json!({ "name": "", "email": "not an address", "roles": ["primary", "boss"] }))
+        .send()
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    for field in ["\"name\"", "\"email\"", "\"roles\""] {
+        assert!(refused.body.contains(field), "{field}: {}", refused.body);
+    }
+    let added = app
+        .api("POST", &contacts, &token)
+        .json(&json!({ "name": "Jordan Lee", "email": "jordan@acme.test", "roles": ["billing", "technical"] }))
+        .send()
+        .await;
+    assert_eq!(added.status, 201, "{}", added.body);
+    let contact: Value = serde_json::from_str(&added.body).unwrap();
+    assert_eq!(contact["roles"], json!(["billing", "technical"]));
+    let id = contact["id"].as_str().unwrap().to_owned();
+    let replaced = app
+        .api("PUT", &format!("{contacts}/{id}"), &token)
+        .json(&json!({ "name": "Jordan Lee", "phone": "03 9000 0000" }))
+        .send()
+        .await;
+    assert_eq!(replaced.status, 200, "{}", replaced.body);
+    let contact: Value = serde_json::from_str(&replaced.body).unwrap();
+    assert_eq!(contact["email"], "", "replaced whole");
+    assert_eq!(contact["roles"], json!([]));
+    // Another company's contact is not found; the console shows the new one.
+    let foreign = app
+        .api("PUT", &format!("{contacts}/{}", app.fx.contacts[1]), &token)
+        .json(&json!({ "name": "x" }))
+        .send()
+        .await;
+    assert_eq!(foreign.status, 404);
+    let page = app.get_as(Who::Owner, &format!("/companies/{a}")).await;
+    assert!(page.body.contains("Jordan Lee"), "{}", page.body);
+    assert!(page.body.contains("Dock Warehouse"), "{}", page.body);
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@
 
 pub(crate) mod assets;
 pub(crate) mod companies;
+pub(crate) mod company_records;
 pub(crate) mod licences;
 pub(crate) mod openapi;
 mod paging;

@@ -11,7 +11,7 @@ use serde_json::Value;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{assets, companies, licences, records, tickets, work};
+use super::{assets, companies, company_records, licences, records, tickets, work};
 use crate::auth::Auth;
 use crate::error::WebError;
 use crate::render::{self, Chrome};
@@ -34,6 +34,10 @@ use crate::render::{self, Chrome};
         companies::one,
         companies::sites,
         companies::contacts,
+        company_records::create_site,
+        company_records::replace_site,
+        company_records::create_contact,
+        company_records::replace_contact,
         companies::users,
         assets::list,
         assets::one,

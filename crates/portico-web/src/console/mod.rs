@@ -564,10 +564,30 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Public,
             crate::api::companies::sites,
         )
+        .post(
+            "/api/v1/companies/{company}/sites",
+            Resource::Public,
+            crate::api::company_records::create_site,
+        )
+        .put(
+            "/api/v1/companies/{company}/sites/{site}",
+            Resource::Public,
+            crate::api::company_records::replace_site,
+        )
         .get(
             "/api/v1/companies/{company}/contacts",
             Resource::Public,
             crate::api::companies::contacts,
+        )
+        .post(
+            "/api/v1/companies/{company}/contacts",
+            Resource::Public,
+            crate::api::company_records::create_contact,
+        )
+        .put(
+            "/api/v1/companies/{company}/contacts/{contact}",
+            Resource::Public,
+            crate::api::company_records::replace_contact,
         )
         .get(
             "/api/v1/companies/{company}/users",
