@@ -3,7 +3,7 @@
 //! route cannot be added without the test noticing.
 
 use axum::handler::Handler;
-use axum::routing::{MethodRouter, get, post, put};
+use axum::routing::{MethodRouter, get, patch, post, put};
 use axum::{Extension, Router};
 use portico_core::Section;
 use portico_store::SurfaceKind;
@@ -147,6 +147,14 @@ impl SurfaceRoutes {
         T: 'static,
     {
         self.add("PUT", path, resource, put(handler))
+    }
+
+    pub(crate) fn patch<H, T>(self, path: &'static str, resource: Resource, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add("PATCH", path, resource, patch(handler))
     }
 
     pub fn specs(&self) -> &[RouteSpec] {

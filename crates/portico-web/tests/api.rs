@@ -203,6 +203,7 @@ fn request_for(
         ) => Some(
             json!({ "name": "Casey Contact", "email": "casey@example.test", "roles": ["technical"] }),
         ),
+        ("PATCH", "/api/v1/tickets/{ticket}") => Some(json!({ "priority": "high" })),
         ("POST", "/api/v1/tickets/{ticket}/time") => {
             Some(json!({ "minutes": 30, "worked_on": "2026-12-01", "note": "Printer driver" }))
         }
@@ -236,11 +237,11 @@ fn expected(method: &str, route: &str, token: Token, record: Record) -> u16 {
     );
     match method {
         // A read-only token never opens a write transaction, whatever it names.
-        "POST" | "PUT" if !token.writes() => 403,
+        "POST" | "PUT" | "PATCH" if !token.writes() => 403,
         "PUT" if reaches && pushed => 422,
         "POST" if reaches => 201,
-        "PUT" if reaches => 200,
-        "POST" | "PUT" => 404,
+        "PUT" | "PATCH" if reaches => 200,
+        "POST" | "PUT" | "PATCH" => 404,
         _ if reaches => 200,
         _ => 404,
     }
@@ -266,6 +267,7 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/tickets"),
     ("POST", "/api/v1/tickets"),
     ("GET", "/api/v1/tickets/{ticket}"),
+    ("PATCH", "/api/v1/tickets/{ticket}"),
     ("POST", "/api/v1/tickets/{ticket}/replies"),
     ("GET", "/api/v1/companies/{company}/maintenance"),
     (
@@ -1143,6 +1145,66 @@ async fn a_tool_keeps_sites_and_contacts_in_step() {
     let page = app.get_as(Who::Owner, &format!("/companies/{a}")).await;
     assert!(page.body.contains("Jordan Lee"), "{}", page.body);
     assert!(page.body.contains("Dock Warehouse"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn a_tool_changes_a_tickets_status_priority_and_assignee() {
+    let app = TestApp::spawn().await;
+    let token = app.api_token(Some(app.fx.company_a), "read_write").await;
+    let path = format!("/api/v1/tickets/{}", app.fx.ticket_a2);
+    let technician = app.fx.staff(Who::TechnicianAssigned).to_string();
+    let changed = app
+        .api("PATCH", &path, &token)
+        .json(&json!({ "status": "on_hold", "priority": "urgent", "assignee_id": technician }))
+        .send()
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    let ticket: Value = serde_json::from_str(&changed.body).unwrap();
+    assert_eq!(ticket["status"], "on_hold", "{ticket}");
+    assert_eq!(ticket["priority"], "urgent");
+    assert_eq!(ticket["assignee"]["id"], technician.as_str());
+    // Left out stays; null unassigns.
+    let unassigned = app
+        .api("PATCH", &path, &token)
+        .json(&json!({ "assignee_id": null }))
+        .send()
+        .await;
+    let ticket: Value = serde_json::from_str(&unassigned.body).unwrap();
+    assert!(ticket["assignee"].is_null(), "{ticket}");
+    assert_eq!(ticket["priority"], "urgent");
+    // A technician not assigned to the company cannot take it; nothing changes.
+    let refused = app
+        .api("PATCH", &path, &token)
+        .json(&json!({
+            "status": "stuck",
+            "assignee_id": app.fx.staff(Who::TechnicianNotAssigned).to_string(),
+        }))
+        .send()
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("\"status\""), "{}", refused.body);
+    let refused = app
+        .api("PATCH", &path, &token)
+        .json(&json!({ "assignee_id": app.fx.staff(Who::TechnicianNotAssigned).to_string() }))
+        .send()
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("\"assignee_id\""), "{}", refused.body);
+    let foreign = app
+        .api(
+            "PATCH",
+            &format!("/api/v1/tickets/{}", app.fx.ticket_b),
+            &token,
+        )
+        .json(&json!({ "priority": "low" }))
+        .send()
+        .await;
+    assert_eq!(foreign.status, 404);
+    // The timeline says who changed it, through which token.
+    let page = app
+        .get_as(Who::Owner, &format!("/tickets/{}", app.fx.ticket_a2))
+        .await;
+    assert!(page.body.contains("API token"), "{}", page.body);
 }
 
 #[tokio::test]

@@ -46,6 +46,7 @@ use crate::render::{self, Chrome};
         tickets::list,
         tickets::create,
         tickets::one,
+        tickets::change,
         tickets::reply,
         records::maintenance,
         records::maintenance_record,

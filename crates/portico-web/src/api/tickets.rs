@@ -548,3 +548,114 @@ pub(crate) async fn reply(
     tx.commit().await?;
     Ok(response)
 }
+
+/// A present field's value, `null` included: tells "unassign" (`null`) from "leave as it is"
+/// (left out).
+fn present<'de, D>(d: D) -> Result<Option<Option<String>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// The desk's changes to a ticket; what is left out stays as it is.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TicketPatch {
+    /// `new`, `open`, `awaiting_client`, `on_hold`, `resolved` or `closed`.
+    #[schema(pattern = "^(new|open|awaiting_client|on_hold|resolved|closed)$")]
+    status: Option<String>,
+    /// `low`, `normal`, `high` or `urgent`.
+    #[schema(pattern = "^(low|normal|high|urgent)$")]
+    priority: Option<String>,
+    /// A member of staff who may work the company's tickets; `null` to unassign.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, format = Uuid, nullable)]
+    assignee_id: Option<Option<String>>,
+}
+
+/// Changes a ticket's status, priority or assignee as the token's owner (each change on the
+/// ticket's timeline, the new assignee and the client told as from the console), as a PSA
+/// keeping the desk in step does.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/tickets/{ticket}",
+    tag = "Tickets",
+    request_body = TicketPatch,
+    params(("ticket" = String, Path, format = Uuid, description = "The ticket's id")),
+    responses(
+        (status = 200, description = "The ticket, changed", body = TicketWithMessages),
+        (status = 400, description = "The body is not JSON", body = super::ProblemBody),
+        (status = 403, description = "The token may only read", body = super::ProblemBody),
+        (status = 404, description = "No such ticket within the token's reach", body = super::ProblemBody),
+        (status = 415, description = "The body is not `application/json`", body = super::ProblemBody),
+        (status = 422, description = "A field is refused; each with its reason", body = super::ProblemBody),
+    ),
+    security(("token" = []))
+)]
+pub(crate) async fn change(
+    State(state): State<AppState>,
+    ApiAuth(caller): ApiAuth,
+    headers: HeaderMap,
+    ApiPath(ticket): ApiPath<TicketId>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let patch: TicketPatch = json_body(&headers, &body)?;
+    let links = mail_links(&state, caller.scope.workspace()).await?;
+    let mut tx = state.store.scoped_write(&caller.scope).await?;
+    // Out of reach is missing, before anything about the body is judged.
+    let current = tx.ticket(ticket).await?.ticket;
+    let mut refusals = Vec::new();
+    let status = match patch.status.as_deref() {
+        None => current.status,
+        Some(text) => TicketStatus::parse(text).unwrap_or_else(|| {
+            refusals.push(("status".to_owned(), "Choose a listed status.".to_owned()));
+            current.status
+        }),
+    };
+    let priority = match patch.priority.as_deref() {
+        None => current.priority,
+        Some(text) => TicketPriority::parse(text).unwrap_or_else(|| {
+            refusals.push((
+                "priority".to_owned(),
+                "Choose a listed priority.".to_owned(),
+            ));
+            current.priority
+        }),
+    };
+    let assignee = match patch.assignee_id {
+        None => current.assignee_id,
+        Some(None) => None,
+        Some(Some(text)) => match StaffUserId::parse(&text) {
+            Some(id) => Some(id),
+            None => {
+                refusals.push((
+                    "assignee_id".to_owned(),
+                    "Choose a member of staff who may work this company's tickets.".to_owned(),
+                ));
+                current.assignee_id
+            }
+        },
+    };
+    if !refusals.is_empty() {
+        return Err(StoreError::InvalidFields(refusals).into());
+    }
+    let change = portico_store::scoped::ticket_workflow::TicketChange {
+        status,
+        priority,
+        assignee,
+    };
+    match tx.change_ticket(ticket, &change, &links).await {
+        Ok(()) => {}
+        // The store names an assignee it refuses in words; the API names the field.
+        Err(StoreError::Invalid(message)) => {
+            return Err(
+                StoreError::InvalidFields(vec![("assignee_id".to_owned(), message)]).into(),
+            );
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let answer = answered_ticket(&mut tx, ticket).await?;
+    tx.commit().await?;
+    json_answer(&headers, &answer)
+}

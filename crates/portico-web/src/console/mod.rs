@@ -629,6 +629,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Public,
             crate::api::tickets::one,
         )
+        .patch(
+            "/api/v1/tickets/{ticket}",
+            Resource::Public,
+            crate::api::tickets::change,
+        )
         .post(
             "/api/v1/tickets/{ticket}/replies",
             Resource::Public,
