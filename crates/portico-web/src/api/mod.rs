@@ -301,6 +301,15 @@ pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
             "Send the body as `Content-Type: application/json`.",
         ));
     }
+    // Every body is an object: serde would also read a struct from an array of its fields
+    // in order, which no description allows.
+    if body.trim_ascii_start().first() != Some(&b'{')
+        && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
+    {
+        return Err(Problem::unprocessable(
+            "The body is not valid: send a JSON object.",
+        ));
+    }
     serde_json::from_slice(body).map_err(|e| {
         let detail = format!("The body is not valid: {e}.");
         if e.is_syntax() || e.is_eof() {
