@@ -413,27 +413,14 @@ impl ScopedTx<'_> {
             }
             self.tx.exec(insert).await?;
         }
-        // Retired in the keys' order, so that writers meet the rows in one order.
-        let mut gone: Vec<&String> = stored
+        let gone = stored
             .iter()
             .filter(|(sku_id, s)| s.retired_at.is_none() && !named.contains(sku_id.as_str()))
-            .map(|(sku_id, _)| sku_id)
+            .map(|(sku_id, _)| sku_id.as_str())
             .collect();
-        gone.sort_unstable();
-        for sku_id in gone {
-            outcome.retired += 1;
-            let mut retire = self.update(&fence::LICENCES, |set| {
-                set.sql("retired_at = ").arg(at);
-            });
-            retire
-                .sql(" AND company_id = ")
-                .arg(company)
-                .sql(" AND external_tenant = ")
-                .arg(tenant)
-                .sql(" AND sku_id = ")
-                .arg(sku_id.as_str());
-            self.tx.exec(retire).await?;
-        }
+        outcome.retired = self
+            .retire(&fence::LICENCES, "sku_id", company, tenant, gone, at)
+            .await?;
         self.pushed(connector, company, tenant, "licences", outcome)
             .await?;
         Ok(outcome)
@@ -577,27 +564,21 @@ impl ScopedTx<'_> {
             }
             self.tx.exec(insert).await?;
         }
-        // Retired in the keys' order, so that writers meet the rows in one order.
-        let mut gone: Vec<&String> = stored
+        let gone = stored
             .iter()
             .filter(|(id, s)| s.retired_at.is_none() && !named.contains(id.as_str()))
-            .map(|(id, _)| id)
+            .map(|(id, _)| id.as_str())
             .collect();
-        gone.sort_unstable();
-        for id in gone {
-            outcome.retired += 1;
-            let mut retire = self.update(&fence::DIRECTORY_USERS, |set| {
-                set.sql("retired_at = ").arg(at);
-            });
-            retire
-                .sql(" AND company_id = ")
-                .arg(company)
-                .sql(" AND external_tenant = ")
-                .arg(tenant)
-                .sql(" AND external_id = ")
-                .arg(id.as_str());
-            self.tx.exec(retire).await?;
-        }
+        outcome.retired = self
+            .retire(
+                &fence::DIRECTORY_USERS,
+                "external_id",
+                company,
+                tenant,
+                gone,
+                at,
+            )
+            .await?;
         // The directory page's counts, kept with the tenant as a run keeps them.
         let without_mfa = users
             .iter()
@@ -618,6 +599,36 @@ impl ScopedTx<'_> {
         self.pushed(connector, company, tenant, "users", outcome)
             .await?;
         Ok(outcome)
+    }
+
+    /// Marks retired (kept, never deleted) the rows of `tenant` in `table` whose `key` is one
+    /// of `gone`, in the keys' order, so that concurrent writers meet the rows in one order.
+    async fn retire(
+        &mut self,
+        table: &fence::Tenant,
+        key: &str,
+        company: CompanyId,
+        tenant: &str,
+        mut gone: Vec<&str>,
+        at: i64,
+    ) -> Result<i64, StoreError> {
+        gone.sort_unstable();
+        for id in &gone {
+            let mut retire = self.update(table, |set| {
+                set.sql("retired_at = ").arg(at);
+            });
+            retire
+                .sql(" AND company_id = ")
+                .arg(company)
+                .sql(" AND external_tenant = ")
+                .arg(tenant)
+                .sql(" AND ")
+                .sql(key)
+                .sql(" = ")
+                .arg(*id);
+            self.tx.exec(retire).await?;
+        }
+        Ok(gone.len() as i64)
     }
 
     /// The workspace's pushed connector and the key of tenant `tenant` under it, mapped to

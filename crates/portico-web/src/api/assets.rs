@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use portico_core::{AssetId, AssetKind, CompanyId, SiteId};
-use portico_store::StoreError;
 use portico_store::scoped::ScopedTx;
 use portico_store::scoped::assets::{Asset, AssetDraft, AssetQuery};
 use serde::{Deserialize, Serialize};
@@ -14,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::companies::time;
 use super::paging::{Page, PageParams};
 use super::tickets::Named;
-use super::{ApiAuth, ApiPath, ApiQuery, Idempotency, Problem, json_answer, json_body};
+use super::{ApiAuth, ApiPath, ApiQuery, Idempotency, Problem, json_answer, json_body, judged};
 use crate::AppState;
 
 /// A device or other thing the MSP looks after for a company.
@@ -281,29 +280,8 @@ impl AssetInput {
     }
 }
 
-/// The outcome of a store write with the body's own refusals: every problem at once, under the
-/// body's names for the fields.
-fn judged<T>(own: Vec<(String, String)>, result: Result<T, StoreError>) -> Result<T, Problem> {
-    let mut refusals = own;
-    match result {
-        Ok(value) if refusals.is_empty() => return Ok(value),
-        Ok(_) => {}
-        Err(StoreError::InvalidFields(fields)) => {
-            for (field, message) in fields {
-                let field = if field == "site" {
-                    "site_id".to_owned()
-                } else {
-                    field
-                };
-                if !refusals.iter().any(|(f, _)| *f == field) {
-                    refusals.push((field, message));
-                }
-            }
-        }
-        Err(e) => return Err(e.into()),
-    }
-    Err(StoreError::InvalidFields(refusals).into())
-}
+/// The store's name for the site field, and the body's.
+const SITE: &[(&str, &str)] = &[("site", "site_id")];
 
 /// The asset as it stands inside the transaction that changed it.
 async fn answered_asset(
@@ -353,7 +331,11 @@ pub(crate) async fn create(
     }
     idempotency.claim(&mut tx, &caller, company).await?;
     let own = input.refusals();
-    let id = judged(own, tx.add_asset(company, &input.draft(Vec::new())).await)?;
+    let id = judged(
+        own,
+        SITE,
+        tx.add_asset(company, &input.draft(Vec::new())).await,
+    )?;
     let answer = answered_asset(&mut tx, company, id).await?;
     let response = idempotency
         .answer(
@@ -403,6 +385,7 @@ pub(crate) async fn replace(
     let own = input.refusals();
     judged(
         own,
+        SITE,
         tx.update_asset(company, id, &input.draft(custom)).await,
     )?;
     let answer = answered_asset(&mut tx, company, id).await?;

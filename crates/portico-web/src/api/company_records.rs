@@ -6,13 +6,12 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use portico_core::{CompanyId, ContactId, ContactRole, SiteId};
-use portico_store::StoreError;
 use portico_store::scoped::companies::{ContactDraft, SiteDraft};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::companies::{ContactBody, SiteBody};
-use super::{ApiAuth, ApiPath, Idempotency, Problem, json_answer, json_body};
+use super::{ApiAuth, ApiPath, Idempotency, Problem, json_answer, json_body, judged};
 use crate::AppState;
 
 /// A site as a tool sends it.
@@ -78,24 +77,6 @@ impl ContactInput {
     }
 }
 
-/// The store's outcome with the body's own refusals: every problem at once.
-fn judged<T>(own: Vec<(String, String)>, result: Result<T, StoreError>) -> Result<T, Problem> {
-    let mut refusals = own;
-    match result {
-        Ok(value) if refusals.is_empty() => return Ok(value),
-        Ok(_) => {}
-        Err(StoreError::InvalidFields(fields)) => {
-            for (field, message) in fields {
-                if !refusals.iter().any(|(f, _)| *f == field) {
-                    refusals.push((field, message));
-                }
-            }
-        }
-        Err(e) => return Err(e.into()),
-    }
-    Err(StoreError::InvalidFields(refusals).into())
-}
-
 /// Adds a site to a company. Send an `Idempotency-Key` to make a retry safe.
 #[utoipa::path(
     post,
@@ -133,7 +114,7 @@ pub(crate) async fn create_site(
         return Ok(replayed);
     }
     idempotency.claim(&mut tx, &caller, company).await?;
-    let id = judged(Vec::new(), tx.add_site(company, &input.draft()).await)?;
+    let id = judged(Vec::new(), &[], tx.add_site(company, &input.draft()).await)?;
     let answer = SiteBody::from(tx.site(company, id).await?);
     let response = idempotency
         .answer(
@@ -179,6 +160,7 @@ pub(crate) async fn replace_site(
     let mut tx = state.store.scoped_write(&caller.scope).await?;
     judged(
         Vec::new(),
+        &[],
         tx.update_site(company, site, &input.draft()).await,
     )?;
     let answer = SiteBody::from(tx.site(company, site).await?);
@@ -224,7 +206,7 @@ pub(crate) async fn create_contact(
     }
     idempotency.claim(&mut tx, &caller, company).await?;
     let (draft, own) = input.draft();
-    let id = judged(own, tx.add_contact(company, &draft).await)?;
+    let id = judged(own, &[], tx.add_contact(company, &draft).await)?;
     let answer = ContactBody::from(tx.contact(company, id).await?);
     let response = idempotency
         .answer(
@@ -269,7 +251,7 @@ pub(crate) async fn replace_contact(
     let input: ContactInput = json_body(&headers, &body)?;
     let mut tx = state.store.scoped_write(&caller.scope).await?;
     let (draft, own) = input.draft();
-    judged(own, tx.update_contact(company, contact, &draft).await)?;
+    judged(own, &[], tx.update_contact(company, contact, &draft).await)?;
     let answer = ContactBody::from(tx.contact(company, contact).await?);
     tx.commit().await?;
     json_answer(&headers, &answer)

@@ -320,6 +320,36 @@ pub(crate) fn json_body<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// The outcome of a store write with the body's own refusals: every problem at once, under the
+/// body's names for the fields (`renamed`: the store's name and the body's, where they differ).
+/// A field the body already refused keeps the body's reason; an error other than a refusal
+/// (missing, forbidden) wins over any refusal.
+pub(crate) fn judged<T>(
+    own: Vec<(String, String)>,
+    renamed: &[(&str, &str)],
+    result: Result<T, portico_store::StoreError>,
+) -> Result<T, Problem> {
+    use portico_store::StoreError;
+    let mut refusals = own;
+    match result {
+        Ok(value) if refusals.is_empty() => return Ok(value),
+        Ok(_) => {}
+        Err(StoreError::InvalidFields(fields)) => {
+            for (field, message) in fields {
+                let field = renamed
+                    .iter()
+                    .find(|(store, _)| *store == field)
+                    .map_or(field, |(_, body)| (*body).to_owned());
+                if !refusals.iter().any(|(f, _)| *f == field) {
+                    refusals.push((field, message));
+                }
+            }
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Err(StoreError::InvalidFields(refusals).into())
+}
+
 /// Answers `value` as JSON with an `ETag`, or `304 Not Modified` when the request's
 /// `If-None-Match` names the same.
 pub(crate) fn json_answer<T: Serialize>(

@@ -9,7 +9,6 @@ use portico_core::{
     ChangeRequestId, ChangeStatus, CompanyId, InvoiceId, InvoiceStatus, MaintenanceId,
     MaintenanceKind, Zone,
 };
-use portico_store::StoreError;
 use portico_store::scoped::change_requests::{ChangeFilter, ChangeRequest};
 use portico_store::scoped::invoices::{Invoice, InvoiceFilter, InvoiceSummary};
 use portico_store::scoped::maintenance::{MaintenanceDraft, MaintenanceRecord};
@@ -19,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::companies::time;
 use super::paging::{Page, PageParams, refused_cursor};
 use super::tickets::Named;
-use super::{ApiAuth, ApiPath, ApiQuery, Idempotency, Problem, json_answer, json_body};
+use super::{ApiAuth, ApiPath, ApiQuery, Idempotency, Problem, json_answer, json_body, judged};
 use crate::AppState;
 
 /// Work done on a company's systems, or planned ahead.
@@ -245,28 +244,8 @@ impl MaintenanceInput {
     }
 }
 
-/// The store's refusals under the body's names for the fields, with the body's own (a field
-/// the body already refused keeps the body's reason).
-fn judged<T>(own: Vec<(String, String)>, result: Result<T, StoreError>) -> Result<T, Problem> {
-    let mut refusals = own;
-    match result {
-        Ok(value) if refusals.is_empty() => return Ok(value),
-        Ok(_) => {}
-        Err(StoreError::InvalidFields(fields)) => {
-            for (field, message) in fields {
-                let field = match field.as_str() {
-                    "sites" => "site_ids".to_owned(),
-                    _ => field,
-                };
-                if !refusals.iter().any(|(f, _)| *f == field) {
-                    refusals.push((field, message));
-                }
-            }
-        }
-        Err(e) => return Err(e.into()),
-    }
-    Err(StoreError::InvalidFields(refusals).into())
-}
+/// The store's name for the sites field, and the body's.
+const SITES: &[(&str, &str)] = &[("sites", "site_ids")];
 
 /// Records maintenance on a company: patching or other work a tool Portico has no connector
 /// for did or plans. Send an `Idempotency-Key` to make a retry safe.
@@ -307,7 +286,11 @@ pub(crate) async fn create_maintenance(
     }
     idempotency.claim(&mut tx, &caller, company).await?;
     let (draft, own) = input.draft();
-    let id = judged(own, tx.add_maintenance(company, &draft, &Zone::utc()).await)?;
+    let id = judged(
+        own,
+        SITES,
+        tx.add_maintenance(company, &draft, &Zone::utc()).await,
+    )?;
     let answer = Maintenance::from(tx.maintenance_record(company, id).await?);
     let response = idempotency
         .answer(
@@ -355,6 +338,7 @@ pub(crate) async fn replace_maintenance(
     let (draft, own) = input.draft();
     judged(
         own,
+        SITES,
         tx.update_maintenance(company, id, &draft, &Zone::utc())
             .await,
     )?;
