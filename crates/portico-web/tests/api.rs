@@ -204,6 +204,11 @@ fn request_for(
             json!({ "name": "Casey Contact", "email": "casey@example.test", "roles": ["technical"] }),
         ),
         ("PATCH", "/api/v1/tickets/{ticket}") => Some(json!({ "priority": "high" })),
+        ("PATCH", "/api/v1/change-requests/{change}") => Some(json!({ "assignee_id": null })),
+        // Done, then done again by the next token: a retry answers as the first did.
+        ("POST", "/api/v1/change-requests/{change}/decisions") => {
+            Some(json!({ "decision": "done", "note": "Installed." }))
+        }
         ("POST", "/api/v1/tickets/{ticket}/time") => {
             Some(json!({ "minutes": 30, "worked_on": "2026-12-01", "note": "Printer driver" }))
         }
@@ -239,6 +244,8 @@ fn expected(method: &str, route: &str, token: Token, record: Record) -> u16 {
         // A read-only token never opens a write transaction, whatever it names.
         "POST" | "PUT" | "PATCH" if !token.writes() => 403,
         "PUT" if reaches && pushed => 422,
+        // A decision changes a request; nothing is created.
+        "POST" if reaches && route.ends_with("/decisions") => 200,
         "POST" if reaches => 201,
         "PUT" | "PATCH" if reaches => 200,
         "POST" | "PUT" | "PATCH" => 404,
@@ -287,6 +294,9 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("PUT", "/api/v1/companies/{company}/directory-users"),
     ("GET", "/api/v1/change-requests"),
     ("GET", "/api/v1/change-requests/{change}"),
+    // Assigned while the requests are open, before the decisions row closes them.
+    ("PATCH", "/api/v1/change-requests/{change}"),
+    ("POST", "/api/v1/change-requests/{change}/decisions"),
     ("GET", "/api/v1/companies/{company}/work"),
     ("POST", "/api/v1/tickets/{ticket}/time"),
 ];
@@ -1205,6 +1215,79 @@ async fn a_tool_changes_a_tickets_status_priority_and_assignee() {
         .get_as(Who::Owner, &format!("/tickets/{}", app.fx.ticket_a2))
         .await;
     assert!(page.body.contains("API token"), "{}", page.body);
+}
+
+#[tokio::test]
+async fn a_tool_assigns_and_decides_change_requests() {
+    let app = TestApp::spawn().await;
+    let token = app.api_token(Some(app.fx.company_a), "read_write").await;
+    let change = app.fx.changes[0];
+    let path = format!("/api/v1/change-requests/{change}");
+    let not_theirs = app
+        .api("PATCH", &path, &token)
+        .json(&json!({ "assignee_id": app.fx.staff(Who::TechnicianNotAssigned).to_string() }))
+        .send()
+        .await;
+    assert_eq!(not_theirs.status, 422, "{}", not_theirs.body);
+    assert!(
+        not_theirs.body.contains("\"assignee_id\""),
+        "{}",
+        not_theirs.body
+    );
+    let technician = app.fx.staff(Who::TechnicianAssigned).to_string();
+    let assigned = app
+        .api("PATCH", &path, &token)
+        .json(&json!({ "assignee_id": technician }))
+        .send()
+        .await;
+    assert_eq!(assigned.status, 200, "{}", assigned.body);
+    // A rejection needs its reason; nothing changes without one.
+    let decisions = format!("{path}/decisions");
+    let bare = app
+        .api("POST", &decisions, &token)
+        .json(&json!({ "decision": "reject" }))
+        .send()
+        .await;
+    assert_eq!(bare.status, 422, "{}", bare.body);
+    assert!(bare.body.contains("\"note\""), "{}", bare.body);
+    let approved = app
+        .api("POST", &decisions, &token)
+        .json(&json!({ "decision": "approve", "note": "Scheduled for Friday." }))
+        .send()
+        .await;
+    assert_eq!(approved.status, 200, "{}", approved.body);
+    let request: Value = serde_json::from_str(&approved.body).unwrap();
+    assert_eq!(request["status"], "approved", "{request}");
+    // A retry answers as the first did; done closes it; a closed request is decided no more.
+    let again = app
+        .api("POST", &decisions, &token)
+        .json(&json!({ "decision": "approve", "note": "Scheduled for Friday." }))
+        .send()
+        .await;
+    assert_eq!(again.status, 200);
+    let done = app
+        .api("POST", &decisions, &token)
+        .json(&json!({ "decision": "done" }))
+        .send()
+        .await;
+    let request: Value = serde_json::from_str(&done.body).unwrap();
+    assert_eq!(request["status"], "done", "{request}");
+    let late = app
+        .api("POST", &decisions, &token)
+        .json(&json!({ "decision": "reject", "note": "Too late." }))
+        .send()
+        .await;
+    assert_eq!(late.status, 422, "{}", late.body);
+    let foreign = app
+        .api(
+            "POST",
+            &format!("/api/v1/change-requests/{}/decisions", app.fx.changes[2]),
+            &token,
+        )
+        .json(&json!({ "decision": "approve" }))
+        .send()
+        .await;
+    assert_eq!(foreign.status, 404);
 }
 
 #[tokio::test]

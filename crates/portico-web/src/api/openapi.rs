@@ -56,6 +56,8 @@ use crate::render::{self, Chrome};
         records::invoice,
         records::change_requests,
         records::change_request,
+        records::assign_change_request,
+        records::decide_change_request,
         licences::licences,
         licences::directory_users,
         licences::push_licences,

@@ -736,3 +736,127 @@ pub(crate) async fn change_request(
     tx.commit().await?;
     json_answer(&headers, &ChangeRequestBody::from(found))
 }
+
+/// What the desk does with a change request.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChangeDecisionInput {
+    /// `approve` (an open request), `reject` (with a note for the client) or `done`.
+    #[schema(pattern = "^(approve|reject|done)$")]
+    decision: String,
+    /// Told to the client; required to reject.
+    note: Option<String>,
+}
+
+/// Approves, rejects or marks done a change request as the token's owner; the client is told,
+/// as from the console. Repeating a decision the request already has changes nothing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/change-requests/{change}/decisions",
+    tag = "Records",
+    request_body = ChangeDecisionInput,
+    params(("change" = String, Path, format = Uuid, description = "The request's id")),
+    responses(
+        (status = 200, description = "The request, decided", body = ChangeRequestBody),
+        (status = 400, description = "The body is not JSON", body = super::ProblemBody),
+        (status = 403, description = "The token may only read", body = super::ProblemBody),
+        (status = 404, description = "No such request within the token's reach", body = super::ProblemBody),
+        (status = 415, description = "The body is not `application/json`", body = super::ProblemBody),
+        (status = 422, description = "A field is refused, or the request cannot be decided so now", body = super::ProblemBody),
+    ),
+    security(("token" = []))
+)]
+pub(crate) async fn decide_change_request(
+    State(state): State<AppState>,
+    ApiAuth(caller): ApiAuth,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<ChangeRequestId>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    use portico_store::scoped::change_requests::ChangeDecision;
+    let input: ChangeDecisionInput = json_body(&headers, &body)?;
+    let links = crate::mail_links(&state, caller.scope.workspace()).await?;
+    let mut tx = state.store.scoped_write(&caller.scope).await?;
+    // Out of reach is missing, before anything about the body is judged.
+    let current = tx.change_request(id).await?;
+    let (decision, reached) = match input.decision.as_str() {
+        "approve" => (ChangeDecision::Approve, ChangeStatus::Approved),
+        "reject" => (ChangeDecision::Reject, ChangeStatus::Rejected),
+        "done" => (ChangeDecision::Done, ChangeStatus::Done),
+        _ => {
+            return Err(portico_store::StoreError::InvalidFields(vec![(
+                "decision".to_owned(),
+                "One of approve, reject and done.".to_owned(),
+            )])
+            .into());
+        }
+    };
+    // A retry of a decision already taken answers the request as it stands.
+    if current.status != reached {
+        tx.decide_change_request(
+            id,
+            decision,
+            input.note.as_deref().unwrap_or(""),
+            &links.portal,
+        )
+        .await?;
+    }
+    let answer = ChangeRequestBody::from(tx.change_request(id).await?);
+    tx.commit().await?;
+    json_answer(&headers, &answer)
+}
+
+/// Who at the MSP looks after a change request.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChangeAssignment {
+    /// A member of staff who works the company's tickets; `null` for nobody.
+    #[schema(value_type = Option<String>, format = Uuid, nullable)]
+    assignee_id: Option<String>,
+}
+
+/// Assigns an open change request to a member of staff, or to nobody.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/change-requests/{change}",
+    tag = "Records",
+    request_body = ChangeAssignment,
+    params(("change" = String, Path, format = Uuid, description = "The request's id")),
+    responses(
+        (status = 200, description = "The request, assigned", body = ChangeRequestBody),
+        (status = 400, description = "The body is not JSON", body = super::ProblemBody),
+        (status = 403, description = "The token may only read", body = super::ProblemBody),
+        (status = 404, description = "No such request within the token's reach", body = super::ProblemBody),
+        (status = 415, description = "The body is not `application/json`", body = super::ProblemBody),
+        (status = 422, description = "Not someone who works for the company, or the request is closed", body = super::ProblemBody),
+    ),
+    security(("token" = []))
+)]
+pub(crate) async fn assign_change_request(
+    State(state): State<AppState>,
+    ApiAuth(caller): ApiAuth,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<ChangeRequestId>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let input: ChangeAssignment = json_body(&headers, &body)?;
+    let mut tx = state.store.scoped_write(&caller.scope).await?;
+    tx.change_request(id).await?;
+    let assignee = match input.assignee_id.as_deref() {
+        None => None,
+        Some(text) => Some(portico_core::StaffUserId::parse(text).ok_or_else(|| {
+            Problem::from(portico_store::StoreError::InvalidFields(vec![(
+                "assignee_id".to_owned(),
+                "Choose someone who works for this company.".to_owned(),
+            )]))
+        })?),
+    };
+    judged(
+        Vec::new(),
+        &[("assignee", "assignee_id")],
+        tx.assign_change_request(id, assignee).await,
+    )?;
+    let answer = ChangeRequestBody::from(tx.change_request(id).await?);
+    tx.commit().await?;
+    json_answer(&headers, &answer)
+}

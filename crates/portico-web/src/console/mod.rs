@@ -699,6 +699,16 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Public,
             crate::api::records::change_request,
         )
+        .patch(
+            "/api/v1/change-requests/{change}",
+            Resource::Public,
+            crate::api::records::assign_change_request,
+        )
+        .post(
+            "/api/v1/change-requests/{change}/decisions",
+            Resource::Public,
+            crate::api::records::decide_change_request,
+        )
         .get(
             "/api/v1/companies/{company}/work",
             Resource::Public,
