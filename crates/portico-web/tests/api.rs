@@ -204,6 +204,20 @@ fn request_for(
             json!({ "name": "Casey Contact", "email": "casey@example.test", "roles": ["technical"] }),
         ),
         ("PATCH", "/api/v1/tickets/{ticket}") => Some(json!({ "priority": "high" })),
+        ("POST", "/api/v1/companies") => Some(json!({
+            "name": format!("Company {}", CompanyId::new()),
+            "plan_name": "Managed",
+            "included_minutes": 450,
+        })),
+        // The fixture's names kept, so that every later row still finds its canaries.
+        ("PUT", "/api/v1/companies/{company}") => Some(json!({
+            "name": match record {
+                Record::OwnCompany => "Company CANARY-NAME-A",
+                Record::OtherCompany => "Company CANARY-NAME-B",
+                _ => "Company elsewhere",
+            },
+            "plan_name": "Managed",
+        })),
         ("PATCH", "/api/v1/change-requests/{change}") => Some(json!({ "assignee_id": null })),
         // Done, then done again by the next token: a retry answers as the first did.
         ("POST", "/api/v1/change-requests/{change}/decisions") => {
@@ -220,6 +234,15 @@ fn request_for(
 
 /// The expected status of one cell.
 fn expected(method: &str, route: &str, token: Token, record: Record) -> u16 {
+    // Only a token of the whole workspace that may write adds companies or changes one.
+    let administers = route == "/api/v1/companies" || route == "/api/v1/companies/{company}";
+    if method == "POST" && route == "/api/v1/companies" {
+        return if token.writes() && token.whole_workspace() {
+            201
+        } else {
+            403
+        };
+    }
     let addresses_record = route.contains('{') || (method == "POST" && route == "/api/v1/tickets");
     if !addresses_record {
         return 200;
@@ -243,6 +266,7 @@ fn expected(method: &str, route: &str, token: Token, record: Record) -> u16 {
     match method {
         // A read-only token never opens a write transaction, whatever it names.
         "POST" | "PUT" | "PATCH" if !token.writes() => 403,
+        "PUT" if administers && reaches && !token.whole_workspace() => 403,
         "PUT" if reaches && pushed => 422,
         // A decision changes a request; nothing is created.
         "POST" if reaches && route.ends_with("/decisions") => 200,
@@ -259,7 +283,9 @@ fn expected(method: &str, route: &str, token: Token, record: Record) -> u16 {
 const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/token"),
     ("GET", "/api/v1/companies"),
+    ("POST", "/api/v1/companies"),
     ("GET", "/api/v1/companies/{company}"),
+    ("PUT", "/api/v1/companies/{company}"),
     ("GET", "/api/v1/companies/{company}/sites"),
     ("POST", "/api/v1/companies/{company}/sites"),
     ("PUT", "/api/v1/companies/{company}/sites/{site}"),
@@ -1077,6 +1103,79 @@ async fn a_tool_records_maintenance_on_the_assets_it_patched() {
     assert_eq!(foreign.status, 404);
     let portal = app.get_as(Who::ClientAdmin, "/maintenance").await;
     assert!(portal.body.contains("December patching"), "{}", portal.body);
+}
+
+#[tokio::test]
+async fn a_workspace_token_adds_and_changes_companies() {
+    let app = TestApp::spawn().await;
+    let token = app.api_token(None, "read_write").await;
+    let body = json!({
+        "name": "Harbour Physio",
+        "plan_name": "Managed Plus",
+        "included_minutes": 450,
+        "currency": "AUD",
+        "monthly_fee_cents": 120_050,
+        "hourly_rate_cents": 16_500,
+    });
+    let added = app
+        .api("POST", "/api/v1/companies", &token)
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(added.status, 201, "{}", added.body);
+    let company: Value = serde_json::from_str(&added.body).unwrap();
+    assert_eq!(company["plan"]["included_minutes"], 450);
+    assert_eq!(company["plan"]["monthly_fee_cents"], 120_050);
+    assert_eq!(
+        company["portal_enabled"], false,
+        "its portal waits for an owner"
+    );
+    let id = company["id"].as_str().unwrap().to_owned();
+    let twin = app
+        .api("POST", "/api/v1/companies", &token)
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(twin.status, 422, "{}", twin.body);
+    assert!(twin.body.contains("\"name\""), "{}", twin.body);
+    let negative = app
+        .api("POST", "/api/v1/companies", &token)
+        .json(&json!({ "name": "Negative Co", "plan_name": "x", "hourly_rate_cents": -1 }))
+        .send()
+        .await;
+    assert_eq!(negative.status, 422, "{}", negative.body);
+    assert!(
+        negative.body.contains("hourly_rate_cents"),
+        "{}",
+        negative.body
+    );
+    let changed = app
+        .api("PUT", &format!("/api/v1/companies/{id}"), &token)
+        .json(&json!({ "name": "Harbour Physiotherapy", "plan_name": "Managed Plus", "included_minutes": 600 }))
+        .send()
+        .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    let company: Value = serde_json::from_str(&changed.body).unwrap();
+    assert_eq!(company["name"], "Harbour Physiotherapy");
+    assert_eq!(company["plan"]["currency"], "AUD", "kept when left out");
+    // A token naming one company adds none and changes not even its own.
+    let narrow = app.api_token(Some(app.fx.company_a), "read_write").await;
+    let refused = app
+        .api("POST", "/api/v1/companies", &narrow)
+        .json(&json!({ "name": "Sneaky Pty", "plan_name": "x" }))
+        .send()
+        .await;
+    assert_eq!(refused.status, 403);
+    let refused = app
+        .api(
+            "PUT",
+            &format!("/api/v1/companies/{}", app.fx.company_a),
+            &narrow,
+        )
+        .json(&json!({ "name": "Company CANARY-NAME-A", "plan_name": "x" }))
+        .send()
+        .await;
+    assert_eq!(refused.status, 403);
 }
 
 #[tokio::test]

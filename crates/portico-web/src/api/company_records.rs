@@ -1,16 +1,16 @@
-//! A company's sites and contacts written over the API: a PSA or CRM that owns them keeps them
-//! in step, through the same scoped store (and the same checks) as the console's forms.
+//! Companies, their sites and contacts written over the API: a PSA or CRM that owns them keeps
+//! them in step, through the same scoped store (and the same checks) as the console's forms.
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use portico_core::{CompanyId, ContactId, ContactRole, SiteId};
-use portico_store::scoped::companies::{ContactDraft, SiteDraft};
+use portico_store::scoped::companies::{CompanyDraft, ContactDraft, SiteDraft, hours_text};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::companies::{ContactBody, SiteBody};
+use super::companies::{Company, ContactBody, SiteBody};
 use super::{ApiAuth, ApiPath, Idempotency, Problem, json_answer, json_body, judged};
 use crate::AppState;
 
@@ -39,7 +39,7 @@ impl SiteInput {
 pub(crate) struct ContactInput {
     #[schema(min_length = 1, max_length = 200)]
     name: String,
-    #[schema(format = Email)]
+    /// An e-mail address; empty or left out for none.
     email: Option<String>,
     phone: Option<String>,
     title: Option<String>,
@@ -253,6 +253,180 @@ pub(crate) async fn replace_contact(
     let (draft, own) = input.draft();
     judged(own, &[], tx.update_contact(company, contact, &draft).await)?;
     let answer = ContactBody::from(tx.contact(company, contact).await?);
+    tx.commit().await?;
+    json_answer(&headers, &answer)
+}
+
+/// A company as a tool sends it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CompanyInput {
+    #[schema(min_length = 1, max_length = 200)]
+    name: String,
+    #[schema(min_length = 1, max_length = 200)]
+    plan_name: String,
+    /// Work included each month, in minutes (kept to the hundredth of an hour); none when left
+    /// out.
+    #[schema(minimum = 0, maximum = 44640)]
+    included_minutes: Option<i64>,
+    /// ISO 4217; with the rates, read only from tokens whose owner may see money. Left out: as
+    /// it is (the workspace's usual one for a new company).
+    currency: Option<String>,
+    #[schema(minimum = 0, maximum = 100_000_000_000i64)]
+    monthly_fee_cents: Option<i64>,
+    #[schema(minimum = 0, maximum = 100_000_000_000i64)]
+    hourly_rate_cents: Option<i64>,
+}
+
+impl CompanyInput {
+    /// The console form's draft: amounts and hours written as the form would have them.
+    fn draft(self) -> (CompanyDraft, Vec<(String, String)>) {
+        let mut refusals = Vec::new();
+        let mut amount = |field: &str, cents: Option<i64>| match cents {
+            None => String::new(),
+            Some(c) if (0..=100_000_000_000).contains(&c) => format!("{}.{:02}", c / 100, c % 100),
+            Some(_) => {
+                refusals.push((
+                    field.to_owned(),
+                    "An amount in cents, 0 or more.".to_owned(),
+                ));
+                String::new()
+            }
+        };
+        let monthly_fee = amount("monthly_fee_cents", self.monthly_fee_cents);
+        let hourly_rate = amount("hourly_rate_cents", self.hourly_rate_cents);
+        let included_hours = match self.included_minutes {
+            None => String::new(),
+            // The store refuses more than its most; what is past any month is refused here.
+            Some(m) if (0..=MAX_INCLUDED_MINUTES).contains(&m) => hours_text(m),
+            Some(_) => {
+                refusals.push((
+                    "included_minutes".to_owned(),
+                    format!("Minutes from 0 to {MAX_INCLUDED_MINUTES}."),
+                ));
+                String::new()
+            }
+        };
+        let draft = CompanyDraft {
+            name: self.name,
+            plan_name: self.plan_name,
+            included_hours,
+            currency: self.currency.unwrap_or_default(),
+            monthly_fee,
+            hourly_rate,
+        };
+        (draft, refusals)
+    }
+}
+
+/// A month's minutes at most (31 days): no plan includes more.
+const MAX_INCLUDED_MINUTES: i64 = 31 * 24 * 60;
+
+/// The store's names for the company form's fields, and the body's.
+const COMPANY_FIELDS: &[(&str, &str)] = &[
+    ("included_hours", "included_minutes"),
+    ("monthly_fee", "monthly_fee_cents"),
+    ("hourly_rate", "hourly_rate_cents"),
+];
+
+/// Adds a client company (its portal off until an owner switches it on). Only a token of the
+/// whole workspace that may write. Send an `Idempotency-Key` to make a retry safe.
+#[utoipa::path(
+    post,
+    path = "/api/v1/companies",
+    tag = "Companies",
+    request_body = CompanyInput,
+    params(
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Makes a retry safe: the same key and body answer the first answer again (1 to 255 visible ASCII characters; a UUID is a good one)"),
+    ),
+    responses(
+        (status = 201, description = "The company, added", body = Company),
+        (status = 400, description = "The body is not JSON, or the key is not valid", body = super::ProblemBody),
+        (status = 403, description = "The token may only read, or names one company", body = super::ProblemBody),
+        (status = 409, description = "Another request with the same key came first", body = super::ProblemBody),
+        (status = 415, description = "The body is not `application/json`", body = super::ProblemBody),
+        (status = 422, description = "A field is refused (a name another company has, too)", body = super::ProblemBody),
+    ),
+    security(("token" = []))
+)]
+pub(crate) async fn create_company(
+    State(state): State<AppState>,
+    ApiAuth(caller): ApiAuth,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let path = "/api/v1/companies";
+    let idempotency = Idempotency::of(&headers, "POST", path, &body)?;
+    let input: CompanyInput = json_body(&headers, &body)?;
+    let mut tx = state.store.scoped_write(&caller.scope).await?;
+    // Refused before anything is claimed: a token naming a company adds none.
+    caller
+        .scope
+        .may(portico_core::Action::ManageCompanies)
+        .map_err(portico_store::StoreError::from)?;
+    if let Some(replayed) = idempotency.replayed(&mut tx, &caller).await? {
+        return Ok(replayed);
+    }
+    let (mut draft, own) = input.draft();
+    // Left out, the currency is the workspace's usual one, as the console's form offers.
+    if draft.currency.is_empty() {
+        draft.currency = tx.usual_currency().await?;
+    }
+    let id = judged(own, COMPANY_FIELDS, tx.add_company(&draft).await)?;
+    idempotency.claim(&mut tx, &caller, id).await?;
+    let answer = Company::from(tx.company_with_counts(id).await?);
+    let response = idempotency
+        .answer(
+            &mut tx,
+            &caller,
+            StatusCode::CREATED,
+            &format!("{path}/{id}"),
+            &answer,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(response)
+}
+
+/// Replaces a company's name and plan (its rates only from tokens whose owner may see money).
+/// Only a token of the whole workspace that may write.
+#[utoipa::path(
+    put,
+    path = "/api/v1/companies/{company}",
+    tag = "Companies",
+    request_body = CompanyInput,
+    params(("company" = String, Path, format = Uuid, description = "The company's id")),
+    responses(
+        (status = 200, description = "The company, changed", body = Company),
+        (status = 400, description = "The body is not JSON", body = super::ProblemBody),
+        (status = 403, description = "The token may only read, or names one company", body = super::ProblemBody),
+        (status = 404, description = "No such company within the token's reach", body = super::ProblemBody),
+        (status = 415, description = "The body is not `application/json`", body = super::ProblemBody),
+        (status = 422, description = "A field is refused; each with its reason", body = super::ProblemBody),
+    ),
+    security(("token" = []))
+)]
+pub(crate) async fn replace_company(
+    State(state): State<AppState>,
+    ApiAuth(caller): ApiAuth,
+    headers: HeaderMap,
+    ApiPath(company): ApiPath<CompanyId>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let input: CompanyInput = json_body(&headers, &body)?;
+    let mut tx = state.store.scoped_write(&caller.scope).await?;
+    let current = tx.company(company).await?;
+    let (mut draft, own) = input.draft();
+    // Left out, the currency stays as it is.
+    if draft.currency.is_empty() {
+        draft.currency = current.billing.map(|b| b.currency).unwrap_or_default();
+    }
+    judged(
+        own,
+        COMPANY_FIELDS,
+        tx.update_company(company, &draft).await,
+    )?;
+    let answer = Company::from(tx.company_with_counts(company).await?);
     tx.commit().await?;
     json_answer(&headers, &answer)
 }

@@ -34,6 +34,8 @@ use crate::render::{self, Chrome};
         companies::one,
         companies::sites,
         companies::contacts,
+        company_records::create_company,
+        company_records::replace_company,
         company_records::create_site,
         company_records::replace_site,
         company_records::create_contact,

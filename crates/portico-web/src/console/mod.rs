@@ -554,10 +554,20 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Public,
             crate::api::companies::list,
         )
+        .post(
+            "/api/v1/companies",
+            Resource::Public,
+            crate::api::company_records::create_company,
+        )
         .get(
             "/api/v1/companies/{company}",
             Resource::Public,
             crate::api::companies::one,
+        )
+        .put(
+            "/api/v1/companies/{company}",
+            Resource::Public,
+            crate::api::company_records::replace_company,
         )
         .get(
             "/api/v1/companies/{company}/sites",

@@ -258,7 +258,7 @@ impl ScopedTx<'_> {
     }
 
     /// The currency most of the workspace's companies are billed in (AUD for the first).
-    pub(crate) async fn usual_currency(&mut self) -> Result<String, StoreError> {
+    pub async fn usual_currency(&mut self) -> Result<String, StoreError> {
         let mut query = self.select("c.currency", &fence::COMPANIES, "c");
         query.sql(" GROUP BY c.currency ORDER BY COUNT(*) DESC, c.currency LIMIT 1");
         let row: Option<(String,)> = self.tx.optional(query).await?;
