@@ -421,7 +421,7 @@ impl ScopedTx<'_> {
         outcome.retired = self
             .retire(&fence::LICENCES, "sku_id", company, tenant, gone, at)
             .await?;
-        self.pushed(connector, company, tenant, "licences", outcome)
+        self.pushed(connector, company, tenant, "Licences", outcome)
             .await?;
         Ok(outcome)
     }
@@ -596,7 +596,7 @@ impl ScopedTx<'_> {
             .sql(" AND external_id = ")
             .arg(tenant);
         self.tx.exec(counts).await?;
-        self.pushed(connector, company, tenant, "users", outcome)
+        self.pushed(connector, company, tenant, "Users", outcome)
             .await?;
         Ok(outcome)
     }
@@ -769,7 +769,7 @@ impl ScopedTx<'_> {
     ) -> Result<(), StoreError> {
         let at = now();
         let summary = format!(
-            "{} {what} pushed; {} added, {} changed, {} retired",
+            "{what} pushed: {} named; {} added, {} changed, {} retired",
             outcome.seen, outcome.added, outcome.changed, outcome.retired
         );
         let mut tenant_row = self.update(&fence::CONNECTOR_TENANTS, |set| {
