@@ -1340,6 +1340,14 @@ async fn a_tool_assigns_and_decides_change_requests() {
         .send()
         .await;
     assert_eq!(assigned.status, 200, "{}", assigned.body);
+    // Left out, the assignee stays.
+    let kept = app
+        .api("PATCH", &path, &token)
+        .json(&json!({}))
+        .send()
+        .await;
+    assert_eq!(kept.status, 200, "{}", kept.body);
+    assert!(kept.body.contains(&technician), "{}", kept.body);
     // A rejection needs its reason; nothing changes without one.
     let decisions = format!("{path}/decisions");
     let bare = app

@@ -329,7 +329,7 @@ pub(crate) async fn create(
     if let Some(replayed) = idempotency.replayed(&mut tx, &caller).await? {
         return Ok(replayed);
     }
-    idempotency.claim(&mut tx, &caller, company).await?;
+    idempotency.claim(&mut tx, &caller, Some(company)).await?;
     let own = input.refusals();
     let id = judged(
         own,

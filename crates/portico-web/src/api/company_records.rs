@@ -18,7 +18,7 @@ use crate::AppState;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SiteInput {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 80)]
     name: String,
     /// As it is to be shown; lines allowed.
     address: Option<String>,
@@ -37,7 +37,7 @@ impl SiteInput {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ContactInput {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 120)]
     name: String,
     /// An e-mail address; empty or left out for none.
     email: Option<String>,
@@ -113,7 +113,7 @@ pub(crate) async fn create_site(
     if let Some(replayed) = idempotency.replayed(&mut tx, &caller).await? {
         return Ok(replayed);
     }
-    idempotency.claim(&mut tx, &caller, company).await?;
+    idempotency.claim(&mut tx, &caller, Some(company)).await?;
     let id = judged(Vec::new(), &[], tx.add_site(company, &input.draft()).await)?;
     let answer = SiteBody::from(tx.site(company, id).await?);
     let response = idempotency
@@ -204,7 +204,7 @@ pub(crate) async fn create_contact(
     if let Some(replayed) = idempotency.replayed(&mut tx, &caller).await? {
         return Ok(replayed);
     }
-    idempotency.claim(&mut tx, &caller, company).await?;
+    idempotency.claim(&mut tx, &caller, Some(company)).await?;
     let (draft, own) = input.draft();
     let id = judged(own, &[], tx.add_contact(company, &draft).await)?;
     let answer = ContactBody::from(tx.contact(company, id).await?);
@@ -261,9 +261,9 @@ pub(crate) async fn replace_contact(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CompanyInput {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 120)]
     name: String,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 80)]
     plan_name: String,
     /// Work included each month, in minutes (kept to the hundredth of an hour); none when left
     /// out.
@@ -272,9 +272,9 @@ pub(crate) struct CompanyInput {
     /// ISO 4217; with the rates, read only from tokens whose owner may see money. Left out: as
     /// it is (the workspace's usual one for a new company).
     currency: Option<String>,
-    #[schema(minimum = 0, maximum = 100_000_000_000i64)]
+    #[schema(minimum = 0, maximum = 10_000_000_000i64)]
     monthly_fee_cents: Option<i64>,
-    #[schema(minimum = 0, maximum = 100_000_000_000i64)]
+    #[schema(minimum = 0, maximum = 10_000_000_000i64)]
     hourly_rate_cents: Option<i64>,
 }
 
@@ -284,11 +284,11 @@ impl CompanyInput {
         let mut refusals = Vec::new();
         let mut amount = |field: &str, cents: Option<i64>| match cents {
             None => String::new(),
-            Some(c) if (0..=100_000_000_000).contains(&c) => format!("{}.{:02}", c / 100, c % 100),
+            Some(c) if (0..=MAX_CENTS).contains(&c) => format!("{}.{:02}", c / 100, c % 100),
             Some(_) => {
                 refusals.push((
                     field.to_owned(),
-                    "An amount in cents, 0 or more.".to_owned(),
+                    format!("An amount in cents from 0 to {MAX_CENTS}."),
                 ));
                 String::new()
             }
@@ -318,6 +318,9 @@ impl CompanyInput {
         (draft, refusals)
     }
 }
+
+/// An amount at most, in cents (the console's most).
+const MAX_CENTS: i64 = 10_000_000_000;
 
 /// A month's minutes at most (31 days): no plan includes more.
 const MAX_INCLUDED_MINUTES: i64 = 31 * 24 * 60;
@@ -367,13 +370,15 @@ pub(crate) async fn create_company(
     if let Some(replayed) = idempotency.replayed(&mut tx, &caller).await? {
         return Ok(replayed);
     }
+    // Claimed before the work, as every create is: a concurrent twin stops here. The key
+    // names no company, there being none yet.
+    idempotency.claim(&mut tx, &caller, None).await?;
     let (mut draft, own) = input.draft();
     // Left out, the currency is the workspace's usual one, as the console's form offers.
     if draft.currency.is_empty() {
         draft.currency = tx.usual_currency().await?;
     }
     let id = judged(own, COMPANY_FIELDS, tx.add_company(&draft).await)?;
-    idempotency.claim(&mut tx, &caller, id).await?;
     let answer = Company::from(tx.company_with_counts(id).await?);
     let response = idempotency
         .answer(

@@ -478,10 +478,10 @@ impl Idempotency {
         &self,
         tx: &mut portico_store::scoped::ScopedTx<'_>,
         caller: &ApiCaller,
-        company: portico_core::CompanyId,
+        company: Option<portico_core::CompanyId>,
     ) -> Result<(), Problem> {
         if let Some(key) = &self.key {
-            tx.reserve_idempotency_key(caller.token_id, Some(company), key, &self.request_hash)
+            tx.reserve_idempotency_key(caller.token_id, company, key, &self.request_hash)
                 .await?;
         }
         Ok(())

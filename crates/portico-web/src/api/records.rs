@@ -284,7 +284,7 @@ pub(crate) async fn create_maintenance(
     if let Some(replayed) = idempotency.replayed(&mut tx, &caller).await? {
         return Ok(replayed);
     }
-    idempotency.claim(&mut tx, &caller, company).await?;
+    idempotency.claim(&mut tx, &caller, Some(company)).await?;
     let (draft, own) = input.draft();
     let id = judged(
         own,
@@ -810,9 +810,10 @@ pub(crate) async fn decide_change_request(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ChangeAssignment {
-    /// A member of staff who works the company's tickets; `null` for nobody.
+    /// A member of staff who works the company's tickets; `null` for nobody; left out, as it is.
+    #[serde(default, deserialize_with = "super::tickets::present")]
     #[schema(value_type = Option<String>, format = Uuid, nullable)]
-    assignee_id: Option<String>,
+    assignee_id: Option<Option<String>>,
 }
 
 /// Assigns an open change request to a member of staff, or to nobody.
@@ -842,20 +843,22 @@ pub(crate) async fn assign_change_request(
     let input: ChangeAssignment = json_body(&headers, &body)?;
     let mut tx = state.store.scoped_write(&caller.scope).await?;
     tx.change_request(id).await?;
-    let assignee = match input.assignee_id.as_deref() {
-        None => None,
-        Some(text) => Some(portico_core::StaffUserId::parse(text).ok_or_else(|| {
-            Problem::from(portico_store::StoreError::InvalidFields(vec![(
-                "assignee_id".to_owned(),
-                "Choose someone who works for this company.".to_owned(),
-            )]))
-        })?),
-    };
-    judged(
-        Vec::new(),
-        &[("assignee", "assignee_id")],
-        tx.assign_change_request(id, assignee).await,
-    )?;
+    if let Some(assignee) = input.assignee_id {
+        let assignee = match assignee.as_deref() {
+            None => None,
+            Some(text) => Some(portico_core::StaffUserId::parse(text).ok_or_else(|| {
+                Problem::from(portico_store::StoreError::InvalidFields(vec![(
+                    "assignee_id".to_owned(),
+                    "Choose someone who works for this company.".to_owned(),
+                )]))
+            })?),
+        };
+        judged(
+            Vec::new(),
+            &[("assignee", "assignee_id")],
+            tx.assign_change_request(id, assignee).await,
+        )?;
+    }
     let answer = ChangeRequestBody::from(tx.change_request(id).await?);
     tx.commit().await?;
     json_answer(&headers, &answer)

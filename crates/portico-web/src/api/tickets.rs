@@ -420,7 +420,7 @@ pub(crate) async fn create(
     if let Some(replayed) = idempotency.replayed(&mut tx, &caller).await? {
         return Ok(replayed);
     }
-    idempotency.claim(&mut tx, &caller, company).await?;
+    idempotency.claim(&mut tx, &caller, Some(company)).await?;
     let id = match tx.log_ticket(company, &logged, &links).await {
         Ok(id) if refused.is_empty() => id,
         Ok(_) => return Err(StoreError::InvalidFields(refused).into()),
@@ -532,7 +532,7 @@ pub(crate) async fn reply(
         problem.errors = vec![("body".to_owned(), "Write the reply.".to_owned())];
         return Err(problem);
     }
-    idempotency.claim(&mut tx, &caller, company).await?;
+    idempotency.claim(&mut tx, &caller, Some(company)).await?;
     tx.reply(ticket, &new.body, new.internal, &[], status, &links)
         .await?;
     let answer = answered_ticket(&mut tx, ticket).await?;
@@ -551,7 +551,7 @@ pub(crate) async fn reply(
 
 /// A present field's value, `null` included: tells "unassign" (`null`) from "leave as it is"
 /// (left out).
-fn present<'de, D>(d: D) -> Result<Option<Option<String>>, D::Error>
+pub(super) fn present<'de, D>(d: D) -> Result<Option<Option<String>>, D::Error>
 where
     D: serde::Deserializer<'de>,
 {
@@ -645,10 +645,11 @@ pub(crate) async fn change(
         priority,
         assignee,
     };
+    let assignee_changed = assignee != current.assignee_id;
     match tx.change_ticket(ticket, &change, &links).await {
         Ok(()) => {}
         // The store names an assignee it refuses in words; the API names the field.
-        Err(StoreError::Invalid(message)) => {
+        Err(StoreError::Invalid(message)) if assignee_changed => {
             return Err(
                 StoreError::InvalidFields(vec![("assignee_id".to_owned(), message)]).into(),
             );

@@ -199,7 +199,7 @@ pub(crate) async fn log(
     if let Some(replayed) = idempotency.replayed(&mut tx, &caller).await? {
         return Ok(replayed);
     }
-    idempotency.claim(&mut tx, &caller, company).await?;
+    idempotency.claim(&mut tx, &caller, Some(company)).await?;
     let draft = TimeDraft {
         // The store reads a duration as people type it; bare digits are minutes.
         spent: new.minutes.to_string(),
