@@ -219,6 +219,15 @@ fn request_for(
             "plan_name": "Managed",
         })),
         ("PATCH", "/api/v1/change-requests/{change}") => Some(json!({ "assignee_id": null })),
+        ("POST", "/api/v1/companies/{company}/invoices") => Some(json!({
+            "issued_on": "2026-12-01",
+            "due_on": "2026-12-15",
+            "lines": [{ "description": "Support", "quantity_milli": 1500, "unit_cents": 16500, "tax_basis_points": 1000 }],
+        })),
+        // Paid, then paid again by the next token: a retry answers as the first did.
+        ("POST", "/api/v1/companies/{company}/invoices/{invoice}/status") => {
+            Some(json!({ "action": "paid" }))
+        }
         // Done, then done again by the next token: a retry answers as the first did.
         ("POST", "/api/v1/change-requests/{change}/decisions") => {
             Some(json!({ "decision": "done", "note": "Installed." }))
@@ -269,7 +278,7 @@ fn expected(method: &str, route: &str, token: Token, record: Record) -> u16 {
         "PUT" if administers && reaches && !token.whole_workspace() => 403,
         "PUT" if reaches && pushed => 422,
         // A decision changes a request; nothing is created.
-        "POST" if reaches && route.ends_with("/decisions") => 200,
+        "POST" if reaches && (route.ends_with("/decisions") || route.ends_with("/status")) => 200,
         "POST" if reaches => 201,
         "PUT" | "PATCH" if reaches => 200,
         "POST" | "PUT" | "PATCH" => 404,
@@ -314,6 +323,11 @@ const API_ROUTES: &[(&str, &str)] = &[
     ),
     ("GET", "/api/v1/companies/{company}/invoices"),
     ("GET", "/api/v1/companies/{company}/invoices/{invoice}"),
+    ("POST", "/api/v1/companies/{company}/invoices"),
+    (
+        "POST",
+        "/api/v1/companies/{company}/invoices/{invoice}/status",
+    ),
     ("GET", "/api/v1/companies/{company}/licences"),
     ("PUT", "/api/v1/companies/{company}/licences"),
     ("GET", "/api/v1/companies/{company}/directory-users"),
@@ -1392,6 +1406,110 @@ async fn a_tool_assigns_and_decides_change_requests() {
             &token,
         )
         .json(&json!({ "decision": "approve" }))
+        .send()
+        .await;
+    assert_eq!(foreign.status, 404);
+}
+
+#[tokio::test]
+async fn a_billing_tool_drafts_sends_and_settles_invoices() {
+    let app = TestApp::spawn().await;
+    let a = app.fx.company_a;
+    let token = app.api_token(Some(a), "read_write").await;
+    let path = format!("/api/v1/companies/{a}/invoices");
+    let refused = app
+        .api("POST", &path, &token)
+        .json(&json!({ "issued_on": "yesterday", "due_on": "2026-12-15", "lines": [] }))
+        .send()
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    for field in ["\"issued_on\"", "\"lines\""] {
+        assert!(refused.body.contains(field), "{field}: {}", refused.body);
+    }
+    let body = json!({
+        "issued_on": "2026-12-01",
+        "due_on": "2026-12-15",
+        "notes": "December retainer",
+        "lines": [
+            { "description": "Managed services", "quantity_milli": 1000, "unit_cents": 120_000, "tax_basis_points": 1000 },
+            { "description": "After-hours call-out", "quantity_milli": 1500, "unit_cents": 16_500 },
+        ],
+    });
+    let drafted = app
+        .api("POST", &path, &token)
+        .header("idempotency-key", "xero-inv-881")
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(drafted.status, 201, "{}", drafted.body);
+    let again = app
+        .api("POST", &path, &token)
+        .header("idempotency-key", "xero-inv-881")
+        .json(&body)
+        .send()
+        .await;
+    assert_eq!(again.body, drafted.body, "a retry drafts it once");
+    let invoice: Value = serde_json::from_str(&drafted.body).unwrap();
+    assert_eq!(invoice["status"], "draft");
+    assert!(invoice["number"].is_null());
+    assert_eq!(invoice["lines"][1]["amount_cents"], 24_750, "{invoice}");
+    let id = invoice["id"].as_str().unwrap().to_owned();
+    // A draft is the MSP's own: the client sees it once sent, with its number.
+    assert!(
+        !app.get_as(Who::ClientAdmin, "/invoices")
+            .await
+            .body
+            .contains("December retainer")
+    );
+    let status = format!("{path}/{id}/status");
+    let sent = app
+        .api("POST", &status, &token)
+        .json(&json!({ "action": "send" }))
+        .send()
+        .await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    let invoice: Value = serde_json::from_str(&sent.body).unwrap();
+    assert!(invoice["number"].is_i64(), "{invoice}");
+    let portal = app
+        .get_as(Who::ClientAdmin, &format!("/invoices/{id}"))
+        .await;
+    assert_eq!(portal.status, 200, "{}", portal.body);
+    // Sending again changes nothing; paid, it can no longer be voided.
+    let resent = app
+        .api("POST", &status, &token)
+        .json(&json!({ "action": "send" }))
+        .send()
+        .await;
+    assert_eq!(resent.status, 200);
+    assert_eq!(
+        serde_json::from_str::<Value>(&resent.body).unwrap()["number"],
+        invoice["number"]
+    );
+    let paid = app
+        .api("POST", &status, &token)
+        .json(&json!({ "action": "paid" }))
+        .send()
+        .await;
+    assert_eq!(
+        serde_json::from_str::<Value>(&paid.body).unwrap()["status"],
+        "paid"
+    );
+    let void = app
+        .api("POST", &status, &token)
+        .json(&json!({ "action": "void" }))
+        .send()
+        .await;
+    assert_eq!(void.status, 422, "{}", void.body);
+    let foreign = app
+        .api(
+            "POST",
+            &format!(
+                "{path}/{}/status",
+                app.fx.invoices[app.fx.invoices.len() - 2]
+            ),
+            &token,
+        )
+        .json(&json!({ "action": "paid" }))
         .send()
         .await;
     assert_eq!(foreign.status, 404);

@@ -56,6 +56,8 @@ use crate::render::{self, Chrome};
         records::replace_maintenance,
         records::invoices,
         records::invoice,
+        records::create_invoice,
+        records::set_invoice_status,
         records::change_requests,
         records::change_request,
         records::assign_change_request,

@@ -863,3 +863,217 @@ pub(crate) async fn assign_change_request(
     tx.commit().await?;
     json_answer(&headers, &answer)
 }
+
+/// `value` in units of `10^-places`, written as the invoice form takes it (`1500`, 3 → `1.500`).
+fn decimal(value: i64, places: u32) -> String {
+    let scale = 10i64.pow(places);
+    format!(
+        "{}.{:0width$}",
+        value / scale,
+        value % scale,
+        width = places as usize
+    )
+}
+
+/// An invoice line as a tool sends it, in the units the API answers with.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InvoiceLineInput {
+    #[schema(min_length = 1, max_length = 200)]
+    description: String,
+    /// In thousandths: 1500 is one and a half.
+    #[schema(minimum = 1, maximum = 1_000_000_000_000i64)]
+    quantity_milli: i64,
+    #[schema(minimum = 0, maximum = 1_000_000_000_000i64)]
+    unit_cents: i64,
+    /// In hundredths of a percent: 1000 is 10 %.
+    #[schema(minimum = 0, maximum = 10000)]
+    tax_basis_points: Option<i64>,
+}
+
+/// A draft invoice as a tool sends it; the company's plan gives its currency.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InvoiceInput {
+    #[schema(format = Date)]
+    issued_on: String,
+    #[schema(format = Date)]
+    due_on: String,
+    notes: Option<String>,
+    lines: Vec<InvoiceLineInput>,
+}
+
+impl InvoiceInput {
+    fn draft(
+        self,
+    ) -> (
+        portico_store::scoped::invoices::InvoiceDraft,
+        Vec<(String, String)>,
+    ) {
+        use portico_store::scoped::invoices::{InvoiceDraft, LineDraft};
+        let mut refusals = Vec::new();
+        let lines = self
+            .lines
+            .into_iter()
+            .map(|l| {
+                let tax = l.tax_basis_points.unwrap_or(0);
+                let bounded = (1..=1_000_000_000_000).contains(&l.quantity_milli)
+                    && (0..=1_000_000_000_000).contains(&l.unit_cents)
+                    && (0..=10_000).contains(&tax);
+                if !bounded && refusals.is_empty() {
+                    refusals.push((
+                        "lines".to_owned(),
+                        "Each line: a quantity above 0, a unit price of 0 or more and a tax \
+                         rate from 0 to 10000 basis points."
+                            .to_owned(),
+                    ));
+                }
+                LineDraft {
+                    description: l.description,
+                    quantity: decimal(l.quantity_milli.max(0), 3),
+                    unit_price: decimal(l.unit_cents.max(0), 2),
+                    tax_rate: decimal(tax.max(0), 2),
+                }
+            })
+            .collect();
+        let draft = InvoiceDraft {
+            issued_on: self.issued_on,
+            due_on: self.due_on,
+            notes: self.notes.unwrap_or_default(),
+            lines,
+        };
+        (draft, refusals)
+    }
+}
+
+/// Drafts an invoice to a company (from an accounting or billing tool); it reaches the portal
+/// once sent. Money: only tokens whose owner may see it. Send an `Idempotency-Key` to make a
+/// retry safe.
+#[utoipa::path(
+    post,
+    path = "/api/v1/companies/{company}/invoices",
+    tag = "Records",
+    request_body = InvoiceInput,
+    params(
+        ("company" = String, Path, format = Uuid, description = "The company's id"),
+        ("Idempotency-Key" = Option<String>, Header, pattern = "^[!-~]{1,255}$", description = "Makes a retry safe: the same key and body answer the first answer again (1 to 255 visible ASCII characters; a UUID is a good one)"),
+    ),
+    responses(
+        (status = 201, description = "The draft, added", body = InvoiceBody),
+        (status = 400, description = "The body is not JSON, or the key is not valid", body = super::ProblemBody),
+        (status = 403, description = "The token may only read", body = super::ProblemBody),
+        (status = 404, description = "No such company within the token's reach", body = super::ProblemBody),
+        (status = 409, description = "Another request with the same key came first", body = super::ProblemBody),
+        (status = 415, description = "The body is not `application/json`", body = super::ProblemBody),
+        (status = 422, description = "A field is refused; each with its reason", body = super::ProblemBody),
+    ),
+    security(("token" = []))
+)]
+pub(crate) async fn create_invoice(
+    State(state): State<AppState>,
+    ApiAuth(caller): ApiAuth,
+    headers: HeaderMap,
+    ApiPath(company): ApiPath<CompanyId>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let path = format!("/api/v1/companies/{company}/invoices");
+    let idempotency = Idempotency::of(&headers, "POST", &path, &body)?;
+    let input: InvoiceInput = json_body(&headers, &body)?;
+    let mut tx = state.store.scoped_write(&caller.scope).await?;
+    tx.visible_company(company).await?;
+    if let Some(replayed) = idempotency.replayed(&mut tx, &caller).await? {
+        return Ok(replayed);
+    }
+    idempotency.claim(&mut tx, &caller, Some(company)).await?;
+    let (draft, own) = input.draft();
+    let id = judged(own, &[], tx.create_invoice(company, &draft).await)?;
+    let answer = InvoiceBody::from(tx.invoice(company, id, &Zone::utc()).await?);
+    let response = idempotency
+        .answer(
+            &mut tx,
+            &caller,
+            StatusCode::CREATED,
+            &format!("{path}/{id}"),
+            &answer,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(response)
+}
+
+/// What happens to an invoice.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InvoiceStatusInput {
+    /// `send` (a draft: it takes the next number and reaches the portal), `paid`, `unpaid`
+    /// (paid by mistake) or `void` (sent, kept with its number).
+    #[schema(pattern = "^(send|paid|unpaid|void)$")]
+    action: String,
+}
+
+/// Sends an invoice, marks it paid or unpaid, or voids it. Repeating what the invoice already
+/// is changes nothing.
+#[utoipa::path(
+    post,
+    path = "/api/v1/companies/{company}/invoices/{invoice}/status",
+    tag = "Records",
+    request_body = InvoiceStatusInput,
+    params(
+        ("company" = String, Path, format = Uuid, description = "The company's id"),
+        ("invoice" = String, Path, format = Uuid, description = "The invoice's id"),
+    ),
+    responses(
+        (status = 200, description = "The invoice as it now stands", body = InvoiceBody),
+        (status = 400, description = "The body is not JSON", body = super::ProblemBody),
+        (status = 403, description = "The token may only read", body = super::ProblemBody),
+        (status = 404, description = "No such invoice within the token's reach", body = super::ProblemBody),
+        (status = 415, description = "The body is not `application/json`", body = super::ProblemBody),
+        (status = 422, description = "The action is not one, or not allowed from the invoice's status", body = super::ProblemBody),
+    ),
+    security(("token" = []))
+)]
+pub(crate) async fn set_invoice_status(
+    State(state): State<AppState>,
+    ApiAuth(caller): ApiAuth,
+    headers: HeaderMap,
+    ApiPath((company, id)): ApiPath<(CompanyId, InvoiceId)>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    use portico_store::scoped::invoices::InvoiceAction;
+    let input: InvoiceStatusInput = json_body(&headers, &body)?;
+    let mut tx = state.store.scoped_write(&caller.scope).await?;
+    // Out of reach is missing, before anything about the body is judged.
+    let current = tx.invoice(company, id, &Zone::utc()).await?.summary.status;
+    let (action, reached) = match input.action.as_str() {
+        "send" => (
+            InvoiceAction::Send,
+            [InvoiceStatus::Sent, InvoiceStatus::Overdue],
+        ),
+        "paid" => (
+            InvoiceAction::MarkPaid,
+            [InvoiceStatus::Paid, InvoiceStatus::Paid],
+        ),
+        "unpaid" => (
+            InvoiceAction::MarkUnpaid,
+            [InvoiceStatus::Sent, InvoiceStatus::Overdue],
+        ),
+        "void" => (
+            InvoiceAction::Void,
+            [InvoiceStatus::Void, InvoiceStatus::Void],
+        ),
+        _ => {
+            return Err(portico_store::StoreError::InvalidFields(vec![(
+                "action".to_owned(),
+                "One of send, paid, unpaid and void.".to_owned(),
+            )])
+            .into());
+        }
+    };
+    // A retry of an action already carried out answers the invoice as it stands.
+    if !reached.contains(&current) {
+        tx.set_invoice_status(company, id, action).await?;
+    }
+    let answer = InvoiceBody::from(tx.invoice(company, id, &Zone::utc()).await?);
+    tx.commit().await?;
+    json_answer(&headers, &answer)
+}

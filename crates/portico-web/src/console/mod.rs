@@ -679,6 +679,16 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Public,
             crate::api::records::invoice,
         )
+        .post(
+            "/api/v1/companies/{company}/invoices",
+            Resource::Public,
+            crate::api::records::create_invoice,
+        )
+        .post(
+            "/api/v1/companies/{company}/invoices/{invoice}/status",
+            Resource::Public,
+            crate::api::records::set_invoice_status,
+        )
         .get(
             "/api/v1/companies/{company}/licences",
             Resource::Public,
