@@ -244,7 +244,13 @@ fn request_for(
 /// The expected status of one cell.
 fn expected(method: &str, route: &str, token: Token, record: Record) -> u16 {
     // Only a token of the whole workspace that may write adds companies or changes one.
-    let administers = route == "/api/v1/companies" || route == "/api/v1/companies/{company}";
+    let administers = matches!(
+        route,
+        "/api/v1/companies"
+            | "/api/v1/companies/{company}"
+            | "/api/v1/companies/{company}/archive"
+            | "/api/v1/companies/{company}/restore"
+    );
     if method == "POST" && route == "/api/v1/companies" {
         return if token.writes() && token.whole_workspace() {
             201
@@ -275,10 +281,17 @@ fn expected(method: &str, route: &str, token: Token, record: Record) -> u16 {
     match method {
         // A read-only token never opens a write transaction, whatever it names.
         "POST" | "PUT" | "PATCH" if !token.writes() => 403,
-        "PUT" if administers && reaches && !token.whole_workspace() => 403,
+        "PUT" | "POST" if administers && reaches && !token.whole_workspace() => 403,
         "PUT" if reaches && pushed => 422,
-        // A decision changes a request; nothing is created.
-        "POST" if reaches && (route.ends_with("/decisions") || route.ends_with("/status")) => 200,
+        // A decision, a status, an archiving change a record; nothing is created.
+        "POST"
+            if reaches
+                && ["/decisions", "/status", "/archive", "/restore"]
+                    .iter()
+                    .any(|end| route.ends_with(end)) =>
+        {
+            200
+        }
         "POST" if reaches => 201,
         "PUT" | "PATCH" if reaches => 200,
         "POST" | "PUT" | "PATCH" => 404,
@@ -339,6 +352,21 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/change-requests/{change}/decisions"),
     ("GET", "/api/v1/companies/{company}/work"),
     ("POST", "/api/v1/tickets/{ticket}/time"),
+    // Archived last, each then restored, so that no row above meets an archived record.
+    ("POST", "/api/v1/companies/{company}/assets/{asset}/archive"),
+    ("POST", "/api/v1/companies/{company}/assets/{asset}/restore"),
+    (
+        "POST",
+        "/api/v1/companies/{company}/contacts/{contact}/archive",
+    ),
+    (
+        "POST",
+        "/api/v1/companies/{company}/contacts/{contact}/restore",
+    ),
+    ("POST", "/api/v1/companies/{company}/sites/{site}/archive"),
+    ("POST", "/api/v1/companies/{company}/sites/{site}/restore"),
+    ("POST", "/api/v1/companies/{company}/archive"),
+    ("POST", "/api/v1/companies/{company}/restore"),
 ];
 
 #[tokio::test]
@@ -1572,4 +1600,64 @@ async fn a_tool_logs_time_and_reads_the_month_against_the_plan() {
             .await;
         assert_eq!(refused.status, 400, "{bad}");
     }
+}
+
+#[tokio::test]
+async fn archiving_is_the_consoles_and_a_repeat_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let fx = &app.fx;
+    let token = app.api_token(None, "read_write").await;
+    let company = fx.company_a;
+    let post = |path: String| {
+        let token = token.clone();
+        let app = &app;
+        async move {
+            let got = app.api("POST", &path, &token).send().await;
+            let json: Value = serde_json::from_str(&got.body).unwrap_or(Value::Null);
+            (got.status, json, got.body)
+        }
+    };
+    let asset = format!("/api/v1/companies/{company}/assets/{}", fx.assets[0]);
+    let (status, first, body) = post(format!("{asset}/archive")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(first["archived_at"].is_string(), "{body}");
+    // Again: the same answer, not a second archiving.
+    let (status, again, _) = post(format!("{asset}/archive")).await;
+    assert_eq!(status, 200);
+    assert_eq!(again["archived_at"], first["archived_at"]);
+    let (status, restored, body) = post(format!("{asset}/restore")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(restored["archived_at"].is_null(), "{body}");
+
+    // A site archived leaves the company's current sites and comes back when restored.
+    let site = format!("/api/v1/companies/{company}/sites/{}", fx.site_a1);
+    let (status, archived, body) = post(format!("{site}/archive")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(archived["archived_at"].is_string(), "{body}");
+
+    // The company archived, nothing of it is restored until it is.
+    let (status, archived_company, body) =
+        post(format!("/api/v1/companies/{company}/archive")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(archived_company["archived_at"].is_string(), "{body}");
+    let (status, _, body) = post(format!("{site}/restore")).await;
+    assert_eq!(status, 422, "{body}");
+    let (status, back, body) = post(format!("/api/v1/companies/{company}/restore")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(back["archived_at"].is_null(), "{body}");
+    let (status, site_back, body) = post(format!("{site}/restore")).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(site_back["archived_at"].is_null(), "{body}");
+
+    // Each change is in the log once: the asset's two archivings made one entry, and with the
+    // site's and the company's that is three.
+    let log = app
+        .get_as(
+            Who::Owner,
+            &format!("/audit.csv?company={company}&action=record_archived"),
+        )
+        .await;
+    assert_eq!(log.status, 200, "{}", log.body);
+    let entries = log.body.lines().skip(1).filter(|l| !l.is_empty()).count();
+    assert_eq!(entries, 3, "{}", log.body);
 }

@@ -4,6 +4,7 @@
 //! every POST. Each request runs in the token's scope through the same scoped store as the
 //! pages: there is no second access path.
 
+pub(crate) mod archiving;
 pub(crate) mod assets;
 pub(crate) mod companies;
 pub(crate) mod company_records;

@@ -11,7 +11,7 @@ use serde_json::Value;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{assets, companies, company_records, licences, records, tickets, work};
+use super::{archiving, assets, companies, company_records, licences, records, tickets, work};
 use crate::auth::Auth;
 use crate::error::WebError;
 use crate::render::{self, Chrome};
@@ -40,11 +40,19 @@ use crate::render::{self, Chrome};
         company_records::replace_site,
         company_records::create_contact,
         company_records::replace_contact,
+        archiving::archive_company,
+        archiving::restore_company,
+        archiving::archive_site,
+        archiving::restore_site,
+        archiving::archive_contact,
+        archiving::restore_contact,
         companies::users,
         assets::list,
         assets::one,
         assets::create,
         assets::replace,
+        archiving::archive_asset,
+        archiving::restore_asset,
         tickets::list,
         tickets::create,
         tickets::one,

@@ -624,6 +624,46 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Public,
             crate::api::assets::replace,
         )
+        .post(
+            "/api/v1/companies/{company}/archive",
+            Resource::Public,
+            crate::api::archiving::archive_company,
+        )
+        .post(
+            "/api/v1/companies/{company}/restore",
+            Resource::Public,
+            crate::api::archiving::restore_company,
+        )
+        .post(
+            "/api/v1/companies/{company}/sites/{site}/archive",
+            Resource::Public,
+            crate::api::archiving::archive_site,
+        )
+        .post(
+            "/api/v1/companies/{company}/sites/{site}/restore",
+            Resource::Public,
+            crate::api::archiving::restore_site,
+        )
+        .post(
+            "/api/v1/companies/{company}/contacts/{contact}/archive",
+            Resource::Public,
+            crate::api::archiving::archive_contact,
+        )
+        .post(
+            "/api/v1/companies/{company}/contacts/{contact}/restore",
+            Resource::Public,
+            crate::api::archiving::restore_contact,
+        )
+        .post(
+            "/api/v1/companies/{company}/assets/{asset}/archive",
+            Resource::Public,
+            crate::api::archiving::archive_asset,
+        )
+        .post(
+            "/api/v1/companies/{company}/assets/{asset}/restore",
+            Resource::Public,
+            crate::api::archiving::restore_asset,
+        )
         .get(
             "/api/v1/tickets",
             Resource::Public,
