@@ -219,7 +219,8 @@ fn request_for(
             "plan_name": "Managed",
         })),
         ("PATCH", "/api/v1/change-requests/{change}") => Some(json!({ "assignee_id": null })),
-        ("POST", "/api/v1/companies/{company}/invoices") => Some(json!({
+        ("POST", "/api/v1/companies/{company}/invoices")
+        | ("PUT", "/api/v1/companies/{company}/invoices/{invoice}") => Some(json!({
             "issued_on": "2026-12-01",
             "due_on": "2026-12-15",
             "lines": [{ "description": "Support", "quantity_milli": 1500, "unit_cents": 16500, "tax_basis_points": 1000 }],
@@ -282,7 +283,7 @@ fn expected(method: &str, route: &str, token: Token, record: Record) -> u16 {
         // A read-only token never opens a write transaction, whatever it names.
         "POST" | "PUT" | "PATCH" if !token.writes() => 403,
         "PUT" | "POST" if administers && reaches && !token.whole_workspace() => 403,
-        "PUT" if reaches && pushed => 422,
+        "PUT" if reaches && (pushed || route.ends_with("/invoices/{invoice}")) => 422,
         // A decision, a status, an archiving change a record; nothing is created.
         "POST"
             if reaches
@@ -337,6 +338,8 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/companies/{company}/invoices"),
     ("GET", "/api/v1/companies/{company}/invoices/{invoice}"),
     ("POST", "/api/v1/companies/{company}/invoices"),
+    // The fixture's invoices are sent: a draft is what a PUT changes (422 where it reaches).
+    ("PUT", "/api/v1/companies/{company}/invoices/{invoice}"),
     (
         "POST",
         "/api/v1/companies/{company}/invoices/{invoice}/status",
@@ -1482,6 +1485,36 @@ async fn a_billing_tool_drafts_sends_and_settles_invoices() {
     assert!(invoice["number"].is_null());
     assert_eq!(invoice["lines"][1]["amount_cents"], 24_750, "{invoice}");
     let id = invoice["id"].as_str().unwrap().to_owned();
+    // The draft replaced whole: a refused line changes nothing, a good body everything.
+    let draft = format!("{path}/{id}");
+    let refused = app
+        .api("PUT", &draft, &token)
+        .json(&json!({ "issued_on": "2026-12-01", "due_on": "2026-12-15", "lines": [{ "description": "", "quantity_milli": 1000, "unit_cents": 100 }] }))
+        .send()
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    let unchanged = app.api("GET", &draft, &token).send().await;
+    assert_eq!(unchanged.status, 200);
+    assert!(
+        unchanged.body.contains("After-hours call-out"),
+        "{}",
+        unchanged.body
+    );
+    let replaced = app
+        .api("PUT", &draft, &token)
+        .json(&json!({
+            "issued_on": "2026-12-01",
+            "due_on": "2026-12-20",
+            "notes": "December retainer",
+            "lines": [{ "description": "Managed services", "quantity_milli": 1000, "unit_cents": 125_000, "tax_basis_points": 1000 }],
+        }))
+        .send()
+        .await;
+    assert_eq!(replaced.status, 200, "{}", replaced.body);
+    let invoice: Value = serde_json::from_str(&replaced.body).unwrap();
+    assert_eq!(invoice["due_on"], "2026-12-20", "{invoice}");
+    assert_eq!(invoice["lines"].as_array().unwrap().len(), 1, "{invoice}");
+    assert_eq!(invoice["lines"][0]["amount_cents"], 125_000, "{invoice}");
     // A draft is the MSP's own: the client sees it once sent, with its number.
     assert!(
         !app.get_as(Who::ClientAdmin, "/invoices")
@@ -1498,6 +1531,14 @@ async fn a_billing_tool_drafts_sends_and_settles_invoices() {
     assert_eq!(sent.status, 200, "{}", sent.body);
     let invoice: Value = serde_json::from_str(&sent.body).unwrap();
     assert!(invoice["number"].is_i64(), "{invoice}");
+    // Sent, it is no longer changed: voided and drafted again instead.
+    let late = app
+        .api("PUT", &draft, &token)
+        .json(&json!({ "issued_on": "2026-12-01", "due_on": "2026-12-31", "lines": [{ "description": "Managed services", "quantity_milli": 1000, "unit_cents": 1 }] }))
+        .send()
+        .await;
+    assert_eq!(late.status, 422, "{}", late.body);
+    assert!(late.body.contains("void it"), "{}", late.body);
     let portal = app
         .get_as(Who::ClientAdmin, &format!("/invoices/{id}"))
         .await;

@@ -65,6 +65,7 @@ use crate::render::{self, Chrome};
         records::invoices,
         records::invoice,
         records::create_invoice,
+        records::replace_invoice,
         records::set_invoice_status,
         records::change_requests,
         records::change_request,

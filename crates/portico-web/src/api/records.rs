@@ -1001,6 +1001,45 @@ pub(crate) async fn create_invoice(
     Ok(response)
 }
 
+/// Replaces a draft invoice's dates, notes and lines (what is left out is emptied), as the
+/// console's draft form does. A sent invoice is not changed: void it and draft another.
+#[utoipa::path(
+    put,
+    path = "/api/v1/companies/{company}/invoices/{invoice}",
+    tag = "Records",
+    request_body = InvoiceInput,
+    params(
+        ("company" = String, Path, format = Uuid, description = "The company's id"),
+        ("invoice" = String, Path, format = Uuid, description = "The invoice's id"),
+    ),
+    responses(
+        (status = 200, description = "The draft, changed", body = InvoiceBody),
+        (status = 400, description = "The body is not JSON", body = super::ProblemBody),
+        (status = 403, description = "The token may only read", body = super::ProblemBody),
+        (status = 404, description = "No such invoice within the token's reach", body = super::ProblemBody),
+        (status = 415, description = "The body is not `application/json`", body = super::ProblemBody),
+        (status = 422, description = "A field is refused, or the invoice is no longer a draft", body = super::ProblemBody),
+    ),
+    security(("token" = []))
+)]
+pub(crate) async fn replace_invoice(
+    State(state): State<AppState>,
+    ApiAuth(caller): ApiAuth,
+    headers: HeaderMap,
+    ApiPath((company, invoice)): ApiPath<(CompanyId, InvoiceId)>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let input: InvoiceInput = json_body(&headers, &body)?;
+    let mut tx = state.store.scoped_write(&caller.scope).await?;
+    // Out of reach is missing, before anything about the body is judged.
+    tx.invoice(company, invoice, &Zone::utc()).await?;
+    let (draft, own) = input.draft();
+    judged(own, &[], tx.update_invoice(company, invoice, &draft).await)?;
+    let answer = InvoiceBody::from(tx.invoice(company, invoice, &Zone::utc()).await?);
+    tx.commit().await?;
+    json_answer(&headers, &answer)
+}
+
 /// What happens to an invoice.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -724,6 +724,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Public,
             crate::api::records::create_invoice,
         )
+        .put(
+            "/api/v1/companies/{company}/invoices/{invoice}",
+            Resource::Public,
+            crate::api::records::replace_invoice,
+        )
         .post(
             "/api/v1/companies/{company}/invoices/{invoice}/status",
             Resource::Public,
