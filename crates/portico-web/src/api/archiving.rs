@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use portico_core::{AssetId, CompanyId, ContactId, SiteId};
 
-use super::assets::AssetBody;
+use super::assets::{AssetBody, written_asset};
 use super::companies::{Company, ContactBody, SiteBody};
 use super::{ApiAuth, ApiPath, Problem, json_answer, judged};
 use crate::AppState;
@@ -296,11 +296,5 @@ async fn asset_archival(
     }
     let answer = AssetBody::from(tx.asset(company, asset).await?);
     tx.commit().await?;
-    // Answered as the asset's other writes are: fresh, never from a cache.
-    let mut response = json_answer(&HeaderMap::new(), &answer)?;
-    response.headers_mut().insert(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("no-store"),
-    );
-    Ok(response)
+    written_asset(&answer)
 }

@@ -390,7 +390,12 @@ pub(crate) async fn replace(
     )?;
     let answer = answered_asset(&mut tx, company, id).await?;
     tx.commit().await?;
-    let mut response = json_answer(&HeaderMap::new(), &answer)?;
+    written_asset(&answer)
+}
+
+/// The answer to a write of an asset: the asset as it now stands, never kept by a cache.
+pub(super) fn written_asset(answer: &AssetBody) -> Result<Response, Problem> {
+    let mut response = json_answer(&HeaderMap::new(), answer)?;
     response.headers_mut().insert(
         axum::http::header::CACHE_CONTROL,
         axum::http::HeaderValue::from_static("no-store"),
