@@ -187,6 +187,10 @@ fn request_for(
             "tenant": "pushed.example",
             "users": [{ "id": "u-1", "display_name": "Pat Pushed", "user_principal_name": "pat@pushed.example", "enabled": true }],
         })),
+        ("POST", "/api/v1/companies/{company}/security-alerts") => Some(json!({
+            "tenant": "pushed.example",
+            "alerts": [{ "id": "a-1", "title": "Malware blocked", "severity": "high", "status": "new", "created_at": "2026-12-01T09:00:00Z" }],
+        })),
         (
             "POST" | "PUT",
             "/api/v1/companies/{company}/sites" | "/api/v1/companies/{company}/sites/{site}",
@@ -277,13 +281,16 @@ fn expected(method: &str, route: &str, token: Token, record: Record) -> u16 {
     // anything but 404 where it does not.
     let pushed = matches!(
         route,
-        "/api/v1/companies/{company}/licences" | "/api/v1/companies/{company}/directory-users"
+        "/api/v1/companies/{company}/licences"
+            | "/api/v1/companies/{company}/directory-users"
+            | "/api/v1/companies/{company}/security-alerts"
     );
     match method {
         // A read-only token never opens a write transaction, whatever it names.
         "POST" | "PUT" | "PATCH" if !token.writes() => 403,
         "PUT" | "POST" if administers && reaches && !token.whole_workspace() => 403,
-        "PUT" if reaches && (pushed || route.ends_with("/invoices/{invoice}")) => 422,
+        "PUT" | "POST" if reaches && pushed => 422,
+        "PUT" if reaches && route.ends_with("/invoices/{invoice}") => 422,
         // A decision, a status, an archiving change a record; nothing is created.
         "POST"
             if reaches
@@ -348,6 +355,8 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("PUT", "/api/v1/companies/{company}/licences"),
     ("GET", "/api/v1/companies/{company}/directory-users"),
     ("PUT", "/api/v1/companies/{company}/directory-users"),
+    ("GET", "/api/v1/companies/{company}/security-alerts"),
+    ("POST", "/api/v1/companies/{company}/security-alerts"),
     ("GET", "/api/v1/change-requests"),
     ("GET", "/api/v1/change-requests/{change}"),
     // Assigned while the requests are open, before the decisions row closes them.

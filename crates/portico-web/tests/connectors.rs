@@ -1457,3 +1457,163 @@ async fn a_tool_pushes_the_licences_and_users_of_a_tenant_no_connector_reads() {
         "what it fed went with the mapping"
     );
 }
+
+/// A tool Portico has no connector for (a SIEM, another EDR) pushes a tenant's security alerts
+/// over the API as they change: new ones added, changed ones changed, a repeat changing
+/// nothing; the console's Security alerts page and the API's list show them, newest first,
+/// open ones by default, page by page.
+#[tokio::test]
+async fn a_tool_pushes_the_security_alerts_of_a_tenant_no_connector_reads() {
+    let app = TestApp::spawn().await;
+    let a = app.fx.company_a;
+    let token = app.api_token(Some(a), "read_write").await;
+    let alerts = format!("/api/v1/companies/{a}/security-alerts");
+    // Company A's fixture tenant unmapped, so that the pushed tenant may feed it.
+    let fixture_page = format!("/settings/connectors/{}", app.fx.connectors[0]);
+    assert_eq!(map(&app, &fixture_page, "tenant-a", "").await.status, 303);
+
+    // Every problem at once, under the body's names; nothing is kept.
+    let refused = app
+        .api("POST", &alerts, &token)
+        .json(&serde_json::json!({
+            "tenant": "contoso.example",
+            "alerts": [
+                { "id": "al-1", "title": "", "severity": "severe", "status": "open", "created_at": "yesterday" },
+                { "id": "al-1", "title": "Twice", "severity": "low", "status": "new", "created_at": "2026-12-02T10:00:00Z", "updated_at": "2026-12-01T10:00:00Z" },
+            ],
+        }))
+        .send()
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    for field in [
+        "alerts[0].title",
+        "alerts[0].severity",
+        "alerts[0].status",
+        "alerts[0].created_at",
+        "alerts[1].id",
+        "alerts[1].updated_at",
+    ] {
+        assert!(refused.body.contains(field), "{field}: {}", refused.body);
+    }
+    let read_only = app.api_token(Some(a), "read").await;
+    let two = serde_json::json!({
+        "tenant": "contoso.example",
+        "alerts": [
+            { "id": "al-1", "title": "Ransomware behaviour blocked on FRONT-DESK", "severity": "high", "status": "new", "service_source": "sentinelOne", "category": "Ransomware", "subject": "FRONT-DESK", "created_at": "2026-12-02T10:00:00Z" },
+            { "id": "al-2", "title": "Suspicious inbox rule", "severity": "medium", "status": "inProgress", "subject": "pat@contoso.example", "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-01T09:00:00Z" },
+        ],
+    });
+    let forbidden = app.api("POST", &alerts, &read_only).json(&two).send().await;
+    assert_eq!(forbidden.status, 403);
+
+    let pushed = app
+        .api("POST", &alerts, &token)
+        .header("Idempotency-Key", "alerts-1")
+        .json(&two)
+        .send()
+        .await;
+    assert_eq!(pushed.status, 200, "{}", pushed.body);
+    let outcome: serde_json::Value = serde_json::from_str(&pushed.body).unwrap();
+    assert_eq!(
+        (&outcome["added"], &outcome["changed"]),
+        (&2.into(), &0.into())
+    );
+    // The same key and body: the first answer again, nothing done twice.
+    let replayed = app
+        .api("POST", &alerts, &token)
+        .header("Idempotency-Key", "alerts-1")
+        .json(&two)
+        .send()
+        .await;
+    assert_eq!(replayed.status, 200);
+    assert_eq!(replayed.headers["idempotent-replayed"], "true");
+    // Without a key, a repeat changes nothing either.
+    let again = app.api("POST", &alerts, &token).json(&two).send().await;
+    let outcome: serde_json::Value = serde_json::from_str(&again.body).unwrap();
+    assert_eq!(
+        (&outcome["added"], &outcome["changed"]),
+        (&0.into(), &0.into()),
+        "a repeat changes nothing: {outcome}"
+    );
+    // Resolved later: only that alert is named, the other stays as it was.
+    let resolved = app
+        .api("POST", &alerts, &token)
+        .json(&serde_json::json!({
+            "tenant": "contoso.example",
+            "alerts": [
+                { "id": "al-2", "title": "Suspicious inbox rule", "severity": "medium", "status": "resolved", "subject": "pat@contoso.example", "created_at": "2026-12-01T08:00:00Z", "updated_at": "2026-12-02T11:00:00Z" },
+            ],
+        }))
+        .send()
+        .await;
+    let outcome: serde_json::Value = serde_json::from_str(&resolved.body).unwrap();
+    assert_eq!(
+        (&outcome["added"], &outcome["changed"]),
+        (&0.into(), &1.into())
+    );
+
+    let open = app.api("GET", &alerts, &token).send().await;
+    assert_eq!(open.status, 200, "{}", open.body);
+    let open: serde_json::Value = serde_json::from_str(&open.body).unwrap();
+    let ids: Vec<&str> = open["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["al-1"], "{open}");
+    assert_eq!(open["data"][0]["tenant"], "contoso.example");
+    assert!(open["updated_at"].is_string(), "{open}");
+    // All of them, one a page, newest first.
+    let first = app
+        .api("GET", &format!("{alerts}?show=all&limit=1"), &token)
+        .send()
+        .await;
+    let first: serde_json::Value = serde_json::from_str(&first.body).unwrap();
+    assert_eq!(first["data"][0]["id"], "al-1");
+    let next = first["next_cursor"].as_str().expect("a second page");
+    let second = app
+        .api(
+            "GET",
+            &format!("{alerts}?show=all&limit=1&cursor={next}"),
+            &token,
+        )
+        .send()
+        .await;
+    let second: serde_json::Value = serde_json::from_str(&second.body).unwrap();
+    assert_eq!(second["data"][0]["id"], "al-2");
+    assert_eq!(second["data"][0]["resolved_at"], "2026-12-02T11:00:00Z");
+    assert!(second["next_cursor"].is_null(), "{second}");
+    // A cursor of the open list is not one of the whole list's.
+    let crossed = app
+        .api("GET", &format!("{alerts}?limit=1&cursor={next}"), &token)
+        .send()
+        .await;
+    assert_eq!(crossed.status, 400);
+
+    let page = app
+        .get_as(Who::Owner, &format!("/companies/{a}/security"))
+        .await;
+    for text in [
+        "Ransomware behaviour blocked on FRONT-DESK",
+        "Suspicious inbox rule",
+    ] {
+        assert!(page.body.contains(text), "{text} on the console's page");
+    }
+    // Another company's token, and a token of another company's reach, see none of it.
+    let b = app.fx.company_b;
+    let token_b = app.api_token(Some(b), "read_write").await;
+    let foreign = app.api("GET", &alerts, &token_b).send().await;
+    assert_eq!(foreign.status, 404);
+    let pushed_elsewhere = app.api("POST", &alerts, &token_b).json(&two).send().await;
+    assert_eq!(pushed_elsewhere.status, 404);
+    let theirs = app
+        .api(
+            "GET",
+            &format!("/api/v1/companies/{b}/security-alerts?show=all"),
+            &token_b,
+        )
+        .send()
+        .await;
+    assert!(!theirs.body.contains("FRONT-DESK"), "{}", theirs.body);
+}

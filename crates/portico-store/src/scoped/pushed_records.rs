@@ -1,8 +1,9 @@
 //! Records a tool pushes over the REST API for a source Portico has no connector for (I1): a
-//! company's Microsoft 365 licences and directory users as the MSP's own scripts read them.
-//! Each push is the whole list of one tenant: what it names is added or changed, what it no
-//! longer names is retired (kept, marked), and an unchanged push writes nothing, as a
-//! connector's run. They are kept under the workspace's pushed connector (made at the first
+//! company's Microsoft 365 licences and directory users as the MSP's own scripts read them,
+//! and its security alerts. A push of licences or users is the whole list of one tenant: what
+//! it names is added or changed, what it no longer names is retired (kept, marked); alerts come
+//! as they change, so a push of them adds and changes only. An unchanged push writes nothing,
+//! as a connector's run. They are kept under the workspace's pushed connector (made at the first
 //! push, never scheduled), so the pages, freshness lines, run history and unmapping treat them
 //! as any connector's.
 
@@ -82,6 +83,56 @@ pub struct PushedUser {
     pub is_admin: bool,
     pub last_sign_in_at: Option<i64>,
 }
+
+/// A security alert as a tool pushes it (P5), in Microsoft Defender's words.
+#[derive(Debug, Clone, Default)]
+pub struct PushedAlert {
+    pub external_id: String,
+    pub title: String,
+    /// unknown, informational, low, medium or high.
+    pub severity: String,
+    /// new, inProgress or resolved.
+    pub status: String,
+    pub service_source: String,
+    pub category: String,
+    /// What it concerns (a device, a mailbox, a user).
+    pub subject: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// When left out of a resolved alert: its last change.
+    pub resolved_at: Option<i64>,
+}
+
+/// Severities an alert may have, as Defender names them.
+pub const ALERT_SEVERITIES: [&str; 5] = ["unknown", "informational", "low", "medium", "high"];
+
+/// States an alert may be in, as Defender names them.
+pub const ALERT_STATUSES: [&str; 3] = ["new", "inProgress", "resolved"];
+
+struct StoredAlert {
+    external_id: String,
+    title: String,
+    severity: String,
+    status: String,
+    service_source: String,
+    category: String,
+    subject: String,
+    created_at: i64,
+    updated_at: i64,
+    resolved_at: Option<i64>,
+}
+crate::sql::db_row!(StoredAlert {
+    external_id,
+    title,
+    severity,
+    status,
+    service_source,
+    category,
+    subject,
+    created_at,
+    updated_at,
+    resolved_at
+});
 
 struct StoredLicence {
     sku_id: String,
@@ -272,7 +323,209 @@ fn check_users(users: &[PushedUser]) -> Result<(), StoreError> {
     refused(refusals)
 }
 
+/// Refuses alerts a push may not name, each field with its reason (the push itself checks
+/// again; the API's edge asks first, to answer its own refusals with these at once).
+pub fn check_alerts(alerts: &[PushedAlert]) -> Result<(), StoreError> {
+    let mut refusals = Vec::new();
+    if alerts.len() > MAX_PUSHED {
+        refusals.push((
+            "alerts".into(),
+            format!("Push at most {MAX_PUSHED} alerts at once."),
+        ));
+    }
+    let mut ids = HashSet::new();
+    for (i, a) in alerts.iter().enumerate().take(MAX_PUSHED) {
+        let at = |field: &str| format!("alerts[{i}].{field}");
+        refuse_text(&mut refusals, at("id"), &a.external_id, 200, true);
+        if !ids.insert(a.external_id.trim()) {
+            refusals.push((at("id"), "Each alert once.".into()));
+        }
+        refuse_text(&mut refusals, at("title"), &a.title, 500, true);
+        refuse_text(
+            &mut refusals,
+            at("service_source"),
+            &a.service_source,
+            100,
+            false,
+        );
+        refuse_text(&mut refusals, at("category"), &a.category, 100, false);
+        refuse_text(&mut refusals, at("subject"), &a.subject, 300, false);
+        if !ALERT_SEVERITIES.contains(&a.severity.as_str()) {
+            refusals.push((
+                at("severity"),
+                format!("One of {}.", ALERT_SEVERITIES.join(", ")),
+            ));
+        }
+        if !ALERT_STATUSES.contains(&a.status.as_str()) {
+            refusals.push((
+                at("status"),
+                format!("One of {}.", ALERT_STATUSES.join(", ")),
+            ));
+        }
+        if a.updated_at < a.created_at {
+            refusals.push((
+                at("updated_at"),
+                "An alert changes after it is raised: not before `created_at`.".into(),
+            ));
+        }
+        if a.resolved_at.is_some_and(|r| r < a.created_at) {
+            refusals.push((
+                at("resolved_at"),
+                "An alert is resolved after it is raised: not before `created_at`.".into(),
+            ));
+        }
+    }
+    refused(refusals)
+}
+
 impl ScopedTx<'_> {
+    /// Adds or changes the security alerts tenant `tenant` feeds `company` as `alerts` name
+    /// them, as a connector's incremental read does: alerts are reported as they change, so
+    /// those not named are left as they are (a tool resolves an alert by pushing it resolved).
+    /// A repeat changes nothing.
+    pub async fn push_security_alerts(
+        &mut self,
+        company: CompanyId,
+        tenant: &str,
+        alerts: &[PushedAlert],
+    ) -> Result<PushOutcome, StoreError> {
+        // Records of a company, as licences pushed over the API.
+        self.scope.may(Action::ManageCompanyRecords)?;
+        self.company_taking_work(company).await?;
+        check_tenant(tenant)?;
+        check_alerts(alerts)?;
+        let (connector, key) = self.pushed_tenant(company, tenant.trim()).await?;
+        let tenant = key.as_str();
+        let mut stored: HashMap<String, StoredAlert> = HashMap::new();
+        let ids: Vec<String> = alerts
+            .iter()
+            .map(|a| a.external_id.trim().to_owned())
+            .collect();
+        for chunk in ids.chunks(INSERT_BATCH) {
+            let mut query = self.select(
+                "s.external_id, s.title, s.severity, s.status, s.service_source, s.category, \
+                 s.subject, s.created_at, s.updated_at, s.resolved_at",
+                &fence::SECURITY_ALERTS,
+                "s",
+            );
+            query
+                .sql(" AND s.company_id = ")
+                .arg(company)
+                .sql(" AND s.external_tenant = ")
+                .arg(tenant)
+                .sql(" AND ");
+            query.in_list("s.external_id", chunk);
+            let rows: Vec<StoredAlert> = self.tx.all(query).await?;
+            stored.extend(rows.into_iter().map(|s| (s.external_id.clone(), s)));
+        }
+        let at = now();
+        let mut outcome = PushOutcome {
+            seen: alerts.len() as i64,
+            ..PushOutcome::default()
+        };
+        let mut fresh = Vec::new();
+        for a in alerts {
+            let id = a.external_id.trim();
+            let resolved_at = match a.status.as_str() {
+                "resolved" => Some(a.resolved_at.unwrap_or(a.updated_at)),
+                _ => None,
+            };
+            let Some(s) = stored.get(id) else {
+                fresh.push((a, resolved_at));
+                continue;
+            };
+            let same = s.title == a.title.trim()
+                && s.severity == a.severity
+                && s.status == a.status
+                && s.service_source == a.service_source.trim()
+                && s.category == a.category.trim()
+                && s.subject == a.subject.trim()
+                && s.created_at == a.created_at
+                && s.updated_at == a.updated_at
+                && s.resolved_at == resolved_at;
+            if same {
+                continue;
+            }
+            outcome.changed += 1;
+            let mut update = self.update(&fence::SECURITY_ALERTS, |set| {
+                set.sql("title = ")
+                    .arg(a.title.trim())
+                    .sql(", severity = ")
+                    .arg(a.severity.as_str())
+                    .sql(", status = ")
+                    .arg(a.status.as_str())
+                    .sql(", service_source = ")
+                    .arg(a.service_source.trim())
+                    .sql(", category = ")
+                    .arg(a.category.trim())
+                    .sql(", subject = ")
+                    .arg(a.subject.trim())
+                    .sql(", created_at = ")
+                    .arg(a.created_at)
+                    .sql(", updated_at = ")
+                    .arg(a.updated_at)
+                    .sql(", resolved_at = ")
+                    .arg(resolved_at)
+                    .sql(", synced_at = ")
+                    .arg(at);
+            });
+            update
+                .sql(" AND company_id = ")
+                .arg(company)
+                .sql(" AND external_tenant = ")
+                .arg(tenant)
+                .sql(" AND external_id = ")
+                .arg(id);
+            self.tx.exec(update).await?;
+        }
+        outcome.added = fresh.len() as i64;
+        for chunk in fresh.chunks(INSERT_BATCH) {
+            let mut insert = Q::new(
+                "INSERT INTO security_alerts (workspace_id, company_id, connector_id, external_tenant, \
+                 external_id, title, severity, status, service_source, category, subject, \
+                 created_at, updated_at, resolved_at, synced_at) VALUES ",
+            );
+            for (i, (a, resolved_at)) in chunk.iter().enumerate() {
+                insert
+                    .sql(if i == 0 { "(" } else { ", (" })
+                    .arg(self.scope.workspace())
+                    .sql(", ")
+                    .arg(company)
+                    .sql(", ")
+                    .arg(connector)
+                    .sql(", ")
+                    .arg(tenant)
+                    .sql(", ")
+                    .arg(a.external_id.trim())
+                    .sql(", ")
+                    .arg(a.title.trim())
+                    .sql(", ")
+                    .arg(a.severity.as_str())
+                    .sql(", ")
+                    .arg(a.status.as_str())
+                    .sql(", ")
+                    .arg(a.service_source.trim())
+                    .sql(", ")
+                    .arg(a.category.trim())
+                    .sql(", ")
+                    .arg(a.subject.trim())
+                    .sql(", ")
+                    .arg(a.created_at)
+                    .sql(", ")
+                    .arg(a.updated_at)
+                    .sql(", ")
+                    .arg(*resolved_at)
+                    .sql(", ")
+                    .arg(at)
+                    .sql(")");
+            }
+            self.tx.exec(insert).await?;
+        }
+        self.pushed(connector, company, tenant, "Security alerts", outcome)
+            .await?;
+        Ok(outcome)
+    }
+
     /// Replaces the licences tenant `tenant` feeds `company` with `licences`: new products added,
     /// changed ones changed, products no longer named retired.
     pub async fn push_licences(

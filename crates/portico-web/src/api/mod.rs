@@ -12,6 +12,7 @@ pub(crate) mod licences;
 pub(crate) mod openapi;
 mod paging;
 pub(crate) mod records;
+pub(crate) mod security_alerts;
 pub(crate) mod tickets;
 pub(crate) mod work;
 

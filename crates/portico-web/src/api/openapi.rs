@@ -11,7 +11,10 @@ use serde_json::Value;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
-use super::{archiving, assets, companies, company_records, licences, records, tickets, work};
+use super::{
+    archiving, assets, companies, company_records, licences, records, security_alerts, tickets,
+    work,
+};
 use crate::auth::Auth;
 use crate::error::WebError;
 use crate::render::{self, Chrome};
@@ -75,6 +78,8 @@ use crate::render::{self, Chrome};
         licences::directory_users,
         licences::push_licences,
         licences::push_directory_users,
+        security_alerts::list,
+        security_alerts::push,
         work::month,
         work::log,
     ),

@@ -755,6 +755,16 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             crate::api::licences::push_directory_users,
         )
         .get(
+            "/api/v1/companies/{company}/security-alerts",
+            Resource::Public,
+            crate::api::security_alerts::list,
+        )
+        .post(
+            "/api/v1/companies/{company}/security-alerts",
+            Resource::Public,
+            crate::api::security_alerts::push,
+        )
+        .get(
             "/api/v1/change-requests",
             Resource::Public,
             crate::api::records::change_requests,
