@@ -1,14 +1,14 @@
 //! What both surfaces' user management shares (C5 in the console, §1's client admins in the
 //! portal's Users section): the invite/edit form as typed, and the mail an invitation sends.
 
-use portico_core::{CompanyId, PortalRole, Principal, SiteId};
+use portico_core::{CompanyId, PortalRole, Principal, Scope, SiteId};
 use portico_store::SurfaceKind;
 use portico_store::scoped::portal_users::{PortalUser, PortalUserFields};
 
-use crate::AppState;
 use crate::auth::Auth;
 use crate::error::WebError;
 use crate::forms::FormData;
+use crate::{AppState, Site};
 
 /// The invite/edit form's values, kept as typed so a refusal shows them again.
 #[derive(Default)]
@@ -66,13 +66,33 @@ impl UserForm {
     }
 }
 
+/// Who invites, as the mail names them: a signed-in person (console or portal) or an API
+/// token acting for its owner.
+#[derive(Clone, Copy)]
+pub(crate) struct Inviter<'a> {
+    pub(crate) principal: &'a Principal,
+    pub(crate) scope: &'a Scope,
+    /// The console or portal the invitation came through: its workspace and brand.
+    pub(crate) site: &'a Site,
+}
+
+impl<'a> From<&'a Auth> for Inviter<'a> {
+    fn from(auth: &'a Auth) -> Inviter<'a> {
+        Inviter {
+            principal: &auth.principal,
+            scope: &auth.scope,
+            site: &auth.site,
+        }
+    }
+}
+
 /// The workspace's portal address, from its configured hostname (never the request's).
-pub(crate) async fn portal_base_url(state: &AppState, auth: &Auth) -> Result<String, WebError> {
+pub(crate) async fn portal_base_url(state: &AppState, by: Inviter<'_>) -> Result<String, WebError> {
     let hostname = state
         .store
         .public()
         .await?
-        .hostname(auth.site.workspace_id, SurfaceKind::Portal)
+        .hostname(by.site.workspace_id, SurfaceKind::Portal)
         .await?
         .ok_or_else(|| {
             WebError::BadRequest("This workspace has no portal hostname configured yet.".into())
@@ -84,18 +104,15 @@ pub(crate) async fn portal_base_url(state: &AppState, auth: &Auth) -> Result<Str
 /// hostname, never from the request.
 pub(crate) async fn queue_invitation(
     state: &AppState,
-    auth: &Auth,
+    by: Inviter<'_>,
     tx: &mut portico_store::ScopedTx<'_>,
     company: CompanyId,
     name: &str,
     email: &str,
     token: &str,
 ) -> Result<(), WebError> {
-    let brand = &auth.site.branding.name;
-    let link = format!(
-        "{}/setup?token={token}",
-        portal_base_url(state, auth).await?
-    );
+    let brand = &by.site.branding.name;
+    let link = format!("{}/setup?token={token}", portal_base_url(state, by).await?);
     let body = format!(
         "Hello {name},\n\n{brand} has invited you to its client portal, where you can raise and follow \
          support tickets.\n\nChoose your password here (the link works once, for 7 days):\n\n{link}\n\n{brand}"
@@ -115,7 +132,7 @@ pub(crate) async fn queue_invitation(
 /// a note to its owner to sign in (the inviter sees the same answer either way).
 pub(crate) async fn mail_invitation(
     state: &AppState,
-    auth: &Auth,
+    by: Inviter<'_>,
     tx: &mut portico_store::ScopedTx<'_>,
     company: CompanyId,
     fields: &PortalUserFields,
@@ -126,7 +143,7 @@ pub(crate) async fn mail_invitation(
         Invitation::Created { token, .. } => {
             queue_invitation(
                 state,
-                auth,
+                by,
                 tx,
                 company,
                 fields.name.trim(),
@@ -134,10 +151,10 @@ pub(crate) async fn mail_invitation(
                 &token,
             )
             .await?;
-            tell_client_admins(auth, tx, company, fields).await
+            tell_client_admins(by, tx, company, fields).await
         }
         Invitation::AddressTaken => {
-            queue_existing_account_notice(state, auth, tx, company, fields).await
+            queue_existing_account_notice(state, by, tx, company, fields).await
         }
     }
 }
@@ -145,7 +162,7 @@ pub(crate) async fn mail_invitation(
 /// Tells the company's client admins of a new portal user, so that an account nobody at the
 /// client asked for does not go unnoticed.
 async fn tell_client_admins(
-    auth: &Auth,
+    by: Inviter<'_>,
     tx: &mut portico_store::ScopedTx<'_>,
     company: CompanyId,
     fields: &PortalUserFields,
@@ -153,7 +170,7 @@ async fn tell_client_admins(
     let admins = tx.client_admin_addresses(company).await?;
     let invited = fields.email.trim().to_lowercase();
     // A client admin inviting from the portal knows already; their fellow admins are told.
-    let (company_name, inviter, own_address) = match &*auth.principal {
+    let (company_name, inviter, own_address) = match by.principal {
         Principal::Portal(portal) => (
             portal.company_name().to_owned(),
             format!(
@@ -165,11 +182,11 @@ async fn tell_client_admins(
         ),
         Principal::Staff(_) => (
             tx.company(company).await?.name,
-            format!("{} of {}", auth.scope.actor_name(), auth.site.branding.name),
+            format!("{} of {}", by.scope.actor_name(), by.site.branding.name),
             String::new(),
         ),
     };
-    let brand = &auth.site.branding.name;
+    let brand = &by.site.branding.name;
     let (name, role) = (fields.name.trim(), fields.role.label());
     for admin in admins
         .iter()
@@ -195,23 +212,23 @@ async fn tell_client_admins(
 /// the address's owner is told to sign in, and the inviter sees the usual answer.
 async fn queue_existing_account_notice(
     state: &AppState,
-    auth: &Auth,
+    by: Inviter<'_>,
     tx: &mut portico_store::ScopedTx<'_>,
     company: CompanyId,
     fields: &PortalUserFields,
 ) -> Result<(), WebError> {
-    queue_account_exists(state, auth, tx, company, fields.email.trim()).await
+    queue_account_exists(state, by, tx, company, fields.email.trim()).await
 }
 
 async fn queue_account_exists(
     state: &AppState,
-    auth: &Auth,
+    by: Inviter<'_>,
     tx: &mut portico_store::ScopedTx<'_>,
     company: CompanyId,
     email: &str,
 ) -> Result<(), WebError> {
-    let brand = &auth.site.branding.name;
-    let link = format!("{}/login", portal_base_url(state, auth).await?);
+    let brand = &by.site.branding.name;
+    let link = format!("{}/login", portal_base_url(state, by).await?);
     let body = format!(
         "Hello,\n\n{brand} tried to invite you to its client portal, but this address already \
          has an account there. Sign in here (if you have forgotten your password, choose \
@@ -233,7 +250,7 @@ async fn queue_account_exists(
 /// one summary per company to its client admins.
 pub(crate) async fn queue_imported_invitations(
     state: &AppState,
-    auth: &Auth,
+    by: Inviter<'_>,
     tx: &mut portico_store::ScopedTx<'_>,
     invitations: &[portico_store::scoped::imports::ImportedInvitation],
 ) -> Result<(), WebError> {
@@ -243,7 +260,7 @@ pub(crate) async fn queue_imported_invitations(
             Some(token) => {
                 queue_invitation(
                     state,
-                    auth,
+                    by,
                     tx,
                     invited.company,
                     &invited.name,
@@ -252,13 +269,13 @@ pub(crate) async fn queue_imported_invitations(
                 )
                 .await?
             }
-            None => queue_account_exists(state, auth, tx, invited.company, &invited.email).await?,
+            None => queue_account_exists(state, by, tx, invited.company, &invited.email).await?,
         }
         if !companies.contains(&invited.company) {
             companies.push(invited.company);
         }
     }
-    let brand = &auth.site.branding.name;
+    let brand = &by.site.branding.name;
     for company in companies {
         let company_name = tx.company(company).await?.name;
         let list: Vec<String> = invitations
@@ -270,7 +287,7 @@ pub(crate) async fn queue_imported_invitations(
             "Hello,\n\n{} of {brand} has invited these people to the {company_name} portal:\n\n{}\n\n\
              If nobody at {company_name} asked for this, tell {brand} at once, or disable the users \
              from the portal.\n\n{brand}",
-            auth.scope.actor_name(),
+            by.scope.actor_name(),
             list.join("\n")
         );
         for admin in tx.client_admin_addresses(company).await? {

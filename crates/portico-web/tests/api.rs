@@ -140,7 +140,15 @@ fn request_for(
     let contact = nth(&fx.contacts.map(|c| c.to_string()));
     let invoice = nth(&fx.invoices.map(|i| i.to_string()));
     let change = nth(&fx.changes.map(|c| c.to_string()));
+    let user = match record {
+        Record::OwnCompany => fx.requester_x.to_string(),
+        Record::OtherCompany => fx.user_b.to_string(),
+        Record::OtherWorkspace => fx.user_c.to_string(),
+        Record::Missing => portico_core::PortalUserId::new().to_string(),
+        Record::Malformed => "x".to_owned(),
+    };
     let path = route
+        .replace("{user}", &user)
         .replace("{company}", &company)
         .replace("{ticket}", &ticket)
         .replace("{asset}", &asset)
@@ -187,6 +195,26 @@ fn request_for(
             "tenant": "pushed.example",
             "users": [{ "id": "u-1", "display_name": "Pat Pushed", "user_principal_name": "pat@pushed.example", "enabled": true }],
         })),
+        // A new address each time (a company's users have one each), at the company's domain
+        // (outside it only an owner's workspace token may invite).
+        ("POST", "/api/v1/companies/{company}/users") => Some(json!({
+            "name": "Nia New",
+            "email": format!(
+                "nia-{}@{}",
+                portico_core::PortalUserId::new(),
+                match record {
+                    Record::OwnCompany => "a.test",
+                    Record::OtherCompany => "b.test",
+                    _ => "example.test",
+                }
+            ),
+            "role": "member",
+        })),
+        (
+            "POST",
+            "/api/v1/companies/{company}/users/{user}/disable"
+            | "/api/v1/companies/{company}/users/{user}/enable",
+        ) => None,
         ("POST", "/api/v1/companies/{company}/security-alerts") => Some(json!({
             "tenant": "pushed.example",
             "alerts": [{ "id": "a-1", "title": "Malware blocked", "severity": "high", "status": "new", "created_at": "2026-12-01T09:00:00Z" }],
@@ -291,12 +319,21 @@ fn expected(method: &str, route: &str, token: Token, record: Record) -> u16 {
         "PUT" | "POST" if administers && reaches && !token.whole_workspace() => 403,
         "PUT" | "POST" if reaches && pushed => 422,
         "PUT" if reaches && route.ends_with("/invoices/{invoice}") => 422,
+        // An invitation is on its way; the user is listed once created.
+        "POST" if reaches && route.ends_with("/users") => 202,
         // A decision, a status, an archiving change a record; nothing is created.
         "POST"
             if reaches
-                && ["/decisions", "/status", "/archive", "/restore"]
-                    .iter()
-                    .any(|end| route.ends_with(end)) =>
+                && [
+                    "/decisions",
+                    "/status",
+                    "/archive",
+                    "/restore",
+                    "/disable",
+                    "/enable",
+                ]
+                .iter()
+                .any(|end| route.ends_with(end)) =>
         {
             200
         }
@@ -323,6 +360,7 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/companies/{company}/contacts"),
     ("PUT", "/api/v1/companies/{company}/contacts/{contact}"),
     ("GET", "/api/v1/companies/{company}/users"),
+    ("POST", "/api/v1/companies/{company}/users"),
     ("GET", "/api/v1/companies/{company}/assets"),
     ("GET", "/api/v1/companies/{company}/assets/{asset}"),
     ("POST", "/api/v1/companies/{company}/assets"),
@@ -364,6 +402,9 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/change-requests/{change}/decisions"),
     ("GET", "/api/v1/companies/{company}/work"),
     ("POST", "/api/v1/tickets/{ticket}/time"),
+    // Disabled, then enabled again, so that no row after meets a disabled requester.
+    ("POST", "/api/v1/companies/{company}/users/{user}/disable"),
+    ("POST", "/api/v1/companies/{company}/users/{user}/enable"),
     // Archived last, each then restored, so that no row above meets an archived record.
     ("POST", "/api/v1/companies/{company}/assets/{asset}/archive"),
     ("POST", "/api/v1/companies/{company}/assets/{asset}/restore"),
@@ -1710,4 +1751,169 @@ async fn archiving_is_the_consoles_and_a_repeat_changes_nothing() {
     assert_eq!(log.status, 200, "{}", log.body);
     let entries = log.body.lines().skip(1).filter(|l| !l.is_empty()).count();
     assert_eq!(entries, 3, "{}", log.body);
+}
+
+/// The mail last queued to `to`, if any.
+async fn latest_mail(app: &TestApp, to: &str) -> Option<String> {
+    let mut sys = app.store().system_unscoped().await.unwrap();
+    let body = sys.latest_mail_to(to).await.unwrap();
+    sys.commit().await.unwrap();
+    body
+}
+
+/// A tool (an onboarding script, an HR system) invites a company's people to its portal and
+/// disables those who leave, as the console's Users page does: the same mail, with a link to
+/// the configured portal; the same answer for an address that has an account elsewhere; a
+/// disabled user's sessions ended at once; a repeat changing nothing.
+#[tokio::test]
+async fn a_tool_invites_and_disables_portal_users() {
+    let app = TestApp::spawn().await;
+    let a = app.fx.company_a;
+    let token = app.api_token(Some(a), "read_write").await;
+    let users = format!("/api/v1/companies/{a}/users");
+
+    let refused = app
+        .api("POST", &users, &token)
+        .json(&json!({ "name": "", "email": "not an address", "role": "boss", "sites": ["x"] }))
+        .send()
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    for field in ["\"role\"", "sites[0]"] {
+        assert!(refused.body.contains(field), "{field}: {}", refused.body);
+    }
+    let refused = app
+        .api("POST", &users, &token)
+        .json(&json!({ "name": "", "email": "not an address", "role": "member" }))
+        .send()
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    // A company-scoped token invites at the company's own domains only.
+    let outside = app
+        .api("POST", &users, &token)
+        .json(&json!({ "name": "Eve Outside", "email": "eve@elsewhere.test", "role": "member" }))
+        .send()
+        .await;
+    assert_eq!(outside.status, 422, "{}", outside.body);
+    assert!(latest_mail(&app, "eve@elsewhere.test").await.is_none());
+
+    let invited = app
+        .api("POST", &users, &token)
+        .header("Idempotency-Key", "invite-nia")
+        .json(&json!({ "name": "Nia New", "email": "nia@a.test", "role": "member", "sites": [app.fx.site_a1.to_string()] }))
+        .send()
+        .await;
+    assert_eq!(invited.status, 202, "{}", invited.body);
+    assert!(invited.body.contains("\"status\":\"invited\""));
+    let mail = latest_mail(&app, "nia@a.test")
+        .await
+        .expect("an invitation");
+    assert!(
+        mail.contains(&format!("http://{}", common::PORTAL)) && mail.contains("/setup?token="),
+        "the link goes to the configured portal: {mail}"
+    );
+    let told = latest_mail(&app, "admin@a.test")
+        .await
+        .expect("the client admin told");
+    assert!(told.contains("Nia New"), "{told}");
+    // The same key: the first answer, and no second user or mail.
+    let replayed = app
+        .api("POST", &users, &token)
+        .header("Idempotency-Key", "invite-nia")
+        .json(&json!({ "name": "Nia New", "email": "nia@a.test", "role": "member", "sites": [app.fx.site_a1.to_string()] }))
+        .send()
+        .await;
+    assert_eq!(replayed.status, 202);
+    assert_eq!(replayed.headers["idempotent-replayed"], "true");
+    let twice = app
+        .api("POST", &users, &token)
+        .json(&json!({ "name": "Nia Again", "email": "nia@a.test", "role": "member" }))
+        .send()
+        .await;
+    assert_eq!(twice.status, 409, "{}", twice.body);
+
+    let list = app.api("GET", &users, &token).send().await;
+    let list: Value = serde_json::from_str(&list.body).unwrap();
+    let nia = list["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "nia@a.test")
+        .expect("listed");
+    assert_eq!(nia["activated"], false);
+    assert_eq!(nia["sites"][0], app.fx.site_a1.to_string());
+
+    // An address with an account at another company: the same answer, and its owner is told
+    // to sign in; nothing is created.
+    let owner_token = app.api_token(None, "read_write").await;
+    let elsewhere = app
+        .api("POST", &users, &owner_token)
+        .json(&json!({ "name": "Bo B", "email": "user@b.test", "role": "viewer" }))
+        .send()
+        .await;
+    assert_eq!(elsewhere.status, 202, "{}", elsewhere.body);
+    assert_eq!(
+        elsewhere.body.replace("user@b.test", "x"),
+        invited.body.replace("nia@a.test", "x")
+    );
+    let notice = latest_mail(&app, "user@b.test")
+        .await
+        .expect("told to sign in");
+    assert!(notice.contains("already has an account"), "{notice}");
+
+    // Disabled: the user's sessions end at once; a repeat answers the user as they are.
+    let member = app.fx.portal(Who::Member);
+    let session = app.session_for(Who::Member).await.unwrap();
+    let disable = format!("/api/v1/companies/{a}/users/{member}/disable");
+    let disabled = app.api("POST", &disable, &token).send().await;
+    assert_eq!(disabled.status, 200, "{}", disabled.body);
+    assert!(
+        disabled.body.contains("\"disabled\":true"),
+        "{}",
+        disabled.body
+    );
+    let page = app
+        .request("GET", common::PORTAL, "/tickets")
+        .session(Some(&session))
+        .send()
+        .await;
+    assert_ne!(page.status, 200, "the session ended");
+    let again = app.api("POST", &disable, &token).send().await;
+    assert_eq!(again.status, 200);
+    let enabled = app
+        .api(
+            "POST",
+            &format!("/api/v1/companies/{a}/users/{member}/enable"),
+            &token,
+        )
+        .send()
+        .await;
+    assert!(
+        enabled.body.contains("\"disabled\":false"),
+        "{}",
+        enabled.body
+    );
+
+    // Another company's user is out of this token's reach, as a missing one is.
+    let theirs = app.fx.user_b;
+    let foreign = app
+        .api(
+            "POST",
+            &format!(
+                "/api/v1/companies/{}/users/{theirs}/disable",
+                app.fx.company_b
+            ),
+            &token,
+        )
+        .send()
+        .await;
+    assert_eq!(foreign.status, 404);
+    let crossed = app
+        .api(
+            "POST",
+            &format!("/api/v1/companies/{a}/users/{theirs}/disable"),
+            &token,
+        )
+        .send()
+        .await;
+    assert_eq!(crossed.status, 404);
 }

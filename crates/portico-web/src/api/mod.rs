@@ -11,6 +11,7 @@ pub(crate) mod company_records;
 pub(crate) mod licences;
 pub(crate) mod openapi;
 mod paging;
+pub(crate) mod portal_users;
 pub(crate) mod records;
 pub(crate) mod security_alerts;
 pub(crate) mod tickets;

@@ -12,8 +12,8 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    archiving, assets, companies, company_records, licences, records, security_alerts, tickets,
-    work,
+    archiving, assets, companies, company_records, licences, portal_users, records,
+    security_alerts, tickets, work,
 };
 use crate::auth::Auth;
 use crate::error::WebError;
@@ -50,6 +50,9 @@ use crate::render::{self, Chrome};
         archiving::archive_contact,
         archiving::restore_contact,
         companies::users,
+        portal_users::invite,
+        portal_users::disable,
+        portal_users::enable,
         assets::list,
         assets::one,
         assets::create,

@@ -246,8 +246,13 @@ async fn run(state: &AppState, auth: &Auth, id: ImportId, preview: bool) -> Resu
         },
     };
     if !preview && outcome.is_clean() {
-        crate::user_admin::queue_imported_invitations(state, auth, &mut tx, &outcome.invitations)
-            .await?;
+        crate::user_admin::queue_imported_invitations(
+            state,
+            auth.into(),
+            &mut tx,
+            &outcome.invitations,
+        )
+        .await?;
         tx.commit().await?;
         return Ok(Ran::Applied(outcome));
     }

@@ -604,6 +604,21 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Public,
             crate::api::companies::users,
         )
+        .post(
+            "/api/v1/companies/{company}/users",
+            Resource::Public,
+            crate::api::portal_users::invite,
+        )
+        .post(
+            "/api/v1/companies/{company}/users/{user}/disable",
+            Resource::Public,
+            crate::api::portal_users::disable,
+        )
+        .post(
+            "/api/v1/companies/{company}/users/{user}/enable",
+            Resource::Public,
+            crate::api::portal_users::enable,
+        )
         .get(
             "/api/v1/companies/{company}/assets",
             Resource::Public,

@@ -164,7 +164,15 @@ pub(crate) async fn invite(
         Err(message) => message,
         Ok(fields) => match tx.invite_portal_user(company, &fields).await {
             Ok(invitation) => {
-                mail_invitation(&state, &auth, &mut tx, company, &fields, invitation).await?;
+                mail_invitation(
+                    &state,
+                    (&auth).into(),
+                    &mut tx,
+                    company,
+                    &fields,
+                    invitation,
+                )
+                .await?;
                 tx.commit().await?;
                 // The same answer whether or not the address was new to the workspace.
                 return Ok(see_other(&format!("/companies/{company}/users?invited")));
@@ -615,7 +623,7 @@ pub(crate) async fn resend(
     let (target, token) = tx.resend_invite(company, user).await?;
     queue_invitation(
         &state,
-        &auth,
+        (&auth).into(),
         &mut tx,
         company,
         &target.name,
