@@ -89,6 +89,11 @@ pub enum Action {
     /// Read a company's security alerts (P5): staff who serve it; on the portal, through the
     /// Security section.
     ViewSecurityAlerts,
+    /// Read the health of a company's e-mail domains (P5): as its security alerts.
+    ViewDomainHealth,
+    /// Set a company's DKIM selectors and have its domains checked again now: staff who serve
+    /// it; on the portal, whoever reads the Security section may ask for a check.
+    CheckDomainHealth,
 }
 
 /// Whether a portal section is open to a scope, and if not, why: the one test
@@ -225,7 +230,10 @@ fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
         | Action::ManageWebhooks
         | Action::ManageConnectors => role == Owner,
         Action::ViewLicences => matches!(role, Owner | Technician | StaffRole::Billing),
-        Action::ViewDirectoryUsers | Action::ViewSecurityAlerts => {
+        Action::ViewDirectoryUsers
+        | Action::ViewSecurityAlerts
+        | Action::ViewDomainHealth
+        | Action::CheckDomainHealth => {
             matches!(role, Owner | Technician)
         }
         Action::RefreshConnectorData(Section::Licences) => {
@@ -284,7 +292,11 @@ fn portal_may(
         Action::ManageOwnPreferences => Ok(()),
         Action::ViewAudit if section_on(Section::AuditLog) => Ok(()),
         Action::ViewLicences if section_on(Section::Licences) => Ok(()),
-        Action::ViewSecurityAlerts if section_on(Section::Security) => Ok(()),
+        Action::ViewSecurityAlerts | Action::ViewDomainHealth | Action::CheckDomainHealth
+            if section_on(Section::Security) =>
+        {
+            Ok(())
+        }
         // The Users section admits client admins only.
         Action::ViewDirectoryUsers if section_on(Section::Users) => Ok(()),
         Action::RefreshConnectorData(

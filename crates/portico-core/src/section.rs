@@ -103,7 +103,14 @@ pub const SECTIONS: &[SectionSpec] = &[
         on_by_default: true,
         ..spec(Section::Maintenance, "P4")
     },
-    spec(Section::Security, "P5"),
+    SectionSpec {
+        // `/security` is everyone's own sign-in security, on both surfaces.
+        path: Some("/protection"),
+        on_by_default: true,
+        // Alerts name the company's people and mailboxes: the client admins' business.
+        audience: SectionAudience::ClientAdmins,
+        ..spec(Section::Security, "P5")
+    },
     spec(Section::Compliance, "P6"),
     spec(Section::Backup, "P7"),
     SectionSpec {

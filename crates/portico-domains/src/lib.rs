@@ -10,6 +10,8 @@ pub mod spf;
 pub mod test_server;
 #[cfg(test)]
 mod tests;
+#[cfg(feature = "worker")]
+pub mod worker;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -125,6 +127,12 @@ impl DomainReport {
             .max()
             .unwrap_or(Level::Unknown)
     }
+}
+
+/// The findings a kept report holds (as the worker keeps them: [`DomainReport::findings`] as
+/// JSON), for the pages; nothing for a report that does not read.
+pub fn kept_findings(report: &str) -> Vec<Finding> {
+    serde_json::from_str(report).unwrap_or_default()
 }
 
 /// Why a checker could not be made.

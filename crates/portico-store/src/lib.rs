@@ -16,6 +16,8 @@ pub mod delivery;
 #[cfg(feature = "system")]
 pub mod demo;
 mod desk_names;
+#[cfg(feature = "system")]
+pub mod domain_checks;
 pub mod explain;
 mod lite;
 pub mod mfa;

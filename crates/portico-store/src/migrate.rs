@@ -254,6 +254,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "pushed connector",
         include_str!("../migrations/sqlite/0049_pushed_connector.sql"),
     ),
+    (
+        50,
+        "domain health",
+        include_str!("../migrations/sqlite/0050_domain_health.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -540,6 +545,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         57,
         "pushed connector",
         include_str!("../migrations/postgres/0057_pushed_connector.sql"),
+    ),
+    (
+        58,
+        "domain health",
+        include_str!("../migrations/postgres/0058_domain_health.sql"),
     ),
 ];
 

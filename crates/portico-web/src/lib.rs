@@ -10,6 +10,7 @@ pub mod auth;
 mod brand;
 mod change_view;
 mod csv_export;
+mod domain_view;
 mod second_factor;
 mod sign_in;
 mod sso;

@@ -738,6 +738,17 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         (SurfaceKind::Console, "POST", "/companies/{company}/directory/refresh") => {
             in_company(manages_users, 303)
         }
+        // E-mail domain health: staff who serve the company; a check is queued (or throttled)
+        // and lands back; the empty selectors form names none of its domains (not found).
+        (SurfaceKind::Console, "GET", "/companies/{company}/domains") => {
+            in_company(manages_users, 200)
+        }
+        (SurfaceKind::Console, "POST", "/companies/{company}/domains/check") => {
+            in_company(manages_users, 303)
+        }
+        (SurfaceKind::Console, "POST", "/companies/{company}/domains/selectors") => {
+            in_company(manages_users, 404)
+        }
         // Requiring two-step verification of staff: owners (the form without the box leaves
         // it off, as the fixture has it).
         (SurfaceKind::Console, "POST", "/settings/staff-mfa") => {
@@ -889,6 +900,21 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         }
         (SurfaceKind::Portal, "GET", "/users" | "/users.csv" | "/users/new") => {
             if who == Who::ClientAdmin { 200 } else { 404 }
+        }
+        // Security: the client admins' section; a domain check is queued (or throttled).
+        (SurfaceKind::Portal, "GET", "/protection") => {
+            if who == Who::ClientAdmin {
+                200
+            } else {
+                404
+            }
+        }
+        (SurfaceKind::Portal, "POST", "/protection/check") => {
+            if who == Who::ClientAdmin {
+                303
+            } else {
+                404
+            }
         }
         // The company's audit chain: its client admins' section.
         (SurfaceKind::Portal, "GET", "/audit" | "/audit.csv" | "/audit/bundle.json") => {

@@ -278,6 +278,16 @@ struct SettingsArgs {
     #[arg(long, global = true)]
     #[serde(skip_serializing_if = "Option::is_none")]
     connectors_allow_private_addresses: Option<bool>,
+    /// DNS servers the e-mail domain checks ask, as `address:port` separated by commas; empty
+    /// asks the system's (/etc/resolv.conf) [default: ""]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dns_servers: Option<String>,
+    /// The RDAP service domain expiry is read from (`<url>/domain/<name>`); empty does not
+    /// check expiry [default: https://rdap.org]
+    #[arg(long, global = true)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rdap_url: Option<String>,
 }
 
 /// The effective configuration.
@@ -312,6 +322,8 @@ struct Settings {
     log_format: String,
     webhooks_allow_private_addresses: bool,
     connectors_allow_private_addresses: bool,
+    dns_servers: String,
+    rdap_url: String,
 }
 
 impl Default for Settings {
@@ -345,6 +357,8 @@ impl Default for Settings {
             log_format: "text".into(),
             webhooks_allow_private_addresses: false,
             connectors_allow_private_addresses: false,
+            dns_servers: String::new(),
+            rdap_url: "https://rdap.org".into(),
         }
     }
 }
@@ -825,6 +839,30 @@ fn web_config(settings: &Settings) -> WebConfig {
 }
 
 /// How mail is delivered: `None` records it in the outbox only.
+/// Where the e-mail domain checks look: the configured DNS servers (or the system's) and RDAP.
+fn domain_checks(settings: &Settings) -> Result<portico_domains::CheckerConfig> {
+    let name_servers = settings
+        .dns_servers
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<SocketAddr>()
+                .or_else(|_| {
+                    s.parse::<std::net::IpAddr>()
+                        .map(|ip| SocketAddr::new(ip, 53))
+                })
+                .with_context(|| format!("dns_servers: {s:?} is not an address (or address:port)"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let rdap = settings.rdap_url.trim();
+    Ok(portico_domains::CheckerConfig {
+        name_servers,
+        rdap_base: (!rdap.is_empty()).then(|| rdap.to_owned()),
+        ..portico_domains::CheckerConfig::default()
+    })
+}
+
 fn mail_config(settings: &Settings) -> Result<Option<portico_mail::MailConfig>> {
     match (&settings.smtp_url, &settings.mail_from) {
         (None, _) => Ok(None),
@@ -913,6 +951,12 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
         portico_connectors::VendorClient::new(settings.connectors_allow_private_addresses)?,
         stop_mail.subscribe(),
     ));
+    // Domain health is checked on every instance too; each domain is claimed by one of them.
+    let domains = tokio::spawn(portico_domains::worker::run(
+        store.clone(),
+        portico_domains::DomainChecker::new(domain_checks(&settings)?)?,
+        stop_mail.subscribe(),
+    ));
     // Housekeeping on every instance (each sweep is one idempotent statement).
     let housekeeping = tokio::spawn(housekeeping(store.clone()));
     let audit_signer = tokio::spawn(audit_upkeep(
@@ -965,6 +1009,7 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
     }
     let _ = webhooks.await;
     let _ = connectors.await;
+    let _ = domains.await;
     tracing::info!("shut down");
     Ok(())
 }

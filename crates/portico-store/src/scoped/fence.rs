@@ -303,6 +303,8 @@ pub(crate) const LICENCE_PRICES: Tenant = workspace_level("licence_prices");
 pub(crate) const DIRECTORY_USERS: Tenant = client("directory_users");
 /// P5: security alerts a connector read.
 pub(crate) const SECURITY_ALERTS: Tenant = client("security_alerts");
+/// P5: the health of a company's e-mail domains, as the worker last checked it.
+pub(crate) const DOMAIN_HEALTH: Tenant = client("domain_health");
 
 /// Every description, for the tests that hold them against the schema.
 #[cfg(test)]
@@ -314,6 +316,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &LICENCE_PRICES,
     &DIRECTORY_USERS,
     &SECURITY_ALERTS,
+    &DOMAIN_HEALTH,
     &WORKSPACES,
     &COMPANIES,
     &SITES,
@@ -565,6 +568,7 @@ mod tests {
         ("connectors.rs", include_str!("connectors.rs")),
         ("licences.rs", include_str!("licences.rs")),
         ("security_alerts.rs", include_str!("security_alerts.rs")),
+        ("domain_health.rs", include_str!("domain_health.rs")),
         ("branding.rs", include_str!("branding.rs")),
         ("canned_responses.rs", include_str!("canned_responses.rs")),
         ("change_requests.rs", include_str!("change_requests.rs")),

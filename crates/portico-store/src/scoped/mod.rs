@@ -11,6 +11,7 @@ pub mod change_requests;
 pub mod companies;
 pub mod company_grants;
 pub mod connectors;
+pub mod domain_health;
 pub(crate) mod fence;
 pub mod imports;
 pub mod invoices;

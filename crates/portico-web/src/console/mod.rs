@@ -14,6 +14,7 @@ mod company_grants;
 mod company_hours;
 mod connectors;
 mod contacts;
+mod domains;
 mod import;
 mod invoices;
 pub(crate) mod licences;
@@ -518,6 +519,21 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             "/companies/{company}/security",
             Resource::Company,
             licences::security_alerts,
+        )
+        .get(
+            "/companies/{company}/domains",
+            Resource::Company,
+            domains::page,
+        )
+        .post(
+            "/companies/{company}/domains/check",
+            Resource::Company,
+            domains::check,
+        )
+        .post(
+            "/companies/{company}/domains/selectors",
+            Resource::Company,
+            domains::set_selectors,
         )
         .post(
             "/companies/{company}/directory/refresh",

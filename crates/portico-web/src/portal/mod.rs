@@ -12,6 +12,7 @@ mod new_ticket;
 mod overview;
 mod preferences;
 mod profile;
+mod security;
 pub(crate) mod tickets;
 mod users;
 mod work;
@@ -116,6 +117,13 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             r.get("/audit", Resource::Page, audit::page)
                 .get("/audit.csv", Resource::Page, audit::export)
                 .get("/audit/bundle.json", Resource::Page, audit::bundle)
+        })
+        .section(Section::Security, |r| {
+            r.get("/protection", Resource::Page, security::page).post(
+                "/protection/check",
+                Resource::Page,
+                security::check,
+            )
         })
         .section(Section::Licences, |r| {
             r.get("/licences", Resource::Page, licences::list).post(

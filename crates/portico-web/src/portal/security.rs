@@ -1,0 +1,79 @@
+//! P5 Security: whether the company is protected — the health of its e-mail domains (can mail
+//! in its name be forged?) and its open security alerts (Microsoft Defender, or pushed by the
+//! MSP's tools), read-only: remediation is the MSP's, in its tools.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use portico_core::Section;
+use portico_store::scoped::security_alerts::SecurityAlert;
+
+use super::licences::heading;
+use super::tickets::acting_company;
+use crate::auth::{Auth, SignedForm};
+use crate::domain_view::{DomainView, views};
+use crate::error::WebError;
+use crate::forms::DoneQuery;
+use crate::render::{self, Chrome};
+use crate::{AppState, see_other};
+
+/// Open alerts shown at most; the MSP sees the rest in its tools.
+const OPEN_ALERTS_SHOWN: usize = 50;
+
+#[derive(Template)]
+#[template(path = "portal/security.html")]
+struct SecurityPage {
+    chrome: Chrome,
+    heading: String,
+    domains: Vec<DomainView>,
+    alerts: Vec<SecurityAlert>,
+    open_alerts: usize,
+    notice: &'static str,
+}
+
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    auth: Auth,
+    Query(done): Query<DoneQuery>,
+) -> Result<Response, WebError> {
+    let company = acting_company(&auth)?;
+    let heading = heading(&auth, Section::Security)?;
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let health = tx.domain_health(company).await?;
+    let alerts: Vec<SecurityAlert> = tx
+        .security_alerts(company)
+        .await?
+        .into_iter()
+        .filter(SecurityAlert::is_open)
+        .collect();
+    tx.commit().await?;
+    let chrome = Chrome::signed_in(&auth, &heading, "/protection");
+    let notice = match done.done.as_str() {
+        "checking" => "Your domains are being checked: reload in a minute.",
+        "recent" => "Your domains were checked less than a minute ago.",
+        _ => "",
+    };
+    Ok(render::ok(&SecurityPage {
+        chrome,
+        heading,
+        domains: views(health),
+        open_alerts: alerts.len(),
+        alerts: alerts.into_iter().take(OPEN_ALERTS_SHOWN).collect(),
+        notice,
+    }))
+}
+
+/// Has the company's domains checked again now (at most once a minute).
+pub(crate) async fn check(
+    State(state): State<AppState>,
+    SignedForm { auth, .. }: SignedForm,
+) -> Result<Response, WebError> {
+    let company = acting_company(&auth)?;
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    let asked = tx.request_domain_check(company).await?;
+    tx.commit().await?;
+    Ok(see_other(&format!(
+        "/protection?done={}",
+        if asked { "checking" } else { "recent" }
+    )))
+}
