@@ -374,6 +374,7 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
     seed_invoices(&mut tx, ws, &companies).await?;
     seed_microsoft365(&mut tx, store, ws, &companies).await?;
     seed_ninjaone(&mut tx, store, ws, companies[0].0).await?;
+    seed_domain_health(&mut tx, ws, &companies).await?;
     let (acme, acme_sites) = companies[0].clone();
     let (birchwood, _) = companies[1].clone();
     let (cobalt, _) = companies[2].clone();
@@ -1323,6 +1324,114 @@ const DEMO_DIRECTORY: &[DemoDirectoryUser] = &[
     ("Riley Chen", false, Some(120), true, &[0]),
     ("Sam Taylor", true, Some(1), true, &[0, 2]),
 ];
+
+/// The demo companies' e-mail domains as the domain health worker would have found them this
+/// morning (their `.test` names resolve nowhere: a check asked for on the demo finds them gone).
+/// Acme is protected but for a monitoring-only DMARC; Birchwood has no DMARC and too many SPF
+/// lookups; the others are left for the worker's first check.
+async fn seed_domain_health(
+    tx: &mut crate::system::SystemTx,
+    ws: WorkspaceId,
+    companies: &[(CompanyId, Vec<SiteId>)],
+) -> Result<(), StoreError> {
+    use crate::sql::q;
+    let finding = |check: &str, level: &str, summary: &str, fix: &str, record: &str| serde_json::json!({ "check": check, "level": level, "summary": summary, "fix": fix, "record": record });
+    let acme = serde_json::json!([
+        finding(
+            "mx",
+            "good",
+            "Mail is delivered to acme-test.mail.protection.outlook.com (Microsoft 365).",
+            "",
+            "0 acme-test.mail.protection.outlook.com."
+        ),
+        finding(
+            "spf",
+            "good",
+            "Senders are listed and others refused (-all; 1 of 10 DNS lookups).",
+            "",
+            "v=spf1 include:spf.protection.outlook.com -all"
+        ),
+        finding(
+            "dkim",
+            "good",
+            "Keys are published at selector1, selector2.",
+            "",
+            ""
+        ),
+        finding(
+            "dmarc",
+            "warn",
+            "Policy none: forged mail is still delivered; receivers only report it. Reports go to mailto:dmarc@acme.test.",
+            "Once the reports show the domain's own mail passing, move to p=quarantine, then p=reject.",
+            "v=DMARC1; p=none; rua=mailto:dmarc@acme.test"
+        ),
+        finding(
+            "expiry",
+            "good",
+            "Registered until 2027-09-14.",
+            "",
+            "2027-09-14"
+        ),
+    ]);
+    let birchwood = serde_json::json!([
+        finding(
+            "mx",
+            "good",
+            "Mail is delivered to birchwood-test.mail.protection.outlook.com (Microsoft 365).",
+            "",
+            "0 birchwood-test.mail.protection.outlook.com."
+        ),
+        finding(
+            "spf",
+            "bad",
+            "The SPF record needs 12 DNS lookups; past 10 receivers treat it as an error and ignore it.",
+            "Remove includes of services no longer used, or list some senders by address (ip4:, ip6:).",
+            "v=spf1 include:spf.protection.outlook.com include:sendgrid.net include:mailgun.org include:_spf.salesforce.com include:servers.mcsv.net -all"
+        ),
+        finding(
+            "dkim",
+            "unknown",
+            "No DKIM selectors are set for this domain, so its signatures cannot be checked.",
+            "Add the selectors its mail provider signs with (Microsoft 365: selector1 and selector2; Google Workspace: google).",
+            ""
+        ),
+        finding(
+            "dmarc",
+            "bad",
+            "No DMARC record: mail forged in this domain's name is delivered, and nobody hears of it.",
+            "Publish a TXT record at _dmarc.birchwood.test: v=DMARC1; p=none; rua=mailto:dmarc-reports@birchwood.test to collect reports, then move to p=quarantine and p=reject.",
+            ""
+        ),
+        finding(
+            "expiry",
+            "warn",
+            "The registration expires on 2027-01-21, in 47 days.",
+            "Renew it at the registrar, and switch on auto-renewal.",
+            "2027-01-21"
+        ),
+    ]);
+    let checked = now() - 3 * 3600;
+    for ((company, _), (domain, selectors, report, worst)) in companies.iter().zip([
+        ("acme.test", "selector1 selector2", acme, "warn"),
+        ("birchwood.test", "", birchwood, "bad"),
+    ]) {
+        tx.tx
+            .exec(q!(
+                "INSERT INTO domain_health (workspace_id, company_id, domain, dkim_selectors, report, \
+                 worst, checked_at, next_check_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                ws,
+                *company,
+                domain,
+                selectors,
+                report.to_string(),
+                worst,
+                checked,
+                checked + crate::domain_checks::CHECK_EVERY_SECS
+            ))
+            .await?;
+    }
+    Ok(())
+}
 
 /// Licences and directory users of the first three demo companies, as the Microsoft 365
 /// connector would have read them an hour ago (the connector itself is switched off: the demo

@@ -92,12 +92,15 @@ fn canaries(app: &TestApp, who: Who) -> Vec<(String, bool)> {
             common::licence_price_canary(tag.chars().next().unwrap()),
             billing_staff || (portal_own && who == Who::ClientAdmin),
         ));
-        // Security alerts: staff who serve the company (the portal's Security section is not
-        // built yet).
-        list.push((
-            format!("CANARY-ALERT-{tag}"),
-            staff_sees(who, co) && reads_tickets(who),
-        ));
+        // Security alerts and e-mail domain health: staff who serve the company, and the
+        // client admins of its portal (the Security section).
+        for kind in ["ALERT", "DOMAIN"] {
+            list.push((
+                format!("CANARY-{kind}-{tag}"),
+                (staff_sees(who, co) && reads_tickets(who))
+                    || (portal_own && who == Who::ClientAdmin),
+            ));
+        }
         list.push((
             format!("CANARY-DIRUSER-{tag}"),
             (staff_sees(who, co) && reads_tickets(who)) || (portal_own && who == Who::ClientAdmin),
@@ -177,6 +180,23 @@ fn canaries(app: &TestApp, who: Who) -> Vec<(String, bool)> {
 #[tokio::test]
 async fn no_response_carries_a_canary_its_reader_may_not_see() {
     let app = TestApp::spawn().await;
+    // Each company's domains as a check found them, a canary in every finding.
+    let mut sys = app.store().system_unscoped().await.unwrap();
+    let now = portico_store::now();
+    for due in sys
+        .claim_due_domain_checks(now, now + 300, 50)
+        .await
+        .unwrap()
+    {
+        let tag = if due.domain == "a.test" { "A" } else { "B" };
+        let report = format!(
+            r#"[{{"check":"spf","level":"bad","summary":"CANARY-DOMAIN-{tag}","fix":"","record":""}}]"#
+        );
+        sys.save_domain_report(&due, &report, "bad", now)
+            .await
+            .unwrap();
+    }
+    sys.commit().await.unwrap();
     let routes: Vec<_> = portico_web::registry::route_table()
         .into_iter()
         .filter(|r| r.method == "GET")
