@@ -4,6 +4,7 @@
 //! says — each as a verdict in plain words with what to fix. Read with a real DNS resolver
 //! (the system's, or the servers configured) and RDAP over HTTPS; nothing here writes.
 
+pub mod breaches;
 pub mod dmarc;
 pub mod spf;
 #[cfg(any(test, feature = "test-server"))]
@@ -190,6 +191,11 @@ impl DomainChecker {
             .build()
             .map_err(|e| SetupError::Http(e.to_string()))?;
         Ok(DomainChecker { config, http })
+    }
+
+    /// How long one answer may take.
+    pub fn timeout(&self) -> Duration {
+        self.config.timeout
     }
 
     /// A resolver for one round of checks: made afresh so that a record just fixed is read as

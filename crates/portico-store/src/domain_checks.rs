@@ -101,3 +101,320 @@ impl SystemTx {
         Ok(())
     }
 }
+
+/// The MSP's Have I Been Pwned key and the address it is used at.
+#[derive(Clone)]
+pub struct BreachKey {
+    pub key: String,
+    pub api_url: String,
+}
+
+impl std::fmt::Debug for BreachKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BreachKey")
+            .field("api_url", &self.api_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// An account newly found in a breach (or in a new one), for the mail that tells of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewBreachFinding {
+    pub address: String,
+    /// The breaches' titles (or names, before their details are read).
+    pub breaches: Vec<String>,
+}
+
+/// Who is told of a company's new findings, and under which names.
+#[derive(Debug, Clone)]
+pub struct BreachRecipients {
+    pub workspace_name: String,
+    pub company_name: String,
+    pub owners: Vec<String>,
+    /// Empty unless the company chose to have its client admins told.
+    pub client_admins: Vec<String>,
+}
+
+impl SystemTx {
+    /// The workspace's HIBP key, if an owner set one.
+    pub async fn breach_key(
+        &mut self,
+        store: &crate::Store,
+        workspace: &str,
+    ) -> Result<Option<BreachKey>, StoreError> {
+        let row: Option<(String, String)> = self
+            .tx
+            .optional(q!(
+                "SELECT key_sealed, api_url FROM breach_monitoring WHERE workspace_id = $1",
+                workspace
+            ))
+            .await?;
+        let Some((sealed, api_url)) = row else {
+            return Ok(None);
+        };
+        let key = store
+            .audit_log()
+            .sealer()
+            .open(&crate::scoped::breaches::key_context(workspace), &sealed)?;
+        Ok(Some(BreachKey {
+            key: String::from_utf8_lossy(&key).into_owned(),
+            api_url,
+        }))
+    }
+
+    /// Breach names among `names` whose details are not kept yet.
+    pub async fn unknown_breaches(&mut self, names: &[String]) -> Result<Vec<String>, StoreError> {
+        let known: Vec<(String,)> = self.tx.all(q!("SELECT name FROM known_breaches")).await?;
+        let known: std::collections::HashSet<String> = known.into_iter().map(|(n,)| n).collect();
+        let mut unknown: Vec<String> = names
+            .iter()
+            .filter(|n| !known.contains(n.as_str()))
+            .cloned()
+            .collect();
+        unknown.sort();
+        unknown.dedup();
+        Ok(unknown)
+    }
+
+    /// Each of `names` as people read it: its title and date where its details are kept
+    /// (`Adobe (2013-10-04)`), else its name.
+    pub async fn breach_titles(
+        &mut self,
+        names: &[String],
+    ) -> Result<std::collections::HashMap<String, String>, StoreError> {
+        let known: Vec<(String, String, String)> = self
+            .tx
+            .all(q!("SELECT name, title, breach_date FROM known_breaches"))
+            .await?;
+        let known: std::collections::HashMap<String, String> = known
+            .into_iter()
+            .map(|(name, title, date)| (name, format!("{title} ({date})")))
+            .collect();
+        Ok(names
+            .iter()
+            .map(|n| {
+                (
+                    n.clone(),
+                    known.get(n).cloned().unwrap_or_else(|| n.clone()),
+                )
+            })
+            .collect())
+    }
+
+    /// Keeps a breach's details as HIBP describes them.
+    pub async fn keep_breach(
+        &mut self,
+        name: &str,
+        title: &str,
+        breach_date: &str,
+        data_classes: &str,
+        pwn_count: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "INSERT INTO known_breaches (name, title, breach_date, data_classes, pwn_count, fetched_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO UPDATE SET title = $2, \
+                 breach_date = $3, data_classes = $4, pwn_count = $5, fetched_at = $6",
+                name,
+                title,
+                breach_date,
+                data_classes,
+                pwn_count,
+                now
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Keeps a search of `due`'s domain: each alias with its breaches' names. Answers what is
+    /// new — an account first found, or found in a breach it was not in before — so that it
+    /// can be told. An account no longer listed is kept with `gone_at`; a repeat writes nothing.
+    pub async fn save_breach_search(
+        &mut self,
+        due: &DueDomain,
+        found: &std::collections::BTreeMap<String, Vec<String>>,
+        now: i64,
+    ) -> Result<Vec<NewBreachFinding>, StoreError> {
+        let stored: Vec<(String, String, Option<i64>)> = self
+            .tx
+            .all(q!(
+                "SELECT alias, breaches, gone_at FROM breached_accounts WHERE workspace_id = $1 \
+                 AND company_id = $2 AND domain = $3",
+                &due.workspace_id,
+                &due.company_id,
+                &due.domain
+            ))
+            .await?;
+        let stored: std::collections::HashMap<String, (String, Option<i64>)> = stored
+            .into_iter()
+            .map(|(alias, breaches, gone)| (alias, (breaches, gone)))
+            .collect();
+        let mut new = Vec::new();
+        for (alias, names) in found {
+            let alias = alias.trim().to_lowercase();
+            if alias.is_empty() || alias.len() > 200 {
+                continue;
+            }
+            let joined = names.join(" ");
+            match stored.get(&alias) {
+                None => {
+                    self.tx
+                        .exec(q!(
+                            "INSERT INTO breached_accounts (workspace_id, company_id, domain, alias, \
+                             breaches, first_seen_at, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
+                            &due.workspace_id,
+                            &due.company_id,
+                            &due.domain,
+                            &alias,
+                            &joined,
+                            now
+                        ))
+                        .await?;
+                    new.push(NewBreachFinding {
+                        address: format!("{alias}@{}", due.domain),
+                        breaches: names.clone(),
+                    });
+                }
+                Some((before, gone)) if *before != joined || gone.is_some() => {
+                    let before: Vec<&str> = before.split_whitespace().collect();
+                    let added: Vec<String> = names
+                        .iter()
+                        .filter(|n| !before.contains(&n.as_str()))
+                        .cloned()
+                        .collect();
+                    self.tx
+                        .exec(q!(
+                            "UPDATE breached_accounts SET breaches = $1, changed_at = $2, gone_at = NULL \
+                             WHERE workspace_id = $3 AND company_id = $4 AND domain = $5 AND alias = $6",
+                            &joined,
+                            now,
+                            &due.workspace_id,
+                            &due.company_id,
+                            &due.domain,
+                            &alias
+                        ))
+                        .await?;
+                    if !added.is_empty() {
+                        new.push(NewBreachFinding {
+                            address: format!("{alias}@{}", due.domain),
+                            breaches: added,
+                        });
+                    }
+                }
+                Some(_) => {}
+            }
+        }
+        for (alias, (_, gone)) in &stored {
+            if gone.is_none() && !found.keys().any(|a| a.trim().eq_ignore_ascii_case(alias)) {
+                self.tx
+                    .exec(q!(
+                        "UPDATE breached_accounts SET gone_at = $1 WHERE workspace_id = $2 \
+                         AND company_id = $3 AND domain = $4 AND alias = $5",
+                        now,
+                        &due.workspace_id,
+                        &due.company_id,
+                        &due.domain,
+                        alias
+                    ))
+                    .await?;
+            }
+        }
+        self.tx
+            .exec(q!(
+                "UPDATE domain_health SET breaches_checked_at = $1, breach_error = '' \
+                 WHERE workspace_id = $2 AND company_id = $3 AND domain = $4",
+                now,
+                &due.workspace_id,
+                &due.company_id,
+                &due.domain
+            ))
+            .await?;
+        Ok(new)
+    }
+
+    /// Keeps why a domain's breach search failed (shown to staff on its page).
+    pub async fn save_breach_error(
+        &mut self,
+        due: &DueDomain,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE domain_health SET breach_error = $1 WHERE workspace_id = $2 \
+                 AND company_id = $3 AND domain = $4",
+                error,
+                &due.workspace_id,
+                &due.company_id,
+                &due.domain
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Who is told of `due`'s company's new findings.
+    pub async fn breach_recipients(
+        &mut self,
+        due: &DueDomain,
+    ) -> Result<BreachRecipients, StoreError> {
+        let (workspace_name, company_name, to_admins): (String, String, bool) = self
+            .tx
+            .one(q!(
+                "SELECT w.name, c.name, c.breach_alerts_to_admins FROM companies c \
+                 JOIN workspaces w ON w.id = c.workspace_id WHERE c.workspace_id = $1 AND c.id = $2",
+                &due.workspace_id,
+                &due.company_id
+            ))
+            .await?;
+        let owners: Vec<(String,)> = self
+            .tx
+            .all(q!(
+                "SELECT email FROM staff_users WHERE workspace_id = $1 AND role = 'owner' \
+                 AND NOT disabled ORDER BY email",
+                &due.workspace_id
+            ))
+            .await?;
+        let client_admins: Vec<(String,)> = if to_admins {
+            self.tx
+                .all(q!(
+                    "SELECT email FROM portal_users WHERE workspace_id = $1 AND company_id = $2 \
+                     AND role = 'client_admin' AND NOT disabled ORDER BY email",
+                    &due.workspace_id,
+                    &due.company_id
+                ))
+                .await?
+        } else {
+            Vec::new()
+        };
+        Ok(BreachRecipients {
+            workspace_name,
+            company_name,
+            owners: owners.into_iter().map(|(e,)| e).collect(),
+            client_admins: client_admins.into_iter().map(|(e,)| e).collect(),
+        })
+    }
+
+    /// Queues a mail about `due`'s company to `to`, worded by the caller.
+    pub async fn queue_breach_mail(
+        &mut self,
+        due: &DueDomain,
+        to: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        let workspace = portico_core::WorkspaceId::from_stored(&due.workspace_id);
+        let company = portico_core::CompanyId::from_stored(&due.company_id);
+        crate::scoped::outbox::push(&mut self.tx, workspace, Some(company), to, subject, body).await
+    }
+
+    /// Makes every domain due a check now, as a day passing would (tests of the daily round).
+    #[cfg(feature = "test-hooks")]
+    pub async fn make_domains_due(&mut self) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE domain_health SET next_check_at = 0, lease_until = 0"
+            ))
+            .await?;
+        Ok(())
+    }
+}

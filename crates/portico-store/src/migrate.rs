@@ -259,6 +259,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "domain health",
         include_str!("../migrations/sqlite/0050_domain_health.sql"),
     ),
+    (
+        51,
+        "breach monitoring",
+        include_str!("../migrations/sqlite/0051_breach_monitoring.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -550,6 +555,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         58,
         "domain health",
         include_str!("../migrations/postgres/0058_domain_health.sql"),
+    ),
+    (
+        59,
+        "breach monitoring",
+        include_str!("../migrations/postgres/0059_breach_monitoring.sql"),
     ),
 ];
 

@@ -12,6 +12,8 @@ pub(crate) struct DomainView {
     pub(crate) checked_at: Option<i64>,
     pub(crate) pending: bool,
     pub(crate) findings: Vec<Finding>,
+    pub(crate) breaches_checked_at: Option<i64>,
+    pub(crate) breach_error: String,
 }
 
 impl DomainView {
@@ -22,6 +24,8 @@ impl DomainView {
             findings: h.report.as_deref().map(kept_findings).unwrap_or_default(),
             checked_at: h.checked_at,
             pending: h.pending,
+            breaches_checked_at: h.breaches_checked_at,
+            breach_error: h.breach_error,
             domain: h.domain,
         }
     }

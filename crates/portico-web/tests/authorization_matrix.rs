@@ -669,6 +669,28 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         // Connectors: the owners'. An empty connector is refused field by field; a connector
         // of another workspace, or none, is not found; mapping a tenant the form does not name
         // is not found, syncing one of a switched-off connector refused.
+        // Breach monitoring: the MSP's HIBP key, its owners'; the empty form sets no key.
+        (SurfaceKind::Console, "GET", "/settings/breach-monitoring") => {
+            if owner {
+                200
+            } else {
+                403
+            }
+        }
+        (SurfaceKind::Console, "POST", "/settings/breach-monitoring") => {
+            if owner {
+                422
+            } else {
+                403
+            }
+        }
+        (SurfaceKind::Console, "POST", "/settings/breach-monitoring/remove") => {
+            if owner {
+                303
+            } else {
+                403
+            }
+        }
         (SurfaceKind::Console, "GET", "/settings/connectors") => {
             if owner {
                 200
@@ -748,6 +770,9 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         }
         (SurfaceKind::Console, "POST", "/companies/{company}/domains/selectors") => {
             in_company(manages_users, 404)
+        }
+        (SurfaceKind::Console, "POST", "/companies/{company}/domains/breach-alerts") => {
+            in_company(manages_users, 303)
         }
         // Requiring two-step verification of staff: owners (the form without the box leaves
         // it off, as the fixture has it).
@@ -909,12 +934,8 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 404
             }
         }
-        (SurfaceKind::Portal, "POST", "/protection/check") => {
-            if who == Who::ClientAdmin {
-                303
-            } else {
-                404
-            }
+        (SurfaceKind::Portal, "POST", "/protection/check" | "/protection/breach-alerts") => {
+            if who == Who::ClientAdmin { 303 } else { 404 }
         }
         // The company's audit chain: its client admins' section.
         (SurfaceKind::Portal, "GET", "/audit" | "/audit.csv" | "/audit/bundle.json") => {

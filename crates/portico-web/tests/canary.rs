@@ -195,6 +195,11 @@ async fn no_response_carries_a_canary_its_reader_may_not_see() {
         sys.save_domain_report(&due, &report, "bad", now)
             .await
             .unwrap();
+        let found = std::collections::BTreeMap::from([(
+            "someone".to_owned(),
+            vec![format!("CANARY-DOMAIN-{tag}-BREACH")],
+        )]);
+        sys.save_breach_search(&due, &found, now).await.unwrap();
     }
     sys.commit().await.unwrap();
     let routes: Vec<_> = portico_web::registry::route_table()

@@ -206,7 +206,7 @@ pub const RUNS_SHOWN: i64 = 50;
 
 /// A vendor base address: absolute https (http only on the loopback, for a local proxy or
 /// replay server), no credentials, query or fragment.
-fn check_base_url(text: &str) -> Result<String, String> {
+pub(crate) fn check_base_url(text: &str) -> Result<String, String> {
     let url = url::Url::parse(text.trim())
         .map_err(|_| "Enter a full address, starting with https://.".to_owned())?;
     let loopback = match url.host() {
@@ -1109,7 +1109,7 @@ impl ScopedTx<'_> {
 }
 
 /// The last four characters of a secret, to tell stored ones apart.
-fn hint(secret: &str) -> String {
+pub(crate) fn hint(secret: &str) -> String {
     let chars: Vec<char> = secret.chars().collect();
     chars[chars.len().saturating_sub(4)..].iter().collect()
 }

@@ -27,6 +27,10 @@ pub struct DomainHealth {
     pub checked_at: Option<i64>,
     /// Asked for and not yet done.
     pub pending: bool,
+    /// When its breaches were last searched (with the MSP's HIBP key).
+    pub breaches_checked_at: Option<i64>,
+    /// Why the last breach search failed; empty when it did not.
+    pub breach_error: String,
 }
 
 struct Row {
@@ -36,6 +40,8 @@ struct Row {
     worst: Option<String>,
     checked_at: Option<i64>,
     next_check_at: Option<i64>,
+    breaches_checked_at: Option<i64>,
+    breach_error: Option<String>,
 }
 crate::sql::db_row!(Row {
     domain,
@@ -43,7 +49,9 @@ crate::sql::db_row!(Row {
     report,
     worst,
     checked_at,
-    next_check_at
+    next_check_at,
+    breaches_checked_at,
+    breach_error
 });
 
 /// Reads the selectors a person typed: names separated by spaces or commas, each a DNS label.
@@ -85,7 +93,8 @@ impl ScopedTx<'_> {
         self.visible_company(company).await?;
         self.scope.may(Action::ViewDomainHealth)?;
         let mut query = self.select_joined(
-            "d.domain, h.dkim_selectors, h.report, h.worst, h.checked_at, h.next_check_at",
+            "d.domain, h.dkim_selectors, h.report, h.worst, h.checked_at, h.next_check_at, \
+             h.breaches_checked_at, h.breach_error",
             &fence::COMPANY_EMAIL_DOMAINS,
             "d",
             " LEFT JOIN domain_health h ON h.workspace_id = d.workspace_id \
@@ -110,6 +119,8 @@ impl ScopedTx<'_> {
                 report: r.report,
                 worst: r.worst,
                 checked_at: r.checked_at,
+                breaches_checked_at: r.breaches_checked_at,
+                breach_error: r.breach_error.unwrap_or_default(),
             })
             .collect())
     }

@@ -305,6 +305,10 @@ pub(crate) const DIRECTORY_USERS: Tenant = client("directory_users");
 pub(crate) const SECURITY_ALERTS: Tenant = client("security_alerts");
 /// P5: the health of a company's e-mail domains, as the worker last checked it.
 pub(crate) const DOMAIN_HEALTH: Tenant = client("domain_health");
+/// P5: the MSP's Have I Been Pwned key (owners, by the store's check).
+pub(crate) const BREACH_MONITORING: Tenant = workspace_level("breach_monitoring");
+/// P5: accounts of a company's domains found in breaches.
+pub(crate) const BREACHED_ACCOUNTS: Tenant = client("breached_accounts");
 
 /// Every description, for the tests that hold them against the schema.
 #[cfg(test)]
@@ -317,6 +321,8 @@ pub(crate) const ALL: &[&Tenant] = &[
     &DIRECTORY_USERS,
     &SECURITY_ALERTS,
     &DOMAIN_HEALTH,
+    &BREACH_MONITORING,
+    &BREACHED_ACCOUNTS,
     &WORKSPACES,
     &COMPANIES,
     &SITES,
@@ -569,6 +575,7 @@ mod tests {
         ("licences.rs", include_str!("licences.rs")),
         ("security_alerts.rs", include_str!("security_alerts.rs")),
         ("domain_health.rs", include_str!("domain_health.rs")),
+        ("breaches.rs", include_str!("breaches.rs")),
         ("branding.rs", include_str!("branding.rs")),
         ("canned_responses.rs", include_str!("canned_responses.rs")),
         ("change_requests.rs", include_str!("change_requests.rs")),

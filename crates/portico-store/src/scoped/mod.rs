@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod assets;
 pub mod audit_log;
 pub mod branding;
+pub mod breaches;
 pub mod canned_responses;
 pub mod change_requests;
 pub mod companies;

@@ -5,6 +5,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use portico_core::{Action, CompanyId};
+use portico_store::scoped::breaches::BreachedAccount;
 use portico_store::scoped::domain_health::parse_selectors;
 
 use crate::auth::{Auth, SignedForm};
@@ -29,6 +30,10 @@ struct DomainHealthPage {
     company_id: CompanyId,
     company_name: String,
     domains: Vec<DomainView>,
+    accounts: Vec<BreachedAccount>,
+    /// Whether any domain was searched for breaches (a key is set).
+    searched: bool,
+    breach_alerts_to_admins: bool,
     can_set_selectors: bool,
     can_set_domains: bool,
     notice: &'static str,
@@ -51,6 +56,8 @@ pub(crate) async fn page(
         "checking" => "The domains are being checked: reload in a minute.",
         "recent" => "The domains were checked less than a minute ago.",
         "selectors" => "The selectors were saved; the domain is being checked again.",
+        "alerts-on" => "The company's client admins will be mailed new breach findings.",
+        "alerts-off" => "The company's client admins will no longer be mailed breach findings.",
         _ => "",
     };
     render_page(&state, &auth, company, notice, None).await
@@ -66,7 +73,12 @@ async fn render_page(
     let mut tx = state.store.scoped(&auth.scope).await?;
     let summary = tx.company(company).await?;
     let health = tx.domain_health(company).await?;
+    let accounts = tx.breached_accounts(company).await?;
+    let breach_alerts_to_admins = tx.breach_alerts_to_admins(company).await?;
     tx.commit().await?;
+    let searched = health
+        .iter()
+        .any(|h| h.breaches_checked_at.is_some() || !h.breach_error.is_empty());
     let chrome = Chrome::signed_in(
         auth,
         &format!("E-mail domains — {}", summary.name),
@@ -77,6 +89,9 @@ async fn render_page(
         company_id: company,
         company_name: summary.name,
         domains: views(health),
+        accounts,
+        searched,
+        breach_alerts_to_admins,
         can_set_selectors: auth.scope.may(Action::ManageCompanyRecords).is_ok(),
         can_set_domains: auth.scope.may(Action::ManageCompanyDomains).is_ok(),
         notice,
@@ -134,5 +149,25 @@ pub(crate) async fn set_selectors(
     tx.commit().await?;
     Ok(see_other(&format!(
         "/companies/{company}/domains?done=selectors"
+    )))
+}
+
+/// Has the company's client admins mailed new breach findings, or not (on the company's
+/// behalf).
+pub(crate) async fn breach_alerts(
+    State(state): State<AppState>,
+    SignedForm {
+        auth,
+        form,
+        path: company,
+    }: SignedForm<CompanyId>,
+) -> Result<Response, WebError> {
+    let on = form.checked("on");
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    tx.set_breach_alerts_to_admins(company, on).await?;
+    tx.commit().await?;
+    Ok(see_other(&format!(
+        "/companies/{company}/domains?done={}",
+        if on { "alerts-on" } else { "alerts-off" }
     )))
 }

@@ -6,6 +6,7 @@ mod asset_fields;
 mod assets;
 mod audit;
 mod branding;
+mod breach_monitoring;
 mod canned_responses;
 mod changes;
 mod companies;
@@ -458,6 +459,21 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             api_tokens::revoke,
         )
         .get("/settings", Resource::Page, settings::page)
+        .get(
+            "/settings/breach-monitoring",
+            Resource::Page,
+            breach_monitoring::page,
+        )
+        .post(
+            "/settings/breach-monitoring",
+            Resource::Page,
+            breach_monitoring::save,
+        )
+        .post(
+            "/settings/breach-monitoring/remove",
+            Resource::Page,
+            breach_monitoring::remove,
+        )
         .get("/settings/connectors", Resource::Page, connectors::page)
         .post("/settings/connectors", Resource::Page, connectors::create)
         .get(
@@ -534,6 +550,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             "/companies/{company}/domains/selectors",
             Resource::Company,
             domains::set_selectors,
+        )
+        .post(
+            "/companies/{company}/domains/breach-alerts",
+            Resource::Company,
+            domains::breach_alerts,
         )
         .post(
             "/companies/{company}/directory/refresh",

@@ -100,6 +100,11 @@ const GROUPS: &[(&str, &[Entry])] = &[
                 "Microsoft 365 feeds your clients' Licences and Users sections.",
             ),
             entry(
+                "/settings/breach-monitoring",
+                "Breach monitoring",
+                "Your Have I Been Pwned key: your clients' accounts found in data breaches.",
+            ),
+            entry(
                 "/settings/webhooks",
                 "Webhooks",
                 "Tell your other tools the moment a ticket or change request changes.",

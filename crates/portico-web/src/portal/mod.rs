@@ -119,11 +119,13 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
                 .get("/audit/bundle.json", Resource::Page, audit::bundle)
         })
         .section(Section::Security, |r| {
-            r.get("/protection", Resource::Page, security::page).post(
-                "/protection/check",
-                Resource::Page,
-                security::check,
-            )
+            r.get("/protection", Resource::Page, security::page)
+                .post("/protection/check", Resource::Page, security::check)
+                .post(
+                    "/protection/breach-alerts",
+                    Resource::Page,
+                    security::breach_alerts,
+                )
         })
         .section(Section::Licences, |r| {
             r.get("/licences", Resource::Page, licences::list).post(

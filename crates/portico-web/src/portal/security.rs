@@ -6,6 +6,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use portico_core::Section;
+use portico_store::scoped::breaches::BreachedAccount;
 use portico_store::scoped::security_alerts::SecurityAlert;
 
 use super::licences::heading;
@@ -26,6 +27,9 @@ struct SecurityPage {
     chrome: Chrome,
     heading: String,
     domains: Vec<DomainView>,
+    accounts: Vec<BreachedAccount>,
+    searched: bool,
+    breach_alerts_to_admins: bool,
     alerts: Vec<SecurityAlert>,
     open_alerts: usize,
     notice: &'static str,
@@ -40,6 +44,9 @@ pub(crate) async fn page(
     let heading = heading(&auth, Section::Security)?;
     let mut tx = state.store.scoped(&auth.scope).await?;
     let health = tx.domain_health(company).await?;
+    let accounts = tx.breached_accounts(company).await?;
+    let breach_alerts_to_admins = tx.breach_alerts_to_admins(company).await?;
+    let searched = health.iter().any(|h| h.breaches_checked_at.is_some());
     let alerts: Vec<SecurityAlert> = tx
         .security_alerts(company)
         .await?
@@ -51,12 +58,17 @@ pub(crate) async fn page(
     let notice = match done.done.as_str() {
         "checking" => "Your domains are being checked: reload in a minute.",
         "recent" => "Your domains were checked less than a minute ago.",
+        "alerts-on" => "You will be mailed new breach findings.",
+        "alerts-off" => "You will no longer be mailed breach findings.",
         _ => "",
     };
     Ok(render::ok(&SecurityPage {
         chrome,
         heading,
         domains: views(health),
+        accounts,
+        searched,
+        breach_alerts_to_admins,
         open_alerts: alerts.len(),
         alerts: alerts.into_iter().take(OPEN_ALERTS_SHOWN).collect(),
         notice,
@@ -75,5 +87,21 @@ pub(crate) async fn check(
     Ok(see_other(&format!(
         "/protection?done={}",
         if asked { "checking" } else { "recent" }
+    )))
+}
+
+/// The company's choice: its client admins mailed new breach findings, or not.
+pub(crate) async fn breach_alerts(
+    State(state): State<AppState>,
+    SignedForm { auth, form, .. }: SignedForm,
+) -> Result<Response, WebError> {
+    let company = acting_company(&auth)?;
+    let on = form.checked("on");
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    tx.set_breach_alerts_to_admins(company, on).await?;
+    tx.commit().await?;
+    Ok(see_other(&format!(
+        "/protection?done={}",
+        if on { "alerts-on" } else { "alerts-off" }
     )))
 }

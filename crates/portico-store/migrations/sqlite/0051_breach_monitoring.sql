@@ -1,0 +1,44 @@
+-- Breach monitoring (P5) through Have I Been Pwned: the MSP's API key per workspace (sealed
+-- like every stored secret, shown again only as its last characters) and the address it is
+-- used at (a proxy, or HIBP's own).
+CREATE TABLE breach_monitoring (
+    workspace_id TEXT PRIMARY KEY REFERENCES workspaces (id),
+    key_sealed TEXT NOT NULL,
+    key_hint TEXT NOT NULL,
+    api_url TEXT NOT NULL,
+    updated_at BIGINT NOT NULL
+);
+
+-- The accounts of a company's domains HIBP lists in breaches: the alias (before the @) and
+-- its breaches' names (sorted, space-separated). An account HIBP no longer lists is kept with
+-- `gone_at`.
+CREATE TABLE breached_accounts (
+    workspace_id TEXT NOT NULL,
+    company_id TEXT NOT NULL,
+    domain TEXT NOT NULL,
+    alias TEXT NOT NULL,
+    breaches TEXT NOT NULL,
+    first_seen_at BIGINT NOT NULL,
+    changed_at BIGINT NOT NULL,
+    gone_at BIGINT,
+    PRIMARY KEY (workspace_id, company_id, domain, alias),
+    FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id)
+);
+
+-- HIBP's breaches as its public API describes them: reference data, nobody's records.
+CREATE TABLE known_breaches (
+    name TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    breach_date TEXT NOT NULL,
+    -- What leaked, separated by ", ".
+    data_classes TEXT NOT NULL,
+    pwn_count BIGINT NOT NULL,
+    fetched_at BIGINT NOT NULL
+);
+
+-- When a domain's breaches were last searched, and why the last search failed.
+ALTER TABLE domain_health ADD COLUMN breaches_checked_at BIGINT;
+ALTER TABLE domain_health ADD COLUMN breach_error TEXT NOT NULL DEFAULT '';
+
+-- Whether the company's client admins are mailed new findings too (the MSP's owners always are).
+ALTER TABLE companies ADD COLUMN breach_alerts_to_admins BOOLEAN NOT NULL DEFAULT false;
