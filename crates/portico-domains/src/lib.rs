@@ -297,7 +297,7 @@ impl DomainChecker {
                     "The registration expired on {date}: mail and websites can stop at any moment."
                 ),
                 renew,
-                date,
+                String::new(),
             )
         } else if days <= 14 {
             Finding::new(
@@ -305,7 +305,7 @@ impl DomainChecker {
                 Level::Bad,
                 format!("The registration expires on {date}, in {days} days."),
                 renew,
-                date,
+                String::new(),
             )
         } else if days <= 60 {
             Finding::new(
@@ -313,7 +313,7 @@ impl DomainChecker {
                 Level::Warn,
                 format!("The registration expires on {date}, in {days} days."),
                 renew,
-                date,
+                String::new(),
             )
         } else {
             Finding::new(
@@ -321,7 +321,7 @@ impl DomainChecker {
                 Level::Good,
                 format!("Registered until {date}."),
                 String::new(),
-                date,
+                String::new(),
             )
         }
     }

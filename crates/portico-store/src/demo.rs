@@ -1365,13 +1365,7 @@ async fn seed_domain_health(
             "Once the reports show the domain's own mail passing, move to p=quarantine, then p=reject.",
             "v=DMARC1; p=none; rua=mailto:dmarc@acme.test"
         ),
-        finding(
-            "expiry",
-            "good",
-            "Registered until 2027-09-14.",
-            "",
-            "2027-09-14"
-        ),
+        finding("expiry", "good", "Registered until 2027-09-14.", "", ""),
     ]);
     let birchwood = serde_json::json!([
         finding(
@@ -1407,7 +1401,7 @@ async fn seed_domain_health(
             "warn",
             "The registration expires on 2027-01-21, in 47 days.",
             "Renew it at the registrar, and switch on auto-renewal.",
-            "2027-01-21"
+            ""
         ),
     ]);
     let checked = now() - 3 * 3600;
@@ -1430,6 +1424,34 @@ async fn seed_domain_health(
             ))
             .await?;
     }
+    // One of Acme's people in a known breach, as a search with the MSP's key found it.
+    tx.keep_breach(
+        "Canva",
+        "Canva",
+        "2019-05-24",
+        "Email addresses, Geographic locations, Names, Passwords, Usernames",
+        137_272_116,
+        checked,
+    )
+    .await?;
+    let acme = companies[0].0;
+    tx.tx
+        .exec(q!(
+            "UPDATE domain_health SET breaches_checked_at = $1 WHERE workspace_id = $2 AND company_id = $3",
+            checked,
+            ws,
+            acme
+        ))
+        .await?;
+    tx.tx
+        .exec(q!(
+            "INSERT INTO breached_accounts (workspace_id, company_id, domain, alias, breaches, \
+             first_seen_at, changed_at) VALUES ($1, $2, 'acme.test', 'mark', 'Canva', $3, $3)",
+            ws,
+            acme,
+            checked - 9 * 24 * 3600
+        ))
+        .await?;
     Ok(())
 }
 
