@@ -91,6 +91,9 @@ pub enum Action {
     ViewSecurityAlerts,
     /// Read the health of a company's e-mail domains (P5): as its security alerts.
     ViewDomainHealth,
+    /// Read a company's backup jobs (P7): staff who serve it; on the portal, through the
+    /// Backup section.
+    ViewBackups,
     /// Set a company's DKIM selectors and have its domains checked again now: staff who serve
     /// it; on the portal, whoever reads the Security section may ask for a check.
     CheckDomainHealth,
@@ -233,6 +236,7 @@ fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
         Action::ViewDirectoryUsers
         | Action::ViewSecurityAlerts
         | Action::ViewDomainHealth
+        | Action::ViewBackups
         | Action::CheckDomainHealth => {
             matches!(role, Owner | Technician)
         }
@@ -292,6 +296,7 @@ fn portal_may(
         Action::ManageOwnPreferences => Ok(()),
         Action::ViewAudit if section_on(Section::AuditLog) => Ok(()),
         Action::ViewLicences if section_on(Section::Licences) => Ok(()),
+        Action::ViewBackups if section_on(Section::Backup) => Ok(()),
         Action::ViewSecurityAlerts | Action::ViewDomainHealth | Action::CheckDomainHealth
             if section_on(Section::Security) =>
         {

@@ -112,7 +112,11 @@ pub const SECTIONS: &[SectionSpec] = &[
         ..spec(Section::Security, "P5")
     },
     spec(Section::Compliance, "P6"),
-    spec(Section::Backup, "P7"),
+    SectionSpec {
+        path: Some("/backup"),
+        on_by_default: true,
+        ..spec(Section::Backup, "P7")
+    },
     SectionSpec {
         path: Some("/assets"),
         on_by_default: true,

@@ -375,6 +375,7 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
     seed_microsoft365(&mut tx, store, ws, &companies).await?;
     seed_ninjaone(&mut tx, store, ws, companies[0].0).await?;
     seed_domain_health(&mut tx, ws, &companies).await?;
+    seed_backups(&mut tx, ws, &companies).await?;
     let (acme, acme_sites) = companies[0].clone();
     let (birchwood, _) = companies[1].clone();
     let (cobalt, _) = companies[2].clone();
@@ -1324,6 +1325,147 @@ const DEMO_DIRECTORY: &[DemoDirectoryUser] = &[
     ("Riley Chen", false, Some(120), true, &[0]),
     ("Sam Taylor", true, Some(1), true, &[0, 2]),
 ];
+
+/// Backup jobs of Acme and Birchwood as their backup tool reported them this morning (pushed
+/// over the API, as a tool without a connector would): one failing, one stale, the rest fine.
+async fn seed_backups(
+    tx: &mut crate::system::SystemTx,
+    ws: WorkspaceId,
+    companies: &[(CompanyId, Vec<SiteId>)],
+) -> Result<(), StoreError> {
+    use crate::sql::q;
+    let at = now() - 2 * 3600;
+    let hour = 3600;
+    let tb = 1024_i64 * 1024 * 1024 * 1024;
+    type Job = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        Option<i64>,
+        Option<i64>,
+        i64,
+        &'static str,
+        i64,
+    );
+    let jobs: [(usize, Job); 6] = [
+        (
+            0,
+            (
+                "srv",
+                "Practice server nightly",
+                "server",
+                "ACM-SRV-01",
+                "success",
+                Some(at),
+                Some(at),
+                tb * 3 / 2,
+                "30 daily, 12 monthly",
+                24,
+            ),
+        ),
+        (
+            0,
+            (
+                "m365",
+                "Microsoft 365 mailboxes and OneDrive",
+                "microsoft365",
+                "acme.test (42 users)",
+                "failed",
+                Some(at),
+                Some(at - 52 * hour),
+                tb / 2,
+                "1 year",
+                24,
+            ),
+        ),
+        (
+            0,
+            (
+                "ws",
+                "Front desk workstations",
+                "workstation",
+                "ACM-WS-01 … 05",
+                "warning",
+                Some(at),
+                Some(at),
+                700 * 1024 * 1024 * 1024,
+                "14 days",
+                24,
+            ),
+        ),
+        (
+            0,
+            (
+                "cloud",
+                "Off-site copy (Wasabi)",
+                "cloud",
+                "Practice server",
+                "success",
+                Some(at - 9 * 24 * hour),
+                Some(at - 9 * 24 * hour),
+                tb * 3 / 2,
+                "90 days",
+                168,
+            ),
+        ),
+        (
+            1,
+            (
+                "srv",
+                "Document server nightly",
+                "server",
+                "BWL-DC-01",
+                "success",
+                Some(at),
+                Some(at),
+                tb,
+                "30 daily",
+                24,
+            ),
+        ),
+        (
+            1,
+            (
+                "m365",
+                "Microsoft 365 mailboxes",
+                "microsoft365",
+                "birchwood.test",
+                "success",
+                Some(at),
+                Some(at),
+                tb / 4,
+                "1 year",
+                24,
+            ),
+        ),
+    ];
+    for (n, (id, name, kind, item, result, run, success, bytes, retention, every)) in jobs {
+        tx.tx
+            .exec(q!(
+                "INSERT INTO backup_jobs (workspace_id, company_id, source, external_id, name, kind, \
+                 protected_item, last_result, last_run_at, last_success_at, protected_bytes, retention, \
+                 expected_every_hours, synced_at) \
+                 VALUES ($1, $2, 'Veeam', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                ws,
+                companies[n].0,
+                id,
+                name,
+                kind,
+                item,
+                result,
+                run,
+                success,
+                bytes,
+                retention,
+                every,
+                at
+            ))
+            .await?;
+    }
+    Ok(())
+}
 
 /// The demo companies' e-mail domains as the domain health worker would have found them this
 /// morning (their `.test` names resolve nowhere: a check asked for on the demo finds them gone).

@@ -264,6 +264,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "breach monitoring",
         include_str!("../migrations/sqlite/0051_breach_monitoring.sql"),
     ),
+    (
+        52,
+        "backup jobs",
+        include_str!("../migrations/sqlite/0052_backup_jobs.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -560,6 +565,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         59,
         "breach monitoring",
         include_str!("../migrations/postgres/0059_breach_monitoring.sql"),
+    ),
+    (
+        60,
+        "backup jobs",
+        include_str!("../migrations/postgres/0060_backup_jobs.sql"),
     ),
 ];
 

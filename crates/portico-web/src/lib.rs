@@ -7,6 +7,7 @@ mod attachments;
 mod audit_view;
 mod audited;
 pub mod auth;
+mod backup_view;
 mod brand;
 mod change_view;
 mod csv_export;

@@ -458,6 +458,19 @@ pub(crate) fn file_size(bytes: &i64) -> String {
     }
 }
 
+/// Formats a protected size for people: `850 MB`, `1.2 TB`.
+pub(crate) fn storage_size(bytes: &i64) -> String {
+    let b = *bytes as f64;
+    let gb = 1024.0 * 1024.0 * 1024.0;
+    if b >= gb * 1024.0 {
+        format!("{:.1} TB", b / (gb * 1024.0))
+    } else if b >= gb {
+        format!("{:.1} GB", b / gb)
+    } else {
+        file_size(bytes)
+    }
+}
+
 /// Formats cents as money, e.g. `AUD 4,500.00`.
 /// Minutes of work as hours: `7.5`, `8`.
 pub(crate) fn hours(minutes: &i64) -> String {

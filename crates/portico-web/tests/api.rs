@@ -215,6 +215,10 @@ fn request_for(
             "/api/v1/companies/{company}/users/{user}/disable"
             | "/api/v1/companies/{company}/users/{user}/enable",
         ) => None,
+        ("PUT", "/api/v1/companies/{company}/backup-jobs") => Some(json!({
+            "source": "Veeam",
+            "jobs": [{ "id": "job-1", "name": "File server", "kind": "server", "last_result": "success", "last_success_at": "2026-12-04T02:00:00Z" }],
+        })),
         ("POST", "/api/v1/companies/{company}/security-alerts") => Some(json!({
             "tenant": "pushed.example",
             "alerts": [{ "id": "a-1", "title": "Malware blocked", "severity": "high", "status": "new", "created_at": "2026-12-01T09:00:00Z" }],
@@ -393,6 +397,8 @@ const API_ROUTES: &[(&str, &str)] = &[
     ("PUT", "/api/v1/companies/{company}/licences"),
     ("GET", "/api/v1/companies/{company}/directory-users"),
     ("PUT", "/api/v1/companies/{company}/directory-users"),
+    ("GET", "/api/v1/companies/{company}/backup-jobs"),
+    ("PUT", "/api/v1/companies/{company}/backup-jobs"),
     ("GET", "/api/v1/companies/{company}/security-alerts"),
     ("POST", "/api/v1/companies/{company}/security-alerts"),
     ("GET", "/api/v1/change-requests"),
@@ -1916,4 +1922,96 @@ async fn a_tool_invites_and_disables_portal_users() {
         .send()
         .await;
     assert_eq!(crossed.status, 404);
+}
+
+/// A backup tool Portico has no connector for pushes a company's jobs: each push the source's
+/// whole list, a repeat changing nothing, jobs no longer named retired; the portal's Backup
+/// section shows them, failing and stale ones first.
+#[tokio::test]
+async fn a_backup_tool_pushes_its_jobs_and_the_portal_shows_which_need_attention() {
+    let app = TestApp::spawn().await;
+    let a = app.fx.company_a;
+    let token = app.api_token(Some(a), "read_write").await;
+    let jobs = format!("/api/v1/companies/{a}/backup-jobs");
+    let refused = app
+        .api("PUT", &jobs, &token)
+        .json(&json!({
+            "source": "Veeam",
+            "jobs": [{ "id": "1", "name": "", "kind": "tape", "last_result": "ok", "last_run_at": "yesterday" }],
+        }))
+        .send()
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    for field in [
+        "jobs[0].last_run_at",
+        "jobs[0].name",
+        "jobs[0].kind",
+        "jobs[0].last_result",
+    ] {
+        assert!(refused.body.contains(field), "{field}: {}", refused.body);
+    }
+    let now = jiff::Timestamp::now();
+    let ago = |hours: i64| {
+        now.checked_sub(jiff::SignedDuration::from_hours(hours))
+            .unwrap()
+            .to_string()
+    };
+    let three = json!({
+        "source": "Veeam",
+        "jobs": [
+            { "id": "srv", "name": "File server nightly", "kind": "server", "protected_item": "FS01", "last_result": "success", "last_run_at": ago(3), "last_success_at": ago(3), "protected_bytes": 1_288_490_188_800_i64, "retention": "30 days" },
+            { "id": "m365", "name": "Microsoft 365 mailboxes", "kind": "microsoft365", "last_result": "failed", "last_run_at": ago(2), "last_success_at": ago(50) },
+            { "id": "nas", "name": "NAS weekly", "kind": "nas", "last_result": "success", "last_run_at": ago(200), "last_success_at": ago(200), "expected_every_hours": 168 },
+        ],
+    });
+    let pushed = app.api("PUT", &jobs, &token).json(&three).send().await;
+    assert_eq!(pushed.status, 200, "{}", pushed.body);
+    assert!(pushed.body.contains("\"added\":3"), "{}", pushed.body);
+    let again = app.api("PUT", &jobs, &token).json(&three).send().await;
+    assert!(
+        again
+            .body
+            .contains("\"added\":0,\"changed\":0,\"retired\":0"),
+        "a repeat changes nothing: {}",
+        again.body
+    );
+    let list = app.api("GET", &jobs, &token).send().await;
+    let list: Value = serde_json::from_str(&list.body).unwrap();
+    let health = |id: &str| {
+        list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["id"] == id)
+            .map(|j| j["health"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    assert_eq!(health("srv"), "healthy");
+    assert_eq!(health("m365"), "failing");
+    assert_eq!(health("nas"), "stale");
+
+    let page = app.get_as(Who::Member, "/backup").await;
+    assert_eq!(page.status, 200);
+    for text in [
+        "2 jobs need attention",
+        "Failing",
+        "Stale",
+        "1.2 TB",
+        "30 days",
+    ] {
+        assert!(page.body.contains(text), "{text} on the Backup page");
+    }
+    let failing = page.body.find("Microsoft 365 mailboxes").unwrap();
+    let healthy = page.body.find("File server nightly").unwrap();
+    assert!(failing < healthy, "failing jobs first");
+
+    // The NAS job is no longer reported: retired, kept.
+    let two = json!({ "source": "Veeam", "jobs": [three["jobs"][0], three["jobs"][1]] });
+    let pushed = app.api("PUT", &jobs, &token).json(&two).send().await;
+    assert!(pushed.body.contains("\"retired\":1"), "{}", pushed.body);
+    let page = app.get_as(Who::Member, "/backup").await;
+    assert!(page.body.contains("No longer reported"));
+    // Another company's token sees none of it.
+    let other = app.api_token(Some(app.fx.company_b), "read").await;
+    assert_eq!(app.api("GET", &jobs, &other).send().await.status, 404);
 }

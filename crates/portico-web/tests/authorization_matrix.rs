@@ -762,6 +762,9 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         }
         // E-mail domain health: staff who serve the company; a check is queued (or throttled)
         // and lands back; the empty selectors form names none of its domains (not found).
+        (SurfaceKind::Console, "GET", "/companies/{company}/backup") => {
+            in_company(manages_users, 200)
+        }
         (SurfaceKind::Console, "GET", "/companies/{company}/domains") => {
             in_company(manages_users, 200)
         }
@@ -926,6 +929,8 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         (SurfaceKind::Portal, "GET", "/users" | "/users.csv" | "/users/new") => {
             if who == Who::ClientAdmin { 200 } else { 404 }
         }
+        // Backup: everyone's section.
+        (SurfaceKind::Portal, "GET", "/backup") => 200,
         // Security: the client admins' section; a domain check is queued (or throttled).
         (SurfaceKind::Portal, "GET", "/protection") => {
             if who == Who::ClientAdmin {

@@ -101,6 +101,11 @@ fn canaries(app: &TestApp, who: Who) -> Vec<(String, bool)> {
                     || (portal_own && who == Who::ClientAdmin),
             ));
         }
+        // Backup jobs: the same staff, and everyone on the company's portal.
+        list.push((
+            format!("CANARY-BACKUP-{tag}"),
+            (staff_sees(who, co) && reads_tickets(who)) || portal_own,
+        ));
         list.push((
             format!("CANARY-DIRUSER-{tag}"),
             (staff_sees(who, co) && reads_tickets(who)) || (portal_own && who == Who::ClientAdmin),
@@ -202,6 +207,19 @@ async fn no_response_carries_a_canary_its_reader_may_not_see() {
         sys.save_breach_search(&due, &found, now).await.unwrap();
     }
     sys.commit().await.unwrap();
+    // Each company's backup jobs, as a tool pushed them.
+    for (company, tag) in [(app.fx.company_a, "A"), (app.fx.company_b, "B")] {
+        let owner = app.api_token(None, "read_write").await;
+        let pushed = app
+            .api("PUT", &format!("/api/v1/companies/{company}/backup-jobs"), &owner)
+            .json(&serde_json::json!({
+                "source": "Veeam",
+                "jobs": [{ "id": "1", "name": format!("CANARY-BACKUP-{tag}"), "kind": "server", "last_result": "failed" }],
+            }))
+            .send()
+            .await;
+        assert_eq!(pushed.status, 200, "{}", pushed.body);
+    }
     let routes: Vec<_> = portico_web::registry::route_table()
         .into_iter()
         .filter(|r| r.method == "GET")

@@ -309,6 +309,8 @@ pub(crate) const DOMAIN_HEALTH: Tenant = client("domain_health");
 pub(crate) const BREACH_MONITORING: Tenant = workspace_level("breach_monitoring");
 /// P5: accounts of a company's domains found in breaches.
 pub(crate) const BREACHED_ACCOUNTS: Tenant = client("breached_accounts");
+/// P7: a company's backup jobs, as its tools reported them.
+pub(crate) const BACKUP_JOBS: Tenant = client("backup_jobs");
 
 /// Every description, for the tests that hold them against the schema.
 #[cfg(test)]
@@ -323,6 +325,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &DOMAIN_HEALTH,
     &BREACH_MONITORING,
     &BREACHED_ACCOUNTS,
+    &BACKUP_JOBS,
     &WORKSPACES,
     &COMPANIES,
     &SITES,
@@ -576,6 +579,7 @@ mod tests {
         ("security_alerts.rs", include_str!("security_alerts.rs")),
         ("domain_health.rs", include_str!("domain_health.rs")),
         ("breaches.rs", include_str!("breaches.rs")),
+        ("backups.rs", include_str!("backups.rs")),
         ("branding.rs", include_str!("branding.rs")),
         ("canned_responses.rs", include_str!("canned_responses.rs")),
         ("change_requests.rs", include_str!("change_requests.rs")),

@@ -5,6 +5,7 @@ pub mod api_idempotency;
 pub mod api_tokens;
 pub mod assets;
 pub mod audit_log;
+pub mod backups;
 pub mod branding;
 pub mod breaches;
 pub mod canned_responses;

@@ -6,6 +6,7 @@
 
 pub(crate) mod archiving;
 pub(crate) mod assets;
+pub(crate) mod backups;
 pub(crate) mod companies;
 pub(crate) mod company_records;
 pub(crate) mod licences;

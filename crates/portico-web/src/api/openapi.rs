@@ -12,7 +12,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 
 use super::{
-    archiving, assets, companies, company_records, licences, portal_users, records,
+    archiving, assets, backups, companies, company_records, licences, portal_users, records,
     security_alerts, tickets, work,
 };
 use crate::auth::Auth;
@@ -83,6 +83,8 @@ use crate::render::{self, Chrome};
         licences::push_directory_users,
         security_alerts::list,
         security_alerts::push,
+        backups::list,
+        backups::push,
         work::month,
         work::log,
     ),

@@ -5,6 +5,7 @@ mod api_tokens;
 mod asset_fields;
 mod assets;
 mod audit;
+mod backup;
 mod branding;
 mod breach_monitoring;
 mod canned_responses;
@@ -541,6 +542,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Company,
             domains::page,
         )
+        .get(
+            "/companies/{company}/backup",
+            Resource::Company,
+            backup::page,
+        )
         .post(
             "/companies/{company}/domains/check",
             Resource::Company,
@@ -805,6 +811,16 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             "/api/v1/companies/{company}/directory-users",
             Resource::Public,
             crate::api::licences::push_directory_users,
+        )
+        .get(
+            "/api/v1/companies/{company}/backup-jobs",
+            Resource::Public,
+            crate::api::backups::list,
+        )
+        .put(
+            "/api/v1/companies/{company}/backup-jobs",
+            Resource::Public,
+            crate::api::backups::push,
         )
         .get(
             "/api/v1/companies/{company}/security-alerts",

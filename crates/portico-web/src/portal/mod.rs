@@ -2,6 +2,7 @@
 
 mod assets;
 mod audit;
+mod backup;
 mod changes;
 mod contacts;
 mod directory;
@@ -117,6 +118,9 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             r.get("/audit", Resource::Page, audit::page)
                 .get("/audit.csv", Resource::Page, audit::export)
                 .get("/audit/bundle.json", Resource::Page, audit::bundle)
+        })
+        .section(Section::Backup, |r| {
+            r.get("/backup", Resource::Page, backup::page)
         })
         .section(Section::Security, |r| {
             r.get("/protection", Resource::Page, security::page)
