@@ -42,6 +42,11 @@ pub struct Breach {
     pub pwn_count: i64,
 }
 
+/// The most a domain search's answer may hold (a large domain's aliases).
+const MAX_SEARCH_BYTES: usize = 32 << 20;
+/// The most one breach's description may hold.
+const MAX_BREACH_BYTES: usize = 1 << 20;
+
 /// A client of HIBP's API.
 #[derive(Clone)]
 pub struct BreachClient {
@@ -50,12 +55,28 @@ pub struct BreachClient {
 }
 
 impl BreachClient {
-    pub fn new(base: &str, timeout: Duration) -> Result<BreachClient, BreachError> {
-        let http = reqwest::Client::builder()
+    /// A client of the API at `base` (an owner's setting). Unless `allow_private`, it reaches
+    /// public addresses only, whatever the name resolves to, and no proxy of the environment:
+    /// an owner may not point it into the server's own network.
+    pub fn new(
+        base: &str,
+        timeout: Duration,
+        allow_private: bool,
+    ) -> Result<BreachClient, BreachError> {
+        let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             // HIBP refuses requests without a user agent (403).
             .user_agent(concat!("Portico/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(reqwest::redirect::Policy::none());
+        if !allow_private {
+            let parsed = url::Url::parse(base)
+                .map_err(|_| BreachError::Failed("its address is not valid".into()))?;
+            portico_hooks::check_literal(&parsed).map_err(BreachError::Failed)?;
+            builder = builder
+                .dns_resolver(std::sync::Arc::new(portico_hooks::PublicOnly))
+                .no_proxy();
+        }
+        let http = builder
             .build()
             .map_err(|e| BreachError::Failed(e.to_string()))?;
         Ok(BreachClient {
@@ -80,10 +101,7 @@ impl BreachClient {
             .map_err(|e| BreachError::Failed(without_url(e)))?;
         match answer.status().as_u16() {
             200 => {
-                let body = answer
-                    .bytes()
-                    .await
-                    .map_err(|e| BreachError::Failed(without_url(e)))?;
+                let body = capped(answer, MAX_SEARCH_BYTES).await?;
                 let mut found: BTreeMap<String, Vec<String>> = serde_json::from_slice(&body)
                     .map_err(|_| BreachError::Failed("its answer could not be read".into()))?;
                 for names in found.values_mut() {
@@ -110,10 +128,7 @@ impl BreachClient {
             .map_err(|e| BreachError::Failed(without_url(e)))?;
         match answer.status().as_u16() {
             200 => {
-                let body = answer
-                    .bytes()
-                    .await
-                    .map_err(|e| BreachError::Failed(without_url(e)))?;
+                let body = capped(answer, MAX_BREACH_BYTES).await?;
                 serde_json::from_slice(&body)
                     .map(Some)
                     .map_err(|_| BreachError::Failed("its answer could not be read".into()))
@@ -123,6 +138,25 @@ impl BreachClient {
             other => Err(BreachError::Failed(format!("HTTP {other}"))),
         }
     }
+}
+
+/// An answer's body, refused past `max` bytes.
+async fn capped(mut answer: reqwest::Response, max: usize) -> Result<Vec<u8>, BreachError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = answer
+        .chunk()
+        .await
+        .map_err(|e| BreachError::Failed(without_url(e)))?
+    {
+        if body.len() + chunk.len() > max {
+            return Err(BreachError::Failed(format!(
+                "its answer is larger than {} MiB",
+                max >> 20
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn retry_after(answer: &reqwest::Response) -> u64 {
@@ -143,5 +177,27 @@ fn without_url(e: reqwest::Error) -> String {
         "it could not be reached".into()
     } else {
         e.without_url().to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_address_in_the_servers_own_network_is_refused_unless_allowed() {
+        for base in [
+            "http://127.0.0.1:8080/api/v3",
+            "http://10.0.0.5/api/v3",
+            "http://[::1]/api/v3",
+        ] {
+            let refused = BreachClient::new(base, Duration::from_secs(1), false).err();
+            assert!(
+                matches!(&refused, Some(BreachError::Failed(m)) if m.contains("private or reserved")),
+                "{base}: {refused:?}"
+            );
+            assert!(BreachClient::new(base, Duration::from_secs(1), true).is_ok());
+        }
+        assert!(BreachClient::new(HIBP_API, Duration::from_secs(1), false).is_ok());
     }
 }

@@ -155,6 +155,10 @@ pub struct CheckerConfig {
     pub rdap_base: Option<String>,
     /// How long one DNS or RDAP answer may take.
     pub timeout: Duration,
+    /// Let the breach search reach private, loopback and link-local addresses (a proxy inside
+    /// the server's network; the tests' loopback HIBP). Off, its address (an owner's setting)
+    /// must be public.
+    pub allow_private_addresses: bool,
 }
 
 impl Default for CheckerConfig {
@@ -163,6 +167,7 @@ impl Default for CheckerConfig {
             name_servers: Vec::new(),
             rdap_base: Some("https://rdap.org".into()),
             timeout: Duration::from_secs(5),
+            allow_private_addresses: false,
         }
     }
 }
@@ -196,6 +201,11 @@ impl DomainChecker {
     /// How long one answer may take.
     pub fn timeout(&self) -> Duration {
         self.config.timeout
+    }
+
+    /// Whether the breach search may reach private addresses.
+    pub fn allows_private_addresses(&self) -> bool {
+        self.config.allow_private_addresses
     }
 
     /// A resolver for one round of checks: made afresh so that a record just fixed is read as

@@ -113,6 +113,7 @@ async fn each_domain_gets_the_verdict_its_records_earn() {
         name_servers: vec![dns.address],
         rdap_base: Some(rdap().await),
         timeout: Duration::from_secs(2),
+        allow_private_addresses: false,
     })
     .unwrap();
     let selectors = |s: &[&str]| s.iter().map(|s| s.to_string()).collect::<Vec<_>>();
@@ -198,6 +199,7 @@ async fn a_server_that_does_not_answer_is_unknown_not_bad() {
         name_servers: vec![silent.local_addr().unwrap()],
         rdap_base: None,
         timeout: Duration::from_millis(200),
+        allow_private_addresses: false,
     })
     .unwrap();
     let report = checker.check("good.test", &[]).await.unwrap();

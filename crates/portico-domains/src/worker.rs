@@ -69,7 +69,9 @@ async fn check_one(
         .await?;
     let key = tx.breach_key(store, &due.workspace_id).await?;
     tx.commit().await?;
-    if let Some(key) = key {
+    if let Some(key) = key
+        && due.breaches_due(portico_store::now())
+    {
         search_breaches(store, checker, due, &key).await?;
     }
     Ok(())
@@ -83,7 +85,11 @@ async fn search_breaches(
     due: &DueDomain,
     key: &BreachKey,
 ) -> Result<(), StoreError> {
-    let client = match BreachClient::new(&key.api_url, checker.timeout()) {
+    let client = match BreachClient::new(
+        &key.api_url,
+        checker.timeout(),
+        checker.allows_private_addresses(),
+    ) {
         Ok(c) => c,
         Err(e) => return keep_breach_error(store, due, &e.to_string()).await,
     };
@@ -93,7 +99,7 @@ async fn search_breaches(
     };
     let names: Vec<String> = found.values().flatten().cloned().collect();
     let mut tx = store.system_unscoped().await?;
-    let unknown = tx.unknown_breaches(&names).await?;
+    let unknown = tx.unknown_breaches(&due.workspace_id, &names).await?;
     tx.commit().await?;
     // Details of breaches not seen before, from HIBP's public catalogue (no key spent).
     let mut details = Vec::new();
@@ -109,6 +115,7 @@ async fn search_breaches(
     let mut tx = store.system_unscoped().await?;
     for b in &details {
         tx.keep_breach(
+            &due.workspace_id,
             &b.name,
             &b.title,
             &b.breach_date,
@@ -122,7 +129,7 @@ async fn search_breaches(
     if !new.is_empty() {
         let to = tx.breach_recipients(due).await?;
         let named: Vec<String> = new.iter().flat_map(|f| f.breaches.clone()).collect();
-        let titles = tx.breach_titles(&named).await?;
+        let titles = tx.breach_titles(&due.workspace_id, &named).await?;
         let lines: Vec<String> = new
             .iter()
             .map(|f| {

@@ -1568,6 +1568,7 @@ async fn seed_domain_health(
     }
     // One of Acme's people in a known breach, as a search with the MSP's key found it.
     tx.keep_breach(
+        &ws.as_text(),
         "Canva",
         "Canva",
         "2019-05-24",

@@ -16,6 +16,20 @@ pub struct DueDomain {
     pub company_id: String,
     pub domain: String,
     pub dkim_selectors: Vec<String>,
+    /// When its breaches were last searched: at most daily, whoever asks for a check (each
+    /// search spends the MSP's HIBP budget, shared by all its clients).
+    pub breaches_checked_at: Option<i64>,
+}
+
+/// How often a domain's breaches are searched at most.
+pub const SEARCH_BREACHES_EVERY_SECS: i64 = 20 * 3600;
+
+impl DueDomain {
+    /// Whether its breaches are due a search at `now`.
+    pub fn breaches_due(&self, now: i64) -> bool {
+        self.breaches_checked_at
+            .is_none_or(|at| now - at >= SEARCH_BREACHES_EVERY_SECS)
+    }
 }
 
 impl SystemTx {
@@ -38,7 +52,8 @@ impl SystemTx {
             ))
             .await?;
         let mut query = Q::new(
-            "SELECT h.workspace_id, h.company_id, h.domain, h.dkim_selectors FROM domain_health h \
+            "SELECT h.workspace_id, h.company_id, h.domain, h.dkim_selectors, h.breaches_checked_at \
+             FROM domain_health h \
              JOIN company_email_domains d ON d.workspace_id = h.workspace_id \
              AND d.company_id = h.company_id AND d.domain = h.domain \
              JOIN companies c ON c.workspace_id = h.workspace_id AND c.id = h.company_id \
@@ -49,9 +64,10 @@ impl SystemTx {
             "{at} AND h.lease_until < {at} ORDER BY h.next_check_at LIMIT "
         ));
         query.arg(limit.clamp(1, 500));
-        let candidates: Vec<(String, String, String, String)> = self.tx.all(query).await?;
+        let candidates: Vec<(String, String, String, String, Option<i64>)> =
+            self.tx.all(query).await?;
         let mut due = Vec::new();
-        for (workspace_id, company_id, domain, selectors) in candidates {
+        for (workspace_id, company_id, domain, selectors, breaches_checked_at) in candidates {
             // The guard makes the claim: a twin instance's UPDATE finds it taken.
             let n = self
                 .tx
@@ -71,6 +87,7 @@ impl SystemTx {
                     company_id,
                     domain,
                     dkim_selectors: selectors.split_whitespace().map(str::to_owned).collect(),
+                    breaches_checked_at,
                 });
             }
         }
@@ -162,9 +179,19 @@ impl SystemTx {
         }))
     }
 
-    /// Breach names among `names` whose details are not kept yet.
-    pub async fn unknown_breaches(&mut self, names: &[String]) -> Result<Vec<String>, StoreError> {
-        let known: Vec<(String,)> = self.tx.all(q!("SELECT name FROM known_breaches")).await?;
+    /// Breach names among `names` whose details `workspace` does not keep yet.
+    pub async fn unknown_breaches(
+        &mut self,
+        workspace: &str,
+        names: &[String],
+    ) -> Result<Vec<String>, StoreError> {
+        let known: Vec<(String,)> = self
+            .tx
+            .all(q!(
+                "SELECT name FROM known_breaches WHERE workspace_id = $1",
+                workspace
+            ))
+            .await?;
         let known: std::collections::HashSet<String> = known.into_iter().map(|(n,)| n).collect();
         let mut unknown: Vec<String> = names
             .iter()
@@ -180,11 +207,15 @@ impl SystemTx {
     /// (`Adobe (2013-10-04)`), else its name.
     pub async fn breach_titles(
         &mut self,
+        workspace: &str,
         names: &[String],
     ) -> Result<std::collections::HashMap<String, String>, StoreError> {
         let known: Vec<(String, String, String)> = self
             .tx
-            .all(q!("SELECT name, title, breach_date FROM known_breaches"))
+            .all(q!(
+                "SELECT name, title, breach_date FROM known_breaches WHERE workspace_id = $1",
+                workspace
+            ))
             .await?;
         let known: std::collections::HashMap<String, String> = known
             .into_iter()
@@ -201,9 +232,11 @@ impl SystemTx {
             .collect())
     }
 
-    /// Keeps a breach's details as HIBP describes them.
+    /// Keeps a breach's details as HIBP described them to `workspace`'s key.
+    #[allow(clippy::too_many_arguments)]
     pub async fn keep_breach(
         &mut self,
+        workspace: &str,
         name: &str,
         title: &str,
         breach_date: &str,
@@ -213,15 +246,16 @@ impl SystemTx {
     ) -> Result<(), StoreError> {
         self.tx
             .exec(q!(
-                "INSERT INTO known_breaches (name, title, breach_date, data_classes, pwn_count, fetched_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO UPDATE SET title = $2, \
-                 breach_date = $3, data_classes = $4, pwn_count = $5, fetched_at = $6",
+                "INSERT INTO known_breaches (workspace_id, name, title, breach_date, data_classes, pwn_count, \
+                 fetched_at) VALUES ($7, $1, $2, $3, $4, $5, $6) ON CONFLICT (workspace_id, name) DO UPDATE \
+                 SET title = $2, breach_date = $3, data_classes = $4, pwn_count = $5, fetched_at = $6",
                 name,
                 title,
                 breach_date,
                 data_classes,
                 pwn_count,
-                now
+                now,
+                workspace
             ))
             .await?;
         Ok(())
@@ -378,7 +412,8 @@ impl SystemTx {
             self.tx
                 .all(q!(
                     "SELECT email FROM portal_users WHERE workspace_id = $1 AND company_id = $2 \
-                     AND role = 'client_admin' AND NOT disabled ORDER BY email",
+                     AND role = 'client_admin' AND NOT disabled AND password_hash IS NOT NULL \
+                     ORDER BY email",
                     &due.workspace_id,
                     &due.company_id
                 ))
@@ -407,14 +442,35 @@ impl SystemTx {
         crate::scoped::outbox::push(&mut self.tx, workspace, Some(company), to, subject, body).await
     }
 
-    /// Makes every domain due a check now, as a day passing would (tests of the daily round).
+    /// Makes every domain due a check (and a breach search) now, as a day passing would (tests
+    /// of the daily round).
     #[cfg(feature = "test-hooks")]
     pub async fn make_domains_due(&mut self) -> Result<(), StoreError> {
         self.tx
             .exec(q!(
-                "UPDATE domain_health SET next_check_at = 0, lease_until = 0"
+                "UPDATE domain_health SET next_check_at = 0, lease_until = 0, breaches_checked_at = NULL"
             ))
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn breaches_are_searched_at_most_daily_whoever_asks_for_a_check() {
+        let due = |at: Option<i64>| DueDomain {
+            workspace_id: String::new(),
+            company_id: String::new(),
+            domain: "a.test".into(),
+            dkim_selectors: Vec::new(),
+            breaches_checked_at: at,
+        };
+        let now = 1_000_000;
+        assert!(due(None).breaches_due(now));
+        assert!(!due(Some(now - 3600)).breaches_due(now));
+        assert!(due(Some(now - SEARCH_BREACHES_EVERY_SECS)).breaches_due(now));
     }
 }

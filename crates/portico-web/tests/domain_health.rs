@@ -45,6 +45,7 @@ async fn each_companys_domains_are_checked_and_shown_to_it_alone() {
         name_servers: vec![dns.address],
         rdap_base: None,
         timeout: Duration::from_secs(2),
+        allow_private_addresses: true,
     })
     .unwrap();
     let a = app.fx.company_a;
@@ -244,6 +245,7 @@ async fn breached_accounts_are_found_kept_and_told_once() {
         name_servers: vec![dns.address],
         rdap_base: None,
         timeout: Duration::from_secs(2),
+        allow_private_addresses: true,
     })
     .unwrap();
     let accounts = std::sync::Arc::new(std::sync::Mutex::new(serde_json::json!({
@@ -297,6 +299,19 @@ async fn breached_accounts_are_found_kept_and_told_once() {
         )
         .await;
     assert_eq!(saved.status, 303);
+    // The stored key goes nowhere new unless typed again.
+    let moved = app
+        .post_as(
+            Who::Owner,
+            "/settings/breach-monitoring",
+            &[
+                ("key", ""),
+                ("api_url", "https://hibp.attacker.example/api/v3"),
+            ],
+        )
+        .await;
+    assert_eq!(moved.status, 422);
+    assert!(moved.body.contains("Enter the key again"), "{}", moved.body);
     let settings = app.get_as(Who::Owner, "/settings/breach-monitoring").await;
     assert!(settings.body.contains("Key ending in"));
     assert!(

@@ -711,6 +711,8 @@ async fn with_the_overview_off_sign_in_lands_on_the_first_section_and_preference
             ("state_invoices", "off"),
             ("state_contacts", "off"),
             ("state_licences", "off"),
+            ("state_security", "off"),
+            ("state_backup", "off"),
             ("state_change_requests", "off"),
             ("state_users", "off"),
             ("state_email_preferences", "off"),

@@ -859,6 +859,8 @@ fn domain_checks(settings: &Settings) -> Result<portico_domains::CheckerConfig> 
     Ok(portico_domains::CheckerConfig {
         name_servers,
         rdap_base: (!rdap.is_empty()).then(|| rdap.to_owned()),
+        // The HIBP address is an owner's setting, as a connector's vendor address is.
+        allow_private_addresses: settings.connectors_allow_private_addresses,
         ..portico_domains::CheckerConfig::default()
     })
 }

@@ -25,15 +25,18 @@ CREATE TABLE breached_accounts (
     FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id)
 );
 
--- HIBP's breaches as its public API describes them: reference data, nobody's records.
+-- HIBP's breaches as its API describes them, kept per workspace: each is read from the address
+-- the workspace's owners set, so one workspace's answers never reach another's pages or mail.
 CREATE TABLE known_breaches (
-    name TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+    name TEXT NOT NULL,
     title TEXT NOT NULL,
     breach_date TEXT NOT NULL,
     -- What leaked, separated by ", ".
     data_classes TEXT NOT NULL,
     pwn_count BIGINT NOT NULL,
-    fetched_at BIGINT NOT NULL
+    fetched_at BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, name)
 );
 
 -- When a domain's breaches were last searched, and why the last search failed.
@@ -48,6 +51,10 @@ ALTER TABLE breach_monitoring ENABLE ROW LEVEL SECURITY;
 ALTER TABLE breach_monitoring FORCE ROW LEVEL SECURITY;
 CREATE POLICY breach_monitoring_scope ON breach_monitoring
     USING (portico_in_scope(workspace_id, NULL) AND NOT portico_on_portal());
+ALTER TABLE known_breaches ENABLE ROW LEVEL SECURITY;
+ALTER TABLE known_breaches FORCE ROW LEVEL SECURITY;
+CREATE POLICY known_breaches_scope ON known_breaches
+    USING (portico_in_scope(workspace_id, NULL));
 ALTER TABLE breached_accounts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE breached_accounts FORCE ROW LEVEL SECURITY;
 CREATE POLICY breached_accounts_scope ON breached_accounts

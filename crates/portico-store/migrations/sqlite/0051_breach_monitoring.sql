@@ -25,15 +25,18 @@ CREATE TABLE breached_accounts (
     FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id)
 );
 
--- HIBP's breaches as its public API describes them: reference data, nobody's records.
+-- HIBP's breaches as its API describes them, kept per workspace: each is read from the address
+-- the workspace's owners set, so one workspace's answers never reach another's pages or mail.
 CREATE TABLE known_breaches (
-    name TEXT PRIMARY KEY,
+    workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+    name TEXT NOT NULL,
     title TEXT NOT NULL,
     breach_date TEXT NOT NULL,
     -- What leaked, separated by ", ".
     data_classes TEXT NOT NULL,
     pwn_count BIGINT NOT NULL,
-    fetched_at BIGINT NOT NULL
+    fetched_at BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, name)
 );
 
 -- When a domain's breaches were last searched, and why the last search failed.

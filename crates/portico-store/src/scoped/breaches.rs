@@ -126,6 +126,14 @@ impl ScopedTx<'_> {
             None if existing.is_none() => {
                 refusals.push(("key".to_owned(), "Enter the MSP's HIBP API key.".to_owned()));
             }
+            // The stored key goes only where it went when it was typed: a new address needs it
+            // typed again, or an owner could send it to a host of their own and read it.
+            None if refusals.is_empty() && existing.as_ref().is_some_and(|e| e.api_url != url) => {
+                refusals.push((
+                    "key".to_owned(),
+                    "Enter the key again to use it at the new address.".to_owned(),
+                ));
+            }
             _ => {}
         }
         if !refusals.is_empty() {
@@ -209,13 +217,15 @@ impl ScopedTx<'_> {
             .arg(company)
             .sql(" ORDER BY (a.gone_at IS NOT NULL), a.domain, a.alias LIMIT 2000");
         let rows: Vec<AccountRow> = self.tx.all(query).await?;
-        // Breaches are reference data of HIBP's, nobody's records: read by name.
-        let known: Vec<(String, String, String, String)> = self
-            .tx
-            .all(q!(
-                "SELECT name, title, breach_date, data_classes FROM known_breaches ORDER BY name"
-            ))
-            .await?;
+        // The workspace's own copy of HIBP's descriptions (each fetched with its own key's
+        // address): by name.
+        let mut known = self.select(
+            "k.name, k.title, k.breach_date, k.data_classes",
+            &fence::KNOWN_BREACHES,
+            "k",
+        );
+        known.sql(" ORDER BY k.name");
+        let known: Vec<(String, String, String, String)> = self.tx.all(known).await?;
         let describe = |name: &str| match known.binary_search_by(|k| k.0.as_str().cmp(name)) {
             Ok(i) => KnownBreach {
                 name: known[i].0.clone(),

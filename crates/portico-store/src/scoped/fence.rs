@@ -309,6 +309,8 @@ pub(crate) const DOMAIN_HEALTH: Tenant = client("domain_health");
 pub(crate) const BREACH_MONITORING: Tenant = workspace_level("breach_monitoring");
 /// P5: accounts of a company's domains found in breaches.
 pub(crate) const BREACHED_ACCOUNTS: Tenant = client("breached_accounts");
+/// P5: HIBP's descriptions of breaches, as each workspace's key read them.
+pub(crate) const KNOWN_BREACHES: Tenant = workspace_level("known_breaches");
 /// P7: a company's backup jobs, as its tools reported them.
 pub(crate) const BACKUP_JOBS: Tenant = client("backup_jobs");
 
@@ -325,6 +327,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &DOMAIN_HEALTH,
     &BREACH_MONITORING,
     &BREACHED_ACCOUNTS,
+    &KNOWN_BREACHES,
     &BACKUP_JOBS,
     &WORKSPACES,
     &COMPANIES,

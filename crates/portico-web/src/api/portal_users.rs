@@ -197,6 +197,7 @@ async fn set_disabled(
     disabled: bool,
 ) -> Result<Response, Problem> {
     let mut tx = state.store.scoped_write(&caller.scope).await?;
+    tx.require_user_admin(company).await?;
     // A repeat answers the user as they are, with no second entry in the history.
     if tx.portal_user(company, user).await?.disabled != disabled {
         tx.set_portal_user_disabled(company, user, disabled).await?;
