@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use portico_core::{Action, AuditAction, AuditTarget, CompanyId};
 
+use crate::scoped::pushed_records::{refuse_text, refused};
 use crate::scoped::{ScopedTx, fence};
 use crate::sql::Q;
 use crate::{StoreError, now};
@@ -162,26 +163,6 @@ crate::sql::db_row!(Stored {
     retired_at
 });
 
-/// One line of text, `required` or not, at most `max` characters.
-fn refuse_text(
-    refusals: &mut Vec<(String, String)>,
-    field: String,
-    text: &str,
-    max: usize,
-    required: bool,
-) {
-    let t = text.trim();
-    if (required && t.is_empty()) || t.chars().count() > max || t.chars().any(char::is_control) {
-        refusals.push((
-            field,
-            format!(
-                "{}one line of at most {max} characters.",
-                if required { "Required: " } else { "At most " }
-            ),
-        ));
-    }
-}
-
 /// Refuses what a push may not name, each field with its reason.
 pub fn check_jobs(source: &str, jobs: &[PushedBackupJob]) -> Result<(), StoreError> {
     let mut refusals = Vec::new();
@@ -227,12 +208,7 @@ pub fn check_jobs(source: &str, jobs: &[PushedBackupJob]) -> Result<(), StoreErr
             refusals.push((at("protected_bytes"), "A size from 0 bytes.".into()));
         }
     }
-    if refusals.is_empty() {
-        Ok(())
-    } else {
-        refusals.truncate(100);
-        Err(StoreError::InvalidFields(refusals))
-    }
+    refused(refusals)
 }
 
 /// What a push changed.

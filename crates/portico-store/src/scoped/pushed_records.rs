@@ -27,7 +27,7 @@ const MAX_REFUSALS: usize = 100;
 const INSERT_BATCH: usize = 200;
 
 /// Refuses with `refusals`, at most [`MAX_REFUSALS`] of them.
-fn refused(mut refusals: Vec<(String, String)>) -> Result<(), StoreError> {
+pub(crate) fn refused(mut refusals: Vec<(String, String)>) -> Result<(), StoreError> {
     if refusals.is_empty() {
         return Ok(());
     }
@@ -187,7 +187,7 @@ crate::sql::db_row!(StoredUser {
 });
 
 /// Text a push names something by: one line, not empty, at most `max` characters.
-fn refuse_text(
+pub(crate) fn refuse_text(
     refusals: &mut Vec<(String, String)>,
     field: String,
     text: &str,

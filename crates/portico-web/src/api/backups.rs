@@ -187,18 +187,8 @@ pub(crate) async fn push(
     let mut refusals = Vec::new();
     let mut jobs = Vec::with_capacity(input.jobs.len());
     for (i, j) in input.jobs.into_iter().enumerate() {
-        let mut moment = |field: &str, text: Option<&str>| match text {
-            None => None,
-            Some(text) => match text.parse::<jiff::Timestamp>() {
-                Ok(at) => Some(at.as_second()),
-                Err(_) => {
-                    refusals.push((
-                        format!("jobs[{i}].{field}"),
-                        "Send a time as RFC 3339, such as 2026-12-03T22:00:00Z.".to_owned(),
-                    ));
-                    None
-                }
-            },
+        let mut moment = |field: &str, text: Option<&str>| {
+            super::pushed_time(&mut refusals, format!("jobs[{i}].{field}"), text)
         };
         let last_run_at = moment("last_run_at", j.last_run_at.as_deref());
         let last_success_at = moment("last_success_at", j.last_success_at.as_deref());

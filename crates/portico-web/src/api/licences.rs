@@ -409,19 +409,11 @@ pub(crate) async fn push_directory_users(
     let mut refusals = Vec::new();
     let mut users = Vec::with_capacity(input.users.len());
     for (i, u) in input.users.into_iter().enumerate() {
-        let last_sign_in_at = match u.last_sign_in_at.as_deref() {
-            None => None,
-            Some(text) => match text.parse::<jiff::Timestamp>() {
-                Ok(at) => Some(at.as_second()),
-                Err(_) => {
-                    refusals.push((
-                        format!("users[{i}].last_sign_in_at"),
-                        "Send a time as RFC 3339, such as 2026-12-03T22:00:00Z.".to_owned(),
-                    ));
-                    None
-                }
-            },
-        };
+        let last_sign_in_at = super::pushed_time(
+            &mut refusals,
+            format!("users[{i}].last_sign_in_at"),
+            u.last_sign_in_at.as_deref(),
+        );
         users.push(PushedUser {
             external_id: u.id,
             display_name: u.display_name,

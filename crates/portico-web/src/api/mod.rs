@@ -399,6 +399,26 @@ fn etag_of(body: &[u8]) -> String {
     format!("W/\"{:032x}\"", xxhash_rust::xxh3::xxh3_128(body))
 }
 
+/// An optional RFC 3339 time of a pushed record as Unix seconds; a time that does not parse is
+/// refused under `field` (the body's name for it) and read as absent.
+pub(crate) fn pushed_time(
+    refusals: &mut Vec<(String, String)>,
+    field: String,
+    text: Option<&str>,
+) -> Option<i64> {
+    let text = text?;
+    match text.parse::<jiff::Timestamp>() {
+        Ok(at) => Some(at.as_second()),
+        Err(_) => {
+            refusals.push((
+                field,
+                "Send a time as RFC 3339, such as 2026-12-03T22:00:00Z.".to_owned(),
+            ));
+            None
+        }
+    }
+}
+
 /// A POST's `Idempotency-Key` and the fingerprint of the request it came with.
 pub(crate) struct Idempotency {
     key: Option<String>,

@@ -238,18 +238,8 @@ pub(crate) async fn push(
     let mut refusals = Vec::new();
     let mut alerts = Vec::with_capacity(input.alerts.len());
     for (i, a) in input.alerts.into_iter().enumerate() {
-        let mut moment = |field: &str, text: Option<&str>| match text {
-            None => None,
-            Some(text) => match text.parse::<jiff::Timestamp>() {
-                Ok(at) => Some(at.as_second()),
-                Err(_) => {
-                    refusals.push((
-                        format!("alerts[{i}].{field}"),
-                        "Send a time as RFC 3339, such as 2026-12-03T22:00:00Z.".to_owned(),
-                    ));
-                    None
-                }
-            },
+        let mut moment = |field: &str, text: Option<&str>| {
+            super::pushed_time(&mut refusals, format!("alerts[{i}].{field}"), text)
         };
         let created_at = moment("created_at", Some(&a.created_at)).unwrap_or(0);
         let updated_at = moment("updated_at", a.updated_at.as_deref()).unwrap_or(created_at);
