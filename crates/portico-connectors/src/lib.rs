@@ -6,6 +6,7 @@
 //! when the vendor's `Retry-After` says.
 
 pub mod http;
+pub mod huntress;
 pub mod microsoft365;
 pub mod ninjaone;
 pub mod sku_names;
@@ -79,6 +80,7 @@ pub struct TenantOutcome {
 enum Snapshot {
     Microsoft365(portico_store::connector_sync::Microsoft365Snapshot),
     Rmm(portico_store::connector_sync::RmmSnapshot),
+    Edr(portico_store::edr_sync::EdrSnapshot),
 }
 
 /// Reads one claimed tenant and records the outcome in one transaction.
@@ -120,6 +122,15 @@ pub async fn sync_tenant(
             requests += ninja.requests;
             read.map(Snapshot::Rmm)
         }
+        ConnectorKind::Huntress => {
+            let mut huntress =
+                huntress::Huntress::new(client, &due.api_url, &due.client_id, &due.secret);
+            let read = tokio::time::timeout(RUN_LIMIT, huntress.snapshot(&due.external_id))
+                .await
+                .unwrap_or(Err(SyncError::TimedOut));
+            requests += huntress.requests;
+            read.map(Snapshot::Edr)
+        }
     };
     let report = RunReport {
         started_at,
@@ -134,6 +145,10 @@ pub async fn sync_tenant(
             .map(Ok),
         Ok(Snapshot::Rmm(snapshot)) => tx
             .apply_rmm(store, due, token, &snapshot, &report)
+            .await?
+            .map(Ok),
+        Ok(Snapshot::Edr(snapshot)) => tx
+            .apply_edr(store, due, token, &snapshot, &report)
             .await?
             .map(Ok),
         Err(error) => {
@@ -189,6 +204,13 @@ pub async fn discover(
                 &due.secret,
             );
             tokio::time::timeout(RUN_LIMIT, ninja.discover())
+                .await
+                .unwrap_or(Err(SyncError::TimedOut))
+        }
+        ConnectorKind::Huntress => {
+            let mut huntress =
+                huntress::Huntress::new(client, &due.api_url, &due.client_id, &due.secret);
+            tokio::time::timeout(RUN_LIMIT, huntress.discover())
                 .await
                 .unwrap_or(Err(SyncError::TimedOut))
         }

@@ -305,7 +305,11 @@ fn portal_may(
         // The Users section admits client admins only.
         Action::ViewDirectoryUsers if section_on(Section::Users) => Ok(()),
         Action::RefreshConnectorData(
-            section @ (Section::Licences | Section::Users | Section::Assets | Section::Maintenance),
+            section @ (Section::Licences
+            | Section::Users
+            | Section::Assets
+            | Section::Maintenance
+            | Section::Security),
         ) if section_on(section) => Ok(()),
         // Everything else does not exist on the portal: same answer as a missing record.
         _ => Err(Denied::NotVisible),

@@ -265,7 +265,7 @@ pub struct RunReport {
 }
 
 /// Rows per multi-row INSERT.
-const INSERT_BATCH: usize = 200;
+pub(crate) const INSERT_BATCH: usize = 200;
 
 impl SystemTx {
     /// Claims up to `limit` mapped tenants of enabled connectors due at `now`, until
@@ -624,7 +624,7 @@ impl SystemTx {
 
     /// Records a run that succeeded: the tenant's state (next run at its interval, the claim and
     /// any asked-for refresh cleared, the domains it reported), the history and the audit log.
-    async fn run_succeeded(
+    pub(crate) async fn run_succeeded(
         &mut self,
         store: &crate::Store,
         due: &DueTenant,
@@ -672,7 +672,11 @@ impl SystemTx {
     /// Whether the run may still write: its claim holds, the tenant is still mapped to the
     /// company it was claimed for (an owner may have remapped it meanwhile), and the connector
     /// is still switched on.
-    async fn holds_claim(&mut self, due: &DueTenant, token: &str) -> Result<bool, StoreError> {
+    pub(crate) async fn holds_claim(
+        &mut self,
+        due: &DueTenant,
+        token: &str,
+    ) -> Result<bool, StoreError> {
         let held: Option<(String,)> = self
             .tx
             .optional(q!(
@@ -857,7 +861,7 @@ impl SystemTx {
         Ok(counts)
     }
 
-    async fn upsert_alerts(
+    pub(crate) async fn upsert_alerts(
         &mut self,
         due: &DueTenant,
         alerts: &[AlertRecord],
@@ -1077,6 +1081,7 @@ pub struct SeedTenant<'a> {
 pub enum SeedSnapshot<'a> {
     Microsoft365(&'a Microsoft365Snapshot),
     Rmm(&'a RmmSnapshot),
+    Edr(&'a crate::edr_sync::EdrSnapshot),
 }
 
 impl SystemTx {
@@ -1184,6 +1189,10 @@ impl SystemTx {
                 }
                 SeedSnapshot::Rmm(snapshot) => {
                     self.apply_rmm(store, &due, token, snapshot, &report)
+                        .await?
+                }
+                SeedSnapshot::Edr(snapshot) => {
+                    self.apply_edr(store, &due, token, snapshot, &report)
                         .await?
                 }
             };

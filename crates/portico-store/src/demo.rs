@@ -374,6 +374,7 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
     seed_invoices(&mut tx, ws, &companies).await?;
     seed_microsoft365(&mut tx, store, ws, &companies).await?;
     seed_ninjaone(&mut tx, store, ws, companies[0].0).await?;
+    seed_huntress(&mut tx, store, ws, companies[0].0).await?;
     seed_domain_health(&mut tx, ws, &companies).await?;
     seed_backups(&mut tx, ws, &companies).await?;
     let (acme, acme_sites) = companies[0].clone();
@@ -1855,6 +1856,111 @@ async fn seed_ninjaone(
             domains: &[],
             company: Some(acme),
             snapshot: Some(SeedSnapshot::Rmm(&snapshot)),
+        }],
+        read_at,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Acme's endpoint and identity protection as Huntress would have reported it a quarter of an
+/// hour ago (switched off: nothing calls out): an agent on every computer but one, one silent
+/// laptop, a high-severity incident under way and one closed, and the Microsoft 365 identities
+/// its ITDR watches.
+async fn seed_huntress(
+    tx: &mut crate::system::SystemTx,
+    store: &Store,
+    ws: WorkspaceId,
+    acme: CompanyId,
+) -> Result<(), StoreError> {
+    use crate::connector_sync::{AlertRecord, SeedSnapshot, SeedTenant};
+    use crate::edr_sync::{AgentRecord, EdrSnapshot, IdentityCounts};
+    use crate::sql::q;
+    let read_at = now() - 15 * 60;
+    let computers: Vec<(String, String, String)> = tx
+        .tx
+        .all(q!(
+            "SELECT name, serial, kind FROM assets WHERE workspace_id = $1 AND company_id = $2 \
+             AND kind IN ('workstation', 'laptop', 'server') AND archived_at IS NULL ORDER BY name",
+            ws,
+            acme
+        ))
+        .await?;
+    // The last computer has no agent: the card names it.
+    let covered = computers.len().saturating_sub(1);
+    let agents: Vec<AgentRecord> = computers
+        .iter()
+        .take(covered)
+        .enumerate()
+        .map(|(i, (name, serial, kind))| AgentRecord {
+            external_id: (88_000 + i).to_string(),
+            hostname: name.to_ascii_uppercase().replace(' ', "-"),
+            serial: serial.clone(),
+            platform: "windows".into(),
+            os: if kind == "server" {
+                "Windows Server 2022".into()
+            } else {
+                "Windows 11 Pro".into()
+            },
+            last_seen_at: Some(if i == 1 {
+                read_at - 20 * 24 * 3600
+            } else {
+                read_at - (i as i64 % 5) * 300
+            }),
+        })
+        .collect();
+    let host = agents
+        .first()
+        .map(|a| a.hostname.clone())
+        .unwrap_or_default();
+    let day = 24 * 3600;
+    let incidents = vec![
+        AlertRecord {
+            external_id: "41001".into(),
+            title: "Malicious scheduled task persisting a remote access tool".into(),
+            severity: "high".into(),
+            status: "new".into(),
+            service_source: "huntressEdr".into(),
+            category: "footholds".into(),
+            subject: host.clone(),
+            created_at: read_at - 3 * 3600,
+            updated_at: read_at - 2 * 3600,
+            resolved_at: None,
+        },
+        AlertRecord {
+            external_id: "41002".into(),
+            title: "Sign-in from an unusual country followed by an inbox rule".into(),
+            severity: "critical".into(),
+            status: "resolved".into(),
+            service_source: "huntressItdr".into(),
+            category: "managed_identity".into(),
+            subject: "Microsoft 365".into(),
+            created_at: read_at - 9 * day,
+            updated_at: read_at - 8 * day,
+            resolved_at: Some(read_at - 8 * day),
+        },
+    ];
+    let snapshot = EdrSnapshot {
+        agents,
+        incidents,
+        identities: Some(IdentityCounts {
+            identities: 24,
+            protected: 24,
+            without_mfa: 2,
+            at_risk: 0,
+        }),
+    };
+    tx.add_connector_with_records(
+        store,
+        ws,
+        crate::scoped::connectors::ConnectorKind::Huntress,
+        "Huntress (demo data)",
+        &[SeedTenant {
+            external_id: "7001",
+            name: COMPANIES[0].name,
+            domains: &[],
+            company: Some(acme),
+            snapshot: Some(SeedSnapshot::Edr(&snapshot)),
         }],
         read_at,
     )

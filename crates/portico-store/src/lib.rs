@@ -18,6 +18,8 @@ pub mod demo;
 mod desk_names;
 #[cfg(feature = "system")]
 pub mod domain_checks;
+#[cfg(feature = "system")]
+pub mod edr_sync;
 pub mod explain;
 mod lite;
 pub mod mfa;

@@ -269,6 +269,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "backup jobs",
         include_str!("../migrations/sqlite/0052_backup_jobs.sql"),
     ),
+    (
+        53,
+        "edr and identity protection",
+        include_str!("../migrations/sqlite/0053_edr_and_identity_protection.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -571,7 +576,15 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "backup jobs",
         include_str!("../migrations/postgres/0060_backup_jobs.sql"),
     ),
+    (
+        61,
+        "edr and identity protection",
+        include_str!("../migrations/postgres/0061_edr_and_identity_protection.sql"),
+    ),
 ];
+
+/// How a migration that manages its own transaction begins.
+const NO_TRANSACTION: &str = "-- no-transaction:";
 
 fn migrator(files: &'static [(i64, &'static str, &'static str)]) -> Migrator {
     let migrations = files
@@ -582,7 +595,9 @@ fn migrator(files: &'static [(i64, &'static str, &'static str)]) -> Migrator {
                 Cow::Borrowed(*name),
                 MigrationType::Simple,
                 sqlx::SqlSafeStr::into_sql_str(*sql),
-                false,
+                // A migration that must run outside a transaction (a SQLite table rebuild
+                // switches foreign keys off first) brings its own BEGIN and COMMIT.
+                sql.starts_with(NO_TRANSACTION),
             )
         })
         .collect::<Vec<_>>();

@@ -44,12 +44,6 @@ impl FreshnessLine {
         }
     }
 
-    /// The line alone, without Refresh (a page that shows records another page refreshes).
-    pub(crate) fn without_refresh(mut self) -> FreshnessLine {
-        self.can_refresh = false;
-        self
-    }
-
     pub(crate) fn may_refresh_now(&self) -> bool {
         self.can_refresh
             && self.freshness.refreshable

@@ -757,9 +757,11 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
             "GET",
             "/companies/{company}/directory" | "/companies/{company}/security",
         ) => in_company(manages_users, 200),
-        (SurfaceKind::Console, "POST", "/companies/{company}/directory/refresh") => {
-            in_company(manages_users, 303)
-        }
+        (
+            SurfaceKind::Console,
+            "POST",
+            "/companies/{company}/directory/refresh" | "/companies/{company}/security/refresh",
+        ) => in_company(manages_users, 303),
         // E-mail domain health: staff who serve the company; a check is queued (or throttled)
         // and lands back; the empty selectors form names none of its domains (not found).
         (SurfaceKind::Console, "GET", "/companies/{company}/backup") => {
@@ -939,8 +941,16 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                 404
             }
         }
-        (SurfaceKind::Portal, "POST", "/protection/check" | "/protection/breach-alerts") => {
-            if who == Who::ClientAdmin { 303 } else { 404 }
+        (
+            SurfaceKind::Portal,
+            "POST",
+            "/protection/check" | "/protection/breach-alerts" | "/protection/refresh",
+        ) => {
+            if who == Who::ClientAdmin {
+                303
+            } else {
+                404
+            }
         }
         // The company's audit chain: its client admins' section.
         (SurfaceKind::Portal, "GET", "/audit" | "/audit.csv" | "/audit/bundle.json") => {

@@ -206,6 +206,62 @@ async fn no_response_carries_a_canary_its_reader_may_not_see() {
         )]);
         sys.save_breach_search(&due, &found, now).await.unwrap();
     }
+    // Each company's endpoint protection from Huntress: an agent on none of its computers (the
+    // card names them all) and an incident report whose title is the alert canary.
+    let edr = |tag: char| portico_store::edr_sync::EdrSnapshot {
+        agents: vec![portico_store::edr_sync::AgentRecord {
+            external_id: format!("agent-{tag}"),
+            hostname: format!("host-{tag}"),
+            serial: String::new(),
+            platform: "windows".into(),
+            os: String::new(),
+            last_seen_at: Some(now),
+        }],
+        incidents: vec![portico_store::connector_sync::AlertRecord {
+            external_id: format!("incident-{tag}"),
+            title: format!("CANARY-ALERT-{tag}-EDR"),
+            severity: "critical".into(),
+            status: "new".into(),
+            service_source: "huntressEdr".into(),
+            category: String::new(),
+            subject: String::new(),
+            created_at: now - 60,
+            updated_at: now - 60,
+            resolved_at: None,
+        }],
+        identities: Some(portico_store::edr_sync::IdentityCounts {
+            identities: 3,
+            protected: 2,
+            without_mfa: 1,
+            at_risk: 0,
+        }),
+    };
+    let (edr_a, edr_b) = (edr('A'), edr('B'));
+    sys.add_connector_with_records(
+        app.store(),
+        app.fx.ws1,
+        portico_store::scoped::connectors::ConnectorKind::Huntress,
+        "Huntress",
+        &[
+            portico_store::connector_sync::SeedTenant {
+                external_id: "org-a",
+                name: "Org A",
+                domains: &[],
+                company: Some(app.fx.company_a),
+                snapshot: Some(portico_store::connector_sync::SeedSnapshot::Edr(&edr_a)),
+            },
+            portico_store::connector_sync::SeedTenant {
+                external_id: "org-b",
+                name: "Org B",
+                domains: &[],
+                company: Some(app.fx.company_b),
+                snapshot: Some(portico_store::connector_sync::SeedSnapshot::Edr(&edr_b)),
+            },
+        ],
+        now,
+    )
+    .await
+    .unwrap();
     sys.commit().await.unwrap();
     // Each company's backup jobs, as a tool pushed them.
     for (company, tag) in [(app.fx.company_a, "A"), (app.fx.company_b, "B")] {

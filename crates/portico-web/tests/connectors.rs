@@ -1617,3 +1617,290 @@ async fn a_tool_pushes_the_security_alerts_of_a_tenant_no_connector_reads() {
         .await;
     assert!(!theirs.body.contains("FRONT-DESK"), "{}", theirs.body);
 }
+
+macro_rules! huntress_fixture {
+    ($name:literal) => {
+        include_str!(concat!(
+            "../../portico-connectors/tests/fixtures/huntress/",
+            $name
+        ))
+    };
+}
+
+const HUNTRESS_KEY: &str = "hk_2f9c1d7e5a3b";
+const HUNTRESS_SECRET: &str = "huntress-secret-never-shown";
+
+/// What the Huntress replay server does, and what it saw.
+#[derive(Default)]
+struct HuntressReplay {
+    /// The next agents read answers 429 first.
+    throttle_agents: usize,
+    /// Agents left out of the listing (removed upstream).
+    removed: Vec<i64>,
+    /// Identities answered 404, as for an account without Managed ITDR.
+    no_itdr: bool,
+    /// Every request refused, as for a revoked key.
+    revoked: bool,
+    requests: Vec<String>,
+}
+
+type HuntressShared = Arc<Mutex<HuntressReplay>>;
+
+async fn huntress(
+    State(replay): State<HuntressShared>,
+    Path(path): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    use base64::Engine;
+    let mut r = replay.lock().unwrap();
+    let query = query.unwrap_or_default();
+    r.requests.push(format!("GET /v1/{path}?{query}"));
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{HUNTRESS_KEY}:{HUNTRESS_SECRET}"))
+    );
+    let authorized = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == expected);
+    if !authorized || r.revoked {
+        return json(
+            StatusCode::UNAUTHORIZED,
+            huntress_fixture!("error_401.json").into(),
+        );
+    }
+    assert!(
+        query.contains("limit="),
+        "a page size is asked for: {query}"
+    );
+    let token = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("page_token="))
+        .map(str::to_owned);
+    match path.as_str() {
+        "organizations" => json(
+            StatusCode::OK,
+            huntress_fixture!("organizations.json").into(),
+        ),
+        "agents" => {
+            assert!(query.contains("organization_id=7001"), "{query}");
+            if r.throttle_agents > 0 {
+                r.throttle_agents -= 1;
+                return graph_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    huntress_fixture!("error_429.json"),
+                    Some("1"),
+                );
+            }
+            let page = match token.as_deref() {
+                None => huntress_fixture!("agents_7001_page1.json"),
+                Some("eyJpZCI6OTAwMDJ9") => huntress_fixture!("agents_7001_page2.json"),
+                Some(other) => panic!("unknown page token {other}"),
+            };
+            let mut page: serde_json::Value = serde_json::from_str(page).unwrap();
+            let removed = r.removed.clone();
+            page["agents"]
+                .as_array_mut()
+                .unwrap()
+                .retain(|a| !removed.iter().any(|id| a["id"] == *id));
+            json(StatusCode::OK, page.to_string())
+        }
+        "incident_reports" => json(
+            StatusCode::OK,
+            huntress_fixture!("incident_reports_7001.json").into(),
+        ),
+        "identities" if r.no_itdr => json(
+            StatusCode::NOT_FOUND,
+            huntress_fixture!("error_403.json").into(),
+        ),
+        "identities" => json(
+            StatusCode::OK,
+            huntress_fixture!("identities_7001.json").into(),
+        ),
+        _ => json(StatusCode::NOT_FOUND, "{}".into()),
+    }
+}
+
+async fn start_huntress() -> (HuntressShared, String) {
+    let replay: HuntressShared = Arc::default();
+    let app = axum::Router::new()
+        .route("/v1/{*path}", axum::routing::get(huntress))
+        .with_state(replay.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (replay, base)
+}
+
+/// Issue 17's EDR/MDR connector: Huntress's organisations mapped to companies, its agents
+/// matched to the company's computers (by serial, then host name) for the Security section's
+/// coverage, its incident reports as alerts (EDR or ITDR by platform) and the identities its
+/// ITDR watches; through paging, a 429, a repeat that writes nothing, an agent removed upstream,
+/// an account without ITDR and a revoked key.
+#[tokio::test]
+async fn huntress_feeds_the_security_sections_coverage_incidents_and_identities() {
+    let app = TestApp::spawn().await;
+    let (replay, base) = start_huntress().await;
+    let client = client();
+    let mut tx = app.store().system_unscoped().await.unwrap();
+    for (name, serial, kind) in [
+        (
+            "Reception PC",
+            "HNT-SN-0001",
+            portico_core::AssetKind::Workstation,
+        ),
+        ("practice-server", "", portico_core::AssetKind::Server),
+        ("Front Desk", "", portico_core::AssetKind::Workstation),
+    ] {
+        tx.add_asset(
+            app.fx.ws1,
+            &portico_store::system::SeedAsset {
+                company: app.fx.company_a,
+                site: Some(app.fx.site_a1),
+                name,
+                kind,
+                manufacturer: "",
+                model: "",
+                serial,
+                os: "",
+                warranty_end: None,
+                purchased_on: None,
+                last_seen_at: None,
+                assigned_user: "",
+                notes: "",
+            },
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+
+    let page = app.get_as(Who::Owner, "/settings/connectors").await;
+    assert!(page.body.contains("Connect Huntress"));
+    assert!(page.body.contains("API secret"));
+    let created = app
+        .post_as(
+            Who::Owner,
+            "/settings/connectors",
+            &[
+                ("kind", "huntress"),
+                ("name", "Huntress"),
+                ("client_id", HUNTRESS_KEY),
+                ("secret", HUNTRESS_SECRET),
+                ("sync_every_minutes", "60"),
+                ("auth_url", &base),
+                ("api_url", &base),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let connector = created.headers["location"]
+        .to_str()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    run_due(app.store(), &client, 10).await.unwrap();
+    let shown = app.get_as(Who::Owner, &connector).await;
+    for org in ["Acme Dental", "Birchwood Legal"] {
+        assert!(shown.body.contains(org), "{org} listed");
+    }
+    let a = app.fx.company_a.to_string();
+    assert_eq!(map(&app, &connector, "7001", &a).await.status, 303);
+
+    // The first read is throttled once, then pages through the agents.
+    replay.lock().unwrap().throttle_agents = 1;
+    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let counts = round.tenants[0].result.clone().unwrap().expect("synced");
+    // Three agents, two incident reports, the identities' counts.
+    assert_eq!(
+        (counts.added, counts.changed, counts.retired),
+        (6, 0, 0),
+        "{counts:?}"
+    );
+
+    let security = app.get_as(Who::ClientAdmin, "/protection").await;
+    assert_eq!(security.status, 200);
+    let body = &security.body;
+    for text in [
+        "Endpoint detection and response",
+        "Identity threat detection",
+        "Huntress",
+        "without an agent",
+        "Front Desk",
+        "<strong>2</strong> of 3 identities protected",
+        "1 identity without multi-factor sign-in",
+        "1 rated at risk",
+        "HIGH - Incident on ACME-RECEPTION",
+        "Updated",
+    ] {
+        assert!(body.contains(text), "{text} on the Security page:\n{body}");
+    }
+    // Matched by serial and by host name: not listed as unprotected.
+    assert!(!body.contains("Reception PC"), "{body}");
+    assert!(!body.contains(">practice-server"), "{body}");
+    // A closed incident is not an open alert.
+    assert!(!body.contains("Suspicious inbox rule"));
+    // The console lists every alert, closed ones too.
+    let console = app
+        .get_as(Who::Owner, &format!("/companies/{a}/security"))
+        .await;
+    assert!(console.body.contains("Suspicious inbox rule"));
+    assert!(console.body.contains("Huntress Managed ITDR"));
+    // The Security section is its client admins'.
+    assert_eq!(app.get_as(Who::Member, "/protection").await.status, 404);
+
+    // Nothing changed upstream: a repeat writes nothing.
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", "7001")],
+    )
+    .await;
+    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let again = round.tenants[0].result.clone().unwrap().unwrap();
+    assert!(again.wrote_nothing(), "{again:?}");
+
+    // An agent gone upstream is retired; an account without ITDR loses its identity card's
+    // coverage (the closed ITDR incident keeps the card, without figures).
+    {
+        let mut r = replay.lock().unwrap();
+        r.removed.push(90003);
+        r.no_itdr = true;
+    }
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", "7001")],
+    )
+    .await;
+    let round = run_due(app.store(), &client, 10).await.unwrap();
+    assert_eq!(round.tenants[0].result.clone().unwrap().unwrap().retired, 2);
+    let security = app.get_as(Who::ClientAdmin, "/protection").await;
+    assert!(!security.body.contains("identities protected"));
+    assert!(security.body.contains("Coverage is not reported"));
+
+    // A revoked key: the run fails with Huntress's refusal, the secret never shown.
+    replay.lock().unwrap().revoked = true;
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", "7001")],
+    )
+    .await;
+    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let failed = round.tenants[0].result.clone().unwrap().unwrap_err();
+    assert!(failed.contains("refused the API key"), "{failed}");
+    let shown = app.get_as(Who::Owner, &connector).await;
+    assert!(!shown.body.contains(HUNTRESS_SECRET));
+    let requests = replay.lock().unwrap().requests.clone();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.contains("page_token=eyJpZCI6OTAwMDJ9")),
+        "paged by token: {requests:?}"
+    );
+}

@@ -17,16 +17,23 @@ pub enum ConnectorKind {
     Microsoft365,
     /// NinjaOne's RMM: devices into Assets, patch activity into Maintenance.
     NinjaOne,
+    /// Huntress's managed EDR and ITDR: agents (coverage), identities and incident reports into
+    /// Security.
+    Huntress,
 }
 
 impl ConnectorKind {
-    pub const ALL: &'static [ConnectorKind] =
-        &[ConnectorKind::Microsoft365, ConnectorKind::NinjaOne];
+    pub const ALL: &'static [ConnectorKind] = &[
+        ConnectorKind::Microsoft365,
+        ConnectorKind::NinjaOne,
+        ConnectorKind::Huntress,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             ConnectorKind::Microsoft365 => "microsoft365",
             ConnectorKind::NinjaOne => "ninjaone",
+            ConnectorKind::Huntress => "huntress",
         }
     }
 
@@ -38,6 +45,7 @@ impl ConnectorKind {
         match self {
             ConnectorKind::Microsoft365 => "Microsoft 365",
             ConnectorKind::NinjaOne => "NinjaOne",
+            ConnectorKind::Huntress => "Huntress",
         }
     }
 
@@ -50,14 +58,18 @@ impl ConnectorKind {
             ),
             // One address for both; eu., ca. and oc. for the other regions.
             ConnectorKind::NinjaOne => ("https://app.ninjarmm.com", "https://app.ninjarmm.com"),
+            // An API key and secret sent with every request: no separate sign-in.
+            ConnectorKind::Huntress => ("https://api.huntress.io", "https://api.huntress.io"),
         }
     }
 
     /// The portal sections its records appear in.
     pub fn feeds(self) -> &'static [Section] {
         match self {
-            ConnectorKind::Microsoft365 => &[Section::Licences, Section::Users],
+            // Defender's alerts, with the licences and users.
+            ConnectorKind::Microsoft365 => &[Section::Licences, Section::Users, Section::Security],
             ConnectorKind::NinjaOne => &[Section::Assets, Section::Maintenance],
+            ConnectorKind::Huntress => &[Section::Security],
         }
     }
 }
@@ -294,18 +306,24 @@ fn check_settings(
             refuse("home_tenant", m);
             String::new()
         }),
-        ConnectorKind::NinjaOne => String::new(),
+        ConnectorKind::NinjaOne | ConnectorKind::Huntress => String::new(),
     };
     let client_id = s.client_id.trim().to_owned();
     if client_id.is_empty()
         || client_id.len() > 100
         || !client_id
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-')
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
     {
         refuse(
             "client_id",
-            "Enter the application (client) id of your app registration.".into(),
+            match kind {
+                ConnectorKind::Huntress => {
+                    "Enter the API key Huntress generated (its public half)."
+                }
+                _ => "Enter the application (client) id of your app registration.",
+            }
+            .into(),
         );
     }
     let secret = s.secret.trim();
@@ -313,7 +331,11 @@ fn check_settings(
         if new {
             refuse(
                 "secret",
-                "Enter the app registration's client secret.".into(),
+                match kind {
+                    ConnectorKind::Huntress => "Enter the API secret Huntress showed with the key.",
+                    _ => "Enter the app registration's client secret.",
+                }
+                .into(),
             );
         }
         None
@@ -891,6 +913,8 @@ impl ScopedTx<'_> {
             &fence::LICENCES,
             &fence::DIRECTORY_USERS,
             &fence::SECURITY_ALERTS,
+            &fence::EDR_AGENTS,
+            &fence::IDENTITY_PROTECTION,
         ] {
             let mut gone = self.delete(table);
             gone.sql(" AND company_id = ")

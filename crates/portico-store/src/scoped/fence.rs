@@ -303,6 +303,10 @@ pub(crate) const LICENCE_PRICES: Tenant = workspace_level("licence_prices");
 pub(crate) const DIRECTORY_USERS: Tenant = client("directory_users");
 /// P5: security alerts a connector read.
 pub(crate) const SECURITY_ALERTS: Tenant = client("security_alerts");
+/// P5: the agents of a company's endpoint protection, as a connector read them.
+pub(crate) const EDR_AGENTS: Tenant = client("edr_agents");
+/// P5: how many of a company's identities its identity threat detection watches.
+pub(crate) const IDENTITY_PROTECTION: Tenant = client("identity_protection");
 /// P5: the health of a company's e-mail domains, as the worker last checked it.
 pub(crate) const DOMAIN_HEALTH: Tenant = client("domain_health");
 /// P5: the MSP's Have I Been Pwned key (owners, by the store's check).
@@ -324,6 +328,8 @@ pub(crate) const ALL: &[&Tenant] = &[
     &LICENCE_PRICES,
     &DIRECTORY_USERS,
     &SECURITY_ALERTS,
+    &EDR_AGENTS,
+    &IDENTITY_PROTECTION,
     &DOMAIN_HEALTH,
     &BREACH_MONITORING,
     &BREACHED_ACCOUNTS,
@@ -580,6 +586,7 @@ mod tests {
         ("connectors.rs", include_str!("connectors.rs")),
         ("licences.rs", include_str!("licences.rs")),
         ("security_alerts.rs", include_str!("security_alerts.rs")),
+        ("protection.rs", include_str!("protection.rs")),
         ("domain_health.rs", include_str!("domain_health.rs")),
         ("breaches.rs", include_str!("breaches.rs")),
         ("backups.rs", include_str!("backups.rs")),
@@ -709,7 +716,7 @@ mod tests {
             .map(|(_, _, sql)| *sql)
             .collect::<Vec<_>>()
             .join("\n");
-        let tables: Vec<(String, String)> = schema
+        let mut tables: Vec<(String, String)> = schema
             .split("CREATE TABLE ")
             .skip(1)
             .map(|block| {
@@ -718,6 +725,17 @@ mod tests {
                 (name, body)
             })
             .collect();
+        // A table rebuilt (SQLite cannot alter a constraint) takes the old one's place.
+        for statement in schema.split("ALTER TABLE ").skip(1) {
+            let words: Vec<&str> = statement.split_whitespace().take(4).collect();
+            if let [from, "RENAME", "TO", to] = words[..] {
+                let to = to.trim_end_matches(';');
+                tables.retain(|(name, _)| name != to);
+                for (name, _) in tables.iter_mut().filter(|(name, _)| name == from) {
+                    *name = to.to_owned();
+                }
+            }
+        }
         let mut described: Vec<&str> = super::ALL.iter().map(|t| t.table).collect();
         described.sort_unstable();
         let before = described.len();

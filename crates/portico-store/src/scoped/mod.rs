@@ -26,6 +26,7 @@ pub mod overview;
 pub mod portal_settings;
 pub mod portal_users;
 pub mod presence;
+pub mod protection;
 pub mod pushed_records;
 pub mod record_history;
 pub mod routing;

@@ -37,7 +37,7 @@ pub struct SecurityAlert {
     pub external_tenant: String,
     pub external_id: String,
     pub title: String,
-    /// unknown, informational, low, medium or high.
+    /// unknown, informational, low, medium, high or critical.
     pub severity: String,
     /// new, inProgress or resolved.
     pub status: String,
@@ -70,7 +70,7 @@ impl SecurityAlert {
     /// The style a badge of its severity takes.
     pub fn tone(&self) -> &'static str {
         match self.severity.as_str() {
-            "high" => "bad",
+            "critical" | "high" => "bad",
             "medium" => "warn",
             _ => "",
         }
@@ -80,6 +80,8 @@ impl SecurityAlert {
     pub fn source_label(&self) -> &str {
         match self.service_source.as_str() {
             "microsoftDefenderForEndpoint" => "Defender for Endpoint",
+            "huntressEdr" => "Huntress Managed EDR",
+            "huntressItdr" => "Huntress Managed ITDR",
             "microsoftDefenderForOffice365" => "Defender for Office 365",
             "microsoftDefenderForIdentity" => "Defender for Identity",
             "microsoftDefenderForCloudApps" => "Defender for Cloud Apps",
@@ -102,7 +104,7 @@ impl ScopedTx<'_> {
             .sql(" AND s.company_id = ")
             .arg(company)
             .sql(
-                " ORDER BY (s.status = 'resolved'), CASE s.severity WHEN 'high' THEN 0 \
+                " ORDER BY (s.status = 'resolved'), CASE s.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 0 \
                  WHEN 'medium' THEN 1 WHEN 'low' THEN 2 ELSE 3 END, s.created_at DESC LIMIT ",
             )
             .arg(ALERTS_SHOWN);

@@ -313,11 +313,13 @@ struct SecurityAlertsPage {
     company_id: CompanyId,
     company_name: String,
     alerts: Vec<portico_store::scoped::security_alerts::SecurityAlert>,
+    cards: Vec<portico_store::scoped::protection::ProtectionCard>,
     fresh: FreshnessLine,
     notice: &'static str,
 }
 
-/// A company's security alerts as its connectors last read them (Microsoft Defender).
+/// A company's protection (coverage, open incidents per kind) and security alerts as its
+/// connectors last read them (Huntress, Microsoft Defender) or its tools pushed them.
 pub(crate) async fn security_alerts(
     State(state): State<AppState>,
     auth: Auth,
@@ -327,24 +329,45 @@ pub(crate) async fn security_alerts(
     let mut tx = state.store.scoped(&auth.scope).await?;
     let summary = tx.company(company).await?;
     let alerts = tx.security_alerts(company).await?;
-    // Microsoft 365 feeds them, with the licences and users.
-    let freshness = tx.connector_freshness(company, Section::Licences).await?;
+    let cards = tx.protection_cards(company).await?;
+    let freshness = tx.connector_freshness(company, Section::Security).await?;
     tx.commit().await?;
-    let title = format!("Security alerts — {}", summary.name);
+    let title = format!("Security — {}", summary.name);
     let chrome = Chrome::signed_in(&auth, &title, "/companies");
     Ok(render::ok(&SecurityAlertsPage {
         fresh: FreshnessLine::new(
             freshness,
-            format!("/companies/{company}/licences/refresh"),
+            format!("/companies/{company}/security/refresh"),
             &chrome,
             &auth,
-            Section::Licences,
-        )
-        .without_refresh(),
+            Section::Security,
+        ),
         chrome,
         company_id: company,
         company_name: summary.name,
         alerts,
+        cards,
         notice: refresh_done(&done.done),
     }))
+}
+
+/// Asks for a company's protection and alerts to be read again now (the console's Refresh).
+pub(crate) async fn security_refresh(
+    State(state): State<AppState>,
+    SignedForm {
+        auth,
+        path: company,
+        ..
+    }: SignedForm<CompanyId>,
+) -> Result<Response, WebError> {
+    let mut tx = state.store.scoped_write(&auth.scope).await?;
+    tx.company(company).await?;
+    let outcome = tx
+        .refresh_connector_data(company, Section::Security)
+        .await?;
+    tx.commit().await?;
+    Ok(see_other(&format!(
+        "/companies/{company}/security?done={}",
+        refresh_notice(outcome)
+    )))
 }

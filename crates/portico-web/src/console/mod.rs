@@ -537,6 +537,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Company,
             licences::security_alerts,
         )
+        .post(
+            "/companies/{company}/security/refresh",
+            Resource::Company,
+            licences::security_refresh,
+        )
         .get(
             "/companies/{company}/domains",
             Resource::Company,

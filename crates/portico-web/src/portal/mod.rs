@@ -125,6 +125,7 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
         .section(Section::Security, |r| {
             r.get("/protection", Resource::Page, security::page)
                 .post("/protection/check", Resource::Page, security::check)
+                .post("/protection/refresh", Resource::Page, security::refresh)
                 .post(
                     "/protection/breach-alerts",
                     Resource::Page,

@@ -1,12 +1,14 @@
-//! P5 Security: whether the company is protected — the health of its e-mail domains (can mail
-//! in its name be forged?) and its open security alerts (Microsoft Defender, or pushed by the
-//! MSP's tools), read-only: remediation is the MSP's, in its tools.
+//! P5 Security: whether the company is protected — a card per protection kind (EDR/MDR, identity
+//! threat detection: coverage, open incidents, last activity), the health of its e-mail domains
+//! (can mail in its name be forged?) and its open security alerts (Huntress, Microsoft Defender,
+//! or pushed by the MSP's tools), read-only: remediation is the MSP's, in its tools.
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use portico_core::Section;
 use portico_store::scoped::breaches::BreachedAccount;
+use portico_store::scoped::protection::ProtectionCard;
 use portico_store::scoped::security_alerts::SecurityAlert;
 
 use super::licences::heading;
@@ -15,6 +17,7 @@ use crate::auth::{Auth, SignedForm};
 use crate::domain_view::{DomainView, views};
 use crate::error::WebError;
 use crate::forms::DoneQuery;
+use crate::licence_view::FreshnessLine;
 use crate::render::{self, Chrome};
 use crate::{AppState, see_other};
 
@@ -26,6 +29,8 @@ const OPEN_ALERTS_SHOWN: usize = 50;
 struct SecurityPage {
     chrome: Chrome,
     heading: String,
+    cards: Vec<ProtectionCard>,
+    fresh: FreshnessLine,
     domains: Vec<DomainView>,
     accounts: Vec<BreachedAccount>,
     searched: bool,
@@ -43,6 +48,8 @@ pub(crate) async fn page(
     let company = acting_company(&auth)?;
     let heading = heading(&auth, Section::Security)?;
     let mut tx = state.store.scoped(&auth.scope).await?;
+    let cards = tx.protection_cards(company).await?;
+    let freshness = tx.connector_freshness(company, Section::Security).await?;
     let health = tx.domain_health(company).await?;
     let accounts = tx.breached_accounts(company).await?;
     let breach_alerts_to_admins = tx.breach_alerts_to_admins(company).await?;
@@ -60,11 +67,20 @@ pub(crate) async fn page(
         "recent" => "Your domains were checked less than a minute ago.",
         "alerts-on" => "You will be mailed new breach findings.",
         "alerts-off" => "You will no longer be mailed breach findings.",
-        _ => "",
+        other => crate::licence_view::refresh_done(other),
     };
+    let fresh = FreshnessLine::new(
+        freshness,
+        "/protection/refresh",
+        &chrome,
+        &auth,
+        Section::Security,
+    );
     Ok(render::ok(&SecurityPage {
         chrome,
         heading,
+        cards,
+        fresh,
         domains: views(health),
         accounts,
         searched,
@@ -104,4 +120,21 @@ pub(crate) async fn breach_alerts(
         "/protection?done={}",
         if on { "alerts-on" } else { "alerts-off" }
     )))
+}
+
+/// Asks for the company's protection and alerts to be read from its tools again now
+/// (throttled).
+pub(crate) async fn refresh(
+    State(state): State<AppState>,
+    SignedForm { auth, .. }: SignedForm,
+) -> Result<Response, WebError> {
+    let company = acting_company(&auth)?;
+    crate::licence_view::refresh_and_return(
+        &state,
+        &auth,
+        company,
+        Section::Security,
+        "/protection",
+    )
+    .await
 }
