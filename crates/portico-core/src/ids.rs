@@ -183,6 +183,11 @@ id_type!(
     ConnectorId
 );
 
+id_type!(
+    /// A penetration test staff recorded for a company.
+    PentestId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

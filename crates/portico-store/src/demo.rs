@@ -375,6 +375,7 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
     seed_microsoft365(&mut tx, store, ws, &companies).await?;
     seed_ninjaone(&mut tx, store, ws, companies[0].0).await?;
     seed_huntress(&mut tx, store, ws, companies[0].0).await?;
+    seed_pentests(&mut tx, ws, &companies).await?;
     seed_domain_health(&mut tx, ws, &companies).await?;
     seed_backups(&mut tx, ws, &companies).await?;
     let (acme, acme_sites) = companies[0].clone();
@@ -1965,5 +1966,54 @@ async fn seed_huntress(
         read_at,
     )
     .await?;
+    Ok(())
+}
+
+/// Acme's external test of six weeks ago, published (its report not attached: the demo has no
+/// files), and Birchwood's, still a draft.
+async fn seed_pentests(
+    tx: &mut crate::system::SystemTx,
+    ws: WorkspaceId,
+    companies: &[(CompanyId, Vec<SiteId>)],
+) -> Result<(), StoreError> {
+    let day = |back: i64| {
+        jiff::Timestamp::from_second(now() - back * 24 * 3600)
+            .map(|t| t.to_zoned(jiff::tz::TimeZone::UTC).date().to_string())
+            .unwrap_or_default()
+    };
+    for (company, back, scope, findings, summary, published) in [
+        (
+            companies[0].0,
+            42,
+            "External perimeter, the patient booking site and the Microsoft 365 tenant",
+            [0, 1, 3, 6],
+            "One high finding (an exposed remote desktop gateway without MFA) was fixed the same week; the medium ones are scheduled for the next maintenance window.",
+            true,
+        ),
+        (
+            companies[1].0,
+            5,
+            "Internal network and Active Directory",
+            [1, 2, 4, 2],
+            "",
+            false,
+        ),
+    ] {
+        let tested_on = day(back);
+        tx.add_pentest(
+            ws,
+            &crate::system::SeedPentest {
+                company,
+                tested_on: &tested_on,
+                vendor: "Redline Security",
+                scope,
+                summary,
+                findings,
+                report: None,
+                published,
+            },
+        )
+        .await?;
+    }
     Ok(())
 }

@@ -274,6 +274,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "edr and identity protection",
         include_str!("../migrations/sqlite/0053_edr_and_identity_protection.sql"),
     ),
+    (
+        54,
+        "penetration tests",
+        include_str!("../migrations/sqlite/0054_pentests.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -580,6 +585,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         61,
         "edr and identity protection",
         include_str!("../migrations/postgres/0061_edr_and_identity_protection.sql"),
+    ),
+    (
+        62,
+        "penetration tests",
+        include_str!("../migrations/postgres/0062_pentests.sql"),
     ),
 ];
 

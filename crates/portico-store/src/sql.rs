@@ -97,7 +97,8 @@ id_args!(
     portico_core::ImportId,
     portico_core::ApiTokenId,
     portico_core::WebhookEndpointId,
-    portico_core::ConnectorId
+    portico_core::ConnectorId,
+    portico_core::PentestId
 );
 
 /// A query under construction: SQL text plus its arguments, numbered as they are pushed.

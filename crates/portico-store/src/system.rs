@@ -46,6 +46,20 @@ pub struct SeedAsset<'a> {
     pub notes: &'a str,
 }
 
+/// A penetration test to create directly (seeding).
+pub struct SeedPentest<'a> {
+    pub company: CompanyId,
+    pub tested_on: &'a str,
+    pub vendor: &'a str,
+    pub scope: &'a str,
+    pub summary: &'a str,
+    /// Critical, high, medium and low findings.
+    pub findings: [i64; 4],
+    /// The report's blob key, file name and size.
+    pub report: Option<(&'a str, &'a str, i64)>,
+    pub published: bool,
+}
+
 /// A maintenance record to create directly (seeding).
 pub struct SeedMaintenance<'a> {
     pub company: CompanyId,
@@ -453,6 +467,45 @@ impl SystemTx {
                 ))
                 .await?;
         }
+        Ok(id)
+    }
+
+    /// Adds a penetration test of a company, published or a draft, with its report's stored
+    /// file (seeding).
+    pub async fn add_pentest(
+        &mut self,
+        workspace: WorkspaceId,
+        test: &SeedPentest<'_>,
+    ) -> Result<portico_core::PentestId, StoreError> {
+        let id = portico_core::PentestId::new();
+        let at = now();
+        let [critical, high, medium, low] = test.findings;
+        self.tx
+            .exec(q!(
+                "INSERT INTO pentests (workspace_id, company_id, id, tested_on, vendor, scope, summary, \
+                 critical, high, medium, low, report_blob, report_name, report_size, state, \
+                 published_at, staff_name, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, \
+                 $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18)",
+                workspace,
+                test.company,
+                id,
+                test.tested_on,
+                test.vendor,
+                test.scope,
+                test.summary,
+                critical,
+                high,
+                medium,
+                low,
+                test.report.map(|r| r.0.to_owned()),
+                test.report.map(|r| r.1.to_owned()),
+                test.report.map(|r| r.2),
+                if test.published { "published" } else { "draft" },
+                test.published.then_some(at),
+                "Olivia Owens",
+                at
+            ))
+            .await?;
         Ok(id)
     }
 

@@ -1,13 +1,14 @@
-//! Downloading a ticket's attachment, on either surface. The file is found only through the
-//! scoped store (a foreign or hidden one is 404 like a missing one) and is sent as a download;
-//! only raster images, sniffed when uploaded, may be shown inline.
+//! Downloading a ticket's attachment or a penetration test's report, on either surface. The
+//! file is found only through the scoped store (a foreign or hidden one is 404 like a missing
+//! one) and is sent as a download; only raster images, sniffed when uploaded, may be shown
+//! inline.
 
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::Response;
-use portico_core::TicketId;
+use portico_core::{CompanyId, PentestId, TicketId};
 use portico_files::{BlobKey, FileError, content_disposition};
 
 use crate::AppState;
@@ -23,22 +24,61 @@ pub(crate) async fn download(
     let mut tx = state.store.scoped(&auth.scope).await?;
     let file = tx.attachment(ticket, &attachment.0).await?;
     tx.commit().await?;
-    let key = BlobKey::parse(&file.blob_key).map_err(|_| WebError::NotFound)?;
-    let bytes = state.blobs.get(&key).await.map_err(|e| match e {
-        FileError::NotFound => WebError::NotFound,
-        other => WebError::Internal(format!("reading attachment: {other}")),
-    })?;
     let content_type = if file.inline {
         file.content_type.as_str()
     } else {
         "application/octet-stream"
     };
+    send(
+        &state,
+        &file.blob_key,
+        &file.file_name,
+        content_type,
+        file.inline,
+    )
+    .await
+}
+
+/// A penetration test's report (the store hides drafts from the portal, and audits the
+/// download).
+pub(crate) async fn pentest_report(
+    state: &AppState,
+    auth: &Auth,
+    company: CompanyId,
+    id: PentestId,
+) -> Result<Response, WebError> {
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let file = tx.pentest_report(company, id).await?;
+    tx.commit().await?;
+    send(
+        state,
+        &file.blob_key,
+        &file.file_name,
+        "application/octet-stream",
+        false,
+    )
+    .await
+}
+
+/// A stored file as a response.
+async fn send(
+    state: &AppState,
+    blob_key: &str,
+    file_name: &str,
+    content_type: &str,
+    inline: bool,
+) -> Result<Response, WebError> {
+    let key = BlobKey::parse(blob_key).map_err(|_| WebError::NotFound)?;
+    let bytes = state.blobs.get(&key).await.map_err(|e| match e {
+        FileError::NotFound => WebError::NotFound,
+        other => WebError::Internal(format!("reading a stored file: {other}")),
+    })?;
     Response::builder()
         .status(StatusCode::OK)
         .header(header::CONTENT_TYPE, content_type)
         .header(
             header::CONTENT_DISPOSITION,
-            content_disposition(&file.file_name, file.inline),
+            content_disposition(file_name, inline),
         )
         // Even if a browser were to render it, the file gets no script, no styles, no origin.
         .header(

@@ -6,7 +6,8 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use portico_core::{
     AssetId, CannedResponseId, ChangeRequestId, CompanyId, ConnectorId, ContactId, ImportId,
-    InvoiceId, MaintenanceId, MessageId, PortalUserId, SiteId, StaffUserId, TicketId, WorkspaceId,
+    InvoiceId, MaintenanceId, MessageId, PentestId, PortalUserId, SiteId, StaffUserId, TicketId,
+    WorkspaceId,
 };
 use serde::de::DeserializeOwned;
 
@@ -95,7 +96,8 @@ one_id!(
     InvoiceId,
     ChangeRequestId,
     ImportId,
-    ConnectorId
+    ConnectorId,
+    PentestId
 );
 
 impl<A, B> PathIds for (A, B)

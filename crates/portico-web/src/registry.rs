@@ -51,6 +51,10 @@ pub enum Resource {
     TicketAttachment,
     /// `{connector}`: a connector of the workspace.
     Connector,
+    /// `{company}/…/{pentest}`: a penetration test of a company.
+    CompanyPentest,
+    /// `{pentest}`: a penetration test of the portal user's company.
+    Pentest,
 }
 
 /// One registered route.

@@ -764,6 +764,34 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         ) => in_company(manages_users, 303),
         // E-mail domain health: staff who serve the company; a check is queued (or throttled)
         // and lands back; the empty selectors form names none of its domains (not found).
+        // Penetration tests: staff who manage the company's records; A's draft is reached like
+        // its published test (the console sees drafts). An empty form is refused field by field;
+        // publishing and deleting without their field are bad requests.
+        (
+            SurfaceKind::Console,
+            "GET",
+            "/companies/{company}/pentests" | "/companies/{company}/pentests/new",
+        ) => in_company(manages_users, 200),
+        (SurfaceKind::Console, "POST", "/companies/{company}/pentests") => {
+            in_company(manages_users, 422)
+        }
+        (SurfaceKind::Console, method, path)
+            if path.starts_with("/companies/{company}/pentests/{pentest}") =>
+        {
+            if !sees {
+                404
+            } else if !manages_users {
+                403
+            } else if !user_of_company {
+                404
+            } else {
+                match (method, path.rsplit('/').next()) {
+                    ("GET", _) => 200,
+                    (_, Some("publish" | "delete")) => 400,
+                    _ => 422,
+                }
+            }
+        }
         (SurfaceKind::Console, "GET", "/companies/{company}/backup") => {
             in_company(manages_users, 200)
         }
@@ -948,6 +976,14 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         ) => {
             if who == Who::ClientAdmin {
                 303
+            } else {
+                404
+            }
+        }
+        // A published test's report: the client admins'; a draft is not there.
+        (SurfaceKind::Portal, "GET", "/protection/pentests/{pentest}/report") => {
+            if who == Who::ClientAdmin && object == Object::Own {
+                200
             } else {
                 404
             }

@@ -101,6 +101,17 @@ fn canaries(app: &TestApp, who: Who) -> Vec<(String, bool)> {
                     || (portal_own && who == Who::ClientAdmin),
             ));
         }
+        // Published penetration tests: the same staff and client admins; A's draft: staff only.
+        list.push((
+            format!("CANARY-PENTEST-{tag}"),
+            (staff_sees(who, co) && reads_tickets(who)) || (portal_own && who == Who::ClientAdmin),
+        ));
+        if tag == "A" {
+            list.push((
+                "CANARY-PENTESTDRAFT-A".to_owned(),
+                staff_sees(who, co) && reads_tickets(who),
+            ));
+        }
         // Backup jobs: the same staff, and everyone on the company's portal.
         list.push((
             format!("CANARY-BACKUP-{tag}"),

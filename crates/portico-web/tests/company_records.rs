@@ -358,3 +358,155 @@ async fn an_owner_grants_a_portal_user_another_company_and_takes_it_away() {
         .await;
     assert_eq!(after.status, 303, "no access to B once it is taken away");
 }
+
+/// P5 penetration tests: staff record one with its report (refused forms keep their values;
+/// only a PDF is taken), publish it to the portal's Security section, where the client admins
+/// read it and download the report; a draft never reaches the portal, and a deleted test's
+/// report is gone.
+#[tokio::test]
+async fn staff_record_a_penetration_test_and_publish_it_with_its_report() {
+    let app = TestApp::spawn().await;
+    let a = app.fx.company_a;
+    let (token, csrf) = owner(&app).await;
+    let fields = |tested_on: &'static str| {
+        vec![
+            ("vendor", "Redline Security"),
+            ("tested_on", tested_on),
+            ("scope", "External perimeter and the Microsoft 365 tenant"),
+            ("critical", "0"),
+            ("high", "2"),
+            ("medium", "5"),
+            ("low", ""),
+            ("summary", "Two exposed admin panels; both closed since."),
+        ]
+    };
+    let post = |fields: Vec<(&'static str, &'static str)>,
+                file: Option<(&'static str, &'static [u8])>| {
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend(fields);
+        let token = token.clone();
+        let app = &app;
+        async move {
+            app.post(CONSOLE, &format!("/companies/{a}/pentests"))
+                .session(Some(&token))
+                .multipart(&all, file.map(|(name, bytes)| ("attachments", name, bytes)))
+                .send()
+                .await
+        }
+    };
+    // A day in the future and a report that is no PDF: refused, the values kept.
+    let refused = post(
+        fields("2999-01-01"),
+        Some(("report.pdf", b"just text, not a PDF")),
+    )
+    .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("must be a PDF"), "{}", refused.body);
+    assert!(refused.body.contains("Two exposed admin panels"));
+    let refused = post(fields("2999-01-01"), None).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.body.contains("not in the future"));
+    assert!(refused.body.contains("value=\"Redline Security\""));
+
+    let pdf: &'static [u8] = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
+    let added = post(fields("2026-11-20"), Some(("Acme pentest 2026.pdf", pdf))).await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    let list = app
+        .get(CONSOLE, &format!("/companies/{a}/pentests"))
+        .session(Some(&token))
+        .send()
+        .await;
+    assert!(list.body.contains("Acme pentest 2026.pdf"));
+    assert!(list.body.contains("Draft"));
+    let href = |body: &str| -> String {
+        let at = body
+            .find("External perimeter and the Microsoft 365 tenant")
+            .unwrap();
+        let start = body[..at].rfind("/pentests/").unwrap();
+        body[start + "/pentests/".len()..]
+            .split(['"', '/'])
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let id = href(&list.body);
+    // A draft: not on the portal, its report not there either.
+    let portal = app.get_as(Who::ClientAdmin, "/protection").await;
+    assert!(
+        !portal
+            .body
+            .contains("External perimeter and the Microsoft 365")
+    );
+    assert_eq!(
+        app.get_as(
+            Who::ClientAdmin,
+            &format!("/protection/pentests/{id}/report")
+        )
+        .await
+        .status,
+        404
+    );
+
+    // Published: the client admins read it and download the report.
+    let published = app
+        .post(CONSOLE, &format!("/companies/{a}/pentests/{id}/publish"))
+        .session(Some(&token))
+        .form(&[("csrf", csrf.as_str()), ("published", "1")])
+        .send()
+        .await;
+    assert_eq!(published.status, 303);
+    let portal = app.get_as(Who::ClientAdmin, "/protection").await;
+    for text in [
+        "Penetration test",
+        "External perimeter and the Microsoft 365 tenant",
+        "2 high",
+        "5 medium",
+        "Read the report",
+    ] {
+        assert!(portal.body.contains(text), "{text}:\n{}", portal.body);
+    }
+    let report = app
+        .get_as(
+            Who::ClientAdmin,
+            &format!("/protection/pentests/{id}/report"),
+        )
+        .await;
+    assert_eq!(report.status, 200);
+    assert!(report.body.starts_with("%PDF-1.7"));
+    assert!(
+        report.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("attachment")
+    );
+    // The Security section is the client admins': a member does not reach the report.
+    assert_eq!(
+        app.get_as(Who::Member, &format!("/protection/pentests/{id}/report"))
+            .await
+            .status,
+        404
+    );
+
+    // Deleted: gone from both surfaces, its report too.
+    let deleted = app
+        .post(CONSOLE, &format!("/companies/{a}/pentests/{id}/delete"))
+        .session(Some(&token))
+        .form(&[("csrf", csrf.as_str()), ("confirm", "delete")])
+        .send()
+        .await;
+    assert_eq!(deleted.status, 303);
+    assert_eq!(
+        app.get(CONSOLE, &format!("/companies/{a}/pentests/{id}/report"))
+            .session(Some(&token))
+            .send()
+            .await
+            .status,
+        404
+    );
+    assert!(
+        !app.get_as(Who::ClientAdmin, "/protection")
+            .await
+            .body
+            .contains("External perimeter and the Microsoft 365")
+    );
+}

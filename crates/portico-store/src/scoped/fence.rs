@@ -307,6 +307,11 @@ pub(crate) const SECURITY_ALERTS: Tenant = client("security_alerts");
 pub(crate) const EDR_AGENTS: Tenant = client("edr_agents");
 /// P5: how many of a company's identities its identity threat detection watches.
 pub(crate) const IDENTITY_PROTECTION: Tenant = client("identity_protection");
+/// P5: penetration tests staff recorded; the portal sees published ones only.
+pub(crate) const PENTESTS: Tenant = Tenant {
+    portal_hides: Some(("state", "draft")),
+    ..client("pentests")
+};
 /// P5: the health of a company's e-mail domains, as the worker last checked it.
 pub(crate) const DOMAIN_HEALTH: Tenant = client("domain_health");
 /// P5: the MSP's Have I Been Pwned key (owners, by the store's check).
@@ -330,6 +335,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &SECURITY_ALERTS,
     &EDR_AGENTS,
     &IDENTITY_PROTECTION,
+    &PENTESTS,
     &DOMAIN_HEALTH,
     &BREACH_MONITORING,
     &BREACHED_ACCOUNTS,
@@ -587,6 +593,7 @@ mod tests {
         ("licences.rs", include_str!("licences.rs")),
         ("security_alerts.rs", include_str!("security_alerts.rs")),
         ("protection.rs", include_str!("protection.rs")),
+        ("pentests.rs", include_str!("pentests.rs")),
         ("domain_health.rs", include_str!("domain_health.rs")),
         ("breaches.rs", include_str!("breaches.rs")),
         ("backups.rs", include_str!("backups.rs")),

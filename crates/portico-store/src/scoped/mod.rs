@@ -23,6 +23,7 @@ pub mod local_time;
 pub mod maintenance;
 pub mod outbox;
 pub mod overview;
+pub mod pentests;
 pub mod portal_settings;
 pub mod portal_users;
 pub mod presence;

@@ -314,6 +314,8 @@ struct SecurityAlertsPage {
     company_name: String,
     alerts: Vec<portico_store::scoped::security_alerts::SecurityAlert>,
     cards: Vec<portico_store::scoped::protection::ProtectionCard>,
+    pentests: Vec<portico_store::scoped::pentests::Pentest>,
+    pentest_base: String,
     fresh: FreshnessLine,
     notice: &'static str,
 }
@@ -330,6 +332,7 @@ pub(crate) async fn security_alerts(
     let summary = tx.company(company).await?;
     let alerts = tx.security_alerts(company).await?;
     let cards = tx.protection_cards(company).await?;
+    let pentests = tx.pentests(company).await?;
     let freshness = tx.connector_freshness(company, Section::Security).await?;
     tx.commit().await?;
     let title = format!("Security — {}", summary.name);
@@ -347,6 +350,8 @@ pub(crate) async fn security_alerts(
         company_name: summary.name,
         alerts,
         cards,
+        pentests,
+        pentest_base: format!("/companies/{company}/pentests"),
         notice: refresh_done(&done.done),
     }))
 }

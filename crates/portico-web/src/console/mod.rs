@@ -23,6 +23,7 @@ pub(crate) mod licences;
 mod maintenance;
 mod notifications;
 mod outbox;
+mod pentests;
 mod portal_defaults;
 mod portal_settings;
 pub(crate) mod portal_users;
@@ -541,6 +542,46 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             "/companies/{company}/security/refresh",
             Resource::Company,
             licences::security_refresh,
+        )
+        .get(
+            "/companies/{company}/pentests",
+            Resource::Company,
+            pentests::list,
+        )
+        .get(
+            "/companies/{company}/pentests/new",
+            Resource::Company,
+            pentests::new_test,
+        )
+        .post(
+            "/companies/{company}/pentests",
+            Resource::Company,
+            pentests::add,
+        )
+        .get(
+            "/companies/{company}/pentests/{pentest}",
+            Resource::CompanyPentest,
+            pentests::edit,
+        )
+        .post(
+            "/companies/{company}/pentests/{pentest}",
+            Resource::CompanyPentest,
+            pentests::save,
+        )
+        .post(
+            "/companies/{company}/pentests/{pentest}/publish",
+            Resource::CompanyPentest,
+            pentests::publish,
+        )
+        .post(
+            "/companies/{company}/pentests/{pentest}/delete",
+            Resource::CompanyPentest,
+            pentests::delete,
+        )
+        .get(
+            "/companies/{company}/pentests/{pentest}/report",
+            Resource::CompanyPentest,
+            pentests::report,
         )
         .get(
             "/companies/{company}/domains",

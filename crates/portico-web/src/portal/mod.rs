@@ -126,6 +126,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             r.get("/protection", Resource::Page, security::page)
                 .post("/protection/check", Resource::Page, security::check)
                 .post("/protection/refresh", Resource::Page, security::refresh)
+                .get(
+                    "/protection/pentests/{pentest}/report",
+                    Resource::Pentest,
+                    security::pentest_report,
+                )
                 .post(
                     "/protection/breach-alerts",
                     Resource::Page,

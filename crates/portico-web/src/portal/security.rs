@@ -6,8 +6,10 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::Response;
+use portico_core::PentestId;
 use portico_core::Section;
 use portico_store::scoped::breaches::BreachedAccount;
+use portico_store::scoped::pentests::Pentest;
 use portico_store::scoped::protection::ProtectionCard;
 use portico_store::scoped::security_alerts::SecurityAlert;
 
@@ -17,6 +19,7 @@ use crate::auth::{Auth, SignedForm};
 use crate::domain_view::{DomainView, views};
 use crate::error::WebError;
 use crate::forms::DoneQuery;
+use crate::id_path::IdPath;
 use crate::licence_view::FreshnessLine;
 use crate::render::{self, Chrome};
 use crate::{AppState, see_other};
@@ -30,6 +33,8 @@ struct SecurityPage {
     chrome: Chrome,
     heading: String,
     cards: Vec<ProtectionCard>,
+    pentests: Vec<Pentest>,
+    pentest_base: &'static str,
     fresh: FreshnessLine,
     domains: Vec<DomainView>,
     accounts: Vec<BreachedAccount>,
@@ -49,6 +54,7 @@ pub(crate) async fn page(
     let heading = heading(&auth, Section::Security)?;
     let mut tx = state.store.scoped(&auth.scope).await?;
     let cards = tx.protection_cards(company).await?;
+    let pentests = tx.pentests(company).await?;
     let freshness = tx.connector_freshness(company, Section::Security).await?;
     let health = tx.domain_health(company).await?;
     let accounts = tx.breached_accounts(company).await?;
@@ -80,6 +86,8 @@ pub(crate) async fn page(
         chrome,
         heading,
         cards,
+        pentests,
+        pentest_base: "/protection/pentests",
         fresh,
         domains: views(health),
         accounts,
@@ -137,4 +145,14 @@ pub(crate) async fn refresh(
         "/protection",
     )
     .await
+}
+
+/// A published penetration test's report.
+pub(crate) async fn pentest_report(
+    State(state): State<AppState>,
+    auth: Auth,
+    IdPath(id): IdPath<PentestId>,
+) -> Result<Response, WebError> {
+    let company = acting_company(&auth)?;
+    crate::attachments::pentest_report(&state, &auth, company, id).await
 }

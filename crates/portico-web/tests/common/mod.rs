@@ -152,6 +152,9 @@ pub struct Fixture {
     /// `CANARY-TENANT-UNMAPPED`), ws2's feeds C. Licences are `CANARY-SKU-<company>` with a
     /// price (billing), directory users `CANARY-DIRUSER-<company>`.
     pub connectors: [portico_core::ConnectorId; 2],
+    /// Penetration tests, each with a report: A's published (`CANARY-PENTEST-A`), A's draft
+    /// (`CANARY-PENTESTDRAFT-A`, never on the portal), B's and C's published.
+    pub pentests: [portico_core::PentestId; 4],
     pub portal_users: Vec<(Who, PortalUserId)>,
     pub staff_users: Vec<(Who, StaffUserId)>,
     /// A not-yet-activated portal user of A and one of B and C: objects of portal-user routes.
@@ -372,6 +375,7 @@ impl TestApp {
         ));
         let blobs = portico_files::BlobStore::local(&files).expect("attachment store");
         attach_files(&db.store, &blobs, &mut fx).await;
+        add_pentests(&db.store, &blobs, &mut fx).await;
         let router = portico_web::app(db.store.clone(), blobs.clone(), config);
         TestApp {
             db,
@@ -1178,6 +1182,8 @@ async fn seed(store: &Store) -> Fixture {
         changes,
         import,
         connectors,
+        // Filled once the blob store is open (`add_pentests`).
+        pentests: [portico_core::PentestId::new(); 4],
         portal_users,
         staff_users,
         target_a,
@@ -1319,6 +1325,17 @@ pub fn path_for(app: &TestApp, route: &RouteSpec, who: Who, object: Object) -> S
         Object::Malformed => "x".to_owned(),
         _ => file_of(fx, &ticket),
     };
+    // A's published test, then A's draft in place of "another site's" record, B's and C's.
+    let pentest = match object {
+        Object::Own => fx.pentests[0].to_string(),
+        Object::SameCompanyOtherSite => fx.pentests[1].to_string(),
+        Object::SameCompanyOtherRequester | Object::OtherCompanySameWorkspace => {
+            fx.pentests[2].to_string()
+        }
+        Object::OtherWorkspace => fx.pentests[3].to_string(),
+        Object::NonExistent => portico_core::PentestId::new().to_string(),
+        Object::Malformed => "x".into(),
+    };
     route
         .path
         .replace("{attachment}", &attachment)
@@ -1334,6 +1351,49 @@ pub fn path_for(app: &TestApp, route: &RouteSpec, who: Who, object: Object) -> S
         .replace("{change}", &change)
         .replace("{import}", &import)
         .replace("{connector}", &connector)
+        .replace("{pentest}", &pentest)
+}
+
+/// A penetration test of A (published and a draft), B and C, each with a small report.
+async fn add_pentests(store: &Store, blobs: &portico_files::BlobStore, fx: &mut Fixture) {
+    let mut tx = store.system_unscoped().await.unwrap();
+    for (i, (ws, company, tag, published)) in [
+        (fx.ws1, fx.company_a, "PENTEST-A", true),
+        (fx.ws1, fx.company_a, "PENTESTDRAFT-A", false),
+        (fx.ws1, fx.company_b, "PENTEST-B", true),
+        (fx.ws2, fx.company_c, "PENTEST-C", true),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let name = format!("CANARY-{tag}.pdf");
+        let mut upload = blobs.upload(portico_files::Limits::default());
+        let mut writer = upload.begin_file(&name).await.unwrap();
+        writer
+            .write(format!("%PDF-1.7\n% report {tag}\n%%EOF\n").as_bytes())
+            .await
+            .unwrap();
+        let stored = writer.finish().await.unwrap();
+        upload.commit().await.unwrap();
+        let scope = format!("CANARY-{tag}");
+        fx.pentests[i] = tx
+            .add_pentest(
+                ws,
+                &portico_store::system::SeedPentest {
+                    company,
+                    tested_on: "2026-11-20",
+                    vendor: "Redline Security",
+                    scope: &scope,
+                    summary: "",
+                    findings: [0, 1, 2, 3],
+                    report: Some((stored.key.as_str(), &stored.file_name, stored.size as i64)),
+                    published,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
 }
 
 /// Stores two small files per fixture ticket, public and internal, named after its canary.
