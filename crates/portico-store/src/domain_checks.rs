@@ -442,6 +442,17 @@ impl SystemTx {
         crate::scoped::outbox::push(&mut self.tx, workspace, Some(company), to, subject, body).await
     }
 
+    /// How many domains have a kept report (the domain-health benchmark's check).
+    pub async fn checked_domains_count(&mut self) -> Result<i64, StoreError> {
+        let (n,): (i64,) = self
+            .tx
+            .one(q!(
+                "SELECT COUNT(*) FROM domain_health WHERE checked_at IS NOT NULL"
+            ))
+            .await?;
+        Ok(n)
+    }
+
     /// Makes every domain due a check (and a breach search) now, as a day passing would (tests
     /// of the daily round).
     #[cfg(feature = "test-hooks")]
