@@ -271,9 +271,11 @@ impl<'a> Huntress<'a> {
             else {
                 return Ok(None);
             };
-            let list = page
-                .remove(key)
-                .unwrap_or(serde_json::Value::Array(Vec::new()));
+            // An answer without its list is not an empty list: reading it as one would retire
+            // every agent.
+            let list = page.remove(key).ok_or_else(|| {
+                SyncError::Vendor(format!("{what}: an answer without its `{key}` list"))
+            })?;
             let found: Vec<T> = serde_json::from_value(list).map_err(|e| {
                 SyncError::Vendor(format!("{what}: an answer we cannot read ({e})"))
             })?;
@@ -369,7 +371,7 @@ impl<'a> Huntress<'a> {
         };
         let identities = identities
             .map(|mut list| {
-                list.retain(|i| i.organization.as_ref().is_none_or(|o| o.id == org));
+                list.retain(|i| i.organization.as_ref().is_some_and(|o| o.id == org));
                 list
             })
             .and_then(|list| identity_counts(&list));

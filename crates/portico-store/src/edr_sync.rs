@@ -81,6 +81,42 @@ impl SystemTx {
         counts.seen += incidents.seen;
         counts.added += incidents.added;
         counts.changed += incidents.changed;
+        // The run reads every incident report of the organisation: one no longer listed (the
+        // vendor deleted it) is no longer open.
+        let open: Vec<(String,)> = self
+            .tx
+            .all(q!(
+                "SELECT external_id FROM security_alerts WHERE company_id = $1 \
+                 AND external_tenant = $2 AND connector_id = $3 AND status <> 'resolved'",
+                due.company_id,
+                &due.external_id,
+                due.connector_id
+            ))
+            .await?;
+        let listed: HashSet<&str> = snapshot
+            .incidents
+            .iter()
+            .map(|i| i.external_id.as_str())
+            .collect();
+        for (id,) in open {
+            if listed.contains(id.as_str()) {
+                continue;
+            }
+            counts.retired += 1;
+            self.tx
+                .exec(q!(
+                    "UPDATE security_alerts SET status = 'resolved', resolved_at = $1, \
+                     updated_at = $2, synced_at = $3 WHERE company_id = $4 \
+                     AND external_tenant = $5 AND external_id = $6",
+                    now,
+                    now,
+                    now,
+                    due.company_id,
+                    &due.external_id,
+                    &id
+                ))
+                .await?;
+        }
         match snapshot.identities {
             Some(c) => {
                 let changed = self

@@ -447,6 +447,15 @@ async fn staff_record_a_penetration_test_and_publish_it_with_its_report() {
         404
     );
 
+    // Nor in the client's audit log: a draft is the MSP's own business until published.
+    let audit = app.get_as(Who::ClientAdmin, "/audit").await;
+    assert_eq!(audit.status, 200);
+    assert!(
+        !audit.body.contains("Redline Security (2026-11-20)"),
+        "{}",
+        audit.body
+    );
+
     // Published: the client admins read it and download the report.
     let published = app
         .post(CONSOLE, &format!("/companies/{a}/pentests/{id}/publish"))
@@ -465,6 +474,14 @@ async fn staff_record_a_penetration_test_and_publish_it_with_its_report() {
     ] {
         assert!(portal.body.contains(text), "{text}:\n{}", portal.body);
     }
+    let audit = app.get_as(Who::ClientAdmin, "/audit").await;
+    assert!(
+        audit.body.contains("published to the portal"),
+        "{}",
+        audit.body
+    );
+    // The label the draft's entries would have carried, now on the client's chain.
+    assert!(audit.body.contains("Redline Security (2026-11-20)"));
     let report = app
         .get_as(
             Who::ClientAdmin,

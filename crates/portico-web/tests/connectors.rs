@@ -992,7 +992,9 @@ fn generated_devices(total: i64, after: Option<i64>, size: i64) -> String {
 
 async fn start_ninja() -> (NinjaShared, String) {
     let replay: NinjaShared = Arc::new(Mutex::new(NinjaReplay {
-        shift: portico_store::now() as f64 - 1_796_200_000.0,
+        // Whole days, so that each install keeps its time of day: a shift by hours would carry
+        // some of one day's installs past midnight (a third day of patching, at some hours).
+        shift: ((portico_store::now() - 1_796_200_000) as f64 / 86_400.0).round() * 86_400.0,
         ..NinjaReplay::default()
     }));
     let app = axum::Router::new()
@@ -1639,6 +1641,8 @@ struct HuntressReplay {
     removed: Vec<i64>,
     /// Identities answered 404, as for an account without Managed ITDR.
     no_itdr: bool,
+    /// Incident reports left out of the listing (deleted upstream).
+    removed_incidents: Vec<i64>,
     /// Every request refused, as for a revoked key.
     revoked: bool,
     requests: Vec<String>,
@@ -1707,10 +1711,16 @@ async fn huntress(
                 .retain(|a| !removed.iter().any(|id| a["id"] == *id));
             json(StatusCode::OK, page.to_string())
         }
-        "incident_reports" => json(
-            StatusCode::OK,
-            huntress_fixture!("incident_reports_7001.json").into(),
-        ),
+        "incident_reports" => {
+            let mut page: serde_json::Value =
+                serde_json::from_str(huntress_fixture!("incident_reports_7001.json")).unwrap();
+            let removed = r.removed_incidents.clone();
+            page["incident_reports"]
+                .as_array_mut()
+                .unwrap()
+                .retain(|i| !removed.iter().any(|id| i["id"] == *id));
+            json(StatusCode::OK, page.to_string())
+        }
         "identities" if r.no_itdr => json(
             StatusCode::NOT_FOUND,
             huntress_fixture!("error_403.json").into(),
@@ -1882,6 +1892,23 @@ async fn huntress_feeds_the_security_sections_coverage_incidents_and_identities(
     let security = app.get_as(Who::ClientAdmin, "/protection").await;
     assert!(!security.body.contains("identities protected"));
     assert!(security.body.contains("Coverage is not reported"));
+
+    // An incident report deleted upstream is no longer an open alert.
+    replay.lock().unwrap().removed_incidents.push(41001);
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", "7001")],
+    )
+    .await;
+    let round = run_due(app.store(), &client, 10).await.unwrap();
+    assert_eq!(round.tenants[0].result.clone().unwrap().unwrap().retired, 1);
+    assert!(
+        !app.get_as(Who::ClientAdmin, "/protection")
+            .await
+            .body
+            .contains("HIGH - Incident on ACME-RECEPTION")
+    );
 
     // A revoked key: the run fails with Huntress's refusal, the secret never shown.
     replay.lock().unwrap().revoked = true;

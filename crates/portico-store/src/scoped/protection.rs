@@ -348,14 +348,14 @@ impl ScopedTx<'_> {
     }
 }
 
-/// The computers with an agent (matched by serial, then by host name), those without, and the
-/// agents silent for [`SILENT_AFTER_SECS`].
+/// The computers with an agent that reports (matched by serial, then by host name), those
+/// without, and the agents silent for [`SILENT_AFTER_SECS`] — which protect nothing they can
+/// tell anyone about, so their computers count as uncovered.
 fn endpoint_coverage(agents: &[Agent], computers: &[Computer], now: i64) -> Coverage {
-    let serials: HashSet<String> = agents
-        .iter()
-        .filter_map(|a| serial_key(&a.serial))
-        .collect();
-    let hosts: HashSet<String> = agents.iter().map(|a| host_key(&a.hostname)).collect();
+    let is_silent = |a: &Agent| a.last_seen_at.is_none_or(|at| at < now - SILENT_AFTER_SECS);
+    let live: Vec<&Agent> = agents.iter().filter(|a| !is_silent(a)).collect();
+    let serials: HashSet<String> = live.iter().filter_map(|a| serial_key(&a.serial)).collect();
+    let hosts: HashSet<String> = live.iter().map(|a| host_key(&a.hostname)).collect();
     let mut missing = Vec::new();
     let mut missing_count = 0;
     for computer in computers {
@@ -368,10 +368,7 @@ fn endpoint_coverage(agents: &[Agent], computers: &[Computer], now: i64) -> Cove
             }
         }
     }
-    let silent = agents
-        .iter()
-        .filter(|a| a.last_seen_at.is_none_or(|at| at < now - SILENT_AFTER_SECS))
-        .count();
+    let silent = agents.len() - live.len();
     let mut notes = Vec::new();
     if silent > 0 {
         notes.push(format!(
@@ -381,7 +378,7 @@ fn endpoint_coverage(agents: &[Agent], computers: &[Computer], now: i64) -> Cove
         ));
     }
     let (protected, total) = if computers.is_empty() {
-        (agents.len() as i64, None)
+        (live.len() as i64, None)
     } else {
         let total = computers.len() as i64;
         (total - missing_count, Some(total))
@@ -433,11 +430,13 @@ mod tests {
             computer("Practice Server", "sn-0002"),
             computer("Front Desk", "Default string"),
             computer("Spare", ""),
+            computer("old-laptop", ""),
         ];
         let c = endpoint_coverage(&agents, &computers, now);
-        assert_eq!((c.protected, c.total), (2, Some(4)));
-        assert_eq!(c.missing, vec!["Front Desk", "Spare"]);
-        assert_eq!(c.percent(), Some(50));
+        // The silent agent's laptop is not counted as protected.
+        assert_eq!((c.protected, c.total), (2, Some(5)));
+        assert_eq!(c.missing, vec!["Front Desk", "Spare", "old-laptop"]);
+        assert_eq!(c.percent(), Some(40));
         assert!(!c.complete());
         assert_eq!(c.notes, vec!["1 agent not heard from in 14 days"]);
     }
