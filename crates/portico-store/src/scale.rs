@@ -523,6 +523,8 @@ pub async fn seed(store: &Store, spec: ScaleSpec) -> Result<ScaleLogins, StoreEr
             .await?;
     }
     phase("assets");
+    seed_protection_records(&mut tx, store, backend, ws, focus, now).await?;
+    phase("security alerts, protection, penetration tests and backup jobs");
     tx.tx.exec(q!("DROP TABLE bench_companies")).await?;
     tx.commit().await?;
     phase("commit");
@@ -793,6 +795,146 @@ async fn seed_connector_records(
              WHERE d.workspace_id = connector_tenants.workspace_id AND d.company_id = connector_tenants.company_id \
              AND d.retired_at IS NULL AND d.enabled AND d.mfa_registered = false) WHERE workspace_id = $1",
             ws
+        ))
+        .await?;
+    Ok(())
+}
+
+/// What the Security and Backup sections show for every company: three Defender alerts (two
+/// open), a Huntress tenant with its identities watched, a published penetration test, and five
+/// backup jobs (one failing); the measured company's computers have Huntress agents, all but
+/// about one in sixteen.
+async fn seed_protection_records(
+    tx: &mut crate::system::SystemTx,
+    store: &Store,
+    backend: Backend,
+    ws: WorkspaceId,
+    focus: CompanyId,
+    now: i64,
+) -> Result<(), StoreError> {
+    let companies = |focus_param: &str| {
+        format!(
+            "(SELECT n + 1 AS n, company_id FROM bench_companies UNION ALL \
+             SELECT 0, CAST({focus_param} AS TEXT)) c"
+        )
+    };
+    let (defender,): (String,) = tx
+        .tx
+        .one(q!(
+            "SELECT id FROM connectors WHERE workspace_id = $1 AND kind = 'microsoft365'",
+            ws
+        ))
+        .await?;
+    tx.tx
+        .exec(Q::with(
+            &format!(
+                "INSERT INTO security_alerts (workspace_id, company_id, connector_id, external_tenant, \
+                 external_id, title, severity, status, service_source, category, subject, created_at, \
+                 updated_at, resolved_at, synced_at) \
+                 SELECT $1, c.company_id, $2, c.company_id, 'alert-' || k.i, \
+                 CASE k.i WHEN 1 THEN 'Suspicious PowerShell command line' \
+                 WHEN 2 THEN 'Sign-in from an unusual location' ELSE 'Malware detected and quarantined' END, \
+                 CASE k.i WHEN 1 THEN 'high' WHEN 2 THEN 'medium' ELSE 'low' END, \
+                 CASE k.i WHEN 3 THEN 'resolved' ELSE 'new' END, \
+                 CASE k.i WHEN 2 THEN 'microsoftDefenderForIdentity' ELSE 'microsoftDefenderForEndpoint' END, \
+                 'Execution', 'device-' || k.i, $4 - k.i * 3600, $4 - k.i * 3600, \
+                 CASE k.i WHEN 3 THEN $4 - 1800 ELSE NULL END, $4 - 600 \
+                 FROM {} CROSS JOIN (SELECT i FROM {}) k",
+                companies("$3"),
+                series(backend, "3")
+            ),
+            vec![ws.into(), defender.into(), focus.into(), now.into()],
+        ))
+        .await?;
+    // Huntress: a tenant per company, its identities watched, and the measured company's agents.
+    let huntress = portico_core::ConnectorId::new();
+    let sealed = store.audit_log().sealer().seal(
+        &crate::scoped::connectors::secret_context(&ws.as_text(), &huntress.as_text()),
+        b"benchmark-without-credentials",
+    );
+    tx.tx
+        .exec(q!(
+            "INSERT INTO connectors (id, workspace_id, kind, name, auth_url, api_url, home_tenant, client_id, \
+             secret_sealed, secret_hint, enabled, discovered_at, created_at) VALUES ($1, $2, 'huntress', \
+             'Huntress', 'https://api.huntress.io', 'https://api.huntress.io', '', 'bench', $3, 'ials', \
+             false, $4, $4)",
+            huntress,
+            ws,
+            sealed,
+            now
+        ))
+        .await?;
+    tx.tx
+        .exec(Q::with(
+            &format!(
+                "INSERT INTO connector_tenants (workspace_id, connector_id, kind, external_id, name, domains, \
+                 company_id, next_sync_at, last_attempt_at, last_success_at, seen_at, connector_enabled, \
+                 last_counts) SELECT $1, $2, 'huntress', 'org-' || c.n, 'Organisation ' || c.n, '', \
+                 c.company_id, $4 + 3600, $4 - 900, $4 - 900, $4, false, '' FROM {}",
+                companies("$3")
+            ),
+            vec![ws.into(), huntress.into(), focus.into(), now.into()],
+        ))
+        .await?;
+    tx.tx
+        .exec(Q::with(
+            &format!(
+                "INSERT INTO identity_protection (workspace_id, company_id, connector_id, external_tenant, \
+                 vendor, identities, protected, without_mfa, at_risk, synced_at) \
+                 SELECT $1, c.company_id, $2, 'org-' || c.n, 'Huntress', 40, 38, 5, 1, $4 - 900 FROM {}",
+                companies("$3")
+            ),
+            vec![ws.into(), huntress.into(), focus.into(), now.into()],
+        ))
+        .await?;
+    tx.tx
+        .exec(q!(
+            "INSERT INTO edr_agents (workspace_id, company_id, connector_id, external_tenant, external_id, \
+             vendor, hostname, serial, platform, os, last_seen_at, synced_at) \
+             SELECT workspace_id, company_id, $1, 'org-0', id, 'Huntress', UPPER(name), serial, 'windows', \
+             os, $2 - 300, $2 - 900 FROM assets WHERE workspace_id = $3 AND company_id = $4 \
+             AND kind IN ('workstation', 'laptop', 'server') AND substr(id, 36, 1) <> 'f'",
+            huntress,
+            now,
+            ws,
+            focus
+        ))
+        .await?;
+    tx.tx
+        .exec(Q::with(
+            &format!(
+                "INSERT INTO pentests (workspace_id, company_id, id, tested_on, vendor, scope, summary, \
+                 critical, high, medium, low, state, published_at, staff_name, created_at, updated_at) \
+                 SELECT $1, c.company_id, {}, {}, 'Redline Security', 'External perimeter and the \
+                 Microsoft 365 tenant', 'Two high findings, both fixed the same week.', 0, 2, 4, 7, \
+                 'published', $3, 'Bench Owner', $3, $3 FROM {}",
+                uuid_sql(backend, "10", "c.n"),
+                day_before(backend, "$3", "40"),
+                companies("$2")
+            ),
+            vec![ws.into(), focus.into(), now.into()],
+        ))
+        .await?;
+    tx.tx
+        .exec(Q::with(
+            &format!(
+                "INSERT INTO backup_jobs (workspace_id, company_id, source, external_id, name, kind, \
+                 protected_item, last_result, last_run_at, last_success_at, protected_bytes, retention, \
+                 expected_every_hours, synced_at) \
+                 SELECT $1, c.company_id, 'Veeam', 'job-' || k.i, \
+                 CASE k.i WHEN 1 THEN 'File server nightly' WHEN 2 THEN 'SQL server nightly' \
+                 WHEN 3 THEN 'Microsoft 365 mailboxes' WHEN 4 THEN 'Workstations weekly' \
+                 ELSE 'NAS to cloud' END, \
+                 CASE k.i WHEN 1 THEN 'server' WHEN 2 THEN 'server' WHEN 3 THEN 'microsoft365' \
+                 WHEN 4 THEN 'workstation' ELSE 'nas' END, \
+                 'Item ' || k.i, CASE k.i WHEN 5 THEN 'failed' ELSE 'success' END, $3 - k.i * 3600, \
+                 CASE k.i WHEN 5 THEN $3 - 3 * 86400 ELSE $3 - k.i * 3600 END, 50000000000 * k.i, \
+                 '30 days', CASE k.i WHEN 4 THEN 168 ELSE 24 END, $3 - 900 \
+                 FROM {} CROSS JOIN (SELECT i FROM {}) k",
+                companies("$2"),
+                series(backend, "5")
+            ),
+            vec![ws.into(), focus.into(), now.into()],
         ))
         .await?;
     Ok(())
