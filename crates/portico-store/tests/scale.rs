@@ -110,9 +110,16 @@ async fn the_scale_seeder_fills_what_it_promises_and_restores_every_index_and_tr
     assert_eq!(tx.count_rows("time_entries").await.unwrap(), 950);
     assert_eq!(tx.count_rows("invoices").await.unwrap(), 60);
     assert_eq!(tx.count_rows("invoice_lines").await.unwrap(), 180);
-    // A tenant and five products for each company; forty directory users of each other
-    // company, two thousand of the measured one.
-    assert_eq!(tx.count_rows("connector_tenants").await.unwrap(), 20);
+    // A Microsoft 365 tenant and a Huntress one for each company, five products each; forty
+    // directory users of each other company, two thousand of the measured one.
+    assert_eq!(tx.count_rows("connector_tenants").await.unwrap(), 40);
+    // Each company's Security and Backup: three alerts, its identities watched, a published
+    // test, five backup jobs; the measured company's computers' agents.
+    assert_eq!(tx.count_rows("security_alerts").await.unwrap(), 60);
+    assert_eq!(tx.count_rows("identity_protection").await.unwrap(), 20);
+    assert_eq!(tx.count_rows("pentests").await.unwrap(), 20);
+    assert_eq!(tx.count_rows("backup_jobs").await.unwrap(), 100);
+    assert!(tx.count_rows("edr_agents").await.unwrap() > 0);
     assert_eq!(tx.count_rows("licences").await.unwrap(), 100);
     assert_eq!(
         tx.count_rows("directory_users").await.unwrap(),
