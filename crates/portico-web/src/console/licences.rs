@@ -190,14 +190,24 @@ pub(crate) async fn refresh(
         ..
     }: SignedForm<CompanyId>,
 ) -> Result<Response, WebError> {
+    refresh_company(&state, &auth, company, Section::Licences, "licences").await
+}
+
+/// Asks for `company`'s records of `section` to be read again now, then back to its `page`
+/// (the console's Refresh on each connector-fed page).
+async fn refresh_company(
+    state: &AppState,
+    auth: &Auth,
+    company: CompanyId,
+    section: Section,
+    page: &str,
+) -> Result<Response, WebError> {
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     tx.company(company).await?;
-    let outcome = tx
-        .refresh_connector_data(company, Section::Licences)
-        .await?;
+    let outcome = tx.refresh_connector_data(company, section).await?;
     tx.commit().await?;
     Ok(see_other(&format!(
-        "/companies/{company}/licences?done={}",
+        "/companies/{company}/{page}?done={}",
         refresh_notice(outcome)
     )))
 }
@@ -296,14 +306,7 @@ pub(crate) async fn directory_refresh(
         ..
     }: SignedForm<CompanyId>,
 ) -> Result<Response, WebError> {
-    let mut tx = state.store.scoped_write(&auth.scope).await?;
-    tx.company(company).await?;
-    let outcome = tx.refresh_connector_data(company, Section::Users).await?;
-    tx.commit().await?;
-    Ok(see_other(&format!(
-        "/companies/{company}/directory?done={}",
-        refresh_notice(outcome)
-    )))
+    refresh_company(&state, &auth, company, Section::Users, "directory").await
 }
 
 #[derive(Template)]
@@ -365,14 +368,5 @@ pub(crate) async fn security_refresh(
         ..
     }: SignedForm<CompanyId>,
 ) -> Result<Response, WebError> {
-    let mut tx = state.store.scoped_write(&auth.scope).await?;
-    tx.company(company).await?;
-    let outcome = tx
-        .refresh_connector_data(company, Section::Security)
-        .await?;
-    tx.commit().await?;
-    Ok(see_other(&format!(
-        "/companies/{company}/security?done={}",
-        refresh_notice(outcome)
-    )))
+    refresh_company(&state, &auth, company, Section::Security, "security").await
 }
