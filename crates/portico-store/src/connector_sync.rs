@@ -1344,6 +1344,9 @@ impl SystemTx {
         counts.seen += patches.seen;
         counts.added += patches.added;
         counts.changed += patches.changed;
+        // The run may have added, renamed or retired computers an EDR's agents cover.
+        self.refresh_edr_coverage(due.workspace_id, due.company_id, now)
+            .await?;
         let summary = format!(
             "{} devices, {} days of patching; {} added, {} changed, {} retired",
             snapshot.devices.len(),

@@ -77,6 +77,8 @@ impl SystemTx {
         }
         let now = report.finished_at;
         let mut counts = self.upsert_agents(due, &snapshot.agents, now).await?;
+        self.refresh_edr_coverage(due.workspace_id, due.company_id, now)
+            .await?;
         let incidents = self.upsert_alerts(due, &snapshot.incidents, now).await?;
         counts.seen += incidents.seen;
         counts.added += incidents.added;
@@ -200,6 +202,79 @@ impl SystemTx {
         self.run_succeeded(store, due, report, counts, &summary, &[])
             .await?;
         Ok(Some(counts))
+    }
+
+    /// The company's endpoint coverage, computed from its agents (of every EDR tenant) and its
+    /// computers as they stand now and kept, so that the Security page reads one row instead
+    /// of matching every computer with every agent. A company without agents keeps no row.
+    pub(crate) async fn refresh_edr_coverage(
+        &mut self,
+        workspace: portico_core::WorkspaceId,
+        company: portico_core::CompanyId,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        use crate::scoped::protection::{Agent, Computer, MISSING_SHOWN, SILENT_AFTER_SECS};
+        self.tx
+            .exec(q!(
+                "DELETE FROM edr_coverage WHERE workspace_id = $1 AND company_id = $2",
+                workspace,
+                company
+            ))
+            .await?;
+        let agents: Vec<Agent> = self
+            .tx
+            .all(q!(
+                "SELECT vendor, hostname, serial, last_seen_at FROM edr_agents \
+                 WHERE workspace_id = $1 AND company_id = $2 AND retired_at IS NULL",
+                workspace,
+                company
+            ))
+            .await?;
+        if agents.is_empty() {
+            return Ok(());
+        }
+        let computers: Vec<Computer> = self
+            .tx
+            .all(q!(
+                "SELECT name, serial FROM assets WHERE workspace_id = $1 AND company_id = $2 \
+                 AND archived_at IS NULL AND kind IN ('workstation', 'laptop', 'server') \
+                 ORDER BY name, id",
+                workspace,
+                company
+            ))
+            .await?;
+        let coverage = crate::scoped::protection::endpoint_coverage(&agents, &computers, now);
+        let silent = agents
+            .iter()
+            .filter(|a| a.last_seen_at.is_none_or(|at| at < now - SILENT_AFTER_SECS))
+            .count() as i64;
+        let vendors: std::collections::BTreeSet<&str> =
+            agents.iter().map(|a| a.vendor.as_str()).collect();
+        let uncovered: Vec<&str> = coverage
+            .missing
+            .iter()
+            .take(MISSING_SHOWN)
+            .map(String::as_str)
+            .collect();
+        self.tx
+            .exec(q!(
+                "INSERT INTO edr_coverage (workspace_id, company_id, vendors, computers, covered, \
+                 agents, silent, uncovered, uncovered_count, last_check_in, computed_at, stale) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0)",
+                workspace,
+                company,
+                vendors.into_iter().collect::<Vec<_>>().join("\n"),
+                computers.len() as i64,
+                coverage.protected,
+                agents.len() as i64,
+                silent,
+                uncovered.join("\n"),
+                coverage.missing_count,
+                agents.iter().filter_map(|a| a.last_seen_at).max(),
+                now
+            ))
+            .await?;
+        Ok(())
     }
 
     async fn upsert_agents(

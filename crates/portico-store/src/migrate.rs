@@ -279,6 +279,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "penetration tests",
         include_str!("../migrations/sqlite/0054_pentests.sql"),
     ),
+    (
+        55,
+        "edr coverage",
+        include_str!("../migrations/sqlite/0055_edr_coverage.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -590,6 +595,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         62,
         "penetration tests",
         include_str!("../migrations/postgres/0062_pentests.sql"),
+    ),
+    (
+        63,
+        "edr coverage",
+        include_str!("../migrations/postgres/0063_edr_coverage.sql"),
     ),
 ];
 

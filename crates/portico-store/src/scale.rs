@@ -900,6 +900,8 @@ async fn seed_protection_records(
             focus
         ))
         .await?;
+    // The measured company's coverage, as a run computes it.
+    tx.refresh_edr_coverage(ws, focus, now).await?;
     tx.tx
         .exec(Q::with(
             &format!(

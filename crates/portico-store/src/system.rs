@@ -1395,6 +1395,23 @@ impl SystemTx {
         Ok(())
     }
 
+    /// Whether a company's kept endpoint coverage is stale (`None`: none kept), for tests that
+    /// the page's figures come from the kept row and that changes mark it.
+    #[cfg(feature = "test-hooks")]
+    pub async fn edr_coverage_stale(
+        &mut self,
+        company: CompanyId,
+    ) -> Result<Option<bool>, StoreError> {
+        let row: Option<(i64,)> = self
+            .tx
+            .optional(q!(
+                "SELECT stale FROM edr_coverage WHERE company_id = $1",
+                company
+            ))
+            .await?;
+        Ok(row.map(|(stale,)| stale != 0))
+    }
+
     /// Counts rows of a table by name (tests; the name is checked against the schema's tables).
     #[cfg(feature = "test-hooks")]
     pub async fn count_rows(&mut self, table: &str) -> Result<i64, StoreError> {

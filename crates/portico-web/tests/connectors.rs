@@ -1863,6 +1863,44 @@ async fn huntress_feeds_the_security_sections_coverage_incidents_and_identities(
     // The Security section is its client admins'.
     assert_eq!(app.get_as(Who::Member, "/protection").await.status, 404);
 
+    // The figures were kept by the run; a computer added since marks them stale, and the page
+    // counts it at once (computed live) until the next run keeps them again.
+    let kept = |app: &TestApp| {
+        let store = app.store().clone();
+        let company = app.fx.company_a;
+        async move {
+            let mut tx = store.system_unscoped().await.unwrap();
+            tx.edr_coverage_stale(company).await.unwrap()
+        }
+    };
+    assert_eq!(kept(&app).await, Some(false));
+    assert!(!body.contains("Spare Laptop"));
+    let mut tx = app.store().system_unscoped().await.unwrap();
+    tx.add_asset(
+        app.fx.ws1,
+        &portico_store::system::SeedAsset {
+            company: app.fx.company_a,
+            site: None,
+            name: "Spare Laptop",
+            kind: portico_core::AssetKind::Laptop,
+            manufacturer: "",
+            model: "",
+            serial: "",
+            os: "",
+            warranty_end: None,
+            purchased_on: None,
+            last_seen_at: None,
+            assigned_user: "",
+            notes: "",
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(kept(&app).await, Some(true));
+    let live = app.get_as(Who::ClientAdmin, "/protection").await.body;
+    assert!(live.contains("Spare Laptop"), "{live}");
+
     // Nothing changed upstream: a repeat writes nothing.
     app.post_as(
         Who::Owner,
@@ -1873,6 +1911,10 @@ async fn huntress_feeds_the_security_sections_coverage_incidents_and_identities(
     let round = run_due(app.store(), &client, 10).await.unwrap();
     let again = round.tenants[0].result.clone().unwrap().unwrap();
     assert!(again.wrote_nothing(), "{again:?}");
+    assert_eq!(kept(&app).await, Some(false));
+    let security = app.get_as(Who::ClientAdmin, "/protection").await.body;
+    assert!(security.contains("Spare Laptop"), "{security}");
+    assert!(security.contains("Front Desk"), "{security}");
 
     // An agent gone upstream is retired; an account without ITDR loses its identity card's
     // coverage (the closed ITDR incident keeps the card, without figures).

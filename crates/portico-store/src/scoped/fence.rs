@@ -305,6 +305,8 @@ pub(crate) const DIRECTORY_USERS: Tenant = client("directory_users");
 pub(crate) const SECURITY_ALERTS: Tenant = client("security_alerts");
 /// P5: the agents of a company's endpoint protection, as a connector read them.
 pub(crate) const EDR_AGENTS: Tenant = client("edr_agents");
+/// P5: an EDR tenant's coverage of its company's computers, as its last run computed it.
+pub(crate) const EDR_COVERAGE: Tenant = client("edr_coverage");
 /// P5: how many of a company's identities its identity threat detection watches.
 pub(crate) const IDENTITY_PROTECTION: Tenant = client("identity_protection");
 /// P5: penetration tests staff recorded; the portal sees published ones only.
@@ -334,6 +336,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &DIRECTORY_USERS,
     &SECURITY_ALERTS,
     &EDR_AGENTS,
+    &EDR_COVERAGE,
     &IDENTITY_PROTECTION,
     &PENTESTS,
     &DOMAIN_HEALTH,

@@ -121,11 +121,11 @@ pub struct ProtectionCard {
     pub last_activity_at: Option<i64>,
 }
 
-struct Agent {
-    vendor: String,
-    hostname: String,
-    serial: String,
-    last_seen_at: Option<i64>,
+pub(crate) struct Agent {
+    pub(crate) vendor: String,
+    pub(crate) hostname: String,
+    pub(crate) serial: String,
+    pub(crate) last_seen_at: Option<i64>,
 }
 crate::sql::db_row!(Agent {
     vendor,
@@ -134,10 +134,36 @@ crate::sql::db_row!(Agent {
     last_seen_at
 });
 
-struct Computer {
-    name: String,
-    serial: String,
+pub(crate) struct Computer {
+    pub(crate) name: String,
+    pub(crate) serial: String,
 }
+
+/// The endpoint card's vendors, coverage and last check-in.
+struct EndpointView {
+    vendors: BTreeSet<String>,
+    coverage: Option<Coverage>,
+    last_check_in: Option<i64>,
+}
+
+struct CoverageRow {
+    vendors: String,
+    computers: i64,
+    covered: i64,
+    silent: i64,
+    uncovered: String,
+    uncovered_count: i64,
+    last_check_in: Option<i64>,
+}
+crate::sql::db_row!(CoverageRow {
+    vendors,
+    computers,
+    covered,
+    silent,
+    uncovered,
+    uncovered_count,
+    last_check_in
+});
 crate::sql::db_row!(Computer { name, serial });
 
 struct AlertTally {
@@ -227,16 +253,7 @@ impl ScopedTx<'_> {
         query.sql(") GROUP BY s.service_source, s.severity");
         let tallies: Vec<AlertTally> = self.tx.all(query).await?;
 
-        let mut agents_query = self.select(
-            "a.vendor, a.hostname, a.serial, a.last_seen_at",
-            &fence::EDR_AGENTS,
-            "a",
-        );
-        agents_query
-            .sql(" AND a.company_id = ")
-            .arg(company)
-            .sql(" AND a.retired_at IS NULL");
-        let agents: Vec<Agent> = self.tx.all(agents_query).await?;
+        let endpoint = self.endpoint_view(company).await?;
 
         let mut identity_query = self.select(
             "i.vendor, i.identities, i.protected, i.without_mfa, i.at_risk",
@@ -255,22 +272,12 @@ impl ScopedTx<'_> {
             .iter()
             .filter(|t| ENDPOINT_SOURCES.contains(&t.service_source.as_str()))
             .collect();
-        if !agents.is_empty() || !endpoint_tallies.is_empty() {
-            let mut vendors: BTreeSet<String> = agents.iter().map(|a| a.vendor.clone()).collect();
-            let coverage = if agents.is_empty() {
-                None
-            } else {
-                let mut computers_query = self.select("a.name, a.serial", &fence::ASSETS, "a");
-                computers_query
-                    .sql(" AND a.company_id = ")
-                    .arg(company)
-                    .sql(
-                        " AND a.archived_at IS NULL \
-                         AND a.kind IN ('workstation', 'laptop', 'server') ORDER BY a.name, a.id",
-                    );
-                let computers: Vec<Computer> = self.tx.all(computers_query).await?;
-                Some(endpoint_coverage(&agents, &computers, crate::now()))
-            };
+        if endpoint.coverage.is_some() || !endpoint_tallies.is_empty() {
+            let EndpointView {
+                mut vendors,
+                coverage,
+                last_check_in,
+            } = endpoint;
             // The vendors' alert products, where no agent names them.
             for t in &endpoint_tallies {
                 let label = source_label(&t.service_source);
@@ -283,7 +290,6 @@ impl ScopedTx<'_> {
                 open.add(&t.severity, t.open_count);
             }
             let last_incident = endpoint_tallies.iter().map(|t| t.latest).max();
-            let last_check_in = agents.iter().filter_map(|a| a.last_seen_at).max();
             cards.push(ProtectionCard {
                 kind: ProtectionKind::Endpoint,
                 vendors: vendors.into_iter().collect(),
@@ -348,10 +354,96 @@ impl ScopedTx<'_> {
     }
 }
 
+impl ScopedTx<'_> {
+    /// The endpoint card's figures: as the connectors' last runs computed them for the whole
+    /// company, or — for a reader restricted to some sites, who may not see other sites'
+    /// computers — computed now over the computers it sees.
+    async fn endpoint_view(&mut self, company: CompanyId) -> Result<EndpointView, StoreError> {
+        if self.scope.sites().is_none() {
+            let mut query = self.select(
+                "c.vendors, c.computers, c.covered, c.silent, c.uncovered, c.uncovered_count, \
+                 c.last_check_in",
+                &fence::EDR_COVERAGE,
+                "c",
+            );
+            query
+                .sql(" AND c.company_id = ")
+                .arg(company)
+                .sql(" AND c.stale = 0 AND c.computed_at >= ")
+                .arg(crate::now() - COVERAGE_KEPT_SECS);
+            if let Some(row) = self.tx.optional::<CoverageRow>(query).await? {
+                let total = (row.computers > 0).then_some(row.computers);
+                return Ok(EndpointView {
+                    vendors: row.vendors.lines().map(str::to_owned).collect(),
+                    coverage: Some(Coverage {
+                        protected: row.covered,
+                        total,
+                        unit: if total.is_some() {
+                            "computers"
+                        } else {
+                            "agents"
+                        },
+                        missing: row.uncovered.lines().map(str::to_owned).collect(),
+                        missing_count: row.uncovered_count,
+                        notes: silent_note(row.silent as usize).into_iter().collect(),
+                    }),
+                    last_check_in: row.last_check_in,
+                });
+            }
+        }
+        let mut agents_query = self.select(
+            "a.vendor, a.hostname, a.serial, a.last_seen_at",
+            &fence::EDR_AGENTS,
+            "a",
+        );
+        agents_query
+            .sql(" AND a.company_id = ")
+            .arg(company)
+            .sql(" AND a.retired_at IS NULL");
+        let agents: Vec<Agent> = self.tx.all(agents_query).await?;
+        if agents.is_empty() {
+            return Ok(EndpointView {
+                vendors: BTreeSet::new(),
+                coverage: None,
+                last_check_in: None,
+            });
+        }
+        let mut computers_query = self.select("a.name, a.serial", &fence::ASSETS, "a");
+        computers_query
+            .sql(" AND a.company_id = ")
+            .arg(company)
+            .sql(
+                " AND a.archived_at IS NULL \
+                 AND a.kind IN ('workstation', 'laptop', 'server') ORDER BY a.name, a.id",
+            );
+        let computers: Vec<Computer> = self.tx.all(computers_query).await?;
+        Ok(EndpointView {
+            vendors: agents.iter().map(|a| a.vendor.clone()).collect(),
+            coverage: Some(endpoint_coverage(&agents, &computers, crate::now())),
+            last_check_in: agents.iter().filter_map(|a| a.last_seen_at).max(),
+        })
+    }
+}
+
+/// How long a company's kept coverage is shown (a connector that stopped running leaves the
+/// figures to be computed live, against the present time).
+const COVERAGE_KEPT_SECS: i64 = 86_400;
+
+/// "2 agents not heard from in 14 days", when any are.
+fn silent_note(silent: usize) -> Option<String> {
+    (silent > 0).then(|| {
+        format!(
+            "{silent} {} not heard from in {} days",
+            if silent == 1 { "agent" } else { "agents" },
+            SILENT_AFTER_SECS / 86_400
+        )
+    })
+}
+
 /// The computers with an agent that reports (matched by serial, then by host name), those
 /// without, and the agents silent for [`SILENT_AFTER_SECS`] — which protect nothing they can
 /// tell anyone about, so their computers count as uncovered.
-fn endpoint_coverage(agents: &[Agent], computers: &[Computer], now: i64) -> Coverage {
+pub(crate) fn endpoint_coverage(agents: &[Agent], computers: &[Computer], now: i64) -> Coverage {
     let is_silent = |a: &Agent| a.last_seen_at.is_none_or(|at| at < now - SILENT_AFTER_SECS);
     let live: Vec<&Agent> = agents.iter().filter(|a| !is_silent(a)).collect();
     let serials: HashSet<String> = live.iter().filter_map(|a| serial_key(&a.serial)).collect();
@@ -369,14 +461,7 @@ fn endpoint_coverage(agents: &[Agent], computers: &[Computer], now: i64) -> Cove
         }
     }
     let silent = agents.len() - live.len();
-    let mut notes = Vec::new();
-    if silent > 0 {
-        notes.push(format!(
-            "{silent} {} not heard from in {} days",
-            if silent == 1 { "agent" } else { "agents" },
-            SILENT_AFTER_SECS / 86_400
-        ));
-    }
+    let notes: Vec<String> = silent_note(silent).into_iter().collect();
     let (protected, total) = if computers.is_empty() {
         (live.len() as i64, None)
     } else {
