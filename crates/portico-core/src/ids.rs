@@ -188,6 +188,16 @@ id_type!(
     PentestId
 );
 
+id_type!(
+    /// A judgement staff recorded on one requirement of a compliance framework for a company.
+    AttestationId
+);
+
+id_type!(
+    /// A compliance assessment: a framework's scorecard for a company as staff recorded it.
+    AssessmentId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 pub mod asset;
 pub mod audit;
 pub mod change_request;
+pub mod compliance;
 pub mod ids;
 pub mod import;
 pub mod invoice;

@@ -94,6 +94,9 @@ pub enum Action {
     /// Read a company's backup jobs (P7): staff who serve it; on the portal, through the
     /// Backup section.
     ViewBackups,
+    /// Read a company's recorded compliance assessments (P6): staff who serve it; on the
+    /// portal, through the Compliance section.
+    ViewCompliance,
     /// Set a company's DKIM selectors and have its domains checked again now: staff who serve
     /// it; on the portal, whoever reads the Security section may ask for a check.
     CheckDomainHealth,
@@ -237,6 +240,7 @@ fn staff_may(role: StaffRole, action: Action) -> Result<(), Denied> {
         | Action::ViewSecurityAlerts
         | Action::ViewDomainHealth
         | Action::ViewBackups
+        | Action::ViewCompliance
         | Action::CheckDomainHealth => {
             matches!(role, Owner | Technician)
         }
@@ -297,6 +301,7 @@ fn portal_may(
         Action::ViewAudit if section_on(Section::AuditLog) => Ok(()),
         Action::ViewLicences if section_on(Section::Licences) => Ok(()),
         Action::ViewBackups if section_on(Section::Backup) => Ok(()),
+        Action::ViewCompliance if section_on(Section::Compliance) => Ok(()),
         Action::ViewSecurityAlerts | Action::ViewDomainHealth | Action::CheckDomainHealth
             if section_on(Section::Security) =>
         {

@@ -111,7 +111,12 @@ pub const SECTIONS: &[SectionSpec] = &[
         audience: SectionAudience::ClientAdmins,
         ..spec(Section::Security, "P5")
     },
-    spec(Section::Compliance, "P6"),
+    SectionSpec {
+        path: Some("/compliance"),
+        on_by_default: true,
+        audience: SectionAudience::ClientAdmins,
+        ..spec(Section::Compliance, "P6")
+    },
     SectionSpec {
         path: Some("/backup"),
         on_by_default: true,

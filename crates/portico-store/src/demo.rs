@@ -4,7 +4,7 @@
 
 use portico_core::{
     AssetId, AssetKind, BusinessHours, CompanyId, ContactRole, PortalRole, PortalUserId, Section,
-    SiteId, StaffRole, TicketPriority, TicketStatus, WorkspaceId, Zone,
+    SiteId, StaffRole, StaffUserId, TicketPriority, TicketStatus, WorkspaceId, Zone,
 };
 
 use crate::public::SurfaceKind;
@@ -402,15 +402,16 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
     .await?;
 
     let h = Some(hash.as_str());
-    tx.add_staff_user(
-        ws,
-        "olivia@northwind.test",
-        "Olivia Owens",
-        StaffRole::Owner,
-        h,
-        &[],
-    )
-    .await?;
+    let olivia = tx
+        .add_staff_user(
+            ws,
+            "olivia@northwind.test",
+            "Olivia Owens",
+            StaffRole::Owner,
+            h,
+            &[],
+        )
+        .await?;
     let tom = tx
         .add_staff_user(
             ws,
@@ -750,7 +751,118 @@ pub async fn seed(store: &Store) -> Result<bool, StoreError> {
     }
     tx.plan_service_levels(ws).await?;
     tx.commit().await?;
+    seed_compliance(store, ws, olivia, acme).await?;
     Ok(true)
+}
+
+/// Acme's compliance: Olivia's judgements of what its records cannot show, an Essential Eight
+/// assessment a quarter ago, and both frameworks assessed today (the records judge the rest).
+async fn seed_compliance(
+    store: &Store,
+    ws: WorkspaceId,
+    olivia: StaffUserId,
+    acme: CompanyId,
+) -> Result<(), StoreError> {
+    use portico_core::compliance::Status::{Met, NotApplicable, NotMet};
+    let judge = |requirement, status, note| crate::system::SeedJudgement {
+        company: acme,
+        requirement,
+        status,
+        note,
+        evidence: None,
+        expires_on: None,
+        staff_name: "Olivia Owens",
+    };
+    let early = [
+        judge(
+            "e8.apps.1b",
+            Met,
+            "Weekly vulnerability scan of the booking site and the practice's Windows fleet (NinjaOne); reports kept in the client folder.",
+        ),
+        judge(
+            "e8.apps.1c",
+            Met,
+            "Software inventory reviewed in the quarterly business review; nothing unsupported left.",
+        ),
+        judge(
+            "e8.macros.1a",
+            Met,
+            "Intune policy blocks macros from the internet and for everyone but the two practice managers.",
+        ),
+        judge(
+            "e8.harden.1a",
+            Met,
+            "Edge managed by Intune: Java and web advertisements blocked, Internet Explorer disabled.",
+        ),
+        judge(
+            "e8.admin.1a",
+            Met,
+            "Separate admin accounts without mailboxes; requests approved by the practice owner by e-mail.",
+        ),
+        judge(
+            "e8.appctl.1a",
+            NotMet,
+            "No application control yet: WDAC in audit mode planned for the next quarter.",
+        ),
+        judge(
+            "e8.backup.1b",
+            Met,
+            "Restore of the practice server tested on 3 September; report in the client folder.",
+        ),
+    ];
+    let mut tx = store.system_unscoped().await?;
+    for j in &early {
+        tx.add_compliance_judgement(ws, j).await?;
+    }
+    tx.commit().await?;
+    store.record_assessment_as(ws, olivia, acme, "e8").await?;
+    let mut tx = store.system_unscoped().await?;
+    tx.backdate_compliance_assessments(acme, 92 * 86_400)
+        .await?;
+    let later = [
+        judge(
+            "e8.appctl.1a",
+            Met,
+            "WDAC enforced on every workstation since October; exceptions reviewed monthly.",
+        ),
+        judge(
+            "e8.mfa.2b",
+            NotMet,
+            "Phishing-resistant MFA (passkeys) rolling out; half the practice enrolled.",
+        ),
+        judge(
+            "cis.3.6",
+            Met,
+            "BitLocker on every laptop and workstation (Intune compliance report).",
+        ),
+        judge(
+            "cis.4.3",
+            Met,
+            "Screens lock after 10 minutes (Intune configuration profile).",
+        ),
+        judge(
+            "cis.14.1",
+            Met,
+            "Security awareness training every quarter; the last one on 12 November.",
+        ),
+        judge(
+            "cis.12.1",
+            NotApplicable,
+            "The building's network is managed by the landlord; Acme owns no network equipment.",
+        ),
+        judge(
+            "cis.17.1",
+            Met,
+            "Northwind's incident lead is named in the incident response plan.",
+        ),
+    ];
+    for j in &later {
+        tx.add_compliance_judgement(ws, j).await?;
+    }
+    tx.commit().await?;
+    store.record_assessment_as(ws, olivia, acme, "e8").await?;
+    store.record_assessment_as(ws, olivia, acme, "cis").await?;
+    Ok(())
 }
 
 /// What the desk writes when it logs its time.

@@ -487,6 +487,29 @@ impl Store {
         Ok(SystemTx { tx })
     }
 
+    /// Records `framework`'s scorecard of `company` as an assessment, exactly as staff user
+    /// `staff` would from the console (seeding and tests: the store builds the principal).
+    #[cfg(feature = "system")]
+    pub async fn record_assessment_as(
+        &self,
+        workspace: portico_core::WorkspaceId,
+        staff: portico_core::StaffUserId,
+        company: portico_core::CompanyId,
+        framework: &str,
+    ) -> Result<portico_core::AssessmentId, StoreError> {
+        let mut auth = self.auth(workspace).await?;
+        let principal = auth
+            .staff_principal(staff)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        auth.commit().await?;
+        let scope = portico_core::Scope::of(&principal);
+        let mut tx = self.scoped_write(&scope).await?;
+        let id = tx.record_assessment(company, framework).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
     /// Every tenant's data, unfenced: for the demo seeder, the CLI and background jobs only.
     /// Never hand this to request handling: it exists only with the `system` feature, which
     /// the binary and the tests enable and `portico-web` does not. On PostgreSQL it runs as the

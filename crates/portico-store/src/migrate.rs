@@ -284,6 +284,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "edr coverage",
         include_str!("../migrations/sqlite/0055_edr_coverage.sql"),
     ),
+    (
+        56,
+        "compliance",
+        include_str!("../migrations/sqlite/0056_compliance.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -600,6 +605,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         63,
         "edr coverage",
         include_str!("../migrations/postgres/0063_edr_coverage.sql"),
+    ),
+    (
+        64,
+        "compliance",
+        include_str!("../migrations/postgres/0064_compliance.sql"),
     ),
 ];
 

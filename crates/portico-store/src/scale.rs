@@ -525,9 +525,18 @@ pub async fn seed(store: &Store, spec: ScaleSpec) -> Result<ScaleLogins, StoreEr
     phase("assets");
     seed_protection_records(&mut tx, store, backend, ws, focus, now).await?;
     phase("security alerts, protection, penetration tests and backup jobs");
+    seed_compliance_records(&mut tx, backend, ws, now).await?;
+    phase("compliance assessments");
     tx.tx.exec(q!("DROP TABLE bench_companies")).await?;
     tx.commit().await?;
     phase("commit");
+    // The measured company's scorecards as staff record them: every rule over its records.
+    for framework in ["e8", "cis"] {
+        store
+            .record_assessment_as(ws, owner, focus, framework)
+            .await?;
+    }
+    phase("the measured company's assessments");
     Ok(ScaleLogins {
         portal_email,
         staff_email,
@@ -795,6 +804,75 @@ async fn seed_connector_records(
              WHERE d.workspace_id = connector_tenants.workspace_id AND d.company_id = connector_tenants.company_id \
              AND d.retired_at IS NULL AND d.enabled AND d.mfa_registered = false) WHERE workspace_id = $1",
             ws
+        ))
+        .await?;
+    Ok(())
+}
+
+/// An Essential Eight assessment of every other company, each requirement judged (the Overview
+/// reads the latest score; the Compliance page its findings).
+async fn seed_compliance_records(
+    tx: &mut crate::system::SystemTx,
+    backend: Backend,
+    ws: WorkspaceId,
+    now: i64,
+) -> Result<(), StoreError> {
+    let e8 = portico_core::compliance::framework("e8").ok_or(StoreError::NotFound)?;
+    // The catalogue's ids (constants, not input), with a standing that varies by level.
+    let requirements: Vec<String> = e8
+        .controls
+        .iter()
+        .flat_map(|c| &c.requirements)
+        .map(|r| format!("SELECT '{}' AS requirement, {} AS level", r.id, r.level))
+        .collect();
+    // The totals, as the scorecard computes them from those standings.
+    let findings: Vec<portico_core::compliance::Finding> = e8
+        .controls
+        .iter()
+        .flat_map(|c| &c.requirements)
+        .map(|r| portico_core::compliance::Finding {
+            requirement: r.id.clone(),
+            status: if r.level == 1 {
+                portico_core::compliance::Status::Met
+            } else {
+                portico_core::compliance::Status::NotMet
+            },
+            source: portico_core::compliance::Source::Staff,
+            detail: String::new(),
+        })
+        .collect();
+    let score = portico_core::compliance::score(e8, &findings);
+    tx.tx
+        .exec(Q::with(
+            &format!(
+                "INSERT INTO compliance_assessments (workspace_id, company_id, id, framework, \
+                 assessed_at, staff_name, percent, level, met, not_met, not_assessed, not_applicable) \
+                 SELECT $1, company_id, {}, 'e8', $2 - 86400 * (n % 90), 'Bench Owner', $3, $4, $5, \
+                 $6, 0, 0 FROM bench_companies",
+                uuid_sql(backend, "11", "n")
+            ),
+            vec![
+                ws.into(),
+                now.into(),
+                i64::from(score.percent).into(),
+                score.level.map(i64::from).into(),
+                (score.met as i64).into(),
+                (score.not_met as i64).into(),
+            ],
+        ))
+        .await?;
+    tx.tx
+        .exec(Q::with(
+            &format!(
+                "INSERT INTO compliance_findings (workspace_id, company_id, assessment_id, requirement, \
+                 status, source, detail) \
+                 SELECT a.workspace_id, a.company_id, a.id, r.requirement, \
+                 CASE WHEN r.level = 1 THEN 'met' ELSE 'not_met' END, 'staff', \
+                 'Reviewed at the quarterly business review.' \
+                 FROM compliance_assessments a CROSS JOIN ({}) r WHERE a.workspace_id = $1",
+                requirements.join(" UNION ALL ")
+            ),
+            vec![ws.into()],
         ))
         .await?;
     Ok(())

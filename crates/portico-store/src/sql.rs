@@ -98,7 +98,9 @@ id_args!(
     portico_core::ApiTokenId,
     portico_core::WebhookEndpointId,
     portico_core::ConnectorId,
-    portico_core::PentestId
+    portico_core::PentestId,
+    portico_core::AttestationId,
+    portico_core::AssessmentId
 );
 
 /// A query under construction: SQL text plus its arguments, numbered as they are pushed.

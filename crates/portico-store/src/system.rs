@@ -60,6 +60,20 @@ pub struct SeedPentest<'a> {
     pub published: bool,
 }
 
+/// Staff's judgement of a compliance requirement to record directly (seeding).
+pub struct SeedJudgement<'a> {
+    pub company: CompanyId,
+    /// A requirement's id in the catalogue (`e8.macros.1a`).
+    pub requirement: &'a str,
+    pub status: portico_core::compliance::Status,
+    pub note: &'a str,
+    /// The evidence's blob key, file name and size.
+    pub evidence: Option<(&'a str, &'a str, i64)>,
+    /// YYYY-MM-DD.
+    pub expires_on: Option<&'a str>,
+    pub staff_name: &'a str,
+}
+
 /// A maintenance record to create directly (seeding).
 pub struct SeedMaintenance<'a> {
     pub company: CompanyId,
@@ -507,6 +521,57 @@ impl SystemTx {
             ))
             .await?;
         Ok(id)
+    }
+
+    /// Records staff's judgement of a compliance requirement (seeding).
+    pub async fn add_compliance_judgement(
+        &mut self,
+        workspace: WorkspaceId,
+        judgement: &SeedJudgement<'_>,
+    ) -> Result<portico_core::AttestationId, StoreError> {
+        if portico_core::compliance::requirement(judgement.requirement).is_none() {
+            return Err(StoreError::Invalid(format!(
+                "no requirement {} in the catalogue",
+                judgement.requirement
+            )));
+        }
+        let id = portico_core::AttestationId::new();
+        self.tx
+            .exec(q!(
+                "INSERT INTO compliance_attestations (workspace_id, company_id, id, requirement, \
+                 status, note, evidence_blob, evidence_name, evidence_size, expires_on, staff_name, \
+                 created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                workspace,
+                judgement.company,
+                id,
+                judgement.requirement,
+                judgement.status.as_str(),
+                judgement.note,
+                judgement.evidence.map(|e| e.0.to_owned()),
+                judgement.evidence.map(|e| e.1.to_owned()),
+                judgement.evidence.map(|e| e.2),
+                judgement.expires_on.map(str::to_owned),
+                judgement.staff_name,
+                now()
+            ))
+            .await?;
+        Ok(id)
+    }
+
+    /// Moves a company's compliance assessments `secs` into the past (seeding a history).
+    pub async fn backdate_compliance_assessments(
+        &mut self,
+        company: CompanyId,
+        secs: i64,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE compliance_assessments SET assessed_at = assessed_at - $1 WHERE company_id = $2",
+                secs,
+                company
+            ))
+            .await?;
+        Ok(())
     }
 
     /// Adds a field of the workspace's own to its assets, shown to clients or not (seeding).

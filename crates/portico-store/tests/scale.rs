@@ -120,6 +120,15 @@ async fn the_scale_seeder_fills_what_it_promises_and_restores_every_index_and_tr
     assert_eq!(tx.count_rows("pentests").await.unwrap(), 20);
     assert_eq!(tx.count_rows("backup_jobs").await.unwrap(), 100);
     assert!(tx.count_rows("edr_agents").await.unwrap() > 0);
+    // The measured company's endpoint coverage, kept as a run keeps it.
+    assert_eq!(tx.count_rows("edr_coverage").await.unwrap(), 1);
+    // An Essential Eight assessment of each of the 19 other companies (30 requirements each),
+    // and the measured company's Essential Eight and CIS IG1 recorded from its records.
+    assert_eq!(tx.count_rows("compliance_assessments").await.unwrap(), 21);
+    assert_eq!(
+        tx.count_rows("compliance_findings").await.unwrap(),
+        19 * 30 + 30 + 56
+    );
     assert_eq!(tx.count_rows("licences").await.unwrap(), 100);
     assert_eq!(
         tx.count_rows("directory_users").await.unwrap(),

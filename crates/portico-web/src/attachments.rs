@@ -60,6 +60,26 @@ pub(crate) async fn pentest_report(
     .await
 }
 
+/// Evidence staff attached to a compliance judgement (the console only).
+pub(crate) async fn compliance_evidence(
+    state: &AppState,
+    auth: &Auth,
+    company: CompanyId,
+    id: portico_core::AttestationId,
+) -> Result<Response, WebError> {
+    let mut tx = state.store.scoped(&auth.scope).await?;
+    let file = tx.attestation_evidence(company, id).await?;
+    tx.commit().await?;
+    send(
+        state,
+        &file.blob_key,
+        &file.file_name,
+        "application/octet-stream",
+        false,
+    )
+    .await
+}
+
 /// A stored file as a response.
 async fn send(
     state: &AppState,

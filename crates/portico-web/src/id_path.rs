@@ -5,9 +5,9 @@ use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use portico_core::{
-    AssetId, CannedResponseId, ChangeRequestId, CompanyId, ConnectorId, ContactId, ImportId,
-    InvoiceId, MaintenanceId, MessageId, PentestId, PortalUserId, SiteId, StaffUserId, TicketId,
-    WorkspaceId,
+    AssetId, AttestationId, CannedResponseId, ChangeRequestId, CompanyId, ConnectorId, ContactId,
+    ImportId, InvoiceId, MaintenanceId, MessageId, PentestId, PortalUserId, SiteId, StaffUserId,
+    TicketId, WorkspaceId,
 };
 use serde::de::DeserializeOwned;
 
@@ -97,8 +97,26 @@ one_id!(
     ChangeRequestId,
     ImportId,
     ConnectorId,
-    PentestId
+    PentestId,
+    AttestationId
 );
+
+/// A requirement of a compliance framework, by its catalogue id (`e8.mfa.1a`, `cis.6.3`): one
+/// the catalogue does not hold answers like a missing record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RequirementRef(pub(crate) &'static str);
+
+impl PathIds for RequirementRef {
+    type Text = String;
+
+    fn read(parts: &mut Parts) -> impl Future<Output = Result<String, Response>> + Send {
+        segments(parts)
+    }
+
+    fn parse(text: String) -> Option<Self> {
+        portico_core::compliance::requirement(&text).map(|(_, _, r)| RequirementRef(r.id.as_str()))
+    }
+}
 
 impl<A, B> PathIds for (A, B)
 where

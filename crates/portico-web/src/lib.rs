@@ -10,6 +10,7 @@ pub mod auth;
 mod backup_view;
 mod brand;
 mod change_view;
+mod compliance_view;
 mod csv_export;
 mod domain_view;
 mod second_factor;

@@ -55,6 +55,10 @@ pub enum Resource {
     CompanyPentest,
     /// `{pentest}`: a penetration test of the portal user's company.
     Pentest,
+    /// `{company}/…/{requirement}`: a requirement of a compliance framework, for a company.
+    CompanyRequirement,
+    /// `{company}/…/{attestation}`: staff's judgement of a company's compliance requirement.
+    CompanyAttestation,
 }
 
 /// One registered route.

@@ -795,6 +795,32 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         (SurfaceKind::Console, "GET", "/companies/{company}/backup") => {
             in_company(manages_users, 200)
         }
+        // Compliance: staff who manage the company's records judge it and record assessments.
+        // An assessment without a framework is a bad request; an empty judgement is refused
+        // field by field. Evidence: A's under A's path; B's under A's path is not found.
+        (SurfaceKind::Console, "GET", "/companies/{company}/compliance") => {
+            in_company(manages_users, 200)
+        }
+        (SurfaceKind::Console, "POST", "/companies/{company}/compliance/assessments") => {
+            in_company(manages_users, 400)
+        }
+        (SurfaceKind::Console, "GET", "/companies/{company}/compliance/{requirement}") => {
+            in_company(manages_users, 200)
+        }
+        (SurfaceKind::Console, "POST", "/companies/{company}/compliance/{requirement}") => {
+            in_company(manages_users, 422)
+        }
+        (SurfaceKind::Console, "GET", "/companies/{company}/compliance/evidence/{attestation}") => {
+            if !sees {
+                404
+            } else if !manages_users {
+                403
+            } else if !user_of_company {
+                404
+            } else {
+                200
+            }
+        }
         (SurfaceKind::Console, "GET", "/companies/{company}/domains") => {
             in_company(manages_users, 200)
         }
@@ -961,6 +987,14 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         }
         // Backup: everyone's section.
         (SurfaceKind::Portal, "GET", "/backup") => 200,
+        // Compliance: the client admins' section, as Security.
+        (SurfaceKind::Portal, "GET", "/compliance") => {
+            if who == Who::ClientAdmin {
+                200
+            } else {
+                404
+            }
+        }
         // Security: the client admins' section; a domain check is queued (or throttled).
         (SurfaceKind::Portal, "GET", "/protection") => {
             if who == Who::ClientAdmin {

@@ -112,6 +112,16 @@ fn canaries(app: &TestApp, who: Who) -> Vec<(String, bool)> {
                 staff_sees(who, co) && reads_tickets(who),
             ));
         }
+        // Compliance: staff's judgement reaches the client admins through the assessment's
+        // findings (the Compliance section); its evidence file stays with staff.
+        list.push((
+            format!("CANARY-JUDGED-{tag}"),
+            (staff_sees(who, co) && reads_tickets(who)) || (portal_own && who == Who::ClientAdmin),
+        ));
+        list.push((
+            format!("CANARY-EVIDENCE-{tag}"),
+            staff_sees(who, co) && reads_tickets(who),
+        ));
         // Backup jobs: the same staff, and everyone on the company's portal.
         list.push((
             format!("CANARY-BACKUP-{tag}"),

@@ -527,3 +527,166 @@ async fn staff_record_a_penetration_test_and_publish_it_with_its_report() {
             .contains("External perimeter and the Microsoft 365")
     );
 }
+
+/// P6 Compliance: the records judge what they can (MFA from the Microsoft 365 directory), staff
+/// judge the rest with evidence (a refused form keeps its values; an expired judgement no longer
+/// counts), and an assessment records the scorecard the portal's client admins read, with the
+/// assessments before it; the Overview shows the latest score. Judgements' evidence stays on the
+/// console.
+#[tokio::test]
+async fn staff_judge_compliance_and_record_assessments_the_portal_shows() {
+    let app = TestApp::spawn().await;
+    let a = app.fx.company_a;
+    let (token, csrf) = owner(&app).await;
+    let console = |path: String| {
+        let token = token.clone();
+        let app = &app;
+        async move { app.get(CONSOLE, &path).session(Some(&token)).send().await }
+    };
+
+    let page = console(format!("/companies/{a}/compliance")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for text in [
+        "Essential Eight",
+        "CIS Controls v8 IG1",
+        "Record as an assessment",
+        // The records judge MFA: A's one directory user has not registered.
+        "From the records: 0 of 1 users registered for MFA",
+        // The fixture's judgement of macros, in force.
+        "CANARY-JUDGED-A",
+    ] {
+        assert!(page.body.contains(text), "{text}:\n{}", page.body);
+    }
+
+    // A refused judgement keeps what was typed.
+    let path = format!("/companies/{a}/compliance/e8.appctl.1a");
+    let post = |fields: Vec<(&'static str, &'static str)>,
+                file: Option<(&'static str, &'static [u8])>| {
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend(fields);
+        let token = token.clone();
+        let app = &app;
+        let path = path.clone();
+        async move {
+            app.post(CONSOLE, &path)
+                .session(Some(&token))
+                .multipart(&all, file.map(|(name, bytes)| ("attachments", name, bytes)))
+                .send()
+                .await
+        }
+    };
+    let refused = post(
+        vec![
+            ("status", "met"),
+            ("note", "WDAC enforced on every workstation"),
+            ("expires_on", "2001-01-01"),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("cannot be in the past"));
+    assert!(refused.body.contains("WDAC enforced on every workstation"));
+    assert!(refused.body.contains("value=\"met\" checked"));
+    let refused = post(vec![("status", "perhaps"), ("note", "")], None).await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused
+            .body
+            .contains("Choose met, not met or not applicable.")
+    );
+
+    let judged = post(
+        vec![
+            ("status", "met"),
+            ("note", "WDAC enforced on every workstation"),
+            ("expires_on", ""),
+        ],
+        Some(("wdac-report.txt", b"WDAC policy report")),
+    )
+    .await;
+    assert_eq!(judged.status, 303, "{}", judged.body);
+    let shown = console(path.clone()).await;
+    assert!(shown.body.contains("In force"));
+    assert!(shown.body.contains("Judged by"));
+    let evidence_href = shown
+        .body
+        .split("href=\"")
+        .find(|s| s.contains("/compliance/evidence/"))
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    let evidence = console(evidence_href).await;
+    assert_eq!(evidence.status, 200);
+    assert_eq!(evidence.body, "WDAC policy report");
+    // Not a requirement of the catalogue: not found.
+    assert_eq!(
+        console(format!("/companies/{a}/compliance/e8.nope"))
+            .await
+            .status,
+        404
+    );
+
+    // The portal shows the recorded assessment, not the working view.
+    let portal = app.get_as(Who::ClientAdmin, "/compliance").await;
+    assert_eq!(portal.status, 200);
+    assert!(portal.body.contains("CANARY-JUDGED-A"));
+    assert!(!portal.body.contains("WDAC enforced"));
+    assert!(!portal.body.contains("wdac-report.txt"));
+    let assessed = app
+        .post(CONSOLE, &format!("/companies/{a}/compliance/assessments"))
+        .session(Some(&token))
+        .form(&[("csrf", csrf.as_str()), ("framework", "e8")])
+        .send()
+        .await;
+    assert_eq!(assessed.status, 303, "{}", assessed.body);
+    let portal = app.get_as(Who::ClientAdmin, "/compliance").await;
+    for text in [
+        "WDAC enforced on every workstation",
+        "Maturity level 0",
+        "Earlier assessments (1)",
+        "0 of 1 users registered for MFA",
+    ] {
+        assert!(portal.body.contains(text), "{text}:\n{}", portal.body);
+    }
+    assert!(!portal.body.contains("wdac-report.txt"));
+    // CIS has not been assessed: not on the portal.
+    assert!(!portal.body.contains("CIS Controls"));
+    let overview = app.get_as(Who::ClientAdmin, "/").await;
+    assert!(
+        overview.body.contains("Essential Eight: maturity level 0"),
+        "{}",
+        overview.body
+    );
+    // A framework the catalogue does not hold is a bad request.
+    let unknown = app
+        .post(CONSOLE, &format!("/companies/{a}/compliance/assessments"))
+        .session(Some(&token))
+        .form(&[("csrf", csrf.as_str()), ("framework", "iso27001")])
+        .send()
+        .await;
+    assert_eq!(unknown.status, 400);
+    // The section is the client admins'.
+    assert_eq!(app.get_as(Who::Member, "/compliance").await.status, 404);
+
+    // A judgement past its last day no longer counts.
+    let mut tx = app.store().system_unscoped().await.unwrap();
+    tx.add_compliance_judgement(
+        app.fx.ws1,
+        &portico_store::system::SeedJudgement {
+            company: a,
+            requirement: "e8.harden.1a",
+            status: portico_core::compliance::Status::Met,
+            note: "Browser policy checked",
+            evidence: None,
+            expires_on: Some("2020-01-01"),
+            staff_name: "Fixture Owner",
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let expired = console(format!("/companies/{a}/compliance/e8.harden.1a")).await;
+    assert!(expired.body.contains("Expired"), "{}", expired.body);
+    assert!(expired.body.contains("Not assessed"));
+}

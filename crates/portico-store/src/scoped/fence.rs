@@ -324,6 +324,14 @@ pub(crate) const BREACHED_ACCOUNTS: Tenant = client("breached_accounts");
 pub(crate) const KNOWN_BREACHES: Tenant = workspace_level("known_breaches");
 /// P7: a company's backup jobs, as its tools reported them.
 pub(crate) const BACKUP_JOBS: Tenant = client("backup_jobs");
+/// P6: staff's judgements of a company's compliance requirements, with their evidence. The
+/// MSP's working papers: read by staff methods only (and hidden from portal scopes by the
+/// PostgreSQL policy).
+pub(crate) const COMPLIANCE_ATTESTATIONS: Tenant = client("compliance_attestations");
+/// P6: a framework's scorecards for a company as staff recorded them.
+pub(crate) const COMPLIANCE_ASSESSMENTS: Tenant = client("compliance_assessments");
+/// P6: each requirement's standing in an assessment.
+pub(crate) const COMPLIANCE_FINDINGS: Tenant = client("compliance_findings");
 
 /// Every description, for the tests that hold them against the schema.
 #[cfg(test)]
@@ -344,6 +352,9 @@ pub(crate) const ALL: &[&Tenant] = &[
     &BREACHED_ACCOUNTS,
     &KNOWN_BREACHES,
     &BACKUP_JOBS,
+    &COMPLIANCE_ATTESTATIONS,
+    &COMPLIANCE_ASSESSMENTS,
+    &COMPLIANCE_FINDINGS,
     &WORKSPACES,
     &COMPANIES,
     &SITES,
@@ -600,6 +611,7 @@ mod tests {
         ("domain_health.rs", include_str!("domain_health.rs")),
         ("breaches.rs", include_str!("breaches.rs")),
         ("backups.rs", include_str!("backups.rs")),
+        ("compliance.rs", include_str!("compliance.rs")),
         ("branding.rs", include_str!("branding.rs")),
         ("canned_responses.rs", include_str!("canned_responses.rs")),
         ("change_requests.rs", include_str!("change_requests.rs")),

@@ -12,6 +12,7 @@ pub mod canned_responses;
 pub mod change_requests;
 pub mod companies;
 pub mod company_grants;
+pub mod compliance;
 pub mod connectors;
 pub mod domain_health;
 pub(crate) mod fence;

@@ -27,6 +27,9 @@ pub struct OverviewFigures {
     /// Licences assigned of those purchased (current products a connector read), when there
     /// are any.
     pub licences_in_use: Option<(i64, i64)>,
+    /// The latest compliance assessment: its framework's name, score (0–100) and maturity
+    /// level (maturity frameworks).
+    pub compliance: Option<(String, i64, Option<i64>)>,
 }
 
 impl ScopedTx<'_> {
@@ -45,6 +48,7 @@ impl ScopedTx<'_> {
             open(Section::ChangeRequests),
             open(Section::Licences),
         );
+        let compliance_open = open(Section::Compliance);
         let at = now();
         let today = zone.date_after(at, 0).unwrap_or_default();
         let mut figures = OverviewFigures::default();
@@ -123,6 +127,11 @@ impl ScopedTx<'_> {
                 .sql(" AND l.retired_at IS NULL");
             let (products, assigned, purchased): (i64, i64, i64) = self.tx.one(query).await?;
             figures.licences_in_use = (products > 0).then_some((assigned, purchased));
+        }
+        if compliance_open && let Some(latest) = self.compliance_score(company).await? {
+            let name = portico_core::compliance::framework(&latest.framework)
+                .map_or_else(|| latest.framework.clone(), |f| f.name.clone());
+            figures.compliance = Some((name, latest.percent, latest.level));
         }
         Ok(figures)
     }

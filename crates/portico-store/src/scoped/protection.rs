@@ -140,10 +140,10 @@ pub(crate) struct Computer {
 }
 
 /// The endpoint card's vendors, coverage and last check-in.
-struct EndpointView {
-    vendors: BTreeSet<String>,
-    coverage: Option<Coverage>,
-    last_check_in: Option<i64>,
+pub(crate) struct EndpointView {
+    pub(crate) vendors: BTreeSet<String>,
+    pub(crate) coverage: Option<Coverage>,
+    pub(crate) last_check_in: Option<i64>,
 }
 
 struct CoverageRow {
@@ -358,7 +358,10 @@ impl ScopedTx<'_> {
     /// The endpoint card's figures: as the connectors' last runs computed them for the whole
     /// company, or — for a reader restricted to some sites, who may not see other sites'
     /// computers — computed now over the computers it sees.
-    async fn endpoint_view(&mut self, company: CompanyId) -> Result<EndpointView, StoreError> {
+    pub(crate) async fn endpoint_view(
+        &mut self,
+        company: CompanyId,
+    ) -> Result<EndpointView, StoreError> {
         if self.scope.sites().is_none() {
             let mut query = self.select(
                 "c.vendors, c.computers, c.covered, c.silent, c.uncovered, c.uncovered_count, \

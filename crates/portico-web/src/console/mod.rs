@@ -14,6 +14,7 @@ mod companies;
 mod company_edit;
 mod company_grants;
 mod company_hours;
+mod compliance;
 mod connectors;
 mod contacts;
 mod domains;
@@ -582,6 +583,31 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             "/companies/{company}/pentests/{pentest}/report",
             Resource::CompanyPentest,
             pentests::report,
+        )
+        .get(
+            "/companies/{company}/compliance",
+            Resource::Company,
+            compliance::page,
+        )
+        .post(
+            "/companies/{company}/compliance/assessments",
+            Resource::Company,
+            compliance::assess,
+        )
+        .get(
+            "/companies/{company}/compliance/{requirement}",
+            Resource::CompanyRequirement,
+            compliance::requirement,
+        )
+        .post(
+            "/companies/{company}/compliance/{requirement}",
+            Resource::CompanyRequirement,
+            compliance::attest,
+        )
+        .get(
+            "/companies/{company}/compliance/evidence/{attestation}",
+            Resource::CompanyAttestation,
+            compliance::evidence,
         )
         .get(
             "/companies/{company}/domains",

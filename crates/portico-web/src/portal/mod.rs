@@ -4,6 +4,7 @@ mod assets;
 mod audit;
 mod backup;
 mod changes;
+mod compliance;
 mod contacts;
 mod directory;
 mod invoices;
@@ -121,6 +122,9 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
         })
         .section(Section::Backup, |r| {
             r.get("/backup", Resource::Page, backup::page)
+        })
+        .section(Section::Compliance, |r| {
+            r.get("/compliance", Resource::Page, compliance::page)
         })
         .section(Section::Security, |r| {
             r.get("/protection", Resource::Page, security::page)

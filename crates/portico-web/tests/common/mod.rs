@@ -155,6 +155,11 @@ pub struct Fixture {
     /// Penetration tests, each with a report: A's published (`CANARY-PENTEST-A`), A's draft
     /// (`CANARY-PENTESTDRAFT-A`, never on the portal), B's and C's published.
     pub pentests: [portico_core::PentestId; 4],
+    /// Staff's compliance judgements of A, B and C, each with a note `CANARY-JUDGED-<tag>` and
+    /// an evidence file `CANARY-EVIDENCE-<tag>.txt` (staff's working papers, never on the
+    /// portal); each company's Essential Eight assessed from them, so that its scorecard on the
+    /// portal carries the note.
+    pub attestations: [portico_core::AttestationId; 3],
     pub portal_users: Vec<(Who, PortalUserId)>,
     pub staff_users: Vec<(Who, StaffUserId)>,
     /// A not-yet-activated portal user of A and one of B and C: objects of portal-user routes.
@@ -376,6 +381,7 @@ impl TestApp {
         let blobs = portico_files::BlobStore::local(&files).expect("attachment store");
         attach_files(&db.store, &blobs, &mut fx).await;
         add_pentests(&db.store, &blobs, &mut fx).await;
+        add_compliance(&db.store, &blobs, &mut fx).await;
         let router = portico_web::app(db.store.clone(), blobs.clone(), config);
         TestApp {
             db,
@@ -1184,6 +1190,8 @@ async fn seed(store: &Store) -> Fixture {
         connectors,
         // Filled once the blob store is open (`add_pentests`).
         pentests: [portico_core::PentestId::new(); 4],
+        // Filled once the blob store is open (`add_compliance`).
+        attestations: [portico_core::AttestationId::new(); 3],
         portal_users,
         staff_users,
         target_a,
@@ -1336,8 +1344,26 @@ pub fn path_for(app: &TestApp, route: &RouteSpec, who: Who, object: Object) -> S
         Object::NonExistent => portico_core::PentestId::new().to_string(),
         Object::Malformed => "x".into(),
     };
+    // A's judgement, then B's under A's path (must not be found), B's, C's.
+    let attestation = match object {
+        Object::Own | Object::SameCompanyOtherSite => fx.attestations[0].to_string(),
+        Object::SameCompanyOtherRequester | Object::OtherCompanySameWorkspace => {
+            fx.attestations[1].to_string()
+        }
+        Object::OtherWorkspace => fx.attestations[2].to_string(),
+        Object::NonExistent => portico_core::AttestationId::new().to_string(),
+        Object::Malformed => "x".into(),
+    };
+    // Requirements are the catalogue's, the same for every company: the company decides.
+    let requirement = match object {
+        Object::NonExistent => "e8.none",
+        Object::Malformed => "x",
+        _ => "e8.macros.1a",
+    };
     route
         .path
+        .replace("{attestation}", &attestation)
+        .replace("{requirement}", requirement)
         .replace("{attachment}", &attachment)
         .replace("{company}", &company)
         .replace("{user}", &portal_user)
@@ -1394,6 +1420,56 @@ async fn add_pentests(store: &Store, blobs: &portico_files::BlobStore, fx: &mut 
             .unwrap();
     }
     tx.commit().await.unwrap();
+}
+
+/// A judgement of A, B and C with its evidence, and each company's Essential Eight assessed.
+async fn add_compliance(store: &Store, blobs: &portico_files::BlobStore, fx: &mut Fixture) {
+    let owner = fx
+        .staff_users
+        .iter()
+        .find(|(w, _)| *w == Who::Owner)
+        .map(|(_, id)| *id)
+        .unwrap();
+    for (i, (ws, company, staff, tag)) in [
+        (fx.ws1, fx.company_a, owner, "A"),
+        (fx.ws1, fx.company_b, owner, "B"),
+        (fx.ws2, fx.company_c, fx.staff_two, "C"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let name = format!("CANARY-EVIDENCE-{tag}.txt");
+        let mut upload = blobs.upload(portico_files::Limits::default());
+        let mut writer = upload.begin_file(&name).await.unwrap();
+        writer
+            .write(format!("evidence of {tag}").as_bytes())
+            .await
+            .unwrap();
+        let stored = writer.finish().await.unwrap();
+        upload.commit().await.unwrap();
+        let note = format!("CANARY-JUDGED-{tag}");
+        let mut tx = store.system_unscoped().await.unwrap();
+        fx.attestations[i] = tx
+            .add_compliance_judgement(
+                ws,
+                &portico_store::system::SeedJudgement {
+                    company,
+                    requirement: "e8.macros.1a",
+                    status: portico_core::compliance::Status::Met,
+                    note: &note,
+                    evidence: Some((stored.key.as_str(), &stored.file_name, stored.size as i64)),
+                    expires_on: None,
+                    staff_name: "Fixture Owner",
+                },
+            )
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        store
+            .record_assessment_as(ws, staff, company, "e8")
+            .await
+            .unwrap();
+    }
 }
 
 /// Stores two small files per fixture ticket, public and internal, named after its canary.
