@@ -817,8 +817,7 @@ async fn seed_compliance(
     tx.commit().await?;
     store.record_assessment_as(ws, olivia, acme, "e8").await?;
     let mut tx = store.system_unscoped().await?;
-    tx.backdate_compliance_assessments(acme, 92 * 86_400)
-        .await?;
+    tx.backdate_compliance(acme, 92 * 86_400).await?;
     let later = [
         judge(
             "e8.appctl.1a",

@@ -259,8 +259,8 @@ impl SystemTx {
         self.tx
             .exec(q!(
                 "INSERT INTO edr_coverage (workspace_id, company_id, vendors, computers, covered, \
-                 agents, silent, uncovered, uncovered_count, last_check_in, computed_at, stale) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0)",
+                 agents, silent, uncovered, uncovered_count, last_check_in, computed_at, \
+                 valid_until, stale) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0)",
                 workspace,
                 company,
                 vendors.into_iter().collect::<Vec<_>>().join("\n"),
@@ -271,7 +271,14 @@ impl SystemTx {
                 uncovered.join("\n"),
                 coverage.missing_count,
                 agents.iter().filter_map(|a| a.last_seen_at).max(),
-                now
+                now,
+                // Time alone turns a live agent silent; no trigger sees that.
+                agents
+                    .iter()
+                    .filter_map(|a| a.last_seen_at)
+                    .filter(|at| *at >= now - SILENT_AFTER_SECS)
+                    .map(|at| at + SILENT_AFTER_SECS)
+                    .min()
             ))
             .await?;
         Ok(())

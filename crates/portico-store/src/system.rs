@@ -558,8 +558,9 @@ impl SystemTx {
         Ok(id)
     }
 
-    /// Moves a company's compliance assessments `secs` into the past (seeding a history).
-    pub async fn backdate_compliance_assessments(
+    /// Moves a company's compliance assessments and judgements so far `secs` into the past
+    /// (seeding a history).
+    pub async fn backdate_compliance(
         &mut self,
         company: CompanyId,
         secs: i64,
@@ -567,6 +568,13 @@ impl SystemTx {
         self.tx
             .exec(q!(
                 "UPDATE compliance_assessments SET assessed_at = assessed_at - $1 WHERE company_id = $2",
+                secs,
+                company
+            ))
+            .await?;
+        self.tx
+            .exec(q!(
+                "UPDATE compliance_attestations SET created_at = created_at - $1 WHERE company_id = $2",
                 secs,
                 company
             ))

@@ -84,8 +84,14 @@ pub(crate) fn view(card: Scorecard, brand: &str) -> ScorecardView {
                 )
             } else {
                 (
-                    format!("{} of {} met", cs.met, cs.applicable),
-                    if cs.applicable == cs.met {
+                    if cs.applicable == 0 {
+                        "Not applicable".to_owned()
+                    } else {
+                        format!("{} of {} met", cs.met, cs.applicable)
+                    },
+                    if cs.applicable == 0 {
+                        "off"
+                    } else if cs.applicable == cs.met {
                         "ok"
                     } else if cs.not_met > 0 {
                         "bad"

@@ -421,12 +421,12 @@ mod tests {
             users: Some(vec![
                 UserFact {
                     mfa: Some(true),
-                    admin: true,
+                    admin: Some(true),
                     last_sign_in_at: Some(1_000_000_000),
                 },
                 UserFact {
                     mfa: Some(false),
-                    admin: false,
+                    admin: Some(false),
                     last_sign_in_at: Some(1_000_000_000),
                 },
             ]),

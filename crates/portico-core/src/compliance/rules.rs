@@ -62,7 +62,8 @@ pub enum Judgement {
 pub struct UserFact {
     /// `None`: the directory did not say.
     pub mfa: Option<bool>,
-    pub admin: bool,
+    /// `None`: the directory did not report roles.
+    pub admin: Option<bool>,
     pub last_sign_in_at: Option<i64>,
 }
 
@@ -97,6 +98,28 @@ pub struct Facts {
 
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The accounts a directory rule watches: every enabled one, or the administrators — `None`
+/// when it asks for administrators and the directory reported no one's roles.
+fn watched(users: &[UserFact], admins_only: bool) -> Option<Vec<&UserFact>> {
+    if !admins_only {
+        return Some(users.iter().collect());
+    }
+    if users.iter().all(|u| u.admin.is_none()) {
+        return None;
+    }
+    Some(users.iter().filter(|u| u.admin == Some(true)).collect())
+}
+
+/// A rule over accounts with none to judge: met for administrators (there are none), unknown
+/// for everyone (an empty directory says nothing).
+fn no_accounts(admins_only: bool) -> Judgement {
+    if admins_only {
+        Judgement::Met("No administrator accounts".into())
+    } else {
+        Judgement::Unknown
+    }
 }
 
 fn days_ago(now: i64, at: i64) -> String {
@@ -167,59 +190,66 @@ impl Rule {
                 let Some(users) = &facts.users else {
                     return Judgement::Unknown;
                 };
-                let known: Vec<bool> = users
-                    .iter()
-                    .filter(|u| u.admin || !admins_only)
-                    .filter_map(|u| u.mfa)
-                    .collect();
+                let Some(watched) = watched(users, *admins_only) else {
+                    return Judgement::Unknown;
+                };
+                if watched.is_empty() {
+                    return no_accounts(*admins_only);
+                }
+                let known: Vec<bool> = watched.iter().filter_map(|u| u.mfa).collect();
+                if known.is_empty() {
+                    return Judgement::Unknown;
+                }
                 let who = if *admins_only {
                     "administrators"
                 } else {
                     "users"
                 };
-                if *admins_only && !users.iter().any(|u| u.admin) {
-                    return Judgement::Met("No administrator accounts".into());
-                }
-                if known.is_empty() {
-                    return Judgement::Unknown;
-                }
                 let registered = known.iter().filter(|m| **m).count();
                 verdict(
                     registered * 100 >= usize::from(*min_percent) * known.len(),
                     format!("{registered} of {} {who} registered for MFA", known.len()),
                 )
             }
-            Rule::AdminShare { max_percent } => match &facts.users {
-                Some(users) if !users.is_empty() => {
-                    let admins = users.iter().filter(|u| u.admin).count();
-                    verdict(
-                        admins * 100 <= usize::from(*max_percent) * users.len(),
-                        format!(
-                            "{admins} of {} are administrators",
-                            plural(users.len(), "enabled account", "enabled accounts")
-                        ),
-                    )
+            Rule::AdminShare { max_percent } => {
+                // Only accounts whose roles the directory reported.
+                let known: Vec<bool> = facts
+                    .users
+                    .iter()
+                    .flatten()
+                    .filter_map(|u| u.admin)
+                    .collect();
+                if known.is_empty() {
+                    return Judgement::Unknown;
                 }
-                _ => Judgement::Unknown,
-            },
+                let admins = known.iter().filter(|a| **a).count();
+                verdict(
+                    admins * 100 <= usize::from(*max_percent) * known.len(),
+                    format!(
+                        "{admins} of {} are administrators",
+                        plural(known.len(), "enabled account", "enabled accounts")
+                    ),
+                )
+            }
             Rule::DormantAccounts { days, admins_only } => {
                 let Some(users) = &facts.users else {
                     return Judgement::Unknown;
                 };
-                let watched: Vec<&UserFact> =
-                    users.iter().filter(|u| u.admin || !admins_only).collect();
-                if watched.iter().all(|u| u.last_sign_in_at.is_none()) {
-                    // Sign-in times not reported (or no accounts to judge).
-                    return if watched.is_empty() && *admins_only {
-                        Judgement::Met("No administrator accounts".into())
-                    } else {
-                        Judgement::Unknown
-                    };
+                // Sign-in times not reported at all (the tenant's licence): nothing known. Once
+                // they are, an account without one has never signed in.
+                if users.iter().all(|u| u.last_sign_in_at.is_none()) {
+                    return Judgement::Unknown;
+                }
+                let Some(watched) = watched(users, *admins_only) else {
+                    return Judgement::Unknown;
+                };
+                if watched.is_empty() {
+                    return no_accounts(*admins_only);
                 }
                 let cutoff = facts.now - days * DAY;
                 let dormant = watched
                     .iter()
-                    .filter(|u| u.last_sign_in_at.is_some_and(|at| at < cutoff))
+                    .filter(|u| u.last_sign_in_at.is_none_or(|at| at < cutoff))
                     .count();
                 let kind = if *admins_only {
                     ("enabled administrator", "enabled administrators")
@@ -235,7 +265,7 @@ impl Rule {
                         )
                     } else {
                         format!(
-                            "{} not signed in for {days} days",
+                            "{} not signed in within {days} days",
                             plural(dormant, kind.0, kind.1)
                         )
                     },
@@ -361,7 +391,8 @@ mod tests {
     fn user(mfa: Option<bool>, admin: bool, days_since_sign_in: Option<i64>) -> UserFact {
         UserFact {
             mfa,
-            admin,
+            // Roles come with the registration report, as MFA does.
+            admin: mfa.map(|_| admin),
             last_sign_in_at: days_since_sign_in.map(|d| NOW - d * DAY),
         }
     }
@@ -400,7 +431,7 @@ mod tests {
         );
         assert_eq!(
             Rule::AdminShare { max_percent: 10 }.judge(&facts),
-            Judgement::NotMet("1 of 4 enabled accounts are administrators".into())
+            Judgement::NotMet("1 of 3 enabled accounts are administrators".into())
         );
         assert_eq!(
             Rule::DormantAccounts {
@@ -408,7 +439,8 @@ mod tests {
                 admins_only: false
             }
             .judge(&facts),
-            Judgement::NotMet("1 enabled account not signed in for 45 days".into())
+            // Fifty days ago, and never.
+            Judgement::NotMet("2 enabled accounts not signed in within 45 days".into())
         );
         assert!(matches!(
             Rule::DormantAccounts {
@@ -423,6 +455,27 @@ mod tests {
         // MFA state not reported for anyone.
         assert_eq!(
             mfa.judge(&with_users(vec![user(None, false, Some(1))])),
+            Judgement::Unknown
+        );
+        // Nor roles: whether there are administrators is not known, never "none".
+        let unreported = with_users(vec![user(None, false, Some(1)), user(None, false, Some(2))]);
+        for rule in [
+            admin_mfa,
+            Rule::AdminShare { max_percent: 10 },
+            Rule::DormantAccounts {
+                days: 45,
+                admins_only: true,
+            },
+        ] {
+            assert_eq!(rule.judge(&unreported), Judgement::Unknown, "{rule:?}");
+        }
+        // Sign-ins not reported: dormancy unknown.
+        assert_eq!(
+            Rule::DormantAccounts {
+                days: 45,
+                admins_only: false
+            }
+            .judge(&with_users(vec![user(Some(true), false, None)])),
             Judgement::Unknown
         );
     }

@@ -2,7 +2,8 @@
 -- last EDR run computed it, so that the Security page reads one row instead of matching every
 -- computer with every agent on each request (most of the page's cost at 2,000 computers).
 -- The triggers below mark the row stale, in the same transaction, whenever a computer or an
--- agent of the company changes; a stale, old (a day) or missing row is never shown: the page
+-- agent of the company changes; a stale, old (a day), outlived (an agent it counted has since
+-- gone silent) or missing row is never shown: the page
 -- then computes the figures live, as it does for readers restricted to some sites.
 CREATE TABLE edr_coverage (
     workspace_id TEXT NOT NULL,
@@ -18,6 +19,8 @@ CREATE TABLE edr_coverage (
     uncovered_count BIGINT NOT NULL,
     last_check_in BIGINT,
     computed_at BIGINT NOT NULL,
+    -- When the first agent counted as live turns silent: the figures hold until then.
+    valid_until BIGINT,
     stale BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (workspace_id, company_id),
     FOREIGN KEY (workspace_id, company_id) REFERENCES companies (workspace_id, id)

@@ -198,8 +198,8 @@ fn check(form: &AttestationForm) -> Result<CheckedAttestation, StoreError> {
     if note.is_empty() || note.chars().count() > 4000 {
         errors.push((
             "note".into(),
-            "Say what the judgement rests on (the evidence, where it is kept), in up to 4,000 \
-             characters."
+            "Say what the judgement rests on, as the client may read it in the assessment, in \
+             up to 4,000 characters."
                 .into(),
         ));
     }
@@ -238,6 +238,7 @@ impl ScopedTx<'_> {
     /// coverage, patching and backups. Staff only (the portal reads assessments).
     async fn compliance_facts(&mut self, company: CompanyId) -> Result<Facts, StoreError> {
         let at = now();
+        let now_at = at;
         let mut users = self.select(
             "u.mfa_registered, u.is_admin, u.last_sign_in_at",
             &fence::DIRECTORY_USERS,
@@ -260,7 +261,7 @@ impl ScopedTx<'_> {
             .coverage
             .and_then(|c| c.total.map(|total| (total, c.protected)));
         let mut patching = self.select(
-            "MAX(m.starts_at), MAX(CASE WHEN m.outcome IN ('succeeded', 'partial') \
+            "MAX(m.starts_at), MAX(CASE WHEN m.outcome = 'succeeded' \
              THEN COALESCE(m.ends_at, m.starts_at) END)",
             &fence::MAINTENANCE_RECORDS,
             "m",
@@ -289,7 +290,9 @@ impl ScopedTx<'_> {
                     .into_iter()
                     .map(|u| UserFact {
                         mfa: u.mfa_registered,
-                        admin: u.is_admin,
+                        // Roles come with the sign-in registration report, as MFA does: a
+                        // directory read without it says nothing of who is an administrator.
+                        admin: u.mfa_registered.map(|_| u.is_admin),
                         last_sign_in_at: u.last_sign_in_at,
                     })
                     .collect()
@@ -303,7 +306,8 @@ impl ScopedTx<'_> {
                 .collect(),
             endpoint,
             last_patch_run_at,
-            last_patched_at,
+            // A window recorded as succeeded before its end: patched now, not later.
+            last_patched_at: last_patched_at.map(|at| at.min(now_at)),
             backups: backups
                 .into_iter()
                 .map(|(last_success_at, expected_every_hours)| BackupFact {
@@ -363,7 +367,8 @@ impl ScopedTx<'_> {
         for framework in compliance::frameworks() {
             let findings = compliance::evaluate(framework, &facts, &judged);
             let score = compliance::score(framework, &findings);
-            let history = self.assessments(company, &framework.id).await?;
+            let mut history = self.assessments(company, &framework.id).await?;
+            history.truncate(HISTORY_SHOWN as usize);
             cards.push(Scorecard {
                 framework,
                 findings,
@@ -429,7 +434,15 @@ impl ScopedTx<'_> {
                     detail: r.detail,
                 })
                 .collect();
-            let score = compliance::score(framework, &findings);
+            // The breakdown from the findings; the headline as it was recorded (the Overview
+            // and the history show the same figures, whatever the catalogue has become).
+            let mut score = compliance::score(framework, &findings);
+            score.percent = u8::try_from(latest.percent).unwrap_or(0);
+            score.level = latest.level.and_then(|l| u8::try_from(l).ok());
+            score.met = latest.met as usize;
+            score.not_met = latest.not_met as usize;
+            score.not_assessed = latest.not_assessed as usize;
+            score.not_applicable = latest.not_applicable as usize;
             cards.push(Scorecard {
                 framework,
                 findings,
@@ -449,20 +462,25 @@ impl ScopedTx<'_> {
         Ok(cards)
     }
 
-    /// The latest assessment's score of `company` (any framework): the Overview's figure.
-    pub async fn compliance_score(
+    /// The latest assessment of each framework `company` was assessed against: the
+    /// Overview's figures.
+    pub async fn compliance_scores(
         &mut self,
         company: CompanyId,
-    ) -> Result<Option<Assessment>, StoreError> {
-        if self.scope.may(Action::ViewCompliance).is_err() {
-            return Ok(None);
+    ) -> Result<Vec<Assessment>, StoreError> {
+        self.scope.may(Action::ViewCompliance)?;
+        let mut latest = Vec::new();
+        for framework in compliance::frameworks() {
+            let mut query = self.select(ASSESSMENT_COLUMNS, &fence::COMPLIANCE_ASSESSMENTS, "a");
+            query
+                .sql(" AND a.company_id = ")
+                .arg(company)
+                .sql(" AND a.framework = ")
+                .arg(framework.id.as_str())
+                .sql(" ORDER BY a.assessed_at DESC, a.id DESC LIMIT 1");
+            latest.extend(self.tx.optional::<Assessment>(query).await?);
         }
-        let mut query = self.select(ASSESSMENT_COLUMNS, &fence::COMPLIANCE_ASSESSMENTS, "a");
-        query
-            .sql(" AND a.company_id = ")
-            .arg(company)
-            .sql(" ORDER BY a.assessed_at DESC, a.id DESC LIMIT 1");
-        self.tx.optional(query).await
+        Ok(latest)
     }
 
     /// One requirement of `company`: how it stands now and every judgement recorded.

@@ -27,9 +27,9 @@ pub struct OverviewFigures {
     /// Licences assigned of those purchased (current products a connector read), when there
     /// are any.
     pub licences_in_use: Option<(i64, i64)>,
-    /// The latest compliance assessment: its framework's name, score (0–100) and maturity
-    /// level (maturity frameworks).
-    pub compliance: Option<(String, i64, Option<i64>)>,
+    /// The latest compliance assessment of each framework assessed: its name, score (0–100)
+    /// and maturity level (maturity frameworks).
+    pub compliance: Vec<(String, i64, Option<i64>)>,
 }
 
 impl ScopedTx<'_> {
@@ -128,10 +128,14 @@ impl ScopedTx<'_> {
             let (products, assigned, purchased): (i64, i64, i64) = self.tx.one(query).await?;
             figures.licences_in_use = (products > 0).then_some((assigned, purchased));
         }
-        if compliance_open && let Some(latest) = self.compliance_score(company).await? {
-            let name = portico_core::compliance::framework(&latest.framework)
-                .map_or_else(|| latest.framework.clone(), |f| f.name.clone());
-            figures.compliance = Some((name, latest.percent, latest.level));
+        if compliance_open {
+            for latest in self.compliance_scores(company).await? {
+                let name = portico_core::compliance::framework(&latest.framework)
+                    .map_or_else(|| latest.framework.clone(), |f| f.name.clone());
+                figures
+                    .compliance
+                    .push((name, latest.percent, latest.level));
+            }
         }
         Ok(figures)
     }

@@ -373,7 +373,10 @@ impl ScopedTx<'_> {
                 .sql(" AND c.company_id = ")
                 .arg(company)
                 .sql(" AND c.stale = 0 AND c.computed_at >= ")
-                .arg(crate::now() - COVERAGE_KEPT_SECS);
+                .arg(crate::now() - COVERAGE_KEPT_SECS)
+                .sql(" AND (c.valid_until IS NULL OR c.valid_until > ")
+                .arg(crate::now())
+                .sql(")");
             if let Some(row) = self.tx.optional::<CoverageRow>(query).await? {
                 let total = (row.computers > 0).then_some(row.computers);
                 return Ok(EndpointView {

@@ -42,7 +42,7 @@ impl OverviewPage<'_> {
             || self.figures.devices.is_some()
             || self.figures.included_used.is_some()
             || self.figures.open_changes.is_some()
-            || self.figures.compliance.is_some()
+            || !self.figures.compliance.is_empty()
     }
 }
 
