@@ -5,6 +5,7 @@
 //! console) asked for a refresh. A failed run is tried again with growing pauses and jitter, or
 //! when the vendor's `Retry-After` says.
 
+pub mod acronis;
 pub mod http;
 pub mod huntress;
 pub mod microsoft365;
@@ -81,6 +82,7 @@ enum Snapshot {
     Microsoft365(portico_store::connector_sync::Microsoft365Snapshot),
     Rmm(portico_store::connector_sync::RmmSnapshot),
     Edr(portico_store::edr_sync::EdrSnapshot),
+    Backup(portico_store::backup_sync::BackupSnapshot),
 }
 
 /// Reads one claimed tenant and records the outcome in one transaction.
@@ -131,6 +133,15 @@ pub async fn sync_tenant(
             requests += huntress.requests;
             read.map(Snapshot::Edr)
         }
+        ConnectorKind::Acronis => {
+            let mut acronis =
+                acronis::Acronis::new(client, &due.api_url, &due.client_id, &due.secret);
+            let read = tokio::time::timeout(RUN_LIMIT, acronis.snapshot(&due.external_id))
+                .await
+                .unwrap_or(Err(SyncError::TimedOut));
+            requests += acronis.requests;
+            read.map(Snapshot::Backup)
+        }
     };
     let report = RunReport {
         started_at,
@@ -149,6 +160,10 @@ pub async fn sync_tenant(
             .map(Ok),
         Ok(Snapshot::Edr(snapshot)) => tx
             .apply_edr(store, due, token, &snapshot, &report)
+            .await?
+            .map(Ok),
+        Ok(Snapshot::Backup(snapshot)) => tx
+            .apply_backups(store, due, token, &snapshot, &report)
             .await?
             .map(Ok),
         Err(error) => {
@@ -211,6 +226,13 @@ pub async fn discover(
             let mut huntress =
                 huntress::Huntress::new(client, &due.api_url, &due.client_id, &due.secret);
             tokio::time::timeout(RUN_LIMIT, huntress.discover())
+                .await
+                .unwrap_or(Err(SyncError::TimedOut))
+        }
+        ConnectorKind::Acronis => {
+            let mut acronis =
+                acronis::Acronis::new(client, &due.api_url, &due.client_id, &due.secret);
+            tokio::time::timeout(RUN_LIMIT, acronis.discover())
                 .await
                 .unwrap_or(Err(SyncError::TimedOut))
         }

@@ -314,7 +314,8 @@ fn portal_may(
             | Section::Users
             | Section::Assets
             | Section::Maintenance
-            | Section::Security),
+            | Section::Security
+            | Section::Backup),
         ) if section_on(section) => Ok(()),
         // Everything else does not exist on the portal: same answer as a missing record.
         _ => Err(Denied::NotVisible),

@@ -10,6 +10,8 @@ pub mod api_auth;
 pub mod audit;
 mod auth;
 #[cfg(feature = "system")]
+pub mod backup_sync;
+#[cfg(feature = "system")]
 pub mod connector_sync;
 #[cfg(feature = "system")]
 pub mod delivery;

@@ -289,6 +289,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "compliance",
         include_str!("../migrations/sqlite/0056_compliance.sql"),
     ),
+    (
+        57,
+        "backup connector",
+        include_str!("../migrations/sqlite/0057_backup_connector.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -610,6 +615,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         64,
         "compliance",
         include_str!("../migrations/postgres/0064_compliance.sql"),
+    ),
+    (
+        65,
+        "backup connector",
+        include_str!("../migrations/postgres/0065_backup_connector.sql"),
     ),
 ];
 

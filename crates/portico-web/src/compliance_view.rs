@@ -50,8 +50,9 @@ pub(crate) fn status_tone(status: Status) -> &'static str {
     match status {
         Status::Met => "ok",
         Status::NotMet => "bad",
-        Status::NotApplicable => "off",
-        Status::NotAssessed => "",
+        // Nothing to meet: neutral. Not yet judged: a gap to close.
+        Status::NotApplicable => "",
+        Status::NotAssessed => "warn",
     }
 }
 
@@ -90,7 +91,7 @@ pub(crate) fn view(card: Scorecard, brand: &str) -> ScorecardView {
                         format!("{} of {} met", cs.met, cs.applicable)
                     },
                     if cs.applicable == 0 {
-                        "off"
+                        ""
                     } else if cs.applicable == cs.met {
                         "ok"
                     } else if cs.not_met > 0 {

@@ -760,7 +760,9 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         (
             SurfaceKind::Console,
             "POST",
-            "/companies/{company}/directory/refresh" | "/companies/{company}/security/refresh",
+            "/companies/{company}/directory/refresh"
+            | "/companies/{company}/security/refresh"
+            | "/companies/{company}/backup/refresh",
         ) => in_company(manages_users, 303),
         // E-mail domain health: staff who serve the company; a check is queued (or throttled)
         // and lands back; the empty selectors form names none of its domains (not found).
@@ -966,7 +968,11 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
         (SurfaceKind::Portal, "GET", "/licences") => 200,
         (SurfaceKind::Portal, "POST", "/licences/refresh") => 303,
         // Devices and patching from an RMM: everyone who reads the section may ask again.
-        (SurfaceKind::Portal, "POST", "/assets/refresh" | "/maintenance/refresh") => 303,
+        (
+            SurfaceKind::Portal,
+            "POST",
+            "/assets/refresh" | "/maintenance/refresh" | "/backup/refresh",
+        ) => 303,
         // The directory half of Users: its client admins'.
         (SurfaceKind::Portal, "GET", "/users/directory") => {
             if who == Who::ClientAdmin {

@@ -1973,3 +1973,300 @@ async fn huntress_feeds_the_security_sections_coverage_incidents_and_identities(
         "paged by token: {requests:?}"
     );
 }
+
+macro_rules! acronis_fixture {
+    ($name:literal) => {
+        include_str!(concat!(
+            "../../portico-connectors/tests/fixtures/acronis/",
+            $name
+        ))
+    };
+}
+
+const ACRONIS_CLIENT: &str = "a4d1c7e0-5b2f-4e8a-9c3d-1f6b8e2a7c90";
+const ACRONIS_SECRET: &str = "acronis-replay-secret-never-shown";
+const ACRONIS_PARTNER: &str = "d2f0a9c4-7e31-4b58-9a60-3c8e5f1b2a7d";
+const ACRONIS_ACME: &str = "3f8a2c6e-9d14-4b7a-8e25-6c0f1a3b5d79";
+
+/// The Acronis replay's state: what it answers, and what it was asked.
+#[derive(Default)]
+struct AcronisReplay {
+    /// Application listings answered 429 before the real answer.
+    throttle_applications: u32,
+    /// Access tokens refused once (as if expired), before the real answer.
+    expire_token: u32,
+    /// Backup policies whose applications are left out (plans removed upstream).
+    removed_policies: Vec<String>,
+    /// Every request refused, as for a deleted API client.
+    revoked: bool,
+    requests: Vec<String>,
+}
+
+type AcronisShared = Arc<Mutex<AcronisReplay>>;
+
+async fn acronis_token(
+    State(replay): State<AcronisShared>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    use base64::Engine;
+    let mut r = replay.lock().unwrap();
+    r.requests.push("POST /api/2/idp/token".into());
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{ACRONIS_CLIENT}:{ACRONIS_SECRET}"))
+    );
+    let authorized = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == expected);
+    assert_eq!(body, "grant_type=client_credentials");
+    if !authorized || r.revoked {
+        return json(
+            StatusCode::UNAUTHORIZED,
+            acronis_fixture!("error_401.json").into(),
+        );
+    }
+    json(StatusCode::OK, acronis_fixture!("token.json").into())
+}
+
+async fn acronis(
+    State(replay): State<AcronisShared>,
+    Path(path): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let mut r = replay.lock().unwrap();
+    let query = query.unwrap_or_default();
+    r.requests.push(format!("GET /api/{path}?{query}"));
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "Bearer acronis-replay-access-token-1");
+    if !bearer || r.revoked {
+        return json(
+            StatusCode::UNAUTHORIZED,
+            acronis_fixture!("error_401.json").into(),
+        );
+    }
+    if r.expire_token > 0 {
+        r.expire_token -= 1;
+        return json(
+            StatusCode::UNAUTHORIZED,
+            acronis_fixture!("error_401.json").into(),
+        );
+    }
+    let after = query
+        .split('&')
+        .find_map(|p| p.strip_prefix("after="))
+        .map(str::to_owned);
+    let tenant = format!("tenant_id={ACRONIS_ACME}");
+    match path.as_str() {
+        p if p == format!("2/clients/{ACRONIS_CLIENT}") => {
+            json(StatusCode::OK, acronis_fixture!("client.json").into())
+        }
+        "2/tenants" => {
+            assert!(
+                query.contains(&format!("subtree_root_id={ACRONIS_PARTNER}")),
+                "{query}"
+            );
+            json(
+                StatusCode::OK,
+                match after.as_deref() {
+                    None => acronis_fixture!("tenants_page1.json"),
+                    Some("dGVuYW50czoz") => acronis_fixture!("tenants_page2.json"),
+                    Some(other) => panic!("unknown cursor {other}"),
+                }
+                .into(),
+            )
+        }
+        "resource_management/v4/resources" => {
+            assert!(query.contains(&tenant), "{query}");
+            json(
+                StatusCode::OK,
+                match after.as_deref() {
+                    None => acronis_fixture!("resources_page1.json"),
+                    Some("cmVzb3VyY2VzOjM") => acronis_fixture!("resources_page2.json"),
+                    Some(other) => panic!("unknown cursor {other}"),
+                }
+                .into(),
+            )
+        }
+        "policy_management/v4/policies" => {
+            assert!(query.contains(&tenant), "{query}");
+            assert!(query.contains("include_settings=true"), "{query}");
+            json(StatusCode::OK, acronis_fixture!("policies.json").into())
+        }
+        "policy_management/v4/applications" => {
+            assert!(query.contains(&tenant), "{query}");
+            if r.throttle_applications > 0 {
+                r.throttle_applications -= 1;
+                return graph_error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    acronis_fixture!("error_429.json"),
+                    Some("1"),
+                );
+            }
+            let page = match after.as_deref() {
+                None => acronis_fixture!("applications_page1.json"),
+                Some("YXBwbGljYXRpb25zOjM") => acronis_fixture!("applications_page2.json"),
+                Some(other) => panic!("unknown cursor {other}"),
+            };
+            let mut page: serde_json::Value = serde_json::from_str(page).unwrap();
+            let removed = r.removed_policies.clone();
+            for composite in page["items"].as_array_mut().unwrap() {
+                composite
+                    .as_array_mut()
+                    .unwrap()
+                    .retain(|a| !removed.iter().any(|p| a["policy"]["id"] == *p));
+            }
+            json(StatusCode::OK, page.to_string())
+        }
+        _ => json(StatusCode::NOT_FOUND, "{}".into()),
+    }
+}
+
+async fn start_acronis() -> (AcronisShared, String) {
+    let replay: AcronisShared = Arc::default();
+    let app = axum::Router::new()
+        .route("/api/2/idp/token", axum::routing::post(acronis_token))
+        .route("/api/{*path}", axum::routing::get(acronis))
+        .with_state(replay.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (replay, base)
+}
+
+/// Issue 17's backup connector: Acronis Cyber Protect Cloud's customers (under the API client's
+/// partner tenant, folders included, disabled ones left out) mapped to companies; each backup
+/// policy of a plan applied to a machine or a Microsoft 365 organisation a job in the Backup
+/// section, with its result, last success, retention and the interval past which it is stale;
+/// through paging, a 429, an expired token, a repeat that writes nothing, a plan removed
+/// upstream (its jobs retired), a Refresh from the portal and a deleted API client.
+#[tokio::test]
+async fn acronis_feeds_the_backup_section() {
+    let app = TestApp::spawn().await;
+    let (replay, base) = start_acronis().await;
+    let client = client();
+    let page = app.get_as(Who::Owner, "/settings/connectors").await;
+    assert!(page.body.contains("Connect Acronis"), "{}", page.body);
+    let created = app
+        .post_as(
+            Who::Owner,
+            "/settings/connectors",
+            &[
+                ("kind", "acronis"),
+                ("name", "Acronis"),
+                ("client_id", ACRONIS_CLIENT),
+                ("secret", ACRONIS_SECRET),
+                ("sync_every_minutes", "60"),
+                ("auth_url", &base),
+                ("api_url", &base),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let connector = created.headers["location"]
+        .to_str()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    run_due(app.store(), &client, 10).await.unwrap();
+    let shown = app.get_as(Who::Owner, &connector).await;
+    for customer in ["Acme Dental", "Birchwood Legal"] {
+        assert!(shown.body.contains(customer), "{customer} listed");
+    }
+    for not_a_customer in ["Healthcare clients", "Former Client Pty Ltd"] {
+        assert!(!shown.body.contains(not_a_customer), "{not_a_customer}");
+    }
+    assert!(!shown.body.contains(ACRONIS_SECRET));
+    let a = app.fx.company_a.to_string();
+    assert_eq!(map(&app, &connector, ACRONIS_ACME, &a).await.status, 303);
+
+    // Throttled once, the token expired once: the run waits, signs in again and reads on.
+    {
+        let mut r = replay.lock().unwrap();
+        r.throttle_applications = 1;
+        r.expire_token = 1;
+    }
+    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let counts = round.tenants[0].result.clone().unwrap().expect("synced");
+    // Two machines on the nightly plan and the Microsoft 365 organisation; the antimalware
+    // policy is no backup.
+    assert_eq!(
+        (counts.seen, counts.added, counts.changed, counts.retired),
+        (3, 3, 0, 0),
+        "{counts:?}"
+    );
+    let backup = app.get_as(Who::Member, "/backup").await;
+    assert_eq!(backup.status, 200);
+    for text in [
+        "Practice machines nightly",
+        "ACME-RECEPTION",
+        "Practice server",
+        "Microsoft 365 mailboxes",
+        "acmedental.onmicrosoft.com",
+        "daily: 7 days; weekly: 4 weeks",
+        "90 backups",
+        "Failing",
+        "Updated",
+        "Refresh",
+    ] {
+        assert!(
+            backup.body.contains(text),
+            "{text} on Backup:\n{}",
+            backup.body
+        );
+    }
+
+    // Nothing changed upstream: a repeat writes nothing.
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", ACRONIS_ACME)],
+    )
+    .await;
+    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let again = round.tenants[0].result.clone().unwrap().unwrap();
+    assert!(again.wrote_nothing(), "{again:?}");
+
+    // The Microsoft 365 plan removed upstream: its job is retired, the others kept. The
+    // portal's Refresh asks for the run.
+    replay
+        .lock()
+        .unwrap()
+        .removed_policies
+        .push("d6f8a0b2-4c6e-4d8f-a1b3-7e9c1d3f5a69".into());
+    let refreshed = app.post_as(Who::Member, "/backup/refresh", &[]).await;
+    assert_eq!(refreshed.status, 303, "{}", refreshed.body);
+    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let counts = round.tenants[0].result.clone().unwrap().unwrap();
+    assert_eq!((counts.added, counts.retired), (0, 1), "{counts:?}");
+
+    // The API client deleted: the run fails with Acronis's refusal, the secret never shown.
+    replay.lock().unwrap().revoked = true;
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", ACRONIS_ACME)],
+    )
+    .await;
+    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let failed = round.tenants[0].result.clone().unwrap().unwrap_err();
+    assert!(failed.contains("refused"), "{failed}");
+    let shown = app.get_as(Who::Owner, &connector).await;
+    assert!(!shown.body.contains(ACRONIS_SECRET));
+    // Every request stayed within the customer's tenant or the partner's own records.
+    let requests = replay.lock().unwrap().requests.clone();
+    assert!(
+        requests
+            .iter()
+            .filter(|r| r.contains("_management/"))
+            .all(|r| r.contains(&format!("tenant_id={ACRONIS_ACME}"))),
+        "{requests:?}"
+    );
+}

@@ -20,6 +20,9 @@ pub enum ConnectorKind {
     /// Huntress's managed EDR and ITDR: agents (coverage), identities and incident reports into
     /// Security.
     Huntress,
+    /// Acronis Cyber Protect Cloud: each protection plan's backups of each machine or Microsoft
+    /// 365 resource into Backup.
+    Acronis,
 }
 
 impl ConnectorKind {
@@ -27,6 +30,7 @@ impl ConnectorKind {
         ConnectorKind::Microsoft365,
         ConnectorKind::NinjaOne,
         ConnectorKind::Huntress,
+        ConnectorKind::Acronis,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -34,6 +38,7 @@ impl ConnectorKind {
             ConnectorKind::Microsoft365 => "microsoft365",
             ConnectorKind::NinjaOne => "ninjaone",
             ConnectorKind::Huntress => "huntress",
+            ConnectorKind::Acronis => "acronis",
         }
     }
 
@@ -46,6 +51,7 @@ impl ConnectorKind {
             ConnectorKind::Microsoft365 => "Microsoft 365",
             ConnectorKind::NinjaOne => "NinjaOne",
             ConnectorKind::Huntress => "Huntress",
+            ConnectorKind::Acronis => "Acronis",
         }
     }
 
@@ -60,6 +66,12 @@ impl ConnectorKind {
             ConnectorKind::NinjaOne => ("https://app.ninjarmm.com", "https://app.ninjarmm.com"),
             // An API key and secret sent with every request: no separate sign-in.
             ConnectorKind::Huntress => ("https://api.huntress.io", "https://api.huntress.io"),
+            // The partner account's data centre (eu2-cloud., us5-cloud., …) for both: its token
+            // endpoint and its APIs share the address.
+            ConnectorKind::Acronis => (
+                "https://eu2-cloud.acronis.com",
+                "https://eu2-cloud.acronis.com",
+            ),
         }
     }
 
@@ -70,6 +82,7 @@ impl ConnectorKind {
             ConnectorKind::Microsoft365 => &[Section::Licences, Section::Users, Section::Security],
             ConnectorKind::NinjaOne => &[Section::Assets, Section::Maintenance],
             ConnectorKind::Huntress => &[Section::Security],
+            ConnectorKind::Acronis => &[Section::Backup],
         }
     }
 }
@@ -306,7 +319,7 @@ fn check_settings(
             refuse("home_tenant", m);
             String::new()
         }),
-        ConnectorKind::NinjaOne | ConnectorKind::Huntress => String::new(),
+        ConnectorKind::NinjaOne | ConnectorKind::Huntress | ConnectorKind::Acronis => String::new(),
     };
     let client_id = s.client_id.trim().to_owned();
     if client_id.is_empty()
@@ -915,6 +928,7 @@ impl ScopedTx<'_> {
             &fence::SECURITY_ALERTS,
             &fence::EDR_AGENTS,
             &fence::IDENTITY_PROTECTION,
+            &fence::BACKUP_JOBS,
         ] {
             let mut gone = self.delete(table);
             gone.sql(" AND company_id = ")

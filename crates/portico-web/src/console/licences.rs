@@ -195,7 +195,7 @@ pub(crate) async fn refresh(
 
 /// Asks for `company`'s records of `section` to be read again now, then back to its `page`
 /// (the console's Refresh on each connector-fed page).
-async fn refresh_company(
+pub(crate) async fn refresh_company(
     state: &AppState,
     auth: &Auth,
     company: CompanyId,

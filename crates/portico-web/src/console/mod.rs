@@ -620,6 +620,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             backup::page,
         )
         .post(
+            "/companies/{company}/backup/refresh",
+            Resource::Company,
+            backup::refresh,
+        )
+        .post(
             "/companies/{company}/domains/check",
             Resource::Company,
             domains::check,

@@ -121,7 +121,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
                 .get("/audit/bundle.json", Resource::Page, audit::bundle)
         })
         .section(Section::Backup, |r| {
-            r.get("/backup", Resource::Page, backup::page)
+            r.get("/backup", Resource::Page, backup::page).post(
+                "/backup/refresh",
+                Resource::Page,
+                backup::refresh,
+            )
         })
         .section(Section::Compliance, |r| {
             r.get("/compliance", Resource::Page, compliance::page)
