@@ -2004,6 +2004,15 @@ async fn a_backup_tool_pushes_its_jobs_and_the_portal_shows_which_need_attention
     let failing = page.body.find("Microsoft 365 mailboxes").unwrap();
     let healthy = page.body.find("File server nightly").unwrap();
     assert!(failing < healthy, "failing jobs first");
+    // The Overview counts them.
+    let overview = app.get_as(Who::Member, "/").await;
+    assert!(
+        overview
+            .body
+            .contains("2 / 3</span><span class=\"caption\">Backup jobs failing or stale"),
+        "{}",
+        overview.body
+    );
 
     // The NAS job is no longer reported: retired, kept.
     let two = json!({ "source": "Veeam", "jobs": [three["jobs"][0], three["jobs"][1]] });

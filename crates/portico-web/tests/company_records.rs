@@ -658,6 +658,11 @@ async fn staff_judge_compliance_and_record_assessments_the_portal_shows() {
         "{}",
         overview.body
     );
+    // With the backup health and the open alerts, for the client admin (Security is theirs).
+    assert!(overview.body.contains("Open security alerts"));
+    let member = app.get_as(Who::Member, "/").await;
+    assert!(!member.body.contains("Open security alerts"));
+    assert!(!member.body.contains("Essential Eight"));
     // A framework the catalogue does not hold is a bad request.
     let unknown = app
         .post(CONSOLE, &format!("/companies/{a}/compliance/assessments"))

@@ -30,6 +30,10 @@ pub struct OverviewFigures {
     /// The latest compliance assessment of each framework assessed: its name, score (0–100)
     /// and maturity level (maturity frameworks).
     pub compliance: Vec<(String, i64, Option<i64>)>,
+    /// Backup jobs in service failing or stale, of those in service (when there are any).
+    pub backup: Option<(i64, i64)>,
+    /// Security alerts not yet resolved (the Security section's readers).
+    pub open_alerts: Option<i64>,
 }
 
 impl ScopedTx<'_> {
@@ -49,6 +53,7 @@ impl ScopedTx<'_> {
             open(Section::Licences),
         );
         let compliance_open = open(Section::Compliance);
+        let (backup_open, security_open) = (open(Section::Backup), open(Section::Security));
         let at = now();
         let today = zone.date_after(at, 0).unwrap_or_default();
         let mut figures = OverviewFigures::default();
@@ -127,6 +132,28 @@ impl ScopedTx<'_> {
                 .sql(" AND l.retired_at IS NULL");
             let (products, assigned, purchased): (i64, i64, i64) = self.tx.one(query).await?;
             figures.licences_in_use = (products > 0).then_some((assigned, purchased));
+        }
+        if backup_open {
+            let jobs = self.backup_jobs(company).await?;
+            let current: Vec<_> = jobs.iter().filter(|j| j.retired_at.is_none()).collect();
+            let attention = current
+                .iter()
+                .filter(|j| {
+                    matches!(
+                        j.health(at),
+                        super::backups::JobHealth::Failing | super::backups::JobHealth::Stale
+                    )
+                })
+                .count() as i64;
+            figures.backup = (!current.is_empty()).then_some((attention, current.len() as i64));
+        }
+        if security_open {
+            let mut query = self.select("COUNT(*)", &fence::SECURITY_ALERTS, "s");
+            query
+                .sql(" AND s.company_id = ")
+                .arg(company)
+                .sql(" AND s.status <> 'resolved'");
+            figures.open_alerts = Some(self.tx.count(query).await?);
         }
         if compliance_open {
             for latest in self.compliance_scores(company).await? {

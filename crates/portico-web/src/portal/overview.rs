@@ -43,6 +43,8 @@ impl OverviewPage<'_> {
             || self.figures.included_used.is_some()
             || self.figures.open_changes.is_some()
             || !self.figures.compliance.is_empty()
+            || self.figures.backup.is_some()
+            || self.figures.open_alerts.is_some()
     }
 }
 
