@@ -69,6 +69,12 @@ pub(crate) fn view(card: Scorecard, brand: &str) -> ScorecardView {
             score.met + score.not_met + score.not_assessed
         ),
     };
+    // By id once, not a search per requirement.
+    let findings: std::collections::HashMap<&str, &portico_core::compliance::Finding> = card
+        .findings
+        .iter()
+        .map(|f| (f.requirement.as_str(), f))
+        .collect();
     let controls = framework
         .controls
         .iter()
@@ -105,7 +111,7 @@ pub(crate) fn view(card: Scorecard, brand: &str) -> ScorecardView {
                 .requirements
                 .iter()
                 .map(|r| {
-                    let finding = card.finding(&r.id);
+                    let finding = findings.get(r.id.as_str()).copied();
                     let status = finding.map_or(Status::NotAssessed, |f| f.status);
                     RequirementRow {
                         id: &r.id,
