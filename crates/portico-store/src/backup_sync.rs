@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::StoreError;
 use crate::connector_sync::{DueTenant, RunReport, SyncCounts};
-use crate::scoped::backups::PushedBackupJob;
+use crate::scoped::backups::{PushedBackupJob, StoredJob};
 use crate::sql::q;
 use crate::system::SystemTx;
 
@@ -18,48 +18,6 @@ use crate::system::SystemTx;
 #[derive(Debug, Clone, Default)]
 pub struct BackupSnapshot {
     pub jobs: Vec<PushedBackupJob>,
-}
-
-struct StoredJob {
-    external_id: String,
-    name: String,
-    kind: String,
-    protected_item: String,
-    last_result: String,
-    last_run_at: Option<i64>,
-    last_success_at: Option<i64>,
-    protected_bytes: Option<i64>,
-    retention: String,
-    expected_every_hours: i64,
-    retired_at: Option<i64>,
-}
-crate::sql::db_row!(StoredJob {
-    external_id,
-    name,
-    kind,
-    protected_item,
-    last_result,
-    last_run_at,
-    last_success_at,
-    protected_bytes,
-    retention,
-    expected_every_hours,
-    retired_at
-});
-
-impl StoredJob {
-    fn same_as(&self, j: &PushedBackupJob) -> bool {
-        self.name == j.name
-            && self.kind == j.kind
-            && self.protected_item == j.protected_item
-            && self.last_result == j.last_result
-            && self.last_run_at == j.last_run_at
-            && self.last_success_at == j.last_success_at
-            && self.protected_bytes == j.protected_bytes
-            && self.retention == j.retention
-            && self.expected_every_hours == j.expected_every_hours
-            && self.retired_at.is_none()
-    }
 }
 
 impl SystemTx {

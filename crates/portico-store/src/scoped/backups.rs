@@ -136,8 +136,9 @@ impl JobHealth {
     }
 }
 
-struct Stored {
-    external_id: String,
+/// A job as stored, to compare with what a push or a connector run names.
+pub(crate) struct StoredJob {
+    pub(crate) external_id: String,
     name: String,
     kind: String,
     protected_item: String,
@@ -147,9 +148,9 @@ struct Stored {
     protected_bytes: Option<i64>,
     retention: String,
     expected_every_hours: i64,
-    retired_at: Option<i64>,
+    pub(crate) retired_at: Option<i64>,
 }
-crate::sql::db_row!(Stored {
+crate::sql::db_row!(StoredJob {
     external_id,
     name,
     kind,
@@ -162,6 +163,22 @@ crate::sql::db_row!(Stored {
     expected_every_hours,
     retired_at
 });
+
+impl StoredJob {
+    /// Whether `j` would change nothing: the same values, and the job not retired.
+    pub(crate) fn same_as(&self, j: &PushedBackupJob) -> bool {
+        self.name == j.name.trim()
+            && self.kind == j.kind
+            && self.protected_item == j.protected_item.trim()
+            && self.last_result == j.last_result
+            && self.last_run_at == j.last_run_at
+            && self.last_success_at == j.last_success_at
+            && self.protected_bytes == j.protected_bytes
+            && self.retention == j.retention.trim()
+            && self.expected_every_hours == j.expected_every_hours
+            && self.retired_at.is_none()
+    }
+}
 
 /// Refuses what a push may not name, each field with its reason.
 pub fn check_jobs(source: &str, jobs: &[PushedBackupJob]) -> Result<(), StoreError> {
@@ -261,8 +278,8 @@ impl ScopedTx<'_> {
             .arg(company)
             .sql(" AND b.source = ")
             .arg(source);
-        let stored: Vec<Stored> = self.tx.all(query).await?;
-        let stored: HashMap<String, Stored> = stored
+        let stored: Vec<StoredJob> = self.tx.all(query).await?;
+        let stored: HashMap<String, StoredJob> = stored
             .into_iter()
             .map(|s| (s.external_id.clone(), s))
             .collect();
@@ -276,17 +293,7 @@ impl ScopedTx<'_> {
             let id = j.external_id.trim();
             named.insert(id);
             match stored.get(id) {
-                Some(s)
-                    if s.name == j.name.trim()
-                        && s.kind == j.kind
-                        && s.protected_item == j.protected_item.trim()
-                        && s.last_result == j.last_result
-                        && s.last_run_at == j.last_run_at
-                        && s.last_success_at == j.last_success_at
-                        && s.protected_bytes == j.protected_bytes
-                        && s.retention == j.retention.trim()
-                        && s.expected_every_hours == j.expected_every_hours
-                        && s.retired_at.is_none() => {}
+                Some(s) if s.same_as(j) => {}
                 Some(_) => {
                     outcome.changed += 1;
                     let mut update = self.update(&fence::BACKUP_JOBS, |set| {
