@@ -9,15 +9,32 @@ mod common;
 use common::{CONSOLE, PASSWORD, PORTAL, Response, TestApp, Who};
 use portico_store::SurfaceKind;
 
-/// The code an authenticator app of `secret` shows `steps` time steps from now.
-fn code(secret: &str, steps: i64) -> String {
-    let secret = totp_rs::Secret::try_from_base32(secret.replace(' ', "")).unwrap();
-    let totp = totp_rs::Builder::new().with_secret(secret).build().unwrap();
-    let now = std::time::SystemTime::now()
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_secs() as i64;
-    totp.generate((now + 30 * steps) as u64).to_string()
+        .as_secs() as i64
+}
+
+/// The code an authenticator app of `secret` shows at `unix_seconds`.
+fn code_at(secret: &str, unix_seconds: i64) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret.replace(' ', "")).unwrap();
+    let totp = totp_rs::Builder::new().with_secret(secret).build().unwrap();
+    totp.generate(unix_seconds as u64).to_string()
+}
+
+/// The code an authenticator app of `secret` shows `steps` time steps from now.
+fn code(secret: &str, steps: i64) -> String {
+    code_at(secret, unix_now() + 30 * steps)
+}
+
+/// What turning the authenticator on left: its key, the recovery codes, and the instant whose
+/// code confirmed it (so that a test can replay exactly that code even when the 30-second step
+/// has turned since).
+struct Enrolled {
+    secret: String,
+    codes: Vec<String>,
+    confirmed_at: i64,
 }
 
 /// The key an enrolment page shows for typing.
@@ -64,7 +81,7 @@ async fn answer(
 }
 
 /// Turns two-step verification on for the member from their security page; returns the key.
-async fn enrol_member(app: &TestApp) -> (String, Vec<String>) {
+async fn enrol_member(app: &TestApp) -> Enrolled {
     let token = app.session_for(Who::Member).await;
     let csrf = app.csrf(Who::Member, token.as_deref()).await;
     let page = app
@@ -88,10 +105,11 @@ async fn enrol_member(app: &TestApp) -> (String, Vec<String>) {
         .await;
     assert_eq!(wrong.status, 422, "a wrong code does not turn it on");
     assert_eq!(shown_secret(&wrong), secret, "the same key is shown again");
+    let confirmed_at = unix_now();
     let done = app
         .post(PORTAL, "/security/enrol/confirm")
         .session(token.as_deref())
-        .form(&[("csrf", &csrf), ("code", &code(&secret, 0))])
+        .form(&[("csrf", &csrf), ("code", &code_at(&secret, confirmed_at))])
         .send()
         .await;
     assert_eq!(done.status, 200, "{}", done.body);
@@ -103,13 +121,21 @@ async fn enrol_member(app: &TestApp) -> (String, Vec<String>) {
         .send()
         .await;
     assert!(status.body.contains("10 of 10 recovery codes left"));
-    (secret, codes)
+    Enrolled {
+        secret,
+        codes,
+        confirmed_at,
+    }
 }
 
 #[tokio::test]
 async fn an_authenticator_guards_sign_in_and_each_code_works_once() {
     let app = TestApp::spawn().await;
-    let (secret, codes) = enrol_member(&app).await;
+    let Enrolled {
+        secret,
+        codes,
+        confirmed_at,
+    } = enrol_member(&app).await;
 
     // The password alone opens no session: it leads to the second step.
     let signed = app.sign_in(PORTAL, "member@a.test", PASSWORD).await;
@@ -124,9 +150,17 @@ async fn an_authenticator_guards_sign_in_and_each_code_works_once() {
     assert!(wrong.cookie("portico_portal").is_none());
 
     // The code used at enrolment (this step's) is spent; the next step's is good.
-    let replayed = answer(&app, PORTAL, &challenge, &code(&secret, 0), false).await;
+    let replayed = answer(
+        &app,
+        PORTAL,
+        &challenge,
+        &code_at(&secret, confirmed_at),
+        false,
+    )
+    .await;
     assert_eq!(replayed.status, 401, "a code is accepted once");
-    let passed = answer(&app, PORTAL, &challenge, &code(&secret, 1), false).await;
+    let next_code = code_at(&secret, confirmed_at + 30);
+    let passed = answer(&app, PORTAL, &challenge, &next_code, false).await;
     assert_eq!(passed.status, 303, "{}", passed.body);
     assert_eq!(passed.location(), "/");
     let session = passed.cookie("portico_portal").unwrap();
@@ -168,7 +202,7 @@ async fn an_authenticator_guards_sign_in_and_each_code_works_once() {
 #[tokio::test]
 async fn wrong_codes_are_throttled_with_the_password_and_signing_in_again_buys_no_more() {
     let app = TestApp::spawn().await;
-    let (secret, _) = enrol_member(&app).await;
+    let secret = enrol_member(&app).await.secret;
     let mut statuses = Vec::new();
     // Each round: the password again (a new challenge), then a wrong code.
     for _ in 0..4 {
@@ -197,7 +231,7 @@ async fn wrong_codes_are_throttled_with_the_password_and_signing_in_again_buys_n
 #[tokio::test]
 async fn a_remembered_browser_skips_the_second_step_until_forgotten() {
     let app = TestApp::spawn().await;
-    let (secret, _) = enrol_member(&app).await;
+    let secret = enrol_member(&app).await.secret;
     let signed = app.sign_in(PORTAL, "member@a.test", PASSWORD).await;
     let challenge = signed.cookie("portico_mfa").unwrap();
     let passed = answer(&app, PORTAL, &challenge, &code(&secret, 1), true).await;
@@ -326,7 +360,7 @@ async fn a_company_that_requires_it_has_its_users_set_it_up_at_sign_in() {
 #[tokio::test]
 async fn staff_reset_a_portal_users_second_factor_on_the_companys_record() {
     let app = TestApp::spawn().await;
-    let (_, _) = enrol_member(&app).await;
+    enrol_member(&app).await;
     let user = app.fx.portal(Who::Member);
     let company = app.fx.company_a;
     let page = app
