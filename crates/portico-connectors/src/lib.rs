@@ -6,6 +6,7 @@
 //! when the vendor's `Retry-After` says.
 
 pub mod acronis;
+pub mod halopsa;
 pub mod http;
 pub mod huntress;
 pub mod microsoft365;
@@ -83,6 +84,8 @@ enum Snapshot {
     Rmm(portico_store::connector_sync::RmmSnapshot),
     Edr(portico_store::edr_sync::EdrSnapshot),
     Backup(portico_store::backup_sync::BackupSnapshot),
+    /// A PSA run writes as it goes (each send marked before it leaves): what is left is its record.
+    Psa(halopsa::PsaRun),
 }
 
 /// Reads one claimed tenant and records the outcome in one transaction.
@@ -142,6 +145,21 @@ pub async fn sync_tenant(
             requests += acronis.requests;
             read.map(Snapshot::Backup)
         }
+        ConnectorKind::HaloPsa => {
+            let mut halo = halopsa::Halo::new(
+                client,
+                &due.auth_url,
+                &due.api_url,
+                &due.home_tenant,
+                &due.client_id,
+                &due.secret,
+            );
+            let read = tokio::time::timeout(RUN_LIMIT, halo.sync(store, due))
+                .await
+                .unwrap_or(Err(SyncError::TimedOut));
+            requests += halo.requests;
+            read.map(Snapshot::Psa)
+        }
     };
     let report = RunReport {
         started_at,
@@ -166,6 +184,18 @@ pub async fn sync_tenant(
             .apply_backups(store, due, token, &snapshot, &report)
             .await?
             .map(Ok),
+        Ok(Snapshot::Psa(run)) => tx
+            .psa_run_done(
+                store,
+                due,
+                token,
+                &run.watermark,
+                run.counts,
+                &run.summary,
+                &report,
+            )
+            .await?
+            .then_some(Ok(run.counts)),
         Err(error) => {
             if let SyncError::Store(e) = error {
                 return Err(e);
@@ -233,6 +263,19 @@ pub async fn discover(
             let mut acronis =
                 acronis::Acronis::new(client, &due.api_url, &due.client_id, &due.secret);
             tokio::time::timeout(RUN_LIMIT, acronis.discover())
+                .await
+                .unwrap_or(Err(SyncError::TimedOut))
+        }
+        ConnectorKind::HaloPsa => {
+            let mut halo = halopsa::Halo::new(
+                client,
+                &due.auth_url,
+                &due.api_url,
+                &due.home_tenant,
+                &due.client_id,
+                &due.secret,
+            );
+            tokio::time::timeout(RUN_LIMIT, halo.discover())
                 .await
                 .unwrap_or(Err(SyncError::TimedOut))
         }

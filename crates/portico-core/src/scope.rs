@@ -67,6 +67,9 @@ pub struct Scope {
     /// Acting through an API token (`Some(true)`: one naming a company): never the workspace's
     /// administration (see [`Scope::may`]).
     api_token: Option<bool>,
+    /// A connector writing what a tool reported (a PSA's reply or status change): the tool's
+    /// name. Such a scope belongs to no user; what it writes names the tool.
+    connector: Option<String>,
 }
 
 impl Scope {
@@ -93,6 +96,7 @@ impl Scope {
                     view_as: None,
                     read_only: false,
                     api_token: None,
+                    connector: None,
                 }
             }
             Principal::Portal(portal) => Scope {
@@ -113,8 +117,38 @@ impl Scope {
                 view_as: None,
                 read_only: false,
                 api_token: None,
+                connector: None,
             },
         }
+    }
+
+    /// A connector's hand in one company's tickets (built by the store for a sync run): what
+    /// a technician may do there, recorded under the tool's name `tool` rather than a user's.
+    pub fn for_connector(workspace: WorkspaceId, company: CompanyId, tool: &str) -> Scope {
+        Scope {
+            workspace,
+            companies: CompanySet::Only(vec![company]),
+            sites: None,
+            requester: None,
+            billing: false,
+            surface: Surface::Console {
+                role: StaffRole::Technician,
+            },
+            // No user: the nil id never reaches a row (writes of a connector scope name the
+            // tool instead, see `Scope::connector`).
+            actor: Actor::Staff(StaffUserId::from_stored("")),
+            actor_name: tool.to_owned(),
+            origin: Origin::default(),
+            view_as: None,
+            read_only: false,
+            api_token: None,
+            connector: Some(tool.to_owned()),
+        }
+    }
+
+    /// `Some(tool)` when a connector acts, not a person.
+    pub fn connector(&self) -> Option<&str> {
+        self.connector.as_deref()
     }
 
     pub fn workspace(&self) -> WorkspaceId {

@@ -22,6 +22,8 @@ pub struct DueTenant {
     pub kind: ConnectorKind,
     pub auth_url: String,
     pub api_url: String,
+    /// The connector's own tenant setting (a hosted HaloPSA instance's tenant name).
+    pub home_tenant: String,
     pub client_id: String,
     pub secret: String,
     pub external_id: String,
@@ -55,6 +57,7 @@ struct DueRow {
     kind: String,
     auth_url: String,
     api_url: String,
+    home_tenant: String,
     client_id: String,
     secret_sealed: String,
     external_id: String,
@@ -74,6 +77,7 @@ crate::sql::db_row!(DueRow {
     kind,
     auth_url,
     api_url,
+    home_tenant,
     client_id,
     secret_sealed,
     external_id,
@@ -290,7 +294,27 @@ impl SystemTx {
              ORDER BY (t.refresh_requested_at IS NULL), t.next_sync_at LIMIT "
         ));
         query.arg(limit.clamp(1, 100));
-        let candidates: Vec<(String, String)> = self.tx.all(query).await?;
+        let mut candidates: Vec<(String, String)> = self.tx.all(query).await?;
+        // A PSA's tenant is due too as soon as one of its company's tickets changed since its
+        // last run (a portal ticket or reply goes out within seconds, not at the next interval);
+        // not while it is failing, when its backoff decides.
+        let mut query = Q::new(
+            "SELECT t.connector_id, t.external_id FROM connector_tenants t JOIN connectors c \
+             ON c.workspace_id = t.workspace_id AND c.id = t.connector_id \
+             WHERE t.kind = 'halopsa' AND t.company_id IS NOT NULL AND c.enabled AND t.failures = 0 \
+             AND t.last_attempt_at IS NOT NULL AND (t.claimed_until IS NULL OR t.claimed_until < ",
+        );
+        query.arg(now).sql(
+            ") AND EXISTS (SELECT 1 FROM tickets tk WHERE tk.workspace_id = t.workspace_id \
+             AND tk.company_id = t.company_id AND tk.updated_at > t.last_attempt_at) LIMIT ",
+        );
+        query.arg(limit.clamp(1, 100));
+        let changed: Vec<(String, String)> = self.tx.all(query).await?;
+        for pair in changed {
+            if !candidates.contains(&pair) {
+                candidates.push(pair);
+            }
+        }
         let mut claimed = Vec::new();
         for (connector, external) in candidates {
             // The guard makes the claim: a twin instance's UPDATE finds it taken.
@@ -318,7 +342,7 @@ impl SystemTx {
                 .tx
                 .one(q!(
                     "SELECT t.workspace_id, t.connector_id, c.name AS connector_name, c.kind, c.auth_url, \
-                     c.api_url, c.client_id, c.secret_sealed, t.external_id, t.name AS tenant_name, \
+                     c.api_url, c.home_tenant, c.client_id, c.secret_sealed, t.external_id, t.name AS tenant_name, \
                      t.company_id, c.sync_every_minutes, c.inactive_after_days, t.refresh_by, \
                      t.refresh_requested_at, t.failures, t.alerts_watermark \
                      FROM connector_tenants t JOIN connectors c \
@@ -342,6 +366,7 @@ impl SystemTx {
                     .ok_or_else(|| StoreError::Corrupt(format!("connector kind {}", row.kind)))?,
                 auth_url: row.auth_url,
                 api_url: row.api_url,
+                home_tenant: row.home_tenant,
                 client_id: row.client_id,
                 external_id: row.external_id,
                 tenant_name: row.tenant_name,
@@ -1166,6 +1191,7 @@ impl SystemTx {
                 kind,
                 auth_url: auth_url.to_owned(),
                 api_url: api_url.to_owned(),
+                home_tenant: String::new(),
                 client_id: String::new(),
                 secret: String::new(),
                 external_id: t.external_id.to_owned(),

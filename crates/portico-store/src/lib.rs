@@ -28,6 +28,8 @@ pub mod mfa;
 mod migrate;
 pub mod password;
 mod principals;
+#[cfg(feature = "system")]
+pub mod psa_sync;
 mod public;
 #[cfg(feature = "system")]
 pub mod scale;

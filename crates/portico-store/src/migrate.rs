@@ -294,6 +294,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "backup connector",
         include_str!("../migrations/sqlite/0057_backup_connector.sql"),
     ),
+    (
+        58,
+        "psa links",
+        include_str!("../migrations/sqlite/0058_psa_links.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -620,6 +625,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         65,
         "backup connector",
         include_str!("../migrations/postgres/0065_backup_connector.sql"),
+    ),
+    (
+        66,
+        "psa links",
+        include_str!("../migrations/postgres/0066_psa_links.sql"),
     ),
 ];
 

@@ -83,6 +83,13 @@ pub(crate) struct EntryActor {
 impl EntryActor {
     /// Who acts in `scope`: its user, or the staff member viewing the portal as them.
     pub(crate) fn of_scope(scope: &portico_core::Scope) -> EntryActor {
+        if let Some(tool) = scope.connector() {
+            return EntryActor {
+                kind: "system",
+                id: String::new(),
+                name: tool.to_owned(),
+            };
+        }
         match scope.view_as() {
             Some(view) => EntryActor {
                 kind: "staff",

@@ -23,6 +23,9 @@ pub enum ConnectorKind {
     /// Acronis Cyber Protect Cloud: each protection plan's backups of each machine or Microsoft
     /// 365 resource into Backup.
     Acronis,
+    /// HaloPSA, two ways: tickets raised in Portico are created there, public replies cross
+    /// both ways and status changes follow (the PSA's internal notes never come out).
+    HaloPsa,
 }
 
 impl ConnectorKind {
@@ -31,6 +34,7 @@ impl ConnectorKind {
         ConnectorKind::NinjaOne,
         ConnectorKind::Huntress,
         ConnectorKind::Acronis,
+        ConnectorKind::HaloPsa,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +43,7 @@ impl ConnectorKind {
             ConnectorKind::NinjaOne => "ninjaone",
             ConnectorKind::Huntress => "huntress",
             ConnectorKind::Acronis => "acronis",
+            ConnectorKind::HaloPsa => "halopsa",
         }
     }
 
@@ -52,6 +57,7 @@ impl ConnectorKind {
             ConnectorKind::NinjaOne => "NinjaOne",
             ConnectorKind::Huntress => "Huntress",
             ConnectorKind::Acronis => "Acronis",
+            ConnectorKind::HaloPsa => "HaloPSA",
         }
     }
 
@@ -72,6 +78,9 @@ impl ConnectorKind {
                 "https://eu2-cloud.acronis.com",
                 "https://eu2-cloud.acronis.com",
             ),
+            // Every MSP has its own instance (https://<name>.halopsa.com/auth and …/api):
+            // nothing to suggest.
+            ConnectorKind::HaloPsa => ("", ""),
         }
     }
 
@@ -83,6 +92,7 @@ impl ConnectorKind {
             ConnectorKind::NinjaOne => &[Section::Assets, Section::Maintenance],
             ConnectorKind::Huntress => &[Section::Security],
             ConnectorKind::Acronis => &[Section::Backup],
+            ConnectorKind::HaloPsa => &[Section::Tickets],
         }
     }
 }
@@ -291,6 +301,20 @@ struct Checked {
     inactive_after_days: i64,
 }
 
+/// A HaloPSA tenant name: empty (a self-hosted instance) or the hosted instance's short name.
+fn check_halo_tenant(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.len() <= 63
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+    {
+        Ok(text.to_owned())
+    } else {
+        Err("Enter the tenant name HaloPSA shows with the API details (letters, digits, - and _), or leave it empty.".into())
+    }
+}
+
 fn check_settings(
     kind: ConnectorKind,
     s: &ConnectorSettings,
@@ -319,6 +343,11 @@ fn check_settings(
             refuse("home_tenant", m);
             String::new()
         }),
+        // A hosted HaloPSA instance may name its tenant (sent as `?tenant=` with the sign-in).
+        ConnectorKind::HaloPsa => check_halo_tenant(&s.home_tenant).unwrap_or_else(|m| {
+            refuse("home_tenant", m);
+            String::new()
+        }),
         ConnectorKind::NinjaOne | ConnectorKind::Huntress | ConnectorKind::Acronis => String::new(),
     };
     let client_id = s.client_id.trim().to_owned();
@@ -334,6 +363,9 @@ fn check_settings(
                 ConnectorKind::Huntress => {
                     "Enter the API key Huntress generated (its public half)."
                 }
+                ConnectorKind::HaloPsa => {
+                    "Enter the client id of the API application set up in HaloPSA."
+                }
                 _ => "Enter the application (client) id of your app registration.",
             }
             .into(),
@@ -346,6 +378,7 @@ fn check_settings(
                 "secret",
                 match kind {
                     ConnectorKind::Huntress => "Enter the API secret Huntress showed with the key.",
+                    ConnectorKind::HaloPsa => "Enter the API application's client secret.",
                     _ => "Enter the app registration's client secret.",
                 }
                 .into(),

@@ -689,6 +689,10 @@ mod tests {
             include_str!("ticket_workflow/resolution.rs"),
         ),
         (
+            "ticket_workflow/tool_sync.rs",
+            include_str!("ticket_workflow/tool_sync.rs"),
+        ),
+        (
             "ticket_workflow/writes.rs",
             include_str!("ticket_workflow/writes.rs"),
         ),

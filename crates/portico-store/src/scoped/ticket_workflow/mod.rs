@@ -19,11 +19,13 @@ mod preferences;
 mod raise;
 mod reply;
 mod resolution;
+mod tool_sync;
 mod writes;
 
 pub use desk_changes::TicketChange;
 pub use preferences::NotificationPreferences;
 pub use raise::{LoggedTicket, NewTicket};
+pub use tool_sync::ToolAuthor;
 pub use writes::NewAttachment;
 
 use crate::StoreError;

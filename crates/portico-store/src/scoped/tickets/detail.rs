@@ -223,7 +223,7 @@ impl ScopedTx<'_> {
         query
             .sql(&json_rows(
                 postgres,
-                "m.id, m.author_name, (m.author_staff_id IS NOT NULL), m.body, m.internal, m.created_at",
+                "m.id, m.author_name, (m.author_staff_id IS NOT NULL OR COALESCE(m.psa_author, '') = 'agent'), m.body, m.internal, m.created_at",
             ))
             .sql(" FROM ticket_messages m WHERE m.ticket_id = t.id");
         self.fenced(&mut query, &fence::TICKET_MESSAGES, "m");

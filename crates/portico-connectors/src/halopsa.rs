@@ -1,0 +1,825 @@
+//! HaloPSA, two ways, through its REST API (issue 17, I2). The MSP's API application signs in
+//! with the client-credentials grant at `<instance>/auth/token` (a hosted instance names its
+//! tenant there); the API lives at `<instance>/api`. HaloPSA's clients are the tenants mapped to
+//! companies. Each run:
+//!
+//! 1. creates in HaloPSA the company's open tickets raised in Portico and not yet there (the
+//!    Portico ticket's id in `third_party_id_string`: a create whose answer never came is looked
+//!    for by it before it is sent again, so a retry never makes a second ticket);
+//! 2. sends the public replies written in Portico (by the client or the desk) as actions
+//!    visible to the user (`hiddenfromuser: false`; a send whose answer never came is looked
+//!    for by its text first);
+//! 3. reads the client's tickets HaloPSA changed since the last run (`lastupdatefromdate`): their
+//!    status, and their actions without HaloPSA's private and system ones
+//!    (`excludeprivate`, `excludesys`; an action still marked `hiddenfromuser` is dropped here
+//!    too), so that a technician's public reply appears in the portal and an internal note never
+//!    does;
+//! 4. settles each linked ticket's status: the side that changed it since they last agreed
+//!    wins; when both did, HaloPSA's (where technicians work) is kept and the conflict recorded.
+//!
+//! HaloPSA statuses are the instance's own: they are read each run and understood by name
+//! (closed, resolved, cancelled → Resolved; with user, awaiting, waiting on client → Awaiting
+//! your reply; hold, supplier, scheduled → On hold; new → New; else Open). Lists answer
+//! `{record_count, <items>: [...]}` and are paged with `pageinate=true&page_size&page_no`.
+//! One ticket's failure is kept on its link and tried again next run; a refused credential or a
+//! throttle ends the run (the framework tries again later).
+
+use std::collections::HashMap;
+
+use portico_core::TicketStatus;
+use portico_store::Store;
+use portico_store::connector_sync::{DiscoveredTenant, DueTenant, SyncCounts};
+use portico_store::psa_sync::{PsaReply, PsaTicket};
+use portico_store::scoped::ticket_workflow::ToolAuthor;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::SyncError;
+use crate::http::{Answer, VendorClient};
+
+/// Pages read at most per list.
+const MAX_PAGES: usize = 1_000;
+/// Pages of the client's newest tickets searched for a create whose answer never came.
+const LOOKUP_PAGES: usize = 5;
+/// How far back each incremental read starts before the last run began: clocks differ.
+const WATERMARK_OVERLAP_SECS: i64 = 300;
+
+/// A HaloPSA API session: its token, fetched when first needed and again once if refused.
+pub struct Halo<'a> {
+    client: &'a VendorClient,
+    auth_url: &'a str,
+    api_url: &'a str,
+    tenant: &'a str,
+    client_id: &'a str,
+    secret: &'a str,
+    token: Option<String>,
+    pub requests: i64,
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+}
+
+#[derive(Deserialize)]
+struct HaloClient {
+    id: i64,
+    name: String,
+    #[serde(default)]
+    inactive: Option<bool>,
+    #[serde(default)]
+    website: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct HaloStatus {
+    id: i64,
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Deserialize, Clone)]
+struct HaloTicket {
+    id: i64,
+    #[serde(default)]
+    status_id: Option<i64>,
+    #[serde(default)]
+    third_party_id_string: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct HaloAction {
+    id: i64,
+    #[serde(default)]
+    note: Option<String>,
+    #[serde(default)]
+    hiddenfromuser: Option<bool>,
+    #[serde(default)]
+    who: Option<String>,
+    #[serde(default)]
+    actionby_agent_id: Option<i64>,
+    #[serde(default)]
+    actionby_user_id: Option<i64>,
+    #[serde(default)]
+    datetime: Option<String>,
+}
+
+/// HaloPSA's times: RFC 3339, or its usual UTC without an offset (`2026-12-05T10:00:00`).
+fn seconds(at: Option<&str>) -> Option<i64> {
+    let at = at?;
+    if let Ok(t) = at.parse::<jiff::Timestamp>() {
+        return Some(t.as_second());
+    }
+    let civil: jiff::civil::DateTime = at.parse().ok()?;
+    civil
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|z| z.timestamp().as_second())
+}
+
+/// A time as HaloPSA's filters take it (UTC, no offset).
+fn halo_time(at: i64) -> String {
+    jiff::Timestamp::from_second(at)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+        .strftime("%Y-%m-%dT%H:%M:%S")
+        .to_string()
+}
+
+fn encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// What a HaloPSA status means in Portico, from its name.
+pub fn status_meaning(name: &str) -> TicketStatus {
+    let n = name.to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| n.contains(w));
+    if has(&["closed", "resolved", "cancel", "complete"]) {
+        TicketStatus::Resolved
+    } else if has(&["user replied", "customer replied", "client replied"]) {
+        // The client answered: the desk's turn.
+        TicketStatus::Open
+    } else if has(&[
+        "with user",
+        "with customer",
+        "with client",
+        "awaiting",
+        "waiting on",
+    ]) {
+        TicketStatus::AwaitingClient
+    } else if has(&["hold", "supplier", "scheduled", "pending"]) {
+        TicketStatus::OnHold
+    } else if n.trim() == "new" {
+        TicketStatus::New
+    } else {
+        TicketStatus::Open
+    }
+}
+
+/// The instance's statuses, by id and by meaning.
+struct Statuses {
+    names: HashMap<i64, String>,
+}
+
+impl Statuses {
+    fn name(&self, id: i64) -> String {
+        self.names
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("status {id}"))
+    }
+
+    fn meaning(&self, id: i64) -> TicketStatus {
+        status_meaning(&self.name(id))
+    }
+
+    /// The status to set in HaloPSA for `status`: the lowest-numbered one meaning it (a closed
+    /// ticket is a resolved one there; a new one, open).
+    fn for_status(&self, status: TicketStatus) -> Option<i64> {
+        let wanted = match status {
+            TicketStatus::Closed => TicketStatus::Resolved,
+            other => other,
+        };
+        let mut ids: Vec<i64> = self.names.keys().copied().collect();
+        ids.sort_unstable();
+        let pick = |want: TicketStatus| ids.iter().copied().find(|id| self.meaning(*id) == want);
+        pick(wanted).or_else(|| match wanted {
+            TicketStatus::New => pick(TicketStatus::Open),
+            _ => None,
+        })
+    }
+}
+
+/// How one run went, for the history.
+#[derive(Debug, Default)]
+pub struct PsaRun {
+    pub counts: SyncCounts,
+    pub summary: String,
+    pub watermark: String,
+}
+
+#[derive(Default)]
+struct Tally {
+    linked: i64,
+    created: i64,
+    sent: i64,
+    brought_in: i64,
+    statuses: i64,
+    conflicts: Vec<String>,
+    failing: Vec<String>,
+}
+
+impl<'a> Halo<'a> {
+    pub fn new(
+        client: &'a VendorClient,
+        auth_url: &'a str,
+        api_url: &'a str,
+        tenant: &'a str,
+        client_id: &'a str,
+        secret: &'a str,
+    ) -> Halo<'a> {
+        Halo {
+            client,
+            auth_url: auth_url.trim_end_matches('/'),
+            api_url: api_url.trim_end_matches('/'),
+            tenant,
+            client_id,
+            secret,
+            token: None,
+            requests: 0,
+        }
+    }
+
+    async fn token(&mut self) -> Result<String, SyncError> {
+        if let Some(token) = &self.token {
+            return Ok(token.clone());
+        }
+        let url = if self.tenant.is_empty() {
+            format!("{}/token", self.auth_url)
+        } else {
+            format!("{}/token?tenant={}", self.auth_url, encode(self.tenant))
+        };
+        let form = [
+            ("grant_type", "client_credentials"),
+            ("client_id", self.client_id),
+            ("client_secret", self.secret),
+            ("scope", "all"),
+        ];
+        let answer: Answer<TokenAnswer> = self
+            .client
+            .send(&mut self.requests, "signing in", |c| {
+                c.post(&url).form(&form)
+            })
+            .await?;
+        match answer {
+            Answer::Ok(t) => {
+                self.token = Some(t.access_token.clone());
+                Ok(t.access_token)
+            }
+            Answer::Unauthorized(e) | Answer::Forbidden(e) => Err(SyncError::Credentials(format!(
+                "HaloPSA refused the API application's credentials: {e}"
+            ))),
+        }
+    }
+
+    /// One call, the token renewed once if refused.
+    async fn call<T: DeserializeOwned>(
+        &mut self,
+        post: Option<&Value>,
+        path: &str,
+        what: &str,
+    ) -> Result<T, SyncError> {
+        let url = format!("{}{path}", self.api_url);
+        for renewed in [false, true] {
+            let token = self.token().await?;
+            let answer: Answer<T> = self
+                .client
+                .send(&mut self.requests, what, |c| {
+                    let request = match post {
+                        Some(body) => c
+                            .post(&url)
+                            .header(reqwest::header::CONTENT_TYPE, "application/json")
+                            .body(body.to_string()),
+                        None => c.get(&url),
+                    };
+                    request
+                        .bearer_auth(&token)
+                        .header(reqwest::header::ACCEPT, "application/json")
+                })
+                .await?;
+            match answer {
+                Answer::Ok(value) => return Ok(value),
+                Answer::Unauthorized(_) if !renewed => self.token = None,
+                Answer::Unauthorized(e) | Answer::Forbidden(e) => {
+                    return Err(SyncError::Credentials(format!(
+                        "{what}: HaloPSA refused the API application ({e})"
+                    )));
+                }
+            }
+        }
+        unreachable!("the loop returns on its second pass")
+    }
+
+    /// Every item of a paged list (`key` names the list in each answer).
+    async fn list<T: DeserializeOwned>(
+        &mut self,
+        path: &str,
+        key: &str,
+        what: &str,
+        max_pages: usize,
+    ) -> Result<Vec<T>, SyncError> {
+        let join = if path.contains('?') { '&' } else { '?' };
+        let size = self.client.page_size();
+        let mut items = Vec::new();
+        for page in 1..=max_pages {
+            let mut answer: serde_json::Map<String, Value> = self
+                .call(
+                    None,
+                    &format!("{path}{join}pageinate=true&page_size={size}&page_no={page}"),
+                    what,
+                )
+                .await?;
+            let list = answer.remove(key).ok_or_else(|| {
+                SyncError::Vendor(format!("{what}: an answer without its `{key}` list"))
+            })?;
+            let found: Vec<T> = serde_json::from_value(list).map_err(|e| {
+                SyncError::Vendor(format!("{what}: an answer we cannot read ({e})"))
+            })?;
+            let total = answer.get("record_count").and_then(Value::as_i64);
+            let short = found.len() < size;
+            items.extend(found);
+            if short || total.is_some_and(|t| items.len() as i64 >= t) {
+                return Ok(items);
+            }
+        }
+        if max_pages == MAX_PAGES {
+            return Err(SyncError::Vendor(format!(
+                "{what}: more than {MAX_PAGES} pages"
+            )));
+        }
+        Ok(items)
+    }
+
+    /// HaloPSA's active clients: the tenants to map.
+    pub async fn discover(&mut self) -> Result<Vec<DiscoveredTenant>, SyncError> {
+        let clients: Vec<HaloClient> = self
+            .list("/Client", "clients", "listing clients", MAX_PAGES)
+            .await?;
+        Ok(clients
+            .into_iter()
+            .filter(|c| c.inactive != Some(true))
+            .map(|c| DiscoveredTenant {
+                external_id: c.id.to_string(),
+                name: c.name,
+                domains: c
+                    .website
+                    .as_deref()
+                    .and_then(|w| {
+                        let w = if w.contains("://") {
+                            w.to_owned()
+                        } else {
+                            format!("https://{w}")
+                        };
+                        url::Url::parse(&w)
+                            .ok()?
+                            .host_str()
+                            .map(|h| h.trim_start_matches("www.").to_ascii_lowercase())
+                    })
+                    .into_iter()
+                    .collect(),
+            })
+            .collect())
+    }
+
+    async fn statuses(&mut self) -> Result<Statuses, SyncError> {
+        let found: Vec<HaloStatus> = self.call(None, "/Status", "reading statuses").await?;
+        Ok(Statuses {
+            names: found.into_iter().map(|s| (s.id, s.name)).collect(),
+        })
+    }
+
+    /// The ticket or action a POST answered with (an object, or a list of one).
+    fn created<T: DeserializeOwned>(answer: Value, what: &str) -> Result<T, SyncError> {
+        let one = match answer {
+            Value::Array(mut items) if !items.is_empty() => items.swap_remove(0),
+            other => other,
+        };
+        serde_json::from_value(one)
+            .map_err(|e| SyncError::Vendor(format!("{what}: an answer we cannot read ({e})")))
+    }
+
+    /// Finds the HaloPSA ticket an earlier, unanswered create made for Portico ticket `id`.
+    async fn find_created(
+        &mut self,
+        client: &str,
+        id: &str,
+    ) -> Result<Option<HaloTicket>, SyncError> {
+        let newest: Vec<HaloTicket> = self
+            .list(
+                &format!(
+                    "/Tickets?client_id={}&order=id&orderdesc=true",
+                    encode(client)
+                ),
+                "tickets",
+                "looking for a ticket sent before",
+                LOOKUP_PAGES,
+            )
+            .await?;
+        Ok(newest
+            .into_iter()
+            .find(|t| t.third_party_id_string.as_deref() == Some(id)))
+    }
+
+    async fn create(
+        &mut self,
+        store: &Store,
+        due: &DueTenant,
+        ticket: &PsaTicket,
+        statuses: &Statuses,
+    ) -> Result<(), SyncError> {
+        let id = ticket.id.as_text();
+        let found = match ticket.link.as_ref().and_then(|l| l.create_sent_at) {
+            Some(_) => self.find_created(&due.external_id, &id).await?,
+            None => None,
+        };
+        let made = match found {
+            Some(made) => made,
+            None => {
+                let mut tx = store.system_unscoped().await?;
+                tx.psa_create_sending(due, ticket, portico_store::now())
+                    .await?;
+                tx.commit().await?;
+                let details = if ticket.requester.is_empty() {
+                    ticket.details.clone()
+                } else {
+                    format!(
+                        "{}\n\n(Raised in the client portal by {}, ticket #{}.)",
+                        ticket.details, ticket.requester, ticket.number
+                    )
+                };
+                let body = json!([{
+                    "summary": ticket.title,
+                    "details": details,
+                    "client_id": due.external_id.parse::<i64>().ok(),
+                    "third_party_id_string": id,
+                    "reportedby": ticket.requester,
+                    "dateoccurred": halo_time(ticket.created_at),
+                }]);
+                let answer: Value = self
+                    .call(Some(&body), "/Tickets", "creating a ticket")
+                    .await?;
+                Self::created(answer, "creating a ticket")?
+            }
+        };
+        let status = made.status_id.unwrap_or_default();
+        let mut tx = store.system_unscoped().await?;
+        tx.psa_created(
+            due,
+            ticket,
+            &made.id.to_string(),
+            &status.to_string(),
+            &statuses.name(status),
+            portico_store::now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The ticket's actions the user may see.
+    async fn public_actions(&mut self, external: &str) -> Result<Vec<HaloAction>, SyncError> {
+        let actions: Vec<HaloAction> = self
+            .list(
+                &format!(
+                    "/Actions?ticket_id={}&excludesys=true&excludeprivate=true",
+                    encode(external)
+                ),
+                "actions",
+                "reading a ticket's actions",
+                MAX_PAGES,
+            )
+            .await?;
+        Ok(actions
+            .into_iter()
+            .filter(|a| a.hiddenfromuser != Some(true))
+            .filter(|a| a.note.as_deref().is_some_and(|n| !n.trim().is_empty()))
+            .collect())
+    }
+
+    /// Sends the replies written in Portico, each once.
+    async fn send_replies(
+        &mut self,
+        store: &Store,
+        due: &DueTenant,
+        ticket: &PsaTicket,
+        external: &str,
+        tally: &mut Tally,
+    ) -> Result<(), SyncError> {
+        let mut seen: Option<Vec<HaloAction>> = None;
+        for reply in &ticket.outgoing {
+            if reply.sent_at.is_some() {
+                // Sent before without an answer: it may be there already.
+                if seen.is_none() {
+                    seen = Some(self.public_actions(external).await?);
+                }
+                let body = reply.body.trim();
+                if let Some(action) = seen
+                    .as_ref()
+                    .into_iter()
+                    .flatten()
+                    .find(|a| a.note.as_deref().map(str::trim) == Some(body))
+                {
+                    let mut tx = store.system_unscoped().await?;
+                    tx.psa_message_sent(due, reply.message, &action.id.to_string())
+                        .await?;
+                    tx.commit().await?;
+                    tally.sent += 1;
+                    continue;
+                }
+            }
+            let mut tx = store.system_unscoped().await?;
+            tx.psa_message_sending(due, ticket.id, reply.message, portico_store::now())
+                .await?;
+            tx.commit().await?;
+            let body = json!([{
+                "ticket_id": external.parse::<i64>().ok(),
+                "note": reply.body,
+                "outcome": if reply.from_desk { "Update" } else { "User Update" },
+                "who": reply.author,
+                "hiddenfromuser": false,
+                "sendemail": false,
+            }]);
+            let answer: Value = self
+                .call(Some(&body), "/Actions", "sending a reply")
+                .await?;
+            let action: HaloAction = Self::created(answer, "sending a reply")?;
+            let mut tx = store.system_unscoped().await?;
+            tx.psa_message_sent(due, reply.message, &action.id.to_string())
+                .await?;
+            tx.commit().await?;
+            tally.sent += 1;
+        }
+        Ok(())
+    }
+
+    /// Brings in what HaloPSA has that Portico does not, and settles the status.
+    #[allow(clippy::too_many_arguments)]
+    async fn settle(
+        &mut self,
+        store: &Store,
+        due: &DueTenant,
+        ticket: &PsaTicket,
+        external: &str,
+        changed: Option<&HaloTicket>,
+        statuses: &Statuses,
+        tally: &mut Tally,
+    ) -> Result<(), SyncError> {
+        let Some(link) = &ticket.link else {
+            return Ok(());
+        };
+        let portico_changed = link.portico_status != ticket.status.as_str();
+        let halo = match changed {
+            Some(t) => t.clone(),
+            None if portico_changed => {
+                self.call(
+                    None,
+                    &format!("/Tickets/{}", encode(external)),
+                    "reading a ticket",
+                )
+                .await?
+            }
+            None => return Ok(()),
+        };
+        let mut replies = Vec::new();
+        if changed.is_some() {
+            let mut tx = store.system_unscoped().await?;
+            let known = tx.psa_known_actions(due, ticket.id).await?;
+            tx.commit().await?;
+            for action in self.public_actions(external).await? {
+                let id = action.id.to_string();
+                if known.contains(&id) {
+                    continue;
+                }
+                let kind = if action.actionby_agent_id.unwrap_or(0) <= 0
+                    && action.actionby_user_id.unwrap_or(0) > 0
+                {
+                    ToolAuthor::User
+                } else {
+                    ToolAuthor::Agent
+                };
+                replies.push(PsaReply {
+                    external_id: id,
+                    author: action.who.unwrap_or_default(),
+                    kind,
+                    body: action.note.unwrap_or_default(),
+                    at: seconds(action.datetime.as_deref()).unwrap_or_else(portico_store::now),
+                });
+            }
+        }
+        let halo_status = halo.status_id.unwrap_or_default();
+        let halo_changed = link.psa_status != halo_status.to_string();
+        let halo_means = statuses.meaning(halo_status);
+        let now = portico_store::now();
+        // (status to set in Portico, the status both sides end with, a conflict's account)
+        let (bring, agreed, agreed_halo, conflict) = match (portico_changed, halo_changed) {
+            (false, false) => (None, ticket.status, halo_status, None),
+            (false, true) | (true, true) => {
+                let conflict = (portico_changed && halo_means != ticket.status).then(|| {
+                    format!(
+                        "Status changed on both sides: Portico “{}”, HaloPSA “{}”; HaloPSA's kept",
+                        ticket.status.desk_label(),
+                        statuses.name(halo_status)
+                    )
+                });
+                let bring = (halo_means != ticket.status).then_some(halo_means);
+                (bring, halo_means, halo_status, conflict)
+            }
+            (true, false) => {
+                if halo_means == ticket.status
+                    || (ticket.status == TicketStatus::Closed
+                        && halo_means == TicketStatus::Resolved)
+                {
+                    (None, ticket.status, halo_status, None)
+                } else {
+                    let Some(target) = statuses.for_status(ticket.status) else {
+                        return Err(SyncError::Vendor(format!(
+                            "HaloPSA has no status meaning “{}”",
+                            ticket.status.desk_label()
+                        )));
+                    };
+                    let body = json!([{ "id": halo.id, "status_id": target }]);
+                    let _: Value = self
+                        .call(Some(&body), "/Tickets", "changing a ticket's status")
+                        .await?;
+                    tally.statuses += 1;
+                    (None, ticket.status, target, None)
+                }
+            }
+        };
+        if !replies.is_empty() || bring.is_some() {
+            store.psa_bring_in(due, ticket.id, &replies, bring).await?;
+            tally.brought_in += replies.len() as i64;
+            tally.statuses += i64::from(bring.is_some());
+        }
+        if let Some(c) = &conflict {
+            tally.conflicts.push(format!("#{}: {c}", ticket.number));
+        }
+        let mut tx = store.system_unscoped().await?;
+        tx.psa_statuses_agree(
+            due,
+            ticket.id,
+            agreed,
+            &agreed_halo.to_string(),
+            &statuses.name(agreed_halo),
+            conflict.as_deref(),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One ticket's share of the run.
+    async fn sync_ticket(
+        &mut self,
+        store: &Store,
+        due: &DueTenant,
+        ticket: &PsaTicket,
+        changed: &HashMap<String, HaloTicket>,
+        statuses: &Statuses,
+        tally: &mut Tally,
+    ) -> Result<(), SyncError> {
+        let external = ticket.link.as_ref().and_then(|l| l.external_id.clone());
+        let external = match external {
+            Some(e) => e,
+            None => {
+                self.create(store, due, ticket, statuses).await?;
+                tally.created += 1;
+                // Its text went with it; replies written since go now, and it has nothing
+                // of HaloPSA's yet.
+                let mut tx = store.system_unscoped().await?;
+                let work = tx.psa_work(due).await?;
+                tx.commit().await?;
+                if let Some(fresh) = work.into_iter().find(|t| t.id == ticket.id)
+                    && let Some(e) = fresh.link.as_ref().and_then(|l| l.external_id.clone())
+                {
+                    self.send_replies(store, due, &fresh, &e, tally).await?;
+                }
+                return Ok(());
+            }
+        };
+        tally.linked += 1;
+        self.send_replies(store, due, ticket, &external, tally)
+            .await?;
+        self.settle(
+            store,
+            due,
+            ticket,
+            &external,
+            changed.get(&external),
+            statuses,
+            tally,
+        )
+        .await
+    }
+
+    /// One run for the HaloPSA client `due` names.
+    pub async fn sync(&mut self, store: &Store, due: &DueTenant) -> Result<PsaRun, SyncError> {
+        let started = portico_store::now();
+        let statuses = self.statuses().await?;
+        let mut path = format!("/Tickets?client_id={}", encode(&due.external_id));
+        if !due.alerts_watermark.is_empty() {
+            path.push_str(&format!(
+                "&lastupdatefromdate={}",
+                encode(&due.alerts_watermark)
+            ));
+        }
+        let changed: Vec<HaloTicket> = self
+            .list(&path, "tickets", "reading changed tickets", MAX_PAGES)
+            .await?;
+        let changed: HashMap<String, HaloTicket> =
+            changed.into_iter().map(|t| (t.id.to_string(), t)).collect();
+        let mut tx = store.system_unscoped().await?;
+        let work = tx.psa_work(due).await?;
+        tx.commit().await?;
+        let mut tally = Tally::default();
+        for ticket in &work {
+            match self
+                .sync_ticket(store, due, ticket, &changed, &statuses, &mut tally)
+                .await
+            {
+                Ok(()) => {}
+                // One ticket HaloPSA will not take: kept on its link, the others go on.
+                Err(SyncError::Vendor(e)) => {
+                    tracing::warn!(target: "portico::connectors", ticket = %ticket.id, error = %e, "a ticket did not sync");
+                    let mut tx = store.system_unscoped().await?;
+                    tx.psa_ticket_failed(due, ticket, &e, portico_store::now())
+                        .await?;
+                    tx.commit().await?;
+                    tally.failing.push(format!("#{}: {e}", ticket.number));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let mut summary = format!(
+            "{} linked tickets; {} created, {} replies sent, {} replies brought in, {} status changes",
+            tally.linked, tally.created, tally.sent, tally.brought_in, tally.statuses
+        );
+        if !tally.conflicts.is_empty() {
+            summary.push_str(&format!("; conflicts: {}", tally.conflicts.join("; ")));
+        }
+        if !tally.failing.is_empty() {
+            summary.push_str(&format!(
+                "; {} failing: {}",
+                tally.failing.len(),
+                tally.failing.join("; ")
+            ));
+        }
+        let summary: String = summary.chars().take(2000).collect();
+        Ok(PsaRun {
+            counts: SyncCounts {
+                seen: tally.linked + tally.created,
+                added: tally.created + tally.brought_in,
+                changed: tally.sent + tally.statuses,
+                retired: 0,
+            },
+            summary,
+            watermark: halo_time(started - WATERMARK_OVERLAP_SECS),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_understood_by_name() {
+        for (name, meaning) in [
+            ("New", TicketStatus::New),
+            ("In Progress", TicketStatus::Open),
+            ("Action Required", TicketStatus::Open),
+            ("With User", TicketStatus::AwaitingClient),
+            ("Waiting on Customer", TicketStatus::AwaitingClient),
+            ("User Replied", TicketStatus::Open),
+            ("On Hold", TicketStatus::OnHold),
+            ("With Supplier", TicketStatus::OnHold),
+            ("Resolved", TicketStatus::Resolved),
+            ("Closed", TicketStatus::Resolved),
+            ("Cancelled", TicketStatus::Resolved),
+        ] {
+            assert_eq!(status_meaning(name), meaning, "{name}");
+        }
+    }
+
+    #[test]
+    fn each_portico_status_has_its_halo_status() {
+        let statuses = Statuses {
+            names: [
+                (1, "New"),
+                (2, "In Progress"),
+                (3, "Action Required"),
+                (4, "With User"),
+                (5, "With Supplier"),
+                (9, "Closed"),
+            ]
+            .into_iter()
+            .map(|(id, n)| (id, n.to_owned()))
+            .collect(),
+        };
+        assert_eq!(statuses.for_status(TicketStatus::New), Some(1));
+        assert_eq!(statuses.for_status(TicketStatus::Open), Some(2));
+        assert_eq!(statuses.for_status(TicketStatus::AwaitingClient), Some(4));
+        assert_eq!(statuses.for_status(TicketStatus::OnHold), Some(5));
+        assert_eq!(statuses.for_status(TicketStatus::Resolved), Some(9));
+        assert_eq!(statuses.for_status(TicketStatus::Closed), Some(9));
+    }
+
+    #[test]
+    fn halo_times_read_with_and_without_an_offset() {
+        assert_eq!(seconds(Some("1970-01-01T00:01:00")), Some(60));
+        assert_eq!(seconds(Some("1970-01-01T00:01:00Z")), Some(60));
+        assert_eq!(seconds(Some("soon")), None);
+        assert_eq!(halo_time(60), "1970-01-01T00:01:00");
+    }
+}

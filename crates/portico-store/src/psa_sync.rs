@@ -1,0 +1,501 @@
+//! Connectors (I2) for a PSA, two ways (issue 17): a mapped company's tickets raised in Portico
+//! are created in the MSP's PSA, public replies cross both ways, and status changes follow.
+//! The run (`portico-connectors`) asks what is to be sent ([`SystemTx::psa_work`]), marks each
+//! send before it goes ([`SystemTx::psa_create_sending`], [`SystemTx::psa_message_sending`]) so
+//! that a send whose answer never came is looked for in the PSA before it is sent again (no
+//! duplicate after a retry), records each answer, and brings the PSA's side in through the
+//! ticket's own steps ([`crate::Store::psa_bring_in`]). One ticket's failure is kept on its link
+//! and tried again at the next run; the others go on.
+
+use std::collections::HashSet;
+
+use portico_core::{MessageId, Scope, TicketId, TicketStatus};
+
+use crate::connector_sync::{DueTenant, RunReport, SyncCounts};
+use crate::scoped::ticket_workflow::ToolAuthor;
+use crate::sql::q;
+use crate::system::SystemTx;
+use crate::{Store, StoreError};
+
+/// Tickets created in the PSA per run at most: a company connected with a long backlog of open
+/// tickets catches up over a few runs.
+pub const CREATES_PER_RUN: i64 = 50;
+
+/// A ticket as the PSA side needs it.
+#[derive(Debug, Clone)]
+pub struct PsaTicket {
+    pub id: TicketId,
+    pub number: i64,
+    pub title: String,
+    pub status: TicketStatus,
+    pub priority: String,
+    pub requester: String,
+    pub created_at: i64,
+    /// The ticket's first message: the PSA ticket's own text.
+    pub details: String,
+    pub first_message: Option<MessageId>,
+    pub link: Option<PsaLink>,
+    /// Public replies written in Portico that have not crossed yet, oldest first.
+    pub outgoing: Vec<PsaOutgoing>,
+}
+
+/// What is known of a ticket's counterpart in the PSA.
+#[derive(Debug, Clone)]
+pub struct PsaLink {
+    pub external_id: Option<String>,
+    /// A create was sent then, and its answer never came.
+    pub create_sent_at: Option<i64>,
+    /// Both sides' statuses when they last agreed.
+    pub portico_status: String,
+    pub psa_status: String,
+}
+
+/// A public reply written in Portico, to be sent.
+#[derive(Debug, Clone)]
+pub struct PsaOutgoing {
+    pub message: MessageId,
+    pub author: String,
+    pub from_desk: bool,
+    pub body: String,
+    pub created_at: i64,
+    /// An earlier send of it whose answer never came.
+    pub sent_at: Option<i64>,
+}
+
+/// A reply the PSA has that Portico does not.
+#[derive(Debug, Clone)]
+pub struct PsaReply {
+    pub external_id: String,
+    pub author: String,
+    pub kind: ToolAuthor,
+    pub body: String,
+    pub at: i64,
+}
+
+struct TicketRow {
+    id: String,
+    number: i64,
+    title: String,
+    status: String,
+    priority: String,
+    requester: String,
+    created_at: i64,
+    external_id: Option<String>,
+    create_sent_at: Option<i64>,
+    portico_status: Option<String>,
+    psa_status: Option<String>,
+}
+crate::sql::db_row!(TicketRow {
+    id,
+    number,
+    title,
+    status,
+    priority,
+    requester,
+    created_at,
+    external_id,
+    create_sent_at,
+    portico_status,
+    psa_status
+});
+
+struct MessageRow {
+    ticket_id: String,
+    id: String,
+    author_name: String,
+    from_desk: bool,
+    body: String,
+    created_at: i64,
+    direction: Option<String>,
+    sent_at: Option<i64>,
+    external_id: Option<String>,
+}
+crate::sql::db_row!(MessageRow {
+    ticket_id,
+    id,
+    author_name,
+    from_desk,
+    body,
+    created_at,
+    direction,
+    sent_at,
+    external_id
+});
+
+impl SystemTx {
+    /// The company's tickets the run has to do with: those linked to this PSA client, and the
+    /// open ones not yet sent (at most [`CREATES_PER_RUN`]), each with its public replies still
+    /// to cross. Internal notes are never read here.
+    pub async fn psa_work(&mut self, due: &DueTenant) -> Result<Vec<PsaTicket>, StoreError> {
+        let columns = "t.id, t.number, t.title, t.status, t.priority, \
+             COALESCE(u.name, '') AS requester, t.created_at, l.external_id, l.create_sent_at, \
+             l.portico_status, l.psa_status FROM tickets t \
+             LEFT JOIN portal_users u ON u.workspace_id = t.workspace_id AND u.id = t.requester_id \
+             LEFT JOIN psa_ticket_links l ON l.workspace_id = t.workspace_id AND l.ticket_id = t.id";
+        let mut rows: Vec<TicketRow> = self
+            .tx
+            .all(q!(
+                &format!(
+                    "SELECT {columns} WHERE t.workspace_id = $1 AND t.company_id = $2 \
+                     AND l.connector_id = $3 AND l.external_tenant = $4 ORDER BY t.created_at"
+                ),
+                due.workspace_id,
+                due.company_id,
+                due.connector_id,
+                &due.external_id
+            ))
+            .await?;
+        let unsent: Vec<TicketRow> = self
+            .tx
+            .all(q!(
+                &format!(
+                    "SELECT {columns} WHERE t.workspace_id = $1 AND t.company_id = $2 \
+                     AND l.ticket_id IS NULL AND t.status NOT IN ('resolved', 'closed') \
+                     ORDER BY t.created_at LIMIT $3"
+                ),
+                due.workspace_id,
+                due.company_id,
+                CREATES_PER_RUN
+            ))
+            .await?;
+        rows.extend(unsent);
+        let messages: Vec<MessageRow> = self
+            .tx
+            .all(q!(
+                "SELECT m.ticket_id, m.id, m.author_name, \
+                 (m.author_staff_id IS NOT NULL OR COALESCE(m.psa_author, '') = 'agent') AS from_desk, m.body, \
+                 m.created_at, ml.direction, ml.sent_at, ml.external_id FROM ticket_messages m \
+                 LEFT JOIN psa_message_links ml ON ml.workspace_id = m.workspace_id AND ml.message_id = m.id \
+                 WHERE m.workspace_id = $1 AND m.company_id = $2 AND NOT m.internal \
+                 AND m.ticket_id IN (SELECT t.id FROM tickets t LEFT JOIN psa_ticket_links l \
+                   ON l.workspace_id = t.workspace_id AND l.ticket_id = t.id \
+                   WHERE t.workspace_id = $3 AND t.company_id = $4 \
+                   AND (l.connector_id = $5 OR (l.ticket_id IS NULL AND t.status NOT IN ('resolved', 'closed')))) \
+                 ORDER BY m.created_at, m.id",
+                due.workspace_id,
+                due.company_id,
+                due.workspace_id,
+                due.company_id,
+                due.connector_id
+            ))
+            .await?;
+        let mut tickets: Vec<PsaTicket> = rows
+            .into_iter()
+            .map(|r| PsaTicket {
+                id: TicketId::from_stored(&r.id),
+                number: r.number,
+                title: r.title,
+                status: TicketStatus::parse(&r.status).unwrap_or(TicketStatus::Open),
+                priority: r.priority,
+                requester: r.requester,
+                created_at: r.created_at,
+                details: String::new(),
+                first_message: None,
+                link: r.portico_status.map(|portico_status| PsaLink {
+                    external_id: r.external_id,
+                    create_sent_at: r.create_sent_at,
+                    portico_status,
+                    psa_status: r.psa_status.unwrap_or_default(),
+                }),
+                outgoing: Vec::new(),
+            })
+            .collect();
+        let index: std::collections::HashMap<String, usize> = tickets
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.as_text(), i))
+            .collect();
+        for m in messages {
+            let Some(&i) = index.get(&m.ticket_id) else {
+                continue;
+            };
+            let ticket = &mut tickets[i];
+            if ticket.first_message.is_none() {
+                ticket.first_message = Some(MessageId::from_stored(&m.id));
+                ticket.details = m.body;
+                continue;
+            }
+            match (m.direction.as_deref(), &m.external_id) {
+                // Crossed already (either way), or sent as the ticket's own text.
+                (Some("in" | "details"), _) | (Some("out"), Some(_)) => {}
+                (_, _) => ticket.outgoing.push(PsaOutgoing {
+                    message: MessageId::from_stored(&m.id),
+                    author: m.author_name,
+                    from_desk: m.from_desk,
+                    body: m.body,
+                    created_at: m.created_at,
+                    sent_at: m.sent_at,
+                }),
+            }
+        }
+        Ok(tickets)
+    }
+
+    /// Notes, before the PSA is asked, that ticket `ticket` is being created there: should the
+    /// answer not come, the next try looks for it first.
+    pub async fn psa_create_sending(
+        &mut self,
+        due: &DueTenant,
+        ticket: &PsaTicket,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let updated = self
+            .tx
+            .exec(q!(
+                "UPDATE psa_ticket_links SET create_sent_at = $1 WHERE workspace_id = $2 \
+                 AND ticket_id = $3 AND external_id IS NULL",
+                at,
+                due.workspace_id,
+                ticket.id
+            ))
+            .await?;
+        if updated == 0 {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO psa_ticket_links (workspace_id, company_id, ticket_id, connector_id, \
+                     external_tenant, create_sent_at, portico_status, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    due.workspace_id,
+                    due.company_id,
+                    ticket.id,
+                    due.connector_id,
+                    &due.external_id,
+                    at,
+                    ticket.status.as_str(),
+                    at
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Records the PSA's ticket `external_id` for `ticket`, with the status both sides now
+    /// have; its first message went with it as the PSA ticket's text.
+    pub async fn psa_created(
+        &mut self,
+        due: &DueTenant,
+        ticket: &PsaTicket,
+        external_id: &str,
+        psa_status: &str,
+        psa_status_name: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE psa_ticket_links SET external_id = $1, portico_status = $2, psa_status = $3, \
+                 psa_status_name = $4, synced_at = $5, last_error = '', failures = 0 \
+                 WHERE workspace_id = $6 AND ticket_id = $7",
+                external_id,
+                ticket.status.as_str(),
+                psa_status,
+                psa_status_name,
+                at,
+                due.workspace_id,
+                ticket.id
+            ))
+            .await?;
+        if let Some(first) = ticket.first_message {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO psa_message_links (workspace_id, company_id, ticket_id, message_id, \
+                     direction, external_id, sent_at) VALUES ($1, $2, $3, $4, 'details', NULL, $5) \
+                     ON CONFLICT DO NOTHING",
+                    due.workspace_id,
+                    due.company_id,
+                    ticket.id,
+                    first,
+                    at
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Notes, before the PSA is asked, that reply `message` is being sent.
+    pub async fn psa_message_sending(
+        &mut self,
+        due: &DueTenant,
+        ticket: TicketId,
+        message: MessageId,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "INSERT INTO psa_message_links (workspace_id, company_id, ticket_id, message_id, \
+                 direction, external_id, sent_at) VALUES ($1, $2, $3, $4, 'out', NULL, $5) \
+                 ON CONFLICT (workspace_id, message_id) DO UPDATE SET sent_at = $6",
+                due.workspace_id,
+                due.company_id,
+                ticket,
+                message,
+                at,
+                at
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Records the PSA's action `external_id` for reply `message`.
+    pub async fn psa_message_sent(
+        &mut self,
+        due: &DueTenant,
+        message: MessageId,
+        external_id: &str,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE psa_message_links SET external_id = $1 WHERE workspace_id = $2 AND message_id = $3",
+                external_id,
+                due.workspace_id,
+                message
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Records that both sides now have the statuses given (after a push, a pull, or a conflict
+    /// settled: `conflict` says how).
+    pub async fn psa_statuses_agree(
+        &mut self,
+        due: &DueTenant,
+        ticket: TicketId,
+        portico_status: TicketStatus,
+        psa_status: &str,
+        psa_status_name: &str,
+        conflict: Option<&str>,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE psa_ticket_links SET portico_status = $1, psa_status = $2, psa_status_name = $3, \
+                 synced_at = $4, last_error = '', failures = 0, \
+                 conflict = CASE WHEN $5 = '' THEN conflict ELSE $6 END, \
+                 conflict_at = CASE WHEN $7 = '' THEN conflict_at ELSE $8 END \
+                 WHERE workspace_id = $9 AND ticket_id = $10",
+                portico_status.as_str(),
+                psa_status,
+                psa_status_name,
+                at,
+                conflict.unwrap_or(""),
+                conflict.unwrap_or(""),
+                conflict.unwrap_or(""),
+                at,
+                due.workspace_id,
+                ticket
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Keeps ticket `ticket`'s failure on its link: shown on the ticket's desk page and in the
+    /// run's summary, tried again at the next run.
+    pub async fn psa_ticket_failed(
+        &mut self,
+        due: &DueTenant,
+        ticket: &PsaTicket,
+        error: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        let error: String = error.chars().take(500).collect();
+        let updated = self
+            .tx
+            .exec(q!(
+                "UPDATE psa_ticket_links SET last_error = $1, failures = failures + 1 \
+                 WHERE workspace_id = $2 AND ticket_id = $3",
+                &error,
+                due.workspace_id,
+                ticket.id
+            ))
+            .await?;
+        if updated == 0 {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO psa_ticket_links (workspace_id, company_id, ticket_id, connector_id, \
+                     external_tenant, portico_status, last_error, failures, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8)",
+                    due.workspace_id,
+                    due.company_id,
+                    ticket.id,
+                    due.connector_id,
+                    &due.external_id,
+                    ticket.status.as_str(),
+                    &error,
+                    at
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Ends a PSA run: the watermark for the next incremental read, and the run's record.
+    pub async fn psa_run_done(
+        &mut self,
+        store: &Store,
+        due: &DueTenant,
+        token: &str,
+        watermark: &str,
+        counts: SyncCounts,
+        summary: &str,
+        report: &RunReport,
+    ) -> Result<bool, StoreError> {
+        if !self.holds_claim(due, token).await? {
+            return Ok(false);
+        }
+        self.tx
+            .exec(q!(
+                "UPDATE connector_tenants SET alerts_watermark = $1 WHERE connector_id = $2 \
+                 AND external_id = $3",
+                watermark,
+                due.connector_id,
+                &due.external_id
+            ))
+            .await?;
+        self.run_succeeded(store, due, report, counts, summary, &[])
+            .await?;
+        Ok(true)
+    }
+
+    /// The PSA actions already brought in or sent for `ticket`.
+    pub async fn psa_known_actions(
+        &mut self,
+        due: &DueTenant,
+        ticket: TicketId,
+    ) -> Result<HashSet<String>, StoreError> {
+        let rows: Vec<(Option<String>,)> = self
+            .tx
+            .all(q!(
+                "SELECT external_id FROM psa_message_links WHERE workspace_id = $1 AND ticket_id = $2",
+                due.workspace_id,
+                ticket
+            ))
+            .await?;
+        Ok(rows.into_iter().filter_map(|(id,)| id).collect())
+    }
+}
+
+impl Store {
+    /// Brings the PSA's side of ticket `ticket` in, in one transaction of the connector's
+    /// scope (fenced to the mapped company): its new public replies, and its status when the
+    /// PSA changed it. Each reply is linked to its action, so it never comes in twice.
+    pub async fn psa_bring_in(
+        &self,
+        due: &DueTenant,
+        ticket: TicketId,
+        replies: &[PsaReply],
+        status: Option<TicketStatus>,
+    ) -> Result<(), StoreError> {
+        let scope = Scope::for_connector(due.workspace_id, due.company_id, due.kind.label());
+        let mut tx = self.scoped_write(&scope).await?;
+        for reply in replies {
+            let message = tx
+                .record_tool_reply(ticket, &reply.author, reply.kind, &reply.body, reply.at)
+                .await?;
+            tx.link_tool_message(due.company_id, ticket, message, &reply.external_id)
+                .await?;
+        }
+        if let Some(status) = status {
+            tx.record_tool_status(ticket, status).await?;
+        }
+        tx.commit().await
+    }
+}
