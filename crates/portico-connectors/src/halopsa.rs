@@ -272,21 +272,26 @@ impl<'a> Halo<'a> {
         let url = format!("{}{path}", self.api_url);
         for renewed in [false, true] {
             let token = self.token().await?;
-            let answer: Answer<T> = self
-                .client
-                .send(&mut self.requests, what, |c| {
-                    let request = match post {
-                        Some(body) => c
-                            .post(&url)
-                            .header(reqwest::header::CONTENT_TYPE, "application/json")
-                            .body(body.to_string()),
-                        None => c.get(&url),
-                    };
-                    request
-                        .bearer_auth(&token)
-                        .header(reqwest::header::ACCEPT, "application/json")
-                })
-                .await?;
+            let build = |c: &reqwest::Client| {
+                let request = match post {
+                    Some(body) => c
+                        .post(&url)
+                        .header(reqwest::header::CONTENT_TYPE, "application/json")
+                        .body(body.to_string()),
+                    None => c.get(&url),
+                };
+                request
+                    .bearer_auth(&token)
+                    .header(reqwest::header::ACCEPT, "application/json")
+            };
+            // A POST creates: repeated blindly after a lost answer, it could create twice.
+            let answer: Answer<T> = if post.is_some() {
+                self.client
+                    .send_once(&mut self.requests, what, build)
+                    .await?
+            } else {
+                self.client.send(&mut self.requests, what, build).await?
+            };
             match answer {
                 Answer::Ok(value) => return Ok(value),
                 Answer::Unauthorized(_) if !renewed => self.token = None,

@@ -110,6 +110,28 @@ impl VendorClient {
         what: &str,
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<Answer<T>, SyncError> {
+        self.send_with(requests, what, build, true).await
+    }
+
+    /// Like [`VendorClient::send`] for a request that must not be repeated blindly (a create):
+    /// only a `429` (refused before any work) is tried again; a lost connection or a server
+    /// error leaves its outcome unknown, for the caller to look for before sending it again.
+    pub(crate) async fn send_once<T: DeserializeOwned>(
+        &self,
+        requests: &mut i64,
+        what: &str,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<Answer<T>, SyncError> {
+        self.send_with(requests, what, build, false).await
+    }
+
+    async fn send_with<T: DeserializeOwned>(
+        &self,
+        requests: &mut i64,
+        what: &str,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+        repeat_unknown: bool,
+    ) -> Result<Answer<T>, SyncError> {
         let mut tries = 0;
         loop {
             tries += 1;
@@ -120,7 +142,7 @@ impl VendorClient {
             self.check(request.url().as_str())?;
             let response = match self.client.execute(request).await {
                 Ok(response) => response,
-                Err(e) if tries < TRIES => {
+                Err(e) if tries < TRIES && repeat_unknown => {
                     tracing::debug!(target: "portico::connectors", error = %e, what, "request failed; retrying");
                     self.pause(Self::backoff(tries)).await;
                     continue;
@@ -154,7 +176,7 @@ impl VendorClient {
             match code {
                 401 => return Ok(Answer::Unauthorized(error)),
                 403 => return Ok(Answer::Forbidden(error)),
-                429 | 500 | 502 | 503 | 504 if tries < TRIES => {
+                429 | 500 | 502 | 503 | 504 if tries < TRIES && (repeat_unknown || code == 429) => {
                     let wait = retry_after.unwrap_or_else(|| Self::backoff(tries));
                     if wait > LONGEST_WAIT {
                         return Err(SyncError::Throttled {

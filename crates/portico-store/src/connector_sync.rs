@@ -302,12 +302,17 @@ impl SystemTx {
             "SELECT t.connector_id, t.external_id FROM connector_tenants t JOIN connectors c \
              ON c.workspace_id = t.workspace_id AND c.id = t.connector_id \
              WHERE t.kind = 'halopsa' AND t.company_id IS NOT NULL AND c.enabled AND t.failures = 0 \
-             AND t.last_attempt_at IS NOT NULL AND (t.claimed_until IS NULL OR t.claimed_until < ",
+             AND t.last_attempt_at < ",
         );
-        query.arg(now).sql(
-            ") AND EXISTS (SELECT 1 FROM tickets tk WHERE tk.workspace_id = t.workspace_id \
-             AND tk.company_id = t.company_id AND tk.updated_at > t.last_attempt_at) LIMIT ",
-        );
+        // Times are whole seconds: a change in the second the last run began counts (`>=`),
+        // and a run waits for that second to pass, so that its own writes call for one more
+        // run at most.
+        let at = query.placeholder(now);
+        query.sql(&format!(
+            "{at} AND (t.claimed_until IS NULL OR t.claimed_until < {at}) \
+             AND EXISTS (SELECT 1 FROM tickets tk WHERE tk.workspace_id = t.workspace_id \
+             AND tk.company_id = t.company_id AND tk.updated_at >= t.last_attempt_at) LIMIT "
+        ));
         query.arg(limit.clamp(1, 100));
         let changed: Vec<(String, String)> = self.tx.all(query).await?;
         for pair in changed {

@@ -2270,3 +2270,586 @@ async fn acronis_feeds_the_backup_section() {
         "{requests:?}"
     );
 }
+
+macro_rules! halo_fixture {
+    ($name:literal) => {
+        include_str!(concat!(
+            "../../portico-connectors/tests/fixtures/halopsa/",
+            $name
+        ))
+    };
+}
+
+const HALO_CLIENT: &str = "portico-halo-replay-client";
+const HALO_SECRET: &str = "halo-replay-secret-never-shown";
+const HALO_TENANT: &str = "portico";
+const HALO_ACME: &str = "12";
+
+/// The HaloPSA replay: an instance's tickets and actions kept as HaloPSA keeps them, and what
+/// the test makes go wrong.
+#[derive(Default)]
+struct HaloReplay {
+    tickets: Vec<serde_json::Value>,
+    actions: Vec<serde_json::Value>,
+    next_id: i64,
+    /// The next create is made, but its answer lost (a 502 after the work).
+    lose_next_create: bool,
+    /// The next reply is added, but its answer lost.
+    lose_next_action: bool,
+    /// The next create is refused (a 400, nothing made).
+    refuse_next_create: bool,
+    requests: Vec<String>,
+}
+
+type HaloShared = Arc<Mutex<HaloReplay>>;
+
+impl HaloReplay {
+    fn id(&mut self) -> i64 {
+        self.next_id += 1;
+        1000 + self.next_id
+    }
+
+    fn touch(&mut self, ticket: i64) {
+        let now = jiff::Timestamp::now().as_second();
+        if let Some(t) = self.tickets.iter_mut().find(|t| t["id"] == ticket) {
+            t["_updated"] = now.into();
+            t["last_update"] = halo_time(now).into();
+        }
+    }
+
+    fn ticket_for(&self, portico_id: &str) -> Vec<serde_json::Value> {
+        self.tickets
+            .iter()
+            .filter(|t| t["third_party_id_string"] == portico_id)
+            .cloned()
+            .collect()
+    }
+
+    /// A technician writes on ticket `ticket` in HaloPSA.
+    fn technician_writes(&mut self, ticket: i64, note: &str, hidden: bool) {
+        let id = self.id();
+        self.actions.push(serde_json::json!({
+            "id": id, "ticket_id": ticket, "note": note, "outcome": if hidden { "Private Note" } else { "Email User" },
+            "who": "Dana Tech", "hiddenfromuser": hidden, "actionby_agent_id": 7, "actionby_user_id": 0,
+            "datetime": halo_time(jiff::Timestamp::now().as_second()),
+        }));
+        self.touch(ticket);
+    }
+
+    fn set_status(&mut self, ticket: i64, status: i64) {
+        if let Some(t) = self.tickets.iter_mut().find(|t| t["id"] == ticket) {
+            t["status_id"] = status.into();
+        }
+        self.touch(ticket);
+    }
+}
+
+fn halo_time(at: i64) -> String {
+    jiff::Timestamp::from_second(at)
+        .unwrap()
+        .strftime("%Y-%m-%dT%H:%M:%S")
+        .to_string()
+}
+
+fn query_map(query: &str) -> HashMap<String, String> {
+    form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+async fn halo_token(
+    State(replay): State<HaloShared>,
+    RawQuery(query): RawQuery,
+    body: String,
+) -> Response {
+    replay
+        .lock()
+        .unwrap()
+        .requests
+        .push("POST /auth/token".into());
+    let form = query_map(&body);
+    let tenant = query_map(&query.unwrap_or_default());
+    let good = form.get("grant_type").map(String::as_str) == Some("client_credentials")
+        && form.get("client_id").map(String::as_str) == Some(HALO_CLIENT)
+        && form.get("client_secret").map(String::as_str) == Some(HALO_SECRET)
+        && form.get("scope").map(String::as_str) == Some("all")
+        && tenant.get("tenant").map(String::as_str) == Some(HALO_TENANT);
+    if !good {
+        return json(
+            StatusCode::UNAUTHORIZED,
+            halo_fixture!("error_401.json").into(),
+        );
+    }
+    json(StatusCode::OK, halo_fixture!("token.json").into())
+}
+
+fn halo_authorized(headers: &HeaderMap) -> bool {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == "Bearer halo-replay-access-token-1")
+}
+
+async fn halo_get(
+    State(replay): State<HaloShared>,
+    Path(path): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let mut r = replay.lock().unwrap();
+    let query = query.unwrap_or_default();
+    r.requests.push(format!("GET /api/{path}?{query}"));
+    if !halo_authorized(&headers) {
+        return json(
+            StatusCode::UNAUTHORIZED,
+            halo_fixture!("error_401.json").into(),
+        );
+    }
+    let q = query_map(&query);
+    let page = |items: Vec<serde_json::Value>, key: &str| {
+        let size: usize = q
+            .get("page_size")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(50);
+        let no: usize = q.get("page_no").and_then(|s| s.parse().ok()).unwrap_or(1);
+        let count = items.len();
+        let slice: Vec<_> = items.into_iter().skip((no - 1) * size).take(size).collect();
+        json(
+            StatusCode::OK,
+            serde_json::json!({ "record_count": count, key: slice }).to_string(),
+        )
+    };
+    match path.as_str() {
+        "Client" => json(StatusCode::OK, halo_fixture!("clients.json").into()),
+        "Status" => json(StatusCode::OK, halo_fixture!("statuses.json").into()),
+        "Tickets" => {
+            let client: i64 = q["client_id"].parse().unwrap();
+            let since = q.get("lastupdatefromdate").map(|s| {
+                s.parse::<jiff::civil::DateTime>()
+                    .unwrap()
+                    .to_zoned(jiff::tz::TimeZone::UTC)
+                    .unwrap()
+                    .timestamp()
+                    .as_second()
+            });
+            let mut found: Vec<_> = r
+                .tickets
+                .iter()
+                .filter(|t| t["client_id"] == client)
+                .filter(|t| since.is_none_or(|s| t["_updated"].as_i64().unwrap() >= s))
+                .cloned()
+                .collect();
+            if q.get("orderdesc").map(String::as_str) == Some("true") {
+                found.reverse();
+            }
+            page(found, "tickets")
+        }
+        "Actions" => {
+            let ticket: i64 = q["ticket_id"].parse().unwrap();
+            let private_too = q.get("excludeprivate").map(String::as_str) != Some("true");
+            let found: Vec<_> = r
+                .actions
+                .iter()
+                .filter(|a| a["ticket_id"] == ticket)
+                .filter(|a| private_too || a["hiddenfromuser"] != true)
+                .cloned()
+                .collect();
+            page(found, "actions")
+        }
+        other if other.starts_with("Tickets/") => {
+            let id: i64 = other["Tickets/".len()..].parse().unwrap();
+            match r.tickets.iter().find(|t| t["id"] == id) {
+                Some(t) => json(StatusCode::OK, t.to_string()),
+                None => json(StatusCode::NOT_FOUND, "{}".into()),
+            }
+        }
+        _ => json(StatusCode::NOT_FOUND, "{}".into()),
+    }
+}
+
+async fn halo_post(
+    State(replay): State<HaloShared>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let mut r = replay.lock().unwrap();
+    r.requests.push(format!("POST /api/{path} {body}"));
+    if !halo_authorized(&headers) {
+        return json(
+            StatusCode::UNAUTHORIZED,
+            halo_fixture!("error_401.json").into(),
+        );
+    }
+    let list: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+    let mut item = list.into_iter().next().unwrap();
+    let now = jiff::Timestamp::now().as_second();
+    match path.as_str() {
+        "Tickets" => {
+            if let Some(id) = item.get("id").and_then(|i| i.as_i64()) {
+                let status = item["status_id"].as_i64().unwrap();
+                r.set_status(id, status);
+                let t = r.tickets.iter().find(|t| t["id"] == id).unwrap().clone();
+                return json(StatusCode::OK, t.to_string());
+            }
+            if r.refuse_next_create {
+                r.refuse_next_create = false;
+                return json(
+                    StatusCode::BAD_REQUEST,
+                    r#"{"error": "validation", "error_description": "Summary is too long"}"#.into(),
+                );
+            }
+            let id = r.id();
+            item["id"] = id.into();
+            item["status_id"] = 1.into();
+            item["_updated"] = now.into();
+            item["last_update"] = halo_time(now).into();
+            r.tickets.push(item.clone());
+            if r.lose_next_create {
+                r.lose_next_create = false;
+                return json(StatusCode::BAD_GATEWAY, "{}".into());
+            }
+            json(StatusCode::OK, item.to_string())
+        }
+        "Actions" => {
+            let id = r.id();
+            item["id"] = id.into();
+            item["datetime"] = halo_time(now).into();
+            let ticket = item["ticket_id"].as_i64().unwrap();
+            r.actions.push(item.clone());
+            r.touch(ticket);
+            if r.lose_next_action {
+                r.lose_next_action = false;
+                return json(StatusCode::BAD_GATEWAY, "{}".into());
+            }
+            json(StatusCode::OK, item.to_string())
+        }
+        _ => json(StatusCode::NOT_FOUND, "{}".into()),
+    }
+}
+
+async fn start_halo() -> (HaloShared, String) {
+    let replay: HaloShared = Arc::default();
+    let app = axum::Router::new()
+        .route("/auth/token", axum::routing::post(halo_token))
+        .route("/api/{*path}", axum::routing::get(halo_get).post(halo_post))
+        .with_state(replay.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (replay, base)
+}
+
+/// Runs whatever is due and returns the HaloPSA tenant's outcome.
+/// Runs whatever is due, as the worker's rounds do, until the HaloPSA tenant has run (a change
+/// in the second its last run began waits for that second to pass); returns its outcome.
+async fn halo_round(app: &TestApp) -> portico_store::connector_sync::SyncCounts {
+    for _ in 0..40 {
+        let round = run_due(app.store(), &client(), 10).await.unwrap();
+        if let Some(outcome) = round.tenants.iter().find(|t| t.external_id == HALO_ACME) {
+            return outcome.result.clone().unwrap().expect("synced");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the HaloPSA tenant never became due");
+}
+
+/// Issue 17's PSA two-way: HaloPSA's clients mapped to companies; a ticket raised in the
+/// portal created in HaloPSA, a portal reply sent as an action the user sees (within the next
+/// round, not the interval), a technician's public reply in HaloPSA shown in the portal (their
+/// private note never), status changes both ways, a conflict settled and shown, a create whose
+/// answer was lost found instead of made twice, a refused create shown on the desk's page and
+/// tried again, an internal note never sent, and a repeat that writes nothing.
+#[tokio::test]
+async fn halopsa_tickets_cross_both_ways() {
+    let app = TestApp::spawn().await;
+    let (replay, base) = start_halo().await;
+    let created = app
+        .post_as(
+            Who::Owner,
+            "/settings/connectors",
+            &[
+                ("kind", "halopsa"),
+                ("name", "HaloPSA"),
+                ("home_tenant", HALO_TENANT),
+                ("client_id", HALO_CLIENT),
+                ("secret", HALO_SECRET),
+                ("sync_every_minutes", "60"),
+                ("auth_url", &format!("{base}/auth")),
+                ("api_url", &format!("{base}/api")),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let connector = created.headers["location"]
+        .to_str()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    run_due(app.store(), &client(), 10).await.unwrap();
+    let shown = app.get_as(Who::Owner, &connector).await;
+    assert!(shown.body.contains("Acme Dental") && shown.body.contains("Birchwood Legal"));
+    assert!(!shown.body.contains("Former Client Pty Ltd"));
+    assert!(!shown.body.contains(HALO_SECRET));
+    let a = app.fx.company_a.to_string();
+    assert_eq!(map(&app, &connector, HALO_ACME, &a).await.status, 303);
+
+    // A ticket raised in the portal: created in HaloPSA with its text, requester and id.
+    let raised = app
+        .post_as(
+            Who::Member,
+            "/tickets",
+            &[
+                ("title", "HALO-1 Scanner offline"),
+                ("priority", "normal"),
+                ("description", "The scanner at reception shows offline."),
+            ],
+        )
+        .await;
+    assert_eq!(raised.status, 303, "{}", raised.body);
+    let ticket = common::ticket_of(raised.location());
+    let path = format!("/tickets/{ticket}");
+    let first = halo_round(&app).await;
+    assert!(first.added >= 1, "{first:?}");
+    let halo_id = {
+        let r = replay.lock().unwrap();
+        let made = r.ticket_for(&ticket.to_string());
+        assert_eq!(made.len(), 1, "{:?}", r.tickets);
+        assert_eq!(made[0]["summary"], "HALO-1 Scanner offline");
+        assert_eq!(made[0]["client_id"], 12);
+        let details = made[0]["details"].as_str().unwrap();
+        assert!(
+            details.contains("The scanner at reception shows offline."),
+            "{details}"
+        );
+        made[0]["id"].as_i64().unwrap()
+    };
+    let desk = app.get_as(Who::Owner, &path).await;
+    assert!(
+        desk.body
+            .contains(&format!("HaloPSA ticket <strong>{halo_id}</strong>")),
+        "{}",
+        desk.body
+    );
+
+    // The client replies in the portal: the ticket changed, so the tenant is due now; the
+    // reply goes out once, as an action the user sees. The desk's internal note never does.
+    let replied = app
+        .post_as(
+            Who::Member,
+            &format!("{path}/replies"),
+            &[("body", "HALO-2 It is the one by the door.")],
+        )
+        .await;
+    assert_eq!(replied.status, 303, "{}", replied.body);
+    let noted = app
+        .post_as(
+            Who::Owner,
+            &format!("{path}/replies"),
+            &[("kind", "note"), ("body", "HALO-SECRET-NOTE do not send")],
+        )
+        .await;
+    assert_eq!(noted.status, 303, "{}", noted.body);
+    halo_round(&app).await;
+    {
+        let r = replay.lock().unwrap();
+        let sent: Vec<_> = r
+            .actions
+            .iter()
+            .filter(|a| a["note"] == "HALO-2 It is the one by the door.")
+            .collect();
+        assert_eq!(sent.len(), 1, "{:?}", r.actions);
+        assert_eq!(sent[0]["hiddenfromuser"], false);
+        assert_eq!(sent[0]["ticket_id"], halo_id);
+        assert!(!r.requests.iter().any(|q| q.contains("HALO-SECRET-NOTE")));
+    }
+
+    // A technician answers in HaloPSA and notes something privately, and puts the ticket
+    // with the user: the portal shows the answer and the status, never the note.
+    {
+        let mut r = replay.lock().unwrap();
+        r.technician_writes(halo_id, "HALO-3 Please power-cycle it.", false);
+        r.technician_writes(halo_id, "HALO-PRIVATE user broke it", true);
+        r.set_status(halo_id, 4);
+    }
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", HALO_ACME)],
+    )
+    .await;
+    let counts = halo_round(&app).await;
+    assert_eq!(counts.added, 1, "one reply brought in: {counts:?}");
+    let portal = app.get_as(Who::Member, &path).await;
+    assert!(
+        portal.body.contains("HALO-3 Please power-cycle it."),
+        "{}",
+        portal.body
+    );
+    assert!(portal.body.contains("Dana Tech"));
+    assert!(!portal.body.contains("HALO-PRIVATE"));
+    assert!(portal.body.contains("Awaiting your reply"));
+    let desk = app.get_as(Who::Owner, &path).await;
+    assert!(desk.body.contains("HALO-3 Please power-cycle it."));
+    assert!(
+        desk.body.contains("Staff reply"),
+        "a technician's reply is the desk's"
+    );
+    assert!(!desk.body.contains("HALO-PRIVATE"));
+
+    // Nothing new on either side: a repeat writes nothing and sends nothing.
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", HALO_ACME)],
+    )
+    .await;
+    let before = replay.lock().unwrap().actions.len();
+    let again = halo_round(&app).await;
+    assert_eq!((again.added, again.changed), (0, 0), "{again:?}");
+    assert_eq!(replay.lock().unwrap().actions.len(), before);
+
+    // The desk resolves it in Portico: HaloPSA's ticket is closed.
+    let resolved = app
+        .post_as(
+            Who::Owner,
+            &format!("{path}/update"),
+            &[
+                ("status", "resolved"),
+                ("priority", "normal"),
+                ("assignee", ""),
+            ],
+        )
+        .await;
+    assert_eq!(resolved.status, 303, "{}", resolved.body);
+    halo_round(&app).await;
+    assert_eq!(
+        replay.lock().unwrap().ticket_for(&ticket.to_string())[0]["status_id"],
+        9
+    );
+
+    // Both sides change it before the next run: HaloPSA's is kept, and the desk is told.
+    let held = app
+        .post_as(
+            Who::Owner,
+            &format!("{path}/update"),
+            &[
+                ("status", "on_hold"),
+                ("priority", "normal"),
+                ("assignee", ""),
+            ],
+        )
+        .await;
+    assert_eq!(held.status, 303, "{}", held.body);
+    replay.lock().unwrap().set_status(halo_id, 2);
+    halo_round(&app).await;
+    let desk = app.get_as(Who::Owner, &path).await;
+    assert!(
+        desk.body.contains("Status changed on both sides"),
+        "{}",
+        desk.body
+    );
+    let portal = app.get_as(Who::Member, &path).await;
+    assert!(
+        portal.body.contains(">Open<"),
+        "HaloPSA's status kept: {}",
+        portal.body
+    );
+
+    // A create whose answer is lost: the ticket is made in HaloPSA, Portico does not know;
+    // the desk's page says the sync failed, and the next run finds it instead of making another.
+    replay.lock().unwrap().lose_next_create = true;
+    let raised = app
+        .post_as(
+            Who::Member,
+            "/tickets",
+            &[
+                ("title", "HALO-4 Printer jams"),
+                ("priority", "normal"),
+                ("description", "Every page."),
+            ],
+        )
+        .await;
+    let lost = common::ticket_of(raised.location());
+    halo_round(&app).await;
+    let desk = app.get_as(Who::Owner, &format!("/tickets/{lost}")).await;
+    assert!(desk.body.contains("of this ticket failed"), "{}", desk.body);
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", HALO_ACME)],
+    )
+    .await;
+    halo_round(&app).await;
+    let made = replay.lock().unwrap().ticket_for(&lost.to_string());
+    assert_eq!(made.len(), 1, "no duplicate after the retry: {made:?}");
+    let desk = app.get_as(Who::Owner, &format!("/tickets/{lost}")).await;
+    assert!(
+        !desk.body.contains("of this ticket failed"),
+        "{}",
+        desk.body
+    );
+
+    // A reply whose answer is lost: found by its text next time, not sent twice.
+    replay.lock().unwrap().lose_next_action = true;
+    app.post_as(
+        Who::Member,
+        &format!("/tickets/{lost}/replies"),
+        &[("body", "HALO-5 Still jamming.")],
+    )
+    .await;
+    halo_round(&app).await;
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", HALO_ACME)],
+    )
+    .await;
+    halo_round(&app).await;
+    let copies = replay
+        .lock()
+        .unwrap()
+        .actions
+        .iter()
+        .filter(|a| a["note"] == "HALO-5 Still jamming.")
+        .count();
+    assert_eq!(copies, 1);
+
+    // HaloPSA refuses a create: the others go on; the desk sees why; it is tried again.
+    replay.lock().unwrap().refuse_next_create = true;
+    let raised = app
+        .post_as(
+            Who::Member,
+            "/tickets",
+            &[
+                ("title", "HALO-6 New starter"),
+                ("priority", "normal"),
+                ("description", "Laptop for Monday."),
+            ],
+        )
+        .await;
+    let refused = common::ticket_of(raised.location());
+    let counts = halo_round(&app).await;
+    assert_eq!(counts.retired, 0);
+    let desk = app.get_as(Who::Owner, &format!("/tickets/{refused}")).await;
+    assert!(desk.body.contains("Summary is too long"), "{}", desk.body);
+    let history = app.get_as(Who::Owner, &connector).await;
+    assert!(history.body.contains("1 failing"), "{}", history.body);
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", HALO_ACME)],
+    )
+    .await;
+    halo_round(&app).await;
+    assert_eq!(
+        replay
+            .lock()
+            .unwrap()
+            .ticket_for(&refused.to_string())
+            .len(),
+        1
+    );
+}

@@ -332,6 +332,13 @@ pub(crate) const COMPLIANCE_ATTESTATIONS: Tenant = client("compliance_attestatio
 pub(crate) const COMPLIANCE_ASSESSMENTS: Tenant = client("compliance_assessments");
 /// P6: each requirement's standing in an assessment.
 pub(crate) const COMPLIANCE_FINDINGS: Tenant = client("compliance_findings");
+/// I2: a ticket's counterpart in the MSP's PSA, with its sync state. The desk's records: read by
+/// staff methods only (and hidden from portal scopes by the PostgreSQL policy).
+pub(crate) const PSA_TICKET_LINKS: Tenant = client("psa_ticket_links");
+/// I2: which messages crossed to or from the PSA. Written by the sync and by a connector's
+/// scope (an INSERT, no predicate): described for the tests that hold the schema to the fence.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) const PSA_MESSAGE_LINKS: Tenant = client("psa_message_links");
 
 /// Every description, for the tests that hold them against the schema.
 #[cfg(test)]
@@ -387,6 +394,8 @@ pub(crate) const ALL: &[&Tenant] = &[
     &WEBHOOK_EVENTS,
     &SSO_PROVIDERS,
     &SSO_LOGINS,
+    &PSA_TICKET_LINKS,
+    &PSA_MESSAGE_LINKS,
     &TICKETS,
     &TICKET_MESSAGES,
     &TICKET_ATTACHMENTS,
@@ -597,6 +606,7 @@ mod tests {
     /// The scoped modules, read as text: none writes a tenant predicate by hand.
     const SOURCES: &[(&str, &str)] = &[
         ("api_idempotency.rs", include_str!("api_idempotency.rs")),
+        ("psa_links.rs", include_str!("psa_links.rs")),
         ("assets/edit.rs", include_str!("assets/edit.rs")),
         ("assets/fields.rs", include_str!("assets/fields.rs")),
         ("assets/mod.rs", include_str!("assets/mod.rs")),

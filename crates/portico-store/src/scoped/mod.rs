@@ -29,6 +29,7 @@ pub mod portal_settings;
 pub mod portal_users;
 pub mod presence;
 pub mod protection;
+pub mod psa_links;
 pub mod pushed_records;
 pub mod record_history;
 pub mod routing;

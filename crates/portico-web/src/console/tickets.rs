@@ -9,6 +9,7 @@ use portico_core::{
 };
 use portico_store::StoreError;
 use portico_store::scoped::canned_responses::{Placeholders, fill};
+use portico_store::scoped::psa_links::PsaLinkView;
 use portico_store::scoped::ticket_workflow::TicketChange;
 use portico_store::scoped::tickets::{
     AssigneeFilter, StatusFilter, TicketDetail, TicketQuery, TicketSummary,
@@ -234,6 +235,8 @@ pub(crate) struct TicketPage {
     canned: Vec<(String, String)>,
     /// Colleagues writing a reply to this ticket now.
     replying: Vec<String>,
+    /// Where the ticket stands with the MSP's PSA, when a PSA connector links it.
+    psa: Option<PsaLinkView>,
     /// Work logged on the ticket, and the log-time form: as typed when it was refused, else
     /// today's date on the reader's calendar.
     time: Vec<TimeEntry>,
@@ -306,6 +309,11 @@ async fn ticket_page_with(
         (Vec::new(), Vec::new(), Vec::new())
     };
     let replying = tx.others_replying(ticket).await?;
+    let psa = if can_work {
+        tx.psa_link(ticket).await?
+    } else {
+        None
+    };
     let time = if can_work {
         tx.ticket_time(ticket).await?
     } else {
@@ -313,6 +321,7 @@ async fn ticket_page_with(
     };
     tx.commit().await?;
     Ok(TicketPage {
+        psa,
         time,
         time_form: TimeDraft {
             worked_on: auth
