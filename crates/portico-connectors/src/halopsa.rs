@@ -29,7 +29,7 @@ use std::collections::HashMap;
 use portico_core::TicketStatus;
 use portico_store::Store;
 use portico_store::connector_sync::{DiscoveredTenant, DueTenant, SyncCounts};
-use portico_store::psa_sync::{PsaReply, PsaTicket};
+use portico_store::psa_sync::{PsaAgreement, PsaReply, PsaTicket};
 use portico_store::scoped::ticket_workflow::ToolAuthor;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -653,10 +653,12 @@ impl<'a> Halo<'a> {
         tx.psa_statuses_agree(
             due,
             ticket.id,
-            agreed,
-            &agreed_halo.to_string(),
-            &statuses.name(agreed_halo),
-            conflict.as_deref(),
+            &PsaAgreement {
+                portico: agreed,
+                psa_status: &agreed_halo.to_string(),
+                psa_status_name: &statuses.name(agreed_halo),
+                conflict: conflict.as_deref(),
+            },
             now,
         )
         .await?;

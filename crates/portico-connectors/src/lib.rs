@@ -189,9 +189,11 @@ pub async fn sync_tenant(
                 store,
                 due,
                 token,
-                &run.watermark,
-                run.counts,
-                &run.summary,
+                &portico_store::psa_sync::PsaRunRecord {
+                    watermark: &run.watermark,
+                    counts: run.counts,
+                    summary: &run.summary,
+                },
                 &report,
             )
             .await?

@@ -72,6 +72,25 @@ pub struct PsaReply {
     pub at: i64,
 }
 
+/// The statuses both sides have once a ticket is settled.
+#[derive(Debug, Clone, Copy)]
+pub struct PsaAgreement<'a> {
+    pub portico: TicketStatus,
+    pub psa_status: &'a str,
+    pub psa_status_name: &'a str,
+    /// How a conflict (both sides changed) was settled, when there was one.
+    pub conflict: Option<&'a str>,
+}
+
+/// What a PSA run leaves for its record.
+#[derive(Debug, Clone, Copy)]
+pub struct PsaRunRecord<'a> {
+    /// Where the next incremental read of the PSA starts (its own time text).
+    pub watermark: &'a str,
+    pub counts: SyncCounts,
+    pub summary: &'a str,
+}
+
 struct TicketRow {
     id: String,
     number: i64,
@@ -353,18 +372,16 @@ impl SystemTx {
         Ok(())
     }
 
-    /// Records that both sides now have the statuses given (after a push, a pull, or a conflict
-    /// settled: `conflict` says how).
+    /// Records that both sides now have the statuses `agreed` gives (after a push, a pull, or a
+    /// conflict settled).
     pub async fn psa_statuses_agree(
         &mut self,
         due: &DueTenant,
         ticket: TicketId,
-        portico_status: TicketStatus,
-        psa_status: &str,
-        psa_status_name: &str,
-        conflict: Option<&str>,
+        agreed: &PsaAgreement<'_>,
         at: i64,
     ) -> Result<(), StoreError> {
+        let conflict = agreed.conflict.unwrap_or("");
         self.tx
             .exec(q!(
                 "UPDATE psa_ticket_links SET portico_status = $1, psa_status = $2, psa_status_name = $3, \
@@ -372,13 +389,13 @@ impl SystemTx {
                  conflict = CASE WHEN $5 = '' THEN conflict ELSE $6 END, \
                  conflict_at = CASE WHEN $7 = '' THEN conflict_at ELSE $8 END \
                  WHERE workspace_id = $9 AND ticket_id = $10",
-                portico_status.as_str(),
-                psa_status,
-                psa_status_name,
+                agreed.portico.as_str(),
+                agreed.psa_status,
+                agreed.psa_status_name,
                 at,
-                conflict.unwrap_or(""),
-                conflict.unwrap_or(""),
-                conflict.unwrap_or(""),
+                conflict,
+                conflict,
+                conflict,
                 at,
                 due.workspace_id,
                 ticket
@@ -433,9 +450,7 @@ impl SystemTx {
         store: &Store,
         due: &DueTenant,
         token: &str,
-        watermark: &str,
-        counts: SyncCounts,
-        summary: &str,
+        run: &PsaRunRecord<'_>,
         report: &RunReport,
     ) -> Result<bool, StoreError> {
         if !self.holds_claim(due, token).await? {
@@ -445,12 +460,12 @@ impl SystemTx {
             .exec(q!(
                 "UPDATE connector_tenants SET alerts_watermark = $1 WHERE connector_id = $2 \
                  AND external_id = $3",
-                watermark,
+                run.watermark,
                 due.connector_id,
                 &due.external_id
             ))
             .await?;
-        self.run_succeeded(store, due, report, counts, summary, &[])
+        self.run_succeeded(store, due, report, run.counts, run.summary, &[])
             .await?;
         Ok(true)
     }
