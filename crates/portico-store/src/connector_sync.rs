@@ -268,6 +268,10 @@ pub struct RunReport {
     pub requests: i64,
 }
 
+/// Why a connector whose stored secret no longer opens does not run.
+const SECRET_UNREADABLE: &str = "The stored secret cannot be read with this server's key file \
+     (was the key file replaced?): enter the secret again.";
+
 /// Rows per multi-row INSERT.
 pub(crate) const INSERT_BATCH: usize = 200;
 
@@ -357,13 +361,32 @@ impl SystemTx {
                     &external
                 ))
                 .await?;
-            let secret = sealer.open(
-                &secret_context(&row.workspace_id, &row.connector_id),
-                &row.secret_sealed,
-            )?;
+            let Some(secret) = sealer
+                .open(
+                    &secret_context(&row.workspace_id, &row.connector_id),
+                    &row.secret_sealed,
+                )
+                .ok()
+                .and_then(|s| String::from_utf8(s).ok())
+            else {
+                // This connector's tenants wait (an hour) with the reason shown; the others run.
+                self.tx
+                    .exec(q!(
+                        "UPDATE connector_tenants SET last_error = $1, last_attempt_at = $2, \
+                         failures = failures + 1, next_sync_at = $3, refresh_requested_at = NULL, \
+                         claim_token = NULL, claimed_until = NULL \
+                         WHERE connector_id = $4 AND external_id = $5",
+                        SECRET_UNREADABLE,
+                        now,
+                        now + 3600,
+                        &connector,
+                        &external
+                    ))
+                    .await?;
+                continue;
+            };
             due.push(DueTenant {
-                secret: String::from_utf8(secret)
-                    .map_err(|_| StoreError::Corrupt("a connector secret is not text".into()))?,
+                secret,
                 workspace_id: WorkspaceId::from_stored(&row.workspace_id),
                 connector_id: ConnectorId::from_stored(&row.connector_id),
                 connector_name: row.connector_name,
@@ -443,7 +466,24 @@ impl SystemTx {
                     &id
                 ))
                 .await?;
-            let secret = sealer.open(&secret_context(&workspace, &id), &sealed)?;
+            // A secret that no longer opens (the key file replaced) stops this connector only,
+            // with an error its owners see, never the worker's rounds for every other one.
+            let Some(secret) = sealer
+                .open(&secret_context(&workspace, &id), &sealed)
+                .ok()
+                .and_then(|s| String::from_utf8(s).ok())
+            else {
+                self.tx
+                    .exec(q!(
+                        "UPDATE connectors SET discovery_error = $1, discovered_at = $2, \
+                         discover_requested_at = NULL, discovery_claimed_until = NULL WHERE id = $3",
+                        SECRET_UNREADABLE,
+                        now,
+                        &id
+                    ))
+                    .await?;
+                continue;
+            };
             due.push(DueDiscovery {
                 workspace_id: WorkspaceId::from_stored(&workspace),
                 connector_id: ConnectorId::from_stored(&id),
@@ -453,8 +493,7 @@ impl SystemTx {
                 api_url,
                 home_tenant,
                 client_id,
-                secret: String::from_utf8(secret)
-                    .map_err(|_| StoreError::Corrupt("a connector secret is not text".into()))?,
+                secret,
             });
         }
         Ok(due)

@@ -1485,6 +1485,19 @@ impl SystemTx {
         Ok(row.map(|(stale,)| stale != 0))
     }
 
+    /// Replaces connector `id`'s sealed secret with one no key opens, as if the server's key
+    /// file had been replaced since it was stored (tests).
+    #[cfg(feature = "test-hooks")]
+    pub async fn spoil_connector_secret(&mut self, id: &str) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE connectors SET secret_sealed = 'v1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' WHERE id = $1",
+                id
+            ))
+            .await?;
+        Ok(())
+    }
+
     /// Counts rows of a table by name (tests; the name is checked against the schema's tables).
     #[cfg(feature = "test-hooks")]
     pub async fn count_rows(&mut self, table: &str) -> Result<i64, StoreError> {

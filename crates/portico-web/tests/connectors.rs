@@ -2852,4 +2852,58 @@ async fn halopsa_tickets_cross_both_ways() {
             .len(),
         1
     );
+
+    // A connector whose stored secret no longer opens (the key file replaced) stops itself
+    // only, with the reason on its page: another connector's tenant still runs.
+    let second = app
+        .post_as(
+            Who::Owner,
+            "/settings/connectors",
+            &[
+                ("kind", "halopsa"),
+                ("name", "HaloPSA (second desk)"),
+                ("home_tenant", HALO_TENANT),
+                ("client_id", HALO_CLIENT),
+                ("secret", HALO_SECRET),
+                ("sync_every_minutes", "60"),
+                ("auth_url", &format!("{base}/auth")),
+                ("api_url", &format!("{base}/api")),
+            ],
+        )
+        .await;
+    let second = second.headers["location"]
+        .to_str()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    run_due(app.store(), &client(), 10).await.unwrap();
+    let b = app.fx.company_b.to_string();
+    assert_eq!(map(&app, &second, "14", &b).await.status, 303);
+    let mut tx = app.store().system_unscoped().await.unwrap();
+    tx.spoil_connector_secret(connector.rsplit('/').next().unwrap())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", HALO_ACME)],
+    )
+    .await;
+    let round = run_due(app.store(), &client(), 10).await.unwrap();
+    let ran: Vec<&str> = round
+        .tenants
+        .iter()
+        .map(|t| t.external_id.as_str())
+        .collect();
+    assert_eq!(ran, ["14"], "{round:?}");
+    assert!(round.tenants[0].result.clone().unwrap().is_ok());
+    let page = app.get_as(Who::Owner, &connector).await;
+    assert!(
+        page.body.contains("enter the secret again"),
+        "{}",
+        page.body
+    );
 }
