@@ -83,6 +83,8 @@ struct HaloStatus {
 struct HaloTicket {
     id: i64,
     #[serde(default)]
+    client_id: Option<i64>,
+    #[serde(default)]
     status_id: Option<i64>,
     #[serde(default)]
     third_party_id_string: Option<String>,
@@ -128,6 +130,20 @@ fn halo_time(at: i64) -> String {
 
 fn encode(text: &str) -> String {
     url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// Text as compared to find a reply sent before: HaloPSA may keep it with other whitespace.
+fn same_text(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A reply's text as Portico keeps it: no control characters but line breaks and tabs, at most
+/// 20,000 characters (what a reply may hold).
+fn clean_note(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .take(20_000)
+        .collect()
 }
 
 /// What a HaloPSA status means in Portico, from its name.
@@ -471,6 +487,25 @@ impl<'a> Halo<'a> {
         Ok(())
     }
 
+    /// HaloPSA's ticket `external`, if it still belongs to the client `due` maps: a ticket a
+    /// technician moved to another client is no longer this company's to sync.
+    async fn ticket(&mut self, due: &DueTenant, external: &str) -> Result<HaloTicket, SyncError> {
+        let ticket: HaloTicket = self
+            .call(
+                None,
+                &format!("/Tickets/{}", encode(external)),
+                "reading a ticket",
+            )
+            .await?;
+        let ours = due.external_id.parse::<i64>().ok();
+        if ticket.client_id.is_some() && ticket.client_id != ours {
+            return Err(SyncError::Vendor(format!(
+                "HaloPSA ticket {external} was moved to another client: it is no longer synced"
+            )));
+        }
+        Ok(ticket)
+    }
+
     /// The ticket's actions the user may see.
     async fn public_actions(&mut self, external: &str) -> Result<Vec<HaloAction>, SyncError> {
         let actions: Vec<HaloAction> = self
@@ -486,7 +521,8 @@ impl<'a> Halo<'a> {
             .await?;
         Ok(actions
             .into_iter()
-            .filter(|a| a.hiddenfromuser != Some(true))
+            // Fail closed: only an action HaloPSA says the user may see comes out.
+            .filter(|a| a.hiddenfromuser == Some(false))
             .filter(|a| a.note.as_deref().is_some_and(|n| !n.trim().is_empty()))
             .collect())
     }
@@ -501,19 +537,29 @@ impl<'a> Halo<'a> {
         tally: &mut Tally,
     ) -> Result<(), SyncError> {
         let mut seen: Option<Vec<HaloAction>> = None;
+        let mut taken: std::collections::HashSet<i64> = std::collections::HashSet::new();
         for reply in &ticket.outgoing {
             if reply.sent_at.is_some() {
-                // Sent before without an answer: it may be there already.
+                // Sent before without an answer: it may be there already. An action already
+                // linked (or matched to an earlier reply of the same words) is not this one.
                 if seen.is_none() {
-                    seen = Some(self.public_actions(external).await?);
+                    let mut tx = store.system_unscoped().await?;
+                    let known = tx.psa_known_actions(due, ticket.id).await?;
+                    tx.commit().await?;
+                    let actions = self.public_actions(external).await?;
+                    seen = Some(
+                        actions
+                            .into_iter()
+                            .filter(|a| !known.contains(&a.id.to_string()))
+                            .collect(),
+                    );
                 }
-                let body = reply.body.trim();
-                if let Some(action) = seen
-                    .as_ref()
-                    .into_iter()
-                    .flatten()
-                    .find(|a| a.note.as_deref().map(str::trim) == Some(body))
-                {
+                let body = same_text(&reply.body);
+                if let Some(action) = seen.as_ref().into_iter().flatten().find(|a| {
+                    !taken.contains(&a.id)
+                        && a.note.as_deref().map(same_text).as_deref() == Some(body.as_str())
+                }) {
+                    taken.insert(action.id);
                     let mut tx = store.system_unscoped().await?;
                     tx.psa_message_sent(due, reply.message, &action.id.to_string())
                         .await?;
@@ -565,21 +611,16 @@ impl<'a> Halo<'a> {
         let portico_changed = link.portico_status != ticket.status.as_str();
         let halo = match changed {
             Some(t) => t.clone(),
-            None if portico_changed => {
-                self.call(
-                    None,
-                    &format!("/Tickets/{}", encode(external)),
-                    "reading a ticket",
-                )
-                .await?
-            }
+            None if portico_changed => self.ticket(due, external).await?,
             None => return Ok(()),
         };
-        let mut replies = Vec::new();
         if changed.is_some() {
+            // HaloPSA's public replies first: a status HaloPSA refuses below loses none of them.
             let mut tx = store.system_unscoped().await?;
             let known = tx.psa_known_actions(due, ticket.id).await?;
             tx.commit().await?;
+            let now = portico_store::now();
+            let mut replies = Vec::new();
             for action in self.public_actions(external).await? {
                 let id = action.id.to_string();
                 if known.contains(&id) {
@@ -596,34 +637,47 @@ impl<'a> Halo<'a> {
                     external_id: id,
                     author: action.who.unwrap_or_default(),
                     kind,
-                    body: action.note.unwrap_or_default(),
-                    at: seconds(action.datetime.as_deref()).unwrap_or_else(portico_store::now),
+                    body: clean_note(action.note.as_deref().unwrap_or_default()),
+                    // A clock ahead of ours never dates a reply in the future.
+                    at: seconds(action.datetime.as_deref()).map_or(now, |at| at.min(now)),
                 });
             }
+            if !replies.is_empty() {
+                store.psa_bring_in(due, ticket.id, &replies, None).await?;
+                tally.brought_in += replies.len() as i64;
+            }
         }
-        let halo_status = halo.status_id.unwrap_or_default();
+        // A ticket read without its status says nothing of it.
+        let Some(halo_status) = halo.status_id else {
+            return Ok(());
+        };
         let halo_changed = link.psa_status != halo_status.to_string();
         let halo_means = statuses.meaning(halo_status);
+        // Closed in Portico is resolved in HaloPSA: the two agree.
+        let same = |portico: TicketStatus| {
+            portico == halo_means
+                || (portico == TicketStatus::Closed && halo_means == TicketStatus::Resolved)
+        };
         let now = portico_store::now();
         // (status to set in Portico, the status both sides end with, a conflict's account)
         let (bring, agreed, agreed_halo, conflict) = match (portico_changed, halo_changed) {
             (false, false) => (None, ticket.status, halo_status, None),
             (false, true) | (true, true) => {
-                let conflict = (portico_changed && halo_means != ticket.status).then(|| {
+                let conflict = (portico_changed && !same(ticket.status)).then(|| {
                     format!(
                         "Status changed on both sides: Portico “{}”, HaloPSA “{}”; HaloPSA's kept",
                         ticket.status.desk_label(),
                         statuses.name(halo_status)
                     )
                 });
-                let bring = (halo_means != ticket.status).then_some(halo_means);
-                (bring, halo_means, halo_status, conflict)
+                if same(ticket.status) {
+                    (None, ticket.status, halo_status, conflict)
+                } else {
+                    (Some(halo_means), halo_means, halo_status, conflict)
+                }
             }
             (true, false) => {
-                if halo_means == ticket.status
-                    || (ticket.status == TicketStatus::Closed
-                        && halo_means == TicketStatus::Resolved)
-                {
+                if same(ticket.status) {
                     (None, ticket.status, halo_status, None)
                 } else {
                     let Some(target) = statuses.for_status(ticket.status) else {
@@ -641,10 +695,9 @@ impl<'a> Halo<'a> {
                 }
             }
         };
-        if !replies.is_empty() || bring.is_some() {
-            store.psa_bring_in(due, ticket.id, &replies, bring).await?;
-            tally.brought_in += replies.len() as i64;
-            tally.statuses += i64::from(bring.is_some());
+        if bring.is_some() {
+            store.psa_bring_in(due, ticket.id, &[], bring).await?;
+            tally.statuses += 1;
         }
         if let Some(c) = &conflict {
             tally.conflicts.push(format!("#{}: {c}", ticket.number));
@@ -696,8 +749,14 @@ impl<'a> Halo<'a> {
             }
         };
         tally.linked += 1;
-        self.send_replies(store, due, ticket, &external, tally)
-            .await?;
+        if !ticket.outgoing.is_empty() {
+            if !changed.contains_key(&external) {
+                // Not among this client's changed tickets: make sure it is still this client's.
+                self.ticket(due, &external).await?;
+            }
+            self.send_replies(store, due, ticket, &external, tally)
+                .await?;
+        }
         self.settle(
             store,
             due,
@@ -737,7 +796,8 @@ impl<'a> Halo<'a> {
             {
                 Ok(()) => {}
                 // One ticket HaloPSA will not take: kept on its link, the others go on.
-                Err(SyncError::Vendor(e)) => {
+                Err(SyncError::Vendor(e))
+                | Err(SyncError::Store(portico_store::StoreError::Invalid(e))) => {
                     tracing::warn!(target: "portico::connectors", ticket = %ticket.id, error = %e, "a ticket did not sync");
                     let mut tx = store.system_unscoped().await?;
                     tx.psa_ticket_failed(due, ticket, &e, portico_store::now())

@@ -137,7 +137,9 @@ impl Scope {
             // No user: the nil id never reaches a row (writes of a connector scope name the
             // tool instead, see `Scope::connector`).
             actor: Actor::Staff(StaffUserId::from_stored("")),
-            actor_name: tool.to_owned(),
+            // What the client may read (a ticket's timeline) names the desk, never the MSP's
+            // tools: the MSP's brand is the only one the portal shows.
+            actor_name: "Service desk".to_owned(),
             origin: Origin::default(),
             view_as: None,
             read_only: false,

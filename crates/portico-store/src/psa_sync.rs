@@ -262,9 +262,11 @@ impl SystemTx {
             .tx
             .exec(q!(
                 "UPDATE psa_ticket_links SET create_sent_at = $1 WHERE workspace_id = $2 \
-                 AND ticket_id = $3 AND external_id IS NULL",
+                 AND company_id = $3 AND connector_id = $4 AND ticket_id = $5 AND external_id IS NULL",
                 at,
                 due.workspace_id,
+                due.company_id,
+                due.connector_id,
                 ticket.id
             ))
             .await?;
@@ -303,13 +305,15 @@ impl SystemTx {
             .exec(q!(
                 "UPDATE psa_ticket_links SET external_id = $1, portico_status = $2, psa_status = $3, \
                  psa_status_name = $4, synced_at = $5, last_error = '', failures = 0 \
-                 WHERE workspace_id = $6 AND ticket_id = $7",
+                 WHERE workspace_id = $6 AND company_id = $7 AND connector_id = $8 AND ticket_id = $9",
                 external_id,
                 ticket.status.as_str(),
                 psa_status,
                 psa_status_name,
                 at,
                 due.workspace_id,
+                due.company_id,
+                due.connector_id,
                 ticket.id
             ))
             .await?;
@@ -363,9 +367,11 @@ impl SystemTx {
     ) -> Result<(), StoreError> {
         self.tx
             .exec(q!(
-                "UPDATE psa_message_links SET external_id = $1 WHERE workspace_id = $2 AND message_id = $3",
+                "UPDATE psa_message_links SET external_id = $1 WHERE workspace_id = $2 \
+                 AND company_id = $3 AND message_id = $4",
                 external_id,
                 due.workspace_id,
+                due.company_id,
                 message
             ))
             .await?;
@@ -388,7 +394,7 @@ impl SystemTx {
                  synced_at = $4, last_error = '', failures = 0, \
                  conflict = CASE WHEN $5 = '' THEN conflict ELSE $6 END, \
                  conflict_at = CASE WHEN $7 = '' THEN conflict_at ELSE $8 END \
-                 WHERE workspace_id = $9 AND ticket_id = $10",
+                 WHERE workspace_id = $9 AND company_id = $10 AND connector_id = $11 AND ticket_id = $12",
                 agreed.portico.as_str(),
                 agreed.psa_status,
                 agreed.psa_status_name,
@@ -398,6 +404,8 @@ impl SystemTx {
                 conflict,
                 at,
                 due.workspace_id,
+                due.company_id,
+                due.connector_id,
                 ticket
             ))
             .await?;
@@ -418,9 +426,11 @@ impl SystemTx {
             .tx
             .exec(q!(
                 "UPDATE psa_ticket_links SET last_error = $1, failures = failures + 1 \
-                 WHERE workspace_id = $2 AND ticket_id = $3",
+                 WHERE workspace_id = $2 AND company_id = $3 AND connector_id = $4 AND ticket_id = $5",
                 &error,
                 due.workspace_id,
+                due.company_id,
+                due.connector_id,
                 ticket.id
             ))
             .await?;
@@ -479,8 +489,10 @@ impl SystemTx {
         let rows: Vec<(Option<String>,)> = self
             .tx
             .all(q!(
-                "SELECT external_id FROM psa_message_links WHERE workspace_id = $1 AND ticket_id = $2",
+                "SELECT external_id FROM psa_message_links WHERE workspace_id = $1 \
+                 AND company_id = $2 AND ticket_id = $3",
                 due.workspace_id,
+                due.company_id,
                 ticket
             ))
             .await?;

@@ -2446,12 +2446,13 @@ async fn halo_get(
         }
         "Actions" => {
             let ticket: i64 = q["ticket_id"].parse().unwrap();
-            let private_too = q.get("excludeprivate").map(String::as_str) != Some("true");
+            // Private actions are answered even with `excludeprivate=true`: the connector's
+            // own check must keep them in HaloPSA.
+            assert_eq!(q.get("excludeprivate").map(String::as_str), Some("true"));
             let found: Vec<_> = r
                 .actions
                 .iter()
                 .filter(|a| a["ticket_id"] == ticket)
-                .filter(|a| private_too || a["hiddenfromuser"] != true)
                 .cloned()
                 .collect();
             page(found, "actions")

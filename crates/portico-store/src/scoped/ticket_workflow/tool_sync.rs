@@ -52,7 +52,7 @@ impl ScopedTx<'_> {
         let body = clean_text(body, MAX_BODY, true, "The message")?;
         let author: String = author.trim().chars().take(100).collect();
         let author = if author.is_empty() {
-            tool.clone()
+            self.scope.actor_name().to_owned()
         } else {
             author
         };
