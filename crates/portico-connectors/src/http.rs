@@ -125,6 +125,26 @@ impl VendorClient {
         self.send_with(requests, what, build, false).await
     }
 
+    /// Like [`VendorClient::send`] for an answer that is not JSON (a PDF): its bytes, at most
+    /// `limit` of them.
+    pub(crate) async fn send_for_bytes(
+        &self,
+        requests: &mut i64,
+        what: &str,
+        limit: usize,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<Answer<Vec<u8>>, SyncError> {
+        match self.send_raw(requests, what, build, true).await? {
+            Answer::Ok(body) if body.len() > limit => Err(SyncError::Vendor(format!(
+                "{what}: an answer larger than {} MB",
+                limit / 1_000_000
+            ))),
+            Answer::Ok(body) => Ok(Answer::Ok(body)),
+            Answer::Unauthorized(e) => Ok(Answer::Unauthorized(e)),
+            Answer::Forbidden(e) => Ok(Answer::Forbidden(e)),
+        }
+    }
+
     async fn send_with<T: DeserializeOwned>(
         &self,
         requests: &mut i64,
@@ -132,6 +152,22 @@ impl VendorClient {
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
         repeat_unknown: bool,
     ) -> Result<Answer<T>, SyncError> {
+        match self.send_raw(requests, what, build, repeat_unknown).await? {
+            Answer::Ok(body) => serde_json::from_slice(&body)
+                .map(Answer::Ok)
+                .map_err(|e| SyncError::Vendor(format!("{what}: an answer we cannot read ({e})"))),
+            Answer::Unauthorized(e) => Ok(Answer::Unauthorized(e)),
+            Answer::Forbidden(e) => Ok(Answer::Forbidden(e)),
+        }
+    }
+
+    async fn send_raw(
+        &self,
+        requests: &mut i64,
+        what: &str,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+        repeat_unknown: bool,
+    ) -> Result<Answer<Vec<u8>>, SyncError> {
         let mut tries = 0;
         loop {
             tries += 1;
@@ -166,9 +202,7 @@ impl VendorClient {
                     .bytes()
                     .await
                     .map_err(|_| SyncError::Vendor(format!("{what}: the answer broke off")))?;
-                return serde_json::from_slice(&body).map(Answer::Ok).map_err(|e| {
-                    SyncError::Vendor(format!("{what}: an answer we cannot read ({e})"))
-                });
+                return Ok(Answer::Ok(body.to_vec()));
             }
             let retry_after = retry_after(response.headers());
             let code = status.as_u16();

@@ -12,6 +12,7 @@ pub mod huntress;
 pub mod microsoft365;
 pub mod ninjaone;
 pub mod sku_names;
+pub mod xero;
 
 use std::time::{Duration, Instant};
 
@@ -86,6 +87,7 @@ enum Snapshot {
     Backup(portico_store::backup_sync::BackupSnapshot),
     /// A PSA run writes as it goes (each send marked before it leaves): what is left is its record.
     Psa(halopsa::PsaRun),
+    Accounting(portico_store::accounting_sync::AccountingSnapshot),
 }
 
 /// Reads one claimed tenant and records the outcome in one transaction.
@@ -160,6 +162,27 @@ pub async fn sync_tenant(
             requests += halo.requests;
             read.map(Snapshot::Psa)
         }
+        ConnectorKind::Xero => {
+            let mut tx = store.system_unscoped().await?;
+            let kept = tx.accounting_stamps(due).await?;
+            tx.commit().await?;
+            let mut xero = xero::Xero::new(
+                client,
+                &due.auth_url,
+                &due.api_url,
+                &due.home_tenant,
+                &due.client_id,
+                &due.secret,
+            );
+            let read = tokio::time::timeout(
+                RUN_LIMIT,
+                xero.snapshot(&due.external_id, &due.alerts_watermark, &kept),
+            )
+            .await
+            .unwrap_or(Err(SyncError::TimedOut));
+            requests += xero.requests;
+            read.map(Snapshot::Accounting)
+        }
     };
     let report = RunReport {
         started_at,
@@ -198,6 +221,10 @@ pub async fn sync_tenant(
             )
             .await?
             .then_some(Ok(run.counts)),
+        Ok(Snapshot::Accounting(snapshot)) => tx
+            .apply_invoices(store, due, token, &snapshot, &report)
+            .await?
+            .map(Ok),
         Err(error) => {
             if let SyncError::Store(e) = error {
                 return Err(e);
@@ -278,6 +305,19 @@ pub async fn discover(
                 &due.secret,
             );
             tokio::time::timeout(RUN_LIMIT, halo.discover())
+                .await
+                .unwrap_or(Err(SyncError::TimedOut))
+        }
+        ConnectorKind::Xero => {
+            let mut xero = xero::Xero::new(
+                client,
+                &due.auth_url,
+                &due.api_url,
+                &due.home_tenant,
+                &due.client_id,
+                &due.secret,
+            );
+            tokio::time::timeout(RUN_LIMIT, xero.discover())
                 .await
                 .unwrap_or(Err(SyncError::TimedOut))
         }

@@ -6,6 +6,8 @@
 //! flows within one workspace, [`Store::public`] for host and branding lookups, and
 //! [`Store::system_unscoped`] for the rare work that truly spans tenants.
 
+#[cfg(feature = "system")]
+pub mod accounting_sync;
 pub mod api_auth;
 pub mod audit;
 mod auth;

@@ -299,6 +299,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "psa links",
         include_str!("../migrations/sqlite/0058_psa_links.sql"),
     ),
+    (
+        59,
+        "accounting invoices",
+        include_str!("../migrations/sqlite/0059_accounting_invoices.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -630,6 +635,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         66,
         "psa links",
         include_str!("../migrations/postgres/0066_psa_links.sql"),
+    ),
+    (
+        67,
+        "accounting invoices",
+        include_str!("../migrations/postgres/0067_accounting_invoices.sql"),
     ),
 ];
 

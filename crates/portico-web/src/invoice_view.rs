@@ -114,6 +114,61 @@ pub(crate) async fn pdf(
     auth: &Auth,
     invoice: Invoice,
 ) -> Result<Response, WebError> {
+    // An invoice the accounting tool issued is downloaded as the tool made it.
+    let tool_pdf = if invoice.summary.issued_by.is_some() {
+        let mut tx = state.store.scoped(&auth.scope).await?;
+        let document = tx
+            .invoice_document(invoice.summary.company_id, invoice.summary.id)
+            .await?;
+        tx.commit().await?;
+        document
+    } else {
+        None
+    };
+    let number = invoice.summary.number_text();
+    let bytes = match tool_pdf {
+        Some(bytes) => bytes,
+        None => render(state, auth, &invoice).await?,
+    };
+    crate::audited::downloaded(
+        state,
+        auth,
+        invoice.summary.company_id,
+        portico_core::AuditTarget::new(
+            "invoice",
+            invoice.summary.id,
+            format!("Invoice {number} (PDF)"),
+        ),
+    )?;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    // A file name of letters, digits and dashes only: the tool's number is its own text.
+    let file_name: String = number
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}.pdf\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(response)
+}
+
+/// Portico's own layout of an invoice, in the workspace's brand, off the async threads.
+async fn render(state: &AppState, auth: &Auth, invoice: &Invoice) -> Result<Vec<u8>, WebError> {
     let logo = state
         .store
         .public()
@@ -180,35 +235,10 @@ pub(crate) async fn pdf(
         .acquire()
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?;
-    let bytes = tokio::task::spawn_blocking(move || portico_pdf::invoice_pdf(&brand, &text))
+    tokio::task::spawn_blocking(move || portico_pdf::invoice_pdf(&brand, &text))
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?
-        .map_err(|e| WebError::Internal(e.to_string()))?;
-    crate::audited::downloaded(
-        state,
-        auth,
-        invoice.summary.company_id,
-        portico_core::AuditTarget::new(
-            "invoice",
-            invoice.summary.id,
-            format!("Invoice {number} (PDF)"),
-        ),
-    )?;
-    let mut response = bytes.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/pdf"),
-    );
-    // The number is `INV-` and digits, or `Draft`: nothing to escape in the header.
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{number}.pdf\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(response)
+        .map_err(|e| WebError::Internal(e.to_string()))
 }
 
 #[cfg(test)]

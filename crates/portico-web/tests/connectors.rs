@@ -2908,3 +2908,317 @@ async fn halopsa_tickets_cross_both_ways() {
         page.body
     );
 }
+
+macro_rules! xero_fixture {
+    ($name:literal) => {
+        include_str!(concat!(
+            "../../portico-connectors/tests/fixtures/xero/",
+            $name
+        ))
+    };
+}
+
+const XERO_CLIENT: &str = "A7C2E9F04B1D4E6A8C3B5D7F9E1A2C4B";
+const XERO_SECRET: &str = "xero-replay-secret-never-shown";
+const XERO_ORG: &str = "70784a63-d24b-46a9-a4db-0e70a274b056";
+const XERO_ACME: &str = "bd2270c3-8706-4c11-9cfb-000b551c3f51";
+const XERO_OPEN_INVOICE: &str = "4f5a6b7c-8d9e-4f0a-9b1c-2d3e4f5a6b71";
+
+/// The Xero replay: the organisation's invoices (changed by the test as Xero would), and what
+/// it was asked.
+struct XeroReplay {
+    invoices: Vec<serde_json::Value>,
+    pdf_reads: usize,
+    modified_since: Vec<Option<String>>,
+}
+
+type XeroShared = Arc<Mutex<XeroReplay>>;
+
+/// Microsoft JSON's milliseconds.
+fn ms_of(date: &serde_json::Value) -> i64 {
+    let text = date.as_str().unwrap();
+    text.trim_start_matches("/Date(")
+        .split(['+', ')'])
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+async fn xero_token(headers: HeaderMap, body: String) -> Response {
+    use base64::Engine;
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{XERO_CLIENT}:{XERO_SECRET}"))
+    );
+    let authorized = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == expected);
+    if !authorized || body != "grant_type=client_credentials" {
+        return json(
+            StatusCode::UNAUTHORIZED,
+            xero_fixture!("error_401.json").into(),
+        );
+    }
+    json(StatusCode::OK, xero_fixture!("token.json").into())
+}
+
+async fn xero_api(
+    State(replay): State<XeroShared>,
+    Path(path): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    if header("authorization").as_deref() != Some("Bearer xero-replay-access-token-1") {
+        return json(
+            StatusCode::UNAUTHORIZED,
+            xero_fixture!("error_401.json").into(),
+        );
+    }
+    if path == "connections" {
+        return json(StatusCode::OK, xero_fixture!("connections.json").into());
+    }
+    assert_eq!(header("xero-tenant-id").as_deref(), Some(XERO_ORG));
+    let q = query_map(&query.unwrap_or_default());
+    let mut r = replay.lock().unwrap();
+    match path.as_str() {
+        "api.xro/2.0/Contacts" => {
+            assert_eq!(q["where"], "IsCustomer==true");
+            json(StatusCode::OK, xero_fixture!("contacts.json").into())
+        }
+        "api.xro/2.0/Invoices" => {
+            assert_eq!(q["where"], "Type==\"ACCREC\"");
+            let since = header("if-modified-since");
+            r.modified_since.push(since.clone());
+            let since_ms = since.map(|s| {
+                s.parse::<jiff::civil::DateTime>()
+                    .unwrap()
+                    .to_zoned(jiff::tz::TimeZone::UTC)
+                    .unwrap()
+                    .timestamp()
+                    .as_millisecond()
+            });
+            let contact = q["ContactIDs"].clone();
+            // Xero filters by type itself: the bill is answered too, for the connector to skip.
+            let found: Vec<_> = r
+                .invoices
+                .iter()
+                .filter(|i| i["Contact"]["ContactID"] == contact.as_str())
+                .filter(|i| since_ms.is_none_or(|s| ms_of(&i["UpdatedDateUTC"]) >= s))
+                .cloned()
+                .collect();
+            json(
+                StatusCode::OK,
+                serde_json::json!({
+                    "pagination": { "page": 1, "pageSize": 100, "pageCount": 1, "itemCount": found.len() },
+                    "Invoices": found,
+                })
+                .to_string(),
+            )
+        }
+        other if other.starts_with("api.xro/2.0/Invoices/") => {
+            assert_eq!(header("accept").as_deref(), Some("application/pdf"));
+            r.pdf_reads += 1;
+            (
+                StatusCode::OK,
+                [("content-type", "application/pdf")],
+                xero_fixture!("invoice.pdf"),
+            )
+                .into_response()
+        }
+        _ => json(StatusCode::NOT_FOUND, "{}".into()),
+    }
+}
+
+async fn start_xero() -> (XeroShared, String) {
+    let fixture: serde_json::Value = serde_json::from_str(xero_fixture!("invoices.json")).unwrap();
+    let replay: XeroShared = Arc::new(Mutex::new(XeroReplay {
+        invoices: fixture["Invoices"].as_array().unwrap().clone(),
+        pdf_reads: 0,
+        modified_since: Vec::new(),
+    }));
+    let app = axum::Router::new()
+        .route("/connect/token", axum::routing::post(xero_token))
+        .route("/{*path}", axum::routing::get(xero_api))
+        .with_state(replay.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (replay, base)
+}
+
+/// Issue 17's accounting: the invoices Xero issued a customer (a contact mapped to a company)
+/// in that company's Invoices — sent, paid and void ones with their lines and what is still
+/// due, never drafts or bills — for billing readers only, with Xero's own PDF; never changed in
+/// Portico; read again only as they change (`If-Modified-Since`, PDFs fetched once per
+/// change); gone from the company when the contact is unmapped.
+#[tokio::test]
+async fn xero_invoices_reach_billing_readers() {
+    let app = TestApp::spawn().await;
+    let (replay, base) = start_xero().await;
+    let created = app
+        .post_as(
+            Who::Owner,
+            "/settings/connectors",
+            &[
+                ("kind", "xero"),
+                ("name", "Xero"),
+                ("home_tenant", ""),
+                ("client_id", XERO_CLIENT),
+                ("secret", XERO_SECRET),
+                ("sync_every_minutes", "60"),
+                ("auth_url", &base),
+                ("api_url", &base),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let connector = created.headers["location"]
+        .to_str()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    run_due(app.store(), &client(), 10).await.unwrap();
+    let shown = app.get_as(Who::Owner, &connector).await;
+    assert!(shown.body.contains("Acme Dental") && shown.body.contains("Birchwood Legal"));
+    assert!(!shown.body.contains("Former Client Pty Ltd"), "archived");
+    assert!(!shown.body.contains(XERO_SECRET));
+    let a = app.fx.company_a.to_string();
+    assert_eq!(map(&app, &connector, XERO_ACME, &a).await.status, 303);
+
+    let round = run_due(app.store(), &client(), 10).await.unwrap();
+    let counts = round.tenants[0].result.clone().unwrap().expect("synced");
+    // Sent, paid and void; not the draft, not the bill.
+    assert_eq!((counts.added, counts.changed), (3, 0), "{counts:?}");
+    assert_eq!(replay.lock().unwrap().pdf_reads, 3);
+
+    let list = app.get_as(Who::ClientAdmin, "/invoices").await;
+    assert_eq!(list.status, 200, "{}", list.body);
+    for number in ["INV-0042", "INV-0037", "INV-0039"] {
+        assert!(list.body.contains(number), "{number}: {}", list.body);
+    }
+    assert!(!list.body.contains("INV-0043") && !list.body.contains("BILL-SUPPLIER"));
+    let invoice = list
+        .body
+        .split("href=\"/invoices/")
+        .skip(1)
+        .find(|chunk| chunk.contains("INV-0042"))
+        .map(|chunk| chunk[..36].to_owned())
+        .expect("INV-0042 linked");
+    let page = app
+        .get_as(Who::ClientAdmin, &format!("/invoices/{invoice}"))
+        .await;
+    for text in [
+        "Managed services — 25 seats",
+        "Backup storage, 1 TB",
+        "Still due",
+        "650.00",
+        "1,650.00",
+        "November managed services",
+    ] {
+        assert!(page.body.contains(text), "{text}: {}", page.body);
+    }
+    assert!(
+        !page.body.contains("Xero"),
+        "the portal names the MSP, not its tools"
+    );
+    // Xero's own PDF, as Xero made it.
+    let admin = app.session_for(Who::ClientAdmin).await.unwrap();
+    let (status, body) = app
+        .get(common::PORTAL, &format!("/invoices/{invoice}/pdf"))
+        .session(Some(&admin))
+        .stream()
+        .await;
+    assert_eq!(status, 200);
+    let pdf = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    assert_eq!(&pdf[..], xero_fixture!("invoice.pdf").as_bytes());
+    // Without billing rights: not there at all.
+    assert_eq!(
+        app.get_as(Who::Member, &format!("/invoices/{invoice}"))
+            .await
+            .status,
+        404
+    );
+
+    // The desk reads it but cannot change it: Xero owns it.
+    let console = app
+        .get_as(Who::Owner, &format!("/companies/{a}/invoices/{invoice}"))
+        .await;
+    assert!(console.body.contains("Issued in Xero"), "{}", console.body);
+    assert!(!console.body.contains("Mark paid"));
+    let refused = app
+        .post_as(
+            Who::Owner,
+            &format!("/companies/{a}/invoices/{invoice}/status"),
+            &[("action", "paid")],
+        )
+        .await;
+    assert_ne!(refused.status, 303, "{}", refused.body);
+    assert!(refused.body.contains("issued in Xero"), "{}", refused.body);
+
+    // Nothing changed in Xero: the next read asks only for changes, and fetches no PDF.
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", XERO_ACME)],
+    )
+    .await;
+    let round = run_due(app.store(), &client(), 10).await.unwrap();
+    let again = round.tenants[0].result.clone().unwrap().unwrap();
+    assert!(again.wrote_nothing(), "{again:?}");
+    {
+        let r = replay.lock().unwrap();
+        assert_eq!(r.pdf_reads, 3);
+        assert!(r.modified_since.last().unwrap().is_some(), "incremental");
+    }
+
+    // Paid in Xero: the invoice follows, its PDF read again once.
+    {
+        let mut r = replay.lock().unwrap();
+        let now_ms = jiff::Timestamp::now().as_millisecond();
+        let open = r
+            .invoices
+            .iter_mut()
+            .find(|i| i["InvoiceID"] == XERO_OPEN_INVOICE)
+            .unwrap();
+        open["Status"] = "PAID".into();
+        open["AmountDue"] = 0.0.into();
+        open["UpdatedDateUTC"] = format!("/Date({now_ms}+0000)/").into();
+    }
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", XERO_ACME)],
+    )
+    .await;
+    let round = run_due(app.store(), &client(), 10).await.unwrap();
+    let paid = round.tenants[0].result.clone().unwrap().unwrap();
+    assert_eq!((paid.added, paid.changed), (0, 1), "{paid:?}");
+    assert_eq!(replay.lock().unwrap().pdf_reads, 4);
+    let page = app
+        .get_as(Who::ClientAdmin, &format!("/invoices/{invoice}"))
+        .await;
+    assert!(page.body.contains(">Paid<"), "{}", page.body);
+    assert!(!page.body.contains("Still due"));
+
+    // The contact unmapped: its invoices leave the company.
+    let unmapped = app
+        .post_as(
+            Who::Owner,
+            &format!("{connector}/map"),
+            &[("tenant", XERO_ACME), ("company", "")],
+        )
+        .await;
+    assert_eq!(unmapped.status, 303, "{}", unmapped.body);
+    let list = app.get_as(Who::ClientAdmin, "/invoices").await;
+    assert!(!list.body.contains("INV-0042"), "{}", list.body);
+}

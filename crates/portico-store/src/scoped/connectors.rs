@@ -26,6 +26,9 @@ pub enum ConnectorKind {
     /// HaloPSA, two ways: tickets raised in Portico are created there, public replies cross
     /// both ways and status changes follow (the PSA's internal notes never come out).
     HaloPsa,
+    /// Xero, the MSP's accounting: the invoices it issued each customer (a contact mapped to a
+    /// company), with their PDFs, into Invoices.
+    Xero,
 }
 
 impl ConnectorKind {
@@ -35,6 +38,7 @@ impl ConnectorKind {
         ConnectorKind::Huntress,
         ConnectorKind::Acronis,
         ConnectorKind::HaloPsa,
+        ConnectorKind::Xero,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +48,7 @@ impl ConnectorKind {
             ConnectorKind::Huntress => "huntress",
             ConnectorKind::Acronis => "acronis",
             ConnectorKind::HaloPsa => "halopsa",
+            ConnectorKind::Xero => "xero",
         }
     }
 
@@ -58,6 +63,7 @@ impl ConnectorKind {
             ConnectorKind::Huntress => "Huntress",
             ConnectorKind::Acronis => "Acronis",
             ConnectorKind::HaloPsa => "HaloPSA",
+            ConnectorKind::Xero => "Xero",
         }
     }
 
@@ -81,6 +87,8 @@ impl ConnectorKind {
             // Every MSP has its own instance (https://<name>.halopsa.com/auth and …/api):
             // nothing to suggest.
             ConnectorKind::HaloPsa => ("", ""),
+            // A custom connection's token, then the Accounting API.
+            ConnectorKind::Xero => ("https://identity.xero.com", "https://api.xero.com"),
         }
     }
 
@@ -93,6 +101,7 @@ impl ConnectorKind {
             ConnectorKind::Huntress => &[Section::Security],
             ConnectorKind::Acronis => &[Section::Backup],
             ConnectorKind::HaloPsa => &[Section::Tickets],
+            ConnectorKind::Xero => &[Section::Invoices],
         }
     }
 }
@@ -315,6 +324,17 @@ fn check_halo_tenant(text: &str) -> Result<String, String> {
     }
 }
 
+/// A Xero organisation's tenant id: empty (the one the connection reaches) or a UUID.
+fn check_xero_tenant(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let uuid = text.len() == 36 && text.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    if text.is_empty() || uuid {
+        Ok(text.to_ascii_lowercase())
+    } else {
+        Err("Enter the organisation's tenant id (a UUID), or leave it empty when the connection reaches one organisation.".into())
+    }
+}
+
 fn check_settings(
     kind: ConnectorKind,
     s: &ConnectorSettings,
@@ -348,6 +368,11 @@ fn check_settings(
             refuse("home_tenant", m);
             String::new()
         }),
+        // The Xero organisation, when the app reaches more than one.
+        ConnectorKind::Xero => check_xero_tenant(&s.home_tenant).unwrap_or_else(|m| {
+            refuse("home_tenant", m);
+            String::new()
+        }),
         ConnectorKind::NinjaOne | ConnectorKind::Huntress | ConnectorKind::Acronis => String::new(),
     };
     let client_id = s.client_id.trim().to_owned();
@@ -366,6 +391,7 @@ fn check_settings(
                 ConnectorKind::HaloPsa => {
                     "Enter the client id of the API application set up in HaloPSA."
                 }
+                ConnectorKind::Xero => "Enter the client id of your Xero custom connection.",
                 _ => "Enter the application (client) id of your app registration.",
             }
             .into(),
@@ -379,6 +405,7 @@ fn check_settings(
                 match kind {
                     ConnectorKind::Huntress => "Enter the API secret Huntress showed with the key.",
                     ConnectorKind::HaloPsa => "Enter the API application's client secret.",
+                    ConnectorKind::Xero => "Enter the custom connection's client secret.",
                     _ => "Enter the app registration's client secret.",
                 }
                 .into(),
@@ -962,6 +989,7 @@ impl ScopedTx<'_> {
             &fence::EDR_AGENTS,
             &fence::IDENTITY_PROTECTION,
             &fence::BACKUP_JOBS,
+            &fence::PSA_TICKET_LINKS,
         ] {
             let mut gone = self.delete(table);
             gone.sql(" AND company_id = ")
@@ -972,6 +1000,27 @@ impl ScopedTx<'_> {
                 .arg(external_id);
             self.tx.exec(gone).await?;
         }
+        // Invoices an accounting tool issued this customer, with their lines and PDFs.
+        for table in [&fence::INVOICE_DOCUMENTS, &fence::INVOICE_LINES] {
+            let mut gone = self.delete(table);
+            gone.sql(" AND company_id = ")
+                .arg(company)
+                .sql(" AND invoice_id IN (SELECT i.id FROM invoices i WHERE i.source <> '' AND i.connector_id = ")
+                .arg(id)
+                .sql(" AND i.external_tenant = ")
+                .arg(external_id)
+                .sql(")");
+            self.tx.exec(gone).await?;
+        }
+        let mut invoices = self.delete(&fence::INVOICES);
+        invoices
+            .sql(" AND company_id = ")
+            .arg(company)
+            .sql(" AND source <> '' AND connector_id = ")
+            .arg(id)
+            .sql(" AND external_tenant = ")
+            .arg(external_id);
+        self.tx.exec(invoices).await?;
         // An RMM's tenant is one organisation per company: everything of the connector's there.
         let mut targets = self.delete(&fence::MAINTENANCE_TARGETS);
         targets

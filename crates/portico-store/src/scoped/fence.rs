@@ -332,6 +332,8 @@ pub(crate) const COMPLIANCE_ATTESTATIONS: Tenant = client("compliance_attestatio
 pub(crate) const COMPLIANCE_ASSESSMENTS: Tenant = client("compliance_assessments");
 /// P6: each requirement's standing in an assessment.
 pub(crate) const COMPLIANCE_FINDINGS: Tenant = client("compliance_findings");
+/// I2: an accounting tool's own PDF of an invoice it issued; read with the invoice.
+pub(crate) const INVOICE_DOCUMENTS: Tenant = client("invoice_documents");
 /// I2: a ticket's counterpart in the MSP's PSA, with its sync state. The desk's records: read by
 /// staff methods only (and hidden from portal scopes by the PostgreSQL policy).
 pub(crate) const PSA_TICKET_LINKS: Tenant = client("psa_ticket_links");
@@ -396,6 +398,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &SSO_LOGINS,
     &PSA_TICKET_LINKS,
     &PSA_MESSAGE_LINKS,
+    &INVOICE_DOCUMENTS,
     &TICKETS,
     &TICKET_MESSAGES,
     &TICKET_ATTACHMENTS,

@@ -35,14 +35,22 @@ pub struct InvoiceSummary {
     pub subtotal_cents: i64,
     pub tax_cents: i64,
     pub total_cents: i64,
+    /// The accounting tool that issued it (`Xero`); `None` for Portico's own.
+    pub issued_by: Option<&'static str>,
+    /// The tool's own number for one it issued.
+    pub external_number: String,
+    /// What is still owed, as the tool reports it (part-payments); `None` for Portico's own.
+    pub amount_due_cents: Option<i64>,
 }
 
 impl InvoiceSummary {
-    /// `INV-01042`, or `Draft`.
+    /// `INV-01042`, the tool's own number, or `Draft`.
     pub fn number_text(&self) -> String {
-        self.number
-            .map(portico_core::invoice_number)
-            .unwrap_or_else(|| "Draft".to_owned())
+        match self.number {
+            Some(n) => portico_core::invoice_number(n),
+            None if self.issued_by.is_some() => self.external_number.clone(),
+            None => "Draft".to_owned(),
+        }
     }
 }
 
@@ -187,6 +195,9 @@ struct SummaryRow {
     tax_cents: i64,
     total_cents: i64,
     notes: String,
+    source: String,
+    external_number: String,
+    amount_due_cents: Option<i64>,
 }
 crate::sql::db_row!(SummaryRow {
     id,
@@ -200,7 +211,10 @@ crate::sql::db_row!(SummaryRow {
     subtotal_cents,
     tax_cents,
     total_cents,
-    notes
+    notes,
+    source,
+    external_number,
+    amount_due_cents
 });
 
 impl SummaryRow {
@@ -224,6 +238,10 @@ impl SummaryRow {
                 subtotal_cents: self.subtotal_cents,
                 tax_cents: self.tax_cents,
                 total_cents: self.total_cents,
+                issued_by: crate::scoped::connectors::ConnectorKind::parse(&self.source)
+                    .map(|k| k.label()),
+                external_number: self.external_number,
+                amount_due_cents: self.amount_due_cents,
             },
             self.notes,
         )
@@ -248,9 +266,20 @@ crate::sql::db_row!(LineRow {
 });
 
 const SUMMARY_COLUMNS: &str = "i.id, i.company_id, c.name AS company_name, i.number, i.status, i.issued_on, i.due_on, \
-     i.currency, i.subtotal_cents, i.tax_cents, i.total_cents, i.notes";
+     i.currency, i.subtotal_cents, i.tax_cents, i.total_cents, i.notes, i.source, i.external_number, \
+     i.amount_due_cents";
 const COMPANY_JOIN: &str =
     " JOIN companies c ON c.workspace_id = i.workspace_id AND c.id = i.company_id";
+
+/// An invoice the accounting tool issued is the tool's: changed there, read here.
+fn refuse_issued_elsewhere(invoice: &InvoiceSummary) -> Result<(), StoreError> {
+    match invoice.issued_by {
+        Some(tool) => Err(StoreError::Invalid(format!(
+            "This invoice was issued in {tool}: change it there; Portico shows it as {tool} reports it."
+        ))),
+        None => Ok(()),
+    }
+}
 
 /// A checked draft: lines with their amounts, and the totals.
 struct Checked {
@@ -565,6 +594,20 @@ impl ScopedTx<'_> {
         Ok(id)
     }
 
+    /// The accounting tool's own PDF of invoice `id`, when the tool issued it and it was read.
+    pub async fn invoice_document(
+        &mut self,
+        company: CompanyId,
+        id: InvoiceId,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        // Through the invoice's own read: the same fence, billing rule and draft rule.
+        self.invoice(company, id, &Zone::utc()).await?;
+        let mut query = self.select("d.content", &fence::INVOICE_DOCUMENTS, "d");
+        query.sql(" AND d.invoice_id = ").arg(id);
+        let row: Option<(Vec<u8>,)> = self.tx.optional(query).await?;
+        Ok(row.map(|(content,)| content))
+    }
+
     /// Changes a draft; a sent invoice is changed only by voiding it and drafting another.
     pub async fn update_invoice(
         &mut self,
@@ -574,6 +617,7 @@ impl ScopedTx<'_> {
     ) -> Result<(), StoreError> {
         let stored = self.invoice(company, id, &Zone::utc()).await?;
         self.may_manage_invoices()?;
+        refuse_issued_elsewhere(&stored.summary)?;
         if stored.summary.status != InvoiceStatus::Draft {
             return Err(StoreError::Invalid(
                 "A sent invoice cannot be changed: void it and draft another.".into(),
@@ -663,6 +707,7 @@ impl ScopedTx<'_> {
     ) -> Result<(), StoreError> {
         let stored = self.invoice(company, id, &Zone::utc()).await?;
         self.may_manage_invoices()?;
+        refuse_issued_elsewhere(&stored.summary)?;
         let status = stored.summary.status;
         let open = matches!(status, InvoiceStatus::Sent | InvoiceStatus::Overdue);
         let allowed = match action {

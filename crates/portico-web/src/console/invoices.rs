@@ -187,7 +187,11 @@ async fn invoice_page(
         .as_ref()
         .map(|s| s.summary.status)
         .unwrap_or(InvoiceStatus::Draft);
-    let may_manage = auth.scope.may(Action::ManageInvoices).is_ok();
+    // An invoice the accounting tool issued is changed there, never here.
+    let issued_elsewhere = stored
+        .as_ref()
+        .is_some_and(|s| s.summary.issued_by.is_some());
+    let may_manage = auth.scope.may(Action::ManageInvoices).is_ok() && !issued_elsewhere;
     let may_edit = status == InvoiceStatus::Draft && may_manage;
     let draft = match (draft, &stored) {
         (Some(draft), _) => Some(draft),
@@ -207,9 +211,9 @@ async fn invoice_page(
     }
     .map(with_blank_lines);
     let title = match &stored {
-        Some(s) => match s.summary.number {
-            Some(_) => format!("Invoice {}", s.summary.number_text()),
-            None => "Draft invoice".to_owned(),
+        Some(s) => match (s.summary.number, s.summary.issued_by) {
+            (Some(_), _) | (None, Some(_)) => format!("Invoice {}", s.summary.number_text()),
+            (None, None) => "Draft invoice".to_owned(),
         },
         None => "Draft an invoice".to_owned(),
     };
