@@ -29,6 +29,9 @@ use crate::http::{Answer, VendorClient};
 const MAX_PAGES: usize = 1_000;
 /// The largest PDF kept.
 const PDF_LIMIT: usize = 20_000_000;
+/// PDFs read at most per run (Xero allows 60 calls a minute per organisation): the rest come
+/// at the next runs.
+const PDFS_PER_RUN: usize = 25;
 /// How far back each incremental read starts before the last run began: clocks differ.
 const WATERMARK_OVERLAP_SECS: i64 = 300;
 
@@ -191,18 +194,27 @@ impl XeroInvoice {
                 } else {
                     line_cents
                 };
+                let quantity_milli = (l.quantity.unwrap_or(1.0) * 1000.0).round() as i64;
+                // Without tax, as the line's amount is: an inclusive price has its tax taken
+                // off, so that quantity × unit price makes the amount shown.
+                let unit_cents = if inclusive && quantity_milli != 0 {
+                    ((amount_cents as f64 * 1000.0) / quantity_milli as f64).round() as i64
+                } else {
+                    cents(l.unit_amount)
+                };
                 InvoiceLine {
+                    // One line, as an invoice line is: the tool's line breaks become spaces.
                     description: l
                         .description
                         .unwrap_or_default()
-                        .lines()
-                        .next()
-                        .unwrap_or("")
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ")
                         .chars()
                         .take(300)
                         .collect(),
-                    quantity_milli: (l.quantity.unwrap_or(1.0) * 1000.0).round() as i64,
-                    unit_cents: cents(l.unit_amount),
+                    quantity_milli,
+                    unit_cents,
                     tax_basis_points: if amount_cents != 0 {
                         ((tax_cents as f64 * 10_000.0) / amount_cents as f64).round() as i64
                     } else {
@@ -233,7 +245,6 @@ impl XeroInvoice {
             updated: self.updated.unwrap_or_default(),
             paid_at: self.fully_paid_on_date.as_deref().and_then(ms_date),
             lines,
-            pdf: None,
         })
     }
 }
@@ -501,38 +512,55 @@ impl<'a> Xero<'a> {
                 since,
             )
             .await?;
-        let mut invoices = Vec::new();
-        for invoice in found {
-            let Some(mut record) = invoice.into_record() else {
-                continue;
-            };
-            let fresh = kept
-                .get(&record.external_id)
-                .is_none_or(|(stamp, has_pdf)| *stamp != record.updated || !has_pdf);
-            if fresh {
-                let pdf = self
-                    .fetch(
-                        &format!("/api.xro/2.0/Invoices/{}", encode(&record.external_id)),
-                        "reading an invoice's PDF",
-                        true,
-                        None,
-                    )
-                    .await?;
-                if !pdf.starts_with(b"%PDF-") {
-                    return Err(SyncError::Vendor(format!(
-                        "Xero's PDF of invoice {} is not a PDF",
-                        record.number
-                    )));
+        let invoices: Vec<AccountingInvoice> = found
+            .into_iter()
+            .filter_map(XeroInvoice::into_record)
+            .collect();
+        // PDFs of invoices new or changed, then of ones kept without one: a limited number a
+        // run. One Xero will not give (not a PDF, too large) is left for the next run; the
+        // invoice shows meanwhile.
+        let mut wanted: Vec<String> = invoices
+            .iter()
+            .filter(|i| {
+                kept.get(&i.external_id)
+                    .is_none_or(|(stamp, has_pdf)| *stamp != i.updated || !has_pdf)
+            })
+            .map(|i| i.external_id.clone())
+            .collect();
+        let mut missing: Vec<&String> = kept
+            .iter()
+            .filter(|(id, (_, has_pdf))| !has_pdf && !wanted.contains(id))
+            .map(|(id, _)| id)
+            .collect();
+        missing.sort_unstable();
+        wanted.extend(missing.into_iter().cloned());
+        let mut documents = Vec::new();
+        for id in wanted.into_iter().take(PDFS_PER_RUN) {
+            let read = self
+                .fetch(
+                    &format!("/api.xro/2.0/Invoices/{}", encode(&id)),
+                    "reading an invoice's PDF",
+                    true,
+                    None,
+                )
+                .await;
+            match read {
+                Ok(pdf) if pdf.starts_with(b"%PDF-") => documents.push((id, pdf)),
+                Ok(_) => {
+                    tracing::warn!(target: "portico::connectors", invoice = %id, "Xero's answer for a PDF is not a PDF");
                 }
-                record.pdf = Some(pdf);
+                Err(SyncError::Vendor(e)) => {
+                    tracing::warn!(target: "portico::connectors", invoice = %id, error = %e, "an invoice's PDF was not read");
+                }
+                Err(e) => return Err(e),
             }
-            invoices.push(record);
         }
         let watermark = jiff::Timestamp::from_second(started - WATERMARK_OVERLAP_SECS)
             .map(|t| t.strftime("%Y-%m-%dT%H:%M:%S").to_string())
             .unwrap_or_default();
         Ok(AccountingSnapshot {
             invoices,
+            documents,
             watermark,
         })
     }
@@ -595,6 +623,10 @@ mod tests {
             (10_000, 1_000)
         );
         assert_eq!(sent.lines[0].tax_basis_points, 1000);
+        assert_eq!(
+            sent.lines[0].unit_cents, 10_000,
+            "the unit price without its tax"
+        );
         assert_eq!(
             invoice("ACCREC", "VOIDED").into_record().unwrap().status,
             InvoiceStatus::Void

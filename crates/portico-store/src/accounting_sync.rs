@@ -34,8 +34,6 @@ pub struct AccountingInvoice {
     pub updated: String,
     pub paid_at: Option<i64>,
     pub lines: Vec<InvoiceLine>,
-    /// The tool's PDF, read when the invoice is new or changed since it was last read.
-    pub pdf: Option<Vec<u8>>,
 }
 
 /// Everything one accounting run read for a customer.
@@ -43,6 +41,9 @@ pub struct AccountingInvoice {
 pub struct AccountingSnapshot {
     /// Invoices changed since the last run (all of them on the first).
     pub invoices: Vec<AccountingInvoice>,
+    /// The tool's PDFs read this run, by the tool's invoice id: of invoices new or changed, and
+    /// of ones still without one (a run reads a limited number; the rest come next run).
+    pub documents: Vec<(String, Vec<u8>)>,
     /// Where the next incremental read starts.
     pub watermark: String,
 }
@@ -61,6 +62,50 @@ crate::sql::db_row!(StoredRow {
 });
 
 impl SystemTx {
+    /// Takes the tool's invoice `external_id` out of whichever company it was shown to.
+    async fn remove_tool_invoice_elsewhere(
+        &mut self,
+        due: &DueTenant,
+        source: &str,
+        external_id: &str,
+    ) -> Result<(), StoreError> {
+        let elsewhere: Option<(String, String)> = self
+            .tx
+            .optional(q!(
+                "SELECT id, company_id FROM invoices WHERE workspace_id = $1 AND source = $2 \
+                 AND external_id = $3",
+                due.workspace_id,
+                source,
+                external_id
+            ))
+            .await?;
+        let Some((id, company)) = elsewhere else {
+            return Ok(());
+        };
+        for table in ["invoice_documents", "invoice_lines"] {
+            self.tx
+                .exec(q!(
+                    &format!(
+                        "DELETE FROM {table} WHERE workspace_id = $1 AND company_id = $2 \
+                         AND invoice_id = $3"
+                    ),
+                    due.workspace_id,
+                    &company,
+                    &id
+                ))
+                .await?;
+        }
+        self.tx
+            .exec(q!(
+                "DELETE FROM invoices WHERE workspace_id = $1 AND company_id = $2 AND id = $3",
+                due.workspace_id,
+                &company,
+                &id
+            ))
+            .await?;
+        Ok(())
+    }
+
     /// The customer's invoices already read: the tool's id → its change stamp then, and
     /// whether its PDF is kept (a run fetches PDFs only for what is new or changed).
     pub async fn accounting_stamps(
@@ -122,11 +167,7 @@ impl SystemTx {
         };
         for inv in &snapshot.invoices {
             let id = match stored.get(inv.external_id.as_str()) {
-                Some(s)
-                    if s.external_updated == inv.updated && (s.has_pdf || inv.pdf.is_none()) =>
-                {
-                    continue;
-                }
+                Some(s) if s.external_updated == inv.updated => continue,
                 Some(s) => {
                     counts.changed += 1;
                     let id = InvoiceId::from_stored(&s.id);
@@ -169,6 +210,10 @@ impl SystemTx {
                 }
                 None => {
                     counts.added += 1;
+                    // The tool moved it from another customer (a contact edited or merged): it
+                    // leaves the company it was shown to before it comes here.
+                    self.remove_tool_invoice_elsewhere(due, source, &inv.external_id)
+                        .await?;
                     let id = InvoiceId::new();
                     self.tx
                         .exec(q!(
@@ -225,26 +270,54 @@ impl SystemTx {
                     ))
                     .await?;
             }
-            if let Some(pdf) = &inv.pdf {
-                self.tx
-                    .exec(q!(
-                        "DELETE FROM invoice_documents WHERE workspace_id = $1 AND invoice_id = $2",
-                        due.workspace_id,
-                        id
-                    ))
-                    .await?;
-                self.tx
-                    .exec(q!(
-                        "INSERT INTO invoice_documents (workspace_id, company_id, invoice_id, content, \
-                         fetched_at) VALUES ($1, $2, $3, $4, $5)",
-                        due.workspace_id,
-                        due.company_id,
-                        id,
-                        Some(pdf.clone()),
-                        now
-                    ))
-                    .await?;
+        }
+        // The PDFs read, onto their invoices (stored above or before).
+        let ids: Vec<(String, String)> = self
+            .tx
+            .all(q!(
+                "SELECT external_id, id FROM invoices WHERE workspace_id = $1 AND company_id = $2 \
+                 AND connector_id = $3 AND external_tenant = $4",
+                due.workspace_id,
+                due.company_id,
+                due.connector_id,
+                &due.external_id
+            ))
+            .await?;
+        let ids: HashMap<String, String> = ids.into_iter().collect();
+        for (external_id, pdf) in &snapshot.documents {
+            let Some(id) = ids.get(external_id) else {
+                continue;
+            };
+            let id = InvoiceId::from_stored(id);
+            // A PDF read on its own (the invoice unchanged) is a change of its own.
+            if stored.contains_key(external_id.as_str())
+                && !snapshot
+                    .invoices
+                    .iter()
+                    .any(|i| &i.external_id == external_id)
+            {
+                counts.changed += 1;
             }
+            self.tx
+                .exec(q!(
+                    "DELETE FROM invoice_documents WHERE workspace_id = $1 AND company_id = $2 \
+                     AND invoice_id = $3",
+                    due.workspace_id,
+                    due.company_id,
+                    id
+                ))
+                .await?;
+            self.tx
+                .exec(q!(
+                    "INSERT INTO invoice_documents (workspace_id, company_id, invoice_id, content, \
+                     fetched_at) VALUES ($1, $2, $3, $4, $5)",
+                    due.workspace_id,
+                    due.company_id,
+                    id,
+                    Some(pdf.clone()),
+                    now
+                ))
+                .await?;
         }
         if !snapshot.watermark.is_empty() {
             self.tx

@@ -58,7 +58,10 @@ impl RecordKind {
             RecordKind::Company => ("r.id", "r.name"),
             RecordKind::Ticket => ("r.company_id", "r.title"),
             RecordKind::Asset | RecordKind::Contact => ("r.company_id", "r.name"),
-            RecordKind::Invoice => ("r.company_id", "COALESCE(CAST(r.number AS TEXT), 'draft')"),
+            RecordKind::Invoice => (
+                "r.company_id",
+                "COALESCE(CAST(r.number AS TEXT), NULLIF(r.external_number, ''), 'draft')",
+            ),
             RecordKind::PortalUser => ("r.company_id", "r.email"),
             RecordKind::ChangeRequest | RecordKind::Maintenance => ("r.company_id", "r.title"),
         }

@@ -53,16 +53,21 @@ pub(crate) fn date_text(date: &str) -> String {
 
 /// Thousandths as a decimal without trailing zeros: 1500 → `1.5`.
 pub(crate) fn quantity_text(milli: &i64) -> String {
-    let milli = *milli;
+    let sign = if *milli < 0 { "-" } else { "" };
+    let milli = milli.unsigned_abs();
     let text = format!("{}.{:03}", milli / 1000, milli % 1000);
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    format!("{sign}{}", text.trim_end_matches('0').trim_end_matches('.'))
 }
 
 /// Basis points as a percentage: 1000 → `10%`, 750 → `7.5%`.
 pub(crate) fn rate_text(basis_points: &i64) -> String {
-    let basis_points = *basis_points;
+    let sign = if *basis_points < 0 { "-" } else { "" };
+    let basis_points = basis_points.unsigned_abs();
     let text = format!("{}.{:02}", basis_points / 100, basis_points % 100);
-    format!("{}%", text.trim_end_matches('0').trim_end_matches('.'))
+    format!(
+        "{sign}{}%",
+        text.trim_end_matches('0').trim_end_matches('.')
+    )
 }
 
 /// A company's invoices, for both surfaces.
@@ -253,6 +258,8 @@ mod tests {
         assert_eq!(rate_text(&1000), "10%");
         assert_eq!(rate_text(&750), "7.5%");
         assert_eq!(rate_text(&0), "0%");
+        assert_eq!(quantity_text(&-1500), "-1.5");
+        assert_eq!(rate_text(&-750), "-7.5%");
         assert_eq!(date_text("2026-12-03"), "3 Dec 2026");
     }
 }

@@ -478,7 +478,9 @@ pub(crate) fn hours(minutes: &i64) -> String {
 }
 
 pub(crate) fn money(cents: &i64, currency: &str) -> String {
-    let cents = *cents;
+    // A credit or discount (an accounting tool's negative line) keeps its sign in front.
+    let sign = if *cents < 0 { "-" } else { "" };
+    let cents = cents.unsigned_abs();
     let whole = (cents / 100).to_string();
     let mut grouped = String::new();
     for (i, c) in whole.chars().enumerate() {
@@ -487,7 +489,7 @@ pub(crate) fn money(cents: &i64, currency: &str) -> String {
         }
         grouped.push(c);
     }
-    format!("{currency} {grouped}.{:02}", (cents % 100).abs())
+    format!("{currency} {sign}{grouped}.{:02}", cents % 100)
 }
 
 #[cfg(test)]
@@ -570,6 +572,13 @@ mod tests {
                 .unwrap();
             assert_eq!(written, expected);
         }
+    }
+
+    #[test]
+    fn money_keeps_the_sign_of_a_credit() {
+        assert_eq!(super::money(&-50, "AUD"), "AUD -0.50");
+        assert_eq!(super::money(&-12_300, "AUD"), "AUD -123.00");
+        assert_eq!(super::money(&-123_456_700, "AUD"), "AUD -1,234,567.00");
     }
 
     #[test]

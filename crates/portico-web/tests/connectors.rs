@@ -3221,4 +3221,21 @@ async fn xero_invoices_reach_billing_readers() {
     assert_eq!(unmapped.status, 303, "{}", unmapped.body);
     let list = app.get_as(Who::ClientAdmin, "/invoices").await;
     assert!(!list.body.contains("INV-0042"), "{}", list.body);
+
+    // Mapped again: read whole again (not only what changed since), its invoices are back.
+    assert_eq!(map(&app, &connector, XERO_ACME, &a).await.status, 303);
+    let round = run_due(app.store(), &client(), 10).await.unwrap();
+    let back = round.tenants[0].result.clone().unwrap().unwrap();
+    assert_eq!(back.added, 3, "{back:?}");
+    assert!(
+        replay
+            .lock()
+            .unwrap()
+            .modified_since
+            .last()
+            .unwrap()
+            .is_none()
+    );
+    let list = app.get_as(Who::ClientAdmin, "/invoices").await;
+    assert!(list.body.contains("INV-0042"), "{}", list.body);
 }

@@ -86,6 +86,17 @@ pub enum JobHealth {
     Healthy,
 }
 
+/// Whether a job is failing, or has had no success within its expected interval at `now`
+/// ([`BackupJob::health`]'s failing and stale, for counts that read no whole rows).
+pub(crate) fn needs_attention(
+    last_result: &str,
+    last_success_at: Option<i64>,
+    expected_every_hours: i64,
+    now: i64,
+) -> bool {
+    last_result == "failed" || now - last_success_at.unwrap_or(0) > expected_every_hours * 3600
+}
+
 impl BackupJob {
     /// Failing when its last run failed; stale when its last success (or its first report, if
     /// it never had one) is older than its expected interval; warning when it succeeded with
@@ -94,8 +105,12 @@ impl BackupJob {
         if self.last_result == "failed" {
             return JobHealth::Failing;
         }
-        let since = self.last_success_at.unwrap_or(0);
-        if now - since > self.expected_every_hours * 3600 {
+        if needs_attention(
+            &self.last_result,
+            self.last_success_at,
+            self.expected_every_hours,
+            now,
+        ) {
             return JobHealth::Stale;
         }
         if self.last_result == "warning" {

@@ -926,7 +926,8 @@ impl ScopedTx<'_> {
             self.forget_connector_records(id, external_id, former)
                 .await?;
         }
-        // A run under way for the former company loses its claim: it may no longer write.
+        // A run under way for the former company loses its claim: it may no longer write. Mapped
+        // anew, the tenant is read whole again (incremental reads start over).
         let mut query = self.update(&fence::CONNECTOR_TENANTS, |set| {
             set.sql("company_id = ")
                 .arg(company)
@@ -934,7 +935,7 @@ impl ScopedTx<'_> {
                 .arg(now())
                 .sql(
                     ", failures = 0, claim_token = NULL, claimed_until = NULL, \
-                     last_success_at = NULL, last_counts = ''",
+                     last_success_at = NULL, last_counts = '', alerts_watermark = ''",
                 );
         });
         query
@@ -989,7 +990,6 @@ impl ScopedTx<'_> {
             &fence::EDR_AGENTS,
             &fence::IDENTITY_PROTECTION,
             &fence::BACKUP_JOBS,
-            &fence::PSA_TICKET_LINKS,
         ] {
             let mut gone = self.delete(table);
             gone.sql(" AND company_id = ")

@@ -354,8 +354,15 @@ pub(crate) struct InvoiceBody {
     id: String,
     #[schema(format = Uuid)]
     company_id: String,
-    /// `null` while a draft.
+    /// Portico's number; `null` while a draft, and for an invoice the accounting tool issued
+    /// (see `external_number`).
     number: Option<i64>,
+    /// The accounting tool's own number, for an invoice it issued (`issued_by`); else empty.
+    external_number: String,
+    /// The accounting tool that issued it (`Xero`); `null` for Portico's own.
+    issued_by: Option<&'static str>,
+    /// What is still owed, as the accounting tool reports it; `null` for Portico's own.
+    amount_due_cents: Option<i64>,
     /// `draft`, `sent`, `overdue` (sent, past its due date), `paid` or `void`.
     status: &'static str,
     #[schema(format = Date)]
@@ -394,6 +401,9 @@ impl From<InvoiceSummary> for InvoiceBody {
             id: i.id.to_string(),
             company_id: i.company_id.to_string(),
             number: i.number,
+            external_number: i.external_number,
+            issued_by: i.issued_by,
+            amount_due_cents: i.amount_due_cents,
             status: i.status.as_str(),
             issued_on: i.issued_on,
             due_on: i.due_on,
