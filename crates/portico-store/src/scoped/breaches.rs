@@ -217,15 +217,35 @@ impl ScopedTx<'_> {
             .arg(company)
             .sql(" ORDER BY (a.gone_at IS NOT NULL), a.domain, a.alias LIMIT 2000");
         let rows: Vec<AccountRow> = self.tx.all(query).await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
         // The workspace's own copy of HIBP's descriptions (each fetched with its own key's
-        // address): by name.
-        let mut known = self.select(
-            "k.name, k.title, k.breach_date, k.data_classes",
-            &fence::KNOWN_BREACHES,
-            "k",
-        );
-        known.sql(" ORDER BY k.name");
-        let known: Vec<(String, String, String, String)> = self.tx.all(known).await?;
+        // address), of the breaches named here only: by name.
+        let mut names: Vec<&str> = rows
+            .iter()
+            .flat_map(|r| r.breaches.split_whitespace())
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let known: Vec<(String, String, String, String)> = if names.is_empty() {
+            Vec::new()
+        } else {
+            let mut known = self.select(
+                "k.name, k.title, k.breach_date, k.data_classes",
+                &fence::KNOWN_BREACHES,
+                "k",
+            );
+            known.sql(" AND k.name IN (");
+            for (i, name) in names.iter().enumerate() {
+                if i > 0 {
+                    known.sql(", ");
+                }
+                known.arg(*name);
+            }
+            known.sql(") ORDER BY k.name");
+            self.tx.all(known).await?
+        };
         let describe = |name: &str| match known.binary_search_by(|k| k.0.as_str().cmp(name)) {
             Ok(i) => KnownBreach {
                 name: known[i].0.clone(),

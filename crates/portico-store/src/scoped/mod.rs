@@ -75,6 +75,9 @@ pub struct ScopedTx<'s> {
     /// The webhook events this transaction recorded, by record: a change that writes several
     /// audit entries (a reply that also moves the status) is one event.
     pub(crate) webhooks_emitted: Vec<(webhooks::WebhookEvent, String)>,
+    /// Companies a read-only transaction already found visible: a page whose parts each check
+    /// the company (Security: domains, breaches, the alert preference) asks once.
+    visible_companies: Vec<CompanyId>,
 }
 
 impl<'s> ScopedTx<'s> {
@@ -130,6 +133,7 @@ impl<'s> ScopedTx<'s> {
             system: store.system_statements(),
             audit: store.audit.clone(),
             webhooks_emitted: Vec::new(),
+            visible_companies: Vec::new(),
         })
     }
 
@@ -164,9 +168,17 @@ impl<'s> ScopedTx<'s> {
 
     /// Confirms a company is inside the scope; `NotFound` otherwise (absent or foreign alike).
     pub async fn visible_company(&mut self, company: CompanyId) -> Result<(), StoreError> {
+        if self.visible_companies.contains(&company) {
+            return Ok(());
+        }
         let mut query = self.select("COUNT(*)", &fence::COMPANIES, "c");
         query.sql(" AND c.id = ").arg(company);
         if self.tx.count(query).await? == 1 {
+            // Only a transaction that changes nothing keeps the answer: a write may hide the
+            // company later in the same transaction (archived, its portal switched off).
+            if !self.write {
+                self.visible_companies.push(company);
+            }
             Ok(())
         } else {
             Err(StoreError::NotFound)
