@@ -106,14 +106,9 @@ impl SystemTx {
         Ok(())
     }
 
-    /// The customer's invoices already read: the tool's id → its change stamp then, and
-    /// whether its PDF is kept (a run fetches PDFs only for what is new or changed).
-    pub async fn accounting_stamps(
-        &mut self,
-        due: &DueTenant,
-    ) -> Result<HashMap<String, (String, bool)>, StoreError> {
-        let rows: Vec<StoredRow> = self
-            .tx
+    /// The invoices this tenant fed its company, with their change stamps.
+    async fn stored_invoices(&mut self, due: &DueTenant) -> Result<Vec<StoredRow>, StoreError> {
+        self.tx
             .all(q!(
                 "SELECT i.id, i.external_id, i.external_updated, \
                  EXISTS (SELECT 1 FROM invoice_documents d WHERE d.invoice_id = i.id) AS has_pdf \
@@ -124,7 +119,16 @@ impl SystemTx {
                 due.connector_id,
                 &due.external_id
             ))
-            .await?;
+            .await
+    }
+
+    /// The customer's invoices already read: the tool's id → its change stamp then, and
+    /// whether its PDF is kept (a run fetches PDFs only for what is new or changed).
+    pub async fn accounting_stamps(
+        &mut self,
+        due: &DueTenant,
+    ) -> Result<HashMap<String, (String, bool)>, StoreError> {
+        let rows = self.stored_invoices(due).await?;
         Ok(rows
             .into_iter()
             .map(|r| (r.external_id, (r.external_updated, r.has_pdf)))
@@ -146,19 +150,7 @@ impl SystemTx {
         }
         let now = report.finished_at;
         let source = due.kind.as_str();
-        let stored: Vec<StoredRow> = self
-            .tx
-            .all(q!(
-                "SELECT i.id, i.external_id, i.external_updated, \
-                 EXISTS (SELECT 1 FROM invoice_documents d WHERE d.invoice_id = i.id) AS has_pdf \
-                 FROM invoices i WHERE i.workspace_id = $1 AND i.company_id = $2 \
-                 AND i.connector_id = $3 AND i.external_tenant = $4",
-                due.workspace_id,
-                due.company_id,
-                due.connector_id,
-                &due.external_id
-            ))
-            .await?;
+        let stored = self.stored_invoices(due).await?;
         let stored: HashMap<&str, &StoredRow> =
             stored.iter().map(|s| (s.external_id.as_str(), s)).collect();
         let mut counts = SyncCounts {
