@@ -437,7 +437,7 @@ impl<'a> Halo<'a> {
         due: &DueTenant,
         ticket: &PsaTicket,
         statuses: &Statuses,
-    ) -> Result<(), SyncError> {
+    ) -> Result<String, SyncError> {
         let id = ticket.id.as_text();
         let found = match ticket.link.as_ref().and_then(|l| l.create_sent_at) {
             Some(_) => self.find_created(&due.external_id, &id).await?,
@@ -484,7 +484,7 @@ impl<'a> Halo<'a> {
         )
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(made.id.to_string())
     }
 
     /// HaloPSA's ticket `external`, if it still belongs to the client `due` maps: a ticket a
@@ -733,18 +733,12 @@ impl<'a> Halo<'a> {
         let external = match external {
             Some(e) => e,
             None => {
-                self.create(store, due, ticket, statuses).await?;
+                let created = self.create(store, due, ticket, statuses).await?;
                 tally.created += 1;
-                // Its text went with it; replies written since go now, and it has nothing
-                // of HaloPSA's yet.
-                let mut tx = store.system_unscoped().await?;
-                let work = tx.psa_work(due).await?;
-                tx.commit().await?;
-                if let Some(fresh) = work.into_iter().find(|t| t.id == ticket.id)
-                    && let Some(e) = fresh.link.as_ref().and_then(|l| l.external_id.clone())
-                {
-                    self.send_replies(store, due, &fresh, &e, tally).await?;
-                }
+                // Its first message went with it as its text; the replies after it go now
+                // (`outgoing` holds exactly those), and it has nothing of HaloPSA's yet.
+                self.send_replies(store, due, ticket, &created, tally)
+                    .await?;
                 return Ok(());
             }
         };
