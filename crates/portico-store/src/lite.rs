@@ -298,26 +298,37 @@ fn run_cached(conn: &Connection, sql: &str) -> Result<(), StoreError> {
 /// most of its time there). Text inside quotes is left alone.
 fn numbered(sql: &str) -> std::borrow::Cow<'_, str> {
     let bytes = sql.as_bytes();
-    if !bytes.contains(&b'$') {
+    if memchr::memchr(b'$', bytes).is_none() {
         return std::borrow::Cow::Borrowed(sql);
     }
-    // Byte by byte, copying the text between placeholders whole: every byte looked for is
-    // ASCII, which never occurs inside a multi-byte character, so each cut is on a boundary.
+    // From one byte of interest to the next (a placeholder's `$`, a quote), copying the text
+    // between placeholders whole: every byte looked for is ASCII, which never occurs inside a
+    // multi-byte character, so each cut is on a boundary. The jumps matter: this runs for
+    // every statement, and the fence makes them long.
     let mut out = String::with_capacity(sql.len());
     let mut quote: Option<u8> = None;
     let mut copied = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    let mut at = 0;
+    while at < bytes.len() {
+        let next = match quote {
+            Some(q) => memchr::memchr(q, &bytes[at..]),
+            None => memchr::memchr3(b'$', b'\'', b'"', &bytes[at..]),
+        };
+        let Some(offset) = next else { break };
+        let i = at + offset;
+        let b = bytes[i];
         match quote {
-            Some(q) if b == q => quote = None,
-            Some(_) => {}
-            None if b == b'\'' || b == b'"' => quote = Some(b),
-            None if b == b'$' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
-                out.push_str(&sql[copied..i]);
-                out.push('?');
-                copied = i + 1;
+            Some(_) => quote = None,
+            None if b == b'$' => {
+                if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) {
+                    out.push_str(&sql[copied..i]);
+                    out.push('?');
+                    copied = i + 1;
+                }
             }
-            None => {}
+            None => quote = Some(b),
         }
+        at = i + 1;
     }
     out.push_str(&sql[copied..]);
     std::borrow::Cow::Owned(out)

@@ -304,6 +304,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "accounting invoices",
         include_str!("../migrations/sqlite/0059_accounting_invoices.sql"),
     ),
+    (
+        60,
+        "security and compliance reads",
+        include_str!("../migrations/sqlite/0060_security_and_compliance_reads.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -640,6 +645,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         67,
         "accounting invoices",
         include_str!("../migrations/postgres/0067_accounting_invoices.sql"),
+    ),
+    (
+        68,
+        "security and compliance reads",
+        include_str!("../migrations/postgres/0068_security_and_compliance_reads.sql"),
     ),
 ];
 

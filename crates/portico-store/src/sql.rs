@@ -372,6 +372,34 @@ impl RowRef<'_, '_> {
         })
     }
 
+    /// The text column called `name` (the `hint`-th of [`DbRow::COLUMNS`]) handed to `read`
+    /// where it lies, for a field made from the text (a code parsed into an enum) without
+    /// copying it into a `String` first.
+    pub(crate) fn text_with<T>(
+        &self,
+        hint: usize,
+        name: &str,
+        read: impl FnOnce(&str) -> T,
+    ) -> Result<T, StoreError> {
+        Ok(match self {
+            RowRef::Lite(row, map) => {
+                let index = match map.get(hint) {
+                    Some(&index) => index,
+                    None => row.as_ref().column_index(name)?,
+                };
+                let text = row.get_ref(index)?.as_str().map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        index,
+                        rusqlite::types::Type::Text,
+                        Box::new(e),
+                    )
+                })?;
+                read(text)
+            }
+            RowRef::Pg(row) => read(sqlx::Row::try_get::<&str, _>(*row, name)?),
+        })
+    }
+
     /// The column at `index` (from 0).
     pub(crate) fn at<T: Value>(&self, index: usize) -> Result<T, StoreError> {
         Ok(match self {

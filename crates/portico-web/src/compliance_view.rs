@@ -57,7 +57,7 @@ pub(crate) fn status_tone(status: Status) -> &'static str {
 }
 
 /// `card` as a page shows it; `brand` names who judged what the records could not.
-pub(crate) fn view(card: Scorecard, brand: &str) -> ScorecardView {
+pub(crate) fn view(mut card: Scorecard, brand: &str) -> ScorecardView {
     let framework = card.framework;
     let maturity = framework.scoring == Scoring::Maturity;
     let score = &card.score;
@@ -69,12 +69,18 @@ pub(crate) fn view(card: Scorecard, brand: &str) -> ScorecardView {
             score.met + score.not_met + score.not_assessed
         ),
     };
-    // By id once, not a search per requirement.
-    let findings: std::collections::HashMap<&str, &portico_core::compliance::Finding> = card
+    // By id once, not a search per requirement; each detail moved to its line, not copied.
+    let mut details: Vec<String> = card
         .findings
-        .iter()
-        .map(|f| (f.requirement.as_str(), f))
+        .iter_mut()
+        .map(|f| std::mem::take(&mut f.detail))
         .collect();
+    let findings: std::collections::HashMap<&str, (usize, &portico_core::compliance::Finding)> =
+        card.findings
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.requirement.as_str(), (i, f)))
+            .collect();
     let controls = framework
         .controls
         .iter()
@@ -111,7 +117,8 @@ pub(crate) fn view(card: Scorecard, brand: &str) -> ScorecardView {
                 .requirements
                 .iter()
                 .map(|r| {
-                    let finding = findings.get(r.id.as_str()).copied();
+                    let found = findings.get(r.id.as_str()).copied();
+                    let finding = found.map(|(_, f)| f);
                     let status = finding.map_or(Status::NotAssessed, |f| f.status);
                     RequirementRow {
                         id: &r.id,
@@ -124,7 +131,9 @@ pub(crate) fn view(card: Scorecard, brand: &str) -> ScorecardView {
                             Some(Source::Staff) => format!("Judged by {brand}"),
                             _ => String::new(),
                         },
-                        detail: finding.map(|f| f.detail.clone()).unwrap_or_default(),
+                        detail: found
+                            .map(|(i, _)| std::mem::take(&mut details[i]))
+                            .unwrap_or_default(),
                     }
                 })
                 .collect();

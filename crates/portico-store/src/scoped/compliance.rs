@@ -141,18 +141,20 @@ pub struct RequirementView {
     pub judgements: Vec<Attestation>,
 }
 
-struct FindingRow {
-    requirement: String,
-    status: String,
-    source: String,
-    detail: String,
+/// A finding as stored; its codes are parsed where they lie (a page reads a hundred at a time).
+impl crate::sql::DbRow for Finding {
+    const COLUMNS: &'static [&'static str] = &["requirement", "status", "source", "detail"];
+    fn decode(row: &crate::sql::RowRef<'_, '_>) -> Result<Self, StoreError> {
+        Ok(Finding {
+            requirement: row.get(0, "requirement")?,
+            status: row.text_with(1, "status", |s| {
+                Status::parse(s).unwrap_or(Status::NotAssessed)
+            })?,
+            source: row.text_with(2, "source", |s| Source::parse(s).unwrap_or(Source::None))?,
+            detail: row.get(3, "detail")?,
+        })
+    }
 }
-crate::sql::db_row!(FindingRow {
-    requirement,
-    status,
-    source,
-    detail
-});
 
 struct Directory {
     mfa_registered: Option<bool>,
@@ -424,16 +426,7 @@ impl ScopedTx<'_> {
                 .arg(company)
                 .sql(" AND f.assessment_id = ")
                 .arg(latest.id.as_str());
-            let rows: Vec<FindingRow> = self.tx.all(query).await?;
-            let findings: Vec<Finding> = rows
-                .into_iter()
-                .map(|r| Finding {
-                    status: Status::parse(&r.status).unwrap_or(Status::NotAssessed),
-                    source: Source::parse(&r.source).unwrap_or(Source::None),
-                    requirement: r.requirement,
-                    detail: r.detail,
-                })
-                .collect();
+            let findings: Vec<Finding> = self.tx.all(query).await?;
             // The breakdown from the findings; the headline as it was recorded (the Overview
             // and the history show the same figures, whatever the catalogue has become).
             let mut score = compliance::score(framework, &findings);
