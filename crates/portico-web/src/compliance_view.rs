@@ -69,18 +69,20 @@ pub(crate) fn view(mut card: Scorecard, brand: &str) -> ScorecardView {
             score.met + score.not_met + score.not_assessed
         ),
     };
-    // By id once, not a search per requirement; each detail moved to its line, not copied.
+    // Sorted by id once, then a binary search per requirement; each detail moved to its line,
+    // not copied.
     let mut details: Vec<String> = card
         .findings
         .iter_mut()
         .map(|f| std::mem::take(&mut f.detail))
         .collect();
-    let findings: std::collections::HashMap<&str, (usize, &portico_core::compliance::Finding)> =
-        card.findings
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.requirement.as_str(), (i, f)))
-            .collect();
+    let mut findings: Vec<(&str, (usize, &portico_core::compliance::Finding))> = card
+        .findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.requirement.as_str(), (i, f)))
+        .collect();
+    findings.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let controls = framework
         .controls
         .iter()
@@ -117,7 +119,10 @@ pub(crate) fn view(mut card: Scorecard, brand: &str) -> ScorecardView {
                 .requirements
                 .iter()
                 .map(|r| {
-                    let found = findings.get(r.id.as_str()).copied();
+                    let found = findings
+                        .binary_search_by(|(key, _)| (*key).cmp(r.id.as_str()))
+                        .ok()
+                        .map(|i| findings[i].1);
                     let finding = found.map(|(_, f)| f);
                     let status = finding.map_or(Status::NotAssessed, |f| f.status);
                     RequirementRow {

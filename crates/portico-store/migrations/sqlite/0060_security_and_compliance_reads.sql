@@ -33,3 +33,8 @@ CREATE INDEX compliance_assessments_latest
 -- read from it alone.
 CREATE INDEX security_alerts_tally
     ON security_alerts (workspace_id, company_id, service_source, severity, status, updated_at);
+
+-- A company's penetration tests, latest first with the time entered breaking ties: in this
+-- index's order, without a sort per page.
+DROP INDEX pentests_company;
+CREATE INDEX pentests_company ON pentests (workspace_id, company_id, tested_on, created_at);
