@@ -236,14 +236,8 @@ impl ScopedTx<'_> {
                 &fence::KNOWN_BREACHES,
                 "k",
             );
-            known.sql(" AND k.name IN (");
-            for (i, name) in names.iter().enumerate() {
-                if i > 0 {
-                    known.sql(", ");
-                }
-                known.arg(*name);
-            }
-            known.sql(") ORDER BY k.name");
+            known.sql(" AND ");
+            known.in_list("k.name", &names).sql(" ORDER BY k.name");
             self.tx.all(known).await?
         };
         let describe = |name: &str| match known.binary_search_by(|k| k.0.as_str().cmp(name)) {

@@ -243,14 +243,10 @@ impl ScopedTx<'_> {
             "s",
         );
         query.sql(" AND s.company_id = ").arg(company);
-        query.sql(" AND s.service_source IN (");
-        for (i, source) in sources.iter().enumerate() {
-            if i > 0 {
-                query.sql(", ");
-            }
-            query.arg(*source);
-        }
-        query.sql(") GROUP BY s.service_source, s.severity");
+        query.sql(" AND ");
+        query
+            .in_list("s.service_source", &sources)
+            .sql(" GROUP BY s.service_source, s.severity");
         let tallies: Vec<AlertTally> = self.tx.all(query).await?;
 
         let endpoint = self.endpoint_view(company).await?;
