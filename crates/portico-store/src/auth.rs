@@ -399,8 +399,18 @@ impl AuthTx {
         now: i64,
         idle_timeout_secs: i64,
     ) -> Result<Option<SessionRow>, StoreError> {
-        self.tx
-            .optional(q!(
+        // SQLite, no transaction begun: the lookup is one statement, its own read transaction,
+        // which saves a BEGIN and a COMMIT on every request. A principal built afterwards (on a
+        // cache miss) begins the transaction then, as on PostgreSQL.
+        let mut auto;
+        let tx = match self.tx.unstarted_sqlite() {
+            Some(pool) => {
+                auto = crate::sql::Tx::SqliteAuto(pool.clone());
+                &mut auto
+            }
+            None => &mut self.tx,
+        };
+        tx.optional(q!(
                 "SELECT s.staff_user_id, s.portal_user_id, s.company_id, s.csrf_token, s.last_seen_at, \
                  COALESCE(v.version, 0) AS principal_version, COALESCE(l.version, 0) AS list_version, \
                  s.view_as_staff_id, s.view_as_by, s.view_as_reason, s.expires_at, \

@@ -16,6 +16,8 @@
 //! process's connections share; two workers reading at once queued on it and slept in the
 //! kernel: 2.2 futex and 2.2 fcntl calls per ticket-list request (see `bench/README.md`).
 
+use std::any::TypeId;
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -53,7 +55,7 @@ struct Inner {
     _anchor: Option<Mutex<Connection>>,
     /// Idle connections, each behind its own lock only so that the pool is `Sync`; a connection
     /// is used by one task at a time.
-    idle: Mutex<Vec<Connection>>,
+    idle: Mutex<Vec<Conn>>,
     permits: Arc<Semaphore>,
     writer: Arc<AsyncMutex<()>>,
 }
@@ -115,7 +117,7 @@ impl LitePool {
                 path: path.to_owned(),
                 locking,
                 _anchor: anchor,
-                idle: Mutex::new(vec![first]),
+                idle: Mutex::new(vec![Conn::new(first)]),
                 permits: Arc::new(Semaphore::new(max_connections.max(1) as usize)),
                 writer: Arc::new(AsyncMutex::new(())),
             }),
@@ -146,7 +148,7 @@ impl LitePool {
             .pop();
         let conn = match idle {
             Some(conn) => conn,
-            None => open_connection(&self.inner.path, self.inner.locking)?,
+            None => Conn::new(open_connection(&self.inner.path, self.inner.locking)?),
         };
         Ok(LiteConn {
             conn: Some(conn),
@@ -214,16 +216,114 @@ impl LitePool {
     /// Runs one statement in autocommit mode (for single lookups that need no snapshot).
     pub(crate) async fn with_connection<R>(
         &self,
-        f: impl FnOnce(&Connection) -> Result<R, StoreError>,
+        f: impl FnOnce(&Conn) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
         let conn = self.acquire().await?;
         f(conn.conn())
     }
 }
 
+/// A connection with what it has worked out about the statements it ran.
+pub(crate) struct Conn {
+    conn: Connection,
+    memo: RefCell<Memo>,
+}
+
+/// How many statement texts a connection remembers; as many as it keeps prepared.
+const MEMO_ENTRIES: usize = 256;
+
+/// Per statement text: its SQLite spelling ([`numbered`]) and, per row type, where the row's
+/// columns are ([`column_map`]). Both are the same every time the text runs, and working them
+/// out again cost about 6% of a page of a dozen statements (the fence makes statements long,
+/// and each column's name is fetched, measured and checked as UTF-8 to be compared).
+#[derive(Default)]
+struct Memo {
+    entries: foldhash::HashMap<Box<str>, Known>,
+}
+
+struct Known {
+    /// `None`: the text has no placeholder and runs as it is.
+    numbered: Option<Box<str>>,
+    /// Row types read from it: the statement's column count (a re-prepared `*` after a schema
+    /// change may differ; then the map is worked out again) and the map.
+    columns: Vec<(TypeId, usize, Box<[usize]>)>,
+}
+
+impl Conn {
+    fn new(conn: Connection) -> Conn {
+        Conn {
+            conn,
+            memo: RefCell::new(Memo::default()),
+        }
+    }
+
+    /// Runs `q` and hands its rows, with `T`'s columns found, to `read`.
+    fn rows<T: DbRow, R>(
+        &self,
+        q: &Q,
+        read: impl FnOnce(rusqlite::Rows<'_>, &[usize]) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let mut memo = self.memo.borrow_mut();
+        let entries = &mut memo.entries;
+        if !entries.contains_key(q.sql.as_str()) {
+            if entries.len() >= MEMO_ENTRIES {
+                entries.clear();
+            }
+            let numbered = match numbered(&q.sql) {
+                std::borrow::Cow::Borrowed(_) => None,
+                std::borrow::Cow::Owned(text) => Some(text.into_boxed_str()),
+            };
+            entries.insert(
+                q.sql.as_str().into(),
+                Known {
+                    numbered,
+                    columns: Vec::new(),
+                },
+            );
+        }
+        let known = entries.get_mut(q.sql.as_str()).expect("remembered above");
+        let mut stmt = self
+            .conn
+            .prepare_cached(known.numbered.as_deref().unwrap_or(&q.sql))?;
+        bind(&mut stmt, &q.args)?;
+        let kind = TypeId::of::<T>();
+        let count = stmt.column_count();
+        let at = match known
+            .columns
+            .iter()
+            .position(|(t, n, _)| *t == kind && *n == count)
+        {
+            Some(at) => at,
+            None => {
+                known.columns.retain(|(t, _, _)| *t != kind);
+                known
+                    .columns
+                    .push((kind, count, column_map::<T>(&stmt)?.into_boxed_slice()));
+                known.columns.len() - 1
+            }
+        };
+        let map = &known.columns[at].2;
+        read(stmt.raw_query(), map)
+    }
+
+    fn exec(&self, q: &Q) -> Result<u64, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&numbered(&q.sql))?;
+        bind(&mut stmt, &q.args)?;
+        Ok(stmt.raw_execute()? as u64)
+    }
+}
+
+impl std::ops::Deref for Conn {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
 /// A pooled connection, returned to the pool when dropped.
 struct LiteConn {
-    conn: Option<Connection>,
+    conn: Option<Conn>,
     pool: Arc<Inner>,
     /// Closed when dropped instead of returned to the pool (its settings were changed).
     discard: bool,
@@ -233,7 +333,7 @@ struct LiteConn {
 }
 
 impl LiteConn {
-    fn conn(&self) -> &Connection {
+    fn conn(&self) -> &Conn {
         self.conn.as_ref().expect("connection present until drop")
     }
 }
@@ -267,7 +367,7 @@ pub(crate) struct LiteTx {
 }
 
 impl LiteTx {
-    pub(crate) fn connection(&self) -> &Connection {
+    pub(crate) fn connection(&self) -> &Conn {
         self.conn.conn()
     }
 
@@ -399,33 +499,26 @@ fn column_map<T: DbRow>(stmt: &rusqlite::Statement<'_>) -> Result<Vec<usize>, St
         .collect()
 }
 
-pub(crate) fn all<T: DbRow>(conn: &Connection, q: &Q) -> Result<Vec<T>, StoreError> {
-    let mut stmt = conn.prepare_cached(&numbered(&q.sql))?;
-    bind(&mut stmt, &q.args)?;
-    let map = column_map::<T>(&stmt)?;
-    let mut rows = stmt.raw_query();
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        out.push(T::decode(&RowRef::Lite(row, &map))?);
-    }
-    Ok(out)
+pub(crate) fn all<T: DbRow>(conn: &Conn, q: &Q) -> Result<Vec<T>, StoreError> {
+    conn.rows::<T, _>(q, |mut rows, map| {
+        let mut out = Vec::new();
+        while let Some(row) = rows.next()? {
+            out.push(T::decode(&RowRef::Lite(row, map))?);
+        }
+        Ok(out)
+    })
 }
 
-pub(crate) fn optional<T: DbRow>(conn: &Connection, q: &Q) -> Result<Option<T>, StoreError> {
-    let mut stmt = conn.prepare_cached(&numbered(&q.sql))?;
-    bind(&mut stmt, &q.args)?;
-    let map = column_map::<T>(&stmt)?;
-    let mut rows = stmt.raw_query();
-    match rows.next()? {
-        Some(row) => Ok(Some(T::decode(&RowRef::Lite(row, &map))?)),
+pub(crate) fn optional<T: DbRow>(conn: &Conn, q: &Q) -> Result<Option<T>, StoreError> {
+    conn.rows::<T, _>(q, |mut rows, map| match rows.next()? {
+        Some(row) => Ok(Some(T::decode(&RowRef::Lite(row, map))?)),
         None => Ok(None),
-    }
+    })
 }
 
-pub(crate) fn exec(conn: &Connection, q: &Q) -> Result<u64, StoreError> {
-    let mut stmt = conn.prepare_cached(&numbered(&q.sql))?;
-    bind(&mut stmt, &q.args)?;
-    Ok(stmt.raw_execute()? as u64)
+/// Runs a statement that returns no rows (writes are varied and run once: not remembered).
+pub(crate) fn exec(conn: &Conn, q: &Q) -> Result<u64, StoreError> {
+    conn.exec(q)
 }
 
 #[cfg(test)]

@@ -309,6 +309,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "security and compliance reads",
         include_str!("../migrations/sqlite/0060_security_and_compliance_reads.sql"),
     ),
+    (
+        61,
+        "security alerts shown",
+        include_str!("../migrations/sqlite/0061_security_alerts_shown.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -650,6 +655,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         68,
         "security and compliance reads",
         include_str!("../migrations/postgres/0068_security_and_compliance_reads.sql"),
+    ),
+    (
+        69,
+        "security alerts shown",
+        include_str!("../migrations/postgres/0069_security_alerts_shown.sql"),
     ),
 ];
 

@@ -411,7 +411,7 @@ impl RowRef<'_, '_> {
 
 /// A row type decodable from both backends; structs get it from [`db_row!`], small tuples
 /// decode by position.
-pub(crate) trait DbRow: Sized + Send {
+pub(crate) trait DbRow: Sized + Send + 'static {
     /// The column names a named row reads, in field order (empty: read by position).
     const COLUMNS: &'static [&'static str] = &[];
     /// The names the query's columns are looked up by, in the order `decode` reads them.
@@ -469,7 +469,7 @@ pub(crate) use db_row;
 
 macro_rules! tuple_rows {
     ($(($($t:ident : $i:tt),+)),*) => {$(
-        impl<$($t: Value + Send),+> DbRow for ($($t,)+) {
+        impl<$($t: Value + Send + 'static),+> DbRow for ($($t,)+) {
             fn decode(row: &RowRef<'_, '_>) -> Result<Self, StoreError> {
                 Ok(($(row.at::<$t>($i)?,)+))
             }
@@ -555,6 +555,13 @@ impl Tx {
     pub(crate) fn unstarted_postgres(&self) -> Option<&sqlx::PgPool> {
         match self {
             Tx::PendingPostgres(pending) => Some(&pending.pool),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn unstarted_sqlite(&self) -> Option<&LitePool> {
+        match self {
+            Tx::PendingSqlite(pool) => Some(pool),
             _ => None,
         }
     }

@@ -555,6 +555,24 @@ pub struct Freshness {
     pub refreshable: bool,
 }
 
+/// One tenant of a company, as [`Freshness`] sums it.
+struct FreshnessRow {
+    kind: String,
+    last_success_at: Option<i64>,
+    refresh_requested_at: Option<i64>,
+    failures: i64,
+    refresh_asked_at: Option<i64>,
+    connector_enabled: bool,
+}
+crate::sql::db_row!(FreshnessRow {
+    kind,
+    last_success_at,
+    refresh_requested_at,
+    failures,
+    refresh_asked_at,
+    connector_enabled
+});
+
 /// What asking for a refresh did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefreshOutcome {
@@ -1125,36 +1143,39 @@ impl ScopedTx<'_> {
     ) -> Result<Freshness, StoreError> {
         // Whoever may read the section's records may know how fresh they are.
         self.scope.may(Action::RefreshConnectorData(section))?;
-        let kinds: Vec<String> = kinds_feeding(section)
-            .into_iter()
-            .map(|k| k.as_str().to_owned())
-            .collect();
-        if kinds.is_empty() {
+        if kinds_feeding(section).is_empty() {
             return Ok(Freshness::default());
         }
+        // The company's few tenants of every kind, those feeding the section picked here: an
+        // `IN` list of kinds would make SQLite build a temporary index of them per execution.
         let mut query = self.select(
-            "COUNT(*), MIN(COALESCE(t.last_success_at, 0)), MAX(t.refresh_requested_at), \
-             MAX(t.failures), MAX(t.refresh_asked_at), \
-             COALESCE(SUM(CASE WHEN t.connector_enabled THEN 1 ELSE 0 END), 0)",
+            "t.kind, t.last_success_at, t.refresh_requested_at, t.failures, t.refresh_asked_at, \
+             t.connector_enabled",
             &fence::CONNECTOR_TENANTS,
             "t",
         );
-        query.sql(" AND t.company_id = ").arg(company).sql(" AND ");
-        query.in_list("t.kind", &kinds);
-        let (count, oldest, requested, failures, asked, enabled): (
-            i64,
-            Option<i64>,
-            Option<i64>,
-            Option<i64>,
-            Option<i64>,
-            i64,
-        ) = self.tx.one(query).await?;
+        query.sql(" AND t.company_id = ").arg(company);
+        let rows: Vec<FreshnessRow> = self.tx.all(query).await?;
+        let feeding = rows.iter().filter(|r| {
+            ConnectorKind::parse(&r.kind).is_some_and(|k| k.feeds().contains(&section))
+        });
+        let (mut count, mut oldest, mut requested, mut failures, mut asked, mut enabled) =
+            (0, None::<i64>, None::<i64>, 0, None::<i64>, 0);
+        for row in feeding {
+            count += 1;
+            let success = row.last_success_at.unwrap_or(0);
+            oldest = Some(oldest.map_or(success, |o| o.min(success)));
+            requested = requested.max(row.refresh_requested_at);
+            failures = failures.max(row.failures);
+            asked = asked.max(row.refresh_asked_at);
+            enabled += i64::from(row.connector_enabled);
+        }
         let refreshing = requested.is_some_and(|r| r > 0);
         Ok(Freshness {
             connected: count > 0,
             updated_at: oldest.filter(|&at| at > 0),
             refreshing,
-            failing: failures.unwrap_or(0) > 0,
+            failing: failures > 0,
             refresh_allowed_at: asked.map(|r| r + REFRESH_EVERY_SECS).unwrap_or(0),
             refreshable: enabled > 0,
         })
