@@ -314,6 +314,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "security alerts shown",
         include_str!("../migrations/sqlite/0061_security_alerts_shown.sql"),
     ),
+    (
+        62,
+        "compliance findings text",
+        include_str!("../migrations/sqlite/0062_compliance_findings_text.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -660,6 +665,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         69,
         "security alerts shown",
         include_str!("../migrations/postgres/0069_security_alerts_shown.sql"),
+    ),
+    (
+        70,
+        "compliance findings text",
+        include_str!("../migrations/postgres/0070_compliance_findings_text.sql"),
     ),
 ];
 

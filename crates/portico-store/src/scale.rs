@@ -809,6 +809,9 @@ async fn seed_connector_records(
     Ok(())
 }
 
+/// Every seeded staff judgement's note.
+const REVIEWED: &str = "Reviewed at the quarterly business review.";
+
 /// An Essential Eight assessment of every other company, each requirement judged (the Overview
 /// reads the latest score; the Compliance page its findings).
 async fn seed_compliance_records(
@@ -838,7 +841,7 @@ async fn seed_compliance_records(
                 portico_core::compliance::Status::NotMet
             },
             source: portico_core::compliance::Source::Staff,
-            detail: String::new(),
+            detail: REVIEWED.into(),
         })
         .collect();
     let score = portico_core::compliance::score(e8, &findings);
@@ -846,9 +849,10 @@ async fn seed_compliance_records(
         .exec(Q::with(
             &format!(
                 "INSERT INTO compliance_assessments (workspace_id, company_id, id, framework, \
-                 assessed_at, staff_name, percent, level, met, not_met, not_assessed, not_applicable) \
+                 assessed_at, staff_name, percent, level, met, not_met, not_assessed, not_applicable, \
+                 findings) \
                  SELECT $1, company_id, {}, 'e8', $2 - 86400 * (n % 90), 'Bench Owner', $3, $4, $5, \
-                 $6, 0, 0 FROM bench_companies",
+                 $6, 0, 0, $7 FROM bench_companies",
                 uuid_sql(backend, "11", "n")
             ),
             vec![
@@ -858,6 +862,7 @@ async fn seed_compliance_records(
                 score.level.map(i64::from).into(),
                 (score.met as i64).into(),
                 (score.not_met as i64).into(),
+                crate::scoped::compliance::findings_text(&findings).into(),
             ],
         ))
         .await?;
@@ -867,12 +872,11 @@ async fn seed_compliance_records(
                 "INSERT INTO compliance_findings (workspace_id, company_id, assessment_id, requirement, \
                  status, source, detail) \
                  SELECT a.workspace_id, a.company_id, a.id, r.requirement, \
-                 CASE WHEN r.level = 1 THEN 'met' ELSE 'not_met' END, 'staff', \
-                 'Reviewed at the quarterly business review.' \
+                 CASE WHEN r.level = 1 THEN 'met' ELSE 'not_met' END, 'staff', $2 \
                  FROM compliance_assessments a CROSS JOIN ({}) r WHERE a.workspace_id = $1",
                 requirements.join(" UNION ALL ")
             ),
-            vec![ws.into()],
+            vec![ws.into(), REVIEWED.into()],
         ))
         .await?;
     Ok(())

@@ -2,6 +2,8 @@
 //! level, or safeguards met), each control with its requirements' standing and why, and the
 //! history of recorded assessments.
 
+use std::sync::Arc;
+
 use portico_core::compliance::{Scoring, Source, Status};
 use portico_store::scoped::compliance::{Assessment, Scorecard};
 
@@ -40,8 +42,8 @@ pub(crate) struct RequirementRow {
     pub(crate) text: &'static str,
     pub(crate) status: &'static str,
     pub(crate) tone: &'static str,
-    /// Who judged it, in words.
-    pub(crate) judged_by: String,
+    /// Who judged it, in words (shared by the card's lines: one allocation, not one per line).
+    pub(crate) judged_by: Arc<str>,
     pub(crate) detail: String,
 }
 
@@ -83,6 +85,11 @@ pub(crate) fn view(mut card: Scorecard, brand: &str) -> ScorecardView {
         .map(|(i, f)| (f.requirement.as_str(), (i, f)))
         .collect();
     findings.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let (from_records, by_staff, by_nobody): (Arc<str>, Arc<str>, Arc<str>) = (
+        "From the records".into(),
+        format!("Judged by {brand}").into(),
+        "".into(),
+    );
     let controls = framework
         .controls
         .iter()
@@ -132,9 +139,9 @@ pub(crate) fn view(mut card: Scorecard, brand: &str) -> ScorecardView {
                         status: status.label(),
                         tone: status_tone(status),
                         judged_by: match finding.map(|f| f.source) {
-                            Some(Source::Records) => "From the records".into(),
-                            Some(Source::Staff) => format!("Judged by {brand}"),
-                            _ => String::new(),
+                            Some(Source::Records) => from_records.clone(),
+                            Some(Source::Staff) => by_staff.clone(),
+                            _ => by_nobody.clone(),
                         },
                         detail: found
                             .map(|(i, _)| std::mem::take(&mut details[i]))
