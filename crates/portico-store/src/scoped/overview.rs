@@ -5,6 +5,7 @@
 
 use portico_core::{Action, AssetField, CompanyId, Section, Zone};
 
+use crate::scoped::change_requests::OPEN_REQUEST;
 use crate::scoped::{ScopedTx, fence};
 use crate::{StoreError, now};
 
@@ -116,7 +117,7 @@ impl ScopedTx<'_> {
             query
                 .sql(" AND r.company_id = ")
                 .arg(company)
-                .sql(" AND r.status IN ('awaiting_approval', 'open', 'approved')");
+                .sql(OPEN_REQUEST);
             figures.open_changes = Some(self.tx.count(query).await?);
         }
         if licences_open {
