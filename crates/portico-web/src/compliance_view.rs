@@ -71,20 +71,14 @@ pub(crate) fn view(mut card: Scorecard, brand: &str) -> ScorecardView {
             score.met + score.not_met + score.not_assessed
         ),
     };
-    // Sorted by id once, then a binary search per requirement; each detail moved to its line,
-    // not copied.
+    // Each requirement's finding found in one pass; each detail moved to its line, not copied.
     let mut details: Vec<String> = card
         .findings
         .iter_mut()
         .map(|f| std::mem::take(&mut f.detail))
         .collect();
-    let mut findings: Vec<(&str, (usize, &portico_core::compliance::Finding))> = card
-        .findings
-        .iter()
-        .enumerate()
-        .map(|(i, f)| (f.requirement.as_str(), (i, f)))
-        .collect();
-    findings.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let placed = framework.placed(&card.findings);
+    let mut places = placed.iter();
     let (from_records, by_staff, by_nobody): (Arc<str>, Arc<str>, Arc<str>) = (
         "From the records".into(),
         format!("Judged by {brand}").into(),
@@ -126,11 +120,8 @@ pub(crate) fn view(mut card: Scorecard, brand: &str) -> ScorecardView {
                 .requirements
                 .iter()
                 .map(|r| {
-                    let found = findings
-                        .binary_search_by(|(key, _)| (*key).cmp(r.id.as_str()))
-                        .ok()
-                        .map(|i| findings[i].1);
-                    let finding = found.map(|(_, f)| f);
+                    let found = places.next().copied().flatten();
+                    let finding = found.map(|i| &card.findings[i]);
                     let status = finding.map_or(Status::NotAssessed, |f| f.status);
                     RequirementRow {
                         id: &r.id,
@@ -144,7 +135,7 @@ pub(crate) fn view(mut card: Scorecard, brand: &str) -> ScorecardView {
                             _ => by_nobody.clone(),
                         },
                         detail: found
-                            .map(|(i, _)| std::mem::take(&mut details[i]))
+                            .map(|i| std::mem::take(&mut details[i]))
                             .unwrap_or_default(),
                     }
                 })
