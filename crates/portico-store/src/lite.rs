@@ -244,8 +244,9 @@ struct Memo {
 struct Known {
     /// `None`: the text has no placeholder and runs as it is.
     numbered: Option<Box<str>>,
-    /// Row types read from it: the statement's column count (a re-prepared `*` after a schema
-    /// change may differ; then the map is worked out again) and the map.
+    /// Row types read from it: the statement's column count and the map. The store's queries
+    /// name their columns (no `SELECT *`), so a text's columns never change; the count is a
+    /// cheap guard, not a proof.
     columns: Vec<(TypeId, usize, Box<[usize]>)>,
 }
 
@@ -516,7 +517,8 @@ pub(crate) fn optional<T: DbRow>(conn: &Conn, q: &Q) -> Result<Option<T>, StoreE
     })
 }
 
-/// Runs a statement that returns no rows (writes are varied and run once: not remembered).
+/// Runs a statement that returns no rows (not remembered: the saving is in reads, which map
+/// columns and repeat by the dozen per page).
 pub(crate) fn exec(conn: &Conn, q: &Q) -> Result<u64, StoreError> {
     conn.exec(q)
 }
@@ -581,6 +583,45 @@ mod tests {
         let after = pool.begin(false).await.unwrap();
         assert_eq!(count(&after), 1);
         drop(after);
+        drop(pool);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", dir.display()));
+        }
+    }
+
+    /// One text read as two row types keeps a map for each, and a connection that has run
+    /// more texts than it remembers starts again without losing any answer.
+    #[tokio::test]
+    async fn remembered_texts_map_each_row_type_and_stay_bounded() {
+        let dir = std::env::temp_dir().join(format!("portico-lite-{}.db", uuid::Uuid::now_v7()));
+        let pool = LitePool::open(&dir, 1, SqliteLocking::Shared).unwrap();
+        struct Named {
+            b: String,
+            a: i64,
+        }
+        crate::sql::db_row!(Named { b, a });
+        pool.with_connection(|c| {
+            let q = Q::with(
+                "SELECT $1 AS a, $2 AS b",
+                vec![Arg::from(7i64), Arg::from("x")],
+            );
+            let named: Named = optional(c, &q)?.unwrap();
+            assert_eq!((named.a, named.b.as_str()), (7, "x"), "found by name");
+            let (a, b): (i64, String) = optional(c, &q)?.unwrap();
+            assert_eq!((a, b.as_str()), (7, "x"), "by position");
+            let named: Named = optional(c, &q)?.unwrap();
+            assert_eq!(named.b, "x", "the first map still there");
+            assert_eq!(c.memo.borrow().entries.len(), 1);
+            for n in 0..(MEMO_ENTRIES as i64 + 10) {
+                let q = Q::with(&format!("SELECT $1 + {n}"), vec![Arg::from(1i64)]);
+                let (v,): (i64,) = optional(c, &q)?.unwrap();
+                assert_eq!(v, n + 1);
+            }
+            assert!(c.memo.borrow().entries.len() <= MEMO_ENTRIES);
+            Ok(())
+        })
+        .await
+        .unwrap();
         drop(pool);
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", dir.display()));

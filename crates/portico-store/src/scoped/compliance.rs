@@ -217,10 +217,11 @@ pub(crate) fn parse_findings(text: &str) -> Result<Vec<Finding>, StoreError> {
         } else {
             detail.to_owned()
         };
+        // An unknown code reads as nothing judged, as the findings' rows always read.
         findings.push(Finding {
             requirement: requirement.to_owned(),
-            status: Status::parse(status).ok_or_else(malformed)?,
-            source: Source::parse(source).ok_or_else(malformed)?,
+            status: Status::parse(status).unwrap_or(Status::NotAssessed),
+            source: Source::parse(source).unwrap_or(Source::None),
             detail,
         });
     }
@@ -498,7 +499,22 @@ impl ScopedTx<'_> {
                 .sql(" AND a.id = ")
                 .arg(latest.id.as_str());
             let (text,): (String,) = self.tx.one(query).await?;
-            let findings = parse_findings(&text)?;
+            let findings = if text.is_empty() {
+                // No text (an assessment written without it): its rows, the record.
+                let mut query = self.select(
+                    "f.requirement, f.status, f.source, f.detail",
+                    &fence::COMPLIANCE_FINDINGS,
+                    "f",
+                );
+                query
+                    .sql(" AND f.company_id = ")
+                    .arg(company)
+                    .sql(" AND f.assessment_id = ")
+                    .arg(latest.id.as_str());
+                self.tx.all(query).await?
+            } else {
+                parse_findings(&text)?
+            };
             // The breakdown from the findings; the headline as it was recorded (the Overview
             // and the history show the same figures, whatever the catalogue has become).
             let mut score = compliance::score(framework, &findings);
@@ -765,7 +781,8 @@ mod tests {
         assert_eq!(back[1].source, Source::Records);
         assert!(parse_findings("").unwrap().is_empty());
         assert!(parse_findings("e8.x\tmet\tstaff").is_err());
-        assert!(parse_findings("e8.x\tmaybe\tstaff\t").is_err());
+        let unknown = parse_findings("e8.x\tmaybe\tstaff\t").unwrap();
+        assert_eq!(unknown[0].status, Status::NotAssessed);
         assert!(parse_findings("e8.x\tmet\tstaff\ta\\q").is_err());
     }
 

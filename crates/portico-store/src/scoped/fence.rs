@@ -330,9 +330,8 @@ pub(crate) const BACKUP_JOBS: Tenant = client("backup_jobs");
 pub(crate) const COMPLIANCE_ATTESTATIONS: Tenant = client("compliance_attestations");
 /// P6: a framework's scorecards for a company as staff recorded them.
 pub(crate) const COMPLIANCE_ASSESSMENTS: Tenant = client("compliance_assessments");
-/// P6: each requirement's standing in an assessment. Written with its assessment and read
-/// through the assessment's `findings` text today; described for whatever reads the rows.
-#[cfg_attr(not(test), allow(dead_code))]
+/// P6: each requirement's standing in an assessment (the Compliance page reads the same from
+/// the assessment's `findings` text, and these rows when it has none).
 pub(crate) const COMPLIANCE_FINDINGS: Tenant = client("compliance_findings");
 /// I2: an accounting tool's own PDF of an invoice it issued; read with the invoice.
 pub(crate) const INVOICE_DOCUMENTS: Tenant = client("invoice_documents");
