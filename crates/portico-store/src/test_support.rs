@@ -26,6 +26,8 @@ pub struct TestDatabase {
     pub system_url: String,
     /// The database file on SQLite (removed with its WAL when dropped).
     pub sqlite_path: Option<PathBuf>,
+    /// The database's name on PostgreSQL (dropped when this is dropped).
+    postgres_database: Option<String>,
 }
 
 fn app_credentials() -> (String, String) {
@@ -100,6 +102,7 @@ impl TestDatabase {
             system_url: url.clone(),
             owner_url: url,
             sqlite_path: Some(path),
+            postgres_database: None,
         }
     }
 
@@ -165,13 +168,23 @@ impl TestDatabase {
             system_url,
             owner_url,
             sqlite_path: None,
+            postgres_database: Some(name),
         }
     }
 }
 
-/// Test databases are not dropped when a test ends (a pool may still hold connections, and
-/// `Drop` cannot wait); each run instead drops those created over an hour ago, which no running
-/// test still uses. The UUIDv7 in the name says when it was created.
+/// Drops a test database, ending whatever connections its pools (or a server the test
+/// started) still hold. The name was generated from hex digits only.
+async fn drop_database(conn: &mut sqlx::PgConnection, name: &str) {
+    let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+    let _ = sqlx::query(sqlx::AssertSqlSafe(drop))
+        .execute(&mut *conn)
+        .await;
+}
+
+/// A test's database is dropped when the test ends (see `Drop`); one whose test was killed
+/// before that is dropped by a later run once it is over an hour old, when no running test
+/// still uses it. The UUIDv7 in the name says when it was created.
 async fn drop_stale_databases(conn: &mut sqlx::PgConnection) {
     let names: Vec<(String,)> =
         sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE 'portico\\_t\\_%'")
@@ -186,11 +199,7 @@ async fn drop_stale_databases(conn: &mut sqlx::PgConnection) {
         let created_ms = hex.get(..12).and_then(|h| u128::from_str_radix(h, 16).ok());
         let is_ours = hex.len() == 32 && hex.bytes().all(|b| b.is_ascii_hexdigit());
         if is_ours && created_ms.is_some_and(|c| now_ms.saturating_sub(c) > 3_600_000) {
-            // Checked above to be hex digits only.
-            let drop = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-            let _ = sqlx::query(sqlx::AssertSqlSafe(drop))
-                .execute(&mut *conn)
-                .await;
+            drop_database(conn, &name).await;
         }
     }
 }
@@ -201,6 +210,31 @@ impl Drop for TestDatabase {
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
             }
+        }
+        // Each database is about 12 MB of catalogue and indexes; a whole suite's worth would
+        // fill a small disk, so each goes when its test ends. `Drop` cannot await, and the
+        // test's own runtime may be the current-thread kind, so the drop runs to completion on
+        // a thread of its own with a runtime of its own.
+        if let (Some(name), Ok(admin)) = (
+            self.postgres_database.take(),
+            std::env::var(POSTGRES_URL_VAR),
+        ) {
+            let dropper = std::thread::spawn(move || {
+                let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                runtime.block_on(async {
+                    use sqlx::Connection;
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                        drop_database(&mut conn, &name).await;
+                        conn.close().await.ok();
+                    }
+                });
+            });
+            let _ = dropper.join();
         }
     }
 }
