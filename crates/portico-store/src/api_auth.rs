@@ -61,6 +61,19 @@ crate::sql::db_row!(TokenRow {
     principal_version
 });
 
+/// A live token's row by its hash, with the workspace's principal version.
+fn token_lookup(token_hash: &str, workspace: portico_core::WorkspaceId, now: i64) -> crate::sql::Q {
+    q!(
+        "SELECT t.id, t.name, t.company_id, t.access, t.created_by, t.expires_at, t.last_used_at, \
+         COALESCE(v.version, 0) AS principal_version FROM api_tokens t \
+         LEFT JOIN principal_versions v ON v.workspace_id = t.workspace_id \
+         WHERE t.token_hash = $1 AND t.workspace_id = $2 AND t.revoked_at IS NULL AND t.expires_at > $3",
+        token_hash,
+        workspace,
+        now
+    )
+}
+
 impl AuthTx {
     /// The caller behind a bearer token, if it is one of this workspace's, neither revoked nor
     /// expired, and its owner is still an enabled owner. Only reads, so that it runs in the
@@ -79,18 +92,34 @@ impl AuthTx {
         }
         let now = now();
         let token_hash = token::hash(bearer);
-        let row: Option<TokenRow> = self
-            .tx
-            .optional(q!(
-                "SELECT t.id, t.name, t.company_id, t.access, t.created_by, t.expires_at, t.last_used_at, \
-                 COALESCE(v.version, 0) AS principal_version FROM api_tokens t \
-                 LEFT JOIN principal_versions v ON v.workspace_id = t.workspace_id \
-                 WHERE t.token_hash = $1 AND t.workspace_id = $2 AND t.revoked_at IS NULL AND t.expires_at > $3",
-                &token_hash,
-                self.workspace,
-                now
-            ))
-            .await?;
+        let row: Option<TokenRow> = match (self.tx.unstarted_postgres(), self.tx.unstarted_sqlite())
+        {
+            // PostgreSQL, no transaction begun: a function that sets the sign-in fence itself
+            // (migration 0071), one round trip.
+            (Some(pool), _) => {
+                crate::sql::Tx::PostgresAuto(pool.clone())
+                    .optional(q!(
+                        "SELECT * FROM portico_api_token_lookup($1, $2, $3)",
+                        self.workspace,
+                        &token_hash,
+                        now
+                    ))
+                    .await?
+            }
+            // SQLite, no transaction begun: one statement is its own read transaction, which
+            // saves a BEGIN and a COMMIT on every request (as a session's lookup). Building
+            // the owner's principal, when it is not kept, begins the transaction then.
+            (None, Some(pool)) => {
+                crate::sql::Tx::SqliteAuto(pool.clone())
+                    .optional(token_lookup(&token_hash, self.workspace, now))
+                    .await?
+            }
+            (None, None) => {
+                self.tx
+                    .optional(token_lookup(&token_hash, self.workspace, now))
+                    .await?
+            }
+        };
         let Some(row) = row else {
             return Ok(None);
         };

@@ -671,6 +671,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "compliance findings text",
         include_str!("../migrations/postgres/0070_compliance_findings_text.sql"),
     ),
+    (
+        71,
+        "api token lookup",
+        include_str!("../migrations/postgres/0071_api_token_lookup.sql"),
+    ),
 ];
 
 /// How a migration that manages its own transaction begins.

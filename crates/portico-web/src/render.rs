@@ -326,7 +326,7 @@ pub(crate) fn iso(secs: &i64) -> Plain<Iso> {
 }
 
 /// See [`iso`]: digits written into a stack buffer, one per list row.
-pub(crate) struct Iso(i64);
+pub(crate) struct Iso(pub(crate) i64);
 
 // Digits, hyphens, colons, `T` and `Z`; nothing outside years 0–9999.
 impl PlainText for Iso {

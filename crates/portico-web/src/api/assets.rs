@@ -58,7 +58,7 @@ impl From<Asset> for AssetBody {
             id: a.id.to_string(),
             company_id: a.company_id.to_string(),
             site: a.site_id.map(|id| Named {
-                id: id.to_string(),
+                id: super::InlineId::of(id),
                 name: a.site_name.unwrap_or_default(),
             }),
             name: a.name,

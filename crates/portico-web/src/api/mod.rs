@@ -360,7 +360,10 @@ pub(crate) fn json_answer<T: Serialize>(
     request: &axum::http::HeaderMap,
     value: &T,
 ) -> Result<Response, Problem> {
-    let body = serde_json::to_vec(value)
+    // A list page is tens of kilobytes: grown from serde_json's 128 bytes it was copied over
+    // eight times on the way.
+    let mut body = Vec::with_capacity(16 * 1024);
+    serde_json::to_writer(&mut body, value)
         .map_err(|e| Problem::from(crate::error::WebError::Internal(e.to_string())))?;
     let etag = etag_of(&body);
     let unchanged = request
@@ -391,6 +394,49 @@ pub(crate) fn json_answer<T: Serialize>(
     );
     headers.insert(header::VARY, HeaderValue::from_static("Authorization"));
     Ok(response)
+}
+
+/// A time as the API answers it (RFC 3339 in UTC, `2026-03-01T09:30:00Z`), written into the
+/// answer from a stack buffer: a page of 50 tickets has up to 250 of them, and a `String` each
+/// was an allocation, a copy and a free.
+#[derive(Clone, Copy)]
+pub(crate) struct ApiTime(pub(crate) i64);
+
+impl Serialize for ApiTime {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use crate::render::PlainText;
+        crate::render::Iso(self.0).with_text(|text| serializer.serialize_str(text))
+    }
+}
+
+/// An id as the API answers it, written the same way ([`ApiTime`]).
+#[derive(Clone, Copy)]
+pub(crate) struct ApiId<I>(pub(crate) I);
+
+impl<I: portico_core::Id> Serialize for ApiId<I> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.0.encode(&mut [0; portico_core::ID_TEXT_LEN]))
+    }
+}
+
+/// An id's text kept inline (no allocation) for a struct that holds ids of several kinds
+/// ([`tickets::Named`]), serialised as [`ApiId`] is.
+#[derive(Clone, Copy)]
+pub(crate) struct InlineId([u8; portico_core::ID_TEXT_LEN]);
+
+impl InlineId {
+    pub(crate) fn of(id: impl portico_core::Id) -> InlineId {
+        let mut text = [0; portico_core::ID_TEXT_LEN];
+        id.encode(&mut text);
+        InlineId(text)
+    }
+}
+
+impl Serialize for InlineId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // Written by `Id::encode`: lower-case hex and hyphens.
+        serializer.serialize_str(std::str::from_utf8(&self.0).unwrap_or_default())
+    }
 }
 
 /// A weak tag of a body: its 128-bit XXH3, which tells versions of one answer apart (no secret

@@ -15,6 +15,7 @@ use portico_store::scoped::maintenance::{MaintenanceDraft, MaintenanceRecord};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::InlineId;
 use super::companies::time;
 use super::paging::{Page, PageParams, refused_cursor};
 use super::tickets::Named;
@@ -47,7 +48,7 @@ pub(crate) struct Maintenance {
 
 impl From<MaintenanceRecord> for Maintenance {
     fn from(m: MaintenanceRecord) -> Maintenance {
-        let named = |(id, name): (String, String)| Named { id, name };
+        let named = |(id, name): (InlineId, String)| Named { id, name };
         Maintenance {
             id: m.id.to_string(),
             company_id: m.company_id.to_string(),
@@ -61,12 +62,12 @@ impl From<MaintenanceRecord> for Maintenance {
             sites: m
                 .sites
                 .into_iter()
-                .map(|(id, name)| named((id.to_string(), name)))
+                .map(|(id, name)| named((InlineId::of(id), name)))
                 .collect(),
             assets: m
                 .assets
                 .into_iter()
-                .map(|(id, name)| named((id.to_string(), name)))
+                .map(|(id, name)| named((InlineId::of(id), name)))
                 .collect(),
         }
     }
@@ -593,7 +594,7 @@ impl From<ChangeRequest> for ChangeRequestBody {
         ChangeRequestBody {
             id: c.id.to_string(),
             company: Named {
-                id: c.company_id.to_string(),
+                id: InlineId::of(c.company_id),
                 name: c.company_name,
             },
             kind: c.kind.as_str(),
@@ -604,11 +605,11 @@ impl From<ChangeRequest> for ChangeRequestBody {
             details: c.details,
             status: c.status.as_str(),
             requested_by: Named {
-                id: c.requested_by.to_string(),
+                id: InlineId::of(c.requested_by),
                 name: c.requester_name,
             },
             assignee: c.assignee.map(|(id, name)| Named {
-                id: id.to_string(),
+                id: InlineId::of(id),
                 name,
             }),
             decision_note: c.decision_note,

@@ -17,20 +17,23 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::companies::time;
 use super::paging::{Page, PageParams};
-use super::{ApiAuth, ApiPath, ApiQuery, Idempotency, Problem, json_answer, json_body};
+use super::{
+    ApiAuth, ApiId, ApiPath, ApiQuery, ApiTime, Idempotency, InlineId, Problem, json_answer,
+    json_body,
+};
 use crate::{AppState, mail_links};
 
 /// An id and a name.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct Named {
-    #[schema(format = Uuid)]
-    pub(super) id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub(super) id: InlineId,
     pub(super) name: String,
 }
 
-fn named(id: Option<impl ToString>, name: Option<String>) -> Option<Named> {
+fn named(id: Option<impl portico_core::Id>, name: Option<String>) -> Option<Named> {
     id.map(|id| Named {
-        id: id.to_string(),
+        id: InlineId::of(id),
         name: name.unwrap_or_default(),
     })
 }
@@ -38,8 +41,8 @@ fn named(id: Option<impl ToString>, name: Option<String>) -> Option<Named> {
 /// A ticket as lists answer it.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct Ticket {
-    #[schema(format = Uuid)]
-    id: String,
+    #[schema(value_type = String, format = Uuid)]
+    id: ApiId<TicketId>,
     /// The workspace's short number, shown as `#1042`.
     number: i64,
     company: Named,
@@ -54,22 +57,22 @@ pub(crate) struct Ticket {
     status: &'static str,
     /// `low`, `normal`, `high` or `urgent`.
     priority: &'static str,
-    #[schema(format = DateTime)]
-    created_at: String,
-    #[schema(format = DateTime)]
-    updated_at: String,
-    #[schema(format = DateTime)]
-    resolved_at: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    created_at: ApiTime,
+    #[schema(value_type = String, format = DateTime)]
+    updated_at: ApiTime,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    resolved_at: Option<ApiTime>,
     service_level: ServiceLevel,
 }
 
 /// Where a ticket stands against its service-level targets.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct ServiceLevel {
-    #[schema(format = DateTime)]
-    first_response_due: Option<String>,
-    #[schema(format = DateTime)]
-    resolution_due: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    first_response_due: Option<ApiTime>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    resolution_due: Option<ApiTime>,
     /// A target was missed.
     breached: bool,
     /// The clocks stand still while the ticket awaits the client.
@@ -79,10 +82,10 @@ pub(crate) struct ServiceLevel {
 impl From<TicketSummary> for Ticket {
     fn from(t: TicketSummary) -> Ticket {
         Ticket {
-            id: t.id.to_string(),
+            id: ApiId(t.id),
             number: t.number,
             company: Named {
-                id: t.company_id.to_string(),
+                id: InlineId::of(t.company_id),
                 name: t.company_name,
             },
             site: named(t.site_id, t.site_name),
@@ -92,12 +95,12 @@ impl From<TicketSummary> for Ticket {
             category: t.category,
             status: t.status.as_str(),
             priority: t.priority.as_str(),
-            created_at: time(t.created_at),
-            updated_at: time(t.updated_at),
-            resolved_at: t.resolved_at.map(time),
+            created_at: ApiTime(t.created_at),
+            updated_at: ApiTime(t.updated_at),
+            resolved_at: t.resolved_at.map(ApiTime),
             service_level: ServiceLevel {
-                first_response_due: t.sla.first_response_due.map(time),
-                resolution_due: t.sla.resolution_due.map(time),
+                first_response_due: t.sla.first_response_due.map(ApiTime),
+                resolution_due: t.sla.resolution_due.map(ApiTime),
                 breached: t.sla.breached,
                 paused: t.sla.paused,
             },
