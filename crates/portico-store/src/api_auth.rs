@@ -76,8 +76,9 @@ fn token_lookup(token_hash: &str, workspace: portico_core::WorkspaceId, now: i64
 
 impl AuthTx {
     /// The caller behind a bearer token, if it is one of this workspace's, neither revoked nor
-    /// expired, and its owner is still an enabled owner. Only reads, so that it runs in the
-    /// read transaction every request begins with; the use is recorded apart
+    /// expired, and its owner is still an enabled owner. Only reads: the token's row in one
+    /// statement of its own when no transaction has begun (every request's case), then the
+    /// owner's principal unless it is kept; the use is recorded apart
     /// ([`AuthTx::record_api_token_use`]) when [`ApiCaller::use_due`] says so.
     pub async fn resolve_api_token(
         &mut self,

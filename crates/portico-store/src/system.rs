@@ -722,6 +722,15 @@ impl SystemTx {
         Ok(row.and_then(|(hash,)| hash))
     }
 
+    /// Makes every API token expired a second ago (tests).
+    #[cfg(feature = "test-hooks")]
+    pub async fn expire_api_tokens(&mut self) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!("UPDATE api_tokens SET expires_at = $1", now() - 1))
+            .await?;
+        Ok(())
+    }
+
     /// Renames a site (tests: the console has no site editing yet).
     #[cfg(feature = "test-hooks")]
     pub async fn rename_site(&mut self, site: SiteId, name: &str) -> Result<(), StoreError> {

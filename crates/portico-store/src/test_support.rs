@@ -212,14 +212,18 @@ impl Drop for TestDatabase {
             }
         }
         // Each database is about 12 MB of catalogue and indexes; a whole suite's worth would
-        // fill a small disk, so each goes when its test ends. `Drop` cannot await, and the
-        // test's own runtime may be the current-thread kind, so the drop runs to completion on
-        // a thread of its own with a runtime of its own.
+        // fill a small disk, so each goes when its test ends. A failing test's is left for a
+        // look (a later run drops it an hour on). `Drop` cannot await, and the test's own
+        // runtime may be the current-thread kind, so the drop runs on a thread of its own with
+        // a runtime of its own, and gives up after a while rather than hang the suite.
+        if std::thread::panicking() {
+            return;
+        }
         if let (Some(name), Ok(admin)) = (
             self.postgres_database.take(),
             std::env::var(POSTGRES_URL_VAR),
         ) {
-            let dropper = std::thread::spawn(move || {
+            let dropper = std::thread::Builder::new().spawn(move || {
                 let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
@@ -228,13 +232,18 @@ impl Drop for TestDatabase {
                 };
                 runtime.block_on(async {
                     use sqlx::Connection;
-                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
-                        drop_database(&mut conn, &name).await;
-                        conn.close().await.ok();
-                    }
+                    let drop = async {
+                        if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                            drop_database(&mut conn, &name).await;
+                            conn.close().await.ok();
+                        }
+                    };
+                    let _ = tokio::time::timeout(std::time::Duration::from_secs(30), drop).await;
                 });
             });
-            let _ = dropper.join();
+            if let Ok(dropper) = dropper {
+                let _ = dropper.join();
+            }
         }
     }
 }

@@ -1,6 +1,6 @@
 -- An API request's token lookup in one round trip, as a session's (0025): the function sets the
--- sign-in fence of the workspace itself, so the lookup needs no transaction of its own (BEGIN,
--- the fence's settings, the query and COMMIT were four).
+-- workspace's sign-in fence for its own statement, so the lookup needs no transaction (BEGIN
+-- with the fence's settings, then the query, were two round trips).
 CREATE FUNCTION portico_api_token_lookup(ws TEXT, hash TEXT, at BIGINT)
 RETURNS TABLE (id TEXT, name TEXT, company_id TEXT, access TEXT, created_by TEXT,
                expires_at BIGINT, last_used_at BIGINT, principal_version BIGINT)
