@@ -16,34 +16,12 @@ async fn api(app: &TestApp, host: &str, bearer: Option<&str>) -> Response {
     req.send().await
 }
 
-/// A token as its owner makes it on the tokens page.
-async fn make_token(app: &TestApp, access: &str) -> String {
-    let made = app
-        .post_as(
-            Who::Owner,
-            "/settings/api-tokens",
-            &[
-                ("name", "Monitoring"),
-                ("company", ""),
-                ("access", access),
-                ("lifetime", "30"),
-            ],
-        )
-        .await;
-    assert_eq!(made.status, 200, "{}", made.body);
-    let start = made.body.find("portico_").expect("the token, once");
-    made.body[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .collect()
-}
-
 /// A request's lookup (one statement, no transaction begun) finds a token in its own workspace
 /// only, and not once it has expired.
 #[tokio::test]
 async fn a_token_resolves_only_in_its_workspace_and_only_until_it_expires() {
     let app = TestApp::spawn().await;
-    let token = make_token(&app, "read").await;
+    let token = app.api_token(None, "read").await;
     let resolve = async |ws| {
         let mut tx = app.store().auth_read(ws).await.unwrap();
         let caller = tx
@@ -51,9 +29,9 @@ async fn a_token_resolves_only_in_its_workspace_and_only_until_it_expires() {
             .await
             .unwrap();
         tx.commit().await.unwrap();
-        caller.map(|c| c.name)
+        caller.map(|c| c.token_id)
     };
-    assert_eq!(resolve(app.fx.ws1).await.as_deref(), Some("Monitoring"));
+    assert!(resolve(app.fx.ws1).await.is_some());
     assert_eq!(resolve(app.fx.ws2).await, None, "another workspace's token");
     assert_eq!(api(&app, CONSOLE, Some(&token)).await.status, 200);
     let mut system = app.store().system_unscoped().await.unwrap();
