@@ -319,6 +319,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "compliance findings text",
         include_str!("../migrations/sqlite/0062_compliance_findings_text.sql"),
     ),
+    (
+        63,
+        "open tickets queue",
+        include_str!("../migrations/sqlite/0063_open_tickets_queue.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -675,6 +680,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         71,
         "api token lookup",
         include_str!("../migrations/postgres/0071_api_token_lookup.sql"),
+    ),
+    (
+        72,
+        "open tickets queue",
+        include_str!("../migrations/postgres/0072_open_tickets_queue.sql"),
     ),
 ];
 

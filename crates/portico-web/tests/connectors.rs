@@ -568,6 +568,12 @@ async fn microsoft_365_feeds_the_portals_licences_and_users() {
     // Counted by the run: six users, some of them enabled without a second factor.
     assert!(directory.body.contains("6 users"), "{}", directory.body);
     assert!(directory.body.contains("without MFA"));
+    // A search that finds nobody still gives the company's totals (read on their own then).
+    let nobody = app
+        .get_as(Who::ClientAdmin, "/users/directory?q=nobody-by-this-name")
+        .await;
+    assert!(nobody.body.contains("6 users"), "{}", nobody.body);
+    assert!(!nobody.body.contains("Dana Whitfield"));
     assert_eq!(
         app.get_as(Who::Member, "/users/directory").await.status,
         404

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{PORTAL, TestApp, Who};
+use common::{CONSOLE, PORTAL, TestApp, Who};
 
 fn figure(body: &str, caption: &str) -> Option<String> {
     let at = body.find(&format!("<span class=\"caption\">{caption}"))?;
@@ -53,6 +53,30 @@ async fn the_overview_counts_what_each_reader_may_see_and_only_with_its_section_
         figure(&page.body, "Open change requests").as_deref(),
         Some("0")
     );
+
+    // Company A's own choice of fields without the warranty: its devices are still counted,
+    // its warranties no longer; following the workspace again, they are back.
+    let owner = app.session_for(Who::Owner).await;
+    let csrf = app.csrf(Who::Owner, owner.as_deref()).await;
+    let fields = format!("/companies/{}/asset-fields", app.fx.company_a);
+    for (choice, shown) in [("own", "serial"), ("workspace", "")] {
+        let saved = app
+            .post(CONSOLE, &fields)
+            .session(owner.as_deref())
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("choice", choice),
+                ("shown", "model"),
+                ("shown", shown),
+            ])
+            .send()
+            .await;
+        assert_eq!(saved.status, 303, "{}", saved.body);
+        let page = app.get(PORTAL, "/").session(Some(&admin)).send().await;
+        assert_eq!(figure(&page.body, "Devices").as_deref(), Some("3"));
+        let warranties = figure(&page.body, "Warranties ending");
+        assert_eq!(warranties.is_some(), choice == "workspace", "{choice}");
+    }
 
     // With Assets and Maintenance switched off for the company, their figures go.
     let mut tx = app.store().system_unscoped().await.unwrap();

@@ -14,7 +14,7 @@ use portico_core::compliance::{
 use portico_core::{Action, AssessmentId, AttestationId, AuditAction, AuditTarget, CompanyId};
 
 use crate::scoped::{ScopedTx, fence};
-use crate::sql::q;
+use crate::sql::{Q, q};
 use crate::{StoreError, now};
 
 /// Earlier assessments shown per framework.
@@ -550,17 +550,35 @@ impl ScopedTx<'_> {
         company: CompanyId,
     ) -> Result<Vec<Assessment>, StoreError> {
         self.scope.may(Action::ViewCompliance)?;
-        let mut latest = Vec::new();
-        for framework in compliance::frameworks() {
-            let mut query = self.select(ASSESSMENT_COLUMNS, &fence::COMPLIANCE_ASSESSMENTS, "a");
+        // Each framework's latest in one statement: a `LIMIT 1` per framework, joined.
+        let mut query = Q::new("");
+        for (n, framework) in compliance::frameworks().iter().enumerate() {
+            if n > 0 {
+                query.sql(" UNION ALL ");
+            }
+            query.sql("SELECT * FROM ");
+            self.sub_select(
+                &mut query,
+                ASSESSMENT_COLUMNS,
+                &fence::COMPLIANCE_ASSESSMENTS,
+                "a",
+            );
             query
                 .sql(" AND a.company_id = ")
                 .arg(company)
                 .sql(" AND a.framework = ")
                 .arg(framework.id.as_str())
-                .sql(" ORDER BY a.assessed_at DESC, a.id DESC LIMIT 1");
-            latest.extend(self.tx.optional::<Assessment>(query).await?);
+                .sql(&format!(
+                    " ORDER BY a.assessed_at DESC, a.id DESC LIMIT 1) f{n}"
+                ));
         }
+        let mut latest: Vec<Assessment> = self.tx.all(query).await?;
+        let place = |a: &Assessment| {
+            compliance::frameworks()
+                .iter()
+                .position(|f| f.id == a.framework)
+        };
+        latest.sort_by_key(place);
         Ok(latest)
     }
 

@@ -454,16 +454,36 @@ impl ScopedTx<'_> {
         joins: &str,
     ) -> Q {
         let mut query = Q::new("SELECT ");
+        query.sql(columns);
+        self.push_fenced_from(&mut query, table, alias, joins);
         query
-            .sql(columns)
+    }
+
+    /// Appends ` FROM <table> <alias><joins> WHERE <fence>` to a query whose columns were
+    /// written first (some of them subqueries with arguments of their own).
+    pub(crate) fn push_fenced_from(&self, query: &mut Q, table: &Tenant, alias: &str, joins: &str) {
+        query
             .sql(" FROM ")
             .sql(table.table)
             .sql(" ")
             .sql(alias)
             .sql(joins)
             .sql(" WHERE 1 = 1");
-        self.fenced(&mut query, table, alias);
+        self.fenced(query, table, alias);
+    }
+
+    /// Appends `(SELECT <columns> FROM <table> <alias> WHERE <fence>` to `query`, a subquery
+    /// of a statement that reads several things at once: the caller appends ` AND …)`.
+    pub(crate) fn sub_select(&self, query: &mut Q, columns: &str, table: &Tenant, alias: &str) {
         query
+            .sql("(SELECT ")
+            .sql(columns)
+            .sql(" FROM ")
+            .sql(table.table)
+            .sql(" ")
+            .sql(alias)
+            .sql(" WHERE 1 = 1");
+        self.fenced(query, table, alias);
     }
 
     /// `UPDATE <table> SET <set, as written by the closure> WHERE <fence>`: the caller appends

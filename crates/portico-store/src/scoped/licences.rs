@@ -7,6 +7,7 @@ use portico_core::{Action, AuditAction, AuditTarget, CompanyId};
 
 use crate::StoreError;
 use crate::scoped::{ScopedTx, fence};
+use crate::sql::{Both, Q};
 
 /// Renewals within this many days are "upcoming".
 pub const UPCOMING_RENEWAL_DAYS: i64 = 90;
@@ -175,6 +176,16 @@ crate::sql::db_row!(DirectoryRow {
     is_admin,
     last_sign_in_at,
     retired_at
+});
+
+/// The company's directory totals, read beside each page's rows.
+struct DirectoryCounts {
+    users_total: i64,
+    users_without_mfa: i64,
+}
+crate::sql::db_row!(DirectoryCounts {
+    users_total,
+    users_without_mfa
 });
 
 /// Which directory users a list shows.
@@ -446,24 +457,13 @@ impl ScopedTx<'_> {
         let mut names = self.select("l.sku_id, l.product_name", &fence::LICENCES, "l");
         names.sql(" AND l.company_id = ").arg(company);
         let names: Vec<(String, String)> = self.tx.all(names).await?;
-        // Kept by each run on its tenant: counting thousands of users per page was most of it.
-        let mut counts = self.select(
-            "CAST(COALESCE(SUM(t.users_total), 0) AS BIGINT), \
-             CAST(COALESCE(SUM(t.users_without_mfa), 0) AS BIGINT)",
-            &fence::CONNECTOR_TENANTS,
-            "t",
+        let mut query = Q::new(
+            "SELECT u.external_tenant, u.external_id, u.display_name, u.user_principal_name, \
+             u.mail, u.enabled, u.licence_skus, u.mfa_registered, u.is_admin, u.last_sign_in_at, \
+             u.retired_at, ",
         );
-        counts
-            .sql(" AND t.company_id = ")
-            .arg(company)
-            .sql(" AND t.kind = 'microsoft365'");
-        let (total, without_mfa): (i64, i64) = self.tx.one(counts).await?;
-        let mut query = self.select(
-            "u.external_tenant, u.external_id, u.display_name, u.user_principal_name, u.mail, u.enabled, \
-             u.licence_skus, u.mfa_registered, u.is_admin, u.last_sign_in_at, u.retired_at",
-            &fence::DIRECTORY_USERS,
-            "u",
-        );
+        self.directory_counts(&mut query, company);
+        self.push_fenced_from(&mut query, &fence::DIRECTORY_USERS, "u", "");
         query.sql(" AND u.company_id = ").arg(company);
         query.sql(match show {
             DirectoryShow::Current => " AND u.retired_at IS NULL",
@@ -494,7 +494,16 @@ impl ScopedTx<'_> {
         query
             .sql(" ORDER BY u.display_name, u.external_id LIMIT ")
             .arg(limit + 1);
-        let mut rows: Vec<DirectoryRow> = self.tx.all(query).await?;
+        let rows: Vec<Both<DirectoryRow, DirectoryCounts>> = self.tx.all(query).await?;
+        let (total, without_mfa) = match rows.first() {
+            Some(Both(_, counts)) => (counts.users_total, counts.users_without_mfa),
+            None => {
+                let mut counts = Q::new("SELECT ");
+                self.directory_counts(&mut counts, company);
+                self.tx.one(counts).await?
+            }
+        };
+        let mut rows: Vec<DirectoryRow> = rows.into_iter().map(|Both(row, _)| row).collect();
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
         let next = if more {
@@ -534,6 +543,31 @@ impl ScopedTx<'_> {
             total,
             without_mfa,
         })
+    }
+
+    /// Appends the company's directory totals as two columns, `users_total` and
+    /// `users_without_mfa`: kept by each run on its tenant (counting thousands of users per
+    /// page was most of it), and constant, so that SQLite reads them once per statement.
+    fn directory_counts(&self, query: &mut Q, company: CompanyId) {
+        for (sum, name) in [
+            ("t.users_total", "users_total"),
+            ("t.users_without_mfa", "users_without_mfa"),
+        ] {
+            self.sub_select(
+                query,
+                &format!("CAST(COALESCE(SUM({sum}), 0) AS BIGINT)"),
+                &fence::CONNECTOR_TENANTS,
+                "t",
+            );
+            query
+                .sql(" AND t.company_id = ")
+                .arg(company)
+                .sql(" AND t.kind = 'microsoft365') AS ")
+                .sql(name);
+            if name == "users_total" {
+                query.sql(", ");
+            }
+        }
     }
 
     /// One directory user of `company` (for a change request about them).

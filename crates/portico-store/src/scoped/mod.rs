@@ -78,6 +78,9 @@ pub struct ScopedTx<'s> {
     /// Companies a read-only transaction already found visible: a page whose parts each check
     /// the company (Security: domains, breaches, the alert preference) asks once.
     visible_companies: Vec<CompanyId>,
+    /// The workspace's principal version as a read-only transaction first read it (the desk's
+    /// kept names are checked against it): the queue asks for its names and its company picker.
+    pub(crate) principal_version: Option<i64>,
 }
 
 impl<'s> ScopedTx<'s> {
@@ -134,6 +137,7 @@ impl<'s> ScopedTx<'s> {
             audit: store.audit.clone(),
             webhooks_emitted: Vec::new(),
             visible_companies: Vec::new(),
+            principal_version: None,
         })
     }
 

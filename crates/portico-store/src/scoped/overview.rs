@@ -7,6 +7,7 @@ use portico_core::{Action, AssetField, CompanyId, Section, Zone};
 
 use crate::scoped::change_requests::OPEN_REQUEST;
 use crate::scoped::{ScopedTx, fence};
+use crate::sql::Q;
 use crate::{StoreError, now};
 
 /// Warranties ending within this many days count as ending soon.
@@ -37,6 +38,37 @@ pub struct OverviewFigures {
     pub open_alerts: Option<i64>,
 }
 
+/// The Overview's single-valued figures, read in one statement (NULL: the section is closed
+/// to the reader).
+struct FigureRow {
+    devices: Option<i64>,
+    warranties_ending: Option<i64>,
+    warranty_shown: Option<bool>,
+    included_used: Option<i64>,
+    included_allowance: Option<i64>,
+    maintenance_title: Option<String>,
+    maintenance_at: Option<i64>,
+    open_changes: Option<i64>,
+    licence_products: Option<i64>,
+    licences_assigned: Option<i64>,
+    licences_purchased: Option<i64>,
+    open_alerts: Option<i64>,
+}
+crate::sql::db_row!(FigureRow {
+    devices,
+    warranties_ending,
+    warranty_shown,
+    included_used,
+    included_allowance,
+    maintenance_title,
+    maintenance_at,
+    open_changes,
+    licence_products,
+    licences_assigned,
+    licences_purchased,
+    open_alerts
+});
+
 impl ScopedTx<'_> {
     /// The figures of a portal reader's company, in the reader's calendar (`zone`).
     pub async fn overview_figures(
@@ -58,31 +90,37 @@ impl ScopedTx<'_> {
         let at = now();
         let today = zone.date_after(at, 0).unwrap_or_default();
         let mut figures = OverviewFigures::default();
+        // Every single-valued figure in one statement (on PostgreSQL one round trip rather
+        // than one a figure); a section closed to the reader reads nothing (NULL).
+        let mut query = Q::new("SELECT ");
+        let none = "CAST(NULL AS BIGINT)";
         if assets_open {
-            let shows_warranty = self
-                .shown_asset_fields(company)
-                .await?
-                .shows(&AssetField::WarrantyEnd);
-            // Summed from the company's tallies (within a site restriction, its sites'), as
-            // the asset list counts: counting the assets themselves was 60% of the page.
-            let query = self.tallied(company, &super::assets::AssetQuery::default());
-            figures.devices = Some(self.tx.count(query).await?);
-            if shows_warranty {
-                let soon = zone.date_after(at, WARRANTY_SOON_DAYS).unwrap_or_default();
-                let mut query = self.select("COUNT(*)", &fence::ASSETS, "a");
-                query
-                    .sql(" AND a.company_id = ")
-                    .arg(company)
-                    .sql(" AND a.archived_at IS NULL AND a.warranty_end >= ")
-                    .arg(today.as_str())
-                    .sql(" AND a.warranty_end <= ")
-                    .arg(soon);
-                figures.warranties_ending = Some(self.tx.count(query).await?);
-            }
+            self.tallied_in(&mut query, company, &super::assets::AssetQuery::default());
+            query.sql(" AS devices, ");
+            let soon = zone.date_after(at, WARRANTY_SOON_DAYS).unwrap_or_default();
+            self.sub_select(&mut query, "COUNT(*)", &fence::ASSETS, "a");
+            query
+                .sql(" AND a.company_id = ")
+                .arg(company)
+                .sql(" AND a.archived_at IS NULL AND a.warranty_end >= ")
+                .arg(today.as_str())
+                .sql(" AND a.warranty_end <= ")
+                .arg(soon)
+                .sql(") AS warranties_ending, ");
+            // Whether the warranty field is shown here: the company's own choice where it has
+            // made any, else the workspace's (NULL: its default), as the asset pages decide.
+            self.field_shown_in(&mut query, company, AssetField::WarrantyEnd);
+            query.sql(" AS warranty_shown, ");
+        } else {
+            query.sql(&format!(
+                "{none} AS devices, {none} AS warranties_ending, \
+                 CAST(NULL AS BOOLEAN) AS warranty_shown, "
+            ));
         }
         if work_open {
             let month = today.get(..7).unwrap_or_default();
-            let mut query = self.select(
+            self.sub_select(
+                &mut query,
                 "CAST(COALESCE(SUM(e.minutes), 0) AS BIGINT)",
                 &fence::TIME_ENTRIES,
                 "e",
@@ -95,45 +133,108 @@ impl ScopedTx<'_> {
                 .sql(" AND e.worked_on >= ")
                 .arg(format!("{month}-01"))
                 .sql(" AND e.worked_on <= ")
-                .arg(format!("{month}-31"));
-            let (used,): (i64,) = self.tx.one(query).await?;
-            let mut query = self.select("c.included_minutes", &fence::COMPANIES, "c");
-            query.sql(" AND c.id = ").arg(company);
-            let (allowance,): (Option<i64>,) = self.tx.one(query).await?;
-            figures.included_used = Some((used, allowance));
+                .arg(format!("{month}-31"))
+                .sql(") AS included_used, ");
+            self.sub_select(&mut query, "c.included_minutes", &fence::COMPANIES, "c");
+            query
+                .sql(" AND c.id = ")
+                .arg(company)
+                .sql(") AS included_allowance, ");
+        } else {
+            query.sql(&format!(
+                "{none} AS included_used, {none} AS included_allowance, "
+            ));
         }
         if maintenance_open {
-            let mut query = self.select("m.title, m.starts_at", &fence::MAINTENANCE_RECORDS, "m");
-            query
-                .sql(" AND m.company_id = ")
-                .arg(company)
-                .sql(" AND m.outcome = 'planned' AND COALESCE(m.ends_at, m.starts_at) >= ")
-                .arg(at)
-                .sql(" ORDER BY m.starts_at LIMIT 1");
-            figures.next_maintenance = self.tx.optional(query).await?;
+            // Two subqueries of one order (no tie-break: SQLite would sort rather than walk the
+            // index): the start is the earliest either way, the title one window's starting then.
+            for (column, name) in [
+                ("m.title", "maintenance_title"),
+                ("m.starts_at", "maintenance_at"),
+            ] {
+                self.sub_select(&mut query, column, &fence::MAINTENANCE_RECORDS, "m");
+                query
+                    .sql(" AND m.company_id = ")
+                    .arg(company)
+                    .sql(" AND m.outcome = 'planned' AND COALESCE(m.ends_at, m.starts_at) >= ")
+                    .arg(at)
+                    .sql(" ORDER BY m.starts_at LIMIT 1) AS ")
+                    .sql(name)
+                    .sql(", ");
+            }
+        } else {
+            query.sql(&format!(
+                "CAST(NULL AS TEXT) AS maintenance_title, {none} AS maintenance_at, "
+            ));
         }
         if changes_open {
-            let mut query = self.select("COUNT(*)", &fence::CHANGE_REQUESTS, "r");
+            self.sub_select(&mut query, "COUNT(*)", &fence::CHANGE_REQUESTS, "r");
             query
                 .sql(" AND r.company_id = ")
                 .arg(company)
-                .sql(OPEN_REQUEST);
-            figures.open_changes = Some(self.tx.count(query).await?);
+                .sql(OPEN_REQUEST)
+                .sql(") AS open_changes, ");
+        } else {
+            query.sql(&format!("{none} AS open_changes, "));
         }
         if licences_open {
-            let mut query = self.select(
-                "COUNT(*), CAST(COALESCE(SUM(l.assigned), 0) AS BIGINT), \
-                 CAST(COALESCE(SUM(l.purchased), 0) AS BIGINT)",
-                &fence::LICENCES,
-                "l",
-            );
+            for (column, name) in [
+                ("COUNT(*)", "licence_products"),
+                (
+                    "CAST(COALESCE(SUM(l.assigned), 0) AS BIGINT)",
+                    "licences_assigned",
+                ),
+                (
+                    "CAST(COALESCE(SUM(l.purchased), 0) AS BIGINT)",
+                    "licences_purchased",
+                ),
+            ] {
+                self.sub_select(&mut query, column, &fence::LICENCES, "l");
+                query
+                    .sql(" AND l.company_id = ")
+                    .arg(company)
+                    .sql(" AND l.retired_at IS NULL) AS ")
+                    .sql(name)
+                    .sql(", ");
+            }
+        } else {
+            query.sql(&format!(
+                "{none} AS licence_products, {none} AS licences_assigned, \
+                 {none} AS licences_purchased, "
+            ));
+        }
+        if security_open {
+            self.sub_select(&mut query, "COUNT(*)", &fence::SECURITY_ALERTS, "s");
             query
-                .sql(" AND l.company_id = ")
+                .sql(" AND s.company_id = ")
                 .arg(company)
-                .sql(" AND l.retired_at IS NULL");
-            let (products, assigned, purchased): (i64, i64, i64) = self.tx.one(query).await?;
+                .sql(" AND s.status <> 'resolved') AS open_alerts");
+        } else {
+            query.sql(&format!("{none} AS open_alerts"));
+        }
+        let row: FigureRow = self.tx.one(query).await?;
+        if assets_open {
+            figures.devices = Some(row.devices.unwrap_or(0));
+            let shown = row
+                .warranty_shown
+                .unwrap_or(AssetField::WarrantyEnd.shown_by_default());
+            if shown || !self.scope.is_portal() {
+                figures.warranties_ending = Some(row.warranties_ending.unwrap_or(0));
+            }
+        }
+        if work_open {
+            figures.included_used = Some((row.included_used.unwrap_or(0), row.included_allowance));
+        }
+        figures.next_maintenance = row.maintenance_title.zip(row.maintenance_at);
+        figures.open_changes = row.open_changes;
+        if let (Some(products), Some(assigned), Some(purchased)) = (
+            row.licence_products,
+            row.licences_assigned,
+            row.licences_purchased,
+        ) {
             figures.licences_in_use = (products > 0).then_some((assigned, purchased));
         }
+        figures.open_alerts = row.open_alerts;
         if backup_open {
             self.scope.may(Action::ViewBackups)?;
             // Only what the figure needs, unsorted: reading every job's whole row in name order
@@ -155,14 +256,6 @@ impl ScopedTx<'_> {
                 })
                 .count() as i64;
             figures.backup = (!jobs.is_empty()).then_some((attention, jobs.len() as i64));
-        }
-        if security_open {
-            let mut query = self.select("COUNT(*)", &fence::SECURITY_ALERTS, "s");
-            query
-                .sql(" AND s.company_id = ")
-                .arg(company)
-                .sql(" AND s.status <> 'resolved'");
-            figures.open_alerts = Some(self.tx.count(query).await?);
         }
         if compliance_open {
             for latest in self.compliance_scores(company).await? {

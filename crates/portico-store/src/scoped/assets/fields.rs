@@ -6,7 +6,7 @@ use portico_core::{Action, AssetField, AssetFieldId, CompanyId};
 
 use crate::StoreError;
 use crate::scoped::{ScopedTx, fence};
-use crate::sql::q;
+use crate::sql::{Q, q};
 
 const MAX_LABEL: usize = 60;
 const MAX_CUSTOM_FIELDS: usize = 30;
@@ -173,6 +173,31 @@ impl ScopedTx<'_> {
                 .filter(|f| shown(&custom_key(f.id)))
                 .collect(),
         })
+    }
+
+    /// Appends whether the portal shows `field` to `company`'s users, as an expression (NULL:
+    /// nothing stored, the field's default): the company's own choice where it has made any,
+    /// else the workspace's, as [`ScopedTx::shown_asset_fields`] decides.
+    pub(crate) fn field_shown_in(&self, query: &mut Q, company: CompanyId, field: AssetField) {
+        let table = &fence::ASSET_FIELD_VISIBILITY;
+        query.sql("CASE WHEN EXISTS ");
+        self.sub_select(query, "1", table, "v");
+        query
+            .sql(" AND v.company_id = ")
+            .arg(company)
+            .sql(") THEN ");
+        self.sub_select(query, "v.shown", table, "v");
+        query
+            .sql(" AND v.company_id = ")
+            .arg(company)
+            .sql(" AND v.field = ")
+            .arg(field.as_str())
+            .sql(") ELSE ");
+        self.sub_select(query, "v.shown", table, "v");
+        query
+            .sql(" AND v.company_id IS NULL AND v.field = ")
+            .arg(field.as_str())
+            .sql(") END");
     }
 
     /// Every field with whether the portal shows it at this level: a company's (falling back

@@ -393,23 +393,31 @@ impl ScopedTx<'_> {
     /// The count of a list without a warranty filter or a search, summed from the company's
     /// tallies: the same fence (site restriction) and the same site, kind and archived filters.
     pub(crate) fn tallied(&self, company: CompanyId, wanted: &AssetQuery) -> Q {
-        let mut count = self.select(
+        let mut count = Q::new("SELECT ");
+        self.tallied_in(&mut count, company, wanted);
+        count
+    }
+
+    /// The same count's expression appended to `query` (a subquery in parentheses).
+    pub(crate) fn tallied_in(&self, query: &mut Q, company: CompanyId, wanted: &AssetQuery) {
+        self.sub_select(
+            query,
             "CAST(COALESCE(SUM(t.assets), 0) AS BIGINT)",
             &fence::ASSET_TALLIES,
             "t",
         );
-        count
+        query
             .sql(" AND t.company_id = ")
             .arg(company)
             .sql(" AND t.archived = ")
             .arg(i64::from(wanted.archived));
         if let Some(site) = wanted.site.filter(|_| self.scope.requester().is_none()) {
-            count.sql(" AND t.site_id = ").arg(site);
+            query.sql(" AND t.site_id = ").arg(site);
         }
         if let Some(kind) = wanted.kind {
-            count.sql(" AND t.kind = ").arg(kind.as_str());
+            query.sql(" AND t.kind = ").arg(kind.as_str());
         }
-        count
+        query.sql(")");
     }
 
     /// The list keeps only some warranties (a reader not shown them filters by none).

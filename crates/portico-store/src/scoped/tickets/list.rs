@@ -467,13 +467,24 @@ impl ScopedTx<'_> {
     /// workspace and companies, and the workspace's principal version, read in this
     /// transaction.
     pub(crate) async fn desk_names_key(&mut self) -> Result<(NamesKey, i64), StoreError> {
-        let version = self.select("p.version", &fence::PRINCIPAL_VERSIONS, "p");
-        let version: Option<(i64,)> = self.tx.optional(version).await?;
+        let version = match self.principal_version {
+            Some(version) => version,
+            None => {
+                let query = self.select("p.version", &fence::PRINCIPAL_VERSIONS, "p");
+                let read: Option<(i64,)> = self.tx.optional(query).await?;
+                let version = read.map_or(0, |(v,)| v);
+                // A read-only transaction's snapshot cannot move; a writing one may bump it.
+                if !self.write {
+                    self.principal_version = Some(version);
+                }
+                version
+            }
+        };
         let key = NamesKey {
             workspace: self.scope.workspace().as_text(),
             companies: self.company_ids.clone(),
         };
-        Ok((key, version.map_or(0, |(v,)| v)))
+        Ok((key, version))
     }
 
     /// Names for a desk list: those kept for this reader's companies at the workspace's current
