@@ -177,7 +177,9 @@ impl ScopedTx<'_> {
 
     /// Appends whether the portal shows `field` to `company`'s users, as an expression (NULL:
     /// nothing stored, the field's default): the company's own choice where it has made any,
-    /// else the workspace's, as [`ScopedTx::shown_asset_fields`] decides.
+    /// else the workspace's, as [`ScopedTx::shown_asset_fields`] decides. The rows are not
+    /// unique (two owners saving at once may store a field twice): the first one counts, as
+    /// there.
     pub(crate) fn field_shown_in(&self, query: &mut Q, company: CompanyId, field: AssetField) {
         let table = &fence::ASSET_FIELD_VISIBILITY;
         query.sql("CASE WHEN EXISTS ");
@@ -192,12 +194,12 @@ impl ScopedTx<'_> {
             .arg(company)
             .sql(" AND v.field = ")
             .arg(field.as_str())
-            .sql(") ELSE ");
+            .sql(" LIMIT 1) ELSE ");
         self.sub_select(query, "v.shown", table, "v");
         query
             .sql(" AND v.company_id IS NULL AND v.field = ")
             .arg(field.as_str())
-            .sql(") END");
+            .sql(" LIMIT 1) END");
     }
 
     /// Every field with whether the portal shows it at this level: a company's (falling back
