@@ -194,8 +194,9 @@ pub(crate) enum Tx {
     /// A read-only transaction not yet begun: it begins (and takes its row-level-security
     /// context) with its first statement, and costs nothing when it runs none, as when a
     /// client's list page is served from memory ([`crate::ticket_pages`]). A read transaction
-    /// takes its snapshot at its first statement on both backends, so deferring the BEGIN
-    /// changes nothing it reads. (The sign-in check reads its session row before, on its own:
+    /// takes its one snapshot at its first statement on both backends (on PostgreSQL it is
+    /// begun REPEATABLE READ: [`begin_fenced`]), so deferring the BEGIN changes nothing it
+    /// reads. (The sign-in check reads its session row before, on its own:
     /// `AuthTx::session_row`; a principal built after it is built from data no older.)
     PendingSqlite(LitePool),
     PendingPostgres(Box<PendingPostgres>),
@@ -531,8 +532,11 @@ pub(crate) async fn begin_fenced(
     fence: &Fence,
     read_only: bool,
 ) -> Result<Transaction<'static, Postgres>, StoreError> {
+    // A page of several statements reads one snapshot on both backends: PostgreSQL's default
+    // (READ COMMITTED) takes a new one at every statement, as SQLite never does. A read-only
+    // transaction at REPEATABLE READ cannot fail to serialize, and costs the same.
     let begin = if read_only {
-        "BEGIN READ ONLY"
+        "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
     } else {
         "BEGIN"
     };

@@ -473,10 +473,8 @@ impl ScopedTx<'_> {
                 let query = self.select("p.version", &fence::PRINCIPAL_VERSIONS, "p");
                 let read: Option<(i64,)> = self.tx.optional(query).await?;
                 let version = read.map_or(0, |(v,)| v);
-                // Read once per read-only transaction: its pages are kept under this version.
-                // (On PostgreSQL a later statement may see a newer one; the names kept then
-                // were read later still, so nothing older than its version is ever kept.) A
-                // writing transaction may bump it itself.
+                // A read-only transaction reads one snapshot (on PostgreSQL too: it is begun
+                // REPEATABLE READ), so the version cannot move in it; a writing one may bump it.
                 if !self.write {
                     self.principal_version = Some(version);
                 }
