@@ -475,15 +475,8 @@ impl ScopedTx<'_> {
     /// Appends `(SELECT <columns> FROM <table> <alias> WHERE <fence>` to `query`, a subquery
     /// of a statement that reads several things at once: the caller appends ` AND …)`.
     pub(crate) fn sub_select(&self, query: &mut Q, columns: &str, table: &Tenant, alias: &str) {
-        query
-            .sql("(SELECT ")
-            .sql(columns)
-            .sql(" FROM ")
-            .sql(table.table)
-            .sql(" ")
-            .sql(alias)
-            .sql(" WHERE 1 = 1");
-        self.fenced(query, table, alias);
+        query.sql("(SELECT ").sql(columns);
+        self.push_fenced_from(query, table, alias, "");
     }
 
     /// `UPDATE <table> SET <set, as written by the closure> WHERE <fence>`: the caller appends

@@ -549,10 +549,16 @@ impl ScopedTx<'_> {
     /// `users_without_mfa`: kept by each run on its tenant (counting thousands of users per
     /// page was most of it), and constant, so that SQLite reads them once per statement.
     fn directory_counts(&self, query: &mut Q, company: CompanyId) {
-        for (sum, name) in [
+        for (n, (sum, name)) in [
             ("t.users_total", "users_total"),
             ("t.users_without_mfa", "users_without_mfa"),
-        ] {
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if n > 0 {
+                query.sql(", ");
+            }
             self.sub_select(
                 query,
                 &format!("CAST(COALESCE(SUM({sum}), 0) AS BIGINT)"),
@@ -564,9 +570,6 @@ impl ScopedTx<'_> {
                 .arg(company)
                 .sql(" AND t.kind = 'microsoft365') AS ")
                 .sql(name);
-            if name == "users_total" {
-                query.sql(", ");
-            }
         }
     }
 
