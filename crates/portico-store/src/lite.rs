@@ -81,6 +81,11 @@ fn open_connection(path: &Path, locking: SqliteLocking) -> Result<Connection, St
     conn.busy_timeout(Duration::from_secs(5))?;
     conn.pragma_update(None, "foreign_keys", true)?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // A page cache of 1 MiB per connection rather than SQLite's 2: in WAL mode a connection
+    // drops its cached pages whenever another one has committed, which the audit recorder does
+    // twice a second under load, so the cache only ever holds what the pages read in between
+    // share. Serving `bench/run`'s mix the server's RSS was 4 MiB lower, at the same rate.
+    conn.pragma_update(None, "cache_size", -1024)?;
     // Without the planner stability guarantee SQLite plans some statements around the values
     // bound to them (LIMIT $n, LIKE $n), and then re-parses and re-plans such a cached statement
     // every time a new value is bound: a third of a list page's time went there. With it, a

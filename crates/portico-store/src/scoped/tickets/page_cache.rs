@@ -303,19 +303,19 @@ impl ScopedTx<'_> {
             let raw = raw?.0;
             names.iter().find(|(r, _)| *r == raw)?.1.clone()
         };
-        let tickets = rows
-            .into_iter()
-            .map(|row| PortalTicket {
-                site_name: shared(&site_names, row.site_id),
-                requester_name: shared(&requester_names, row.requester_id),
-                id: row.id.0,
-                number: row.number,
-                title: Arc::from(row.title),
-                status: row.status.0,
-                priority: Some(row.priority.0),
-                updated_at: row.updated_at,
-            })
-            .collect();
+        // Into a vector of its own size: collected from `rows` in place, the kept page would
+        // hold the read rows' allocation, half as large again as its tickets need.
+        let mut tickets = Vec::with_capacity(rows.len());
+        tickets.extend(rows.into_iter().map(|row| PortalTicket {
+            site_name: shared(&site_names, row.site_id),
+            requester_name: shared(&requester_names, row.requester_id),
+            id: row.id.0,
+            number: row.number,
+            title: Arc::from(row.title),
+            status: row.status.0,
+            priority: Some(row.priority.0),
+            updated_at: row.updated_at,
+        }));
         Ok(PortalPage::new(tickets))
     }
 }
