@@ -1069,6 +1069,10 @@ async fn a_tool_pushes_assets_it_owns() {
         "{}",
         list.body
     );
+    // The list names the asset's site as its own page does.
+    let listed: Value = serde_json::from_str(&list.body).unwrap();
+    assert!(json["site"]["name"].as_str().is_some_and(|n| !n.is_empty()));
+    assert_eq!(listed["data"][0]["site"], json["site"], "{}", list.body);
     // An empty site id is no site's (the form's "none" is leaving it out).
     let empty_site = app
         .api("PUT", &format!("{path}/{id}"), &token)

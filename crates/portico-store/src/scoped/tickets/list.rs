@@ -562,6 +562,15 @@ impl ScopedTx<'_> {
         Ok(names)
     }
 
+    /// Names of `sites` for a page of another section's records (assets), found as a desk
+    /// list's are ([`ScopedTx::desk_names_of`]).
+    pub(in crate::scoped) async fn site_names_of(
+        &mut self,
+        sites: &[SiteId],
+    ) -> Result<Vec<(SiteId, String)>, StoreError> {
+        Ok(self.desk_names_of(&[], sites, &[], &[]).await?.sites)
+    }
+
     /// One statement for the names of the given companies, sites, requesters and assignees,
     /// each table fenced like any other read (a requester from a company outside the scope,
     /// a client-group user, goes unnamed).
