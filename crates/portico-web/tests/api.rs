@@ -1069,10 +1069,34 @@ async fn a_tool_pushes_assets_it_owns() {
         "{}",
         list.body
     );
-    // The list names the asset's site as its own page does.
+    // The list names the asset's site as its own page does, and a renamed site by its new
+    // name at once (names are kept per instance while nothing about them changes).
     let listed: Value = serde_json::from_str(&list.body).unwrap();
     assert!(json["site"]["name"].as_str().is_some_and(|n| !n.is_empty()));
     assert_eq!(listed["data"][0]["site"], json["site"], "{}", list.body);
+    let renamed = app
+        .api(
+            "PUT",
+            &format!(
+                "/api/v1/companies/{}/sites/{}",
+                app.fx.company_a, app.fx.site_a1
+            ),
+            &token,
+        )
+        .json(&json!({ "name": "Reception Annex" }))
+        .send()
+        .await;
+    assert_eq!(renamed.status, 200, "{}", renamed.body);
+    let list = app
+        .api("GET", &format!("{path}?search=SN-API-1"), &token)
+        .send()
+        .await;
+    let listed: Value = serde_json::from_str(&list.body).unwrap();
+    assert_eq!(
+        listed["data"][0]["site"]["name"], "Reception Annex",
+        "{}",
+        list.body
+    );
     // An empty site id is no site's (the form's "none" is leaving it out).
     let empty_site = app
         .api("PUT", &format!("{path}/{id}"), &token)
