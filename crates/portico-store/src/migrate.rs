@@ -324,6 +324,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "open tickets queue",
         include_str!("../migrations/sqlite/0063_open_tickets_queue.sql"),
     ),
+    (
+        64,
+        "asset field visibility unique",
+        include_str!("../migrations/sqlite/0064_asset_field_visibility_unique.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -685,6 +690,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         72,
         "open tickets queue",
         include_str!("../migrations/postgres/0072_open_tickets_queue.sql"),
+    ),
+    (
+        73,
+        "asset field visibility unique",
+        include_str!("../migrations/postgres/0073_asset_field_visibility_unique.sql"),
     ),
 ];
 

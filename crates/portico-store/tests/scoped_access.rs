@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use portico_core::AssetKind;
+use portico_core::{AssetField, AssetKind};
 use portico_core::{
     CompanyId, ContactRole, PortalRole, Scope, SiteId, StaffRole, StaffUserId, TicketId,
     TicketPriority, TicketStatus, WorkspaceId,
@@ -1431,6 +1431,56 @@ async fn hidden_asset_fields_never_reach_the_portal() {
         ["laptop-a1"],
         "staff filter by warranty"
     );
+}
+
+/// Two owners saving a company's shown fields at the same moment leave one choice per field:
+/// the later save waits for the earlier one and writes over it (on PostgreSQL both delete
+/// nothing the other can see, then insert).
+#[tokio::test]
+async fn shown_asset_fields_saved_at_once_are_stored_once() {
+    let world = world().await;
+    let owner = world.scope(Kind::Owner).await;
+    let mut first = world.store().scoped_write(&owner).await.unwrap();
+    first
+        .set_shown_asset_fields(Some(world.company_a), Some(&["serial"]))
+        .await
+        .unwrap();
+    let second = {
+        let store = world.store().clone();
+        let owner = owner.clone();
+        let company = world.company_a;
+        tokio::spawn(async move {
+            let mut tx = store.scoped_write(&owner).await.unwrap();
+            tx.set_shown_asset_fields(Some(company), Some(&["model"]))
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        })
+    };
+    // Long enough for the second save to reach its wait (SQLite's write lock, or PostgreSQL's
+    // unique key); a slower machine only makes the saves run one after the other.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    first.commit().await.unwrap();
+    second.await.unwrap();
+    let fields = AssetField::ALL.len() as i64;
+    let mut tx = world.store().system_unscoped().await.unwrap();
+    assert_eq!(
+        tx.count_rows("asset_field_visibility").await.unwrap(),
+        fields,
+        "one row per built-in field for company A, none for the workspace"
+    );
+    drop(tx);
+    // The later save is the one kept, whole.
+    let mut tx = world.store().scoped(&owner).await.unwrap();
+    let shown: Vec<String> = tx
+        .asset_field_settings(Some(world.company_a))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|f| f.shown)
+        .map(|f| f.key)
+        .collect();
+    assert_eq!(shown, ["model"]);
 }
 
 /// Work logged on tickets adds up against the plan: included hours used, billable beyond them,

@@ -302,10 +302,13 @@ impl ScopedTx<'_> {
             .map(|f| f.as_str().to_owned())
             .chain(custom.iter().map(|f| custom_key(f.id)))
             .collect();
+        // An upsert on the one-choice-per-field key: an owner saving the same page at the same
+        // moment waits for this one and then writes over it, rather than adding a second row.
         for key in every {
             self.tx
                 .exec(q!(
-                    "INSERT INTO asset_field_visibility (workspace_id, company_id, field, shown) VALUES ($1, $2, $3, $4)",
+                    "INSERT INTO asset_field_visibility (workspace_id, company_id, field, shown) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (workspace_id, COALESCE(company_id, ''), field) DO UPDATE SET shown = excluded.shown",
                     self.scope.workspace(),
                     company,
                     key.as_str(),
