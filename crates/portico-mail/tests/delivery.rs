@@ -143,30 +143,36 @@ impl Peer {
         let (ca, cert, key) = certificates(dir.path());
         let inbox = dir.path().join("inbox");
         std::fs::create_dir(&inbox).unwrap();
-        let port = free_port();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/smtp_peer.py");
-        let mut child = Command::new(python().unwrap())
-            .arg(script)
-            .arg(&inbox)
-            .arg(port.to_string())
-            .arg(mode)
-            .arg(&cert)
-            .arg(&key)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert_eq!(line.trim(), "ready", "the SMTP peer did not start");
-        Peer {
-            child,
-            dir,
-            port,
-            ca,
+        // A port free when asked may be taken (by another test's connection) before the peer
+        // listens on it: a peer that does not come up is started again on another port.
+        for _ in 0..5 {
+            let port = free_port();
+            let mut child = Command::new(python().unwrap())
+                .arg(&script)
+                .arg(&inbox)
+                .arg(port.to_string())
+                .arg(mode)
+                .arg(&cert)
+                .arg(&key)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut line = String::new();
+            let _ = BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
+            if line.trim() == "ready" {
+                return Peer {
+                    child,
+                    dir,
+                    port,
+                    ca,
+                };
+            }
+            let _ = child.kill();
+            let _ = child.wait();
         }
+        panic!("the SMTP peer did not start in five attempts");
     }
 
     /// The messages received so far, as the peer parsed them, in order.

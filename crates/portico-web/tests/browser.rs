@@ -53,25 +53,32 @@ async fn start_driver() -> Option<(Driver, u16)> {
         eprintln!("skipping the browser test: chromedriver is not installed");
         return None;
     }
-    let port = free_port();
-    // Owned by the guard at once: killed and reaped however the test ends.
-    let driver = Driver(
-        Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .arg("--allowed-ips=127.0.0.1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver"),
-    );
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return Some((driver, port));
+    // A port free when asked may be taken (by another test's connection) before chromedriver
+    // listens on it: a driver that exits is started again on another port.
+    for _ in 0..5 {
+        let port = free_port();
+        // Owned by the guard at once: killed and reaped however the test ends.
+        let mut driver = Driver(
+            Command::new("chromedriver")
+                .arg(format!("--port={port}"))
+                .arg("--allowed-ips=127.0.0.1")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start chromedriver"),
+        );
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Some((driver, port));
+            }
+            if matches!(driver.0.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("chromedriver did not start");
 }

@@ -1589,26 +1589,32 @@ pub fn start_oidc_provider(redirect_uris: &[String]) -> Option<(OidcProvider, St
             }
         }
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new("node")
-        .arg("provider.mjs")
-        .arg(port.to_string())
-        .args(redirect_uris)
-        .current_dir(&dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the provider");
-    let stdout = child.stdout.take().unwrap();
-    let process = OidcProvider(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).unwrap();
-    assert_eq!(line.trim(), "ready", "the provider did not start");
-    Some((process, format!("http://127.0.0.1:{port}")))
+    // A port free when asked may be taken (by another test's connection) before the provider
+    // listens on it: a start that does not come up is tried again on another port.
+    for _ in 0..5 {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = Command::new("node")
+            .arg("provider.mjs")
+            .arg(port.to_string())
+            .args(redirect_uris)
+            .current_dir(&dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the provider");
+        let stdout = child.stdout.take().unwrap();
+        let process = OidcProvider(child);
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        if line.trim() == "ready" {
+            return Some((process, format!("http://127.0.0.1:{port}")));
+        }
+    }
+    panic!("the provider did not start in five attempts");
 }
 
 /// Saves company `company`'s portal settings as the owner through the console's form: the
