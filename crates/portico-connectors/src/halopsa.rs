@@ -30,6 +30,7 @@ use portico_core::TicketStatus;
 use portico_store::Store;
 use portico_store::connector_sync::{DiscoveredTenant, DueTenant, SyncCounts};
 use portico_store::psa_sync::{PsaAgreement, PsaReply, PsaTicket};
+use portico_store::scoped::connectors::psa_status_by_name;
 use portico_store::scoped::ticket_workflow::ToolAuthor;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -146,35 +147,11 @@ fn clean_note(text: &str) -> String {
         .collect()
 }
 
-/// What a HaloPSA status means in Portico, from its name.
-pub fn status_meaning(name: &str) -> TicketStatus {
-    let n = name.to_ascii_lowercase();
-    let has = |words: &[&str]| words.iter().any(|w| n.contains(w));
-    if has(&["closed", "resolved", "cancel", "complete"]) {
-        TicketStatus::Resolved
-    } else if has(&["user replied", "customer replied", "client replied"]) {
-        // The client answered: the desk's turn.
-        TicketStatus::Open
-    } else if has(&[
-        "with user",
-        "with customer",
-        "with client",
-        "awaiting",
-        "waiting on",
-    ]) {
-        TicketStatus::AwaitingClient
-    } else if has(&["hold", "supplier", "scheduled", "pending"]) {
-        TicketStatus::OnHold
-    } else if n.trim() == "new" {
-        TicketStatus::New
-    } else {
-        TicketStatus::Open
-    }
-}
-
-/// The instance's statuses, by id and by meaning.
+/// The instance's statuses, by id and by meaning: an owner's choice on the connector page,
+/// else what the name suggests.
 struct Statuses {
     names: HashMap<i64, String>,
+    chosen: HashMap<i64, TicketStatus>,
 }
 
 impl Statuses {
@@ -186,7 +163,10 @@ impl Statuses {
     }
 
     fn meaning(&self, id: i64) -> TicketStatus {
-        status_meaning(&self.name(id))
+        match self.chosen.get(&id) {
+            Some(chosen) => *chosen,
+            None => psa_status_by_name(&self.name(id)),
+        }
     }
 
     /// The status to set in HaloPSA for `status`: the lowest-numbered one meaning it (a closed
@@ -396,6 +376,7 @@ impl<'a> Halo<'a> {
         let found: Vec<HaloStatus> = self.call(None, "/Status", "reading statuses").await?;
         Ok(Statuses {
             names: found.into_iter().map(|s| (s.id, s.name)).collect(),
+            chosen: HashMap::new(),
         })
     }
 
@@ -766,7 +747,22 @@ impl<'a> Halo<'a> {
     /// One run for the HaloPSA client `due` names.
     pub async fn sync(&mut self, store: &Store, due: &DueTenant) -> Result<PsaRun, SyncError> {
         let started = portico_store::now();
-        let statuses = self.statuses().await?;
+        let mut statuses = self.statuses().await?;
+        // Kept for the connector page, where an owner says what each means.
+        let found: Vec<(String, String)> = statuses
+            .names
+            .iter()
+            .map(|(id, name)| (id.to_string(), name.clone()))
+            .collect();
+        let mut tx = store.system_unscoped().await?;
+        let chosen = tx
+            .psa_statuses_seen(due, &found, portico_store::now())
+            .await?;
+        tx.commit().await?;
+        statuses.chosen = chosen
+            .into_iter()
+            .filter_map(|(id, meaning)| Some((id.parse().ok()?, meaning)))
+            .collect();
         let mut path = format!("/Tickets?client_id={}", encode(&due.external_id));
         if !due.alerts_watermark.is_empty() {
             path.push_str(&format!(
@@ -835,25 +831,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn statuses_are_understood_by_name() {
-        for (name, meaning) in [
-            ("New", TicketStatus::New),
-            ("In Progress", TicketStatus::Open),
-            ("Action Required", TicketStatus::Open),
-            ("With User", TicketStatus::AwaitingClient),
-            ("Waiting on Customer", TicketStatus::AwaitingClient),
-            ("User Replied", TicketStatus::Open),
-            ("On Hold", TicketStatus::OnHold),
-            ("With Supplier", TicketStatus::OnHold),
-            ("Resolved", TicketStatus::Resolved),
-            ("Closed", TicketStatus::Resolved),
-            ("Cancelled", TicketStatus::Resolved),
-        ] {
-            assert_eq!(status_meaning(name), meaning, "{name}");
-        }
-    }
-
-    #[test]
     fn each_portico_status_has_its_halo_status() {
         let statuses = Statuses {
             names: [
@@ -867,6 +844,7 @@ mod tests {
             .into_iter()
             .map(|(id, n)| (id, n.to_owned()))
             .collect(),
+            chosen: HashMap::new(),
         };
         assert_eq!(statuses.for_status(TicketStatus::New), Some(1));
         assert_eq!(statuses.for_status(TicketStatus::Open), Some(2));
@@ -874,6 +852,17 @@ mod tests {
         assert_eq!(statuses.for_status(TicketStatus::OnHold), Some(5));
         assert_eq!(statuses.for_status(TicketStatus::Resolved), Some(9));
         assert_eq!(statuses.for_status(TicketStatus::Closed), Some(9));
+        // An owner's choice outweighs the name, both ways.
+        let chosen = Statuses {
+            chosen: [(3, TicketStatus::AwaitingClient), (2, TicketStatus::OnHold)]
+                .into_iter()
+                .collect(),
+            ..statuses
+        };
+        assert_eq!(chosen.meaning(3), TicketStatus::AwaitingClient);
+        assert_eq!(chosen.for_status(TicketStatus::AwaitingClient), Some(3));
+        assert_eq!(chosen.for_status(TicketStatus::OnHold), Some(2));
+        assert_eq!(chosen.for_status(TicketStatus::Open), None);
     }
 
     #[test]

@@ -329,6 +329,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "asset field visibility unique",
         include_str!("../migrations/sqlite/0064_asset_field_visibility_unique.sql"),
     ),
+    (
+        65,
+        "psa statuses",
+        include_str!("../migrations/sqlite/0065_psa_statuses.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -695,6 +700,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         73,
         "asset field visibility unique",
         include_str!("../migrations/postgres/0073_asset_field_visibility_unique.sql"),
+    ),
+    (
+        74,
+        "psa statuses",
+        include_str!("../migrations/postgres/0074_psa_statuses.sql"),
     ),
 ];
 

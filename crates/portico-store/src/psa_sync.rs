@@ -7,7 +7,7 @@
 //! ticket's own steps ([`crate::Store::psa_bring_in`]). One ticket's failure is kept on its link
 //! and tried again at the next run; the others go on.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use portico_core::{MessageId, Scope, TicketId, TicketStatus};
 
@@ -376,6 +376,56 @@ impl SystemTx {
             ))
             .await?;
         Ok(())
+    }
+
+    /// Keeps the PSA's statuses as this run read them (`found`: id and name), for the
+    /// connector page, and answers the meanings owners chose for them. A status gone from the
+    /// PSA goes with its choice; an unchanged list writes nothing.
+    pub async fn psa_statuses_seen(
+        &mut self,
+        due: &DueTenant,
+        found: &[(String, String)],
+        at: i64,
+    ) -> Result<HashMap<String, TicketStatus>, StoreError> {
+        if !found.is_empty() {
+            let mut gone = crate::sql::Q::new("DELETE FROM psa_statuses WHERE workspace_id = ");
+            gone.arg(due.workspace_id)
+                .sql(" AND connector_id = ")
+                .arg(due.connector_id)
+                .sql(" AND NOT ");
+            let ids: Vec<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
+            gone.in_list("external_id", &ids);
+            self.tx.exec(gone).await?;
+        }
+        for (id, name) in found {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO psa_statuses (workspace_id, connector_id, external_id, name, seen_at) \
+                     VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (workspace_id, connector_id, external_id) \
+                     DO UPDATE SET name = excluded.name, seen_at = excluded.seen_at \
+                     WHERE psa_statuses.name <> excluded.name",
+                    due.workspace_id,
+                    due.connector_id,
+                    id.as_str(),
+                    name.as_str(),
+                    at
+                ))
+                .await?;
+        }
+        let chosen: Vec<(String, String)> = self
+            .tx
+            .all(q!(
+                "SELECT external_id, meaning FROM psa_statuses \
+                 WHERE workspace_id = $1 AND connector_id = $2 AND meaning IS NOT NULL",
+                due.workspace_id,
+                due.connector_id
+            ))
+            .await?;
+        Ok(chosen
+            .into_iter()
+            .filter_map(|(id, meaning)| Some((id, TicketStatus::parse(&meaning)?)))
+            .collect())
     }
 
     /// Records that both sides now have the statuses `agreed` gives (after a push, a pull, or a

@@ -12,8 +12,10 @@ use portico_core::{
     CompanyId, ContactRole, PortalRole, Scope, SiteId, StaffRole, StaffUserId, TicketId,
     TicketPriority, TicketStatus, WorkspaceId,
 };
+use portico_store::connector_sync::DueTenant;
 use portico_store::scoped::assets::{AssetDraft, AssetQuery, WarrantyFilter};
 use portico_store::scoped::companies::{CompanyDraft, ContactDraft, SiteDraft};
+use portico_store::scoped::connectors::ConnectorKind;
 use portico_store::scoped::ticket_workflow::{Links, TicketChange};
 use portico_store::scoped::tickets::{StatusFilter, TicketQuery};
 use portico_store::scoped::time::TimeDraft;
@@ -54,6 +56,7 @@ const KINDS: [Kind; 11] = [
 struct World {
     db: TestDatabase,
     ws1: WorkspaceId,
+    ws2: WorkspaceId,
     company_a: CompanyId,
     company_b: CompanyId,
     company_c: CompanyId,
@@ -357,6 +360,7 @@ async fn world() -> World {
     let world = World {
         db,
         ws1,
+        ws2,
         company_a,
         company_b,
         company_c,
@@ -1481,6 +1485,112 @@ async fn shown_asset_fields_saved_at_once_are_stored_once() {
         .map(|f| f.key)
         .collect();
     assert_eq!(shown, ["model"]);
+}
+
+/// A PSA connector's statuses are the workspace's administration: owners read and map them;
+/// other staff are refused, to the portal and another workspace the connector is not found, and a meaning no PSA
+/// status can have, or a status the PSA no longer lists, changes nothing.
+#[tokio::test]
+async fn psa_statuses_are_mapped_by_owners_alone() {
+    let world = world().await;
+    let at = portico_store::now();
+    let mut sys = world.store().system_unscoped().await.unwrap();
+    let mut connector_in = async |ws| {
+        let id = sys
+            .add_connector_with_records(world.store(), ws, ConnectorKind::HaloPsa, "Halo", &[], at)
+            .await
+            .unwrap();
+        let due = DueTenant {
+            workspace_id: ws,
+            connector_id: id,
+            connector_name: "Halo".into(),
+            kind: ConnectorKind::HaloPsa,
+            auth_url: String::new(),
+            api_url: String::new(),
+            home_tenant: String::new(),
+            client_id: String::new(),
+            secret: String::new(),
+            external_id: "12".into(),
+            tenant_name: "Acme".into(),
+            company_id: world.company_a,
+            sync_every_minutes: 60,
+            inactive_after_days: 30,
+            started_by: "schedule".into(),
+            failures: 0,
+            alerts_watermark: String::new(),
+        };
+        let found = [
+            ("4".to_owned(), "With User".to_owned()),
+            ("21".to_owned(), "Waiting for Parts".to_owned()),
+        ];
+        assert!(
+            sys.psa_statuses_seen(&due, &found, at)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        (id, due)
+    };
+    let (ours, due) = connector_in(world.ws1).await;
+    let (theirs, _) = connector_in(world.ws2).await;
+    sys.commit().await.unwrap();
+
+    let parts = vec![("21".to_owned(), Some(TicketStatus::OnHold))];
+    for kind in KINDS {
+        let scope = world.scope(kind).await;
+        let mut tx = world.store().scoped_write(&scope).await.unwrap();
+        // Staff who are not owners are refused; to the portal, the console's things do not
+        // exist.
+        let expected = match kind {
+            Kind::Owner => Answer::Done,
+            Kind::Billing | Kind::TechnicianA | Kind::TechnicianB | Kind::Sales => {
+                Answer::Forbidden
+            }
+            _ => Answer::NotFound,
+        };
+        assert_eq!(answer(tx.psa_statuses(ours).await), expected, "{kind:?}");
+        assert_eq!(
+            answer(tx.set_psa_status_meanings(ours, &parts).await),
+            expected,
+            "{kind:?}"
+        );
+        drop(tx);
+    }
+    let owner = world.scope(Kind::Owner).await;
+    let mut tx = world.store().scoped_write(&owner).await.unwrap();
+    assert_eq!(answer(tx.psa_statuses(theirs).await), Answer::NotFound);
+    assert_eq!(
+        answer(tx.set_psa_status_meanings(theirs, &parts).await),
+        Answer::NotFound
+    );
+    for refused in [
+        vec![("21".to_owned(), Some(TicketStatus::Closed))],
+        vec![("99".to_owned(), Some(TicketStatus::Open))],
+    ] {
+        assert_eq!(
+            answer(tx.set_psa_status_meanings(ours, &refused).await),
+            Answer::Refused
+        );
+    }
+    tx.set_psa_status_meanings(ours, &parts).await.unwrap();
+    tx.commit().await.unwrap();
+
+    // The run reads the owner's choice; a status gone from the PSA goes with it.
+    let mut sys = world.store().system_unscoped().await.unwrap();
+    let found = [
+        ("4".to_owned(), "With User".to_owned()),
+        ("21".to_owned(), "Waiting for Parts".to_owned()),
+    ];
+    let chosen = sys.psa_statuses_seen(&due, &found, at).await.unwrap();
+    assert_eq!(chosen.get("21"), Some(&TicketStatus::OnHold));
+    let chosen = sys.psa_statuses_seen(&due, &found[..1], at).await.unwrap();
+    assert!(chosen.is_empty());
+    sys.commit().await.unwrap();
+    let mut tx = world.store().scoped(&owner).await.unwrap();
+    let listed = tx.psa_statuses(ours).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].name, "With User");
+    assert_eq!(listed[0].meaning(), TicketStatus::AwaitingClient);
 }
 
 /// Work logged on tickets adds up against the plan: included hours used, billable beyond them,

@@ -725,6 +725,8 @@ fn expected(route: &RouteSpec, who: Who, object: Object) -> u16 {
                     (_, Some("switch" | "discover")) => 303,
                     // The fixture's connector is switched off: nothing to sync.
                     (_, Some("sync")) => 400,
+                    // The fixture's connector is Microsoft 365's: no PSA statuses to map.
+                    (_, Some("statuses")) => 422,
                     _ => 404,
                 }
             }

@@ -2765,6 +2765,56 @@ async fn halopsa_tickets_cross_both_ways() {
         portal.body
     );
 
+    // The instance's statuses are on the connector page, each read by its name until an owner
+    // says otherwise: "Waiting for Parts" reads as open. A value that is no status changes
+    // nothing; mapped to On hold, a ticket HaloPSA puts there is on hold in the portal.
+    let page = app.get_as(Who::Owner, &connector).await;
+    assert!(page.body.contains("Waiting for Parts"), "{}", page.body);
+    assert!(page.body.contains("By its name: Open"), "{}", page.body);
+    let refused = app
+        .post_as(
+            Who::Owner,
+            &format!("{connector}/statuses"),
+            &[("status_21", "lost")],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("is not a ticket status"));
+    let saved = app
+        .post_as(
+            Who::Owner,
+            &format!("{connector}/statuses"),
+            &[("status_21", "on_hold"), ("status_9", "")],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let page = app.get_as(Who::Owner, &connector).await;
+    assert!(
+        page.body.contains(r#"<option value="on_hold" selected>"#),
+        "{}",
+        page.body
+    );
+    replay.lock().unwrap().set_status(halo_id, 21);
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", HALO_ACME)],
+    )
+    .await;
+    halo_round(&app).await;
+    let portal = app.get_as(Who::Member, &path).await;
+    assert!(
+        portal.body.contains(">On hold<"),
+        "the owner's meaning: {}",
+        portal.body
+    );
+    let audit = app.get_as(Who::Owner, "/audit").await;
+    assert!(
+        audit.body.contains("“Waiting for Parts” means On hold"),
+        "{}",
+        audit.body
+    );
+
     // A create whose answer is lost: the ticket is made in HaloPSA, Portico does not know;
     // the desk's page says the sync failed, and the next run finds it instead of making another.
     replay.lock().unwrap().lose_next_create = true;

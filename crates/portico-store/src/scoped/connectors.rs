@@ -4,7 +4,9 @@
 //! read and may ask for a refresh of their company, throttled. The sync itself is system work:
 //! [`crate::connector_sync`].
 
-use portico_core::{Action, AuditAction, AuditTarget, CompanyId, ConnectorId, Section};
+use portico_core::{
+    Action, AuditAction, AuditTarget, CompanyId, ConnectorId, Section, TicketStatus,
+};
 
 use crate::scoped::{ScopedTx, fence};
 use crate::sql::q;
@@ -595,6 +597,62 @@ fn name_key(name: &str) -> String {
         .join(" ")
 }
 
+/// A PSA's ticket status and what it means in Portico.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PsaStatus {
+    /// The PSA's id of it.
+    pub external_id: String,
+    pub name: String,
+    /// An owner's choice; `None` follows [`PsaStatus::by_name`].
+    pub chosen: Option<TicketStatus>,
+    /// What its name suggests.
+    pub by_name: TicketStatus,
+}
+
+impl PsaStatus {
+    /// What the connector reads it as.
+    pub fn meaning(&self) -> TicketStatus {
+        self.chosen.unwrap_or(self.by_name)
+    }
+}
+
+/// What a PSA status means in Portico while no owner has chosen, from its name: PSAs let
+/// each MSP name its own statuses, so this reads the usual words ("Closed", "With User",
+/// "Waiting on Supplier"); the connector page lets an owner correct it.
+pub fn psa_status_by_name(name: &str) -> TicketStatus {
+    let n = name.to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| n.contains(w));
+    if has(&["closed", "resolved", "cancel", "complete"]) {
+        TicketStatus::Resolved
+    } else if has(&["user replied", "customer replied", "client replied"]) {
+        // The client answered: the desk's turn.
+        TicketStatus::Open
+    } else if has(&[
+        "with user",
+        "with customer",
+        "with client",
+        "awaiting",
+        "waiting on",
+    ]) {
+        TicketStatus::AwaitingClient
+    } else if has(&["hold", "supplier", "scheduled", "pending"]) {
+        TicketStatus::OnHold
+    } else if n.trim() == "new" {
+        TicketStatus::New
+    } else {
+        TicketStatus::Open
+    }
+}
+
+/// The Portico statuses a PSA status can be read as: a closed ticket is a resolved one there.
+pub const PSA_STATUS_MEANINGS: &[TicketStatus] = &[
+    TicketStatus::New,
+    TicketStatus::Open,
+    TicketStatus::AwaitingClient,
+    TicketStatus::OnHold,
+    TicketStatus::Resolved,
+];
+
 impl ScopedTx<'_> {
     fn connector_query(&self) -> crate::sql::Q {
         self.select(
@@ -793,6 +851,94 @@ impl ScopedTx<'_> {
             } else {
                 "connector switched off"
             },
+        )
+        .await
+    }
+
+    /// A PSA connector's statuses as its last run read them, in the PSA's order of ids.
+    pub async fn psa_statuses(&mut self, id: ConnectorId) -> Result<Vec<PsaStatus>, StoreError> {
+        self.connector(id).await?;
+        let mut query = self.select(
+            "s.external_id, s.name, s.meaning",
+            &fence::PSA_STATUSES,
+            "s",
+        );
+        query
+            .sql(" AND s.connector_id = ")
+            .arg(id)
+            .sql(" ORDER BY LENGTH(s.external_id), s.external_id");
+        let rows: Vec<(String, String, Option<String>)> = self.tx.all(query).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(external_id, name, meaning)| PsaStatus {
+                by_name: psa_status_by_name(&name),
+                chosen: meaning.as_deref().and_then(TicketStatus::parse),
+                external_id,
+                name,
+            })
+            .collect())
+    }
+
+    /// Sets what PSA statuses mean (`None`: follow the name), each named by the PSA's id; a
+    /// status the last run did not read is refused. Audited, naming each change.
+    pub async fn set_psa_status_meanings(
+        &mut self,
+        id: ConnectorId,
+        choices: &[(String, Option<TicketStatus>)],
+    ) -> Result<(), StoreError> {
+        let connector = self.vendor_connector(id).await?;
+        if connector.kind != ConnectorKind::HaloPsa {
+            return Err(StoreError::Invalid(
+                "Only a PSA connector has ticket statuses to map.".into(),
+            ));
+        }
+        let known = self.psa_statuses(id).await?;
+        let mut changes = Vec::new();
+        for (external_id, chosen) in choices {
+            let Some(status) = known.iter().find(|s| &s.external_id == external_id) else {
+                return Err(StoreError::Invalid(
+                    "That status is no longer in the PSA: list the statuses again with a sync."
+                        .into(),
+                ));
+            };
+            if let Some(meaning) = chosen
+                && !PSA_STATUS_MEANINGS.contains(meaning)
+            {
+                return Err(StoreError::Invalid(format!(
+                    "A PSA status cannot mean “{}”.",
+                    meaning.desk_label()
+                )));
+            }
+            if status.chosen == *chosen {
+                continue;
+            }
+            let mut query = self.update(&fence::PSA_STATUSES, |set| {
+                set.sql("meaning = ")
+                    .arg(chosen.map(|m| m.as_str().to_owned()));
+            });
+            query
+                .sql(" AND connector_id = ")
+                .arg(id)
+                .sql(" AND external_id = ")
+                .arg(external_id.as_str());
+            self.tx.exec(query).await?;
+            changes.push(match chosen {
+                Some(meaning) => format!("“{}” means {}", status.name, meaning.desk_label()),
+                None => format!(
+                    "“{}” follows its name ({})",
+                    status.name,
+                    status.by_name.desk_label()
+                ),
+            });
+        }
+        if changes.is_empty() {
+            return Ok(());
+        }
+        self.audit(
+            AuditAction::SettingsChanged,
+            None,
+            AuditTarget::new("connector", id, &connector.name),
+            &format!("PSA statuses mapped: {}", changes.join("; ")),
         )
         .await
     }
@@ -1258,6 +1404,25 @@ pub(crate) fn hint(secret: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn psa_statuses_are_understood_by_name() {
+        for (name, meaning) in [
+            ("New", TicketStatus::New),
+            ("In Progress", TicketStatus::Open),
+            ("Action Required", TicketStatus::Open),
+            ("With User", TicketStatus::AwaitingClient),
+            ("Waiting on Customer", TicketStatus::AwaitingClient),
+            ("User Replied", TicketStatus::Open),
+            ("On Hold", TicketStatus::OnHold),
+            ("With Supplier", TicketStatus::OnHold),
+            ("Resolved", TicketStatus::Resolved),
+            ("Closed", TicketStatus::Resolved),
+            ("Cancelled", TicketStatus::Resolved),
+        ] {
+            assert_eq!(psa_status_by_name(name), meaning, "{name}");
+        }
+    }
 
     #[test]
     fn base_addresses_are_https_or_loopback_http() {

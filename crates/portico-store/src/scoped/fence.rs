@@ -295,6 +295,8 @@ pub(crate) const CONNECTORS: Tenant = workspace_level("connectors");
 /// only workspace-wide staff see.
 pub(crate) const CONNECTOR_TENANTS: Tenant = client("connector_tenants");
 pub(crate) const CONNECTOR_RUNS: Tenant = client("connector_runs");
+/// A PSA connector's ticket statuses and what each means (owners, by the store's check).
+pub(crate) const PSA_STATUSES: Tenant = workspace_level("psa_statuses");
 /// P11: a company's subscribed products, as the connector read them.
 pub(crate) const LICENCES: Tenant = client("licences");
 /// What the MSP charges per product (billing fields, by the store's check).
@@ -349,6 +351,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &CONNECTORS,
     &CONNECTOR_TENANTS,
     &CONNECTOR_RUNS,
+    &PSA_STATUSES,
     &LICENCES,
     &LICENCE_PRICES,
     &DIRECTORY_USERS,

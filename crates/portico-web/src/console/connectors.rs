@@ -5,10 +5,11 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use portico_core::{CompanyId, ConnectorId};
+use portico_core::{CompanyId, ConnectorId, TicketStatus};
 use portico_store::StoreError;
 use portico_store::scoped::connectors::{
     Connector, ConnectorKind, ConnectorRun, ConnectorSettings, ConnectorTenant,
+    PSA_STATUS_MEANINGS, PsaStatus,
 };
 
 use crate::auth::{Auth, SignedForm};
@@ -139,6 +140,8 @@ struct ConnectorPage {
     chrome: Chrome,
     connector: Connector,
     tenants: Vec<ConnectorTenant>,
+    /// A PSA's ticket statuses, as its last run read them (empty for other kinds).
+    statuses: Vec<PsaStatus>,
     runs: Vec<ConnectorRun>,
     companies: Vec<(String, String)>,
     settings: ConnectorSettings,
@@ -163,6 +166,11 @@ async fn connector_page(
     let mut tx = state.store.scoped(&auth.scope).await?;
     let connector = tx.connector(id).await?;
     let tenants = tx.connector_tenants(id).await?;
+    let statuses = if connector.kind == ConnectorKind::HaloPsa {
+        tx.psa_statuses(id).await?
+    } else {
+        Vec::new()
+    };
     let runs = tx.connector_runs(id).await?;
     let companies = tx
         .companies(false)
@@ -177,6 +185,7 @@ async fn connector_page(
         settings: settings.unwrap_or_else(|| settings_of_connector(&connector)),
         connector,
         tenants,
+        statuses,
         runs,
         companies,
         errors,
@@ -201,6 +210,7 @@ pub(crate) async fn detail(
         "mapped" => "The tenant was mapped: it syncs within a minute.",
         "unmapped" => "The tenant was unmapped: what it fed its company is marked retired there.",
         "sync" => "The tenant syncs within a minute.",
+        "statuses" => "The statuses were saved: the next sync reads tickets by them.",
         _ => "",
     };
     Ok(render::ok(
@@ -324,6 +334,64 @@ pub(crate) async fn map(
                 None,
                 FieldErrors::default(),
                 format!("Not mapped: {message}"),
+            )
+            .await?;
+            Ok(render::refused(&page))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Saves what each of a PSA's statuses means (`status_<PSA id>`: a Portico status, or empty
+/// to follow the status's name).
+pub(crate) async fn statuses(
+    State(state): State<AppState>,
+    SignedForm {
+        auth,
+        form,
+        path: id,
+    }: SignedForm<ConnectorId>,
+) -> Result<Response, WebError> {
+    let mut choices = Vec::new();
+    let mut refused = None;
+    for (name, value) in form.pairs() {
+        let Some(external_id) = name.strip_prefix("status_") else {
+            continue;
+        };
+        let meaning = match value {
+            "" => None,
+            text => match TicketStatus::parse(text) {
+                Some(status) => Some(status),
+                None => {
+                    refused = Some(format!("“{text}” is not a ticket status."));
+                    continue;
+                }
+            },
+        };
+        choices.push((external_id.to_owned(), meaning));
+    }
+    let outcome = match refused {
+        Some(message) => Err(StoreError::Invalid(message)),
+        None => {
+            let mut tx = state.store.scoped_write(&auth.scope).await?;
+            match tx.set_psa_status_meanings(id, &choices).await {
+                Ok(()) => tx.commit().await,
+                Err(e) => Err(e),
+            }
+        }
+    };
+    match outcome {
+        Ok(()) => Ok(see_other(&format!(
+            "/settings/connectors/{id}?done=statuses"
+        ))),
+        Err(StoreError::Invalid(message)) => {
+            let page = connector_page(
+                &state,
+                &auth,
+                id,
+                None,
+                FieldErrors::default(),
+                format!("Nothing was saved: {message}"),
             )
             .await?;
             Ok(render::refused(&page))

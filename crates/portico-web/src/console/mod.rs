@@ -509,6 +509,11 @@ pub(crate) fn routes(r: SurfaceRoutes) -> SurfaceRoutes {
             Resource::Connector,
             connectors::sync,
         )
+        .post(
+            "/settings/connectors/{connector}/statuses",
+            Resource::Connector,
+            connectors::statuses,
+        )
         .get(
             "/companies/{company}/licences",
             Resource::Company,

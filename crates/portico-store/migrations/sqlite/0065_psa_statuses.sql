@@ -1,0 +1,17 @@
+-- A PSA's ticket statuses, as each run reads them, and what each means in Portico: an owner's
+-- choice (`meaning`), or, while none is made, what its name suggests. An instance's statuses
+-- are its own ("Waiting for Parts", "Pending Closure"): a name alone can mislead, and the
+-- status decides what the client is shown.
+CREATE TABLE psa_statuses (
+    workspace_id TEXT NOT NULL,
+    connector_id TEXT NOT NULL,
+    -- The PSA's id of the status.
+    external_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    -- A Portico ticket status, or NULL to follow the name.
+    meaning TEXT,
+    -- When a run last read it: a status gone from the PSA is no longer offered.
+    seen_at BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, connector_id, external_id),
+    FOREIGN KEY (workspace_id, connector_id) REFERENCES connectors (workspace_id, id) ON DELETE CASCADE
+);
