@@ -9,15 +9,19 @@
 //! 2. sends the public replies written in Portico (by the client or the desk) as actions
 //!    visible to the user (`hiddenfromuser: false`; a send whose answer never came is looked
 //!    for by its text first);
-//! 3. reads the client's tickets HaloPSA changed since the last run (`lastupdatefromdate`): their
+//! 3. sends the files of what crossed (`POST /Attachment`, as base64): a new ticket's first
+//!    message's on the ticket, a reply's on its action; never an internal note's. A file sent
+//!    before without an answer is looked for among the ticket's attachments by name and size;
+//! 4. reads the client's tickets HaloPSA changed since the last run (`lastupdatefromdate`): their
 //!    status, and their actions without HaloPSA's private and system ones
 //!    (`excludeprivate`, `excludesys`; an action still marked `hiddenfromuser` is dropped here
 //!    too), so that a technician's public reply appears in the portal and an internal note never
 //!    does;
-//! 4. settles each linked ticket's status: the side that changed it since they last agreed
+//! 5. settles each linked ticket's status: the side that changed it since they last agreed
 //!    wins; when both did, HaloPSA's (where technicians work) is kept and the conflict recorded.
 //!
-//! HaloPSA statuses are the instance's own: they are read each run and understood by name
+//! HaloPSA statuses are the instance's own: they are read each run and kept for the connector
+//! page, where an owner says what each means; until then each is understood by its name
 //! (closed, resolved, cancelled → Resolved; with user, awaiting, waiting on client → Awaiting
 //! your reply; hold, supplier, scheduled → On hold; new → New; else Open). Lists answer
 //! `{record_count, <items>: [...]}` and are paged with `pageinate=true&page_size&page_no`.
@@ -26,7 +30,10 @@
 
 use std::collections::HashMap;
 
+use base64::Engine;
+use base64::prelude::BASE64_STANDARD;
 use portico_core::TicketStatus;
+use portico_files::{BlobKey, BlobStore};
 use portico_store::Store;
 use portico_store::connector_sync::{DiscoveredTenant, DueTenant, SyncCounts};
 use portico_store::psa_sync::{PsaAgreement, PsaReply, PsaTicket};
@@ -89,6 +96,16 @@ struct HaloTicket {
     status_id: Option<i64>,
     #[serde(default)]
     third_party_id_string: Option<String>,
+}
+
+/// An attachment as HaloPSA lists or answers it (schema `Attachment`).
+#[derive(Deserialize)]
+struct HaloAttachment {
+    id: i64,
+    #[serde(default)]
+    filename: Option<String>,
+    #[serde(default)]
+    filesize: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -200,6 +217,7 @@ struct Tally {
     created: i64,
     sent: i64,
     brought_in: i64,
+    files: i64,
     statuses: i64,
     conflicts: Vec<String>,
     failing: Vec<String>,
@@ -574,6 +592,89 @@ impl<'a> Halo<'a> {
         Ok(())
     }
 
+    /// Sends the files of the ticket's messages that crossed, each once: on the reply's action,
+    /// or on the ticket for its first message. A file sent before without an answer is looked
+    /// for first (by name and size among the ticket's attachments not linked yet).
+    async fn send_files(
+        &mut self,
+        store: &Store,
+        files: &BlobStore,
+        due: &DueTenant,
+        ticket: &PsaTicket,
+        external: &str,
+        tally: &mut Tally,
+    ) -> Result<(), SyncError> {
+        let mut tx = store.system_unscoped().await?;
+        let pending = tx.psa_attachments_due(due, ticket.id).await?;
+        tx.commit().await?;
+        let mut listed: Option<Vec<HaloAttachment>> = None;
+        let mut taken: std::collections::HashSet<i64> = std::collections::HashSet::new();
+        for file in &pending {
+            if file.sent_at.is_some() {
+                if listed.is_none() {
+                    let mut tx = store.system_unscoped().await?;
+                    let known = tx.psa_known_attachments(due, ticket.id).await?;
+                    tx.commit().await?;
+                    let found: Vec<HaloAttachment> = self
+                        .list(
+                            &format!("/Attachment?ticket_id={}", encode(external)),
+                            "attachments",
+                            "reading a ticket's attachments",
+                            MAX_PAGES,
+                        )
+                        .await?;
+                    listed = Some(
+                        found
+                            .into_iter()
+                            .filter(|a| !known.contains(&a.id.to_string()))
+                            .collect(),
+                    );
+                }
+                if let Some(there) = listed.as_ref().into_iter().flatten().find(|a| {
+                    !taken.contains(&a.id)
+                        && a.filename.as_deref() == Some(file.file_name.as_str())
+                        && a.filesize.is_none_or(|size| size == file.size)
+                }) {
+                    taken.insert(there.id);
+                    let mut tx = store.system_unscoped().await?;
+                    tx.psa_attachment_sent(due, &file.id, &there.id.to_string())
+                        .await?;
+                    tx.commit().await?;
+                    tally.files += 1;
+                    continue;
+                }
+            }
+            let key = BlobKey::parse(&file.blob_key).map_err(|e| {
+                SyncError::Vendor(format!("the file {} cannot be read: {e}", file.file_name))
+            })?;
+            let bytes = files.get(&key).await.map_err(|e| {
+                SyncError::Vendor(format!("the file {} cannot be read: {e}", file.file_name))
+            })?;
+            let mut tx = store.system_unscoped().await?;
+            tx.psa_attachment_sending(due, ticket.id, &file.id, portico_store::now())
+                .await?;
+            tx.commit().await?;
+            let body = json!([{
+                "ticket_id": external.parse::<i64>().ok(),
+                "action_id": file.action.as_deref().and_then(|a| a.parse::<i64>().ok()),
+                "filename": file.file_name,
+                "data_base64": BASE64_STANDARD.encode(&bytes),
+                "isimage": file.content_type.starts_with("image/"),
+                "showforusers": true,
+            }]);
+            let answer: Value = self
+                .call(Some(&body), "/Attachment", "sending a file")
+                .await?;
+            let made: HaloAttachment = Self::created(answer, "sending a file")?;
+            let mut tx = store.system_unscoped().await?;
+            tx.psa_attachment_sent(due, &file.id, &made.id.to_string())
+                .await?;
+            tx.commit().await?;
+            tally.files += 1;
+        }
+        Ok(())
+    }
+
     /// Brings in what HaloPSA has that Portico does not, and settles the status.
     #[allow(clippy::too_many_arguments)]
     async fn settle(
@@ -701,9 +802,11 @@ impl<'a> Halo<'a> {
     }
 
     /// One ticket's share of the run.
+    #[allow(clippy::too_many_arguments)]
     async fn sync_ticket(
         &mut self,
         store: &Store,
+        files: &BlobStore,
         due: &DueTenant,
         ticket: &PsaTicket,
         changed: &HashMap<String, HaloTicket>,
@@ -717,8 +820,11 @@ impl<'a> Halo<'a> {
                 let created = self.create(store, due, ticket, statuses).await?;
                 tally.created += 1;
                 // Its first message went with it as its text; the replies after it go now
-                // (`outgoing` holds exactly those), and it has nothing of HaloPSA's yet.
+                // (`outgoing` holds exactly those), then their files, and it has nothing of
+                // HaloPSA's yet.
                 self.send_replies(store, due, ticket, &created, tally)
+                    .await?;
+                self.send_files(store, files, due, ticket, &created, tally)
                     .await?;
                 return Ok(());
             }
@@ -730,6 +836,10 @@ impl<'a> Halo<'a> {
                 self.ticket(due, &external).await?;
             }
             self.send_replies(store, due, ticket, &external, tally)
+                .await?;
+        }
+        if !ticket.outgoing.is_empty() || ticket.files_due {
+            self.send_files(store, files, due, ticket, &external, tally)
                 .await?;
         }
         self.settle(
@@ -745,7 +855,12 @@ impl<'a> Halo<'a> {
     }
 
     /// One run for the HaloPSA client `due` names.
-    pub async fn sync(&mut self, store: &Store, due: &DueTenant) -> Result<PsaRun, SyncError> {
+    pub async fn sync(
+        &mut self,
+        store: &Store,
+        files: &BlobStore,
+        due: &DueTenant,
+    ) -> Result<PsaRun, SyncError> {
         let started = portico_store::now();
         let mut statuses = self.statuses().await?;
         // Kept for the connector page, where an owner says what each means.
@@ -781,7 +896,7 @@ impl<'a> Halo<'a> {
         let mut tally = Tally::default();
         for ticket in &work {
             match self
-                .sync_ticket(store, due, ticket, &changed, &statuses, &mut tally)
+                .sync_ticket(store, files, due, ticket, &changed, &statuses, &mut tally)
                 .await
             {
                 Ok(()) => {}
@@ -799,8 +914,8 @@ impl<'a> Halo<'a> {
             }
         }
         let mut summary = format!(
-            "{} linked tickets; {} created, {} replies sent, {} replies brought in, {} status changes",
-            tally.linked, tally.created, tally.sent, tally.brought_in, tally.statuses
+            "{} linked tickets; {} created, {} replies sent, {} files sent, {} replies brought in, {} status changes",
+            tally.linked, tally.created, tally.sent, tally.files, tally.brought_in, tally.statuses
         );
         if !tally.conflicts.is_empty() {
             summary.push_str(&format!("; conflicts: {}", tally.conflicts.join("; ")));
@@ -817,7 +932,7 @@ impl<'a> Halo<'a> {
             counts: SyncCounts {
                 seen: tally.linked + tally.created,
                 added: tally.created + tally.brought_in,
-                changed: tally.sent + tally.statuses,
+                changed: tally.sent + tally.files + tally.statuses,
                 retired: 0,
             },
             summary,

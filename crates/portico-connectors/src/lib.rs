@@ -16,6 +16,7 @@ pub mod xero;
 
 use std::time::{Duration, Instant};
 
+use portico_files::BlobStore;
 use portico_store::connector_sync::{DueDiscovery, DueTenant, RunReport, SyncCounts};
 use portico_store::scoped::connectors::ConnectorKind;
 use portico_store::{Store, StoreError};
@@ -94,6 +95,7 @@ enum Snapshot {
 pub async fn sync_tenant(
     store: &Store,
     client: &VendorClient,
+    files: &BlobStore,
     due: &DueTenant,
     token: &str,
 ) -> Result<TenantOutcome, StoreError> {
@@ -156,7 +158,7 @@ pub async fn sync_tenant(
                 &due.client_id,
                 &due.secret,
             );
-            let read = tokio::time::timeout(RUN_LIMIT, halo.sync(store, due))
+            let read = tokio::time::timeout(RUN_LIMIT, halo.sync(store, files, due))
                 .await
                 .unwrap_or(Err(SyncError::TimedOut));
             requests += halo.requests;
@@ -348,6 +350,7 @@ fn claim_token() -> String {
 pub async fn run_due(
     store: &Store,
     client: &VendorClient,
+    files: &BlobStore,
     limit: i64,
 ) -> Result<Round, StoreError> {
     let now = portico_store::now();
@@ -374,8 +377,9 @@ pub async fn run_due(
     loop {
         while tasks.len() < CONCURRENCY {
             let Some(due) = queue.next() else { break };
-            let (store, client, token) = (store.clone(), client.clone(), token.clone());
-            tasks.spawn(async move { sync_tenant(&store, &client, &due, &token).await });
+            let (store, client, files, token) =
+                (store.clone(), client.clone(), files.clone(), token.clone());
+            tasks.spawn(async move { sync_tenant(&store, &client, &files, &due, &token).await });
         }
         let Some(joined) = tasks.join_next().await else {
             break;
@@ -394,7 +398,12 @@ pub async fn run_due(
 }
 
 /// The worker: a round whenever something is due, until `shutdown`.
-pub async fn run(store: Store, client: VendorClient, mut shutdown: watch::Receiver<bool>) {
+pub async fn run(
+    store: Store,
+    client: VendorClient,
+    files: BlobStore,
+    mut shutdown: watch::Receiver<bool>,
+) {
     tracing::info!(target: "portico::connectors", "connector worker started");
     let mut last_upkeep: Option<Instant> = None;
     loop {
@@ -414,7 +423,7 @@ pub async fn run(store: Store, client: VendorClient, mut shutdown: watch::Receiv
             }
         }
         let busy = tokio::select! {
-            round = run_due(&store, &client, CONCURRENCY as i64 * 4) => match round {
+            round = run_due(&store, &client, &files, CONCURRENCY as i64 * 4) => match round {
                 Ok(round) => round.discoveries > 0 || !round.tenants.is_empty(),
                 Err(e) => {
                     tracing::error!(target: "portico::connectors", error = %e, "a connector round failed");

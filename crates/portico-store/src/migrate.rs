@@ -334,6 +334,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "psa statuses",
         include_str!("../migrations/sqlite/0065_psa_statuses.sql"),
     ),
+    (
+        66,
+        "psa attachment links",
+        include_str!("../migrations/sqlite/0066_psa_attachment_links.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -705,6 +710,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         74,
         "psa statuses",
         include_str!("../migrations/postgres/0074_psa_statuses.sql"),
+    ),
+    (
+        75,
+        "psa attachment links",
+        include_str!("../migrations/postgres/0075_psa_attachment_links.sql"),
     ),
 ];
 

@@ -37,6 +37,8 @@ pub struct PsaTicket {
     pub link: Option<PsaLink>,
     /// Public replies written in Portico that have not crossed yet, oldest first.
     pub outgoing: Vec<PsaOutgoing>,
+    /// Files of messages that crossed are still to be sent (a run cut short, a lost answer).
+    pub files_due: bool,
 }
 
 /// What is known of a ticket's counterpart in the PSA.
@@ -71,6 +73,55 @@ pub struct PsaReply {
     pub body: String,
     pub at: i64,
 }
+
+/// A file of a public message that crossed to the PSA, still to be sent with it.
+#[derive(Debug, Clone)]
+pub struct PsaAttachment {
+    pub id: String,
+    /// Where its bytes are kept (the attachment store's key).
+    pub blob_key: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    /// The PSA's action its message became; `None` for the ticket's first message (the PSA
+    /// ticket's own text), whose files go on the ticket.
+    pub action: Option<String>,
+    /// An earlier send of it whose answer never came.
+    pub sent_at: Option<i64>,
+}
+
+/// The attachments of a company's tickets still to cross (after `FROM`; `$1` the workspace,
+/// `$2` the company): public files of messages that crossed out (a ticket's first message, or
+/// a reply whose action is known) without a known PSA id. Never an internal note's file, nor
+/// one of a reply that came from the PSA.
+const ATTACHMENTS_DUE: &str = "ticket_attachments a \
+     JOIN ticket_messages m ON m.workspace_id = a.workspace_id AND m.id = a.message_id \
+     JOIN psa_message_links ml ON ml.workspace_id = a.workspace_id AND ml.message_id = a.message_id \
+     LEFT JOIN psa_attachment_links al ON al.workspace_id = a.workspace_id AND al.attachment_id = a.id \
+     WHERE a.workspace_id = $1 AND a.company_id = $2 AND NOT a.internal AND NOT m.internal \
+     AND (ml.direction = 'details' OR (ml.direction = 'out' AND ml.external_id IS NOT NULL)) \
+     AND (al.attachment_id IS NULL OR al.external_id IS NULL)";
+
+struct AttachmentRow {
+    id: String,
+    blob_key: String,
+    file_name: String,
+    content_type: String,
+    size: i64,
+    direction: String,
+    action: Option<String>,
+    sent_at: Option<i64>,
+}
+crate::sql::db_row!(AttachmentRow {
+    id,
+    blob_key,
+    file_name,
+    content_type,
+    size,
+    direction,
+    action,
+    sent_at
+});
 
 /// The statuses both sides have once a ticket is settled.
 #[derive(Debug, Clone, Copy)]
@@ -217,6 +268,7 @@ impl SystemTx {
                     psa_status: r.psa_status.unwrap_or_default(),
                 }),
                 outgoing: Vec::new(),
+                files_due: false,
             })
             .collect();
         let index: std::collections::HashMap<String, usize> = tickets
@@ -224,6 +276,19 @@ impl SystemTx {
             .enumerate()
             .map(|(i, t)| (t.id.as_text(), i))
             .collect();
+        let files_due: Vec<(String,)> = self
+            .tx
+            .all(q!(
+                &format!("SELECT DISTINCT a.ticket_id FROM {ATTACHMENTS_DUE}"),
+                due.workspace_id,
+                due.company_id
+            ))
+            .await?;
+        for (ticket,) in files_due {
+            if let Some(&i) = index.get(&ticket) {
+                tickets[i].files_due = true;
+            }
+        }
         for m in messages {
             let Some(&i) = index.get(&m.ticket_id) else {
                 continue;
@@ -376,6 +441,107 @@ impl SystemTx {
             ))
             .await?;
         Ok(())
+    }
+
+    /// The files of ticket `ticket` still to cross ([`ATTACHMENTS_DUE`]), oldest first.
+    pub async fn psa_attachments_due(
+        &mut self,
+        due: &DueTenant,
+        ticket: TicketId,
+    ) -> Result<Vec<PsaAttachment>, StoreError> {
+        let rows: Vec<AttachmentRow> = self
+            .tx
+            .all(q!(
+                &format!(
+                    "SELECT a.id, a.blob_key, a.file_name, a.content_type, a.size, ml.direction, \
+                     ml.external_id AS action, al.sent_at FROM {ATTACHMENTS_DUE} \
+                     AND a.ticket_id = $3 ORDER BY a.created_at, a.id"
+                ),
+                due.workspace_id,
+                due.company_id,
+                ticket
+            ))
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| PsaAttachment {
+                action: if r.direction == "details" {
+                    None
+                } else {
+                    r.action
+                },
+                id: r.id,
+                blob_key: r.blob_key,
+                file_name: r.file_name,
+                content_type: r.content_type,
+                size: r.size,
+                sent_at: r.sent_at,
+            })
+            .collect())
+    }
+
+    /// Notes, before the PSA is asked, that attachment `attachment` is being sent.
+    pub async fn psa_attachment_sending(
+        &mut self,
+        due: &DueTenant,
+        ticket: TicketId,
+        attachment: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "INSERT INTO psa_attachment_links (workspace_id, company_id, ticket_id, attachment_id, \
+                 external_id, sent_at) VALUES ($1, $2, $3, $4, NULL, $5) \
+                 ON CONFLICT (workspace_id, attachment_id) DO UPDATE SET sent_at = $6",
+                due.workspace_id,
+                due.company_id,
+                ticket,
+                attachment,
+                at,
+                at
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Records the PSA's id `external_id` of attachment `attachment`.
+    pub async fn psa_attachment_sent(
+        &mut self,
+        due: &DueTenant,
+        attachment: &str,
+        external_id: &str,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE psa_attachment_links SET external_id = $1 WHERE workspace_id = $2 \
+                 AND company_id = $3 AND attachment_id = $4",
+                external_id,
+                due.workspace_id,
+                due.company_id,
+                attachment
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// The PSA's ids of the attachments of ticket `ticket` already linked: a file found in the
+    /// PSA after a lost answer is one of these or the one looked for.
+    pub async fn psa_known_attachments(
+        &mut self,
+        due: &DueTenant,
+        ticket: TicketId,
+    ) -> Result<HashSet<String>, StoreError> {
+        let rows: Vec<(Option<String>,)> = self
+            .tx
+            .all(q!(
+                "SELECT external_id FROM psa_attachment_links WHERE workspace_id = $1 \
+                 AND company_id = $2 AND ticket_id = $3",
+                due.workspace_id,
+                due.company_id,
+                ticket
+            ))
+            .await?;
+        Ok(rows.into_iter().filter_map(|(id,)| id).collect())
     }
 
     /// Keeps the PSA's statuses as this run read them (`found`: id and name), for the

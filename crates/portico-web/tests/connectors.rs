@@ -376,7 +376,7 @@ async fn microsoft_365_feeds_the_portals_licences_and_users() {
 
     let page = connect(&app, &base).await;
     // The customers are listed (discovery runs first), each with the domains its own token read.
-    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let round = run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     assert_eq!(round.discoveries, 1);
     let shown = app.get_as(Who::Owner, &page).await;
     assert_eq!(shown.status, 200);
@@ -456,7 +456,7 @@ async fn microsoft_365_feeds_the_portals_licences_and_users() {
         r.throttle_users = 1;
         r.fail_skus = 1;
     }
-    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let round = run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     let outcome = |round: &portico_connectors::Round, tenant: &str| {
         round
             .tenants
@@ -665,7 +665,7 @@ async fn microsoft_365_feeds_the_portals_licences_and_users() {
             .status,
         303
     );
-    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let round = run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     let again = outcome(&round, ACME).expect("Acme synced again");
     assert!(again.wrote_nothing(), "{again:?}");
     // The alerts are read from the last change on: the latest one again, not all three.
@@ -681,7 +681,7 @@ async fn microsoft_365_feeds_the_portals_licences_and_users() {
     }
     app.post_as(Who::Owner, &format!("{page}/sync"), &[("tenant", ACME)])
         .await;
-    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let round = run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     let changed = outcome(&round, ACME).unwrap();
     assert_eq!(
         (changed.retired, changed.added, changed.changed),
@@ -719,7 +719,7 @@ async fn microsoft_365_feeds_the_portals_licences_and_users() {
             .unwrap()
             .contains("too-soon")
     );
-    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let round = run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     assert_eq!(
         round
             .tenants
@@ -775,7 +775,7 @@ async fn microsoft_365_feeds_the_portals_licences_and_users() {
     assert_eq!(saved.status, 303, "{}", saved.body);
     app.post_as(Who::Owner, &format!("{page}/sync"), &[("tenant", ACME)])
         .await;
-    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let round = run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     let refused = outcome(&round, ACME).expect_err("refused credentials");
     assert!(refused.contains("AADSTS7000215"), "{refused}");
     let shown = app.get_as(Who::Owner, &page).await;
@@ -792,13 +792,13 @@ async fn a_tenant_of_ten_thousand_users_syncs_and_a_repeat_writes_nothing() {
     replay.lock().unwrap().generated_users = 10_000;
     let client = client();
     let page = connect(&app, &base).await;
-    run_due(app.store(), &client, 10).await.unwrap();
+    run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     let fixture_page = format!("/settings/connectors/{}", app.fx.connectors[0]);
     map(&app, &fixture_page, "tenant-a", "").await;
     let a = app.fx.company_a.to_string();
     assert_eq!(map(&app, &page, ACME, &a).await.status, 303);
     let started = std::time::Instant::now();
-    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let round = run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     let first = started.elapsed();
     let counts = round.tenants[0].result.clone().unwrap().unwrap();
     // Ten thousand users, three products, three alerts.
@@ -806,7 +806,7 @@ async fn a_tenant_of_ten_thousand_users_syncs_and_a_repeat_writes_nothing() {
     app.post_as(Who::Owner, &format!("{page}/sync"), &[("tenant", ACME)])
         .await;
     let started = std::time::Instant::now();
-    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let round = run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     let second = started.elapsed();
     let counts = round.tenants[0].result.clone().unwrap().unwrap();
     assert!(counts.wrote_nothing(), "{counts:?}");
@@ -1081,7 +1081,7 @@ async fn ninjaone_feeds_assets_matched_to_those_entered_by_hand_and_patching_int
         .next()
         .unwrap()
         .to_owned();
-    run_due(app.store(), &client, 10).await.unwrap();
+    run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     let shown = app.get_as(Who::Owner, &connector).await;
     for org in ["Acme Dental", "Birchwood Legal", "Unmapped Holdings"] {
         assert!(shown.body.contains(org), "{org} listed");
@@ -1091,7 +1091,7 @@ async fn ninjaone_feeds_assets_matched_to_those_entered_by_hand_and_patching_int
 
     // The first read is throttled once, then pages through the devices and the patching.
     replay.lock().unwrap().throttle_devices = 1;
-    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let round = run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     let counts = round.tenants[0].result.clone().unwrap().expect("synced");
     // Three devices added, two matched (by serial, by name), two days of patching.
     assert_eq!(
@@ -1146,7 +1146,7 @@ async fn ninjaone_feeds_assets_matched_to_those_entered_by_hand_and_patching_int
         &[("tenant", "101")],
     )
     .await;
-    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let round = run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     let again = round.tenants[0].result.clone().unwrap().unwrap();
     assert!(again.wrote_nothing(), "{again:?}");
 
@@ -1158,7 +1158,7 @@ async fn ninjaone_feeds_assets_matched_to_those_entered_by_hand_and_patching_int
         &[("tenant", "101")],
     )
     .await;
-    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let round = run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     assert_eq!(round.tenants[0].result.clone().unwrap().unwrap().retired, 1);
     assert!(
         !app.get_as(Who::Member, "/assets")
@@ -1213,11 +1213,11 @@ async fn an_organisation_of_ten_thousand_devices_syncs_and_a_repeat_writes_nothi
         .next()
         .unwrap()
         .to_owned();
-    run_due(app.store(), &client, 10).await.unwrap();
+    run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     let a = app.fx.company_a.to_string();
     assert_eq!(map(&app, &connector, "101", &a).await.status, 303);
     let started = std::time::Instant::now();
-    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let round = run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     let first = started.elapsed();
     let counts = round.tenants[0].result.clone().unwrap().expect("synced");
     // Ten thousand devices; the fixture's patching is of devices this organisation does not
@@ -1230,7 +1230,7 @@ async fn an_organisation_of_ten_thousand_devices_syncs_and_a_repeat_writes_nothi
     )
     .await;
     let started = std::time::Instant::now();
-    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let round = run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     let second = started.elapsed();
     let again = round.tenants[0].result.clone().unwrap().unwrap();
     assert!(again.wrote_nothing(), "{again:?}");
@@ -1819,7 +1819,7 @@ async fn huntress_feeds_the_security_sections_coverage_incidents_and_identities(
         .next()
         .unwrap()
         .to_owned();
-    run_due(app.store(), &client, 10).await.unwrap();
+    run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     let shown = app.get_as(Who::Owner, &connector).await;
     for org in ["Acme Dental", "Birchwood Legal"] {
         assert!(shown.body.contains(org), "{org} listed");
@@ -1829,7 +1829,7 @@ async fn huntress_feeds_the_security_sections_coverage_incidents_and_identities(
 
     // The first read is throttled once, then pages through the agents.
     replay.lock().unwrap().throttle_agents = 1;
-    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let round = run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     let counts = round.tenants[0].result.clone().unwrap().expect("synced");
     // Three agents, two incident reports, the identities' counts.
     assert_eq!(
@@ -1914,7 +1914,7 @@ async fn huntress_feeds_the_security_sections_coverage_incidents_and_identities(
         &[("tenant", "7001")],
     )
     .await;
-    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let round = run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     let again = round.tenants[0].result.clone().unwrap().unwrap();
     assert!(again.wrote_nothing(), "{again:?}");
     assert_eq!(kept(&app).await, Some(false));
@@ -1935,7 +1935,7 @@ async fn huntress_feeds_the_security_sections_coverage_incidents_and_identities(
         &[("tenant", "7001")],
     )
     .await;
-    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let round = run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     assert_eq!(round.tenants[0].result.clone().unwrap().unwrap().retired, 2);
     let security = app.get_as(Who::ClientAdmin, "/protection").await;
     assert!(!security.body.contains("identities protected"));
@@ -1949,7 +1949,7 @@ async fn huntress_feeds_the_security_sections_coverage_incidents_and_identities(
         &[("tenant", "7001")],
     )
     .await;
-    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let round = run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     assert_eq!(round.tenants[0].result.clone().unwrap().unwrap().retired, 1);
     assert!(
         !app.get_as(Who::ClientAdmin, "/protection")
@@ -1966,7 +1966,7 @@ async fn huntress_feeds_the_security_sections_coverage_incidents_and_identities(
         &[("tenant", "7001")],
     )
     .await;
-    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let round = run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     let failed = round.tenants[0].result.clone().unwrap().unwrap_err();
     assert!(failed.contains("refused the API key"), "{failed}");
     let shown = app.get_as(Who::Owner, &connector).await;
@@ -2181,7 +2181,7 @@ async fn acronis_feeds_the_backup_section() {
         .next()
         .unwrap()
         .to_owned();
-    run_due(app.store(), &client, 10).await.unwrap();
+    run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     let shown = app.get_as(Who::Owner, &connector).await;
     for customer in ["Acme Dental", "Birchwood Legal"] {
         assert!(shown.body.contains(customer), "{customer} listed");
@@ -2199,7 +2199,7 @@ async fn acronis_feeds_the_backup_section() {
         r.throttle_applications = 1;
         r.expire_token = 1;
     }
-    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let round = run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     let counts = round.tenants[0].result.clone().unwrap().expect("synced");
     // Two machines on the nightly plan and the Microsoft 365 organisation; the antimalware
     // policy is no backup.
@@ -2236,7 +2236,7 @@ async fn acronis_feeds_the_backup_section() {
         &[("tenant", ACRONIS_ACME)],
     )
     .await;
-    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let round = run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     let again = round.tenants[0].result.clone().unwrap().unwrap();
     assert!(again.wrote_nothing(), "{again:?}");
 
@@ -2249,7 +2249,7 @@ async fn acronis_feeds_the_backup_section() {
         .push("d6f8a0b2-4c6e-4d8f-a1b3-7e9c1d3f5a69".into());
     let refreshed = app.post_as(Who::Member, "/backup/refresh", &[]).await;
     assert_eq!(refreshed.status, 303, "{}", refreshed.body);
-    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let round = run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     let counts = round.tenants[0].result.clone().unwrap().unwrap();
     assert_eq!((counts.added, counts.retired), (0, 1), "{counts:?}");
 
@@ -2261,7 +2261,7 @@ async fn acronis_feeds_the_backup_section() {
         &[("tenant", ACRONIS_ACME)],
     )
     .await;
-    let round = run_due(app.store(), &client, 10).await.unwrap();
+    let round = run_due(app.store(), &client, &app.blobs, 10).await.unwrap();
     let failed = round.tenants[0].result.clone().unwrap().unwrap_err();
     assert!(failed.contains("refused"), "{failed}");
     let shown = app.get_as(Who::Owner, &connector).await;
@@ -2304,6 +2304,10 @@ struct HaloReplay {
     lose_next_action: bool,
     /// The next create is refused (a 400, nothing made).
     refuse_next_create: bool,
+    /// Files as HaloPSA keeps them (with their bytes, as base64).
+    attachments: Vec<serde_json::Value>,
+    /// The next file is kept, but its answer lost.
+    lose_next_attachment: bool,
     requests: Vec<String>,
 }
 
@@ -2463,6 +2467,22 @@ async fn halo_get(
                 .collect();
             page(found, "actions")
         }
+        "Attachment" => {
+            let ticket: i64 = q["ticket_id"].parse().unwrap();
+            // Listed without their bytes, as HaloPSA's list is.
+            let found: Vec<_> = r
+                .attachments
+                .iter()
+                .filter(|a| a["ticket_id"] == ticket)
+                .map(|a| {
+                    serde_json::json!({
+                        "id": a["id"], "ticket_id": a["ticket_id"], "action_id": a["action_id"],
+                        "filename": a["filename"], "filesize": a["filesize"],
+                    })
+                })
+                .collect();
+            page(found, "attachments")
+        }
         other if other.starts_with("Tickets/") => {
             let id: i64 = other["Tickets/".len()..].parse().unwrap();
             match r.tickets.iter().find(|t| t["id"] == id) {
@@ -2531,6 +2551,22 @@ async fn halo_post(
             }
             json(StatusCode::OK, item.to_string())
         }
+        "Attachment" => {
+            use base64::Engine;
+            let data = base64::prelude::BASE64_STANDARD
+                .decode(item["data_base64"].as_str().unwrap())
+                .unwrap();
+            let id = r.id();
+            item["id"] = id.into();
+            item["filesize"] = data.len().into();
+            r.attachments.push(item.clone());
+            if r.lose_next_attachment {
+                r.lose_next_attachment = false;
+                return json(StatusCode::BAD_GATEWAY, "{}".into());
+            }
+            item.as_object_mut().unwrap().remove("data_base64");
+            json(StatusCode::OK, item.to_string())
+        }
         _ => json(StatusCode::NOT_FOUND, "{}".into()),
     }
 }
@@ -2552,7 +2588,9 @@ async fn start_halo() -> (HaloShared, String) {
 /// in the second its last run began waits for that second to pass); returns its outcome.
 async fn halo_round(app: &TestApp) -> portico_store::connector_sync::SyncCounts {
     for _ in 0..40 {
-        let round = run_due(app.store(), &client(), 10).await.unwrap();
+        let round = run_due(app.store(), &client(), &app.blobs, 10)
+            .await
+            .unwrap();
         if let Some(outcome) = round.tenants.iter().find(|t| t.external_id == HALO_ACME) {
             return outcome.result.clone().unwrap().expect("synced");
         }
@@ -2561,16 +2599,9 @@ async fn halo_round(app: &TestApp) -> portico_store::connector_sync::SyncCounts 
     panic!("the HaloPSA tenant never became due");
 }
 
-/// Issue 17's PSA two-way: HaloPSA's clients mapped to companies; a ticket raised in the
-/// portal created in HaloPSA, a portal reply sent as an action the user sees (within the next
-/// round, not the interval), a technician's public reply in HaloPSA shown in the portal (their
-/// private note never), status changes both ways, a conflict settled and shown, a create whose
-/// answer was lost found instead of made twice, a refused create shown on the desk's page and
-/// tried again, an internal note never sent, and a repeat that writes nothing.
-#[tokio::test]
-async fn halopsa_tickets_cross_both_ways() {
-    let app = TestApp::spawn().await;
-    let (replay, base) = start_halo().await;
+/// Adds a HaloPSA connector for the replay at `base` and lists its clients; returns the
+/// connector page's path.
+async fn add_halo(app: &TestApp, base: &str) -> String {
     let created = app
         .post_as(
             Who::Owner,
@@ -2595,7 +2626,191 @@ async fn halopsa_tickets_cross_both_ways() {
         .next()
         .unwrap()
         .to_owned();
-    run_due(app.store(), &client(), 10).await.unwrap();
+    run_due(app.store(), &client(), &app.blobs, 10)
+        .await
+        .unwrap();
+    connector
+}
+
+/// Files cross to HaloPSA with what they belong to, each once: a new ticket's on the HaloPSA
+/// ticket, a reply's on its action; an internal note's never; a file whose answer was lost is
+/// found instead of sent again; a repeat sends nothing.
+#[tokio::test]
+async fn halopsa_receives_files_once() {
+    let app = TestApp::spawn().await;
+    let (replay, base) = start_halo().await;
+    let connector = add_halo(&app, &base).await;
+    let a = app.fx.company_a.to_string();
+    assert_eq!(map(&app, &connector, HALO_ACME, &a).await.status, 303);
+    let png: &[u8] = &[
+        0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R',
+    ];
+    let send = async |who: Who, path: &str, fields: &[(&str, &str)], file: (&str, &[u8])| {
+        let host = if who.is_staff() {
+            common::CONSOLE
+        } else {
+            common::PORTAL
+        };
+        let token = app.session_for(who).await;
+        let csrf = app.csrf(who, token.as_deref()).await;
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        let answer = app
+            .post(host, path)
+            .session(token.as_deref())
+            .multipart(&all, Some(("attachments", file.0, file.1)))
+            .send()
+            .await;
+        assert_eq!(answer.status, 303, "{}", answer.body);
+        answer
+    };
+    let raised = send(
+        Who::Member,
+        "/tickets",
+        &[
+            ("title", "FILES-1 Error on screen"),
+            ("priority", "normal"),
+            ("description", "See the screenshot."),
+        ],
+        ("screen.png", png),
+    )
+    .await;
+    let ticket = common::ticket_of(raised.location());
+    let path = format!("/tickets/{ticket}");
+    halo_round(&app).await;
+    let halo_id = replay.lock().unwrap().ticket_for(&ticket.to_string())[0]["id"]
+        .as_i64()
+        .unwrap();
+    {
+        let r = replay.lock().unwrap();
+        // The company's open tickets of before went over too, each with its own files.
+        let files: Vec<_> = r
+            .attachments
+            .iter()
+            .filter(|f| f["ticket_id"] == halo_id)
+            .collect();
+        assert_eq!(files.len(), 1, "{:?}", r.attachments);
+        let file = files[0];
+        assert_eq!(file["ticket_id"], halo_id);
+        assert!(
+            file["action_id"].is_null(),
+            "the first message's file is the ticket's"
+        );
+        assert_eq!(file["filename"], "screen.png");
+        assert_eq!(file["isimage"], true);
+        assert_eq!(file["showforusers"], true);
+        use base64::Engine;
+        let bytes = base64::prelude::BASE64_STANDARD
+            .decode(file["data_base64"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(bytes, png);
+    }
+
+    // A reply's file goes on its action; the desk's internal note's file never goes.
+    send(
+        Who::Member,
+        &format!("{path}/replies"),
+        &[("body", "FILES-2 The log.")],
+        ("app.log", b"line one\n"),
+    )
+    .await;
+    send(
+        Who::Owner,
+        &format!("{path}/replies"),
+        &[("kind", "note"), ("body", "FILES-NOTE internal")],
+        ("internal.txt", b"for the desk only"),
+    )
+    .await;
+    halo_round(&app).await;
+    {
+        let r = replay.lock().unwrap();
+        let action = r
+            .actions
+            .iter()
+            .find(|a| a["note"] == "FILES-2 The log.")
+            .unwrap()["id"]
+            .clone();
+        let log: Vec<_> = r
+            .attachments
+            .iter()
+            .filter(|f| f["filename"] == "app.log")
+            .collect();
+        assert_eq!(log.len(), 1, "{:?}", r.attachments);
+        assert_eq!(log[0]["action_id"], action);
+        assert_eq!(log[0]["isimage"], false);
+        assert!(
+            !r.attachments
+                .iter()
+                .any(|f| f["filename"] == "internal.txt")
+        );
+        assert!(!r.requests.iter().any(|q| q.contains("internal.txt")));
+    }
+
+    // HaloPSA keeps a file but its answer is lost: the next run finds it rather than sending
+    // it again; then a repeat sends nothing.
+    replay.lock().unwrap().lose_next_attachment = true;
+    send(
+        Who::Member,
+        &format!("{path}/replies"),
+        &[("body", "FILES-3 Another.")],
+        ("again.txt", b"twice?"),
+    )
+    .await;
+    halo_round(&app).await;
+    let desk = app.get_as(Who::Owner, &path).await;
+    assert!(desk.body.contains("of this ticket failed"), "{}", desk.body);
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", HALO_ACME)],
+    )
+    .await;
+    halo_round(&app).await;
+    let copies = |name: &str| {
+        replay
+            .lock()
+            .unwrap()
+            .attachments
+            .iter()
+            .filter(|f| f["filename"] == name)
+            .count()
+    };
+    assert_eq!(copies("again.txt"), 1, "not sent twice");
+    let desk = app.get_as(Who::Owner, &path).await;
+    assert!(
+        !desk.body.contains("of this ticket failed"),
+        "{}",
+        desk.body
+    );
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", HALO_ACME)],
+    )
+    .await;
+    let again = halo_round(&app).await;
+    assert_eq!((again.added, again.changed), (0, 0), "{again:?}");
+    let of_ticket = replay
+        .lock()
+        .unwrap()
+        .attachments
+        .iter()
+        .filter(|f| f["ticket_id"] == halo_id)
+        .count();
+    assert_eq!(of_ticket, 3);
+}
+
+/// Issue 17's PSA two-way: HaloPSA's clients mapped to companies; a ticket raised in the
+/// portal created in HaloPSA, a portal reply sent as an action the user sees (within the next
+/// round, not the interval), a technician's public reply in HaloPSA shown in the portal (their
+/// private note never), status changes both ways, a conflict settled and shown, a create whose
+/// answer was lost found instead of made twice, a refused create shown on the desk's page and
+/// tried again, an internal note never sent, and a repeat that writes nothing.
+#[tokio::test]
+async fn halopsa_tickets_cross_both_ways() {
+    let app = TestApp::spawn().await;
+    let (replay, base) = start_halo().await;
+    let connector = add_halo(&app, &base).await;
     let shown = app.get_as(Who::Owner, &connector).await;
     assert!(shown.body.contains("Acme Dental") && shown.body.contains("Birchwood Legal"));
     assert!(!shown.body.contains("Former Client Pty Ltd"));
@@ -2935,7 +3150,9 @@ async fn halopsa_tickets_cross_both_ways() {
         .next()
         .unwrap()
         .to_owned();
-    run_due(app.store(), &client(), 10).await.unwrap();
+    run_due(app.store(), &client(), &app.blobs, 10)
+        .await
+        .unwrap();
     let b = app.fx.company_b.to_string();
     assert_eq!(map(&app, &second, "14", &b).await.status, 303);
     let mut tx = app.store().system_unscoped().await.unwrap();
@@ -2949,7 +3166,9 @@ async fn halopsa_tickets_cross_both_ways() {
         &[("tenant", HALO_ACME)],
     )
     .await;
-    let round = run_due(app.store(), &client(), 10).await.unwrap();
+    let round = run_due(app.store(), &client(), &app.blobs, 10)
+        .await
+        .unwrap();
     let ran: Vec<&str> = round
         .tenants
         .iter()
@@ -3143,7 +3362,9 @@ async fn xero_invoices_reach_billing_readers() {
         .next()
         .unwrap()
         .to_owned();
-    run_due(app.store(), &client(), 10).await.unwrap();
+    run_due(app.store(), &client(), &app.blobs, 10)
+        .await
+        .unwrap();
     let shown = app.get_as(Who::Owner, &connector).await;
     assert!(shown.body.contains("Acme Dental") && shown.body.contains("Birchwood Legal"));
     assert!(!shown.body.contains("Former Client Pty Ltd"), "archived");
@@ -3151,7 +3372,9 @@ async fn xero_invoices_reach_billing_readers() {
     let a = app.fx.company_a.to_string();
     assert_eq!(map(&app, &connector, XERO_ACME, &a).await.status, 303);
 
-    let round = run_due(app.store(), &client(), 10).await.unwrap();
+    let round = run_due(app.store(), &client(), &app.blobs, 10)
+        .await
+        .unwrap();
     let counts = round.tenants[0].result.clone().unwrap().expect("synced");
     // Sent, paid and void; not the draft, not the bill.
     assert_eq!((counts.added, counts.changed), (3, 0), "{counts:?}");
@@ -3228,7 +3451,9 @@ async fn xero_invoices_reach_billing_readers() {
         &[("tenant", XERO_ACME)],
     )
     .await;
-    let round = run_due(app.store(), &client(), 10).await.unwrap();
+    let round = run_due(app.store(), &client(), &app.blobs, 10)
+        .await
+        .unwrap();
     let again = round.tenants[0].result.clone().unwrap().unwrap();
     assert!(again.wrote_nothing(), "{again:?}");
     {
@@ -3256,7 +3481,9 @@ async fn xero_invoices_reach_billing_readers() {
         &[("tenant", XERO_ACME)],
     )
     .await;
-    let round = run_due(app.store(), &client(), 10).await.unwrap();
+    let round = run_due(app.store(), &client(), &app.blobs, 10)
+        .await
+        .unwrap();
     let paid = round.tenants[0].result.clone().unwrap().unwrap();
     assert_eq!((paid.added, paid.changed), (0, 1), "{paid:?}");
     assert_eq!(replay.lock().unwrap().pdf_reads, 4);
@@ -3280,7 +3507,9 @@ async fn xero_invoices_reach_billing_readers() {
 
     // Mapped again: read whole again (not only what changed since), its invoices are back.
     assert_eq!(map(&app, &connector, XERO_ACME, &a).await.status, 303);
-    let round = run_due(app.store(), &client(), 10).await.unwrap();
+    let round = run_due(app.store(), &client(), &app.blobs, 10)
+        .await
+        .unwrap();
     let back = round.tenants[0].result.clone().unwrap().unwrap();
     assert_eq!(back.added, 3, "{back:?}");
     assert!(

@@ -951,6 +951,7 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
     let connectors = tokio::spawn(portico_connectors::run(
         store.clone(),
         portico_connectors::VendorClient::new(settings.connectors_allow_private_addresses)?,
+        blobs.clone(),
         stop_mail.subscribe(),
     ));
     // Domain health is checked on every instance too; each domain is claimed by one of them.

@@ -344,6 +344,10 @@ pub(crate) const PSA_TICKET_LINKS: Tenant = client("psa_ticket_links");
 /// scope (an INSERT, no predicate): described for the tests that hold the schema to the fence.
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) const PSA_MESSAGE_LINKS: Tenant = client("psa_message_links");
+/// I2: which attachments crossed to the PSA. Written and read by the sync alone: described for
+/// the tests that hold the schema to the fence.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) const PSA_ATTACHMENT_LINKS: Tenant = client("psa_attachment_links");
 
 /// Every description, for the tests that hold them against the schema.
 #[cfg(test)]
@@ -402,6 +406,7 @@ pub(crate) const ALL: &[&Tenant] = &[
     &SSO_LOGINS,
     &PSA_TICKET_LINKS,
     &PSA_MESSAGE_LINKS,
+    &PSA_ATTACHMENT_LINKS,
     &INVOICE_DOCUMENTS,
     &TICKETS,
     &TICKET_MESSAGES,

@@ -1,0 +1,18 @@
+-- Files of public messages that crossed to the PSA, each sent once (as SQLite's 0066): marked
+-- before its send (`sent_at`), the PSA's id of it recorded after; NULL while the answer is
+-- unknown, so that the next try looks for it in the PSA before sending it again.
+CREATE TABLE psa_attachment_links (
+    workspace_id TEXT NOT NULL,
+    company_id TEXT NOT NULL,
+    ticket_id TEXT NOT NULL,
+    attachment_id TEXT NOT NULL,
+    external_id TEXT,
+    sent_at BIGINT NOT NULL,
+    PRIMARY KEY (workspace_id, attachment_id),
+    FOREIGN KEY (workspace_id, company_id, ticket_id) REFERENCES tickets (workspace_id, company_id, id)
+);
+-- The desk's records, as the other links are: never the portal's.
+ALTER TABLE psa_attachment_links ENABLE ROW LEVEL SECURITY;
+ALTER TABLE psa_attachment_links FORCE ROW LEVEL SECURITY;
+CREATE POLICY psa_attachment_links_scope ON psa_attachment_links
+    USING (portico_in_scope(workspace_id, company_id) AND NOT portico_on_portal());
