@@ -36,7 +36,7 @@ use portico_core::TicketStatus;
 use portico_files::{BlobKey, BlobStore};
 use portico_store::Store;
 use portico_store::connector_sync::{DiscoveredTenant, DueTenant, SyncCounts};
-use portico_store::psa_sync::{PsaAgreement, PsaReply, PsaTicket};
+use portico_store::psa_sync::{FILE_TRIES, PsaAgreement, PsaAttachment, PsaReply, PsaTicket};
 use portico_store::scoped::connectors::psa_status_by_name;
 use portico_store::scoped::ticket_workflow::ToolAuthor;
 use serde::Deserialize;
@@ -102,6 +102,8 @@ struct HaloTicket {
 #[derive(Deserialize)]
 struct HaloAttachment {
     id: i64,
+    #[serde(default)]
+    action_id: Option<i64>,
     #[serde(default)]
     filename: Option<String>,
     #[serde(default)]
@@ -630,10 +632,12 @@ impl<'a> Halo<'a> {
                             .collect(),
                     );
                 }
+                let action = file.action.as_deref().and_then(|a| a.parse::<i64>().ok());
                 if let Some(there) = listed.as_ref().into_iter().flatten().find(|a| {
                     !taken.contains(&a.id)
                         && a.filename.as_deref() == Some(file.file_name.as_str())
                         && a.filesize.is_none_or(|size| size == file.size)
+                        && (a.action_id.unwrap_or(0) == action.unwrap_or(0))
                 }) {
                     taken.insert(there.id);
                     let mut tx = store.system_unscoped().await?;
@@ -644,34 +648,68 @@ impl<'a> Halo<'a> {
                     continue;
                 }
             }
-            let key = BlobKey::parse(&file.blob_key).map_err(|e| {
-                SyncError::Vendor(format!("the file {} cannot be read: {e}", file.file_name))
-            })?;
-            let bytes = files.get(&key).await.map_err(|e| {
-                SyncError::Vendor(format!("the file {} cannot be read: {e}", file.file_name))
-            })?;
-            let mut tx = store.system_unscoped().await?;
-            tx.psa_attachment_sending(due, ticket.id, &file.id, portico_store::now())
-                .await?;
-            tx.commit().await?;
-            let body = json!([{
-                "ticket_id": external.parse::<i64>().ok(),
-                "action_id": file.action.as_deref().and_then(|a| a.parse::<i64>().ok()),
-                "filename": file.file_name,
-                "data_base64": BASE64_STANDARD.encode(&bytes),
-                "isimage": file.content_type.starts_with("image/"),
-                "showforusers": true,
-            }]);
-            let answer: Value = self
-                .call(Some(&body), "/Attachment", "sending a file")
-                .await?;
-            let made: HaloAttachment = Self::created(answer, "sending a file")?;
-            let mut tx = store.system_unscoped().await?;
-            tx.psa_attachment_sent(due, &file.id, &made.id.to_string())
-                .await?;
-            tx.commit().await?;
-            tally.files += 1;
+            match self
+                .send_file(store, files, due, ticket, external, file)
+                .await
+            {
+                Ok(()) => tally.files += 1,
+                // Refused, or its bytes unreadable: kept on the file, tried at most
+                // `FILE_TRIES` times; the ticket's other files and its sync go on.
+                Err(SyncError::Vendor(e)) => {
+                    let mut tx = store.system_unscoped().await?;
+                    let failures = tx
+                        .psa_attachment_failed(due, ticket.id, &file.id, &e, portico_store::now())
+                        .await?;
+                    tx.commit().await?;
+                    tracing::warn!(target: "portico::connectors", ticket = %ticket.id, file = %file.file_name, error = %e, "a file was not sent");
+                    if failures >= FILE_TRIES {
+                        tally.failing.push(format!(
+                            "#{}: the file {} was not sent ({e}); it is not tried again",
+                            ticket.number, file.file_name
+                        ));
+                    }
+                }
+                Err(e) => return Err(e),
+            }
         }
+        Ok(())
+    }
+
+    /// Sends one file, marked before it goes.
+    async fn send_file(
+        &mut self,
+        store: &Store,
+        files: &BlobStore,
+        due: &DueTenant,
+        ticket: &PsaTicket,
+        external: &str,
+        file: &PsaAttachment,
+    ) -> Result<(), SyncError> {
+        let unreadable = |e: portico_files::FileError| {
+            SyncError::Vendor(format!("its bytes cannot be read: {e}"))
+        };
+        let key = BlobKey::parse(&file.blob_key).map_err(unreadable)?;
+        let bytes = files.get(&key).await.map_err(unreadable)?;
+        let mut tx = store.system_unscoped().await?;
+        tx.psa_attachment_sending(due, ticket.id, &file.id, portico_store::now())
+            .await?;
+        tx.commit().await?;
+        let body = json!([{
+            "ticket_id": external.parse::<i64>().ok(),
+            "action_id": file.action.as_deref().and_then(|a| a.parse::<i64>().ok()),
+            "filename": file.file_name,
+            "data_base64": BASE64_STANDARD.encode(&bytes),
+            "isimage": file.content_type.starts_with("image/"),
+            "showforusers": true,
+        }]);
+        let answer: Value = self
+            .call(Some(&body), "/Attachment", "sending a file")
+            .await?;
+        let made: HaloAttachment = Self::created(answer, "sending a file")?;
+        let mut tx = store.system_unscoped().await?;
+        tx.psa_attachment_sent(due, &file.id, &made.id.to_string())
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -830,16 +868,14 @@ impl<'a> Halo<'a> {
             }
         };
         tally.linked += 1;
-        if !ticket.outgoing.is_empty() {
-            if !changed.contains_key(&external) {
-                // Not among this client's changed tickets: make sure it is still this client's.
-                self.ticket(due, &external).await?;
-            }
-            self.send_replies(store, due, ticket, &external, tally)
-                .await?;
+        let sends = !ticket.outgoing.is_empty() || ticket.files_due;
+        if sends && !changed.contains_key(&external) {
+            // Not among this client's changed tickets: make sure it is still this client's
+            // before anything of this company's goes to it.
+            self.ticket(due, &external).await?;
         }
-        if !ticket.outgoing.is_empty() || ticket.files_due {
-            self.send_files(store, files, due, ticket, &external, tally)
+        if !ticket.outgoing.is_empty() {
+            self.send_replies(store, due, ticket, &external, tally)
                 .await?;
         }
         self.settle(
@@ -851,7 +887,13 @@ impl<'a> Halo<'a> {
             statuses,
             tally,
         )
-        .await
+        .await?;
+        // Files last: one HaloPSA refuses is kept on its own and holds up nothing above.
+        if sends {
+            self.send_files(store, files, due, ticket, &external, tally)
+                .await?;
+        }
+        Ok(())
     }
 
     /// One run for the HaloPSA client `due` names.
@@ -870,9 +912,7 @@ impl<'a> Halo<'a> {
             .map(|(id, name)| (id.to_string(), name.clone()))
             .collect();
         let mut tx = store.system_unscoped().await?;
-        let chosen = tx
-            .psa_statuses_seen(due, &found, portico_store::now())
-            .await?;
+        let chosen = tx.psa_statuses_seen(due, &found).await?;
         tx.commit().await?;
         statuses.chosen = chosen
             .into_iter()

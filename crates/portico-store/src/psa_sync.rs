@@ -91,16 +91,26 @@ pub struct PsaAttachment {
 }
 
 /// The attachments of a company's tickets still to cross (after `FROM`; `$1` the workspace,
-/// `$2` the company): public files of messages that crossed out (a ticket's first message, or
-/// a reply whose action is known) without a known PSA id. Never an internal note's file, nor
-/// one of a reply that came from the PSA.
-const ATTACHMENTS_DUE: &str = "ticket_attachments a \
+/// `$2` the company), from its linked tickets: public files of messages that crossed out (a
+/// ticket's first message, or a reply whose action is known) with no PSA id yet and fewer than
+/// [`FILE_TRIES`] refusals. Never an internal note's file, nor one of a reply that came from
+/// the PSA; files from before files crossed carry an empty id (migration 0066) and stay.
+fn attachments_due() -> String {
+    format!(
+        "psa_ticket_links l \
+     JOIN ticket_attachments a ON a.ticket_id = l.ticket_id AND a.workspace_id = l.workspace_id \
      JOIN ticket_messages m ON m.workspace_id = a.workspace_id AND m.id = a.message_id \
      JOIN psa_message_links ml ON ml.workspace_id = a.workspace_id AND ml.message_id = a.message_id \
      LEFT JOIN psa_attachment_links al ON al.workspace_id = a.workspace_id AND al.attachment_id = a.id \
-     WHERE a.workspace_id = $1 AND a.company_id = $2 AND NOT a.internal AND NOT m.internal \
+     WHERE l.workspace_id = $1 AND l.company_id = $2 AND a.company_id = l.company_id \
+     AND NOT a.internal AND NOT m.internal \
      AND (ml.direction = 'details' OR (ml.direction = 'out' AND ml.external_id IS NOT NULL)) \
-     AND (al.attachment_id IS NULL OR al.external_id IS NULL)";
+     AND (al.attachment_id IS NULL OR (al.external_id IS NULL AND al.failures < {FILE_TRIES}))"
+    )
+}
+
+/// How often a file the PSA refuses (or whose bytes cannot be read) is tried.
+pub const FILE_TRIES: i64 = 3;
 
 struct AttachmentRow {
     id: String,
@@ -279,7 +289,7 @@ impl SystemTx {
         let files_due: Vec<(String,)> = self
             .tx
             .all(q!(
-                &format!("SELECT DISTINCT a.ticket_id FROM {ATTACHMENTS_DUE}"),
+                &format!("SELECT DISTINCT a.ticket_id FROM {}", attachments_due()),
                 due.workspace_id,
                 due.company_id
             ))
@@ -443,7 +453,7 @@ impl SystemTx {
         Ok(())
     }
 
-    /// The files of ticket `ticket` still to cross ([`ATTACHMENTS_DUE`]), oldest first.
+    /// The files of ticket `ticket` still to cross ([`attachments_due`]), oldest first.
     pub async fn psa_attachments_due(
         &mut self,
         due: &DueTenant,
@@ -454,8 +464,9 @@ impl SystemTx {
             .all(q!(
                 &format!(
                     "SELECT a.id, a.blob_key, a.file_name, a.content_type, a.size, ml.direction, \
-                     ml.external_id AS action, al.sent_at FROM {ATTACHMENTS_DUE} \
-                     AND a.ticket_id = $3 ORDER BY a.created_at, a.id"
+                     ml.external_id AS action, al.sent_at FROM {} \
+                     AND a.ticket_id = $3 ORDER BY a.created_at, a.id",
+                    attachments_due()
                 ),
                 due.workspace_id,
                 due.company_id,
@@ -524,6 +535,44 @@ impl SystemTx {
         Ok(())
     }
 
+    /// Keeps the failure of attachment `attachment` (refused by the PSA, or its bytes not
+    /// readable): after [`FILE_TRIES`] of them it is no longer tried, and the run says so.
+    /// Answers the failures so far.
+    pub async fn psa_attachment_failed(
+        &mut self,
+        due: &DueTenant,
+        ticket: TicketId,
+        attachment: &str,
+        error: &str,
+        at: i64,
+    ) -> Result<i64, StoreError> {
+        let error: String = error.chars().take(500).collect();
+        self.tx
+            .exec(q!(
+                "INSERT INTO psa_attachment_links (workspace_id, company_id, ticket_id, attachment_id, \
+                 external_id, sent_at, last_error, failures) VALUES ($1, $2, $3, $4, NULL, $5, $6, 1) \
+                 ON CONFLICT (workspace_id, attachment_id) DO UPDATE SET last_error = $7, \
+                 failures = psa_attachment_links.failures + 1",
+                due.workspace_id,
+                due.company_id,
+                ticket,
+                attachment,
+                at,
+                error.as_str(),
+                error.as_str()
+            ))
+            .await?;
+        self.tx
+            .count(q!(
+                "SELECT failures FROM psa_attachment_links WHERE workspace_id = $1 \
+                 AND company_id = $2 AND attachment_id = $3",
+                due.workspace_id,
+                due.company_id,
+                attachment
+            ))
+            .await
+    }
+
     /// The PSA's ids of the attachments of ticket `ticket` already linked: a file found in the
     /// PSA after a lost answer is one of these or the one looked for.
     pub async fn psa_known_attachments(
@@ -535,7 +584,7 @@ impl SystemTx {
             .tx
             .all(q!(
                 "SELECT external_id FROM psa_attachment_links WHERE workspace_id = $1 \
-                 AND company_id = $2 AND ticket_id = $3",
+                 AND company_id = $2 AND ticket_id = $3 AND external_id <> ''",
                 due.workspace_id,
                 due.company_id,
                 ticket
@@ -545,52 +594,75 @@ impl SystemTx {
     }
 
     /// Keeps the PSA's statuses as this run read them (`found`: id and name), for the
-    /// connector page, and answers the meanings owners chose for them. A status gone from the
-    /// PSA goes with its choice; an unchanged list writes nothing.
+    /// connector page, and answers the meanings owners chose for them. Writes only what changed
+    /// (a new status, a new name), in the order of ids, so that runs of the connector's tenants
+    /// at the same time neither rewrite nor wait on each other's rows; a status gone from the
+    /// PSA is forgotten unless an owner chose its meaning.
     pub async fn psa_statuses_seen(
         &mut self,
         due: &DueTenant,
         found: &[(String, String)],
-        at: i64,
     ) -> Result<HashMap<String, TicketStatus>, StoreError> {
-        if !found.is_empty() {
-            let mut gone = crate::sql::Q::new("DELETE FROM psa_statuses WHERE workspace_id = ");
-            gone.arg(due.workspace_id)
-                .sql(" AND connector_id = ")
-                .arg(due.connector_id)
-                .sql(" AND NOT ");
-            let ids: Vec<&str> = found.iter().map(|(id, _)| id.as_str()).collect();
-            gone.in_list("external_id", &ids);
-            self.tx.exec(gone).await?;
-        }
-        for (id, name) in found {
-            self.tx
-                .exec(q!(
-                    "INSERT INTO psa_statuses (workspace_id, connector_id, external_id, name, seen_at) \
-                     VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (workspace_id, connector_id, external_id) \
-                     DO UPDATE SET name = excluded.name, seen_at = excluded.seen_at \
-                     WHERE psa_statuses.name <> excluded.name",
-                    due.workspace_id,
-                    due.connector_id,
-                    id.as_str(),
-                    name.as_str(),
-                    at
-                ))
-                .await?;
-        }
-        let chosen: Vec<(String, String)> = self
+        let stored: Vec<(String, String, Option<String>)> = self
             .tx
             .all(q!(
-                "SELECT external_id, meaning FROM psa_statuses \
-                 WHERE workspace_id = $1 AND connector_id = $2 AND meaning IS NOT NULL",
+                "SELECT external_id, name, meaning FROM psa_statuses \
+                 WHERE workspace_id = $1 AND connector_id = $2",
                 due.workspace_id,
                 due.connector_id
             ))
             .await?;
-        Ok(chosen
+        let mut stored = stored;
+        stored.sort();
+        let mut found: Vec<&(String, String)> = found.iter().collect();
+        found.sort();
+        for (id, name) in &found {
+            match stored.iter().find(|(s, _, _)| s == id) {
+                Some((_, old, _)) if old == name => {}
+                Some(_) => {
+                    self.tx
+                        .exec(q!(
+                            "UPDATE psa_statuses SET name = $1 WHERE workspace_id = $2 \
+                             AND connector_id = $3 AND external_id = $4",
+                            name.as_str(),
+                            due.workspace_id,
+                            due.connector_id,
+                            id.as_str()
+                        ))
+                        .await?;
+                }
+                None => {
+                    self.tx
+                        .exec(q!(
+                            "INSERT INTO psa_statuses (workspace_id, connector_id, external_id, name) \
+                             VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                            due.workspace_id,
+                            due.connector_id,
+                            id.as_str(),
+                            name.as_str()
+                        ))
+                        .await?;
+                }
+            }
+        }
+        if !found.is_empty() {
+            for (id, _, meaning) in &stored {
+                if meaning.is_none() && !found.iter().any(|(f, _)| f == id) {
+                    self.tx
+                        .exec(q!(
+                            "DELETE FROM psa_statuses WHERE workspace_id = $1 AND connector_id = $2 \
+                             AND external_id = $3 AND meaning IS NULL",
+                            due.workspace_id,
+                            due.connector_id,
+                            id.as_str()
+                        ))
+                        .await?;
+                }
+            }
+        }
+        Ok(stored
             .into_iter()
-            .filter_map(|(id, meaning)| Some((id, TicketStatus::parse(&meaning)?)))
+            .filter_map(|(id, _, meaning)| Some((id, TicketStatus::parse(meaning.as_deref()?)?)))
             .collect())
     }
 

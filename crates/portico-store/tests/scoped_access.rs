@@ -1494,6 +1494,14 @@ async fn shown_asset_fields_saved_at_once_are_stored_once() {
 async fn psa_statuses_are_mapped_by_owners_alone() {
     let world = world().await;
     let at = portico_store::now();
+    let found = || {
+        [
+            ("2", "In Progress"),
+            ("4", "With User"),
+            ("21", "Waiting for Parts"),
+        ]
+        .map(|(id, name)| (id.to_owned(), name.to_owned()))
+    };
     let mut sys = world.store().system_unscoped().await.unwrap();
     let mut connector_in = async |ws| {
         let id = sys
@@ -1519,12 +1527,8 @@ async fn psa_statuses_are_mapped_by_owners_alone() {
             failures: 0,
             alerts_watermark: String::new(),
         };
-        let found = [
-            ("4".to_owned(), "With User".to_owned()),
-            ("21".to_owned(), "Waiting for Parts".to_owned()),
-        ];
         assert!(
-            sys.psa_statuses_seen(&due, &found, at)
+            sys.psa_statuses_seen(&due, &found())
                 .await
                 .unwrap()
                 .is_empty()
@@ -1564,8 +1568,15 @@ async fn psa_statuses_are_mapped_by_owners_alone() {
         Answer::NotFound
     );
     for refused in [
+        // No PSA status means Closed (a closed ticket is a resolved one there).
         vec![("21".to_owned(), Some(TicketStatus::Closed))],
+        // Not a status the PSA listed.
         vec![("99".to_owned(), Some(TicketStatus::Open))],
+        // Nothing would be left meaning Open.
+        vec![
+            ("2".to_owned(), Some(TicketStatus::OnHold)),
+            ("21".to_owned(), Some(TicketStatus::OnHold)),
+        ],
     ] {
         assert_eq!(
             answer(tx.set_psa_status_meanings(ours, &refused).await),
@@ -1575,22 +1586,30 @@ async fn psa_statuses_are_mapped_by_owners_alone() {
     tx.set_psa_status_meanings(ours, &parts).await.unwrap();
     tx.commit().await.unwrap();
 
-    // The run reads the owner's choice; a status gone from the PSA goes with it.
+    // The run reads the owner's choice. A status gone from the PSA is forgotten, unless an
+    // owner chose its meaning.
     let mut sys = world.store().system_unscoped().await.unwrap();
-    let found = [
-        ("4".to_owned(), "With User".to_owned()),
-        ("21".to_owned(), "Waiting for Parts".to_owned()),
-    ];
-    let chosen = sys.psa_statuses_seen(&due, &found, at).await.unwrap();
+    let chosen = sys.psa_statuses_seen(&due, &found()).await.unwrap();
     assert_eq!(chosen.get("21"), Some(&TicketStatus::OnHold));
-    let chosen = sys.psa_statuses_seen(&due, &found[..1], at).await.unwrap();
-    assert!(chosen.is_empty());
+    assert_eq!(chosen.len(), 1);
+    let chosen = sys.psa_statuses_seen(&due, &found()[..1]).await.unwrap();
+    assert_eq!(chosen.get("21"), Some(&TicketStatus::OnHold));
     sys.commit().await.unwrap();
     let mut tx = world.store().scoped(&owner).await.unwrap();
-    let listed = tx.psa_statuses(ours).await.unwrap();
-    assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0].name, "With User");
-    assert_eq!(listed[0].meaning(), TicketStatus::AwaitingClient);
+    let listed: Vec<(String, TicketStatus)> = tx
+        .psa_statuses(ours)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.name.clone(), s.meaning()))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("In Progress".to_owned(), TicketStatus::Open),
+            ("Waiting for Parts".to_owned(), TicketStatus::OnHold)
+        ]
+    );
 }
 
 /// Work logged on tickets adds up against the plan: included hours used, billable beyond them,

@@ -2308,6 +2308,8 @@ struct HaloReplay {
     attachments: Vec<serde_json::Value>,
     /// The next file is kept, but its answer lost.
     lose_next_attachment: bool,
+    /// So many files are refused next (a 400, nothing kept).
+    refuse_attachments: usize,
     requests: Vec<String>,
 }
 
@@ -2553,6 +2555,13 @@ async fn halo_post(
         }
         "Attachment" => {
             use base64::Engine;
+            if r.refuse_attachments > 0 {
+                r.refuse_attachments -= 1;
+                return json(
+                    StatusCode::BAD_REQUEST,
+                    r#"{"error": "validation", "error_description": "File too large"}"#.into(),
+                );
+            }
             let data = base64::prelude::BASE64_STANDARD
                 .decode(item["data_base64"].as_str().unwrap())
                 .unwrap();
@@ -2748,6 +2757,15 @@ async fn halopsa_receives_files_once() {
 
     // HaloPSA keeps a file but its answer is lost: the next run finds it rather than sending
     // it again; then a repeat sends nothing.
+    let sync_now = async || {
+        app.post_as(
+            Who::Owner,
+            &format!("{connector}/sync"),
+            &[("tenant", HALO_ACME)],
+        )
+        .await;
+        halo_round(&app).await
+    };
     replay.lock().unwrap().lose_next_attachment = true;
     send(
         Who::Member,
@@ -2757,15 +2775,7 @@ async fn halopsa_receives_files_once() {
     )
     .await;
     halo_round(&app).await;
-    let desk = app.get_as(Who::Owner, &path).await;
-    assert!(desk.body.contains("of this ticket failed"), "{}", desk.body);
-    app.post_as(
-        Who::Owner,
-        &format!("{connector}/sync"),
-        &[("tenant", HALO_ACME)],
-    )
-    .await;
-    halo_round(&app).await;
+    sync_now().await;
     let copies = |name: &str| {
         replay
             .lock()
@@ -2776,28 +2786,71 @@ async fn halopsa_receives_files_once() {
             .count()
     };
     assert_eq!(copies("again.txt"), 1, "not sent twice");
-    let desk = app.get_as(Who::Owner, &path).await;
-    assert!(
-        !desk.body.contains("of this ticket failed"),
-        "{}",
-        desk.body
-    );
-    app.post_as(
-        Who::Owner,
-        &format!("{connector}/sync"),
-        &[("tenant", HALO_ACME)],
+    let again = sync_now().await;
+    assert_eq!((again.added, again.changed), (0, 0), "{again:?}");
+
+    // A file HaloPSA refuses holds up nothing else: the technician's answer still comes in;
+    // it is tried three times, then left, and the run says so.
+    replay.lock().unwrap().refuse_attachments = 3;
+    send(
+        Who::Member,
+        &format!("{path}/replies"),
+        &[("body", "FILES-4 Big one.")],
+        ("huge.iso", b"pretend this is large"),
     )
     .await;
-    let again = halo_round(&app).await;
-    assert_eq!((again.added, again.changed), (0, 0), "{again:?}");
-    let of_ticket = replay
+    replay
         .lock()
         .unwrap()
-        .attachments
-        .iter()
-        .filter(|f| f["ticket_id"] == halo_id)
-        .count();
-    assert_eq!(of_ticket, 3);
+        .technician_writes(halo_id, "FILES-5 Got the log, thanks.", false);
+    halo_round(&app).await;
+    let portal = app.get_as(Who::Member, &path).await;
+    assert!(portal.body.contains("FILES-5 Got the log, thanks."));
+    sync_now().await;
+    sync_now().await;
+    assert_eq!(copies("huge.iso"), 0);
+    assert_eq!(replay.lock().unwrap().refuse_attachments, 0, "three tries");
+    let history = app.get_as(Who::Owner, &connector).await;
+    assert!(
+        history.body.contains("the file huge.iso was not sent"),
+        "{}",
+        history.body
+    );
+    let before = replay.lock().unwrap().requests.len();
+    sync_now().await;
+    assert!(
+        !replay.lock().unwrap().requests[before..]
+            .iter()
+            .any(|q| q.contains("huge.iso")),
+        "not tried a fourth time"
+    );
+
+    // A ticket a technician moved to another client in HaloPSA gets none of this company's
+    // files, not even one looked for after a lost answer.
+    replay.lock().unwrap().lose_next_attachment = true;
+    send(
+        Who::Member,
+        &format!("{path}/replies"),
+        &[("body", "FILES-6 One more.")],
+        ("moved.txt", b"for Acme only"),
+    )
+    .await;
+    halo_round(&app).await;
+    {
+        let mut r = replay.lock().unwrap();
+        if let Some(t) = r.tickets.iter_mut().find(|t| t["id"] == halo_id) {
+            t["client_id"] = 14.into();
+        }
+    }
+    let before = replay.lock().unwrap().requests.len();
+    sync_now().await;
+    assert!(
+        !replay.lock().unwrap().requests[before..]
+            .iter()
+            .any(|q| q.contains("Attachment")),
+        "{:?}",
+        &replay.lock().unwrap().requests[before..]
+    );
 }
 
 /// Issue 17's PSA two-way: HaloPSA's clients mapped to companies; a ticket raised in the

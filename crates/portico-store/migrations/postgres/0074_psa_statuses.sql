@@ -1,4 +1,4 @@
--- A PSA's ticket statuses, as each run reads them, and what each means in Portico (as SQLite's
+-- A PSA's ticket statuses, as its runs read them, and what each means in Portico (as SQLite's
 -- 0065): an owner's choice (`meaning`), or, while none is made, what its name suggests.
 CREATE TABLE psa_statuses (
     workspace_id TEXT NOT NULL,
@@ -6,7 +6,6 @@ CREATE TABLE psa_statuses (
     external_id TEXT NOT NULL,
     name TEXT NOT NULL,
     meaning TEXT,
-    seen_at BIGINT NOT NULL,
     PRIMARY KEY (workspace_id, connector_id, external_id),
     FOREIGN KEY (workspace_id, connector_id) REFERENCES connectors (workspace_id, id) ON DELETE CASCADE
 );

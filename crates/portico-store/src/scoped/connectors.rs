@@ -893,6 +893,30 @@ impl ScopedTx<'_> {
             ));
         }
         let known = self.psa_statuses(id).await?;
+        // The desk sets a status in the PSA by its meaning (the first status, by id, meaning
+        // it): a choice may not leave a meaning that had a status without one.
+        let after = |status: &PsaStatus| {
+            choices
+                .iter()
+                .find(|(external, _)| *external == status.external_id)
+                .map_or(status.meaning(), |(_, chosen)| {
+                    chosen.unwrap_or(status.by_name)
+                })
+        };
+        // (New needs none: a new ticket is set to an open status.)
+        for meaning in PSA_STATUS_MEANINGS
+            .iter()
+            .filter(|m| **m != TicketStatus::New)
+        {
+            let had = known.iter().any(|s| s.meaning() == *meaning);
+            if had && !known.iter().any(|s| after(s) == *meaning) {
+                return Err(StoreError::Invalid(format!(
+                    "No status would mean “{}”: the desk could not set it in the PSA. Leave one \
+                     status meaning it.",
+                    meaning.desk_label()
+                )));
+            }
+        }
         let mut changes = Vec::new();
         for (external_id, chosen) in choices {
             let Some(status) = known.iter().find(|s| &s.external_id == external_id) else {

@@ -177,9 +177,8 @@ impl ScopedTx<'_> {
 
     /// Appends whether the portal shows `field` to `company`'s users, as an expression (NULL:
     /// nothing stored, the field's default): the company's own choice where it has made any,
-    /// else the workspace's, as [`ScopedTx::shown_asset_fields`] decides. The rows are not
-    /// unique (two owners saving at once may store a field twice): the first one counts, as
-    /// there.
+    /// else the workspace's, as [`ScopedTx::shown_asset_fields`] decides. Each owner stores one
+    /// row per field (a unique key since migration 0064).
     pub(crate) fn field_shown_in(&self, query: &mut Q, company: CompanyId, field: AssetField) {
         let table = &fence::ASSET_FIELD_VISIBILITY;
         query.sql("CASE WHEN EXISTS ");
