@@ -193,6 +193,17 @@ async fn connector_page(
     })
 }
 
+/// The connector's page again, refused, with `notice` saying why nothing changed.
+async fn refused_with(
+    state: &AppState,
+    auth: &Auth,
+    id: ConnectorId,
+    notice: String,
+) -> Result<Response, WebError> {
+    let page = connector_page(state, auth, id, None, FieldErrors::default(), notice).await?;
+    Ok(render::refused(&page))
+}
+
 pub(crate) async fn detail(
     State(state): State<AppState>,
     auth: Auth,
@@ -327,16 +338,7 @@ pub(crate) async fn map(
                 .map(|(_, m)| m.as_str())
                 .collect::<Vec<_>>()
                 .join(" ");
-            let page = connector_page(
-                &state,
-                &auth,
-                id,
-                None,
-                FieldErrors::default(),
-                format!("Not mapped: {message}"),
-            )
-            .await?;
-            Ok(render::refused(&page))
+            refused_with(&state, &auth, id, format!("Not mapped: {message}")).await
         }
         Err(e) => Err(e.into()),
     }
@@ -385,16 +387,7 @@ pub(crate) async fn statuses(
             "/settings/connectors/{id}?done=statuses"
         ))),
         Err(StoreError::Invalid(message)) => {
-            let page = connector_page(
-                &state,
-                &auth,
-                id,
-                None,
-                FieldErrors::default(),
-                format!("Nothing was saved: {message}"),
-            )
-            .await?;
-            Ok(render::refused(&page))
+            refused_with(&state, &auth, id, format!("Nothing was saved: {message}")).await
         }
         Err(e) => Err(e.into()),
     }
