@@ -16,7 +16,9 @@
 //!    status, and their actions without HaloPSA's private and system ones
 //!    (`excludeprivate`, `excludesys`; an action still marked `hiddenfromuser` is dropped here
 //!    too), so that a technician's public reply appears in the portal and an internal note never
-//!    does;
+//!    does; with each reply come its files HaloPSA shows the user (`showforusers`), fetched
+//!    (`GET /Attachment/{id}`) and kept as a portal upload is (a file HaloPSA will not give is
+//!    named in the reply instead);
 //! 5. settles each linked ticket's status: the side that changed it since they last agreed
 //!    wins; when both did, HaloPSA's (where technicians work) is kept and the conflict recorded.
 //!
@@ -38,7 +40,7 @@ use portico_store::Store;
 use portico_store::connector_sync::{DiscoveredTenant, DueTenant, SyncCounts};
 use portico_store::psa_sync::{FILE_TRIES, PsaAgreement, PsaAttachment, PsaReply, PsaTicket};
 use portico_store::scoped::connectors::psa_status_by_name;
-use portico_store::scoped::ticket_workflow::ToolAuthor;
+use portico_store::scoped::ticket_workflow::{NewAttachment, ToolAuthor};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -52,6 +54,8 @@ const MAX_PAGES: usize = 1_000;
 const LOOKUP_PAGES: usize = 5;
 /// How far back each incremental read starts before the last run began: clocks differ.
 const WATERMARK_OVERLAP_SECS: i64 = 300;
+/// The largest file brought in from HaloPSA: a portal upload's own limit (10 MiB).
+const FILE_LIMIT: usize = 10 * 1024 * 1024;
 
 /// A HaloPSA API session: its token, fetched when first needed and again once if refused.
 pub struct Halo<'a> {
@@ -104,6 +108,8 @@ struct HaloAttachment {
     id: i64,
     #[serde(default)]
     action_id: Option<i64>,
+    #[serde(default)]
+    showforusers: Option<bool>,
     #[serde(default)]
     filename: Option<String>,
     #[serde(default)]
@@ -164,6 +170,31 @@ fn clean_note(text: &str) -> String {
         .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
         .take(20_000)
         .collect()
+}
+
+/// Keeps a file brought from HaloPSA in the attachment store, as a portal upload is kept (its
+/// name cleaned, its type sniffed from its bytes, at most a portal upload's size).
+async fn keep_file(
+    files: &BlobStore,
+    name: &str,
+    bytes: &[u8],
+) -> Result<NewAttachment, portico_files::FileError> {
+    let mut upload = files.upload(portico_files::Limits {
+        max_file_bytes: FILE_LIMIT as u64,
+        max_request_bytes: FILE_LIMIT as u64,
+        max_files: 1,
+    });
+    let mut writer = upload.begin_file(name).await?;
+    writer.write(bytes).await?;
+    let stored = writer.finish().await?;
+    upload.commit().await?;
+    Ok(NewAttachment {
+        blob_key: stored.key.as_str().to_owned(),
+        file_name: stored.file_name,
+        content_type: stored.content_type,
+        size: stored.size as i64,
+        inline: stored.inline,
+    })
 }
 
 /// The instance's statuses, by id and by meaning: an owner's choice on the connector page,
@@ -319,6 +350,82 @@ impl<'a> Halo<'a> {
             }
         }
         unreachable!("the loop returns on its second pass")
+    }
+
+    /// A file's bytes (`GET /Attachment/{id}` answers the file itself), the token renewed
+    /// once if refused; at most a portal upload's size.
+    async fn download(&mut self, path: &str, what: &str) -> Result<Vec<u8>, SyncError> {
+        let url = format!("{}{path}", self.api_url);
+        for renewed in [false, true] {
+            let token = self.token().await?;
+            let build = |c: &reqwest::Client| c.get(&url).bearer_auth(&token);
+            let answer = self
+                .client
+                .send_for_bytes(&mut self.requests, what, FILE_LIMIT, build)
+                .await?;
+            match answer {
+                Answer::Ok(body) => return Ok(body),
+                Answer::Unauthorized(_) if !renewed => self.token = None,
+                Answer::Unauthorized(e) | Answer::Forbidden(e) => {
+                    return Err(SyncError::Credentials(format!(
+                        "{what}: HaloPSA refused the API application ({e})"
+                    )));
+                }
+            }
+        }
+        unreachable!("the loop returns on its second pass")
+    }
+
+    /// The files a technician put on public action `action` for the user to see
+    /// (`showforusers`; a file not marked so stays in HaloPSA), kept in the attachment store,
+    /// and the names of those HaloPSA would not give or that cannot be kept (too large): the
+    /// reply comes in without them, saying so, rather than holding up the ticket's sync.
+    async fn action_files(
+        &mut self,
+        files: &BlobStore,
+        external: &str,
+        action: i64,
+    ) -> Result<(Vec<NewAttachment>, Vec<String>), SyncError> {
+        let listed: Vec<HaloAttachment> = self
+            .list(
+                &format!(
+                    "/Attachment?ticket_id={}&action_id={action}",
+                    encode(external)
+                ),
+                "attachments",
+                "reading a reply's files",
+                MAX_PAGES,
+            )
+            .await?;
+        let mut kept = Vec::new();
+        let mut missing = Vec::new();
+        // Fail closed: only a file HaloPSA says the user may see, of this very action.
+        for file in listed
+            .into_iter()
+            .filter(|f| f.showforusers == Some(true) && f.action_id == Some(action))
+        {
+            let name = file.filename.clone().unwrap_or_else(|| "file".to_owned());
+            let bytes = match self
+                .download(&format!("/Attachment/{}", file.id), "reading a file")
+                .await
+            {
+                Ok(bytes) => bytes,
+                Err(SyncError::Vendor(e)) => {
+                    tracing::warn!(target: "portico::connectors", file = %name, error = %e, "a HaloPSA file was not brought in");
+                    missing.push(name);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            match keep_file(files, &name, &bytes).await {
+                Ok(stored) => kept.push(stored),
+                Err(e) => {
+                    tracing::warn!(target: "portico::connectors", file = %name, error = %e, "a HaloPSA file was not kept");
+                    missing.push(name);
+                }
+            }
+        }
+        Ok((kept, missing))
     }
 
     /// Every item of a paged list (`key` names the list in each answer).
@@ -718,6 +825,7 @@ impl<'a> Halo<'a> {
     async fn settle(
         &mut self,
         store: &Store,
+        files: &BlobStore,
         due: &DueTenant,
         ticket: &PsaTicket,
         external: &str,
@@ -753,13 +861,21 @@ impl<'a> Halo<'a> {
                 } else {
                     ToolAuthor::Agent
                 };
+                let (attached, missing) = self.action_files(files, external, action.id).await?;
+                let mut body = clean_note(action.note.as_deref().unwrap_or_default());
+                for name in missing {
+                    body.push_str(&format!(
+                        "\n\n(A file attached in HaloPSA, {name}, could not be copied here.)"
+                    ));
+                }
                 replies.push(PsaReply {
                     external_id: id,
                     author: action.who.unwrap_or_default(),
                     kind,
-                    body: clean_note(action.note.as_deref().unwrap_or_default()),
+                    body,
                     // A clock ahead of ours never dates a reply in the future.
                     at: seconds(action.datetime.as_deref()).map_or(now, |at| at.min(now)),
+                    files: attached,
                 });
             }
             if !replies.is_empty() {
@@ -880,6 +996,7 @@ impl<'a> Halo<'a> {
         }
         self.settle(
             store,
+            files,
             due,
             ticket,
             &external,

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use portico_core::{MessageId, Scope, TicketId, TicketStatus};
 
 use crate::connector_sync::{DueTenant, RunReport, SyncCounts};
-use crate::scoped::ticket_workflow::ToolAuthor;
+use crate::scoped::ticket_workflow::{NewAttachment, ToolAuthor};
 use crate::sql::q;
 use crate::system::SystemTx;
 use crate::{Store, StoreError};
@@ -72,6 +72,8 @@ pub struct PsaReply {
     pub kind: ToolAuthor,
     pub body: String,
     pub at: i64,
+    /// The files the PSA shows the user with it, already in the attachment store.
+    pub files: Vec<NewAttachment>,
 }
 
 /// A file of a public message that crossed to the PSA, still to be sent with it.
@@ -806,6 +808,8 @@ impl Store {
                 .record_tool_reply(ticket, &reply.author, reply.kind, &reply.body, reply.at)
                 .await?;
             tx.link_tool_message(due.company_id, ticket, message, &reply.external_id)
+                .await?;
+            tx.attach_to_tool_reply(ticket, message, &reply.files, reply.at)
                 .await?;
         }
         if let Some(status) = status {

@@ -2337,6 +2337,25 @@ impl HaloReplay {
             .collect()
     }
 
+    /// A technician attaches `name` to action `action` of ticket `ticket`, for the user to see
+    /// or not.
+    fn technician_attaches(
+        &mut self,
+        ticket: i64,
+        action: i64,
+        name: &str,
+        bytes: &[u8],
+        shown: bool,
+    ) {
+        use base64::Engine;
+        let id = self.id();
+        self.attachments.push(serde_json::json!({
+            "id": id, "ticket_id": ticket, "action_id": action, "filename": name,
+            "filesize": bytes.len(), "showforusers": shown,
+            "data_base64": base64::prelude::BASE64_STANDARD.encode(bytes),
+        }));
+    }
+
     /// A technician writes on ticket `ticket` in HaloPSA.
     fn technician_writes(&mut self, ticket: i64, note: &str, hidden: bool) {
         let id = self.id();
@@ -2471,19 +2490,39 @@ async fn halo_get(
         }
         "Attachment" => {
             let ticket: i64 = q["ticket_id"].parse().unwrap();
+            let action: Option<i64> = q.get("action_id").map(|a| a.parse().unwrap());
             // Listed without their bytes, as HaloPSA's list is.
             let found: Vec<_> = r
                 .attachments
                 .iter()
                 .filter(|a| a["ticket_id"] == ticket)
+                .filter(|a| action.is_none_or(|action| a["action_id"] == action))
                 .map(|a| {
                     serde_json::json!({
                         "id": a["id"], "ticket_id": a["ticket_id"], "action_id": a["action_id"],
                         "filename": a["filename"], "filesize": a["filesize"],
+                        "showforusers": a["showforusers"],
                     })
                 })
                 .collect();
             page(found, "attachments")
+        }
+        other if other.starts_with("Attachment/") => {
+            use base64::Engine;
+            let id: i64 = other["Attachment/".len()..].parse().unwrap();
+            match r
+                .attachments
+                .iter()
+                .find(|a| a["id"] == id && a["gone"] != true)
+            {
+                Some(a) => {
+                    let bytes = base64::prelude::BASE64_STANDARD
+                        .decode(a["data_base64"].as_str().unwrap())
+                        .unwrap();
+                    (StatusCode::OK, bytes).into_response()
+                }
+                None => json(StatusCode::NOT_FOUND, "{}".into()),
+            }
         }
         other if other.starts_with("Tickets/") => {
             let id: i64 = other["Tickets/".len()..].parse().unwrap();
@@ -2754,6 +2793,62 @@ async fn halopsa_receives_files_once() {
         );
         assert!(!r.requests.iter().any(|q| q.contains("internal.txt")));
     }
+
+    // A technician's reply in HaloPSA brings the files it shows the user into the portal; a
+    // file HaloPSA keeps from the user stays there, and Portico's own files do not come back.
+    {
+        let mut r = replay.lock().unwrap();
+        r.technician_writes(halo_id, "FILES-T Here is the guide.", false);
+        let action = r.actions.last().unwrap()["id"].as_i64().unwrap();
+        r.technician_attaches(halo_id, action, "guide.pdf", b"%PDF-1.4 the guide", true);
+        r.technician_attaches(
+            halo_id,
+            action,
+            "tech-notes.txt",
+            b"not for the user",
+            false,
+        );
+        // One HaloPSA lists but will not give: the reply still comes, saying so.
+        r.technician_attaches(halo_id, action, "lost.pdf", b"%PDF-1.4 lost", true);
+        r.attachments.last_mut().unwrap()["gone"] = true.into();
+    }
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", HALO_ACME)],
+    )
+    .await;
+    halo_round(&app).await;
+    let portal = app.get_as(Who::Member, &path).await;
+    assert!(
+        portal.body.contains("FILES-T Here is the guide."),
+        "{}",
+        portal.body
+    );
+    assert!(portal.body.contains(">guide.pdf</a>"), "{}", portal.body);
+    assert!(!portal.body.contains("tech-notes.txt"));
+    assert!(
+        portal
+            .body
+            .contains("(A file attached in HaloPSA, lost.pdf, could not be copied here.)"),
+        "{}",
+        portal.body
+    );
+    assert_eq!(
+        portal.body.matches(">app.log</a>").count(),
+        1,
+        "not brought back"
+    );
+    let end = portal.body.find(">guide.pdf</a>").unwrap();
+    let start = portal.body[..end].rfind("href=\"").unwrap() + 6;
+    let href = portal.body[start..end]
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let downloaded = app.get_as(Who::Member, &href.replace("&amp;", "&")).await;
+    assert_eq!(downloaded.status, 200);
+    assert_eq!(downloaded.body, "%PDF-1.4 the guide");
 
     // HaloPSA keeps a file but its answer is lost: the next run finds it rather than sending
     // it again; then a repeat sends nothing.

@@ -10,7 +10,7 @@ use crate::scoped::ScopedTx;
 use crate::sql::q;
 use crate::{StoreError, now};
 
-use super::{MAX_BODY, clean_text};
+use super::{MAX_BODY, NewAttachment, clean_text};
 
 /// Who wrote a reply the PSA reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +36,44 @@ impl ScopedTx<'_> {
             .connector()
             .map(str::to_owned)
             .ok_or(StoreError::Forbidden)
+    }
+
+    /// Keeps `files` (already in the attachment store) with reply `message` a tool brought in
+    /// (a PSA technician's files the user may see): public, as the reply is.
+    pub async fn attach_to_tool_reply(
+        &mut self,
+        id: TicketId,
+        message: MessageId,
+        files: &[NewAttachment],
+        at: i64,
+    ) -> Result<(), StoreError> {
+        if files.is_empty() {
+            return Ok(());
+        }
+        self.tool()?;
+        let ticket = self.ticket_summary(id).await?;
+        for file in files {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO ticket_attachments (workspace_id, company_id, ticket_id, message_id, id, blob_key, \
+                     file_name, content_type, size, inline, internal, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                    self.scope.workspace(),
+                    ticket.company_id,
+                    id,
+                    message,
+                    MessageId::new(),
+                    file.blob_key.as_str(),
+                    file.file_name.as_str(),
+                    file.content_type.as_str(),
+                    file.size,
+                    file.inline,
+                    false,
+                    at
+                ))
+                .await?;
+        }
+        Ok(())
     }
 
     /// Adds a public reply the PSA reports on ticket `id`, by `author` (the name the PSA gives).
