@@ -54,7 +54,8 @@ const MAX_PAGES: usize = 1_000;
 const LOOKUP_PAGES: usize = 5;
 /// How far back each incremental read starts before the last run began: clocks differ.
 const WATERMARK_OVERLAP_SECS: i64 = 300;
-/// The largest file brought in from HaloPSA: a portal upload's own limit (10 MiB).
+/// The largest file brought in from HaloPSA (10 MiB, a portal upload's default limit); a larger
+/// one is named in its reply instead.
 const FILE_LIMIT: usize = 10 * 1024 * 1024;
 
 /// A HaloPSA API session: its token, fetched when first needed and again once if refused.
@@ -106,6 +107,8 @@ struct HaloTicket {
 #[derive(Deserialize)]
 struct HaloAttachment {
     id: i64,
+    #[serde(default)]
+    ticket_id: Option<i64>,
     #[serde(default)]
     action_id: Option<i64>,
     #[serde(default)]
@@ -163,12 +166,15 @@ fn same_text(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// What a reply may hold, in characters.
+const MAX_NOTE: usize = 20_000;
+
 /// A reply's text as Portico keeps it: no control characters but line breaks and tabs, at most
-/// 20,000 characters (what a reply may hold).
+/// [`MAX_NOTE`] characters.
 fn clean_note(text: &str) -> String {
     text.chars()
         .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
-        .take(20_000)
+        .take(MAX_NOTE)
         .collect()
 }
 
@@ -366,7 +372,12 @@ impl<'a> Halo<'a> {
             match answer {
                 Answer::Ok(body) => return Ok(body),
                 Answer::Unauthorized(_) if !renewed => self.token = None,
-                Answer::Unauthorized(e) | Answer::Forbidden(e) => {
+                // The list the file came from was read with the same token: one file kept
+                // from the application is that file's matter, not the run's.
+                Answer::Forbidden(e) => {
+                    return Err(SyncError::Vendor(format!("{what}: refused ({e})")));
+                }
+                Answer::Unauthorized(e) => {
                     return Err(SyncError::Credentials(format!(
                         "{what}: HaloPSA refused the API application ({e})"
                     )));
@@ -399,12 +410,25 @@ impl<'a> Halo<'a> {
             .await?;
         let mut kept = Vec::new();
         let mut missing = Vec::new();
-        // Fail closed: only a file HaloPSA says the user may see, of this very action.
-        for file in listed
-            .into_iter()
-            .filter(|f| f.showforusers == Some(true) && f.action_id == Some(action))
-        {
-            let name = file.filename.clone().unwrap_or_else(|| "file".to_owned());
+        let ticket = external.parse::<i64>().ok();
+        // Fail closed: only a file HaloPSA says the user may see, of this very action of this
+        // very ticket.
+        for file in listed.into_iter().filter(|f| {
+            f.showforusers == Some(true) && f.action_id == Some(action) && f.ticket_id == ticket
+        }) {
+            // Named as it would be kept: no control characters, at most 100 characters.
+            let name: String = file
+                .filename
+                .as_deref()
+                .unwrap_or("file")
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(100)
+                .collect();
+            if file.filesize.is_some_and(|size| size > FILE_LIMIT as i64) {
+                missing.push(name);
+                continue;
+            }
             let bytes = match self
                 .download(&format!("/Attachment/{}", file.id), "reading a file")
                 .await
@@ -863,10 +887,24 @@ impl<'a> Halo<'a> {
                 };
                 let (attached, missing) = self.action_files(files, external, action.id).await?;
                 let mut body = clean_note(action.note.as_deref().unwrap_or_default());
-                for name in missing {
-                    body.push_str(&format!(
-                        "\n\n(A file attached in HaloPSA, {name}, could not be copied here.)"
-                    ));
+                if !missing.is_empty() {
+                    // Room kept for the line below: a reply longer than a message may be is
+                    // refused whole.
+                    let mut names = missing
+                        .iter()
+                        .take(20)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    if missing.len() > 20 {
+                        names.push_str(&format!(" and {} more", missing.len() - 20));
+                    }
+                    let said = format!("\n\n(Attached in HaloPSA, not copied here: {names}.)");
+                    let room = MAX_NOTE.saturating_sub(said.chars().count());
+                    if body.chars().count() > room {
+                        body = body.chars().take(room).collect();
+                    }
+                    body.push_str(&said);
                 }
                 replies.push(PsaReply {
                     external_id: id,

@@ -2796,7 +2796,7 @@ async fn halopsa_receives_files_once() {
 
     // A technician's reply in HaloPSA brings the files it shows the user into the portal; a
     // file HaloPSA keeps from the user stays there, and Portico's own files do not come back.
-    {
+    let huge = {
         let mut r = replay.lock().unwrap();
         r.technician_writes(halo_id, "FILES-T Here is the guide.", false);
         let action = r.actions.last().unwrap()["id"].as_i64().unwrap();
@@ -2811,7 +2811,11 @@ async fn halopsa_receives_files_once() {
         // One HaloPSA lists but will not give: the reply still comes, saying so.
         r.technician_attaches(halo_id, action, "lost.pdf", b"%PDF-1.4 lost", true);
         r.attachments.last_mut().unwrap()["gone"] = true.into();
-    }
+        // One over the limit is not fetched at all.
+        r.technician_attaches(halo_id, action, "huge.bin", b"big", true);
+        r.attachments.last_mut().unwrap()["filesize"] = (11 * 1024 * 1024).into();
+        r.attachments.last().unwrap()["id"].as_i64().unwrap()
+    };
     app.post_as(
         Who::Owner,
         &format!("{connector}/sync"),
@@ -2828,9 +2832,18 @@ async fn halopsa_receives_files_once() {
     assert!(portal.body.contains(">guide.pdf</a>"), "{}", portal.body);
     assert!(!portal.body.contains("tech-notes.txt"));
     assert!(
+        !replay
+            .lock()
+            .unwrap()
+            .requests
+            .iter()
+            .any(|q| q.starts_with(&format!("GET /api/Attachment/{huge}"))),
+        "a file over the limit is not fetched"
+    );
+    assert!(
         portal
             .body
-            .contains("(A file attached in HaloPSA, lost.pdf, could not be copied here.)"),
+            .contains("(Attached in HaloPSA, not copied here: lost.pdf, huge.bin.)"),
         "{}",
         portal.body
     );
