@@ -52,28 +52,8 @@ impl ScopedTx<'_> {
         }
         self.tool()?;
         let ticket = self.ticket_summary(id).await?;
-        for file in files {
-            self.tx
-                .exec(q!(
-                    "INSERT INTO ticket_attachments (workspace_id, company_id, ticket_id, message_id, id, blob_key, \
-                     file_name, content_type, size, inline, internal, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                    self.scope.workspace(),
-                    ticket.company_id,
-                    id,
-                    message,
-                    MessageId::new(),
-                    file.blob_key.as_str(),
-                    file.file_name.as_str(),
-                    file.content_type.as_str(),
-                    file.size,
-                    file.inline,
-                    false,
-                    at
-                ))
-                .await?;
-        }
-        Ok(())
+        self.insert_attachments(ticket.company_id, id, message, files, false, at)
+            .await
     }
 
     /// Adds a public reply the PSA reports on ticket `id`, by `author` (the name the PSA gives).

@@ -50,7 +50,22 @@ impl ScopedTx<'_> {
                 at
             ))
             .await?;
-        for file in attachments {
+        self.insert_attachments(company, ticket, message, attachments, internal, at)
+            .await
+    }
+
+    /// Keeps `files` (already in the attachment store) with message `message`, internal or
+    /// not as the message is.
+    pub(super) async fn insert_attachments(
+        &mut self,
+        company: CompanyId,
+        ticket: TicketId,
+        message: MessageId,
+        files: &[NewAttachment],
+        internal: bool,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        for file in files {
             self.tx
                 .exec(q!(
                     "INSERT INTO ticket_attachments (workspace_id, company_id, ticket_id, message_id, id, blob_key, \
