@@ -134,11 +134,10 @@ impl VendorClient {
         limit: usize,
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
     ) -> Result<Answer<Vec<u8>>, SyncError> {
-        match self.send_raw(requests, what, build, true).await? {
-            Answer::Ok(body) if body.len() > limit => Err(SyncError::Vendor(format!(
-                "{what}: an answer larger than {} MB",
-                limit / 1_000_000
-            ))),
+        match self
+            .send_raw(requests, what, build, true, Some(limit))
+            .await?
+        {
             Answer::Ok(body) => Ok(Answer::Ok(body)),
             Answer::Unauthorized(e) => Ok(Answer::Unauthorized(e)),
             Answer::Forbidden(e) => Ok(Answer::Forbidden(e)),
@@ -152,7 +151,10 @@ impl VendorClient {
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
         repeat_unknown: bool,
     ) -> Result<Answer<T>, SyncError> {
-        match self.send_raw(requests, what, build, repeat_unknown).await? {
+        match self
+            .send_raw(requests, what, build, repeat_unknown, None)
+            .await?
+        {
             Answer::Ok(body) => serde_json::from_slice(&body)
                 .map(Answer::Ok)
                 .map_err(|e| SyncError::Vendor(format!("{what}: an answer we cannot read ({e})"))),
@@ -161,12 +163,15 @@ impl VendorClient {
         }
     }
 
+    /// Sends and reads the answer's bytes; with a `limit`, an answer that says or turns out to
+    /// be larger is refused as soon as that is known, never read whole.
     async fn send_raw(
         &self,
         requests: &mut i64,
         what: &str,
         build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
         repeat_unknown: bool,
+        limit: Option<usize>,
     ) -> Result<Answer<Vec<u8>>, SyncError> {
         let mut tries = 0;
         loop {
@@ -198,11 +203,32 @@ impl VendorClient {
             };
             let status = response.status();
             if status.is_success() {
-                let body = response
-                    .bytes()
+                let too_large = |limit: usize| {
+                    SyncError::Vendor(format!(
+                        "{what}: an answer larger than {} MB",
+                        limit / 1_000_000
+                    ))
+                };
+                if let Some(limit) = limit
+                    && response.content_length().is_some_and(|n| n > limit as u64)
+                {
+                    return Err(too_large(limit));
+                }
+                let mut response = response;
+                let mut body = Vec::new();
+                while let Some(chunk) = response
+                    .chunk()
                     .await
-                    .map_err(|_| SyncError::Vendor(format!("{what}: the answer broke off")))?;
-                return Ok(Answer::Ok(body.to_vec()));
+                    .map_err(|_| SyncError::Vendor(format!("{what}: the answer broke off")))?
+                {
+                    if let Some(limit) = limit
+                        && body.len() + chunk.len() > limit
+                    {
+                        return Err(too_large(limit));
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                return Ok(Answer::Ok(body));
             }
             let retry_after = retry_after(response.headers());
             let code = status.as_u16();

@@ -2814,7 +2814,18 @@ async fn halopsa_receives_files_once() {
         // One over the limit is not fetched at all.
         r.technician_attaches(halo_id, action, "huge.bin", b"big", true);
         r.attachments.last_mut().unwrap()["filesize"] = (11 * 1024 * 1024).into();
-        r.attachments.last().unwrap()["id"].as_i64().unwrap()
+        let huge = r.attachments.last().unwrap()["id"].as_i64().unwrap();
+        // One listed without its size and over the limit: refused by its answer's length,
+        // never read whole.
+        r.technician_attaches(
+            halo_id,
+            action,
+            "unlisted.bin",
+            &vec![7u8; 11 * 1024 * 1024],
+            true,
+        );
+        r.attachments.last_mut().unwrap()["filesize"] = serde_json::Value::Null;
+        huge
     };
     app.post_as(
         Who::Owner,
@@ -2843,7 +2854,7 @@ async fn halopsa_receives_files_once() {
     assert!(
         portal
             .body
-            .contains("(Attached in HaloPSA, not copied here: lost.pdf, huge.bin.)"),
+            .contains("(Attached in HaloPSA, not copied here: lost.pdf, huge.bin, unlisted.bin.)"),
         "{}",
         portal.body
     );
