@@ -3167,6 +3167,36 @@ async fn halopsa_tickets_cross_both_ways() {
         .await;
     assert_eq!(refused.status, 422, "{}", refused.body);
     assert!(refused.body.contains("is not a ticket status"));
+    // A choice that leaves no status meaning Open is refused, and the form shows what was
+    // chosen, for the owner to mend.
+    let refused = app
+        .post_as(
+            Who::Owner,
+            &format!("{connector}/statuses"),
+            &[
+                ("status_2", "on_hold"),
+                ("status_3", "on_hold"),
+                ("status_21", "on_hold"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("No status would mean “Open”"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        refused
+            .body
+            .matches(r#"<option value="on_hold" selected>"#)
+            .count(),
+        3,
+        "{}",
+        refused.body
+    );
+    let page = app.get_as(Who::Owner, &connector).await;
+    assert!(!page.body.contains(r#"<option value="on_hold" selected>"#));
     let saved = app
         .post_as(
             Who::Owner,

@@ -142,6 +142,8 @@ struct ConnectorPage {
     tenants: Vec<ConnectorTenant>,
     /// A PSA's ticket statuses, as its last run read them (empty for other kinds).
     statuses: Vec<PsaStatus>,
+    /// The status form as it was sent, shown again when it was refused (`status_<id>`, value).
+    typed_statuses: Vec<(String, String)>,
     runs: Vec<ConnectorRun>,
     companies: Vec<(String, String)>,
     settings: ConnectorSettings,
@@ -150,6 +152,16 @@ struct ConnectorPage {
 }
 
 impl ConnectorPage {
+    /// The value the status form shows for `status`: what was sent, else the owner's choice
+    /// (empty: by its name).
+    fn status_value(&self, status: &PsaStatus) -> &str {
+        let field = format!("status_{}", status.external_id);
+        match self.typed_statuses.iter().find(|(name, _)| *name == field) {
+            Some((_, value)) => value,
+            None => status.chosen.map_or("", TicketStatus::as_str),
+        }
+    }
+
     fn unmapped(&self) -> usize {
         self.tenants.iter().filter(|t| t.company.is_none()).count()
     }
@@ -186,6 +198,7 @@ async fn connector_page(
         connector,
         tenants,
         statuses,
+        typed_statuses: Vec::new(),
         runs,
         companies,
         errors,
@@ -193,14 +206,17 @@ async fn connector_page(
     })
 }
 
-/// The connector's page again, refused, with `notice` saying why nothing changed.
+/// The connector's page again, refused, with `notice` saying why nothing changed and the
+/// status form as it was sent (`typed_statuses`).
 async fn refused_with(
     state: &AppState,
     auth: &Auth,
     id: ConnectorId,
     notice: String,
+    typed_statuses: Vec<(String, String)>,
 ) -> Result<Response, WebError> {
-    let page = connector_page(state, auth, id, None, FieldErrors::default(), notice).await?;
+    let mut page = connector_page(state, auth, id, None, FieldErrors::default(), notice).await?;
+    page.typed_statuses = typed_statuses;
     Ok(render::refused(&page))
 }
 
@@ -338,7 +354,14 @@ pub(crate) async fn map(
                 .map(|(_, m)| m.as_str())
                 .collect::<Vec<_>>()
                 .join(" ");
-            refused_with(&state, &auth, id, format!("Not mapped: {message}")).await
+            refused_with(
+                &state,
+                &auth,
+                id,
+                format!("Not mapped: {message}"),
+                Vec::new(),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -387,7 +410,19 @@ pub(crate) async fn statuses(
             "/settings/connectors/{id}?done=statuses"
         ))),
         Err(StoreError::Invalid(message)) => {
-            refused_with(&state, &auth, id, format!("Nothing was saved: {message}")).await
+            let typed = form
+                .pairs()
+                .filter(|(name, _)| name.starts_with("status_"))
+                .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                .collect();
+            refused_with(
+                &state,
+                &auth,
+                id,
+                format!("Nothing was saved: {message}"),
+                typed,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
