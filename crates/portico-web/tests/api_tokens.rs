@@ -205,3 +205,119 @@ async fn a_token_is_refused_field_by_field_and_stops_with_its_owners_rights() {
     sys.commit().await.unwrap();
     assert_eq!(api(&app, CONSOLE, Some(&token)).await.status, 401);
 }
+
+/// The owners' list shows the tokens in force, newest first, fifty to a page; revoked (and
+/// expired) ones are kept under their own filter; a search finds a token by name or prefix,
+/// its wildcards taken literally.
+#[tokio::test]
+async fn the_token_list_pages_filters_and_searches() {
+    let app = TestApp::spawn().await;
+    let name_of = |n: usize| {
+        if n == 7 {
+            "Nightly export".to_owned()
+        } else {
+            format!("Tool {n:02}")
+        }
+    };
+    for n in 1..=52 {
+        let made = app
+            .post_as(
+                Who::Owner,
+                "/settings/api-tokens",
+                &[
+                    ("name", &name_of(n)),
+                    ("company", ""),
+                    ("access", "read"),
+                    ("lifetime", "30"),
+                ],
+            )
+            .await;
+        assert_eq!(made.status, 200, "{}", made.body);
+    }
+    let names = |body: &str| -> Vec<String> {
+        body.split("<td><strong>")
+            .skip(1)
+            .filter_map(|rest| Some(rest.split_once("</strong>")?.0.to_owned()))
+            .collect()
+    };
+    let link = |body: &str, text: &str| -> Option<String> {
+        let end = body.find(&format!("\">{text}</a>"))?;
+        let start = body[..end].rfind("href=\"")? + 6;
+        Some(body[start..end].replace("&amp;", "&"))
+    };
+
+    let first = app.get_as(Who::Owner, "/settings/api-tokens").await;
+    assert_eq!(first.status, 200);
+    let first_names = names(&first.body);
+    assert_eq!(first_names.len(), 50, "{first_names:?}");
+    assert!(link(&first.body, "Newest").is_none());
+    let older = link(&first.body, "Older tokens").expect("a second page");
+    let second = app.get_as(Who::Owner, &older).await;
+    assert_eq!(second.status, 200);
+    let second_names = names(&second.body);
+    assert_eq!(second_names.len(), 2, "{second_names:?}");
+    assert!(link(&second.body, "Older tokens").is_none());
+    assert_eq!(
+        link(&second.body, "Newest").as_deref(),
+        Some("/settings/api-tokens")
+    );
+    let mut all: Vec<String> = first_names.iter().chain(&second_names).cloned().collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 52, "each token on exactly one page");
+
+    // Revoked: gone from those in force, kept under "Revoked or expired".
+    let id = first
+        .body
+        .split("name=\"token\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let revoked_name = first_names[0].clone();
+    let revoked = app
+        .post_as(Who::Owner, "/settings/api-tokens/revoke", &[("token", &id)])
+        .await;
+    assert_eq!(revoked.status, 303);
+    let active = app.get_as(Who::Owner, "/settings/api-tokens").await;
+    assert!(!names(&active.body).contains(&revoked_name));
+    let ended = app
+        .get_as(Who::Owner, "/settings/api-tokens?state=ended")
+        .await;
+    assert_eq!(names(&ended.body), vec![revoked_name.clone()]);
+    assert!(ended.body.contains("Revoked"));
+    let every = app
+        .get_as(Who::Owner, "/settings/api-tokens?state=all")
+        .await;
+    assert!(names(&every.body).contains(&revoked_name));
+
+    // A search by name, by the visible prefix, and with a wildcard that matches nothing.
+    let found = app
+        .get_as(Who::Owner, "/settings/api-tokens?q=NIGHTLY+exp")
+        .await;
+    assert_eq!(names(&found.body), vec![name_of(7)]);
+    let prefix = active
+        .body
+        .split("<code class=\"muted\">")
+        .nth(1)
+        .unwrap()
+        .split('…')
+        .next()
+        .unwrap()
+        .to_owned();
+    let by_prefix = app
+        .get_as(Who::Owner, &format!("/settings/api-tokens?q={prefix}"))
+        .await;
+    assert_eq!(names(&by_prefix.body), vec![names(&active.body)[0].clone()]);
+    let none = app.get_as(Who::Owner, "/settings/api-tokens?q=%25").await;
+    assert!(names(&none.body).is_empty());
+    assert!(none.body.contains("No tokens match."), "{}", none.body);
+    // A hand-edited cursor or state still shows a list.
+    let odd = app
+        .get_as(Who::Owner, "/settings/api-tokens?before=x.y&state=nonsense")
+        .await;
+    assert_eq!(odd.status, 200);
+    assert_eq!(names(&odd.body).len(), 50);
+}

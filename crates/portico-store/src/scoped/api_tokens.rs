@@ -103,9 +103,52 @@ pub struct NewApiToken<'a> {
     pub lifetime_days: Option<i64>,
 }
 
+/// Which of the workspace's tokens a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ApiTokenState {
+    /// In force: neither revoked nor expired.
+    #[default]
+    Active,
+    /// Revoked or expired: kept for the record.
+    Ended,
+    All,
+}
+
+impl ApiTokenState {
+    pub fn parse(text: &str) -> Option<ApiTokenState> {
+        match text {
+            "active" => Some(ApiTokenState::Active),
+            "ended" => Some(ApiTokenState::Ended),
+            "all" => Some(ApiTokenState::All),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiTokenState::Active => "active",
+            ApiTokenState::Ended => "ended",
+            ApiTokenState::All => "all",
+        }
+    }
+}
+
+/// A page of tokens: which, matching what, and after which (keyset paging: `before` is the
+/// creation time and id of the previous page's last token).
+#[derive(Debug, Clone)]
+pub struct ApiTokenQuery {
+    pub state: ApiTokenState,
+    /// Words that must each appear in the token's name or its visible prefix.
+    pub search: String,
+    pub before: Option<(i64, ApiTokenId)>,
+    pub limit: i64,
+}
+
 impl ScopedTx<'_> {
-    /// The workspace's tokens, newest first.
-    pub async fn api_tokens(&mut self) -> Result<Vec<ApiToken>, StoreError> {
+    /// A page of the workspace's tokens matching `filter`, newest first.
+    pub async fn api_tokens(
+        &mut self,
+        filter: &ApiTokenQuery,
+    ) -> Result<Vec<ApiToken>, StoreError> {
         self.scope.may(Action::ManageApiTokens)?;
         let mut query = self.select_joined(
             "t.id, t.name, t.company_id, c.name AS company_name, t.access, t.prefix, \
@@ -115,7 +158,46 @@ impl ScopedTx<'_> {
             " JOIN staff_users s ON s.workspace_id = t.workspace_id AND s.id = t.created_by \
              LEFT JOIN companies c ON c.workspace_id = t.workspace_id AND c.id = t.company_id",
         );
-        query.sql(" ORDER BY t.created_at DESC, t.id DESC");
+        let at = now();
+        match filter.state {
+            ApiTokenState::Active => {
+                query
+                    .sql(" AND t.revoked_at IS NULL AND t.expires_at > ")
+                    .arg(at);
+            }
+            ApiTokenState::Ended => {
+                query
+                    .sql(" AND (t.revoked_at IS NOT NULL OR t.expires_at <= ")
+                    .arg(at)
+                    .sql(")");
+            }
+            ApiTokenState::All => {}
+        }
+        // Case-insensitive: SQLite's LIKE folds ASCII, PostgreSQL's ILIKE Unicode.
+        let like = if self.tx.is_postgres() {
+            " ILIKE "
+        } else {
+            " LIKE "
+        };
+        for word in filter.search.split_whitespace().take(5) {
+            let pattern = query.placeholder(crate::scoped::contains_pattern(word));
+            query.sql(&format!(
+                " AND (t.name{like}{pattern} ESCAPE '\\' OR t.prefix{like}{pattern} ESCAPE '\\')"
+            ));
+        }
+        if let Some((created, id)) = filter.before {
+            query
+                .sql(" AND (t.created_at < ")
+                .arg(created)
+                .sql(" OR (t.created_at = ")
+                .arg(created)
+                .sql(" AND t.id < ")
+                .arg(id)
+                .sql("))");
+        }
+        query
+            .sql(" ORDER BY t.created_at DESC, t.id DESC LIMIT ")
+            .arg(filter.limit.clamp(1, 200));
         let rows: Vec<Row> = self.tx.all(query).await?;
         rows.into_iter()
             .map(|r| {

@@ -2,11 +2,14 @@
 //! with an expiry; shown once, listed with their last use, revoked at once.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Response;
 use portico_core::{ApiTokenId, CompanyId};
 use portico_store::StoreError;
-use portico_store::scoped::api_tokens::{ApiAccess, ApiToken, LIFETIMES, NewApiToken};
+use portico_store::scoped::api_tokens::{
+    ApiAccess, ApiToken, ApiTokenQuery, ApiTokenState, LIFETIMES, NewApiToken,
+};
+use serde::Deserialize;
 
 use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
@@ -19,6 +22,14 @@ use crate::{AppState, see_other};
 struct TokensPage {
     chrome: Chrome,
     tokens: Vec<ApiToken>,
+    /// The list's filter as asked (`state` is `active`, `ended` or `all`).
+    search: String,
+    state: &'static str,
+    /// The query string of the next (older) page, when there may be one.
+    older: Option<String>,
+    /// Whether this page is a later one, and the link back to the newest of the same list.
+    paged: bool,
+    newest: String,
     companies: Vec<(CompanyId, String)>,
     lifetimes: &'static [i64],
     now: i64,
@@ -37,18 +48,74 @@ struct TokensPage {
 /// How many companies the company picker offers at most.
 const COMPANY_CHOICES: i64 = 2000;
 
+/// Tokens a page lists.
+const PAGE: i64 = 50;
+
+/// The list's filter and page, from the query string.
+#[derive(Deserialize, Default)]
+pub(crate) struct ListParams {
+    #[serde(default)]
+    q: String,
+    /// `active` (the default), `ended` or `all`.
+    #[serde(default)]
+    state: String,
+    /// `<created_at>.<id>` of the last token of the previous page.
+    #[serde(default)]
+    before: String,
+    /// Present after a revocation (the redirect's notice).
+    revoked: Option<String>,
+}
+
+impl ListParams {
+    fn query(&self) -> ApiTokenQuery {
+        // An unreadable cursor starts from the newest, as an unknown state shows those in
+        // force: a hand-edited link still shows a list.
+        let before = self
+            .before
+            .split_once('.')
+            .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, ApiTokenId::parse(id)?)));
+        ApiTokenQuery {
+            state: ApiTokenState::parse(&self.state).unwrap_or_default(),
+            search: self.q.chars().take(200).collect(),
+            before,
+            limit: PAGE,
+        }
+    }
+}
+
 async fn tokens_page(
     state: &AppState,
     auth: &Auth,
+    list: &ListParams,
     form: Option<&FormData>,
     errors: FieldErrors,
     created: Option<String>,
     notice: &'static str,
 ) -> Result<TokensPage, WebError> {
+    let filter = list.query();
     let mut tx = state.store.scoped(&auth.scope).await?;
-    let tokens = tx.api_tokens().await?;
+    let tokens = tx.api_tokens(&filter).await?;
     let companies = tx.company_names(COMPANY_CHOICES).await?;
     tx.commit().await?;
+    // The list's own query string, to which the older page adds where it starts.
+    let newest = {
+        let mut same_list = form_urlencoded::Serializer::new(String::new());
+        if !filter.search.is_empty() {
+            same_list.append_pair("q", &filter.search);
+        }
+        if filter.state != ApiTokenState::Active {
+            same_list.append_pair("state", filter.state.as_str());
+        }
+        same_list.finish()
+    };
+    let older = match tokens.last() {
+        Some(last) if tokens.len() as i64 == PAGE => {
+            let mut query = form_urlencoded::Serializer::new(newest.clone());
+            query.append_pair("before", &format!("{}.{}", last.created_at, last.id));
+            Some(query.finish())
+        }
+        _ => None,
+    };
     let links = crate::mail_links(state, auth.site.workspace_id).await?;
     let typed = |name: &str, default: &str| {
         form.map(|f| f.get(name).to_owned())
@@ -57,6 +124,11 @@ async fn tokens_page(
     Ok(TokensPage {
         chrome: Chrome::signed_in(auth, "API tokens", "/settings/api-tokens"),
         tokens,
+        search: filter.search,
+        state: filter.state.as_str(),
+        older,
+        paged: filter.before.is_some(),
+        newest,
         companies,
         lifetimes: LIFETIMES,
         now: portico_store::now(),
@@ -74,14 +146,23 @@ async fn tokens_page(
 pub(crate) async fn page(
     State(state): State<AppState>,
     auth: Auth,
-    axum::extract::RawQuery(query): axum::extract::RawQuery,
+    Query(list): Query<ListParams>,
 ) -> Result<Response, WebError> {
-    let notice = match query.as_deref() {
-        Some("revoked") => "The token was revoked: requests with it are refused from now on.",
-        _ => "",
+    let notice = match list.revoked {
+        Some(_) => "The token was revoked: requests with it are refused from now on.",
+        None => "",
     };
     Ok(render::ok(
-        &tokens_page(&state, &auth, None, FieldErrors::default(), None, notice).await?,
+        &tokens_page(
+            &state,
+            &auth,
+            &list,
+            None,
+            FieldErrors::default(),
+            None,
+            notice,
+        )
+        .await?,
     ))
 }
 
@@ -107,6 +188,7 @@ pub(crate) async fn create(
             let page = tokens_page(
                 &state,
                 &auth,
+                &ListParams::default(),
                 None,
                 FieldErrors::default(),
                 Some(secret),
@@ -117,8 +199,16 @@ pub(crate) async fn create(
         }
         Err(StoreError::InvalidFields(errors)) => {
             drop(tx);
-            let page =
-                tokens_page(&state, &auth, Some(&form), FieldErrors(errors), None, "").await?;
+            let page = tokens_page(
+                &state,
+                &auth,
+                &ListParams::default(),
+                Some(&form),
+                FieldErrors(errors),
+                None,
+                "",
+            )
+            .await?;
             Ok(render::refused(&page))
         }
         Err(e) => Err(e.into()),
