@@ -134,6 +134,9 @@ struct HaloAction {
     actionby_user_id: Option<i64>,
     #[serde(default)]
     datetime: Option<String>,
+    /// How many files the action carries: an action may be files alone, without a note.
+    #[serde(default)]
+    attachment_count: Option<i64>,
 }
 
 /// HaloPSA's times: RFC 3339, or its usual UTC without an offset (`2026-12-05T10:00:00`).
@@ -655,7 +658,11 @@ impl<'a> Halo<'a> {
             .into_iter()
             // Fail closed: only an action HaloPSA says the user may see comes out.
             .filter(|a| a.hiddenfromuser == Some(false))
-            .filter(|a| a.note.as_deref().is_some_and(|n| !n.trim().is_empty()))
+            // Files alone, without a note, are a reply too.
+            .filter(|a| {
+                a.note.as_deref().is_some_and(|n| !n.trim().is_empty())
+                    || a.attachment_count.is_some_and(|n| n > 0)
+            })
             .collect())
     }
 
@@ -887,6 +894,29 @@ impl<'a> Halo<'a> {
                 };
                 let (attached, missing) = self.action_files(files, external, action.id).await?;
                 let mut body = clean_note(action.note.as_deref().unwrap_or_default());
+                if body.trim().is_empty() {
+                    if attached.is_empty() && missing.is_empty() {
+                        // Only files HaloPSA keeps from the user: nothing to bring in.
+                        continue;
+                    }
+                    // Files alone: the reply says so, as a message must say something.
+                    body = if attached.is_empty() {
+                        "Shared files.".to_owned()
+                    } else {
+                        let names: Vec<&str> = attached
+                            .iter()
+                            .map(|f| f.file_name.as_str())
+                            .take(20)
+                            .collect();
+                        let more = attached.len().saturating_sub(names.len());
+                        let mut text = format!("Shared files: {}", names.join(", "));
+                        if more > 0 {
+                            text.push_str(&format!(" and {more} more"));
+                        }
+                        text.push('.');
+                        text
+                    };
+                }
                 if !missing.is_empty() {
                     // Room kept for the line below: a reply longer than a message may be is
                     // refused whole.

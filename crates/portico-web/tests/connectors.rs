@@ -2480,11 +2480,21 @@ async fn halo_get(
             // Private actions are answered even with `excludeprivate=true`: the connector's
             // own check must keep them in HaloPSA.
             assert_eq!(q.get("excludeprivate").map(String::as_str), Some("true"));
+            // Each with its `attachment_count`, as HaloPSA's `Actions` schema gives it.
             let found: Vec<_> = r
                 .actions
                 .iter()
                 .filter(|a| a["ticket_id"] == ticket)
-                .cloned()
+                .map(|a| {
+                    let mut a = a.clone();
+                    a["attachment_count"] = r
+                        .attachments
+                        .iter()
+                        .filter(|f| f["action_id"] == a["id"])
+                        .count()
+                        .into();
+                    a
+                })
                 .collect();
             page(found, "actions")
         }
@@ -2873,6 +2883,41 @@ async fn halopsa_receives_files_once() {
     let downloaded = app.get_as(Who::Member, &href.replace("&amp;", "&")).await;
     assert_eq!(downloaded.status, 200);
     assert_eq!(downloaded.body, "%PDF-1.4 the guide");
+
+    // Files alone, without a note, are a reply too, saying what they are; an action whose only
+    // files HaloPSA keeps from the user brings in nothing.
+    {
+        let mut r = replay.lock().unwrap();
+        r.technician_writes(halo_id, "", false);
+        let action = r.actions.last().unwrap()["id"].as_i64().unwrap();
+        r.technician_attaches(halo_id, action, "photo.png", b"\x89PNG the photo", true);
+        r.technician_attaches(halo_id, action, "secret.txt", b"kept in HaloPSA", false);
+        r.technician_writes(halo_id, "  ", false);
+        let hidden_only = r.actions.last().unwrap()["id"].as_i64().unwrap();
+        r.technician_attaches(halo_id, hidden_only, "internal.cfg", b"kept too", false);
+    }
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", HALO_ACME)],
+    )
+    .await;
+    halo_round(&app).await;
+    let portal = app.get_as(Who::Member, &path).await;
+    assert_eq!(
+        portal.body.matches("Shared files").count(),
+        1,
+        "{}",
+        portal.body
+    );
+    assert!(
+        portal.body.contains("Shared files: photo.png."),
+        "{}",
+        portal.body
+    );
+    assert!(portal.body.contains(">photo.png</a>"), "{}", portal.body);
+    assert!(!portal.body.contains("secret.txt"));
+    assert!(!portal.body.contains("internal.cfg"));
 
     // HaloPSA keeps a file but its answer is lost: the next run finds it rather than sending
     // it again; then a repeat sends nothing.
