@@ -17,8 +17,10 @@
 //!    (`excludeprivate`, `excludesys`; an action still marked `hiddenfromuser` is dropped here
 //!    too), so that a technician's public reply appears in the portal and an internal note never
 //!    does; with each reply come its files HaloPSA shows the user (`showforusers`), fetched
-//!    (`GET /Attachment/{id}`) and kept as a portal upload is (a file HaloPSA will not give is
-//!    named in the reply instead);
+//!    (`GET /Attachment/{id}`) and kept as a portal upload is (a file HaloPSA refuses is named
+//!    in the reply instead; one it cannot give just now, a server error or no answer after every
+//!    try, holds the ticket's new replies back to the next run, at most `FILE_TRIES` runs); an
+//!    action of files alone is a reply naming them;
 //! 5. settles each linked ticket's status: the side that changed it since they last agreed
 //!    wins; when both did, HaloPSA's (where technicians work) is kept and the conflict recorded.
 //!
@@ -27,8 +29,9 @@
 //! (closed, resolved, cancelled → Resolved; with user, awaiting, waiting on client → Awaiting
 //! your reply; hold, supplier, scheduled → On hold; new → New; else Open). Lists answer
 //! `{record_count, <items>: [...]}` and are paged with `pageinate=true&page_size&page_no`.
-//! One ticket's failure is kept on its link and tried again next run; a refused credential or a
-//! throttle ends the run (the framework tries again later).
+//! One ticket's failure is kept on its link and tried again next run, reading its HaloPSA side
+//! again even if HaloPSA no longer lists it as changed; a refused credential or a throttle ends
+//! the run (the framework tries again later).
 
 use std::collections::HashMap;
 
@@ -394,11 +397,16 @@ impl<'a> Halo<'a> {
     /// (`showforusers`; a file not marked so stays in HaloPSA), kept in the attachment store,
     /// and the names of those HaloPSA would not give or that cannot be kept (too large): the
     /// reply comes in without them, saying so, rather than holding up the ticket's sync.
+    ///
+    /// A file HaloPSA could not give just now (no answer, a server error, after every try)
+    /// fails the ticket's run instead, so that the next run reads the reply again with it;
+    /// after `FILE_TRIES` runs in a row (`give_up`) it is named as not copied like the others.
     async fn action_files(
         &mut self,
         files: &BlobStore,
         external: &str,
         action: i64,
+        give_up: bool,
     ) -> Result<(Vec<NewAttachment>, Vec<String>), SyncError> {
         let listed: Vec<HaloAttachment> = self
             .list(
@@ -437,7 +445,12 @@ impl<'a> Halo<'a> {
                 .await
             {
                 Ok(bytes) => bytes,
-                Err(SyncError::Vendor(e)) => {
+                Err(SyncError::Unavailable(e)) if !give_up => {
+                    return Err(SyncError::Unavailable(format!(
+                        "{e}; the reply with {name} is read again at the next run"
+                    )));
+                }
+                Err(SyncError::Vendor(e) | SyncError::Unavailable(e)) => {
                     tracing::warn!(target: "portico::connectors", file = %name, error = %e, "a HaloPSA file was not brought in");
                     missing.push(name);
                     continue;
@@ -793,7 +806,7 @@ impl<'a> Halo<'a> {
                 Ok(()) => tally.files += 1,
                 // Refused, or its bytes unreadable: kept on the file, tried at most
                 // `FILE_TRIES` times; the ticket's other files and its sync go on.
-                Err(SyncError::Vendor(e)) => {
+                Err(SyncError::Vendor(e) | SyncError::Unavailable(e)) => {
                     let mut tx = store.system_unscoped().await?;
                     let failures = tx
                         .psa_attachment_failed(due, ticket.id, &file.id, &e, portico_store::now())
@@ -868,12 +881,15 @@ impl<'a> Halo<'a> {
             return Ok(());
         };
         let portico_changed = link.portico_status != ticket.status.as_str();
+        // A ticket whose last run failed may have left HaloPSA's changes unread, and HaloPSA
+        // lists only what changed since that run: read it again.
+        let unsettled = link.failures > 0;
         let halo = match changed {
             Some(t) => t.clone(),
-            None if portico_changed => self.ticket(due, external).await?,
+            None if portico_changed || unsettled => self.ticket(due, external).await?,
             None => return Ok(()),
         };
-        if changed.is_some() {
+        if changed.is_some() || unsettled {
             // HaloPSA's public replies first: a status HaloPSA refuses below loses none of them.
             let mut tx = store.system_unscoped().await?;
             let known = tx.psa_known_actions(due, ticket.id).await?;
@@ -892,7 +908,9 @@ impl<'a> Halo<'a> {
                 } else {
                     ToolAuthor::Agent
                 };
-                let (attached, missing) = self.action_files(files, external, action.id).await?;
+                let (attached, missing) = self
+                    .action_files(files, external, action.id, link.failures >= FILE_TRIES)
+                    .await?;
                 let mut body = clean_note(action.note.as_deref().unwrap_or_default());
                 if body.trim().is_empty() {
                     if attached.is_empty() && missing.is_empty() {
@@ -1127,6 +1145,7 @@ impl<'a> Halo<'a> {
                 Ok(()) => {}
                 // One ticket HaloPSA will not take: kept on its link, the others go on.
                 Err(SyncError::Vendor(e))
+                | Err(SyncError::Unavailable(e))
                 | Err(SyncError::Store(portico_store::StoreError::Invalid(e))) => {
                     tracing::warn!(target: "portico::connectors", ticket = %ticket.id, error = %e, "a ticket did not sync");
                     let mut tx = store.system_unscoped().await?;

@@ -189,7 +189,7 @@ impl VendorClient {
                     continue;
                 }
                 Err(e) => {
-                    return Err(SyncError::Vendor(format!(
+                    return Err(SyncError::Unavailable(format!(
                         "{what}: no answer ({})",
                         if e.is_timeout() {
                             "timed out".to_owned()
@@ -219,7 +219,7 @@ impl VendorClient {
                 while let Some(chunk) = response
                     .chunk()
                     .await
-                    .map_err(|_| SyncError::Vendor(format!("{what}: the answer broke off")))?
+                    .map_err(|_| SyncError::Unavailable(format!("{what}: the answer broke off")))?
                 {
                     if let Some(limit) = limit
                         && body.len() + chunk.len() > limit
@@ -252,6 +252,9 @@ impl VendorClient {
                         what: format!("{what}: {code} {error}"),
                         retry_after: retry_after.unwrap_or(Duration::from_secs(60)),
                     });
+                }
+                500 | 502 | 503 | 504 => {
+                    return Err(SyncError::Unavailable(format!("{what}: {code} {error}")));
                 }
                 _ => return Err(SyncError::Vendor(format!("{what}: {code} {error}"))),
             }

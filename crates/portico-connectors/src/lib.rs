@@ -48,9 +48,13 @@ pub enum SyncError {
     /// The vendor refused the credentials or a permission the sync needs.
     #[error("{0}")]
     Credentials(String),
-    /// The vendor answered with an error, or not at all.
+    /// The vendor answered with an error.
     #[error("{0}")]
     Vendor(String),
+    /// The vendor did not answer, or answered with a server error, on every try: worth trying
+    /// again in a later run, where [`SyncError::Vendor`] is not.
+    #[error("{0}")]
+    Unavailable(String),
     /// The vendor asks us to wait longer than a run may.
     #[error("{what} (the vendor asks to wait {}s)", retry_after.as_secs())]
     Throttled { what: String, retry_after: Duration },

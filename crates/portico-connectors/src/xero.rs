@@ -549,7 +549,7 @@ impl<'a> Xero<'a> {
                 Ok(_) => {
                     tracing::warn!(target: "portico::connectors", invoice = %id, "Xero's answer for a PDF is not a PDF");
                 }
-                Err(SyncError::Vendor(e)) => {
+                Err(SyncError::Vendor(e) | SyncError::Unavailable(e)) => {
                     tracing::warn!(target: "portico::connectors", invoice = %id, error = %e, "an invoice's PDF was not read");
                 }
                 Err(e) => return Err(e),

@@ -50,6 +50,10 @@ pub struct PsaLink {
     /// Both sides' statuses when they last agreed.
     pub portico_status: String,
     pub psa_status: String,
+    /// Runs in a row in which this ticket did not sync (0 after one that did): the PSA's side
+    /// is read again whether or not the PSA says it changed, so that nothing of a failed run
+    /// is lost.
+    pub failures: i64,
 }
 
 /// A public reply written in Portico, to be sent.
@@ -166,6 +170,7 @@ struct TicketRow {
     create_sent_at: Option<i64>,
     portico_status: Option<String>,
     psa_status: Option<String>,
+    failures: Option<i64>,
 }
 crate::sql::db_row!(TicketRow {
     id,
@@ -178,7 +183,8 @@ crate::sql::db_row!(TicketRow {
     external_id,
     create_sent_at,
     portico_status,
-    psa_status
+    psa_status,
+    failures
 });
 
 struct MessageRow {
@@ -211,7 +217,7 @@ impl SystemTx {
     pub async fn psa_work(&mut self, due: &DueTenant) -> Result<Vec<PsaTicket>, StoreError> {
         let columns = "t.id, t.number, t.title, t.status, t.priority, \
              COALESCE(u.name, '') AS requester, t.created_at, l.external_id, l.create_sent_at, \
-             l.portico_status, l.psa_status FROM tickets t \
+             l.portico_status, l.psa_status, l.failures FROM tickets t \
              LEFT JOIN portal_users u ON u.workspace_id = t.workspace_id AND u.id = t.requester_id \
              LEFT JOIN psa_ticket_links l ON l.workspace_id = t.workspace_id AND l.ticket_id = t.id";
         let mut rows: Vec<TicketRow> = self
@@ -278,6 +284,7 @@ impl SystemTx {
                     create_sent_at: r.create_sent_at,
                     portico_status,
                     psa_status: r.psa_status.unwrap_or_default(),
+                    failures: r.failures.unwrap_or(0),
                 }),
                 outgoing: Vec::new(),
                 files_due: false,

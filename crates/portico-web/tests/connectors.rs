@@ -2525,6 +2525,11 @@ async fn halo_get(
                 .iter()
                 .find(|a| a["id"] == id && a["gone"] != true)
             {
+                // One HaloPSA cannot give just now: a server error on every try.
+                Some(a) if a["unavailable"] == true => json(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    r#"{"error":"unavailable"}"#.into(),
+                ),
                 Some(a) => {
                     let bytes = base64::prelude::BASE64_STANDARD
                         .decode(a["data_base64"].as_str().unwrap())
@@ -2918,6 +2923,85 @@ async fn halopsa_receives_files_once() {
     assert!(portal.body.contains(">photo.png</a>"), "{}", portal.body);
     assert!(!portal.body.contains("secret.txt"));
     assert!(!portal.body.contains("internal.cfg"));
+
+    // A file HaloPSA cannot give just now (a server error on every try) holds its reply back,
+    // and the ticket is read again at the next run even though HaloPSA lists it as unchanged
+    // by then: the reply comes with its file.
+    let halo_sync = async || {
+        app.post_as(
+            Who::Owner,
+            &format!("{connector}/sync"),
+            &[("tenant", HALO_ACME)],
+        )
+        .await;
+        halo_round(&app).await
+    };
+    let unchanged_since_now = || {
+        let mut r = replay.lock().unwrap();
+        for t in r.tickets.iter_mut().filter(|t| t["id"] == halo_id) {
+            t["_updated"] = 0.into();
+        }
+    };
+    {
+        let mut r = replay.lock().unwrap();
+        r.technician_writes(halo_id, "FILES-U The report.", false);
+        let action = r.actions.last().unwrap()["id"].as_i64().unwrap();
+        r.technician_attaches(halo_id, action, "report.pdf", b"%PDF-1.4 report", true);
+        r.attachments.last_mut().unwrap()["unavailable"] = true.into();
+    }
+    halo_sync().await;
+    let portal = app.get_as(Who::Member, &path).await;
+    assert!(!portal.body.contains("FILES-U The report."), "held back");
+    let history = app.get_as(Who::Owner, &connector).await;
+    assert!(
+        history
+            .body
+            .contains("the reply with report.pdf is read again at the next run"),
+        "{}",
+        history.body
+    );
+    unchanged_since_now();
+    for f in replay.lock().unwrap().attachments.iter_mut() {
+        f["unavailable"] = false.into();
+    }
+    halo_sync().await;
+    let portal = app.get_as(Who::Member, &path).await;
+    assert!(
+        portal.body.contains("FILES-U The report."),
+        "{}",
+        portal.body
+    );
+    assert!(portal.body.contains(">report.pdf</a>"), "{}", portal.body);
+    assert!(!portal.body.contains("not copied here: report.pdf"));
+    assert_eq!(portal.body.matches("FILES-U The report.").count(), 1);
+
+    // One that keeps failing holds its reply back for three runs, then the reply comes in
+    // naming it as not copied.
+    {
+        let mut r = replay.lock().unwrap();
+        r.technician_writes(halo_id, "FILES-V The scan.", false);
+        let action = r.actions.last().unwrap()["id"].as_i64().unwrap();
+        r.technician_attaches(halo_id, action, "scan.pdf", b"%PDF-1.4 scan", true);
+        r.attachments.last_mut().unwrap()["unavailable"] = true.into();
+    }
+    for run in 1..=3 {
+        halo_sync().await;
+        unchanged_since_now();
+        let portal = app.get_as(Who::Member, &path).await;
+        assert!(!portal.body.contains("FILES-V The scan."), "run {run}");
+    }
+    halo_sync().await;
+    let portal = app.get_as(Who::Member, &path).await;
+    assert!(
+        portal
+            .body
+            .contains("(Attached in HaloPSA, not copied here: scan.pdf.)"),
+        "{}",
+        portal.body
+    );
+    for f in replay.lock().unwrap().attachments.iter_mut() {
+        f["unavailable"] = false.into();
+    }
 
     // HaloPSA keeps a file but its answer is lost: the next run finds it rather than sending
     // it again; then a repeat sends nothing.
