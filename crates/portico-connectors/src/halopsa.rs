@@ -209,18 +209,6 @@ async fn keep_file(
     })
 }
 
-/// Removes files kept for replies that are not brought in after all (best effort: a file left
-/// behind is unreferenced, never shown).
-async fn forget_files(files: &BlobStore, kept: &[NewAttachment]) {
-    for file in kept {
-        if let Ok(key) = BlobKey::parse(&file.blob_key)
-            && let Err(e) = files.delete(&key).await
-        {
-            tracing::warn!(target: "portico::connectors", file = %file.file_name, error = %e, "a file kept for a reply not brought in was not removed");
-        }
-    }
-}
-
 /// The instance's statuses, by id and by meaning: an owner's choice on the connector page,
 /// else what the name suggests.
 struct Statuses {
@@ -458,7 +446,6 @@ impl<'a> Halo<'a> {
             {
                 Ok(bytes) => bytes,
                 Err(SyncError::Unavailable(e)) if !give_up => {
-                    forget_files(files, &kept).await;
                     return Err(SyncError::Unavailable(format!(
                         "{e}; the reply with {name} is read again at the next run"
                     )));
@@ -921,22 +908,9 @@ impl<'a> Halo<'a> {
                 } else {
                     ToolAuthor::Agent
                 };
-                let found = self
+                let (attached, missing) = self
                     .action_files(files, external, action.id, link.failures >= FILE_TRIES)
-                    .await;
-                let (attached, missing) = match found {
-                    Ok(found) => found,
-                    Err(e) => {
-                        // Nothing of this ticket comes in this run: the files kept for its
-                        // earlier replies are read again with them next time.
-                        let kept: Vec<NewAttachment> = replies
-                            .into_iter()
-                            .flat_map(|r: PsaReply| r.files)
-                            .collect();
-                        forget_files(files, &kept).await;
-                        return Err(e);
-                    }
-                };
+                    .await?;
                 let mut body = clean_note(action.note.as_deref().unwrap_or_default());
                 if body.trim().is_empty() {
                     if attached.is_empty() && missing.is_empty() {
