@@ -53,6 +53,8 @@ use crate::http::{Answer, VendorClient};
 
 /// Pages read at most per list.
 const MAX_PAGES: usize = 1_000;
+/// Runs after a failed one in which a ticket's HaloPSA side is read again unasked.
+const UNSETTLED_REREADS: i64 = 10;
 /// Pages of the client's newest tickets searched for a create whose answer never came.
 const LOOKUP_PAGES: usize = 5;
 /// How far back each incremental read starts before the last run began: clocks differ.
@@ -405,22 +407,36 @@ impl<'a> Halo<'a> {
         &mut self,
         files: &BlobStore,
         external: &str,
-        action: i64,
+        action: &HaloAction,
         give_up: bool,
     ) -> Result<(Vec<NewAttachment>, Vec<String>), SyncError> {
-        let listed: Vec<HaloAttachment> = self
+        let mut kept = Vec::new();
+        let mut missing = Vec::new();
+        if action.attachment_count == Some(0) {
+            return Ok((kept, missing));
+        }
+        let listed: Vec<HaloAttachment> = match self
             .list(
                 &format!(
-                    "/Attachment?ticket_id={}&action_id={action}",
-                    encode(external)
+                    "/Attachment?ticket_id={}&action_id={}",
+                    encode(external),
+                    action.id
                 ),
                 "attachments",
                 "reading a reply's files",
                 MAX_PAGES,
             )
-            .await?;
-        let mut kept = Vec::new();
-        let mut missing = Vec::new();
+            .await
+        {
+            Ok(listed) => listed,
+            Err(SyncError::Unavailable(e)) if give_up => {
+                tracing::warn!(target: "portico::connectors", action = action.id, error = %e, "a HaloPSA reply's files were not listed");
+                missing.push("the files of this reply".to_owned());
+                return Ok((kept, missing));
+            }
+            Err(e) => return Err(e),
+        };
+        let action = action.id;
         let ticket = external.parse::<i64>().ok();
         // Fail closed: only a file HaloPSA says the user may see, of this very action of this
         // very ticket.
@@ -882,8 +898,9 @@ impl<'a> Halo<'a> {
         };
         let portico_changed = link.portico_status != ticket.status.as_str();
         // A ticket whose last run failed may have left HaloPSA's changes unread, and HaloPSA
-        // lists only what changed since that run: read it again.
-        let unsettled = link.failures > 0;
+        // lists only what changed since that run: read it again, for a while (a ticket that
+        // keeps failing is read when HaloPSA lists it as changed, as any other).
+        let unsettled = link.failures > 0 && link.failures <= UNSETTLED_REREADS;
         let halo = match changed {
             Some(t) => t.clone(),
             None if portico_changed || unsettled => self.ticket(due, external).await?,
@@ -909,7 +926,7 @@ impl<'a> Halo<'a> {
                     ToolAuthor::Agent
                 };
                 let (attached, missing) = self
-                    .action_files(files, external, action.id, link.failures >= FILE_TRIES)
+                    .action_files(files, external, &action, link.failures >= FILE_TRIES)
                     .await?;
                 let mut body = clean_note(action.note.as_deref().unwrap_or_default());
                 if body.trim().is_empty() {
@@ -1142,7 +1159,13 @@ impl<'a> Halo<'a> {
                 .sync_ticket(store, files, due, ticket, &changed, &statuses, &mut tally)
                 .await
             {
-                Ok(()) => {}
+                Ok(()) => {
+                    if ticket.link.as_ref().is_some_and(|l| l.failures > 0) {
+                        let mut tx = store.system_unscoped().await?;
+                        tx.psa_ticket_synced(due, ticket.id).await?;
+                        tx.commit().await?;
+                    }
+                }
                 // One ticket HaloPSA will not take: kept on its link, the others go on.
                 Err(SyncError::Vendor(e))
                 | Err(SyncError::Unavailable(e))

@@ -253,7 +253,8 @@ impl VendorClient {
                         retry_after: retry_after.unwrap_or(Duration::from_secs(60)),
                     });
                 }
-                500 | 502 | 503 | 504 => {
+                // A server error (not "not implemented"): the vendor may answer later.
+                500..=599 if code != 501 => {
                     return Err(SyncError::Unavailable(format!("{what}: {code} {error}")));
                 }
                 _ => return Err(SyncError::Vendor(format!("{what}: {code} {error}"))),

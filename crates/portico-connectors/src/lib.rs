@@ -51,8 +51,9 @@ pub enum SyncError {
     /// The vendor answered with an error.
     #[error("{0}")]
     Vendor(String),
-    /// The vendor did not answer, or answered with a server error, on every try: worth trying
-    /// again in a later run, where [`SyncError::Vendor`] is not.
+    /// The vendor did not answer, or answered with a server error (after every try, for a
+    /// request that may be repeated): worth trying again in a later run, where
+    /// [`SyncError::Vendor`] is not.
     #[error("{0}")]
     Unavailable(String),
     /// The vendor asks us to wait longer than a run may.

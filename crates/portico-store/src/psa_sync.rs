@@ -709,6 +709,25 @@ impl SystemTx {
         Ok(())
     }
 
+    /// Records that ticket `ticket` synced after runs that failed: its failures are over.
+    pub async fn psa_ticket_synced(
+        &mut self,
+        due: &DueTenant,
+        ticket: TicketId,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE psa_ticket_links SET last_error = '', failures = 0 \
+                 WHERE workspace_id = $1 AND company_id = $2 AND connector_id = $3 AND ticket_id = $4",
+                due.workspace_id,
+                due.company_id,
+                due.connector_id,
+                ticket
+            ))
+            .await?;
+        Ok(())
+    }
+
     /// Keeps ticket `ticket`'s failure on its link: shown on the ticket's desk page and in the
     /// run's summary, tried again at the next run.
     pub async fn psa_ticket_failed(

@@ -292,13 +292,40 @@ async fn the_token_list_pages_filters_and_searches() {
         .get_as(Who::Owner, "/settings/api-tokens?state=all")
         .await;
     assert!(names(&every.body).contains(&revoked_name));
+    // A key given twice counts once (its first value).
+    let twice = app
+        .get_as(Who::Owner, "/settings/api-tokens?state=ended&state=all")
+        .await;
+    assert_eq!(twice.status, 200);
+    assert_eq!(names(&twice.body), vec![revoked_name.clone()]);
+    // Exactly a page in force (51 less one more revoked): no link to an empty older page.
+    let second_id = active
+        .body
+        .split("name=\"token\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let revoked = app
+        .post_as(
+            Who::Owner,
+            "/settings/api-tokens/revoke",
+            &[("token", &second_id)],
+        )
+        .await;
+    assert_eq!(revoked.status, 303);
+    let full = app.get_as(Who::Owner, "/settings/api-tokens").await;
+    assert_eq!(names(&full.body).len(), 50);
+    assert!(link(&full.body, "Older tokens").is_none(), "{}", full.body);
 
     // A search by name, by the visible prefix, and with a wildcard that matches nothing.
     let found = app
         .get_as(Who::Owner, "/settings/api-tokens?q=NIGHTLY+exp")
         .await;
     assert_eq!(names(&found.body), vec![name_of(7)]);
-    let prefix = active
+    let prefix = full
         .body
         .split("<code class=\"muted\">")
         .nth(1)
@@ -310,7 +337,7 @@ async fn the_token_list_pages_filters_and_searches() {
     let by_prefix = app
         .get_as(Who::Owner, &format!("/settings/api-tokens?q={prefix}"))
         .await;
-    assert_eq!(names(&by_prefix.body), vec![names(&active.body)[0].clone()]);
+    assert_eq!(names(&by_prefix.body), vec![names(&full.body)[0].clone()]);
     let none = app.get_as(Who::Owner, "/settings/api-tokens?q=%25").await;
     assert!(names(&none.body).is_empty());
     assert!(none.body.contains("No tokens match."), "{}", none.body);

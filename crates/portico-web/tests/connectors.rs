@@ -2310,6 +2310,8 @@ struct HaloReplay {
     lose_next_attachment: bool,
     /// So many files are refused next (a 400, nothing kept).
     refuse_attachments: usize,
+    /// The list of a reply's files answers a server error.
+    files_list_unavailable: bool,
     requests: Vec<String>,
 }
 
@@ -2497,6 +2499,9 @@ async fn halo_get(
                 })
                 .collect();
             page(found, "actions")
+        }
+        "Attachment" if r.files_list_unavailable => {
+            json(StatusCode::BAD_GATEWAY, r#"{"error":"unavailable"}"#.into())
         }
         "Attachment" => {
             let ticket: i64 = q["ticket_id"].parse().unwrap();
@@ -3002,6 +3007,31 @@ async fn halopsa_receives_files_once() {
     for f in replay.lock().unwrap().attachments.iter_mut() {
         f["unavailable"] = false.into();
     }
+
+    // The same when HaloPSA cannot list a reply's files.
+    {
+        let mut r = replay.lock().unwrap();
+        r.technician_writes(halo_id, "FILES-W The invoice.", false);
+        let action = r.actions.last().unwrap()["id"].as_i64().unwrap();
+        r.technician_attaches(halo_id, action, "invoice.pdf", b"%PDF-1.4 invoice", true);
+        r.files_list_unavailable = true;
+    }
+    for run in 1..=3 {
+        halo_sync().await;
+        unchanged_since_now();
+        let portal = app.get_as(Who::Member, &path).await;
+        assert!(!portal.body.contains("FILES-W The invoice."), "run {run}");
+    }
+    halo_sync().await;
+    replay.lock().unwrap().files_list_unavailable = false;
+    let portal = app.get_as(Who::Member, &path).await;
+    assert!(
+        portal
+            .body
+            .contains("(Attached in HaloPSA, not copied here: the files of this reply.)"),
+        "{}",
+        portal.body
+    );
 
     // HaloPSA keeps a file but its answer is lost: the next run finds it rather than sending
     // it again; then a repeat sends nothing.

@@ -2,14 +2,13 @@
 //! with an expiry; shown once, listed with their last use, revoked at once.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::response::Response;
 use portico_core::{ApiTokenId, CompanyId};
 use portico_store::StoreError;
 use portico_store::scoped::api_tokens::{
     ApiAccess, ApiToken, ApiTokenQuery, ApiTokenState, LIFETIMES, NewApiToken,
 };
-use serde::Deserialize;
 
 use crate::auth::{Auth, SignedForm};
 use crate::error::WebError;
@@ -52,21 +51,37 @@ const COMPANY_CHOICES: i64 = 2000;
 const PAGE: i64 = 50;
 
 /// The list's filter and page, from the query string.
-#[derive(Deserialize, Default)]
-pub(crate) struct ListParams {
-    #[serde(default)]
+#[derive(Default)]
+struct ListParams {
     q: String,
     /// `active` (the default), `ended` or `all`.
-    #[serde(default)]
     state: String,
     /// `<created_at>.<id>` of the last token of the previous page.
-    #[serde(default)]
     before: String,
-    /// Present after a revocation (the redirect's notice).
-    revoked: Option<String>,
+    /// After a revocation (the redirect's notice).
+    revoked: bool,
 }
 
 impl ListParams {
+    /// Read leniently, first value of each: a hand-edited link still shows a list.
+    fn parse(query: Option<&str>) -> ListParams {
+        let mut params = ListParams::default();
+        let mut seen = std::collections::HashSet::new();
+        for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            if !seen.insert(key.clone()) {
+                continue;
+            }
+            match key.as_ref() {
+                "q" => params.q = value.into_owned(),
+                "state" => params.state = value.into_owned(),
+                "before" => params.before = value.into_owned(),
+                "revoked" => params.revoked = true,
+                _ => {}
+            }
+        }
+        params
+    }
+
     fn query(&self) -> ApiTokenQuery {
         // An unreadable cursor starts from the newest, as an unknown state shows those in
         // force: a hand-edited link still shows a list.
@@ -78,7 +93,8 @@ impl ListParams {
             state: ApiTokenState::parse(&self.state).unwrap_or_default(),
             search: self.q.chars().take(200).collect(),
             before,
-            limit: PAGE,
+            // One more than a page: whether an older page follows.
+            limit: PAGE + 1,
         }
     }
 }
@@ -94,7 +110,7 @@ async fn tokens_page(
 ) -> Result<TokensPage, WebError> {
     let filter = list.query();
     let mut tx = state.store.scoped(&auth.scope).await?;
-    let tokens = tx.api_tokens(&filter).await?;
+    let mut tokens = tx.api_tokens(&filter).await?;
     let companies = tx.company_names(COMPANY_CHOICES).await?;
     tx.commit().await?;
     // The list's own query string, to which the older page adds where it starts.
@@ -108,8 +124,10 @@ async fn tokens_page(
         }
         same_list.finish()
     };
+    let more = tokens.len() as i64 > PAGE;
+    tokens.truncate(PAGE as usize);
     let older = match tokens.last() {
-        Some(last) if tokens.len() as i64 == PAGE => {
+        Some(last) if more => {
             let mut query = form_urlencoded::Serializer::new(newest.clone());
             query.append_pair("before", &format!("{}.{}", last.created_at, last.id));
             Some(query.finish())
@@ -146,11 +164,13 @@ async fn tokens_page(
 pub(crate) async fn page(
     State(state): State<AppState>,
     auth: Auth,
-    Query(list): Query<ListParams>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, WebError> {
-    let notice = match list.revoked {
-        Some(_) => "The token was revoked: requests with it are refused from now on.",
-        None => "",
+    let list = ListParams::parse(query.as_deref());
+    let notice = if list.revoked {
+        "The token was revoked: requests with it are refused from now on."
+    } else {
+        ""
     };
     Ok(render::ok(
         &tokens_page(
