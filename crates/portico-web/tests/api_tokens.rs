@@ -316,8 +316,33 @@ async fn the_token_list_pages_filters_and_searches() {
         )
         .await;
     assert_eq!(revoked.status, 303);
+    assert_eq!(revoked.location(), "/settings/api-tokens?revoked");
     let full = app.get_as(Who::Owner, "/settings/api-tokens").await;
     assert_eq!(names(&full.body).len(), 50);
+    // A revocation comes back to the list it was made from, carrying nothing else.
+    let last_id = full
+        .body
+        .rsplit("name=\"token\" value=\"")
+        .next()
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let from_page = app
+        .post_as(
+            Who::Owner,
+            "/settings/api-tokens/revoke",
+            &[
+                ("token", &last_id),
+                ("list", "state=all&before=17.x&next=//evil.test&q=a b"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        from_page.location(),
+        "/settings/api-tokens?revoked&q=a+b&state=all&before=17.x"
+    );
     assert!(link(&full.body, "Older tokens").is_none(), "{}", full.body);
 
     // A search by name, by the visible prefix, and with a wildcard that matches nothing.
@@ -346,5 +371,5 @@ async fn the_token_list_pages_filters_and_searches() {
         .get_as(Who::Owner, "/settings/api-tokens?before=x.y&state=nonsense")
         .await;
     assert_eq!(odd.status, 200);
-    assert_eq!(names(&odd.body).len(), 50);
+    assert_eq!(names(&odd.body).len(), 49);
 }

@@ -29,6 +29,8 @@ struct TokensPage {
     /// Whether this page is a later one, and the link back to the newest of the same list.
     paged: bool,
     newest: String,
+    /// This page's own query string.
+    current: String,
     companies: Vec<(CompanyId, String)>,
     lifetimes: &'static [i64],
     now: i64,
@@ -126,13 +128,19 @@ async fn tokens_page(
     };
     let more = tokens.len() as i64 > PAGE;
     tokens.truncate(PAGE as usize);
+    let at = |before: &str| {
+        let mut query = form_urlencoded::Serializer::new(newest.clone());
+        query.append_pair("before", before);
+        query.finish()
+    };
     let older = match tokens.last() {
-        Some(last) if more => {
-            let mut query = form_urlencoded::Serializer::new(newest.clone());
-            query.append_pair("before", &format!("{}.{}", last.created_at, last.id));
-            Some(query.finish())
-        }
+        Some(last) if more => Some(at(&format!("{}.{}", last.created_at, last.id))),
         _ => None,
+    };
+    // Where a revocation comes back to: this very page.
+    let current = match filter.before {
+        Some((created, id)) => at(&format!("{created}.{id}")),
+        None => newest.clone(),
     };
     let links = crate::mail_links(state, auth.site.workspace_id).await?;
     let typed = |name: &str, default: &str| {
@@ -147,6 +155,7 @@ async fn tokens_page(
         older,
         paged: filter.before.is_some(),
         newest,
+        current,
         companies,
         lifetimes: LIFETIMES,
         now: portico_store::now(),
@@ -244,5 +253,21 @@ pub(crate) async fn revoke(
     let mut tx = state.store.scoped_write(&auth.scope).await?;
     tx.revoke_api_token(id).await?;
     tx.commit().await?;
-    Ok(see_other("/settings/api-tokens?revoked"))
+    // Back to the page the token was revoked from: its query read as a list's and written
+    // again, so nothing but a list's own parameters goes into the address.
+    let list = ListParams::parse(Some(form.get("list")));
+    let mut back = form_urlencoded::Serializer::new(String::from("revoked"));
+    for (key, value) in [
+        ("q", &list.q),
+        ("state", &list.state),
+        ("before", &list.before),
+    ] {
+        if !value.is_empty() {
+            back.append_pair(key, value);
+        }
+    }
+    Ok(see_other(&format!(
+        "/settings/api-tokens?{}",
+        back.finish()
+    )))
 }
