@@ -350,6 +350,12 @@ async fn the_token_list_pages_filters_and_searches() {
         .get_as(Who::Owner, "/settings/api-tokens?q=NIGHTLY+exp")
         .await;
     assert_eq!(names(&found.body), vec![name_of(7)]);
+    // A short word is looked for in names only: "07" is in no name (the seventh is named
+    // otherwise), though hex prefixes may hold it.
+    let short = app
+        .get_as(Who::Owner, "/settings/api-tokens?q=tool+07&state=all")
+        .await;
+    assert!(names(&short.body).is_empty(), "{:?}", names(&short.body));
     let prefix = full
         .body
         .split("<code class=\"muted\">")

@@ -137,7 +137,8 @@ impl ApiTokenState {
 #[derive(Debug, Clone)]
 pub struct ApiTokenQuery {
     pub state: ApiTokenState,
-    /// Words that must each appear in the token's name or its visible prefix.
+    /// Words that must each appear in the token's name or (four characters or more) its
+    /// visible prefix.
     pub search: String,
     pub before: Option<(i64, ApiTokenId)>,
     pub limit: i64,
@@ -181,9 +182,15 @@ impl ScopedTx<'_> {
         };
         for word in filter.search.split_whitespace().take(5) {
             let pattern = query.placeholder(crate::scoped::contains_pattern(word));
-            query.sql(&format!(
-                " AND (t.name{like}{pattern} ESCAPE '\\' OR t.prefix{like}{pattern} ESCAPE '\\')"
-            ));
+            // The prefix is hex: a word too short to be pasted from one (a "5") would match
+            // most of them.
+            if word.chars().count() >= 4 {
+                query.sql(&format!(
+                    " AND (t.name{like}{pattern} ESCAPE '\\' OR t.prefix{like}{pattern} ESCAPE '\\')"
+                ));
+            } else {
+                query.sql(&format!(" AND t.name{like}{pattern} ESCAPE '\\'"));
+            }
         }
         if let Some((created, id)) = filter.before {
             query
