@@ -16,6 +16,14 @@ async fn api(app: &TestApp, host: &str, bearer: Option<&str>) -> Response {
     req.send().await
 }
 
+/// The ids the list's revoke buttons carry, top to bottom.
+fn revoke_ids(body: &str) -> Vec<String> {
+    body.split("name=\"token\" value=\"")
+        .skip(1)
+        .filter_map(|rest| Some(rest.split_once('"')?.0.to_owned()))
+        .collect()
+}
+
 /// A request's lookup (one statement, no transaction begun) finds a token in its own workspace
 /// only, and not once it has expired.
 #[tokio::test]
@@ -122,15 +130,7 @@ async fn a_token_reaches_its_company_read_only_until_revoked() {
     read.commit().await.unwrap();
 
     // Revoked: refused at once. Every step is in the audit log.
-    let id = list
-        .body
-        .split("name=\"token\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let id = revoke_ids(&list.body)[0].clone();
     let revoked = app
         .post_as(Who::Owner, "/settings/api-tokens/revoke", &[("token", &id)])
         .await;
@@ -267,15 +267,7 @@ async fn the_token_list_pages_filters_and_searches() {
     assert_eq!(all.len(), 52, "each token on exactly one page");
 
     // Revoked: gone from those in force, kept under "Revoked or expired".
-    let id = first
-        .body
-        .split("name=\"token\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let id = revoke_ids(&first.body)[0].clone();
     let revoked_name = first_names[0].clone();
     let revoked = app
         .post_as(Who::Owner, "/settings/api-tokens/revoke", &[("token", &id)])
@@ -299,15 +291,7 @@ async fn the_token_list_pages_filters_and_searches() {
     assert_eq!(twice.status, 200);
     assert_eq!(names(&twice.body), vec![revoked_name.clone()]);
     // Exactly a page in force (51 less one more revoked): no link to an empty older page.
-    let second_id = active
-        .body
-        .split("name=\"token\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let second_id = revoke_ids(&active.body)[0].clone();
     let revoked = app
         .post_as(
             Who::Owner,
@@ -320,15 +304,7 @@ async fn the_token_list_pages_filters_and_searches() {
     let full = app.get_as(Who::Owner, "/settings/api-tokens").await;
     assert_eq!(names(&full.body).len(), 50);
     // A revocation comes back to the list it was made from, carrying nothing else.
-    let last_id = full
-        .body
-        .rsplit("name=\"token\" value=\"")
-        .next()
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let last_id = revoke_ids(&full.body).pop().unwrap();
     let from_page = app
         .post_as(
             Who::Owner,

@@ -2651,6 +2651,20 @@ async fn start_halo() -> (HaloShared, String) {
     (replay, base)
 }
 
+/// Asks for the HaloPSA tenant's sync on the connector page, as an owner does, and runs it.
+async fn halo_sync_now(
+    app: &TestApp,
+    connector: &str,
+) -> portico_store::connector_sync::SyncCounts {
+    app.post_as(
+        Who::Owner,
+        &format!("{connector}/sync"),
+        &[("tenant", HALO_ACME)],
+    )
+    .await;
+    halo_round(app).await
+}
+
 /// Runs whatever is due and returns the HaloPSA tenant's outcome.
 /// Runs whatever is due, as the worker's rounds do, until the HaloPSA tenant has run (a change
 /// in the second its last run began waits for that second to pass); returns its outcome.
@@ -2906,13 +2920,7 @@ async fn halopsa_receives_files_once() {
         let hidden_only = r.actions.last().unwrap()["id"].as_i64().unwrap();
         r.technician_attaches(halo_id, hidden_only, "internal.cfg", b"kept too", false);
     }
-    app.post_as(
-        Who::Owner,
-        &format!("{connector}/sync"),
-        &[("tenant", HALO_ACME)],
-    )
-    .await;
-    halo_round(&app).await;
+    halo_sync_now(&app, &connector).await;
     let portal = app.get_as(Who::Member, &path).await;
     assert_eq!(
         portal.body.matches("Shared files").count(),
@@ -2932,15 +2940,7 @@ async fn halopsa_receives_files_once() {
     // A file HaloPSA cannot give just now (a server error on every try) holds its reply back,
     // and the ticket is read again at the next run even though HaloPSA lists it as unchanged
     // by then: the reply comes with its file.
-    let halo_sync = async || {
-        app.post_as(
-            Who::Owner,
-            &format!("{connector}/sync"),
-            &[("tenant", HALO_ACME)],
-        )
-        .await;
-        halo_round(&app).await
-    };
+    let halo_sync = async || halo_sync_now(&app, &connector).await;
     let unchanged_since_now = || {
         let mut r = replay.lock().unwrap();
         for t in r.tickets.iter_mut().filter(|t| t["id"] == halo_id) {
@@ -3035,15 +3035,7 @@ async fn halopsa_receives_files_once() {
 
     // HaloPSA keeps a file but its answer is lost: the next run finds it rather than sending
     // it again; then a repeat sends nothing.
-    let sync_now = async || {
-        app.post_as(
-            Who::Owner,
-            &format!("{connector}/sync"),
-            &[("tenant", HALO_ACME)],
-        )
-        .await;
-        halo_round(&app).await
-    };
+    let sync_now = async || halo_sync_now(&app, &connector).await;
     replay.lock().unwrap().lose_next_attachment = true;
     send(
         Who::Member,
