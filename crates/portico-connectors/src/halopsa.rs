@@ -402,7 +402,8 @@ impl<'a> Halo<'a> {
     ///
     /// A file HaloPSA could not give just now (no answer, a server error, after every try)
     /// fails the ticket's run instead, so that the next run reads the reply again with it;
-    /// after `FILE_TRIES` runs in a row (`give_up`) it is named as not copied like the others.
+    /// after `FILE_TRIES` runs held back in a row (`give_up`) it is named as not copied like
+    /// the others.
     async fn action_files(
         &mut self,
         files: &BlobStore,
@@ -900,7 +901,8 @@ impl<'a> Halo<'a> {
         // A ticket whose last run failed may have left HaloPSA's changes unread, and HaloPSA
         // lists only what changed since that run: read it again, for a while (a ticket that
         // keeps failing is read when HaloPSA lists it as changed, as any other).
-        let unsettled = link.failures > 0 && link.failures <= UNSETTLED_REREADS;
+        let unsettled =
+            (link.failures > 0 && link.failures <= UNSETTLED_REREADS) || link.held_back > 0;
         let halo = match changed {
             Some(t) => t.clone(),
             None if portico_changed || unsettled => self.ticket(due, external).await?,
@@ -925,9 +927,19 @@ impl<'a> Halo<'a> {
                 } else {
                     ToolAuthor::Agent
                 };
-                let (attached, missing) = self
-                    .action_files(files, external, &action, link.failures >= FILE_TRIES)
-                    .await?;
+                let found = self
+                    .action_files(files, external, &action, link.held_back >= FILE_TRIES)
+                    .await;
+                let (attached, missing) = match found {
+                    Ok(found) => found,
+                    Err(e @ SyncError::Unavailable(_)) => {
+                        let mut tx = store.system_unscoped().await?;
+                        tx.psa_replies_held_back(due, ticket.id, false).await?;
+                        tx.commit().await?;
+                        return Err(e);
+                    }
+                    Err(e) => return Err(e),
+                };
                 let mut body = clean_note(action.note.as_deref().unwrap_or_default());
                 if body.trim().is_empty() {
                     if attached.is_empty() && missing.is_empty() {
@@ -984,6 +996,11 @@ impl<'a> Halo<'a> {
             if !replies.is_empty() {
                 store.psa_bring_in(due, ticket.id, &replies, None).await?;
                 tally.brought_in += replies.len() as i64;
+            }
+            if link.held_back > 0 {
+                let mut tx = store.system_unscoped().await?;
+                tx.psa_replies_held_back(due, ticket.id, true).await?;
+                tx.commit().await?;
             }
         }
         // A ticket read without its status says nothing of it.

@@ -339,6 +339,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "psa attachment links",
         include_str!("../migrations/sqlite/0066_psa_attachment_links.sql"),
     ),
+    (
+        67,
+        "psa replies held back",
+        include_str!("../migrations/sqlite/0067_psa_held_back.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -715,6 +720,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         75,
         "psa attachment links",
         include_str!("../migrations/postgres/0075_psa_attachment_links.sql"),
+    ),
+    (
+        76,
+        "psa replies held back",
+        include_str!("../migrations/postgres/0076_psa_held_back.sql"),
     ),
 ];
 

@@ -54,6 +54,9 @@ pub struct PsaLink {
     /// is read again whether or not the PSA says it changed, so that nothing of a failed run
     /// is lost.
     pub failures: i64,
+    /// Runs in a row in which its new replies were held back for a file the PSA could not give
+    /// just then (apart from `failures`).
+    pub held_back: i64,
 }
 
 /// A public reply written in Portico, to be sent.
@@ -171,6 +174,7 @@ struct TicketRow {
     portico_status: Option<String>,
     psa_status: Option<String>,
     failures: Option<i64>,
+    held_back: Option<i64>,
 }
 crate::sql::db_row!(TicketRow {
     id,
@@ -184,7 +188,8 @@ crate::sql::db_row!(TicketRow {
     create_sent_at,
     portico_status,
     psa_status,
-    failures
+    failures,
+    held_back
 });
 
 struct MessageRow {
@@ -217,7 +222,7 @@ impl SystemTx {
     pub async fn psa_work(&mut self, due: &DueTenant) -> Result<Vec<PsaTicket>, StoreError> {
         let columns = "t.id, t.number, t.title, t.status, t.priority, \
              COALESCE(u.name, '') AS requester, t.created_at, l.external_id, l.create_sent_at, \
-             l.portico_status, l.psa_status, l.failures FROM tickets t \
+             l.portico_status, l.psa_status, l.failures, l.held_back FROM tickets t \
              LEFT JOIN portal_users u ON u.workspace_id = t.workspace_id AND u.id = t.requester_id \
              LEFT JOIN psa_ticket_links l ON l.workspace_id = t.workspace_id AND l.ticket_id = t.id";
         let mut rows: Vec<TicketRow> = self
@@ -285,6 +290,7 @@ impl SystemTx {
                     portico_status,
                     psa_status: r.psa_status.unwrap_or_default(),
                     failures: r.failures.unwrap_or(0),
+                    held_back: r.held_back.unwrap_or(0),
                 }),
                 outgoing: Vec::new(),
                 files_due: false,
@@ -719,6 +725,34 @@ impl SystemTx {
             .exec(q!(
                 "UPDATE psa_ticket_links SET last_error = '', failures = 0 \
                  WHERE workspace_id = $1 AND company_id = $2 AND connector_id = $3 AND ticket_id = $4",
+                due.workspace_id,
+                due.company_id,
+                due.connector_id,
+                ticket
+            ))
+            .await?;
+        Ok(())
+    }
+
+    /// Counts a run in which ticket `ticket`'s new replies were held back for a file the PSA
+    /// could not give just then (`caught_up`: false), or ends the count once they came in.
+    pub async fn psa_replies_held_back(
+        &mut self,
+        due: &DueTenant,
+        ticket: TicketId,
+        caught_up: bool,
+    ) -> Result<(), StoreError> {
+        let set = if caught_up {
+            "held_back = 0"
+        } else {
+            "held_back = held_back + 1"
+        };
+        self.tx
+            .exec(q!(
+                &format!(
+                    "UPDATE psa_ticket_links SET {set} WHERE workspace_id = $1 AND company_id = $2 \
+                     AND connector_id = $3 AND ticket_id = $4"
+                ),
                 due.workspace_id,
                 due.company_id,
                 due.connector_id,

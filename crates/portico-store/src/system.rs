@@ -722,6 +722,24 @@ impl SystemTx {
         Ok(row.and_then(|(hash,)| hash))
     }
 
+    /// Gives ticket `ticket`'s PSA link so many failed runs in a row (tests: a failure of
+    /// another kind, such as a status the PSA has no match for).
+    #[cfg(feature = "test-hooks")]
+    pub async fn set_psa_failures(
+        &mut self,
+        ticket: portico_core::TicketId,
+        failures: i64,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE psa_ticket_links SET failures = $1 WHERE ticket_id = $2",
+                failures,
+                ticket
+            ))
+            .await?;
+        Ok(())
+    }
+
     /// Makes every API token expired a second ago (tests).
     #[cfg(feature = "test-hooks")]
     pub async fn expire_api_tokens(&mut self) -> Result<(), StoreError> {

@@ -3008,6 +3008,30 @@ async fn halopsa_receives_files_once() {
         f["unavailable"] = false.into();
     }
 
+    // A ticket failing for another reason (say, a status HaloPSA has no match for) still holds
+    // a reply back for a passing file error rather than giving the file up at once.
+    {
+        let mut sys = app.store().system_unscoped().await.unwrap();
+        sys.set_psa_failures(ticket, 5).await.unwrap();
+        sys.commit().await.unwrap();
+        let mut r = replay.lock().unwrap();
+        r.technician_writes(halo_id, "FILES-X The quote.", false);
+        let action = r.actions.last().unwrap()["id"].as_i64().unwrap();
+        r.technician_attaches(halo_id, action, "quote.pdf", b"%PDF-1.4 quote", true);
+        r.attachments.last_mut().unwrap()["unavailable"] = true.into();
+    }
+    halo_sync().await;
+    unchanged_since_now();
+    let portal = app.get_as(Who::Member, &path).await;
+    assert!(!portal.body.contains("FILES-X The quote."), "held back");
+    for f in replay.lock().unwrap().attachments.iter_mut() {
+        f["unavailable"] = false.into();
+    }
+    halo_sync().await;
+    let portal = app.get_as(Who::Member, &path).await;
+    assert!(portal.body.contains(">quote.pdf</a>"), "{}", portal.body);
+    assert!(!portal.body.contains("not copied here: quote.pdf"));
+
     // The same when HaloPSA cannot list a reply's files.
     {
         let mut r = replay.lock().unwrap();
