@@ -721,10 +721,23 @@ impl SystemTx {
         due: &DueTenant,
         ticket: TicketId,
     ) -> Result<(), StoreError> {
+        self.set_psa_link(due, ticket, "last_error = '', failures = 0")
+            .await
+    }
+
+    /// Sets `set` (constant text) on ticket `ticket`'s link to `due`'s PSA client.
+    async fn set_psa_link(
+        &mut self,
+        due: &DueTenant,
+        ticket: TicketId,
+        set: &'static str,
+    ) -> Result<(), StoreError> {
         self.tx
             .exec(q!(
-                "UPDATE psa_ticket_links SET last_error = '', failures = 0 \
-                 WHERE workspace_id = $1 AND company_id = $2 AND connector_id = $3 AND ticket_id = $4",
+                &format!(
+                    "UPDATE psa_ticket_links SET {set} WHERE workspace_id = $1 AND company_id = $2 \
+                     AND connector_id = $3 AND ticket_id = $4"
+                ),
                 due.workspace_id,
                 due.company_id,
                 due.connector_id,
@@ -747,19 +760,7 @@ impl SystemTx {
         } else {
             "held_back = held_back + 1"
         };
-        self.tx
-            .exec(q!(
-                &format!(
-                    "UPDATE psa_ticket_links SET {set} WHERE workspace_id = $1 AND company_id = $2 \
-                     AND connector_id = $3 AND ticket_id = $4"
-                ),
-                due.workspace_id,
-                due.company_id,
-                due.connector_id,
-                ticket
-            ))
-            .await?;
-        Ok(())
+        self.set_psa_link(due, ticket, set).await
     }
 
     /// Keeps ticket `ticket`'s failure on its link: shown on the ticket's desk page and in the
