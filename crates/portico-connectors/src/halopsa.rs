@@ -19,8 +19,8 @@
 //!    does; with each reply come its files HaloPSA shows the user (`showforusers`), fetched
 //!    (`GET /Attachment/{id}`) and kept as a portal upload is (a file HaloPSA refuses is named
 //!    in the reply instead; one it cannot give just now, a server error or no answer after every
-//!    try, holds the ticket's new replies back to the next run, at most `FILE_TRIES` runs); an
-//!    action of files alone is a reply naming them;
+//!    try, holds its reply and the ticket's later ones back to the next run, at most
+//!    `FILE_TRIES` runs in a row); an action of files alone is a reply naming them;
 //! 5. settles each linked ticket's status: the side that changed it since they last agreed
 //!    wins; when both did, HaloPSA's (where technicians work) is kept and the conflict recorded.
 //!
@@ -41,7 +41,9 @@ use portico_core::TicketStatus;
 use portico_files::{BlobKey, BlobStore};
 use portico_store::Store;
 use portico_store::connector_sync::{DiscoveredTenant, DueTenant, SyncCounts};
-use portico_store::psa_sync::{FILE_TRIES, PsaAgreement, PsaAttachment, PsaReply, PsaTicket};
+use portico_store::psa_sync::{
+    FILE_TRIES, HeldBack, PsaAgreement, PsaAttachment, PsaReply, PsaTicket,
+};
 use portico_store::scoped::connectors::psa_status_by_name;
 use portico_store::scoped::ticket_workflow::{NewAttachment, ToolAuthor};
 use serde::Deserialize;
@@ -901,8 +903,7 @@ impl<'a> Halo<'a> {
         // A ticket whose last run failed may have left HaloPSA's changes unread, and HaloPSA
         // lists only what changed since that run: read it again, for a while (a ticket that
         // keeps failing is read when HaloPSA lists it as changed, as any other).
-        let unsettled =
-            (link.failures > 0 && link.failures <= UNSETTLED_REREADS) || link.held_back > 0;
+        let unsettled = link.failures > 0 && link.failures <= UNSETTLED_REREADS;
         let halo = match changed {
             Some(t) => t.clone(),
             None if portico_changed || unsettled => self.ticket(due, external).await?,
@@ -933,8 +934,17 @@ impl<'a> Halo<'a> {
                 let (attached, missing) = match found {
                     Ok(found) => found,
                     Err(e @ SyncError::Unavailable(_)) => {
+                        // The replies before this one come in now; it and those after it
+                        // wait for the next run, in their order.
+                        let held = if replies.is_empty() {
+                            HeldBack::Again
+                        } else {
+                            store.psa_bring_in(due, ticket.id, &replies, None).await?;
+                            tally.brought_in += replies.len() as i64;
+                            HeldBack::Anew
+                        };
                         let mut tx = store.system_unscoped().await?;
-                        tx.psa_replies_held_back(due, ticket.id, false).await?;
+                        tx.psa_replies_held_back(due, ticket.id, held).await?;
                         tx.commit().await?;
                         return Err(e);
                     }
@@ -999,7 +1009,8 @@ impl<'a> Halo<'a> {
             }
             if link.held_back > 0 {
                 let mut tx = store.system_unscoped().await?;
-                tx.psa_replies_held_back(due, ticket.id, true).await?;
+                tx.psa_replies_held_back(due, ticket.id, HeldBack::Over)
+                    .await?;
                 tx.commit().await?;
             }
         }

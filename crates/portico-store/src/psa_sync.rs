@@ -41,6 +41,17 @@ pub struct PsaTicket {
     pub files_due: bool,
 }
 
+/// A run's account of a ticket's replies held back ([`SystemTx::psa_replies_held_back`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldBack {
+    /// Held back again at the same reply: one run more.
+    Again,
+    /// The replies before it came in, and a later one is held back: its first run.
+    Anew,
+    /// Every new reply came in.
+    Over,
+}
+
 /// What is known of a ticket's counterpart in the PSA.
 #[derive(Debug, Clone)]
 pub struct PsaLink {
@@ -747,18 +758,18 @@ impl SystemTx {
         Ok(())
     }
 
-    /// Counts a run in which ticket `ticket`'s new replies were held back for a file the PSA
-    /// could not give just then (`caught_up`: false), or ends the count once they came in.
+    /// Counts the runs in which ticket `ticket`'s new replies were held back for a file the PSA
+    /// could not give just then.
     pub async fn psa_replies_held_back(
         &mut self,
         due: &DueTenant,
         ticket: TicketId,
-        caught_up: bool,
+        held: HeldBack,
     ) -> Result<(), StoreError> {
-        let set = if caught_up {
-            "held_back = 0"
-        } else {
-            "held_back = held_back + 1"
+        let set = match held {
+            HeldBack::Again => "held_back = held_back + 1",
+            HeldBack::Anew => "held_back = 1",
+            HeldBack::Over => "held_back = 0",
         };
         self.set_psa_link(due, ticket, set).await
     }

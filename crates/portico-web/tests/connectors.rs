@@ -2949,6 +2949,9 @@ async fn halopsa_receives_files_once() {
     };
     {
         let mut r = replay.lock().unwrap();
+        r.technician_writes(halo_id, "FILES-T2 First this.", false);
+        let action = r.actions.last().unwrap()["id"].as_i64().unwrap();
+        r.technician_attaches(halo_id, action, "first.txt", b"first", true);
         r.technician_writes(halo_id, "FILES-U The report.", false);
         let action = r.actions.last().unwrap()["id"].as_i64().unwrap();
         r.technician_attaches(halo_id, action, "report.pdf", b"%PDF-1.4 report", true);
@@ -2956,6 +2959,11 @@ async fn halopsa_receives_files_once() {
     }
     halo_sync().await;
     let portal = app.get_as(Who::Member, &path).await;
+    assert!(
+        portal.body.contains("FILES-T2 First this.") && portal.body.contains(">first.txt</a>"),
+        "the reply before the one held back comes in: {}",
+        portal.body
+    );
     assert!(!portal.body.contains("FILES-U The report."), "held back");
     let history = app.get_as(Who::Owner, &connector).await;
     assert!(
@@ -2977,6 +2985,7 @@ async fn halopsa_receives_files_once() {
         portal.body
     );
     assert!(portal.body.contains(">report.pdf</a>"), "{}", portal.body);
+    assert_eq!(portal.body.matches("FILES-T2 First this.").count(), 1);
     assert!(!portal.body.contains("not copied here: report.pdf"));
     assert_eq!(portal.body.matches("FILES-U The report.").count(), 1);
 
