@@ -67,21 +67,14 @@ struct ListParams {
 impl ListParams {
     /// Read leniently, first value of each: a hand-edited link still shows a list.
     fn parse(query: Option<&str>) -> ListParams {
-        let mut params = ListParams::default();
-        let mut seen = std::collections::HashSet::new();
-        for (key, value) in form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
-            if !seen.insert(key.clone()) {
-                continue;
-            }
-            match key.as_ref() {
-                "q" => params.q = value.into_owned(),
-                "state" => params.state = value.into_owned(),
-                "before" => params.before = value.into_owned(),
-                "revoked" => params.revoked = true,
-                _ => {}
-            }
+        let pairs = form_urlencoded::parse(query.unwrap_or("").as_bytes()).into_owned();
+        let form = FormData::from_pairs_owned(pairs.collect());
+        ListParams {
+            q: form.get("q").to_owned(),
+            state: form.get("state").to_owned(),
+            before: form.get("before").to_owned(),
+            revoked: form.checked("revoked"),
         }
-        params
     }
 
     fn query(&self) -> ApiTokenQuery {
