@@ -20,7 +20,10 @@
 //!    (`GET /Attachment/{id}`) and kept as a portal upload is (a file HaloPSA refuses is named
 //!    in the reply instead; one it cannot give just now, a server error or no answer after every
 //!    try, holds its reply and the ticket's later ones back to the next run, at most
-//!    `FILE_TRIES` runs in a row); an action of files alone is a reply naming them;
+//!    `FILE_TRIES` runs in a row); an action of files alone is a reply naming them. A file a
+//!    technician adds later to a reply already brought in joins that reply: each reply keeps
+//!    HaloPSA's count of its files (`attachment_count`), and a higher count has its files read
+//!    again, bringing in those not yet here (by HaloPSA's id of each);
 //! 5. settles each linked ticket's status: the side that changed it since they last agreed
 //!    wins; when both did, HaloPSA's (where technicians work) is kept and the conflict recorded.
 //!
@@ -33,7 +36,7 @@
 //! again even if HaloPSA no longer lists it as changed; a refused credential or a throttle ends
 //! the run (the framework tries again later).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use base64::Engine;
 use base64::prelude::BASE64_STANDARD;
@@ -42,7 +45,8 @@ use portico_files::{BlobKey, BlobStore};
 use portico_store::Store;
 use portico_store::connector_sync::{DiscoveredTenant, DueTenant, SyncCounts};
 use portico_store::psa_sync::{
-    FILE_TRIES, HeldBack, PsaAgreement, PsaAttachment, PsaReply, PsaTicket,
+    FILE_TRIES, HeldBack, KnownAction, PsaAgreement, PsaAttachment, PsaFile, PsaLink, PsaReply,
+    PsaTicket,
 };
 use portico_store::scoped::connectors::psa_status_by_name;
 use portico_store::scoped::ticket_workflow::{NewAttachment, ToolAuthor};
@@ -267,6 +271,8 @@ struct Tally {
     sent: i64,
     brought_in: i64,
     files: i64,
+    /// Files technicians added to replies brought in before.
+    files_added: i64,
     statuses: i64,
     conflicts: Vec<String>,
     failing: Vec<String>,
@@ -406,13 +412,16 @@ impl<'a> Halo<'a> {
     /// fails the ticket's run instead, so that the next run reads the reply again with it;
     /// after `FILE_TRIES` runs held back in a row (`give_up`) it is named as not copied like
     /// the others.
+    ///
+    /// Files whose HaloPSA ids are in `here` (already brought in) are passed over.
     async fn action_files(
         &mut self,
         files: &BlobStore,
         external: &str,
         action: &HaloAction,
         give_up: bool,
-    ) -> Result<(Vec<NewAttachment>, Vec<String>), SyncError> {
+        here: &HashSet<String>,
+    ) -> Result<(Vec<PsaFile>, Vec<String>), SyncError> {
         let mut kept = Vec::new();
         let mut missing = Vec::new();
         if action.attachment_count == Some(0) {
@@ -444,7 +453,10 @@ impl<'a> Halo<'a> {
         // Fail closed: only a file HaloPSA says the user may see, of this very action of this
         // very ticket.
         for file in listed.into_iter().filter(|f| {
-            f.showforusers == Some(true) && f.action_id == Some(action) && f.ticket_id == ticket
+            f.showforusers == Some(true)
+                && f.action_id == Some(action)
+                && f.ticket_id == ticket
+                && !here.contains(&f.id.to_string())
         }) {
             // Named as it would be kept: no control characters, at most 100 characters.
             let name: String = file
@@ -477,7 +489,10 @@ impl<'a> Halo<'a> {
                 Err(e) => return Err(e),
             };
             match keep_file(files, &name, &bytes).await {
-                Ok(stored) => kept.push(stored),
+                Ok(stored) => kept.push(PsaFile {
+                    external_id: file.id.to_string(),
+                    file: stored,
+                }),
                 Err(e) => {
                     tracing::warn!(target: "portico::connectors", file = %name, error = %e, "a HaloPSA file was not kept");
                     missing.push(name);
@@ -721,7 +736,7 @@ impl<'a> Halo<'a> {
                     seen = Some(
                         actions
                             .into_iter()
-                            .filter(|a| !known.contains(&a.id.to_string()))
+                            .filter(|a| !known.contains_key(&a.id.to_string()))
                             .collect(),
                     );
                 }
@@ -909,6 +924,8 @@ impl<'a> Halo<'a> {
             None if portico_changed || unsettled => self.ticket(due, external).await?,
             None => return Ok(()),
         };
+        // A reply's later files that could not be read just now.
+        let mut later_failed = None;
         if changed.is_some() || unsettled {
             // HaloPSA's public replies first: a status HaloPSA refuses below loses none of them.
             let mut tx = store.system_unscoped().await?;
@@ -916,9 +933,17 @@ impl<'a> Halo<'a> {
             tx.commit().await?;
             let now = portico_store::now();
             let mut replies = Vec::new();
+            // Replies brought in before whose files HaloPSA now counts differently.
+            let mut recounted = Vec::new();
             for action in self.public_actions(external).await? {
                 let id = action.id.to_string();
-                if known.contains(&id) {
+                if let Some(known) = known.get(&id) {
+                    if known.brought_in
+                        && let Some(count) = action.attachment_count
+                        && count != known.files_seen
+                    {
+                        recounted.push((action, known.clone()));
+                    }
                     continue;
                 }
                 let kind = if action.actionby_agent_id.unwrap_or(0) <= 0
@@ -929,7 +954,13 @@ impl<'a> Halo<'a> {
                     ToolAuthor::Agent
                 };
                 let found = self
-                    .action_files(files, external, &action, link.held_back >= FILE_TRIES)
+                    .action_files(
+                        files,
+                        external,
+                        &action,
+                        link.held_back >= FILE_TRIES,
+                        &HashSet::new(),
+                    )
                     .await;
                 let (attached, missing) = match found {
                     Ok(found) => found,
@@ -962,7 +993,7 @@ impl<'a> Halo<'a> {
                     } else {
                         let names: Vec<&str> = attached
                             .iter()
-                            .map(|f| f.file_name.as_str())
+                            .map(|f| f.file.file_name.as_str())
                             .take(20)
                             .collect();
                         let more = attached.len().saturating_sub(names.len());
@@ -1001,6 +1032,7 @@ impl<'a> Halo<'a> {
                     // A clock ahead of ours never dates a reply in the future.
                     at: seconds(action.datetime.as_deref()).map_or(now, |at| at.min(now)),
                     files: attached,
+                    files_seen: action.attachment_count.unwrap_or(0),
                 });
             }
             if !replies.is_empty() {
@@ -1013,10 +1045,18 @@ impl<'a> Halo<'a> {
                     .await?;
                 tx.commit().await?;
             }
+            if let Err(e) = self
+                .files_added_later(store, files, due, ticket, external, link, recounted, tally)
+                .await
+            {
+                // The status is settled all the same; the ticket's run fails, so that its
+                // replies' files are read again at the next run.
+                later_failed = Some(e);
+            }
         }
         // A ticket read without its status says nothing of it.
         let Some(halo_status) = halo.status_id else {
-            return Ok(());
+            return later_failed.map_or(Ok(()), Err);
         };
         let halo_changed = link.psa_status != halo_status.to_string();
         let halo_means = statuses.meaning(halo_status);
@@ -1083,7 +1123,60 @@ impl<'a> Halo<'a> {
         )
         .await?;
         tx.commit().await?;
-        Ok(())
+        later_failed.map_or(Ok(()), Err)
+    }
+
+    /// Brings in the files technicians added to replies brought in before (`recounted`: each
+    /// reply's action, whose `attachment_count` differs from the count last read): those
+    /// HaloPSA shows the user and that are not here yet join their reply; those it shows but
+    /// that cannot be copied are named in the audit log. A count read for the first time
+    /// (a reply brought in before counts were kept) or a lower one (a file removed) is only
+    /// noted: what is here stays. A file HaloPSA cannot give just now leaves its reply's count
+    /// unread and fails the ticket's run, so the next run reads them again, until the ticket
+    /// has failed `FILE_TRIES` runs; then it is named as not copied.
+    #[allow(clippy::too_many_arguments)]
+    async fn files_added_later(
+        &mut self,
+        store: &Store,
+        files: &BlobStore,
+        due: &DueTenant,
+        ticket: &PsaTicket,
+        external: &str,
+        link: &PsaLink,
+        recounted: Vec<(HaloAction, KnownAction)>,
+        tally: &mut Tally,
+    ) -> Result<(), SyncError> {
+        if recounted.is_empty() {
+            return Ok(());
+        }
+        let mut tx = store.system_unscoped().await?;
+        let here = tx.psa_known_attachments(due, ticket.id).await?;
+        tx.commit().await?;
+        let mut failed = None;
+        for (action, known) in recounted {
+            let count = action.attachment_count.unwrap_or(0);
+            let (added, missing) = if known.files_seen < 0 || count < known.files_seen {
+                (Vec::new(), Vec::new())
+            } else {
+                let give_up = link.failures >= FILE_TRIES;
+                match self
+                    .action_files(files, external, &action, give_up, &here)
+                    .await
+                {
+                    Ok(found) => found,
+                    Err(e @ SyncError::Unavailable(_)) => {
+                        failed = Some(e);
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                }
+            };
+            store
+                .psa_bring_in_files(due, ticket.id, &known, &added, &missing, count)
+                .await?;
+            tally.files_added += added.len() as i64;
+        }
+        failed.map_or(Ok(()), Err)
     }
 
     /// One ticket's share of the run.
@@ -1212,6 +1305,12 @@ impl<'a> Halo<'a> {
             "{} linked tickets; {} created, {} replies sent, {} files sent, {} replies brought in, {} status changes",
             tally.linked, tally.created, tally.sent, tally.files, tally.brought_in, tally.statuses
         );
+        if tally.files_added > 0 {
+            summary.push_str(&format!(
+                ", {} files added to replies brought in before",
+                tally.files_added
+            ));
+        }
         if !tally.conflicts.is_empty() {
             summary.push_str(&format!("; conflicts: {}", tally.conflicts.join("; ")));
         }
@@ -1227,7 +1326,7 @@ impl<'a> Halo<'a> {
             counts: SyncCounts {
                 seen: tally.linked + tally.created,
                 added: tally.created + tally.brought_in,
-                changed: tally.sent + tally.files + tally.statuses,
+                changed: tally.sent + tally.files + tally.files_added + tally.statuses,
                 retired: 0,
             },
             summary,

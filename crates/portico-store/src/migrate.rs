@@ -344,6 +344,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "psa replies held back",
         include_str!("../migrations/sqlite/0067_psa_held_back.sql"),
     ),
+    (
+        68,
+        "psa files seen",
+        include_str!("../migrations/sqlite/0068_psa_files_seen.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -725,6 +730,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         76,
         "psa replies held back",
         include_str!("../migrations/postgres/0076_psa_held_back.sql"),
+    ),
+    (
+        77,
+        "psa files seen",
+        include_str!("../migrations/postgres/0077_psa_files_seen.sql"),
     ),
 ];
 

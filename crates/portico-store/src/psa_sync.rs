@@ -91,7 +91,26 @@ pub struct PsaReply {
     pub body: String,
     pub at: i64,
     /// The files the PSA shows the user with it, already in the attachment store.
-    pub files: Vec<NewAttachment>,
+    pub files: Vec<PsaFile>,
+    /// How many files the PSA counted on its action (those kept from the user included).
+    pub files_seen: i64,
+}
+
+/// A file the PSA shows the user, already in the attachment store, with the PSA's id of it.
+#[derive(Debug, Clone)]
+pub struct PsaFile {
+    pub external_id: String,
+    pub file: NewAttachment,
+}
+
+/// A PSA action already linked to a message of the ticket.
+#[derive(Debug, Clone)]
+pub struct KnownAction {
+    pub message: MessageId,
+    /// A reply brought in from the PSA (not one sent there, nor the ticket's first message).
+    pub brought_in: bool,
+    /// How many files the PSA counted on it when they were last read; -1 when not known.
+    pub files_seen: i64,
 }
 
 /// A file of a public message that crossed to the PSA, still to be sent with it.
@@ -842,23 +861,35 @@ impl SystemTx {
         Ok(true)
     }
 
-    /// The PSA actions already brought in or sent for `ticket`.
+    /// The PSA actions already brought in or sent for `ticket`, by the PSA's id.
     pub async fn psa_known_actions(
         &mut self,
         due: &DueTenant,
         ticket: TicketId,
-    ) -> Result<HashSet<String>, StoreError> {
-        let rows: Vec<(Option<String>,)> = self
+    ) -> Result<HashMap<String, KnownAction>, StoreError> {
+        let rows: Vec<(Option<String>, String, String, i64)> = self
             .tx
             .all(q!(
-                "SELECT external_id FROM psa_message_links WHERE workspace_id = $1 \
-                 AND company_id = $2 AND ticket_id = $3",
+                "SELECT external_id, message_id, direction, files_seen FROM psa_message_links \
+                 WHERE workspace_id = $1 AND company_id = $2 AND ticket_id = $3",
                 due.workspace_id,
                 due.company_id,
                 ticket
             ))
             .await?;
-        Ok(rows.into_iter().filter_map(|(id,)| id).collect())
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, message, direction, files_seen)| {
+                Some((
+                    id?,
+                    KnownAction {
+                        message: MessageId::from_stored(&message),
+                        brought_in: direction == "in",
+                        files_seen,
+                    },
+                ))
+            })
+            .collect())
     }
 }
 
@@ -879,14 +910,54 @@ impl Store {
             let message = tx
                 .record_tool_reply(ticket, &reply.author, reply.kind, &reply.body, reply.at)
                 .await?;
-            tx.link_tool_message(due.company_id, ticket, message, &reply.external_id)
+            tx.link_tool_message(
+                due.company_id,
+                ticket,
+                message,
+                &reply.external_id,
+                reply.files_seen,
+            )
+            .await?;
+            let files: Vec<NewAttachment> = reply.files.iter().map(|f| f.file.clone()).collect();
+            let ids = tx
+                .attach_to_tool_reply(ticket, message, &files, reply.at)
                 .await?;
-            tx.attach_to_tool_reply(ticket, message, &reply.files, reply.at)
-                .await?;
+            let links: Vec<(MessageId, &str)> = ids
+                .into_iter()
+                .zip(reply.files.iter().map(|f| f.external_id.as_str()))
+                .collect();
+            tx.link_tool_files(due.company_id, ticket, &links).await?;
         }
         if let Some(status) = status {
             tx.record_tool_status(ticket, status).await?;
         }
+        tx.commit().await
+    }
+
+    /// Brings in the files a technician added in the PSA to a reply brought in earlier
+    /// (`action`), with those it showed but that could not be copied (`missing`, named in the
+    /// audit log), and notes the PSA's count of the action's files (`files_seen`) as read.
+    pub async fn psa_bring_in_files(
+        &self,
+        due: &DueTenant,
+        ticket: TicketId,
+        action: &KnownAction,
+        files: &[PsaFile],
+        missing: &[String],
+        files_seen: i64,
+    ) -> Result<(), StoreError> {
+        let scope = Scope::for_connector(due.workspace_id, due.company_id, due.kind.label());
+        let mut tx = self.scoped_write(&scope).await?;
+        let new: Vec<NewAttachment> = files.iter().map(|f| f.file.clone()).collect();
+        let ids = tx
+            .add_files_to_tool_reply(ticket, action.message, &new, missing)
+            .await?;
+        let links: Vec<(MessageId, &str)> = ids
+            .into_iter()
+            .zip(files.iter().map(|f| f.external_id.as_str()))
+            .collect();
+        tx.link_tool_files(due.company_id, ticket, &links).await?;
+        tx.tool_files_seen(action.message, files_seen).await?;
         tx.commit().await
     }
 }

@@ -2055,3 +2055,35 @@ async fn a_transaction_abandoned_while_it_begins_leaves_its_connection_clean() {
         tx.commit().await.unwrap();
     }
 }
+
+/// Files a technician adds in the PSA to a reply brought in earlier are written by a
+/// connector's scope alone: every principal is refused, and a connector reaches neither
+/// another company's ticket nor a message it did not bring in.
+#[tokio::test]
+async fn only_a_connector_adds_files_to_the_replies_it_brought_in() {
+    let world = world().await;
+    let missing = ["kept-in-the-psa.pdf".to_owned()];
+    let message = portico_core::MessageId::new();
+    for kind in KINDS {
+        let scope = world.scope(kind).await;
+        let mut tx = world.store().scoped_write(&scope).await.unwrap();
+        let added = tx
+            .add_files_to_tool_reply(world.ticket("A1"), message, &[], &missing)
+            .await;
+        assert!(
+            matches!(added, Err(StoreError::Forbidden)),
+            "{kind:?}: {added:?}"
+        );
+    }
+    let connector = Scope::for_connector(world.ws1, world.company_a, "HaloPSA");
+    for name in ["B", "A1"] {
+        let mut tx = world.store().scoped_write(&connector).await.unwrap();
+        assert!(
+            is_not_found(
+                tx.add_files_to_tool_reply(world.ticket(name), message, &[], &missing)
+                    .await
+            ),
+            "{name}"
+        );
+    }
+}

@@ -3066,6 +3066,91 @@ async fn halopsa_receives_files_once() {
         portal.body
     );
 
+    // A technician adds files to a reply already brought in: the one HaloPSA shows the user
+    // joins that reply, once; the one it keeps from the user stays there. While HaloPSA's count
+    // of the reply's files stays the same, they are not listed again.
+    let later = {
+        let mut r = replay.lock().unwrap();
+        r.technician_writes(halo_id, "FILES-L The manual.", false);
+        let action = r.actions.last().unwrap()["id"].as_i64().unwrap();
+        r.technician_attaches(halo_id, action, "manual.pdf", b"%PDF-1.4 manual", true);
+        action
+    };
+    let listings = || {
+        replay
+            .lock()
+            .unwrap()
+            .requests
+            .iter()
+            .filter(|q| {
+                q.starts_with("GET /api/Attachment?") && q.contains(&format!("action_id={later}&"))
+            })
+            .count()
+    };
+    halo_sync().await;
+    assert_eq!(listings(), 1);
+    {
+        let mut r = replay.lock().unwrap();
+        r.technician_attaches(halo_id, later, "manual-2.pdf", b"%PDF-1.4 part two", true);
+        r.technician_attaches(halo_id, later, "tech-only.txt", b"kept in HaloPSA", false);
+        r.touch(halo_id);
+    }
+    halo_sync().await;
+    let portal = app.get_as(Who::Member, &path).await;
+    assert_eq!(portal.body.matches("FILES-L The manual.").count(), 1);
+    assert_eq!(portal.body.matches(">manual.pdf</a>").count(), 1);
+    assert_eq!(
+        portal.body.matches(">manual-2.pdf</a>").count(),
+        1,
+        "{}",
+        portal.body
+    );
+    // On that reply (the ticket's last message), not one of its own.
+    assert!(
+        portal.body.find("FILES-L The manual.") < portal.body.find(">manual-2.pdf</a>"),
+        "{}",
+        portal.body
+    );
+    assert!(!portal.body.contains("Shared files: manual"));
+    assert!(!portal.body.contains("tech-only.txt"));
+    assert_eq!(listings(), 2);
+    let history = app.get_as(Who::Owner, &connector).await;
+    assert!(
+        history
+            .body
+            .contains("1 files added to replies brought in before"),
+        "{}",
+        history.body
+    );
+    replay.lock().unwrap().touch(halo_id);
+    halo_sync().await;
+    assert_eq!(listings(), 2, "the same count is not read again");
+
+    // One HaloPSA cannot give just now fails the ticket's run; the next run, though HaloPSA
+    // lists the ticket as unchanged by then, reads the reply's files again and brings it.
+    {
+        let mut r = replay.lock().unwrap();
+        r.technician_attaches(halo_id, later, "manual-3.pdf", b"%PDF-1.4 part three", true);
+        r.attachments.last_mut().unwrap()["unavailable"] = true.into();
+        r.touch(halo_id);
+    }
+    halo_sync().await;
+    unchanged_since_now();
+    let portal = app.get_as(Who::Member, &path).await;
+    assert!(!portal.body.contains("manual-3.pdf"));
+    for f in replay.lock().unwrap().attachments.iter_mut() {
+        f["unavailable"] = false.into();
+    }
+    halo_sync().await;
+    let portal = app.get_as(Who::Member, &path).await;
+    assert_eq!(
+        portal.body.matches(">manual-3.pdf</a>").count(),
+        1,
+        "{}",
+        portal.body
+    );
+    assert_eq!(portal.body.matches(">manual-2.pdf</a>").count(), 1);
+
     // HaloPSA keeps a file but its answer is lost: the next run finds it rather than sending
     // it again; then a repeat sends nothing.
     let sync_now = async || halo_sync_now(&app, &connector).await;

@@ -341,11 +341,11 @@ pub(crate) const INVOICE_DOCUMENTS: Tenant = client("invoice_documents");
 /// staff methods only (and hidden from portal scopes by the PostgreSQL policy).
 pub(crate) const PSA_TICKET_LINKS: Tenant = client("psa_ticket_links");
 /// I2: which messages crossed to or from the PSA. Written by the sync and by a connector's
-/// scope (an INSERT, no predicate): described for the tests that hold the schema to the fence.
-#[cfg_attr(not(test), allow(dead_code))]
+/// scope (a reply brought in, and the count of its action's files read since).
 pub(crate) const PSA_MESSAGE_LINKS: Tenant = client("psa_message_links");
-/// I2: which attachments crossed to the PSA. Written and read by the sync alone: described for
-/// the tests that hold the schema to the fence.
+/// I2: which attachments crossed to or from the PSA. Read by the sync alone; written by it and
+/// by a connector's scope (an INSERT, no predicate): described for the tests that hold the
+/// schema to the fence.
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) const PSA_ATTACHMENT_LINKS: Tenant = client("psa_attachment_links");
 

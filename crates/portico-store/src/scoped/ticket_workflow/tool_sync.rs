@@ -6,7 +6,7 @@
 
 use portico_core::{AuditAction, CompanyId, MessageId, TicketId, TicketStatus};
 
-use crate::scoped::ScopedTx;
+use crate::scoped::{ScopedTx, fence};
 use crate::sql::q;
 use crate::{StoreError, now};
 
@@ -39,21 +39,90 @@ impl ScopedTx<'_> {
     }
 
     /// Keeps `files` (already in the attachment store) with reply `message` a tool brought in
-    /// (a PSA technician's files the user may see): public, as the reply is.
+    /// (a PSA technician's files the user may see): public, as the reply is. Answers their ids,
+    /// in the order of `files`.
     pub async fn attach_to_tool_reply(
         &mut self,
         id: TicketId,
         message: MessageId,
         files: &[NewAttachment],
         at: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<MessageId>, StoreError> {
         if files.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         self.tool()?;
         let ticket = self.ticket_summary(id).await?;
         self.insert_attachments(ticket.company_id, id, message, files, false, at)
             .await
+    }
+
+    /// Adds `files` a technician put on a reply the tool brought in earlier (`message`), as
+    /// the tool now shows them with it: the ticket counts as changed, and the audit log names
+    /// the files, and those the tool showed but that could not be copied (`missing`). Answers
+    /// the new attachments' ids, in the order of `files`.
+    pub async fn add_files_to_tool_reply(
+        &mut self,
+        id: TicketId,
+        message: MessageId,
+        files: &[NewAttachment],
+        missing: &[String],
+    ) -> Result<Vec<MessageId>, StoreError> {
+        let tool = self.tool()?;
+        if files.is_empty() && missing.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ticket = self.ticket_summary(id).await?;
+        // Only a reply this tool brought into this very ticket.
+        let mut query = self.select("l.message_id", &fence::PSA_MESSAGE_LINKS, "l");
+        query
+            .sql(" AND l.direction = 'in' AND l.ticket_id = ")
+            .arg(id)
+            .sql(" AND l.message_id = ")
+            .arg(message);
+        let linked: Option<(String,)> = self.tx.optional(query).await?;
+        if linked.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let at = now();
+        let ids = self
+            .insert_attachments(ticket.company_id, id, message, files, false, at)
+            .await?;
+        if !files.is_empty() {
+            self.update_ticket(id, |set| {
+                set.sql("updated_at = ").arg(at);
+            })
+            .await?;
+        }
+        let names = |list: &mut dyn Iterator<Item = &str>| {
+            let all: Vec<&str> = list.collect();
+            let shown: Vec<&str> = all.iter().copied().take(20).collect();
+            let more = all.len() - shown.len();
+            let mut text = shown.join(", ");
+            if more > 0 {
+                text.push_str(&format!(" and {more} more"));
+            }
+            text
+        };
+        let mut detail = String::new();
+        if !files.is_empty() {
+            detail = format!(
+                "files added in {tool} to a reply: {}",
+                names(&mut files.iter().map(|f| f.file_name.as_str()))
+            );
+        }
+        if !missing.is_empty() {
+            if !detail.is_empty() {
+                detail.push_str("; ");
+            }
+            detail.push_str(&format!(
+                "added in {tool} to a reply, not copied here: {}",
+                names(&mut missing.iter().map(String::as_str))
+            ));
+        }
+        self.audit_ticket(&ticket, AuditAction::TicketUpdated, &detail)
+            .await?;
+        Ok(ids)
     }
 
     /// Adds a public reply the PSA reports on ticket `id`, by `author` (the name the PSA gives).
@@ -121,7 +190,8 @@ impl ScopedTx<'_> {
         self.set_status(&ticket, status, now()).await
     }
 
-    /// Links a reply brought in to the PSA action it came from.
+    /// Links a reply brought in to the PSA action it came from, whose files the PSA counted
+    /// `files_seen` when they were read.
     #[cfg_attr(not(feature = "system"), allow(dead_code))]
     pub(crate) async fn link_tool_message(
         &mut self,
@@ -129,6 +199,7 @@ impl ScopedTx<'_> {
         ticket: TicketId,
         message: MessageId,
         external_id: &str,
+        files_seen: i64,
     ) -> Result<(), StoreError> {
         if self.scope.connector().is_none() {
             return Err(StoreError::Forbidden);
@@ -136,15 +207,68 @@ impl ScopedTx<'_> {
         self.tx
             .exec(q!(
                 "INSERT INTO psa_message_links (workspace_id, company_id, ticket_id, message_id, \
-                 direction, external_id, sent_at) VALUES ($1, $2, $3, $4, 'in', $5, $6)",
+                 direction, external_id, sent_at, files_seen) \
+                 VALUES ($1, $2, $3, $4, 'in', $5, $6, $7)",
                 self.scope.workspace(),
                 company,
                 ticket,
                 message,
                 external_id,
-                now()
+                now(),
+                files_seen
             ))
             .await?;
+        Ok(())
+    }
+
+    /// Notes that the PSA counted `files_seen` files on the action reply `message` came from,
+    /// all of them read.
+    #[cfg_attr(not(feature = "system"), allow(dead_code))]
+    pub(crate) async fn tool_files_seen(
+        &mut self,
+        message: MessageId,
+        files_seen: i64,
+    ) -> Result<(), StoreError> {
+        if self.scope.connector().is_none() {
+            return Err(StoreError::Forbidden);
+        }
+        let mut query = self.update(&fence::PSA_MESSAGE_LINKS, |set| {
+            set.sql("files_seen = ").arg(files_seen);
+        });
+        query
+            .sql(" AND direction = 'in' AND message_id = ")
+            .arg(message);
+        self.tx.exec(query).await?;
+        Ok(())
+    }
+
+    /// Links attachments brought in from the PSA to the PSA's ids of them (`(attachment, PSA
+    /// id)`): a file already here is never brought in again, nor sent back.
+    #[cfg_attr(not(feature = "system"), allow(dead_code))]
+    pub(crate) async fn link_tool_files(
+        &mut self,
+        company: CompanyId,
+        ticket: TicketId,
+        links: &[(MessageId, &str)],
+    ) -> Result<(), StoreError> {
+        if self.scope.connector().is_none() {
+            return Err(StoreError::Forbidden);
+        }
+        let at = now();
+        for (attachment, external_id) in links {
+            self.tx
+                .exec(q!(
+                    "INSERT INTO psa_attachment_links (workspace_id, company_id, ticket_id, \
+                     attachment_id, external_id, sent_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                    self.scope.workspace(),
+                    company,
+                    ticket,
+                    *attachment,
+                    *external_id,
+                    at
+                ))
+                .await?;
+        }
         Ok(())
     }
 }

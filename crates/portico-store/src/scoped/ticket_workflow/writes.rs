@@ -51,11 +51,12 @@ impl ScopedTx<'_> {
             ))
             .await?;
         self.insert_attachments(company, ticket, message, attachments, internal, at)
-            .await
+            .await?;
+        Ok(())
     }
 
     /// Keeps `files` (already in the attachment store) with message `message`, internal or
-    /// not as the message is.
+    /// not as the message is; answers their ids, in the order of `files`.
     pub(super) async fn insert_attachments(
         &mut self,
         company: CompanyId,
@@ -64,8 +65,10 @@ impl ScopedTx<'_> {
         files: &[NewAttachment],
         internal: bool,
         at: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<MessageId>, StoreError> {
+        let mut ids = Vec::with_capacity(files.len());
         for file in files {
+            let id = MessageId::new();
             self.tx
                 .exec(q!(
                     "INSERT INTO ticket_attachments (workspace_id, company_id, ticket_id, message_id, id, blob_key, \
@@ -75,7 +78,7 @@ impl ScopedTx<'_> {
                     company,
                     ticket,
                     message,
-                    MessageId::new(),
+                    id,
                     file.blob_key.as_str(),
                     file.file_name.as_str(),
                     file.content_type.as_str(),
@@ -85,8 +88,9 @@ impl ScopedTx<'_> {
                     at
                 ))
                 .await?;
+            ids.push(id);
         }
-        Ok(())
+        Ok(ids)
     }
 
     pub(super) async fn record_event(
