@@ -22,7 +22,7 @@
 //!    try, holds its reply and the ticket's later ones back to the next run, at most
 //!    `FILE_TRIES` runs in a row); an action of files alone is a reply naming them. A file a
 //!    technician adds later to a reply already brought in joins that reply: each reply keeps
-//!    HaloPSA's count of its files (`attachment_count`), and a higher count has its files read
+//!    HaloPSA's count of its files (`attachment_count`), and a changed count has its files read
 //!    again, bringing in those not yet here (by HaloPSA's id of each);
 //! 5. settles each linked ticket's status: the side that changed it since they last agreed
 //!    wins; when both did, HaloPSA's (where technicians work) is kept and the conflict recorded.
@@ -938,7 +938,11 @@ impl<'a> Halo<'a> {
             for action in self.public_actions(external).await? {
                 let id = action.id.to_string();
                 if let Some(known) = known.get(&id) {
+                    // A reply brought in before counts were kept (-1) is left as it came: its
+                    // files' HaloPSA ids were not kept, so reading them again would bring them
+                    // in twice.
                     if known.brought_in
+                        && known.files_seen >= 0
                         && let Some(count) = action.attachment_count
                         && count != known.files_seen
                     {
@@ -1045,13 +1049,15 @@ impl<'a> Halo<'a> {
                     .await?;
                 tx.commit().await?;
             }
-            if let Err(e) = self
+            match self
                 .files_added_later(store, files, due, ticket, external, link, recounted, tally)
                 .await
             {
-                // The status is settled all the same; the ticket's run fails, so that its
-                // replies' files are read again at the next run.
-                later_failed = Some(e);
+                Ok(()) => {}
+                // A file HaloPSA cannot give just now: the status is settled all the same, and
+                // the ticket's run fails, so that the next run reads the reply's files again.
+                Err(e @ SyncError::Unavailable(_)) => later_failed = Some(e),
+                Err(e) => return Err(e),
             }
         }
         // A ticket read without its status says nothing of it.
@@ -1128,12 +1134,12 @@ impl<'a> Halo<'a> {
 
     /// Brings in the files technicians added to replies brought in before (`recounted`: each
     /// reply's action, whose `attachment_count` differs from the count last read): those
-    /// HaloPSA shows the user and that are not here yet join their reply; those it shows but
-    /// that cannot be copied are named in the audit log. A count read for the first time
-    /// (a reply brought in before counts were kept) or a lower one (a file removed) is only
-    /// noted: what is here stays. A file HaloPSA cannot give just now leaves its reply's count
-    /// unread and fails the ticket's run, so the next run reads them again, until the ticket
-    /// has failed `FILE_TRIES` runs; then it is named as not copied.
+    /// HaloPSA shows the user and that are not here yet (by HaloPSA's id) join their reply;
+    /// those it shows but that cannot be copied are named in the audit log. A file removed in
+    /// HaloPSA stays here. A file HaloPSA cannot give just now leaves its reply's count unread
+    /// and fails the ticket's run, so that the next runs read them again; once the ticket has
+    /// failed for as long as such runs re-read it (`UNSETTLED_REREADS`), it is named as not
+    /// copied.
     #[allow(clippy::too_many_arguments)]
     async fn files_added_later(
         &mut self,
@@ -1155,21 +1161,17 @@ impl<'a> Halo<'a> {
         let mut failed = None;
         for (action, known) in recounted {
             let count = action.attachment_count.unwrap_or(0);
-            let (added, missing) = if known.files_seen < 0 || count < known.files_seen {
-                (Vec::new(), Vec::new())
-            } else {
-                let give_up = link.failures >= FILE_TRIES;
-                match self
-                    .action_files(files, external, &action, give_up, &here)
-                    .await
-                {
-                    Ok(found) => found,
-                    Err(e @ SyncError::Unavailable(_)) => {
-                        failed = Some(e);
-                        continue;
-                    }
-                    Err(e) => return Err(e),
+            let give_up = link.failures >= UNSETTLED_REREADS;
+            let (added, missing) = match self
+                .action_files(files, external, &action, give_up, &here)
+                .await
+            {
+                Ok(found) => found,
+                Err(e @ SyncError::Unavailable(_)) => {
+                    failed = Some(e);
+                    continue;
                 }
+                Err(e) => return Err(e),
             };
             store
                 .psa_bring_in_files(due, ticket.id, &known, &added, &missing, count)

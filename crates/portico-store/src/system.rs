@@ -740,6 +740,22 @@ impl SystemTx {
         Ok(())
     }
 
+    /// Makes the replies brought in from the PSA on ticket `ticket` look as they did before
+    /// their actions' file counts were kept (tests: links made before migration 0068).
+    #[cfg(feature = "test-hooks")]
+    pub async fn forget_psa_file_counts(
+        &mut self,
+        ticket: portico_core::TicketId,
+    ) -> Result<(), StoreError> {
+        self.tx
+            .exec(q!(
+                "UPDATE psa_message_links SET files_seen = -1 WHERE ticket_id = $1",
+                ticket
+            ))
+            .await?;
+        Ok(())
+    }
+
     /// Makes every API token expired a second ago (tests).
     #[cfg(feature = "test-hooks")]
     pub async fn expire_api_tokens(&mut self) -> Result<(), StoreError> {

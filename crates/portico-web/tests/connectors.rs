@@ -3151,6 +3151,23 @@ async fn halopsa_receives_files_once() {
     );
     assert_eq!(portal.body.matches(">manual-2.pdf</a>").count(), 1);
 
+    // A reply brought in before counts were kept is left as it came: its files are not read
+    // again, which would bring them in a second time.
+    {
+        let mut sys = app.store().system_unscoped().await.unwrap();
+        sys.forget_psa_file_counts(ticket).await.unwrap();
+        sys.commit().await.unwrap();
+        let mut r = replay.lock().unwrap();
+        r.technician_attaches(halo_id, later, "manual-4.pdf", b"%PDF-1.4 part four", true);
+        r.touch(halo_id);
+    }
+    let listed = listings();
+    halo_sync().await;
+    assert_eq!(listings(), listed);
+    let portal = app.get_as(Who::Member, &path).await;
+    assert_eq!(portal.body.matches(">manual.pdf</a>").count(), 1);
+    assert!(!portal.body.contains("manual-4.pdf"));
+
     // HaloPSA keeps a file but its answer is lost: the next run finds it rather than sending
     // it again; then a repeat sends nothing.
     let sync_now = async || halo_sync_now(&app, &connector).await;

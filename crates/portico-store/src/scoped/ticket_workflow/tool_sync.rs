@@ -73,8 +73,15 @@ impl ScopedTx<'_> {
             return Ok(Vec::new());
         }
         let ticket = self.ticket_summary(id).await?;
-        // Only a reply this tool brought into this very ticket.
-        let mut query = self.select("l.message_id", &fence::PSA_MESSAGE_LINKS, "l");
+        // Only a reply this tool brought into this very ticket, and still on it (a merge moves
+        // messages to the ticket merged into, not their links).
+        let mut query = self.select_joined(
+            "l.message_id",
+            &fence::PSA_MESSAGE_LINKS,
+            "l",
+            " JOIN ticket_messages m ON m.workspace_id = l.workspace_id \
+             AND m.id = l.message_id AND m.ticket_id = l.ticket_id",
+        );
         query
             .sql(" AND l.direction = 'in' AND l.ticket_id = ")
             .arg(id)
