@@ -413,12 +413,21 @@ impl Store {
     }
 
     /// A transaction of the system role (PostgreSQL) or an ordinary one (SQLite): for the
-    /// `system` feature's handle, and inside the store for the audit recorder, which appends
-    /// entries of every workspace.
+    /// `system` feature's handle, and on PostgreSQL for the audit recorder, which appends
+    /// entries of every workspace (see [`Store::begin_recording`]).
     pub(crate) async fn begin_system(&self) -> Result<sql::Tx, StoreError> {
         match self.system_pool() {
             Some(p) => Ok(sql::Tx::Postgres(Box::pin(p.begin()).await?)),
             None => self.begin(true).await,
+        }
+    }
+
+    /// The audit recorder's transaction: the system role's on PostgreSQL; on SQLite one on the
+    /// recorder's own connection (see `LitePool::begin_recording`).
+    pub(crate) async fn begin_recording(&self) -> Result<sql::Tx, StoreError> {
+        match &self.pool {
+            Pool::Sqlite(p) => Ok(sql::Tx::Sqlite(p.begin_recording().await?)),
+            Pool::Postgres(_) => self.begin_system().await,
         }
     }
 

@@ -58,6 +58,10 @@ struct Inner {
     idle: Mutex<Vec<Conn>>,
     permits: Arc<Semaphore>,
     writer: Arc<AsyncMutex<()>>,
+    /// The audit recorder's own connection (see [`LitePool::begin_recording`]), opened on its
+    /// first batch. Taken and put back only while `writer` is held (a [`LiteTx`] drops its
+    /// connection before its writer guard), so there is never a second one.
+    recorder: Mutex<Option<Conn>>,
 }
 
 /// The path inside a `sqlite://path` or `sqlite:path` URL (query parameters are ignored).
@@ -125,6 +129,7 @@ impl LitePool {
                 idle: Mutex::new(vec![Conn::new(first)]),
                 permits: Arc::new(Semaphore::new(max_connections.max(1) as usize)),
                 writer: Arc::new(AsyncMutex::new(())),
+                recorder: Mutex::new(None),
             }),
         })
     }
@@ -160,7 +165,50 @@ impl LitePool {
             pool: self.inner.clone(),
             discard: false,
             back_to_wal: false,
-            _permit: permit,
+            recorder: false,
+            _permit: Some(permit),
+        })
+    }
+
+    /// A write transaction on the audit recorder's own connection, for `audit::append_all`
+    /// alone: it appends each batch of page views (thousands of rows, in INSERTs of up to 64).
+    /// An INSERT of many rows into a table with constraints that may abort it (NOT NULL, CHECK,
+    /// the primary key, a foreign key) needs a statement journal, which SQLite writes to a
+    /// temporary file once it outgrows 64 KiB: those writes were an eighth of the recorder's
+    /// work under the ticket page's load. This connection keeps its temporary files in memory
+    /// (it only appends: nothing in its transactions sorts or builds a temporary table) and a
+    /// page cache of 2 MiB, room for a batch's index pages, which stays valid from batch to
+    /// batch while the recorder is the only writer. It is one beyond the pool's connections.
+    pub(crate) async fn begin_recording(&self) -> Result<LiteTx, StoreError> {
+        let writer = Some(self.inner.writer.clone().lock_owned().await);
+        let kept = self
+            .inner
+            .recorder
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let conn = match kept {
+            Some(conn) => conn,
+            None => {
+                let conn = open_connection(&self.inner.path, self.inner.locking)?;
+                conn.pragma_update(None, "temp_store", "MEMORY")?;
+                conn.pragma_update(None, "cache_size", -2048)?;
+                Conn::new(conn)
+            }
+        };
+        let conn = LiteConn {
+            conn: Some(conn),
+            pool: self.inner.clone(),
+            discard: false,
+            back_to_wal: false,
+            recorder: true,
+            _permit: None,
+        };
+        run_cached(conn.conn(), "BEGIN IMMEDIATE")?;
+        Ok(LiteTx {
+            conn,
+            open: true,
+            _writer: writer,
         })
     }
 
@@ -200,6 +248,11 @@ impl LitePool {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        *self
+            .inner
+            .recorder
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = None;
         let mut conn = self.acquire().await?;
         conn.discard = true;
         let mode: String = conn
@@ -270,24 +323,7 @@ impl Conn {
         read: impl FnOnce(rusqlite::Rows<'_>, &[usize]) -> Result<R, StoreError>,
     ) -> Result<R, StoreError> {
         let mut memo = self.memo.borrow_mut();
-        let entries = &mut memo.entries;
-        if !entries.contains_key(q.sql.as_str()) {
-            if entries.len() >= MEMO_ENTRIES {
-                entries.clear();
-            }
-            let numbered = match numbered(&q.sql) {
-                std::borrow::Cow::Borrowed(_) => None,
-                std::borrow::Cow::Owned(text) => Some(text.into_boxed_str()),
-            };
-            entries.insert(
-                q.sql.as_str().into(),
-                Known {
-                    numbered,
-                    columns: Vec::new(),
-                },
-            );
-        }
-        let known = entries.get_mut(q.sql.as_str()).expect("remembered above");
+        let known = memo.known(&q.sql);
         let mut stmt = self
             .conn
             .prepare_cached(known.numbered.as_deref().unwrap_or(&q.sql))?;
@@ -313,9 +349,36 @@ impl Conn {
     }
 
     fn exec(&self, q: &Q) -> Result<u64, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&numbered(&q.sql))?;
+        let mut memo = self.memo.borrow_mut();
+        let known = memo.known(&q.sql);
+        let mut stmt = self
+            .conn
+            .prepare_cached(known.numbered.as_deref().unwrap_or(&q.sql))?;
         bind(&mut stmt, &q.args)?;
         Ok(stmt.raw_execute()? as u64)
+    }
+}
+
+impl Memo {
+    /// What is known of statement text `sql`, worked out on its first run.
+    fn known(&mut self, sql: &str) -> &mut Known {
+        if !self.entries.contains_key(sql) {
+            if self.entries.len() >= MEMO_ENTRIES {
+                self.entries.clear();
+            }
+            let numbered = match numbered(sql) {
+                std::borrow::Cow::Borrowed(_) => None,
+                std::borrow::Cow::Owned(text) => Some(text.into_boxed_str()),
+            };
+            self.entries.insert(
+                sql.into(),
+                Known {
+                    numbered,
+                    columns: Vec::new(),
+                },
+            );
+        }
+        self.entries.get_mut(sql).expect("remembered above")
     }
 }
 
@@ -335,7 +398,10 @@ struct LiteConn {
     discard: bool,
     /// Switches the file back to WAL mode when dropped (a bulk load left it).
     back_to_wal: bool,
-    _permit: OwnedSemaphorePermit,
+    /// The audit recorder's connection: goes back to its own place, not the pool.
+    recorder: bool,
+    /// The pool's permit (none for the recorder's connection, which is outside the pool).
+    _permit: Option<OwnedSemaphorePermit>,
 }
 
 impl LiteConn {
@@ -355,11 +421,15 @@ impl Drop for LiteConn {
             }
             // A connection still inside a transaction (a failed ROLLBACK) is closed, not reused.
             if conn.is_autocommit() && !self.discard {
-                self.pool
-                    .idle
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push(conn);
+                if self.recorder {
+                    *self.pool.recorder.lock().unwrap_or_else(|e| e.into_inner()) = Some(conn);
+                } else {
+                    self.pool
+                        .idle
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push(conn);
+                }
             }
         }
     }
@@ -367,6 +437,7 @@ impl Drop for LiteConn {
 
 /// An open SQLite transaction. Dropped without [`LiteTx::commit`], it rolls back.
 pub(crate) struct LiteTx {
+    /// Dropped (back to the pool or the recorder's place) before the writer guard below.
     conn: LiteConn,
     open: bool,
     _writer: Option<OwnedMutexGuard<()>>,
@@ -522,8 +593,9 @@ pub(crate) fn optional<T: DbRow>(conn: &Conn, q: &Q) -> Result<Option<T>, StoreE
     })
 }
 
-/// Runs a statement that returns no rows (not remembered: the saving is in reads, which map
-/// columns and repeat by the dozen per page).
+/// Runs a statement that returns no rows. Its SQLite spelling is remembered as a read's is: the
+/// audit recorder's INSERT of 64 rows has 1,216 placeholders and runs dozens of times a batch,
+/// and spelling it anew each time was 3% of the recorder's work.
 pub(crate) fn exec(conn: &Conn, q: &Q) -> Result<u64, StoreError> {
     conn.exec(q)
 }
@@ -542,6 +614,43 @@ mod tests {
         assert_eq!(path_of_url("sqlite:p.db"), Some("p.db"));
         assert_eq!(path_of_url("sqlite://"), None);
         assert_eq!(path_of_url("postgres://x"), None);
+    }
+
+    /// The recorder appends on one connection of its own, kept between batches, with its
+    /// temporary files in memory; the pool's connections are neither used nor changed.
+    #[tokio::test]
+    async fn the_recorder_keeps_one_connection_of_its_own() {
+        let dir = std::env::temp_dir().join(format!("portico-lite-{}.db", uuid::Uuid::now_v7()));
+        let pool = LitePool::open(&dir, 2, SqliteLocking::Shared).unwrap();
+        let idle = || pool.inner.idle.lock().unwrap().len();
+        let before = idle();
+        let tx = pool.begin_recording().await.unwrap();
+        exec(tx.connection(), &Q::new("CREATE TABLE t (v TEXT)")).unwrap();
+        tx.commit().unwrap();
+        for round in 0..2 {
+            let tx = pool.begin_recording().await.unwrap();
+            let (store,): (i64,) = optional(tx.connection(), &Q::new("PRAGMA temp_store"))
+                .unwrap()
+                .unwrap();
+            assert_eq!(store, 2, "in memory");
+            exec(
+                tx.connection(),
+                &Q::with("INSERT INTO t VALUES ($1)", vec![Arg::from("v")]),
+            )
+            .unwrap();
+            tx.commit().unwrap();
+            assert_eq!(idle(), before, "round {round}");
+            assert!(pool.inner.recorder.lock().unwrap().is_some());
+        }
+        let tx = pool.begin(false).await.unwrap();
+        let (count,): (i64,) = optional(tx.connection(), &Q::new("SELECT count(*) FROM t"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(count, 2);
+        drop(tx);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", dir.display()));
+        }
     }
 
     #[tokio::test]

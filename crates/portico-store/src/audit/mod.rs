@@ -279,15 +279,15 @@ pub(crate) async fn append(tx: &mut Tx, log: &AuditLog, entry: &Pending) -> Resu
     append_all(tx, log, std::slice::from_ref(entry)).await
 }
 
-/// Appends entries to their chains in `tx`, in order, and signs a chain's head wherever a
-/// checkpoint falls due. Each chain's head is read once (on PostgreSQL locked, which orders
-/// concurrent appends to one chain; SQLite has a single writer) and written once, so a batch
-/// of views costs one INSERT each. No statement here may abort halfway (no upsert): such a
-/// statement needs SQLite's statement journal, whose memory, freed again at every statement,
-/// made the allocator hand pages back and forth with the kernel.
 /// A chain: its workspace, and its company (`None`: the workspace's own chain).
 type ChainKey = (WorkspaceId, Option<CompanyId>);
 
+/// Appends entries to their chains in `tx`, in order, and signs a chain's head wherever a
+/// checkpoint falls due. Each chain's head is read once (on PostgreSQL locked, which orders
+/// concurrent appends to one chain; SQLite has a single writer) and written once, with an
+/// UPDATE rather than an upsert; the entries go in INSERTs of up to 64 rows. On SQLite those
+/// INSERTs need statement journals (the table's constraints may abort one halfway), which the
+/// recorder's connection keeps in memory (see `LitePool::begin_recording`).
 pub(crate) async fn append_all(
     tx: &mut Tx,
     log: &AuditLog,
@@ -741,7 +741,7 @@ impl Store {
         let result = async {
             // Entries of many workspaces and companies: system work, on PostgreSQL as the
             // system role.
-            let mut tx = self.begin_system().await?;
+            let mut tx = self.begin_recording().await?;
             append_all(&mut tx, &self.audit, &batch).await?;
             tx.commit().await
         }
