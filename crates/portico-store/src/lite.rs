@@ -176,9 +176,9 @@ impl LitePool {
     /// the primary key, a foreign key) needs a statement journal, which SQLite writes to a
     /// temporary file once it outgrows 64 KiB: those writes were an eighth of the recorder's
     /// work under the ticket page's load. This connection keeps its temporary files in memory
-    /// (it only appends: nothing in its transactions sorts or builds a temporary table) and a
-    /// page cache of 2 MiB, room for a batch's index pages, which stays valid from batch to
-    /// batch while the recorder is the only writer. It is one beyond the pool's connections.
+    /// (it only appends: nothing in its transactions sorts or builds a temporary table). Its
+    /// page cache, the pool's size, stays valid from batch to batch while the recorder is the
+    /// only writer. It is one connection beyond the pool's.
     pub(crate) async fn begin_recording(&self) -> Result<LiteTx, StoreError> {
         let writer = Some(self.inner.writer.clone().lock_owned().await);
         let kept = self
@@ -192,7 +192,6 @@ impl LitePool {
             None => {
                 let conn = open_connection(&self.inner.path, self.inner.locking)?;
                 conn.pragma_update(None, "temp_store", "MEMORY")?;
-                conn.pragma_update(None, "cache_size", -2048)?;
                 Conn::new(conn)
             }
         };
