@@ -893,6 +893,18 @@ impl SystemTx {
     }
 }
 
+/// The files brought in, as the ticket keeps them.
+fn attachments(files: &[PsaFile]) -> Vec<NewAttachment> {
+    files.iter().map(|f| f.file.clone()).collect()
+}
+
+/// Each new attachment (`ids`, in the order of `files`) with the PSA's id of its file.
+fn links(ids: Vec<MessageId>, files: &[PsaFile]) -> Vec<(MessageId, &str)> {
+    ids.into_iter()
+        .zip(files.iter().map(|f| f.external_id.as_str()))
+        .collect()
+}
+
 impl Store {
     /// Brings the PSA's side of ticket `ticket` in, in one transaction of the connector's
     /// scope (fenced to the mapped company): its new public replies, and its status when the
@@ -918,15 +930,11 @@ impl Store {
                 reply.files_seen,
             )
             .await?;
-            let files: Vec<NewAttachment> = reply.files.iter().map(|f| f.file.clone()).collect();
             let ids = tx
-                .attach_to_tool_reply(ticket, message, &files, reply.at)
+                .attach_to_tool_reply(ticket, message, &attachments(&reply.files), reply.at)
                 .await?;
-            let links: Vec<(MessageId, &str)> = ids
-                .into_iter()
-                .zip(reply.files.iter().map(|f| f.external_id.as_str()))
-                .collect();
-            tx.link_tool_files(due.company_id, ticket, &links).await?;
+            tx.link_tool_files(due.company_id, ticket, &links(ids, &reply.files))
+                .await?;
         }
         if let Some(status) = status {
             tx.record_tool_status(ticket, status).await?;
@@ -948,15 +956,11 @@ impl Store {
     ) -> Result<(), StoreError> {
         let scope = Scope::for_connector(due.workspace_id, due.company_id, due.kind.label());
         let mut tx = self.scoped_write(&scope).await?;
-        let new: Vec<NewAttachment> = files.iter().map(|f| f.file.clone()).collect();
         let ids = tx
-            .add_files_to_tool_reply(ticket, action.message, &new, missing)
+            .add_files_to_tool_reply(ticket, action.message, &attachments(files), missing)
             .await?;
-        let links: Vec<(MessageId, &str)> = ids
-            .into_iter()
-            .zip(files.iter().map(|f| f.external_id.as_str()))
-            .collect();
-        tx.link_tool_files(due.company_id, ticket, &links).await?;
+        tx.link_tool_files(due.company_id, ticket, &links(ids, files))
+            .await?;
         tx.tool_files_seen(action.message, files_seen).await?;
         tx.commit().await
     }
