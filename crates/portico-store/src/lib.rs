@@ -205,6 +205,29 @@ impl Backend {
     }
 }
 
+/// A pooled connection idle for longer than this is tested (a round trip) before it is lent
+/// again; one used more recently is lent as it is.
+const POSTGRES_IDLE_TEST_AFTER: Duration = Duration::from_secs(5);
+
+/// Both PostgreSQL pools' settings. sqlx tests every connection it takes back (a round trip,
+/// which also sends a dropped transaction's ROLLBACK) and, by default, again before lending it:
+/// two round trips per use, each a wake-up of the server process, on top of a page's one or
+/// two statements. A connection returned tested moments ago needs no second test; one idle for
+/// a while may have been closed meanwhile (a restart, `idle_session_timeout`), so it is tested.
+fn postgres_pool_options() -> PgPoolOptions {
+    PgPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(10))
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= POSTGRES_IDLE_TEST_AFTER {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
 impl Store {
     /// Opens the database at `url` (`sqlite://path` or `postgres://…`), creating an SQLite file
     /// when missing, with shared locking (other processes may open it too). Does not migrate.
@@ -232,9 +255,8 @@ impl Store {
             Some(Backend::Postgres) => {
                 let options = PgConnectOptions::from_str(url)?;
                 Pool::Postgres(
-                    PgPoolOptions::new()
+                    postgres_pool_options()
                         .max_connections(max_connections)
-                        .acquire_timeout(Duration::from_secs(10))
                         .connect_with(options)
                         .await?,
                 )
@@ -273,10 +295,9 @@ impl Store {
         if matches!(self.pool, Pool::Postgres(_)) {
             let options = PgConnectOptions::from_str(url)?;
             self.system = Some(
-                PgPoolOptions::new()
+                postgres_pool_options()
                     .max_connections(max_connections)
                     .min_connections(0)
-                    .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await?,
             );
