@@ -443,9 +443,9 @@ impl AuthTx {
         let row: Option<SessionRow> = match self.tx.unstarted_postgres() {
             // PostgreSQL, no transaction begun: the same query in a function that sets the
             // sign-in fence itself, in one round trip (migration 0025).
-            Some(pool) => {
-                crate::sql::Tx::PostgresAuto(pool.clone())
-                    .optional(q!(
+            Some(lookups) => {
+                let row = lookups
+                    .optional(&q!(
                         "SELECT * FROM portico_session_lookup($1, $2, $3, $4, $5)",
                         self.workspace,
                         &id_hash,
@@ -453,7 +453,9 @@ impl AuthTx {
                         now,
                         now - idle_timeout_secs
                     ))
-                    .await?
+                    .await?;
+                row.map(|r| crate::sql::DbRow::decode(&crate::sql::RowRef::Pg(&r)))
+                    .transpose()?
             }
             None => {
                 self.session_row(&id_hash, surface, now, idle_timeout_secs)

@@ -29,6 +29,7 @@ mod lite;
 pub mod mfa;
 mod migrate;
 pub mod password;
+mod pg_lane;
 mod principals;
 #[cfg(feature = "system")]
 pub mod psa_sync;
@@ -177,6 +178,8 @@ pub struct Store {
     /// [`Store::with_system_database`]). Without it, the application pool stands in, which
     /// suits only a role that bypasses row-level security itself.
     system: Option<sqlx::PgPool>,
+    /// PostgreSQL: the connections of the lookup each request starts with (`pg_lane`).
+    lookups: Option<pg_lane::PgLane>,
     principals: std::sync::Arc<principals::PrincipalCache>,
     ticket_pages: std::sync::Arc<scoped::tickets::PortalPageCache>,
     /// The overview's ticket figures, kept like list pages and under the same versions.
@@ -241,6 +244,7 @@ impl Store {
         max_connections: u32,
         sqlite_locking: SqliteLocking,
     ) -> Result<Store, StoreError> {
+        let mut lookups = None;
         let pool = match Backend::of_url(url) {
             Some(Backend::Sqlite) => {
                 let path = lite::path_of_url(url).ok_or_else(|| {
@@ -254,9 +258,12 @@ impl Store {
             }
             Some(Backend::Postgres) => {
                 let options = PgConnectOptions::from_str(url)?;
+                // A quarter of the connections serve the lookups, the rest the pool.
+                let for_lookups = (max_connections / 4).max(1);
+                lookups = Some(pg_lane::PgLane::new(options.clone(), for_lookups));
                 Pool::Postgres(
                     postgres_pool_options()
-                        .max_connections(max_connections)
+                        .max_connections(max_connections.saturating_sub(for_lookups).max(1))
                         .connect_with(options)
                         .await?,
                 )
@@ -270,6 +277,7 @@ impl Store {
         Ok(Store {
             pool,
             system: None,
+            lookups,
             principals: Default::default(),
             ticket_pages: std::sync::Arc::new(ticket_pages::PageCache::new(true)),
             ticket_kpis: std::sync::Arc::new(ticket_pages::PageCache::new(true)),
@@ -411,6 +419,10 @@ impl Store {
             Pool::Postgres(p) => sql::Tx::PendingPostgres(Box::new(sql::PendingPostgres {
                 pool: p.clone(),
                 fence,
+                lookups: self
+                    .lookups
+                    .clone()
+                    .expect("a PostgreSQL store has its lookup connections"),
             })),
         }
     }

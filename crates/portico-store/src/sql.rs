@@ -206,6 +206,8 @@ pub(crate) enum Tx {
 pub(crate) struct PendingPostgres {
     pub(crate) pool: sqlx::PgPool,
     pub(crate) fence: Fence,
+    /// Where a lookup that sets its own fence runs without beginning the transaction.
+    pub(crate) lookups: crate::pg_lane::PgLane,
 }
 
 /// The row-level-security context of a PostgreSQL transaction, read by the policies of
@@ -555,11 +557,11 @@ pub(crate) async fn begin_fenced(
 }
 
 impl Tx {
-    /// The pool of a PostgreSQL read transaction not yet begun: a lookup that sets its own
-    /// fence (a database function) can run on it without beginning one.
-    pub(crate) fn unstarted_postgres(&self) -> Option<&sqlx::PgPool> {
+    /// The lookup connections of a PostgreSQL read transaction not yet begun: a lookup that
+    /// sets its own fence (a database function) can run there without beginning one.
+    pub(crate) fn unstarted_postgres(&self) -> Option<&crate::pg_lane::PgLane> {
         match self {
-            Tx::PendingPostgres(pending) => Some(&pending.pool),
+            Tx::PendingPostgres(pending) => Some(&pending.lookups),
             _ => None,
         }
     }

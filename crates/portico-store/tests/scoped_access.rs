@@ -2087,3 +2087,72 @@ async fn only_a_connector_adds_files_to_the_replies_it_brought_in() {
         );
     }
 }
+
+/// A request's session lookup runs on connections of its own, which on PostgreSQL are lent
+/// again without a round trip to test them (`pg_lane`): one that the server closed while it
+/// sat idle is replaced, and the lookup still answers.
+#[tokio::test]
+async fn a_session_lookup_outlives_its_closed_connection() {
+    let world = world().await;
+    let member = world
+        .principals
+        .iter()
+        .find(|(k, _)| *k == Kind::Member)
+        .unwrap()
+        .1;
+    let mut auth = world.store().auth(world.ws1).await.unwrap();
+    let token = auth
+        .create_session(&NewSession {
+            surface: SurfaceKind::Portal,
+            user: member,
+            ip: "127.0.0.1",
+            user_agent: "test",
+            lifetime_secs: 3600,
+        })
+        .await
+        .unwrap();
+    auth.commit().await.unwrap();
+    let resolve = || async {
+        let mut auth = world.store().auth_read(world.ws1).await.unwrap();
+        let resolved = auth
+            .resolve_session(&token, SurfaceKind::Portal, 3600)
+            .await
+            .unwrap();
+        auth.commit().await.unwrap();
+        resolved.map(|r| r.id_hash)
+    };
+    let first = resolve().await;
+    assert!(first.is_some(), "the session resolves");
+    if TestDatabase::postgres_requested() {
+        use sqlx::Connection;
+        let mut owner = sqlx::PgConnection::connect(&world.db.owner_url)
+            .await
+            .unwrap();
+        let app: sqlx::postgres::PgConnectOptions = world.db.app_url.parse().unwrap();
+        let pids: Vec<(i32,)> = sqlx::query_as(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND usename = $1",
+        )
+        .bind(app.get_username())
+        .fetch_all(&mut owner)
+        .await
+        .unwrap();
+        let mut ended = 0;
+        for (pid,) in pids {
+            let (done,): (bool,) = sqlx::query_as("SELECT pg_terminate_backend($1)")
+                .bind(pid)
+                .fetch_one(&mut owner)
+                .await
+                .unwrap();
+            ended += i32::from(done);
+        }
+        assert!(ended > 0, "the store's connections were ended");
+        // Ended backends close their sockets as they go.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        resolve().await,
+        first,
+        "the lookup answers on a new connection"
+    );
+    assert_eq!(resolve().await, first, "and again on the one it kept");
+}
