@@ -98,16 +98,14 @@ impl AuthTx {
             // PostgreSQL, no transaction begun: a function that sets the sign-in fence itself
             // (migration 0071), one round trip.
             (Some(lookups), _) => {
-                let row = lookups
+                lookups
                     .optional(&q!(
                         "SELECT * FROM portico_api_token_lookup($1, $2, $3)",
                         self.workspace,
                         &token_hash,
                         now
                     ))
-                    .await?;
-                row.map(|r| crate::sql::DbRow::decode(&crate::sql::RowRef::Pg(&r)))
-                    .transpose()?
+                    .await?
             }
             // SQLite, no transaction begun: one statement is its own read transaction, which
             // saves a BEGIN and a COMMIT on every request (as a session's lookup). Building

@@ -444,7 +444,7 @@ impl AuthTx {
             // PostgreSQL, no transaction begun: the same query in a function that sets the
             // sign-in fence itself, in one round trip (migration 0025).
             Some(lookups) => {
-                let row = lookups
+                lookups
                     .optional(&q!(
                         "SELECT * FROM portico_session_lookup($1, $2, $3, $4, $5)",
                         self.workspace,
@@ -453,9 +453,7 @@ impl AuthTx {
                         now,
                         now - idle_timeout_secs
                     ))
-                    .await?;
-                row.map(|r| crate::sql::DbRow::decode(&crate::sql::RowRef::Pg(&r)))
-                    .transpose()?
+                    .await?
             }
             None => {
                 self.session_row(&id_hash, surface, now, idle_timeout_secs)

@@ -258,8 +258,13 @@ impl Store {
             }
             Some(Backend::Postgres) => {
                 let options = PgConnectOptions::from_str(url)?;
-                // A quarter of the connections serve the lookups, the rest the pool.
-                let for_lookups = (max_connections / 4).max(1);
+                // A quarter of the connections serve the lookups (two from four on, so that one
+                // slow lookup holds up no other), the rest the pool; at least one each.
+                let for_lookups = if max_connections >= 4 {
+                    (max_connections / 4).max(2)
+                } else {
+                    1
+                };
                 lookups = Some(pg_lane::PgLane::new(options.clone(), for_lookups));
                 Pool::Postgres(
                     postgres_pool_options()
@@ -405,9 +410,9 @@ impl Store {
     async fn begin(&self, write: bool) -> Result<sql::Tx, StoreError> {
         Ok(match &self.pool {
             Pool::Sqlite(p) => sql::Tx::Sqlite(p.begin(write).await?),
-            // Boxed: sqlx's `begin` future is 8 KB, and inline it sized every transaction's
-            // caller, on SQLite too (see `sql::Tx`).
-            Pool::Postgres(p) => sql::Tx::Postgres(Box::pin(p.begin()).await?),
+            // `sql::begin_with` boxes sqlx's `begin` future: it is 8 KB, and inline it sized
+            // every transaction's caller, on SQLite too (see `sql::Tx`).
+            Pool::Postgres(p) => sql::Tx::Postgres(sql::begin_with(p, "BEGIN").await?),
         })
     }
 
@@ -450,7 +455,7 @@ impl Store {
     /// entries of every workspace (see [`Store::begin_recording`]).
     pub(crate) async fn begin_system(&self) -> Result<sql::Tx, StoreError> {
         match self.system_pool() {
-            Some(p) => Ok(sql::Tx::Postgres(Box::pin(p.begin()).await?)),
+            Some(p) => Ok(sql::Tx::Postgres(sql::begin_with(p, "BEGIN").await?)),
             None => self.begin(true).await,
         }
     }

@@ -4,23 +4,33 @@
 //!
 //! sqlx's pool tests each connection it takes back with a round trip of its own, so that a
 //! connection left mid-statement by a cancelled future, or inside a transaction, is caught
-//! before it is lent again. A lookup leaves its connection in neither state once it has read
-//! its answer, and on a page served from memory that lookup is the request's only statement:
-//! the test doubled the request's round trips. Here a connection goes back to the lane only
-//! from a lookup that completed; one whose lookup failed or was cancelled is closed instead.
-//! A connection the server closed while it sat idle (a restart, `idle_session_timeout`) fails
-//! its next lookup, which is then run once more on a new connection.
+//! before it is lent again. The test runs after the caller has moved on, but it is one more
+//! wake-up of the server's process and keeps the connection from the next request meanwhile;
+//! on a page served from memory the lookup is the request's only statement, so the tests were
+//! half of its round trips. A lookup leaves its connection in neither state once it has read
+//! its answer (its settings are transaction-local, and its transaction ends with it). So here a
+//! connection goes back only from a lookup that completed; one whose lookup failed or was
+//! cancelled is closed instead. As in the pool, a connection idle for a while is tested before
+//! it is used, and one the server closed meanwhile (a restart, `idle_session_timeout`) is
+//! replaced: its lookup runs once more on a new connection.
 
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use sqlx::postgres::{PgConnectOptions, PgDatabaseError, PgRow, PgSeverity};
-use sqlx::{AssertSqlSafe, ConnectOptions, PgConnection};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection};
 use tokio::sync::Semaphore;
 
 use crate::StoreError;
-use crate::sql::{Arg, Q};
+use crate::sql::{Arg, DbRow, Q, RowRef};
 
-type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+/// How long a lookup may wait for a connection and run, as long as the pool waits to lend one.
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
+/// A connection idle for longer is tested (a round trip) before its next lookup.
+const TEST_AFTER_IDLE: Duration = Duration::from_secs(5);
+/// A connection older than this is closed rather than used again (sqlx's pool default), so
+/// that none outlives a change of the server behind its address for long.
+const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
 /// Connections for lookups, at most `size` at once. Cheap to clone.
 #[derive(Clone)]
@@ -30,31 +40,14 @@ pub(crate) struct PgLane {
 
 struct Inner {
     options: PgConnectOptions,
-    idle: Mutex<Vec<PgConnection>>,
+    idle: Mutex<Vec<Idle>>,
     permits: Semaphore,
 }
 
-/// A connection lent for one lookup: it goes back to the lane only through [`Lent::give_back`],
-/// so a lookup dropped halfway (its request cancelled) closes it.
-struct Lent<'a> {
-    lane: &'a Inner,
-    conn: Option<PgConnection>,
-}
-
-impl Lent<'_> {
-    fn conn(&mut self) -> &mut PgConnection {
-        self.conn.as_mut().expect("lent until given back")
-    }
-
-    fn give_back(mut self) {
-        if let Some(conn) = self.conn.take() {
-            self.lane
-                .idle
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(conn);
-        }
-    }
+struct Idle {
+    conn: PgConnection,
+    opened: Instant,
+    since: Instant,
 }
 
 impl PgLane {
@@ -68,69 +61,98 @@ impl PgLane {
         }
     }
 
-    /// The first row of `q`, if any.
-    pub(crate) async fn optional(&self, q: &Q) -> Result<Option<PgRow>, StoreError> {
-        self.run(q, |conn, q| {
-            Box::pin(async move { bind(q).fetch_optional(&mut *conn).await })
-        })
-        .await
+    /// The first row of `q`, if any. `q` must only read, and set nothing beyond its own
+    /// transaction (`set_config(…, true)`): it may run twice, and its connection serves the
+    /// next lookup as it is.
+    pub(crate) async fn optional<T: DbRow>(&self, q: &Q) -> Result<Option<T>, StoreError> {
+        let row = tokio::time::timeout(LOOKUP_TIMEOUT, self.inner.run(q))
+            .await
+            .map_err(|_| sqlx::Error::PoolTimedOut)??;
+        row.as_ref().map(|r| T::decode(&RowRef::Pg(r))).transpose()
     }
+}
 
-    /// Runs `statement` on an idle connection, or a new one; once more on a new connection when
-    /// an idle one turns out to be closed.
-    /// Only lookups run here, so running one twice changes nothing.
-    async fn run<T>(
-        &self,
-        q: &Q,
-        statement: for<'c> fn(&'c mut PgConnection, &'c Q) -> BoxFuture<'c, Result<T, sqlx::Error>>,
-    ) -> Result<T, StoreError> {
+impl Inner {
+    async fn run(&self, q: &Q) -> Result<Option<sqlx::postgres::PgRow>, sqlx::Error> {
         let _permit = self
-            .inner
             .permits
             .acquire()
             .await
-            .map_err(|_| StoreError::Invalid("the lookup connections are closed".into()))?;
-        let idle = self
-            .inner
-            .idle
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pop();
-        if let Some(conn) = idle {
-            let mut lent = Lent {
-                lane: &self.inner,
-                conn: Some(conn),
-            };
-            match statement(lent.conn(), q).await {
-                Ok(answer) => {
-                    lent.give_back();
-                    return Ok(answer);
+            .map_err(|_| sqlx::Error::PoolClosed)?;
+        let kept = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        if let Some(Idle {
+            mut conn,
+            opened,
+            since,
+        }) = kept.filter(|k| k.opened.elapsed() < MAX_LIFETIME)
+        {
+            // Dropped before its answer is read (a cancelled request), `conn` is closed.
+            let answer = async {
+                if since.elapsed() >= TEST_AFTER_IDLE {
+                    conn.ping().await?;
                 }
-                Err(e) if !connection_lost(&e) => return Err(e.into()),
+                bind(q).fetch_optional(&mut conn).await
+            }
+            .await;
+            match answer {
+                Ok(row) => {
+                    self.give_back(conn, opened);
+                    return Ok(row);
+                }
+                Err(e) if !crate::sql::connection_lost(&e) => return Err(e),
                 // The server or the network ended the connection while it was idle.
                 Err(_) => {}
             }
         }
-        let mut lent = Lent {
-            lane: &self.inner,
-            conn: Some(self.inner.options.connect().await?),
-        };
-        let answer = statement(lent.conn(), q).await?;
-        lent.give_back();
-        Ok(answer)
+        let mut conn = self.connect().await?;
+        let opened = Instant::now();
+        let row = bind(q).fetch_optional(&mut conn).await?;
+        self.give_back(conn, opened);
+        Ok(row)
+    }
+
+    fn give_back(&self, conn: PgConnection, opened: Instant) {
+        self.idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Idle {
+                conn,
+                opened,
+                since: Instant::now(),
+            });
+    }
+
+    /// A new connection; while the server cannot take one yet (restarting, refusing, at its
+    /// connection limit), tried again with a growing pause, as the pool does, until the
+    /// lookup's time runs out.
+    async fn connect(&self) -> Result<PgConnection, sqlx::Error> {
+        let mut pause = Duration::from_millis(10);
+        loop {
+            match self.options.connect().await {
+                Err(e) if not_ready(&e) => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(1));
+                }
+                other => return other,
+            }
+        }
     }
 }
 
-/// Whether `e` says that the connection is gone, rather than that the statement was refused:
-/// a failure below the protocol, or the server's last word before it closes (a `FATAL` error,
-/// such as `57P01` when an administrator ended the backend or `57P05` after
-/// `idle_session_timeout`).
-fn connection_lost(e: &sqlx::Error) -> bool {
+/// Whether a failed connection attempt may succeed soon: refused or reset while the server
+/// restarts, starting up (`57P03`), or at its connection limit (`53300`). A wrong password or
+/// a missing database is not retried.
+fn not_ready(e: &sqlx::Error) -> bool {
     match e {
-        sqlx::Error::Database(db) => db
-            .try_downcast_ref::<PgDatabaseError>()
-            .is_some_and(|db| matches!(db.severity(), PgSeverity::Fatal | PgSeverity::Panic)),
-        _ => true,
+        sqlx::Error::Io(io) => matches!(
+            io.kind(),
+            std::io::ErrorKind::ConnectionRefused
+                | std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::UnexpectedEof
+        ),
+        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("57P03" | "53300")),
+        _ => false,
     }
 }
 

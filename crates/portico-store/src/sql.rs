@@ -543,16 +543,53 @@ pub(crate) async fn begin_fenced(
         "BEGIN"
     };
     match fence_literals(fence) {
-        Some(settings) => {
-            Ok(Box::pin(pool.begin_with(AssertSqlSafe(format!("{begin}; {settings}")))).await?)
-        }
+        Some(settings) => begin_with(pool, &format!("{begin}; {settings}")).await,
         None => {
-            let mut tx = Box::pin(pool.begin_with(AssertSqlSafe(begin))).await?;
+            let mut tx = begin_with(pool, begin).await?;
             let q = fence_query(fence);
             Box::pin(bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args).execute(&mut *tx))
                 .await?;
             Ok(tx)
         }
+    }
+}
+
+/// Begins a transaction with `statement` on a connection of `pool`, on another when that one
+/// turns out closed. The pool lends a connection used in the last few seconds without testing
+/// it first (`postgres_pool_options`), so after the server restarts each of its connections
+/// fails once, at its BEGIN, before anything has run on it.
+pub(crate) async fn begin_with(
+    pool: &sqlx::PgPool,
+    statement: &str,
+) -> Result<Transaction<'static, Postgres>, StoreError> {
+    // Each failed attempt closes its connection; at most the pool's size can be stale.
+    let mut attempts = pool.options().get_max_connections() + 1;
+    loop {
+        match Box::pin(pool.begin_with(AssertSqlSafe(statement.to_owned()))).await {
+            Err(e) if attempts > 1 && connection_lost(&e) => attempts -= 1,
+            other => return Ok(other?),
+        }
+    }
+}
+
+/// Whether `e` says that the connection was gone before the statement ran, rather than that
+/// the statement was refused: the socket closed or reset, or the server's last word before it
+/// closed (`57P01` when an administrator ended the backend, `57P02` when the server went down,
+/// `57P05` after `idle_session_timeout`). A refused sign-in or a missing database is not such
+/// an error: trying again would fail the same way.
+pub(crate) fn connection_lost(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(io) => matches!(
+            io.kind(),
+            std::io::ErrorKind::UnexpectedEof
+                | std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+                | std::io::ErrorKind::BrokenPipe
+        ),
+        sqlx::Error::Database(db) => {
+            matches!(db.code().as_deref(), Some("57P01" | "57P02" | "57P05"))
+        }
+        _ => false,
     }
 }
 
