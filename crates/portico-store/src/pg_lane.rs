@@ -139,21 +139,16 @@ impl Inner {
     }
 }
 
-/// Whether a failed connection attempt may succeed soon: refused or reset while the server
-/// restarts, starting up (`57P03`), or at its connection limit (`53300`). A wrong password or
-/// a missing database is not retried.
+/// Whether a failed connection attempt may succeed soon: refused or ended while the server
+/// restarts (as a connection lost), starting up (`57P03`), or at its connection limit
+/// (`53300`). A wrong password or a missing database is not retried.
 fn not_ready(e: &sqlx::Error) -> bool {
-    match e {
-        sqlx::Error::Io(io) => matches!(
-            io.kind(),
-            std::io::ErrorKind::ConnectionRefused
-                | std::io::ErrorKind::ConnectionReset
-                | std::io::ErrorKind::ConnectionAborted
-                | std::io::ErrorKind::UnexpectedEof
-        ),
-        sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("57P03" | "53300")),
-        _ => false,
-    }
+    crate::sql::connection_lost(e)
+        || match e {
+            sqlx::Error::Io(io) => io.kind() == std::io::ErrorKind::ConnectionRefused,
+            sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("57P03" | "53300")),
+            _ => false,
+        }
 }
 
 fn bind(q: &Q) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {

@@ -111,6 +111,24 @@ impl World {
         Scope::of(&resolved.principal)
     }
 
+    /// A new portal session of `kind`'s user, not yet resolved.
+    async fn portal_session(&self, kind: Kind) -> String {
+        let user = self.principals.iter().find(|(k, _)| *k == kind).unwrap().1;
+        let mut auth = self.store().auth(self.ws1).await.unwrap();
+        let token = auth
+            .create_session(&NewSession {
+                surface: SurfaceKind::Portal,
+                user,
+                ip: "127.0.0.1",
+                user_agent: "test",
+                lifetime_secs: 3600,
+            })
+            .await
+            .unwrap();
+        auth.commit().await.unwrap();
+        token
+    }
+
     /// The tickets `kind` may read, by name.
     fn visible(&self, kind: Kind) -> BTreeSet<&'static str> {
         let names: &[&str] = match kind {
@@ -1051,24 +1069,7 @@ async fn company_records_are_archived_and_restored_never_deleted() {
 
     // The company's portal users lost their access with the portal, and stay out after the
     // restore until an owner switches the portal on again.
-    let admin = world
-        .principals
-        .iter()
-        .find(|(k, _)| *k == Kind::ClientAdmin)
-        .unwrap()
-        .1;
-    let mut auth = world.store().auth(world.ws1).await.unwrap();
-    let token = auth
-        .create_session(&NewSession {
-            surface: SurfaceKind::Portal,
-            user: admin,
-            ip: "127.0.0.1",
-            user_agent: "test",
-            lifetime_secs: 3600,
-        })
-        .await
-        .unwrap();
-    auth.commit().await.unwrap();
+    let token = world.portal_session(Kind::ClientAdmin).await;
     let mut auth = world.store().auth(world.ws1).await.unwrap();
     assert!(
         auth.resolve_session(&token, SurfaceKind::Portal, 3600)
@@ -2095,24 +2096,7 @@ async fn only_a_connector_adds_files_to_the_replies_it_brought_in() {
 #[tokio::test]
 async fn a_session_lookup_outlives_its_closed_connection() {
     let world = world().await;
-    let member = world
-        .principals
-        .iter()
-        .find(|(k, _)| *k == Kind::Member)
-        .unwrap()
-        .1;
-    let mut auth = world.store().auth(world.ws1).await.unwrap();
-    let token = auth
-        .create_session(&NewSession {
-            surface: SurfaceKind::Portal,
-            user: member,
-            ip: "127.0.0.1",
-            user_agent: "test",
-            lifetime_secs: 3600,
-        })
-        .await
-        .unwrap();
-    auth.commit().await.unwrap();
+    let token = world.portal_session(Kind::Member).await;
     let resolve = || async {
         let mut auth = world.store().auth_read(world.ws1).await.unwrap();
         let resolved = auth
