@@ -18,11 +18,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sqlx::postgres::PgConnectOptions;
-use sqlx::{AssertSqlSafe, ConnectOptions, Connection, PgConnection};
+use sqlx::{ConnectOptions, Connection, PgConnection};
 use tokio::sync::Semaphore;
 
 use crate::StoreError;
-use crate::sql::{Arg, DbRow, Q, RowRef};
+use crate::sql::{DbRow, Q, RowRef};
 
 /// How long a lookup may wait for a connection and run, as long as the pool waits to lend one.
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
@@ -79,19 +79,24 @@ impl Inner {
             .acquire()
             .await
             .map_err(|_| sqlx::Error::PoolClosed)?;
-        let kept = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let kept = {
+            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+            // Those past their lifetime are closed wherever they are in the list.
+            idle.retain(|k| k.opened.elapsed() < MAX_LIFETIME);
+            idle.pop()
+        };
         if let Some(Idle {
             mut conn,
             opened,
             since,
-        }) = kept.filter(|k| k.opened.elapsed() < MAX_LIFETIME)
+        }) = kept
         {
             // Dropped before its answer is read (a cancelled request), `conn` is closed.
             let answer = async {
                 if since.elapsed() >= TEST_AFTER_IDLE {
                     conn.ping().await?;
                 }
-                bind(q).fetch_optional(&mut conn).await
+                crate::sql::pg_query(q).fetch_optional(&mut conn).await
             }
             .await;
             match answer {
@@ -106,7 +111,7 @@ impl Inner {
         }
         let mut conn = self.connect().await?;
         let opened = Instant::now();
-        let row = bind(q).fetch_optional(&mut conn).await?;
+        let row = crate::sql::pg_query(q).fetch_optional(&mut conn).await?;
         self.give_back(conn, opened);
         Ok(row)
     }
@@ -145,24 +150,12 @@ impl Inner {
 fn not_ready(e: &sqlx::Error) -> bool {
     crate::sql::connection_lost(e)
         || match e {
-            sqlx::Error::Io(io) => io.kind() == std::io::ErrorKind::ConnectionRefused,
+            // A Unix socket's file is absent while the server restarts.
+            sqlx::Error::Io(io) => matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::NotFound
+            ),
             sqlx::Error::Database(db) => matches!(db.code().as_deref(), Some("57P03" | "53300")),
             _ => false,
         }
-}
-
-fn bind(q: &Q) -> sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    let mut query = sqlx::query(AssertSqlSafe(q.sql.as_str()));
-    for arg in &q.args {
-        query = match arg {
-            Arg::Text(v) => query.bind(v.as_str()),
-            Arg::OptText(v) => query.bind(v.as_deref()),
-            Arg::Int(v) => query.bind(*v),
-            Arg::OptInt(v) => query.bind(*v),
-            Arg::Bool(v) => query.bind(*v),
-            Arg::OptBool(v) => query.bind(*v),
-            Arg::OptBlob(v) => query.bind(v.as_deref()),
-        };
-    }
-    query
 }

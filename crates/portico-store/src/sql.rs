@@ -557,20 +557,53 @@ pub(crate) async fn begin_fenced(
 /// Begins a transaction with `statement` on a connection of `pool`, on another when that one
 /// turns out closed. The pool lends a connection used in the last few seconds without testing
 /// it first (`postgres_pool_options`), so after the server restarts each of its connections
-/// fails once, at its BEGIN, before anything has run on it.
+/// fails once, at its first statement. `statement` may have run on the ended backend (a BEGIN,
+/// transaction-local settings), but nothing of it outlasts that backend.
 pub(crate) async fn begin_with(
     pool: &sqlx::PgPool,
     statement: &str,
 ) -> Result<Transaction<'static, Postgres>, StoreError> {
+    again_if_lost(pool, || {
+        Box::pin(pool.begin_with(AssertSqlSafe(statement.to_owned())))
+    })
+    .await
+}
+
+/// Runs `attempt` (a BEGIN, or a read in autocommit) on a connection of `pool`, again on another
+/// while the one lent turns out closed. Only for statements whose effects end with their
+/// backend: one that failed this way may have run.
+async fn again_if_lost<'a, T>(
+    pool: &sqlx::PgPool,
+    attempt: impl Fn() -> BoxFuture<'a, Result<T, sqlx::Error>>,
+) -> Result<T, StoreError> {
     // Each failed attempt closes its connection; at most the pool's size can be stale.
     let mut attempts = pool.options().get_max_connections() + 1;
     loop {
-        match Box::pin(pool.begin_with(AssertSqlSafe(statement.to_owned()))).await {
+        match attempt().await {
             Err(e) if attempts > 1 && connection_lost(&e) => attempts -= 1,
             other => return Ok(other?),
         }
     }
 }
+
+/// `q` bound for sqlx, borrowing its text and arguments (a statement that may be sent again).
+pub(crate) fn pg_query(q: &Q) -> sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments> {
+    let mut query = sqlx::query(AssertSqlSafe(q.sql.as_str()));
+    for arg in &q.args {
+        query = match arg {
+            Arg::Text(v) => query.bind(v.as_str()),
+            Arg::OptText(v) => query.bind(v.as_deref()),
+            Arg::Int(v) => query.bind(*v),
+            Arg::OptInt(v) => query.bind(*v),
+            Arg::Bool(v) => query.bind(*v),
+            Arg::OptBool(v) => query.bind(*v),
+            Arg::OptBlob(v) => query.bind(v.as_deref()),
+        };
+    }
+    query
+}
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
 /// Whether `e` says that the connection was gone before the statement ran, rather than that
 /// the statement was refused: the socket closed or reset, or the server's last word before it
@@ -635,8 +668,7 @@ impl Tx {
                     .await?
             }
             Tx::PostgresAuto(pool) => {
-                Box::pin(bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args).fetch_all(&*pool))
-                    .await?
+                again_if_lost(pool, || Box::pin(pg_query(&q).fetch_all(&*pool))).await?
             }
         };
         rows.iter().map(|r| T::decode(&RowRef::Pg(r))).collect()
@@ -655,10 +687,7 @@ impl Tx {
                 .await?
             }
             Tx::PostgresAuto(pool) => {
-                Box::pin(
-                    bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args).fetch_optional(&*pool),
-                )
-                .await?
+                again_if_lost(pool, || Box::pin(pg_query(&q).fetch_optional(&*pool))).await?
             }
         };
         row.as_ref().map(|r| T::decode(&RowRef::Pg(r))).transpose()

@@ -2089,10 +2089,51 @@ async fn only_a_connector_adds_files_to_the_replies_it_brought_in() {
     }
 }
 
+/// Ends every connection of the application role to the test database (PostgreSQL; waits until
+/// each backend is gone). False when the test role may not (it lacks `pg_signal_backend`) and
+/// on SQLite, which has nothing to end.
+async fn end_app_connections(db: &TestDatabase) -> bool {
+    use sqlx::Connection;
+    if !TestDatabase::postgres_requested() {
+        return false;
+    }
+    let mut owner = sqlx::PgConnection::connect(&db.owner_url).await.unwrap();
+    let (may_end,): (bool,) = sqlx::query_as(
+        "SELECT pg_has_role(current_user, 'pg_signal_backend', 'USAGE') \
+         OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)",
+    )
+    .fetch_one(&mut owner)
+    .await
+    .unwrap();
+    if !may_end {
+        eprintln!("the test role may not end other roles' backends (pg_signal_backend): skipped");
+        return false;
+    }
+    let app: sqlx::postgres::PgConnectOptions = db.app_url.parse().unwrap();
+    let pids: Vec<(i32,)> = sqlx::query_as(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND usename = $1",
+    )
+    .bind(app.get_username())
+    .fetch_all(&mut owner)
+    .await
+    .unwrap();
+    let mut ended = 0;
+    for (pid,) in pids {
+        let (done,): (bool,) = sqlx::query_as("SELECT pg_terminate_backend($1, 5000)")
+            .bind(pid)
+            .fetch_one(&mut owner)
+            .await
+            .unwrap();
+        ended += i32::from(done);
+    }
+    assert!(ended > 0, "the store's connections were ended");
+    true
+}
+
 /// A request's session lookup runs on connections of its own, which on PostgreSQL are lent
 /// again without a round trip to test them (`pg_lane`), as the pool lends one used in the last
 /// few seconds: a connection that the server closed while it sat idle is replaced, and the
-/// lookup, and then a transaction, still run.
+/// lookup, a read outside a transaction and a transaction still run.
 #[tokio::test]
 async fn a_session_lookup_outlives_its_closed_connection() {
     let world = world().await;
@@ -2108,52 +2149,23 @@ async fn a_session_lookup_outlives_its_closed_connection() {
     };
     let first = resolve().await;
     assert!(first.is_some(), "the session resolves");
-    if TestDatabase::postgres_requested() {
-        use sqlx::Connection;
-        let mut owner = sqlx::PgConnection::connect(&world.db.owner_url)
-            .await
-            .unwrap();
-        let (may_end,): (bool,) = sqlx::query_as(
-            "SELECT pg_has_role(current_user, 'pg_signal_backend', 'MEMBER') \
-             OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)",
-        )
-        .fetch_one(&mut owner)
-        .await
-        .unwrap();
-        if !may_end {
-            eprintln!(
-                "the test role may not end other roles' backends (pg_signal_backend): skipped"
-            );
-            return;
-        }
-        let app: sqlx::postgres::PgConnectOptions = world.db.app_url.parse().unwrap();
-        let pids: Vec<(i32,)> = sqlx::query_as(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND usename = $1",
-        )
-        .bind(app.get_username())
-        .fetch_all(&mut owner)
-        .await
-        .unwrap();
-        let mut ended = 0;
-        for (pid,) in pids {
-            // Waits (up to 5 s) until the backend is gone.
-            let (done,): (bool,) = sqlx::query_as("SELECT pg_terminate_backend($1, 5000)")
-                .bind(pid)
-                .fetch_one(&mut owner)
-                .await
-                .unwrap();
-            ended += i32::from(done);
-        }
-        assert!(ended > 0, "the store's connections were ended");
-    }
+    let ended = end_app_connections(&world.db).await;
     assert_eq!(
         resolve().await,
         first,
         "the lookup answers on a new connection"
     );
     assert_eq!(resolve().await, first, "and again on the one it kept");
-    // The pool's connections were ended too, and are lent untested when used moments before:
-    // a transaction begins on another one.
+    // The pool's connections were ended too, and are lent untested when used moments before.
+    let public = world.store().public().await.unwrap();
+    assert!(
+        public.resolve_host("nowhere.test").await.unwrap().is_none(),
+        "a read outside a transaction runs on another connection"
+    );
+    if ended {
+        end_app_connections(&world.db).await;
+    }
+    // The sign-in's transactions begin on other connections (`sql::begin_with`).
     let member = world.scope(Kind::Member).await;
     let mut tx = world.store().scoped(&member).await.unwrap();
     tx.visible_company(world.company_a).await.unwrap();
