@@ -77,23 +77,8 @@ impl World {
 
     /// The scope of `kind`, built the only way there is: a session resolved by the store.
     async fn scope(&self, kind: Kind) -> Scope {
-        let user = self.principals.iter().find(|(k, _)| *k == kind).unwrap().1;
-        let surface = match user {
-            SessionUser::Staff(_) => SurfaceKind::Console,
-            SessionUser::Portal(_) => SurfaceKind::Portal,
-        };
-        let mut auth = self.store().auth(self.ws1).await.unwrap();
-        let token = auth
-            .create_session(&NewSession {
-                surface,
-                user,
-                ip: "127.0.0.1",
-                user_agent: "scoped-access test",
-                lifetime_secs: 3600,
-            })
-            .await
-            .unwrap();
-        auth.commit().await.unwrap();
+        let (user, surface) = self.user(kind);
+        let token = self.session(kind).await;
         if let (Kind::GrantedFromB, SessionUser::Portal(id)) = (kind, user) {
             let mut auth = self.store().auth(self.ws1).await.unwrap();
             auth.switch_company(&token, id, self.company_a)
@@ -111,16 +96,26 @@ impl World {
         Scope::of(&resolved.principal)
     }
 
-    /// A new portal session of `kind`'s user, not yet resolved.
-    async fn portal_session(&self, kind: Kind) -> String {
+    /// `kind`'s user and the surface it signs in on.
+    fn user(&self, kind: Kind) -> (SessionUser, SurfaceKind) {
         let user = self.principals.iter().find(|(k, _)| *k == kind).unwrap().1;
+        let surface = match user {
+            SessionUser::Staff(_) => SurfaceKind::Console,
+            SessionUser::Portal(_) => SurfaceKind::Portal,
+        };
+        (user, surface)
+    }
+
+    /// A new session of `kind`'s user, not yet resolved.
+    async fn session(&self, kind: Kind) -> String {
+        let (user, surface) = self.user(kind);
         let mut auth = self.store().auth(self.ws1).await.unwrap();
         let token = auth
             .create_session(&NewSession {
-                surface: SurfaceKind::Portal,
+                surface,
                 user,
                 ip: "127.0.0.1",
-                user_agent: "test",
+                user_agent: "scoped-access test",
                 lifetime_secs: 3600,
             })
             .await
@@ -1069,7 +1064,7 @@ async fn company_records_are_archived_and_restored_never_deleted() {
 
     // The company's portal users lost their access with the portal, and stay out after the
     // restore until an owner switches the portal on again.
-    let token = world.portal_session(Kind::ClientAdmin).await;
+    let token = world.session(Kind::ClientAdmin).await;
     let mut auth = world.store().auth(world.ws1).await.unwrap();
     assert!(
         auth.resolve_session(&token, SurfaceKind::Portal, 3600)
@@ -2137,7 +2132,7 @@ async fn end_app_connections(db: &TestDatabase) -> bool {
 #[tokio::test]
 async fn a_session_lookup_outlives_its_closed_connection() {
     let world = world().await;
-    let token = world.portal_session(Kind::Member).await;
+    let token = world.session(Kind::Member).await;
     let resolve = || async {
         let mut auth = world.store().auth_read(world.ws1).await.unwrap();
         let resolved = auth
