@@ -238,24 +238,6 @@ impl Fence {
     }
 }
 
-macro_rules! bind_all {
-    ($query:expr, $args:expr) => {{
-        let mut query = $query;
-        for arg in $args {
-            query = match arg {
-                Arg::Text(v) => query.bind(v),
-                Arg::OptText(v) => query.bind(v),
-                Arg::Int(v) => query.bind(v),
-                Arg::OptInt(v) => query.bind(v),
-                Arg::Bool(v) => query.bind(v),
-                Arg::OptBool(v) => query.bind(v),
-                Arg::OptBlob(v) => query.bind(v),
-            };
-        }
-        query
-    }};
-}
-
 /// A result row of either backend.
 pub(crate) enum RowRef<'a, 'r> {
     /// A row and, for named rows, where each field's column is (see [`DbRow::COLUMNS`]).
@@ -547,8 +529,7 @@ pub(crate) async fn begin_fenced(
         None => {
             let mut tx = begin_with(pool, begin).await?;
             let q = fence_query(fence);
-            Box::pin(bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args).execute(&mut *tx))
-                .await?;
+            Box::pin(pg_query(&q).execute(&mut *tx)).await?;
             Ok(tx)
         }
     }
@@ -664,8 +645,7 @@ impl Tx {
             Tx::SqliteAuto(pool) => return pool.with_connection(|c| lite::all(c, &q)).await,
             // sqlx's futures are boxed (see `Tx`).
             Tx::Postgres(tx) | Tx::PostgresReadOnly(tx) => {
-                Box::pin(bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args).fetch_all(&mut **tx))
-                    .await?
+                Box::pin(pg_query(&q).fetch_all(&mut **tx)).await?
             }
             Tx::PostgresAuto(pool) => {
                 again_if_lost(pool, || Box::pin(pg_query(&q).fetch_all(&*pool))).await?
@@ -681,10 +661,7 @@ impl Tx {
             Tx::PendingSqlite(_) | Tx::PendingPostgres(_) => unreachable!("begun above"),
             Tx::SqliteAuto(pool) => return pool.with_connection(|c| lite::optional(c, &q)).await,
             Tx::Postgres(tx) | Tx::PostgresReadOnly(tx) => {
-                Box::pin(
-                    bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args).fetch_optional(&mut **tx),
-                )
-                .await?
+                Box::pin(pg_query(&q).fetch_optional(&mut **tx)).await?
             }
             Tx::PostgresAuto(pool) => {
                 again_if_lost(pool, || Box::pin(pg_query(&q).fetch_optional(&*pool))).await?
@@ -712,15 +689,13 @@ impl Tx {
             Tx::PendingSqlite(_) | Tx::PendingPostgres(_) => unreachable!("begun above"),
             Tx::SqliteAuto(pool) => pool.with_connection(|c| lite::exec(c, &q)).await?,
             Tx::Postgres(tx) | Tx::PostgresReadOnly(tx) => {
-                Box::pin(bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args).execute(&mut **tx))
+                Box::pin(pg_query(&q).execute(&mut **tx))
                     .await?
                     .rows_affected()
             }
-            Tx::PostgresAuto(pool) => {
-                Box::pin(bind_all!(sqlx::query(AssertSqlSafe(q.sql)), q.args).execute(&*pool))
-                    .await?
-                    .rows_affected()
-            }
+            Tx::PostgresAuto(pool) => Box::pin(pg_query(&q).execute(&*pool))
+                .await?
+                .rows_affected(),
         })
     }
 
