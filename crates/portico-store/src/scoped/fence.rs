@@ -662,6 +662,7 @@ mod tests {
         ("kept_uploads.rs", include_str!("kept_uploads.rs")),
         ("local_time.rs", include_str!("local_time.rs")),
         ("invoices.rs", include_str!("invoices.rs")),
+        ("json_rows.rs", include_str!("json_rows.rs")),
         ("maintenance.rs", include_str!("maintenance.rs")),
         ("mod.rs", include_str!("mod.rs")),
         ("outbox.rs", include_str!("outbox.rs")),

@@ -18,6 +18,7 @@ pub mod domain_health;
 pub(crate) mod fence;
 pub mod imports;
 pub mod invoices;
+pub(crate) mod json_rows;
 pub mod kept_uploads;
 pub mod licences;
 pub mod local_time;

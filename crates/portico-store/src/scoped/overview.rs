@@ -6,6 +6,7 @@
 use portico_core::{Action, AssetField, CompanyId, Section, Zone};
 
 use crate::scoped::change_requests::OPEN_REQUEST;
+use crate::scoped::json_rows::{Cells, json_rows, parse_rows};
 use crate::scoped::{ScopedTx, fence};
 use crate::sql::Q;
 use crate::{StoreError, now};
@@ -38,8 +39,8 @@ pub struct OverviewFigures {
     pub open_alerts: Option<i64>,
 }
 
-/// The Overview's single-valued figures, read in one statement (NULL: the section is closed
-/// to the reader).
+/// The Overview's figures but the compliance scores, read in one statement (NULL: the section
+/// is closed to the reader).
 struct FigureRow {
     devices: Option<i64>,
     warranties_ending: Option<i64>,
@@ -53,6 +54,9 @@ struct FigureRow {
     licences_assigned: Option<i64>,
     licences_purchased: Option<i64>,
     open_alerts: Option<i64>,
+    /// The backup jobs in service, as [`json_rows`] of (last result, last success, expected
+    /// interval in hours).
+    backup_jobs: Option<String>,
 }
 crate::sql::db_row!(FigureRow {
     devices,
@@ -66,7 +70,8 @@ crate::sql::db_row!(FigureRow {
     licence_products,
     licences_assigned,
     licences_purchased,
-    open_alerts
+    open_alerts,
+    backup_jobs
 });
 
 impl ScopedTx<'_> {
@@ -90,8 +95,8 @@ impl ScopedTx<'_> {
         let at = now();
         let today = zone.date_after(at, 0).unwrap_or_default();
         let mut figures = OverviewFigures::default();
-        // Every single-valued figure in one statement (on PostgreSQL one round trip rather
-        // than one a figure); a section closed to the reader reads nothing (NULL).
+        // Every figure but the compliance scores in one statement (on PostgreSQL one round trip
+        // rather than one a figure); a section closed to the reader reads nothing (NULL).
         let mut query = Q::new("SELECT ");
         let none = "CAST(NULL AS BIGINT)";
         if assets_open {
@@ -208,9 +213,25 @@ impl ScopedTx<'_> {
             query
                 .sql(" AND s.company_id = ")
                 .arg(company)
-                .sql(" AND s.status <> 'resolved') AS open_alerts");
+                .sql(" AND s.status <> 'resolved') AS open_alerts, ");
         } else {
-            query.sql(&format!("{none} AS open_alerts"));
+            query.sql(&format!("{none} AS open_alerts, "));
+        }
+        if backup_open {
+            self.scope.may(Action::ViewBackups)?;
+            // Only what the figure needs, unsorted: reading every job's whole row in name order
+            // was most of the member's Overview.
+            let columns = json_rows(
+                self.tx.is_postgres(),
+                "b.last_result, b.last_success_at, b.expected_every_hours",
+            );
+            self.sub_select(&mut query, &columns, &fence::BACKUP_JOBS, "b");
+            query
+                .sql(" AND b.company_id = ")
+                .arg(company)
+                .sql(" AND b.retired_at IS NULL) AS backup_jobs");
+        } else {
+            query.sql("CAST(NULL AS TEXT) AS backup_jobs");
         }
         let row: FigureRow = self.tx.one(query).await?;
         if assets_open {
@@ -235,26 +256,20 @@ impl ScopedTx<'_> {
             figures.licences_in_use = (products > 0).then_some((assigned, purchased));
         }
         figures.open_alerts = row.open_alerts;
-        if backup_open {
-            self.scope.may(Action::ViewBackups)?;
-            // Only what the figure needs, unsorted: reading every job's whole row in name order
-            // was most of the member's Overview.
-            let mut query = self.select(
-                "b.last_result, b.last_success_at, b.expected_every_hours",
-                &fence::BACKUP_JOBS,
-                "b",
-            );
-            query
-                .sql(" AND b.company_id = ")
-                .arg(company)
-                .sql(" AND b.retired_at IS NULL");
-            let jobs: Vec<(String, Option<i64>, i64)> = self.tx.all(query).await?;
-            let attention = jobs
-                .iter()
-                .filter(|(result, success, every)| {
-                    super::backups::needs_attention(result, *success, *every, at)
-                })
-                .count() as i64;
+        if let Some(jobs) = &row.backup_jobs {
+            let jobs = parse_rows(jobs, "backup jobs")?;
+            let mut attention = 0;
+            for job in &jobs {
+                let job = Cells(job);
+                if super::backups::needs_attention(
+                    &job.text(0)?,
+                    job.optional_int(1)?,
+                    job.int(2)?,
+                    at,
+                ) {
+                    attention += 1;
+                }
+            }
             figures.backup = (!jobs.is_empty()).then_some((attention, jobs.len() as i64));
         }
         if compliance_open {

@@ -11,6 +11,7 @@ use crate::StoreError;
 use crate::now;
 use crate::scoped::ScopedTx;
 use crate::scoped::fence;
+use crate::scoped::json_rows::{Cells, json_rows, parse_rows};
 use crate::scoped::ticket_workflow::reads_ticket;
 use crate::scoped::tickets::TicketSummary;
 use crate::scoped::tickets::list::{SUMMARY_COLUMNS, SUMMARY_JOINS, SummaryRow};
@@ -117,59 +118,6 @@ crate::sql::db_row!(PageRecords {
     asset_id,
     asset_name
 });
-
-/// An aggregate of the rows of a subquery as one JSON array of arrays of `values`: `[]` when
-/// there are none. One statement then reads a whole page, which on PostgreSQL is one round trip
-/// instead of one per kind of record. The rows come in no particular order: each kind is sorted
-/// after (an `ORDER BY` inside the aggregate costs SQLite a temporary table per kind).
-fn json_rows(postgres: bool, values: &str) -> String {
-    if postgres {
-        format!("COALESCE(json_agg(json_build_array({values})), '[]')::text")
-    } else {
-        format!("json_group_array(json_array({values}))")
-    }
-}
-
-/// The rows of a [`json_rows`] aggregate.
-fn parse_rows(text: &str, what: &str) -> Result<Vec<Vec<serde_json::Value>>, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
-}
-
-/// A field of a [`json_rows`] row, by position.
-struct Cells<'a>(&'a [serde_json::Value]);
-
-impl Cells<'_> {
-    fn cell(&self, i: usize) -> Result<&serde_json::Value, StoreError> {
-        self.0
-            .get(i)
-            .ok_or_else(|| StoreError::Corrupt(format!("a page row lacks column {i}")))
-    }
-
-    fn text(&self, i: usize) -> Result<String, StoreError> {
-        match self.cell(i)? {
-            serde_json::Value::String(text) => Ok(text.clone()),
-            serde_json::Value::Null => Ok(String::new()),
-            other => Err(StoreError::Corrupt(format!("expected text, got {other}"))),
-        }
-    }
-
-    fn int(&self, i: usize) -> Result<i64, StoreError> {
-        self.cell(i)?
-            .as_i64()
-            .ok_or_else(|| StoreError::Corrupt(format!("expected an integer in column {i}")))
-    }
-
-    /// A boolean: `true`/`false` from PostgreSQL, `1`/`0` from SQLite.
-    fn flag(&self, i: usize) -> Result<bool, StoreError> {
-        match self.cell(i)? {
-            serde_json::Value::Bool(b) => Ok(*b),
-            serde_json::Value::Number(n) => Ok(n.as_i64() != Some(0)),
-            other => Err(StoreError::Corrupt(format!(
-                "expected a boolean, got {other}"
-            ))),
-        }
-    }
-}
 
 /// The client's satisfaction rating of a resolved ticket.
 #[derive(Debug, Clone)]
