@@ -77,7 +77,8 @@ pub struct ScopedTx<'s> {
     /// audit entries (a reply that also moves the status) is one event.
     pub(crate) webhooks_emitted: Vec<(webhooks::WebhookEvent, String)>,
     /// Companies a read-only transaction already found visible: a page whose parts each check
-    /// the company (Security: domains, breaches, the alert preference) asks once.
+    /// the company (Security: domains, breaches, the alert preference) asks once, and a portal
+    /// reader's own company from the start (see [`ScopedTx::begin`]).
     visible_companies: Vec<CompanyId>,
     /// The workspace's principal version as a read-only transaction first read it (the desk's
     /// kept names are checked against it): the queue asks for its names and its company picker.
@@ -137,7 +138,16 @@ impl<'s> ScopedTx<'s> {
             system: store.system_statements(),
             audit: store.audit.clone(),
             webhooks_emitted: Vec::new(),
-            visible_companies: Vec::new(),
+            visible_companies: match scope.companies() {
+                // A portal reader's company is the one its principal was built for, and a
+                // principal is used only at the workspace's principal version the session's
+                // lookup read at this request: any change to a company moves that version
+                // (a trigger), and the principal is built again, or refused. The company is
+                // known visible, as the query of `visible_company` would find it, without a
+                // round trip. Only while nothing is written (as below).
+                CompanySet::Only(ids) if !write && scope.is_portal() => ids.clone(),
+                _ => Vec::new(),
+            },
             principal_version: None,
         })
     }
