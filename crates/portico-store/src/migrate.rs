@@ -736,6 +736,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "psa files seen",
         include_str!("../migrations/postgres/0077_psa_files_seen.sql"),
     ),
+    (
+        78,
+        "lookup versions",
+        include_str!("../migrations/postgres/0078_lookup_versions.sql"),
+    ),
 ];
 
 /// How a migration that manages its own transaction begins.
