@@ -139,12 +139,12 @@ impl<'s> ScopedTx<'s> {
             audit: store.audit.clone(),
             webhooks_emitted: Vec::new(),
             visible_companies: match scope.companies() {
-                // A portal reader's company is the one its principal was built for, and a
-                // principal is used only at the workspace's principal version the session's
-                // lookup read at this request: any change to a company moves that version
-                // (a trigger), and the principal is built again, or refused. The company is
-                // known visible, as the query of `visible_company` would find it, without a
-                // round trip. Only while nothing is written (as below).
+                // A portal reader's company was read from the companies table when its
+                // principal was built (at the principal version the session's lookup read at
+                // this request; any change to a company moves it), and companies are never
+                // deleted. The query of `visible_company` would find the row of a company in
+                // the scope's list: known visible, without a round trip. Only while nothing
+                // is written (as below).
                 CompanySet::Only(ids) if !write && scope.is_portal() => ids.clone(),
                 _ => Vec::new(),
             },
