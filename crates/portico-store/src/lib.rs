@@ -30,6 +30,7 @@ pub mod mfa;
 mod migrate;
 pub mod password;
 mod pg_lane;
+mod pg_reads;
 mod principals;
 #[cfg(feature = "system")]
 pub mod psa_sync;
@@ -180,6 +181,8 @@ pub struct Store {
     system: Option<sqlx::PgPool>,
     /// PostgreSQL: the connections of the lookup each request starts with (`pg_lane`).
     lookups: Option<pg_lane::PgLane>,
+    /// PostgreSQL: the connections of read-only transactions (`pg_reads`).
+    reads: Option<pg_reads::ReadLane>,
     principals: std::sync::Arc<principals::PrincipalCache>,
     ticket_pages: std::sync::Arc<scoped::tickets::PortalPageCache>,
     /// The overview's ticket figures, kept like list pages and under the same versions.
@@ -245,6 +248,7 @@ impl Store {
         sqlite_locking: SqliteLocking,
     ) -> Result<Store, StoreError> {
         let mut lookups = None;
+        let mut reads = None;
         let pool = match Backend::of_url(url) {
             Some(Backend::Sqlite) => {
                 let path = lite::path_of_url(url).ok_or_else(|| {
@@ -259,19 +263,23 @@ impl Store {
             Some(Backend::Postgres) => {
                 let options = PgConnectOptions::from_str(url)?;
                 // A quarter of the connections serve the lookups (two from four on, so that one
-                // slow lookup holds up no other), the rest the pool; at least one each.
+                // slow lookup holds up no other), half the rest read-only transactions, the rest
+                // the pool (writes, and the read-only transactions beyond their lane's); at least
+                // one each.
                 let for_lookups = if max_connections >= 4 {
                     (max_connections / 4).max(2)
                 } else {
                     1
                 };
+                let rest = max_connections.saturating_sub(for_lookups);
+                let for_reads = (rest / 2).max(1);
                 lookups = Some(pg_lane::PgLane::new(options.clone(), for_lookups));
-                Pool::Postgres(
-                    postgres_pool_options()
-                        .max_connections(max_connections.saturating_sub(for_lookups).max(1))
-                        .connect_with(options)
-                        .await?,
-                )
+                let pool = postgres_pool_options()
+                    .max_connections(rest.saturating_sub(for_reads).max(1))
+                    .connect_with(options.clone())
+                    .await?;
+                reads = Some(pg_reads::ReadLane::new(options, for_reads, pool.clone()));
+                Pool::Postgres(pool)
             }
             None => {
                 return Err(StoreError::Invalid(format!(
@@ -283,6 +291,7 @@ impl Store {
             pool,
             system: None,
             lookups,
+            reads,
             principals: Default::default(),
             ticket_pages: std::sync::Arc::new(ticket_pages::PageCache::new(true)),
             ticket_kpis: std::sync::Arc::new(ticket_pages::PageCache::new(true)),
@@ -416,13 +425,19 @@ impl Store {
         })
     }
 
+    fn read_lane(&self) -> &pg_reads::ReadLane {
+        self.reads
+            .as_ref()
+            .expect("a PostgreSQL store has its read connections")
+    }
+
     /// A read-only transaction fenced by `fence`, begun with its first statement (see
     /// [`sql::Tx::PendingSqlite`]).
     fn begin_read_deferred(&self, fence: sql::Fence) -> sql::Tx {
         match &self.pool {
             Pool::Sqlite(p) => sql::Tx::PendingSqlite(p.clone()),
-            Pool::Postgres(p) => sql::Tx::PendingPostgres(Box::new(sql::PendingPostgres {
-                pool: p.clone(),
+            Pool::Postgres(_) => sql::Tx::PendingPostgres(Box::new(sql::PendingPostgres {
+                reads: self.read_lane().clone(),
                 fence,
                 lookups: self
                     .lookups
@@ -441,11 +456,9 @@ impl Store {
     ) -> Result<sql::Tx, StoreError> {
         Ok(match &self.pool {
             Pool::Sqlite(p) => sql::Tx::Sqlite(p.begin(write).await?),
-            Pool::Postgres(p) if write => {
-                sql::Tx::Postgres(sql::begin_fenced(p, fence, false).await?)
-            }
-            Pool::Postgres(p) => {
-                sql::Tx::PostgresReadOnly(sql::begin_fenced(p, fence, true).await?)
+            Pool::Postgres(p) if write => sql::Tx::Postgres(sql::begin_fenced(p, fence).await?),
+            Pool::Postgres(_) => {
+                sql::Tx::PostgresReadOnly(sql::begin_read(self.read_lane(), fence).await?)
             }
         })
     }

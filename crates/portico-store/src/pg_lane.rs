@@ -147,7 +147,7 @@ impl Inner {
 /// Whether a failed connection attempt may succeed soon: refused or ended while the server
 /// restarts (as a connection lost), starting up (`57P03`), or at its connection limit
 /// (`53300`). A wrong password or a missing database is not retried.
-fn not_ready(e: &sqlx::Error) -> bool {
+pub(crate) fn not_ready(e: &sqlx::Error) -> bool {
     crate::sql::connection_lost(e)
         || match e {
             // A Unix socket's file is absent while the server restarts.

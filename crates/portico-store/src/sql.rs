@@ -182,11 +182,11 @@ pub(crate) use q;
 pub(crate) enum Tx {
     Sqlite(LiteTx),
     Postgres(Transaction<'static, Postgres>),
-    /// A PostgreSQL transaction begun `READ ONLY`. It ends by being dropped: sqlx then queues
-    /// a ROLLBACK, sent with the test the pool runs on every connection it takes back, after
-    /// the response, where a COMMIT would cost the request a round trip of its own. For a
-    /// transaction that cannot write, the two end it alike.
-    PostgresReadOnly(Transaction<'static, Postgres>),
+    /// A PostgreSQL transaction begun `READ ONLY`, on a connection of the read lane. It ends
+    /// by being dropped: its ROLLBACK travels with the connection's next `BEGIN`
+    /// ([`crate::pg_reads`]), where a COMMIT would cost the request a round trip of its own.
+    /// For a transaction that cannot write, the two end it alike.
+    PostgresReadOnly(crate::pg_reads::ReadTx),
     /// Each statement on its own (autocommit), for single lookups in tables without row-level
     /// security: it saves a BEGIN and a COMMIT.
     SqliteAuto(LitePool),
@@ -204,7 +204,7 @@ pub(crate) enum Tx {
 
 /// What a deferred PostgreSQL read transaction begins with.
 pub(crate) struct PendingPostgres {
-    pub(crate) pool: sqlx::PgPool,
+    pub(crate) reads: crate::pg_reads::ReadLane,
     pub(crate) fence: Fence,
     /// Where a lookup that sets its own fence runs without beginning the transaction.
     pub(crate) lookups: crate::pg_lane::PgLane,
@@ -508,28 +508,39 @@ fn fence_literals(fence: &Fence) -> Option<String> {
     })
 }
 
-/// Begins a PostgreSQL transaction with its row-level-security context, in one round trip: the
-/// BEGIN and the settings travel as one simple query. (Values that are not plain ids, which
-/// never occur, take a second round trip with bound parameters instead.)
+/// Begins a PostgreSQL write transaction with its row-level-security context, in one round
+/// trip: the BEGIN and the settings travel as one simple query. (Values that are not plain ids,
+/// which never occur, take a second round trip with bound parameters instead.)
 pub(crate) async fn begin_fenced(
     pool: &sqlx::PgPool,
     fence: &Fence,
-    read_only: bool,
 ) -> Result<Transaction<'static, Postgres>, StoreError> {
+    match fence_literals(fence) {
+        Some(settings) => begin_with(pool, &format!("BEGIN; {settings}")).await,
+        None => {
+            let mut tx = begin_with(pool, "BEGIN").await?;
+            let q = fence_query(fence);
+            Box::pin(pg_query(&q).execute(&mut *tx)).await?;
+            Ok(tx)
+        }
+    }
+}
+
+/// Begins a PostgreSQL read-only transaction with its row-level-security context on a
+/// connection of the read lane, in one round trip as [`begin_fenced`] does.
+pub(crate) async fn begin_read(
+    lane: &crate::pg_reads::ReadLane,
+    fence: &Fence,
+) -> Result<crate::pg_reads::ReadTx, StoreError> {
     // A page of several statements reads one snapshot on both backends: PostgreSQL's default
     // (READ COMMITTED) takes a new one at every statement, as SQLite never does. A read-only
     // transaction at REPEATABLE READ cannot fail to serialize, and costs the same.
-    let begin = if read_only {
-        "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
-    } else {
-        "BEGIN"
-    };
+    const BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
     match fence_literals(fence) {
-        Some(settings) => begin_with(pool, &format!("{begin}; {settings}")).await,
+        Some(settings) => Box::pin(lane.begin(&format!("{BEGIN}; {settings}"))).await,
         None => {
-            let mut tx = begin_with(pool, begin).await?;
-            let q = fence_query(fence);
-            Box::pin(pg_query(&q).execute(&mut *tx)).await?;
+            let mut tx = Box::pin(lane.begin(BEGIN)).await?;
+            tx.execute(&fence_query(fence)).await?;
             Ok(tx)
         }
     }
@@ -629,8 +640,7 @@ impl Tx {
         match self {
             Tx::PendingSqlite(pool) => *self = Tx::Sqlite(pool.begin(false).await?),
             Tx::PendingPostgres(pending) => {
-                *self =
-                    Tx::PostgresReadOnly(begin_fenced(&pending.pool, &pending.fence, true).await?);
+                *self = Tx::PostgresReadOnly(begin_read(&pending.reads, &pending.fence).await?);
             }
             _ => {}
         }
@@ -644,9 +654,8 @@ impl Tx {
             Tx::PendingSqlite(_) | Tx::PendingPostgres(_) => unreachable!("begun above"),
             Tx::SqliteAuto(pool) => return pool.with_connection(|c| lite::all(c, &q)).await,
             // sqlx's futures are boxed (see `Tx`).
-            Tx::Postgres(tx) | Tx::PostgresReadOnly(tx) => {
-                Box::pin(pg_query(&q).fetch_all(&mut **tx)).await?
-            }
+            Tx::Postgres(tx) => Box::pin(pg_query(&q).fetch_all(&mut **tx)).await?,
+            Tx::PostgresReadOnly(tx) => tx.all(&q).await?,
             Tx::PostgresAuto(pool) => {
                 again_if_lost(pool, || Box::pin(pg_query(&q).fetch_all(&*pool))).await?
             }
@@ -660,9 +669,8 @@ impl Tx {
             Tx::Sqlite(tx) => return lite::optional(tx.connection(), &q),
             Tx::PendingSqlite(_) | Tx::PendingPostgres(_) => unreachable!("begun above"),
             Tx::SqliteAuto(pool) => return pool.with_connection(|c| lite::optional(c, &q)).await,
-            Tx::Postgres(tx) | Tx::PostgresReadOnly(tx) => {
-                Box::pin(pg_query(&q).fetch_optional(&mut **tx)).await?
-            }
+            Tx::Postgres(tx) => Box::pin(pg_query(&q).fetch_optional(&mut **tx)).await?,
+            Tx::PostgresReadOnly(tx) => tx.optional(&q).await?,
             Tx::PostgresAuto(pool) => {
                 again_if_lost(pool, || Box::pin(pg_query(&q).fetch_optional(&*pool))).await?
             }
@@ -688,11 +696,10 @@ impl Tx {
             Tx::Sqlite(tx) => lite::exec(tx.connection(), &q)?,
             Tx::PendingSqlite(_) | Tx::PendingPostgres(_) => unreachable!("begun above"),
             Tx::SqliteAuto(pool) => pool.with_connection(|c| lite::exec(c, &q)).await?,
-            Tx::Postgres(tx) | Tx::PostgresReadOnly(tx) => {
-                Box::pin(pg_query(&q).execute(&mut **tx))
-                    .await?
-                    .rows_affected()
-            }
+            Tx::Postgres(tx) => Box::pin(pg_query(&q).execute(&mut **tx))
+                .await?
+                .rows_affected(),
+            Tx::PostgresReadOnly(tx) => tx.execute(&q).await?,
             Tx::PostgresAuto(pool) => Box::pin(pg_query(&q).execute(&*pool))
                 .await?
                 .rows_affected(),
@@ -713,7 +720,7 @@ impl Tx {
         match self {
             Tx::Sqlite(tx) => tx.commit()?,
             Tx::Postgres(tx) => Box::pin(tx.commit()).await?,
-            // Read only: rolled back with the pool's test of the connection (see the variant).
+            // Read only: rolled back at the connection's next use (see the variant).
             Tx::PostgresReadOnly(tx) => drop(tx),
             // Never begun: there is nothing to end.
             Tx::SqliteAuto(_)

@@ -779,6 +779,73 @@ async fn the_desk_lists_name_a_renamed_site_at_once() {
     }
 }
 
+/// PostgreSQL: a read-only transaction's connection goes back to its lane still inside the
+/// transaction, and the next one begun on it sends the ROLLBACK with its BEGIN (`pg_reads`).
+/// That next transaction reads what was committed since, not the old snapshot; and a connection
+/// left so for a while is rolled back by the lane's sweeper.
+#[tokio::test]
+async fn a_read_transaction_left_open_is_ended_by_the_next_or_the_sweeper() {
+    use sqlx::Connection;
+    let world = world().await;
+    if !TestDatabase::postgres_requested() {
+        return;
+    }
+    let a1 = world.ticket("A1");
+    let scope = world.scope(Kind::Owner).await;
+    let site_shown = async || {
+        let mut tx = world.store().scoped(&scope).await.unwrap();
+        let detail = tx.ticket(a1).await.unwrap();
+        let list = tx
+            .tickets(&TicketQuery {
+                status: StatusFilter::All,
+                limit: 100,
+                ..TicketQuery::default()
+            })
+            .await
+            .unwrap();
+        let shown = list.iter().find(|t| t.id == a1).unwrap().site_name.clone();
+        (detail.ticket.site_id.unwrap(), shown)
+    };
+    let (site, _) = site_shown().await;
+    for name in ["Harbour Site Before", "Harbour Site After"] {
+        let mut tx = world.store().system_unscoped().await.unwrap();
+        tx.rename_site(site, name).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(site_shown().await.1.as_deref(), Some(name));
+    }
+
+    let mut owner = sqlx::PgConnection::connect(&world.db.owner_url)
+        .await
+        .unwrap();
+    let app: sqlx::postgres::PgConnectOptions = world.db.app_url.parse().unwrap();
+    let left_open = async |owner: &mut sqlx::PgConnection| {
+        // A backend's state shows to its own role only; the share locks of the tables its
+        // transaction read show to everyone, and outlast only a transaction left open.
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT count(DISTINCT l.pid) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE a.datname = current_database() AND a.usename = $1 AND l.locktype = 'relation'",
+        )
+        .bind(app.get_username())
+        .fetch_one(owner)
+        .await
+        .unwrap();
+        n
+    };
+    site_shown().await;
+    assert!(
+        left_open(&mut owner).await >= 1,
+        "the connection went back inside its transaction"
+    );
+    let waited = std::time::Instant::now();
+    while left_open(&mut owner).await > 0 {
+        assert!(
+            waited.elapsed() < std::time::Duration::from_secs(5),
+            "the sweeper rolls back a connection left open"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// A picker of companies is not offered past a number of them, and that there are too many is
 /// kept with the desk's names: a company added is counted on the very next page.
 #[tokio::test]
