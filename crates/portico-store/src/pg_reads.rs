@@ -8,18 +8,21 @@
 //! and its next use sends the ROLLBACK in one message with its own `BEGIN` and fence. Between
 //! the two it sits idle in a read-only transaction: it holds no transaction id and writes
 //! nothing, but it keeps its snapshot (REPEATABLE READ) and the share locks of the tables it
-//! read, which would hold up a schema change. So a connection left so for longer than
-//! [`ROLLBACK_AFTER`] is rolled back by the lane's sweeper, and a server's
-//! `idle_in_transaction_session_timeout` above a second never ends one.
+//! read, which would hold up a schema change (and the readers queued behind it). So a
+//! connection left so for longer than [`ROLLBACK_AFTER`] is rolled back by the lane's sweeper
+//! within [`SWEEP_EVERY`] more, or closed when it does not answer within a second. Should the
+//! server end one first (`idle_in_transaction_session_timeout`), its next use runs on a new
+//! connection.
 //!
 //! The lane holds a share of the connections; a read-only transaction begun while all of them
 //! are in use begins in the pool instead, as before, so that a request holding one never waits
 //! for another.
 //!
 //! A connection whose statement was cancelled midway (its future dropped) or failed in its
-//! transport is closed rather than used again. One the server closed while it was idle (a
-//! restart, a timeout) fails at its next `BEGIN`, which then runs on a new connection: nothing
-//! of a transaction outlives its backend.
+//! transport is closed rather than used again (the server logs the end of its open
+//! transaction). One the server closed while it was idle (a restart, a timeout) fails at its
+//! next `BEGIN`, which then runs on a new connection: nothing of a transaction outlives its
+//! backend.
 
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -37,6 +40,8 @@ const BEGIN_TIMEOUT: Duration = Duration::from_secs(10);
 const ROLLBACK_AFTER: Duration = Duration::from_millis(200);
 /// How often the sweeper looks.
 const SWEEP_EVERY: Duration = Duration::from_millis(250);
+/// How long the sweeper waits for a ROLLBACK before it closes the connection instead.
+const ROLLBACK_TIMEOUT: Duration = Duration::from_secs(1);
 /// A connection older than this is closed rather than used again (as in the other lanes).
 const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
 
@@ -202,13 +207,16 @@ impl Inner {
                 begin.to_owned()
             };
             // Dropped before the answer is read (a cancelled request), `kept.conn` is closed.
-            match sqlx::raw_sql(AssertSqlSafe(statement))
+            // On any error the connection is closed and the statement runs again on the next:
+            // one the server ended while it sat idle (a restart, `pg_terminate_backend`,
+            // `idle_in_transaction_session_timeout`) fails here, and a statement refused for
+            // itself is refused again on a new connection below.
+            if sqlx::raw_sql(AssertSqlSafe(statement))
                 .execute(&mut kept.conn)
                 .await
+                .is_ok()
             {
-                Ok(_) => return Ok(self.tx(kept.conn, kept.opened, permit)),
-                Err(e) if crate::sql::connection_lost(&e) => continue,
-                Err(e) => return Err(e),
+                return Ok(self.tx(kept.conn, kept.opened, permit));
             }
         }
         let mut conn = self.connect().await?;
@@ -274,30 +282,36 @@ impl Inner {
 }
 
 /// Rolls back the connections left inside their transaction for a while, until the lane is
-/// dropped. It takes a permit like any transaction, so it never opens a connection beyond the
-/// lane's size; while every permit is taken, the connections are in use and none waits long.
+/// dropped. Each takes a permit like a transaction, so the sweeper never holds a connection
+/// beyond the lane's size; while every permit is taken, the connections are in use and none
+/// waits long. They are rolled back side by side, and one that does not answer within
+/// [`ROLLBACK_TIMEOUT`] (a connection a NAT dropped silently) is closed, so none holds up the
+/// others.
 async fn sweep(lane: Weak<Inner>) {
     let mut every = tokio::time::interval(SWEEP_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
         let Some(inner) = lane.upgrade() else { return };
-        let Ok(_permit) = Arc::clone(&inner.permits).try_acquire_owned() else {
-            continue;
-        };
         let cutoff = Instant::now() - ROLLBACK_AFTER;
-        while let Some(mut kept) = inner.take_left_open(cutoff) {
-            let rolled_back = tokio::time::timeout(
-                BEGIN_TIMEOUT,
-                sqlx::raw_sql(AssertSqlSafe("ROLLBACK")).execute(&mut kept.conn),
-            )
-            .await;
-            // A connection that did not answer is closed (dropped) rather than kept.
-            if let Ok(Ok(_)) = rolled_back {
-                kept.in_transaction = false;
-                kept.since = Instant::now();
-                inner.give_back(kept);
-            }
+        while let Ok(permit) = Arc::clone(&inner.permits).try_acquire_owned() {
+            let Some(mut kept) = inner.take_left_open(cutoff) else {
+                break;
+            };
+            let inner = Arc::clone(&inner);
+            tokio::spawn(async move {
+                let rolled_back = tokio::time::timeout(
+                    ROLLBACK_TIMEOUT,
+                    sqlx::raw_sql(AssertSqlSafe("ROLLBACK")).execute(&mut kept.conn),
+                )
+                .await;
+                if let Ok(Ok(_)) = rolled_back {
+                    kept.in_transaction = false;
+                    kept.since = Instant::now();
+                    inner.give_back(kept);
+                }
+                drop(permit);
+            });
         }
     }
 }

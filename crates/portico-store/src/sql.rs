@@ -195,7 +195,7 @@ pub(crate) enum Tx {
     /// context) with its first statement, and costs nothing when it runs none, as when a
     /// client's list page is served from memory ([`crate::ticket_pages`]). A read transaction
     /// takes its one snapshot at its first statement on both backends (on PostgreSQL it is
-    /// begun REPEATABLE READ: [`begin_fenced`]), so deferring the BEGIN changes nothing it
+    /// begun REPEATABLE READ: [`begin_read`]), so deferring the BEGIN changes nothing it
     /// reads. (The sign-in check reads its session row before, on its own:
     /// `AuthTx::session_row`; a principal built after it is built from data no older.)
     PendingSqlite(LitePool),

@@ -813,6 +813,18 @@ async fn a_read_transaction_left_open_is_ended_by_the_next_or_the_sweeper() {
         tx.commit().await.unwrap();
         assert_eq!(site_shown().await.1.as_deref(), Some(name));
     }
+    // The test store's lane has one connection (four in all), which serves each scope in turn:
+    // a transaction on it has its own database fence, whatever the one before it left.
+    let fenced = async |kind| {
+        let scope = world.scope(kind).await;
+        let mut tx = world.store().scoped(&scope).await.unwrap();
+        tx.count_under_database_fence("tickets").await.unwrap()
+    };
+    let all = fenced(Kind::Owner).await;
+    let company_b = fenced(Kind::TechnicianB).await;
+    assert!(0 < company_b && company_b < all, "{company_b} of {all}");
+    assert_eq!(fenced(Kind::Owner).await, all);
+    assert_eq!(fenced(Kind::TechnicianB).await, company_b);
 
     let mut owner = sqlx::PgConnection::connect(&world.db.owner_url)
         .await
