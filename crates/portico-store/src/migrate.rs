@@ -741,6 +741,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "lookup versions",
         include_str!("../migrations/postgres/0078_lookup_versions.sql"),
     ),
+    (
+        79,
+        "tickets autovacuum",
+        include_str!("../migrations/postgres/0079_tickets_autovacuum.sql"),
+    ),
 ];
 
 /// How a migration that manages its own transaction begins.
