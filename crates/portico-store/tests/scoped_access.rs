@@ -858,6 +858,28 @@ async fn a_read_transaction_left_open_is_ended_by_the_next_or_the_sweeper() {
     }
 }
 
+/// PostgreSQL: a read-only transaction begun while every connection of the read lane is in use
+/// (the test store's lane has one) begins in the pool instead of waiting for one: a request
+/// holding a read transaction while it begins another never waits for itself.
+#[tokio::test]
+async fn a_read_transaction_begins_in_the_pool_while_the_lane_is_busy() {
+    let world = world().await;
+    let scope = world.scope(Kind::Owner).await;
+    let mut first = world.store().scoped(&scope).await.unwrap();
+    let tickets = first.count_under_database_fence("tickets").await.unwrap();
+    let mut second = world.store().scoped(&scope).await.unwrap();
+    let counted = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        second.count_under_database_fence("tickets"),
+    )
+    .await
+    .expect("the second transaction did not wait for the first's connection")
+    .unwrap();
+    assert_eq!(counted, tickets);
+    drop(first);
+    drop(second);
+}
+
 /// A picker of companies is not offered past a number of them, and that there are too many is
 /// kept with the desk's names: a company added is counted on the very next page.
 #[tokio::test]

@@ -95,14 +95,29 @@ impl SystemTx {
     ) -> Result<VerifyReport, StoreError> {
         let only = workspace.map(|w| w.as_text());
         // Every chain anything names: a head, an entry or a checkpoint (a deleted head row
-        // must not hide its chain).
-        let mut chains: Vec<(String, String)> = self
-            .tx
-            .all(q!("SELECT workspace_id, chain FROM audit_heads \
-                 UNION SELECT DISTINCT workspace_id, chain FROM audit_entries \
-                 UNION SELECT DISTINCT workspace_id, chain FROM audit_checkpoints \
-                 ORDER BY 1, 2"))
-            .await?;
+        // must not hide its chain). SQLite lists the entries' chains by skipping through the
+        // primary key's index on its own; PostgreSQL (15) reads every entry for a DISTINCT (1.3 s
+        // for 4.7 million), so there the query skips from one chain to the next itself.
+        let listing = if self.tx.is_postgres() {
+            "WITH RECURSIVE entry_chains (workspace_id, chain) AS ( \
+                 (SELECT workspace_id, chain FROM audit_entries ORDER BY workspace_id, chain LIMIT 1) \
+                 UNION ALL \
+                 SELECT next.workspace_id, next.chain FROM entry_chains c CROSS JOIN LATERAL ( \
+                     SELECT e.workspace_id, e.chain FROM audit_entries e \
+                     WHERE (e.workspace_id, e.chain) > (c.workspace_id, c.chain) \
+                     ORDER BY e.workspace_id, e.chain LIMIT 1) next) \
+             SELECT workspace_id, chain FROM audit_heads \
+             UNION SELECT workspace_id, chain FROM entry_chains \
+             UNION SELECT DISTINCT workspace_id, chain FROM audit_checkpoints \
+             ORDER BY 1, 2"
+        } else {
+            "SELECT workspace_id, chain FROM audit_heads \
+             UNION SELECT DISTINCT workspace_id, chain FROM audit_entries \
+             UNION SELECT DISTINCT workspace_id, chain FROM audit_checkpoints \
+             ORDER BY 1, 2"
+        };
+        let mut chains: Vec<(String, String)> =
+            self.tx.all(crate::sql::Q::with(listing, vec![])).await?;
         if let Some(w) = &only {
             chains.retain(|(ws, _)| ws == w);
         }
