@@ -118,15 +118,8 @@ impl ReadTx {
         match &mut self.0 {
             Kind::Pooled(tx) => Box::pin(query.fetch_all(&mut **tx)).await,
             Kind::Lane(lane) => {
-                let conn = lane
-                    .conn
-                    .as_mut()
-                    .expect("a transaction holds its connection");
-                // Set again once the statement has read its answer: a future dropped before
-                // leaves the connection mid-statement.
-                lane.reusable = false;
-                let rows = Box::pin(query.fetch_all(conn)).await;
-                lane.reusable = leaves_fit(&rows);
+                let rows = Box::pin(query.fetch_all(lane.for_statement())).await;
+                lane.answered(&rows);
                 rows
             }
         }
@@ -137,13 +130,8 @@ impl ReadTx {
         match &mut self.0 {
             Kind::Pooled(tx) => Box::pin(query.fetch_optional(&mut **tx)).await,
             Kind::Lane(lane) => {
-                let conn = lane
-                    .conn
-                    .as_mut()
-                    .expect("a transaction holds its connection");
-                lane.reusable = false;
-                let row = Box::pin(query.fetch_optional(conn)).await;
-                lane.reusable = leaves_fit(&row);
+                let row = Box::pin(query.fetch_optional(lane.for_statement())).await;
+                lane.answered(&row);
                 row
             }
         }
@@ -154,17 +142,27 @@ impl ReadTx {
         let done = match &mut self.0 {
             Kind::Pooled(tx) => Box::pin(query.execute(&mut **tx)).await,
             Kind::Lane(lane) => {
-                let conn = lane
-                    .conn
-                    .as_mut()
-                    .expect("a transaction holds its connection");
-                lane.reusable = false;
-                let done = Box::pin(query.execute(conn)).await;
-                lane.reusable = leaves_fit(&done);
+                let done = Box::pin(query.execute(lane.for_statement())).await;
+                lane.answered(&done);
                 done
             }
         };
         done.map(|d| d.rows_affected())
+    }
+}
+
+impl LaneTx {
+    /// The connection, marked unfit for reuse until [`LaneTx::answered`]: a statement's future
+    /// dropped before it has read its answer leaves the connection mid-statement.
+    fn for_statement(&mut self) -> &mut PgConnection {
+        self.reusable = false;
+        self.conn
+            .as_mut()
+            .expect("a transaction holds its connection")
+    }
+
+    fn answered<T>(&mut self, outcome: &Result<T, sqlx::Error>) {
+        self.reusable = leaves_fit(outcome);
     }
 }
 
