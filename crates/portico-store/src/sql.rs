@@ -182,10 +182,11 @@ pub(crate) use q;
 pub(crate) enum Tx {
     Sqlite(LiteTx),
     Postgres(Transaction<'static, Postgres>),
-    /// A PostgreSQL transaction begun `READ ONLY`, on a connection of the read lane. It ends
-    /// by being dropped: its ROLLBACK travels with the connection's next `BEGIN`
-    /// ([`crate::pg_reads`]), where a COMMIT would cost the request a round trip of its own.
-    /// For a transaction that cannot write, the two end it alike.
+    /// A PostgreSQL transaction begun `READ ONLY`, on a connection of the read lane (or of the
+    /// pool while the lane's are all in use). It ends by being dropped: its ROLLBACK travels
+    /// with the connection's next `BEGIN` ([`crate::pg_reads`]), where a COMMIT would cost the
+    /// request a round trip of its own. For a transaction that cannot write, the two end it
+    /// alike.
     PostgresReadOnly(crate::pg_reads::ReadTx),
     /// Each statement on its own (autocommit), for single lookups in tables without row-level
     /// security: it saves a BEGIN and a COMMIT.
