@@ -181,7 +181,7 @@ pub struct Store {
     system: Option<sqlx::PgPool>,
     /// PostgreSQL: the connections of the lookup each request starts with (`pg_lane`).
     lookups: Option<pg_lane::PgLane>,
-    /// PostgreSQL: the connections of read-only transactions (`pg_reads`).
+    /// PostgreSQL: the pool's connections kept inside their read-only transactions (`pg_reads`).
     reads: Option<pg_reads::ReadLane>,
     principals: std::sync::Arc<principals::PrincipalCache>,
     ticket_pages: std::sync::Arc<scoped::tickets::PortalPageCache>,
@@ -263,22 +263,18 @@ impl Store {
             Some(Backend::Postgres) => {
                 let options = PgConnectOptions::from_str(url)?;
                 // A quarter of the connections serve the lookups (two from four on, so that one
-                // slow lookup holds up no other), half the rest read-only transactions, the rest
-                // the pool (writes, and the read-only transactions beyond their lane's); at least
-                // one each.
+                // slow lookup holds up no other), the rest the pool; at least one each.
                 let for_lookups = if max_connections >= 4 {
                     (max_connections / 4).max(2)
                 } else {
                     1
                 };
-                let rest = max_connections.saturating_sub(for_lookups);
-                let for_reads = (rest / 2).max(1);
                 lookups = Some(pg_lane::PgLane::new(options.clone(), for_lookups));
                 let pool = postgres_pool_options()
-                    .max_connections(rest.saturating_sub(for_reads).max(1))
-                    .connect_with(options.clone())
+                    .max_connections(max_connections.saturating_sub(for_lookups).max(1))
+                    .connect_with(options)
                     .await?;
-                reads = Some(pg_reads::ReadLane::new(options, for_reads, pool.clone()));
+                reads = Some(pg_reads::ReadLane::new(pool.clone()));
                 Pool::Postgres(pool)
             }
             None => {

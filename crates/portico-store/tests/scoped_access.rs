@@ -779,10 +779,10 @@ async fn the_desk_lists_name_a_renamed_site_at_once() {
     }
 }
 
-/// PostgreSQL: a read-only transaction's connection goes back to its lane still inside the
-/// transaction, and the next one begun on it sends the ROLLBACK with its BEGIN (`pg_reads`).
-/// That next transaction reads what was committed since, not the old snapshot; and a connection
-/// left so for a while is rolled back by the lane's sweeper.
+/// PostgreSQL: a read-only transaction's connection is kept aside still inside the transaction,
+/// and the next one begun on it sends the ROLLBACK with its BEGIN (`pg_reads`). That next
+/// transaction reads what was committed since, not the old snapshot; and a connection kept for
+/// a while is rolled back by the sweeper.
 #[tokio::test]
 async fn a_read_transaction_left_open_is_ended_by_the_next_or_the_sweeper() {
     use sqlx::Connection;
@@ -813,8 +813,8 @@ async fn a_read_transaction_left_open_is_ended_by_the_next_or_the_sweeper() {
         tx.commit().await.unwrap();
         assert_eq!(site_shown().await.1.as_deref(), Some(name));
     }
-    // The test store's lane has one connection (four in all), which serves each scope in turn:
-    // a transaction on it has its own database fence, whatever the one before it left.
+    // The connection kept last serves the next read, so each scope in turn reads on the same
+    // one: a transaction on it has its own database fence, whatever the one before it left.
     let fenced = async |kind| {
         let scope = world.scope(kind).await;
         let mut tx = world.store().scoped(&scope).await.unwrap();
@@ -858,11 +858,12 @@ async fn a_read_transaction_left_open_is_ended_by_the_next_or_the_sweeper() {
     }
 }
 
-/// PostgreSQL: a read-only transaction begun while every connection of the read lane is in use
-/// (the test store's lane has one) begins in the pool instead of waiting for one: a request
-/// holding a read transaction while it begins another never waits for itself.
+/// A read-only transaction begun while another is open takes a connection of its own from the
+/// pool (on PostgreSQL, where a kept connection would otherwise serve it), without waiting for
+/// the first: a request holding a read transaction while it begins another never waits for
+/// itself.
 #[tokio::test]
-async fn a_read_transaction_begins_in_the_pool_while_the_lane_is_busy() {
+async fn two_read_transactions_at_once_each_have_a_connection() {
     let world = world().await;
     let scope = world.scope(Kind::Owner).await;
     let mut first = world.store().scoped(&scope).await.unwrap();
