@@ -7,7 +7,10 @@
 //! the server's process per page. Here a read-only transaction's connection, lent by the pool
 //! like any other, is kept aside still inside its transaction when the transaction ends, and
 //! the next read-only transaction takes it first and sends the ROLLBACK in one message with its
-//! own `BEGIN` and fence. Kept aside, a connection still counts against the pool's size.
+//! own `BEGIN` and fence. Kept aside, a connection still counts against the pool's size, so the
+//! lane holds at most half the pool's connections, in use or kept: kept connections pass by
+//! whoever waits on the pool, and the other half serves them (writes, and read-only
+//! transactions begun while the lane holds its share, which are the pool's as before).
 //!
 //! Between the two it sits idle in a read-only transaction: it holds no transaction id and
 //! writes nothing, but it keeps its snapshot (REPEATABLE READ) and the share locks of the tables
@@ -28,7 +31,8 @@ use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::PgRow;
-use sqlx::{AssertSqlSafe, PgConnection, Postgres};
+use sqlx::{AssertSqlSafe, PgConnection, Postgres, Transaction};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::StoreError;
 use crate::sql::Q;
@@ -51,11 +55,16 @@ struct Inner {
     pool: sqlx::PgPool,
     /// Each inside the read-only transaction its last use began.
     kept: Mutex<Vec<Kept>>,
+    /// How many of the pool's connections the lane may hold, in use or kept: half, so that the
+    /// pool always has the other half for writes and for those who wait on it, whom kept
+    /// connections would pass by.
+    permits: Arc<Semaphore>,
 }
 
 struct Kept {
     conn: Held,
     since: Instant,
+    permit: OwnedSemaphorePermit,
 }
 
 /// A pooled connection that may be inside a read-only transaction: dropped, it is closed
@@ -86,9 +95,11 @@ impl ReadLane {
     /// The lane of `pool`; its sweeper runs on the current Tokio runtime for as long as the
     /// lane exists.
     pub(crate) fn new(pool: sqlx::PgPool) -> ReadLane {
+        let share = (pool.options().get_max_connections() / 2).max(1) as usize;
         let inner = Arc::new(Inner {
             pool,
             kept: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(share)),
         });
         tokio::spawn(sweep(Arc::downgrade(&inner)));
         ReadLane { inner }
@@ -106,10 +117,16 @@ impl ReadLane {
                 .await
                 .is_ok()
             {
-                return Ok(self.tx(kept.conn));
+                return Ok(self.tx(kept.conn, kept.permit));
             }
         }
         let pool = &self.inner.pool;
+        // While the lane holds its share, the transaction is an ordinary one of the pool's, which
+        // sqlx rolls back when it takes the connection back.
+        let Ok(permit) = Arc::clone(&self.inner.permits).try_acquire_owned() else {
+            let tx = crate::sql::begin_with(pool, begin).await?;
+            return Ok(ReadTx(Kind::Pooled(tx)));
+        };
         // A connection the pool lends untested may turn out closed: then on another.
         let mut attempts = pool.options().get_max_connections() + 1;
         loop {
@@ -118,26 +135,35 @@ impl ReadLane {
                 .execute(conn.conn())
                 .await
             {
-                Ok(_) => return Ok(self.tx(conn)),
+                Ok(_) => return Ok(self.tx(conn, permit)),
                 Err(e) if attempts > 1 && crate::sql::connection_lost(&e) => attempts -= 1,
                 Err(e) => return Err(e.into()),
             }
         }
     }
 
-    fn tx(&self, conn: Held) -> ReadTx {
-        ReadTx {
+    fn tx(&self, conn: Held, permit: OwnedSemaphorePermit) -> ReadTx {
+        ReadTx(Kind::Kept(KeptTx {
             conn: Some(conn),
+            permit: Some(permit),
             lane: Arc::clone(&self.inner),
             reusable: true,
-        }
+        }))
     }
 }
 
 /// A read-only transaction. It ends when dropped: its connection is kept inside it for the
-/// next (see the module's comment).
-pub(crate) struct ReadTx {
+/// next (see the module's comment), or, begun in the pool, sqlx rolls it back.
+pub(crate) struct ReadTx(Kind);
+
+enum Kind {
+    Kept(KeptTx),
+    Pooled(Transaction<'static, Postgres>),
+}
+
+struct KeptTx {
     conn: Option<Held>,
+    permit: Option<OwnedSemaphorePermit>,
     lane: Arc<Inner>,
     /// False while a statement runs (a future dropped before it has read its answer leaves
     /// the connection mid-statement), and after one failed in its transport.
@@ -147,25 +173,43 @@ pub(crate) struct ReadTx {
 impl ReadTx {
     pub(crate) async fn all(&mut self, q: &Q) -> Result<Vec<PgRow>, sqlx::Error> {
         let query = crate::sql::pg_query(q);
-        let rows = Box::pin(query.fetch_all(self.for_statement())).await;
-        self.answered(&rows);
-        rows
+        match &mut self.0 {
+            Kind::Pooled(tx) => Box::pin(query.fetch_all(&mut **tx)).await,
+            Kind::Kept(kept) => {
+                let rows = Box::pin(query.fetch_all(kept.for_statement())).await;
+                kept.answered(&rows);
+                rows
+            }
+        }
     }
 
     pub(crate) async fn optional(&mut self, q: &Q) -> Result<Option<PgRow>, sqlx::Error> {
         let query = crate::sql::pg_query(q);
-        let row = Box::pin(query.fetch_optional(self.for_statement())).await;
-        self.answered(&row);
-        row
+        match &mut self.0 {
+            Kind::Pooled(tx) => Box::pin(query.fetch_optional(&mut **tx)).await,
+            Kind::Kept(kept) => {
+                let row = Box::pin(query.fetch_optional(kept.for_statement())).await;
+                kept.answered(&row);
+                row
+            }
+        }
     }
 
     pub(crate) async fn execute(&mut self, q: &Q) -> Result<u64, sqlx::Error> {
         let query = crate::sql::pg_query(q);
-        let done = Box::pin(query.execute(self.for_statement())).await;
-        self.answered(&done);
+        let done = match &mut self.0 {
+            Kind::Pooled(tx) => Box::pin(query.execute(&mut **tx)).await,
+            Kind::Kept(kept) => {
+                let done = Box::pin(query.execute(kept.for_statement())).await;
+                kept.answered(&done);
+                done
+            }
+        };
         done.map(|d| d.rows_affected())
     }
+}
 
+impl KeptTx {
     fn for_statement(&mut self) -> &mut PgConnection {
         self.reusable = false;
         self.conn
@@ -186,9 +230,9 @@ impl ReadTx {
     }
 }
 
-impl Drop for ReadTx {
+impl Drop for KeptTx {
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.take()
+        if let (Some(conn), Some(permit)) = (self.conn.take(), self.permit.take())
             && self.reusable
         {
             self.lane
@@ -198,6 +242,7 @@ impl Drop for ReadTx {
                 .push(Kept {
                     conn,
                     since: Instant::now(),
+                    permit,
                 });
         }
     }
@@ -240,6 +285,7 @@ async fn sweep(lane: Weak<Inner>) {
                 if let Ok(Ok(_)) = rolled_back {
                     kept.conn.release();
                 }
+                drop(kept.permit);
             });
         }
     }
