@@ -127,19 +127,19 @@ impl ReadLane {
             let tx = crate::sql::begin_with(pool, begin).await?;
             return Ok(ReadTx(Kind::Pooled(tx)));
         };
-        // A connection the pool lends untested may turn out closed: then on another.
-        let mut attempts = pool.options().get_max_connections() + 1;
-        loop {
-            let mut conn = Held(Some(pool.acquire().await?));
-            match sqlx::raw_sql(AssertSqlSafe(begin.to_owned()))
-                .execute(conn.conn())
-                .await
-            {
-                Ok(_) => return Ok(self.tx(conn, permit)),
-                Err(e) if attempts > 1 && crate::sql::connection_lost(&e) => attempts -= 1,
-                Err(e) => return Err(e.into()),
-            }
-        }
+        // A connection the pool lends untested may turn out closed: then on another (one that
+        // failed is closed, `Held`).
+        let conn = crate::sql::again_if_lost(pool, || {
+            Box::pin(async {
+                let mut conn = Held(Some(pool.acquire().await?));
+                sqlx::raw_sql(AssertSqlSafe(begin.to_owned()))
+                    .execute(conn.conn())
+                    .await?;
+                Ok(conn)
+            })
+        })
+        .await?;
+        Ok(self.tx(conn, permit))
     }
 
     fn tx(&self, conn: Held, permit: OwnedSemaphorePermit) -> ReadTx {

@@ -565,7 +565,7 @@ pub(crate) async fn begin_with(
 /// Runs `attempt` (a BEGIN, or a read in autocommit) on a connection of `pool`, again on another
 /// while the one lent turns out closed. Only for statements whose effects end with their
 /// backend: one that failed this way may have run.
-async fn again_if_lost<'a, T>(
+pub(crate) async fn again_if_lost<'a, T>(
     pool: &sqlx::PgPool,
     attempt: impl Fn() -> BoxFuture<'a, Result<T, sqlx::Error>>,
 ) -> Result<T, StoreError> {
