@@ -1868,3 +1868,76 @@ async fn a_search_matching_more_than_its_cap_shows_the_newest() {
         .await;
     assert!(page.body.contains("Zebraphone 1004") && !page.body.contains("Zebraphone 0000"));
 }
+
+/// A search reads its best matches a few at a time while the fence leaves the page short: here
+/// the 30 oldest of 300 matches are closed, so a search of closed tickets reads past 270 newer
+/// open ones. Its pages are those of the full ordering, on both surfaces.
+#[tokio::test]
+async fn a_search_whose_best_matches_are_fenced_out_still_fills_its_pages() {
+    use portico_core::{TicketPriority, TicketStatus};
+    use portico_store::system::SeedTicket;
+    let app = TestApp::spawn().await;
+    let mut tx = app.store().system_unscoped().await.unwrap();
+    let start = portico_store::now() - 100_000;
+    for n in 0..300 {
+        let title = format!("Kettlewire {n:04} trips the breaker");
+        tx.add_ticket(
+            app.fx.ws1,
+            &SeedTicket {
+                company: app.fx.company_a,
+                site: Some(app.fx.site_a1),
+                requester: Some(app.fx.portal(Who::Member)),
+                title: &title,
+                status: if n < 30 {
+                    TicketStatus::Resolved
+                } else {
+                    TicketStatus::Open
+                },
+                priority: TicketPriority::Normal,
+                created_at: start + n,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let shown = |body: &str| -> Vec<u32> {
+        body.match_indices("Kettlewire ")
+            .filter_map(|(at, _)| body.get(at + 11..at + 15)?.parse().ok())
+            .collect()
+    };
+    let portal = app.session_for(Who::Member).await;
+    let first = app
+        .get(PORTAL, "/tickets?status=closed&q=kettlewire")
+        .session(portal.as_deref())
+        .send()
+        .await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    // Newest first: 29 down to 5, then 4 down to 0 on the next page.
+    assert_eq!(shown(&first.body), (5..30).rev().collect::<Vec<_>>());
+    let second = app
+        .get(PORTAL, "/tickets?status=closed&q=kettlewire&after=p25")
+        .session(portal.as_deref())
+        .send()
+        .await;
+    assert_eq!(shown(&second.body), (0..5).rev().collect::<Vec<_>>());
+    // The desk's list, a wider page of the same ordering.
+    let desk = get(&app, Who::Owner, "/tickets?status=closed&q=kettlewire").await;
+    assert_eq!(desk.status, 200, "{}", desk.body);
+    let at_desk = shown(&desk.body);
+    assert!(
+        at_desk.len() >= 25
+            && at_desk
+                .iter()
+                .copied()
+                .eq((0..30).rev().take(at_desk.len())),
+        "{at_desk:?}"
+    );
+    // Open ones, the first matches read: the newest open first.
+    let open = app
+        .get(PORTAL, "/tickets?status=open&q=kettlewire")
+        .session(portal.as_deref())
+        .send()
+        .await;
+    assert_eq!(shown(&open.body), (275..300).rev().collect::<Vec<_>>());
+}

@@ -12,10 +12,10 @@ use crate::desk_names::{KeptNames, NamesKey};
 use crate::scoped::ScopedTx;
 use crate::scoped::fence::{self, Tenant};
 use crate::scoped::sla::{self, SlaStatus};
-use crate::sql::{Arg, Parsed, Q};
+use crate::sql::{Arg, DbRow, Parsed, Q};
 use crate::{StoreError, now};
 
-use super::search::search_words;
+use super::search::{Matched, search_words};
 
 /// The most rows one list query reads: the API's largest page (200) and the one more row that
 /// tells whether another page follows.
@@ -356,8 +356,7 @@ impl ScopedTx<'_> {
     /// One page of tickets in scope matching `filter`, most recently updated first, reading
     /// `columns` of the tickets table alone: the planner walks an (updated_at) index and stops
     /// after one page. Names are read after, once each ([`ScopedTx::names_of`]).
-    /// `matched`: on PostgreSQL, the tickets a search matched, best first
-    /// ([`ScopedTx::search_matched`]).
+    /// `matched`: what a search matched, as [`Matched::best`] gives it to the query.
     pub(super) fn list_query(
         &self,
         columns: &str,
@@ -432,6 +431,39 @@ impl ScopedTx<'_> {
         query
     }
 
+    /// The rows of one page of tickets in scope matching `filter` ([`ScopedTx::list_query`]).
+    ///
+    /// A search on SQLite reads the fewest of its best matches that fill the page: the best
+    /// `2 × (offset + limit) + 64`, then four times as many while the fence (a status filter,
+    /// another requester's tickets) leaves the page short, up to all of them. Every match read
+    /// is a ticket looked up and sorted, and a common word in a large company matches the cap
+    /// (2,000): reading them all was most of such a search. The page is the same either way,
+    /// since the matches are ordered as the query orders them.
+    pub(super) async fn list_rows<T: DbRow>(
+        &mut self,
+        columns: &str,
+        filter: &TicketQuery,
+        at: i64,
+    ) -> Result<Vec<T>, StoreError> {
+        let matched = self.search_matched(filter).await?;
+        let Matched::Rows(best_first) = &matched else {
+            // PostgreSQL ranks and caps its matches in the search itself: one query.
+            let query = self.list_query(columns, filter, at, &matched.best(usize::MAX));
+            return self.tx.all(query).await;
+        };
+        let limit = filter.limit.clamp(1, MAX_LIST_ROWS) as usize;
+        let mut read = (filter.offset.max(0) as usize + limit) * 2 + 64;
+        loop {
+            let read_now = read.min(best_first.len());
+            let query = self.list_query(columns, filter, at, &matched.best(read_now));
+            let rows: Vec<T> = self.tx.all(query).await?;
+            if rows.len() >= limit || read_now == best_first.len() {
+                return Ok(rows);
+            }
+            read = read_now * 4;
+        }
+    }
+
     /// Tickets in scope, most recently updated first, with everything the desk works with.
     pub async fn tickets(
         &mut self,
@@ -439,9 +471,7 @@ impl ScopedTx<'_> {
     ) -> Result<Vec<TicketSummary>, StoreError> {
         self.scope.may(Action::ViewTickets)?;
         let at = now();
-        let matched = self.search_matched(filter).await?;
-        let query = self.list_query(PAGE_COLUMNS, filter, at, &matched);
-        let rows: Vec<PageRow> = self.tx.all(query).await?;
+        let rows: Vec<PageRow> = self.list_rows(PAGE_COLUMNS, filter, at).await?;
         if rows.is_empty() {
             return Ok(Vec::new());
         }

@@ -189,8 +189,12 @@ impl ScopedTx<'_> {
         session: Option<SessionVersions>,
     ) -> Result<Arc<PortalPage>, StoreError> {
         self.scope.may(Action::ViewTickets)?;
-        let matched = self.search_matched(filter).await?;
-        let query = self.list_query(PORTAL_PAGE_COLUMNS, filter, now(), &matched);
+        if !filter.search.trim().is_empty() {
+            // Never kept (see `portal_page`).
+            let rows = self.list_rows(PORTAL_PAGE_COLUMNS, filter, now()).await?;
+            return Ok(Arc::new(self.portal_page_of(rows).await?));
+        }
+        let query = self.list_query(PORTAL_PAGE_COLUMNS, filter, now(), "");
         self.portal_page(query, filter, session).await
     }
 
@@ -270,6 +274,11 @@ impl ScopedTx<'_> {
     /// Reads a client's list page: its rows, then the names of their sites and requesters.
     async fn read_portal_page(&mut self, query: Q) -> Result<PortalPage, StoreError> {
         let rows: Vec<PortalPageRow> = self.tx.all(query).await?;
+        self.portal_page_of(rows).await
+    }
+
+    /// A client's list page of the rows read: the names of their sites and requesters read.
+    async fn portal_page_of(&mut self, rows: Vec<PortalPageRow>) -> Result<PortalPage, StoreError> {
         if rows.is_empty() {
             return Ok(PortalPage::new(Vec::new()));
         }

@@ -25,6 +25,34 @@ pub(super) fn search_words(search: &str) -> Vec<String> {
 /// [`ScopedTx::search_matches`]).
 const SEARCH_MATCH_CAP: i64 = 1_000;
 
+/// What a search matched ([`ScopedTx::search_matched`]), before the fence.
+pub(super) enum Matched {
+    /// SQLite: the index rows matched as `(row, rank)`, best first
+    /// ([`ScopedTx::sqlite_search`]).
+    Rows(Vec<(i64, u8)>),
+    /// PostgreSQL: the ticket ids matched, best first, comma-separated
+    /// ([`ScopedTx::postgres_search`]).
+    Ids(String),
+}
+
+impl Matched {
+    /// The argument of [`ScopedTx::search_matches`] for the `n` best matches: on SQLite a JSON
+    /// array of `[row, rank]`; on PostgreSQL every id (its list is read whole).
+    pub(super) fn best(&self, n: usize) -> String {
+        match self {
+            Matched::Rows(rows) => {
+                let pairs: Vec<String> = rows
+                    .iter()
+                    .take(n)
+                    .map(|(row, rank)| format!("[{row},{rank}]"))
+                    .collect();
+                format!("[{}]", pairs.join(","))
+            }
+            Matched::Ids(ids) => ids.clone(),
+        }
+    }
+}
+
 /// A ticket number the search may mean (`1042` or `#1042`): a search of that one word.
 fn searched_number(search: &str) -> Option<i64> {
     let word = search.trim();
@@ -109,22 +137,22 @@ impl ScopedTx<'_> {
         }
     }
 
-    /// What a search matched, for [`ScopedTx::search_matches`]: on SQLite the index rows as a
-    /// JSON array of `[row, rank]` ([`ScopedTx::sqlite_search`]), on PostgreSQL the ticket ids
-    /// best first ([`ScopedTx::postgres_search`]); empty when not searching.
+    /// What a search matched, for [`ScopedTx::search_matches`] ([`Matched`]); nothing when not
+    /// searching.
     pub(super) async fn search_matched(
         &mut self,
         filter: &TicketQuery,
-    ) -> Result<String, StoreError> {
+    ) -> Result<Matched, StoreError> {
         if self.tx.is_postgres() {
-            self.postgres_search(filter).await
+            Ok(Matched::Ids(self.postgres_search(filter).await?))
         } else {
-            self.sqlite_search(filter).await
+            Ok(Matched::Rows(self.sqlite_search(filter).await?))
         }
     }
 
-    /// SQLite: the index rows a search matches, `[row, rank]` with rank 0 for a title match and
-    /// 1 for the rest, at most the [`SEARCH_MATCH_CAP`] newest of each.
+    /// SQLite: the index rows a search matches, `(row, rank)` with rank 0 for a title match and
+    /// 1 for the rest, at most the [`SEARCH_MATCH_CAP`] newest of each, best first (the lowest
+    /// rank, then the newest).
     ///
     /// Title matches first, then the rest, each newest first: at most the cap of each, so a word
     /// in every one of a company's 100,000 tickets costs what a word in a thousand does (more is
@@ -136,10 +164,10 @@ impl ScopedTx<'_> {
     /// documents backwards only by loading all of them, every tenant's (a common word's prefix
     /// is in tens of thousands of documents), which was half of a search. Only when a match
     /// passes the cap is it read again newest first, to keep the newest.
-    async fn sqlite_search(&mut self, filter: &TicketQuery) -> Result<String, StoreError> {
+    async fn sqlite_search(&mut self, filter: &TicketQuery) -> Result<Vec<(i64, u8)>, StoreError> {
         let words = search_words(&filter.search);
         if words.is_empty() {
-            return Ok(String::new());
+            return Ok(Vec::new());
         }
         let companies: Vec<String> = match (filter.company, self.scope.companies()) {
             (Some(company), _) => vec![company.as_text()],
@@ -180,11 +208,9 @@ impl ScopedTx<'_> {
                 found.entry(row).or_insert(rank);
             }
         }
-        let pairs: Vec<String> = found
-            .into_iter()
-            .map(|(row, rank)| format!("[{row},{rank}]"))
-            .collect();
-        Ok(format!("[{}]", pairs.join(",")))
+        let mut best_first: Vec<(i64, u8)> = found.into_iter().collect();
+        best_first.sort_unstable_by_key(|&(row, rank)| (rank, std::cmp::Reverse(row)));
+        Ok(best_first)
     }
 
     /// PostgreSQL: the tickets a search matches, best first (`ts_rank`, title words weighing
