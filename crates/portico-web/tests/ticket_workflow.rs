@@ -1829,26 +1829,26 @@ async fn the_queue_of_an_msp_with_hundreds_of_clients_has_no_picker_of_them() {
     assert!(workspace_form.contains("opens from its page"));
 }
 
-/// A word in more tickets than a search ranks (1,000): the newest of them come first, and the
-/// oldest are past the cap.
-#[tokio::test]
-async fn a_search_matching_more_than_its_cap_shows_the_newest() {
-    use portico_core::{TicketPriority, TicketStatus};
-    use portico_store::system::SeedTicket;
-    let app = TestApp::spawn().await;
+/// Seeds `count` tickets of company A's member, the `n`th `(title, status)` of `ticket(n)`, each a
+/// second newer than the one before.
+async fn seed_member_tickets(
+    app: &TestApp,
+    count: i64,
+    ticket: impl Fn(i64) -> (String, portico_core::TicketStatus),
+) {
     let mut tx = app.store().system_unscoped().await.unwrap();
     let start = portico_store::now() - 100_000;
-    for n in 0..1_005 {
-        let title = format!("Zebraphone {n:04} will not ring");
+    for n in 0..count {
+        let (title, status) = ticket(n);
         tx.add_ticket(
             app.fx.ws1,
-            &SeedTicket {
+            &portico_store::system::SeedTicket {
                 company: app.fx.company_a,
                 site: Some(app.fx.site_a1),
                 requester: Some(app.fx.portal(Who::Member)),
                 title: &title,
-                status: TicketStatus::New,
-                priority: TicketPriority::Normal,
+                status,
+                priority: portico_core::TicketPriority::Normal,
                 created_at: start + n,
             },
         )
@@ -1856,6 +1856,20 @@ async fn a_search_matching_more_than_its_cap_shows_the_newest() {
         .unwrap();
     }
     tx.commit().await.unwrap();
+}
+
+/// A word in more tickets than a search ranks (1,000): the newest of them come first, and the
+/// oldest are past the cap.
+#[tokio::test]
+async fn a_search_matching_more_than_its_cap_shows_the_newest() {
+    let app = TestApp::spawn().await;
+    seed_member_tickets(&app, 1_005, |n| {
+        (
+            format!("Zebraphone {n:04} will not ring"),
+            portico_core::TicketStatus::New,
+        )
+    })
+    .await;
     let found = get(&app, Who::Owner, "/tickets?status=all&q=zebraphone").await;
     assert_eq!(found.status, 200, "{}", found.body);
     assert!(found.body.contains("Zebraphone 1004"), "{}", found.body);
@@ -1874,33 +1888,17 @@ async fn a_search_matching_more_than_its_cap_shows_the_newest() {
 /// newer open ones. Its pages are those of the full ordering, on both surfaces.
 #[tokio::test]
 async fn a_search_whose_best_matches_are_fenced_out_still_fills_its_pages() {
-    use portico_core::{TicketPriority, TicketStatus};
-    use portico_store::system::SeedTicket;
+    use portico_core::TicketStatus;
     let app = TestApp::spawn().await;
-    let mut tx = app.store().system_unscoped().await.unwrap();
-    let start = portico_store::now() - 100_000;
-    for n in 0..300 {
-        let title = format!("Kettlewire {n:04} trips the breaker");
-        tx.add_ticket(
-            app.fx.ws1,
-            &SeedTicket {
-                company: app.fx.company_a,
-                site: Some(app.fx.site_a1),
-                requester: Some(app.fx.portal(Who::Member)),
-                title: &title,
-                status: if n < 30 {
-                    TicketStatus::Resolved
-                } else {
-                    TicketStatus::Open
-                },
-                priority: TicketPriority::Normal,
-                created_at: start + n,
-            },
-        )
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
+    seed_member_tickets(&app, 300, |n| {
+        let status = if n < 30 {
+            TicketStatus::Resolved
+        } else {
+            TicketStatus::Open
+        };
+        (format!("Kettlewire {n:04} trips the breaker"), status)
+    })
+    .await;
     let shown = |body: &str| -> Vec<u32> {
         body.match_indices("Kettlewire ")
             .filter_map(|(at, _)| body.get(at + 11..at + 15)?.parse().ok())
