@@ -336,6 +336,51 @@ async fn a_large_batch_is_appended_whole_and_in_order() {
 }
 
 #[tokio::test]
+async fn a_batch_over_many_chains_appends_each_whole() {
+    // The recorder's batch holds views of many companies at once: chains with entries and
+    // chains without (their heads made in the batch), and the workspace's own. Appended twice,
+    // so that the second batch starts from the heads the first one wrote.
+    let w = world().await;
+    w.record(2).await;
+    let mut tx = w.store.system_unscoped().await.unwrap();
+    let mut companies = vec![Some(w.a), Some(w.b), None];
+    for name in ["Cedar", "Dunmore", "Elm Street", "Fairhaven"] {
+        let company = tx
+            .add_company(w.ws, name, "Plan", Some(100), Some(10), "AUD", true)
+            .await
+            .unwrap();
+        companies.push(Some(company));
+    }
+    tx.commit().await.unwrap();
+    let owner = w.scope(w.owner).await;
+    for round in 0..2 {
+        let tx = w.store.scoped(&owner).await.unwrap();
+        for i in 0..5 {
+            for company in &companies {
+                tx.audit_view(
+                    AuditAction::RecordViewed,
+                    *company,
+                    AuditTarget::new("asset", i, format!("Asset {round}.{i}")),
+                    "",
+                )
+                .unwrap();
+            }
+        }
+        drop(tx);
+        assert_eq!(w.store.flush_audit().await.unwrap(), 35);
+        assert!(w.verify().await.is_empty(), "{:?}", w.verify().await);
+    }
+    let chain = w.chain_a().await;
+    assert_eq!(chain.len(), 12);
+    for (i, entry) in chain.iter().enumerate() {
+        assert_eq!(entry.seq, i as i64 + 1);
+    }
+    let labels: Vec<&str> = chain[2..].iter().map(|e| e.target_label.as_str()).collect();
+    assert_eq!(labels[..2], ["Asset 0.0", "Asset 0.1"]);
+    assert_eq!(labels[5..7], ["Asset 1.0", "Asset 1.1"]);
+}
+
+#[tokio::test]
 async fn each_reader_sees_only_the_chains_its_scope_holds() {
     let w = world().await;
     let owner = w.scope(w.owner).await;

@@ -12,7 +12,7 @@ pub mod chain;
 #[cfg(feature = "system")]
 pub mod verify;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -279,37 +279,41 @@ pub(crate) async fn append(tx: &mut Tx, log: &AuditLog, entry: &Pending) -> Resu
     append_all(tx, log, std::slice::from_ref(entry)).await
 }
 
-/// A chain: its workspace, and its company (`None`: the workspace's own chain).
-type ChainKey = (WorkspaceId, Option<CompanyId>);
-
 /// Appends entries to their chains in `tx`, in order, and signs a chain's head wherever a
-/// checkpoint falls due. Each chain's head is read once (on PostgreSQL locked, which orders
-/// concurrent appends to one chain; SQLite has a single writer) and written once, with an
-/// UPDATE rather than an upsert; the entries go in INSERTs of up to 64 rows. On SQLite those
-/// INSERTs need statement journals (the table's constraints may abort one halfway), which the
-/// recorder's connection keeps in memory (see `LitePool::begin_recording`).
+/// checkpoint falls due. However many chains a batch touches (the recorder's views come from
+/// every company at once), their heads are read in one statement (on PostgreSQL locked, which
+/// orders concurrent appends to one chain; SQLite has a single writer), the entries go in
+/// INSERTs of up to 64 rows whatever their chains, and the heads are written in one UPDATE: a
+/// batch costs a few statements, not three for each chain. On SQLite those INSERTs need
+/// statement journals (the table's constraints may abort one halfway), which the recorder's
+/// connection keeps in memory (see `LitePool::begin_recording`).
 pub(crate) async fn append_all(
     tx: &mut Tx,
     log: &AuditLog,
     entries: &[Pending],
 ) -> Result<(), StoreError> {
-    // Each chain's entries in the order they came, chains in the order first seen.
-    let mut chains: Vec<(ChainKey, Vec<&Pending>)> = Vec::new();
-    let mut index: HashMap<ChainKey, usize> = HashMap::new();
+    // Each chain's entries in the order they came, by (workspace, chain): the order in which
+    // their heads are locked, the same for every appender.
+    let mut chains: BTreeMap<(String, String), Vec<&Pending>> = BTreeMap::new();
     for entry in entries {
-        let key = (entry.workspace, entry.chain);
-        let at = *index.entry(key).or_insert_with(|| {
-            chains.push((key, Vec::new()));
-            chains.len() - 1
-        });
-        chains[at].1.push(entry);
+        chains
+            .entry((entry.workspace.as_text(), text(entry.chain)))
+            .or_default()
+            .push(entry);
     }
-    for ((workspace, chain_company), chain_entries) in chains {
-        let workspace_text = workspace.as_text();
-        let chain = text(chain_company);
-        let (mut seq, mut hash) = head(tx, &workspace_text, &chain, chain_company).await?;
+    if chains.is_empty() {
+        return Ok(());
+    }
+    let mut heads = heads(tx, chains.keys()).await?;
+    let mut rows = EntryRows::default();
+    // Each chain's new head: [workspace, chain, seq, hash, signed seq, signed at] (the last two
+    // null when no checkpoint fell due).
+    let mut moved: Vec<serde_json::Value> = Vec::with_capacity(chains.len());
+    for ((workspace_text, chain), chain_entries) in chains {
+        let (mut seq, mut hash) = heads
+            .remove(&(workspace_text.clone(), chain.clone()))
+            .ok_or(StoreError::NotFound)?;
         let mut signed: Option<i64> = None;
-        let mut rows = EntryRows::default();
         for entry in chain_entries {
             seq += 1;
             let mut stored = StoredEntry {
@@ -343,61 +347,107 @@ pub(crate) async fn append_all(
                 let signing = log.key.signing_key(&workspace_text);
                 let checkpoint =
                     Checkpoint::sign(&signing, &workspace_text, &chain, seq, &hash, at_ms);
-                insert_checkpoint(tx, &checkpoint, chain_company).await?;
+                insert_checkpoint(tx, &checkpoint, entry.chain).await?;
                 signed = Some(at_ms);
             }
         }
-        rows.insert(tx).await?;
-        let mut update = crate::sql::Q::new("UPDATE audit_heads SET seq = ");
-        update.arg(seq).sql(", hash = ").arg(hash.as_str());
-        if let Some(at) = signed {
-            update
-                .sql(", signed_seq = ")
-                .arg(seq - seq % log.checkpoint_every)
-                .sql(", signed_at_ms = ")
-                .arg(at);
-        }
-        update
-            .sql(" WHERE workspace_id = ")
-            .arg(workspace_text.as_str())
-            .sql(" AND chain = ")
-            .arg(chain.as_str());
-        tx.exec(update).await?;
+        let signed_seq = signed.map(|_| seq - seq % log.checkpoint_every);
+        moved.push(serde_json::json!([
+            workspace_text,
+            chain,
+            seq,
+            hash,
+            signed_seq,
+            signed
+        ]));
     }
+    rows.insert(tx).await?;
+    let mut update = crate::sql::Q::new(
+        "UPDATE audit_heads AS h SET seq = v.seq, hash = v.hash, \
+         signed_seq = COALESCE(v.signed_seq, h.signed_seq), \
+         signed_at_ms = COALESCE(v.signed_at_ms, h.signed_at_ms) \
+         FROM (SELECT k.value ->> 0 AS workspace_id, k.value ->> 1 AS chain, \
+         CAST(k.value ->> 2 AS BIGINT) AS seq, k.value ->> 3 AS hash, \
+         CAST(k.value ->> 4 AS BIGINT) AS signed_seq, CAST(k.value ->> 5 AS BIGINT) AS signed_at_ms \
+         FROM ",
+    );
+    json_elements(&mut update, tx, serde_json::Value::Array(moved).to_string());
+    update.sql(") AS v WHERE h.workspace_id = v.workspace_id AND h.chain = v.chain");
+    tx.exec(update).await?;
     Ok(())
 }
 
-/// A chain's head (last seq and hash), made at seq 0 on its first entry; locked on PostgreSQL
-/// until the transaction ends.
-async fn head(
-    tx: &mut Tx,
-    workspace: &str,
-    chain: &str,
-    company: Option<CompanyId>,
-) -> Result<(i64, String), StoreError> {
-    let lock = if tx.is_postgres() { " FOR UPDATE" } else { "" };
-    let read = || {
-        crate::sql::Q::with(
-            &format!(
-                "SELECT seq, hash FROM audit_heads WHERE workspace_id = $1 AND chain = $2{lock}"
-            ),
-            vec![workspace.into(), chain.into()],
-        )
-    };
-    if let Some(head) = tx.optional(read()).await? {
-        return Ok(head);
+/// `<elements of the JSON array> AS k`, each element as `k.value` (PostgreSQL
+/// `json_array_elements`, SQLite `json_each`).
+fn json_elements(query: &mut crate::sql::Q, tx: &Tx, array: String) {
+    if tx.is_postgres() {
+        query
+            .sql("json_array_elements(CAST(")
+            .arg(array)
+            .sql(" AS JSON)) AS k");
+    } else {
+        query.sql("json_each(").arg(array).sql(") AS k");
     }
-    // Two first entries at once on PostgreSQL: one makes the row, both then lock it.
-    tx.exec(q!(
-        "INSERT INTO audit_heads (workspace_id, chain, company_id, seq, hash) \
-         VALUES ($1, $2, $3, 0, $4) ON CONFLICT (workspace_id, chain) DO NOTHING",
-        workspace,
-        chain,
-        company,
-        GENESIS
-    ))
-    .await?;
-    tx.optional(read()).await?.ok_or(StoreError::NotFound)
+}
+
+/// The heads (last seq and hash) of the chains named `(workspace, chain)`, each made at seq 0
+/// on its first entry: one statement for all (two more if any is new). On PostgreSQL they are
+/// locked until the transaction ends, in the order of their keys, so that two appenders of
+/// the same chains (two instances' recorders) wait for each other rather than deadlock.
+async fn heads<'k>(
+    tx: &mut Tx,
+    chains: impl Iterator<Item = &'k (String, String)>,
+) -> Result<HashMap<(String, String), (i64, String)>, StoreError> {
+    let keys: Vec<&(String, String)> = chains.collect();
+    let read = |tx: &Tx, keys: &[&(String, String)]| {
+        let mut query = crate::sql::Q::new("SELECT h.workspace_id, h.chain, h.seq, h.hash FROM ");
+        json_elements(&mut query, tx, key_array(keys));
+        query.sql(
+            " JOIN audit_heads h ON h.workspace_id = k.value ->> 0 AND h.chain = k.value ->> 1 \
+             ORDER BY h.workspace_id, h.chain",
+        );
+        if tx.is_postgres() {
+            query.sql(" FOR UPDATE OF h");
+        }
+        query
+    };
+    let found: Vec<(String, String, i64, String)> = tx.all(read(tx, &keys)).await?;
+    let mut heads: HashMap<(String, String), (i64, String)> = found
+        .into_iter()
+        .map(|(workspace, chain, seq, hash)| ((workspace, chain), (seq, hash)))
+        .collect();
+    let missing: Vec<&(String, String)> = keys
+        .into_iter()
+        .filter(|key| !heads.contains_key(*key))
+        .collect();
+    if !missing.is_empty() {
+        // Two first entries at once on PostgreSQL: one makes the row, both then lock it.
+        let mut insert = crate::sql::Q::new(
+            "INSERT INTO audit_heads (workspace_id, chain, company_id, seq, hash) \
+             SELECT k.value ->> 0, k.value ->> 1, NULLIF(k.value ->> 1, ''), 0, ",
+        );
+        insert.arg(GENESIS).sql(" FROM ");
+        json_elements(&mut insert, tx, key_array(&missing));
+        // `WHERE true`: SQLite would read `ON` as the start of a join's constraint.
+        insert.sql(" WHERE true ON CONFLICT (workspace_id, chain) DO NOTHING");
+        tx.exec(insert).await?;
+        let made: Vec<(String, String, i64, String)> = tx.all(read(tx, &missing)).await?;
+        heads.extend(
+            made.into_iter()
+                .map(|(workspace, chain, seq, hash)| ((workspace, chain), (seq, hash))),
+        );
+    }
+    Ok(heads)
+}
+
+/// `[[workspace, chain], …]`, the chains' keys as a JSON array.
+fn key_array(keys: &[&(String, String)]) -> String {
+    serde_json::Value::Array(
+        keys.iter()
+            .map(|(workspace, chain)| serde_json::json!([workspace, chain]))
+            .collect(),
+    )
+    .to_string()
 }
 
 /// Entries waiting to be inserted, as the arguments of their rows, many rows to a statement:
