@@ -65,8 +65,8 @@ crate::sql::db_row!(TokenRow {
 fn token_lookup(token_hash: &str, workspace: portico_core::WorkspaceId, now: i64) -> crate::sql::Q {
     q!(
         "SELECT t.id, t.name, t.company_id, t.access, t.created_by, t.expires_at, t.last_used_at, \
-         COALESCE(v.version, 0) AS principal_version FROM api_tokens t \
-         LEFT JOIN principal_versions v ON v.workspace_id = t.workspace_id \
+         COALESCE((SELECT v.version FROM principal_versions v WHERE v.workspace_id = $2), 0) \
+         AS principal_version FROM api_tokens t \
          WHERE t.token_hash = $1 AND t.workspace_id = $2 AND t.revoked_at IS NULL AND t.expires_at > $3",
         token_hash,
         workspace,
@@ -95,16 +95,14 @@ impl AuthTx {
         let token_hash = token::hash(bearer);
         let row: Option<TokenRow> = match (self.tx.unstarted_postgres(), self.tx.unstarted_sqlite())
         {
-            // PostgreSQL, no transaction begun: a function that sets the sign-in fence itself
-            // (migration 0071), one round trip.
+            // PostgreSQL, no transaction begun: one statement on a lookup connection, which
+            // holds the sign-in fence already (`pg_lane`): one round trip.
             (Some(lookups), _) => {
                 lookups
-                    .optional(&q!(
-                        "SELECT * FROM portico_api_token_lookup($1, $2, $3)",
-                        self.workspace,
-                        &token_hash,
-                        now
-                    ))
+                    .optional(
+                        &self.workspace.as_text(),
+                        &token_lookup(&token_hash, self.workspace, now),
+                    )
                     .await?
             }
             // SQLite, no transaction begun: one statement is its own read transaction, which

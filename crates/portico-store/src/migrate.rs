@@ -746,6 +746,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "tickets autovacuum",
         include_str!("../migrations/postgres/0079_tickets_autovacuum.sql"),
     ),
+    (
+        80,
+        "lookups as statements",
+        include_str!("../migrations/postgres/0080_lookups_as_statements.sql"),
+    ),
 ];
 
 /// How a migration that manages its own transaction begins.

@@ -1,6 +1,12 @@
 //! PostgreSQL connections for the lookup every request runs first, a single read in
-//! autocommit: the session lookup (a database function that sets its own fence, migration
-//! 0025) and the API token lookup (0071).
+//! autocommit: the session lookup and the API token lookup.
+//!
+//! A lookup reads under the sign-in fence (the workspace, every company, the `auth` surface),
+//! which a lane connection keeps as settings of its own session: it runs these lookups and
+//! nothing else, so the fence is set once per connection (and again only when a lookup of
+//! another workspace takes it), and a lookup is one plain statement. Before, each lookup was a
+//! database function that set the fence for its own transaction (migrations 0025, 0071):
+//! PL/pgSQL's call and the settings cost a third of the lookup inside the server.
 //!
 //! sqlx's pool tests each connection it takes back with a round trip of its own, so that a
 //! connection left mid-statement by a cancelled future, or inside a transaction, is caught
@@ -8,11 +14,11 @@
 //! wake-up of the server's process and keeps the connection from the next request meanwhile;
 //! on a page served from memory the lookup is the request's only statement, so the tests were
 //! half of its round trips. A lookup leaves its connection in neither state once it has read
-//! its answer (its settings are transaction-local, and its transaction ends with it). So here a
-//! connection goes back only from a lookup that completed; one whose lookup failed or was
-//! cancelled is closed instead. As in the pool, a connection idle for a while is tested before
-//! it is used, and one the server closed meanwhile (a restart, `idle_session_timeout`) is
-//! replaced: its lookup runs once more on a new connection.
+//! its answer (its transaction ends with it). So here a connection goes back only from a lookup
+//! that completed; one whose lookup failed or was cancelled is closed instead. As in the pool,
+//! a connection idle for a while is tested before it is used, and one the server closed
+//! meanwhile (a restart, `idle_session_timeout`) is replaced: its lookup runs once more on a
+//! new connection.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -46,9 +52,16 @@ struct Inner {
 
 struct Idle {
     conn: PgConnection,
+    /// The workspace whose sign-in fence the connection's session holds.
+    workspace: String,
     opened: Instant,
     since: Instant,
 }
+
+/// The sign-in fence of the workspace `$1`, for the rest of the connection's session.
+const SIGN_IN_FENCE: &str = "SELECT set_config('app.workspace_id', $1, false), \
+     set_config('app.company_ids', '*', false), set_config('app.surface', 'auth', false), \
+     set_config('app.principal', '', false)";
 
 impl PgLane {
     pub(crate) fn new(options: PgConnectOptions, size: u32) -> PgLane {
@@ -61,11 +74,15 @@ impl PgLane {
         }
     }
 
-    /// The first row of `q`, if any. `q` must only read, and set nothing beyond its own
-    /// transaction (`set_config(…, true)`): it may run twice, and its connection serves the
-    /// next lookup as it is.
-    pub(crate) async fn optional<T: DbRow>(&self, q: &Q) -> Result<Option<T>, StoreError> {
-        let row = tokio::time::timeout(LOOKUP_TIMEOUT, self.inner.run(q))
+    /// The first row of `q`, read under the sign-in fence of `workspace` (which `q` must
+    /// also write itself, as every query of the store does), if any. `q` must only read and
+    /// set nothing: it may run twice, and its connection serves the next lookup as it is.
+    pub(crate) async fn optional<T: DbRow>(
+        &self,
+        workspace: &str,
+        q: &Q,
+    ) -> Result<Option<T>, StoreError> {
+        let row = tokio::time::timeout(LOOKUP_TIMEOUT, self.inner.run(workspace, q))
             .await
             .map_err(|_| sqlx::Error::PoolTimedOut)??;
         row.as_ref().map(|r| T::decode(&RowRef::Pg(r))).transpose()
@@ -73,7 +90,11 @@ impl PgLane {
 }
 
 impl Inner {
-    async fn run(&self, q: &Q) -> Result<Option<sqlx::postgres::PgRow>, sqlx::Error> {
+    async fn run(
+        &self,
+        workspace: &str,
+        q: &Q,
+    ) -> Result<Option<sqlx::postgres::PgRow>, sqlx::Error> {
         let _permit = self
             .permits
             .acquire()
@@ -83,10 +104,15 @@ impl Inner {
             let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
             // Those past their lifetime are closed wherever they are in the list.
             idle.retain(|k| k.opened.elapsed() < MAX_LIFETIME);
-            idle.pop()
+            // The last used of those fenced for this workspace, else the last used.
+            match idle.iter().rposition(|k| k.workspace == workspace) {
+                Some(at) => Some(idle.remove(at)),
+                None => idle.pop(),
+            }
         };
         if let Some(Idle {
             mut conn,
+            workspace: fenced_for,
             opened,
             since,
         }) = kept
@@ -96,12 +122,15 @@ impl Inner {
                 if since.elapsed() >= TEST_AFTER_IDLE {
                     conn.ping().await?;
                 }
+                if fenced_for != workspace {
+                    fence(&mut conn, workspace).await?;
+                }
                 crate::sql::pg_query(q).fetch_optional(&mut conn).await
             }
             .await;
             match answer {
                 Ok(row) => {
-                    self.give_back(conn, opened);
+                    self.give_back(conn, workspace, opened);
                     return Ok(row);
                 }
                 Err(e) if !crate::sql::connection_lost(&e) => return Err(e),
@@ -111,17 +140,19 @@ impl Inner {
         }
         let mut conn = self.connect().await?;
         let opened = Instant::now();
+        fence(&mut conn, workspace).await?;
         let row = crate::sql::pg_query(q).fetch_optional(&mut conn).await?;
-        self.give_back(conn, opened);
+        self.give_back(conn, workspace, opened);
         Ok(row)
     }
 
-    fn give_back(&self, conn: PgConnection, opened: Instant) {
+    fn give_back(&self, conn: PgConnection, workspace: &str, opened: Instant) {
         self.idle
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(Idle {
                 conn,
+                workspace: workspace.to_owned(),
                 opened,
                 since: Instant::now(),
             });
@@ -142,6 +173,14 @@ impl Inner {
             }
         }
     }
+}
+
+/// Sets the sign-in fence of `workspace` on `conn` for the rest of its session.
+async fn fence(conn: &mut PgConnection, workspace: &str) -> Result<(), sqlx::Error> {
+    crate::sql::pg_query(&crate::sql::q!(SIGN_IN_FENCE, workspace))
+        .execute(conn)
+        .await
+        .map(|_| ())
 }
 
 /// Whether a failed connection attempt may succeed soon: refused or ended while the server

@@ -620,8 +620,9 @@ pub(crate) fn connection_lost(e: &sqlx::Error) -> bool {
 }
 
 impl Tx {
-    /// The lookup connections of a PostgreSQL read transaction not yet begun: a lookup that
-    /// sets its own fence (a database function) can run there without beginning one.
+    /// The lookup connections of a PostgreSQL read transaction not yet begun: a session's or
+    /// an API token's lookup runs there, under the sign-in fence they hold, without beginning
+    /// one.
     pub(crate) fn unstarted_postgres(&self) -> Option<&crate::pg_lane::PgLane> {
         match self {
             Tx::PendingPostgres(pending) => Some(&pending.lookups),

@@ -2227,6 +2227,60 @@ async fn end_app_connections(db: &TestDatabase) -> bool {
     true
 }
 
+/// On PostgreSQL a lookup connection keeps the sign-in fence of the workspace it last served
+/// (`pg_lane`): sessions of two workspaces looked up in turn each resolve on the connection the
+/// other just used, and a session never resolves in a workspace not its own.
+#[tokio::test]
+async fn sessions_of_two_workspaces_resolve_in_turn() {
+    let world = world().await;
+    let ours = world.session(Kind::Member).await;
+    let mut tx = world.store().system_unscoped().await.unwrap();
+    let user = tx
+        .add_portal_user(
+            world.ws2,
+            &SeedPortalUser {
+                company: world.company_c,
+                email: "lookup@c.test",
+                name: "lookup@c.test",
+                role: PortalRole::Member,
+                own_only: false,
+                billing_access: false,
+                password_hash: None,
+                sites: &[],
+            },
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut auth = world.store().auth(world.ws2).await.unwrap();
+    let theirs = auth
+        .create_session(&NewSession {
+            surface: SurfaceKind::Portal,
+            user: SessionUser::Portal(user),
+            ip: "127.0.0.1",
+            user_agent: "scoped-access test",
+            lifetime_secs: 3600,
+        })
+        .await
+        .unwrap();
+    auth.commit().await.unwrap();
+    let resolves = async |ws: WorkspaceId, token: &str| {
+        let mut auth = world.store().auth_read(ws).await.unwrap();
+        let resolved = auth
+            .resolve_session(token, SurfaceKind::Portal, 3600)
+            .await
+            .unwrap();
+        auth.commit().await.unwrap();
+        resolved.is_some()
+    };
+    for _ in 0..3 {
+        assert!(resolves(world.ws1, &ours).await, "ours, in our workspace");
+        assert!(resolves(world.ws2, &theirs).await, "theirs, in theirs");
+        assert!(!resolves(world.ws2, &ours).await, "ours, in theirs");
+        assert!(!resolves(world.ws1, &theirs).await, "theirs, in ours");
+    }
+}
+
 /// A request's session lookup runs on connections of its own, which on PostgreSQL are lent
 /// again without a round trip to test them (`pg_lane`), as the pool lends one used in the last
 /// few seconds: a connection that the server closed while it sat idle is replaced, and the
