@@ -96,7 +96,8 @@ impl AuthTx {
         let row: Option<TokenRow> = match (self.tx.unstarted_postgres(), self.tx.unstarted_sqlite())
         {
             // PostgreSQL, no transaction begun: one statement on a lookup connection, which
-            // holds the sign-in fence already (`pg_lane`): one round trip.
+            // holds the sign-in fence already (`pg_lane`): one round trip (two when the connection
+            // last served another workspace).
             (Some(lookups), _) => {
                 lookups
                     .optional(

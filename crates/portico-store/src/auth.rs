@@ -454,7 +454,8 @@ impl AuthTx {
         let now = now();
         let row: Option<SessionRow> = match self.tx.unstarted_postgres() {
             // PostgreSQL, no transaction begun: one statement on a lookup connection, which
-            // holds the sign-in fence already (`pg_lane`): one round trip.
+            // holds the sign-in fence already (`pg_lane`): one round trip (two when the connection
+            // last served another workspace).
             Some(lookups) => {
                 lookups
                     .optional(

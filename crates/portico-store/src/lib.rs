@@ -526,9 +526,9 @@ impl Store {
         &self,
         workspace: portico_core::WorkspaceId,
     ) -> Result<AuthTx, StoreError> {
-        // Begun only if more than the session lookup is needed: on PostgreSQL that lookup sets
-        // its own fence (see `AuthTx::resolve_session`), so a request whose principal is kept
-        // costs one round trip.
+        // Begun only if more than the session lookup is needed: on PostgreSQL that lookup runs
+        // on a connection that keeps the sign-in fence (see `AuthTx::resolve_session`), so a
+        // request whose principal is kept costs one round trip.
         let tx = self.begin_read_deferred(sql::Fence::auth(workspace.as_text()));
         Ok(AuthTx {
             tx,

@@ -58,11 +58,6 @@ struct Idle {
     since: Instant,
 }
 
-/// The sign-in fence of the workspace `$1`, for the rest of the connection's session.
-const SIGN_IN_FENCE: &str = "SELECT set_config('app.workspace_id', $1, false), \
-     set_config('app.company_ids', '*', false), set_config('app.surface', 'auth', false), \
-     set_config('app.principal', '', false)";
-
 impl PgLane {
     pub(crate) fn new(options: PgConnectOptions, size: u32) -> PgLane {
         PgLane {
@@ -177,7 +172,8 @@ impl Inner {
 
 /// Sets the sign-in fence of `workspace` on `conn` for the rest of its session.
 async fn fence(conn: &mut PgConnection, workspace: &str) -> Result<(), sqlx::Error> {
-    crate::sql::pg_query(&crate::sql::q!(SIGN_IN_FENCE, workspace))
+    let fence = crate::sql::Fence::auth(workspace.to_owned());
+    crate::sql::pg_query(&crate::sql::fence_query(&fence, true))
         .execute(conn)
         .await
         .map(|_| ())

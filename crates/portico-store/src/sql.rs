@@ -207,7 +207,8 @@ pub(crate) enum Tx {
 pub(crate) struct PendingPostgres {
     pub(crate) reads: crate::pg_reads::ReadLane,
     pub(crate) fence: Fence,
-    /// Where a lookup that sets its own fence runs without beginning the transaction.
+    /// Where the session's or API token's lookup runs without beginning the transaction, under
+    /// the sign-in fence its connections keep (`pg_lane`).
     pub(crate) lookups: crate::pg_lane::PgLane,
 }
 
@@ -472,15 +473,25 @@ tuple_rows!(
     (A: 0, B: 1, C: 2, D: 3, E: 4, F: 5)
 );
 
-/// The statement that sets a PostgreSQL transaction's row-level-security context.
-fn fence_query(fence: &Fence) -> Q {
-    q!(
+/// The statement that sets a PostgreSQL row-level-security context: for the transaction, or
+/// (`for_session`) for the rest of the connection's session, as the lookup connections keep the
+/// sign-in fence (`pg_lane`).
+pub(crate) fn fence_query(fence: &Fence, for_session: bool) -> Q {
+    let sql = if for_session {
+        "SELECT set_config('app.workspace_id', $1, false), set_config('app.company_ids', $2, false), \
+         set_config('app.surface', $3, false), set_config('app.principal', $4, false)"
+    } else {
         "SELECT set_config('app.workspace_id', $1, true), set_config('app.company_ids', $2, true), \
-         set_config('app.surface', $3, true), set_config('app.principal', $4, true)",
-        fence.workspace.as_str(),
-        fence.companies.as_str(),
-        fence.surface,
-        fence.principal.as_str()
+         set_config('app.surface', $3, true), set_config('app.principal', $4, true)"
+    };
+    Q::with(
+        sql,
+        vec![
+            fence.workspace.as_str().into(),
+            fence.companies.as_str().into(),
+            fence.surface.into(),
+            fence.principal.as_str().into(),
+        ],
     )
 }
 
@@ -520,7 +531,7 @@ pub(crate) async fn begin_fenced(
         Some(settings) => begin_with(pool, &format!("BEGIN; {settings}")).await,
         None => {
             let mut tx = begin_with(pool, "BEGIN").await?;
-            let q = fence_query(fence);
+            let q = fence_query(fence, false);
             Box::pin(pg_query(&q).execute(&mut *tx)).await?;
             Ok(tx)
         }
@@ -541,7 +552,7 @@ pub(crate) async fn begin_read(
         Some(settings) => Box::pin(lane.begin(&format!("{BEGIN}; {settings}"))).await,
         None => {
             let mut tx = Box::pin(lane.begin(BEGIN)).await?;
-            tx.execute(&fence_query(fence)).await?;
+            tx.execute(&fence_query(fence, false)).await?;
             Ok(tx)
         }
     }

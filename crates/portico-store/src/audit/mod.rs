@@ -292,8 +292,7 @@ pub(crate) async fn append_all(
     log: &AuditLog,
     entries: &[Pending],
 ) -> Result<(), StoreError> {
-    // Each chain's entries in the order they came, by (workspace, chain): the order in which
-    // their heads are locked, the same for every appender.
+    // Each chain's entries in the order they came, chains by (workspace, chain).
     let mut chains: BTreeMap<(String, String), Vec<&Pending>> = BTreeMap::new();
     for entry in entries {
         chains
@@ -371,9 +370,13 @@ pub(crate) async fn append_all(
          CAST(k.value ->> 4 AS BIGINT) AS signed_seq, CAST(k.value ->> 5 AS BIGINT) AS signed_at_ms \
          FROM ",
     );
+    let heads_moved = moved.len() as u64;
     json_elements(&mut update, tx, serde_json::Value::Array(moved).to_string());
     update.sql(") AS v WHERE h.workspace_id = v.workspace_id AND h.chain = v.chain");
-    tx.exec(update).await?;
+    // Every head read is written: one the fence hid meanwhile fails the append whole.
+    if tx.exec(update).await? != heads_moved {
+        return Err(StoreError::NotFound);
+    }
     Ok(())
 }
 
@@ -393,7 +396,11 @@ fn json_elements(query: &mut crate::sql::Q, tx: &Tx, array: String) {
 /// The heads (last seq and hash) of the chains named `(workspace, chain)`, each made at seq 0
 /// on its first entry: one statement for all (two more if any is new). On PostgreSQL they are
 /// locked until the transaction ends, in the order of their keys, so that two appenders of
-/// the same chains (two instances' recorders) wait for each other rather than deadlock.
+/// the same chains (two instances' recorders) wait for each other. Heads made here are locked
+/// after the rest: should another appender make one of them meanwhile and hold it while it
+/// waits for one of ours, PostgreSQL ends one of the two transactions as a deadlock, and the
+/// recorder appends its batch again on its next round. Only a chain's very first entry can
+/// meet this.
 async fn heads<'k>(
     tx: &mut Tx,
     chains: impl Iterator<Item = &'k (String, String)>,
