@@ -109,7 +109,12 @@ impl World {
     /// A new session of `kind`'s user, not yet resolved.
     async fn session(&self, kind: Kind) -> String {
         let (user, surface) = self.user(kind);
-        let mut auth = self.store().auth(self.ws1).await.unwrap();
+        self.session_in(self.ws1, user, surface).await
+    }
+
+    /// A new session of `user` in `ws` on `surface`, not yet resolved.
+    async fn session_in(&self, ws: WorkspaceId, user: SessionUser, surface: SurfaceKind) -> String {
+        let mut auth = self.store().auth(ws).await.unwrap();
         let token = auth
             .create_session(&NewSession {
                 surface,
@@ -2252,18 +2257,9 @@ async fn sessions_of_two_workspaces_resolve_in_turn() {
         .await
         .unwrap();
     tx.commit().await.unwrap();
-    let mut auth = world.store().auth(world.ws2).await.unwrap();
-    let theirs = auth
-        .create_session(&NewSession {
-            surface: SurfaceKind::Portal,
-            user: SessionUser::Portal(user),
-            ip: "127.0.0.1",
-            user_agent: "scoped-access test",
-            lifetime_secs: 3600,
-        })
-        .await
-        .unwrap();
-    auth.commit().await.unwrap();
+    let theirs = world
+        .session_in(world.ws2, SessionUser::Portal(user), SurfaceKind::Portal)
+        .await;
     let resolves = async |ws: WorkspaceId, token: &str| {
         let mut auth = world.store().auth_read(ws).await.unwrap();
         let resolved = auth

@@ -406,6 +406,11 @@ async fn heads<'k>(
     chains: impl Iterator<Item = &'k (String, String)>,
 ) -> Result<HashMap<(String, String), (i64, String)>, StoreError> {
     let keys: Vec<&(String, String)> = chains.collect();
+    type Head = (String, String, i64, String);
+    let by_key = |rows: Vec<Head>| {
+        rows.into_iter()
+            .map(|(workspace, chain, seq, hash)| ((workspace, chain), (seq, hash)))
+    };
     let read = |tx: &Tx, keys: &[&(String, String)]| {
         let mut query = crate::sql::Q::new("SELECT h.workspace_id, h.chain, h.seq, h.hash FROM ");
         json_elements(&mut query, tx, key_array(keys));
@@ -418,11 +423,8 @@ async fn heads<'k>(
         }
         query
     };
-    let found: Vec<(String, String, i64, String)> = tx.all(read(tx, &keys)).await?;
-    let mut heads: HashMap<(String, String), (i64, String)> = found
-        .into_iter()
-        .map(|(workspace, chain, seq, hash)| ((workspace, chain), (seq, hash)))
-        .collect();
+    let mut heads: HashMap<(String, String), (i64, String)> =
+        by_key(tx.all(read(tx, &keys)).await?).collect();
     let missing: Vec<&(String, String)> = keys
         .into_iter()
         .filter(|key| !heads.contains_key(*key))
@@ -438,11 +440,7 @@ async fn heads<'k>(
         // `WHERE true`: SQLite would read `ON` as the start of a join's constraint.
         insert.sql(" WHERE true ON CONFLICT (workspace_id, chain) DO NOTHING");
         tx.exec(insert).await?;
-        let made: Vec<(String, String, i64, String)> = tx.all(read(tx, &missing)).await?;
-        heads.extend(
-            made.into_iter()
-                .map(|(workspace, chain, seq, hash)| ((workspace, chain), (seq, hash))),
-        );
+        heads.extend(by_key(tx.all(read(tx, &missing)).await?));
     }
     Ok(heads)
 }
