@@ -349,6 +349,11 @@ pub(crate) const SQLITE: &[(i64, &str, &str)] = &[
         "psa files seen",
         include_str!("../migrations/sqlite/0068_psa_files_seen.sql"),
     ),
+    (
+        69,
+        "ticket page index numbered",
+        include_str!("../migrations/sqlite/0069_ticket_page_index_numbered.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -750,6 +755,16 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         80,
         "lookups as statements",
         include_str!("../migrations/postgres/0080_lookups_as_statements.sql"),
+    ),
+    (
+        81,
+        "ticket page index numbered",
+        include_str!("../migrations/postgres/0081_ticket_page_index_numbered.sql"),
+    ),
+    (
+        82,
+        "scope one company first",
+        include_str!("../migrations/postgres/0082_scope_one_company_first.sql"),
     ),
 ];
 

@@ -249,8 +249,7 @@ impl ScopedTx<'_> {
             None => {
                 query
                     .arg(CHANGE_PAGE + 1)
-                    .sql(" OFFSET ")
-                    .arg(filter.page.clamp(0, 10_000) * CHANGE_PAGE);
+                    .offset(filter.page.clamp(0, 10_000) * CHANGE_PAGE);
                 CHANGE_PAGE
             }
         };

@@ -462,8 +462,7 @@ impl ScopedTx<'_> {
             None => {
                 query
                     .arg(INVOICE_PAGE + 1)
-                    .sql(" OFFSET ")
-                    .arg(filter.page.clamp(0, 100_000) * INVOICE_PAGE);
+                    .offset(filter.page.clamp(0, 100_000) * INVOICE_PAGE);
                 INVOICE_PAGE
             }
         };

@@ -212,8 +212,7 @@ impl ScopedTx<'_> {
         query
             .sql(" ORDER BY m.starts_at DESC, m.id DESC LIMIT ")
             .arg(HISTORY_PAGE + 1)
-            .sql(" OFFSET ")
-            .arg(filter.page.clamp(0, 10_000) * HISTORY_PAGE);
+            .offset(filter.page.clamp(0, 10_000) * HISTORY_PAGE);
         let mut history: Vec<RecordRow> = self.tx.all(query).await?;
         let more = history.len() as i64 > HISTORY_PAGE;
         history.truncate(HISTORY_PAGE as usize);

@@ -315,8 +315,7 @@ impl ScopedTx<'_> {
         query
             .sql(" LIMIT ")
             .arg(PAGE_SIZE)
-            .sql(" OFFSET ")
-            .arg(wanted.page.max(0) * PAGE_SIZE);
+            .offset(wanted.page.max(0) * PAGE_SIZE);
         let mut rows: Vec<AssetRow> = self.tx.all(query).await?;
         let total = self.tx.count(count).await?;
         // The company's sites, read once: the page's site names (archived sites' too) and the
