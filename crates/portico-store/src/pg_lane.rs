@@ -14,8 +14,10 @@
 //! wake-up of the server's process and keeps the connection from the next request meanwhile;
 //! on a page served from memory the lookup is the request's only statement, so the tests were
 //! half of its round trips. A lookup leaves its connection in neither state once it has read
-//! its answer (its transaction ends with it). So here a connection goes back only from a lookup
-//! that completed; one whose lookup failed or was cancelled is closed instead. As in the pool,
+//! its answer (its transaction ends with it). So here a connection goes back at once from a
+//! lookup that completed; one whose lookup failed or was cancelled is first drained (what is
+//! left of its answer read, up to the server's ReadyForQuery) in a task of its own, and closed
+//! only when that fails ([`InUse`]). As in the pool,
 //! a connection idle for a while is tested before it is used, and one the server closed
 //! meanwhile (a restart, `idle_session_timeout`) is replaced: its lookup runs once more on a
 //! new connection.
@@ -25,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{ConnectOptions, Connection, PgConnection};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::StoreError;
 use crate::sql::{DbRow, Q, RowRef};
@@ -34,6 +36,8 @@ use crate::sql::{DbRow, Q, RowRef};
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
 /// A connection idle for longer is tested (a round trip) before its next lookup.
 const TEST_AFTER_IDLE: Duration = Duration::from_secs(5);
+/// How long a connection left mid-lookup may take to finish its answer before it is closed.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(1);
 /// A connection older than this is closed rather than used again (sqlx's pool default), so
 /// that none outlives a change of the server behind its address for long.
 const MAX_LIFETIME: Duration = Duration::from_secs(30 * 60);
@@ -47,7 +51,7 @@ pub(crate) struct PgLane {
 struct Inner {
     options: PgConnectOptions,
     idle: Mutex<Vec<Idle>>,
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
 }
 
 struct Idle {
@@ -64,7 +68,7 @@ impl PgLane {
             inner: Arc::new(Inner {
                 options,
                 idle: Mutex::new(Vec::new()),
-                permits: Semaphore::new(size.max(1) as usize),
+                permits: Arc::new(Semaphore::new(size.max(1) as usize)),
             }),
         }
     }
@@ -77,7 +81,7 @@ impl PgLane {
         workspace: &str,
         q: &Q,
     ) -> Result<Option<T>, StoreError> {
-        let row = tokio::time::timeout(LOOKUP_TIMEOUT, self.inner.run(workspace, q))
+        let row = tokio::time::timeout(LOOKUP_TIMEOUT, Inner::run(&self.inner, workspace, q))
             .await
             .map_err(|_| sqlx::Error::PoolTimedOut)??;
         row.as_ref().map(|r| T::decode(&RowRef::Pg(r))).transpose()
@@ -86,17 +90,16 @@ impl PgLane {
 
 impl Inner {
     async fn run(
-        &self,
+        this: &Arc<Inner>,
         workspace: &str,
         q: &Q,
     ) -> Result<Option<sqlx::postgres::PgRow>, sqlx::Error> {
-        let _permit = self
-            .permits
-            .acquire()
+        let mut permit = Arc::clone(&this.permits)
+            .acquire_owned()
             .await
             .map_err(|_| sqlx::Error::PoolClosed)?;
         let kept = {
-            let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+            let mut idle = this.idle.lock().unwrap_or_else(|e| e.into_inner());
             // Those past their lifetime are closed wherever they are in the list.
             idle.retain(|k| k.opened.elapsed() < MAX_LIFETIME);
             // The last used of those fenced for this workspace, else the last used.
@@ -106,38 +109,41 @@ impl Inner {
             }
         };
         if let Some(Idle {
-            mut conn,
+            conn,
             workspace: fenced_for,
             opened,
             since,
         }) = kept
         {
-            // Dropped before its answer is read (a cancelled request), `conn` is closed.
+            let mut in_use = InUse::new(this, conn, opened, permit);
             let answer = async {
+                let conn = in_use.conn();
                 if since.elapsed() >= TEST_AFTER_IDLE {
                     conn.ping().await?;
                 }
                 if fenced_for != workspace {
-                    fence(&mut conn, workspace).await?;
+                    fence(conn, workspace).await?;
                 }
-                crate::sql::pg_query(q).fetch_optional(&mut conn).await
+                crate::sql::pg_query(q).fetch_optional(conn).await
             }
             .await;
             match answer {
                 Ok(row) => {
-                    self.give_back(conn, workspace, opened);
+                    in_use.give_back(workspace);
                     return Ok(row);
                 }
                 Err(e) if !crate::sql::connection_lost(&e) => return Err(e),
                 // The server or the network ended the connection while it was idle.
-                Err(_) => {}
+                Err(_) => permit = in_use.close(),
             }
         }
-        let mut conn = self.connect().await?;
-        let opened = Instant::now();
-        fence(&mut conn, workspace).await?;
-        let row = crate::sql::pg_query(q).fetch_optional(&mut conn).await?;
-        self.give_back(conn, workspace, opened);
+        let conn = this.connect().await?;
+        let mut in_use = InUse::new(this, conn, Instant::now(), permit);
+        fence(in_use.conn(), workspace).await?;
+        let row = crate::sql::pg_query(q)
+            .fetch_optional(in_use.conn())
+            .await?;
+        in_use.give_back(workspace);
         Ok(row)
     }
 
@@ -167,6 +173,77 @@ impl Inner {
                 other => return other,
             }
         }
+    }
+}
+
+/// A lane connection lent to one lookup, with the lookup's permit.
+///
+/// Dropped before the lookup has read its answer (the request was cancelled: its client went
+/// away, a load generator stopped) or after it failed, the connection may be mid-statement.
+/// Closing it cost a new server process and the first plans it then makes, and a burst of
+/// them, as when many clients leave at once, fell on the requests just after; so it is drained
+/// in a task of its own (sqlx's ping reads up to the server's ReadyForQuery, as its pool does
+/// for every connection it takes back) and kept, or closed when that fails within
+/// [`DRAIN_TIMEOUT`]. Whether its fence statement ran is not known then, so it is kept as
+/// fenced for no workspace: its next lookup sets the fence first. The permit is held until
+/// then, so the lane never has more than its size.
+struct InUse {
+    conn: Option<PgConnection>,
+    opened: Instant,
+    permit: Option<OwnedSemaphorePermit>,
+    lane: Arc<Inner>,
+}
+
+impl InUse {
+    fn new(
+        lane: &Arc<Inner>,
+        conn: PgConnection,
+        opened: Instant,
+        permit: OwnedSemaphorePermit,
+    ) -> InUse {
+        InUse {
+            conn: Some(conn),
+            opened,
+            permit: Some(permit),
+            lane: Arc::clone(lane),
+        }
+    }
+
+    fn conn(&mut self) -> &mut PgConnection {
+        self.conn.as_mut().expect("a connection until given back")
+    }
+
+    /// Keeps the connection, which answered, as fenced for `workspace`.
+    fn give_back(mut self, workspace: &str) {
+        if let Some(conn) = self.conn.take() {
+            self.lane.give_back(conn, workspace, self.opened);
+        }
+    }
+
+    /// Closes the connection, which the server or the network ended, and hands back the
+    /// permit for another.
+    fn close(mut self) -> OwnedSemaphorePermit {
+        drop(self.conn.take());
+        self.permit.take().expect("a permit until given back")
+    }
+}
+
+impl Drop for InUse {
+    fn drop(&mut self) {
+        let (Some(mut conn), Some(permit)) = (self.conn.take(), self.permit.take()) else {
+            return;
+        };
+        // Without a runtime (the process is ending) `conn` is closed here.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let (lane, opened) = (Arc::clone(&self.lane), self.opened);
+        runtime.spawn(async move {
+            if let Ok(Ok(())) = tokio::time::timeout(DRAIN_TIMEOUT, conn.ping()).await {
+                lane.give_back(conn, "", opened);
+            }
+            drop(permit);
+        });
     }
 }
 

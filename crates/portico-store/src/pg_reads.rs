@@ -23,8 +23,9 @@
 //!
 //! A connection that may be inside such a transaction never goes back to the pool as it is: the
 //! pool would lend it to a writer inside a read-only transaction. One whose statement was
-//! cancelled midway (its future dropped) or failed in its transport, or whose ROLLBACK did not
-//! answer, is closed instead (the server logs the end of its open transaction).
+//! cancelled midway (its future dropped) is drained and rolled back first ([`recover`]); one
+//! whose transport failed, or whose ROLLBACK did not answer, is closed instead (the server logs
+//! the end of its open transaction).
 
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -232,9 +233,10 @@ impl KeptTx {
 
 impl Drop for KeptTx {
     fn drop(&mut self) {
-        if let (Some(conn), Some(permit)) = (self.conn.take(), self.permit.take())
-            && self.reusable
-        {
+        let (Some(conn), Some(permit)) = (self.conn.take(), self.permit.take()) else {
+            return;
+        };
+        if self.reusable {
             self.lane
                 .kept
                 .lock()
@@ -244,8 +246,34 @@ impl Drop for KeptTx {
                     since: Instant::now(),
                     permit,
                 });
+        } else if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(recover(conn, permit));
         }
+        // Otherwise (no runtime left: the process is ending) `conn` is closed here.
     }
+}
+
+/// Gives back to the pool a connection whose statement was cut off midway: its future dropped
+/// when a client went away, or a load generator stopped, with requests in flight. Closed, each
+/// such connection cost a new server process (a fork, and a first plan of every statement it
+/// then ran: some 13 ms for a ticket page), and a burst of them, as when many clients leave at
+/// once, fell on the requests just after. The rest of the statement's answer is read (sqlx's
+/// ping waits for the server's ReadyForQuery, as its pool does for every connection it takes
+/// back) and the transaction rolled back; one that does not answer within [`ROLLBACK_TIMEOUT`],
+/// or whose transport failed, is closed (`Held`). The permit is held until then, so the lane
+/// never has more than its share.
+async fn recover(mut conn: Held, permit: OwnedSemaphorePermit) {
+    let recovered = tokio::time::timeout(ROLLBACK_TIMEOUT, async {
+        sqlx::Connection::ping(conn.conn()).await?;
+        sqlx::raw_sql(AssertSqlSafe("ROLLBACK"))
+            .execute(conn.conn())
+            .await
+    })
+    .await;
+    if let Ok(Ok(_)) = recovered {
+        conn.release();
+    }
+    drop(permit);
 }
 
 impl Inner {

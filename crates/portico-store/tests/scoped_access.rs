@@ -2159,6 +2159,82 @@ async fn a_transaction_abandoned_while_it_begins_leaves_its_connection_clean() {
     }
 }
 
+/// A read or a session lookup abandoned midway (a client that disconnects, a load generator
+/// that stops with requests in flight) gives its connection back once the server has finished
+/// answering, rather than closing it: a burst of them opens no new server processes, each of
+/// which would plan every statement it runs anew. PostgreSQL only: SQLite has no connections
+/// to lose.
+#[tokio::test]
+async fn abandoned_reads_and_lookups_keep_their_connections() {
+    use sqlx::Connection;
+    if !TestDatabase::postgres_requested() {
+        return;
+    }
+    let world = world().await;
+    let member = world.scope(Kind::Member).await;
+    let token = world.session(Kind::Member).await;
+    let read = async || {
+        let mut tx = world.store().scoped(&member).await?;
+        tx.tickets(&TicketQuery::default()).await
+    };
+    let lookup = async || {
+        let mut auth = world.store().auth_read(world.ws1).await?;
+        let resolved = auth
+            .resolve_session(&token, SurfaceKind::Portal, 3600)
+            .await?;
+        auth.commit().await?;
+        Ok::<_, StoreError>(resolved.is_some())
+    };
+    // Both lanes hold connections before the count starts.
+    let page = read().await.unwrap().len();
+    assert!(page > 0);
+    assert!(lookup().await.unwrap());
+    let before = sessions_begun(&world.db).await;
+    let mut owner = sqlx::PgConnection::connect(&world.db.owner_url)
+        .await
+        .unwrap();
+    let within = std::time::Duration::from_millis(100);
+    for _ in 0..10 {
+        // The tables locked, each statement waits in the server until it is abandoned.
+        sqlx::raw_sql("BEGIN; LOCK TABLE tickets, sessions IN ACCESS EXCLUSIVE MODE")
+            .execute(&mut owner)
+            .await
+            .unwrap();
+        assert!(tokio::time::timeout(within, read()).await.is_err());
+        assert!(tokio::time::timeout(within, lookup()).await.is_err());
+        sqlx::raw_sql("COMMIT").execute(&mut owner).await.unwrap();
+        // The abandoned statements finish, their connections drained in the background.
+        tokio::time::sleep(within).await;
+    }
+    owner.close().await.unwrap();
+    assert_eq!(read().await.unwrap().len(), page);
+    assert!(lookup().await.unwrap());
+    // A session's start is counted once its server process reports it.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let begun = sessions_begun(&world.db).await - before;
+    // The count's own two and the owner's, and at most the store's own four (a pool that
+    // grows to its size while some are drained); 20 abandoned statements closed their
+    // connections before.
+    assert!(
+        begun <= 7,
+        "{begun} sessions begun for 20 abandoned statements"
+    );
+}
+
+/// How many sessions the test database's server has begun so far (each a server process),
+/// this count's own included.
+async fn sessions_begun(db: &TestDatabase) -> i64 {
+    use sqlx::Connection;
+    let mut owner = sqlx::PgConnection::connect(&db.owner_url).await.unwrap();
+    let (sessions,): (i64,) =
+        sqlx::query_as("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+            .fetch_one(&mut owner)
+            .await
+            .unwrap();
+    owner.close().await.unwrap();
+    sessions
+}
+
 /// Files a technician adds in the PSA to a reply brought in earlier are written by a
 /// connector's scope alone: every principal is refused, and a connector reaches neither
 /// another company's ticket nor a message it did not bring in.
