@@ -15,9 +15,10 @@
 //! on a page served from memory the lookup is the request's only statement, so the tests were
 //! half of its round trips. A lookup leaves its connection in neither state once it has read
 //! its answer (its transaction ends with it). So here a connection goes back at once from a
-//! lookup that completed; one whose lookup failed or was cancelled is first drained (what is
-//! left of its answer read, up to the server's ReadyForQuery) in a task of its own, and closed
-//! only when that fails ([`InUse`]). As in the pool,
+//! lookup that completed; one whose lookup was cancelled or refused by the server is first
+//! drained (what is left of its answer read, up to the server's ReadyForQuery) in a task of its
+//! own, and closed only when that fails; one that failed in its transport is closed ([`InUse`]).
+//! As in the pool,
 //! a connection idle for a while is tested before it is used, and one the server closed
 //! meanwhile (a restart, `idle_session_timeout`) is replaced: its lookup runs once more on a
 //! new connection.
@@ -132,19 +133,31 @@ impl Inner {
                     in_use.give_back(workspace);
                     return Ok(row);
                 }
-                Err(e) if !crate::sql::connection_lost(&e) => return Err(e),
+                Err(e) if !crate::sql::connection_lost(&e) => {
+                    in_use.failed(&e);
+                    return Err(e);
+                }
                 // The server or the network ended the connection while it was idle.
                 Err(_) => permit = in_use.close(),
             }
         }
         let conn = this.connect().await?;
         let mut in_use = InUse::new(this, conn, Instant::now(), permit);
-        fence(in_use.conn(), workspace).await?;
-        let row = crate::sql::pg_query(q)
-            .fetch_optional(in_use.conn())
-            .await?;
-        in_use.give_back(workspace);
-        Ok(row)
+        let answer = async {
+            fence(in_use.conn(), workspace).await?;
+            crate::sql::pg_query(q).fetch_optional(in_use.conn()).await
+        }
+        .await;
+        match answer {
+            Ok(row) => {
+                in_use.give_back(workspace);
+                Ok(row)
+            }
+            Err(e) => {
+                in_use.failed(&e);
+                Err(e)
+            }
+        }
     }
 
     fn give_back(&self, conn: PgConnection, workspace: &str, opened: Instant) {
@@ -179,7 +192,8 @@ impl Inner {
 /// A lane connection lent to one lookup, with the lookup's permit.
 ///
 /// Dropped before the lookup has read its answer (the request was cancelled: its client went
-/// away, a load generator stopped) or after it failed, the connection may be mid-statement.
+/// away, a load generator stopped) or after the server refused a statement, the connection may
+/// be mid-statement.
 /// Closing it cost a new server process and the first plans it then makes, and a burst of
 /// them, as when many clients leave at once, fell on the requests just after; so it is drained
 /// in a task of its own (sqlx's ping reads up to the server's ReadyForQuery, as its pool does
@@ -217,6 +231,15 @@ impl InUse {
     fn give_back(mut self, workspace: &str) {
         if let Some(conn) = self.conn.take() {
             self.lane.give_back(conn, workspace, self.opened);
+        }
+    }
+
+    /// After a failed statement: a connection the server refused a statement on is sound, and
+    /// is drained and kept (dropped, below); after any other failure (its transport, the
+    /// protocol) it may be out of step with the server, and is closed.
+    fn failed(self, e: &sqlx::Error) {
+        if !matches!(e, sqlx::Error::Database(_)) {
+            drop(self.close());
         }
     }
 

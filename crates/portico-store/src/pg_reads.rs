@@ -148,7 +148,7 @@ impl ReadLane {
             conn: Some(conn),
             permit: Some(permit),
             lane: Arc::clone(&self.inner),
-            reusable: true,
+            state: State::Answered,
         }))
     }
 }
@@ -166,9 +166,21 @@ struct KeptTx {
     conn: Option<Held>,
     permit: Option<OwnedSemaphorePermit>,
     lane: Arc<Inner>,
-    /// False while a statement runs (a future dropped before it has read its answer leaves
-    /// the connection mid-statement), and after one failed in its transport.
-    reusable: bool,
+    state: State,
+}
+
+/// Where a kept transaction's connection stands with the server.
+#[derive(Clone, Copy, PartialEq)]
+enum State {
+    /// Its last statement answered, or the server refused it (the transaction is then
+    /// aborted, which the next use's ROLLBACK ends): fit for another transaction.
+    Answered,
+    /// A statement runs: a future dropped now (a cancelled request) leaves the connection
+    /// mid-statement, to be drained ([`recover`]).
+    Running,
+    /// A statement failed in its transport or its protocol: the connection may be out of step
+    /// with the server, and is closed.
+    Broken,
 }
 
 impl ReadTx {
@@ -212,21 +224,19 @@ impl ReadTx {
 
 impl KeptTx {
     fn for_statement(&mut self) -> &mut PgConnection {
-        self.reusable = false;
+        self.state = State::Running;
         self.conn
             .as_mut()
             .expect("a transaction holds its connection")
             .conn()
     }
 
-    /// Whether the statement's outcome leaves the connection fit for another transaction: it
-    /// answered, or the server refused the statement (the transaction is then aborted, which
-    /// the next use's ROLLBACK ends).
+    /// Where the statement's outcome leaves the connection ([`State`]).
     fn answered<T>(&mut self, outcome: &Result<T, sqlx::Error>) {
-        self.reusable = match outcome {
-            Ok(_) => true,
-            Err(e @ sqlx::Error::Database(_)) => !crate::sql::connection_lost(e),
-            Err(_) => false,
+        self.state = match outcome {
+            Ok(_) => State::Answered,
+            Err(e @ sqlx::Error::Database(_)) if !crate::sql::connection_lost(e) => State::Answered,
+            Err(_) => State::Broken,
         };
     }
 }
@@ -236,7 +246,7 @@ impl Drop for KeptTx {
         let (Some(conn), Some(permit)) = (self.conn.take(), self.permit.take()) else {
             return;
         };
-        if self.reusable {
+        if self.state == State::Answered {
             self.lane
                 .kept
                 .lock()
@@ -246,10 +256,12 @@ impl Drop for KeptTx {
                     since: Instant::now(),
                     permit,
                 });
-        } else if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+        } else if self.state == State::Running
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
             runtime.spawn(recover(conn, permit));
         }
-        // Otherwise (no runtime left: the process is ending) `conn` is closed here.
+        // Otherwise (broken, or no runtime left: the process is ending) `conn` is closed here.
     }
 }
 
@@ -259,8 +271,8 @@ impl Drop for KeptTx {
 /// then ran: some 13 ms for a ticket page), and a burst of them, as when many clients leave at
 /// once, fell on the requests just after. The rest of the statement's answer is read (sqlx's
 /// ping waits for the server's ReadyForQuery, as its pool does for every connection it takes
-/// back) and the transaction rolled back; one that does not answer within [`ROLLBACK_TIMEOUT`],
-/// or whose transport failed, is closed (`Held`). The permit is held until then, so the lane
+/// back) and the transaction rolled back; one that does not answer within [`ROLLBACK_TIMEOUT`]
+/// is closed (`Held`). The permit is held until then, so the lane
 /// never has more than its share.
 async fn recover(mut conn: Held, permit: OwnedSemaphorePermit) {
     let recovered = tokio::time::timeout(ROLLBACK_TIMEOUT, async {

@@ -2204,7 +2204,7 @@ async fn abandoned_reads_and_lookups_keep_their_connections() {
         assert!(tokio::time::timeout(within, lookup()).await.is_err());
         sqlx::raw_sql("COMMIT").execute(&mut owner).await.unwrap();
         // The abandoned statements finish, their connections drained in the background.
-        tokio::time::sleep(within).await;
+        tokio::time::sleep(2 * within).await;
     }
     owner.close().await.unwrap();
     assert_eq!(read().await.unwrap().len(), page);
@@ -2212,11 +2212,11 @@ async fn abandoned_reads_and_lookups_keep_their_connections() {
     // A session's start is counted once its server process reports it.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let begun = sessions_begun(&world.db).await - before;
-    // The count's own two and the owner's, and at most the store's own four (a pool that
-    // grows to its size while some are drained); 20 abandoned statements closed their
-    // connections before.
+    // The count's own two and the owner's, at most the store's own four (a pool that grows to
+    // its size while some are drained), and one to spare (a session reports its start late on a
+    // busy server); 20 abandoned statements closed their connections before.
     assert!(
-        begun <= 7,
+        begun <= 8,
         "{begun} sessions begun for 20 abandoned statements"
     );
 }

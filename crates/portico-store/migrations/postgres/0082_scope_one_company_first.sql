@@ -4,13 +4,13 @@
 -- most technicians', is one company: then the setting is that company's id alone, and a row of
 -- that company is let through by one comparison (0.08 ms). The test lets through no row it did
 -- not before: a company id equals the whole setting only when the setting names that company
--- alone (ids are never empty and hold no comma). Every policy calls this function, inlined into
--- the statement.
+-- alone (ids hold no comma; an empty setting, a scope of no companies, is compared as NULL,
+-- which nothing equals). Every policy calls this function, inlined into the statement.
 CREATE OR REPLACE FUNCTION portico_in_scope(ws TEXT, company TEXT) RETURNS BOOLEAN
 LANGUAGE sql STABLE AS $$
     SELECT ws = current_setting('app.workspace_id', true)
         AND (company IS NULL
-             OR company = current_setting('app.company_ids', true)
+             OR company = NULLIF(current_setting('app.company_ids', true), '')
              OR current_setting('app.company_ids', true) = '*'
              OR company = ANY (string_to_array(current_setting('app.company_ids', true), ',')))
 $$;
