@@ -18,10 +18,9 @@
 //! lookup that completed; one whose lookup was cancelled or refused by the server is first
 //! drained (what is left of its answer read, up to the server's ReadyForQuery) in a task of its
 //! own, and closed only when that fails; one that failed in its transport is closed ([`InUse`]).
-//! As in the pool,
-//! a connection idle for a while is tested before it is used, and one the server closed
-//! meanwhile (a restart, `idle_session_timeout`) is replaced: its lookup runs once more on a
-//! new connection.
+//! As in the pool, a connection idle for a while is tested before it is used, and one the server
+//! closed meanwhile (a restart, `idle_session_timeout`) is replaced: its lookup runs once more
+//! on a new connection.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -193,10 +192,9 @@ impl Inner {
 ///
 /// Dropped before the lookup has read its answer (the request was cancelled: its client went
 /// away, a load generator stopped) or after the server refused a statement, the connection may
-/// be mid-statement.
-/// Closing it cost a new server process and the first plans it then makes, and a burst of
-/// them, as when many clients leave at once, fell on the requests just after; so it is drained
-/// in a task of its own (sqlx's ping reads up to the server's ReadyForQuery, as its pool does
+/// be mid-statement. Closing it cost a new server process and the first plans it then makes,
+/// and a burst of them, as when many clients leave at once, fell on the requests just after; so
+/// it is drained in a task of its own (sqlx's ping reads up to the server's ReadyForQuery, as its pool does
 /// for every connection it takes back) and kept, or closed when that fails within
 /// [`DRAIN_TIMEOUT`]. Whether its fence statement ran is not known then, so it is kept as
 /// fenced for no workspace: its next lookup sets the fence first. The permit is held until

@@ -272,8 +272,7 @@ impl Drop for KeptTx {
 /// once, fell on the requests just after. The rest of the statement's answer is read (sqlx's
 /// ping waits for the server's ReadyForQuery, as its pool does for every connection it takes
 /// back) and the transaction rolled back; one that does not answer within [`ROLLBACK_TIMEOUT`]
-/// is closed (`Held`). The permit is held until then, so the lane
-/// never has more than its share.
+/// is closed (`Held`). The permit is held until then, so the lane never has more than its share.
 async fn recover(mut conn: Held, permit: OwnedSemaphorePermit) {
     let recovered = tokio::time::timeout(ROLLBACK_TIMEOUT, async {
         sqlx::Connection::ping(conn.conn()).await?;
