@@ -766,6 +766,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "scope one company first",
         include_str!("../migrations/postgres/0082_scope_one_company_first.sql"),
     ),
+    (
+        83,
+        "counters per statement",
+        include_str!("../migrations/postgres/0083_counters_per_statement.sql"),
+    ),
 ];
 
 /// How a migration that manages its own transaction begins.
