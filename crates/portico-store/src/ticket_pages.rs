@@ -9,8 +9,9 @@
 //! An entry is used only while the versions of what it shows are unchanged: its company's ticket
 //! list version (the company's tickets, who is copied on them, its sites) and its workspace's
 //! principal version (among the rest, the names of its users). Both are read in the same
-//! transaction as the page would be, before it, and again after a page is read: it is kept only
-//! if they did not change meanwhile. A client's list request may instead check a kept page
+//! read-only transaction as the page would be, before it, in the same snapshot (REPEATABLE READ on
+//! PostgreSQL, a deferred `BEGIN` on SQLite), so a page read is kept under the versions of what
+//! it shows. A client's list request may instead check a kept page
 //! against the same two versions read with its session, moments earlier, and then runs no
 //! statement at all (`SessionVersions`). Triggers write new versions in the same
 //! transaction as any change to those tables (migrations `ticket_list_versions` and

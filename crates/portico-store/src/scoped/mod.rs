@@ -83,6 +83,11 @@ pub struct ScopedTx<'s> {
     /// The workspace's principal version as a read-only transaction first read it (the desk's
     /// kept names are checked against it): the queue asks for its names and its company picker.
     pub(crate) principal_version: Option<i64>,
+    /// The versions a read-only transaction read for a company's kept pages and figures
+    /// ([`crate::ticket_pages`]): its snapshot holds them for as long as it lasts, so the
+    /// Overview's figures and recent tickets read them once, and nothing reads them again to
+    /// confirm a page just read.
+    pub(crate) page_versions: Option<(CompanyId, crate::ticket_pages::Versions)>,
 }
 
 impl<'s> ScopedTx<'s> {
@@ -149,6 +154,7 @@ impl<'s> ScopedTx<'s> {
                 _ => Vec::new(),
             },
             principal_version: None,
+            page_versions: None,
         })
     }
 

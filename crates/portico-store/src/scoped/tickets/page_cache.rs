@@ -241,24 +241,30 @@ impl ScopedTx<'_> {
             self.read_portal_page(Q::with(&key.sql, key.args.clone()))
                 .await?,
         );
-        // Kept only if no change landed between the versions and the page. On SQLite the
-        // transaction's snapshot already ensures it; on PostgreSQL each statement may see later
-        // commits, and a page kept under versions older than its rows could outlive a failover
-        // that lost those commits.
-        if self.page_versions(company).await? == versions {
-            let bytes = page.estimated_bytes();
-            self.ticket_pages.put(key, versions, page.clone(), bytes);
-        }
+        // The rows are of the versions read: a read-only transaction reads one snapshot
+        // (SQLite's, and PostgreSQL's begun REPEATABLE READ: `sql::begin_read`), which no
+        // commit after its first statement changes.
+        let bytes = page.estimated_bytes();
+        self.ticket_pages.put(key, versions, page.clone(), bytes);
         Ok(page)
     }
 
     /// The versions a client's list page is kept under: the company's list version (its
     /// tickets, copies and sites) and the workspace's principal version (its users' names
     /// among the rest), read in one statement.
+    ///
+    /// Read once per read-only transaction: its snapshot holds them (the Overview's figures
+    /// and recent tickets both ask). A transaction that may write reads them each time, since
+    /// its own writes move them.
     pub(super) async fn page_versions(
         &mut self,
         company: CompanyId,
     ) -> Result<Versions, StoreError> {
+        if let Some((read_for, versions)) = self.page_versions
+            && read_for == company
+        {
+            return Ok(versions);
+        }
         let mut query = Q::new(
             "SELECT COALESCE((SELECT v.version FROM ticket_list_versions v WHERE v.company_id = ",
         );
@@ -268,6 +274,9 @@ impl ScopedTx<'_> {
         self.fenced(&mut query, &fence::PRINCIPAL_VERSIONS, "p");
         query.sql("), 0)");
         let (list, names): (i64, i64) = self.tx.one(query).await?;
+        if !self.write {
+            self.page_versions = Some((company, [list, names]));
+        }
         Ok([list, names])
     }
 
