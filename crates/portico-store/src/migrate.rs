@@ -771,6 +771,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         "counters per statement",
         include_str!("../migrations/postgres/0083_counters_per_statement.sql"),
     ),
+    (
+        84,
+        "audit company key on heads",
+        include_str!("../migrations/postgres/0084_audit_company_key_on_heads.sql"),
+    ),
 ];
 
 /// How a migration that manages its own transaction begins.

@@ -150,6 +150,11 @@ impl World {
 
     /// Runs `statements` against the audit tables as someone holding the database would.
     async fn tamper(&self, statements: &[String]) {
+        self.try_tamper(statements).await.unwrap();
+    }
+
+    /// [`World::tamper`], telling whether the database took the statements.
+    async fn try_tamper(&self, statements: &[String]) -> Result<(), StoreError> {
         let owner = if TestDatabase::postgres_requested() {
             Store::connect(&self.db.owner_url, 1).await.unwrap()
         } else {
@@ -157,8 +162,8 @@ impl World {
         };
         let mut tx = owner.system_unscoped().await.unwrap();
         let statements: Vec<&str> = statements.iter().map(String::as_str).collect();
-        tx.tamper_with_audit_log(&statements).await.unwrap();
-        tx.commit().await.unwrap();
+        tx.tamper_with_audit_log(&statements).await?;
+        tx.commit().await
     }
 
     fn chain(&self) -> String {
@@ -671,6 +676,60 @@ async fn a_chain_rebuilt_without_the_key_is_caught() {
     })
     .await;
     assert!(what.contains("signature"), "{what}");
+}
+
+/// No log outlives its company: even the database's owner cannot delete a company whose chain
+/// has begun (its head refers to it on PostgreSQL, each entry on SQLite), though one without a
+/// log goes.
+#[tokio::test]
+async fn a_company_with_a_log_cannot_be_deleted() {
+    let w = world().await;
+    let mut tx = w.store.system_unscoped().await.unwrap();
+    let mut company = async |name| {
+        tx.add_company(w.ws, name, "Plan", None, None, "AUD", true)
+            .await
+            .unwrap()
+    };
+    let logged = company("Logged").await;
+    let quiet = company("Quiet").await;
+    tx.commit().await.unwrap();
+    let scope = w.scope(w.owner).await;
+    let mut tx = w.store.scoped_write(&scope).await.unwrap();
+    tx.audit(
+        AuditAction::RecordUpdated,
+        Some(logged),
+        AuditTarget::new("asset", "asset-1", "Laptop 1"),
+        "",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let companies = async || {
+        let mut tx = w.store.system_unscoped().await.unwrap();
+        tx.count_rows("companies").await.unwrap()
+    };
+    let before = companies().await;
+    let delete = |c: CompanyId| {
+        let mut statements = Vec::new();
+        if TestDatabase::postgres_requested() {
+            // The companies' fence holds for their owner too: opened for the workspace.
+            statements.push(format!(
+                "SELECT set_config('app.workspace_id', {}, true), set_config('app.company_ids', '*', true)",
+                lit(&w.ws.as_text())
+            ));
+        }
+        statements.push(format!(
+            "DELETE FROM companies WHERE id = {}",
+            lit(&c.as_text())
+        ));
+        statements
+    };
+    w.try_tamper(&delete(quiet)).await.unwrap();
+    assert_eq!(companies().await, before - 1);
+    let refused = w.try_tamper(&delete(logged)).await;
+    assert!(refused.is_err(), "a company with a log was deleted");
+    assert_eq!(companies().await, before - 1);
+    assert!(w.verify().await.is_empty(), "{:?}", w.verify().await);
 }
 
 #[tokio::test]
