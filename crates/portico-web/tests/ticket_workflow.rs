@@ -1708,6 +1708,10 @@ async fn nobody_is_copied_or_mailed_about_a_ticket_they_may_not_read() {
     )
     .await;
     assert_eq!(refused.status, 422);
+    // …but is offered on a ticket of their own site.
+    let same_site = format!("/tickets/{}", app.fx.own_ticket(Who::Member).unwrap());
+    let page = get(&app, Who::Member, &same_site).await;
+    assert!(page.body.contains(&format!("value=\"{restricted}\"")));
     // …and a requester who lost access (their company's portal switched off) gets no mail.
     let ticket = app.fx.own_ticket(Who::Member).unwrap();
     let before = mails_to(&app, "member@a.test").await.len();

@@ -12,9 +12,11 @@ use crate::now;
 use crate::scoped::ScopedTx;
 use crate::scoped::fence;
 use crate::scoped::json_rows::{Cells, json_rows, parse_rows};
-use crate::scoped::ticket_workflow::reads_ticket;
+use crate::scoped::ticket_workflow::reads_ticket_row;
 use crate::scoped::tickets::TicketSummary;
-use crate::scoped::tickets::list::{SUMMARY_COLUMNS, SUMMARY_JOINS, SummaryRow};
+use crate::scoped::tickets::list::{
+    PORTAL_SUMMARY_COLUMNS, PORTAL_SUMMARY_JOINS, SUMMARY_COLUMNS, SUMMARY_JOINS, SummaryRow,
+};
 use crate::sql::{Both, Q};
 
 /// A file on a message, as listed on the ticket page.
@@ -164,7 +166,12 @@ impl ScopedTx<'_> {
         let postgres = self.tx.is_postgres();
         // One statement: the ticket's summary and rating, and each kind of record under it as
         // a JSON array from a subquery on the ticket, each subquery fenced like its own query.
-        let mut query = Q::new(SUMMARY_COLUMNS);
+        let (columns, joins) = if self.scope.is_portal() {
+            (PORTAL_SUMMARY_COLUMNS, PORTAL_SUMMARY_JOINS)
+        } else {
+            (SUMMARY_COLUMNS, SUMMARY_JOINS)
+        };
+        let mut query = Q::new(columns);
         query.sql(
             ", t.csat_rating, t.csat_comment, t.csat_at, w.reopen_days, t.csat_by, r.name AS rater_name, (SELECT ",
         );
@@ -226,7 +233,8 @@ impl ScopedTx<'_> {
                 .sql(&json_rows(postgres, "u.id, u.name"))
                 .sql(" FROM portal_users u WHERE NOT u.disabled AND u.company_id = t.company_id");
             self.fenced(&mut query, &fence::PORTAL_USERS, "u");
-            query.sql(" AND ").sql(&reads_ticket("t.id")).sql(")");
+            // `t` and its company `c` are the statement's own (`name_joins`).
+            query.sql(" AND ").sql(&reads_ticket_row("t", "c")).sql(")");
         } else {
             query.sql("'[]'");
         }
@@ -242,7 +250,7 @@ impl ScopedTx<'_> {
         }
         query
             .sql(" FROM tickets t")
-            .sql(SUMMARY_JOINS)
+            .sql(joins)
             .sql(" JOIN workspaces w ON w.id = t.workspace_id LEFT JOIN portal_users r ON r.id = t.csat_by");
         // The rater is named only if the scope may see them (the fence on the join).
         self.fenced(&mut query, &fence::PORTAL_USERS, "r");

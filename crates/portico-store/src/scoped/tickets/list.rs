@@ -266,25 +266,52 @@ impl PageRow {
     }
 }
 
+/// The columns of a [`SummaryRow`] over `tickets t`, the assignee's name as `$assignee`.
+macro_rules! summary_columns {
+    ($assignee:literal) => {
+        concat!(
+            "SELECT t.id, t.number, t.company_id, c.name AS company_name, s.name AS site_name, \
+             u.name AS requester_name, t.site_id, t.requester_id, t.assignee_id, ",
+            $assignee,
+            " AS assignee_name, t.title, t.category, \
+             t.status, t.priority, t.created_at, t.updated_at, t.resolved_at, t.first_response_at, \
+             t.first_response_due_at, t.resolution_due_at, t.sla_paused_at"
+        )
+    };
+}
+
+/// The names of a ticket's company, site and requester. Joined by primary key alone:
+/// ids are unique across workspaces and the ticket's foreign keys tie each to the ticket's
+/// workspace, which the fence has already checked. Composite (workspace_id, id) keys cost
+/// SQLite a 36-byte compare of the shared workspace id at every step of every lookup.
+macro_rules! name_joins {
+    () => {
+        " JOIN companies c ON c.id = t.company_id \
+         LEFT JOIN sites s ON s.id = t.site_id \
+         LEFT JOIN portal_users u ON u.id = t.requester_id"
+    };
+}
+
 /// The columns of a [`SummaryRow`], over `tickets t` with [`SUMMARY_JOINS`].
-pub(super) const SUMMARY_COLUMNS: &str = "SELECT t.id, t.number, t.company_id, c.name AS company_name, s.name AS site_name, \
-          u.name AS requester_name, t.site_id, t.requester_id, t.assignee_id, a.name AS assignee_name, t.title, t.category, \
-                    t.status, t.priority, t.created_at, t.updated_at, t.resolved_at, t.first_response_at, \
-          t.first_response_due_at, t.resolution_due_at, t.sla_paused_at";
+pub(super) const SUMMARY_COLUMNS: &str = summary_columns!("a.name");
+/// [`SUMMARY_COLUMNS`] without the assignee's name, over [`PORTAL_SUMMARY_JOINS`]: for a
+/// client's ticket page, which never shows who works the ticket (on PostgreSQL the fence hides
+/// every member of staff from the portal, so the join found nobody there anyway).
+pub(super) const PORTAL_SUMMARY_COLUMNS: &str = summary_columns!("NULL");
+
+/// The joins of [`SUMMARY_COLUMNS`]: the names, and the assignee's (by primary key too; the
+/// store's checks tie an assignee to the ticket's workspace).
+pub(super) const SUMMARY_JOINS: &str = concat!(
+    name_joins!(),
+    " LEFT JOIN staff_users a ON a.id = t.assignee_id"
+);
+/// The joins of [`PORTAL_SUMMARY_COLUMNS`].
+pub(super) const PORTAL_SUMMARY_JOINS: &str = name_joins!();
 
 /// The ticket columns a summary reads, for the page subquery.
 const PAGE_COLUMNS: &str = "t.id, t.number, t.company_id, t.site_id, t.requester_id, t.assignee_id, t.title, \
      t.category, t.status, t.priority, t.created_at, t.updated_at, t.resolved_at, t.first_response_at, \
      t.first_response_due_at, t.resolution_due_at, t.sla_paused_at";
-/// The names of a ticket's company, site, requester and assignee. Joined by primary key alone:
-/// ids are unique across workspaces and the ticket's foreign keys (or, for the assignee, the
-/// store's checks) tie each to the ticket's workspace, which the fence has already checked.
-/// Composite (workspace_id, id) keys cost SQLite a 36-byte compare of the shared workspace id
-/// at every step of every lookup.
-pub(super) const SUMMARY_JOINS: &str = " JOIN companies c ON c.id = t.company_id \
-     LEFT JOIN sites s ON s.id = t.site_id \
-     LEFT JOIN portal_users u ON u.id = t.requester_id \
-     LEFT JOIN staff_users a ON a.id = t.assignee_id";
 
 const ORDER: &str = " ORDER BY t.updated_at DESC, t.id DESC";
 
