@@ -151,22 +151,7 @@ impl ScopedTx<'_> {
             ));
         }
         if maintenance_open {
-            // Two subqueries of one order (no tie-break: SQLite would sort rather than walk the
-            // index): the start is the earliest either way, the title one window's starting then.
-            for (column, name) in [
-                ("m.title", "maintenance_title"),
-                ("m.starts_at", "maintenance_at"),
-            ] {
-                self.sub_select(&mut query, column, &fence::MAINTENANCE_RECORDS, "m");
-                query
-                    .sql(" AND m.company_id = ")
-                    .arg(company)
-                    .sql(" AND m.outcome = 'planned' AND COALESCE(m.ends_at, m.starts_at) >= ")
-                    .arg(at)
-                    .sql(" ORDER BY m.starts_at LIMIT 1) AS ")
-                    .sql(name)
-                    .sql(", ");
-            }
+            query.sql("mt.title AS maintenance_title, mt.starts_at AS maintenance_at, ");
         } else {
             query.sql(&format!(
                 "CAST(NULL AS TEXT) AS maintenance_title, {none} AS maintenance_at, "
@@ -183,25 +168,10 @@ impl ScopedTx<'_> {
             query.sql(&format!("{none} AS open_changes, "));
         }
         if licences_open {
-            for (column, name) in [
-                ("COUNT(*)", "licence_products"),
-                (
-                    "CAST(COALESCE(SUM(l.assigned), 0) AS BIGINT)",
-                    "licences_assigned",
-                ),
-                (
-                    "CAST(COALESCE(SUM(l.purchased), 0) AS BIGINT)",
-                    "licences_purchased",
-                ),
-            ] {
-                self.sub_select(&mut query, column, &fence::LICENCES, "l");
-                query
-                    .sql(" AND l.company_id = ")
-                    .arg(company)
-                    .sql(" AND l.retired_at IS NULL) AS ")
-                    .sql(name)
-                    .sql(", ");
-            }
+            query.sql(
+                "lic.products AS licence_products, lic.assigned AS licences_assigned, \
+                 lic.purchased AS licences_purchased, ",
+            );
         } else {
             query.sql(&format!(
                 "{none} AS licence_products, {none} AS licences_assigned, \
@@ -232,6 +202,43 @@ impl ScopedTx<'_> {
                 .sql(" AND b.retired_at IS NULL) AS backup_jobs");
         } else {
             query.sql("CAST(NULL AS TEXT) AS backup_jobs");
+        }
+        // The figures read from one row each: every licence figure from one pass over the
+        // company's products, the next maintenance window's title and start from one walk of
+        // its index (no tie-break in the order: SQLite would sort rather than walk it). A
+        // subquery a figure cost PostgreSQL's executor the set-up of each, on every request.
+        if maintenance_open || licences_open {
+            query.sql(" FROM (SELECT 1 AS one) o");
+        }
+        if licences_open {
+            query.sql(" CROSS JOIN ");
+            self.sub_select(
+                &mut query,
+                "COUNT(*) AS products, CAST(COALESCE(SUM(l.assigned), 0) AS BIGINT) AS assigned, \
+                 CAST(COALESCE(SUM(l.purchased), 0) AS BIGINT) AS purchased",
+                &fence::LICENCES,
+                "l",
+            );
+            query
+                .sql(" AND l.company_id = ")
+                .arg(company)
+                .sql(" AND l.retired_at IS NULL) lic");
+        }
+        if maintenance_open {
+            // Planned or none: a left join of the one row.
+            query.sql(" LEFT JOIN ");
+            self.sub_select(
+                &mut query,
+                "m.title, m.starts_at",
+                &fence::MAINTENANCE_RECORDS,
+                "m",
+            );
+            query
+                .sql(" AND m.company_id = ")
+                .arg(company)
+                .sql(" AND m.outcome = 'planned' AND COALESCE(m.ends_at, m.starts_at) >= ")
+                .arg(at)
+                .sql(" ORDER BY m.starts_at LIMIT 1) mt ON 1 = 1");
         }
         let row: FigureRow = self.tx.one(query).await?;
         if assets_open {
