@@ -12,8 +12,12 @@
 --
 -- SQLite keeps the key on its entries: its check is one lookup in the companies' index inside
 -- the insert, with no lock and no statement of its own.
+--
+-- `NOT VALID`: the key holds for every head made from now on and forbids deleting any company
+-- a head names, but existing heads are not checked. A chain pruned to nothing keeps its head
+-- while the entries' key no longer held its company, so a company deleted by hand since then
+-- would fail a validation here and stop the upgrade.
 ALTER TABLE audit_heads
     ADD CONSTRAINT audit_heads_company_fkey FOREIGN KEY (workspace_id, company_id)
     REFERENCES companies (workspace_id, id) NOT VALID;
-ALTER TABLE audit_heads VALIDATE CONSTRAINT audit_heads_company_fkey;
 ALTER TABLE audit_entries DROP CONSTRAINT audit_entries_workspace_id_company_id_fkey;

@@ -54,7 +54,8 @@ pub(in crate::scoped) fn reads_ticket(ticket: &str) -> String {
 /// [`reads_ticket`] for a statement that already holds the ticket's row (`ticket`, an alias of
 /// `tickets`) and its company's (`company`): the ticket page lists the colleagues who could be
 /// copied, and looking the two up again for each of them cost PostgreSQL about a tenth of the
-/// page's transaction (its statement alone under `pgbench`: 8,676 → 9,501 a second).
+/// page's transaction (its statement alone under `pgbench`: 8,676 → 9,501 a second). Like
+/// [`reads_ticket`], it reads the users as `u`: whatever `u` is nearest in the statement.
 pub(in crate::scoped) fn reads_ticket_row(ticket: &str, company: &str) -> String {
     format!(
         "{company}.portal_enabled AND {ticket}.workspace_id = u.workspace_id AND ( \
