@@ -545,6 +545,30 @@ async fn search_finds_public_text_only_inside_the_scope() {
     assert!(own_only.body.contains("No tickets match"));
     let elsewhere = search(Who::Member, foreign).await;
     assert!(elsewhere.body.contains("No tickets match"));
+    // A site-restricted user finds its site's tickets, and nothing of another site's that its
+    // colleagues find.
+    let other_site = app
+        .fx
+        .tickets
+        .iter()
+        .find(|t| t.id == app.fx.ticket_a2)
+        .unwrap()
+        .canary
+        .clone();
+    let own_site = search(Who::SiteRestricted, other.clone()).await;
+    assert!(
+        own_site
+            .body
+            .contains(&format!("/tickets/{}", app.fx.ticket_a1_other))
+    );
+    let by_member = search(Who::Member, other_site.clone()).await;
+    assert!(
+        by_member
+            .body
+            .contains(&format!("/tickets/{}", app.fx.ticket_a2))
+    );
+    let site_fenced = search(Who::SiteRestricted, other_site).await;
+    assert!(site_fenced.body.contains("No tickets match"));
     // LIKE wildcards are searched for literally.
     let wildcard = search(Who::Member, "%25".into()).await;
     assert!(wildcard.body.contains("No tickets match"));
