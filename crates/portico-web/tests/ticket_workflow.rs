@@ -569,6 +569,11 @@ async fn search_finds_public_text_only_inside_the_scope() {
     );
     let site_fenced = search(Who::SiteRestricted, other_site).await;
     assert!(site_fenced.body.contains("No tickets match"));
+    assert!(
+        !site_fenced
+            .body
+            .contains(&format!("/tickets/{}", app.fx.ticket_a2))
+    );
     // LIKE wildcards are searched for literally.
     let wildcard = search(Who::Member, "%25".into()).await;
     assert!(wildcard.body.contains("No tickets match"));
