@@ -502,22 +502,17 @@ async fn technicians_are_only_assigned_tickets_of_their_companies() {
 #[tokio::test]
 async fn search_finds_public_text_only_inside_the_scope() {
     let app = TestApp::spawn().await;
-    let other = app
-        .fx
-        .tickets
-        .iter()
-        .find(|t| t.id == app.fx.ticket_a1_other)
-        .unwrap()
-        .canary
-        .clone();
-    let foreign = app
-        .fx
-        .tickets
-        .iter()
-        .find(|t| t.id == app.fx.ticket_b)
-        .unwrap()
-        .canary
-        .clone();
+    let canary_of = |id| {
+        app.fx
+            .tickets
+            .iter()
+            .find(|t| t.id == id)
+            .unwrap()
+            .canary
+            .clone()
+    };
+    let other = canary_of(app.fx.ticket_a1_other);
+    let foreign = canary_of(app.fx.ticket_b);
     let search = |who, q: String| {
         let app = &app;
         async move {
@@ -547,14 +542,7 @@ async fn search_finds_public_text_only_inside_the_scope() {
     assert!(elsewhere.body.contains("No tickets match"));
     // A site-restricted user finds its site's tickets, and nothing of another site's that its
     // colleagues find.
-    let other_site = app
-        .fx
-        .tickets
-        .iter()
-        .find(|t| t.id == app.fx.ticket_a2)
-        .unwrap()
-        .canary
-        .clone();
+    let other_site = canary_of(app.fx.ticket_a2);
     let own_site = search(Who::SiteRestricted, other.clone()).await;
     assert!(
         own_site
