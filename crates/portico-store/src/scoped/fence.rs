@@ -193,8 +193,9 @@ pub(crate) const TICKET_ATTACHMENTS: Tenant = of_ticket("ticket_attachments");
 /// PostgreSQL's full-text documents, one per ticket and audience: fenced as a ticket's
 /// messages are, by the workspace and company on the document itself, which are its ticket's
 /// (migration 0021's triggers), so that a match reads the company's documents through their
-/// index with no ticket looked up; for site-restricted and own-only scopes, through the ticket. Not in [`ALL`], which is held against the SQLite schema:
-/// SQLite's index is an FTS5 table that carries its fence as tokens (`tickets/search.rs`).
+/// index with no ticket looked up; for site-restricted and own-only scopes, through the
+/// ticket. Not in `ALL`, which is held against the SQLite schema: SQLite's index is an FTS5
+/// table that carries its fence as tokens (`tickets/search.rs`).
 pub(crate) const TICKET_SEARCH: Tenant = of_ticket("ticket_search");
 pub(crate) const TICKET_EVENTS: Tenant = of_ticket("ticket_events");
 pub(crate) const TICKET_FIELD_VALUES: Tenant = of_ticket("ticket_field_values");
