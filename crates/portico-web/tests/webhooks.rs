@@ -123,9 +123,14 @@ async fn a_clients_reply_reaches_the_receiver_signed_and_retried_until_it_answer
     );
     let endpoint = endpoint_id(&list.body);
 
-    // A client's reply, and the receiver answering 500 first.
+    // A client's reply to a ticket a technician works, and the receiver answering 500 first.
     receiver.answers.lock().unwrap().push_back(500);
     let ticket = app.fx.own_ticket(Who::Member).unwrap();
+    let mut sys = app.store().system_unscoped().await.unwrap();
+    sys.assign_ticket(app.fx.ws1, ticket, app.fx.staff(Who::TechnicianAssigned))
+        .await
+        .unwrap();
+    sys.commit().await.unwrap();
     let reply = app
         .post_as(
             Who::Member,
@@ -175,6 +180,8 @@ async fn a_clients_reply_reaches_the_receiver_signed_and_retried_until_it_answer
     assert_eq!(payload["data"]["object"]["id"], ticket.to_string());
     assert_eq!(payload["data"]["change"]["action"], "ticket_replied");
     assert_eq!(payload["data"]["change"]["by"]["kind"], "client");
+    // The payload is the MSP's: it names who works the ticket, though a client made the change.
+    assert_eq!(payload["data"]["object"]["assignee"], "tech-a@msp.test");
     // What was written stays in Portico: a payload names the change, never a message.
     assert!(!body.contains("WEBHOOK-REPLY-TEXT"));
 

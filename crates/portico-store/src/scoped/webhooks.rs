@@ -598,9 +598,20 @@ impl ScopedTx<'_> {
 
     /// A ticket as a payload carries it: what identifies and summarises it, never a message.
     async fn ticket_payload(&mut self, id: &str) -> Result<serde_json::Value, StoreError> {
-        let ticket = self
+        let mut ticket = self
             .ticket_summary(portico_core::TicketId::from_stored(id))
             .await?;
+        // The payload goes to the MSP's own endpoints, so it names who works the ticket
+        // whoever made the change. A client's transaction sees no staff on PostgreSQL (the
+        // row-level policy), so there the name is read as the system role, inside the fence.
+        if let (None, Some(assignee)) = (&ticket.assignee_name, ticket.assignee_id) {
+            let mut query = self.select("a.name", &fence::STAFF_USERS, "a");
+            query.sql(" AND a.id = ").arg(assignee);
+            if let Some(system) = &mut self.system {
+                let name: Option<(String,)> = system.optional(query).await?;
+                ticket.assignee_name = name.map(|(name,)| name);
+            }
+        }
         Ok(json!({
             "object": "ticket",
             "id": ticket.id.to_string(),
