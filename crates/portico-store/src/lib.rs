@@ -39,6 +39,8 @@ mod public;
 pub mod scale;
 pub mod scoped;
 mod sealed;
+#[cfg(feature = "system")]
+pub mod search_index;
 mod sql;
 pub mod sso_sign_in;
 #[cfg(feature = "system")]

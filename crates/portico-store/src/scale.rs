@@ -150,10 +150,15 @@ fn series(backend: Backend, count: &str) -> String {
 /// tables (`owner`: on PostgreSQL the migration role; the application role may not do this):
 /// planner statistics for the real sizes, and on PostgreSQL the visibility map as well. Until
 /// VACUUM sets it, an index-only scan visits the table for every row, and autovacuum gets there
-/// only minutes later: the console queue measured 9 pages a second instead of 585.
+/// only minutes later: the console queue measured 9 pages a second instead of 585. On SQLite
+/// the full-text index is merged as the server's housekeeping would merge it
+/// ([`Store::compact_search_index`]), at once.
 pub async fn settle(owner: &Store) -> Result<(), StoreError> {
     match &owner.pool {
         crate::Pool::Sqlite(_) => {
+            owner
+                .compact_search_index(4096, std::time::Duration::ZERO)
+                .await?;
             let mut tx = owner.system_unscoped().await?;
             tx.tx.exec(q!("ANALYZE")).await?;
             tx.commit().await?;

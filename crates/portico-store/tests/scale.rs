@@ -144,3 +144,82 @@ async fn the_scale_seeder_fills_what_it_promises_and_restores_every_index_and_tr
     }
     tx.commit().await.unwrap();
 }
+
+/// SQLite's full-text index merged into one segment once fragmented, with the same matches
+/// before and after; a no-op on PostgreSQL, whose index needs no such upkeep.
+#[tokio::test]
+async fn a_fragmented_search_index_is_merged_into_one_segment_with_the_same_matches() {
+    let db = TestDatabase::create_with(portico_store::SqliteLocking::Shared).await;
+    seed(
+        &db.store,
+        ScaleSpec {
+            companies: 4,
+            tickets: 200,
+            replies_per_ticket: 1,
+            focus_tickets: 20,
+            mix_users: 2,
+            assets: 10,
+            focus_assets: 5,
+            time_entries_per_ticket: 0,
+            invoices_per_company: 0,
+        },
+    )
+    .await
+    .unwrap();
+    let no_pause = std::time::Duration::ZERO;
+    if db.sqlite_path.is_none() {
+        let done = db.store.compact_search_index(8, no_pause).await.unwrap();
+        assert_eq!(done, Default::default());
+        return;
+    }
+    use sqlx::Connection;
+    let mut c = sqlx::SqliteConnection::connect(&db.owner_url)
+        .await
+        .unwrap();
+    // Automatic merging off, then twelve writes of a commit each, each adding a segment (FTS5
+    // still merges some of them on its own, to purge the replaced documents).
+    sqlx::query("INSERT INTO ticket_search (ticket_search, rank) VALUES ('automerge', 0)")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    for n in 1..=12 {
+        sqlx::query("UPDATE tickets SET title = title || ' printer' WHERE rowid = ?")
+            .bind(n * 7)
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    let segments = async |c: &mut sqlx::SqliteConnection| -> i64 {
+        sqlx::query_scalar("SELECT COUNT(DISTINCT segid) FROM ticket_search_idx")
+            .fetch_one(c)
+            .await
+            .unwrap()
+    };
+    let matches = async |c: &mut sqlx::SqliteConnection, query: &str| -> Vec<i64> {
+        sqlx::query_scalar(
+            "SELECT rowid FROM ticket_search WHERE ticket_search MATCH ? ORDER BY rowid",
+        )
+        .bind(query)
+        .fetch_all(c)
+        .await
+        .unwrap()
+    };
+    let fragmented = segments(&mut c).await;
+    assert!(fragmented >= 3, "{fragmented} segments");
+    let printers = matches(&mut c, "printer").await;
+    let vpn = matches(&mut c, "\"vp\"*").await;
+    assert!(printers.len() >= 12 && !vpn.is_empty());
+
+    // Small steps, so that the merge takes several.
+    let done = db.store.compact_search_index(4, no_pause).await.unwrap();
+    assert_eq!(done.segments_before as i64, fragmented);
+    assert_eq!(done.segments_after, 1);
+    assert!(done.steps > 1, "{done:?}");
+    assert_eq!(segments(&mut c).await, 1);
+    assert_eq!(matches(&mut c, "printer").await, printers);
+    assert_eq!(matches(&mut c, "\"vp\"*").await, vpn);
+
+    // Nothing left to merge.
+    let again = db.store.compact_search_index(4, no_pause).await.unwrap();
+    assert_eq!((again.segments_before, again.steps), (1, 0));
+}

@@ -1017,11 +1017,33 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
     Ok(())
 }
 
-/// Every ten minutes, drops what has outlived its use: uploaded import files a day old.
+/// Pages merged in one step of the search index's housekeeping (a few milliseconds each), and
+/// the pause between steps.
+const SEARCH_MERGE_PAGES: u32 = 64;
+const SEARCH_MERGE_PAUSE: std::time::Duration = std::time::Duration::from_millis(25);
+
+/// Every ten minutes, drops what has outlived its use (uploaded import files a day old) and
+/// merges SQLite's full-text index once it has fragmented.
 async fn housekeeping(store: Store) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
         every.tick().await;
+        // Small steps with pauses between: each is a write transaction on a serving worker.
+        match store
+            .compact_search_index(SEARCH_MERGE_PAGES, SEARCH_MERGE_PAUSE)
+            .await
+        {
+            Ok(c) if c.steps > 0 => tracing::info!(
+                before = c.segments_before,
+                after = c.segments_after,
+                steps = c.steps,
+                "search index merged"
+            ),
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "merging the search index failed; it runs again later")
+            }
+        }
         let swept = async {
             let mut tx = store.system_unscoped().await?;
             let dropped = tx
