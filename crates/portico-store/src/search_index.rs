@@ -25,17 +25,23 @@ pub struct SearchIndexCompaction {
     pub steps: u32,
 }
 
-/// The index's segments, as their number of leaf pages that start a term (FTS5's `%_idx`
-/// table holds one row for each), largest first.
+/// The index's segments, as their numbers of leaf pages, largest first. FTS5 numbers a
+/// segment's leaf pages in the rowids of its `%_data` table (`segid << 37` plus the page
+/// number; part of its file format), so each count is two lookups, where counting the rows would
+/// read the whole index. (Its `%_idx` table, one row per leaf page that starts a term, is no
+/// measure: a large doclist spans many pages that start none.)
 async fn segment_sizes(store: &Store) -> Result<Vec<i64>, StoreError> {
     let mut tx = store.begin(false).await?;
-    let rows: Vec<(i64, i64)> = tx
+    let mut pages: Vec<(i64,)> = tx
         .all(q!(
-            "SELECT segid, count(*) FROM ticket_search_idx GROUP BY segid ORDER BY 2 DESC"
+            "SELECT COALESCE((SELECT max(rowid) - min(rowid) + 1 FROM ticket_search_data \
+             WHERE rowid BETWEEN (s.segid << 37) + 1 AND (s.segid << 37) + 2147483647), 0) \
+             FROM (SELECT DISTINCT segid FROM ticket_search_idx) AS s"
         ))
         .await?;
     tx.commit().await?;
-    Ok(rows.into_iter().map(|(_, pages)| pages).collect())
+    pages.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(pages.into_iter().map(|(n,)| n).collect())
 }
 
 /// Whether merging pays: more than one segment, and the rest hold a tenth of the largest's
@@ -49,12 +55,14 @@ fn worth_merging(sizes: &[i64]) -> bool {
 
 impl Store {
     /// Merges SQLite's full-text index into one segment when it has fragmented (see the
-    /// module's notes); does nothing on PostgreSQL. Each step merges about `pages_per_step`
-    /// pages in a write transaction of its own (FTS5's incremental `merge` with a negative
-    /// count, which merges every segment whatever its size), and `pause` passes between
-    /// steps, so that serving goes on beside it. Writes made meanwhile add segments that the
-    /// next step takes in; at most enough steps for the whole index, and a hundred more, are
-    /// taken.
+    /// module's notes); does nothing on PostgreSQL. Each step is FTS5's incremental `merge`
+    /// with a negative count, which merges every segment whatever its size, in a write
+    /// transaction of its own; it writes at least `pages_per_step` pages, and more where a
+    /// term's documents fill many (it stops only between terms: the workspace's own token is
+    /// in every document). `pause` passes between steps. Writes made meanwhile add segments
+    /// that the next step takes in; at most enough steps for the whole index, and a hundred
+    /// more, are taken. SQLite runs on the calling thread: a server calls this off its
+    /// request workers.
     pub async fn compact_search_index(
         &self,
         pages_per_step: u32,
@@ -72,10 +80,9 @@ impl Store {
         if !worth_merging(&sizes) {
             return Ok(done);
         }
-        // `%_idx` counts fewer pages than the segments hold (pages with no term start, and the
-        // doclist indexes); the margin covers them.
+        // A step stops at the first term past its pages, so it writes at least as many.
         let pages_per_step = pages_per_step.max(1);
-        let budget = sizes.iter().sum::<i64>() / i64::from(pages_per_step) * 4 + 100;
+        let budget = sizes.iter().sum::<i64>() / i64::from(pages_per_step) + 100;
         while i64::from(done.steps) < budget {
             let mut tx = self.begin(true).await?;
             tx.exec(q!(

@@ -1017,8 +1017,8 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
     Ok(())
 }
 
-/// Pages merged in one step of the search index's housekeeping (a few milliseconds each), and
-/// the pause between steps.
+/// Pages merged at least in one step of the search index's housekeeping, and the pause between
+/// steps.
 const SEARCH_MERGE_PAGES: u32 = 64;
 const SEARCH_MERGE_PAUSE: std::time::Duration = std::time::Duration::from_millis(25);
 
@@ -1028,20 +1028,28 @@ async fn housekeeping(store: Store) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
         every.tick().await;
-        // Small steps with pauses between: each is a write transaction on a serving worker.
-        match store
-            .compact_search_index(SEARCH_MERGE_PAGES, SEARCH_MERGE_PAUSE)
-            .await
-        {
-            Ok(c) if c.steps > 0 => tracing::info!(
+        // On a thread of its own: SQLite runs on the calling thread, and a step that writes a
+        // long doclist takes tens of milliseconds, which on a request worker would hold up
+        // every request queued behind it.
+        let runtime = tokio::runtime::Handle::current();
+        let merging = store.clone();
+        let merged = tokio::task::spawn_blocking(move || {
+            runtime.block_on(merging.compact_search_index(SEARCH_MERGE_PAGES, SEARCH_MERGE_PAUSE))
+        })
+        .await;
+        match merged {
+            Ok(Ok(c)) if c.steps > 0 => tracing::info!(
                 before = c.segments_before,
                 after = c.segments_after,
                 steps = c.steps,
                 "search index merged"
             ),
-            Ok(_) => {}
-            Err(e) => {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
                 tracing::warn!(error = %e, "merging the search index failed; it runs again later")
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "merging the search index stopped; it runs again later")
             }
         }
         let swept = async {
