@@ -156,9 +156,7 @@ fn series(backend: Backend, count: &str) -> String {
 pub async fn settle(owner: &Store) -> Result<(), StoreError> {
     match &owner.pool {
         crate::Pool::Sqlite(_) => {
-            owner
-                .compact_search_index(4096, std::time::Duration::ZERO)
-                .await?;
+            owner.compact_search_index(4096, || true).await?;
             let mut tx = owner.system_unscoped().await?;
             tx.tx.exec(q!("ANALYZE")).await?;
             tx.commit().await?;

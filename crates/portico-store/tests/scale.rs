@@ -145,8 +145,9 @@ async fn the_scale_seeder_fills_what_it_promises_and_restores_every_index_and_tr
     tx.commit().await.unwrap();
 }
 
-/// SQLite's full-text index merged into one segment once fragmented, with the same matches
-/// before and after; a no-op on PostgreSQL, whose index needs no such upkeep.
+/// SQLite's full-text index merged into one segment once fragmented, with writes between the
+/// steps (their segments stay out of the merge), with the same matches before and after; a
+/// no-op on PostgreSQL, whose index needs no such upkeep.
 #[tokio::test]
 async fn a_fragmented_search_index_is_merged_into_one_segment_with_the_same_matches() {
     let db = TestDatabase::create_with(portico_store::SqliteLocking::Shared).await;
@@ -166,60 +167,101 @@ async fn a_fragmented_search_index_is_merged_into_one_segment_with_the_same_matc
     )
     .await
     .unwrap();
-    let no_pause = std::time::Duration::ZERO;
-    if db.sqlite_path.is_none() {
-        let done = db.store.compact_search_index(8, no_pause).await.unwrap();
+    let Some(path) = db.sqlite_path.clone() else {
+        let done = db.store.compact_search_index(8, || true).await.unwrap();
         assert_eq!(done, Default::default());
         return;
-    }
-    use sqlx::Connection;
-    let mut c = sqlx::SqliteConnection::connect(&db.owner_url)
-        .await
-        .unwrap();
-    // Automatic merging off, then twelve writes of a commit each, each adding a segment (FTS5
-    // still merges some of them on its own, to purge the replaced documents).
-    sqlx::query("INSERT INTO ticket_search (ticket_search, rank) VALUES ('automerge', 0)")
-        .execute(&mut c)
-        .await
-        .unwrap();
-    for n in 1..=12 {
-        sqlx::query("UPDATE tickets SET title = title || ' printer' WHERE rowid = ?")
-            .bind(n * 7)
-            .execute(&mut c)
-            .await
-            .unwrap();
-    }
-    let segments = async |c: &mut sqlx::SqliteConnection| -> i64 {
-        sqlx::query_scalar("SELECT COUNT(DISTINCT segid) FROM ticket_search_idx")
-            .fetch_one(c)
-            .await
-            .unwrap()
     };
-    let matches = async |c: &mut sqlx::SqliteConnection, query: &str| -> Vec<i64> {
-        sqlx::query_scalar(
-            "SELECT rowid FROM ticket_search WHERE ticket_search MATCH ? ORDER BY rowid",
+    // Plain statements of a connection of their own, as another writer's.
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    let segments = |c: &rusqlite::Connection| -> usize {
+        c.query_row(
+            "SELECT COUNT(DISTINCT segid) FROM ticket_search_idx",
+            [],
+            |r| r.get::<_, i64>(0),
         )
-        .bind(query)
-        .fetch_all(c)
-        .await
-        .unwrap()
+        .unwrap() as usize
     };
-    let fragmented = segments(&mut c).await;
+    let matches = |c: &rusqlite::Connection, query: &str| -> Vec<i64> {
+        let mut s = c
+            .prepare("SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?1 ORDER BY rowid")
+            .unwrap();
+        s.query_map([query], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    let retitle = |c: &rusqlite::Connection, row: i64, word: &str| {
+        c.execute(
+            "UPDATE tickets SET title = title || ' ' || ?2 WHERE rowid = ?1",
+            rusqlite::params![row, word],
+        )
+        .unwrap();
+    };
+    // FTS5's own merging off, then twelve writes, each committing a segment (FTS5 still folds
+    // some of them together).
+    c.execute(
+        "INSERT INTO ticket_search (ticket_search, rank) VALUES ('automerge', 0)",
+        [],
+    )
+    .unwrap();
+    for n in 1..=12 {
+        retitle(&c, n * 7, "printer");
+    }
+    let fragmented = segments(&c);
     assert!(fragmented >= 3, "{fragmented} segments");
-    let printers = matches(&mut c, "printer").await;
-    let vpn = matches(&mut c, "\"vp\"*").await;
-    assert!(printers.len() >= 12 && !vpn.is_empty());
+    let printers = matches(&c, "printer");
+    let vpn = matches(&c, "\"vp\"*");
+    assert!(
+        printers.len() >= 12 && !vpn.is_empty(),
+        "{printers:?} {vpn:?}"
+    );
+    let leaf_pages: i64 = c
+        .query_row(
+            "SELECT COUNT(*) FROM ticket_search_data WHERE rowid > 10",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
 
-    // Small steps, so that the merge takes several.
-    let done = db.store.compact_search_index(4, no_pause).await.unwrap();
-    assert_eq!(done.segments_before as i64, fragmented);
-    assert_eq!(done.segments_after, 1);
-    assert!(done.steps > 1, "{done:?}");
-    assert_eq!(segments(&mut c).await, 1);
-    assert_eq!(matches(&mut c, "printer").await, printers);
-    assert_eq!(matches(&mut c, "\"vp\"*").await, vpn);
+    // Small steps, so that the merge takes several, and a write after each of the first three
+    // (a word every match below already has).
+    let mut writes = 0;
+    let done = db
+        .store
+        .compact_search_index(4, || {
+            if writes < 3 {
+                writes += 1;
+                retitle(&c, writes * 7, "printer");
+            }
+            true
+        })
+        .await
+        .unwrap();
+    assert!(done.merged && done.steps > 3, "{done:?}");
+    assert_eq!(done.segments_before, fragmented);
+    assert!(
+        done.pages_before >= fragmented as i64 && done.pages_before <= leaf_pages,
+        "{done:?}, {leaf_pages} pages"
+    );
+    // The merged segment, and what is left of the three writes' segments.
+    assert!((2..=4).contains(&done.segments_after), "{done:?}");
+    assert_eq!(segments(&c), done.segments_after);
+    assert_eq!(matches(&c, "printer"), printers);
+    assert_eq!(matches(&c, "\"vp\"*"), vpn);
+
+    // Merged whole by FTS5 itself: nothing left for a compaction.
+    c.execute(
+        "INSERT INTO ticket_search (ticket_search) VALUES ('optimize')",
+        [],
+    )
+    .unwrap();
+    assert_eq!(segments(&c), 1);
+    assert_eq!(matches(&c, "printer"), printers);
 
     // Nothing left to merge.
-    let again = db.store.compact_search_index(4, no_pause).await.unwrap();
-    assert_eq!((again.segments_before, again.steps), (1, 0));
+    let last = db.store.compact_search_index(4, || true).await.unwrap();
+    assert_eq!((last.segments_before, last.steps), (1, 0));
+    assert!(last.merged);
 }

@@ -961,7 +961,10 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
         stop_mail.subscribe(),
     ));
     // Housekeeping on every instance (each sweep is one idempotent statement).
-    let housekeeping = tokio::spawn(housekeeping(store.clone()));
+    // Set once the server stops: the search index's merge, on a thread of its own, ends at its
+    // next step (aborting the task would not stop that thread).
+    let stopping = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let housekeeping = tokio::spawn(housekeeping(store.clone(), stopping.clone()));
     let audit_signer = tokio::spawn(audit_upkeep(
         store.clone(),
         settings.audit_checkpoint_minutes,
@@ -1000,6 +1003,7 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
     .await
     .context("serving")?;
     // A mail being sent finishes; anything left waits in the outbox for the next start.
+    stopping.store(true, std::sync::atomic::Ordering::Relaxed);
     housekeeping.abort();
     audit_signer.abort();
     // Views still queued for the audit log are appended before the process ends.
@@ -1024,17 +1028,23 @@ const SEARCH_MERGE_PAUSE: std::time::Duration = std::time::Duration::from_millis
 
 /// Every ten minutes, drops what has outlived its use (uploaded import files a day old) and
 /// merges SQLite's full-text index once it has fragmented.
-async fn housekeeping(store: Store) {
+async fn housekeeping(store: Store, stopping: std::sync::Arc<std::sync::atomic::AtomicBool>) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    // A long merge is followed by a full interval, not by the rounds it overran.
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
         // On a thread of its own: SQLite runs on the calling thread, and a step that writes a
         // long doclist takes tens of milliseconds, which on a request worker would hold up
-        // every request queued behind it.
+        // every request queued behind it. It stops between steps once the server is stopping.
         let runtime = tokio::runtime::Handle::current();
         let merging = store.clone();
+        let stopping = stopping.clone();
         let merged = tokio::task::spawn_blocking(move || {
-            runtime.block_on(merging.compact_search_index(SEARCH_MERGE_PAGES, SEARCH_MERGE_PAUSE))
+            runtime.block_on(merging.compact_search_index(SEARCH_MERGE_PAGES, || {
+                std::thread::sleep(SEARCH_MERGE_PAUSE);
+                !stopping.load(std::sync::atomic::Ordering::Relaxed)
+            }))
         })
         .await;
         match merged {
