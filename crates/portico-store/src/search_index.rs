@@ -4,11 +4,11 @@
 //! FTS5 keeps its index as segments: every committed write adds a small one, and its automatic
 //! merging folds them, four of a size at a time, into ever larger ones, so that an index of a
 //! million tickets holds a dozen segments or more. Every search looks its words up in each
-//! segment: at a dozen (the benchmark's seeded file), a member's search of their company read 50 µs a match
-//! against 15 µs with one segment (`bench/README.md`). [`Store::compact_search_index`] merges
-//! them into one when the smaller segments have grown to a tenth of the largest: each compaction
-//! rewrites the index, so new text costs about ten times its own size in merging, spread over
-//! the housekeeping rounds that notice it.
+//! segment: at a dozen (the benchmark's seeded file), a member's search of their company read
+//! 50 µs a match against 15 µs with one segment (`bench/README.md`).
+//! [`Store::compact_search_index`] merges them into one when the smaller segments have grown to
+//! a tenth of the largest: each compaction rewrites the index, so new text costs about ten times
+//! its own size in merging, spread over the housekeeping rounds that notice it.
 
 use crate::sql::q;
 use crate::{Pool, Store, StoreError};

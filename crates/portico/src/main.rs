@@ -1002,8 +1002,8 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("serving")?;
-    // A mail being sent finishes; anything left waits in the outbox for the next start.
     stopping.store(true, std::sync::atomic::Ordering::Relaxed);
+    // A mail being sent finishes; anything left waits in the outbox for the next start.
     housekeeping.abort();
     audit_signer.abort();
     // Views still queued for the audit log are appended before the process ends.
@@ -1034,34 +1034,7 @@ async fn housekeeping(store: Store, stopping: std::sync::Arc<std::sync::atomic::
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
-        // On a thread of its own: SQLite runs on the calling thread, and a step that writes a
-        // long doclist takes tens of milliseconds, which on a request worker would hold up
-        // every request queued behind it. It stops between steps once the server is stopping.
-        let runtime = tokio::runtime::Handle::current();
-        let merging = store.clone();
-        let stopping = stopping.clone();
-        let merged = tokio::task::spawn_blocking(move || {
-            runtime.block_on(merging.compact_search_index(SEARCH_MERGE_PAGES, || {
-                std::thread::sleep(SEARCH_MERGE_PAUSE);
-                !stopping.load(std::sync::atomic::Ordering::Relaxed)
-            }))
-        })
-        .await;
-        match merged {
-            Ok(Ok(c)) if c.steps > 0 => tracing::info!(
-                before = c.segments_before,
-                after = c.segments_after,
-                steps = c.steps,
-                "search index merged"
-            ),
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => {
-                tracing::warn!(error = %e, "merging the search index failed; it runs again later")
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "merging the search index stopped; it runs again later")
-            }
-        }
+        merge_search_index(&store, &stopping).await;
         let swept = async {
             let mut tx = store.system_unscoped().await?;
             let dropped = tx
@@ -1076,6 +1049,41 @@ async fn housekeeping(store: Store, stopping: std::sync::Arc<std::sync::atomic::
             Ok(0) => {}
             Ok(dropped) => tracing::info!(dropped, "old import files dropped"),
             Err(e) => tracing::warn!(error = %e, "housekeeping failed; it runs again later"),
+        }
+    }
+}
+
+/// Merges SQLite's full-text index once it has fragmented ([`Store::compact_search_index`]),
+/// on a thread of its own: SQLite runs on the calling thread, and a step that writes a long
+/// doclist takes tens of milliseconds, which on a request worker would hold up every request
+/// queued behind it. It stops between steps once the server is stopping.
+async fn merge_search_index(
+    store: &Store,
+    stopping: &std::sync::Arc<std::sync::atomic::AtomicBool>,
+) {
+    let runtime = tokio::runtime::Handle::current();
+    let merging = store.clone();
+    let stopping = stopping.clone();
+    let merged = tokio::task::spawn_blocking(move || {
+        runtime.block_on(merging.compact_search_index(SEARCH_MERGE_PAGES, || {
+            std::thread::sleep(SEARCH_MERGE_PAUSE);
+            !stopping.load(std::sync::atomic::Ordering::Relaxed)
+        }))
+    })
+    .await;
+    match merged {
+        Ok(Ok(c)) if c.steps > 0 => tracing::info!(
+            before = c.segments_before,
+            after = c.segments_after,
+            steps = c.steps,
+            "search index merged"
+        ),
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "merging the search index failed; it runs again later")
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "merging the search index stopped; it runs again later")
         }
     }
 }
