@@ -972,6 +972,15 @@ async fn serve(settings: Settings, store: Store, started: Instant) -> Result<()>
     ));
     let app = portico_web::app(store.clone(), blobs, config);
     println!("Portico is listening on http://{}", settings.listen);
+    #[cfg(feature = "audit-cost-diagnostic")]
+    println!(
+        "  audit:   a measuring build: PORTICO_DIAGNOSTIC_SKIP_AUDIT=1 records nothing{}",
+        if std::env::var("PORTICO_DIAGNOSTIC_SKIP_AUDIT").is_ok_and(|v| v == "1") {
+            " (set: nothing is recorded)"
+        } else {
+            ""
+        }
+    );
     println!("  console: {console}");
     println!("  portal:  {portal}");
     match &delivery {

@@ -275,6 +275,21 @@ fn text(id: Option<CompanyId>) -> String {
 }
 
 /// Appends one entry to its chain in `tx` (see [`append_all`]).
+/// Whether this process records nothing: only a build with the `audit-cost-diagnostic` feature
+/// can, with `PORTICO_DIAGNOSTIC_SKIP_AUDIT=1`, so that `bench/audit-cost` can weigh recording
+/// against the same binary without it. A release build has no such switch.
+#[cfg(feature = "audit-cost-diagnostic")]
+fn recording_skipped() -> bool {
+    static SKIPPED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *SKIPPED.get_or_init(|| std::env::var("PORTICO_DIAGNOSTIC_SKIP_AUDIT").is_ok_and(|v| v == "1"))
+}
+
+#[cfg(not(feature = "audit-cost-diagnostic"))]
+#[inline(always)]
+const fn recording_skipped() -> bool {
+    false
+}
+
 pub(crate) async fn append(tx: &mut Tx, log: &AuditLog, entry: &Pending) -> Result<(), StoreError> {
     append_all(tx, log, std::slice::from_ref(entry)).await
 }
@@ -292,6 +307,9 @@ pub(crate) async fn append_all(
     log: &AuditLog,
     entries: &[Pending],
 ) -> Result<(), StoreError> {
+    if recording_skipped() {
+        return Ok(());
+    }
     // Each chain's entries in the order they came, chains by (workspace, chain).
     let mut chains: BTreeMap<(String, String), Vec<&Pending>> = BTreeMap::new();
     for entry in entries {
@@ -657,6 +675,9 @@ impl ScopedTx<'_> {
         target: AuditTarget,
         detail: &str,
     ) -> Result<(), StoreError> {
+        if recording_skipped() {
+            return Ok(());
+        }
         let entry = entry_of(self.scope, client_sees, action, company, target, detail)?;
         self.queue_audit(entry);
         Ok(())
@@ -777,6 +798,9 @@ impl Store {
         target: AuditTarget,
         detail: &str,
     ) -> Result<(), StoreError> {
+        if recording_skipped() {
+            return Ok(());
+        }
         let entry = entry_of(scope, true, action, company, target, detail)?;
         self.ensure_audit_recorder();
         self.audit.queue(entry);
