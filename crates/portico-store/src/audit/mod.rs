@@ -613,7 +613,8 @@ pub(crate) async fn insert_checkpoint(
 }
 
 impl ScopedTx<'_> {
-    /// Records what this transaction changes, in it: committed together or not at all.
+    /// Records what this transaction changes, in it: committed together or not at all (the
+    /// entry is appended by [`ScopedTx::commit`]).
     /// `company` is the company the change concerns (in the scope), `None` for the workspace's
     /// own settings (staff only).
     pub async fn audit(
@@ -644,7 +645,8 @@ impl ScopedTx<'_> {
                 "an audited change needs a write transaction".into(),
             ));
         }
-        append(&mut self.tx, &self.audit, &entry).await?;
+        // Appended when the transaction commits (see `ScopedTx::audited`).
+        self.audited.push(entry);
         // Every ticket and change-request change is audited here: the one place to tell
         // webhooks of them too.
         if let Some((event, target)) = event {

@@ -76,6 +76,11 @@ pub struct ScopedTx<'s> {
     /// The webhook events this transaction recorded, by record: a change that writes several
     /// audit entries (a reply that also moves the status) is one event.
     pub(crate) webhooks_emitted: Vec<(webhooks::WebhookEvent, String)>,
+    /// The audit entries of this transaction's changes, appended to their chains by
+    /// [`ScopedTx::commit`] just before it commits: on PostgreSQL an append locks its chain's
+    /// head until the commit, and every audited change of the company waits for that lock, so
+    /// it is taken last rather than held across the rest of the change.
+    pub(crate) audited: Vec<crate::audit::Pending>,
     /// Companies a read-only transaction already found visible: a page whose parts each check
     /// the company (Security: domains, breaches, the alert preference) asks once, and a portal
     /// reader's own company from the start (see [`ScopedTx::begin`]).
@@ -143,6 +148,7 @@ impl<'s> ScopedTx<'s> {
             system: store.system_statements(),
             audit: store.audit.clone(),
             webhooks_emitted: Vec::new(),
+            audited: Vec::new(),
             visible_companies: match scope.companies() {
                 // A portal reader's company was read from the companies table when its
                 // principal was built (at the principal version the session's lookup read at
@@ -158,7 +164,12 @@ impl<'s> ScopedTx<'s> {
         })
     }
 
-    pub async fn commit(self) -> Result<(), StoreError> {
+    /// Appends the audit entries of the changes made, then commits: the entries and the changes
+    /// they describe are kept together or not at all.
+    pub async fn commit(mut self) -> Result<(), StoreError> {
+        if !self.audited.is_empty() {
+            crate::audit::append_all(&mut self.tx, &self.audit, &self.audited).await?;
+        }
         self.tx.commit().await
     }
 
