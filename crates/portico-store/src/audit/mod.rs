@@ -274,7 +274,6 @@ fn text(id: Option<CompanyId>) -> String {
     id.map(|c| c.as_text()).unwrap_or_default()
 }
 
-/// Appends one entry to its chain in `tx` (see [`append_all`]).
 /// Whether this process records nothing: only a build with the `audit-cost-diagnostic` feature
 /// can, with `PORTICO_DIAGNOSTIC_SKIP_AUDIT=1`, so that `bench/audit-cost` can weigh recording
 /// against the same binary without it. A release build has no such switch.
@@ -290,6 +289,7 @@ const fn recording_skipped() -> bool {
     false
 }
 
+/// Appends one entry to its chain in `tx` (see [`append_all`]).
 pub(crate) async fn append(tx: &mut Tx, log: &AuditLog, entry: &Pending) -> Result<(), StoreError> {
     append_all(tx, log, std::slice::from_ref(entry)).await
 }
