@@ -323,9 +323,7 @@ pub(crate) async fn append_all(
     }
     let mut heads = heads(tx, chains.keys()).await?;
     let mut rows = EntryRows::default();
-    // Each chain's new head: [workspace, chain, seq, hash, signed seq, signed at] (the last two
-    // null when no checkpoint fell due).
-    let mut moved: Vec<serde_json::Value> = Vec::with_capacity(chains.len());
+    let mut moved: Vec<MovedHead> = Vec::with_capacity(chains.len());
     for ((workspace_text, chain), chain_entries) in chains {
         let (mut seq, mut hash) = heads
             .remove(&(workspace_text.clone(), chain.clone()))
@@ -368,15 +366,14 @@ pub(crate) async fn append_all(
                 signed = Some(at_ms);
             }
         }
-        let signed_seq = signed.map(|_| seq - seq % log.checkpoint_every);
-        moved.push(serde_json::json!([
-            workspace_text,
+        moved.push(MovedHead {
+            signed_seq: signed.map(|_| seq - seq % log.checkpoint_every),
+            signed_at_ms: signed,
+            workspace: workspace_text,
             chain,
             seq,
             hash,
-            signed_seq,
-            signed
-        ]));
+        });
     }
     // On PostgreSQL the last rows go in with the heads' UPDATE, as its `WITH` clause: a round
     // trip fewer while the heads are locked (an audited change holds its chain's lock from
@@ -390,22 +387,34 @@ pub(crate) async fn append_all(
     if let [head] = moved.as_slice() {
         // One chain (a change's entries): by its key, which PostgreSQL reads from the primary
         // key's index. Joined to the JSON array, it scanned every chain's head (see `heads`).
-        let [workspace, chain, seq, hash, signed_seq, signed_at_ms] =
-            [0, 1, 2, 3, 4, 5].map(|i| &head[i]);
         update
             .sql("UPDATE audit_heads SET seq = ")
-            .arg(seq.as_i64())
+            .arg(head.seq)
             .sql(", hash = ")
-            .arg(hash.as_str().unwrap_or_default())
+            .arg(head.hash.as_str())
             .sql(", signed_seq = COALESCE(")
-            .arg(signed_seq.as_i64())
+            .arg(head.signed_seq)
             .sql(", signed_seq), signed_at_ms = COALESCE(")
-            .arg(signed_at_ms.as_i64())
+            .arg(head.signed_at_ms)
             .sql(", signed_at_ms) WHERE workspace_id = ")
-            .arg(workspace.as_str().unwrap_or_default())
+            .arg(head.workspace.as_str())
             .sql(" AND chain = ")
-            .arg(chain.as_str().unwrap_or_default());
+            .arg(head.chain.as_str());
     } else {
+        // Each moved head as [workspace, chain, seq, hash, signed seq, signed at].
+        let moved: Vec<serde_json::Value> = moved
+            .into_iter()
+            .map(|h| {
+                serde_json::json!([
+                    h.workspace,
+                    h.chain,
+                    h.seq,
+                    h.hash,
+                    h.signed_seq,
+                    h.signed_at_ms
+                ])
+            })
+            .collect();
         update.sql(
             "UPDATE audit_heads AS h SET seq = v.seq, hash = v.hash, \
              signed_seq = COALESCE(v.signed_seq, h.signed_seq), \
@@ -423,6 +432,17 @@ pub(crate) async fn append_all(
         return Err(StoreError::NotFound);
     }
     Ok(())
+}
+
+/// A chain's head as an append leaves it.
+struct MovedHead {
+    workspace: String,
+    chain: String,
+    seq: i64,
+    hash: String,
+    /// The last entry a checkpoint signed in this append, and its time (none fell due: None).
+    signed_seq: Option<i64>,
+    signed_at_ms: Option<i64>,
 }
 
 /// `<elements of the JSON array> AS k`, each element as `k.value` (PostgreSQL
